@@ -1,0 +1,680 @@
+//! A tolerant OTLP/JSON reader that accepts what real tools write.
+//!
+//! Accepted beyond the strict form: snake_case as well as lowerCamelCase keys; enums as
+//! integers or names (`SPAN_KIND_SERVER`); 64-bit integers as strings or numbers; hex ids in
+//! either case; the wrappers `{"result": …}` (Jaeger query API v3), `batches` (Tempo v1) and
+//! `instrumentationLibrarySpans` (OTLP before 0.15); unknown fields are ignored. With
+//! [`Ids::Tolerant`] also base64 ids and short hex ids, left-padded with zeros (Zipkin's
+//! 64-bit trace ids). Errors name the path of the offending value.
+
+use serde_json::{Map, Value};
+
+use crate::{
+    AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource,
+    ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode,
+    TraceId, TracesData,
+};
+
+/// How strictly ids are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ids {
+    /// Hex of exactly the right length, in either case (what an OTLP receiver must accept).
+    Strict,
+    /// Also base64 and short hex (what a viewer meets in files from other tools).
+    Tolerant,
+}
+
+/// Why a document could not be read, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    /// A JSON path such as `resourceSpans[0].scopeSpans[1].spans[3].traceId`.
+    pub path: String,
+    /// What was wrong there.
+    pub message: String,
+}
+
+impl core::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+type Result<T> = core::result::Result<T, ReadError>;
+
+/// Parses text as OTLP/JSON traces.
+pub fn traces_from_str(text: &str, ids: Ids) -> Result<TracesData> {
+    traces(&parse(text)?, ids)
+}
+
+/// Parses text as OTLP/JSON logs.
+pub fn logs_from_str(text: &str, ids: Ids) -> Result<LogsData> {
+    logs(&parse(text)?, ids)
+}
+
+fn parse(text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| ReadError {
+        path: String::new(),
+        message: format!("invalid JSON: {e}"),
+    })
+}
+
+/// Reads a trace document: `{"resourceSpans": …}` or one of the wrappers.
+pub fn traces(doc: &Value, ids: Ids) -> Result<TracesData> {
+    let r = Reader { ids };
+    let doc = unwrap_result(doc);
+    let obj = r.object(doc, "")?;
+    let list = field(obj, "resourceSpans").or_else(|| obj.get("batches"));
+    let Some(list) = list else {
+        return Err(err(
+            "",
+            "expected a `resourceSpans` (or Tempo `batches`) array",
+        ));
+    };
+    Ok(TracesData {
+        resource_spans: r.list(list, "resourceSpans", |v, p| r.resource_spans(v, p))?,
+    })
+}
+
+/// Reads a logs document: `{"resourceLogs": …}` or `{"result": {"resourceLogs": …}}`.
+pub fn logs(doc: &Value, ids: Ids) -> Result<LogsData> {
+    let r = Reader { ids };
+    let obj = r.object(unwrap_result(doc), "")?;
+    let Some(list) = field(obj, "resourceLogs") else {
+        return Err(err("", "expected a `resourceLogs` array"));
+    };
+    Ok(LogsData {
+        resource_logs: r.list(list, "resourceLogs", |v, p| r.resource_logs(v, p))?,
+    })
+}
+
+fn unwrap_result(doc: &Value) -> &Value {
+    match doc.get("result") {
+        Some(inner) if inner.is_object() => inner,
+        _ => doc,
+    }
+}
+
+fn err(path: &str, message: impl Into<String>) -> ReadError {
+    ReadError {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Looks a lowerCamelCase key up, falling back to its snake_case spelling.
+fn field<'a>(obj: &'a Map<String, Value>, camel: &str) -> Option<&'a Value> {
+    if let Some(v) = obj.get(camel) {
+        return Some(v);
+    }
+    let mut snake = String::with_capacity(camel.len() + 4);
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    obj.get(&snake)
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+struct Reader {
+    ids: Ids,
+}
+
+impl Reader {
+    fn object<'a>(&self, v: &'a Value, path: &str) -> Result<&'a Map<String, Value>> {
+        v.as_object().ok_or_else(|| err(path, "expected an object"))
+    }
+
+    fn list<T>(
+        &self,
+        v: &Value,
+        path: &str,
+        mut item: impl FnMut(&Value, &str) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        match v {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| item(v, &format!("{path}[{i}]")))
+                .collect(),
+            _ => Err(err(path, "expected an array")),
+        }
+    }
+
+    fn opt_list<T>(
+        &self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        item: impl FnMut(&Value, &str) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        match field(obj, key) {
+            Some(v) => self.list(v, &join(path, key), item),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn string(&self, obj: &Map<String, Value>, key: &str, path: &str) -> Result<String> {
+        match field(obj, key) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(err(&join(path, key), "expected a string")),
+        }
+    }
+
+    /// An integer written as a number or a decimal string.
+    fn int(&self, obj: &Map<String, Value>, key: &str, path: &str) -> Result<i128> {
+        match field(obj, key) {
+            None | Some(Value::Null) => Ok(0),
+            Some(v) => int_value(v).ok_or_else(|| err(&join(path, key), "expected an integer")),
+        }
+    }
+
+    fn u64(&self, obj: &Map<String, Value>, key: &str, path: &str) -> Result<u64> {
+        let n = self.int(obj, key, path)?;
+        u64::try_from(n).map_err(|_| err(&join(path, key), "out of range for uint64"))
+    }
+
+    fn u32(&self, obj: &Map<String, Value>, key: &str, path: &str) -> Result<u32> {
+        let n = self.int(obj, key, path)?;
+        u32::try_from(n).map_err(|_| err(&join(path, key), "out of range for uint32"))
+    }
+
+    /// An enum as its number or its proto name; `names` lists the names from 0 upwards.
+    fn enumeration(
+        &self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        names: &[&str],
+    ) -> Result<i64> {
+        match field(obj, key) {
+            None | Some(Value::Null) => Ok(0),
+            Some(Value::String(s)) if s.parse::<i64>().is_err() => names
+                .iter()
+                .position(|n| n == s)
+                .map(|i| i as i64)
+                .ok_or_else(|| err(&join(path, key), format!("unknown enum value `{s}`"))),
+            Some(v) => int_value(v)
+                .and_then(|n| i64::try_from(n).ok())
+                .ok_or_else(|| err(&join(path, key), "expected an enum number or name")),
+        }
+    }
+
+    fn id<const N: usize>(
+        &self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<[u8; N]>> {
+        let s = match field(obj, key) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(s)) => s,
+            Some(_) => return Err(err(&join(path, key), "expected an id string")),
+        };
+        if s.is_empty() {
+            return Ok(None);
+        }
+        if let Some(id) = crate::hex::decode::<N>(s) {
+            return Ok(Some(id));
+        }
+        if self.ids == Ids::Tolerant {
+            if s.len() < 2 * N && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let padded = format!("{s:0>width$}", width = 2 * N);
+                return Ok(crate::hex::decode::<N>(&padded));
+            }
+            if let Some(bytes) = crate::hex::base64_decode(s) {
+                if let Ok(id) = <[u8; N]>::try_from(bytes.as_slice()) {
+                    return Ok(Some(id));
+                }
+            }
+        }
+        Err(err(
+            &join(path, key),
+            format!("`{s}` is not a {}-character hex id", 2 * N),
+        ))
+    }
+
+    fn resource_spans(&self, v: &Value, path: &str) -> Result<ResourceSpans> {
+        let obj = self.object(v, path)?;
+        let scope_key = if field(obj, "scopeSpans").is_some() {
+            "scopeSpans"
+        } else {
+            "instrumentationLibrarySpans"
+        };
+        Ok(ResourceSpans {
+            resource: self.resource(obj, path)?,
+            scope_spans: self.opt_list(obj, scope_key, path, |v, p| self.scope_spans(v, p))?,
+            schema_url: self.string(obj, "schemaUrl", path)?,
+        })
+    }
+
+    fn resource(&self, obj: &Map<String, Value>, path: &str) -> Result<Resource> {
+        let Some(v) = field(obj, "resource") else {
+            return Ok(Resource::default());
+        };
+        let path = join(path, "resource");
+        let obj = self.object(v, &path)?;
+        Ok(Resource {
+            attributes: self.attributes(obj, &path)?,
+            dropped_attributes_count: self.u32(obj, "droppedAttributesCount", &path)?,
+        })
+    }
+
+    fn scope(&self, obj: &Map<String, Value>, path: &str) -> Result<InstrumentationScope> {
+        let key = if field(obj, "scope").is_some() {
+            "scope"
+        } else {
+            "instrumentationLibrary"
+        };
+        let Some(v) = field(obj, key) else {
+            return Ok(InstrumentationScope::default());
+        };
+        let path = join(path, key);
+        let obj = self.object(v, &path)?;
+        Ok(InstrumentationScope {
+            name: self.string(obj, "name", &path)?,
+            version: self.string(obj, "version", &path)?,
+            attributes: self.attributes(obj, &path)?,
+            dropped_attributes_count: self.u32(obj, "droppedAttributesCount", &path)?,
+        })
+    }
+
+    fn scope_spans(&self, v: &Value, path: &str) -> Result<ScopeSpans> {
+        let obj = self.object(v, path)?;
+        Ok(ScopeSpans {
+            scope: self.scope(obj, path)?,
+            spans: self.opt_list(obj, "spans", path, |v, p| self.span(v, p))?,
+            schema_url: self.string(obj, "schemaUrl", path)?,
+        })
+    }
+
+    fn attributes(&self, obj: &Map<String, Value>, path: &str) -> Result<Vec<KeyValue>> {
+        self.opt_list(obj, "attributes", path, |v, p| self.key_value(v, p))
+    }
+
+    fn key_value(&self, v: &Value, path: &str) -> Result<KeyValue> {
+        let obj = self.object(v, path)?;
+        let value = match field(obj, "value") {
+            None | Some(Value::Null) => None,
+            Some(v) => self.any_value(v, &join(path, "value"))?,
+        };
+        Ok(KeyValue {
+            key: self.string(obj, "key", path)?,
+            value,
+        })
+    }
+
+    fn any_value(&self, v: &Value, path: &str) -> Result<Option<AnyValue>> {
+        let obj = self.object(v, path)?;
+        let Some((key, inner)) = obj.iter().next() else {
+            return Ok(None);
+        };
+        let p = join(path, key);
+        let value = match key.as_str() {
+            "stringValue" | "string_value" => AnyValue::String(
+                inner
+                    .as_str()
+                    .ok_or_else(|| err(&p, "expected a string"))?
+                    .to_owned(),
+            ),
+            "boolValue" | "bool_value" => {
+                AnyValue::Bool(inner.as_bool().ok_or_else(|| err(&p, "expected a bool"))?)
+            }
+            "intValue" | "int_value" => AnyValue::Int(
+                int_value(inner)
+                    .and_then(|n| i64::try_from(n).ok())
+                    .ok_or_else(|| err(&p, "expected an int64"))?,
+            ),
+            "doubleValue" | "double_value" => AnyValue::Double(match inner {
+                Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+                Value::String(s) => match s.as_str() {
+                    "NaN" => f64::NAN,
+                    "Infinity" => f64::INFINITY,
+                    "-Infinity" => f64::NEG_INFINITY,
+                    s => s.parse().map_err(|_| err(&p, "expected a double"))?,
+                },
+                _ => return Err(err(&p, "expected a double")),
+            }),
+            "bytesValue" | "bytes_value" => AnyValue::Bytes(
+                inner
+                    .as_str()
+                    .and_then(crate::hex::base64_decode)
+                    .ok_or_else(|| err(&p, "expected base64"))?,
+            ),
+            "arrayValue" | "array_value" => {
+                let o = self.object(inner, &p)?;
+                let values = self.opt_list(o, "values", &p, |v, p| self.any_value(v, p))?;
+                AnyValue::Array(values.into_iter().flatten().collect())
+            }
+            "kvlistValue" | "kvlist_value" => {
+                let o = self.object(inner, &p)?;
+                AnyValue::KvList(self.opt_list(o, "values", &p, |v, p| self.key_value(v, p))?)
+            }
+            other => return Err(err(path, format!("unknown AnyValue kind `{other}`"))),
+        };
+        Ok(Some(value))
+    }
+
+    fn span(&self, v: &Value, path: &str) -> Result<Span> {
+        let obj = self.object(v, path)?;
+        let trace_id = self
+            .id::<16>(obj, "traceId", path)?
+            .ok_or_else(|| err(&join(path, "traceId"), "missing"))?;
+        let span_id = self
+            .id::<8>(obj, "spanId", path)?
+            .ok_or_else(|| err(&join(path, "spanId"), "missing"))?;
+        let status = match field(obj, "status") {
+            Some(Value::Object(s)) => {
+                let p = join(path, "status");
+                Status {
+                    code: StatusCode::from_i32(self.enumeration(
+                        s,
+                        "code",
+                        &p,
+                        &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"],
+                    )?),
+                    message: self.string(s, "message", &p)?,
+                }
+            }
+            _ => Status::default(),
+        };
+        Ok(Span {
+            trace_id: TraceId(trace_id),
+            span_id: SpanId(span_id),
+            trace_state: self.string(obj, "traceState", path)?,
+            parent_span_id: self.id::<8>(obj, "parentSpanId", path)?.map(SpanId),
+            flags: self.u32(obj, "flags", path)?,
+            name: self.string(obj, "name", path)?,
+            kind: SpanKind::from_i32(self.enumeration(
+                obj,
+                "kind",
+                path,
+                &[
+                    "SPAN_KIND_UNSPECIFIED",
+                    "SPAN_KIND_INTERNAL",
+                    "SPAN_KIND_SERVER",
+                    "SPAN_KIND_CLIENT",
+                    "SPAN_KIND_PRODUCER",
+                    "SPAN_KIND_CONSUMER",
+                ],
+            )?),
+            start_time_unix_nano: self.u64(obj, "startTimeUnixNano", path)?,
+            end_time_unix_nano: self.u64(obj, "endTimeUnixNano", path)?,
+            attributes: self.attributes(obj, path)?,
+            dropped_attributes_count: self.u32(obj, "droppedAttributesCount", path)?,
+            events: self.opt_list(obj, "events", path, |v, p| self.event(v, p))?,
+            dropped_events_count: self.u32(obj, "droppedEventsCount", path)?,
+            links: self.opt_list(obj, "links", path, |v, p| self.link(v, p))?,
+            dropped_links_count: self.u32(obj, "droppedLinksCount", path)?,
+            status,
+        })
+    }
+
+    fn event(&self, v: &Value, path: &str) -> Result<Event> {
+        let obj = self.object(v, path)?;
+        Ok(Event {
+            time_unix_nano: self.u64(obj, "timeUnixNano", path)?,
+            name: self.string(obj, "name", path)?,
+            attributes: self.attributes(obj, path)?,
+            dropped_attributes_count: self.u32(obj, "droppedAttributesCount", path)?,
+        })
+    }
+
+    fn link(&self, v: &Value, path: &str) -> Result<Link> {
+        let obj = self.object(v, path)?;
+        Ok(Link {
+            trace_id: TraceId(
+                self.id::<16>(obj, "traceId", path)?
+                    .ok_or_else(|| err(&join(path, "traceId"), "missing"))?,
+            ),
+            span_id: SpanId(
+                self.id::<8>(obj, "spanId", path)?
+                    .ok_or_else(|| err(&join(path, "spanId"), "missing"))?,
+            ),
+            trace_state: self.string(obj, "traceState", path)?,
+            attributes: self.attributes(obj, path)?,
+            dropped_attributes_count: self.u32(obj, "droppedAttributesCount", path)?,
+            flags: self.u32(obj, "flags", path)?,
+        })
+    }
+
+    fn resource_logs(&self, v: &Value, path: &str) -> Result<ResourceLogs> {
+        let obj = self.object(v, path)?;
+        let scope_key = if field(obj, "scopeLogs").is_some() {
+            "scopeLogs"
+        } else {
+            "instrumentationLibraryLogs"
+        };
+        Ok(ResourceLogs {
+            resource: self.resource(obj, path)?,
+            scope_logs: self.opt_list(obj, scope_key, path, |v, p| self.scope_logs(v, p))?,
+            schema_url: self.string(obj, "schemaUrl", path)?,
+        })
+    }
+
+    fn scope_logs(&self, v: &Value, path: &str) -> Result<ScopeLogs> {
+        let obj = self.object(v, path)?;
+        Ok(ScopeLogs {
+            scope: self.scope(obj, path)?,
+            log_records: self.opt_list(obj, "logRecords", path, |v, p| self.log_record(v, p))?,
+            schema_url: self.string(obj, "schemaUrl", path)?,
+        })
+    }
+
+    fn log_record(&self, v: &Value, path: &str) -> Result<LogRecord> {
+        let obj = self.object(v, path)?;
+        let body = match field(obj, "body") {
+            None | Some(Value::Null) => None,
+            Some(v) => self.any_value(v, &join(path, "body"))?,
+        };
+        let severity = self.enumeration(obj, "severityNumber", path, &SEVERITY_NAMES)?;
+        Ok(LogRecord {
+            time_unix_nano: self.u64(obj, "timeUnixNano", path)?,
+            observed_time_unix_nano: self.u64(obj, "observedTimeUnixNano", path)?,
+            severity_number: i32::try_from(severity)
+                .map_err(|_| err(path, "severityNumber out of range"))?,
+            severity_text: self.string(obj, "severityText", path)?,
+            body,
+            attributes: self.attributes(obj, path)?,
+            dropped_attributes_count: self.u32(obj, "droppedAttributesCount", path)?,
+            flags: self.u32(obj, "flags", path)?,
+            trace_id: self.id::<16>(obj, "traceId", path)?.map(TraceId),
+            span_id: self.id::<8>(obj, "spanId", path)?.map(SpanId),
+            event_name: self.string(obj, "eventName", path)?,
+        })
+    }
+}
+
+const SEVERITY_NAMES: [&str; 25] = [
+    "SEVERITY_NUMBER_UNSPECIFIED",
+    "SEVERITY_NUMBER_TRACE",
+    "SEVERITY_NUMBER_TRACE2",
+    "SEVERITY_NUMBER_TRACE3",
+    "SEVERITY_NUMBER_TRACE4",
+    "SEVERITY_NUMBER_DEBUG",
+    "SEVERITY_NUMBER_DEBUG2",
+    "SEVERITY_NUMBER_DEBUG3",
+    "SEVERITY_NUMBER_DEBUG4",
+    "SEVERITY_NUMBER_INFO",
+    "SEVERITY_NUMBER_INFO2",
+    "SEVERITY_NUMBER_INFO3",
+    "SEVERITY_NUMBER_INFO4",
+    "SEVERITY_NUMBER_WARN",
+    "SEVERITY_NUMBER_WARN2",
+    "SEVERITY_NUMBER_WARN3",
+    "SEVERITY_NUMBER_WARN4",
+    "SEVERITY_NUMBER_ERROR",
+    "SEVERITY_NUMBER_ERROR2",
+    "SEVERITY_NUMBER_ERROR3",
+    "SEVERITY_NUMBER_ERROR4",
+    "SEVERITY_NUMBER_FATAL",
+    "SEVERITY_NUMBER_FATAL2",
+    "SEVERITY_NUMBER_FATAL3",
+    "SEVERITY_NUMBER_FATAL4",
+];
+
+fn int_value(v: &Value) -> Option<i128> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    #[test]
+    fn snake_case_named_enums_and_numeric_int64_are_accepted() {
+        let doc = r#"{"resource_spans":[{"scope_spans":[{"spans":[{
+            "trace_id":"5B8EFFF798038103D269B633813FC60C","span_id":"EEE19B7EC3C1B174",
+            "name":"x","kind":"SPAN_KIND_SERVER","start_time_unix_nano":1544712660000000000,
+            "end_time_unix_nano":"1544712661000000000","status":{"code":"STATUS_CODE_ERROR"},
+            "attributes":[{"key":"n","value":{"int_value":7}}],"unknownField":1}]}]}]}"#;
+        let data = traces_from_str(doc, Ids::Strict).unwrap();
+        let (_, _, span) = data.spans().next().unwrap();
+        assert_eq!(span.trace_id.to_hex(), "5b8efff798038103d269b633813fc60c");
+        assert_eq!(span.kind, SpanKind::Server);
+        assert_eq!(span.status.code, StatusCode::Error);
+        assert_eq!(span.duration_nanos(), 1_000_000_000);
+        assert_eq!(span.attributes[0].value, Some(AnyValue::Int(7)));
+    }
+
+    #[test]
+    fn strict_ids_reject_base64_and_wrong_lengths_but_tolerant_ids_pad_and_decode() {
+        let doc = |id: &str| {
+            format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{id}","spanId":"0102030405060708"}}]}}]}}]}}"#
+            )
+        };
+        let b64 = "AAECAwQFBgcICQoLDA0ODw==";
+        let e = traces_from_str(&doc(b64), Ids::Strict).unwrap_err();
+        assert_eq!(e.path, "resourceSpans[0].scopeSpans[0].spans[0].traceId");
+        assert!(traces_from_str(&doc("abc"), Ids::Strict).is_err());
+        let t = traces_from_str(&doc(b64), Ids::Tolerant).unwrap();
+        assert_eq!(
+            t.spans().next().unwrap().2.trace_id.to_hex(),
+            "000102030405060708090a0b0c0d0e0f"
+        );
+        let t = traces_from_str(&doc("463ac35c9f6413ad"), Ids::Tolerant).unwrap();
+        assert_eq!(
+            t.spans().next().unwrap().2.trace_id.to_hex(),
+            "0000000000000000463ac35c9f6413ad"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_path_and_reason() {
+        let e =
+            traces_from_str(r#"{"resourceSpans":[{"scopeSpans":"no"}]}"#, Ids::Strict).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "resourceSpans[0].scopeSpans: expected an array"
+        );
+        assert!(traces_from_str("{", Ids::Strict)
+            .unwrap_err()
+            .message
+            .starts_with("invalid JSON"));
+        assert!(traces_from_str("[]", Ids::Strict).is_err());
+    }
+
+    #[test]
+    fn writer_output_reads_back_to_the_same_model() {
+        let span = Span {
+            trace_id: TraceId([0xab; 16]),
+            span_id: SpanId([0xcd; 8]),
+            parent_span_id: Some(SpanId([1; 8])),
+            trace_state: "k=v".into(),
+            flags: 1,
+            name: "GET \"quoted\"\n".into(),
+            kind: SpanKind::Client,
+            start_time_unix_nano: u64::MAX - 1,
+            end_time_unix_nano: u64::MAX,
+            attributes: vec![
+                KeyValue::new("s", "x"),
+                KeyValue::new("b", true),
+                KeyValue::new("i", i64::MIN),
+                KeyValue::new("d", 0.25),
+                KeyValue::new(
+                    "a",
+                    AnyValue::Array(vec![AnyValue::Int(1), AnyValue::from("two")]),
+                ),
+                KeyValue::new("m", AnyValue::KvList(vec![KeyValue::new("k", 1.5e-7)])),
+                KeyValue::new("y", AnyValue::Bytes(vec![0, 255, 7])),
+            ],
+            events: vec![Event {
+                time_unix_nano: 5,
+                name: "exception".into(),
+                ..Default::default()
+            }],
+            links: vec![Link {
+                trace_id: TraceId([3; 16]),
+                span_id: SpanId([4; 8]),
+                ..Default::default()
+            }],
+            status: Status {
+                code: StatusCode::Error,
+                message: "boom".into(),
+            },
+            dropped_attributes_count: 2,
+            ..Default::default()
+        };
+        let data = TracesData {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let text = json::write_traces(&data);
+        assert_eq!(traces_from_str(&text, Ids::Strict).unwrap(), data);
+
+        let logs = LogsData {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord {
+                        time_unix_nano: 9,
+                        observed_time_unix_nano: 10,
+                        severity_number: 17,
+                        severity_text: "ERROR".into(),
+                        body: Some("failed".into()),
+                        trace_id: Some(TraceId([9; 16])),
+                        span_id: Some(SpanId([8; 8])),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        assert_eq!(
+            logs_from_str(&json::write_logs(&logs), Ids::Strict).unwrap(),
+            logs
+        );
+    }
+}

@@ -1,0 +1,21 @@
+//! The SDK's own troubles, counted. They never travel through the SDK's exporter and never
+//! become exceptions in the host.
+
+/// Counters of what the SDK had to drop or could not do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics {
+    /// Finished spans dropped because the export queue was full.
+    pub spans_dropped: u64,
+    /// Log records dropped because the export queue was full.
+    pub logs_dropped: u64,
+    /// Spans not started because too many were open at once (their callers got a no-op span).
+    pub spans_refused: u64,
+    /// Calls that named a span that had already ended or never existed.
+    pub stale_handles: u64,
+    /// Attributes dropped because a span or record had too many.
+    pub attributes_dropped: u64,
+    /// Exports that failed (reported by the platform layer).
+    pub exports_failed: u64,
+    /// Errors caught at the API boundary (bad arguments, instrumentation failures).
+    pub api_errors: u64,
+}

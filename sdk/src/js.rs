@@ -1,0 +1,228 @@
+//! The `#[wasm_bindgen]` exports that the npm package's JavaScript calls.
+//!
+//! These are internal: the public JavaScript API (`init`, `startSpan`, `logger`, …) lives in
+//! `sdk/js/api.js`, which turns config objects and exceptions into the plain values used here.
+//! Spans cross the boundary as `u32` handles, attributes as one `attr` call each before the call
+//! that uses them, and export batches as finished OTLP/JSON strings.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
+
+use crate::propagation::{format_traceparent, parse_traceparent};
+use crate::{AnyValue, Config, Handle, Sdk, Severity, SpanKind, StatusCode};
+
+thread_local! {
+    static SDK: RefCell<Sdk> = RefCell::new(Sdk::new(Config::default()));
+}
+
+fn with<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
+    SDK.with(|sdk| f(&mut sdk.borrow_mut()))
+}
+
+/// JavaScript numbers that are whole and safe become OTLP ints, other numbers doubles.
+fn any_value(value: &JsValue) -> Option<AnyValue> {
+    if let Some(s) = value.as_string() {
+        Some(AnyValue::String(s))
+    } else if let Some(b) = value.as_bool() {
+        Some(AnyValue::Bool(b))
+    } else if let Some(n) = value.as_f64() {
+        Some(if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+            AnyValue::Int(n as i64)
+        } else {
+            AnyValue::Double(n)
+        })
+    } else {
+        None
+    }
+}
+
+/// Replaces the SDK with a fresh one for `serviceName`; attributes staged with `attr` become
+/// resource attributes.
+#[wasm_bindgen]
+pub fn configure(service_name: &str, max_queue_size: u32, max_export_batch_size: u32) {
+    with(|sdk| {
+        let resource_attributes = sdk.take_staged();
+        let defaults = Config::default();
+        *sdk = Sdk::new(Config {
+            service_name: service_name.to_owned(),
+            resource_attributes,
+            max_queue_size: if max_queue_size > 0 {
+                max_queue_size as usize
+            } else {
+                defaults.max_queue_size
+            },
+            max_log_queue_size: if max_queue_size > 0 {
+                max_queue_size as usize
+            } else {
+                defaults.max_log_queue_size
+            },
+            max_export_batch_size: if max_export_batch_size > 0 {
+                max_export_batch_size as usize
+            } else {
+                defaults.max_export_batch_size
+            },
+            ..defaults
+        });
+    })
+}
+
+/// Stages an attribute for the next `configure`, `spanStart` or `log`. Values that are not a
+/// string, number or boolean are ignored and counted.
+#[wasm_bindgen]
+pub fn attr(key: &str, value: JsValue) {
+    with(|sdk| match any_value(&value) {
+        Some(v) => sdk.stage_attribute(key, v),
+        None => sdk.diagnostics_mut().api_errors += 1,
+    })
+}
+
+/// Starts a span; a valid `traceparent` makes it a child of that remote span.
+#[wasm_bindgen(js_name = spanStart)]
+pub fn span_start(
+    name: &str,
+    kind: u8,
+    traceparent: Option<String>,
+    tracestate: Option<String>,
+) -> u32 {
+    let parent = traceparent
+        .as_deref()
+        .and_then(parse_traceparent)
+        .map(|mut cx| {
+            cx.trace_state = tracestate.unwrap_or_default();
+            cx
+        });
+    with(|sdk| {
+        sdk.start_span(name, SpanKind::from_i32(kind as i64), parent.as_ref())
+            .0
+    })
+}
+
+/// Sets an attribute on an open span.
+#[wasm_bindgen(js_name = spanAttr)]
+pub fn span_attr(span: u32, key: &str, value: JsValue) {
+    with(|sdk| match any_value(&value) {
+        Some(v) => sdk.set_attribute(Handle(span), key, v),
+        None => sdk.diagnostics_mut().api_errors += 1,
+    })
+}
+
+/// Sets a span's status: 0 unset, 1 ok, 2 error.
+#[wasm_bindgen(js_name = spanStatus)]
+pub fn span_status(span: u32, code: u8, message: &str) {
+    with(|sdk| sdk.set_status(Handle(span), StatusCode::from_i32(code as i64), message))
+}
+
+/// Renames a span.
+#[wasm_bindgen(js_name = spanName)]
+pub fn span_name(span: u32, name: &str) {
+    with(|sdk| sdk.update_name(Handle(span), name))
+}
+
+/// Ends a span and queues it for export.
+#[wasm_bindgen(js_name = spanEnd)]
+pub fn span_end(span: u32) {
+    with(|sdk| sdk.end_span(Handle(span)))
+}
+
+/// The `traceparent` of an open span, `undefined` for an ended or no-op span.
+#[wasm_bindgen(js_name = spanTraceparent)]
+pub fn span_traceparent(span: u32) -> Option<String> {
+    with(|sdk| {
+        sdk.span_context(Handle(span))
+            .map(|cx| format_traceparent(&cx))
+    })
+}
+
+/// The `tracestate` of an open span.
+#[wasm_bindgen(js_name = spanTracestate)]
+pub fn span_tracestate(span: u32) -> Option<String> {
+    with(|sdk| {
+        sdk.span_context(Handle(span))
+            .map(|cx| cx.trace_state)
+            .filter(|s| !s.is_empty())
+    })
+}
+
+/// Makes a span active (the parent of new spans, the span of new log records).
+#[wasm_bindgen]
+pub fn activate(span: u32) {
+    with(|sdk| sdk.activate(Handle(span)))
+}
+
+/// Undoes one `activate` of this span.
+#[wasm_bindgen]
+pub fn deactivate(span: u32) {
+    with(|sdk| sdk.deactivate(Handle(span)))
+}
+
+/// The active span, 0 when none.
+#[wasm_bindgen(js_name = activeSpan)]
+pub fn active_span() -> u32 {
+    with(|sdk| sdk.active_span().unwrap_or(Handle::NONE).0)
+}
+
+/// Records a log line with the staged attributes; `severity` is an OpenTelemetry severity number.
+#[wasm_bindgen]
+pub fn log(severity: u8, message: &str) {
+    with(|sdk| match Severity::from_number(severity) {
+        Some(s) => sdk.log(s, message),
+        None => sdk.diagnostics_mut().api_errors += 1,
+    })
+}
+
+/// Normalises a `traceparent` header: the header when valid, `undefined` otherwise.
+#[wasm_bindgen(js_name = parseTraceparent)]
+pub fn parse(header: &str) -> Option<String> {
+    parse_traceparent(header).map(|cx| format_traceparent(&cx))
+}
+
+/// One OTLP/JSON batch of finished spans, or `undefined` when none are queued.
+#[wasm_bindgen(js_name = takeTraces)]
+pub fn take_traces() -> Option<String> {
+    with(|sdk| sdk.take_traces_json())
+}
+
+/// One OTLP/JSON batch of log records, or `undefined` when none are queued.
+#[wasm_bindgen(js_name = takeLogs)]
+pub fn take_logs() -> Option<String> {
+    with(|sdk| sdk.take_logs_json())
+}
+
+/// Spans and log records waiting for export.
+#[wasm_bindgen]
+pub fn queued() -> u32 {
+    with(|sdk| (sdk.queued_spans() + sdk.queued_logs()) as u32)
+}
+
+/// Counts a trouble of the JavaScript layer: 0 a failed export, 1 a caught exception.
+#[wasm_bindgen]
+pub fn trouble(kind: u8) {
+    with(|sdk| {
+        let d = sdk.diagnostics_mut();
+        match kind {
+            0 => d.exports_failed += 1,
+            _ => d.api_errors += 1,
+        }
+    })
+}
+
+/// The diagnostics counters, in the order of the `Diagnostics` fields.
+#[wasm_bindgen]
+pub fn diagnostics() -> Vec<f64> {
+    with(|sdk| {
+        let d = sdk.diagnostics();
+        [
+            d.spans_dropped,
+            d.logs_dropped,
+            d.spans_refused,
+            d.stale_handles,
+            d.attributes_dropped,
+            d.exports_failed,
+            d.api_errors,
+        ]
+        .iter()
+        .map(|n| *n as f64)
+        .collect()
+    })
+}

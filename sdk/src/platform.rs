@@ -1,0 +1,88 @@
+//! Clock and randomness. On wasm32 they come from the JavaScript host; natively from `std`,
+//! so that the core can be tested with a plain `cargo test`.
+
+#[cfg(target_arch = "wasm32")]
+mod imp {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = Date, js_name = now)]
+        fn date_now() -> f64;
+        #[wasm_bindgen(js_namespace = performance, js_name = now)]
+        fn performance_now() -> f64;
+        #[wasm_bindgen(thread_local_v2, js_namespace = performance, js_name = timeOrigin)]
+        static TIME_ORIGIN: JsValue;
+        #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+        fn get_random_values(buf: &mut [u8]);
+        #[wasm_bindgen(js_name = String)]
+        fn js_string(v: f64) -> String;
+    }
+
+    /// Milliseconds to add to `performance.now()` to get Unix time; fixed on first use and
+    /// re-anchored when it drifts from `Date.now()` by more than a second (a tab that slept:
+    /// `performance.now()` stops while the machine sleeps, the wall clock does not).
+    static mut ANCHOR_MS: f64 = f64::NAN;
+
+    pub(crate) fn now_unix_nanos() -> u64 {
+        let perf = performance_now();
+        let wall = date_now();
+        // SAFETY: wasm32 without atomics is single-threaded; nothing else touches ANCHOR_MS.
+        let anchor = unsafe { &mut *core::ptr::addr_of_mut!(ANCHOR_MS) };
+        if anchor.is_nan() {
+            let origin = TIME_ORIGIN.with(|v| v.as_f64()).unwrap_or(0.0);
+            *anchor = if origin > 0.0 { origin } else { wall - perf };
+        }
+        let mut ms = *anchor + perf;
+        if (ms - wall).abs() > 1000.0 {
+            *anchor = wall - perf;
+            ms = wall;
+        }
+        (ms * 1e6) as u64
+    }
+
+    pub(crate) fn fill_random(buf: &mut [u8]) {
+        get_random_values(buf);
+    }
+
+    /// Doubles are printed by JavaScript, which already carries a shortest round-trip printer.
+    pub(crate) fn format_f64(v: f64, out: &mut String) {
+        if v.is_finite() {
+            out.push_str(&js_string(v));
+        } else {
+            edgescope_otlp::json::format_f64(v, out);
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    pub(crate) fn now_unix_nanos() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    }
+
+    /// SipHash with per-process random keys over a counter: unpredictable enough for ids in
+    /// native tests and tools, without a dependency.
+    pub(crate) fn fill_random(buf: &mut [u8]) {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let state = std::collections::hash_map::RandomState::new();
+        for chunk in buf.chunks_mut(8) {
+            let mut h = state.build_hasher();
+            h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+            chunk.copy_from_slice(&h.finish().to_le_bytes()[..chunk.len()]);
+        }
+    }
+
+    pub(crate) fn format_f64(v: f64, out: &mut String) {
+        edgescope_otlp::json::format_f64(v, out);
+    }
+}
+
+pub(crate) use imp::{fill_random, format_f64, now_unix_nanos};

@@ -1,0 +1,546 @@
+//! The SDK core: open spans, the active-span stack, bounded export queues and OTLP encoding.
+//!
+//! It is single-threaded by design (a page or an isolate runs one thread of JavaScript) and
+//! never panics on bad input: unknown handles, full queues and too many attributes are counted
+//! in [`Diagnostics`] and otherwise ignored.
+
+use std::collections::VecDeque;
+
+use edgescope_otlp::{
+    json, AnyValue, InstrumentationScope, KeyValue, LogRecord, LogsData, Resource, ResourceLogs,
+    ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
+    TracesData,
+};
+
+use crate::platform;
+use crate::propagation::{SpanContext, FLAG_RANDOM, FLAG_SAMPLED};
+use crate::Diagnostics;
+
+/// Settings fixed at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `service.name` of the resource.
+    pub service_name: String,
+    /// More resource attributes (`service.version`, `deployment.environment.name`, …).
+    pub resource_attributes: Vec<KeyValue>,
+    /// Finished spans waiting for export; more are dropped and counted.
+    pub max_queue_size: usize,
+    /// Log records waiting for export; more are dropped and counted.
+    pub max_log_queue_size: usize,
+    /// Spans or records in one export request.
+    pub max_export_batch_size: usize,
+    /// Spans open at once; a start beyond it yields a no-op handle.
+    pub max_open_spans: usize,
+    /// Attributes per span or record.
+    pub max_attributes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            service_name: "unknown_service".into(),
+            resource_attributes: Vec::new(),
+            max_queue_size: 2048,
+            max_log_queue_size: 2048,
+            max_export_batch_size: 512,
+            max_open_spans: 10_000,
+            max_attributes: 128,
+        }
+    }
+}
+
+/// Log severities, with their OpenTelemetry severity numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Severity {
+    /// 1
+    Trace = 1,
+    /// 5
+    Debug = 5,
+    /// 9
+    Info = 9,
+    /// 13
+    Warn = 13,
+    /// 17
+    Error = 17,
+    /// 21
+    Fatal = 21,
+}
+
+impl Severity {
+    /// The severity for a number, rounded down to its range; `None` outside 1–24.
+    pub fn from_number(n: u8) -> Option<Severity> {
+        Some(match n {
+            1..=4 => Severity::Trace,
+            5..=8 => Severity::Debug,
+            9..=12 => Severity::Info,
+            13..=16 => Severity::Warn,
+            17..=20 => Severity::Error,
+            21..=24 => Severity::Fatal,
+            _ => return None,
+        })
+    }
+
+    fn text(self) -> &'static str {
+        edgescope_otlp::severity_name(self as i32)
+    }
+}
+
+/// A span as the caller holds it: a slot index and the slot's generation, so that a handle
+/// to an ended span can never reach a newer span in the same slot. `Handle::NONE` is the no-op
+/// span that is handed out when a span cannot be recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Handle(pub u32);
+
+impl Handle {
+    /// A span that records nothing.
+    pub const NONE: Handle = Handle(0);
+
+    fn new(index: usize, generation: u16) -> Handle {
+        Handle(((generation as u32) << 16) | (index as u32 + 1))
+    }
+
+    fn index(self) -> Option<usize> {
+        (self.0 & 0xffff).checked_sub(1).map(|i| i as usize)
+    }
+
+    fn generation(self) -> u16 {
+        (self.0 >> 16) as u16
+    }
+}
+
+struct Slot {
+    generation: u16,
+    span: Option<OpenSpan>,
+}
+
+struct OpenSpan {
+    data: Span,
+    sampled: bool,
+}
+
+/// The SDK state for one page or isolate.
+pub struct Sdk {
+    config: Config,
+    resource: Resource,
+    scope: InstrumentationScope,
+    /// Open spans; `free` lists the empty slots so that handles stay small.
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+    /// Spans made active by `withSpan`; the last is the parent of new spans and the span of new
+    /// log records. Entries are removed by identity, since async callbacks may end out of order.
+    active: Vec<Handle>,
+    spans: VecDeque<Span>,
+    logs: VecDeque<LogRecord>,
+    /// Attributes handed over one at a time by the JS layer before the call that uses them.
+    staged: Vec<KeyValue>,
+    /// Random bytes drawn in blocks, so that an id costs no call into the host.
+    random: [u8; 192],
+    random_used: usize,
+    diagnostics: Diagnostics,
+}
+
+impl std::fmt::Debug for Sdk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sdk")
+            .field("service_name", &self.config.service_name)
+            .field("open_spans", &(self.slots.len() - self.free.len()))
+            .field("queued_spans", &self.spans.len())
+            .field("queued_logs", &self.logs.len())
+            .finish()
+    }
+}
+
+impl Sdk {
+    /// An SDK with the given settings. Takes no time and draws no random values, so it may be
+    /// created at module load (workerd forbids randomness outside a request).
+    pub fn new(config: Config) -> Sdk {
+        let mut attributes = vec![
+            KeyValue::new("service.name", config.service_name.as_str()),
+            KeyValue::new("telemetry.sdk.name", "edgescope"),
+            KeyValue::new("telemetry.sdk.language", "webjs"),
+            KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
+        ];
+        for kv in &config.resource_attributes {
+            match attributes.iter_mut().find(|a| a.key == kv.key) {
+                Some(existing) => existing.value = kv.value.clone(),
+                None => attributes.push(kv.clone()),
+            }
+        }
+        Sdk {
+            resource: Resource {
+                attributes,
+                dropped_attributes_count: 0,
+            },
+            scope: InstrumentationScope {
+                name: "edgescope".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                ..Default::default()
+            },
+            config,
+            slots: Vec::new(),
+            free: Vec::new(),
+            active: Vec::new(),
+            spans: VecDeque::new(),
+            logs: VecDeque::new(),
+            staged: Vec::new(),
+            random: [0; 192],
+            random_used: 192,
+            diagnostics: Diagnostics::default(),
+        }
+    }
+
+    /// The resource every span and record is exported with.
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+
+    /// What the SDK dropped or could not do so far.
+    pub fn diagnostics(&self) -> Diagnostics {
+        self.diagnostics
+    }
+
+    /// Lets the platform layer count its own troubles (failed exports, caught exceptions).
+    pub fn diagnostics_mut(&mut self) -> &mut Diagnostics {
+        &mut self.diagnostics
+    }
+
+    fn random_bytes<const N: usize>(&mut self) -> [u8; N] {
+        if self.random_used + N > self.random.len() {
+            platform::fill_random(&mut self.random);
+            self.random_used = 0;
+        }
+        let mut out = [0u8; N];
+        out.copy_from_slice(&self.random[self.random_used..self.random_used + N]);
+        self.random_used += N;
+        out
+    }
+
+    fn new_span_id(&mut self) -> SpanId {
+        loop {
+            let id = SpanId(self.random_bytes::<8>());
+            if id.is_valid() {
+                return id;
+            }
+        }
+    }
+
+    fn new_trace_id(&mut self) -> TraceId {
+        loop {
+            let id = TraceId(self.random_bytes::<16>());
+            if id.is_valid() {
+                return id;
+            }
+        }
+    }
+
+    fn slot(&self, h: Handle) -> Option<&OpenSpan> {
+        let slot = self.slots.get(h.index()?)?;
+        if slot.generation != h.generation() {
+            return None;
+        }
+        slot.span.as_ref()
+    }
+
+    fn slot_mut(&mut self, h: Handle) -> Option<&mut OpenSpan> {
+        let slot = self.slots.get_mut(h.index()?)?;
+        if slot.generation != h.generation() {
+            return None;
+        }
+        slot.span.as_mut()
+    }
+
+    /// The innermost active span that is still open.
+    pub fn active_span(&self) -> Option<Handle> {
+        self.active
+            .iter()
+            .rev()
+            .copied()
+            .find(|h| self.slot(*h).is_some())
+    }
+
+    /// Makes a span the parent of spans and records created until [`Sdk::deactivate`].
+    pub fn activate(&mut self, h: Handle) {
+        if self.slot(h).is_some() {
+            self.active.push(h);
+        }
+    }
+
+    /// Removes the most recent activation of `h`, wherever it is in the stack.
+    pub fn deactivate(&mut self, h: Handle) {
+        if let Some(pos) = self.active.iter().rposition(|a| *a == h) {
+            self.active.remove(pos);
+        }
+    }
+
+    /// The propagation context of an open span.
+    pub fn span_context(&self, h: Handle) -> Option<SpanContext> {
+        let s = self.slot(h)?;
+        Some(SpanContext {
+            trace_id: s.data.trace_id,
+            span_id: s.data.span_id,
+            flags: s.data.flags as u8,
+            trace_state: s.data.trace_state.clone(),
+            is_remote: false,
+        })
+    }
+
+    /// Queues an attribute for the next [`Sdk::start_span`] or [`Sdk::log`] call.
+    pub fn stage_attribute(&mut self, key: &str, value: AnyValue) {
+        self.staged.push(KeyValue::new(key, value));
+    }
+
+    /// Takes the attributes staged so far.
+    pub fn take_staged(&mut self) -> Vec<KeyValue> {
+        std::mem::take(&mut self.staged)
+    }
+
+    /// Starts a span. Its parent is `parent` when given (a remote context from `traceparent`),
+    /// else the active span, else none: the span starts a new trace.
+    pub fn start_span(
+        &mut self,
+        name: &str,
+        kind: SpanKind,
+        parent: Option<&SpanContext>,
+    ) -> Handle {
+        let staged = std::mem::take(&mut self.staged);
+        if self.slots.len() - self.free.len() >= self.config.max_open_spans {
+            self.diagnostics.spans_refused += 1;
+            return Handle::NONE;
+        }
+        let parent = match parent {
+            Some(p) => Some(p.clone()),
+            None => self.active_span().and_then(|h| self.span_context(h)),
+        };
+        let (trace_id, parent_span_id, flags, trace_state, remote) = match parent {
+            Some(p) => (
+                p.trace_id,
+                Some(p.span_id),
+                p.flags,
+                p.trace_state,
+                p.is_remote,
+            ),
+            None => (
+                self.new_trace_id(),
+                None,
+                FLAG_SAMPLED | FLAG_RANDOM,
+                String::new(),
+                false,
+            ),
+        };
+        let mut data = Span {
+            trace_id,
+            span_id: self.new_span_id(),
+            trace_state,
+            parent_span_id,
+            // OTLP span flags: W3C trace flags in the low byte; bit 8 says whether the parent's
+            // remoteness is known, bit 9 that the parent is remote.
+            flags: flags as u32 | 0x100 | if remote { 0x200 } else { 0 },
+            name: name.to_owned(),
+            kind,
+            start_time_unix_nano: platform::now_unix_nanos(),
+            ..Default::default()
+        };
+        for kv in staged {
+            push_attribute(
+                &mut data.attributes,
+                &mut data.dropped_attributes_count,
+                kv,
+                self.config.max_attributes,
+            );
+        }
+        self.diagnostics.attributes_dropped += data.dropped_attributes_count as u64;
+        let open = OpenSpan {
+            data,
+            sampled: flags & FLAG_SAMPLED != 0,
+        };
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    span: None,
+                });
+                self.slots.len() - 1
+            }
+        };
+        let slot = &mut self.slots[index];
+        slot.span = Some(open);
+        Handle::new(index, slot.generation)
+    }
+
+    /// Sets (or replaces) an attribute on an open span.
+    pub fn set_attribute(&mut self, h: Handle, key: &str, value: AnyValue) {
+        let max = self.config.max_attributes;
+        let Some(s) = self.slot_mut(h) else {
+            return self.stale(h);
+        };
+        if let Some(existing) = s.data.attributes.iter_mut().find(|kv| kv.key == key) {
+            existing.value = Some(value);
+            return;
+        }
+        let before = s.data.dropped_attributes_count;
+        push_attribute(
+            &mut s.data.attributes,
+            &mut s.data.dropped_attributes_count,
+            KeyValue::new(key, value),
+            max,
+        );
+        let dropped = s.data.dropped_attributes_count - before;
+        self.diagnostics.attributes_dropped += dropped as u64;
+    }
+
+    /// Sets the status of an open span. `Ok` is final; `Unset` never overrides an earlier status.
+    pub fn set_status(&mut self, h: Handle, code: StatusCode, message: &str) {
+        let Some(s) = self.slot_mut(h) else {
+            return self.stale(h);
+        };
+        if s.data.status.code == StatusCode::Ok || code == StatusCode::Unset {
+            return;
+        }
+        s.data.status = Status {
+            code,
+            message: if code == StatusCode::Error {
+                message.to_owned()
+            } else {
+                String::new()
+            },
+        };
+    }
+
+    /// Renames an open span.
+    pub fn update_name(&mut self, h: Handle, name: &str) {
+        match self.slot_mut(h) {
+            Some(s) => s.data.name = name.to_owned(),
+            None => self.stale(h),
+        }
+    }
+
+    /// Ends a span and queues it for export; ending it again does nothing.
+    pub fn end_span(&mut self, h: Handle) {
+        let Some(index) = h.index() else { return };
+        let Some(slot) = self
+            .slots
+            .get_mut(index)
+            .filter(|s| s.generation == h.generation() && s.span.is_some())
+        else {
+            return self.stale(h);
+        };
+        let Some(mut open) = slot.span.take() else {
+            return;
+        };
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(index);
+        self.deactivate(h);
+        // A clock that stepped back must not produce a negative duration.
+        open.data.end_time_unix_nano =
+            platform::now_unix_nanos().max(open.data.start_time_unix_nano);
+        if !open.sampled {
+            return;
+        }
+        if self.spans.len() >= self.config.max_queue_size {
+            self.diagnostics.spans_dropped += 1;
+            return;
+        }
+        self.spans.push_back(open.data);
+    }
+
+    fn stale(&mut self, h: Handle) {
+        if h != Handle::NONE {
+            self.diagnostics.stale_handles += 1;
+        }
+    }
+
+    /// Records a log line, correlated with the active span, with the staged attributes.
+    pub fn log(&mut self, severity: Severity, message: &str) {
+        let staged = std::mem::take(&mut self.staged);
+        if self.logs.len() >= self.config.max_log_queue_size {
+            self.diagnostics.logs_dropped += 1;
+            return;
+        }
+        let now = platform::now_unix_nanos();
+        let context = self.active_span().and_then(|h| self.span_context(h));
+        let mut record = LogRecord {
+            time_unix_nano: now,
+            observed_time_unix_nano: now,
+            severity_number: severity as i32,
+            severity_text: severity.text().into(),
+            body: Some(AnyValue::String(message.to_owned())),
+            flags: context.as_ref().map_or(0, |c| c.flags as u32),
+            trace_id: context.as_ref().map(|c| c.trace_id),
+            span_id: context.as_ref().map(|c| c.span_id),
+            ..Default::default()
+        };
+        for kv in staged {
+            push_attribute(
+                &mut record.attributes,
+                &mut record.dropped_attributes_count,
+                kv,
+                self.config.max_attributes,
+            );
+        }
+        self.logs.push_back(record);
+    }
+
+    /// Finished spans waiting for export.
+    pub fn queued_spans(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Log records waiting for export.
+    pub fn queued_logs(&self) -> usize {
+        self.logs.len()
+    }
+
+    /// Takes up to one batch of finished spans as an OTLP/JSON `ExportTraceServiceRequest`.
+    pub fn take_traces_json(&mut self) -> Option<String> {
+        if self.spans.is_empty() {
+            return None;
+        }
+        let n = self.spans.len().min(self.config.max_export_batch_size);
+        let spans: Vec<Span> = self.spans.drain(..n).collect();
+        let data = TracesData {
+            resource_spans: vec![ResourceSpans {
+                resource: self.resource.clone(),
+                scope_spans: vec![ScopeSpans {
+                    scope: self.scope.clone(),
+                    spans,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        };
+        Some(json::write_traces_with(&data, platform::format_f64))
+    }
+
+    /// Takes up to one batch of log records as an OTLP/JSON `ExportLogsServiceRequest`.
+    pub fn take_logs_json(&mut self) -> Option<String> {
+        if self.logs.is_empty() {
+            return None;
+        }
+        let n = self.logs.len().min(self.config.max_export_batch_size);
+        let log_records: Vec<LogRecord> = self.logs.drain(..n).collect();
+        let data = LogsData {
+            resource_logs: vec![ResourceLogs {
+                resource: self.resource.clone(),
+                scope_logs: vec![ScopeLogs {
+                    scope: self.scope.clone(),
+                    log_records,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        };
+        Some(json::write_logs_with(&data, platform::format_f64))
+    }
+}
+
+fn push_attribute(list: &mut Vec<KeyValue>, dropped: &mut u32, kv: KeyValue, max: usize) {
+    if let Some(existing) = list.iter_mut().find(|a| a.key == kv.key) {
+        existing.value = kv.value;
+    } else if list.len() < max {
+        list.push(kv);
+    } else {
+        *dropped += 1;
+    }
+}
