@@ -107,6 +107,46 @@ pub fn write_logs_with(data: &LogsData, float: FloatFormat) -> String {
     w.out
 }
 
+/// One resource as an OTLP/JSON `Resource` object.
+pub fn write_resource(resource: &Resource) -> String {
+    let mut w = Writer {
+        out: String::new(),
+        float: format_f64,
+    };
+    w.resource(resource);
+    w.out
+}
+
+/// One scope as an OTLP/JSON `InstrumentationScope` object.
+pub fn write_scope(scope: &InstrumentationScope) -> String {
+    let mut w = Writer {
+        out: String::new(),
+        float: format_f64,
+    };
+    w.scope(scope);
+    w.out
+}
+
+/// One span as an OTLP/JSON `Span` object.
+pub fn write_span(span: &Span) -> String {
+    let mut w = Writer {
+        out: String::new(),
+        float: format_f64,
+    };
+    w.span(span);
+    w.out
+}
+
+/// One record as an OTLP/JSON `LogRecord` object.
+pub fn write_log_record(record: &LogRecord) -> String {
+    let mut w = Writer {
+        out: String::new(),
+        float: format_f64,
+    };
+    w.log_record(record);
+    w.out
+}
+
 /// Appends a JSON string literal, escaping quotes, backslashes and control characters.
 pub fn push_string(s: &str, out: &mut String) {
     out.push('"');

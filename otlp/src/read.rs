@@ -67,8 +67,9 @@ fn parse(text: &str) -> Result<Value> {
 /// Reads a trace document: `{"resourceSpans": …}` or one of the wrappers.
 pub fn traces(doc: &Value, ids: Ids) -> Result<TracesData> {
     let r = Reader { ids };
-    let doc = unwrap_result(doc);
-    let obj = r.object(doc, "")?;
+    let obj = unwrap_result(doc)
+        .as_object()
+        .ok_or_else(|| err("", "expected an object with a `resourceSpans` array"))?;
     let list = field(obj, "resourceSpans").or_else(|| obj.get("batches"));
     let Some(list) = list else {
         return Err(err(
@@ -84,13 +85,37 @@ pub fn traces(doc: &Value, ids: Ids) -> Result<TracesData> {
 /// Reads a logs document: `{"resourceLogs": …}` or `{"result": {"resourceLogs": …}}`.
 pub fn logs(doc: &Value, ids: Ids) -> Result<LogsData> {
     let r = Reader { ids };
-    let obj = r.object(unwrap_result(doc), "")?;
+    let obj = unwrap_result(doc)
+        .as_object()
+        .ok_or_else(|| err("", "expected an object with a `resourceLogs` array"))?;
     let Some(list) = field(obj, "resourceLogs") else {
         return Err(err("", "expected a `resourceLogs` array"));
     };
     Ok(LogsData {
         resource_logs: r.list(list, "resourceLogs", |v, p| r.resource_logs(v, p))?,
     })
+}
+
+/// Reads one OTLP/JSON `Span` object.
+pub fn span(v: &Value, ids: Ids) -> Result<Span> {
+    Reader { ids }.span(v, "")
+}
+
+/// Reads one OTLP/JSON `LogRecord` object.
+pub fn log_record(v: &Value, ids: Ids) -> Result<LogRecord> {
+    Reader { ids }.log_record(v, "")
+}
+
+/// Reads one OTLP/JSON `Resource` object.
+pub fn resource(v: &Value) -> Result<Resource> {
+    let wrapper: Map<String, Value> = [("resource".to_owned(), v.clone())].into_iter().collect();
+    Reader { ids: Ids::Strict }.resource(&wrapper, "")
+}
+
+/// Reads one OTLP/JSON `InstrumentationScope` object.
+pub fn scope(v: &Value) -> Result<InstrumentationScope> {
+    let wrapper: Map<String, Value> = [("scope".to_owned(), v.clone())].into_iter().collect();
+    Reader { ids: Ids::Strict }.scope(&wrapper, "")
 }
 
 fn unwrap_result(doc: &Value) -> &Value {

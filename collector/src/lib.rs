@@ -1,0 +1,13 @@
+//! The embedded default backend of edgescope: an OTLP/HTTP receiver that stores spans and
+//! log records in SQLite, a query API that the viewer reads, and a static server for the viewer.
+//!
+//! [`run`] serves two listeners until a shutdown future completes: the OTLP port (4318 by
+//! convention) takes `POST /v1/traces` and `POST /v1/logs`; the UI port serves the query API,
+//! the built viewer and the same OTLP routes, so that a page served from it can export to its
+//! own origin.
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+
+mod server;
+pub mod store;
+
+pub use server::{run, Settings};

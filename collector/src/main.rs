@@ -1,0 +1,111 @@
+//! `edgescope`: the collector's command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use edgescope_collector::{run, Settings};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "edgescope",
+    version,
+    about = "edgescope collector: OTLP receiver, SQLite store, query API and viewer"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Receive OTLP, store it and serve the viewer.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address of the OTLP/HTTP receiver.
+    #[arg(long, env = "EDGESCOPE_OTLP_ADDR", default_value = "127.0.0.1:4318")]
+    otlp_addr: SocketAddr,
+    /// Address of the viewer and query API.
+    #[arg(long, env = "EDGESCOPE_UI_ADDR", default_value = "127.0.0.1:16686")]
+    ui_addr: SocketAddr,
+    /// Directory of the SQLite database.
+    #[arg(long, env = "EDGESCOPE_DATA_DIR", default_value = ".data")]
+    data_dir: PathBuf,
+    /// Directory of the built viewer to serve at `/`.
+    #[arg(long, env = "EDGESCOPE_UI_DIR")]
+    ui_dir: Option<PathBuf>,
+    /// Extra origins allowed by CORS (localhost origins always are); `*` for any.
+    #[arg(
+        long = "cors-origin",
+        env = "EDGESCOPE_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "EDGESCOPE_MAX_BODY_BYTES", default_value_t = 16 << 20)]
+    max_body_bytes: usize,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EDGESCOPE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Command::Serve(args) = Cli::parse().command;
+    match serve(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("edgescope: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let otlp = TcpListener::bind(args.otlp_addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.otlp_addr))?;
+    let ui = TcpListener::bind(args.ui_addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.ui_addr))?;
+    // Printed on stdout, one per line, so that scripts can wait for and parse them.
+    println!("edgescope: OTLP receiver on http://{}", otlp.local_addr()?);
+    println!(
+        "edgescope: viewer and query API on http://{}",
+        ui.local_addr()?
+    );
+    let settings = Settings {
+        data_dir: args.data_dir,
+        ui_dir: args.ui_dir,
+        cors_origins: args.cors_origins,
+        max_body_bytes: args.max_body_bytes,
+    };
+    run(otlp, ui, settings, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

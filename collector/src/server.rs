@@ -1,0 +1,350 @@
+//! HTTP routes: OTLP/HTTP ingest, the query API and the static viewer.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use edgescope_otlp::read::{self, Ids};
+use edgescope_otlp::{json, TraceId};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::store::{LogQuery, Store, StoreError};
+
+/// How the collector runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where `edgescope.db` lives.
+    pub data_dir: PathBuf,
+    /// The built viewer (`viewer/dist`), served at `/` on the UI port when set.
+    pub ui_dir: Option<PathBuf>,
+    /// Origins allowed to call the collector from a browser besides `localhost`,
+    /// `127.0.0.1` and `[::1]` on any port; `*` allows every origin.
+    pub cors_origins: Vec<String>,
+    /// Larger request bodies get `413`.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from(".data"),
+            ui_dir: None,
+            cors_origins: Vec::new(),
+            max_body_bytes: 16 << 20,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    /// Writes go through one connection so that SQLite never sees two writers.
+    writer: Arc<Mutex<Store>>,
+    /// Reads use their own connection; in WAL mode they never wait for a write.
+    reader: Arc<Mutex<Store>>,
+}
+
+/// Serves OTLP on `otlp` and the query API, viewer and OTLP on `ui` until `shutdown` completes.
+pub async fn run(
+    otlp: TcpListener,
+    ui: TcpListener,
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let db = settings.data_dir.join("edgescope.db");
+    let app = App {
+        writer: Arc::new(Mutex::new(Store::open(&db)?)),
+        reader: Arc::new(Mutex::new(Store::open(&db)?)),
+    };
+
+    let cors = cors_layer(&settings.cors_origins);
+    let ingest = Router::new()
+        .route("/v1/traces", post(ingest_traces))
+        .route("/v1/logs", post(ingest_logs))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes));
+    let mut query = Router::new()
+        .route("/api/traces", get(list_traces))
+        .route("/api/v3/traces/{trace_id}", get(get_trace))
+        .route("/api/v3/services", get(list_services))
+        .route("/api/logs", get(list_logs))
+        .route("/health", get(|| async { "ok" }))
+        .merge(ingest.clone());
+    if let Some(dir) = &settings.ui_dir {
+        // Unknown paths get index.html, so that deep links such as /trace/{id} reach the app.
+        query = query
+            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
+    }
+
+    let otlp_app = ingest.layer(cors.clone()).with_state(app.clone());
+    let ui_app = query.layer(cors).with_state(app);
+
+    let (tx, rx) = tokio::sync::watch::channel(());
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(());
+    });
+    let mut rx2 = rx.clone();
+    let mut rx1 = rx;
+    let a = axum::serve(otlp, otlp_app).with_graceful_shutdown(async move {
+        let _ = rx1.changed().await;
+    });
+    let b = axum::serve(ui, ui_app).with_graceful_shutdown(async move {
+        let _ = rx2.changed().await;
+    });
+    let (ra, rb) = tokio::join!(async { a.await }, async { b.await });
+    ra?;
+    rb?;
+    Ok(())
+}
+
+fn cors_layer(extra: &[String]) -> CorsLayer {
+    let extra: Vec<String> = extra
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_owned())
+        .collect();
+    let any = extra.iter().any(|o| o == "*");
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            let Ok(origin) = origin.to_str() else {
+                return false;
+            };
+            any || is_local_origin(origin) || extra.iter().any(|o| o == origin)
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+            header::AUTHORIZATION,
+        ])
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
+fn is_local_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => rest.split(':').next().unwrap_or(""),
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
+}
+
+/// An OTLP error answer: a `google.rpc.Status` with its gRPC code.
+fn rpc_error(status: StatusCode, grpc_code: i32, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "code": grpc_code, "message": message.into() })),
+    )
+        .into_response()
+}
+
+fn store_error(e: StoreError) -> Response {
+    tracing::error!(error = %e, "storage failed");
+    rpc_error(StatusCode::SERVICE_UNAVAILABLE, 14, e.to_string())
+}
+
+/// Checks the content type and encoding of an OTLP request; the error is the response to send.
+fn check_otlp_request(headers: &HeaderMap) -> Result<(), Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime != "application/json" {
+        return Err(rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            3,
+            format!("unsupported Content-Type `{content_type}`: this collector accepts application/json"),
+        ));
+    }
+    match headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    {
+        None | Some("identity") => Ok(()),
+        Some(other) => Err(rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            3,
+            format!("unsupported Content-Encoding `{other}`"),
+        )),
+    }
+}
+
+fn parse_body(body: &Bytes) -> Result<serde_json::Value, Response> {
+    serde_json::from_slice(body)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, 3, format!("invalid JSON: {e}")))
+}
+
+async fn write<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let writer = app.writer.clone();
+    tokio::task::spawn_blocking(move || f(&mut writer.lock().unwrap_or_else(|p| p.into_inner())))
+        .await
+        .map_err(|e| rpc_error(StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
+        .map_err(store_error)
+}
+
+async fn read_with<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let reader = app.reader.clone();
+    tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner())))
+        .await
+        .map_err(|e| rpc_error(StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
+        .map_err(store_error)
+}
+
+#[tracing::instrument(skip_all, fields(bytes = body.len()))]
+async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        check_otlp_request(&headers)?;
+        let data = read::traces(&parse_body(&body)?, Ids::Strict).map_err(|e| {
+            rpc_error(
+                StatusCode::BAD_REQUEST,
+                3,
+                format!("not an OTLP trace request: {e}"),
+            )
+        })?;
+        let n = write(&app, move |s| s.insert_traces(&data)).await?;
+        tracing::debug!(spans = n, "stored");
+        Ok::<_, Response>(Json(json!({})).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[tracing::instrument(skip_all, fields(bytes = body.len()))]
+async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        check_otlp_request(&headers)?;
+        let data = read::logs(&parse_body(&body)?, Ids::Strict).map_err(|e| {
+            rpc_error(
+                StatusCode::BAD_REQUEST,
+                3,
+                format!("not an OTLP logs request: {e}"),
+            )
+        })?;
+        let n = write(&app, move |s| s.insert_logs(&data)).await?;
+        tracing::debug!(records = n, "stored");
+        Ok::<_, Response>(Json(json!({})).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+/// Query errors in the shape the Jaeger query API uses.
+fn query_error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "httpCode": status.as_u16(), "message": message.into() } })),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    limit: Option<usize>,
+    service: Option<String>,
+    trace_id: Option<String>,
+}
+
+async fn list_traces(State(app): State<App>, Query(p): Query<ListParams>) -> Response {
+    let limit = p.limit.unwrap_or(50).min(1000);
+    match read_with(&app, move |s| s.recent_traces(limit, p.service.as_deref())).await {
+        Ok(traces) => Json(json!({ "traces": traces })).into_response(),
+        Err(r) => r,
+    }
+}
+
+fn json_text(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+async fn get_trace(State(app): State<App>, Path(trace_id): Path<String>) -> Response {
+    let Some(id) = TraceId::from_hex(&trace_id) else {
+        return query_error(
+            StatusCode::BAD_REQUEST,
+            format!("malformed trace id `{trace_id}`: expected 32 hex digits"),
+        );
+    };
+    match read_with(&app, move |s| s.trace(id)).await {
+        Ok(Some(data)) => json_text(format!("{{\"result\":{}}}", json::write_traces(&data))),
+        Ok(None) => query_error(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
+        Err(r) => r,
+    }
+}
+
+async fn list_services(State(app): State<App>) -> Response {
+    match read_with(&app, |s| s.services()).await {
+        Ok(services) => Json(json!({ "services": services })).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Response {
+    let trace_id = match p.trace_id.as_deref().filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => match TraceId::from_hex(t) {
+            Some(id) => Some(id),
+            None => {
+                return query_error(StatusCode::BAD_REQUEST, format!("malformed trace id `{t}`"))
+            }
+        },
+    };
+    let query = LogQuery {
+        trace_id,
+        limit: p.limit.unwrap_or(200).min(5000),
+    };
+    match read_with(&app, move |s| s.logs(&query)).await {
+        Ok(data) => json_text(format!("{{\"result\":{}}}", json::write_logs(&data))),
+        Err(r) => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_origin;
+
+    #[test]
+    fn only_loopback_hosts_count_as_local_origins() {
+        for ok in [
+            "http://localhost:5173",
+            "http://127.0.0.1",
+            "https://[::1]:8080",
+            "http://localhost",
+        ] {
+            assert!(is_local_origin(ok), "{ok}");
+        }
+        for bad in [
+            "http://localhost.evil.com",
+            "http://example.com",
+            "null",
+            "file://",
+            "http://127.0.0.2:80",
+        ] {
+            assert!(!is_local_origin(bad), "{bad}");
+        }
+    }
+}

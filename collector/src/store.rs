@@ -1,0 +1,391 @@
+//! Durable storage in SQLite (WAL mode, `synchronous = FULL`): a write returns only after its
+//! transaction is on disk, so an acknowledged export survives a crash.
+//!
+//! Spans and log records keep their full OTLP/JSON next to the columns that queries filter
+//! on; resources are stored once and referenced. A `traces` table keeps one summary row per
+//! trace, updated as spans arrive, so that listing recent traces never scans spans.
+
+use std::path::Path;
+
+use edgescope_otlp::read::{self, Ids};
+use edgescope_otlp::{
+    json, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans,
+    ScopeLogs, ScopeSpans, Span, StatusCode, TraceId, TracesData,
+};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// Storage failures; the cause is kept as text because a caller cannot act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused or failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored row no longer reads as OTLP (a bug or a damaged file).
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS resources (
+    id INTEGER PRIMARY KEY,
+    json TEXT NOT NULL UNIQUE,
+    service TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS spans (
+    trace_id BLOB NOT NULL,
+    span_id BLOB NOT NULL,
+    parent_span_id BLOB,
+    resource_id INTEGER NOT NULL REFERENCES resources(id),
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL,
+    duration_ns INTEGER NOT NULL,
+    status_code INTEGER NOT NULL,
+    scope_json TEXT NOT NULL,
+    span_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id);
+CREATE INDEX IF NOT EXISTS spans_by_service ON spans(service, name, start_ns);
+CREATE TABLE IF NOT EXISTS traces (
+    trace_id BLOB PRIMARY KEY,
+    start_ns INTEGER NOT NULL,
+    end_ns INTEGER NOT NULL,
+    -- The root span's service and name; until the root arrives, those of the earliest span.
+    root_service TEXT NOT NULL,
+    root_name TEXT NOT NULL,
+    has_root INTEGER NOT NULL,
+    span_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traces_by_start ON traces(start_ns);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY,
+    time_ns INTEGER NOT NULL,
+    severity INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    trace_id BLOB,
+    span_id BLOB,
+    body TEXT,
+    resource_id INTEGER NOT NULL REFERENCES resources(id),
+    scope_json TEXT NOT NULL,
+    record_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_time ON logs(time_ns);
+CREATE INDEX IF NOT EXISTS logs_by_trace ON logs(trace_id);
+";
+
+/// One row of the recent-traces list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceSummary {
+    /// Lowercase hex.
+    pub trace_id: String,
+    /// Service of the root span (of the earliest span while the root is missing).
+    pub root_service: String,
+    /// Name of the root span (of the earliest span while the root is missing).
+    pub root_name: String,
+    /// False while the trace has no span without a parent.
+    pub has_root: bool,
+    /// Earliest span start (Unix nanoseconds, as a string like OTLP/JSON int64s).
+    pub start_time_unix_nano: String,
+    /// Latest span end minus earliest start.
+    pub duration_nanos: String,
+    /// Spans stored for the trace.
+    pub span_count: u64,
+    /// Spans with an error status.
+    pub error_count: u64,
+}
+
+/// Which log records to return.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    /// Only records of this trace.
+    pub trace_id: Option<TraceId>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// A SQLite database file; one connection, used from blocking tasks.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn })
+    }
+
+    fn resource_id(tx: &rusqlite::Transaction<'_>, resource: &Resource) -> Result<i64> {
+        let text = json::write_resource(resource);
+        tx.execute(
+            "INSERT INTO resources (json, service) VALUES (?1, ?2) ON CONFLICT(json) DO NOTHING",
+            params![text, resource.service_name()],
+        )?;
+        Ok(
+            tx.query_row("SELECT id FROM resources WHERE json = ?1", [&text], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    /// Stores every span in one transaction; returns how many were stored.
+    pub fn insert_traces(&mut self, data: &TracesData) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        for rs in &data.resource_spans {
+            let resource_id = Self::resource_id(&tx, &rs.resource)?;
+            let service = rs.resource.service_name();
+            for ss in &rs.scope_spans {
+                let scope_json = json::write_scope(&ss.scope);
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO spans (trace_id, span_id, parent_span_id, resource_id, service, name, kind,
+                        start_ns, duration_ns, status_code, scope_json, span_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )?;
+                let mut summary = tx.prepare_cached(
+                    "INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, has_root, span_count, error_count)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?7, 1, ?6)
+                     ON CONFLICT(trace_id) DO UPDATE SET
+                        start_ns = min(start_ns, excluded.start_ns),
+                        end_ns = max(end_ns, excluded.end_ns),
+                        root_service = CASE WHEN excluded.has_root > has_root
+                            OR (excluded.has_root = has_root AND excluded.start_ns < start_ns)
+                            THEN excluded.root_service ELSE root_service END,
+                        root_name = CASE WHEN excluded.has_root > has_root
+                            OR (excluded.has_root = has_root AND excluded.start_ns < start_ns)
+                            THEN excluded.root_name ELSE root_name END,
+                        has_root = max(has_root, excluded.has_root),
+                        span_count = span_count + 1,
+                        error_count = error_count + excluded.error_count",
+                )?;
+                for span in &ss.spans {
+                    let is_root = span.parent_span_id.is_none();
+                    insert.execute(params![
+                        &span.trace_id.0[..],
+                        &span.span_id.0[..],
+                        span.parent_span_id.as_ref().map(|p| p.0.to_vec()),
+                        resource_id,
+                        service,
+                        span.name,
+                        span.kind as i32,
+                        span.start_time_unix_nano as i64,
+                        span.duration_nanos() as i64,
+                        span.status.code as i32,
+                        scope_json,
+                        json::write_span(span),
+                    ])?;
+                    summary.execute(params![
+                        &span.trace_id.0[..],
+                        span.start_time_unix_nano as i64,
+                        span.end_time_unix_nano.max(span.start_time_unix_nano) as i64,
+                        service,
+                        span.name,
+                        (span.status.code == StatusCode::Error) as i64,
+                        is_root as i64,
+                    ])?;
+                    n += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Stores every log record in one transaction; returns how many were stored.
+    pub fn insert_logs(&mut self, data: &LogsData) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        for rl in &data.resource_logs {
+            let resource_id = Self::resource_id(&tx, &rl.resource)?;
+            let service = rl.resource.service_name();
+            for sl in &rl.scope_logs {
+                let scope_json = json::write_scope(&sl.scope);
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO logs (time_ns, severity, service, trace_id, span_id, body, resource_id, scope_json, record_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for r in &sl.log_records {
+                    let body = r.body.as_ref().map(|b| match b.as_str() {
+                        Some(s) => s.to_owned(),
+                        None => json::write_log_record(&LogRecord {
+                            body: Some(b.clone()),
+                            ..Default::default()
+                        }),
+                    });
+                    insert.execute(params![
+                        r.time() as i64,
+                        r.severity_number,
+                        service,
+                        r.trace_id.map(|t| t.0.to_vec()),
+                        r.span_id.map(|s| s.0.to_vec()),
+                        body,
+                        resource_id,
+                        scope_json,
+                        json::write_log_record(r),
+                    ])?;
+                    n += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// The most recently started traces, newest first.
+    pub fn recent_traces(&self, limit: usize, service: Option<&str>) -> Result<Vec<TraceSummary>> {
+        let sql = match service {
+            None => "SELECT trace_id, root_service, root_name, start_ns, end_ns, span_count, error_count, has_root
+                     FROM traces ORDER BY start_ns DESC LIMIT ?1",
+            Some(_) => "SELECT trace_id, root_service, root_name, start_ns, end_ns, span_count, error_count, has_root
+                     FROM traces WHERE trace_id IN (SELECT trace_id FROM spans WHERE service = ?2)
+                     ORDER BY start_ns DESC LIMIT ?1",
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let map = |r: &rusqlite::Row<'_>| {
+            let id: Vec<u8> = r.get(0)?;
+            let start: i64 = r.get(3)?;
+            let end: i64 = r.get(4)?;
+            Ok(TraceSummary {
+                trace_id: id.iter().map(|b| format!("{b:02x}")).collect(),
+                root_service: r.get(1)?,
+                root_name: r.get(2)?,
+                start_time_unix_nano: start.to_string(),
+                duration_nanos: end.saturating_sub(start).to_string(),
+                span_count: r.get::<_, i64>(5)? as u64,
+                error_count: r.get::<_, i64>(6)? as u64,
+                has_root: r.get::<_, i64>(7)? != 0,
+            })
+        };
+        let rows = match service {
+            None => stmt
+                .query_map(params![limit as i64], map)?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+            Some(s) => stmt
+                .query_map(params![limit as i64, s], map)?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        };
+        Ok(rows)
+    }
+
+    /// Every stored span of a trace, grouped by resource and scope; `None` when there are none.
+    pub fn trace(&self, trace_id: TraceId) -> Result<Option<TracesData>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.json, s.scope_json, s.span_json FROM spans s JOIN resources r ON r.id = s.resource_id
+             WHERE s.trace_id = ?1 ORDER BY r.id, s.scope_json, s.start_ns",
+        )?;
+        let mut rows = stmt.query(params![&trace_id.0[..]])?;
+        let mut data = TracesData::default();
+        let mut current: Option<(i64, String)> = None;
+        while let Some(row) = rows.next()? {
+            let resource_id: i64 = row.get(0)?;
+            let scope_json: String = row.get(2)?;
+            let span: Span =
+                read::span(&parse(&row.get::<_, String>(3)?)?, Ids::Strict).map_err(corrupt)?;
+            if current.as_ref().map(|(r, _)| *r) != Some(resource_id) {
+                let resource =
+                    read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
+                data.resource_spans.push(ResourceSpans {
+                    resource,
+                    ..Default::default()
+                });
+                current = None;
+            }
+            let rs = data.resource_spans.last_mut().expect("pushed above");
+            if current.as_ref().map(|(_, s)| s) != Some(&scope_json) {
+                let scope: InstrumentationScope =
+                    read::scope(&parse(&scope_json)?).map_err(corrupt)?;
+                rs.scope_spans.push(ScopeSpans {
+                    scope,
+                    ..Default::default()
+                });
+                current = Some((resource_id, scope_json));
+            }
+            rs.scope_spans
+                .last_mut()
+                .expect("pushed above")
+                .spans
+                .push(span);
+        }
+        Ok((!data.resource_spans.is_empty()).then_some(data))
+    }
+
+    /// Recent log records, newest first, one resource block per record's resource.
+    pub fn logs(&self, query: &LogQuery) -> Result<LogsData> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.json, l.scope_json, l.record_json FROM logs l JOIN resources r ON r.id = l.resource_id
+             WHERE (?1 IS NULL OR l.trace_id = ?1) ORDER BY l.time_ns DESC, l.id DESC LIMIT ?2",
+        )?;
+        let trace = query.trace_id.map(|t| t.0.to_vec());
+        let mut rows = stmt.query(params![trace, query.limit as i64])?;
+        let mut data = LogsData::default();
+        // Consecutive records of the same resource and scope share a block; order is kept.
+        let mut last_block: Option<(i64, String)> = None;
+        while let Some(row) = rows.next()? {
+            let resource_id: i64 = row.get(0)?;
+            let scope_json: String = row.get(2)?;
+            let record = read::log_record(&parse(&row.get::<_, String>(3)?)?, Ids::Strict)
+                .map_err(corrupt)?;
+            if last_block.as_ref() != Some(&(resource_id, scope_json.clone())) {
+                let resource =
+                    read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
+                let scope = read::scope(&parse(&scope_json)?).map_err(corrupt)?;
+                data.resource_logs.push(ResourceLogs {
+                    resource,
+                    scope_logs: vec![ScopeLogs {
+                        scope,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                });
+                last_block = Some((resource_id, scope_json));
+            }
+            data.resource_logs
+                .last_mut()
+                .expect("pushed above")
+                .scope_logs[0]
+                .log_records
+                .push(record);
+        }
+        Ok(data)
+    }
+
+    /// Names of services that sent spans, sorted.
+    pub fn services(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT service FROM spans ORDER BY service")?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows)
+    }
+
+    /// Looks a span count up, for tests and health output.
+    pub fn span_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM spans", [], |r| r.get::<_, i64>(0))
+            .optional()?
+            .unwrap_or(0) as u64)
+    }
+}
+
+fn parse(text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn corrupt(e: read::ReadError) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}

@@ -1,0 +1,49 @@
+mod support;
+
+use edgescope_collector::Settings;
+use support::{request, Collector};
+
+async fn preflight(addr: std::net::SocketAddr, origin: &str) -> support::Response {
+    request(
+        addr,
+        "OPTIONS",
+        "/v1/traces",
+        &[
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ],
+        b"",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn preflights_from_localhost_and_configured_origins_are_allowed_and_others_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        data_dir: dir.path().to_owned(),
+        cors_origins: vec!["https://app.example.com".into()],
+        ..Settings::default()
+    };
+    let collector = Collector::start_with(settings).await;
+    for origin in [
+        "http://localhost:5173",
+        "http://127.0.0.1:8080",
+        "https://app.example.com",
+    ] {
+        let answer = preflight(collector.otlp, origin).await;
+        assert_eq!(
+            answer.header("access-control-allow-origin"),
+            Some(origin),
+            "{origin}"
+        );
+        assert!(answer
+            .header("access-control-allow-headers")
+            .unwrap()
+            .contains("content-type"));
+    }
+    let refused = preflight(collector.otlp, "https://evil.example.net").await;
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    collector.stop().await;
+}
