@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs whatever this machine lacks to build and test edgescope. Idempotent: each step checks
+# first and is skipped when already satisfied. Used by `npm start`, `npm test` and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# 1. The wasm32 target for the toolchain that rust-toolchain.toml selects.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-bindgen CLI at exactly the version the workspace pins (the two must match).
+want=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  step "installing wasm-bindgen-cli $want (found: ${have:-none}); this takes about 5 minutes"
+  # Not --locked: the registry mirror lacks one dependency at the locked version.
+  cargo install wasm-bindgen-cli --version "=$want"
+fi
+
+# 3. npm tooling (binaryen for wasm-opt, playwright-core, workerd) from the committed lock file.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.edgescope-lock 2>/dev/null || true)" != "$lock_hash" ]; then
+  step "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.edgescope-lock
+fi
+
+# 4. Chromium and ChromeDriver from Debian, for browser tests and screenshots.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "installing chromium and chromium-driver (apt-get)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "[setup] Chromium is missing. Install Debian's chromium and chromium-driver (as root:" >&2
+    echo "        apt-get install chromium chromium-driver), then run this again." >&2
+    exit 1
+  fi
+fi
+step "toolchain ready: $(rustc --version), wasm-bindgen $want, node $(node --version)"

@@ -1,0 +1,44 @@
+// The browser entry point: instantiates the wasm core (top-level await), then offers the
+// public API; `init` also installs fetch instrumentation and flushes when the page is hidden.
+import initWasm from './wasm/edgescope.js';
+import * as api from './api.js';
+import { instrumentFetch } from './fetch.js';
+
+await initWasm({ module_or_path: new URL('./wasm/edgescope_bg.wasm', import.meta.url) });
+
+export {
+  Span,
+  activeSpan,
+  diagnostics,
+  extract,
+  flush,
+  inject,
+  logger,
+  startActiveSpan,
+  startSpan,
+  withSpan,
+} from './api.js';
+
+let installed = false;
+
+/**
+ * Configures the SDK and instruments the page.
+ * @param {import('./index').BrowserConfig} config
+ */
+export function init(config) {
+  api.init(config);
+  api.guard(() => {
+    if (installed) return;
+    installed = true;
+    const c = config && typeof config === 'object' ? config : {};
+    const propagateTo = Array.isArray(c.propagateTraceHeaderCorsUrls) ? c.propagateTraceHeaderCorsUrls : [];
+    if (c.instrumentFetch !== false) instrumentFetch(propagateTo);
+    // `visibilitychange` to hidden is the last event a page can rely on; `pagehide` covers
+    // browsers that skip it. Never `unload`: it disables the back/forward cache.
+    const hide = () => api.flush({ keepalive: true });
+    globalThis.document?.addEventListener('visibilitychange', () => {
+      if (globalThis.document.visibilityState === 'hidden') hide();
+    });
+    globalThis.addEventListener?.('pagehide', hide);
+  });
+}

@@ -1,0 +1,71 @@
+// Fetch instrumentation for browsers: a CLIENT span per request, following the OpenTelemetry
+// HTTP semantic conventions, and a `traceparent` header on requests to allowed origins
+// (same-origin by default), so that third-party APIs never see a CORS preflight they did not
+// ask for. The page's own call always runs and returns exactly what it would have returned.
+import { guard, inject, startSpan } from './api.js';
+
+function allowed(url, propagateTo) {
+  if (url.origin === globalThis.location.origin) return true;
+  return propagateTo.some((rule) => (rule instanceof RegExp ? rule.test(url.href) : url.href.startsWith(rule)));
+}
+
+function describe(input, init) {
+  const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input && input.url;
+  const url = new URL(href, globalThis.location.href);
+  const method = ((init && init.method) || (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  return { url, method };
+}
+
+/** Replaces `globalThis.fetch` with a traced version. */
+export function instrumentFetch(propagateTo) {
+  const original = globalThis.fetch;
+  if (typeof original !== 'function' || original.__edgescope) return;
+  const traced = function fetch(input, init) {
+    const prepared = guard(() => {
+      const { url, method } = describe(input, init);
+      const span = startSpan(method, {
+        kind: 'client',
+        attributes: {
+          'http.request.method': method,
+          'url.full': url.href,
+          'server.address': url.hostname,
+          'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+        },
+      });
+      if (!allowed(url, propagateTo)) return { span, input, init };
+      if (input instanceof Request && !init) {
+        const headers = new Headers(input.headers);
+        inject(headers, span);
+        return { span, input: new Request(input, { headers }), init };
+      }
+      const headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
+      inject(headers, span);
+      return { span, input, init: { ...init, headers } };
+    });
+    if (!prepared) return original.apply(this, arguments);
+    const { span } = prepared;
+    return original.call(this, prepared.input, prepared.init).then(
+      (response) => {
+        guard(() => {
+          span.setAttribute('http.response.status_code', response.status);
+          if (response.status >= 400) {
+            span.setAttribute('error.type', String(response.status));
+            span.setStatus({ code: 'error' });
+          }
+          span.end();
+        });
+        return response;
+      },
+      (error) => {
+        guard(() => {
+          span.setAttribute('error.type', (error && error.name) || 'Error');
+          span.setStatus({ code: 'error', message: error && error.message });
+          span.end();
+        });
+        throw error;
+      },
+    );
+  };
+  traced.__edgescope = true;
+  globalThis.fetch = traced;
+}

@@ -1,0 +1,95 @@
+/** Settings for `init`. Every field is optional. */
+export interface Config {
+  /** `service.name` of every span and log record. Default `unknown_service`. */
+  serviceName?: string;
+  /** `service.version`. */
+  serviceVersion?: string;
+  /** `deployment.environment.name`. */
+  environment?: string;
+  /** More resource attributes. */
+  resourceAttributes?: Record<string, string | number | boolean>;
+  /** Base URL of an OTLP/HTTP receiver; `/v1/traces` and `/v1/logs` are appended. Default `http://127.0.0.1:4318`. */
+  endpoint?: string;
+  /** Extra headers on export requests (for example `authorization`). */
+  headers?: Record<string, string>;
+  /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers). */
+  scheduleDelayMillis?: number;
+  /** Spans (and, separately, log records) kept for export; more are dropped and counted. Default 2048. */
+  maxQueueSize?: number;
+  /** Spans or records per export request. Default 512. */
+  maxExportBatchSize?: number;
+  /** Print the SDK's own troubles with `console.warn`. Default false. */
+  debug?: boolean;
+}
+
+/** Browser settings. */
+export interface BrowserConfig extends Config {
+  /** Trace `fetch` calls. Default true. */
+  instrumentFetch?: boolean;
+  /** Cross-origin URLs (prefixes or regular expressions) that may receive `traceparent`. Same-origin always may. */
+  propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
+}
+
+export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+export type AttributeValue = string | number | boolean;
+
+/** A remote parent read from incoming headers by `extract`. */
+export interface RemoteContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  attributes?: Record<string, AttributeValue>;
+  /** A remote parent; without it the active span, if any, is the parent. */
+  parent?: RemoteContext;
+}
+
+export interface SpanContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+}
+
+export declare class Span {
+  private constructor();
+  setAttribute(key: string, value: AttributeValue): this;
+  setAttributes(attributes: Record<string, AttributeValue>): this;
+  setStatus(status: { code: 'unset' | 'ok' | 'error'; message?: string }): this;
+  updateName(name: string): this;
+  end(): void;
+  spanContext(): SpanContext;
+  isRecording(): boolean;
+}
+
+export interface Logger {
+  trace(message: string, attributes?: Record<string, AttributeValue>): void;
+  debug(message: string, attributes?: Record<string, AttributeValue>): void;
+  info(message: string, attributes?: Record<string, AttributeValue>): void;
+  warn(message: string, attributes?: Record<string, AttributeValue>): void;
+  error(message: string, attributes?: Record<string, AttributeValue>): void;
+  fatal(message: string, attributes?: Record<string, AttributeValue>): void;
+}
+
+export interface Diagnostics {
+  spansDropped: number;
+  logsDropped: number;
+  spansRefused: number;
+  staleHandles: number;
+  attributesDropped: number;
+  exportsFailed: number;
+  apiErrors: number;
+}
+
+export declare function init(config?: BrowserConfig): void;
+export declare function startSpan(name: string, options?: SpanOptions): Span;
+export declare function withSpan<T>(span: Span, fn: (span: Span) => T): T;
+export declare function startActiveSpan<T>(name: string, fn: (span: Span) => T): T;
+export declare function startActiveSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => T): T;
+export declare function activeSpan(): Span | undefined;
+export declare const logger: Logger;
+export declare function inject(headers: Headers | Record<string, string>, span?: Span): void;
+export declare function extract(headers: Headers | Record<string, string | undefined>): RemoteContext | undefined;
+export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
+export declare function diagnostics(): Diagnostics;

@@ -1,0 +1,29 @@
+// The workerd (Cloudflare Workers) entry point: the `.wasm` is imported as a compiled module,
+// as workerd and wrangler load it, and instantiated synchronously. No timers: export with
+// `ctx.waitUntil(flush())` at the end of each request.
+import wasmModule from './wasm/edgescope_bg.wasm';
+import { initSync } from './wasm/edgescope.js';
+import * as api from './api.js';
+
+initSync({ module: wasmModule });
+
+export {
+  Span,
+  activeSpan,
+  diagnostics,
+  extract,
+  flush,
+  inject,
+  logger,
+  startActiveSpan,
+  startSpan,
+  withSpan,
+} from './api.js';
+
+/**
+ * Configures the SDK. Workers get no export timer: call `ctx.waitUntil(flush())`.
+ * @param {import('./index').Config} config
+ */
+export function init(config) {
+  api.init({ scheduleDelayMillis: 0, ...(config && typeof config === 'object' ? config : {}) });
+}

@@ -1,0 +1,132 @@
+// Foundation end to end: the demo page in headless Chromium → the collector → the viewer.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo } from '../../www/server.mjs';
+import { attr, getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
+
+let collector, demo, browser;
+
+before(async () => {
+  collector = await startCollector();
+  demo = await startDemo({ otlp: collector.otlp });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  demo?.server.close();
+  await collector?.stop();
+});
+
+test('a click traces the fetch, propagates traceparent, and shows up in the viewer with its log', async () => {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e));
+  await page.goto(demo.url);
+  await page.click('#call');
+  const result = JSON.parse(
+    await waitFor('the demo result', async () => {
+      const text = await page.textContent('[data-testid=result]');
+      return text.startsWith('{') && text;
+    }),
+  );
+
+  // The demo endpoint saw a traceparent of the click's trace.
+  const seen = await getJson(`${demo.url}/api/seen`);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].method, 'GET');
+  const [, sentTraceId, sentSpanId, flags] = seen[0].traceparent.split('-');
+  assert.match(seen[0].traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+  assert.equal(sentTraceId, result.clickTraceId);
+  assert.equal(parseInt(flags, 16) & 1, 1, 'sampled');
+
+  // The collector stored the click span and the client span with the header's span id.
+  const spans = await waitFor('both spans in the collector', async () => {
+    const s = await traceSpans(collector, sentTraceId);
+    return s.length >= 2 && s;
+  });
+  const click = spans.find((s) => s.name === 'click call-demo-api');
+  const client = spans.find((s) => s.spanId === sentSpanId);
+  assert.ok(click, 'click span stored');
+  assert.ok(client, 'the exported client span is the one whose id went out in traceparent');
+  assert.equal(client.service, 'demo-web');
+  assert.equal(client.kind, 3);
+  assert.equal(client.name, 'GET');
+  assert.equal(client.parentSpanId, click.spanId);
+  assert.equal(attr(client, 'http.request.method'), 'GET');
+  assert.equal(attr(client, 'url.full'), `${demo.url}/api/hello`);
+  assert.equal(attr(client, 'http.response.status_code'), '200');
+  assert.ok(BigInt(client.endTimeUnixNano) >= BigInt(client.startTimeUnixNano));
+
+  // The log record written after the answer carries the same trace and the click span.
+  const logs = await waitFor('the log record in the collector', async () => {
+    const doc = await getJson(`${collector.ui}/api/logs?trace_id=${sentTraceId}`);
+    const records = doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    return records.length > 0 && records;
+  });
+  assert.equal(logs[0].body.stringValue, 'demo API answered');
+  assert.equal(logs[0].spanId, click.spanId);
+  assert.equal(logs[0].severityText, 'INFO');
+
+  // The viewer lists the trace, opens it as a waterfall, and shows the log on the logs page.
+  const viewer = await browser.newPage();
+  viewer.on('pageerror', (e) => pageErrors.push(e));
+  await viewer.goto(collector.ui);
+  await viewer.click(`a[href="/trace/${sentTraceId}"]`);
+  await viewer.waitForSelector('[data-testid=span-row]');
+  const rows = await viewer.$$eval('[data-testid=span-row]', (els) =>
+    els.map((e) => ({ name: e.querySelector('[data-testid=span-name]').textContent, depth: Number(e.dataset.depth) })),
+  );
+  assert.deepEqual(rows, [
+    { name: 'click call-demo-api', depth: 0 },
+    { name: 'GET', depth: 1 },
+  ]);
+  assert.match(await viewer.textContent('[data-testid=trace-header]'), /demo-web/);
+
+  await viewer.goto(`${collector.ui}/logs`);
+  await viewer.waitForSelector('[data-testid=log-row]');
+  const row = viewer.locator('[data-testid=log-row]', { hasText: 'demo API answered' });
+  assert.equal(await row.count(), 1);
+  await row.locator('[data-testid=log-trace-link]').click();
+  await viewer.waitForURL(`**/trace/${sentTraceId}`);
+  await viewer.waitForSelector('[data-testid=span-row]');
+  assert.equal(await viewer.locator('[data-testid=span-row]').count(), 2);
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the demo or the viewer');
+});
+
+test('traceparent goes only to the page origin, and page hide delivers unexported spans', async () => {
+  const page = await browser.newPage();
+  await page.goto(demo.url);
+  // localhost is another origin than 127.0.0.1: the request must go out without traceparent,
+  // so without a CORS preflight (the demo API answers no CORS headers, so reading fails).
+  const before = (await getJson(`${demo.url}/api/seen`)).length;
+  const crossOrigin = await page.evaluate(async (url) => {
+    const { startSpan, withSpan, diagnostics } = await import('/sdk/browser.js');
+    const span = startSpan('cross-origin check');
+    const outcome = await withSpan(span, () => fetch(url).then(() => 'read', (e) => e.name));
+    span.end();
+    return { outcome, diagnostics: diagnostics() };
+  }, demo.url.replace('127.0.0.1', 'localhost') + '/api/hello');
+  assert.equal(crossOrigin.outcome, 'TypeError', 'the browser refuses to share the answer');
+  const seen = (await getJson(`${demo.url}/api/seen`)).slice(before);
+  assert.deepEqual(seen.map((r) => [r.method, r.traceparent]), [['GET', null]], 'one GET, no preflight, no header');
+  assert.equal(crossOrigin.diagnostics.apiErrors, 0);
+
+  // Export is scheduled 500 ms out; hiding the page must flush at once with keepalive.
+  const traceId = await page.evaluate(async () => {
+    const { startSpan } = await import('/sdk/browser.js');
+    const span = startSpan('before hide');
+    const id = span.spanContext().traceId;
+    span.end();
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    return id;
+  });
+  await page.close();
+  const spans = await waitFor('the span flushed on hide', async () => {
+    const s = await traceSpans(collector, traceId);
+    return s.length === 1 && s;
+  }, 5000);
+  assert.equal(spans[0].name, 'before hide');
+});

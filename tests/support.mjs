@@ -1,0 +1,108 @@
+// Shared helpers of the cross-component suites: start the real collector, the demo server and
+// Chromium, each on 127.0.0.1, each stopped by the test that started it.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Polls `fn` until it returns a truthy value; fails after `timeout` ms with `what`. */
+export async function waitFor(what, fn, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function collectorBinary() {
+  if (process.env.EDGESCOPE_BIN) return process.env.EDGESCOPE_BIN;
+  for (const profile of ['debug', 'release']) {
+    const bin = join(root, 'target', profile, 'edgescope');
+    if (existsSync(bin)) return bin;
+  }
+  throw new Error('no collector binary: run `bash scripts/build.sh` first or set EDGESCOPE_BIN');
+}
+
+/**
+ * Starts the collector on ephemeral ports with a fresh (or the given) data directory.
+ * Resolves to `{ otlp, ui, dataDir, stop() }`; `stop` sends SIGTERM and waits for the exit.
+ */
+export async function startCollector({ dataDir, keepData = false } = {}) {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'edgescope-test-'));
+  const child = spawn(
+    collectorBinary(),
+    ['serve', '--otlp-addr', '127.0.0.1:0', '--ui-addr', '127.0.0.1:0', '--data-dir', dir,
+      '--ui-dir', join(root, 'viewer', 'dist')],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGESCOPE_LOG: 'warn' } },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const urls = await waitFor('the collector to print its addresses', () => {
+    if (child.exitCode !== null) throw new Error(`collector exited: ${err}`);
+    const otlp = out.match(/OTLP receiver on (http:\/\/\S+)/);
+    const ui = out.match(/query API on (http:\/\/\S+)/);
+    return otlp && ui && { otlp: otlp[1], ui: ui[1] };
+  }, 20000);
+  return {
+    ...urls,
+    dataDir: dir,
+    logs: () => err,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      if (!dataDir && !keepData) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Launches Debian's Chromium through playwright-core (no browser download). */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30000 });
+}
+
+export async function getJson(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+/** Every span of a trace from the collector's Jaeger-shaped API, with its service name. */
+export async function traceSpans(collector, traceId) {
+  const doc = await getJson(`${collector.ui}/api/v3/traces/${traceId}`);
+  const spans = [];
+  for (const rs of doc.result.resourceSpans) {
+    const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue;
+    for (const ss of rs.scopeSpans) for (const span of ss.spans) spans.push({ ...span, service });
+  }
+  return spans;
+}
+
+export function attr(item, key) {
+  const v = item.attributes?.find((a) => a.key === key)?.value;
+  return v && (v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue);
+}

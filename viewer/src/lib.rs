@@ -1,0 +1,21 @@
+//! The edgescope viewer: a Leptos client-side app that lists recent traces and log records
+//! from the collector, draws a trace as a waterfall, and links log records to their trace.
+//!
+//! [`model`] (plain Rust, tested natively) turns OTLP into rows; `api` fetches from the
+//! collector's query API; `app` holds the views. The app is served by the collector, so every
+//! request goes to its own origin.
+#![warn(missing_docs, missing_debug_implementations)]
+
+pub mod model;
+
+#[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
+mod app;
+
+/// Mounts the app on `<body>` when the module is instantiated.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(app::App);
+}
