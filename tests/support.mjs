@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Polls `fn` until it returns a truthy value; fails after `timeout` ms with `what`. */
+/**
+ * Polls `fn` until it returns a truthy value; fails after `timeout` ms with `what`, or at once
+ * when `fn` throws an error marked `fatal`.
+ */
 export async function waitFor(what, fn, timeout = 15000) {
   const deadline = Date.now() + timeout;
   let last;
@@ -17,6 +20,7 @@ export async function waitFor(what, fn, timeout = 15000) {
       const value = await fn();
       if (value) return value;
     } catch (e) {
+      if (e && e.fatal) throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
@@ -51,7 +55,7 @@ export async function startCollector({ dataDir, keepData = false } = {}) {
   child.stderr.on('data', (d) => (err += d));
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const urls = await waitFor('the collector to print its addresses', () => {
-    if (child.exitCode !== null) throw new Error(`collector exited: ${err}`);
+    if (child.exitCode !== null) throw Object.assign(new Error(`collector exited: ${err}`), { fatal: true });
     const otlp = out.match(/OTLP receiver on (http:\/\/\S+)/);
     const ui = out.match(/query API on (http:\/\/\S+)/);
     return otlp && ui && { otlp: otlp[1], ui: ui[1] };

@@ -39,11 +39,7 @@ struct ServeArgs {
     #[arg(long, env = "EDGESCOPE_UI_DIR")]
     ui_dir: Option<PathBuf>,
     /// Extra origins allowed by CORS (localhost origins always are); `*` for any.
-    #[arg(
-        long = "cors-origin",
-        env = "EDGESCOPE_CORS_ORIGINS",
-        value_delimiter = ','
-    )]
+    #[arg(long = "cors-origin", env = "EDGESCOPE_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
     /// Largest accepted request body in bytes.
     #[arg(long, env = "EDGESCOPE_MAX_BODY_BYTES", default_value_t = 16 << 20)]
@@ -53,10 +49,7 @@ struct ServeArgs {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EDGESCOPE_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EDGESCOPE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let Command::Serve(args) = Cli::parse().command;
@@ -70,18 +63,12 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let otlp = TcpListener::bind(args.otlp_addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.otlp_addr))?;
-    let ui = TcpListener::bind(args.ui_addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.ui_addr))?;
+    let otlp =
+        TcpListener::bind(args.otlp_addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.otlp_addr))?;
+    let ui = TcpListener::bind(args.ui_addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.ui_addr))?;
     // Printed on stdout, one per line, so that scripts can wait for and parse them.
     println!("edgescope: OTLP receiver on http://{}", otlp.local_addr()?);
-    println!(
-        "edgescope: viewer and query API on http://{}",
-        ui.local_addr()?
-    );
+    println!("edgescope: viewer and query API on http://{}", ui.local_addr()?);
     let settings = Settings {
         data_dir: args.data_dir,
         ui_dir: args.ui_dir,
@@ -95,11 +82,10 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return ctrl_c.await.unwrap_or(()),
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

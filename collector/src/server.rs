@@ -36,12 +36,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            data_dir: PathBuf::from(".data"),
-            ui_dir: None,
-            cors_origins: Vec::new(),
-            max_body_bytes: 16 << 20,
-        }
+        Settings { data_dir: PathBuf::from(".data"), ui_dir: None, cors_origins: Vec::new(), max_body_bytes: 16 << 20 }
     }
 }
 
@@ -62,10 +57,7 @@ pub async fn run(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     std::fs::create_dir_all(&settings.data_dir)?;
     let db = settings.data_dir.join("edgescope.db");
-    let app = App {
-        writer: Arc::new(Mutex::new(Store::open(&db)?)),
-        reader: Arc::new(Mutex::new(Store::open(&db)?)),
-    };
+    let app = App { writer: Arc::new(Mutex::new(Store::open(&db)?)), reader: Arc::new(Mutex::new(Store::open(&db)?)) };
 
     let cors = cors_layer(&settings.cors_origins);
     let ingest = Router::new()
@@ -81,8 +73,7 @@ pub async fn run(
         .merge(ingest.clone());
     if let Some(dir) = &settings.ui_dir {
         // Unknown paths get index.html, so that deep links such as /trace/{id} reach the app.
-        query = query
-            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
+        query = query.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
     }
 
     let otlp_app = ingest.layer(cors.clone()).with_state(app.clone());
@@ -108,10 +99,7 @@ pub async fn run(
 }
 
 fn cors_layer(extra: &[String]) -> CorsLayer {
-    let extra: Vec<String> = extra
-        .iter()
-        .map(|o| o.trim_end_matches('/').to_owned())
-        .collect();
+    let extra: Vec<String> = extra.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
     let any = extra.iter().any(|o| o == "*");
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
@@ -121,19 +109,12 @@ fn cors_layer(extra: &[String]) -> CorsLayer {
             any || is_local_origin(origin) || extra.iter().any(|o| o == origin)
         }))
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::CONTENT_ENCODING,
-            header::AUTHORIZATION,
-        ])
+        .allow_headers([header::CONTENT_TYPE, header::CONTENT_ENCODING, header::AUTHORIZATION])
         .max_age(std::time::Duration::from_secs(3600))
 }
 
 fn is_local_origin(origin: &str) -> bool {
-    let Some(rest) = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-    else {
+    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
         return false;
     };
     let host = match rest.strip_prefix('[') {
@@ -143,32 +124,38 @@ fn is_local_origin(origin: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 
-/// An OTLP error answer: a `google.rpc.Status` with its gRPC code.
-fn rpc_error(status: StatusCode, grpc_code: i32, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "code": grpc_code, "message": message.into() })),
-    )
-        .into_response()
+/// An error answer: its status and JSON body.
+#[derive(Debug)]
+struct Failure {
+    status: StatusCode,
+    body: serde_json::Value,
 }
 
-fn store_error(e: StoreError) -> Response {
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// An OTLP error answer: a `google.rpc.Status` with its gRPC code.
+fn rpc_error(status: StatusCode, grpc_code: i32, message: impl Into<String>) -> Failure {
+    Failure { status, body: json!({ "code": grpc_code, "message": message.into() }) }
+}
+
+/// Query errors in the shape the Jaeger query API uses.
+fn query_error(status: StatusCode, message: impl Into<String>) -> Failure {
+    Failure { status, body: json!({ "error": { "httpCode": status.as_u16(), "message": message.into() } }) }
+}
+
+fn store_error(e: StoreError) -> Failure {
     tracing::error!(error = %e, "storage failed");
     rpc_error(StatusCode::SERVICE_UNAVAILABLE, 14, e.to_string())
 }
 
-/// Checks the content type and encoding of an OTLP request; the error is the response to send.
-fn check_otlp_request(headers: &HeaderMap) -> Result<(), Response> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+/// Checks the content type and encoding of an OTLP request.
+fn check_otlp_request(headers: &HeaderMap) -> Result<(), Failure> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime != "application/json" {
         return Err(rpc_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -176,28 +163,22 @@ fn check_otlp_request(headers: &HeaderMap) -> Result<(), Response> {
             format!("unsupported Content-Type `{content_type}`: this collector accepts application/json"),
         ));
     }
-    match headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    {
+    match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
         None | Some("identity") => Ok(()),
-        Some(other) => Err(rpc_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            3,
-            format!("unsupported Content-Encoding `{other}`"),
-        )),
+        Some(other) => {
+            Err(rpc_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, 3, format!("unsupported Content-Encoding `{other}`")))
+        }
     }
 }
 
-fn parse_body(body: &Bytes) -> Result<serde_json::Value, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, 3, format!("invalid JSON: {e}")))
+fn parse_body(body: &Bytes) -> Result<serde_json::Value, Failure> {
+    serde_json::from_slice(body).map_err(|e| rpc_error(StatusCode::BAD_REQUEST, 3, format!("invalid JSON: {e}")))
 }
 
 async fn write<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, Response> {
+) -> Result<T, Failure> {
     let writer = app.writer.clone();
     tokio::task::spawn_blocking(move || f(&mut writer.lock().unwrap_or_else(|p| p.into_inner())))
         .await
@@ -208,7 +189,7 @@ async fn write<T: Send + 'static>(
 async fn read_with<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, Response> {
+) -> Result<T, Failure> {
     let reader = app.reader.clone();
     tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner())))
         .await
@@ -217,50 +198,23 @@ async fn read_with<T: Send + 'static>(
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
-async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async {
-        check_otlp_request(&headers)?;
-        let data = read::traces(&parse_body(&body)?, Ids::Strict).map_err(|e| {
-            rpc_error(
-                StatusCode::BAD_REQUEST,
-                3,
-                format!("not an OTLP trace request: {e}"),
-            )
-        })?;
-        let n = write(&app, move |s| s.insert_traces(&data)).await?;
-        tracing::debug!(spans = n, "stored");
-        Ok::<_, Response>(Json(json!({})).into_response())
-    }
-    .await;
-    result.unwrap_or_else(|r| r)
+async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    check_otlp_request(&headers)?;
+    let data = read::traces(&parse_body(&body)?, Ids::Strict)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, 3, format!("not an OTLP trace request: {e}")))?;
+    let n = write(&app, move |s| s.insert_traces(&data)).await?;
+    tracing::debug!(spans = n, "stored");
+    Ok(Json(json!({})).into_response())
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
-async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async {
-        check_otlp_request(&headers)?;
-        let data = read::logs(&parse_body(&body)?, Ids::Strict).map_err(|e| {
-            rpc_error(
-                StatusCode::BAD_REQUEST,
-                3,
-                format!("not an OTLP logs request: {e}"),
-            )
-        })?;
-        let n = write(&app, move |s| s.insert_logs(&data)).await?;
-        tracing::debug!(records = n, "stored");
-        Ok::<_, Response>(Json(json!({})).into_response())
-    }
-    .await;
-    result.unwrap_or_else(|r| r)
-}
-
-/// Query errors in the shape the Jaeger query API uses.
-fn query_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "httpCode": status.as_u16(), "message": message.into() } })),
-    )
-        .into_response()
+async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    check_otlp_request(&headers)?;
+    let data = read::logs(&parse_body(&body)?, Ids::Strict)
+        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, 3, format!("not an OTLP logs request: {e}")))?;
+    let n = write(&app, move |s| s.insert_logs(&data)).await?;
+    tracing::debug!(records = n, "stored");
+    Ok(Json(json!({})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -270,57 +224,42 @@ struct ListParams {
     trace_id: Option<String>,
 }
 
-async fn list_traces(State(app): State<App>, Query(p): Query<ListParams>) -> Response {
-    let limit = p.limit.unwrap_or(50).min(1000);
-    match read_with(&app, move |s| s.recent_traces(limit, p.service.as_deref())).await {
-        Ok(traces) => Json(json!({ "traces": traces })).into_response(),
-        Err(r) => r,
-    }
-}
-
 fn json_text(text: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
-async fn get_trace(State(app): State<App>, Path(trace_id): Path<String>) -> Response {
-    let Some(id) = TraceId::from_hex(&trace_id) else {
-        return query_error(
-            StatusCode::BAD_REQUEST,
-            format!("malformed trace id `{trace_id}`: expected 32 hex digits"),
-        );
-    };
-    match read_with(&app, move |s| s.trace(id)).await {
-        Ok(Some(data)) => json_text(format!("{{\"result\":{}}}", json::write_traces(&data))),
-        Ok(None) => query_error(StatusCode::NOT_FOUND, format!("trace {trace_id} not found")),
-        Err(r) => r,
+async fn list_traces(State(app): State<App>, Query(p): Query<ListParams>) -> Result<Response, Failure> {
+    let limit = p.limit.unwrap_or(50).min(1000);
+    let traces = read_with(&app, move |s| s.recent_traces(limit, p.service.as_deref())).await?;
+    Ok(Json(json!({ "traces": traces })).into_response())
+}
+
+async fn get_trace(State(app): State<App>, Path(trace_id): Path<String>) -> Result<Response, Failure> {
+    let id = TraceId::from_hex(&trace_id).ok_or_else(|| {
+        query_error(StatusCode::BAD_REQUEST, format!("malformed trace id `{trace_id}`: expected 32 hex digits"))
+    })?;
+    match read_with(&app, move |s| s.trace(id)).await? {
+        Some(data) => Ok(json_text(format!("{{\"result\":{}}}", json::write_traces(&data)))),
+        None => Err(query_error(StatusCode::NOT_FOUND, format!("trace {trace_id} not found"))),
     }
 }
 
-async fn list_services(State(app): State<App>) -> Response {
-    match read_with(&app, |s| s.services()).await {
-        Ok(services) => Json(json!({ "services": services })).into_response(),
-        Err(r) => r,
-    }
+async fn list_services(State(app): State<App>) -> Result<Response, Failure> {
+    let services = read_with(&app, |s| s.services()).await?;
+    Ok(Json(json!({ "services": services })).into_response())
 }
 
-async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Response {
+async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Result<Response, Failure> {
     let trace_id = match p.trace_id.as_deref().filter(|t| !t.is_empty()) {
         None => None,
-        Some(t) => match TraceId::from_hex(t) {
-            Some(id) => Some(id),
-            None => {
-                return query_error(StatusCode::BAD_REQUEST, format!("malformed trace id `{t}`"))
-            }
-        },
+        Some(t) => Some(
+            TraceId::from_hex(t)
+                .ok_or_else(|| query_error(StatusCode::BAD_REQUEST, format!("malformed trace id `{t}`")))?,
+        ),
     };
-    let query = LogQuery {
-        trace_id,
-        limit: p.limit.unwrap_or(200).min(5000),
-    };
-    match read_with(&app, move |s| s.logs(&query)).await {
-        Ok(data) => json_text(format!("{{\"result\":{}}}", json::write_logs(&data))),
-        Err(r) => r,
-    }
+    let query = LogQuery { trace_id, limit: p.limit.unwrap_or(200).min(5000) };
+    let data = read_with(&app, move |s| s.logs(&query)).await?;
+    Ok(json_text(format!("{{\"result\":{}}}", json::write_logs(&data))))
 }
 
 #[cfg(test)]
@@ -329,21 +268,10 @@ mod tests {
 
     #[test]
     fn only_loopback_hosts_count_as_local_origins() {
-        for ok in [
-            "http://localhost:5173",
-            "http://127.0.0.1",
-            "https://[::1]:8080",
-            "http://localhost",
-        ] {
+        for ok in ["http://localhost:5173", "http://127.0.0.1", "https://[::1]:8080", "http://localhost"] {
             assert!(is_local_origin(ok), "{ok}");
         }
-        for bad in [
-            "http://localhost.evil.com",
-            "http://example.com",
-            "null",
-            "file://",
-            "http://127.0.0.2:80",
-        ] {
+        for bad in ["http://localhost.evil.com", "http://example.com", "null", "file://", "http://127.0.0.2:80"] {
             assert!(!is_local_origin(bad), "{bad}");
         }
     }

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{
-    json, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans,
-    ScopeLogs, ScopeSpans, Span, StatusCode, TraceId, TracesData,
+    json, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans,
+    Span, StatusCode, TraceId, TracesData,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -133,11 +133,7 @@ impl Store {
             "INSERT INTO resources (json, service) VALUES (?1, ?2) ON CONFLICT(json) DO NOTHING",
             params![text, resource.service_name()],
         )?;
-        Ok(
-            tx.query_row("SELECT id FROM resources WHERE json = ?1", [&text], |r| {
-                r.get(0)
-            })?,
-        )
+        Ok(tx.query_row("SELECT id FROM resources WHERE json = ?1", [&text], |r| r.get(0))?)
     }
 
     /// Stores every span in one transaction; returns how many were stored.
@@ -219,10 +215,7 @@ impl Store {
                 for r in &sl.log_records {
                     let body = r.body.as_ref().map(|b| match b.as_str() {
                         Some(s) => s.to_owned(),
-                        None => json::write_log_record(&LogRecord {
-                            body: Some(b.clone()),
-                            ..Default::default()
-                        }),
+                        None => json::write_log_record(&LogRecord { body: Some(b.clone()), ..Default::default() }),
                     });
                     insert.execute(params![
                         r.time() as i64,
@@ -246,11 +239,15 @@ impl Store {
     /// The most recently started traces, newest first.
     pub fn recent_traces(&self, limit: usize, service: Option<&str>) -> Result<Vec<TraceSummary>> {
         let sql = match service {
-            None => "SELECT trace_id, root_service, root_name, start_ns, end_ns, span_count, error_count, has_root
-                     FROM traces ORDER BY start_ns DESC LIMIT ?1",
-            Some(_) => "SELECT trace_id, root_service, root_name, start_ns, end_ns, span_count, error_count, has_root
+            None => {
+                "SELECT trace_id, root_service, root_name, start_ns, end_ns, span_count, error_count, has_root
+                     FROM traces ORDER BY start_ns DESC LIMIT ?1"
+            }
+            Some(_) => {
+                "SELECT trace_id, root_service, root_name, start_ns, end_ns, span_count, error_count, has_root
                      FROM traces WHERE trace_id IN (SELECT trace_id FROM spans WHERE service = ?2)
-                     ORDER BY start_ns DESC LIMIT ?1",
+                     ORDER BY start_ns DESC LIMIT ?1"
+            }
         };
         let mut stmt = self.conn.prepare_cached(sql)?;
         let map = |r: &rusqlite::Row<'_>| {
@@ -269,12 +266,8 @@ impl Store {
             })
         };
         let rows = match service {
-            None => stmt
-                .query_map(params![limit as i64], map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?,
-            Some(s) => stmt
-                .query_map(params![limit as i64, s], map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?,
+            None => stmt.query_map(params![limit as i64], map)?.collect::<rusqlite::Result<Vec<_>>>()?,
+            Some(s) => stmt.query_map(params![limit as i64, s], map)?.collect::<rusqlite::Result<Vec<_>>>()?,
         };
         Ok(rows)
     }
@@ -291,32 +284,19 @@ impl Store {
         while let Some(row) = rows.next()? {
             let resource_id: i64 = row.get(0)?;
             let scope_json: String = row.get(2)?;
-            let span: Span =
-                read::span(&parse(&row.get::<_, String>(3)?)?, Ids::Strict).map_err(corrupt)?;
+            let span: Span = read::span(&parse(&row.get::<_, String>(3)?)?, Ids::Strict).map_err(corrupt)?;
             if current.as_ref().map(|(r, _)| *r) != Some(resource_id) {
-                let resource =
-                    read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
-                data.resource_spans.push(ResourceSpans {
-                    resource,
-                    ..Default::default()
-                });
+                let resource = read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
+                data.resource_spans.push(ResourceSpans { resource, ..Default::default() });
                 current = None;
             }
             let rs = data.resource_spans.last_mut().expect("pushed above");
             if current.as_ref().map(|(_, s)| s) != Some(&scope_json) {
-                let scope: InstrumentationScope =
-                    read::scope(&parse(&scope_json)?).map_err(corrupt)?;
-                rs.scope_spans.push(ScopeSpans {
-                    scope,
-                    ..Default::default()
-                });
+                let scope: InstrumentationScope = read::scope(&parse(&scope_json)?).map_err(corrupt)?;
+                rs.scope_spans.push(ScopeSpans { scope, ..Default::default() });
                 current = Some((resource_id, scope_json));
             }
-            rs.scope_spans
-                .last_mut()
-                .expect("pushed above")
-                .spans
-                .push(span);
+            rs.scope_spans.last_mut().expect("pushed above").spans.push(span);
         }
         Ok((!data.resource_spans.is_empty()).then_some(data))
     }
@@ -335,50 +315,33 @@ impl Store {
         while let Some(row) = rows.next()? {
             let resource_id: i64 = row.get(0)?;
             let scope_json: String = row.get(2)?;
-            let record = read::log_record(&parse(&row.get::<_, String>(3)?)?, Ids::Strict)
-                .map_err(corrupt)?;
+            let record = read::log_record(&parse(&row.get::<_, String>(3)?)?, Ids::Strict).map_err(corrupt)?;
             if last_block.as_ref() != Some(&(resource_id, scope_json.clone())) {
-                let resource =
-                    read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
+                let resource = read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
                 let scope = read::scope(&parse(&scope_json)?).map_err(corrupt)?;
                 data.resource_logs.push(ResourceLogs {
                     resource,
-                    scope_logs: vec![ScopeLogs {
-                        scope,
-                        ..Default::default()
-                    }],
+                    scope_logs: vec![ScopeLogs { scope, ..Default::default() }],
                     ..Default::default()
                 });
                 last_block = Some((resource_id, scope_json));
             }
-            data.resource_logs
-                .last_mut()
-                .expect("pushed above")
-                .scope_logs[0]
-                .log_records
-                .push(record);
+            data.resource_logs.last_mut().expect("pushed above").scope_logs[0].log_records.push(record);
         }
         Ok(data)
     }
 
     /// Names of services that sent spans, sorted.
     pub fn services(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT service FROM spans ORDER BY service")?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT service FROM spans ORDER BY service")?;
+        let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(rows)
     }
 
     /// Looks a span count up, for tests and health output.
     pub fn span_count(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM spans", [], |r| r.get::<_, i64>(0))
-            .optional()?
-            .unwrap_or(0) as u64)
+        Ok(self.conn.query_row("SELECT count(*) FROM spans", [], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0)
+            as u64)
     }
 }
 

@@ -27,21 +27,10 @@ async fn preflights_from_localhost_and_configured_origins_are_allowed_and_others
         ..Settings::default()
     };
     let collector = Collector::start_with(settings).await;
-    for origin in [
-        "http://localhost:5173",
-        "http://127.0.0.1:8080",
-        "https://app.example.com",
-    ] {
+    for origin in ["http://localhost:5173", "http://127.0.0.1:8080", "https://app.example.com"] {
         let answer = preflight(collector.otlp, origin).await;
-        assert_eq!(
-            answer.header("access-control-allow-origin"),
-            Some(origin),
-            "{origin}"
-        );
-        assert!(answer
-            .header("access-control-allow-headers")
-            .unwrap()
-            .contains("content-type"));
+        assert_eq!(answer.header("access-control-allow-origin"), Some(origin), "{origin}");
+        assert!(answer.header("access-control-allow-headers").unwrap().contains("content-type"));
     }
     let refused = preflight(collector.otlp, "https://evil.example.net").await;
     assert_eq!(refused.header("access-control-allow-origin"), None);

@@ -5,10 +5,7 @@
 //! carries no JSON library. Doubles go through a formatter the caller may replace
 //! ([`write_traces_with`]); on wasm the SDK hands that job to JavaScript's own number printing.
 
-use crate::{
-    AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, Span,
-    TracesData,
-};
+use crate::{AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, Span, TracesData};
 
 /// Formats a finite or non-finite double as a JSON value.
 pub type FloatFormat = fn(f64, &mut String);
@@ -19,11 +16,7 @@ pub fn format_f64(v: f64, out: &mut String) {
     if v.is_nan() {
         out.push_str("\"NaN\"");
     } else if v.is_infinite() {
-        out.push_str(if v > 0.0 {
-            "\"Infinity\""
-        } else {
-            "\"-Infinity\""
-        });
+        out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
     } else if v == v.trunc() && v.abs() < 1e15 {
         push_i64(v as i64, out);
     } else {
@@ -43,10 +36,7 @@ pub fn write_logs(data: &LogsData) -> String {
 
 /// [`write_traces`] with a caller-supplied double formatter.
 pub fn write_traces_with(data: &TracesData, float: FloatFormat) -> String {
-    let mut w = Writer {
-        out: String::with_capacity(1024),
-        float,
-    };
+    let mut w = Writer { out: String::with_capacity(1024), float };
     w.out.push_str("{\"resourceSpans\":[");
     for (i, rs) in data.resource_spans.iter().enumerate() {
         w.comma(i);
@@ -76,10 +66,7 @@ pub fn write_traces_with(data: &TracesData, float: FloatFormat) -> String {
 
 /// [`write_logs`] with a caller-supplied double formatter.
 pub fn write_logs_with(data: &LogsData, float: FloatFormat) -> String {
-    let mut w = Writer {
-        out: String::with_capacity(1024),
-        float,
-    };
+    let mut w = Writer { out: String::with_capacity(1024), float };
     w.out.push_str("{\"resourceLogs\":[");
     for (i, rl) in data.resource_logs.iter().enumerate() {
         w.comma(i);
@@ -109,40 +96,28 @@ pub fn write_logs_with(data: &LogsData, float: FloatFormat) -> String {
 
 /// One resource as an OTLP/JSON `Resource` object.
 pub fn write_resource(resource: &Resource) -> String {
-    let mut w = Writer {
-        out: String::new(),
-        float: format_f64,
-    };
+    let mut w = Writer { out: String::new(), float: format_f64 };
     w.resource(resource);
     w.out
 }
 
 /// One scope as an OTLP/JSON `InstrumentationScope` object.
 pub fn write_scope(scope: &InstrumentationScope) -> String {
-    let mut w = Writer {
-        out: String::new(),
-        float: format_f64,
-    };
+    let mut w = Writer { out: String::new(), float: format_f64 };
     w.scope(scope);
     w.out
 }
 
 /// One span as an OTLP/JSON `Span` object.
 pub fn write_span(span: &Span) -> String {
-    let mut w = Writer {
-        out: String::new(),
-        float: format_f64,
-    };
+    let mut w = Writer { out: String::new(), float: format_f64 };
     w.span(span);
     w.out
 }
 
 /// One record as an OTLP/JSON `LogRecord` object.
 pub fn write_log_record(record: &LogRecord) -> String {
-    let mut w = Writer {
-        out: String::new(),
-        float: format_f64,
-    };
+    let mut w = Writer { out: String::new(), float: format_f64 };
     w.log_record(record);
     w.out
 }
@@ -286,11 +261,7 @@ impl Writer {
                 push_string(s, &mut self.out);
             }
             AnyValue::Bool(b) => {
-                self.out.push_str(if *b {
-                    "{\"boolValue\":true"
-                } else {
-                    "{\"boolValue\":false"
-                });
+                self.out.push_str(if *b { "{\"boolValue\":true" } else { "{\"boolValue\":false" });
             }
             AnyValue::Int(i) => {
                 self.out.push_str("{\"intValue\":\"");

@@ -117,19 +117,13 @@ pub struct KeyValue {
 impl KeyValue {
     /// A key with a value.
     pub fn new(key: impl Into<String>, value: impl Into<AnyValue>) -> Self {
-        KeyValue {
-            key: key.into(),
-            value: Some(value.into()),
-        }
+        KeyValue { key: key.into(), value: Some(value.into()) }
     }
 }
 
 /// Finds the value of `key` in an attribute list.
 pub fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
-    attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
+    attributes.iter().find(|kv| kv.key == key).and_then(|kv| kv.value.as_ref())
 }
 
 /// The entity that produced the telemetry (`service.name`, …).
@@ -144,9 +138,7 @@ pub struct Resource {
 impl Resource {
     /// `service.name`, or `unknown_service` as the OpenTelemetry specification defaults it.
     pub fn service_name(&self) -> &str {
-        attribute(&self.attributes, "service.name")
-            .and_then(AnyValue::as_str)
-            .unwrap_or("unknown_service")
+        attribute(&self.attributes, "service.name").and_then(AnyValue::as_str).unwrap_or("unknown_service")
     }
 }
 
@@ -311,8 +303,7 @@ pub struct Span {
 impl Span {
     /// Duration in nanoseconds (zero when the end precedes the start).
     pub fn duration_nanos(&self) -> u64 {
-        self.end_time_unix_nano
-            .saturating_sub(self.start_time_unix_nano)
+        self.end_time_unix_nano.saturating_sub(self.start_time_unix_nano)
     }
 }
 
@@ -349,9 +340,7 @@ impl TracesData {
     /// Every span with its resource and scope.
     pub fn spans(&self) -> impl Iterator<Item = (&Resource, &InstrumentationScope, &Span)> {
         self.resource_spans.iter().flat_map(|rs| {
-            rs.scope_spans
-                .iter()
-                .flat_map(move |ss| ss.spans.iter().map(move |s| (&rs.resource, &ss.scope, s)))
+            rs.scope_spans.iter().flat_map(move |ss| ss.spans.iter().map(move |s| (&rs.resource, &ss.scope, s)))
         })
     }
 }
@@ -427,11 +416,7 @@ impl LogsData {
     /// Every record with its resource and scope.
     pub fn records(&self) -> impl Iterator<Item = (&Resource, &InstrumentationScope, &LogRecord)> {
         self.resource_logs.iter().flat_map(|rl| {
-            rl.scope_logs.iter().flat_map(move |sl| {
-                sl.log_records
-                    .iter()
-                    .map(move |r| (&rl.resource, &sl.scope, r))
-            })
+            rl.scope_logs.iter().flat_map(move |sl| sl.log_records.iter().map(move |r| (&rl.resource, &sl.scope, r)))
         })
     }
 }

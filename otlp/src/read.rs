@@ -10,9 +10,8 @@
 use serde_json::{Map, Value};
 
 use crate::{
-    AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource,
-    ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode,
-    TraceId, TracesData,
+    AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans,
+    ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
 };
 
 /// How strictly ids are read.
@@ -58,42 +57,30 @@ pub fn logs_from_str(text: &str, ids: Ids) -> Result<LogsData> {
 }
 
 fn parse(text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| ReadError {
-        path: String::new(),
-        message: format!("invalid JSON: {e}"),
-    })
+    serde_json::from_str(text).map_err(|e| ReadError { path: String::new(), message: format!("invalid JSON: {e}") })
 }
 
 /// Reads a trace document: `{"resourceSpans": …}` or one of the wrappers.
 pub fn traces(doc: &Value, ids: Ids) -> Result<TracesData> {
     let r = Reader { ids };
-    let obj = unwrap_result(doc)
-        .as_object()
-        .ok_or_else(|| err("", "expected an object with a `resourceSpans` array"))?;
+    let obj =
+        unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceSpans` array"))?;
     let list = field(obj, "resourceSpans").or_else(|| obj.get("batches"));
     let Some(list) = list else {
-        return Err(err(
-            "",
-            "expected a `resourceSpans` (or Tempo `batches`) array",
-        ));
+        return Err(err("", "expected a `resourceSpans` (or Tempo `batches`) array"));
     };
-    Ok(TracesData {
-        resource_spans: r.list(list, "resourceSpans", |v, p| r.resource_spans(v, p))?,
-    })
+    Ok(TracesData { resource_spans: r.list(list, "resourceSpans", |v, p| r.resource_spans(v, p))? })
 }
 
 /// Reads a logs document: `{"resourceLogs": …}` or `{"result": {"resourceLogs": …}}`.
 pub fn logs(doc: &Value, ids: Ids) -> Result<LogsData> {
     let r = Reader { ids };
-    let obj = unwrap_result(doc)
-        .as_object()
-        .ok_or_else(|| err("", "expected an object with a `resourceLogs` array"))?;
+    let obj =
+        unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceLogs` array"))?;
     let Some(list) = field(obj, "resourceLogs") else {
         return Err(err("", "expected a `resourceLogs` array"));
     };
-    Ok(LogsData {
-        resource_logs: r.list(list, "resourceLogs", |v, p| r.resource_logs(v, p))?,
-    })
+    Ok(LogsData { resource_logs: r.list(list, "resourceLogs", |v, p| r.resource_logs(v, p))? })
 }
 
 /// Reads one OTLP/JSON `Span` object.
@@ -126,10 +113,7 @@ fn unwrap_result(doc: &Value) -> &Value {
 }
 
 fn err(path: &str, message: impl Into<String>) -> ReadError {
-    ReadError {
-        path: path.to_owned(),
-        message: message.into(),
-    }
+    ReadError { path: path.to_owned(), message: message.into() }
 }
 
 /// Looks a lowerCamelCase key up, falling back to its snake_case spelling.
@@ -166,19 +150,10 @@ impl Reader {
         v.as_object().ok_or_else(|| err(path, "expected an object"))
     }
 
-    fn list<T>(
-        &self,
-        v: &Value,
-        path: &str,
-        mut item: impl FnMut(&Value, &str) -> Result<T>,
-    ) -> Result<Vec<T>> {
+    fn list<T>(&self, v: &Value, path: &str, mut item: impl FnMut(&Value, &str) -> Result<T>) -> Result<Vec<T>> {
         match v {
             Value::Null => Ok(Vec::new()),
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| item(v, &format!("{path}[{i}]")))
-                .collect(),
+            Value::Array(items) => items.iter().enumerate().map(|(i, v)| item(v, &format!("{path}[{i}]"))).collect(),
             _ => Err(err(path, "expected an array")),
         }
     }
@@ -223,13 +198,7 @@ impl Reader {
     }
 
     /// An enum as its number or its proto name; `names` lists the names from 0 upwards.
-    fn enumeration(
-        &self,
-        obj: &Map<String, Value>,
-        key: &str,
-        path: &str,
-        names: &[&str],
-    ) -> Result<i64> {
+    fn enumeration(&self, obj: &Map<String, Value>, key: &str, path: &str, names: &[&str]) -> Result<i64> {
         match field(obj, key) {
             None | Some(Value::Null) => Ok(0),
             Some(Value::String(s)) if s.parse::<i64>().is_err() => names
@@ -243,12 +212,7 @@ impl Reader {
         }
     }
 
-    fn id<const N: usize>(
-        &self,
-        obj: &Map<String, Value>,
-        key: &str,
-        path: &str,
-    ) -> Result<Option<[u8; N]>> {
+    fn id<const N: usize>(&self, obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<[u8; N]>> {
         let s = match field(obj, key) {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::String(s)) => s,
@@ -271,19 +235,12 @@ impl Reader {
                 }
             }
         }
-        Err(err(
-            &join(path, key),
-            format!("`{s}` is not a {}-character hex id", 2 * N),
-        ))
+        Err(err(&join(path, key), format!("`{s}` is not a {}-character hex id", 2 * N)))
     }
 
     fn resource_spans(&self, v: &Value, path: &str) -> Result<ResourceSpans> {
         let obj = self.object(v, path)?;
-        let scope_key = if field(obj, "scopeSpans").is_some() {
-            "scopeSpans"
-        } else {
-            "instrumentationLibrarySpans"
-        };
+        let scope_key = if field(obj, "scopeSpans").is_some() { "scopeSpans" } else { "instrumentationLibrarySpans" };
         Ok(ResourceSpans {
             resource: self.resource(obj, path)?,
             scope_spans: self.opt_list(obj, scope_key, path, |v, p| self.scope_spans(v, p))?,
@@ -304,11 +261,7 @@ impl Reader {
     }
 
     fn scope(&self, obj: &Map<String, Value>, path: &str) -> Result<InstrumentationScope> {
-        let key = if field(obj, "scope").is_some() {
-            "scope"
-        } else {
-            "instrumentationLibrary"
-        };
+        let key = if field(obj, "scope").is_some() { "scope" } else { "instrumentationLibrary" };
         let Some(v) = field(obj, key) else {
             return Ok(InstrumentationScope::default());
         };
@@ -341,10 +294,7 @@ impl Reader {
             None | Some(Value::Null) => None,
             Some(v) => self.any_value(v, &join(path, "value"))?,
         };
-        Ok(KeyValue {
-            key: self.string(obj, "key", path)?,
-            value,
-        })
+        Ok(KeyValue { key: self.string(obj, "key", path)?, value })
     }
 
     fn any_value(&self, v: &Value, path: &str) -> Result<Option<AnyValue>> {
@@ -354,19 +304,12 @@ impl Reader {
         };
         let p = join(path, key);
         let value = match key.as_str() {
-            "stringValue" | "string_value" => AnyValue::String(
-                inner
-                    .as_str()
-                    .ok_or_else(|| err(&p, "expected a string"))?
-                    .to_owned(),
-            ),
-            "boolValue" | "bool_value" => {
-                AnyValue::Bool(inner.as_bool().ok_or_else(|| err(&p, "expected a bool"))?)
+            "stringValue" | "string_value" => {
+                AnyValue::String(inner.as_str().ok_or_else(|| err(&p, "expected a string"))?.to_owned())
             }
+            "boolValue" | "bool_value" => AnyValue::Bool(inner.as_bool().ok_or_else(|| err(&p, "expected a bool"))?),
             "intValue" | "int_value" => AnyValue::Int(
-                int_value(inner)
-                    .and_then(|n| i64::try_from(n).ok())
-                    .ok_or_else(|| err(&p, "expected an int64"))?,
+                int_value(inner).and_then(|n| i64::try_from(n).ok()).ok_or_else(|| err(&p, "expected an int64"))?,
             ),
             "doubleValue" | "double_value" => AnyValue::Double(match inner {
                 Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
@@ -379,10 +322,7 @@ impl Reader {
                 _ => return Err(err(&p, "expected a double")),
             }),
             "bytesValue" | "bytes_value" => AnyValue::Bytes(
-                inner
-                    .as_str()
-                    .and_then(crate::hex::base64_decode)
-                    .ok_or_else(|| err(&p, "expected base64"))?,
+                inner.as_str().and_then(crate::hex::base64_decode).ok_or_else(|| err(&p, "expected base64"))?,
             ),
             "arrayValue" | "array_value" => {
                 let o = self.object(inner, &p)?;
@@ -400,12 +340,8 @@ impl Reader {
 
     fn span(&self, v: &Value, path: &str) -> Result<Span> {
         let obj = self.object(v, path)?;
-        let trace_id = self
-            .id::<16>(obj, "traceId", path)?
-            .ok_or_else(|| err(&join(path, "traceId"), "missing"))?;
-        let span_id = self
-            .id::<8>(obj, "spanId", path)?
-            .ok_or_else(|| err(&join(path, "spanId"), "missing"))?;
+        let trace_id = self.id::<16>(obj, "traceId", path)?.ok_or_else(|| err(&join(path, "traceId"), "missing"))?;
+        let span_id = self.id::<8>(obj, "spanId", path)?.ok_or_else(|| err(&join(path, "spanId"), "missing"))?;
         let status = match field(obj, "status") {
             Some(Value::Object(s)) => {
                 let p = join(path, "status");
@@ -467,13 +403,9 @@ impl Reader {
         let obj = self.object(v, path)?;
         Ok(Link {
             trace_id: TraceId(
-                self.id::<16>(obj, "traceId", path)?
-                    .ok_or_else(|| err(&join(path, "traceId"), "missing"))?,
+                self.id::<16>(obj, "traceId", path)?.ok_or_else(|| err(&join(path, "traceId"), "missing"))?,
             ),
-            span_id: SpanId(
-                self.id::<8>(obj, "spanId", path)?
-                    .ok_or_else(|| err(&join(path, "spanId"), "missing"))?,
-            ),
+            span_id: SpanId(self.id::<8>(obj, "spanId", path)?.ok_or_else(|| err(&join(path, "spanId"), "missing"))?),
             trace_state: self.string(obj, "traceState", path)?,
             attributes: self.attributes(obj, path)?,
             dropped_attributes_count: self.u32(obj, "droppedAttributesCount", path)?,
@@ -483,11 +415,7 @@ impl Reader {
 
     fn resource_logs(&self, v: &Value, path: &str) -> Result<ResourceLogs> {
         let obj = self.object(v, path)?;
-        let scope_key = if field(obj, "scopeLogs").is_some() {
-            "scopeLogs"
-        } else {
-            "instrumentationLibraryLogs"
-        };
+        let scope_key = if field(obj, "scopeLogs").is_some() { "scopeLogs" } else { "instrumentationLibraryLogs" };
         Ok(ResourceLogs {
             resource: self.resource(obj, path)?,
             scope_logs: self.opt_list(obj, scope_key, path, |v, p| self.scope_logs(v, p))?,
@@ -514,8 +442,7 @@ impl Reader {
         Ok(LogRecord {
             time_unix_nano: self.u64(obj, "timeUnixNano", path)?,
             observed_time_unix_nano: self.u64(obj, "observedTimeUnixNano", path)?,
-            severity_number: i32::try_from(severity)
-                .map_err(|_| err(path, "severityNumber out of range"))?,
+            severity_number: i32::try_from(severity).map_err(|_| err(path, "severityNumber out of range"))?,
             severity_text: self.string(obj, "severityText", path)?,
             body,
             attributes: self.attributes(obj, path)?,
@@ -558,10 +485,7 @@ const SEVERITY_NAMES: [&str; 25] = [
 
 fn int_value(v: &Value) -> Option<i128> {
     match v {
-        Value::Number(n) => n
-            .as_i64()
-            .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from)),
+        Value::Number(n) => n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -600,29 +524,16 @@ mod tests {
         assert_eq!(e.path, "resourceSpans[0].scopeSpans[0].spans[0].traceId");
         assert!(traces_from_str(&doc("abc"), Ids::Strict).is_err());
         let t = traces_from_str(&doc(b64), Ids::Tolerant).unwrap();
-        assert_eq!(
-            t.spans().next().unwrap().2.trace_id.to_hex(),
-            "000102030405060708090a0b0c0d0e0f"
-        );
+        assert_eq!(t.spans().next().unwrap().2.trace_id.to_hex(), "000102030405060708090a0b0c0d0e0f");
         let t = traces_from_str(&doc("463ac35c9f6413ad"), Ids::Tolerant).unwrap();
-        assert_eq!(
-            t.spans().next().unwrap().2.trace_id.to_hex(),
-            "0000000000000000463ac35c9f6413ad"
-        );
+        assert_eq!(t.spans().next().unwrap().2.trace_id.to_hex(), "0000000000000000463ac35c9f6413ad");
     }
 
     #[test]
     fn errors_name_the_path_and_reason() {
-        let e =
-            traces_from_str(r#"{"resourceSpans":[{"scopeSpans":"no"}]}"#, Ids::Strict).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "resourceSpans[0].scopeSpans: expected an array"
-        );
-        assert!(traces_from_str("{", Ids::Strict)
-            .unwrap_err()
-            .message
-            .starts_with("invalid JSON"));
+        let e = traces_from_str(r#"{"resourceSpans":[{"scopeSpans":"no"}]}"#, Ids::Strict).unwrap_err();
+        assert_eq!(e.to_string(), "resourceSpans[0].scopeSpans: expected an array");
+        assert!(traces_from_str("{", Ids::Strict).unwrap_err().message.starts_with("invalid JSON"));
         assert!(traces_from_str("[]", Ids::Strict).is_err());
     }
 
@@ -643,36 +554,19 @@ mod tests {
                 KeyValue::new("b", true),
                 KeyValue::new("i", i64::MIN),
                 KeyValue::new("d", 0.25),
-                KeyValue::new(
-                    "a",
-                    AnyValue::Array(vec![AnyValue::Int(1), AnyValue::from("two")]),
-                ),
+                KeyValue::new("a", AnyValue::Array(vec![AnyValue::Int(1), AnyValue::from("two")])),
                 KeyValue::new("m", AnyValue::KvList(vec![KeyValue::new("k", 1.5e-7)])),
                 KeyValue::new("y", AnyValue::Bytes(vec![0, 255, 7])),
             ],
-            events: vec![Event {
-                time_unix_nano: 5,
-                name: "exception".into(),
-                ..Default::default()
-            }],
-            links: vec![Link {
-                trace_id: TraceId([3; 16]),
-                span_id: SpanId([4; 8]),
-                ..Default::default()
-            }],
-            status: Status {
-                code: StatusCode::Error,
-                message: "boom".into(),
-            },
+            events: vec![Event { time_unix_nano: 5, name: "exception".into(), ..Default::default() }],
+            links: vec![Link { trace_id: TraceId([3; 16]), span_id: SpanId([4; 8]), ..Default::default() }],
+            status: Status { code: StatusCode::Error, message: "boom".into() },
             dropped_attributes_count: 2,
             ..Default::default()
         };
         let data = TracesData {
             resource_spans: vec![ResourceSpans {
-                scope_spans: vec![ScopeSpans {
-                    spans: vec![span],
-                    ..Default::default()
-                }],
+                scope_spans: vec![ScopeSpans { spans: vec![span], ..Default::default() }],
                 ..Default::default()
             }],
         };
@@ -697,9 +591,6 @@ mod tests {
                 ..Default::default()
             }],
         };
-        assert_eq!(
-            logs_from_str(&json::write_logs(&logs), Ids::Strict).unwrap(),
-            logs
-        );
+        assert_eq!(logs_from_str(&json::write_logs(&logs), Ids::Strict).unwrap(), logs);
     }
 }

@@ -23,18 +23,18 @@ fn with<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
 /// JavaScript numbers that are whole and safe become OTLP ints, other numbers doubles.
 fn any_value(value: &JsValue) -> Option<AnyValue> {
     if let Some(s) = value.as_string() {
-        Some(AnyValue::String(s))
-    } else if let Some(b) = value.as_bool() {
-        Some(AnyValue::Bool(b))
-    } else if let Some(n) = value.as_f64() {
-        Some(if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+        return Some(AnyValue::String(s));
+    }
+    if let Some(b) = value.as_bool() {
+        return Some(AnyValue::Bool(b));
+    }
+    value.as_f64().map(|n| {
+        if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
             AnyValue::Int(n as i64)
         } else {
             AnyValue::Double(n)
-        })
-    } else {
-        None
-    }
+        }
+    })
 }
 
 /// Replaces the SDK with a fresh one for `serviceName`; attributes staged with `attr` become
@@ -47,16 +47,8 @@ pub fn configure(service_name: &str, max_queue_size: u32, max_export_batch_size:
         *sdk = Sdk::new(Config {
             service_name: service_name.to_owned(),
             resource_attributes,
-            max_queue_size: if max_queue_size > 0 {
-                max_queue_size as usize
-            } else {
-                defaults.max_queue_size
-            },
-            max_log_queue_size: if max_queue_size > 0 {
-                max_queue_size as usize
-            } else {
-                defaults.max_log_queue_size
-            },
+            max_queue_size: if max_queue_size > 0 { max_queue_size as usize } else { defaults.max_queue_size },
+            max_log_queue_size: if max_queue_size > 0 { max_queue_size as usize } else { defaults.max_log_queue_size },
             max_export_batch_size: if max_export_batch_size > 0 {
                 max_export_batch_size as usize
             } else {
@@ -79,23 +71,12 @@ pub fn attr(key: &str, value: JsValue) {
 
 /// Starts a span; a valid `traceparent` makes it a child of that remote span.
 #[wasm_bindgen(js_name = spanStart)]
-pub fn span_start(
-    name: &str,
-    kind: u8,
-    traceparent: Option<String>,
-    tracestate: Option<String>,
-) -> u32 {
-    let parent = traceparent
-        .as_deref()
-        .and_then(parse_traceparent)
-        .map(|mut cx| {
-            cx.trace_state = tracestate.unwrap_or_default();
-            cx
-        });
-    with(|sdk| {
-        sdk.start_span(name, SpanKind::from_i32(kind as i64), parent.as_ref())
-            .0
-    })
+pub fn span_start(name: &str, kind: u8, traceparent: Option<String>, tracestate: Option<String>) -> u32 {
+    let parent = traceparent.as_deref().and_then(parse_traceparent).map(|mut cx| {
+        cx.trace_state = tracestate.unwrap_or_default();
+        cx
+    });
+    with(|sdk| sdk.start_span(name, SpanKind::from_i32(kind as i64), parent.as_ref()).0)
 }
 
 /// Sets an attribute on an open span.
@@ -128,20 +109,13 @@ pub fn span_end(span: u32) {
 /// The `traceparent` of an open span, `undefined` for an ended or no-op span.
 #[wasm_bindgen(js_name = spanTraceparent)]
 pub fn span_traceparent(span: u32) -> Option<String> {
-    with(|sdk| {
-        sdk.span_context(Handle(span))
-            .map(|cx| format_traceparent(&cx))
-    })
+    with(|sdk| sdk.span_context(Handle(span)).map(|cx| format_traceparent(&cx)))
 }
 
 /// The `tracestate` of an open span.
 #[wasm_bindgen(js_name = spanTracestate)]
 pub fn span_tracestate(span: u32) -> Option<String> {
-    with(|sdk| {
-        sdk.span_context(Handle(span))
-            .map(|cx| cx.trace_state)
-            .filter(|s| !s.is_empty())
-    })
+    with(|sdk| sdk.span_context(Handle(span)).map(|cx| cx.trace_state).filter(|s| !s.is_empty()))
 }
 
 /// Makes a span active (the parent of new spans, the span of new log records).

@@ -62,10 +62,7 @@ mod imp {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     pub(crate) fn now_unix_nanos() -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0)
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
     }
 
     /// SipHash with per-process random keys over a counter: unpredictable enough for ids in

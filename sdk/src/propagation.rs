@@ -58,10 +58,7 @@ pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
         return None;
     }
     let version = lower_hex::<1>(&h[0..2])?[0];
-    if version == 0xff
-        || (version == 0 && h.len() != 55)
-        || (h.len() > 55 && h.as_bytes()[55] != b'-')
-    {
+    if version == 0xff || (version == 0 && h.len() != 55) || (h.len() > 55 && h.as_bytes()[55] != b'-') {
         return None;
     }
     let b = h.as_bytes();
@@ -75,18 +72,8 @@ pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
         return None;
     }
     // A later version's flags may mean more; only the bits this version defines are kept.
-    let flags = if version == 0 {
-        flags
-    } else {
-        flags & (FLAG_SAMPLED | FLAG_RANDOM)
-    };
-    Some(SpanContext {
-        trace_id,
-        span_id,
-        flags,
-        trace_state: String::new(),
-        is_remote: true,
-    })
+    let flags = if version == 0 { flags } else { flags & (FLAG_SAMPLED | FLAG_RANDOM) };
+    Some(SpanContext { trace_id, span_id, flags, trace_state: String::new(), is_remote: true })
 }
 
 /// Formats a `traceparent` header (always version `00`).
@@ -138,14 +125,9 @@ mod tests {
 
     #[test]
     fn future_versions_may_append_fields_after_a_dash() {
-        let cx = parse_traceparent(
-            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-what-the-future-holds",
-        )
-        .unwrap();
+        let cx =
+            parse_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-what-the-future-holds").unwrap();
         assert_eq!(cx.flags, FLAG_SAMPLED);
-        assert!(
-            parse_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.x")
-                .is_none()
-        );
+        assert!(parse_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.x").is_none());
     }
 }

@@ -7,9 +7,8 @@
 use std::collections::VecDeque;
 
 use edgescope_otlp::{
-    json, AnyValue, InstrumentationScope, KeyValue, LogRecord, LogsData, Resource, ResourceLogs,
-    ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
-    TracesData,
+    json, AnyValue, InstrumentationScope, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans,
+    ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
 };
 
 use crate::platform;
@@ -168,10 +167,7 @@ impl Sdk {
             }
         }
         Sdk {
-            resource: Resource {
-                attributes,
-                dropped_attributes_count: 0,
-            },
+            resource: Resource { attributes, dropped_attributes_count: 0 },
             scope: InstrumentationScope {
                 name: "edgescope".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
@@ -252,11 +248,7 @@ impl Sdk {
 
     /// The innermost active span that is still open.
     pub fn active_span(&self) -> Option<Handle> {
-        self.active
-            .iter()
-            .rev()
-            .copied()
-            .find(|h| self.slot(*h).is_some())
+        self.active.iter().rev().copied().find(|h| self.slot(*h).is_some())
     }
 
     /// Makes a span the parent of spans and records created until [`Sdk::deactivate`].
@@ -297,12 +289,7 @@ impl Sdk {
 
     /// Starts a span. Its parent is `parent` when given (a remote context from `traceparent`),
     /// else the active span, else none: the span starts a new trace.
-    pub fn start_span(
-        &mut self,
-        name: &str,
-        kind: SpanKind,
-        parent: Option<&SpanContext>,
-    ) -> Handle {
+    pub fn start_span(&mut self, name: &str, kind: SpanKind, parent: Option<&SpanContext>) -> Handle {
         let staged = std::mem::take(&mut self.staged);
         if self.slots.len() - self.free.len() >= self.config.max_open_spans {
             self.diagnostics.spans_refused += 1;
@@ -313,20 +300,8 @@ impl Sdk {
             None => self.active_span().and_then(|h| self.span_context(h)),
         };
         let (trace_id, parent_span_id, flags, trace_state, remote) = match parent {
-            Some(p) => (
-                p.trace_id,
-                Some(p.span_id),
-                p.flags,
-                p.trace_state,
-                p.is_remote,
-            ),
-            None => (
-                self.new_trace_id(),
-                None,
-                FLAG_SAMPLED | FLAG_RANDOM,
-                String::new(),
-                false,
-            ),
+            Some(p) => (p.trace_id, Some(p.span_id), p.flags, p.trace_state, p.is_remote),
+            None => (self.new_trace_id(), None, FLAG_SAMPLED | FLAG_RANDOM, String::new(), false),
         };
         let mut data = Span {
             trace_id,
@@ -342,25 +317,14 @@ impl Sdk {
             ..Default::default()
         };
         for kv in staged {
-            push_attribute(
-                &mut data.attributes,
-                &mut data.dropped_attributes_count,
-                kv,
-                self.config.max_attributes,
-            );
+            push_attribute(&mut data.attributes, &mut data.dropped_attributes_count, kv, self.config.max_attributes);
         }
         self.diagnostics.attributes_dropped += data.dropped_attributes_count as u64;
-        let open = OpenSpan {
-            data,
-            sampled: flags & FLAG_SAMPLED != 0,
-        };
+        let open = OpenSpan { data, sampled: flags & FLAG_SAMPLED != 0 };
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
-                self.slots.push(Slot {
-                    generation: 0,
-                    span: None,
-                });
+                self.slots.push(Slot { generation: 0, span: None });
                 self.slots.len() - 1
             }
         };
@@ -380,12 +344,7 @@ impl Sdk {
             return;
         }
         let before = s.data.dropped_attributes_count;
-        push_attribute(
-            &mut s.data.attributes,
-            &mut s.data.dropped_attributes_count,
-            KeyValue::new(key, value),
-            max,
-        );
+        push_attribute(&mut s.data.attributes, &mut s.data.dropped_attributes_count, KeyValue::new(key, value), max);
         let dropped = s.data.dropped_attributes_count - before;
         self.diagnostics.attributes_dropped += dropped as u64;
     }
@@ -398,14 +357,8 @@ impl Sdk {
         if s.data.status.code == StatusCode::Ok || code == StatusCode::Unset {
             return;
         }
-        s.data.status = Status {
-            code,
-            message: if code == StatusCode::Error {
-                message.to_owned()
-            } else {
-                String::new()
-            },
-        };
+        s.data.status =
+            Status { code, message: if code == StatusCode::Error { message.to_owned() } else { String::new() } };
     }
 
     /// Renames an open span.
@@ -419,10 +372,7 @@ impl Sdk {
     /// Ends a span and queues it for export; ending it again does nothing.
     pub fn end_span(&mut self, h: Handle) {
         let Some(index) = h.index() else { return };
-        let Some(slot) = self
-            .slots
-            .get_mut(index)
-            .filter(|s| s.generation == h.generation() && s.span.is_some())
+        let Some(slot) = self.slots.get_mut(index).filter(|s| s.generation == h.generation() && s.span.is_some())
         else {
             return self.stale(h);
         };
@@ -433,8 +383,7 @@ impl Sdk {
         self.free.push(index);
         self.deactivate(h);
         // A clock that stepped back must not produce a negative duration.
-        open.data.end_time_unix_nano =
-            platform::now_unix_nanos().max(open.data.start_time_unix_nano);
+        open.data.end_time_unix_nano = platform::now_unix_nanos().max(open.data.start_time_unix_nano);
         if !open.sampled {
             return;
         }
@@ -502,11 +451,7 @@ impl Sdk {
         let data = TracesData {
             resource_spans: vec![ResourceSpans {
                 resource: self.resource.clone(),
-                scope_spans: vec![ScopeSpans {
-                    scope: self.scope.clone(),
-                    spans,
-                    schema_url: String::new(),
-                }],
+                scope_spans: vec![ScopeSpans { scope: self.scope.clone(), spans, schema_url: String::new() }],
                 schema_url: String::new(),
             }],
         };
@@ -523,11 +468,7 @@ impl Sdk {
         let data = LogsData {
             resource_logs: vec![ResourceLogs {
                 resource: self.resource.clone(),
-                scope_logs: vec![ScopeLogs {
-                    scope: self.scope.clone(),
-                    log_records,
-                    schema_url: String::new(),
-                }],
+                scope_logs: vec![ScopeLogs { scope: self.scope.clone(), log_records, schema_url: String::new() }],
                 schema_url: String::new(),
             }],
         };

@@ -16,38 +16,21 @@ impl std::fmt::Display for ApiError {
 }
 
 fn js_error(context: &str, e: wasm_bindgen::JsValue) -> ApiError {
-    let detail = js_sys::Error::from(e)
-        .message()
-        .as_string()
-        .unwrap_or_else(|| "unknown error".into());
+    let detail = js_sys::Error::from(e).message().as_string().unwrap_or_else(|| "unknown error".into());
     ApiError(format!("{context}: {detail}"))
 }
 
 async fn get_json(url: &str) -> Result<serde_json::Value, ApiError> {
     let window = web_sys::window().ok_or_else(|| ApiError("no window".into()))?;
-    let response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| js_error(url, e))?;
+    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| js_error(url, e))?;
     let response: web_sys::Response = response.dyn_into().map_err(|e| js_error(url, e))?;
-    let text = JsFuture::from(response.text().map_err(|e| js_error(url, e))?)
-        .await
-        .map_err(|e| js_error(url, e))?;
+    let text = JsFuture::from(response.text().map_err(|e| js_error(url, e))?).await.map_err(|e| js_error(url, e))?;
     let text = text.as_string().unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        ApiError(format!(
-            "{url} answered {}: not JSON ({e})",
-            response.status()
-        ))
-    })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| ApiError(format!("{url} answered {}: not JSON ({e})", response.status())))?;
     if !response.ok() {
-        let message = json["error"]["message"]
-            .as_str()
-            .or(json["message"].as_str())
-            .unwrap_or("request failed");
-        return Err(ApiError(format!(
-            "{url} answered {}: {message}",
-            response.status()
-        )));
+        let message = json["error"]["message"].as_str().or(json["message"].as_str()).unwrap_or("request failed");
+        return Err(ApiError(format!("{url} answered {}: {message}", response.status())));
     }
     Ok(json)
 }
@@ -65,16 +48,12 @@ pub(crate) struct TraceSummary {
 }
 
 fn num(v: &serde_json::Value) -> u64 {
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        .unwrap_or(0)
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0)
 }
 
 pub(crate) async fn recent_traces() -> Result<Vec<TraceSummary>, ApiError> {
     let json = get_json("/api/traces?limit=100").await?;
-    let list = json["traces"]
-        .as_array()
-        .ok_or_else(|| ApiError("/api/traces: no `traces` array".into()))?;
+    let list = json["traces"].as_array().ok_or_else(|| ApiError("/api/traces: no `traces` array".into()))?;
     Ok(list
         .iter()
         .map(|t| TraceSummary {
@@ -92,8 +71,7 @@ pub(crate) async fn recent_traces() -> Result<Vec<TraceSummary>, ApiError> {
 pub(crate) async fn trace(trace_id: &str) -> Result<TracesData, ApiError> {
     let url = format!("/api/v3/traces/{trace_id}");
     let json = get_json(&url).await?;
-    read::traces(&json, Ids::Tolerant)
-        .map_err(|e| ApiError(format!("{url}: not an OTLP trace: {e}")))
+    read::traces(&json, Ids::Tolerant).map_err(|e| ApiError(format!("{url}: not an OTLP trace: {e}")))
 }
 
 pub(crate) async fn recent_logs() -> Result<LogsData, ApiError> {

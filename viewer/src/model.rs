@@ -45,44 +45,24 @@ impl Trace {
     /// Lays out the spans of one trace. Spans whose parent is missing become roots, so a
     /// partial trace still shows every span.
     pub fn build(data: &TracesData) -> Trace {
-        let spans: Vec<(String, &Span)> = data
-            .spans()
-            .map(|(r, _, s)| (r.service_name().to_owned(), s))
-            .collect();
+        let spans: Vec<(String, &Span)> = data.spans().map(|(r, _, s)| (r.service_name().to_owned(), s)).collect();
         let Some(first) = spans.first() else {
             return Trace::default();
         };
-        let start = spans
-            .iter()
-            .map(|(_, s)| s.start_time_unix_nano)
-            .min()
-            .unwrap_or(0);
-        let end = spans
-            .iter()
-            .map(|(_, s)| s.end_time_unix_nano.max(s.start_time_unix_nano))
-            .max()
-            .unwrap_or(start);
+        let start = spans.iter().map(|(_, s)| s.start_time_unix_nano).min().unwrap_or(0);
+        let end = spans.iter().map(|(_, s)| s.end_time_unix_nano.max(s.start_time_unix_nano)).max().unwrap_or(start);
         let duration = end - start;
 
-        let index: HashMap<_, _> = spans
-            .iter()
-            .enumerate()
-            .map(|(i, (_, s))| (s.span_id, i))
-            .collect();
+        let index: HashMap<_, _> = spans.iter().enumerate().map(|(i, (_, s))| (s.span_id, i)).collect();
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
         let mut roots = Vec::new();
         for (i, (_, s)) in spans.iter().enumerate() {
-            match s
-                .parent_span_id
-                .and_then(|p| index.get(&p))
-                .filter(|&&p| p != i)
-            {
+            match s.parent_span_id.and_then(|p| index.get(&p)).filter(|&&p| p != i) {
                 Some(&p) => children[p].push(i),
                 None => roots.push(i),
             }
         }
-        let by_start =
-            |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].1.start_time_unix_nano, i));
+        let by_start = |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].1.start_time_unix_nano, i));
         by_start(&mut roots);
         children.iter_mut().for_each(by_start);
 
@@ -172,7 +152,7 @@ pub fn log_lines(data: &LogsData) -> Vec<LogLine> {
             trace_id: r.trace_id.map(|t| t.to_hex()),
         })
         .collect();
-    lines.sort_by(|a, b| b.time.cmp(&a.time));
+    lines.sort_by_key(|l| std::cmp::Reverse(l.time));
     lines
 }
 
@@ -205,12 +185,7 @@ pub fn format_time(nanos: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{millis:03}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{millis:03}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]
@@ -220,20 +195,13 @@ mod tests {
 
     fn fixture(name: &str) -> String {
         // ../shared/fixtures: real telemetry from other projects; MANIFEST.tsv names each source.
-        let path = format!(
-            "{}/../../shared/fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = format!("{}/../../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
     #[test]
     fn rows_follow_the_parent_tree_with_siblings_by_start_time() {
-        let data = traces_from_str(
-            &fixture("jaeger-ui-otlp2jaeger-multi-in-combined.json"),
-            Ids::Tolerant,
-        )
-        .unwrap();
+        let data = traces_from_str(&fixture("jaeger-ui-otlp2jaeger-multi-in-combined.json"), Ids::Tolerant).unwrap();
         let trace = Trace::build(&data);
         assert_eq!(trace.rows.len(), data.spans().count());
         assert_eq!(trace.rows[0].depth, 0);
@@ -267,10 +235,7 @@ mod tests {
         assert_eq!(format_duration(850), "850 ns");
         assert_eq!(format_duration(12_345_678), "12.3 ms");
         assert_eq!(format_duration(4_560_000_000), "4.56 s");
-        assert_eq!(
-            format_time(1_544_712_660_300_000_000),
-            "2018-12-13 14:51:00.300"
-        );
+        assert_eq!(format_time(1_544_712_660_300_000_000), "2018-12-13 14:51:00.300");
         assert_eq!(format_time(0), "1970-01-01 00:00:00.000");
     }
 }

@@ -20,11 +20,7 @@ pub struct Collector {
 
 impl Collector {
     pub async fn start(data_dir: &Path) -> Collector {
-        Self::start_with(Settings {
-            data_dir: data_dir.to_owned(),
-            ..Settings::default()
-        })
-        .await
+        Self::start_with(Settings { data_dir: data_dir.to_owned(), ..Settings::default() }).await
     }
 
     pub async fn start_with(settings: Settings) -> Collector {
@@ -39,24 +35,16 @@ impl Collector {
             .await
             .expect("collector runs");
         });
-        Collector {
-            otlp: otlp_addr,
-            ui: ui_addr,
-            stop: Some(tx),
-            task: Some(task),
-        }
+        Collector { otlp: otlp_addr, ui: ui_addr, stop: Some(tx), task: Some(task) }
     }
 
     /// Shuts the collector down gracefully and waits until it has stopped.
     pub async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            self.task.take().unwrap(),
-        )
-        .await
-        .expect("collector stops within 10 s")
-        .unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.task.take().unwrap())
+            .await
+            .expect("collector stops within 10 s")
+            .unwrap();
     }
 }
 
@@ -68,31 +56,19 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
     }
 }
 
 /// Sends one request with `Connection: close` and reads the whole answer.
-pub async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Response {
+pub async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -100,43 +76,22 @@ pub async fn request(
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(body).await.unwrap();
     let mut raw = Vec::new();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut raw),
-    )
-    .await
-    .expect("answer within 10 s")
-    .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("answer within 10 s")
+        .unwrap();
     let text = String::from_utf8(raw).expect("UTF-8 answer");
     let (head, body) = text.split_once("\r\n\r\n").expect("a header block");
     let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        })
-        .collect();
-    let body = if headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked")
-    {
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))).collect();
+    let body = if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked") {
         dechunk(body)
     } else {
         body.to_owned()
     };
-    Response {
-        status,
-        headers,
-        body,
-    }
+    Response { status, headers, body }
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -153,14 +108,7 @@ fn dechunk(mut s: &str) -> String {
 }
 
 pub async fn post_json(addr: SocketAddr, path: &str, body: &str) -> Response {
-    request(
-        addr,
-        "POST",
-        path,
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    )
-    .await
+    request(addr, "POST", path, &[("Content-Type", "application/json")], body.as_bytes()).await
 }
 
 pub async fn get(addr: SocketAddr, path: &str) -> Response {
@@ -170,15 +118,6 @@ pub async fn get(addr: SocketAddr, path: &str) -> Response {
 /// A file from `../shared/fixtures`: real telemetry written by other projects (see the
 /// MANIFEST.tsv there for each file's source repository, path and licence).
 pub fn fixture(name: &str) -> String {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "..",
-        "..",
-        "shared",
-        "fixtures",
-        name,
-    ]
-    .iter()
-    .collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "..", "shared", "fixtures", name].iter().collect();
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, native Rust tests, the SDK's wasm tests in Node and in
+# headless Chromium, and the cross-component suites (browser end to end, workerd).
+# Each level can also be run alone; README.md lists the commands.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+step() { printf '\n\033[1m[test]\033[0m %s\n' "$*"; }
+start=$(date +%s)
+
+bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (native, and wasm32 for the SDK and viewer)"
+cargo clippy -q --workspace --all-targets -- -D warnings
+cargo clippy -q -p edgescope -p edgescope-viewer --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "native tests (cargo test)"
+cargo test -q --workspace
+
+step "build (SDK, viewer, collector)"
+bash scripts/build.sh --debug-collector
+
+step "SDK wasm tests in Node"
+cargo test -q -p edgescope --target wasm32-unknown-unknown --lib --test core
+
+step "SDK wasm tests in headless Chromium"
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
+  cargo test -q -p edgescope --target wasm32-unknown-unknown --test browser
+
+step "end-to-end: browser → collector → viewer, and workerd"
+EDGESCOPE_BIN="$root/target/debug/edgescope" node --test tests/
+
+step "all tests passed in $(( $(date +%s) - start )) s"

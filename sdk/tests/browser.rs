@@ -1,0 +1,79 @@
+//! The wasm exports in headless Chromium: the platform layer (crypto randomness, the
+//! performance clock, JavaScript number formatting) as a browser provides it.
+#![cfg(target_arch = "wasm32")]
+
+use edgescope::js;
+use edgescope_otlp::read::{traces_from_str, Ids};
+use edgescope_otlp::{attribute, AnyValue};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn exported_spans() -> Vec<edgescope_otlp::Span> {
+    let mut spans = Vec::new();
+    while let Some(body) = js::take_traces() {
+        spans.extend(traces_from_str(&body, Ids::Strict).unwrap().spans().map(|(_, _, s)| s.clone()));
+    }
+    spans
+}
+
+#[wasm_bindgen_test]
+fn ids_are_random_and_times_follow_the_wall_clock() {
+    js::configure("browser-test", 0, 0);
+    let before_ms = js_sys::Date::now();
+    let a = js::span_start("a", 1, None, None);
+    let b = js::span_start("b", 1, None, None);
+    let (ta, tb) = (js::span_traceparent(a).unwrap(), js::span_traceparent(b).unwrap());
+    assert_ne!(&ta[3..35], &tb[3..35], "independent traces get different ids");
+    js::span_end(a);
+    js::span_end(b);
+    let after_ms = js_sys::Date::now();
+    let spans = exported_spans();
+    assert_eq!(spans.len(), 2);
+    for s in &spans {
+        let start_ms = s.start_time_unix_nano as f64 / 1e6;
+        // timeOrigin + now() and Date.now() may differ by clock granularity only.
+        assert!(
+            start_ms >= before_ms - 5.0 && start_ms <= after_ms + 5.0,
+            "{start_ms} not in [{before_ms}, {after_ms}]"
+        );
+        assert!(s.end_time_unix_nano >= s.start_time_unix_nano);
+    }
+}
+
+#[wasm_bindgen_test]
+fn javascript_values_become_typed_attributes_and_others_are_counted() {
+    js::configure("browser-test", 0, 0);
+    let h = js::span_start("typed", 1, None, None);
+    js::span_attr(h, "s", JsValue::from_str("text"));
+    js::span_attr(h, "i", JsValue::from_f64(42.0));
+    js::span_attr(h, "d", JsValue::from_f64(0.1));
+    js::span_attr(h, "b", JsValue::TRUE);
+    js::span_attr(h, "o", js_sys::Object::new().into());
+    js::span_end(h);
+    let span = exported_spans().pop().unwrap();
+    assert_eq!(attribute(&span.attributes, "s"), Some(&AnyValue::from("text")));
+    assert_eq!(attribute(&span.attributes, "i"), Some(&AnyValue::Int(42)));
+    assert_eq!(
+        attribute(&span.attributes, "d"),
+        Some(&AnyValue::Double(0.1)),
+        "printed by JavaScript, read back exactly"
+    );
+    assert_eq!(attribute(&span.attributes, "b"), Some(&AnyValue::Bool(true)));
+    assert_eq!(attribute(&span.attributes, "o"), None);
+    assert_eq!(js::diagnostics()[6], 1.0, "the object was counted as an API error");
+}
+
+#[wasm_bindgen_test]
+fn an_incoming_traceparent_is_validated_and_continued() {
+    js::configure("browser-test", 0, 0);
+    assert_eq!(js::parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"), None);
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let h = js::span_start("server", 2, Some(tp.into()), Some("k=v".into()));
+    let own = js::span_traceparent(h).unwrap();
+    assert_eq!(&own[..36], &tp[..36]);
+    assert_eq!(js::span_tracestate(h).as_deref(), Some("k=v"));
+    js::span_end(h);
+    assert_eq!(js::span_traceparent(h), None, "an ended span has no context");
+}

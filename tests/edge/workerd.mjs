@@ -1,0 +1,84 @@
+// Runs a worker in the real workerd runtime (npm `workerd`) on 127.0.0.1, with the built SDK.
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { root, waitFor } from '../support.mjs';
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts `workerPath` in workerd with `bindings` (text); resolves to `{ url, stop() }`. */
+export async function startWorkerd(workerPath, bindings) {
+  const dir = mkdtempSync(join(tmpdir(), 'edgescope-workerd-'));
+  const port = await freePort();
+  // workerd embeds files relative to the config file: copy the worker and the SDK beside it.
+  const sdk = join(root, 'sdk', 'dist');
+  const files = {
+    'worker.js': workerPath,
+    'edgescope/workerd.js': join(sdk, 'workerd.js'),
+    'edgescope/api.js': join(sdk, 'api.js'),
+    'edgescope/wasm/edgescope.js': join(sdk, 'wasm', 'edgescope.js'),
+    'edgescope/wasm/edgescope_bg.wasm': join(sdk, 'wasm', 'edgescope_bg.wasm'),
+  };
+  for (const [name, from] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    copyFileSync(from, join(dir, name));
+  }
+  const esm = (name) => `(name = ${JSON.stringify(name)}, esModule = embed ${JSON.stringify(name)})`;
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    ${esm('worker.js')},
+    ${esm('edgescope/workerd.js')},
+    ${esm('edgescope/api.js')},
+    ${esm('edgescope/wasm/edgescope.js')},
+    (name = "edgescope/wasm/edgescope_bg.wasm", wasm = embed "edgescope/wasm/edgescope_bg.wasm"),
+  ],
+  compatibilityDate = "2026-11-01",
+  bindings = [ ${Object.entries(bindings).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)})`).join(', ')} ],
+  globalOutbound = "internet",
+);
+`;
+  const configPath = join(dir, 'config.capnp');
+  writeFileSync(configPath, config);
+  const child = spawn(join(root, 'node_modules', '.bin', 'workerd'), ['serve', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('workerd to listen', async () => {
+    if (child.exitCode !== null) throw Object.assign(new Error(`workerd exited: ${output}`), { fatal: true });
+    try {
+      await fetch(url + '/ready');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 20000);
+  return {
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
