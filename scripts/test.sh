@@ -24,11 +24,11 @@ step "build (SDK, viewer, collector)"
 bash scripts/build.sh --debug-collector
 
 step "SDK wasm tests in Node"
-cargo test -q -p edgescope --target wasm32-unknown-unknown --lib --test core
+cargo test -p edgescope --target wasm32-unknown-unknown --lib --test core
 
 step "SDK wasm tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
-  cargo test -q -p edgescope --target wasm32-unknown-unknown --test browser
+  cargo test -p edgescope --target wasm32-unknown-unknown --test browser
 
 step "end-to-end: browser → collector → viewer, and workerd"
 EDGESCOPE_BIN="$root/target/debug/edgescope" node --test tests/
