@@ -9,7 +9,7 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::propagation::{format_traceparent, parse_traceparent};
+use crate::propagation::{format_traceparent, parse_traceparent, TraceState};
 use crate::{AnyValue, Config, Handle, Sdk, Severity, SpanKind, StatusCode};
 
 thread_local! {
@@ -73,7 +73,8 @@ pub fn attr(key: &str, value: JsValue) {
 #[wasm_bindgen(js_name = spanStart)]
 pub fn span_start(name: &str, kind: u8, traceparent: Option<String>, tracestate: Option<String>) -> u32 {
     let parent = traceparent.as_deref().and_then(parse_traceparent).map(|mut cx| {
-        cx.trace_state = tracestate.unwrap_or_default();
+        // An invalid tracestate is dropped as a whole; the traceparent still counts.
+        cx.trace_state = tracestate.as_deref().and_then(TraceState::parse).map(|ts| ts.header()).unwrap_or_default();
         cx
     });
     with(|sdk| sdk.start_span(name, SpanKind::from_i32(kind as i64), parent.as_ref()).0)

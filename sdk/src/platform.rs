@@ -46,12 +46,18 @@ mod imp {
     }
 
     /// Doubles are printed by JavaScript, which already carries a shortest round-trip printer.
+    /// Non-finite values are written as proto3 JSON strings here, so that the shared writer's
+    /// Rust float printer (and its tables) stays out of the module.
     pub(crate) fn format_f64(v: f64, out: &mut String) {
-        if v.is_finite() {
-            out.push_str(&js_string(v));
+        out.push_str(if v.is_nan() {
+            "\"NaN\""
+        } else if v == f64::INFINITY {
+            "\"Infinity\""
+        } else if v == f64::NEG_INFINITY {
+            "\"-Infinity\""
         } else {
-            edgescope_otlp::json::format_f64(v, out);
-        }
+            return out.push_str(&js_string(v));
+        });
     }
 }
 

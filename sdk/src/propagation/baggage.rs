@@ -1,0 +1,221 @@
+//! The W3C `baggage` header: application key/value pairs that travel with a request.
+//!
+//! Values are percent-encoded UTF-8 on the wire and plain strings here. Invalid members are
+//! skipped one by one (the others are kept); when writing, members that would pass 64 members
+//! or 8,192 bytes are dropped whole, never cut.
+
+/// At most this many members are written.
+pub const MAX_BAGGAGE_MEMBERS: usize = 64;
+/// At most this many bytes are written.
+pub const MAX_BAGGAGE_BYTES: usize = 8192;
+
+/// One baggage member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaggageEntry {
+    /// The key (an RFC 7230 token).
+    pub key: String,
+    /// The decoded value.
+    pub value: String,
+    /// Properties (`;k=v;flag`) as they were, without the leading `;`; empty when none.
+    pub properties: String,
+}
+
+/// A set of baggage members in insertion order, one per key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Baggage {
+    entries: Vec<BaggageEntry>,
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+}
+
+fn is_baggage_octet(c: u8) -> bool {
+    matches!(c, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
+}
+
+fn trim(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Percent-decodes; `None` when the result is not UTF-8. A `%` without two hex digits stays.
+fn decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn encode(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &c in s.as_bytes() {
+        if is_baggage_octet(c) && c != b'%' {
+            out.push(c as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(c >> 4) as usize] as char);
+            out.push(HEX[(c & 15) as usize] as char);
+        }
+    }
+}
+
+fn parse_member(member: &str) -> Option<BaggageEntry> {
+    let mut parts = member.split(';');
+    let (key, value) = parts.next()?.split_once('=')?;
+    let (key, value) = (trim(key), trim(value));
+    if !is_token(key) || !value.bytes().all(is_baggage_octet) {
+        return None;
+    }
+    let mut properties = Vec::new();
+    for p in parts {
+        let p = trim(p);
+        let ok = match p.split_once('=') {
+            Some((k, v)) => is_token(trim(k)) && trim(v).bytes().all(is_baggage_octet),
+            None => is_token(p),
+        };
+        if !ok {
+            return None;
+        }
+        properties.push(p);
+    }
+    Some(BaggageEntry { key: key.to_owned(), value: decode(value)?, properties: properties.join(";") })
+}
+
+impl Baggage {
+    /// Parses one or more `baggage` headers (pass each; they are combined in order). Invalid
+    /// members are skipped; a later member replaces an earlier one with the same key.
+    pub fn parse<'a>(headers: impl IntoIterator<Item = &'a str>) -> Baggage {
+        let mut baggage = Baggage::default();
+        for header in headers {
+            for member in header.split(',') {
+                if let Some(entry) = parse_member(trim(member)) {
+                    baggage.entries.retain(|e| e.key != entry.key);
+                    baggage.entries.push(entry);
+                }
+            }
+        }
+        baggage
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries.iter().find(|e| e.key == key).map(|e| e.value.as_str())
+    }
+
+    /// Sets `key` (keeping its place when present); false when the key is not a token.
+    pub fn set(&mut self, key: &str, value: &str) -> bool {
+        if !is_token(key) {
+            return false;
+        }
+        match self.entries.iter_mut().find(|e| e.key == key) {
+            Some(e) => {
+                e.value = value.to_owned();
+                e.properties.clear();
+            }
+            None => self.entries.push(BaggageEntry { key: key.into(), value: value.into(), properties: String::new() }),
+        }
+        true
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: &str) {
+        self.entries.retain(|e| e.key != key);
+    }
+
+    /// The members in order.
+    pub fn entries(&self) -> &[BaggageEntry] {
+        &self.entries
+    }
+
+    /// The header value within the limits: members that do not fit are left out whole.
+    pub fn header(&self) -> String {
+        let mut out = String::new();
+        let mut count = 0;
+        for e in &self.entries {
+            if count == MAX_BAGGAGE_MEMBERS {
+                break;
+            }
+            let mut member = String::with_capacity(e.key.len() + e.value.len() + 1);
+            member.push_str(&e.key);
+            member.push('=');
+            encode(&e.value, &mut member);
+            if !e.properties.is_empty() {
+                member.push(';');
+                member.push_str(&e.properties);
+            }
+            let needed = member.len() + usize::from(!out.is_empty());
+            if out.len() + needed > MAX_BAGGAGE_BYTES {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(&member);
+            count += 1;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_with_properties_and_percent_encoding_are_read() {
+        let b = Baggage::parse(["userId=alice, serverNode = DF%2028 ;region=eu;sensitive", "isProduction=false"]);
+        assert_eq!(b.get("userId"), Some("alice"));
+        assert_eq!(b.get("serverNode"), Some("DF 28"));
+        assert_eq!(b.entries()[1].properties, "region=eu;sensitive");
+        assert_eq!(b.get("isProduction"), Some("false"));
+    }
+
+    #[test]
+    fn utf8_values_round_trip_through_percent_encoding() {
+        let mut b = Baggage::default();
+        assert!(b.set("city", "Zürich, \"CH\"; 100%"));
+        let header = b.header();
+        assert_eq!(header, "city=Z%C3%BCrich%2C%20%22CH%22%3B%20100%25");
+        assert_eq!(Baggage::parse([header.as_str()]).get("city"), Some("Zürich, \"CH\"; 100%"));
+    }
+
+    #[test]
+    fn invalid_members_are_skipped_and_the_rest_kept() {
+        let b = Baggage::parse(["good=1,bad key=2,noequals,quote=\"x\",also=ok;bad prop=1,k=%FF,last=2"]);
+        let keys: Vec<_> = b.entries().iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["good", "last"]);
+    }
+
+    #[test]
+    fn writing_drops_whole_members_beyond_64_members_or_8192_bytes() {
+        let mut many = Baggage::default();
+        for i in 0..70 {
+            many.set(&format!("k{i}"), "v");
+        }
+        assert_eq!(many.header().split(',').count(), MAX_BAGGAGE_MEMBERS);
+
+        let mut big = Baggage::default();
+        big.set("a", &"x".repeat(5000));
+        big.set("b", &"y".repeat(5000));
+        big.set("c", "small");
+        let header = big.header();
+        assert!(header.len() <= MAX_BAGGAGE_BYTES);
+        let keys: Vec<_> = Baggage::parse([header.as_str()]).entries().iter().map(|e| e.key.clone()).collect();
+        assert_eq!(keys, ["a", "c"], "b does not fit and is dropped whole; c still fits");
+    }
+}

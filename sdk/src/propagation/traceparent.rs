@@ -1,0 +1,132 @@
+//! The `traceparent` header: lowercase hex only, all-zero ids and version `ff` are invalid,
+//! version `00` is exactly 55 characters, and a later version may append fields after a `-`
+//! that this version does not understand.
+
+use edgescope_otlp::{SpanId, TraceId};
+
+/// Trace flag: the trace is sampled.
+pub const FLAG_SAMPLED: u8 = 0x01;
+/// Trace flag (W3C Trace Context Level 2): the trace id's rightmost 7 bytes are random.
+pub const FLAG_RANDOM: u8 = 0x02;
+
+/// The part of a span that crosses process boundaries.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct SpanContext {
+    /// The trace.
+    pub trace_id: TraceId,
+    /// The span.
+    pub span_id: SpanId,
+    /// W3C trace flags.
+    pub flags: u8,
+    /// The `tracestate` header as received or to be sent.
+    pub trace_state: String,
+    /// True when the context came from another process.
+    pub is_remote: bool,
+}
+
+impl SpanContext {
+    /// True when the sampled flag is set.
+    pub fn is_sampled(&self) -> bool {
+        self.flags & FLAG_SAMPLED != 0
+    }
+}
+
+fn lower_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    let bytes = s.as_bytes();
+    if bytes.len() != 2 * N {
+        return None;
+    }
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = (hi << 4 | lo) as u8;
+    }
+    Some(out)
+}
+
+/// Parses a `traceparent` header; `None` when it is invalid.
+pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
+    let h = header.trim_matches(|c| c == ' ' || c == '\t');
+    if h.len() < 55 || !h.is_ascii() {
+        return None;
+    }
+    let version = lower_hex::<1>(&h[0..2])?[0];
+    if version == 0xff || (version == 0 && h.len() != 55) || (h.len() > 55 && h.as_bytes()[55] != b'-') {
+        return None;
+    }
+    let b = h.as_bytes();
+    if b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
+        return None;
+    }
+    let trace_id = TraceId(lower_hex::<16>(&h[3..35])?);
+    let span_id = SpanId(lower_hex::<8>(&h[36..52])?);
+    let flags = lower_hex::<1>(&h[53..55])?[0];
+    if !trace_id.is_valid() || !span_id.is_valid() {
+        return None;
+    }
+    // Flags this version does not define must be sent as zero, whatever we received.
+    let flags = flags & (FLAG_SAMPLED | FLAG_RANDOM);
+    Some(SpanContext { trace_id, span_id, flags, trace_state: String::new(), is_remote: true })
+}
+
+/// Formats a `traceparent` header (always version `00`).
+pub fn format_traceparent(cx: &SpanContext) -> String {
+    let mut s = String::with_capacity(55);
+    s.push_str("00-");
+    s.push_str(&cx.trace_id.to_hex());
+    s.push('-');
+    s.push_str(&cx.span_id.to_hex());
+    s.push('-');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    s.push(HEX[(cx.flags >> 4) as usize] as char);
+    s.push(HEX[(cx.flags & 15) as usize] as char);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn a_valid_header_round_trips() {
+        let cx = parse_traceparent(VALID).unwrap();
+        assert_eq!(cx.trace_id.to_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(cx.span_id.to_hex(), "00f067aa0ba902b7");
+        assert!(cx.is_sampled() && cx.is_remote);
+        assert_eq!(format_traceparent(&cx), VALID);
+    }
+
+    #[test]
+    fn invalid_headers_are_rejected() {
+        for bad in [
+            "",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+            "0x-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(parse_traceparent(bad), None, "{bad:?} must be invalid");
+        }
+    }
+
+    #[test]
+    fn future_versions_may_append_fields_after_a_dash() {
+        let cx =
+            parse_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-what-the-future-holds").unwrap();
+        assert_eq!(cx.flags, FLAG_SAMPLED);
+        let unknown_bits = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff").unwrap();
+        assert_eq!(unknown_bits.flags, FLAG_SAMPLED | FLAG_RANDOM, "undefined flags are cleared");
+        assert!(parse_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.x").is_none());
+    }
+}
