@@ -31,10 +31,13 @@
 //! ```
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+mod error;
 mod hex;
 pub mod json;
 mod model;
+pub mod proto;
 #[cfg(feature = "read")]
 pub mod read;
 
+pub use error::ReadError;
 pub use model::*;

@@ -1,0 +1,680 @@
+//! OTLP protobuf: an encoder for `ExportTraceServiceRequest` / `ExportLogsServiceRequest` and a
+//! decoder for the same messages, with field numbers from `opentelemetry-proto`.
+//!
+//! Both are hand-written so that the SDK's wasm module carries no protobuf library; the tests
+//! check them against the official definitions (`opentelemetry-proto` with prost) as the oracle.
+//! Nested messages are written with a one-byte length placeholder that grows in place when the
+//! message turns out longer than 127 bytes, so encoding is a single pass.
+
+use crate::{
+    AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, ReadError, Resource, ResourceLogs,
+    ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
+};
+
+const VARINT: u8 = 0;
+const FIXED64: u8 = 1;
+const LEN: u8 = 2;
+const FIXED32: u8 = 5;
+
+struct Encoder {
+    buf: Vec<u8>,
+}
+
+impl Encoder {
+    fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.buf.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.buf.push(v as u8);
+    }
+
+    fn tag(&mut self, field: u32, wire: u8) {
+        self.varint(((field as u64) << 3) | wire as u64);
+    }
+
+    fn uint(&mut self, field: u32, v: u64) {
+        if v != 0 {
+            self.tag(field, VARINT);
+            self.varint(v);
+        }
+    }
+
+    fn fixed64(&mut self, field: u32, v: u64) {
+        if v != 0 {
+            self.tag(field, FIXED64);
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    fn fixed32(&mut self, field: u32, v: u32) {
+        if v != 0 {
+            self.tag(field, FIXED32);
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    fn bytes(&mut self, field: u32, v: &[u8]) {
+        if !v.is_empty() {
+            self.tag(field, LEN);
+            self.varint(v.len() as u64);
+            self.buf.extend_from_slice(v);
+        }
+    }
+
+    /// Writes a nested message (always, even when empty: presence matters for `value`).
+    fn message(&mut self, field: u32, body: impl FnOnce(&mut Self)) {
+        self.tag(field, LEN);
+        let at = self.buf.len();
+        self.buf.push(0);
+        body(self);
+        let len = self.buf.len() - at - 1;
+        if len < 0x80 {
+            self.buf[at] = len as u8;
+        } else {
+            let mut prefix = [0u8; 10];
+            let mut n = 0;
+            let mut v = len as u64;
+            while v >= 0x80 {
+                prefix[n] = v as u8 | 0x80;
+                v >>= 7;
+                n += 1;
+            }
+            prefix[n] = v as u8;
+            self.buf.splice(at..at + 1, prefix[..=n].iter().copied());
+        }
+    }
+
+    fn attributes(&mut self, field: u32, attributes: &[KeyValue]) {
+        for kv in attributes {
+            self.message(field, |e| {
+                e.bytes(1, kv.key.as_bytes());
+                if let Some(v) = &kv.value {
+                    e.message(2, |e| e.any_value(v));
+                }
+            });
+        }
+    }
+
+    fn any_value(&mut self, v: &AnyValue) {
+        match v {
+            // Oneof members are written even when they hold the default value.
+            AnyValue::String(s) => {
+                self.tag(1, LEN);
+                self.varint(s.len() as u64);
+                self.buf.extend_from_slice(s.as_bytes());
+            }
+            AnyValue::Bool(b) => {
+                self.tag(2, VARINT);
+                self.varint(*b as u64);
+            }
+            AnyValue::Int(i) => {
+                self.tag(3, VARINT);
+                self.varint(*i as u64);
+            }
+            AnyValue::Double(d) => {
+                self.tag(4, FIXED64);
+                self.buf.extend_from_slice(&d.to_bits().to_le_bytes());
+            }
+            AnyValue::Array(values) => self.message(5, |e| {
+                for v in values {
+                    e.message(1, |e| e.any_value(v));
+                }
+            }),
+            AnyValue::KvList(values) => self.message(6, |e| e.attributes(1, values)),
+            AnyValue::Bytes(b) => {
+                self.tag(7, LEN);
+                self.varint(b.len() as u64);
+                self.buf.extend_from_slice(b);
+            }
+        }
+    }
+
+    fn resource(&mut self, r: &Resource) {
+        self.message(1, |e| {
+            e.attributes(1, &r.attributes);
+            e.uint(2, r.dropped_attributes_count as u64);
+        });
+    }
+
+    fn scope(&mut self, s: &InstrumentationScope) {
+        self.message(1, |e| {
+            e.bytes(1, s.name.as_bytes());
+            e.bytes(2, s.version.as_bytes());
+            e.attributes(3, &s.attributes);
+            e.uint(4, s.dropped_attributes_count as u64);
+        });
+    }
+
+    fn span(&mut self, s: &Span) {
+        self.message(2, |e| {
+            e.bytes(1, &s.trace_id.0);
+            e.bytes(2, &s.span_id.0);
+            e.bytes(3, s.trace_state.as_bytes());
+            if let Some(p) = &s.parent_span_id {
+                e.bytes(4, &p.0);
+            }
+            e.bytes(5, s.name.as_bytes());
+            e.uint(6, s.kind as u64);
+            e.fixed64(7, s.start_time_unix_nano);
+            e.fixed64(8, s.end_time_unix_nano);
+            e.attributes(9, &s.attributes);
+            e.uint(10, s.dropped_attributes_count as u64);
+            for ev in &s.events {
+                e.message(11, |e| e.event(ev));
+            }
+            e.uint(12, s.dropped_events_count as u64);
+            for l in &s.links {
+                e.message(13, |e| e.link(l));
+            }
+            e.uint(14, s.dropped_links_count as u64);
+            if s.status != Status::default() {
+                e.message(15, |e| {
+                    e.bytes(2, s.status.message.as_bytes());
+                    e.uint(3, s.status.code as u64);
+                });
+            }
+            e.fixed32(16, s.flags);
+        });
+    }
+
+    fn event(&mut self, ev: &Event) {
+        self.fixed64(1, ev.time_unix_nano);
+        self.bytes(2, ev.name.as_bytes());
+        self.attributes(3, &ev.attributes);
+        self.uint(4, ev.dropped_attributes_count as u64);
+    }
+
+    fn link(&mut self, l: &Link) {
+        self.bytes(1, &l.trace_id.0);
+        self.bytes(2, &l.span_id.0);
+        self.bytes(3, l.trace_state.as_bytes());
+        self.attributes(4, &l.attributes);
+        self.uint(5, l.dropped_attributes_count as u64);
+        self.fixed32(6, l.flags);
+    }
+
+    fn log_record(&mut self, r: &LogRecord) {
+        self.message(2, |e| {
+            e.fixed64(1, r.time_unix_nano);
+            e.uint(2, r.severity_number as u32 as u64);
+            e.bytes(3, r.severity_text.as_bytes());
+            if let Some(body) = &r.body {
+                e.message(5, |e| e.any_value(body));
+            }
+            e.attributes(6, &r.attributes);
+            e.uint(7, r.dropped_attributes_count as u64);
+            e.fixed32(8, r.flags);
+            if let Some(t) = &r.trace_id {
+                e.bytes(9, &t.0);
+            }
+            if let Some(s) = &r.span_id {
+                e.bytes(10, &s.0);
+            }
+            e.fixed64(11, r.observed_time_unix_nano);
+            e.bytes(12, r.event_name.as_bytes());
+        });
+    }
+}
+
+/// `ExportTraceServiceRequest` as protobuf.
+pub fn encode_traces(data: &TracesData) -> Vec<u8> {
+    let mut e = Encoder { buf: Vec::with_capacity(1024) };
+    for rs in &data.resource_spans {
+        e.message(1, |e| {
+            e.resource(&rs.resource);
+            for ss in &rs.scope_spans {
+                e.message(2, |e| {
+                    e.scope(&ss.scope);
+                    for s in &ss.spans {
+                        e.span(s);
+                    }
+                    e.bytes(3, ss.schema_url.as_bytes());
+                });
+            }
+            e.bytes(3, rs.schema_url.as_bytes());
+        });
+    }
+    e.buf
+}
+
+/// `ExportLogsServiceRequest` as protobuf.
+pub fn encode_logs(data: &LogsData) -> Vec<u8> {
+    let mut e = Encoder { buf: Vec::with_capacity(1024) };
+    for rl in &data.resource_logs {
+        e.message(1, |e| {
+            e.resource(&rl.resource);
+            for sl in &rl.scope_logs {
+                e.message(2, |e| {
+                    e.scope(&sl.scope);
+                    for r in &sl.log_records {
+                        e.log_record(r);
+                    }
+                    e.bytes(3, sl.schema_url.as_bytes());
+                });
+            }
+            e.bytes(3, rl.schema_url.as_bytes());
+        });
+    }
+    e.buf
+}
+
+/// A `google.rpc.Status` with a gRPC code and a message, the body of OTLP/HTTP error answers.
+pub fn encode_status(code: i32, message: &str) -> Vec<u8> {
+    let mut e = Encoder { buf: Vec::new() };
+    e.uint(1, code as u32 as u64);
+    e.bytes(2, message.as_bytes());
+    e.buf
+}
+
+/// An `Export{Trace,Logs}ServiceResponse` with a `partial_success`; empty when nothing was
+/// rejected (the success answer).
+pub fn encode_partial_success(rejected: i64, message: &str) -> Vec<u8> {
+    let mut e = Encoder { buf: Vec::new() };
+    if rejected != 0 || !message.is_empty() {
+        e.message(1, |e| {
+            e.uint(1, rejected as u64);
+            e.bytes(2, message.as_bytes());
+        });
+    }
+    e.buf
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+type Result<T> = core::result::Result<T, ReadError>;
+
+/// A protobuf field: its number and its payload.
+enum Value<'a> {
+    Varint(u64),
+    Fixed64(u64),
+    Bytes(&'a [u8]),
+    Fixed32(u32),
+}
+
+struct Fields<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    path: &'a str,
+}
+
+fn fail(path: &str, message: impl Into<String>) -> ReadError {
+    ReadError { path: path.to_owned(), message: message.into() }
+}
+
+impl<'a> Fields<'a> {
+    fn new(buf: &'a [u8], path: &'a str) -> Fields<'a> {
+        Fields { buf, pos: 0, path }
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let mut v = 0u64;
+        for shift in (0..70).step_by(7) {
+            let Some(&b) = self.buf.get(self.pos) else { return Err(fail(self.path, "truncated varint")) };
+            self.pos += 1;
+            if shift == 63 && b > 1 {
+                return Err(fail(self.path, "varint overflows 64 bits"));
+            }
+            v |= ((b & 0x7f) as u64) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(fail(self.path, "varint longer than 10 bytes"))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
+        let Some(end) = end else { return Err(fail(self.path, "field runs past the end of the message")) };
+        let out = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn next_field(&mut self) -> Result<Option<(u32, Value<'a>)>> {
+        if self.pos >= self.buf.len() {
+            return Ok(None);
+        }
+        let key = self.varint()?;
+        let field = u32::try_from(key >> 3).map_err(|_| fail(self.path, "field number out of range"))?;
+        if field == 0 {
+            return Err(fail(self.path, "field number 0"));
+        }
+        let value = match (key & 7) as u8 {
+            VARINT => Value::Varint(self.varint()?),
+            FIXED64 => Value::Fixed64(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes"))),
+            LEN => {
+                let n = usize::try_from(self.varint()?).map_err(|_| fail(self.path, "length out of range"))?;
+                Value::Bytes(self.take(n)?)
+            }
+            FIXED32 => Value::Fixed32(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"))),
+            w => return Err(fail(self.path, format!("unsupported wire type {w}"))),
+        };
+        Ok(Some((field, value)))
+    }
+}
+
+fn wrong(path: &str, field: &str) -> ReadError {
+    fail(path, format!("`{field}` has the wrong wire type"))
+}
+
+fn string(v: Value<'_>, path: &str, field: &str) -> Result<String> {
+    match v {
+        Value::Bytes(b) => {
+            String::from_utf8(b.to_vec()).map_err(|_| fail(path, format!("`{field}` is not valid UTF-8")))
+        }
+        _ => Err(wrong(path, field)),
+    }
+}
+
+fn varint(v: Value<'_>, path: &str, field: &str) -> Result<u64> {
+    match v {
+        Value::Varint(n) => Ok(n),
+        _ => Err(wrong(path, field)),
+    }
+}
+
+fn fixed64(v: Value<'_>, path: &str, field: &str) -> Result<u64> {
+    match v {
+        Value::Fixed64(n) => Ok(n),
+        _ => Err(wrong(path, field)),
+    }
+}
+
+fn fixed32(v: Value<'_>, path: &str, field: &str) -> Result<u32> {
+    match v {
+        Value::Fixed32(n) => Ok(n),
+        _ => Err(wrong(path, field)),
+    }
+}
+
+fn bytes<'a>(v: Value<'a>, path: &str, field: &str) -> Result<&'a [u8]> {
+    match v {
+        Value::Bytes(b) => Ok(b),
+        _ => Err(wrong(path, field)),
+    }
+}
+
+/// An id of exactly `N` bytes; empty means absent.
+fn id<const N: usize>(v: Value<'_>, path: &str, field: &str) -> Result<Option<[u8; N]>> {
+    let b = bytes(v, path, field)?;
+    if b.is_empty() {
+        return Ok(None);
+    }
+    <[u8; N]>::try_from(b).map(Some).map_err(|_| fail(path, format!("`{field}` must be {N} bytes, not {}", b.len())))
+}
+
+fn join(path: &str, field: &str, index: usize) -> String {
+    if path.is_empty() {
+        format!("{field}[{index}]")
+    } else {
+        format!("{path}.{field}[{index}]")
+    }
+}
+
+fn key_value(buf: &[u8], path: &str) -> Result<KeyValue> {
+    let mut f = Fields::new(buf, path);
+    let mut kv = KeyValue { key: String::new(), value: None };
+    while let Some((n, v)) = f.next_field()? {
+        match n {
+            1 => kv.key = string(v, path, "key")?,
+            2 => kv.value = any_value(bytes(v, path, "value")?, path)?,
+            _ => {}
+        }
+    }
+    Ok(kv)
+}
+
+fn any_value(buf: &[u8], path: &str) -> Result<Option<AnyValue>> {
+    let mut f = Fields::new(buf, path);
+    let mut out = None;
+    while let Some((n, v)) = f.next_field()? {
+        out = Some(match n {
+            1 => AnyValue::String(string(v, path, "string_value")?),
+            2 => AnyValue::Bool(varint(v, path, "bool_value")? != 0),
+            3 => AnyValue::Int(varint(v, path, "int_value")? as i64),
+            4 => AnyValue::Double(f64::from_bits(fixed64(v, path, "double_value")?)),
+            5 => {
+                let mut values = Vec::new();
+                let mut inner = Fields::new(bytes(v, path, "array_value")?, path);
+                while let Some((m, item)) = inner.next_field()? {
+                    if m == 1 {
+                        values.extend(any_value(bytes(item, path, "values")?, path)?);
+                    }
+                }
+                AnyValue::Array(values)
+            }
+            6 => {
+                let mut values = Vec::new();
+                let mut inner = Fields::new(bytes(v, path, "kvlist_value")?, path);
+                while let Some((m, item)) = inner.next_field()? {
+                    if m == 1 {
+                        values.push(key_value(bytes(item, path, "values")?, path)?);
+                    }
+                }
+                AnyValue::KvList(values)
+            }
+            7 => AnyValue::Bytes(bytes(v, path, "bytes_value")?.to_vec()),
+            _ => continue,
+        });
+    }
+    Ok(out)
+}
+
+fn resource(buf: &[u8], path: &str) -> Result<Resource> {
+    let mut f = Fields::new(buf, path);
+    let mut r = Resource::default();
+    while let Some((n, v)) = f.next_field()? {
+        match n {
+            1 => r.attributes.push(key_value(bytes(v, path, "attributes")?, path)?),
+            2 => r.dropped_attributes_count = varint(v, path, "dropped_attributes_count")? as u32,
+            _ => {}
+        }
+    }
+    Ok(r)
+}
+
+fn scope(buf: &[u8], path: &str) -> Result<InstrumentationScope> {
+    let mut f = Fields::new(buf, path);
+    let mut s = InstrumentationScope::default();
+    while let Some((n, v)) = f.next_field()? {
+        match n {
+            1 => s.name = string(v, path, "name")?,
+            2 => s.version = string(v, path, "version")?,
+            3 => s.attributes.push(key_value(bytes(v, path, "attributes")?, path)?),
+            4 => s.dropped_attributes_count = varint(v, path, "dropped_attributes_count")? as u32,
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+fn span(buf: &[u8], path: &str) -> Result<Span> {
+    let mut f = Fields::new(buf, path);
+    let mut s = Span::default();
+    let (mut has_trace, mut has_span) = (false, false);
+    let (mut events, mut links) = (0, 0);
+    while let Some((n, v)) = f.next_field()? {
+        match n {
+            1 => {
+                s.trace_id = TraceId(id::<16>(v, path, "trace_id")?.ok_or_else(|| fail(path, "`trace_id` is empty"))?);
+                has_trace = true;
+            }
+            2 => {
+                s.span_id = SpanId(id::<8>(v, path, "span_id")?.ok_or_else(|| fail(path, "`span_id` is empty"))?);
+                has_span = true;
+            }
+            3 => s.trace_state = string(v, path, "trace_state")?,
+            4 => s.parent_span_id = id::<8>(v, path, "parent_span_id")?.map(SpanId),
+            5 => s.name = string(v, path, "name")?,
+            6 => s.kind = SpanKind::from_i32(varint(v, path, "kind")? as i32 as i64),
+            7 => s.start_time_unix_nano = fixed64(v, path, "start_time_unix_nano")?,
+            8 => s.end_time_unix_nano = fixed64(v, path, "end_time_unix_nano")?,
+            9 => s.attributes.push(key_value(bytes(v, path, "attributes")?, path)?),
+            10 => s.dropped_attributes_count = varint(v, path, "dropped_attributes_count")? as u32,
+            11 => {
+                let p = join(path, "events", events);
+                events += 1;
+                s.events.push(event(bytes(v, path, "events")?, &p)?);
+            }
+            12 => s.dropped_events_count = varint(v, path, "dropped_events_count")? as u32,
+            13 => {
+                let p = join(path, "links", links);
+                links += 1;
+                s.links.push(link(bytes(v, path, "links")?, &p)?);
+            }
+            14 => s.dropped_links_count = varint(v, path, "dropped_links_count")? as u32,
+            15 => {
+                let mut inner = Fields::new(bytes(v, path, "status")?, path);
+                while let Some((m, sv)) = inner.next_field()? {
+                    match m {
+                        2 => s.status.message = string(sv, path, "status.message")?,
+                        3 => s.status.code = StatusCode::from_i32(varint(sv, path, "status.code")? as i32 as i64),
+                        _ => {}
+                    }
+                }
+            }
+            16 => s.flags = fixed32(v, path, "flags")?,
+            _ => {}
+        }
+    }
+    if !has_trace || !has_span {
+        return Err(fail(path, if has_trace { "`span_id` is missing" } else { "`trace_id` is missing" }));
+    }
+    Ok(s)
+}
+
+fn event(buf: &[u8], path: &str) -> Result<Event> {
+    let mut f = Fields::new(buf, path);
+    let mut e = Event::default();
+    while let Some((n, v)) = f.next_field()? {
+        match n {
+            1 => e.time_unix_nano = fixed64(v, path, "time_unix_nano")?,
+            2 => e.name = string(v, path, "name")?,
+            3 => e.attributes.push(key_value(bytes(v, path, "attributes")?, path)?),
+            4 => e.dropped_attributes_count = varint(v, path, "dropped_attributes_count")? as u32,
+            _ => {}
+        }
+    }
+    Ok(e)
+}
+
+fn link(buf: &[u8], path: &str) -> Result<Link> {
+    let mut f = Fields::new(buf, path);
+    let mut l = Link::default();
+    while let Some((n, v)) = f.next_field()? {
+        match n {
+            1 => l.trace_id = TraceId(id::<16>(v, path, "trace_id")?.ok_or_else(|| fail(path, "`trace_id` is empty"))?),
+            2 => l.span_id = SpanId(id::<8>(v, path, "span_id")?.ok_or_else(|| fail(path, "`span_id` is empty"))?),
+            3 => l.trace_state = string(v, path, "trace_state")?,
+            4 => l.attributes.push(key_value(bytes(v, path, "attributes")?, path)?),
+            5 => l.dropped_attributes_count = varint(v, path, "dropped_attributes_count")? as u32,
+            6 => l.flags = fixed32(v, path, "flags")?,
+            _ => {}
+        }
+    }
+    Ok(l)
+}
+
+fn log_record(buf: &[u8], path: &str) -> Result<LogRecord> {
+    let mut f = Fields::new(buf, path);
+    let mut r = LogRecord::default();
+    while let Some((n, v)) = f.next_field()? {
+        match n {
+            1 => r.time_unix_nano = fixed64(v, path, "time_unix_nano")?,
+            2 => r.severity_number = varint(v, path, "severity_number")? as i32,
+            3 => r.severity_text = string(v, path, "severity_text")?,
+            5 => r.body = any_value(bytes(v, path, "body")?, path)?,
+            6 => r.attributes.push(key_value(bytes(v, path, "attributes")?, path)?),
+            7 => r.dropped_attributes_count = varint(v, path, "dropped_attributes_count")? as u32,
+            8 => r.flags = fixed32(v, path, "flags")?,
+            9 => r.trace_id = id::<16>(v, path, "trace_id")?.map(TraceId),
+            10 => r.span_id = id::<8>(v, path, "span_id")?.map(SpanId),
+            11 => r.observed_time_unix_nano = fixed64(v, path, "observed_time_unix_nano")?,
+            12 => r.event_name = string(v, path, "event_name")?,
+            _ => {}
+        }
+    }
+    Ok(r)
+}
+
+/// Decodes an `ExportTraceServiceRequest`. Unknown fields are skipped, as protobuf requires.
+pub fn decode_traces(buf: &[u8]) -> Result<TracesData> {
+    let mut out = TracesData::default();
+    let mut top = Fields::new(buf, "");
+    while let Some((n, v)) = top.next_field()? {
+        if n != 1 {
+            continue;
+        }
+        let rs_path = join("", "resourceSpans", out.resource_spans.len());
+        let mut rs = ResourceSpans::default();
+        let mut f = Fields::new(bytes(v, &rs_path, "resource_spans")?, &rs_path);
+        while let Some((n, v)) = f.next_field()? {
+            match n {
+                1 => rs.resource = resource(bytes(v, &rs_path, "resource")?, &rs_path)?,
+                2 => {
+                    let ss_path = join(&rs_path, "scopeSpans", rs.scope_spans.len());
+                    let mut ss = ScopeSpans::default();
+                    let mut g = Fields::new(bytes(v, &ss_path, "scope_spans")?, &ss_path);
+                    while let Some((m, v)) = g.next_field()? {
+                        match m {
+                            1 => ss.scope = scope(bytes(v, &ss_path, "scope")?, &ss_path)?,
+                            2 => {
+                                let p = join(&ss_path, "spans", ss.spans.len());
+                                ss.spans.push(span(bytes(v, &p, "spans")?, &p)?);
+                            }
+                            3 => ss.schema_url = string(v, &ss_path, "schema_url")?,
+                            _ => {}
+                        }
+                    }
+                    rs.scope_spans.push(ss);
+                }
+                3 => rs.schema_url = string(v, &rs_path, "schema_url")?,
+                _ => {}
+            }
+        }
+        out.resource_spans.push(rs);
+    }
+    Ok(out)
+}
+
+/// Decodes an `ExportLogsServiceRequest`. Unknown fields are skipped, as protobuf requires.
+pub fn decode_logs(buf: &[u8]) -> Result<LogsData> {
+    let mut out = LogsData::default();
+    let mut top = Fields::new(buf, "");
+    while let Some((n, v)) = top.next_field()? {
+        if n != 1 {
+            continue;
+        }
+        let rl_path = join("", "resourceLogs", out.resource_logs.len());
+        let mut rl = ResourceLogs::default();
+        let mut f = Fields::new(bytes(v, &rl_path, "resource_logs")?, &rl_path);
+        while let Some((n, v)) = f.next_field()? {
+            match n {
+                1 => rl.resource = resource(bytes(v, &rl_path, "resource")?, &rl_path)?,
+                2 => {
+                    let sl_path = join(&rl_path, "scopeLogs", rl.scope_logs.len());
+                    let mut sl = ScopeLogs::default();
+                    let mut g = Fields::new(bytes(v, &sl_path, "scope_logs")?, &sl_path);
+                    while let Some((m, v)) = g.next_field()? {
+                        match m {
+                            1 => sl.scope = scope(bytes(v, &sl_path, "scope")?, &sl_path)?,
+                            2 => {
+                                let p = join(&sl_path, "logRecords", sl.log_records.len());
+                                sl.log_records.push(log_record(bytes(v, &p, "log_records")?, &p)?);
+                            }
+                            3 => sl.schema_url = string(v, &sl_path, "schema_url")?,
+                            _ => {}
+                        }
+                    }
+                    rl.scope_logs.push(sl);
+                }
+                3 => rl.schema_url = string(v, &rl_path, "schema_url")?,
+                _ => {}
+            }
+        }
+        out.resource_logs.push(rl);
+    }
+    Ok(out)
+}
