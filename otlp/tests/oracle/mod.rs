@@ -290,9 +290,12 @@ pub fn logs_to(d: &m::LogsData) -> ExportLogsServiceRequest {
     }
 }
 
+/// Documents with the fixture file they came from.
+pub type Named<T> = Vec<(String, T)>;
+
 /// Every OTLP/JSON trace and log file in `../shared/fixtures` (real telemetry written by other
 /// projects; MANIFEST.tsv there names each file's source repository and licence).
-pub fn fixtures() -> (Vec<(String, m::TracesData)>, Vec<(String, m::LogsData)>) {
+pub fn fixtures() -> (Named<m::TracesData>, Named<m::LogsData>) {
     use edgescope_otlp::read::{logs_from_str, traces_from_str, Ids};
     let dir = format!("{}/../../shared/fixtures", env!("CARGO_MANIFEST_DIR"));
     let mut traces = Vec::new();
