@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use edgescope_otlp::read::{self, Ids};
-use edgescope_otlp::{json, TraceId};
+use edgescope_otlp::{json, proto, TraceId};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -46,6 +46,8 @@ struct App {
     writer: Arc<Mutex<Store>>,
     /// Reads use their own connection; in WAL mode they never wait for a write.
     reader: Arc<Mutex<Store>>,
+    /// The largest accepted body, also after gzip inflation.
+    max_body_bytes: usize,
 }
 
 /// Serves OTLP on `otlp` and the query API, viewer and OTLP on `ui` until `shutdown` completes.
@@ -57,7 +59,11 @@ pub async fn run(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     std::fs::create_dir_all(&settings.data_dir)?;
     let db = settings.data_dir.join("edgescope.db");
-    let app = App { writer: Arc::new(Mutex::new(Store::open(&db)?)), reader: Arc::new(Mutex::new(Store::open(&db)?)) };
+    let app = App {
+        writer: Arc::new(Mutex::new(Store::open(&db)?)),
+        reader: Arc::new(Mutex::new(Store::open(&db)?)),
+        max_body_bytes: settings.max_body_bytes,
+    };
 
     let cors = cors_layer(&settings.cors_origins);
     let ingest = Router::new()
@@ -124,55 +130,124 @@ fn is_local_origin(origin: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 
-/// An error answer: its status and JSON body.
+/// How an OTLP request (and so its answer) is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    Protobuf,
+}
+
+/// An error answer: its status and body.
 #[derive(Debug)]
 struct Failure {
     status: StatusCode,
-    body: serde_json::Value,
+    body: FailureBody,
 }
 
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
-    }
+#[derive(Debug)]
+enum FailureBody {
+    Json(serde_json::Value),
+    Protobuf(Vec<u8>),
 }
 
-/// An OTLP error answer: a `google.rpc.Status` with its gRPC code.
-fn rpc_error(status: StatusCode, grpc_code: i32, message: impl Into<String>) -> Failure {
-    Failure { status, body: json!({ "code": grpc_code, "message": message.into() }) }
-}
-
-/// Query errors in the shape the Jaeger query API uses.
-fn query_error(status: StatusCode, message: impl Into<String>) -> Failure {
-    Failure { status, body: json!({ "error": { "httpCode": status.as_u16(), "message": message.into() } }) }
-}
-
-fn store_error(e: StoreError) -> Failure {
-    tracing::error!(error = %e, "storage failed");
-    rpc_error(StatusCode::SERVICE_UNAVAILABLE, 14, e.to_string())
-}
-
-/// Checks the content type and encoding of an OTLP request.
-fn check_otlp_request(headers: &HeaderMap) -> Result<(), Failure> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if mime != "application/json" {
-        return Err(rpc_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            3,
-            format!("unsupported Content-Type `{content_type}`: this collector accepts application/json"),
-        ));
-    }
-    match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
-        None | Some("identity") => Ok(()),
-        Some(other) => {
-            Err(rpc_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, 3, format!("unsupported Content-Encoding `{other}`")))
+impl Failure {
+    /// The same failure as a `google.rpc.Status` in `encoding` (storage errors are made before
+    /// the request's encoding is known to the helper that reports them).
+    fn reencode(self, encoding: Encoding) -> Failure {
+        match (&self.body, encoding) {
+            (FailureBody::Json(v), Encoding::Protobuf) => {
+                let code = v["code"].as_i64().unwrap_or(13) as i32;
+                let message = v["message"].as_str().unwrap_or("").to_owned();
+                rpc_error(encoding, self.status, code, message)
+            }
+            _ => self,
         }
     }
 }
 
-fn parse_body(body: &Bytes) -> Result<serde_json::Value, Failure> {
-    serde_json::from_slice(body).map_err(|e| rpc_error(StatusCode::BAD_REQUEST, 3, format!("invalid JSON: {e}")))
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        match self.body {
+            FailureBody::Json(v) => (self.status, Json(v)).into_response(),
+            FailureBody::Protobuf(b) => (self.status, [(header::CONTENT_TYPE, PROTOBUF)], b).into_response(),
+        }
+    }
+}
+
+const PROTOBUF: &str = "application/x-protobuf";
+
+/// An OTLP error answer: a `google.rpc.Status` with its gRPC code, in the request's encoding.
+fn rpc_error(encoding: Encoding, status: StatusCode, grpc_code: i32, message: impl Into<String>) -> Failure {
+    let message = message.into();
+    let body = match encoding {
+        Encoding::Json => FailureBody::Json(json!({ "code": grpc_code, "message": message })),
+        Encoding::Protobuf => FailureBody::Protobuf(proto::encode_status(grpc_code, &message)),
+    };
+    Failure { status, body }
+}
+
+/// Query errors in the shape the Jaeger query API uses.
+fn query_error(status: StatusCode, message: impl Into<String>) -> Failure {
+    Failure {
+        status,
+        body: FailureBody::Json(json!({ "error": { "httpCode": status.as_u16(), "message": message.into() } })),
+    }
+}
+
+fn store_error(e: StoreError) -> Failure {
+    tracing::error!(error = %e, "storage failed");
+    rpc_error(Encoding::Json, StatusCode::SERVICE_UNAVAILABLE, 14, e.to_string())
+}
+
+/// Reads the content type and encoding of an OTLP request and returns its payload, inflated
+/// when it was gzipped. Inflated payloads obey the same size limit as bodies.
+fn otlp_payload(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<(Encoding, Bytes), Failure> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let encoding = match mime.as_str() {
+        "application/json" => Encoding::Json,
+        "application/x-protobuf" | "application/protobuf" => Encoding::Protobuf,
+        _ => {
+            return Err(rpc_error(
+                Encoding::Json,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                3,
+                format!("unsupported Content-Type `{content_type}`: send application/x-protobuf or application/json"),
+            ))
+        }
+    };
+    match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::trim) {
+        None | Some("") | Some("identity") => Ok((encoding, body)),
+        Some(e) if e.eq_ignore_ascii_case("gzip") => {
+            use std::io::Read;
+            let mut out = Vec::with_capacity(body.len() * 4);
+            let read = flate2::read::MultiGzDecoder::new(&body[..]).take(limit as u64 + 1).read_to_end(&mut out);
+            match read {
+                Err(e) => Err(rpc_error(encoding, StatusCode::BAD_REQUEST, 3, format!("invalid gzip body: {e}"))),
+                Ok(n) if n > limit => Err(rpc_error(
+                    encoding,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    8,
+                    format!("the inflated body is larger than the limit of {limit} bytes"),
+                )),
+                Ok(_) => Ok((encoding, Bytes::from(out))),
+            }
+        }
+        Some(other) => Err(rpc_error(
+            encoding,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            3,
+            format!("unsupported Content-Encoding `{other}`: send gzip or none"),
+        )),
+    }
+}
+
+/// The success answer: an empty `Export…ServiceResponse` in the request's encoding.
+fn export_ok(encoding: Encoding) -> Response {
+    match encoding {
+        Encoding::Json => Json(json!({})).into_response(),
+        Encoding::Protobuf => ([(header::CONTENT_TYPE, PROTOBUF)], Vec::new()).into_response(),
+    }
 }
 
 async fn write<T: Send + 'static>(
@@ -182,7 +257,7 @@ async fn write<T: Send + 'static>(
     let writer = app.writer.clone();
     tokio::task::spawn_blocking(move || f(&mut writer.lock().unwrap_or_else(|p| p.into_inner())))
         .await
-        .map_err(|e| rpc_error(StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
+        .map_err(|e| rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
         .map_err(store_error)
 }
 
@@ -193,28 +268,38 @@ async fn read_with<T: Send + 'static>(
     let reader = app.reader.clone();
     tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner())))
         .await
-        .map_err(|e| rpc_error(StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
+        .map_err(|e| rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
         .map_err(store_error)
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
-    check_otlp_request(&headers)?;
-    let data = read::traces(&parse_body(&body)?, Ids::Strict)
-        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, 3, format!("not an OTLP trace request: {e}")))?;
-    let n = write(&app, move |s| s.insert_traces(&data)).await?;
+    let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
+    let data = match encoding {
+        Encoding::Json => serde_json::from_slice(&payload)
+            .map_err(|e| format!("invalid JSON: {e}"))
+            .and_then(|v| read::traces(&v, Ids::Strict).map_err(|e| format!("not an OTLP trace request: {e}"))),
+        Encoding::Protobuf => proto::decode_traces(&payload).map_err(|e| format!("not an OTLP trace request: {e}")),
+    }
+    .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    let n = write(&app, move |s| s.insert_traces(&data)).await.map_err(|f| f.reencode(encoding))?;
     tracing::debug!(spans = n, "stored");
-    Ok(Json(json!({})).into_response())
+    Ok(export_ok(encoding))
 }
 
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
-    check_otlp_request(&headers)?;
-    let data = read::logs(&parse_body(&body)?, Ids::Strict)
-        .map_err(|e| rpc_error(StatusCode::BAD_REQUEST, 3, format!("not an OTLP logs request: {e}")))?;
-    let n = write(&app, move |s| s.insert_logs(&data)).await?;
+    let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
+    let data = match encoding {
+        Encoding::Json => serde_json::from_slice(&payload)
+            .map_err(|e| format!("invalid JSON: {e}"))
+            .and_then(|v| read::logs(&v, Ids::Strict).map_err(|e| format!("not an OTLP logs request: {e}"))),
+        Encoding::Protobuf => proto::decode_logs(&payload).map_err(|e| format!("not an OTLP logs request: {e}")),
+    }
+    .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    let n = write(&app, move |s| s.insert_logs(&data)).await.map_err(|f| f.reencode(encoding))?;
     tracing::debug!(records = n, "stored");
-    Ok(Json(json!({})).into_response())
+    Ok(export_ok(encoding))
 }
 
 #[derive(Deserialize)]

@@ -37,6 +37,7 @@ async fn bad_bodies_are_refused_with_a_status_message_and_nothing_is_stored() {
     let wrong_type = request(collector.otlp, "POST", "/v1/traces", &[("Content-Type", "text/plain")], b"{}").await;
     assert_eq!(wrong_type.status, 415);
     assert!(wrong_type.json()["message"].as_str().unwrap().contains("text/plain"));
+    assert!(wrong_type.json()["message"].as_str().unwrap().contains("application/x-protobuf"));
 
     assert_eq!(get(collector.ui, "/api/traces").await.json()["traces"], serde_json::json!([]));
     let ok = post_json(collector.otlp, "/v1/traces", &fixture("otlp-proto-trace.json")).await;
