@@ -36,7 +36,7 @@ cat <<TXT
   edgescope is running
     demo page       http://127.0.0.1:$demo_port     click the button, then open the viewer
     viewer          http://127.0.0.1:$ui_port    traces and logs from the collector
-    OTLP receiver   http://127.0.0.1:$otlp_port     POST /v1/traces, /v1/logs (OTLP/JSON)
+    OTLP receiver   http://127.0.0.1:$otlp_port     POST /v1/traces, /v1/logs (OTLP protobuf or JSON)
 
   Press Ctrl-C to stop.
 

@@ -23,6 +23,10 @@ const KEEPALIVE_BUDGET = 60000;
 const state = {
   endpoint: 'http://127.0.0.1:4318',
   headers: {},
+  /** `http/protobuf` (default) or `http/json`, as OTEL_EXPORTER_OTLP_PROTOCOL names them. */
+  protobuf: true,
+  /** gzip request bodies when the runtime has CompressionStream. */
+  gzip: true,
   scheduleDelay: 1000,
   batchSize: 512,
   timer: 0,
@@ -65,6 +69,8 @@ export function init(config) {
     const c = config && typeof config === 'object' ? config : {};
     if (typeof c.endpoint === 'string') state.endpoint = c.endpoint.replace(/\/+$/, '');
     if (c.headers && typeof c.headers === 'object') state.headers = { ...c.headers };
+    if (c.protocol === 'http/json' || c.protocol === 'http/protobuf') state.protobuf = c.protocol === 'http/protobuf';
+    if (c.compression === 'none' || c.compression === 'gzip') state.gzip = c.compression === 'gzip';
     if (Number.isFinite(c.scheduleDelayMillis)) state.scheduleDelay = Math.max(0, c.scheduleDelayMillis);
     if (Number.isFinite(c.maxExportBatchSize)) state.batchSize = Math.max(1, c.maxExportBatchSize);
     state.debug = c.debug === true;
@@ -302,14 +308,30 @@ function scheduleExport() {
   }
 }
 
+/** gzip through CompressionStream; `undefined` when the runtime cannot. */
+async function gzip(body) {
+  if (typeof CompressionStream !== 'function') return undefined;
+  try {
+    const stream = new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch {
+    return undefined;
+  }
+}
+
 async function post(path, body, keepalive) {
   const send = state.fetch || globalThis.fetch;
+  const headers = { 'content-type': state.protobuf ? 'application/x-protobuf' : 'application/json', ...state.headers };
+  // A page that is going away cannot wait for compression: its request must start now.
+  const compressed = state.gzip && !keepalive ? await gzip(body) : undefined;
+  if (compressed) headers['content-encoding'] = 'gzip';
+  const payload = compressed || body;
   try {
     const response = await send.call(globalThis, state.endpoint + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...state.headers },
-      body,
-      keepalive: keepalive && body.length < KEEPALIVE_BUDGET,
+      headers,
+      body: payload,
+      keepalive: keepalive && payload.length < KEEPALIVE_BUDGET,
     });
     if (!response.ok) trouble(0, new Error(`export to ${path} answered ${response.status}`));
   } catch (e) {
@@ -329,8 +351,9 @@ export async function flush(options) {
       clearTimeout(state.timer);
       state.timer = 0;
     }
-    for (let body; (body = core.takeTraces()) !== undefined; ) requests.push(post('/v1/traces', body, keepalive));
-    for (let body; (body = core.takeLogs()) !== undefined; ) requests.push(post('/v1/logs', body, keepalive));
+    const [traces, logs] = state.protobuf ? [core.takeTracesProto, core.takeLogsProto] : [core.takeTraces, core.takeLogs];
+    for (let body; (body = traces()) !== undefined; ) requests.push(post('/v1/traces', body, keepalive));
+    for (let body; (body = logs()) !== undefined; ) requests.push(post('/v1/logs', body, keepalive));
   });
   await Promise.all(requests);
 }

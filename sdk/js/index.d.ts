@@ -10,6 +10,10 @@ export interface Config {
   resourceAttributes?: Record<string, string | number | boolean>;
   /** Base URL of an OTLP/HTTP receiver; `/v1/traces` and `/v1/logs` are appended. Default `http://127.0.0.1:4318`. */
   endpoint?: string;
+  /** `http/protobuf` (default) or `http/json`. */
+  protocol?: 'http/protobuf' | 'http/json';
+  /** `gzip` (default, where the runtime has CompressionStream; never for the page-hide flush) or `none`. */
+  compression?: 'gzip' | 'none';
   /** Extra headers on export requests (for example `authorization`). */
   headers?: Record<string, string>;
   /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers). */

@@ -164,6 +164,18 @@ pub fn take_logs() -> Option<String> {
     with(|sdk| sdk.take_logs_json())
 }
 
+/// One OTLP protobuf batch of finished spans, or `undefined` when none are queued.
+#[wasm_bindgen(js_name = takeTracesProto)]
+pub fn take_traces_proto() -> Option<Vec<u8>> {
+    with(|sdk| sdk.take_traces_proto())
+}
+
+/// One OTLP protobuf batch of log records, or `undefined` when none are queued.
+#[wasm_bindgen(js_name = takeLogsProto)]
+pub fn take_logs_proto() -> Option<Vec<u8>> {
+    with(|sdk| sdk.take_logs_proto())
+}
+
 /// Spans and log records waiting for export.
 #[wasm_bindgen]
 pub fn queued() -> u32 {

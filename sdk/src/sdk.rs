@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use edgescope_otlp::{
-    json, AnyValue, InstrumentationScope, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans,
+    json, proto, AnyValue, InstrumentationScope, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans,
     ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
 };
 
@@ -441,38 +441,54 @@ impl Sdk {
         self.logs.len()
     }
 
-    /// Takes up to one batch of finished spans as an OTLP/JSON `ExportTraceServiceRequest`.
-    pub fn take_traces_json(&mut self) -> Option<String> {
+    fn take_spans(&mut self) -> Option<TracesData> {
         if self.spans.is_empty() {
             return None;
         }
         let n = self.spans.len().min(self.config.max_export_batch_size);
         let spans: Vec<Span> = self.spans.drain(..n).collect();
-        let data = TracesData {
+        Some(TracesData {
             resource_spans: vec![ResourceSpans {
                 resource: self.resource.clone(),
                 scope_spans: vec![ScopeSpans { scope: self.scope.clone(), spans, schema_url: String::new() }],
                 schema_url: String::new(),
             }],
-        };
-        Some(json::write_traces_with(&data, platform::format_f64))
+        })
     }
 
-    /// Takes up to one batch of log records as an OTLP/JSON `ExportLogsServiceRequest`.
-    pub fn take_logs_json(&mut self) -> Option<String> {
+    fn take_records(&mut self) -> Option<LogsData> {
         if self.logs.is_empty() {
             return None;
         }
         let n = self.logs.len().min(self.config.max_export_batch_size);
         let log_records: Vec<LogRecord> = self.logs.drain(..n).collect();
-        let data = LogsData {
+        Some(LogsData {
             resource_logs: vec![ResourceLogs {
                 resource: self.resource.clone(),
                 scope_logs: vec![ScopeLogs { scope: self.scope.clone(), log_records, schema_url: String::new() }],
                 schema_url: String::new(),
             }],
-        };
-        Some(json::write_logs_with(&data, platform::format_f64))
+        })
+    }
+
+    /// Takes up to one batch of finished spans as an OTLP/JSON `ExportTraceServiceRequest`.
+    pub fn take_traces_json(&mut self) -> Option<String> {
+        self.take_spans().map(|d| json::write_traces_with(&d, platform::format_f64))
+    }
+
+    /// Takes up to one batch of finished spans as an OTLP protobuf `ExportTraceServiceRequest`.
+    pub fn take_traces_proto(&mut self) -> Option<Vec<u8>> {
+        self.take_spans().map(|d| proto::encode_traces(&d))
+    }
+
+    /// Takes up to one batch of log records as an OTLP/JSON `ExportLogsServiceRequest`.
+    pub fn take_logs_json(&mut self) -> Option<String> {
+        self.take_records().map(|d| json::write_logs_with(&d, platform::format_f64))
+    }
+
+    /// Takes up to one batch of log records as an OTLP protobuf `ExportLogsServiceRequest`.
+    pub fn take_logs_proto(&mut self) -> Option<Vec<u8>> {
+        self.take_records().map(|d| proto::encode_logs(&d))
     }
 }
 

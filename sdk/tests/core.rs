@@ -180,3 +180,22 @@ fn attributes_beyond_the_limit_are_dropped_and_counted() {
     assert_eq!(span.dropped_attributes_count, 1);
     assert_eq!(sdk.diagnostics().attributes_dropped, 1);
 }
+
+#[test]
+fn protobuf_batches_carry_the_same_spans_and_records_as_json_batches() {
+    let mut a = sdk();
+    let h = a.start_span("GET", SpanKind::Client, None);
+    a.set_attribute(h, "http.response.status_code", AnyValue::Int(200));
+    a.activate(h);
+    a.log(Severity::Info, "answered");
+    a.end_span(h);
+    let proto_spans = edgescope_otlp::proto::decode_traces(&a.take_traces_proto().unwrap()).unwrap();
+    let proto_logs = edgescope_otlp::proto::decode_logs(&a.take_logs_proto().unwrap()).unwrap();
+    assert_eq!(a.take_traces_proto(), None, "the batch was taken");
+    let span = proto_spans.spans().next().unwrap().2;
+    assert_eq!(span.name, "GET");
+    assert_eq!(attribute(&span.attributes, "http.response.status_code"), Some(&AnyValue::Int(200)));
+    let record = proto_logs.records().next().unwrap().2;
+    assert_eq!(record.span_id, Some(span.span_id));
+    assert_eq!(proto_spans.resource_spans[0].resource.service_name(), "shop");
+}

@@ -21,7 +21,11 @@ after(async () => {
 test('a click traces the fetch, propagates traceparent, and shows up in the viewer with its log', async () => {
   const page = await browser.newPage();
   const pageErrors = [];
+  const exports = [];
   page.on('pageerror', (e) => pageErrors.push(e));
+  page.on('request', (r) => {
+    if (r.url().startsWith(collector.otlp) && r.method() === 'POST') exports.push({ url: r.url(), headers: r.headers() });
+  });
   await page.goto(demo.url);
   await page.click('#call');
   const result = JSON.parse(
@@ -67,6 +71,14 @@ test('a click traces the fetch, propagates traceparent, and shows up in the view
   assert.equal(logs[0].body.stringValue, 'demo API answered');
   assert.equal(logs[0].spanId, click.spanId);
   assert.equal(logs[0].severityText, 'INFO');
+
+  // Exports went out as gzipped OTLP protobuf.
+  const traceExports = exports.filter((e) => e.url.endsWith('/v1/traces'));
+  assert.ok(traceExports.length > 0);
+  for (const e of exports) {
+    assert.equal(e.headers['content-type'], 'application/x-protobuf');
+    assert.equal(e.headers['content-encoding'], 'gzip');
+  }
 
   // The viewer lists the trace, opens it as a waterfall, and shows the log on the logs page.
   const viewer = await browser.newPage();

@@ -92,23 +92,28 @@ fn TracePage() -> impl IntoView {
 
 fn waterfall(trace: Trace) -> AnyView {
     let span_count = trace.rows.len();
-    let rows = trace.rows.into_iter().map(|row| {
-        let title = row.span.name.clone();
-        let label_pad = format!("padding-left:{}px", 8 + row.depth * 14);
-        let bar = format!("left:{:.4}%;width:max({:.4}%,1px)", row.offset * 100.0, row.width * 100.0);
-        view! {
-            <div class="span-row" class:error=row.error data-testid="span-row" data-depth=row.depth>
-                <div class="span-label" style=label_pad title=title>
-                    <span class="service">{row.service}</span>" "
-                    <span class="span-name" data-testid="span-name">{row.span.name}</span>
+    let rows = trace
+        .rows
+        .into_iter()
+        .map(|row| {
+            let title = row.span.name.clone();
+            let duration = format_duration(row.span.duration_nanos());
+            let label_pad = format!("padding-left:{}px", 8 + row.depth * 14);
+            let bar = format!("left:{:.4}%;width:max({:.4}%,1px)", row.offset * 100.0, row.width * 100.0);
+            view! {
+                <div class="span-row" class:error=row.error data-testid="span-row" data-depth=row.depth>
+                    <div class="span-label" style=label_pad title=title>
+                        <span class="service">{row.service}</span>" "
+                        <span class="span-name" data-testid="span-name">{row.span.name}</span>
+                    </div>
+                    <div class="span-track">
+                        <div class="span-bar" style=bar></div>
+                    </div>
+                    <span class="span-duration">{duration}</span>
                 </div>
-                <div class="span-track">
-                    <div class="span-bar" style=bar></div>
-                    <span class="span-duration">{format_duration(row.span.end_time_unix_nano.saturating_sub(row.span.start_time_unix_nano))}</span>
-                </div>
-            </div>
-        }
-    }).collect_view();
+            }
+        })
+        .collect_view();
     view! {
         <section class="trace-header" data-testid="trace-header">
             <h1 class="mono">"Trace "{trace.trace_id.clone()}</h1>
