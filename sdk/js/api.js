@@ -14,6 +14,8 @@ const DIAGNOSTIC_NAMES = [
   'spansRefused',
   'staleHandles',
   'attributesDropped',
+  'eventsDropped',
+  'linksDropped',
   'exportsFailed',
   'apiErrors',
 ];

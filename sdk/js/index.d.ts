@@ -82,6 +82,8 @@ export interface Diagnostics {
   spansRefused: number;
   staleHandles: number;
   attributesDropped: number;
+  eventsDropped: number;
+  linksDropped: number;
   exportsFailed: number;
   apiErrors: number;
 }

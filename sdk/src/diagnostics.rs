@@ -12,8 +12,12 @@ pub struct Diagnostics {
     pub spans_refused: u64,
     /// Calls that named a span that had already ended or never existed.
     pub stale_handles: u64,
-    /// Attributes dropped because a span or record had too many.
+    /// Attributes dropped because a span, event, link or record had too many.
     pub attributes_dropped: u64,
+    /// Events dropped because a span had too many.
+    pub events_dropped: u64,
+    /// Links dropped because a span had too many.
+    pub links_dropped: u64,
     /// Exports that failed (reported by the platform layer).
     pub exports_failed: u64,
     /// Errors caught at the API boundary (bad arguments, instrumentation failures).

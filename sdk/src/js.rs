@@ -205,6 +205,8 @@ pub fn diagnostics() -> Vec<f64> {
             d.spans_refused,
             d.stale_handles,
             d.attributes_dropped,
+            d.events_dropped,
+            d.links_dropped,
             d.exports_failed,
             d.api_errors,
         ]

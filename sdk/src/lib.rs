@@ -28,9 +28,11 @@ mod diagnostics;
 pub mod js;
 mod platform;
 pub mod propagation;
+mod sampler;
 mod sdk;
 
 pub use diagnostics::Diagnostics;
 pub use edgescope_otlp::{AnyValue, KeyValue, SpanKind, StatusCode};
 pub use propagation::SpanContext;
+pub use sampler::Sampler;
 pub use sdk::{Config, Handle, Sdk, Severity};

@@ -7,13 +7,13 @@
 use std::collections::VecDeque;
 
 use edgescope_otlp::{
-    json, proto, AnyValue, InstrumentationScope, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans,
-    ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
+    json, proto, AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, ResourceLogs,
+    ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
 };
 
 use crate::platform;
 use crate::propagation::{SpanContext, FLAG_RANDOM, FLAG_SAMPLED};
-use crate::Diagnostics;
+use crate::{Diagnostics, Sampler};
 
 /// Settings fixed at start-up.
 #[derive(Clone, Debug)]
@@ -30,8 +30,19 @@ pub struct Config {
     pub max_export_batch_size: usize,
     /// Spans open at once; a start beyond it yields a no-op handle.
     pub max_open_spans: usize,
-    /// Attributes per span or record.
+    /// Attributes per span, event, link or record.
     pub max_attributes: usize,
+    /// Longest string attribute value (in bytes, cut at a character boundary); 0 for no limit.
+    pub max_attribute_value_length: usize,
+    /// Events per span.
+    pub max_events: usize,
+    /// Links per span.
+    pub max_links: usize,
+    /// Which new traces are recorded.
+    pub sampler: Sampler,
+    /// Record spans of traces the sampler dropped, and export them when any span of the trace
+    /// in this process ends with an error.
+    pub keep_errors: bool,
 }
 
 impl Default for Config {
@@ -44,6 +55,11 @@ impl Default for Config {
             max_export_batch_size: 512,
             max_open_spans: 10_000,
             max_attributes: 128,
+            max_attribute_value_length: 0,
+            max_events: 128,
+            max_links: 128,
+            sampler: Sampler::default(),
+            keep_errors: false,
         }
     }
 }
@@ -115,7 +131,12 @@ struct Slot {
 
 struct OpenSpan {
     data: Span,
+    /// The sampler kept the trace: the span is exported when it ends.
     sampled: bool,
+    /// Attributes, events and links are kept (sampled, or held for `keep_errors`).
+    recording: bool,
+    /// No parent in this process: when it ends, the trace's held spans are decided.
+    local_root: bool,
 }
 
 /// The SDK state for one page or isolate.
@@ -136,6 +157,10 @@ pub struct Sdk {
     /// Random bytes drawn in blocks, so that an id costs no call into the host.
     random: [u8; 192],
     random_used: usize,
+    /// Ended spans of unsampled traces, held under `keep_errors` until their local root ends.
+    held: VecDeque<Span>,
+    /// Traces recently kept because of an error, so that spans ending late follow them.
+    kept_traces: VecDeque<TraceId>,
     diagnostics: Diagnostics,
 }
 
@@ -182,6 +207,8 @@ impl Sdk {
             staged: Vec::new(),
             random: [0; 192],
             random_used: 192,
+            held: VecDeque::new(),
+            kept_traces: VecDeque::new(),
             diagnostics: Diagnostics::default(),
         }
     }
@@ -299,10 +326,15 @@ impl Sdk {
             Some(p) => Some(p.clone()),
             None => self.active_span().and_then(|h| self.span_context(h)),
         };
-        let (trace_id, parent_span_id, flags, trace_state, remote) = match parent {
-            Some(p) => (p.trace_id, Some(p.span_id), p.flags, p.trace_state, p.is_remote),
-            None => (self.new_trace_id(), None, FLAG_SAMPLED | FLAG_RANDOM, String::new(), false),
+        let trace_id = parent.as_ref().map_or_else(|| self.new_trace_id(), |p| p.trace_id);
+        let sampled = self.config.sampler.should_sample(&trace_id, parent.as_ref());
+        let recording = sampled || self.config.keep_errors;
+        let (parent_span_id, flags, trace_state, remote) = match &parent {
+            // Only the sampled flag may change; the random flag describes the trace id.
+            Some(p) => (Some(p.span_id), p.flags & !FLAG_SAMPLED, p.trace_state.clone(), p.is_remote),
+            None => (None, FLAG_RANDOM, String::new(), false),
         };
+        let flags = flags | if sampled { FLAG_SAMPLED } else { 0 };
         let mut data = Span {
             trace_id,
             span_id: self.new_span_id(),
@@ -316,11 +348,12 @@ impl Sdk {
             start_time_unix_nano: platform::now_unix_nanos(),
             ..Default::default()
         };
-        for kv in staged {
-            push_attribute(&mut data.attributes, &mut data.dropped_attributes_count, kv, self.config.max_attributes);
+        if recording {
+            for kv in staged {
+                self.push_attribute(&mut data.attributes, &mut data.dropped_attributes_count, kv);
+            }
         }
-        self.diagnostics.attributes_dropped += data.dropped_attributes_count as u64;
-        let open = OpenSpan { data, sampled: flags & FLAG_SAMPLED != 0 };
+        let open = OpenSpan { data, sampled, recording, local_root: parent.is_none_or(|p| p.is_remote) };
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -333,20 +366,103 @@ impl Sdk {
         Handle::new(index, slot.generation)
     }
 
-    /// Sets (or replaces) an attribute on an open span.
-    pub fn set_attribute(&mut self, h: Handle, key: &str, value: AnyValue) {
-        let max = self.config.max_attributes;
-        let Some(s) = self.slot_mut(h) else {
-            return self.stale(h);
-        };
-        if let Some(existing) = s.data.attributes.iter_mut().find(|kv| kv.key == key) {
-            existing.value = Some(value);
+    /// Applies the attribute limits: replaces an existing key, cuts long strings, drops and
+    /// counts attributes beyond the count limit.
+    fn push_attribute(&mut self, list: &mut Vec<KeyValue>, dropped: &mut u32, mut kv: KeyValue) {
+        let max_len = self.config.max_attribute_value_length;
+        if max_len > 0 {
+            if let Some(v) = kv.value.as_mut() {
+                truncate_value(v, max_len);
+            }
+        }
+        if let Some(existing) = list.iter_mut().find(|a| a.key == kv.key) {
+            existing.value = kv.value;
+        } else if list.len() < self.config.max_attributes {
+            list.push(kv);
+        } else {
+            *dropped += 1;
+            self.diagnostics.attributes_dropped += 1;
+        }
+    }
+
+    fn recording_span(&mut self, h: Handle) -> Option<&mut OpenSpan> {
+        match self.slot(h) {
+            None => {
+                self.stale(h);
+                None
+            }
+            Some(s) if !s.recording => None,
+            Some(_) => self.slot_mut(h),
+        }
+    }
+
+    /// Adds an event with the staged attributes.
+    pub fn add_event(&mut self, h: Handle, name: &str) {
+        let staged = std::mem::take(&mut self.staged);
+        let time_unix_nano = platform::now_unix_nanos();
+        let max_events = self.config.max_events;
+        let Some(s) = self.recording_span(h) else { return };
+        if s.data.events.len() >= max_events {
+            s.data.dropped_events_count += 1;
+            self.diagnostics.events_dropped += 1;
             return;
         }
-        let before = s.data.dropped_attributes_count;
-        push_attribute(&mut s.data.attributes, &mut s.data.dropped_attributes_count, KeyValue::new(key, value), max);
-        let dropped = s.data.dropped_attributes_count - before;
-        self.diagnostics.attributes_dropped += dropped as u64;
+        let mut event = Event { time_unix_nano, name: name.to_owned(), ..Default::default() };
+        for kv in staged {
+            self.push_attribute(&mut event.attributes, &mut event.dropped_attributes_count, kv);
+        }
+        if let Some(s) = self.slot_mut(h) {
+            s.data.events.push(event);
+        }
+    }
+
+    /// Adds an `exception` event with `exception.type`, `exception.message` and
+    /// `exception.stacktrace` (empty parts are left out), plus the staged attributes.
+    pub fn record_exception(&mut self, h: Handle, kind: &str, message: &str, stacktrace: &str) {
+        for (key, value) in
+            [("exception.type", kind), ("exception.message", message), ("exception.stacktrace", stacktrace)]
+        {
+            if !value.is_empty() {
+                self.staged.push(KeyValue::new(key, value));
+            }
+        }
+        self.add_event(h, "exception");
+    }
+
+    /// Links the span to another span, with the staged attributes.
+    pub fn add_link(&mut self, h: Handle, to: &SpanContext) {
+        let staged = std::mem::take(&mut self.staged);
+        let max_links = self.config.max_links;
+        let Some(s) = self.recording_span(h) else { return };
+        if s.data.links.len() >= max_links {
+            s.data.dropped_links_count += 1;
+            self.diagnostics.links_dropped += 1;
+            return;
+        }
+        let mut link = Link {
+            trace_id: to.trace_id,
+            span_id: to.span_id,
+            trace_state: to.trace_state.clone(),
+            flags: to.flags as u32 | 0x100 | if to.is_remote { 0x200 } else { 0 },
+            ..Default::default()
+        };
+        for kv in staged {
+            self.push_attribute(&mut link.attributes, &mut link.dropped_attributes_count, kv);
+        }
+        if let Some(s) = self.slot_mut(h) {
+            s.data.links.push(link);
+        }
+    }
+
+    /// Sets (or replaces) an attribute on an open span.
+    pub fn set_attribute(&mut self, h: Handle, key: &str, value: AnyValue) {
+        let Some(s) = self.recording_span(h) else { return };
+        let (mut attributes, mut dropped) = (std::mem::take(&mut s.data.attributes), s.data.dropped_attributes_count);
+        self.push_attribute(&mut attributes, &mut dropped, KeyValue::new(key, value));
+        if let Some(s) = self.slot_mut(h) {
+            s.data.attributes = attributes;
+            s.data.dropped_attributes_count = dropped;
+        }
     }
 
     /// Sets the status of an open span. `Ok` is final; `Unset` never overrides an earlier status.
@@ -384,14 +500,46 @@ impl Sdk {
         self.deactivate(h);
         // A clock that stepped back must not produce a negative duration.
         open.data.end_time_unix_nano = platform::now_unix_nanos().max(open.data.start_time_unix_nano);
-        if !open.sampled {
-            return;
+        if open.sampled {
+            self.enqueue(open.data);
+        } else if open.recording {
+            self.hold(open.data, open.local_root);
         }
+    }
+
+    fn enqueue(&mut self, span: Span) {
         if self.spans.len() >= self.config.max_queue_size {
             self.diagnostics.spans_dropped += 1;
+        } else {
+            self.spans.push_back(span);
+        }
+    }
+
+    /// `keep_errors`: holds an ended span of an unsampled trace until its local root ends, then
+    /// exports the trace's held spans if any of them is an error, or drops them.
+    fn hold(&mut self, span: Span, local_root: bool) {
+        let trace_id = span.trace_id;
+        if self.kept_traces.contains(&trace_id) {
+            return self.enqueue(span);
+        }
+        if self.held.len() >= self.config.max_queue_size {
+            self.held.pop_front();
+            self.diagnostics.spans_dropped += 1;
+        }
+        self.held.push_back(span);
+        if !local_root {
             return;
         }
-        self.spans.push_back(open.data);
+        let (trace, rest): (VecDeque<Span>, VecDeque<Span>) =
+            std::mem::take(&mut self.held).into_iter().partition(|s| s.trace_id == trace_id);
+        self.held = rest;
+        if trace.iter().any(|s| s.status.code == StatusCode::Error) {
+            if self.kept_traces.len() == 64 {
+                self.kept_traces.pop_front();
+            }
+            self.kept_traces.push_back(trace_id);
+            trace.into_iter().for_each(|s| self.enqueue(s));
+        }
     }
 
     fn stale(&mut self, h: Handle) {
@@ -421,12 +569,7 @@ impl Sdk {
             ..Default::default()
         };
         for kv in staged {
-            push_attribute(
-                &mut record.attributes,
-                &mut record.dropped_attributes_count,
-                kv,
-                self.config.max_attributes,
-            );
+            self.push_attribute(&mut record.attributes, &mut record.dropped_attributes_count, kv);
         }
         self.logs.push_back(record);
     }
@@ -492,12 +635,17 @@ impl Sdk {
     }
 }
 
-fn push_attribute(list: &mut Vec<KeyValue>, dropped: &mut u32, kv: KeyValue, max: usize) {
-    if let Some(existing) = list.iter_mut().find(|a| a.key == kv.key) {
-        existing.value = kv.value;
-    } else if list.len() < max {
-        list.push(kv);
-    } else {
-        *dropped += 1;
+/// Cuts strings (also inside arrays) to at most `max` bytes at a character boundary.
+fn truncate_value(v: &mut AnyValue, max: usize) {
+    match v {
+        AnyValue::String(s) if s.len() > max => {
+            let mut end = max;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+        }
+        AnyValue::Array(items) => items.iter_mut().for_each(|i| truncate_value(i, max)),
+        _ => {}
     }
 }

@@ -62,7 +62,7 @@ fn javascript_values_become_typed_attributes_and_others_are_counted() {
     );
     assert_eq!(attribute(&span.attributes, "b"), Some(&AnyValue::Bool(true)));
     assert_eq!(attribute(&span.attributes, "o"), None);
-    assert_eq!(js::diagnostics()[6], 1.0, "the object was counted as an API error");
+    assert_eq!(js::diagnostics()[8], 1.0, "the object was counted as an API error");
 }
 
 #[wasm_bindgen_test]

@@ -1,7 +1,7 @@
 //! The SDK core's behaviour, run natively and (through wasm-bindgen-test) on wasm32 in Node.
 
 use edgescope::propagation::{parse_traceparent, FLAG_RANDOM, FLAG_SAMPLED};
-use edgescope::{AnyValue, Config, Handle, Sdk, Severity, SpanKind, StatusCode};
+use edgescope::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
 use edgescope_otlp::read::{logs_from_str, traces_from_str, Ids};
 use edgescope_otlp::{attribute, LogsData, TracesData};
 
@@ -198,4 +198,93 @@ fn protobuf_batches_carry_the_same_spans_and_records_as_json_batches() {
     let record = proto_logs.records().next().unwrap().2;
     assert_eq!(record.span_id, Some(span.span_id));
     assert_eq!(proto_spans.resource_spans[0].resource.service_name(), "shop");
+}
+
+#[test]
+fn an_unsampled_trace_propagates_without_the_sampled_flag_and_exports_nothing() {
+    let mut sdk = Sdk::new(Config { sampler: Sampler::AlwaysOff, ..Config::default() });
+    let root = sdk.start_span("root", SpanKind::Server, None);
+    sdk.set_attribute(root, "ignored", AnyValue::Bool(true));
+    sdk.activate(root);
+    let child = sdk.start_span("child", SpanKind::Client, None);
+    let cx = sdk.span_context(child).unwrap();
+    assert_eq!(cx.flags, FLAG_RANDOM, "random but not sampled");
+    assert_eq!(cx.trace_id, sdk.span_context(root).unwrap().trace_id);
+    sdk.end_span(child);
+    sdk.end_span(root);
+    assert_eq!(sdk.queued_spans(), 0);
+    assert_eq!(sdk.diagnostics().spans_dropped, 0, "sampling is not a drop");
+}
+
+#[test]
+fn parent_based_sampling_follows_a_remote_parent_either_way() {
+    let mut sdk = Sdk::new(Config { sampler: Sampler::ParentBased(Box::new(Sampler::AlwaysOff)), ..Config::default() });
+    let on = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+    let off = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02").unwrap();
+    let a = sdk.start_span("a", SpanKind::Server, Some(&on));
+    let b = sdk.start_span("b", SpanKind::Server, Some(&off));
+    assert_eq!(sdk.span_context(a).unwrap().flags, FLAG_SAMPLED);
+    assert_eq!(sdk.span_context(b).unwrap().flags, FLAG_RANDOM, "the random flag describes the trace id and stays");
+    sdk.end_span(a);
+    sdk.end_span(b);
+    assert_eq!(drain_traces(&mut sdk).spans().map(|(_, _, s)| s.name.clone()).collect::<Vec<_>>(), ["a"]);
+}
+
+#[test]
+fn keep_errors_exports_an_unsampled_trace_only_when_it_had_an_error() {
+    let mut sdk = Sdk::new(Config { sampler: Sampler::AlwaysOff, keep_errors: true, ..Config::default() });
+    for (name, fail) in [("ok", false), ("failing", true)] {
+        let root = sdk.start_span(name, SpanKind::Server, None);
+        sdk.activate(root);
+        let child = sdk.start_span("db", SpanKind::Client, None);
+        sdk.set_attribute(child, "db.system", AnyValue::from("sqlite"));
+        if fail {
+            sdk.set_status(child, StatusCode::Error, "locked");
+        }
+        sdk.end_span(child);
+        sdk.end_span(root);
+    }
+    let data = drain_traces(&mut sdk);
+    let mut names: Vec<_> = data.spans().map(|(_, _, s)| s.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["db", "failing"], "the whole failing trace, nothing of the other");
+    let db = data.spans().map(|(_, _, s)| s).find(|s| s.name == "db").unwrap();
+    assert_eq!(attribute(&db.attributes, "db.system"), Some(&AnyValue::from("sqlite")), "held spans were recording");
+    assert_eq!(db.flags & 1, 0, "exported spans still say the trace was not sampled");
+}
+
+#[test]
+fn events_exceptions_and_links_are_recorded_within_their_limits() {
+    let mut sdk = Sdk::new(Config { max_events: 2, max_links: 1, max_attribute_value_length: 5, ..Config::default() });
+    let other = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+    let h = sdk.start_span("work", SpanKind::Internal, None);
+    sdk.stage_attribute("cache.hit", AnyValue::Bool(false));
+    sdk.add_event(h, "cache miss");
+    sdk.record_exception(h, "TypeError", "x is undefined", "at f (app.js:1:2)");
+    sdk.add_event(h, "one too many");
+    sdk.stage_attribute("link.reason", AnyValue::from("batch"));
+    sdk.add_link(h, &other);
+    sdk.add_link(h, &other);
+    sdk.set_attribute(h, "long", AnyValue::from("abcdéfgh"));
+    sdk.set_attribute(h, "list", AnyValue::Array(vec![AnyValue::from("123456"), AnyValue::Int(7)]));
+    sdk.end_span(h);
+    let data = drain_traces(&mut sdk);
+    let span = data.spans().next().unwrap().2;
+    assert_eq!(span.events.len(), 2);
+    assert_eq!(span.dropped_events_count, 1);
+    assert_eq!(attribute(&span.events[0].attributes, "cache.hit"), Some(&AnyValue::Bool(false)));
+    let exception = &span.events[1];
+    assert_eq!(exception.name, "exception");
+    assert_eq!(attribute(&exception.attributes, "exception.type"), Some(&AnyValue::from("TypeE")), "cut to 5 bytes");
+    assert_eq!(span.links.len(), 1);
+    assert_eq!(span.dropped_links_count, 1);
+    assert_eq!(span.links[0].span_id, other.span_id);
+    assert_eq!(span.links[0].flags, 0x301);
+    assert_eq!(attribute(&span.attributes, "long"), Some(&AnyValue::from("abcd")), "cut at a character boundary");
+    assert_eq!(
+        attribute(&span.attributes, "list"),
+        Some(&AnyValue::Array(vec![AnyValue::from("12345"), AnyValue::Int(7)]))
+    );
+    let d = sdk.diagnostics();
+    assert_eq!((d.events_dropped, d.links_dropped), (1, 1));
 }
