@@ -678,3 +678,24 @@ pub fn decode_logs(buf: &[u8]) -> Result<LogsData> {
     }
     Ok(out)
 }
+
+/// The `partial_success` of an `Export{Trace,Logs}ServiceResponse`: rejected count and message
+/// (zero and empty for a full success).
+pub fn decode_partial_success(buf: &[u8]) -> Result<(i64, String)> {
+    let mut top = Fields::new(buf, "");
+    let mut out = (0, String::new());
+    while let Some((n, v)) = top.next_field()? {
+        if n != 1 {
+            continue;
+        }
+        let mut f = Fields::new(bytes(v, "", "partial_success")?, "partialSuccess");
+        while let Some((m, v)) = f.next_field()? {
+            match m {
+                1 => out.0 = varint(v, "partialSuccess", "rejected")? as i64,
+                2 => out.1 = string(v, "partialSuccess", "error_message")?,
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}

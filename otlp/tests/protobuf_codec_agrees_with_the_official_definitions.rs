@@ -78,6 +78,14 @@ fn status_and_partial_success_answers_decode_with_the_official_types() {
     let p = partial.partial_success.unwrap();
     assert_eq!((p.rejected_spans, p.error_message.as_str()), (3, "bad ids"));
     assert_eq!(proto::encode_partial_success(0, ""), Vec::<u8>::new());
+    let theirs = opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse {
+        partial_success: Some(opentelemetry_proto::tonic::collector::logs::v1::ExportLogsPartialSuccess {
+            rejected_log_records: 7,
+            error_message: "too old".into(),
+        }),
+    };
+    assert_eq!(proto::decode_partial_success(&theirs.encode_to_vec()).unwrap(), (7, "too old".to_owned()));
+    assert_eq!(proto::decode_partial_success(&[]).unwrap(), (0, String::new()));
     // google.rpc.Status { code = 1, message = 2 }: decode by hand with prost's primitives.
     #[derive(Clone, PartialEq, prost::Message)]
     struct Status {

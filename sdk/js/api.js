@@ -17,24 +17,33 @@ const DIAGNOSTIC_NAMES = [
   'eventsDropped',
   'linksDropped',
   'exportsFailed',
+  'exportsRetried',
+  'recordsRejected',
   'apiErrors',
 ];
 // A keepalive request may carry at most 64 KiB across all in-flight keepalive requests.
 const KEEPALIVE_BUDGET = 60000;
 
-const state = {
+/** Settings as `init` leaves them when a field is not given. */
+const DEFAULTS = {
   endpoint: 'http://127.0.0.1:4318',
   headers: {},
   /** `http/protobuf` (default) or `http/json`, as OTEL_EXPORTER_OTLP_PROTOCOL names them. */
   protobuf: true,
   /** gzip request bodies when the runtime has CompressionStream. */
   gzip: true,
+  /** Milliseconds before an export request is abandoned (and retried). */
+  timeout: 10000,
   scheduleDelay: 1000,
   batchSize: 512,
+  debug: false,
+};
+
+const state = {
+  ...DEFAULTS,
   timer: 0,
   /** The host's own fetch, captured before instrumentation: exports are never traced. */
   fetch: undefined,
-  debug: false,
 };
 
 function trouble(kind, error) {
@@ -69,23 +78,31 @@ function stageAttributes(attributes) {
 export function init(config) {
   guard(() => {
     const c = config && typeof config === 'object' ? config : {};
+    Object.assign(state, DEFAULTS);
     if (typeof c.endpoint === 'string') state.endpoint = c.endpoint.replace(/\/+$/, '');
     if (c.headers && typeof c.headers === 'object') state.headers = { ...c.headers };
     if (c.protocol === 'http/json' || c.protocol === 'http/protobuf') state.protobuf = c.protocol === 'http/protobuf';
     if (c.compression === 'none' || c.compression === 'gzip') state.gzip = c.compression === 'gzip';
     if (Number.isFinite(c.scheduleDelayMillis)) state.scheduleDelay = Math.max(0, c.scheduleDelayMillis);
     if (Number.isFinite(c.maxExportBatchSize)) state.batchSize = Math.max(1, c.maxExportBatchSize);
+    if (Number.isFinite(c.timeoutMillis)) state.timeout = Math.max(1, c.timeoutMillis);
     state.debug = c.debug === true;
     if (!state.fetch) state.fetch = globalThis.fetch;
     const attrs = { ...(c.resourceAttributes || {}) };
     if (typeof c.serviceVersion === 'string') attrs['service.version'] = c.serviceVersion;
     if (typeof c.environment === 'string') attrs['deployment.environment.name'] = c.environment;
     stageAttributes(attrs);
-    core.configure(
+    const sampler = typeof c.sampler === 'string' ? c.sampler : '';
+    const known = core.configure(
       typeof c.serviceName === 'string' && c.serviceName ? c.serviceName : 'unknown_service',
       Number.isFinite(c.maxQueueSize) ? c.maxQueueSize : 0,
       state.batchSize,
+      sampler,
+      c.samplerArg === undefined ? undefined : Number(c.samplerArg),
+      c.keepErrors === true,
+      Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
     );
+    if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
   });
 }
 
@@ -116,6 +133,45 @@ export class Span {
     guard(() => {
       const code = { unset: 0, ok: 1, error: 2 }[status && status.code] ?? Number(status && status.code) ?? 0;
       core.spanStatus(this._h, code | 0, String((status && status.message) || ''));
+    });
+    return this;
+  }
+
+  /** Adds a timed event with attributes. */
+  addEvent(name, attributes) {
+    guard(() => {
+      stageAttributes(attributes);
+      core.spanEvent(this._h, String(name));
+    });
+    return this;
+  }
+
+  /**
+   * Records an exception as an `exception` event (`exception.type`, `.message`, `.stacktrace`).
+   * It does not change the status: call `setStatus({ code: 'error' })` for a failed operation.
+   */
+  recordException(exception, attributes) {
+    guard(() => {
+      const e = exception && typeof exception === 'object' ? exception : { message: String(exception) };
+      stageAttributes(attributes);
+      core.spanException(
+        this._h,
+        String(e.name || e.constructor?.name || 'Error'),
+        String(e.message ?? ''),
+        typeof e.stack === 'string' ? e.stack : '',
+      );
+    });
+    return this;
+  }
+
+  /** Links this span to another span: a `Span` or a `{ traceparent, tracestate }` from `extract`. */
+  addLink(target, attributes) {
+    guard(() => {
+      const tp = target instanceof Span ? core.spanTraceparent(target._h) : target && target.traceparent;
+      const ts = target instanceof Span ? core.spanTracestate(target._h) : target && target.tracestate;
+      if (typeof tp !== 'string') return;
+      stageAttributes(attributes);
+      if (!core.spanLink(this._h, tp, ts)) core.trouble(1);
     });
     return this;
   }
@@ -161,7 +217,9 @@ export function startSpan(name, options) {
     stageAttributes(o.attributes);
     const kind = typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
     const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
-    return new Span(core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate));
+    const span = new Span(core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate));
+    if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
+    return span;
   }, new Span(0));
 }
 
@@ -200,6 +258,7 @@ export function withSpan(span, fn) {
 }
 
 function recordError(span, e) {
+  span.recordException(e);
   span.setStatus({ code: 'error', message: e && e.message ? String(e.message) : String(e) });
 }
 
@@ -321,6 +380,79 @@ async function gzip(body) {
   }
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `Retry-After` in milliseconds from now: delay-seconds or an HTTP date; `undefined` if neither. */
+function retryAfterMs(header) {
+  if (header == null) return undefined;
+  const text = String(header).trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * `partial_success.rejected_*` (field 1.1) of a protobuf `Export…ServiceResponse`: a two-level
+ * walk over varints and length-delimited fields, enough for this one message.
+ */
+function protobufRejected(bytes) {
+  let pos = 0;
+  const varint = (end) => {
+    let v = 0;
+    for (let shift = 0; pos < end && shift < 53; shift += 7) {
+      const b = bytes[pos++];
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+    throw new Error('bad varint');
+  };
+  const walk = (end, path) => {
+    while (pos < end) {
+      const key = varint(end);
+      const [field, wire] = [Math.floor(key / 8), key & 7];
+      if (wire === 0) {
+        const v = varint(end);
+        if (path === 1 && field === 1) return v;
+      } else if (wire === 2) {
+        const len = varint(end);
+        const stop = pos + len;
+        if (path === 0 && field === 1) return walk(stop, 1);
+        pos = stop;
+      } else if (wire === 1) pos += 8;
+      else if (wire === 5) pos += 4;
+      else throw new Error('bad wire type');
+    }
+    return 0;
+  };
+  return walk(bytes.length, 0);
+}
+
+/** Counts what the receiver rejected in a partial success; never throws. */
+async function readPartialSuccess(response) {
+  try {
+    let rejected = 0;
+    let message;
+    if (state.protobuf) {
+      rejected = protobufRejected(new Uint8Array(await response.arrayBuffer()));
+    } else {
+      const text = await response.text();
+      const partial = text ? JSON.parse(text).partialSuccess : undefined;
+      rejected = Number((partial && (partial.rejectedSpans ?? partial.rejectedLogRecords)) || 0);
+      message = partial && partial.errorMessage;
+    }
+    if (rejected > 0) {
+      core.rejectedRecords(rejected);
+      if (state.debug) console.warn('[edgescope] the receiver rejected', rejected, 'records', message ?? '');
+    }
+  } catch {
+    // An unreadable success answer is still a success.
+  }
+}
+
+/**
+ * Sends one batch. Retries network errors, timeouts, 429, 502, 503 and 504 with backoff (or
+ * after `Retry-After`), never other answers; a page-hide flush gets a single attempt.
+ */
 async function post(path, body, keepalive) {
   const send = state.fetch || globalThis.fetch;
   const headers = { 'content-type': state.protobuf ? 'application/x-protobuf' : 'application/json', ...state.headers };
@@ -328,16 +460,31 @@ async function post(path, body, keepalive) {
   const compressed = state.gzip && !keepalive ? await gzip(body) : undefined;
   if (compressed) headers['content-encoding'] = 'gzip';
   const payload = compressed || body;
-  try {
-    const response = await send.call(globalThis, state.endpoint + path, {
-      method: 'POST',
-      headers,
-      body: payload,
-      keepalive: keepalive && payload.length < KEEPALIVE_BUDGET,
-    });
-    if (!response.ok) trouble(0, new Error(`export to ${path} answered ${response.status}`));
-  } catch (e) {
-    trouble(0, e);
+  for (let attempt = 1; ; attempt++) {
+    let status = 0;
+    let retryAfter;
+    try {
+      const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(state.timeout) : undefined;
+      const response = await send.call(globalThis, state.endpoint + path, {
+        method: 'POST',
+        headers,
+        body: payload,
+        keepalive: keepalive && payload.length < KEEPALIVE_BUDGET,
+        signal,
+      });
+      if (response.ok) return readPartialSuccess(response);
+      status = response.status;
+      retryAfter = response.headers.get('retry-after') ?? undefined;
+    } catch {
+      status = 0;
+    }
+    const delay = keepalive ? -1 : core.retryDelay(attempt, status, retryAfterMs(retryAfter), Math.random());
+    if (delay < 0) {
+      trouble(0, new Error(`export to ${path} failed (${status || 'network error'}) after ${attempt} attempt(s)`));
+      return;
+    }
+    core.trouble(2);
+    await sleep(delay);
   }
 }
 

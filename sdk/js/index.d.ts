@@ -22,6 +22,16 @@ export interface Config {
   maxQueueSize?: number;
   /** Spans or records per export request. Default 512. */
   maxExportBatchSize?: number;
+  /** Milliseconds before an export request is abandoned and retried. Default 10000. */
+  timeoutMillis?: number;
+  /** An `OTEL_TRACES_SAMPLER` name: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on` (default), `parentbased_always_off`, `parentbased_traceidratio`. */
+  sampler?: string;
+  /** The ratio (0–1) for the `traceidratio` samplers. */
+  samplerArg?: number | string;
+  /** Record traces the sampler dropped and export them when any of their spans in this page ends with an error. Default false. */
+  keepErrors?: boolean;
+  /** Longest string attribute value in bytes (longer values are cut); 0 or absent for no limit. */
+  attributeValueLengthLimit?: number;
   /** Print the SDK's own troubles with `console.warn`. Default false. */
   debug?: boolean;
 }
@@ -35,7 +45,7 @@ export interface BrowserConfig extends Config {
 }
 
 export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
-export type AttributeValue = string | number | boolean;
+export type AttributeValue = string | number | boolean | Array<string | number | boolean>;
 
 /** A remote parent read from incoming headers by `extract`. */
 export interface RemoteContext {
@@ -43,9 +53,15 @@ export interface RemoteContext {
   tracestate?: string;
 }
 
+export interface Link {
+  context: Span | RemoteContext;
+  attributes?: Record<string, AttributeValue>;
+}
+
 export interface SpanOptions {
   kind?: SpanKind;
   attributes?: Record<string, AttributeValue>;
+  links?: Link[];
   /** A remote parent; without it the active span, if any, is the parent. */
   parent?: RemoteContext;
 }
@@ -62,6 +78,9 @@ export declare class Span {
   setAttributes(attributes: Record<string, AttributeValue>): this;
   setStatus(status: { code: 'unset' | 'ok' | 'error'; message?: string }): this;
   updateName(name: string): this;
+  addEvent(name: string, attributes?: Record<string, AttributeValue>): this;
+  recordException(exception: unknown, attributes?: Record<string, AttributeValue>): this;
+  addLink(target: Span | RemoteContext, attributes?: Record<string, AttributeValue>): this;
   end(): void;
   spanContext(): SpanContext;
   isRecording(): boolean;
@@ -85,6 +104,8 @@ export interface Diagnostics {
   eventsDropped: number;
   linksDropped: number;
   exportsFailed: number;
+  exportsRetried: number;
+  recordsRejected: number;
   apiErrors: number;
 }
 

@@ -18,8 +18,12 @@ pub struct Diagnostics {
     pub events_dropped: u64,
     /// Links dropped because a span had too many.
     pub links_dropped: u64,
-    /// Exports that failed (reported by the platform layer).
+    /// Exports that failed for good (reported by the platform layer).
     pub exports_failed: u64,
+    /// Exports retried after a retryable failure.
+    pub exports_retried: u64,
+    /// Spans or records the receiver rejected in a partial success.
+    pub records_rejected: u64,
     /// Errors caught at the API boundary (bad arguments, instrumentation failures).
     pub api_errors: u64,
 }

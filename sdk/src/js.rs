@@ -10,7 +10,8 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 use crate::propagation::{format_traceparent, parse_traceparent, TraceState};
-use crate::{AnyValue, Config, Handle, Sdk, Severity, SpanKind, StatusCode};
+use crate::retry::RetryPolicy;
+use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
 
 thread_local! {
     static SDK: RefCell<Sdk> = RefCell::new(Sdk::new(Config::default()));
@@ -20,7 +21,8 @@ fn with<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
     SDK.with(|sdk| f(&mut sdk.borrow_mut()))
 }
 
-/// JavaScript numbers that are whole and safe become OTLP ints, other numbers doubles.
+/// A JavaScript value as an attribute value: strings, booleans, numbers (whole and safe ones
+/// become OTLP ints, others doubles) and arrays of those; anything else is `None`.
 fn any_value(value: &JsValue) -> Option<AnyValue> {
     if let Some(s) = value.as_string() {
         return Some(AnyValue::String(s));
@@ -28,34 +30,58 @@ fn any_value(value: &JsValue) -> Option<AnyValue> {
     if let Some(b) = value.as_bool() {
         return Some(AnyValue::Bool(b));
     }
-    value.as_f64().map(|n| {
-        if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+    if let Some(n) = value.as_f64() {
+        return Some(if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
             AnyValue::Int(n as i64)
         } else {
             AnyValue::Double(n)
+        });
+    }
+    if js_sys::Array::is_array(value) {
+        let array = js_sys::Array::from(value);
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for item in array.iter() {
+            // Nested arrays and objects are not attribute values; `null` holes are skipped.
+            if !js_sys::Array::is_array(&item) {
+                items.extend(any_value(&item));
+            }
         }
-    })
+        return Some(AnyValue::Array(items));
+    }
+    None
 }
 
 /// Replaces the SDK with a fresh one for `serviceName`; attributes staged with `attr` become
-/// resource attributes.
+/// resource attributes. `sampler` is an `OTEL_TRACES_SAMPLER` name (empty for the default)
+/// with `sampler_arg` its ratio; zero limits keep the defaults. Returns false when the sampler
+/// name is unknown (the default is used).
 #[wasm_bindgen]
-pub fn configure(service_name: &str, max_queue_size: u32, max_export_batch_size: u32) {
+pub fn configure(
+    service_name: &str,
+    max_queue_size: u32,
+    max_export_batch_size: u32,
+    sampler: &str,
+    sampler_arg: Option<f64>,
+    keep_errors: bool,
+    max_attribute_value_length: u32,
+) -> bool {
     with(|sdk| {
         let resource_attributes = sdk.take_staged();
-        let defaults = Config::default();
+        let d = Config::default();
+        let pick = |v: u32, default: usize| if v > 0 { v as usize } else { default };
+        let parsed = Sampler::from_name(sampler, sampler_arg);
         *sdk = Sdk::new(Config {
             service_name: service_name.to_owned(),
             resource_attributes,
-            max_queue_size: if max_queue_size > 0 { max_queue_size as usize } else { defaults.max_queue_size },
-            max_log_queue_size: if max_queue_size > 0 { max_queue_size as usize } else { defaults.max_log_queue_size },
-            max_export_batch_size: if max_export_batch_size > 0 {
-                max_export_batch_size as usize
-            } else {
-                defaults.max_export_batch_size
-            },
-            ..defaults
+            max_queue_size: pick(max_queue_size, d.max_queue_size),
+            max_log_queue_size: pick(max_queue_size, d.max_log_queue_size),
+            max_export_batch_size: pick(max_export_batch_size, d.max_export_batch_size),
+            max_attribute_value_length: max_attribute_value_length as usize,
+            sampler: parsed.clone().unwrap_or_default(),
+            keep_errors,
+            ..d
         });
+        sampler.is_empty() || parsed.is_some()
     })
 }
 
@@ -117,6 +143,43 @@ pub fn span_traceparent(span: u32) -> Option<String> {
 #[wasm_bindgen(js_name = spanTracestate)]
 pub fn span_tracestate(span: u32) -> Option<String> {
     with(|sdk| sdk.span_context(Handle(span)).map(|cx| cx.trace_state).filter(|s| !s.is_empty()))
+}
+
+/// Adds an event with the staged attributes.
+#[wasm_bindgen(js_name = spanEvent)]
+pub fn span_event(span: u32, name: &str) {
+    with(|sdk| sdk.add_event(Handle(span), name))
+}
+
+/// Adds an `exception` event.
+#[wasm_bindgen(js_name = spanException)]
+pub fn span_exception(span: u32, kind: &str, message: &str, stacktrace: &str) {
+    with(|sdk| sdk.record_exception(Handle(span), kind, message, stacktrace))
+}
+
+/// Links a span to the span of a valid `traceparent`, with the staged attributes.
+#[wasm_bindgen(js_name = spanLink)]
+pub fn span_link(span: u32, traceparent: &str, tracestate: Option<String>) -> bool {
+    let Some(mut cx) = parse_traceparent(traceparent) else { return false };
+    cx.trace_state = tracestate.as_deref().and_then(TraceState::parse).map(|ts| ts.header()).unwrap_or_default();
+    with(|sdk| sdk.add_link(Handle(span), &cx));
+    true
+}
+
+/// Milliseconds to wait before retrying an export whose `attempt` failed with `status` (0 for
+/// a network error), or -1 to give up. `retry_after_ms` is the server's `Retry-After` already
+/// converted to milliseconds from now.
+#[wasm_bindgen(js_name = retryDelay)]
+pub fn retry_delay(attempt: u32, status: u16, retry_after_ms: Option<f64>, jitter: f64) -> f64 {
+    RetryPolicy::default().delay_after_ms(attempt, status, retry_after_ms, jitter).unwrap_or(-1.0)
+}
+
+/// Counts records the receiver rejected in a partial success.
+#[wasm_bindgen(js_name = rejectedRecords)]
+pub fn rejected_records(n: f64) {
+    if n > 0.0 {
+        with(|sdk| sdk.diagnostics_mut().records_rejected += n as u64)
+    }
 }
 
 /// Makes a span active (the parent of new spans, the span of new log records).
@@ -182,13 +245,15 @@ pub fn queued() -> u32 {
     with(|sdk| (sdk.queued_spans() + sdk.queued_logs()) as u32)
 }
 
-/// Counts a trouble of the JavaScript layer: 0 a failed export, 1 a caught exception.
+/// Counts a trouble of the JavaScript layer: 0 a failed export, 1 a caught exception, 2 a
+/// retried export.
 #[wasm_bindgen]
 pub fn trouble(kind: u8) {
     with(|sdk| {
         let d = sdk.diagnostics_mut();
         match kind {
             0 => d.exports_failed += 1,
+            2 => d.exports_retried += 1,
             _ => d.api_errors += 1,
         }
     })
@@ -208,6 +273,8 @@ pub fn diagnostics() -> Vec<f64> {
             d.events_dropped,
             d.links_dropped,
             d.exports_failed,
+            d.exports_retried,
+            d.records_rejected,
             d.api_errors,
         ]
         .iter()

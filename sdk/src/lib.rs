@@ -28,6 +28,7 @@ mod diagnostics;
 pub mod js;
 mod platform;
 pub mod propagation;
+pub mod retry;
 mod sampler;
 mod sdk;
 

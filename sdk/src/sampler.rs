@@ -60,15 +60,19 @@ impl Sampler {
 
     /// The sampler named by `OTEL_TRACES_SAMPLER` and its argument; `None` for unknown names.
     pub fn from_env(name: &str, arg: Option<&str>) -> Option<Sampler> {
-        let ratio =
-            || arg.and_then(|a| a.trim().parse::<f64>().ok()).filter(|r| (0.0..=1.0).contains(r)).unwrap_or(1.0);
+        Sampler::from_name(name, arg.and_then(|a| a.trim().parse::<f64>().ok()))
+    }
+
+    /// [`Sampler::from_env`] with the ratio already a number (out of range or absent: 1).
+    pub fn from_name(name: &str, ratio: Option<f64>) -> Option<Sampler> {
+        let ratio = ratio.filter(|r| (0.0..=1.0).contains(r)).unwrap_or(1.0);
         Some(match name.trim() {
             "always_on" => Sampler::AlwaysOn,
             "always_off" => Sampler::AlwaysOff,
-            "traceidratio" => Sampler::TraceIdRatio(ratio()),
+            "traceidratio" => Sampler::TraceIdRatio(ratio),
             "parentbased_always_on" => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
             "parentbased_always_off" => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
-            "parentbased_traceidratio" => Sampler::ParentBased(Box::new(Sampler::TraceIdRatio(ratio()))),
+            "parentbased_traceidratio" => Sampler::ParentBased(Box::new(Sampler::TraceIdRatio(ratio))),
             _ => return None,
         })
     }

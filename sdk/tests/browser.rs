@@ -20,7 +20,7 @@ fn exported_spans() -> Vec<edgescope_otlp::Span> {
 
 #[wasm_bindgen_test]
 fn ids_are_random_and_times_follow_the_wall_clock() {
-    js::configure("browser-test", 0, 0);
+    js::configure("browser-test", 0, 0, "", None, false, 0);
     let before_ms = js_sys::Date::now();
     let a = js::span_start("a", 1, None, None);
     let b = js::span_start("b", 1, None, None);
@@ -44,13 +44,15 @@ fn ids_are_random_and_times_follow_the_wall_clock() {
 
 #[wasm_bindgen_test]
 fn javascript_values_become_typed_attributes_and_others_are_counted() {
-    js::configure("browser-test", 0, 0);
+    js::configure("browser-test", 0, 0, "", None, false, 0);
     let h = js::span_start("typed", 1, None, None);
     js::span_attr(h, "s", JsValue::from_str("text"));
     js::span_attr(h, "i", JsValue::from_f64(42.0));
     js::span_attr(h, "d", JsValue::from_f64(0.1));
     js::span_attr(h, "b", JsValue::TRUE);
     js::span_attr(h, "o", js_sys::Object::new().into());
+    let list = js_sys::Array::of3(&JsValue::from_str("a"), &JsValue::from_f64(1.0), &JsValue::NULL);
+    js::span_attr(h, "list", list.into());
     js::span_end(h);
     let span = exported_spans().pop().unwrap();
     assert_eq!(attribute(&span.attributes, "s"), Some(&AnyValue::from("text")));
@@ -62,12 +64,17 @@ fn javascript_values_become_typed_attributes_and_others_are_counted() {
     );
     assert_eq!(attribute(&span.attributes, "b"), Some(&AnyValue::Bool(true)));
     assert_eq!(attribute(&span.attributes, "o"), None);
-    assert_eq!(js::diagnostics()[8], 1.0, "the object was counted as an API error");
+    assert_eq!(
+        attribute(&span.attributes, "list"),
+        Some(&AnyValue::Array(vec![AnyValue::from("a"), AnyValue::Int(1)])),
+        "arrays keep their primitive items"
+    );
+    assert_eq!(js::diagnostics()[10], 1.0, "the object was counted as an API error");
 }
 
 #[wasm_bindgen_test]
 fn an_incoming_traceparent_is_validated_and_continued() {
-    js::configure("browser-test", 0, 0);
+    js::configure("browser-test", 0, 0, "", None, false, 0);
     assert_eq!(js::parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"), None);
     let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let h = js::span_start("server", 2, Some(tp.into()), Some("k=v".into()));

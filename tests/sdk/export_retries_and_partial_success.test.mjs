@@ -1,0 +1,128 @@
+// The SDK's exporter in Node against a scripted OTLP endpoint: which failures are retried,
+// how Retry-After is honoured, what a partial success counts, and that bodies are gzipped
+// OTLP protobuf (or JSON on request).
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { diagnostics, flush, init, logger, startSpan } from '../../sdk/dist/node.js';
+
+let server;
+let url;
+/** What the endpoint answers next: a list of [status, headers, body]; then 200. */
+let script = [];
+let received = [];
+
+before(async () => {
+  server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ at: Date.now(), url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
+      const [status, headers, body] = script.shift() ?? [200, {}, Buffer.alloc(0)];
+      res.writeHead(status, headers);
+      res.end(body);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${server.address().port}`;
+});
+
+after(() => server.close());
+
+beforeEach(() => {
+  script = [];
+  received = [];
+});
+
+function configure(extra) {
+  init({ serviceName: 'retry-test', endpoint: url, scheduleDelayMillis: 0, ...extra });
+}
+
+function oneSpan(name = 'work') {
+  startSpan(name).end();
+}
+
+test('503 with Retry-After in seconds is retried after that delay, then succeeds', async () => {
+  configure();
+  script = [[503, { 'retry-after': '1' }, '']];
+  oneSpan();
+  await flush();
+  assert.equal(received.length, 2);
+  const waited = received[1].at - received[0].at;
+  assert.ok(waited >= 950 && waited < 3000, `waited ${waited} ms`);
+  assert.equal(diagnostics().exportsRetried, 1);
+  assert.equal(diagnostics().exportsFailed, 0);
+});
+
+test('429 with an HTTP-date Retry-After is honoured', async () => {
+  configure();
+  const soon = new Date(Date.now() + 1500).toUTCString();
+  script = [[429, { 'retry-after': soon }, '']];
+  oneSpan();
+  await flush();
+  assert.equal(received.length, 2);
+  assert.ok(received[1].at - received[0].at >= 400, 'waited for the date (second precision)');
+});
+
+test('400 and other client errors are not retried and count as failed exports', async () => {
+  configure();
+  script = [[400, { 'content-type': 'application/json' }, '{"code":3,"message":"bad"}']];
+  oneSpan();
+  await flush();
+  assert.equal(received.length, 1);
+  assert.equal(diagnostics().exportsFailed, 1);
+  assert.equal(diagnostics().exportsRetried, 0);
+});
+
+test('a network error is retried with backoff', async () => {
+  configure({ endpoint: 'http://127.0.0.1:9' }); // nothing listens on the discard port
+  oneSpan();
+  const started = Date.now();
+  // Five attempts with 1 s, 1.5 s, 2.25 s and 3.4 s (±20 %) between them: wait for the second.
+  const pending = flush();
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.ok(diagnostics().exportsRetried >= 1, 'retried at least once within 1.3 s');
+  configure(); // a fresh SDK; the pending export keeps running in the background
+  void pending;
+  assert.ok(Date.now() - started < 5000);
+});
+
+test('a protobuf partial success is counted as rejected records', async () => {
+  configure();
+  // ExportTraceServiceResponse { partial_success (1) { rejected_spans (1) = 2, error_message (2) = "x" } }
+  const answer = Buffer.from([0x0a, 0x05, 0x08, 0x02, 0x12, 0x01, 0x78]);
+  script = [[200, { 'content-type': 'application/x-protobuf' }, answer]];
+  oneSpan();
+  await flush();
+  assert.equal(diagnostics().recordsRejected, 2);
+  assert.equal(received.length, 1, 'a partial success is not retried');
+});
+
+test('a JSON partial success is counted as rejected records', async () => {
+  configure({ protocol: 'http/json' });
+  script = [[200, { 'content-type': 'application/json' }, '{"partialSuccess":{"rejectedLogRecords":"3","errorMessage":"old"}}']];
+  logger.info('one');
+  await flush();
+  assert.equal(diagnostics().recordsRejected, 3);
+});
+
+test('bodies are gzipped protobuf by default and gzipped JSON on request', async () => {
+  configure();
+  oneSpan('proto');
+  await flush();
+  configure({ protocol: 'http/json' });
+  oneSpan('json');
+  await flush();
+  configure({ protocol: 'http/json', compression: 'none' });
+  oneSpan('plain');
+  await flush();
+  const [proto, json, plain] = received;
+  assert.equal(proto.headers['content-type'], 'application/x-protobuf');
+  assert.equal(proto.headers['content-encoding'], 'gzip');
+  assert.ok(gunzipSync(proto.body).includes(Buffer.from('proto')), 'the span name is in the protobuf');
+  assert.equal(json.headers['content-type'], 'application/json');
+  assert.equal(JSON.parse(gunzipSync(json.body)).resourceSpans[0].scopeSpans[0].spans[0].name, 'json');
+  assert.equal(plain.headers['content-encoding'], undefined);
+  assert.equal(JSON.parse(plain.body).resourceSpans[0].scopeSpans[0].spans[0].name, 'plain');
+});
