@@ -14,7 +14,8 @@ OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-si
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
 step "SDK: wasm32 release build"
-cargo build -q -p edgescope --target wasm32-unknown-unknown --profile wasm-release
+# no_std, small allocator, trapping panics: see the `npm` feature in sdk/Cargo.toml.
+cargo build -q -p edgescope --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features npm
 rm -rf sdk/dist && mkdir -p sdk/dist/wasm
 wasm-bindgen target/wasm32-unknown-unknown/wasm-release/edgescope.wasm \
   --target web --out-dir sdk/dist/wasm --out-name edgescope --no-typescript

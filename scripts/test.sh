@@ -16,6 +16,7 @@ cargo fmt --all -- --check
 step "cargo clippy (native, and wasm32 for the SDK and viewer)"
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p edgescope -p edgescope-viewer --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -q -p edgescope --target wasm32-unknown-unknown --no-default-features --features npm -- -D warnings
 
 step "native tests (cargo test)"
 cargo test -q --workspace

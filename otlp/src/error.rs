@@ -1,5 +1,7 @@
 //! The error of every reader and decoder in this crate.
 
+use alloc::string::String;
+
 /// Why a document could not be read, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadError {
@@ -20,4 +22,4 @@ impl core::fmt::Display for ReadError {
     }
 }
 
-impl std::error::Error for ReadError {}
+impl core::error::Error for ReadError {}

@@ -1,5 +1,9 @@
 //! Hex and base64 helpers for ids and bytes values, written out to keep the SDK free of dependencies.
 
+use alloc::string::String;
+#[cfg(feature = "read")]
+use alloc::vec::Vec;
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `bytes` as lowercase hex.
@@ -79,6 +83,14 @@ pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use alloc::{
+        borrow::ToOwned,
+        format,
+        string::{String, ToString},
+        vec,
+        vec::Vec,
+    };
 
     #[test]
     fn hex_round_trips_and_accepts_uppercase() {

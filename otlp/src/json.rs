@@ -5,6 +5,8 @@
 //! carries no JSON library. Doubles go through a formatter the caller may replace
 //! ([`write_traces_with`]); on wasm the SDK hands that job to JavaScript's own number printing.
 
+use alloc::string::String;
+
 use crate::{AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, Span, TracesData};
 
 /// Formats a finite or non-finite double as a JSON value.
@@ -17,7 +19,7 @@ pub fn format_f64(v: f64, out: &mut String) {
         out.push_str("\"NaN\"");
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
-    } else if v == v.trunc() && v.abs() < 1e15 {
+    } else if v.abs() < 1e15 && v == (v as i64) as f64 {
         push_i64(v as i64, out);
     } else {
         out.push_str(ryu::Buffer::new().format_finite(v));
@@ -124,28 +126,24 @@ pub fn write_log_record(record: &LogRecord) -> String {
 
 /// Appends a JSON string literal, escaping quotes, backslashes and control characters.
 pub fn push_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            out.push_str("\\u00");
-            crate::hex::encode_into(&[b], out);
-        } else {
-            out.push_str(esc);
+    // Char by char rather than by slicing runs: slicing carries a formatting panic path that
+    // costs the SDK's wasm module kilobytes.
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0'..='\u{1f}' => {
+                out.push_str("\\u00");
+                crate::hex::encode_into(&[c as u8], out);
+            }
+            c => out.push(c),
         }
-        start = i + 1;
     }
-    out.push_str(&s[start..]);
     out.push('"');
 }
 
@@ -416,6 +414,14 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use alloc::{
+        borrow::ToOwned,
+        format,
+        string::{String, ToString},
+        vec,
+        vec::Vec,
+    };
 
     #[test]
     fn strings_escape_quotes_backslashes_and_control_characters() {

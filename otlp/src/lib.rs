@@ -29,7 +29,12 @@
 //! let body = json::write_traces(&data);
 //! assert!(body.contains(r#""traceId":"01010101010101010101010101010101""#));
 //! ```
+#![no_std]
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 mod error;
 mod hex;

@@ -1,5 +1,8 @@
 //! The OTLP trace and log data model, field for field as in `opentelemetry-proto`.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use core::fmt;
 
 /// A 16-byte trace id.

@@ -6,6 +6,11 @@
 //! Nested messages are written with a one-byte length placeholder that grows in place when the
 //! message turns out longer than 127 bytes, so encoding is a single pass.
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::{
     AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, ReadError, Resource, ResourceLogs,
     ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,

@@ -7,6 +7,11 @@
 //! [`Ids::Tolerant`] also base64 ids and short hex ids, left-padded with zeros (Zipkin's
 //! 64-bit trace ids). Errors name the path of the offending value.
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use serde_json::{Map, Value};
 
 use crate::{
@@ -476,6 +481,14 @@ fn int_value(v: &Value) -> Option<i128> {
 mod tests {
     use super::*;
     use crate::json;
+    #[allow(unused_imports)]
+    use alloc::{
+        borrow::ToOwned,
+        format,
+        string::{String, ToString},
+        vec,
+        vec::Vec,
+    };
 
     #[test]
     fn snake_case_named_enums_and_numeric_int64_are_accepted() {

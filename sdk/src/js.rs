@@ -5,7 +5,10 @@
 //! Spans cross the boundary as `u32` handles, attributes as one `attr` call each before the call
 //! that uses them, and export batches as finished OTLP/JSON strings.
 
-use std::cell::RefCell;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
 
 use wasm_bindgen::prelude::*;
 
@@ -13,12 +16,23 @@ use crate::propagation::{format_traceparent, parse_traceparent, TraceState};
 use crate::retry::RetryPolicy;
 use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
 
-thread_local! {
-    static SDK: RefCell<Sdk> = RefCell::new(Sdk::new(Config::default()));
-}
+/// The one SDK of this wasm instance, created on first use.
+///
+/// A page or an isolate runs one thread of JavaScript and wasm32 without the atomics feature
+/// has no threads, so a plain cell is enough. It is only reached through [`with`], which is
+/// never re-entered: nothing in the SDK calls back into JavaScript code that could call an
+/// export while `f` runs (the clock and `crypto.getRandomValues` are host functions).
+struct Global(UnsafeCell<Option<Sdk>>);
+
+// SAFETY: single-threaded, see above.
+unsafe impl Sync for Global {}
+
+static SDK: Global = Global(UnsafeCell::new(None));
 
 fn with<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
-    SDK.with(|sdk| f(&mut sdk.borrow_mut()))
+    // SAFETY: single-threaded and never re-entered, so this is the only live reference.
+    let slot = unsafe { &mut *SDK.0.get() };
+    f(slot.get_or_insert_with(|| Sdk::new(Config::default())))
 }
 
 /// A JavaScript value as an attribute value: strings, booleans, numbers (whole and safe ones
@@ -31,7 +45,7 @@ fn any_value(value: &JsValue) -> Option<AnyValue> {
         return Some(AnyValue::Bool(b));
     }
     if let Some(n) = value.as_f64() {
-        return Some(if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+        return Some(if n.abs() <= 9_007_199_254_740_991.0 && n == (n as i64) as f64 {
             AnyValue::Int(n as i64)
         } else {
             AnyValue::Double(n)

@@ -21,7 +21,10 @@
 //! let body = sdk.take_traces_json().expect("one span is queued");
 //! assert!(body.contains(r#""name":"load cart""#));
 //! ```
+#![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+
+extern crate alloc;
 
 mod diagnostics;
 #[cfg(target_arch = "wasm32")]
@@ -31,6 +34,22 @@ pub mod propagation;
 pub mod retry;
 mod sampler;
 mod sdk;
+
+/// Single-threaded wasm needs no locking allocator; this one is a few hundred bytes.
+#[cfg(all(target_arch = "wasm32", feature = "npm"))]
+#[global_allocator]
+// SAFETY: wasm32 without the atomics feature runs one thread, which is what
+// `AssumeSingleThreaded` requires.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// The npm build has no `std`, so no panic hook that formats messages: a panic (a bug, never
+/// bad input) traps, the JavaScript layer catches the error, and the SDK stops recording.
+#[cfg(all(target_arch = "wasm32", feature = "npm", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 pub use diagnostics::Diagnostics;
 pub use edgescope_otlp::{AnyValue, KeyValue, SpanKind, StatusCode};

@@ -3,6 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
+    use alloc::string::String;
     use wasm_bindgen::prelude::*;
 
     #[wasm_bindgen]

@@ -4,6 +4,9 @@
 //! after exponential backoff with jitter, or after the server's `Retry-After` (seconds or an
 //! HTTP date). Never retried: other answers (a 400 will not get better by waiting).
 
+#[allow(unused_imports)]
+use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
+
 /// Backoff settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RetryPolicy {
@@ -60,7 +63,9 @@ impl RetryPolicy {
             let wait = wait.max(0.0);
             return (wait <= self.max_retry_after_ms).then_some(wait);
         }
-        let base = (self.initial_backoff_ms * self.multiplier.powi(attempt as i32 - 1)).min(self.max_backoff_ms);
+        // multiplier^(attempt - 1) by repeated multiplication: `powi` is not in `core`.
+        let growth = (1..attempt).fold(1.0, |g, _| g * self.multiplier);
+        let base = (self.initial_backoff_ms * growth).min(self.max_backoff_ms);
         // ±20 % so that many clients failing together do not retry together.
         Some(base * (0.8 + 0.4 * jitter.clamp(0.0, 1.0)))
     }
@@ -112,6 +117,8 @@ pub fn parse_http_date(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use alloc::string::ToString;
 
     const NOV_6_1994: f64 = 784_111_777_000.0;
 

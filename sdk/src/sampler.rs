@@ -4,6 +4,9 @@
 //! Trace Context Level 2 places in the rightmost 7 bytes of the trace id, so every service with
 //! the same ratio makes the same decision for the same trace.
 
+#[allow(unused_imports)]
+use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
+
 use edgescope_otlp::TraceId;
 
 use crate::propagation::{SpanContext, FLAG_SAMPLED};
@@ -81,6 +84,8 @@ impl Sampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use alloc::string::ToString;
 
     fn id(last7: u64) -> TraceId {
         let mut b = [0xab; 16];

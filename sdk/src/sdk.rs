@@ -4,7 +4,10 @@
 //! never panics on bad input: unknown handles, full queues and too many attributes are counted
 //! in [`Diagnostics`] and otherwise ignored.
 
-use std::collections::VecDeque;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use edgescope_otlp::{
     json, proto, AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, ResourceLogs,
@@ -150,22 +153,22 @@ pub struct Sdk {
     /// Spans made active by `withSpan`; the last is the parent of new spans and the span of new
     /// log records. Entries are removed by identity, since async callbacks may end out of order.
     active: Vec<Handle>,
-    spans: VecDeque<Span>,
-    logs: VecDeque<LogRecord>,
+    spans: Vec<Span>,
+    logs: Vec<LogRecord>,
     /// Attributes handed over one at a time by the JS layer before the call that uses them.
     staged: Vec<KeyValue>,
     /// Random bytes drawn in blocks, so that an id costs no call into the host.
     random: [u8; 192],
     random_used: usize,
     /// Ended spans of unsampled traces, held under `keep_errors` until their local root ends.
-    held: VecDeque<Span>,
+    held: Vec<Span>,
     /// Traces recently kept because of an error, so that spans ending late follow them.
-    kept_traces: VecDeque<TraceId>,
+    kept_traces: Vec<TraceId>,
     diagnostics: Diagnostics,
 }
 
-impl std::fmt::Debug for Sdk {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Sdk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Sdk")
             .field("service_name", &self.config.service_name)
             .field("open_spans", &(self.slots.len() - self.free.len()))
@@ -202,13 +205,13 @@ impl Sdk {
             slots: Vec::new(),
             free: Vec::new(),
             active: Vec::new(),
-            spans: VecDeque::new(),
-            logs: VecDeque::new(),
+            spans: Vec::new(),
+            logs: Vec::new(),
             staged: Vec::new(),
             random: [0; 192],
             random_used: 192,
-            held: VecDeque::new(),
-            kept_traces: VecDeque::new(),
+            held: Vec::new(),
+            kept_traces: Vec::new(),
             diagnostics: Diagnostics::default(),
         }
     }
@@ -311,13 +314,13 @@ impl Sdk {
 
     /// Takes the attributes staged so far.
     pub fn take_staged(&mut self) -> Vec<KeyValue> {
-        std::mem::take(&mut self.staged)
+        core::mem::take(&mut self.staged)
     }
 
     /// Starts a span. Its parent is `parent` when given (a remote context from `traceparent`),
     /// else the active span, else none: the span starts a new trace.
     pub fn start_span(&mut self, name: &str, kind: SpanKind, parent: Option<&SpanContext>) -> Handle {
-        let staged = std::mem::take(&mut self.staged);
+        let staged = core::mem::take(&mut self.staged);
         if self.slots.len() - self.free.len() >= self.config.max_open_spans {
             self.diagnostics.spans_refused += 1;
             return Handle::NONE;
@@ -398,7 +401,7 @@ impl Sdk {
 
     /// Adds an event with the staged attributes.
     pub fn add_event(&mut self, h: Handle, name: &str) {
-        let staged = std::mem::take(&mut self.staged);
+        let staged = core::mem::take(&mut self.staged);
         let time_unix_nano = platform::now_unix_nanos();
         let max_events = self.config.max_events;
         let Some(s) = self.recording_span(h) else { return };
@@ -431,7 +434,7 @@ impl Sdk {
 
     /// Links the span to another span, with the staged attributes.
     pub fn add_link(&mut self, h: Handle, to: &SpanContext) {
-        let staged = std::mem::take(&mut self.staged);
+        let staged = core::mem::take(&mut self.staged);
         let max_links = self.config.max_links;
         let Some(s) = self.recording_span(h) else { return };
         if s.data.links.len() >= max_links {
@@ -457,7 +460,7 @@ impl Sdk {
     /// Sets (or replaces) an attribute on an open span.
     pub fn set_attribute(&mut self, h: Handle, key: &str, value: AnyValue) {
         let Some(s) = self.recording_span(h) else { return };
-        let (mut attributes, mut dropped) = (std::mem::take(&mut s.data.attributes), s.data.dropped_attributes_count);
+        let (mut attributes, mut dropped) = (core::mem::take(&mut s.data.attributes), s.data.dropped_attributes_count);
         self.push_attribute(&mut attributes, &mut dropped, KeyValue::new(key, value));
         if let Some(s) = self.slot_mut(h) {
             s.data.attributes = attributes;
@@ -511,7 +514,7 @@ impl Sdk {
         if self.spans.len() >= self.config.max_queue_size {
             self.diagnostics.spans_dropped += 1;
         } else {
-            self.spans.push_back(span);
+            self.spans.push(span);
         }
     }
 
@@ -523,21 +526,21 @@ impl Sdk {
             return self.enqueue(span);
         }
         if self.held.len() >= self.config.max_queue_size {
-            self.held.pop_front();
+            self.held.remove(0);
             self.diagnostics.spans_dropped += 1;
         }
-        self.held.push_back(span);
+        self.held.push(span);
         if !local_root {
             return;
         }
-        let (trace, rest): (VecDeque<Span>, VecDeque<Span>) =
-            std::mem::take(&mut self.held).into_iter().partition(|s| s.trace_id == trace_id);
+        let (trace, rest): (Vec<Span>, Vec<Span>) =
+            core::mem::take(&mut self.held).into_iter().partition(|s| s.trace_id == trace_id);
         self.held = rest;
         if trace.iter().any(|s| s.status.code == StatusCode::Error) {
             if self.kept_traces.len() == 64 {
-                self.kept_traces.pop_front();
+                self.kept_traces.remove(0);
             }
-            self.kept_traces.push_back(trace_id);
+            self.kept_traces.push(trace_id);
             trace.into_iter().for_each(|s| self.enqueue(s));
         }
     }
@@ -550,7 +553,7 @@ impl Sdk {
 
     /// Records a log line, correlated with the active span, with the staged attributes.
     pub fn log(&mut self, severity: Severity, message: &str) {
-        let staged = std::mem::take(&mut self.staged);
+        let staged = core::mem::take(&mut self.staged);
         if self.logs.len() >= self.config.max_log_queue_size {
             self.diagnostics.logs_dropped += 1;
             return;
@@ -571,7 +574,7 @@ impl Sdk {
         for kv in staged {
             self.push_attribute(&mut record.attributes, &mut record.dropped_attributes_count, kv);
         }
-        self.logs.push_back(record);
+        self.logs.push(record);
     }
 
     /// Finished spans waiting for export.

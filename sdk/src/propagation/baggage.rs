@@ -4,6 +4,9 @@
 //! skipped one by one (the others are kept); when writing, members that would pass 64 members
 //! or 8,192 bytes are dropped whole, never cut.
 
+#[allow(unused_imports)]
+use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
+
 /// At most this many members are written.
 pub const MAX_BAGGAGE_MEMBERS: usize = 64;
 /// At most this many bytes are written.
@@ -175,6 +178,8 @@ impl Baggage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use alloc::string::ToString;
 
     #[test]
     fn members_with_properties_and_percent_encoding_are_read() {

@@ -2,6 +2,9 @@
 //! version `00` is exactly 55 characters, and a later version may append fields after a `-`
 //! that this version does not understand.
 
+#[allow(unused_imports)]
+use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
+
 use edgescope_otlp::{SpanId, TraceId};
 
 /// Trace flag: the trace is sampled.
@@ -31,40 +34,42 @@ impl SpanContext {
     }
 }
 
-fn lower_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        return None;
+/// Lowercase hex of exactly `2 * N` bytes (uppercase is invalid in `traceparent`).
+fn lower_hex<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
     }
-    let mut out = [0u8; N];
-    let bytes = s.as_bytes();
     if bytes.len() != 2 * N {
         return None;
     }
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi << 4 | lo) as u8;
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        *o = nibble(pair[0])? << 4 | nibble(pair[1])?;
     }
     Some(out)
 }
 
 /// Parses a `traceparent` header; `None` when it is invalid.
 pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
-    let h = header.trim_matches(|c| c == ' ' || c == '\t');
-    if h.len() < 55 || !h.is_ascii() {
+    let b = header.trim_matches(|c| c == ' ' || c == '\t').as_bytes();
+    // `get` rather than indexing keeps panics (and their formatting code) out of the module.
+    let field = |from: usize, to: usize| b.get(from..to).unwrap_or(&[]);
+    let dash = |at: usize| b.get(at) == Some(&b'-');
+    if b.len() < 55 || !dash(2) || !dash(35) || !dash(52) {
         return None;
     }
-    let version = lower_hex::<1>(&h[0..2])?[0];
-    if version == 0xff || (version == 0 && h.len() != 55) || (h.len() > 55 && h.as_bytes()[55] != b'-') {
+    let version = lower_hex::<1>(field(0, 2))?[0];
+    // Version 00 is exactly 55 characters; a later version may append `-`-separated fields.
+    if version == 0xff || (version == 0 && b.len() != 55) || (b.len() > 55 && !dash(55)) {
         return None;
     }
-    let b = h.as_bytes();
-    if b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
-        return None;
-    }
-    let trace_id = TraceId(lower_hex::<16>(&h[3..35])?);
-    let span_id = SpanId(lower_hex::<8>(&h[36..52])?);
-    let flags = lower_hex::<1>(&h[53..55])?[0];
+    let trace_id = TraceId(lower_hex::<16>(field(3, 35))?);
+    let span_id = SpanId(lower_hex::<8>(field(36, 52))?);
+    let flags = lower_hex::<1>(field(53, 55))?[0];
     if !trace_id.is_valid() || !span_id.is_valid() {
         return None;
     }
@@ -90,6 +95,8 @@ pub fn format_traceparent(cx: &SpanContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use alloc::string::ToString;
 
     const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

@@ -4,6 +4,9 @@
 //! members make the whole header invalid, and it is not propagated. Updating an entry moves it
 //! to the front, as the specification requires.
 
+#[allow(unused_imports)]
+use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
+
 /// At most this many list members.
 pub const MAX_TRACESTATE_MEMBERS: usize = 32;
 
@@ -95,6 +98,8 @@ impl TraceState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use alloc::string::ToString;
 
     #[test]
     fn valid_lists_keep_their_order_and_skip_empty_members() {
