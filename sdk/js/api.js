@@ -42,8 +42,10 @@ const DEFAULTS = {
 const state = {
   ...DEFAULTS,
   timer: 0,
-  /** The host's own fetch, captured before instrumentation: exports are never traced. */
+  /** The fetch exports use: `config.fetch`, else `hostFetch`. */
   fetch: undefined,
+  /** The host's own fetch, captured before instrumentation: exports are never traced. */
+  hostFetch: undefined,
 };
 
 function trouble(kind, error) {
@@ -87,7 +89,10 @@ export function init(config) {
     if (Number.isFinite(c.maxExportBatchSize)) state.batchSize = Math.max(1, c.maxExportBatchSize);
     if (Number.isFinite(c.timeoutMillis)) state.timeout = Math.max(1, c.timeoutMillis);
     state.debug = c.debug === true;
-    if (!state.fetch) state.fetch = globalThis.fetch;
+    // The host's fetch is captured at the first `init`, before any instrumentation wraps it, so
+    // exports are never traced; a custom `fetch` (a proxy, a test double) replaces it.
+    if (!state.hostFetch) state.hostFetch = globalThis.fetch;
+    state.fetch = typeof c.fetch === 'function' ? c.fetch : state.hostFetch;
     const attrs = { ...(c.resourceAttributes || {}) };
     if (typeof c.serviceVersion === 'string') attrs['service.version'] = c.serviceVersion;
     if (typeof c.environment === 'string') attrs['deployment.environment.name'] = c.environment;
@@ -524,5 +529,5 @@ export function handleOf(span) {
 
 /** Internal: the host fetch captured by `init`. */
 export function hostFetch() {
-  return state.fetch;
+  return state.hostFetch;
 }

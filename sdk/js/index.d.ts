@@ -14,6 +14,8 @@ export interface Config {
   protocol?: 'http/protobuf' | 'http/json';
   /** `gzip` (default, where the runtime has CompressionStream; never for the page-hide flush) or `none`. */
   compression?: 'gzip' | 'none';
+  /** The `fetch` used for exports (default: the host's own, captured before instrumentation). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Extra headers on export requests (for example `authorization`). */
   headers?: Record<string, string>;
   /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers). */

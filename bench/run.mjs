@@ -1,0 +1,59 @@
+// `npm run bench`: measures edgescope against its named peers in one run and rewrites the
+// results table in BENCHMARKS.md (one row per figure: ours, the peer's, the ratio, the date,
+// the command). Prints the table too. Timings are medians of several rounds; nothing asserts.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const shared = join(root, '..', 'shared', 'bench', 'bundle-size');
+const today = new Date().toISOString().slice(0, 10);
+const rows = [];
+const row = (figure, ours, peer, peerName, unit, command) =>
+  rows.push({ figure, ours, peer, peerName, unit, ratio: peer ? ours / peer : NaN, command });
+
+// The pinned OpenTelemetry JS reference, installed once into a scratch copy (shared/ is read-only).
+const lockHash = createHash('sha256').update(readFileSync(join(shared, 'package-lock.json'))).digest('hex').slice(0, 12);
+const yard = join(root, 'target', 'bench', `yardstick-${lockHash}`);
+if (!existsSync(join(yard, 'node_modules'))) {
+  mkdirSync(yard, { recursive: true });
+  cpSync(shared, yard, { recursive: true });
+  console.log('[bench] installing the pinned OpenTelemetry JS reference (npm ci)…');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: yard, stdio: 'inherit' });
+}
+
+// 1. Bundle size, gzip -9 and brotli-11 of JS + wasm, with the yardstick's esbuild settings.
+const measure = (entries, extra = []) =>
+  JSON.parse(execFileSync('node', [join(yard, 'measure.mjs'), '--json', ...entries, ...extra], { encoding: 'utf8' }));
+const sizes = measure([join(root, 'bench', 'entries', 'browser-default.js')]);
+const edge = measure([join(root, 'bench', 'entries', 'workerd.js')], ['--', '{"conditions":["workerd","worker"],"loader":{".wasm":"file"}}']);
+const ref = Object.fromEntries(sizes.map((r) => [r.entry, r]));
+const browser = ref['browser-default.js'];
+const otelWeb = ref['otel-tracing-fetch-docload.js'];
+const sizeCmd = 'npm run bench';
+row('browser entry, gzip -9 (JS + wasm)', browser.gzip, otelWeb.gzip, 'OTel JS sdk-trace-web + OTLP + fetch + document-load', 'B', sizeCmd);
+row('browser entry, brotli-11 (JS + wasm)', browser.brotli, otelWeb.brotli, 'same', 'B', sizeCmd);
+row('workerd entry, gzip -9 (JS + wasm)', edge.find((r) => r.entry === 'workerd.js').gzip, 82 * 1024, '@microlabs/otel-cf-workers (82 KB, figure from the issue, not measured here)', 'B', sizeCmd);
+
+// 2. Per-span cost in Node 20: start, three attributes, end, batch processing, a discarding export.
+const spanBench = JSON.parse(
+  execFileSync('node', [join(root, 'bench', 'spans.mjs')], { encoding: 'utf8', env: { ...process.env, NODE_PATH: join(yard, 'node_modules') } }),
+);
+row('ns per span (start, 3 attributes, end, batch, export)', spanBench.ours, spanBench.otel, '@opentelemetry/sdk-trace-base BatchSpanProcessor', 'ns', 'node bench/spans.mjs');
+row('ns per inject into a plain object', spanBench.oursInject, spanBench.otelInject, '@opentelemetry/core W3CTraceContextPropagator', 'ns', 'node bench/spans.mjs');
+
+const fmt = (v, unit) => (unit === 'B' ? `${v.toLocaleString('en')} B` : `${v.toFixed(0)} ${unit}`);
+const table = [
+  '| figure | edgescope | peer | peer value | ratio | date | command |',
+  '|---|---:|---|---:|---:|---|---|',
+  ...rows.map((r) => `| ${r.figure} | ${fmt(r.ours, r.unit)} | ${r.peerName} | ${fmt(r.peer, r.unit)} | ${r.ratio.toFixed(2)} | ${today} | \`${r.command}\` |`),
+].join('\n');
+console.log(table);
+
+const file = join(root, 'BENCHMARKS.md');
+const text = readFileSync(file, 'utf8');
+const start = text.indexOf('<!-- results -->');
+const end = text.indexOf('<!-- /results -->');
+writeFileSync(file, `${text.slice(0, start)}<!-- results -->\n${table}\n${text.slice(end)}`);
