@@ -48,6 +48,24 @@ const state = {
   hostFetch: undefined,
 };
 
+/** The `Span` objects made active by `withSpan`, mirroring the core's stack (same handles). */
+const activeStack = [];
+
+/** Interned strings (attribute keys, span names) and their ids in the wasm core. */
+const interned = new Map();
+const MAX_INTERNED = 1024;
+
+/** The id of `s` in the core's string table, or -1 when the table is full. */
+function internId(s) {
+  let id = interned.get(s);
+  if (id === undefined) {
+    if (interned.size >= MAX_INTERNED) return -1;
+    id = core.intern(s);
+    interned.set(s, id);
+  }
+  return id;
+}
+
 function trouble(kind, error) {
   try {
     core.trouble(kind);
@@ -119,16 +137,26 @@ export class Span {
     this._h = handle;
   }
 
-  /** Sets an attribute; strings, numbers and booleans are kept, other values ignored. */
+  /** Sets an attribute; strings, numbers, booleans and arrays of them are kept, others ignored. */
   setAttribute(key, value) {
-    guard(() => core.spanAttr(this._h, String(key), value));
+    try {
+      // The common cases cross into wasm as an interned key id and a typed value.
+      const k = typeof key === 'string' ? internId(key) : -1;
+      const type = typeof value;
+      if (k >= 0 && type === 'string') core.spanAttrStrK(this._h, k, value);
+      else if (k >= 0 && type === 'number') core.spanAttrNumK(this._h, k, value);
+      else if (k >= 0 && type === 'boolean') core.spanAttrBoolK(this._h, k, value);
+      else core.spanAttr(this._h, String(key), value);
+    } catch (e) {
+      trouble(1, e);
+    }
     return this;
   }
 
   /** Sets every own property of `attributes` as an attribute. */
   setAttributes(attributes) {
     guard(() => {
-      for (const key of Object.keys(attributes || {})) core.spanAttr(this._h, key, attributes[key]);
+      for (const key of Object.keys(attributes || {})) this.setAttribute(key, attributes[key]);
     });
     return this;
   }
@@ -189,21 +217,32 @@ export class Span {
 
   /** Ends the span; later calls do nothing. */
   end() {
-    guard(() => {
+    try {
       core.spanEnd(this._h);
       scheduleExport();
-    });
+    } catch (e) {
+      trouble(1, e);
+    }
   }
 
-  /** `{ traceId, spanId, traceFlags }` in lowercase hex; empty ids once the span has ended. */
+  /** `{ traceId, spanId, traceFlags }` in lowercase hex (empty ids for a span that was never recorded). */
   spanContext() {
-    return guard(() => parseTraceparent(core.spanTraceparent(this._h)), parseTraceparent(undefined));
+    return guard(() => parseTraceparent(traceparentOf(this)), parseTraceparent(undefined));
   }
 
   /** True while the span is open and recording. */
   isRecording() {
     return guard(() => core.spanTraceparent(this._h) !== undefined, false);
   }
+}
+
+/**
+ * The span's `traceparent`, read from the core once and kept: a span's context never changes,
+ * and `inject` is called on hot paths.
+ */
+function traceparentOf(span) {
+  if (span._tp === undefined) span._tp = core.spanTraceparent(span._h) ?? null;
+  return span._tp ?? undefined;
 }
 
 function parseTraceparent(tp) {
@@ -222,7 +261,12 @@ export function startSpan(name, options) {
     stageAttributes(o.attributes);
     const kind = typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
     const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
-    const span = new Span(core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate));
+    const id = !parent && typeof name === 'string' ? internId(name) : -1;
+    const span = new Span(
+      id >= 0
+        ? core.spanStartK(id, kind)
+        : core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate),
+    );
     if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
     return span;
   }, new Span(0));
@@ -238,27 +282,36 @@ function isThenable(v) {
  */
 export function withSpan(span, fn) {
   const h = span instanceof Span ? span._h : 0;
-  guard(() => core.activate(h));
+  const enter = () => {
+    core.activate(h);
+    if (h) activeStack.push(span);
+  };
+  const leave = () => {
+    core.deactivate(h);
+    const i = activeStack.lastIndexOf(span);
+    if (i >= 0) activeStack.splice(i, 1);
+  };
+  guard(enter);
   let result;
   try {
     result = fn(span);
   } catch (e) {
-    guard(() => core.deactivate(h));
+    guard(leave);
     throw e;
   }
   if (isThenable(result)) {
     return result.then(
       (v) => {
-        guard(() => core.deactivate(h));
+        guard(leave);
         return v;
       },
       (e) => {
-        guard(() => core.deactivate(h));
+        guard(leave);
         throw e;
       },
     );
   }
-  guard(() => core.deactivate(h));
+  guard(leave);
   return result;
 }
 
@@ -303,7 +356,9 @@ export function startActiveSpan(name, options, fn) {
 export function activeSpan() {
   return guard(() => {
     const h = core.activeSpan();
-    return h ? new Span(h) : undefined;
+    if (!h) return undefined;
+    for (let i = activeStack.length - 1; i >= 0; i--) if (activeStack[i]._h === h) return activeStack[i];
+    return new Span(h);
   });
 }
 
@@ -340,12 +395,12 @@ function getHeader(headers, name) {
 /** Writes `traceparent` (and `tracestate`) of `span`, else of the active span, into `headers`. */
 export function inject(headers, span) {
   guard(() => {
-    const h = span instanceof Span ? span._h : core.activeSpan();
-    const tp = h && core.spanTraceparent(h);
+    const s = span instanceof Span ? span : activeSpan();
+    const tp = s && traceparentOf(s);
     if (!tp || !headers) return;
     setHeader(headers, 'traceparent', tp);
-    const ts = core.spanTracestate(h);
-    if (ts) setHeader(headers, 'tracestate', ts);
+    if (s._ts === undefined) s._ts = core.spanTracestate(s._h) ?? null;
+    if (s._ts) setHeader(headers, 'tracestate', s._ts);
   });
 }
 

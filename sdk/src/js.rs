@@ -29,6 +29,39 @@ unsafe impl Sync for Global {}
 
 static SDK: Global = Global(UnsafeCell::new(None));
 
+/// Strings interned by the JavaScript layer (attribute keys, span names): they cross the
+/// boundary once, then as a `u32`. Kept apart from the SDK so that ids survive `configure`.
+struct Interned(UnsafeCell<Vec<String>>);
+
+// SAFETY: single-threaded, as for `Global`.
+unsafe impl Sync for Interned {}
+
+static INTERNED: Interned = Interned(UnsafeCell::new(Vec::new()));
+
+/// The interned string `id` (empty for an unknown id).
+fn interned(id: u32) -> String {
+    // SAFETY: single-threaded; the reference does not outlive this call.
+    let table = unsafe { &*INTERNED.0.get() };
+    table.get(id as usize).cloned().unwrap_or_default()
+}
+
+/// Interns a string and returns its id. The JavaScript layer bounds how many it interns.
+#[wasm_bindgen]
+pub fn intern(s: &str) -> u32 {
+    // SAFETY: single-threaded; the reference does not outlive this call.
+    let table = unsafe { &mut *INTERNED.0.get() };
+    table.push(s.to_owned());
+    (table.len() - 1) as u32
+}
+
+fn number(n: f64) -> AnyValue {
+    if n.abs() <= 9_007_199_254_740_991.0 && n == (n as i64) as f64 {
+        AnyValue::Int(n as i64)
+    } else {
+        AnyValue::Double(n)
+    }
+}
+
 fn with<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
     // SAFETY: single-threaded and never re-entered, so this is the only live reference.
     let slot = unsafe { &mut *SDK.0.get() };
@@ -45,11 +78,7 @@ fn any_value(value: &JsValue) -> Option<AnyValue> {
         return Some(AnyValue::Bool(b));
     }
     if let Some(n) = value.as_f64() {
-        return Some(if n.abs() <= 9_007_199_254_740_991.0 && n == (n as i64) as f64 {
-            AnyValue::Int(n as i64)
-        } else {
-            AnyValue::Double(n)
-        });
+        return Some(number(n));
     }
     if js_sys::Array::is_array(value) {
         let array = js_sys::Array::from(value);
@@ -118,6 +147,34 @@ pub fn span_start(name: &str, kind: u8, traceparent: Option<String>, tracestate:
         cx
     });
     with(|sdk| sdk.start_span(name, SpanKind::from_i32(kind as i64), parent.as_ref()).0)
+}
+
+/// Starts a span named by an interned string, parented by the active span if any.
+#[wasm_bindgen(js_name = spanStartK)]
+pub fn span_start_interned(name: u32, kind: u8) -> u32 {
+    let name = interned(name);
+    with(|sdk| sdk.start_span(&name, SpanKind::from_i32(kind as i64), None).0)
+}
+
+/// Sets a string attribute under an interned key.
+#[wasm_bindgen(js_name = spanAttrStrK)]
+pub fn span_attr_str(span: u32, key: u32, value: String) {
+    let key = interned(key);
+    with(|sdk| sdk.set_attribute(Handle(span), &key, AnyValue::String(value)))
+}
+
+/// Sets a number attribute under an interned key (whole and safe numbers become ints).
+#[wasm_bindgen(js_name = spanAttrNumK)]
+pub fn span_attr_num(span: u32, key: u32, value: f64) {
+    let key = interned(key);
+    with(|sdk| sdk.set_attribute(Handle(span), &key, number(value)))
+}
+
+/// Sets a boolean attribute under an interned key.
+#[wasm_bindgen(js_name = spanAttrBoolK)]
+pub fn span_attr_bool(span: u32, key: u32, value: bool) {
+    let key = interned(key);
+    with(|sdk| sdk.set_attribute(Handle(span), &key, AnyValue::Bool(value)))
 }
 
 /// Sets an attribute on an open span.
