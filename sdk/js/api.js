@@ -401,12 +401,48 @@ export function inject(headers, span) {
     setHeader(headers, 'traceparent', tp);
     if (s._ts === undefined) s._ts = core.spanTracestate(s._h) ?? null;
     if (s._ts) setHeader(headers, 'tracestate', s._ts);
+    if (baggageHeader === undefined) baggageHeader = core.baggageHeader() ?? null;
+    if (baggageHeader) setHeader(headers, 'baggage', baggageHeader);
   });
+}
+
+/** The page-wide baggage header, computed once per change. */
+let baggageHeader;
+
+/**
+ * Sets a page-wide W3C baggage entry, sent (percent-encoded, within 64 members and 8,192
+ * bytes) with every request that gets `traceparent`. Returns false for an invalid key.
+ */
+export function setBaggage(key, value) {
+  return guard(() => {
+    baggageHeader = undefined;
+    return core.baggageSet(String(key), String(value));
+  }, false);
+}
+
+/** Removes a page-wide baggage entry. */
+export function removeBaggage(key) {
+  guard(() => {
+    baggageHeader = undefined;
+    core.baggageRemove(String(key));
+  });
+}
+
+/** The page-wide baggage as `{ key: value }`. */
+export function getBaggage() {
+  return guard(() => toObject(core.baggageEntries(core.baggageHeader() ?? '')), {});
+}
+
+function toObject(pairs) {
+  const out = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) out[pairs[i]] = pairs[i + 1];
+  return out;
 }
 
 /**
  * Reads a remote parent from `headers` (a `Headers` or a plain object): pass the result as
- * `startSpan(name, { parent })`. `undefined` when there is no valid `traceparent`.
+ * `startSpan(name, { parent })`. Its `baggage` holds the request's valid baggage entries.
+ * `undefined` when there is no valid `traceparent`.
  */
 export function extract(headers) {
   return guard(() => {
@@ -414,7 +450,12 @@ export function extract(headers) {
     const valid = typeof tp === 'string' ? core.parseTraceparent(tp) : undefined;
     if (!valid) return undefined;
     const ts = getHeader(headers, 'tracestate');
-    return { traceparent: valid, tracestate: typeof ts === 'string' ? ts : undefined };
+    const bg = getHeader(headers, 'baggage');
+    return {
+      traceparent: valid,
+      tracestate: typeof ts === 'string' ? ts : undefined,
+      baggage: typeof bg === 'string' ? toObject(core.baggageEntries(bg)) : {},
+    };
   });
 }
 

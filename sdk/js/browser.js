@@ -12,6 +12,9 @@ export {
   diagnostics,
   extract,
   flush,
+  getBaggage,
+  removeBaggage,
+  setBaggage,
   inject,
   logger,
   startActiveSpan,
@@ -20,6 +23,19 @@ export {
 } from './api.js';
 
 let installed = false;
+let documentParent;
+
+/**
+ * The server's trace for this page, from `<meta name="traceparent">` (and `tracestate`), read by
+ * `init`: pass it as `startSpan(name, { parent: documentContext() })` for page-load spans.
+ */
+export function documentContext() {
+  return documentParent;
+}
+
+function readMeta(name) {
+  return globalThis.document?.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? undefined;
+}
 
 /**
  * Configures the SDK and instruments the page.
@@ -27,6 +43,7 @@ let installed = false;
  */
 export function init(config) {
   api.init(config);
+  documentParent = api.guard(() => api.extract({ traceparent: readMeta('traceparent'), tracestate: readMeta('tracestate') }));
   api.guard(() => {
     if (installed) return;
     installed = true;

@@ -53,6 +53,8 @@ export type AttributeValue = string | number | boolean | Array<string | number |
 export interface RemoteContext {
   traceparent: string;
   tracestate?: string;
+  /** The request's valid W3C baggage entries, decoded. */
+  baggage?: Record<string, string>;
 }
 
 export interface Link {
@@ -120,5 +122,10 @@ export declare function activeSpan(): Span | undefined;
 export declare const logger: Logger;
 export declare function inject(headers: Headers | Record<string, string>, span?: Span): void;
 export declare function extract(headers: Headers | Record<string, string | undefined>): RemoteContext | undefined;
+export declare function setBaggage(key: string, value: string): boolean;
+export declare function removeBaggage(key: string): void;
+export declare function getBaggage(): Record<string, string>;
+/** Browser entry only: the page's parent from `<meta name="traceparent">`, read by `init`. */
+export declare function documentContext(): RemoteContext | undefined;
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function diagnostics(): Diagnostics;

@@ -12,7 +12,7 @@ use core::cell::UnsafeCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::propagation::{format_traceparent, parse_traceparent, TraceState};
+use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState};
 use crate::retry::RetryPolicy;
 use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
 
@@ -37,6 +37,14 @@ struct Interned(UnsafeCell<Vec<String>>);
 unsafe impl Sync for Interned {}
 
 static INTERNED: Interned = Interned(UnsafeCell::new(Vec::new()));
+
+/// The page-wide baggage (single-threaded, as for `Global`).
+struct PageBaggage(UnsafeCell<Baggage>);
+
+// SAFETY: single-threaded, as for `Global`.
+unsafe impl Sync for PageBaggage {}
+
+static BAGGAGE: PageBaggage = PageBaggage(UnsafeCell::new(Baggage::new()));
 
 /// The interned string `id` (empty for an unknown id).
 fn interned(id: u32) -> String {
@@ -251,6 +259,35 @@ pub fn rejected_records(n: f64) {
     if n > 0.0 {
         with(|sdk| sdk.diagnostics_mut().records_rejected += n as u64)
     }
+}
+
+/// Sets a page-wide baggage entry, sent with every propagated request; false for a key that
+/// is not an RFC 7230 token.
+#[wasm_bindgen(js_name = baggageSet)]
+pub fn baggage_set(key: &str, value: &str) -> bool {
+    // SAFETY: single-threaded; the reference does not outlive this call.
+    unsafe { &mut *BAGGAGE.0.get() }.set(key, value)
+}
+
+/// Removes a page-wide baggage entry.
+#[wasm_bindgen(js_name = baggageRemove)]
+pub fn baggage_remove(key: &str) {
+    // SAFETY: single-threaded; the reference does not outlive this call.
+    unsafe { &mut *BAGGAGE.0.get() }.remove(key)
+}
+
+/// The page-wide baggage as a header value within the W3C limits, `undefined` when empty.
+#[wasm_bindgen(js_name = baggageHeader)]
+pub fn baggage_header() -> Option<String> {
+    // SAFETY: single-threaded; the reference does not outlive this call.
+    let header = unsafe { &*BAGGAGE.0.get() }.header();
+    (!header.is_empty()).then_some(header)
+}
+
+/// Parses a (combined) `baggage` header: keys and decoded values, alternating.
+#[wasm_bindgen(js_name = baggageEntries)]
+pub fn baggage_entries(header: &str) -> Vec<String> {
+    Baggage::parse([header]).entries().iter().flat_map(|e| [e.key.clone(), e.value.clone()]).collect()
 }
 
 /// Makes a span active (the parent of new spans, the span of new log records).

@@ -146,3 +146,25 @@ test('traceparent goes only to the page origin, and page hide delivers unexporte
   });
   assert.equal(spans[0].name, 'before hide');
 });
+
+test('<meta name="traceparent"> continues the server trace for page-load spans', async () => {
+  const page = await browser.newPage();
+  await page.goto(demo.url);
+  const result = await page.evaluate(async () => {
+    for (const [name, content] of [['traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'], ['tracestate', 'congo=t61rcWkgMzE']]) {
+      const meta = document.createElement('meta');
+      meta.name = name;
+      meta.content = content;
+      document.head.append(meta);
+    }
+    const { init, documentContext, startSpan } = await import('/sdk/browser.js');
+    init({ serviceName: 'demo-web', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
+    const parent = documentContext();
+    const span = startSpan('documentLoad', { parent });
+    return { parent, context: span.spanContext() };
+  });
+  assert.equal(result.parent.traceparent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+  assert.equal(result.parent.tracestate, 'congo=t61rcWkgMzE');
+  assert.equal(result.context.traceId, '0af7651916cd43dd8448eb211c80319c');
+  await page.close();
+});

@@ -54,3 +54,22 @@ test('user exceptions inside withSpan and startActiveSpan pass through unchanged
   assert.equal(await sdk.startActiveSpan('promise', async () => 43), 43);
   assert.equal(sdk.activeSpan(), undefined, 'nothing stays active');
 });
+
+test('baggage is validated, percent-encoded on inject and decoded on extract', () => {
+  sdk.init({ serviceName: 'baggage', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
+  assert.equal(sdk.setBaggage('tenant', 'Zürich 1'), true);
+  assert.equal(sdk.setBaggage('bad key', 'x'), false);
+  assert.deepEqual(sdk.getBaggage(), { tenant: 'Zürich 1' });
+  const headers = {};
+  sdk.startActiveSpan('out', (span) => sdk.inject(headers, span));
+  assert.equal(headers.baggage, 'tenant=Z%C3%BCrich%201');
+  const incoming = sdk.extract({
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    baggage: 'userId=alice, bad entry, region=eu%2Dwest;ttl=5',
+  });
+  assert.deepEqual(incoming.baggage, { userId: 'alice', region: 'eu-west' });
+  sdk.removeBaggage('tenant');
+  const after = {};
+  sdk.startActiveSpan('out', (span) => sdk.inject(after, span));
+  assert.equal(after.baggage, undefined);
+});

@@ -100,6 +100,11 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
 }
 
 impl Baggage {
+    /// No members.
+    pub const fn new() -> Baggage {
+        Baggage { entries: Vec::new() }
+    }
+
     /// Parses one or more `baggage` headers (pass each; they are combined in order). Invalid
     /// members are skipped; a later member replaces an earlier one with the same key.
     pub fn parse<'a>(headers: impl IntoIterator<Item = &'a str>) -> Baggage {
