@@ -12,22 +12,10 @@ use core::cell::UnsafeCell;
 
 use wasm_bindgen::prelude::*;
 
+use crate::global::with;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState};
 use crate::retry::RetryPolicy;
 use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
-
-/// The one SDK of this wasm instance, created on first use.
-///
-/// A page or an isolate runs one thread of JavaScript and wasm32 without the atomics feature
-/// has no threads, so a plain cell is enough. It is only reached through [`with`], which is
-/// never re-entered: nothing in the SDK calls back into JavaScript code that could call an
-/// export while `f` runs (the clock and `crypto.getRandomValues` are host functions).
-struct Global(UnsafeCell<Option<Sdk>>);
-
-// SAFETY: single-threaded, see above.
-unsafe impl Sync for Global {}
-
-static SDK: Global = Global(UnsafeCell::new(None));
 
 /// Strings interned by the JavaScript layer (attribute keys, span names): they cross the
 /// boundary once, then as a `u32`. Kept apart from the SDK so that ids survive `configure`.
@@ -68,12 +56,6 @@ fn number(n: f64) -> AnyValue {
     } else {
         AnyValue::Double(n)
     }
-}
-
-fn with<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
-    // SAFETY: single-threaded and never re-entered, so this is the only live reference.
-    let slot = unsafe { &mut *SDK.0.get() };
-    f(slot.get_or_insert_with(|| Sdk::new(Config::default())))
 }
 
 /// A JavaScript value as an attribute value: strings, booleans, numbers (whole and safe ones

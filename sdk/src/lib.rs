@@ -27,8 +27,12 @@
 extern crate alloc;
 
 mod diagnostics;
+#[cfg(any(target_arch = "wasm32", feature = "otel-api"))]
+mod global;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
+#[cfg(feature = "otel-api")]
+pub mod otel;
 mod platform;
 pub mod propagation;
 pub mod retry;
@@ -55,4 +59,4 @@ pub use diagnostics::Diagnostics;
 pub use edgescope_otlp::{AnyValue, KeyValue, SpanKind, StatusCode};
 pub use propagation::SpanContext;
 pub use sampler::Sampler;
-pub use sdk::{Config, Handle, Sdk, Severity};
+pub use sdk::{Config, Handle, Sdk, Severity, StartOptions};

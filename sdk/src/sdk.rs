@@ -104,6 +104,19 @@ impl Severity {
     }
 }
 
+/// How [`Sdk::start_span_with`] starts a span.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StartOptions<'a> {
+    /// An explicit parent (remote or local); without it the active span, when `use_active`.
+    pub parent: Option<&'a SpanContext>,
+    /// Fall back to the active span when there is no explicit parent.
+    pub use_active: bool,
+    /// Start time in Unix nanoseconds; now when absent.
+    pub start_time_unix_nano: Option<u64>,
+    /// The instrumentation scope, from [`Sdk::scope_id`]; 0 is the SDK's own.
+    pub scope: u16,
+}
+
 /// A span as the caller holds it: a slot index and the slot's generation, so that a handle
 /// to an ended span can never reach a newer span in the same slot. `Handle::NONE` is the no-op
 /// span that is handed out when a span cannot be recorded.
@@ -134,6 +147,8 @@ struct Slot {
 
 struct OpenSpan {
     data: Span,
+    /// Index into `Sdk::scopes`.
+    scope: u16,
     /// The sampler kept the trace: the span is exported when it ends.
     sampled: bool,
     /// Attributes, events and links are kept (sampled, or held for `keep_errors`).
@@ -146,22 +161,25 @@ struct OpenSpan {
 pub struct Sdk {
     config: Config,
     resource: Resource,
-    scope: InstrumentationScope,
     /// Open spans; `free` lists the empty slots so that handles stay small.
     slots: Vec<Slot>,
     free: Vec<usize>,
     /// Spans made active by `withSpan`; the last is the parent of new spans and the span of new
     /// log records. Entries are removed by identity, since async callbacks may end out of order.
     active: Vec<Handle>,
-    spans: Vec<Span>,
-    logs: Vec<LogRecord>,
+    /// Ended spans with their scope index, waiting for export.
+    spans: Vec<(u16, Span)>,
+    /// Log records with their scope index, waiting for export.
+    logs: Vec<(u16, LogRecord)>,
+    /// Instrumentation scopes; 0 is the SDK's own, others come from the `opentelemetry` API.
+    scopes: Vec<InstrumentationScope>,
     /// Attributes handed over one at a time by the JS layer before the call that uses them.
     staged: Vec<KeyValue>,
     /// Random bytes drawn in blocks, so that an id costs no call into the host.
     random: [u8; 192],
     random_used: usize,
     /// Ended spans of unsampled traces, held under `keep_errors` until their local root ends.
-    held: Vec<Span>,
+    held: Vec<(u16, Span)>,
     /// Traces recently kept because of an error, so that spans ending late follow them.
     kept_traces: Vec<TraceId>,
     diagnostics: Diagnostics,
@@ -196,11 +214,11 @@ impl Sdk {
         }
         Sdk {
             resource: Resource { attributes, dropped_attributes_count: 0 },
-            scope: InstrumentationScope {
+            scopes: vec![InstrumentationScope {
                 name: "edgescope".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
                 ..Default::default()
-            },
+            }],
             config,
             slots: Vec::new(),
             free: Vec::new(),
@@ -317,17 +335,36 @@ impl Sdk {
         core::mem::take(&mut self.staged)
     }
 
+    /// The index of an instrumentation scope, added on first use (at most 256 scopes; further
+    /// ones share the SDK's own).
+    pub fn scope_id(&mut self, scope: InstrumentationScope) -> u16 {
+        if let Some(i) = self.scopes.iter().position(|s| *s == scope) {
+            return i as u16;
+        }
+        if self.scopes.len() >= 256 {
+            return 0;
+        }
+        self.scopes.push(scope);
+        (self.scopes.len() - 1) as u16
+    }
+
     /// Starts a span. Its parent is `parent` when given (a remote context from `traceparent`),
     /// else the active span, else none: the span starts a new trace.
     pub fn start_span(&mut self, name: &str, kind: SpanKind, parent: Option<&SpanContext>) -> Handle {
+        self.start_span_with(name, kind, StartOptions { parent, use_active: true, ..StartOptions::default() })
+    }
+
+    /// Starts a span with explicit options.
+    pub fn start_span_with(&mut self, name: &str, kind: SpanKind, options: StartOptions<'_>) -> Handle {
         let staged = core::mem::take(&mut self.staged);
         if self.slots.len() - self.free.len() >= self.config.max_open_spans {
             self.diagnostics.spans_refused += 1;
             return Handle::NONE;
         }
-        let parent = match parent {
+        let parent = match options.parent {
             Some(p) => Some(p.clone()),
-            None => self.active_span().and_then(|h| self.span_context(h)),
+            None if options.use_active => self.active_span().and_then(|h| self.span_context(h)),
+            None => None,
         };
         let trace_id = parent.as_ref().map_or_else(|| self.new_trace_id(), |p| p.trace_id);
         let sampled = self.config.sampler.should_sample(&trace_id, parent.as_ref());
@@ -348,7 +385,7 @@ impl Sdk {
             flags: flags as u32 | 0x100 | if remote { 0x200 } else { 0 },
             name: name.to_owned(),
             kind,
-            start_time_unix_nano: platform::now_unix_nanos(),
+            start_time_unix_nano: options.start_time_unix_nano.unwrap_or_else(platform::now_unix_nanos),
             ..Default::default()
         };
         if recording {
@@ -356,7 +393,8 @@ impl Sdk {
                 self.push_attribute(&mut data.attributes, &mut data.dropped_attributes_count, kv);
             }
         }
-        let open = OpenSpan { data, sampled, recording, local_root: parent.is_none_or(|p| p.is_remote) };
+        let scope = if (options.scope as usize) < self.scopes.len() { options.scope } else { 0 };
+        let open = OpenSpan { data, scope, sampled, recording, local_root: parent.is_none_or(|p| p.is_remote) };
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -401,8 +439,13 @@ impl Sdk {
 
     /// Adds an event with the staged attributes.
     pub fn add_event(&mut self, h: Handle, name: &str) {
+        self.add_event_at(h, name, None)
+    }
+
+    /// Adds an event at a given time (Unix nanoseconds; now when absent).
+    pub fn add_event_at(&mut self, h: Handle, name: &str, time: Option<u64>) {
         let staged = core::mem::take(&mut self.staged);
-        let time_unix_nano = platform::now_unix_nanos();
+        let time_unix_nano = time.unwrap_or_else(platform::now_unix_nanos);
         let max_events = self.config.max_events;
         let Some(s) = self.recording_span(h) else { return };
         if s.data.events.len() >= max_events {
@@ -490,6 +533,11 @@ impl Sdk {
 
     /// Ends a span and queues it for export; ending it again does nothing.
     pub fn end_span(&mut self, h: Handle) {
+        self.end_span_at(h, None)
+    }
+
+    /// Ends a span at a given time (Unix nanoseconds; now when absent).
+    pub fn end_span_at(&mut self, h: Handle, time: Option<u64>) {
         let Some(index) = h.index() else { return };
         let Some(slot) = self.slots.get_mut(index).filter(|s| s.generation == h.generation() && s.span.is_some())
         else {
@@ -502,15 +550,16 @@ impl Sdk {
         self.free.push(index);
         self.deactivate(h);
         // A clock that stepped back must not produce a negative duration.
-        open.data.end_time_unix_nano = platform::now_unix_nanos().max(open.data.start_time_unix_nano);
+        open.data.end_time_unix_nano =
+            time.unwrap_or_else(platform::now_unix_nanos).max(open.data.start_time_unix_nano);
         if open.sampled {
-            self.enqueue(open.data);
+            self.enqueue((open.scope, open.data));
         } else if open.recording {
-            self.hold(open.data, open.local_root);
+            self.hold((open.scope, open.data), open.local_root);
         }
     }
 
-    fn enqueue(&mut self, span: Span) {
+    fn enqueue(&mut self, span: (u16, Span)) {
         if self.spans.len() >= self.config.max_queue_size {
             self.diagnostics.spans_dropped += 1;
         } else {
@@ -520,8 +569,8 @@ impl Sdk {
 
     /// `keep_errors`: holds an ended span of an unsampled trace until its local root ends, then
     /// exports the trace's held spans if any of them is an error, or drops them.
-    fn hold(&mut self, span: Span, local_root: bool) {
-        let trace_id = span.trace_id;
+    fn hold(&mut self, span: (u16, Span), local_root: bool) {
+        let trace_id = span.1.trace_id;
         if self.kept_traces.contains(&trace_id) {
             return self.enqueue(span);
         }
@@ -533,10 +582,10 @@ impl Sdk {
         if !local_root {
             return;
         }
-        let (trace, rest): (Vec<Span>, Vec<Span>) =
-            core::mem::take(&mut self.held).into_iter().partition(|s| s.trace_id == trace_id);
+        let (trace, rest): (Vec<_>, Vec<_>) =
+            core::mem::take(&mut self.held).into_iter().partition(|(_, s)| s.trace_id == trace_id);
         self.held = rest;
-        if trace.iter().any(|s| s.status.code == StatusCode::Error) {
+        if trace.iter().any(|(_, s)| s.status.code == StatusCode::Error) {
             if self.kept_traces.len() == 64 {
                 self.kept_traces.remove(0);
             }
@@ -554,10 +603,6 @@ impl Sdk {
     /// Records a log line, correlated with the active span, with the staged attributes.
     pub fn log(&mut self, severity: Severity, message: &str) {
         let staged = core::mem::take(&mut self.staged);
-        if self.logs.len() >= self.config.max_log_queue_size {
-            self.diagnostics.logs_dropped += 1;
-            return;
-        }
         let now = platform::now_unix_nanos();
         let context = self.active_span().and_then(|h| self.span_context(h));
         let mut record = LogRecord {
@@ -574,7 +619,32 @@ impl Sdk {
         for kv in staged {
             self.push_attribute(&mut record.attributes, &mut record.dropped_attributes_count, kv);
         }
-        self.logs.push(record);
+        self.emit_record(0, record);
+    }
+
+    /// Queues a finished log record of scope `scope` (from [`Sdk::scope_id`]), applying the
+    /// attribute limits; a record without an observed time gets now.
+    pub fn emit_record(&mut self, scope: u16, mut record: LogRecord) {
+        if self.logs.len() >= self.config.max_log_queue_size {
+            self.diagnostics.logs_dropped += 1;
+            return;
+        }
+        if record.observed_time_unix_nano == 0 {
+            record.observed_time_unix_nano = platform::now_unix_nanos();
+        }
+        if record.attributes.len() > self.config.max_attributes {
+            let extra = record.attributes.len() - self.config.max_attributes;
+            record.attributes.truncate(self.config.max_attributes);
+            record.dropped_attributes_count += extra as u32;
+            self.diagnostics.attributes_dropped += extra as u64;
+        }
+        let scope = if (scope as usize) < self.scopes.len() { scope } else { 0 };
+        self.logs.push((scope, record));
+    }
+
+    /// Whether an open span records attributes, events and links.
+    pub fn is_recording(&self, h: Handle) -> bool {
+        self.slot(h).is_some_and(|s| s.recording)
     }
 
     /// Finished spans waiting for export.
@@ -592,11 +662,21 @@ impl Sdk {
             return None;
         }
         let n = self.spans.len().min(self.config.max_export_batch_size);
-        let spans: Vec<Span> = self.spans.drain(..n).collect();
+        let mut scope_spans: Vec<ScopeSpans> = Vec::new();
+        for (scope, span) in self.spans.drain(..n) {
+            match scope_spans.iter_mut().find(|ss| ss.scope == self.scopes[scope as usize]) {
+                Some(ss) => ss.spans.push(span),
+                None => scope_spans.push(ScopeSpans {
+                    scope: self.scopes[scope as usize].clone(),
+                    spans: vec![span],
+                    schema_url: String::new(),
+                }),
+            }
+        }
         Some(TracesData {
             resource_spans: vec![ResourceSpans {
                 resource: self.resource.clone(),
-                scope_spans: vec![ScopeSpans { scope: self.scope.clone(), spans, schema_url: String::new() }],
+                scope_spans,
                 schema_url: String::new(),
             }],
         })
@@ -607,11 +687,21 @@ impl Sdk {
             return None;
         }
         let n = self.logs.len().min(self.config.max_export_batch_size);
-        let log_records: Vec<LogRecord> = self.logs.drain(..n).collect();
+        let mut scope_logs: Vec<ScopeLogs> = Vec::new();
+        for (scope, record) in self.logs.drain(..n) {
+            match scope_logs.iter_mut().find(|sl| sl.scope == self.scopes[scope as usize]) {
+                Some(sl) => sl.log_records.push(record),
+                None => scope_logs.push(ScopeLogs {
+                    scope: self.scopes[scope as usize].clone(),
+                    log_records: vec![record],
+                    schema_url: String::new(),
+                }),
+            }
+        }
         Some(LogsData {
             resource_logs: vec![ResourceLogs {
                 resource: self.resource.clone(),
-                scope_logs: vec![ScopeLogs { scope: self.scope.clone(), log_records, schema_url: String::new() }],
+                scope_logs,
                 schema_url: String::new(),
             }],
         })

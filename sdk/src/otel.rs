@@ -1,0 +1,464 @@
+//! The `opentelemetry` crate's trace and logs API, backed by edgescope (feature `otel-api`).
+//!
+//! Upstream `opentelemetry_sdk` cannot run on `wasm32-unknown-unknown` (its batch processors
+//! spawn threads and `SystemTime::now()` panics there), so this module implements the API
+//! traits itself on the same core as the JavaScript API: one queue, one clock, one exporter.
+//!
+//! ```
+//! use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+//! use opentelemetry::{global, KeyValue};
+//!
+//! let provider = edgescope::otel::TracerProvider::new(edgescope::Config {
+//!     service_name: "checkout".into(),
+//!     ..Default::default()
+//! });
+//! global::set_tracer_provider(provider);
+//! global::set_text_map_propagator(edgescope::otel::TraceContextPropagator);
+//!
+//! let tracer = global::tracer("cart");
+//! tracer.in_span("load cart", |_cx| {
+//!     // spans started here are children of "load cart"
+//! });
+//! let mut span = tracer.start("save");
+//! span.set_attribute(KeyValue::new("cart.items", 3));
+//! span.end();
+//! assert!(edgescope::otel::take_traces_proto().is_some());
+//! ```
+//!
+//! Export: in a browser page or a worker where the npm package's JavaScript runs, its `flush()`
+//! exports these spans too. A Rust-only app takes the encoded batches with
+//! [`take_traces_proto`] / [`take_logs_proto`] and posts them to `{endpoint}/v1/traces` and
+//! `{endpoint}/v1/logs` with `Content-Type: application/x-protobuf` using its own HTTP client.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use opentelemetry::logs as ol;
+use opentelemetry::propagation::{text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{self as ot, TraceContextExt as _};
+use opentelemetry::{Context, InstrumentationScope, KeyValue as OtKeyValue, Value};
+
+use crate::global::with;
+use crate::propagation::{format_traceparent, parse_traceparent, TraceState as W3cTraceState};
+use crate::{AnyValue, Config, Handle, Sdk, SpanContext, StartOptions, StatusCode};
+
+fn nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
+
+fn value(v: &Value) -> AnyValue {
+    match v {
+        Value::Bool(b) => AnyValue::Bool(*b),
+        Value::I64(i) => AnyValue::Int(*i),
+        Value::F64(f) => AnyValue::Double(*f),
+        Value::String(s) => AnyValue::String(s.as_str().to_owned()),
+        Value::Array(a) => AnyValue::Array(match a {
+            opentelemetry::Array::Bool(v) => v.iter().map(|b| AnyValue::Bool(*b)).collect(),
+            opentelemetry::Array::I64(v) => v.iter().map(|i| AnyValue::Int(*i)).collect(),
+            opentelemetry::Array::F64(v) => v.iter().map(|f| AnyValue::Double(*f)).collect(),
+            opentelemetry::Array::String(v) => v.iter().map(|s| AnyValue::String(s.as_str().to_owned())).collect(),
+            other => vec![AnyValue::String(other.to_string())],
+        }),
+        other => AnyValue::String(other.to_string()),
+    }
+}
+
+fn log_value(v: ol::AnyValue) -> AnyValue {
+    match v {
+        ol::AnyValue::Int(i) => AnyValue::Int(i),
+        ol::AnyValue::Double(d) => AnyValue::Double(d),
+        ol::AnyValue::String(s) => AnyValue::String(s.as_str().to_owned()),
+        ol::AnyValue::Boolean(b) => AnyValue::Bool(b),
+        ol::AnyValue::Bytes(b) => AnyValue::Bytes(*b),
+        ol::AnyValue::ListAny(items) => AnyValue::Array(items.into_iter().map(log_value).collect()),
+        ol::AnyValue::Map(map) => AnyValue::KvList(
+            map.into_iter()
+                .map(|(k, v)| edgescope_otlp::KeyValue { key: k.as_str().to_owned(), value: Some(log_value(v)) })
+                .collect(),
+        ),
+        other => AnyValue::String(format!("{other:?}")),
+    }
+}
+
+fn stage(sdk: &mut Sdk, attributes: &[OtKeyValue]) {
+    for kv in attributes {
+        sdk.stage_attribute(kv.key.as_str(), value(&kv.value));
+    }
+}
+
+fn to_ours(cx: &ot::SpanContext) -> SpanContext {
+    SpanContext {
+        trace_id: edgescope_otlp::TraceId(cx.trace_id().to_bytes()),
+        span_id: edgescope_otlp::SpanId(cx.span_id().to_bytes()),
+        flags: cx.trace_flags().to_u8(),
+        trace_state: cx.trace_state().header(),
+        is_remote: cx.is_remote(),
+    }
+}
+
+fn to_theirs(cx: &SpanContext) -> ot::SpanContext {
+    ot::SpanContext::new(
+        ot::TraceId::from_bytes(cx.trace_id.0),
+        ot::SpanId::from_bytes(cx.span_id.0),
+        ot::TraceFlags::new(cx.flags),
+        cx.is_remote,
+        ot::TraceState::from_str(&cx.trace_state).unwrap_or_default(),
+    )
+}
+
+fn scope_of(scope: &InstrumentationScope) -> edgescope_otlp::InstrumentationScope {
+    edgescope_otlp::InstrumentationScope {
+        name: scope.name().to_owned(),
+        version: scope.version().unwrap_or_default().to_owned(),
+        attributes: scope
+            .attributes()
+            .map(|kv| edgescope_otlp::KeyValue { key: kv.key.as_str().to_owned(), value: Some(value(&kv.value)) })
+            .collect(),
+        dropped_attributes_count: 0,
+    }
+}
+
+/// The edgescope tracer provider. Creating one configures the SDK of this page, isolate or
+/// process (a second one reconfigures it).
+#[derive(Debug, Clone)]
+pub struct TracerProvider {
+    _private: (),
+}
+
+impl TracerProvider {
+    /// Configures the SDK with `config` and returns a provider backed by it.
+    pub fn new(config: Config) -> TracerProvider {
+        with(|sdk| *sdk = Sdk::new(config));
+        TracerProvider { _private: () }
+    }
+}
+
+impl ot::TracerProvider for TracerProvider {
+    type Tracer = Tracer;
+
+    fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
+        let scope = with(|sdk| sdk.scope_id(scope_of(&scope)));
+        Tracer { scope }
+    }
+}
+
+/// A tracer of one instrumentation scope.
+#[derive(Debug, Clone)]
+pub struct Tracer {
+    scope: u16,
+}
+
+impl ot::Tracer for Tracer {
+    type Span = Span;
+
+    fn build_with_context(&self, builder: ot::SpanBuilder, parent_cx: &Context) -> Span {
+        let parent = parent_cx.has_active_span().then(|| parent_cx.span().span_context().clone());
+        let parent = parent.filter(|p| p.is_valid()).map(|p| to_ours(&p));
+        let kind = match builder.span_kind.unwrap_or(ot::SpanKind::Internal) {
+            ot::SpanKind::Client => edgescope_otlp::SpanKind::Client,
+            ot::SpanKind::Server => edgescope_otlp::SpanKind::Server,
+            ot::SpanKind::Producer => edgescope_otlp::SpanKind::Producer,
+            ot::SpanKind::Consumer => edgescope_otlp::SpanKind::Consumer,
+            ot::SpanKind::Internal => edgescope_otlp::SpanKind::Internal,
+        };
+        let (handle, context) = with(|sdk| {
+            stage(sdk, builder.attributes.as_deref().unwrap_or_default());
+            let options = StartOptions {
+                parent: parent.as_ref(),
+                // The `Context` is the source of truth in Rust: no implicit JS-side parent.
+                use_active: false,
+                start_time_unix_nano: builder.start_time.map(nanos),
+                scope: self.scope,
+            };
+            let h = sdk.start_span_with(&builder.name, kind, options);
+            for link in builder.links.iter().flatten() {
+                stage(sdk, &link.attributes);
+                sdk.add_link(h, &to_ours(&link.span_context));
+            }
+            for event in builder.events.iter().flatten() {
+                stage(sdk, &event.attributes);
+                sdk.add_event_at(h, &event.name, Some(nanos(event.timestamp)));
+            }
+            (h, sdk.span_context(h))
+        });
+        Span {
+            handle,
+            context: context.as_ref().map(to_theirs).unwrap_or_else(ot::SpanContext::empty_context),
+            ended: handle == Handle::NONE,
+        }
+    }
+}
+
+/// A span started through the `opentelemetry` API. It ends when dropped, if not before.
+#[derive(Debug)]
+pub struct Span {
+    handle: Handle,
+    context: ot::SpanContext,
+    ended: bool,
+}
+
+impl ot::Span for Span {
+    fn add_event<T: Into<Cow<'static, str>>>(&mut self, name: T, attributes: Vec<OtKeyValue>) {
+        let name = name.into();
+        with(|sdk| {
+            stage(sdk, &attributes);
+            sdk.add_event_at(self.handle, &name, None)
+        })
+    }
+
+    fn add_event_with_timestamp<T: Into<Cow<'static, str>>>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        attributes: Vec<OtKeyValue>,
+    ) {
+        let name = name.into();
+        with(|sdk| {
+            stage(sdk, &attributes);
+            sdk.add_event_at(self.handle, &name, Some(nanos(timestamp)))
+        })
+    }
+
+    fn record_error(&mut self, err: &dyn std::error::Error) {
+        let message = err.to_string();
+        with(|sdk| sdk.record_exception(self.handle, "", &message, ""))
+    }
+
+    fn span_context(&self) -> &ot::SpanContext {
+        &self.context
+    }
+
+    fn is_recording(&self) -> bool {
+        !self.ended && with(|sdk| sdk.is_recording(self.handle))
+    }
+
+    fn set_attribute(&mut self, attribute: OtKeyValue) {
+        with(|sdk| sdk.set_attribute(self.handle, attribute.key.as_str(), value(&attribute.value)))
+    }
+
+    fn set_status(&mut self, status: ot::Status) {
+        let (code, message) = match &status {
+            ot::Status::Unset => (StatusCode::Unset, ""),
+            ot::Status::Ok => (StatusCode::Ok, ""),
+            ot::Status::Error { description } => (StatusCode::Error, description.as_ref()),
+        };
+        with(|sdk| sdk.set_status(self.handle, code, message))
+    }
+
+    fn update_name<T: Into<Cow<'static, str>>>(&mut self, new_name: T) {
+        let name = new_name.into();
+        with(|sdk| sdk.update_name(self.handle, &name))
+    }
+
+    fn add_link(&mut self, span_context: ot::SpanContext, attributes: Vec<OtKeyValue>) {
+        with(|sdk| {
+            stage(sdk, &attributes);
+            sdk.add_link(self.handle, &to_ours(&span_context))
+        })
+    }
+
+    fn end(&mut self) {
+        if !std::mem::replace(&mut self.ended, true) {
+            with(|sdk| sdk.end_span(self.handle))
+        }
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        if !std::mem::replace(&mut self.ended, true) {
+            with(|sdk| sdk.end_span_at(self.handle, Some(nanos(timestamp))))
+        }
+    }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        ot::Span::end(self)
+    }
+}
+
+/// The edgescope logger provider; records share the SDK and resource of [`TracerProvider`].
+#[derive(Debug, Clone, Default)]
+pub struct LoggerProvider {
+    _private: (),
+}
+
+impl LoggerProvider {
+    /// A logger provider on the SDK of this page, isolate or process.
+    pub fn new() -> LoggerProvider {
+        LoggerProvider { _private: () }
+    }
+}
+
+impl ol::LoggerProvider for LoggerProvider {
+    type Logger = Logger;
+
+    fn logger_with_scope(&self, scope: InstrumentationScope) -> Logger {
+        Logger { scope: with(|sdk| sdk.scope_id(scope_of(&scope))) }
+    }
+}
+
+/// A logger of one instrumentation scope.
+#[derive(Debug, Clone)]
+pub struct Logger {
+    scope: u16,
+}
+
+impl ol::Logger for Logger {
+    type LogRecord = LogRecord;
+
+    fn create_log_record(&self) -> LogRecord {
+        LogRecord { record: edgescope_otlp::LogRecord::default() }
+    }
+
+    /// Emits the record; one without a trace context gets the current span's.
+    fn emit(&self, mut record: LogRecord) {
+        if record.record.trace_id.is_none() {
+            let cx = Context::current();
+            let span = cx.span();
+            let sc = span.span_context();
+            if sc.is_valid() {
+                record.record.trace_id = Some(edgescope_otlp::TraceId(sc.trace_id().to_bytes()));
+                record.record.span_id = Some(edgescope_otlp::SpanId(sc.span_id().to_bytes()));
+                record.record.flags = sc.trace_flags().to_u8() as u32;
+            }
+        }
+        with(|sdk| sdk.emit_record(self.scope, record.record))
+    }
+
+    fn event_enabled(&self, _level: ol::Severity, _target: &str, _name: Option<&str>) -> bool {
+        true
+    }
+}
+
+/// A log record being built.
+#[derive(Debug, Clone)]
+pub struct LogRecord {
+    record: edgescope_otlp::LogRecord,
+}
+
+impl ol::LogRecord for LogRecord {
+    fn set_event_name(&mut self, name: &'static str) {
+        self.record.event_name = name.to_owned();
+    }
+
+    /// The target (a Rust module path) becomes the `code.namespace` attribute.
+    fn set_target<T>(&mut self, target: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        let target = target.into();
+        self.record
+            .attributes
+            .push(edgescope_otlp::KeyValue::new("code.namespace", AnyValue::String(target.into_owned())));
+    }
+
+    fn set_timestamp(&mut self, timestamp: SystemTime) {
+        self.record.time_unix_nano = nanos(timestamp);
+    }
+
+    fn set_observed_timestamp(&mut self, timestamp: SystemTime) {
+        self.record.observed_time_unix_nano = nanos(timestamp);
+    }
+
+    fn set_severity_text(&mut self, text: &'static str) {
+        self.record.severity_text = text.to_owned();
+    }
+
+    fn set_severity_number(&mut self, number: ol::Severity) {
+        self.record.severity_number = number as i32;
+    }
+
+    fn set_body(&mut self, body: ol::AnyValue) {
+        self.record.body = Some(log_value(body));
+    }
+
+    fn add_attributes<I, K, V>(&mut self, attributes: I)
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<opentelemetry::Key>,
+        V: Into<ol::AnyValue>,
+    {
+        for (k, v) in attributes {
+            self.add_attribute(k, v);
+        }
+    }
+
+    fn add_attribute<K, V>(&mut self, key: K, value: V)
+    where
+        K: Into<opentelemetry::Key>,
+        V: Into<ol::AnyValue>,
+    {
+        let key: opentelemetry::Key = key.into();
+        self.record
+            .attributes
+            .push(edgescope_otlp::KeyValue { key: key.as_str().to_owned(), value: Some(log_value(value.into())) });
+    }
+
+    fn set_trace_context(&mut self, trace_id: ot::TraceId, span_id: ot::SpanId, trace_flags: Option<ot::TraceFlags>) {
+        self.record.trace_id = Some(edgescope_otlp::TraceId(trace_id.to_bytes()));
+        self.record.span_id = Some(edgescope_otlp::SpanId(span_id.to_bytes()));
+        self.record.flags = trace_flags.map_or(0, |f| f.to_u8() as u32);
+    }
+}
+
+/// W3C Trace Context (`traceparent`, `tracestate`) for `opentelemetry::global` propagation,
+/// with edgescope's strict parsing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TraceContextPropagator;
+
+static FIELDS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+
+impl TextMapPropagator for TraceContextPropagator {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let span = cx.span();
+        let sc = span.span_context();
+        if sc.is_valid() {
+            injector.set("traceparent", format_traceparent(&to_ours(sc)));
+            let state = sc.trace_state().header();
+            if !state.is_empty() {
+                injector.set("tracestate", state);
+            }
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        let Some(mut parent) = extractor.get("traceparent").and_then(parse_traceparent) else {
+            return cx.clone();
+        };
+        parent.trace_state =
+            extractor.get("tracestate").and_then(W3cTraceState::parse).map(|ts| ts.header()).unwrap_or_default();
+        cx.with_remote_span_context(to_theirs(&parent))
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(FIELDS.get_or_init(|| ["traceparent".to_owned(), "tracestate".to_owned()]))
+    }
+}
+
+/// Takes up to one batch of finished spans as an OTLP protobuf `ExportTraceServiceRequest`.
+pub fn take_traces_proto() -> Option<Vec<u8>> {
+    with(|sdk| sdk.take_traces_proto())
+}
+
+/// Takes up to one batch of log records as an OTLP protobuf `ExportLogsServiceRequest`.
+pub fn take_logs_proto() -> Option<Vec<u8>> {
+    with(|sdk| sdk.take_logs_proto())
+}
+
+/// The SDK's own counters (drops, failures).
+pub fn diagnostics() -> crate::Diagnostics {
+    with(|sdk| sdk.diagnostics())
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<TracerProvider>();
+    check::<Tracer>();
+    check::<Span>();
+    check::<LoggerProvider>();
+    check::<Logger>();
+    check::<HashMap<String, String>>();
+}
