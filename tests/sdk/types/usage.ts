@@ -1,0 +1,77 @@
+// Type-checked use of the package's public API: `tsc --noEmit` over this file fails when the
+// declarations drift from what an app writes. Not executed.
+import {
+  init,
+  startSpan,
+  startActiveSpan,
+  withSpan,
+  activeSpan,
+  logger,
+  inject,
+  extract,
+  flush,
+  diagnostics,
+  setBaggage,
+  getBaggage,
+  removeBaggage,
+  documentContext,
+  type Span,
+  type Config,
+  type BrowserConfig,
+  type RemoteContext,
+  type Diagnostics,
+} from 'edgescope';
+
+const config: BrowserConfig = {
+  serviceName: 'web',
+  serviceVersion: '1.0.0',
+  environment: 'production',
+  endpoint: 'https://otel.example.com',
+  headers: { authorization: 'Bearer x' },
+  protocol: 'http/protobuf',
+  compression: 'gzip',
+  timeoutMillis: 5000,
+  scheduleDelayMillis: 1000,
+  sampler: 'parentbased_traceidratio',
+  samplerArg: 0.25,
+  keepErrors: true,
+  attributeValueLengthLimit: 1024,
+  propagateTraceHeaderCorsUrls: ['https://api.example.com', /\.example\.org\//],
+  fetch: (input, init) => fetch(input, init),
+};
+init(config);
+const workerConfig: Config = { serviceName: 'worker' };
+void workerConfig;
+
+const parent: RemoteContext | undefined = extract({ traceparent: '00-…' }) ?? documentContext();
+const span: Span = startSpan('load', { kind: 'client', attributes: { a: 1, b: 'x', c: true, d: [1, 2] }, parent });
+span.setAttribute('k', 'v').setAttributes({ n: 1 }).addEvent('e', { x: 1 }).recordException(new Error('x'));
+span.addLink(span, { reason: 'retry' }).setStatus({ code: 'error', message: 'boom' }).updateName('load2');
+const { traceId, spanId, traceFlags }: { traceId: string; spanId: string; traceFlags: number } = span.spanContext();
+void [traceId, spanId, traceFlags, span.isRecording()];
+span.end();
+
+const n: number = startActiveSpan('sync', () => 1);
+const p: Promise<string> = startActiveSpan('async', { kind: 'server' }, async (s) => s.spanContext().traceId);
+const w: number = withSpan(span, (s) => (s.isRecording() ? 1 : 0));
+void [n, p, w, activeSpan()?.spanContext()];
+
+logger.info('hello', { user: 'ada' });
+logger.error('failed');
+const headers: Record<string, string> = {};
+inject(headers);
+inject(new Headers(), span);
+const ok: boolean = setBaggage('tenant', 'acme');
+const bag: Record<string, string> = getBaggage();
+removeBaggage('tenant');
+void [ok, bag];
+const d: Diagnostics = diagnostics();
+const dropped: number = d.spansDropped + d.exportsRetried + d.recordsRejected;
+void dropped;
+const done: Promise<void> = flush({ keepalive: true });
+void done;
+
+// @ts-expect-error: kinds are a closed set
+startSpan('x', { kind: 'sideways' });
+// @ts-expect-error: objects are not attribute values
+span.setAttribute('k', { nested: true });
