@@ -14,24 +14,35 @@ async function freePort() {
   return port;
 }
 
-/** Starts `workerPath` in workerd with `bindings` (text); resolves to `{ url, stop() }`. */
+/** Starts `workerPath` in workerd, importing the SDK's files from sdk/dist, with `bindings` (text). */
 export async function startWorkerd(workerPath, bindings) {
+  const sdk = join(root, 'sdk', 'dist');
+  return startWorkerdModules(
+    {
+      'worker.js': workerPath,
+      'edgescope/workerd.js': join(sdk, 'workerd.js'),
+      'edgescope/api.js': join(sdk, 'api.js'),
+      'edgescope/wasm/edgescope.js': join(sdk, 'wasm', 'edgescope.js'),
+      'edgescope/wasm/edgescope_bg.wasm': join(sdk, 'wasm', 'edgescope_bg.wasm'),
+    },
+    bindings,
+  );
+}
+
+/**
+ * Starts workerd with `modules` (module name → file; the first is the main module; `.wasm`
+ * files become wasm modules) and `bindings` (text); resolves to `{ url, output(), stop() }`.
+ */
+export async function startWorkerdModules(modules, bindings) {
   const dir = mkdtempSync(join(tmpdir(), 'edgescope-workerd-'));
   const port = await freePort();
-  // workerd embeds files relative to the config file: copy the worker and the SDK beside it.
-  const sdk = join(root, 'sdk', 'dist');
-  const files = {
-    'worker.js': workerPath,
-    'edgescope/workerd.js': join(sdk, 'workerd.js'),
-    'edgescope/api.js': join(sdk, 'api.js'),
-    'edgescope/wasm/edgescope.js': join(sdk, 'wasm', 'edgescope.js'),
-    'edgescope/wasm/edgescope_bg.wasm': join(sdk, 'wasm', 'edgescope_bg.wasm'),
-  };
-  for (const [name, from] of Object.entries(files)) {
+  // workerd embeds files relative to the config file: copy every module beside it.
+  for (const [name, from] of Object.entries(modules)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
     copyFileSync(from, join(dir, name));
   }
-  const esm = (name) => `(name = ${JSON.stringify(name)}, esModule = embed ${JSON.stringify(name)})`;
+  const module = (name) =>
+    `(name = ${JSON.stringify(name)}, ${name.endsWith('.wasm') ? 'wasm' : 'esModule'} = embed ${JSON.stringify(name)})`;
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
@@ -41,13 +52,7 @@ const config :Workerd.Config = (
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (
-  modules = [
-    ${esm('worker.js')},
-    ${esm('edgescope/workerd.js')},
-    ${esm('edgescope/api.js')},
-    ${esm('edgescope/wasm/edgescope.js')},
-    (name = "edgescope/wasm/edgescope_bg.wasm", wasm = embed "edgescope/wasm/edgescope_bg.wasm"),
-  ],
+  modules = [ ${Object.keys(modules).map(module).join(', ')} ],
   compatibilityDate = "2026-11-01",
   bindings = [ ${Object.entries(bindings).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)})`).join(', ')} ],
   globalOutbound = "internet",

@@ -1,0 +1,140 @@
+// Packaging: `npm pack` the SDK, install the tarball into small projects of each kind, and
+// prove a span reaches a real collector from each: Node ESM, an esbuild browser bundle, a plain
+// ESM page without a bundler, and a workerd worker bundled with esbuild.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { getJson, launchChromium, root, startCollector, waitFor } from '../support.mjs';
+import { startWorkerdModules } from '../edge/workerd.mjs';
+
+const fixtures = join(root, 'tests', 'packaging', 'fixtures');
+let work, tarball, collector, browser;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'edgescope-packaging-'));
+  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: join(root, 'sdk'), encoding: 'utf8' });
+  tarball = join(work, out.trim().split('\n').pop());
+  collector = await startCollector();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A fresh project from a fixture folder with the packed tarball installed. */
+function project(name) {
+  const dir = join(work, name);
+  cpSync(join(fixtures, name), dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `fixture-${name}`, private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: dir });
+  return dir;
+}
+
+async function spanNamed(name) {
+  return waitFor(`span "${name}" in the collector`, async () => {
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=100`);
+    return traces.find((t) => t.rootName === name);
+  });
+}
+
+/** Serves `dir` statically on 127.0.0.1; resolves to `{ url, close() }`. */
+async function serve(dir) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer(async (req, res) => {
+    const path = normalize(join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    if (!path.startsWith(dir)) return res.writeHead(403).end();
+    try {
+      const body = await readFile(path);
+      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+test('the tarball ships the entries, the declarations and the wasm, and nothing else', () => {
+  const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
+  for (const f of ['package/dist/browser.js', 'package/dist/workerd.js', 'package/dist/node.js', 'package/dist/index.d.ts',
+    'package/dist/wasm/edgescope.js', 'package/dist/wasm/edgescope_bg.wasm', 'package/package.json']) {
+    assert.ok(list.includes(f), `${f} is packed`);
+  }
+  assert.ok(!list.some((f) => f.includes('/src/') || f.endsWith('.rs') || f.includes('Cargo')), 'no Rust sources');
+});
+
+test('a Node ESM project exports a span', async () => {
+  const dir = project('node-esm');
+  execFileSync('node', ['index.mjs'], { cwd: dir, env: { ...process.env, OTLP_ENDPOINT: collector.otlp } });
+  const trace = await spanNamed('node-esm span');
+  assert.equal(trace.rootService, 'pkg-node-esm');
+});
+
+test('an esbuild browser bundle exports a span', async () => {
+  const dir = project('esbuild-browser');
+  const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  await esbuild.build({
+    entryPoints: [join(dir, 'entry.js')], bundle: true, format: 'esm', platform: 'browser',
+    outdir: join(dir, 'out'), absWorkingDir: dir, logLevel: 'error',
+  });
+  // esbuild leaves `new URL('./wasm/…', import.meta.url)` alone: the app ships the .wasm beside
+  // its bundle (the README says so; Vite does it by itself).
+  mkdirSync(join(dir, 'out', 'wasm'), { recursive: true });
+  cpSync(join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'), join(dir, 'out', 'wasm', 'edgescope_bg.wasm'));
+  const site = await serve(dir);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
+    await page.waitForFunction(() => document.title === 'exported', null, { timeout: 15000 });
+    await page.close();
+  } finally {
+    site.close();
+  }
+  assert.equal((await spanNamed('esbuild span')).rootService, 'pkg-esbuild');
+});
+
+test('a plain ESM page without a bundler exports a span', async () => {
+  const dir = project('plain-page');
+  const site = await serve(dir);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
+    await page.waitForFunction(() => document.title === 'exported', null, { timeout: 15000 });
+    await page.close();
+  } finally {
+    site.close();
+  }
+  assert.equal((await spanNamed('plain page span')).rootService, 'pkg-plain-page');
+});
+
+test('a workerd worker bundled with esbuild exports a span before the request ends', async () => {
+  const dir = project('workerd');
+  const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  await esbuild.build({
+    entryPoints: [join(dir, 'worker.js')], bundle: true, format: 'esm', platform: 'neutral',
+    conditions: ['workerd', 'worker'], external: ['*.wasm'], outfile: join(dir, 'out', 'worker.js'),
+    absWorkingDir: dir, logLevel: 'error',
+  });
+  const worker = await startWorkerdModules(
+    {
+      'worker.js': join(dir, 'out', 'worker.js'),
+      'wasm/edgescope_bg.wasm': join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'),
+    },
+    { OTLP_ENDPOINT: collector.otlp },
+  );
+  try {
+    const response = await fetch(`${worker.url}/`);
+    assert.equal(await response.text(), 'ok', worker.output());
+    assert.equal((await spanNamed('workerd span')).rootService, 'pkg-workerd');
+  } finally {
+    await worker.stop();
+  }
+});
