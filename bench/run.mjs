@@ -44,11 +44,25 @@ const spanBench = JSON.parse(
 row('ns per span (start, 3 attributes, end, batch, export)', spanBench.ours, spanBench.otel, '@opentelemetry/sdk-trace-base BatchSpanProcessor', 'ns', 'node bench/spans.mjs');
 row('ns per inject into a plain object', spanBench.oursInject, spanBench.otelInject, '@opentelemetry/core W3CTraceContextPropagator', 'ns', 'node bench/spans.mjs');
 
-const fmt = (v, unit) => (unit === 'B' ? `${v.toLocaleString('en')} B` : `${v.toFixed(0)} ${unit}`);
+// 3. Bytes on the wire per span, and memory with an exporter that never answers.
+const wire = JSON.parse(
+  execFileSync('node', ['--expose-gc', join(root, 'bench', 'wire_and_memory.mjs')], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_PATH: join(yard, 'node_modules') },
+  }),
+);
+const wireCmd = 'node --expose-gc bench/wire_and_memory.mjs';
+row('bytes on the wire per span (protobuf + gzip)', wire.oursBytesPerSpan, wire.otelJsonBytesPerSpan, 'OTel JS OTLP/HTTP JSON exporter body', 'B', wireCmd);
+row('same, against the peer body gzipped', wire.oursBytesPerSpan, wire.otelJsonGzipBytesPerSpan, 'OTel JS OTLP/JSON body, gzip', 'B', wireCmd);
+row('JS heap growth, 1,000,000 spans, blocked exporter', wire.oursHeap, wire.otelHeap, '@opentelemetry/sdk-trace-base BatchSpanProcessor (queue 2048)', 'B', wireCmd);
+row('wasm memory after those 1,000,000 spans', wire.wasmBytes, NaN, '(no peer: OTel JS has no wasm)', 'B', wireCmd);
+
+const fmt = (v, unit) =>
+  Number.isNaN(v) ? '–' : unit === 'B' ? `${Math.round(v).toLocaleString('en')} B` : `${v.toFixed(0)} ${unit}`;
 const table = [
   '| figure | edgescope | peer | peer value | ratio | date | command |',
   '|---|---:|---|---:|---:|---|---|',
-  ...rows.map((r) => `| ${r.figure} | ${fmt(r.ours, r.unit)} | ${r.peerName} | ${fmt(r.peer, r.unit)} | ${r.ratio.toFixed(2)} | ${today} | \`${r.command}\` |`),
+  ...rows.map((r) => `| ${r.figure} | ${fmt(r.ours, r.unit)} | ${r.peerName} | ${fmt(r.peer, r.unit)} | ${Number.isNaN(r.ratio) ? '–' : r.ratio.toFixed(2)} | ${today} | \`${r.command}\` |`),
 ].join('\n');
 console.log(table);
 

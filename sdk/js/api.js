@@ -459,9 +459,9 @@ export function extract(headers) {
   });
 }
 
-function scheduleExport() {
-  if (core.queued() >= state.batchSize) {
-    flush();
+function scheduleExport(now) {
+  if (now === true || core.queued() >= state.batchSize) {
+    if (inflight < MAX_INFLIGHT) flush();
   } else if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
     state.timer = setTimeout(() => {
       state.timer = 0;
@@ -561,16 +561,19 @@ async function post(path, body, keepalive) {
   const compressed = state.gzip && !keepalive ? await gzip(body) : undefined;
   if (compressed) headers['content-encoding'] = 'gzip';
   const payload = compressed || body;
+  // Retries go where the batch was first sent, even if `init` is called again meanwhile.
+  const url = state.endpoint + path;
+  const timeout = state.timeout;
   for (let attempt = 1; ; attempt++) {
     let status = 0;
     let retryAfter;
     try {
-      const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(state.timeout) : undefined;
-      const response = await send.call(globalThis, state.endpoint + path, {
+      const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(timeout) : undefined;
+      const response = await send.call(globalThis, url, {
         method: 'POST',
         headers,
         body: payload,
-        keepalive: keepalive && payload.length < KEEPALIVE_BUDGET,
+        keepalive,
         signal,
       });
       if (response.ok) return readPartialSuccess(response);
@@ -589,9 +592,45 @@ async function post(path, body, keepalive) {
   }
 }
 
+/** Export requests under way. Beyond MAX_INFLIGHT, batches wait in the core's bounded queue. */
+let inflight = 0;
+const MAX_INFLIGHT = 2;
+/** Keepalive requests under way and their bytes: browsers allow 64 KiB and 9 requests. */
+let keepaliveCount = 0;
+let keepaliveBytes = 0;
+const MAX_KEEPALIVE_REQUESTS = 9;
+
+/** Every export under way, so that `flush()` also waits for those it did not start. */
+const pending = new Set();
+
+function send(path, body, keepalive) {
+  if (keepalive) {
+    keepaliveCount++;
+    keepaliveBytes += body.length;
+  } else {
+    inflight++;
+  }
+  const request = post(path, body, keepalive).finally(() => {
+    pending.delete(request);
+    if (keepalive) {
+      keepaliveCount--;
+      keepaliveBytes -= body.length;
+    } else {
+      inflight--;
+      // Batches that waited for a free slot go now.
+      if (core.queued() > 0) scheduleExport(true);
+    }
+  });
+  pending.add(request);
+  return request;
+}
+
 /**
- * Exports every queued span and log record now. Resolves when the requests are answered;
- * never rejects. Pass `{ keepalive: true }` when the page is going away.
+ * Exports queued spans and log records now. At most two exports are under way at a time: when
+ * the collector is slow or down, further batches wait in the bounded queue (and the oldest
+ * are not kept beyond it), so memory stays flat. With `{ keepalive: true }` (page hide) the
+ * batches are cut to fit the browser's keepalive budget. Resolves when everything queued has
+ * been sent and every export under way is answered (or given up); never rejects.
  */
 export async function flush(options) {
   const keepalive = !!(options && options.keepalive);
@@ -601,11 +640,34 @@ export async function flush(options) {
       clearTimeout(state.timer);
       state.timer = 0;
     }
-    const [traces, logs] = state.protobuf ? [core.takeTracesProto, core.takeLogsProto] : [core.takeTraces, core.takeLogs];
-    for (let body; (body = traces()) !== undefined; ) requests.push(post('/v1/traces', body, keepalive));
-    for (let body; (body = logs()) !== undefined; ) requests.push(post('/v1/logs', body, keepalive));
+    if (!keepalive) return;
+    for (const [path, take] of [['/v1/traces', core.takeTracesWithin], ['/v1/logs', core.takeLogsWithin]]) {
+      while (keepaliveCount < MAX_KEEPALIVE_REQUESTS && KEEPALIVE_BUDGET - keepaliveBytes > 1024) {
+        const body = take(KEEPALIVE_BUDGET - keepaliveBytes, state.protobuf);
+        if (body === undefined) break;
+        // A single span larger than the budget still goes, without keepalive.
+        requests.push(send(path, body, body.length <= KEEPALIVE_BUDGET - keepaliveBytes));
+      }
+    }
   });
-  await Promise.all(requests);
+  if (keepalive) return void (await Promise.all(requests));
+  // Drain: start what the free slots allow, wait for those, repeat until the queue is empty
+  // (so that `ctx.waitUntil(flush())` covers every batch of a request).
+  const [traces, logs] = state.protobuf ? [core.takeTracesProto, core.takeLogsProto] : [core.takeTraces, core.takeLogs];
+  for (;;) {
+    const started = [];
+    guard(() => {
+      for (const [path, take] of [['/v1/traces', traces], ['/v1/logs', logs]]) {
+        while (inflight < MAX_INFLIGHT) {
+          const body = take();
+          if (body === undefined) break;
+          started.push(send(path, body, false));
+        }
+      }
+    });
+    if (started.length === 0 && pending.size === 0) return;
+    await Promise.all(started.length ? started : [...pending]);
+  }
 }
 
 /** Counters of what the SDK dropped or could not do. */

@@ -329,6 +329,19 @@ pub fn take_logs_proto() -> Option<Vec<u8>> {
     with(|sdk| sdk.take_logs_proto())
 }
 
+/// A batch of finished spans whose encoding fits in `max_bytes` (page-hide exports), or
+/// `undefined` when none are queued.
+#[wasm_bindgen(js_name = takeTracesWithin)]
+pub fn take_traces_within(max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
+    with(|sdk| sdk.take_traces_within(max_bytes as usize, protobuf))
+}
+
+/// A batch of log records whose encoding fits in `max_bytes`, or `undefined`.
+#[wasm_bindgen(js_name = takeLogsWithin)]
+pub fn take_logs_within(max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
+    with(|sdk| sdk.take_logs_within(max_bytes as usize, protobuf))
+}
+
 /// Spans and log records waiting for export.
 #[wasm_bindgen]
 pub fn queued() -> u32 {
@@ -347,6 +360,12 @@ pub fn trouble(kind: u8) {
             _ => d.api_errors += 1,
         }
     })
+}
+
+/// Bytes of wasm linear memory in use by the module (it only grows), for memory benchmarks.
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size(0) * 65536) as f64
 }
 
 /// The diagnostics counters, in the order of the `Diagnostics` fields.

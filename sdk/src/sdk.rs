@@ -662,8 +662,13 @@ impl Sdk {
             return None;
         }
         let n = self.spans.len().min(self.config.max_export_batch_size);
+        let spans: Vec<(u16, Span)> = self.spans.drain(..n).collect();
+        Some(self.traces_data(spans))
+    }
+
+    fn traces_data(&self, spans: Vec<(u16, Span)>) -> TracesData {
         let mut scope_spans: Vec<ScopeSpans> = Vec::new();
-        for (scope, span) in self.spans.drain(..n) {
+        for (scope, span) in spans {
             match scope_spans.iter_mut().find(|ss| ss.scope == self.scopes[scope as usize]) {
                 Some(ss) => ss.spans.push(span),
                 None => scope_spans.push(ScopeSpans {
@@ -673,13 +678,53 @@ impl Sdk {
                 }),
             }
         }
-        Some(TracesData {
+        TracesData {
             resource_spans: vec![ResourceSpans {
                 resource: self.resource.clone(),
                 scope_spans,
                 schema_url: String::new(),
             }],
-        })
+        }
+    }
+
+    /// Takes the largest batch of finished spans (halving from a full batch) whose encoding
+    /// fits in `max_bytes`, for page-hide exports that must stay within the browser's keepalive
+    /// budget. A single span larger than that is taken anyway. `None` when none are queued.
+    pub fn take_traces_within(&mut self, max_bytes: usize, protobuf: bool) -> Option<Vec<u8>> {
+        let mut n = self.spans.len().min(self.config.max_export_batch_size);
+        while n > 0 {
+            let data = self.traces_data(self.spans[..n].to_vec());
+            let bytes = if protobuf {
+                proto::encode_traces(&data)
+            } else {
+                json::write_traces_with(&data, platform::format_f64).into_bytes()
+            };
+            if bytes.len() <= max_bytes || n == 1 {
+                self.spans.drain(..n);
+                return Some(bytes);
+            }
+            n /= 2;
+        }
+        None
+    }
+
+    /// [`Sdk::take_traces_within`] for log records.
+    pub fn take_logs_within(&mut self, max_bytes: usize, protobuf: bool) -> Option<Vec<u8>> {
+        let mut n = self.logs.len().min(self.config.max_export_batch_size);
+        while n > 0 {
+            let data = self.logs_data(self.logs[..n].to_vec());
+            let bytes = if protobuf {
+                proto::encode_logs(&data)
+            } else {
+                json::write_logs_with(&data, platform::format_f64).into_bytes()
+            };
+            if bytes.len() <= max_bytes || n == 1 {
+                self.logs.drain(..n);
+                return Some(bytes);
+            }
+            n /= 2;
+        }
+        None
     }
 
     fn take_records(&mut self) -> Option<LogsData> {
@@ -687,8 +732,13 @@ impl Sdk {
             return None;
         }
         let n = self.logs.len().min(self.config.max_export_batch_size);
+        let records: Vec<(u16, LogRecord)> = self.logs.drain(..n).collect();
+        Some(self.logs_data(records))
+    }
+
+    fn logs_data(&self, records: Vec<(u16, LogRecord)>) -> LogsData {
         let mut scope_logs: Vec<ScopeLogs> = Vec::new();
-        for (scope, record) in self.logs.drain(..n) {
+        for (scope, record) in records {
             match scope_logs.iter_mut().find(|sl| sl.scope == self.scopes[scope as usize]) {
                 Some(sl) => sl.log_records.push(record),
                 None => scope_logs.push(ScopeLogs {
@@ -698,13 +748,13 @@ impl Sdk {
                 }),
             }
         }
-        Some(LogsData {
+        LogsData {
             resource_logs: vec![ResourceLogs {
                 resource: self.resource.clone(),
                 scope_logs,
                 schema_url: String::new(),
             }],
-        })
+        }
     }
 
     /// Takes up to one batch of finished spans as an OTLP/JSON `ExportTraceServiceRequest`.

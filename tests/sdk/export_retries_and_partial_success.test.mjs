@@ -126,3 +126,36 @@ test('bodies are gzipped protobuf by default and gzipped JSON on request', async
   assert.equal(plain.headers['content-encoding'], undefined);
   assert.equal(JSON.parse(plain.body).resourceSpans[0].scopeSpans[0].spans[0].name, 'plain');
 });
+
+test('a collector that never answers keeps memory bounded: two exports wait, the queue holds, the rest is dropped and counted', async () => {
+  const calls = [];
+  const hang = (url, init) => {
+    calls.push(init.body.length);
+    return new Promise(() => {});
+  };
+  init({ serviceName: 'blocked', fetch: hang, scheduleDelayMillis: 0, maxQueueSize: 2048, maxExportBatchSize: 512, compression: 'none' });
+  for (let i = 0; i < 10_000; i++) oneSpan(`s${i}`);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(calls.length, 2, 'at most two exports under way');
+  assert.equal(diagnostics().spansDropped, 10_000 - 2 * 512 - 2048, 'everything else beyond the queue is dropped and counted');
+});
+
+test('a page-hide flush cuts batches to the keepalive budget: 64 KiB and 9 requests', async () => {
+  const sent = [];
+  const capture = async (url, init) => {
+    sent.push({ keepalive: init.keepalive, bytes: init.body.length, encoding: init.headers['content-encoding'] });
+    return new Response(null, { status: 200 });
+  };
+  init({ serviceName: 'hide', fetch: capture, scheduleDelayMillis: 0, maxQueueSize: 4096, maxExportBatchSize: 512 });
+  for (let i = 0; i < 3000; i++) {
+    const span = startSpan('page work');
+    span.setAttribute('payload', 'x'.repeat(200));
+    span.end();
+  }
+  await flush({ keepalive: true });
+  assert.ok(sent.length > 1 && sent.length <= 9, `${sent.length} requests`);
+  assert.ok(sent.every((r) => r.keepalive && r.encoding === undefined));
+  const total = sent.reduce((n, r) => n + r.bytes, 0);
+  assert.ok(total <= 60000, `${total} bytes in flight at once`);
+  assert.ok(diagnostics().spansDropped === 0 && total > 50000, 'the budget is used, what does not fit stays queued');
+});
