@@ -12,8 +12,9 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
-# 2. wasm-bindgen CLI at exactly the version the workspace pins (the two must match).
-want=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml)
+# 2. wasm-bindgen CLI at exactly the version the build uses (Cargo.lock is the truth; the
+#    workspace and sdk/Cargo.toml pin it with `=`), since the two must match.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
   step "installing wasm-bindgen-cli $want (found: ${have:-none}); this takes about 5 minutes"
