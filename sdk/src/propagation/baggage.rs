@@ -84,7 +84,7 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
     if !is_token(key) || !value.bytes().all(is_baggage_octet) {
         return None;
     }
-    let mut properties = Vec::new();
+    let mut properties = String::new();
     for p in parts {
         let p = trim(p);
         let ok = match p.split_once('=') {
@@ -94,9 +94,12 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
         if !ok {
             return None;
         }
-        properties.push(p);
+        if !properties.is_empty() {
+            properties.push(';');
+        }
+        properties.push_str(p);
     }
-    Some(BaggageEntry { key: key.to_owned(), value: decode(value)?, properties: properties.join(";") })
+    Some(BaggageEntry { key: key.to_owned(), value: decode(value)?, properties })
 }
 
 impl Baggage {
