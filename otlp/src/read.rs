@@ -9,7 +9,7 @@
 
 use alloc::borrow::ToOwned;
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
@@ -29,6 +29,9 @@ pub enum Ids {
 }
 
 pub use crate::ReadError;
+
+mod jaeger;
+mod zipkin;
 
 type Result<T> = core::result::Result<T, ReadError>;
 
@@ -67,6 +70,90 @@ pub fn logs(doc: &Value, ids: Ids) -> Result<LogsData> {
         return Err(err("", "expected a `resourceLogs` array"));
     };
     Ok(LogsData { resource_logs: r.list(list, "resourceLogs", |v, p| r.resource_logs(v, p))? })
+}
+
+/// Reads traces in any format the viewer meets: OTLP/JSON (with the wrappers above), OTLP/JSON
+/// lines (one document per line), Jaeger's legacy JSON (`{"data": [...]}` or one trace) and
+/// Zipkin v2 (an array of spans). Ids are read tolerantly.
+pub fn any_traces(text: &str) -> Result<TracesData> {
+    let mut data = any_traces_text(text)?;
+    unique_span_ids(&mut data);
+    Ok(data)
+}
+
+/// Gives every span after the first with the same trace and span id a new id (kept in
+/// `edgescope.original_span_id`), so that no span hides another in a waterfall. Children keep
+/// pointing at the first. Real data has such duplicates: two services reporting one id, or
+/// Jaeger's own test traces.
+fn unique_span_ids(data: &mut TracesData) {
+    let mut seen: alloc::collections::BTreeSet<(crate::TraceId, crate::SpanId)> = Default::default();
+    let mut salt = 0u8;
+    for rs in &mut data.resource_spans {
+        for ss in &mut rs.scope_spans {
+            for span in &mut ss.spans {
+                if seen.insert((span.trace_id, span.span_id)) {
+                    continue;
+                }
+                let original = span.span_id;
+                let mut id = original;
+                while !id.is_valid() || seen.contains(&(span.trace_id, id)) {
+                    salt = salt.wrapping_add(1);
+                    id.0[7] ^= salt | 1;
+                    id.0[6] = id.0[6].rotate_left(1) ^ salt;
+                }
+                span.span_id = id;
+                seen.insert((span.trace_id, id));
+                span.attributes.push(KeyValue::new("edgescope.original_span_id", original.to_hex()));
+            }
+        }
+    }
+}
+
+fn any_traces_text(text: &str) -> Result<TracesData> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(doc) => any_traces_doc(&doc),
+        Err(whole) => {
+            // JSON lines: every non-empty line is a document of its own.
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            if lines.len() < 2 {
+                return Err(err("", format!("invalid JSON: {whole}")));
+            }
+            let mut all = TracesData::default();
+            for (i, line) in lines.iter().enumerate() {
+                let doc: Value = serde_json::from_str(line)
+                    .map_err(|e| err(&format!("line {}", i + 1), format!("invalid JSON: {e}")))?;
+                let data = any_traces_doc(&doc).map_err(|e| err(&format!("line {}", i + 1), e.to_string()))?;
+                all.resource_spans.extend(data.resource_spans);
+            }
+            Ok(all)
+        }
+    }
+}
+
+fn any_traces_doc(doc: &Value) -> Result<TracesData> {
+    match doc {
+        Value::Array(items) if items.first().is_some_and(|s| s.get("traceId").is_some()) || items.is_empty() => {
+            zipkin::traces(items)
+        }
+        Value::Object(o) if o.contains_key("data") || (o.contains_key("spans") && o.contains_key("traceID")) => {
+            jaeger::traces(o)
+        }
+        Value::Object(_) => traces(doc, Ids::Tolerant),
+        _ => Err(err(
+            "",
+            "not a trace document: expected OTLP/JSON (resourceSpans), Jaeger JSON (data or traceID and spans) \
+             or Zipkin v2 (an array of spans)",
+        )),
+    }
+}
+
+/// A hex id of up to `2 * N` digits in either case, left-padded with zeros (Zipkin and Jaeger
+/// write 64-bit trace ids as 16 digits).
+fn tolerant_id<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.is_empty() || s.len() > 2 * N || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    crate::hex::decode::<N>(&format!("{s:0>width$}", width = 2 * N))
 }
 
 /// Reads one OTLP/JSON `Span` object.
