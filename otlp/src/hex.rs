@@ -83,14 +83,6 @@ pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[allow(unused_imports)]
-    use alloc::{
-        borrow::ToOwned,
-        format,
-        string::{String, ToString},
-        vec,
-        vec::Vec,
-    };
 
     #[test]
     fn hex_round_trips_and_accepts_uppercase() {

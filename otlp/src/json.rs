@@ -414,14 +414,6 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[allow(unused_imports)]
-    use alloc::{
-        borrow::ToOwned,
-        format,
-        string::{String, ToString},
-        vec,
-        vec::Vec,
-    };
 
     #[test]
     fn strings_escape_quotes_backslashes_and_control_characters() {

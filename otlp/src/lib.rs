@@ -29,11 +29,12 @@
 //! let body = json::write_traces(&data);
 //! assert!(body.contains(r#""traceId":"01010101010101010101010101010101""#));
 //! ```
-#![no_std]
+// Tests use `std`; the library itself needs only `alloc`.
+#![cfg_attr(not(test), no_std)]
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
 mod error;

@@ -568,14 +568,6 @@ fn int_value(v: &Value) -> Option<i128> {
 mod tests {
     use super::*;
     use crate::json;
-    #[allow(unused_imports)]
-    use alloc::{
-        borrow::ToOwned,
-        format,
-        string::{String, ToString},
-        vec,
-        vec::Vec,
-    };
 
     #[test]
     fn snake_case_named_enums_and_numeric_int64_are_accepted() {

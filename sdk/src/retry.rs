@@ -117,8 +117,6 @@ pub fn parse_http_date(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[allow(unused_imports)]
-    use alloc::string::ToString;
 
     const NOV_6_1994: f64 = 784_111_777_000.0;
 

@@ -84,8 +84,6 @@ impl Sampler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[allow(unused_imports)]
-    use alloc::string::ToString;
 
     fn id(last7: u64) -> TraceId {
         let mut b = [0xab; 16];

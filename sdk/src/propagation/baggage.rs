@@ -186,8 +186,6 @@ impl Baggage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[allow(unused_imports)]
-    use alloc::string::ToString;
 
     #[test]
     fn members_with_properties_and_percent_encoding_are_read() {

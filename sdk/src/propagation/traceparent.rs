@@ -95,8 +95,6 @@ pub fn format_traceparent(cx: &SpanContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[allow(unused_imports)]
-    use alloc::string::ToString;
 
     const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

@@ -98,8 +98,6 @@ impl TraceState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[allow(unused_imports)]
-    use alloc::string::ToString;
 
     #[test]
     fn valid_lists_keep_their_order_and_skip_empty_members() {
