@@ -3,14 +3,15 @@
 //!
 //! Spans and log records keep their full OTLP/JSON next to the columns that queries filter
 //! on; resources are stored once and referenced. A `traces` table keeps one summary row per
-//! trace, updated as spans arrive, so that listing recent traces never scans spans.
+//! trace, updated as spans arrive, so that listing recent traces never scans spans, and an
+//! `operations` table keeps each service's distinct span names and kinds.
 
 use std::path::Path;
 
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{
     json, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans,
-    Span, StatusCode, TraceId, TracesData,
+    Span, SpanKind, StatusCode, TraceId, TracesData,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -50,6 +51,12 @@ CREATE TABLE IF NOT EXISTS spans (
 );
 CREATE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id);
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans(service, name, start_ns);
+CREATE TABLE IF NOT EXISTS operations (
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    PRIMARY KEY (service, name, kind)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS traces (
     trace_id BLOB PRIMARY KEY,
     start_ns INTEGER NOT NULL,
@@ -100,6 +107,22 @@ pub struct TraceSummary {
     pub error_count: u64,
 }
 
+/// One operation of a service: a span name and a span kind seen together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    /// The span name.
+    pub name: String,
+    /// The span kind, serialized as Jaeger's HTTP gateway writes it (`server`, `client`,
+    /// `producer`, `consumer`, and `internal` also for an unspecified kind).
+    #[serde(serialize_with = "span_kind_name")]
+    pub span_kind: SpanKind,
+}
+
+fn span_kind_name<S: serde::Serializer>(kind: &SpanKind, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(crate::jaeger::span_kind_name(*kind))
+}
+
 /// Which log records to return.
 #[derive(Debug, Clone, Default)]
 pub struct LogQuery {
@@ -118,12 +141,23 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        let tx = conn.transaction()?;
+        let had_operations: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'operations'",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.execute_batch(SCHEMA)?;
+        if !had_operations {
+            // A database written before the table existed: fill it in once.
+            tx.execute("INSERT OR IGNORE INTO operations SELECT DISTINCT service, name, kind FROM spans", [])?;
+        }
+        tx.commit()?;
         Ok(Store { conn })
     }
 
@@ -166,8 +200,11 @@ impl Store {
                         span_count = span_count + 1,
                         error_count = error_count + excluded.error_count",
                 )?;
+                let mut operation =
+                    tx.prepare_cached("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)")?;
                 for span in &ss.spans {
                     let is_root = span.parent_span_id.is_none();
+                    operation.execute(params![service, span.name, span.kind as i32])?;
                     insert.execute(params![
                         &span.trace_id.0[..],
                         &span.span_id.0[..],
@@ -301,6 +338,21 @@ impl Store {
         Ok((!data.resource_spans.is_empty()).then_some(data))
     }
 
+    /// The distinct span names and kinds of a service, sorted by name then kind. An
+    /// unspecified kind counts as `internal`, so that the two never show as separate entries.
+    pub fn operations(&self, service: &str) -> Result<Vec<Operation>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT name, CASE kind WHEN 0 THEN 1 ELSE kind END AS k FROM operations
+             WHERE service = ?1 ORDER BY name, k",
+        )?;
+        let rows = stmt
+            .query_map([service], |r| {
+                Ok(Operation { name: r.get(0)?, span_kind: SpanKind::from_i32(r.get::<_, i64>(1)?) })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     /// Recent log records, newest first, one resource block per record's resource.
     pub fn logs(&self, query: &LogQuery) -> Result<LogsData> {
         let mut stmt = self.conn.prepare_cached(
@@ -351,4 +403,68 @@ fn parse(text: &str) -> Result<serde_json::Value> {
 
 fn corrupt(e: read::ReadError) -> StoreError {
     StoreError::Corrupt(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgescope_otlp::{AnyValue, KeyValue, SpanId};
+
+    fn spans(service: &str, names_and_kinds: &[(&str, SpanKind)]) -> TracesData {
+        let spans = names_and_kinds
+            .iter()
+            .enumerate()
+            .map(|(i, (name, kind))| Span {
+                trace_id: TraceId([1; 16]),
+                span_id: SpanId([i as u8 + 1; 8]),
+                name: (*name).into(),
+                kind: *kind,
+                ..Default::default()
+            })
+            .collect();
+        TracesData {
+            resource_spans: vec![ResourceSpans {
+                resource: Resource {
+                    attributes: vec![KeyValue::new("service.name", AnyValue::from(service))],
+                    ..Default::default()
+                },
+                scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn operations_are_distinct_and_an_unspecified_kind_counts_as_internal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let data = spans(
+            "web",
+            &[
+                ("b", SpanKind::Server),
+                ("a", SpanKind::Unspecified),
+                ("a", SpanKind::Internal),
+                ("b", SpanKind::Server),
+            ],
+        );
+        store.insert_traces(&data).unwrap();
+        store.insert_traces(&spans("other", &[("c", SpanKind::Client)])).unwrap();
+        let ops = store.operations("web").unwrap();
+        let got: Vec<(&str, SpanKind)> = ops.iter().map(|o| (o.name.as_str(), o.span_kind)).collect();
+        assert_eq!(got, [("a", SpanKind::Internal), ("b", SpanKind::Server)]);
+        assert_eq!(serde_json::to_value(&ops[0]).unwrap(), serde_json::json!({"name": "a", "spanKind": "internal"}));
+    }
+
+    #[test]
+    fn a_database_written_before_the_operations_table_gets_it_filled_in_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut store = Store::open(&path).unwrap();
+        store.insert_traces(&spans("web", &[("GET /", SpanKind::Server), ("query", SpanKind::Client)])).unwrap();
+        store.conn.execute_batch("DROP TABLE operations").unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let names: Vec<String> = store.operations("web").unwrap().into_iter().map(|o| o.name).collect();
+        assert_eq!(names, ["GET /", "query"]);
+    }
 }

@@ -126,3 +126,16 @@ pub fn fixture(name: &str) -> String {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "..", "shared", "fixtures", name].iter().collect();
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
+
+/// Posts fixture files to the OTLP port and returns what they hold, read with the same reader.
+pub async fn seed(collector: &Collector, names: &[&str]) -> edgescope_otlp::TracesData {
+    let mut sent = edgescope_otlp::TracesData::default();
+    for name in names {
+        let text = fixture(name);
+        let answer = post_json(collector.otlp, "/v1/traces", &text).await;
+        assert_eq!(answer.status, 200, "{name}: {}", answer.body);
+        let data = edgescope_otlp::read::traces_from_str(&text, edgescope_otlp::read::Ids::Strict).unwrap();
+        sent.resource_spans.extend(data.resource_spans);
+    }
+    sent
+}
