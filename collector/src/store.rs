@@ -6,6 +6,8 @@
 //! trace, updated as spans arrive, so that listing recent traces never scans spans, and an
 //! `operations` table keeps each service's distinct span names and kinds.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use edgescope_otlp::read::{self, Ids};
@@ -15,6 +17,8 @@ use edgescope_otlp::{
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+
+use crate::attribute_filter::AttributeFilter;
 
 /// Storage failures; the cause is kept as text because a caller cannot act on it.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +55,8 @@ CREATE TABLE IF NOT EXISTS spans (
 );
 CREATE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id);
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans(service, name, start_ns);
+-- Trace searches for a service without an operation name walk this one, newest first.
+CREATE INDEX IF NOT EXISTS spans_by_service_start ON spans(service, start_ns);
 CREATE TABLE IF NOT EXISTS operations (
     service TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -122,6 +128,34 @@ pub struct Operation {
 fn span_kind_name<S: serde::Serializer>(kind: &SpanKind, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(crate::jaeger::span_kind_name(*kind))
 }
+
+/// Which traces to find: a trace matches when one of its spans satisfies every condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceQuery {
+    /// The span's service.
+    pub service: String,
+    /// The span's name, if given.
+    pub operation: Option<String>,
+    /// The span started at or after this time (Unix nanoseconds).
+    pub start_min_ns: i64,
+    /// The span started at or before this time (Unix nanoseconds).
+    pub start_max_ns: i64,
+    /// The span lasted at least this long, if given.
+    pub duration_min_ns: Option<i64>,
+    /// The span lasted at most this long, if given.
+    pub duration_max_ns: Option<i64>,
+    /// `key = value` conditions, all of which the span must satisfy: an attribute of the span,
+    /// one of its events or links, its scope or its resource with that key whose value written
+    /// as text is `value`; the key `error` matches the span status instead.
+    pub attributes: Vec<(String, String)>,
+    /// At most this many traces are returned.
+    pub limit: usize,
+}
+
+/// With attribute conditions, a trace search reads at most this many span rows (the most
+/// recently started that satisfy the other conditions and contain every attribute key in their
+/// stored JSON); matches among older rows are not found.
+pub const ATTRIBUTE_SCAN_LIMIT: usize = 10_000;
 
 /// Which log records to return.
 #[derive(Debug, Clone, Default)]
@@ -353,6 +387,106 @@ impl Store {
         Ok(rows)
     }
 
+    /// Every stored span of the traces that `query` matches, most recent match first, each
+    /// trace's spans grouped by resource and scope as [`Store::trace`] returns them.
+    ///
+    /// Service, operation, start time and duration are conditions in SQL over the
+    /// `spans_by_service*` indexes. Attribute conditions are checked on the parsed spans, of
+    /// at most [`ATTRIBUTE_SCAN_LIMIT`] rows.
+    pub fn find_traces(&self, query: &TraceQuery) -> Result<TracesData> {
+        let ids = if query.attributes.is_empty() { self.matching_trace_ids(query)? } else { self.scan(query)? };
+        let mut data = TracesData::default();
+        for id in ids {
+            if let Some(trace) = self.trace(id)? {
+                data.resource_spans.extend(trace.resource_spans);
+            }
+        }
+        Ok(data)
+    }
+
+    /// The `WHERE` clause of a trace search (without attribute conditions) and its values.
+    fn span_conditions(query: &TraceQuery) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value;
+        let mut sql = String::from("s.service = ? AND s.start_ns >= ? AND s.start_ns <= ?");
+        let mut values = vec![
+            Value::Text(query.service.clone()),
+            Value::Integer(query.start_min_ns),
+            Value::Integer(query.start_max_ns),
+        ];
+        if let Some(op) = &query.operation {
+            sql.push_str(" AND s.name = ?");
+            values.push(Value::Text(op.clone()));
+        }
+        if let Some(min) = query.duration_min_ns {
+            sql.push_str(" AND s.duration_ns >= ?");
+            values.push(Value::Integer(min));
+        }
+        if let Some(max) = query.duration_max_ns {
+            sql.push_str(" AND s.duration_ns <= ?");
+            values.push(Value::Integer(max));
+        }
+        (sql, values)
+    }
+
+    fn matching_trace_ids(&self, query: &TraceQuery) -> Result<Vec<TraceId>> {
+        let (conditions, mut values) = Self::span_conditions(query);
+        values.push(rusqlite::types::Value::Integer(query.limit as i64));
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT s.trace_id FROM spans s WHERE {conditions}
+             GROUP BY s.trace_id ORDER BY max(s.start_ns) DESC, s.trace_id DESC LIMIT ?"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|id| trace_id(&id?)).collect()
+    }
+
+    /// Reads candidate spans newest first and keeps the traces of those that satisfy every
+    /// attribute condition.
+    fn scan(&self, query: &TraceQuery) -> Result<Vec<TraceId>> {
+        let filters: Vec<AttributeFilter> =
+            query.attributes.iter().map(|(k, v)| AttributeFilter::new(k.as_str(), v.as_str())).collect();
+        let (mut conditions, mut values) = Self::span_conditions(query);
+        for needle in filters.iter().filter_map(AttributeFilter::needle) {
+            conditions
+                .push_str(" AND (instr(s.span_json, ?) > 0 OR instr(s.scope_json, ?) > 0 OR instr(r.json, ?) > 0)");
+            values.extend(std::iter::repeat_n(rusqlite::types::Value::Text(needle), 3));
+        }
+        values.push(rusqlite::types::Value::Integer(ATTRIBUTE_SCAN_LIMIT as i64));
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT s.trace_id, s.resource_id, r.json, s.scope_json, s.span_json
+             FROM spans s JOIN resources r ON r.id = s.resource_id WHERE {conditions}
+             ORDER BY s.start_ns DESC, s.trace_id DESC LIMIT ?"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        let mut resources: HashMap<i64, Resource> = HashMap::new();
+        let mut scopes: HashMap<String, InstrumentationScope> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let id = trace_id(&row.get::<_, Vec<u8>>(0)?)?;
+            if seen.contains(&id) {
+                continue;
+            }
+            let resource_id: i64 = row.get(1)?;
+            if let Entry::Vacant(slot) = resources.entry(resource_id) {
+                slot.insert(read::resource(&parse(&row.get::<_, String>(2)?)?).map_err(corrupt)?);
+            }
+            let scope_json: String = row.get(3)?;
+            if let Entry::Vacant(slot) = scopes.entry(scope_json.clone()) {
+                slot.insert(read::scope(&parse(&scope_json)?).map_err(corrupt)?);
+            }
+            let span = read::span(&parse(&row.get::<_, String>(4)?)?, Ids::Strict).map_err(corrupt)?;
+            let (resource, scope) = (&resources[&resource_id], &scopes[&scope_json]);
+            if filters.iter().all(|f| f.matches(resource, scope, &span)) {
+                seen.insert(id);
+                found.push(id);
+                if found.len() == query.limit {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Recent log records, newest first, one resource block per record's resource.
     pub fn logs(&self, query: &LogQuery) -> Result<LogsData> {
         let mut stmt = self.conn.prepare_cached(
@@ -403,6 +537,10 @@ fn parse(text: &str) -> Result<serde_json::Value> {
 
 fn corrupt(e: read::ReadError) -> StoreError {
     StoreError::Corrupt(e.to_string())
+}
+
+fn trace_id(bytes: &[u8]) -> Result<TraceId> {
+    bytes.try_into().map(TraceId).map_err(|_| StoreError::Corrupt(format!("a trace id of {} bytes", bytes.len())))
 }
 
 #[cfg(test)]
