@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::jaeger::{self, Params};
 use crate::store::{LogQuery, Store, StoreError};
 
 /// How the collector runs.
@@ -72,8 +73,10 @@ pub async fn run(
         .layer(DefaultBodyLimit::max(settings.max_body_bytes));
     let mut query = Router::new()
         .route("/api/traces", get(list_traces))
+        .route("/api/v3/traces", get(find_traces))
         .route("/api/v3/traces/{trace_id}", get(get_trace))
         .route("/api/v3/services", get(list_services))
+        .route("/api/v3/operations", get(list_operations))
         .route("/api/logs", get(list_logs))
         .route("/health", get(|| async { "ok" }))
         .merge(ingest.clone());
@@ -332,6 +335,34 @@ async fn get_trace(State(app): State<App>, Path(trace_id): Path<String>) -> Resu
 async fn list_services(State(app): State<App>) -> Result<Response, Failure> {
     let services = read_with(&app, |s| s.services()).await?;
     Ok(Json(json!({ "services": services })).into_response())
+}
+
+/// `GET /api/v3/operations?service=…[&span_kind=…]`: `{"operations":[{"name","spanKind"}]}`.
+#[tracing::instrument(skip(app))]
+async fn list_operations(
+    State(app): State<App>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, Failure> {
+    let (service, kind) =
+        jaeger::operations_query(&Params(&params)).map_err(|m| query_error(StatusCode::BAD_REQUEST, m))?;
+    let (service, kind) = (service.to_owned(), kind.map(str::to_owned));
+    let mut operations = read_with(&app, move |s| s.operations(&service)).await?;
+    if let Some(kind) = kind {
+        operations.retain(|op| jaeger::span_kind_name(op.span_kind) == kind);
+    }
+    Ok(Json(json!({ "operations": operations })).into_response())
+}
+
+/// `GET /api/v3/traces?query.…`: every span of each matching trace as OTLP/JSON inside
+/// `{"result": …}`; `404` when nothing matches, as Jaeger answers.
+#[tracing::instrument(skip(app))]
+async fn find_traces(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Result<Response, Failure> {
+    let query = jaeger::find_traces_query(&Params(&params)).map_err(|m| query_error(StatusCode::BAD_REQUEST, m))?;
+    let data = read_with(&app, move |s| s.find_traces(&query)).await?;
+    if data.resource_spans.is_empty() {
+        return Err(query_error(StatusCode::NOT_FOUND, "No traces found"));
+    }
+    Ok(json_text(format!("{{\"result\":{}}}", json::write_traces(&data))))
 }
 
 async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Result<Response, Failure> {

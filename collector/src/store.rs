@@ -3,17 +3,22 @@
 //!
 //! Spans and log records keep their full OTLP/JSON next to the columns that queries filter
 //! on; resources are stored once and referenced. A `traces` table keeps one summary row per
-//! trace, updated as spans arrive, so that listing recent traces never scans spans.
+//! trace, updated as spans arrive, so that listing recent traces never scans spans, and an
+//! `operations` table keeps each service's distinct span names and kinds.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{
     json, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans,
-    Span, StatusCode, TraceId, TracesData,
+    Span, SpanKind, StatusCode, TraceId, TracesData,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+
+use crate::attribute_filter::AttributeFilter;
 
 /// Storage failures; the cause is kept as text because a caller cannot act on it.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +55,14 @@ CREATE TABLE IF NOT EXISTS spans (
 );
 CREATE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id);
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans(service, name, start_ns);
+-- Trace searches for a service without an operation name walk this one, newest first.
+CREATE INDEX IF NOT EXISTS spans_by_service_start ON spans(service, start_ns);
+CREATE TABLE IF NOT EXISTS operations (
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    PRIMARY KEY (service, name, kind)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS traces (
     trace_id BLOB PRIMARY KEY,
     start_ns INTEGER NOT NULL,
@@ -100,6 +113,50 @@ pub struct TraceSummary {
     pub error_count: u64,
 }
 
+/// One operation of a service: a span name and a span kind seen together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    /// The span name.
+    pub name: String,
+    /// The span kind, serialized as Jaeger's HTTP gateway writes it (`server`, `client`,
+    /// `producer`, `consumer`, and `internal` also for an unspecified kind).
+    #[serde(serialize_with = "span_kind_name")]
+    pub span_kind: SpanKind,
+}
+
+fn span_kind_name<S: serde::Serializer>(kind: &SpanKind, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(crate::jaeger::span_kind_name(*kind))
+}
+
+/// Which traces to find: a trace matches when one of its spans satisfies every condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceQuery {
+    /// The span's service.
+    pub service: String,
+    /// The span's name, if given.
+    pub operation: Option<String>,
+    /// The span started at or after this time (Unix nanoseconds).
+    pub start_min_ns: i64,
+    /// The span started at or before this time (Unix nanoseconds).
+    pub start_max_ns: i64,
+    /// The span lasted at least this long, if given.
+    pub duration_min_ns: Option<i64>,
+    /// The span lasted at most this long, if given.
+    pub duration_max_ns: Option<i64>,
+    /// `key = value` conditions, all of which the span must satisfy: an attribute of the span,
+    /// one of its events or links, its scope or its resource with that key whose value written
+    /// as text is `value`; the key `error` matches the span status instead.
+    pub attributes: Vec<(String, String)>,
+    /// At most this many traces are returned.
+    pub limit: usize,
+}
+
+/// With attribute conditions, a trace search reads at most this many span rows (the most
+/// recently started that satisfy the other conditions and contain every attribute key in their
+/// stored JSON); matches among older rows are not found.
+pub const ATTRIBUTE_SCAN_LIMIT: usize = 10_000;
+
 /// Which log records to return.
 #[derive(Debug, Clone, Default)]
 pub struct LogQuery {
@@ -118,12 +175,23 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        let tx = conn.transaction()?;
+        let had_operations: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'operations'",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.execute_batch(SCHEMA)?;
+        if !had_operations {
+            // A database written before the table existed: fill it in once.
+            tx.execute("INSERT OR IGNORE INTO operations SELECT DISTINCT service, name, kind FROM spans", [])?;
+        }
+        tx.commit()?;
         Ok(Store { conn })
     }
 
@@ -166,8 +234,11 @@ impl Store {
                         span_count = span_count + 1,
                         error_count = error_count + excluded.error_count",
                 )?;
+                let mut operation =
+                    tx.prepare_cached("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)")?;
                 for span in &ss.spans {
                     let is_root = span.parent_span_id.is_none();
+                    operation.execute(params![service, span.name, span.kind as i32])?;
                     insert.execute(params![
                         &span.trace_id.0[..],
                         &span.span_id.0[..],
@@ -301,6 +372,121 @@ impl Store {
         Ok((!data.resource_spans.is_empty()).then_some(data))
     }
 
+    /// The distinct span names and kinds of a service, sorted by name then kind. An
+    /// unspecified kind counts as `internal`, so that the two never show as separate entries.
+    pub fn operations(&self, service: &str) -> Result<Vec<Operation>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT name, CASE kind WHEN 0 THEN 1 ELSE kind END AS k FROM operations
+             WHERE service = ?1 ORDER BY name, k",
+        )?;
+        let rows = stmt
+            .query_map([service], |r| {
+                Ok(Operation { name: r.get(0)?, span_kind: SpanKind::from_i32(r.get::<_, i64>(1)?) })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Every stored span of the traces that `query` matches, most recent match first, each
+    /// trace's spans grouped by resource and scope as [`Store::trace`] returns them.
+    ///
+    /// Service, operation, start time and duration are conditions in SQL over the
+    /// `spans_by_service*` indexes. Attribute conditions are checked on the parsed spans, of
+    /// at most [`ATTRIBUTE_SCAN_LIMIT`] rows.
+    pub fn find_traces(&self, query: &TraceQuery) -> Result<TracesData> {
+        let ids = if query.attributes.is_empty() { self.matching_trace_ids(query)? } else { self.scan(query)? };
+        let mut data = TracesData::default();
+        for id in ids {
+            if let Some(trace) = self.trace(id)? {
+                data.resource_spans.extend(trace.resource_spans);
+            }
+        }
+        Ok(data)
+    }
+
+    /// The `WHERE` clause of a trace search (without attribute conditions) and its values.
+    fn span_conditions(query: &TraceQuery) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value;
+        let mut sql = String::from("s.service = ? AND s.start_ns >= ? AND s.start_ns <= ?");
+        let mut values = vec![
+            Value::Text(query.service.clone()),
+            Value::Integer(query.start_min_ns),
+            Value::Integer(query.start_max_ns),
+        ];
+        if let Some(op) = &query.operation {
+            sql.push_str(" AND s.name = ?");
+            values.push(Value::Text(op.clone()));
+        }
+        if let Some(min) = query.duration_min_ns {
+            sql.push_str(" AND s.duration_ns >= ?");
+            values.push(Value::Integer(min));
+        }
+        if let Some(max) = query.duration_max_ns {
+            sql.push_str(" AND s.duration_ns <= ?");
+            values.push(Value::Integer(max));
+        }
+        (sql, values)
+    }
+
+    fn matching_trace_ids(&self, query: &TraceQuery) -> Result<Vec<TraceId>> {
+        let (conditions, mut values) = Self::span_conditions(query);
+        values.push(rusqlite::types::Value::Integer(query.limit as i64));
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT s.trace_id FROM spans s WHERE {conditions}
+             GROUP BY s.trace_id ORDER BY max(s.start_ns) DESC, s.trace_id DESC LIMIT ?"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|id| trace_id(&id?)).collect()
+    }
+
+    /// Reads candidate spans newest first and keeps the traces of those that satisfy every
+    /// attribute condition.
+    fn scan(&self, query: &TraceQuery) -> Result<Vec<TraceId>> {
+        let filters: Vec<AttributeFilter> =
+            query.attributes.iter().map(|(k, v)| AttributeFilter::new(k.as_str(), v.as_str())).collect();
+        let (mut conditions, mut values) = Self::span_conditions(query);
+        for needle in filters.iter().filter_map(AttributeFilter::needle) {
+            conditions
+                .push_str(" AND (instr(s.span_json, ?) > 0 OR instr(s.scope_json, ?) > 0 OR instr(r.json, ?) > 0)");
+            values.extend(std::iter::repeat_n(rusqlite::types::Value::Text(needle), 3));
+        }
+        values.push(rusqlite::types::Value::Integer(ATTRIBUTE_SCAN_LIMIT as i64));
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT s.trace_id, s.resource_id, r.json, s.scope_json, s.span_json
+             FROM spans s JOIN resources r ON r.id = s.resource_id WHERE {conditions}
+             ORDER BY s.start_ns DESC, s.trace_id DESC LIMIT ?"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        let mut resources: HashMap<i64, Resource> = HashMap::new();
+        let mut scopes: HashMap<String, InstrumentationScope> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let id = trace_id(&row.get::<_, Vec<u8>>(0)?)?;
+            if seen.contains(&id) {
+                continue;
+            }
+            let resource_id: i64 = row.get(1)?;
+            if let Entry::Vacant(slot) = resources.entry(resource_id) {
+                slot.insert(read::resource(&parse(&row.get::<_, String>(2)?)?).map_err(corrupt)?);
+            }
+            let scope_json: String = row.get(3)?;
+            if let Entry::Vacant(slot) = scopes.entry(scope_json.clone()) {
+                slot.insert(read::scope(&parse(&scope_json)?).map_err(corrupt)?);
+            }
+            let span = read::span(&parse(&row.get::<_, String>(4)?)?, Ids::Strict).map_err(corrupt)?;
+            let (resource, scope) = (&resources[&resource_id], &scopes[&scope_json]);
+            if filters.iter().all(|f| f.matches(resource, scope, &span)) {
+                seen.insert(id);
+                found.push(id);
+                if found.len() == query.limit {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Recent log records, newest first, one resource block per record's resource.
     pub fn logs(&self, query: &LogQuery) -> Result<LogsData> {
         let mut stmt = self.conn.prepare_cached(
@@ -351,4 +537,72 @@ fn parse(text: &str) -> Result<serde_json::Value> {
 
 fn corrupt(e: read::ReadError) -> StoreError {
     StoreError::Corrupt(e.to_string())
+}
+
+fn trace_id(bytes: &[u8]) -> Result<TraceId> {
+    bytes.try_into().map(TraceId).map_err(|_| StoreError::Corrupt(format!("a trace id of {} bytes", bytes.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgescope_otlp::{AnyValue, KeyValue, SpanId};
+
+    fn spans(service: &str, names_and_kinds: &[(&str, SpanKind)]) -> TracesData {
+        let spans = names_and_kinds
+            .iter()
+            .enumerate()
+            .map(|(i, (name, kind))| Span {
+                trace_id: TraceId([1; 16]),
+                span_id: SpanId([i as u8 + 1; 8]),
+                name: (*name).into(),
+                kind: *kind,
+                ..Default::default()
+            })
+            .collect();
+        TracesData {
+            resource_spans: vec![ResourceSpans {
+                resource: Resource {
+                    attributes: vec![KeyValue::new("service.name", AnyValue::from(service))],
+                    ..Default::default()
+                },
+                scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn operations_are_distinct_and_an_unspecified_kind_counts_as_internal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let data = spans(
+            "web",
+            &[
+                ("b", SpanKind::Server),
+                ("a", SpanKind::Unspecified),
+                ("a", SpanKind::Internal),
+                ("b", SpanKind::Server),
+            ],
+        );
+        store.insert_traces(&data).unwrap();
+        store.insert_traces(&spans("other", &[("c", SpanKind::Client)])).unwrap();
+        let ops = store.operations("web").unwrap();
+        let got: Vec<(&str, SpanKind)> = ops.iter().map(|o| (o.name.as_str(), o.span_kind)).collect();
+        assert_eq!(got, [("a", SpanKind::Internal), ("b", SpanKind::Server)]);
+        assert_eq!(serde_json::to_value(&ops[0]).unwrap(), serde_json::json!({"name": "a", "spanKind": "internal"}));
+    }
+
+    #[test]
+    fn a_database_written_before_the_operations_table_gets_it_filled_in_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut store = Store::open(&path).unwrap();
+        store.insert_traces(&spans("web", &[("GET /", SpanKind::Server), ("query", SpanKind::Client)])).unwrap();
+        store.conn.execute_batch("DROP TABLE operations").unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let names: Vec<String> = store.operations("web").unwrap().into_iter().map(|o| o.name).collect();
+        assert_eq!(names, ["GET /", "query"]);
+    }
 }

@@ -126,3 +126,83 @@ pub fn fixture(name: &str) -> String {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "..", "shared", "fixtures", name].iter().collect();
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
+
+/// Percent-encodes a query-string value (everything but RFC 3986 unreserved characters).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A search window that holds every fixture.
+pub const ALL_TIME: [(&str, &str); 2] =
+    [("query.start_time_min", "1970-01-01T00:00:00Z"), ("query.start_time_max", "2100-01-01T00:00:00Z")];
+
+/// `GET /api/v3/traces` with the given query parameters.
+pub async fn find_traces(addr: SocketAddr, params: &[(&str, &str)]) -> Response {
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    get(addr, &format!("/api/v3/traces?{}", query.join("&"))).await
+}
+
+/// Posts fixture files to the OTLP port and returns what they hold, read with the same reader.
+pub async fn seed(collector: &Collector, names: &[&str]) -> edgescope_otlp::TracesData {
+    let mut sent = edgescope_otlp::TracesData::default();
+    for name in names {
+        let text = fixture(name);
+        let answer = post_json(collector.otlp, "/v1/traces", &text).await;
+        assert_eq!(answer.status, 200, "{name}: {}", answer.body);
+        let data = edgescope_otlp::read::traces_from_str(&text, edgescope_otlp::read::Ids::Strict).unwrap();
+        sent.resource_spans.extend(data.resource_spans);
+    }
+    sent
+}
+
+/// Every span with its service name, sorted by trace and span id, so that two payloads that
+/// group the same spans differently compare equal.
+pub fn spans_by_id(data: &edgescope_otlp::TracesData) -> Vec<(String, edgescope_otlp::Span)> {
+    let mut v: Vec<_> = data.spans().map(|(r, _, s)| (r.service_name().to_owned(), s.clone())).collect();
+    v.sort_by_key(|(_, s)| (s.trace_id, s.span_id));
+    v
+}
+
+/// The spans of `data` that belong to one of `traces`, as [`spans_by_id`] lists them.
+pub fn spans_of(
+    data: &edgescope_otlp::TracesData,
+    traces: &[edgescope_otlp::TraceId],
+) -> Vec<(String, edgescope_otlp::Span)> {
+    spans_by_id(data).into_iter().filter(|(_, s)| traces.contains(&s.trace_id)).collect()
+}
+
+/// The body of a successful search, read back into the model.
+pub fn found(answer: &Response) -> edgescope_otlp::TracesData {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body.as_object().unwrap().keys().collect::<Vec<_>>(), ["result"], "{}", answer.body);
+    edgescope_otlp::read::traces(&body, edgescope_otlp::read::Ids::Strict).unwrap()
+}
+
+/// Trace ids in the order their spans first appear.
+pub fn trace_ids(data: &edgescope_otlp::TracesData) -> Vec<edgescope_otlp::TraceId> {
+    let mut ids = Vec::new();
+    for (_, _, span) in data.spans() {
+        if !ids.contains(&span.trace_id) {
+            ids.push(span.trace_id);
+        }
+    }
+    ids
+}
+
+/// A hex trace id as the model holds it.
+pub fn trace_id(hex: &str) -> edgescope_otlp::TraceId {
+    edgescope_otlp::TraceId::from_hex(hex).unwrap()
+}
+
+/// Asserts a `404` in Jaeger's error shape for a search that matches nothing.
+pub fn assert_no_traces(answer: &Response) {
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    assert_eq!(answer.json(), serde_json::json!({ "error": { "httpCode": 404, "message": "No traces found" } }));
+}

@@ -1,0 +1,214 @@
+//! Matching one `key = value` condition of a trace search against a span, the way Jaeger's
+//! reference (in-memory) storage does.
+//!
+//! A condition holds when the span, one of its events or links, its instrumentation scope or
+//! its resource has an attribute `key` whose value, written as text, equals `value`. Values
+//! are written as Go's `pcommon.Value.AsString` writes them: strings as they are, booleans as
+//! `true`/`false`, integers in decimal, doubles in their shortest form (`72.5`, `1e+21`), bytes
+//! as padded base64, and arrays and maps as JSON. The key `error` is special, as in Jaeger: it
+//! matches the span status (`true`: error, `false`: ok).
+
+use edgescope_otlp::{json, AnyValue, InstrumentationScope, KeyValue, Resource, Span, StatusCode};
+
+use crate::jaeger::parse_go_bool;
+
+/// One `key = value` condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AttributeFilter {
+    key: String,
+    value: String,
+}
+
+impl AttributeFilter {
+    pub(crate) fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        AttributeFilter { key: key.into(), value: value.into() }
+    }
+
+    /// Text that the stored OTLP/JSON of the span, its scope or its resource must contain for
+    /// the condition to hold (the key as a JSON string), so that storage can skip rows cheaply;
+    /// `None` when the condition is not about an attribute.
+    pub(crate) fn needle(&self) -> Option<String> {
+        if self.key == "error" {
+            return None;
+        }
+        let mut out = String::new();
+        json::push_string(&self.key, &mut out);
+        Some(out)
+    }
+
+    /// Whether the span, with its scope and resource, satisfies the condition.
+    pub(crate) fn matches(&self, resource: &Resource, scope: &InstrumentationScope, span: &Span) -> bool {
+        if self.key == "error" {
+            return match parse_go_bool(&self.value) {
+                Some(true) => span.status.code == StatusCode::Error,
+                Some(false) => span.status.code == StatusCode::Ok,
+                None => false,
+            };
+        }
+        let lists = [&span.attributes, &scope.attributes, &resource.attributes]
+            .into_iter()
+            .chain(span.events.iter().map(|e| &e.attributes))
+            .chain(span.links.iter().map(|l| &l.attributes));
+        lists.into_iter().any(|list| self.matches_list(list))
+    }
+
+    fn matches_list(&self, attributes: &[KeyValue]) -> bool {
+        // Like a Go map lookup: the first attribute with the key decides.
+        match attributes.iter().find(|kv| kv.key == self.key) {
+            Some(kv) => value_text(kv.value.as_ref()) == self.value,
+            None => false,
+        }
+    }
+}
+
+/// A value as text, as `pcommon.Value.AsString` writes it; an empty value is `""`.
+pub(crate) fn value_text(value: Option<&AnyValue>) -> String {
+    let mut out = String::new();
+    match value {
+        None => {}
+        Some(AnyValue::Array(_) | AnyValue::KvList(_)) => push_json(value, &mut out),
+        Some(scalar) => push_scalar(scalar, &mut out),
+    }
+    out
+}
+
+fn push_scalar(value: &AnyValue, out: &mut String) {
+    match value {
+        AnyValue::String(s) => out.push_str(s),
+        AnyValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        AnyValue::Int(i) => out.push_str(&i.to_string()),
+        AnyValue::Double(d) => push_double(*d, out),
+        AnyValue::Bytes(bytes) => push_base64(bytes, out),
+        AnyValue::Array(_) | AnyValue::KvList(_) => push_json(Some(value), out),
+    }
+}
+
+/// Arrays and maps as JSON, map keys sorted (as Go's `encoding/json` writes a map).
+fn push_json(value: Option<&AnyValue>, out: &mut String) {
+    match value {
+        None => out.push_str("null"),
+        Some(AnyValue::String(s)) => json::push_string(s, out),
+        Some(AnyValue::Bytes(bytes)) => {
+            out.push('"');
+            push_base64(bytes, out);
+            out.push('"');
+        }
+        Some(AnyValue::Array(items)) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json(Some(item), out);
+            }
+            out.push(']');
+        }
+        Some(AnyValue::KvList(entries)) => {
+            // Sorted by key; of repeated keys the last one stays, as in a Go map built in order.
+            let mut sorted: Vec<&KeyValue> = entries.iter().rev().collect();
+            sorted.sort_by(|a, b| a.key.cmp(&b.key));
+            sorted.dedup_by(|next, kept| next.key == kept.key);
+            out.push('{');
+            for (i, kv) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json::push_string(&kv.key, out);
+                out.push(':');
+                push_json(kv.value.as_ref(), out);
+            }
+            out.push('}');
+        }
+        Some(scalar) => push_scalar(scalar, out),
+    }
+}
+
+/// The shortest text that reads back to `d`, in ECMAScript's number-to-string style as Go's
+/// `pcommon` uses it: plain digits from 1e-6 up to 1e21, exponent form (`1e+21`, `1e-7`) beyond.
+fn push_double(d: f64, out: &mut String) {
+    let abs = d.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) || !d.is_finite() {
+        out.push_str(&d.to_string());
+    } else {
+        let text = format!("{d:e}");
+        match text.split_once('e') {
+            Some((mantissa, exponent)) if !exponent.starts_with('-') => {
+                out.push_str(mantissa);
+                out.push_str("e+");
+                out.push_str(exponent);
+            }
+            _ => out.push_str(&text),
+        }
+    }
+}
+
+/// Standard base64 with padding, as Go writes `[]byte`.
+fn push_base64(bytes: &[u8], out: &mut String) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgescope_otlp::{Event, Link, Status};
+
+    #[test]
+    fn values_are_written_as_go_pcommon_writes_them() {
+        let cases: [(AnyValue, &str); 12] = [
+            (AnyValue::from("five"), "five"),
+            (AnyValue::Bool(true), "true"),
+            (AnyValue::Int(-23456), "-23456"),
+            (AnyValue::Double(72.5), "72.5"),
+            (AnyValue::Double(2.0), "2"),
+            (AnyValue::Double(1e21), "1e+21"),
+            (AnyValue::Double(1e-7), "1e-7"),
+            (AnyValue::Double(0.000001), "0.000001"),
+            (AnyValue::Bytes(vec![0, 0, 0x30, 0x39]), "AAAwOQ=="),
+            (AnyValue::Bytes(b"foob".to_vec()), "Zm9vYg=="),
+            (AnyValue::Array(vec![AnyValue::Int(1), AnyValue::from("a")]), r#"[1,"a"]"#),
+            (
+                AnyValue::KvList(vec![KeyValue::new("b", AnyValue::Bool(false)), KeyValue::new("a", 1.5)]),
+                r#"{"a":1.5,"b":false}"#,
+            ),
+        ];
+        for (value, want) in cases {
+            assert_eq!(value_text(Some(&value)), want, "{value:?}");
+        }
+        assert_eq!(value_text(None), "");
+    }
+
+    #[test]
+    fn a_condition_holds_on_span_event_link_scope_or_resource_attributes() {
+        let resource = Resource { attributes: vec![KeyValue::new("host", "a")], ..Default::default() };
+        let scope = InstrumentationScope { attributes: vec![KeyValue::new("lib", "x")], ..Default::default() };
+        let span = Span {
+            attributes: vec![KeyValue::new("n", 1i64), KeyValue::new("n", 2i64)],
+            events: vec![Event { attributes: vec![KeyValue::new("ev", "yes")], ..Default::default() }],
+            links: vec![Link { attributes: vec![KeyValue::new("ln", true)], ..Default::default() }],
+            status: Status { code: StatusCode::Error, message: String::new() },
+            ..Default::default()
+        };
+        for (key, value) in [("host", "a"), ("lib", "x"), ("n", "1"), ("ev", "yes"), ("ln", "true"), ("error", "t")] {
+            assert!(AttributeFilter::new(key, value).matches(&resource, &scope, &span), "{key}={value}");
+        }
+        for (key, value) in [("host", "b"), ("n", "2"), ("missing", ""), ("error", "false"), ("error", "yes")] {
+            assert!(!AttributeFilter::new(key, value).matches(&resource, &scope, &span), "{key}={value}");
+        }
+    }
+
+    #[test]
+    fn the_needle_is_the_key_as_the_json_writer_writes_it() {
+        assert_eq!(AttributeFilter::new("a\"b", "").needle().as_deref(), Some(r#""a\"b""#));
+        assert_eq!(AttributeFilter::new("error", "true").needle(), None);
+    }
+}
