@@ -6,21 +6,7 @@ import { instrumentFetch } from './fetch.js';
 
 await initWasm({ module_or_path: new URL('./wasm/edgescope_bg.wasm', import.meta.url) });
 
-export {
-  Span,
-  activeSpan,
-  diagnostics,
-  extract,
-  flush,
-  getBaggage,
-  removeBaggage,
-  setBaggage,
-  inject,
-  logger,
-  startActiveSpan,
-  startSpan,
-  withSpan,
-} from './api.js';
+export * from './public.js';
 
 let installed = false;
 let documentParent;

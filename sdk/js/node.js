@@ -4,23 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { initSync } from './wasm/edgescope.js';
 
-
 initSync({ module: readFileSync(new URL('./wasm/edgescope_bg.wasm', import.meta.url)) });
 
-export {
-  Span,
-  activeSpan,
-  diagnostics,
-  extract,
-  flush,
-  getBaggage,
-  removeBaggage,
-  setBaggage,
-  init,
-  inject,
-  logger,
-  startActiveSpan,
-  startSpan,
-  withSpan,
-} from './api.js';
+export * from './public.js';
 

@@ -7,21 +7,7 @@ import * as api from './api.js';
 
 initSync({ module: wasmModule });
 
-export {
-  Span,
-  activeSpan,
-  diagnostics,
-  extract,
-  flush,
-  getBaggage,
-  removeBaggage,
-  setBaggage,
-  inject,
-  logger,
-  startActiveSpan,
-  startSpan,
-  withSpan,
-} from './api.js';
+export * from './public.js';
 
 /**
  * Configures the SDK. Workers get no export timer: call `ctx.waitUntil(flush())`.

@@ -22,6 +22,7 @@ export async function startWorkerd(workerPath, bindings) {
       'worker.js': workerPath,
       'edgescope/workerd.js': join(sdk, 'workerd.js'),
       'edgescope/api.js': join(sdk, 'api.js'),
+      'edgescope/public.js': join(sdk, 'public.js'),
       'edgescope/wasm/edgescope.js': join(sdk, 'wasm', 'edgescope.js'),
       'edgescope/wasm/edgescope_bg.wasm': join(sdk, 'wasm', 'edgescope_bg.wasm'),
     },

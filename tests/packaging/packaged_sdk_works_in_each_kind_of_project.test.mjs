@@ -45,6 +45,19 @@ async function spanNamed(name) {
   });
 }
 
+/** Opens `dir`'s index.html in Chromium and waits until the page says it exported. */
+async function exportFromPage(dir) {
+  const site = await serve(dir);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
+    await page.waitForFunction(() => document.title === 'exported', null, { timeout: 15000 });
+    await page.close();
+  } finally {
+    site.close();
+  }
+}
+
 /** Serves `dir` statically on 127.0.0.1; resolves to `{ url, close() }`. */
 async function serve(dir) {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
@@ -89,29 +102,13 @@ test('an esbuild browser bundle exports a span', async () => {
   // its bundle (the README says so; Vite does it by itself).
   mkdirSync(join(dir, 'out', 'wasm'), { recursive: true });
   cpSync(join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'), join(dir, 'out', 'wasm', 'edgescope_bg.wasm'));
-  const site = await serve(dir);
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${site.url}/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
-    await page.waitForFunction(() => document.title === 'exported', null, { timeout: 15000 });
-    await page.close();
-  } finally {
-    site.close();
-  }
+  await exportFromPage(dir);
   assert.equal((await spanNamed('esbuild span')).rootService, 'pkg-esbuild');
 });
 
 test('a plain ESM page without a bundler exports a span', async () => {
   const dir = project('plain-page');
-  const site = await serve(dir);
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${site.url}/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
-    await page.waitForFunction(() => document.title === 'exported', null, { timeout: 15000 });
-    await page.close();
-  } finally {
-    site.close();
-  }
+  await exportFromPage(dir);
   assert.equal((await spanNamed('plain page span')).rootService, 'pkg-plain-page');
 });
 

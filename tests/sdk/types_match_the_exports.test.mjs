@@ -15,9 +15,10 @@ const declared = (() => {
 })();
 
 function exportedNames(file) {
-  // The entry points re-export with `export { … } from` and declare `export function`.
+  // The entry points re-export with `export * from`, `export { … } from` and declare `export function`.
   const text = readFileSync(join(dist, file), 'utf8');
   const names = new Set();
+  for (const m of text.matchAll(/export \* from '\.\/([\w.]+)'/g)) for (const n of exportedNames(m[1])) names.add(n);
   for (const m of text.matchAll(/export \{([^}]*)\}/g)) for (const n of m[1].split(',')) if (n.trim()) names.add(n.trim());
   for (const m of text.matchAll(/^export (?:async )?function (\w+)/gm)) names.add(m[1]);
   return names;

@@ -1,0 +1,18 @@
+// The public API every entry point shares, listed once. Entry points re-export this module and
+// may replace `init` with their runtime's own.
+export {
+  Span,
+  activeSpan,
+  diagnostics,
+  extract,
+  flush,
+  getBaggage,
+  init,
+  inject,
+  logger,
+  removeBaggage,
+  setBaggage,
+  startActiveSpan,
+  startSpan,
+  withSpan,
+} from './api.js';
