@@ -57,6 +57,14 @@ row('same, against the peer body gzipped', wire.oursBytesPerSpan, wire.otelJsonG
 row('JS heap growth, 1,000,000 spans, blocked exporter', wire.oursHeap, wire.otelHeap, '@opentelemetry/sdk-trace-base BatchSpanProcessor (queue 2048)', 'B', wireCmd);
 row('wasm memory after those 1,000,000 spans', wire.wasmBytes, NaN, '(no peer: OTel JS has no wasm)', 'B', wireCmd);
 
+// 4. The viewer on a 99,936-span trace file, in headless Chromium. The peer figures are Jaeger
+// UI 2.20's as the viewer issue reports them for a trace built the same way (not measured here).
+const viewer = JSON.parse(execFileSync('node', [join(root, 'bench', 'viewer.mjs')], { encoding: 'utf8' }));
+const viewerCmd = 'node bench/viewer.mjs';
+row('viewer: 99,936-span file to first painted row', viewer.firstPaintMs, 8600, 'Jaeger UI 2.20 (figure from the issue, not measured here)', 'ms', viewerCmd);
+row('viewer: one page-down scroll on that trace', viewer.pageDownMs, 1600, 'Jaeger UI 2.20, worst page-down (issue figure)', 'ms', viewerCmd);
+row('viewer: JS heap with that trace open (wasm memory not included)', viewer.jsHeapBytes, 257e6, 'Jaeger UI 2.20 JS heap (issue figure)', 'B', viewerCmd);
+
 const fmt = (v, unit) =>
   Number.isNaN(v) ? '–' : unit === 'B' ? `${Math.round(v).toLocaleString('en')} B` : `${v.toFixed(0)} ${unit}`;
 const table = [

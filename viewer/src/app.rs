@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::path;
 
 use crate::api;
-use crate::model::{format_duration, format_time, log_lines, Trace};
+use crate::model::{format_duration, format_time, log_lines, Row, Trace};
 
 /// The whole app: a header with navigation and the routed page.
 #[component]
@@ -18,6 +18,7 @@ pub(crate) fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Traces"</A>
                     <A href="/logs">"Logs"</A>
+                    <A href="/open">"Open file"</A>
                 </nav>
             </header>
             <main>
@@ -25,6 +26,7 @@ pub(crate) fn App() -> impl IntoView {
                     <Route path=path!("/") view=TraceList />
                     <Route path=path!("/trace/:id") view=TracePage />
                     <Route path=path!("/logs") view=LogsPage />
+                    <Route path=path!("/open") view=OpenFile />
                 </Routes>
             </main>
         </Router>
@@ -90,30 +92,13 @@ fn TracePage() -> impl IntoView {
     }
 }
 
+/// Height of one waterfall row in pixels; rows are placed by index, so it must match the CSS.
+const ROW_HEIGHT: f64 = 26.0;
+/// Rows rendered above and below the visible ones, so that fast scrolling shows no gap.
+const OVERSCAN: usize = 12;
+
 fn waterfall(trace: Trace) -> AnyView {
     let span_count = trace.rows.len();
-    let rows = trace
-        .rows
-        .into_iter()
-        .map(|row| {
-            let title = row.span.name.clone();
-            let duration = format_duration(row.span.duration_nanos());
-            let label_pad = format!("padding-left:{}px", 8 + row.depth * 14);
-            let bar = format!("left:{:.4}%;width:max({:.4}%,1px)", row.offset * 100.0, row.width * 100.0);
-            view! {
-                <div class="span-row" class:error=row.error data-testid="span-row" data-depth=row.depth>
-                    <div class="span-label" style=label_pad title=title>
-                        <span class="service">{row.service}</span>" "
-                        <span class="span-name" data-testid="span-name">{row.span.name}</span>
-                    </div>
-                    <div class="span-track">
-                        <div class="span-bar" style=bar></div>
-                    </div>
-                    <span class="span-duration">{duration}</span>
-                </div>
-            }
-        })
-        .collect_view();
     view! {
         <section class="trace-header" data-testid="trace-header">
             <h1 class="mono">"Trace "{trace.trace_id.clone()}</h1>
@@ -126,9 +111,113 @@ fn waterfall(trace: Trace) -> AnyView {
                 <dt>"Errors"</dt><dd>{trace.errors}</dd>
             </dl>
         </section>
-        <div class="waterfall" data-testid="waterfall">{rows}</div>
+        <Waterfall rows=trace.rows />
     }
     .into_any()
+}
+
+/// The waterfall: only the rows in view (and a few around them) exist in the DOM, placed
+/// absolutely inside a spacer as tall as every row, so a trace of 100,000 spans scrolls like
+/// one of ten.
+#[component]
+fn Waterfall(rows: Vec<Row>) -> impl IntoView {
+    let total = rows.len();
+    let rows = StoredValue::new(rows);
+    let scroll_top = RwSignal::new(0.0f64);
+    let viewport = RwSignal::new(800.0f64);
+    let container = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move || {
+        if let Some(el) = container.get() {
+            let h = el.client_height() as f64;
+            if h > 0.0 {
+                viewport.set(h);
+            }
+        }
+    });
+    let visible = move || {
+        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
+        let count = (viewport.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
+        first..(first + count).min(total)
+    };
+    let on_scroll = move |ev: leptos::ev::Event| {
+        let el: web_sys::Element = event_target(&ev);
+        scroll_top.set(el.scroll_top() as f64);
+    };
+    view! {
+        <div class="waterfall" data-testid="waterfall" node_ref=container on:scroll=on_scroll>
+            <div class="waterfall-spacer" style=format!("height:{}px", total as f64 * ROW_HEIGHT)>
+                <For each=visible key=|i| *i children=move |i| rows.with_value(|rows| row_view(i, &rows[i])) />
+            </div>
+        </div>
+    }
+}
+
+fn row_view(index: usize, row: &Row) -> impl IntoView {
+    let label_pad = format!("padding-left:{}px", 8 + row.depth * 14);
+    let bar = format!("left:{:.4}%;width:max({:.4}%,1px)", row.offset * 100.0, row.width * 100.0);
+    let top = format!("top:{}px", index as f64 * ROW_HEIGHT);
+    view! {
+        <div class="span-row" class:error=row.error style=top data-testid="span-row" data-depth=row.depth data-index=index>
+            <div class="span-label" style=label_pad title=row.span.name.clone()>
+                <span class="service">{row.service.clone()}</span>" "
+                <span class="span-name" data-testid="span-name">{row.span.name.clone()}</span>
+            </div>
+            <div class="span-track">
+                <div class="span-bar" style=bar></div>
+            </div>
+            <span class="span-duration">{format_duration(row.span.duration_nanos())}</span>
+        </div>
+    }
+}
+
+/// Opens a trace file (OTLP/JSON or JSON lines, Jaeger JSON, Zipkin v2) chosen or dropped by
+/// the user. The file never leaves the page.
+#[component]
+fn OpenFile() -> impl IntoView {
+    let (state, set_state) = signal(None::<Result<Trace, String>>);
+    let load = move |file: web_sys::File| {
+        set_state.set(None);
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            let result = match text.ok().and_then(|t| t.as_string()) {
+                None => Err(format!("{} could not be read as text", file.name())),
+                Some(text) => edgescope_otlp::read::any_traces(&text)
+                    .map_err(|e| format!("{} is not a trace file: {e}", file.name()))
+                    .and_then(|data| {
+                        let trace = Trace::build_first(&data);
+                        if trace.rows.is_empty() {
+                            Err(format!("{} holds no spans", file.name()))
+                        } else {
+                            Ok(trace)
+                        }
+                    }),
+            };
+            set_state.set(Some(result));
+        });
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|files| files.get(0)) {
+            load(file);
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0)) {
+            load(file);
+        }
+    };
+    view! {
+        <div class="drop-zone" data-testid="drop-zone" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
+            <p>"Drop a trace file here, or choose one: OTLP/JSON (or JSON lines), Jaeger JSON or Zipkin v2."</p>
+            <input type="file" accept=".json,.jsonl,application/json" data-testid="file-input" on:change=on_change />
+        </div>
+        {move || match state.get() {
+            None => ().into_any(),
+            Some(Err(e)) => error_panel(e),
+            Some(Ok(trace)) => waterfall(trace),
+        }}
+    }
 }
 
 #[component]

@@ -42,6 +42,22 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// Lays out the first trace of a document that may hold several (a Jaeger search answer, a
+    /// file of many traces): the spans that share the first span's trace id.
+    pub fn build_first(data: &TracesData) -> Trace {
+        let Some(first) = data.spans().next().map(|(_, _, s)| s.trace_id) else { return Trace::default() };
+        if data.spans().all(|(_, _, s)| s.trace_id == first) {
+            return Trace::build(data);
+        }
+        let mut only = data.clone();
+        for rs in &mut only.resource_spans {
+            for ss in &mut rs.scope_spans {
+                ss.spans.retain(|s| s.trace_id == first);
+            }
+        }
+        Trace::build(&only)
+    }
+
     /// Lays out the spans of one trace. Spans whose parent is missing become roots, so a
     /// partial trace still shows every span.
     pub fn build(data: &TracesData) -> Trace {
