@@ -51,6 +51,18 @@ const state = {
 /** The `Span` objects made active by `withSpan`, mirroring the core's stack (same handles). */
 const activeStack = [];
 
+/**
+ * An `AsyncLocalStorage` holding the active span, where the runtime has one (workerd with
+ * `nodejs_compat`, Deno, Node): the active span then follows each request through `await`
+ * even when requests interleave in one isolate. Without it, the core's stack is used.
+ */
+let asyncContext;
+
+/** Internal: makes `withSpan` and `activeSpan` use `storage` (an AsyncLocalStorage). */
+export function useAsyncContext(storage) {
+  asyncContext = storage && typeof storage.run === 'function' && typeof storage.getStore === 'function' ? storage : undefined;
+}
+
 /** Interned strings (attribute keys, span names) and their ids in the wasm core. */
 const interned = new Map();
 const MAX_INTERNED = 1024;
@@ -261,12 +273,19 @@ export function startSpan(name, options) {
     stageAttributes(o.attributes);
     const kind = typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
     const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
-    const id = !parent && typeof name === 'string' ? internId(name) : -1;
-    const span = new Span(
-      id >= 0
-        ? core.spanStartK(id, kind)
-        : core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate),
-    );
+    let handle;
+    if (!parent && asyncContext) {
+      // The request's own active span, not whatever another request made active.
+      const current = asyncContext.getStore();
+      handle = core.spanStartChild(String(name), kind, current instanceof Span ? current._h : 0);
+    } else {
+      const id = !parent && typeof name === 'string' ? internId(name) : -1;
+      handle =
+        id >= 0
+          ? core.spanStartK(id, kind)
+          : core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate);
+    }
+    const span = new Span(handle);
     if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
     return span;
   }, new Span(0));
@@ -281,6 +300,7 @@ function isThenable(v) {
  * after `await` in an async `fn` until its promise settles, are attached to `span`.
  */
 export function withSpan(span, fn) {
+  if (asyncContext) return asyncContext.run(span instanceof Span ? span : undefined, () => fn(span));
   const h = span instanceof Span ? span._h : 0;
   const enter = () => {
     core.activate(h);
@@ -355,6 +375,10 @@ export function startActiveSpan(name, options, fn) {
 /** The active span, or `undefined`. */
 export function activeSpan() {
   return guard(() => {
+    if (asyncContext) {
+      const current = asyncContext.getStore();
+      return current instanceof Span && current.isRecording() ? current : undefined;
+    }
     const h = core.activeSpan();
     if (!h) return undefined;
     for (let i = activeStack.length - 1; i >= 0; i--) if (activeStack[i]._h === h) return activeStack[i];
@@ -365,7 +389,9 @@ export function activeSpan() {
 function emit(severity, message, attributes) {
   guard(() => {
     stageAttributes(attributes);
-    core.log(severity, typeof message === 'string' ? message : String(message));
+    const text = typeof message === 'string' ? message : String(message);
+    if (asyncContext) core.logIn(severity, text, activeSpan()?._h ?? 0);
+    else core.log(severity, text);
     scheduleExport();
   });
 }

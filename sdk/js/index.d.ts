@@ -129,3 +129,33 @@ export declare function getBaggage(): Record<string, string>;
 export declare function documentContext(): RemoteContext | undefined;
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function diagnostics(): Diagnostics;
+
+/** Options of `instrument`, besides the SDK config. */
+export interface InstrumentConfig extends Config {
+  /** Names the route of a request (`/todos/:id`) for `http.route` and the span name. */
+  route?: (request: Request) => string | undefined;
+  /** Trace outgoing `fetch` inside handlers. Default true. */
+  instrumentFetch?: boolean;
+  /** URLs (prefixes or regular expressions) that may receive trace headers; default all. */
+  propagateTraceHeaderUrls?: Array<string | RegExp>;
+}
+
+/** A Cloudflare-style module worker. */
+export interface ModuleWorker<Env = unknown> {
+  fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Response | Promise<Response>;
+  [key: string]: unknown;
+}
+
+/**
+ * Server entries (workerd, Deno, Node) only: wraps a request handler so that each request gets
+ * a SERVER span continuing its `traceparent`, outgoing `fetch` calls get CLIENT spans and trace
+ * headers, and everything is exported through `ctx.waitUntil` (or right after the response).
+ * OpenTelemetry variables (`OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
+ * `OTEL_RESOURCE_ATTRIBUTES`) from the bindings or environment fill what `config` leaves out.
+ */
+export declare function instrument<W extends ModuleWorker<any>>(handler: W, config?: InstrumentConfig | ((env: unknown) => InstrumentConfig)): W;
+export declare function instrument<H extends (request: Request, ...rest: any[]) => Response | Promise<Response>>(
+  handler: H,
+  config?: InstrumentConfig | ((env: unknown) => InstrumentConfig),
+): H;

@@ -7,4 +7,5 @@ import { initSync } from './wasm/edgescope.js';
 initSync({ module: readFileSync(new URL('./wasm/edgescope_bg.wasm', import.meta.url)) });
 
 export * from './public.js';
+export { instrument } from './edge.js';
 

@@ -8,6 +8,7 @@ import * as api from './api.js';
 initSync({ module: wasmModule });
 
 export * from './public.js';
+export { instrument } from './edge.js';
 
 /**
  * Configures the SDK. Workers get no export timer: call `ctx.waitUntil(flush())`.

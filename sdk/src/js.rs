@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use crate::global::with;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState};
 use crate::retry::RetryPolicy;
-use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
+use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StartOptions, StatusCode};
 
 /// Strings interned by the JavaScript layer (attribute keys, span names): they cross the
 /// boundary once, then as a `u32`. Kept apart from the SDK so that ids survive `configure`.
@@ -296,6 +296,26 @@ pub fn log(severity: u8, message: &str) {
     with(|sdk| match Severity::from_number(severity) {
         Some(s) => sdk.log(s, message),
         None => sdk.diagnostics_mut().api_errors += 1,
+    })
+}
+
+/// Records a log line correlated with the open span `span` (0: the active span), for runtimes
+/// whose JavaScript layer tracks the active span itself (AsyncLocalStorage).
+#[wasm_bindgen(js_name = logIn)]
+pub fn log_in(severity: u8, message: &str, span: u32) {
+    with(|sdk| match Severity::from_number(severity) {
+        Some(s) => sdk.log_in(s, message, (span != 0).then_some(Handle(span))),
+        None => sdk.diagnostics_mut().api_errors += 1,
+    })
+}
+
+/// Starts a span whose parent is the open span `parent` in this isolate (0: a new trace).
+#[wasm_bindgen(js_name = spanStartChild)]
+pub fn span_start_child(name: &str, kind: u8, parent: u32) -> u32 {
+    with(|sdk| {
+        let parent = sdk.span_context(Handle(parent));
+        let options = StartOptions { parent: parent.as_ref(), use_active: false, ..StartOptions::default() };
+        sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
     })
 }
 

@@ -602,9 +602,14 @@ impl Sdk {
 
     /// Records a log line, correlated with the active span, with the staged attributes.
     pub fn log(&mut self, severity: Severity, message: &str) {
+        self.log_in(severity, message, None)
+    }
+
+    /// Records a log line correlated with `span` (an open span), else with the active span.
+    pub fn log_in(&mut self, severity: Severity, message: &str, span: Option<Handle>) {
         let staged = core::mem::take(&mut self.staged);
         let now = platform::now_unix_nanos();
-        let context = self.active_span().and_then(|h| self.span_context(h));
+        let context = span.or_else(|| self.active_span()).and_then(|h| self.span_context(h));
         let mut record = LogRecord {
             time_unix_nano: now,
             observed_time_unix_nano: now,

@@ -15,7 +15,7 @@ async function freePort() {
 }
 
 /** Starts `workerPath` in workerd, importing the SDK's files from sdk/dist, with `bindings` (text). */
-export async function startWorkerd(workerPath, bindings) {
+export async function startWorkerd(workerPath, bindings, compatibilityFlags = []) {
   const sdk = join(root, 'sdk', 'dist');
   return startWorkerdModules(
     {
@@ -23,10 +23,12 @@ export async function startWorkerd(workerPath, bindings) {
       'edgescope/workerd.js': join(sdk, 'workerd.js'),
       'edgescope/api.js': join(sdk, 'api.js'),
       'edgescope/public.js': join(sdk, 'public.js'),
+      'edgescope/edge.js': join(sdk, 'edge.js'),
       'edgescope/wasm/edgescope.js': join(sdk, 'wasm', 'edgescope.js'),
       'edgescope/wasm/edgescope_bg.wasm': join(sdk, 'wasm', 'edgescope_bg.wasm'),
     },
     bindings,
+    compatibilityFlags,
   );
 }
 
@@ -34,7 +36,7 @@ export async function startWorkerd(workerPath, bindings) {
  * Starts workerd with `modules` (module name → file; the first is the main module; `.wasm`
  * files become wasm modules) and `bindings` (text); resolves to `{ url, output(), stop() }`.
  */
-export async function startWorkerdModules(modules, bindings) {
+export async function startWorkerdModules(modules, bindings, compatibilityFlags = []) {
   const dir = mkdtempSync(join(tmpdir(), 'edgescope-workerd-'));
   const port = await freePort();
   // workerd embeds files relative to the config file: copy every module beside it.
@@ -55,6 +57,7 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [ ${Object.keys(modules).map(module).join(', ')} ],
   compatibilityDate = "2026-11-01",
+  compatibilityFlags = [ ${compatibilityFlags.map((f) => JSON.stringify(f)).join(', ')} ],
   bindings = [ ${Object.entries(bindings).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)})`).join(', ')} ],
   globalOutbound = "internet",
 );

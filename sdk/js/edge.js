@@ -1,0 +1,198 @@
+// `instrument(handler, config)` for server-side handlers: Cloudflare-style module workers
+// (`{ fetch(request, env, ctx) }`), `Deno.serve` handlers and generic `(request) => Response`
+// handlers (Vercel Edge, Node with `fetch`). Each request gets a SERVER span continuing its
+// `traceparent`; outgoing `fetch` calls inside it get CLIENT spans and trace headers; every
+// span and log record of the request is exported through `ctx.waitUntil` where the runtime
+// offers it, and otherwise right after the response is produced.
+import { extract, flush, guard, init, inject, startSpan, useAsyncContext, withSpan } from './api.js';
+
+/** `k=v,k2=v2` with percent-encoded values, as OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. */
+function pairs(text) {
+  const out = {};
+  for (const part of String(text || '').split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) {
+      try {
+        out[decodeURIComponent(part.slice(0, i).trim())] = decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        // A malformed pair is skipped; the others stand.
+      }
+    }
+  }
+  return out;
+}
+
+/** The SDK config from OpenTelemetry environment variables (or worker bindings) and `config`. */
+export function configFromEnv(env, config) {
+  const e = env && typeof env === 'object' ? env : {};
+  const fromEnv = {};
+  if (typeof e.OTEL_SERVICE_NAME === 'string') fromEnv.serviceName = e.OTEL_SERVICE_NAME;
+  if (typeof e.OTEL_EXPORTER_OTLP_ENDPOINT === 'string') fromEnv.endpoint = e.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (typeof e.OTEL_EXPORTER_OTLP_HEADERS === 'string') fromEnv.headers = pairs(e.OTEL_EXPORTER_OTLP_HEADERS);
+  if (typeof e.OTEL_EXPORTER_OTLP_PROTOCOL === 'string') fromEnv.protocol = e.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (typeof e.OTEL_TRACES_SAMPLER === 'string') fromEnv.sampler = e.OTEL_TRACES_SAMPLER;
+  if (typeof e.OTEL_TRACES_SAMPLER_ARG === 'string') fromEnv.samplerArg = e.OTEL_TRACES_SAMPLER_ARG;
+  if (typeof e.OTEL_RESOURCE_ATTRIBUTES === 'string') {
+    const attrs = pairs(e.OTEL_RESOURCE_ATTRIBUTES);
+    if (!fromEnv.serviceName && attrs['service.name']) fromEnv.serviceName = attrs['service.name'];
+    fromEnv.resourceAttributes = attrs;
+  }
+  const c = typeof config === 'function' ? config(env) : config;
+  return { scheduleDelayMillis: 0, ...fromEnv, ...(c && typeof c === 'object' ? c : {}) };
+}
+
+let configured = false;
+let fetchPatched = false;
+let propagateTo;
+
+async function setUp(env, config) {
+  if (configured) return;
+  configured = true;
+  const c = configFromEnv(env, config);
+  init(c);
+  propagateTo = Array.isArray(c.propagateTraceHeaderUrls) ? c.propagateTraceHeaderUrls : undefined;
+  // The active span follows each request through `await` where AsyncLocalStorage exists.
+  try {
+    const { AsyncLocalStorage } = globalThis.AsyncLocalStorage
+      ? globalThis
+      : await import('node:async_hooks').catch(() => ({}));
+    if (AsyncLocalStorage) useAsyncContext(new AsyncLocalStorage());
+  } catch {
+    // No async context: spans made after an `await` may miss their request's parent.
+  }
+  if (c.instrumentFetch !== false) patchFetch();
+}
+
+function allowed(url) {
+  if (!propagateTo) return true;
+  return propagateTo.some((rule) => (rule instanceof RegExp ? rule.test(url) : url.startsWith(rule)));
+}
+
+/** Outgoing `fetch`: a CLIENT span, and trace headers for allowed URLs (all by default). */
+function patchFetch() {
+  if (fetchPatched || typeof globalThis.fetch !== 'function') return;
+  fetchPatched = true;
+  const original = globalThis.fetch;
+  globalThis.fetch = function fetch(input, init) {
+    const prepared = guard(() => {
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      const span = startSpan(request.method, {
+        kind: 'client',
+        attributes: {
+          'http.request.method': request.method,
+          'url.full': url.href,
+          'server.address': url.hostname,
+          'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+        },
+      });
+      if (allowed(url.href)) inject(request.headers, span);
+      return { span, request };
+    });
+    if (!prepared) return original.call(this, input, init);
+    const { span, request } = prepared;
+    return original.call(this, request).then(
+      (response) => {
+        guard(() => {
+          span.setAttribute('http.response.status_code', response.status);
+          if (response.status >= 400) span.setAttribute('error.type', String(response.status)).setStatus({ code: 'error' });
+          span.end();
+        });
+        return response;
+      },
+      (error) => {
+        guard(() => {
+          span.setAttribute('error.type', (error && error.name) || 'Error').recordException(error);
+          span.setStatus({ code: 'error', message: error && error.message });
+          span.end();
+        });
+        throw error;
+      },
+    );
+  };
+}
+
+function clientAddress(request, info) {
+  const h = request.headers;
+  return (
+    h.get('cf-connecting-ip') ||
+    (h.get('x-forwarded-for') || '').split(',')[0].trim() ||
+    h.get('x-real-ip') ||
+    (info && info.remoteAddr && info.remoteAddr.hostname) ||
+    undefined
+  );
+}
+
+async function handle(request, env, waitUntil, info, route, call) {
+  await setUp(env, handle.config);
+  const url = guard(() => new URL(request.url));
+  const attributes = {
+    'http.request.method': request.method,
+    'url.path': url ? url.pathname : '',
+    'url.scheme': url ? url.protocol.replace(':', '') : '',
+  };
+  if (url && url.search) attributes['url.query'] = url.search.slice(1);
+  const ua = request.headers.get('user-agent');
+  if (ua) attributes['user_agent.original'] = ua;
+  const client = clientAddress(request, info);
+  if (client) attributes['client.address'] = client;
+  if (route) attributes['http.route'] = route;
+  const span = startSpan(route ? `${request.method} ${route}` : request.method, {
+    kind: 'server',
+    parent: extract(request.headers),
+    attributes,
+  });
+  const finish = () => {
+    const done = flush();
+    if (waitUntil) guard(() => waitUntil(done));
+    return done;
+  };
+  try {
+    const response = await withSpan(span, () => call());
+    guard(() => {
+      span.setAttribute('http.response.status_code', response.status);
+      if (response.status >= 500) span.setStatus({ code: 'error' });
+      span.end();
+    });
+    finish();
+    return response;
+  } catch (error) {
+    guard(() => {
+      span.recordException(error);
+      span.setAttribute('error.type', (error && error.name) || 'Error');
+      span.setStatus({ code: 'error', message: error && error.message });
+      span.end();
+    });
+    finish();
+    throw error;
+  }
+}
+
+/**
+ * Wraps a request handler. `handler` is a module worker (`{ fetch(request, env, ctx) }`) or a
+ * function `(request, info) => Response` (Deno.serve, Vercel Edge, Node). `config` is an SDK
+ * config object or `(env) => config`; OpenTelemetry variables in the worker's bindings (or
+ * `Deno.env` / `process.env`) fill what it leaves out. `config.route(request)` may name the
+ * route for `http.route` and the span name.
+ */
+export function instrument(handler, config) {
+  const route = (request) => guard(() => (config && typeof config.route === 'function' ? config.route(request) : undefined));
+  handle.config = config;
+  if (handler && typeof handler === 'object' && typeof handler.fetch === 'function') {
+    return {
+      ...handler,
+      fetch(request, env, ctx) {
+        const waitUntil = ctx && typeof ctx.waitUntil === 'function' ? (p) => ctx.waitUntil(p) : undefined;
+        return handle(request, env, waitUntil, undefined, route(request), () => handler.fetch(request, env, ctx));
+      },
+    };
+  }
+  if (typeof handler === 'function') {
+    return function instrumented(request, info, ...rest) {
+      const env = globalThis.Deno?.env?.toObject?.() ?? globalThis.process?.env;
+      const waitUntil = info && typeof info.waitUntil === 'function' ? (p) => info.waitUntil(p) : undefined;
+      return handle(request, env, waitUntil, info, route(request), () => handler.call(this, request, info, ...rest));
+    };
+  }
+  return handler;
+}

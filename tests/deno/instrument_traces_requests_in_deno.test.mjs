@@ -1,0 +1,84 @@
+// `instrument` around a Deno.serve handler in real Deno: interleaved requests keep their own
+// spans and logs (AsyncLocalStorage), outgoing fetches carry the client span, errors are
+// recorded, and OTEL_* environment variables configure the SDK.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { attr, getJson, root, startCollector, traceSpans, waitFor } from '../support.mjs';
+
+let collector, deno, downstream, url, output = '';
+const seen = [];
+
+before(async () => {
+  collector = await startCollector();
+  downstream = createServer((req, res) => {
+    seen.push(req.headers.traceparent ?? null);
+    setTimeout(() => res.end('done'), Number(new URL(req.url, 'http://x').searchParams.get('delay')) || 0);
+  });
+  await new Promise((r) => downstream.listen(0, '127.0.0.1', r));
+  deno = spawn(join(root, 'node_modules', '.bin', 'deno'), ['run', '--allow-env', '--allow-net', '--allow-read', join(root, 'tests', 'deno', 'instrumented.mjs')], {
+    env: {
+      ...process.env,
+      OTEL_SERVICE_NAME: 'deno-instrumented',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp,
+      DOWNSTREAM: `http://127.0.0.1:${downstream.address().port}`,
+      DENO_NO_UPDATE_CHECK: '1',
+      NO_COLOR: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  deno.stdout.on('data', (d) => (output += d));
+  deno.stderr.on('data', (d) => (output += d));
+  const port = await waitFor('Deno to listen', () => {
+    if (deno.exitCode !== null) throw Object.assign(new Error(`deno exited: ${output}`), { fatal: true });
+    return output.match(/listening (\d+)/)?.[1];
+  }, 30000);
+  url = `http://127.0.0.1:${port}`;
+});
+
+after(async () => {
+  if (deno && deno.exitCode === null) {
+    deno.kill('SIGTERM');
+    await new Promise((r) => deno.on('exit', r));
+  }
+  downstream?.close();
+  await collector?.stop();
+});
+
+test('interleaved requests keep their own spans and logs, and fetches carry the client span', async () => {
+  const a = '44444444444444444444444444444444';
+  const b = '55555555555555555555555555555555';
+  const pa = fetch(`${url}/a?delay=250`, { headers: { traceparent: `00-${a}-4444444444444444-01` } });
+  await new Promise((r) => setTimeout(r, 60));
+  const pb = fetch(`${url}/b?delay=600`, { headers: { traceparent: `00-${b}-5555555555555555-01` } });
+  assert.deepEqual(await Promise.all([pa, pb].map(async (p) => (await p).text())), ['done', 'done'], output);
+  for (const trace of [a, b]) {
+    const spans = await waitFor(`the spans of ${trace}`, async () => {
+      const s = await traceSpans(collector, trace).catch(() => []);
+      return s.length === 2 && s;
+    });
+    const server = spans.find((s) => s.kind === 2);
+    const client = spans.find((s) => s.kind === 3);
+    assert.equal(server.service, 'deno-instrumented');
+    assert.equal(client.parentSpanId, server.spanId);
+    assert.ok(seen.includes(`00-${trace}-${client.spanId}-01`));
+    const doc = await getJson(`${collector.ui}/api/logs?trace_id=${trace}`);
+    const logs = doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    assert.equal(logs.length, 1);
+    assert.equal(logs[0].spanId, server.spanId);
+  }
+});
+
+test('a thrown error is recorded on the server span', async () => {
+  const trace = '66666666666666666666666666666666';
+  const response = await fetch(`${url}/boom`, { headers: { traceparent: `00-${trace}-6666666666666666-01` } });
+  assert.equal(response.status, 500);
+  const [span] = await waitFor('the failed span', async () => {
+    const s = await traceSpans(collector, trace).catch(() => []);
+    return s.length === 1 && s;
+  });
+  assert.equal(span.status.code, 2);
+  assert.equal(attr(span, 'error.type'), 'RangeError');
+});
