@@ -2,7 +2,9 @@
 // public API; `init` also installs fetch instrumentation and flushes when the page is hidden.
 import initWasm from './wasm/edgescope.js';
 import * as api from './api.js';
+import { captureErrors } from './errors.js';
 import { instrumentFetch } from './fetch.js';
+import { instrumentXHR } from './xhr.js';
 
 await initWasm({ module_or_path: new URL('./wasm/edgescope_bg.wasm', import.meta.url) });
 
@@ -36,6 +38,8 @@ export function init(config) {
     const c = config && typeof config === 'object' ? config : {};
     const propagateTo = Array.isArray(c.propagateTraceHeaderCorsUrls) ? c.propagateTraceHeaderCorsUrls : [];
     if (c.instrumentFetch !== false) instrumentFetch(propagateTo);
+    if (c.instrumentXHR !== false) instrumentXHR(propagateTo);
+    if (c.captureErrors !== false) captureErrors();
     // `visibilitychange` to hidden is the last event a page can rely on; `pagehide` covers
     // browsers that skip it. Never `unload`: it disables the back/forward cache.
     const hide = () => api.flush({ keepalive: true });

@@ -4,7 +4,8 @@
 // ask for. The page's own call always runs and returns exactly what it would have returned.
 import { guard, inject, startSpan } from './api.js';
 
-function allowed(url, propagateTo) {
+/** Whether `url` (a URL) may receive trace headers: same-origin, or matching a configured rule. */
+export function allowed(url, propagateTo) {
   if (url.origin === globalThis.location.origin) return true;
   return propagateTo.some((rule) => (rule instanceof RegExp ? rule.test(url.href) : url.href.startsWith(rule)));
 }

@@ -42,6 +42,10 @@ export interface Config {
 export interface BrowserConfig extends Config {
   /** Trace `fetch` calls. Default true. */
   instrumentFetch?: boolean;
+  /** Trace `XMLHttpRequest` calls. Default true. */
+  instrumentXHR?: boolean;
+  /** Uncaught errors and unhandled rejections become ERROR log records (and mark the active span). Default true. */
+  captureErrors?: boolean;
   /** Cross-origin URLs (prefixes or regular expressions) that may receive `traceparent`. Same-origin always may. */
   propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
 }

@@ -1,0 +1,44 @@
+// Uncaught errors and unhandled promise rejections become ERROR log records with
+// `exception.type`, `exception.message` and `exception.stacktrace`; the span active at that
+// moment, if any, gets an exception event and an error status. The page's own handlers and the
+// console see the event as before.
+import { activeSpan, guard, logger } from './api.js';
+
+function describe(error, fallbackMessage) {
+  if (error && typeof error === 'object') {
+    return {
+      type: String(error.name || error.constructor?.name || 'Error'),
+      message: String(error.message ?? fallbackMessage ?? ''),
+      stack: typeof error.stack === 'string' ? error.stack : '',
+    };
+  }
+  return { type: typeof error, message: String(error ?? fallbackMessage ?? ''), stack: '' };
+}
+
+function report(error, fallbackMessage, source) {
+  guard(() => {
+    const e = describe(error, fallbackMessage);
+    const span = activeSpan();
+    if (span) {
+      span.recordException(error && typeof error === 'object' ? error : { name: e.type, message: e.message });
+      span.setStatus({ code: 'error', message: e.message });
+    }
+    logger.error(e.message || e.type, {
+      'exception.type': e.type,
+      'exception.message': e.message,
+      'exception.stacktrace': e.stack,
+      'exception.source': source,
+    });
+  });
+}
+
+/** Listens for `error` and `unhandledrejection` on the page. */
+export function captureErrors() {
+  if (typeof globalThis.addEventListener !== 'function') return;
+  globalThis.addEventListener('error', (event) => {
+    // Failed resource loads (`<img>`, `<script>`) also fire `error`, without an `error` object.
+    if (event.error === undefined && !event.message) return;
+    report(event.error, event.message, 'window.error');
+  });
+  globalThis.addEventListener('unhandledrejection', (event) => report(event.reason, 'unhandled rejection', 'unhandledrejection'));
+}

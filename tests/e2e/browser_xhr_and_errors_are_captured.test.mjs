@@ -1,0 +1,89 @@
+// Browser instrumentation beyond fetch, in headless Chromium: XMLHttpRequest client spans with
+// trace headers for the page's origin only, and uncaught errors / unhandled rejections as
+// ERROR log records with exception attributes.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo } from '../../www/server.mjs';
+import { attr, getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
+
+let collector, demo, browser;
+
+before(async () => {
+  collector = await startCollector();
+  demo = await startDemo({ otlp: collector.otlp });
+  browser = await launchChromium();
+});
+
+/** The demo page, once its SDK is initialised (the wasm instantiates after the load event). */
+async function demoPage() {
+  const page = await browser.newPage();
+  await page.goto(demo.url);
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  return page;
+}
+
+after(async () => {
+  await browser?.close();
+  demo?.server.close();
+  await collector?.stop();
+});
+
+function xhr(page, url) {
+  return page.evaluate(
+    (url) =>
+      new Promise((resolve) => {
+        const r = new XMLHttpRequest();
+        r.open('GET', url);
+        r.onloadend = () => resolve(r.status);
+        r.send();
+      }),
+    url,
+  );
+}
+
+test('XMLHttpRequest gets a client span and traceparent on the same origin only', async () => {
+  const page = await demoPage();
+  const before = (await getJson(`${demo.url}/api/seen`)).length;
+  assert.equal(await xhr(page, '/api/hello'), 200);
+  assert.equal(await xhr(page, demo.url.replace('127.0.0.1', 'localhost') + '/api/hello'), 0, 'CORS refuses the answer');
+  const seen = (await getJson(`${demo.url}/api/seen`)).slice(before);
+  assert.equal(seen.length, 2);
+  assert.match(seen[0].traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
+  assert.equal(seen[1].traceparent, null, 'no header, so no preflight, for the other origin');
+  assert.equal(seen[1].method, 'GET');
+  const [, traceId, spanId] = seen[0].traceparent.split('-');
+  await page.evaluate(async () => (await import('/sdk/browser.js')).flush());
+  const spans = await waitFor('the XHR span', async () => {
+    const s = await traceSpans(collector, traceId).catch(() => []);
+    return s.length === 1 && s;
+  });
+  assert.equal(spans[0].spanId, spanId);
+  assert.equal(spans[0].kind, 3);
+  assert.equal(attr(spans[0], 'http.response.status_code'), '200');
+  assert.equal(attr(spans[0], 'url.full'), `${demo.url}/api/hello`);
+});
+
+test('an uncaught error and an unhandled rejection become ERROR log records', async () => {
+  const page = await demoPage();
+  await page.evaluate(async () => {
+    setTimeout(() => {
+      throw new TypeError('kaboom in a timer');
+    });
+    Promise.reject(new RangeError('nobody caught this'));
+    await new Promise((r) => setTimeout(r, 100));
+    await (await import('/sdk/browser.js')).flush();
+  });
+  const records = await waitFor('two error records', async () => {
+    const doc = await getJson(`${collector.ui}/api/logs?limit=50`);
+    const all = doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    const errors = all.filter((r) => r.severityText === 'ERROR');
+    return errors.length >= 2 && errors;
+  });
+  const timer = records.find((r) => attr(r, 'exception.type') === 'TypeError');
+  const rejection = records.find((r) => attr(r, 'exception.type') === 'RangeError');
+  assert.equal(attr(timer, 'exception.message'), 'kaboom in a timer');
+  assert.match(attr(timer, 'exception.stacktrace'), /kaboom in a timer/);
+  assert.equal(attr(timer, 'exception.source'), 'window.error');
+  assert.equal(attr(rejection, 'exception.source'), 'unhandledrejection');
+  assert.equal(rejection.body.stringValue, 'nobody caught this');
+});
