@@ -37,6 +37,8 @@ const DEFAULTS = {
   scheduleDelay: 1000,
   batchSize: 512,
   debug: false,
+  /** `config.redact(key, value)`: the app's own rule for string values, after the built-in ones. */
+  redactHook: undefined,
 };
 
 const state = {
@@ -138,6 +140,8 @@ export function init(config) {
       Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
+    core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String) : []);
+    state.redactHook = typeof c.redact === 'function' ? c.redact : undefined;
   });
 }
 
@@ -152,6 +156,7 @@ export class Span {
   /** Sets an attribute; strings, numbers, booleans and arrays of them are kept, others ignored. */
   setAttribute(key, value) {
     try {
+      if (state.redactHook && typeof value === 'string') value = String(state.redactHook(String(key), value));
       // The common cases cross into wasm as an interned key id and a typed value.
       const k = typeof key === 'string' ? internId(key) : -1;
       const type = typeof value;
@@ -389,7 +394,8 @@ export function activeSpan() {
 function emit(severity, message, attributes) {
   guard(() => {
     stageAttributes(attributes);
-    const text = typeof message === 'string' ? message : String(message);
+    let text = typeof message === 'string' ? message : String(message);
+    if (state.redactHook) text = String(state.redactHook('log.message', text));
     if (asyncContext) core.logIn(severity, text, activeSpan()?._h ?? 0);
     else core.log(severity, text);
     scheduleExport();

@@ -34,6 +34,15 @@ export interface Config {
   keepErrors?: boolean;
   /** Longest string attribute value in bytes (longer values are cut); 0 or absent for no limit. */
   attributeValueLengthLimit?: number;
+  /**
+   * Mask secrets (default true): secret-looking query and fragment parameters in URL attributes, passwords in
+   * URLs, and Luhn-valid card numbers, JWTs and bearer tokens in any string attribute or log message.
+   */
+  redaction?: boolean;
+  /** More query parameter names to treat as secrets. */
+  redactQueryParams?: string[];
+  /** The app's own rule, applied to string attribute values (and `log.message`) before the built-in ones. */
+  redact?: (key: string, value: string) => string;
   /** Print the SDK's own troubles with `console.warn`. Default false. */
   debug?: boolean;
 }

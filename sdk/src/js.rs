@@ -118,6 +118,13 @@ pub fn configure(
     })
 }
 
+/// Turns redaction on or off and adds query parameter names to treat as secrets. Applies to
+/// values recorded from now on.
+#[wasm_bindgen(js_name = setRedaction)]
+pub fn set_redaction(enabled: bool, extra_params: Vec<String>) {
+    with(|sdk| sdk.set_redaction(enabled, extra_params))
+}
+
 /// Stages an attribute for the next `configure`, `spanStart` or `log`. Values that are not a
 /// string, number or boolean are ignored and counted.
 #[wasm_bindgen]

@@ -35,6 +35,7 @@ pub mod js;
 pub mod otel;
 mod platform;
 pub mod propagation;
+pub mod redact;
 pub mod retry;
 mod sampler;
 mod sdk;

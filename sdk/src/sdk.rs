@@ -46,6 +46,10 @@ pub struct Config {
     /// Record spans of traces the sampler dropped, and export them when any span of the trace
     /// in this process ends with an error.
     pub keep_errors: bool,
+    /// Mask secrets in attribute values and log messages (see [`crate::redact`]).
+    pub redact: bool,
+    /// More query parameter names to treat as secrets in URL attributes.
+    pub redact_params: Vec<String>,
 }
 
 impl Default for Config {
@@ -63,6 +67,8 @@ impl Default for Config {
             max_links: 128,
             sampler: Sampler::default(),
             keep_errors: false,
+            redact: true,
+            redact_params: Vec::new(),
         }
     }
 }
@@ -232,6 +238,12 @@ impl Sdk {
             kept_traces: Vec::new(),
             diagnostics: Diagnostics::default(),
         }
+    }
+
+    /// Turns redaction on or off, with extra secret query parameter names.
+    pub fn set_redaction(&mut self, enabled: bool, extra_params: Vec<String>) {
+        self.config.redact = enabled;
+        self.config.redact_params = extra_params;
     }
 
     /// The resource every span and record is exported with.
@@ -410,6 +422,9 @@ impl Sdk {
     /// Applies the attribute limits: replaces an existing key, cuts long strings, drops and
     /// counts attributes beyond the count limit.
     fn push_attribute(&mut self, list: &mut Vec<KeyValue>, dropped: &mut u32, mut kv: KeyValue) {
+        if self.config.redact {
+            redact_value(&kv.key, kv.value.as_mut(), &self.config.redact_params);
+        }
         let max_len = self.config.max_attribute_value_length;
         if max_len > 0 {
             if let Some(v) = kv.value.as_mut() {
@@ -615,7 +630,11 @@ impl Sdk {
             observed_time_unix_nano: now,
             severity_number: severity as i32,
             severity_text: severity.text().into(),
-            body: Some(AnyValue::String(message.to_owned())),
+            body: Some(AnyValue::String(if self.config.redact {
+                crate::redact::redact_text(message).into_owned()
+            } else {
+                message.to_owned()
+            })),
             flags: context.as_ref().map_or(0, |c| c.flags as u32),
             trace_id: context.as_ref().map(|c| c.trace_id),
             span_id: context.as_ref().map(|c| c.span_id),
@@ -780,6 +799,19 @@ impl Sdk {
     /// Takes up to one batch of log records as an OTLP protobuf `ExportLogsServiceRequest`.
     pub fn take_logs_proto(&mut self) -> Option<Vec<u8>> {
         self.take_records().map(|d| proto::encode_logs(&d))
+    }
+}
+
+/// Redacts a string value (or the strings of an array) in place.
+fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
+    match value {
+        Some(AnyValue::String(s)) => {
+            if let Some(r) = crate::redact::redact_attribute(key, s, extra) {
+                *s = r;
+            }
+        }
+        Some(AnyValue::Array(items)) => items.iter_mut().for_each(|i| redact_value(key, Some(i), extra)),
+        _ => {}
     }
 }
 

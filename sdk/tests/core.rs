@@ -288,3 +288,23 @@ fn events_exceptions_and_links_are_recorded_within_their_limits() {
     let d = sdk.diagnostics();
     assert_eq!((d.events_dropped, d.links_dropped), (1, 1));
 }
+
+#[test]
+fn secrets_are_redacted_before_they_are_queued_unless_redaction_is_off() {
+    let mut sdk = sdk();
+    let h = sdk.start_span("GET", SpanKind::Client, None);
+    sdk.set_attribute(h, "url.full", AnyValue::from("https://api.example.com/x?access_token=CANARY1&q=ok"));
+    sdk.set_attribute(h, "note", AnyValue::from("paid with 4111 1111 1111 1111"));
+    sdk.activate(h);
+    sdk.log(Severity::Info, "sent Bearer CANARY2CANARY2");
+    sdk.end_span(h);
+    let body = sdk.take_traces_json().unwrap() + &sdk.take_logs_json().unwrap();
+    assert!(!body.contains("CANARY") && !body.contains("4111 1111"), "{body}");
+    assert!(body.contains("q=ok"), "other parameters stay");
+
+    sdk.set_redaction(false, Vec::new());
+    let h = sdk.start_span("GET", SpanKind::Client, None);
+    sdk.set_attribute(h, "url.full", AnyValue::from("https://api.example.com/x?access_token=KEEP"));
+    sdk.end_span(h);
+    assert!(sdk.take_traces_json().unwrap().contains("access_token=KEEP"));
+}

@@ -1,0 +1,283 @@
+//! Redaction of secrets in telemetry, on by default: secret-looking query and fragment
+//! parameters in URL attributes, and payment card numbers (Luhn-valid), JSON Web Tokens and
+//! bearer tokens in any string attribute value or log message.
+//!
+//! It runs where values enter the core, so nothing unredacted is queued, encoded or exported.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// What replaces a secret.
+pub const REDACTED: &str = "REDACTED";
+
+/// Attribute keys whose values are URLs.
+pub fn is_url_key(key: &str) -> bool {
+    matches!(key, "url.full" | "url.query" | "url.original" | "http.url" | "http.target" | "url.fragment")
+}
+
+/// Parameter names treated as secrets: these exactly, and any name containing `token`, `secret`,
+/// `password` or `passwd`.
+const SECRET_PARAMS: [&str; 16] = [
+    "auth",
+    "authorization",
+    "code",
+    "session",
+    "sessionid",
+    "session_id",
+    "sid",
+    "sig",
+    "signature",
+    "key",
+    "api_key",
+    "apikey",
+    "pwd",
+    "jwt",
+    "credential",
+    "credentials",
+];
+
+/// Whether `needle` occurs in `hay`, ignoring ASCII case. A plain loop: `str::contains` with a
+/// string pattern brings a string-search algorithm that costs the wasm module kilobytes.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || (h.len() >= n.len() && (0..=h.len() - n.len()).any(|i| h[i..i + n.len()].eq_ignore_ascii_case(n)))
+}
+
+fn is_secret_param(name: &str, extra: &[String]) -> bool {
+    SECRET_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))
+        || ["token", "secret", "password", "passwd"].iter().any(|s| contains_ignore_case(name, s))
+        || extra.iter().any(|e| e.eq_ignore_ascii_case(name))
+}
+
+/// Replaces the values of secret parameters in `params` (`a=1&token=x`).
+fn redact_params(params: &str, extra: &[String], out: &mut String) {
+    for (i, pair) in params.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((name, _)) if is_secret_param(name, extra) => {
+                out.push_str(name);
+                out.push('=');
+                out.push_str(REDACTED);
+            }
+            _ => out.push_str(pair),
+        }
+    }
+}
+
+/// A URL with its password and secret query and fragment parameters replaced.
+pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
+    let mut out = String::with_capacity(url.len());
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let (base, query) = match before_fragment.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (before_fragment, None),
+    };
+    // user:password@ in the authority.
+    let scheme_end = base.as_bytes().windows(3).position(|w| w == b"://");
+    match scheme_end.map(|i| (base.get(..i).unwrap_or(""), base.get(i + 3..).unwrap_or(""))) {
+        Some((scheme, rest)) => {
+            let authority_end = rest.bytes().position(|c| c == b'/').unwrap_or(rest.len());
+            let (authority, path) =
+                (rest.get(..authority_end).unwrap_or(rest), rest.get(authority_end..).unwrap_or(""));
+            out.push_str(scheme);
+            out.push_str("://");
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    out.push_str(user);
+                    if userinfo.contains(':') {
+                        out.push(':');
+                        out.push_str(REDACTED);
+                    }
+                    out.push('@');
+                    out.push_str(host);
+                }
+                None => out.push_str(authority),
+            }
+            out.push_str(path);
+        }
+        None => out.push_str(base),
+    }
+    if let Some(q) = query {
+        out.push('?');
+        redact_params(q, extra, &mut out);
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        if f.contains('=') {
+            redact_params(f, extra, &mut out);
+        } else {
+            out.push_str(f);
+        }
+    }
+    if out == url {
+        Cow::Borrowed(url)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            let d = *d as u32;
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+fn is_b64url(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
+}
+
+/// Masks card numbers, JWTs and bearer tokens in free text.
+pub fn redact_text(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    // (start, end, replacement) of every secret found, in order.
+    let mut hits: Vec<(usize, usize, &str)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        // Bearer tokens: "bearer " (any case) then a token.
+        if b.len() - i > 7
+            && b[i..i + 7].eq_ignore_ascii_case(b"bearer ")
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        {
+            let start = i + 7;
+            let mut end = start;
+            while end < b.len() && (is_b64url(b[end]) || b"~+/.=".contains(&b[end])) {
+                end += 1;
+            }
+            if end - start >= 8 {
+                hits.push((start, end, REDACTED));
+                i = end;
+                continue;
+            }
+        }
+        // JWTs: three base64url segments joined by dots, the first starting with "eyJ".
+        if b[i..].starts_with(b"eyJ") && (i == 0 || !is_b64url(b[i - 1])) {
+            let mut end = i;
+            let mut dots = 0;
+            while end < b.len() && (is_b64url(b[end]) || (b[end] == b'.' && dots < 2)) {
+                if b[end] == b'.' {
+                    dots += 1;
+                }
+                end += 1;
+            }
+            if dots == 2 && end - i >= 20 {
+                hits.push((i, end, REDACTED));
+                i = end;
+                continue;
+            }
+        }
+        // Card numbers: 13–19 digits, optionally grouped by spaces or dashes, Luhn-valid.
+        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            let mut digits: Vec<u8> = Vec::new();
+            let mut end = i;
+            let mut last_digit_end = i;
+            while end < b.len() && digits.len() < 19 {
+                if b[end].is_ascii_digit() {
+                    digits.push(b[end] - b'0');
+                    last_digit_end = end + 1;
+                } else if !(b[end] == b' ' || b[end] == b'-') || end + 1 >= b.len() || !b[end + 1].is_ascii_digit() {
+                    break;
+                }
+                end += 1;
+            }
+            let ends_clean = last_digit_end >= b.len() || !b[last_digit_end].is_ascii_alphanumeric();
+            if (13..=19).contains(&digits.len()) && ends_clean && luhn(&digits) {
+                hits.push((i, last_digit_end, REDACTED));
+                i = last_digit_end;
+                continue;
+            }
+            // Skip the whole digit run so that its tail is not tried as a number of its own.
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    if hits.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, with) in hits {
+        out.push_str(text.get(at..start).unwrap_or(""));
+        out.push_str(with);
+        at = end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    Cow::Owned(out)
+}
+
+/// Redacts one attribute value by its key: URLs by their parameters, other text by content.
+pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<String> {
+    let url = if is_url_key(key) { redact_url(value, extra) } else { Cow::Borrowed(value) };
+    match (url, redact_text(value)) {
+        (Cow::Owned(u), _) => Some(redact_text(&u).into_owned()),
+        (Cow::Borrowed(_), Cow::Owned(t)) => Some(t),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_query_and_fragment_parameters_and_passwords_are_replaced() {
+        let extra = vec!["tenant_pin".to_string()];
+        assert_eq!(
+            redact_url("https://u:hunter2@api.example.com/v1?q=shoes&access_token=abc&Password=x&tenant_pin=9#id_token=eyJ&state=ok", &extra),
+            "https://u:REDACTED@api.example.com/v1?q=shoes&access_token=REDACTED&Password=REDACTED&tenant_pin=REDACTED#id_token=REDACTED&state=ok"
+        );
+        assert_eq!(redact_url("/search?q=shoes&page=2", &[]), "/search?q=shoes&page=2");
+        assert!(matches!(redact_url("/search?q=shoes", &[]), Cow::Borrowed(_)), "nothing to redact, nothing copied");
+        assert_eq!(
+            redact_url("/cb?code=xyz&session=s1&api_key=k", &[]),
+            "/cb?code=REDACTED&session=REDACTED&api_key=REDACTED"
+        );
+    }
+
+    #[test]
+    fn luhn_valid_card_numbers_jwts_and_bearer_tokens_are_masked_in_text() {
+        assert_eq!(redact_text("card 4111 1111 1111 1111 declined"), "card REDACTED declined");
+        assert_eq!(redact_text("card 4111-1111-1111-1111"), "card REDACTED");
+        assert_eq!(redact_text("order 4111111111111112 (not Luhn-valid)"), "order 4111111111111112 (not Luhn-valid)");
+        assert_eq!(redact_text("id 1234567890"), "id 1234567890", "too short");
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        assert_eq!(redact_text(&format!("sent {jwt} to api")), "sent REDACTED to api");
+        assert_eq!(redact_text("Authorization: Bearer abcDEF123456.xyz"), "Authorization: Bearer REDACTED");
+        assert_eq!(redact_text("nothing secret here"), "nothing secret here");
+    }
+
+    #[test]
+    fn attributes_are_redacted_by_key_and_content() {
+        assert_eq!(
+            redact_attribute("url.full", "https://x.io/?token=t", &[]).as_deref(),
+            Some("https://x.io/?token=REDACTED")
+        );
+        assert_eq!(redact_attribute("note", "https://x.io/?token=t", &[]), None, "only URL keys are parsed as URLs");
+        assert_eq!(redact_attribute("note", "Bearer 0123456789abcdef", &[]).as_deref(), Some("Bearer REDACTED"));
+    }
+}
