@@ -65,6 +65,14 @@ export function useAsyncContext(storage) {
   asyncContext = storage && typeof storage.run === 'function' && typeof storage.getStore === 'function' ? storage : undefined;
 }
 
+/** Called before each new span and log record (browser sessions keep themselves current). */
+let activity;
+
+/** Internal: registers the activity hook. */
+export function onActivity(fn) {
+  activity = typeof fn === 'function' ? fn : undefined;
+}
+
 /** Interned strings (attribute keys, span names) and their ids in the wasm core. */
 const interned = new Map();
 const MAX_INTERNED = 1024;
@@ -274,6 +282,7 @@ function parseTraceparent(tp) {
  */
 export function startSpan(name, options) {
   return guard(() => {
+    if (activity) activity();
     const o = options && typeof options === 'object' ? options : {};
     stageAttributes(o.attributes);
     const kind = typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
@@ -393,6 +402,7 @@ export function activeSpan() {
 
 function emit(severity, message, attributes) {
   guard(() => {
+    if (activity) activity();
     stageAttributes(attributes);
     let text = typeof message === 'string' ? message : String(message);
     if (state.redactHook) text = String(state.redactHook('log.message', text));

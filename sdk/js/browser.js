@@ -4,11 +4,13 @@ import initWasm from './wasm/edgescope.js';
 import * as api from './api.js';
 import { captureErrors } from './errors.js';
 import { instrumentFetch } from './fetch.js';
+import { startSessions } from './session.js';
 import { instrumentXHR } from './xhr.js';
 
 await initWasm({ module_or_path: new URL('./wasm/edgescope_bg.wasm', import.meta.url) });
 
 export * from './public.js';
+export { sessionId, setUser } from './session.js';
 
 let installed = false;
 let documentParent;
@@ -40,6 +42,7 @@ export function init(config) {
     if (c.instrumentFetch !== false) instrumentFetch(propagateTo);
     if (c.instrumentXHR !== false) instrumentXHR(propagateTo);
     if (c.captureErrors !== false) captureErrors();
+    if (c.sessions !== false) startSessions();
     // `visibilitychange` to hidden is the last event a page can rely on; `pagehide` covers
     // browsers that skip it. Never `unload`: it disables the back/forward cache.
     const hide = () => api.flush({ keepalive: true });

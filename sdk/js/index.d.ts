@@ -55,6 +55,8 @@ export interface BrowserConfig extends Config {
   instrumentXHR?: boolean;
   /** Uncaught errors and unhandled rejections become ERROR log records (and mark the active span). Default true. */
   captureErrors?: boolean;
+  /** `session.id` on every span and record, kept in sessionStorage, rotated after 15 minutes idle or 4 hours. Default true. */
+  sessions?: boolean;
   /** Cross-origin URLs (prefixes or regular expressions) that may receive `traceparent`. Same-origin always may. */
   propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
 }
@@ -138,6 +140,10 @@ export declare function extract(headers: Headers | Record<string, string | undef
 export declare function setBaggage(key: string, value: string): boolean;
 export declare function removeBaggage(key: string): void;
 export declare function getBaggage(): Record<string, string>;
+/** Browser entry only: adds `user.id` to every new span and log record; `null` removes it. */
+export declare function setUser(id: string | null | undefined): void;
+/** Browser entry only: the current session id (32 hex digits). */
+export declare function sessionId(): string;
 /** Browser entry only: the page's parent from `<meta name="traceparent">`, read by `init`. */
 export declare function documentContext(): RemoteContext | undefined;
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;

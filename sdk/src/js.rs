@@ -118,6 +118,12 @@ pub fn configure(
     })
 }
 
+/// Sets (or with `undefined` removes) an attribute that every new span and log record gets.
+#[wasm_bindgen(js_name = setCommon)]
+pub fn set_common(key: &str, value: Option<String>) {
+    with(|sdk| sdk.set_common_attribute(key, value.map(AnyValue::String)))
+}
+
 /// Turns redaction on or off and adds query parameter names to treat as secrets. Applies to
 /// values recorded from now on.
 #[wasm_bindgen(js_name = setRedaction)]

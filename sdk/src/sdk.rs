@@ -181,6 +181,9 @@ pub struct Sdk {
     scopes: Vec<InstrumentationScope>,
     /// Attributes handed over one at a time by the JS layer before the call that uses them.
     staged: Vec<KeyValue>,
+    /// Attributes every new span and log record gets (`session.id`, `user.id`); they change
+    /// during a page's life, so they cannot be resource attributes.
+    common: Vec<KeyValue>,
     /// Random bytes drawn in blocks, so that an id costs no call into the host.
     random: [u8; 192],
     random_used: usize,
@@ -232,6 +235,7 @@ impl Sdk {
             spans: Vec::new(),
             logs: Vec::new(),
             staged: Vec::new(),
+            common: Vec::new(),
             random: [0; 192],
             random_used: 192,
             held: Vec::new(),
@@ -342,6 +346,14 @@ impl Sdk {
         self.staged.push(KeyValue::new(key, value));
     }
 
+    /// Sets (or, with `None`, removes) an attribute that every new span and log record gets.
+    pub fn set_common_attribute(&mut self, key: &str, value: Option<AnyValue>) {
+        self.common.retain(|kv| kv.key != key);
+        if let Some(value) = value {
+            self.common.push(KeyValue::new(key, value));
+        }
+    }
+
     /// Takes the attributes staged so far.
     pub fn take_staged(&mut self) -> Vec<KeyValue> {
         core::mem::take(&mut self.staged)
@@ -401,7 +413,7 @@ impl Sdk {
             ..Default::default()
         };
         if recording {
-            for kv in staged {
+            for kv in self.common.clone().into_iter().chain(staged) {
                 self.push_attribute(&mut data.attributes, &mut data.dropped_attributes_count, kv);
             }
         }
@@ -640,7 +652,7 @@ impl Sdk {
             span_id: context.as_ref().map(|c| c.span_id),
             ..Default::default()
         };
-        for kv in staged {
+        for kv in self.common.clone().into_iter().chain(staged) {
             self.push_attribute(&mut record.attributes, &mut record.dropped_attributes_count, kv);
         }
         self.emit_record(0, record);

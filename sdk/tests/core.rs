@@ -308,3 +308,21 @@ fn secrets_are_redacted_before_they_are_queued_unless_redaction_is_off() {
     sdk.end_span(h);
     assert!(sdk.take_traces_json().unwrap().contains("access_token=KEEP"));
 }
+
+#[test]
+fn common_attributes_go_on_every_new_span_and_record_until_removed() {
+    let mut sdk = sdk();
+    sdk.set_common_attribute("session.id", Some(AnyValue::from("s1")));
+    let a = sdk.start_span("a", SpanKind::Internal, None);
+    sdk.log(Severity::Info, "with session");
+    sdk.set_common_attribute("session.id", None);
+    let b = sdk.start_span("b", SpanKind::Internal, None);
+    sdk.end_span(a);
+    sdk.end_span(b);
+    let data = drain_traces(&mut sdk);
+    let spans: Vec<_> = data.spans().map(|(_, _, s)| s).collect();
+    assert_eq!(attribute(&spans[0].attributes, "session.id"), Some(&AnyValue::from("s1")));
+    assert_eq!(attribute(&spans[1].attributes, "session.id"), None);
+    let logs = drain_logs(&mut sdk);
+    assert_eq!(attribute(&logs.records().next().unwrap().2.attributes, "session.id"), Some(&AnyValue::from("s1")));
+}

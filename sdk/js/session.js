@@ -1,0 +1,76 @@
+// Browser sessions: a `session.id` on every span and log record, kept in `sessionStorage` (one
+// per tab, surviving reloads), rotated after 15 minutes without activity or 4 hours in all.
+// `setUser(id)` adds `user.id`. Activity is any span or log record the page makes.
+import * as core from './wasm/edgescope.js';
+import { guard, onActivity } from './api.js';
+
+const KEY = 'edgescope.session';
+const IDLE_MS = 15 * 60 * 1000;
+const MAX_MS = 4 * 60 * 60 * 1000;
+/** How often the last-activity time is written back (each write is a storage call). */
+const WRITE_EVERY_MS = 5000;
+
+let session;
+
+function newId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function save() {
+  try {
+    globalThis.sessionStorage?.setItem(KEY, JSON.stringify(session));
+  } catch {
+    // Storage may be disabled or full: the session lives in memory only.
+  }
+}
+
+function load() {
+  try {
+    const stored = JSON.parse(globalThis.sessionStorage?.getItem(KEY) || 'null');
+    if (stored && /^[0-9a-f]{32}$/.test(stored.id) && Number.isFinite(stored.start) && Number.isFinite(stored.last)) {
+      return stored;
+    }
+  } catch {
+    // A damaged entry starts a new session.
+  }
+  return undefined;
+}
+
+/** Keeps the session current: called on every span and log record. */
+function touch() {
+  const now = Date.now();
+  if (!session) session = load();
+  if (!session || now - session.last > IDLE_MS || now - session.start > MAX_MS) {
+    session = { id: newId(), start: now, last: now };
+    core.setCommon('session.id', session.id);
+    save();
+  } else if (now - session.last > WRITE_EVERY_MS) {
+    session.last = now;
+    save();
+  }
+}
+
+/** Starts session tracking (the browser entry's `init` calls it). */
+export function startSessions() {
+  guard(() => {
+    session = load();
+    if (session) core.setCommon('session.id', session.id);
+    touch();
+    onActivity(touch);
+  });
+}
+
+/** The current session id. */
+export function sessionId() {
+  return guard(() => {
+    touch();
+    return session.id;
+  });
+}
+
+/** Adds `user.id` to every new span and log record; `undefined` or `null` removes it. */
+export function setUser(id) {
+  guard(() => core.setCommon('user.id', id == null ? undefined : String(id)));
+}

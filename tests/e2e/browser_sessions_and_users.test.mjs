@@ -1,0 +1,74 @@
+// Browser sessions in headless Chromium: `session.id` on every span and record, kept across a
+// reload of the tab, rotated after 15 minutes of inactivity; `setUser` adds `user.id`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { startDemo } from '../../www/server.mjs';
+import { launchChromium, startCollector } from '../support.mjs';
+
+let collector, demo, browser;
+
+before(async () => {
+  collector = await startCollector();
+  demo = await startDemo({ otlp: collector.otlp });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  demo?.server.close();
+  await collector?.stop();
+});
+
+async function ready(page) {
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+}
+
+/** Makes a span and a log record on the page and returns the session id the SDK reports. */
+function activity(page, name) {
+  return page.evaluate(async (name) => {
+    const sdk = await import('/sdk/browser.js');
+    sdk.startSpan(name).end();
+    sdk.logger.info(name);
+    await sdk.flush();
+    return sdk.sessionId();
+  }, name);
+}
+
+test('one session id per tab across reloads, a new one after 15 idle minutes, and user.id once set', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const bodies = [];
+  page.on('request', (r) => {
+    if (r.url().startsWith(collector.otlp)) {
+      const b = r.postDataBuffer();
+      bodies.push((r.headers()['content-encoding'] === 'gzip' ? gunzipSync(b) : b).toString('latin1'));
+    }
+  });
+  await page.goto(demo.url);
+  await ready(page);
+  const first = await activity(page, 'first-activity');
+  assert.match(first, /^[0-9a-f]{32}$/);
+
+  await page.reload();
+  await ready(page);
+  assert.equal(await activity(page, 'after-reload'), first, 'the tab keeps its session');
+
+  // Pretend the last activity was 16 minutes ago.
+  await page.evaluate(() => {
+    const s = JSON.parse(sessionStorage.getItem('edgescope.session'));
+    s.last -= 16 * 60 * 1000;
+    sessionStorage.setItem('edgescope.session', JSON.stringify(s));
+  });
+  await page.reload();
+  await ready(page);
+  const rotated = await activity(page, 'after-idle');
+  assert.notEqual(rotated, first, 'a new session after 15 idle minutes');
+
+  await page.evaluate(async () => (await import('/sdk/browser.js')).setUser('user-42'));
+  await activity(page, 'with-user');
+  const all = bodies.join('\n');
+  assert.ok(all.includes(first) && all.includes(rotated), 'both session ids were exported');
+  assert.ok(all.includes('user-42'), 'user.id was exported');
+  await context.close();
+});
