@@ -27,7 +27,7 @@ if (!existsSync(join(yard, 'node_modules'))) {
 // 1. Bundle size, gzip -9 and brotli-11 of JS + wasm, with the yardstick's esbuild settings.
 const measure = (entries, extra = []) =>
   JSON.parse(execFileSync('node', [join(yard, 'measure.mjs'), '--json', ...entries, ...extra], { encoding: 'utf8' }));
-const sizes = measure([join(root, 'bench', 'entries', 'browser-default.js')]);
+const sizes = measure([join(root, 'bench', 'entries', 'browser-default.js'), join(root, 'bench', 'entries', 'browser-full.js')]);
 const edge = measure([join(root, 'bench', 'entries', 'workerd.js')], ['--', '{"conditions":["workerd","worker"],"loader":{".wasm":"file"}}']);
 const ref = Object.fromEntries(sizes.map((r) => [r.entry, r]));
 const browser = ref['browser-default.js'];
@@ -35,6 +35,7 @@ const otelWeb = ref['otel-tracing-fetch-docload.js'];
 const sizeCmd = 'npm run bench';
 row('browser entry, gzip -9 (JS + wasm)', browser.gzip, otelWeb.gzip, 'OTel JS sdk-trace-web + OTLP + fetch + document-load', 'B', sizeCmd);
 row('browser entry, brotli-11 (JS + wasm)', browser.brotli, otelWeb.brotli, 'same', 'B', sizeCmd);
+row('browser entry with every instrumentation (edgescope/full), gzip -9', ref['browser-full.js'].gzip, otelWeb.gzip, 'same (which does less)', 'B', sizeCmd);
 row('workerd entry, gzip -9 (JS + wasm)', edge.find((r) => r.entry === 'workerd.js').gzip, 82 * 1024, '@microlabs/otel-cf-workers (82 KB, figure from the issue, not measured here)', 'B', sizeCmd);
 
 // 2. Per-span cost in Node 20: start, three attributes, end, batch processing, a discarding export.

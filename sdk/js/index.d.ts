@@ -61,6 +61,18 @@ export interface BrowserConfig extends Config {
   propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
 }
 
+/** Settings of the `edgescope/full` browser entry: every instrumentation, each switchable. */
+export interface FullBrowserConfig extends BrowserConfig {
+  /** A `documentLoad` span tree from Navigation and Resource Timing. Default true. */
+  documentLoad?: boolean;
+  /** A `navigation` span per `pushState`, `replaceState` and `popstate`. Default true. */
+  navigation?: boolean;
+  /** A `click`/`submit` span, active while the page's handlers run. Default true. */
+  interactions?: boolean;
+  /** A `longtask` span per long task the browser reports. Default true. */
+  longTasks?: boolean;
+}
+
 export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
 export type AttributeValue = string | number | boolean | Array<string | number | boolean>;
 

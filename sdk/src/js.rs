@@ -332,6 +332,44 @@ pub fn span_start_child(name: &str, kind: u8, parent: u32) -> u32 {
     })
 }
 
+/// Starts a span at a past time (Unix milliseconds, as `performance.timeOrigin + t`): a child
+/// of the open span `parent`, else of the remote `traceparent`, else a new trace. For spans
+/// built from browser timing entries.
+#[wasm_bindgen(js_name = spanStartAt)]
+pub fn span_start_at(name: &str, kind: u8, parent: u32, traceparent: Option<String>, start_ms: f64) -> u32 {
+    let remote = traceparent.as_deref().and_then(parse_traceparent);
+    with(|sdk| {
+        let local = sdk.span_context(Handle(parent));
+        let options = StartOptions {
+            parent: local.as_ref().or(remote.as_ref()),
+            use_active: false,
+            start_time_unix_nano: Some(millis_to_nanos(start_ms)),
+            ..StartOptions::default()
+        };
+        sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
+    })
+}
+
+/// Ends a span at a given time (Unix milliseconds).
+#[wasm_bindgen(js_name = spanEndAt)]
+pub fn span_end_at(span: u32, end_ms: f64) {
+    with(|sdk| sdk.end_span_at(Handle(span), Some(millis_to_nanos(end_ms))))
+}
+
+/// Adds an event at a given time (Unix milliseconds), with the staged attributes.
+#[wasm_bindgen(js_name = spanEventAt)]
+pub fn span_event_at(span: u32, name: &str, time_ms: f64) {
+    with(|sdk| sdk.add_event_at(Handle(span), name, Some(millis_to_nanos(time_ms))))
+}
+
+fn millis_to_nanos(ms: f64) -> u64 {
+    if ms.is_finite() && ms > 0.0 {
+        (ms * 1e6) as u64
+    } else {
+        0
+    }
+}
+
 /// Normalises a `traceparent` header: the header when valid, `undefined` otherwise.
 #[wasm_bindgen(js_name = parseTraceparent)]
 pub fn parse(header: &str) -> Option<String> {

@@ -1,0 +1,132 @@
+// Browser auto-instrumentation beyond requests and errors, each part switchable in `init`:
+// - page load: a `documentLoad` span (continuing `<meta name="traceparent">`) with a
+//   `documentFetch` child and one child per resource from Resource Timing, events at
+//   domInteractive, domContentLoaded, domComplete and load;
+// - single-page navigation: `history.pushState`/`replaceState`/`popstate` make a `navigation`
+//   span with the old and new URLs (redacted by the core like every URL attribute);
+// - user interactions: a `click`/`submit` span active while the page's handlers run, so that
+//   requests they start synchronously (and errors they throw) belong to it;
+// - long tasks: a `longtask` span per task the browser reports.
+import * as core from './wasm/edgescope.js';
+import { guard, startSpan } from './api.js';
+
+const at = (t) => performance.timeOrigin + t;
+
+function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
+  for (const key of Object.keys(attributes || {})) core.attr(key, attributes[key]);
+  return core.spanStartAt(name, kind, parent, traceparent, startMs);
+}
+
+function documentLoad(parentContext) {
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (!nav) return;
+  const root = timedSpan('documentLoad', 1, 0, parentContext && parentContext.traceparent, at(nav.startTime), {
+    'url.full': location.href,
+    'user_agent.original': navigator.userAgent,
+  });
+  const fetchSpan = timedSpan('documentFetch', 3, root, undefined, at(nav.fetchStart), {
+    'http.response.status_code': nav.responseStatus || 200,
+    'http.response.body.size': nav.encodedBodySize,
+  });
+  core.spanEndAt(fetchSpan, at(nav.responseEnd));
+  for (const [event, t] of [
+    ['domInteractive', nav.domInteractive],
+    ['domContentLoadedEventEnd', nav.domContentLoadedEventEnd],
+    ['domComplete', nav.domComplete],
+    ['loadEventEnd', nav.loadEventEnd],
+  ]) {
+    if (t > 0) core.spanEventAt(root, event, at(t));
+  }
+  for (const r of performance.getEntriesByType('resource')) {
+    if (r.name.startsWith(state.endpoint)) continue;
+    const span = timedSpan('resourceFetch', 3, root, undefined, at(r.startTime), {
+      'url.full': r.name,
+      'resource.initiator_type': r.initiatorType,
+      'http.response.body.size': r.encodedBodySize,
+    });
+    core.spanEndAt(span, at(r.responseEnd || r.startTime));
+  }
+  core.spanEndAt(root, at(nav.loadEventEnd || nav.domComplete || nav.responseEnd));
+}
+
+const state = { endpoint: '\u0000' };
+
+function instrumentNavigation() {
+  let last = location.href;
+  const navigated = (how) =>
+    guard(() => {
+      const to = location.href;
+      if (to === last) return;
+      startSpan('navigation', { attributes: { 'url.full': to, 'url.previous': last, 'navigation.type': how } }).end();
+      last = to;
+    });
+  for (const method of ['pushState', 'replaceState']) {
+    const original = history[method];
+    history[method] = function () {
+      const result = original.apply(this, arguments);
+      navigated(method);
+      return result;
+    };
+  }
+  addEventListener('popstate', () => navigated('popstate'));
+}
+
+function describeTarget(target) {
+  const el = target instanceof Element ? target : null;
+  if (!el) return {};
+  const attrs = { 'html.tag': el.tagName.toLowerCase() };
+  if (el.id) attrs['html.id'] = el.id;
+  const label = el.getAttribute('data-testid') || el.getAttribute('aria-label') || el.getAttribute('name');
+  if (label) attrs['html.label'] = label;
+  return attrs;
+}
+
+function instrumentInteractions() {
+  for (const type of ['click', 'submit']) {
+    // Capture phase: the span is active before any of the page's own listeners run, and stays
+    // active until the event's task is over.
+    addEventListener(
+      type,
+      (event) =>
+        guard(() => {
+          const span = startSpan(type, { attributes: { 'event.type': type, ...describeTarget(event.target) } });
+          core.activate(span._h);
+          setTimeout(() => {
+            core.deactivate(span._h);
+            span.end();
+          }, 0);
+        }),
+      { capture: true },
+    );
+  }
+}
+
+function instrumentLongTasks() {
+  if (typeof PerformanceObserver !== 'function') return;
+  try {
+    new PerformanceObserver((list) =>
+      guard(() => {
+        for (const task of list.getEntries()) {
+          const h = timedSpan('longtask', 1, 0, undefined, at(task.startTime), { 'longtask.duration_ms': task.duration });
+          core.spanEndAt(h, at(task.startTime + task.duration));
+        }
+      }),
+    ).observe({ type: 'longtask', buffered: true });
+  } catch {
+    // Not supported here.
+  }
+}
+
+/** Installs the parts the config leaves on; `documentParent` is the `<meta>` context. */
+export function instrumentPage(config, documentParent) {
+  const c = config && typeof config === 'object' ? config : {};
+  state.endpoint = typeof c.endpoint === 'string' ? c.endpoint : '\u0000';
+  if (c.documentLoad !== false) {
+    const run = () => guard(() => documentLoad(documentParent));
+    if (document.readyState === 'complete') setTimeout(run, 0);
+    else addEventListener('load', () => setTimeout(run, 0), { once: true });
+  }
+  if (c.navigation !== false) guard(instrumentNavigation);
+  if (c.interactions !== false) guard(instrumentInteractions);
+  if (c.longTasks !== false) guard(instrumentLongTasks);
+}

@@ -1,0 +1,100 @@
+// The `edgescope/full` browser entry in headless Chromium: a page-load span tree from
+// Navigation and Resource Timing, click spans that parent the requests their handlers start and
+// take the handlers' errors, and navigation spans with redacted URLs.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo } from '../../www/server.mjs';
+import { attr, getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
+
+let collector, demo, browser, page;
+
+before(async () => {
+  collector = await startCollector();
+  demo = await startDemo({ otlp: collector.otlp });
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(demo.url);
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'full-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    window.__sdk = sdk;
+  }, collector.otlp);
+});
+
+after(async () => {
+  await browser?.close();
+  demo?.server.close();
+  await collector?.stop();
+});
+
+async function traceByRoot(name) {
+  return waitFor(`a trace rooted at ${name}`, async () => {
+    await page.evaluate(() => window.__sdk.flush());
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=100`);
+    const t = traces.find((t) => t.rootName === name && t.rootService === 'full-page');
+    return t && traceSpans(collector, t.traceId);
+  });
+}
+
+test('page load becomes a documentLoad span with documentFetch and resource children', async () => {
+  const spans = await traceByRoot('documentLoad');
+  const root = spans.find((s) => s.name === 'documentLoad');
+  const fetchSpan = spans.find((s) => s.name === 'documentFetch');
+  const resources = spans.filter((s) => s.name === 'resourceFetch');
+  assert.equal(fetchSpan.parentSpanId, root.spanId);
+  assert.ok(resources.length >= 3, `${resources.length} resources (SDK modules, wasm, config)`);
+  assert.ok(resources.some((r) => attr(r, 'url.full').endsWith('/sdk/wasm/edgescope_bg.wasm')));
+  assert.ok(BigInt(root.startTimeUnixNano) <= BigInt(fetchSpan.startTimeUnixNano));
+  assert.ok(BigInt(root.endTimeUnixNano) >= BigInt(fetchSpan.endTimeUnixNano));
+  const events = root.events.map((e) => e.name);
+  assert.ok(events.includes('domInteractive') && events.includes('loadEventEnd'), events.join());
+});
+
+test('a click span parents the request its handler starts and takes the error it throws', async () => {
+  await page.evaluate(() => {
+    const ok = document.createElement('button');
+    ok.id = 'load-things';
+    ok.onclick = () => fetch('/api/hello');
+    const bad = document.createElement('button');
+    bad.id = 'broken';
+    bad.onclick = () => {
+      throw new Error('handler exploded');
+    };
+    document.body.append(ok, bad);
+  });
+  await page.click('#load-things');
+  const spans = await waitFor('the click and its fetch', async () => {
+    await page.evaluate(() => window.__sdk.flush());
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=100`);
+    const t = traces.find((t) => t.rootName === 'click' && t.spanCount === 2);
+    return t && traceSpans(collector, t.traceId);
+  });
+  const click = spans.find((s) => s.name === 'click');
+  const get = spans.find((s) => s.name === 'GET');
+  assert.equal(get.parentSpanId, click.spanId);
+  assert.equal(attr(click, 'html.id'), 'load-things');
+
+  await page.click('#broken');
+  const failed = await waitFor('the failed click', async () => {
+    await page.evaluate(() => window.__sdk.flush());
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=100`);
+    const t = traces.find((t) => t.rootName === 'click' && t.errorCount === 1);
+    return t && traceSpans(collector, t.traceId);
+  });
+  assert.equal(failed[0].status.code, 2);
+  assert.ok(failed[0].events.some((e) => e.name === 'exception' && attr(e, 'exception.message') === 'handler exploded'));
+  const logs = await getJson(`${collector.ui}/api/logs?trace_id=${failed[0].traceId}`);
+  const record = logs.result.resourceLogs[0].scopeLogs[0].logRecords[0];
+  assert.equal(record.severityText, 'ERROR');
+  assert.equal(record.spanId, failed[0].spanId, 'the error log belongs to the click span');
+});
+
+test('history navigation makes a navigation span with the URL redacted', async () => {
+  await page.evaluate(() => history.pushState({}, '', '/account?access_token=CANARYNAV&tab=2'));
+  const spans = await traceByRoot('navigation');
+  const nav = spans[0];
+  assert.equal(attr(nav, 'navigation.type'), 'pushState');
+  assert.equal(attr(nav, 'url.full'), `${demo.url}/account?access_token=REDACTED&tab=2`);
+  assert.equal(attr(nav, 'url.previous'), `${demo.url}/`);
+});
