@@ -88,10 +88,13 @@ function internId(s) {
   return id;
 }
 
+/** The console's own `warn`, saved before any capture wraps it, so diagnostics never loop back. */
+const consoleWarn = typeof console !== 'undefined' ? console.warn.bind(console) : () => {};
+
 function trouble(kind, error) {
   try {
     core.trouble(kind);
-    if (state.debug) console.warn('[edgescope]', error);
+    if (state.debug) consoleWarn('[edgescope]', error);
   } catch {
     // The core itself failed; there is nowhere left to report to.
   }
@@ -585,7 +588,7 @@ async function readPartialSuccess(response) {
     }
     if (rejected > 0) {
       core.rejectedRecords(rejected);
-      if (state.debug) console.warn('[edgescope] the receiver rejected', rejected, 'records', message ?? '');
+      if (state.debug) consoleWarn('[edgescope] the receiver rejected', rejected, 'records', message ?? '');
     }
   } catch {
     // An unreadable success answer is still a success.

@@ -1,8 +1,11 @@
 // The browser entry with every instrumentation: the default entry's (fetch, XHR, errors,
-// sessions) plus page load, single-page navigation, user interactions and long tasks, each
-// switchable in `init` (`documentLoad`, `navigation`, `interactions`, `longTasks`).
+// sessions) plus page load, single-page navigation, user interactions, long tasks and web
+// vitals, each switchable in `init` (`documentLoad`, `navigation`, `interactions`, `longTasks`,
+// `webVitals`), and opt-in console capture (`captureConsole`).
 import * as browser from './browser.js';
 import { instrumentPage } from './auto.js';
+import { captureConsole } from './console.js';
+import { reportWebVitals } from './vitals.js';
 
 export * from './browser.js';
 
@@ -17,5 +20,8 @@ export function init(config) {
   if (!installed) {
     installed = true;
     instrumentPage(config, browser.documentContext());
+    const c = config && typeof config === 'object' ? config : {};
+    if (c.webVitals !== false) reportWebVitals();
+    if (c.captureConsole) captureConsole(c.captureConsole);
   }
 }

@@ -71,6 +71,10 @@ export interface FullBrowserConfig extends BrowserConfig {
   interactions?: boolean;
   /** A `longtask` span per long task the browser reports. Default true. */
   longTasks?: boolean;
+  /** LCP, INP, CLS, FCP and TTFB as `browser.web_vital` log records when the page is first hidden. Default true. */
+  webVitals?: boolean;
+  /** Console calls as log records: `true` for debug/log/info/warn/error, or the method names. Default off. */
+  captureConsole?: boolean | Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
 }
 
 export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';

@@ -1,0 +1,84 @@
+// Web vitals (LCP, INP, CLS, FCP, TTFB), measured with the browser's performance observers and
+// reported once per page view, when the page is first hidden, as log records with
+// `event.name` = `browser.web_vital` and the OpenTelemetry browser event attributes `name`,
+// `value`, `rating` and `navigation_type`.
+import { flush, guard, logger } from './api.js';
+
+const THRESHOLDS = { LCP: [2500, 4000], INP: [200, 500], CLS: [0.1, 0.25], FCP: [1800, 3000], TTFB: [800, 1800] };
+
+function rating(name, value) {
+  const [good, poor] = THRESHOLDS[name];
+  return value <= good ? 'good' : value <= poor ? 'needs-improvement' : 'poor';
+}
+
+function observe(type, callback, options) {
+  try {
+    const observer = new PerformanceObserver((list) => guard(() => callback(list.getEntries())));
+    observer.observe({ type, buffered: true, ...options });
+  } catch {
+    // This browser does not report that entry type.
+  }
+}
+
+/** Starts measuring; the values are reported when the page is hidden for the first time. */
+export function reportWebVitals() {
+  if (typeof PerformanceObserver !== 'function') return;
+  const values = {};
+  const nav = performance.getEntriesByType('navigation')[0];
+  const navigationType = nav ? nav.type : 'navigate';
+  if (nav) values.TTFB = Math.max(0, nav.responseStart - (nav.activationStart || 0));
+  observe('paint', (entries) => {
+    for (const e of entries) if (e.name === 'first-contentful-paint') values.FCP = e.startTime;
+  });
+  observe('largest-contentful-paint', (entries) => {
+    const last = entries[entries.length - 1];
+    if (last) values.LCP = last.startTime;
+  });
+  // CLS: the largest session window of shifts without recent input (1 s gap, 5 s at most).
+  let windowValue = 0;
+  let windowStart = 0;
+  let previous = 0;
+  observe('layout-shift', (entries) => {
+    for (const e of entries) {
+      if (e.hadRecentInput) continue;
+      if (windowValue && (e.startTime - previous > 1000 || e.startTime - windowStart > 5000)) windowValue = 0;
+      if (!windowValue) windowStart = e.startTime;
+      windowValue += e.value;
+      previous = e.startTime;
+      values.CLS = Math.max(values.CLS ?? 0, windowValue);
+    }
+  });
+  // INP: the slowest interaction, or the 98th percentile once there are 50 or more.
+  const interactions = new Map();
+  observe(
+    'event',
+    (entries) => {
+      for (const e of entries) {
+        if (!e.interactionId) continue;
+        interactions.set(e.interactionId, Math.max(interactions.get(e.interactionId) ?? 0, e.duration));
+      }
+      const durations = [...interactions.values()].sort((a, b) => b - a);
+      values.INP = durations[Math.min(durations.length - 1, Math.floor(durations.length / 50))];
+    },
+    { durationThreshold: 16 },
+  );
+  let reported = false;
+  const report = () =>
+    guard(() => {
+      if (reported || document.visibilityState !== 'hidden') return;
+      reported = true;
+      for (const name of Object.keys(THRESHOLDS)) {
+        const value = values[name];
+        if (value === undefined) continue;
+        logger.info(`${name} ${Math.round(value * 1000) / 1000}`, {
+          'event.name': 'browser.web_vital',
+          name,
+          value,
+          rating: rating(name, value),
+          navigation_type: navigationType,
+        });
+      }
+      flush({ keepalive: true });
+    });
+  document.addEventListener('visibilitychange', report, { capture: true });
+}

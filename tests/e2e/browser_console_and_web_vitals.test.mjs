@@ -1,0 +1,102 @@
+// The full browser entry's log sources in headless Chromium: opt-in console capture (the
+// console still shows everything; the SDK's own warnings are not captured) and web vitals
+// reported as `browser.web_vital` records when the page is hidden.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo } from '../../www/server.mjs';
+import { attr, getJson, launchChromium, startCollector, waitFor } from '../support.mjs';
+
+let collector, demo, browser;
+
+before(async () => {
+  collector = await startCollector();
+  demo = await startDemo({ otlp: collector.otlp });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  demo?.server.close();
+  await collector?.stop();
+});
+
+async function records(service) {
+  const doc = await getJson(`${collector.ui}/api/logs?limit=500`);
+  return doc.result.resourceLogs
+    .filter((rl) => attr(rl.resource, 'service.name') === service)
+    .flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+}
+
+test('console calls become log records and still reach the console', async () => {
+  const page = await browser.newPage();
+  const shown = [];
+  page.on('console', (m) => shown.push(`${m.type()}:${m.text()}`));
+  await page.goto(demo.url);
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'console-page', endpoint: otlp, scheduleDelayMillis: 0, captureConsole: ['warn', 'error'], debug: true });
+    console.warn('disk almost full', { free: 3 });
+    console.error(new TypeError('bad input'));
+    console.info('not captured');
+    await sdk.flush();
+    // An SDK diagnostic, printed with debug: true: an unknown sampler name.
+    sdk.init({ serviceName: 'console-page', endpoint: otlp, scheduleDelayMillis: 0, sampler: 'bogus', debug: true });
+    console.warn('after re-init');
+    await sdk.flush();
+  }, collector.otlp);
+  const logs = await waitFor('the console records', async () => {
+    const r = await records('console-page');
+    return r.length >= 2 && r;
+  });
+  const bodies = logs.map((r) => `${r.severityText}:${r.body.stringValue}`);
+  assert.ok(bodies.includes('WARN:disk almost full {"free":3}'), bodies.join('|'));
+  assert.ok(bodies.includes('ERROR:TypeError: bad input'));
+  assert.ok(!bodies.some((b) => b.includes('not captured')), 'info was not asked for');
+  assert.ok(!bodies.some((b) => b.includes('[edgescope]')), 'the SDK does not capture itself');
+  assert.ok(shown.includes('warning:disk almost full JSHandle@object') || shown.some((s) => s.startsWith('warning:disk almost full')));
+  assert.ok(shown.some((s) => s.startsWith('warning:[edgescope]')), 'the diagnostic reached the console');
+});
+
+test('web vitals are reported once, as browser.web_vital records with ratings, when the page is hidden', async () => {
+  const page = await browser.newPage();
+  await page.goto(demo.url);
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'vitals-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    // A layout shift, and a slow interaction for INP.
+    const banner = document.createElement('div');
+    banner.style.height = '200px';
+    banner.textContent = 'late banner';
+    document.body.prepend(banner);
+    const slow = document.createElement('button');
+    slow.id = 'slow';
+    slow.textContent = 'slow';
+    slow.onclick = () => {
+      const end = performance.now() + 120;
+      while (performance.now() < end);
+    };
+    document.body.append(slow);
+  }, collector.otlp);
+  await page.click('#slow');
+  await page.waitForTimeout(300);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  const vitals = await waitFor('the web vitals', async () => {
+    const r = (await records('vitals-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    return r.length >= 4 && r;
+  });
+  const byName = Object.fromEntries(vitals.map((r) => [attr(r, 'name'), r]));
+  for (const name of ['FCP', 'TTFB', 'CLS', 'INP']) assert.ok(byName[name], `${name} reported (got ${Object.keys(byName)})`);
+  assert.equal(vitals.length, new Set(vitals.map((r) => attr(r, 'name'))).size, 'each vital once');
+  assert.ok(Number(attr(byName.INP, 'value')) >= 100, 'INP saw the slow click');
+  assert.ok(Number(attr(byName.CLS, 'value')) > 0, 'CLS saw the shift');
+  for (const r of vitals) {
+    assert.ok(['good', 'needs-improvement', 'poor'].includes(attr(r, 'rating')));
+    assert.equal(attr(r, 'navigation_type'), 'navigate');
+  }
+});
