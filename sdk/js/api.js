@@ -48,6 +48,8 @@ const state = {
   fetch: undefined,
   /** The host's own fetch, captured before instrumentation: exports are never traced. */
   hostFetch: undefined,
+  /** Keeps batches that failed for lack of network (browser full entry); see `useOutbox`. */
+  outbox: undefined,
 };
 
 /** The `Span` objects made active by `withSpan`, mirroring the core's stack (same handles). */
@@ -627,14 +629,39 @@ async function post(path, body, keepalive) {
     } catch {
       status = 0;
     }
-    const delay = keepalive ? -1 : core.retryDelay(attempt, status, retryAfterMs(retryAfter), Math.random());
+    // Offline: retrying is pointless, and the outbox (if installed) keeps the batch for later.
+    const offline = status === 0 && globalThis.navigator && globalThis.navigator.onLine === false;
+    const delay = keepalive || offline ? -1 : core.retryDelay(attempt, status, retryAfterMs(retryAfter), Math.random());
     if (delay < 0) {
+      if (status === 0 && state.outbox) {
+        state.outbox.keep({ url, headers, body: payload });
+        return;
+      }
       trouble(0, new Error(`export to ${path} failed (${status || 'network error'}) after ${attempt} attempt(s)`));
       return;
     }
     core.trouble(2);
     await sleep(delay);
   }
+}
+
+/** Internal: sends a stored batch once; resolves to true when the receiver answered 2xx. */
+export async function resend(batch) {
+  try {
+    const send = state.fetch || globalThis.fetch;
+    const response = await send.call(globalThis, batch.url, { method: 'POST', headers: batch.headers, body: batch.body });
+    if (response.ok) await readPartialSuccess(response);
+    // A client error will not get better: the batch is let go (and counted).
+    if (!response.ok && response.status < 500 && response.status !== 429) trouble(0, new Error(`stored export answered ${response.status}`));
+    return response.ok || (response.status < 500 && response.status !== 429);
+  } catch {
+    return false;
+  }
+}
+
+/** Internal: where batches go when the network is down (the browser's IndexedDB outbox). */
+export function useOutbox(outbox) {
+  state.outbox = outbox;
 }
 
 /** Export requests under way. Beyond MAX_INFLIGHT, batches wait in the core's bounded queue. */

@@ -1,10 +1,11 @@
 // The browser entry with every instrumentation: the default entry's (fetch, XHR, errors,
 // sessions) plus page load, single-page navigation, user interactions, long tasks and web
 // vitals, each switchable in `init` (`documentLoad`, `navigation`, `interactions`, `longTasks`,
-// `webVitals`), and opt-in console capture (`captureConsole`).
+// `webVitals`, `offline`), and opt-in console capture (`captureConsole`).
 import * as browser from './browser.js';
 import { instrumentPage } from './auto.js';
 import { captureConsole } from './console.js';
+import { startOutbox } from './outbox.js';
 import { reportWebVitals } from './vitals.js';
 
 export * from './browser.js';
@@ -23,5 +24,6 @@ export function init(config) {
     const c = config && typeof config === 'object' ? config : {};
     if (c.webVitals !== false) reportWebVitals();
     if (c.captureConsole) captureConsole(c.captureConsole);
+    if (c.offline !== false) startOutbox();
   }
 }

@@ -73,6 +73,8 @@ export interface FullBrowserConfig extends BrowserConfig {
   longTasks?: boolean;
   /** LCP, INP, CLS, FCP and TTFB as `browser.web_vital` log records when the page is first hidden. Default true. */
   webVitals?: boolean;
+  /** Keep batches that fail for lack of network in IndexedDB and send them when back online, once. Default true. */
+  offline?: boolean;
   /** Console calls as log records: `true` for debug/log/info/warn/error, or the method names. Default off. */
   captureConsole?: boolean | Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
 }

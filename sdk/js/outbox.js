@@ -1,0 +1,98 @@
+// Offline delivery for browsers: a batch whose export fails for lack of network is kept in
+// IndexedDB (at most 200 batches and 5 MB; the oldest go first, counted as failed exports) and
+// sent again on the next `online` event or page load. Each stored batch is taken out of the
+// store in the same transaction that reads it, so two tabs never send it twice, and put back
+// only if sending fails again for lack of network: every batch is delivered once.
+import { guard, resend, useOutbox } from './api.js';
+import * as core from './wasm/edgescope.js';
+
+const DB = 'edgescope';
+const STORE = 'outbox';
+const MAX_BATCHES = 200;
+const MAX_BYTES = 5 * 1024 * 1024;
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { autoIncrement: true });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = tx.onabort = () => reject(tx.error);
+  });
+}
+
+async function keep(batch) {
+  const db = await open();
+  const tx = db.transaction(STORE, 'readwrite');
+  const store = tx.objectStore(STORE);
+  store.add({ url: batch.url, headers: batch.headers, body: batch.body, bytes: batch.body.length });
+  // Bound the store: drop the oldest batches beyond the limits.
+  const all = await new Promise((resolve) => {
+    const entries = [];
+    store.openCursor().onsuccess = (e) => {
+      const cursor = e.target.result;
+      if (!cursor) return resolve(entries);
+      entries.push([cursor.key, cursor.value.bytes || 0]);
+      cursor.continue();
+    };
+  });
+  let bytes = all.reduce((n, [, b]) => n + b, 0);
+  let count = all.length;
+  for (const [key, b] of all) {
+    if (count <= MAX_BATCHES && bytes <= MAX_BYTES) break;
+    store.delete(key);
+    count--;
+    bytes -= b;
+    core.trouble(0);
+  }
+  await done(tx);
+  db.close();
+}
+
+let draining = false;
+
+/** Sends every stored batch, oldest first. */
+export async function drain() {
+  if (draining || typeof indexedDB === 'undefined') return;
+  draining = true;
+  try {
+    const db = await open();
+    for (;;) {
+      // Take one batch out of the store, in one transaction.
+      const tx = db.transaction(STORE, 'readwrite');
+      const store = tx.objectStore(STORE);
+      const taken = await new Promise((resolve) => {
+        store.openCursor().onsuccess = (e) => {
+          const cursor = e.target.result;
+          if (!cursor) return resolve(undefined);
+          const value = cursor.value;
+          cursor.delete();
+          resolve(value);
+        };
+      });
+      await done(tx);
+      if (!taken) break;
+      if (!(await resend(taken))) {
+        await keep(taken);
+        break;
+      }
+    }
+    db.close();
+  } finally {
+    draining = false;
+  }
+}
+
+/** Installs the outbox: failed batches are kept, and sent when the browser is back online. */
+export function startOutbox() {
+  if (typeof indexedDB === 'undefined') return;
+  useOutbox({ keep: (batch) => keep(batch).catch(() => core.trouble(0)) });
+  addEventListener('online', () => guard(() => drain().catch(() => {})));
+  guard(() => drain().catch(() => {}));
+}

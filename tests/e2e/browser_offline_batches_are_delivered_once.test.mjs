@@ -1,0 +1,72 @@
+// Offline delivery in headless Chromium: spans exported while the browser is offline are kept
+// in IndexedDB and delivered when it is back online — exactly once.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo } from '../../www/server.mjs';
+import { getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
+
+let collector, demo, browser;
+
+before(async () => {
+  collector = await startCollector();
+  demo = await startDemo({ otlp: collector.otlp });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  demo?.server.close();
+  await collector?.stop();
+});
+
+test('spans made offline arrive once when the page is back online', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(demo.url);
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await page.evaluate(async (otlp) => {
+    window.__sdk = await import('/sdk/full.js');
+    window.__sdk.init({ serviceName: 'offline-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });
+  }, collector.otlp);
+
+  await context.setOffline(true);
+  const traceId = await page.evaluate(async () => {
+    const span = window.__sdk.startSpan('made offline');
+    const id = span.spanContext().traceId;
+    span.end();
+    await window.__sdk.flush();
+    // Let the outbox write finish.
+    await new Promise((r) => setTimeout(r, 200));
+    return id;
+  });
+  const stored = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const open = indexedDB.open('edgescope');
+        open.onsuccess = () => {
+          const count = open.result.transaction('outbox').objectStore('outbox').count();
+          count.onsuccess = () => resolve(count.result);
+        };
+      }),
+  );
+  assert.equal(stored, 1, 'the batch waits in IndexedDB');
+  assert.deepEqual((await getJson(`${collector.ui}/api/traces?limit=100`)).traces.filter((t) => t.traceId === traceId), []);
+
+  await context.setOffline(false);
+  const spans = await waitFor('the offline span', async () => {
+    const s = await traceSpans(collector, traceId).catch(() => []);
+    return s.length > 0 && s;
+  });
+  // Another online event and a reload must not send it again.
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await page.reload();
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'offline-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });
+    await new Promise((r) => setTimeout(r, 500));
+  }, collector.otlp);
+  assert.equal(spans.length, 1);
+  assert.equal((await traceSpans(collector, traceId)).length, 1, 'delivered exactly once');
+  await context.close();
+});
