@@ -10,8 +10,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use edgescope_otlp::read::{self, Ids};
-use edgescope_otlp::{json, proto, TraceId};
+use edgescope_otlp::read::{self, Ids, ReadError};
+use edgescope_otlp::{json, proto, Partial, TraceId};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -245,12 +245,62 @@ fn otlp_payload(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<(Encod
     }
 }
 
-/// The success answer: an empty `Export…ServiceResponse` in the request's encoding.
-fn export_ok(encoding: Encoding) -> Response {
-    match encoding {
-        Encoding::Json => Json(json!({})).into_response(),
-        Encoding::Protobuf => ([(header::CONTENT_TYPE, PROTOBUF)], Vec::new()).into_response(),
+/// The kind of telemetry an OTLP route takes, for messages and answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Traces,
+    Logs,
+}
+
+impl Signal {
+    /// What the items of a request are called in messages.
+    fn items(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Logs => "log records",
+        }
     }
+
+    /// The count field of `partialSuccess` in OTLP/JSON.
+    fn rejected_key(self) -> &'static str {
+        match self {
+            Signal::Traces => "rejectedSpans",
+            Signal::Logs => "rejectedLogRecords",
+        }
+    }
+}
+
+/// The answer to an export after `stored` items were stored and `rejected` were left out: an
+/// empty `Export…ServiceResponse` when nothing was rejected, otherwise one with a
+/// `partialSuccess` that counts the rejected items and names the first problem.
+fn export_answer(encoding: Encoding, signal: Signal, stored: usize, rejected: &[ReadError]) -> Response {
+    let Some(first) = rejected.first() else {
+        return match encoding {
+            Encoding::Json => Json(json!({})).into_response(),
+            Encoding::Protobuf => ([(header::CONTENT_TYPE, PROTOBUF)], Vec::new()).into_response(),
+        };
+    };
+    let total = stored + rejected.len();
+    let message = format!("{} of {total} {} rejected; the first: {first}", rejected.len(), signal.items());
+    match encoding {
+        // OTLP/JSON writes int64 fields as decimal strings, as the protobuf JSON mapping does.
+        Encoding::Json => Json(json!({
+            "partialSuccess": { signal.rejected_key(): rejected.len().to_string(), "errorMessage": message }
+        }))
+        .into_response(),
+        Encoding::Protobuf => {
+            ([(header::CONTENT_TYPE, PROTOBUF)], proto::encode_partial_success(rejected.len() as i64, &message))
+                .into_response()
+        }
+    }
+}
+
+/// The `400` for a request of which no item could be read: the OTLP/HTTP answer for data that
+/// is invalid as a whole, naming the first problem.
+fn all_rejected(encoding: Encoding, signal: Signal, rejected: &[ReadError]) -> Failure {
+    let first = rejected.first().map(ToString::to_string).unwrap_or_default();
+    let message = format!("all {} {} rejected; the first: {first}", rejected.len(), signal.items());
+    rpc_error(encoding, StatusCode::BAD_REQUEST, 3, message)
 }
 
 async fn write<T: Send + 'static>(
@@ -275,34 +325,48 @@ async fn read_with<T: Send + 'static>(
         .map_err(store_error)
 }
 
+/// `POST /v1/traces`: stores the spans that read and answers with a partial success naming
+/// the first rejected one; `400` when the body does not decode or no span reads.
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
-    let data = match encoding {
+    let Partial { data, rejected } = match encoding {
         Encoding::Json => serde_json::from_slice(&payload)
             .map_err(|e| format!("invalid JSON: {e}"))
-            .and_then(|v| read::traces(&v, Ids::Strict).map_err(|e| format!("not an OTLP trace request: {e}"))),
-        Encoding::Protobuf => proto::decode_traces(&payload).map_err(|e| format!("not an OTLP trace request: {e}")),
+            .and_then(|v| read::traces_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP trace request: {e}"))),
+        Encoding::Protobuf => {
+            proto::decode_traces_partial(&payload).map_err(|e| format!("not an OTLP trace request: {e}"))
+        }
     }
     .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    if !rejected.is_empty() && data.spans().next().is_none() {
+        return Err(all_rejected(encoding, Signal::Traces, &rejected));
+    }
     let n = write(&app, move |s| s.insert_traces(&data)).await.map_err(|f| f.reencode(encoding))?;
-    tracing::debug!(spans = n, "stored");
-    Ok(export_ok(encoding))
+    tracing::debug!(spans = n, rejected = rejected.len(), "stored");
+    Ok(export_answer(encoding, Signal::Traces, n, &rejected))
 }
 
+/// `POST /v1/logs`: stores the log records that read and answers with a partial success naming
+/// the first rejected one; `400` when the body does not decode or no record reads.
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
-    let data = match encoding {
+    let Partial { data, rejected } = match encoding {
         Encoding::Json => serde_json::from_slice(&payload)
             .map_err(|e| format!("invalid JSON: {e}"))
-            .and_then(|v| read::logs(&v, Ids::Strict).map_err(|e| format!("not an OTLP logs request: {e}"))),
-        Encoding::Protobuf => proto::decode_logs(&payload).map_err(|e| format!("not an OTLP logs request: {e}")),
+            .and_then(|v| read::logs_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP logs request: {e}"))),
+        Encoding::Protobuf => {
+            proto::decode_logs_partial(&payload).map_err(|e| format!("not an OTLP logs request: {e}"))
+        }
     }
     .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    if !rejected.is_empty() && data.records().next().is_none() {
+        return Err(all_rejected(encoding, Signal::Logs, &rejected));
+    }
     let n = write(&app, move |s| s.insert_logs(&data)).await.map_err(|f| f.reencode(encoding))?;
-    tracing::debug!(records = n, "stored");
-    Ok(export_ok(encoding))
+    tracing::debug!(records = n, rejected = rejected.len(), "stored");
+    Ok(export_answer(encoding, Signal::Logs, n, &rejected))
 }
 
 #[derive(Deserialize)]
