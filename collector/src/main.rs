@@ -44,6 +44,12 @@ struct ServeArgs {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "EDGESCOPE_MAX_BODY_BYTES", default_value_t = 16 << 20)]
     max_body_bytes: usize,
+    /// Bearer token that `POST /v1/traces` and `/v1/logs` require (none: open).
+    #[arg(long, env = "EDGESCOPE_INGEST_TOKEN", hide_env_values = true)]
+    ingest_token: Option<String>,
+    /// Bearer token that the `/api/*` query routes require (none: open).
+    #[arg(long, env = "EDGESCOPE_QUERY_TOKEN", hide_env_values = true)]
+    query_token: Option<String>,
 }
 
 #[tokio::main]
@@ -74,6 +80,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         ui_dir: args.ui_dir,
         cors_origins: args.cors_origins,
         max_body_bytes: args.max_body_bytes,
+        ingest_token: args.ingest_token,
+        query_token: args.query_token,
     };
     run(otlp, ui, settings, shutdown_signal()).await
 }

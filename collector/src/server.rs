@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -22,7 +24,7 @@ use crate::jaeger::{self, Params};
 use crate::store::{LogQuery, Store, StoreError};
 
 /// How the collector runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Where `edgescope.db` lives.
     pub data_dir: PathBuf,
@@ -33,11 +35,38 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Larger request bodies get `413`.
     pub max_body_bytes: usize,
+    /// When set, `POST /v1/*` needs `Authorization: Bearer <token>`.
+    pub ingest_token: Option<String>,
+    /// When set, the `/api/*` query routes need `Authorization: Bearer <token>` (the viewer's
+    /// files and `/health` do not).
+    pub query_token: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { data_dir: PathBuf::from(".data"), ui_dir: None, cors_origins: Vec::new(), max_body_bytes: 16 << 20 }
+        Settings {
+            data_dir: PathBuf::from(".data"),
+            ui_dir: None,
+            cors_origins: Vec::new(),
+            max_body_bytes: 16 << 20,
+            ingest_token: None,
+            query_token: None,
+        }
+    }
+}
+
+// By hand, so that tokens never reach a log line.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |t: &Option<String>| t.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("ui_dir", &self.ui_dir)
+            .field("cors_origins", &self.cors_origins)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("ingest_token", &redacted(&self.ingest_token))
+            .field("query_token", &redacted(&self.query_token))
+            .finish()
     }
 }
 
@@ -67,19 +96,24 @@ pub async fn run(
     };
 
     let cors = cors_layer(&settings.cors_origins);
+    let ingest_token = Token::new(settings.ingest_token.as_deref());
+    let query_token = Token::new(settings.query_token.as_deref());
+    // Route layers run after CORS (applied last, so outermost) has answered preflights, and
+    // before a handler reads the body.
     let ingest = Router::new()
         .route("/v1/traces", post(ingest_traces))
         .route("/v1/logs", post(ingest_logs))
-        .layer(DefaultBodyLimit::max(settings.max_body_bytes));
-    let mut query = Router::new()
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .route_layer(middleware::from_fn_with_state(ingest_token, require_ingest_token));
+    let api = Router::new()
         .route("/api/traces", get(list_traces))
         .route("/api/v3/traces", get(find_traces))
         .route("/api/v3/traces/{trace_id}", get(get_trace))
         .route("/api/v3/services", get(list_services))
         .route("/api/v3/operations", get(list_operations))
         .route("/api/logs", get(list_logs))
-        .route("/health", get(|| async { "ok" }))
-        .merge(ingest.clone());
+        .route_layer(middleware::from_fn_with_state(query_token, require_query_token));
+    let mut query = api.route("/health", get(|| async { "ok" })).merge(ingest.clone());
     if let Some(dir) = &settings.ui_dir {
         // Unknown paths get index.html, so that deep links such as /trace/{id} reach the app.
         query = query.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
@@ -105,6 +139,91 @@ pub async fn run(
     ra?;
     rb?;
     Ok(())
+}
+
+/// A bearer token a family of routes requires; `None` when it is open.
+#[derive(Clone)]
+struct Token(Option<Arc<[u8]>>);
+
+/// Why a request was refused: RFC 6750 tells a missing token from a wrong one.
+enum Unauthorized {
+    Missing,
+    Wrong,
+}
+
+impl Token {
+    fn new(token: Option<&str>) -> Token {
+        Token(token.filter(|t| !t.is_empty()).map(|t| Arc::from(t.as_bytes())))
+    }
+
+    fn check(&self, headers: &HeaderMap) -> Result<(), Unauthorized> {
+        let Some(expected) = &self.0 else {
+            return Ok(());
+        };
+        let value = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes).ok_or(Unauthorized::Missing)?;
+        let given = match value.iter().position(|&b| b == b' ') {
+            Some(i) if value[..i].eq_ignore_ascii_case(b"bearer") => value[i + 1..].trim_ascii(),
+            _ => return Err(Unauthorized::Missing),
+        };
+        if same_secret(given, expected) {
+            Ok(())
+        } else {
+            Err(Unauthorized::Wrong)
+        }
+    }
+}
+
+/// Compares a presented secret with the expected one in a time that depends only on the
+/// expected secret's length, so that timing tells an attacker nothing about how much matched.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let mut diff = u8::from(given.len() != expected.len());
+    for (i, e) in expected.iter().enumerate() {
+        diff |= std::hint::black_box(given.get(i).copied().unwrap_or(0) ^ e);
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// A `401` with the `WWW-Authenticate` challenge of RFC 6750.
+fn unauthorized(failure: Failure, why: Unauthorized) -> Response {
+    let challenge = match why {
+        Unauthorized::Missing => "Bearer",
+        Unauthorized::Wrong => "Bearer error=\"invalid_token\"",
+    };
+    let mut response = failure.into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    response
+}
+
+fn unauthorized_message(why: &Unauthorized) -> &'static str {
+    match why {
+        Unauthorized::Missing => "missing bearer token: send `Authorization: Bearer <token>`",
+        Unauthorized::Wrong => "invalid bearer token",
+    }
+}
+
+/// Guards `POST /v1/*`: a `401` with a `google.rpc.Status` (`UNAUTHENTICATED`) in the
+/// request's encoding.
+async fn require_ingest_token(State(token): State<Token>, request: Request, next: Next) -> Response {
+    match token.check(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(why) => {
+            let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            let encoding = match content_type.map(|c| c.contains("protobuf")) {
+                Some(true) => Encoding::Protobuf,
+                _ => Encoding::Json,
+            };
+            let failure = rpc_error(encoding, StatusCode::UNAUTHORIZED, 16, unauthorized_message(&why));
+            unauthorized(failure, why)
+        }
+    }
+}
+
+/// Guards the `/api/*` query routes: a `401` in the Jaeger error shape.
+async fn require_query_token(State(token): State<Token>, request: Request, next: Next) -> Response {
+    match token.check(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(why) => unauthorized(query_error(StatusCode::UNAUTHORIZED, unauthorized_message(&why)), why),
+    }
 }
 
 fn cors_layer(extra: &[String]) -> CorsLayer {
@@ -444,7 +563,15 @@ async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use super::is_local_origin;
+    use super::{is_local_origin, same_secret};
+
+    #[test]
+    fn secrets_are_equal_only_when_every_byte_and_the_length_match() {
+        assert!(same_secret(b"s3cret", b"s3cret"));
+        for wrong in [&b"s3creT"[..], b"s3cre", b"s3crets", b"", b"S3cret"] {
+            assert!(!same_secret(wrong, b"s3cret"), "{wrong:?}");
+        }
+    }
 
     #[test]
     fn only_loopback_hosts_count_as_local_origins() {
