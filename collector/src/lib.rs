@@ -10,6 +10,7 @@
 
 mod attribute_filter;
 mod jaeger;
+mod metrics;
 mod server;
 pub mod store;
 

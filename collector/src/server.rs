@@ -21,6 +21,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::jaeger::{self, Params};
+use crate::metrics::{Family, Metrics, Signal};
 use crate::store::{LogQuery, Store, StoreError};
 
 /// How the collector runs.
@@ -78,6 +79,8 @@ struct App {
     reader: Arc<Mutex<Store>>,
     /// The largest accepted body, also after gzip inflation.
     max_body_bytes: usize,
+    /// What `/metrics` reports.
+    metrics: Arc<Metrics>,
 }
 
 /// Serves OTLP on `otlp` and the query API, viewer and OTLP on `ui` until `shutdown` completes.
@@ -93,6 +96,7 @@ pub async fn run(
         writer: Arc::new(Mutex::new(Store::open(&db)?)),
         reader: Arc::new(Mutex::new(Store::open(&db)?)),
         max_body_bytes: settings.max_body_bytes,
+        metrics: Arc::new(Metrics::new(db.clone())),
     };
 
     let cors = cors_layer(&settings.cors_origins);
@@ -113,14 +117,16 @@ pub async fn run(
         .route("/api/v3/operations", get(list_operations))
         .route("/api/logs", get(list_logs))
         .route_layer(middleware::from_fn_with_state(query_token, require_query_token));
-    let mut query = api.route("/health", get(|| async { "ok" })).merge(ingest.clone());
+    let mut query = api.route("/health", get(|| async { "ok" })).route("/metrics", get(metrics)).merge(ingest.clone());
     if let Some(dir) = &settings.ui_dir {
         // Unknown paths get index.html, so that deep links such as /trace/{id} reach the app.
         query = query.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
     }
 
-    let otlp_app = ingest.layer(cors.clone()).with_state(app.clone());
-    let ui_app = query.layer(cors).with_state(app);
+    // Outermost, so that every answer is counted, preflights and 401s included.
+    let track = middleware::from_fn_with_state(app.metrics.clone(), track);
+    let otlp_app = ingest.layer(cors.clone()).layer(track.clone()).with_state(app.clone());
+    let ui_app = query.layer(cors).layer(track).with_state(app);
 
     let (tx, rx) = tokio::sync::watch::channel(());
     tokio::spawn(async move {
@@ -139,6 +145,21 @@ pub async fn run(
     ra?;
     rb?;
     Ok(())
+}
+
+/// Counts and times every request by route family.
+async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let family = Family::of(request.uri().path());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.request(family, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// `GET /metrics`: the Prometheus text format 0.0.4.
+async fn metrics(State(app): State<App>) -> Response {
+    let text = tokio::task::spawn_blocking(move || app.metrics.render()).await.unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
 /// A bearer token a family of routes requires; `None` when it is open.
@@ -364,13 +385,6 @@ fn otlp_payload(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<(Encod
     }
 }
 
-/// The kind of telemetry an OTLP route takes, for messages and answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Signal {
-    Traces,
-    Logs,
-}
-
 impl Signal {
     /// What the items of a request are called in messages.
     fn items(self) -> &'static str {
@@ -459,9 +473,11 @@ async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) 
     }
     .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
     if !rejected.is_empty() && data.spans().next().is_none() {
+        app.metrics.records(Signal::Traces, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Traces, &rejected));
     }
     let n = write(&app, move |s| s.insert_traces(&data)).await.map_err(|f| f.reencode(encoding))?;
+    app.metrics.records(Signal::Traces, n, rejected.len());
     tracing::debug!(spans = n, rejected = rejected.len(), "stored");
     Ok(export_answer(encoding, Signal::Traces, n, &rejected))
 }
@@ -481,9 +497,11 @@ async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) ->
     }
     .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
     if !rejected.is_empty() && data.records().next().is_none() {
+        app.metrics.records(Signal::Logs, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Logs, &rejected));
     }
     let n = write(&app, move |s| s.insert_logs(&data)).await.map_err(|f| f.reencode(encoding))?;
+    app.metrics.records(Signal::Logs, n, rejected.len());
     tracing::debug!(records = n, rejected = rejected.len(), "stored");
     Ok(export_answer(encoding, Signal::Logs, n, &rejected))
 }
