@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::Request;
@@ -22,7 +23,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::jaeger::{self, Params};
 use crate::metrics::{Family, Metrics, Signal};
-use crate::store::{LogQuery, Store, StoreError};
+use crate::store::{LogQuery, Pruned, Store, StoreError};
 
 /// How the collector runs.
 #[derive(Clone)]
@@ -36,6 +37,14 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Larger request bodies get `413`.
     pub max_body_bytes: usize,
+    /// Traces whose spans all ended longer ago than this, and older log records, are deleted
+    /// (checked at start and every `retention_interval`); `None` keeps everything.
+    pub retention: Option<Duration>,
+    /// While the data takes more bytes than this, the oldest traces and log records are
+    /// deleted; `None` sets no limit.
+    pub max_db_bytes: Option<u64>,
+    /// How often retention runs.
+    pub retention_interval: Duration,
     /// When set, `POST /v1/*` needs `Authorization: Bearer <token>`.
     pub ingest_token: Option<String>,
     /// When set, the `/api/*` query routes need `Authorization: Bearer <token>` (the viewer's
@@ -50,6 +59,10 @@ impl Default for Settings {
             ui_dir: None,
             cors_origins: Vec::new(),
             max_body_bytes: 16 << 20,
+            // The command line keeps 168 hours by default; a library user opts in.
+            retention: None,
+            max_db_bytes: None,
+            retention_interval: Duration::from_secs(60),
             ingest_token: None,
             query_token: None,
         }
@@ -65,6 +78,9 @@ impl std::fmt::Debug for Settings {
             .field("ui_dir", &self.ui_dir)
             .field("cors_origins", &self.cors_origins)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("retention", &self.retention)
+            .field("max_db_bytes", &self.max_db_bytes)
+            .field("retention_interval", &self.retention_interval)
             .field("ingest_token", &redacted(&self.ingest_token))
             .field("query_token", &redacted(&self.query_token))
             .finish()
@@ -126,13 +142,16 @@ pub async fn run(
     // Outermost, so that every answer is counted, preflights and 401s included.
     let track = middleware::from_fn_with_state(app.metrics.clone(), track);
     let otlp_app = ingest.layer(cors.clone()).layer(track.clone()).with_state(app.clone());
-    let ui_app = query.layer(cors).layer(track).with_state(app);
+    let ui_app = query.layer(cors).layer(track).with_state(app.clone());
 
     let (tx, rx) = tokio::sync::watch::channel(());
     tokio::spawn(async move {
         shutdown.await;
         let _ = tx.send(());
     });
+    let retention =
+        Retention { keep: settings.retention, max_bytes: settings.max_db_bytes, every: settings.retention_interval };
+    let pruning = tokio::spawn(retention.run(app, rx.clone()));
     let mut rx2 = rx.clone();
     let mut rx1 = rx;
     let a = axum::serve(otlp, otlp_app).with_graceful_shutdown(async move {
@@ -142,9 +161,50 @@ pub async fn run(
         let _ = rx2.changed().await;
     });
     let (ra, rb) = tokio::join!(async { a.await }, async { b.await });
+    // The servers stop on the same signal; a retention run in progress finishes first.
+    let _ = pruning.await;
     ra?;
     rb?;
     Ok(())
+}
+
+/// The background task that deletes old data and keeps the database under its size limit.
+#[derive(Debug, Clone, Copy)]
+struct Retention {
+    keep: Option<Duration>,
+    max_bytes: Option<u64>,
+    every: Duration,
+}
+
+impl Retention {
+    /// Prunes once now and then every `every` until `stop` changes.
+    async fn run(self, app: App, mut stop: tokio::sync::watch::Receiver<()>) {
+        if self.keep.is_none() && self.max_bytes.is_none() {
+            return;
+        }
+        loop {
+            let cutoff = self.keep.map(|keep| {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                i64::try_from(now.saturating_sub(keep).as_nanos()).unwrap_or(i64::MAX)
+            });
+            let max_bytes = self.max_bytes;
+            // Errors are logged by `write`; the next run tries again.
+            if let Ok(pruned) = write(&app, move |s| s.prune(cutoff, max_bytes)).await {
+                if pruned != Pruned::default() {
+                    tracing::info!(
+                        traces = pruned.traces,
+                        spans = pruned.spans,
+                        log_records = pruned.log_records,
+                        "retention deleted"
+                    );
+                }
+            }
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(self.every) => {}
+            }
+        }
+    }
 }
 
 /// Counts and times every request by route family.

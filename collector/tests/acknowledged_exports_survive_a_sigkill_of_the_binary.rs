@@ -28,7 +28,9 @@ struct Edgescope {
 impl Edgescope {
     fn start(data_dir: &Path) -> Edgescope {
         let mut child = Command::new(env!("CARGO_BIN_EXE_edgescope"))
-            .args(["serve", "--otlp-addr", "127.0.0.1:0", "--ui-addr", "127.0.0.1:0", "--data-dir"])
+            // The timestamps below are from 2023: retention must not delete them.
+            .args(["serve", "--otlp-addr", "127.0.0.1:0", "--ui-addr", "127.0.0.1:0", "--retention-hours", "0"])
+            .arg("--data-dir")
             .arg(data_dir)
             .env("EDGESCOPE_LOG", "warn")
             .stdout(Stdio::piped())
