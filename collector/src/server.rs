@@ -23,7 +23,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::jaeger::{self, Params};
 use crate::metrics::{Family, Metrics, Signal};
-use crate::store::{LogQuery, Pruned, Store, StoreError};
+use crate::store::{LogQuery, Pruned, Store, StoreError, PRUNE_BATCH};
 
 /// How the collector runs.
 #[derive(Clone)]
@@ -177,6 +177,27 @@ struct Retention {
 }
 
 impl Retention {
+    /// One run: retention steps, each its own write so that exports wait for one batch at
+    /// most, then one tidy-up. Errors are logged by `write`; the next run tries again.
+    async fn prune(self, app: &App, cutoff: Option<i64>, stop: &tokio::sync::watch::Receiver<()>) {
+        let mut total = Pruned::default();
+        loop {
+            let max_bytes = self.max_bytes;
+            match write(app, move |s| s.prune_step(cutoff, max_bytes, PRUNE_BATCH)).await {
+                Ok(step) if step != Pruned::default() => total.add(step),
+                Ok(_) => break,
+                Err(_) => return,
+            }
+            // Shutting down: stop between batches; the next start carries on.
+            if stop.has_changed().unwrap_or(true) {
+                break;
+            }
+        }
+        if total != Pruned::default() && write(app, |s| s.tidy()).await.is_ok() {
+            tracing::info!(traces = total.traces, spans = total.spans, log_records = total.log_records, "retention");
+        }
+    }
+
     /// Prunes once now and then every `every` until `stop` changes.
     async fn run(self, app: App, mut stop: tokio::sync::watch::Receiver<()>) {
         if self.keep.is_none() && self.max_bytes.is_none() {
@@ -187,18 +208,7 @@ impl Retention {
                 let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
                 i64::try_from(now.saturating_sub(keep).as_nanos()).unwrap_or(i64::MAX)
             });
-            let max_bytes = self.max_bytes;
-            // Errors are logged by `write`; the next run tries again.
-            if let Ok(pruned) = write(&app, move |s| s.prune(cutoff, max_bytes)).await {
-                if pruned != Pruned::default() {
-                    tracing::info!(
-                        traces = pruned.traces,
-                        spans = pruned.spans,
-                        log_records = pruned.log_records,
-                        "retention deleted"
-                    );
-                }
-            }
+            self.prune(&app, cutoff, &stop).await;
             tokio::select! {
                 _ = stop.changed() => return,
                 _ = tokio::time::sleep(self.every) => {}

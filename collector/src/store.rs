@@ -541,55 +541,115 @@ impl Store {
     /// Deletes what retention no longer keeps: every trace whose spans all ended before
     /// `older_than_ns` (Unix nanoseconds) and every log record before it; then, while the data
     /// takes more than `max_bytes` (see [`Store::used_bytes`]), the oldest traces (by start)
-    /// and log records, a tenth of the stored time range at a time. Operations and resources
-    /// nothing refers to any more go too, and freed pages are returned to the file system
-    /// where the database allows it.
+    /// and log records. Then [`Store::tidy`]. This is [`Store::prune_step`] until it finds
+    /// nothing more to delete; a caller that shares the connection calls the steps itself.
     pub fn prune(&mut self, older_than_ns: Option<i64>, max_bytes: Option<u64>) -> Result<Pruned> {
         let mut pruned = Pruned::default();
-        if let Some(cutoff) = older_than_ns {
-            let tx = self.conn.transaction()?;
-            pruned.add(delete_before(&tx, "end_ns", cutoff)?);
-            tx.commit()?;
+        loop {
+            let step = self.prune_step(older_than_ns, max_bytes, PRUNE_BATCH)?;
+            if step == Pruned::default() {
+                break;
+            }
+            pruned.add(step);
         }
-        if let Some(max) = max_bytes {
-            for _ in 0..100 {
-                if self.used_bytes()? <= max {
-                    break;
-                }
-                let range: (Option<i64>, Option<i64>) = self.conn.query_row(
-                    "SELECT min(t), max(t) FROM (SELECT start_ns AS t FROM traces UNION ALL SELECT time_ns FROM logs)",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                let (Some(oldest), Some(newest)) = range else { break };
-                let cutoff = oldest.saturating_add(((newest - oldest) / 10).max(1));
-                let tx = self.conn.transaction()?;
-                pruned.add(delete_before(&tx, "start_ns", cutoff)?);
-                tx.commit()?;
+        if pruned != Pruned::default() {
+            self.tidy()?;
+        }
+        Ok(pruned)
+    }
+
+    /// One transaction of retention, deleting at most `batch` traces and `batch` log records:
+    /// first those older than `older_than_ns`, else, while the data takes more than
+    /// `max_bytes`, the oldest ones among the tenth of the stored time range that comes first.
+    /// Returns what it deleted; nothing means retention is done.
+    pub fn prune_step(&mut self, older_than_ns: Option<i64>, max_bytes: Option<u64>, batch: usize) -> Result<Pruned> {
+        if let Some(cutoff) = older_than_ns {
+            let pruned = self.delete_before(TraceTime::End, cutoff, batch)?;
+            if pruned != Pruned::default() {
+                return Ok(pruned);
             }
         }
-        if pruned.spans + pruned.log_records > 0 {
-            let tx = self.conn.transaction()?;
-            tx.execute(
-                "DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s
-                    WHERE s.service = operations.service AND s.name = operations.name AND s.kind = operations.kind)",
-                [],
-            )?;
-            tx.execute(
-                "DELETE FROM resources WHERE id NOT IN
-                    (SELECT resource_id FROM spans UNION SELECT resource_id FROM logs)",
-                [],
-            )?;
-            tx.commit()?;
-            // It frees one page per step, so every step is taken.
-            let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum")?;
-            let mut steps = vacuum.query([])?;
-            while steps.next()?.is_some() {}
-            drop(steps);
-            drop(vacuum);
-            // Best effort: a reader in the middle of a query keeps the log until it is done.
-            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let Some(max) = max_bytes else { return Ok(Pruned::default()) };
+        if self.used_bytes()? <= max {
+            return Ok(Pruned::default());
         }
+        let range = |sql: &str| -> Result<(Option<i64>, Option<i64>)> {
+            Ok(self.conn.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        };
+        let traces = range("SELECT min(start_ns), max(start_ns) FROM traces")?;
+        let logs = range("SELECT min(time_ns), max(time_ns) FROM logs")?;
+        let oldest = traces.0.into_iter().chain(logs.0).min();
+        let newest = traces.1.into_iter().chain(logs.1).max();
+        let (Some(oldest), Some(newest)) = (oldest, newest) else { return Ok(Pruned::default()) };
+        let cutoff = oldest.saturating_add((newest.saturating_sub(oldest) / 10).max(1));
+        self.delete_before(TraceTime::Start, cutoff, batch)
+    }
+
+    /// After deletions: drops operations and resources that nothing refers to any more (one
+    /// scan of spans and logs), returns free pages to the file system where the database was
+    /// created with `auto_vacuum = INCREMENTAL`, and checkpoints the write-ahead log.
+    pub fn tidy(&mut self) -> Result<()> {
+        // Only unreferenced resources are deleted, so the foreign key check is redundant, and
+        // without an index on `resource_id` it would scan every span per deleted resource.
+        // The pragma cannot change inside a transaction, hence around it.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let tidied = self.tidy_references();
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        tidied?;
+        // It frees one page per step, so every step is taken.
+        let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum")?;
+        let mut steps = vacuum.query([])?;
+        while steps.next()?.is_some() {}
+        drop(steps);
+        drop(vacuum);
+        // Best effort: a reader in the middle of a query keeps the log until it is done.
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn tidy_references(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s
+                WHERE s.service = operations.service AND s.name = operations.name AND s.kind = operations.kind)",
+            [],
+        )?;
+        tx.execute(
+            "DELETE FROM resources WHERE id NOT IN (SELECT resource_id FROM spans UNION SELECT resource_id FROM logs)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes, oldest first, at most `batch` traces whose `time` is before `cutoff` (with
+    /// their spans) and at most `batch` log records before it, in one transaction.
+    fn delete_before(&mut self, time: TraceTime, cutoff: i64, batch: usize) -> Result<Pruned> {
+        let tx = self.conn.transaction()?;
+        let column = match time {
+            TraceTime::Start => "start_ns",
+            TraceTime::End => "end_ns",
+        };
+        let ids: Vec<Vec<u8>> = tx
+            .prepare_cached(&format!(
+                "SELECT trace_id FROM traces WHERE {column} < ?1 ORDER BY {column}, trace_id LIMIT ?2"
+            ))?
+            .query_map(params![cutoff, batch as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut pruned = Pruned { traces: ids.len() as u64, ..Pruned::default() };
+        {
+            let mut spans = tx.prepare_cached("DELETE FROM spans WHERE trace_id = ?1")?;
+            let mut traces = tx.prepare_cached("DELETE FROM traces WHERE trace_id = ?1")?;
+            for id in &ids {
+                pruned.spans += spans.execute([id])? as u64;
+                traces.execute([id])?;
+            }
+        }
+        pruned.log_records = tx.execute(
+            "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ns < ?1 ORDER BY time_ns, id LIMIT ?2)",
+            params![cutoff, batch as i64],
+        )? as u64;
+        tx.commit()?;
         Ok(pruned)
     }
 
@@ -600,7 +660,7 @@ impl Store {
     }
 }
 
-/// What one retention run deleted.
+/// What retention deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
     /// Whole traces deleted.
@@ -612,24 +672,24 @@ pub struct Pruned {
 }
 
 impl Pruned {
-    fn add(&mut self, other: Pruned) {
+    pub(crate) fn add(&mut self, other: Pruned) {
         self.traces += other.traces;
         self.spans += other.spans;
         self.log_records += other.log_records;
     }
 }
 
-/// Deletes the traces whose `column` (`start_ns` or `end_ns` of the `traces` table) is before
-/// `cutoff`, with their spans, and the log records before it.
-fn delete_before(tx: &rusqlite::Transaction<'_>, column: &str, cutoff: i64) -> Result<Pruned> {
-    let spans = tx.execute(
-        &format!("DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM traces WHERE {column} < ?1)"),
-        [cutoff],
-    )?;
-    let traces = tx.execute(&format!("DELETE FROM traces WHERE {column} < ?1"), [cutoff])?;
-    let log_records = tx.execute("DELETE FROM logs WHERE time_ns < ?1", [cutoff])?;
-    Ok(Pruned { traces: traces as u64, spans: spans as u64, log_records: log_records as u64 })
+/// Which time of a trace retention compares: its end for age (a trace with a recent span
+/// stays whole), its start for size (the oldest go first).
+#[derive(Debug, Clone, Copy)]
+enum TraceTime {
+    Start,
+    End,
 }
+
+/// Traces and log records one retention transaction deletes at most, so that exports wait for
+/// at most one such transaction.
+pub const PRUNE_BATCH: usize = 1000;
 
 fn parse(text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -768,6 +828,23 @@ mod tests {
         let resources: i64 = store.conn.query_row("SELECT count(*) FROM resources", [], |r| r.get(0)).unwrap();
         assert_eq!(resources, 2, "the resource nothing refers to any more is gone");
         assert_eq!(store.prune(Some(NOW - 24 * HOUR), None).unwrap(), Pruned::default(), "nothing left to delete");
+    }
+
+    #[test]
+    fn a_retention_step_deletes_at_most_a_batch_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<_> = (1..=5u8)
+            .map(|i| trace_and_log(i, "web", &[(NOW - 48 * HOUR + i64::from(i), NOW - 48 * HOUR + 9)], 0))
+            .collect();
+        let mut store = store_with(dir.path(), &items);
+        let step = store.prune_step(Some(NOW), None, 2).unwrap();
+        assert_eq!(step, Pruned { traces: 2, spans: 2, log_records: 2 });
+        assert!(store.trace(TraceId([1; 16])).unwrap().is_none());
+        assert!(store.trace(TraceId([3; 16])).unwrap().is_some());
+        assert_eq!(log_bodies(&store), ["log of 5", "log of 4", "log of 3"]);
+        assert_eq!(store.prune_step(Some(NOW), None, 2).unwrap().traces, 2);
+        assert_eq!(store.prune_step(Some(NOW), None, 2).unwrap().traces, 1);
+        assert_eq!(store.prune_step(Some(NOW), None, 2).unwrap(), Pruned::default(), "done");
     }
 
     #[test]
