@@ -5,11 +5,14 @@
 //! convention) takes `POST /v1/traces` and `POST /v1/logs`; the UI port serves the query API,
 //! the built viewer and the same OTLP routes, so that a page served from it can export to its
 //! own origin. The query API answers the Jaeger query API v3 HTTP shapes (services,
-//! operations, trace search and trace by id), so that Jaeger clients can read it.
+//! operations, trace search and trace by id), so that Jaeger clients can read it. A background
+//! task applies retention by age and by database size; `/metrics` reports counters in the
+//! Prometheus text format.
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod attribute_filter;
 mod jaeger;
+mod metrics;
 mod server;
 pub mod store;
 

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use edgescope_collector::{run, Settings};
@@ -44,6 +45,18 @@ struct ServeArgs {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "EDGESCOPE_MAX_BODY_BYTES", default_value_t = 16 << 20)]
     max_body_bytes: usize,
+    /// Delete traces and log records older than this many hours (0: keep everything).
+    #[arg(long, env = "EDGESCOPE_RETENTION_HOURS", default_value_t = 168)]
+    retention_hours: u64,
+    /// Keep the stored data under this many MiB by deleting the oldest first (0: no limit).
+    #[arg(long, env = "EDGESCOPE_MAX_DB_MB", default_value_t = 0)]
+    max_db_mb: u64,
+    /// Bearer token that `POST /v1/traces` and `/v1/logs` require (none: open).
+    #[arg(long, env = "EDGESCOPE_INGEST_TOKEN", hide_env_values = true)]
+    ingest_token: Option<String>,
+    /// Bearer token that the `/api/*` query routes require (none: open).
+    #[arg(long, env = "EDGESCOPE_QUERY_TOKEN", hide_env_values = true)]
+    query_token: Option<String>,
 }
 
 #[tokio::main]
@@ -74,6 +87,11 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         ui_dir: args.ui_dir,
         cors_origins: args.cors_origins,
         max_body_bytes: args.max_body_bytes,
+        retention: (args.retention_hours > 0).then(|| Duration::from_secs(args.retention_hours.saturating_mul(3600))),
+        max_db_bytes: (args.max_db_mb > 0).then(|| args.max_db_mb.saturating_mul(1 << 20)),
+        retention_interval: Duration::from_secs(60),
+        ingest_token: args.ingest_token,
+        query_token: args.query_token,
     };
     run(otlp, ui, settings, shutdown_signal()).await
 }

@@ -3,15 +3,18 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use edgescope_otlp::read::{self, Ids};
-use edgescope_otlp::{json, proto, TraceId};
+use edgescope_otlp::read::{self, Ids, ReadError};
+use edgescope_otlp::{json, proto, Partial, TraceId};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -19,10 +22,11 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::jaeger::{self, Params};
-use crate::store::{LogQuery, Store, StoreError};
+use crate::metrics::{Family, Metrics, Signal};
+use crate::store::{LogQuery, Pruned, Store, StoreError, PRUNE_BATCH};
 
 /// How the collector runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Where `edgescope.db` lives.
     pub data_dir: PathBuf,
@@ -33,11 +37,53 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Larger request bodies get `413`.
     pub max_body_bytes: usize,
+    /// Traces whose spans all ended longer ago than this, and older log records, are deleted
+    /// (checked at start and every `retention_interval`); `None` keeps everything.
+    pub retention: Option<Duration>,
+    /// While the data takes more bytes than this, the oldest traces and log records are
+    /// deleted; `None` sets no limit.
+    pub max_db_bytes: Option<u64>,
+    /// How often retention runs.
+    pub retention_interval: Duration,
+    /// When set, `POST /v1/*` needs `Authorization: Bearer <token>`.
+    pub ingest_token: Option<String>,
+    /// When set, the `/api/*` query routes need `Authorization: Bearer <token>` (the viewer's
+    /// files and `/health` do not).
+    pub query_token: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { data_dir: PathBuf::from(".data"), ui_dir: None, cors_origins: Vec::new(), max_body_bytes: 16 << 20 }
+        Settings {
+            data_dir: PathBuf::from(".data"),
+            ui_dir: None,
+            cors_origins: Vec::new(),
+            max_body_bytes: 16 << 20,
+            // The command line keeps 168 hours by default; a library user opts in.
+            retention: None,
+            max_db_bytes: None,
+            retention_interval: Duration::from_secs(60),
+            ingest_token: None,
+            query_token: None,
+        }
+    }
+}
+
+// By hand, so that tokens never reach a log line.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |t: &Option<String>| t.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("ui_dir", &self.ui_dir)
+            .field("cors_origins", &self.cors_origins)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("retention", &self.retention)
+            .field("max_db_bytes", &self.max_db_bytes)
+            .field("retention_interval", &self.retention_interval)
+            .field("ingest_token", &redacted(&self.ingest_token))
+            .field("query_token", &redacted(&self.query_token))
+            .finish()
     }
 }
 
@@ -49,6 +95,8 @@ struct App {
     reader: Arc<Mutex<Store>>,
     /// The largest accepted body, also after gzip inflation.
     max_body_bytes: usize,
+    /// What `/metrics` reports.
+    metrics: Arc<Metrics>,
 }
 
 /// Serves OTLP on `otlp` and the query API, viewer and OTLP on `ui` until `shutdown` completes.
@@ -64,35 +112,46 @@ pub async fn run(
         writer: Arc::new(Mutex::new(Store::open(&db)?)),
         reader: Arc::new(Mutex::new(Store::open(&db)?)),
         max_body_bytes: settings.max_body_bytes,
+        metrics: Arc::new(Metrics::new(db.clone())),
     };
 
     let cors = cors_layer(&settings.cors_origins);
+    let ingest_token = Token::new(settings.ingest_token.as_deref());
+    let query_token = Token::new(settings.query_token.as_deref());
+    // Route layers run after CORS (applied last, so outermost) has answered preflights, and
+    // before a handler reads the body.
     let ingest = Router::new()
         .route("/v1/traces", post(ingest_traces))
         .route("/v1/logs", post(ingest_logs))
-        .layer(DefaultBodyLimit::max(settings.max_body_bytes));
-    let mut query = Router::new()
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .route_layer(middleware::from_fn_with_state(ingest_token, require_ingest_token));
+    let api = Router::new()
         .route("/api/traces", get(list_traces))
         .route("/api/v3/traces", get(find_traces))
         .route("/api/v3/traces/{trace_id}", get(get_trace))
         .route("/api/v3/services", get(list_services))
         .route("/api/v3/operations", get(list_operations))
         .route("/api/logs", get(list_logs))
-        .route("/health", get(|| async { "ok" }))
-        .merge(ingest.clone());
+        .route_layer(middleware::from_fn_with_state(query_token, require_query_token));
+    let mut query = api.route("/health", get(|| async { "ok" })).route("/metrics", get(metrics)).merge(ingest.clone());
     if let Some(dir) = &settings.ui_dir {
         // Unknown paths get index.html, so that deep links such as /trace/{id} reach the app.
         query = query.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
     }
 
-    let otlp_app = ingest.layer(cors.clone()).with_state(app.clone());
-    let ui_app = query.layer(cors).with_state(app);
+    // Outermost, so that every answer is counted, preflights and 401s included.
+    let track = middleware::from_fn_with_state(app.metrics.clone(), track);
+    let otlp_app = ingest.layer(cors.clone()).layer(track.clone()).with_state(app.clone());
+    let ui_app = query.layer(cors).layer(track).with_state(app.clone());
 
     let (tx, rx) = tokio::sync::watch::channel(());
     tokio::spawn(async move {
         shutdown.await;
         let _ = tx.send(());
     });
+    let retention =
+        Retention { keep: settings.retention, max_bytes: settings.max_db_bytes, every: settings.retention_interval };
+    let pruning = tokio::spawn(retention.run(app, rx.clone()));
     let mut rx2 = rx.clone();
     let mut rx1 = rx;
     let a = axum::serve(otlp, otlp_app).with_graceful_shutdown(async move {
@@ -102,9 +161,160 @@ pub async fn run(
         let _ = rx2.changed().await;
     });
     let (ra, rb) = tokio::join!(async { a.await }, async { b.await });
+    // The servers stop on the same signal; a retention run in progress finishes first.
+    let _ = pruning.await;
     ra?;
     rb?;
     Ok(())
+}
+
+/// The background task that deletes old data and keeps the database under its size limit.
+#[derive(Debug, Clone, Copy)]
+struct Retention {
+    keep: Option<Duration>,
+    max_bytes: Option<u64>,
+    every: Duration,
+}
+
+impl Retention {
+    /// One run: retention steps, each its own write so that exports wait for one batch at
+    /// most, then one tidy-up. Errors are logged by `write`; the next run tries again.
+    async fn prune(self, app: &App, cutoff: Option<i64>, stop: &tokio::sync::watch::Receiver<()>) {
+        let mut total = Pruned::default();
+        loop {
+            let max_bytes = self.max_bytes;
+            match write(app, move |s| s.prune_step(cutoff, max_bytes, PRUNE_BATCH)).await {
+                Ok(step) if step != Pruned::default() => total.add(step),
+                Ok(_) => break,
+                Err(_) => return,
+            }
+            // Shutting down: stop between batches; the next start carries on.
+            if stop.has_changed().unwrap_or(true) {
+                break;
+            }
+        }
+        if total != Pruned::default() && write(app, |s| s.tidy()).await.is_ok() {
+            tracing::info!(traces = total.traces, spans = total.spans, log_records = total.log_records, "retention");
+        }
+    }
+
+    /// Prunes once now and then every `every` until `stop` changes.
+    async fn run(self, app: App, mut stop: tokio::sync::watch::Receiver<()>) {
+        if self.keep.is_none() && self.max_bytes.is_none() {
+            return;
+        }
+        loop {
+            let cutoff = self.keep.map(|keep| {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                i64::try_from(now.saturating_sub(keep).as_nanos()).unwrap_or(i64::MAX)
+            });
+            self.prune(&app, cutoff, &stop).await;
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(self.every) => {}
+            }
+        }
+    }
+}
+
+/// Counts and times every request by route family.
+async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let family = Family::of(request.uri().path());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.request(family, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// `GET /metrics`: the Prometheus text format 0.0.4.
+async fn metrics(State(app): State<App>) -> Response {
+    let text = tokio::task::spawn_blocking(move || app.metrics.render()).await.unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
+/// A bearer token a family of routes requires; `None` when it is open.
+#[derive(Clone)]
+struct Token(Option<Arc<[u8]>>);
+
+/// Why a request was refused: RFC 6750 tells a missing token from a wrong one.
+enum Unauthorized {
+    Missing,
+    Wrong,
+}
+
+impl Token {
+    fn new(token: Option<&str>) -> Token {
+        Token(token.filter(|t| !t.is_empty()).map(|t| Arc::from(t.as_bytes())))
+    }
+
+    fn check(&self, headers: &HeaderMap) -> Result<(), Unauthorized> {
+        let Some(expected) = &self.0 else {
+            return Ok(());
+        };
+        let value = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes).ok_or(Unauthorized::Missing)?;
+        let given = match value.iter().position(|&b| b == b' ') {
+            Some(i) if value[..i].eq_ignore_ascii_case(b"bearer") => value[i + 1..].trim_ascii(),
+            _ => return Err(Unauthorized::Missing),
+        };
+        if same_secret(given, expected) {
+            Ok(())
+        } else {
+            Err(Unauthorized::Wrong)
+        }
+    }
+}
+
+/// Compares a presented secret with the expected one in a time that depends only on the
+/// expected secret's length, so that timing tells an attacker nothing about how much matched.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let mut diff = u8::from(given.len() != expected.len());
+    for (i, e) in expected.iter().enumerate() {
+        diff |= std::hint::black_box(given.get(i).copied().unwrap_or(0) ^ e);
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// A `401` with the `WWW-Authenticate` challenge of RFC 6750.
+fn unauthorized(failure: Failure, why: Unauthorized) -> Response {
+    let challenge = match why {
+        Unauthorized::Missing => "Bearer",
+        Unauthorized::Wrong => "Bearer error=\"invalid_token\"",
+    };
+    let mut response = failure.into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    response
+}
+
+fn unauthorized_message(why: &Unauthorized) -> &'static str {
+    match why {
+        Unauthorized::Missing => "missing bearer token: send `Authorization: Bearer <token>`",
+        Unauthorized::Wrong => "invalid bearer token",
+    }
+}
+
+/// Guards `POST /v1/*`: a `401` with a `google.rpc.Status` (`UNAUTHENTICATED`) in the
+/// request's encoding.
+async fn require_ingest_token(State(token): State<Token>, request: Request, next: Next) -> Response {
+    match token.check(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(why) => {
+            let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            let encoding = match content_type.map(|c| c.contains("protobuf")) {
+                Some(true) => Encoding::Protobuf,
+                _ => Encoding::Json,
+            };
+            let failure = rpc_error(encoding, StatusCode::UNAUTHORIZED, 16, unauthorized_message(&why));
+            unauthorized(failure, why)
+        }
+    }
+}
+
+/// Guards the `/api/*` query routes: a `401` in the Jaeger error shape.
+async fn require_query_token(State(token): State<Token>, request: Request, next: Next) -> Response {
+    match token.check(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(why) => unauthorized(query_error(StatusCode::UNAUTHORIZED, unauthorized_message(&why)), why),
+    }
 }
 
 fn cors_layer(extra: &[String]) -> CorsLayer {
@@ -245,12 +455,55 @@ fn otlp_payload(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<(Encod
     }
 }
 
-/// The success answer: an empty `Export…ServiceResponse` in the request's encoding.
-fn export_ok(encoding: Encoding) -> Response {
-    match encoding {
-        Encoding::Json => Json(json!({})).into_response(),
-        Encoding::Protobuf => ([(header::CONTENT_TYPE, PROTOBUF)], Vec::new()).into_response(),
+impl Signal {
+    /// What the items of a request are called in messages.
+    fn items(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Logs => "log records",
+        }
     }
+
+    /// The count field of `partialSuccess` in OTLP/JSON.
+    fn rejected_key(self) -> &'static str {
+        match self {
+            Signal::Traces => "rejectedSpans",
+            Signal::Logs => "rejectedLogRecords",
+        }
+    }
+}
+
+/// The answer to an export after `stored` items were stored and `rejected` were left out: an
+/// empty `Export…ServiceResponse` when nothing was rejected, otherwise one with a
+/// `partialSuccess` that counts the rejected items and names the first problem.
+fn export_answer(encoding: Encoding, signal: Signal, stored: usize, rejected: &[ReadError]) -> Response {
+    let Some(first) = rejected.first() else {
+        return match encoding {
+            Encoding::Json => Json(json!({})).into_response(),
+            Encoding::Protobuf => ([(header::CONTENT_TYPE, PROTOBUF)], Vec::new()).into_response(),
+        };
+    };
+    let total = stored + rejected.len();
+    let message = format!("{} of {total} {} rejected; the first: {first}", rejected.len(), signal.items());
+    match encoding {
+        // OTLP/JSON writes int64 fields as decimal strings, as the protobuf JSON mapping does.
+        Encoding::Json => Json(json!({
+            "partialSuccess": { signal.rejected_key(): rejected.len().to_string(), "errorMessage": message }
+        }))
+        .into_response(),
+        Encoding::Protobuf => {
+            ([(header::CONTENT_TYPE, PROTOBUF)], proto::encode_partial_success(rejected.len() as i64, &message))
+                .into_response()
+        }
+    }
+}
+
+/// The `400` for a request of which no item could be read: the OTLP/HTTP answer for data that
+/// is invalid as a whole, naming the first problem.
+fn all_rejected(encoding: Encoding, signal: Signal, rejected: &[ReadError]) -> Failure {
+    let first = rejected.first().map(ToString::to_string).unwrap_or_default();
+    let message = format!("all {} {} rejected; the first: {first}", rejected.len(), signal.items());
+    rpc_error(encoding, StatusCode::BAD_REQUEST, 3, message)
 }
 
 async fn write<T: Send + 'static>(
@@ -275,34 +528,52 @@ async fn read_with<T: Send + 'static>(
         .map_err(store_error)
 }
 
+/// `POST /v1/traces`: stores the spans that read and answers with a partial success naming
+/// the first rejected one; `400` when the body does not decode or no span reads.
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
-    let data = match encoding {
+    let Partial { data, rejected } = match encoding {
         Encoding::Json => serde_json::from_slice(&payload)
             .map_err(|e| format!("invalid JSON: {e}"))
-            .and_then(|v| read::traces(&v, Ids::Strict).map_err(|e| format!("not an OTLP trace request: {e}"))),
-        Encoding::Protobuf => proto::decode_traces(&payload).map_err(|e| format!("not an OTLP trace request: {e}")),
+            .and_then(|v| read::traces_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP trace request: {e}"))),
+        Encoding::Protobuf => {
+            proto::decode_traces_partial(&payload).map_err(|e| format!("not an OTLP trace request: {e}"))
+        }
     }
     .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    if !rejected.is_empty() && data.spans().next().is_none() {
+        app.metrics.records(Signal::Traces, 0, rejected.len());
+        return Err(all_rejected(encoding, Signal::Traces, &rejected));
+    }
     let n = write(&app, move |s| s.insert_traces(&data)).await.map_err(|f| f.reencode(encoding))?;
-    tracing::debug!(spans = n, "stored");
-    Ok(export_ok(encoding))
+    app.metrics.records(Signal::Traces, n, rejected.len());
+    tracing::debug!(spans = n, rejected = rejected.len(), "stored");
+    Ok(export_answer(encoding, Signal::Traces, n, &rejected))
 }
 
+/// `POST /v1/logs`: stores the log records that read and answers with a partial success naming
+/// the first rejected one; `400` when the body does not decode or no record reads.
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
-    let data = match encoding {
+    let Partial { data, rejected } = match encoding {
         Encoding::Json => serde_json::from_slice(&payload)
             .map_err(|e| format!("invalid JSON: {e}"))
-            .and_then(|v| read::logs(&v, Ids::Strict).map_err(|e| format!("not an OTLP logs request: {e}"))),
-        Encoding::Protobuf => proto::decode_logs(&payload).map_err(|e| format!("not an OTLP logs request: {e}")),
+            .and_then(|v| read::logs_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP logs request: {e}"))),
+        Encoding::Protobuf => {
+            proto::decode_logs_partial(&payload).map_err(|e| format!("not an OTLP logs request: {e}"))
+        }
     }
     .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    if !rejected.is_empty() && data.records().next().is_none() {
+        app.metrics.records(Signal::Logs, 0, rejected.len());
+        return Err(all_rejected(encoding, Signal::Logs, &rejected));
+    }
     let n = write(&app, move |s| s.insert_logs(&data)).await.map_err(|f| f.reencode(encoding))?;
-    tracing::debug!(records = n, "stored");
-    Ok(export_ok(encoding))
+    app.metrics.records(Signal::Logs, n, rejected.len());
+    tracing::debug!(records = n, rejected = rejected.len(), "stored");
+    Ok(export_answer(encoding, Signal::Logs, n, &rejected))
 }
 
 #[derive(Deserialize)]
@@ -380,7 +651,15 @@ async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use super::is_local_origin;
+    use super::{is_local_origin, same_secret};
+
+    #[test]
+    fn secrets_are_equal_only_when_every_byte_and_the_length_match() {
+        assert!(same_secret(b"s3cret", b"s3cret"));
+        for wrong in [&b"s3creT"[..], b"s3cre", b"s3crets", b"", b"S3cret"] {
+            assert!(!same_secret(wrong, b"s3cret"), "{wrong:?}");
+        }
+    }
 
     #[test]
     fn only_loopback_hosts_count_as_local_origins() {

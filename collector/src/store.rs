@@ -176,6 +176,10 @@ impl Store {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         let mut conn = Connection::open(path)?;
+        // Lets retention hand freed pages back to the file system with `incremental_vacuum`
+        // instead of a VACUUM that rewrites the file. It takes effect only on a new, empty
+        // database; an older one keeps its size and reuses its free pages.
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -524,12 +528,168 @@ impl Store {
         Ok(rows)
     }
 
+    /// Bytes of the database file that hold data: its pages minus the free ones. Retention
+    /// compares this with the size limit, so that a file with free pages (which SQLite reuses)
+    /// does not count them.
+    pub fn used_bytes(&self) -> Result<u64> {
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let free: i64 = self.conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+        let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok((pages - free).max(0) as u64 * size as u64)
+    }
+
+    /// Deletes what retention no longer keeps: every trace whose spans all ended before
+    /// `older_than_ns` (Unix nanoseconds) and every log record before it; then, while the data
+    /// takes more than `max_bytes` (see [`Store::used_bytes`]), the oldest traces (by start)
+    /// and log records. Then [`Store::tidy`]. This is [`Store::prune_step`] until it finds
+    /// nothing more to delete; a caller that shares the connection calls the steps itself.
+    pub fn prune(&mut self, older_than_ns: Option<i64>, max_bytes: Option<u64>) -> Result<Pruned> {
+        let mut pruned = Pruned::default();
+        loop {
+            let step = self.prune_step(older_than_ns, max_bytes, PRUNE_BATCH)?;
+            if step == Pruned::default() {
+                break;
+            }
+            pruned.add(step);
+        }
+        if pruned != Pruned::default() {
+            self.tidy()?;
+        }
+        Ok(pruned)
+    }
+
+    /// One transaction of retention, deleting at most `batch` traces and `batch` log records:
+    /// first those older than `older_than_ns`, else, while the data takes more than
+    /// `max_bytes`, the oldest ones among the tenth of the stored time range that comes first.
+    /// Returns what it deleted; nothing means retention is done.
+    pub fn prune_step(&mut self, older_than_ns: Option<i64>, max_bytes: Option<u64>, batch: usize) -> Result<Pruned> {
+        if let Some(cutoff) = older_than_ns {
+            let pruned = self.delete_before(TraceTime::End, cutoff, batch)?;
+            if pruned != Pruned::default() {
+                return Ok(pruned);
+            }
+        }
+        let Some(max) = max_bytes else { return Ok(Pruned::default()) };
+        if self.used_bytes()? <= max {
+            return Ok(Pruned::default());
+        }
+        let range = |sql: &str| -> Result<(Option<i64>, Option<i64>)> {
+            Ok(self.conn.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        };
+        let traces = range("SELECT min(start_ns), max(start_ns) FROM traces")?;
+        let logs = range("SELECT min(time_ns), max(time_ns) FROM logs")?;
+        let oldest = traces.0.into_iter().chain(logs.0).min();
+        let newest = traces.1.into_iter().chain(logs.1).max();
+        let (Some(oldest), Some(newest)) = (oldest, newest) else { return Ok(Pruned::default()) };
+        let cutoff = oldest.saturating_add((newest.saturating_sub(oldest) / 10).max(1));
+        self.delete_before(TraceTime::Start, cutoff, batch)
+    }
+
+    /// After deletions: drops operations and resources that nothing refers to any more (one
+    /// scan of spans and logs), returns free pages to the file system where the database was
+    /// created with `auto_vacuum = INCREMENTAL`, and checkpoints the write-ahead log.
+    pub fn tidy(&mut self) -> Result<()> {
+        // Only unreferenced resources are deleted, so the foreign key check is redundant, and
+        // without an index on `resource_id` it would scan every span per deleted resource.
+        // The pragma cannot change inside a transaction, hence around it.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let tidied = self.tidy_references();
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        tidied?;
+        // It frees one page per step, so every step is taken.
+        let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum")?;
+        let mut steps = vacuum.query([])?;
+        while steps.next()?.is_some() {}
+        drop(steps);
+        drop(vacuum);
+        // Best effort: a reader in the middle of a query keeps the log until it is done.
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn tidy_references(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s
+                WHERE s.service = operations.service AND s.name = operations.name AND s.kind = operations.kind)",
+            [],
+        )?;
+        tx.execute(
+            "DELETE FROM resources WHERE id NOT IN (SELECT resource_id FROM spans UNION SELECT resource_id FROM logs)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes, oldest first, at most `batch` traces whose `time` is before `cutoff` (with
+    /// their spans) and at most `batch` log records before it, in one transaction.
+    fn delete_before(&mut self, time: TraceTime, cutoff: i64, batch: usize) -> Result<Pruned> {
+        let tx = self.conn.transaction()?;
+        let column = match time {
+            TraceTime::Start => "start_ns",
+            TraceTime::End => "end_ns",
+        };
+        let ids: Vec<Vec<u8>> = tx
+            .prepare_cached(&format!(
+                "SELECT trace_id FROM traces WHERE {column} < ?1 ORDER BY {column}, trace_id LIMIT ?2"
+            ))?
+            .query_map(params![cutoff, batch as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut pruned = Pruned { traces: ids.len() as u64, ..Pruned::default() };
+        {
+            let mut spans = tx.prepare_cached("DELETE FROM spans WHERE trace_id = ?1")?;
+            let mut traces = tx.prepare_cached("DELETE FROM traces WHERE trace_id = ?1")?;
+            for id in &ids {
+                pruned.spans += spans.execute([id])? as u64;
+                traces.execute([id])?;
+            }
+        }
+        pruned.log_records = tx.execute(
+            "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ns < ?1 ORDER BY time_ns, id LIMIT ?2)",
+            params![cutoff, batch as i64],
+        )? as u64;
+        tx.commit()?;
+        Ok(pruned)
+    }
+
     /// Looks a span count up, for tests and health output.
     pub fn span_count(&self) -> Result<u64> {
         Ok(self.conn.query_row("SELECT count(*) FROM spans", [], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0)
             as u64)
     }
 }
+
+/// What retention deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Whole traces deleted.
+    pub traces: u64,
+    /// Their spans.
+    pub spans: u64,
+    /// Log records deleted.
+    pub log_records: u64,
+}
+
+impl Pruned {
+    pub(crate) fn add(&mut self, other: Pruned) {
+        self.traces += other.traces;
+        self.spans += other.spans;
+        self.log_records += other.log_records;
+    }
+}
+
+/// Which time of a trace retention compares: its end for age (a trace with a recent span
+/// stays whole), its start for size (the oldest go first).
+#[derive(Debug, Clone, Copy)]
+enum TraceTime {
+    Start,
+    End,
+}
+
+/// Traces and log records one retention transaction deletes at most, so that exports wait for
+/// at most one such transaction.
+pub const PRUNE_BATCH: usize = 1000;
 
 fn parse(text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -591,6 +751,123 @@ mod tests {
         let got: Vec<(&str, SpanKind)> = ops.iter().map(|o| (o.name.as_str(), o.span_kind)).collect();
         assert_eq!(got, [("a", SpanKind::Internal), ("b", SpanKind::Server)]);
         assert_eq!(serde_json::to_value(&ops[0]).unwrap(), serde_json::json!({"name": "a", "spanKind": "internal"}));
+    }
+
+    const HOUR: i64 = 3_600_000_000_000;
+    const NOW: i64 = 1_800_000_000_000_000_000;
+
+    /// One trace of `service` whose spans run over `[start, end]` (Unix nanoseconds), with a
+    /// `pad`-byte attribute, and one log record at `start`.
+    fn trace_and_log(id: u8, service: &str, spans: &[(i64, i64)], pad: usize) -> (TracesData, LogsData) {
+        let mut data = super::tests::spans(service, &[]);
+        let resource = data.resource_spans[0].resource.clone();
+        data.resource_spans[0].scope_spans[0].spans = spans
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, end))| Span {
+                trace_id: TraceId([id; 16]),
+                span_id: SpanId([id, i as u8 + 1, 0, 0, 0, 0, 0, 1]),
+                name: format!("op {i}"),
+                start_time_unix_nano: start as u64,
+                end_time_unix_nano: end as u64,
+                attributes: vec![KeyValue::new("pad", "x".repeat(pad))],
+                ..Default::default()
+            })
+            .collect();
+        let logs = LogsData {
+            resource_logs: vec![ResourceLogs {
+                resource,
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord {
+                        time_unix_nano: spans[0].0 as u64,
+                        body: Some(AnyValue::from(format!("log of {id}"))),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        (data, logs)
+    }
+
+    fn store_with(dir: &Path, items: &[(TracesData, LogsData)]) -> Store {
+        let mut store = Store::open(&dir.join("edgescope.db")).unwrap();
+        for (traces, logs) in items {
+            store.insert_traces(traces).unwrap();
+            store.insert_logs(logs).unwrap();
+        }
+        store
+    }
+
+    fn log_bodies(store: &Store) -> Vec<String> {
+        let logs = store.logs(&LogQuery { trace_id: None, limit: 1000 }).unwrap();
+        logs.records().map(|(_, _, r)| r.body.as_ref().and_then(AnyValue::as_str).unwrap().to_owned()).collect()
+    }
+
+    #[test]
+    fn retention_deletes_traces_that_ended_before_the_cutoff_and_older_log_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with(
+            dir.path(),
+            &[
+                trace_and_log(1, "old", &[(NOW - 48 * HOUR, NOW - 48 * HOUR + 5)], 0),
+                // Started long ago but still running: kept whole, with its old span.
+                trace_and_log(2, "long", &[(NOW - 48 * HOUR, NOW - 48 * HOUR + 5), (NOW - 1, NOW)], 0),
+                trace_and_log(3, "new", &[(NOW - 1, NOW)], 0),
+            ],
+        );
+        let pruned = store.prune(Some(NOW - 24 * HOUR), None).unwrap();
+        assert_eq!(pruned, Pruned { traces: 1, spans: 1, log_records: 2 });
+        assert!(store.trace(TraceId([1; 16])).unwrap().is_none());
+        assert_eq!(store.trace(TraceId([2; 16])).unwrap().unwrap().spans().count(), 2);
+        assert!(store.trace(TraceId([3; 16])).unwrap().is_some());
+        assert_eq!(log_bodies(&store), ["log of 3"]);
+        assert_eq!(store.services().unwrap(), ["long", "new"]);
+        assert!(store.operations("old").unwrap().is_empty(), "operations of deleted spans go too");
+        let resources: i64 = store.conn.query_row("SELECT count(*) FROM resources", [], |r| r.get(0)).unwrap();
+        assert_eq!(resources, 2, "the resource nothing refers to any more is gone");
+        assert_eq!(store.prune(Some(NOW - 24 * HOUR), None).unwrap(), Pruned::default(), "nothing left to delete");
+    }
+
+    #[test]
+    fn a_retention_step_deletes_at_most_a_batch_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<_> = (1..=5u8)
+            .map(|i| trace_and_log(i, "web", &[(NOW - 48 * HOUR + i64::from(i), NOW - 48 * HOUR + 9)], 0))
+            .collect();
+        let mut store = store_with(dir.path(), &items);
+        let step = store.prune_step(Some(NOW), None, 2).unwrap();
+        assert_eq!(step, Pruned { traces: 2, spans: 2, log_records: 2 });
+        assert!(store.trace(TraceId([1; 16])).unwrap().is_none());
+        assert!(store.trace(TraceId([3; 16])).unwrap().is_some());
+        assert_eq!(log_bodies(&store), ["log of 5", "log of 4", "log of 3"]);
+        assert_eq!(store.prune_step(Some(NOW), None, 2).unwrap().traces, 2);
+        assert_eq!(store.prune_step(Some(NOW), None, 2).unwrap().traces, 1);
+        assert_eq!(store.prune_step(Some(NOW), None, 2).unwrap(), Pruned::default(), "done");
+    }
+
+    #[test]
+    fn over_the_size_limit_the_oldest_traces_and_logs_go_first_and_the_file_shrinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<_> = (1..=100u8)
+            .map(|i| trace_and_log(i, "web", &[(NOW + i64::from(i) * HOUR, NOW + i64::from(i) * HOUR + 1)], 4000))
+            .collect();
+        let mut store = store_with(dir.path(), &items);
+        store.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        let file = || std::fs::metadata(dir.path().join("edgescope.db")).unwrap().len();
+        let (used_before, file_before) = (store.used_bytes().unwrap(), file());
+        assert!(used_before > 400_000, "{used_before}");
+
+        let limit = 100_000;
+        let pruned = store.prune(None, Some(limit)).unwrap();
+        assert!(store.used_bytes().unwrap() <= limit, "{} > {limit}", store.used_bytes().unwrap());
+        assert!(pruned.traces >= 75 && pruned.traces < 100, "{pruned:?}");
+        assert_eq!(pruned.log_records, pruned.traces, "each trace's log record is as old as it");
+        let kept: Vec<u8> = (1..=100u8).filter(|&i| store.trace(TraceId([i; 16])).unwrap().is_some()).collect();
+        let oldest_kept = 100 - kept.len() as u8 + 1;
+        assert_eq!(kept, (oldest_kept..=100).collect::<Vec<_>>(), "the newest are kept, without gaps");
+        assert!(file() < file_before / 2, "incremental_vacuum gives pages back: {} of {file_before}", file());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The error of every reader and decoder in this crate.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Why a document could not be read, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,3 +24,13 @@ impl core::fmt::Display for ReadError {
 }
 
 impl core::error::Error for ReadError {}
+
+/// What a lenient reader or decoder kept of a document, and why each item it left out (a span
+/// or a log record) was rejected, in document order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Partial<T> {
+    /// Everything that read, grouped as in the document.
+    pub data: T,
+    /// One error per item left out, naming its path.
+    pub rejected: Vec<ReadError>,
+}

@@ -45,5 +45,5 @@ pub mod proto;
 #[cfg(feature = "read")]
 pub mod read;
 
-pub use error::ReadError;
+pub use error::{Partial, ReadError};
 pub use model::*;

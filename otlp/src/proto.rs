@@ -12,8 +12,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::{
-    AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, ReadError, Resource, ResourceLogs,
-    ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
+    AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Partial, ReadError, Resource,
+    ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
+    TracesData,
 };
 
 const VARINT: u8 = 0;
@@ -606,6 +607,30 @@ fn log_record(buf: &[u8], path: &str) -> Result<LogRecord> {
 
 /// Decodes an `ExportTraceServiceRequest`. Unknown fields are skipped, as protobuf requires.
 pub fn decode_traces(buf: &[u8]) -> Result<TracesData> {
+    decode_traces_with(buf, None)
+}
+
+/// Decodes an `ExportTraceServiceRequest` like [`decode_traces`], but a span whose own bytes
+/// do not decode (a wrong id length, a missing id, a malformed field inside it) is left out
+/// and its error kept in [`Partial::rejected`]. Errors in the framing around spans (a
+/// truncated body, a broken resource or scope) still fail the whole request.
+pub fn decode_traces_partial(buf: &[u8]) -> Result<Partial<TracesData>> {
+    let mut rejected = Vec::new();
+    let data = decode_traces_with(buf, Some(&mut rejected))?;
+    Ok(Partial { data, rejected })
+}
+
+/// Keeps an item's error in `rejected` when decoding leniently; fails otherwise.
+fn keep_or_fail<T>(item: Result<T>, rejected: &mut Option<&mut Vec<ReadError>>, out: &mut Vec<T>) -> Result<()> {
+    match (item, rejected) {
+        (Ok(x), _) => out.push(x),
+        (Err(e), Some(rejected)) => rejected.push(e),
+        (Err(e), None) => return Err(e),
+    }
+    Ok(())
+}
+
+fn decode_traces_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> Result<TracesData> {
     let mut out = TracesData::default();
     let mut top = Fields::new(buf, "");
     while let Some((n, v)) = top.next_field()? {
@@ -621,13 +646,15 @@ pub fn decode_traces(buf: &[u8]) -> Result<TracesData> {
                 2 => {
                     let ss_path = join(&rs_path, "scopeSpans", rs.scope_spans.len());
                     let mut ss = ScopeSpans::default();
+                    let mut seen = 0;
                     let mut g = Fields::new(bytes(v, &ss_path, "scope_spans")?, &ss_path);
                     while let Some((m, v)) = g.next_field()? {
                         match m {
                             1 => ss.scope = scope(bytes(v, &ss_path, "scope")?, &ss_path)?,
                             2 => {
-                                let p = join(&ss_path, "spans", ss.spans.len());
-                                ss.spans.push(span(bytes(v, &p, "spans")?, &p)?);
+                                let p = join(&ss_path, "spans", seen);
+                                seen += 1;
+                                keep_or_fail(span(bytes(v, &p, "spans")?, &p), &mut rejected, &mut ss.spans)?;
                             }
                             3 => ss.schema_url = string(v, &ss_path, "schema_url")?,
                             _ => {}
@@ -646,6 +673,19 @@ pub fn decode_traces(buf: &[u8]) -> Result<TracesData> {
 
 /// Decodes an `ExportLogsServiceRequest`. Unknown fields are skipped, as protobuf requires.
 pub fn decode_logs(buf: &[u8]) -> Result<LogsData> {
+    decode_logs_with(buf, None)
+}
+
+/// Decodes an `ExportLogsServiceRequest` like [`decode_logs`], but a log record whose own
+/// bytes do not decode is left out and its error kept in [`Partial::rejected`]; errors in the
+/// framing around log records still fail the whole request.
+pub fn decode_logs_partial(buf: &[u8]) -> Result<Partial<LogsData>> {
+    let mut rejected = Vec::new();
+    let data = decode_logs_with(buf, Some(&mut rejected))?;
+    Ok(Partial { data, rejected })
+}
+
+fn decode_logs_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> Result<LogsData> {
     let mut out = LogsData::default();
     let mut top = Fields::new(buf, "");
     while let Some((n, v)) = top.next_field()? {
@@ -661,13 +701,16 @@ pub fn decode_logs(buf: &[u8]) -> Result<LogsData> {
                 2 => {
                     let sl_path = join(&rl_path, "scopeLogs", rl.scope_logs.len());
                     let mut sl = ScopeLogs::default();
+                    let mut seen = 0;
                     let mut g = Fields::new(bytes(v, &sl_path, "scope_logs")?, &sl_path);
                     while let Some((m, v)) = g.next_field()? {
                         match m {
                             1 => sl.scope = scope(bytes(v, &sl_path, "scope")?, &sl_path)?,
                             2 => {
-                                let p = join(&sl_path, "logRecords", sl.log_records.len());
-                                sl.log_records.push(log_record(bytes(v, &p, "log_records")?, &p)?);
+                                let p = join(&sl_path, "logRecords", seen);
+                                seen += 1;
+                                let record = log_record(bytes(v, &p, "log_records")?, &p);
+                                keep_or_fail(record, &mut rejected, &mut sl.log_records)?;
                             }
                             3 => sl.schema_url = string(v, &sl_path, "schema_url")?,
                             _ => {}
@@ -703,4 +746,64 @@ pub fn decode_partial_success(buf: &[u8]) -> Result<(i64, String)> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named_span(name: &str, id: u8) -> Span {
+        Span { trace_id: TraceId([1; 16]), span_id: SpanId([id; 8]), name: name.into(), ..Default::default() }
+    }
+
+    /// One resource and scope holding a valid span, a span with a 3-byte trace id, a span
+    /// without a span id and another valid span.
+    fn mixed_spans() -> Vec<u8> {
+        let mut e = Encoder { buf: Vec::new() };
+        e.message(1, |e| {
+            e.message(2, |e| {
+                e.span(&named_span("a", 1));
+                e.message(2, |e| {
+                    e.bytes(1, &[1, 2, 3]);
+                    e.bytes(2, &[2; 8]);
+                });
+                e.message(2, |e| e.bytes(1, &[1; 16]));
+                e.span(&named_span("b", 4));
+            });
+        });
+        e.buf
+    }
+
+    #[test]
+    fn a_partial_decode_keeps_the_spans_that_decode_and_names_each_rejected_one() {
+        let buf = mixed_spans();
+        assert!(decode_traces(&buf).is_err(), "the strict decoder still fails the whole request");
+        let partial = decode_traces_partial(&buf).unwrap();
+        let names: Vec<&str> = partial.data.spans().map(|(_, _, s)| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let rejected: Vec<String> = partial.rejected.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            rejected,
+            [
+                "resourceSpans[0].scopeSpans[0].spans[1]: `trace_id` must be 16 bytes, not 3",
+                "resourceSpans[0].scopeSpans[0].spans[2]: `span_id` is missing",
+            ]
+        );
+        assert!(decode_traces_partial(&buf[..buf.len() - 2]).is_err(), "a truncated request still fails");
+    }
+
+    #[test]
+    fn a_partial_decode_of_logs_keeps_the_records_that_decode() {
+        let mut e = Encoder { buf: Vec::new() };
+        e.message(1, |e| {
+            e.message(2, |e| {
+                e.log_record(&LogRecord { severity_text: "INFO".into(), ..Default::default() });
+                e.message(2, |e| e.bytes(9, &[9; 5]));
+            });
+        });
+        let partial = decode_logs_partial(&e.buf).unwrap();
+        assert_eq!(partial.data.records().map(|(_, _, r)| r.severity_text.as_str()).collect::<Vec<_>>(), ["INFO"]);
+        assert_eq!(partial.rejected.len(), 1);
+        assert_eq!(partial.rejected[0].path, "resourceLogs[0].scopeLogs[0].logRecords[1]");
+    }
 }

@@ -11,6 +11,7 @@ use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use serde_json::{Map, Value};
 
@@ -28,7 +29,7 @@ pub enum Ids {
     Tolerant,
 }
 
-pub use crate::ReadError;
+pub use crate::{Partial, ReadError};
 
 mod jaeger;
 mod zipkin;
@@ -51,7 +52,20 @@ fn parse(text: &str) -> Result<Value> {
 
 /// Reads a trace document: `{"resourceSpans": …}` or one of the wrappers.
 pub fn traces(doc: &Value, ids: Ids) -> Result<TracesData> {
-    let r = Reader { ids };
+    traces_with(doc, &Reader::new(ids))
+}
+
+/// Reads a trace document like [`traces`], but a span that does not read is left out and its
+/// error kept in [`Partial::rejected`] instead of failing the whole document. Errors outside
+/// spans (the document's shape, a resource, a scope) still fail it. This is what an OTLP
+/// receiver needs to answer with a partial success.
+pub fn traces_partial(doc: &Value, ids: Ids) -> Result<Partial<TracesData>> {
+    let r = Reader { ids, rejected: Some(RefCell::new(Vec::new())) };
+    let data = traces_with(doc, &r)?;
+    Ok(Partial { data, rejected: r.rejected.map(RefCell::into_inner).unwrap_or_default() })
+}
+
+fn traces_with(doc: &Value, r: &Reader) -> Result<TracesData> {
     let obj =
         unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceSpans` array"))?;
     let list = field(obj, "resourceSpans").or_else(|| obj.get("batches"));
@@ -63,7 +77,18 @@ pub fn traces(doc: &Value, ids: Ids) -> Result<TracesData> {
 
 /// Reads a logs document: `{"resourceLogs": …}` or `{"result": {"resourceLogs": …}}`.
 pub fn logs(doc: &Value, ids: Ids) -> Result<LogsData> {
-    let r = Reader { ids };
+    logs_with(doc, &Reader::new(ids))
+}
+
+/// Reads a logs document like [`logs`], but a log record that does not read is left out and
+/// its error kept in [`Partial::rejected`]; errors outside log records still fail the document.
+pub fn logs_partial(doc: &Value, ids: Ids) -> Result<Partial<LogsData>> {
+    let r = Reader { ids, rejected: Some(RefCell::new(Vec::new())) };
+    let data = logs_with(doc, &r)?;
+    Ok(Partial { data, rejected: r.rejected.map(RefCell::into_inner).unwrap_or_default() })
+}
+
+fn logs_with(doc: &Value, r: &Reader) -> Result<LogsData> {
     let obj =
         unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceLogs` array"))?;
     let Some(list) = field(obj, "resourceLogs") else {
@@ -158,24 +183,24 @@ fn tolerant_id<const N: usize>(s: &str) -> Option<[u8; N]> {
 
 /// Reads one OTLP/JSON `Span` object.
 pub fn span(v: &Value, ids: Ids) -> Result<Span> {
-    Reader { ids }.span(v, "")
+    Reader::new(ids).span(v, "")
 }
 
 /// Reads one OTLP/JSON `LogRecord` object.
 pub fn log_record(v: &Value, ids: Ids) -> Result<LogRecord> {
-    Reader { ids }.log_record(v, "")
+    Reader::new(ids).log_record(v, "")
 }
 
 /// Reads one OTLP/JSON `Resource` object.
 pub fn resource(v: &Value) -> Result<Resource> {
     let wrapper: Map<String, Value> = [("resource".to_owned(), v.clone())].into_iter().collect();
-    Reader { ids: Ids::Strict }.resource(&wrapper, "")
+    Reader::new(Ids::Strict).resource(&wrapper, "")
 }
 
 /// Reads one OTLP/JSON `InstrumentationScope` object.
 pub fn scope(v: &Value) -> Result<InstrumentationScope> {
     let wrapper: Map<String, Value> = [("scope".to_owned(), v.clone())].into_iter().collect();
-    Reader { ids: Ids::Strict }.scope(&wrapper, "")
+    Reader::new(Ids::Strict).scope(&wrapper, "")
 }
 
 fn unwrap_result(doc: &Value) -> &Value {
@@ -216,9 +241,38 @@ fn join(path: &str, key: &str) -> String {
 
 struct Reader {
     ids: Ids,
+    /// Set when reading leniently: the errors of the spans or log records left out.
+    rejected: Option<RefCell<Vec<ReadError>>>,
 }
 
 impl Reader {
+    fn new(ids: Ids) -> Reader {
+        Reader { ids, rejected: None }
+    }
+
+    /// Like [`Reader::opt_list`], but when reading leniently an item that fails is left out
+    /// and its error kept.
+    fn items<T>(
+        &self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        mut item: impl FnMut(&Value, &str) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let Some(rejected) = &self.rejected else {
+            return self.opt_list(obj, key, path, item);
+        };
+        let mut out = Vec::new();
+        self.opt_list(obj, key, path, |v, p| {
+            match item(v, p) {
+                Ok(x) => out.push(x),
+                Err(e) => rejected.borrow_mut().push(e),
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     fn object<'a>(&self, v: &'a Value, path: &str) -> Result<&'a Map<String, Value>> {
         v.as_object().ok_or_else(|| err(path, "expected an object"))
     }
@@ -352,7 +406,7 @@ impl Reader {
         let obj = self.object(v, path)?;
         Ok(ScopeSpans {
             scope: self.scope(obj, path)?,
-            spans: self.opt_list(obj, "spans", path, |v, p| self.span(v, p))?,
+            spans: self.items(obj, "spans", path, |v, p| self.span(v, p))?,
             schema_url: self.string(obj, "schemaUrl", path)?,
         })
     }
@@ -500,7 +554,7 @@ impl Reader {
         let obj = self.object(v, path)?;
         Ok(ScopeLogs {
             scope: self.scope(obj, path)?,
-            log_records: self.opt_list(obj, "logRecords", path, |v, p| self.log_record(v, p))?,
+            log_records: self.items(obj, "logRecords", path, |v, p| self.log_record(v, p))?,
             schema_url: self.string(obj, "schemaUrl", path)?,
         })
     }
@@ -608,6 +662,50 @@ mod tests {
         assert_eq!(e.to_string(), "resourceSpans[0].scopeSpans: expected an array");
         assert!(traces_from_str("{", Ids::Strict).unwrap_err().message.starts_with("invalid JSON"));
         assert!(traces_from_str("[]", Ids::Strict).is_err());
+    }
+
+    #[test]
+    fn a_partial_read_keeps_the_spans_that_read_and_names_each_rejected_one() {
+        let doc: Value = serde_json::from_str(
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+                {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"a"},
+                {"traceId":"abc","spanId":"0102030405060708","name":"bad id"},
+                {"spanId":"0102030405060708","name":"no trace id"},
+                {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060709","name":"b"}]}]}]}"#,
+        )
+        .unwrap();
+        let partial = traces_partial(&doc, Ids::Strict).unwrap();
+        let names: Vec<&str> = partial.data.spans().map(|(_, _, s)| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let paths: Vec<&str> = partial.rejected.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["resourceSpans[0].scopeSpans[0].spans[1].traceId", "resourceSpans[0].scopeSpans[0].spans[2].traceId"]
+        );
+        assert!(traces(&doc, Ids::Strict).is_err(), "the strict reader still fails the whole document");
+
+        let broken_shape: Value = serde_json::from_str(r#"{"resourceSpans":[{"scopeSpans":"no"}]}"#).unwrap();
+        assert!(traces_partial(&broken_shape, Ids::Strict).is_err(), "errors outside spans fail the document");
+    }
+
+    #[test]
+    fn a_partial_read_of_logs_keeps_the_records_that_read() {
+        let doc: Value = serde_json::from_str(
+            r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[
+                {"body":{"stringValue":1}},{"body":{"stringValue":"ok"}},{"traceId":"xyz"}]}]}]}"#,
+        )
+        .unwrap();
+        let partial = logs_partial(&doc, Ids::Strict).unwrap();
+        assert_eq!(partial.data.records().count(), 1);
+        let paths: Vec<&str> = partial.rejected.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue",
+                "resourceLogs[0].scopeLogs[0].logRecords[2].traceId"
+            ]
+        );
+        assert!(logs_partial(&serde_json::json!([1]), Ids::Strict).is_err());
     }
 
     #[test]
