@@ -2,8 +2,10 @@
 // Chromium, each on 127.0.0.1, each stopped by the test that started it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -109,4 +111,21 @@ export async function traceSpans(collector, traceId) {
 export function attr(item, key) {
   const v = item.attributes?.find((a) => a.key === key)?.value;
   return v && (v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue);
+}
+
+/** Serves `dir` statically on 127.0.0.1 (symlinks followed); resolves to `{ url, close() }`. */
+export async function serveDir(dir) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const server = createServer(async (req, res) => {
+    const path = normalize(join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    if (!path.startsWith(dir)) return res.writeHead(403).end();
+    try {
+      const body = await readFile(path.endsWith('/') ? join(path, 'index.html') : path);
+      res.writeHead(200, { 'content-type': types[extname(path)] ?? (path.endsWith('/') ? 'text/html' : 'application/octet-stream') }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }

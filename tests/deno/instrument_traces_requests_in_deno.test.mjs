@@ -82,3 +82,27 @@ test('a thrown error is recorded on the server span', async () => {
   assert.equal(span.status.code, 2);
   assert.equal(attr(span, 'error.type'), 'RangeError');
 });
+
+test('examples/deno serves /todos with a traced, logged request', async () => {
+  const example = spawn(join(root, 'node_modules', '.bin', 'deno'), ['run', '--allow-env', '--allow-net', '--allow-read', join(root, 'examples', 'deno', 'main.ts')], {
+    env: { ...process.env, PORT: '0', OTEL_SERVICE_NAME: 'deno-example', OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  example.stdout.on('data', (d) => (out += d));
+  example.stderr.on('data', (d) => (out += d));
+  try {
+    const port = await waitFor('the example to listen', () => out.match(/Listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1], 30000);
+    const trace = '99999999999999999999999999999999';
+    const todos = await (await fetch(`http://127.0.0.1:${port}/todos`, { headers: { traceparent: `00-${trace}-9999999999999999-01` } })).json();
+    assert.equal(todos[0].title, 'trace the edge');
+    const [span] = await waitFor('the example span', async () => {
+      const s = await traceSpans(collector, trace).catch(() => []);
+      return s.length > 0 && s;
+    });
+    assert.equal(span.service, 'deno-example');
+  } finally {
+    example.kill('SIGTERM');
+    await new Promise((r) => example.on('exit', r));
+  }
+});

@@ -5,11 +5,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
-import { getJson, launchChromium, root, startCollector, waitFor } from '../support.mjs';
+import { join } from 'node:path';
+import { getJson, launchChromium, root, serveDir, startCollector, waitFor } from '../support.mjs';
 import { startWorkerdModules } from '../edge/workerd.mjs';
 
 const fixtures = join(root, 'tests', 'packaging', 'fixtures');
@@ -47,7 +45,7 @@ async function spanNamed(name) {
 
 /** Opens `dir`'s index.html in Chromium and waits until the page says it exported. */
 async function exportFromPage(dir) {
-  const site = await serve(dir);
+  const site = await serveDir(dir);
   try {
     const page = await browser.newPage();
     await page.goto(`${site.url}/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
@@ -56,23 +54,6 @@ async function exportFromPage(dir) {
   } finally {
     site.close();
   }
-}
-
-/** Serves `dir` statically on 127.0.0.1; resolves to `{ url, close() }`. */
-async function serve(dir) {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = createServer(async (req, res) => {
-    const path = normalize(join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-    if (!path.startsWith(dir)) return res.writeHead(403).end();
-    try {
-      const body = await readFile(path);
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }
 
 test('the tarball ships the entries, the declarations and the wasm, and nothing else', () => {
