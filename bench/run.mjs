@@ -66,8 +66,26 @@ row('viewer: 99,936-span file to first painted row', viewer.firstPaintMs, 8600, 
 row('viewer: one page-down scroll on that trace', viewer.pageDownMs, 1600, 'Jaeger UI 2.20, worst page-down (issue figure)', 'ms', viewerCmd);
 row('viewer: JS heap with that trace open (wasm memory not included)', viewer.jsHeapBytes, 257e6, 'Jaeger UI 2.20 JS heap (issue figure)', 'B', viewerCmd);
 
+// 5. The collector: ingest of protobuf batches of 512 spans over loopback HTTP (4 keep-alive
+// connections), trace-by-id latency at 1,000,000 stored spans, resident memory. The peer
+// figures are the targets of the collector issue (no other collector runs here).
+const collector = JSON.parse(
+  execFileSync('cargo', ['run', '-q', '--release', '-p', 'edgescope-collector', '--example', 'ingest_bench'], {
+    cwd: root,
+    encoding: 'utf8',
+  }),
+);
+const collectorCmd = 'cargo run --release -p edgescope-collector --example ingest_bench';
+row('collector: spans ingested per second (protobuf, 512-span batches)', collector.spansPerSecond, 100000, 'target from the collector issue', 'spans/s', collectorCmd);
+row('collector: trace by id, p99, 1,000,000 spans stored', collector.traceByIdP99Ms, 20, 'target from the collector issue', 'ms', collectorCmd);
+row('collector: resident memory after ingesting 1,000,000 spans', collector.rssBytes, NaN, '(no target)', 'B', collectorCmd);
+
 const fmt = (v, unit) =>
-  Number.isNaN(v) ? '–' : unit === 'B' ? `${Math.round(v).toLocaleString('en')} B` : `${v.toFixed(0)} ${unit}`;
+  Number.isNaN(v)
+    ? '–'
+    : unit === 'B' || unit === 'spans/s'
+      ? `${Math.round(v).toLocaleString('en')} ${unit}`
+      : `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ${unit}`;
 const table = [
   '| figure | edgescope | peer | peer value | ratio | date | command |',
   '|---|---:|---|---:|---:|---|---|',

@@ -91,6 +91,19 @@ CREATE INDEX IF NOT EXISTS logs_by_time ON logs(time_ns);
 CREATE INDEX IF NOT EXISTS logs_by_trace ON logs(trace_id);
 ";
 
+/// A trace's summary over the spans of one request, written with one upsert.
+struct TraceAggregate {
+    start: i64,
+    end: i64,
+    root_service: String,
+    root_name: String,
+    /// Start of the span that names the trace (the root, else the earliest span).
+    root_start: i64,
+    has_root: bool,
+    spans: i64,
+    errors: i64,
+}
+
 /// One row of the recent-traces list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -212,6 +225,8 @@ impl Store {
     pub fn insert_traces(&mut self, data: &TracesData) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
+        let mut summaries: std::collections::HashMap<TraceId, TraceAggregate> = Default::default();
+        let mut operations: std::collections::HashSet<(String, String, i32)> = Default::default();
         for rs in &data.resource_spans {
             let resource_id = Self::resource_id(&tx, &rs.resource)?;
             let service = rs.resource.service_name();
@@ -222,27 +237,14 @@ impl Store {
                         start_ns, duration_ns, status_code, scope_json, span_json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?;
-                let mut summary = tx.prepare_cached(
-                    "INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, has_root, span_count, error_count)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?7, 1, ?6)
-                     ON CONFLICT(trace_id) DO UPDATE SET
-                        start_ns = min(start_ns, excluded.start_ns),
-                        end_ns = max(end_ns, excluded.end_ns),
-                        root_service = CASE WHEN excluded.has_root > has_root
-                            OR (excluded.has_root = has_root AND excluded.start_ns < start_ns)
-                            THEN excluded.root_service ELSE root_service END,
-                        root_name = CASE WHEN excluded.has_root > has_root
-                            OR (excluded.has_root = has_root AND excluded.start_ns < start_ns)
-                            THEN excluded.root_name ELSE root_name END,
-                        has_root = max(has_root, excluded.has_root),
-                        span_count = span_count + 1,
-                        error_count = error_count + excluded.error_count",
-                )?;
                 let mut operation =
                     tx.prepare_cached("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)")?;
                 for span in &ss.spans {
-                    let is_root = span.parent_span_id.is_none();
-                    operation.execute(params![service, span.name, span.kind as i32])?;
+                    // One statement per distinct operation and per trace, not per span: a batch
+                    // of 512 spans usually holds a few operations and a few dozen traces.
+                    if operations.insert((service.to_owned(), span.name.clone(), span.kind as i32)) {
+                        operation.execute(params![service, span.name, span.kind as i32])?;
+                    }
                     insert.execute(params![
                         &span.trace_id.0[..],
                         &span.span_id.0[..],
@@ -257,19 +259,64 @@ impl Store {
                         scope_json,
                         json::write_span(span),
                     ])?;
-                    summary.execute(params![
-                        &span.trace_id.0[..],
-                        span.start_time_unix_nano as i64,
-                        span.end_time_unix_nano.max(span.start_time_unix_nano) as i64,
-                        service,
-                        span.name,
-                        (span.status.code == StatusCode::Error) as i64,
-                        is_root as i64,
-                    ])?;
+                    let start = span.start_time_unix_nano as i64;
+                    let end = span.end_time_unix_nano.max(span.start_time_unix_nano) as i64;
+                    let is_root = span.parent_span_id.is_none();
+                    let error = (span.status.code == StatusCode::Error) as i64;
+                    let t = summaries.entry(span.trace_id).or_insert_with(|| TraceAggregate {
+                        start,
+                        end,
+                        root_service: service.to_owned(),
+                        root_name: span.name.clone(),
+                        root_start: start,
+                        has_root: is_root,
+                        spans: 0,
+                        errors: 0,
+                    });
+                    t.start = t.start.min(start);
+                    t.end = t.end.max(end);
+                    t.spans += 1;
+                    t.errors += error;
+                    // The root span names the trace; until it arrives, the earliest span does.
+                    if (is_root && !t.has_root) || (is_root == t.has_root && start < t.root_start) {
+                        t.root_service = service.to_owned();
+                        t.root_name = span.name.clone();
+                        t.root_start = start;
+                        t.has_root = is_root;
+                    }
                     n += 1;
                 }
             }
         }
+        let mut summary = tx.prepare_cached(
+            "INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, has_root, span_count, error_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(trace_id) DO UPDATE SET
+                start_ns = min(start_ns, excluded.start_ns),
+                end_ns = max(end_ns, excluded.end_ns),
+                root_service = CASE WHEN excluded.has_root > has_root
+                    OR (excluded.has_root = has_root AND excluded.start_ns < start_ns)
+                    THEN excluded.root_service ELSE root_service END,
+                root_name = CASE WHEN excluded.has_root > has_root
+                    OR (excluded.has_root = has_root AND excluded.start_ns < start_ns)
+                    THEN excluded.root_name ELSE root_name END,
+                has_root = max(has_root, excluded.has_root),
+                span_count = span_count + excluded.span_count,
+                error_count = error_count + excluded.error_count",
+        )?;
+        for (trace_id, t) in &summaries {
+            summary.execute(params![
+                &trace_id.0[..],
+                t.start,
+                t.end,
+                t.root_service,
+                t.root_name,
+                t.has_root as i64,
+                t.spans,
+                t.errors,
+            ])?;
+        }
+        drop(summary);
         tx.commit()?;
         Ok(n)
     }

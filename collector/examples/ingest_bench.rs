@@ -1,0 +1,177 @@
+//! Collector benchmark: ingest of OTLP protobuf batches of 512 spans over loopback HTTP from
+//! concurrent keep-alive connections, then trace-by-id latency with everything stored, and the
+//! process's resident memory. Prints one JSON object.
+//!
+//!     cargo run --release -p edgescope-collector --example ingest_bench [-- TOTAL_SPANS]
+//!
+//! The collector runs in this process (as `edgescope serve` does) on 127.0.0.1:0 with a fresh
+//! data directory; the load generator encodes each batch as it goes (distinct trace ids).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use edgescope_collector::{run, Settings};
+use edgescope_otlp::{
+    proto, KeyValue, Resource, ResourceSpans, ScopeSpans, Span, SpanId, SpanKind, TraceId, TracesData,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const BATCH: usize = 512;
+const SPANS_PER_TRACE: usize = 8;
+const CONNECTIONS: usize = 4;
+
+fn batch(seed: u64) -> Vec<u8> {
+    let mut spans = Vec::with_capacity(BATCH);
+    for i in 0..BATCH as u64 {
+        let n = seed * BATCH as u64 + i;
+        let trace = n / SPANS_PER_TRACE as u64 + 1;
+        let mut trace_id = [0u8; 16];
+        trace_id[..8].copy_from_slice(&trace.to_be_bytes());
+        trace_id[8..].copy_from_slice(&(trace.wrapping_mul(0x9e37_79b9_7f4a_7c15)).to_be_bytes());
+        let start = 1_764_000_000_000_000_000 + n * 1_000_000;
+        spans.push(Span {
+            trace_id: TraceId(trace_id),
+            span_id: SpanId((n + 1).to_be_bytes()),
+            parent_span_id: (n % SPANS_PER_TRACE as u64 != 0)
+                .then(|| SpanId((n - n % SPANS_PER_TRACE as u64 + 1).to_be_bytes())),
+            name: format!("GET /api/items/{}", n % 20),
+            kind: SpanKind::Server,
+            start_time_unix_nano: start,
+            end_time_unix_nano: start + 5_000_000 + (n % 97) * 100_000,
+            attributes: vec![
+                KeyValue::new("http.request.method", "GET"),
+                KeyValue::new("url.path", format!("/api/items/{}", n % 20)),
+                KeyValue::new("http.response.status_code", 200i64),
+                KeyValue::new("server.address", "api.example.com"),
+            ],
+            flags: 0x101,
+            ..Default::default()
+        });
+    }
+    proto::encode_traces(&TracesData {
+        resource_spans: vec![ResourceSpans {
+            resource: Resource {
+                attributes: vec![KeyValue::new("service.name", format!("svc-{}", seed % 8))],
+                ..Default::default()
+            },
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        }],
+    })
+}
+
+/// One keep-alive HTTP/1.1 connection: sends a request and reads its whole answer.
+struct Connection {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Connection {
+    async fn request(&mut self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, usize) {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        self.stream.write_all(head.as_bytes()).await.unwrap();
+        self.stream.write_all(body).await.unwrap();
+        // Read until the header block and the announced body are in.
+        self.buf.clear();
+        loop {
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
+                let status: u16 = head[9..12].parse().unwrap();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .unwrap_or(0);
+                if self.buf.len() >= end + 4 + length {
+                    return (status, length);
+                }
+            }
+        }
+    }
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024)
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let total: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let batches = total.div_ceil(BATCH);
+    let dir = tempfile::tempdir().unwrap();
+    let otlp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ui = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (otlp_addr, ui_addr): (SocketAddr, SocketAddr) = (otlp.local_addr().unwrap(), ui.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let settings = Settings { data_dir: dir.path().to_owned(), ..Settings::default() };
+    let server = tokio::spawn(run(otlp, ui, settings, async {
+        let _ = stopped.await;
+    }));
+
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CONNECTIONS {
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Connection { stream: TcpStream::connect(otlp_addr).await.unwrap(), buf: Vec::new() };
+            let mut b = c;
+            while b < batches {
+                let body = batch(b as u64);
+                let (status, _) = conn.request("POST", "/v1/traces", "application/x-protobuf", &body).await;
+                assert_eq!(status, 200, "batch {b}");
+                b += CONNECTIONS;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let ingest = started.elapsed();
+    let rss_after_ingest = rss_bytes();
+
+    // Trace by id, over 1,000 traces spread through what was stored.
+    let traces = (batches * BATCH / SPANS_PER_TRACE) as u64;
+    let mut conn = Connection { stream: TcpStream::connect(ui_addr).await.unwrap(), buf: Vec::new() };
+    let mut latencies = Vec::new();
+    for i in 0..1000u64 {
+        let trace = (i * 7919) % traces + 1;
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&trace.to_be_bytes());
+        id[8..].copy_from_slice(&(trace.wrapping_mul(0x9e37_79b9_7f4a_7c15)).to_be_bytes());
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let t = Instant::now();
+        let (status, len) = conn.request("GET", &format!("/api/v3/traces/{hex}"), "application/json", b"").await;
+        latencies.push(t.elapsed());
+        assert_eq!(status, 200);
+        assert!(len > 100);
+    }
+    latencies.sort();
+    let pct =
+        |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
+    let db = std::fs::metadata(dir.path().join("edgescope.db")).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{{\"spans\":{},\"ingestSeconds\":{:.3},\"spansPerSecond\":{:.0},\"traceByIdP50Ms\":{:.3},\"traceByIdP99Ms\":{:.3},\"rssBytes\":{},\"dbBytes\":{}}}",
+        batches * BATCH,
+        ingest.as_secs_f64(),
+        (batches * BATCH) as f64 / ingest.as_secs_f64(),
+        pct(0.5),
+        pct(0.99),
+        rss_after_ingest.max(rss_bytes()),
+        db
+    );
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(30), server).await;
+}
