@@ -125,6 +125,9 @@ function stageAttributes(attributes) {
 export function init(config) {
   guard(() => {
     const c = config && typeof config === 'object' ? config : {};
+    // Calling `init` again starts a fresh core: what the old one still holds is sent first,
+    // with the old settings (the batches are taken synchronously).
+    if (state.hostFetch && core.queued() > 0) flush();
     Object.assign(state, DEFAULTS);
     if (typeof c.endpoint === 'string') state.endpoint = c.endpoint.replace(/\/+$/, '');
     if (c.headers && typeof c.headers === 'object') state.headers = { ...c.headers };
@@ -530,6 +533,18 @@ async function gzip(body) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `promise`, or a rejection after `ms`; the timer is cleared either way. */
+function withTimeout(ms, promise) {
+  let timer;
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    // In Node and Deno the timer alone must not keep a process alive (a pending real request
+    // does that by itself).
+    timer?.unref?.();
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 /** `Retry-After` in milliseconds from now: delay-seconds or an HTTP date; `undefined` if neither. */
 function retryAfterMs(header) {
   if (header == null) return undefined;
@@ -602,27 +617,31 @@ async function readPartialSuccess(response) {
  * after `Retry-After`), never other answers; a page-hide flush gets a single attempt.
  */
 async function post(path, body, keepalive) {
+  // Everything that depends on the settings is read now, before the first `await`: a batch
+  // goes (and is retried) where and how it was first meant to, even if `init` runs meanwhile.
   const send = state.fetch || globalThis.fetch;
   const headers = { 'content-type': state.protobuf ? 'application/x-protobuf' : 'application/json', ...state.headers };
+  const url = state.endpoint + path;
+  const timeout = state.timeout;
+  const outbox = state.outbox;
   // A page that is going away cannot wait for compression: its request must start now.
   const compressed = state.gzip && !keepalive ? await gzip(body) : undefined;
   if (compressed) headers['content-encoding'] = 'gzip';
   const payload = compressed || body;
-  // Retries go where the batch was first sent, even if `init` is called again meanwhile.
-  const url = state.endpoint + path;
-  const timeout = state.timeout;
   for (let attempt = 1; ; attempt++) {
     let status = 0;
     let retryAfter;
     try {
       const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(timeout) : undefined;
-      const response = await send.call(globalThis, url, {
+      // The timeout also holds for a `fetch` that ignores its signal, so a hung request cannot
+      // keep an export slot forever.
+      const response = await withTimeout(timeout, send.call(globalThis, url, {
         method: 'POST',
         headers,
         body: payload,
         keepalive,
         signal,
-      });
+      }));
       if (response.ok) return readPartialSuccess(response);
       status = response.status;
       retryAfter = response.headers.get('retry-after') ?? undefined;
@@ -633,8 +652,8 @@ async function post(path, body, keepalive) {
     const offline = status === 0 && globalThis.navigator && globalThis.navigator.onLine === false;
     const delay = keepalive || offline ? -1 : core.retryDelay(attempt, status, retryAfterMs(retryAfter), Math.random());
     if (delay < 0) {
-      if (status === 0 && state.outbox) {
-        state.outbox.keep({ url, headers, body: payload });
+      if (status === 0 && outbox) {
+        outbox.keep({ url, headers, body: payload });
         return;
       }
       trouble(0, new Error(`export to ${path} failed (${status || 'network error'}) after ${attempt} attempt(s)`));

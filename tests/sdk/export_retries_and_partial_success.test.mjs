@@ -127,13 +127,22 @@ test('bodies are gzipped protobuf by default and gzipped JSON on request', async
   assert.equal(JSON.parse(plain.body).resourceSpans[0].scopeSpans[0].spans[0].name, 'plain');
 });
 
+test('calling init again sends what was queued under the old settings first', async () => {
+  configure({ scheduleDelayMillis: 60000 });
+  oneSpan('before re-init');
+  init({ serviceName: 'second', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(received.length, 1, 'the queued span went to the first endpoint');
+  assert.ok(gunzipSync(received[0].body).includes(Buffer.from('before re-init')));
+});
+
 test('a collector that never answers keeps memory bounded: two exports wait, the queue holds, the rest is dropped and counted', async () => {
   const calls = [];
   const hang = (url, init) => {
     calls.push(init.body.length);
     return new Promise(() => {});
   };
-  init({ serviceName: 'blocked', fetch: hang, scheduleDelayMillis: 0, maxQueueSize: 2048, maxExportBatchSize: 512, compression: 'none' });
+  init({ serviceName: 'blocked', fetch: hang, scheduleDelayMillis: 0, maxQueueSize: 2048, maxExportBatchSize: 512, compression: 'none', timeoutMillis: 60000 });
   for (let i = 0; i < 10_000; i++) oneSpan(`s${i}`);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(calls.length, 2, 'at most two exports under way');
