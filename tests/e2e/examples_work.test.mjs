@@ -1,4 +1,5 @@
-// examples/browser-vanilla: the plain page (import map, no bundler) exports its span and log.
+// examples/browser-vanilla (a plain page with an import map, no bundler) and examples/vite (the
+// package in a Vite build) export their spans and logs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson, launchChromium, root, serveDir, startCollector, traceSpans, waitFor } from '../support.mjs';
@@ -38,4 +39,34 @@ test('the plain HTML example traces its button and logs through the import map',
     return doc.result.resourceLogs.length > 0 && doc;
   });
   assert.equal(logs.result.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue, 'work done');
+});
+
+test('the Vite example builds, and its span and log reach the collector', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { build } = await import('vite');
+  const out = mkdtempSync(join(tmpdir(), 'edgescope-vite-'));
+  await build({ root: join(root, 'examples', 'vite'), logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
+  const built = await serveDir(out);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${built.url}/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
+    await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+    await page.click('#go');
+    const status = await waitFor('the status', async () => {
+      const t = await page.textContent('#status');
+      return t.startsWith('Done') && t;
+    });
+    const traceId = status.match(/[0-9a-f]{32}/)[0];
+    const spans = await waitFor('the span', async () => {
+      const s = await traceSpans(collector, traceId).catch(() => []);
+      return s.length > 0 && s;
+    });
+    assert.equal(spans[0].name, 'vite work');
+    assert.equal(spans[0].service, 'example-vite');
+  } finally {
+    built.close();
+    rmSync(out, { recursive: true, force: true });
+  }
 });
