@@ -129,3 +129,29 @@ export async function serveDir(dir) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }
+
+/**
+ * The browser suites' stack: a collector, the demo server exporting to it, and Chromium.
+ * Call in `before`; `stop()` in `after` closes all three.
+ */
+export async function startBrowserStack() {
+  const { startDemo } = await import('../www/server.mjs');
+  const collector = await startCollector();
+  const demo = await startDemo({ otlp: collector.otlp });
+  const browser = await launchChromium();
+  return {
+    collector,
+    demo,
+    browser,
+    async stop() {
+      await browser.close();
+      demo.server.close();
+      await collector.stop();
+    },
+  };
+}
+
+/** Waits until the demo page's SDK is initialised (its wasm instantiates after `load`). */
+export function sdkReady(page) {
+  return page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+}

@@ -3,22 +3,16 @@
 // reported as `browser.web_vital` records when the page is hidden.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo } from '../../www/server.mjs';
-import { attr, getJson, launchChromium, startCollector, waitFor } from '../support.mjs';
+import { attr, getJson, waitFor, sdkReady, startBrowserStack } from '../support.mjs';
 
-let collector, demo, browser;
+let stack, collector, demo, browser;
 
 before(async () => {
-  collector = await startCollector();
-  demo = await startDemo({ otlp: collector.otlp });
-  browser = await launchChromium();
+  stack = await startBrowserStack();
+  ({ collector, demo, browser } = stack);
 });
 
-after(async () => {
-  await browser?.close();
-  demo?.server.close();
-  await collector?.stop();
-});
+after(() => stack?.stop());
 
 async function records(service) {
   const doc = await getJson(`${collector.ui}/api/logs?limit=500`);
@@ -32,7 +26,7 @@ test('console calls become log records and still reach the console', async () =>
   const shown = [];
   page.on('console', (m) => shown.push(`${m.type()}:${m.text()}`));
   await page.goto(demo.url);
-  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await sdkReady(page);
   await page.evaluate(async (otlp) => {
     const sdk = await import('/sdk/full.js');
     sdk.init({ serviceName: 'console-page', endpoint: otlp, scheduleDelayMillis: 0, captureConsole: ['warn', 'error'], debug: true });
@@ -61,7 +55,7 @@ test('console calls become log records and still reach the console', async () =>
 test('web vitals are reported once, as browser.web_vital records with ratings, when the page is hidden', async () => {
   const page = await browser.newPage();
   await page.goto(demo.url);
-  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await sdkReady(page);
   await page.evaluate(async (otlp) => {
     const sdk = await import('/sdk/full.js');
     sdk.init({ serviceName: 'vitals-page', endpoint: otlp, scheduleDelayMillis: 0 });

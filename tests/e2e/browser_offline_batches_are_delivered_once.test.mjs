@@ -2,28 +2,22 @@
 // in IndexedDB and delivered when it is back online — exactly once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo } from '../../www/server.mjs';
-import { getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
+import { getJson, traceSpans, waitFor, sdkReady, startBrowserStack } from '../support.mjs';
 
-let collector, demo, browser;
+let stack, collector, demo, browser;
 
 before(async () => {
-  collector = await startCollector();
-  demo = await startDemo({ otlp: collector.otlp });
-  browser = await launchChromium();
+  stack = await startBrowserStack();
+  ({ collector, demo, browser } = stack);
 });
 
-after(async () => {
-  await browser?.close();
-  demo?.server.close();
-  await collector?.stop();
-});
+after(() => stack?.stop());
 
 test('spans made offline arrive once when the page is back online', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(demo.url);
-  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await sdkReady(page);
   await page.evaluate(async (otlp) => {
     window.__sdk = await import('/sdk/full.js');
     window.__sdk.init({ serviceName: 'offline-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });
@@ -60,7 +54,7 @@ test('spans made offline arrive once when the page is back online', async () => 
   // Another online event and a reload must not send it again.
   await page.evaluate(() => window.dispatchEvent(new Event('online')));
   await page.reload();
-  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await sdkReady(page);
   await page.evaluate(async (otlp) => {
     const sdk = await import('/sdk/full.js');
     sdk.init({ serviceName: 'offline-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });

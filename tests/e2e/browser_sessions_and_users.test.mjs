@@ -3,25 +3,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { startDemo } from '../../www/server.mjs';
-import { launchChromium, startCollector } from '../support.mjs';
+import { sdkReady, startBrowserStack } from '../support.mjs';
 
-let collector, demo, browser;
+let stack, collector, demo, browser;
 
 before(async () => {
-  collector = await startCollector();
-  demo = await startDemo({ otlp: collector.otlp });
-  browser = await launchChromium();
+  stack = await startBrowserStack();
+  ({ collector, demo, browser } = stack);
 });
 
-after(async () => {
-  await browser?.close();
-  demo?.server.close();
-  await collector?.stop();
-});
+after(() => stack?.stop());
 
 async function ready(page) {
-  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await sdkReady(page);
 }
 
 /** Makes a span and a log record on the page and returns the session id the SDK reports. */

@@ -1,22 +1,16 @@
 // Foundation end to end: the demo page in headless Chromium → the collector → the viewer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo } from '../../www/server.mjs';
-import { attr, getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
+import { attr, getJson, traceSpans, waitFor, startBrowserStack } from '../support.mjs';
 
-let collector, demo, browser;
+let stack, collector, demo, browser;
 
 before(async () => {
-  collector = await startCollector();
-  demo = await startDemo({ otlp: collector.otlp });
-  browser = await launchChromium();
+  stack = await startBrowserStack();
+  ({ collector, demo, browser } = stack);
 });
 
-after(async () => {
-  await browser?.close();
-  demo?.server.close();
-  await collector?.stop();
-});
+after(() => stack?.stop());
 
 test('a click traces the fetch, propagates traceparent, and shows up in the viewer with its log', async () => {
   const page = await browser.newPage();

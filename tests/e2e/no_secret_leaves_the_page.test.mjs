@@ -3,22 +3,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { startDemo } from '../../www/server.mjs';
-import { launchChromium, startCollector } from '../support.mjs';
+import { sdkReady, startBrowserStack } from '../support.mjs';
 
-let collector, demo, browser;
+let stack, collector, demo, browser;
 
 before(async () => {
-  collector = await startCollector();
-  demo = await startDemo({ otlp: collector.otlp });
-  browser = await launchChromium();
+  stack = await startBrowserStack();
+  ({ collector, demo, browser } = stack);
 });
 
-after(async () => {
-  await browser?.close();
-  demo?.server.close();
-  await collector?.stop();
-});
+after(() => stack?.stop());
 
 const CANARIES = {
   query: 'CANARYQUERY1',
@@ -40,7 +34,7 @@ test('no canary secret reaches the exported telemetry', async () => {
     }
   });
   await page.goto(demo.url);
-  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await sdkReady(page);
   await page.evaluate(async (c) => {
     const sdk = await import('/sdk/browser.js');
     sdk.init({
