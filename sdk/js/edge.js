@@ -123,8 +123,8 @@ function clientAddress(request, info) {
   );
 }
 
-async function handle(request, env, waitUntil, info, route, call) {
-  await setUp(env, handle.config);
+async function handle(config, request, env, waitUntil, info, route, call) {
+  await setUp(env, config);
   const url = guard(() => new URL(request.url));
   const attributes = {
     'http.request.method': request.method,
@@ -177,13 +177,12 @@ async function handle(request, env, waitUntil, info, route, call) {
  */
 export function instrument(handler, config) {
   const route = (request) => guard(() => (config && typeof config.route === 'function' ? config.route(request) : undefined));
-  handle.config = config;
   if (handler && typeof handler === 'object' && typeof handler.fetch === 'function') {
     return {
       ...handler,
       fetch(request, env, ctx) {
         const waitUntil = ctx && typeof ctx.waitUntil === 'function' ? (p) => ctx.waitUntil(p) : undefined;
-        return handle(request, env, waitUntil, undefined, route(request), () => handler.fetch(request, env, ctx));
+        return handle(config, request, env, waitUntil, undefined, route(request), () => handler.fetch(request, env, ctx));
       },
     };
   }
@@ -191,7 +190,7 @@ export function instrument(handler, config) {
     return function instrumented(request, info, ...rest) {
       const env = globalThis.Deno?.env?.toObject?.() ?? globalThis.process?.env;
       const waitUntil = info && typeof info.waitUntil === 'function' ? (p) => info.waitUntil(p) : undefined;
-      return handle(request, env, waitUntil, info, route(request), () => handler.call(this, request, info, ...rest));
+      return handle(config, request, env, waitUntil, info, route(request), () => handler.call(this, request, info, ...rest));
     };
   }
   return handler;
