@@ -57,6 +57,9 @@ struct ServeArgs {
     /// Bearer token that the `/api/*` query routes require (none: open).
     #[arg(long, env = "EDGESCOPE_QUERY_TOKEN", hide_env_values = true)]
     query_token: Option<String>,
+    /// Ingest requests that may wait for the database at once; more get 503 with Retry-After.
+    #[arg(long, env = "EDGESCOPE_MAX_PENDING_WRITES", default_value_t = 64)]
+    max_pending_writes: usize,
 }
 
 #[tokio::main]
@@ -92,6 +95,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         retention_interval: Duration::from_secs(60),
         ingest_token: args.ingest_token,
         query_token: args.query_token,
+        max_pending_writes: args.max_pending_writes,
     };
     run(otlp, ui, settings, shutdown_signal()).await
 }

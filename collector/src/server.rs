@@ -50,6 +50,8 @@ pub struct Settings {
     /// When set, the `/api/*` query routes need `Authorization: Bearer <token>` (the viewer's
     /// files and `/health` do not).
     pub query_token: Option<String>,
+    /// Ingest requests that may wait for the database at once; more get 503 with `Retry-After`.
+    pub max_pending_writes: usize,
 }
 
 impl Default for Settings {
@@ -65,6 +67,7 @@ impl Default for Settings {
             retention_interval: Duration::from_secs(60),
             ingest_token: None,
             query_token: None,
+            max_pending_writes: 64,
         }
     }
 }
@@ -83,6 +86,7 @@ impl std::fmt::Debug for Settings {
             .field("retention_interval", &self.retention_interval)
             .field("ingest_token", &redacted(&self.ingest_token))
             .field("query_token", &redacted(&self.query_token))
+            .field("max_pending_writes", &self.max_pending_writes)
             .finish()
     }
 }
@@ -97,6 +101,8 @@ struct App {
     max_body_bytes: usize,
     /// What `/metrics` reports.
     metrics: Arc<Metrics>,
+    /// Writes waiting for or holding the writer; see [`write`].
+    pending_writes: Arc<tokio::sync::Semaphore>,
 }
 
 /// Serves OTLP on `otlp` and the query API, viewer and OTLP on `ui` until `shutdown` completes.
@@ -113,6 +119,7 @@ pub async fn run(
         reader: Arc::new(Mutex::new(Store::open(&db)?)),
         max_body_bytes: settings.max_body_bytes,
         metrics: Arc::new(Metrics::new(db.clone())),
+        pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
     };
 
     let cors = cors_layer(&settings.cors_origins);
@@ -355,6 +362,8 @@ enum Encoding {
 struct Failure {
     status: StatusCode,
     body: FailureBody,
+    /// Seconds for a `Retry-After` header (throttling answers).
+    retry_after: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -371,7 +380,7 @@ impl Failure {
             (FailureBody::Json(v), Encoding::Protobuf) => {
                 let code = v["code"].as_i64().unwrap_or(13) as i32;
                 let message = v["message"].as_str().unwrap_or("").to_owned();
-                rpc_error(encoding, self.status, code, message)
+                Failure { retry_after: self.retry_after, ..rpc_error(encoding, self.status, code, message) }
             }
             _ => self,
         }
@@ -380,10 +389,14 @@ impl Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        match self.body {
+        let mut response = match self.body {
             FailureBody::Json(v) => (self.status, Json(v)).into_response(),
             FailureBody::Protobuf(b) => (self.status, [(header::CONTENT_TYPE, PROTOBUF)], b).into_response(),
+        };
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response
     }
 }
 
@@ -396,7 +409,7 @@ fn rpc_error(encoding: Encoding, status: StatusCode, grpc_code: i32, message: im
         Encoding::Json => FailureBody::Json(json!({ "code": grpc_code, "message": message })),
         Encoding::Protobuf => FailureBody::Protobuf(proto::encode_status(grpc_code, &message)),
     };
-    Failure { status, body }
+    Failure { status, body, retry_after: None }
 }
 
 /// Query errors in the shape the Jaeger query API uses.
@@ -404,6 +417,7 @@ fn query_error(status: StatusCode, message: impl Into<String>) -> Failure {
     Failure {
         status,
         body: FailureBody::Json(json!({ "error": { "httpCode": status.as_u16(), "message": message.into() } })),
+        retry_after: None,
     }
 }
 
@@ -506,15 +520,27 @@ fn all_rejected(encoding: Encoding, signal: Signal, rejected: &[ReadError]) -> F
     rpc_error(encoding, StatusCode::BAD_REQUEST, 3, message)
 }
 
+/// Runs a write on the writer connection. At most `max_pending_writes` wait for it: beyond
+/// that the request is refused with 503 and `Retry-After` before anything is read into the
+/// store, so an export is never accepted and then dropped.
 async fn write<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Failure> {
+    let Ok(permit) = app.pending_writes.clone().try_acquire_owned() else {
+        return Err(Failure {
+            retry_after: Some(1),
+            ..rpc_error(Encoding::Json, StatusCode::SERVICE_UNAVAILABLE, 14, "the write queue is full; retry after 1 s")
+        });
+    };
     let writer = app.writer.clone();
-    tokio::task::spawn_blocking(move || f(&mut writer.lock().unwrap_or_else(|p| p.into_inner())))
-        .await
-        .map_err(|e| rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
-        .map_err(store_error)
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f(&mut writer.lock().unwrap_or_else(|p| p.into_inner()))
+    })
+    .await
+    .map_err(|e| rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
+    .map_err(store_error)
 }
 
 async fn read_with<T: Send + 'static>(
