@@ -88,6 +88,11 @@ test('a click traces the fetch, propagates traceparent, and shows up in the view
     { name: 'GET', depth: 1 },
   ]);
   assert.match(await viewer.textContent('[data-testid=trace-header]'), /demo-web/);
+  // The trace's log records appear under its waterfall.
+  await viewer.waitForSelector('[data-testid=trace-logs] [data-testid=log-row]');
+  assert.deepEqual(await viewer.$$eval('[data-testid=trace-logs] [data-testid=log-message]', (els) => els.map((e) => e.textContent)), [
+    'demo API answered',
+  ]);
 
   await viewer.goto(`${collector.ui}/logs`);
   await viewer.waitForSelector('[data-testid=log-row]');

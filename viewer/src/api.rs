@@ -78,3 +78,10 @@ pub(crate) async fn recent_logs() -> Result<LogsData, ApiError> {
     let json = get_json("/api/logs?limit=500").await?;
     read::logs(&json, Ids::Tolerant).map_err(|e| ApiError(format!("/api/logs: not OTLP logs: {e}")))
 }
+
+/// The log records of one trace, from the collector's logs API.
+pub(crate) async fn trace_logs(trace_id: &str) -> Result<LogsData, ApiError> {
+    let url = format!("/api/logs?limit=1000&trace_id={trace_id}");
+    let json = get_json(&url).await?;
+    read::logs(&json, Ids::Tolerant).map_err(|e| ApiError(format!("{url}: not OTLP logs: {e}")))
+}

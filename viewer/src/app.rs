@@ -83,12 +83,33 @@ fn TracePage() -> impl IntoView {
         let id = id();
         async move { api::trace(&id).await.map(|d| Trace::build(&d)) }
     });
+    // The trace's log records, correlated by trace id, under the waterfall.
+    let logs = LocalResource::new(move || {
+        let id = id();
+        async move { api::trace_logs(&id).await }
+    });
     view! {
         {move || match data.get() {
             None => loading(),
             Some(Err(e)) => error_panel(e.to_string()),
             Some(Ok(trace)) => waterfall(trace),
         }}
+        <section class="trace-logs" data-testid="trace-logs">
+            <h2>"Logs of this trace"</h2>
+            {move || match logs.get() {
+                None => loading(),
+                Some(Err(e)) => error_panel(e.to_string()),
+                Some(Ok(data)) => {
+                    let mut lines = log_lines(&data);
+                    lines.reverse();
+                    if lines.is_empty() {
+                        view! { <p class="muted">"No log records carry this trace id."</p> }.into_any()
+                    } else {
+                        log_table(lines)
+                    }
+                }
+            }}
+        </section>
     }
 }
 
@@ -233,28 +254,34 @@ fn LogsPage() -> impl IntoView {
                 if lines.is_empty() {
                     return view! { <p class="muted" data-testid="empty">"No log records yet."</p> }.into_any();
                 }
-                view! {
-                    <table class="list logs" data-testid="log-list">
-                        <thead><tr><th>"Time"</th><th>"Level"</th><th>"Service"</th><th>"Message"</th><th>"Trace"</th></tr></thead>
-                        <tbody>
-                            {lines.into_iter().map(|l| {
-                                let level_class = format!("level level-{}", l.level.to_lowercase());
-                                view! {
-                                    <tr data-testid="log-row">
-                                        <td class="mono">{format_time(l.time)}</td>
-                                        <td><span class=level_class>{l.level}</span></td>
-                                        <td class="service">{l.service}</td>
-                                        <td class="message" data-testid="log-message">{l.message}</td>
-                                        <td class="mono">{l.trace_id.map(|t| view! {
-                                            <a href=format!("/trace/{t}") data-testid="log-trace-link">{t.clone()}</a>
-                                        })}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
+                log_table(lines)
             }
         }}
     }
+}
+
+/// Log lines as a table: time, level, service, message and a link to the trace.
+fn log_table(lines: Vec<crate::model::LogLine>) -> AnyView {
+    view! {
+        <table class="list logs" data-testid="log-list">
+            <thead><tr><th>"Time"</th><th>"Level"</th><th>"Service"</th><th>"Message"</th><th>"Trace"</th></tr></thead>
+            <tbody>
+                {lines.into_iter().map(|l| {
+                    let level_class = format!("level level-{}", l.level.to_lowercase());
+                    view! {
+                        <tr data-testid="log-row">
+                            <td class="mono">{format_time(l.time)}</td>
+                            <td><span class=level_class>{l.level}</span></td>
+                            <td class="service">{l.service}</td>
+                            <td class="message" data-testid="log-message">{l.message}</td>
+                            <td class="mono">{l.trace_id.map(|t| view! {
+                                <a href=format!("/trace/{t}") data-testid="log-trace-link">{t.clone()}</a>
+                            })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
