@@ -2,39 +2,27 @@
 // and its span and log reach the collector; without a header it starts a new trace.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { getJson, root, startCollector, traceSpans, waitFor } from '../support.mjs';
+import { startDeno } from './deno.mjs';
 
-let collector, deno, url, output = '';
+let collector, deno, url;
 
 before(async () => {
   collector = await startCollector();
-  deno = spawn(join(root, 'node_modules', '.bin', 'deno'), ['run', '--allow-env', '--allow-net', '--allow-read', join(root, 'tests', 'deno', 'app.mjs')], {
-    env: { ...process.env, OTLP_ENDPOINT: collector.otlp, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  deno.stdout.on('data', (d) => (output += d));
-  deno.stderr.on('data', (d) => (output += d));
-  const port = await waitFor('Deno to listen', () => {
-    if (deno.exitCode !== null) throw Object.assign(new Error(`deno exited: ${output}`), { fatal: true });
-    return output.match(/listening (\d+)/)?.[1];
-  }, 30000);
-  url = `http://127.0.0.1:${port}`;
+  deno = await startDeno(join(root, 'tests', 'deno', 'app.mjs'), { OTLP_ENDPOINT: collector.otlp });
+  url = deno.url;
 });
 
 after(async () => {
-  if (deno && deno.exitCode === null) {
-    deno.kill('SIGTERM');
-    await new Promise((r) => deno.on('exit', r));
-  }
+  await deno?.stop();
   await collector?.stop();
 });
 
 test('an incoming traceparent is continued and the span and log are exported before the answer', async () => {
   const traceId = '0af7651916cd43dd8448eb211c80319c';
   const context = await (await fetch(`${url}/hello`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } })).json();
-  assert.equal(context.traceId, traceId, output);
+  assert.equal(context.traceId, traceId, deno.output());
   const spans = await traceSpans(collector, traceId);
   assert.equal(spans.length, 1, 'exported before the answer: no waiting needed');
   assert.equal(spans[0].parentSpanId, 'b7ad6b7169203331');

@@ -3,12 +3,12 @@
 // recorded, and OTEL_* environment variables configure the SDK.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { attr, getJson, root, startCollector, traceSpans, waitFor } from '../support.mjs';
+import { startDeno } from './deno.mjs';
 
-let collector, deno, downstream, url, output = '';
+let collector, deno, downstream, url;
 const seen = [];
 
 before(async () => {
@@ -18,31 +18,16 @@ before(async () => {
     setTimeout(() => res.end('done'), Number(new URL(req.url, 'http://x').searchParams.get('delay')) || 0);
   });
   await new Promise((r) => downstream.listen(0, '127.0.0.1', r));
-  deno = spawn(join(root, 'node_modules', '.bin', 'deno'), ['run', '--allow-env', '--allow-net', '--allow-read', join(root, 'tests', 'deno', 'instrumented.mjs')], {
-    env: {
-      ...process.env,
-      OTEL_SERVICE_NAME: 'deno-instrumented',
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp,
-      DOWNSTREAM: `http://127.0.0.1:${downstream.address().port}`,
-      DENO_NO_UPDATE_CHECK: '1',
-      NO_COLOR: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  deno = await startDeno(join(root, 'tests', 'deno', 'instrumented.mjs'), {
+    OTEL_SERVICE_NAME: 'deno-instrumented',
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp,
+    DOWNSTREAM: `http://127.0.0.1:${downstream.address().port}`,
   });
-  deno.stdout.on('data', (d) => (output += d));
-  deno.stderr.on('data', (d) => (output += d));
-  const port = await waitFor('Deno to listen', () => {
-    if (deno.exitCode !== null) throw Object.assign(new Error(`deno exited: ${output}`), { fatal: true });
-    return output.match(/listening (\d+)/)?.[1];
-  }, 30000);
-  url = `http://127.0.0.1:${port}`;
+  url = deno.url;
 });
 
 after(async () => {
-  if (deno && deno.exitCode === null) {
-    deno.kill('SIGTERM');
-    await new Promise((r) => deno.on('exit', r));
-  }
+  await deno?.stop();
   downstream?.close();
   await collector?.stop();
 });
@@ -53,7 +38,7 @@ test('interleaved requests keep their own spans and logs, and fetches carry the 
   const pa = fetch(`${url}/a?delay=250`, { headers: { traceparent: `00-${a}-4444444444444444-01` } });
   await new Promise((r) => setTimeout(r, 60));
   const pb = fetch(`${url}/b?delay=600`, { headers: { traceparent: `00-${b}-5555555555555555-01` } });
-  assert.deepEqual(await Promise.all([pa, pb].map(async (p) => (await p).text())), ['done', 'done'], output);
+  assert.deepEqual(await Promise.all([pa, pb].map(async (p) => (await p).text())), ['done', 'done'], deno.output());
   for (const trace of [a, b]) {
     const spans = await waitFor(`the spans of ${trace}`, async () => {
       const s = await traceSpans(collector, trace).catch(() => []);
@@ -84,17 +69,14 @@ test('a thrown error is recorded on the server span', async () => {
 });
 
 test('examples/deno serves /todos with a traced, logged request', async () => {
-  const example = spawn(join(root, 'node_modules', '.bin', 'deno'), ['run', '--allow-env', '--allow-net', '--allow-read', join(root, 'examples', 'deno', 'main.ts')], {
-    env: { ...process.env, PORT: '0', OTEL_SERVICE_NAME: 'deno-example', OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  example.stdout.on('data', (d) => (out += d));
-  example.stderr.on('data', (d) => (out += d));
+  const example = await startDeno(
+    join(root, 'examples', 'deno', 'main.ts'),
+    { PORT: '0', OTEL_SERVICE_NAME: 'deno-example', OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp },
+    /Listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  );
   try {
-    const port = await waitFor('the example to listen', () => out.match(/Listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1], 30000);
     const trace = '99999999999999999999999999999999';
-    const todos = await (await fetch(`http://127.0.0.1:${port}/todos`, { headers: { traceparent: `00-${trace}-9999999999999999-01` } })).json();
+    const todos = await (await fetch(`${example.url}/todos`, { headers: { traceparent: `00-${trace}-9999999999999999-01` } })).json();
     assert.equal(todos[0].title, 'trace the edge');
     const [span] = await waitFor('the example span', async () => {
       const s = await traceSpans(collector, trace).catch(() => []);
@@ -102,7 +84,6 @@ test('examples/deno serves /todos with a traced, logged request', async () => {
     });
     assert.equal(span.service, 'deno-example');
   } finally {
-    example.kill('SIGTERM');
-    await new Promise((r) => example.on('exit', r));
+    await example.stop();
   }
 });

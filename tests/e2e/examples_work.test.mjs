@@ -12,16 +12,8 @@ before(async () => {
   site = await serveDir(root);
 });
 
-after(async () => {
-  site?.close();
-  await browser?.close();
-  await collector?.stop();
-});
-
-test('the plain HTML example traces its button and logs through the import map', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${site.url}/examples/browser-vanilla/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
-  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+/** Clicks `#go`, then waits for the page's status line and the span of the trace it names. */
+async function clickAndFindSpan(page) {
   await page.click('#go');
   const status = await waitFor('the status', async () => {
     const t = await page.textContent('#status');
@@ -32,8 +24,22 @@ test('the plain HTML example traces its button and logs through the import map',
     const s = await traceSpans(collector, traceId).catch(() => []);
     return s.length > 0 && s;
   });
-  assert.equal(spans[0].name, 'do work');
-  assert.equal(spans[0].service, 'example-vanilla');
+  return { traceId, span: spans[0] };
+}
+
+after(async () => {
+  site?.close();
+  await browser?.close();
+  await collector?.stop();
+});
+
+test('the plain HTML example traces its button and logs through the import map', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/examples/browser-vanilla/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  const { traceId, span } = await clickAndFindSpan(page);
+  assert.equal(span.name, 'do work');
+  assert.equal(span.service, 'example-vanilla');
   const logs = await waitFor('the log', async () => {
     const doc = await getJson(`${collector.ui}/api/logs?trace_id=${traceId}`);
     return doc.result.resourceLogs.length > 0 && doc;
@@ -53,18 +59,9 @@ test('the Vite example builds, and its span and log reach the collector', async 
     const page = await browser.newPage();
     await page.goto(`${built.url}/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
     await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
-    await page.click('#go');
-    const status = await waitFor('the status', async () => {
-      const t = await page.textContent('#status');
-      return t.startsWith('Done') && t;
-    });
-    const traceId = status.match(/[0-9a-f]{32}/)[0];
-    const spans = await waitFor('the span', async () => {
-      const s = await traceSpans(collector, traceId).catch(() => []);
-      return s.length > 0 && s;
-    });
-    assert.equal(spans[0].name, 'vite work');
-    assert.equal(spans[0].service, 'example-vite');
+    const { span } = await clickAndFindSpan(page);
+    assert.equal(span.name, 'vite work');
+    assert.equal(span.service, 'example-vite');
   } finally {
     built.close();
     rmSync(out, { recursive: true, force: true });
