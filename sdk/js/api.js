@@ -770,13 +770,3 @@ export function diagnostics() {
     return out;
   }, {});
 }
-
-/** Internal: the handle of a span, for the instrumentations. */
-export function handleOf(span) {
-  return span instanceof Span ? span._h : 0;
-}
-
-/** Internal: the host fetch captured by `init`. */
-export function hostFetch() {
-  return state.hostFetch;
-}
