@@ -42,4 +42,23 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     exit 1
   fi
 fi
+
+# 5. The real OpenTelemetry SDKs that the interop tests export with: JS from tests/interop's own
+#    lock file, Python from tests/interop/requirements.txt in a virtualenv under target/ (the
+#    system Python is left alone). Each is redone when its pins (or the Python) change.
+interop_lock=$(sha256sum tests/interop/package-lock.json | cut -d' ' -f1)
+if [ "$(cat tests/interop/node_modules/.edgescope-lock 2>/dev/null || true)" != "$interop_lock" ]; then
+  step "installing OpenTelemetry JS for the interop tests (npm ci in tests/interop)"
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$interop_lock" > tests/interop/node_modules/.edgescope-lock
+fi
+venv=target/interop-venv
+interop_reqs=$( { python3 --version; cat tests/interop/requirements.txt; } | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$venv/.edgescope-requirements" 2>/dev/null || true)" != "$interop_reqs" ]; then
+  step "installing OpenTelemetry Python for the interop tests (pip, in $venv)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/interop/requirements.txt
+  echo "$interop_reqs" > "$venv/.edgescope-requirements"
+fi
 step "toolchain ready: $(rustc --version), wasm-bindgen $want, node $(node --version)"
