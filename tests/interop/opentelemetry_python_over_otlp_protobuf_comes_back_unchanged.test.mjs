@@ -1,0 +1,7 @@
+// OpenTelemetry Python from PyPI (opentelemetry-sdk with opentelemetry-exporter-otlp-proto-http)
+// exporting into the real collector: its spans and log records come back from the query API
+// unchanged. python_exporter.py runs in target/interop-venv, which scripts/setup.sh creates.
+import { roundTrip } from './round_trip.mjs';
+import { runPythonExporter } from './view.mjs';
+
+roundTrip('OpenTelemetry Python over OTLP/protobuf', (otlp) => runPythonExporter(otlp, 'protobuf'));
