@@ -33,7 +33,7 @@ pub(crate) struct Params<'a>(pub(crate) &'a [(String, String)]);
 
 impl<'a> Params<'a> {
     /// The first non-empty value under the first of `names` that has one, with that name.
-    fn get(&self, names: &[&'static str]) -> Option<(&'static str, &'a str)> {
+    pub(crate) fn get(&self, names: &[&'static str]) -> Option<(&'static str, &'a str)> {
         names.iter().find_map(|&name| {
             let value = self.0.iter().find(|(k, _)| k == name)?.1.as_str();
             (!value.is_empty()).then_some((name, value))

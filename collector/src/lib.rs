@@ -5,13 +5,17 @@
 //! convention) takes `POST /v1/traces` and `POST /v1/logs`; the UI port serves the query API,
 //! the built viewer and the same OTLP routes, so that a page served from it can export to its
 //! own origin. The query API answers the Jaeger query API v3 HTTP shapes (services,
-//! operations, trace search and trace by id), so that Jaeger clients can read it. A background
+//! operations, trace search and trace by id), so that Jaeger clients can read it, and Loki's
+//! HTTP API shapes for log records (`query_range` with a LogQL subset, labels, label values and
+//! the live tail over WebSocket), so that Loki clients can. A background
 //! task applies retention by age and by database size; `/metrics` reports counters in the
 //! Prometheus text format.
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod attribute_filter;
 mod jaeger;
+mod logql;
+mod loki;
 mod metrics;
 mod server;
 pub mod store;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::Request;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -22,6 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::jaeger::{self, Params};
+use crate::loki;
 use crate::metrics::{Family, Metrics, Signal};
 use crate::store::{LogQuery, Pruned, Store, StoreError, PRUNE_BATCH};
 
@@ -103,6 +105,8 @@ struct App {
     metrics: Arc<Metrics>,
     /// Writes waiting for or holding the writer; see [`write`].
     pending_writes: Arc<tokio::sync::Semaphore>,
+    /// The id of the newest stored log record; live tails wait for it to change.
+    log_ids: Arc<tokio::sync::watch::Sender<i64>>,
 }
 
 /// Serves OTLP on `otlp` and the query API, viewer and OTLP on `ui` until `shutdown` completes.
@@ -114,9 +118,12 @@ pub async fn run(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     std::fs::create_dir_all(&settings.data_dir)?;
     let db = settings.data_dir.join("edgescope.db");
+    let reader = Store::open(&db)?;
+    let log_ids = Arc::new(tokio::sync::watch::Sender::new(reader.last_log_id()?));
     let app = App {
         writer: Arc::new(Mutex::new(Store::open(&db)?)),
-        reader: Arc::new(Mutex::new(Store::open(&db)?)),
+        reader: Arc::new(Mutex::new(reader)),
+        log_ids,
         max_body_bytes: settings.max_body_bytes,
         metrics: Arc::new(Metrics::new(db.clone())),
         pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
@@ -139,6 +146,10 @@ pub async fn run(
         .route("/api/v3/services", get(list_services))
         .route("/api/v3/operations", get(list_operations))
         .route("/api/logs", get(list_logs))
+        .route("/loki/api/v1/query_range", get(loki_query_range))
+        .route("/loki/api/v1/labels", get(loki_labels))
+        .route("/loki/api/v1/label/{name}/values", get(loki_label_values))
+        .route("/loki/api/v1/tail", get(loki_tail))
         .route_layer(middleware::from_fn_with_state(query_token, require_query_token));
     let mut query = api.route("/health", get(|| async { "ok" })).route("/metrics", get(metrics)).merge(ingest.clone());
     if let Some(dir) = &settings.ui_dir {
@@ -596,7 +607,13 @@ async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) ->
         app.metrics.records(Signal::Logs, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Logs, &rejected));
     }
-    let n = write(&app, move |s| s.insert_logs(&data)).await.map_err(|f| f.reencode(encoding))?;
+    let (n, last_id) =
+        write(&app, move |s| Ok((s.insert_logs(&data)?, s.last_log_id()?))).await.map_err(|f| f.reencode(encoding))?;
+    app.log_ids.send_if_modified(|id| {
+        let newer = last_id > *id;
+        *id = (*id).max(last_id);
+        newer
+    });
     app.metrics.records(Signal::Logs, n, rejected.len());
     tracing::debug!(records = n, rejected = rejected.len(), "stored");
     Ok(export_answer(encoding, Signal::Logs, n, &rejected))
@@ -673,6 +690,136 @@ async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Resul
     let query = LogQuery { trace_id, limit: p.limit.unwrap_or(200).min(5000) };
     let data = read_with(&app, move |s| s.logs(&query)).await?;
     Ok(json_text(format!("{{\"result\":{}}}", json::write_logs(&data))))
+}
+
+/// A Loki-shaped error: the status and the message as plain text, as Loki answers.
+fn loki_error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.into()).into_response()
+}
+
+/// Runs a Loki read; storage failures become a `500` with the reason, as Loki answers.
+async fn loki_read(
+    app: &App,
+    f: impl FnOnce(&Store) -> Result<serde_json::Value, StoreError> + Send + 'static,
+) -> Response {
+    match read_with(app, f).await {
+        Ok(body) => Json(body).into_response(),
+        Err(failure) => {
+            let message = match &failure.body {
+                FailureBody::Json(v) => v["message"].as_str().unwrap_or("storage failed").to_owned(),
+                FailureBody::Protobuf(_) => "storage failed".to_owned(),
+            };
+            loki_error(StatusCode::INTERNAL_SERVER_ERROR, message)
+        }
+    }
+}
+
+/// Whether a request asked for structured metadata apart from stream labels.
+fn categorize_labels(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("x-loki-response-encoding-flags")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|flag| flag.trim() == "categorize-labels")
+}
+
+/// `GET /loki/api/v1/query_range` with a LogQL log query.
+async fn loki_query_range(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let query = match loki::range_query(&Params(&params)) {
+        Ok(q) => q,
+        Err(message) => return loki_error(StatusCode::BAD_REQUEST, message),
+    };
+    let categorize = categorize_labels(&headers);
+    loki_read(&app, move |s| loki::query_range(s, &query, categorize)).await
+}
+
+/// `GET /loki/api/v1/labels`.
+async fn loki_labels(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    match loki::label_range(&Params(&params)) {
+        Ok((start, end, _)) => loki_read(&app, move |s| loki::label_names(s, start, end)).await,
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/label/{name}/values`.
+async fn loki_label_values(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    match loki::label_range(&Params(&params)) {
+        Ok((start, end, query)) => {
+            loki_read(&app, move |s| loki::label_values(s, &name, start, end, query.as_ref())).await
+        }
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/tail`: a WebSocket that gets the recent matching records, then every
+/// matching record as it is stored. The store is the buffer: a slow reader falls behind in
+/// the database, not in memory, so nothing is dropped.
+async fn loki_tail(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let query = match loki::tail_query(&Params(&params)) {
+        Ok(q) => q,
+        Err(message) => return loki_error(StatusCode::BAD_REQUEST, message),
+    };
+    let categorize = categorize_labels(&headers);
+    upgrade.on_upgrade(move |socket| tail(app, socket, loki::Tail::new(query), categorize))
+}
+
+async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: bool) {
+    let mut changes = app.log_ids.subscribe();
+    let tail = Arc::new(Mutex::new(tail));
+    let step = |first: bool| {
+        let tail = tail.clone();
+        read_with(&app, move |s| {
+            let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+            if first {
+                Ok((Some(tail.backlog(s, categorize)?), false))
+            } else {
+                tail.next(s, categorize)
+            }
+        })
+    };
+    let mut first = true;
+    loop {
+        // Send everything that is waiting, one batch per message.
+        loop {
+            let (message, more) = match step(first).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+            };
+            first = false;
+            if let Some(message) = message {
+                if socket.send(Message::Text(message.to_string().into())).await.is_err() {
+                    return;
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { return },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }
 
 #[cfg(test)]

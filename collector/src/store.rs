@@ -20,6 +20,9 @@ use serde::Serialize;
 
 use crate::attribute_filter::AttributeFilter;
 
+mod logs;
+pub(crate) use logs::{LogRow, LogScan, ScanOrder};
+
 /// Storage failures; the cause is kept as text because a caller cannot act on it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -204,6 +207,7 @@ impl Store {
             |r| r.get(0),
         )?;
         tx.execute_batch(SCHEMA)?;
+        logs::migrate(&tx)?;
         if !had_operations {
             // A database written before the table existed: fill it in once.
             tx.execute("INSERT OR IGNORE INTO operations SELECT DISTINCT service, name, kind FROM spans", [])?;

@@ -1,0 +1,718 @@
+//! Loki's HTTP query API over the stored log records: `query_range`, `labels`, label values and
+//! the messages of the live tail, in the shapes Loki answers with.
+//!
+//! Records get labels the way Loki's OTLP ingestion gives them: the stream labels are
+//! `service_name`, the resource attributes Loki indexes by default (dots become underscores)
+//! and `level` (from the severity number, else the severity text); everything else — `trace_id`,
+//! `span_id`, `severity_text`, the scope, the record's attributes and the other resource
+//! attributes — is structured metadata. Without the `categorize-labels` encoding flag, metadata
+//! joins the stream labels, as Loki does. Unlike Loki, a stream selector may also name
+//! structured metadata (`{service_name="web", trace_id="…"}`), which the viewer uses to fetch
+//! a trace's logs in one query.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use edgescope_otlp::read::{self, Ids};
+use edgescope_otlp::{AnyValue, KeyValue, Resource, TraceId};
+use serde_json::{json, Map, Value};
+
+use crate::jaeger::{parse_go_duration, parse_rfc3339, Params};
+use crate::logql::{self, LogQl};
+use crate::store::{LogRow, LogScan, ScanOrder, Store, StoreError};
+
+/// The most entries one query may ask for (Loki's `max_entries_limit_per_query` default).
+pub(crate) const MAX_ENTRIES: usize = 5000;
+
+/// Entries a query returns when it names no `limit`.
+const DEFAULT_LIMIT: usize = 100;
+
+/// Rows read from the store per step of a scan.
+const SCAN_BATCH: usize = 1000;
+
+/// Resource attributes that Loki's OTLP ingestion turns into stream labels by default.
+const INDEXED_RESOURCE_ATTRIBUTES: &[&str] = &[
+    "cloud.availability_zone",
+    "cloud.region",
+    "container.name",
+    "deployment.environment",
+    "deployment.environment.name",
+    "k8s.cluster.name",
+    "k8s.container.name",
+    "k8s.cronjob.name",
+    "k8s.daemonset.name",
+    "k8s.deployment.name",
+    "k8s.job.name",
+    "k8s.namespace.name",
+    "k8s.pod.name",
+    "k8s.replicaset.name",
+    "k8s.statefulset.name",
+    "service.instance.id",
+    "service.name",
+    "service.namespace",
+];
+
+type Result<T> = std::result::Result<T, StoreError>;
+type Labels = Vec<(String, String)>;
+
+fn now_ns() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(now.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// A Loki timestamp parameter: nanoseconds, or seconds when it has at most ten digits or a
+/// fraction, or RFC 3339.
+fn parse_time(name: &str, text: &str) -> std::result::Result<i64, String> {
+    let bad = || format!("could not parse '{name}' parameter: `{text}` is not a Unix timestamp or an RFC 3339 time");
+    if text.contains('.') {
+        if let Ok(seconds) = text.parse::<f64>() {
+            if seconds.is_finite() && seconds.abs() < 9.2e9 {
+                return Ok((seconds * 1e3).round() as i64 * 1_000_000);
+            }
+        }
+    }
+    match text.parse::<i64>() {
+        Ok(n) if text.trim_start_matches('-').len() <= 10 => n.checked_mul(1_000_000_000).ok_or_else(bad),
+        Ok(n) => Ok(n),
+        Err(_) => parse_rfc3339(text).ok().and_then(|ns| i64::try_from(ns).ok()).ok_or_else(bad),
+    }
+}
+
+/// `start` and `end` (defaults: `since`, else `default_since`, before the end; the end is now).
+fn time_range(params: &Params<'_>, default_since: i64) -> std::result::Result<(i64, i64), String> {
+    let now = now_ns();
+    let end = match params.get(&["end"]) {
+        Some((_, text)) => parse_time("end", text)?,
+        None => now,
+    };
+    let since = match params.get(&["since"]) {
+        Some((_, text)) => parse_go_duration(text).map_err(|e| format!("could not parse 'since' parameter: {e}"))?,
+        None => default_since,
+    };
+    let start = match params.get(&["start"]) {
+        Some((_, text)) => parse_time("start", text)?,
+        None => end.min(now).saturating_sub(since),
+    };
+    Ok((start, end))
+}
+
+fn limit(params: &Params<'_>) -> std::result::Result<usize, String> {
+    let Some((_, text)) = params.get(&["limit"]) else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    let n: i64 = text.parse().map_err(|_| format!("invalid limit `{text}`: expected an integer"))?;
+    if n <= 0 {
+        return Err("limit must be a positive value".into());
+    }
+    if n as u64 > MAX_ENTRIES as u64 {
+        return Err(format!(
+            "max entries limit per query exceeded, limit > max_entries_limit_per_query ({n} > {MAX_ENTRIES})"
+        ));
+    }
+    Ok(n as usize)
+}
+
+fn logql(params: &Params<'_>) -> std::result::Result<LogQl, String> {
+    let (_, text) = params.get(&["query"]).ok_or("the `query` parameter is required")?;
+    logql::parse(text).map_err(|e| e.to_string())
+}
+
+/// A `GET /loki/api/v1/query_range` request.
+#[derive(Debug)]
+pub(crate) struct RangeQuery {
+    logql: LogQl,
+    start: i64,
+    end: i64,
+    limit: usize,
+    forward: bool,
+}
+
+/// Reads the parameters of `query_range`; the error is a `400` answer's text.
+pub(crate) fn range_query(params: &Params<'_>) -> std::result::Result<RangeQuery, String> {
+    let logql = logql(params)?;
+    let (start, end) = time_range(params, 3_600_000_000_000)?;
+    if end < start {
+        return Err("end timestamp must not be before or equal to start time".into());
+    }
+    let forward = match params.get(&["direction"]).map(|(_, d)| d.to_ascii_lowercase()) {
+        None => false,
+        Some(d) if d == "backward" => false,
+        Some(d) if d == "forward" => true,
+        Some(d) => return Err(format!("invalid direction `{d}`: expected forward or backward")),
+    };
+    Ok(RangeQuery { logql, start, end, limit: limit(params)?, forward })
+}
+
+/// A `/loki/api/v1/tail` request.
+#[derive(Debug)]
+pub(crate) struct TailQuery {
+    logql: LogQl,
+    start: i64,
+    limit: usize,
+}
+
+/// Reads the parameters of `tail`; the error is a `400` answer's text.
+pub(crate) fn tail_query(params: &Params<'_>) -> std::result::Result<TailQuery, String> {
+    let logql = logql(params)?;
+    if let Some((_, text)) = params.get(&["delay_for"]) {
+        match text.parse::<u32>() {
+            Ok(d) if d <= 5 => {}
+            Ok(_) => return Err("delay_for can't be greater than 5".into()),
+            Err(_) => return Err(format!("invalid delay_for `{text}`: expected whole seconds")),
+        }
+    }
+    let start = match params.get(&["start"]) {
+        Some((_, text)) => parse_time("start", text)?,
+        None => now_ns().saturating_sub(3_600_000_000_000),
+    };
+    Ok(TailQuery { logql, start, limit: limit(params)? })
+}
+
+/// The `level` label of a record.
+fn level(severity: i32, text: Option<&str>) -> &'static str {
+    match severity {
+        1..=4 => "trace",
+        5..=8 => "debug",
+        9..=12 => "info",
+        13..=16 => "warn",
+        17..=20 => "error",
+        21..=24 => "fatal",
+        _ => match text.map(str::to_ascii_lowercase).as_deref() {
+            Some("trace") => "trace",
+            Some("debug") => "debug",
+            Some("info" | "information" | "notice") => "info",
+            Some("warn" | "warning") => "warn",
+            Some("error" | "err") => "error",
+            Some("fatal" | "critical" | "crit" | "alert" | "emergency" | "panic") => "fatal",
+            _ => "unknown",
+        },
+    }
+}
+
+/// The severity numbers of a level (0 stands for records whose level comes from their text).
+fn severity_range(level: &str) -> Option<(i32, i32)> {
+    Some(match level {
+        "trace" => (1, 4),
+        "debug" => (5, 8),
+        "info" => (9, 12),
+        "warn" => (13, 16),
+        "error" => (17, 20),
+        "fatal" => (21, 24),
+        "unknown" => (0, 0),
+        _ => return None,
+    })
+}
+
+/// A label name for an attribute key, as Loki makes them.
+fn label_name(key: &str) -> String {
+    key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
+/// An attribute value as label text.
+fn label_value(value: &AnyValue) -> String {
+    match value {
+        AnyValue::String(s) => s.clone(),
+        AnyValue::Bool(b) => b.to_string(),
+        AnyValue::Int(i) => i.to_string(),
+        AnyValue::Double(d) => d.to_string(),
+        AnyValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        AnyValue::Array(items) => {
+            Value::Array(items.iter().map(|v| Value::String(label_value(v))).collect()).to_string()
+        }
+        AnyValue::KvList(kvs) => Value::Object(
+            kvs.iter()
+                .map(|kv| (kv.key.clone(), Value::String(kv.value.as_ref().map(label_value).unwrap_or_default())))
+                .collect(),
+        )
+        .to_string(),
+    }
+}
+
+fn push_attributes(out: &mut Labels, attributes: &[KeyValue]) {
+    for kv in attributes {
+        if let Some(value) = &kv.value {
+            out.push((label_name(&kv.key), label_value(value)));
+        }
+    }
+}
+
+/// The labels a resource gives its records.
+#[derive(Debug)]
+struct ResourceLabels {
+    /// Stream labels, `service_name` always among them.
+    index: Labels,
+    /// The resource's other attributes.
+    metadata: Labels,
+}
+
+impl ResourceLabels {
+    fn of(resource: &Resource) -> ResourceLabels {
+        let mut index = vec![("service_name".to_owned(), resource.service_name().to_owned())];
+        let mut metadata = Vec::new();
+        for kv in &resource.attributes {
+            let Some(value) = &kv.value else { continue };
+            if kv.key == "service.name" {
+                continue;
+            }
+            let pair = (label_name(&kv.key), label_value(value));
+            if INDEXED_RESOURCE_ATTRIBUTES.contains(&kv.key.as_str()) {
+                index.push(pair);
+            } else {
+                metadata.push(pair);
+            }
+        }
+        ResourceLabels { index, metadata }
+    }
+}
+
+/// One entry of an answer.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    time_ns: i64,
+    line: String,
+    /// Stream labels, sorted by name.
+    index: Labels,
+    /// Structured metadata, in record order.
+    metadata: Labels,
+}
+
+/// Labels records and keeps what it parsed for the next record of the same resource.
+#[derive(Debug, Default)]
+struct Labeler {
+    resources: HashMap<i64, Arc<ResourceLabels>>,
+}
+
+/// Names whose values come from a row without parsing its record.
+const CHEAP: &[&str] = &["level", "trace_id", "span_id"];
+
+impl Labeler {
+    fn resource(&mut self, store: &Store, id: i64) -> Result<Arc<ResourceLabels>> {
+        if let Some(labels) = self.resources.get(&id) {
+            return Ok(labels.clone());
+        }
+        let json: Value = serde_json::from_str(&store.resource_json(id)?)
+            .map_err(|e| StoreError::Corrupt(format!("stored resource: {e}")))?;
+        let resource = read::resource(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let labels = Arc::new(ResourceLabels::of(&resource));
+        self.resources.insert(id, labels.clone());
+        Ok(labels)
+    }
+
+    /// The record's full structured metadata.
+    fn metadata(row: &LogRow, resource: &ResourceLabels) -> Result<Labels> {
+        let record: Value = serde_json::from_str(&row.record_json)
+            .map_err(|e| StoreError::Corrupt(format!("stored log record: {e}")))?;
+        let record = read::log_record(&record, Ids::Strict).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut out = Labels::new();
+        if let Some(id) = record.trace_id {
+            out.push(("trace_id".into(), id.to_string()));
+        }
+        if let Some(id) = record.span_id {
+            out.push(("span_id".into(), id.to_string()));
+        }
+        if !record.severity_text.is_empty() {
+            out.push(("severity_text".into(), record.severity_text.clone()));
+        }
+        if record.severity_number != 0 {
+            out.push(("severity_number".into(), record.severity_number.to_string()));
+        }
+        if !record.event_name.is_empty() {
+            out.push(("event_name".into(), record.event_name.clone()));
+        }
+        let scope: Value = serde_json::from_str(&row.scope_json).unwrap_or(Value::Null);
+        if let Some(name) = scope.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            out.push(("scope_name".into(), name.to_owned()));
+        }
+        if let Some(version) = scope.get("version").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            out.push(("scope_version".into(), version.to_owned()));
+        }
+        push_attributes(&mut out, &record.attributes);
+        out.extend(resource.metadata.iter().cloned());
+        Ok(out)
+    }
+
+    /// The row as an entry when it passes the query.
+    fn entry(&mut self, store: &Store, row: LogRow, query: &LogQl, cheap: bool) -> Result<Option<Entry>> {
+        let resource = self.resource(store, row.resource_id)?;
+        let mut index = resource.index.clone();
+        index.push(("level".into(), level(row.severity, row.severity_text.as_deref()).into()));
+        index.sort();
+        let line = row.body.clone().unwrap_or_default();
+        let metadata = if cheap {
+            let hex =
+                |b: &Option<Vec<u8>>| b.as_ref().map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
+            let ids = [("trace_id", hex(&row.trace_id)), ("span_id", hex(&row.span_id))];
+            let ids: Labels = ids.into_iter().filter_map(|(k, v)| Some((k.to_owned(), v?))).collect();
+            let get = |name: &str| index.iter().chain(&ids).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            if !query.matches(&line, get) {
+                return Ok(None);
+            }
+            Self::metadata(&row, &resource)?
+        } else {
+            let metadata = Self::metadata(&row, &resource)?;
+            let get = |name: &str| index.iter().chain(&metadata).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            if !query.matches(&line, get) {
+                return Ok(None);
+            }
+            metadata
+        };
+        Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata }))
+    }
+}
+
+/// What the store can narrow a scan by, from the query's equality requirements.
+/// `None` when no record can match.
+fn scan_for(query: &LogQl) -> Option<LogScan> {
+    let mut scan = LogScan { contains: query.contained().map(str::to_owned).collect(), ..LogScan::default() };
+    scan.service = query.required("service_name").next().map(str::to_owned);
+    if let Some(level) = query.required("level").next() {
+        scan.severity = Some(severity_range(level)?);
+    }
+    if let Some(trace) = query.required("trace_id").next().filter(|t| !t.is_empty()) {
+        scan.trace_id = Some(TraceId::from_hex(trace).filter(|_| trace.len() == 32)?.0);
+    }
+    Some(scan)
+}
+
+/// Whether the query looks only at labels that a row gives without parsing its record.
+fn needs_only_cheap_labels(query: &LogQl) -> bool {
+    !query.uses_labels_outside(&[CHEAP, INDEXED_LABEL_NAMES].concat())
+}
+
+/// Every stream label name a resource can give (`service_name` and the indexed attributes).
+const INDEXED_LABEL_NAMES: &[&str] = &[
+    "service_name",
+    "cloud_availability_zone",
+    "cloud_region",
+    "container_name",
+    "deployment_environment",
+    "deployment_environment_name",
+    "k8s_cluster_name",
+    "k8s_container_name",
+    "k8s_cronjob_name",
+    "k8s_daemonset_name",
+    "k8s_deployment_name",
+    "k8s_job_name",
+    "k8s_namespace_name",
+    "k8s_pod_name",
+    "k8s_replicaset_name",
+    "k8s_statefulset_name",
+    "service_instance_id",
+    "service_namespace",
+];
+
+/// Statistics of one query, reported in the answer.
+#[derive(Debug, Default)]
+struct Stats {
+    lines: u64,
+    bytes: u64,
+}
+
+/// Runs a `query_range`: the first `limit` matching entries in the query's direction.
+fn run_range(store: &Store, q: &RangeQuery, stats: &mut Stats) -> Result<Vec<Entry>> {
+    let Some(mut scan) = scan_for(&q.logql) else {
+        return Ok(Vec::new());
+    };
+    scan.start = q.start;
+    scan.end = q.end;
+    scan.limit = SCAN_BATCH;
+    let mut labeler = Labeler::default();
+    let cheap = needs_only_cheap_labels(&q.logql);
+    let mut entries = Vec::new();
+    let mut cursor = None;
+    loop {
+        scan.order = if q.forward { ScanOrder::Forward(cursor) } else { ScanOrder::Backward(cursor) };
+        let rows = store.scan_logs(&scan)?;
+        let full = rows.len() == SCAN_BATCH;
+        cursor = rows.last().map(|r| (r.time_ns, r.id));
+        for row in rows {
+            stats.lines += 1;
+            stats.bytes += row.body.as_ref().map_or(0, |b| b.len() as u64);
+            if let Some(entry) = labeler.entry(store, row, &q.logql, cheap)? {
+                entries.push(entry);
+                if entries.len() == q.limit {
+                    return Ok(entries);
+                }
+            }
+        }
+        if !full {
+            return Ok(entries);
+        }
+    }
+}
+
+/// Groups entries into Loki's streams, in order of first appearance; with `categorize`,
+/// structured metadata rides as the third element of each value instead of joining the labels.
+fn streams(entries: Vec<Entry>, categorize: bool) -> Value {
+    let mut order: Vec<BTreeMap<String, String>> = Vec::new();
+    let mut values: HashMap<BTreeMap<String, String>, Vec<Value>> = HashMap::new();
+    for e in entries {
+        let mut labels: BTreeMap<String, String> = e.index.into_iter().collect();
+        let ts = Value::String(e.time_ns.to_string());
+        let value = if categorize {
+            let metadata: Map<String, Value> = e.metadata.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let extra = if metadata.is_empty() { json!({}) } else { json!({ "structuredMetadata": metadata }) };
+            json!([ts, e.line, extra])
+        } else {
+            for (k, v) in e.metadata {
+                labels.entry(k).or_insert(v);
+            }
+            json!([ts, e.line])
+        };
+        match values.get_mut(&labels) {
+            Some(list) => list.push(value),
+            None => {
+                order.push(labels.clone());
+                values.insert(labels, vec![value]);
+            }
+        }
+    }
+    Value::Array(
+        order
+            .into_iter()
+            .map(|labels| {
+                let list = values.remove(&labels).unwrap_or_default();
+                json!({ "stream": labels, "values": list })
+            })
+            .collect(),
+    )
+}
+
+/// The body of a `query_range` answer.
+pub(crate) fn query_range(store: &Store, q: &RangeQuery, categorize: bool) -> Result<Value> {
+    let started = std::time::Instant::now();
+    let mut stats = Stats::default();
+    let entries = run_range(store, q, &mut stats)?;
+    let returned = entries.len();
+    let mut data = json!({
+        "resultType": "streams",
+        "result": streams(entries, categorize),
+        "stats": { "summary": {
+            "execTime": started.elapsed().as_secs_f64(),
+            "totalEntriesReturned": returned,
+            "totalLinesProcessed": stats.lines,
+            "totalBytesProcessed": stats.bytes,
+        } },
+    });
+    if categorize {
+        data["encodingFlags"] = json!(["categorize-labels"]);
+    }
+    Ok(json!({ "status": "success", "data": data }))
+}
+
+/// The stream label sets of records in `[start, end)`.
+fn stream_label_sets(store: &Store, start: i64, end: i64) -> Result<Vec<Labels>> {
+    let mut labeler = Labeler::default();
+    let mut sets = Vec::new();
+    for (resource_id, severity, text) in store.log_streams(start, end)? {
+        let mut labels = labeler.resource(store, resource_id)?.index.clone();
+        labels.push(("level".into(), level(severity, text.as_deref()).into()));
+        sets.push(labels);
+    }
+    Ok(sets)
+}
+
+/// Range parameters of the label endpoints (Loki looks six hours back by default).
+pub(crate) fn label_range(params: &Params<'_>) -> std::result::Result<(i64, i64, Option<LogQl>), String> {
+    let (start, end) = time_range(params, 6 * 3_600_000_000_000)?;
+    let query = match params.get(&["query"]) {
+        Some((_, text)) => Some(logql::parse(text).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    Ok((start, end, query))
+}
+
+/// `GET /loki/api/v1/labels`: the stream label names in the range, sorted.
+pub(crate) fn label_names(store: &Store, start: i64, end: i64) -> Result<Value> {
+    let mut names: Vec<String> = stream_label_sets(store, start, end)?.into_iter().flatten().map(|(k, _)| k).collect();
+    names.sort();
+    names.dedup();
+    Ok(json!({ "status": "success", "data": names }))
+}
+
+/// `GET /loki/api/v1/label/{name}/values`: the values of a stream label in the range, sorted,
+/// among streams that the query's selector (if any) matches.
+pub(crate) fn label_values(store: &Store, name: &str, start: i64, end: i64, query: Option<&LogQl>) -> Result<Value> {
+    let mut values: Vec<String> = stream_label_sets(store, start, end)?
+        .into_iter()
+        .filter(|labels| {
+            query.is_none_or(|q| {
+                q.selector.iter().all(|m| m.matches(labels.iter().find(|(k, _)| *k == m.name).map_or("", |(_, v)| v)))
+            })
+        })
+        .filter_map(|labels| labels.into_iter().find(|(k, _)| k == name).map(|(_, v)| v))
+        .collect();
+    values.sort();
+    values.dedup();
+    Ok(json!({ "status": "success", "data": values }))
+}
+
+/// The state of one live tail: where it is in the store and how it labels records.
+#[derive(Debug)]
+pub(crate) struct Tail {
+    query: TailQuery,
+    scan: Option<LogScan>,
+    labeler: Labeler,
+    cheap: bool,
+    /// The last record id looked at.
+    after: i64,
+}
+
+impl Tail {
+    /// A tail of `query`; its first message holds the last `limit` matching records up to the
+    /// newest record now stored.
+    pub(crate) fn new(query: TailQuery) -> Tail {
+        let scan = scan_for(&query.logql);
+        let labeler = Labeler::default();
+        let cheap = needs_only_cheap_labels(&query.logql);
+        Tail { query, scan, labeler, cheap, after: 0 }
+    }
+
+    /// The first message: recent records from `start`, oldest first.
+    pub(crate) fn backlog(&mut self, store: &Store, categorize: bool) -> Result<Value> {
+        self.after = store.last_log_id()?;
+        let Some(mut scan) = self.scan.clone() else {
+            return Ok(tail_message(Vec::new(), categorize));
+        };
+        scan.start = self.query.start;
+        scan.end = i64::MAX;
+        scan.limit = SCAN_BATCH;
+        let mut entries = Vec::new();
+        let mut cursor = None;
+        'scan: loop {
+            scan.order = ScanOrder::Backward(cursor);
+            let rows = store.scan_logs(&scan)?;
+            let full = rows.len() == SCAN_BATCH;
+            cursor = rows.last().map(|r| (r.time_ns, r.id));
+            for row in rows {
+                // Records that arrived after the watermark come with the live part.
+                if row.id > self.after {
+                    continue;
+                }
+                if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.cheap)? {
+                    entries.push(e);
+                    if entries.len() == self.query.limit {
+                        break 'scan;
+                    }
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        entries.reverse();
+        Ok(tail_message(entries, categorize))
+    }
+
+    /// The next message of records that arrived since the last one, if any matched; reads at
+    /// most one batch, so call again while it says more may be waiting.
+    pub(crate) fn next(&mut self, store: &Store, categorize: bool) -> Result<(Option<Value>, bool)> {
+        let Some(mut scan) = self.scan.clone() else {
+            self.after = store.last_log_id()?;
+            return Ok((None, false));
+        };
+        scan.start = i64::MIN;
+        scan.end = i64::MAX;
+        scan.limit = SCAN_BATCH;
+        scan.order = ScanOrder::Arrival(self.after);
+        let rows = store.scan_logs(&scan)?;
+        let more = rows.len() == SCAN_BATCH;
+        let mut entries = Vec::new();
+        for row in rows {
+            self.after = self.after.max(row.id);
+            if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.cheap)? {
+                entries.push(e);
+            }
+        }
+        if !more {
+            // Rows the narrowed scan skipped are behind us too.
+            self.after = self.after.max(store.last_log_id()?);
+        }
+        Ok(((!entries.is_empty()).then(|| tail_message(entries, categorize)), more))
+    }
+}
+
+/// A tail message: `{"streams": […], "dropped_entries": null}`.
+fn tail_message(entries: Vec<Entry>, categorize: bool) -> Value {
+    json!({ "streams": streams(entries, categorize), "dropped_entries": null })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn timestamps_read_as_loki_reads_them() {
+        assert_eq!(parse_time("start", "1700000000").unwrap(), 1_700_000_000_000_000_000);
+        assert_eq!(parse_time("start", "1700000000000000001").unwrap(), 1_700_000_000_000_000_001);
+        assert_eq!(parse_time("start", "1700000000.25").unwrap(), 1_700_000_000_250_000_000);
+        assert_eq!(parse_time("start", "2023-11-14T22:13:20Z").unwrap(), 1_700_000_000_000_000_000);
+        assert!(parse_time("start", "yesterday").unwrap_err().contains("could not parse 'start' parameter"));
+    }
+
+    #[test]
+    fn range_parameters_are_checked_as_loki_checks_them() {
+        let p = params(&[("query", r#"{service_name="a"}"#), ("start", "10"), ("end", "20"), ("limit", "7")]);
+        let q = range_query(&Params(&p)).unwrap();
+        assert_eq!((q.start, q.end, q.limit, q.forward), (10_000_000_000, 20_000_000_000, 7, false));
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "`query` parameter is required"),
+            (&[("query", "{")], "parse error at line 1"),
+            (&[("query", r#"{a="b"}"#), ("limit", "0")], "limit must be a positive value"),
+            (&[("query", r#"{a="b"}"#), ("limit", "5001")], "(5001 > 5000)"),
+            (&[("query", r#"{a="b"}"#), ("direction", "sideways")], "invalid direction"),
+            (&[("query", r#"{a="b"}"#), ("start", "20"), ("end", "10")], "end timestamp must not be before"),
+            (&[("query", r#"{a="b"}"#), ("since", "forever")], "could not parse 'since'"),
+        ];
+        for (pairs, message) in cases {
+            let e = range_query(&Params(&params(pairs))).unwrap_err();
+            assert!(e.contains(message), "{pairs:?}: {e}");
+        }
+        let forward = params(&[("query", r#"{a="b"}"#), ("direction", "FORWARD")]);
+        assert!(range_query(&Params(&forward)).unwrap().forward);
+        let slow = params(&[("query", r#"{a="b"}"#), ("delay_for", "6")]);
+        assert!(tail_query(&Params(&slow)).unwrap_err().contains("delay_for can't be greater than 5"));
+    }
+
+    #[test]
+    fn levels_come_from_the_severity_number_else_the_text() {
+        assert_eq!(level(9, None), "info");
+        assert_eq!(level(17, Some("whatever")), "error");
+        assert_eq!(level(0, Some("WARNING")), "warn");
+        assert_eq!(level(0, Some("Critical")), "fatal");
+        assert_eq!(level(0, None), "unknown");
+        for l in ["trace", "debug", "info", "warn", "error", "fatal"] {
+            let (lo, hi) = severity_range(l).unwrap();
+            assert!((lo..=hi).all(|s| level(s, None) == l));
+        }
+    }
+
+    #[test]
+    fn resource_attributes_loki_indexes_become_stream_labels_and_the_rest_metadata() {
+        let resource = Resource {
+            attributes: vec![
+                KeyValue::new("service.name", "web"),
+                KeyValue::new("deployment.environment.name", "prod"),
+                KeyValue::new("host.name", "h1"),
+                KeyValue::new("process.pid", 42i64),
+            ],
+            ..Default::default()
+        };
+        let labels = ResourceLabels::of(&resource);
+        assert_eq!(
+            labels.index,
+            [("service_name".into(), "web".into()), ("deployment_environment_name".into(), "prod".into())]
+        );
+        assert_eq!(labels.metadata, [("host_name".into(), "h1".into()), ("process_pid".into(), "42".into())]);
+        assert_eq!(
+            INDEXED_LABEL_NAMES.len(),
+            INDEXED_RESOURCE_ATTRIBUTES.len(),
+            "one label name per indexed attribute"
+        );
+        assert!(INDEXED_RESOURCE_ATTRIBUTES.iter().all(|a| INDEXED_LABEL_NAMES.contains(&label_name(a).as_str())));
+    }
+}

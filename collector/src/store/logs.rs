@@ -1,0 +1,266 @@
+//! Log record scans for the Loki-shaped API: a full-text index on the body, and keyset-paged
+//! reads in time order (query_range) or in arrival order (live tail).
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Transaction};
+
+use super::{Result, Store};
+
+/// Created with the main schema. The full-text index uses the trigram tokenizer so that a
+/// `MATCH` on a quoted phrase finds any substring of three characters or more, case-sensitively,
+/// which is exactly what LogQL's `|=` asks; shorter needles scan.
+const LOG_SCHEMA: &str = "
+CREATE INDEX IF NOT EXISTS logs_by_service_time ON logs(service, time_ns);
+CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(
+    body, content = 'logs', content_rowid = 'id', tokenize = 'trigram case_sensitive 1'
+);
+CREATE TRIGGER IF NOT EXISTS logs_fts_insert AFTER INSERT ON logs WHEN new.body IS NOT NULL BEGIN
+    INSERT INTO logs_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER IF NOT EXISTS logs_fts_delete AFTER DELETE ON logs WHEN old.body IS NOT NULL BEGIN
+    INSERT INTO logs_fts (logs_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+";
+
+/// Adds the log indexes; a database written before they existed gets its full-text index
+/// built from the stored records once.
+pub(super) fn migrate(tx: &Transaction<'_>) -> Result<()> {
+    let had_fts: bool =
+        tx.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'logs_fts'", [], |r| {
+            r.get(0)
+        })?;
+    tx.execute_batch(LOG_SCHEMA)?;
+    if !had_fts {
+        tx.execute("INSERT INTO logs_fts (logs_fts) VALUES ('rebuild')", [])?;
+    }
+    Ok(())
+}
+
+/// Which rows a scan reads, in which order, from where.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LogScan {
+    /// Only this service.
+    pub(crate) service: Option<String>,
+    /// Only severity numbers in this range, or 0 (unspecified, told apart by the caller).
+    pub(crate) severity: Option<(i32, i32)>,
+    /// Only records of this trace.
+    pub(crate) trace_id: Option<[u8; 16]>,
+    /// Substrings that every body contains; those of three characters or more use the index.
+    pub(crate) contains: Vec<String>,
+    /// `time_ns >= start`.
+    pub(crate) start: i64,
+    /// `time_ns < end`.
+    pub(crate) end: i64,
+    pub(crate) order: ScanOrder,
+    /// Rows to read at most.
+    pub(crate) limit: usize,
+}
+
+/// The order of a scan and where it resumes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ScanOrder {
+    /// Oldest first, after the given `(time_ns, id)`.
+    Forward(Option<(i64, i64)>),
+    /// Newest first, before the given `(time_ns, id)`.
+    Backward(Option<(i64, i64)>),
+    /// In arrival order, after the given id (the time range still applies).
+    Arrival(i64),
+}
+
+impl Default for ScanOrder {
+    fn default() -> Self {
+        ScanOrder::Backward(None)
+    }
+}
+
+/// A stored log record as a scan returns it; the OTLP record stays JSON until needed.
+#[derive(Debug, Clone)]
+pub(crate) struct LogRow {
+    pub(crate) id: i64,
+    pub(crate) time_ns: i64,
+    pub(crate) severity: i32,
+    /// The record's severity text, read only when its number is 0.
+    pub(crate) severity_text: Option<String>,
+    pub(crate) resource_id: i64,
+    pub(crate) trace_id: Option<Vec<u8>>,
+    pub(crate) span_id: Option<Vec<u8>>,
+    /// The body as text (non-string bodies as their OTLP/JSON).
+    pub(crate) body: Option<String>,
+    pub(crate) scope_json: String,
+    pub(crate) record_json: String,
+}
+
+/// The phrase query for FTS5: each needle quoted, quotes doubled, all required.
+fn fts_query(needles: &[String]) -> Option<String> {
+    let phrases: Vec<String> =
+        needles.iter().filter(|n| n.chars().count() >= 3).map(|n| format!("\"{}\"", n.replace('"', "\"\""))).collect();
+    (!phrases.is_empty()).then(|| phrases.join(" AND "))
+}
+
+impl Store {
+    /// Reads up to `scan.limit` rows that satisfy the scan's conditions, in its order.
+    pub(crate) fn scan_logs(&self, scan: &LogScan) -> Result<Vec<LogRow>> {
+        let mut sql = String::from(
+            "SELECT id, time_ns, severity, CASE WHEN severity = 0 THEN json_extract(record_json, '$.severityText') END,
+                    resource_id, trace_id, span_id, body, scope_json, record_json
+             FROM logs WHERE time_ns >= ? AND time_ns < ?",
+        );
+        let mut args: Vec<Value> = vec![scan.start.into(), scan.end.into()];
+        if let Some(service) = &scan.service {
+            sql.push_str(" AND service = ?");
+            args.push(service.clone().into());
+        }
+        if let Some((lo, hi)) = scan.severity {
+            sql.push_str(" AND (severity BETWEEN ? AND ? OR severity = 0)");
+            args.extend([Value::from(lo), Value::from(hi)]);
+        }
+        if let Some(trace) = scan.trace_id {
+            sql.push_str(" AND trace_id = ?");
+            args.push(trace.to_vec().into());
+        }
+        if let Some(fts) = fts_query(&scan.contains) {
+            sql.push_str(" AND id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)");
+            args.push(fts.into());
+        }
+        let order = match scan.order {
+            ScanOrder::Forward(None) => "time_ns, id",
+            ScanOrder::Forward(Some((t, id))) => {
+                sql.push_str(" AND (time_ns, id) > (?, ?)");
+                args.extend([Value::from(t), Value::from(id)]);
+                "time_ns, id"
+            }
+            ScanOrder::Backward(None) => "time_ns DESC, id DESC",
+            ScanOrder::Backward(Some((t, id))) => {
+                sql.push_str(" AND (time_ns, id) < (?, ?)");
+                args.extend([Value::from(t), Value::from(id)]);
+                "time_ns DESC, id DESC"
+            }
+            ScanOrder::Arrival(after) => {
+                sql.push_str(" AND id > ?");
+                args.push(after.into());
+                "id"
+            }
+        };
+        sql.push_str(&format!(" ORDER BY {order} LIMIT ?"));
+        args.push((scan.limit as i64).into());
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok(LogRow {
+                    id: r.get(0)?,
+                    time_ns: r.get(1)?,
+                    severity: r.get(2)?,
+                    severity_text: r.get(3)?,
+                    resource_id: r.get(4)?,
+                    trace_id: r.get(5)?,
+                    span_id: r.get(6)?,
+                    body: r.get(7)?,
+                    scope_json: r.get(8)?,
+                    record_json: r.get(9)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The newest log record's id (0 when there is none): live tails resume after it.
+    pub(crate) fn last_log_id(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT coalesce(max(id), 0) FROM logs", [], |r| r.get(0))?)
+    }
+
+    /// A stored resource's OTLP/JSON.
+    pub(crate) fn resource_json(&self, id: i64) -> Result<String> {
+        Ok(self.conn.query_row("SELECT json FROM resources WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
+    /// The distinct resources and severities (with the texts of unspecified ones) of log
+    /// records in `[start, end)`: what label names and values are made of.
+    pub(crate) fn log_streams(&self, start: i64, end: i64) -> Result<Vec<(i64, i32, Option<String>)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT resource_id, severity,
+                    CASE WHEN severity = 0 THEN json_extract(record_json, '$.severityText') END
+             FROM logs WHERE time_ns >= ?1 AND time_ns < ?2",
+        )?;
+        let rows = stmt.query_map([start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgescope_otlp::{AnyValue, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ScopeLogs};
+
+    fn logs(service: &str, records: &[(i64, i32, &str)]) -> LogsData {
+        LogsData {
+            resource_logs: vec![ResourceLogs {
+                resource: Resource { attributes: vec![KeyValue::new("service.name", service)], ..Default::default() },
+                scope_logs: vec![ScopeLogs {
+                    log_records: records
+                        .iter()
+                        .map(|&(t, severity, body)| LogRecord {
+                            time_unix_nano: t as u64,
+                            severity_number: severity,
+                            body: Some(AnyValue::String(body.into())),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    fn bodies(rows: &[LogRow]) -> Vec<&str> {
+        rows.iter().map(|r| r.body.as_deref().unwrap_or("")).collect()
+    }
+
+    #[test]
+    fn scans_page_in_both_directions_and_the_full_text_index_finds_substrings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        store.insert_logs(&logs("a", &[(1, 9, "alpha timeout"), (2, 17, "beta"), (3, 9, "gamma TIMEOUT")])).unwrap();
+        store.insert_logs(&logs("b", &[(2, 13, "delta timeout")])).unwrap();
+        let all = LogScan { start: 0, end: 10, limit: 10, ..Default::default() };
+        assert_eq!(
+            bodies(&store.scan_logs(&all).unwrap()),
+            ["gamma TIMEOUT", "delta timeout", "beta", "alpha timeout"]
+        );
+        let first_two = store.scan_logs(&LogScan { order: ScanOrder::Forward(None), limit: 2, ..all.clone() }).unwrap();
+        assert_eq!(bodies(&first_two), ["alpha timeout", "beta"]);
+        let after = (first_two[1].time_ns, first_two[1].id);
+        let rest = store.scan_logs(&LogScan { order: ScanOrder::Forward(Some(after)), ..all.clone() }).unwrap();
+        assert_eq!(bodies(&rest), ["delta timeout", "gamma TIMEOUT"]);
+        let timeouts = LogScan { contains: vec!["timeout".into()], ..all.clone() };
+        assert_eq!(bodies(&store.scan_logs(&timeouts).unwrap()), ["delta timeout", "alpha timeout"], "case-sensitive");
+        let service = LogScan { service: Some("a".into()), severity: Some((9, 12)), ..all.clone() };
+        assert_eq!(bodies(&store.scan_logs(&service).unwrap()), ["gamma TIMEOUT", "alpha timeout"]);
+        let time = LogScan { start: 2, end: 3, ..all.clone() };
+        assert_eq!(bodies(&store.scan_logs(&time).unwrap()), ["delta timeout", "beta"], "end is exclusive");
+        let last = store.last_log_id().unwrap();
+        store.insert_logs(&logs("a", &[(0, 9, "late arrival")])).unwrap();
+        let tail = LogScan { order: ScanOrder::Arrival(last), start: i64::MIN, end: i64::MAX, ..all };
+        assert_eq!(bodies(&store.scan_logs(&tail).unwrap()), ["late arrival"]);
+    }
+
+    #[test]
+    fn deleted_records_leave_the_full_text_index_and_an_older_database_gets_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut store = Store::open(&path).unwrap();
+        store.insert_logs(&logs("a", &[(1, 9, "needle one"), (5, 9, "needle two")])).unwrap();
+        store.prune(Some(3), None).unwrap();
+        let scan = LogScan { contains: vec!["needle".into()], start: 0, end: 10, limit: 10, ..Default::default() };
+        assert_eq!(bodies(&store.scan_logs(&scan).unwrap()), ["needle two"]);
+        // As a database written before the index existed.
+        store
+            .conn
+            .execute_batch("DROP TRIGGER logs_fts_insert; DROP TRIGGER logs_fts_delete; DROP TABLE logs_fts;")
+            .unwrap();
+        store.insert_logs(&logs("a", &[(6, 9, "needle three")])).unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(bodies(&store.scan_logs(&scan).unwrap()), ["needle three", "needle two"]);
+    }
+}
