@@ -60,19 +60,40 @@ struct ServeArgs {
     /// Ingest requests that may wait for the database at once; more get 503 with Retry-After.
     #[arg(long, env = "EDGESCOPE_MAX_PENDING_WRITES", default_value_t = 64)]
     max_pending_writes: usize,
+    /// How the collector's own logs are written on stderr: `text` for people, `json` (one
+    /// object per line) for log pipelines in production. Levels come from `EDGESCOPE_LOG`
+    /// (`info` by default; `debug` adds one line per request).
+    #[arg(long, env = "EDGESCOPE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EDGESCOPE_LOG").unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
+    }
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EDGESCOPE_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let Command::Serve(args) = Cli::parse().command;
+    let format = args.log_format;
+    init_logging(format);
     match serve(args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("edgescope: {e}");
+            match format {
+                LogFormat::Json => tracing::error!(error = %e, "edgescope stopped"),
+                LogFormat::Text => eprintln!("edgescope: {e}"),
+            }
             std::process::ExitCode::FAILURE
         }
     }
@@ -85,6 +106,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     // Printed on stdout, one per line, so that scripts can wait for and parse them.
     println!("edgescope: OTLP receiver on http://{}", otlp.local_addr()?);
     println!("edgescope: viewer and query API on http://{}", ui.local_addr()?);
+    tracing::info!(otlp = %otlp.local_addr()?, ui = %ui.local_addr()?, data_dir = %args.data_dir.display(), "serving");
     let settings = Settings {
         data_dir: args.data_dir,
         ui_dir: args.ui_dir,

@@ -238,9 +238,13 @@ impl Retention {
 /// Counts and times every request by route family.
 async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let family = Family::of(request.uri().path());
+    // The path only: query strings may carry secrets.
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    metrics.request(family, response.status().as_u16(), started.elapsed());
+    let elapsed = started.elapsed();
+    metrics.request(family, response.status().as_u16(), elapsed);
+    tracing::debug!(%method, %path, status = response.status().as_u16(), micros = elapsed.as_micros() as u64, "request");
     response
 }
 
