@@ -126,8 +126,8 @@ impl Metrics {
         h.sum_seconds += seconds;
     }
 
-    /// Every metric in the text format 0.0.4.
-    pub(crate) fn render(&self) -> String {
+    /// Every metric in the text format 0.0.4; `queue` is the write queue's depth and capacity.
+    pub(crate) fn render(&self, queue: (usize, usize)) -> String {
         let (accepted, rejected, requests, durations) = {
             let c = self.counts();
             (c.accepted.clone(), c.rejected.clone(), c.requests.clone(), c.durations.clone())
@@ -178,6 +178,21 @@ impl Metrics {
 
         header(
             &mut out,
+            "edgescope_write_queue_depth",
+            "gauge",
+            "Ingest requests waiting for or holding the database writer; at capacity, exports get 503.",
+        );
+        let _ = writeln!(out, "edgescope_write_queue_depth {}", queue.0);
+        header(
+            &mut out,
+            "edgescope_write_queue_capacity",
+            "gauge",
+            "The write queue's capacity (--max-pending-writes).",
+        );
+        let _ = writeln!(out, "edgescope_write_queue_capacity {}", queue.1);
+
+        header(
+            &mut out,
             "edgescope_database_size_bytes",
             "gauge",
             "Size of the SQLite database file and of its write-ahead log.",
@@ -206,7 +221,7 @@ mod tests {
         m.request(Family::Query, 200, Duration::from_micros(500));
         m.request(Family::Query, 200, Duration::from_millis(30));
         m.request(Family::Query, 404, Duration::from_secs(60));
-        let text = m.render();
+        let text = m.render((0, 1));
         let line = |prefix: &str| text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}"));
         let q = "edgescope_http_request_duration_seconds_bucket{family=\"query\"";
         assert!(line(&format!("{q},le=\"0.001\"}}")).ends_with(" 1"));

@@ -105,6 +105,8 @@ struct App {
     metrics: Arc<Metrics>,
     /// Writes waiting for or holding the writer; see [`write`].
     pending_writes: Arc<tokio::sync::Semaphore>,
+    /// The number of permits `pending_writes` started with.
+    max_pending_writes: usize,
     /// The id of the newest stored log record; live tails wait for it to change.
     log_ids: Arc<tokio::sync::watch::Sender<i64>>,
 }
@@ -127,6 +129,7 @@ pub async fn run(
         max_body_bytes: settings.max_body_bytes,
         metrics: Arc::new(Metrics::new(db.clone())),
         pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
+        max_pending_writes: settings.max_pending_writes.max(1),
     };
 
     let cors = cors_layer(&settings.cors_origins);
@@ -250,7 +253,8 @@ async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next
 
 /// `GET /metrics`: the Prometheus text format 0.0.4.
 async fn metrics(State(app): State<App>) -> Response {
-    let text = tokio::task::spawn_blocking(move || app.metrics.render()).await.unwrap_or_default();
+    let queue = (app.max_pending_writes.saturating_sub(app.pending_writes.available_permits()), app.max_pending_writes);
+    let text = tokio::task::spawn_blocking(move || app.metrics.render(queue)).await.unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
