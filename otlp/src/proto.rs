@@ -1,5 +1,6 @@
 //! OTLP protobuf: an encoder for `ExportTraceServiceRequest` / `ExportLogsServiceRequest` and a
-//! decoder for the same messages, with field numbers from `opentelemetry-proto`.
+//! decoder for the same messages, with field numbers from `opentelemetry-proto`; also single
+//! `Span` messages ([`encode_span`], [`decode_span`]), which the collector stores one per row.
 //!
 //! Both are hand-written so that the SDK's wasm module carries no protobuf library; the tests
 //! check them against the official definitions (`opentelemetry-proto` with prost) as the oracle.
@@ -153,35 +154,37 @@ impl Encoder {
     }
 
     fn span(&mut self, s: &Span) {
-        self.message(2, |e| {
-            e.bytes(1, &s.trace_id.0);
-            e.bytes(2, &s.span_id.0);
-            e.bytes(3, s.trace_state.as_bytes());
-            if let Some(p) = &s.parent_span_id {
-                e.bytes(4, &p.0);
-            }
-            e.bytes(5, s.name.as_bytes());
-            e.uint(6, s.kind as u64);
-            e.fixed64(7, s.start_time_unix_nano);
-            e.fixed64(8, s.end_time_unix_nano);
-            e.attributes(9, &s.attributes);
-            e.uint(10, s.dropped_attributes_count as u64);
-            for ev in &s.events {
-                e.message(11, |e| e.event(ev));
-            }
-            e.uint(12, s.dropped_events_count as u64);
-            for l in &s.links {
-                e.message(13, |e| e.link(l));
-            }
-            e.uint(14, s.dropped_links_count as u64);
-            if s.status != Status::default() {
-                e.message(15, |e| {
-                    e.bytes(2, s.status.message.as_bytes());
-                    e.uint(3, s.status.code as u64);
-                });
-            }
-            e.fixed32(16, s.flags);
-        });
+        self.message(2, |e| e.span_fields(s));
+    }
+
+    fn span_fields(&mut self, s: &Span) {
+        self.bytes(1, &s.trace_id.0);
+        self.bytes(2, &s.span_id.0);
+        self.bytes(3, s.trace_state.as_bytes());
+        if let Some(p) = &s.parent_span_id {
+            self.bytes(4, &p.0);
+        }
+        self.bytes(5, s.name.as_bytes());
+        self.uint(6, s.kind as u64);
+        self.fixed64(7, s.start_time_unix_nano);
+        self.fixed64(8, s.end_time_unix_nano);
+        self.attributes(9, &s.attributes);
+        self.uint(10, s.dropped_attributes_count as u64);
+        for ev in &s.events {
+            self.message(11, |e| e.event(ev));
+        }
+        self.uint(12, s.dropped_events_count as u64);
+        for l in &s.links {
+            self.message(13, |e| e.link(l));
+        }
+        self.uint(14, s.dropped_links_count as u64);
+        if s.status != Status::default() {
+            self.message(15, |e| {
+                e.bytes(2, s.status.message.as_bytes());
+                e.uint(3, s.status.code as u64);
+            });
+        }
+        self.fixed32(16, s.flags);
     }
 
     fn event(&mut self, ev: &Event) {
@@ -242,6 +245,14 @@ pub fn encode_traces(data: &TracesData) -> Vec<u8> {
         });
     }
     e.buf
+}
+
+/// One `Span` message as protobuf, appended to `out` (which can be reused from span to span).
+/// This is the message as it sits inside `ScopeSpans`, without a tag or length in front.
+pub fn encode_span(span: &Span, out: &mut Vec<u8>) {
+    let mut e = Encoder { buf: core::mem::take(out) };
+    e.span_fields(span);
+    *out = e.buf;
 }
 
 /// `ExportLogsServiceRequest` as protobuf.
@@ -618,6 +629,11 @@ pub fn decode_traces_partial(buf: &[u8]) -> Result<Partial<TracesData>> {
     let mut rejected = Vec::new();
     let data = decode_traces_with(buf, Some(&mut rejected))?;
     Ok(Partial { data, rejected })
+}
+
+/// Decodes one `Span` message, as [`encode_span`] writes it. Unknown fields are skipped.
+pub fn decode_span(buf: &[u8]) -> Result<Span> {
+    span(buf, "span")
 }
 
 /// Keeps an item's error in `rejected` when decoding leniently; fails otherwise.

@@ -168,6 +168,14 @@ proptest! {
     }
 
     #[test]
+    fn single_spans_round_trip_through_protobuf(span in span()) {
+        let mut buf = vec![0xff];
+        proto::encode_span(&span, &mut buf);
+        prop_assert_eq!(buf[0], 0xff, "appends");
+        prop_assert_eq!(proto::decode_span(&buf[1..]).unwrap(), span);
+    }
+
+    #[test]
     fn logs_round_trip_through_protobuf_and_json(data in logs()) {
         prop_assert_eq!(proto::decode_logs(&proto::encode_logs(&data)).unwrap(), data.clone());
         prop_assert_eq!(read::logs_from_str(&json::write_logs(&data), Ids::Strict).unwrap(), data);

@@ -50,6 +50,22 @@ fn our_encoding_is_byte_for_byte_what_prost_writes() {
 }
 
 #[test]
+fn a_single_span_is_the_message_prost_writes_and_decodes_back() {
+    let (fixtures, _) = oracle::fixtures();
+    let mut buf = Vec::new();
+    for (name, data) in fixtures.into_iter().chain([("rich".to_owned(), oracle::rich_traces())]) {
+        let official = oracle::traces_to(&data);
+        let theirs = official.resource_spans.iter().flat_map(|rs| &rs.scope_spans).flat_map(|ss| &ss.spans);
+        for ((_, _, span), their) in data.spans().zip(theirs) {
+            buf.clear();
+            proto::encode_span(span, &mut buf);
+            assert_eq!(buf, their.encode_to_vec(), "{name}: {}", span.name);
+            assert_eq!(&proto::decode_span(&buf).unwrap(), span, "{name}: {}", span.name);
+        }
+    }
+}
+
+#[test]
 fn malformed_input_is_an_error_with_a_path_never_a_panic() {
     let good = proto::encode_traces(&oracle::rich_traces());
     // Every truncation of a valid message either decodes (a prefix can be valid) or errs.
