@@ -13,6 +13,7 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod attribute_filter;
+mod gateway;
 mod jaeger;
 mod logql;
 mod loki;
@@ -20,4 +21,5 @@ mod metrics;
 mod server;
 pub mod store;
 
+pub use gateway::Upstream;
 pub use server::{run, Settings};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use edgescope_collector::{run, Settings};
+use edgescope_collector::{run, Settings, Upstream};
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -65,6 +65,20 @@ struct ServeArgs {
     /// (`info` by default; `debug` adds one line per request).
     #[arg(long, env = "EDGESCOPE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// A backend the viewer may reach through `/upstream/NAME/…` on the UI port, as NAME=URL
+    /// (for example `tempo=http://127.0.0.1:3200`); repeatable.
+    #[arg(long = "upstream", env = "EDGESCOPE_UPSTREAMS", value_delimiter = ',', value_name = "NAME=URL")]
+    upstreams: Vec<String>,
+    /// A header the gateway adds to every request to an upstream, as `NAME=Header: value`
+    /// (for example `tempo=Authorization: Bearer …`); repeatable; kept on the server.
+    #[arg(
+        long = "upstream-header",
+        env = "EDGESCOPE_UPSTREAM_HEADERS",
+        value_delimiter = '\n',
+        hide_env_values = true,
+        value_name = "NAME=HEADER: VALUE"
+    )]
+    upstream_headers: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -107,6 +121,10 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     println!("edgescope: OTLP receiver on http://{}", otlp.local_addr()?);
     println!("edgescope: viewer and query API on http://{}", ui.local_addr()?);
     tracing::info!(otlp = %otlp.local_addr()?, ui = %ui.local_addr()?, data_dir = %args.data_dir.display(), "serving");
+    let mut upstreams = args.upstreams.iter().map(|u| Upstream::parse(u)).collect::<Result<Vec<_>, _>>()?;
+    for h in &args.upstream_headers {
+        Upstream::add_header(&mut upstreams, h)?;
+    }
     let settings = Settings {
         data_dir: args.data_dir,
         ui_dir: args.ui_dir,
@@ -118,6 +136,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         ingest_token: args.ingest_token,
         query_token: args.query_token,
         max_pending_writes: args.max_pending_writes,
+        upstreams,
     };
     run(otlp, ui, settings, shutdown_signal()).await
 }

@@ -45,7 +45,11 @@ impl Family {
     pub(crate) fn of(path: &str) -> Family {
         if path.starts_with("/v1/") {
             Family::Ingest
-        } else if path == "/api" || path.starts_with("/api/") || path.starts_with("/loki/api/") {
+        } else if path == "/api"
+            || path.starts_with("/api/")
+            || path.starts_with("/loki/api/")
+            || path.starts_with("/upstream/")
+        {
             Family::Query
         } else if path == "/health" {
             Family::Health
@@ -240,6 +244,7 @@ mod tests {
         assert_eq!(Family::of("/api/v3/services"), Family::Query);
         assert_eq!(Family::of("/apiary"), Family::Viewer);
         assert_eq!(Family::of("/loki/api/v1/query_range"), Family::Query);
+        assert_eq!(Family::of("/upstream/tempo/api/search"), Family::Query);
         assert_eq!(Family::of("/health"), Family::Health);
         assert_eq!(Family::of("/metrics"), Family::Metrics);
         assert_eq!(Family::of("/trace/abc"), Family::Viewer);

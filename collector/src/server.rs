@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::Request;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::gateway::{Gateway, Upstream};
 use crate::jaeger::{self, Params};
 use crate::loki;
 use crate::metrics::{Family, Metrics, Signal};
@@ -54,6 +55,8 @@ pub struct Settings {
     pub query_token: Option<String>,
     /// Ingest requests that may wait for the database at once; more get 503 with `Retry-After`.
     pub max_pending_writes: usize,
+    /// Backends the viewer reaches through `/upstream/{name}/…` on the UI port.
+    pub upstreams: Vec<Upstream>,
 }
 
 impl Default for Settings {
@@ -70,6 +73,7 @@ impl Default for Settings {
             ingest_token: None,
             query_token: None,
             max_pending_writes: 64,
+            upstreams: Vec::new(),
         }
     }
 }
@@ -89,6 +93,7 @@ impl std::fmt::Debug for Settings {
             .field("ingest_token", &redacted(&self.ingest_token))
             .field("query_token", &redacted(&self.query_token))
             .field("max_pending_writes", &self.max_pending_writes)
+            .field("upstreams", &self.upstreams)
             .finish()
     }
 }
@@ -107,6 +112,8 @@ struct App {
     pending_writes: Arc<tokio::sync::Semaphore>,
     /// The number of permits `pending_writes` started with.
     max_pending_writes: usize,
+    /// Forwards the viewer's calls to other backends.
+    gateway: Gateway,
     /// The id of the newest stored log record; live tails wait for it to change.
     log_ids: Arc<tokio::sync::watch::Sender<i64>>,
 }
@@ -126,6 +133,7 @@ pub async fn run(
         writer: Arc::new(Mutex::new(Store::open(&db)?)),
         reader: Arc::new(Mutex::new(reader)),
         log_ids,
+        gateway: Gateway::new(&settings.upstreams),
         max_body_bytes: settings.max_body_bytes,
         metrics: Arc::new(Metrics::new(db.clone())),
         pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
@@ -153,6 +161,8 @@ pub async fn run(
         .route("/loki/api/v1/labels", get(loki_labels))
         .route("/loki/api/v1/label/{name}/values", get(loki_label_values))
         .route("/loki/api/v1/tail", get(loki_tail))
+        .route("/api/upstreams", get(list_upstreams))
+        .route("/upstream/{name}/{*rest}", get(upstream))
         .route_layer(middleware::from_fn_with_state(query_token, require_query_token));
     let mut query = api.route("/health", get(|| async { "ok" })).route("/metrics", get(metrics)).merge(ingest.clone());
     if let Some(dir) = &settings.ui_dir {
@@ -698,6 +708,33 @@ async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Resul
     let query = LogQuery { trace_id, limit: p.limit.unwrap_or(200).min(5000) };
     let data = read_with(&app, move |s| s.logs(&query)).await?;
     Ok(json_text(format!("{{\"result\":{}}}", json::write_logs(&data))))
+}
+
+/// `GET /api/upstreams`: the names the gateway forwards to.
+async fn list_upstreams(State(app): State<App>) -> Response {
+    Json(json!({ "upstreams": app.gateway.names() })).into_response()
+}
+
+/// `GET /upstream/{name}/{path…}` (also a WebSocket upgrade): forwarded by the gateway.
+async fn upstream(State(app): State<App>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    // The raw path, still percent-encoded, so that the upstream sees what the browser sent.
+    let path = parts.uri.path().strip_prefix("/upstream/").unwrap_or_default();
+    let (name, rest) = path.split_once('/').unwrap_or((path, ""));
+    let (name, rest) = (name.to_owned(), rest.to_owned());
+    let wants_websocket = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if wants_websocket {
+        match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+            Ok(upgrade) => app.gateway.forward_websocket(&name, &rest, &parts.uri, &parts.headers, upgrade).await,
+            Err(rejection) => rejection.into_response(),
+        }
+    } else {
+        app.gateway.forward(&name, &rest, &parts.uri, &parts.headers).await
+    }
 }
 
 /// A Loki-shaped error: the status and the message as plain text, as Loki answers.

@@ -1,0 +1,300 @@
+//! The viewer's gateway to other backends: `GET /upstream/{name}/{path…}` is forwarded to the
+//! upstream configured under that name, with the headers configured for it (credentials stay on
+//! the server), and its answer comes back under the collector's origin. Browsers block the
+//! viewer from calling Jaeger, Tempo, Loki or Zipkin directly, since those send no CORS headers
+//! by default; through the gateway they need none. WebSocket upgrades (Loki's live tail) are
+//! forwarded too, message by message.
+//!
+//! Only configured upstreams are reachable and only below their base path, so the gateway is
+//! not an open proxy; only `GET` is forwarded (every query API it serves reads with `GET`).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
+/// One backend the gateway forwards to.
+#[derive(Clone)]
+pub struct Upstream {
+    /// The name in `/upstream/{name}/…`.
+    pub name: String,
+    /// Base URL (`http` or `https`); request paths are appended to its path.
+    pub url: String,
+    /// Headers added to every forwarded request, typically `Authorization`.
+    pub headers: Vec<(String, String)>,
+}
+
+// By hand, so that header values (credentials) never reach a log line.
+impl fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Upstream").field("name", &self.name).field("url", &self.url).field("headers", &names).finish()
+    }
+}
+
+impl Upstream {
+    /// Reads `NAME=URL`.
+    pub fn parse(text: &str) -> Result<Upstream, String> {
+        let (name, url) = text.split_once('=').ok_or_else(|| format!("`{text}`: expected NAME=URL"))?;
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!("`{name}`: an upstream name is letters, digits, `-` and `_`"));
+        }
+        let url = url.trim().trim_end_matches('/');
+        let parsed: Uri = url.parse().map_err(|e| format!("`{url}`: not a URL: {e}"))?;
+        if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
+            return Err(format!("`{url}`: an upstream URL starts with http:// or https:// and names a host"));
+        }
+        if parsed.query().is_some() {
+            return Err(format!("`{url}`: an upstream URL has no query string"));
+        }
+        Ok(Upstream { name: name.to_owned(), url: url.to_owned(), headers: Vec::new() })
+    }
+
+    /// Reads `NAME=Header: value` and adds the header to the upstream of that name.
+    pub fn add_header(upstreams: &mut [Upstream], text: &str) -> Result<(), String> {
+        let (name, rest) = text.split_once('=').ok_or_else(|| format!("expected NAME=Header: value, got `{text}`"))?;
+        let (key, value) = rest.split_once(':').ok_or_else(|| format!("`{rest}`: expected Header: value"))?;
+        let (key, value) = (key.trim(), value.trim());
+        HeaderName::from_bytes(key.as_bytes()).map_err(|_| format!("`{key}` is not a header name"))?;
+        HeaderValue::from_str(value).map_err(|_| format!("the value of `{key}` is not a valid header value"))?;
+        let upstream = upstreams
+            .iter_mut()
+            .find(|u| u.name == name.trim())
+            .ok_or_else(|| format!("a header for `{}`, but no --upstream of that name", name.trim()))?;
+        upstream.headers.push((key.to_owned(), value.to_owned()));
+        Ok(())
+    }
+}
+
+/// Request headers passed on to the upstream; everything else (cookies, the collector's own
+/// authorization) stays behind.
+const FORWARDED_REQUEST_HEADERS: &[&str] =
+    &["accept", "accept-encoding", "accept-language", "x-loki-response-encoding-flags", "x-scope-orgid"];
+
+/// Answer headers passed back to the browser.
+const FORWARDED_RESPONSE_HEADERS: &[&str] =
+    &["content-type", "content-encoding", "cache-control", "etag", "last-modified", "retry-after"];
+
+/// The configured upstreams and one HTTP client for all of them.
+#[derive(Clone, Debug)]
+pub(crate) struct Gateway {
+    upstreams: Arc<HashMap<String, Upstream>>,
+    client: reqwest::Client,
+}
+
+fn refusal(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "error": { "httpCode": status.as_u16(), "message": message } }).to_string(),
+    )
+        .into_response()
+}
+
+impl Gateway {
+    pub(crate) fn new(upstreams: &[Upstream]) -> Gateway {
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .read_timeout(std::time::Duration::from_secs(120))
+            // The browser decides: what it accepts is forwarded, and bodies pass through as sent.
+            .no_gzip()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        let upstreams = upstreams.iter().map(|u| (u.name.clone(), u.clone())).collect();
+        Gateway { upstreams: Arc::new(upstreams), client }
+    }
+
+    /// The names, sorted, for `GET /api/upstreams`.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.upstreams.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The upstream URL for `rest` (the path after `/upstream/{name}`) and `query`.
+    fn target(&self, name: &str, rest: &str, query: Option<&str>) -> Result<(&Upstream, String), (StatusCode, String)> {
+        let upstream = self
+            .upstreams
+            .get(name)
+            .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no upstream named `{name}` is configured")))?;
+        if rest.split('/').any(|segment| segment == ".." || segment == ".") || rest.contains('\\') {
+            return Err((StatusCode::BAD_REQUEST, "the path may not contain `.` or `..` segments".into()));
+        }
+        let mut url = format!("{}/{}", upstream.url, rest.trim_start_matches('/'));
+        if let Some(q) = query.filter(|q| !q.is_empty()) {
+            url.push('?');
+            url.push_str(q);
+        }
+        Ok((upstream, url))
+    }
+
+    /// Forwards one `GET`.
+    pub(crate) async fn forward(&self, name: &str, rest: &str, uri: &Uri, headers: &HeaderMap) -> Response {
+        let (upstream, url) = match self.target(name, rest, uri.query()) {
+            Ok(t) => t,
+            Err((status, message)) => return refusal(status, message),
+        };
+        let mut request = self.client.get(&url);
+        for name in FORWARDED_REQUEST_HEADERS {
+            for value in headers.get_all(*name) {
+                request = request.header(*name, value.clone());
+            }
+        }
+        for (k, v) in &upstream.headers {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let answer = match request.send().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(upstream = %upstream.name, error = %e, "upstream unreachable");
+                let what = if e.is_timeout() { "did not answer in time" } else { "could not be reached" };
+                return refusal(
+                    StatusCode::BAD_GATEWAY,
+                    format!("upstream `{}` {what}: {}", upstream.name, root_cause(&e)),
+                );
+            }
+        };
+        let mut response = Response::builder().status(answer.status().as_u16());
+        for name in FORWARDED_RESPONSE_HEADERS {
+            for value in answer.headers().get_all(*name) {
+                response = response.header(*name, value.as_bytes());
+            }
+        }
+        response.body(Body::from_stream(answer.bytes_stream())).unwrap_or_else(|e| {
+            refusal(StatusCode::BAD_GATEWAY, format!("upstream `{}` sent an unusable answer: {e}", upstream.name))
+        })
+    }
+
+    /// Forwards a WebSocket: connects upstream first (so a refusal reaches the browser as an
+    /// HTTP status), then relays messages both ways until either side closes.
+    pub(crate) async fn forward_websocket(
+        &self,
+        name: &str,
+        rest: &str,
+        uri: &Uri,
+        headers: &HeaderMap,
+        upgrade: WebSocketUpgrade,
+    ) -> Response {
+        let (upstream, url) = match self.target(name, rest, uri.query()) {
+            Ok(t) => t,
+            Err((status, message)) => return refusal(status, message),
+        };
+        let ws_url = url.replacen("http", "ws", 1);
+        let mut request = match ws_url.as_str().into_client_request() {
+            Ok(r) => r,
+            Err(e) => return refusal(StatusCode::BAD_GATEWAY, format!("upstream `{}`: {e}", upstream.name)),
+        };
+        for name in FORWARDED_REQUEST_HEADERS {
+            if let Some(value) = headers.get(*name) {
+                request.headers_mut().insert(*name, value.clone());
+            }
+        }
+        for (k, v) in &upstream.headers {
+            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+                request.headers_mut().insert(k, v);
+            }
+        }
+        let upstream_socket = match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => socket,
+            Err(tungstenite::Error::Http(answer)) => {
+                let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+                let body = answer.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+                return (status, body).into_response();
+            }
+            Err(e) => {
+                return refusal(
+                    StatusCode::BAD_GATEWAY,
+                    format!("upstream `{}` could not be reached: {e}", upstream.name),
+                )
+            }
+        };
+        upgrade.on_upgrade(move |browser| relay(browser, upstream_socket))
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+type UpstreamSocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn relay(browser: WebSocket, upstream: UpstreamSocket) {
+    let (mut to_browser, mut from_browser) = browser.split();
+    let (mut to_upstream, mut from_upstream) = upstream.split();
+    let down = async {
+        while let Some(Ok(message)) = from_upstream.next().await {
+            let message = match message {
+                tungstenite::Message::Text(t) => ws::Message::Text(t.as_str().into()),
+                tungstenite::Message::Binary(b) => ws::Message::Binary(b),
+                tungstenite::Message::Ping(p) => ws::Message::Ping(p),
+                tungstenite::Message::Pong(p) => ws::Message::Pong(p),
+                tungstenite::Message::Close(_) | tungstenite::Message::Frame(_) => break,
+            };
+            if to_browser.send(message).await.is_err() {
+                break;
+            }
+        }
+        let _ = to_browser.send(ws::Message::Close(None)).await;
+    };
+    let up = async {
+        while let Some(Ok(message)) = from_browser.next().await {
+            let message = match message {
+                ws::Message::Text(t) => tungstenite::Message::Text(t.as_str().into()),
+                ws::Message::Binary(b) => tungstenite::Message::Binary(b),
+                ws::Message::Ping(p) => tungstenite::Message::Ping(p),
+                ws::Message::Pong(p) => tungstenite::Message::Pong(p),
+                ws::Message::Close(_) => break,
+            };
+            if to_upstream.send(message).await.is_err() {
+                break;
+            }
+        }
+        let _ = to_upstream.send(tungstenite::Message::Close(None)).await;
+    };
+    // Either side closing ends the relay.
+    tokio::select! {
+        _ = down => {}
+        _ = up => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_and_their_headers_are_read_from_the_command_line_forms() {
+        let mut ups = vec![Upstream::parse("tempo=https://tempo.example.com:3200/base/").unwrap()];
+        assert_eq!(ups[0].url, "https://tempo.example.com:3200/base");
+        Upstream::add_header(&mut ups, "tempo=Authorization: Bearer abc:def").unwrap();
+        assert_eq!(ups[0].headers, [("Authorization".to_owned(), "Bearer abc:def".to_owned())]);
+        assert!(!format!("{:?}", ups[0]).contains("abc"), "credentials stay out of Debug");
+        for bad in ["tempo", "=http://x", "a b=http://x", "t=ftp://x", "t=http://x?q=1", "t=not a url"] {
+            assert!(Upstream::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Upstream::add_header(&mut ups, "loki=Authorization: x").unwrap_err().contains("no --upstream"));
+        assert!(Upstream::add_header(&mut ups, "tempo=Bad Header: x").is_err());
+    }
+
+    #[test]
+    fn paths_stay_below_the_upstream_base() {
+        let gateway = Gateway::new(&[Upstream::parse("t=http://127.0.0.1:1/base").unwrap()]);
+        let (_, url) = gateway.target("t", "api/search", Some("q=%7B%7D")).unwrap();
+        assert_eq!(url, "http://127.0.0.1:1/base/api/search?q=%7B%7D");
+        assert!(gateway.target("t", "api/../../etc", None).is_err());
+        assert!(gateway.target("t", "./x", None).is_err());
+        assert!(gateway.target("other", "x", None).is_err());
+    }
+}
