@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds every part: the SDK (wasm + JS, optimised with wasm-opt), the viewer (release), and
 # the collector. `--debug-collector` builds the collector in the dev profile, sharing its
-# dependencies with `cargo test` (what `npm test` uses).
+# dependencies with `cargo test` (what `npm test` uses); `--sdk` builds the SDK alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=release
 [ "${1:-}" = "--debug-collector" ] && profile=dev
+sdk_only=false
+[ "${1:-}" = "--sdk" ] && sdk_only=true
 
 step() { printf '\033[1m[build]\033[0m %s\n' "$*"; }
 WASM_OPT=node_modules/.bin/wasm-opt
@@ -13,15 +15,33 @@ WASM_OPT=node_modules/.bin/wasm-opt
 OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
-step "SDK: wasm32 release build"
+# The SDK's module is built twice, without and with OTLP/JSON (the `json` feature): the lean one
+# (`edgescope_bg.wasm`) for the default browser and the workerd entries, the full one
+# (`edgescope_full_bg.wasm`) for `edgescope/full` and Node/Deno. Both share the full build's JavaScript glue (their exports and imports are the
+# same, less the JSON ones), which the check below holds to.
 # no_std, small allocator, trapping panics: see the `npm` feature in sdk/Cargo.toml.
-cargo build -q -p edgescope --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features npm
+sdk_wasm() { # FEATURES OUT-DIR
+  cargo build -q -p edgescope --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features "$1"
+  wasm-bindgen target/wasm32-unknown-unknown/wasm-release/edgescope.wasm \
+    --target web --out-dir "$2" --out-name edgescope --no-typescript
+  # The target_features section is only for wasm-bindgen, which has run.
+  "$WASM_OPT" -Oz --converge --strip-producers --strip-target-features "${OPT_FEATURES[@]}" \
+    "$2/edgescope_bg.wasm" -o "$2/edgescope_bg.wasm"
+}
+step "SDK: wasm32 release builds (lean and full)"
 rm -rf sdk/dist && mkdir -p sdk/dist/wasm
-wasm-bindgen target/wasm32-unknown-unknown/wasm-release/edgescope.wasm \
-  --target web --out-dir sdk/dist/wasm --out-name edgescope --no-typescript
-"$WASM_OPT" -Oz "${OPT_FEATURES[@]}" sdk/dist/wasm/edgescope_bg.wasm -o sdk/dist/wasm/edgescope_bg.wasm
+lean=$(mktemp -d)
+sdk_wasm npm "$lean"
+sdk_wasm npm,json sdk/dist/wasm
+mv sdk/dist/wasm/edgescope_bg.wasm sdk/dist/wasm/edgescope_full_bg.wasm
+mv "$lean/edgescope_bg.wasm" sdk/dist/wasm/edgescope_bg.wasm
+rm -rf "$lean"
+node scripts/check_wasm_glue.mjs sdk/dist/wasm/edgescope.js sdk/dist/wasm/edgescope_full_bg.wasm sdk/dist/wasm/edgescope_bg.wasm
 cp sdk/js/*.js sdk/js/*.d.ts sdk/dist/
-step "SDK: $(stat -c %s sdk/dist/wasm/edgescope_bg.wasm) bytes of wasm, $(gzip -9c sdk/dist/wasm/edgescope_bg.wasm | wc -c) gzipped"
+for w in edgescope_bg edgescope_full_bg; do
+  step "SDK: $w.wasm: $(stat -c %s sdk/dist/wasm/$w.wasm) bytes, $(gzip -9c sdk/dist/wasm/$w.wasm | wc -c) gzipped"
+done
+if $sdk_only; then exit 0; fi
 
 if [ -f viewer/Cargo.toml ]; then
   step "viewer: wasm32 release build"

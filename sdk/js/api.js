@@ -132,6 +132,11 @@ export function init(config) {
     if (typeof c.endpoint === 'string') state.endpoint = c.endpoint.replace(/\/+$/, '');
     if (c.headers && typeof c.headers === 'object') state.headers = { ...c.headers };
     if (c.protocol === 'http/json' || c.protocol === 'http/protobuf') state.protobuf = c.protocol === 'http/protobuf';
+    // The lean module (default browser and workerd entries) writes protobuf only.
+    if (!state.protobuf && !core.encodesJson()) {
+      state.protobuf = true;
+      trouble(1, new Error('http/json needs edgescope/full or the Node entry; exporting http/protobuf'));
+    }
     if (c.compression === 'none' || c.compression === 'gzip') state.gzip = c.compression === 'gzip';
     if (Number.isFinite(c.scheduleDelayMillis)) state.scheduleDelay = Math.max(0, c.scheduleDelayMillis);
     if (Number.isFinite(c.maxExportBatchSize)) state.batchSize = Math.max(1, c.maxExportBatchSize);

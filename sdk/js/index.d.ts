@@ -10,7 +10,7 @@ export interface Config {
   resourceAttributes?: Record<string, string | number | boolean>;
   /** Base URL of an OTLP/HTTP receiver; `/v1/traces` and `/v1/logs` are appended. Default `http://127.0.0.1:4318`. */
   endpoint?: string;
-  /** `http/protobuf` (default) or `http/json`. */
+  /** `http/protobuf` (default) or `http/json` (`edgescope/full`, Node and Deno; the default browser and workerd entries send protobuf). */
   protocol?: 'http/protobuf' | 'http/json';
   /** `gzip` (default, where the runtime has CompressionStream; never for the page-hide flush) or `none`. */
   compression?: 'gzip' | 'none';

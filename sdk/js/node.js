@@ -1,10 +1,10 @@
-// The Node.js entry point (and Deno, which reads `node:fs` too): the `.wasm` is read from disk
-// and instantiated synchronously. Export timers are on, as in a browser; call `flush()` before
+// The Node.js entry point (and Deno, which reads `node:fs` too): the full `.wasm` (with
+// OTLP/JSON) is read from disk and instantiated synchronously. Export timers are on, as in a browser; call `flush()` before
 // a short-lived process exits.
 import { readFileSync } from 'node:fs';
 import { initSync } from './wasm/edgescope.js';
 
-initSync({ module: readFileSync(new URL('./wasm/edgescope_bg.wasm', import.meta.url)) });
+initSync({ module: readFileSync(new URL('./wasm/edgescope_full_bg.wasm', import.meta.url)) });
 
 export * from './public.js';
 export { instrument } from './edge.js';

@@ -1,13 +1,11 @@
-// The browser entry point: instantiates the wasm core (top-level await), then offers the
-// public API; `init` also installs fetch instrumentation and flushes when the page is hidden.
-import initWasm from './wasm/edgescope.js';
+// The browser platform layer shared by the browser entries (`browser.js`, `full.js`, which
+// each instantiate their wasm module first): the public API, and an `init` that also installs
+// fetch instrumentation and flushes when the page is hidden.
 import * as api from './api.js';
 import { captureErrors } from './errors.js';
 import { instrumentFetch } from './fetch.js';
 import { startSessions } from './session.js';
 import { instrumentXHR } from './xhr.js';
-
-await initWasm({ module_or_path: new URL('./wasm/edgescope_bg.wasm', import.meta.url) });
 
 export * from './public.js';
 export { sessionId, setUser } from './session.js';

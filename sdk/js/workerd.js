@@ -1,6 +1,6 @@
-// The workerd (Cloudflare Workers) entry point: the `.wasm` is imported as a compiled module,
-// as workerd and wrangler load it, and instantiated synchronously. No timers: export with
-// `ctx.waitUntil(flush())` at the end of each request.
+// The workerd (Cloudflare Workers) entry point: the lean `.wasm` (OTLP protobuf only) is
+// imported as a compiled module, as workerd and wrangler load it, and instantiated
+// synchronously. No timers: export with `ctx.waitUntil(flush())` at the end of each request.
 import wasmModule from './wasm/edgescope_bg.wasm';
 import { initSync } from './wasm/edgescope.js';
 import * as api from './api.js';

@@ -376,13 +376,22 @@ pub fn parse(header: &str) -> Option<String> {
     parse_traceparent(header).map(|cx| format_traceparent(&cx))
 }
 
+/// Whether this module writes OTLP/JSON (`takeTraces`, `takeLogs`); the default browser and
+/// workerd modules are built without it and export protobuf only.
+#[wasm_bindgen(js_name = encodesJson)]
+pub fn encodes_json() -> bool {
+    cfg!(feature = "json")
+}
+
 /// One OTLP/JSON batch of finished spans, or `undefined` when none are queued.
+#[cfg(feature = "json")]
 #[wasm_bindgen(js_name = takeTraces)]
 pub fn take_traces() -> Option<String> {
     with(|sdk| sdk.take_traces_json())
 }
 
 /// One OTLP/JSON batch of log records, or `undefined` when none are queued.
+#[cfg(feature = "json")]
 #[wasm_bindgen(js_name = takeLogs)]
 pub fn take_logs() -> Option<String> {
     with(|sdk| sdk.take_logs_json())

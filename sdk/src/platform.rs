@@ -3,6 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
+    #[cfg(feature = "json")]
     use alloc::string::String;
     use wasm_bindgen::prelude::*;
 
@@ -16,6 +17,7 @@ mod imp {
         static TIME_ORIGIN: JsValue;
         #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
         fn get_random_values(buf: &mut [u8]);
+        #[cfg(feature = "json")]
         #[wasm_bindgen(js_name = String)]
         fn js_string(v: f64) -> String;
     }
@@ -49,6 +51,7 @@ mod imp {
     /// Doubles are printed by JavaScript, which already carries a shortest round-trip printer.
     /// Non-finite values are written as proto3 JSON strings here, so that the shared writer's
     /// Rust float printer (and its tables) stays out of the module.
+    #[cfg(feature = "json")]
     pub(crate) fn format_f64(v: f64, out: &mut String) {
         out.push_str(if v.is_nan() {
             "\"NaN\""
@@ -84,9 +87,12 @@ mod imp {
         }
     }
 
+    #[cfg(feature = "json")]
     pub(crate) fn format_f64(v: f64, out: &mut String) {
         edgescope_otlp::json::format_f64(v, out);
     }
 }
 
-pub(crate) use imp::{fill_random, format_f64, now_unix_nanos};
+#[cfg(feature = "json")]
+pub(crate) use imp::format_f64;
+pub(crate) use imp::{fill_random, now_unix_nanos};

@@ -9,8 +9,10 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+#[cfg(feature = "json")]
+use edgescope_otlp::json;
 use edgescope_otlp::{
-    json, proto, AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, ResourceLogs,
+    proto, AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, ResourceLogs,
     ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
 };
 
@@ -730,11 +732,7 @@ impl Sdk {
         let mut n = self.spans.len().min(self.config.max_export_batch_size);
         while n > 0 {
             let data = self.traces_data(self.spans[..n].to_vec());
-            let bytes = if protobuf {
-                proto::encode_traces(&data)
-            } else {
-                json::write_traces_with(&data, platform::format_f64).into_bytes()
-            };
+            let bytes = encode_traces(&data, protobuf);
             if bytes.len() <= max_bytes || n == 1 {
                 self.spans.drain(..n);
                 return Some(bytes);
@@ -749,11 +747,7 @@ impl Sdk {
         let mut n = self.logs.len().min(self.config.max_export_batch_size);
         while n > 0 {
             let data = self.logs_data(self.logs[..n].to_vec());
-            let bytes = if protobuf {
-                proto::encode_logs(&data)
-            } else {
-                json::write_logs_with(&data, platform::format_f64).into_bytes()
-            };
+            let bytes = encode_logs(&data, protobuf);
             if bytes.len() <= max_bytes || n == 1 {
                 self.logs.drain(..n);
                 return Some(bytes);
@@ -794,6 +788,7 @@ impl Sdk {
     }
 
     /// Takes up to one batch of finished spans as an OTLP/JSON `ExportTraceServiceRequest`.
+    #[cfg(feature = "json")]
     pub fn take_traces_json(&mut self) -> Option<String> {
         self.take_spans().map(|d| json::write_traces_with(&d, platform::format_f64))
     }
@@ -804,6 +799,7 @@ impl Sdk {
     }
 
     /// Takes up to one batch of log records as an OTLP/JSON `ExportLogsServiceRequest`.
+    #[cfg(feature = "json")]
     pub fn take_logs_json(&mut self) -> Option<String> {
         self.take_records().map(|d| json::write_logs_with(&d, platform::format_f64))
     }
@@ -812,6 +808,26 @@ impl Sdk {
     pub fn take_logs_proto(&mut self) -> Option<Vec<u8>> {
         self.take_records().map(|d| proto::encode_logs(&d))
     }
+}
+
+/// A batch as OTLP protobuf, or OTLP/JSON when `protobuf` is false and the `json` feature is on.
+fn encode_traces(data: &TracesData, protobuf: bool) -> Vec<u8> {
+    #[cfg(feature = "json")]
+    if !protobuf {
+        return json::write_traces_with(data, platform::format_f64).into_bytes();
+    }
+    let _ = protobuf;
+    proto::encode_traces(data)
+}
+
+/// [`encode_traces`] for log records.
+fn encode_logs(data: &LogsData, protobuf: bool) -> Vec<u8> {
+    #[cfg(feature = "json")]
+    if !protobuf {
+        return json::write_logs_with(data, platform::format_f64).into_bytes();
+    }
+    let _ = protobuf;
+    proto::encode_logs(data)
 }
 
 /// Redacts a string value (or the strings of an array) in place.
