@@ -1,5 +1,5 @@
-// Shared helpers of the cross-component suites: start the real collector, the demo server and
-// Chromium, each on 127.0.0.1, each stopped by the test that started it.
+// Shared helpers of the cross-component suites: start the real collector, the test site
+// (tests/e2e/fixture) and Chromium, each on 127.0.0.1, each stopped by the test that started it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -131,27 +131,27 @@ export async function serveDir(dir) {
 }
 
 /**
- * The browser suites' stack: a collector, the demo server exporting to it, and Chromium.
+ * The browser suites' stack: a collector, the test site exporting to it, and Chromium.
  * Call in `before`; `stop()` in `after` closes all three.
  */
 export async function startBrowserStack() {
-  const { startDemo } = await import('../www/server.mjs');
+  const { startTestSite } = await import('./e2e/fixture/server.mjs');
   const collector = await startCollector();
-  const demo = await startDemo({ otlp: collector.otlp });
+  const site = await startTestSite({ otlp: collector.otlp });
   const browser = await launchChromium();
   return {
     collector,
-    demo,
+    site,
     browser,
     async stop() {
       await browser.close();
-      demo.server.close();
+      site.server.close();
       await collector.stop();
     },
   };
 }
 
-/** Waits until the demo page's SDK is initialised (its wasm instantiates after `load`). */
+/** Waits until the test page's SDK is initialised (its wasm instantiates after `load`). */
 export function sdkReady(page) {
   return page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
 }

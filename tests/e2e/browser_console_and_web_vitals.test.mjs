@@ -5,11 +5,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attr, getJson, waitFor, sdkReady, startBrowserStack } from '../support.mjs';
 
-let stack, collector, demo, browser;
+let stack, collector, site, browser;
 
 before(async () => {
   stack = await startBrowserStack();
-  ({ collector, demo, browser } = stack);
+  ({ collector, site, browser } = stack);
 });
 
 after(() => stack?.stop());
@@ -25,7 +25,7 @@ test('console calls become log records and still reach the console', async () =>
   const page = await browser.newPage();
   const shown = [];
   page.on('console', (m) => shown.push(`${m.type()}:${m.text()}`));
-  await page.goto(demo.url);
+  await page.goto(site.url);
   await sdkReady(page);
   await page.evaluate(async (otlp) => {
     const sdk = await import('/sdk/full.js');
@@ -54,7 +54,7 @@ test('console calls become log records and still reach the console', async () =>
 
 test('web vitals are reported once, as browser.web_vital records with ratings, when the page is hidden', async () => {
   const page = await browser.newPage();
-  await page.goto(demo.url);
+  await page.goto(site.url);
   await sdkReady(page);
   await page.evaluate(async (otlp) => {
     const sdk = await import('/sdk/full.js');

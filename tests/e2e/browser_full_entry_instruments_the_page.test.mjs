@@ -3,17 +3,17 @@
 // take the handlers' errors, and navigation spans with redacted URLs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo } from '../../www/server.mjs';
+import { startTestSite } from './fixture/server.mjs';
 import { attr, getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
 
-let collector, demo, browser, page;
+let collector, site, browser, page;
 
 before(async () => {
   collector = await startCollector();
-  demo = await startDemo({ otlp: collector.otlp });
+  site = await startTestSite({ otlp: collector.otlp });
   browser = await launchChromium();
   page = await browser.newPage();
-  await page.goto(demo.url);
+  await page.goto(site.url);
   await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
   await page.evaluate(async (otlp) => {
     const sdk = await import('/sdk/full.js');
@@ -24,7 +24,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  demo?.server.close();
+  site?.server.close();
   await collector?.stop();
 });
 
@@ -95,6 +95,6 @@ test('history navigation makes a navigation span with the URL redacted', async (
   const spans = await traceByRoot('navigation');
   const nav = spans[0];
   assert.equal(attr(nav, 'navigation.type'), 'pushState');
-  assert.equal(attr(nav, 'url.full'), `${demo.url}/account?access_token=REDACTED&tab=2`);
-  assert.equal(attr(nav, 'url.previous'), `${demo.url}/`);
+  assert.equal(attr(nav, 'url.full'), `${site.url}/account?access_token=REDACTED&tab=2`);
+  assert.equal(attr(nav, 'url.previous'), `${site.url}/`);
 });

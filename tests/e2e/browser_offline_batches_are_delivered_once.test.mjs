@@ -4,11 +4,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson, traceSpans, waitFor, sdkReady, startBrowserStack } from '../support.mjs';
 
-let stack, collector, demo, browser;
+let stack, collector, site, browser;
 
 before(async () => {
   stack = await startBrowserStack();
-  ({ collector, demo, browser } = stack);
+  ({ collector, site, browser } = stack);
 });
 
 after(() => stack?.stop());
@@ -16,7 +16,7 @@ after(() => stack?.stop());
 test('spans made offline arrive once when the page is back online', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(demo.url);
+  await page.goto(site.url);
   await sdkReady(page);
   await page.evaluate(async (otlp) => {
     window.__sdk = await import('/sdk/full.js');

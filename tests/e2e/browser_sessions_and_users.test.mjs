@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { sdkReady, startBrowserStack } from '../support.mjs';
 
-let stack, collector, demo, browser;
+let stack, collector, site, browser;
 
 before(async () => {
   stack = await startBrowserStack();
-  ({ collector, demo, browser } = stack);
+  ({ collector, site, browser } = stack);
 });
 
 after(() => stack?.stop());
@@ -39,7 +39,7 @@ test('one session id per tab across reloads, a new one after 15 idle minutes, an
       bodies.push((r.headers()['content-encoding'] === 'gzip' ? gunzipSync(b) : b).toString('latin1'));
     }
   });
-  await page.goto(demo.url);
+  await page.goto(site.url);
   await ready(page);
   const first = await activity(page, 'first-activity');
   assert.match(first, /^[0-9a-f]{32}$/);

@@ -1,13 +1,13 @@
-// Foundation end to end: the demo page in headless Chromium → the collector → the viewer.
+// Foundation end to end: the test page (tests/e2e/fixture) in headless Chromium → the collector → the viewer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attr, getJson, traceSpans, waitFor, startBrowserStack } from '../support.mjs';
 
-let stack, collector, demo, browser;
+let stack, collector, site, browser;
 
 before(async () => {
   stack = await startBrowserStack();
-  ({ collector, demo, browser } = stack);
+  ({ collector, site, browser } = stack);
 });
 
 after(() => stack?.stop());
@@ -20,17 +20,17 @@ test('a click traces the fetch, propagates traceparent, and shows up in the view
   page.on('request', (r) => {
     if (r.url().startsWith(collector.otlp) && r.method() === 'POST') exports.push({ url: r.url(), headers: r.headers() });
   });
-  await page.goto(demo.url);
+  await page.goto(site.url);
   await page.click('#call');
   const result = JSON.parse(
-    await waitFor('the demo result', async () => {
+    await waitFor('the result on the test page', async () => {
       const text = await page.textContent('[data-testid=result]');
       return text.startsWith('{') && text;
     }),
   );
 
-  // The demo endpoint saw a traceparent of the click's trace.
-  const seen = await getJson(`${demo.url}/api/seen`);
+  // The test endpoint saw a traceparent of the click's trace.
+  const seen = await getJson(`${site.url}/api/seen`);
   assert.equal(seen.length, 1);
   assert.equal(seen[0].method, 'GET');
   const [, sentTraceId, sentSpanId, flags] = seen[0].traceparent.split('-');
@@ -43,16 +43,16 @@ test('a click traces the fetch, propagates traceparent, and shows up in the view
     const s = await traceSpans(collector, sentTraceId);
     return s.length >= 2 && s;
   });
-  const click = spans.find((s) => s.name === 'click call-demo-api');
+  const click = spans.find((s) => s.name === 'click call-test-api');
   const client = spans.find((s) => s.spanId === sentSpanId);
   assert.ok(click, 'click span stored');
   assert.ok(client, 'the exported client span is the one whose id went out in traceparent');
-  assert.equal(client.service, 'demo-web');
+  assert.equal(client.service, 'test-web');
   assert.equal(client.kind, 3);
   assert.equal(client.name, 'GET');
   assert.equal(client.parentSpanId, click.spanId);
   assert.equal(attr(client, 'http.request.method'), 'GET');
-  assert.equal(attr(client, 'url.full'), `${demo.url}/api/hello`);
+  assert.equal(attr(client, 'url.full'), `${site.url}/api/hello`);
   assert.equal(attr(client, 'http.response.status_code'), '200');
   assert.ok(BigInt(client.endTimeUnixNano) >= BigInt(client.startTimeUnixNano));
 
@@ -62,7 +62,7 @@ test('a click traces the fetch, propagates traceparent, and shows up in the view
     const records = doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
     return records.length > 0 && records;
   });
-  assert.equal(logs[0].body.stringValue, 'demo API answered');
+  assert.equal(logs[0].body.stringValue, 'test API answered');
   assert.equal(logs[0].spanId, click.spanId);
   assert.equal(logs[0].severityText, 'INFO');
 
@@ -84,43 +84,43 @@ test('a click traces the fetch, propagates traceparent, and shows up in the view
     els.map((e) => ({ name: e.querySelector('[data-testid=span-name]').textContent, depth: Number(e.dataset.depth) })),
   );
   assert.deepEqual(rows, [
-    { name: 'click call-demo-api', depth: 0 },
+    { name: 'click call-test-api', depth: 0 },
     { name: 'GET', depth: 1 },
   ]);
-  assert.match(await viewer.textContent('[data-testid=trace-header]'), /demo-web/);
+  assert.match(await viewer.textContent('[data-testid=trace-header]'), /test-web/);
   // The trace's log records appear under its waterfall.
   await viewer.waitForSelector('[data-testid=trace-logs] [data-testid=log-row]');
   assert.deepEqual(await viewer.$$eval('[data-testid=trace-logs] [data-testid=log-message]', (els) => els.map((e) => e.textContent)), [
-    'demo API answered',
+    'test API answered',
   ]);
 
   await viewer.goto(`${collector.ui}/logs`);
   await viewer.waitForSelector('[data-testid=log-row]');
-  const row = viewer.locator('[data-testid=log-row]', { hasText: 'demo API answered' });
+  const row = viewer.locator('[data-testid=log-row]', { hasText: 'test API answered' });
   assert.equal(await row.count(), 1);
   await row.locator('[data-testid=log-trace-link]').click();
   await viewer.waitForURL(`**/trace/${sentTraceId}`);
   await viewer.waitForSelector('[data-testid=span-row]');
   assert.equal(await viewer.locator('[data-testid=span-row]').count(), 2);
 
-  assert.deepEqual(pageErrors, [], 'no uncaught errors in the demo or the viewer');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the test page or the viewer');
 });
 
 test('traceparent goes only to the page origin, and page hide delivers unexported spans', async () => {
   const page = await browser.newPage();
-  await page.goto(demo.url);
+  await page.goto(site.url);
   // localhost is another origin than 127.0.0.1: the request must go out without traceparent,
-  // so without a CORS preflight (the demo API answers no CORS headers, so reading fails).
-  const before = (await getJson(`${demo.url}/api/seen`)).length;
+  // so without a CORS preflight (the test API answers no CORS headers, so reading fails).
+  const before = (await getJson(`${site.url}/api/seen`)).length;
   const crossOrigin = await page.evaluate(async (url) => {
     const { startSpan, withSpan, diagnostics } = await import('/sdk/browser.js');
     const span = startSpan('cross-origin check');
     const outcome = await withSpan(span, () => fetch(url).then(() => 'read', (e) => e.name));
     span.end();
     return { outcome, diagnostics: diagnostics() };
-  }, demo.url.replace('127.0.0.1', 'localhost') + '/api/hello');
+  }, site.url.replace('127.0.0.1', 'localhost') + '/api/hello');
   assert.equal(crossOrigin.outcome, 'TypeError', 'the browser refuses to share the answer');
-  const seen = (await getJson(`${demo.url}/api/seen`)).slice(before);
+  const seen = (await getJson(`${site.url}/api/seen`)).slice(before);
   assert.deepEqual(seen.map((r) => [r.method, r.traceparent]), [['GET', null]], 'one GET, no preflight, no header');
   assert.equal(crossOrigin.diagnostics.apiErrors, 0);
 
@@ -152,7 +152,7 @@ test('traceparent goes only to the page origin, and page hide delivers unexporte
 
 test('<meta name="traceparent"> continues the server trace for page-load spans', async () => {
   const page = await browser.newPage();
-  await page.goto(demo.url);
+  await page.goto(site.url);
   const result = await page.evaluate(async () => {
     for (const [name, content] of [['traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'], ['tracestate', 'congo=t61rcWkgMzE']]) {
       const meta = document.createElement('meta');
@@ -161,7 +161,7 @@ test('<meta name="traceparent"> continues the server trace for page-load spans',
       document.head.append(meta);
     }
     const { init, documentContext, startSpan } = await import('/sdk/browser.js');
-    init({ serviceName: 'demo-web', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
+    init({ serviceName: 'test-web', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
     const parent = documentContext();
     const span = startSpan('documentLoad', { parent });
     return { parent, context: span.spanContext() };

@@ -3,28 +3,28 @@
 // ERROR log records with exception attributes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo } from '../../www/server.mjs';
+import { startTestSite } from './fixture/server.mjs';
 import { attr, getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
 
-let collector, demo, browser;
+let collector, site, browser;
 
 before(async () => {
   collector = await startCollector();
-  demo = await startDemo({ otlp: collector.otlp });
+  site = await startTestSite({ otlp: collector.otlp });
   browser = await launchChromium();
 });
 
-/** The demo page, once its SDK is initialised (the wasm instantiates after the load event). */
-async function demoPage() {
+/** The test page, once its SDK is initialised (the wasm instantiates after the load event). */
+async function testPage() {
   const page = await browser.newPage();
-  await page.goto(demo.url);
+  await page.goto(site.url);
   await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
   return page;
 }
 
 after(async () => {
   await browser?.close();
-  demo?.server.close();
+  site?.server.close();
   await collector?.stop();
 });
 
@@ -42,11 +42,11 @@ function xhr(page, url) {
 }
 
 test('XMLHttpRequest gets a client span and traceparent on the same origin only', async () => {
-  const page = await demoPage();
-  const before = (await getJson(`${demo.url}/api/seen`)).length;
+  const page = await testPage();
+  const before = (await getJson(`${site.url}/api/seen`)).length;
   assert.equal(await xhr(page, '/api/hello'), 200);
-  assert.equal(await xhr(page, demo.url.replace('127.0.0.1', 'localhost') + '/api/hello'), 0, 'CORS refuses the answer');
-  const seen = (await getJson(`${demo.url}/api/seen`)).slice(before);
+  assert.equal(await xhr(page, site.url.replace('127.0.0.1', 'localhost') + '/api/hello'), 0, 'CORS refuses the answer');
+  const seen = (await getJson(`${site.url}/api/seen`)).slice(before);
   assert.equal(seen.length, 2);
   assert.match(seen[0].traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
   assert.equal(seen[1].traceparent, null, 'no header, so no preflight, for the other origin');
@@ -60,11 +60,11 @@ test('XMLHttpRequest gets a client span and traceparent on the same origin only'
   assert.equal(spans[0].spanId, spanId);
   assert.equal(spans[0].kind, 3);
   assert.equal(attr(spans[0], 'http.response.status_code'), '200');
-  assert.equal(attr(spans[0], 'url.full'), `${demo.url}/api/hello`);
+  assert.equal(attr(spans[0], 'url.full'), `${site.url}/api/hello`);
 });
 
 test('an uncaught error and an unhandled rejection become ERROR log records', async () => {
-  const page = await demoPage();
+  const page = await testPage();
   await page.evaluate(async () => {
     setTimeout(() => {
       throw new TypeError('kaboom in a timer');

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { sdkReady, startBrowserStack } from '../support.mjs';
 
-let stack, collector, demo, browser;
+let stack, collector, site, browser;
 
 before(async () => {
   stack = await startBrowserStack();
-  ({ collector, demo, browser } = stack);
+  ({ collector, site, browser } = stack);
 });
 
 after(() => stack?.stop());
@@ -33,7 +33,7 @@ test('no canary secret reaches the exported telemetry', async () => {
       bodies.push(r.headers()['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
     }
   });
-  await page.goto(demo.url);
+  await page.goto(site.url);
   await sdkReady(page);
   await page.evaluate(async (c) => {
     const sdk = await import('/sdk/browser.js');
