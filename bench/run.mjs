@@ -6,6 +6,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { report as wasmReport } from './wasm_top.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = join(root, '..', 'shared', 'bench', 'bundle-size');
@@ -36,7 +38,31 @@ const sizeCmd = 'npm run bench';
 row('browser entry, gzip -9 (JS + wasm)', browser.gzip, otelWeb.gzip, 'OTel JS sdk-trace-web + OTLP + fetch + document-load', 'B', sizeCmd);
 row('browser entry, brotli-11 (JS + wasm)', browser.brotli, otelWeb.brotli, 'same', 'B', sizeCmd);
 row('browser entry with every instrumentation (edgescope/full), gzip -9', ref['browser-full.js'].gzip, otelWeb.gzip, 'same (which does less)', 'B', sizeCmd);
-row('workerd entry, gzip -9 (JS + wasm)', edge.find((r) => r.entry === 'workerd.js').gzip, 82 * 1024, '@microlabs/otel-cf-workers (82 KB, figure from the issue, not measured here)', 'B', sizeCmd);
+row('browser entry with every instrumentation (edgescope/full), brotli-11', ref['browser-full.js'].brotli, otelWeb.brotli, 'same (which does less)', 'B', sizeCmd);
+const workerd = edge.find((r) => r.entry === 'workerd.js');
+row('workerd entry, gzip -9 (JS + wasm)', workerd.gzip, 82 * 1024, '@microlabs/otel-cf-workers (82 KB, figure from the issue, not measured here)', 'B', sizeCmd);
+row('workerd entry, brotli-11 (JS + wasm)', workerd.brotli, NaN, '(no peer figure)', 'B', sizeCmd);
+
+// Where those bytes are: each entry's JavaScript and wasm apart, and the modules' top
+// contributors (twiggy), printed and written into the notes of BENCHMARKS.md.
+const packed = (file) => {
+  const bytes = readFileSync(join(root, 'sdk', 'dist', 'wasm', file));
+  return { gzip: gzipSync(bytes, { level: 9 }).length, brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length };
+};
+const split = [
+  ['browser default', browser, packed('edgescope_bg.wasm')],
+  ['edgescope/full', ref['browser-full.js'], packed('edgescope_full_bg.wasm')],
+  ['workerd', workerd, packed('edgescope_bg.wasm')],
+]
+  .map(([name, all, wasm]) => `${name} ${all.gzip.toLocaleString('en')} B gzip (wasm ${wasm.gzip.toLocaleString('en')}, JavaScript ${(all.gzip - wasm.gzip).toLocaleString('en')}), ${all.brotli.toLocaleString('en')} B brotli (wasm ${wasm.brotli.toLocaleString('en')}, JavaScript ${(all.brotli - wasm.brotli).toLocaleString('en')})`)
+  .join('; ');
+let sizeNotes = `- Bundle sizes by part (${today}, \`npm run bench\`; each file compressed alone, as the yardstick does): ${split}.`;
+try {
+  sizeNotes += `\n- Where the wasm bytes are (twiggy, raw bytes of the shipped modules; \`node bench/wasm_top.mjs\`):\n${wasmReport(12).replace(/^/gm, '  ')}`;
+} catch (e) {
+  sizeNotes += `\n- (twiggy did not run: ${e.message.split('\n')[0]}; \`bash scripts/setup.sh\` installs it.)`;
+}
+console.log(sizeNotes);
 
 // 2. Per-span cost in Node 20: start, three attributes, end, batch processing, a discarding export.
 const spanBench = JSON.parse(
@@ -97,4 +123,13 @@ const file = join(root, 'BENCHMARKS.md');
 const text = readFileSync(file, 'utf8');
 const start = text.indexOf('<!-- results -->');
 const end = text.indexOf('<!-- /results -->');
-writeFileSync(file, `${text.slice(0, start)}<!-- results -->\n${table}\n${text.slice(end)}`);
+let updated = `${text.slice(0, start)}<!-- results -->\n${table}\n${text.slice(end)}`;
+// The size notes are generated too: between their markers, placed first under Notes.
+const sizesStart = updated.indexOf('<!-- sizes -->');
+const sizesEnd = updated.indexOf('<!-- /sizes -->');
+const sizesBlock = `<!-- sizes -->\n${sizeNotes}\n<!-- /sizes -->`;
+updated =
+  sizesStart >= 0 && sizesEnd > sizesStart
+    ? `${updated.slice(0, sizesStart)}${sizesBlock}${updated.slice(sizesEnd + '<!-- /sizes -->'.length)}`
+    : updated.replace('## Notes\n\n', `## Notes\n\n${sizesBlock}\n`);
+writeFileSync(file, updated);

@@ -20,19 +20,22 @@ OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-si
 # (`edgescope_full_bg.wasm`) for `edgescope/full` and Node/Deno. Both share the full build's JavaScript glue (their exports and imports are the
 # same, less the JSON ones), which the check below holds to.
 # no_std, small allocator, trapping panics: see the `npm` feature in sdk/Cargo.toml.
-sdk_wasm() { # FEATURES OUT-DIR
+# wasm-opt writes each module's function names to target/sdk-wasm/NAME.symbols (for twiggy in
+# bench/run.mjs); the shipped module carries none.
+sdk_wasm() { # FEATURES OUT-DIR NAME
   cargo build -q -p edgescope --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features "$1"
   wasm-bindgen target/wasm32-unknown-unknown/wasm-release/edgescope.wasm \
     --target web --out-dir "$2" --out-name edgescope --no-typescript
+  mkdir -p target/sdk-wasm
   # The target_features section is only for wasm-bindgen, which has run.
-  "$WASM_OPT" -Oz --converge --strip-producers --strip-target-features "${OPT_FEATURES[@]}" \
-    "$2/edgescope_bg.wasm" -o "$2/edgescope_bg.wasm"
+  "$WASM_OPT" -Oz --converge --symbolmap="target/sdk-wasm/$3.symbols" --strip-producers --strip-target-features \
+    "${OPT_FEATURES[@]}" "$2/edgescope_bg.wasm" -o "$2/edgescope_bg.wasm"
 }
 step "SDK: wasm32 release builds (lean and full)"
 rm -rf sdk/dist && mkdir -p sdk/dist/wasm
 lean=$(mktemp -d)
-sdk_wasm npm "$lean"
-sdk_wasm npm,json sdk/dist/wasm
+sdk_wasm npm "$lean" edgescope_bg
+sdk_wasm npm,json sdk/dist/wasm edgescope_full_bg
 mv sdk/dist/wasm/edgescope_bg.wasm sdk/dist/wasm/edgescope_full_bg.wasm
 mv "$lean/edgescope_bg.wasm" sdk/dist/wasm/edgescope_bg.wasm
 rm -rf "$lean"

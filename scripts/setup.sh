@@ -22,6 +22,12 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "=$want"
 fi
 
+# 2b. twiggy, for the size report of bench/run.mjs (where the SDK module's bytes are).
+if ! command -v twiggy >/dev/null; then
+  step "installing twiggy 0.8.0 (cargo install)"
+  cargo install twiggy --version =0.8.0
+fi
+
 # 3. npm tooling (binaryen for wasm-opt, playwright-core, workerd) from the committed lock file.
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.edgescope-lock 2>/dev/null || true)" != "$lock_hash" ]; then
