@@ -7,7 +7,6 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod model;
-pub mod sources;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
