@@ -161,7 +161,7 @@ export function init(config) {
       Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
-    core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String) : []);
+    core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
     state.redactHook = typeof c.redact === 'function' ? c.redact : undefined;
   });
 }
@@ -485,12 +485,13 @@ export function removeBaggage(key) {
 
 /** The page-wide baggage as `{ key: value }`. */
 export function getBaggage() {
-  return guard(() => toObject(core.baggageEntries(core.baggageHeader() ?? '')), {});
+  return guard(() => baggageObject(core.baggageHeader() ?? ''), {});
 }
 
-function toObject(pairs) {
+/** The entries of a `baggage` header as `{ key: value }`. */
+function baggageObject(header) {
   const out = {};
-  for (let i = 0; i + 1 < pairs.length; i += 2) out[pairs[i]] = pairs[i + 1];
+  for (let i = 0, n = core.baggageParse(header); i < n; i++) out[core.baggageItem(2 * i)] = core.baggageItem(2 * i + 1);
   return out;
 }
 
@@ -509,7 +510,7 @@ export function extract(headers) {
     return {
       traceparent: valid,
       tracestate: typeof ts === 'string' ? ts : undefined,
-      baggage: typeof bg === 'string' ? toObject(core.baggageEntries(bg)) : {},
+      baggage: typeof bg === 'string' ? baggageObject(bg) : {},
     };
   });
 }

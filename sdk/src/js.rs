@@ -34,6 +34,9 @@ unsafe impl Sync for PageBaggage {}
 
 static BAGGAGE: PageBaggage = PageBaggage(UnsafeCell::new(Baggage::new()));
 
+/// The keys and values of the last parsed `baggage` header, alternating (as for `Interned`).
+static PARSED: Interned = Interned(UnsafeCell::new(Vec::new()));
+
 /// The interned string `id` (empty for an unknown id).
 fn interned(id: u32) -> String {
     // SAFETY: single-threaded; the reference does not outlive this call.
@@ -124,11 +127,13 @@ pub fn set_common(key: &str, value: Option<String>) {
     with(|sdk| sdk.set_common_attribute(key, value.map(AnyValue::String)))
 }
 
-/// Turns redaction on or off and adds query parameter names to treat as secrets. Applies to
-/// values recorded from now on.
+/// Turns redaction on or off and adds query parameter names to treat as secrets, one per line
+/// (a string crosses the boundary for less than an array of strings). Applies to values
+/// recorded from now on.
 #[wasm_bindgen(js_name = setRedaction)]
-pub fn set_redaction(enabled: bool, extra_params: Vec<String>) {
-    with(|sdk| sdk.set_redaction(enabled, extra_params))
+pub fn set_redaction(enabled: bool, extra_params: &str) {
+    let params = extra_params.split('\n').filter(|p| !p.is_empty()).map(ToOwned::to_owned).collect();
+    with(|sdk| sdk.set_redaction(enabled, params))
 }
 
 /// Stages an attribute for the next `configure`, `spanStart` or `log`. Values that are not a
@@ -279,10 +284,23 @@ pub fn baggage_header() -> Option<String> {
     (!header.is_empty()).then_some(header)
 }
 
-/// Parses a (combined) `baggage` header: keys and decoded values, alternating.
-#[wasm_bindgen(js_name = baggageEntries)]
-pub fn baggage_entries(header: &str) -> Vec<String> {
-    Baggage::parse([header]).entries().iter().flat_map(|e| [e.key.clone(), e.value.clone()]).collect()
+/// Parses a (combined) `baggage` header and returns how many entries it has; `baggageItem`
+/// reads their keys and decoded values (an array of strings would cost more glue).
+#[wasm_bindgen(js_name = baggageParse)]
+pub fn baggage_parse(header: &str) -> u32 {
+    let entries = Baggage::parse([header]).entries().iter().flat_map(|e| [e.key.clone(), e.value.clone()]).collect();
+    // SAFETY: single-threaded; the reference does not outlive this call.
+    let parsed = unsafe { &mut *PARSED.0.get() };
+    *parsed = entries;
+    (parsed.len() / 2) as u32
+}
+
+/// Item `i` of the last `baggageParse`: entry `i / 2`'s key when `i` is even, else its value.
+#[wasm_bindgen(js_name = baggageItem)]
+pub fn baggage_item(i: u32) -> String {
+    // SAFETY: single-threaded; the reference does not outlive this call.
+    let parsed = unsafe { &*PARSED.0.get() };
+    parsed.get(i as usize).cloned().unwrap_or_default()
 }
 
 /// Makes a span active (the parent of new spans, the span of new log records).
