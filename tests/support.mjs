@@ -43,12 +43,12 @@ function collectorBinary() {
  * Starts the collector on ephemeral ports with a fresh (or the given) data directory.
  * Resolves to `{ otlp, ui, dataDir, stop() }`; `stop` sends SIGTERM and waits for the exit.
  */
-export async function startCollector({ dataDir, keepData = false } = {}) {
+export async function startCollector({ dataDir, keepData = false, args = [] } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'edgescope-test-'));
   const child = spawn(
     collectorBinary(),
     ['serve', '--otlp-addr', '127.0.0.1:0', '--ui-addr', '127.0.0.1:0', '--data-dir', dir,
-      '--ui-dir', join(root, 'viewer', 'dist')],
+      '--ui-dir', join(root, 'viewer', 'dist'), ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGESCOPE_LOG: 'warn' } },
   );
   let out = '';

@@ -1,9 +1,15 @@
-//! Requests to the collector's query API, each returning a typed `Result`.
+//! Requests to the configured sources (the collector by default), each returning a typed
+//! `Result`. What to ask and how to read the answer is in [`crate::sources`]; this module sends
+//! the requests and keeps the current sources (in `localStorage` and the page URL).
 
-use edgescope_otlp::read::{self, Ids};
+use std::cell::RefCell;
+
 use edgescope_otlp::{LogsData, TracesData};
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::sources::{self, FetchedTrace, Outcome, Request, SearchQuery, Source, Sources, TraceSummary};
 
 /// A failed request, in words for the error panel.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,73 +21,201 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+const STORAGE_KEY: &str = "edgescope.sources";
+
+thread_local! {
+    static SOURCES: RefCell<Option<Sources>> = const { RefCell::new(None) };
+    /// The time range of the trace fetched last, for asking a log source about its records.
+    static LAST_TRACE: RefCell<Option<(String, u64, u64)>> = const { RefCell::new(None) };
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn page_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+}
+
+/// The sources in use: those stored in the browser, overridden by `traces=` / `logs=` in the
+/// page URL (so that a shared link shows the same data).
+pub(crate) fn sources() -> Sources {
+    SOURCES.with(|s| {
+        s.borrow_mut()
+            .get_or_insert_with(|| {
+                let mut sources = storage()
+                    .and_then(|st| st.get_item(STORAGE_KEY).ok().flatten())
+                    .map_or_else(Sources::default, |t| Sources::from_storage(&t));
+                sources.apply_query(page_param("traces").as_deref(), page_param("logs").as_deref());
+                sources
+            })
+            .clone()
+    })
+}
+
+/// Stores new sources in the browser (credentials included; they never leave it).
+pub(crate) fn set_sources(sources: Sources) {
+    if let Some(st) = storage() {
+        let _ = st.set_item(STORAGE_KEY, &sources.to_storage());
+    }
+    SOURCES.with(|s| *s.borrow_mut() = Some(sources));
+}
+
+/// `traces=…&logs=…` for links that should reproduce the view (empty with the defaults).
+pub(crate) fn sources_query() -> String {
+    sources().to_query().into_iter().map(|(k, v)| format!("{k}={}", sources::encode(&v))).collect::<Vec<_>>().join("&")
+}
+
 fn js_error(context: &str, e: wasm_bindgen::JsValue) -> ApiError {
     let detail = js_sys::Error::from(e).message().as_string().unwrap_or_else(|| "unknown error".into());
     ApiError(format!("{context}: {detail}"))
 }
 
-async fn get_json(url: &str) -> Result<serde_json::Value, ApiError> {
+/// Sends a `GET` and returns the status and the body as text.
+async fn send(request: &Request) -> Result<(u16, String), ApiError> {
+    let url = &request.url;
     let window = web_sys::window().ok_or_else(|| ApiError("no window".into()))?;
-    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| js_error(url, e))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    let headers = web_sys::Headers::new().map_err(|e| js_error(url, e))?;
+    for (k, v) in &request.headers {
+        headers.set(k, v).map_err(|e| js_error(url, e))?;
+    }
+    init.set_headers(&headers);
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(|e| {
+        let why = js_error(url, e);
+        ApiError(format!(
+            "{why} — the source could not be reached. A backend on another origin must allow CORS, or be \
+             configured as an --upstream of the collector and used through /upstream/NAME"
+        ))
+    })?;
     let response: web_sys::Response = response.dyn_into().map_err(|e| js_error(url, e))?;
     let text = JsFuture::from(response.text().map_err(|e| js_error(url, e))?).await.map_err(|e| js_error(url, e))?;
-    let text = text.as_string().unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| ApiError(format!("{url} answered {}: not JSON ({e})", response.status())))?;
-    if !response.ok() {
-        let message = json["error"]["message"].as_str().or(json["message"].as_str()).unwrap_or("request failed");
-        return Err(ApiError(format!("{url} answered {}: {message}", response.status())));
+    Ok((response.status(), text.as_string().unwrap_or_default()))
+}
+
+/// Tries each request of a plan until one gives an answer.
+async fn first_answer<T, F: Copy>(
+    plan: Vec<(Request, F)>,
+    parse: impl Fn(F, u16, &str) -> Result<Outcome<T>, String>,
+) -> Result<T, ApiError> {
+    let mut last = None;
+    for (request, format) in plan {
+        let (status, body) = send(&request).await?;
+        match parse(format, status, &body).map_err(|e| ApiError(format!("{}: {e}", request.url)))? {
+            Outcome::Done(value) => return Ok(value),
+            Outcome::TryNext => last = Some(request.url),
+        }
     }
-    Ok(json)
+    Err(ApiError(match last {
+        Some(url) => format!("{url}: the source does not offer this API (404)"),
+        None => "nothing to ask".into(),
+    }))
 }
 
-/// One row of the recent-traces list.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct TraceSummary {
-    pub(crate) trace_id: String,
-    pub(crate) root_service: String,
-    pub(crate) root_name: String,
-    pub(crate) start: u64,
-    pub(crate) duration: u64,
-    pub(crate) span_count: u64,
-    pub(crate) error_count: u64,
+/// Searches the trace source.
+pub(crate) async fn search(query: SearchQuery) -> Result<Vec<TraceSummary>, ApiError> {
+    let plan = sources::search_requests(&sources().traces, &query).map_err(ApiError)?;
+    first_answer(plan, sources::parse_search).await
 }
 
-fn num(v: &serde_json::Value) -> u64 {
-    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0)
+/// Service names of the trace source.
+pub(crate) async fn services() -> Result<Vec<String>, ApiError> {
+    first_answer(sources::services_requests(&sources().traces), sources::parse_names).await
 }
 
-pub(crate) async fn recent_traces() -> Result<Vec<TraceSummary>, ApiError> {
-    let json = get_json("/api/traces?limit=100").await?;
-    let list = json["traces"].as_array().ok_or_else(|| ApiError("/api/traces: no `traces` array".into()))?;
-    Ok(list
-        .iter()
-        .map(|t| TraceSummary {
-            trace_id: t["traceId"].as_str().unwrap_or_default().to_owned(),
-            root_service: t["rootService"].as_str().unwrap_or_default().to_owned(),
-            root_name: t["rootName"].as_str().unwrap_or_default().to_owned(),
-            start: num(&t["startTimeUnixNano"]),
-            duration: num(&t["durationNanos"]),
-            span_count: num(&t["spanCount"]),
-            error_count: num(&t["errorCount"]),
-        })
-        .collect())
+/// Operations of a service in the trace source.
+pub(crate) async fn operations(service: String) -> Result<Vec<String>, ApiError> {
+    if service.is_empty() {
+        return Ok(Vec::new());
+    }
+    first_answer(sources::operations_requests(&sources().traces, &service), sources::parse_names).await
 }
 
+/// Names of the upstreams the serving collector forwards to (none when it has none or the
+/// viewer is hosted elsewhere).
+pub(crate) async fn upstreams() -> Vec<String> {
+    let request = Request { url: "/api/upstreams".into(), headers: Vec::new() };
+    match send(&request).await {
+        Ok((200, body)) => serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["upstreams"].as_array().cloned())
+            .map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// One trace from the trace source, with the source's warning (a partial trace) if any.
+pub(crate) async fn fetch_trace(trace_id: &str) -> Result<FetchedTrace, ApiError> {
+    let plan = sources::trace_requests(&sources().traces, trace_id).map_err(ApiError)?;
+    let fetched = first_answer(plan, sources::parse_trace).await?;
+    let (mut start, mut end) = (u64::MAX, 0);
+    for (_, _, span) in fetched.data.spans() {
+        start = start.min(span.start_time_unix_nano);
+        end = end.max(span.end_time_unix_nano);
+    }
+    LAST_TRACE.with(|t| *t.borrow_mut() = Some((trace_id.to_ascii_lowercase(), start, end)));
+    NOTICE.with(|n| n.set(fetched.warning.clone()));
+    Ok(fetched)
+}
+
+/// One trace from the trace source; a warning from the source shows in the page's notice bar.
 pub(crate) async fn trace(trace_id: &str) -> Result<TracesData, ApiError> {
-    let url = format!("/api/v3/traces/{trace_id}");
-    let json = get_json(&url).await?;
-    read::traces(&json, Ids::Tolerant).map_err(|e| ApiError(format!("{url}: not an OTLP trace: {e}")))
+    Ok(fetch_trace(trace_id).await?.data)
 }
 
+thread_local! {
+    /// A message for the notice bar at the top of the page (a partial trace, say). Reference
+    /// counted rather than owned by a view, so that no re-render disposes it.
+    pub(crate) static NOTICE: ArcRwSignal<Option<String>> = ArcRwSignal::new(None);
+}
+
+/// Recent log records from the log source.
 pub(crate) async fn recent_logs() -> Result<LogsData, ApiError> {
-    let json = get_json("/api/logs?limit=500").await?;
-    read::logs(&json, Ids::Tolerant).map_err(|e| ApiError(format!("/api/logs: not OTLP logs: {e}")))
+    let source = sources().logs;
+    let request = match source.kind {
+        sources::Kind::Loki => {
+            let now = js_sys::Date::now() as u64 * 1_000_000;
+            let q = format!(
+                "/loki/api/v1/query_range?query={}&start={}&end={}&limit=500",
+                sources::encode("{service_name=~\".+\"}"),
+                now.saturating_sub(3_600_000_000_000),
+                now
+            );
+            let mut r = source_request(&source, q);
+            r.headers.push(("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into()));
+            r
+        }
+        _ => source_request(&source, "/api/logs?limit=500".into()),
+    };
+    let (status, body) = send(&request).await?;
+    sources::parse_logs(source.kind, status, &body).map_err(|e| ApiError(format!("{}: {e}", request.url)))
 }
 
-/// The log records of one trace, from the collector's logs API.
+fn source_request(source: &Source, path: String) -> Request {
+    let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
+    if let Some(a) = source.auth.as_ref().filter(|a| !a.is_empty()) {
+        headers.push(("Authorization".to_owned(), a.clone()));
+    }
+    Request { url: format!("{}{path}", source.url), headers }
+}
+
+/// The log records of one trace, from the log source (none when it cannot be asked by trace).
 pub(crate) async fn trace_logs(trace_id: &str) -> Result<LogsData, ApiError> {
-    let url = format!("/api/logs?limit=1000&trace_id={trace_id}");
-    let json = get_json(&url).await?;
-    read::logs(&json, Ids::Tolerant).map_err(|e| ApiError(format!("{url}: not OTLP logs: {e}")))
+    let id = trace_id.to_ascii_lowercase();
+    let (start, end) = LAST_TRACE.with(|t| match &*t.borrow() {
+        Some((last, s, e)) if *last == id && *s <= *e => (*s, *e),
+        _ => {
+            let now = js_sys::Date::now() as u64 * 1_000_000;
+            (now.saturating_sub(7 * 24 * 3_600_000_000_000), now)
+        }
+    });
+    let source = sources().logs;
+    let Some(request) = sources::trace_logs_request(&source, &id, start, end) else {
+        return Ok(LogsData::default());
+    };
+    let (status, body) = send(&request).await?;
+    sources::parse_logs(source.kind, status, &body).map_err(|e| ApiError(format!("{}: {e}", request.url)))
 }

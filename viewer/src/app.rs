@@ -1,12 +1,15 @@
-//! The views: the trace list, the file opener and the log list; the trace page is in `trace_view`.
+//! The app's frame and routes, the file opener and the log list; the search page is in `search`,
+//! the settings in `settings`, the trace page in `trace_view`.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::api;
-use crate::model::{format_duration, format_time, log_lines, Trace};
-use crate::trace_view::{waterfall, TracePage};
+use crate::model::{format_time, log_lines, Trace};
+use crate::search::SearchPage;
+use crate::settings::SettingsPage;
+use crate::trace_view::{open_file, waterfall, TracePage};
 
 /// The whole app: a header with navigation and the routed page.
 #[component]
@@ -16,14 +19,19 @@ pub(crate) fn App() -> impl IntoView {
             <header class="top">
                 <span class="brand">"edgescope"</span>
                 <nav>
-                    <A href="/">"Traces"</A>
+                    <A href="/">"Search"</A>
                     <A href="/logs">"Logs"</A>
                     <A href="/open">"Open file"</A>
+                    <A href="/settings">"Settings"</A>
                 </nav>
             </header>
+            {move || api::NOTICE.with(|n| n.get()).map(|text| view! {
+                <div class="notice" role="status" data-testid="notice">{text}</div>
+            })}
             <main>
                 <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
-                    <Route path=path!("/") view=TraceList />
+                    <Route path=path!("/") view=SearchPage />
+                    <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/trace/:id") view=TracePage />
                     <Route path=path!("/logs") view=LogsPage />
                     <Route path=path!("/open") view=OpenFile />
@@ -42,62 +50,12 @@ pub(crate) fn loading() -> AnyView {
 }
 
 #[component]
-fn TraceList() -> impl IntoView {
-    let traces = LocalResource::new(api::recent_traces);
-    view! {
-        <h1>"Recent traces"</h1>
-        {move || match traces.get() {
-            None => loading(),
-            Some(Err(e)) => error_panel(e.to_string()),
-            Some(Ok(list)) if list.is_empty() => view! {
-                <p class="muted" data-testid="empty">"No traces yet. Send OTLP to this collector's port 4318."</p>
-            }.into_any(),
-            Some(Ok(list)) => view! {
-                <table class="list" data-testid="trace-list">
-                    <thead><tr>
-                        <th>"Root"</th><th>"Trace id"</th><th>"Start"</th><th>"Duration"</th><th>"Spans"</th><th>"Errors"</th>
-                    </tr></thead>
-                    <tbody>
-                        {list.into_iter().map(|t| view! {
-                            <tr data-testid="trace-row">
-                                <td><span class="service">{t.root_service}</span>" "{t.root_name}</td>
-                                <td class="mono"><a href=format!("/trace/{}", t.trace_id)>{t.trace_id.clone()}</a></td>
-                                <td>{format_time(t.start)}</td>
-                                <td>{format_duration(t.duration)}</td>
-                                <td>{t.span_count}</td>
-                                <td class:has-errors=move || t.error_count != 0>{t.error_count}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any(),
-        }}
-    }
-}
-
-/// Opens a trace file (OTLP/JSON or JSON lines, Jaeger JSON, Zipkin v2) chosen or dropped by
-/// the user. The file never leaves the page.
-#[component]
 fn OpenFile() -> impl IntoView {
     let (state, set_state) = signal(None::<Result<Trace, String>>);
     let load = move |file: web_sys::File| {
         set_state.set(None);
         leptos::task::spawn_local(async move {
-            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-            let result = match text.ok().and_then(|t| t.as_string()) {
-                None => Err(format!("{} could not be read as text", file.name())),
-                Some(text) => edgescope_otlp::read::any_traces(&text)
-                    .map_err(|e| format!("{} is not a trace file: {e}", file.name()))
-                    .and_then(|data| {
-                        let trace = Trace::build_first(&data);
-                        if trace.rows.is_empty() {
-                            Err(format!("{} holds no spans", file.name()))
-                        } else {
-                            Ok(trace)
-                        }
-                    }),
-            };
-            set_state.set(Some(result));
+            set_state.set(Some(open_file(file).await));
         });
     };
     let on_change = move |ev: leptos::ev::Event| {

@@ -7,11 +7,16 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod model;
+pub mod sources;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod search;
+#[cfg(target_arch = "wasm32")]
+mod settings;
 #[cfg(target_arch = "wasm32")]
 mod trace_view;
 

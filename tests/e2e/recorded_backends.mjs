@@ -1,0 +1,61 @@
+// A stand-in for Jaeger (API v3, and an older one with only the legacy API), Grafana Tempo and
+// Zipkin on one port, answering with responses recorded from those projects (the fixtures in
+// ../shared/fixtures; see MANIFEST.tsv there) or built to their documented shapes (Tempo's search).
+// Every request is kept, with its Authorization and Origin headers, so a test can tell the
+// gateway path from the direct one. CORS is allowed, as a backend configured for it would.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { root } from '../support.mjs';
+
+const fixture = (name) => JSON.parse(readFileSync(join(root, '..', 'shared', 'fixtures', name), 'utf8'));
+
+export const TEMPO_TRACE_ID = '5b8efff798038103d269b633813fc60c';
+export const ZIPKIN_TRACE_ID = 'a03ee8fff1dcd9b9';
+
+export async function startRecordedBackends() {
+  const otlpTrace = fixture('otlp-proto-trace.json');
+  const legacyTrace = fixture('jaeger-uimodel-ui_01.json');
+  const zipkinTrace = fixture('zipkin-lens-yelp.json');
+  const routes = [
+    [/^\/jaeger\/api\/v3\/services$/, () => fixture('jaeger-apiv3-GetServices.json')],
+    [/^\/jaeger\/api\/v3\/operations$/, () => fixture('jaeger-apiv3-GetOperations.json')],
+    [/^\/jaeger\/api\/v3\/traces$/, () => fixture('jaeger-apiv3-FindTraces.json')],
+    [/^\/jaeger\/api\/v3\/traces\/[0-9a-f]+$/, () => fixture('jaeger-apiv3-GetTrace.json')],
+    [/^\/jaeger-legacy\/api\/v3\//, () => [404, '404 page not found']],
+    [/^\/jaeger-legacy\/api\/services$/, () => ({ data: ['service-x', 'service-y'] })],
+    [/^\/jaeger-legacy\/api\/services\/[^/]+\/operations$/, () => ({ data: ['some-operation'] })],
+    [/^\/jaeger-legacy\/api\/traces$/, () => ({ data: [legacyTrace] })],
+    [/^\/jaeger-legacy\/api\/traces\/[0-9a-f]+$/, () => ({ data: [legacyTrace] })],
+    [/^\/tempo\/api\/v2\/search\/tag\/resource\.service\.name\/values$/, () => ({ tagValues: [{ type: 'string', value: 'my.service' }] })],
+    [/^\/tempo\/api\/v2\/search\/tag\/name\/values$/, () => ({ tagValues: [{ type: 'string', value: "I'm a server span" }] })],
+    [/^\/tempo\/api\/search$/, () => ({
+      traces: [{
+        traceID: TEMPO_TRACE_ID.replace(/^0+/, ''), rootServiceName: 'my.service', rootTraceName: "I'm a server span",
+        startTimeUnixNano: '1544712660000000000', durationMs: 1000,
+        serviceStats: { 'my.service': { spanCount: 1 } },
+      }],
+    })],
+    [/^\/tempo\/api\/v2\/traces\/[0-9a-f]+$/, () => ({ trace: otlpTrace, status: 'PARTIAL', message: 'trace exceeds max bytes' })],
+    [/^\/zipkin\/api\/v2\/services$/, () => ['mobile_api', 'routing']],
+    [/^\/zipkin\/api\/v2\/spans$/, () => ['post', 'get']],
+    [/^\/zipkin\/api\/v2\/traces$/, () => [zipkinTrace]],
+    [/^\/zipkin\/api\/v2\/trace\/[0-9a-f]+$/, () => zipkinTrace],
+  ];
+  const requests = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'authorization, accept, x-loki-response-encoding-flags');
+    if (req.method === 'OPTIONS') return res.writeHead(204).end();
+    requests.push({ path: url.pathname, query: url.search, authorization: req.headers.authorization, origin: req.headers.origin });
+    const route = routes.find(([re]) => re.test(url.pathname));
+    if (!route) return res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
+    const answer = route[1](url);
+    if (Array.isArray(answer) && answer[0] === 404) return res.writeHead(404, { 'content-type': 'text/plain' }).end(answer[1]);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return { url, requests, stop: () => new Promise((r) => server.close(r)) };
+}

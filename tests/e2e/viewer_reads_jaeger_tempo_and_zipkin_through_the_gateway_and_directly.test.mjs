@@ -1,0 +1,131 @@
+// The viewer's sources: Jaeger (API v3 and, for an older server, the legacy API), Tempo (with a
+// partial trace) and Zipkin, recorded responses served by tests/e2e/recorded_backends.mjs. Tempo
+// and Jaeger are reached through the collector's gateway (credentials added on the server),
+// Zipkin directly from the browser (it allows CORS); the settings page stores a choice.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, startCollector } from '../support.mjs';
+import { startRecordedBackends, TEMPO_TRACE_ID, ZIPKIN_TRACE_ID } from './recorded_backends.mjs';
+
+let backends, collector, browser;
+
+before(async () => {
+  backends = await startRecordedBackends();
+  collector = await startCollector({
+    args: ['--upstream', `rec=${backends.url}`, '--upstream-header', 'rec=Authorization: Bearer gateway-secret'],
+  });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+  await backends?.stop();
+});
+
+/** Opens the search page with the given query string and returns the result rows' texts. */
+async function search(page, query) {
+  await page.goto(`${collector.ui}/?${query}`);
+  await page.waitForSelector('[data-testid=trace-row], [data-testid=empty], [data-testid=error]', { timeout: 15000 });
+  const error = await page.$('[data-testid=error]');
+  if (error) throw new Error(`the search page shows an error: ${await error.textContent()}`);
+  return page.$$eval('[data-testid=trace-row]', (rows) => rows.map((r) => r.textContent));
+}
+
+async function openFirstResult(page) {
+  await page.click('[data-testid=trace-row] a');
+  await page.waitForSelector('[data-testid=span-row], [data-testid=error]', { timeout: 15000 });
+  return page.$$eval('[data-testid=span-name]', (names) => names.map((n) => n.textContent));
+}
+
+const requestsTo = (prefix) => backends.requests.filter((r) => r.path.startsWith(prefix));
+
+test('Tempo through the gateway: TraceQL search, the trace, and its PARTIAL status shown', async () => {
+  const page = await browser.newPage();
+  const rows = await search(page, `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&service=my.service&lookback=all`);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0], /my\.service/);
+  assert.match(rows[0], new RegExp(TEMPO_TRACE_ID), 'the short Tempo id is left-padded to 32 digits');
+  assert.match(await page.textContent('[data-testid=trace-source]'), /Grafana Tempo at \/upstream\/rec\/tempo/);
+  assert.equal(await page.locator('[data-testid=scatter-point]').count(), 1);
+  assert.deepEqual(await openFirstResult(page), ["I'm a server span"]);
+  assert.match(await page.textContent('[data-testid=notice]'), /partial trace: trace exceeds max bytes/);
+  const searchRequest = requestsTo('/tempo/api/search')[0];
+  assert.match(decodeURIComponent(searchRequest.query), /q=\{ resource\.service\.name = "my\.service" \}/);
+  for (const r of requestsTo('/tempo/')) {
+    assert.equal(r.authorization, 'Bearer gateway-secret', `${r.path}: the gateway adds the upstream's credentials`);
+    assert.equal(r.origin, undefined, `${r.path}: the browser did not call the backend itself`);
+  }
+  await page.close();
+});
+
+test('Jaeger API v3 through the gateway, and the legacy API for an older Jaeger', async () => {
+  const page = await browser.newPage();
+  const rows = await search(page, `traces=${encodeURIComponent('jaeger:/upstream/rec/jaeger')}&service=foo&lookback=all`);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0], /foobar/);
+  assert.deepEqual(await openFirstResult(page), ['foobar']);
+  assert.ok(requestsTo('/jaeger/api/v3/traces').some((r) => /query\.service_name=foo/.test(r.query)));
+
+  const legacy = await search(page, `traces=${encodeURIComponent('jaeger:/upstream/rec/jaeger-legacy')}&service=service-x&lookback=all`);
+  assert.equal(legacy.length, 1);
+  assert.match(legacy[0], /test-general-conversion/);
+  const paths = requestsTo('/jaeger-legacy/').map((r) => r.path);
+  assert.ok(paths.indexOf('/jaeger-legacy/api/v3/traces') < paths.indexOf('/jaeger-legacy/api/traces'), 'v3 first, then the legacy API');
+  assert.equal((await openFirstResult(page)).length, 5);
+  await page.close();
+});
+
+test('Zipkin directly from the browser, with service and operation lists', async () => {
+  const page = await browser.newPage();
+  const source = `zipkin:${backends.url}/zipkin`;
+  const rows = await search(page, `traces=${encodeURIComponent(source)}&service=mobile_api&lookback=all`);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0], new RegExp(ZIPKIN_TRACE_ID));
+  const services = await page.$$eval('[data-testid=service] option', (o) => o.map((x) => x.value));
+  assert.deepEqual(services, ['', 'mobile_api', 'routing']);
+  const operations = await page.$$eval('[data-testid=operation] option', (o) => o.map((x) => x.value));
+  assert.deepEqual(operations, ['', 'get', 'post']);
+  assert.equal((await openFirstResult(page)).length, 16);
+  const direct = requestsTo('/zipkin/api/v2/traces')[0];
+  assert.equal(direct.origin, collector.ui, 'the browser called Zipkin itself (CORS)');
+  assert.equal(direct.authorization, undefined);
+  await page.close();
+});
+
+test('the settings page stores the sources in the browser and puts them in the page URL', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${collector.ui}/settings`);
+  await page.selectOption('[data-testid=traces-kind]', 'tempo');
+  await page.fill('[data-testid=traces-url]', '/upstream/rec/tempo/');
+  await page.fill('[data-testid=traces-auth]', 'Bearer typed-in-browser');
+  await page.click('[data-testid=save-sources]');
+  await page.waitForURL(/traces=tempo%3A%2Fupstream%2Frec%2Ftempo/);
+  assert.doesNotMatch(page.url(), /typed-in-browser/, 'credentials stay out of links');
+  await page.waitForSelector('[data-testid=trace-row]');
+  // A fresh visit without the URL parameter still uses the stored choice.
+  await page.goto(`${collector.ui}/?service=my.service&lookback=all`);
+  await page.waitForSelector('[data-testid=trace-row]');
+  assert.match(await page.textContent('[data-testid=trace-source]'), /Grafana Tempo/);
+  const last = requestsTo('/tempo/api/search').at(-1);
+  assert.equal(last.authorization, 'Bearer gateway-secret', "the gateway's credentials replace the browser's");
+  await context.close();
+});
+
+test('the collector search filters by service and shows a bad filter as an error', async () => {
+  const page = await browser.newPage();
+  for (const name of ['otlp-proto-trace.json', 'jaeger-memory-otel_traces_01.json']) {
+    const body = (await import('node:fs')).readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url));
+    const r = await fetch(`${collector.otlp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(r.status, 200);
+  }
+  const all = await search(page, 'lookback=all');
+  assert.ok(all.length >= 2, `${all.length} traces`);
+  const serviceX = await search(page, 'service=service-x&lookback=all');
+  assert.ok(serviceX.length >= 1 && serviceX.length < all.length);
+  await page.goto(`${collector.ui}/?service=service-x&lookback=all&minDuration=fast`);
+  await page.waitForSelector('[data-testid=error]');
+  assert.match(await page.textContent('[data-testid=error]'), /minimum duration `fast`/);
+  await page.close();
+});

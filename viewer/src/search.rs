@@ -1,0 +1,268 @@
+//! The trace search page: filters, a duration-over-time scatter plot and the result list.
+//! Every filter lives in the page URL, so a link reproduces the search.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api;
+use crate::model::{format_duration, format_time};
+use crate::sources::{self, Kind, SearchQuery, SortBy, TraceSummary};
+
+/// Time windows offered, as (id, label, nanoseconds).
+const WINDOWS: [(&str, &str, u64); 6] = [
+    ("15m", "Last 15 minutes", 900_000_000_000),
+    ("1h", "Last hour", 3_600_000_000_000),
+    ("6h", "Last 6 hours", 21_600_000_000_000),
+    ("24h", "Last 24 hours", 86_400_000_000_000),
+    ("7d", "Last 7 days", 604_800_000_000_000),
+    ("all", "All time", u64::MAX),
+];
+
+fn now_ns() -> u64 {
+    js_sys::Date::now() as u64 * 1_000_000
+}
+
+/// The form's fields as they stand in the URL.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Form {
+    service: String,
+    operation: String,
+    tags: String,
+    min: String,
+    max: String,
+    window: String,
+    limit: String,
+    sort: String,
+}
+
+impl Form {
+    fn from_query(q: &leptos_router::params::ParamsMap) -> Form {
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        Form {
+            service: get("service"),
+            operation: get("operation"),
+            tags: get("tags"),
+            min: get("minDuration"),
+            max: get("maxDuration"),
+            window: q.get("lookback").unwrap_or_else(|| "1h".into()),
+            limit: q.get("limit").unwrap_or_else(|| "20".into()),
+            sort: q.get("sort").unwrap_or_else(|| "newest".into()),
+        }
+    }
+
+    fn to_query(&self) -> String {
+        let pairs = [
+            ("service", &self.service),
+            ("operation", &self.operation),
+            ("tags", &self.tags),
+            ("minDuration", &self.min),
+            ("maxDuration", &self.max),
+            ("lookback", &self.window),
+            ("limit", &self.limit),
+            ("sort", &self.sort),
+        ];
+        let mut parts: Vec<String> =
+            pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", sources::encode(v))).collect();
+        let src = api::sources_query();
+        if !src.is_empty() {
+            parts.push(src);
+        }
+        parts.join("&")
+    }
+
+    /// The search it asks for, or what is wrong with it.
+    fn query(&self) -> Result<(SearchQuery, SortBy), String> {
+        let end = now_ns();
+        let window = WINDOWS.iter().find(|(id, _, _)| *id == self.window).map_or(3_600_000_000_000, |w| w.2);
+        let duration = |label: &str, text: &str| -> Result<Option<u64>, String> {
+            if text.trim().is_empty() {
+                return Ok(None);
+            }
+            sources::parse_duration(text)
+                .map(Some)
+                .ok_or_else(|| format!("{label} `{text}`: write a duration such as 250ms, 1.5s or 2m"))
+        };
+        let query = SearchQuery {
+            service: self.service.clone(),
+            operation: self.operation.clone(),
+            attributes: sources::parse_attributes(&self.tags)?,
+            min_duration: duration("minimum duration", &self.min)?,
+            max_duration: duration("maximum duration", &self.max)?,
+            start: end.saturating_sub(window),
+            end,
+            limit: self
+                .limit
+                .parse()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or("limit: a number from 1 to 1000")?,
+        };
+        Ok((query, SortBy::from_id(&self.sort)))
+    }
+}
+
+/// The search page at `/`.
+#[component]
+pub(crate) fn SearchPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let form = Memo::new(move |_| Form::from_query(&query_map.get()));
+    let draft = RwSignal::new(form.get_untracked());
+    Effect::new(move || draft.set(form.get()));
+    let services = LocalResource::new(api::services);
+    let operations = LocalResource::new(move || api::operations(draft.with(|d| d.service.clone())));
+    let results = LocalResource::new(move || {
+        let form = form.get();
+        async move {
+            let (query, sort) = form.query().map_err(api::ApiError)?;
+            let (start, end) = (query.start, query.end);
+            let mut list = api::search(query).await?;
+            sort.sort(&mut list);
+            Ok::<_, api::ApiError>((list, start, end))
+        }
+    });
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        navigate(&format!("/?{}", draft.get_untracked().to_query()), Default::default());
+    };
+    let field = move |get: fn(&Form) -> String, set: fn(&mut Form, String)| {
+        (move || draft.with(get), move |ev: leptos::ev::Event| draft.update(|d| set(d, event_target_value(&ev))))
+    };
+    let (tags, on_tags) = field(|f| f.tags.clone(), |f, v| f.tags = v);
+    let (min, on_min) = field(|f| f.min.clone(), |f, v| f.min = v);
+    let (max, on_max) = field(|f| f.max.clone(), |f, v| f.max = v);
+    let (limit, on_limit) = field(|f| f.limit.clone(), |f, v| f.limit = v);
+    let source = api::sources().traces;
+    view! {
+        <h1>"Search traces"</h1>
+        <p class="muted source-line" data-testid="trace-source">
+            "Source: "{source.kind.label()}{(!source.url.is_empty()).then(|| format!(" at {}", source.url))}" · "
+            <a href="/settings">"change"</a>
+        </p>
+        <form class="search-form" data-testid="search-form" on:submit=submit>
+            <label>"Service"
+                <select data-testid="service" on:change=move |ev| draft.update(|d| { d.service = event_target_value(&ev); d.operation.clear(); })
+                    prop:value=move || draft.with(|d| d.service.clone())>
+                    <option value="">{if source.kind == Kind::Collector { "Any service" } else { "Choose a service" }}</option>
+                    {move || services.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|s| {
+                        let selected = draft.with_untracked(|d| d.service == s);
+                        view! { <option value=s.clone() selected=selected>{s.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Operation"
+                <select data-testid="operation" on:change=move |ev| draft.update(|d| d.operation = event_target_value(&ev))
+                    prop:value=move || draft.with(|d| d.operation.clone())>
+                    <option value="">"Any operation"</option>
+                    {move || operations.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|o| {
+                        let selected = draft.with_untracked(|d| d.operation == o);
+                        view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="wide">"Attributes"
+                <input type="text" data-testid="tags" placeholder="http.status_code=500 http.route=\"/cart\"" prop:value=tags on:input=on_tags />
+            </label>
+            <label>"Min duration"<input type="text" data-testid="min-duration" placeholder="100ms" prop:value=min on:input=on_min /></label>
+            <label>"Max duration"<input type="text" data-testid="max-duration" placeholder="2s" prop:value=max on:input=on_max /></label>
+            <label>"Time"
+                <select data-testid="lookback" on:change=move |ev| draft.update(|d| d.window = event_target_value(&ev))>
+                    {WINDOWS.iter().map(|(id, label, _)| {
+                        let selected = draft.with_untracked(|d| d.window == *id);
+                        view! { <option value=*id selected=selected>{*label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Limit"<input type="number" min="1" max="1000" data-testid="limit" prop:value=limit on:input=on_limit /></label>
+            <button type="submit" data-testid="search">"Search"</button>
+        </form>
+        {move || match results.get() {
+            None => view! { <p class="muted">"Searching…"</p> }.into_any(),
+            Some(Err(e)) => view! { <div class="error" role="alert" data-testid="error">{e.to_string()}</div> }.into_any(),
+            Some(Ok((list, _, _))) if list.is_empty() => view! {
+                <p class="muted" data-testid="empty">"No traces match. Widen the time range or remove a filter."</p>
+            }.into_any(),
+            Some(Ok((list, start, end))) => results_view(list, start, end, form.get_untracked()).into_any(),
+        }}
+    }
+}
+
+fn trace_href(id: &str) -> String {
+    let src = api::sources_query();
+    if src.is_empty() {
+        format!("/trace/{id}")
+    } else {
+        format!("/trace/{id}?{src}")
+    }
+}
+
+fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> impl IntoView {
+    // "All time" has no fixed start: the plot spans the results.
+    let start = if end.saturating_sub(start) > 100 * 365 * 86_400_000_000_000 {
+        list.iter().map(|r| r.start).min().unwrap_or(start)
+    } else {
+        start
+    };
+    let points = sources::scatter_points(&list, start, end);
+    let navigate = use_navigate();
+    let sort_navigate = navigate.clone();
+    let max_spans = list.iter().map(|r| r.span_count).max().unwrap_or(1).max(1) as f64;
+    let longest = list.iter().map(|r| r.duration).max().unwrap_or(0);
+    let shortest = list.iter().map(|r| r.duration).min().unwrap_or(0);
+    let (w, h, pad) = (1000.0, 180.0, 12.0);
+    let current_sort = SortBy::from_id(&form.sort);
+    view! {
+        <section class="scatter" data-testid="scatter">
+            <div class="scatter-axis"><span>{format_duration(longest)}</span><span>{format_duration(shortest)}</span></div>
+            <svg viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img" aria-label="Trace durations over time">
+                {list.iter().zip(points).map(|(r, (x, y))| {
+                    let id = r.trace_id.clone();
+                    let go = navigate.clone();
+                    let radius = 3.0 + 5.0 * (r.span_count as f64 / max_spans).sqrt();
+                    let class = if r.error_count > 0 { "point error" } else { "point" };
+                    view! {
+                        <circle class=class data-testid="scatter-point"
+                            cx=format!("{:.1}", pad + x * (w - 2.0 * pad)) cy=format!("{:.1}", h - pad - y * (h - 2.0 * pad))
+                            r=format!("{radius:.1}") on:click=move |_| go(&trace_href(&id), Default::default())>
+                            <title>{format!("{} {} — {}", r.root_service, r.root_name, format_duration(r.duration))}</title>
+                        </circle>
+                    }
+                }).collect_view()}
+            </svg>
+            <div class="scatter-time"><span>{format_time(start)}</span><span>{format_time(end)}</span></div>
+        </section>
+        <div class="results-bar">
+            <span data-testid="result-count">{format!("{} trace{}", list.len(), if list.len() == 1 { "" } else { "s" })}</span>
+            <label>"Sort "
+                <select data-testid="sort" on:change=move |ev| {
+                    let mut f = form.clone();
+                    f.sort = event_target_value(&ev);
+                    sort_navigate(&format!("/?{}", f.to_query()), Default::default());
+                }>
+                    {SortBy::ALL.iter().map(|(_, id, label)| {
+                        let selected = SortBy::from_id(id) == current_sort;
+                        view! { <option value=*id selected=selected>{*label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        </div>
+        <table class="list" data-testid="trace-list">
+            <thead><tr>
+                <th>"Root"</th><th>"Services"</th><th>"Start"</th><th>"Duration"</th><th>"Spans"</th><th>"Errors"</th><th>"Trace id"</th>
+            </tr></thead>
+            <tbody>
+                {list.into_iter().map(|t| view! {
+                    <tr data-testid="trace-row">
+                        <td><a href=trace_href(&t.trace_id)><span class="service">{t.root_service}</span>" "{t.root_name}</a></td>
+                        <td class="services">{t.services.into_iter().map(|s| view! { <span class="chip">{s}</span> }).collect_view()}</td>
+                        <td>{format_time(t.start)}</td>
+                        <td data-testid="trace-duration">{format_duration(t.duration)}</td>
+                        <td>{t.span_count}</td>
+                        <td class=if t.error_count != 0 { "has-errors" } else { "" }>{t.error_count}</td>
+                        <td class="mono"><a href=trace_href(&t.trace_id)>{t.trace_id.clone()}</a></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

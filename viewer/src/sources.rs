@@ -1,0 +1,1140 @@
+//! Where traces and logs come from, and how each backend is asked: the bundled collector,
+//! Jaeger (query API v3, else the legacy `/api/traces`), Grafana Tempo (`/api/v2/traces`, else
+//! v1; `/api/search` with TraceQL), Zipkin v2 and Loki. Plain Rust, tested natively: this module
+//! builds requests and reads answers; `api` sends them.
+//!
+//! A source is a kind and a base URL: empty for the collector that serves the viewer,
+//! `/upstream/{name}` for a backend behind the collector's gateway, or a backend's own URL when
+//! it allows CORS. An optional `Authorization` value is sent with each request; it is kept in
+//! the browser's storage but never in the page URL, so links carry no credentials.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use edgescope_otlp::read::{self, Ids};
+use edgescope_otlp::{LogsData, StatusCode, TracesData};
+use serde_json::Value;
+
+/// A kind of backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The edgescope collector (Jaeger v3 shapes plus `/api/traces` and `/api/logs`).
+    Collector,
+    /// Jaeger's query service.
+    Jaeger,
+    /// Grafana Tempo.
+    Tempo,
+    /// Zipkin v2.
+    Zipkin,
+    /// Grafana Loki (logs only).
+    Loki,
+}
+
+impl Kind {
+    /// Every kind, in the order the settings panel lists them.
+    pub const ALL: [Kind; 5] = [Kind::Collector, Kind::Jaeger, Kind::Tempo, Kind::Zipkin, Kind::Loki];
+
+    /// The name used in URLs and storage.
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::Collector => "collector",
+            Kind::Jaeger => "jaeger",
+            Kind::Tempo => "tempo",
+            Kind::Zipkin => "zipkin",
+            Kind::Loki => "loki",
+        }
+    }
+
+    /// The name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Collector => "edgescope collector",
+            Kind::Jaeger => "Jaeger",
+            Kind::Tempo => "Grafana Tempo",
+            Kind::Zipkin => "Zipkin",
+            Kind::Loki => "Grafana Loki",
+        }
+    }
+
+    fn from_id(id: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.id() == id)
+    }
+
+    /// Whether the kind serves traces.
+    pub fn has_traces(self) -> bool {
+        self != Kind::Loki
+    }
+
+    /// Whether the kind serves logs.
+    pub fn has_logs(self) -> bool {
+        matches!(self, Kind::Collector | Kind::Loki)
+    }
+}
+
+/// One configured backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// What it is.
+    pub kind: Kind,
+    /// Base URL without a trailing slash; empty for the serving collector.
+    pub url: String,
+    /// An `Authorization` header value, if the backend needs one.
+    pub auth: Option<String>,
+}
+
+impl Source {
+    /// The collector that serves the viewer.
+    pub fn collector() -> Source {
+        Source { kind: Kind::Collector, url: String::new(), auth: None }
+    }
+
+    /// `kind:url` (the form kept in page URLs), for example `tempo:/upstream/tempo`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind.id(), self.url)
+    }
+
+    /// Reads `kind:url`; `None` for an unknown kind or a URL that is neither a path nor http(s).
+    pub fn from_key(key: &str) -> Option<Source> {
+        let (kind, url) = key.split_once(':').unwrap_or((key, ""));
+        let kind = Kind::from_id(kind)?;
+        let url = url.trim().trim_end_matches('/');
+        let ok = url.is_empty() || url.starts_with('/') || url.starts_with("http://") || url.starts_with("https://");
+        ok.then(|| Source { kind, url: url.to_owned(), auth: None })
+    }
+
+    fn request(&self, path_and_query: String) -> Request {
+        let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
+        if let Some(auth) = self.auth.as_ref().filter(|a| !a.is_empty()) {
+            headers.push(("Authorization".to_owned(), auth.clone()));
+        }
+        Request { url: format!("{}{path_and_query}", self.url), headers }
+    }
+}
+
+/// The trace source and the log source the viewer reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sources {
+    /// Where traces come from.
+    pub traces: Source,
+    /// Where logs come from.
+    pub logs: Source,
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources { traces: Source::collector(), logs: Source::collector() }
+    }
+}
+
+impl Sources {
+    /// Query-string parameters for the page URL (`traces=…&logs=…`), empty for the defaults.
+    pub fn to_query(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if self.traces != Source::collector() {
+            out.push(("traces", self.traces.key()));
+        }
+        if self.logs != Source::collector() {
+            out.push(("logs", self.logs.key()));
+        }
+        out
+    }
+
+    /// Applies `traces=` and `logs=` from a page URL; credentials stay as they were when the
+    /// source is the same.
+    pub fn apply_query(&mut self, traces: Option<&str>, logs: Option<&str>) {
+        for (slot, key) in [(&mut self.traces, traces), (&mut self.logs, logs)] {
+            if let Some(source) = key.and_then(Source::from_key) {
+                if slot.kind != source.kind || slot.url != source.url {
+                    *slot = source;
+                }
+            }
+        }
+    }
+
+    /// The form kept in `localStorage`, credentials included (they never leave the browser).
+    pub fn to_storage(&self) -> String {
+        let one = |s: &Source| serde_json::json!({ "kind": s.kind.id(), "url": s.url, "auth": s.auth });
+        serde_json::json!({ "traces": one(&self.traces), "logs": one(&self.logs) }).to_string()
+    }
+
+    /// Reads the stored form; anything unreadable gives the defaults.
+    pub fn from_storage(text: &str) -> Sources {
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            return Sources::default();
+        };
+        let one = |v: &Value| {
+            let mut s = Source::from_key(&format!("{}:{}", v["kind"].as_str()?, v["url"].as_str().unwrap_or("")))?;
+            s.auth = v["auth"].as_str().map(str::to_owned);
+            Some(s)
+        };
+        Sources {
+            traces: one(&v["traces"]).filter(|s| s.kind.has_traces()).unwrap_or_else(Source::collector),
+            logs: one(&v["logs"]).filter(|s| s.kind.has_logs()).unwrap_or_else(Source::collector),
+        }
+    }
+}
+
+/// An HTTP `GET` to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Absolute or origin-relative.
+    pub url: String,
+    /// Header names and values.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A trace search.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchQuery {
+    /// Service name; empty for any (not every backend allows that).
+    pub service: String,
+    /// Operation (span name); empty for any.
+    pub operation: String,
+    /// Attribute filters, `key = value`.
+    pub attributes: Vec<(String, String)>,
+    /// Minimum duration, nanoseconds.
+    pub min_duration: Option<u64>,
+    /// Maximum duration, nanoseconds.
+    pub max_duration: Option<u64>,
+    /// Window start, Unix nanoseconds.
+    pub start: u64,
+    /// Window end, Unix nanoseconds.
+    pub end: u64,
+    /// Traces to return at most.
+    pub limit: usize,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceSummary {
+    /// Lowercase hex.
+    pub trace_id: String,
+    /// Service of the root span (or of the earliest span when the root is missing).
+    pub root_service: String,
+    /// Name of the root span.
+    pub root_name: String,
+    /// Unix nanoseconds.
+    pub start: u64,
+    /// Nanoseconds.
+    pub duration: u64,
+    /// Spans in the trace (as far as the answer tells).
+    pub span_count: u64,
+    /// Spans with an error status.
+    pub error_count: u64,
+    /// Services seen in the trace, sorted.
+    pub services: Vec<String>,
+}
+
+/// How an answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The collector's `/api/traces` list.
+    CollectorList,
+    /// OTLP/JSON inside `{"result": …}` (Jaeger API v3 and the collector).
+    JaegerV3,
+    /// Jaeger's legacy `{"data": [traces]}`.
+    JaegerLegacy,
+    /// Tempo's `/api/search` answer.
+    TempoSearch,
+    /// Tempo v2 `{"trace": …, "status": …}`.
+    TempoV2Trace,
+    /// Tempo v1 `{"batches": …}` (base64 ids).
+    TempoV1Trace,
+    /// Zipkin v2: an array of traces (search) or of spans (one trace).
+    Zipkin,
+}
+
+/// What an answer came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome<T> {
+    /// The result.
+    Done(T),
+    /// This API is not there (an older server): try the next request.
+    TryNext,
+}
+
+fn nanos_to_rfc3339(nanos: u64) -> String {
+    let secs = nanos / 1_000_000_000;
+    let frac = nanos % 1_000_000_000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{frac:09}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn query_string(pairs: &[(&str, String)]) -> String {
+    pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+}
+
+/// A Go duration for Jaeger (`1500us`).
+fn go_duration(nanos: u64) -> String {
+    format!("{}us", nanos / 1000)
+}
+
+/// A TraceQL literal: numbers and booleans bare, everything else quoted.
+fn traceql_value(v: &str) -> String {
+    if v.parse::<f64>().is_ok() || v == "true" || v == "false" {
+        v.to_owned()
+    } else {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// The TraceQL query for a search.
+pub fn traceql(q: &SearchQuery) -> String {
+    let mut conditions = Vec::new();
+    if !q.service.is_empty() {
+        conditions.push(format!("resource.service.name = {}", traceql_value(&q.service)));
+    }
+    if !q.operation.is_empty() {
+        conditions.push(format!("name = {}", traceql_value(&q.operation)));
+    }
+    for (k, v) in &q.attributes {
+        conditions.push(format!(".{k} = {}", traceql_value(v)));
+    }
+    if let Some(min) = q.min_duration {
+        conditions.push(format!("duration >= {}us", min / 1000));
+    }
+    if let Some(max) = q.max_duration {
+        conditions.push(format!("duration <= {}us", max / 1000));
+    }
+    if conditions.is_empty() {
+        "{}".to_owned()
+    } else {
+        format!("{{ {} }}", conditions.join(" && "))
+    }
+}
+
+/// The requests for a search, in the order to try them.
+pub fn search_requests(source: &Source, q: &SearchQuery) -> Result<Vec<(Request, Format)>, String> {
+    let limit = q.limit.max(1).to_string();
+    let attributes = || {
+        let map: BTreeMap<&str, &str> = q.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        if map.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&map).unwrap_or_default()
+        }
+    };
+    let v3 = || {
+        let pairs = [
+            ("query.service_name", q.service.clone()),
+            ("query.operation_name", q.operation.clone()),
+            ("query.attributes", attributes()),
+            ("query.duration_min", q.min_duration.map(go_duration).unwrap_or_default()),
+            ("query.duration_max", q.max_duration.map(go_duration).unwrap_or_default()),
+            ("query.start_time_min", nanos_to_rfc3339(q.start)),
+            ("query.start_time_max", nanos_to_rfc3339(q.end)),
+            ("query.search_depth", limit.clone()),
+        ];
+        (source.request(format!("/api/v3/traces?{}", query_string(&pairs))), Format::JaegerV3)
+    };
+    match source.kind {
+        Kind::Loki => Err("Loki holds logs, not traces: choose a trace source in the settings".into()),
+        Kind::Collector if q.service.is_empty() => {
+            Ok(vec![(source.request(format!("/api/traces?limit={limit}")), Format::CollectorList)])
+        }
+        Kind::Collector => Ok(vec![v3()]),
+        Kind::Jaeger if q.service.is_empty() => Err("Jaeger searches need a service: choose one".into()),
+        Kind::Jaeger => {
+            let pairs = [
+                ("service", q.service.clone()),
+                ("operation", q.operation.clone()),
+                ("tags", attributes()),
+                ("minDuration", q.min_duration.map(go_duration).unwrap_or_default()),
+                ("maxDuration", q.max_duration.map(go_duration).unwrap_or_default()),
+                ("start", (q.start / 1000).to_string()),
+                ("end", (q.end / 1000).to_string()),
+                ("limit", limit.clone()),
+            ];
+            let legacy = (source.request(format!("/api/traces?{}", query_string(&pairs))), Format::JaegerLegacy);
+            Ok(vec![v3(), legacy])
+        }
+        Kind::Tempo => {
+            let pairs = [
+                ("q", traceql(q)),
+                ("limit", limit.clone()),
+                ("start", (q.start / 1_000_000_000).to_string()),
+                ("end", q.end.div_ceil(1_000_000_000).to_string()),
+            ];
+            Ok(vec![(source.request(format!("/api/search?{}", query_string(&pairs))), Format::TempoSearch)])
+        }
+        Kind::Zipkin => {
+            let annotations: Vec<String> = q.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let pairs = [
+                ("serviceName", q.service.clone()),
+                ("spanName", q.operation.clone()),
+                ("annotationQuery", annotations.join(" and ")),
+                ("minDuration", q.min_duration.map(|d| (d / 1000).to_string()).unwrap_or_default()),
+                ("maxDuration", q.max_duration.map(|d| (d / 1000).to_string()).unwrap_or_default()),
+                ("endTs", (q.end / 1_000_000).to_string()),
+                ("lookback", (q.end.saturating_sub(q.start) / 1_000_000).to_string()),
+                ("limit", limit),
+            ];
+            Ok(vec![(source.request(format!("/api/v2/traces?{}", query_string(&pairs))), Format::Zipkin)])
+        }
+    }
+}
+
+/// The requests for one trace, in the order to try them.
+pub fn trace_requests(source: &Source, trace_id: &str) -> Result<Vec<(Request, Format)>, String> {
+    let id = trace_id.trim().to_ascii_lowercase();
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("`{trace_id}` is not a trace id (up to 32 hex digits)"));
+    }
+    let full = format!("{id:0>32}");
+    Ok(match source.kind {
+        Kind::Loki => return Err("Loki holds logs, not traces: choose a trace source in the settings".into()),
+        Kind::Collector => vec![(source.request(format!("/api/v3/traces/{full}")), Format::JaegerV3)],
+        Kind::Jaeger => vec![
+            (source.request(format!("/api/v3/traces/{full}")), Format::JaegerV3),
+            (source.request(format!("/api/traces/{id}")), Format::JaegerLegacy),
+        ],
+        Kind::Tempo => vec![
+            (source.request(format!("/api/v2/traces/{full}")), Format::TempoV2Trace),
+            (source.request(format!("/api/traces/{full}")), Format::TempoV1Trace),
+        ],
+        Kind::Zipkin => vec![(source.request(format!("/api/v2/trace/{id}")), Format::Zipkin)],
+    })
+}
+
+/// The requests that list services, in the order to try them; the format tells `parse_names`
+/// where the names are.
+pub fn services_requests(source: &Source) -> Vec<(Request, NamesFormat)> {
+    match source.kind {
+        Kind::Collector => vec![(source.request("/api/v3/services".into()), NamesFormat::Services)],
+        Kind::Jaeger => vec![
+            (source.request("/api/v3/services".into()), NamesFormat::Services),
+            (source.request("/api/services".into()), NamesFormat::Data),
+        ],
+        Kind::Tempo => vec![
+            (source.request("/api/v2/search/tag/resource.service.name/values".into()), NamesFormat::TagValues),
+            (source.request("/api/search/tag/service.name/values".into()), NamesFormat::TagValues),
+        ],
+        Kind::Zipkin => vec![(source.request("/api/v2/services".into()), NamesFormat::Array)],
+        Kind::Loki => vec![(source.request("/loki/api/v1/label/service_name/values".into()), NamesFormat::Data)],
+    }
+}
+
+/// The requests that list a service's operations.
+pub fn operations_requests(source: &Source, service: &str) -> Vec<(Request, NamesFormat)> {
+    let s = encode(service);
+    match source.kind {
+        Kind::Collector => vec![(source.request(format!("/api/v3/operations?service={s}")), NamesFormat::Operations)],
+        Kind::Jaeger => vec![
+            (source.request(format!("/api/v3/operations?service={s}")), NamesFormat::Operations),
+            (source.request(format!("/api/services/{s}/operations")), NamesFormat::Data),
+        ],
+        Kind::Tempo => {
+            let q = encode(&format!("{{ resource.service.name = {} }}", traceql_value(service)));
+            vec![(source.request(format!("/api/v2/search/tag/name/values?q={q}")), NamesFormat::TagValues)]
+        }
+        Kind::Zipkin => vec![(source.request(format!("/api/v2/spans?serviceName={s}")), NamesFormat::Array)],
+        Kind::Loki => Vec::new(),
+    }
+}
+
+/// Where a list of names is in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamesFormat {
+    /// `{"services": […]}`
+    Services,
+    /// `{"operations": [{"name": …}]}`
+    Operations,
+    /// `{"data": […]}`
+    Data,
+    /// `{"tagValues": […]}` (strings, or `{"value": …}` objects in v2)
+    TagValues,
+    /// `[…]`
+    Array,
+}
+
+/// Whether an answer says the API is missing (so the next request should be tried): a 404
+/// or 405 that is not a JSON error of the API itself.
+fn api_missing(status: u16, body: &str) -> bool {
+    matches!(status, 404 | 405 | 501) && serde_json::from_str::<Value>(body).map_or(true, |v| !v.is_object())
+}
+
+fn json(body: &str, what: &str) -> Result<Value, String> {
+    serde_json::from_str(body).map_err(|e| format!("{what}: the answer is not JSON ({e})"))
+}
+
+fn error_message(status: u16, body: &str) -> String {
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let message = v["error"]["message"]
+        .as_str()
+        .or_else(|| v["error"].as_str())
+        .or_else(|| v["message"].as_str())
+        .or_else(|| v["errors"][0]["msg"].as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| body.chars().take(200).collect());
+    format!("the source answered {status}: {message}")
+}
+
+/// Reads a list of names.
+pub fn parse_names(format: NamesFormat, status: u16, body: &str) -> Result<Outcome<Vec<String>>, String> {
+    if api_missing(status, body) {
+        return Ok(Outcome::TryNext);
+    }
+    if !(200..300).contains(&status) {
+        return Err(error_message(status, body));
+    }
+    let v = json(body, "names")?;
+    let list = match format {
+        NamesFormat::Services => &v["services"],
+        NamesFormat::Operations => &v["operations"],
+        NamesFormat::Data => &v["data"],
+        NamesFormat::TagValues => &v["tagValues"],
+        NamesFormat::Array => &v,
+    };
+    let mut names: Vec<String> = list
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().or_else(|| i["name"].as_str()).or_else(|| i["value"].as_str()))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names.dedup();
+    Ok(Outcome::Done(names))
+}
+
+/// Summaries of every trace in `data`, newest first.
+pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
+    #[derive(Default)]
+    struct Acc {
+        start: u64,
+        end: u64,
+        root: Option<(u64, String, String)>,
+        earliest: Option<(u64, String, String)>,
+        spans: u64,
+        errors: u64,
+        services: BTreeSet<String>,
+    }
+    let mut by_trace: BTreeMap<[u8; 16], Acc> = BTreeMap::new();
+    let ids: BTreeSet<([u8; 16], [u8; 8])> = data.spans().map(|(_, _, s)| (s.trace_id.0, s.span_id.0)).collect();
+    for (resource, _, span) in data.spans() {
+        let acc = by_trace.entry(span.trace_id.0).or_insert_with(|| Acc { start: u64::MAX, ..Acc::default() });
+        let service = resource.service_name().to_owned();
+        acc.start = acc.start.min(span.start_time_unix_nano);
+        acc.end = acc.end.max(span.end_time_unix_nano.max(span.start_time_unix_nano));
+        acc.spans += 1;
+        acc.errors += u64::from(span.status.code == StatusCode::Error);
+        acc.services.insert(service.clone());
+        let candidate = (span.start_time_unix_nano, service, span.name.clone());
+        let is_root = span.parent_span_id.is_none_or(|p| !ids.contains(&(span.trace_id.0, p.0)));
+        let slot = if is_root { &mut acc.root } else { &mut acc.earliest };
+        if slot.as_ref().is_none_or(|(t, _, _)| candidate.0 < *t) {
+            *slot = Some(candidate);
+        }
+    }
+    let mut out: Vec<TraceSummary> = by_trace
+        .into_iter()
+        .map(|(id, acc)| {
+            let (_, root_service, root_name) = acc.root.or(acc.earliest).unwrap_or_default();
+            TraceSummary {
+                trace_id: id.iter().map(|b| format!("{b:02x}")).collect(),
+                root_service,
+                root_name,
+                start: acc.start,
+                duration: acc.end.saturating_sub(acc.start),
+                span_count: acc.spans,
+                error_count: acc.errors,
+                services: acc.services.into_iter().collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.start.cmp(&a.start));
+    out
+}
+
+fn num(v: &Value) -> u64 {
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0)
+}
+
+/// Reads a search answer.
+pub fn parse_search(format: Format, status: u16, body: &str) -> Result<Outcome<Vec<TraceSummary>>, String> {
+    if api_missing(status, body) {
+        return Ok(Outcome::TryNext);
+    }
+    // Jaeger's API v3 (and the collector) answer an empty search with a 404 of their own.
+    if status == 404 && format == Format::JaegerV3 {
+        return Ok(Outcome::Done(Vec::new()));
+    }
+    if !(200..300).contains(&status) {
+        return Err(error_message(status, body));
+    }
+    let v = json(body, "search")?;
+    let summaries = match format {
+        Format::CollectorList => v["traces"]
+            .as_array()
+            .ok_or("the collector's answer has no `traces` list")?
+            .iter()
+            .map(|t| TraceSummary {
+                trace_id: t["traceId"].as_str().unwrap_or_default().to_owned(),
+                root_service: t["rootService"].as_str().unwrap_or_default().to_owned(),
+                root_name: t["rootName"].as_str().unwrap_or_default().to_owned(),
+                start: num(&t["startTimeUnixNano"]),
+                duration: num(&t["durationNanos"]),
+                span_count: num(&t["spanCount"]),
+                error_count: num(&t["errorCount"]),
+                services: Vec::new(),
+            })
+            .collect(),
+        Format::TempoSearch => v["traces"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|t| {
+                        let stats = t["serviceStats"].as_object();
+                        let sum = |field: &str| stats.map_or(0, |s| s.values().map(|x| num(&x[field])).sum());
+                        let matched: u64 = t["spanSets"]
+                            .as_array()
+                            .map(|sets| sets.iter().map(|s| num(&s["matched"])).sum())
+                            .unwrap_or_else(|| num(&t["spanSet"]["matched"]));
+                        let mut services: Vec<String> = stats.map(|s| s.keys().cloned().collect()).unwrap_or_default();
+                        services.sort();
+                        TraceSummary {
+                            trace_id: format!(
+                                "{:0>32}",
+                                t["traceID"].as_str().unwrap_or_default().to_ascii_lowercase()
+                            ),
+                            root_service: t["rootServiceName"]
+                                .as_str()
+                                .unwrap_or("<root span not yet received>")
+                                .to_owned(),
+                            root_name: t["rootTraceName"].as_str().unwrap_or_default().to_owned(),
+                            start: num(&t["startTimeUnixNano"]),
+                            duration: num(&t["durationMs"]) * 1_000_000,
+                            span_count: if stats.is_some() { sum("spanCount") } else { matched },
+                            error_count: sum("errorCount"),
+                            services,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Format::JaegerV3 | Format::JaegerLegacy | Format::Zipkin => {
+            let data = match format {
+                Format::JaegerV3 => read::traces(&v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?,
+                Format::JaegerLegacy => read::any_traces(body).map_err(|e| format!("not Jaeger traces: {e}"))?,
+                _ => {
+                    // An array of traces, each an array of spans.
+                    let mut all = TracesData::default();
+                    for trace in v.as_array().ok_or("Zipkin answered something other than a list of traces")? {
+                        let data =
+                            read::any_traces(&trace.to_string()).map_err(|e| format!("not a Zipkin trace: {e}"))?;
+                        all.resource_spans.extend(data.resource_spans);
+                    }
+                    all
+                }
+            };
+            summarize(&data)
+        }
+        Format::TempoV2Trace | Format::TempoV1Trace => return Err("not a search answer".into()),
+    };
+    Ok(Outcome::Done(summaries))
+}
+
+/// A trace as read, and what the source said about its completeness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedTrace {
+    /// The spans.
+    pub data: TracesData,
+    /// Set when the source says the trace may be incomplete (Tempo's `PARTIAL`).
+    pub warning: Option<String>,
+}
+
+/// Reads a trace answer.
+pub fn parse_trace(format: Format, status: u16, body: &str) -> Result<Outcome<FetchedTrace>, String> {
+    if api_missing(status, body) {
+        return Ok(Outcome::TryNext);
+    }
+    if status == 404 {
+        return Err("the source has no trace with this id".into());
+    }
+    if !(200..300).contains(&status) {
+        return Err(error_message(status, body));
+    }
+    let done = |data: TracesData, warning| Ok(Outcome::Done(FetchedTrace { data, warning }));
+    match format {
+        Format::TempoV2Trace => {
+            let v = json(body, "trace")?;
+            let warning = (v["status"].as_str() == Some("PARTIAL")).then(|| {
+                let why = v["message"].as_str().unwrap_or("a limit was reached");
+                format!("Tempo returned a partial trace: {why}")
+            });
+            let inner = if v.get("trace").is_some() { &v["trace"] } else { &v };
+            if inner.get("resourceSpans").is_none() && inner.get("batches").is_none() {
+                return Err("Tempo's answer holds no spans".into());
+            }
+            done(read::traces(inner, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?, warning)
+        }
+        _ => done(read::any_traces(body).map_err(|e| format!("not a trace: {e}"))?, None),
+    }
+}
+
+/// The request for a trace's log records.
+pub fn trace_logs_request(source: &Source, trace_id: &str, start: u64, end: u64) -> Option<Request> {
+    match source.kind {
+        Kind::Collector => Some(source.request(format!("/api/logs?limit=1000&trace_id={}", encode(trace_id)))),
+        Kind::Loki => {
+            // A trace's records may come a little before its first span or after its last.
+            let pairs = [
+                ("query", format!("{{service_name=~\".+\"}} | trace_id=\"{trace_id}\"")),
+                ("start", start.saturating_sub(3_600_000_000_000).to_string()),
+                ("end", (end + 3_600_000_000_000).to_string()),
+                ("limit", "1000".to_owned()),
+                ("direction", "forward".to_owned()),
+            ];
+            let mut r = source.request(format!("/loki/api/v1/query_range?{}", query_string(&pairs)));
+            r.headers.push(("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into()));
+            Some(r)
+        }
+        _ => None,
+    }
+}
+
+/// Reads a logs answer from the collector (OTLP/JSON) or Loki (streams) into OTLP log records.
+pub fn parse_logs(kind: Kind, status: u16, body: &str) -> Result<LogsData, String> {
+    if !(200..300).contains(&status) {
+        return Err(error_message(status, body));
+    }
+    let v = json(body, "logs")?;
+    match kind {
+        Kind::Loki => loki_logs(&v),
+        _ => read::logs(&v, Ids::Tolerant).map_err(|e| format!("not OTLP logs: {e}")),
+    }
+}
+
+/// Turns Loki streams into OTLP log records: the line is the body, `level` the severity,
+/// `service_name` the resource's service, `trace_id`/`span_id` the ids, other labels and
+/// metadata attributes.
+pub fn loki_logs(v: &Value) -> Result<LogsData, String> {
+    use edgescope_otlp::{AnyValue, KeyValue, LogRecord, Resource, ResourceLogs, ScopeLogs, SpanId, TraceId};
+    let streams = v["data"]["result"].as_array().ok_or("Loki's answer has no `data.result` streams")?;
+    let mut out = LogsData::default();
+    for stream in streams {
+        let labels = stream["stream"].as_object().cloned().unwrap_or_default();
+        let service = labels.get("service_name").and_then(Value::as_str).unwrap_or("unknown_service");
+        let mut records = Vec::new();
+        for value in stream["values"].as_array().into_iter().flatten() {
+            let mut fields: BTreeMap<String, String> =
+                labels.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect();
+            for group in ["structuredMetadata", "parsed"] {
+                if let Some(meta) = value[2][group].as_object() {
+                    fields.extend(meta.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))));
+                }
+            }
+            let level = fields.remove("level").or_else(|| fields.remove("detected_level")).unwrap_or_default();
+            let severity = match level.as_str() {
+                "trace" => 1,
+                "debug" => 5,
+                "info" => 9,
+                "warn" | "warning" => 13,
+                "error" => 17,
+                "fatal" | "critical" => 21,
+                _ => 0,
+            };
+            let trace_id = fields.remove("trace_id").and_then(|t| TraceId::from_hex(&format!("{t:0>32}")));
+            let span_id = fields.remove("span_id").and_then(|s| SpanId::from_hex(&format!("{s:0>16}")));
+            fields.remove("service_name");
+            records.push(LogRecord {
+                time_unix_nano: num(&value[0]),
+                severity_number: severity,
+                severity_text: fields.remove("severity_text").unwrap_or(level),
+                body: Some(AnyValue::String(value[1].as_str().unwrap_or_default().to_owned())),
+                attributes: fields.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect(),
+                trace_id,
+                span_id,
+                ..Default::default()
+            });
+        }
+        out.resource_logs.push(ResourceLogs {
+            resource: Resource { attributes: vec![KeyValue::new("service.name", service)], ..Default::default() },
+            scope_logs: vec![ScopeLogs { log_records: records, ..Default::default() }],
+            ..Default::default()
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a duration typed by a person: `250ms`, `1.5s`, `2m`, `1h30m`, `100us`, `500ns` (a bare
+/// number is milliseconds). Nanoseconds.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(ms) = text.parse::<f64>() {
+        return (ms >= 0.0).then(|| (ms * 1e6) as u64);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let split = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let number: f64 = rest[..split].parse().ok()?;
+        rest = &rest[split..];
+        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += number * scale;
+        rest = &rest[unit_end..];
+    }
+    Some(total as u64)
+}
+
+/// Reads attribute filters typed as `key=value` pairs separated by spaces or new lines; a value
+/// may be quoted to hold spaces (`http.route="/a b"`).
+pub fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Ok(out);
+        }
+        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
+        if chars.next() != Some('=') || key.is_empty() {
+            return Err(format!("`{key}`: write attribute filters as key=value"));
+        }
+        let value: String = if chars.peek() == Some(&'"') {
+            chars.next();
+            let v: String = std::iter::from_fn(|| chars.next_if(|c| *c != '"')).collect();
+            if chars.next() != Some('"') {
+                return Err(format!("`{key}`: the quoted value has no closing quote"));
+            }
+            v
+        } else {
+            std::iter::from_fn(|| chars.next_if(|c| !c.is_whitespace())).collect()
+        };
+        out.push((key, value));
+    }
+}
+
+/// Where a search result sits in the scatter plot: `x` in `[0, 1]` across the time window,
+/// `y` in `[0, 1]` from the shortest (bottom) to the longest duration, on a log scale so that
+/// a few slow traces do not flatten the rest.
+pub fn scatter_points(results: &[TraceSummary], start: u64, end: u64) -> Vec<(f64, f64)> {
+    let span = end.saturating_sub(start).max(1) as f64;
+    let log = |d: u64| ((d.max(1)) as f64).ln();
+    let (lo, hi) =
+        results.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(log(r.duration)), hi.max(log(r.duration))));
+    results
+        .iter()
+        .map(|r| {
+            let x = (r.start.saturating_sub(start) as f64 / span).clamp(0.0, 1.0);
+            let y = if hi > lo { (log(r.duration) - lo) / (hi - lo) } else { 0.5 };
+            (x, y)
+        })
+        .collect()
+}
+
+/// How search results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// Newest first.
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Longest first.
+    Longest,
+    /// Shortest first.
+    Shortest,
+    /// Most spans first.
+    MostSpans,
+    /// Most errors first.
+    MostErrors,
+}
+
+impl SortBy {
+    /// Every order with its id and label.
+    pub const ALL: [(SortBy, &'static str, &'static str); 6] = [
+        (SortBy::Newest, "newest", "Most recent"),
+        (SortBy::Oldest, "oldest", "Oldest"),
+        (SortBy::Longest, "longest", "Longest first"),
+        (SortBy::Shortest, "shortest", "Shortest first"),
+        (SortBy::MostSpans, "spans", "Most spans"),
+        (SortBy::MostErrors, "errors", "Most errors"),
+    ];
+
+    /// The order named `id`, newest when unknown.
+    pub fn from_id(id: &str) -> SortBy {
+        SortBy::ALL.iter().find(|(_, i, _)| *i == id).map_or(SortBy::Newest, |(s, _, _)| *s)
+    }
+
+    /// Sorts in place.
+    pub fn sort(self, results: &mut [TraceSummary]) {
+        match self {
+            SortBy::Newest => results.sort_by(|a, b| b.start.cmp(&a.start)),
+            SortBy::Oldest => results.sort_by(|a, b| a.start.cmp(&b.start)),
+            SortBy::Longest => results.sort_by(|a, b| b.duration.cmp(&a.duration)),
+            SortBy::Shortest => results.sort_by(|a, b| a.duration.cmp(&b.duration)),
+            SortBy::MostSpans => results.sort_by(|a, b| b.span_count.cmp(&a.span_count)),
+            SortBy::MostErrors => results.sort_by(|a, b| b.error_count.cmp(&a.error_count).then(b.start.cmp(&a.start))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/../../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn query() -> SearchQuery {
+        SearchQuery {
+            service: "shop".into(),
+            operation: "GET /cart".into(),
+            attributes: vec![("http.status_code".into(), "500".into()), ("user".into(), "a\"b".into())],
+            min_duration: Some(1_500_000),
+            max_duration: Some(2_000_000_000),
+            start: 1_700_000_000_000_000_000,
+            end: 1_700_000_360_000_000_000,
+            limit: 20,
+        }
+    }
+
+    #[test]
+    fn sources_round_trip_through_page_urls_and_storage_without_credentials_in_urls() {
+        let mut sources = Sources::default();
+        assert!(sources.to_query().is_empty());
+        sources.traces = Source { kind: Kind::Tempo, url: "/upstream/tempo".into(), auth: Some("Bearer x".into()) };
+        sources.logs = Source::from_key("loki:https://loki.example.com/").unwrap();
+        assert_eq!(
+            sources.to_query(),
+            [("traces", "tempo:/upstream/tempo".into()), ("logs", "loki:https://loki.example.com".into())]
+        );
+        assert!(!format!("{:?}", sources.to_query()).contains("Bearer"));
+        assert_eq!(Sources::from_storage(&sources.to_storage()), sources);
+        let mut other = Sources::default();
+        other.apply_query(Some("tempo:/upstream/tempo"), Some("nonsense:/x"));
+        assert_eq!(other.traces.kind, Kind::Tempo);
+        assert_eq!(other.logs, Source::collector(), "an unknown kind is ignored");
+        assert!(Source::from_key("jaeger:javascript:alert(1)").is_none(), "only paths and http(s) URLs");
+        assert_eq!(Sources::from_storage("{not json"), Sources::default());
+    }
+
+    #[test]
+    fn each_backend_is_searched_in_its_own_api_shape() {
+        let q = query();
+        let jaeger = Source { kind: Kind::Jaeger, url: "/upstream/jaeger".into(), auth: Some("Bearer t".into()) };
+        let plan = search_requests(&jaeger, &q).unwrap();
+        assert_eq!(plan.len(), 2, "v3, then the legacy API");
+        assert!(plan[0].0.url.starts_with("/upstream/jaeger/api/v3/traces?query.service_name=shop&query.operation_name=GET%20%2Fcart&query.attributes=%7B%22http.status_code%22%3A%22500%22%2C%22user%22%3A%22a%5C%22b%22%7D&query.duration_min=1500us&query.duration_max=2000000us&query.start_time_min=2023-11-14T22%3A13%3A20.000000000Z"), "{}", plan[0].0.url);
+        assert!(plan[0].0.headers.contains(&("Authorization".into(), "Bearer t".into())));
+        assert!(plan[1].0.url.contains("/api/traces?service=shop&operation=GET%20%2Fcart&tags="), "{}", plan[1].0.url);
+        assert!(plan[1].0.url.contains("&start=1700000000000000&end=1700000360000000&limit=20"));
+
+        let tempo = Source { kind: Kind::Tempo, url: String::new(), auth: None };
+        let (req, format) = &search_requests(&tempo, &q).unwrap()[0];
+        assert_eq!(*format, Format::TempoSearch);
+        assert_eq!(
+            traceql(&q),
+            r#"{ resource.service.name = "shop" && name = "GET /cart" && .http.status_code = 500 && .user = "a\"b" && duration >= 1500us && duration <= 2000000us }"#
+        );
+        assert!(req.url.ends_with("&limit=20&start=1700000000&end=1700000360"), "{}", req.url);
+
+        let zipkin = Source { kind: Kind::Zipkin, url: "http://z:9411".into(), auth: None };
+        let (req, _) = &search_requests(&zipkin, &q).unwrap()[0];
+        assert_eq!(req.url, "http://z:9411/api/v2/traces?serviceName=shop&spanName=GET%20%2Fcart&annotationQuery=http.status_code%3D500%20and%20user%3Da%22b&minDuration=1500&maxDuration=2000000&endTs=1700000360000&lookback=360000&limit=20");
+
+        let any = SearchQuery { service: String::new(), ..q };
+        assert_eq!(search_requests(&Source::collector(), &any).unwrap()[0].0.url, "/api/traces?limit=20");
+        assert!(search_requests(&jaeger, &any).unwrap_err().contains("need a service"));
+        assert!(search_requests(&Source { kind: Kind::Loki, url: String::new(), auth: None }, &any).is_err());
+    }
+
+    #[test]
+    fn search_answers_of_every_backend_become_summaries() {
+        let v3 = parse_search(Format::JaegerV3, 200, &fixture("jaeger-apiv3-FindTraces.json")).unwrap();
+        let Outcome::Done(list) = v3 else { panic!("done") };
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0].root_name.as_str(), list[0].span_count, list[0].error_count), ("foobar", 1, 1));
+        assert_eq!(list[0].trace_id, "00000000000000000000000000000001");
+
+        assert_eq!(
+            parse_search(Format::JaegerV3, 404, r#"{"error":{"httpCode":404,"message":"No traces found"}}"#).unwrap(),
+            Outcome::Done(vec![])
+        );
+        assert_eq!(
+            parse_search(Format::JaegerV3, 404, "404 page not found").unwrap(),
+            Outcome::TryNext,
+            "an older Jaeger"
+        );
+        assert!(parse_search(Format::JaegerV3, 500, r#"{"error":{"message":"boom"}}"#)
+            .unwrap_err()
+            .contains("500: boom"));
+
+        let tempo = r#"{"traces":[{"traceID":"2f3e0cee77ae5dc9c17ade3689eb2e54","rootServiceName":"shop","rootTraceName":"update","startTimeUnixNano":"1684778327699392724","durationMs":557,"spanSets":[{"matched":2}],"serviceStats":{"shop":{"spanCount":3},"db":{"spanCount":2,"errorCount":1}}},{"traceID":"abc","startTimeUnixNano":"1","spanSet":{"matched":4}}]}"#;
+        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, tempo).unwrap() else { panic!() };
+        assert_eq!(list[0].trace_id, "2f3e0cee77ae5dc9c17ade3689eb2e54");
+        assert_eq!((list[0].duration, list[0].span_count, list[0].error_count), (557_000_000, 5, 1));
+        assert_eq!(list[0].services, ["db", "shop"]);
+        assert_eq!(list[1].trace_id, "00000000000000000000000000000abc", "short ids are left-padded");
+        assert_eq!((list[1].span_count, list[1].root_service.as_str()), (4, "<root span not yet received>"));
+
+        let zipkin = format!("[{}]", fixture("zipkin-lens-yelp.json"));
+        let Outcome::Done(list) = parse_search(Format::Zipkin, 200, &zipkin).unwrap() else { panic!() };
+        assert_eq!(list.len(), 1);
+        assert!(list[0].span_count > 1 && !list[0].root_name.is_empty() && list[0].duration > 0, "{:?}", list[0]);
+    }
+
+    #[test]
+    fn trace_answers_are_read_and_tempo_partial_traces_say_so() {
+        let plan = trace_requests(&Source { kind: Kind::Tempo, url: "/upstream/t".into(), auth: None }, "ABC").unwrap();
+        assert_eq!(plan[0].0.url, "/upstream/t/api/v2/traces/00000000000000000000000000000abc");
+        assert_eq!(plan[1].1, Format::TempoV1Trace);
+        assert!(trace_requests(&Source::collector(), "xyz").is_err());
+
+        let otlp = fixture("otlp-proto-trace.json");
+        let partial = format!(r#"{{"trace":{otlp},"status":"PARTIAL","message":"trace exceeds max size"}}"#);
+        let Outcome::Done(t) = parse_trace(Format::TempoV2Trace, 200, &partial).unwrap() else { panic!() };
+        assert!(t.data.spans().count() > 0);
+        assert_eq!(t.warning.as_deref(), Some("Tempo returned a partial trace: trace exceeds max size"));
+        let Outcome::Done(t) = parse_trace(Format::TempoV2Trace, 200, &format!(r#"{{"trace":{otlp}}}"#)).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(t.warning, None);
+        let Outcome::Done(t) = parse_trace(Format::JaegerV3, 200, &fixture("jaeger-apiv3-GetTrace.json")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(t.data.spans().count(), 1);
+        assert_eq!(parse_trace(Format::JaegerV3, 404, "404 page not found").unwrap(), Outcome::TryNext);
+        assert!(parse_trace(Format::Zipkin, 404, r#"{"message":"none"}"#).unwrap_err().contains("no trace"));
+    }
+
+    #[test]
+    fn name_lists_come_from_each_shape() {
+        let names = |f, body: &str| match parse_names(f, 200, body).unwrap() {
+            Outcome::Done(n) => n,
+            Outcome::TryNext => panic!("done"),
+        };
+        assert_eq!(names(NamesFormat::Services, &fixture("jaeger-apiv3-GetServices.json")), ["foo"]);
+        assert_eq!(names(NamesFormat::Operations, &fixture("jaeger-apiv3-GetOperations.json")), ["get_users"]);
+        assert_eq!(
+            names(
+                NamesFormat::TagValues,
+                r#"{"tagValues":[{"type":"string","value":"b"},{"type":"string","value":"a"}]}"#
+            ),
+            ["a", "b"]
+        );
+        assert_eq!(names(NamesFormat::TagValues, r#"{"tagValues":["x"]}"#), ["x"]);
+        assert_eq!(names(NamesFormat::Array, r#"["z","y","z"]"#), ["y", "z"]);
+    }
+
+    #[test]
+    fn loki_streams_become_log_records_with_ids_level_and_attributes() {
+        let body = r#"{"status":"success","data":{"resultType":"streams","encodingFlags":["categorize-labels"],"result":[
+            {"stream":{"service_name":"web","level":"error"},"values":[["1700000000000000001","boom",{"structuredMetadata":{"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","cart_id":"c1"}}]]}]}}"#;
+        let data = parse_logs(Kind::Loki, 200, body).unwrap();
+        let rl = &data.resource_logs[0];
+        assert_eq!(rl.resource.service_name(), "web");
+        let r = &rl.scope_logs[0].log_records[0];
+        assert_eq!(
+            (r.time_unix_nano, r.severity_number, r.severity_text.as_str()),
+            (1_700_000_000_000_000_001, 17, "error")
+        );
+        assert_eq!(r.trace_id.unwrap().to_string(), "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(r.span_id.unwrap().to_string(), "b7ad6b7169203331");
+        assert_eq!(r.attributes.len(), 1);
+        let req =
+            trace_logs_request(&Source { kind: Kind::Loki, url: "/upstream/loki".into(), auth: None }, "0af7", 10, 20)
+                .unwrap();
+        assert!(req.url.starts_with("/upstream/loki/loki/api/v1/query_range?query=%7Bservice_name%3D~%22.%2B%22%7D%20%7C%20trace_id%3D%220af7%22"));
+        assert!(req.headers.contains(&("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into())));
+        assert!(trace_logs_request(&Source { kind: Kind::Tempo, url: String::new(), auth: None }, "a", 0, 0).is_none());
+    }
+
+    #[test]
+    fn durations_and_attribute_filters_read_as_people_type_them() {
+        assert_eq!(parse_duration("250ms"), Some(250_000_000));
+        assert_eq!(parse_duration("1.5s"), Some(1_500_000_000));
+        assert_eq!(parse_duration("1h30m"), Some(5_400_000_000_000));
+        assert_eq!(parse_duration("100us"), Some(100_000));
+        assert_eq!(parse_duration("12"), Some(12_000_000), "a bare number is milliseconds");
+        assert_eq!(parse_duration("fast"), None);
+        assert_eq!(parse_duration("5 parsecs"), None);
+        assert_eq!(
+            parse_attributes("http.status_code=500  http.route=\"/a b\"\nerror=true").unwrap(),
+            [
+                ("http.status_code".into(), "500".into()),
+                ("http.route".into(), "/a b".into()),
+                ("error".into(), "true".into())
+            ]
+        );
+        assert!(parse_attributes("oops").is_err());
+        assert!(parse_attributes("k=\"open").is_err());
+        assert_eq!(parse_attributes("  ").unwrap(), []);
+    }
+
+    #[test]
+    fn scatter_points_spread_over_the_window_on_a_log_duration_scale_and_sorts_order_results() {
+        let r = |start, duration, spans, errors| TraceSummary {
+            start,
+            duration,
+            span_count: spans,
+            error_count: errors,
+            ..Default::default()
+        };
+        let mut results = vec![r(100, 10, 1, 0), r(150, 1000, 5, 2), r(200, 100, 3, 1)];
+        let points: Vec<(f64, f64)> =
+            scatter_points(&results, 100, 200).into_iter().map(|(x, y)| (x, (y * 1e9).round() / 1e9)).collect();
+        assert_eq!(points, [(0.0, 0.0), (0.5, 1.0), (1.0, 0.5)]);
+        SortBy::from_id("longest").sort(&mut results);
+        assert_eq!(results.iter().map(|r| r.duration).collect::<Vec<_>>(), [1000, 100, 10]);
+        SortBy::from_id("errors").sort(&mut results);
+        assert_eq!(results[0].error_count, 2);
+        SortBy::from_id("nonsense").sort(&mut results);
+        assert_eq!(results[0].start, 200, "unknown orders fall back to newest first");
+    }
+
+    #[test]
+    fn traces_from_every_recorded_backend_answer_lay_out_as_a_waterfall() {
+        let answers = [
+            (Format::JaegerV3, fixture("jaeger-apiv3-GetTrace.json")),
+            (Format::JaegerLegacy, format!("{{\"data\":[{}]}}", fixture("jaeger-uimodel-ui_01.json"))),
+            (Format::TempoV2Trace, format!("{{\"trace\":{}}}", fixture("otlp-proto-trace.json"))),
+            (Format::Zipkin, fixture("zipkin-lens-yelp.json")),
+        ];
+        for (format, body) in answers {
+            let Outcome::Done(t) = parse_trace(format, 200, &body).unwrap() else { panic!("{format:?}") };
+            let trace = crate::model::Trace::build(&t.data);
+            assert_eq!(trace.rows.len(), t.data.spans().count(), "{format:?}");
+        }
+    }
+}
