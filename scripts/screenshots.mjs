@@ -18,7 +18,10 @@ try {
   await todo.add('Renew the passport');
   await page.locator('#new-title').blur();
   await waitFor('every trace', async () => (await getJson(`${collector.ui}/api/traces`)).traces.length >= 8);
-  await waitFor('the slow trace', async () => (await getJson(`${collector.ui}/api/v3/traces/${slow.traceId}`).catch(() => null))?.result.resourceSpans.length === 3);
+  await waitFor('all three services in the slow trace', async () => {
+    const trace = await getJson(`${collector.ui}/api/v3/traces/${slow.traceId}`).catch(() => null);
+    return trace?.result.resourceSpans.length === 3;
+  });
   await page.screenshot({ path: `${root}/docs/screenshots/demo.png` });
 
   const viewer = await browser.newPage({ viewport: { width: 1100, height: 400 } });

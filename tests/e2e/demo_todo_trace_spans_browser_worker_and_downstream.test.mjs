@@ -78,6 +78,8 @@ function chain(spans, { action, method, path, route }) {
   return links;
 }
 
+const ADD = { action: 'add to-do', method: 'POST', path: '/api/todos', route: '/api/todos' };
+
 /** The viewer's waterfall rows for a trace: `[service, span name, depth, error]`. */
 async function waterfall(traceId) {
   const viewer = await browser.newPage();
@@ -94,7 +96,9 @@ async function waterfall(traceId) {
   );
   const header = await viewer.textContent('[data-testid=trace-header]');
   await viewer.waitForSelector('[data-testid=trace-logs] [data-testid=log-row]');
-  const logs = await viewer.$$eval('[data-testid=trace-logs] [data-testid=log-message]', (els) => els.map((e) => e.textContent));
+  const logs = await viewer.$$eval('[data-testid=trace-logs] [data-testid=log-message]', (els) =>
+    els.map((e) => e.textContent),
+  );
   await viewer.close();
   return { rows, header, logs };
 }
@@ -113,10 +117,11 @@ test('adding, completing and deleting a to-do are each one trace from the click 
   assert.deepEqual(await todo.titles(), []);
   assert.equal(new Set([added.traceId, completed.traceId, deleted.traceId]).size, 3, 'one trace per action');
 
+  const onItem = { path: `/api/todos/${todoId}`, route: '/api/todos/:id' };
   const expected = [
-    [added, { action: 'add to-do', method: 'POST', path: '/api/todos', route: '/api/todos', log: 'to-do added', audit: 'audit: add' }],
-    [completed, { action: 'complete to-do', method: 'PATCH', path: `/api/todos/${todoId}`, route: '/api/todos/:id', log: 'to-do completed', audit: 'audit: complete' }],
-    [deleted, { action: 'delete to-do', method: 'DELETE', path: `/api/todos/${todoId}`, route: '/api/todos/:id', log: 'to-do deleted', audit: 'audit: delete' }],
+    [added, { ...ADD, log: 'to-do added', audit: 'audit: add' }],
+    [completed, { ...onItem, action: 'complete to-do', method: 'PATCH', log: 'to-do completed', audit: 'audit: complete' }],
+    [deleted, { ...onItem, action: 'delete to-do', method: 'DELETE', log: 'to-do deleted', audit: 'audit: delete' }],
   ];
   for (const [entry, want] of expected) {
     const spans = await spansOf(entry.traceId);
@@ -128,7 +133,8 @@ test('adding, completing and deleting a to-do are each one trace from the click 
 
     // Each service's log record carries the trace and the span it was written in.
     const logs = await logsOf(entry.traceId);
-    const by = (service) => logs.filter((r) => r.service === service).map((r) => [r.severityText, r.body.stringValue, r.spanId]);
+    const by = (service) =>
+      logs.filter((r) => r.service === service).map((r) => [r.severityText, r.body.stringValue, r.spanId]);
     assert.deepEqual(by('todo-web'), [['INFO', want.log, links.action.spanId]]);
     assert.deepEqual(by('todo-api'), [['INFO', want.log, links.server.spanId]]);
     assert.deepEqual(by('todo-audit'), [['INFO', want.audit, links.audit.spanId]]);
@@ -157,7 +163,7 @@ test('with the fault switch on failing, the change fails with a 500: error spans
   assert.match(await todo.errorMessage(), /Could not add “This one fails”: the audit service answered 503/);
   assert.ok(!(await todo.titles()).includes('This one fails'), 'the change was not applied');
 
-  const links = chain(await spansOf(failed.traceId), { action: 'add to-do', method: 'POST', path: '/api/todos', route: '/api/todos' });
+  const links = chain(await spansOf(failed.traceId), ADD);
   for (const [name, span] of Object.entries(links)) assert.equal(span.status?.code, 2, `${name} span has error status`);
   assert.equal(attr(links.fetch, 'http.response.status_code'), '500');
   assert.equal(attr(links.server, 'http.response.status_code'), '500');
@@ -197,7 +203,7 @@ test('with the fault switch on slow, the 800 ms show in the audit service’s st
   await todo.setFault('slow');
   const slow = await todo.add('Take your time');
   assert.equal(slow.status, 201);
-  const links = chain(await spansOf(slow.traceId), { action: 'add to-do', method: 'POST', path: '/api/todos', route: '/api/todos' });
+  const links = chain(await spansOf(slow.traceId), ADD);
   const ms = (span) => Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
   assert.ok(ms(links.store) >= 790, `the store span took ${ms(links.store)} ms`);
   assert.ok(ms(links.action) >= ms(links.store), 'the action span covers the whole request');

@@ -25,8 +25,11 @@ function store(event, fault) {
 
 async function record(request) {
   const body = await request.json().catch(() => null);
-  if (!body || typeof body.action !== 'string') return Response.json({ error: 'an event needs an action' }, { status: 400 });
-  const event = { id: crypto.randomUUID().slice(0, 8), at: new Date().toISOString(), action: body.action, todo: body.todo, title: body.title };
+  if (!body || typeof body.action !== 'string') {
+    return Response.json({ error: 'an event needs an action' }, { status: 400 });
+  }
+  const { action, todo, title } = body;
+  const event = { id: crypto.randomUUID().slice(0, 8), at: new Date().toISOString(), action, todo, title };
   try {
     await store(event, request.headers.get('x-demo-fault'));
   } catch (error) {
