@@ -111,30 +111,62 @@ pub fn any_traces(text: &str) -> Result<TracesData> {
 /// pointing at the first. Real data has such duplicates: two services reporting one id, or
 /// Jaeger's own test traces.
 fn unique_span_ids(data: &mut TracesData) {
-    let mut seen: alloc::collections::BTreeSet<(crate::TraceId, crate::SpanId)> = Default::default();
+    // Sorting finds the repeated ids, usually none, for much less than a set of every id.
+    let all = sorted_ids(data.spans().map(|(_, _, s)| ((s.trace_id, s.span_id), 0)).collect());
+    let mut repeated: Vec<(IdKey, u64)> = all.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[0].0, 0)).collect();
+    repeated.dedup_by(|a, b| a.0 == b.0);
+    if repeated.is_empty() {
+        return;
+    }
+    // New ids, so that a second repeat does not take one of them.
+    let mut given: Vec<IdKey> = Vec::new();
     let mut salt = 0u8;
     for rs in &mut data.resource_spans {
         for ss in &mut rs.scope_spans {
             for span in &mut ss.spans {
-                if seen.insert((span.trace_id, span.span_id)) {
+                let key = (span.trace_id, span.span_id);
+                let Ok(i) = repeated.binary_search_by(|e| e.0.cmp(&key)) else { continue };
+                // The first span with the id keeps it.
+                if core::mem::replace(&mut repeated[i].1, 1) == 0 {
                     continue;
                 }
                 let original = span.span_id;
                 let mut id = original;
-                while !id.is_valid() || seen.contains(&(span.trace_id, id)) {
+                let taken =
+                    |id: SpanId| find_id(&all, &(span.trace_id, id)).is_some() || given.contains(&(span.trace_id, id));
+                while !id.is_valid() || taken(id) {
                     salt = salt.wrapping_add(1);
                     id.0[7] ^= salt | 1;
                     id.0[6] = id.0[6].rotate_left(1) ^ salt;
                 }
                 span.span_id = id;
-                seen.insert((span.trace_id, id));
+                given.push((span.trace_id, id));
                 span.attributes.push(KeyValue::new("edgescope.original_span_id", original.to_hex()));
             }
         }
     }
 }
 
+/// A trace and span id.
+type IdKey = (TraceId, SpanId);
+
+/// Ids with a value, sorted by id for [`find_id`].
+fn sorted_ids(mut ids: Vec<(IdKey, u64)>) -> Vec<(IdKey, u64)> {
+    ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    ids
+}
+
+/// The value of an id in a list from [`sorted_ids`].
+fn find_id(ids: &[(IdKey, u64)], id: &IdKey) -> Option<u64> {
+    ids.binary_search_by(|e| e.0.cmp(id)).ok().map(|i| ids[i].1)
+}
+
 fn any_traces_text(text: &str) -> Result<TracesData> {
+    if text.trim_start().starts_with('[') {
+        if let Some(data) = zipkin::traces_from_text(text) {
+            return Ok(data);
+        }
+    }
     match serde_json::from_str::<Value>(text) {
         Ok(doc) => any_traces_doc(&doc),
         Err(whole) => {
@@ -175,10 +207,13 @@ fn any_traces_doc(doc: &Value) -> Result<TracesData> {
 /// A hex id of up to `2 * N` digits in either case, left-padded with zeros (Zipkin and Jaeger
 /// write 64-bit trace ids as 16 digits).
 fn tolerant_id<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.is_empty() || s.len() > 2 * N || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.is_empty() || s.len() > 2 * N {
         return None;
     }
-    crate::hex::decode::<N>(&format!("{s:0>width$}", width = 2 * N))
+    // Left-pad on the stack: ids are read once per span, and a file may hold 100,000 of them.
+    let mut padded = [b'0'; 64];
+    padded[2 * N - s.len()..2 * N].copy_from_slice(s.as_bytes());
+    crate::hex::decode::<N>(core::str::from_utf8(&padded[..2 * N]).ok()?)
 }
 
 /// Reads one OTLP/JSON `Span` object.
