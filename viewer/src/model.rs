@@ -2,24 +2,58 @@
 //! tested natively; the views only read it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use edgescope_otlp::{LogsData, Span, StatusCode, TracesData};
+use edgescope_otlp::{
+    AnyValue, InstrumentationScope, LogsData, Resource, ResourceSpans, ScopeSpans, Span, StatusCode, TracesData,
+};
 
 /// One waterfall row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// The span.
     pub span: Span,
-    /// `service.name` of its resource.
-    pub service: String,
+    /// Index into [`Trace::services`]: its resource's `service.name`.
+    pub service: usize,
+    /// Index into [`Trace::scopes`]: the resource and scope it was reported under.
+    pub scope: usize,
     /// Nesting depth: 0 for roots.
     pub depth: usize,
+    /// The parent's row, when the parent is in the trace.
+    pub parent: Option<usize>,
+    /// One past its last descendant's row: rows are in depth-first order, so a subtree is the
+    /// range `index..end`.
+    pub end: usize,
     /// Start relative to the trace start, as a fraction of the trace duration (0–1).
     pub offset: f64,
     /// Duration as a fraction of the trace duration (0–1).
     pub width: f64,
     /// Whether the span's status is an error.
     pub error: bool,
+    /// Clock skew: the span starts before its parent or ends after it.
+    pub skew: bool,
+    /// On the critical path: the chain of spans that determined when the trace ended.
+    pub critical: bool,
+}
+
+impl Row {
+    /// Whether it has children.
+    pub fn has_children(&self, index: usize) -> bool {
+        self.end > index + 1
+    }
+}
+
+/// The resource and scope spans were reported under, kept for span details and export.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scope {
+    /// The resource (its attributes, `service.name` among them).
+    pub resource: Resource,
+    /// The resource's schema URL.
+    pub resource_schema_url: String,
+    /// The instrumentation scope.
+    pub scope: InstrumentationScope,
+    /// The scope's schema URL.
+    pub schema_url: String,
 }
 
 /// A trace ready to draw.
@@ -27,14 +61,17 @@ pub struct Row {
 pub struct Trace {
     /// Lowercase hex.
     pub trace_id: String,
-    /// Rows in depth-first order, siblings by start time.
-    pub rows: Vec<Row>,
+    /// Rows in depth-first order, siblings by start time; shared, so that handing a trace
+    /// of 100,000 spans to a signal or a view does not copy it.
+    pub rows: Arc<Vec<Row>>,
     /// Earliest start, Unix nanoseconds.
     pub start: u64,
     /// Latest end minus earliest start.
     pub duration: u64,
     /// Distinct services, in order of first appearance.
     pub services: Vec<String>,
+    /// Every resource and scope, indexed by [`Row::scope`].
+    pub scopes: Vec<Scope>,
     /// Deepest nesting + 1.
     pub depth: usize,
     /// Spans with an error status.
@@ -45,91 +82,275 @@ impl Trace {
     /// Lays out the first trace of a document that may hold several (a Jaeger search answer, a
     /// file of many traces): the spans that share the first span's trace id.
     pub fn build_first(data: &TracesData) -> Trace {
+        Trace::first_of(data.clone())
+    }
+
+    /// Like [`Trace::build_first`], taking the document so that no span is copied.
+    pub fn first_of(mut data: TracesData) -> Trace {
         let Some(first) = data.spans().next().map(|(_, _, s)| s.trace_id) else { return Trace::default() };
-        if data.spans().all(|(_, _, s)| s.trace_id == first) {
-            return Trace::build(data);
-        }
-        let mut only = data.clone();
-        for rs in &mut only.resource_spans {
-            for ss in &mut rs.scope_spans {
-                ss.spans.retain(|s| s.trace_id == first);
+        if !data.spans().all(|(_, _, s)| s.trace_id == first) {
+            for rs in &mut data.resource_spans {
+                for ss in &mut rs.scope_spans {
+                    ss.spans.retain(|s| s.trace_id == first);
+                }
             }
         }
-        Trace::build(&only)
+        Trace::from_data(data)
     }
 
     /// Lays out the spans of one trace. Spans whose parent is missing become roots, so a
     /// partial trace still shows every span.
     pub fn build(data: &TracesData) -> Trace {
-        let spans: Vec<(String, &Span)> = data.spans().map(|(r, _, s)| (r.service_name().to_owned(), s)).collect();
-        let Some(first) = spans.first() else {
+        Trace::from_data(data.clone())
+    }
+
+    /// Like [`Trace::build`], taking the document so that no span is copied.
+    pub fn from_data(data: TracesData) -> Trace {
+        let mut services: Vec<String> = Vec::new();
+        let mut scopes = Vec::new();
+        // (service, scope, span) in document order.
+        let mut spans: Vec<(usize, usize, Span)> = Vec::new();
+        for rs in data.resource_spans {
+            let name = rs.resource.service_name();
+            let service = match services.iter().position(|s| s == name) {
+                Some(i) => i,
+                None => {
+                    services.push(name.to_owned());
+                    services.len() - 1
+                }
+            };
+            for ss in rs.scope_spans {
+                let scope = scopes.len();
+                scopes.push(Scope {
+                    resource: rs.resource.clone(),
+                    resource_schema_url: rs.schema_url.clone(),
+                    scope: ss.scope,
+                    schema_url: ss.schema_url,
+                });
+                spans.extend(ss.spans.into_iter().map(|s| (service, scope, s)));
+            }
+        }
+        let Some(trace_id) = spans.first().map(|(_, _, s)| s.trace_id.to_hex()) else {
             return Trace::default();
         };
-        let start = spans.iter().map(|(_, s)| s.start_time_unix_nano).min().unwrap_or(0);
-        let end = spans.iter().map(|(_, s)| s.end_time_unix_nano.max(s.start_time_unix_nano)).max().unwrap_or(start);
+        let start = spans.iter().map(|(_, _, s)| s.start_time_unix_nano).min().unwrap_or(0);
+        let end = spans.iter().map(|(_, _, s)| s.end_time_unix_nano.max(s.start_time_unix_nano)).max().unwrap_or(start);
         let duration = end - start;
 
-        let index: HashMap<_, _> = spans.iter().enumerate().map(|(i, (_, s))| (s.span_id, i)).collect();
+        let index: HashMap<_, _> = spans.iter().enumerate().map(|(i, (_, _, s))| (s.span_id, i)).collect();
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
         let mut roots = Vec::new();
-        for (i, (_, s)) in spans.iter().enumerate() {
+        for (i, (_, _, s)) in spans.iter().enumerate() {
             match s.parent_span_id.and_then(|p| index.get(&p)).filter(|&&p| p != i) {
                 Some(&p) => children[p].push(i),
                 None => roots.push(i),
             }
         }
-        let by_start = |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].1.start_time_unix_nano, i));
+        drop(index);
+        let by_start = |v: &mut Vec<usize>| v.sort_unstable_by_key(|&i| (spans[i].2.start_time_unix_nano, i));
         by_start(&mut roots);
         children.iter_mut().for_each(by_start);
 
-        let mut rows = Vec::with_capacity(spans.len());
+        // Depth-first order; `order[k]` is the span of row k.
+        let mut order: Vec<(usize, usize, Option<usize>)> = Vec::with_capacity(spans.len());
         let mut seen = vec![false; spans.len()];
+        let mut row_of = vec![usize::MAX; spans.len()];
         let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&i| (i, 0)).collect();
-        let total = duration.max(1) as f64;
         while let Some((i, depth)) = stack.pop() {
             // A cycle of parent ids must not loop forever.
             if std::mem::replace(&mut seen[i], true) {
                 continue;
             }
-            let (service, span) = &spans[i];
-            rows.push(Row {
-                span: (*span).clone(),
-                service: service.clone(),
-                depth,
-                offset: (span.start_time_unix_nano - start) as f64 / total,
-                width: span.duration_nanos() as f64 / total,
-                error: span.status.code == StatusCode::Error,
-            });
+            row_of[i] = order.len();
+            order.push((i, depth, None));
             stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
         }
         // Spans caught in a parent cycle are unreachable from any root: show them at the end.
         for (i, done) in seen.iter().enumerate() {
             if !done {
-                let (service, span) = &spans[i];
-                rows.push(Row {
-                    span: (*span).clone(),
-                    service: service.clone(),
-                    depth: 0,
+                row_of[i] = order.len();
+                order.push((i, 0, None));
+            }
+        }
+        // Parents by row, from the child lists (a cycle's spans have none).
+        for (p, kids) in children.iter().enumerate() {
+            for &c in kids {
+                let (row, parent_row) = (row_of[c], row_of[p]);
+                if order[row].1 > 0 {
+                    order[row].2 = Some(parent_row);
+                }
+            }
+        }
+        drop(children);
+
+        let total = duration.max(1) as f64;
+        let mut slots: Vec<Option<(usize, usize, Span)>> = spans.into_iter().map(Some).collect();
+        let mut rows: Vec<Row> = order
+            .iter()
+            .enumerate()
+            .map(|(k, &(i, depth, parent))| {
+                let (service, scope, span) = slots[i].take().expect("each span has one row");
+                Row {
+                    service,
+                    scope,
+                    depth,
+                    parent,
+                    end: k + 1,
                     offset: (span.start_time_unix_nano - start) as f64 / total,
                     width: span.duration_nanos() as f64 / total,
                     error: span.status.code == StatusCode::Error,
-                });
+                    skew: false,
+                    critical: false,
+                    span,
+                }
+            })
+            .collect();
+        // Subtree ends and clock skew, children before parents.
+        for k in (0..rows.len()).rev() {
+            if let Some(p) = rows[k].parent {
+                rows[p].end = rows[p].end.max(rows[k].end);
+                let (c, ps) = (&rows[k].span, &rows[p].span);
+                rows[k].skew = c.start_time_unix_nano < ps.start_time_unix_nano
+                    || c.end_time_unix_nano.max(c.start_time_unix_nano) > ps.end_time_unix_nano;
             }
         }
-        let mut services: Vec<String> = Vec::new();
-        for r in &rows {
-            if !services.contains(&r.service) {
-                services.push(r.service.clone());
-            }
+        mark_critical_path(&mut rows);
+        // Services in the order their first row appears.
+        let mut first_row = vec![usize::MAX; services.len()];
+        for (k, r) in rows.iter().enumerate() {
+            first_row[r.service] = first_row[r.service].min(k);
+        }
+        let mut by_row: Vec<usize> = (0..services.len()).filter(|&s| first_row[s] != usize::MAX).collect();
+        by_row.sort_unstable_by_key(|&s| first_row[s]);
+        let mut renumber = vec![0; services.len()];
+        for (new, &old) in by_row.iter().enumerate() {
+            renumber[old] = new;
+        }
+        let services = by_row.iter().map(|&s| std::mem::take(&mut services[s])).collect();
+        for r in &mut rows {
+            r.service = renumber[r.service];
         }
         Trace {
-            trace_id: first.1.trace_id.to_hex(),
+            trace_id,
             depth: rows.iter().map(|r| r.depth + 1).max().unwrap_or(0),
             errors: rows.iter().filter(|r| r.error).count(),
-            rows,
+            rows: Arc::new(rows),
             start,
             duration,
             services,
+            scopes,
+        }
+    }
+
+    /// The service name of a row.
+    pub fn service(&self, row: &Row) -> &str {
+        &self.services[row.service]
+    }
+
+    /// The rows to show, in order: every row except those inside a collapsed subtree, and with
+    /// `only` given, only the rows it marks.
+    pub fn visible_rows(&self, collapsed: &[bool], only: Option<&[bool]>) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < self.rows.len() {
+            if only.is_none_or(|m| m[k]) {
+                out.push(k);
+            }
+            k = if collapsed.get(k).copied().unwrap_or(false) { self.rows[k].end } else { k + 1 };
+        }
+        out
+    }
+
+    /// The rows whose name, service, attribute keys or string values contain `query`, ignoring
+    /// ASCII case. With `within`, only those rows are searched (the matches of a shorter query
+    /// that this one extends), which makes typing cheap.
+    pub fn search(&self, query: &str, within: Option<&[bool]>) -> Vec<bool> {
+        let needle = query.trim().to_ascii_lowercase();
+        let service_hit: Vec<bool> = self.services.iter().map(|s| contains_ci(s, needle.as_bytes())).collect();
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                within.is_none_or(|w| w[k])
+                    && (service_hit[r.service]
+                        || contains_ci(&r.span.name, needle.as_bytes())
+                        || r.span.attributes.iter().any(|a| {
+                            contains_ci(&a.key, needle.as_bytes())
+                                || a.value
+                                    .as_ref()
+                                    .and_then(AnyValue::as_str)
+                                    .is_some_and(|v| contains_ci(v, needle.as_bytes()))
+                        }))
+            })
+            .collect()
+    }
+
+    /// The trace as an OTLP/JSON document: one `resourceSpans` entry per resource and scope.
+    pub fn to_otlp(&self) -> TracesData {
+        let mut by_scope: Vec<Vec<Span>> = vec![Vec::new(); self.scopes.len()];
+        for r in self.rows.iter() {
+            by_scope[r.scope].push(r.span.clone());
+        }
+        TracesData {
+            resource_spans: self
+                .scopes
+                .iter()
+                .zip(by_scope)
+                .filter(|(_, spans)| !spans.is_empty())
+                .map(|(s, spans)| ResourceSpans {
+                    resource: s.resource.clone(),
+                    schema_url: s.resource_schema_url.clone(),
+                    scope_spans: vec![ScopeSpans { scope: s.scope.clone(), spans, schema_url: s.schema_url.clone() }],
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Whether `hay` contains `needle` (already lowercase ASCII), ignoring ASCII case.
+fn contains_ci(hay: &str, needle: &[u8]) -> bool {
+    let hay = hay.as_bytes();
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let upper = first.to_ascii_uppercase();
+    (0..=hay.len() - needle.len())
+        .any(|i| (hay[i] == first || hay[i] == upper) && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+}
+
+/// Marks the critical path of each root: from the root, the child that ended last, then
+/// within that child the same again; then, back in the parent, the child that ended last
+/// before that one started, and so on. Children are contiguous ranges of rows.
+fn mark_critical_path(rows: &mut [Row]) {
+    // Children of each row, from the depth-first layout.
+    let mut kids: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+    for k in 0..rows.len() {
+        if let Some(p) = rows[k].parent {
+            kids[p].push(k);
+        }
+    }
+    let end_of = |r: &Row| r.span.end_time_unix_nano.max(r.span.start_time_unix_nano);
+    let roots: Vec<usize> = (0..rows.len()).filter(|&k| rows[k].parent.is_none()).collect();
+    // Only the root that ends last decides when the trace ends.
+    let Some(&root) = roots.iter().max_by_key(|&&k| (end_of(&rows[k]), std::cmp::Reverse(k))) else { return };
+    // (row, the time up to which it is on the path)
+    let mut stack = vec![(root, end_of(&rows[root]))];
+    while let Some((k, until)) = stack.pop() {
+        rows[k].critical = true;
+        let (start, end) = (rows[k].span.start_time_unix_nano, end_of(&rows[k]));
+        // A child that outlives its parent (clock skew) counts up to the parent's end.
+        let mut by_end: Vec<(u64, usize)> = kids[k].iter().map(|&c| (end_of(&rows[c]).min(end), c)).collect();
+        by_end.sort_unstable_by_key(|&(e, c)| (std::cmp::Reverse(e), c));
+        let mut cursor = until;
+        for (e, c) in by_end {
+            if cursor <= start {
+                break;
+            }
+            if e <= cursor {
+                stack.push((c, e));
+                cursor = rows[c].span.start_time_unix_nano.max(start);
+            }
         }
     }
 }
@@ -244,6 +465,121 @@ mod tests {
         assert_eq!(names, ["orphan", "a", "b"]);
         assert_eq!((trace.start, trace.duration, trace.errors), (0, 40, 1));
         assert_eq!(trace.rows[0].width, 1.0);
+    }
+
+    /// GET /checkout → authenticate → SELECT users, and → payment (error) → charge card, which
+    /// starts before its parent. Times in milliseconds.
+    fn checkout() -> Trace {
+        let span = |id: u8, parent: Option<u8>, service: &str, name: &str, start: u64, end: u64| {
+            format!(
+                r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},
+                "scopeSpans":[{{"scope":{{"name":"lib"}},"spans":[{{"traceId":"0102030405060708090a0b0c0d0e0f10",
+                "spanId":"00000000000000{id:02x}",{}"name":"{name}","startTimeUnixNano":"{}","endTimeUnixNano":"{}",
+                "attributes":[{{"key":"user.id","value":{{"stringValue":"u-{id}"}}}}]{}}}]}}]}}"#,
+                parent.map(|p| format!(r#""parentSpanId":"00000000000000{p:02x}","#)).unwrap_or_default(),
+                start * 1_000_000,
+                end * 1_000_000,
+                if name == "payment" { r#","status":{"code":2}"# } else { "" },
+            )
+        };
+        let doc = format!(
+            r#"{{"resourceSpans":[{}]}}"#,
+            [
+                span(4, Some(1), "payments", "payment", 25, 95),
+                span(1, None, "web", "GET /checkout", 0, 100),
+                span(3, Some(2), "auth", "SELECT users", 8, 18),
+                span(5, Some(4), "payments", "charge card", 20, 40),
+                span(2, Some(1), "auth", "authenticate", 5, 30),
+            ]
+            .join(",")
+        );
+        Trace::from_data(traces_from_str(&doc, Ids::Strict).unwrap())
+    }
+
+    fn names(trace: &Trace, rows: impl IntoIterator<Item = usize>) -> Vec<&str> {
+        rows.into_iter().map(|k| trace.rows[k].span.name.as_str()).collect()
+    }
+
+    #[test]
+    fn the_layout_has_depths_parents_subtree_ends_and_services_in_row_order() {
+        let t = checkout();
+        assert_eq!(names(&t, 0..5), ["GET /checkout", "authenticate", "SELECT users", "payment", "charge card"]);
+        let depths: Vec<_> = t.rows.iter().map(|r| r.depth).collect();
+        assert_eq!(depths, [0, 1, 2, 1, 2]);
+        let parents: Vec<_> = t.rows.iter().map(|r| r.parent).collect();
+        assert_eq!(parents, [None, Some(0), Some(1), Some(0), Some(3)]);
+        let ends: Vec<_> = t.rows.iter().map(|r| r.end).collect();
+        assert_eq!(ends, [5, 3, 3, 5, 5]);
+        assert_eq!(t.services, ["web", "auth", "payments"]);
+        assert_eq!(t.service(&t.rows[4]), "payments");
+        assert_eq!((t.depth, t.errors, t.duration), (3, 1, 100_000_000));
+    }
+
+    #[test]
+    fn a_child_outside_its_parent_is_marked_as_clock_skew() {
+        let t = checkout();
+        let skewed: Vec<_> = t.rows.iter().map(|r| r.skew).collect();
+        assert_eq!(skewed, [false, false, false, false, true]);
+    }
+
+    #[test]
+    fn the_critical_path_follows_the_last_child_to_end_then_what_ended_before_it_started() {
+        let t = checkout();
+        let critical: Vec<usize> = (0..5).filter(|&k| t.rows[k].critical).collect();
+        // authenticate ends at 30, after payment started at 25: it did not hold the trace up.
+        assert_eq!(names(&t, critical), ["GET /checkout", "payment", "charge card"]);
+    }
+
+    #[test]
+    fn collapsed_subtrees_and_the_match_filter_hide_rows() {
+        let t = checkout();
+        let mut collapsed = vec![false; 5];
+        assert_eq!(t.visible_rows(&collapsed, None), [0, 1, 2, 3, 4]);
+        collapsed[1] = true;
+        assert_eq!(t.visible_rows(&collapsed, None), [0, 1, 3, 4]);
+        collapsed[0] = true;
+        assert_eq!(t.visible_rows(&collapsed, None), [0]);
+        let only = [false, true, true, false, true];
+        assert_eq!(t.visible_rows(&[false; 5], Some(&only)), [1, 2, 4]);
+    }
+
+    #[test]
+    fn search_finds_names_services_attribute_keys_and_values_ignoring_case() {
+        let t = checkout();
+        let hits = |q: &str| -> Vec<usize> { (0..5).filter(|&k| t.search(q, None)[k]).collect() };
+        assert_eq!(hits("PAYMENTS"), [3, 4]);
+        assert_eq!(hits("select"), [2]);
+        assert_eq!(hits("u-2"), [1]);
+        assert_eq!(hits("user.ID"), [0, 1, 2, 3, 4]);
+        assert_eq!(hits("nothing like it"), Vec::<usize>::new());
+        // A longer query searches only the matches of the shorter one.
+        let c = t.search("c", None);
+        assert_eq!(t.search("ch", Some(&c)), t.search("ch", None));
+    }
+
+    #[test]
+    fn the_export_reads_back_as_the_same_spans_resources_and_scopes() {
+        let t = checkout();
+        let json = edgescope_otlp::json::write_traces(&t.to_otlp());
+        let back = Trace::from_data(traces_from_str(&json, Ids::Strict).unwrap());
+        assert_eq!(back.rows, t.rows);
+        assert_eq!(back.services, t.services);
+    }
+
+    #[test]
+    fn a_large_zipkin_file_reads_and_lays_out_every_span() {
+        let text = fixture("zipkin-lens-smartthings-mobile-web-install.json");
+        let t = Trace::first_of(edgescope_otlp::read::any_traces(&text).unwrap());
+        assert_eq!(t.rows.len(), 1041);
+        let mut seen = vec![false; t.rows.len()];
+        for (k, r) in t.rows.iter().enumerate() {
+            assert!(!std::mem::replace(&mut seen[k], true));
+            assert!(r.end > k && r.end <= t.rows.len());
+            if let Some(p) = r.parent {
+                assert!(p < k && k < t.rows[p].end && t.rows[p].depth + 1 == r.depth);
+            }
+        }
+        assert!(t.rows.iter().any(|r| r.critical));
     }
 
     #[test]

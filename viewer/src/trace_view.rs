@@ -1,19 +1,27 @@
-//! The trace page: a trace's header and its waterfall, with only the visible rows in the DOM.
+//! The trace page: a header, a minimap, a toolbar (search, collapse and expand, zoom, export),
+//! the waterfall with only the visible rows in the DOM, and the selected span's details.
+//!
+//! Everything from telemetry is rendered as text nodes or attribute values, never as markup.
+
+mod details;
+mod minimap;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::app::{error_panel, loading, log_table};
-use crate::model::{format_duration, format_time, log_lines, Row, Trace};
+use crate::model::{format_duration, format_time, log_lines, Trace};
 
 #[component]
 pub(crate) fn TracePage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let data = LocalResource::new(move || {
         let id = id();
-        async move { api::trace(&id).await.map(|d| Trace::build(&d)) }
+        async move { api::trace(&id).await.map(Trace::from_data) }
     });
     // The trace's log records, correlated by trace id, under the waterfall.
     let logs = LocalResource::new(move || {
@@ -24,7 +32,11 @@ pub(crate) fn TracePage() -> impl IntoView {
         {move || match data.get() {
             None => loading(),
             Some(Err(e)) => error_panel(e.to_string()),
-            Some(Ok(trace)) => waterfall(trace),
+            Some(Ok(trace)) if trace.rows.is_empty() => error_panel(format!("Trace {} has no spans.", id())),
+            Some(Ok(trace)) => {
+                let focus = query.read_untracked().get("span");
+                view! { <TraceView trace focus link=true /> }.into_any()
+            }
         }}
         <section class="trace-logs" data-testid="trace-logs">
             <h2>"Logs of this trace"</h2>
@@ -45,80 +57,488 @@ pub(crate) fn TracePage() -> impl IntoView {
     }
 }
 
+/// Reads a trace file chosen or dropped by the user. Its bytes are copied straight into wasm
+/// memory (no JS string in between, which costs as much as reading a large file), read by the
+/// tolerant reader, and laid out without copying a span.
+pub(crate) async fn open_file(file: web_sys::File) -> Result<Trace, String> {
+    let name = file.name();
+    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| format!("{name} could not be read"))?;
+    let text = String::from_utf8(js_sys::Uint8Array::new(&buffer).to_vec())
+        .map_err(|e| format!("{name} is not a trace file: not UTF-8 text ({e})"))?;
+    let data = edgescope_otlp::read::any_traces(&text).map_err(|e| format!("{name} is not a trace file: {e}"))?;
+    drop(text);
+    let trace = Trace::first_of(data);
+    if trace.rows.is_empty() {
+        return Err(format!("{name} holds no spans"));
+    }
+    Ok(trace)
+}
+
+/// A trace opened from a file: the same view, without deep links in the address bar.
+pub(crate) fn waterfall(trace: Trace) -> AnyView {
+    view! { <TraceView trace focus=None link=false /> }.into_any()
+}
+
 /// Height of one waterfall row in pixels; rows are placed by index, so it must match the CSS.
 const ROW_HEIGHT: f64 = 26.0;
 /// Rows rendered above and below the visible ones, so that fast scrolling shows no gap.
 const OVERSCAN: usize = 12;
+/// Service colours, by a service's index in the trace.
+const PALETTE: [&str; 10] =
+    ["#3b6fe0", "#e0833b", "#2e9e6b", "#9b59b6", "#c0392b", "#16a2b8", "#b8860b", "#d6336c", "#5c7cfa", "#6c8a1f"];
 
-pub(crate) fn waterfall(trace: Trace) -> AnyView {
-    let span_count = trace.rows.len();
+/// The colour of the service with this index.
+pub(crate) fn service_colour(service: usize) -> &'static str {
+    PALETTE[service % PALETTE.len()]
+}
+
+/// What the trace view shares between its parts. Signals are `Copy`, so this is too.
+#[derive(Clone, Copy)]
+struct State {
+    trace: StoredValue<Trace>,
+    /// Per row: whether its subtree is folded away.
+    collapsed: RwSignal<Vec<bool>>,
+    /// Per row: whether it matches the search; `None` without a search.
+    matches: RwSignal<Option<Vec<bool>>>,
+    matches_only: RwSignal<bool>,
+    /// The rows shown, in order (row indices, ascending).
+    visible: Memo<Vec<usize>>,
+    selected: RwSignal<Option<usize>>,
+    /// The time range shown, as fractions of the trace duration.
+    zoom: RwSignal<(f64, f64)>,
+    scroll_top: RwSignal<f64>,
+    viewport: RwSignal<f64>,
+    container: NodeRef<leptos::html::Div>,
+}
+
+impl State {
+    /// The position of a row among the visible ones.
+    fn position(&self, row: usize) -> Option<usize> {
+        self.visible.with_untracked(|v| v.binary_search(&row).ok())
+    }
+
+    /// Scrolls the waterfall so that the row at `pos` is in view (centred when `centre`).
+    fn scroll_to(&self, pos: usize, centre: bool) {
+        let Some(el) = self.container.get_untracked() else { return };
+        let (top, height) = (pos as f64 * ROW_HEIGHT, el.client_height() as f64);
+        let current = el.scroll_top() as f64;
+        let target = if centre {
+            top - height / 2.0
+        } else if top < current {
+            top
+        } else if top + ROW_HEIGHT > current + height {
+            top + ROW_HEIGHT - height
+        } else {
+            return;
+        };
+        el.set_scroll_top(target.max(0.0) as i32);
+        self.scroll_top.set(el.scroll_top() as f64);
+    }
+
+    fn select(&self, row: usize, link: bool) {
+        self.selected.set(Some(row));
+        if let Some(pos) = self.position(row) {
+            self.scroll_to(pos, false);
+        }
+        if link {
+            let span = self.trace.with_value(|t| t.rows[row].span.span_id.to_hex());
+            replace_query("span", &span);
+        }
+    }
+
+    fn set_collapsed(&self, row: usize, value: bool) {
+        let has_children = self.trace.with_value(|t| t.rows[row].has_children(row));
+        if has_children && self.collapsed.with_untracked(|c| c[row]) != value {
+            self.collapsed.update(|c| c[row] = value);
+        }
+    }
+
+    /// Collapses (`fold`) the deepest expanded level, or expands the shallowest collapsed one.
+    fn one_level(&self, fold: bool) {
+        let level = self.trace.with_value(|t| {
+            let visible = self.visible.get_untracked();
+            let depths = visible.iter().filter(|&&k| t.rows[k].has_children(k)).filter(|&&k| {
+                let collapsed = self.collapsed.with_untracked(|c| c[k]);
+                collapsed != fold
+            });
+            let depths = depths.map(|&k| t.rows[k].depth);
+            if fold {
+                depths.max()
+            } else {
+                depths.min()
+            }
+        });
+        let Some(level) = level else { return };
+        self.trace.with_value(|t| {
+            let visible = self.visible.get_untracked();
+            self.collapsed.update(|c| {
+                for &k in &visible {
+                    if t.rows[k].depth == level && t.rows[k].has_children(k) {
+                        c[k] = fold;
+                    }
+                }
+            })
+        });
+    }
+}
+
+/// Sets one query parameter in the address bar without navigating.
+fn replace_query(key: &str, value: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(path) = window.location().pathname() else { return };
+    if let Ok(history) = window.history() {
+        let url = format!("{path}?{key}={value}");
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// The whole trace view. `focus` is a span id (hex) to select and scroll to; with `link`, the
+/// selected span is kept in the address bar as `?span=`.
+#[component]
+fn TraceView(trace: Trace, focus: Option<String>, link: bool) -> impl IntoView {
+    let n = trace.rows.len();
+    let header = header(&trace);
+    let trace = StoredValue::new(trace);
+    let collapsed = RwSignal::new(vec![false; n]);
+    let matches = RwSignal::new(None::<Vec<bool>>);
+    let matches_only = RwSignal::new(false);
+    let visible = Memo::new(move |_| {
+        let only = matches_only.get();
+        trace.with_value(|t| {
+            collapsed.with(|c| matches.with(|m| t.visible_rows(c, if only { m.as_deref() } else { None })))
+        })
+    });
+    let state = State {
+        trace,
+        collapsed,
+        matches,
+        matches_only,
+        visible,
+        selected: RwSignal::new(None),
+        zoom: RwSignal::new((0.0, 1.0)),
+        scroll_top: RwSignal::new(0.0),
+        viewport: RwSignal::new(800.0),
+        container: NodeRef::new(),
+    };
+    let search_input = NodeRef::<leptos::html::Input>::new();
+
+    // A deep link selects its span once the waterfall is in the document.
+    let focus_row = focus.and_then(|id| {
+        let id = id.to_ascii_lowercase();
+        trace.with_value(|t| t.rows.iter().position(|r| r.span.span_id.to_hex() == id))
+    });
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let Some(el) = state.container.get() else { return false };
+        let h = el.client_height() as f64;
+        if h > 0.0 {
+            state.viewport.set(h);
+        }
+        if let Some(row) = focus_row {
+            state.selected.set(Some(row));
+            if let Some(pos) = state.position(row) {
+                state.scroll_to(pos, true);
+            }
+        }
+        true
+    });
+
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| on_key(state, search_input, link, ev));
+    on_cleanup(move || keys.remove());
+
+    view! {
+        {header}
+        <minimap::Minimap state />
+        {toolbar(state, search_input, link)}
+        <Waterfall state link />
+        {move || state.selected.get().map(|k| details::span_details(state.trace, k))}
+    }
+}
+
+fn header(trace: &Trace) -> AnyView {
+    let services = trace
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            view! { <span class="chip service-chip" style=format!("border-color:{}", service_colour(i))>{s.clone()}</span> }
+        })
+        .collect_view();
     view! {
         <section class="trace-header" data-testid="trace-header">
-            <h1 class="mono">"Trace "{trace.trace_id.clone()}</h1>
+            <h1 class="mono">"Trace "<span data-testid="trace-id">{trace.trace_id.clone()}</span></h1>
             <dl>
                 <dt>"Start"</dt><dd>{format_time(trace.start)}</dd>
-                <dt>"Duration"</dt><dd>{format_duration(trace.duration)}</dd>
-                <dt>"Services"</dt><dd>{trace.services.join(", ")}</dd>
-                <dt>"Spans"</dt><dd data-testid="span-count">{span_count}</dd>
-                <dt>"Depth"</dt><dd>{trace.depth}</dd>
-                <dt>"Errors"</dt><dd>{trace.errors}</dd>
+                <dt>"Duration"</dt><dd data-testid="trace-duration">{format_duration(trace.duration)}</dd>
+                <dt>"Spans"</dt><dd data-testid="span-count">{trace.rows.len()}</dd>
+                <dt>"Depth"</dt><dd data-testid="trace-depth">{trace.depth}</dd>
+                <dt>"Errors"</dt><dd data-testid="trace-errors" class:has-errors=trace.errors != 0>{trace.errors}</dd>
+                <dt>"Services"</dt><dd data-testid="trace-services">{services}</dd>
             </dl>
         </section>
-        <Waterfall rows=trace.rows />
     }
     .into_any()
 }
 
-/// The waterfall: only the rows in view (and a few around them) exist in the DOM, placed
-/// absolutely inside a spacer as tall as every row, so a trace of 100,000 spans scrolls like
-/// one of ten.
-#[component]
-fn Waterfall(rows: Vec<Row>) -> impl IntoView {
-    let total = rows.len();
-    let rows = StoredValue::new(rows);
-    let scroll_top = RwSignal::new(0.0f64);
-    let viewport = RwSignal::new(800.0f64);
-    let container = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move || {
-        if let Some(el) = container.get() {
-            let h = el.client_height() as f64;
-            if h > 0.0 {
-                viewport.set(h);
+fn toolbar(state: State, search_input: NodeRef<leptos::html::Input>, link: bool) -> impl IntoView {
+    // The last query and its matches: a query that extends it only searches those.
+    let last = StoredValue::new(String::new());
+    let on_search = move |ev: leptos::ev::Event| {
+        let q = event_target_value(&ev);
+        if q.trim().is_empty() {
+            last.set_value(String::new());
+            state.matches.set(None);
+            return;
+        }
+        let q_lower = q.trim().to_ascii_lowercase();
+        let narrows = last.with_value(|l| !l.is_empty() && q_lower.contains(l.as_str()));
+        let found = state.trace.with_value(|t| {
+            state.matches.with_untracked(|m| t.search(&q_lower, if narrows { m.as_deref() } else { None }))
+        });
+        last.set_value(q_lower);
+        state.matches.set(Some(found));
+    };
+    let count = move || state.matches.with(|m| m.as_ref().map(|m| m.iter().filter(|&&b| b).count()));
+    let next_match = move || {
+        let from = state.selected.get_untracked().map_or(0, |k| k + 1);
+        let hit = state.matches.with_untracked(|m| {
+            let m = m.as_ref()?;
+            (from..m.len()).chain(0..from).find(|&k| m[k])
+        });
+        if let Some(k) = hit {
+            // Unfold its ancestors so that it shows.
+            let mut p = state.trace.with_value(|t| t.rows[k].parent);
+            while let Some(row) = p {
+                state.set_collapsed(row, false);
+                p = state.trace.with_value(|t| t.rows[row].parent);
+            }
+            state.select(k, link);
+        }
+    };
+    view! {
+        <div class="trace-toolbar" data-testid="trace-toolbar">
+            <input type="search" placeholder="Search spans (/): name, service, attribute" data-testid="trace-search"
+                node_ref=search_input on:input=on_search
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); next_match() } />
+            <span class="muted" data-testid="match-count">{move || count().map(|c| format!("{c} matching"))}</span>
+            <label><input type="checkbox" data-testid="matches-only"
+                on:change=move |ev| state.matches_only.set(event_target_checked(&ev)) />" matches only"</label>
+            <span class="spacer"></span>
+            <button class="small" data-testid="expand-all" on:click=move |_| state.collapsed.update(|c| c.fill(false))>"Expand all"</button>
+            <button class="small" data-testid="collapse-all" on:click=move |_| {
+                state.trace.with_value(|t| state.collapsed.update(|c| {
+                    for (k, r) in t.rows.iter().enumerate() {
+                        c[k] = r.has_children(k);
+                    }
+                }))
+            }>"Collapse all"</button>
+            <button class="small" data-testid="expand-level" on:click=move |_| state.one_level(false)>"+1 level"</button>
+            <button class="small" data-testid="collapse-level" on:click=move |_| state.one_level(true)>"−1 level"</button>
+            <button class="small" data-testid="reset-zoom" disabled=move || state.zoom.get() == (0.0, 1.0)
+                on:click=move |_| state.zoom.set((0.0, 1.0))>"Reset zoom"</button>
+            <button class="small" data-testid="export" on:click=move |_| export(state.trace)>"Export OTLP/JSON"</button>
+        </div>
+    }
+}
+
+/// Downloads the trace as an OTLP/JSON file.
+fn export(trace: StoredValue<Trace>) {
+    let (name, body) =
+        trace.with_value(|t| (format!("trace-{}.json", t.trace_id), edgescope_otlp::json::write_traces(&t.to_otlp())));
+    let _ = download(&name, &body);
+}
+
+fn download(name: &str, body: &str) -> Result<(), wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsValue;
+    let blob = web_sys::Blob::new_with_str_sequence(&js_sys::Array::of1(&JsValue::from_str(body)))?;
+    let url_class = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("URL"))?;
+    let create: js_sys::Function =
+        js_sys::Reflect::get(&url_class, &JsValue::from_str("createObjectURL"))?.dyn_into()?;
+    let revoke: js_sys::Function =
+        js_sys::Reflect::get(&url_class, &JsValue::from_str("revokeObjectURL"))?.dyn_into()?;
+    let url = create.call1(&url_class, &blob)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or_else(|| JsValue::from_str("no document"))?;
+    let a: web_sys::HtmlElement = document.create_element("a")?.dyn_into()?;
+    a.set_attribute("href", &url.as_string().unwrap_or_default())?;
+    a.set_attribute("download", name)?;
+    a.click();
+    // The download has its own copy once started; a timer lets it start first.
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = revoke.call1(&url_class, &url);
+    });
+    if let Some(w) = web_sys::window() {
+        w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 10_000)?;
+    }
+    Ok(())
+}
+
+/// Keys: ↑/↓ between spans, ← collapses (or goes to the parent), → expands (or goes to the
+/// first child), `/` to search, Escape leaves the search box.
+fn on_key(state: State, search_input: NodeRef<leptos::html::Input>, link: bool, ev: leptos::ev::KeyboardEvent) {
+    let in_input = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+    let key = ev.key();
+    if in_input {
+        if key == "Escape" {
+            if let Some(input) = search_input.get_untracked() {
+                let _ = input.blur();
             }
         }
-    });
-    let visible = move || {
-        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
-        let count = (viewport.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
-        first..(first + count).min(total)
+        return;
+    }
+    if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+        return;
+    }
+    let selected = state.selected.get_untracked();
+    let visible_len = state.visible.with_untracked(Vec::len);
+    match key.as_str() {
+        "/" => {
+            if let Some(input) = search_input.get_untracked() {
+                let _ = input.focus();
+            }
+        }
+        "ArrowDown" | "ArrowUp" | "j" | "k" if visible_len > 0 => {
+            let down = key == "ArrowDown" || key == "j";
+            let pos = match selected.and_then(|k| state.position(k)) {
+                None if down => 0,
+                None => visible_len - 1,
+                Some(p) if down => (p + 1).min(visible_len - 1),
+                Some(p) => p.saturating_sub(1),
+            };
+            let row = state.visible.with_untracked(|v| v[pos]);
+            state.select(row, link);
+        }
+        "ArrowLeft" => {
+            let Some(k) = selected else { return };
+            let (has_children, parent) = state.trace.with_value(|t| (t.rows[k].has_children(k), t.rows[k].parent));
+            if has_children && !state.collapsed.with_untracked(|c| c[k]) {
+                state.set_collapsed(k, true);
+            } else if let Some(p) = parent.filter(|&p| state.position(p).is_some()) {
+                state.select(p, link);
+            }
+        }
+        "ArrowRight" => {
+            let Some(k) = selected else { return };
+            let has_children = state.trace.with_value(|t| t.rows[k].has_children(k));
+            if state.collapsed.with_untracked(|c| c[k]) {
+                state.set_collapsed(k, false);
+            } else if has_children && state.position(k + 1).is_some() {
+                state.select(k + 1, link);
+            }
+        }
+        "Escape" => state.selected.set(None),
+        _ => return,
+    }
+    ev.prevent_default();
+}
+
+/// The waterfall: a time ruler, then only the rows in view (and a few around them), placed
+/// absolutely inside a spacer as tall as every visible row, so that 100,000 spans scroll like
+/// ten.
+#[component]
+fn Waterfall(state: State, link: bool) -> impl IntoView {
+    let window = move || {
+        let total = state.visible.with(Vec::len);
+        let first = ((state.scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
+        let count = (state.viewport.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
+        let range = first.min(total)..(first + count).min(total);
+        state.visible.with(|v| range.map(|pos| (pos, v[pos])).collect::<Vec<_>>())
     };
     let on_scroll = move |ev: leptos::ev::Event| {
         let el: web_sys::Element = event_target(&ev);
-        scroll_top.set(el.scroll_top() as f64);
+        state.scroll_top.set(el.scroll_top() as f64);
+        let h = el.client_height() as f64;
+        if h > 0.0 && h != state.viewport.get_untracked() {
+            state.viewport.set(h);
+        }
+    };
+    let ruler = move || {
+        let (z0, z1) = state.zoom.get();
+        let duration = state.trace.with_value(|t| t.duration) as f64;
+        (0..5)
+            .map(|i| {
+                let f = i as f64 / 4.0;
+                let label = format_duration(((z0 + f * (z1 - z0)) * duration) as u64);
+                let style = format!("left:{}%", f * 100.0);
+                view! { <span class="tick" style=style>{label}</span> }
+            })
+            .collect_view()
     };
     view! {
-        <div class="waterfall" data-testid="waterfall" node_ref=container on:scroll=on_scroll>
-            <div class="waterfall-spacer" style=format!("height:{}px", total as f64 * ROW_HEIGHT)>
-                <For each=visible key=|i| *i children=move |i| rows.with_value(|rows| row_view(i, &rows[i])) />
+        <div class="ruler" data-testid="ruler"><div></div><div class="ruler-track">{ruler}</div><div></div></div>
+        <div class="waterfall" data-testid="waterfall" tabindex="0" node_ref=state.container on:scroll=on_scroll>
+            <div class="waterfall-spacer" style=move || format!("height:{}px", state.visible.with(Vec::len) as f64 * ROW_HEIGHT)>
+                <For each=window key=|&(pos, k)| (pos, k) children=move |(pos, k)| row_view(state, pos, k, link) />
             </div>
         </div>
     }
 }
 
-fn row_view(index: usize, row: &Row) -> impl IntoView {
-    let label_pad = format!("padding-left:{}px", 8 + row.depth * 14);
-    let bar = format!("left:{:.4}%;width:max({:.4}%,1px)", row.offset * 100.0, row.width * 100.0);
-    let top = format!("top:{}px", index as f64 * ROW_HEIGHT);
-    view! {
-        <div class="span-row" class:error=row.error style=top data-testid="span-row" data-depth=row.depth data-index=index>
-            <div class="span-label" style=label_pad title=row.span.name.clone()>
-                <span class="service">{row.service.clone()}</span>" "
-                <span class="span-name" data-testid="span-name">{row.span.name.clone()}</span>
+/// A bar's `left` and `width` in percent of the track, for the zoomed range.
+fn bar_box(offset: f64, width: f64, (z0, z1): (f64, f64)) -> (f64, f64) {
+    let scale = 100.0 / (z1 - z0).max(1e-9);
+    ((offset - z0) * scale, width * scale)
+}
+
+fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
+    state.trace.with_value(|t| {
+        let row = &t.rows[k];
+        let colour = service_colour(row.service);
+        let has_children = row.has_children(k);
+        let span_duration = row.span.duration_nanos().max(1) as f64;
+        let ticks = row
+            .span
+            .events
+            .iter()
+            .take(64)
+            .map(|e| {
+                let at = e.time_unix_nano.saturating_sub(row.span.start_time_unix_nano) as f64 / span_duration;
+                let style = format!("left:{:.2}%", at.min(1.0) * 100.0);
+                view! { <span class="event-tick" style=style title=e.name.clone() data-testid="event-tick"></span> }
+            })
+            .collect_view();
+        let (offset, width) = (row.offset, row.width);
+        let bar = move || {
+            let (left, w) = bar_box(offset, width, state.zoom.get());
+            format!("left:{left:.4}%;width:max({w:.4}%,1px);background:{colour}")
+        };
+        let toggle = move |ev: leptos::ev::MouseEvent| {
+            ev.stop_propagation();
+            let now = state.collapsed.with_untracked(|c| c[k]);
+            state.set_collapsed(k, !now);
+        };
+        let collapsed = move || state.collapsed.with(|c| c[k]);
+        view! {
+            <div class="span-row" class:error=row.error class:critical=row.critical
+                class:selected=move || state.selected.get() == Some(k)
+                class:match=move || state.matches.with(|m| m.as_ref().is_some_and(|m| m[k]))
+                style=format!("top:{}px", pos as f64 * ROW_HEIGHT)
+                data-testid="span-row" data-depth=row.depth data-index=pos data-row=k
+                data-span-id=row.span.span_id.to_hex()
+                on:click=move |_| state.select(k, link)>
+                <div class="span-label" style=format!("padding-left:{}px;border-left-color:{colour}", 4 + row.depth * 14) title=row.span.name.clone()>
+                    {has_children.then(|| view! {
+                        <button class="toggle" data-testid="toggle" aria-expanded=move || (!collapsed()).to_string()
+                            on:click=toggle>{move || if collapsed() { "▸" } else { "▾" }}</button>
+                    })}
+                    <span class="service" style=format!("color:{colour}")>{t.service(row).to_owned()}</span>" "
+                    <span class="span-name" data-testid="span-name">{row.span.name.clone()}</span>
+                    {row.error.then(|| view! { <span class="error-mark" data-testid="error-mark" title="Error status">"!"</span> })}
+                    {row.skew.then(|| view! {
+                        <span class="skew-mark" data-testid="skew-mark" title="Clock skew: outside its parent's time range">"⇹"</span>
+                    })}
+                </div>
+                <div class="span-track">
+                    <div class="span-bar" style=bar>{ticks}</div>
+                </div>
+                <span class="span-duration">{format_duration(row.span.duration_nanos())}</span>
             </div>
-            <div class="span-track">
-                <div class="span-bar" style=bar></div>
-            </div>
-            <span class="span-duration">{format_duration(row.span.duration_nanos())}</span>
-        </div>
-    }
+        }
+    })
 }

@@ -1,0 +1,40 @@
+// Keys in the trace view: ↓/↑ move between spans, ← collapses (then goes to the parent),
+// → expands (then goes to the first child), / focuses the search box.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, startCollector } from '../support.mjs';
+import { TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+
+let collector, browser;
+before(async () => {
+  collector = await startCollector();
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+test('arrow keys move, collapse and expand; slash goes to the search box', async () => {
+  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  await view.page.click('[data-testid=trace-header]');
+  await view.press('ArrowDown');
+  assert.equal(await view.selectedName(), 'GET /checkout');
+  await view.press('ArrowDown', 'ArrowDown');
+  assert.equal(await view.selectedName(), 'SELECT users');
+  await view.press('ArrowUp');
+  assert.equal(await view.selectedName(), 'authenticate');
+  await view.press('ArrowLeft');
+  assert.deepEqual(await view.names(), ['GET /checkout', 'authenticate', 'payment', 'charge card']);
+  await view.press('ArrowLeft');
+  assert.equal(await view.selectedName(), 'GET /checkout');
+  await view.press('ArrowDown', 'ArrowRight');
+  assert.equal((await view.names()).length, 5);
+  await view.press('ArrowRight');
+  assert.equal(await view.selectedName(), 'SELECT users');
+  assert.equal(await view.header('details-name'), 'SELECT users');
+  await view.press('/');
+  assert.equal(await view.page.evaluate(() => document.activeElement.dataset.testid), 'trace-search');
+  await view.page.keyboard.type('pay');
+  assert.equal(await view.search.inputValue(), 'pay');
+});

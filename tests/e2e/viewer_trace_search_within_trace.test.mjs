@@ -1,0 +1,47 @@
+// Search within a trace: by span name, service, attribute key or value; matches highlighted,
+// counted, and with "matches only" the only rows shown.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, startCollector } from '../support.mjs';
+import { TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+
+let collector, browser;
+before(async () => {
+  collector = await startCollector();
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+const matched = (view) => view.page.$$eval('[data-testid=span-row].match [data-testid=span-name]', (els) => els.map((e) => e.textContent));
+
+test('search highlights by name, service, attribute key and value; matches only filters', async () => {
+  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  await view.search.fill('PAYMENTS');
+  assert.deepEqual(await matched(view), ['payment', 'charge card']);
+  assert.equal(await view.header('match-count'), '2 matching');
+  await view.search.fill('u-42');
+  assert.deepEqual(await matched(view), ['authenticate']);
+  await view.search.fill('db.stat');
+  assert.deepEqual(await matched(view), ['SELECT users']);
+  await view.search.fill('c');
+  assert.deepEqual(await matched(view), ['GET /checkout', 'authenticate', 'SELECT users', 'charge card']);
+  await view.search.fill('ch');
+  assert.deepEqual(await matched(view), ['GET /checkout', 'charge card']);
+  await view.page.check('[data-testid=matches-only]');
+  assert.deepEqual(await view.names(), ['GET /checkout', 'charge card']);
+  await view.search.fill('');
+  assert.deepEqual(await matched(view), []);
+  assert.equal((await view.names()).length, 5);
+});
+
+test('Enter in the search box selects the next match', async () => {
+  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  await view.search.fill('payments');
+  await view.search.press('Enter');
+  assert.equal(await view.selectedName(), 'payment');
+  await view.search.press('Enter');
+  assert.equal(await view.selectedName(), 'charge card');
+});

@@ -1,0 +1,53 @@
+// The details of a selected span: kind, status, ids, attributes (long ones cut, with a control
+// to show all), events, links to other traces, resource and scope.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, startCollector } from '../support.mjs';
+import { LINKED_TRACE_ID, LONG_STATEMENT, SPAN, TRACE_ID, TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+
+let collector, browser;
+before(async () => {
+  collector = await startCollector();
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+test('a selected span shows everything it carries', async () => {
+  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  await view.select('payment');
+  assert.equal(await view.header('details-kind'), 'server');
+  assert.match(await view.header('details-status'), /^error: card declined/);
+  assert.equal(await view.header('details-span-id'), SPAN.payment);
+  assert.equal(await view.header('details-duration'), '70.0 ms');
+  assert.match(await view.header('details-events'), /\+25\.0 ms\s+retry/);
+  assert.deepEqual(await view.table('event-attributes'), { attempt: '2' });
+  const link = view.page.locator('[data-testid=span-link]');
+  assert.equal(await link.getAttribute('href'), `/trace/${LINKED_TRACE_ID}?span=aaaaaaaaaaaaaaaa`);
+  assert.deepEqual(await view.table('link-attributes'), { 'link.kind': 'follows' });
+  assert.deepEqual(await view.table('details-resource'), { 'service.name': 'payments' });
+  assert.equal(await view.header('details-scope'), 'payments-lib');
+
+  await view.select('GET /checkout');
+  assert.deepEqual(await view.table('details-attributes'), { 'http.method': 'GET', 'http.route': '/checkout' });
+  assert.deepEqual(await view.table('details-resource'), { 'service.name': 'web', 'deployment.environment': 'test' });
+  assert.equal(await view.header('details-scope'), 'edgescope-test 1.2.3');
+  assert.match(await view.page.textContent('[data-testid=span-details]'), new RegExp(TRACE_ID));
+
+  await view.select('SELECT users');
+  assert.equal(await view.header('details-kind'), 'client');
+  const value = view.page.locator('[data-testid=details-attributes] [data-testid=value]');
+  const cut = await value.textContent();
+  assert.ok(cut.length === 257 && cut.endsWith('…') && LONG_STATEMENT.startsWith(cut.slice(0, -1)), cut);
+  await view.page.click('[data-testid=expand-value]');
+  assert.equal(await value.textContent(), LONG_STATEMENT);
+});
+
+test('a link opens the linked trace', async () => {
+  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  await view.select('payment');
+  await view.page.click('[data-testid=span-link]');
+  await view.page.waitForURL(`**/trace/${LINKED_TRACE_ID}?span=aaaaaaaaaaaaaaaa`);
+});

@@ -1,0 +1,152 @@
+//! The selected span's details: ids, kind, status, timing, attributes, events, links, resource
+//! and scope. Long values are cut at [`LIMIT`] characters with a control to show all.
+
+use edgescope_otlp::{AnyValue, KeyValue, SpanKind, StatusCode};
+use leptos::prelude::*;
+
+use crate::model::{format_duration, Trace};
+
+/// Characters of a value shown before it is cut.
+const LIMIT: usize = 256;
+
+/// A value as text: strings as they are, the rest the way OTLP/JSON spells them.
+pub(crate) fn value_text(v: &AnyValue) -> String {
+    match v {
+        AnyValue::String(s) => s.clone(),
+        AnyValue::Bool(b) => b.to_string(),
+        AnyValue::Int(i) => i.to_string(),
+        AnyValue::Double(d) => d.to_string(),
+        AnyValue::Bytes(b) => b.iter().map(|b| format!("{b:02x}")).collect(),
+        AnyValue::Array(items) => format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
+        AnyValue::KvList(kvs) => format!(
+            "{{{}}}",
+            kvs.iter()
+                .map(|kv| format!("{}: {}", kv.key, kv.value.as_ref().map(value_text).unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A value, cut at [`LIMIT`] characters with a button that shows the rest.
+fn long_text(text: String) -> AnyView {
+    let Some((cut, _)) = text.char_indices().nth(LIMIT) else {
+        return view! { <span class="value">{text}</span> }.into_any();
+    };
+    let total = text.chars().count();
+    let open = RwSignal::new(false);
+    let short = format!("{}…", &text[..cut]);
+    view! {
+        <span class="value" data-testid="value">{move || if open.get() { text.clone() } else { short.clone() }}</span>
+        " "
+        <button class="link" data-testid="expand-value" on:click=move |_| open.update(|o| *o = !*o)>
+            {move || if open.get() { "show less".to_owned() } else { format!("show all {total} characters") }}
+        </button>
+    }
+    .into_any()
+}
+
+fn attributes_table(attrs: &[KeyValue], testid: &'static str) -> AnyView {
+    if attrs.is_empty() {
+        return view! { <p class="muted">"None."</p> }.into_any();
+    }
+    view! {
+        <table class="kv" data-testid=testid>
+            <tbody>
+                {attrs.iter().map(|kv| view! {
+                    <tr>
+                        <th class="mono">{kv.key.clone()}</th>
+                        <td class="mono">{long_text(kv.value.as_ref().map(value_text).unwrap_or_default())}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+fn kind_name(kind: SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Internal => "internal",
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+        _ => "unspecified",
+    }
+}
+
+/// The details panel of row `k`.
+pub(crate) fn span_details(trace: StoredValue<Trace>, k: usize) -> AnyView {
+    trace.with_value(|t| {
+        let row = &t.rows[k];
+        let span = &row.span;
+        let scope = &t.scopes[row.scope];
+        let status = match span.status.code {
+            StatusCode::Error => "error",
+            StatusCode::Ok => "ok",
+            _ => "unset",
+        };
+        let parent = span.parent_span_id.map(|p| p.to_hex()).unwrap_or_else(|| "—".into());
+        let events = span
+            .events
+            .iter()
+            .map(|e| {
+                view! {
+                    <li>
+                        <span class="mono">"+"{format_duration(e.time_unix_nano.saturating_sub(span.start_time_unix_nano))}</span>" "
+                        <strong>{e.name.clone()}</strong>
+                        {(!e.attributes.is_empty()).then(|| attributes_table(&e.attributes, "event-attributes"))}
+                    </li>
+                }
+            })
+            .collect_view();
+        let links = span
+            .links
+            .iter()
+            .map(|l| {
+                let (trace_id, span_id) = (l.trace_id.to_hex(), l.span_id.to_hex());
+                let href = format!("/trace/{trace_id}?span={span_id}");
+                view! {
+                    <li>
+                        <a href=href class="mono" data-testid="span-link">{format!("{trace_id} / {span_id}")}</a>
+                        {(!l.attributes.is_empty()).then(|| attributes_table(&l.attributes, "link-attributes"))}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <aside class="span-details" data-testid="span-details">
+                <h2><span class="service">{t.service(row).to_owned()}</span>" "<span data-testid="details-name">{span.name.clone()}</span></h2>
+                <dl class="facts">
+                    <dt>"Kind"</dt><dd data-testid="details-kind">{kind_name(span.kind)}</dd>
+                    <dt>"Status"</dt><dd data-testid="details-status" class:has-errors=row.error>{status}
+                        {(!span.status.message.is_empty()).then(|| view! { ": "{long_text(span.status.message.clone())} })}</dd>
+                    <dt>"Start"</dt><dd>"+"{format_duration(span.start_time_unix_nano.saturating_sub(t.start))}</dd>
+                    <dt>"Duration"</dt><dd data-testid="details-duration">{format_duration(span.duration_nanos())}</dd>
+                    <dt>"Span id"</dt><dd class="mono" data-testid="details-span-id">{span.span_id.to_hex()}</dd>
+                    <dt>"Parent id"</dt><dd class="mono">{parent}</dd>
+                    <dt>"Trace id"</dt><dd class="mono">{span.trace_id.to_hex()}</dd>
+                    {row.skew.then(|| view! { <dt>"Clock skew"</dt><dd>"outside its parent's time range"</dd> })}
+                    {row.critical.then(|| view! { <dt>"Critical path"</dt><dd>"yes"</dd> })}
+                </dl>
+                <h3>"Attributes"</h3>
+                {attributes_table(&span.attributes, "details-attributes")}
+                <h3>"Events"</h3>
+                {if span.events.is_empty() { view! { <p class="muted">"None."</p> }.into_any() } else {
+                    view! { <ul class="events" data-testid="details-events">{events}</ul> }.into_any()
+                }}
+                <h3>"Links"</h3>
+                {if span.links.is_empty() { view! { <p class="muted">"None."</p> }.into_any() } else {
+                    view! { <ul class="links" data-testid="details-links">{links}</ul> }.into_any()
+                }}
+                <h3>"Resource"</h3>
+                {attributes_table(&scope.resource.attributes, "details-resource")}
+                <h3>"Scope"</h3>
+                <p class="mono" data-testid="details-scope">{scope.scope.name.clone()}" "{scope.scope.version.clone()}</p>
+                {(!scope.scope.attributes.is_empty()).then(|| attributes_table(&scope.scope.attributes, "scope-attributes"))}
+            </aside>
+        }
+        .into_any()
+    })
+}
