@@ -91,6 +91,12 @@ const viewerCmd = 'node bench/viewer.mjs';
 row('viewer: 99,936-span file to first painted row', viewer.firstPaintMs, 8600, 'Jaeger UI 2.20 (figure from the issue, not measured here)', 'ms', viewerCmd);
 row('viewer: one page-down scroll on that trace', viewer.pageDownMs, 1600, 'Jaeger UI 2.20, worst page-down (issue figure)', 'ms', viewerCmd);
 row('viewer: JS heap with that trace open (wasm memory not included)', viewer.jsHeapBytes, 257e6, 'Jaeger UI 2.20 JS heap (issue figure)', 'B', viewerCmd);
+row('viewer: expand all on that trace', viewer.expandAllMs, 2600, 'Jaeger UI 2.20, expand all (issue figure)', 'ms', viewerCmd);
+row('viewer: collapse all on that trace', viewer.collapseAllMs, NaN, '(no peer figure; target 50 ms)', 'ms', viewerCmd);
+row('viewer: search keystroke on that trace (first key)', viewer.searchFirstKeyMs, NaN, '(no peer figure; target 50 ms)', 'ms', viewerCmd);
+row('viewer: search keystroke on that trace (next key)', viewer.searchNextKeyMs, NaN, '(no peer figure; target 50 ms)', 'ms', viewerCmd);
+row('viewer: wasm memory with that trace open', viewer.wasmMemoryBytes, NaN, '(no peer: Jaeger UI has no wasm)', 'B', viewerCmd);
+row('viewer: wasm + JS + CSS + HTML, gzip -9', viewer.viewerGzipBytes, 250 * 1024, 'budget from the viewer issue (250 KB)', 'B', viewerCmd);
 
 // 5. The collector: ingest of protobuf batches of 512 spans over loopback HTTP (4 keep-alive
 // connections), trace-by-id latency at 1,000,000 stored spans, resident memory. The peer
