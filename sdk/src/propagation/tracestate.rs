@@ -128,6 +128,39 @@ mod tests {
         }
     }
 
+    /// Trace Context Level 2, "Key": `key = ( lcalpha / DIGIT ) 0*255 ( keychar )` with
+    /// `keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"`. Level 1's `tenant@system` form
+    /// (at most one `@`, a system id of 1 to 14 characters starting with a letter, a tenant id
+    /// of at most 241) is gone: `@` is an ordinary character after the first, and the only
+    /// length limit is 256 characters for the whole key. (The W3C test suite checked the Level 1
+    /// form until w3c/trace-context#584.)
+    #[test]
+    fn keys_follow_the_level_2_grammar_where_an_at_sign_is_an_ordinary_character() {
+        let valid = |key: &str| TraceState::parse(&format!("{key}=1,bar=2")).map(|ts| ts.header());
+        for key in [
+            "foo@".to_owned(),
+            "foo@@bar".to_owned(),
+            "foo@bar@baz".to_owned(),
+            "7@0".to_owned(),
+            format!("{}@v", "t".repeat(242)),
+            format!("t@{}", "v".repeat(15)),
+            format!("{}@{}", "t".repeat(241), "v".repeat(14)),
+            "z".repeat(256),
+            format!("{}@", "z".repeat(255)),
+        ] {
+            assert_eq!(valid(&key), Some(format!("{key}=1,bar=2")), "{key:?} is a key");
+        }
+        for key in [
+            "@foo".to_owned(),
+            "z".repeat(257),
+            format!("{}@", "z".repeat(256)),
+            "foo@Bar".to_owned(),
+            "foo@.".to_owned(),
+        ] {
+            assert_eq!(valid(&key), None, "{key:?} is not a key, so the whole header is dropped");
+        }
+    }
+
     #[test]
     fn thirty_two_members_are_allowed_and_thirty_three_are_not() {
         let list = |n: usize| (0..n).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join(",");
