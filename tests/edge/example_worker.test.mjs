@@ -65,3 +65,41 @@ test('POST /test forwards each case with the propagated traceparent and tracesta
   assert.equal(received[0].tracestate, 'foo=1', 'tracestate passed on');
   assert.deepEqual(JSON.parse(received[0].body), [{ url: harnessUrl, arguments: [] }]);
 });
+
+// What the W3C trace-context test suite checks at SPEC_LEVEL=2 (Trace Context Level 2): "If the
+// [random-trace-id] flag is set in the incoming traceparent header, it MUST also be set in all
+// outgoing traceparent headers which use the same trace-id", and unset when it was unset; keys are
+// `( lcalpha / DIGIT ) 0*255 ( keychar )` with `@` among the keychars, and one invalid list member
+// makes the whole tracestate invalid.
+test('POST /test keeps the random flag as received and passes on tracestate keys with at signs', async () => {
+  const harnessUrl = `http://127.0.0.1:${harness.address().port}/level2`;
+  const forward = async (traceparent, tracestate) => {
+    const from = received.length;
+    const headers = { traceparent, 'content-type': 'application/json' };
+    if (tracestate !== undefined) headers.tracestate = tracestate;
+    const response = await fetch(`${worker.url}/test`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify([{ url: harnessUrl, arguments: [] }]),
+    });
+    assert.equal(response.status, 200, worker.output());
+    assert.equal(received.length, from + 1);
+    const { traceparent: tp, tracestate: ts } = received[from];
+    const [version, trace, parent, flags] = tp.split('-');
+    return { version, trace, parent, flags, tracestate: ts };
+  };
+  const trace = '99999999999999999999999999999999';
+
+  const random = await forward(`00-${trace}-9999999999999999-02`, 'foo@=1,foo@@bar=2,foo@bar@baz=3');
+  assert.deepEqual([random.version, random.trace, random.flags], ['00', trace, '02'], 'random kept, not sampled');
+  assert.notEqual(random.parent, '9999999999999999');
+  assert.equal(random.tracestate, 'foo@=1,foo@@bar=2,foo@bar@baz=3');
+
+  const plain = await forward(`00-${trace}-9999999999999999-01`, `${'t'.repeat(242)}@v=1,t@${'v'.repeat(15)}=2`);
+  assert.equal(plain.flags, '01', 'the random flag stays unset');
+  assert.equal(plain.tracestate, `${'t'.repeat(242)}@v=1,t@${'v'.repeat(15)}=2`);
+
+  const tooLong = await forward(`00-${trace}-9999999999999999-01`, `foo=1,${'z'.repeat(257)}=1`);
+  assert.equal(tooLong.trace, trace, 'an invalid tracestate does not affect traceparent');
+  assert.equal(tooLong.tracestate, undefined, 'a 257-character key drops the whole tracestate');
+});
