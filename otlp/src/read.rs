@@ -152,7 +152,7 @@ type IdKey = (TraceId, SpanId);
 
 /// Ids with a value, sorted by id for [`find_id`].
 fn sorted_ids(mut ids: Vec<(IdKey, u64)>) -> Vec<(IdKey, u64)> {
-    ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    ids.sort_unstable_by_key(|e| e.0);
     ids
 }
 

@@ -325,8 +325,8 @@ fn contains_ci(hay: &str, needle: &[u8]) -> bool {
 fn mark_critical_path(rows: &mut [Row]) {
     // Children of each row, from the depth-first layout.
     let mut kids: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
-    for k in 0..rows.len() {
-        if let Some(p) = rows[k].parent {
+    for (k, row) in rows.iter().enumerate() {
+        if let Some(p) = row.parent {
             kids[p].push(k);
         }
     }

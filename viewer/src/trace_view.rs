@@ -204,10 +204,16 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool) -> impl IntoView {
     let collapsed = RwSignal::new(vec![false; n]);
     let matches = RwSignal::new(None::<Vec<bool>>);
     let matches_only = RwSignal::new(false);
+    // The search's matches count only with "matches only": typing does not lay rows out again.
     let visible = Memo::new(move |_| {
-        let only = matches_only.get();
         trace.with_value(|t| {
-            collapsed.with(|c| matches.with(|m| t.visible_rows(c, if only { m.as_deref() } else { None })))
+            collapsed.with(|c| {
+                if matches_only.get() {
+                    matches.with(|m| t.visible_rows(c, m.as_deref()))
+                } else {
+                    t.visible_rows(c, None)
+                }
+            })
         })
     });
     let state = State {
