@@ -564,7 +564,7 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
             }
         })
         .collect();
-    out.sort_by(|a, b| b.start.cmp(&a.start));
+    out.sort_by_key(|t| std::cmp::Reverse(t.start));
     out
 }
 
@@ -787,7 +787,7 @@ pub fn parse_duration(text: &str) -> Option<u64> {
         return None;
     }
     if let Ok(ms) = text.parse::<f64>() {
-        return (ms >= 0.0).then(|| (ms * 1e6) as u64);
+        return (ms >= 0.0).then_some((ms * 1e6) as u64);
     }
     let mut total = 0f64;
     let mut rest = text;
@@ -895,11 +895,11 @@ impl SortBy {
     /// Sorts in place.
     pub fn sort(self, results: &mut [TraceSummary]) {
         match self {
-            SortBy::Newest => results.sort_by(|a, b| b.start.cmp(&a.start)),
-            SortBy::Oldest => results.sort_by(|a, b| a.start.cmp(&b.start)),
-            SortBy::Longest => results.sort_by(|a, b| b.duration.cmp(&a.duration)),
-            SortBy::Shortest => results.sort_by(|a, b| a.duration.cmp(&b.duration)),
-            SortBy::MostSpans => results.sort_by(|a, b| b.span_count.cmp(&a.span_count)),
+            SortBy::Newest => results.sort_by_key(|r| std::cmp::Reverse(r.start)),
+            SortBy::Oldest => results.sort_by_key(|r| r.start),
+            SortBy::Longest => results.sort_by_key(|r| std::cmp::Reverse(r.duration)),
+            SortBy::Shortest => results.sort_by_key(|r| r.duration),
+            SortBy::MostSpans => results.sort_by_key(|r| std::cmp::Reverse(r.span_count)),
             SortBy::MostErrors => results.sort_by(|a, b| b.error_count.cmp(&a.error_count).then(b.start.cmp(&a.start))),
         }
     }
