@@ -37,6 +37,21 @@ export async function startRecordedBackends() {
       }],
     })],
     [/^\/tempo\/api\/v2\/traces\/[0-9a-f]+$/, () => ({ trace: otlpTrace, status: 'PARTIAL', message: 'trace exceeds max bytes' })],
+    // Loki, answering a trace's records with the categorize-labels encoding.
+    [/^\/loki\/loki\/api\/v1\/query_range$/, (url) => ({
+      status: 'success',
+      data: {
+        resultType: 'streams',
+        encodingFlags: ['categorize-labels'],
+        result: /trace_id="5b8efff798038103d269b633813fc60c"/.test(url.searchParams.get('query') ?? '')
+          ? [{
+            stream: { service_name: 'my.service', level: 'warn' },
+            values: [['1544712660500000000', 'half way through the server span',
+              { structuredMetadata: { trace_id: TEMPO_TRACE_ID, span_id: 'eee19b7ec3c1b174' } }]],
+          }]
+          : [],
+      },
+    })],
     [/^\/zipkin\/api\/v2\/services$/, () => ['mobile_api', 'routing']],
     [/^\/zipkin\/api\/v2\/spans$/, () => ['post', 'get']],
     [/^\/zipkin\/api\/v2\/traces$/, () => [zipkinTrace]],

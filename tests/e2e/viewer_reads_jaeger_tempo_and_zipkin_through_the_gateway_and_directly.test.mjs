@@ -59,6 +59,21 @@ test('Tempo through the gateway: TraceQL search, the trace, and its PARTIAL stat
   await page.close();
 });
 
+test('traces from Tempo and logs from Loki: the trace records mark their span row and fill the logs panel', async () => {
+  const page = await browser.newPage();
+  const sources = `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&logs=${encodeURIComponent('loki:/upstream/rec/loki')}`;
+  await page.goto(`${collector.ui}/trace/${TEMPO_TRACE_ID}?${sources}`);
+  await page.waitForSelector('[data-testid=log-mark]', { timeout: 15000 });
+  const mark = await page.$eval('[data-testid=log-mark]', (m) => ({ title: m.title, className: m.className, left: m.style.left }));
+  assert.deepEqual(mark, { title: 'half way through the server span', className: 'log-mark level-warn', left: '50%' });
+  assert.match(await page.textContent('[data-testid=trace-logs]'), /half way through the server span/);
+  assert.equal(await page.getAttribute('[data-testid=logs-link]', 'href'), `/logs?trace_id=${TEMPO_TRACE_ID}`);
+  const lokiQuery = requestsTo('/loki/loki/api/v1/query_range').at(-1);
+  assert.match(decodeURIComponent(lokiQuery.query), /\| trace_id="5b8efff798038103d269b633813fc60c"/);
+  assert.equal(lokiQuery.authorization, 'Bearer gateway-secret');
+  await page.close();
+});
+
 test('Jaeger API v3 through the gateway, and the legacy API for an older Jaeger', async () => {
   const page = await browser.newPage();
   const rows = await search(page, `traces=${encodeURIComponent('jaeger:/upstream/rec/jaeger')}&service=foo&lookback=all`);

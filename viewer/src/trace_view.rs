@@ -14,8 +14,46 @@ use crate::api;
 use crate::app::{error_panel, loading, log_table};
 use crate::model::{format_duration, format_time, log_lines, Trace};
 
+/// The log records of the trace shown, by span id: (time, severity number, message). Rows put
+/// a mark on their bar for each.
+#[derive(Clone, Copy)]
+struct LogMarks(RwSignal<std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>>>);
+
+fn log_marks_of(data: &edgescope_otlp::LogsData) -> std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>> {
+    let mut marks: std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>> = Default::default();
+    for rl in &data.resource_logs {
+        for sl in &rl.scope_logs {
+            for r in &sl.log_records {
+                if let Some(span) = r.span_id {
+                    let message = match &r.body {
+                        Some(edgescope_otlp::AnyValue::String(s)) => s.chars().take(200).collect(),
+                        Some(other) => format!("{other:?}").chars().take(200).collect(),
+                        None => String::new(),
+                    };
+                    marks.entry(span.0).or_default().push((r.time(), r.severity_number, message));
+                }
+            }
+        }
+    }
+    marks
+}
+
+fn level_class(severity: i32) -> &'static str {
+    match severity {
+        1..=4 => "trace",
+        5..=8 => "debug",
+        9..=12 => "info",
+        13..=16 => "warn",
+        17..=20 => "error",
+        21..=24 => "fatal",
+        _ => "unknown",
+    }
+}
+
 #[component]
 pub(crate) fn TracePage() -> impl IntoView {
+    let marks = LogMarks(RwSignal::new(Default::default()));
+    provide_context(marks);
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
@@ -39,11 +77,12 @@ pub(crate) fn TracePage() -> impl IntoView {
             }
         }}
         <section class="trace-logs" data-testid="trace-logs">
-            <h2>"Logs of this trace"</h2>
+            <h2>"Logs of this trace " <a class="small" href=move || format!("/logs?trace_id={}", id()) data-testid="logs-link">"open in the log stream"</a></h2>
             {move || match logs.get() {
                 None => loading(),
                 Some(Err(e)) => error_panel(e.to_string()),
                 Some(Ok(data)) => {
+                    marks.0.set(log_marks_of(&data));
                     let mut lines = log_lines(&data);
                     lines.reverse();
                     if lines.is_empty() {
@@ -509,6 +548,25 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
                 view! { <span class="event-tick" style=style title=e.name.clone() data-testid="event-tick"></span> }
             })
             .collect_view();
+        let span_id = row.span.span_id.0;
+        let span_start = row.span.start_time_unix_nano;
+        let log_marks = use_context::<LogMarks>().map(|LogMarks(m)| {
+            move || {
+                m.with(|m| {
+                    m.get(&span_id).map(|list| {
+                        list.iter()
+                            .take(64)
+                            .map(|(time, severity, message)| {
+                                let at = time.saturating_sub(span_start) as f64 / span_duration;
+                                let style = format!("left:{:.2}%", at.clamp(0.0, 1.0) * 100.0);
+                                let class = format!("log-mark level-{}", level_class(*severity));
+                                view! { <span class=class style=style title=message.clone() data-testid="log-mark"></span> }
+                            })
+                            .collect_view()
+                    })
+                })
+            }
+        });
         let (offset, width) = (row.offset, row.width);
         let bar = move || {
             let (left, w) = bar_box(offset, width, state.zoom.get());
@@ -541,7 +599,7 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
                     })}
                 </div>
                 <div class="span-track">
-                    <div class="span-bar" style=bar>{ticks}</div>
+                    <div class="span-bar" style=bar>{ticks}{log_marks}</div>
                 </div>
                 <span class="span-duration">{format_duration(row.span.duration_nanos())}</span>
             </div>
