@@ -45,7 +45,7 @@ export async function startWorkerdModules(modules, bindings, compatibilityFlags 
     copyFileSync(from, join(dir, name));
   }
   const module = (name) =>
-    `(name = ${JSON.stringify(name)}, ${name.endsWith('.wasm') ? 'wasm' : 'esModule'} = embed ${JSON.stringify(name)})`;
+    `(name = ${JSON.stringify(name)}, ${/\.wasm(\?module)?$/.test(name) ? 'wasm' : 'esModule'} = embed ${JSON.stringify(name)})`;
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [

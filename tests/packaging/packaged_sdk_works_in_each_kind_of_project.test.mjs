@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getJson, launchChromium, root, serveDir, startCollector, waitFor } from '../support.mjs';
+import { getJson, launchChromium, root, serveDir, startCollector, traceSpans, waitFor } from '../support.mjs';
 import { startWorkerdModules } from '../edge/workerd.mjs';
 
 const fixtures = join(root, 'tests', 'packaging', 'fixtures');
@@ -58,7 +58,7 @@ async function exportFromPage(dir) {
 
 test('the tarball ships the entries, the declarations and the wasm, and nothing else', () => {
   const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
-  for (const f of ['package/dist/browser.js', 'package/dist/workerd.js', 'package/dist/node.js', 'package/dist/index.d.ts',
+  for (const f of ['package/dist/browser.js', 'package/dist/workerd.js', 'package/dist/node.js', 'package/dist/edge-light.js', 'package/dist/index.d.ts',
     'package/dist/wasm/edgescope.js', 'package/dist/wasm/edgescope_bg.wasm', 'package/package.json']) {
     assert.ok(list.includes(f), `${f} is packed`);
   }
@@ -112,6 +112,41 @@ test('a workerd worker bundled with esbuild exports a span before the request en
     const response = await fetch(`${worker.url}/`);
     assert.equal(await response.text(), 'ok', worker.output());
     assert.equal((await spanNamed('workerd span')).rootService, 'pkg-workerd');
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('a Vercel Edge function bundled with the edge-light condition exports a span', async () => {
+  const dir = project('edge-light');
+  const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  // Vercel's bundler turns `.wasm?module` into a compiled module; here the import stays and
+  // workerd provides the module under that name.
+  await esbuild.build({
+    entryPoints: [join(dir, 'worker.js')], bundle: true, format: 'esm', platform: 'neutral',
+    conditions: ['edge-light', 'worker', 'browser'], external: ['*.wasm?module'], outfile: join(dir, 'out', 'worker.js'),
+    absWorkingDir: dir, logLevel: 'error',
+  });
+  const worker = await startWorkerdModules(
+    {
+      'worker.js': join(dir, 'out', 'worker.js'),
+      'wasm/edgescope_bg.wasm?module': join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'),
+    },
+    { OTLP_ENDPOINT: collector.otlp },
+  );
+  try {
+    const response = await fetch(`${worker.url}/`);
+    assert.equal(await response.text(), 'ok', worker.output());
+    // `instrument` made the SERVER span (configured from OTEL_* variables); the handler's span is its child.
+    const trace = await waitFor('the edge function\'s trace', async () => {
+      const { traces } = await getJson(`${collector.ui}/api/traces?limit=100`);
+      return traces.find((t) => t.rootService === 'pkg-edge-light');
+    });
+    const spans = await traceSpans(collector, trace.traceId);
+    const server = spans.find((s) => s.kind === 2);
+    const child = spans.find((s) => s.name === 'edge-light span');
+    assert.ok(server && child, JSON.stringify(spans.map((s) => s.name)));
+    assert.equal(child.parentSpanId, server.spanId);
   } finally {
     await worker.stop();
   }

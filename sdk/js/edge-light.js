@@ -1,0 +1,21 @@
+// The Vercel Edge entry (`edge-light` export condition): Vercel's bundler compiles an import of
+// `.wasm?module` into a WebAssembly.Module at build time (edge runtimes refuse to compile
+// WebAssembly from bytes at run time), and the lean module is instantiated synchronously. No
+// timers: wrap the handler with `instrument`, which exports through `context.waitUntil`, or call
+// `flush()` before the response is returned.
+import wasmModule from './wasm/edgescope_bg.wasm?module';
+import { initSync } from './wasm/edgescope.js';
+import * as api from './api.js';
+
+initSync({ module: wasmModule });
+
+export * from './public.js';
+export { instrument } from './edge.js';
+
+/**
+ * Configures the SDK. Edge functions get no export timer: export with `context.waitUntil(flush())`.
+ * @param {import('./index').Config} config
+ */
+export function init(config) {
+  api.init({ scheduleDelayMillis: 0, ...(config && typeof config === 'object' ? config : {}) });
+}
