@@ -57,5 +57,13 @@ if [ -f viewer/Cargo.toml ]; then
   step "viewer: $(gzip -9c viewer/dist/viewer_bg.wasm | wc -c) bytes of wasm gzipped"
 fi
 
+step "examples/rust-worker: wasm32 release build (a Rust worker for workerd)"
+cargo build -q -p edgescope-example-rust-worker --target wasm32-unknown-unknown --profile wasm-release
+rm -rf examples/rust-worker/dist && mkdir -p examples/rust-worker/dist
+wasm-bindgen target/wasm32-unknown-unknown/wasm-release/edgescope_example_rust_worker.wasm \
+  --target web --out-dir examples/rust-worker/dist --out-name rust_worker --no-typescript
+"$WASM_OPT" -Oz "${OPT_FEATURES[@]}" examples/rust-worker/dist/rust_worker_bg.wasm -o examples/rust-worker/dist/rust_worker_bg.wasm
+cp examples/rust-worker/shim.mjs examples/rust-worker/dist/
+
 step "collector ($profile)"
 cargo build -q -p edgescope-collector --profile "$profile"
