@@ -84,6 +84,12 @@ row('same, against the peer body gzipped', wire.oursBytesPerSpan, wire.otelJsonG
 row('JS heap growth, 1,000,000 spans, blocked exporter', wire.oursHeap, wire.otelHeap, '@opentelemetry/sdk-trace-base BatchSpanProcessor (queue 2048)', 'B', wireCmd);
 row('wasm memory after those 1,000,000 spans', wire.wasmBytes, NaN, '(no peer: OTel JS has no wasm)', 'B', wireCmd);
 
+// 3b. Added latency per request in workerd: the same handler with and without `instrument`.
+const edgeLatency = JSON.parse(execFileSync('node', [join(root, 'bench', 'edge_latency.mjs')], { encoding: 'utf8' }));
+const edgeCmd = 'node bench/edge_latency.mjs';
+row('workerd: median request latency, instrumented (SERVER span, log, waitUntil export)', edgeLatency.instrumentedMs, edgeLatency.plainMs, 'the same handler uninstrumented, same run', 'ms', edgeCmd);
+row('workerd: added latency per request at the median', edgeLatency.addedMs, 0.2, 'target from the edge issue (0.2 ms)', 'ms', edgeCmd);
+
 // 4. The viewer on a 99,936-span trace file, in headless Chromium. The peer figures are Jaeger
 // UI 2.20's as the viewer issue reports them for a trace built the same way (not measured here).
 const viewer = JSON.parse(execFileSync('node', [join(root, 'bench', 'viewer.mjs')], { encoding: 'utf8' }));

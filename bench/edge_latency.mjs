@@ -1,0 +1,50 @@
+// Added latency per request in real workerd: the same handler with and without `instrument`,
+// each in its own workerd process, alternating sequential requests from this process (so both
+// see the same machine load). Exports go to a local sink that answers 200 at once. Prints JSON.
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { startWorkerd, startWorkerdModules } from '../tests/edge/workerd.mjs';
+
+const ROUNDS = 2000;
+const WARMUP = 200;
+
+const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end()));
+await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+const endpoint = `http://127.0.0.1:${sink.address().port}`;
+
+const plain = await startWorkerdModules({ 'worker.js': fileURLToPath(new URL('./edge/plain.js', import.meta.url)) }, {});
+const instrumented = await startWorkerd(fileURLToPath(new URL('./edge/instrumented.js', import.meta.url)), {
+  OTEL_SERVICE_NAME: 'bench-worker',
+  OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+});
+
+async function once(url) {
+  const t0 = process.hrtime.bigint();
+  const response = await fetch(url);
+  await response.text();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+try {
+  const times = { plain: [], instrumented: [] };
+  for (let i = 0; i < WARMUP + ROUNDS; i++) {
+    const a = await once(`${plain.url}/?name=${i}`);
+    const b = await once(`${instrumented.url}/?name=${i}`);
+    if (i >= WARMUP) {
+      times.plain.push(a);
+      times.instrumented.push(b);
+    }
+  }
+  const plainMs = median(times.plain);
+  const instrumentedMs = median(times.instrumented);
+  console.log(JSON.stringify({ rounds: ROUNDS, plainMs, instrumentedMs, addedMs: instrumentedMs - plainMs }));
+} finally {
+  await plain.stop();
+  await instrumented.stop();
+  sink.close();
+}
