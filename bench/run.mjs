@@ -64,6 +64,13 @@ try {
 }
 console.log(sizeNotes);
 
+// 1b. What each browser instrumentation adds (JS only, gzip; the wasm is shared).
+const isizes = JSON.parse(execFileSync('node', [join(root, 'bench', 'instrumentation_sizes.mjs')], { encoding: 'utf8' }));
+row('browser: the JS API alone (no instrumentation), JS gzip -9', isizes.baseGzip, NaN, '(the core every entry has)', 'B', 'node bench/instrumentation_sizes.mjs');
+for (const m of isizes.modules) {
+  row(`browser instrumentation \`${m.name}\` (${m.what}), added JS gzip -9`, m.gzip, NaN, '(no peer)', 'B', 'node bench/instrumentation_sizes.mjs');
+}
+
 // 2. Per-span cost in Node 20: start, three attributes, end, batch processing, a discarding export.
 const spanBench = JSON.parse(
   execFileSync('node', [join(root, 'bench', 'spans.mjs')], { encoding: 'utf8', env: { ...process.env, NODE_PATH: join(yard, 'node_modules') } }),
