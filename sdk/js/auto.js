@@ -6,7 +6,8 @@
 //   span with the old and new URLs (redacted by the core like every URL attribute);
 // - user interactions: a `click`/`submit` span active while the page's handlers run, so that
 //   requests they start synchronously (and errors they throw) belong to it;
-// - long tasks: a `longtask` span per task the browser reports.
+// - long tasks: a `longtask` span per task the browser reports, and a `longAnimationFrame` span
+//   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
 import * as core from './wasm/edgescope.js';
 import { guard, startSpan } from './api.js';
 
@@ -112,6 +113,31 @@ function instrumentLongTasks() {
         }
       }),
     ).observe({ type: 'longtask', buffered: true });
+  } catch {
+    // Not supported here.
+  }
+  if (!PerformanceObserver.supportedEntryTypes?.includes('long-animation-frame')) return;
+  try {
+    new PerformanceObserver((list) =>
+      guard(() => {
+        for (const frame of list.getEntries()) {
+          const attributes = {
+            'loaf.duration_ms': frame.duration,
+            'loaf.blocking_duration_ms': frame.blockingDuration ?? 0,
+            'loaf.render_start_ms': frame.renderStart ? frame.renderStart - frame.startTime : 0,
+          };
+          const longest = [...(frame.scripts ?? [])].sort((a, b) => b.duration - a.duration)[0];
+          if (longest) {
+            attributes['loaf.script.invoker'] = String(longest.invoker ?? '');
+            // The script's URL without its query or fragment, which may carry secrets.
+            attributes['loaf.script.source_url'] = String(longest.sourceURL ?? '').split(/[?#]/)[0];
+            attributes['loaf.script.duration_ms'] = longest.duration;
+          }
+          const h = timedSpan('longAnimationFrame', 1, 0, undefined, at(frame.startTime), attributes);
+          core.spanEndAt(h, at(frame.startTime + frame.duration));
+        }
+      }),
+    ).observe({ type: 'long-animation-frame', buffered: true });
   } catch {
     // Not supported here.
   }

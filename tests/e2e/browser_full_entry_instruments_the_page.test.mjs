@@ -98,3 +98,24 @@ test('history navigation makes a navigation span with the URL redacted', async (
   assert.equal(attr(nav, 'url.full'), `${site.url}/account?access_token=REDACTED&tab=2`);
   assert.equal(attr(nav, 'url.previous'), `${site.url}/`);
 });
+
+test('a handler that blocks the main thread becomes a longtask span and a longAnimationFrame span', async () => {
+  await page.evaluate(() => {
+    const busy = document.createElement('button');
+    busy.id = 'busy';
+    busy.onclick = function blockFor200ms() {
+      const until = performance.now() + 200;
+      while (performance.now() < until);
+    };
+    document.body.append(busy);
+  });
+  await page.click('#busy');
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
+  const task = (await traceByRoot('longtask')).find((s) => s.name === 'longtask');
+  assert.ok(Number(attr(task, 'longtask.duration_ms')) >= 200, `${attr(task, 'longtask.duration_ms')} ms`);
+  assert.ok(BigInt(task.endTimeUnixNano) - BigInt(task.startTimeUnixNano) >= 200_000_000n);
+  const frame = (await traceByRoot('longAnimationFrame')).find((s) => s.name === 'longAnimationFrame');
+  assert.ok(Number(attr(frame, 'loaf.duration_ms')) >= 200);
+  assert.ok(Number(attr(frame, 'loaf.blocking_duration_ms')) >= 150, `${attr(frame, 'loaf.blocking_duration_ms')} ms blocking`);
+  assert.equal(attr(frame, 'loaf.script.invoker'), 'BUTTON#busy.onclick');
+});
