@@ -90,6 +90,74 @@ function internId(s) {
   return id;
 }
 
+/**
+ * The attribute queue in wasm memory (see `Ops` in sdk/src/js.rs): `setAttribute` with an
+ * interned key and a string, number or boolean writes a record there instead of calling into
+ * wasm; the next call into the core (usually `spanEnd`) applies the queue first.
+ */
+const OPS_CAPACITY = 8192;
+let opsMemory;
+let opsBase = 0;
+let opsBytes;
+let opsView;
+const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : undefined;
+
+/** Up-to-date views of wasm memory (growing it detaches the old ones). */
+function opsViews() {
+  if (opsBytes === undefined || opsBytes.byteLength === 0) {
+    if (opsMemory === undefined) {
+      opsMemory = core.wasmMemory();
+      opsBase = core.opsBuffer();
+    }
+    opsBytes = new Uint8Array(opsMemory.buffer);
+    opsView = new DataView(opsMemory.buffer);
+  }
+}
+
+/**
+ * Queues `key` = `value` for span handle `h` (`type`: 0 string, 1 number, 2 boolean); false
+ * when it does not fit (a very long string), for the caller to send it directly.
+ */
+function queueAttribute(h, k, type, value) {
+  opsViews();
+  // A string needs at most three bytes per UTF-16 unit.
+  const need = 13 + (type === 0 ? 3 * value.length : 8);
+  let used = opsView.getUint32(opsBase, true);
+  if (used + need > OPS_CAPACITY - 4) {
+    if (need > OPS_CAPACITY - 4 || !encoder) return false;
+    core.flushOps();
+    opsViews();
+    used = 0;
+  }
+  let at = opsBase + 4 + used;
+  opsView.setUint32(at, h, true);
+  opsView.setUint32(at + 4, k, true);
+  opsBytes[at + 8] = type;
+  at += 9;
+  if (type === 0) {
+    // ASCII by hand (faster for short strings), the rest through `encodeInto`.
+    const n = value.length;
+    const start = at + 4;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0x7f) break;
+      opsBytes[start + i] = c;
+    }
+    let written = i;
+    if (i < n) written += encoder.encodeInto(value.slice(i), opsBytes.subarray(start + i, start + need)).written;
+    opsView.setUint32(at, written, true);
+    at = start + written;
+  } else if (type === 1) {
+    opsView.setFloat64(at, value, true);
+    at += 8;
+  } else {
+    opsBytes[at++] = value ? 1 : 0;
+  }
+  opsView.setUint32(opsBase, at - opsBase - 4, true);
+  return true;
+}
+
 /** The console's own `warn`, saved before any capture wraps it, so diagnostics never loop back. */
 const consoleWarn = typeof console !== 'undefined' ? console.warn.bind(console) : () => {};
 
@@ -179,11 +247,13 @@ export class Span {
     try {
       if (state.redactHook && typeof value === 'string') value = String(state.redactHook(String(key), value));
       // The common cases cross into wasm as an interned key id and a typed value.
+      // The common cases are queued in wasm memory as an interned key id and a typed value.
       const k = typeof key === 'string' ? internId(key) : -1;
       const type = typeof value;
-      if (k >= 0 && type === 'string') core.spanAttrStrK(this._h, k, value);
-      else if (k >= 0 && type === 'number') core.spanAttrNumK(this._h, k, value);
-      else if (k >= 0 && type === 'boolean') core.spanAttrBoolK(this._h, k, value);
+      if (k >= 0 && type === 'string') {
+        if (!queueAttribute(this._h, k, 0, value)) core.spanAttrStrK(this._h, k, value);
+      } else if (k >= 0 && type === 'number') queueAttribute(this._h, k, 1, value);
+      else if (k >= 0 && type === 'boolean') queueAttribute(this._h, k, 2, value);
       else core.spanAttr(this._h, String(key), value);
     } catch (e) {
       trouble(1, e);
@@ -256,8 +326,7 @@ export class Span {
   /** Ends the span; later calls do nothing. */
   end() {
     try {
-      core.spanEnd(this._h);
-      scheduleExport();
+      scheduleExport(false, core.spanEnd(this._h));
     } catch (e) {
       trouble(1, e);
     }
@@ -515,8 +584,9 @@ export function extract(headers) {
   });
 }
 
-function scheduleExport(now) {
-  if (now === true || core.queued() >= state.batchSize) {
+/** Starts an export when a batch is full (or `now`), else arms the timer. `queued`: the core's count, when known. */
+function scheduleExport(now, queued) {
+  if (now === true || (queued ?? core.queued()) >= state.batchSize) {
     if (inflight < MAX_INFLIGHT) flush();
   } else if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
     state.timer = setTimeout(() => {

@@ -2,8 +2,9 @@
 //!
 //! These are internal: the public JavaScript API (`init`, `startSpan`, `logger`, …) lives in
 //! `sdk/js/api.js`, which turns config objects and exceptions into the plain values used here.
-//! Spans cross the boundary as `u32` handles, attributes as one `attr` call each before the call
-//! that uses them, and export batches as finished OTLP/JSON strings.
+//! Spans cross the boundary as `u32` handles, span attributes through a queue in wasm memory
+//! that every call applies first (see [`Ops`]), other attributes as one `attr` call each before
+//! the call that uses them, and export batches as finished OTLP bytes.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -37,11 +38,109 @@ static BAGGAGE: PageBaggage = PageBaggage(UnsafeCell::new(Baggage::new()));
 /// The keys and values of the last parsed `baggage` header, alternating (as for `Interned`).
 static PARSED: Interned = Interned(UnsafeCell::new(Vec::new()));
 
-/// The interned string `id` (empty for an unknown id).
-fn interned(id: u32) -> String {
-    // SAFETY: single-threaded; the reference does not outlive this call.
+/// Runs `f` with the interned string `id` (empty for an unknown id).
+fn with_interned<R>(id: u32, f: impl FnOnce(&str) -> R) -> R {
+    // SAFETY: single-threaded; only `intern` changes the table, and it never runs while `f`
+    // does, so the reference does not outlive a change.
     let table = unsafe { &*INTERNED.0.get() };
-    table.get(id as usize).cloned().unwrap_or_default()
+    f(table.get(id as usize).map_or("", String::as_str))
+}
+
+/// Bytes of the attribute queue that the JavaScript layer writes into wasm memory.
+const OPS_CAPACITY: usize = 8192;
+
+/// Attribute writes queued by the JavaScript layer in wasm memory, so that setting three
+/// attributes and ending a span is one call into wasm, and repeated keys never cross again.
+/// The first four bytes hold the length of the records after them (little-endian); each record
+/// is a span handle (u32), an interned key id (u32), a type byte and the value: 0 a string
+/// (u32 byte length, UTF-8 bytes), 1 a number (f64), 2 a boolean (one byte). Every export that
+/// touches the SDK applies the queue first, so calls keep their order.
+#[repr(C, align(8))]
+struct Ops(UnsafeCell<[u8; OPS_CAPACITY]>);
+
+// SAFETY: single-threaded, as for `Global`.
+unsafe impl Sync for Ops {}
+
+static OPS: Ops = Ops(UnsafeCell::new([0; OPS_CAPACITY]));
+
+/// Reads the records of the attribute queue one field at a time; `None` past its end.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    #[inline(always)]
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = rest;
+        Some(head)
+    }
+
+    #[inline(always)]
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+}
+
+/// Applies and empties the attribute queue.
+fn apply_ops(sdk: &mut Sdk) {
+    // SAFETY: single-threaded; JavaScript writes the buffer only between calls into wasm.
+    let ops = unsafe { &mut *OPS.0.get() };
+    let len = u32::from_le_bytes([ops[0], ops[1], ops[2], ops[3]]) as usize;
+    if len == 0 {
+        return;
+    }
+    ops[..4].fill(0);
+    let mut r = Reader(ops.get(4..4 + len).unwrap_or_default());
+    while let (Some(h), Some(key), Some(kind)) = (r.u32(), r.u32(), r.take(1)) {
+        let h = Handle(h);
+        let applied = with_interned(key, |key| match kind[0] {
+            0 => {
+                let n = r.u32()? as usize;
+                let value = core::str::from_utf8(r.take(n)?).ok()?;
+                sdk.set_attribute_str(h, key, value);
+                Some(())
+            }
+            1 => {
+                let n = f64::from_le_bytes(r.take(8)?.try_into().ok()?);
+                set_number(sdk, h, key, n);
+                Some(())
+            }
+            2 => {
+                sdk.set_attribute_bool(h, key, r.take(1)?[0] != 0);
+                Some(())
+            }
+            _ => None,
+        });
+        if applied.is_none() {
+            sdk.diagnostics_mut().api_errors += 1;
+            return;
+        }
+    }
+}
+
+/// Runs `f` on the SDK after applying the attribute queue.
+fn sdk<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
+    with(|sdk| {
+        apply_ops(sdk);
+        f(sdk)
+    })
+}
+
+/// The address of the attribute queue in wasm memory (see `wasmMemory`).
+#[wasm_bindgen(js_name = opsBuffer)]
+pub fn ops_buffer() -> u32 {
+    OPS.0.get() as u32
+}
+
+/// The module's `WebAssembly.Memory`, for the JavaScript side of the attribute queue.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// Applies the queued attribute writes (when the queue is full).
+#[wasm_bindgen(js_name = flushOps)]
+pub fn flush_ops() {
+    sdk(|_| ())
 }
 
 /// Interns a string and returns its id. The JavaScript layer bounds how many it interns.
@@ -54,10 +153,23 @@ pub fn intern(s: &str) -> u32 {
 }
 
 fn number(n: f64) -> AnyValue {
-    if n.abs() <= 9_007_199_254_740_991.0 && n == (n as i64) as f64 {
+    if is_int(n) {
         AnyValue::Int(n as i64)
     } else {
         AnyValue::Double(n)
+    }
+}
+
+/// Whole and safe numbers become OTLP ints, others doubles.
+fn is_int(n: f64) -> bool {
+    n.abs() <= 9_007_199_254_740_991.0 && n == (n as i64) as f64
+}
+
+fn set_number(sdk: &mut Sdk, h: Handle, key: &str, n: f64) {
+    if is_int(n) {
+        sdk.set_attribute_int(h, key, n as i64)
+    } else {
+        sdk.set_attribute_double(h, key, n)
     }
 }
 
@@ -101,7 +213,7 @@ pub fn configure(
     keep_errors: bool,
     max_attribute_value_length: u32,
 ) -> bool {
-    with(|sdk| {
+    sdk(|sdk| {
         let resource_attributes = sdk.take_staged();
         let d = Config::default();
         let pick = |v: u32, default: usize| if v > 0 { v as usize } else { default };
@@ -124,7 +236,7 @@ pub fn configure(
 /// Sets (or with `undefined` removes) an attribute that every new span and log record gets.
 #[wasm_bindgen(js_name = setCommon)]
 pub fn set_common(key: &str, value: Option<String>) {
-    with(|sdk| sdk.set_common_attribute(key, value.map(AnyValue::String)))
+    sdk(|sdk| sdk.set_common_attribute(key, value.map(AnyValue::String)))
 }
 
 /// Turns redaction on or off and adds query parameter names to treat as secrets, one per line
@@ -133,14 +245,14 @@ pub fn set_common(key: &str, value: Option<String>) {
 #[wasm_bindgen(js_name = setRedaction)]
 pub fn set_redaction(enabled: bool, extra_params: &str) {
     let params = extra_params.split('\n').filter(|p| !p.is_empty()).map(ToOwned::to_owned).collect();
-    with(|sdk| sdk.set_redaction(enabled, params))
+    sdk(|sdk| sdk.set_redaction(enabled, params))
 }
 
 /// Stages an attribute for the next `configure`, `spanStart` or `log`. Values that are not a
 /// string, number or boolean are ignored and counted.
 #[wasm_bindgen]
 pub fn attr(key: &str, value: JsValue) {
-    with(|sdk| match any_value(&value) {
+    sdk(|sdk| match any_value(&value) {
         Some(v) => sdk.stage_attribute(key, v),
         None => sdk.diagnostics_mut().api_errors += 1,
     })
@@ -154,41 +266,25 @@ pub fn span_start(name: &str, kind: u8, traceparent: Option<String>, tracestate:
         cx.trace_state = tracestate.as_deref().and_then(TraceState::parse).map(|ts| ts.header()).unwrap_or_default();
         cx
     });
-    with(|sdk| sdk.start_span(name, SpanKind::from_i32(kind as i64), parent.as_ref()).0)
+    sdk(|sdk| sdk.start_span(name, SpanKind::from_i32(kind as i64), parent.as_ref()).0)
 }
 
 /// Starts a span named by an interned string, parented by the active span if any.
 #[wasm_bindgen(js_name = spanStartK)]
 pub fn span_start_interned(name: u32, kind: u8) -> u32 {
-    let name = interned(name);
-    with(|sdk| sdk.start_span(&name, SpanKind::from_i32(kind as i64), None).0)
+    with_interned(name, |name| sdk(|sdk| sdk.start_span(name, SpanKind::from_i32(kind as i64), None).0))
 }
 
-/// Sets a string attribute under an interned key.
+/// Sets a string attribute under an interned key (one too long for the attribute queue).
 #[wasm_bindgen(js_name = spanAttrStrK)]
-pub fn span_attr_str(span: u32, key: u32, value: String) {
-    let key = interned(key);
-    with(|sdk| sdk.set_attribute(Handle(span), &key, AnyValue::String(value)))
-}
-
-/// Sets a number attribute under an interned key (whole and safe numbers become ints).
-#[wasm_bindgen(js_name = spanAttrNumK)]
-pub fn span_attr_num(span: u32, key: u32, value: f64) {
-    let key = interned(key);
-    with(|sdk| sdk.set_attribute(Handle(span), &key, number(value)))
-}
-
-/// Sets a boolean attribute under an interned key.
-#[wasm_bindgen(js_name = spanAttrBoolK)]
-pub fn span_attr_bool(span: u32, key: u32, value: bool) {
-    let key = interned(key);
-    with(|sdk| sdk.set_attribute(Handle(span), &key, AnyValue::Bool(value)))
+pub fn span_attr_str(span: u32, key: u32, value: &str) {
+    with_interned(key, |key| sdk(|sdk| sdk.set_attribute_str(Handle(span), key, value)))
 }
 
 /// Sets an attribute on an open span.
 #[wasm_bindgen(js_name = spanAttr)]
 pub fn span_attr(span: u32, key: &str, value: JsValue) {
-    with(|sdk| match any_value(&value) {
+    sdk(|sdk| match any_value(&value) {
         Some(v) => sdk.set_attribute(Handle(span), key, v),
         None => sdk.diagnostics_mut().api_errors += 1,
     })
@@ -197,43 +293,46 @@ pub fn span_attr(span: u32, key: &str, value: JsValue) {
 /// Sets a span's status: 0 unset, 1 ok, 2 error.
 #[wasm_bindgen(js_name = spanStatus)]
 pub fn span_status(span: u32, code: u8, message: &str) {
-    with(|sdk| sdk.set_status(Handle(span), StatusCode::from_i32(code as i64), message))
+    sdk(|sdk| sdk.set_status(Handle(span), StatusCode::from_i32(code as i64), message))
 }
 
 /// Renames a span.
 #[wasm_bindgen(js_name = spanName)]
 pub fn span_name(span: u32, name: &str) {
-    with(|sdk| sdk.update_name(Handle(span), name))
+    sdk(|sdk| sdk.update_name(Handle(span), name))
 }
 
-/// Ends a span and queues it for export.
+/// Ends a span and queues it for export; returns how many spans and records are queued.
 #[wasm_bindgen(js_name = spanEnd)]
-pub fn span_end(span: u32) {
-    with(|sdk| sdk.end_span(Handle(span)))
+pub fn span_end(span: u32) -> u32 {
+    sdk(|sdk| {
+        sdk.end_span(Handle(span));
+        (sdk.queued_spans() + sdk.queued_logs()) as u32
+    })
 }
 
 /// The `traceparent` of an open span, `undefined` for an ended or no-op span.
 #[wasm_bindgen(js_name = spanTraceparent)]
 pub fn span_traceparent(span: u32) -> Option<String> {
-    with(|sdk| sdk.span_context(Handle(span)).map(|cx| format_traceparent(&cx)))
+    sdk(|sdk| sdk.span_context(Handle(span)).map(|cx| format_traceparent(&cx)))
 }
 
 /// The `tracestate` of an open span.
 #[wasm_bindgen(js_name = spanTracestate)]
 pub fn span_tracestate(span: u32) -> Option<String> {
-    with(|sdk| sdk.span_context(Handle(span)).map(|cx| cx.trace_state).filter(|s| !s.is_empty()))
+    sdk(|sdk| sdk.span_context(Handle(span)).map(|cx| cx.trace_state).filter(|s| !s.is_empty()))
 }
 
 /// Adds an event with the staged attributes.
 #[wasm_bindgen(js_name = spanEvent)]
 pub fn span_event(span: u32, name: &str) {
-    with(|sdk| sdk.add_event(Handle(span), name))
+    sdk(|sdk| sdk.add_event(Handle(span), name))
 }
 
 /// Adds an `exception` event.
 #[wasm_bindgen(js_name = spanException)]
 pub fn span_exception(span: u32, kind: &str, message: &str, stacktrace: &str) {
-    with(|sdk| sdk.record_exception(Handle(span), kind, message, stacktrace))
+    sdk(|sdk| sdk.record_exception(Handle(span), kind, message, stacktrace))
 }
 
 /// Links a span to the span of a valid `traceparent`, with the staged attributes.
@@ -241,7 +340,7 @@ pub fn span_exception(span: u32, kind: &str, message: &str, stacktrace: &str) {
 pub fn span_link(span: u32, traceparent: &str, tracestate: Option<String>) -> bool {
     let Some(mut cx) = parse_traceparent(traceparent) else { return false };
     cx.trace_state = tracestate.as_deref().and_then(TraceState::parse).map(|ts| ts.header()).unwrap_or_default();
-    with(|sdk| sdk.add_link(Handle(span), &cx));
+    sdk(|sdk| sdk.add_link(Handle(span), &cx));
     true
 }
 
@@ -257,7 +356,7 @@ pub fn retry_delay(attempt: u32, status: u16, retry_after_ms: Option<f64>, jitte
 #[wasm_bindgen(js_name = rejectedRecords)]
 pub fn rejected_records(n: f64) {
     if n > 0.0 {
-        with(|sdk| sdk.diagnostics_mut().records_rejected += n as u64)
+        sdk(|sdk| sdk.diagnostics_mut().records_rejected += n as u64)
     }
 }
 
@@ -306,25 +405,25 @@ pub fn baggage_item(i: u32) -> String {
 /// Makes a span active (the parent of new spans, the span of new log records).
 #[wasm_bindgen]
 pub fn activate(span: u32) {
-    with(|sdk| sdk.activate(Handle(span)))
+    sdk(|sdk| sdk.activate(Handle(span)))
 }
 
 /// Undoes one `activate` of this span.
 #[wasm_bindgen]
 pub fn deactivate(span: u32) {
-    with(|sdk| sdk.deactivate(Handle(span)))
+    sdk(|sdk| sdk.deactivate(Handle(span)))
 }
 
 /// The active span, 0 when none.
 #[wasm_bindgen(js_name = activeSpan)]
 pub fn active_span() -> u32 {
-    with(|sdk| sdk.active_span().unwrap_or(Handle::NONE).0)
+    sdk(|sdk| sdk.active_span().unwrap_or(Handle::NONE).0)
 }
 
 /// Records a log line with the staged attributes; `severity` is an OpenTelemetry severity number.
 #[wasm_bindgen]
 pub fn log(severity: u8, message: &str) {
-    with(|sdk| match Severity::from_number(severity) {
+    sdk(|sdk| match Severity::from_number(severity) {
         Some(s) => sdk.log(s, message),
         None => sdk.diagnostics_mut().api_errors += 1,
     })
@@ -334,7 +433,7 @@ pub fn log(severity: u8, message: &str) {
 /// whose JavaScript layer tracks the active span itself (AsyncLocalStorage).
 #[wasm_bindgen(js_name = logIn)]
 pub fn log_in(severity: u8, message: &str, span: u32) {
-    with(|sdk| match Severity::from_number(severity) {
+    sdk(|sdk| match Severity::from_number(severity) {
         Some(s) => sdk.log_in(s, message, (span != 0).then_some(Handle(span))),
         None => sdk.diagnostics_mut().api_errors += 1,
     })
@@ -343,7 +442,7 @@ pub fn log_in(severity: u8, message: &str, span: u32) {
 /// Starts a span whose parent is the open span `parent` in this isolate (0: a new trace).
 #[wasm_bindgen(js_name = spanStartChild)]
 pub fn span_start_child(name: &str, kind: u8, parent: u32) -> u32 {
-    with(|sdk| {
+    sdk(|sdk| {
         let parent = sdk.span_context(Handle(parent));
         let options = StartOptions { parent: parent.as_ref(), use_active: false, ..StartOptions::default() };
         sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
@@ -356,7 +455,7 @@ pub fn span_start_child(name: &str, kind: u8, parent: u32) -> u32 {
 #[wasm_bindgen(js_name = spanStartAt)]
 pub fn span_start_at(name: &str, kind: u8, parent: u32, traceparent: Option<String>, start_ms: f64) -> u32 {
     let remote = traceparent.as_deref().and_then(parse_traceparent);
-    with(|sdk| {
+    sdk(|sdk| {
         let local = sdk.span_context(Handle(parent));
         let options = StartOptions {
             parent: local.as_ref().or(remote.as_ref()),
@@ -371,13 +470,13 @@ pub fn span_start_at(name: &str, kind: u8, parent: u32, traceparent: Option<Stri
 /// Ends a span at a given time (Unix milliseconds).
 #[wasm_bindgen(js_name = spanEndAt)]
 pub fn span_end_at(span: u32, end_ms: f64) {
-    with(|sdk| sdk.end_span_at(Handle(span), Some(millis_to_nanos(end_ms))))
+    sdk(|sdk| sdk.end_span_at(Handle(span), Some(millis_to_nanos(end_ms))))
 }
 
 /// Adds an event at a given time (Unix milliseconds), with the staged attributes.
 #[wasm_bindgen(js_name = spanEventAt)]
 pub fn span_event_at(span: u32, name: &str, time_ms: f64) {
-    with(|sdk| sdk.add_event_at(Handle(span), name, Some(millis_to_nanos(time_ms))))
+    sdk(|sdk| sdk.add_event_at(Handle(span), name, Some(millis_to_nanos(time_ms))))
 }
 
 fn millis_to_nanos(ms: f64) -> u64 {
@@ -405,52 +504,52 @@ pub fn encodes_json() -> bool {
 #[cfg(feature = "json")]
 #[wasm_bindgen(js_name = takeTraces)]
 pub fn take_traces() -> Option<String> {
-    with(|sdk| sdk.take_traces_json())
+    sdk(|sdk| sdk.take_traces_json())
 }
 
 /// One OTLP/JSON batch of log records, or `undefined` when none are queued.
 #[cfg(feature = "json")]
 #[wasm_bindgen(js_name = takeLogs)]
 pub fn take_logs() -> Option<String> {
-    with(|sdk| sdk.take_logs_json())
+    sdk(|sdk| sdk.take_logs_json())
 }
 
 /// One OTLP protobuf batch of finished spans, or `undefined` when none are queued.
 #[wasm_bindgen(js_name = takeTracesProto)]
 pub fn take_traces_proto() -> Option<Vec<u8>> {
-    with(|sdk| sdk.take_traces_proto())
+    sdk(|sdk| sdk.take_traces_proto())
 }
 
 /// One OTLP protobuf batch of log records, or `undefined` when none are queued.
 #[wasm_bindgen(js_name = takeLogsProto)]
 pub fn take_logs_proto() -> Option<Vec<u8>> {
-    with(|sdk| sdk.take_logs_proto())
+    sdk(|sdk| sdk.take_logs_proto())
 }
 
 /// A batch of finished spans whose encoding fits in `max_bytes` (page-hide exports), or
 /// `undefined` when none are queued.
 #[wasm_bindgen(js_name = takeTracesWithin)]
 pub fn take_traces_within(max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
-    with(|sdk| sdk.take_traces_within(max_bytes as usize, protobuf))
+    sdk(|sdk| sdk.take_traces_within(max_bytes as usize, protobuf))
 }
 
 /// A batch of log records whose encoding fits in `max_bytes`, or `undefined`.
 #[wasm_bindgen(js_name = takeLogsWithin)]
 pub fn take_logs_within(max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
-    with(|sdk| sdk.take_logs_within(max_bytes as usize, protobuf))
+    sdk(|sdk| sdk.take_logs_within(max_bytes as usize, protobuf))
 }
 
 /// Spans and log records waiting for export.
 #[wasm_bindgen]
 pub fn queued() -> u32 {
-    with(|sdk| (sdk.queued_spans() + sdk.queued_logs()) as u32)
+    sdk(|sdk| (sdk.queued_spans() + sdk.queued_logs()) as u32)
 }
 
 /// Counts a trouble of the JavaScript layer: 0 a failed export, 1 a caught exception, 2 a
 /// retried export.
 #[wasm_bindgen]
 pub fn trouble(kind: u8) {
-    with(|sdk| {
+    sdk(|sdk| {
         let d = sdk.diagnostics_mut();
         match kind {
             0 => d.exports_failed += 1,
@@ -469,7 +568,7 @@ pub fn memory_bytes() -> f64 {
 /// The diagnostics counters, in the order of the `Diagnostics` fields.
 #[wasm_bindgen]
 pub fn diagnostics() -> Vec<f64> {
-    with(|sdk| {
+    sdk(|sdk| {
         let d = sdk.diagnostics();
         [
             d.spans_dropped,

@@ -3,18 +3,26 @@
 //! It is single-threaded by design (a page or an isolate runs one thread of JavaScript) and
 //! never panics on bad input: unknown handles, full queues and too many attributes are counted
 //! in [`Diagnostics`] and otherwise ignored.
+//!
+//! Spans are kept in a compact store rather than in the OTLP data model: an open span is a
+//! slot with fixed fields and byte buffers of already encoded attributes, events and links
+//! (the buffers stay with the slot, so a steady stream of spans allocates nothing), and an
+//! ended span is one protobuf `Span` message appended to the export queue. A batch is the
+//! resource and scope header, whose lengths are known, followed by the queued bytes; OTLP/JSON
+//! (the `json` feature) is written from that batch.
 
-use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
 #[cfg(feature = "json")]
-use edgescope_otlp::json;
+mod json;
+mod wire;
+
 use edgescope_otlp::{
-    proto, AnyValue, Event, InstrumentationScope, KeyValue, Link, LogRecord, LogsData, Resource, ResourceLogs,
-    ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode, TraceId, TracesData,
+    AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource, SpanId, SpanKind, StatusCode, TraceId,
 };
+use wire::{Attributes, Value};
 
 use crate::platform;
 use crate::propagation::{SpanContext, FLAG_RANDOM, FLAG_SAMPLED};
@@ -148,13 +156,27 @@ impl Handle {
     }
 }
 
-struct Slot {
-    generation: u16,
-    span: Option<OpenSpan>,
-}
-
+/// An open span. The buffers are kept when the span ends, for the slot's next span.
+#[derive(Default)]
 struct OpenSpan {
-    data: Span,
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent_span_id: Option<SpanId>,
+    /// OTLP span flags: W3C trace flags in the low byte; bit 8 says whether the parent's
+    /// remoteness is known, bit 9 that the parent is remote.
+    flags: u32,
+    kind: SpanKind,
+    start_time_unix_nano: u64,
+    name: String,
+    trace_state: String,
+    /// Encoded `KeyValue`s (field 9 of `Span`).
+    attributes: Attributes,
+    /// Encoded `Span.Event`s (field 11): `count` events, `dropped` more.
+    events: Attributes,
+    /// Encoded `Span.Link`s (field 13).
+    links: Attributes,
+    status: StatusCode,
+    status_message: String,
     /// Index into `Sdk::scopes`.
     scope: u16,
     /// The sampler kept the trace: the span is exported when it ends.
@@ -165,32 +187,199 @@ struct OpenSpan {
     local_root: bool,
 }
 
+impl OpenSpan {
+    fn body_size(&self, end: u64) -> usize {
+        use wire::*;
+        field_size(1, 16)
+            + field_size(2, 8)
+            + bytes_size(3, self.trace_state.len())
+            + self.parent_span_id.map_or(0, |_| field_size(4, 8))
+            + bytes_size(5, self.name.len())
+            + uint_size(6, self.kind as u64)
+            + fixed64_size(7, self.start_time_unix_nano)
+            + fixed64_size(8, end)
+            + self.attributes.buf.len()
+            + uint_size(10, self.attributes.dropped as u64)
+            + self.events.buf.len()
+            + uint_size(12, self.events.dropped as u64)
+            + self.links.buf.len()
+            + uint_size(14, self.links.dropped as u64)
+            + self.status_size().map_or(0, |n| field_size(15, n))
+            + fixed32_size(16, self.flags)
+    }
+
+    fn status_size(&self) -> Option<usize> {
+        (self.status != StatusCode::Unset || !self.status_message.is_empty())
+            .then(|| wire::bytes_size(2, self.status_message.len()) + wire::uint_size(3, self.status as u64))
+    }
+
+    /// Appends the span as field 2 of `ScopeSpans` (a tag, its length, the message).
+    fn encode(&self, end: u64, out: &mut Vec<u8>) {
+        let size = self.body_size(end);
+        wire::write(out, wire::field_size(2, size), |w| {
+            w.header(2, size);
+            w.bytes(1, &self.trace_id.0);
+            w.bytes(2, &self.span_id.0);
+            w.bytes(3, self.trace_state.as_bytes());
+            if let Some(p) = &self.parent_span_id {
+                w.bytes(4, &p.0);
+            }
+            w.bytes(5, self.name.as_bytes());
+            w.uint(6, self.kind as u64);
+            w.fixed64(7, self.start_time_unix_nano);
+            w.fixed64(8, end);
+            w.slice(&self.attributes.buf);
+            w.uint(10, self.attributes.dropped as u64);
+            w.slice(&self.events.buf);
+            w.uint(12, self.events.dropped as u64);
+            w.slice(&self.links.buf);
+            w.uint(14, self.links.dropped as u64);
+            if let Some(n) = self.status_size() {
+                w.header(15, n);
+                w.bytes(2, self.status_message.as_bytes());
+                w.uint(3, self.status as u64);
+            }
+            w.fixed32(16, self.flags);
+        });
+    }
+}
+
+struct Slot {
+    generation: u16,
+    open: bool,
+    span: OpenSpan,
+}
+
+/// Encoded messages waiting for export (spans or log records), each with its scope.
+#[derive(Default)]
+struct Queue {
+    /// The messages, each with its field tag and length, oldest first from `head`.
+    bytes: Vec<u8>,
+    head: usize,
+    /// Scope index and encoded length of each message, oldest first.
+    entries: Vec<(u16, u32)>,
+}
+
+impl Queue {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn push(&mut self, scope: u16, message: impl FnOnce(&mut Vec<u8>)) {
+        let at = self.bytes.len();
+        message(&mut self.bytes);
+        self.entries.push((scope, (self.bytes.len() - at) as u32));
+    }
+
+    /// Drops the oldest `n` messages.
+    fn consume(&mut self, n: usize) {
+        let bytes: usize = self.entries.drain(..n).map(|(_, len)| len as usize).sum();
+        self.head += bytes;
+        if self.entries.is_empty() {
+            self.bytes.clear();
+            self.head = 0;
+        } else if self.head > self.bytes.len() / 2 {
+            self.bytes.drain(..self.head);
+            self.head = 0;
+        }
+    }
+
+    /// An `Export{Trace,Logs}ServiceRequest` of the oldest `n` messages: both requests have the
+    /// same shape (resource list 1 → resource 1, scope list 2 → scope 1, messages 2), so one
+    /// writer serves spans and log records. Messages are grouped by scope in order of first
+    /// appearance, keeping their order within a scope.
+    fn request(&self, n: usize, resource: &[u8], scopes: &[Vec<u8>]) -> Vec<u8> {
+        let entries = &self.entries[..n];
+        // (scope, bytes of its messages); one entry in the common case.
+        let mut groups: Vec<(u16, usize)> = Vec::new();
+        for &(scope, len) in entries {
+            match groups.iter_mut().find(|g| g.0 == scope) {
+                Some(g) => g.1 += len as usize,
+                None => groups.push((scope, len as usize)),
+            }
+        }
+        let scope_list_size = |&(scope, bytes): &(u16, usize)| {
+            wire::field_size(1, scopes.get(scope as usize).map_or(0, Vec::len)) + bytes
+        };
+        let resource_list: usize = wire::field_size(1, resource.len())
+            + groups.iter().map(|g| wire::field_size(2, scope_list_size(g))).sum::<usize>();
+        let mut out = Vec::new();
+        wire::write(&mut out, wire::field_size(1, resource_list), |w| {
+            w.header(1, resource_list);
+            w.header(1, resource.len());
+            w.slice(resource);
+            for g in &groups {
+                w.header(2, scope_list_size(g));
+                let scope = scopes.get(g.0 as usize).map_or(&[][..], Vec::as_slice);
+                w.header(1, scope.len());
+                w.slice(scope);
+                if groups.len() == 1 {
+                    // One scope: the messages are contiguous.
+                    let end = self.head + g.1;
+                    w.slice(self.bytes.get(self.head..end).unwrap_or_default());
+                    continue;
+                }
+                let mut at = self.head;
+                for &(s, len) in entries {
+                    let end = at + len as usize;
+                    if s == g.0 {
+                        w.slice(self.bytes.get(at..end).unwrap_or_default());
+                    }
+                    at = end;
+                }
+            }
+        });
+        out
+    }
+}
+
+/// An ended span of an unsampled trace, held under `keep_errors`.
+struct Held {
+    scope: u16,
+    trace_id: TraceId,
+    error: bool,
+    bytes: Vec<u8>,
+}
+
+/// Bytes of random values drawn at once: the ids of 170 root spans.
+const RANDOM_BLOCK: usize = 4080;
+
+/// Longest buffer a slot keeps for its next span; a span with more gives its buffers back.
+const KEEP_CAPACITY: usize = 4096;
+
 /// The SDK state for one page or isolate.
 pub struct Sdk {
     config: Config,
     resource: Resource,
+    /// The resource as an encoded `Resource` message body, written once.
+    resource_bytes: Vec<u8>,
     /// Open spans; `free` lists the empty slots so that handles stay small.
     slots: Vec<Slot>,
     free: Vec<usize>,
     /// Spans made active by `withSpan`; the last is the parent of new spans and the span of new
     /// log records. Entries are removed by identity, since async callbacks may end out of order.
     active: Vec<Handle>,
-    /// Ended spans with their scope index, waiting for export.
-    spans: Vec<(u16, Span)>,
-    /// Log records with their scope index, waiting for export.
-    logs: Vec<(u16, LogRecord)>,
+    /// Ended spans, encoded, waiting for export.
+    spans: Queue,
+    /// Log records, encoded, waiting for export.
+    logs: Queue,
     /// Instrumentation scopes; 0 is the SDK's own, others come from the `opentelemetry` API.
     scopes: Vec<InstrumentationScope>,
+    /// The same scopes as encoded `InstrumentationScope` message bodies.
+    scope_bytes: Vec<Vec<u8>>,
     /// Attributes handed over one at a time by the JS layer before the call that uses them.
     staged: Vec<KeyValue>,
     /// Attributes every new span and log record gets (`session.id`, `user.id`); they change
     /// during a page's life, so they cannot be resource attributes.
     common: Vec<KeyValue>,
-    /// Random bytes drawn in blocks, so that an id costs no call into the host.
-    random: [u8; 192],
+    /// Scratch attribute list for events, links and log records, reused.
+    scratch: Attributes,
+    /// Random bytes drawn in blocks of 170 spans' ids, so that an id costs no call into the
+    /// host (a call to `crypto.getRandomValues` costs about as much as a span).
+    random: [u8; RANDOM_BLOCK],
     random_used: usize,
     /// Ended spans of unsampled traces, held under `keep_errors` until their local root ends.
-    held: Vec<(u16, Span)>,
+    held: Vec<Held>,
     /// Traces recently kept because of an error, so that spans ending late follow them.
     kept_traces: Vec<TraceId>,
     diagnostics: Diagnostics,
@@ -205,6 +394,19 @@ impl core::fmt::Debug for Sdk {
             .field("queued_logs", &self.logs.len())
             .finish()
     }
+}
+
+fn scope_body(s: &InstrumentationScope) -> Vec<u8> {
+    let mut b = Vec::new();
+    let size = wire::bytes_size(1, s.name.len()) + wire::bytes_size(2, s.version.len());
+    wire::write(&mut b, size, |w| {
+        w.bytes(1, s.name.as_bytes());
+        w.bytes(2, s.version.as_bytes());
+    });
+    wire::model_attributes(&mut b, 3, &s.attributes);
+    let dropped = s.dropped_attributes_count as u64;
+    wire::write(&mut b, wire::uint_size(4, dropped), |w| w.uint(4, dropped));
+    b
 }
 
 impl Sdk {
@@ -223,23 +425,29 @@ impl Sdk {
                 None => attributes.push(kv.clone()),
             }
         }
+        let mut resource_bytes = Vec::new();
+        wire::model_attributes(&mut resource_bytes, 1, &attributes);
+        let scope = InstrumentationScope {
+            name: "edgescope".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            ..Default::default()
+        };
         Sdk {
             resource: Resource { attributes, dropped_attributes_count: 0 },
-            scopes: vec![InstrumentationScope {
-                name: "edgescope".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                ..Default::default()
-            }],
+            resource_bytes,
+            scope_bytes: vec![scope_body(&scope)],
+            scopes: vec![scope],
             config,
             slots: Vec::new(),
             free: Vec::new(),
             active: Vec::new(),
-            spans: Vec::new(),
-            logs: Vec::new(),
+            spans: Queue::default(),
+            logs: Queue::default(),
             staged: Vec::new(),
             common: Vec::new(),
-            random: [0; 192],
-            random_used: 192,
+            scratch: Attributes::default(),
+            random: [0; RANDOM_BLOCK],
+            random_used: RANDOM_BLOCK,
             held: Vec::new(),
             kept_traces: Vec::new(),
             diagnostics: Diagnostics::default(),
@@ -298,18 +506,12 @@ impl Sdk {
 
     fn slot(&self, h: Handle) -> Option<&OpenSpan> {
         let slot = self.slots.get(h.index()?)?;
-        if slot.generation != h.generation() {
-            return None;
-        }
-        slot.span.as_ref()
+        (slot.generation == h.generation() && slot.open).then_some(&slot.span)
     }
 
     fn slot_mut(&mut self, h: Handle) -> Option<&mut OpenSpan> {
         let slot = self.slots.get_mut(h.index()?)?;
-        if slot.generation != h.generation() {
-            return None;
-        }
-        slot.span.as_mut()
+        (slot.generation == h.generation() && slot.open).then_some(&mut slot.span)
     }
 
     /// The innermost active span that is still open.
@@ -335,10 +537,10 @@ impl Sdk {
     pub fn span_context(&self, h: Handle) -> Option<SpanContext> {
         let s = self.slot(h)?;
         Some(SpanContext {
-            trace_id: s.data.trace_id,
-            span_id: s.data.span_id,
-            flags: s.data.flags as u8,
-            trace_state: s.data.trace_state.clone(),
+            trace_id: s.trace_id,
+            span_id: s.span_id,
+            flags: s.flags as u8,
+            trace_state: s.trace_state.clone(),
             is_remote: false,
         })
     }
@@ -370,6 +572,7 @@ impl Sdk {
         if self.scopes.len() >= 256 {
             return 0;
         }
+        self.scope_bytes.push(scope_body(&scope));
         self.scopes.push(scope);
         (self.scopes.len() - 1) as u16
     }
@@ -387,71 +590,129 @@ impl Sdk {
             self.diagnostics.spans_refused += 1;
             return Handle::NONE;
         }
+        let active;
         let parent = match options.parent {
-            Some(p) => Some(p.clone()),
-            None if options.use_active => self.active_span().and_then(|h| self.span_context(h)),
+            Some(p) => Some(p),
+            None if options.use_active => {
+                active = self.active_span().and_then(|h| self.span_context(h));
+                active.as_ref()
+            }
             None => None,
         };
-        let trace_id = parent.as_ref().map_or_else(|| self.new_trace_id(), |p| p.trace_id);
-        let sampled = self.config.sampler.should_sample(&trace_id, parent.as_ref());
-        let recording = sampled || self.config.keep_errors;
-        let (parent_span_id, flags, trace_state, remote) = match &parent {
-            // Only the sampled flag may change; the random flag describes the trace id.
-            Some(p) => (Some(p.span_id), p.flags & !FLAG_SAMPLED, p.trace_state.clone(), p.is_remote),
-            None => (None, FLAG_RANDOM, String::new(), false),
-        };
-        let flags = flags | if sampled { FLAG_SAMPLED } else { 0 };
-        let mut data = Span {
-            trace_id,
-            span_id: self.new_span_id(),
-            trace_state,
-            parent_span_id,
-            // OTLP span flags: W3C trace flags in the low byte; bit 8 says whether the parent's
-            // remoteness is known, bit 9 that the parent is remote.
-            flags: flags as u32 | 0x100 | if remote { 0x200 } else { 0 },
-            name: name.to_owned(),
-            kind,
-            start_time_unix_nano: options.start_time_unix_nano.unwrap_or_else(platform::now_unix_nanos),
-            ..Default::default()
-        };
-        if recording {
-            for kv in self.common.clone().into_iter().chain(staged) {
-                self.push_attribute(&mut data.attributes, &mut data.dropped_attributes_count, kv);
-            }
-        }
-        let scope = if (options.scope as usize) < self.scopes.len() { options.scope } else { 0 };
-        let open = OpenSpan { data, scope, sampled, recording, local_root: parent.is_none_or(|p| p.is_remote) };
+        let trace_id = parent.map_or_else(|| self.new_trace_id(), |p| p.trace_id);
+        let sampled = self.config.sampler.should_sample(&trace_id, parent);
+        let span_id = self.new_span_id();
+        let start = options.start_time_unix_nano.unwrap_or_else(platform::now_unix_nanos);
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
-                self.slots.push(Slot { generation: 0, span: None });
+                self.slots.push(Slot { generation: 0, open: false, span: OpenSpan::default() });
                 self.slots.len() - 1
             }
         };
-        let slot = &mut self.slots[index];
-        slot.span = Some(open);
-        Handle::new(index, slot.generation)
+        let Some(slot) = self.slots.get_mut(index) else { return Handle::NONE };
+        slot.open = true;
+        let handle = Handle::new(index, slot.generation);
+        let s = &mut slot.span;
+        // Only the sampled flag may change; the random flag describes the trace id.
+        let (flags, remote) = parent.map_or((FLAG_RANDOM, false), |p| (p.flags & !FLAG_SAMPLED, p.is_remote));
+        let flags = flags | if sampled { FLAG_SAMPLED } else { 0 };
+        s.trace_id = trace_id;
+        s.span_id = span_id;
+        s.parent_span_id = parent.map(|p| p.span_id);
+        s.flags = flags as u32 | 0x100 | if remote { 0x200 } else { 0 };
+        s.kind = kind;
+        s.start_time_unix_nano = start;
+        s.name.clear();
+        s.name.push_str(name);
+        s.trace_state.clear();
+        if let Some(p) = parent {
+            s.trace_state.push_str(&p.trace_state);
+        }
+        s.attributes.clear();
+        s.events.clear();
+        s.links.clear();
+        s.status = StatusCode::Unset;
+        s.status_message.clear();
+        s.scope = if (options.scope as usize) < self.scopes.len() { options.scope } else { 0 };
+        s.sampled = sampled;
+        s.recording = sampled || self.config.keep_errors;
+        s.local_root = parent.is_none_or(|p| p.is_remote);
+        if s.recording && !(self.common.is_empty() && staged.is_empty()) {
+            let common = core::mem::take(&mut self.common);
+            for kv in common.iter().chain(&staged) {
+                if let Some(v) = &kv.value {
+                    self.set_attribute_ref(handle, &kv.key, v.into());
+                }
+            }
+            self.common = common;
+        }
+        handle
     }
 
-    /// Applies the attribute limits: replaces an existing key, cuts long strings, drops and
-    /// counts attributes beyond the count limit.
-    fn push_attribute(&mut self, list: &mut Vec<KeyValue>, dropped: &mut u32, mut kv: KeyValue) {
-        if self.config.redact {
-            redact_value(&kv.key, kv.value.as_mut(), &self.config.redact_params);
-        }
-        let max_len = self.config.max_attribute_value_length;
-        if max_len > 0 {
-            if let Some(v) = kv.value.as_mut() {
-                truncate_value(v, max_len);
+    /// Applies the redaction and length limits to `v` and records it in `list` as field
+    /// `field`, replacing an entry with the same key, or counts a drop.
+    fn record(
+        config: &Config,
+        diagnostics: &mut Diagnostics,
+        list: &mut Attributes,
+        field: u32,
+        key: &str,
+        v: Value<'_>,
+    ) {
+        let max_len = config.max_attribute_value_length;
+        let owned: AnyValue;
+        let redacted: String;
+        let v = match v {
+            Value::Str(s) => {
+                let mut s = s;
+                if config.redact {
+                    if let Some(r) = crate::redact::redact_attribute(key, s, &config.redact_params) {
+                        redacted = r;
+                        s = &redacted;
+                    }
+                }
+                Value::Str(if max_len > 0 { cut(s, max_len) } else { s })
             }
+            Value::Any(any) => {
+                let mut any = any.clone();
+                if config.redact {
+                    redact_value(key, Some(&mut any), &config.redact_params);
+                }
+                if max_len > 0 {
+                    truncate_value(&mut any, max_len);
+                }
+                owned = any;
+                Value::from(&owned)
+            }
+            other => other,
+        };
+        if !list.set(field, key, v, config.max_attributes) {
+            diagnostics.attributes_dropped += 1;
         }
-        if let Some(existing) = list.iter_mut().find(|a| a.key == kv.key) {
-            existing.value = kv.value;
-        } else if list.len() < self.config.max_attributes {
-            list.push(kv);
-        } else {
-            *dropped += 1;
-            self.diagnostics.attributes_dropped += 1;
+    }
+
+    fn set_attribute_ref(&mut self, h: Handle, key: &str, v: Value<'_>) {
+        let Some(index) = h.index() else { return };
+        match self.slots.get_mut(index) {
+            Some(slot) if slot.open && slot.generation == h.generation() => {
+                if slot.span.recording {
+                    Self::record(&self.config, &mut self.diagnostics, &mut slot.span.attributes, 9, key, v);
+                }
+            }
+            _ => self.stale(h),
+        }
+    }
+
+    /// Fills the scratch list with the staged (and, for records, common) attributes, each field `field`.
+    fn stage_into_scratch(&mut self, field: u32, common: bool) {
+        let staged = core::mem::take(&mut self.staged);
+        self.scratch.clear();
+        let list = if common { &self.common[..] } else { &[] };
+        for kv in list.iter().chain(&staged) {
+            if let Some(v) = &kv.value {
+                Self::record(&self.config, &mut self.diagnostics, &mut self.scratch, field, &kv.key, v.into());
+            }
         }
     }
 
@@ -473,21 +734,37 @@ impl Sdk {
 
     /// Adds an event at a given time (Unix nanoseconds; now when absent).
     pub fn add_event_at(&mut self, h: Handle, name: &str, time: Option<u64>) {
-        let staged = core::mem::take(&mut self.staged);
         let time_unix_nano = time.unwrap_or_else(platform::now_unix_nanos);
         let max_events = self.config.max_events;
-        let Some(s) = self.recording_span(h) else { return };
-        if s.data.events.len() >= max_events {
-            s.data.dropped_events_count += 1;
-            self.diagnostics.events_dropped += 1;
-            return;
+        match self.recording_span(h) {
+            None => {
+                self.staged.clear();
+                return;
+            }
+            Some(s) if s.events.count as usize >= max_events => {
+                s.events.dropped += 1;
+                self.staged.clear();
+                self.diagnostics.events_dropped += 1;
+                return;
+            }
+            Some(_) => {}
         }
-        let mut event = Event { time_unix_nano, name: name.to_owned(), ..Default::default() };
-        for kv in staged {
-            self.push_attribute(&mut event.attributes, &mut event.dropped_attributes_count, kv);
-        }
-        if let Some(s) = self.slot_mut(h) {
-            s.data.events.push(event);
+        self.stage_into_scratch(3, false);
+        let a = &self.scratch;
+        let size = wire::fixed64_size(1, time_unix_nano)
+            + wire::bytes_size(2, name.len())
+            + a.buf.len()
+            + wire::uint_size(4, a.dropped as u64);
+        if let Some(s) = self.slots.get_mut(h.index().unwrap_or(usize::MAX)) {
+            let e = &mut s.span.events;
+            wire::write(&mut e.buf, wire::field_size(11, size), |w| {
+                w.header(11, size);
+                w.fixed64(1, time_unix_nano);
+                w.bytes(2, name.as_bytes());
+                w.slice(&a.buf);
+                w.uint(4, a.dropped as u64);
+            });
+            e.count += 1;
         }
     }
 
@@ -506,38 +783,67 @@ impl Sdk {
 
     /// Links the span to another span, with the staged attributes.
     pub fn add_link(&mut self, h: Handle, to: &SpanContext) {
-        let staged = core::mem::take(&mut self.staged);
         let max_links = self.config.max_links;
-        let Some(s) = self.recording_span(h) else { return };
-        if s.data.links.len() >= max_links {
-            s.data.dropped_links_count += 1;
-            self.diagnostics.links_dropped += 1;
-            return;
+        match self.recording_span(h) {
+            None => {
+                self.staged.clear();
+                return;
+            }
+            Some(s) if s.links.count as usize >= max_links => {
+                s.links.dropped += 1;
+                self.staged.clear();
+                self.diagnostics.links_dropped += 1;
+                return;
+            }
+            Some(_) => {}
         }
-        let mut link = Link {
-            trace_id: to.trace_id,
-            span_id: to.span_id,
-            trace_state: to.trace_state.clone(),
-            flags: to.flags as u32 | 0x100 | if to.is_remote { 0x200 } else { 0 },
-            ..Default::default()
-        };
-        for kv in staged {
-            self.push_attribute(&mut link.attributes, &mut link.dropped_attributes_count, kv);
-        }
-        if let Some(s) = self.slot_mut(h) {
-            s.data.links.push(link);
+        self.stage_into_scratch(4, false);
+        let a = &self.scratch;
+        let flags = to.flags as u32 | 0x100 | if to.is_remote { 0x200 } else { 0 };
+        let size = wire::field_size(1, 16)
+            + wire::field_size(2, 8)
+            + wire::bytes_size(3, to.trace_state.len())
+            + a.buf.len()
+            + wire::uint_size(5, a.dropped as u64)
+            + wire::fixed32_size(6, flags);
+        if let Some(s) = self.slots.get_mut(h.index().unwrap_or(usize::MAX)) {
+            let l = &mut s.span.links;
+            wire::write(&mut l.buf, wire::field_size(13, size), |w| {
+                w.header(13, size);
+                w.bytes(1, &to.trace_id.0);
+                w.bytes(2, &to.span_id.0);
+                w.bytes(3, to.trace_state.as_bytes());
+                w.slice(&a.buf);
+                w.uint(5, a.dropped as u64);
+                w.fixed32(6, flags);
+            });
+            l.count += 1;
         }
     }
 
     /// Sets (or replaces) an attribute on an open span.
     pub fn set_attribute(&mut self, h: Handle, key: &str, value: AnyValue) {
-        let Some(s) = self.recording_span(h) else { return };
-        let (mut attributes, mut dropped) = (core::mem::take(&mut s.data.attributes), s.data.dropped_attributes_count);
-        self.push_attribute(&mut attributes, &mut dropped, KeyValue::new(key, value));
-        if let Some(s) = self.slot_mut(h) {
-            s.data.attributes = attributes;
-            s.data.dropped_attributes_count = dropped;
-        }
+        self.set_attribute_ref(h, key, (&value).into())
+    }
+
+    /// Sets a string attribute on an open span without an owned value.
+    pub fn set_attribute_str(&mut self, h: Handle, key: &str, value: &str) {
+        self.set_attribute_ref(h, key, Value::Str(value))
+    }
+
+    /// Sets an integer attribute on an open span.
+    pub fn set_attribute_int(&mut self, h: Handle, key: &str, value: i64) {
+        self.set_attribute_ref(h, key, Value::Int(value))
+    }
+
+    /// Sets a floating-point attribute on an open span.
+    pub fn set_attribute_double(&mut self, h: Handle, key: &str, value: f64) {
+        self.set_attribute_ref(h, key, Value::Double(value))
+    }
+
+    /// Sets a boolean attribute on an open span.
+    pub fn set_attribute_bool(&mut self, h: Handle, key: &str, value: bool) {
+        self.set_attribute_ref(h, key, Value::Bool(value))
     }
 
     /// Sets the status of an open span. `Ok` is final; `Unset` never overrides an earlier status.
@@ -545,17 +851,23 @@ impl Sdk {
         let Some(s) = self.slot_mut(h) else {
             return self.stale(h);
         };
-        if s.data.status.code == StatusCode::Ok || code == StatusCode::Unset {
+        if s.status == StatusCode::Ok || code == StatusCode::Unset {
             return;
         }
-        s.data.status =
-            Status { code, message: if code == StatusCode::Error { message.to_owned() } else { String::new() } };
+        s.status = code;
+        s.status_message.clear();
+        if code == StatusCode::Error {
+            s.status_message.push_str(message);
+        }
     }
 
     /// Renames an open span.
     pub fn update_name(&mut self, h: Handle, name: &str) {
         match self.slot_mut(h) {
-            Some(s) => s.data.name = name.to_owned(),
+            Some(s) => {
+                s.name.clear();
+                s.name.push_str(name);
+            }
             None => self.stale(h),
         }
     }
@@ -568,38 +880,53 @@ impl Sdk {
     /// Ends a span at a given time (Unix nanoseconds; now when absent).
     pub fn end_span_at(&mut self, h: Handle, time: Option<u64>) {
         let Some(index) = h.index() else { return };
-        let Some(slot) = self.slots.get_mut(index).filter(|s| s.generation == h.generation() && s.span.is_some())
-        else {
+        let Some(slot) = self.slots.get_mut(index).filter(|s| s.generation == h.generation() && s.open) else {
             return self.stale(h);
         };
-        let Some(mut open) = slot.span.take() else {
-            return;
-        };
+        slot.open = false;
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(index);
         self.deactivate(h);
+        let Some(slot) = self.slots.get_mut(index) else { return };
+        let s = &mut slot.span;
         // A clock that stepped back must not produce a negative duration.
-        open.data.end_time_unix_nano =
-            time.unwrap_or_else(platform::now_unix_nanos).max(open.data.start_time_unix_nano);
-        if open.sampled {
-            self.enqueue((open.scope, open.data));
-        } else if open.recording {
-            self.hold((open.scope, open.data), open.local_root);
+        let end = time.unwrap_or_else(platform::now_unix_nanos).max(s.start_time_unix_nano);
+        if s.sampled {
+            if self.spans.len() >= self.config.max_queue_size {
+                self.diagnostics.spans_dropped += 1;
+            } else {
+                self.spans.push(s.scope, |out| s.encode(end, out));
+            }
+        } else if s.recording {
+            let mut bytes = Vec::with_capacity(s.body_size(end) + 4);
+            s.encode(end, &mut bytes);
+            let held = Held { scope: s.scope, trace_id: s.trace_id, error: s.status == StatusCode::Error, bytes };
+            let local_root = s.local_root;
+            self.hold(held, local_root);
+        }
+        // A span with a very long value gives its buffers back rather than keep them.
+        if let Some(slot) = self.slots.get_mut(index) {
+            let s = &mut slot.span;
+            for b in [&mut s.attributes.buf, &mut s.events.buf, &mut s.links.buf] {
+                if b.capacity() > KEEP_CAPACITY {
+                    *b = Vec::new();
+                }
+            }
         }
     }
 
-    fn enqueue(&mut self, span: (u16, Span)) {
+    fn enqueue(&mut self, span: Held) {
         if self.spans.len() >= self.config.max_queue_size {
             self.diagnostics.spans_dropped += 1;
         } else {
-            self.spans.push(span);
+            self.spans.push(span.scope, |out| out.extend_from_slice(&span.bytes));
         }
     }
 
     /// `keep_errors`: holds an ended span of an unsampled trace until its local root ends, then
     /// exports the trace's held spans if any of them is an error, or drops them.
-    fn hold(&mut self, span: (u16, Span), local_root: bool) {
-        let trace_id = span.1.trace_id;
+    fn hold(&mut self, span: Held, local_root: bool) {
+        let trace_id = span.trace_id;
         if self.kept_traces.contains(&trace_id) {
             return self.enqueue(span);
         }
@@ -612,9 +939,9 @@ impl Sdk {
             return;
         }
         let (trace, rest): (Vec<_>, Vec<_>) =
-            core::mem::take(&mut self.held).into_iter().partition(|(_, s)| s.trace_id == trace_id);
+            core::mem::take(&mut self.held).into_iter().partition(|s| s.trace_id == trace_id);
         self.held = rest;
-        if trace.iter().any(|(_, s)| s.status.code == StatusCode::Error) {
+        if trace.iter().any(|s| s.error) {
             if self.kept_traces.len() == 64 {
                 self.kept_traces.remove(0);
             }
@@ -636,48 +963,74 @@ impl Sdk {
 
     /// Records a log line correlated with `span` (an open span), else with the active span.
     pub fn log_in(&mut self, severity: Severity, message: &str, span: Option<Handle>) {
-        let staged = core::mem::take(&mut self.staged);
         let now = platform::now_unix_nanos();
         let context = span.or_else(|| self.active_span()).and_then(|h| self.span_context(h));
-        let mut record = LogRecord {
-            time_unix_nano: now,
-            observed_time_unix_nano: now,
-            severity_number: severity as i32,
-            severity_text: severity.text().into(),
-            body: Some(AnyValue::String(if self.config.redact {
-                crate::redact::redact_text(message).into_owned()
-            } else {
-                message.to_owned()
-            })),
-            flags: context.as_ref().map_or(0, |c| c.flags as u32),
-            trace_id: context.as_ref().map(|c| c.trace_id),
-            span_id: context.as_ref().map(|c| c.span_id),
-            ..Default::default()
-        };
-        for kv in self.common.clone().into_iter().chain(staged) {
-            self.push_attribute(&mut record.attributes, &mut record.dropped_attributes_count, kv);
-        }
-        self.emit_record(0, record);
+        self.stage_into_scratch(6, true);
+        let body = if self.config.redact { crate::redact::redact_text(message) } else { message.into() };
+        let attributes = core::mem::take(&mut self.scratch);
+        self.queue_record(
+            0,
+            &Record {
+                time: now,
+                observed: now,
+                severity: severity as i32,
+                severity_text: severity.text(),
+                body: Some(Value::Str(&body)),
+                attributes: &attributes,
+                flags: context.as_ref().map_or(0, |c| c.flags as u32),
+                trace_id: context.as_ref().map(|c| c.trace_id),
+                span_id: context.as_ref().map(|c| c.span_id),
+                event_name: "",
+            },
+        );
+        self.scratch = attributes;
     }
 
     /// Queues a finished log record of scope `scope` (from [`Sdk::scope_id`]), applying the
     /// attribute limits; a record without an observed time gets now.
-    pub fn emit_record(&mut self, scope: u16, mut record: LogRecord) {
+    pub fn emit_record(&mut self, scope: u16, record: LogRecord) {
         if self.logs.len() >= self.config.max_log_queue_size {
             self.diagnostics.logs_dropped += 1;
             return;
         }
-        if record.observed_time_unix_nano == 0 {
-            record.observed_time_unix_nano = platform::now_unix_nanos();
-        }
-        if record.attributes.len() > self.config.max_attributes {
-            let extra = record.attributes.len() - self.config.max_attributes;
-            record.attributes.truncate(self.config.max_attributes);
-            record.dropped_attributes_count += extra as u32;
-            self.diagnostics.attributes_dropped += extra as u64;
-        }
+        let observed = if record.observed_time_unix_nano == 0 {
+            platform::now_unix_nanos()
+        } else {
+            record.observed_time_unix_nano
+        };
+        let max = self.config.max_attributes;
+        let extra = record.attributes.len().saturating_sub(max);
+        self.diagnostics.attributes_dropped += extra as u64;
+        let mut attributes = Attributes {
+            dropped: record.dropped_attributes_count + extra as u32,
+            count: record.attributes.len().min(max) as u32,
+            ..Attributes::default()
+        };
+        wire::model_attributes(&mut attributes.buf, 6, record.attributes.get(..max).unwrap_or(&record.attributes));
         let scope = if (scope as usize) < self.scopes.len() { scope } else { 0 };
-        self.logs.push((scope, record));
+        self.queue_record(
+            scope,
+            &Record {
+                time: record.time_unix_nano,
+                observed,
+                severity: record.severity_number,
+                severity_text: &record.severity_text,
+                body: record.body.as_ref().map(Value::from),
+                attributes: &attributes,
+                flags: record.flags,
+                trace_id: record.trace_id,
+                span_id: record.span_id,
+                event_name: &record.event_name,
+            },
+        );
+    }
+
+    fn queue_record(&mut self, scope: u16, r: &Record<'_>) {
+        if self.logs.len() >= self.config.max_log_queue_size {
+            self.diagnostics.logs_dropped += 1;
+            return;
+        }
+        self.logs.push(scope, |out| r.encode(out));
     }
 
     /// Whether an open span records attributes, events and links.
@@ -695,139 +1048,136 @@ impl Sdk {
         self.logs.len()
     }
 
-    fn take_spans(&mut self) -> Option<TracesData> {
-        if self.spans.is_empty() {
-            return None;
-        }
-        let n = self.spans.len().min(self.config.max_export_batch_size);
-        let spans: Vec<(u16, Span)> = self.spans.drain(..n).collect();
-        Some(self.traces_data(spans))
-    }
-
-    fn traces_data(&self, spans: Vec<(u16, Span)>) -> TracesData {
-        let mut scope_spans: Vec<ScopeSpans> = Vec::new();
-        for (scope, span) in spans {
-            match scope_spans.iter_mut().find(|ss| ss.scope == self.scopes[scope as usize]) {
-                Some(ss) => ss.spans.push(span),
-                None => scope_spans.push(ScopeSpans {
-                    scope: self.scopes[scope as usize].clone(),
-                    spans: vec![span],
-                    schema_url: String::new(),
-                }),
+    /// Takes up to `max` messages of `queue` as a protobuf request whose size, encoded as
+    /// `protobuf` says, is at most `max_bytes`: halves the count until it fits (a single message
+    /// larger than that is taken anyway).
+    fn take(&mut self, logs: bool, max_bytes: usize, protobuf: bool) -> Option<Vec<u8>> {
+        let queue = if logs { &self.logs } else { &self.spans };
+        let mut n = queue.len().min(self.config.max_export_batch_size);
+        while n > 0 {
+            let bytes = queue.request(n, &self.resource_bytes, &self.scope_bytes);
+            let bytes = if protobuf { bytes } else { to_json(bytes, logs) };
+            if bytes.len() <= max_bytes || n == 1 {
+                if logs { &mut self.logs } else { &mut self.spans }.consume(n);
+                return Some(bytes);
             }
+            n /= 2;
         }
-        TracesData {
-            resource_spans: vec![ResourceSpans {
-                resource: self.resource.clone(),
-                scope_spans,
-                schema_url: String::new(),
-            }],
-        }
+        None
     }
 
     /// Takes the largest batch of finished spans (halving from a full batch) whose encoding
     /// fits in `max_bytes`, for page-hide exports that must stay within the browser's keepalive
     /// budget. A single span larger than that is taken anyway. `None` when none are queued.
     pub fn take_traces_within(&mut self, max_bytes: usize, protobuf: bool) -> Option<Vec<u8>> {
-        let mut n = self.spans.len().min(self.config.max_export_batch_size);
-        while n > 0 {
-            let data = self.traces_data(self.spans[..n].to_vec());
-            let bytes = encode_traces(&data, protobuf);
-            if bytes.len() <= max_bytes || n == 1 {
-                self.spans.drain(..n);
-                return Some(bytes);
-            }
-            n /= 2;
-        }
-        None
+        self.take(false, max_bytes, protobuf)
     }
 
     /// [`Sdk::take_traces_within`] for log records.
     pub fn take_logs_within(&mut self, max_bytes: usize, protobuf: bool) -> Option<Vec<u8>> {
-        let mut n = self.logs.len().min(self.config.max_export_batch_size);
-        while n > 0 {
-            let data = self.logs_data(self.logs[..n].to_vec());
-            let bytes = encode_logs(&data, protobuf);
-            if bytes.len() <= max_bytes || n == 1 {
-                self.logs.drain(..n);
-                return Some(bytes);
-            }
-            n /= 2;
-        }
-        None
-    }
-
-    fn take_records(&mut self) -> Option<LogsData> {
-        if self.logs.is_empty() {
-            return None;
-        }
-        let n = self.logs.len().min(self.config.max_export_batch_size);
-        let records: Vec<(u16, LogRecord)> = self.logs.drain(..n).collect();
-        Some(self.logs_data(records))
-    }
-
-    fn logs_data(&self, records: Vec<(u16, LogRecord)>) -> LogsData {
-        let mut scope_logs: Vec<ScopeLogs> = Vec::new();
-        for (scope, record) in records {
-            match scope_logs.iter_mut().find(|sl| sl.scope == self.scopes[scope as usize]) {
-                Some(sl) => sl.log_records.push(record),
-                None => scope_logs.push(ScopeLogs {
-                    scope: self.scopes[scope as usize].clone(),
-                    log_records: vec![record],
-                    schema_url: String::new(),
-                }),
-            }
-        }
-        LogsData {
-            resource_logs: vec![ResourceLogs {
-                resource: self.resource.clone(),
-                scope_logs,
-                schema_url: String::new(),
-            }],
-        }
+        self.take(true, max_bytes, protobuf)
     }
 
     /// Takes up to one batch of finished spans as an OTLP/JSON `ExportTraceServiceRequest`.
     #[cfg(feature = "json")]
     pub fn take_traces_json(&mut self) -> Option<String> {
-        self.take_spans().map(|d| json::write_traces_with(&d, platform::format_f64))
+        self.take(false, usize::MAX, false).map(into_string)
     }
 
     /// Takes up to one batch of finished spans as an OTLP protobuf `ExportTraceServiceRequest`.
     pub fn take_traces_proto(&mut self) -> Option<Vec<u8>> {
-        self.take_spans().map(|d| proto::encode_traces(&d))
+        self.take(false, usize::MAX, true)
     }
 
     /// Takes up to one batch of log records as an OTLP/JSON `ExportLogsServiceRequest`.
     #[cfg(feature = "json")]
     pub fn take_logs_json(&mut self) -> Option<String> {
-        self.take_records().map(|d| json::write_logs_with(&d, platform::format_f64))
+        self.take(true, usize::MAX, false).map(into_string)
     }
 
     /// Takes up to one batch of log records as an OTLP protobuf `ExportLogsServiceRequest`.
     pub fn take_logs_proto(&mut self) -> Option<Vec<u8>> {
-        self.take_records().map(|d| proto::encode_logs(&d))
+        self.take(true, usize::MAX, true)
     }
 }
 
-/// A batch as OTLP protobuf, or OTLP/JSON when `protobuf` is false and the `json` feature is on.
-fn encode_traces(data: &TracesData, protobuf: bool) -> Vec<u8> {
-    #[cfg(feature = "json")]
-    if !protobuf {
-        return json::write_traces_with(data, platform::format_f64).into_bytes();
-    }
-    let _ = protobuf;
-    proto::encode_traces(data)
+/// A log record's fields, borrowed, for encoding into the queue.
+struct Record<'a> {
+    time: u64,
+    observed: u64,
+    severity: i32,
+    severity_text: &'a str,
+    body: Option<Value<'a>>,
+    attributes: &'a Attributes,
+    flags: u32,
+    trace_id: Option<TraceId>,
+    span_id: Option<SpanId>,
+    event_name: &'a str,
 }
 
-/// [`encode_traces`] for log records.
-fn encode_logs(data: &LogsData, protobuf: bool) -> Vec<u8> {
-    #[cfg(feature = "json")]
-    if !protobuf {
-        return json::write_logs_with(data, platform::format_f64).into_bytes();
+impl Record<'_> {
+    /// Appends the record as field 2 of `ScopeLogs`.
+    fn encode(&self, out: &mut Vec<u8>) {
+        use wire::*;
+        let body = self.body.map(value_size);
+        let size = fixed64_size(1, self.time)
+            + uint_size(2, self.severity as u32 as u64)
+            + bytes_size(3, self.severity_text.len())
+            + body.map_or(0, |n| field_size(5, n))
+            + self.attributes.buf.len()
+            + uint_size(7, self.attributes.dropped as u64)
+            + fixed32_size(8, self.flags)
+            + self.trace_id.map_or(0, |_| field_size(9, 16))
+            + self.span_id.map_or(0, |_| field_size(10, 8))
+            + fixed64_size(11, self.observed)
+            + bytes_size(12, self.event_name.len());
+        write(out, field_size(2, size), |w| {
+            w.header(2, size);
+            w.fixed64(1, self.time);
+            w.uint(2, self.severity as u32 as u64);
+            w.bytes(3, self.severity_text.as_bytes());
+            if let (Some(v), Some(n)) = (self.body, body) {
+                w.header(5, n);
+                value(w, v);
+            }
+            w.slice(&self.attributes.buf);
+            w.uint(7, self.attributes.dropped as u64);
+            w.fixed32(8, self.flags);
+            if let Some(t) = &self.trace_id {
+                w.bytes(9, &t.0);
+            }
+            if let Some(s) = &self.span_id {
+                w.bytes(10, &s.0);
+            }
+            w.fixed64(11, self.observed);
+            w.bytes(12, self.event_name.as_bytes());
+        });
     }
-    let _ = protobuf;
-    proto::encode_logs(data)
+}
+
+/// A protobuf request re-written as OTLP/JSON (the `json` feature; without it, protobuf).
+fn to_json(bytes: Vec<u8>, logs: bool) -> Vec<u8> {
+    #[cfg(feature = "json")]
+    return json::request(&bytes, logs).into_bytes();
+    #[cfg(not(feature = "json"))]
+    {
+        let _ = logs;
+        bytes
+    }
+}
+
+#[cfg(feature = "json")]
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// `s` cut to at most `max` bytes at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or(s)
 }
 
 /// Redacts a string value (or the strings of an array) in place.
@@ -847,10 +1197,7 @@ fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
 fn truncate_value(v: &mut AnyValue, max: usize) {
     match v {
         AnyValue::String(s) if s.len() > max => {
-            let mut end = max;
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
+            let end = cut(s, max).len();
             s.truncate(end);
         }
         AnyValue::Array(items) => items.iter_mut().for_each(|i| truncate_value(i, max)),
