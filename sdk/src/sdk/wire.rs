@@ -72,7 +72,13 @@ pub(crate) fn fixed32_size(field: u32, v: u32) -> usize {
 /// byte (which, at `-Oz`, is a call per byte).
 pub(crate) fn write(buf: &mut Vec<u8>, size: usize, f: impl FnOnce(&mut W<'_>)) {
     let at = buf.len();
-    buf.resize(at + size, 0);
+    buf.reserve(size);
+    // SAFETY: `reserve` made room for `size` more bytes, and `write_bytes` initialises all of
+    // them before `set_len` counts them. (`resize` is a loop of single-byte writes at `-Oz`.)
+    unsafe {
+        core::ptr::write_bytes(buf.as_mut_ptr().add(at), 0, size);
+        buf.set_len(at + size);
+    }
     let mut w = W { b: buf.get_mut(at..).unwrap_or_default(), at: 0 };
     f(&mut w);
     debug_assert_eq!(w.at, size, "a size computed ahead differs from what was written");
@@ -110,9 +116,15 @@ impl W<'_> {
         self.byte(v as u8);
     }
 
+    /// A field's tag: one byte below field 16, which is every field but `Span.flags`.
     #[inline(always)]
     pub(crate) fn tag(&mut self, field: u32, wire: u8) {
-        self.varint(((field as u64) << 3) | wire as u64);
+        let tag = (field << 3) | wire as u32;
+        if tag < 0x80 {
+            self.byte(tag as u8);
+        } else {
+            self.varint(tag as u64);
+        }
     }
 
     /// The tag and length of a length-delimited field whose body is `len` bytes.
