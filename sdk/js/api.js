@@ -98,6 +98,7 @@ function internId(s) {
 const OPS_CAPACITY = 8192;
 let opsMemory;
 let opsBase = 0;
+let endedBase = 0;
 let opsBytes;
 let opsView;
 const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : undefined;
@@ -108,6 +109,7 @@ function opsViews() {
     if (opsMemory === undefined) {
       opsMemory = core.wasmMemory();
       opsBase = core.opsBuffer();
+      endedBase = core.endedBuffer();
     }
     opsBytes = new Uint8Array(opsMemory.buffer);
     opsView = new DataView(opsMemory.buffer);
@@ -326,7 +328,13 @@ export class Span {
   /** Ends the span; later calls do nothing. */
   end() {
     try {
-      scheduleExport(false, core.spanEnd(this._h));
+      const queued = core.spanEnd(this._h);
+      if (this._tp === undefined) {
+        // The core frees the span: keep its ids (25 bytes it left in memory) for `spanContext()`.
+        opsViews();
+        if (opsBytes[endedBase + 25] === 1) this._ids = opsBytes.slice(endedBase, endedBase + 25);
+      }
+      scheduleExport(false, queued);
     } catch (e) {
       trouble(1, e);
     }
@@ -348,8 +356,19 @@ export class Span {
  * and `inject` is called on hot paths.
  */
 function traceparentOf(span) {
-  if (span._tp === undefined) span._tp = core.spanTraceparent(span._h) ?? null;
+  if (span._tp === undefined) span._tp = span._ids ? traceparentFromIds(span._ids) : core.spanTraceparent(span._h) ?? null;
   return span._tp ?? undefined;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** `00-{trace id}-{span id}-{flags}` from the 25 bytes `spanEnd` leaves. */
+function traceparentFromIds(ids) {
+  let trace = '';
+  for (let i = 0; i < 16; i++) trace += HEX[ids[i]];
+  let span = '';
+  for (let i = 16; i < 24; i++) span += HEX[ids[i]];
+  return `00-${trace}-${span}-${HEX[ids[24]]}`;
 }
 
 function parseTraceparent(tp) {

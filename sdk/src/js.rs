@@ -302,10 +302,39 @@ pub fn span_name(span: u32, name: &str) {
     sdk(|sdk| sdk.update_name(Handle(span), name))
 }
 
-/// Ends a span and queues it for export; returns how many spans and records are queued.
+/// The ids of the span `spanEnd` ended last: trace id (16 bytes), span id (8), W3C flags (1),
+/// then 1 when they are set (0 for a span that was not open). JavaScript keeps them, so that a
+/// span's context stays readable after `end` without a string crossing per span.
+#[repr(C, align(8))]
+struct Ended(UnsafeCell<[u8; 32]>);
+
+// SAFETY: single-threaded, as for `Global`.
+unsafe impl Sync for Ended {}
+
+static ENDED: Ended = Ended(UnsafeCell::new([0; 32]));
+
+/// The address of the ended span's ids in wasm memory (see `spanEnd`).
+#[wasm_bindgen(js_name = endedBuffer)]
+pub fn ended_buffer() -> u32 {
+    ENDED.0.get() as u32
+}
+
+/// Ends a span and queues it for export; returns how many spans and records are queued. Its
+/// ids are left in the `endedBuffer`.
 #[wasm_bindgen(js_name = spanEnd)]
 pub fn span_end(span: u32) -> u32 {
     sdk(|sdk| {
+        // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
+        let ended = unsafe { &mut *ENDED.0.get() };
+        match sdk.span_ids(Handle(span)) {
+            Some((trace, id, flags)) => {
+                ended[..16].copy_from_slice(&trace);
+                ended[16..24].copy_from_slice(&id);
+                ended[24] = flags;
+                ended[25] = 1;
+            }
+            None => ended[25] = 0,
+        }
         sdk.end_span(Handle(span));
         (sdk.queued_spans() + sdk.queued_logs()) as u32
     })

@@ -533,6 +533,12 @@ impl Sdk {
         }
     }
 
+    /// The trace id, span id and W3C trace flags of an open span (no trace state: nothing to copy).
+    pub fn span_ids(&self, h: Handle) -> Option<([u8; 16], [u8; 8], u8)> {
+        let s = self.slot(h)?;
+        Some((s.trace_id.0, s.span_id.0, s.flags as u8))
+    }
+
     /// The propagation context of an open span.
     pub fn span_context(&self, h: Handle) -> Option<SpanContext> {
         let s = self.slot(h)?;

@@ -1,0 +1,35 @@
+// `span.spanContext()` (and `inject` with the span) after `end()`: the ids a trace id is
+// logged or linked with once the work is done — the core has freed the span by then.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extract, init, inject, startSpan } from '../../sdk/dist/node.js';
+
+init({ serviceName: 'context-after-end', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 60000 });
+
+test('the ids read after end are those the span had, without reading them before', () => {
+  const parent = extract({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+  const span = startSpan('work', { parent });
+  span.setAttribute('k', 'v');
+  span.end();
+  const cx = span.spanContext();
+  assert.equal(cx.traceId, '0af7651916cd43dd8448eb211c80319c');
+  assert.match(cx.spanId, /^[0-9a-f]{16}$/);
+  assert.notEqual(cx.spanId, 'b7ad6b7169203331');
+  assert.equal(cx.traceFlags & 1, 1, 'sampled, as the parent');
+
+  // Many spans later (the core reuses the freed slot), the first span still has its ids.
+  for (let i = 0; i < 100; i++) startSpan(`other ${i}`).end();
+  assert.deepEqual(span.spanContext(), cx);
+  const headers = {};
+  inject(headers, span);
+  assert.equal(headers.traceparent, `00-${cx.traceId}-${cx.spanId}-01`);
+});
+
+test('ending twice keeps the context, and a span read before end gives the same ids', () => {
+  const span = startSpan('read early');
+  const before = span.spanContext();
+  span.end();
+  span.end();
+  assert.deepEqual(span.spanContext(), before);
+  assert.match(before.traceId, /^[0-9a-f]{32}$/);
+});
