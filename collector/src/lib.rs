@@ -19,6 +19,7 @@ mod logql;
 mod loki;
 mod metrics;
 mod server;
+mod signals;
 pub mod store;
 
 pub use gateway::Upstream;

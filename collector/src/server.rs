@@ -26,6 +26,7 @@ use crate::gateway::{Gateway, Upstream};
 use crate::jaeger::{self, Params};
 use crate::loki;
 use crate::metrics::{Family, Metrics, Signal};
+use crate::signals;
 use crate::store::{LogQuery, Pruned, Store, StoreError, PRUNE_BATCH};
 
 /// How the collector runs.
@@ -162,6 +163,9 @@ pub async fn run(
         .route("/loki/api/v1/label/{name}/values", get(loki_label_values))
         .route("/loki/api/v1/tail", get(loki_tail))
         .route("/api/upstreams", get(list_upstreams))
+        .route("/api/signals", get(get_signals))
+        .route("/api/signals/examples", get(get_examples))
+        .route("/api/dependencies", get(get_dependencies))
         .route("/upstream/{name}/{*rest}", get(upstream))
         .route_layer(middleware::from_fn_with_state(query_token, require_query_token));
     let mut query = api.route("/health", get(|| async { "ok" })).route("/metrics", get(metrics)).merge(ingest.clone());
@@ -708,6 +712,96 @@ async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Resul
     let query = LogQuery { trace_id, limit: p.limit.unwrap_or(200).min(5000) };
     let data = read_with(&app, move |s| s.logs(&query)).await?;
     Ok(json_text(format!("{{\"result\":{}}}", json::write_logs(&data))))
+}
+
+/// A window in Unix nanoseconds from `start`/`end` (defaults: the last hour), or a `400`.
+fn window(params: &[(String, String)]) -> Result<(i64, i64), Failure> {
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let number = |name: &str| -> Result<Option<i64>, Failure> {
+        get(name)
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    query_error(
+                        StatusCode::BAD_REQUEST,
+                        format!("malformed parameter {name}: `{v}` is not Unix nanoseconds"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let end = number("end")?.unwrap_or(i64::try_from(now.as_nanos()).unwrap_or(i64::MAX));
+    let start = number("start")?.unwrap_or(end.saturating_sub(3_600_000_000_000));
+    if end <= start {
+        return Err(query_error(StatusCode::BAD_REQUEST, "end must be after start"));
+    }
+    Ok((start, end))
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+/// `GET /api/signals?start=&end=&step=&service=`: golden signals per service and operation.
+async fn get_signals(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Result<Response, Failure> {
+    let (start, end) = window(&params)?;
+    let step = match param(&params, "step") {
+        None => ((end - start + signals::DEFAULT_BUCKETS - 1) / signals::DEFAULT_BUCKETS).max(1_000_000_000),
+        Some(v) => v.parse::<i64>().ok().filter(|s| *s > 0 && (end - start) / s <= 10_000).ok_or_else(|| {
+            query_error(
+                StatusCode::BAD_REQUEST,
+                format!("malformed parameter step: `{v}` (nanoseconds; at most 10,000 buckets)"),
+            )
+        })?,
+    };
+    let service = param(&params, "service").map(str::to_owned);
+    let answer = read_with(&app, move |s| {
+        Ok(signals::compute(&s.span_facts(start, end)?, start, end, step, service.as_deref()))
+    })
+    .await?;
+    Ok(Json(answer).into_response())
+}
+
+/// `GET /api/signals/examples?service=&operation=&start=&end=&limit=`: entry spans of a bucket,
+/// errors first, then the slowest.
+async fn get_examples(
+    State(app): State<App>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, Failure> {
+    let (start, end) = window(&params)?;
+    let service = param(&params, "service")
+        .ok_or_else(|| query_error(StatusCode::BAD_REQUEST, "the `service` parameter is required"))?
+        .to_owned();
+    let operation = param(&params, "operation").map(str::to_owned);
+    let limit = param(&params, "limit").and_then(|l| l.parse().ok()).unwrap_or(20usize).min(1000);
+    let found = read_with(&app, move |s| {
+        Ok(signals::examples(&s.span_facts(start, end)?, &service, operation.as_deref(), start, end, limit))
+    })
+    .await?;
+    Ok(Json(json!({ "examples": found })).into_response())
+}
+
+/// `GET /api/dependencies?endTs=&lookback=` (milliseconds, as Jaeger's legacy API): the
+/// service map as `{"data": [{"parent", "child", "callCount"}]}`, with `errorCount` added.
+async fn get_dependencies(
+    State(app): State<App>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, Failure> {
+    let ms = |name: &str, default: i64| -> Result<i64, Failure> {
+        match param(&params, name) {
+            None => Ok(default),
+            Some(v) => v.parse::<i64>().map_err(|_| {
+                query_error(StatusCode::BAD_REQUEST, format!("malformed parameter {name}: `{v}` is not milliseconds"))
+            }),
+        }
+    };
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    let end = ms("endTs", i64::try_from(now_ms).unwrap_or(i64::MAX))?.saturating_mul(1_000_000);
+    let start = end.saturating_sub(ms("lookback", 3_600_000)?.saturating_mul(1_000_000));
+    let edges =
+        read_with(&app, move |s| Ok(signals::compute(&s.span_facts(start, end)?, start, end, end - start, None).edges))
+            .await?;
+    Ok(Json(json!({ "data": edges })).into_response())
 }
 
 /// `GET /api/upstreams`: the names the gateway forwards to.

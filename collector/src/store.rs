@@ -21,7 +21,9 @@ use serde::Serialize;
 use crate::attribute_filter::AttributeFilter;
 
 mod logs;
+mod signals;
 pub(crate) use logs::{LogRow, LogScan, ScanOrder};
+pub(crate) use signals::SpanFacts;
 
 /// Storage failures; the cause is kept as text because a caller cannot act on it.
 #[derive(Debug, thiserror::Error)]

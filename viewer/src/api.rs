@@ -114,6 +114,21 @@ async fn first_answer<T, F: Copy>(
     }))
 }
 
+/// `GET` of a JSON document from `url` with `source`'s credentials; non-2xx answers become
+/// errors with the source's message.
+pub(crate) async fn get_json_from(source: &Source, url: &str) -> Result<serde_json::Value, ApiError> {
+    let mut request = source_request(source, String::new());
+    request.url = url.to_owned();
+    let (status, body) = send(&request).await?;
+    let json: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| ApiError(format!("{url} answered {status}: not JSON ({e})")))?;
+    if !(200..300).contains(&status) {
+        let message = json["error"]["message"].as_str().or(json["message"].as_str()).unwrap_or("request failed");
+        return Err(ApiError(format!("{url} answered {status}: {message}")));
+    }
+    Ok(json)
+}
+
 /// Searches the trace source.
 pub(crate) async fn search(query: SearchQuery) -> Result<Vec<TraceSummary>, ApiError> {
     let plan = sources::search_requests(&sources().traces, &query).map_err(ApiError)?;

@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::api;
+use crate::health::HealthPage;
 use crate::model::{format_time, log_lines, Trace};
 use crate::search::SearchPage;
 use crate::settings::SettingsPage;
@@ -21,6 +22,7 @@ pub(crate) fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Search"</A>
                     <A href="/logs">"Logs"</A>
+                    <A href="/services">"Services"</A>
                     <A href="/open">"Open file"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
@@ -32,6 +34,7 @@ pub(crate) fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
                     <Route path=path!("/") view=SearchPage />
                     <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/services") view=HealthPage />
                     <Route path=path!("/trace/:id") view=TracePage />
                     <Route path=path!("/logs") view=LogsPage />
                     <Route path=path!("/open") view=OpenFile />

@@ -14,6 +14,8 @@ mod api;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
+mod health;
+#[cfg(target_arch = "wasm32")]
 mod search;
 #[cfg(target_arch = "wasm32")]
 mod settings;

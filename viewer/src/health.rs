@@ -1,0 +1,452 @@
+//! The service health page (`/services`): the four golden signals of each service's entry spans (request
+//! rate, error rate, and p50/p95/p99 latency — saturation is the fourth, which spans cannot
+//! tell) as SVG time series, per service and operation, computed by the collector from stored
+//! spans; a point lists example traces from its bucket; and a service map of calls between
+//! services. With Jaeger as the trace source, the map comes from its dependencies API.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use serde_json::Value;
+
+use crate::api;
+use crate::model::{format_duration, format_time};
+use crate::sources::{self, Kind};
+
+const WINDOWS: [(&str, &str, i64); 4] = [
+    ("15m", "Last 15 minutes", 900_000_000_000),
+    ("1h", "Last hour", 3_600_000_000_000),
+    ("6h", "Last 6 hours", 21_600_000_000_000),
+    ("24h", "Last 24 hours", 86_400_000_000_000),
+];
+
+/// One bucket of a series as the collector sends it.
+#[derive(Debug, Clone, PartialEq)]
+struct Point {
+    start: i64,
+    count: u64,
+    errors: u64,
+    p50: Option<i64>,
+    p95: Option<i64>,
+    p99: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Series {
+    name: String,
+    total: Point,
+    buckets: Vec<Point>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ServiceHealth {
+    all: Series,
+    operations: Vec<Series>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Edge {
+    parent: String,
+    child: String,
+    calls: u64,
+    errors: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Health {
+    start: i64,
+    end: i64,
+    step: i64,
+    services: Vec<ServiceHealth>,
+    edges: Vec<Edge>,
+}
+
+fn point(v: &Value, start: i64) -> Point {
+    Point {
+        start: v["start"].as_i64().unwrap_or(start),
+        count: v["count"].as_u64().unwrap_or(0),
+        errors: v["errors"].as_u64().unwrap_or(0),
+        p50: v["p50"].as_i64(),
+        p95: v["p95"].as_i64(),
+        p99: v["p99"].as_i64(),
+    }
+}
+
+fn series(v: &Value, name: &str) -> Series {
+    Series {
+        name: name.to_owned(),
+        total: point(&v["total"], 0),
+        buckets: v["buckets"].as_array().map(|b| b.iter().map(|p| point(p, 0)).collect()).unwrap_or_default(),
+    }
+}
+
+fn edges(list: &Value) -> Vec<Edge> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| Edge {
+                    parent: e["parent"].as_str().unwrap_or_default().to_owned(),
+                    child: e["child"].as_str().unwrap_or_default().to_owned(),
+                    calls: e["callCount"].as_u64().unwrap_or(0),
+                    errors: e["errorCount"].as_u64().unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parse(v: &Value) -> Health {
+    Health {
+        start: v["start"].as_i64().unwrap_or(0),
+        end: v["end"].as_i64().unwrap_or(0),
+        step: v["step"].as_i64().unwrap_or(1).max(1),
+        services: v["services"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|s| {
+                        let name = s["service"].as_str().unwrap_or_default();
+                        ServiceHealth {
+                            all: series(s, name),
+                            operations: s["operations"]
+                                .as_array()
+                                .map(|ops| {
+                                    ops.iter().map(|o| series(o, o["operation"].as_str().unwrap_or_default())).collect()
+                                })
+                                .unwrap_or_default(),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        edges: edges(&v["edges"]),
+    }
+}
+
+async fn load(window: i64) -> Result<Health, api::ApiError> {
+    let end = js_sys::Date::now() as i64 * 1_000_000;
+    let start = end - window;
+    let source = api::sources().traces;
+    match source.kind {
+        Kind::Collector => {
+            let url = format!("{}/api/signals?start={start}&end={end}", source.url);
+            Ok(parse(&api::get_json_from(&source, &url).await?))
+        }
+        Kind::Jaeger => {
+            let url =
+                format!("{}/api/dependencies?endTs={}&lookback={}", source.url, end / 1_000_000, window / 1_000_000);
+            let v = api::get_json_from(&source, &url).await?;
+            Ok(Health { start, end, step: window, services: Vec::new(), edges: edges(&v["data"]) })
+        }
+        _ => Err(api::ApiError(format!(
+            "Service health is computed from spans by the edgescope collector (and the service map by Jaeger); {} does \
+             not offer it. Choose the collector or Jaeger as the trace source in the settings.",
+            source.kind.label()
+        ))),
+    }
+}
+
+/// The page at `/services` (`/health` is the collector's own health check).
+#[component]
+pub(crate) fn HealthPage() -> impl IntoView {
+    let query = use_query_map();
+    let window_id = Memo::new(move |_| query.with(|q| q.get("window")).unwrap_or_else(|| "1h".into()));
+    let window = move || WINDOWS.iter().find(|w| w.0 == window_id.get()).map_or(3_600_000_000_000, |w| w.2);
+    let health = LocalResource::new(move || load(window()));
+    let navigate = use_navigate();
+    let go = move |params: String| navigate(&format!("/services?{params}"), Default::default());
+    let go_window = go.clone();
+    view! {
+        <h1>"Service health"</h1>
+        <div class="health-bar">
+            <label>"Window "
+                <select data-testid="health-window" on:change=move |ev| go_window(format!("window={}", event_target_value(&ev)))>
+                    {WINDOWS.iter().map(|(id, label, _)| {
+                        let selected = window_id.get_untracked() == *id;
+                        view! { <option value=*id selected=selected>{*label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        </div>
+        {move || match health.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <div class="error" role="alert" data-testid="error">{e.to_string()}</div> }.into_any(),
+            Some(Ok(h)) => {
+                let service = query.with(|q| q.get("service"));
+                let operation = query.with(|q| q.get("operation"));
+                health_view(h, service, operation, window_id.get(), go.clone()).into_any()
+            }
+        }}
+    }
+}
+
+fn health_view(
+    h: Health,
+    service: Option<String>,
+    operation: Option<String>,
+    window_id: String,
+    go: impl Fn(String) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let map = service_map(&h.edges, &h.services.iter().map(|s| s.all.name.clone()).collect::<Vec<_>>());
+    if h.services.is_empty() {
+        return view! {
+            {map}
+            <p class="muted" data-testid="empty">"No entry spans in this window."</p>
+        }
+        .into_any();
+    }
+    let chosen = service.and_then(|s| h.services.iter().position(|x| x.all.name == s)).unwrap_or(0);
+    let svc = h.services[chosen].clone();
+    let series = operation
+        .as_ref()
+        .and_then(|o| svc.operations.iter().find(|x| &x.name == o).cloned())
+        .unwrap_or(svc.all.clone());
+    let selected = RwSignal::new(None::<i64>);
+    let svc_name = svc.all.name.clone();
+    let op_for_examples = operation.clone();
+    let step = h.step;
+    let go_service = go.clone();
+    let win = window_id.clone();
+    view! {
+        {map}
+        <div class="health-services" data-testid="health-services">
+            {h.services.iter().enumerate().map(|(i, s)| {
+                let name = s.all.name.clone();
+                let go = go_service.clone();
+                let win = win.clone();
+                let class = if i == chosen { "chip selected" } else { "chip" };
+                view! {
+                    <button type="button" class=class data-testid="health-service" on:click=move |_| go(format!("window={win}&service={}", sources::encode(&name)))>
+                        {s.all.name.clone()}" · "{rate(&s.all.total, h.end - h.start)}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+        <h2 data-testid="health-title">{svc.all.name.clone()}{operation.clone().map(|o| format!(" · {o}"))}</h2>
+        <div class="charts">
+            {chart("Requests per second", "rate", &series.buckets, step, selected, |p, step| Some(p.count as f64 / (step as f64 / 1e9)), |v| format!("{v:.2}/s"))}
+            {chart("Error rate", "errors", &series.buckets, step, selected, |p, _| (p.count > 0).then(|| 100.0 * p.errors as f64 / p.count as f64), |v| format!("{v:.1}%"))}
+            {latency_chart(&series.buckets, step, selected)}
+        </div>
+        {move || selected.get().map(|bucket| {
+            let service = svc_name.clone();
+            let operation = op_for_examples.clone();
+            examples_view(service, operation, bucket, bucket + step)
+        })}
+        <table class="list" data-testid="operations">
+            <thead><tr><th>"Operation"</th><th>"Requests"</th><th>"Rate"</th><th>"Errors"</th><th>"p50"</th><th>"p95"</th><th>"p99"</th></tr></thead>
+            <tbody>
+                {std::iter::once(svc.all.clone()).chain(svc.operations.clone()).enumerate().map(|(i, s)| {
+                    let go = go.clone();
+                    let (win, service) = (window_id.clone(), svc.all.name.clone());
+                    let link = if i == 0 { format!("window={win}&service={}", sources::encode(&service)) } else {
+                        format!("window={win}&service={}&operation={}", sources::encode(&service), sources::encode(&s.name))
+                    };
+                    let label = if i == 0 { "All entry spans".to_owned() } else { s.name.clone() };
+                    let error_class = if s.total.errors == 0 { "" } else { "has-errors" };
+                    view! {
+                        <tr data-testid="operation-row">
+                            <td><a href="#" on:click=move |ev| { ev.prevent_default(); go(link.clone()) }>{label}</a></td>
+                            <td data-testid="op-count">{s.total.count}</td>
+                            <td>{rate(&s.total, h.end - h.start)}</td>
+                            <td class=error_class>{error_rate(&s.total)}</td>
+                            <td>{s.total.p50.map(|d| format_duration(d as u64))}</td>
+                            <td>{s.total.p95.map(|d| format_duration(d as u64))}</td>
+                            <td>{s.total.p99.map(|d| format_duration(d as u64))}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+fn rate(p: &Point, window: i64) -> String {
+    format!("{:.2}/s", p.count as f64 / (window.max(1) as f64 / 1e9))
+}
+
+fn error_rate(p: &Point) -> String {
+    if p.count == 0 {
+        "–".into()
+    } else {
+        format!("{:.1}%", 100.0 * p.errors as f64 / p.count as f64)
+    }
+}
+
+const W: f64 = 600.0;
+const H: f64 = 140.0;
+const PAD: f64 = 8.0;
+
+/// A line chart of one value per bucket; a point opens the bucket's examples.
+fn chart(
+    title: &'static str,
+    id: &'static str,
+    buckets: &[Point],
+    step: i64,
+    selected: RwSignal<Option<i64>>,
+    value: fn(&Point, i64) -> Option<f64>,
+    label: fn(f64) -> String,
+) -> impl IntoView {
+    let values: Vec<(i64, Option<f64>)> = buckets.iter().map(|p| (p.start, value(p, step))).collect();
+    let max = values.iter().filter_map(|v| v.1).fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
+    let n = values.len().max(2) as f64 - 1.0;
+    let xy = |i: usize, v: f64| (PAD + i as f64 / n * (W - 2.0 * PAD), H - PAD - v / max * (H - 2.0 * PAD));
+    let line: Vec<String> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, v))| v.map(|v| xy(i, v)))
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect();
+    view! {
+        <figure class="chart" data-testid=format!("chart-{id}")>
+            <figcaption>{title}" · max "{label(if max == f64::MIN_POSITIVE { 0.0 } else { max })}</figcaption>
+            <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none">
+                <polyline class="line" points=line.join(" ") />
+                {values.into_iter().enumerate().filter_map(|(i, (start, v))| v.map(|v| (i, start, v))).map(|(i, start, v)| {
+                    let (x, y) = xy(i, v);
+                    view! {
+                        <circle class="dot" data-testid=format!("point-{id}") data-bucket=start.to_string() data-value=format!("{v}")
+                            cx=format!("{x:.1}") cy=format!("{y:.1}") r="3.5" on:click=move |_| selected.set(Some(start))>
+                            <title>{format!("{} — {}", format_time(start as u64), label(v))}</title>
+                        </circle>
+                    }
+                }).collect_view()}
+            </svg>
+        </figure>
+    }
+}
+
+fn latency_chart(buckets: &[Point], step: i64, selected: RwSignal<Option<i64>>) -> impl IntoView {
+    let _ = step;
+    let max = buckets.iter().filter_map(|p| p.p99).max().unwrap_or(1).max(1) as f64;
+    let n = buckets.len().max(2) as f64 - 1.0;
+    let xy = |i: usize, v: i64| (PAD + i as f64 / n * (W - 2.0 * PAD), H - PAD - v as f64 / max * (H - 2.0 * PAD));
+    let lines = [("p50", 0usize), ("p95", 1), ("p99", 2)].map(|(name, k)| {
+        let pts: Vec<String> = buckets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| [p.p50, p.p95, p.p99][k].map(|v| xy(i, v)))
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
+        view! { <polyline class=format!("line {name}") points=pts.join(" ") /> }
+    });
+    view! {
+        <figure class="chart" data-testid="chart-latency">
+            <figcaption>"Latency p50 / p95 / p99 · max "{format_duration(max as u64)}</figcaption>
+            <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none">
+                {lines.into_iter().collect_view()}
+                {buckets.iter().enumerate().filter_map(|(i, p)| p.p99.map(|v| (i, p.clone(), v))).map(|(i, p, v)| {
+                    let (x, y) = xy(i, v);
+                    let start = p.start;
+                    view! {
+                        <circle class="dot" data-testid="point-latency" data-bucket=start.to_string()
+                            data-p50=p.p50.unwrap_or(0).to_string() data-p95=p.p95.unwrap_or(0).to_string() data-p99=v.to_string()
+                            cx=format!("{x:.1}") cy=format!("{y:.1}") r="3.5" on:click=move |_| selected.set(Some(start))>
+                            <title>{format!("{} — p50 {} · p95 {} · p99 {}", format_time(start as u64),
+                                format_duration(p.p50.unwrap_or(0) as u64), format_duration(p.p95.unwrap_or(0) as u64), format_duration(v as u64))}</title>
+                        </circle>
+                    }
+                }).collect_view()}
+            </svg>
+        </figure>
+    }
+}
+
+fn examples_view(service: String, operation: Option<String>, start: i64, end: i64) -> impl IntoView {
+    let examples = LocalResource::new(move || {
+        let (service, operation) = (service.clone(), operation.clone());
+        async move {
+            let source = api::sources().traces;
+            let mut url = format!(
+                "{}/api/signals/examples?service={}&start={start}&end={end}&limit=10",
+                source.url,
+                sources::encode(&service)
+            );
+            if let Some(op) = operation {
+                url.push_str(&format!("&operation={}", sources::encode(&op)));
+            }
+            api::get_json_from(&source, &url).await
+        }
+    });
+    view! {
+        <section class="examples" data-testid="examples">
+            <h3>"Example traces, "{format_time(start as u64)}" – "{format_time(end as u64)}" (errors first, then slowest)"</h3>
+            {move || match examples.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <div class="error" role="alert">{e.to_string()}</div> }.into_any(),
+                Some(Ok(v)) => view! {
+                    <ul>
+                        {v["examples"].as_array().cloned().unwrap_or_default().into_iter().map(|e| {
+                            let trace = e["traceId"].as_str().unwrap_or_default().to_owned();
+                            let span = e["spanId"].as_str().unwrap_or_default().to_owned();
+                            let href = format!("/trace/{trace}?span={span}");
+                            view! {
+                                <li data-testid="example">
+                                    <a href=href>{e["name"].as_str().unwrap_or_default().to_owned()}</a>" "
+                                    <span class="muted">{format_duration(e["duration"].as_u64().unwrap_or(0))}</span>
+                                    {(e["error"] == true).then(|| view! { " "<span class="has-errors">"error"</span> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Services in columns by their depth in the call graph, edges labelled with calls and errors.
+fn service_map(edges: &[Edge], extra: &[String]) -> impl IntoView {
+    let mut names: Vec<String> =
+        edges.iter().flat_map(|e| [e.parent.clone(), e.child.clone()]).chain(extra.iter().cloned()).collect();
+    names.sort();
+    names.dedup();
+    // Depth: longest call chain from a service nobody calls (bounded, so cycles end).
+    let mut depth = vec![0usize; names.len()];
+    let index = |n: &str| names.iter().position(|x| x == n).unwrap_or(0);
+    for _ in 0..names.len() {
+        for e in edges {
+            let (p, c) = (index(&e.parent), index(&e.child));
+            if p != c && depth[c] < depth[p] + 1 && depth[p] + 1 < names.len() {
+                depth[c] = depth[p] + 1;
+            }
+        }
+    }
+    let columns = depth.iter().max().map_or(1, |d| d + 1);
+    let mut row_in_column = vec![0usize; columns];
+    let mut pos = vec![(0.0, 0.0); names.len()];
+    for (i, d) in depth.iter().enumerate() {
+        pos[i] = (80.0 + *d as f64 * 200.0, 30.0 + row_in_column[*d] as f64 * 60.0);
+        row_in_column[*d] += 1;
+    }
+    let height = 30.0 + row_in_column.iter().max().copied().unwrap_or(1) as f64 * 60.0;
+    let width = 160.0 + (columns as f64 - 1.0) * 200.0;
+    view! {
+        <figure class="service-map" data-testid="service-map">
+            <figcaption>"Service map"</figcaption>
+            <svg viewBox=format!("0 0 {width} {height}") style=format!("max-width:{width}px")>
+                {edges.iter().map(|e| {
+                    let ((x1, y1), (x2, y2)) = (pos[index(&e.parent)], pos[index(&e.child)]);
+                    let class = if e.errors > 0 { "edge error" } else { "edge" };
+                    view! {
+                        <g data-testid="map-edge" data-parent=e.parent.clone() data-child=e.child.clone() data-calls=e.calls.to_string() data-errors=e.errors.to_string()>
+                            <line class=class x1=format!("{:.0}", x1 + 60.0) y1=format!("{y1:.0}") x2=format!("{:.0}", x2 - 60.0) y2=format!("{y2:.0}") />
+                            <text class="edge-label" x=format!("{:.0}", (x1 + x2) / 2.0) y=format!("{:.0}", (y1 + y2) / 2.0 - 6.0)>
+                                {format!("{} calls{}", e.calls, if e.errors > 0 { format!(", {} errors", e.errors) } else { String::new() })}
+                            </text>
+                        </g>
+                    }
+                }).collect_view()}
+                {names.iter().enumerate().map(|(i, n)| {
+                    let (x, y) = pos[i];
+                    view! {
+                        <g class="node" data-testid="map-node">
+                            <rect x=format!("{:.0}", x - 60.0) y=format!("{:.0}", y - 14.0) width="120" height="28" rx="6" />
+                            <text x=format!("{x:.0}") y=format!("{:.0}", y + 4.0)>{n.clone()}</text>
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+        </figure>
+    }
+}
