@@ -22,8 +22,9 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "=$want"
 fi
 
-# 2b. twiggy, for the size report of bench/run.mjs (where the SDK module's bytes are).
-if ! command -v twiggy >/dev/null; then
+# 2b. twiggy, for the size report of bench/run.mjs (where the SDK module's bytes are); only for
+#     `npm run bench` (EDGESCOPE_BENCH=1), so that tests do not wait for it on a new machine.
+if [ "${EDGESCOPE_BENCH:-}" = 1 ] && ! command -v twiggy >/dev/null; then
   step "installing twiggy 0.8.0 (cargo install)"
   cargo install twiggy --version =0.8.0
 fi
