@@ -36,6 +36,30 @@ impl AttributeFilter {
         Some(out)
     }
 
+    /// Bytes that a span stored as protobuf must contain for the condition to hold on it, one
+    /// of its events or one of its links: the key as field 1 of a `KeyValue` (tag, length,
+    /// UTF-8), as `proto::encode_span` writes every attribute key. Like the JSON needle it can
+    /// also occur elsewhere (a string value is field 1 of an `AnyValue`); the exact check
+    /// follows. Empty for an empty key, which the encoder leaves out (every row contains the
+    /// empty needle); `None` when the condition is not about an attribute.
+    pub(crate) fn protobuf_needle(&self) -> Option<Vec<u8>> {
+        if self.key == "error" {
+            return None;
+        }
+        if self.key.is_empty() {
+            return Some(Vec::new());
+        }
+        let mut out = vec![0x0a];
+        let mut len = self.key.len();
+        while len >= 0x80 {
+            out.push(len as u8 | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(self.key.as_bytes());
+        Some(out)
+    }
+
     /// Whether the span, with its scope and resource, satisfies the condition.
     pub(crate) fn matches(&self, resource: &Resource, scope: &InstrumentationScope, span: &Span) -> bool {
         if self.key == "error" {
@@ -210,5 +234,30 @@ mod tests {
     fn the_needle_is_the_key_as_the_json_writer_writes_it() {
         assert_eq!(AttributeFilter::new("a\"b", "").needle().as_deref(), Some(r#""a\"b""#));
         assert_eq!(AttributeFilter::new("error", "true").needle(), None);
+    }
+
+    #[test]
+    fn the_protobuf_needle_is_the_key_as_the_protobuf_encoder_writes_it() {
+        let contains = |span: &Span, needle: &[u8]| {
+            let mut bytes = Vec::new();
+            edgescope_otlp::proto::encode_span(span, &mut bytes);
+            needle.is_empty() || bytes.windows(needle.len()).any(|w| w == needle)
+        };
+        let long = "k".repeat(200);
+        for key in ["", "a", "http.route", long.as_str()] {
+            let needle = AttributeFilter::new(key, "").protobuf_needle().unwrap();
+            let event = Event { attributes: vec![KeyValue::new(key, "v")], ..Default::default() };
+            let link = Link { attributes: vec![KeyValue::new(key, true)], ..Default::default() };
+            for span in [
+                Span { attributes: vec![KeyValue::new(key, 1i64)], ..Default::default() },
+                Span { events: vec![event], ..Default::default() },
+                Span { links: vec![link], ..Default::default() },
+            ] {
+                assert!(contains(&span, &needle), "{key}");
+            }
+        }
+        let other = Span { attributes: vec![KeyValue::new("ab", 1i64)], ..Default::default() };
+        assert!(!contains(&other, &AttributeFilter::new("a", "").protobuf_needle().unwrap()));
+        assert_eq!(AttributeFilter::new("error", "true").protobuf_needle(), None);
     }
 }

@@ -1,10 +1,11 @@
 //! Durable storage in SQLite (WAL mode, `synchronous = FULL`): a write returns only after its
 //! transaction is on disk, so an acknowledged export survives a crash.
 //!
-//! Spans and log records keep their full OTLP/JSON next to the columns that queries filter
-//! on; resources are stored once and referenced. A `traces` table keeps one summary row per
-//! trace, updated as spans arrive, so that listing recent traces never scans spans, and an
-//! `operations` table keeps each service's distinct span names and kinds.
+//! Spans (as protobuf, see `store/spans.rs`) and log records (as OTLP/JSON) are kept whole
+//! next to the columns that queries filter on; resources are stored once and referenced. A
+//! `traces` table keeps one summary row per trace, updated as spans arrive, so that listing
+//! recent traces never scans spans, and an `operations` table keeps each service's distinct
+//! span names and kinds.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -12,8 +13,8 @@ use std::path::Path;
 
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{
-    json, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans,
-    Span, SpanKind, StatusCode, TraceId, TracesData,
+    json, proto, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs,
+    ScopeSpans, SpanKind, StatusCode, TraceId, TracesData,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -22,6 +23,7 @@ use crate::attribute_filter::AttributeFilter;
 
 mod logs;
 mod signals;
+mod spans;
 pub(crate) use logs::{LogRow, LogScan, ScanOrder};
 pub(crate) use signals::SpanFacts;
 
@@ -56,7 +58,8 @@ CREATE TABLE IF NOT EXISTS spans (
     duration_ns INTEGER NOT NULL,
     status_code INTEGER NOT NULL,
     scope_json TEXT NOT NULL,
-    span_json TEXT NOT NULL
+    -- A protobuf `Span` message; OTLP/JSON text in rows of older databases (see store/spans.rs).
+    span BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id);
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans(service, name, start_ns);
@@ -97,11 +100,11 @@ CREATE INDEX IF NOT EXISTS logs_by_trace ON logs(trace_id);
 ";
 
 /// A trace's summary over the spans of one request, written with one upsert.
-struct TraceAggregate {
+struct TraceAggregate<'a> {
     start: i64,
     end: i64,
-    root_service: String,
-    root_name: String,
+    root_service: &'a str,
+    root_name: &'a str,
     /// Start of the span that names the trace (the root, else the earliest span).
     root_start: i64,
     has_root: bool,
@@ -172,7 +175,7 @@ pub struct TraceQuery {
 
 /// With attribute conditions, a trace search reads at most this many span rows (the most
 /// recently started that satisfy the other conditions and contain every attribute key in their
-/// stored JSON); matches among older rows are not found.
+/// stored form); matches among older rows are not found.
 pub const ATTRIBUTE_SCAN_LIMIT: usize = 10_000;
 
 /// Which log records to return.
@@ -210,6 +213,7 @@ impl Store {
         )?;
         tx.execute_batch(SCHEMA)?;
         logs::migrate(&tx)?;
+        spans::migrate(&tx)?;
         if !had_operations {
             // A database written before the table existed: fill it in once.
             tx.execute("INSERT OR IGNORE INTO operations SELECT DISTINCT service, name, kind FROM spans", [])?;
@@ -231,8 +235,10 @@ impl Store {
     pub fn insert_traces(&mut self, data: &TracesData) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
-        let mut summaries: std::collections::HashMap<TraceId, TraceAggregate> = Default::default();
-        let mut operations: std::collections::HashSet<(String, String, i32)> = Default::default();
+        let mut summaries: HashMap<TraceId, TraceAggregate<'_>> = HashMap::new();
+        let mut operations: HashSet<(&str, &str, i32)> = HashSet::new();
+        // One buffer for every span's protobuf: SQLite copies the bytes when they are bound.
+        let mut body = Vec::with_capacity(1024);
         for rs in &data.resource_spans {
             let resource_id = Self::resource_id(&tx, &rs.resource)?;
             let service = rs.resource.service_name();
@@ -240,7 +246,7 @@ impl Store {
                 let scope_json = json::write_scope(&ss.scope);
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO spans (trace_id, span_id, parent_span_id, resource_id, service, name, kind,
-                        start_ns, duration_ns, status_code, scope_json, span_json)
+                        start_ns, duration_ns, status_code, scope_json, span)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?;
                 let mut operation =
@@ -248,13 +254,15 @@ impl Store {
                 for span in &ss.spans {
                     // One statement per distinct operation and per trace, not per span: a batch
                     // of 512 spans usually holds a few operations and a few dozen traces.
-                    if operations.insert((service.to_owned(), span.name.clone(), span.kind as i32)) {
+                    if operations.insert((service, &span.name, span.kind as i32)) {
                         operation.execute(params![service, span.name, span.kind as i32])?;
                     }
+                    body.clear();
+                    proto::encode_span(span, &mut body);
                     insert.execute(params![
                         &span.trace_id.0[..],
                         &span.span_id.0[..],
-                        span.parent_span_id.as_ref().map(|p| p.0.to_vec()),
+                        span.parent_span_id.as_ref().map(|p| &p.0[..]),
                         resource_id,
                         service,
                         span.name,
@@ -263,7 +271,7 @@ impl Store {
                         span.duration_nanos() as i64,
                         span.status.code as i32,
                         scope_json,
-                        json::write_span(span),
+                        &body[..],
                     ])?;
                     let start = span.start_time_unix_nano as i64;
                     let end = span.end_time_unix_nano.max(span.start_time_unix_nano) as i64;
@@ -272,8 +280,8 @@ impl Store {
                     let t = summaries.entry(span.trace_id).or_insert_with(|| TraceAggregate {
                         start,
                         end,
-                        root_service: service.to_owned(),
-                        root_name: span.name.clone(),
+                        root_service: service,
+                        root_name: &span.name,
                         root_start: start,
                         has_root: is_root,
                         spans: 0,
@@ -285,8 +293,8 @@ impl Store {
                     t.errors += error;
                     // The root span names the trace; until it arrives, the earliest span does.
                     if (is_root && !t.has_root) || (is_root == t.has_root && start < t.root_start) {
-                        t.root_service = service.to_owned();
-                        t.root_name = span.name.clone();
+                        t.root_service = service;
+                        t.root_name = &span.name;
                         t.root_start = start;
                         t.has_root = is_root;
                     }
@@ -403,7 +411,7 @@ impl Store {
     /// Every stored span of a trace, grouped by resource and scope; `None` when there are none.
     pub fn trace(&self, trace_id: TraceId) -> Result<Option<TracesData>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, r.json, s.scope_json, s.span_json FROM spans s JOIN resources r ON r.id = s.resource_id
+            "SELECT r.id, r.json, s.scope_json, s.span FROM spans s JOIN resources r ON r.id = s.resource_id
              WHERE s.trace_id = ?1 ORDER BY r.id, s.scope_json, s.start_ns",
         )?;
         let mut rows = stmt.query(params![&trace_id.0[..]])?;
@@ -412,7 +420,7 @@ impl Store {
         while let Some(row) = rows.next()? {
             let resource_id: i64 = row.get(0)?;
             let scope_json: String = row.get(2)?;
-            let span: Span = read::span(&parse(&row.get::<_, String>(3)?)?, Ids::Strict).map_err(corrupt)?;
+            let span = spans::decode(row.get_ref(3)?)?;
             if current.as_ref().map(|(r, _)| *r) != Some(resource_id) {
                 let resource = read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
                 data.resource_spans.push(ResourceSpans { resource, ..Default::default() });
@@ -502,14 +510,24 @@ impl Store {
         let filters: Vec<AttributeFilter> =
             query.attributes.iter().map(|(k, v)| AttributeFilter::new(k.as_str(), v.as_str())).collect();
         let (mut conditions, mut values) = Self::span_conditions(query);
-        for needle in filters.iter().filter_map(AttributeFilter::needle) {
-            conditions
-                .push_str(" AND (instr(s.span_json, ?) > 0 OR instr(s.scope_json, ?) > 0 OR instr(r.json, ?) > 0)");
-            values.extend(std::iter::repeat_n(rusqlite::types::Value::Text(needle), 3));
+        for filter in &filters {
+            use rusqlite::types::Value;
+            let (Some(json), Some(protobuf)) = (filter.needle(), filter.protobuf_needle()) else { continue };
+            // A span is protobuf (a BLOB, searched byte for byte) or, in older rows, OTLP/JSON.
+            conditions.push_str(
+                " AND (instr(s.span, CASE typeof(s.span) WHEN 'blob' THEN ? ELSE ? END) > 0
+                    OR instr(s.scope_json, ?) > 0 OR instr(r.json, ?) > 0)",
+            );
+            values.extend([
+                Value::Blob(protobuf),
+                Value::Text(json.clone()),
+                Value::Text(json.clone()),
+                Value::Text(json),
+            ]);
         }
         values.push(rusqlite::types::Value::Integer(ATTRIBUTE_SCAN_LIMIT as i64));
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT s.trace_id, s.resource_id, r.json, s.scope_json, s.span_json
+            "SELECT s.trace_id, s.resource_id, r.json, s.scope_json, s.span
              FROM spans s JOIN resources r ON r.id = s.resource_id WHERE {conditions}
              ORDER BY s.start_ns DESC, s.trace_id DESC LIMIT ?"
         ))?;
@@ -531,7 +549,7 @@ impl Store {
             if let Entry::Vacant(slot) = scopes.entry(scope_json.clone()) {
                 slot.insert(read::scope(&parse(&scope_json)?).map_err(corrupt)?);
             }
-            let span = read::span(&parse(&row.get::<_, String>(4)?)?, Ids::Strict).map_err(corrupt)?;
+            let span = spans::decode(row.get_ref(4)?)?;
             let (resource, scope) = (&resources[&resource_id], &scopes[&scope_json]);
             if filters.iter().all(|f| f.matches(resource, scope, &span)) {
                 seen.insert(id);
@@ -759,7 +777,7 @@ fn trace_id(bytes: &[u8]) -> Result<TraceId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgescope_otlp::{AnyValue, KeyValue, SpanId};
+    use edgescope_otlp::{AnyValue, KeyValue, Span, SpanId};
 
     fn spans(service: &str, names_and_kinds: &[(&str, SpanKind)]) -> TracesData {
         let spans = names_and_kinds
