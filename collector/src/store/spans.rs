@@ -11,13 +11,15 @@ use rusqlite::Transaction;
 use super::{corrupt, parse, Result, StoreError};
 
 /// Brings a database written by an older version to the current span layout: renames
-/// `span_json` to `span` (a change of the schema only, no row is rewritten).
+/// `span_json` to `span` (a change of the schema only, no row is rewritten) and replaces the two
+/// service indexes by `spans_by_service_time` (created with the schema).
 pub(super) fn migrate(tx: &Transaction<'_>) -> Result<()> {
     let has_json_column: bool =
         tx.query_row("SELECT count(*) > 0 FROM pragma_table_info('spans') WHERE name = 'span_json'", [], |r| r.get(0))?;
     if has_json_column {
         tx.execute_batch("ALTER TABLE spans RENAME COLUMN span_json TO span")?;
     }
+    tx.execute_batch("DROP INDEX IF EXISTS spans_by_service; DROP INDEX IF EXISTS spans_by_service_start;")?;
     Ok(())
 }
 
@@ -80,7 +82,8 @@ mod tests {
     /// table (as it created it), each span as OTLP/JSON text, and its two service indexes.
     fn rewind_to_json_spans(conn: &Connection) {
         conn.execute_batch(
-            "ALTER TABLE spans RENAME TO spans_protobuf;
+            "DROP INDEX spans_by_service_time;
+             ALTER TABLE spans RENAME TO spans_protobuf;
              CREATE TABLE spans (
                  trace_id BLOB NOT NULL,
                  span_id BLOB NOT NULL,
@@ -156,6 +159,16 @@ mod tests {
         let mut both = old.clone();
         both.resource_spans[0].scope_spans[0].spans.extend(new.resource_spans[0].scope_spans[0].spans.clone());
         assert_eq!(store.trace(TraceId([1; 16])).unwrap().unwrap(), both);
+
+        let indexes: Vec<String> = store
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(indexes, ["spans_by_service_time", "spans_by_trace"]);
 
         // Searches read both kinds of rows, attribute conditions included.
         let search = |operation: Option<&str>, attributes: &[(&str, &str)]| {
