@@ -204,7 +204,18 @@ impl Store {
         // database; an older one keeps its size and reuses its free pages.
         conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a commit returns after the log holding it is synced, so an acknowledged export
+        // survives a crash of the process or of the machine.
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // A checkpoint (copying committed pages from the log into the database file, which
+        // the committing connection does once the log holds this many pages) after about 40 MB
+        // rather than SQLite's 4 MB. Durability does not depend on it: what is committed is
+        // already synced in the log. A longer log lets a checkpoint write each page once for
+        // many requests: with random trace ids, every request rewrites index pages scattered
+        // over the file (ingest 54-70k -> 86-93k spans/s at 1,000,000 spans). The cost: a log
+        // file of up to ~40 MB, replayed on the next open after a crash, and a longer commit
+        // for the request that runs the checkpoint.
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let tx = conn.transaction()?;
