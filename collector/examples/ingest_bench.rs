@@ -2,10 +2,13 @@
 //! concurrent keep-alive connections, then trace-by-id latency with everything stored, and the
 //! process's resident memory. Prints one JSON object.
 //!
-//!     cargo run --release -p edgescope-collector --example ingest_bench [-- TOTAL_SPANS]
+//!     cargo run --release -p edgescope-collector --example ingest_bench [-- TOTAL_SPANS] [--random-trace-ids]
 //!
 //! The collector runs in this process (as `edgescope serve` does) on 127.0.0.1:0 with a fresh
-//! data directory; the load generator encodes each batch as it goes (distinct trace ids).
+//! data directory; the load generator encodes each batch as it goes (distinct trace ids). By
+//! default trace ids grow with time, so the trace id indexes fill at their end; with
+//! `--random-trace-ids` they are scattered as real (random) trace ids are, which costs the store
+//! a page write per trace of a request in each of those indexes.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -21,17 +24,25 @@ const BATCH: usize = 512;
 const SPANS_PER_TRACE: usize = 8;
 const CONNECTIONS: usize = 4;
 
-fn batch(seed: u64) -> Vec<u8> {
+/// The id of the `trace`th trace: distinct for every `trace`, in the order of `trace` unless
+/// `random`.
+fn trace_id(trace: u64, random: bool) -> [u8; 16] {
+    let (counter, scrambled) = (trace.to_be_bytes(), trace.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
+    let mut id = [0u8; 16];
+    let (first, second) = if random { (scrambled, counter) } else { (counter, scrambled) };
+    id[..8].copy_from_slice(&first);
+    id[8..].copy_from_slice(&second);
+    id
+}
+
+fn batch(seed: u64, random_ids: bool) -> Vec<u8> {
     let mut spans = Vec::with_capacity(BATCH);
     for i in 0..BATCH as u64 {
         let n = seed * BATCH as u64 + i;
         let trace = n / SPANS_PER_TRACE as u64 + 1;
-        let mut trace_id = [0u8; 16];
-        trace_id[..8].copy_from_slice(&trace.to_be_bytes());
-        trace_id[8..].copy_from_slice(&(trace.wrapping_mul(0x9e37_79b9_7f4a_7c15)).to_be_bytes());
         let start = 1_764_000_000_000_000_000 + n * 1_000_000;
         spans.push(Span {
-            trace_id: TraceId(trace_id),
+            trace_id: TraceId(trace_id(trace, random_ids)),
             span_id: SpanId((n + 1).to_be_bytes()),
             parent_span_id: (n % SPANS_PER_TRACE as u64 != 0)
                 .then(|| SpanId((n - n % SPANS_PER_TRACE as u64 + 1).to_be_bytes())),
@@ -110,7 +121,9 @@ fn rss_bytes() -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let total: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let random_ids = args.iter().any(|a| a == "--random-trace-ids");
+    let total: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
     let batches = total.div_ceil(BATCH);
     let dir = tempfile::tempdir().unwrap();
     let otlp = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -129,7 +142,7 @@ async fn main() {
             let mut conn = Connection { stream: TcpStream::connect(otlp_addr).await.unwrap(), buf: Vec::new() };
             let mut b = c;
             while b < batches {
-                let body = batch(b as u64);
+                let body = batch(b as u64, random_ids);
                 let (status, _) = conn.request("POST", "/v1/traces", "application/x-protobuf", &body).await;
                 assert_eq!(status, 200, "batch {b}");
                 b += CONNECTIONS;
@@ -148,10 +161,7 @@ async fn main() {
     let mut latencies = Vec::new();
     for i in 0..1000u64 {
         let trace = (i * 7919) % traces + 1;
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&trace.to_be_bytes());
-        id[8..].copy_from_slice(&(trace.wrapping_mul(0x9e37_79b9_7f4a_7c15)).to_be_bytes());
-        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = trace_id(trace, random_ids).iter().map(|b| format!("{b:02x}")).collect();
         let t = Instant::now();
         let (status, len) = conn.request("GET", &format!("/api/v3/traces/{hex}"), "application/json", b"").await;
         latencies.push(t.elapsed());
@@ -161,16 +171,21 @@ async fn main() {
     latencies.sort();
     let pct =
         |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
-    let db = std::fs::metadata(dir.path().join("edgescope.db")).map(|m| m.len()).unwrap_or(0);
+    let size = |name: &str| std::fs::metadata(dir.path().join(name)).map(|m| m.len()).unwrap_or(0);
+    // The write-ahead log holds pages not yet copied into the database file (and, after a
+    // checkpoint, old pages that will be overwritten): its size is reported on its own.
+    let (db, wal) = (size("edgescope.db"), size("edgescope.db-wal"));
     println!(
-        "{{\"spans\":{},\"ingestSeconds\":{:.3},\"spansPerSecond\":{:.0},\"traceByIdP50Ms\":{:.3},\"traceByIdP99Ms\":{:.3},\"rssBytes\":{},\"dbBytes\":{}}}",
+        "{{\"spans\":{},\"traceIds\":\"{}\",\"ingestSeconds\":{:.3},\"spansPerSecond\":{:.0},\"traceByIdP50Ms\":{:.3},\"traceByIdP99Ms\":{:.3},\"rssBytes\":{},\"dbBytes\":{},\"walBytes\":{}}}",
         batches * BATCH,
+        if random_ids { "random" } else { "sequential" },
         ingest.as_secs_f64(),
         (batches * BATCH) as f64 / ingest.as_secs_f64(),
         pct(0.5),
         pct(0.99),
         rss_after_ingest.max(rss_bytes()),
-        db
+        db,
+        wal
     );
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(30), server).await;
