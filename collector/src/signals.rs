@@ -250,6 +250,7 @@ pub(crate) fn examples(
 mod tests {
     use super::*;
 
+    #[allow(clippy::too_many_arguments)]
     fn span(
         trace: u8,
         id: u8,

@@ -256,7 +256,7 @@ impl Store {
             let resource_id = Self::resource_id(&tx, &rs.resource)?;
             let service = rs.resource.service_name();
             for ss in &rs.scope_spans {
-                let scope_json = json::write_scope(&ss.scope);
+                let scope_json = scope_key(&ss.scope, &ss.schema_url, &rs.schema_url);
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO spans (trace_id, span_id, parent_span_id, resource_id, service, name, kind,
                         start_ns, duration_ns, status_code, scope_json, span)
@@ -356,7 +356,7 @@ impl Store {
             let resource_id = Self::resource_id(&tx, &rl.resource)?;
             let service = rl.resource.service_name();
             for sl in &rl.scope_logs {
-                let scope_json = json::write_scope(&sl.scope);
+                let scope_json = scope_key(&sl.scope, &sl.schema_url, &rl.schema_url);
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO logs (time_ns, severity, service, trace_id, span_id, body, resource_id, scope_json, record_json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -439,12 +439,20 @@ impl Store {
                 data.resource_spans.push(ResourceSpans { resource, ..Default::default() });
                 current = None;
             }
-            let rs = data.resource_spans.last_mut().expect("pushed above");
             if current.as_ref().map(|(_, s)| s) != Some(&scope_json) {
-                let scope: InstrumentationScope = read::scope(&parse(&scope_json)?).map_err(corrupt)?;
-                rs.scope_spans.push(ScopeSpans { scope, ..Default::default() });
+                let (scope, schema_url, resource_schema_url) = read_scope_key(&scope_json)?;
+                let rs = data.resource_spans.last_mut().expect("pushed above");
+                if !rs.scope_spans.is_empty() && rs.schema_url != resource_schema_url {
+                    // The same resource under another schema URL is a block of its own.
+                    let resource = rs.resource.clone();
+                    data.resource_spans.push(ResourceSpans { resource, ..Default::default() });
+                }
+                let rs = data.resource_spans.last_mut().expect("pushed above");
+                rs.schema_url = resource_schema_url;
+                rs.scope_spans.push(ScopeSpans { scope, schema_url, ..Default::default() });
                 current = Some((resource_id, scope_json));
             }
+            let rs = data.resource_spans.last_mut().expect("pushed above");
             rs.scope_spans.last_mut().expect("pushed above").spans.push(span);
         }
         Ok((!data.resource_spans.is_empty()).then_some(data))
@@ -592,11 +600,11 @@ impl Store {
             let record = read::log_record(&parse(&row.get::<_, String>(3)?)?, Ids::Strict).map_err(corrupt)?;
             if last_block.as_ref() != Some(&(resource_id, scope_json.clone())) {
                 let resource = read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
-                let scope = read::scope(&parse(&scope_json)?).map_err(corrupt)?;
+                let (scope, schema_url, resource_schema_url) = read_scope_key(&scope_json)?;
                 data.resource_logs.push(ResourceLogs {
                     resource,
-                    scope_logs: vec![ScopeLogs { scope, ..Default::default() }],
-                    ..Default::default()
+                    scope_logs: vec![ScopeLogs { scope, schema_url, ..Default::default() }],
+                    schema_url: resource_schema_url,
                 });
                 last_block = Some((resource_id, scope_json));
             }
@@ -775,6 +783,34 @@ enum TraceTime {
 /// Traces and log records one retention transaction deletes at most, so that exports wait for
 /// at most one such transaction.
 pub const PRUNE_BATCH: usize = 1000;
+
+/// A block's scope as stored: its OTLP/JSON, plus the schema URLs of the scope block and of the
+/// resource block around it (`schemaUrl`, `resourceSchemaUrl`) when they are set. Rows of one
+/// block share it, so it also groups them when a trace or log query reads them back.
+fn scope_key(scope: &InstrumentationScope, schema_url: &str, resource_schema_url: &str) -> String {
+    let text = json::write_scope(scope);
+    if schema_url.is_empty() && resource_schema_url.is_empty() {
+        return text;
+    }
+    let mut extra = String::new();
+    for (key, url) in [("schemaUrl", schema_url), ("resourceSchemaUrl", resource_schema_url)] {
+        if !url.is_empty() {
+            extra.push_str(&format!(",{}:{}", serde_json::Value::from(key), serde_json::Value::from(url)));
+        }
+    }
+    match text.strip_suffix('}') {
+        Some("{") => format!("{{{}}}", &extra[1..]),
+        Some(head) => format!("{head}{extra}}}"),
+        None => text,
+    }
+}
+
+/// The scope and the two schema URLs of a stored [`scope_key`].
+fn read_scope_key(text: &str) -> Result<(InstrumentationScope, String, String)> {
+    let v = parse(text)?;
+    let url = |key: &str| v.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    Ok((read::scope(&v).map_err(corrupt)?, url("schemaUrl"), url("resourceSchemaUrl")))
+}
 
 fn parse(text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
