@@ -73,7 +73,7 @@ fn js_error(context: &str, e: wasm_bindgen::JsValue) -> ApiError {
 }
 
 /// Sends a `GET` and returns the status and the body as text.
-async fn send(request: &Request) -> Result<(u16, String), ApiError> {
+pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
     let url = &request.url;
     let window = web_sys::window().ok_or_else(|| ApiError("no window".into()))?;
     let init = web_sys::RequestInit::new();
@@ -185,28 +185,6 @@ thread_local! {
     /// A message for the notice bar at the top of the page (a partial trace, say). Reference
     /// counted rather than owned by a view, so that no re-render disposes it.
     pub(crate) static NOTICE: ArcRwSignal<Option<String>> = ArcRwSignal::new(None);
-}
-
-/// Recent log records from the log source.
-pub(crate) async fn recent_logs() -> Result<LogsData, ApiError> {
-    let source = sources().logs;
-    let request = match source.kind {
-        sources::Kind::Loki => {
-            let now = js_sys::Date::now() as u64 * 1_000_000;
-            let q = format!(
-                "/loki/api/v1/query_range?query={}&start={}&end={}&limit=500",
-                sources::encode("{service_name=~\".+\"}"),
-                now.saturating_sub(3_600_000_000_000),
-                now
-            );
-            let mut r = source_request(&source, q);
-            r.headers.push(("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into()));
-            r
-        }
-        _ => source_request(&source, "/api/logs?limit=500".into()),
-    };
-    let (status, body) = send(&request).await?;
-    sources::parse_logs(source.kind, status, &body).map_err(|e| ApiError(format!("{}: {e}", request.url)))
 }
 
 fn source_request(source: &Source, path: String) -> Request {
