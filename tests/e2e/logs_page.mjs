@@ -5,10 +5,10 @@ export class LogsPage {
     this.page = page;
   }
 
-  /** Opens `/logs` with a query string and waits for the first answer (rows, or none). */
+  /** Opens `/logs` with a query string and waits for the source's first answer. */
   async open(base, query = '') {
     await this.page.goto(`${base}/logs${query ? `?${query}` : ''}`);
-    await this.page.waitForFunction(() => /^\d+ of \d+ lines$/.test(document.querySelector('[data-testid=match-count]')?.textContent ?? ''));
+    await this.page.waitForSelector('[data-testid=match-count][data-loading=false]');
     return this;
   }
 

@@ -103,9 +103,9 @@ test('show context lists the same service around a record; a trace id links both
   const asked = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').at(-1);
   assert.equal(asked.params.query, `{service_name=~".+"} | trace_id="${LOKI_TRACE_ID}"`);
   await logs.expand('checkout request 0 served');
-  const href = await page.getAttribute('[data-testid=log-trace-link]', 'href');
-  assert.ok(href.startsWith(`/trace/${LOKI_TRACE_ID}`), href);
-  await page.click('[data-testid=log-trace-link]');
+  const href = await page.getAttribute('[data-testid=detail-trace-link]', 'href');
+  assert.equal(href, `/trace/${LOKI_TRACE_ID}?${logsSource}`, 'the trace page keeps the sources');
+  await page.click('[data-testid=detail-trace-link]');
   await page.waitForURL(new RegExp(`/trace/${LOKI_TRACE_ID}`));
   await page.close();
 });

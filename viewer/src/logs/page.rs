@@ -349,7 +349,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
         <VolumeHistogram version=ui.version range=range />
         <div class="results-bar">
-            <span data-testid="match-count" data-filter-ms=move || filter_ms.get().map(|m| format!("{m:.1}")).unwrap_or_default()>
+            <span data-testid="match-count" data-loading=move || loading.get().to_string() data-filter-ms=move || filter_ms.get().map(|m| format!("{m:.1}")).unwrap_or_default()>
                 {move || { let (m, n) = counts(); format!("{m} of {n} lines") }}
             </span>
             <span>
@@ -424,6 +424,16 @@ fn LogList(ui: Ui, expanded: RwSignal<Option<usize>>, context: RwSignal<Option<u
     }
 }
 
+/// The trace page of a trace id, with the page's sources.
+fn trace_href(trace_id: &str) -> String {
+    let sources = api::sources_query();
+    if sources.is_empty() {
+        format!("/trace/{trace_id}")
+    } else {
+        format!("/trace/{trace_id}?{sources}")
+    }
+}
+
 fn row_view(it: Item, expanded: RwSignal<Option<usize>>, context: RwSignal<Option<usize>>) -> AnyView {
     STORE.with(|s| {
         let s = s.borrow();
@@ -436,6 +446,10 @@ fn row_view(it: Item, expanded: RwSignal<Option<usize>>, context: RwSignal<Optio
         let shown = prefix(r.message, ROW_CHARS).to_owned();
         let hidden = chars.saturating_sub(ROW_CHARS);
         let index = it.index;
+        let trace_link = (r.trace_id != 0).then(|| {
+            let t = trace_hex(r.trace_id);
+            (trace_href(&t), t)
+        });
         let toggle = move |_| expanded.update(|e| *e = if *e == Some(index) { None } else { Some(index) });
         let row = view! {
             <div class=format!("log-row level-{level}") class:open=it.expanded style=format!("top:{}px", it.top)
@@ -444,11 +458,14 @@ fn row_view(it: Item, expanded: RwSignal<Option<usize>>, context: RwSignal<Optio
                 <span class=format!("level level-{level}") data-testid="log-level">{level.to_uppercase()}</span>
                 <span class="log-service service" data-testid="log-service-name">{r.service.to_owned()}</span>
                 <span class="log-message" data-testid="log-message">{shown}</span>
-                {(hidden > 0).then(|| view! {
-                    <button class="link log-more" data-testid="message-more" title="show the whole message">
+                <span class="log-more">{(hidden > 0).then(|| view! {
+                    <button class="link" data-testid="message-more" title="show the whole message">
                         {format!("… +{hidden} characters")}
                     </button>
-                })}
+                })}</span>
+                <span class="log-trace mono">{trace_link.map(|(href, t)| view! {
+                    <a href=href data-testid="log-trace-link" title=format!("open trace {t}")>{t[..8].to_owned()}</a>
+                })}</span>
             </div>
         };
         if !it.expanded {
@@ -466,7 +483,6 @@ fn details_view(r: &super::store::RecordRef<'_>, top: f64, context: RwSignal<Opt
     let total = r.message.chars().count();
     let trace = (r.trace_id != 0).then(|| trace_hex(r.trace_id));
     let span = (r.span_id != 0).then(|| format!("{:016x}", r.span_id));
-    let sources = api::sources_query();
     let kv = |pairs: Vec<(String, String)>| {
         pairs.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td class="value">{v}</td></tr> }).collect_view()
     };
@@ -480,8 +496,8 @@ fn details_view(r: &super::store::RecordRef<'_>, top: f64, context: RwSignal<Opt
             on:click=|ev| ev.stop_propagation()>
             <div class="log-actions">
                 {trace.clone().map(|t| {
-                    let href = if sources.is_empty() { format!("/trace/{t}") } else { format!("/trace/{t}?{sources}") };
-                    view! { <a href=href data-testid="log-trace-link">"Open trace "{t}</a> }
+                    let href = trace_href(&t);
+                    view! { <a href=href data-testid="detail-trace-link">"Open trace "{t}</a> }
                 })}
                 <button class="small" data-testid="show-context" on:click=move |_| context.set(Some(index))>"Show context"</button>
             </div>
