@@ -60,7 +60,11 @@ function frame(text) {
   return Buffer.concat([head, payload]);
 }
 
-export async function startRecordedLoki({ streams = recordedStreams(), tailBacklog = [] } = {}) {
+/**
+ * Starts the stand-in. `websocket: false` refuses the tail's upgrade (as a proxy without
+ * WebSocket support would), so that clients poll.
+ */
+export async function startRecordedLoki({ streams = recordedStreams(), tailBacklog = [], websocket = true } = {}) {
   const requests = [];
   const sockets = new Set();
   const server = createServer((req, res) => {
@@ -74,12 +78,11 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
     if (url.pathname === '/loki/api/v1/query_range') {
       const categorize = flags === 'categorize-labels';
       const traceFilter = /\| trace_id="([0-9a-f]+)"/.exec(url.searchParams.get('query') ?? '')?.[1];
-      let result = streams;
-      if (traceFilter) {
-        result = streams
-          .map((s) => ({ ...s, values: s.values.filter((v) => v[2]?.structuredMetadata?.trace_id === traceFilter) }))
-          .filter((s) => s.values.length);
-      }
+      // Loki's window: start inclusive, end exclusive (nanoseconds here).
+      const start = BigInt(url.searchParams.get('start') ?? '0');
+      const end = BigInt(url.searchParams.get('end') ?? String(BigInt(Date.now()) * 1000000n));
+      const keep = (v) => BigInt(v[0]) >= start && BigInt(v[0]) < end && (!traceFilter || v[2]?.structuredMetadata?.trace_id === traceFilter);
+      const result = streams.map((s) => ({ ...s, values: s.values.filter(keep) })).filter((s) => s.values.length);
       const data = { resultType: 'streams', result: categorize ? result : uncategorized(result), stats: {} };
       if (categorize) data.encodingFlags = ['categorize-labels'];
       return json({ status: 'success', data });
@@ -95,7 +98,7 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
   server.on('upgrade', (req, socket) => {
     const url = new URL(req.url, 'http://x');
     requests.push({ path: url.pathname, params: Object.fromEntries(url.searchParams), upgrade: true });
-    if (url.pathname !== '/loki/api/v1/tail') return socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+    if (url.pathname !== '/loki/api/v1/tail' || !websocket) return socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     sockets.add(socket);
@@ -111,6 +114,10 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
   return {
     url,
     requests,
+    /** Stores more records, for `query_range` to find. */
+    append(more) {
+      streams.push(...more);
+    },
     /** Tail connections open now. */
     tails: () => sockets.size,
     /** Sends one tail message to every open tail. */

@@ -1,11 +1,12 @@
 // The log stream from Loki (a stand-in answering in Loki's documented shapes,
 // tests/e2e/recorded_loki.mjs) through the collector's gateway: the query with
 // categorize-labels, filters, the histogram's drag selection, context, trace links, and the live
-// tail over the relayed WebSocket with pause, resume and the drop counter.
+// tail over the relayed WebSocket with pause, resume and the drop counter; polling when no
+// WebSocket opens.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, startCollector } from '../support.mjs';
-import { LOKI_TRACE_ID, startRecordedLoki, toStreams } from './recorded_loki.mjs';
+import { LOKI_TRACE_ID, recordedStreams, startRecordedLoki, toStreams } from './recorded_loki.mjs';
 import { LogsPage } from './logs_page.mjs';
 
 let loki, collector, browser;
@@ -143,4 +144,25 @@ test('live tail: WebSocket through the gateway, pause and resume, the oldest lin
   await page.click('[data-testid=live-toggle]');
   assert.equal(await logs.status(), '');
   await page.close();
+});
+
+test('without a WebSocket the live tail polls query_range from the newest record on', async () => {
+  const direct = await startRecordedLoki({ streams: recordedStreams(), websocket: false });
+  try {
+    const page = await browser.newPage();
+    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+    assert.deepEqual(await logs.counts(), [40, 40]);
+    await page.click('[data-testid=live-toggle]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
+    direct.append(toStreams([{ service: 'cart', level: 'warn', ts: String(BigInt(Date.now() - 1000) * 1000000n), line: 'polled line' }]));
+    await logs.waitForCount(41);
+    assert.equal((await logs.rows())[0].message, 'polled line');
+    const polls = direct.requests.filter((r) => r.path === '/loki/api/v1/query_range' && r.params.direction === 'forward');
+    assert.ok(polls.length >= 1 && polls.every((r) => r.flags === 'categorize-labels'));
+    await page.waitForTimeout(1500);
+    assert.deepEqual(await logs.counts(), [41, 41], 'polling asks from the newest record on: no duplicates');
+    await page.close();
+  } finally {
+    await direct.stop();
+  }
 });

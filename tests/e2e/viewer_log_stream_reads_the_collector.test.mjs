@@ -87,6 +87,12 @@ test('fixture and posted records are listed with their levels; filters narrow th
   await logs.waitForCount(3);
   await logs.filterText('cart');
   await logs.waitForCount(1);
+  const url = new URL(page.url());
+  assert.deepEqual(Object.fromEntries(url.searchParams), {
+    lookback: 'all', service: 'shop-web', level: 'warn', attr: 'deployment_environment=test', q: 'cart',
+  }, 'the filters are in the page URL');
+  await page.reload();
+  await logs.waitForCount(1);
   await page.close();
 });
 

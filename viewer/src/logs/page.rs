@@ -90,6 +90,25 @@ fn lookback_start(lookback: &str, now: u64) -> u64 {
     now.saturating_sub(hours * 3_600 * 1_000_000_000)
 }
 
+/// Sets (or, when empty, removes) query parameters of the page URL without a navigation.
+fn replace_url_params(pairs: &[(&str, String)]) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&location.search().unwrap_or_default()) else { return };
+    for (k, v) in pairs {
+        if v.is_empty() {
+            params.delete(k);
+        } else {
+            params.set(k, v);
+        }
+    }
+    let query = String::from(params.to_string());
+    let url = format!("{}{}{query}", location.pathname().unwrap_or_default(), if query.is_empty() { "" } else { "?" });
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
 /// The first `chars` characters of `text` (whole characters).
 fn prefix(text: &str, chars: usize) -> &str {
     match text.char_indices().nth(chars) {
@@ -114,7 +133,11 @@ pub(crate) fn LogsPage() -> impl IntoView {
         scroll_top: RwSignal::new(0.0),
         list: NodeRef::new(),
     };
-    on_cleanup(tail::stop);
+    on_cleanup(|| {
+        tail::stop();
+        // The records go with the page.
+        STORE.with(|s| *s.borrow_mut() = LogStore::new(DEFAULT_CAPACITY));
+    });
 
     let service = RwSignal::new(param("service"));
     let min_level = RwSignal::new(Level::from_text(&param("level")));
@@ -150,6 +173,23 @@ pub(crate) fn LogsPage() -> impl IntoView {
         filter_ms.set(Some(now_ms() - t0));
         filter_error.set(result.err());
         ui.version.update(|v| *v += 1);
+    });
+
+    // The filters go into the page URL (replacing the entry), so that a link shows the same view.
+    Effect::new(move |_| {
+        let pairs = [
+            ("service", service.get()),
+            (
+                "level",
+                if min_level.get() == Level::Unknown { String::new() } else { min_level.get().name().to_owned() },
+            ),
+            ("q", text.get()),
+            ("regex", if regex.get() { "1".to_owned() } else { String::new() }),
+            ("attr", attribute.get()),
+            ("lookback", if lookback.get() == "1h" { String::new() } else { lookback.get() }),
+            ("trace_id", trace_id.get().map(trace_hex).unwrap_or_default()),
+        ];
+        replace_url_params(&pairs);
     });
 
     let logql = move || loki::logql(api::sources().logs.kind, "", trace_id.get_untracked());
