@@ -136,8 +136,10 @@ const KEY_END: char = '\u{1f}';
 
 enum TextMatch {
     Any,
-    Plain(String),
-    Regex(regex_lite::Regex),
+    Plain(Finder),
+    /// A regular expression, and a literal every match contains (checked first: the regular
+    /// expression engine is far slower than a substring search).
+    Regex(regex_lite::Regex, Option<Finder>),
 }
 
 /// A filter made ready to run: names resolved to ids, the regular expression compiled.
@@ -504,10 +506,11 @@ impl LogStore {
     fn compile(&self, f: &Filter) -> Result<Compiled, String> {
         let text = match (f.text.is_empty(), f.regex) {
             (true, _) => TextMatch::Any,
-            (false, false) => TextMatch::Plain(f.text.clone()),
-            (false, true) => {
-                TextMatch::Regex(regex_lite::Regex::new(&f.text).map_err(|e| format!("not a regular expression: {e}"))?)
-            }
+            (false, false) => TextMatch::Plain(Finder::new(&f.text, false)),
+            (false, true) => TextMatch::Regex(
+                regex_lite::Regex::new(&f.text).map_err(|e| format!("not a regular expression: {e}"))?,
+                required_literal(&f.text).map(|(literal, fold)| Finder::new(&literal, fold)),
+            ),
         };
         let attribute = if f.attribute.trim().is_empty() {
             None
@@ -547,9 +550,38 @@ impl LogStore {
         }
         let mut matches = std::mem::take(&mut self.matches);
         matches.clear();
-        for i in from..to.max(from) {
-            if self.is_match(i) {
-                matches.push(i as u32);
+        if let TextMatch::Plain(finder) = &self.filter.text {
+            // Search the message arena in one pass and check the other conditions only where
+            // the text is: far fewer steps than one search per message.
+            let bytes = self.messages.as_bytes();
+            let end_of = |i: usize| self.message_starts.get(i + 1).map_or(bytes.len(), |&e| e as usize);
+            let mut pos = self.message_starts.get(from).map_or(bytes.len(), |&s| s as usize);
+            let limit = if to > from { end_of(to - 1) } else { pos };
+            let mut r = from;
+            while let Some(p) = finder.find(&bytes[..limit], pos) {
+                // The message holding `p`: gallop from the last one (hits come in order).
+                let mut step = 1;
+                while r + step < to && self.message_starts[r + step] as usize <= p {
+                    step *= 2;
+                }
+                let lo = r + step / 2;
+                let hi = (r + step).min(to);
+                r = lo + self.message_starts[lo..hi].partition_point(|&s| s as usize <= p).saturating_sub(1);
+                let end = end_of(r);
+                if p + finder.needle.len() <= end && self.passes_columns(r) {
+                    matches.push(r as u32);
+                }
+                pos = end.max(p + 1);
+                r += 1;
+                if r >= to {
+                    break;
+                }
+            }
+        } else {
+            for i in from..to.max(from) {
+                if self.is_match(i) {
+                    matches.push(i as u32);
+                }
             }
         }
         self.matches = matches;
@@ -557,6 +589,21 @@ impl LogStore {
     }
 
     fn is_match(&self, i: usize) -> bool {
+        if !self.passes_columns(i) {
+            return false;
+        }
+        match &self.filter.text {
+            TextMatch::Any => true,
+            TextMatch::Plain(finder) => finder.is_in(self.message(i).as_bytes()),
+            TextMatch::Regex(re, literal) => {
+                let message = self.message(i);
+                literal.as_ref().is_none_or(|l| l.is_in(message.as_bytes())) && re.is_match(message)
+            }
+        }
+    }
+
+    /// Every condition but the text.
+    fn passes_columns(&self, i: usize) -> bool {
         let f = &self.filter;
         let level = self.levels[i];
         if level < f.min_level {
@@ -580,11 +627,7 @@ impl LogStore {
                 return false;
             }
         }
-        match &f.text {
-            TextMatch::Any => true,
-            TextMatch::Plain(needle) => contains(self.message(i).as_bytes(), needle.as_bytes()),
-            TextMatch::Regex(re) => re.is_match(self.message(i)),
-        }
+        true
     }
 
     /// Records matching the filter.
@@ -700,26 +743,125 @@ fn has_pair(extras: &str, needle: &str) -> bool {
     false
 }
 
-/// Substring search tuned for short haystacks: scan for the needle's rarest-looking byte (its
-/// last), then compare. `str::contains` is as fast on long texts but slower per call on short ones.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    let n = needle.len();
-    if n == 0 {
-        return true;
+/// A substring search (Boyer–Moore–Horspool): built once per filter, it skips up to the
+/// needle's length at each step, so a long needle reads a fraction of each message.
+struct Finder {
+    needle: Vec<u8>,
+    /// How far to move when the byte under the needle's end is this one.
+    shift: [u8; 256],
+    /// ASCII case-insensitive (for the literal of a `(?i)` regular expression).
+    fold: bool,
+}
+
+impl Finder {
+    fn new(needle: &str, fold: bool) -> Finder {
+        let needle: Vec<u8> =
+            if fold { needle.bytes().map(|b| b.to_ascii_lowercase()).collect() } else { needle.bytes().collect() };
+        let n = needle.len();
+        let mut shift = [n.clamp(1, 255) as u8; 256];
+        for (i, &b) in needle.iter().enumerate().take(n.saturating_sub(1)) {
+            let d = (n - 1 - i).min(255) as u8;
+            shift[b as usize] = d;
+            if fold {
+                shift[b.to_ascii_uppercase() as usize] = d;
+            }
+        }
+        Finder { needle, shift, fold }
     }
-    if n > haystack.len() {
-        return false;
+
+    fn is_in(&self, haystack: &[u8]) -> bool {
+        self.find(haystack, 0).is_some()
     }
-    let last = needle[n - 1];
-    let head = &needle[..n - 1];
-    let mut i = n - 1;
-    while i < haystack.len() {
-        if haystack[i] == last && &haystack[i + 1 - n..i] == head {
-            return true;
+
+    /// Where the needle first starts in `haystack` at or after `from`.
+    fn find(&self, haystack: &[u8], from: usize) -> Option<usize> {
+        let n = self.needle.len();
+        if n == 0 {
+            return (from <= haystack.len()).then_some(from);
+        }
+        let last = n - 1;
+        let end_byte = self.needle[last];
+        let mut i = from + last;
+        while i < haystack.len() {
+            let b = haystack[i];
+            // The needle's last byte first: most windows fail there, without a comparison call.
+            if b == end_byte || (self.fold && b.to_ascii_lowercase() == end_byte) {
+                let window = &haystack[i - last..=i];
+                let hit = if self.fold {
+                    window.eq_ignore_ascii_case(&self.needle)
+                } else {
+                    window == self.needle.as_slice()
+                };
+                if hit {
+                    return Some(i - last);
+                }
+            }
+            i += self.shift[b as usize] as usize;
+        }
+        None
+    }
+}
+
+/// A literal that every match of `pattern` contains, and whether it is matched ignoring ASCII
+/// case: the longest run of plain characters outside groups and classes. `None` when no run of
+/// three or more characters is sure to be required (an alternation, inline flags past the
+/// start, a non-ASCII literal under `(?i)`).
+fn required_literal(pattern: &str) -> Option<(String, bool)> {
+    let mut rest = pattern;
+    let mut fold = false;
+    // Leading flags only: `(?i)`, `(?is)`…
+    if let Some(after) = rest.strip_prefix("(?") {
+        let end = after.find(')')?;
+        let flags = &after[..end];
+        if !flags.chars().all(|c| matches!(c, 'i' | 's' | 'm' | 'u' | 'U')) {
+            return None;
+        }
+        fold = flags.contains('i');
+        rest = &after[end + 1..];
+    }
+    if rest.contains('|') || rest.contains("(?") {
+        return None;
+    }
+    let chars: Vec<char> = rest.chars().collect();
+    let (mut best, mut run) = (String::new(), String::new());
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let quantified = matches!(chars.get(i + 1), Some('*' | '?' | '{'));
+        match c {
+            // An escape (`\d`, `\.`) ends the run, and what it escapes is skipped.
+            '\\' => {
+                i += 1;
+                run.clear();
+            }
+            '[' => {
+                while i < chars.len() && chars[i] != ']' {
+                    i += 1;
+                }
+                run.clear();
+            }
+            '(' => {
+                depth += 1;
+                run.clear();
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                run.clear();
+            }
+            '.' | '^' | '$' | '*' | '+' | '?' | '{' | '}' => run.clear(),
+            _ if depth > 0 || quantified => run.clear(),
+            _ => {
+                run.push(c);
+                if run.chars().count() > best.chars().count() {
+                    best.clone_from(&run);
+                }
+            }
         }
         i += 1;
     }
-    false
+    let usable = best.chars().count() >= 3 && (!fold || best.is_ascii());
+    usable.then_some((best, fold))
 }
 
 #[cfg(test)]
@@ -846,6 +988,41 @@ mod tests {
         assert_eq!(h.time_at(0.5), 45);
         s.set_filter(&Filter { range: Some((30, 60)), ..Filter::default() }).unwrap();
         assert_eq!((s.histogram(3).start, s.match_count()), (30, 4));
+    }
+
+    #[test]
+    fn substring_search_and_the_literal_a_regular_expression_needs() {
+        let f = Finder::new("timeout", false);
+        assert!(
+            f.is_in(b"db timeout after 5s") && f.is_in(b"timeout") && !f.is_in(b"Timeout") && !f.is_in(b"time out")
+        );
+        let f = Finder::new("TimeOut", true);
+        assert!(f.is_in(b"db TIMEOUT") && f.is_in(b"timeout!") && !f.is_in(b"tim"));
+        assert!(
+            Finder::new("", false).is_in(b"")
+                && Finder::new("a", false).is_in(b"xa")
+                && !Finder::new("aa", false).is_in(b"a")
+        );
+        let mut s = LogStore::new(10);
+        s.push(vec![
+            rec(1, Level::Info, "a", "ab"),
+            rec(2, Level::Info, "a", ""),
+            rec(3, Level::Info, "a", "cd ab"),
+            rec(4, Level::Info, "b", "abab"),
+        ]);
+        s.set_filter(&Filter { text: "bc".into(), ..Filter::default() }).unwrap();
+        assert_eq!(s.match_count(), 0, "a needle across two messages is no match");
+        s.set_filter(&Filter { text: "ab".into(), ..Filter::default() }).unwrap();
+        assert_eq!(shown(&s), ["abab", "cd ab", "ab"]);
+        s.set_filter(&Filter { text: "ab".into(), service: "a".into(), ..Filter::default() }).unwrap();
+        assert_eq!(shown(&s), ["cd ab", "ab"]);
+        assert_eq!(required_literal(r"(?i)TIMEOUT on shard \d+ "), Some(("TIMEOUT on shard ".into(), true)));
+        assert_eq!(required_literal(r"GET /api/(cart|pay) 5\d\d"), None, "an alternation anywhere: no literal");
+        assert_eq!(required_literal("served in [0-9]+ ms by worker"), Some((" ms by worker".into(), false)));
+        assert_eq!(required_literal("colou?r"), Some(("colo".into(), false)), "a quantified character is optional");
+        assert_eq!(required_literal("abcd?e"), Some(("abc".into(), false)));
+        assert_eq!(required_literal("(?x)a b c"), None);
+        assert_eq!(required_literal("x(abcdef)?y"), None);
     }
 
     #[test]
