@@ -45,6 +45,8 @@ thread_local! {
 pub(crate) struct Ui {
     /// Bumped whenever the store or its matches change.
     pub(crate) version: RwSignal<u64>,
+    /// The same for the histogram, at most four times a second while lines stream in.
+    pub(crate) volume: RwSignal<u64>,
     pub(crate) live: RwSignal<Live>,
     /// Records waiting while the tail is paused.
     pub(crate) waiting: RwSignal<usize>,
@@ -55,7 +57,38 @@ pub(crate) struct Ui {
     pub(crate) list: NodeRef<leptos::html::Div>,
 }
 
+thread_local! {
+    /// When the histogram was last redrawn, and whether a redraw is due.
+    static VOLUME: std::cell::Cell<(f64, bool)> = const { std::cell::Cell::new((f64::NEG_INFINITY, false)) };
+}
+
+/// Milliseconds between two histogram redraws while lines stream in.
+const VOLUME_EVERY: f64 = 250.0;
+
 impl Ui {
+    /// The records or the matches changed: the list is drawn again at once, the histogram too
+    /// unless lines are `streaming` in, when it waits for the next quarter second.
+    pub(crate) fn changed(&self, streaming: bool) {
+        self.version.try_update(|v| *v += 1);
+        let (last, due) = VOLUME.with(std::cell::Cell::get);
+        let now = now_ms();
+        if !streaming || now - last >= VOLUME_EVERY {
+            VOLUME.with(|v| v.set((now, false)));
+            self.volume.try_update(|v| *v += 1);
+        } else if !due {
+            VOLUME.with(|v| v.set((last, true)));
+            let ui = *self;
+            set_timeout(
+                move || {
+                    if VOLUME.with(std::cell::Cell::get).1 {
+                        ui.changed(false);
+                    }
+                },
+                std::time::Duration::from_millis((VOLUME_EVERY - (now - last)).max(0.0) as u64),
+            );
+        }
+    }
+
     /// Keeps the rows in view where they are when `added` rows arrive above them (the newest
     /// row is at the top); at the very top the list follows the newest rows.
     pub(crate) fn keep_scroll(&self, added: usize) {
@@ -126,6 +159,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
     tail::reset_counts();
     let ui = Ui {
         version: RwSignal::new(0),
+        volume: RwSignal::new(0),
         live: RwSignal::new(Live::Off),
         waiting: RwSignal::new(0),
         dropped: RwSignal::new(0),
@@ -149,8 +183,9 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let lookback = RwSignal::new(Some(param("lookback")).filter(|l| !l.is_empty()).unwrap_or_else(|| "1h".into()));
     let filter_ms = RwSignal::new(None::<f64>);
     let filter_error = RwSignal::new(None::<String>);
-    let expanded = RwSignal::new(None::<usize>);
-    let context = RwSignal::new(None::<usize>);
+    // Records named by their seq, which outlives the drops of older records.
+    let expanded = RwSignal::new(None::<u64>);
+    let context = RwSignal::new(None::<u64>);
     let paused = RwSignal::new(false);
     let loading = RwSignal::new(false);
     let more = RwSignal::new(false);
@@ -172,7 +207,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         let result = STORE.with(|s| s.borrow_mut().set_filter(&f));
         filter_ms.set(Some(now_ms() - t0));
         filter_error.set(result.err());
-        ui.version.update(|v| *v += 1);
+        ui.changed(false);
     });
 
     // The filters go into the page URL (replacing the entry), so that a link shows the same view.
@@ -219,7 +254,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                         s.push(records);
                     });
                     ui.dropped.try_set(tail::dropped());
-                    ui.version.try_update(|v| *v += 1);
+                    ui.changed(false);
                 }
                 Err(e) => {
                     ui.error.try_set(Some(e));
@@ -277,7 +312,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                     });
                     more.try_set(false);
                     ui.error.try_set(None);
-                    ui.version.try_update(|v| *v += 1);
+                    ui.changed(false);
                 }
                 Err(e) => {
                     ui.error.try_set(Some(format!("{name}: {e}")));
@@ -387,7 +422,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         </div>
         {move || ui.error.get().map(crate::app::error_panel)}
         {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
-        <VolumeHistogram version=ui.version range=range />
+        <VolumeHistogram version=ui.volume range=range />
         <div class="results-bar">
             <span data-testid="match-count" data-loading=move || loading.get().to_string() data-filter-ms=move || filter_ms.get().map(|m| format!("{m:.1}")).unwrap_or_default()>
                 {move || { let (m, n) = counts(); format!("{m} of {n} lines") }}
@@ -404,17 +439,23 @@ pub(crate) fn LogsPage() -> impl IntoView {
     }
 }
 
-/// One row in view: its rank among the matches (newest first), its record and its place.
+/// One row in view: its record's seq, and whether it is expanded.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Item {
-    rank: usize,
-    index: usize,
-    top: f64,
+    seq: u64,
     expanded: bool,
 }
 
+/// Where a matching record's row is: its rank (newest first) times the row height, below the
+/// expanded row's details if it comes after them.
+fn row_top(s: &LogStore, seq: u64, expanded: Option<u64>) -> Option<f64> {
+    let rank = s.rank_of(s.index_of(seq)?)?;
+    let exp_rank = expanded.and_then(|e| s.rank_of(s.index_of(e)?));
+    Some(rank as f64 * ROW_H + if exp_rank.is_some_and(|e| rank > e) { DETAILS_H } else { 0.0 })
+}
+
 #[component]
-fn LogList(ui: Ui, expanded: RwSignal<Option<usize>>, context: RwSignal<Option<usize>>) -> impl IntoView {
+fn LogList(ui: Ui, expanded: RwSignal<Option<u64>>, context: RwSignal<Option<u64>>) -> impl IntoView {
     let viewport = RwSignal::new(600.0f64);
     Effect::new(move |_| {
         if let Some(el) = ui.list.get() {
@@ -430,8 +471,7 @@ fn LogList(ui: Ui, expanded: RwSignal<Option<usize>>, context: RwSignal<Option<u
         STORE.with(|s| {
             let s = s.borrow();
             let count = s.match_count();
-            let exp_rank = exp.and_then(|i| s.rank_of(i));
-            let extra = |r: usize| if exp_rank.is_some_and(|e| r > e) { DETAILS_H } else { 0.0 };
+            let exp_rank = exp.and_then(|e| s.rank_of(s.index_of(e)?));
             let rank_at = |y: f64| match exp_rank {
                 Some(e) if y > (e as f64 + 1.0) * ROW_H + DETAILS_H => ((y - DETAILS_H) / ROW_H) as usize,
                 Some(e) if y > (e as f64 + 1.0) * ROW_H => e,
@@ -440,11 +480,7 @@ fn LogList(ui: Ui, expanded: RwSignal<Option<usize>>, context: RwSignal<Option<u
             let first = rank_at(top).saturating_sub(OVERSCAN);
             let last = (rank_at(top + height) + OVERSCAN + 1).min(count);
             let items: Vec<Item> = (first..last.max(first))
-                .filter_map(|rank| {
-                    let index = s.match_at(rank)?;
-                    let top = rank as f64 * ROW_H + extra(rank);
-                    Some(Item { rank, index, top, expanded: exp_rank == Some(rank) })
-                })
+                .filter_map(|rank| Some(Item { seq: s.seq(s.match_at(rank)?), expanded: exp_rank == Some(rank) }))
                 .collect();
             let total = count as f64 * ROW_H + if exp_rank.is_some() { DETAILS_H } else { 0.0 };
             (items, total)
@@ -457,8 +493,10 @@ fn LogList(ui: Ui, expanded: RwSignal<Option<usize>>, context: RwSignal<Option<u
     view! {
         <div class="log-list" data-testid="log-list" node_ref=ui.list on:scroll=on_scroll>
             <div class="log-spacer" style=move || format!("height:{}px", layout.with(|l| l.1))>
-                <For each=move || layout.with(|l| l.0.clone()) key=|it| (it.index, it.rank, it.expanded, it.top as u64)
-                    children=move |it| row_view(it, expanded, context) />
+                // Keyed by record: when lines arrive, rows already drawn only move (their
+                // `top` is reactive) instead of being drawn again.
+                <For each=move || layout.with(|l| l.0.clone()) key=|it| (it.seq, it.expanded)
+                    children=move |it| row_view(it, ui.version, expanded, context) />
             </div>
         </div>
     }
@@ -474,26 +512,36 @@ fn trace_href(trace_id: &str) -> String {
     }
 }
 
-fn row_view(it: Item, expanded: RwSignal<Option<usize>>, context: RwSignal<Option<usize>>) -> AnyView {
+fn row_view(
+    it: Item,
+    version: RwSignal<u64>,
+    expanded: RwSignal<Option<u64>>,
+    context: RwSignal<Option<u64>>,
+) -> AnyView {
+    let seq = it.seq;
+    let top = move || {
+        version.track();
+        let exp = expanded.get();
+        STORE.with(|s| row_top(&s.borrow(), seq, exp)).unwrap_or(-1000.0)
+    };
     STORE.with(|s| {
         let s = s.borrow();
-        if !s.contains(it.index) {
+        let Some(index) = s.index_of(seq) else {
             return ().into_any();
-        }
-        let r = s.get(it.index);
+        };
+        let r = s.get(index);
         let level = r.level.name();
         let chars = r.message.chars().count();
         let shown = prefix(r.message, ROW_CHARS).to_owned();
         let hidden = chars.saturating_sub(ROW_CHARS);
-        let index = it.index;
         let trace_link = (r.trace_id != 0).then(|| {
             let t = trace_hex(r.trace_id);
             (trace_href(&t), t)
         });
-        let toggle = move |_| expanded.update(|e| *e = if *e == Some(index) { None } else { Some(index) });
+        let toggle = move |_| expanded.update(|e| *e = if *e == Some(seq) { None } else { Some(seq) });
         let row = view! {
-            <div class=format!("log-row level-{level}") class:open=it.expanded style=format!("top:{}px", it.top)
-                data-testid="log-row" data-index=it.index on:click=toggle>
+            <div class=format!("log-row level-{level}") class:open=it.expanded style=move || format!("top:{}px", top())
+                data-testid="log-row" data-seq=seq on:click=toggle>
                 <span class="log-time mono">{format_time(r.time)}</span>
                 <span class=format!("level level-{level}") data-testid="log-level">{level.to_uppercase()}</span>
                 <span class="log-service service" data-testid="log-service-name">{r.service.to_owned()}</span>
@@ -511,13 +559,17 @@ fn row_view(it: Item, expanded: RwSignal<Option<usize>>, context: RwSignal<Optio
         if !it.expanded {
             return row.into_any();
         }
-        let details = details_view(&r, it.top + ROW_H, context);
+        let details = details_view(&r, seq, move || top() + ROW_H, context);
         view! { {row} {details} }.into_any()
     })
 }
 
-fn details_view(r: &super::store::RecordRef<'_>, top: f64, context: RwSignal<Option<usize>>) -> impl IntoView {
-    let index = r.index;
+fn details_view(
+    r: &super::store::RecordRef<'_>,
+    seq: u64,
+    top: impl Fn() -> f64 + Send + Sync + 'static,
+    context: RwSignal<Option<u64>>,
+) -> impl IntoView {
     let message = StoredValue::new(r.message.to_owned());
     let shown = RwSignal::new(DETAILS_CHARS);
     let total = r.message.chars().count();
@@ -532,14 +584,14 @@ fn details_view(r: &super::store::RecordRef<'_>, top: f64, context: RwSignal<Opt
         std::iter::once(("service.name".to_owned(), r.service.to_owned())).chain(r.resource.iter().cloned()).collect();
     let severity = r.severity_text.to_owned();
     view! {
-        <div class="log-details" data-testid="log-details" style=format!("top:{top}px;height:{DETAILS_H}px")
+        <div class="log-details" data-testid="log-details" style=move || format!("top:{}px;height:{DETAILS_H}px", top())
             on:click=|ev| ev.stop_propagation()>
             <div class="log-actions">
                 {trace.clone().map(|t| {
                     let href = trace_href(&t);
                     view! { <a href=href data-testid="detail-trace-link">"Open trace "{t}</a> }
                 })}
-                <button class="small" data-testid="show-context" on:click=move |_| context.set(Some(index))>"Show context"</button>
+                <button class="small" data-testid="show-context" on:click=move |_| context.set(Some(seq))>"Show context"</button>
             </div>
             <pre class="log-full" data-testid="log-full-message">
                 {move || message.with_value(|m| prefix(m, shown.get()).to_owned())}
@@ -563,12 +615,12 @@ fn details_view(r: &super::store::RecordRef<'_>, top: f64, context: RwSignal<Opt
 }
 
 /// The lines of the same service around a record, the record marked.
-fn context_panel(index: usize, context: RwSignal<Option<usize>>) -> AnyView {
+fn context_panel(seq: u64, context: RwSignal<Option<u64>>) -> AnyView {
     STORE.with(|s| {
         let s = s.borrow();
-        if !s.contains(index) {
+        let Some(index) = s.index_of(seq) else {
             return ().into_any();
-        }
+        };
         let service = s.get(index).service.to_owned();
         let rows = s
             .context(index, CONTEXT, CONTEXT)

@@ -225,6 +225,9 @@ pub struct LogStore {
     /// Physical positions of the matching records, oldest first.
     matches: Vec<u32>,
     dropped: u64,
+    /// Records moved out by compactions (and positions retired by rebuilds): a record's
+    /// [`LogStore::seq`] is `base` plus its position, and never names another record.
+    base: u64,
 }
 
 impl LogStore {
@@ -259,6 +262,7 @@ impl LogStore {
             },
             matches: Vec::new(),
             dropped: 0,
+            base: 0,
         };
         store.filter = store.compile(&Filter::default()).unwrap_or_else(|_| unreachable!());
         store
@@ -364,9 +368,11 @@ impl LogStore {
     fn take_all(&mut self) -> Vec<Record> {
         let records: Vec<Record> = (self.head..self.times.len()).map(|i| self.owned(i)).collect();
         let (capacity, dropped) = (self.capacity, self.dropped);
+        let base = self.base + self.times.len() as u64;
         let filter = self.filter.source.clone();
         *self = LogStore::new(capacity);
         self.dropped = dropped;
+        self.base = base;
         let _ = self.set_filter(&filter);
         records
     }
@@ -461,6 +467,7 @@ impl LogStore {
         self.extra_starts.iter_mut().for_each(|s| *s -= e0);
         self.matches.iter_mut().for_each(|m| *m -= h as u32);
         self.head = 0;
+        self.base += h as u64;
     }
 
     fn message(&self, i: usize) -> &str {
@@ -496,6 +503,17 @@ impl LogStore {
             attributes,
             resource: &self.resource_sets[self.resources[i] as usize],
         }
+    }
+
+    /// A record's lasting name: positions change when old records are dropped, this does not.
+    pub fn seq(&self, i: usize) -> u64 {
+        self.base + i as u64
+    }
+
+    /// The position of the record named `seq`, while it is held.
+    pub fn index_of(&self, seq: u64) -> Option<usize> {
+        let i = usize::try_from(seq.checked_sub(self.base)?).ok()?;
+        self.contains(i).then_some(i)
     }
 
     /// Whether position `i` still holds a record (it may have been dropped since).
@@ -954,6 +972,10 @@ mod tests {
         assert_eq!((s.len(), s.dropped(), s.match_count()), (2000, 3000, 1000));
         assert_eq!(s.get(s.match_at(0).unwrap()).time, 4998);
         assert_eq!(s.get(s.match_at(999).unwrap()).time, 3000);
+        let newest = s.seq(s.match_at(0).unwrap());
+        s.push(vec![rec(5000, Level::Info, "svc", "even")]);
+        assert_eq!(s.get(s.index_of(newest).unwrap()).time, 4998, "a record keeps its seq through compactions");
+        assert_eq!((s.match_count(), s.get(s.match_at(999).unwrap()).time), (1000, 3002));
         let pushed = s.push((0..5000).map(|n| rec(10_000 + n, Level::Info, "svc", "even")).collect());
         assert_eq!((pushed.dropped, s.len(), s.oldest()), (5000, 2000, Some(13_000)));
     }

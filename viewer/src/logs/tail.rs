@@ -262,6 +262,6 @@ fn flush() {
     ui.dropped.try_set(dropped());
     if pushed.added > 0 {
         ui.keep_scroll(pushed.matched);
-        ui.version.try_update(|v| *v += 1);
+        ui.changed(true);
     }
 }
