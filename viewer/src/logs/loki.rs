@@ -10,7 +10,7 @@ use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{AnyValue, LogsData};
 use serde_json::Value;
 
-use super::store::{parse_trace_id, trace_hex, Level, Record};
+use super::store::{parse_trace_id, trace_hex, Level, Record, Resource};
 use crate::sources::{encode, Kind, Request, Source};
 
 /// The header that keeps structured metadata apart from stream labels in Loki's answers.
@@ -147,7 +147,7 @@ fn streams_records(streams: &[Value]) -> Vec<Record> {
         let stream_level = label("level").or_else(|| label("detected_level")).unwrap_or("").to_owned();
         // Without categorize-labels, metadata arrives among the stream labels: keep the
         // record's own fields out of the resource, so that streams share one.
-        let resource: Vec<(String, String)> = labels
+        let resource: Resource = labels
             .iter()
             .filter(|(k, _)| k != "level" && k != "detected_level" && !RECORD_FIELDS.contains(&k.as_str()))
             .cloned()
@@ -219,28 +219,32 @@ fn value_text(v: &AnyValue) -> String {
 
 /// OTLP log records (a file, or the collector's `/api/logs`) as store records.
 pub fn from_otlp(data: &LogsData) -> Vec<Record> {
-    data.records()
-        .map(|(resource, _, r)| Record {
-            time: r.time(),
-            level: Level::from_otlp(r.severity_number, &r.severity_text),
-            severity_text: r.severity_text.clone(),
-            service: resource.service_name().to_owned(),
-            message: r.body.as_ref().map(value_text).unwrap_or_default(),
-            trace_id: r.trace_id.map_or(0, |t| u128::from_be_bytes(t.0)),
-            span_id: r.span_id.map_or(0, |s| u64::from_be_bytes(s.0)),
-            attributes: r
-                .attributes
-                .iter()
-                .map(|kv| (kv.key.clone(), kv.value.as_ref().map(value_text).unwrap_or_default()))
-                .collect(),
-            resource: resource
-                .attributes
-                .iter()
-                .filter(|kv| kv.key != "service.name")
-                .map(|kv| (kv.key.clone(), kv.value.as_ref().map(value_text).unwrap_or_default()))
-                .collect(),
-        })
-        .collect()
+    let text = |v: &Option<AnyValue>| v.as_ref().map(value_text).unwrap_or_default();
+    let mut out = Vec::new();
+    for rl in &data.resource_logs {
+        let service = rl.resource.service_name().to_owned();
+        let resource: Resource = rl
+            .resource
+            .attributes
+            .iter()
+            .filter(|kv| kv.key != "service.name")
+            .map(|kv| (kv.key.clone(), text(&kv.value)))
+            .collect();
+        for r in rl.scope_logs.iter().flat_map(|sl| &sl.log_records) {
+            out.push(Record {
+                time: r.time(),
+                level: Level::from_otlp(r.severity_number, &r.severity_text),
+                severity_text: r.severity_text.clone(),
+                service: service.clone(),
+                message: text(&r.body),
+                trace_id: r.trace_id.map_or(0, |t| u128::from_be_bytes(t.0)),
+                span_id: r.span_id.map_or(0, |s| u64::from_be_bytes(s.0)),
+                attributes: r.attributes.iter().map(|kv| (kv.key.clone(), text(&kv.value))).collect(),
+                resource: resource.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// Reads an OTLP/JSON logs file (or JSON lines of them) into records.

@@ -5,6 +5,10 @@
 //! (and counts them), and draws the log-volume histogram. Plain Rust, tested natively.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A resource's attributes, shared by its records (one allocation per stream, not per record).
+pub type Resource = Arc<[(String, String)]>;
 
 /// A record's severity, coarse as Loki's `level` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -95,7 +99,7 @@ pub struct Record {
     /// The record's own attributes (Loki's structured metadata).
     pub attributes: Vec<(String, String)>,
     /// Its resource's attributes (Loki's stream labels).
-    pub resource: Vec<(String, String)>,
+    pub resource: Resource,
 }
 
 /// A trace id as 32 lowercase hex digits.
@@ -217,8 +221,10 @@ pub struct LogStore {
     extras: String,
     service_names: Vec<String>,
     service_ids: HashMap<String, u32>,
-    resource_sets: Vec<Vec<(String, String)>>,
-    resource_ids: HashMap<Vec<(String, String)>, u32>,
+    resource_sets: Vec<Resource>,
+    resource_ids: HashMap<Resource, u32>,
+    /// The resource interned last: records of one stream share it, so most lookups end here.
+    last_resource: Option<(Resource, u32)>,
     /// Whether times never decrease (then a time range is a binary search).
     sorted: bool,
     filter: Compiled,
@@ -250,6 +256,7 @@ impl LogStore {
             service_ids: HashMap::new(),
             resource_sets: Vec::new(),
             resource_ids: HashMap::new(),
+            last_resource: None,
             sorted: true,
             filter: Compiled {
                 service: None,
@@ -331,13 +338,20 @@ impl LogStore {
         id
     }
 
-    fn intern_resource(&mut self, attributes: &[(String, String)]) -> u32 {
+    fn intern_resource(&mut self, attributes: &Resource) -> u32 {
+        if let Some((last, id)) = &self.last_resource {
+            if Arc::ptr_eq(last, attributes) {
+                return *id;
+            }
+        }
         if let Some(&id) = self.resource_ids.get(attributes) {
+            self.last_resource = Some((attributes.clone(), id));
             return id;
         }
         let id = self.resource_sets.len() as u32;
-        self.resource_sets.push(attributes.to_vec());
-        self.resource_ids.insert(attributes.to_vec(), id);
+        self.resource_sets.push(attributes.clone());
+        self.resource_ids.insert(attributes.clone(), id);
+        self.last_resource = Some((attributes.clone(), id));
         if let Some((_, has)) = &mut self.filter.attribute {
             let (k, v) = split_attribute(&self.filter.source.attribute);
             has.push(attributes.iter().any(|(a, b)| a == k && b == v));
@@ -388,7 +402,7 @@ impl LogStore {
             trace_id: r.trace_id,
             span_id: r.span_id,
             attributes: r.attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-            resource: r.resource.to_vec(),
+            resource: self.resource_sets[self.resources[i] as usize].clone(),
         }
     }
 
@@ -912,7 +926,7 @@ mod tests {
         a.attributes = vec![("http.route".into(), "/cart".into())];
         a.trace_id = 7;
         let mut b = rec(2, Level::Error, "api", "db timeout after 5s");
-        b.resource = vec![("deployment.environment".into(), "prod".into())];
+        b.resource = vec![("deployment.environment".into(), "prod".into())].into();
         b.severity_text = "ERR".into();
         let c = rec(3, Level::Unknown, "web", "GET /Cart 500");
         s.push(vec![c, a, b]);
