@@ -104,6 +104,13 @@ test('?trace_id= shows that trace\'s records, and a record\'s trace id opens the
   await page.waitForURL(`**/trace/${FIXTURE_TRACE}`);
   await page.waitForSelector('[data-testid=span-row]');
   assert.deepEqual(await page.$$eval('[data-testid=span-name]', (els) => els.map((e) => e.textContent)), ["I'm a server span"]);
+  // And back: the trace page links to the stream filtered to the trace, looked for around the
+  // trace's time (the fixture's records are from 2018).
+  await page.click('[data-testid=logs-link]');
+  await page.waitForURL(`**/logs?trace_id=${FIXTURE_TRACE}`);
+  await page.waitForSelector('[data-testid=match-count][data-loading=false]');
+  await logs.waitForCount(1);
+  assert.deepEqual((await logs.rows()).map((r) => r.message), ['Example log record'], 'records an hour around the trace');
   await page.close();
 });
 

@@ -162,6 +162,14 @@ pub(crate) async fn upstreams() -> Vec<String> {
     }
 }
 
+/// The time range (Unix nanoseconds) of the trace fetched last, when it is `trace_id`.
+pub(crate) fn last_trace_window(trace_id: &str) -> Option<(u64, u64)> {
+    LAST_TRACE.with(|t| match &*t.borrow() {
+        Some((id, start, end)) if id == trace_id && start <= end => Some((*start, *end)),
+        _ => None,
+    })
+}
+
 /// One trace from the trace source, with the source's warning (a partial trace) if any.
 pub(crate) async fn fetch_trace(trace_id: &str) -> Result<FetchedTrace, ApiError> {
     let plan = sources::trace_requests(&sources().traces, trace_id).map_err(ApiError)?;

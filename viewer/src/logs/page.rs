@@ -110,6 +110,22 @@ fn now_ns() -> u64 {
     js_sys::Date::now() as u64 * 1_000_000
 }
 
+/// The time range to ask for: a lookback ending now, or around a trace (`trace`): an hour on
+/// either side of the trace the trace page fetched last, else everything the collector holds or
+/// Loki's last 7 days (Loki refuses ranges longer than its `max_query_length`, 30 days by default).
+fn window(lookback: &str, trace_id: Option<u128>, source: &crate::sources::Source) -> (u64, u64) {
+    const HOUR: u64 = 3_600 * 1_000_000_000;
+    let now = now_ns();
+    match (lookback, trace_id) {
+        ("trace", Some(t)) => match api::last_trace_window(&trace_hex(t)) {
+            Some((start, end)) => (start.saturating_sub(HOUR), end.saturating_add(HOUR)),
+            None if source.kind == crate::sources::Kind::Loki => (lookback_start("7d", now), now),
+            None => (1, now),
+        },
+        _ => (lookback_start(lookback, now), now),
+    }
+}
+
 /// The start of a lookback window ending now.
 fn lookback_start(lookback: &str, now: u64) -> u64 {
     let hours: u64 = match lookback {
@@ -180,7 +196,12 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let attribute = RwSignal::new(param("attr"));
     let range = RwSignal::new(None::<(u64, u64)>);
     let trace_id = RwSignal::new(parse_trace_id(&param("trace_id")));
-    let lookback = RwSignal::new(Some(param("lookback")).filter(|l| !l.is_empty()).unwrap_or_else(|| "1h".into()));
+    // A trace's records are looked for around the trace (`trace`), else in the last hour.
+    let lookback = RwSignal::new(
+        Some(param("lookback"))
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| if trace_id.get_untracked().is_some() { "trace" } else { "1h" }.into()),
+    );
     let filter_ms = RwSignal::new(None::<f64>);
     let filter_error = RwSignal::new(None::<String>);
     // Records named by their seq, which outlives the drops of older records.
@@ -221,7 +242,10 @@ pub(crate) fn LogsPage() -> impl IntoView {
             ("q", text.get()),
             ("regex", if regex.get() { "1".to_owned() } else { String::new() }),
             ("attr", attribute.get()),
-            ("lookback", if lookback.get() == "1h" { String::new() } else { lookback.get() }),
+            (
+                "lookback",
+                if matches!(lookback.get().as_str(), "1h" | "trace") { String::new() } else { lookback.get() },
+            ),
             ("trace_id", trace_id.get().map(trace_hex).unwrap_or_default()),
         ];
         replace_url_params(&pairs);
@@ -232,9 +256,8 @@ pub(crate) fn LogsPage() -> impl IntoView {
         tail::stop();
         let source = api::sources().logs;
         let q = logql();
-        let now = now_ns();
-        let start = lookback_start(&lookback.get_untracked(), now);
-        let end = if older { STORE.with(|s| s.borrow().oldest()).unwrap_or(now).saturating_sub(1) } else { now };
+        let (start, end) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
+        let end = if older { STORE.with(|s| s.borrow().oldest()).unwrap_or(end).saturating_sub(1) } else { end };
         loading.set(true);
         ui.error.set(None);
         leptos::task::spawn_local(async move {
@@ -266,7 +289,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         let source = api::sources().logs;
         let from = STORE
             .with(|s| s.borrow().newest())
-            .map_or_else(|| lookback_start(&lookback.get_untracked(), now_ns()), |n| n + 1);
+            .map_or_else(|| window(&lookback.get_untracked(), trace_id.get_untracked(), &source).0, |n| n + 1);
         paused.set(false);
         tail::set_paused(false);
         tail::start(ui, source, logql(), from);
@@ -274,8 +297,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
     // Names for the filters' suggestions: label names and the services the source knows.
     let suggest = move || {
         let source = api::sources().logs;
-        let now = now_ns();
-        let start = lookback_start(&lookback.get_untracked(), now);
+        let (start, now) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
         leptos::task::spawn_local(async move {
             for (request, slot) in [
                 (loki::labels_request(&source, start, now), label_names),
@@ -381,8 +403,8 @@ pub(crate) fn LogsPage() -> impl IntoView {
             </label>
             <label>"Time"
                 <select data-testid="log-lookback" on:change=move |ev| { lookback.set(event_target_value(&ev)); range.set(None); load(false); }>
-                    {[("15m", "last 15 minutes"), ("1h", "last hour"), ("6h", "last 6 hours"), ("24h", "last 24 hours"), ("7d", "last 7 days"), ("all", "all")]
-                        .into_iter().map(|(v, l)| view! { <option value=v selected=move || lookback.get() == v>{l}</option> }).collect_view()}
+                    {[("trace", "around the trace"), ("15m", "last 15 minutes"), ("1h", "last hour"), ("6h", "last 6 hours"), ("24h", "last 24 hours"), ("7d", "last 7 days"), ("all", "all")]
+                        .into_iter().filter(move |(v, _)| *v != "trace" || trace_id.get_untracked().is_some()).map(|(v, l)| view! { <option value=v selected=move || lookback.get() == v>{l}</option> }).collect_view()}
                 </select>
             </label>
             <button data-testid="log-reload" on:click=move |_| load(false) disabled=move || loading.get()>"Reload"</button>
