@@ -143,3 +143,15 @@ test('live tail from the collector over its WebSocket shows records as they are 
   assert.deepEqual((await logs.rows())[0], { level: 'ERROR', levelClass: 'level level-error', service: 'tail-test', message: 'tailed while watching' });
   await page.close();
 });
+
+test('an OTLP/JSON log file opens in the stream, in place of the source\'s records', async () => {
+  const page = await browser.newPage();
+  const logs = await new LogsPage(page).open(collector.ui, 'lookback=all');
+  assert.ok((await logs.counts())[1] >= 9);
+  await page.setInputFiles('[data-testid=log-file]', join(root, '..', 'shared', 'fixtures', 'otel-rust-it-logs.json'));
+  await logs.waitForCount(1);
+  assert.deepEqual((await logs.rows()).map((r) => [r.level, r.service, r.message]), [
+    ['INFO', 'logs-integration-test', 'hello from banana. My price is 2.99.'],
+  ]);
+  await page.close();
+});

@@ -319,7 +319,10 @@ impl LogStore {
     /// Empties the store (the filter stays).
     pub fn clear(&mut self) {
         let filter = self.filter.source.clone();
+        // Seqs go on from where they were: a view may still hold the old ones.
+        let base = self.base + self.times.len() as u64;
         *self = LogStore::new(self.capacity);
+        self.base = base;
         let _ = self.set_filter(&filter);
     }
 
@@ -992,6 +995,11 @@ mod tests {
         assert_eq!((s.match_count(), s.get(s.match_at(999).unwrap()).time), (1000, 3002));
         let pushed = s.push((0..5000).map(|n| rec(10_000 + n, Level::Info, "svc", "even")).collect());
         assert_eq!((pushed.dropped, s.len(), s.oldest()), (5000, 2000, Some(13_000)));
+        let before = s.seq(s.match_at(0).unwrap());
+        s.clear();
+        s.push(vec![rec(1, Level::Info, "svc", "even")]);
+        assert!(s.seq(s.match_at(0).unwrap()) > before, "a cleared store names its records afresh");
+        assert_eq!(s.index_of(before), None);
     }
 
     #[test]
