@@ -562,7 +562,7 @@ fn row_view(
         });
         let toggle = move |_| expanded.update(|e| *e = if *e == Some(seq) { None } else { Some(seq) });
         let row = view! {
-            <div class=format!("log-row level-{level}") class:open=it.expanded style=move || format!("top:{}px", top())
+            <div class=format!("log-row row-{level}") class:open=it.expanded style=move || format!("top:{}px", top())
                 data-testid="log-row" data-seq=seq on:click=toggle>
                 <span class="log-time mono">{format_time(r.time)}</span>
                 <span class=format!("level level-{level}") data-testid="log-level">{level.to_uppercase()}</span>
@@ -651,7 +651,7 @@ fn context_panel(seq: u64, context: RwSignal<Option<u64>>) -> AnyView {
                 let r = s.get(i);
                 let level = r.level.name();
                 view! {
-                    <div class=format!("context-row level-{level}") class:current=i == index data-testid="context-row">
+                    <div class=format!("context-row row-{level}") class:current=i == index data-testid="context-row">
                         <span class="log-time mono">{format_time(r.time)}</span>
                         <span class=format!("level level-{level}")>{level.to_uppercase()}</span>
                         <span class="log-message">{prefix(r.message, ROW_CHARS).to_owned()}</span>
