@@ -111,6 +111,19 @@ row('viewer: search keystroke on that trace (next key)', viewer.searchNextKeyMs,
 row('viewer: wasm memory with that trace open', viewer.wasmMemoryBytes, NaN, '(no peer: Jaeger UI has no wasm)', 'B', viewerCmd);
 row('viewer: wasm + JS + CSS + HTML, gzip -9', viewer.viewerGzipBytes, 250 * 1024, 'budget from the viewer issue (250 KB)', 'B', viewerCmd);
 
+// 4b. The viewer's log stream, in headless Chromium, fed by the Loki stand-in over the live tail.
+// The peer figures are the targets of the viewer-logs issue.
+const logs = JSON.parse(execFileSync('node', [join(root, 'bench', 'logs.mjs')], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+const logsCmd = 'node bench/logs.mjs';
+row('viewer logs: text filter over 1,000,000 records, input to painted count (median of 5 needles)', logs.textFilterMs, 100, 'target from the viewer-logs issue', 'ms', logsCmd);
+row('viewer logs: the same filter in the wasm store alone', logs.textFilterStoreMs, 100, 'same', 'ms', logsCmd);
+row('viewer logs: regular-expression filter over 1,000,000 records', logs.regexFilterMs, NaN, '(no target)', 'ms', logsCmd);
+row('viewer logs: memory with 1,000,000 records loaded (JS heap + wasm memory)', logs.jsHeapBytes + logs.wasmMemoryBytes, NaN, '(no target)', 'B', logsCmd);
+row('viewer logs: live tail at 10,000 lines/s for 30 s, longest frame', logs.tail.maxFrameMs, 50, 'target from the viewer-logs issue (frames under 50 ms)', 'ms', logsCmd);
+row('viewer logs: same, frames over 50 ms', logs.tail.framesOver50Ms, NaN, `(of ${logs.tail.frames.toLocaleString('en')} frames)`, 'frames', logsCmd);
+row('viewer logs: same, oldest lines dropped from the 100,000-line buffer', logs.tail.droppedLines, NaN, `(of ${logs.tail.linesSent.toLocaleString('en')} sent)`, 'lines', logsCmd);
+row('viewer logs: memory after that tail (JS heap + wasm memory)', logs.tail.jsHeapBytes + logs.tail.wasmMemoryBytes, NaN, '(no target)', 'B', logsCmd);
+
 // 5. The collector: ingest of protobuf batches of 512 spans over loopback HTTP (4 keep-alive
 // connections), trace-by-id latency at 1,000,000 stored spans, resident memory. The peer
 // figures are the targets of the collector issue (no other collector runs here).
@@ -128,7 +141,7 @@ row('collector: resident memory after ingesting 1,000,000 spans', collector.rssB
 const fmt = (v, unit) =>
   Number.isNaN(v)
     ? '–'
-    : unit === 'B' || unit === 'spans/s'
+    : unit === 'B' || unit === 'spans/s' || unit === 'lines' || unit === 'frames'
       ? `${Math.round(v).toLocaleString('en')} ${unit}`
       : `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ${unit}`;
 const table = [

@@ -73,7 +73,7 @@ fn js_error(context: &str, e: wasm_bindgen::JsValue) -> ApiError {
 }
 
 /// Sends a `GET` and returns the status and the body as text.
-async fn send(request: &Request) -> Result<(u16, String), ApiError> {
+pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
     let url = &request.url;
     let window = web_sys::window().ok_or_else(|| ApiError("no window".into()))?;
     let init = web_sys::RequestInit::new();
@@ -162,6 +162,14 @@ pub(crate) async fn upstreams() -> Vec<String> {
     }
 }
 
+/// The time range (Unix nanoseconds) of the trace fetched last, when it is `trace_id`.
+pub(crate) fn last_trace_window(trace_id: &str) -> Option<(u64, u64)> {
+    LAST_TRACE.with(|t| match &*t.borrow() {
+        Some((id, start, end)) if id == trace_id && start <= end => Some((*start, *end)),
+        _ => None,
+    })
+}
+
 /// One trace from the trace source, with the source's warning (a partial trace) if any.
 pub(crate) async fn fetch_trace(trace_id: &str) -> Result<FetchedTrace, ApiError> {
     let plan = sources::trace_requests(&sources().traces, trace_id).map_err(ApiError)?;
@@ -185,28 +193,6 @@ thread_local! {
     /// A message for the notice bar at the top of the page (a partial trace, say). Reference
     /// counted rather than owned by a view, so that no re-render disposes it.
     pub(crate) static NOTICE: ArcRwSignal<Option<String>> = ArcRwSignal::new(None);
-}
-
-/// Recent log records from the log source.
-pub(crate) async fn recent_logs() -> Result<LogsData, ApiError> {
-    let source = sources().logs;
-    let request = match source.kind {
-        sources::Kind::Loki => {
-            let now = js_sys::Date::now() as u64 * 1_000_000;
-            let q = format!(
-                "/loki/api/v1/query_range?query={}&start={}&end={}&limit=500",
-                sources::encode("{service_name=~\".+\"}"),
-                now.saturating_sub(3_600_000_000_000),
-                now
-            );
-            let mut r = source_request(&source, q);
-            r.headers.push(("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into()));
-            r
-        }
-        _ => source_request(&source, "/api/logs?limit=500".into()),
-    };
-    let (status, body) = send(&request).await?;
-    sources::parse_logs(source.kind, status, &body).map_err(|e| ApiError(format!("{}: {e}", request.url)))
 }
 
 fn source_request(source: &Source, path: String) -> Request {

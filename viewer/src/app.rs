@@ -1,5 +1,6 @@
-//! The app's frame and routes, the file opener and the log list; the search page is in `search`,
-//! the settings in `settings`, the trace page in `trace_view`.
+//! The app's frame and routes, the file opener and the table of a trace's log lines; the search
+//! page is in `search`, the settings in `settings`, the trace page in `trace_view`, the services in
+//! `health`, the log stream in `logs`.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -7,7 +8,8 @@ use leptos_router::path;
 
 use crate::api;
 use crate::health::HealthPage;
-use crate::model::{format_time, log_lines, Trace};
+use crate::logs::LogsPage;
+use crate::model::{format_time, Trace};
 use crate::search::SearchPage;
 use crate::settings::SettingsPage;
 use crate::trace_view::{open_file, waterfall, TracePage};
@@ -82,25 +84,6 @@ fn OpenFile() -> impl IntoView {
             None => ().into_any(),
             Some(Err(e)) => error_panel(e),
             Some(Ok(trace)) => waterfall(trace),
-        }}
-    }
-}
-
-#[component]
-fn LogsPage() -> impl IntoView {
-    let logs = LocalResource::new(api::recent_logs);
-    view! {
-        <h1>"Recent logs"</h1>
-        {move || match logs.get() {
-            None => loading(),
-            Some(Err(e)) => error_panel(e.to_string()),
-            Some(Ok(data)) => {
-                let lines = log_lines(&data);
-                if lines.is_empty() {
-                    return view! { <p class="muted" data-testid="empty">"No log records yet."</p> }.into_any();
-                }
-                log_table(lines)
-            }
         }}
     }
 }

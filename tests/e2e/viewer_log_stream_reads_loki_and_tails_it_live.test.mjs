@@ -1,0 +1,168 @@
+// The log stream from Loki (a stand-in answering in Loki's documented shapes,
+// tests/e2e/recorded_loki.mjs) through the collector's gateway: the query with
+// categorize-labels, filters, the histogram's drag selection, context, trace links, and the live
+// tail over the relayed WebSocket with pause, resume and the drop counter; polling when no
+// WebSocket opens.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, startCollector } from '../support.mjs';
+import { LOKI_TRACE_ID, recordedStreams, startRecordedLoki, toStreams } from './recorded_loki.mjs';
+import { LogsPage } from './logs_page.mjs';
+
+let loki, collector, browser;
+const logsSource = `logs=${encodeURIComponent('loki:/upstream/loki')}`;
+
+before(async () => {
+  loki = await startRecordedLoki();
+  collector = await startCollector({ args: ['--upstream', `loki=${loki.url}`] });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+  await loki?.stop();
+});
+
+test('records come from query_range with categorize-labels, newest first, coloured by level', async () => {
+  const page = await browser.newPage();
+  const logs = await new LogsPage(page).open(collector.ui, logsSource);
+  assert.deepEqual(await logs.counts(), [40, 40]);
+  const rows = await logs.rows();
+  assert.equal(rows[0].message, 'cart request 39 served', 'the newest record is on top');
+  assert.equal(rows[0].level, 'FATAL');
+  assert.match(rows[0].levelClass, /level-fatal/);
+  assert.ok(rows.some((r) => /level-error/.test(r.levelClass) && r.level === 'ERROR'));
+  const range = loki.requests.find((r) => r.path === '/loki/api/v1/query_range');
+  assert.equal(range.flags, 'categorize-labels', 'the header went through the gateway');
+  assert.equal(range.params.query, '{service_name=~".+"}');
+  assert.equal(range.params.limit, '5000');
+  assert.ok(loki.requests.some((r) => r.path === '/loki/api/v1/labels'));
+  assert.ok(loki.requests.some((r) => r.path === '/loki/api/v1/label/service_name/values'));
+  // Structured metadata stays apart from the stream labels.
+  const details = await logs.expand('checkout request 20 failed');
+  assert.equal(await page.textContent('[data-testid=detail-trace-id]'), LOKI_TRACE_ID);
+  assert.equal(await page.textContent('[data-testid=detail-span-id]'), 'b7ad6b7169203331');
+  assert.match(await (await details.$('[data-testid=detail-attributes]')).textContent(), /http_route\/pay/);
+  assert.match(await (await details.$('[data-testid=detail-resource]')).textContent(), /deployment_environmentprod/);
+  await page.close();
+});
+
+test('filters: service, minimum level, text, regular expression, attribute', async () => {
+  const page = await browser.newPage();
+  const logs = await new LogsPage(page).open(collector.ui, logsSource);
+  await logs.filterService('checkout');
+  await logs.waitForCount(20);
+  await logs.filterLevel('error');
+  await logs.waitForCount(5);
+  assert.ok((await logs.rows()).every((r) => ['ERROR', 'FATAL'].includes(r.level) && r.service === 'checkout'));
+  await logs.filterService('');
+  await logs.filterLevel('');
+  await logs.filterText('upstream timeout');
+  await logs.waitForCount(5);
+  await logs.filterText('Request 1\\d ', { regex: true });
+  await logs.waitForCount(0);
+  await logs.filterText('(?i)Request 1\\d ', { regex: true });
+  await logs.waitForCount(10);
+  await logs.filterText('(', { regex: true });
+  await page.waitForSelector('[data-testid=filter-error]');
+  await logs.filterText('');
+  await logs.filterAttribute('http_route=/pay');
+  await logs.waitForCount(10);
+  await page.close();
+});
+
+test('dragging across the histogram selects a time range, and it can be reset', async () => {
+  const page = await browser.newPage();
+  const logs = await new LogsPage(page).open(collector.ui, logsSource);
+  assert.ok((await page.$$('[data-testid=histogram-bar]')).length >= 8, 'bars stacked by level');
+  await logs.dragHistogram(0.5, 1.0);
+  await page.waitForSelector('[data-testid=range-reset]');
+  const [matching] = await logs.counts();
+  assert.ok(matching > 10 && matching < 30, `about half the records are in the range (${matching})`);
+  assert.equal((await logs.rows())[0].message, 'cart request 39 served');
+  await page.click('[data-testid=range-reset]');
+  await logs.waitForCount(40);
+  await page.close();
+});
+
+test('show context lists the same service around a record; a trace id links both ways', async () => {
+  const page = await browser.newPage();
+  const logs = await new LogsPage(page).open(collector.ui, logsSource);
+  await logs.expand('cart request 21 served');
+  await page.click('[data-testid=show-context]');
+  await page.waitForSelector('[data-testid=context-panel]');
+  const context = await page.$$eval('[data-testid=context-row]', (rows) => rows.map((r) => [r.classList.contains('current'), r.textContent]));
+  assert.equal(context.length, 20, 'every cart record: 10 before, the record, 9 after');
+  assert.ok(context.every(([, t]) => /cart request/.test(t)));
+  assert.match(context.find(([current]) => current)[1], /cart request 21 /);
+
+  // `?trace_id=` asks Loki with a label filter (Loki's selectors only name stream labels).
+  await logs.open(collector.ui, `${logsSource}&trace_id=${LOKI_TRACE_ID}`);
+  assert.deepEqual(await logs.counts(), [8, 8]);
+  assert.match(await page.textContent('[data-testid=trace-filter]'), new RegExp(LOKI_TRACE_ID));
+  const asked = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').at(-1);
+  assert.equal(asked.params.query, `{service_name=~".+"} | trace_id="${LOKI_TRACE_ID}"`);
+  await logs.expand('checkout request 0 served');
+  const href = await page.getAttribute('[data-testid=detail-trace-link]', 'href');
+  assert.equal(href, `/trace/${LOKI_TRACE_ID}?${logsSource}`, 'the trace page keeps the sources');
+  await page.click('[data-testid=detail-trace-link]');
+  await page.waitForURL(new RegExp(`/trace/${LOKI_TRACE_ID}`));
+  await page.close();
+});
+
+test('live tail: WebSocket through the gateway, pause and resume, the oldest lines dropped and counted', async () => {
+  const page = await browser.newPage();
+  const logs = await new LogsPage(page).open(collector.ui, `${logsSource}&live=1&buffer=1000`);
+  await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)');
+  assert.equal((await logs.counts())[1], 0, 'the stand-in sends no backlog');
+  const tailUpgrade = loki.requests.find((r) => r.upgrade);
+  assert.equal(tailUpgrade.params.query, '{service_name=~".+"}');
+  const now = Date.now();
+  const batch = (from, n) =>
+    toStreams(Array.from({ length: n }, (_, i) => ({
+      service: 'tailed', level: 'info', ts: String(BigInt(now + from + i) * 1000000n), line: `live line ${from + i}`,
+    })));
+  loki.tail(batch(0, 300));
+  await logs.waitForCount(300);
+  assert.equal((await logs.rows())[0].message, 'live line 299');
+
+  await page.click('[data-testid=live-pause]');
+  assert.equal(await logs.status(), 'paused');
+  loki.tail(batch(300, 200));
+  await page.waitForFunction(() => document.querySelector('[data-testid=waiting-count]')?.textContent === '200 new lines waiting');
+  assert.deepEqual(await logs.counts(), [300, 300], 'nothing moves while paused');
+  await page.click('[data-testid=live-pause]');
+  await logs.waitForCount(500);
+  assert.equal((await logs.rows())[0].message, 'live line 499');
+
+  loki.tail(batch(500, 900), [{ labels: { service_name: 'tailed' }, timestamp: String(now) }]);
+  await page.waitForFunction(() => document.querySelector('[data-testid=dropped-count]')?.dataset.dropped === '401');
+  assert.deepEqual(await logs.counts(), [1000, 1000], 'the buffer holds 1,000 lines');
+  assert.match(await page.textContent('[data-testid=dropped-count]'), /401 oldest lines dropped/);
+  assert.equal((await logs.rows())[0].message, 'live line 1399');
+  await page.click('[data-testid=live-toggle]');
+  assert.equal(await logs.status(), '');
+  await page.close();
+});
+
+test('without a WebSocket the live tail polls query_range from the newest record on', async () => {
+  const direct = await startRecordedLoki({ streams: recordedStreams(), websocket: false });
+  try {
+    const page = await browser.newPage();
+    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+    assert.deepEqual(await logs.counts(), [40, 40]);
+    await page.click('[data-testid=live-toggle]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
+    direct.append(toStreams([{ service: 'cart', level: 'warn', ts: String(BigInt(Date.now() - 1000) * 1000000n), line: 'polled line' }]));
+    await logs.waitForCount(41);
+    assert.equal((await logs.rows())[0].message, 'polled line');
+    const polls = direct.requests.filter((r) => r.path === '/loki/api/v1/query_range' && r.params.direction === 'forward');
+    assert.ok(polls.length >= 1 && polls.every((r) => r.flags === 'categorize-labels'));
+    await page.waitForTimeout(1500);
+    assert.deepEqual(await logs.counts(), [41, 41], 'polling asks from the newest record on: no duplicates');
+    await page.close();
+  } finally {
+    await direct.stop();
+  }
+});

@@ -1,0 +1,347 @@
+//! How the log page asks for records and reads them: one Loki client for the bundled collector
+//! (which speaks the Loki API) and for Loki itself, plus OTLP log files. Plain Rust, tested
+//! natively; the page sends the requests and opens the WebSocket.
+//!
+//! Queries use the LogQL subset both understand: a stream selector, then label filters. A trace
+//! is asked for with `{trace_id="…"}` from the collector (it indexes that metadata) and with a
+//! label filter `| trace_id="…"` from Loki, whose selectors only name stream labels.
+
+use edgescope_otlp::read::{self, Ids};
+use edgescope_otlp::{AnyValue, LogsData};
+use serde_json::Value;
+
+use super::store::{parse_trace_id, trace_hex, Level, Record, Resource};
+use crate::sources::{encode, Kind, Request, Source};
+
+/// The header that keeps structured metadata apart from stream labels in Loki's answers.
+pub const CATEGORIZE: (&str, &str) = ("X-Loki-Response-Encoding-Flags", "categorize-labels");
+
+/// Records asked for per `query_range` (the most both the collector and Loki's default
+/// `max_entries_limit_per_query` allow).
+pub const PAGE: usize = 5000;
+
+fn logql_string(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The LogQL query for a service (empty for all) and, optionally, one trace.
+pub fn logql(kind: Kind, service: &str, trace_id: Option<u128>) -> String {
+    let service = if service.is_empty() {
+        "service_name=~\".+\"".to_owned()
+    } else {
+        format!("service_name={}", logql_string(service))
+    };
+    match (trace_id, kind) {
+        (None, _) => format!("{{{service}}}"),
+        (Some(t), Kind::Loki) => format!("{{{service}}} | trace_id=\"{}\"", trace_hex(t)),
+        (Some(t), _) => format!("{{{service}, trace_id=\"{}\"}}", trace_hex(t)),
+    }
+}
+
+fn request(source: &Source, path_and_query: String) -> Request {
+    let mut headers = vec![("Accept".to_owned(), "application/json".to_owned())];
+    if let Some(auth) = source.auth.as_ref().filter(|a| !a.is_empty()) {
+        headers.push(("Authorization".to_owned(), auth.clone()));
+    }
+    headers.push((CATEGORIZE.0.to_owned(), CATEGORIZE.1.to_owned()));
+    Request { url: format!("{}{path_and_query}", source.url), headers }
+}
+
+fn query(pairs: &[(&str, String)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+}
+
+/// A `query_range` for records in `[start, end]` (Unix nanoseconds): the newest `limit` when
+/// `forward` is false, else the oldest.
+pub fn range_request(source: &Source, logql: &str, start: u64, end: u64, limit: usize, forward: bool) -> Request {
+    let pairs = [
+        ("query", logql.to_owned()),
+        ("start", start.to_string()),
+        ("end", end.to_string()),
+        ("limit", limit.to_string()),
+        ("direction", if forward { "forward" } else { "backward" }.to_owned()),
+    ];
+    request(source, format!("/loki/api/v1/query_range?{}", query(&pairs)))
+}
+
+/// Label names in `[start, end]`.
+pub fn labels_request(source: &Source, start: u64, end: u64) -> Request {
+    request(source, format!("/loki/api/v1/labels?{}", query(&[("start", start.to_string()), ("end", end.to_string())])))
+}
+
+/// One label's values in `[start, end]`.
+pub fn label_values_request(source: &Source, name: &str, start: u64, end: u64) -> Request {
+    let q = query(&[("start", start.to_string()), ("end", end.to_string())]);
+    request(source, format!("/loki/api/v1/label/{}/values?{q}", encode(name)))
+}
+
+/// The live tail's WebSocket URL, relative to the page's `origin` (`http://host:port`) for a
+/// source on the page's server. `None` when a WebSocket cannot reach the source as configured:
+/// browsers send no `Authorization` header with one, so a backend that needs it is polled.
+pub fn tail_url(source: &Source, origin: &str, logql: &str, start: u64, limit: usize) -> Option<String> {
+    if source.auth.as_ref().is_some_and(|a| !a.is_empty()) && !source.url.starts_with('/') && !source.url.is_empty() {
+        return None;
+    }
+    let base = if source.url.starts_with("http://") || source.url.starts_with("https://") {
+        source.url.clone()
+    } else {
+        format!("{}{}", origin.trim_end_matches('/'), source.url)
+    };
+    let base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+    let q = query(&[("query", logql.to_owned()), ("start", start.to_string()), ("limit", limit.to_string())]);
+    Some(format!("{base}/loki/api/v1/tail?{q}"))
+}
+
+fn error_message(status: u16, body: &str) -> String {
+    let text = body.trim();
+    let text = serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().or(v["message"].as_str()).map(str::to_owned))
+        .unwrap_or_else(|| text.chars().take(300).collect());
+    format!("{status}: {text}")
+}
+
+/// Reads a `query_range` answer (streams, with or without `categorize-labels`).
+pub fn parse_range(status: u16, body: &str) -> Result<Vec<Record>, String> {
+    if !(200..300).contains(&status) {
+        return Err(error_message(status, body));
+    }
+    let v: Value = serde_json::from_str(body).map_err(|e| format!("not a Loki answer: {e}"))?;
+    let streams = v["data"]["result"].as_array().ok_or("Loki's answer has no `data.result` streams")?;
+    Ok(streams_records(streams))
+}
+
+/// Reads one live-tail message: its records and how many entries Loki says it dropped.
+pub fn parse_tail(text: &str) -> Result<(Vec<Record>, usize), String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not a tail message: {e}"))?;
+    let streams = v["streams"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let dropped = v["dropped_entries"].as_array().map_or(0, Vec::len);
+    Ok((streams_records(streams), dropped))
+}
+
+/// Reads a list answer (`labels`, label values): `{"status":"success","data":[…]}`.
+pub fn parse_names(status: u16, body: &str) -> Result<Vec<String>, String> {
+    if !(200..300).contains(&status) {
+        return Err(error_message(status, body));
+    }
+    let v: Value = serde_json::from_str(body).map_err(|e| format!("not a Loki answer: {e}"))?;
+    let mut names: Vec<String> =
+        v["data"].as_array().into_iter().flatten().filter_map(|n| n.as_str().map(str::to_owned)).collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Metadata that becomes a record's own fields rather than attributes.
+const RECORD_FIELDS: [&str; 4] = ["trace_id", "span_id", "severity_text", "severity_number"];
+
+fn streams_records(streams: &[Value]) -> Vec<Record> {
+    let mut out = Vec::new();
+    for stream in streams {
+        let labels: Vec<(String, String)> = stream["stream"]
+            .as_object()
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+            .unwrap_or_default();
+        let label = |name: &str| labels.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let service = label("service_name").unwrap_or("unknown_service").to_owned();
+        let stream_level = label("level").or_else(|| label("detected_level")).unwrap_or("").to_owned();
+        // Without categorize-labels, metadata arrives among the stream labels: keep the
+        // record's own fields out of the resource, so that streams share one.
+        let resource: Resource = labels
+            .iter()
+            .filter(|(k, _)| k != "level" && k != "detected_level" && !RECORD_FIELDS.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for value in stream["values"].as_array().into_iter().flatten() {
+            let mut record = Record {
+                time: match &value[0] {
+                    Value::String(s) => s.parse().unwrap_or(0),
+                    v => v.as_u64().unwrap_or(0),
+                },
+                service: service.clone(),
+                message: value[1].as_str().unwrap_or_default().to_owned(),
+                resource: resource.clone(),
+                ..Record::default()
+            };
+            let mut number = 0;
+            let mut fields = |k: &str, v: &str, record: &mut Record| match k {
+                "trace_id" => record.trace_id = parse_trace_id(v).unwrap_or(0),
+                "span_id" => record.span_id = u64::from_str_radix(v, 16).unwrap_or(0),
+                "severity_text" => record.severity_text = v.to_owned(),
+                "severity_number" => number = v.parse().unwrap_or(0),
+                _ => record.attributes.push((k.to_owned(), v.to_owned())),
+            };
+            for (k, v) in &labels {
+                if RECORD_FIELDS.contains(&k.as_str()) {
+                    fields(k, v, &mut record);
+                }
+            }
+            for group in ["structuredMetadata", "parsed"] {
+                if let Some(meta) = value[2][group].as_object() {
+                    for (k, v) in meta {
+                        if let Some(v) = v.as_str() {
+                            fields(k, v, &mut record);
+                        }
+                    }
+                }
+            }
+            let text = if record.severity_text.is_empty() { &stream_level } else { &record.severity_text };
+            record.level = match Level::from_otlp(number, text) {
+                Level::Unknown => Level::from_text(&stream_level),
+                level => level,
+            };
+            out.push(record);
+        }
+    }
+    out
+}
+
+/// An attribute value as text: strings bare, everything else as JSON would write it.
+fn value_text(v: &AnyValue) -> String {
+    match v {
+        AnyValue::String(s) => s.clone(),
+        AnyValue::Bool(b) => b.to_string(),
+        AnyValue::Int(i) => i.to_string(),
+        AnyValue::Double(d) => d.to_string(),
+        AnyValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        AnyValue::Array(items) => format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
+        AnyValue::KvList(kvs) => {
+            format!(
+                "{{{}}}",
+                kvs.iter()
+                    .map(|kv| format!("{}: {}", kv.key, kv.value.as_ref().map(value_text).unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}
+
+/// OTLP log records (a file, or the collector's `/api/logs`) as store records.
+pub fn from_otlp(data: &LogsData) -> Vec<Record> {
+    let text = |v: &Option<AnyValue>| v.as_ref().map(value_text).unwrap_or_default();
+    let mut out = Vec::new();
+    for rl in &data.resource_logs {
+        let service = rl.resource.service_name().to_owned();
+        let resource: Resource = rl
+            .resource
+            .attributes
+            .iter()
+            .filter(|kv| kv.key != "service.name")
+            .map(|kv| (kv.key.clone(), text(&kv.value)))
+            .collect();
+        for r in rl.scope_logs.iter().flat_map(|sl| &sl.log_records) {
+            out.push(Record {
+                time: r.time(),
+                level: Level::from_otlp(r.severity_number, &r.severity_text),
+                severity_text: r.severity_text.clone(),
+                service: service.clone(),
+                message: text(&r.body),
+                trace_id: r.trace_id.map_or(0, |t| u128::from_be_bytes(t.0)),
+                span_id: r.span_id.map_or(0, |s| u64::from_be_bytes(s.0)),
+                attributes: r.attributes.iter().map(|kv| (kv.key.clone(), text(&kv.value))).collect(),
+                resource: resource.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Reads an OTLP/JSON logs file (or JSON lines of them) into records.
+pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
+    let data = read::logs_from_str(text, Ids::Tolerant).map_err(|e| format!("not OTLP/JSON logs: {e}"))?;
+    Ok(from_otlp(&data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        // ../shared/fixtures: real telemetry from other projects; MANIFEST.tsv names each source.
+        let path = format!("{}/../../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn loki(url: &str) -> Source {
+        Source { kind: Kind::Loki, url: url.into(), auth: None }
+    }
+
+    #[test]
+    fn queries_name_a_trace_in_the_selector_for_the_collector_and_in_a_label_filter_for_loki() {
+        assert_eq!(logql(Kind::Collector, "", None), r#"{service_name=~".+"}"#);
+        assert_eq!(
+            logql(Kind::Collector, "web", Some(0xab)),
+            r#"{service_name="web", trace_id="000000000000000000000000000000ab"}"#
+        );
+        assert_eq!(
+            logql(Kind::Loki, "", Some(0xab)),
+            r#"{service_name=~".+"} | trace_id="000000000000000000000000000000ab""#
+        );
+        let r = range_request(&loki("/upstream/loki"), "{a=\"b\"}", 1, 2, 5000, false);
+        assert_eq!(r.url, "/upstream/loki/loki/api/v1/query_range?query=%7Ba%3D%22b%22%7D&start=1&end=2&limit=5000&direction=backward");
+        assert!(r.headers.contains(&("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into())));
+        assert_eq!(
+            label_values_request(&Source::collector(), "service_name", 1, 2).url,
+            "/loki/api/v1/label/service_name/values?start=1&end=2"
+        );
+        assert_eq!(labels_request(&Source::collector(), 1, 2).url, "/loki/api/v1/labels?start=1&end=2");
+    }
+
+    #[test]
+    fn the_tail_is_a_websocket_on_the_sources_origin_unless_it_needs_credentials() {
+        let q = "{a=\"b\"}";
+        assert_eq!(
+            tail_url(&Source::collector(), "http://127.0.0.1:16686", q, 5, 100).unwrap(),
+            "ws://127.0.0.1:16686/loki/api/v1/tail?query=%7Ba%3D%22b%22%7D&start=5&limit=100"
+        );
+        assert!(tail_url(&loki("https://loki.example"), "http://x", q, 0, 1)
+            .unwrap()
+            .starts_with("wss://loki.example/loki/api/v1/tail?"));
+        let mut behind = loki("/upstream/loki");
+        behind.auth = Some("Bearer t".into());
+        assert!(tail_url(&behind, "https://ui", q, 0, 1)
+            .unwrap()
+            .starts_with("wss://ui/upstream/loki/loki/api/v1/tail?"));
+        let direct = Source { auth: Some("Bearer t".into()), ..loki("https://loki.example") };
+        assert_eq!(tail_url(&direct, "http://x", q, 0, 1), None, "polled instead");
+    }
+
+    #[test]
+    fn categorized_and_plain_streams_give_the_same_records() {
+        let categorized = r#"{"status":"success","data":{"resultType":"streams","encodingFlags":["categorize-labels"],"result":[
+            {"stream":{"service_name":"web","level":"warn","deployment_environment":"prod"},"values":[
+              ["1700000000000000001","slow cart",{"structuredMetadata":{"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","cart_id":"c1","severity_text":"WARNING"}}]]}]}}"#;
+        let plain = r#"{"status":"success","data":{"resultType":"streams","result":[
+            {"stream":{"service_name":"web","level":"warn","deployment_environment":"prod","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","severity_text":"WARNING"},"values":[
+              ["1700000000000000001","slow cart"]]}]}}"#;
+        let a = &parse_range(200, categorized).unwrap()[0];
+        let b = &parse_range(200, plain).unwrap()[0];
+        for r in [a, b] {
+            assert_eq!(
+                (r.time, r.level, r.service.as_str(), r.message.as_str()),
+                (1_700_000_000_000_000_001, Level::Warn, "web", "slow cart")
+            );
+            assert_eq!(trace_hex(r.trace_id), "0af7651916cd43dd8448eb211c80319c");
+            assert_eq!((r.span_id, r.severity_text.as_str()), (0xb7ad6b7169203331, "WARNING"));
+            assert!(r.resource.contains(&("deployment_environment".into(), "prod".into())));
+        }
+        assert_eq!(a.attributes, [("cart_id".to_owned(), "c1".to_owned())]);
+        let (records, dropped) = parse_tail(r#"{"streams":[{"stream":{"service_name":"x"},"values":[["5","hi"]]}],"dropped_entries":[{"labels":{},"timestamp":"4"}]}"#).unwrap();
+        assert_eq!((records.len(), records[0].level, dropped), (1, Level::Unknown, 1));
+        assert_eq!(parse_tail(r#"{"streams":[],"dropped_entries":null}"#).unwrap().1, 0);
+        assert!(parse_range(400, "parse error at line 1, col 18: syntax error").unwrap_err().contains("parse error"));
+        assert_eq!(parse_names(200, r#"{"status":"success","data":["b","a"]}"#).unwrap(), ["a", "b"]);
+    }
+
+    #[test]
+    fn otlp_log_files_become_records_with_ids_levels_and_attributes() {
+        for name in ["otlp-proto-logs.json", "otel-rust-it-logs.json"] {
+            let records = parse_file(&fixture(name)).unwrap();
+            assert!(!records.is_empty(), "{name}");
+            assert!(records.iter().all(|r| !r.service.is_empty()), "{name}");
+        }
+        let records = parse_file(&fixture("otlp-proto-logs.json")).unwrap();
+        assert!(records.iter().any(|r| r.trace_id != 0 && r.level != Level::Unknown));
+    }
+}

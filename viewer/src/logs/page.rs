@@ -1,0 +1,748 @@
+//! The logs page (`/logs`): filters, the log-volume histogram, the virtualised list with
+//! expandable rows, context, the live tail's controls, and OTLP log files.
+//!
+//! Page URL parameters: `trace_id` (only that trace's records, asked from the source by trace),
+//! `service`, `level` (minimum), `q` (text), `regex=1`, `attr` (`key=value`), `lookback`
+//! (`15m`, `1h`, `6h`, `24h`, `7d`, `all`), `live=1` (start with the live tail) and `buffer`
+//! (records kept, 100,000 by default).
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::loki;
+use super::store::{parse_trace_id, trace_hex, Filter, Level, LogStore};
+use super::tail::{self, Live};
+use crate::api;
+use crate::model::format_time;
+
+/// Records kept unless the page URL says otherwise (`buffer=`).
+const DEFAULT_CAPACITY: usize = 100_000;
+/// Height of one row in pixels; rows are placed by index, so it must match the CSS.
+const ROW_H: f64 = 24.0;
+/// Height of an expanded row's details (they scroll inside).
+const DETAILS_H: f64 = 300.0;
+/// Rows rendered beyond the visible ones, so that fast scrolling shows no gap.
+const OVERSCAN: usize = 10;
+/// Characters of a message shown in its row; the rest behind the row's expand control.
+const ROW_CHARS: usize = 240;
+/// Characters of a message shown in the details at first, and added by each "show more".
+const DETAILS_CHARS: usize = 4_000;
+const MORE_CHARS: usize = 100_000;
+/// Columns of the log-volume histogram.
+const BUCKETS: usize = 80;
+/// Records shown on each side of a record by "show context".
+const CONTEXT: usize = 20;
+
+thread_local! {
+    /// The page's records. One logs page exists at a time; it starts afresh on each visit.
+    pub(crate) static STORE: RefCell<LogStore> = RefCell::new(LogStore::new(DEFAULT_CAPACITY));
+}
+
+/// The signals the tail updates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ui {
+    /// Bumped whenever the store or its matches change.
+    pub(crate) version: RwSignal<u64>,
+    /// The same for the histogram, at most four times a second while lines stream in.
+    pub(crate) volume: RwSignal<u64>,
+    pub(crate) live: RwSignal<Live>,
+    /// Records waiting while the tail is paused.
+    pub(crate) waiting: RwSignal<usize>,
+    /// Lines dropped (buffer full, or by the source).
+    pub(crate) dropped: RwSignal<u64>,
+    pub(crate) error: RwSignal<Option<String>>,
+    pub(crate) scroll_top: RwSignal<f64>,
+    pub(crate) list: NodeRef<leptos::html::Div>,
+}
+
+thread_local! {
+    /// When the histogram was last redrawn, and whether a redraw is due.
+    static VOLUME: std::cell::Cell<(f64, bool)> = const { std::cell::Cell::new((f64::NEG_INFINITY, false)) };
+}
+
+/// Milliseconds between two histogram redraws while lines stream in.
+const VOLUME_EVERY: f64 = 250.0;
+
+impl Ui {
+    /// The records or the matches changed: the list is drawn again at once, the histogram too
+    /// unless lines are `streaming` in, when it waits for the next quarter second.
+    pub(crate) fn changed(&self, streaming: bool) {
+        self.version.try_update(|v| *v += 1);
+        let (last, due) = VOLUME.with(std::cell::Cell::get);
+        let now = now_ms();
+        if !streaming || now - last >= VOLUME_EVERY {
+            VOLUME.with(|v| v.set((now, false)));
+            self.volume.try_update(|v| *v += 1);
+        } else if !due {
+            VOLUME.with(|v| v.set((last, true)));
+            let ui = *self;
+            set_timeout(
+                move || {
+                    if VOLUME.with(std::cell::Cell::get).1 {
+                        ui.changed(false);
+                    }
+                },
+                std::time::Duration::from_millis((VOLUME_EVERY - (now - last)).max(0.0) as u64),
+            );
+        }
+    }
+
+    /// Keeps the rows in view where they are when `added` rows arrive above them (the newest
+    /// row is at the top); at the very top the list follows the newest rows.
+    pub(crate) fn keep_scroll(&self, added: usize) {
+        let Some(el) = self.list.get_untracked() else { return };
+        let top = el.scroll_top();
+        if top > 0 && added > 0 {
+            let next = top + (added as f64 * ROW_H) as i32;
+            el.set_scroll_top(next);
+            self.scroll_top.try_set(next as f64);
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+fn now_ns() -> u64 {
+    js_sys::Date::now() as u64 * 1_000_000
+}
+
+/// The time range to ask for: a lookback ending now, or around a trace (`trace`): an hour on
+/// either side of the trace the trace page fetched last, else everything the collector holds or
+/// Loki's last 7 days (Loki refuses ranges longer than its `max_query_length`, 30 days by default).
+fn window(lookback: &str, trace_id: Option<u128>, source: &crate::sources::Source) -> (u64, u64) {
+    const HOUR: u64 = 3_600 * 1_000_000_000;
+    let now = now_ns();
+    match (lookback, trace_id) {
+        ("trace", Some(t)) => match api::last_trace_window(&trace_hex(t)) {
+            Some((start, end)) => (start.saturating_sub(HOUR), end.saturating_add(HOUR)),
+            None if source.kind == crate::sources::Kind::Loki => (lookback_start("7d", now), now),
+            None => (1, now),
+        },
+        _ => (lookback_start(lookback, now), now),
+    }
+}
+
+/// The start of a lookback window ending now.
+fn lookback_start(lookback: &str, now: u64) -> u64 {
+    let hours: u64 = match lookback {
+        "15m" => return now.saturating_sub(15 * 60 * 1_000_000_000),
+        "6h" => 6,
+        "24h" => 24,
+        "7d" => 24 * 7,
+        "all" => return 1,
+        _ => 1,
+    };
+    now.saturating_sub(hours * 3_600 * 1_000_000_000)
+}
+
+/// Sets (or, when empty, removes) query parameters of the page URL without a navigation.
+fn replace_url_params(pairs: &[(&str, String)]) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&location.search().unwrap_or_default()) else { return };
+    for (k, v) in pairs {
+        if v.is_empty() {
+            params.delete(k);
+        } else {
+            params.set(k, v);
+        }
+    }
+    let query = String::from(params.to_string());
+    let url = format!("{}{}{query}", location.pathname().unwrap_or_default(), if query.is_empty() { "" } else { "?" });
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// The first `chars` characters of `text` (whole characters).
+fn prefix(text: &str, chars: usize) -> &str {
+    match text.char_indices().nth(chars) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+#[component]
+pub(crate) fn LogsPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
+    let capacity = param("buffer").parse().unwrap_or(DEFAULT_CAPACITY).clamp(1_000, 2_000_000);
+    STORE.with(|s| *s.borrow_mut() = LogStore::new(capacity));
+    tail::reset_counts();
+    let ui = Ui {
+        version: RwSignal::new(0),
+        volume: RwSignal::new(0),
+        live: RwSignal::new(Live::Off),
+        waiting: RwSignal::new(0),
+        dropped: RwSignal::new(0),
+        error: RwSignal::new(None),
+        scroll_top: RwSignal::new(0.0),
+        list: NodeRef::new(),
+    };
+    on_cleanup(|| {
+        tail::stop();
+        // The records go with the page.
+        STORE.with(|s| *s.borrow_mut() = LogStore::new(DEFAULT_CAPACITY));
+    });
+
+    let service = RwSignal::new(param("service"));
+    let min_level = RwSignal::new(Level::from_text(&param("level")));
+    let text = RwSignal::new(param("q"));
+    let regex = RwSignal::new(param("regex") == "1");
+    let attribute = RwSignal::new(param("attr"));
+    let range = RwSignal::new(None::<(u64, u64)>);
+    let trace_id = RwSignal::new(parse_trace_id(&param("trace_id")));
+    // A trace's records are looked for around the trace (`trace`), else in the last hour.
+    let lookback = RwSignal::new(
+        Some(param("lookback"))
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| if trace_id.get_untracked().is_some() { "trace" } else { "1h" }.into()),
+    );
+    let filter_ms = RwSignal::new(None::<f64>);
+    let filter_error = RwSignal::new(None::<String>);
+    // Records named by their seq, which outlives the drops of older records.
+    let expanded = RwSignal::new(None::<u64>);
+    let context = RwSignal::new(None::<u64>);
+    let paused = RwSignal::new(false);
+    let loading = RwSignal::new(false);
+    let more = RwSignal::new(false);
+    let label_names = RwSignal::new(Vec::<String>::new());
+    let service_values = RwSignal::new(Vec::<String>::new());
+
+    // The filter runs on every change of its fields, over every record held.
+    Effect::new(move |_| {
+        let f = Filter {
+            service: service.get(),
+            min_level: min_level.get(),
+            text: text.get(),
+            regex: regex.get(),
+            attribute: attribute.get(),
+            range: range.get(),
+            trace_id: trace_id.get(),
+        };
+        let t0 = now_ms();
+        let result = STORE.with(|s| s.borrow_mut().set_filter(&f));
+        filter_ms.set(Some(now_ms() - t0));
+        filter_error.set(result.err());
+        ui.changed(false);
+    });
+
+    // The filters go into the page URL (replacing the entry), so that a link shows the same view.
+    Effect::new(move |_| {
+        let pairs = [
+            ("service", service.get()),
+            (
+                "level",
+                if min_level.get() == Level::Unknown { String::new() } else { min_level.get().name().to_owned() },
+            ),
+            ("q", text.get()),
+            ("regex", if regex.get() { "1".to_owned() } else { String::new() }),
+            ("attr", attribute.get()),
+            (
+                "lookback",
+                if matches!(lookback.get().as_str(), "1h" | "trace") { String::new() } else { lookback.get() },
+            ),
+            ("trace_id", trace_id.get().map(trace_hex).unwrap_or_default()),
+        ];
+        replace_url_params(&pairs);
+    });
+
+    let logql = move || loki::logql(api::sources().logs.kind, "", trace_id.get_untracked());
+    let load = move |older: bool| {
+        tail::stop();
+        let source = api::sources().logs;
+        let q = logql();
+        let (start, end) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
+        let end = if older { STORE.with(|s| s.borrow().oldest()).unwrap_or(end).saturating_sub(1) } else { end };
+        loading.set(true);
+        ui.error.set(None);
+        leptos::task::spawn_local(async move {
+            let request = loki::range_request(&source, &q, start, end, loki::PAGE, false);
+            let answer = api::send(&request).await.map_err(|e| e.to_string()).and_then(|(status, body)| {
+                loki::parse_range(status, &body).map_err(|e| format!("{}: {e}", request.url))
+            });
+            loading.try_set(false);
+            match answer {
+                Ok(records) => {
+                    more.try_set(records.len() >= loki::PAGE);
+                    STORE.with(|s| {
+                        let mut s = s.borrow_mut();
+                        if !older {
+                            s.clear();
+                        }
+                        s.push(records);
+                    });
+                    ui.dropped.try_set(tail::dropped());
+                    ui.changed(false);
+                }
+                Err(e) => {
+                    ui.error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    let start_live = move || {
+        let source = api::sources().logs;
+        let from = STORE
+            .with(|s| s.borrow().newest())
+            .map_or_else(|| window(&lookback.get_untracked(), trace_id.get_untracked(), &source).0, |n| n + 1);
+        paused.set(false);
+        tail::set_paused(false);
+        tail::start(ui, source, logql(), from);
+    };
+    // Names for the filters' suggestions: label names and the services the source knows.
+    let suggest = move || {
+        let source = api::sources().logs;
+        let (start, now) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
+        leptos::task::spawn_local(async move {
+            for (request, slot) in [
+                (loki::labels_request(&source, start, now), label_names),
+                (loki::label_values_request(&source, "service_name", start, now), service_values),
+            ] {
+                if let Ok((status, body)) = api::send(&request).await {
+                    if let Ok(names) = loki::parse_names(status, &body) {
+                        slot.try_set(names);
+                    }
+                }
+            }
+        });
+    };
+    if param("live") == "1" {
+        start_live();
+    } else {
+        load(false);
+    }
+    suggest();
+
+    let on_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        tail::stop();
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
+            match text.ok_or_else(|| format!("{name} could not be read as text")).and_then(|t| loki::parse_file(&t)) {
+                Ok(records) => {
+                    STORE.with(|s| {
+                        let mut s = s.borrow_mut();
+                        s.clear();
+                        s.push(records);
+                    });
+                    more.try_set(false);
+                    ui.error.try_set(None);
+                    ui.changed(false);
+                }
+                Err(e) => {
+                    ui.error.try_set(Some(format!("{name}: {e}")));
+                }
+            }
+        });
+    };
+
+    let services = Memo::new(move |_| {
+        ui.version.track();
+        let mut names = STORE.with(|s| s.borrow().services());
+        names.extend(service_values.get());
+        names.sort();
+        names.dedup();
+        names
+    });
+    let counts = move || {
+        ui.version.track();
+        STORE.with(|s| {
+            let s = s.borrow();
+            (s.match_count(), s.len())
+        })
+    };
+    let live_on = move || !matches!(ui.live.get(), Live::Off | Live::Failed(_));
+    let source_label = {
+        let s = api::sources().logs;
+        let at = if s.url.is_empty() { "this collector".to_owned() } else { s.url.clone() };
+        format!("{} at {at}", s.kind.label())
+    };
+
+    view! {
+        <h1>"Logs"</h1>
+        <p class="muted source-line" data-testid="log-source">"From "{source_label}</p>
+        <div class="search-form log-filters">
+            <label>"Service"
+                <select data-testid="log-service" prop:value=move || service.get()
+                    on:change=move |ev| service.set(event_target_value(&ev))>
+                    <option value="">"all"</option>
+                    {move || services.get().into_iter().map(|name| {
+                        let selected = service.get_untracked() == name;
+                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Minimum level"
+                <select data-testid="log-level" on:change=move |ev| min_level.set(Level::from_text(&event_target_value(&ev)))>
+                    {Level::ALL.into_iter().map(|l| {
+                        let label = if l == Level::Unknown { "all" } else { l.name() };
+                        let value = if l == Level::Unknown { "" } else { l.name() };
+                        view! { <option value=value selected=move || min_level.get() == l>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="wide">"Text"
+                <input type="search" data-testid="log-text" placeholder="contains… (case-sensitive)"
+                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
+            </label>
+            <label class="check"><input type="checkbox" data-testid="log-regex" prop:checked=move || regex.get()
+                on:change=move |ev| regex.set(event_target_checked(&ev)) />"regular expression"</label>
+            <label>"Attribute"
+                <input data-testid="log-attribute" placeholder="key=value" list="log-label-names"
+                    prop:value=move || attribute.get() on:change=move |ev| attribute.set(event_target_value(&ev)) />
+                <datalist id="log-label-names">
+                    {move || label_names.get().into_iter().map(|n| view! { <option value=format!("{n}=") /> }).collect_view()}
+                </datalist>
+            </label>
+            <label>"Time"
+                <select data-testid="log-lookback" on:change=move |ev| { lookback.set(event_target_value(&ev)); range.set(None); load(false); }>
+                    {[("trace", "around the trace"), ("15m", "last 15 minutes"), ("1h", "last hour"), ("6h", "last 6 hours"), ("24h", "last 24 hours"), ("7d", "last 7 days"), ("all", "all")]
+                        .into_iter().filter(move |(v, _)| *v != "trace" || trace_id.get_untracked().is_some()).map(|(v, l)| view! { <option value=v selected=move || lookback.get() == v>{l}</option> }).collect_view()}
+                </select>
+            </label>
+            <button data-testid="log-reload" on:click=move |_| load(false) disabled=move || loading.get()>"Reload"</button>
+            <label>"Open an OTLP/JSON log file"
+                <input type="file" accept=".json,.jsonl,application/json" data-testid="log-file" on:change=on_file />
+            </label>
+        </div>
+        {move || trace_id.get().map(|t| view! {
+            <p class="chip trace-filter" data-testid="trace-filter">"trace "{trace_hex(t)}
+                <button class="link" on:click=move |_| { trace_id.set(None); load(false); }>"×"</button></p>
+        })}
+        <div class="log-live">
+            <button data-testid="live-toggle" on:click=move |_| if live_on() { tail::stop() } else { start_live() }>
+                {move || if live_on() { "Stop live tail" } else { "Live tail" }}
+            </button>
+            <Show when=live_on>
+                <button data-testid="live-pause" on:click=move |_| {
+                    let p = !paused.get();
+                    paused.set(p);
+                    tail::set_paused(p);
+                }>{move || if paused.get() { "Resume" } else { "Pause" }}</button>
+            </Show>
+            <span class="muted" data-testid="live-status">{move || match ui.live.get() {
+                Live::Off => String::new(),
+                Live::Connecting => "connecting…".into(),
+                Live::WebSocket => if paused.get() { "paused".into() } else { "live (WebSocket)".into() },
+                Live::Polling => if paused.get() { "paused".into() } else { "live (polling every second)".into() },
+                Live::Failed(e) => format!("live tail stopped: {e}"),
+            }}</span>
+            <Show when=move || paused.get() && live_on()>
+                <span class="chip" data-testid="waiting-count">{move || format!("{} new lines waiting", ui.waiting.get())}</span>
+            </Show>
+            <span class="chip dropped" class:hidden=move || ui.dropped.get() == 0 data-testid="dropped-count"
+                data-dropped=move || ui.dropped.get().to_string()>
+                {move || format!("{} oldest lines dropped (buffer of {capacity})", ui.dropped.get())}
+            </span>
+        </div>
+        {move || ui.error.get().map(crate::app::error_panel)}
+        {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
+        <VolumeHistogram version=ui.volume range=range />
+        <div class="results-bar">
+            <span data-testid="match-count" data-loading=move || loading.get().to_string() data-filter-ms=move || filter_ms.get().map(|m| format!("{m:.1}")).unwrap_or_default()>
+                {move || { let (m, n) = counts(); format!("{m} of {n} lines") }}
+            </span>
+            <span>
+                {move || loading.get().then(|| view! { <span class="muted">"Loading… "</span> })}
+                <Show when=move || more.get() && !live_on()>
+                    <button class="small" data-testid="load-older" on:click=move |_| load(true)>"Load older"</button>
+                </Show>
+            </span>
+        </div>
+        <LogList ui=ui expanded=expanded context=context />
+        {move || context.get().map(|i| context_panel(i, context))}
+    }
+}
+
+/// One row in view: its record's seq, and whether it is expanded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Item {
+    seq: u64,
+    expanded: bool,
+}
+
+/// Where a matching record's row is: its rank (newest first) times the row height, below the
+/// expanded row's details if it comes after them.
+fn row_top(s: &LogStore, seq: u64, expanded: Option<u64>) -> Option<f64> {
+    let rank = s.rank_of(s.index_of(seq)?)?;
+    let exp_rank = expanded.and_then(|e| s.rank_of(s.index_of(e)?));
+    Some(rank as f64 * ROW_H + if exp_rank.is_some_and(|e| rank > e) { DETAILS_H } else { 0.0 })
+}
+
+#[component]
+fn LogList(ui: Ui, expanded: RwSignal<Option<u64>>, context: RwSignal<Option<u64>>) -> impl IntoView {
+    let viewport = RwSignal::new(600.0f64);
+    Effect::new(move |_| {
+        if let Some(el) = ui.list.get() {
+            let h = el.client_height() as f64;
+            if h > 0.0 {
+                viewport.set(h);
+            }
+        }
+    });
+    let layout = Memo::new(move |_| {
+        ui.version.track();
+        let (top, height, exp) = (ui.scroll_top.get(), viewport.get(), expanded.get());
+        STORE.with(|s| {
+            let s = s.borrow();
+            let count = s.match_count();
+            let exp_rank = exp.and_then(|e| s.rank_of(s.index_of(e)?));
+            let rank_at = |y: f64| match exp_rank {
+                Some(e) if y > (e as f64 + 1.0) * ROW_H + DETAILS_H => ((y - DETAILS_H) / ROW_H) as usize,
+                Some(e) if y > (e as f64 + 1.0) * ROW_H => e,
+                _ => (y / ROW_H) as usize,
+            };
+            let first = rank_at(top).saturating_sub(OVERSCAN);
+            let last = (rank_at(top + height) + OVERSCAN + 1).min(count);
+            let items: Vec<Item> = (first..last.max(first))
+                .filter_map(|rank| Some(Item { seq: s.seq(s.match_at(rank)?), expanded: exp_rank == Some(rank) }))
+                .collect();
+            let total = count as f64 * ROW_H + if exp_rank.is_some() { DETAILS_H } else { 0.0 };
+            (items, total)
+        })
+    });
+    let on_scroll = move |ev: leptos::ev::Event| {
+        let el: web_sys::Element = event_target(&ev);
+        ui.scroll_top.set(el.scroll_top() as f64);
+    };
+    view! {
+        <div class="log-list" data-testid="log-list" node_ref=ui.list on:scroll=on_scroll>
+            <div class="log-spacer" style=move || format!("height:{}px", layout.with(|l| l.1))>
+                // Keyed by record: when lines arrive, rows already drawn only move (their
+                // `top` is reactive) instead of being drawn again.
+                <For each=move || layout.with(|l| l.0.clone()) key=|it| (it.seq, it.expanded)
+                    children=move |it| row_view(it, ui.version, expanded, context) />
+            </div>
+        </div>
+    }
+}
+
+/// The trace page of a trace id, with the page's sources.
+fn trace_href(trace_id: &str) -> String {
+    let sources = api::sources_query();
+    if sources.is_empty() {
+        format!("/trace/{trace_id}")
+    } else {
+        format!("/trace/{trace_id}?{sources}")
+    }
+}
+
+fn row_view(
+    it: Item,
+    version: RwSignal<u64>,
+    expanded: RwSignal<Option<u64>>,
+    context: RwSignal<Option<u64>>,
+) -> AnyView {
+    let seq = it.seq;
+    let top = move || {
+        version.track();
+        let exp = expanded.get();
+        STORE.with(|s| row_top(&s.borrow(), seq, exp)).unwrap_or(-1000.0)
+    };
+    STORE.with(|s| {
+        let s = s.borrow();
+        let Some(index) = s.index_of(seq) else {
+            return ().into_any();
+        };
+        let r = s.get(index);
+        let level = r.level.name();
+        let chars = r.message.chars().count();
+        let shown = prefix(r.message, ROW_CHARS).to_owned();
+        let hidden = chars.saturating_sub(ROW_CHARS);
+        let trace_link = (r.trace_id != 0).then(|| {
+            let t = trace_hex(r.trace_id);
+            (trace_href(&t), t)
+        });
+        let toggle = move |_| expanded.update(|e| *e = if *e == Some(seq) { None } else { Some(seq) });
+        let row = view! {
+            <div class=format!("log-row row-{level}") class:open=it.expanded style=move || format!("top:{}px", top())
+                data-testid="log-row" data-seq=seq on:click=toggle>
+                <span class="log-time mono">{format_time(r.time)}</span>
+                <span class=format!("level level-{level}") data-testid="log-level">{level.to_uppercase()}</span>
+                <span class="log-service service" data-testid="log-service-name">{r.service.to_owned()}</span>
+                <span class="log-message" data-testid="log-message">{shown}</span>
+                <span class="log-more">{(hidden > 0).then(|| view! {
+                    <button class="link" data-testid="message-more" title="show the whole message">
+                        {format!("… +{hidden} characters")}
+                    </button>
+                })}</span>
+                <span class="log-trace mono">{trace_link.map(|(href, t)| view! {
+                    <a href=href data-testid="log-trace-link" title=format!("open trace {t}")>{t[..8].to_owned()}</a>
+                })}</span>
+            </div>
+        };
+        if !it.expanded {
+            return row.into_any();
+        }
+        let details = details_view(&r, seq, move || top() + ROW_H, context);
+        view! { {row} {details} }.into_any()
+    })
+}
+
+fn details_view(
+    r: &super::store::RecordRef<'_>,
+    seq: u64,
+    top: impl Fn() -> f64 + Send + Sync + 'static,
+    context: RwSignal<Option<u64>>,
+) -> impl IntoView {
+    let message = StoredValue::new(r.message.to_owned());
+    let shown = RwSignal::new(DETAILS_CHARS);
+    let total = r.message.chars().count();
+    let trace = (r.trace_id != 0).then(|| trace_hex(r.trace_id));
+    let span = (r.span_id != 0).then(|| format!("{:016x}", r.span_id));
+    let kv = |pairs: Vec<(String, String)>| {
+        pairs.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td class="value">{v}</td></tr> }).collect_view()
+    };
+    let attributes: Vec<(String, String)> =
+        r.attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let resource: Vec<(String, String)> =
+        std::iter::once(("service.name".to_owned(), r.service.to_owned())).chain(r.resource.iter().cloned()).collect();
+    let severity = r.severity_text.to_owned();
+    view! {
+        <div class="log-details" data-testid="log-details" style=move || format!("top:{}px;height:{DETAILS_H}px", top())
+            on:click=|ev| ev.stop_propagation()>
+            <div class="log-actions">
+                {trace.clone().map(|t| {
+                    let href = trace_href(&t);
+                    view! { <a href=href data-testid="detail-trace-link">"Open trace "{t}</a> }
+                })}
+                <button class="small" data-testid="show-context" on:click=move |_| context.set(Some(seq))>"Show context"</button>
+            </div>
+            <pre class="log-full" data-testid="log-full-message">
+                {move || message.with_value(|m| prefix(m, shown.get()).to_owned())}
+            </pre>
+            {move || (shown.get() < total).then(|| view! {
+                <button class="small" data-testid="message-expand" on:click=move |_| shown.update(|n| *n += MORE_CHARS)>
+                    {format!("Show more ({} characters left)", total - shown.get())}
+                </button>
+            })}
+            <table class="kv">
+                <tr><th>"trace id"</th><td class="mono" data-testid="detail-trace-id">{trace.unwrap_or_default()}</td></tr>
+                <tr><th>"span id"</th><td class="mono" data-testid="detail-span-id">{span.unwrap_or_default()}</td></tr>
+                <tr><th>"severity text"</th><td>{severity}</td></tr>
+            </table>
+            <h3>"Attributes"</h3>
+            <table class="kv" data-testid="detail-attributes">{kv(attributes)}</table>
+            <h3>"Resource"</h3>
+            <table class="kv" data-testid="detail-resource">{kv(resource)}</table>
+        </div>
+    }
+}
+
+/// The lines of the same service around a record, the record marked.
+fn context_panel(seq: u64, context: RwSignal<Option<u64>>) -> AnyView {
+    STORE.with(|s| {
+        let s = s.borrow();
+        let Some(index) = s.index_of(seq) else {
+            return ().into_any();
+        };
+        let service = s.get(index).service.to_owned();
+        let rows = s
+            .context(index, CONTEXT, CONTEXT)
+            .into_iter()
+            .map(|i| {
+                let r = s.get(i);
+                let level = r.level.name();
+                view! {
+                    <div class=format!("context-row row-{level}") class:current=i == index data-testid="context-row">
+                        <span class="log-time mono">{format_time(r.time)}</span>
+                        <span class=format!("level level-{level}")>{level.to_uppercase()}</span>
+                        <span class="log-message">{prefix(r.message, ROW_CHARS).to_owned()}</span>
+                    </div>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="log-context" data-testid="context-panel">
+                <h2>"Context: "{service}" around the chosen line"
+                    <button class="small" data-testid="context-close" on:click=move |_| context.set(None)>"Close"</button></h2>
+                {rows}
+            </section>
+        }
+        .into_any()
+    })
+}
+
+/// The log-volume histogram of the matching records, stacked by level; dragging across it
+/// selects a time range.
+#[component]
+fn VolumeHistogram(version: RwSignal<u64>, range: RwSignal<Option<(u64, u64)>>) -> impl IntoView {
+    let histogram = Memo::new(move |_| {
+        version.track();
+        STORE.with(|s| s.borrow().histogram(BUCKETS))
+    });
+    let drag = RwSignal::new(None::<(f64, f64)>);
+    let fraction = |ev: &leptos::ev::MouseEvent| -> f64 {
+        let Some(el) = ev.current_target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+        else {
+            return 0.0;
+        };
+        let rect = el.get_bounding_client_rect();
+        ((ev.client_x() as f64 - rect.left()) / rect.width().max(1.0)).clamp(0.0, 1.0)
+    };
+    let finish = move |ev: leptos::ev::MouseEvent| {
+        if let Some((a, _)) = drag.get_untracked() {
+            let b = fraction(&ev);
+            drag.set(None);
+            if (a - b).abs() > 0.003 {
+                let h = histogram.get_untracked();
+                range.set(Some((h.time_at(a.min(b)), h.time_at(a.max(b)))));
+            }
+        }
+    };
+    let bars = move || {
+        histogram.with(|h| {
+            let max = h.max_total().max(1) as f64;
+            let w = 1000.0 / h.counts.len() as f64;
+            let mut out = Vec::new();
+            for (b, counts) in h.counts.iter().enumerate() {
+                let mut y = 80.0;
+                // Fatal at the bottom, unknown at the top.
+                for level in Level::ALL.into_iter().rev() {
+                    let n = counts[level as usize];
+                    if n == 0 {
+                        continue;
+                    }
+                    let height = n as f64 / max * 78.0;
+                    y -= height;
+                    out.push(view! {
+                        <rect class=format!("bar level-{}", level.name()) data-testid="histogram-bar"
+                            x=format!("{:.2}", b as f64 * w) y=format!("{y:.2}") width=format!("{:.2}", (w - 1.0).max(0.5))
+                            height=format!("{height:.2}")>
+                            <title>{format!("{n} {}", level.name())}</title>
+                        </rect>
+                    });
+                }
+            }
+            out.collect_view()
+        })
+    };
+    view! {
+        <div class="log-histogram">
+            <svg viewBox="0 0 1000 80" preserveAspectRatio="none" data-testid="log-histogram"
+                on:mousedown=move |ev| { ev.prevent_default(); let f = fraction(&ev); drag.set(Some((f, f))); }
+                on:mousemove=move |ev| { if let Some((a, _)) = drag.get_untracked() { drag.set(Some((a, fraction(&ev)))); } }
+                on:mouseup=finish on:mouseleave=finish>
+                {bars}
+                {move || drag.get().map(|(a, b)| view! {
+                    <rect class="selection" x=format!("{:.2}", a.min(b) * 1000.0) y="0"
+                        width=format!("{:.2}", (a - b).abs() * 1000.0) height="80" />
+                })}
+            </svg>
+            <div class="scatter-time">
+                <span>{move || histogram.with(|h| (h.end > 0).then(|| format_time(h.start)))}</span>
+                {move || range.get().map(|_| view! {
+                    <button class="link" data-testid="range-reset" on:click=move |_| range.set(None)>"Show the whole time range"</button>
+                })}
+                <span>{move || histogram.with(|h| (h.end > 0).then(|| format_time(h.end)))}</span>
+            </div>
+        </div>
+    }
+}

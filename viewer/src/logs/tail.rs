@@ -1,0 +1,267 @@
+//! The live tail: Loki's `/loki/api/v1/tail` over a WebSocket (the collector answers it too),
+//! else `query_range` polled every second. Records wait in a bounded queue and go into the
+//! store once per animation frame, so that 10,000 lines a second cost one render per frame; a
+//! paused tail keeps queueing (dropping the oldest beyond the store's capacity, counted) and
+//! shows everything when resumed.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use super::loki;
+use super::page::{Ui, STORE};
+use super::store::Record;
+use crate::sources::Source;
+
+/// How the tail reaches its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Live {
+    /// No tail.
+    Off,
+    /// The WebSocket is opening.
+    Connecting,
+    /// Messages arrive over the WebSocket.
+    WebSocket,
+    /// `query_range` every second (no WebSocket could be opened).
+    Polling,
+    /// Stopped by an error.
+    Failed(String),
+}
+
+enum Connection {
+    Socket { socket: web_sys::WebSocket, _callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>> },
+    Poll(IntervalHandle),
+}
+
+#[derive(Default)]
+struct Queue {
+    records: VecDeque<Record>,
+    /// Records dropped from the queue while paused (the store counts its own).
+    dropped: u64,
+    /// Entries Loki says it dropped (`dropped_entries`).
+    dropped_by_source: u64,
+    scheduled: bool,
+    paused: bool,
+    /// The newest time received, for polling on from there.
+    newest: u64,
+}
+
+thread_local! {
+    static QUEUE: RefCell<Queue> = RefCell::new(Queue::default());
+    static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+    static UI: RefCell<Option<Ui>> = const { RefCell::new(None) };
+    /// Bumped by every start and stop, so that a late answer of an old poll is ignored.
+    static GENERATION: RefCell<u64> = const { RefCell::new(0) };
+}
+
+/// Drops queued-and-dropped counts (a new query starts afresh).
+pub(crate) fn reset_counts() {
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.dropped = 0;
+        q.dropped_by_source = 0;
+    });
+}
+
+/// Lines dropped so far by the queue, the store and the source.
+pub(crate) fn dropped() -> u64 {
+    let store = STORE.with(|s| s.borrow().dropped());
+    QUEUE.with(|q| {
+        let q = q.borrow();
+        store + q.dropped + q.dropped_by_source
+    })
+}
+
+fn ui() -> Option<Ui> {
+    UI.with(|u| *u.borrow())
+}
+
+/// Starts tailing `logql` from `start` (Unix nanoseconds); stops any tail before.
+pub(crate) fn start(ui: Ui, source: Source, logql: String, start: u64) {
+    stop();
+    UI.with(|u| *u.borrow_mut() = Some(ui));
+    QUEUE.with(|q| q.borrow_mut().newest = start.saturating_sub(1));
+    let generation = GENERATION.with(|g| *g.borrow());
+    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let limit = STORE.with(|s| s.borrow().capacity()).min(loki::PAGE);
+    match loki::tail_url(&source, &origin, &logql, start, limit) {
+        Some(url) => open_socket(ui, source, logql, &url, generation),
+        None => poll(ui, source, logql, generation),
+    }
+}
+
+fn open_socket(ui: Ui, source: Source, logql: String, url: &str, generation: u64) {
+    let Ok(socket) = web_sys::WebSocket::new(url) else {
+        return poll(ui, source, logql, generation);
+    };
+    ui.live.set(Live::Connecting);
+    let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        ui.live.try_set(Live::WebSocket);
+    });
+    let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        let Some(text) = ev.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
+        match loki::parse_tail(&text) {
+            Ok((records, dropped)) => deliver(records, dropped),
+            Err(e) => {
+                ui.error.try_set(Some(e));
+            }
+        }
+    });
+    let opened = move || ui.live.try_get_untracked() == Some(Live::WebSocket);
+    // An error before opening: no WebSocket here (a proxy in between, a server without the
+    // route); poll instead. A close after opening: poll on from the newest record.
+    let (s2, q2) = (source.clone(), logql.clone());
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if GENERATION.with(|g| *g.borrow()) == generation && !opened() {
+            drop_connection();
+            poll(ui, s2.clone(), q2.clone(), generation);
+        }
+    });
+    let on_close = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if GENERATION.with(|g| *g.borrow()) == generation {
+            drop_connection();
+            poll(ui, source.clone(), logql.clone(), generation);
+        }
+    });
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    socket.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    CONNECTION.with(|c| {
+        *c.borrow_mut() = Some(Connection::Socket { socket, _callbacks: vec![on_open, on_message, on_error, on_close] })
+    });
+}
+
+fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
+    ui.live.try_set(Live::Polling);
+    let busy = std::rc::Rc::new(std::cell::Cell::new(false));
+    let tick = move || {
+        if busy.get() || GENERATION.with(|g| *g.borrow()) != generation {
+            return;
+        }
+        busy.set(true);
+        let (busy, source, logql) = (busy.clone(), source.clone(), logql.clone());
+        leptos::task::spawn_local(async move {
+            let from = QUEUE.with(|q| q.borrow().newest) + 1;
+            let now = js_sys::Date::now() as u64 * 1_000_000;
+            let request = loki::range_request(&source, &logql, from, now.max(from), loki::PAGE, true);
+            let answer = crate::api::send(&request).await;
+            busy.set(false);
+            if GENERATION.with(|g| *g.borrow()) != generation {
+                return;
+            }
+            match answer.map_err(|e| e.to_string()).and_then(|(status, body)| loki::parse_range(status, &body)) {
+                Ok(records) => deliver(records, 0),
+                Err(e) => {
+                    ui.live.try_set(Live::Failed(e));
+                    stop();
+                }
+            }
+        });
+    };
+    match set_interval_with_handle(tick, std::time::Duration::from_secs(1)) {
+        Ok(handle) => CONNECTION.with(|c| *c.borrow_mut() = Some(Connection::Poll(handle))),
+        Err(_) => {
+            ui.live.try_set(Live::Failed("could not start polling".into()));
+        }
+    }
+}
+
+fn drop_connection() {
+    let old = CONNECTION.with(|c| c.borrow_mut().take());
+    match old {
+        Some(Connection::Socket { socket, _callbacks }) => {
+            socket.set_onopen(None);
+            socket.set_onmessage(None);
+            socket.set_onerror(None);
+            socket.set_onclose(None);
+            let _ = socket.close();
+        }
+        Some(Connection::Poll(handle)) => handle.clear(),
+        None => {}
+    }
+}
+
+/// Stops the tail (the records received stay).
+pub(crate) fn stop() {
+    GENERATION.with(|g| *g.borrow_mut() += 1);
+    drop_connection();
+    if let Some(ui) = ui() {
+        if !matches!(ui.live.try_get_untracked(), Some(Live::Failed(_))) {
+            ui.live.try_set(Live::Off);
+        }
+    }
+}
+
+/// Pauses or resumes showing new records (they keep arriving and wait).
+pub(crate) fn set_paused(paused: bool) {
+    QUEUE.with(|q| q.borrow_mut().paused = paused);
+    if !paused {
+        schedule();
+    }
+}
+
+/// Records waiting while paused.
+pub(crate) fn waiting() -> usize {
+    QUEUE.with(|q| q.borrow().records.len())
+}
+
+/// Queues records for the next frame.
+pub(crate) fn deliver(records: Vec<Record>, dropped_by_source: usize) {
+    let capacity = STORE.with(|s| s.borrow().capacity());
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.dropped_by_source += dropped_by_source as u64;
+        for r in records {
+            q.newest = q.newest.max(r.time);
+            q.records.push_back(r);
+        }
+        let over = q.records.len().saturating_sub(capacity);
+        if over > 0 {
+            q.records.drain(..over);
+            q.dropped += over as u64;
+        }
+    });
+    schedule();
+}
+
+fn schedule() {
+    let go = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        let go = !q.scheduled;
+        q.scheduled = true;
+        go
+    });
+    if go {
+        request_animation_frame(flush);
+    }
+}
+
+/// Moves the queue into the store (unless paused) and renders once.
+fn flush() {
+    let (records, paused) = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.scheduled = false;
+        if q.paused {
+            (Vec::new(), true)
+        } else {
+            (q.records.drain(..).collect::<Vec<_>>(), false)
+        }
+    });
+    let Some(ui) = ui() else { return };
+    if paused {
+        ui.waiting.try_set(waiting());
+        ui.dropped.try_set(dropped());
+        return;
+    }
+    let pushed = STORE.with(|s| s.borrow_mut().push(records));
+    ui.waiting.try_set(0);
+    ui.dropped.try_set(dropped());
+    if pushed.added > 0 {
+        ui.keep_scroll(pushed.matched);
+        ui.changed(true);
+    }
+}
