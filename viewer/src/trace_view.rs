@@ -17,10 +17,13 @@ use crate::model::{format_duration, format_time, log_lines, Trace};
 /// The log records of the trace shown, by span id: (time, severity number, message). Rows put
 /// a mark on their bar for each.
 #[derive(Clone, Copy)]
-struct LogMarks(RwSignal<std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>>>);
+struct LogMarks(RwSignal<MarksBySpan>);
 
-fn log_marks_of(data: &edgescope_otlp::LogsData) -> std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>> {
-    let mut marks: std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>> = Default::default();
+/// Per span id: (time, severity number, message) of each of its log records.
+type MarksBySpan = std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>>;
+
+fn log_marks_of(data: &edgescope_otlp::LogsData) -> MarksBySpan {
+    let mut marks = MarksBySpan::default();
     for rl in &data.resource_logs {
         for sl in &rl.scope_logs {
             for r in &sl.log_records {
