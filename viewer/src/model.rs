@@ -407,12 +407,11 @@ pub fn format_duration(nanos: u64) -> String {
     }
 }
 
-/// A Unix-nanosecond time as `YYYY-MM-DD HH:MM:SS.mmm` UTC.
-pub fn format_time(nanos: u64) -> String {
+/// A Unix-nanosecond time as its UTC civil fields: year, month, day, hour, minute, second and
+/// the nanoseconds within the second (Howard Hinnant's days-to-civil algorithm).
+pub fn civil_time(nanos: u64) -> (i64, i64, i64, u64, u64, u64, u64) {
     let secs = nanos / 1_000_000_000;
-    let millis = (nanos / 1_000_000) % 1000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -422,7 +421,13 @@ pub fn format_time(nanos: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{millis:03}", rem / 3600, rem % 3600 / 60, rem % 60)
+    (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60, nanos % 1_000_000_000)
+}
+
+/// A Unix-nanosecond time as `YYYY-MM-DD HH:MM:SS.mmm` UTC.
+pub fn format_time(nanos: u64) -> String {
+    let (year, month, day, h, m, s, frac) = civil_time(nanos);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{:03}", frac / 1_000_000)
 }
 
 #[cfg(test)]
