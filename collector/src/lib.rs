@@ -19,7 +19,6 @@ mod logql;
 mod loki;
 mod metrics;
 mod server;
-mod signals;
 pub mod store;
 
 pub use gateway::Upstream;

@@ -26,8 +26,8 @@ use crate::gateway::{Gateway, Upstream};
 use crate::jaeger::{self, Params};
 use crate::loki;
 use crate::metrics::{Family, Metrics, Signal};
-use crate::signals;
 use crate::store::{LogQuery, Pruned, Store, StoreError, PRUNE_BATCH};
+use edgescope_otlp::signals;
 
 /// How the collector runs.
 #[derive(Clone)]
@@ -746,7 +746,7 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 async fn get_signals(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Result<Response, Failure> {
     let (start, end) = window(&params)?;
     let step = match param(&params, "step") {
-        None => ((end - start + signals::DEFAULT_BUCKETS - 1) / signals::DEFAULT_BUCKETS).max(1_000_000_000),
+        None => signals::default_step(start, end),
         Some(v) => v.parse::<i64>().ok().filter(|s| *s > 0 && (end - start) / s <= 10_000).ok_or_else(|| {
             query_error(
                 StatusCode::BAD_REQUEST,

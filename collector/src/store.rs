@@ -25,7 +25,6 @@ mod logs;
 mod signals;
 mod spans;
 pub(crate) use logs::{LogRow, LogScan, ScanOrder};
-pub(crate) use signals::SpanFacts;
 
 /// Storage failures; the cause is kept as text because a caller cannot act on it.
 #[derive(Debug, thiserror::Error)]

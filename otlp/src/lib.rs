@@ -44,6 +44,8 @@ mod model;
 pub mod proto;
 #[cfg(feature = "read")]
 pub mod read;
+#[cfg(feature = "signals")]
+pub mod signals;
 
 pub use error::{Partial, ReadError};
 pub use model::*;

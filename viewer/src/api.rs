@@ -135,6 +135,12 @@ pub(crate) async fn search(query: SearchQuery) -> Result<Vec<TraceSummary>, ApiE
     first_answer(plan, sources::parse_search).await
 }
 
+/// The spans of the traces a search finds, from sources whose search answers with whole traces.
+pub(crate) async fn search_spans(query: SearchQuery) -> Result<TracesData, ApiError> {
+    let plan = sources::search_requests(&sources().traces, &query).map_err(ApiError)?;
+    first_answer(plan, sources::parse_search_spans).await
+}
+
 /// Service names of the trace source.
 pub(crate) async fn services() -> Result<Vec<String>, ApiError> {
     first_answer(sources::services_requests(&sources().traces), sources::parse_names).await

@@ -1,9 +1,14 @@
 //! The service health page (`/services`): the four golden signals of each service's entry spans (request
 //! rate, error rate, and p50/p95/p99 latency — saturation is the fourth, which spans cannot
-//! tell) as SVG time series, per service and operation, computed by the collector from stored
-//! spans; a point lists example traces from its bucket; and a service map of calls between
-//! services. With Jaeger as the trace source, the map comes from its dependencies API.
+//! tell) as SVG time series, per service and operation; a point lists example traces from its
+//! bucket; and a service map of calls between services. The collector computes them from every
+//! stored span; with Jaeger, Zipkin or Tempo as the trace source the page computes them itself,
+//! with the same code (`edgescope_otlp::signals`), from what the source's search returns for
+//! the window, and says so (Jaeger's service map comes from its dependencies API).
 
+use std::sync::Arc;
+
+use edgescope_otlp::signals::{self, SpanFacts};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::Value;
@@ -58,7 +63,16 @@ struct Health {
     step: i64,
     services: Vec<ServiceHealth>,
     edges: Vec<Edge>,
+    /// Set when the signals were computed here from a sample of the source's search results:
+    /// what the sample was. Those spans then also give the examples of a bucket.
+    sample: Option<(String, Arc<Vec<SpanFacts>>)>,
 }
+
+/// Traces a search returns at most, per service (Jaeger, Zipkin) or in all (Tempo), when the
+/// health page computes signals from search results.
+const SAMPLE_LIMIT: usize = 1000;
+/// Services searched at most.
+const SAMPLE_SERVICES: usize = 20;
 
 fn point(v: &Value, start: i64) -> Point {
     Point {
@@ -119,6 +133,7 @@ fn parse(v: &Value) -> Health {
             })
             .unwrap_or_default(),
         edges: edges(&v["edges"]),
+        sample: None,
     }
 }
 
@@ -131,18 +146,69 @@ async fn load(window: i64) -> Result<Health, api::ApiError> {
             let url = format!("{}/api/signals?start={start}&end={end}", source.url);
             Ok(parse(&api::get_json_from(&source, &url).await?))
         }
-        Kind::Jaeger => {
-            let url =
-                format!("{}/api/dependencies?endTs={}&lookback={}", source.url, end / 1_000_000, window / 1_000_000);
-            let v = api::get_json_from(&source, &url).await?;
-            Ok(Health { start, end, step: window, services: Vec::new(), edges: edges(&v["data"]) })
-        }
-        _ => Err(api::ApiError(format!(
-            "Service health is computed from spans by the edgescope collector (and the service map by Jaeger); {} does \
-             not offer it. Choose the collector or Jaeger as the trace source in the settings.",
-            source.kind.label()
-        ))),
+        Kind::Loki => Err(api::ApiError("Loki holds logs, not traces: choose a trace source in the settings".into())),
+        _ => sampled(source, start, end).await,
     }
+}
+
+/// Signals computed in the page from what the source's search returns for the window: whole
+/// traces from Jaeger and Zipkin (every entry span, and the service map), root spans only from
+/// Tempo's search summaries. A sample when a search hits its limit, and said so on the page.
+async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health, api::ApiError> {
+    let query = |service: String| sources::SearchQuery {
+        service,
+        start: start as u64,
+        end: end as u64,
+        limit: SAMPLE_LIMIT,
+        ..Default::default()
+    };
+    let mut capped = Vec::new();
+    let (facts, what) = if source.kind == Kind::Tempo {
+        let found = api::search(query(String::new())).await?;
+        if found.len() >= SAMPLE_LIMIT {
+            capped.push("all services".to_owned());
+        }
+        (sources::root_facts(&found), "the root spans of the traces")
+    } else {
+        let mut data = edgescope_otlp::TracesData::default();
+        let services = api::services().await?;
+        if services.len() > SAMPLE_SERVICES {
+            capped.push(format!("{} more services", services.len() - SAMPLE_SERVICES));
+        }
+        for service in services.into_iter().take(SAMPLE_SERVICES) {
+            let found = api::search_spans(query(service.clone())).await?;
+            let traces: std::collections::HashSet<_> = found.spans().map(|(_, _, s)| s.trace_id).collect();
+            if traces.len() >= SAMPLE_LIMIT {
+                capped.push(service);
+            }
+            data.resource_spans.extend(found.resource_spans);
+        }
+        (signals::facts(&data), "the spans of the traces")
+    };
+    let computed = signals::compute(&facts, start, end, signals::default_step(start, end), None);
+    let mut health = parse(&serde_json::to_value(&computed).unwrap_or_default());
+    if source.kind == Kind::Jaeger {
+        // Jaeger's own service map counts every call, not only the sampled ones.
+        let url =
+            format!("{}/api/dependencies?endTs={}&lookback={}", source.url, end / 1_000_000, (end - start) / 1_000_000);
+        if let Ok(v) = api::get_json_from(&source, &url).await {
+            health.edges = edges(&v["data"]);
+        }
+    }
+    let mut note = format!(
+        "Computed in this page from {what} that {}'s search returned ({} spans; at most {SAMPLE_LIMIT} traces per \
+         search).",
+        source.kind.label(),
+        facts.len()
+    );
+    if !capped.is_empty() {
+        note.push_str(&format!(
+            " The limit was reached for {}: rates there count a sample, not every request.",
+            capped.join(", ")
+        ));
+    }
+    health.sample = Some((note, Arc::new(facts)));
+    Ok(health)
 }
 
 /// The page at `/services` (`/health` is the collector's own health check).
@@ -153,7 +219,12 @@ pub(crate) fn HealthPage() -> impl IntoView {
     let window = move || WINDOWS.iter().find(|w| w.0 == window_id.get()).map_or(3_600_000_000_000, |w| w.2);
     let health = LocalResource::new(move || load(window()));
     let navigate = use_navigate();
-    let go = move |params: String| navigate(&format!("/services?{params}"), Default::default());
+    // Links keep `traces=` of the page URL, so that they reproduce the view.
+    let go = move |params: String| {
+        let sources = api::sources_query();
+        let sep = if sources.is_empty() { "" } else { "&" };
+        navigate(&format!("/services?{params}{sep}{sources}"), Default::default())
+    };
     let go_window = go.clone();
     view! {
         <h1>"Service health"</h1>
@@ -187,8 +258,11 @@ fn health_view(
     go: impl Fn(String) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let map = service_map(&h.edges, &h.services.iter().map(|s| s.all.name.clone()).collect::<Vec<_>>());
+    let (note, sample) = h.sample.clone().unzip();
+    let note = note.map(|n| view! { <p class="muted" data-testid="health-sample">{n}</p> });
     if h.services.is_empty() {
         return view! {
+            {note}
             {map}
             <p class="muted" data-testid="empty">"No entry spans in this window."</p>
         }
@@ -207,6 +281,7 @@ fn health_view(
     let go_service = go.clone();
     let win = window_id.clone();
     view! {
+        {note}
         {map}
         <div class="health-services" data-testid="health-services">
             {h.services.iter().enumerate().map(|(i, s)| {
@@ -230,7 +305,7 @@ fn health_view(
         {move || selected.get().map(|bucket| {
             let service = svc_name.clone();
             let operation = op_for_examples.clone();
-            examples_view(service, operation, bucket, bucket + step)
+            examples_view(service, operation, bucket, bucket + step, sample.clone())
         })}
         <table class="list" data-testid="operations">
             <thead><tr><th>"Operation"</th><th>"Requests"</th><th>"Rate"</th><th>"Errors"</th><th>"p50"</th><th>"p95"</th><th>"p99"</th></tr></thead>
@@ -352,10 +427,20 @@ fn latency_chart(buckets: &[Point], step: i64, selected: RwSignal<Option<i64>>) 
     }
 }
 
-fn examples_view(service: String, operation: Option<String>, start: i64, end: i64) -> impl IntoView {
+fn examples_view(
+    service: String,
+    operation: Option<String>,
+    start: i64,
+    end: i64,
+    sample: Option<Arc<Vec<SpanFacts>>>,
+) -> impl IntoView {
     let examples = LocalResource::new(move || {
-        let (service, operation) = (service.clone(), operation.clone());
+        let (service, operation, sample) = (service.clone(), operation.clone(), sample.clone());
         async move {
+            if let Some(facts) = sample {
+                let found = signals::examples(&facts, &service, operation.as_deref(), start, end, 10);
+                return Ok(serde_json::json!({ "examples": found }));
+            }
             let source = api::sources().traces;
             let mut url = format!(
                 "{}/api/signals/examples?service={}&start={start}&end={end}&limit=10",
@@ -379,7 +464,12 @@ fn examples_view(service: String, operation: Option<String>, start: i64, end: i6
                         {v["examples"].as_array().cloned().unwrap_or_default().into_iter().map(|e| {
                             let trace = e["traceId"].as_str().unwrap_or_default().to_owned();
                             let span = e["spanId"].as_str().unwrap_or_default().to_owned();
-                            let href = format!("/trace/{trace}?span={span}");
+                            // Tempo's search names no span: then the trace opens without one selected.
+                            let href = if span.bytes().all(|b| b == b'0') {
+                                format!("/trace/{trace}")
+                            } else {
+                                format!("/trace/{trace}?span={span}")
+                            };
                             view! {
                                 <li data-testid="example">
                                     <a href=href>{e["name"].as_str().unwrap_or_default().to_owned()}</a>" "

@@ -11,7 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use edgescope_otlp::read::{self, Ids};
-use edgescope_otlp::{LogsData, StatusCode, TracesData};
+use edgescope_otlp::signals::SpanFacts;
+use edgescope_otlp::{LogsData, StatusCode, TraceId, TracesData};
 use serde_json::Value;
 
 /// A kind of backend.
@@ -623,26 +624,66 @@ pub fn parse_search(format: Format, status: u16, body: &str) -> Result<Outcome<V
                     .collect()
             })
             .unwrap_or_default(),
-        Format::JaegerV3 | Format::JaegerLegacy | Format::Zipkin => {
-            let data = match format {
-                Format::JaegerV3 => read::traces(&v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?,
-                Format::JaegerLegacy => read::any_traces(body).map_err(|e| format!("not Jaeger traces: {e}"))?,
-                _ => {
-                    // An array of traces, each an array of spans.
-                    let mut all = TracesData::default();
-                    for trace in v.as_array().ok_or("Zipkin answered something other than a list of traces")? {
-                        let data =
-                            read::any_traces(&trace.to_string()).map_err(|e| format!("not a Zipkin trace: {e}"))?;
-                        all.resource_spans.extend(data.resource_spans);
-                    }
-                    all
-                }
-            };
-            summarize(&data)
-        }
+        Format::JaegerV3 | Format::JaegerLegacy | Format::Zipkin => summarize(&search_traces(format, &v, body)?),
         Format::TempoV2Trace | Format::TempoV1Trace => return Err("not a search answer".into()),
     };
     Ok(Outcome::Done(summaries))
+}
+
+/// The spans of a search answer that holds whole traces (Jaeger, Zipkin, the collector's v3 API).
+fn search_traces(format: Format, v: &Value, body: &str) -> Result<TracesData, String> {
+    match format {
+        Format::JaegerV3 => read::traces(v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}")),
+        Format::JaegerLegacy => read::any_traces(body).map_err(|e| format!("not Jaeger traces: {e}")),
+        Format::Zipkin => {
+            // An array of traces, each an array of spans.
+            let mut all = TracesData::default();
+            for trace in v.as_array().ok_or("Zipkin answered something other than a list of traces")? {
+                let data = read::any_traces(&trace.to_string()).map_err(|e| format!("not a Zipkin trace: {e}"))?;
+                all.resource_spans.extend(data.resource_spans);
+            }
+            Ok(all)
+        }
+        _ => Err("this source's search answer holds summaries, not spans".into()),
+    }
+}
+
+/// The spans of what a search found, where the source answers with whole traces (Jaeger,
+/// Zipkin, the collector); Tempo's search gives summaries only (see [`root_facts`]).
+pub fn parse_search_spans(format: Format, status: u16, body: &str) -> Result<Outcome<TracesData>, String> {
+    if api_missing(status, body) {
+        return Ok(Outcome::TryNext);
+    }
+    if status == 404 && format == Format::JaegerV3 {
+        return Ok(Outcome::Done(TracesData::default()));
+    }
+    if !(200..300).contains(&status) {
+        return Err(error_message(status, body));
+    }
+    Ok(Outcome::Done(search_traces(format, &json(body, "search")?, body)?))
+}
+
+/// Facts for golden signals from search summaries, which is all Tempo's search gives: one
+/// root span per trace (its service and name, the trace's duration, an error when the trace
+/// holds one). Traces without a root span yet are left out.
+pub fn root_facts(summaries: &[TraceSummary]) -> Vec<SpanFacts> {
+    summaries
+        .iter()
+        .filter(|t| !t.root_name.is_empty() && !t.root_service.starts_with('<'))
+        .filter_map(|t| {
+            Some(SpanFacts {
+                trace_id: TraceId::from_hex(&t.trace_id)?.0,
+                span_id: [0; 8],
+                parent_span_id: None,
+                service: t.root_service.clone(),
+                name: t.root_name.clone(),
+                kind: 2,
+                start_ns: t.start as i64,
+                duration_ns: t.duration as i64,
+                error: t.error_count > 0,
+            })
+        })
+        .collect()
 }
 
 /// A trace as read, and what the source said about its completeness.
@@ -999,6 +1040,46 @@ mod tests {
         let Outcome::Done(list) = parse_search(Format::Zipkin, 200, &zipkin).unwrap() else { panic!() };
         assert_eq!(list.len(), 1);
         assert!(list[0].span_count > 1 && !list[0].root_name.is_empty() && list[0].duration > 0, "{:?}", list[0]);
+    }
+
+    #[test]
+    fn search_answers_give_spans_for_golden_signals_and_tempo_gives_its_root_spans() {
+        use edgescope_otlp::signals;
+        // Zipkin's search: whole traces; the signals of its entry spans come from them.
+        let zipkin = format!("[{0},{0}]", fixture("zipkin-lens-yelp.json"));
+        let Outcome::Done(data) = parse_search_spans(Format::Zipkin, 200, &zipkin).unwrap() else { panic!() };
+        let facts = signals::facts(&data);
+        let distinct: BTreeSet<_> = data.spans().map(|(_, _, s)| (s.trace_id, s.span_id)).collect();
+        assert_eq!(facts.len(), distinct.len(), "the trace found twice counts once");
+        let (start, end) =
+            (facts.iter().map(|f| f.start_ns).min().unwrap(), facts.iter().map(|f| f.start_ns).max().unwrap() + 1);
+        let computed = signals::compute(&facts, start, end, signals::default_step(start, end), None);
+        assert!(!computed.services.is_empty());
+        let entries: u64 = computed.services.iter().map(|s| s.total.count).sum();
+        assert!(entries >= 1 && entries <= facts.len() as u64, "{entries} entry spans of {}", facts.len());
+        // Jaeger v3: an empty search is its own 404; an older Jaeger says to try the legacy API.
+        assert_eq!(
+            parse_search_spans(Format::JaegerV3, 404, r#"{"error":{"message":"No traces found"}}"#).unwrap(),
+            Outcome::Done(TracesData::default())
+        );
+        assert_eq!(parse_search_spans(Format::JaegerV3, 404, "404 page not found").unwrap(), Outcome::TryNext);
+        let Outcome::Done(v3) =
+            parse_search_spans(Format::JaegerV3, 200, &fixture("jaeger-apiv3-FindTraces.json")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(signals::facts(&v3).len(), 1);
+        assert!(parse_search_spans(Format::TempoSearch, 200, "{}").is_err(), "Tempo's search has no spans");
+
+        // Tempo: one root span per summary; a trace without its root yet is left out.
+        let tempo = r#"{"traces":[{"traceID":"2f3e0cee77ae5dc9c17ade3689eb2e54","rootServiceName":"shop","rootTraceName":"update","startTimeUnixNano":"1684778327699392724","durationMs":557,"serviceStats":{"shop":{"spanCount":3},"db":{"spanCount":2,"errorCount":1}}},{"traceID":"abc","startTimeUnixNano":"1","spanSet":{"matched":4}}]}"#;
+        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, tempo).unwrap() else { panic!() };
+        let roots = root_facts(&list);
+        assert_eq!(roots.len(), 1);
+        let r = &roots[0];
+        assert_eq!((r.service.as_str(), r.name.as_str(), r.kind, r.parent_span_id), ("shop", "update", 2, None));
+        assert_eq!((r.start_ns, r.duration_ns, r.error), (1_684_778_327_699_392_724, 557_000_000, true));
+        assert_eq!(r.trace_id[0], 0x2f);
     }
 
     #[test]

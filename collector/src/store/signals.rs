@@ -1,21 +1,8 @@
 //! The span rows that golden signals and the service map are computed from.
 
-use super::{Result, Store};
+use edgescope_otlp::signals::SpanFacts;
 
-/// One span of a time window, reduced to what the signals need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SpanFacts {
-    pub(crate) trace_id: [u8; 16],
-    pub(crate) span_id: [u8; 8],
-    pub(crate) parent_span_id: Option<[u8; 8]>,
-    pub(crate) service: String,
-    pub(crate) name: String,
-    /// The OTLP span kind number.
-    pub(crate) kind: i32,
-    pub(crate) start_ns: i64,
-    pub(crate) duration_ns: i64,
-    pub(crate) error: bool,
-}
+use super::{Result, Store};
 
 fn fixed<const N: usize>(bytes: Option<Vec<u8>>) -> Option<[u8; N]> {
     bytes.and_then(|b| b.try_into().ok())

@@ -5,29 +5,83 @@
 //! service map: calls from one service to another, counted on the child spans whose parent is
 //! in a different service, with their errors.
 
+use std::borrow::ToOwned;
 use std::collections::{BTreeMap, HashMap};
+use std::string::String;
+use std::vec::Vec;
 
 use serde::Serialize;
 
-use crate::store::SpanFacts;
+use crate::{StatusCode, TracesData};
+
+/// One span, reduced to what the signals need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanFacts {
+    /// The trace id.
+    pub trace_id: [u8; 16],
+    /// The span id.
+    pub span_id: [u8; 8],
+    /// The parent span id, if any.
+    pub parent_span_id: Option<[u8; 8]>,
+    /// `service.name` of the span's resource.
+    pub service: String,
+    /// The span name (the operation).
+    pub name: String,
+    /// The OTLP span kind number.
+    pub kind: i32,
+    /// Start, Unix nanoseconds.
+    pub start_ns: i64,
+    /// Nanoseconds.
+    pub duration_ns: i64,
+    /// Whether the status is ERROR.
+    pub error: bool,
+}
+
+/// The facts of every span in `data`, once per trace id and span id (the same span read twice,
+/// say from the searches of two services, counts once).
+pub fn facts(data: &TracesData) -> Vec<SpanFacts> {
+    let mut seen = std::collections::HashSet::new();
+    data.spans()
+        .filter(|(_, _, s)| seen.insert((s.trace_id.0, s.span_id.0)))
+        .map(|(resource, _, s)| SpanFacts {
+            trace_id: s.trace_id.0,
+            span_id: s.span_id.0,
+            parent_span_id: s.parent_span_id.map(|p| p.0),
+            service: resource.service_name().to_owned(),
+            name: s.name.clone(),
+            kind: s.kind as i32,
+            start_ns: s.start_time_unix_nano as i64,
+            duration_ns: s.duration_nanos() as i64,
+            error: s.status.code == StatusCode::Error,
+        })
+        .collect()
+}
+
+/// The bucket width for a window when the request names none: the window in
+/// [`DEFAULT_BUCKETS`] parts, at least a second.
+pub fn default_step(start: i64, end: i64) -> i64 {
+    ((end - start + DEFAULT_BUCKETS - 1) / DEFAULT_BUCKETS).max(1_000_000_000)
+}
 
 /// Buckets a window is divided into when the request names no step.
-pub(crate) const DEFAULT_BUCKETS: i64 = 60;
+pub const DEFAULT_BUCKETS: i64 = 60;
 
 /// Counts and duration percentiles of a set of entry spans.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub(crate) struct Stats {
+pub struct Stats {
     /// Spans.
-    pub(crate) count: u64,
+    pub count: u64,
     /// Spans with an error status.
-    pub(crate) errors: u64,
-    /// Nearest-rank percentiles of the durations, nanoseconds; absent without spans.
+    pub errors: u64,
+    /// Nearest-rank median of the durations, nanoseconds; absent without spans.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) p50: Option<i64>,
+    pub p50: Option<i64>,
+    /// Nearest-rank 95th percentile, nanoseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) p95: Option<i64>,
+    pub p95: Option<i64>,
+    /// Nearest-rank 99th percentile, nanoseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) p99: Option<i64>,
+    pub p99: Option<i64>,
 }
 
 /// The nearest-rank percentile `p` (0–100) of sorted values.
@@ -54,48 +108,65 @@ impl Stats {
 
 /// One time bucket of a series.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct Bucket {
+pub struct Bucket {
     /// Bucket start, Unix nanoseconds.
-    pub(crate) start: i64,
+    pub start: i64,
+    /// The entry spans that started in the bucket.
     #[serde(flatten)]
-    pub(crate) stats: Stats,
+    pub stats: Stats,
 }
 
 /// The signals of one operation of a service.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct OperationSignals {
-    pub(crate) operation: String,
-    pub(crate) total: Stats,
-    pub(crate) buckets: Vec<Bucket>,
+pub struct OperationSignals {
+    /// The span name.
+    pub operation: String,
+    /// Over the whole window.
+    pub total: Stats,
+    /// Per bucket, every bucket of the window in order (empty ones included).
+    pub buckets: Vec<Bucket>,
 }
 
 /// The signals of one service: all its entry spans, then per operation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct ServiceSignals {
-    pub(crate) service: String,
-    pub(crate) total: Stats,
-    pub(crate) buckets: Vec<Bucket>,
-    pub(crate) operations: Vec<OperationSignals>,
+pub struct ServiceSignals {
+    /// `service.name`.
+    pub service: String,
+    /// Every entry span of the service over the whole window.
+    pub total: Stats,
+    /// Per bucket, every bucket of the window in order (empty ones included).
+    pub buckets: Vec<Bucket>,
+    /// Per operation, by name.
+    pub operations: Vec<OperationSignals>,
 }
 
 /// Calls from one service to another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Edge {
-    pub(crate) parent: String,
-    pub(crate) child: String,
-    pub(crate) call_count: u64,
-    pub(crate) error_count: u64,
+pub struct Edge {
+    /// The calling service.
+    pub parent: String,
+    /// The called service.
+    pub child: String,
+    /// Spans of the child whose parent is a span of the parent service.
+    pub call_count: u64,
+    /// Those of them with an error status.
+    pub error_count: u64,
 }
 
-/// The answer of `GET /api/signals`.
+/// The signals of a window (the collector's answer to `GET /api/signals`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct Signals {
-    pub(crate) start: i64,
-    pub(crate) end: i64,
-    pub(crate) step: i64,
-    pub(crate) services: Vec<ServiceSignals>,
-    pub(crate) edges: Vec<Edge>,
+pub struct Signals {
+    /// Window start, Unix nanoseconds.
+    pub start: i64,
+    /// Window end (exclusive), Unix nanoseconds.
+    pub end: i64,
+    /// Bucket width, nanoseconds.
+    pub step: i64,
+    /// Per service, by name.
+    pub services: Vec<ServiceSignals>,
+    /// The service map.
+    pub edges: Vec<Edge>,
 }
 
 /// Whether each span is an entry span of its service.
@@ -138,7 +209,7 @@ fn finish(series: Series, start: i64, end: i64, step: i64) -> (Stats, Vec<Bucket
 
 /// Computes the signals of the entry spans that start in `[start, end)`, in buckets of `step`,
 /// for every service or only `service`; and the service map of every span in the window.
-pub(crate) fn compute(spans: &[SpanFacts], start: i64, end: i64, step: i64, service: Option<&str>) -> Signals {
+pub fn compute(spans: &[SpanFacts], start: i64, end: i64, step: i64, service: Option<&str>) -> Signals {
     let step = step.max(1);
     let is_entry = entries(spans);
     let by_id: HashMap<([u8; 16], [u8; 8]), &str> =
@@ -193,23 +264,32 @@ pub(crate) fn compute(spans: &[SpanFacts], start: i64, end: i64, step: i64, serv
 /// One example span of a bucket, for the list under a chart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Example {
-    pub(crate) trace_id: String,
-    pub(crate) span_id: String,
-    pub(crate) service: String,
-    pub(crate) name: String,
-    pub(crate) start: i64,
-    pub(crate) duration: i64,
-    pub(crate) error: bool,
+pub struct Example {
+    /// Lowercase hex.
+    pub trace_id: String,
+    /// Lowercase hex.
+    pub span_id: String,
+    /// `service.name`.
+    pub service: String,
+    /// The span name.
+    pub name: String,
+    /// Unix nanoseconds.
+    pub start: i64,
+    /// Nanoseconds.
+    pub duration: i64,
+    /// Whether the status is ERROR.
+    pub error: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(bytes.len() * 2);
+    crate::hex::encode_into(bytes, &mut out);
+    out
 }
 
 /// The entry spans of `service` (and `operation`, when given) that start in `[start, end)`,
 /// errors first, then slowest first; at most `limit`.
-pub(crate) fn examples(
+pub fn examples(
     spans: &[SpanFacts],
     service: &str,
     operation: Option<&str>,
@@ -322,6 +402,46 @@ mod tests {
         let only_db = compute(&spans, 0, 120, 60, Some("db"));
         assert_eq!(only_db.services.len(), 1);
         assert_eq!(only_db.services[0].buckets[1].stats, Stats::default(), "an empty bucket has no percentiles");
+    }
+
+    #[test]
+    fn facts_read_each_span_once_with_its_service_and_status() {
+        use crate::{KeyValue, Resource, ResourceSpans, ScopeSpans, Span, SpanId, SpanKind, Status, TraceId};
+        let span = |id: u8, parent: Option<u8>, error: bool| Span {
+            trace_id: TraceId([7; 16]),
+            span_id: SpanId([id; 8]),
+            parent_span_id: parent.map(|p| SpanId([p; 8])),
+            name: format!("op{id}"),
+            kind: SpanKind::Client,
+            start_time_unix_nano: 1_000,
+            end_time_unix_nano: 1_250,
+            status: Status { code: if error { StatusCode::Error } else { StatusCode::Ok }, ..Default::default() },
+            ..Default::default()
+        };
+        let resource = |service: &str, spans: Vec<Span>| ResourceSpans {
+            resource: Resource { attributes: vec![KeyValue::new("service.name", service)], ..Default::default() },
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        };
+        // The same trace as two searches return it: span 1 twice.
+        let data = TracesData {
+            resource_spans: vec![
+                resource("web", vec![span(1, None, false)]),
+                resource("api", vec![span(2, Some(1), true)]),
+                resource("web", vec![span(1, None, false)]),
+            ],
+        };
+        let f = facts(&data);
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].service.as_str(), f[0].name.as_str(), f[0].parent_span_id), ("web", "op1", None));
+        assert_eq!((f[1].service.as_str(), f[1].parent_span_id, f[1].kind), ("api", Some([1; 8]), 3));
+        assert_eq!((f[1].start_ns, f[1].duration_ns, f[1].error, f[0].error), (1_000, 250, true, false));
+    }
+
+    #[test]
+    fn the_default_step_cuts_a_window_in_sixty_but_never_below_a_second() {
+        assert_eq!(default_step(0, 3_600_000_000_000), 60_000_000_000);
+        assert_eq!(default_step(0, 10_000_000_000), 1_000_000_000);
     }
 
     #[test]
