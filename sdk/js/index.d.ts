@@ -164,6 +164,11 @@ export declare function setUser(id: string | null | undefined): void;
 export declare function sessionId(): string;
 /** Browser entry only: the page's parent from `<meta name="traceparent">`, read by `init`. */
 export declare function documentContext(): RemoteContext | undefined;
+/**
+ * Exports what is queued; resolves when those exports are answered (or given up), never rejects. In browsers,
+ * Node and Deno it also waits for exports already under way. In workerd and Vercel Edge it waits only for the
+ * exports it starts, all made in the calling request, so `ctx.waitUntil(flush())` settles on its own.
+ */
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function diagnostics(): Diagnostics;
 
