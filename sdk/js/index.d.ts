@@ -18,7 +18,7 @@ export interface Config {
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Extra headers on export requests (for example `authorization`). */
   headers?: Record<string, string>;
-  /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers). */
+  /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers; workerd and Vercel Edge export only on `flush()`). */
   scheduleDelayMillis?: number;
   /** Spans (and, separately, log records) kept for export; more are dropped and counted. Default 2048. */
   maxQueueSize?: number;
