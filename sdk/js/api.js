@@ -838,7 +838,9 @@ function send(path, body, keepalive) {
  * the collector is slow or down, further batches wait in the bounded queue (and the oldest
  * are not kept beyond it), so memory stays flat. With `{ keepalive: true }` (page hide) the
  * batches are cut to fit the browser's keepalive budget. Resolves when everything queued has
- * been sent and every export under way is answered (or given up); never rejects.
+ * been sent and every export under way is answered (or given up); never rejects. With
+ * `ownExports` (workerd): at most two of this flush's own exports at a time, and it waits for
+ * those only.
  */
 export async function flush(options) {
   const keepalive = !!(options && options.keepalive);
