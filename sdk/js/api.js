@@ -603,8 +603,30 @@ export function extract(headers) {
   });
 }
 
+/**
+ * Whether each `flush()` owns the exports it starts (workerd and Vercel Edge entries). In
+ * workerd every request runs in its own I/O context: a promise or request belongs to the
+ * request that made it, and a continuation that another request settles is queued for the
+ * first one's context and dropped when that request has ended ("IoContext dropped queued
+ * cross-context actions"). So there a `flush()` sends what it takes from the queue and waits
+ * for those exports only, never for another request's, and no export starts outside a
+ * `flush()` (not from `span.end()` nor from another export's completion): everything a
+ * request's `ctx.waitUntil(flush())` waits for belongs to that request. Spans that another
+ * request's flush took are covered by that request's `waitUntil`. Elsewhere a `flush()` also
+ * waits for the exports it did not start.
+ */
+let ownExports = false;
+
+/** Internal: each `flush()` owns its exports (see `ownExports`). */
+export function useRequestScopedExports() {
+  ownExports = true;
+}
+
 /** Starts an export when a batch is full (or `now`), else arms the timer. `queued`: the core's count, when known. */
 function scheduleExport(now, queued) {
+  // Per request, only a flush (under the request's `waitUntil`) starts exports; the queue is
+  // bounded meanwhile.
+  if (ownExports) return;
   if (now === true || (queued ?? core.queued()) >= state.batchSize) {
     if (inflight < MAX_INFLIGHT) flush();
   } else if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
@@ -816,7 +838,9 @@ function send(path, body, keepalive) {
  * the collector is slow or down, further batches wait in the bounded queue (and the oldest
  * are not kept beyond it), so memory stays flat. With `{ keepalive: true }` (page hide) the
  * batches are cut to fit the browser's keepalive budget. Resolves when everything queued has
- * been sent and every export under way is answered (or given up); never rejects.
+ * been sent and every export under way is answered (or given up); never rejects. With
+ * `ownExports` (workerd): at most two of this flush's own exports at a time, and it waits for
+ * those only.
  */
 export async function flush(options) {
   const keepalive = !!(options && options.keepalive);
@@ -838,21 +862,23 @@ export async function flush(options) {
   });
   if (keepalive) return void (await Promise.all(requests));
   // Drain: start what the free slots allow, wait for those, repeat until the queue is empty
-  // (so that `ctx.waitUntil(flush())` covers every batch of a request).
+  // (so that `ctx.waitUntil(flush())` covers every batch of a request). With `ownExports` the
+  // slots are this flush's own and it never waits for another's exports.
   const [traces, logs] = state.protobuf ? [core.takeTracesProto, core.takeLogsProto] : [core.takeTraces, core.takeLogs];
   for (;;) {
     const started = [];
     guard(() => {
       for (const [path, take] of [['/v1/traces', traces], ['/v1/logs', logs]]) {
-        while (inflight < MAX_INFLIGHT) {
+        while ((ownExports ? started.length : inflight) < MAX_INFLIGHT) {
           const body = take();
           if (body === undefined) break;
           started.push(send(path, body, false));
         }
       }
     });
-    if (started.length === 0 && pending.size === 0) return;
-    await Promise.all(started.length ? started : [...pending]);
+    const awaited = started.length > 0 || ownExports ? started : [...pending];
+    if (awaited.length === 0) return;
+    await Promise.all(awaited);
   }
 }
 

@@ -18,7 +18,7 @@ export interface Config {
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Extra headers on export requests (for example `authorization`). */
   headers?: Record<string, string>;
-  /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers). */
+  /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers; workerd and Vercel Edge export only on `flush()`). */
   scheduleDelayMillis?: number;
   /** Spans (and, separately, log records) kept for export; more are dropped and counted. Default 2048. */
   maxQueueSize?: number;
@@ -164,6 +164,11 @@ export declare function setUser(id: string | null | undefined): void;
 export declare function sessionId(): string;
 /** Browser entry only: the page's parent from `<meta name="traceparent">`, read by `init`. */
 export declare function documentContext(): RemoteContext | undefined;
+/**
+ * Exports what is queued; resolves when those exports are answered (or given up), never rejects. In browsers,
+ * Node and Deno it also waits for exports already under way. In workerd and Vercel Edge it waits only for the
+ * exports it starts, all made in the calling request, so `ctx.waitUntil(flush())` settles on its own.
+ */
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function diagnostics(): Diagnostics;
 

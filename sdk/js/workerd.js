@@ -6,6 +6,8 @@ import { initSync } from './wasm/edgescope.js';
 import * as api from './api.js';
 
 initSync({ module: wasmModule });
+// Each request's flush owns its exports: promises and I/O belong to the request that made them.
+api.useRequestScopedExports();
 
 export * from './public.js';
 export { instrument } from './edge.js';

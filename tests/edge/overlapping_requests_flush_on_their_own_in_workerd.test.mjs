@@ -1,0 +1,144 @@
+// Overlapping requests in one workerd isolate share the SDK's queue: one request's flush may
+// send another's spans, and an export may still be under way when a request ends. Each
+// request's `ctx.waitUntil` promise must still settle on its own (no continuation left for a
+// request context that is gone), every span and log must arrive exactly once, also when the
+// collector fails some exports (retried) and answers others slowly; and a request's flush must
+// not wait for another request's exports.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { getJson, startCollector, traceSpans, waitFor } from '../support.mjs';
+import { startWorkerd } from './workerd.mjs';
+
+let collector, proxy, worker;
+/** Export requests the proxy received. */
+let exports = 0;
+/**
+ * How the proxy answers export number `n` (`body`: the OTLP protobuf, unzipped): 'refuse' (503
+ * with `Retry-After: 2`), 'refuse-now' (503, `Retry-After: 0`), 'slow' (forwarded after 300 ms)
+ * or 'forward'. At first every third is refused (retried by the SDK at once) and every other
+ * one answered slowly, so exports overlap the requests' ends.
+ */
+let plan = (n) => (n % 3 === 0 ? 'refuse-now' : n % 2 === 0 ? 'slow' : 'forward');
+
+before(async () => {
+  collector = await startCollector();
+  proxy = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const step = plan(++exports, req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
+      if (step === 'refuse-now' || step === 'refuse') {
+        res.writeHead(503, { 'retry-after': step === 'refuse' ? '2' : '0' });
+        return res.end();
+      }
+      if (step === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
+      const headers = { 'content-type': req.headers['content-type'] };
+      if (req.headers['content-encoding']) headers['content-encoding'] = req.headers['content-encoding'];
+      const answer = await fetch(collector.otlp + req.url, { method: 'POST', headers, body });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-protobuf' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  worker = await startWorkerd(
+    fileURLToPath(new URL('./flush_worker.js', import.meta.url)),
+    {
+      OTEL_SERVICE_NAME: 'flush-worker',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${proxy.address().port}`,
+    },
+    ['nodejs_compat'],
+  );
+});
+
+after(async () => {
+  await worker?.stop();
+  proxy?.close();
+  await collector?.stop();
+});
+
+async function logsOf(traceId) {
+  const doc = await getJson(`${collector.ui}/api/logs?trace_id=${traceId}`);
+  return doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+}
+
+test('overlapping requests each settle their flush and deliver every span and log once', async () => {
+  const requests = Array.from({ length: 12 }, (_, i) => ({
+    id: String(i),
+    trace: (i + 1).toString(16).padStart(32, 'a'),
+    // Some requests end at once, others while the first ones' exports are still under way.
+    wait: [0, 40, 250][i % 3],
+  }));
+  const answers = await Promise.all(
+    requests.map(({ id, trace, wait }) =>
+      fetch(`${worker.url}/work?id=${id}&wait=${wait}`, { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } }),
+    ),
+  );
+  for (const [i, answer] of answers.entries()) assert.equal(await answer.text(), requests[i].id, worker.output());
+
+  // Each request's waitUntil promise settles by itself (a flush that waits on a continuation
+  // workerd dropped never does).
+  const notes = await waitFor('every request to settle its flush', async () => {
+    const n = await getJson(`${worker.url}/settled`);
+    return requests.every(({ id }) => n[id] === 'settled') && n;
+  }).catch(async (e) => {
+    throw new Error(`${e.message}; notes: ${JSON.stringify(await getJson(`${worker.url}/settled`))}\n${worker.output()}`);
+  });
+  assert.equal(Object.keys(notes).length, requests.length);
+
+  // Everything was sent before the flushes settled: each trace has its two spans and two logs,
+  // none twice.
+  for (const { id, trace } of requests) {
+    const spans = await traceSpans(collector, trace).catch(() => []);
+    assert.deepEqual(spans.map((s) => s.name).sort(), ['GET /work', 'work'], `spans of request ${id}`);
+    const logs = await logsOf(trace);
+    assert.deepEqual(
+      logs.map((l) => l.body.stringValue).sort(),
+      [`request ${id} began`, `request ${id} worked`],
+      `logs of request ${id}`,
+    );
+  }
+  assert.ok(exports > requests.length / 3, `the proxy saw ${exports} exports`);
+  assert.doesNotMatch(worker.output(), /cross-context|different request context/);
+});
+
+test("a request's flush does not wait for another request's export that waits to be retried", async () => {
+  // The first attempt of each export with request A's trace id (its spans, its logs) is
+  // refused with Retry-After: 2; B comes while A waits to retry, and is answered at once.
+  const a = { id: 'a', trace: 'e'.repeat(32) };
+  const b = { id: 'b', trace: 'f'.repeat(32) };
+  const refused = new Set();
+  plan = (n, body) => {
+    if (!body.includes(Buffer.from(a.trace, 'hex'))) return 'forward';
+    const key = body.toString('base64');
+    if (refused.has(key)) return 'forward';
+    refused.add(key);
+    return 'refuse';
+  };
+  const get = ({ id, trace }) =>
+    fetch(`${worker.url}/work?id=${id}`, { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } }).then((r) => r.text());
+  assert.equal(await get(a), 'a');
+  await waitFor("A's exports to be refused", () => refused.size === 2);
+  const before = exports;
+  assert.equal(await get(b), 'b');
+
+  // B's flush settles by itself, while A's batches still wait for their retry.
+  const notes = await waitFor("B's flush to settle", async () => {
+    const n = await getJson(`${worker.url}/settled`);
+    return n.b === 'settled' && { ...n, exports };
+  });
+  assert.equal(notes.a, 'pending', "A's flush still waits for its retry");
+  assert.equal(notes.exports, before + 2, "A's exports were not retried yet: only B's two came since");
+
+  // Then A's retries go through: everything of both requests arrives once.
+  await waitFor("A's flush to settle", async () => (await getJson(`${worker.url}/settled`)).a === 'settled');
+  for (const { id, trace } of [a, b]) {
+    const spans = await traceSpans(collector, trace);
+    assert.deepEqual(spans.map((s) => s.name).sort(), ['GET /work', 'work'], `spans of request ${id}`);
+    assert.equal((await logsOf(trace)).length, 2, `logs of request ${id}`);
+  }
+  assert.doesNotMatch(worker.output(), /cross-context|different request context/);
+});
