@@ -835,8 +835,8 @@ function send(path, body, keepalive) {
 
 /**
  * Exports queued spans and log records now. At most two exports are under way at a time: when
- * the collector is slow or down, further batches wait in the bounded queue (and the oldest
- * are not kept beyond it), so memory stays flat. With `{ keepalive: true }` (page hide) the
+ * the collector is slow or down, further batches wait in the bounded queue (spans and records
+ * that arrive when it is full are dropped and counted in `diagnostics()`), so memory stays flat. With `{ keepalive: true }` (page hide) the
  * batches are cut to fit the browser's keepalive budget. Resolves when everything queued has
  * been sent and every export under way is answered (or given up); never rejects. With
  * `ownExports` (workerd): at most two of this flush's own exports at a time, and it waits for
