@@ -41,13 +41,17 @@ export function configFromEnv(env, config) {
   return { scheduleDelayMillis: 0, ...fromEnv, ...(c && typeof c === 'object' ? c : {}) };
 }
 
-let configured = false;
+/** The one set-up of the isolate, which requests that arrive while it runs wait for too. */
+let configured;
 let fetchPatched = false;
 let propagateTo;
 
-async function setUp(env, config) {
-  if (configured) return;
-  configured = true;
+function setUp(env, config) {
+  configured ??= configure(env, config).catch(() => {});
+  return configured;
+}
+
+async function configure(env, config) {
   const c = configFromEnv(env, config);
   init(c);
   propagateTo = Array.isArray(c.propagateTraceHeaderUrls) ? c.propagateTraceHeaderUrls : undefined;
