@@ -35,6 +35,8 @@ const DEFAULTS = {
   /** Milliseconds before an export request is abandoned (and retried). */
   timeout: 10000,
   scheduleDelay: 1000,
+  /** Request-scoped exports (workerd): how long a flush may take before what it could not deliver waits for the next one. */
+  flushDeadline: 25000,
   batchSize: 512,
   debug: false,
   /** `config.redact(key, value)`: the app's own rule for string values, after the built-in ones. */
@@ -211,6 +213,7 @@ export function init(config) {
     if (Number.isFinite(c.scheduleDelayMillis)) state.scheduleDelay = Math.max(0, c.scheduleDelayMillis);
     if (Number.isFinite(c.maxExportBatchSize)) state.batchSize = Math.max(1, c.maxExportBatchSize);
     if (Number.isFinite(c.timeoutMillis)) state.timeout = Math.max(1, c.timeoutMillis);
+    if (Number.isFinite(c.flushDeadlineMillis)) state.flushDeadline = Math.max(0, c.flushDeadlineMillis);
     state.debug = c.debug === true;
     // The host's fetch is captured at the first `init`, before any instrumentation wraps it, so
     // exports are never traced; a custom `fetch` (a proxy, a test double) replaces it.
@@ -733,22 +736,39 @@ async function readPartialSuccess(response) {
  * Sends one batch. Retries network errors, timeouts, 429, 502, 503 and 504 with backoff (or
  * after `Retry-After`), never other answers; a page-hide flush gets a single attempt.
  */
-async function post(path, body, keepalive) {
+async function post(path, body, keepalive, deadline) {
   // Everything that depends on the settings is read now, before the first `await`: a batch
   // goes (and is retried) where and how it was first meant to, even if `init` runs meanwhile.
-  const send = state.fetch || globalThis.fetch;
   const headers = { 'content-type': state.protobuf ? 'application/x-protobuf' : 'application/json', ...state.headers };
-  const url = state.endpoint + path;
-  const timeout = state.timeout;
+  const batch = { url: state.endpoint + path, path, headers, body, send: state.fetch || globalThis.fetch, timeout: state.timeout };
   const outbox = state.outbox;
   // A page that is going away cannot wait for compression: its request must start now.
   const compressed = state.gzip && !keepalive ? await gzip(body) : undefined;
-  if (compressed) headers['content-encoding'] = 'gzip';
-  const payload = compressed || body;
-  for (let attempt = 1; ; attempt++) {
+  if (compressed) {
+    headers['content-encoding'] = 'gzip';
+    batch.body = compressed;
+  }
+  return deliver(batch, keepalive, deadline, outbox, 1);
+}
+
+/**
+ * Batches a request-scoped flush (workerd) could not deliver before its deadline — the runtime
+ * ends a request's `waitUntil` about 30 s after the response — with the attempt they are at.
+ * The next flush in the isolate sends them first, so a collector that is down or slow for a
+ * while loses nothing while the isolate lives. At most `MAX_CARRIED`; beyond, the oldest is
+ * let go and counted.
+ */
+const carried = [];
+const MAX_CARRIED = 16;
+
+/** Sends a prepared batch, retrying as the core's policy says; never rejects. */
+async function deliver(batch, keepalive, deadline, outbox, first) {
+  const { url, path, headers, body: payload, send } = batch;
+  for (let attempt = first; ; attempt++) {
     let status = 0;
     let retryAfter;
     try {
+      const timeout = deadline === undefined ? batch.timeout : Math.max(1, Math.min(batch.timeout, deadline - Date.now()));
       const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(timeout) : undefined;
       // The timeout also holds for a `fetch` that ignores its signal, so a hung request cannot
       // keep an export slot forever.
@@ -777,6 +797,15 @@ async function post(path, body, keepalive) {
       return;
     }
     core.trouble(2);
+    if (deadline !== undefined && Date.now() + delay >= deadline) {
+      // The request's time is up: the next flush retries it.
+      if (carried.length >= MAX_CARRIED) {
+        carried.shift();
+        trouble(0, new Error(`export to ${path} let go: ${MAX_CARRIED} batches already wait for the collector`));
+      }
+      carried.push({ batch, attempt: attempt + 1 });
+      return;
+    }
     await sleep(delay);
   }
 }
@@ -811,14 +840,18 @@ const MAX_KEEPALIVE_REQUESTS = 9;
 /** Every export under way, so that `flush()` also waits for those it did not start. */
 const pending = new Set();
 
-function send(path, body, keepalive) {
+/** Starts exporting a batch (`body`, or a carried-over `{ batch, attempt }`) and tracks it. */
+function send(path, body, keepalive, deadline) {
   if (keepalive) {
     keepaliveCount++;
     keepaliveBytes += body.length;
   } else {
     inflight++;
   }
-  const request = post(path, body, keepalive).finally(() => {
+  const delivery = body instanceof Uint8Array || typeof body === 'string'
+    ? post(path, body, keepalive, deadline)
+    : deliver(body.batch, false, deadline, undefined, body.attempt);
+  const request = delivery.finally(() => {
     pending.delete(request);
     if (keepalive) {
       keepaliveCount--;
@@ -865,14 +898,19 @@ export async function flush(options) {
   // (so that `ctx.waitUntil(flush())` covers every batch of a request). With `ownExports` the
   // slots are this flush's own and it never waits for another's exports.
   const [traces, logs] = state.protobuf ? [core.takeTracesProto, core.takeLogsProto] : [core.takeTraces, core.takeLogs];
+  // A request's flush ends by its deadline; what it could not deliver by then is carried to
+  // the next flush, which sends it first.
+  const deadline = ownExports ? Date.now() + state.flushDeadline : undefined;
+  const carry = ownExports ? carried.splice(0) : [];
   for (;;) {
     const started = [];
     guard(() => {
+      while (carry.length > 0 && started.length < MAX_INFLIGHT) started.push(send(carry[0].batch.path, carry.shift(), false, deadline));
       for (const [path, take] of [['/v1/traces', traces], ['/v1/logs', logs]]) {
         while ((ownExports ? started.length : inflight) < MAX_INFLIGHT) {
           const body = take();
           if (body === undefined) break;
-          started.push(send(path, body, false));
+          started.push(send(path, body, false, deadline));
         }
       }
     });

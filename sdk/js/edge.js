@@ -45,6 +45,8 @@ export function configFromEnv(env, config) {
 let configured;
 let fetchPatched = false;
 let propagateTo;
+/** `route` of a config given as `(env) => config`, known once the set-up has read it. */
+let routeOfConfig;
 
 function setUp(env, config) {
   configured ??= configure(env, config).catch(() => {});
@@ -53,6 +55,7 @@ function setUp(env, config) {
 
 async function configure(env, config) {
   const c = configFromEnv(env, config);
+  if (typeof config === 'function' && typeof c.route === 'function') routeOfConfig = c.route;
   init(c);
   propagateTo = Array.isArray(c.propagateTraceHeaderUrls) ? c.propagateTraceHeaderUrls : undefined;
   // The active span follows each request through `await` where AsyncLocalStorage exists.
@@ -129,6 +132,7 @@ function clientAddress(request, info) {
 
 async function handle(config, request, env, waitUntil, info, route, call) {
   await setUp(env, config);
+  if (route === undefined && routeOfConfig) route = guard(() => routeOfConfig(request));
   const url = guard(() => new URL(request.url));
   const attributes = {
     'http.request.method': request.method,

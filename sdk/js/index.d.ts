@@ -20,6 +20,8 @@ export interface Config {
   headers?: Record<string, string>;
   /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers; workerd and Vercel Edge export only on `flush()`). */
   scheduleDelayMillis?: number;
+  /** workerd and Vercel Edge: milliseconds a request's `flush()` may take (the runtime ends `waitUntil` about 30 s after the response); batches it could not deliver by then are kept in the isolate and sent first by the next flush. Default 25000. */
+  flushDeadlineMillis?: number;
   /** Spans (and, separately, log records) kept for export; more are dropped and counted. Default 2048. */
   maxQueueSize?: number;
   /** Spans or records per export request. Default 512. */

@@ -19,8 +19,13 @@ const traced = instrument(
       return new Response(id);
     },
   },
-  // Small batches: a flush sends several, more than its two export slots at a time.
-  { route: (request) => new URL(request.url).pathname, maxExportBatchSize: 3 },
+  // Small batches: a flush sends several, more than its two export slots at a time. A test can
+  // shorten the flush deadline through the FLUSH_DEADLINE_MS binding.
+  (env) => ({
+    route: (request) => new URL(request.url).pathname,
+    maxExportBatchSize: 3,
+    flushDeadlineMillis: Number(env.FLUSH_DEADLINE_MS) || undefined,
+  }),
 );
 
 export default {

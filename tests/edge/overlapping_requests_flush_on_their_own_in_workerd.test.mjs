@@ -17,7 +17,7 @@ let collector, proxy, worker;
 let exports = 0;
 /**
  * How the proxy answers export number `n` (`body`: the OTLP protobuf, unzipped): 'refuse' (503
- * with `Retry-After: 2`), 'refuse-now' (503, `Retry-After: 0`), 'slow' (forwarded after 300 ms)
+ * with `Retry-After: 2`), 'refuse-now' (503, `Retry-After: 0`), 'refuse-long' (503, `Retry-After: 5`), 'slow' (forwarded after 300 ms)
  * or 'forward'. At first every third is refused (retried by the SDK at once) and every other
  * one answered slowly, so exports overlap the requests' ends.
  */
@@ -31,8 +31,8 @@ before(async () => {
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
       const step = plan(++exports, req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
-      if (step === 'refuse-now' || step === 'refuse') {
-        res.writeHead(503, { 'retry-after': step === 'refuse' ? '2' : '0' });
+      if (step.startsWith('refuse')) {
+        res.writeHead(503, { 'retry-after': { refuse: '2', 'refuse-now': '0', 'refuse-long': '5' }[step] });
         return res.end();
       }
       if (step === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
@@ -141,4 +141,52 @@ test("a request's flush does not wait for another request's export that waits to
     assert.equal((await logsOf(trace)).length, 2, `logs of request ${id}`);
   }
   assert.doesNotMatch(worker.output(), /cross-context|different request context/);
+});
+
+test('what a flush cannot deliver by its deadline is carried to the next flush, and arrives once', async () => {
+  // A worker whose flushes end after 1 s. Every export with C's trace id is refused with
+  // Retry-After: 5 until D comes: C's flush settles at its deadline with its batches kept, and
+  // D's flush sends them first.
+  const late = await startWorkerd(
+    fileURLToPath(new URL('./flush_worker.js', import.meta.url)),
+    {
+      OTEL_SERVICE_NAME: 'flush-worker',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${proxy.address().port}`,
+      FLUSH_DEADLINE_MS: '1000',
+    },
+    ['nodejs_compat'],
+  );
+  try {
+    const c = { id: 'c', trace: 'c'.repeat(32) };
+    const d = { id: 'd', trace: 'd'.repeat(32) };
+    let refusing = true;
+    let refusals = 0;
+    plan = (n, body) => {
+      if (refusing && body.includes(Buffer.from(c.trace, 'hex'))) {
+        refusals++;
+        return 'refuse-long';
+      }
+      return 'forward';
+    };
+    const get = ({ id, trace }) =>
+      fetch(`${late.url}/work?id=${id}`, { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } }).then((r) => r.text());
+    assert.equal(await get(c), 'c');
+    const settled = await waitFor("C's flush to settle at its deadline", async () => (await getJson(`${late.url}/settled`)).c === 'settled');
+    assert.ok(settled);
+    assert.equal(refusals, 2, "C's spans and C's logs were each refused once, not retried within the request");
+    assert.deepEqual(await traceSpans(collector, c.trace).catch(() => []), [], 'nothing of C arrived yet');
+
+    refusing = false;
+    assert.equal(await get(d), 'd');
+    await waitFor("D's flush to settle", async () => (await getJson(`${late.url}/settled`)).d === 'settled');
+    for (const { id, trace } of [c, d]) {
+      const spans = await traceSpans(collector, trace);
+      assert.deepEqual(spans.map((s) => s.name).sort(), ['GET /work', 'work'], `spans of request ${id}`);
+      assert.equal((await logsOf(trace)).length, 2, `logs of request ${id}`);
+    }
+    assert.equal(refusals, 2);
+    assert.doesNotMatch(late.output(), /cross-context|different request context/);
+  } finally {
+    await late.stop();
+  }
 });
