@@ -76,6 +76,30 @@ pub struct Trace {
     pub depth: usize,
     /// Spans with an error status.
     pub errors: usize,
+    /// The text [`Trace::search`] looks through, made by the first search.
+    search_text: SearchText,
+}
+
+/// Every row's searchable text (name, attribute keys and string values), ASCII-lowercased, in
+/// one buffer, with the end of each row's part; built once per trace (in steps, see
+/// [`Trace::prepare_search`]), so that a keystroke is one substring scan of one buffer instead
+/// of a comparison per attribute.
+#[derive(Debug, Clone, Default)]
+struct SearchText(Arc<std::sync::Mutex<Searchable>>);
+
+#[derive(Debug, Default)]
+struct Searchable {
+    /// The rows' parts so far, NUL after each field.
+    text: Vec<u8>,
+    /// Per row done: the end of its part in `text`.
+    ends: Vec<u32>,
+}
+
+impl PartialEq for SearchText {
+    /// A cache: it never makes two traces differ.
+    fn eq(&self, _: &SearchText) -> bool {
+        true
+    }
 }
 
 impl Trace {
@@ -239,6 +263,7 @@ impl Trace {
             duration,
             services,
             scopes,
+            search_text: SearchText::default(),
         }
     }
 
@@ -262,27 +287,71 @@ impl Trace {
     }
 
     /// The rows whose name, service, attribute keys or string values contain `query`, ignoring
-    /// ASCII case. With `within`, only those rows are searched (the matches of a shorter query
-    /// that this one extends), which makes typing cheap.
+    /// ASCII case. With `within` (the matches of a shorter query that this one extends), only
+    /// those rows can match.
     pub fn search(&self, query: &str, within: Option<&[bool]>) -> Vec<bool> {
         let needle = query.trim().to_ascii_lowercase();
         let service_hit: Vec<bool> = self.services.iter().map(|s| contains_ci(s, needle.as_bytes())).collect();
-        self.rows
-            .iter()
-            .enumerate()
-            .map(|(k, r)| {
-                within.is_none_or(|w| w[k])
-                    && (service_hit[r.service]
-                        || contains_ci(&r.span.name, needle.as_bytes())
-                        || r.span.attributes.iter().any(|a| {
-                            contains_ci(&a.key, needle.as_bytes())
-                                || a.value
-                                    .as_ref()
-                                    .and_then(AnyValue::as_str)
-                                    .is_some_and(|v| contains_ci(v, needle.as_bytes()))
-                        }))
-            })
-            .collect()
+        let mut hits: Vec<bool> = self.rows.iter().map(|r| service_hit[r.service]).collect();
+        if needle.is_empty() {
+            hits.iter_mut().for_each(|h| *h = true);
+        } else {
+            let mut searchable = self.search_text.0.lock().unwrap_or_else(|e| e.into_inner());
+            self.extend_searchable(&mut searchable, usize::MAX);
+            let (text, ends) = (&searchable.text, &searchable.ends);
+            let mut at = 0;
+            while let Some(found) = find(&text[at..], needle.as_bytes()) {
+                // The row whose part holds the match; then on from the next row's part.
+                let row = ends.partition_point(|&end| end as usize <= at + found);
+                hits[row] = true;
+                at = ends[row] as usize;
+            }
+        }
+        if let Some(within) = within {
+            hits.iter_mut().zip(within).for_each(|(h, w)| *h &= *w);
+        }
+        hits
+    }
+
+    /// Makes the next `rows` rows' part of the text [`Trace::search`] looks through, so that it
+    /// can be made in small steps before the first search (which makes what is left); returns
+    /// whether it is complete.
+    pub fn prepare_search(&self, rows: usize) -> bool {
+        let mut searchable = self.search_text.0.lock().unwrap_or_else(|e| e.into_inner());
+        self.extend_searchable(&mut searchable, rows);
+        searchable.ends.len() == self.rows.len()
+    }
+
+    /// Adds the parts of up to `count` more rows: each row's name, attribute keys and string
+    /// values, lowercased, NUL after each (which a typed query cannot hold, so no match runs
+    /// from one field into the next).
+    fn extend_searchable(&self, searchable: &mut Searchable, count: usize) {
+        fn fields(r: &Row) -> impl Iterator<Item = &str> {
+            let attributes = r.span.attributes.iter();
+            let values = attributes
+                .flat_map(|a| std::iter::once(a.key.as_str()).chain(a.value.as_ref().and_then(AnyValue::as_str)));
+            std::iter::once(r.span.name.as_str()).chain(values)
+        }
+        let Searchable { text, ends } = searchable;
+        let done = ends.len();
+        let rows = &self.rows[done..self.rows.len().min(done.saturating_add(count))];
+        if rows.is_empty() {
+            return;
+        }
+        if done == 0 {
+            // Sized once: the text of a large trace is tens of megabytes.
+            text.reserve_exact(self.rows.iter().map(|r| fields(r).map(|f| f.len() + 1).sum::<usize>()).sum());
+            ends.reserve_exact(self.rows.len());
+        }
+        let from = text.len();
+        for r in rows {
+            for field in fields(r) {
+                text.extend_from_slice(field.as_bytes());
+                text.push(0);
+            }
+            ends.push(text.len() as u32);
+        }
+        text[from..].make_ascii_lowercase();
     }
 
     /// The trace as an OTLP/JSON document: one `resourceSpans` entry per resource and scope.
@@ -308,6 +377,21 @@ impl Trace {
 }
 
 /// Whether `hay` contains `needle` (already lowercase ASCII), ignoring ASCII case.
+/// Where `needle` (not empty) first occurs in `hay`: candidates by its first byte (`memchr`,
+/// which serde_json links in anyway), then a comparison of the rest.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(first, &hay[at..]) {
+        let pos = at + i;
+        if hay[pos + 1..].starts_with(rest) {
+            return Some(pos);
+        }
+        at = pos + 1;
+    }
+    None
+}
+
 fn contains_ci(hay: &str, needle: &[u8]) -> bool {
     let hay = hay.as_bytes();
     let Some((&first, rest)) = needle.split_first() else { return true };
@@ -560,6 +644,18 @@ mod tests {
         // A longer query searches only the matches of the shorter one.
         let c = t.search("c", None);
         assert_eq!(t.search("ch", Some(&c)), t.search("ch", None));
+        let some = [true, false, false, false, true];
+        assert_eq!(t.search("user.id", Some(&some)), some);
+        // The searched text is one buffer, but a match never runs from one field into the next.
+        assert_eq!(t.rows[0].span.name, "GET /checkout");
+        assert_eq!(hits("checkout"), [0]);
+        assert_eq!(hits(&format!("checkout{}", t.rows[0].span.attributes[0].key)), Vec::<usize>::new());
+        assert_eq!(hits(""), [0, 1, 2, 3, 4]);
+        // Made in steps, the text gives the same answers.
+        let stepwise = checkout();
+        assert!(!stepwise.prepare_search(2));
+        assert_eq!(stepwise.search("payments", None), t.search("payments", None), "the first search makes the rest");
+        assert!(stepwise.prepare_search(1));
     }
 
     #[test]

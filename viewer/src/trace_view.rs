@@ -236,6 +236,19 @@ fn replace_query(key: &str, value: &str) {
     }
 }
 
+/// Makes the trace's search text a few thousand rows at a time, between frames, so that no
+/// step is a long task.
+fn prepare_search_in_steps(trace: StoredValue<Trace>) {
+    set_timeout(
+        move || {
+            if trace.try_with_value(|t| t.prepare_search(4_000)) == Some(false) {
+                prepare_search_in_steps(trace);
+            }
+        },
+        std::time::Duration::from_millis(20),
+    );
+}
+
 /// The whole trace view. `focus` is a span id (hex) to select and scroll to; with `link`, the
 /// selected span is kept in the address bar as `?span=`.
 #[component]
@@ -282,6 +295,9 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool) -> impl IntoView {
             return true;
         }
         let Some(el) = state.container.get() else { return false };
+        // Once the waterfall shows, the search text is made in the background, so the first
+        // keystroke does not wait for it.
+        prepare_search_in_steps(trace);
         let h = el.client_height() as f64;
         if h > 0.0 {
             state.viewport.set(h);
