@@ -109,7 +109,7 @@ row('viewer: collapse all on that trace', viewer.collapseAllMs, NaN, '(no peer f
 row('viewer: search keystroke on that trace (first key)', viewer.searchFirstKeyMs, NaN, '(no peer figure; target 50 ms)', 'ms', viewerCmd);
 row('viewer: search keystroke on that trace (next key)', viewer.searchNextKeyMs, NaN, '(no peer figure; target 50 ms)', 'ms', viewerCmd);
 row('viewer: wasm memory with that trace open', viewer.wasmMemoryBytes, NaN, '(no peer: Jaeger UI has no wasm)', 'B', viewerCmd);
-row('viewer: wasm + JS + CSS + HTML, gzip -9', viewer.viewerGzipBytes, 250 * 1024, 'budget from the viewer issue (250 KB)', 'B', viewerCmd);
+row('viewer download: wasm + JS + CSS + HTML, gzip -9', viewer.viewerGzipBytes, 250 * 1024, 'budget from the viewer issue (250 KB)', 'B', viewerCmd);
 
 // 4b. The viewer's log stream, in headless Chromium, fed by the Loki stand-in over the live tail.
 // The peer figures are the targets of the viewer-logs issue.

@@ -554,7 +554,7 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
             }
         })
         .collect();
-    out.sort_by_key(|t| std::cmp::Reverse(t.start));
+    SortBy::Newest.sort(&mut out);
     out
 }
 
@@ -922,16 +922,17 @@ impl SortBy {
         SortBy::ALL.iter().find(|(_, i, _)| *i == id).map_or(SortBy::Newest, |(s, _, _)| *s)
     }
 
-    /// Sorts in place.
+    /// Sorts in place (stable). One comparator for every order: each closure given to `sort_by`
+    /// is a copy of the standard library's sort in the viewer's wasm.
     pub fn sort(self, results: &mut [TraceSummary]) {
-        match self {
-            SortBy::Newest => results.sort_by_key(|r| std::cmp::Reverse(r.start)),
-            SortBy::Oldest => results.sort_by_key(|r| r.start),
-            SortBy::Longest => results.sort_by_key(|r| std::cmp::Reverse(r.duration)),
-            SortBy::Shortest => results.sort_by_key(|r| r.duration),
-            SortBy::MostSpans => results.sort_by_key(|r| std::cmp::Reverse(r.span_count)),
-            SortBy::MostErrors => results.sort_by(|a, b| b.error_count.cmp(&a.error_count).then(b.start.cmp(&a.start))),
-        }
+        results.sort_by(|a, b| match self {
+            SortBy::Newest => b.start.cmp(&a.start),
+            SortBy::Oldest => a.start.cmp(&b.start),
+            SortBy::Longest => b.duration.cmp(&a.duration),
+            SortBy::Shortest => a.duration.cmp(&b.duration),
+            SortBy::MostSpans => b.span_count.cmp(&a.span_count),
+            SortBy::MostErrors => b.error_count.cmp(&a.error_count).then(b.start.cmp(&a.start)),
+        });
     }
 }
 
