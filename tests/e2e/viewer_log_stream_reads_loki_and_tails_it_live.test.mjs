@@ -75,7 +75,12 @@ test('filters: service, minimum level, text, regular expression, attribute', asy
 test('dragging across the histogram selects a time range, and it can be reset', async () => {
   const page = await browser.newPage();
   const logs = await new LogsPage(page).open(collector.ui, logsSource);
-  assert.ok((await page.$$('[data-testid=histogram-bar]')).length >= 8, 'bars stacked by level');
+  // One path per level, holding that level's part of every bar, titled with its count.
+  const levels = await page.$$eval('[data-testid=histogram-level]', (paths) =>
+    paths.map((p) => ({ level: p.dataset.level, bars: p.getAttribute('d').split('M').length - 1, title: p.textContent })));
+  assert.deepEqual(levels.map((l) => l.level).sort(), ['debug', 'error', 'fatal', 'info', 'trace', 'warn']);
+  assert.ok(levels.every((l) => l.bars >= 1 && l.title === `${l.title.split(' ')[0]} ${l.level}`));
+  assert.equal(levels.reduce((n, l) => n + Number(l.title.split(' ')[0]), 0), 40, 'every record counted once');
   await logs.dragHistogram(0.5, 1.0);
   await page.waitForSelector('[data-testid=range-reset]');
   const [matching] = await logs.counts();
