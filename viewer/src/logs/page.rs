@@ -24,7 +24,7 @@ const ROW_H: f64 = 24.0;
 /// Height of an expanded row's details (they scroll inside).
 const DETAILS_H: f64 = 300.0;
 /// Rows rendered beyond the visible ones, so that fast scrolling shows no gap.
-const OVERSCAN: usize = 10;
+const OVERSCAN: usize = 6;
 /// Characters of a message shown in its row; the rest behind the row's expand control.
 const ROW_CHARS: usize = 240;
 /// Characters of a message shown in the details at first, and added by each "show more".
@@ -64,29 +64,35 @@ thread_local! {
 
 /// Milliseconds between two histogram redraws while lines stream in.
 const VOLUME_EVERY: f64 = 250.0;
+/// Milliseconds at least between drawing the list and the histogram while lines stream in.
+const VOLUME_AFTER: f64 = 20.0;
 
 impl Ui {
     /// The records or the matches changed: the list is drawn again at once, the histogram too
-    /// unless lines are `streaming` in, when it waits for the next quarter second.
+    /// unless lines are `streaming` in, when it waits for the next quarter second, and is drawn
+    /// in a task of its own (never in the frame that draws the list).
     pub(crate) fn changed(&self, streaming: bool) {
         self.version.try_update(|v| *v += 1);
         let (last, due) = VOLUME.with(std::cell::Cell::get);
-        let now = now_ms();
-        if !streaming || now - last >= VOLUME_EVERY {
-            VOLUME.with(|v| v.set((now, false)));
-            self.volume.try_update(|v| *v += 1);
+        if !streaming {
+            self.draw_volume();
         } else if !due {
             VOLUME.with(|v| v.set((last, true)));
             let ui = *self;
             set_timeout(
                 move || {
                     if VOLUME.with(std::cell::Cell::get).1 {
-                        ui.changed(false);
+                        ui.draw_volume();
                     }
                 },
-                std::time::Duration::from_millis((VOLUME_EVERY - (now - last)).max(0.0) as u64),
+                std::time::Duration::from_millis((VOLUME_EVERY - (now_ms() - last)).max(VOLUME_AFTER) as u64),
             );
         }
+    }
+
+    fn draw_volume(&self) {
+        VOLUME.with(|v| v.set((now_ms(), false)));
+        self.volume.try_update(|v| *v += 1);
     }
 
     /// Keeps the rows in view where they are when `added` rows arrive above them (the newest

@@ -2,7 +2,7 @@
 //! else `query_range` polled every second. A message is only queued when it arrives; once per
 //! animation frame the queued messages are read, for at most [`BUDGET_MS`], and their records
 //! go into the store with one render, so that a frame's work stays bounded however fast lines
-//! arrive (10,000 a second cost a few milliseconds a frame). A paused tail keeps reading and
+//! arrive (10,000 a second cost about a millisecond a frame). A paused tail keeps reading and
 //! queueing (dropping the oldest beyond the store's capacity, counted) and shows everything when
 //! resumed.
 
@@ -40,7 +40,7 @@ enum Connection {
 
 /// Milliseconds of each animation frame spent reading queued tail messages; what is left
 /// waits for the next frame.
-const BUDGET_MS: f64 = 6.0;
+const BUDGET_MS: f64 = 4.0;
 /// Characters of unread messages beyond which a frame reads past its budget: a source that
 /// sends faster than the page can read for long costs smoothness rather than unbounded memory.
 const MAX_UNREAD: usize = 64 << 20;
