@@ -151,6 +151,24 @@ test('live tail: WebSocket through the gateway, pause and resume, the oldest lin
   await page.close();
 });
 
+test('live tail: a burst of messages beyond a frame\'s reading budget arrives whole over the next frames', async () => {
+  const page = await browser.newPage();
+  const logs = await new LogsPage(page).open(collector.ui, `${logsSource}&live=1&buffer=5000`);
+  await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)');
+  const now = Date.now();
+  // 200 messages of 500 lines, sent at once: far more than 4 ms of reading.
+  for (let m = 0; m < 200; m++) {
+    loki.tail(toStreams(Array.from({ length: 500 }, (_, i) => ({
+      service: 'burst', level: 'info', ts: String(BigInt(now) * 1000000n + BigInt(m * 500 + i)), line: `burst line ${m * 500 + i}`,
+    }))));
+  }
+  await page.waitForFunction(() => document.querySelector('[data-testid=dropped-count]')?.dataset.dropped === '95000', null, { timeout: 60000 });
+  assert.deepEqual(await logs.counts(), [5000, 5000], 'the newest 5,000 held, the 95,000 before them counted');
+  assert.equal((await logs.rows())[0].message, 'burst line 99999');
+  await page.click('[data-testid=live-toggle]');
+  await page.close();
+});
+
 test('without a WebSocket the live tail polls query_range from the newest record on', async () => {
   const direct = await startRecordedLoki({ streams: recordedStreams(), websocket: false });
   try {
