@@ -1,5 +1,6 @@
 // A stand-in for Grafana Loki, answering in Loki's documented shapes: `query_range` streams
-// whose values are `[ts, line, {"structuredMetadata": {...}}]` 3-tuples with
+// (at most `limit` entries, the newest or the oldest by `direction`) whose values are
+// `[ts, line, {"structuredMetadata": {...}}]` 3-tuples with
 // `data.encodingFlags: ["categorize-labels"]` when the request carries
 // `X-Loki-Response-Encoding-Flags: categorize-labels` (else metadata joins the stream labels, as
 // Loki does), `labels` and label values, and the live tail over a WebSocket: a first message of
@@ -82,7 +83,14 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
       const start = BigInt(url.searchParams.get('start') ?? '0');
       const end = BigInt(url.searchParams.get('end') ?? String(BigInt(Date.now()) * 1000000n));
       const keep = (v) => BigInt(v[0]) >= start && BigInt(v[0]) < end && (!traceFilter || v[2]?.structuredMetadata?.trace_id === traceFilter);
-      const result = streams.map((s) => ({ ...s, values: s.values.filter(keep) })).filter((s) => s.values.length);
+      // As Loki: at most `limit` entries over all streams, the newest (`backward`, the default)
+      // or the oldest (`forward`).
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      const forward = url.searchParams.get('direction') === 'forward';
+      const entries = streams.flatMap((s, i) => s.values.filter(keep).map((v) => [BigInt(v[0]), i, v]));
+      entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) * (forward ? 1 : -1));
+      const chosen = new Set(entries.slice(0, limit).map((e) => e[2]));
+      const result = streams.map((s) => ({ ...s, values: s.values.filter((v) => chosen.has(v)) })).filter((s) => s.values.length);
       const data = { resultType: 'streams', result: categorize ? result : uncategorized(result), stats: {} };
       if (categorize) data.encodingFlags = ['categorize-labels'];
       return json({ status: 'success', data });

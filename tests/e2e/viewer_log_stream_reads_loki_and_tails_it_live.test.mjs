@@ -75,7 +75,12 @@ test('filters: service, minimum level, text, regular expression, attribute', asy
 test('dragging across the histogram selects a time range, and it can be reset', async () => {
   const page = await browser.newPage();
   const logs = await new LogsPage(page).open(collector.ui, logsSource);
-  assert.ok((await page.$$('[data-testid=histogram-bar]')).length >= 8, 'bars stacked by level');
+  // One path per level, holding that level's part of every bar, titled with its count.
+  const levels = await page.$$eval('[data-testid=histogram-level]', (paths) =>
+    paths.map((p) => ({ level: p.dataset.level, bars: p.getAttribute('d').split('M').length - 1, title: p.textContent })));
+  assert.deepEqual(levels.map((l) => l.level).sort(), ['debug', 'error', 'fatal', 'info', 'trace', 'warn']);
+  assert.ok(levels.every((l) => l.bars >= 1 && l.title === `${l.title.split(' ')[0]} ${l.level}`));
+  assert.equal(levels.reduce((n, l) => n + Number(l.title.split(' ')[0]), 0), 40, 'every record counted once');
   await logs.dragHistogram(0.5, 1.0);
   await page.waitForSelector('[data-testid=range-reset]');
   const [matching] = await logs.counts();
@@ -146,6 +151,24 @@ test('live tail: WebSocket through the gateway, pause and resume, the oldest lin
   await page.close();
 });
 
+test('live tail: a burst of messages beyond a frame\'s reading budget arrives whole over the next frames', async () => {
+  const page = await browser.newPage();
+  const logs = await new LogsPage(page).open(collector.ui, `${logsSource}&live=1&buffer=5000`);
+  await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)');
+  const now = Date.now();
+  // 200 messages of 500 lines, sent at once: far more than 4 ms of reading.
+  for (let m = 0; m < 200; m++) {
+    loki.tail(toStreams(Array.from({ length: 500 }, (_, i) => ({
+      service: 'burst', level: 'info', ts: String(BigInt(now) * 1000000n + BigInt(m * 500 + i)), line: `burst line ${m * 500 + i}`,
+    }))));
+  }
+  await page.waitForFunction(() => document.querySelector('[data-testid=dropped-count]')?.dataset.dropped === '95000', null, { timeout: 60000 });
+  assert.deepEqual(await logs.counts(), [5000, 5000], 'the newest 5,000 held, the 95,000 before them counted');
+  assert.equal((await logs.rows())[0].message, 'burst line 99999');
+  await page.click('[data-testid=live-toggle]');
+  await page.close();
+});
+
 test('without a WebSocket the live tail polls query_range from the newest record on', async () => {
   const direct = await startRecordedLoki({ streams: recordedStreams(), websocket: false });
   try {
@@ -166,3 +189,55 @@ test('without a WebSocket the live tail polls query_range from the newest record
     await direct.stop();
   }
 });
+
+test('"Load older" pages back past the first query_range limit, without gaps or duplicates', async () => {
+  const now = Date.now();
+  const bulk = Array.from({ length: 5300 }, (_, i) => ({
+    service: i % 2 ? 'bulk-a' : 'bulk-b', level: 'info', ts: String(BigInt(now - 3_000_000 + i * 500) * 1000000n), line: `bulk line ${i}`,
+  }));
+  const direct = await startRecordedLoki({ streams: toStreams(bulk) });
+  try {
+    const page = await browser.newPage();
+    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+    assert.deepEqual(await logs.counts(), [5000, 5000], 'Loki\'s first answer: the newest 5,000');
+    await logs.filterText('bulk line 299');
+    await logs.waitForCount(10); // 2990–2999; 299 is among the 300 oldest, not asked for yet
+    await page.click('[data-testid=load-older]');
+    await logs.waitForCount(11);
+    const older = direct.requests.filter((r) => r.path === '/loki/api/v1/query_range').at(-1);
+    assert.equal(older.params.end, String(BigInt(bulk[300].ts) - 1n), 'asked up to the oldest record held');
+    assert.equal(older.params.direction, 'backward');
+    await page.waitForSelector('[data-testid=load-older]', { state: 'detached' }); // fewer than a page came
+    await logs.filterText('');
+    await logs.waitForCount(5300);
+    assert.deepEqual(await logs.counts(), [5300, 5300], 'every record once');
+    await page.close();
+  } finally {
+    await direct.stop();
+  }
+});
+
+test('the service filter offers the services Loki knows, beyond the records loaded', async () => {
+  const now = Date.now();
+  const invoice = toStreams([{ service: 'billing', level: 'info', ts: String(BigInt(now - 3 * 3_600_000) * 1000000n), line: 'an invoice, three hours ago' }]);
+  const direct = await startRecordedLoki({ streams: [...recordedStreams(now), ...invoice] });
+  try {
+    const page = await browser.newPage();
+    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+    assert.deepEqual(await logs.counts(), [40, 40], 'the last hour: no billing record');
+    await page.waitForSelector('[data-testid=log-service] option[value=billing]', { state: 'attached' });
+    const options = await page.$$eval('[data-testid=log-service] option', (os) => os.map((o) => o.value));
+    assert.deepEqual(options, ['', 'billing', 'cart', 'checkout']);
+    const values = direct.requests.find((r) => r.path === '/loki/api/v1/label/service_name/values');
+    assert.equal(BigInt(values.params.end) - BigInt(values.params.start), 3_600_000_000_000n, 'asked over the last hour');
+    await logs.filterService('billing');
+    await logs.waitForCount(0);
+    await page.selectOption('[data-testid=log-lookback]', '24h');
+    await logs.waitForCount(1);
+    assert.equal((await logs.rows())[0].message, 'an invoice, three hours ago');
+    await page.close();
+  } finally {
+    await direct.stop();
+  }
+});
+

@@ -24,7 +24,7 @@ const ROW_H: f64 = 24.0;
 /// Height of an expanded row's details (they scroll inside).
 const DETAILS_H: f64 = 300.0;
 /// Rows rendered beyond the visible ones, so that fast scrolling shows no gap.
-const OVERSCAN: usize = 10;
+const OVERSCAN: usize = 6;
 /// Characters of a message shown in its row; the rest behind the row's expand control.
 const ROW_CHARS: usize = 240;
 /// Characters of a message shown in the details at first, and added by each "show more".
@@ -64,40 +64,49 @@ thread_local! {
 
 /// Milliseconds between two histogram redraws while lines stream in.
 const VOLUME_EVERY: f64 = 250.0;
+/// Milliseconds at least between drawing the list and the histogram while lines stream in.
+const VOLUME_AFTER: f64 = 20.0;
 
 impl Ui {
     /// The records or the matches changed: the list is drawn again at once, the histogram too
-    /// unless lines are `streaming` in, when it waits for the next quarter second.
+    /// unless lines are `streaming` in, when it waits for the next quarter second, and is drawn
+    /// in a task of its own (never in the frame that draws the list).
     pub(crate) fn changed(&self, streaming: bool) {
         self.version.try_update(|v| *v += 1);
         let (last, due) = VOLUME.with(std::cell::Cell::get);
-        let now = now_ms();
-        if !streaming || now - last >= VOLUME_EVERY {
-            VOLUME.with(|v| v.set((now, false)));
-            self.volume.try_update(|v| *v += 1);
+        if !streaming {
+            self.draw_volume();
         } else if !due {
             VOLUME.with(|v| v.set((last, true)));
             let ui = *self;
             set_timeout(
                 move || {
                     if VOLUME.with(std::cell::Cell::get).1 {
-                        ui.changed(false);
+                        ui.draw_volume();
                     }
                 },
-                std::time::Duration::from_millis((VOLUME_EVERY - (now - last)).max(0.0) as u64),
+                std::time::Duration::from_millis((VOLUME_EVERY - (now_ms() - last)).max(VOLUME_AFTER) as u64),
             );
         }
     }
 
+    fn draw_volume(&self) {
+        VOLUME.with(|v| v.set((now_ms(), false)));
+        self.volume.try_update(|v| *v += 1);
+    }
+
     /// Keeps the rows in view where they are when `added` rows arrive above them (the newest
     /// row is at the top); at the very top the list follows the newest rows.
+    ///
+    /// The position comes from the last scroll event, not from the element: reading
+    /// `scrollTop` after the DOM changed would force a layout in the middle of the frame.
     pub(crate) fn keep_scroll(&self, added: usize) {
-        let Some(el) = self.list.get_untracked() else { return };
-        let top = el.scroll_top();
-        if top > 0 && added > 0 {
-            let next = top + (added as f64 * ROW_H) as i32;
-            el.set_scroll_top(next);
-            self.scroll_top.try_set(next as f64);
+        let top = self.scroll_top.get_untracked();
+        if top > 0.0 && added > 0 {
+            let Some(el) = self.list.get_untracked() else { return };
+            let next = top + added as f64 * ROW_H;
+            el.set_scroll_top(next as i32);
+            self.scroll_top.try_set(next);
         }
     }
 }
@@ -461,11 +470,27 @@ pub(crate) fn LogsPage() -> impl IntoView {
     }
 }
 
-/// One row in view: its record's seq, and whether it is expanded.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Item {
+/// What one row of the list shows: the record named `seq` at its place.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct RowData {
     seq: u64,
+    top: f64,
+    time: String,
+    level: &'static str,
+    service: String,
+    /// The first [`ROW_CHARS`] characters.
+    message: String,
+    /// Characters beyond those.
+    hidden: usize,
+    trace_id: u128,
     expanded: bool,
+}
+
+/// The rows in view, and the list's height.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Layout {
+    rows: Vec<RowData>,
+    total: f64,
 }
 
 /// Where a matching record's row is: its rank (newest first) times the row height, below the
@@ -476,6 +501,9 @@ fn row_top(s: &LogStore, seq: u64, expanded: Option<u64>) -> Option<f64> {
     Some(rank as f64 * ROW_H + if exp_rank.is_some_and(|e| rank > e) { DETAILS_H } else { 0.0 })
 }
 
+/// The virtualised list. Its rows are a pool of slots, one per row in view, made once and
+/// filled again when the records, the matches or the scroll position change: a frame of the
+/// live tail rewrites a few dozen text nodes and attributes instead of building rows.
 #[component]
 fn LogList(ui: Ui, expanded: RwSignal<Option<u64>>, context: RwSignal<Option<u64>>) -> impl IntoView {
     let viewport = RwSignal::new(600.0f64);
@@ -499,26 +527,62 @@ fn LogList(ui: Ui, expanded: RwSignal<Option<u64>>, context: RwSignal<Option<u64
                 Some(e) if y > (e as f64 + 1.0) * ROW_H => e,
                 _ => (y / ROW_H) as usize,
             };
-            let first = rank_at(top).saturating_sub(OVERSCAN);
-            let last = (rank_at(top + height) + OVERSCAN + 1).min(count);
-            let items: Vec<Item> = (first..last.max(first))
-                .filter_map(|rank| Some(Item { seq: s.seq(s.match_at(rank)?), expanded: exp_rank == Some(rank) }))
+            // A fixed number of slots (all in use once there are enough matches), and a record
+            // keeps its slot while it stays in view: rank `r` is in slot `r % slots`, so that
+            // scrolling re-fills only the slots whose records left the view.
+            let slots = (((height / ROW_H).ceil() as usize) + 2 * OVERSCAN + 1).min(count);
+            let first = rank_at(top).saturating_sub(OVERSCAN).min(count - slots);
+            let rows = (0..slots)
+                .filter_map(|slot| {
+                    let rank = first + (slot + slots - first % slots.max(1)) % slots;
+                    let i = s.match_at(rank)?;
+                    let r = s.row(i);
+                    let below = exp_rank.is_some_and(|e| rank > e);
+                    Some(RowData {
+                        seq: s.seq(i),
+                        top: rank as f64 * ROW_H + if below { DETAILS_H } else { 0.0 },
+                        time: format_time(r.time),
+                        level: r.level.name(),
+                        service: r.service.to_owned(),
+                        message: prefix(r.message, ROW_CHARS).to_owned(),
+                        hidden: if r.message.len() > ROW_CHARS {
+                            r.message.chars().count().saturating_sub(ROW_CHARS)
+                        } else {
+                            0
+                        },
+                        trace_id: r.trace_id,
+                        expanded: exp_rank == Some(rank),
+                    })
+                })
                 .collect();
             let total = count as f64 * ROW_H + if exp_rank.is_some() { DETAILS_H } else { 0.0 };
-            (items, total)
+            Layout { rows, total }
         })
     });
+    let slots = Memo::new(move |_| layout.with(|l| l.rows.len()));
     let on_scroll = move |ev: leptos::ev::Event| {
         let el: web_sys::Element = event_target(&ev);
         ui.scroll_top.set(el.scroll_top() as f64);
     };
+    let details = move || {
+        let seq = expanded.get()?;
+        let top = move || {
+            ui.version.track();
+            STORE.with(|s| row_top(&s.borrow(), seq, Some(seq))).map_or(-1000.0, |t| t + ROW_H)
+        };
+        STORE.with(|s| {
+            let s = s.borrow();
+            let r = s.get(s.index_of(seq)?);
+            Some(details_view(&r, seq, top, context))
+        })
+    };
     view! {
         <div class="log-list" data-testid="log-list" node_ref=ui.list on:scroll=on_scroll>
-            <div class="log-spacer" style=move || format!("height:{}px", layout.with(|l| l.1))>
-                // Keyed by record: when lines arrive, rows already drawn only move (their
-                // `top` is reactive) instead of being drawn again.
-                <For each=move || layout.with(|l| l.0.clone()) key=|it| (it.seq, it.expanded)
-                    children=move |it| row_view(it, ui.version, expanded, context) />
+            <div class="log-spacer" style=move || format!("height:{}px", layout.with(|l| l.total))>
+                // Keyed by slot: a slot's element stays and shows whichever record is at its
+                // place now.
+                <For each=move || 0..slots.get() key=|slot| *slot children=move |slot| pool_row(slot, layout, expanded) />
+                {details}
             </div>
         </div>
     }
@@ -534,56 +598,37 @@ fn trace_href(trace_id: &str) -> String {
     }
 }
 
-fn row_view(
-    it: Item,
-    version: RwSignal<u64>,
-    expanded: RwSignal<Option<u64>>,
-    context: RwSignal<Option<u64>>,
-) -> AnyView {
-    let seq = it.seq;
-    let top = move || {
-        version.track();
-        let exp = expanded.get();
-        STORE.with(|s| row_top(&s.borrow(), seq, exp)).unwrap_or(-1000.0)
+/// One slot of the row pool: every part reads the slot's [`RowData`] and is updated in place.
+fn pool_row(slot: usize, layout: Memo<Layout>, expanded: RwSignal<Option<u64>>) -> impl IntoView {
+    let row = Memo::new(move |_| layout.with(|l| l.rows.get(slot).cloned().unwrap_or_default()));
+    let toggle = move |_| {
+        let seq = row.with_untracked(|r| r.seq);
+        expanded.update(|e| *e = if *e == Some(seq) { None } else { Some(seq) });
     };
-    STORE.with(|s| {
-        let s = s.borrow();
-        let Some(index) = s.index_of(seq) else {
-            return ().into_any();
-        };
-        let r = s.get(index);
-        let level = r.level.name();
-        let chars = r.message.chars().count();
-        let shown = prefix(r.message, ROW_CHARS).to_owned();
-        let hidden = chars.saturating_sub(ROW_CHARS);
-        let trace_link = (r.trace_id != 0).then(|| {
-            let t = trace_hex(r.trace_id);
-            (trace_href(&t), t)
-        });
-        let toggle = move |_| expanded.update(|e| *e = if *e == Some(seq) { None } else { Some(seq) });
-        let row = view! {
-            <div class=format!("log-row row-{level}") class:open=it.expanded style=move || format!("top:{}px", top())
-                data-testid="log-row" data-seq=seq on:click=toggle>
-                <span class="log-time mono">{format_time(r.time)}</span>
-                <span class=format!("level level-{level}") data-testid="log-level">{level.to_uppercase()}</span>
-                <span class="log-service service" data-testid="log-service-name">{r.service.to_owned()}</span>
-                <span class="log-message" data-testid="log-message">{shown}</span>
-                <span class="log-more">{(hidden > 0).then(|| view! {
+    let trace = Memo::new(move |_| row.with(|r| (r.trace_id != 0).then(|| trace_hex(r.trace_id))));
+    view! {
+        <div class=move || row.with(|r| format!("log-row row-{}", r.level)) class:open=move || row.with(|r| r.expanded)
+            style=move || row.with(|r| format!("top:{}px", r.top))
+            data-testid="log-row" data-seq=move || row.with(|r| r.seq.to_string()) on:click=toggle>
+            <span class="log-time mono">{move || row.with(|r| r.time.clone())}</span>
+            <span class=move || row.with(|r| format!("level level-{}", r.level)) data-testid="log-level">
+                {move || row.with(|r| r.level.to_uppercase())}
+            </span>
+            <span class="log-service service" data-testid="log-service-name">{move || row.with(|r| r.service.clone())}</span>
+            <span class="log-message" data-testid="log-message">{move || row.with(|r| r.message.clone())}</span>
+            <span class="log-more">{move || {
+                let hidden = row.with(|r| r.hidden);
+                (hidden > 0).then(|| view! {
                     <button class="link" data-testid="message-more" title="show the whole message">
                         {format!("… +{hidden} characters")}
                     </button>
-                })}</span>
-                <span class="log-trace mono">{trace_link.map(|(href, t)| view! {
-                    <a href=href data-testid="log-trace-link" title=format!("open trace {t}")>{t[..8].to_owned()}</a>
-                })}</span>
-            </div>
-        };
-        if !it.expanded {
-            return row.into_any();
-        }
-        let details = details_view(&r, seq, move || top() + ROW_H, context);
-        view! { {row} {details} }.into_any()
-    })
+                })
+            }}</span>
+            <span class="log-trace mono">{move || trace.get().map(|t| view! {
+                <a href=trace_href(&t) data-testid="log-trace-link" title=format!("open trace {t}")>{t[..8].to_owned()}</a>
+            })}</span>
+        </div>
+    }
 }
 
 fn details_view(
@@ -697,11 +742,17 @@ fn VolumeHistogram(version: RwSignal<u64>, range: RwSignal<Option<(u64, u64)>>) 
             }
         }
     };
+    // The bars as SVG markup set in one go, one path per level holding that level's part of
+    // every bar: redrawn up to four times a second while lines stream in, seven elements cost
+    // little where a few hundred rectangles cost a frame. The markup holds only numbers and
+    // level names.
     let bars = move || {
         histogram.with(|h| {
+            use std::fmt::Write;
             let max = h.max_total().max(1) as f64;
             let w = 1000.0 / h.counts.len() as f64;
-            let mut out = Vec::new();
+            let mut paths: [String; 7] = Default::default();
+            let mut totals = [0u64; 7];
             for (b, counts) in h.counts.iter().enumerate() {
                 let mut y = 80.0;
                 // Fatal at the bottom, unknown at the top.
@@ -712,16 +763,27 @@ fn VolumeHistogram(version: RwSignal<u64>, range: RwSignal<Option<(u64, u64)>>) 
                     }
                     let height = n as f64 / max * 78.0;
                     y -= height;
-                    out.push(view! {
-                        <rect class=format!("bar level-{}", level.name()) data-testid="histogram-bar"
-                            x=format!("{:.2}", b as f64 * w) y=format!("{y:.2}") width=format!("{:.2}", (w - 1.0).max(0.5))
-                            height=format!("{height:.2}")>
-                            <title>{format!("{n} {}", level.name())}</title>
-                        </rect>
-                    });
+                    totals[level as usize] += u64::from(n);
+                    let _ = write!(
+                        paths[level as usize],
+                        "M{:.1} {y:.2}h{:.1}v{height:.2}h-{:.1}z",
+                        b as f64 * w,
+                        (w - 1.0).max(0.5),
+                        (w - 1.0).max(0.5)
+                    );
                 }
             }
-            out.collect_view()
+            let mut out = String::new();
+            for level in Level::ALL {
+                let (d, n, name) = (&paths[level as usize], totals[level as usize], level.name());
+                if n > 0 {
+                    let _ = write!(
+                        out,
+                        r#"<path class="bar level-{name}" data-testid="histogram-level" data-level="{name}" d="{d}"><title>{n} {name}</title></path>"#
+                    );
+                }
+            }
+            out
         })
     };
     view! {
@@ -730,7 +792,7 @@ fn VolumeHistogram(version: RwSignal<u64>, range: RwSignal<Option<(u64, u64)>>) 
                 on:mousedown=move |ev| { ev.prevent_default(); let f = fraction(&ev); drag.set(Some((f, f))); }
                 on:mousemove=move |ev| { if let Some((a, _)) = drag.get_untracked() { drag.set(Some((a, fraction(&ev)))); } }
                 on:mouseup=finish on:mouseleave=finish>
-                {bars}
+                <g inner_html=bars></g>
                 {move || drag.get().map(|(a, b)| view! {
                     <rect class="selection" x=format!("{:.2}", a.min(b) * 1000.0) y="0"
                         width=format!("{:.2}", (a - b).abs() * 1000.0) height="80" />

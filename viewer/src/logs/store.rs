@@ -1,10 +1,11 @@
 //! The log page's records in a compact columnar store: times, levels, services and ids in
-//! columns, messages and attributes in one string arena each, so that a million records take
-//! tens of megabytes and a filter over all of them is a tight loop. The store keeps the current
+//! columns, messages and attributes in one string arena each (in chunks that never grow, so
+//! that no buffer is copied into one twice its size), so that a million records take tens of
+//! megabytes and a filter over all of them is a tight loop. The store keeps the current
 //! filter's matches up to date as records arrive, drops the oldest records beyond its capacity
 //! (and counts them), and draws the log-volume histogram. Plain Rust, tested natively.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// A resource's attributes, shared by its records (one allocation per stream, not per record).
@@ -190,6 +191,21 @@ pub struct RecordRef<'a> {
     pub resource: &'a [(String, String)],
 }
 
+/// What a list row shows of a record, borrowed from the store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowRef<'a> {
+    /// Unix nanoseconds.
+    pub time: u64,
+    /// Severity.
+    pub level: Level,
+    /// Service name.
+    pub service: &'a str,
+    /// The whole message.
+    pub message: &'a str,
+    /// 0 when none.
+    pub trace_id: u128,
+}
+
 /// What one [`LogStore::push`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pushed {
@@ -213,12 +229,9 @@ pub struct LogStore {
     resources: Vec<u32>,
     trace_ids: Vec<u128>,
     span_ids: Vec<u64>,
-    /// Where each message starts in `messages`; it ends where the next one starts.
-    message_starts: Vec<u32>,
-    messages: String,
-    /// Where each record's attributes (`␞key␟value` pairs) and severity text start in `extras`.
-    extra_starts: Vec<u32>,
-    extras: String,
+    messages: Arena,
+    /// Each record's severity text, then its attributes as `␞key␟value` pairs.
+    extras: Arena,
     service_names: Vec<String>,
     service_ids: HashMap<String, u32>,
     resource_sets: Vec<Resource>,
@@ -248,10 +261,8 @@ impl LogStore {
             resources: Vec::new(),
             trace_ids: Vec::new(),
             span_ids: Vec::new(),
-            message_starts: Vec::new(),
-            messages: String::new(),
-            extra_starts: Vec::new(),
-            extras: String::new(),
+            messages: Arena::default(),
+            extras: Arena::default(),
             service_names: Vec::new(),
             service_ids: HashMap::new(),
             resource_sets: Vec::new(),
@@ -429,15 +440,15 @@ impl LogStore {
             self.resources.push(resource);
             self.trace_ids.push(r.trace_id);
             self.span_ids.push(r.span_id);
-            self.message_starts.push(self.messages.len() as u32);
-            self.messages.push_str(&r.message);
-            self.extra_starts.push(self.extras.len() as u32);
-            self.extras.push_str(&r.severity_text);
+            self.messages.push(&r.message);
+            let len = r.severity_text.len() + r.attributes.iter().map(|(k, v)| 2 + k.len() + v.len()).sum::<usize>();
+            let extra = self.extras.start(len);
+            extra.push_str(&r.severity_text);
             for (k, v) in &r.attributes {
-                self.extras.push(PAIR);
-                self.extras.push_str(k);
-                self.extras.push(KEY_END);
-                self.extras.push_str(v);
+                extra.push(PAIR);
+                extra.push_str(k);
+                extra.push(KEY_END);
+                extra.push_str(v);
             }
             let i = self.times.len() - 1;
             if self.is_match(i) {
@@ -468,35 +479,25 @@ impl LogStore {
         if h == 0 {
             return;
         }
-        let m0 = self.message_starts.get(h).copied().unwrap_or(self.messages.len() as u32);
-        let e0 = self.extra_starts.get(h).copied().unwrap_or(self.extras.len() as u32);
         self.times.drain(..h);
         self.levels.drain(..h);
         self.services.drain(..h);
         self.resources.drain(..h);
         self.trace_ids.drain(..h);
         self.span_ids.drain(..h);
-        self.message_starts.drain(..h);
-        self.extra_starts.drain(..h);
-        self.messages.drain(..m0 as usize);
-        self.extras.drain(..e0 as usize);
-        self.message_starts.iter_mut().for_each(|s| *s -= m0);
-        self.extra_starts.iter_mut().for_each(|s| *s -= e0);
+        self.messages.drain(h);
+        self.extras.drain(h);
         self.matches.iter_mut().for_each(|m| *m -= h as u32);
         self.head = 0;
         self.base += h as u64;
     }
 
     fn message(&self, i: usize) -> &str {
-        let start = self.message_starts[i] as usize;
-        let end = self.message_starts.get(i + 1).map_or(self.messages.len(), |&e| e as usize);
-        &self.messages[start..end]
+        self.messages.get(i)
     }
 
     fn extra(&self, i: usize) -> &str {
-        let start = self.extra_starts[i] as usize;
-        let end = self.extra_starts.get(i + 1).map_or(self.extras.len(), |&e| e as usize);
-        &self.extras[start..end]
+        self.extras.get(i)
     }
 
     /// A record by its position (as [`LogStore::match_at`] and [`RecordRef::index`] give it).
@@ -519,6 +520,17 @@ impl LogStore {
             span_id: self.span_ids[i],
             attributes,
             resource: &self.resource_sets[self.resources[i] as usize],
+        }
+    }
+
+    /// The fields a list row shows, without the attributes (cheaper than [`LogStore::get`]).
+    pub fn row(&self, i: usize) -> RowRef<'_> {
+        RowRef {
+            time: self.times[i],
+            level: Level::from_u8(self.levels[i]),
+            service: &self.service_names[self.services[i] as usize],
+            message: self.message(i),
+            trace_id: self.trace_ids[i],
         }
     }
 
@@ -588,28 +600,29 @@ impl LogStore {
         if let TextMatch::Plain(finder) = &self.filter.text {
             // Search the message arena in one pass and check the other conditions only where
             // the text is: far fewer steps than one search per message.
-            let bytes = self.messages.as_bytes();
-            let end_of = |i: usize| self.message_starts.get(i + 1).map_or(bytes.len(), |&e| e as usize);
-            let mut pos = self.message_starts.get(from).map_or(bytes.len(), |&s| s as usize);
-            let limit = if to > from { end_of(to - 1) } else { pos };
-            let mut r = from;
-            while let Some(p) = finder.find(&bytes[..limit], pos) {
-                // The message holding `p`: gallop from the last one (hits come in order).
-                let mut step = 1;
-                while r + step < to && self.message_starts[r + step] as usize <= p {
-                    step *= 2;
-                }
-                let lo = r + step / 2;
-                let hi = (r + step).min(to);
-                r = lo + self.message_starts[lo..hi].partition_point(|&s| s as usize <= p).saturating_sub(1);
-                let end = end_of(r);
-                if p + finder.needle.len() <= end && self.passes_columns(r) {
-                    matches.push(r as u32);
-                }
-                pos = end.max(p + 1);
-                r += 1;
-                if r >= to {
-                    break;
+            for (first, end, starts, bytes) in self.messages.segments(from, to) {
+                let end_of = |i: usize| starts.get(i + 1 - first).map_or(bytes.len(), |&e| e as usize);
+                let mut pos = starts[0] as usize;
+                let limit = end_of(end - 1);
+                let mut r = first;
+                while let Some(p) = finder.find(&bytes[..limit], pos) {
+                    // The message holding `p`: gallop from the last one (hits come in order).
+                    let mut step = 1;
+                    while r + step < end && starts[r + step - first] as usize <= p {
+                        step *= 2;
+                    }
+                    let lo = r + step / 2;
+                    let hi = (r + step).min(end);
+                    r = lo + starts[lo - first..hi - first].partition_point(|&s| s as usize <= p).saturating_sub(1);
+                    let stop = end_of(r);
+                    if p + finder.needle.len() <= stop && self.passes_columns(r) {
+                        matches.push(r as u32);
+                    }
+                    pos = stop.max(p + 1);
+                    r += 1;
+                    if r >= end {
+                        break;
+                    }
                 }
             }
         } else {
@@ -724,15 +737,109 @@ impl LogStore {
         let Some((start, end)) = self.extent() else {
             return Histogram { start: 0, end: 0, counts: vec![[0; 7]; buckets] };
         };
-        let span = (end - start).max(1) as u128;
+        let span = (end - start).max(1);
         let mut counts = vec![[0u32; 7]; buckets];
         for &m in &self.matches {
             let i = m as usize;
-            let t = self.times[i].clamp(start, end);
-            let b = (((t - start) as u128 * buckets as u128) / span).min(buckets as u128 - 1) as usize;
-            counts[b][self.levels[i] as usize] += 1;
+            let t = self.times[i].clamp(start, end) - start;
+            // In u64 unless the product overflows (a span of years): u128 division is slow in wasm.
+            let b = match t.checked_mul(buckets as u64) {
+                Some(x) => (x / span) as usize,
+                None => ((t as u128 * buckets as u128) / span as u128) as usize,
+            };
+            counts[b.min(buckets - 1)][self.levels[i] as usize] += 1;
         }
         Histogram { start, end, counts }
+    }
+}
+
+/// Bytes of the first chunk of an [`Arena`]; each next one is twice the last, up to
+/// [`CHUNK_MAX`].
+const CHUNK_MIN: usize = 64 << 10;
+const CHUNK_MAX: usize = 1 << 20;
+
+/// One string per record, one after another in chunks that are never reallocated: a chunk is
+/// filled up to its capacity, then the next one starts (a string longer than a chunk gets one
+/// of its own). A single growing `String` would hold up to twice its bytes, and three times
+/// while it moves into a bigger buffer; wasm memory never shrinks after such a peak. Dropping
+/// the oldest records frees whole chunks and moves no bytes.
+#[derive(Debug, Default)]
+struct Arena {
+    /// Where each record's string starts in its chunk.
+    starts: Vec<u32>,
+    chunks: VecDeque<Chunk>,
+}
+
+#[derive(Debug)]
+struct Chunk {
+    /// The first record whose string is in this chunk (records before it are in earlier ones).
+    first: usize,
+    text: String,
+}
+
+impl Arena {
+    /// Starts the next record's string, of `len` bytes, and returns the buffer to write it to.
+    fn start(&mut self, len: usize) -> &mut String {
+        let record = self.starts.len();
+        let room = self.chunks.back().is_some_and(|c| c.text.capacity() - c.text.len() >= len);
+        if !room {
+            let last = self.chunks.back().map_or(0, |c| c.text.capacity());
+            let capacity = (last * 2).clamp(CHUNK_MIN, CHUNK_MAX).max(len);
+            self.chunks.push_back(Chunk { first: record, text: String::with_capacity(capacity) });
+        }
+        let chunk = self.chunks.back_mut().unwrap_or_else(|| unreachable!());
+        self.starts.push(chunk.text.len() as u32);
+        &mut chunk.text
+    }
+
+    fn push(&mut self, text: &str) {
+        self.start(text.len()).push_str(text);
+    }
+
+    /// The chunk holding record `i`'s string.
+    fn chunk_of(&self, i: usize) -> usize {
+        self.chunks.partition_point(|c| c.first <= i).saturating_sub(1)
+    }
+
+    /// Where record `i`'s string ends in chunk `c`.
+    fn end(&self, c: usize, i: usize) -> usize {
+        match self.chunks.get(c + 1) {
+            Some(next) if next.first == i + 1 => self.chunks[c].text.len(),
+            _ => self.starts.get(i + 1).map_or(self.chunks[c].text.len(), |&e| e as usize),
+        }
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let c = self.chunk_of(i);
+        &self.chunks[c].text[self.starts[i] as usize..self.end(c, i)]
+    }
+
+    /// The records `[from, to)` chunk by chunk: `(first, end, starts, bytes)` where records
+    /// `first..end` start at `starts` (from `first` on) in `bytes`.
+    fn segments(&self, from: usize, to: usize) -> impl Iterator<Item = (usize, usize, &[u32], &[u8])> + '_ {
+        let first_chunk = if from < to { self.chunk_of(from) } else { self.chunks.len() };
+        (first_chunk..self.chunks.len()).map_while(move |c| {
+            let chunk = &self.chunks[c];
+            let start = chunk.first.max(from);
+            let end = self.chunks.get(c + 1).map_or(self.starts.len(), |n| n.first).min(to);
+            (start < end).then(|| {
+                // The chunk's bytes up to its last record's end, so that `starts` past `end`
+                // are never read.
+                (start, end, &self.starts[start..end], &chunk.text.as_bytes()[..self.end(c, end - 1)])
+            })
+        })
+    }
+
+    /// Forgets the strings of the first `n` records: whole chunks are freed, and positions
+    /// move down by `n`.
+    fn drain(&mut self, n: usize) {
+        self.starts.drain(..n);
+        while self.chunks.get(1).is_some_and(|c| c.first <= n) {
+            self.chunks.pop_front();
+        }
+        for c in &mut self.chunks {
+            c.first = c.first.saturating_sub(n);
+        }
     }
 }
 
@@ -1067,6 +1174,47 @@ mod tests {
         assert_eq!(required_literal("abcd?e"), Some(("abc".into(), false)));
         assert_eq!(required_literal("(?x)a b c"), None);
         assert_eq!(required_literal("x(abcdef)?y"), None);
+    }
+
+    #[test]
+    fn strings_live_in_chunks_that_never_grow_and_a_filter_reads_across_them() {
+        let mut s = LogStore::new(4000);
+        let huge = format!("{}needle at the end", "x".repeat(3 << 20));
+        let mut records: Vec<Record> = (0..6000u64)
+            .map(|n| {
+                let mut r = rec(n, Level::Info, "svc", &format!("line {n:05} {}", "y".repeat((n % 200) as usize)));
+                r.attributes = vec![("n".into(), n.to_string())];
+                r
+            })
+            .collect();
+        records[5000].message.clone_from(&huge);
+        s.push(records[..3000].to_vec());
+        let chunks = s.messages.chunks.len();
+        assert!(chunks >= 3, "{chunks} chunks");
+        let buffers =
+            |s: &LogStore| s.messages.chunks.iter().map(|c| (c.text.as_ptr(), c.text.capacity())).collect::<Vec<_>>();
+        let before = buffers(&s);
+        s.push(records[3000..3900].to_vec());
+        assert_eq!(buffers(&s)[..chunks], before, "no chunk was moved or grown");
+        s.push(records[3900..].to_vec());
+        assert!(s.messages.chunks.iter().all(|c| c.text.capacity() <= CHUNK_MAX.max(huge.len())));
+        // 2,000 dropped: the chunks holding only dropped strings are gone.
+        assert_eq!((s.len(), s.dropped()), (4000, 2000));
+        assert!(s.messages.chunks.iter().all(|c| c.first < s.len()));
+        for i in (0..s.len()).step_by(97) {
+            let r = s.get(s.head + i);
+            let n = r.time as usize;
+            assert_eq!(r.message, records[n].message);
+            assert_eq!(r.attributes, [("n", n.to_string().as_str())]);
+        }
+        s.set_filter(&Filter { text: "needle at the end".into(), ..Filter::default() }).unwrap();
+        assert_eq!(shown(&s), [huge]);
+        s.set_filter(&Filter { text: "line 0".into(), ..Filter::default() }).unwrap();
+        assert_eq!(s.match_count(), (2000..6000).filter(|&n| n != 5000).count());
+        assert_eq!(s.get(s.match_at(0).unwrap()).time, 5999);
+        assert_eq!(s.get(s.match_at(s.match_count() - 1).unwrap()).time, 2000);
+        let every_one: Vec<u64> = (0..s.match_count()).map(|k| s.get(s.match_at(k).unwrap()).time).collect();
+        assert!(every_one.windows(2).all(|w| w[0] == w[1] + 1 || (w[0] == 5001 && w[1] == 4999)));
     }
 
     #[test]

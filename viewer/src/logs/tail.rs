@@ -1,8 +1,10 @@
 //! The live tail: Loki's `/loki/api/v1/tail` over a WebSocket (the collector answers it too),
-//! else `query_range` polled every second. Records wait in a bounded queue and go into the
-//! store once per animation frame, so that 10,000 lines a second cost one render per frame; a
-//! paused tail keeps queueing (dropping the oldest beyond the store's capacity, counted) and
-//! shows everything when resumed.
+//! else `query_range` polled every second. A message is only queued when it arrives; once per
+//! animation frame the queued messages are read, for at most [`BUDGET_MS`], and their records
+//! go into the store with one render, so that a frame's work stays bounded however fast lines
+//! arrive (10,000 a second cost about a millisecond a frame). A paused tail keeps reading and
+//! queueing (dropping the oldest beyond the store's capacity, counted) and shows everything when
+//! resumed.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -13,7 +15,7 @@ use wasm_bindgen::JsCast;
 
 use super::loki;
 use super::page::{Ui, STORE};
-use super::store::Record;
+use super::store::{Pushed, Record};
 use crate::sources::Source;
 
 /// How the tail reaches its source.
@@ -36,8 +38,24 @@ enum Connection {
     Poll(IntervalHandle),
 }
 
+/// Milliseconds of each animation frame spent reading queued tail messages; what is left
+/// waits for the next frame.
+const BUDGET_MS: f64 = 4.0;
+/// Characters of unread messages beyond which a frame reads past its budget: a source that
+/// sends faster than the page can read for long costs smoothness rather than unbounded memory.
+const MAX_UNREAD: usize = 64 << 20;
+/// Milliseconds between two drawings of the list and the counts while lines stream in: ten a
+/// second follow the stream closely enough to read, and each costs a layout and a paint.
+const DRAW_EVERY_MS: f64 = 100.0;
+
 #[derive(Default)]
 struct Queue {
+    /// Tail messages as they arrived, not read yet: JavaScript strings, copied into wasm memory
+    /// only when read, so that a burst does not grow wasm memory (which never shrinks).
+    unread: VecDeque<js_sys::JsString>,
+    /// Their length in UTF-16 units.
+    unread_len: usize,
+    /// Records read and waiting for the store (while paused, or until the frame's end).
     records: VecDeque<Record>,
     /// Records dropped from the queue while paused (the store counts its own).
     dropped: u64,
@@ -45,6 +63,12 @@ struct Queue {
     dropped_by_source: u64,
     scheduled: bool,
     paused: bool,
+    /// Records stored (or waiting, while paused) since the list was last drawn.
+    dirty: bool,
+    /// Matching records stored since then, for keeping the scroll position.
+    undrawn: usize,
+    /// When the list was drawn last (`performance.now()`).
+    drawn_at: f64,
     /// The newest time received, for polling on from there.
     newest: u64,
 }
@@ -57,12 +81,16 @@ thread_local! {
     static GENERATION: RefCell<u64> = const { RefCell::new(0) };
 }
 
-/// Drops queued-and-dropped counts (a new query starts afresh).
+/// Drops queued-and-dropped counts and what an earlier page left queued (a new page starts
+/// afresh).
 pub(crate) fn reset_counts() {
     QUEUE.with(|q| {
         let mut q = q.borrow_mut();
         q.dropped = 0;
         q.dropped_by_source = 0;
+        q.unread.clear();
+        q.unread_len = 0;
+        q.records.clear();
     });
 }
 
@@ -102,13 +130,17 @@ fn open_socket(ui: Ui, source: Source, logql: String, url: &str, generation: u64
         ui.live.try_set(Live::WebSocket);
     });
     let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-        let Some(text) = ev.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
-        match loki::parse_tail(&text) {
-            Ok((records, dropped)) => deliver(records, dropped),
-            Err(e) => {
-                ui.error.try_set(Some(e));
-            }
-        }
+        let Some(text) =
+            ev.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().dyn_into::<js_sys::JsString>().ok())
+        else {
+            return;
+        };
+        QUEUE.with(|q| {
+            let mut q = q.borrow_mut();
+            q.unread_len += text.length() as usize;
+            q.unread.push_back(text);
+        });
+        schedule();
     });
     let opened = move || ui.live.try_get_untracked() == Some(Live::WebSocket);
     // An error before opening: no WebSocket here (a proxy in between, a server without the
@@ -211,6 +243,11 @@ pub(crate) fn waiting() -> usize {
 
 /// Queues records for the next frame.
 pub(crate) fn deliver(records: Vec<Record>, dropped_by_source: usize) {
+    enqueue(records, dropped_by_source);
+    schedule();
+}
+
+fn enqueue(records: Vec<Record>, dropped_by_source: usize) {
     let capacity = STORE.with(|s| s.borrow().capacity());
     QUEUE.with(|q| {
         let mut q = q.borrow_mut();
@@ -225,7 +262,42 @@ pub(crate) fn deliver(records: Vec<Record>, dropped_by_source: usize) {
             q.dropped += over as u64;
         }
     });
-    schedule();
+}
+
+/// Reads queued tail messages into records until the frame's budget is spent (at least one,
+/// and past the budget while the unread characters exceed [`MAX_UNREAD`]). Whether some are
+/// left.
+fn read_unread(ui: Ui) -> bool {
+    let deadline = now_ms() + BUDGET_MS;
+    loop {
+        let next = QUEUE.with(|q| {
+            let mut q = q.borrow_mut();
+            let text = q.unread.pop_front()?;
+            q.unread_len -= text.length() as usize;
+            Some(text)
+        });
+        let Some(text) = next else { return false };
+        match loki::parse_tail(&String::from(text)) {
+            Ok((records, dropped)) => enqueue(records, dropped),
+            Err(e) => {
+                ui.error.try_set(Some(e));
+            }
+        }
+        let (left, over) = QUEUE.with(|q| {
+            let q = q.borrow();
+            (!q.unread.is_empty(), q.unread_len > MAX_UNREAD)
+        });
+        if !left {
+            return false;
+        }
+        if now_ms() >= deadline && !over {
+            return true;
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 fn schedule() {
@@ -240,28 +312,44 @@ fn schedule() {
     }
 }
 
-/// Moves the queue into the store (unless paused) and renders once.
+/// Reads queued messages within the frame's budget, moves the records into the store (unless
+/// paused), and draws what changed at most every [`DRAW_EVERY_MS`]; asks for another frame
+/// while messages are left or a drawing is due.
 fn flush() {
+    QUEUE.with(|q| q.borrow_mut().scheduled = false);
+    let Some(ui) = ui() else { return };
+    let mut again = read_unread(ui);
     let (records, paused) = QUEUE.with(|q| {
         let mut q = q.borrow_mut();
-        q.scheduled = false;
         if q.paused {
             (Vec::new(), true)
         } else {
             (q.records.drain(..).collect::<Vec<_>>(), false)
         }
     });
-    let Some(ui) = ui() else { return };
-    if paused {
+    let pushed = if records.is_empty() { Pushed::default() } else { STORE.with(|s| s.borrow_mut().push(records)) };
+    let now = now_ms();
+    let draw = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.undrawn += pushed.matched;
+        q.dirty |= pushed.added > 0 || paused;
+        let draw = q.dirty && now - q.drawn_at >= DRAW_EVERY_MS;
+        if draw {
+            q.dirty = false;
+            q.drawn_at = now;
+        }
+        again |= q.dirty;
+        draw.then(|| std::mem::take(&mut q.undrawn))
+    });
+    if let Some(undrawn) = draw {
         ui.waiting.try_set(waiting());
         ui.dropped.try_set(dropped());
-        return;
+        if !paused {
+            ui.keep_scroll(undrawn);
+            ui.changed(true);
+        }
     }
-    let pushed = STORE.with(|s| s.borrow_mut().push(records));
-    ui.waiting.try_set(0);
-    ui.dropped.try_set(dropped());
-    if pushed.added > 0 {
-        ui.keep_scroll(pushed.matched);
-        ui.changed(true);
+    if again {
+        schedule();
     }
 }
