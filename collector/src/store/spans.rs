@@ -23,6 +23,14 @@ pub(super) struct Numbering {
     spans_unnumbered: bool,
 }
 
+impl Numbering {
+    /// Whether [`migrate`] rewrites every span row (and so fills the write-ahead log with about
+    /// the size of the database).
+    pub(super) fn rewrites_spans(&self) -> bool {
+        self.spans_unnumbered
+    }
+}
+
 fn has_column(tx: &Transaction<'_>, table: &str, column: &str) -> Result<bool> {
     Ok(tx.query_row("SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2", [table, column], |r| r.get(0))?)
 }
@@ -73,6 +81,11 @@ pub(super) fn migrate(tx: &Transaction<'_>, numbering: Numbering) -> Result<()> 
         )?;
     }
     if numbering.spans_unnumbered {
+        // The update looks every span's trace up by its random id: with a larger page cache
+        // for it, fewer of those lookups read (1,000,000 spans: 19 s with SQLite's 2 MB, 11 s
+        // with 64 MB, measured on a loaded machine).
+        let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        tx.pragma_update(None, "cache_size", -65_536)?;
         tx.execute_batch(
             "INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, has_root, span_count,
                 error_count)
@@ -82,6 +95,7 @@ pub(super) fn migrate(tx: &Transaction<'_>, numbering: Numbering) -> Result<()> 
              UPDATE spans SET trace_no = (SELECT t.trace_no FROM traces t WHERE t.trace_id = spans.trace_id);
              DROP INDEX IF EXISTS spans_by_trace;",
         )?;
+        tx.pragma_update(None, "cache_size", cache)?;
     }
     Ok(())
 }
