@@ -113,7 +113,7 @@ struct App {
     /// Writes waiting for or holding the writer; see [`write`].
     pending_writes: Arc<tokio::sync::Semaphore>,
     /// Trace exports waiting for the writer, written in groups; see [`write_traces`].
-    trace_queue: Arc<GroupQueue<TracesData, Result<usize, StoreError>>>,
+    trace_queue: Arc<GroupQueue<QueuedTraces, Result<usize, StoreError>>>,
     /// The number of permits `pending_writes` started with.
     max_pending_writes: usize,
     /// Forwards the viewer's calls to other backends.
@@ -587,15 +587,22 @@ async fn write<T: Send + 'static>(
 /// least one export).
 const GROUP_MAX_SPANS: usize = 16_384;
 
+/// A trace export in the queue, with its place among the pending writes: the place is given
+/// back when the export leaves the queue's hands (answered, or failed), even if the request
+/// that sent it went away.
+struct QueuedTraces {
+    data: TracesData,
+    _place: tokio::sync::OwnedSemaphorePermit,
+}
+
 /// Stores a trace export with group commit, as one of the pending writes: the export is
 /// queued, and the first task to hold the writer after that writes every export waiting in the
 /// queue (up to [`GROUP_MAX_SPANS`]) in one transaction ([`Store::insert_trace_group`]). The
 /// answer comes once that transaction committed, so a 200 still means the spans are on disk.
 async fn write_traces(app: &App, data: TracesData) -> Result<usize, Failure> {
-    // Held until the answer: the export counts as pending while it waits in the queue.
-    let _permit = pending_write(app)?;
+    let place = pending_write(app)?;
     let spans = data.spans().count();
-    let ticket = app.trace_queue.push(data, spans);
+    let ticket = app.trace_queue.push(QueuedTraces { data, _place: place }, spans);
     let (writer, queue, number) = (app.writer.clone(), app.trace_queue.clone(), ticket.number);
     // Not awaited: the answer may come from an earlier task's group, and this task then has
     // nothing to do.
@@ -604,7 +611,9 @@ async fn write_traces(app: &App, data: TracesData) -> Result<usize, Failure> {
             return;
         }
         let mut store = writer.lock().unwrap_or_else(|p| p.into_inner());
-        queue.write_through(number, |group| store.insert_trace_group(group));
+        queue.write_through(number, |group| {
+            store.insert_trace_group(&group.iter().map(|queued| &queued.data).collect::<Vec<_>>())
+        });
     });
     match ticket.answer.await {
         Ok(answer) => answer.map_err(store_error),
