@@ -6,9 +6,9 @@
 //!
 //! The collector runs in this process (as `edgescope serve` does) on 127.0.0.1:0 with a fresh
 //! data directory; the load generator encodes each batch as it goes (distinct trace ids). By
-//! default trace ids grow with time, so the trace id indexes fill at their end; with
+//! default trace ids grow with time, so the index of trace ids fills at its end; with
 //! `--random-trace-ids` they are scattered as real (random) trace ids are, which costs the store
-//! a page write per trace of a request in each of those indexes.
+//! a page write per trace of a request in the index of trace ids (ADR 0008).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

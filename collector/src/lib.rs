@@ -14,6 +14,7 @@
 
 mod attribute_filter;
 mod gateway;
+mod group_commit;
 mod jaeger;
 mod logql;
 mod loki;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use edgescope_otlp::read::{self, Ids, ReadError};
-use edgescope_otlp::{json, proto, Partial, TraceId};
+use edgescope_otlp::{json, proto, Partial, TraceId, TracesData};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -23,6 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::gateway::{Gateway, Upstream};
+use crate::group_commit::GroupQueue;
 use crate::jaeger::{self, Params};
 use crate::loki;
 use crate::metrics::{Family, Metrics, Signal};
@@ -111,6 +112,8 @@ struct App {
     metrics: Arc<Metrics>,
     /// Writes waiting for or holding the writer; see [`write`].
     pending_writes: Arc<tokio::sync::Semaphore>,
+    /// Trace exports waiting for the writer, written in groups; see [`write_traces`].
+    trace_queue: Arc<GroupQueue<QueuedTraces, Result<usize, StoreError>>>,
     /// The number of permits `pending_writes` started with.
     max_pending_writes: usize,
     /// Forwards the viewer's calls to other backends.
@@ -138,6 +141,7 @@ pub async fn run(
         max_body_bytes: settings.max_body_bytes,
         metrics: Arc::new(Metrics::new(db.clone())),
         pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
+        trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_SPANS)),
         max_pending_writes: settings.max_pending_writes.max(1),
     };
 
@@ -553,19 +557,22 @@ fn all_rejected(encoding: Encoding, signal: Signal, rejected: &[ReadError]) -> F
     rpc_error(encoding, StatusCode::BAD_REQUEST, 3, message)
 }
 
-/// Runs a write on the writer connection. At most `max_pending_writes` wait for it: beyond
-/// that the request is refused with 503 and `Retry-After` before anything is read into the
-/// store, so an export is never accepted and then dropped.
+/// A place among the writes that wait for the writer, or the 503 with `Retry-After` that
+/// refuses the request when all `max_pending_writes` are taken, before anything is read into
+/// the store, so that an export is never accepted and then dropped.
+fn pending_write(app: &App) -> Result<tokio::sync::OwnedSemaphorePermit, Failure> {
+    app.pending_writes.clone().try_acquire_owned().map_err(|_| Failure {
+        retry_after: Some(1),
+        ..rpc_error(Encoding::Json, StatusCode::SERVICE_UNAVAILABLE, 14, "the write queue is full; retry after 1 s")
+    })
+}
+
+/// Runs a write on the writer connection, as one of the pending writes (see [`pending_write`]).
 async fn write<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Failure> {
-    let Ok(permit) = app.pending_writes.clone().try_acquire_owned() else {
-        return Err(Failure {
-            retry_after: Some(1),
-            ..rpc_error(Encoding::Json, StatusCode::SERVICE_UNAVAILABLE, 14, "the write queue is full; retry after 1 s")
-        });
-    };
+    let permit = pending_write(app)?;
     let writer = app.writer.clone();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -574,6 +581,45 @@ async fn write<T: Send + 'static>(
     .await
     .map_err(|e| rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
     .map_err(store_error)
+}
+
+/// Spans at most in one group of trace exports written in one transaction (a group holds at
+/// least one export).
+const GROUP_MAX_SPANS: usize = 16_384;
+
+/// A trace export in the queue, with its place among the pending writes: the place is given
+/// back when the export leaves the queue's hands (answered, or failed), even if the request
+/// that sent it went away.
+struct QueuedTraces {
+    data: TracesData,
+    _place: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Stores a trace export with group commit, as one of the pending writes: the export is
+/// queued, and the first task to hold the writer after that writes every export waiting in the
+/// queue (up to [`GROUP_MAX_SPANS`]) in one transaction ([`Store::insert_trace_group`]). The
+/// answer comes once that transaction committed, so a 200 still means the spans are on disk.
+async fn write_traces(app: &App, data: TracesData) -> Result<usize, Failure> {
+    let place = pending_write(app)?;
+    let spans = data.spans().count();
+    let ticket = app.trace_queue.push(QueuedTraces { data, _place: place }, spans);
+    let (writer, queue, number) = (app.writer.clone(), app.trace_queue.clone(), ticket.number);
+    // Not awaited: the answer may come from an earlier task's group, and this task then has
+    // nothing to do.
+    tokio::task::spawn_blocking(move || {
+        if queue.taken(number) {
+            return;
+        }
+        let mut store = writer.lock().unwrap_or_else(|p| p.into_inner());
+        queue.write_through(number, |group| {
+            store.insert_trace_group(&group.iter().map(|queued| &queued.data).collect::<Vec<_>>())
+        });
+    });
+    match ticket.answer.await {
+        Ok(answer) => answer.map_err(store_error),
+        // The task that took the export failed (a panic) before answering: nothing is promised.
+        Err(_) => Err(rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, "the writer failed")),
+    }
 }
 
 async fn read_with<T: Send + 'static>(
@@ -605,7 +651,7 @@ async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) 
         app.metrics.records(Signal::Traces, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Traces, &rejected));
     }
-    let n = write(&app, move |s| s.insert_traces(&data)).await.map_err(|f| f.reencode(encoding))?;
+    let n = write_traces(&app, data).await.map_err(|f| f.reencode(encoding))?;
     app.metrics.records(Signal::Traces, n, rejected.len());
     tracing::debug!(spans = n, rejected = rejected.len(), "stored");
     Ok(export_answer(encoding, Signal::Traces, n, &rejected))

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS resources (
     service TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS spans (
+    -- The trace's number in `traces`; spans are looked up by it rather than by the trace id.
+    trace_no INTEGER NOT NULL,
     trace_id BLOB NOT NULL,
     span_id BLOB NOT NULL,
     parent_span_id BLOB,
@@ -60,7 +62,9 @@ CREATE TABLE IF NOT EXISTS spans (
     -- A protobuf `Span` message; OTLP/JSON text in rows of older databases (see store/spans.rs).
     span BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS spans_by_trace ON spans(trace_id);
+-- Trace numbers are given in order of arrival, so a request's spans go to the end of this
+-- index, where an index by the (random) trace id would take a page per trace (ADR 0008).
+CREATE INDEX IF NOT EXISTS spans_by_trace_no ON spans(trace_no);
 -- Trace searches walk a service's spans by start time, newest first, and test the name in the
 -- index. Start before name, so that a request's spans of one service land on one or two pages
 -- at the index's end rather than on a page per operation. With the kind, retention's tidy-up
@@ -73,7 +77,10 @@ CREATE TABLE IF NOT EXISTS operations (
     PRIMARY KEY (service, name, kind)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS traces (
-    trace_id BLOB PRIMARY KEY,
+    -- Given in order of arrival (one more than the largest); an alias of the rowid, so that it
+    -- never changes, not even in a VACUUM.
+    trace_no INTEGER PRIMARY KEY,
+    trace_id BLOB NOT NULL UNIQUE,
     start_ns INTEGER NOT NULL,
     end_ns INTEGER NOT NULL,
     -- The root span's service and name; until the root arrives, those of the earliest span.
@@ -223,14 +230,19 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
+        let numbering = spans::set_aside(&tx)?;
         tx.execute_batch(SCHEMA)?;
         logs::migrate(&tx)?;
-        spans::migrate(&tx)?;
+        spans::migrate(&tx, numbering)?;
         if !had_operations {
             // A database written before the table existed: fill it in once.
             tx.execute("INSERT OR IGNORE INTO operations SELECT DISTINCT service, name, kind FROM spans", [])?;
         }
         tx.commit()?;
+        if numbering.rewrites_spans() {
+            // The log holds a copy of every span page now: give that space back at once.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
         Ok(Store { conn })
     }
 
@@ -246,71 +258,70 @@ impl Store {
     /// Stores every span in one transaction; returns how many were stored.
     pub fn insert_traces(&mut self, data: &TracesData) -> Result<usize> {
         let tx = self.conn.transaction()?;
-        let mut n = 0;
-        let mut summaries: HashMap<TraceId, TraceAggregate<'_>> = HashMap::new();
-        let mut operations: HashSet<(&str, &str, i32)> = HashSet::new();
-        // One buffer for every span's protobuf: SQLite copies the bytes when they are bound.
-        let mut body = Vec::with_capacity(1024);
+        let n = Self::write_traces(&tx, data)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Stores the spans of several requests in one transaction (one commit, one sync of the log
+    /// for all of them) and returns, for each, how many of its spans were stored or why none
+    /// were. When the transaction fails, it is rolled back and each request is stored in a
+    /// transaction of its own, so that one request's failure fails no other.
+    pub fn insert_trace_group(&mut self, group: &[&TracesData]) -> Vec<Result<usize>> {
+        if group.len() > 1 {
+            let together = (|| {
+                let tx = self.conn.transaction()?;
+                let counts = group.iter().map(|data| Self::write_traces(&tx, data)).collect::<Result<Vec<_>>>()?;
+                tx.commit()?;
+                Ok::<_, StoreError>(counts)
+            })();
+            if let Ok(counts) = together {
+                return counts.into_iter().map(Ok).collect();
+            }
+        }
+        group.iter().map(|data| self.insert_traces(data)).collect()
+    }
+
+    /// Writes a request's spans in `tx`: first one upsert per trace, which gives each trace its
+    /// number, then the span rows with those numbers.
+    fn write_traces(tx: &rusqlite::Transaction<'_>, data: &TracesData) -> Result<usize> {
+        // In order of each trace's first span, so that new traces are numbered in that order.
+        let mut summaries: Vec<(TraceId, TraceAggregate<'_>)> = Vec::new();
+        let mut index: HashMap<TraceId, usize> = HashMap::new();
         for rs in &data.resource_spans {
-            let resource_id = Self::resource_id(&tx, &rs.resource)?;
             let service = rs.resource.service_name();
-            for ss in &rs.scope_spans {
-                let scope_json = scope_key(&ss.scope, &ss.schema_url, &rs.schema_url);
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO spans (trace_id, span_id, parent_span_id, resource_id, service, name, kind,
-                        start_ns, duration_ns, status_code, scope_json, span)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )?;
-                let mut operation =
-                    tx.prepare_cached("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)")?;
-                for span in &ss.spans {
-                    // One statement per distinct operation and per trace, not per span: a batch
-                    // of 512 spans usually holds a few operations and a few dozen traces.
-                    if operations.insert((service, &span.name, span.kind as i32)) {
-                        operation.execute(params![service, span.name, span.kind as i32])?;
-                    }
-                    body.clear();
-                    proto::encode_span(span, &mut body);
-                    insert.execute(params![
-                        &span.trace_id.0[..],
-                        &span.span_id.0[..],
-                        span.parent_span_id.as_ref().map(|p| &p.0[..]),
-                        resource_id,
-                        service,
-                        span.name,
-                        span.kind as i32,
-                        span.start_time_unix_nano as i64,
-                        span.duration_nanos() as i64,
-                        span.status.code as i32,
-                        scope_json,
-                        &body[..],
-                    ])?;
-                    let start = span.start_time_unix_nano as i64;
-                    let end = span.end_time_unix_nano.max(span.start_time_unix_nano) as i64;
-                    let is_root = span.parent_span_id.is_none();
-                    let error = (span.status.code == StatusCode::Error) as i64;
-                    let t = summaries.entry(span.trace_id).or_insert_with(|| TraceAggregate {
-                        start,
-                        end,
-                        root_service: service,
-                        root_name: &span.name,
-                        root_start: start,
-                        has_root: is_root,
-                        spans: 0,
-                        errors: 0,
-                    });
-                    t.start = t.start.min(start);
-                    t.end = t.end.max(end);
-                    t.spans += 1;
-                    t.errors += error;
-                    // The root span names the trace; until it arrives, the earliest span does.
-                    if (is_root && !t.has_root) || (is_root == t.has_root && start < t.root_start) {
-                        t.root_service = service;
-                        t.root_name = &span.name;
-                        t.root_start = start;
-                        t.has_root = is_root;
-                    }
-                    n += 1;
+            for span in rs.scope_spans.iter().flat_map(|ss| &ss.spans) {
+                let start = span.start_time_unix_nano as i64;
+                let end = span.end_time_unix_nano.max(span.start_time_unix_nano) as i64;
+                let is_root = span.parent_span_id.is_none();
+                let error = (span.status.code == StatusCode::Error) as i64;
+                let i = *index.entry(span.trace_id).or_insert_with(|| {
+                    summaries.push((
+                        span.trace_id,
+                        TraceAggregate {
+                            start,
+                            end,
+                            root_service: service,
+                            root_name: &span.name,
+                            root_start: start,
+                            has_root: is_root,
+                            spans: 0,
+                            errors: 0,
+                        },
+                    ));
+                    summaries.len() - 1
+                });
+                let t = &mut summaries[i].1;
+                t.start = t.start.min(start);
+                t.end = t.end.max(end);
+                t.spans += 1;
+                t.errors += error;
+                // The root span names the trace; until it arrives, the earliest span does.
+                if (is_root && !t.has_root) || (is_root == t.has_root && start < t.root_start) {
+                    t.root_service = service;
+                    t.root_name = &span.name;
+                    t.root_start = start;
+                    t.has_root = is_root;
                 }
             }
         }
@@ -328,22 +339,71 @@ impl Store {
                     THEN excluded.root_name ELSE root_name END,
                 has_root = max(has_root, excluded.has_root),
                 span_count = span_count + excluded.span_count,
-                error_count = error_count + excluded.error_count",
+                error_count = error_count + excluded.error_count
+             RETURNING trace_no",
         )?;
+        // One statement per trace, not per span: a batch of 512 spans usually holds a few dozen.
+        let mut numbers: HashMap<TraceId, i64> = HashMap::with_capacity(summaries.len());
         for (trace_id, t) in &summaries {
-            summary.execute(params![
-                &trace_id.0[..],
-                t.start,
-                t.end,
-                t.root_service,
-                t.root_name,
-                t.has_root as i64,
-                t.spans,
-                t.errors,
-            ])?;
+            let number: i64 = summary.query_row(
+                params![
+                    &trace_id.0[..],
+                    t.start,
+                    t.end,
+                    t.root_service,
+                    t.root_name,
+                    t.has_root as i64,
+                    t.spans,
+                    t.errors,
+                ],
+                |r| r.get(0),
+            )?;
+            numbers.insert(*trace_id, number);
         }
         drop(summary);
-        tx.commit()?;
+
+        let mut n = 0;
+        let mut operations: HashSet<(&str, &str, i32)> = HashSet::new();
+        // One buffer for every span's protobuf: SQLite copies the bytes when they are bound.
+        let mut body = Vec::with_capacity(1024);
+        for rs in &data.resource_spans {
+            let resource_id = Self::resource_id(tx, &rs.resource)?;
+            let service = rs.resource.service_name();
+            for ss in &rs.scope_spans {
+                let scope_json = scope_key(&ss.scope, &ss.schema_url, &rs.schema_url);
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO spans (trace_no, trace_id, span_id, parent_span_id, resource_id, service, name,
+                        kind, start_ns, duration_ns, status_code, scope_json, span)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )?;
+                let mut operation =
+                    tx.prepare_cached("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)")?;
+                for span in &ss.spans {
+                    // One statement per distinct operation, not per span.
+                    if operations.insert((service, &span.name, span.kind as i32)) {
+                        operation.execute(params![service, span.name, span.kind as i32])?;
+                    }
+                    body.clear();
+                    proto::encode_span(span, &mut body);
+                    insert.execute(params![
+                        numbers[&span.trace_id],
+                        &span.trace_id.0[..],
+                        &span.span_id.0[..],
+                        span.parent_span_id.as_ref().map(|p| &p.0[..]),
+                        resource_id,
+                        service,
+                        span.name,
+                        span.kind as i32,
+                        span.start_time_unix_nano as i64,
+                        span.duration_nanos() as i64,
+                        span.status.code as i32,
+                        scope_json,
+                        &body[..],
+                    ])?;
+                    n += 1;
+                }
+            }
+        }
         Ok(n)
     }
 
@@ -393,7 +453,7 @@ impl Store {
             }
             Some(_) => {
                 "SELECT trace_id, root_service, root_name, start_ns, end_ns, span_count, error_count, has_root
-                     FROM traces WHERE trace_id IN (SELECT trace_id FROM spans WHERE service = ?2)
+                     FROM traces WHERE trace_no IN (SELECT trace_no FROM spans WHERE service = ?2)
                      ORDER BY start_ns DESC LIMIT ?1"
             }
         };
@@ -423,8 +483,9 @@ impl Store {
     /// Every stored span of a trace, grouped by resource and scope; `None` when there are none.
     pub fn trace(&self, trace_id: TraceId) -> Result<Option<TracesData>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, r.json, s.scope_json, s.span FROM spans s JOIN resources r ON r.id = s.resource_id
-             WHERE s.trace_id = ?1 ORDER BY r.id, s.scope_json, s.start_ns",
+            "SELECT r.id, r.json, s.scope_json, s.span
+             FROM traces t JOIN spans s ON s.trace_no = t.trace_no JOIN resources r ON r.id = s.resource_id
+             WHERE t.trace_id = ?1 ORDER BY r.id, s.scope_json, s.start_ns",
         )?;
         let mut rows = stmt.query(params![&trace_id.0[..]])?;
         let mut data = TracesData::default();
@@ -725,19 +786,19 @@ impl Store {
             TraceTime::Start => "start_ns",
             TraceTime::End => "end_ns",
         };
-        let ids: Vec<Vec<u8>> = tx
+        let numbers: Vec<i64> = tx
             .prepare_cached(&format!(
-                "SELECT trace_id FROM traces WHERE {column} < ?1 ORDER BY {column}, trace_id LIMIT ?2"
+                "SELECT trace_no FROM traces WHERE {column} < ?1 ORDER BY {column}, trace_id LIMIT ?2"
             ))?
             .query_map(params![cutoff, batch as i64], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut pruned = Pruned { traces: ids.len() as u64, ..Pruned::default() };
+        let mut pruned = Pruned { traces: numbers.len() as u64, ..Pruned::default() };
         {
-            let mut spans = tx.prepare_cached("DELETE FROM spans WHERE trace_id = ?1")?;
-            let mut traces = tx.prepare_cached("DELETE FROM traces WHERE trace_id = ?1")?;
-            for id in &ids {
-                pruned.spans += spans.execute([id])? as u64;
-                traces.execute([id])?;
+            let mut spans = tx.prepare_cached("DELETE FROM spans WHERE trace_no = ?1")?;
+            let mut traces = tx.prepare_cached("DELETE FROM traces WHERE trace_no = ?1")?;
+            for number in &numbers {
+                pruned.spans += spans.execute([number])? as u64;
+                traces.execute([number])?;
             }
         }
         pruned.log_records = tx.execute(
@@ -991,6 +1052,70 @@ mod tests {
         let oldest_kept = 100 - kept.len() as u8 + 1;
         assert_eq!(kept, (oldest_kept..=100).collect::<Vec<_>>(), "the newest are kept, without gaps");
         assert!(file() < file_before / 2, "incremental_vacuum gives pages back: {} of {file_before}", file());
+    }
+
+    /// One trace numbered `id` whose spans have `names`.
+    fn trace_named(id: u8, names: &[&str]) -> TracesData {
+        let mut data = spans("web", &[]);
+        data.resource_spans[0].scope_spans[0].spans = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Span {
+                trace_id: TraceId([id; 16]),
+                span_id: SpanId([id, i as u8 + 1, 0, 0, 0, 0, 0, 1]),
+                parent_span_id: (i > 0).then_some(SpanId([id, 1, 0, 0, 0, 0, 0, 1])),
+                name: (*name).into(),
+                start_time_unix_nano: 100 + i as u64,
+                end_time_unix_nano: 200,
+                ..Default::default()
+            })
+            .collect();
+        data
+    }
+
+    #[test]
+    fn a_group_of_requests_is_stored_with_one_count_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let (a, b) = (trace_named(1, &["a", "b", "c"]), trace_named(2, &["d"]));
+        let late = trace_named(1, &["e"]);
+        let counts: Vec<usize> = store.insert_trace_group(&[&a, &b, &late]).into_iter().map(Result::unwrap).collect();
+        assert_eq!(counts, [3, 1, 1]);
+        assert_eq!(store.trace(TraceId([1; 16])).unwrap().unwrap().spans().count(), 4, "a trace spread over requests");
+        let summaries = store.recent_traces(10, None).unwrap();
+        let summary = summaries.iter().find(|t| t.trace_id.starts_with("01")).unwrap();
+        assert_eq!((summary.span_count, summary.root_name.as_str()), (4, "a"), "one summary row for the trace");
+        assert_eq!(store.trace(TraceId([2; 16])).unwrap().unwrap(), b);
+    }
+
+    #[test]
+    fn in_a_group_a_request_that_fails_fails_alone_and_the_others_are_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        // Stands in for a write that SQLite refuses for one request's data.
+        store
+            .conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER refuse BEFORE INSERT ON spans WHEN NEW.name = 'refused'
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            )
+            .unwrap();
+        let (a, bad, c) = (trace_named(1, &["a", "b"]), trace_named(2, &["x", "refused"]), trace_named(3, &["c"]));
+        let results = store.insert_trace_group(&[&a, &bad, &c]);
+        assert_eq!(results[0].as_ref().unwrap(), &2);
+        assert!(matches!(&results[1], Err(StoreError::Sqlite(e)) if e.to_string().contains("refused")), "{results:?}");
+        assert_eq!(results[2].as_ref().unwrap(), &1);
+        // The group's transaction was rolled back before each request was stored on its own:
+        // nothing twice, nothing of the failed request (not its first span, not its trace row).
+        assert_eq!(store.span_count().unwrap(), 3);
+        assert_eq!(store.trace(TraceId([1; 16])).unwrap().unwrap(), a);
+        assert_eq!(store.trace(TraceId([3; 16])).unwrap().unwrap(), c);
+        assert!(store.trace(TraceId([2; 16])).unwrap().is_none());
+        let mut traces: Vec<(String, u64)> =
+            store.recent_traces(10, None).unwrap().into_iter().map(|t| (t.root_name, t.span_count)).collect();
+        traces.sort();
+        assert_eq!(traces, [("a".to_owned(), 2), ("c".to_owned(), 1)], "one summary row per stored trace");
+        assert!(store.operations("web").unwrap().iter().all(|o| o.name != "x"));
     }
 
     #[test]

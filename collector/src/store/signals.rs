@@ -15,7 +15,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.trace_id, s.span_id, s.parent_span_id, s.service, s.name, s.kind, s.start_ns, s.duration_ns,
                     s.status_code
-             FROM traces t JOIN spans s ON s.trace_id = t.trace_id
+             FROM traces t JOIN spans s ON s.trace_no = t.trace_no
              WHERE t.start_ns < ?2 AND t.end_ns >= ?1",
         )?;
         let rows = stmt.query_map([start, end], |r| {
