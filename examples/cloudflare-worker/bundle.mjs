@@ -1,6 +1,6 @@
 // Bundles the example worker with esbuild, the way wrangler does: the `workerd` condition picks
 // the package's workerd entry, and the .wasm stays an import the runtime resolves.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,10 @@ const root = join(here, '..', '..');
 /** Resolves to the module map for `startWorkerdModules`: the bundle and the .wasm. */
 export async function bundleExampleWorker() {
   const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
-  const out = join(mkdtempSync(join(tmpdir(), 'edgescope-example-')), 'worker.js');
+  const dir = mkdtempSync(join(tmpdir(), 'edgescope-example-'));
+  // workerd reads the bundle while the process runs; it goes with the process.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'worker.js');
   await esbuild.build({
     entryPoints: [join(here, 'worker.js')],
     bundle: true,

@@ -1,6 +1,6 @@
 // Page objects for the viewer's trace view, shared by the viewer_trace_* specs, and the small
 // OTLP/JSON trace they open.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,9 +74,15 @@ export function smallTrace(overrides = {}) {
   };
 }
 
-/** Writes `content` (a string, or JSON of an object) to a fresh temporary file; returns its path. */
+/** Directories of `tempFile`, removed when the test process exits. */
+const tempDirs = [];
+process.once('exit', () => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** Writes `content` (a string, or JSON of an object) to a fresh temporary file, removed when the
+ * test process exits; returns its path. */
 export function tempFile(name, content) {
   const dir = mkdtempSync(join(tmpdir(), 'edgescope-viewer-'));
+  tempDirs.push(dir);
   const file = join(dir, name);
   writeFileSync(file, typeof content === 'string' || Buffer.isBuffer(content) ? content : JSON.stringify(content));
   return file;
