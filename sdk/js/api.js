@@ -840,22 +840,29 @@ const MAX_KEEPALIVE_REQUESTS = 9;
 /** Every export under way, so that `flush()` also waits for those it did not start. */
 const pending = new Set();
 
-/** Starts exporting a batch (`body`, or a carried-over `{ batch, attempt }`) and tracks it. */
+/** Starts exporting `body` (OTLP bytes or JSON text) and tracks it. */
 function send(path, body, keepalive, deadline) {
+  return track(() => post(path, body, keepalive, deadline), keepalive, body.length);
+}
+
+/** Starts exporting a batch a request-scoped flush carried over (see `carried`) and tracks it. */
+function sendCarried(entry, deadline) {
+  return track(() => deliver(entry.batch, false, deadline, undefined, entry.attempt), false, 0);
+}
+
+/** Counts an export under way (in the keepalive budget, or in the slots) until it settles. */
+function track(start, keepalive, bytes) {
   if (keepalive) {
     keepaliveCount++;
-    keepaliveBytes += body.length;
+    keepaliveBytes += bytes;
   } else {
     inflight++;
   }
-  const delivery = body instanceof Uint8Array || typeof body === 'string'
-    ? post(path, body, keepalive, deadline)
-    : deliver(body.batch, false, deadline, undefined, body.attempt);
-  const request = delivery.finally(() => {
+  const request = start().finally(() => {
     pending.delete(request);
     if (keepalive) {
       keepaliveCount--;
-      keepaliveBytes -= body.length;
+      keepaliveBytes -= bytes;
     } else {
       inflight--;
       // Batches that waited for a free slot go now.
@@ -905,7 +912,7 @@ export async function flush(options) {
   for (;;) {
     const started = [];
     guard(() => {
-      while (carry.length > 0 && started.length < MAX_INFLIGHT) started.push(send(carry[0].batch.path, carry.shift(), false, deadline));
+      while (carry.length > 0 && started.length < MAX_INFLIGHT) started.push(sendCarried(carry.shift(), deadline));
       for (const [path, take] of [['/v1/traces', traces], ['/v1/logs', logs]]) {
         while ((ownExports ? started.length : inflight) < MAX_INFLIGHT) {
           const body = take();
