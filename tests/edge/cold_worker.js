@@ -1,5 +1,6 @@
-// `instrument` on a cold isolate: /ready answers without the SDK, so the first instrumented
-// requests are the ones the test sends, all at once, while the SDK sets itself up.
+// `instrument` on a cold isolate (for instrument_traces_requests_in_workerd.test.mjs): /ready
+// answers without the SDK, so the first instrumented requests are the ones the test sends, all
+// at once, while the SDK sets itself up.
 import { instrument, logger } from './edgescope/workerd.js';
 
 const instrumented = instrument({

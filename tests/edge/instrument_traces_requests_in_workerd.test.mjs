@@ -1,7 +1,8 @@
 // `instrument` in real workerd (with nodejs_compat, so AsyncLocalStorage keeps each request's
 // context): server spans continue incoming traces, outgoing fetches get client spans and
 // headers, logs after an `await` stay with their request even when requests interleave,
-// thrown errors are recorded and re-thrown, and config comes from OTEL_* bindings.
+// thrown errors are recorded and re-thrown, and config comes from OTEL_* bindings; requests that
+// reach a cold isolate while the SDK sets itself up keep their own context too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -90,4 +91,49 @@ test('a thrown error marks the server span and is re-thrown to the runtime', asy
   assert.equal(attr(span, 'error.type'), 'TypeError');
   const exception = span.events.find((e) => e.name === 'exception');
   assert.equal(attr(exception, 'exception.type'), 'TypeError');
+});
+
+test('requests that reach a cold isolate while the SDK sets up keep their own spans and logs', async () => {
+  // /ready answers without the SDK there, so the first instrumented requests are these, all at once.
+  const cold = await startWorkerd(
+    fileURLToPath(new URL('./cold_worker.js', import.meta.url)),
+    {
+      OTEL_SERVICE_NAME: 'cold-worker',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp,
+      DOWNSTREAM: `http://127.0.0.1:${downstream.address().port}`,
+    },
+    ['nodejs_compat'],
+  );
+  try {
+    const requests = Array.from({ length: 6 }, (_, i) => ({
+      trace: (i + 1).toString(16).padStart(32, 'c'),
+      parent: (i + 1).toString(16).padStart(16, 'c'),
+      // The earliest request answers last, so logs run while other requests' spans are active.
+      delay: 400 - i * 60,
+    }));
+    const answers = await Promise.all(
+      requests.map((r, i) =>
+        fetch(`${cold.url}/orders?delay=${r.delay}&tag=${i}`, { headers: { traceparent: `00-${r.trace}-${r.parent}-01` } }),
+      ),
+    );
+    for (const a of answers) assert.equal(await a.text(), 'done', cold.output());
+    for (const { trace, parent } of requests) {
+      const spans = await waitFor(`both spans of ${trace}`, async () => {
+        const s = await traceSpans(collector, trace).catch(() => []);
+        return s.length === 2 && s;
+      });
+      const server = spans.find((s) => s.kind === 2);
+      const client = spans.find((s) => s.kind === 3);
+      assert.equal(server?.parentSpanId, parent, `${trace}: the server span continues the incoming trace`);
+      assert.equal(client?.parentSpanId, server.spanId, `${trace}: the outgoing call is a child of its own request`);
+      const logs = await waitFor(`the log of ${trace}`, async () => {
+        const records = await logsOf(trace);
+        return records.length > 0 && records;
+      });
+      assert.equal(logs.length, 1);
+      assert.equal(logs[0].spanId, server.spanId, `${trace}: the log after the await belongs to its own request`);
+    }
+  } finally {
+    await cold.stop();
+  }
 });
