@@ -331,11 +331,16 @@ export class Span {
   /** Ends the span; later calls do nothing. */
   end() {
     try {
-      const queued = core.spanEnd(this._h);
+      const queued = core.spanEnd(this._h, performance.now());
       if (this._tp === undefined) {
         // The core frees the span: keep its ids (25 bytes it left in memory) for `spanContext()`.
         opsViews();
-        if (opsBytes[endedBase + 25] === 1) this._ids = opsBytes.slice(endedBase, endedBase + 25);
+        // Six little-endian words and the flags: an array of small numbers costs a third of a
+        // typed-array copy, and most spans are never asked for their context after `end`.
+        if (opsBytes[endedBase + 25] === 1) {
+          const w = (i) => opsView.getInt32(endedBase + 4 * i, true);
+          this._ids = [w(0), w(1), w(2), w(3), w(4), w(5), opsBytes[endedBase + 24]];
+        }
       }
       scheduleExport(false, queued);
     } catch (e) {
@@ -365,13 +370,14 @@ function traceparentOf(span) {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** `00-{trace id}-{span id}-{flags}` from the 25 bytes `spanEnd` leaves. */
+/** `00-{trace id}-{span id}-{flags}` from the ids `end` kept: six words of the 24 id bytes, then the flags. */
 function traceparentFromIds(ids) {
-  let trace = '';
-  for (let i = 0; i < 16; i++) trace += HEX[ids[i]];
-  let span = '';
-  for (let i = 16; i < 24; i++) span += HEX[ids[i]];
-  return `00-${trace}-${span}-${HEX[ids[24]]}`;
+  const hex = (from, to) => {
+    let s = '';
+    for (let i = from; i < to; i++) for (let b = 0; b < 32; b += 8) s += HEX[(ids[i] >>> b) & 255];
+    return s;
+  };
+  return `00-${hex(0, 4)}-${hex(4, 6)}-${HEX[ids[6]]}`;
 }
 
 function parseTraceparent(tp) {
@@ -385,28 +391,38 @@ function parseTraceparent(tp) {
  * @param {import('./index').SpanOptions} [options]
  */
 export function startSpan(name, options) {
-  return guard(() => {
-    if (activity) activity();
-    const o = options && typeof options === 'object' ? options : {};
-    stageAttributes(o.attributes);
-    const kind = typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
-    const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
-    let handle;
-    if (!parent && asyncContext) {
-      // The request's own active span, not whatever another request made active.
-      const current = asyncContext.getStore();
-      handle = core.spanStartChild(String(name), kind, current instanceof Span ? current._h : 0);
-    } else {
-      const id = !parent && typeof name === 'string' ? internId(name) : -1;
-      handle =
-        id >= 0
-          ? core.spanStartK(id, kind)
-          : core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate);
-    }
-    const span = new Span(handle);
-    if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
-    return span;
-  }, new Span(0));
+  // try/catch rather than `guard`: no closure per span on this hot path.
+  try {
+    return startSpanUnguarded(name, options);
+  } catch (e) {
+    trouble(1, e);
+    return new Span(0);
+  }
+}
+
+const NO_OPTIONS = Object.freeze({});
+
+function startSpanUnguarded(name, options) {
+  if (activity) activity();
+  const o = options && typeof options === 'object' ? options : NO_OPTIONS;
+  stageAttributes(o.attributes);
+  const kind = typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
+  const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
+  let handle;
+  if (!parent && asyncContext) {
+    // The request's own active span, not whatever another request made active.
+    const current = asyncContext.getStore();
+    handle = core.spanStartChild(String(name), kind, current instanceof Span ? current._h : 0);
+  } else {
+    const id = !parent && typeof name === 'string' ? internId(name) : -1;
+    handle =
+      id >= 0
+        ? core.spanStartK(id, kind, performance.now())
+        : core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate);
+  }
+  const span = new Span(handle);
+  if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
+  return span;
 }
 
 function isThenable(v) {

@@ -270,9 +270,15 @@ pub fn span_start(name: &str, kind: u8, traceparent: Option<String>, tracestate:
 }
 
 /// Starts a span named by an interned string, parented by the active span if any.
+/// `now` is `performance.now()`, read by the caller.
 #[wasm_bindgen(js_name = spanStartK)]
-pub fn span_start_interned(name: u32, kind: u8) -> u32 {
-    with_interned(name, |name| sdk(|sdk| sdk.start_span(name, SpanKind::from_i32(kind as i64), None).0))
+pub fn span_start_interned(name: u32, kind: u8, now: f64) -> u32 {
+    let options = StartOptions {
+        use_active: true,
+        start_time_unix_nano: Some(crate::platform::unix_nanos_at(now)),
+        ..StartOptions::default()
+    };
+    with_interned(name, |name| sdk(|sdk| sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0))
 }
 
 /// Sets a string attribute under an interned key (one too long for the attribute queue).
@@ -321,8 +327,9 @@ pub fn ended_buffer() -> u32 {
 
 /// Ends a span and queues it for export; returns how many spans and records are queued. Its
 /// ids are left in the `endedBuffer`.
+/// `now` is `performance.now()`, read by the caller.
 #[wasm_bindgen(js_name = spanEnd)]
-pub fn span_end(span: u32) -> u32 {
+pub fn span_end(span: u32, now: f64) -> u32 {
     sdk(|sdk| {
         // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
         let ended = unsafe { &mut *ENDED.0.get() };
@@ -335,7 +342,7 @@ pub fn span_end(span: u32) -> u32 {
             }
             None => ended[25] = 0,
         }
-        sdk.end_span(Handle(span));
+        sdk.end_span_at(Handle(span), Some(crate::platform::unix_nanos_at(now)));
         (sdk.queued_spans() + sdk.queued_logs()) as u32
     })
 }

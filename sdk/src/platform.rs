@@ -33,7 +33,12 @@ mod imp {
     static mut CHECKED_MS: f64 = f64::NEG_INFINITY;
 
     pub(crate) fn now_unix_nanos() -> u64 {
-        let perf = performance_now();
+        unix_nanos_at(performance_now())
+    }
+
+    /// Unix nanoseconds at `perf`, a `performance.now()` reading the caller took (the span hot
+    /// path reads the clock in JavaScript, which saves a call out of wasm per timestamp).
+    pub(crate) fn unix_nanos_at(perf: f64) -> u64 {
         // SAFETY: wasm32 without atomics is single-threaded; nothing else touches these.
         let (anchor, checked) =
             unsafe { (&mut *core::ptr::addr_of_mut!(ANCHOR_MS), &mut *core::ptr::addr_of_mut!(CHECKED_MS)) };
@@ -105,4 +110,6 @@ mod imp {
 
 #[cfg(feature = "json")]
 pub(crate) use imp::format_f64;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use imp::unix_nanos_at;
 pub(crate) use imp::{fill_random, now_unix_nanos};

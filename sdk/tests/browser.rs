@@ -18,6 +18,13 @@ fn exported_spans() -> Vec<edgescope_otlp::Span> {
     spans
 }
 
+/// `performance.now()`, which the JavaScript layer passes to `spanEnd`.
+fn now() -> f64 {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let now: js_sys::Function = js_sys::Reflect::get(&performance, &"now".into()).unwrap().into();
+    now.call0(&performance).unwrap().as_f64().unwrap()
+}
+
 #[wasm_bindgen_test]
 fn ids_are_random_and_times_follow_the_wall_clock() {
     js::configure("browser-test", 0, 0, "", None, false, 0);
@@ -26,8 +33,8 @@ fn ids_are_random_and_times_follow_the_wall_clock() {
     let b = js::span_start("b", 1, None, None);
     let (ta, tb) = (js::span_traceparent(a).unwrap(), js::span_traceparent(b).unwrap());
     assert_ne!(&ta[3..35], &tb[3..35], "independent traces get different ids");
-    js::span_end(a);
-    js::span_end(b);
+    js::span_end(a, now());
+    js::span_end(b, now());
     let after_ms = js_sys::Date::now();
     let spans = exported_spans();
     assert_eq!(spans.len(), 2);
@@ -53,7 +60,7 @@ fn javascript_values_become_typed_attributes_and_others_are_counted() {
     js::span_attr(h, "o", js_sys::Object::new().into());
     let list = js_sys::Array::of3(&JsValue::from_str("a"), &JsValue::from_f64(1.0), &JsValue::NULL);
     js::span_attr(h, "list", list.into());
-    js::span_end(h);
+    js::span_end(h, now());
     let span = exported_spans().pop().unwrap();
     assert_eq!(attribute(&span.attributes, "s"), Some(&AnyValue::from("text")));
     assert_eq!(attribute(&span.attributes, "i"), Some(&AnyValue::Int(42)));
@@ -81,6 +88,6 @@ fn an_incoming_traceparent_is_validated_and_continued() {
     let own = js::span_traceparent(h).unwrap();
     assert_eq!(&own[..36], &tp[..36]);
     assert_eq!(js::span_tracestate(h).as_deref(), Some("k=v"));
-    js::span_end(h);
+    js::span_end(h, now());
     assert_eq!(js::span_traceparent(h), None, "an ended span has no context");
 }

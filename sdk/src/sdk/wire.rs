@@ -273,6 +273,16 @@ pub(crate) struct Attributes {
     pub(crate) buf: Vec<u8>,
     pub(crate) count: u32,
     pub(crate) dropped: u32,
+    /// One bit per key written by `set` (a hash of its length and end bytes): a key whose bit is
+    /// clear is not in `buf`, so setting it needs no scan for an entry to replace.
+    pub(crate) keys: u64,
+}
+
+/// The bit of `key` in `Attributes::keys`.
+#[inline(always)]
+fn key_bit(key: &[u8]) -> u64 {
+    let h = key.len() as u32 ^ key.first().map_or(0, |&b| (b as u32) << 2) ^ key.last().map_or(0, |&b| (b as u32) * 5);
+    1 << (h & 63)
 }
 
 impl Attributes {
@@ -280,6 +290,7 @@ impl Attributes {
         self.buf.clear();
         self.count = 0;
         self.dropped = 0;
+        self.keys = 0;
     }
 
     /// The byte range of the entry with key `key`.
@@ -310,7 +321,9 @@ impl Attributes {
     /// Records `key` = `v` as field `field`: replaces an existing entry with the same key in
     /// place, appends below `max` entries, else counts a drop and returns false.
     pub(crate) fn set(&mut self, field: u32, key: &str, v: Value<'_>, max: usize) -> bool {
-        let existing = self.find(key);
+        let bit = key_bit(key.as_bytes());
+        let existing = if self.keys & bit == 0 { None } else { self.find(key) };
+        self.keys |= bit;
         if existing.is_none() && self.count as usize >= max {
             self.dropped += 1;
             return false;
