@@ -167,6 +167,46 @@ fn too_many_open_spans_yield_no_op_spans() {
 }
 
 #[test]
+fn ids_stay_distinct_across_reseeds_and_differ_between_sdks() {
+    use std::collections::HashSet;
+    let (mut a, mut b) = (sdk(), sdk());
+    let mut traces = HashSet::new();
+    let mut spans = HashSet::new();
+    // 3,000 root spans draw 9,000 words: several fresh seeds of the id generator.
+    for _ in 0..3000 {
+        let h = a.start_span("s", SpanKind::Internal, None);
+        let cx = a.span_context(h).unwrap();
+        assert!(traces.insert(cx.trace_id.0) && spans.insert(cx.span_id.0), "an id came twice");
+        a.end_span(h);
+    }
+    let h = b.start_span("s", SpanKind::Internal, None);
+    let cx = b.span_context(h).unwrap();
+    assert!(!traces.contains(&cx.trace_id.0) && !spans.contains(&cx.span_id.0), "each SDK seeds its own ids");
+}
+
+#[test]
+fn a_replaced_attribute_keeps_one_entry_with_the_last_value_among_many_keys() {
+    let mut sdk = sdk();
+    let h = sdk.start_span("s", SpanKind::Internal, None);
+    // More keys than the bitmap that skips the replace scan has bits.
+    let keys: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+    for k in &keys {
+        sdk.set_attribute(h, k, AnyValue::Int(1));
+    }
+    for k in keys.iter().step_by(7) {
+        sdk.set_attribute(h, k, AnyValue::Int(2));
+    }
+    sdk.end_span(h);
+    let data = drain_traces(&mut sdk);
+    let span = data.spans().next().unwrap().2;
+    assert_eq!(span.attributes.len(), 100);
+    for (i, k) in keys.iter().enumerate() {
+        let want = if i % 7 == 0 { 2 } else { 1 };
+        assert_eq!(attribute(&span.attributes, k), Some(&AnyValue::Int(want)), "{k}");
+    }
+}
+
+#[test]
 fn attributes_beyond_the_limit_are_dropped_and_counted() {
     let mut sdk = Sdk::new(Config { max_attributes: 2, ..Config::default() });
     let h = sdk.start_span("s", SpanKind::Internal, None);
