@@ -101,9 +101,13 @@ impl W<'_> {
         self.at += 1;
     }
 
+    #[inline(always)]
     pub(crate) fn slice(&mut self, s: &[u8]) {
         if let Some(d) = self.b.get_mut(self.at..self.at + s.len()) {
-            d.copy_from_slice(s);
+            // SAFETY: `d` is `s.len()` bytes long, and a shared and a mutable borrow never
+            // overlap. A plain copy: `copy_from_slice` is a call with its own length check and
+            // panic path at `-Oz`, made for every field written.
+            unsafe { core::ptr::copy_nonoverlapping(s.as_ptr(), d.as_mut_ptr(), s.len()) };
         }
         self.at += s.len();
     }
