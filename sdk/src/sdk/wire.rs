@@ -112,7 +112,17 @@ impl W<'_> {
         self.at += s.len();
     }
 
-    pub(crate) fn varint(&mut self, mut v: u64) {
+    /// A varint; one byte, the common case (tags, short lengths, small numbers), inline.
+    #[inline(always)]
+    pub(crate) fn varint(&mut self, v: u64) {
+        if v < 0x80 {
+            self.byte(v as u8);
+        } else {
+            self.long_varint(v);
+        }
+    }
+
+    fn long_varint(&mut self, mut v: u64) {
         while v >= 0x80 {
             self.byte(v as u8 | 0x80);
             v >>= 7;
