@@ -172,8 +172,8 @@ fn ids_stay_distinct_across_reseeds_and_differ_between_sdks() {
     let (mut a, mut b) = (sdk(), sdk());
     let mut traces = HashSet::new();
     let mut spans = HashSet::new();
-    // 3,000 root spans draw 9,000 words: several fresh seeds of the id generator.
-    for _ in 0..3000 {
+    // 25,000 root spans draw 75,000 words: the id generator takes a fresh seed on the way.
+    for _ in 0..25_000 {
         let h = a.start_span("s", SpanKind::Internal, None);
         let cx = a.span_context(h).unwrap();
         assert!(traces.insert(cx.trace_id.0) && spans.insert(cx.span_id.0), "an id came twice");
