@@ -6,6 +6,7 @@
 //! core's tests decode what this writes with the shared decoder in `edgescope-otlp`.
 
 use alloc::vec::Vec;
+use core::mem::MaybeUninit;
 
 use edgescope_otlp::{AnyValue, KeyValue};
 
@@ -68,27 +69,36 @@ pub(crate) fn fixed32_size(field: u32, v: u32) -> usize {
 }
 
 /// Appends a message of exactly `size` bytes to `buf`, written by `f`: the bytes are made
-/// room for once, and `f` writes them through a cursor instead of growing the vector byte by
-/// byte (which, at `-Oz`, is a call per byte).
+/// room for once, and `f` writes them through a cursor into the vector's spare capacity
+/// instead of growing it byte by byte (which, at `-Oz`, is a call per byte), and without
+/// zeroing the room first.
 pub(crate) fn write(buf: &mut Vec<u8>, size: usize, f: impl FnOnce(&mut W<'_>)) {
-    let at = buf.len();
     buf.reserve(size);
-    // SAFETY: `reserve` made room for `size` more bytes, and `write_bytes` initialises all of
-    // them before `set_len` counts them. (`resize` is a loop of single-byte writes at `-Oz`.)
-    unsafe {
-        core::ptr::write_bytes(buf.as_mut_ptr().add(at), 0, size);
-        buf.set_len(at + size);
+    let at = buf.len();
+    let room = buf.spare_capacity_mut().get_mut(..size).unwrap_or_default();
+    if room.len() != size {
+        return; // `reserve` makes the room; this is unreachable.
     }
-    let mut w = W { b: buf.get_mut(at..).unwrap_or_default(), at: 0 };
+    let mut w = W { b: room, at: 0 };
     f(&mut w);
     debug_assert_eq!(w.at, size, "a size computed ahead differs from what was written");
+    if w.at != size {
+        // A size computation is wrong (the tests compare every message with the shared
+        // encoder): the bytes are zeroed rather than left uninitialised.
+        w.b.fill(MaybeUninit::new(0));
+    }
+    // SAFETY: the spare capacity holds `size` bytes (checked above), and every one of them is
+    // initialised: the cursor writes in sequence from 0, and a write that would pass `size` is
+    // dropped but still moves `at` past `size` for good, so `at == size` means every write
+    // landed; otherwise all were zeroed.
+    unsafe { buf.set_len(at + size) };
 }
 
 /// A cursor over room made ahead in a buffer. Writes past the end are dropped (they would be
 /// a bug in a size computation, which the tests compare against the shared encoder).
 #[derive(Debug)]
 pub(crate) struct W<'a> {
-    b: &'a mut [u8],
+    b: &'a mut [MaybeUninit<u8>],
     at: usize,
 }
 
@@ -96,7 +106,7 @@ impl W<'_> {
     #[inline(always)]
     fn byte(&mut self, v: u8) {
         if let Some(x) = self.b.get_mut(self.at) {
-            *x = v;
+            *x = MaybeUninit::new(v);
         }
         self.at += 1;
     }
@@ -107,7 +117,7 @@ impl W<'_> {
             // SAFETY: `d` is `s.len()` bytes long, and a shared and a mutable borrow never
             // overlap. A plain copy: `copy_from_slice` is a call with its own length check and
             // panic path at `-Oz`, made for every field written.
-            unsafe { core::ptr::copy_nonoverlapping(s.as_ptr(), d.as_mut_ptr(), s.len()) };
+            unsafe { core::ptr::copy_nonoverlapping(s.as_ptr(), d.as_mut_ptr().cast::<u8>(), s.len()) };
         }
         self.at += s.len();
     }
@@ -272,12 +282,21 @@ pub(crate) fn key_value_size(field: u32, key: &str, v: Option<Value<'_>>) -> usi
 
 /// A `KeyValue` message as field `field` of its parent.
 pub(crate) fn key_value(w: &mut W<'_>, field: u32, key: &str, v: Option<Value<'_>>) {
-    w.header(field, key_value_body_size(key, v));
-    w.bytes(1, key.as_bytes());
-    if let Some(v) = v {
-        w.header(2, value_size(v));
-        value(w, v);
+    match v {
+        Some(v) => key_value_sized(w, field, key, v, value_size(v)),
+        None => {
+            w.header(field, bytes_size(1, key.len()));
+            w.bytes(1, key.as_bytes());
+        }
     }
+}
+
+/// `key_value` with the value's size already known (sizing a value walks it).
+fn key_value_sized(w: &mut W<'_>, field: u32, key: &str, v: Value<'_>, value_len: usize) {
+    w.header(field, bytes_size(1, key.len()) + field_size(2, value_len));
+    w.bytes(1, key.as_bytes());
+    w.header(2, value_len);
+    value(w, v);
 }
 
 /// A list of `KeyValue` messages, all with the same (one-byte) field tag, as one byte buffer:
@@ -343,7 +362,9 @@ impl Attributes {
             return false;
         }
         let at = self.buf.len();
-        write(&mut self.buf, key_value_size(field, key, Some(v)), |w| key_value(w, field, key, Some(v)));
+        let value_len = value_size(v);
+        let size = field_size(field, bytes_size(1, key.len()) + field_size(2, value_len));
+        write(&mut self.buf, size, |w| key_value_sized(w, field, key, v, value_len));
         match existing {
             Some((start, end)) => {
                 // Out with the old entry, and the new one rotated into its place.
