@@ -412,13 +412,13 @@ function startSpanUnguarded(name, options) {
   if (!parent && asyncContext) {
     // The request's own active span, not whatever another request made active.
     const current = asyncContext.getStore();
-    handle = core.spanStartChild(String(name), kind, current instanceof Span ? current._h : 0);
+    handle = core.spanStart(String(name), kind, current instanceof Span ? current._h : 0, false, undefined, undefined, 0);
   } else {
     const id = !parent && typeof name === 'string' ? internId(name) : -1;
     handle =
       id >= 0
         ? core.spanStartK(id, kind, performance.now())
-        : core.spanStart(String(name), kind, parent && parent.traceparent, parent && parent.tracestate);
+        : core.spanStart(String(name), kind, 0, true, parent && parent.traceparent, parent && parent.tracestate, 0);
   }
   const span = new Span(handle);
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);

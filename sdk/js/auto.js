@@ -15,7 +15,7 @@ const at = (t) => performance.timeOrigin + t;
 
 function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
   for (const key of Object.keys(attributes || {})) core.attr(key, attributes[key]);
-  return core.spanStartAt(name, kind, parent, traceparent, startMs);
+  return core.spanStart(name, kind, parent, false, traceparent, undefined, startMs);
 }
 
 function documentLoad(parentContext) {

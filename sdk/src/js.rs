@@ -258,15 +258,37 @@ pub fn attr(key: &str, value: JsValue) {
     })
 }
 
-/// Starts a span; a valid `traceparent` makes it a child of that remote span.
+/// Starts a span. Its parent is the open span `parent` in this isolate when that is non-zero
+/// and open; else the remote `traceparent` (with `tracestate`) when valid; else, when
+/// `use_active`, the active span; else none (a new trace). `start_ms` is a past start time in
+/// Unix milliseconds (as `performance.timeOrigin + t`, for spans built from browser timing
+/// entries), or 0 for now. One export for every way a span starts, but the hot path's
+/// `spanStartK`: each export costs its own glue in the JavaScript module.
 #[wasm_bindgen(js_name = spanStart)]
-pub fn span_start(name: &str, kind: u8, traceparent: Option<String>, tracestate: Option<String>) -> u32 {
-    let parent = traceparent.as_deref().and_then(parse_traceparent).map(|mut cx| {
+pub fn span_start(
+    name: &str,
+    kind: u8,
+    parent: u32,
+    use_active: bool,
+    traceparent: Option<String>,
+    tracestate: Option<String>,
+    start_ms: f64,
+) -> u32 {
+    let remote = traceparent.as_deref().and_then(parse_traceparent).map(|mut cx| {
         // An invalid tracestate is dropped as a whole; the traceparent still counts.
         cx.trace_state = tracestate.as_deref().and_then(TraceState::parse).map(|ts| ts.header()).unwrap_or_default();
         cx
     });
-    sdk(|sdk| sdk.start_span(name, SpanKind::from_i32(kind as i64), parent.as_ref()).0)
+    sdk(|sdk| {
+        let local = if parent == 0 { None } else { sdk.span_context(Handle(parent)) };
+        let options = StartOptions {
+            parent: local.as_ref().or(remote.as_ref()),
+            use_active,
+            start_time_unix_nano: (start_ms > 0.0).then(|| millis_to_nanos(start_ms)),
+            ..StartOptions::default()
+        };
+        sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
+    })
 }
 
 /// Starts a span named by an interned string, parented by the active span if any.
@@ -472,34 +494,6 @@ pub fn log_in(severity: u8, message: &str, span: u32) {
     sdk(|sdk| match Severity::from_number(severity) {
         Some(s) => sdk.log_in(s, message, (span != 0).then_some(Handle(span))),
         None => sdk.diagnostics_mut().api_errors += 1,
-    })
-}
-
-/// Starts a span whose parent is the open span `parent` in this isolate (0: a new trace).
-#[wasm_bindgen(js_name = spanStartChild)]
-pub fn span_start_child(name: &str, kind: u8, parent: u32) -> u32 {
-    sdk(|sdk| {
-        let parent = sdk.span_context(Handle(parent));
-        let options = StartOptions { parent: parent.as_ref(), use_active: false, ..StartOptions::default() };
-        sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
-    })
-}
-
-/// Starts a span at a past time (Unix milliseconds, as `performance.timeOrigin + t`): a child
-/// of the open span `parent`, else of the remote `traceparent`, else a new trace. For spans
-/// built from browser timing entries.
-#[wasm_bindgen(js_name = spanStartAt)]
-pub fn span_start_at(name: &str, kind: u8, parent: u32, traceparent: Option<String>, start_ms: f64) -> u32 {
-    let remote = traceparent.as_deref().and_then(parse_traceparent);
-    sdk(|sdk| {
-        let local = sdk.span_context(Handle(parent));
-        let options = StartOptions {
-            parent: local.as_ref().or(remote.as_ref()),
-            use_active: false,
-            start_time_unix_nano: Some(millis_to_nanos(start_ms)),
-            ..StartOptions::default()
-        };
-        sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
     })
 }
 

@@ -29,8 +29,8 @@ fn now() -> f64 {
 fn ids_are_random_and_times_follow_the_wall_clock() {
     js::configure("browser-test", 0, 0, "", None, false, 0);
     let before_ms = js_sys::Date::now();
-    let a = js::span_start("a", 1, None, None);
-    let b = js::span_start("b", 1, None, None);
+    let a = js::span_start("a", 1, 0, true, None, None, 0.0);
+    let b = js::span_start("b", 1, 0, true, None, None, 0.0);
     let (ta, tb) = (js::span_traceparent(a).unwrap(), js::span_traceparent(b).unwrap());
     assert_ne!(&ta[3..35], &tb[3..35], "independent traces get different ids");
     js::span_end(a, now());
@@ -52,7 +52,7 @@ fn ids_are_random_and_times_follow_the_wall_clock() {
 #[wasm_bindgen_test]
 fn javascript_values_become_typed_attributes_and_others_are_counted() {
     js::configure("browser-test", 0, 0, "", None, false, 0);
-    let h = js::span_start("typed", 1, None, None);
+    let h = js::span_start("typed", 1, 0, true, None, None, 0.0);
     js::span_attr(h, "s", JsValue::from_str("text"));
     js::span_attr(h, "i", JsValue::from_f64(42.0));
     js::span_attr(h, "d", JsValue::from_f64(0.1));
@@ -84,7 +84,7 @@ fn an_incoming_traceparent_is_validated_and_continued() {
     js::configure("browser-test", 0, 0, "", None, false, 0);
     assert_eq!(js::parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"), None);
     let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    let h = js::span_start("server", 2, Some(tp.into()), Some("k=v".into()));
+    let h = js::span_start("server", 2, 0, true, Some(tp.into()), Some("k=v".into()), 0.0);
     let own = js::span_traceparent(h).unwrap();
     assert_eq!(&own[..36], &tp[..36]);
     assert_eq!(js::span_tracestate(h).as_deref(), Some("k=v"));
