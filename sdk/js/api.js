@@ -907,9 +907,9 @@ export async function flush(options) {
       state.timer = 0;
     }
     if (!keepalive) return;
-    for (const [path, take] of [['/v1/traces', core.takeTracesWithin], ['/v1/logs', core.takeLogsWithin]]) {
+    for (const [path, logs] of [['/v1/traces', false], ['/v1/logs', true]]) {
       while (keepaliveCount < MAX_KEEPALIVE_REQUESTS && KEEPALIVE_BUDGET - keepaliveBytes > 1024) {
-        const body = take(KEEPALIVE_BUDGET - keepaliveBytes, state.protobuf);
+        const body = core.take(logs, KEEPALIVE_BUDGET - keepaliveBytes, state.protobuf);
         if (body === undefined) break;
         // A single span larger than the budget still goes, without keepalive.
         requests.push(send(path, body, body.length <= KEEPALIVE_BUDGET - keepaliveBytes));
@@ -920,7 +920,7 @@ export async function flush(options) {
   // Drain: start what the free slots allow, wait for those, repeat until the queue is empty
   // (so that `ctx.waitUntil(flush())` covers every batch of a request). With `ownExports` the
   // slots are this flush's own and it never waits for another's exports.
-  const [traces, logs] = state.protobuf ? [core.takeTracesProto, core.takeLogsProto] : [core.takeTraces, core.takeLogs];
+  const protobuf = state.protobuf;
   // A request's flush ends by its deadline; what it could not deliver by then is carried to
   // the next flush, which sends it first.
   const deadline = ownExports ? Date.now() + state.flushDeadline : undefined;
@@ -929,9 +929,9 @@ export async function flush(options) {
     const started = [];
     guard(() => {
       while (carry.length > 0 && started.length < MAX_INFLIGHT) started.push(sendCarried(carry.shift(), deadline));
-      for (const [path, take] of [['/v1/traces', traces], ['/v1/logs', logs]]) {
+      for (const [path, logs] of [['/v1/traces', false], ['/v1/logs', true]]) {
         while ((ownExports ? started.length : inflight) < MAX_INFLIGHT) {
-          const body = take();
+          const body = core.take(logs, 0, protobuf);
           if (body === undefined) break;
           started.push(send(path, body, false, deadline));
         }

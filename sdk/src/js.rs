@@ -523,50 +523,22 @@ pub fn parse(header: &str) -> Option<String> {
     parse_traceparent(header).map(|cx| format_traceparent(&cx))
 }
 
-/// Whether this module writes OTLP/JSON (`takeTraces`, `takeLogs`); the default browser and
-/// workerd modules are built without it and export protobuf only.
+/// Whether this module writes OTLP/JSON (`take` with `protobuf` false); the default browser
+/// and workerd modules are built without it and export protobuf only.
 #[wasm_bindgen(js_name = encodesJson)]
 pub fn encodes_json() -> bool {
     cfg!(feature = "json")
 }
 
-/// One OTLP/JSON batch of finished spans, or `undefined` when none are queued.
-#[cfg(feature = "json")]
-#[wasm_bindgen(js_name = takeTraces)]
-pub fn take_traces() -> Option<String> {
-    sdk(|sdk| sdk.take_traces_json())
-}
-
-/// One OTLP/JSON batch of log records, or `undefined` when none are queued.
-#[cfg(feature = "json")]
-#[wasm_bindgen(js_name = takeLogs)]
-pub fn take_logs() -> Option<String> {
-    sdk(|sdk| sdk.take_logs_json())
-}
-
-/// One OTLP protobuf batch of finished spans, or `undefined` when none are queued.
-#[wasm_bindgen(js_name = takeTracesProto)]
-pub fn take_traces_proto() -> Option<Vec<u8>> {
-    sdk(|sdk| sdk.take_traces_proto())
-}
-
-/// One OTLP protobuf batch of log records, or `undefined` when none are queued.
-#[wasm_bindgen(js_name = takeLogsProto)]
-pub fn take_logs_proto() -> Option<Vec<u8>> {
-    sdk(|sdk| sdk.take_logs_proto())
-}
-
-/// A batch of finished spans whose encoding fits in `max_bytes` (page-hide exports), or
-/// `undefined` when none are queued.
-#[wasm_bindgen(js_name = takeTracesWithin)]
-pub fn take_traces_within(max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
-    sdk(|sdk| sdk.take_traces_within(max_bytes as usize, protobuf))
-}
-
-/// A batch of log records whose encoding fits in `max_bytes`, or `undefined`.
-#[wasm_bindgen(js_name = takeLogsWithin)]
-pub fn take_logs_within(max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
-    sdk(|sdk| sdk.take_logs_within(max_bytes as usize, protobuf))
+/// Takes one batch of finished spans (`logs` false) or of log records as an OTLP export
+/// request: protobuf, or OTLP/JSON as UTF-8 when `protobuf` is false (modules built with the
+/// `json` feature; the others write protobuf either way), cut to fit in `max_bytes` when that
+/// is not 0 (page-hide exports); `undefined` when none are queued. One export for the six
+/// ways to take a batch: each export costs its own glue in the JavaScript module.
+#[wasm_bindgen]
+pub fn take(logs: bool, max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
+    let max = if max_bytes == 0 { usize::MAX } else { max_bytes as usize };
+    sdk(|sdk| if logs { sdk.take_logs_within(max, protobuf) } else { sdk.take_traces_within(max, protobuf) })
 }
 
 /// Spans and log records waiting for export.

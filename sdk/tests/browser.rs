@@ -12,7 +12,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn exported_spans() -> Vec<edgescope_otlp::Span> {
     let mut spans = Vec::new();
-    while let Some(body) = js::take_traces() {
+    while let Some(body) = js::take(false, 0, false) {
+        let body = String::from_utf8(body).unwrap();
         spans.extend(traces_from_str(&body, Ids::Strict).unwrap().spans().map(|(_, _, s)| s.clone()));
     }
     spans
