@@ -287,7 +287,7 @@ export class Span {
   addEvent(name, attributes) {
     guard(() => {
       stageAttributes(attributes);
-      core.spanEvent(this._h, String(name));
+      core.spanEvent(this._h, String(name), 0);
     });
     return this;
   }
@@ -331,7 +331,7 @@ export class Span {
   /** Ends the span; later calls do nothing. */
   end() {
     try {
-      const queued = core.spanEnd(this._h, performance.now());
+      const queued = core.spanEnd(this._h, performance.now(), 0);
       if (this._tp === undefined) {
         // The core frees the span: keep its ids (25 bytes it left in memory) for `spanContext()`.
         opsViews();
@@ -526,8 +526,7 @@ function emit(severity, message, attributes) {
     stageAttributes(attributes);
     let text = typeof message === 'string' ? message : String(message);
     if (state.redactHook) text = String(state.redactHook('log.message', text));
-    if (asyncContext) core.logIn(severity, text, activeSpan()?._h ?? 0);
-    else core.log(severity, text);
+    core.log(severity, text, asyncContext ? activeSpan()?._h ?? 0 : 0);
     scheduleExport();
   });
 }

@@ -29,14 +29,14 @@ function documentLoad(parentContext) {
     'http.response.status_code': nav.responseStatus || 200,
     'http.response.body.size': nav.encodedBodySize,
   });
-  core.spanEndAt(fetchSpan, at(nav.responseEnd));
+  core.spanEnd(fetchSpan, 0, at(nav.responseEnd));
   for (const [event, t] of [
     ['domInteractive', nav.domInteractive],
     ['domContentLoadedEventEnd', nav.domContentLoadedEventEnd],
     ['domComplete', nav.domComplete],
     ['loadEventEnd', nav.loadEventEnd],
   ]) {
-    if (t > 0) core.spanEventAt(root, event, at(t));
+    if (t > 0) core.spanEvent(root, event, at(t));
   }
   for (const r of performance.getEntriesByType('resource')) {
     if (r.name.startsWith(state.endpoint)) continue;
@@ -45,9 +45,9 @@ function documentLoad(parentContext) {
       'resource.initiator_type': r.initiatorType,
       'http.response.body.size': r.encodedBodySize,
     });
-    core.spanEndAt(span, at(r.responseEnd || r.startTime));
+    core.spanEnd(span, 0, at(r.responseEnd || r.startTime));
   }
-  core.spanEndAt(root, at(nav.loadEventEnd || nav.domComplete || nav.responseEnd));
+  core.spanEnd(root, 0, at(nav.loadEventEnd || nav.domComplete || nav.responseEnd));
 }
 
 const state = { endpoint: '\u0000' };
@@ -109,7 +109,7 @@ function instrumentLongTasks() {
       guard(() => {
         for (const task of list.getEntries()) {
           const h = timedSpan('longtask', 1, 0, undefined, at(task.startTime), { 'longtask.duration_ms': task.duration });
-          core.spanEndAt(h, at(task.startTime + task.duration));
+          core.spanEnd(h, 0, at(task.startTime + task.duration));
         }
       }),
     ).observe({ type: 'longtask', buffered: true });
@@ -134,7 +134,7 @@ function instrumentLongTasks() {
             attributes['loaf.script.duration_ms'] = longest.duration;
           }
           const h = timedSpan('longAnimationFrame', 1, 0, undefined, at(frame.startTime), attributes);
-          core.spanEndAt(h, at(frame.startTime + frame.duration));
+          core.spanEnd(h, 0, at(frame.startTime + frame.duration));
         }
       }),
     ).observe({ type: 'long-animation-frame', buffered: true });

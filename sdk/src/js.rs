@@ -349,9 +349,10 @@ pub fn ended_buffer() -> u32 {
 
 /// Ends a span and queues it for export; returns how many spans and records are queued. Its
 /// ids are left in the `endedBuffer`.
-/// `now` is `performance.now()`, read by the caller.
+/// `now` is `performance.now()`, read by the caller; `end_ms`, when not 0, is a past end time
+/// in Unix milliseconds instead (spans built from browser timing entries).
 #[wasm_bindgen(js_name = spanEnd)]
-pub fn span_end(span: u32, now: f64) -> u32 {
+pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     sdk(|sdk| {
         // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
         let ended = unsafe { &mut *ENDED.0.get() };
@@ -364,7 +365,8 @@ pub fn span_end(span: u32, now: f64) -> u32 {
             }
             None => ended[25] = 0,
         }
-        sdk.end_span_at(Handle(span), Some(crate::platform::unix_nanos_at(now)));
+        let end = if end_ms > 0.0 { millis_to_nanos(end_ms) } else { crate::platform::unix_nanos_at(now) };
+        sdk.end_span_at(Handle(span), Some(end));
         (sdk.queued_spans() + sdk.queued_logs()) as u32
     })
 }
@@ -381,10 +383,22 @@ pub fn span_tracestate(span: u32) -> Option<String> {
     sdk(|sdk| sdk.span_context(Handle(span)).map(|cx| cx.trace_state).filter(|s| !s.is_empty()))
 }
 
-/// Adds an event with the staged attributes.
+/// Adds an event with the staged attributes, at `time_ms` (Unix milliseconds, for events
+/// from browser timing entries) or now when that is 0.
 #[wasm_bindgen(js_name = spanEvent)]
-pub fn span_event(span: u32, name: &str) {
-    sdk(|sdk| sdk.add_event(Handle(span), name))
+pub fn span_event(span: u32, name: &str, time_ms: f64) {
+    sdk(|sdk| sdk.add_event_at(Handle(span), name, (time_ms > 0.0).then(|| millis_to_nanos(time_ms))))
+}
+
+/// Records a log line with the staged attributes, correlated with the open span `span`, or with
+/// the active span when that is 0 (the JavaScript layer passes the span it tracks itself where
+/// it has AsyncLocalStorage). `severity` is an OpenTelemetry severity number.
+#[wasm_bindgen]
+pub fn log(severity: u8, message: &str, span: u32) {
+    sdk(|sdk| match Severity::from_number(severity) {
+        Some(s) => sdk.log_in(s, message, (span != 0).then_some(Handle(span))),
+        None => sdk.diagnostics_mut().api_errors += 1,
+    })
 }
 
 /// Adds an `exception` event.
@@ -476,37 +490,6 @@ pub fn deactivate(span: u32) {
 #[wasm_bindgen(js_name = activeSpan)]
 pub fn active_span() -> u32 {
     sdk(|sdk| sdk.active_span().unwrap_or(Handle::NONE).0)
-}
-
-/// Records a log line with the staged attributes; `severity` is an OpenTelemetry severity number.
-#[wasm_bindgen]
-pub fn log(severity: u8, message: &str) {
-    sdk(|sdk| match Severity::from_number(severity) {
-        Some(s) => sdk.log(s, message),
-        None => sdk.diagnostics_mut().api_errors += 1,
-    })
-}
-
-/// Records a log line correlated with the open span `span` (0: the active span), for runtimes
-/// whose JavaScript layer tracks the active span itself (AsyncLocalStorage).
-#[wasm_bindgen(js_name = logIn)]
-pub fn log_in(severity: u8, message: &str, span: u32) {
-    sdk(|sdk| match Severity::from_number(severity) {
-        Some(s) => sdk.log_in(s, message, (span != 0).then_some(Handle(span))),
-        None => sdk.diagnostics_mut().api_errors += 1,
-    })
-}
-
-/// Ends a span at a given time (Unix milliseconds).
-#[wasm_bindgen(js_name = spanEndAt)]
-pub fn span_end_at(span: u32, end_ms: f64) {
-    sdk(|sdk| sdk.end_span_at(Handle(span), Some(millis_to_nanos(end_ms))))
-}
-
-/// Adds an event at a given time (Unix milliseconds), with the staged attributes.
-#[wasm_bindgen(js_name = spanEventAt)]
-pub fn span_event_at(span: u32, name: &str, time_ms: f64) {
-    sdk(|sdk| sdk.add_event_at(Handle(span), name, Some(millis_to_nanos(time_ms))))
 }
 
 fn millis_to_nanos(ms: f64) -> u64 {

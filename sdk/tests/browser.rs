@@ -34,8 +34,8 @@ fn ids_are_random_and_times_follow_the_wall_clock() {
     let b = js::span_start("b", 1, 0, true, None, None, 0.0);
     let (ta, tb) = (js::span_traceparent(a).unwrap(), js::span_traceparent(b).unwrap());
     assert_ne!(&ta[3..35], &tb[3..35], "independent traces get different ids");
-    js::span_end(a, now());
-    js::span_end(b, now());
+    js::span_end(a, now(), 0.0);
+    js::span_end(b, now(), 0.0);
     let after_ms = js_sys::Date::now();
     let spans = exported_spans();
     assert_eq!(spans.len(), 2);
@@ -61,7 +61,7 @@ fn javascript_values_become_typed_attributes_and_others_are_counted() {
     js::span_attr(h, "o", js_sys::Object::new().into());
     let list = js_sys::Array::of3(&JsValue::from_str("a"), &JsValue::from_f64(1.0), &JsValue::NULL);
     js::span_attr(h, "list", list.into());
-    js::span_end(h, now());
+    js::span_end(h, now(), 0.0);
     let span = exported_spans().pop().unwrap();
     assert_eq!(attribute(&span.attributes, "s"), Some(&AnyValue::from("text")));
     assert_eq!(attribute(&span.attributes, "i"), Some(&AnyValue::Int(42)));
@@ -89,6 +89,6 @@ fn an_incoming_traceparent_is_validated_and_continued() {
     let own = js::span_traceparent(h).unwrap();
     assert_eq!(&own[..36], &tp[..36]);
     assert_eq!(js::span_tracestate(h).as_deref(), Some("k=v"));
-    js::span_end(h, now());
+    js::span_end(h, now(), 0.0);
     assert_eq!(js::span_traceparent(h), None, "an ended span has no context");
 }
