@@ -160,10 +160,15 @@ test('what a flush cannot deliver by its deadline is carried to the next flush, 
     const c = { id: 'c', trace: 'c'.repeat(32) };
     const d = { id: 'd', trace: 'd'.repeat(32) };
     let refusing = true;
-    let refusals = 0;
+    // Each refused batch with C's trace id → how often it was refused. A retry sends the same
+    // bytes. C's batches may also hold records of the worker's /ready request: the SDK's queue
+    // is shared, and a request's flush starts after its response, so C's flush can take what
+    // /ready's has not yet taken (covered by C's waitUntil, sent on in C's batches).
+    const refused = new Map();
     plan = (n, body) => {
       if (refusing && body.includes(Buffer.from(c.trace, 'hex'))) {
-        refusals++;
+        const key = body.toString('base64');
+        refused.set(key, (refused.get(key) ?? 0) + 1);
         return 'refuse-long';
       }
       return 'forward';
@@ -173,7 +178,8 @@ test('what a flush cannot deliver by its deadline is carried to the next flush, 
     assert.equal(await get(c), 'c');
     const settled = await waitFor("C's flush to settle at its deadline", async () => (await getJson(`${late.url}/settled`)).c === 'settled');
     assert.ok(settled);
-    assert.equal(refusals, 2, "C's spans and C's logs were each refused once, not retried within the request");
+    assert.ok(refused.size >= 2, `C's spans and C's logs were refused (${refused.size} batches)`);
+    assert.deepEqual([...refused.values()], [...refused.values()].map(() => 1), 'each batch of C was refused once, not retried within the request');
     assert.deepEqual(await traceSpans(collector, c.trace).catch(() => []), [], 'nothing of C arrived yet');
 
     refusing = false;
@@ -184,7 +190,6 @@ test('what a flush cannot deliver by its deadline is carried to the next flush, 
       assert.deepEqual(spans.map((s) => s.name).sort(), ['GET /work', 'work'], `spans of request ${id}`);
       assert.equal((await logsOf(trace)).length, 2, `logs of request ${id}`);
     }
-    assert.equal(refusals, 2);
     assert.doesNotMatch(late.output(), /cross-context|different request context/);
   } finally {
     await late.stop();
