@@ -152,8 +152,9 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   });
   const finish = () => {
     // The export starts once the response is on its way (a zero timer yields to the runtime),
-    // so encoding and compressing the batch are not part of the request's latency; waitUntil
-    // keeps the request alive until the export is done.
+    // so taking and encoding the batch are not part of the request's latency. `waitUntil` gets
+    // the promise now, before the handler returns: a runtime that freezes the isolate after
+    // the response still runs the flush: the timer decides when it starts, never whether.
     const done = new Promise((resolve) => (typeof setTimeout === 'function' ? setTimeout(resolve, 0) : resolve())).then(flush);
     if (waitUntil) guard(() => waitUntil(done));
     return done;
