@@ -20,6 +20,7 @@ const sink = spawn(process.execPath, ['-e', `
   const server = require('node:http').createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end()));
   server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `], { stdio: ['ignore', 'pipe', 'inherit'] });
+process.on('exit', () => sink.kill());
 const port = await new Promise((resolve) => sink.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
 const endpoint = `http://127.0.0.1:${port}`;
 
