@@ -96,6 +96,7 @@ const edgeLatency = JSON.parse(execFileSync('node', [join(root, 'bench', 'edge_l
 const edgeCmd = 'node bench/edge_latency.mjs';
 row('workerd: median request latency, instrumented (SERVER span, log, waitUntil export)', edgeLatency.instrumentedMs, edgeLatency.plainMs, 'the same handler uninstrumented, same run', 'ms', edgeCmd);
 row('workerd: added latency per request at the median', edgeLatency.addedMs, 0.2, 'target from the edge issue (0.2 ms)', 'ms', edgeCmd);
+row('workerd: same, back-to-back requests to one worker (blocks of 50)', edgeLatency.backToBackAddedMs, 0.2, 'target from the edge issue (0.2 ms), measured there with idle gaps', 'ms', edgeCmd);
 
 // 4. The viewer on a 99,936-span trace file, in headless Chromium. The peer figures are Jaeger
 // UI 2.20's as the viewer issue reports them for a trace built the same way (not measured here).

@@ -151,8 +151,14 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     attributes,
   });
   const finish = () => {
-    const done = flush();
-    if (waitUntil) guard(() => waitUntil(done));
+    // Without `waitUntil` the export starts now, before the response leaves. With it, it starts
+    // once the response is on its way (a zero timer yields to the runtime), so taking and
+    // encoding the batch are not part of the request's latency; `waitUntil` gets the promise
+    // before the handler returns, so a runtime that freezes the isolate after the response
+    // still runs the flush: the timer decides when it starts, never whether.
+    if (!waitUntil) return flush();
+    const done = new Promise((resolve) => (typeof setTimeout === 'function' ? setTimeout(resolve, 0) : resolve())).then(flush);
+    guard(() => waitUntil(done));
     return done;
   };
   try {

@@ -12,7 +12,7 @@ export interface Config {
   endpoint?: string;
   /** `http/protobuf` (default) or `http/json` (`edgescope/full`, Node and Deno; the default browser and workerd entries send protobuf). */
   protocol?: 'http/protobuf' | 'http/json';
-  /** `gzip` (default, where the runtime has CompressionStream; never for the page-hide flush) or `none`. */
+  /** `gzip` (default, where the runtime has CompressionStream; never for the page-hide flush, nor for a request's batch under 1 KiB in workerd and Vercel Edge) or `none`. */
   compression?: 'gzip' | 'none';
   /** The `fetch` used for exports (default: the host's own, captured before instrumentation). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;

@@ -49,8 +49,12 @@ test('interleaved requests keep their own spans and logs, and fetches carry the 
     assert.equal(server.service, 'deno-instrumented');
     assert.equal(client.parentSpanId, server.spanId);
     assert.ok(seen.includes(`00-${trace}-${client.spanId}-01`));
-    const doc = await getJson(`${collector.ui}/api/logs?trace_id=${trace}`);
-    const logs = doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    // Spans and logs are two exports: the logs may be stored after the spans.
+    const logs = await waitFor(`the log of ${trace}`, async () => {
+      const doc = await getJson(`${collector.ui}/api/logs?trace_id=${trace}`);
+      const records = doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+      return records.length > 0 && records;
+    });
     assert.equal(logs.length, 1);
     assert.equal(logs[0].spanId, server.spanId);
   }
