@@ -9,8 +9,20 @@
 //! the whole value, as in Loki. Line filters are `|=` (contains), `!=` (does not contain), `|~`
 //! (a regular expression matches somewhere in the line) and `!~`. Strings are double-quoted
 //! with Go escapes or back-quoted raw. A label that a record does not have has the empty value.
-//! Parsers (`| json`, `| logfmt`), formatting stages and metric queries are refused with an error
-//! that says so, rather than being half understood.
+//! `| drop name, …` removes labels from what the query returns.
+//!
+//! Metric queries count what a log query matches over a sliding range, and may aggregate the
+//! series (what Grafana's log volume histograms ask for):
+//!
+//! ```text
+//! sum by (level) (count_over_time({service_name="checkout"} |= "timeout" [1m]))
+//! ```
+//!
+//! The range functions are `count_over_time`, `rate`, `bytes_over_time` and `bytes_rate`; the
+//! aggregations `sum`, `count`, `min`, `max` and `avg`, with `by (…)` or `without (…)` before or
+//! after their argument. Parsers (`| json`, `| logfmt`), formatting stages, `unwrap`, binary
+//! operators and other functions are refused with an error that says so, rather than being half
+//! understood.
 
 use std::fmt;
 
@@ -55,6 +67,65 @@ pub(crate) enum Stage {
     Line(LineFilter),
     /// `| name op "value"` on a label or structured metadata.
     Label(Matcher),
+    /// `| drop name, …`: the labels are left out of what the query returns.
+    Drop(Vec<String>),
+}
+
+/// A query: log lines, or numbers computed from them.
+#[derive(Debug, Clone)]
+pub(crate) enum Query {
+    Log(LogQl),
+    Metric(Metric),
+}
+
+/// A metric query.
+#[derive(Debug, Clone)]
+pub(crate) enum Metric {
+    /// `fn(log query [range])`: one series per stream.
+    Range { func: RangeFn, query: LogQl, range_ns: i64 },
+    /// `op by|without (labels) (metric)`.
+    Vector { op: VectorOp, grouping: Grouping, inner: Box<Metric> },
+}
+
+/// A function of the log lines in a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeFn {
+    /// Lines in the range.
+    CountOverTime,
+    /// Lines per second.
+    Rate,
+    /// Bytes of the lines in the range.
+    BytesOverTime,
+    /// Bytes per second.
+    BytesRate,
+}
+
+/// How series are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VectorOp {
+    Sum,
+    Count,
+    Min,
+    Max,
+    Avg,
+}
+
+/// Which labels an aggregation keeps: only `labels` (`by`, and no grouping at all, which keeps
+/// none), or all but them (`without`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Grouping {
+    pub(crate) without: bool,
+    pub(crate) labels: Vec<String>,
+}
+
+impl Metric {
+    /// The log query and range at the bottom of the metric.
+    pub(crate) fn range(&self) -> (RangeFn, &LogQl, i64) {
+        match self {
+            Metric::Range { func, query, range_ns } => (*func, query, *range_ns),
+            Metric::Vector { inner, .. } => inner.range(),
+        }
+    }
 }
 
 /// `|= "text"`, `!= "text"`, `|~ "re"` or `!~ "re"`.
@@ -137,6 +208,7 @@ impl LogQl {
             && self.stages.iter().all(|stage| match stage {
                 Stage::Line(filter) => filter.matches(line),
                 Stage::Label(m) => m.matches(label(&m.name).unwrap_or("")),
+                Stage::Drop(_) => true,
             })
     }
 
@@ -144,7 +216,7 @@ impl LogQl {
     pub(crate) fn required<'q>(&'q self, name: &'q str) -> impl Iterator<Item = &'q str> + 'q {
         let stages = self.stages.iter().filter_map(|s| match s {
             Stage::Label(m) => Some(m),
-            Stage::Line(_) => None,
+            Stage::Line(_) | Stage::Drop(_) => None,
         });
         self.selector
             .iter()
@@ -159,6 +231,17 @@ impl LogQl {
             Stage::Line(LineFilter { op: LineOp::Contains, needle, .. }) => Some(needle.as_str()),
             _ => None,
         })
+    }
+
+    /// The labels that `| drop` leaves out.
+    pub(crate) fn dropped(&self) -> impl Iterator<Item = &str> {
+        self.stages
+            .iter()
+            .filter_map(|s| match s {
+                Stage::Drop(names) => Some(names.iter().map(String::as_str)),
+                _ => None,
+            })
+            .flatten()
     }
 
     /// Whether any part of the query looks at a label other than those in `names`.
@@ -178,54 +261,63 @@ pub(crate) fn parse(query: &str) -> Result<LogQl, ParseError> {
     p.skip_space();
     if p.peek() != Some('{') {
         let message = if p.ident_here().is_some() {
-            "metric queries and functions are not supported: write a log query that starts with a stream \
-             selector, such as {service_name=\"checkout\"}"
+            "a log query starts with a stream selector, such as {service_name=\"checkout\"}; metric queries \
+             are answered by query_range and query only"
         } else {
             "a log query starts with a stream selector, such as {service_name=\"checkout\"}"
         };
         return Err(p.error(message));
     }
-    let selector = p.selector()?;
-    let mut stages = Vec::new();
-    loop {
-        p.skip_space();
-        let op = if p.eat("|=") {
-            LineOp::Contains
-        } else if p.eat("!=") {
-            LineOp::NotContains
-        } else if p.eat("|~") {
-            LineOp::Matches
-        } else if p.eat("!~") {
-            LineOp::NotMatches
-        } else if p.eat("|") {
-            stages.push(Stage::Label(p.label_filter()?));
-            continue;
-        } else if p.peek().is_none() {
-            break;
-        } else {
-            return Err(p.error("expected a line filter (|=, !=, |~, !~) or a label filter (| name=\"value\")"));
-        };
-        p.skip_space();
-        let scol = p.pos;
-        let needle = p.string()?;
-        let regex = match op {
-            LineOp::Matches | LineOp::NotMatches => Some(Regex::new(&needle).map_err(|e| ParseError {
-                col: scol + 1,
-                message: format!("invalid regular expression `{needle}`: {}", first_line(&e.to_string())),
-            })?),
-            _ => None,
-        };
-        stages.push(Stage::Line(LineFilter { op, needle, regex }));
+    let (q, _) = p.log_query(false)?;
+    Ok(q)
+}
+
+/// Reads a LogQL query, a log query or a metric query.
+pub(crate) fn parse_query(query: &str) -> Result<Query, ParseError> {
+    let mut p = Parser { text: query, pos: 0 };
+    p.skip_space();
+    if p.peek() == Some('{') {
+        return parse(query).map(Query::Log);
     }
-    if !selector.iter().any(|m| matches!(m.op, MatchOp::Eq | MatchOp::Re) && !m.matches("")) {
-        return Err(ParseError {
-            col: 1,
-            message: "queries need at least one matcher with `=` or `=~` that an empty value does not satisfy: \
-                      {service_name=~\".*\"} does not, {service_name=~\".+\"} does"
-                .into(),
-        });
+    if p.ident_here().is_none() {
+        return Err(
+            p.error("a query starts with a stream selector, such as {service_name=\"checkout\"}, or a function")
+        );
     }
-    Ok(LogQl { selector, stages })
+    let metric = p.metric()?;
+    p.skip_space();
+    if p.peek().is_some() {
+        return Err(p.error("unexpected text after the query"));
+    }
+    Ok(Query::Metric(metric))
+}
+
+/// Parses a Prometheus-style duration (`5m`, `1h30m`, `250ms`, `1d`, `2w`) into nanoseconds.
+pub(crate) fn parse_duration(text: &str) -> Option<i64> {
+    let mut rest = text;
+    let mut total: i64 = 0;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let n: i64 = rest.get(..digits)?.parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit: i64 = match &rest[..unit_len] {
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "d" => 86_400_000_000_000,
+            "w" => 604_800_000_000_000,
+            "y" => 31_536_000_000_000_000,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    Some(total)
 }
 
 struct Parser<'a> {
@@ -234,6 +326,168 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// A log query from here: a selector and its pipeline, up to the end of the text, or (in a
+    /// metric query, `inside`) up to `)`. A range (`[5m]`) after the selector or the pipeline is
+    /// returned beside it.
+    fn log_query(&mut self, inside: bool) -> Result<(LogQl, Option<i64>), ParseError> {
+        self.skip_space();
+        if self.peek() != Some('{') {
+            return Err(self.error("expected a stream selector, such as {service_name=\"checkout\"}"));
+        }
+        let selector = self.selector()?;
+        let mut stages = Vec::new();
+        let mut range = None;
+        loop {
+            self.skip_space();
+            let op = if self.eat("|=") {
+                LineOp::Contains
+            } else if self.eat("!=") {
+                LineOp::NotContains
+            } else if self.eat("|~") {
+                LineOp::Matches
+            } else if self.eat("!~") {
+                LineOp::NotMatches
+            } else if self.eat("|") {
+                stages.push(self.label_stage()?);
+                continue;
+            } else if inside && range.is_none() && self.peek() == Some('[') {
+                range = Some(self.range()?);
+                continue;
+            } else if self.peek().is_none() || (inside && self.peek() == Some(')')) {
+                break;
+            } else {
+                return Err(self.error("expected a line filter (|=, !=, |~, !~) or a label filter (| name=\"value\")"));
+            };
+            self.skip_space();
+            let scol = self.pos;
+            let needle = self.string()?;
+            let regex = match op {
+                LineOp::Matches | LineOp::NotMatches => Some(Regex::new(&needle).map_err(|e| ParseError {
+                    col: scol + 1,
+                    message: format!("invalid regular expression `{needle}`: {}", first_line(&e.to_string())),
+                })?),
+                _ => None,
+            };
+            stages.push(Stage::Line(LineFilter { op, needle, regex }));
+        }
+        if !selector.iter().any(|m| matches!(m.op, MatchOp::Eq | MatchOp::Re) && !m.matches("")) {
+            return Err(ParseError {
+                col: 1,
+                message: "queries need at least one matcher with `=` or `=~` that an empty value does not satisfy: \
+                          {service_name=~\".*\"} does not, {service_name=~\".+\"} does"
+                    .into(),
+            });
+        }
+        Ok((LogQl { selector, stages }, range))
+    }
+
+    /// `[5m]`.
+    fn range(&mut self) -> Result<i64, ParseError> {
+        self.eat("[");
+        let start = self.pos;
+        let end = self.text[start..].find(']').ok_or_else(|| self.error("expected `]` after the range"))?;
+        let text = self.text[start..start + end].trim();
+        match parse_duration(text) {
+            Some(ns) if ns > 0 => {
+                self.pos = start + end + 1;
+                Ok(ns)
+            }
+            _ => Err(self.error(format!("invalid range `{text}`: expected a duration such as 5m, 30s or 1h"))),
+        }
+    }
+
+    /// A metric query from here: a range function or an aggregation of metric queries.
+    fn metric(&mut self) -> Result<Metric, ParseError> {
+        self.skip_space();
+        let col = self.pos;
+        let name = self.ident_here().unwrap_or("").to_owned();
+        let func = match name.as_str() {
+            "count_over_time" => Some(RangeFn::CountOverTime),
+            "rate" => Some(RangeFn::Rate),
+            "bytes_over_time" => Some(RangeFn::BytesOverTime),
+            "bytes_rate" => Some(RangeFn::BytesRate),
+            _ => None,
+        };
+        let op = match name.as_str() {
+            "sum" => Some(VectorOp::Sum),
+            "count" => Some(VectorOp::Count),
+            "min" => Some(VectorOp::Min),
+            "max" => Some(VectorOp::Max),
+            "avg" => Some(VectorOp::Avg),
+            _ => None,
+        };
+        if func.is_none() && op.is_none() {
+            return Err(self.error(format!(
+                "`{name}` is not supported: metric queries use count_over_time, rate, bytes_over_time or bytes_rate, \
+                 aggregated by sum, count, min, max or avg"
+            )));
+        }
+        self.pos += name.len();
+        if let Some(func) = func {
+            self.skip_space();
+            if !self.eat("(") {
+                return Err(self.error(format!("expected `(` after {name}")));
+            }
+            let (query, range) = self.log_query(true)?;
+            self.skip_space();
+            if !self.eat(")") {
+                return Err(self.error(format!("expected `)` to close {name}")));
+            }
+            let Some(range_ns) = range else {
+                return Err(ParseError { col: col + 1, message: format!("{name} needs a range, such as [5m]") });
+            };
+            return Ok(Metric::Range { func, query, range_ns });
+        }
+        let op = op.unwrap_or(VectorOp::Sum);
+        self.skip_space();
+        let mut grouping = self.grouping()?;
+        self.skip_space();
+        if !self.eat("(") {
+            return Err(self.error(format!("expected `(` after {name}")));
+        }
+        let inner = self.metric()?;
+        self.skip_space();
+        if !self.eat(")") {
+            return Err(self.error(format!("expected `)` to close {name}")));
+        }
+        self.skip_space();
+        let at = self.pos;
+        if let Some(after) = self.grouping()? {
+            if grouping.is_some() {
+                self.pos = at;
+                return Err(self.error("a grouping comes before or after the argument, not both"));
+            }
+            grouping = Some(after);
+        }
+        Ok(Metric::Vector { op, grouping: grouping.unwrap_or_default(), inner: Box::new(inner) })
+    }
+
+    /// `by (a, b)` or `without (a)`, when here.
+    fn grouping(&mut self) -> Result<Option<Grouping>, ParseError> {
+        let without = match self.ident_here() {
+            Some("by") => false,
+            Some("without") => true,
+            _ => return Ok(None),
+        };
+        self.pos += if without { 7 } else { 2 };
+        self.skip_space();
+        if !self.eat("(") {
+            return Err(self.error("expected `(` and label names after by or without"));
+        }
+        let mut labels = Vec::new();
+        loop {
+            self.skip_space();
+            if self.eat(")") {
+                return Ok(Some(Grouping { without, labels }));
+            }
+            if !labels.is_empty() && !self.eat(",") {
+                return Err(self.error("expected `,` or `)` in the label list"));
+            }
+            self.skip_space();
+            labels.push(self.ident()?);
+        }
+    }
+
     fn error(&self, message: impl Into<String>) -> ParseError {
         ParseError { col: self.text[..self.pos].chars().count() + 1, message: message.into() }
     }
@@ -311,6 +565,30 @@ impl Parser<'_> {
                 matchers.push(self.matcher()?);
             }
         }
+    }
+
+    /// What follows `|`: `drop name, …`, or a label filter.
+    fn label_stage(&mut self) -> Result<Stage, ParseError> {
+        self.skip_space();
+        if self.ident_here() == Some("drop") {
+            let rest = self.text[self.pos + 4..].trim_start();
+            if !rest.starts_with(['=', '!']) {
+                self.pos += 4;
+                let mut names = Vec::new();
+                loop {
+                    self.skip_space();
+                    names.push(self.ident()?);
+                    self.skip_space();
+                    if self.text[self.pos..].starts_with(['=', '!']) {
+                        return Err(self.error("`drop` with a condition is not supported: list label names"));
+                    }
+                    if !self.eat(",") {
+                        return Ok(Stage::Drop(names));
+                    }
+                }
+            }
+        }
+        self.label_filter().map(Stage::Label)
     }
 
     fn label_filter(&mut self) -> Result<Matcher, ParseError> {
@@ -437,8 +715,9 @@ mod tests {
             (r#"{service_name="a"} | json"#, 22, "`json` stage is not supported"),
             (r#"{service_name="a"} | line_format "{{.x}}""#, 22, "`line_format` stage is not supported"),
             (r#"{service_name="a"} "x""#, 20, "expected a line filter"),
-            (r#"count_over_time({service_name="a"}[5m])"#, 1, "metric queries"),
-            (r#"service_name="a""#, 1, "metric queries"),
+            (r#"count_over_time({service_name="a"}[5m])"#, 1, "metric queries are answered by query_range"),
+            (r#"service_name="a""#, 1, "starts with a stream selector"),
+            (r#"{service_name="a"} | drop level="x""#, 32, "`drop` with a condition"),
             ("", 1, "starts with a stream selector"),
             (r#"{}"#, 1, "at least one matcher"),
             (r#"{service_name=~".*"}"#, 1, "at least one matcher"),
@@ -450,6 +729,54 @@ mod tests {
             assert_eq!(e.col, col, "{query}: {e}");
             assert!(e.message.contains(message), "{query}: {e}");
             assert!(e.to_string().starts_with(&format!("parse error at line 1, col {col}: ")), "{e}");
+        }
+    }
+
+    #[test]
+    fn metric_queries_read_range_functions_aggregations_groupings_and_drop() {
+        let q = parse_query(
+            r#"sum by (level, detected_level) (count_over_time({service_name="a"} |= "x" | drop __error__, host [1m]))"#,
+        )
+        .unwrap();
+        let Query::Metric(Metric::Vector { op: VectorOp::Sum, grouping, inner }) = q else { panic!("{q:?}") };
+        assert_eq!(grouping, Grouping { without: false, labels: vec!["level".into(), "detected_level".into()] });
+        let Metric::Range { func: RangeFn::CountOverTime, query, range_ns } = *inner else { panic!() };
+        assert_eq!(range_ns, 60_000_000_000);
+        assert_eq!(query.contained().collect::<Vec<_>>(), ["x"]);
+        assert_eq!(query.dropped().collect::<Vec<_>>(), ["__error__", "host"]);
+        // The range may also follow the selector, and the grouping the argument.
+        let q = parse_query(r#"max(rate({service_name="a"}[30s] != "debug")) without (host)"#).unwrap();
+        let Query::Metric(Metric::Vector { op: VectorOp::Max, grouping, inner }) = q else { panic!("{q:?}") };
+        assert!(grouping.without && grouping.labels == ["host"]);
+        assert!(matches!(*inner, Metric::Range { func: RangeFn::Rate, range_ns: 30_000_000_000, .. }));
+        for (text, func) in [("bytes_over_time", RangeFn::BytesOverTime), ("bytes_rate", RangeFn::BytesRate)] {
+            let q = parse_query(&format!(r#"{text}({{a="b"}}[1h30m])"#)).unwrap();
+            assert!(
+                matches!(q, Query::Metric(Metric::Range { func: f, range_ns: 5_400_000_000_000, .. }) if f == func)
+            );
+        }
+        assert!(matches!(parse_query(r#"{a="b"} |= "x""#).unwrap(), Query::Log(_)));
+        assert_eq!(parse_duration("250ms"), Some(250_000_000));
+        assert_eq!(parse_duration("1d"), Some(86_400_000_000_000));
+        assert_eq!(parse_duration("5"), None, "a unit is required");
+    }
+
+    #[test]
+    fn unsupported_metric_queries_are_refused_with_the_column() {
+        let cases = [
+            (r#"count_over_time({a="b"})"#, 1, "needs a range"),
+            (r#"count_over_time({a="b"}[5x])"#, 25, "invalid range `5x`"),
+            (r#"quantile_over_time(0.9, {a="b"} | unwrap x [5m])"#, 1, "`quantile_over_time` is not supported"),
+            (r#"topk(3, count_over_time({a="b"}[5m]))"#, 1, "`topk` is not supported"),
+            (r#"sum by (a) (count_over_time({a="b"}[5m])) by (b)"#, 43, "before or after the argument, not both"),
+            (r#"sum(count_over_time({a="b"}[5m])) / 2"#, 35, "unexpected text after the query"),
+            (r#"count_over_time({a="b"} | json [5m])"#, 27, "`json` stage is not supported"),
+            (r#"sum by a (count_over_time({a="b"}[5m]))"#, 8, "expected `(` and label names"),
+        ];
+        for (query, col, message) in cases {
+            let e = parse_query(query).expect_err(query);
+            assert_eq!(e.col, col, "{query}: {e}");
+            assert!(e.message.contains(message), "{query}: {e}");
         }
     }
 

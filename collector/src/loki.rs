@@ -18,7 +18,7 @@ use edgescope_otlp::{AnyValue, KeyValue, Resource, TraceId};
 use serde_json::{json, Map, Value};
 
 use crate::jaeger::{parse_go_duration, parse_rfc3339, Params};
-use crate::logql::{self, LogQl};
+use crate::logql::{self, Grouping, LogQl, Metric, RangeFn, VectorOp};
 use crate::store::{LogRow, LogScan, ScanOrder, Store, StoreError};
 
 /// The most entries one query may ask for (Loki's `max_entries_limit_per_query` default).
@@ -26,6 +26,12 @@ pub(crate) const MAX_ENTRIES: usize = 5000;
 
 /// Entries a query returns when it names no `limit`.
 const DEFAULT_LIMIT: usize = 100;
+
+/// Series one metric query may return (Loki's `max_query_series` default).
+pub(crate) const MAX_SERIES: usize = 500;
+
+/// Points one series of a metric query may have (Loki's limit).
+const MAX_POINTS: i64 = 11_000;
 
 /// Rows read from the store per step of a scan.
 const SCAN_BATCH: usize = 1000;
@@ -117,30 +123,96 @@ fn logql(params: &Params<'_>) -> std::result::Result<LogQl, String> {
     logql::parse(text).map_err(|e| e.to_string())
 }
 
-/// A `GET /loki/api/v1/query_range` request.
+/// A `GET /loki/api/v1/query_range` request: a log query, or a metric query evaluated every
+/// `step` from `start` to `end`.
 #[derive(Debug)]
 pub(crate) struct RangeQuery {
     logql: LogQl,
+    metric: Option<Metric>,
     start: i64,
     end: i64,
+    step: i64,
     limit: usize,
     forward: bool,
+    /// `/query`: one evaluation, at `end`, answered as a vector.
+    instant: bool,
+}
+
+fn direction(params: &Params<'_>) -> std::result::Result<bool, String> {
+    match params.get(&["direction"]).map(|(_, d)| d.to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(d) if d == "backward" => Ok(false),
+        Some(d) if d == "forward" => Ok(true),
+        Some(d) => Err(format!("invalid direction `{d}`: expected forward or backward")),
+    }
+}
+
+/// The query parameter, read as a log or metric query.
+fn any_query(params: &Params<'_>) -> std::result::Result<(LogQl, Option<Metric>), String> {
+    let (_, text) = params.get(&["query"]).ok_or("the `query` parameter is required")?;
+    match logql::parse_query(text).map_err(|e| e.to_string())? {
+        logql::Query::Log(q) => Ok((q, None)),
+        logql::Query::Metric(m) => Ok((m.range().1.clone(), Some(m))),
+    }
+}
+
+/// `step`: a duration (`30s`) or seconds (`15`, `0.5`); by default the range over 250, at
+/// least a second, as Loki picks it.
+fn step(params: &Params<'_>, start: i64, end: i64) -> std::result::Result<i64, String> {
+    let step = match params.get(&["step"]) {
+        Some((_, text)) => match text.parse::<f64>() {
+            Ok(seconds) if seconds.is_finite() => (seconds * 1e9) as i64,
+            _ => logql::parse_duration(text)
+                .ok_or_else(|| format!("invalid step `{text}`: expected seconds or a duration such as 30s"))?,
+        },
+        None => ((end - start) / 250 / 1_000_000_000).max(1) * 1_000_000_000,
+    };
+    if step <= 0 {
+        return Err("zero or negative query resolution step widths are not accepted. Try a positive integer".into());
+    }
+    if (end - start) / step > MAX_POINTS {
+        return Err(format!(
+            "exceeded maximum resolution of {MAX_POINTS} points per timeseries. Try decreasing the query \
+             resolution (?step=XX)"
+        ));
+    }
+    Ok(step)
 }
 
 /// Reads the parameters of `query_range`; the error is a `400` answer's text.
 pub(crate) fn range_query(params: &Params<'_>) -> std::result::Result<RangeQuery, String> {
-    let logql = logql(params)?;
+    let (logql, metric) = any_query(params)?;
     let (start, end) = time_range(params, 3_600_000_000_000)?;
     if end < start {
         return Err("end timestamp must not be before or equal to start time".into());
     }
-    let forward = match params.get(&["direction"]).map(|(_, d)| d.to_ascii_lowercase()) {
-        None => false,
-        Some(d) if d == "backward" => false,
-        Some(d) if d == "forward" => true,
-        Some(d) => return Err(format!("invalid direction `{d}`: expected forward or backward")),
+    let step = step(params, start, end)?;
+    Ok(RangeQuery {
+        logql,
+        metric,
+        start,
+        end,
+        step,
+        limit: limit(params)?,
+        forward: direction(params)?,
+        instant: false,
+    })
+}
+
+/// Reads the parameters of `query` (instant): a metric query evaluated at `time` (default now).
+pub(crate) fn instant_query(params: &Params<'_>) -> std::result::Result<RangeQuery, String> {
+    let (logql, metric) = any_query(params)?;
+    if metric.is_none() {
+        return Err("log queries are answered by /loki/api/v1/query_range; /loki/api/v1/query takes metric \
+                    queries, such as count_over_time({service_name=\"checkout\"}[5m])"
+            .into());
+    }
+    let time = match params.get(&["time"]) {
+        Some((_, text)) => parse_time("time", text)?,
+        None => now_ns(),
     };
-    Ok(RangeQuery { logql, start, end, limit: limit(params)?, forward })
+    let (limit, forward) = (limit(params)?, direction(params)?);
+    Ok(RangeQuery { logql, metric, start: time, end: time, step: 1, limit, forward, instant: true })
 }
 
 /// A `/loki/api/v1/tail` request.
@@ -478,8 +550,20 @@ fn streams(entries: Vec<Entry>, categorize: bool) -> Value {
     )
 }
 
-/// The body of a `query_range` answer.
-pub(crate) fn query_range(store: &Store, q: &RangeQuery, categorize: bool) -> Result<Value> {
+/// The body of a `query_range` (or `query`) answer; the inner error is a `400` answer's text
+/// (a metric query over too many series).
+pub(crate) fn query_range(
+    store: &Store,
+    q: &RangeQuery,
+    categorize: bool,
+) -> Result<std::result::Result<Value, String>> {
+    if let Some(metric) = &q.metric {
+        return metric_answer(store, q, metric);
+    }
+    log_answer(store, q, categorize).map(Ok)
+}
+
+fn log_answer(store: &Store, q: &RangeQuery, categorize: bool) -> Result<Value> {
     let started = std::time::Instant::now();
     let mut stats = Stats::default();
     let entries = run_range(store, q, &mut stats)?;
@@ -498,6 +582,201 @@ pub(crate) fn query_range(store: &Store, q: &RangeQuery, categorize: bool) -> Re
         data["encodingFlags"] = json!(["categorize-labels"]);
     }
     Ok(json!({ "status": "success", "data": data }))
+}
+
+/// The lines a metric query's log query matched, per stream: their times (ascending) and
+/// sizes.
+struct Stream {
+    labels: BTreeMap<String, String>,
+    times: Vec<i64>,
+    bytes: Vec<u64>,
+}
+
+/// The matching lines in `[from, to]`, grouped by stream labels (less those `| drop` names);
+/// the error when there are more than `MAX_SERIES` streams.
+fn stream_samples(
+    store: &Store,
+    query: &LogQl,
+    from: i64,
+    to: i64,
+    stats: &mut Stats,
+) -> Result<std::result::Result<Vec<Stream>, String>> {
+    let Some(mut scan) = scan_for(query) else {
+        return Ok(Ok(Vec::new()));
+    };
+    scan.start = from;
+    scan.end = to.saturating_add(1);
+    scan.limit = SCAN_BATCH;
+    let dropped: Vec<&str> = query.dropped().collect();
+    let mut labeler = Labeler::default();
+    let cheap = needs_only_cheap_labels(query);
+    let mut streams: Vec<Stream> = Vec::new();
+    let mut by_labels: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
+    let mut cursor = None;
+    loop {
+        scan.order = ScanOrder::Forward(cursor);
+        let rows = store.scan_logs(&scan)?;
+        let full = rows.len() == SCAN_BATCH;
+        cursor = rows.last().map(|r| (r.time_ns, r.id));
+        for row in rows {
+            stats.lines += 1;
+            stats.bytes += row.body.as_ref().map_or(0, |b| b.len() as u64);
+            let Some(entry) = labeler.entry(store, row, query, cheap)? else { continue };
+            let labels: BTreeMap<String, String> =
+                entry.index.into_iter().filter(|(k, _)| !dropped.contains(&k.as_str())).collect();
+            let i = match by_labels.get(&labels) {
+                Some(&i) => i,
+                None => {
+                    if streams.len() == MAX_SERIES {
+                        return Ok(Err(format!("maximum of series ({MAX_SERIES}) reached for a single query")));
+                    }
+                    by_labels.insert(labels.clone(), streams.len());
+                    streams.push(Stream { labels, times: Vec::new(), bytes: Vec::new() });
+                    streams.len() - 1
+                }
+            };
+            streams[i].times.push(entry.time_ns);
+            streams[i].bytes.push(entry.line.len() as u64);
+        }
+        if !full {
+            return Ok(Ok(streams));
+        }
+    }
+}
+
+/// A series of a metric query: labels and `(step index, value)` points in step order; a step
+/// with nothing in its range has no point, as in Loki.
+struct Series {
+    labels: BTreeMap<String, String>,
+    points: Vec<(u32, f64)>,
+}
+
+/// Evaluates `metric` at `start + i * step` for `i` in `0..steps`.
+fn evaluate(metric: &Metric, streams: &[Stream], start: i64, step: i64, steps: u32) -> Vec<Series> {
+    match metric {
+        Metric::Range { func, range_ns, .. } => {
+            let seconds = *range_ns as f64 / 1e9;
+            streams
+                .iter()
+                .map(|stream| {
+                    // The window of step t is (t - range, t]; both ends only move forward.
+                    let (mut lo, mut hi, mut bytes) = (0, 0, 0u64);
+                    let mut points = Vec::new();
+                    for i in 0..steps {
+                        let t = start + i as i64 * step;
+                        while hi < stream.times.len() && stream.times[hi] <= t {
+                            bytes += stream.bytes[hi];
+                            hi += 1;
+                        }
+                        while lo < hi && stream.times[lo] <= t - range_ns {
+                            bytes -= stream.bytes[lo];
+                            lo += 1;
+                        }
+                        let count = (hi - lo) as f64;
+                        if hi > lo {
+                            points.push((
+                                i,
+                                match func {
+                                    RangeFn::CountOverTime => count,
+                                    RangeFn::Rate => count / seconds,
+                                    RangeFn::BytesOverTime => bytes as f64,
+                                    RangeFn::BytesRate => bytes as f64 / seconds,
+                                },
+                            ));
+                        }
+                    }
+                    Series { labels: stream.labels.clone(), points }
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect()
+        }
+        Metric::Vector { op, grouping, inner } => {
+            aggregate(*op, grouping, evaluate(inner, streams, start, step, steps))
+        }
+    }
+}
+
+/// Sum, count, minimum and maximum of the values of one group at one step.
+type Acc = (f64, f64, f64, f64);
+
+/// Combines series that share the grouping's labels, step by step.
+fn aggregate(op: VectorOp, grouping: &Grouping, series: Vec<Series>) -> Vec<Series> {
+    let mut groups: BTreeMap<BTreeMap<String, String>, BTreeMap<u32, Acc>> = BTreeMap::new();
+    for s in series {
+        let labels = s.labels.into_iter().filter(|(k, _)| grouping.labels.contains(k) != grouping.without).collect();
+        let steps = groups.entry(labels).or_default();
+        for (i, v) in s.points {
+            let acc = steps.entry(i).or_insert((0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY));
+            *acc = (acc.0 + v, acc.1 + 1.0, acc.2.min(v), acc.3.max(v));
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(labels, steps)| Series {
+            labels,
+            points: steps
+                .into_iter()
+                .map(|(i, (sum, count, min, max))| {
+                    (
+                        i,
+                        match op {
+                            VectorOp::Sum => sum,
+                            VectorOp::Count => count,
+                            VectorOp::Min => min,
+                            VectorOp::Max => max,
+                            VectorOp::Avg => sum / count,
+                        },
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A Prometheus-style `[time, "value"]` pair: seconds (whole when they are), the value printed
+/// shortest.
+fn sample(t_ns: i64, v: f64) -> Value {
+    let time = if t_ns % 1_000_000_000 == 0 { json!(t_ns / 1_000_000_000) } else { json!(t_ns as f64 / 1e9) };
+    json!([time, v.to_string()])
+}
+
+/// The answer to a metric query: a matrix (`query_range`) or a vector (`query`).
+fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::result::Result<Value, String>> {
+    let started = std::time::Instant::now();
+    let mut stats = Stats::default();
+    let (_, query, range_ns) = metric.range();
+    let streams = match stream_samples(store, query, q.start.saturating_sub(range_ns), q.end, &mut stats)? {
+        Ok(streams) => streams,
+        Err(message) => return Ok(Err(message)),
+    };
+    let steps = ((q.end - q.start) / q.step + 1) as u32;
+    let series = evaluate(metric, &streams, q.start, q.step, steps);
+    let at = |i: u32| q.start + i as i64 * q.step;
+    let (kind, result): (&str, Vec<Value>) = if q.instant {
+        let result = series
+            .into_iter()
+            .filter_map(|s| s.points.first().map(|&(i, v)| json!({ "metric": s.labels, "value": sample(at(i), v) })))
+            .collect();
+        ("vector", result)
+    } else {
+        let result = series
+            .into_iter()
+            .map(|s| {
+                let values: Vec<Value> = s.points.iter().map(|&(i, v)| sample(at(i), v)).collect();
+                json!({ "metric": s.labels, "values": values })
+            })
+            .collect();
+        ("matrix", result)
+    };
+    Ok(Ok(json!({ "status": "success", "data": {
+        "resultType": kind,
+        "result": result,
+        "stats": { "summary": {
+            "execTime": started.elapsed().as_secs_f64(),
+            "totalLinesProcessed": stats.lines,
+            "totalBytesProcessed": stats.bytes,
+        } },
+    } })))
 }
 
 /// The stream label sets of records in `[start, end)`.

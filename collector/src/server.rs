@@ -163,6 +163,7 @@ pub async fn run(
         .route("/api/v3/operations", get(list_operations))
         .route("/api/logs", get(list_logs))
         .route("/loki/api/v1/query_range", get(loki_query_range))
+        .route("/loki/api/v1/query", get(loki_query))
         .route("/loki/api/v1/labels", get(loki_labels))
         .route("/loki/api/v1/label/{name}/values", get(loki_label_values))
         .route("/loki/api/v1/tail", get(loki_tail))
@@ -889,14 +890,17 @@ async fn loki_read(
 ) -> Response {
     match read_with(app, f).await {
         Ok(body) => Json(body).into_response(),
-        Err(failure) => {
-            let message = match &failure.body {
-                FailureBody::Json(v) => v["message"].as_str().unwrap_or("storage failed").to_owned(),
-                FailureBody::Protobuf(_) => "storage failed".to_owned(),
-            };
-            loki_error(StatusCode::INTERNAL_SERVER_ERROR, message)
-        }
+        Err(failure) => loki_failure(&failure),
     }
+}
+
+/// A storage failure as Loki answers it: a `500` with the reason.
+fn loki_failure(failure: &Failure) -> Response {
+    let message = match &failure.body {
+        FailureBody::Json(v) => v["message"].as_str().unwrap_or("storage failed").to_owned(),
+        FailureBody::Protobuf(_) => "storage failed".to_owned(),
+    };
+    loki_error(StatusCode::INTERNAL_SERVER_ERROR, message)
 }
 
 /// Whether a request asked for structured metadata apart from stream labels.
@@ -909,18 +913,33 @@ fn categorize_labels(headers: &HeaderMap) -> bool {
         .any(|flag| flag.trim() == "categorize-labels")
 }
 
-/// `GET /loki/api/v1/query_range` with a LogQL log query.
+/// `GET /loki/api/v1/query_range` with a LogQL log or metric query.
 async fn loki_query_range(
     State(app): State<App>,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    let query = match loki::range_query(&Params(&params)) {
-        Ok(q) => q,
-        Err(message) => return loki_error(StatusCode::BAD_REQUEST, message),
-    };
-    let categorize = categorize_labels(&headers);
-    loki_read(&app, move |s| loki::query_range(s, &query, categorize)).await
+    match loki::range_query(&Params(&params)) {
+        Ok(query) => loki_query_answer(&app, query, categorize_labels(&headers)).await,
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/query`: a LogQL metric query at one instant.
+async fn loki_query(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    match loki::instant_query(&Params(&params)) {
+        Ok(query) => loki_query_answer(&app, query, false).await,
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// Runs a query; a metric query over too many series is a `400`, as in Loki.
+async fn loki_query_answer(app: &App, query: loki::RangeQuery, categorize: bool) -> Response {
+    match read_with(app, move |s| loki::query_range(s, &query, categorize)).await {
+        Ok(Ok(body)) => Json(body).into_response(),
+        Ok(Err(message)) => loki_error(StatusCode::BAD_REQUEST, message),
+        Err(failure) => loki_failure(&failure),
+    }
 }
 
 /// `GET /loki/api/v1/labels`.

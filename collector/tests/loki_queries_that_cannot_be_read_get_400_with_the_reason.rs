@@ -10,7 +10,10 @@ async fn malformed_log_queries_and_parameters_are_refused_as_plain_text() {
         ("query=", "the `query` parameter is required"),
         (&format!("query={}", encode(r#"{service_name="a""#)) as &str, "parse error at line 1, col 18"),
         (&format!("query={}", encode(r#"{service_name="a"} | json"#)), "`json` stage is not supported"),
-        (&format!("query={}", encode(r#"rate({service_name="a"}[1m])"#)), "metric queries"),
+        (&format!("query={}", encode(r#"topk(3, rate({service_name="a"}[1m]))"#)), "`topk` is not supported"),
+        (&format!("query={}", encode(r#"rate({service_name="a"})"#)), "needs a range"),
+        (&format!("query={}&step=0", encode(r#"rate({a="b"}[1m])"#)), "zero or negative query resolution step"),
+        (&format!("query={}&start=0&end=100000&step=1", encode(r#"rate({a="b"}[1m])"#)), "maximum resolution of 11000"),
         (&format!("query={}", encode(r#"{service_name=~".*"}"#)), "at least one matcher"),
         (&format!("query={}&limit=100000", encode(r#"{a="b"}"#)), "max entries limit per query exceeded"),
         (&format!("query={}&start=soon", encode(r#"{a="b"}"#)), "could not parse 'start' parameter"),
@@ -22,6 +25,13 @@ async fn malformed_log_queries_and_parameters_are_refused_as_plain_text() {
         assert!(answer.header("content-type").unwrap().starts_with("text/plain"), "{params}");
         assert!(answer.body.contains(message), "{params}: {}", answer.body);
     }
+    let answer = get(collector.ui, &format!("/loki/api/v1/query?query={}", encode(r#"{a="b"}"#))).await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.contains("log queries are answered by /loki/api/v1/query_range"), "{}", answer.body);
+    let path = format!("/loki/api/v1/label/level/values?query={}", encode(r#"rate({a="b"}[1m])"#));
+    let answer = get(collector.ui, &path).await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.contains("metric queries are answered by query_range"), "{}", answer.body);
     let answer = get(collector.ui, &format!("/loki/api/v1/label/level/values?query={}", encode("{"))).await;
     assert_eq!(answer.status, 400);
     assert!(answer.body.starts_with("parse error"), "{}", answer.body);
