@@ -3,13 +3,12 @@
 //! `health`, the log stream in `logs`.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
 
 use crate::api;
 use crate::health::HealthPage;
 use crate::logs::LogsPage;
 use crate::model::{format_time, Trace};
+use crate::router::{provide_router, use_route, Route, A};
 use crate::search::SearchPage;
 use crate::settings::SettingsPage;
 use crate::trace_view::{open_file, waterfall, TracePage};
@@ -17,32 +16,32 @@ use crate::trace_view::{open_file, waterfall, TracePage};
 /// The whole app: a header with navigation and the routed page.
 #[component]
 pub(crate) fn App() -> impl IntoView {
+    provide_router();
+    let route = use_route();
+    let page = move || match route.get() {
+        Route::Search => view! { <SearchPage /> }.into_any(),
+        Route::Settings => view! { <SettingsPage /> }.into_any(),
+        Route::Services => view! { <HealthPage /> }.into_any(),
+        Route::Trace => view! { <TracePage /> }.into_any(),
+        Route::Logs => view! { <LogsPage /> }.into_any(),
+        Route::Open => view! { <OpenFile /> }.into_any(),
+        Route::NotFound => view! { <p class="error">"No such page."</p> }.into_any(),
+    };
     view! {
-        <Router>
-            <header class="top">
-                <span class="brand">"edgescope"</span>
-                <nav>
-                    <A href="/">"Search"</A>
-                    <A href="/logs">"Logs"</A>
-                    <A href="/services">"Services"</A>
-                    <A href="/open">"Open file"</A>
-                    <A href="/settings">"Settings"</A>
-                </nav>
-            </header>
-            {move || api::NOTICE.with(|n| n.get()).map(|text| view! {
-                <div class="notice" role="status" data-testid="notice">{text}</div>
-            })}
-            <main>
-                <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
-                    <Route path=path!("/") view=SearchPage />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/services") view=HealthPage />
-                    <Route path=path!("/trace/:id") view=TracePage />
-                    <Route path=path!("/logs") view=LogsPage />
-                    <Route path=path!("/open") view=OpenFile />
-                </Routes>
-            </main>
-        </Router>
+        <header class="top">
+            <span class="brand">"edgescope"</span>
+            <nav>
+                <A href="/">"Search"</A>
+                <A href="/logs">"Logs"</A>
+                <A href="/services">"Services"</A>
+                <A href="/open">"Open file"</A>
+                <A href="/settings">"Settings"</A>
+            </nav>
+        </header>
+        {move || api::NOTICE.with(|n| n.get()).map(|text| view! {
+            <div class="notice" role="status" data-testid="notice">{text}</div>
+        })}
+        <main>{page}</main>
     }
 }
 

@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
+use crate::router::{use_navigate, use_query_map};
 use edgescope_otlp::signals::{self, SpanFacts};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::Value;
 
 use crate::api;

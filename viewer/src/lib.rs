@@ -17,6 +17,8 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod health;
 #[cfg(target_arch = "wasm32")]
+mod router;
+#[cfg(target_arch = "wasm32")]
 mod search;
 #[cfg(target_arch = "wasm32")]
 mod settings;

@@ -1,8 +1,8 @@
 //! The trace search page: filters, a duration-over-time scatter plot and the result list.
 //! Every filter lives in the page URL, so a link reproduces the search.
 
+use crate::router::{use_navigate, use_query_map, ParamsMap};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::model::{format_duration, format_time};
@@ -36,7 +36,7 @@ struct Form {
 }
 
 impl Form {
-    fn from_query(q: &leptos_router::params::ParamsMap) -> Form {
+    fn from_query(q: &ParamsMap) -> Form {
         let get = |k: &str| q.get(k).unwrap_or_default();
         Form {
             service: get("service"),

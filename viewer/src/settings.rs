@@ -1,8 +1,8 @@
 //! The settings page: which backend serves traces and which serves logs. Saved in the browser;
 //! the page URL carries the choice (without credentials) so that links reproduce the view.
 
+use crate::router::use_navigate;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::sources::{Kind, Source, Sources};

@@ -6,8 +6,8 @@
 mod details;
 mod minimap;
 
+use crate::router::{use_params_map, use_query_map};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
 use wasm_bindgen::JsCast;
 
 use crate::api;

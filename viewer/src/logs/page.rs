@@ -8,8 +8,8 @@
 
 use std::cell::RefCell;
 
+use crate::router::use_query_map;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::loki;
 use super::store::{parse_trace_id, trace_hex, Filter, Level, LogStore};
