@@ -30,6 +30,9 @@ const DEFAULT_LIMIT: usize = 100;
 /// Series one metric query may return (Loki's `max_query_series` default).
 pub(crate) const MAX_SERIES: usize = 500;
 
+/// Streams a metric query may read before aggregating them: a bound on its memory.
+const MAX_STREAMS: usize = 50_000;
+
 /// Points one series of a metric query may have (Loki's limit).
 const MAX_POINTS: i64 = 11_000;
 
@@ -487,28 +490,44 @@ fn run_range(store: &Store, q: &RangeQuery, stats: &mut Stats) -> Result<Vec<Ent
     };
     scan.start = q.start;
     scan.end = q.end;
+    let mut entries = Vec::new();
+    scan_entries(store, &mut scan, &q.logql, q.forward, stats, |entry| {
+        entries.push(entry);
+        entries.len() < q.limit
+    })?;
+    Ok(entries)
+}
+
+/// Reads the rows `scan` selects in batches, in time order (`forward` or not), and hands each
+/// that passes `query` to `each` as an entry, until `each` returns false or the rows run out.
+fn scan_entries(
+    store: &Store,
+    scan: &mut LogScan,
+    query: &LogQl,
+    forward: bool,
+    stats: &mut Stats,
+    mut each: impl FnMut(Entry) -> bool,
+) -> Result<()> {
     scan.limit = SCAN_BATCH;
     let mut labeler = Labeler::default();
-    let cheap = needs_only_cheap_labels(&q.logql);
-    let mut entries = Vec::new();
+    let cheap = needs_only_cheap_labels(query);
     let mut cursor = None;
     loop {
-        scan.order = if q.forward { ScanOrder::Forward(cursor) } else { ScanOrder::Backward(cursor) };
-        let rows = store.scan_logs(&scan)?;
+        scan.order = if forward { ScanOrder::Forward(cursor) } else { ScanOrder::Backward(cursor) };
+        let rows = store.scan_logs(scan)?;
         let full = rows.len() == SCAN_BATCH;
         cursor = rows.last().map(|r| (r.time_ns, r.id));
         for row in rows {
             stats.lines += 1;
             stats.bytes += row.body.as_ref().map_or(0, |b| b.len() as u64);
-            if let Some(entry) = labeler.entry(store, row, &q.logql, cheap)? {
-                entries.push(entry);
-                if entries.len() == q.limit {
-                    return Ok(entries);
+            if let Some(entry) = labeler.entry(store, row, query, cheap)? {
+                if !each(entry) {
+                    return Ok(());
                 }
             }
         }
         if !full {
-            return Ok(entries);
+            return Ok(());
         }
     }
 }
@@ -593,7 +612,7 @@ struct Stream {
 }
 
 /// The matching lines in `[from, to]`, grouped by stream labels (less those `| drop` names);
-/// the error when there are more than `MAX_SERIES` streams.
+/// the error when there are more than `MAX_STREAMS` streams.
 fn stream_samples(
     store: &Store,
     query: &LogQl,
@@ -606,42 +625,33 @@ fn stream_samples(
     };
     scan.start = from;
     scan.end = to.saturating_add(1);
-    scan.limit = SCAN_BATCH;
     let dropped: Vec<&str> = query.dropped().collect();
-    let mut labeler = Labeler::default();
-    let cheap = needs_only_cheap_labels(query);
     let mut streams: Vec<Stream> = Vec::new();
     let mut by_labels: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
-    let mut cursor = None;
-    loop {
-        scan.order = ScanOrder::Forward(cursor);
-        let rows = store.scan_logs(&scan)?;
-        let full = rows.len() == SCAN_BATCH;
-        cursor = rows.last().map(|r| (r.time_ns, r.id));
-        for row in rows {
-            stats.lines += 1;
-            stats.bytes += row.body.as_ref().map_or(0, |b| b.len() as u64);
-            let Some(entry) = labeler.entry(store, row, query, cheap)? else { continue };
-            let labels: BTreeMap<String, String> =
-                entry.index.into_iter().filter(|(k, _)| !dropped.contains(&k.as_str())).collect();
-            let i = match by_labels.get(&labels) {
-                Some(&i) => i,
-                None => {
-                    if streams.len() == MAX_SERIES {
-                        return Ok(Err(format!("maximum of series ({MAX_SERIES}) reached for a single query")));
-                    }
-                    by_labels.insert(labels.clone(), streams.len());
-                    streams.push(Stream { labels, times: Vec::new(), bytes: Vec::new() });
-                    streams.len() - 1
-                }
-            };
-            streams[i].times.push(entry.time_ns);
-            streams[i].bytes.push(entry.line.len() as u64);
-        }
-        if !full {
-            return Ok(Ok(streams));
-        }
+    let mut too_many = false;
+    scan_entries(store, &mut scan, query, true, stats, |entry| {
+        let labels: BTreeMap<String, String> =
+            entry.index.into_iter().filter(|(k, _)| !dropped.contains(&k.as_str())).collect();
+        let i = match by_labels.get(&labels) {
+            Some(&i) => i,
+            None if streams.len() == MAX_STREAMS => {
+                too_many = true;
+                return false;
+            }
+            None => {
+                by_labels.insert(labels.clone(), streams.len());
+                streams.push(Stream { labels, times: Vec::new(), bytes: Vec::new() });
+                streams.len() - 1
+            }
+        };
+        streams[i].times.push(entry.time_ns);
+        streams[i].bytes.push(entry.line.len() as u64);
+        true
+    })?;
+    if too_many {
+        return Ok(Err(format!("the query reads more than {MAX_STREAMS} streams: narrow its stream selector")));
     }
+    Ok(Ok(streams))
 }
 
 /// A series of a metric query: labels and `(step index, value)` points in step order; a step
@@ -751,6 +761,9 @@ fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::
     };
     let steps = ((q.end - q.start) / q.step + 1) as u32;
     let series = evaluate(metric, &streams, q.start, q.step, steps);
+    if series.len() > MAX_SERIES {
+        return Ok(Err(format!("maximum of series ({MAX_SERIES}) reached for a single query")));
+    }
     let at = |i: u32| q.start + i as i64 * q.step;
     let (kind, result): (&str, Vec<Value>) = if q.instant {
         let result = series

@@ -126,3 +126,33 @@ async fn range_functions_count_lines_per_stream_and_aggregations_combine_the_str
     assert_eq!(body["data"]["result"], json!([{ "metric": {}, "value": [T0 / S + 120, "4"] }]));
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_metric_query_over_more_than_500_streams_is_refused_and_its_aggregate_still_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let resources: Vec<Value> = (0..501)
+        .map(|i| {
+            json!({
+                "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": format!("svc-{i}") } }] },
+                "scopeLogs": [{ "logRecords": [record(T0 + S, 9, "up")] }],
+            })
+        })
+        .collect();
+    let body = json!({ "resourceLogs": resources }).to_string();
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &body).await.status, 200);
+    let query = encode(r#"count_over_time({service_name=~"svc-.+"}[1m])"#);
+    let answer =
+        get(collector.ui, &format!("/loki/api/v1/query_range?query={query}&start={T0}&end={}&step=60", T0 + 60 * S))
+            .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(answer.body.contains("maximum of series (500) reached"), "{}", answer.body);
+    // Aggregated, the same streams are one series.
+    let query = encode(r#"sum(count_over_time({service_name=~"svc-.+"}[1m]))"#);
+    let answer =
+        get(collector.ui, &format!("/loki/api/v1/query_range?query={query}&start={T0}&end={}&step=60", T0 + 60 * S))
+            .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(matrix(&answer.json()), [(String::new(), points(&[(60, "501")]))]);
+    collector.stop().await;
+}

@@ -1,27 +1,18 @@
 // The viewer routes on the client: a click on a link within the app changes the page without
 // reloading it (a value set on `window` survives), the navigation marks the current page, and
 // back and forward return to the page and query they left.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector, waitFor } from '../support.mjs';
-import { TRACE_ID, ingest, smallTrace } from './viewer_pages.mjs';
+import { waitFor } from '../support.mjs';
+import { TRACE_ID, collectorWithTrace, smallTrace } from './viewer_pages.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-  await ingest(collector, smallTrace());
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorWithTrace(smallTrace());
 
 test('links, back and forward change pages without a reload', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   // A trace page first (the trace's log link leads on), with a marker that a page load would lose.
   await waitFor('the trace in the collector', async () => {
-    await page.goto(`${collector.ui}/trace/${TRACE_ID}`);
+    await page.goto(`${env.collector.ui}/trace/${TRACE_ID}`);
     await page.locator('[data-testid=span-row]').first().waitFor({ timeout: 3000 });
     return true;
   });
@@ -54,7 +45,7 @@ test('links, back and forward change pages without a reload', async () => {
   assert.deepEqual(await current(), ['Search']);
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no page load happened');
 
-  await page.goto(`${collector.ui}/no/such/page`);
+  await page.goto(`${env.collector.ui}/no/such/page`);
   await page.getByText('No such page.').waitFor();
   await page.close();
 });

@@ -3,6 +3,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { launchChromium, startCollector } from '../support.mjs';
 
 export const TRACE_ID = '5b8efff798038103d269b633813fc60c';
 export const LINKED_TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -96,6 +98,24 @@ export async function ingest(collector, doc) {
     body: JSON.stringify(doc),
   });
   if (!r.ok) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
+}
+
+/**
+ * For a test file: a collector holding `doc` and a Chromium, started before its tests and
+ * stopped after them (node:test hooks). Their `collector` and `browser` are set once started.
+ */
+export function collectorWithTrace(doc) {
+  const env = {};
+  before(async () => {
+    env.collector = await startCollector();
+    env.browser = await launchChromium();
+    await ingest(env.collector, doc);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.collector?.stop();
+  });
+  return env;
 }
 
 /** The trace view: the header, toolbar, waterfall rows and the span details panel. */

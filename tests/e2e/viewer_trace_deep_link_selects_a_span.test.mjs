@@ -1,24 +1,15 @@
 // /trace/{id}?span={spanId} opens the trace with that span selected, its details shown and its
 // row in view; selecting another span puts that one in the address bar.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector, waitFor } from '../support.mjs';
-import { SPAN, TRACE_ID, TraceView, ingest, smallTrace } from './viewer_pages.mjs';
+import { waitFor } from '../support.mjs';
+import { SPAN, TRACE_ID, TraceView, collectorWithTrace, smallTrace } from './viewer_pages.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-  await ingest(collector, smallTrace());
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorWithTrace(smallTrace());
 
 test('a deep link selects its span and the address follows the selection', async () => {
   const view = await waitFor('the trace in the collector', async () => {
-    const v = await TraceView.open(browser, collector, TRACE_ID, SPAN.charge);
+    const v = await TraceView.open(env.browser, env.collector, TRACE_ID, SPAN.charge);
     try {
       await v.details.waitFor({ timeout: 3000 });
       return v;
