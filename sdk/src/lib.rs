@@ -39,6 +39,7 @@ pub mod redact;
 pub mod retry;
 mod sampler;
 mod sdk;
+mod text;
 
 /// Single-threaded wasm needs no locking allocator; this one is a few hundred bytes.
 #[cfg(all(target_arch = "wasm32", feature = "npm"))]

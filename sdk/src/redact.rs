@@ -8,6 +8,8 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::text::{rsplit_once, split, split_once};
+
 /// What replaces a secret.
 pub const REDACTED: &str = "REDACTED";
 
@@ -52,11 +54,11 @@ fn is_secret_param(name: &str, extra: &[String]) -> bool {
 
 /// Replaces the values of secret parameters in `params` (`a=1&token=x`).
 fn redact_params(params: &str, extra: &[String], out: &mut String) {
-    for (i, pair) in params.split('&').enumerate() {
+    for (i, pair) in split(params, b'&').enumerate() {
         if i > 0 {
             out.push('&');
         }
-        match pair.split_once('=') {
+        match split_once(pair, b'=') {
             Some((name, _)) if is_secret_param(name, extra) => {
                 out.push_str(name);
                 out.push('=');
@@ -70,11 +72,11 @@ fn redact_params(params: &str, extra: &[String], out: &mut String) {
 /// A URL with its password and secret query and fragment parameters replaced.
 pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
     let mut out = String::with_capacity(url.len());
-    let (before_fragment, fragment) = match url.split_once('#') {
+    let (before_fragment, fragment) = match split_once(url, b'#') {
         Some((b, f)) => (b, Some(f)),
         None => (url, None),
     };
-    let (base, query) = match before_fragment.split_once('?') {
+    let (base, query) = match split_once(before_fragment, b'?') {
         Some((b, q)) => (b, Some(q)),
         None => (before_fragment, None),
     };
@@ -87,13 +89,15 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
                 (rest.get(..authority_end).unwrap_or(rest), rest.get(authority_end..).unwrap_or(""));
             out.push_str(scheme);
             out.push_str("://");
-            match authority.rsplit_once('@') {
+            match rsplit_once(authority, b'@') {
                 Some((userinfo, host)) => {
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    out.push_str(user);
-                    if userinfo.contains(':') {
-                        out.push(':');
-                        out.push_str(REDACTED);
+                    match split_once(userinfo, b':') {
+                        Some((user, _)) => {
+                            out.push_str(user);
+                            out.push(':');
+                            out.push_str(REDACTED);
+                        }
+                        None => out.push_str(userinfo),
                     }
                     out.push('@');
                     out.push_str(host);
@@ -110,7 +114,7 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
     }
     if let Some(f) = fragment {
         out.push('#');
-        if f.contains('=') {
+        if f.bytes().any(|c| c == b'=') {
             redact_params(f, extra, &mut out);
         } else {
             out.push_str(f);

@@ -7,6 +7,8 @@
 #[allow(unused_imports)]
 use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
 
+use crate::text::{split, split_once, trim_ows};
+
 /// At most this many members are written.
 pub const MAX_BAGGAGE_MEMBERS: usize = 64;
 /// At most this many bytes are written.
@@ -35,10 +37,6 @@ fn is_token(s: &str) -> bool {
 
 fn is_baggage_octet(c: u8) -> bool {
     matches!(c, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
-}
-
-fn trim(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
 }
 
 fn hex(c: u8) -> Option<u8> {
@@ -78,17 +76,17 @@ fn encode(s: &str, out: &mut String) {
 }
 
 fn parse_member(member: &str) -> Option<BaggageEntry> {
-    let mut parts = member.split(';');
-    let (key, value) = parts.next()?.split_once('=')?;
-    let (key, value) = (trim(key), trim(value));
+    let mut parts = split(member, b';');
+    let (key, value) = split_once(parts.next()?, b'=')?;
+    let (key, value) = (trim_ows(key), trim_ows(value));
     if !is_token(key) || !value.bytes().all(is_baggage_octet) {
         return None;
     }
     let mut properties = String::new();
     for p in parts {
-        let p = trim(p);
-        let ok = match p.split_once('=') {
-            Some((k, v)) => is_token(trim(k)) && trim(v).bytes().all(is_baggage_octet),
+        let p = trim_ows(p);
+        let ok = match split_once(p, b'=') {
+            Some((k, v)) => is_token(trim_ows(k)) && trim_ows(v).bytes().all(is_baggage_octet),
             None => is_token(p),
         };
         if !ok {
@@ -113,8 +111,8 @@ impl Baggage {
     pub fn parse<'a>(headers: impl IntoIterator<Item = &'a str>) -> Baggage {
         let mut baggage = Baggage::default();
         for header in headers {
-            for member in header.split(',') {
-                if let Some(entry) = parse_member(trim(member)) {
+            for member in split(header, b',') {
+                if let Some(entry) = parse_member(trim_ows(member)) {
                     baggage.entries.retain(|e| e.key != entry.key);
                     baggage.entries.push(entry);
                 }

@@ -55,7 +55,7 @@ fn lower_hex<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
 
 /// Parses a `traceparent` header; `None` when it is invalid.
 pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
-    let b = header.trim_matches(|c| c == ' ' || c == '\t').as_bytes();
+    let b = crate::text::trim_ows(header).as_bytes();
     // `get` rather than indexing keeps panics (and their formatting code) out of the module.
     let field = |from: usize, to: usize| b.get(from..to).unwrap_or(&[]);
     let dash = |at: usize| b.get(at) == Some(&b'-');

@@ -7,6 +7,8 @@
 #[allow(unused_imports)]
 use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
 
+use crate::text::{split, split_once, trim_ows};
+
 /// At most this many list members.
 pub const MAX_TRACESTATE_MEMBERS: usize = 32;
 
@@ -36,12 +38,12 @@ impl TraceState {
     /// Parses a (possibly combined) `tracestate` header; `None` when any part is invalid.
     pub fn parse(header: &str) -> Option<TraceState> {
         let mut entries: Vec<(String, String)> = Vec::new();
-        for member in header.split(',') {
-            let member = member.trim_matches(|c| c == ' ' || c == '\t');
+        for member in split(header, b',') {
+            let member = trim_ows(member);
             if member.is_empty() {
                 continue;
             }
-            let (key, value) = member.split_once('=')?;
+            let (key, value) = split_once(member, b'=')?;
             if !is_key(key) || !is_value(value) || entries.iter().any(|(k, _)| k == key) {
                 return None;
             }

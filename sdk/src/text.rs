@@ -1,0 +1,79 @@
+//! Splitting and trimming at ASCII bytes, for header and URL parsing. `str::split`,
+//! `split_once` and `trim_matches` take any `char` pattern, and their generic searchers cost
+//! the wasm module about a kilobyte and a half; these compare bytes, which is all the parsers
+//! need: an ASCII byte in UTF-8 is always a whole character, so every cut is a char boundary.
+
+/// `s` cut at its first `sep`, without it; `None` when there is none.
+pub(crate) fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
+    let i = s.bytes().position(|c| c == sep)?;
+    // SAFETY: `s[i]` is the ASCII byte `sep`, so `i` and `i + 1` are char boundaries.
+    Some(unsafe { (s.get_unchecked(..i), s.get_unchecked(i + 1..)) })
+}
+
+/// `s` cut at its last `sep`, without it; `None` when there is none.
+pub(crate) fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
+    let i = s.bytes().rposition(|c| c == sep)?;
+    // SAFETY: as in `split_once`.
+    Some(unsafe { (s.get_unchecked(..i), s.get_unchecked(i + 1..)) })
+}
+
+/// `s` without leading and trailing spaces and tabs (the OWS of HTTP headers).
+pub(crate) fn trim_ows(s: &str) -> &str {
+    let b = s.as_bytes();
+    let is_ows = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = b.iter().position(|c| !is_ows(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !is_ows(c)).map_or(start, |i| i + 1);
+    // SAFETY: the bytes cut off are ASCII, so `start` and `end` are char boundaries, and
+    // `start <= end` (`end` is past a non-blank byte at or after `start`, or is `start`).
+    unsafe { s.get_unchecked(start..end) }
+}
+
+/// The parts of `s` between `sep` bytes, as `str::split` with a `char` gives them.
+pub(crate) fn split(s: &str, sep: u8) -> Split<'_> {
+    debug_assert!(sep.is_ascii());
+    Split { rest: Some(s), sep }
+}
+
+/// The iterator of [`split`].
+#[derive(Debug)]
+pub(crate) struct Split<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        Some(match split_once(rest, self.sep) {
+            Some((part, tail)) => {
+                self.rest = Some(tail);
+                part
+            }
+            None => {
+                self.rest = None;
+                rest
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn cuts_and_trims_as_the_str_methods_do() {
+        for s in ["", ",", "a", "a,b", ",a,,b,", "ü,é=1, x ", "\t a = b \t"] {
+            assert_eq!(split(s, b',').collect::<Vec<_>>(), s.split(',').collect::<Vec<_>>(), "{s:?}");
+            assert_eq!(split_once(s, b'='), s.split_once('='), "{s:?}");
+            assert_eq!(rsplit_once(s, b','), s.rsplit_once(','), "{s:?}");
+            assert_eq!(trim_ows(s), s.trim_matches(|c| c == ' ' || c == '\t'), "{s:?}");
+        }
+        assert_eq!(trim_ows(" \t "), "");
+    }
+}
