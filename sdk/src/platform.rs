@@ -13,8 +13,13 @@ mod imp {
         fn date_now() -> f64;
         #[wasm_bindgen(js_namespace = performance, js_name = now)]
         fn performance_now() -> f64;
-        #[wasm_bindgen(thread_local_v2, js_namespace = performance, js_name = timeOrigin)]
-        static TIME_ORIGIN: JsValue;
+        /// `performance`, named only to read its `timeOrigin`.
+        #[wasm_bindgen(js_name = performance)]
+        type Performance;
+        /// `performance.timeOrigin` (NaN where it is missing). A getter rather than a
+        /// `thread_local_v2` static, which brings a lazy cell and its panic paths.
+        #[wasm_bindgen(static_method_of = Performance, js_class = performance, getter = timeOrigin)]
+        fn time_origin() -> f64;
         #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
         fn get_random_values(buf: &mut [u8]);
         #[cfg(feature = "json")]
@@ -47,7 +52,7 @@ mod imp {
             *checked = perf;
             let wall = date_now();
             if anchor.is_nan() {
-                let origin = TIME_ORIGIN.with(|v| v.as_f64()).unwrap_or(0.0);
+                let origin = Performance::time_origin();
                 *anchor = if origin > 0.0 { origin } else { wall - perf };
             }
             ms = *anchor + perf;
