@@ -14,6 +14,9 @@ WASM_OPT=node_modules/.bin/wasm-opt
 # The features rustc enables by default for wasm32-unknown-unknown; wasm-opt must accept them.
 OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
+# The SDK's module is built without reference types (see sdk_wasm below).
+SDK_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-multivalue)
 
 # The SDK's module is built twice, without and with OTLP/JSON (the `json` feature): the lean one
 # (`edgescope_bg.wasm`) for the default browser and the workerd entries, the full one
@@ -23,16 +26,23 @@ OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-si
 # wasm-opt writes each module's function names to target/sdk-wasm/NAME.symbols (for twiggy in
 # bench/run.mjs); the shipped module carries none.
 sdk_wasm() { # FEATURES OUT-DIR NAME
-  cargo build -q -p edgescope --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features "$1"
-  wasm-bindgen target/wasm32-unknown-unknown/wasm-release/edgescope.wasm \
-    --target web --out-dir "$2" --out-name edgescope --no-typescript
+  # JavaScript values cross in the glue's array rather than an externref table (see
+  # scripts/disallow_wasm_features.mjs): the flag makes the wasm-bindgen crate build its
+  # array-based `JsValue`, the script tells the wasm-bindgen CLI.
+  RUSTFLAGS="-C target-feature=-reference-types" \
+    cargo build -q -p edgescope --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features "$1"
+  local module="$2/edgescope_rustc.wasm"
+  cp target/wasm32-unknown-unknown/wasm-release/edgescope.wasm "$module"
+  node scripts/disallow_wasm_features.mjs "$module" reference-types
+  wasm-bindgen "$module" --target web --out-dir "$2" --out-name edgescope --no-typescript
+  rm "$module"
   mkdir -p target/sdk-wasm
   # The target_features section is only for wasm-bindgen, which has run. Rust's module puts its
   # data at 1 MiB and its stack below, growing down: the low 1 KiB would only be reached by a
   # stack 1 MiB deep. --low-memory-unused lets wasm-opt fold pointer arithmetic into load and
   # store offsets (about 0.5 KB raw, 0.15 KB gzip).
   "$WASM_OPT" -Oz --converge --low-memory-unused --symbolmap="target/sdk-wasm/$3.symbols" --strip-producers --strip-target-features \
-    "${OPT_FEATURES[@]}" "$2/edgescope_bg.wasm" -o "$2/edgescope_bg.wasm"
+    "${SDK_OPT_FEATURES[@]}" "$2/edgescope_bg.wasm" -o "$2/edgescope_bg.wasm"
 }
 step "SDK: wasm32 release builds (lean and full)"
 rm -rf sdk/dist && mkdir -p sdk/dist/wasm
