@@ -34,7 +34,10 @@ sdk_wasm() { # FEATURES OUT-DIR NAME
   local module="$2/edgescope_rustc.wasm"
   cp target/wasm32-unknown-unknown/wasm-release/edgescope.wasm "$module"
   node scripts/disallow_wasm_features.mjs "$module" reference-types
-  wasm-bindgen "$module" --target web --out-dir "$2" --out-name edgescope --no-typescript
+  # Every entry passes the module to the glue, which needs no default URL of its own (a bundler
+  # would copy the .wasm for it); every runtime with the wasm features used has `encodeInto`.
+  wasm-bindgen "$module" --target web --out-dir "$2" --out-name edgescope --no-typescript \
+    --omit-default-module-path --encode-into always
   rm "$module"
   mkdir -p target/sdk-wasm
   # The target_features section is only for wasm-bindgen, which has run. Rust's module puts its
