@@ -172,7 +172,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
         {
             let start = i + 7;
             let mut end = start;
-            while end < b.len() && (is_b64url(b[end]) || b"~+/.=".contains(&b[end])) {
+            while end < b.len() && (is_b64url(b[end]) || matches!(b[end], b'~' | b'+' | b'/' | b'.' | b'=')) {
                 end += 1;
             }
             if end - start >= 8 {

@@ -23,7 +23,9 @@ fn is_key(key: &str) -> bool {
     !b.is_empty()
         && b.len() <= 256
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b[1..].iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"_-*/@".contains(&c))
+        && b[1..]
+            .iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/' | b'@'))
 }
 
 fn is_value(value: &str) -> bool {
