@@ -53,7 +53,7 @@ pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
     let (mut i, mut n) = (0, 0);
     while i < 55 {
         if matches!(i, 2 | 35 | 52) {
-            if b.get(i) != Some(&b'-') {
+            if !matches!(b.get(i), Some(b'-')) {
                 return None;
             }
             i += 1;
@@ -67,9 +67,8 @@ pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
     if version == 0xff || (version == 0 && b.len() != 55) || (b.len() > 55 && b[55] != b'-') {
         return None;
     }
-    let (mut trace_id, mut span_id) = (TraceId([0; 16]), SpanId([0; 8]));
-    trace_id.0.copy_from_slice(&raw[1..17]);
-    span_id.0.copy_from_slice(&raw[17..25]);
+    let trace_id = TraceId(core::array::from_fn(|k| raw[1 + k]));
+    let span_id = SpanId(core::array::from_fn(|k| raw[17 + k]));
     if !trace_id.is_valid() || !span_id.is_valid() {
         return None;
     }
