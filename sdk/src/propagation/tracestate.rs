@@ -23,8 +23,8 @@ fn is_key(key: &str) -> bool {
     !b.is_empty()
         && b.len() <= 256
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b[1..]
-            .iter()
+        && b.iter()
+            .skip(1)
             .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-' | b'*' | b'/' | b'@'))
 }
 
