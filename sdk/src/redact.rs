@@ -43,7 +43,7 @@ const SECRET_PARAMS: [&str; 16] = [
 /// string pattern brings a string-search algorithm that costs the wasm module kilobytes.
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || (h.len() >= n.len() && (0..=h.len() - n.len()).any(|i| h[i..i + n.len()].eq_ignore_ascii_case(n)))
+    n.is_empty() || (0..h.len()).any(|i| h.get(i..i + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n)))
 }
 
 fn is_secret_param(name: &str, extra: &[String]) -> bool {
@@ -167,7 +167,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     while i < b.len() {
         // Bearer tokens: "bearer " (any case) then a token.
         if b.len() - i > 7
-            && b[i..i + 7].eq_ignore_ascii_case(b"bearer ")
+            && b.get(i..i + 7).is_some_and(|w| w.eq_ignore_ascii_case(b"bearer "))
             && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
         {
             let start = i + 7;
@@ -182,7 +182,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
             }
         }
         // JWTs: three base64url segments joined by dots, the first starting with "eyJ".
-        if b[i..].starts_with(b"eyJ") && (i == 0 || !is_b64url(b[i - 1])) {
+        if b.get(i..).is_some_and(|rest| rest.starts_with(b"eyJ")) && (i == 0 || !is_b64url(b[i - 1])) {
             let mut end = i;
             let mut dots = 0;
             while end < b.len() && (is_b64url(b[end]) || (b[end] == b'.' && dots < 2)) {
