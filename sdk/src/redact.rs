@@ -161,8 +161,8 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     if b.len() < 13 {
         return Cow::Borrowed(text);
     }
-    // (start, end, replacement) of every secret found, in order.
-    let mut hits: Vec<(usize, usize, &str)> = Vec::new();
+    // (start, end) of every secret found, in order.
+    let mut hits: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < b.len() {
         // Bearer tokens: "bearer " (any case) then a token.
@@ -176,7 +176,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
                 end += 1;
             }
             if end - start >= 8 {
-                hits.push((start, end, REDACTED));
+                hits.push((start, end));
                 i = end;
                 continue;
             }
@@ -192,19 +192,21 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
                 end += 1;
             }
             if dots == 2 && end - i >= 20 {
-                hits.push((i, end, REDACTED));
+                hits.push((i, end));
                 i = end;
                 continue;
             }
         }
         // Card numbers: 13–19 digits, optionally grouped by spaces or dashes, Luhn-valid.
         if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
-            let mut digits: Vec<u8> = Vec::new();
+            // At most 19 digits, in place: no allocation per number.
+            let (mut digits, mut n) = ([0u8; 19], 0);
             let mut end = i;
             let mut last_digit_end = i;
-            while end < b.len() && digits.len() < 19 {
+            while end < b.len() && n < 19 {
                 if b[end].is_ascii_digit() {
-                    digits.push(b[end] - b'0');
+                    digits[n] = b[end] - b'0';
+                    n += 1;
                     last_digit_end = end + 1;
                 } else if !(b[end] == b' ' || b[end] == b'-') || end + 1 >= b.len() || !b[end + 1].is_ascii_digit() {
                     break;
@@ -212,8 +214,8 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
                 end += 1;
             }
             let ends_clean = last_digit_end >= b.len() || !b[last_digit_end].is_ascii_alphanumeric();
-            if (13..=19).contains(&digits.len()) && ends_clean && luhn(&digits) {
-                hits.push((i, last_digit_end, REDACTED));
+            if n >= 13 && ends_clean && digits.get(..n).is_some_and(luhn) {
+                hits.push((i, last_digit_end));
                 i = last_digit_end;
                 continue;
             }
@@ -230,9 +232,9 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for (start, end, with) in hits {
+    for (start, end) in hits {
         out.push_str(text.get(at..start).unwrap_or(""));
-        out.push_str(with);
+        out.push_str(REDACTED);
         at = end;
     }
     out.push_str(text.get(at..).unwrap_or(""));
