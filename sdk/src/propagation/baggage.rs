@@ -117,7 +117,7 @@ impl Baggage {
         for header in headers {
             for member in split(header, b',') {
                 if let Some(entry) = parse_member(trim_ows(member)) {
-                    baggage.entries.retain(|e| e.key != entry.key);
+                    baggage.remove(&entry.key);
                     baggage.entries.push(entry);
                 }
             }
@@ -147,7 +147,10 @@ impl Baggage {
 
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) {
-        self.entries.retain(|e| e.key != key);
+        // Keys are unique: at most one entry goes.
+        if let Some(i) = self.entries.iter().position(|e| e.key == key) {
+            self.entries.remove(i);
+        }
     }
 
     /// The members in order.
