@@ -367,12 +367,13 @@ impl Attributes {
         write(&mut self.buf, size, |w| key_value_sized(w, field, key, v, value_len));
         match existing {
             Some((start, end)) => {
-                // Out with the old entry, and the new one rotated into its place.
-                let new_len = self.buf.len() - at;
-                self.buf.drain(start..end);
-                if let Some(tail) = self.buf.get_mut(start..) {
-                    tail.rotate_right(new_len);
-                }
+                // Out with the old entry and in with the new one, the entries after it moved
+                // behind (through a copy: slice rotation and `drain` cost the module more).
+                let moved = self.buf.get(end..).map(<[u8]>::to_vec).unwrap_or_default();
+                let (after, new) = moved.split_at_checked(at - end).unwrap_or_default();
+                self.buf.truncate(start);
+                self.buf.extend_from_slice(new);
+                self.buf.extend_from_slice(after);
             }
             None => self.count += 1,
         }
