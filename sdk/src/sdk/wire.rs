@@ -433,6 +433,14 @@ mod tests {
         expected.set(9, "c", Value::Bool(true), 8);
         assert_eq!(a.buf, expected.buf);
         assert_eq!(a.count, 3);
+        // The first and the last entry, replaced by shorter and longer values.
+        a.set(9, "a", Value::Bool(false), 8);
+        a.set(9, "c", Value::Str("three"), 8);
+        let mut expected = Attributes::default();
+        expected.set(9, "a", Value::Bool(false), 8);
+        expected.set(9, "b", Value::Str("a longer value"), 8);
+        expected.set(9, "c", Value::Str("three"), 8);
+        assert_eq!(a.buf, expected.buf);
         assert!(!a.set(9, "d", Value::Int(4), 3));
         assert_eq!(a.dropped, 1);
     }
