@@ -8,7 +8,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::text::{rsplit_once, split, split_once};
+use crate::text::{push_ascii, rsplit_once, split, split_once};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "REDACTED";
@@ -56,12 +56,12 @@ fn is_secret_param(name: &str, extra: &[String]) -> bool {
 fn redact_params(params: &str, extra: &[String], out: &mut String) {
     for (i, pair) in split(params, b'&').enumerate() {
         if i > 0 {
-            out.push('&');
+            push_ascii(out, b'&');
         }
         match split_once(pair, b'=') {
             Some((name, _)) if is_secret_param(name, extra) => {
                 out.push_str(name);
-                out.push('=');
+                push_ascii(out, b'=');
                 out.push_str(REDACTED);
             }
             _ => out.push_str(pair),
@@ -94,12 +94,12 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
                     match split_once(userinfo, b':') {
                         Some((user, _)) => {
                             out.push_str(user);
-                            out.push(':');
+                            push_ascii(&mut out, b':');
                             out.push_str(REDACTED);
                         }
                         None => out.push_str(userinfo),
                     }
-                    out.push('@');
+                    push_ascii(&mut out, b'@');
                     out.push_str(host);
                 }
                 None => out.push_str(authority),
@@ -109,11 +109,11 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
         None => out.push_str(base),
     }
     if let Some(q) = query {
-        out.push('?');
+        push_ascii(&mut out, b'?');
         redact_params(q, extra, &mut out);
     }
     if let Some(f) = fragment {
-        out.push('#');
+        push_ascii(&mut out, b'#');
         if f.bytes().any(|c| c == b'=') {
             redact_params(f, extra, &mut out);
         } else {

@@ -3,6 +3,8 @@
 //! the wasm module about a kilobyte and a half; these compare bytes, which is all the parsers
 //! need: an ASCII byte in UTF-8 is always a whole character, so every cut is a char boundary.
 
+use alloc::string::String;
+
 /// `s` cut at its first `sep`, without it; `None` when there is none.
 pub(crate) fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     debug_assert!(sep.is_ascii());
@@ -28,6 +30,15 @@ pub(crate) fn trim_ows(s: &str) -> &str {
     // SAFETY: the bytes cut off are ASCII, so `start` and `end` are char boundaries, and
     // `start <= end` (`end` is past a non-blank byte at or after `start`, or is `start`).
     unsafe { s.get_unchecked(start..end) }
+}
+
+/// Appends an ASCII byte (callers pass only those; anything else is left out): `String::push`
+/// also carries the UTF-8 encoding of wider characters.
+pub(crate) fn push_ascii(out: &mut String, c: u8) {
+    if c.is_ascii() {
+        // SAFETY: an ASCII byte is a whole UTF-8 character.
+        unsafe { out.as_mut_vec() }.push(c);
+    }
 }
 
 /// The parts of `s` between `sep` bytes, as `str::split` with a `char` gives them.

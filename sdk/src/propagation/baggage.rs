@@ -7,7 +7,7 @@
 #[allow(unused_imports)]
 use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
 
-use crate::text::{split, split_once, trim_ows};
+use crate::text::{push_ascii, split, split_once, trim_ows};
 
 /// At most this many members are written.
 pub const MAX_BAGGAGE_MEMBERS: usize = 64;
@@ -70,11 +70,11 @@ fn encode(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &c in s.as_bytes() {
         if is_baggage_octet(c) && c != b'%' {
-            out.push(c as char);
+            push_ascii(out, c);
         } else {
-            out.push('%');
-            out.push(HEX[(c >> 4) as usize] as char);
-            out.push(HEX[(c & 15) as usize] as char);
+            push_ascii(out, b'%');
+            push_ascii(out, HEX[(c >> 4) as usize]);
+            push_ascii(out, HEX[(c & 15) as usize]);
         }
     }
 }
@@ -97,7 +97,7 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
             return None;
         }
         if !properties.is_empty() {
-            properties.push(';');
+            push_ascii(&mut properties, b';');
         }
         properties.push_str(p);
     }
@@ -168,10 +168,10 @@ impl Baggage {
             }
             let mut member = String::with_capacity(e.key.len() + e.value.len() + 1);
             member.push_str(&e.key);
-            member.push('=');
+            push_ascii(&mut member, b'=');
             encode(&e.value, &mut member);
             if !e.properties.is_empty() {
-                member.push(';');
+                push_ascii(&mut member, b';');
                 member.push_str(&e.properties);
             }
             let needed = member.len() + usize::from(!out.is_empty());
@@ -179,7 +179,7 @@ impl Baggage {
                 continue;
             }
             if !out.is_empty() {
-                out.push(',');
+                push_ascii(&mut out, b',');
             }
             out.push_str(&member);
             count += 1;

@@ -7,6 +7,8 @@ use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
 
 use edgescope_otlp::{SpanId, TraceId};
 
+use crate::text::push_ascii;
+
 /// Trace flag: the trace is sampled.
 pub const FLAG_SAMPLED: u8 = 0x01;
 /// Trace flag (W3C Trace Context Level 2): the trace id's rightmost 7 bytes are random.
@@ -82,12 +84,12 @@ pub fn format_traceparent(cx: &SpanContext) -> String {
     let mut s = String::with_capacity(55);
     s.push_str("00-");
     s.push_str(&cx.trace_id.to_hex());
-    s.push('-');
+    push_ascii(&mut s, b'-');
     s.push_str(&cx.span_id.to_hex());
-    s.push('-');
+    push_ascii(&mut s, b'-');
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    s.push(HEX[(cx.flags >> 4) as usize] as char);
-    s.push(HEX[(cx.flags & 15) as usize] as char);
+    push_ascii(&mut s, HEX[(cx.flags >> 4) as usize]);
+    push_ascii(&mut s, HEX[(cx.flags & 15) as usize]);
     s
 }
 

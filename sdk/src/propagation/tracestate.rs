@@ -7,7 +7,7 @@
 #[allow(unused_imports)]
 use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
 
-use crate::text::{split, split_once, trim_ows};
+use crate::text::{push_ascii, split, split_once, trim_ows};
 
 /// At most this many list members.
 pub const MAX_TRACESTATE_MEMBERS: usize = 32;
@@ -89,10 +89,10 @@ impl TraceState {
         let mut out = String::new();
         for (i, (k, v)) in self.entries.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                push_ascii(&mut out, b',');
             }
             out.push_str(k);
-            out.push('=');
+            push_ascii(&mut out, b'=');
             out.push_str(v);
         }
         out
