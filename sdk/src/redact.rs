@@ -120,7 +120,7 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
             out.push_str(f);
         }
     }
-    if out == url {
+    if out.as_str() == url {
         Cow::Borrowed(url)
     } else {
         Cow::Owned(out)

@@ -33,7 +33,7 @@ pub struct Baggage {
 
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|c| {
+        && s.as_bytes().iter().all(|&c| {
             c.is_ascii_alphanumeric()
                 || matches!(c, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
         })
@@ -83,14 +83,14 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
     let mut parts = split(member, b';');
     let (key, value) = split_once(parts.next()?, b'=')?;
     let (key, value) = (trim_ows(key), trim_ows(value));
-    if !is_token(key) || !value.bytes().all(is_baggage_octet) {
+    if !is_token(key) || !value.as_bytes().iter().all(|c| is_baggage_octet(*c)) {
         return None;
     }
     let mut properties = String::new();
     for p in parts {
         let p = trim_ows(p);
         let ok = match split_once(p, b'=') {
-            Some((k, v)) => is_token(trim_ows(k)) && trim_ows(v).bytes().all(is_baggage_octet),
+            Some((k, v)) => is_token(trim_ows(k)) && trim_ows(v).as_bytes().iter().all(|c| is_baggage_octet(*c)),
             None => is_token(p),
         };
         if !ok {
@@ -127,7 +127,7 @@ impl Baggage {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries.iter().find(|e| e.key == key).map(|e| e.value.as_str())
+        self.entries.iter().find(|e| e.key.as_str() == key).map(|e| e.value.as_str())
     }
 
     /// Sets `key` (keeping its place when present); false when the key is not a token.
@@ -135,7 +135,7 @@ impl Baggage {
         if !is_token(key) {
             return false;
         }
-        match self.entries.iter_mut().find(|e| e.key == key) {
+        match self.entries.iter_mut().find(|e| e.key.as_str() == key) {
             Some(e) => {
                 e.value = value.to_owned();
                 e.properties.clear();
@@ -148,7 +148,7 @@ impl Baggage {
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) {
         // Keys are unique: at most one entry goes.
-        if let Some(i) = self.entries.iter().position(|e| e.key == key) {
+        if let Some(i) = self.entries.iter().position(|e| e.key.as_str() == key) {
             self.entries.remove(i);
         }
     }
