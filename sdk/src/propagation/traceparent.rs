@@ -81,15 +81,17 @@ pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
 
 /// Formats a `traceparent` header (always version `00`).
 pub fn format_traceparent(cx: &SpanContext) -> String {
-    let mut s = String::with_capacity(55);
-    s.push_str("00-");
-    s.push_str(&cx.trace_id.to_hex());
-    push_ascii(&mut s, b'-');
-    s.push_str(&cx.span_id.to_hex());
-    push_ascii(&mut s, b'-');
+    // Written in place: no intermediate hex strings, and no `char` pushes.
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    push_ascii(&mut s, HEX[(cx.flags >> 4) as usize]);
-    push_ascii(&mut s, HEX[(cx.flags & 15) as usize]);
+    let mut s = String::with_capacity(55);
+    s.push_str("00");
+    for field in [&cx.trace_id.0[..], &cx.span_id.0[..], &[cx.flags][..]] {
+        push_ascii(&mut s, b'-');
+        for &b in field {
+            push_ascii(&mut s, HEX[(b >> 4) as usize]);
+            push_ascii(&mut s, HEX[(b & 15) as usize]);
+        }
+    }
     s
 }
 
