@@ -15,7 +15,13 @@ pub const MAX_TRACESTATE_MEMBERS: usize = 32;
 /// Vendor-specific trace state, in header order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TraceState {
-    entries: Vec<(String, String)>,
+    /// The list members as they are written, `key=value`: one string each.
+    entries: Vec<String>,
+}
+
+/// A member's key and value.
+fn key_value(member: &str) -> (&str, &str) {
+    split_once(member, b'=').unwrap_or((member, ""))
 }
 
 fn is_key(key: &str) -> bool {
@@ -39,17 +45,17 @@ fn is_value(value: &str) -> bool {
 impl TraceState {
     /// Parses a (possibly combined) `tracestate` header; `None` when any part is invalid.
     pub fn parse(header: &str) -> Option<TraceState> {
-        let mut entries: Vec<(String, String)> = Vec::new();
+        let mut entries: Vec<String> = Vec::new();
         for member in split(header, b',') {
             let member = trim_ows(member);
             if member.is_empty() {
                 continue;
             }
             let (key, value) = split_once(member, b'=')?;
-            if !is_key(key) || !is_value(value) || entries.iter().any(|(k, _)| k == key) {
+            if !is_key(key) || !is_value(value) || entries.iter().any(|m| key_value(m).0 == key) {
                 return None;
             }
-            entries.push((key.to_owned(), value.to_owned()));
+            entries.push(member.to_owned());
             if entries.len() > MAX_TRACESTATE_MEMBERS {
                 return None;
             }
@@ -59,7 +65,7 @@ impl TraceState {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.entries.iter().map(|m| key_value(m)).find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// Sets `key` and moves it to the front; when the list is full the last entry is dropped.
@@ -68,15 +74,19 @@ impl TraceState {
         if !is_key(key) || !is_value(value) {
             return false;
         }
-        self.entries.retain(|(k, _)| k != key);
-        self.entries.insert(0, (key.to_owned(), value.to_owned()));
+        self.remove(key);
+        let mut member = String::with_capacity(key.len() + 1 + value.len());
+        member.push_str(key);
+        push_ascii(&mut member, b'=');
+        member.push_str(value);
+        self.entries.insert(0, member);
         self.entries.truncate(MAX_TRACESTATE_MEMBERS);
         true
     }
 
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) {
-        self.entries.retain(|(k, _)| k != key);
+        self.entries.retain(|m| key_value(m).0 != key);
     }
 
     /// True when there are no entries.
@@ -87,13 +97,11 @@ impl TraceState {
     /// The header value, entries joined with `,`.
     pub fn header(&self) -> String {
         let mut out = String::new();
-        for (i, (k, v)) in self.entries.iter().enumerate() {
+        for (i, member) in self.entries.iter().enumerate() {
             if i > 0 {
                 push_ascii(&mut out, b',');
             }
-            out.push_str(k);
-            push_ascii(&mut out, b'=');
-            out.push_str(v);
+            out.push_str(member);
         }
         out
     }
