@@ -5,30 +5,57 @@
 
 use alloc::string::String;
 
+/// The index of the first `sep` in `b`. A plain loop: `position` compiles to more code here.
+fn find(b: &[u8], sep: u8) -> Option<usize> {
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == sep {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `s` cut at byte `i`, an ASCII byte, which is left out.
+fn cut(s: &str, i: usize) -> (&str, &str) {
+    debug_assert!(s.as_bytes()[i].is_ascii());
+    // SAFETY: `s[i]` is an ASCII byte, so `i` and `i + 1` are char boundaries.
+    unsafe { (s.get_unchecked(..i), s.get_unchecked(i + 1..)) }
+}
+
 /// `s` cut at its first `sep`, without it; `None` when there is none.
 pub(crate) fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     debug_assert!(sep.is_ascii());
-    let i = s.bytes().position(|c| c == sep)?;
-    // SAFETY: `s[i]` is the ASCII byte `sep`, so `i` and `i + 1` are char boundaries.
-    Some(unsafe { (s.get_unchecked(..i), s.get_unchecked(i + 1..)) })
+    find(s.as_bytes(), sep).map(|i| cut(s, i))
 }
 
 /// `s` cut at its last `sep`, without it; `None` when there is none.
 pub(crate) fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     debug_assert!(sep.is_ascii());
-    let i = s.bytes().rposition(|c| c == sep)?;
-    // SAFETY: as in `split_once`.
-    Some(unsafe { (s.get_unchecked(..i), s.get_unchecked(i + 1..)) })
+    let b = s.as_bytes();
+    let mut i = b.len();
+    while i > 0 {
+        i -= 1;
+        if b[i] == sep {
+            return Some(cut(s, i));
+        }
+    }
+    None
 }
 
 /// `s` without leading and trailing spaces and tabs (the OWS of HTTP headers).
 pub(crate) fn trim_ows(s: &str) -> &str {
     let b = s.as_bytes();
-    let is_ows = |c: &u8| *c == b' ' || *c == b'\t';
-    let start = b.iter().position(|c| !is_ows(c)).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !is_ows(c)).map_or(start, |i| i + 1);
+    let (mut start, mut end) = (0, b.len());
+    while start < end && matches!(b[start], b' ' | b'\t') {
+        start += 1;
+    }
+    while end > start && matches!(b[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
     // SAFETY: the bytes cut off are ASCII, so `start` and `end` are char boundaries, and
-    // `start <= end` (`end` is past a non-blank byte at or after `start`, or is `start`).
+    // `start <= end <= s.len()`.
     unsafe { s.get_unchecked(start..end) }
 }
 
