@@ -8,7 +8,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::text::{push_ascii, rsplit_once, split, split_once};
+use crate::text::{find, push_ascii, rsplit_once, split, split_once};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "REDACTED";
@@ -39,16 +39,25 @@ const SECRET_PARAMS: [&str; 16] = [
     "credentials",
 ];
 
-/// Whether `needle` occurs in `hay`, ignoring ASCII case. A plain loop: `str::contains` with a
-/// string pattern brings a string-search algorithm that costs the wasm module kilobytes.
-fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || (0..h.len()).any(|i| h.get(i..i + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n)))
+/// Where `needle` (not empty) first occurs in `hay`, ignoring ASCII case. A plain loop:
+/// `str::find` with a string pattern brings a string-search algorithm that costs the wasm
+/// module kilobytes.
+fn find_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < hay.len() {
+        if hay.get(i..i + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(needle)) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 fn is_secret_param(name: &str, extra: &[String]) -> bool {
     SECRET_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))
-        || ["token", "secret", "password", "passwd"].iter().any(|s| contains_ignore_case(name, s))
+        || ["token", "secret", "password", "passwd"]
+            .iter()
+            .any(|s| find_ignore_case(name.as_bytes(), s.as_bytes()).is_some())
         || extra.iter().any(|e| e.eq_ignore_ascii_case(name))
 }
 
@@ -81,10 +90,10 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
         None => (before_fragment, None),
     };
     // user:password@ in the authority.
-    let scheme_end = base.as_bytes().windows(3).position(|w| w == b"://");
+    let scheme_end = find_ignore_case(base.as_bytes(), b"://");
     match scheme_end.map(|i| (base.get(..i).unwrap_or(""), base.get(i + 3..).unwrap_or(""))) {
         Some((scheme, rest)) => {
-            let authority_end = rest.bytes().position(|c| c == b'/').unwrap_or(rest.len());
+            let authority_end = find(rest.as_bytes(), b'/').unwrap_or(rest.len());
             let (authority, path) =
                 (rest.get(..authority_end).unwrap_or(rest), rest.get(authority_end..).unwrap_or(""));
             out.push_str(scheme);

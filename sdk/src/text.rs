@@ -6,7 +6,7 @@
 use alloc::string::String;
 
 /// The index of the first `sep` in `b`. A plain loop: `position` compiles to more code here.
-fn find(b: &[u8], sep: u8) -> Option<usize> {
+pub(crate) fn find(b: &[u8], sep: u8) -> Option<usize> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == sep {
