@@ -6,7 +6,6 @@
 
 use alloc::borrow::Cow;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::text::{find, push_ascii, rsplit_once, split, split_once};
 
@@ -162,6 +161,15 @@ fn is_b64url(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
 }
 
+/// Copies `text[*at..start]` and the mask to `out` (made on the first secret), and moves `at`
+/// past the secret.
+fn mask(out: &mut Option<String>, text: &str, at: &mut usize, start: usize, end: usize) {
+    let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+    out.push_str(text.get(*at..start).unwrap_or(""));
+    out.push_str(REDACTED);
+    *at = end;
+}
+
 /// Masks card numbers, JWTs and bearer tokens in free text.
 pub fn redact_text(text: &str) -> Cow<'_, str> {
     let b = text.as_bytes();
@@ -170,8 +178,8 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
     if b.len() < 13 {
         return Cow::Borrowed(text);
     }
-    // (start, end) of every secret found, in order.
-    let mut hits: Vec<(usize, usize)> = Vec::new();
+    // The text with the secrets found so far masked, up to `at`; `None` while there are none.
+    let (mut out, mut at) = (None, 0);
     let mut i = 0;
     while i < b.len() {
         // Bearer tokens: "bearer " (any case) then a token.
@@ -185,7 +193,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
                 end += 1;
             }
             if end - start >= 8 {
-                hits.push((start, end));
+                mask(&mut out, text, &mut at, start, end);
                 i = end;
                 continue;
             }
@@ -201,7 +209,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
                 end += 1;
             }
             if dots == 2 && end - i >= 20 {
-                hits.push((i, end));
+                mask(&mut out, text, &mut at, i, end);
                 i = end;
                 continue;
             }
@@ -224,7 +232,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
             }
             let ends_clean = last_digit_end >= b.len() || !b[last_digit_end].is_ascii_alphanumeric();
             if n >= 13 && ends_clean && digits.get(..n).is_some_and(luhn) {
-                hits.push((i, last_digit_end));
+                mask(&mut out, text, &mut at, i, last_digit_end);
                 i = last_digit_end;
                 continue;
             }
@@ -236,18 +244,13 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
         }
         i += 1;
     }
-    if hits.is_empty() {
-        return Cow::Borrowed(text);
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut out) => {
+            out.push_str(text.get(at..).unwrap_or(""));
+            Cow::Owned(out)
+        }
     }
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for (start, end) in hits {
-        out.push_str(text.get(at..start).unwrap_or(""));
-        out.push_str(REDACTED);
-        at = end;
-    }
-    out.push_str(text.get(at..).unwrap_or(""));
-    Cow::Owned(out)
 }
 
 /// Redacts one attribute value by its key: URLs by their parameters, other text by content.
