@@ -296,6 +296,11 @@ mod tests {
         assert_eq!(redact_text("4222222222222"), "REDACTED", "13 digits, Luhn-valid");
         assert_eq!(redact_text("Bearer abcdefgh"), "Bearer REDACTED");
         assert_eq!(redact_text("422222222222"), "422222222222", "12 digits");
+        assert_eq!(
+            redact_text("Bearer abcDEF123456.xyz paid with 4111 1111 1111 1111, ok"),
+            "Bearer REDACTED paid with REDACTED, ok",
+            "every secret in the text, and the text between and after them"
+        );
     }
 
     #[test]
