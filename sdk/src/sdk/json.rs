@@ -12,6 +12,7 @@ use alloc::string::String;
 use edgescope_otlp::json::{push_string, push_u64};
 
 use crate::platform;
+use crate::text::push_ascii;
 
 #[derive(Clone, Copy)]
 enum Msg {
@@ -141,7 +142,7 @@ fn fixed<const N: usize>(b: &[u8], pos: &mut usize) -> Option<u64> {
 }
 
 fn message(b: &[u8], m: Msg, out: &mut String) {
-    out.push('{');
+    push_ascii(out, b'{');
     let mut pos = 0;
     // The repeated field whose array is open.
     let mut open: Option<u32> = None;
@@ -163,71 +164,71 @@ fn message(b: &[u8], m: Msg, out: &mut String) {
         let Some(value) = value else { break };
         let Some((name, kind)) = schema(m, field) else { continue };
         if open.is_some_and(|f| f != field) {
-            out.push(']');
+            push_ascii(out, b']');
             open = None;
         }
         if open.is_some() {
-            out.push(',');
+            push_ascii(out, b',');
         } else {
             if !first {
-                out.push(',');
+                push_ascii(out, b',');
             }
             first = false;
-            out.push('"');
+            push_ascii(out, b'"');
             out.push_str(name);
             out.push_str("\":");
             if let Kind::Many(_) = kind {
-                out.push('[');
+                push_ascii(out, b'[');
                 open = Some(field);
             }
         }
         write_value(kind, value, out);
     }
     if open.is_some() {
-        out.push(']');
+        push_ascii(out, b']');
     }
-    out.push('}');
+    push_ascii(out, b'}');
 }
 
 fn write_value(kind: Kind, value: Field<'_>, out: &mut String) {
     match (kind, value) {
         (Kind::Hex, Field::Bytes(b)) => {
-            out.push('"');
+            push_ascii(out, b'"');
             for &x in b {
                 for nibble in [x >> 4, x & 15] {
-                    out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+                    push_ascii(out, b"0123456789abcdef"[nibble as usize]);
                 }
             }
-            out.push('"');
+            push_ascii(out, b'"');
         }
         (Kind::Str, Field::Bytes(b)) => push_string(core::str::from_utf8(b).unwrap_or_default(), out),
         (Kind::Num | Kind::Fixed32, Field::Int(v)) => push_u64(v, out),
         (Kind::Int64, Field::Int(v)) => {
-            out.push('"');
+            push_ascii(out, b'"');
             if (v as i64) < 0 {
-                out.push('-');
+                push_ascii(out, b'-');
             }
             push_u64((v as i64).unsigned_abs(), out);
-            out.push('"');
+            push_ascii(out, b'"');
         }
         (Kind::Time, Field::Int(v)) => {
-            out.push('"');
+            push_ascii(out, b'"');
             push_u64(v, out);
-            out.push('"');
+            push_ascii(out, b'"');
         }
         (Kind::Double, Field::Int(v)) => platform::format_f64(f64::from_bits(v), out),
         (Kind::Bool, Field::Int(v)) => out.push_str(if v != 0 { "true" } else { "false" }),
         (Kind::Base64, Field::Bytes(b)) => {
             const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-            out.push('"');
+            push_ascii(out, b'"');
             for chunk in b.chunks(3) {
                 let n = chunk.iter().enumerate().fold(0u32, |n, (i, &x)| n | (x as u32) << (16 - 8 * i));
                 for i in 0..4 {
                     let c = if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] } else { b'=' };
-                    out.push(char::from(c));
+                    push_ascii(out, c);
                 }
             }
-            out.push('"');
+            push_ascii(out, b'"');
         }
         (Kind::One(m) | Kind::Many(m), Field::Bytes(b)) => message(b, m, out),
         // A wire type this SDK never writes for the field.
