@@ -37,7 +37,7 @@ pub(crate) fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     let mut i = b.len();
     while i > 0 {
         i -= 1;
-        if b[i] == sep {
+        if matches!(b.get(i), Some(&c) if c == sep) {
             return Some(cut(s, i));
         }
     }
@@ -48,10 +48,10 @@ pub(crate) fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
 pub(crate) fn trim_ows(s: &str) -> &str {
     let b = s.as_bytes();
     let (mut start, mut end) = (0, b.len());
-    while start < end && matches!(b[start], b' ' | b'\t') {
+    while start < end && matches!(b.get(start), Some(b' ' | b'\t')) {
         start += 1;
     }
-    while end > start && matches!(b[end - 1], b' ' | b'\t') {
+    while end > start && matches!(b.get(end - 1), Some(b' ' | b'\t')) {
         end -= 1;
     }
     // SAFETY: the bytes cut off are ASCII, so `start` and `end` are char boundaries, and

@@ -69,8 +69,8 @@ pub fn parse_traceparent(header: &str) -> Option<SpanContext> {
     if version == 0xff || (version == 0 && b.len() != 55) || (b.len() > 55 && b[55] != b'-') {
         return None;
     }
-    let trace_id = TraceId(core::array::from_fn(|k| raw[1 + k]));
-    let span_id = SpanId(core::array::from_fn(|k| raw[17 + k]));
+    let trace_id = TraceId(raw[1..17].try_into().ok()?);
+    let span_id = SpanId(raw[17..25].try_into().ok()?);
     if !trace_id.is_valid() || !span_id.is_valid() {
         return None;
     }
