@@ -158,6 +158,16 @@ impl Baggage {
         &self.entries
     }
 
+    /// Each member's key then its decoded value, in order.
+    pub fn into_keys_and_values(self) -> Vec<String> {
+        let mut out = Vec::with_capacity(2 * self.entries.len());
+        for e in self.entries {
+            out.push(e.key);
+            out.push(e.value);
+        }
+        out
+    }
+
     /// The header value within the limits: members that do not fit are left out whole.
     pub fn header(&self) -> String {
         let mut out = String::new();
@@ -199,6 +209,12 @@ mod tests {
         assert_eq!(b.get("serverNode"), Some("DF 28"));
         assert_eq!(b.entries()[1].properties, "region=eu;sensitive");
         assert_eq!(b.get("isProduction"), Some("false"));
+    }
+
+    #[test]
+    fn keys_and_values_come_out_in_member_order() {
+        let b = Baggage::parse(["a=1;p, b = %C3%BC,a=3"]);
+        assert_eq!(b.into_keys_and_values(), ["b", "\u{fc}", "a", "3"], "a later `a` replaces the first, at the end");
     }
 
     #[test]
