@@ -176,22 +176,23 @@ impl Baggage {
             if count == MAX_BAGGAGE_MEMBERS {
                 break;
             }
-            let mut member = String::with_capacity(e.key.len() + e.value.len() + 1);
-            member.push_str(&e.key);
-            push_ascii(&mut member, b'=');
-            encode(&e.value, &mut member);
-            if !e.properties.is_empty() {
-                push_ascii(&mut member, b';');
-                member.push_str(&e.properties);
-            }
-            let needed = member.len() + usize::from(!out.is_empty());
-            if out.len() + needed > MAX_BAGGAGE_BYTES {
-                continue;
-            }
-            if !out.is_empty() {
+            // Written in place, and taken back when it does not fit.
+            let mark = out.len();
+            if mark > 0 {
                 push_ascii(&mut out, b',');
             }
-            out.push_str(&member);
+            out.push_str(&e.key);
+            push_ascii(&mut out, b'=');
+            encode(&e.value, &mut out);
+            if !e.properties.is_empty() {
+                push_ascii(&mut out, b';');
+                out.push_str(&e.properties);
+            }
+            if out.len() > MAX_BAGGAGE_BYTES {
+                // SAFETY: `mark` was the length of the string, so a char boundary.
+                unsafe { out.as_mut_vec().truncate(mark) };
+                continue;
+            }
             count += 1;
         }
         out
