@@ -2,7 +2,7 @@
 // sessions) plus page load, single-page navigation, user interactions, long tasks and web
 // vitals, each switchable in `init` (`documentLoad`, `navigation`, `interactions`, `longTasks`,
 // `webVitals`, `offline`), and opt-in console capture (`captureConsole`).
-import initWasm from './wasm/edgescope.js';
+import { loadWasm } from './load.js';
 import * as browser from './page.js';
 import { instrumentPage } from './auto.js';
 import { captureConsole } from './console.js';
@@ -10,7 +10,7 @@ import { startOutbox } from './outbox.js';
 import { reportWebVitals } from './vitals.js';
 
 // The full module: the lean one's core plus OTLP/JSON (`protocol: 'http/json'`).
-await initWasm({ module_or_path: new URL('./wasm/edgescope_full_bg.wasm', import.meta.url) });
+await loadWasm(new URL('./wasm/edgescope_full_bg.wasm', import.meta.url));
 
 export * from './page.js';
 
