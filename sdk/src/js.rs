@@ -218,6 +218,7 @@ pub fn configure(
         let d = Config::default();
         let pick = |v: u32, default: usize| if v > 0 { v as usize } else { default };
         let parsed = Sampler::from_name(sampler, sampler_arg);
+        let known = sampler.is_empty() || parsed.is_some();
         *sdk = Sdk::new(Config {
             service_name: service_name.to_owned(),
             resource_attributes,
@@ -225,11 +226,11 @@ pub fn configure(
             max_log_queue_size: pick(max_queue_size, d.max_log_queue_size),
             max_export_batch_size: pick(max_export_batch_size, d.max_export_batch_size),
             max_attribute_value_length: max_attribute_value_length as usize,
-            sampler: parsed.clone().unwrap_or_default(),
+            sampler: parsed.unwrap_or_default(),
             keep_errors,
             ..d
         });
-        sampler.is_empty() || parsed.is_some()
+        known
     })
 }
 
@@ -244,7 +245,7 @@ pub fn set_common(key: &str, value: Option<String>) {
 /// recorded from now on.
 #[wasm_bindgen(js_name = setRedaction)]
 pub fn set_redaction(enabled: bool, extra_params: &str) {
-    let params = extra_params.split('\n').filter(|p| !p.is_empty()).map(ToOwned::to_owned).collect();
+    let params = crate::text::split(extra_params, b'\n').filter(|p| !p.is_empty()).map(ToOwned::to_owned).collect();
     sdk(|sdk| sdk.set_redaction(enabled, params))
 }
 
@@ -459,7 +460,7 @@ pub fn baggage_header() -> Option<String> {
 /// reads their keys and decoded values (an array of strings would cost more glue).
 #[wasm_bindgen(js_name = baggageParse)]
 pub fn baggage_parse(header: &str) -> u32 {
-    let entries = Baggage::parse([header]).entries().iter().flat_map(|e| [e.key.clone(), e.value.clone()]).collect();
+    let entries = Baggage::parse([header]).into_keys_and_values();
     // SAFETY: single-threaded; the reference does not outlive this call.
     let parsed = unsafe { &mut *PARSED.0.get() };
     *parsed = entries;

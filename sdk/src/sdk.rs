@@ -1231,7 +1231,8 @@ fn truncate_value(v: &mut AnyValue, max: usize) {
     match v {
         AnyValue::String(s) if s.len() > max => {
             let end = cut(s, max).len();
-            s.truncate(end);
+            // SAFETY: `cut` ends on a char boundary.
+            unsafe { s.as_mut_vec().truncate(end) };
         }
         AnyValue::Array(items) => items.iter_mut().for_each(|i| truncate_value(i, max)),
         _ => {}
