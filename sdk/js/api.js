@@ -342,7 +342,7 @@ export class Span {
           this._ids = [w(0), w(1), w(2), w(3), w(4), w(5), opsBytes[endedBase + 24]];
         }
       }
-      scheduleExport(false, queued);
+      scheduleExport(queued);
     } catch (e) {
       trouble(1, e);
     }
@@ -640,20 +640,49 @@ export function useRequestScopedExports() {
   ownExports = true;
 }
 
-/** Starts an export when a batch is full (or `now`), else arms the timer. `queued`: the core's count, when known. */
-function scheduleExport(now, queued) {
+/**
+ * Exports what is due: full batches while export slots are free, and what is left when the
+ * timer fires. `queued`: the core's count, when known.
+ */
+function scheduleExport(queued) {
   // Per request, only a flush (under the request's `waitUntil`) starts exports; the queue is
   // bounded meanwhile.
   if (ownExports) return;
-  if (now === true || (queued ?? core.queued()) >= state.batchSize) {
-    if (inflight < MAX_INFLIGHT) flush();
-  } else if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
+  if ((queued ?? core.queued()) >= state.batchSize) exportFullBatches();
+  if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
     state.timer = setTimeout(() => {
       state.timer = 0;
       flush();
     }, state.scheduleDelay);
   }
 }
+
+/**
+ * Starts an export per full batch while slots are free. A partial batch stays for the timer or
+ * `flush()`, so that a steady stream of spans leaves in full batches, not in whatever piled up
+ * while an export was under way. (The count is of spans and log records together: when both
+ * queues are part full, each sends what it has.)
+ */
+function exportFullBatches() {
+  guard(() => {
+    while (inflight < MAX_INFLIGHT && core.queued() >= state.batchSize) {
+      let started = false;
+      for (const [path, logs] of SIGNALS) {
+        const body = inflight < MAX_INFLIGHT ? core.take(logs, 0, state.protobuf) : undefined;
+        if (body === undefined) continue;
+        send(path, body, false);
+        started = true;
+      }
+      if (!started) return;
+    }
+  });
+}
+
+/** OTLP/HTTP paths, and whether each takes log records from the core. */
+const SIGNALS = [
+  ['/v1/traces', false],
+  ['/v1/logs', true],
+];
 
 /** Request-scoped exports (see `ownExports`) send bodies below this many bytes uncompressed. */
 const GZIP_MIN_BYTES = 1024;
@@ -887,8 +916,8 @@ function track(start, keepalive, bytes) {
       keepaliveBytes -= bytes;
     } else {
       inflight--;
-      // Batches that waited for a free slot go now.
-      if (core.queued() > 0) scheduleExport(true);
+      // A full batch that waited for a free slot goes now.
+      scheduleExport();
     }
   });
   pending.add(request);
@@ -913,7 +942,7 @@ export async function flush(options) {
       state.timer = 0;
     }
     if (!keepalive) return;
-    for (const [path, logs] of [['/v1/traces', false], ['/v1/logs', true]]) {
+    for (const [path, logs] of SIGNALS) {
       while (keepaliveCount < MAX_KEEPALIVE_REQUESTS && KEEPALIVE_BUDGET - keepaliveBytes > 1024) {
         const body = core.take(logs, KEEPALIVE_BUDGET - keepaliveBytes, state.protobuf);
         if (body === undefined) break;
@@ -935,7 +964,7 @@ export async function flush(options) {
     const started = [];
     guard(() => {
       while (carry.length > 0 && started.length < MAX_INFLIGHT) started.push(sendCarried(carry.shift(), deadline));
-      for (const [path, logs] of [['/v1/traces', false], ['/v1/logs', true]]) {
+      for (const [path, logs] of SIGNALS) {
         while ((ownExports ? started.length : inflight) < MAX_INFLIGHT) {
           const body = core.take(logs, 0, protobuf);
           if (body === undefined) break;

@@ -136,6 +136,26 @@ test('calling init again sends what was queued under the old settings first', as
   assert.ok(gunzipSync(received[0].body).includes(Buffer.from('before re-init')));
 });
 
+test('a steady stream of spans leaves in full batches; the rest waits for the timer or flush()', async () => {
+  const batches = [];
+  const count = async (url, init) => {
+    // Spans in the batch: each carries its name once.
+    batches.push(Buffer.from(init.body).toString('latin1').split('steady').length - 1);
+    // Answered while more spans arrive: these must wait for a full batch.
+    await new Promise((r) => setTimeout(r, 5));
+    return new Response(null, { status: 200 });
+  };
+  init({ serviceName: 'stream', fetch: count, scheduleDelayMillis: 60000, maxExportBatchSize: 10, compression: 'none' });
+  for (let i = 0; i < 35; i++) {
+    oneSpan('steady');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(batches, [10, 10, 10], 'full batches only, however the exports and the spans interleave');
+  await flush();
+  assert.deepEqual(batches, [10, 10, 10, 5]);
+});
+
 test('a collector that never answers keeps memory bounded: two exports wait, the queue holds, the rest is dropped and counted', async () => {
   const calls = [];
   const hang = (url, init) => {
