@@ -20,10 +20,20 @@ mod imp {
 
     static SDK: Global = Global(UnsafeCell::new(None));
 
+    // The `opentelemetry` API's way in; `js.rs` uses `get`.
+    #[cfg_attr(not(feature = "otel-api"), allow(dead_code))]
     pub(crate) fn with<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
+        f(get())
+    }
+
+    /// The SDK, created on first use. Out of line, so that every caller of [`with`] (each
+    /// export in `js.rs`) does not carry its own copy of `Config::default` and `Sdk::new`'s
+    /// call. The reference must not be kept past the caller's use of it, as in [`with`].
+    #[inline(never)]
+    pub(crate) fn get() -> &'static mut Sdk {
         // SAFETY: single-threaded and never re-entered, so this is the only live reference.
         let slot = unsafe { &mut *SDK.0.get() };
-        f(slot.get_or_insert_with(|| Sdk::new(Config::default())))
+        slot.get_or_insert_with(|| Sdk::new(Config::default()))
     }
 }
 
@@ -43,5 +53,7 @@ mod imp {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
+pub(crate) use imp::get;
 #[allow(unused_imports)]
 pub(crate) use imp::with;

@@ -13,7 +13,7 @@ use core::cell::UnsafeCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::global::with;
+use crate::global::get;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState};
 use crate::retry::RetryPolicy;
 use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StartOptions, StatusCode};
@@ -119,10 +119,16 @@ fn apply_ops(sdk: &mut Sdk) {
 
 /// Runs `f` on the SDK after applying the attribute queue.
 fn sdk<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
-    with(|sdk| {
-        apply_ops(sdk);
-        f(sdk)
-    })
+    f(ready())
+}
+
+/// The SDK with the attribute queue applied: out of line, so that each export calls it rather
+/// than carrying the queue check itself. The reference lives only for the export's call.
+#[inline(never)]
+fn ready() -> &'static mut Sdk {
+    let sdk = get();
+    apply_ops(sdk);
+    sdk
 }
 
 /// The address of the attribute queue in wasm memory (see `wasmMemory`).
