@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use crate::global::get;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState};
 use crate::retry::RetryPolicy;
-use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StartOptions, StatusCode};
+use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanContext, SpanKind, StartOptions, StatusCode};
 
 /// Strings interned by the JavaScript layer (attribute keys, span names): they cross the
 /// boundary once, then as a `u32`. Kept apart from the SDK so that ids survive `configure`.
@@ -265,6 +265,15 @@ pub fn attr(key: &str, value: JsValue) {
     })
 }
 
+/// The context of a valid `traceparent` with its `tracestate` (shared by `spanStart` and
+/// `spanLink`). An invalid tracestate is dropped as a whole; the traceparent still counts.
+#[inline(never)]
+fn remote(traceparent: &str, tracestate: Option<&str>) -> Option<SpanContext> {
+    let mut cx = parse_traceparent(traceparent)?;
+    cx.trace_state = tracestate.and_then(TraceState::parse).map(|ts| ts.header()).unwrap_or_default();
+    Some(cx)
+}
+
 /// Starts a span. Its parent is the open span `parent` in this isolate when that is non-zero
 /// and open; else the remote `traceparent` (with `tracestate`) when valid; else, when
 /// `use_active`, the active span; else none (a new trace). `start_ms` is a past start time in
@@ -281,11 +290,7 @@ pub fn span_start(
     tracestate: Option<String>,
     start_ms: f64,
 ) -> u32 {
-    let remote = traceparent.as_deref().and_then(parse_traceparent).map(|mut cx| {
-        // An invalid tracestate is dropped as a whole; the traceparent still counts.
-        cx.trace_state = tracestate.as_deref().and_then(TraceState::parse).map(|ts| ts.header()).unwrap_or_default();
-        cx
-    });
+    let remote = traceparent.as_deref().and_then(|tp| remote(tp, tracestate.as_deref()));
     sdk(|sdk| {
         let local = if parent == 0 { None } else { sdk.span_context(Handle(parent)) };
         let options = StartOptions {
@@ -417,8 +422,7 @@ pub fn span_exception(span: u32, kind: &str, message: &str, stacktrace: &str) {
 /// Links a span to the span of a valid `traceparent`, with the staged attributes.
 #[wasm_bindgen(js_name = spanLink)]
 pub fn span_link(span: u32, traceparent: &str, tracestate: Option<String>) -> bool {
-    let Some(mut cx) = parse_traceparent(traceparent) else { return false };
-    cx.trace_state = tracestate.as_deref().and_then(TraceState::parse).map(|ts| ts.header()).unwrap_or_default();
+    let Some(cx) = remote(traceparent, tracestate.as_deref()) else { return false };
     sdk(|sdk| sdk.add_link(Handle(span), &cx));
     true
 }
