@@ -111,7 +111,8 @@ function opsViews() {
     if (opsMemory === undefined) {
       opsMemory = core.wasmMemory();
       opsBase = core.opsBuffer();
-      endedBase = core.endedBuffer();
+      // The ended span's ids follow the queue (see `Ops` in sdk/src/js.rs).
+      endedBase = opsBase + OPS_CAPACITY;
     }
     opsBytes = new Uint8Array(opsMemory.buffer);
     opsView = new DataView(opsMemory.buffer);

@@ -55,13 +55,18 @@ const OPS_CAPACITY: usize = 8192;
 /// is a span handle (u32), an interned key id (u32), a type byte and the value: 0 a string
 /// (u32 byte length, UTF-8 bytes), 1 a number (f64), 2 a boolean (one byte). Every export that
 /// touches the SDK applies the queue first, so calls keep their order.
+/// The second field, right after the queue (`repr(C)`: at `opsBuffer() + OPS_CAPACITY`), holds
+/// the ids of the span `spanEnd` ended last: trace id (16 bytes), span id (8), W3C flags (1),
+/// then 1 when they are set (0 for a span that was not open). JavaScript keeps them, so that a
+/// span's context stays readable after `end` without a string crossing per span; one export
+/// gives both addresses.
 #[repr(C, align(8))]
-struct Ops(UnsafeCell<[u8; OPS_CAPACITY]>);
+struct Ops(UnsafeCell<[u8; OPS_CAPACITY]>, UnsafeCell<[u8; 32]>);
 
 // SAFETY: single-threaded, as for `Global`.
 unsafe impl Sync for Ops {}
 
-static OPS: Ops = Ops(UnsafeCell::new([0; OPS_CAPACITY]));
+static OPS: Ops = Ops(UnsafeCell::new([0; OPS_CAPACITY]), UnsafeCell::new([0; 32]));
 
 /// Reads the records of the attribute queue one field at a time; `None` past its end.
 struct Reader<'a>(&'a [u8]);
@@ -131,7 +136,8 @@ fn ready() -> &'static mut Sdk {
     sdk
 }
 
-/// The address of the attribute queue in wasm memory (see `wasmMemory`).
+/// The address of the attribute queue in wasm memory (see `wasmMemory`), followed by the
+/// ended span's ids.
 #[wasm_bindgen(js_name = opsBuffer)]
 pub fn ops_buffer() -> u32 {
     OPS.0.get() as u32
@@ -342,32 +348,15 @@ pub fn span_name(span: u32, name: &str) {
     sdk(|sdk| sdk.update_name(Handle(span), name))
 }
 
-/// The ids of the span `spanEnd` ended last: trace id (16 bytes), span id (8), W3C flags (1),
-/// then 1 when they are set (0 for a span that was not open). JavaScript keeps them, so that a
-/// span's context stays readable after `end` without a string crossing per span.
-#[repr(C, align(8))]
-struct Ended(UnsafeCell<[u8; 32]>);
-
-// SAFETY: single-threaded, as for `Global`.
-unsafe impl Sync for Ended {}
-
-static ENDED: Ended = Ended(UnsafeCell::new([0; 32]));
-
-/// The address of the ended span's ids in wasm memory (see `spanEnd`).
-#[wasm_bindgen(js_name = endedBuffer)]
-pub fn ended_buffer() -> u32 {
-    ENDED.0.get() as u32
-}
-
 /// Ends a span and queues it for export; returns how many spans and records are queued. Its
-/// ids are left in the `endedBuffer`.
+/// ids are left after the attribute queue (see `Ops`).
 /// `now` is `performance.now()`, read by the caller; `end_ms`, when not 0, is a past end time
 /// in Unix milliseconds instead (spans built from browser timing entries).
 #[wasm_bindgen(js_name = spanEnd)]
 pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     sdk(|sdk| {
         // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
-        let ended = unsafe { &mut *ENDED.0.get() };
+        let ended = unsafe { &mut *OPS.1.get() };
         match sdk.span_ids(Handle(span)) {
             Some((trace, id, flags)) => {
                 ended[..16].copy_from_slice(&trace);
