@@ -62,7 +62,7 @@ for (let i = 0; i < 1_000_000; i++) {
   s.end();
 }
 const oursHeap = heap() - oursHeap0;
-const wasmBytes = core.memoryBytes();
+const wasmBytes = core.wasmMemory().buffer.byteLength;
 const dropped = ours.diagnostics().spansDropped;
 
 const blocked = { export: () => {}, shutdown: async () => {}, forceFlush: async () => {} };

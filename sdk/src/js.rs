@@ -372,16 +372,17 @@ pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     })
 }
 
-/// The `traceparent` of an open span, `undefined` for an ended or no-op span.
-#[wasm_bindgen(js_name = spanTraceparent)]
-pub fn span_traceparent(span: u32) -> Option<String> {
-    sdk(|sdk| sdk.span_context(Handle(span)).map(|cx| format_traceparent(&cx)))
-}
-
-/// The `tracestate` of an open span.
-#[wasm_bindgen(js_name = spanTracestate)]
-pub fn span_tracestate(span: u32) -> Option<String> {
-    sdk(|sdk| sdk.span_context(Handle(span)).map(|cx| cx.trace_state).filter(|s| !s.is_empty()))
+/// The `traceparent` of an open span (`tracestate` false), or its `tracestate` (`undefined` when
+/// empty); `undefined` for an ended or no-op span. One export for both headers: each export
+/// costs its own glue in the JavaScript module.
+#[wasm_bindgen(js_name = spanHeader)]
+pub fn span_header(span: u32, tracestate: bool) -> Option<String> {
+    let cx = sdk(|sdk| sdk.span_context(Handle(span)))?;
+    if tracestate {
+        Some(cx.trace_state).filter(|s| !s.is_empty())
+    } else {
+        Some(format_traceparent(&cx))
+    }
 }
 
 /// Adds an event with the staged attributes, at `time_ms` (Unix milliseconds, for events
@@ -422,14 +423,6 @@ pub fn span_link(span: u32, traceparent: &str, tracestate: Option<String>) -> bo
 #[wasm_bindgen(js_name = retryDelay)]
 pub fn retry_delay(attempt: u32, status: u16, retry_after_ms: Option<f64>, jitter: f64) -> f64 {
     RetryPolicy::default().delay_after_ms(attempt, status, retry_after_ms, jitter).unwrap_or(-1.0)
-}
-
-/// Counts records the receiver rejected in a partial success.
-#[wasm_bindgen(js_name = rejectedRecords)]
-pub fn rejected_records(n: f64) {
-    if n > 0.0 {
-        sdk(|sdk| sdk.diagnostics_mut().records_rejected += n as u64)
-    }
 }
 
 /// Sets a page-wide baggage entry, sent with every propagated request; false for a key that
@@ -531,23 +524,20 @@ pub fn queued() -> u32 {
 }
 
 /// Counts a trouble of the JavaScript layer: 0 a failed export, 1 a caught exception, 2 a
-/// retried export.
+/// retried export, 3 `n` records the receiver rejected in a partial success (`n` is only read
+/// for 3; JavaScript leaves it out, as NaN, for the others).
 #[wasm_bindgen]
-pub fn trouble(kind: u8) {
+pub fn trouble(kind: u8, n: f64) {
     sdk(|sdk| {
         let d = sdk.diagnostics_mut();
         match kind {
             0 => d.exports_failed += 1,
             2 => d.exports_retried += 1,
+            // `as` saturates: NaN and negative counts add 0.
+            3 => d.records_rejected += n as u64,
             _ => d.api_errors += 1,
         }
     })
-}
-
-/// Bytes of wasm linear memory in use by the module (it only grows), for memory benchmarks.
-#[wasm_bindgen(js_name = memoryBytes)]
-pub fn memory_bytes() -> f64 {
-    (core::arch::wasm32::memory_size(0) * 65536) as f64
 }
 
 /// The diagnostics counters, in the order of the `Diagnostics` fields.

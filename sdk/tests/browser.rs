@@ -32,7 +32,7 @@ fn ids_are_random_and_times_follow_the_wall_clock() {
     let before_ms = js_sys::Date::now();
     let a = js::span_start("a", 1, 0, true, None, None, 0.0);
     let b = js::span_start("b", 1, 0, true, None, None, 0.0);
-    let (ta, tb) = (js::span_traceparent(a).unwrap(), js::span_traceparent(b).unwrap());
+    let (ta, tb) = (js::span_header(a, false).unwrap(), js::span_header(b, false).unwrap());
     assert_ne!(&ta[3..35], &tb[3..35], "independent traces get different ids");
     js::span_end(a, now(), 0.0);
     js::span_end(b, now(), 0.0);
@@ -81,14 +81,30 @@ fn javascript_values_become_typed_attributes_and_others_are_counted() {
 }
 
 #[wasm_bindgen_test]
+fn troubles_of_the_javascript_layer_are_counted_by_kind() {
+    js::configure("browser-test", 0, 0, "", None, false, 0);
+    let before = js::diagnostics();
+    js::trouble(0, f64::NAN);
+    js::trouble(2, f64::NAN);
+    js::trouble(3, 2.0);
+    js::trouble(3, f64::NAN);
+    js::trouble(3, -1.0);
+    let after = js::diagnostics();
+    assert_eq!(after[7] - before[7], 1.0, "a failed export");
+    assert_eq!(after[8] - before[8], 1.0, "a retried export");
+    assert_eq!(after[9] - before[9], 2.0, "two rejected records; NaN and negative counts add none");
+    assert_eq!(after[10], before[10], "no API error");
+}
+
+#[wasm_bindgen_test]
 fn an_incoming_traceparent_is_validated_and_continued() {
     js::configure("browser-test", 0, 0, "", None, false, 0);
     assert_eq!(js::parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"), None);
     let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let h = js::span_start("server", 2, 0, true, Some(tp.into()), Some("k=v".into()), 0.0);
-    let own = js::span_traceparent(h).unwrap();
+    let own = js::span_header(h, false).unwrap();
     assert_eq!(&own[..36], &tp[..36]);
-    assert_eq!(js::span_tracestate(h).as_deref(), Some("k=v"));
+    assert_eq!(js::span_header(h, true).as_deref(), Some("k=v"));
     js::span_end(h, now(), 0.0);
-    assert_eq!(js::span_traceparent(h), None, "an ended span has no context");
+    assert_eq!(js::span_header(h, false), None, "an ended span has no context");
 }
