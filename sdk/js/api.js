@@ -982,9 +982,11 @@ export async function flush(options) {
 /** Counters of what the SDK dropped or could not do. */
 export function diagnostics() {
   return guard(() => {
-    const values = core.diagnostics();
+    core.diagnostics();
+    opsViews();
     const out = {};
-    DIAGNOSTIC_NAMES.forEach((name, i) => (out[name] = values[i]));
+    // The core leaves the counters as f64s after the ended span's ids (see `Ops` in sdk/src/js.rs).
+    DIAGNOSTIC_NAMES.forEach((name, i) => (out[name] = opsView.getFloat64(endedBase + 32 + 8 * i, true)));
     return out;
   }, {});
 }

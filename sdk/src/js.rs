@@ -59,14 +59,20 @@ const OPS_CAPACITY: usize = 8192;
 /// the ids of the span `spanEnd` ended last: trace id (16 bytes), span id (8), W3C flags (1),
 /// then 1 when they are set (0 for a span that was not open). JavaScript keeps them, so that a
 /// span's context stays readable after `end` without a string crossing per span; one export
-/// gives both addresses.
+/// gives both addresses. The third field, after those 32 bytes, holds the diagnostics counters
+/// as `diagnostics` leaves them (f64, little-endian), read there rather than returned as an
+/// array, whose return shim and glue cost more.
 #[repr(C, align(8))]
-struct Ops(UnsafeCell<[u8; OPS_CAPACITY]>, UnsafeCell<[u8; 32]>);
+struct Ops(UnsafeCell<[u8; OPS_CAPACITY]>, UnsafeCell<[u8; 32]>, UnsafeCell<[f64; DIAGNOSTICS]>);
 
 // SAFETY: single-threaded, as for `Global`.
 unsafe impl Sync for Ops {}
 
-static OPS: Ops = Ops(UnsafeCell::new([0; OPS_CAPACITY]), UnsafeCell::new([0; 32]));
+static OPS: Ops =
+    Ops(UnsafeCell::new([0; OPS_CAPACITY]), UnsafeCell::new([0; 32]), UnsafeCell::new([0.0; DIAGNOSTICS]));
+
+/// How many diagnostics counters there are (the fields of `Diagnostics`).
+const DIAGNOSTICS: usize = 11;
 
 /// Reads the records of the attribute queue one field at a time; `None` past its end.
 struct Reader<'a>(&'a [u8]);
@@ -540,9 +546,18 @@ pub fn trouble(kind: u8, n: f64) {
     })
 }
 
-/// The diagnostics counters, in the order of the `Diagnostics` fields.
+/// Leaves the diagnostics counters after the ended span's ids (see `Ops`), for JavaScript to
+/// read there.
 #[wasm_bindgen]
-pub fn diagnostics() -> Vec<f64> {
+pub fn diagnostics() {
+    let counters = diagnostic_counters();
+    // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
+    unsafe { *OPS.2.get() = counters };
+}
+
+/// The diagnostics counters, in the order of the `Diagnostics` fields, as `diagnostics` leaves
+/// them.
+pub fn diagnostic_counters() -> [f64; DIAGNOSTICS] {
     sdk(|sdk| {
         let d = sdk.diagnostics();
         [
@@ -558,8 +573,6 @@ pub fn diagnostics() -> Vec<f64> {
             d.records_rejected,
             d.api_errors,
         ]
-        .iter()
-        .map(|n| *n as f64)
-        .collect()
+        .map(|n| n as f64)
     })
 }

@@ -77,19 +77,19 @@ fn javascript_values_become_typed_attributes_and_others_are_counted() {
         Some(&AnyValue::Array(vec![AnyValue::from("a"), AnyValue::Int(1)])),
         "arrays keep their primitive items"
     );
-    assert_eq!(js::diagnostics()[10], 1.0, "the object was counted as an API error");
+    assert_eq!(js::diagnostic_counters()[10], 1.0, "the object was counted as an API error");
 }
 
 #[wasm_bindgen_test]
 fn troubles_of_the_javascript_layer_are_counted_by_kind() {
     js::configure("browser-test", 0, 0, "", None, false, 0);
-    let before = js::diagnostics();
+    let before = js::diagnostic_counters();
     js::trouble(0, f64::NAN);
     js::trouble(2, f64::NAN);
     js::trouble(3, 2.0);
     js::trouble(3, f64::NAN);
     js::trouble(3, -1.0);
-    let after = js::diagnostics();
+    let after = js::diagnostic_counters();
     assert_eq!(after[7] - before[7], 1.0, "a failed export");
     assert_eq!(after[8] - before[8], 1.0, "a retried export");
     assert_eq!(after[9] - before[9], 2.0, "two rejected records; NaN and negative counts add none");
