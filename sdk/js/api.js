@@ -314,8 +314,8 @@ export class Span {
   /** Links this span to another span: a `Span` or a `{ traceparent, tracestate }` from `extract`. */
   addLink(target, attributes) {
     guard(() => {
-      const tp = target instanceof Span ? core.spanHeader(target._h, false) : target && target.traceparent;
-      const ts = target instanceof Span ? core.spanHeader(target._h, true) : target && target.tracestate;
+      const tp = target instanceof Span ? core.header(0, target._h) : target && target.traceparent;
+      const ts = target instanceof Span ? core.header(1, target._h) : target && target.tracestate;
       if (typeof tp !== 'string') return;
       stageAttributes(attributes);
       if (!core.spanLink(this._h, tp, ts)) core.trouble(1);
@@ -356,7 +356,7 @@ export class Span {
 
   /** True while the span is open and recording. */
   isRecording() {
-    return guard(() => core.spanHeader(this._h, false) !== undefined, false);
+    return guard(() => core.header(0, this._h) !== undefined, false);
   }
 }
 
@@ -365,7 +365,7 @@ export class Span {
  * and `inject` is called on hot paths.
  */
 function traceparentOf(span) {
-  if (span._tp === undefined) span._tp = span._ids ? traceparentFromIds(span._ids) : core.spanHeader(span._h, false) ?? null;
+  if (span._tp === undefined) span._tp = span._ids ? traceparentFromIds(span._ids) : core.header(0, span._h) ?? null;
   return span._tp ?? undefined;
 }
 
@@ -561,9 +561,9 @@ export function inject(headers, span) {
     const tp = s && traceparentOf(s);
     if (!tp || !headers) return;
     setHeader(headers, 'traceparent', tp);
-    if (s._ts === undefined) s._ts = core.spanHeader(s._h, true) ?? null;
+    if (s._ts === undefined) s._ts = core.header(1, s._h) ?? null;
     if (s._ts) setHeader(headers, 'tracestate', s._ts);
-    if (baggageHeader === undefined) baggageHeader = core.baggageHeader() ?? null;
+    if (baggageHeader === undefined) baggageHeader = core.header(2, 0) ?? null;
     if (baggageHeader) setHeader(headers, 'baggage', baggageHeader);
   });
 }
@@ -592,7 +592,7 @@ export function removeBaggage(key) {
 
 /** The page-wide baggage as `{ key: value }`. */
 export function getBaggage() {
-  return guard(() => baggageObject(core.baggageHeader() ?? ''), {});
+  return guard(() => baggageObject(core.header(2, 0) ?? ''), {});
 }
 
 /** The entries of a `baggage` header as `{ key: value }`. */

@@ -378,13 +378,19 @@ pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     })
 }
 
-/// The `traceparent` of an open span (`tracestate` false), or its `tracestate` (`undefined` when
-/// empty); `undefined` for an ended or no-op span. One export for both headers: each export
-/// costs its own glue in the JavaScript module.
-#[wasm_bindgen(js_name = spanHeader)]
-pub fn span_header(span: u32, tracestate: bool) -> Option<String> {
+/// A header value: `which` 0 the `traceparent` of the open span `span`, 1 its `tracestate`
+/// (`undefined` when empty), both `undefined` for an ended or no-op span; 2 the page-wide
+/// baggage within the W3C limits (`undefined` when empty; `span` is not read). One export for
+/// the three: each export returning a string costs its own return shim and glue.
+#[wasm_bindgen]
+pub fn header(which: u8, span: u32) -> Option<String> {
+    if which == 2 {
+        // SAFETY: single-threaded; the reference does not outlive this call.
+        let header = unsafe { &*BAGGAGE.0.get() }.header();
+        return (!header.is_empty()).then_some(header);
+    }
     let cx = sdk(|sdk| sdk.span_context(Handle(span)))?;
-    if tracestate {
+    if which == 1 {
         Some(cx.trace_state).filter(|s| !s.is_empty())
     } else {
         Some(format_traceparent(&cx))
@@ -444,14 +450,6 @@ pub fn baggage_set(key: &str, value: &str) -> bool {
 pub fn baggage_remove(key: &str) {
     // SAFETY: single-threaded; the reference does not outlive this call.
     unsafe { &mut *BAGGAGE.0.get() }.remove(key)
-}
-
-/// The page-wide baggage as a header value within the W3C limits, `undefined` when empty.
-#[wasm_bindgen(js_name = baggageHeader)]
-pub fn baggage_header() -> Option<String> {
-    // SAFETY: single-threaded; the reference does not outlive this call.
-    let header = unsafe { &*BAGGAGE.0.get() }.header();
-    (!header.is_empty()).then_some(header)
 }
 
 /// Parses a (combined) `baggage` header and returns how many entries it has; `baggageItem`

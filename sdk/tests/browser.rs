@@ -32,7 +32,7 @@ fn ids_are_random_and_times_follow_the_wall_clock() {
     let before_ms = js_sys::Date::now();
     let a = js::span_start("a", 1, 0, true, None, None, 0.0);
     let b = js::span_start("b", 1, 0, true, None, None, 0.0);
-    let (ta, tb) = (js::span_header(a, false).unwrap(), js::span_header(b, false).unwrap());
+    let (ta, tb) = (js::header(0, a).unwrap(), js::header(0, b).unwrap());
     assert_ne!(&ta[3..35], &tb[3..35], "independent traces get different ids");
     js::span_end(a, now(), 0.0);
     js::span_end(b, now(), 0.0);
@@ -102,9 +102,18 @@ fn an_incoming_traceparent_is_validated_and_continued() {
     assert_eq!(js::parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"), None);
     let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let h = js::span_start("server", 2, 0, true, Some(tp.into()), Some("k=v".into()), 0.0);
-    let own = js::span_header(h, false).unwrap();
+    let own = js::header(0, h).unwrap();
     assert_eq!(&own[..36], &tp[..36]);
-    assert_eq!(js::span_header(h, true).as_deref(), Some("k=v"));
+    assert_eq!(js::header(1, h).as_deref(), Some("k=v"));
     js::span_end(h, now(), 0.0);
-    assert_eq!(js::span_header(h, false), None, "an ended span has no context");
+    assert_eq!(js::header(0, h), None, "an ended span has no context");
+}
+
+#[wasm_bindgen_test]
+fn the_page_baggage_header_comes_from_the_same_export_as_the_span_headers() {
+    assert_eq!(js::header(2, 0), None, "no baggage yet");
+    assert!(js::baggage_set("tenant", "acme"));
+    assert_eq!(js::header(2, 0).as_deref(), Some("tenant=acme"));
+    js::baggage_remove("tenant");
+    assert_eq!(js::header(2, 0), None, "empty again");
 }
