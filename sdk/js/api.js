@@ -598,7 +598,7 @@ export function getBaggage() {
 /** The entries of a `baggage` header as `{ key: value }`. */
 function baggageObject(header) {
   const out = {};
-  for (let i = 0, n = core.baggageParse(header); i < n; i++) out[core.baggageItem(2 * i)] = core.baggageItem(2 * i + 1);
+  for (let i = 0, n = core.baggageParse(header); i < n; i++) out[core.header(3, 2 * i)] = core.header(3, 2 * i + 1);
   return out;
 }
 

@@ -35,7 +35,8 @@ unsafe impl Sync for PageBaggage {}
 
 static BAGGAGE: PageBaggage = PageBaggage(UnsafeCell::new(Baggage::new()));
 
-/// The keys and values of the last parsed `baggage` header, alternating (as for `Interned`).
+/// The keys and values of the last parsed `baggage` header, alternating (as for `Interned`):
+/// entry `i / 2`'s key at even `i`, its value at odd `i`.
 static PARSED: Interned = Interned(UnsafeCell::new(Vec::new()));
 
 /// Runs `f` with the interned string `id` (empty for an unknown id).
@@ -380,10 +381,15 @@ pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
 
 /// A header value: `which` 0 the `traceparent` of the open span `span`, 1 its `tracestate`
 /// (`undefined` when empty), both `undefined` for an ended or no-op span; 2 the page-wide
-/// baggage within the W3C limits (`undefined` when empty; `span` is not read). One export for
-/// the three: each export returning a string costs its own return shim and glue.
+/// baggage within the W3C limits (`undefined` when empty; `span` is not read); 3 item `span` of
+/// the last `baggageParse` (`undefined` past its end). One export for the four: each export
+/// returning a string costs its own return shim and glue.
 #[wasm_bindgen]
 pub fn header(which: u8, span: u32) -> Option<String> {
+    if which == 3 {
+        // SAFETY: single-threaded; the reference does not outlive this call.
+        return unsafe { &*PARSED.0.get() }.get(span as usize).cloned();
+    }
     if which == 2 {
         // SAFETY: single-threaded; the reference does not outlive this call.
         let header = unsafe { &*BAGGAGE.0.get() }.header();
@@ -452,7 +458,7 @@ pub fn baggage_remove(key: &str) {
     unsafe { &mut *BAGGAGE.0.get() }.remove(key)
 }
 
-/// Parses a (combined) `baggage` header and returns how many entries it has; `baggageItem`
+/// Parses a (combined) `baggage` header and returns how many entries it has; `header(3, i)`
 /// reads their keys and decoded values (an array of strings would cost more glue).
 #[wasm_bindgen(js_name = baggageParse)]
 pub fn baggage_parse(header: &str) -> u32 {
@@ -461,14 +467,6 @@ pub fn baggage_parse(header: &str) -> u32 {
     let parsed = unsafe { &mut *PARSED.0.get() };
     *parsed = entries;
     (parsed.len() / 2) as u32
-}
-
-/// Item `i` of the last `baggageParse`: entry `i / 2`'s key when `i` is even, else its value.
-#[wasm_bindgen(js_name = baggageItem)]
-pub fn baggage_item(i: u32) -> String {
-    // SAFETY: single-threaded; the reference does not outlive this call.
-    let parsed = unsafe { &*PARSED.0.get() };
-    parsed.get(i as usize).cloned().unwrap_or_default()
 }
 
 /// Makes a span active (the parent of new spans, the span of new log records).

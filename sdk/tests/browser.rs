@@ -117,3 +117,14 @@ fn the_page_baggage_header_comes_from_the_same_export_as_the_span_headers() {
     js::baggage_remove("tenant");
     assert_eq!(js::header(2, 0), None, "empty again");
 }
+
+#[wasm_bindgen_test]
+fn a_parsed_baggage_header_is_read_back_item_by_item() {
+    assert_eq!(js::baggage_parse("a=1, b=x%20y;p=q"), 2);
+    let items: Vec<_> = (0..5).map(|i| js::header(3, i)).collect();
+    assert_eq!(
+        items,
+        [Some("a".into()), Some("1".into()), Some("b".into()), Some("x y".into()), None],
+        "keys and decoded values alternate; none past the end"
+    );
+}
