@@ -252,7 +252,6 @@ export class Span {
   setAttribute(key, value) {
     try {
       if (state.redactHook && typeof value === 'string') value = String(state.redactHook(String(key), value));
-      // The common cases cross into wasm as an interned key id and a typed value.
       // The common cases are queued in wasm memory as an interned key id and a typed value.
       const k = typeof key === 'string' ? internId(key) : -1;
       const type = typeof value;
@@ -655,6 +654,9 @@ function scheduleExport(queued) {
       state.timer = 0;
       flush();
     }, state.scheduleDelay);
+    // In Node and Deno the export timer does not keep the process alive (a script that ends
+    // calls `flush()`, as the README says), as OpenTelemetry JS's batch processor does.
+    if (typeof state.timer === 'object' && typeof state.timer.unref === 'function') state.timer.unref();
   }
 }
 
