@@ -462,7 +462,8 @@ pub fn log_lines(data: &LogsData) -> Vec<LogLine> {
         .map(|(resource, _, r)| LogLine {
             time: r.time(),
             level: match edgescope_otlp::severity_name(r.severity_number) {
-                "UNSPECIFIED" if !r.severity_text.is_empty() => r.severity_text.to_uppercase(),
+                // ASCII only: `to_uppercase` would bring about 18 KB gzip of Unicode case tables.
+                "UNSPECIFIED" if !r.severity_text.is_empty() => r.severity_text.to_ascii_uppercase(),
                 name => name.to_owned(),
             },
             service: resource.service_name().to_owned(),
@@ -541,6 +542,33 @@ pub fn format_time(nanos: u64) -> String {
 mod tests {
     use super::*;
     use edgescope_otlp::read::{traces_from_str, Ids};
+
+    #[test]
+    fn log_lines_spell_levels_in_ascii_capitals_and_bodies_as_values() {
+        use edgescope_otlp::{LogRecord, ResourceLogs, ScopeLogs};
+        let record = |severity_text: &str, body: AnyValue| LogRecord {
+            time_unix_nano: 1,
+            severity_text: severity_text.into(),
+            body: Some(body),
+            ..Default::default()
+        };
+        let data = LogsData {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![
+                        record("notice", AnyValue::Int(5)),
+                        // Only ASCII letters are raised: the Unicode case tables stay out of the module.
+                        record("ärger", AnyValue::Double(0.1)),
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let lines = log_lines(&data);
+        let got: Vec<(&str, &str)> = lines.iter().map(|l| (l.level.as_str(), l.message.as_str())).collect();
+        assert_eq!(got, [("NOTICE", "5"), ("äRGER", "0.1")]);
+    }
 
     fn fixture(name: &str) -> String {
         // ../shared/fixtures: real telemetry from other projects; MANIFEST.tsv names each source.

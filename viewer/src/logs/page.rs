@@ -613,7 +613,7 @@ fn pool_row(slot: usize, layout: Memo<Layout>, expanded: RwSignal<Option<u64>>) 
             data-testid="log-row" data-seq=move || row.with(|r| r.seq.to_string()) on:click=toggle>
             <span class="log-time mono">{move || row.with(|r| r.time.clone())}</span>
             <span class=move || row.with(|r| format!("level level-{}", r.level)) data-testid="log-level">
-                {move || row.with(|r| r.level.to_uppercase())}
+                {move || row.with(|r| r.level.to_ascii_uppercase())}
             </span>
             <span class="log-service service" data-testid="log-service-name">{move || row.with(|r| r.service.clone())}</span>
             <span class="log-message" data-testid="log-message">{move || row.with(|r| r.message.clone())}</span>
@@ -699,7 +699,7 @@ fn context_panel(seq: u64, context: RwSignal<Option<u64>>) -> AnyView {
                 view! {
                     <div class=format!("context-row row-{level}") class:current=i == index data-testid="context-row">
                         <span class="log-time mono">{format_time(r.time)}</span>
-                        <span class=format!("level level-{level}")>{level.to_uppercase()}</span>
+                        <span class=format!("level level-{level}")>{level.to_ascii_uppercase()}</span>
                         <span class="log-message">{prefix(r.message, ROW_CHARS).to_owned()}</span>
                     </div>
                 }
