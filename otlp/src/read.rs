@@ -162,6 +162,7 @@ fn find_id(ids: &[(IdKey, u64)], id: &IdKey) -> Option<u64> {
 }
 
 fn any_traces_text(text: &str) -> Result<TracesData> {
+    #[cfg(feature = "fast-zipkin")]
     if text.trim_start().starts_with('[') {
         if let Some(data) = zipkin::traces_from_text(text) {
             return Ok(data);

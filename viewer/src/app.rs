@@ -94,7 +94,7 @@ pub(crate) fn log_table(lines: Vec<crate::model::LogLine>) -> AnyView {
             <thead><tr><th>"Time"</th><th>"Level"</th><th>"Service"</th><th>"Message"</th><th>"Trace"</th></tr></thead>
             <tbody>
                 {lines.into_iter().map(|l| {
-                    let level_class = format!("level level-{}", l.level.to_lowercase());
+                    let level_class = format!("level level-{}", l.level.to_ascii_lowercase());
                     view! {
                         <tr data-testid="log-row">
                             <td class="mono">{format_time(l.time)}</td>

@@ -6,6 +6,7 @@
 //! with the same code (`edgescope_otlp::signals`), from what the source's search returns for
 //! the window, and says so (Jaeger's service map comes from its dependencies API).
 
+use crate::num::{fixed, shortest};
 use std::sync::Arc;
 
 use crate::router::{use_navigate, use_query_map};
@@ -298,8 +299,8 @@ fn health_view(
         </div>
         <h2 data-testid="health-title">{svc.all.name.clone()}{operation.clone().map(|o| format!(" · {o}"))}</h2>
         <div class="charts">
-            {chart("Requests per second", "rate", &series.buckets, step, selected, |p, step| Some(p.count as f64 / (step as f64 / 1e9)), |v| format!("{v:.2}/s"))}
-            {chart("Error rate", "errors", &series.buckets, step, selected, |p, _| (p.count > 0).then(|| 100.0 * p.errors as f64 / p.count as f64), |v| format!("{v:.1}%"))}
+            {chart("Requests per second", "rate", &series.buckets, step, selected, |p, step| Some(p.count as f64 / (step as f64 / 1e9)), |v| format!("{}/s", fixed(v, 2)))}
+            {chart("Error rate", "errors", &series.buckets, step, selected, |p, _| (p.count > 0).then(|| 100.0 * p.errors as f64 / p.count as f64), |v| format!("{}%", fixed(v, 1)))}
             {latency_chart(&series.buckets, step, selected)}
         </div>
         {move || selected.get().map(|bucket| {
@@ -337,14 +338,14 @@ fn health_view(
 }
 
 fn rate(p: &Point, window: i64) -> String {
-    format!("{:.2}/s", p.count as f64 / (window.max(1) as f64 / 1e9))
+    format!("{}/s", fixed(p.count as f64 / (window.max(1) as f64 / 1e9), 2))
 }
 
 fn error_rate(p: &Point) -> String {
     if p.count == 0 {
         "–".into()
     } else {
-        format!("{:.1}%", 100.0 * p.errors as f64 / p.count as f64)
+        format!("{}%", fixed(100.0 * p.errors as f64 / p.count as f64, 1))
     }
 }
 
@@ -370,18 +371,18 @@ fn chart(
         .iter()
         .enumerate()
         .filter_map(|(i, (_, v))| v.map(|v| xy(i, v)))
-        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .map(|(x, y)| format!("{},{}", fixed(x, 1), fixed(y, 1)))
         .collect();
     view! {
         <figure class="chart" data-testid=format!("chart-{id}")>
             <figcaption>{title}" · max "{label(if max == f64::MIN_POSITIVE { 0.0 } else { max })}</figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none">
+            <svg viewBox=format!("0 0 {} {}", shortest(W), shortest(H)) preserveAspectRatio="none">
                 <polyline class="line" points=line.join(" ") />
                 {values.into_iter().enumerate().filter_map(|(i, (start, v))| v.map(|v| (i, start, v))).map(|(i, start, v)| {
                     let (x, y) = xy(i, v);
                     view! {
-                        <circle class="dot" data-testid=format!("point-{id}") data-bucket=start.to_string() data-value=format!("{v}")
-                            cx=format!("{x:.1}") cy=format!("{y:.1}") r="3.5" on:click=move |_| selected.set(Some(start))>
+                        <circle class="dot" data-testid=format!("point-{id}") data-bucket=start.to_string() data-value=shortest(v)
+                            cx=fixed(x, 1) cy=fixed(y, 1) r="3.5" on:click=move |_| selected.set(Some(start))>
                             <title>{format!("{} — {}", format_time(start as u64), label(v))}</title>
                         </circle>
                     }
@@ -401,14 +402,14 @@ fn latency_chart(buckets: &[Point], step: i64, selected: RwSignal<Option<i64>>) 
             .iter()
             .enumerate()
             .filter_map(|(i, p)| [p.p50, p.p95, p.p99][k].map(|v| xy(i, v)))
-            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .map(|(x, y)| format!("{},{}", fixed(x, 1), fixed(y, 1)))
             .collect();
         view! { <polyline class=format!("line {name}") points=pts.join(" ") /> }
     });
     view! {
         <figure class="chart" data-testid="chart-latency">
             <figcaption>"Latency p50 / p95 / p99 · max "{format_duration(max as u64)}</figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none">
+            <svg viewBox=format!("0 0 {} {}", shortest(W), shortest(H)) preserveAspectRatio="none">
                 {lines.into_iter().collect_view()}
                 {buckets.iter().enumerate().filter_map(|(i, p)| p.p99.map(|v| (i, p.clone(), v))).map(|(i, p, v)| {
                     let (x, y) = xy(i, v);
@@ -416,7 +417,7 @@ fn latency_chart(buckets: &[Point], step: i64, selected: RwSignal<Option<i64>>) 
                     view! {
                         <circle class="dot" data-testid="point-latency" data-bucket=start.to_string()
                             data-p50=p.p50.unwrap_or(0).to_string() data-p95=p.p95.unwrap_or(0).to_string() data-p99=v.to_string()
-                            cx=format!("{x:.1}") cy=format!("{y:.1}") r="3.5" on:click=move |_| selected.set(Some(start))>
+                            cx=fixed(x, 1) cy=fixed(y, 1) r="3.5" on:click=move |_| selected.set(Some(start))>
                             <title>{format!("{} — p50 {} · p95 {} · p99 {}", format_time(start as u64),
                                 format_duration(p.p50.unwrap_or(0) as u64), format_duration(p.p95.unwrap_or(0) as u64), format_duration(v as u64))}</title>
                         </circle>
@@ -514,14 +515,14 @@ fn service_map(edges: &[Edge], extra: &[String]) -> impl IntoView {
     view! {
         <figure class="service-map" data-testid="service-map">
             <figcaption>"Service map"</figcaption>
-            <svg viewBox=format!("0 0 {width} {height}") style=format!("max-width:{width}px")>
+            <svg viewBox=format!("0 0 {} {}", shortest(width), shortest(height)) style=format!("max-width:{}px", shortest(width))>
                 {edges.iter().map(|e| {
                     let ((x1, y1), (x2, y2)) = (pos[index(&e.parent)], pos[index(&e.child)]);
                     let class = if e.errors > 0 { "edge error" } else { "edge" };
                     view! {
                         <g data-testid="map-edge" data-parent=e.parent.clone() data-child=e.child.clone() data-calls=e.calls.to_string() data-errors=e.errors.to_string()>
-                            <line class=class x1=format!("{:.0}", x1 + 60.0) y1=format!("{y1:.0}") x2=format!("{:.0}", x2 - 60.0) y2=format!("{y2:.0}") />
-                            <text class="edge-label" x=format!("{:.0}", (x1 + x2) / 2.0) y=format!("{:.0}", (y1 + y2) / 2.0 - 6.0)>
+                            <line class=class x1=fixed(x1 + 60.0, 0) y1=fixed(y1, 0) x2=fixed(x2 - 60.0, 0) y2=fixed(y2, 0) />
+                            <text class="edge-label" x=fixed((x1 + x2) / 2.0, 0) y=fixed((y1 + y2) / 2.0 - 6.0, 0)>
                                 {format!("{} calls{}", e.calls, if e.errors > 0 { format!(", {} errors", e.errors) } else { String::new() })}
                             </text>
                         </g>
@@ -531,8 +532,8 @@ fn service_map(edges: &[Edge], extra: &[String]) -> impl IntoView {
                     let (x, y) = pos[i];
                     view! {
                         <g class="node" data-testid="map-node">
-                            <rect x=format!("{:.0}", x - 60.0) y=format!("{:.0}", y - 14.0) width="120" height="28" rx="6" />
-                            <text x=format!("{x:.0}") y=format!("{:.0}", y + 4.0)>{n.clone()}</text>
+                            <rect x=fixed(x - 60.0, 0) y=fixed(y - 14.0, 0) width="120" height="28" rx="6" />
+                            <text x=fixed(x, 0) y=fixed(y + 4.0, 0)>{n.clone()}</text>
                         </g>
                     }
                 }).collect_view()}

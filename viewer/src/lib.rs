@@ -8,6 +8,7 @@
 
 pub mod logs;
 pub mod model;
+pub mod num;
 pub mod sources;
 
 #[cfg(target_arch = "wasm32")]

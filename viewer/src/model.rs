@@ -1,6 +1,7 @@
 //! The viewer's in-memory model: a trace laid out as waterfall rows, and log lines. Plain Rust,
 //! tested natively; the views only read it.
 
+use crate::num::fixed;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -461,13 +462,14 @@ pub fn log_lines(data: &LogsData) -> Vec<LogLine> {
         .map(|(resource, _, r)| LogLine {
             time: r.time(),
             level: match edgescope_otlp::severity_name(r.severity_number) {
-                "UNSPECIFIED" if !r.severity_text.is_empty() => r.severity_text.to_uppercase(),
+                // ASCII only: `to_uppercase` would bring about 18 KB gzip of Unicode case tables.
+                "UNSPECIFIED" if !r.severity_text.is_empty() => r.severity_text.to_ascii_uppercase(),
                 name => name.to_owned(),
             },
             service: resource.service_name().to_owned(),
             message: match &r.body {
                 Some(edgescope_otlp::AnyValue::String(s)) => s.clone(),
-                Some(other) => format!("{other:?}"),
+                Some(other) => value_text(other),
                 None => String::new(),
             },
             trace_id: r.trace_id.map(|t| t.to_hex()),
@@ -477,17 +479,39 @@ pub fn log_lines(data: &LogsData) -> Vec<LogLine> {
     lines
 }
 
+/// An attribute value or log body as text: strings bare, everything else as JSON would write it
+/// (lists in brackets, key-value lists in braces).
+pub fn value_text(v: &AnyValue) -> String {
+    match v {
+        AnyValue::String(s) => s.clone(),
+        AnyValue::Bool(b) => b.to_string(),
+        AnyValue::Int(i) => i.to_string(),
+        AnyValue::Double(d) => crate::num::shortest(*d),
+        AnyValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        AnyValue::Array(items) => format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
+        AnyValue::KvList(kvs) => {
+            format!(
+                "{{{}}}",
+                kvs.iter()
+                    .map(|kv| format!("{}: {}", kv.key, kv.value.as_ref().map(value_text).unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}
+
 /// A duration for people: `850 µs`, `12.3 ms`, `4.56 s`.
 pub fn format_duration(nanos: u64) -> String {
     let n = nanos as f64;
     if n < 1e3 {
         format!("{nanos} ns")
     } else if n < 1e6 {
-        format!("{:.0} µs", n / 1e3)
+        format!("{} µs", fixed(n / 1e3, 0))
     } else if n < 1e9 {
-        format!("{:.1} ms", n / 1e6)
+        format!("{} ms", fixed(n / 1e6, 1))
     } else {
-        format!("{:.2} s", n / 1e9)
+        format!("{} s", fixed(n / 1e9, 2))
     }
 }
 
@@ -518,6 +542,33 @@ pub fn format_time(nanos: u64) -> String {
 mod tests {
     use super::*;
     use edgescope_otlp::read::{traces_from_str, Ids};
+
+    #[test]
+    fn log_lines_spell_levels_in_ascii_capitals_and_bodies_as_values() {
+        use edgescope_otlp::{LogRecord, ResourceLogs, ScopeLogs};
+        let record = |severity_text: &str, body: AnyValue| LogRecord {
+            time_unix_nano: 1,
+            severity_text: severity_text.into(),
+            body: Some(body),
+            ..Default::default()
+        };
+        let data = LogsData {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![
+                        record("notice", AnyValue::Int(5)),
+                        // Only ASCII letters are raised: the Unicode case tables stay out of the module.
+                        record("ärger", AnyValue::Double(0.1)),
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let lines = log_lines(&data);
+        let got: Vec<(&str, &str)> = lines.iter().map(|l| (l.level.as_str(), l.message.as_str())).collect();
+        assert_eq!(got, [("NOTICE", "5"), ("äRGER", "0.1")]);
+    }
 
     fn fixture(name: &str) -> String {
         // ../shared/fixtures: real telemetry from other projects; MANIFEST.tsv names each source.

@@ -1,6 +1,7 @@
 //! The trace search page: filters, a duration-over-time scatter plot and the result list.
 //! Every filter lives in the page URL, so a link reproduces the search.
 
+use crate::num::{self, fixed};
 use crate::router::{use_navigate, use_query_map, ParamsMap};
 use leptos::prelude::*;
 
@@ -214,7 +215,7 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
     view! {
         <section class="scatter" data-testid="scatter">
             <div class="scatter-axis"><span>{format_duration(longest)}</span><span>{format_duration(shortest)}</span></div>
-            <svg viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img" aria-label="Trace durations over time">
+            <svg viewBox=format!("0 0 {} {}", num::shortest(w), num::shortest(h)) preserveAspectRatio="none" role="img" aria-label="Trace durations over time">
                 {list.iter().zip(points).map(|(r, (x, y))| {
                     let id = r.trace_id.clone();
                     let go = navigate.clone();
@@ -222,8 +223,8 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
                     let class = if r.error_count > 0 { "point error" } else { "point" };
                     view! {
                         <circle class=class data-testid="scatter-point"
-                            cx=format!("{:.1}", pad + x * (w - 2.0 * pad)) cy=format!("{:.1}", h - pad - y * (h - 2.0 * pad))
-                            r=format!("{radius:.1}") on:click=move |_| go(&trace_href(&id), Default::default())>
+                            cx=fixed(pad + x * (w - 2.0 * pad), 1) cy=fixed(h - pad - y * (h - 2.0 * pad), 1)
+                            r=fixed(radius, 1) on:click=move |_| go(&trace_href(&id), Default::default())>
                             <title>{format!("{} {} — {}", r.root_service, r.root_name, format_duration(r.duration))}</title>
                         </circle>
                     }

@@ -6,6 +6,7 @@
 mod details;
 mod minimap;
 
+use crate::num::{fixed, shortest};
 use crate::router::{use_params_map, use_query_map};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -30,7 +31,7 @@ fn log_marks_of(data: &edgescope_otlp::LogsData) -> MarksBySpan {
                 if let Some(span) = r.span_id {
                     let message = match &r.body {
                         Some(edgescope_otlp::AnyValue::String(s)) => s.chars().take(200).collect(),
-                        Some(other) => format!("{other:?}").chars().take(200).collect(),
+                        Some(other) => crate::model::value_text(other).chars().take(200).collect(),
                         None => String::new(),
                     };
                     marks.entry(span.0).or_default().push((r.time(), r.severity_number, message));
@@ -531,7 +532,7 @@ fn Waterfall(state: State, link: bool) -> impl IntoView {
             .map(|i| {
                 let f = i as f64 / 4.0;
                 let label = format_duration(((z0 + f * (z1 - z0)) * duration) as u64);
-                let style = format!("left:{}%", f * 100.0);
+                let style = format!("left:{}%", shortest(f * 100.0));
                 view! { <span class="tick" style=style>{label}</span> }
             })
             .collect_view()
@@ -539,7 +540,7 @@ fn Waterfall(state: State, link: bool) -> impl IntoView {
     view! {
         <div class="ruler" data-testid="ruler"><div></div><div class="ruler-track">{ruler}</div><div></div></div>
         <div class="waterfall" data-testid="waterfall" tabindex="0" node_ref=state.container on:scroll=on_scroll>
-            <div class="waterfall-spacer" style=move || format!("height:{}px", state.visible.with(Vec::len) as f64 * ROW_HEIGHT)>
+            <div class="waterfall-spacer" style=move || format!("height:{}px", shortest(state.visible.with(Vec::len) as f64 * ROW_HEIGHT))>
                 <For each=window key=|&(pos, k)| (pos, k) children=move |(pos, k)| row_view(state, pos, k, link) />
             </div>
         </div>
@@ -565,7 +566,7 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
             .take(64)
             .map(|e| {
                 let at = e.time_unix_nano.saturating_sub(row.span.start_time_unix_nano) as f64 / span_duration;
-                let style = format!("left:{:.2}%", at.min(1.0) * 100.0);
+                let style = format!("left:{}%", fixed(at.min(1.0) * 100.0, 2));
                 view! { <span class="event-tick" style=style title=e.name.clone() data-testid="event-tick"></span> }
             })
             .collect_view();
@@ -579,7 +580,7 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
                             .take(64)
                             .map(|(time, severity, message)| {
                                 let at = time.saturating_sub(span_start) as f64 / span_duration;
-                                let style = format!("left:{:.2}%", at.clamp(0.0, 1.0) * 100.0);
+                                let style = format!("left:{}%", fixed(at.clamp(0.0, 1.0) * 100.0, 2));
                                 let class = format!("log-mark level-{}", level_class(*severity));
                                 view! { <span class=class style=style title=message.clone() data-testid="log-mark"></span> }
                             })
@@ -591,7 +592,7 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
         let (offset, width) = (row.offset, row.width);
         let bar = move || {
             let (left, w) = bar_box(offset, width, state.zoom.get());
-            format!("left:{left:.4}%;width:max({w:.4}%,1px);background:{colour}")
+            format!("left:{}%;width:max({}%,1px);background:{colour}", fixed(left, 4), fixed(w, 4))
         };
         let toggle = move |ev: leptos::ev::MouseEvent| {
             ev.stop_propagation();
@@ -603,7 +604,7 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
             <div class="span-row" class:error=row.error class:critical=row.critical
                 class:selected=move || state.selected.get() == Some(k)
                 class:match=move || state.matches.with(|m| m.as_ref().is_some_and(|m| m[k]))
-                style=format!("top:{}px", pos as f64 * ROW_HEIGHT)
+                style=format!("top:{}px", shortest(pos as f64 * ROW_HEIGHT))
                 data-testid="span-row" data-depth=row.depth data-index=pos data-row=k
                 data-span-id=row.span.span_id.to_hex()
                 on:click=move |_| state.select(k, link)>

@@ -42,6 +42,7 @@ pub(super) fn traces(spans: &[Value]) -> Result<TracesData> {
 /// (string ids, numeric times, string tags), without building a `serde_json::Value` tree: on a
 /// 100,000-span file that is most of the reading time and memory. `None` when the text is not
 /// such an array; the caller then reads it through [`traces`], which names what is wrong.
+#[cfg(feature = "fast-zipkin")]
 pub(super) fn traces_from_text(text: &str) -> Option<TracesData> {
     let spans: Vec<fast::ZSpan<'_>> = serde_json::from_str(text).ok()?;
     let out = spans.into_iter().map(fast::convert).collect::<Option<Vec<_>>>()?;
@@ -249,6 +250,7 @@ fn by_service(out: Vec<Converted>) -> TracesData {
 /// The common shape of a Zipkin v2 span, borrowed from the text where it has no escapes.
 /// Anything else (string times, non-string tags, a missing id) makes [`convert`] give up, and
 /// the span array is read through `serde_json::Value` instead.
+#[cfg(feature = "fast-zipkin")]
 mod fast {
     use alloc::borrow::Cow;
     use alloc::string::String;
@@ -392,7 +394,7 @@ mod fast {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "fast-zipkin"))]
 mod tests {
     use super::*;
 

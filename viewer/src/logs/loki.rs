@@ -6,6 +6,7 @@
 //! is asked for with `{trace_id="…"}` from the collector (it indexes that metadata) and with a
 //! label filter `| trace_id="…"` from Loki, whose selectors only name stream labels.
 
+use crate::model::value_text;
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{AnyValue, LogsData};
 use serde_json::Value;
@@ -194,27 +195,6 @@ fn streams_records(streams: &[Value]) -> Vec<Record> {
         }
     }
     out
-}
-
-/// An attribute value as text: strings bare, everything else as JSON would write it.
-fn value_text(v: &AnyValue) -> String {
-    match v {
-        AnyValue::String(s) => s.clone(),
-        AnyValue::Bool(b) => b.to_string(),
-        AnyValue::Int(i) => i.to_string(),
-        AnyValue::Double(d) => d.to_string(),
-        AnyValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
-        AnyValue::Array(items) => format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
-        AnyValue::KvList(kvs) => {
-            format!(
-                "{{{}}}",
-                kvs.iter()
-                    .map(|kv| format!("{}: {}", kv.key, kv.value.as_ref().map(value_text).unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-    }
 }
 
 /// OTLP log records (a file, or the collector's `/api/logs`) as store records.

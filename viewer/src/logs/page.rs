@@ -6,6 +6,7 @@
 //! (`15m`, `1h`, `6h`, `24h`, `7d`, `all`), `live=1` (start with the live tail) and `buffer`
 //! (records kept, 100,000 by default).
 
+use crate::num::{fixed, shortest};
 use std::cell::RefCell;
 
 use crate::router::use_query_map;
@@ -455,7 +456,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
         <VolumeHistogram version=ui.volume range=range />
         <div class="results-bar">
-            <span data-testid="match-count" data-loading=move || loading.get().to_string() data-filter-ms=move || filter_ms.get().map(|m| format!("{m:.1}")).unwrap_or_default()>
+            <span data-testid="match-count" data-loading=move || loading.get().to_string() data-filter-ms=move || filter_ms.get().map(|m| fixed(m, 1)).unwrap_or_default()>
                 {move || { let (m, n) = counts(); format!("{m} of {n} lines") }}
             </span>
             <span>
@@ -578,7 +579,7 @@ fn LogList(ui: Ui, expanded: RwSignal<Option<u64>>, context: RwSignal<Option<u64
     };
     view! {
         <div class="log-list" data-testid="log-list" node_ref=ui.list on:scroll=on_scroll>
-            <div class="log-spacer" style=move || format!("height:{}px", layout.with(|l| l.total))>
+            <div class="log-spacer" style=move || format!("height:{}px", shortest(layout.with(|l| l.total)))>
                 // Keyed by slot: a slot's element stays and shows whichever record is at its
                 // place now.
                 <For each=move || 0..slots.get() key=|slot| *slot children=move |slot| pool_row(slot, layout, expanded) />
@@ -608,11 +609,11 @@ fn pool_row(slot: usize, layout: Memo<Layout>, expanded: RwSignal<Option<u64>>) 
     let trace = Memo::new(move |_| row.with(|r| (r.trace_id != 0).then(|| trace_hex(r.trace_id))));
     view! {
         <div class=move || row.with(|r| format!("log-row row-{}", r.level)) class:open=move || row.with(|r| r.expanded)
-            style=move || row.with(|r| format!("top:{}px", r.top))
+            style=move || row.with(|r| format!("top:{}px", shortest(r.top)))
             data-testid="log-row" data-seq=move || row.with(|r| r.seq.to_string()) on:click=toggle>
             <span class="log-time mono">{move || row.with(|r| r.time.clone())}</span>
             <span class=move || row.with(|r| format!("level level-{}", r.level)) data-testid="log-level">
-                {move || row.with(|r| r.level.to_uppercase())}
+                {move || row.with(|r| r.level.to_ascii_uppercase())}
             </span>
             <span class="log-service service" data-testid="log-service-name">{move || row.with(|r| r.service.clone())}</span>
             <span class="log-message" data-testid="log-message">{move || row.with(|r| r.message.clone())}</span>
@@ -651,7 +652,7 @@ fn details_view(
         std::iter::once(("service.name".to_owned(), r.service.to_owned())).chain(r.resource.iter().cloned()).collect();
     let severity = r.severity_text.to_owned();
     view! {
-        <div class="log-details" data-testid="log-details" style=move || format!("top:{}px;height:{DETAILS_H}px", top())
+        <div class="log-details" data-testid="log-details" style=move || format!("top:{}px;height:{}px", shortest(top()), shortest(DETAILS_H))
             on:click=|ev| ev.stop_propagation()>
             <div class="log-actions">
                 {trace.clone().map(|t| {
@@ -698,7 +699,7 @@ fn context_panel(seq: u64, context: RwSignal<Option<u64>>) -> AnyView {
                 view! {
                     <div class=format!("context-row row-{level}") class:current=i == index data-testid="context-row">
                         <span class="log-time mono">{format_time(r.time)}</span>
-                        <span class=format!("level level-{level}")>{level.to_uppercase()}</span>
+                        <span class=format!("level level-{level}")>{level.to_ascii_uppercase()}</span>
                         <span class="log-message">{prefix(r.message, ROW_CHARS).to_owned()}</span>
                     </div>
                 }
@@ -766,10 +767,12 @@ fn VolumeHistogram(version: RwSignal<u64>, range: RwSignal<Option<(u64, u64)>>) 
                     totals[level as usize] += u64::from(n);
                     let _ = write!(
                         paths[level as usize],
-                        "M{:.1} {y:.2}h{:.1}v{height:.2}h-{:.1}z",
-                        b as f64 * w,
-                        (w - 1.0).max(0.5),
-                        (w - 1.0).max(0.5)
+                        "M{} {}h{}v{}h-{}z",
+                        fixed(b as f64 * w, 1),
+                        fixed(y, 2),
+                        fixed((w - 1.0).max(0.5), 1),
+                        fixed(height, 2),
+                        fixed((w - 1.0).max(0.5), 1)
                     );
                 }
             }
@@ -794,8 +797,8 @@ fn VolumeHistogram(version: RwSignal<u64>, range: RwSignal<Option<(u64, u64)>>) 
                 on:mouseup=finish on:mouseleave=finish>
                 <g inner_html=bars></g>
                 {move || drag.get().map(|(a, b)| view! {
-                    <rect class="selection" x=format!("{:.2}", a.min(b) * 1000.0) y="0"
-                        width=format!("{:.2}", (a - b).abs() * 1000.0) height="80" />
+                    <rect class="selection" x=fixed(a.min(b) * 1000.0, 2) y="0"
+                        width=fixed((a - b).abs() * 1000.0, 2) height="80" />
                 })}
             </svg>
             <div class="scatter-time">

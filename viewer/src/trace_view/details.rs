@@ -1,32 +1,13 @@
 //! The selected span's details: ids, kind, status, timing, attributes, events, links, resource
 //! and scope. Long values are cut at [`LIMIT`] characters with a control to show all.
 
-use edgescope_otlp::{AnyValue, KeyValue, SpanKind, StatusCode};
+use edgescope_otlp::{KeyValue, SpanKind, StatusCode};
 use leptos::prelude::*;
 
-use crate::model::{format_duration, Trace};
+use crate::model::{format_duration, value_text, Trace};
 
 /// Characters of a value shown before it is cut.
 const LIMIT: usize = 256;
-
-/// A value as text: strings as they are, the rest the way OTLP/JSON spells them.
-pub(crate) fn value_text(v: &AnyValue) -> String {
-    match v {
-        AnyValue::String(s) => s.clone(),
-        AnyValue::Bool(b) => b.to_string(),
-        AnyValue::Int(i) => i.to_string(),
-        AnyValue::Double(d) => d.to_string(),
-        AnyValue::Bytes(b) => b.iter().map(|b| format!("{b:02x}")).collect(),
-        AnyValue::Array(items) => format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
-        AnyValue::KvList(kvs) => format!(
-            "{{{}}}",
-            kvs.iter()
-                .map(|kv| format!("{}: {}", kv.key, kv.value.as_ref().map(value_text).unwrap_or_default()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
 
 /// A value, cut at [`LIMIT`] characters with a button that shows the rest.
 fn long_text(text: String) -> AnyView {

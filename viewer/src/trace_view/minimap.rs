@@ -2,6 +2,7 @@
 //! zoomed time range and the rows in view marked. Drag across it to zoom to a time range;
 //! click it to scroll the waterfall there.
 
+use crate::num::fixed;
 use leptos::prelude::*;
 
 use super::{service_colour, State, ROW_HEIGHT};
@@ -66,7 +67,7 @@ pub(super) fn Minimap(state: State) -> impl IntoView {
     };
     let zoom_box = move || {
         let (z0, z1) = state.zoom.get();
-        format!("left:{:.3}%;width:{:.3}%", z0 * 100.0, (z1 - z0) * 100.0)
+        format!("left:{}%;width:{}%", fixed(z0 * 100.0, 3), fixed((z1 - z0) * 100.0, 3))
     };
     let view_box = move || {
         let n = state.trace.with_value(|t| t.rows.len()).max(1) as f64;
@@ -78,9 +79,9 @@ pub(super) fn Minimap(state: State) -> impl IntoView {
                 v.get((first + shown).min(v.len().max(1) - 1)).copied().unwrap_or(0),
             );
             format!(
-                "top:{:.3}%;height:max({:.3}%,2px)",
-                a as f64 * 100.0 / n,
-                (b.saturating_sub(a) + 1) as f64 * 100.0 / n
+                "top:{}%;height:max({}%,2px)",
+                fixed(a as f64 * 100.0 / n, 3),
+                fixed((b.saturating_sub(a) + 1) as f64 * 100.0 / n, 3)
             )
         })
     };
@@ -89,8 +90,8 @@ pub(super) fn Minimap(state: State) -> impl IntoView {
             title="Drag to zoom to a time range; click to scroll there">
             {bands.into_iter().map(|b| {
                 let style = format!(
-                    "top:{:.3}%;height:max({:.3}%,1px);left:{:.3}%;width:max({:.3}%,1px);background:{}",
-                    b.top, b.height, b.left * 100.0, (b.right - b.left) * 100.0,
+                    "top:{}%;height:max({}%,1px);left:{}%;width:max({}%,1px);background:{}",
+                    fixed(b.top, 3), fixed(b.height, 3), fixed(b.left * 100.0, 3), fixed((b.right - b.left) * 100.0, 3),
                     if b.error { "var(--error)" } else { service_colour(b.service) },
                 );
                 view! { <div class="band" style=style></div> }
