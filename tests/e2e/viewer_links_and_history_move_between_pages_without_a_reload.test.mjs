@@ -1,6 +1,7 @@
 // The viewer routes on the client: a click on a link within the app changes the page without
 // reloading it (a value set on `window` survives), the navigation marks the current page, and
-// back and forward return to the page and query they left.
+// back and forward return to the page and query they left; a link to a path the viewer does not
+// route loads it from the server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../support.mjs';
@@ -44,6 +45,18 @@ test('links, back and forward change pages without a reload', async () => {
   await page.waitForURL((url) => url.pathname === '/');
   assert.deepEqual(await current(), ['Search']);
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no page load happened');
+
+  // A link to a path the viewer does not route (the collector's own /health) loads it.
+  await page.evaluate(() => {
+    const a = document.createElement('a');
+    a.href = '/health';
+    a.textContent = 'health';
+    a.id = 'server-link';
+    document.body.append(a);
+  });
+  await page.locator('#server-link').click();
+  await page.waitForURL('**/health');
+  assert.equal((await page.textContent('body')).trim(), 'ok');
 
   await page.goto(`${env.collector.ui}/no/such/page`);
   await page.getByText('No such page.').waitFor();

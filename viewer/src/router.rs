@@ -123,8 +123,10 @@ pub(crate) struct NavigateOptions {
     pub(crate) replace: bool,
 }
 
-/// Starts following the location: `popstate` (back and forward) and clicks on links within
-/// the app (left button, no modifier key, no `target` or `download`, same origin).
+/// Starts following the location: `popstate` (back and forward) and clicks on links to the
+/// app's own pages (left button, no modifier key, no `target`, `download` or `rel="external"`,
+/// same origin, a path the app routes). Other links, such as the collector's `/metrics`, load
+/// as usual.
 pub(crate) fn provide_router() {
     let router = Router { location: RwSignal::new(Location::current()) };
     provide_context(router);
@@ -146,7 +148,10 @@ pub(crate) fn provide_router() {
         else {
             return;
         };
-        if link.has_attribute("download") || link.get_attribute("target").is_some_and(|t| !t.is_empty() && t != "_self")
+        let external = link.get_attribute("rel").is_some_and(|r| r.split_ascii_whitespace().any(|r| r == "external"));
+        if external
+            || link.has_attribute("download")
+            || link.get_attribute("target").is_some_and(|t| !t.is_empty() && t != "_self")
         {
             return;
         }
@@ -156,7 +161,8 @@ pub(crate) fn provide_router() {
         ) else {
             return;
         };
-        if url.origin() != window().location().origin().unwrap_or_default() {
+        let page = Location { path: url.pathname(), query: String::new() }.route().0;
+        if url.origin() != window().location().origin().unwrap_or_default() || page == Route::NotFound {
             return;
         }
         ev.prevent_default();
