@@ -29,20 +29,34 @@ test('spans made offline arrive once when the page is back online', async () => 
     const id = span.spanContext().traceId;
     span.end();
     await window.__sdk.flush();
-    // Let the outbox write finish.
-    await new Promise((r) => setTimeout(r, 200));
     return id;
   });
-  const stored = await page.evaluate(
-    () =>
+  // The outbox writes after the failed export settles: poll the store (up to 10 s) rather than
+  // guess how long IndexedDB takes on a loaded machine.
+  const stored = await page.evaluate(async () => {
+    // Opening a database that does not exist yet would create it without the SDK's store.
+    const exists = async () => (await indexedDB.databases()).some((d) => d.name === 'edgescope');
+    const count = async () =>
+      (await exists()) &&
       new Promise((resolve) => {
         const open = indexedDB.open('edgescope');
         open.onsuccess = () => {
-          const count = open.result.transaction('outbox').objectStore('outbox').count();
-          count.onsuccess = () => resolve(count.result);
+          const db = open.result;
+          if (!db.objectStoreNames.contains('outbox')) return db.close(), resolve(0);
+          const request = db.transaction('outbox').objectStore('outbox').count();
+          request.onsuccess = () => (db.close(), resolve(request.result));
+          request.onerror = () => (db.close(), resolve(0));
         };
-      }),
-  );
+        open.onerror = () => resolve(0);
+      });
+    const deadline = Date.now() + 10_000;
+    let n = await count();
+    while (!n && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      n = await count();
+    }
+    return Number(n);
+  });
   assert.equal(stored, 1, 'the batch waits in IndexedDB');
   assert.deepEqual((await getJson(`${collector.ui}/api/traces?limit=100`)).traces.filter((t) => t.traceId === traceId), []);
 
