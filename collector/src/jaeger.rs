@@ -118,7 +118,7 @@ pub(crate) fn find_traces_query(params: &Params<'_>) -> Result<TraceQuery, Strin
 /// `query.attributes`: a JSON object whose values are all strings (Jaeger decodes it into a
 /// `map[string]string`: `null` means none, a `null` value is an empty string and a later
 /// duplicate key wins).
-fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
     let object = match value {
         serde_json::Value::Null => return Ok(Vec::new()),

@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use edgescope_otlp::read::{self, Ids, ReadError};
 use edgescope_otlp::{json, proto, Partial, TraceId, TracesData};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -25,6 +25,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::gateway::{Gateway, Upstream};
 use crate::group_commit::GroupQueue;
 use crate::jaeger::{self, Params};
+use crate::jaeger_legacy;
 use crate::loki;
 use crate::metrics::{Family, Metrics, Signal};
 use crate::store::{LogQuery, Pruned, Store, StoreError, PRUNE_BATCH};
@@ -171,6 +172,18 @@ pub async fn run(
         .route("/api/signals", get(get_signals))
         .route("/api/signals/examples", get(get_examples))
         .route("/api/dependencies", get(get_dependencies))
+        // Jaeger's older JSON API, as Jaeger UI and Grafana's Jaeger data source call it.
+        .route("/jaeger/api/services", get(jaeger_services))
+        .route("/jaeger/api/services/{service}/operations", get(jaeger_service_operations))
+        .route("/jaeger/api/operations", get(jaeger_operations))
+        .route("/jaeger/api/traces", get(jaeger_search))
+        .route("/jaeger/api/traces/{trace_id}", get(jaeger_trace))
+        .route("/jaeger/api/dependencies", get(get_dependencies))
+        // And API v3 beside it, so that a client given `…/jaeger` finds both.
+        .route("/jaeger/api/v3/traces", get(find_traces))
+        .route("/jaeger/api/v3/traces/{trace_id}", get(get_trace))
+        .route("/jaeger/api/v3/services", get(list_services))
+        .route("/jaeger/api/v3/operations", get(list_operations))
         .route("/upstream/{name}/{*rest}", get(upstream))
         .route_layer(middleware::from_fn_with_state(query_token, require_query_token));
     let mut query = api.route("/health", get(|| async { "ok" })).route("/metrics", get(metrics)).merge(ingest.clone());
@@ -849,6 +862,113 @@ async fn get_dependencies(
         read_with(&app, move |s| Ok(signals::compute(&s.span_facts(start, end)?, start, end, end - start, None).edges))
             .await?;
     Ok(Json(json!({ "data": edges })).into_response())
+}
+
+/// A `400`, `404` or `503` in the shape Jaeger's JSON API answers errors.
+fn jaeger_error(status: StatusCode, message: impl AsRef<str>) -> Response {
+    (status, Json(jaeger_legacy::error_body(status.as_u16(), message.as_ref()))).into_response()
+}
+
+/// Runs a store read for a Jaeger JSON API handler: a storage failure is a Jaeger-shaped `503`.
+async fn jaeger_read<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    read_with(app, f).await.map_err(|_| jaeger_error(StatusCode::SERVICE_UNAVAILABLE, "storage failed"))
+}
+
+/// `GET /jaeger/api/services`: `{"data": ["service", …], "total": n, …}`.
+async fn jaeger_services(State(app): State<App>) -> Response {
+    match jaeger_read(&app, |s| s.services()).await {
+        Ok(services) => {
+            let total = services.len();
+            Json(jaeger_legacy::envelope(json!(services), total, Vec::new())).into_response()
+        }
+        Err(failure) => failure,
+    }
+}
+
+/// `GET /jaeger/api/services/{service}/operations`: the span names, each once.
+async fn jaeger_service_operations(State(app): State<App>, Path(service): Path<String>) -> Response {
+    match jaeger_read(&app, move |s| s.operations(&service)).await {
+        Ok(operations) => {
+            let mut names: Vec<String> = operations.into_iter().map(|o| o.name).collect();
+            names.dedup();
+            let total = names.len();
+            Json(jaeger_legacy::envelope(json!(names), total, Vec::new())).into_response()
+        }
+        Err(failure) => failure,
+    }
+}
+
+/// `GET /jaeger/api/operations?service=…[&spanKind=…]`: `{"data": [{"name", "spanKind"}], …}`.
+async fn jaeger_operations(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let Some(service) = param(&params, "service").map(str::to_owned) else {
+        return jaeger_error(StatusCode::BAD_REQUEST, "parameter 'service' is required");
+    };
+    let kind = param(&params, "spanKind").map(str::to_owned);
+    match jaeger_read(&app, move |s| s.operations(&service)).await {
+        Ok(mut operations) => {
+            if let Some(kind) = kind {
+                operations.retain(|o| jaeger::span_kind_name(o.span_kind) == kind);
+            }
+            let total = operations.len();
+            Json(jaeger_legacy::envelope(json!(operations), total, Vec::new())).into_response()
+        }
+        Err(failure) => failure,
+    }
+}
+
+/// `GET /jaeger/api/traces?service=…&start=…&end=…&…` (or `?traceID=…`): whole traces in
+/// Jaeger's model. Ids that are not stored are named in `errors`, as Jaeger does.
+async fn jaeger_search(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let search = match jaeger_legacy::search(&params, i64::try_from(now.as_nanos()).unwrap_or(i64::MAX)) {
+        Ok(search) => search,
+        Err(message) => return jaeger_error(StatusCode::BAD_REQUEST, message),
+    };
+    let found = jaeger_read(&app, move |s| match search {
+        jaeger_legacy::Search::Query(query) => Ok((s.find_traces(&query)?, Vec::new())),
+        jaeger_legacy::Search::Ids(ids) => {
+            let (mut data, mut missing) = (TracesData::default(), Vec::new());
+            for id in ids {
+                match s.trace(id)? {
+                    Some(trace) => data.resource_spans.extend(trace.resource_spans),
+                    None => missing.push(id),
+                }
+            }
+            Ok((data, missing))
+        }
+    })
+    .await;
+    match found {
+        Ok((data, missing)) => {
+            let traces = jaeger_legacy::traces(&data);
+            let errors = missing
+                .iter()
+                .map(|id| json!({ "code": 404, "msg": "trace not found", "traceID": id.to_hex() }))
+                .collect();
+            Json(jaeger_legacy::envelope(Value::Array(traces), 0, errors)).into_response()
+        }
+        Err(failure) => failure,
+    }
+}
+
+/// `GET /jaeger/api/traces/{id}`: one trace in Jaeger's model, or a `404`.
+async fn jaeger_trace(State(app): State<App>, Path(trace_id): Path<String>) -> Response {
+    let Some(id) = jaeger_legacy::trace_id(&trace_id) else {
+        return jaeger_error(
+            StatusCode::BAD_REQUEST,
+            format!("cannot parse traceID param: `{trace_id}` is not a trace id"),
+        );
+    };
+    match jaeger_read(&app, move |s| s.trace(id)).await {
+        Ok(Some(data)) => {
+            Json(jaeger_legacy::envelope(Value::Array(jaeger_legacy::traces(&data)), 0, Vec::new())).into_response()
+        }
+        Ok(None) => jaeger_error(StatusCode::NOT_FOUND, "trace not found"),
+        Err(failure) => failure,
+    }
 }
 
 /// `GET /api/upstreams`: the names the gateway forwards to.

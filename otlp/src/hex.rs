@@ -38,8 +38,9 @@ pub(crate) fn decode<const N: usize>(s: &str) -> Option<[u8; N]> {
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// Appends standard base64 with padding, as proto3 JSON writes `bytes`.
-pub(crate) fn base64_into(bytes: &[u8], out: &mut String) {
+/// Appends standard base64 with padding, as proto3 JSON writes `bytes` (and Jaeger's JSON its
+/// binary tags).
+pub fn base64_into(bytes: &[u8], out: &mut String) {
     for chunk in bytes.chunks(3) {
         let n =
             (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;

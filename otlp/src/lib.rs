@@ -48,4 +48,5 @@ pub mod read;
 pub mod signals;
 
 pub use error::{Partial, ReadError};
+pub use hex::base64_into;
 pub use model::*;

@@ -1,0 +1,620 @@
+//! Jaeger's older HTTP JSON API, the one Jaeger UI and Grafana's Jaeger data source call:
+//! `/api/services`, `/api/services/{service}/operations`, `/api/operations`, `/api/traces`
+//! and `/api/traces/{id}`, answered in Jaeger's JSON model (microsecond times, tags, logs,
+//! references and processes) inside `{"data": …, "total", "limit", "offset", "errors"}`.
+//!
+//! The collector serves it under `/jaeger`, so that its own `/api/traces` keeps its shape: a
+//! Grafana Jaeger data source points at `http://host:port/jaeger`.
+//!
+//! Spans are turned into Jaeger's model as OpenTelemetry's Jaeger mapping says: the parent as
+//! the first `CHILD_OF` reference and links as `FOLLOWS_FROM` after it; the kind as a
+//! `span.kind` tag (none for internal); status as `otel.status_code` and
+//! `otel.status_description`, with `error=true` for an error; the scope as `otel.scope.name`
+//! and `otel.scope.version`; events as logs whose `event` field is the name; arrays and maps
+//! as JSON text; the resource as the process, `service.name` as its service name.
+
+use std::collections::HashMap;
+
+use edgescope_otlp::{AnyValue, KeyValue, Resource, SpanKind, StatusCode, TraceId, TracesData};
+use serde_json::{json, Map, Value};
+
+use crate::jaeger::{parse_attributes, parse_go_duration, MAX_SEARCH_DEPTH};
+use crate::store::TraceQuery;
+
+/// Traces a search returns when it names no `limit`, as Jaeger's query service does.
+const DEFAULT_LIMIT: usize = 100;
+
+/// How far back a search without `start` looks, as Jaeger's query service does by default.
+const DEFAULT_LOOKBACK_NS: i64 = 2 * 24 * 3_600 * 1_000_000_000;
+
+/// What `GET /api/traces` asks for.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Search {
+    /// Traces matching conditions.
+    Query(TraceQuery),
+    /// The traces with these ids (`traceID=…`, repeated), whatever else the request says.
+    Ids(Vec<TraceId>),
+}
+
+fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+fn unparsable(name: &str, reason: impl std::fmt::Display) -> String {
+    format!("unable to parse param '{name}': {reason}")
+}
+
+/// Reads a trace id as Jaeger does: 1 to 32 hex digits, short ones left-padded with zeros.
+pub(crate) fn trace_id(text: &str) -> Option<TraceId> {
+    if text.is_empty() || text.len() > 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    TraceId::from_hex(&format!("{text:0>32}")).filter(TraceId::is_valid)
+}
+
+/// Reads the query string of `GET /api/traces` (`service`, `operation`, `start` and `end` in
+/// Unix microseconds, `minDuration`/`maxDuration` as Go durations, `limit`, `tag=key:value`
+/// repeated, `tags` as a JSON object, `traceID` repeated). `now_ns` is the default `end`.
+/// The error is the message of a `400` answer.
+pub(crate) fn search(params: &[(String, String)], now_ns: i64) -> Result<Search, String> {
+    let ids = params.iter().filter(|(k, _)| k == "traceID").map(|(_, v)| v.as_str());
+    let ids = ids
+        .map(|v| trace_id(v).ok_or_else(|| format!("cannot parse traceID param: `{v}` is not a trace id")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let micros = |name: &str| -> Result<Option<i64>, String> {
+        first(params, name)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map(|us| us.saturating_mul(1_000))
+                    .map_err(|_| unparsable(name, "expected Unix microseconds"))
+            })
+            .transpose()
+    };
+    let end = micros("end")?.unwrap_or(now_ns);
+    let start = micros("start")?.unwrap_or(now_ns.saturating_sub(DEFAULT_LOOKBACK_NS));
+    let duration = |name: &str| -> Result<Option<i64>, String> {
+        first(params, name).map(|v| parse_go_duration(v).map_err(|e| unparsable(name, e))).transpose()
+    };
+    let (duration_min, duration_max) = (duration("minDuration")?, duration("maxDuration")?);
+    let limit = match first(params, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n <= 0 => DEFAULT_LIMIT,
+            Ok(n) if n as u64 <= MAX_SEARCH_DEPTH => n as usize,
+            Ok(_) => return Err(format!("'limit' must be at most {MAX_SEARCH_DEPTH}")),
+            Err(_) => return Err(unparsable("limit", "expected a whole number")),
+        },
+    };
+    let mut attributes = Vec::new();
+    for (_, tag) in params.iter().filter(|(k, _)| k == "tag") {
+        let Some((key, value)) = tag.split_once(':') else {
+            return Err(format!("malformed 'tag' parameter, expecting key:value, received: {tag}"));
+        };
+        attributes.push((key.to_owned(), value.to_owned()));
+    }
+    for (_, tags) in params.iter().filter(|(k, _)| k == "tags") {
+        let parsed = parse_attributes(tags).map_err(|e| format!("malformed 'tags' parameter: {e}"))?;
+        attributes.extend(parsed);
+    }
+    // A key named twice keeps its last value, as Jaeger's map does.
+    let mut seen = std::collections::BTreeMap::new();
+    for (key, value) in attributes {
+        seen.insert(key, value);
+    }
+
+    if !ids.is_empty() {
+        return Ok(Search::Ids(ids));
+    }
+    let Some(service) = first(params, "service") else {
+        return Err("parameter 'service' is required".into());
+    };
+    // Jaeger reads a zero duration as "no bound".
+    let (duration_min, duration_max) = (duration_min.filter(|d| *d != 0), duration_max.filter(|d| *d != 0));
+    if let (Some(min), Some(max)) = (duration_min, duration_max) {
+        if max < min {
+            return Err("'maxDuration' should be greater than 'minDuration'".into());
+        }
+    }
+    if start > end {
+        return Err("'start' must not be later than 'end'".into());
+    }
+    Ok(Search::Query(TraceQuery {
+        service: service.to_owned(),
+        operation: first(params, "operation").map(str::to_owned),
+        start_min_ns: start,
+        start_max_ns: end,
+        duration_min_ns: duration_min,
+        duration_max_ns: duration_max,
+        attributes: seen.into_iter().collect(),
+        limit,
+    }))
+}
+
+/// Jaeger's answer envelope around `data`. Jaeger counts `total` for lists of services and
+/// operations and leaves it 0 for traces.
+pub(crate) fn envelope(data: Value, total: usize, errors: Vec<Value>) -> Value {
+    json!({
+        "data": data,
+        "total": total,
+        "limit": 0,
+        "offset": 0,
+        "errors": if errors.is_empty() { Value::Null } else { Value::Array(errors) },
+    })
+}
+
+/// Jaeger's error answer body.
+pub(crate) fn error_body(code: u16, message: &str) -> Value {
+    json!({ "data": null, "total": 0, "limit": 0, "offset": 0, "errors": [{ "code": code, "msg": message }] })
+}
+
+/// A trace id as Jaeger writes it: 16 hex digits when the high half is zero, else 32.
+fn trace_id_text(id: &TraceId) -> String {
+    let hex = id.to_hex();
+    match hex.strip_prefix("0000000000000000") {
+        Some(low) => low.to_owned(),
+        None => hex,
+    }
+}
+
+/// An OTLP value as plain JSON, for arrays and maps written as text.
+fn plain_json(value: &AnyValue) -> Value {
+    match value {
+        AnyValue::String(s) => Value::String(s.clone()),
+        AnyValue::Bool(b) => Value::Bool(*b),
+        AnyValue::Int(i) => Value::from(*i),
+        AnyValue::Double(d) => {
+            serde_json::Number::from_f64(*d).map_or_else(|| Value::String(d.to_string()), Value::Number)
+        }
+        AnyValue::Bytes(b) => {
+            let mut out = String::new();
+            edgescope_otlp::base64_into(b, &mut out);
+            Value::String(out)
+        }
+        AnyValue::Array(items) => Value::Array(items.iter().map(plain_json).collect()),
+        AnyValue::KvList(kvs) => Value::Object(
+            kvs.iter().map(|kv| (kv.key.clone(), kv.value.as_ref().map_or(Value::Null, plain_json))).collect(),
+        ),
+    }
+}
+
+/// A Jaeger tag (`{"key", "type", "value"}`).
+fn tag(key: &str, value: &AnyValue) -> Value {
+    let (kind, value) = match value {
+        AnyValue::String(s) => ("string", Value::String(s.clone())),
+        AnyValue::Bool(b) => ("bool", Value::Bool(*b)),
+        AnyValue::Int(i) => ("int64", Value::from(*i)),
+        AnyValue::Double(d) => match serde_json::Number::from_f64(*d) {
+            Some(n) => ("float64", Value::Number(n)),
+            // JSON has no NaN or infinities.
+            None => ("string", Value::String(d.to_string())),
+        },
+        AnyValue::Bytes(_) => ("binary", plain_json(value)),
+        AnyValue::Array(_) | AnyValue::KvList(_) => ("string", Value::String(plain_json(value).to_string())),
+    };
+    json!({ "key": key, "type": kind, "value": value })
+}
+
+fn tags(attributes: &[KeyValue]) -> impl Iterator<Item = Value> + '_ {
+    attributes.iter().filter_map(|kv| kv.value.as_ref().map(|v| tag(&kv.key, v)))
+}
+
+fn micros(nanos: u64) -> u64 {
+    nanos / 1_000
+}
+
+/// The traces in `data` in Jaeger's model, in the order their first spans come.
+pub(crate) fn traces(data: &TracesData) -> Vec<Value> {
+    struct Building {
+        spans: Vec<Value>,
+        processes: Vec<(String, Value)>,
+        /// The process id given to each resource of the trace, by its position in `data`.
+        by_resource: HashMap<usize, String>,
+    }
+    let mut order: Vec<TraceId> = Vec::new();
+    let mut building: HashMap<TraceId, Building> = HashMap::new();
+    for (r, resource_spans) in data.resource_spans.iter().enumerate() {
+        for scope_spans in &resource_spans.scope_spans {
+            for span in &scope_spans.spans {
+                let trace = building.entry(span.trace_id).or_insert_with(|| {
+                    order.push(span.trace_id);
+                    Building { spans: Vec::new(), processes: Vec::new(), by_resource: HashMap::new() }
+                });
+                let process_id = trace
+                    .by_resource
+                    .entry(r)
+                    .or_insert_with(|| {
+                        let process = process(&resource_spans.resource);
+                        // Two resources with the same service and tags share a process.
+                        match trace.processes.iter().find(|(_, p)| *p == process) {
+                            Some((id, _)) => id.clone(),
+                            None => {
+                                let id = format!("p{}", trace.processes.len() + 1);
+                                trace.processes.push((id.clone(), process));
+                                id
+                            }
+                        }
+                    })
+                    .clone();
+
+                let mut references = Vec::new();
+                if let Some(parent) = span.parent_span_id.filter(|p| p.is_valid()) {
+                    references.push(json!({
+                        "refType": "CHILD_OF",
+                        "traceID": trace_id_text(&span.trace_id),
+                        "spanID": parent.to_hex(),
+                    }));
+                }
+                for link in &span.links {
+                    references.push(json!({
+                        "refType": "FOLLOWS_FROM",
+                        "traceID": trace_id_text(&link.trace_id),
+                        "spanID": link.span_id.to_hex(),
+                    }));
+                }
+
+                // The scope first, then the attributes, as Jaeger's query service writes them.
+                let mut span_tags: Vec<Value> = Vec::with_capacity(span.attributes.len() + 4);
+                let scope = &scope_spans.scope;
+                if !scope.name.is_empty() {
+                    span_tags.push(tag("otel.scope.name", &AnyValue::String(scope.name.clone())));
+                }
+                if !scope.version.is_empty() {
+                    span_tags.push(tag("otel.scope.version", &AnyValue::String(scope.version.clone())));
+                }
+                span_tags.extend(tags(&span.attributes));
+                if !matches!(span.kind, SpanKind::Internal | SpanKind::Unspecified) {
+                    span_tags.push(tag("span.kind", &AnyValue::String(span.kind.name().into())));
+                }
+                match span.status.code {
+                    StatusCode::Unset => {}
+                    code => {
+                        let name = if code == StatusCode::Error { "ERROR" } else { "OK" };
+                        span_tags.push(tag("otel.status_code", &AnyValue::String(name.into())));
+                        if !span.status.message.is_empty() {
+                            span_tags
+                                .push(tag("otel.status_description", &AnyValue::String(span.status.message.clone())));
+                        }
+                        if code == StatusCode::Error {
+                            // The error flag overrides an `error` attribute of the span.
+                            span_tags.retain(|t| t["key"] != "error");
+                            span_tags.push(tag("error", &AnyValue::Bool(true)));
+                        }
+                    }
+                }
+                if !span.trace_state.is_empty() {
+                    span_tags.push(tag("w3c.tracestate", &AnyValue::String(span.trace_state.clone())));
+                }
+                for (name, count) in [
+                    ("otel.dropped_attributes_count", span.dropped_attributes_count),
+                    ("otel.dropped_events_count", span.dropped_events_count),
+                    ("otel.dropped_links_count", span.dropped_links_count),
+                ] {
+                    if count > 0 {
+                        span_tags.push(tag(name, &AnyValue::Int(count.into())));
+                    }
+                }
+
+                let logs: Vec<Value> = span
+                    .events
+                    .iter()
+                    .map(|event| {
+                        let mut fields = Vec::with_capacity(event.attributes.len() + 1);
+                        // An `event` attribute takes the place of the name.
+                        if !event.attributes.iter().any(|kv| kv.key == "event") {
+                            fields.push(tag("event", &AnyValue::String(event.name.clone())));
+                        }
+                        fields.extend(tags(&event.attributes));
+                        json!({ "timestamp": micros(event.time_unix_nano), "fields": fields })
+                    })
+                    .collect();
+
+                let mut out = Map::new();
+                out.insert("traceID".into(), trace_id_text(&span.trace_id).into());
+                out.insert("spanID".into(), span.span_id.to_hex().into());
+                if span.flags & 0xff != 0 {
+                    out.insert("flags".into(), (span.flags & 0xff).into());
+                }
+                out.insert("operationName".into(), span.name.clone().into());
+                out.insert("references".into(), references.into());
+                out.insert("startTime".into(), micros(span.start_time_unix_nano).into());
+                out.insert("duration".into(), micros(span.duration_nanos()).into());
+                out.insert("tags".into(), span_tags.into());
+                out.insert("logs".into(), logs.into());
+                out.insert("processID".into(), process_id.into());
+                out.insert("warnings".into(), Value::Null);
+                trace.spans.push(Value::Object(out));
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|id| {
+            let trace = building.remove(&id).expect("every id in `order` is being built");
+            json!({
+                "traceID": trace_id_text(&id),
+                "spans": trace.spans,
+                "processes": trace.processes.into_iter().collect::<Map<_, _>>(),
+                "warnings": null,
+            })
+        })
+        .collect()
+}
+
+/// A resource as a Jaeger process: `service.name` apart, the other attributes as tags.
+fn process(resource: &Resource) -> Value {
+    let tags: Vec<Value> = resource
+        .attributes
+        .iter()
+        .filter(|kv| kv.key != "service.name")
+        .filter_map(|kv| kv.value.as_ref().map(|v| tag(&kv.key, v)))
+        .collect();
+    json!({ "serviceName": resource.service_name(), "tags": tags })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgescope_otlp::{Event, InstrumentationScope, Link, ResourceSpans, ScopeSpans, Span, SpanId, Status};
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    const NOW: i64 = 1_700_000_000_000_000_000;
+
+    #[test]
+    fn a_search_reads_jaegers_parameters_and_defaults() {
+        let got = search(
+            &params(&[
+                ("service", "checkout"),
+                ("operation", "GET /cart"),
+                ("start", "1699999000000000"),
+                ("end", "1700000000000000"),
+                ("minDuration", "1.5ms"),
+                ("maxDuration", "2s"),
+                ("limit", "20"),
+                ("tag", "http.route:/cart:id"),
+                ("tags", r#"{"error":"true","http.route":"/later"}"#),
+                ("lookback", "custom"),
+            ]),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            Search::Query(TraceQuery {
+                service: "checkout".into(),
+                operation: Some("GET /cart".into()),
+                start_min_ns: 1_699_999_000_000_000_000,
+                start_max_ns: 1_700_000_000_000_000_000,
+                duration_min_ns: Some(1_500_000),
+                duration_max_ns: Some(2_000_000_000),
+                // The JSON `tags` come after the `tag`s, so their value of a key wins.
+                attributes: vec![("error".into(), "true".into()), ("http.route".into(), "/later".into())],
+                limit: 20,
+            })
+        );
+
+        let Search::Query(q) = search(&params(&[("service", "a")]), NOW).unwrap() else { panic!("a query") };
+        assert_eq!((q.start_min_ns, q.start_max_ns, q.limit), (NOW - DEFAULT_LOOKBACK_NS, NOW, DEFAULT_LIMIT));
+        assert_eq!(q.operation, None);
+    }
+
+    #[test]
+    fn trace_ids_take_the_place_of_a_search_and_may_be_short() {
+        let got = search(&params(&[("traceID", "abc"), ("traceID", "0123456789abcdef0123456789abcdef")]), NOW).unwrap();
+        let Search::Ids(ids) = got else { panic!("ids") };
+        assert_eq!(ids[0].to_hex(), "00000000000000000000000000000abc");
+        assert_eq!(ids[1].to_hex(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(trace_id("0"), None, "the all-zero id is invalid");
+        assert_eq!(trace_id("xyz"), None);
+        assert_eq!(trace_id(&"a".repeat(33)), None);
+    }
+
+    #[test]
+    fn bad_searches_are_refused_with_the_parameter_named() {
+        for (pairs, message) in [
+            (vec![], "parameter 'service' is required"),
+            (vec![("service", "a"), ("start", "yesterday")], "unable to parse param 'start'"),
+            (vec![("service", "a"), ("minDuration", "5 parsecs")], "unable to parse param 'minDuration'"),
+            (vec![("service", "a"), ("minDuration", "2s"), ("maxDuration", "1s")], "'maxDuration' should be greater"),
+            (vec![("service", "a"), ("limit", "many")], "unable to parse param 'limit'"),
+            (vec![("service", "a"), ("limit", "10001")], "'limit' must be at most 10000"),
+            (vec![("service", "a"), ("tag", "no-colon")], "expecting key:value, received: no-colon"),
+            (vec![("service", "a"), ("tags", "[1]")], "malformed 'tags' parameter"),
+            (vec![("traceID", "not-hex")], "cannot parse traceID param"),
+            (vec![("service", "a"), ("start", "2"), ("end", "1")], "'start' must not be later than 'end'"),
+        ] {
+            let err = search(&params(&pairs), NOW).unwrap_err();
+            assert!(err.contains(message), "{pairs:?}: {err}");
+        }
+    }
+
+    fn kv(key: &str, value: impl Into<AnyValue>) -> KeyValue {
+        KeyValue::new(key, value)
+    }
+
+    fn id(hex: &str) -> TraceId {
+        TraceId::from_hex(hex).unwrap()
+    }
+
+    fn sid(hex: &str) -> SpanId {
+        SpanId::from_hex(hex).unwrap()
+    }
+
+    #[test]
+    fn spans_become_jaegers_model_as_opentelemetry_maps_them() {
+        let trace = id("0af7651916cd43dd8448eb211c80319c");
+        let root = Span {
+            trace_id: trace,
+            span_id: sid("b7ad6b7169203331"),
+            flags: 0x301,
+            name: "GET /cart".into(),
+            kind: SpanKind::Server,
+            start_time_unix_nano: 1_700_000_000_123_456_789,
+            end_time_unix_nano: 1_700_000_000_125_456_789,
+            attributes: vec![
+                kv("http.response.status_code", 500i64),
+                kv("error", false),
+                kv("ratio", 0.5),
+                kv("tags", AnyValue::Array(vec!["a".into(), 2i64.into()])),
+                kv("raw", AnyValue::Bytes(vec![1, 2, 3])),
+            ],
+            status: Status { code: StatusCode::Error, message: "boom".into() },
+            events: vec![
+                Event {
+                    time_unix_nano: 1_700_000_000_124_000_000,
+                    name: "retry".into(),
+                    attributes: vec![kv("attempt", 2i64)],
+                    dropped_attributes_count: 0,
+                },
+                Event {
+                    time_unix_nano: 1_700_000_000_124_500_000,
+                    name: "ignored".into(),
+                    attributes: vec![kv("event", "named")],
+                    dropped_attributes_count: 0,
+                },
+            ],
+            links: vec![Link {
+                trace_id: id("11111111111111111111111111111111"),
+                span_id: sid("2222222222222222"),
+                trace_state: String::new(),
+                attributes: vec![],
+                dropped_attributes_count: 0,
+                flags: 0,
+            }],
+            trace_state: "es=1".into(),
+            dropped_events_count: 3,
+            ..Span::default()
+        };
+        let child = Span {
+            trace_id: trace,
+            span_id: sid("00f067aa0ba902b7"),
+            parent_span_id: Some(sid("b7ad6b7169203331")),
+            name: "SELECT".into(),
+            kind: SpanKind::Internal,
+            start_time_unix_nano: 1_700_000_000_124_000_000,
+            end_time_unix_nano: 1_700_000_000_124_000_999,
+            ..Span::default()
+        };
+        let resource = |service: &str| Resource {
+            attributes: vec![kv("service.name", service), kv("deployment.environment.name", "dev")],
+            dropped_attributes_count: 0,
+        };
+        let scope = InstrumentationScope { name: "edgescope".into(), version: "0.1.0".into(), ..Default::default() };
+        let data = TracesData {
+            resource_spans: vec![
+                ResourceSpans {
+                    resource: resource("api"),
+                    scope_spans: vec![ScopeSpans {
+                        scope: scope.clone(),
+                        spans: vec![root],
+                        schema_url: String::new(),
+                    }],
+                    schema_url: String::new(),
+                },
+                ResourceSpans {
+                    resource: resource("db"),
+                    scope_spans: vec![ScopeSpans {
+                        scope: InstrumentationScope::default(),
+                        spans: vec![child],
+                        schema_url: String::new(),
+                    }],
+                    schema_url: String::new(),
+                },
+                // The same resource again: it shares the first process.
+                ResourceSpans { resource: resource("api"), scope_spans: vec![], schema_url: String::new() },
+            ],
+        };
+
+        let got = traces(&data);
+        assert_eq!(got.len(), 1);
+        let t = &got[0];
+        assert_eq!(t["traceID"], "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(t["processes"]["p1"]["serviceName"], "api");
+        assert_eq!(
+            t["processes"]["p1"]["tags"],
+            json!([{"key": "deployment.environment.name", "type": "string", "value": "dev"}])
+        );
+        assert_eq!(t["processes"]["p2"]["serviceName"], "db");
+        assert_eq!(t["processes"].as_object().unwrap().len(), 2);
+
+        let root = &t["spans"][0];
+        assert_eq!(root["spanID"], "b7ad6b7169203331");
+        assert_eq!(root["flags"], 1, "only the W3C trace flags");
+        assert_eq!(root["operationName"], "GET /cart");
+        assert_eq!(root["startTime"], 1_700_000_000_123_456u64);
+        assert_eq!(root["duration"], 2_000);
+        assert_eq!(root["processID"], "p1");
+        assert_eq!(
+            root["references"],
+            json!([{"refType": "FOLLOWS_FROM", "traceID": "11111111111111111111111111111111", "spanID": "2222222222222222"}])
+        );
+        assert_eq!(
+            root["tags"],
+            json!([
+                {"key": "otel.scope.name", "type": "string", "value": "edgescope"},
+                {"key": "otel.scope.version", "type": "string", "value": "0.1.0"},
+                {"key": "http.response.status_code", "type": "int64", "value": 500},
+                {"key": "ratio", "type": "float64", "value": 0.5},
+                {"key": "tags", "type": "string", "value": "[\"a\",2]"},
+                {"key": "raw", "type": "binary", "value": "AQID"},
+                {"key": "span.kind", "type": "string", "value": "server"},
+                {"key": "otel.status_code", "type": "string", "value": "ERROR"},
+                {"key": "otel.status_description", "type": "string", "value": "boom"},
+                {"key": "error", "type": "bool", "value": true},
+                {"key": "w3c.tracestate", "type": "string", "value": "es=1"},
+                {"key": "otel.dropped_events_count", "type": "int64", "value": 3},
+            ])
+        );
+        assert_eq!(
+            root["logs"],
+            json!([
+                {"timestamp": 1_700_000_000_124_000u64, "fields": [{"key": "event", "type": "string", "value": "retry"}, {"key": "attempt", "type": "int64", "value": 2}]},
+                {"timestamp": 1_700_000_000_124_500u64, "fields": [{"key": "event", "type": "string", "value": "named"}]},
+            ])
+        );
+
+        let child = &t["spans"][1];
+        assert_eq!(
+            child["references"],
+            json!([{"refType": "CHILD_OF", "traceID": "0af7651916cd43dd8448eb211c80319c", "spanID": "b7ad6b7169203331"}])
+        );
+        assert_eq!(child["tags"], json!([]), "no span.kind for internal, no status when unset");
+        assert_eq!(child["duration"], 0, "999 ns is 0 µs");
+        assert_eq!(child["processID"], "p2");
+        assert!(child.get("flags").is_none());
+    }
+
+    #[test]
+    fn a_trace_id_with_a_zero_high_half_is_written_short() {
+        assert_eq!(trace_id_text(&id("0000000000000000b7ad6b7169203331")), "b7ad6b7169203331");
+        assert_eq!(trace_id_text(&id("00000000000000010000000000000000")), "00000000000000010000000000000000");
+    }
+
+    #[test]
+    fn spans_of_several_traces_are_kept_apart_in_first_seen_order() {
+        let span = |t: &str, s: &str| Span { trace_id: id(t), span_id: sid(s), name: s.into(), ..Span::default() };
+        let data = TracesData {
+            resource_spans: vec![ResourceSpans {
+                resource: Resource::default(),
+                scope_spans: vec![ScopeSpans {
+                    scope: InstrumentationScope::default(),
+                    spans: vec![
+                        span("22222222222222222222222222222222", "000000000000000a"),
+                        span("11111111111111111111111111111111", "000000000000000b"),
+                        span("22222222222222222222222222222222", "000000000000000c"),
+                    ],
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        };
+        let got = traces(&data);
+        let names: Vec<Vec<&str>> = got
+            .iter()
+            .map(|t| t["spans"].as_array().unwrap().iter().map(|s| s["operationName"].as_str().unwrap()).collect())
+            .collect();
+        assert_eq!(names, vec![vec!["000000000000000a", "000000000000000c"], vec!["000000000000000b"]]);
+    }
+}
