@@ -20,11 +20,26 @@
 //!
 //! The range functions are `count_over_time`, `rate`, `bytes_over_time` and `bytes_rate`; the
 //! aggregations `sum`, `count`, `min`, `max` and `avg`, with `by (…)` or `without (…)` before or
-//! after their argument. Parsers (`| json`, `| logfmt`), formatting stages, `unwrap`, binary
-//! operators and other functions are refused with an error that says so, rather than being half
-//! understood.
+//! after their argument.
+//!
+//! The parsers `| json` and `| logfmt` add labels taken from the line (a name that a stream label
+//! or metadata already has gets `_extracted` appended; a line that does not parse gets
+//! `__error__`); label filters may then compare numbers, durations and sizes
+//! (`| status >= 500`, `| took > 250ms`, `| size < 1MB`, joined by `,` or `and`), and metric
+//! queries may `| unwrap` a label into the values of `sum_over_time`, `avg_over_time`,
+//! `min_over_time`, `max_over_time`, `first_over_time`, `last_over_time`, `stddev_over_time`,
+//! `stdvar_over_time`, `quantile_over_time(φ, …)` and `rate`, grouped with `by`/`without`:
+//!
+//! ```text
+//! quantile_over_time(0.99, {service_name="api"} | json | unwrap duration(took) [5m]) by (route)
+//! ```
+//!
+//! Formatting stages, `or` in label filters, parser parameters, binary operators and other
+//! functions are refused with an error that says so, rather than being half understood.
 
 use std::fmt;
+
+mod extract;
 
 use regex::Regex;
 
@@ -69,7 +84,81 @@ pub(crate) enum Stage {
     Label(Matcher),
     /// `| drop name, …`: the labels are left out of what the query returns.
     Drop(Vec<String>),
+    /// `| json`: labels from the line's JSON object.
+    Json,
+    /// `| logfmt`: labels from the line's `key=value` pairs.
+    Logfmt,
+    /// `| name > 10ms`: a label compared as a number, duration or size.
+    Compare(Comparison),
 }
+
+/// `name op literal` with a number, a duration or a size.
+#[derive(Debug, Clone)]
+pub(crate) struct Comparison {
+    pub(crate) name: String,
+    op: CmpOp,
+    /// The literal as a number, in seconds for durations and bytes for sizes.
+    value: f64,
+    kind: Conversion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CmpOp {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+/// How label text becomes a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Conversion {
+    /// A plain number.
+    Number,
+    /// A Go duration, in seconds (`duration(…)`, `duration_seconds(…)`).
+    Duration,
+    /// A size, in bytes (`bytes(…)`).
+    Bytes,
+}
+
+impl Conversion {
+    /// What the conversion reads, for messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Conversion::Number => "number",
+            Conversion::Duration => "duration",
+            Conversion::Bytes => "size",
+        }
+    }
+
+    /// The number `text` stands for, if it reads.
+    pub(crate) fn convert(self, text: &str) -> Option<f64> {
+        match self {
+            Conversion::Number => extract::number(text),
+            Conversion::Duration => extract::duration_seconds(text.trim()),
+            Conversion::Bytes => extract::bytes(text),
+        }
+    }
+}
+
+/// `| unwrap name` (or `duration(name)`, `bytes(name)`): the label whose values a range function
+/// computes with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unwrap {
+    pub(crate) label: String,
+    pub(crate) conversion: Conversion,
+}
+
+/// Labels a pipeline added to a line: parsed ones and `__error__`.
+pub(crate) type Parsed = Vec<(String, String)>;
+
+/// The `__error__` values, as Loki names them.
+pub(crate) const JSON_ERROR: &str = "JSONParserErr";
+pub(crate) const LOGFMT_ERROR: &str = "LogfmtParserErr";
+pub(crate) const LABEL_FILTER_ERROR: &str = "LabelFilterErr";
+pub(crate) const SAMPLE_ERROR: &str = "SampleExtractionErr";
 
 /// A query: log lines, or numbers computed from them.
 #[derive(Debug, Clone)]
@@ -81,8 +170,16 @@ pub(crate) enum Query {
 /// A metric query.
 #[derive(Debug, Clone)]
 pub(crate) enum Metric {
-    /// `fn(log query [range])`: one series per stream.
-    Range { func: RangeFn, query: LogQl, range_ns: i64 },
+    /// `fn(log query [range])`: one series per stream (or per `grouping` of an unwrapped one),
+    /// with `param` the φ of `quantile_over_time`.
+    Range {
+        func: RangeFn,
+        query: LogQl,
+        range_ns: i64,
+        unwrap: Option<Unwrap>,
+        grouping: Option<Grouping>,
+        param: Option<f64>,
+    },
     /// `op by|without (labels) (metric)`.
     Vector { op: VectorOp, grouping: Grouping, inner: Box<Metric> },
 }
@@ -98,6 +195,50 @@ pub(crate) enum RangeFn {
     BytesOverTime,
     /// Bytes per second.
     BytesRate,
+    /// The sum of the unwrapped values.
+    SumOverTime,
+    /// Their mean.
+    AvgOverTime,
+    /// Their minimum.
+    MinOverTime,
+    /// Their maximum.
+    MaxOverTime,
+    /// The oldest in the range.
+    FirstOverTime,
+    /// The newest in the range.
+    LastOverTime,
+    /// Their population standard deviation.
+    StddevOverTime,
+    /// Their population variance.
+    StdvarOverTime,
+    /// Their φ-quantile, interpolated as Prometheus does.
+    QuantileOverTime,
+}
+
+impl RangeFn {
+    fn named(name: &str) -> Option<RangeFn> {
+        Some(match name {
+            "count_over_time" => RangeFn::CountOverTime,
+            "rate" => RangeFn::Rate,
+            "bytes_over_time" => RangeFn::BytesOverTime,
+            "bytes_rate" => RangeFn::BytesRate,
+            "sum_over_time" => RangeFn::SumOverTime,
+            "avg_over_time" => RangeFn::AvgOverTime,
+            "min_over_time" => RangeFn::MinOverTime,
+            "max_over_time" => RangeFn::MaxOverTime,
+            "first_over_time" => RangeFn::FirstOverTime,
+            "last_over_time" => RangeFn::LastOverTime,
+            "stddev_over_time" => RangeFn::StddevOverTime,
+            "stdvar_over_time" => RangeFn::StdvarOverTime,
+            "quantile_over_time" => RangeFn::QuantileOverTime,
+            _ => return None,
+        })
+    }
+
+    /// Whether the function computes with unwrapped values (`rate` may or may not).
+    fn needs_values(self) -> bool {
+        !matches!(self, RangeFn::CountOverTime | RangeFn::Rate | RangeFn::BytesOverTime | RangeFn::BytesRate)
+    }
 }
 
 /// How series are combined.
@@ -119,10 +260,18 @@ pub(crate) struct Grouping {
 }
 
 impl Metric {
-    /// The log query and range at the bottom of the metric.
-    pub(crate) fn range(&self) -> (RangeFn, &LogQl, i64) {
+    /// The range function at the bottom of the metric.
+    pub(crate) fn innermost(&self) -> &Metric {
         match self {
-            Metric::Range { func, query, range_ns } => (*func, query, *range_ns),
+            Metric::Range { .. } => self,
+            Metric::Vector { inner, .. } => inner.innermost(),
+        }
+    }
+
+    /// The log query, range and unwrapped label at the bottom of the metric.
+    pub(crate) fn range(&self) -> (RangeFn, &LogQl, i64, Option<&Unwrap>) {
+        match self {
+            Metric::Range { func, query, range_ns, unwrap, .. } => (*func, query, *range_ns, unwrap.as_ref()),
             Metric::Vector { inner, .. } => inner.range(),
         }
     }
@@ -200,23 +349,118 @@ impl LineFilter {
     }
 }
 
+impl Comparison {
+    /// Whether `value` satisfies the comparison; `None` when it is not a number of the kind.
+    fn holds(&self, value: &str) -> Option<bool> {
+        let v = self.kind.convert(value)?;
+        Some(match self.op {
+            CmpOp::Eq => v == self.value,
+            CmpOp::Ne => v != self.value,
+            CmpOp::Gt => v > self.value,
+            CmpOp::Ge => v >= self.value,
+            CmpOp::Lt => v < self.value,
+            CmpOp::Le => v <= self.value,
+        })
+    }
+}
+
 impl LogQl {
     /// Whether a record passes the selector and every stage. `label` looks a name up among the
     /// record's labels and structured metadata (`None` when it has none of that name).
+    #[cfg(test)]
     pub(crate) fn matches<'a>(&self, line: &str, label: impl Fn(&str) -> Option<&'a str>) -> bool {
-        self.selector.iter().all(|m| m.matches(label(&m.name).unwrap_or("")))
-            && self.stages.iter().all(|stage| match stage {
-                Stage::Line(filter) => filter.matches(line),
-                Stage::Label(m) => m.matches(label(&m.name).unwrap_or("")),
-                Stage::Drop(_) => true,
-            })
+        self.process(line, label).is_some()
+    }
+
+    /// Runs the pipeline over a record: `None` when the record does not pass, else the labels
+    /// the parsers added (and `__error__`/`__error_details__` when a stage failed), in order.
+    /// `label` looks a name up among the record's own labels and structured metadata.
+    pub(crate) fn process<'a>(&self, line: &str, label: impl Fn(&str) -> Option<&'a str>) -> Option<Parsed> {
+        if !self.selector.iter().all(|m| m.matches(label(&m.name).unwrap_or(""))) {
+            return None;
+        }
+        let mut parsed = Parsed::new();
+        let lookup = |parsed: &Parsed, name: &str| -> Option<String> {
+            match parsed.iter().rev().find(|(k, _)| k == name) {
+                Some((_, v)) => Some(v.clone()),
+                None => label(name).map(str::to_owned),
+            }
+        };
+        for stage in &self.stages {
+            match stage {
+                Stage::Line(filter) => {
+                    if !filter.matches(line) {
+                        return None;
+                    }
+                }
+                Stage::Label(m) => {
+                    if !m.matches(lookup(&parsed, &m.name).as_deref().unwrap_or("")) {
+                        return None;
+                    }
+                }
+                Stage::Compare(c) => match lookup(&parsed, &c.name) {
+                    None => return None,
+                    Some(value) => match c.holds(&value) {
+                        Some(true) => {}
+                        Some(false) => return None,
+                        // Loki keeps the line and says why the filter could not decide.
+                        None => set_error(
+                            &mut parsed,
+                            LABEL_FILTER_ERROR,
+                            format!("`{}`: `{value}` is not a number", c.name),
+                        ),
+                    },
+                },
+                Stage::Drop(names) => {
+                    let error = names.iter().any(|n| n == "__error__");
+                    parsed.retain(|(k, _)| !(names.contains(k) || error && k == "__error_details__"));
+                }
+                Stage::Json | Stage::Logfmt => {
+                    let mut found = Parsed::new();
+                    let result = if matches!(stage, Stage::Json) {
+                        extract::json(line, &mut found)
+                    } else {
+                        extract::logfmt(line, &mut found)
+                    };
+                    if let Err(details) = result {
+                        let error = if matches!(stage, Stage::Json) { JSON_ERROR } else { LOGFMT_ERROR };
+                        set_error(&mut parsed, error, details);
+                        continue;
+                    }
+                    for (mut name, value) in found {
+                        // A name the record already has is kept for it; the parsed one is renamed.
+                        if label(&name).is_some() {
+                            name.push_str("_extracted");
+                        }
+                        match parsed.iter_mut().find(|(k, _)| *k == name) {
+                            Some(slot) => slot.1 = value,
+                            None => parsed.push((name, value)),
+                        }
+                    }
+                }
+            }
+        }
+        Some(parsed)
+    }
+
+    /// Whether the pipeline's `__error__` filters (if any) keep a line whose error is `error`.
+    pub(crate) fn keeps_error(&self, error: &str) -> bool {
+        self.stages.iter().all(|s| match s {
+            Stage::Label(m) if m.name == "__error__" => m.matches(error),
+            _ => true,
+        })
+    }
+
+    /// Whether the pipeline has a parser stage (whose labels only exist once it has run).
+    pub(crate) fn has_parser(&self) -> bool {
+        self.stages.iter().any(|s| matches!(s, Stage::Json | Stage::Logfmt))
     }
 
     /// Values that label `name` must equal, from `=` matchers in the selector and label filters.
     pub(crate) fn required<'q>(&'q self, name: &'q str) -> impl Iterator<Item = &'q str> + 'q {
         let stages = self.stages.iter().filter_map(|s| match s {
             Stage::Label(m) => Some(m),
-            Stage::Line(_) | Stage::Drop(_) => None,
+            _ => None,
         });
         self.selector
             .iter()
@@ -246,9 +490,23 @@ impl LogQl {
 
     /// Whether any part of the query looks at a label other than those in `names`.
     pub(crate) fn uses_labels_outside(&self, names: &[&str]) -> bool {
-        let outside = |m: &Matcher| !names.contains(&m.name.as_str());
-        self.selector.iter().any(outside) || self.stages.iter().any(|s| matches!(s, Stage::Label(m) if outside(m)))
+        let outside = |name: &str| !names.contains(&name);
+        self.selector.iter().any(|m| outside(&m.name))
+            || self.stages.iter().any(|s| match s {
+                Stage::Label(m) => outside(&m.name),
+                Stage::Compare(c) => outside(&c.name),
+                _ => false,
+            })
     }
+}
+
+/// Sets `__error__` (and its details), as the first failing stage left them.
+fn set_error(parsed: &mut Parsed, error: &str, details: String) {
+    if parsed.iter().any(|(k, _)| k == "__error__") {
+        return;
+    }
+    parsed.push(("__error__".into(), error.into()));
+    parsed.push(("__error_details__".into(), details));
 }
 
 fn first_line(s: &str) -> &str {
@@ -268,7 +526,7 @@ pub(crate) fn parse(query: &str) -> Result<LogQl, ParseError> {
         };
         return Err(p.error(message));
     }
-    let (q, _) = p.log_query(false)?;
+    let (q, _, _) = p.log_query(false)?;
     Ok(q)
 }
 
@@ -327,9 +585,9 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     /// A log query from here: a selector and its pipeline, up to the end of the text, or (in a
-    /// metric query, `inside`) up to `)`. A range (`[5m]`) after the selector or the pipeline is
-    /// returned beside it.
-    fn log_query(&mut self, inside: bool) -> Result<(LogQl, Option<i64>), ParseError> {
+    /// metric query, `inside`) up to `)`. A range (`[5m]`) after the selector or the pipeline, and
+    /// an `| unwrap`, are returned beside it.
+    fn log_query(&mut self, inside: bool) -> Result<(LogQl, Option<i64>, Option<Unwrap>), ParseError> {
         self.skip_space();
         if self.peek() != Some('{') {
             return Err(self.error("expected a stream selector, such as {service_name=\"checkout\"}"));
@@ -337,6 +595,7 @@ impl Parser<'_> {
         let selector = self.selector()?;
         let mut stages = Vec::new();
         let mut range = None;
+        let mut unwrap = None;
         loop {
             self.skip_space();
             let op = if self.eat("|=") {
@@ -348,7 +607,7 @@ impl Parser<'_> {
             } else if self.eat("!~") {
                 LineOp::NotMatches
             } else if self.eat("|") {
-                stages.push(self.label_stage()?);
+                self.pipe_stage(inside, &mut stages, &mut unwrap)?;
                 continue;
             } else if inside && range.is_none() && self.peek() == Some('[') {
                 range = Some(self.range()?);
@@ -378,7 +637,7 @@ impl Parser<'_> {
                     .into(),
             });
         }
-        Ok((LogQl { selector, stages }, range))
+        Ok((LogQl { selector, stages }, range, unwrap))
     }
 
     /// `[5m]`.
@@ -401,13 +660,7 @@ impl Parser<'_> {
         self.skip_space();
         let col = self.pos;
         let name = self.ident_here().unwrap_or("").to_owned();
-        let func = match name.as_str() {
-            "count_over_time" => Some(RangeFn::CountOverTime),
-            "rate" => Some(RangeFn::Rate),
-            "bytes_over_time" => Some(RangeFn::BytesOverTime),
-            "bytes_rate" => Some(RangeFn::BytesRate),
-            _ => None,
-        };
+        let func = RangeFn::named(&name);
         let op = match name.as_str() {
             "sum" => Some(VectorOp::Sum),
             "count" => Some(VectorOp::Count),
@@ -418,7 +671,8 @@ impl Parser<'_> {
         };
         if func.is_none() && op.is_none() {
             return Err(self.error(format!(
-                "`{name}` is not supported: metric queries use count_over_time, rate, bytes_over_time or bytes_rate, \
+                "`{name}` is not supported: metric queries use count_over_time, rate, bytes_over_time, bytes_rate or, \
+                 over unwrapped values, sum_, avg_, min_, max_, first_, last_, stddev_, stdvar_ or quantile_over_time, \
                  aggregated by sum, count, min, max or avg"
             )));
         }
@@ -428,7 +682,19 @@ impl Parser<'_> {
             if !self.eat("(") {
                 return Err(self.error(format!("expected `(` after {name}")));
             }
-            let (query, range) = self.log_query(true)?;
+            let mut param = None;
+            if func == RangeFn::QuantileOverTime {
+                self.skip_space();
+                let start = self.pos;
+                let end = self.text[start..].find(',').map_or(self.text.len(), |i| start + i);
+                let Some(phi) = extract::number(&self.text[start..end]) else {
+                    return Err(self.error("quantile_over_time takes φ first, such as quantile_over_time(0.99, …)"));
+                };
+                self.pos = end;
+                self.eat(",");
+                param = Some(phi);
+            }
+            let (query, range, unwrap) = self.log_query(true)?;
             self.skip_space();
             if !self.eat(")") {
                 return Err(self.error(format!("expected `)` to close {name}")));
@@ -436,7 +702,26 @@ impl Parser<'_> {
             let Some(range_ns) = range else {
                 return Err(ParseError { col: col + 1, message: format!("{name} needs a range, such as [5m]") });
             };
-            return Ok(Metric::Range { func, query, range_ns });
+            if func.needs_values() && unwrap.is_none() {
+                return Err(ParseError {
+                    col: col + 1,
+                    message: format!("{name} computes with values: add `| unwrap label` before the range"),
+                });
+            }
+            if unwrap.is_some() && !func.needs_values() && func != RangeFn::Rate {
+                return Err(ParseError {
+                    col: col + 1,
+                    message: format!("{name} counts lines or bytes and takes no `| unwrap`"),
+                });
+            }
+            // Only range functions over values take a grouping, as in Loki.
+            let at = self.pos;
+            self.skip_space();
+            let grouping = if unwrap.is_some() { self.grouping()? } else { None };
+            if grouping.is_none() {
+                self.pos = at;
+            }
+            return Ok(Metric::Range { func, query, range_ns, unwrap, grouping, param });
         }
         let op = op.unwrap_or(VectorOp::Sum);
         self.skip_space();
@@ -567,7 +852,154 @@ impl Parser<'_> {
         }
     }
 
-    /// What follows `|`: `drop name, …`, or a label filter.
+    /// What follows `|`: a parser, `unwrap` (in a metric query), `drop name, …`, or label filters
+    /// joined by `,` or `and` (each becomes a stage).
+    fn pipe_stage(
+        &mut self,
+        inside: bool,
+        stages: &mut Vec<Stage>,
+        unwrap: &mut Option<Unwrap>,
+    ) -> Result<(), ParseError> {
+        self.skip_space();
+        let word = self.ident_here().map(str::to_owned);
+        let after = word.as_ref().map(|w| self.text[self.pos + w.len()..].trim_start());
+        let is_stage_word = after.is_some_and(|rest| !rest.starts_with(['=', '!', '>', '<']));
+        match word.as_deref() {
+            Some(parser @ ("json" | "logfmt")) if is_stage_word => {
+                self.pos += parser.len();
+                let rest = self.text[self.pos..].trim_start();
+                let ends = rest.is_empty()
+                    || rest.starts_with(['|', '[', ')'])
+                    || rest.starts_with("!=")
+                    || rest.starts_with("!~");
+                if !ends {
+                    self.skip_space();
+                    return Err(self.error(format!(
+                        "`{parser}` with parameters is not supported: use `| {parser}` and the labels it adds"
+                    )));
+                }
+                stages.push(if parser == "json" { Stage::Json } else { Stage::Logfmt });
+                return Ok(());
+            }
+            Some("unwrap") if is_stage_word => {
+                if !inside {
+                    return Err(
+                        self.error("`unwrap` belongs in a metric query, such as sum_over_time(… | unwrap x [1m])")
+                    );
+                }
+                self.pos += "unwrap".len();
+                self.skip_space();
+                let name = self.ident()?;
+                let conversion = match name.as_str() {
+                    "duration" | "duration_seconds" => Some(Conversion::Duration),
+                    "bytes" => Some(Conversion::Bytes),
+                    _ => None,
+                };
+                self.skip_space();
+                let found = match conversion {
+                    Some(conversion) if self.eat("(") => {
+                        self.skip_space();
+                        let label = self.ident()?;
+                        self.skip_space();
+                        if !self.eat(")") {
+                            return Err(self.error(format!("expected `)` after {name}({label}")));
+                        }
+                        Unwrap { label, conversion }
+                    }
+                    _ => Unwrap { label: name, conversion: Conversion::Number },
+                };
+                if unwrap.replace(found).is_some() {
+                    return Err(self.error("a query unwraps one label"));
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        if word.as_deref() == Some("drop") {
+            stages.push(self.label_stage()?);
+            return Ok(());
+        }
+        loop {
+            stages.push(self.label_predicate()?);
+            self.skip_space();
+            if self.eat(",") {
+                continue;
+            }
+            match self.ident_here() {
+                Some("and") => self.pos += 3,
+                Some("or") => {
+                    return Err(self.error(
+                        "`or` between label filters is not supported: use a regular expression (=~) or two queries",
+                    ))
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// One label filter: a string matcher, or a comparison with a number, duration or size.
+    fn label_predicate(&mut self) -> Result<Stage, ParseError> {
+        self.skip_space();
+        if let Some(word) = self.ident_here() {
+            let rest = self.text[self.pos + word.len()..].trim_start();
+            if !rest.starts_with(['=', '!', '>', '<']) {
+                return Err(self.error(format!(
+                    "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~), \
+                     the parsers | json and | logfmt, and label filters (| name=\"value\", | name > 10)"
+                )));
+            }
+        }
+        let start = self.pos;
+        let name = self.ident()?;
+        self.skip_space();
+        let op = [
+            (">=", Some(CmpOp::Ge)),
+            ("<=", Some(CmpOp::Le)),
+            ("==", Some(CmpOp::Eq)),
+            ("=~", None),
+            ("!~", None),
+            ("!=", Some(CmpOp::Ne)),
+            (">", Some(CmpOp::Gt)),
+            ("<", Some(CmpOp::Lt)),
+            ("=", Some(CmpOp::Eq)),
+        ]
+        .into_iter()
+        .find(|(token, _)| self.text[self.pos..].starts_with(token));
+        let Some((token, cmp)) = op else {
+            return Err(self.error("expected one of =, !=, =~, !~, >, >=, <, <=, =="));
+        };
+        let after_op = self.pos + token.len();
+        let quoted = self.text[after_op..].trim_start().starts_with(['"', '`']);
+        if quoted && matches!(token, "=" | "!=" | "=~" | "!~") {
+            self.pos = start;
+            return self.matcher().map(Stage::Label);
+        }
+        self.pos = after_op;
+        self.skip_space();
+        let Some(op) = cmp.filter(|_| !quoted) else {
+            return Err(self.error(format!("`{token}` compares with a number, a duration (10ms) or a size (5KB)")));
+        };
+        let lit_start = self.pos;
+        let len = self.text[lit_start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '|' | ',' | ')' | '['))
+            .unwrap_or(self.text.len() - lit_start);
+        let literal = &self.text[lit_start..lit_start + len];
+        let (value, kind) = if let Some(v) = extract::number(literal) {
+            (v, Conversion::Number)
+        } else if let Some(v) = extract::duration_seconds(literal) {
+            (v, Conversion::Duration)
+        } else if let Some(v) = extract::bytes(literal).filter(|_| !literal.is_empty()) {
+            (v, Conversion::Bytes)
+        } else {
+            return Err(self.error(format!(
+                "expected a number, a duration (10ms) or a size (5KB) after `{token}`, found `{literal}`"
+            )));
+        };
+        self.pos = lit_start + len;
+        Ok(Stage::Compare(Comparison { name, op, value, kind }))
+    }
+
+    /// `drop name, …`, or a label filter.
     fn label_stage(&mut self) -> Result<Stage, ParseError> {
         self.skip_space();
         if self.ident_here() == Some("drop") {
@@ -712,7 +1144,11 @@ mod tests {
             (r#"{service_name~"a"}"#, 14, "expected one of"),
             (r#"{service_name=~"("}"#, 16, "invalid regular expression"),
             (r#"{service_name="a"} |~ "(""#, 23, "invalid regular expression"),
-            (r#"{service_name="a"} | json"#, 22, "`json` stage is not supported"),
+            (r#"{service_name="a"} | json status="x""#, 27, "`json` with parameters is not supported"),
+            (r#"{service_name="a"} | status > fast"#, 31, "expected a number, a duration (10ms) or a size (5KB)"),
+            (r#"{service_name="a"} | status > "5""#, 31, "compares with a number"),
+            (r#"{service_name="a"} | a="1" or b="2""#, 28, "`or` between label filters is not supported"),
+            (r#"{service_name="a"} | unwrap x"#, 22, "`unwrap` belongs in a metric query"),
             (r#"{service_name="a"} | line_format "{{.x}}""#, 22, "`line_format` stage is not supported"),
             (r#"{service_name="a"} "x""#, 20, "expected a line filter"),
             (r#"count_over_time({service_name="a"}[5m])"#, 1, "metric queries are answered by query_range"),
@@ -740,7 +1176,7 @@ mod tests {
         .unwrap();
         let Query::Metric(Metric::Vector { op: VectorOp::Sum, grouping, inner }) = q else { panic!("{q:?}") };
         assert_eq!(grouping, Grouping { without: false, labels: vec!["level".into(), "detected_level".into()] });
-        let Metric::Range { func: RangeFn::CountOverTime, query, range_ns } = *inner else { panic!() };
+        let Metric::Range { func: RangeFn::CountOverTime, query, range_ns, .. } = *inner else { panic!() };
         assert_eq!(range_ns, 60_000_000_000);
         assert_eq!(query.contained().collect::<Vec<_>>(), ["x"]);
         assert_eq!(query.dropped().collect::<Vec<_>>(), ["__error__", "host"]);
@@ -766,17 +1202,102 @@ mod tests {
         let cases = [
             (r#"count_over_time({a="b"})"#, 1, "needs a range"),
             (r#"count_over_time({a="b"}[5x])"#, 25, "invalid range `5x`"),
-            (r#"quantile_over_time(0.9, {a="b"} | unwrap x [5m])"#, 1, "`quantile_over_time` is not supported"),
+            (r#"absent_over_time({a="b"}[5m])"#, 1, "`absent_over_time` is not supported"),
+            (r#"avg_over_time({a="b"}[5m])"#, 1, "add `| unwrap label`"),
+            (r#"quantile_over_time({a="b"} | unwrap x [5m])"#, 20, "takes φ first"),
+            (r#"sum(count_over_time({a="b"}[5m]) by (a))"#, 34, "expected `)` to close sum"),
             (r#"topk(3, count_over_time({a="b"}[5m]))"#, 1, "`topk` is not supported"),
             (r#"sum by (a) (count_over_time({a="b"}[5m])) by (b)"#, 43, "before or after the argument, not both"),
             (r#"sum(count_over_time({a="b"}[5m])) / 2"#, 35, "unexpected text after the query"),
-            (r#"count_over_time({a="b"} | json [5m])"#, 27, "`json` stage is not supported"),
+            (r#"count_over_time({a="b"} | json | unwrap x [5m])"#, 1, "takes no `| unwrap`"),
             (r#"sum by a (count_over_time({a="b"}[5m]))"#, 8, "expected `(` and label names"),
         ];
         for (query, col, message) in cases {
             let e = parse_query(query).expect_err(query);
             assert_eq!(e.col, col, "{query}: {e}");
             assert!(e.message.contains(message), "{query}: {e}");
+        }
+    }
+
+    fn parsed(q: &LogQl, line: &str, record: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+        q.process(line, labels(record))
+    }
+
+    fn get<'a>(parsed: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        parsed.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn parsers_add_labels_that_later_filters_compare_as_numbers_durations_and_sizes() {
+        let q =
+            parse(r#"{service_name="a"} | json | status >= 500, took > 250ms and size < 1MB | route="/cart""#).unwrap();
+        assert_eq!(q.stages.len(), 5, "`,` and `and` each start a stage");
+        let record = [("service_name", "a"), ("level", "info")];
+        let line = r#"{"status":503,"took":"300ms","size":"2KB","route":"/cart","level":"x"}"#;
+        let got = parsed(&q, line, &record).expect("passes");
+        assert_eq!(get(&got, "status"), Some("503"));
+        // The record has a `level`; the parsed one is renamed.
+        assert_eq!(get(&got, "level_extracted"), Some("x"));
+        assert_eq!(get(&got, "level"), None);
+        for failing in [
+            r#"{"status":200,"took":"300ms","size":"2KB","route":"/cart"}"#,
+            r#"{"status":503,"took":"100ms","size":"2KB","route":"/cart"}"#,
+            r#"{"status":503,"took":"300ms","size":"2MB","route":"/cart"}"#,
+            r#"{"status":503,"took":"300ms","size":"2KB","route":"/home"}"#,
+            r#"{"took":"300ms","size":"2KB","route":"/cart"}"#,
+        ] {
+            assert_eq!(parsed(&q, failing, &record), None, "{failing}");
+        }
+
+        // A line that does not parse is kept with `__error__`, unless a filter leaves it out.
+        let q = parse(r#"{service_name="a"} | json"#).unwrap();
+        let got = parsed(&q, "plain text", &record).unwrap();
+        assert_eq!(get(&got, "__error__"), Some(JSON_ERROR));
+        assert!(get(&got, "__error_details__").is_some());
+        let q = parse(r#"{service_name="a"} | json | __error__="""#).unwrap();
+        assert_eq!(parsed(&q, "plain text", &record), None);
+        assert!(parsed(&q, "{}", &record).is_some());
+        let q = parse(r#"{service_name="a"} | json | drop __error__"#).unwrap();
+        assert_eq!(parsed(&q, "plain text", &record), Some(vec![]), "drop takes the details too");
+
+        // A comparison that cannot read the value keeps the line and says so, as Loki does.
+        let q = parse(r#"{service_name="a"} | logfmt | status > 5"#).unwrap();
+        let got = parsed(&q, "status=oops", &record).unwrap();
+        assert_eq!(get(&got, "__error__"), Some(LABEL_FILTER_ERROR));
+        let got = parsed(&q, r#"level=warn status=7 msg="a b""#, &record).unwrap();
+        assert_eq!(get(&got, "level_extracted"), Some("warn"));
+        assert_eq!(get(&got, "msg"), Some("a b"));
+        assert_eq!(parsed(&q, "status=5", &record), None);
+        assert_eq!(parsed(&q, r#"msg="open"#, &record), None, "no status: the comparison fails");
+        let q = parse(r#"{service_name="a"} | logfmt"#).unwrap();
+        assert_eq!(get(&parsed(&q, r#"msg="open"#, &record).unwrap(), "__error__"), Some(LOGFMT_ERROR));
+    }
+
+    #[test]
+    fn range_functions_over_unwrapped_values_read_with_their_conversion_and_grouping() {
+        let q = parse_query(
+            r#"quantile_over_time(0.99, {a="b"} | json | unwrap duration(took) | __error__="" [5m]) by (route)"#,
+        )
+        .unwrap();
+        let Query::Metric(Metric::Range { func, unwrap, grouping, param, query, .. }) = q else { panic!("{q:?}") };
+        assert_eq!(func, RangeFn::QuantileOverTime);
+        assert_eq!(param, Some(0.99));
+        assert_eq!(unwrap, Some(Unwrap { label: "took".into(), conversion: Conversion::Duration }));
+        assert_eq!(grouping, Some(Grouping { without: false, labels: vec!["route".into()] }));
+        assert!(query.has_parser());
+        assert!(!query.keeps_error(SAMPLE_ERROR));
+        for (text, func, conversion) in [
+            ("sum_over_time", RangeFn::SumOverTime, "bytes(size)"),
+            ("avg_over_time", RangeFn::AvgOverTime, "latency"),
+            ("rate", RangeFn::Rate, "latency"),
+            ("stddev_over_time", RangeFn::StddevOverTime, "duration_seconds(took)"),
+        ] {
+            let q =
+                parse_query(&format!(r#"sum without (host) ({text}({{a="b"}} | logfmt | unwrap {conversion} [1m]))"#))
+                    .unwrap();
+            let Query::Metric(metric) = q else { panic!() };
+            assert_eq!(metric.range().0, func, "{text}");
+            assert!(metric.range().3.is_some());
         }
     }
 

@@ -18,7 +18,7 @@ use edgescope_otlp::{AnyValue, KeyValue, Resource, TraceId};
 use serde_json::{json, Map, Value};
 
 use crate::jaeger::{parse_go_duration, parse_rfc3339, Params};
-use crate::logql::{self, Grouping, LogQl, Metric, RangeFn, VectorOp};
+use crate::logql::{self, Grouping, LogQl, Metric, RangeFn, Unwrap, VectorOp};
 use crate::store::{LogRow, LogScan, ScanOrder, Store, StoreError};
 
 /// The most entries one query may ask for (Loki's `max_entries_limit_per_query` default).
@@ -349,6 +349,8 @@ pub(crate) struct Entry {
     index: Labels,
     /// Structured metadata, in record order.
     metadata: Labels,
+    /// Labels the query's parsers took from the line, and `__error__` when a stage failed.
+    parsed: Labels,
 }
 
 /// Labels records and keeps what it parsed for the next record of the same resource.
@@ -419,19 +421,20 @@ impl Labeler {
             let ids = [("trace_id", hex(&row.trace_id)), ("span_id", hex(&row.span_id))];
             let ids: Labels = ids.into_iter().filter_map(|(k, v)| Some((k.to_owned(), v?))).collect();
             let get = |name: &str| index.iter().chain(&ids).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            if !query.matches(&line, get) {
+            let Some(parsed) = query.process(&line, get) else {
                 return Ok(None);
-            }
-            Self::metadata(&row, &resource)?
+            };
+            (Self::metadata(&row, &resource)?, parsed)
         } else {
             let metadata = Self::metadata(&row, &resource)?;
             let get = |name: &str| index.iter().chain(&metadata).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            if !query.matches(&line, get) {
+            let Some(parsed) = query.process(&line, get) else {
                 return Ok(None);
-            }
-            metadata
+            };
+            (metadata, parsed)
         };
-        Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata }))
+        let (metadata, parsed) = metadata;
+        Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata, parsed }))
     }
 }
 
@@ -451,7 +454,8 @@ fn scan_for(query: &LogQl) -> Option<LogScan> {
 
 /// Whether the query looks only at labels that a row gives without parsing its record.
 fn needs_only_cheap_labels(query: &LogQl) -> bool {
-    !query.uses_labels_outside(&[CHEAP, INDEXED_LABEL_NAMES].concat())
+    // A parser renames what it finds after the record's own labels, metadata included.
+    !query.has_parser() && !query.uses_labels_outside(&[CHEAP, INDEXED_LABEL_NAMES].concat())
 }
 
 /// Every stream label name a resource can give (`service_name` and the indexed attributes).
@@ -542,12 +546,21 @@ fn streams(entries: Vec<Entry>, categorize: bool) -> Value {
         let ts = Value::String(e.time_ns.to_string());
         let value = if categorize {
             let metadata: Map<String, Value> = e.metadata.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            let extra = if metadata.is_empty() { json!({}) } else { json!({ "structuredMetadata": metadata }) };
+            let parsed: Map<String, Value> = e.parsed.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let mut extra = Map::new();
+            if !metadata.is_empty() {
+                extra.insert("structuredMetadata".into(), Value::Object(metadata));
+            }
+            if !parsed.is_empty() {
+                extra.insert("parsed".into(), Value::Object(parsed));
+            }
             json!([ts, e.line, extra])
         } else {
             for (k, v) in e.metadata {
                 labels.entry(k).or_insert(v);
             }
+            // Parsed labels are named apart from the record's own (`_extracted`), so they add.
+            labels.extend(e.parsed);
             json!([ts, e.line])
         };
         match values.get_mut(&labels) {
@@ -603,19 +616,24 @@ fn log_answer(store: &Store, q: &RangeQuery, categorize: bool) -> Result<Value> 
     Ok(json!({ "status": "success", "data": data }))
 }
 
-/// The lines a metric query's log query matched, per stream: their times (ascending) and
-/// sizes.
+/// The lines a metric query's log query matched, per series: their times (ascending), sizes
+/// and unwrapped values.
 struct Stream {
     labels: BTreeMap<String, String>,
     times: Vec<i64>,
     bytes: Vec<u64>,
+    values: Vec<f64>,
 }
 
-/// The matching lines in `[from, to]`, grouped by stream labels (less those `| drop` names);
-/// the error when there are more than `MAX_STREAMS` streams.
+/// The matching lines in `[from, to]`, grouped into series by their stream labels and the
+/// labels the query's parsers added (less `| drop` names and the unwrapped label), or by the
+/// `grouping` of an unwrapped range function. The error when there are more than
+/// `MAX_STREAMS` series, or when a line has an `__error__` the query does not filter out.
 fn stream_samples(
     store: &Store,
     query: &LogQl,
+    unwrap: Option<&Unwrap>,
+    grouping: Option<&Grouping>,
     from: i64,
     to: i64,
     stats: &mut Stats,
@@ -628,28 +646,65 @@ fn stream_samples(
     let dropped: Vec<&str> = query.dropped().collect();
     let mut streams: Vec<Stream> = Vec::new();
     let mut by_labels: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
-    let mut too_many = false;
+    let mut failure = None;
     scan_entries(store, &mut scan, query, true, stats, |entry| {
-        let labels: BTreeMap<String, String> =
+        let mut labels: BTreeMap<String, String> =
             entry.index.into_iter().filter(|(k, _)| !dropped.contains(&k.as_str())).collect();
+        let mut details = String::new();
+        for (k, v) in entry.parsed {
+            if k == "__error_details__" {
+                details = v;
+            } else {
+                labels.insert(k, v);
+            }
+        }
+        let mut value = 0.0;
+        if let Some(unwrap) = unwrap {
+            let text = labels
+                .remove(&unwrap.label)
+                .or_else(|| entry.metadata.iter().find(|(k, _)| *k == unwrap.label).map(|(_, v)| v.clone()));
+            match text.as_deref().and_then(|t| unwrap.conversion.convert(t)) {
+                Some(v) => value = v,
+                None if !query.keeps_error(logql::SAMPLE_ERROR) => return true,
+                None if !labels.contains_key("__error__") => {
+                    labels.insert("__error__".into(), logql::SAMPLE_ERROR.into());
+                    details = match text {
+                        None => format!("the line has no `{}`", unwrap.label),
+                        Some(t) => format!("`{}` is `{t}`, not a {}", unwrap.label, unwrap.conversion.name()),
+                    };
+                }
+                None => {}
+            }
+        }
+        if let Some(error) = labels.get("__error__") {
+            failure = Some(format!(
+                "pipeline error: {error} ({details}) in series {labels:?}; leave such lines out with | __error__=\"\" \
+                 (after | unwrap too), or keep them apart with | drop __error__"
+            ));
+            return false;
+        }
+        if let Some(g) = grouping {
+            labels.retain(|k, _| g.labels.contains(k) != g.without);
+        }
         let i = match by_labels.get(&labels) {
             Some(&i) => i,
             None if streams.len() == MAX_STREAMS => {
-                too_many = true;
+                failure = Some(format!("the query reads more than {MAX_STREAMS} streams: narrow its stream selector"));
                 return false;
             }
             None => {
                 by_labels.insert(labels.clone(), streams.len());
-                streams.push(Stream { labels, times: Vec::new(), bytes: Vec::new() });
+                streams.push(Stream { labels, times: Vec::new(), bytes: Vec::new(), values: Vec::new() });
                 streams.len() - 1
             }
         };
         streams[i].times.push(entry.time_ns);
         streams[i].bytes.push(entry.line.len() as u64);
+        streams[i].values.push(value);
         true
     })?;
-    if too_many {
-        return Ok(Err(format!("the query reads more than {MAX_STREAMS} streams: narrow its stream selector")));
+    if let Some(message) = failure {
+        return Ok(Err(message));
     }
     Ok(Ok(streams))
 }
@@ -664,7 +719,7 @@ struct Series {
 /// Evaluates `metric` at `start + i * step` for `i` in `0..steps`.
 fn evaluate(metric: &Metric, streams: &[Stream], start: i64, step: i64, steps: u32) -> Vec<Series> {
     match metric {
-        Metric::Range { func, range_ns, .. } => {
+        Metric::Range { func, range_ns, unwrap, param, .. } => {
             let seconds = *range_ns as f64 / 1e9;
             streams
                 .iter()
@@ -682,17 +737,9 @@ fn evaluate(metric: &Metric, streams: &[Stream], start: i64, step: i64, steps: u
                             bytes -= stream.bytes[lo];
                             lo += 1;
                         }
-                        let count = (hi - lo) as f64;
                         if hi > lo {
-                            points.push((
-                                i,
-                                match func {
-                                    RangeFn::CountOverTime => count,
-                                    RangeFn::Rate => count / seconds,
-                                    RangeFn::BytesOverTime => bytes as f64,
-                                    RangeFn::BytesRate => bytes as f64 / seconds,
-                                },
-                            ));
+                            let window = &stream.values[lo..hi];
+                            points.push((i, range_value(*func, window, bytes, seconds, unwrap.is_some(), *param)));
                         }
                     }
                     Series { labels: stream.labels.clone(), points }
@@ -704,6 +751,50 @@ fn evaluate(metric: &Metric, streams: &[Stream], start: i64, step: i64, steps: u
             aggregate(*op, grouping, evaluate(inner, streams, start, step, steps))
         }
     }
+}
+
+/// The value of a range function over one window: the unwrapped `values` (or as many zeros
+/// as lines), the lines' `bytes`, the range in `seconds`.
+fn range_value(func: RangeFn, values: &[f64], bytes: u64, seconds: f64, unwrapped: bool, phi: Option<f64>) -> f64 {
+    let count = values.len() as f64;
+    let sum = || values.iter().sum::<f64>();
+    let variance = || {
+        let mean = sum() / count;
+        values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / count
+    };
+    match func {
+        RangeFn::CountOverTime => count,
+        RangeFn::Rate if unwrapped => sum() / seconds,
+        RangeFn::Rate => count / seconds,
+        RangeFn::BytesOverTime => bytes as f64,
+        RangeFn::BytesRate => bytes as f64 / seconds,
+        RangeFn::SumOverTime => sum(),
+        RangeFn::AvgOverTime => sum() / count,
+        RangeFn::MinOverTime => values.iter().copied().fold(f64::INFINITY, f64::min),
+        RangeFn::MaxOverTime => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        RangeFn::FirstOverTime => values[0],
+        RangeFn::LastOverTime => values[values.len() - 1],
+        RangeFn::StdvarOverTime => variance(),
+        RangeFn::StddevOverTime => variance().sqrt(),
+        RangeFn::QuantileOverTime => quantile(phi.unwrap_or(0.5), values),
+    }
+}
+
+/// The φ-quantile of `values` as Prometheus computes it: linear interpolation between the
+/// nearest ranks; below 0 it is −∞, above 1 +∞.
+fn quantile(phi: f64, values: &[f64]) -> f64 {
+    if phi < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if phi > 1.0 {
+        return f64::INFINITY;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = phi * (sorted.len() - 1) as f64;
+    let (lower, weight) = (rank.floor() as usize, rank - rank.floor());
+    let upper = (lower + 1).min(sorted.len() - 1);
+    sorted[lower] * (1.0 - weight) + sorted[upper] * weight
 }
 
 /// Sum, count, minimum and maximum of the values of one group at one step.
@@ -747,15 +838,25 @@ fn aggregate(op: VectorOp, grouping: &Grouping, series: Vec<Series>) -> Vec<Seri
 /// shortest.
 fn sample(t_ns: i64, v: f64) -> Value {
     let time = if t_ns % 1_000_000_000 == 0 { json!(t_ns / 1_000_000_000) } else { json!(t_ns as f64 / 1e9) };
-    json!([time, v.to_string()])
+    let text = match v {
+        f64::INFINITY => "+Inf".to_owned(),
+        f64::NEG_INFINITY => "-Inf".to_owned(),
+        v => v.to_string(),
+    };
+    json!([time, text])
 }
 
 /// The answer to a metric query: a matrix (`query_range`) or a vector (`query`).
 fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::result::Result<Value, String>> {
     let started = std::time::Instant::now();
     let mut stats = Stats::default();
-    let (_, query, range_ns) = metric.range();
-    let streams = match stream_samples(store, query, q.start.saturating_sub(range_ns), q.end, &mut stats)? {
+    let (_, query, range_ns, unwrap) = metric.range();
+    let grouping = match metric.innermost() {
+        Metric::Range { grouping, .. } => grouping.as_ref(),
+        Metric::Vector { .. } => None,
+    };
+    let from = q.start.saturating_sub(range_ns);
+    let streams = match stream_samples(store, query, unwrap, grouping, from, q.end, &mut stats)? {
         Ok(streams) => streams,
         Err(message) => return Ok(Err(message)),
     };

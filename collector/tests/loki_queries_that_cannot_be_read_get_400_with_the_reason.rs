@@ -9,7 +9,10 @@ async fn malformed_log_queries_and_parameters_are_refused_as_plain_text() {
     let cases = [
         ("query=", "the `query` parameter is required"),
         (&format!("query={}", encode(r#"{service_name="a""#)) as &str, "parse error at line 1, col 18"),
-        (&format!("query={}", encode(r#"{service_name="a"} | json"#)), "`json` stage is not supported"),
+        (
+            &format!("query={}", encode(r#"{service_name="a"} | line_format "{{.x}}""#)),
+            "`line_format` stage is not supported",
+        ),
         (&format!("query={}", encode(r#"topk(3, rate({service_name="a"}[1m]))"#)), "`topk` is not supported"),
         (&format!("query={}", encode(r#"rate({service_name="a"})"#)), "needs a range"),
         (&format!("query={}&step=0", encode(r#"rate({a="b"}[1m])"#)), "zero or negative query resolution step"),
