@@ -433,7 +433,12 @@ impl Labeler {
             };
             (metadata, parsed)
         };
-        let (metadata, parsed) = metadata;
+        let (mut metadata, parsed) = metadata;
+        // `| drop` leaves labels out of the answer (parsed ones are gone already).
+        for name in query.dropped() {
+            index.retain(|(k, _)| k != name);
+            metadata.retain(|(k, _)| k != name);
+        }
         Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata, parsed }))
     }
 }

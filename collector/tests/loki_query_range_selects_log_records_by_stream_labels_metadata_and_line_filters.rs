@@ -207,6 +207,16 @@ async fn log_queries_select_by_labels_metadata_and_lines_with_loki_shapes() {
     assert_eq!(stream["stream"]["trace_id"], TRACE);
     assert_eq!(stream["stream"]["level"], "error");
     assert_eq!(stream["values"][0].as_array().unwrap().len(), 2);
+
+    // `| drop` leaves stream labels and metadata out of the answer.
+    let q_drop = q(r#"{service_name="web", level="error"} | drop deployment_environment_name, host_name, span_id"#);
+    let body = query_range(&collector, &q_drop, true).await.json();
+    let stream = &body["data"]["result"][0];
+    assert_eq!(stream["stream"], json!({ "service_name": "web", "level": "error" }));
+    let metadata = stream["values"][0][2]["structuredMetadata"].as_object().unwrap();
+    assert!(
+        metadata.contains_key("trace_id") && !metadata.contains_key("host_name") && !metadata.contains_key("span_id")
+    );
     collector.stop().await;
 }
 
