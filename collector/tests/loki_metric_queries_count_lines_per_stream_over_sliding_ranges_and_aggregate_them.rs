@@ -2,7 +2,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{encode, get, post_json, Collector};
+use support::{encode, get, matrix, post_json, Collector};
 
 const T0: u64 = 1_000_000_000_000_000_000;
 const S: u64 = 1_000_000_000;
@@ -17,28 +17,6 @@ fn batch(service: &str, records: Vec<Value>) -> String {
         "scopeLogs": [{ "logRecords": records }],
     }] })
     .to_string()
-}
-
-/// `(labels as "k=v,…", [(seconds, value)])` of each series of a matrix answer, sorted.
-fn matrix(body: &Value) -> Vec<(String, Vec<(i64, String)>)> {
-    assert_eq!(body["status"], "success", "{body}");
-    assert_eq!(body["data"]["resultType"], "matrix", "{body}");
-    let mut out: Vec<_> = body["data"]["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let labels = s["metric"].as_object().unwrap().iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap()));
-            let values = s["values"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| (p[0].as_i64().unwrap(), p[1].as_str().unwrap().to_owned()));
-            (labels.collect::<Vec<_>>().join(","), values.collect())
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 async fn range(collector: &Collector, query: &str, start: u64, end: u64, step: &str) -> Value {

@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{encode, get, post_json, Collector};
+use support::{encode, get, matrix, post_json, Collector};
 
 const T0: u64 = 1_000_000_000_000_000_000;
 const S: u64 = 1_000_000_000;
@@ -29,19 +29,7 @@ async fn query(collector: &Collector, query: &str, start: u64, end: u64, step: &
 
 /// `(labels "k=v,…", last value)` of each series of a matrix answer, sorted.
 fn last_values(body: &Value) -> Vec<(String, String)> {
-    assert_eq!(body["data"]["resultType"], "matrix", "{body}");
-    let mut out: Vec<_> = body["data"]["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let labels = s["metric"].as_object().unwrap().iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap()));
-            let last = s["values"].as_array().unwrap().last().unwrap()[1].as_str().unwrap().to_owned();
-            (labels.collect::<Vec<_>>().join(","), last)
-        })
-        .collect();
-    out.sort();
-    out
+    matrix(body).into_iter().map(|(labels, values)| (labels, values.last().unwrap().1.clone())).collect()
 }
 
 #[tokio::test]

@@ -206,3 +206,25 @@ pub fn assert_no_traces(answer: &Response) {
     assert_eq!(answer.status, 404, "{}", answer.body);
     assert_eq!(answer.json(), serde_json::json!({ "error": { "httpCode": 404, "message": "No traces found" } }));
 }
+
+/// `(labels as "k=v,…", [(seconds, value)])` of each series of a matrix answer, sorted.
+pub fn matrix(body: &serde_json::Value) -> Vec<(String, Vec<(i64, String)>)> {
+    assert_eq!(body["status"], "success", "{body}");
+    assert_eq!(body["data"]["resultType"], "matrix", "{body}");
+    let mut out: Vec<_> = body["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let labels = s["metric"].as_object().unwrap().iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap()));
+            let values = s["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p[0].as_i64().unwrap(), p[1].as_str().unwrap().to_owned()));
+            (labels.collect::<Vec<_>>().join(","), values.collect())
+        })
+        .collect();
+    out.sort();
+    out
+}
