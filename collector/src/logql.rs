@@ -1312,4 +1312,119 @@ mod tests {
     fn a_trailing_comma_in_the_selector_is_accepted() {
         assert_eq!(parse(r#"{a="x",}"#).unwrap().selector.len(), 1);
     }
+
+    /// Queries stitched from LogQL's own tokens and stages, 8,000 of them: every
+    /// one reads or is refused with a column inside the text, and none panics; those that read
+    /// run over a few lines without panicking either.
+    #[test]
+    fn stitched_queries_read_or_are_refused_and_never_panic() {
+        const TOKENS: &[&str] = &[
+            "{",
+            "}",
+            "(",
+            ")",
+            "[",
+            "]",
+            ",",
+            "|",
+            "|=",
+            "!=",
+            "|~",
+            "!~",
+            "=",
+            "=~",
+            ">",
+            ">=",
+            "<",
+            "<=",
+            "==",
+            " ",
+            "a",
+            "service_name",
+            "level",
+            "\"x\"",
+            "`y`",
+            "\"(\"",
+            "\"é\"",
+            "json",
+            "logfmt",
+            "unwrap",
+            "duration",
+            "bytes",
+            "drop",
+            "and",
+            "or",
+            "by",
+            "without",
+            "sum",
+            "avg",
+            "count_over_time",
+            "rate",
+            "quantile_over_time",
+            "avg_over_time",
+            "0.5",
+            "500",
+            "10ms",
+            "1KB",
+            "5m",
+            "__error__",
+            "é",
+            "\\",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        const STAGES: &[&str] = &[
+            " | json",
+            " | logfmt",
+            " |= \"1\"",
+            " != \"x\"",
+            " |~ `\\d`",
+            " | status >= 500",
+            " | took > 1ms",
+            " | took < 2KB",
+            " | level_extracted=\"warn\"",
+            " | __error__=\"\"",
+            " | drop __error__, took",
+            " | status == 503, took >= 0.5s",
+            " | status!=\"1\" and level=~\"i.*\"",
+        ];
+        let lines = ["{\"status\":503,\"took\":\"1s\"}", "level=warn took=2ms", "plain", ""];
+        let record = [("service_name", "a"), ("level", "info")];
+        let mut read = 0;
+        for _ in 0..8_000 {
+            let n = 1 + next() % 14;
+            let mut text = String::new();
+            if next() % 2 == 0 {
+                // Well-formed stages in any order, sometimes inside a metric query.
+                text.push_str("{service_name=\"a\"}");
+                for _ in 0..n {
+                    text.push_str(STAGES[(next() % STAGES.len() as u64) as usize]);
+                }
+                if next() % 3 == 0 {
+                    let unwrap = if next() % 2 == 0 { " | unwrap took" } else { " | unwrap duration(took)" };
+                    text = format!("sum by (level) (avg_over_time({text}{unwrap} [1m]))");
+                }
+            } else {
+                for _ in 0..n {
+                    text.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+                }
+            }
+            match parse_query(&text) {
+                Ok(Query::Log(q)) => {
+                    read += 1;
+                    for line in lines {
+                        let _ = q.process(line, labels(&record));
+                    }
+                }
+                Ok(Query::Metric(_)) => read += 1,
+                Err(e) => assert!(e.col >= 1 && e.col <= text.chars().count() + 1, "{text}: {e}"),
+            }
+        }
+        assert!(read > 3_000, "most well-formed queries read: {read}");
+    }
 }
