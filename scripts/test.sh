@@ -27,11 +27,11 @@ step "build (SDK, viewer, collector)"
 bash scripts/build.sh --debug-collector
 
 step "SDK wasm tests in Node"
-cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api --lib --test core --test otel_api
+cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api --lib --test core --test otel_api --test otel_export
 
 step "SDK wasm tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
-  cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api --test browser --test otel_api_in_browser
+  cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api --test browser --test otel_api_in_browser --test otel_export_in_browser
 
 step "end-to-end: browser → collector → viewer, and workerd"
 EDGESCOPE_BIN="$root/target/debug/edgescope" node --test tests/

@@ -25,10 +25,13 @@
 //! assert!(edgescope::otel::take_traces_proto().is_some());
 //! ```
 //!
-//! Export: in a browser page or a worker where the npm package's JavaScript runs, its `flush()`
-//! exports these spans too. A Rust-only app takes the encoded batches with
-//! [`take_traces_proto`] / [`take_logs_proto`] and posts them to `{endpoint}/v1/traces` and
-//! `{endpoint}/v1/logs` with `Content-Type: application/x-protobuf` using its own HTTP client.
+//! Export: on wasm32, [`Exporter`] posts the batches to an OTLP/HTTP endpoint with the host's
+//! `fetch` (every few seconds and when the page is hidden, with [`Exporter::start`], or when a
+//! worker asks, with [`Exporter::flush`]). Elsewhere, or to send them some other way, take the
+//! encoded batches with [`take_traces_proto`] / [`take_logs_proto`] and post them to
+//! `{endpoint}/v1/traces` and `{endpoint}/v1/logs` with `Content-Type: application/x-protobuf`.
+//! The Rust API and the npm package's JavaScript each have their own SDK: a page that uses both
+//! exports from both.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -39,6 +42,11 @@ use opentelemetry::logs as ol;
 use opentelemetry::propagation::{text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{self as ot, TraceContextExt as _};
 use opentelemetry::{Context, InstrumentationScope, KeyValue as OtKeyValue, Value};
+
+#[cfg(target_arch = "wasm32")]
+mod export;
+#[cfg(target_arch = "wasm32")]
+pub use export::{Exporter, MAX_KEPT};
 
 use crate::global::with;
 use crate::propagation::{format_traceparent, parse_traceparent, TraceState as W3cTraceState};

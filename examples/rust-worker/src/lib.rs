@@ -1,9 +1,9 @@
 //! A worker written in Rust, in the style of workers-rs: `fetch(request, env, ctx)` is a
 //! wasm-bindgen export that `shim.mjs` hands every request to. It traces with the standard
 //! `opentelemetry` API backed by edgescope: the incoming `traceparent` is continued by a SERVER
-//! span, a child span and a log record are made inside it, and the request's telemetry is
-//! posted to the collector as OTLP protobuf through `ctx.waitUntil`, so the response is not
-//! held up and the isolate is kept alive until the export is done.
+//! span, a child span and a log record are made inside it, and `edgescope::otel::Exporter`
+//! posts the request's telemetry to the collector as OTLP protobuf under `ctx.waitUntil`, so the
+//! response is not held up and the isolate is kept alive until the export is done.
 //!
 //! Configuration comes from the worker's bindings: `OTEL_SERVICE_NAME` and
 //! `OTEL_EXPORTER_OTLP_ENDPOINT`.
@@ -17,7 +17,6 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{global, Context, KeyValue};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 static SETUP: Once = Once::new();
 
@@ -53,54 +52,6 @@ fn headers_of(request: &web_sys::Request) -> HashMap<String, String> {
         }
     }
     out
-}
-
-/// Posts one OTLP protobuf body; errors are logged to the console, never thrown into the host.
-async fn post(endpoint: String, path: &str, body: Vec<u8>) {
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    let headers = web_sys::Headers::new().expect("Headers");
-    let _ = headers.set("content-type", "application/x-protobuf");
-    init.set_headers(&headers);
-    init.set_body(&js_sys::Uint8Array::from(&body[..]));
-    let global: js_sys::Object = js_sys::global();
-    let fetch: js_sys::Function = js_sys::Reflect::get(&global, &"fetch".into()).unwrap().unchecked_into();
-    let url = format!("{endpoint}{path}");
-    let call = fetch.call2(&global, &JsValue::from_str(&url), &init);
-    match call {
-        Ok(promise) => {
-            if let Err(e) = JsFuture::from(js_sys::Promise::from(promise)).await {
-                web_sys_console(&format!("edgescope example: export to {url} failed: {e:?}"));
-            }
-        }
-        Err(e) => web_sys_console(&format!("edgescope example: export to {url} failed: {e:?}")),
-    }
-}
-
-fn web_sys_console(message: &str) {
-    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).unwrap_or(JsValue::UNDEFINED);
-    if let Ok(log) = js_sys::Reflect::get(&console, &"log".into()) {
-        if let Ok(log) = log.dyn_into::<js_sys::Function>() {
-            let _ = log.call1(&console, &JsValue::from_str(message));
-        }
-    }
-}
-
-/// Everything waiting for export, as one promise for `ctx.waitUntil`.
-fn export(endpoint: String) -> js_sys::Promise {
-    let mut batches = Vec::new();
-    while let Some(body) = edgescope::otel::take_traces_proto() {
-        batches.push(("/v1/traces", body));
-    }
-    while let Some(body) = edgescope::otel::take_logs_proto() {
-        batches.push(("/v1/logs", body));
-    }
-    wasm_bindgen_futures::future_to_promise(async move {
-        for (path, body) in batches {
-            post(endpoint.clone(), path, body).await;
-        }
-        Ok(JsValue::UNDEFINED)
-    })
 }
 
 /// The worker's request handler.
@@ -144,8 +95,15 @@ pub async fn fetch(request: web_sys::Request, env: JsValue, ctx: JsValue) -> Res
     span.end();
 
     let endpoint = binding(&env, "OTEL_EXPORTER_OTLP_ENDPOINT").unwrap_or_else(|| "http://127.0.0.1:4318".into());
+    // Everything the request recorded leaves after the response, under `waitUntil`; failed
+    // batches are counted in `edgescope::otel::diagnostics()`, never thrown.
+    let exporter = edgescope::otel::Exporter::new(endpoint);
+    let export = wasm_bindgen_futures::future_to_promise(async move {
+        exporter.flush().await;
+        Ok(JsValue::UNDEFINED)
+    });
     let wait_until: js_sys::Function = js_sys::Reflect::get(&ctx, &"waitUntil".into())?.dyn_into()?;
-    wait_until.call1(&ctx, &export(endpoint))?;
+    wait_until.call1(&ctx, &export)?;
 
     let init = web_sys::ResponseInit::new();
     let headers = web_sys::Headers::new()?;

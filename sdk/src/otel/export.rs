@@ -1,0 +1,196 @@
+//! Export for Rust apps on wasm32 (Leptos and other browser apps, workers-rs style workers):
+//! posts what the `opentelemetry` API recorded to an OTLP/HTTP endpoint with the host's `fetch`.
+//!
+//! ```ignore
+//! let exporter = edgescope::otel::Exporter::new("http://127.0.0.1:4318");
+//! exporter.start(5_000); // in a page: every 5 s, and with `keepalive` when the page is hidden
+//! // in a worker: ctx.wait_until(wasm_bindgen_futures::future_to_promise(async move {
+//! //     exporter.flush().await; Ok(JsValue::UNDEFINED) }))
+//! ```
+//!
+//! Batches leave as OTLP protobuf (`POST {endpoint}/v1/traces` and `/v1/logs`). A batch that
+//! fails for lack of network or with 429, 502, 503 or 504 is kept (at most
+//! [`MAX_KEPT`] batches, the oldest dropped first) and sent again at the next flush, as the
+//! JavaScript exporter does; other failures are counted in the diagnostics
+//! (`exports_failed`), never thrown.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::global::with;
+use crate::retry::is_retryable;
+
+/// Failed batches kept for the next flush.
+pub const MAX_KEPT: usize = 16;
+
+/// The most a `keepalive` request may carry: browsers refuse more than 64 KiB in flight.
+const KEEPALIVE_BYTES: usize = 60 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Traces,
+    Logs,
+}
+
+#[derive(Debug)]
+struct Inner {
+    endpoint: String,
+    headers: RefCell<Vec<(String, String)>>,
+    kept: RefCell<VecDeque<(Signal, Vec<u8>)>>,
+}
+
+/// Posts the spans and log records of the `opentelemetry` API to an OTLP/HTTP endpoint. Cheap
+/// to clone; clones share their kept batches.
+#[derive(Debug, Clone)]
+pub struct Exporter {
+    inner: Rc<Inner>,
+}
+
+/// What a post came to.
+enum Outcome {
+    Sent,
+    /// Worth sending again: no network, or 429, 502, 503, 504.
+    Retry,
+    Failed,
+}
+
+impl Exporter {
+    /// An exporter to `endpoint`, the collector's base URL (`http://127.0.0.1:4318`): batches go
+    /// to `{endpoint}/v1/traces` and `{endpoint}/v1/logs`.
+    pub fn new(endpoint: impl Into<String>) -> Exporter {
+        let endpoint = endpoint.into().trim_end_matches('/').to_owned();
+        Exporter {
+            inner: Rc::new(Inner { endpoint, headers: RefCell::new(Vec::new()), kept: RefCell::new(VecDeque::new()) }),
+        }
+    }
+
+    /// Sends `name: value` with every request (an `Authorization` header, say).
+    pub fn with_header(self, name: impl Into<String>, value: impl Into<String>) -> Exporter {
+        self.inner.headers.borrow_mut().push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends every batch there is (kept ones first) and resolves when each post is answered:
+    /// hand it to `ctx.waitUntil` in a worker. Returns how many batches were delivered. Flushes
+    /// may overlap: each takes the batches that are there when it starts.
+    pub async fn flush(&self) -> usize {
+        self.flush_with(false).await
+    }
+
+    async fn flush_with(&self, keepalive: bool) -> usize {
+        let inner = &self.inner;
+        let mut batches: Vec<(Signal, Vec<u8>)> = inner.kept.borrow_mut().drain(..).collect();
+        while let Some(batch) = with(|sdk| sdk.take_traces_proto()) {
+            batches.push((Signal::Traces, batch));
+        }
+        while let Some(batch) = with(|sdk| sdk.take_logs_proto()) {
+            batches.push((Signal::Logs, batch));
+        }
+        let mut delivered = 0;
+        for (signal, body) in batches {
+            match self.post(signal, &body, keepalive).await {
+                Outcome::Sent => delivered += 1,
+                Outcome::Retry => {
+                    with(|sdk| sdk.diagnostics_mut().exports_retried += 1);
+                    let mut kept = inner.kept.borrow_mut();
+                    if kept.len() == MAX_KEPT {
+                        kept.pop_front();
+                        with(|sdk| sdk.diagnostics_mut().exports_failed += 1);
+                    }
+                    kept.push_back((signal, body));
+                }
+                Outcome::Failed => with(|sdk| sdk.diagnostics_mut().exports_failed += 1),
+            }
+        }
+        delivered
+    }
+
+    async fn post(&self, signal: Signal, body: &[u8], keepalive: bool) -> Outcome {
+        match self.try_post(signal, body, keepalive).await {
+            Ok(status) if (200..300).contains(&status) => Outcome::Sent,
+            Ok(status) if is_retryable(status) => Outcome::Retry,
+            Ok(_) => Outcome::Failed,
+            // `fetch` rejects only when there is no answer at all: no network, a refused
+            // connection, CORS.
+            Err(_) => Outcome::Retry,
+        }
+    }
+
+    async fn try_post(&self, signal: Signal, body: &[u8], keepalive: bool) -> Result<u16, JsValue> {
+        let path = match signal {
+            Signal::Traces => "/v1/traces",
+            Signal::Logs => "/v1/logs",
+        };
+        let headers = Object::new();
+        Reflect::set(&headers, &"Content-Type".into(), &"application/x-protobuf".into())?;
+        for (name, value) in self.inner.headers.borrow().iter() {
+            Reflect::set(&headers, &name.into(), &value.into())?;
+        }
+        let init = Object::new();
+        Reflect::set(&init, &"method".into(), &"POST".into())?;
+        Reflect::set(&init, &"headers".into(), &headers)?;
+        Reflect::set(&init, &"body".into(), &Uint8Array::from(body))?;
+        if keepalive && body.len() <= KEEPALIVE_BYTES {
+            Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
+        }
+        let global = js_sys::global();
+        let fetch: Function = Reflect::get(&global, &"fetch".into())?.dyn_into()?;
+        let url = JsValue::from_str(&format!("{}{path}", self.inner.endpoint));
+        let promise: Promise = fetch.call2(&global, &url, &init)?.dyn_into()?;
+        let response = JsFuture::from(promise).await?;
+        let status = Reflect::get(&response, &"status".into())?.as_f64().unwrap_or(0.0);
+        Ok(status as u16)
+    }
+
+    /// In a page: flushes every `interval_ms`, and once more when the page is hidden or left
+    /// (`visibilitychange` to hidden, `pagehide`; never `unload`, which breaks the back/forward
+    /// cache), with `keepalive` so that the request outlives the page. For the life of the page.
+    pub fn start(&self, interval_ms: u32) {
+        let global = js_sys::global();
+        let tick = {
+            let exporter = self.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let exporter = exporter.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    exporter.flush().await;
+                });
+            })
+        };
+        if let Ok(set_interval) = Reflect::get(&global, &"setInterval".into()).and_then(|f| f.dyn_into::<Function>()) {
+            let _ = set_interval.call2(&global, tick.as_ref(), &JsValue::from(interval_ms.max(1)));
+        }
+        tick.forget();
+
+        let document = Reflect::get(&global, &"document".into()).unwrap_or(JsValue::UNDEFINED);
+        let hidden = {
+            let exporter = self.clone();
+            let document = document.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                let kind = Reflect::get(&event, &"type".into()).ok().and_then(|t| t.as_string());
+                let state = Reflect::get(&document, &"visibilityState".into()).ok().and_then(|s| s.as_string());
+                if kind.as_deref() == Some("pagehide") || state.as_deref() == Some("hidden") {
+                    let exporter = exporter.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        exporter.flush_with(true).await;
+                    });
+                }
+            })
+        };
+        let listen = |target: &JsValue, event: &str| {
+            if let Ok(add) = Reflect::get(target, &"addEventListener".into()).and_then(|f| f.dyn_into::<Function>()) {
+                let _ = add.call2(target, &event.into(), hidden.as_ref());
+            }
+        };
+        if !document.is_undefined() {
+            listen(&document, "visibilitychange");
+            listen(&global, "pagehide");
+        }
+        hidden.forget();
+    }
+}

@@ -1,0 +1,136 @@
+//! `edgescope::otel::Exporter` on wasm32 (Node and headless Chromium): what the `opentelemetry`
+//! API recorded is posted to `{endpoint}/v1/traces` and `/v1/logs` as OTLP protobuf with the
+//! host's `fetch` (replaced here by a recorder that answers with chosen statuses), failed
+//! batches are kept and sent again, and failures are counted, never thrown.
+#![cfg(all(target_arch = "wasm32", feature = "otel-api"))]
+
+use edgescope::otel::{self, Exporter, LoggerProvider, TracerProvider, MAX_KEPT};
+use edgescope::Config;
+use edgescope_otlp::proto;
+use js_sys::{Array, Function, Reflect, Uint8Array};
+use opentelemetry::global;
+use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Severity};
+use opentelemetry::trace::Tracer as _;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+/// Replaces `globalThis.fetch` with a recorder: each call is kept in `globalThis.__posts` as
+/// `[url, headers, body]` and answered with the next status of `globalThis.__statuses`
+/// (200 when none is left; 0 rejects, as `fetch` does without a network).
+pub fn install_fetch() {
+    let global = js_sys::global();
+    let fetch = Function::new_with_args(
+        "url, init",
+        "globalThis.__posts.push([url, init.headers, init.body, init.keepalive === true]);
+         const status = globalThis.__statuses.length ? globalThis.__statuses.shift() : 200;
+         return status === 0 ? Promise.reject(new TypeError('Failed to fetch')) : Promise.resolve({ status });",
+    );
+    Reflect::set(&global, &"fetch".into(), &fetch).unwrap();
+    Reflect::set(&global, &"__posts".into(), &Array::new()).unwrap();
+    Reflect::set(&global, &"__statuses".into(), &Array::new()).unwrap();
+}
+
+pub fn answer_with(statuses: &[u16]) {
+    let list: Array = statuses.iter().map(|s| JsValue::from(*s)).collect();
+    Reflect::set(&js_sys::global(), &"__statuses".into(), &list).unwrap();
+}
+
+/// The posts made since the last call: `(url, content type, authorization, body)`.
+pub fn posts() -> Vec<(String, String, String, Vec<u8>)> {
+    posts_with_keepalive().into_iter().map(|(post, _)| post).collect()
+}
+
+/// [`posts`], each with whether it asked for `keepalive`.
+#[allow(clippy::type_complexity)]
+pub fn posts_with_keepalive() -> Vec<((String, String, String, Vec<u8>), bool)> {
+    let global = js_sys::global();
+    let list: Array = Reflect::get(&global, &"__posts".into()).unwrap().into();
+    let out = list
+        .iter()
+        .map(|post| {
+            let post: Array = post.into();
+            let header = |name: &str| Reflect::get(&post.get(1), &name.into()).unwrap().as_string().unwrap_or_default();
+            let body: Uint8Array = post.get(2).into();
+            let post_ =
+                (post.get(0).as_string().unwrap(), header("Content-Type"), header("Authorization"), body.to_vec());
+            (post_, post.get(3).as_bool() == Some(true))
+        })
+        .collect();
+    Reflect::set(&global, &"__posts".into(), &Array::new()).unwrap();
+    out
+}
+
+pub fn record_a_span_and_a_log(name: &str) {
+    let tracer = global::tracer("export-test");
+    tracer.in_span(name.to_owned(), |_cx| {
+        let logger = LoggerProvider::new().logger("export-test");
+        let mut record = logger.create_log_record();
+        record.set_severity_number(Severity::Warn);
+        record.set_body(format!("inside {name}").into());
+        logger.emit(record);
+    });
+}
+
+#[test]
+async fn batches_are_posted_kept_when_they_may_succeed_later_and_counted_when_they_fail() {
+    install_fetch();
+    global::set_tracer_provider(TracerProvider::new(Config { service_name: "rust-page".into(), ..Config::default() }));
+    let exporter = Exporter::new("http://collector.test:4318/").with_header("Authorization", "Bearer t0ken");
+
+    // One span and one log record: one post each, protobuf, with the header.
+    record_a_span_and_a_log("load todos");
+    assert_eq!(exporter.flush().await, 2);
+    let sent = posts();
+    assert_eq!(sent.len(), 2);
+    let (url, content_type, auth, body) = &sent[0];
+    assert_eq!(url, "http://collector.test:4318/v1/traces");
+    assert_eq!((content_type.as_str(), auth.as_str()), ("application/x-protobuf", "Bearer t0ken"));
+    let traces = proto::decode_traces(body).unwrap();
+    let (resource, _, span) = traces.spans().next().unwrap();
+    assert_eq!((resource.service_name(), span.name.as_str()), ("rust-page", "load todos"));
+    assert_eq!(sent[1].0, "http://collector.test:4318/v1/logs");
+    let logs = proto::decode_logs(&sent[1].3).unwrap();
+    let (_, _, log) = logs.records().next().unwrap();
+    assert_eq!(log.trace_id, Some(span.trace_id), "the record carries the span it was made in");
+    assert_eq!(exporter.flush().await, 0, "nothing left");
+    assert!(posts().is_empty());
+
+    // 503 and no network: both batches are kept and go again at the next flush.
+    let before = otel::diagnostics();
+    record_a_span_and_a_log("save todo");
+    answer_with(&[503, 0]);
+    assert_eq!(exporter.flush().await, 0);
+    assert_eq!(posts().len(), 2);
+    assert_eq!(otel::diagnostics().exports_retried - before.exports_retried, 2);
+    assert_eq!(exporter.flush().await, 2);
+    let again = posts();
+    assert_eq!(again.len(), 2);
+    assert_eq!(proto::decode_traces(&again[0].3).unwrap().spans().next().unwrap().2.name, "save todo");
+
+    // 400 is final: counted, not kept.
+    record_a_span_and_a_log("bad request");
+    answer_with(&[400, 400]);
+    assert_eq!(exporter.flush().await, 0);
+    assert_eq!(otel::diagnostics().exports_failed - before.exports_failed, 2);
+    posts();
+    assert_eq!(exporter.flush().await, 0);
+    assert!(posts().is_empty(), "a refused batch is not sent again");
+
+    // At most MAX_KEPT batches wait; beyond that the oldest is dropped and counted.
+    let failed = otel::diagnostics().exports_failed;
+    answer_with(&[0; 200]);
+    for i in 0..=MAX_KEPT {
+        global::tracer("export-test").in_span(format!("offline {i}"), |_cx| {});
+        assert_eq!(exporter.flush().await, 0);
+    }
+    answer_with(&[]);
+    posts();
+    assert_eq!(otel::diagnostics().exports_failed - failed, 1);
+    assert_eq!(exporter.flush().await, MAX_KEPT);
+    let names: Vec<String> = posts()
+        .iter()
+        .map(|(_, _, _, body)| proto::decode_traces(body).unwrap().spans().next().unwrap().2.name.clone())
+        .collect();
+    assert_eq!(names.first().map(String::as_str), Some("offline 1"), "the oldest went first");
+    assert_eq!(names.len(), MAX_KEPT);
+}
