@@ -86,5 +86,12 @@ wasm-bindgen target/wasm32-unknown-unknown/wasm-release/edgescope_example_rust_w
 "$WASM_OPT" -Oz "${OPT_FEATURES[@]}" examples/rust-worker/dist/rust_worker_bg.wasm -o examples/rust-worker/dist/rust_worker_bg.wasm
 cp examples/rust-worker/shim.mjs examples/rust-worker/dist/
 
+step "examples/leptos: wasm32 release build (a Leptos page on the opentelemetry API)"
+cargo build -q -p edgescope-example-leptos --target wasm32-unknown-unknown --profile wasm-release
+rm -rf examples/leptos/dist && mkdir -p examples/leptos/dist
+wasm-bindgen target/wasm32-unknown-unknown/wasm-release/edgescope_example_leptos.wasm \
+  --target web --out-dir examples/leptos/dist --out-name leptos_example --no-typescript
+"$WASM_OPT" -Oz "${OPT_FEATURES[@]}" examples/leptos/dist/leptos_example_bg.wasm -o examples/leptos/dist/leptos_example_bg.wasm
+
 step "collector ($profile)"
 cargo build -q -p edgescope-collector --profile "$profile"

@@ -15,7 +15,7 @@ cargo fmt --all -- --check
 
 step "cargo clippy (native, and wasm32 for the SDK and viewer)"
 cargo clippy -q --workspace --all-targets -- -D warnings
-cargo clippy -q -p edgescope -p edgescope-viewer -p edgescope-example-rust-worker --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -q -p edgescope -p edgescope-viewer -p edgescope-example-rust-worker -p edgescope-example-leptos --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy -q -p edgescope --target wasm32-unknown-unknown --no-default-features --features npm -- -D warnings
 cargo clippy -q -p edgescope --features otel-api --all-targets -- -D warnings
 

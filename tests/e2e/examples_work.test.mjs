@@ -1,8 +1,8 @@
-// examples/browser-vanilla (a plain page with an import map, no bundler) and examples/vite (the
-// package in a Vite build) export their spans and logs.
+// examples/browser-vanilla (a plain page with an import map, no bundler), examples/vite (the
+// package in a Vite build) and examples/leptos (Rust, on the opentelemetry API) export their spans and logs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getJson, launchChromium, root, serveDir, startCollector, traceSpans, waitFor } from '../support.mjs';
+import { attr, getJson, launchChromium, root, serveDir, startCollector, traceSpans, waitFor } from '../support.mjs';
 
 let collector, browser, site;
 
@@ -66,4 +66,26 @@ test('the Vite example builds, and its span and log reach the collector', async 
     built.close();
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('the Leptos example traces a click and its fetch through the opentelemetry API and exports them', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/examples/leptos/index.html?otlp=${encodeURIComponent(collector.otlp)}`);
+  await page.waitForSelector('#go');
+  const quote = page.waitForRequest((r) => r.url().endsWith('/quote.txt'));
+  const { traceId, span } = await clickAndFindSpan(page);
+  assert.equal(span.name, 'load quote');
+  assert.equal(span.service, 'example-leptos');
+  assert.equal(attr(span, 'quote.source'), 'quote.txt');
+  assert.equal(span.status?.code, 1, 'ok');
+  // The fetch carried the span's context (sampled, and the Level 2 random flag of a trace it started).
+  assert.equal((await quote).headers().traceparent, `00-${traceId}-${span.spanId}-03`);
+  const logs = await waitFor('the log', async () => {
+    const doc = await getJson(`${collector.ui}/api/logs?trace_id=${traceId}`);
+    return doc.result.resourceLogs.length > 0 && doc;
+  });
+  const record = logs.result.resourceLogs[0].scopeLogs[0].logRecords[0];
+  assert.equal(record.body.stringValue, 'quote loaded: Ask not what your spans can do for you.');
+  assert.equal(record.spanId, span.spanId, 'the record carries the span it was made in');
+  await page.close();
 });
