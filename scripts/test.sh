@@ -16,6 +16,7 @@ cargo fmt --all -- --check
 step "cargo clippy (native, and wasm32 for the SDK and viewer)"
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p edgescope -p edgescope-viewer -p edgescope-example-rust-worker -p edgescope-example-leptos --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -q -p edgescope --target wasm32-unknown-unknown --features otel-api,js-exports --all-targets -- -D warnings
 cargo clippy -q -p edgescope --target wasm32-unknown-unknown --no-default-features --features npm -- -D warnings
 cargo clippy -q -p edgescope --features otel-api --all-targets -- -D warnings
 
@@ -27,11 +28,11 @@ step "build (SDK, viewer, collector)"
 bash scripts/build.sh --debug-collector
 
 step "SDK wasm tests in Node"
-cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api --lib --test core --test otel_api --test otel_export
+cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api,js-exports --lib --test core --test otel_api --test otel_export
 
 step "SDK wasm tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
-  cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api --test browser --test otel_api_in_browser --test otel_export_in_browser
+  cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api,js-exports --test browser --test otel_api_in_browser --test otel_export_in_browser
 
 step "end-to-end: browser → collector → viewer, and workerd"
 EDGESCOPE_BIN="$root/target/debug/edgescope" node --test tests/

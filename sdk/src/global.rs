@@ -53,7 +53,7 @@ mod imp {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
 pub(crate) use imp::get;
 #[allow(unused_imports)]
 pub(crate) use imp::with;

@@ -29,7 +29,9 @@ extern crate alloc;
 mod diagnostics;
 #[cfg(any(target_arch = "wasm32", feature = "otel-api"))]
 mod global;
-#[cfg(target_arch = "wasm32")]
+/// The npm package's exports: only in builds that ask for them (`npm` does), so that a Rust
+/// app linking this crate does not export the JavaScript API's functions from its own module.
+#[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
 pub mod js;
 #[cfg(feature = "otel-api")]
 pub mod otel;

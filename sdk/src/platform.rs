@@ -115,6 +115,6 @@ mod imp {
 
 #[cfg(feature = "json")]
 pub(crate) use imp::format_f64;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
 pub(crate) use imp::unix_nanos_at;
 pub(crate) use imp::{fill_random, now_unix_nanos};

@@ -1,6 +1,6 @@
 //! The wasm exports in headless Chromium: the platform layer (crypto randomness, the
 //! performance clock, JavaScript number formatting) as a browser provides it.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "js-exports"))]
 
 use edgescope::js;
 use edgescope_otlp::read::{traces_from_str, Ids};
