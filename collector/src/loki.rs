@@ -933,16 +933,183 @@ pub(crate) fn label_names(store: &Store, start: i64, end: i64) -> Result<Value> 
 pub(crate) fn label_values(store: &Store, name: &str, start: i64, end: i64, query: Option<&LogQl>) -> Result<Value> {
     let mut values: Vec<String> = stream_label_sets(store, start, end)?
         .into_iter()
-        .filter(|labels| {
-            query.is_none_or(|q| {
-                q.selector.iter().all(|m| m.matches(labels.iter().find(|(k, _)| *k == m.name).map_or("", |(_, v)| v)))
-            })
-        })
+        .filter(|labels| query.is_none_or(|q| selects(q, labels)))
         .filter_map(|labels| labels.into_iter().find(|(k, _)| k == name).map(|(_, v)| v))
         .collect();
     values.sort();
     values.dedup();
     Ok(json!({ "status": "success", "data": values }))
+}
+
+/// Reads one stream selector (no pipeline) from `text`, for the index endpoints.
+fn selector_only(name: &str, text: &str) -> std::result::Result<LogQl, String> {
+    let query = logql::parse(text).map_err(|e| e.to_string())?;
+    if !query.stages.is_empty() {
+        return Err(format!("`{name}` takes a stream selector only, such as {{service_name=\"checkout\"}}"));
+    }
+    Ok(query)
+}
+
+/// Whether stream labels `labels` satisfy every matcher of `query`'s selector.
+fn selects(query: &LogQl, labels: &Labels) -> bool {
+    query.selector.iter().all(|m| m.matches(labels.iter().find(|(k, _)| *k == m.name).map_or("", |(_, v)| v)))
+}
+
+/// Reads `GET /loki/api/v1/series`: `match[]` (repeated, at least one), `start`, `end`, `since`.
+pub(crate) fn series_params(params: &Params<'_>) -> std::result::Result<(i64, i64, Vec<LogQl>), String> {
+    let (start, end) = time_range(params, 6 * 3_600_000_000_000)?;
+    let selectors = params
+        .0
+        .iter()
+        .filter(|(k, v)| k == "match[]" && !v.is_empty())
+        .map(|(_, v)| selector_only("match[]", v))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if selectors.is_empty() {
+        return Err("at least one `match[]` argument (a stream selector) is required".into());
+    }
+    Ok((start, end, selectors))
+}
+
+/// `GET /loki/api/v1/series`: the distinct stream label sets in the range that one of the
+/// selectors selects, sorted.
+pub(crate) fn series(store: &Store, start: i64, end: i64, selectors: &[LogQl]) -> Result<Value> {
+    let mut sets: Vec<Labels> = stream_label_sets(store, start, end)?
+        .into_iter()
+        .filter(|labels| selectors.iter().any(|q| selects(q, labels)))
+        .map(|mut labels| {
+            labels.sort();
+            labels
+        })
+        .collect();
+    sets.sort();
+    sets.dedup();
+    let data: Vec<Value> =
+        sets.into_iter().map(|labels| json!(labels.into_iter().collect::<BTreeMap<_, _>>())).collect();
+    Ok(json!({ "status": "success", "data": data }))
+}
+
+/// Reads the `query` (a stream selector), `start` and `end` of the index endpoints.
+pub(crate) fn index_params(params: &Params<'_>) -> std::result::Result<(i64, i64, LogQl), String> {
+    let (start, end) = time_range(params, 3_600_000_000_000)?;
+    if end < start {
+        return Err("end timestamp must not be before start time".into());
+    }
+    let (_, text) = params.get(&["query"]).ok_or("the `query` parameter is required")?;
+    Ok((start, end, selector_only("query", text)?))
+}
+
+/// `GET /loki/api/v1/index/stats`: how many streams, entries and bytes (of lines) the selector
+/// resolves to in `[start, end]`. This store has no chunks; each stream counts as one.
+pub(crate) fn index_stats(store: &Store, start: i64, end: i64, query: &LogQl) -> Result<Value> {
+    let (mut streams, mut entries, mut bytes) = (std::collections::HashSet::new(), 0u64, 0u64);
+    if let Some(mut scan) = scan_for(query) {
+        scan.start = start;
+        scan.end = end.saturating_add(1);
+        scan_entries(store, &mut scan, query, true, &mut Stats::default(), |entry| {
+            entries += 1;
+            bytes += entry.line.len() as u64;
+            streams.insert(entry.index);
+            true
+        })?;
+    }
+    Ok(json!({ "streams": streams.len(), "chunks": streams.len(), "entries": entries, "bytes": bytes }))
+}
+
+/// A `GET /loki/api/v1/index/volume` (`range`: `volume_range`) request.
+#[derive(Debug)]
+pub(crate) struct VolumeQuery {
+    query: LogQl,
+    start: i64,
+    end: i64,
+    step: i64,
+    limit: usize,
+    /// The labels to aggregate into: `targetLabels`, else those the selector names.
+    target: Vec<String>,
+    /// `aggregateBy=labels`: one series per label name, whatever its values.
+    by_name: bool,
+    range: bool,
+}
+
+/// Reads `query`, `start`, `end`, `limit` (100), `step`, `targetLabels` and `aggregateBy`.
+pub(crate) fn volume_params(params: &Params<'_>, range: bool) -> std::result::Result<VolumeQuery, String> {
+    let (start, end, query) = index_params(params)?;
+    let step = if range { step(params, start, end)? } else { (end - start).max(1) };
+    let target = match params.get(&["targetLabels"]) {
+        Some((_, text)) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        None => {
+            let mut names: Vec<String> = query.selector.iter().map(|m| m.name.clone()).collect();
+            names.dedup();
+            names
+        }
+    };
+    let by_name = match params.get(&["aggregateBy"]).map(|(_, v)| v) {
+        None | Some("series") => false,
+        Some("labels") => true,
+        Some(other) => return Err(format!("invalid aggregateBy `{other}`: expected series or labels")),
+    };
+    Ok(VolumeQuery { query, start, end, step, limit: limit(params)?, target, by_name, range })
+}
+
+/// `GET /loki/api/v1/index/volume(_range)`: bytes of lines per combination of the target labels
+/// (or per target label name, with `aggregateBy=labels`), over the whole range as a vector or
+/// per `step` as a matrix; the `limit` largest series, largest first.
+pub(crate) fn volume(store: &Store, q: &VolumeQuery) -> Result<std::result::Result<Value, String>> {
+    let mut stats = Stats::default();
+    let from = if q.range { q.start.saturating_sub(q.step) } else { q.start.saturating_sub(1) };
+    let streams = match stream_samples(store, &q.query, None, None, from, q.end, &mut stats)? {
+        Ok(streams) => streams,
+        Err(message) => return Ok(Err(message)),
+    };
+    // Each stream's lines go into the groups it belongs to.
+    let mut groups: BTreeMap<BTreeMap<String, String>, Vec<(i64, u64)>> = BTreeMap::new();
+    for stream in &streams {
+        let keys: Vec<BTreeMap<String, String>> = if q.by_name {
+            q.target
+                .iter()
+                .filter(|n| stream.labels.contains_key(*n))
+                .map(|n| [(n.clone(), String::new())].into())
+                .collect()
+        } else {
+            vec![q.target.iter().filter_map(|n| Some((n.clone(), stream.labels.get(n)?.clone()))).collect()]
+        };
+        for key in keys {
+            groups.entry(key).or_default().extend(stream.times.iter().copied().zip(stream.bytes.iter().copied()));
+        }
+    }
+    let steps = if q.range { ((q.end - q.start) / q.step + 1) as u32 } else { 1 };
+    let at = |i: u32| if q.range { q.start + i as i64 * q.step } else { q.end };
+    let mut series: Vec<(u64, BTreeMap<String, String>, Vec<(u32, f64)>)> = groups
+        .into_iter()
+        .map(|(labels, mut lines)| {
+            lines.sort_unstable();
+            let total = lines.iter().map(|(_, b)| b).sum::<u64>();
+            let points = (0..steps)
+                .filter_map(|i| {
+                    let (t, width) = (at(i), if q.range { q.step } else { q.end - q.start + 1 });
+                    let sum: u64 =
+                        lines.iter().filter(|(time, _)| *time <= t && *time > t - width).map(|(_, b)| b).sum();
+                    (sum > 0).then_some((i, sum as f64))
+                })
+                .collect::<Vec<_>>();
+            (total, labels, points)
+        })
+        .filter(|(_, _, points)| !points.is_empty())
+        .collect();
+    series.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    series.truncate(q.limit);
+    let result: Vec<Value> = series
+        .into_iter()
+        .map(|(_, labels, points)| {
+            if q.range {
+                let values: Vec<Value> = points.iter().map(|&(i, v)| sample(at(i), v)).collect();
+                json!({ "metric": labels, "values": values })
+            } else {
+                json!({ "metric": labels, "value": sample(at(0), points[0].1) })
+            }
+        })
+        .collect();
+    let kind = if q.range { "matrix" } else { "vector" };
+    Ok(Ok(json!({ "status": "success", "data": { "resultType": kind, "result": result } })))
 }
 
 /// The state of one live tail: where it is in the store and how it labels records.

@@ -168,6 +168,10 @@ pub async fn run(
         .route("/loki/api/v1/labels", get(loki_labels))
         .route("/loki/api/v1/label/{name}/values", get(loki_label_values))
         .route("/loki/api/v1/tail", get(loki_tail))
+        .route("/loki/api/v1/series", get(loki_series))
+        .route("/loki/api/v1/index/stats", get(loki_index_stats))
+        .route("/loki/api/v1/index/volume", get(loki_volume))
+        .route("/loki/api/v1/index/volume_range", get(loki_volume_range))
         .route("/api/upstreams", get(list_upstreams))
         .route("/api/signals", get(get_signals))
         .route("/api/signals/examples", get(get_examples))
@@ -1081,6 +1085,44 @@ async fn loki_label_values(
             loki_read(&app, move |s| loki::label_values(s, &name, start, end, query.as_ref())).await
         }
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/series`: the stream label sets that `match[]` selectors select.
+async fn loki_series(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    match loki::series_params(&Params(&params)) {
+        Ok((start, end, selectors)) => loki_read(&app, move |s| loki::series(s, start, end, &selectors)).await,
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/index/stats`: streams, chunks, entries and bytes a selector resolves to.
+async fn loki_index_stats(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    match loki::index_params(&Params(&params)) {
+        Ok((start, end, query)) => loki_read(&app, move |s| loki::index_stats(s, start, end, &query)).await,
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/index/volume`: bytes per label combination over the range, as a vector.
+async fn loki_volume(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    loki_volume_answer(&app, loki::volume_params(&Params(&params), false)).await
+}
+
+/// `GET /loki/api/v1/index/volume_range`: the same per `step`, as a matrix.
+async fn loki_volume_range(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    loki_volume_answer(&app, loki::volume_params(&Params(&params), true)).await
+}
+
+async fn loki_volume_answer(app: &App, query: Result<loki::VolumeQuery, String>) -> Response {
+    let query = match query {
+        Ok(query) => query,
+        Err(message) => return loki_error(StatusCode::BAD_REQUEST, message),
+    };
+    match read_with(app, move |s| loki::volume(s, &query)).await {
+        Ok(Ok(body)) => Json(body).into_response(),
+        Ok(Err(message)) => loki_error(StatusCode::BAD_REQUEST, message),
+        Err(failure) => loki_failure(&failure),
     }
 }
 
