@@ -1078,7 +1078,7 @@ pub(crate) fn volume(store: &Store, q: &VolumeQuery) -> Result<std::result::Resu
     }
     let steps = if q.range { ((q.end - q.start) / q.step + 1) as u32 } else { 1 };
     let at = |i: u32| if q.range { q.start + i as i64 * q.step } else { q.end };
-    let mut series: Vec<(u64, BTreeMap<String, String>, Vec<(u32, f64)>)> = groups
+    let mut series: Vec<(u64, Series)> = groups
         .into_iter()
         .map(|(labels, mut lines)| {
             lines.sort_unstable();
@@ -1091,15 +1091,15 @@ pub(crate) fn volume(store: &Store, q: &VolumeQuery) -> Result<std::result::Resu
                     (sum > 0).then_some((i, sum as f64))
                 })
                 .collect::<Vec<_>>();
-            (total, labels, points)
+            (total, Series { labels, points })
         })
-        .filter(|(_, _, points)| !points.is_empty())
+        .filter(|(_, s)| !s.points.is_empty())
         .collect();
-    series.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    series.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.labels.cmp(&b.1.labels)));
     series.truncate(q.limit);
     let result: Vec<Value> = series
         .into_iter()
-        .map(|(_, labels, points)| {
+        .map(|(_, Series { labels, points })| {
             if q.range {
                 let values: Vec<Value> = points.iter().map(|&(i, v)| sample(at(i), v)).collect();
                 json!({ "metric": labels, "values": values })
