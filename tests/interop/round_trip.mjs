@@ -3,7 +3,8 @@
 // be equal, field by field, to the SDK's own record of it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector } from '../support.mjs';
+import { getJson, startCollector } from '../support.mjs';
+import { answeredJaeger, expectedJaeger } from './jaeger_model.mjs';
 import { storedLogs, storedSpans } from './view.mjs';
 
 function assertSameRecords(stored, expected, key, what) {
@@ -41,6 +42,16 @@ function tests(exportAll) {
   test('the trace comes back from /api/v3/traces/{id} with every span as the SDK recorded it', async () => {
     const stored = await storedSpans(collector, sdk.traceId);
     assertSameRecords(stored, sdk.spans, (s) => s.name, 'span');
+  });
+
+  test('the trace comes back from /jaeger/api/traces/{id} in the Jaeger model, as OpenTelemetry maps it', async () => {
+    const doc = await getJson(`${collector.ui}/jaeger/api/traces/${sdk.traceId}`);
+    assert.equal(doc.errors, null);
+    assert.equal(doc.data.length, 1);
+    const trace = doc.data[0];
+    const answered = new Map(trace.spans.map((s) => [s.spanID, answeredJaeger(s, trace.processes)]));
+    assert.deepStrictEqual([...answered.keys()].sort(), sdk.spans.map((s) => s.spanId).sort());
+    for (const span of sdk.spans) assert.deepStrictEqual(answered.get(span.spanId), expectedJaeger(span), span.name);
   });
 
   test('the log records of the trace come back from /api/logs?trace_id= as the SDK recorded them', async () => {
