@@ -2,7 +2,9 @@
 //! `Result`. What to ask and how to read the answer is in [`crate::sources`]; this module sends
 //! the requests and keeps the current sources (in `localStorage` and the page URL).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::rc::Rc;
 
 use edgescope_otlp::{LogsData, TracesData};
 use leptos::prelude::*;
@@ -19,6 +21,32 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Runs `fetch` once and again whenever a signal it reads (before its first `.await`) changes,
+/// and holds the latest answer: `None` until the first one arrives, then the last answer until a
+/// newer one replaces it; an answer overtaken by a later run is dropped. Like `LocalResource`,
+/// without its async-derived machinery (about 30 KB of the wasm, 3 % of the download).
+pub(crate) fn load<T, Fut>(fetch: impl Fn() -> Fut + 'static) -> ReadSignal<Option<T>>
+where
+    T: Send + Sync + 'static,
+    Fut: Future<Output = T> + 'static,
+{
+    let (value, set_value) = signal(None);
+    let runs = Rc::new(Cell::new(0u64));
+    Effect::new(move || {
+        let future = fetch();
+        let run = runs.get() + 1;
+        runs.set(run);
+        let runs = Rc::clone(&runs);
+        leptos::task::spawn_local(async move {
+            let answer = future.await;
+            if runs.get() == run {
+                set_value.set(Some(answer));
+            }
+        });
+    });
+    value
 }
 
 const STORAGE_KEY: &str = "edgescope.sources";

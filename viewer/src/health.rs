@@ -218,7 +218,7 @@ pub(crate) fn HealthPage() -> impl IntoView {
     let query = use_query_map();
     let window_id = Memo::new(move |_| query.with(|q| q.get("window")).unwrap_or_else(|| "1h".into()));
     let window = move || WINDOWS.iter().find(|w| w.0 == window_id.get()).map_or(3_600_000_000_000, |w| w.2);
-    let health = LocalResource::new(move || load(window()));
+    let health = api::load(move || load(window()));
     let navigate = use_navigate();
     // Links keep `traces=` of the page URL, so that they reproduce the view.
     let go = move |params: String| {
@@ -435,7 +435,7 @@ fn examples_view(
     end: i64,
     sample: Option<Arc<Vec<SpanFacts>>>,
 ) -> impl IntoView {
-    let examples = LocalResource::new(move || {
+    let examples = api::load(move || {
         let (service, operation, sample) = (service.clone(), operation.clone(), sample.clone());
         async move {
             if let Some(facts) = sample {

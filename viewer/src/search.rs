@@ -109,9 +109,9 @@ pub(crate) fn SearchPage() -> impl IntoView {
     let form = Memo::new(move |_| Form::from_query(&query_map.get()));
     let draft = RwSignal::new(form.get_untracked());
     Effect::new(move || draft.set(form.get()));
-    let services = LocalResource::new(api::services);
-    let operations = LocalResource::new(move || api::operations(draft.with(|d| d.service.clone())));
-    let results = LocalResource::new(move || {
+    let services = api::load(api::services);
+    let operations = api::load(move || api::operations(draft.with(|d| d.service.clone())));
+    let results = api::load(move || {
         let form = form.get();
         async move {
             let (query, sort) = form.query().map_err(api::ApiError)?;

@@ -45,7 +45,7 @@ pub(crate) fn SettingsPage() -> impl IntoView {
     let traces = RwSignal::new(current.traces);
     let logs = RwSignal::new(current.logs);
     let error = RwSignal::new(None::<String>);
-    let upstreams = LocalResource::new(api::upstreams);
+    let upstreams = api::load(api::upstreams);
     let navigate = use_navigate();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -61,12 +61,12 @@ pub(crate) fn TracePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let data = LocalResource::new(move || {
+    let data = api::load(move || {
         let id = id();
         async move { api::trace(&id).await.map(Trace::from_data) }
     });
     // The trace's log records, correlated by trace id, under the waterfall.
-    let logs = LocalResource::new(move || {
+    let logs = api::load(move || {
         let id = id();
         async move { api::trace_logs(&id).await }
     });
