@@ -165,16 +165,18 @@ impl Trace {
         let index: HashMap<_, _> = spans.iter().enumerate().map(|(i, (_, _, s))| (s.span_id, i)).collect();
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
         let mut roots = Vec::new();
-        for (i, (_, _, s)) in spans.iter().enumerate() {
-            match s.parent_span_id.and_then(|p| index.get(&p)).filter(|&&p| p != i) {
+        // Spans taken in (start, index) order leave the roots and every child list sorted so.
+        // Sorts in this file go through `(u64, usize)` pairs: one copy of the sort in the wasm.
+        let mut by_start: Vec<(u64, usize)> =
+            spans.iter().enumerate().map(|(i, (_, _, s))| (s.start_time_unix_nano, i)).collect();
+        by_start.sort_unstable();
+        for (_, i) in by_start {
+            match spans[i].2.parent_span_id.and_then(|p| index.get(&p)).filter(|&&p| p != i) {
                 Some(&p) => children[p].push(i),
                 None => roots.push(i),
             }
         }
         drop(index);
-        let by_start = |v: &mut Vec<usize>| v.sort_unstable_by_key(|&i| (spans[i].2.start_time_unix_nano, i));
-        by_start(&mut roots);
-        children.iter_mut().for_each(by_start);
 
         // Depth-first order; `order[k]` is the span of row k.
         let mut order: Vec<(usize, usize, Option<usize>)> = Vec::with_capacity(spans.len());
@@ -245,13 +247,14 @@ impl Trace {
         for (k, r) in rows.iter().enumerate() {
             first_row[r.service] = first_row[r.service].min(k);
         }
-        let mut by_row: Vec<usize> = (0..services.len()).filter(|&s| first_row[s] != usize::MAX).collect();
-        by_row.sort_unstable_by_key(|&s| first_row[s]);
+        let mut by_row: Vec<(u64, usize)> =
+            (0..services.len()).filter(|&s| first_row[s] != usize::MAX).map(|s| (first_row[s] as u64, s)).collect();
+        by_row.sort_unstable();
         let mut renumber = vec![0; services.len()];
-        for (new, &old) in by_row.iter().enumerate() {
+        for (new, &(_, old)) in by_row.iter().enumerate() {
             renumber[old] = new;
         }
-        let services = by_row.iter().map(|&s| std::mem::take(&mut services[s])).collect();
+        let services = by_row.iter().map(|&(_, s)| std::mem::take(&mut services[s])).collect();
         for r in &mut rows {
             r.service = renumber[r.service];
         }
@@ -425,10 +428,12 @@ fn mark_critical_path(rows: &mut [Row]) {
         rows[k].critical = true;
         let (start, end) = (rows[k].span.start_time_unix_nano, end_of(&rows[k]));
         // A child that outlives its parent (clock skew) counts up to the parent's end.
-        let mut by_end: Vec<(u64, usize)> = kids[k].iter().map(|&c| (end_of(&rows[c]).min(end), c)).collect();
-        by_end.sort_unstable_by_key(|&(e, c)| (std::cmp::Reverse(e), c));
+        // Latest end first: (u64::MAX - end, row) pairs sorted ascending.
+        let mut by_end: Vec<(u64, usize)> =
+            kids[k].iter().map(|&c| (u64::MAX - end_of(&rows[c]).min(end), c)).collect();
+        by_end.sort_unstable();
         let mut cursor = until;
-        for (e, c) in by_end {
+        for (e, c) in by_end.into_iter().map(|(e, c)| (u64::MAX - e, c)) {
             if cursor <= start {
                 break;
             }

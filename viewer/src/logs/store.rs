@@ -103,6 +103,11 @@ pub struct Record {
     pub resource: Resource,
 }
 
+/// The key both of [`LogStore::push`]'s sorts use: one function, so one copy of the sort in the wasm.
+fn record_time(r: &Record) -> u64 {
+    r.time
+}
+
 /// A trace id as 32 lowercase hex digits.
 pub fn trace_hex(id: u128) -> String {
     format!("{id:032x}")
@@ -380,13 +385,13 @@ impl LogStore {
         if records.is_empty() {
             return Pushed::default();
         }
-        records.sort_by_key(|r| r.time);
+        records.sort_by_key(record_time);
         let in_order = self.sorted && self.times.last().is_none_or(|&n| records[0].time >= n);
         if !in_order {
             let added = records.len();
             let mut all = self.take_all();
             all.extend(records);
-            all.sort_by_key(|r| r.time);
+            all.sort_by_key(record_time);
             let pushed = self.append(all);
             return Pushed { added, matched: self.matches.len(), dropped: pushed.dropped };
         }
