@@ -358,6 +358,11 @@ impl Trace {
         text[from..].make_ascii_lowercase();
     }
 
+    /// The trace as OTLP/JSON text (the export).
+    pub fn to_otlp_json(&self) -> String {
+        edgescope_otlp::json::write_traces_with(&self.to_otlp(), crate::num::json_f64)
+    }
+
     /// The trace as an OTLP/JSON document: one `resourceSpans` entry per resource and scope.
     pub fn to_otlp(&self) -> TracesData {
         let mut by_scope: Vec<Vec<Span>> = vec![Vec::new(); self.scopes.len()];
@@ -717,7 +722,7 @@ mod tests {
     #[test]
     fn the_export_reads_back_as_the_same_spans_resources_and_scopes() {
         let t = checkout();
-        let json = edgescope_otlp::json::write_traces(&t.to_otlp());
+        let json = t.to_otlp_json();
         let back = Trace::from_data(traces_from_str(&json, Ids::Strict).unwrap());
         assert_eq!(back.rows, t.rows);
         assert_eq!(back.services, t.services);

@@ -1,6 +1,6 @@
 //! Numbers as text without core's float printing (`{:.1}`, `{}` of an `f64`), whose shortest and
 //! exact algorithms (Grisu, Dragon4 and their tables) would otherwise weigh about 10 KB gzip in
-//! the viewer's module: [`fixed`] rounds through integers, [`shortest`] reuses `ryu`, which
+//! the viewer's module: [`fixed`] rounds through integers, [`shortest`] reuses `zmij`, which
 //! `serde_json` already brings in.
 
 /// `v` with `decimals` (at most 15) digits after the point, as `format!("{v:.decimals$}")` writes
@@ -60,7 +60,7 @@ fn round_product(x: f64, y: f64) -> u64 {
 
 /// `v` as `v.to_string()` writes it: the shortest digits that read back as `v`, in positional
 /// notation (`1`, `0.0000001`, `10000000000000000`), `NaN`, `inf` or `-inf`. When two digit
-/// strings of that length lie equally near `v`, ryu may pick the other one (for example
+/// strings of that length lie equally near `v`, zmij may pick the other one (for example
 /// `1658206780088562.2` for core's `…562.3`); both read back as `v`.
 pub fn shortest(v: f64) -> String {
     if v.is_nan() {
@@ -69,8 +69,8 @@ pub fn shortest(v: f64) -> String {
     if v.is_infinite() {
         return if v < 0.0 { "-inf" } else { "inf" }.into();
     }
-    let mut buffer = ryu::Buffer::new();
-    // ryu writes `1.0`, `1.5e-7` or `1e16`: digits, a point, an optional exponent.
+    let mut buffer = zmij::Buffer::new();
+    // zmij writes `1.0`, `1.5e-7` or `1e16`: digits, a point, an optional exponent.
     let text = buffer.format_finite(v);
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -106,6 +106,31 @@ pub fn shortest(v: f64) -> String {
         out.push_str(&digits[point as usize..]);
     }
     out
+}
+
+/// A double in OTLP/JSON, as `edgescope_otlp::json::format_f64` writes it (integers bare, NaN
+/// and the infinities as strings) but with zmij's digits: that function's `ryu` would bring its
+/// own tables (10 KB) into the module. Pass it to `edgescope_otlp::json::write_traces_with`.
+pub fn json_f64(v: f64, out: &mut String) {
+    if v.is_nan() {
+        out.push_str("\"NaN\"");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
+    } else if v.abs() < 1e15 && v == (v as i64) as f64 {
+        out.push_str(&(v as i64).to_string());
+    } else {
+        // zmij writes `1e+16` where ryu writes `1e16`.
+        let mut buffer = zmij::Buffer::new();
+        let text = buffer.format_finite(v);
+        match text.split_once("e+") {
+            Some((mantissa, exponent)) => {
+                out.push_str(mantissa);
+                out.push('e');
+                out.push_str(exponent);
+            }
+            None => out.push_str(text),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -170,6 +195,27 @@ mod tests {
             let v = i as f64 / 977.0 - 50.0;
             assert_eq!(shortest(v), v.to_string());
         }
+    }
+
+    #[test]
+    fn json_f64_writes_what_the_otlp_writer_writes() {
+        let special = [0.0, -0.0, 1.0, -7.0, 0.1, 1e-7, 1e15, -1e15, 1e16, 1.5e300, f64::MAX, 5e-324];
+        let mut ties = 0;
+        for v in special.into_iter().chain(bits(200_000)).chain([f64::NAN, f64::INFINITY, f64::NEG_INFINITY]) {
+            let (mut ours, mut otlp) = (String::new(), String::new());
+            json_f64(v, &mut ours);
+            edgescope_otlp::json::format_f64(v, &mut otlp);
+            if ours != otlp {
+                // Equally near digits: the same length, and the same value.
+                assert_eq!(
+                    (ours.len(), ours.parse::<f64>().map(f64::to_bits)),
+                    (otlp.len(), Ok(v.to_bits())),
+                    "{otlp} written as {ours}"
+                );
+                ties += 1;
+            }
+        }
+        assert!(ties < 200, "{ties} of 200,000 differ");
     }
 
     #[test]

@@ -414,8 +414,7 @@ fn toolbar(state: State, search_input: NodeRef<leptos::html::Input>, link: bool)
 
 /// Downloads the trace as an OTLP/JSON file.
 fn export(trace: StoredValue<Trace>) {
-    let (name, body) =
-        trace.with_value(|t| (format!("trace-{}.json", t.trace_id), edgescope_otlp::json::write_traces(&t.to_otlp())));
+    let (name, body) = trace.with_value(|t| (format!("trace-{}.json", t.trace_id), t.to_otlp_json()));
     let _ = download(&name, &body);
 }
 
