@@ -34,7 +34,7 @@ where
 {
     let (value, set_value) = signal(None);
     let runs = Rc::new(Cell::new(0u64));
-    Effect::new(move || {
+    rerun(Box::new(move || {
         let future = fetch();
         let run = runs.get() + 1;
         runs.set(run);
@@ -45,8 +45,13 @@ where
                 set_value.set(Some(answer));
             }
         });
-    });
+    }));
     value
+}
+
+/// An effect around `run`, boxed so that every [`load`] shares one copy of the effect's code.
+fn rerun(run: Box<dyn Fn()>) {
+    Effect::new(move || run());
 }
 
 const STORAGE_KEY: &str = "edgescope.sources";
