@@ -51,7 +51,7 @@ where
 
 /// An effect around `run`, boxed so that every [`load`] shares one copy of the effect's code.
 fn rerun(run: Box<dyn Fn()>) {
-    Effect::new(move || run());
+    Effect::new(run);
 }
 
 const STORAGE_KEY: &str = "edgescope.sources";
