@@ -15,6 +15,8 @@ use edgescope_otlp::signals::SpanFacts;
 use edgescope_otlp::{LogsData, StatusCode, TraceId, TracesData};
 use serde_json::Value;
 
+use crate::model::sort_by_u64;
+
 /// A kind of backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -922,16 +924,19 @@ impl SortBy {
         SortBy::ALL.iter().find(|(_, i, _)| *i == id).map_or(SortBy::Newest, |(s, _, _)| *s)
     }
 
-    /// Sorts in place (stable). One comparator for every order: each closure given to `sort_by`
-    /// is a copy of the standard library's sort in the viewer's wasm.
-    pub fn sort(self, results: &mut [TraceSummary]) {
-        results.sort_by(|a, b| match self {
-            SortBy::Newest => b.start.cmp(&a.start),
-            SortBy::Oldest => a.start.cmp(&b.start),
-            SortBy::Longest => b.duration.cmp(&a.duration),
-            SortBy::Shortest => a.duration.cmp(&b.duration),
-            SortBy::MostSpans => b.span_count.cmp(&a.span_count),
-            SortBy::MostErrors => b.error_count.cmp(&a.error_count).then(b.start.cmp(&a.start)),
+    /// Sorts in place (stable), through [`crate::model::sort_by_u64`] (no sort of its own in the
+    /// viewer's wasm). Most errors first, then newest: newest first, then stably by errors.
+    pub fn sort(self, results: &mut Vec<TraceSummary>) {
+        if self == SortBy::MostErrors {
+            SortBy::Newest.sort(results);
+        }
+        sort_by_u64(results, |r| match self {
+            SortBy::Newest => u64::MAX - r.start,
+            SortBy::Oldest => r.start,
+            SortBy::Longest => u64::MAX - r.duration,
+            SortBy::Shortest => r.duration,
+            SortBy::MostSpans => u64::MAX - r.span_count,
+            SortBy::MostErrors => u64::MAX - r.error_count,
         });
     }
 }
@@ -1192,6 +1197,13 @@ mod tests {
         assert_eq!(results[0].error_count, 2);
         SortBy::from_id("nonsense").sort(&mut results);
         assert_eq!(results[0].start, 200, "unknown orders fall back to newest first");
+        results.push(r(50, 1, 1, 2));
+        results.push(r(300, 1, 1, 1));
+        SortBy::from_id("errors").sort(&mut results);
+        let order: Vec<(u64, u64)> = results.iter().map(|r| (r.error_count, r.start)).collect();
+        assert_eq!(order, [(2, 150), (2, 50), (1, 300), (1, 200), (0, 100)], "most errors, then newest");
+        SortBy::from_id("spans").sort(&mut results);
+        assert_eq!(results.iter().map(|r| r.start).collect::<Vec<_>>(), [150, 200, 50, 300, 100], "stable");
     }
 
     #[test]
