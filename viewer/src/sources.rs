@@ -318,11 +318,14 @@ pub fn traceql(q: &SearchQuery) -> String {
 pub fn search_requests(source: &Source, q: &SearchQuery) -> Result<Vec<(Request, Format)>, String> {
     let limit = q.limit.max(1).to_string();
     let attributes = || {
-        let map: BTreeMap<&str, &str> = q.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        // serde_json's own map (a B-tree of its values, which every answer read uses): sorted keys,
+        // the last value of a repeated key.
+        let map: serde_json::Map<String, Value> =
+            q.attributes.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
         if map.is_empty() {
             String::new()
         } else {
-            serde_json::to_string(&map).unwrap_or_default()
+            Value::Object(map).to_string()
         }
     };
     let v3 = || {
@@ -771,14 +774,19 @@ pub fn loki_logs(v: &Value) -> Result<LogsData, String> {
         let service = labels.get("service_name").and_then(Value::as_str).unwrap_or("unknown_service");
         let mut records = Vec::new();
         for value in stream["values"].as_array().into_iter().flatten() {
-            let mut fields: BTreeMap<String, String> =
-                labels.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect();
+            // The string fields, in serde_json's own map (no B-tree of another type in the wasm).
+            let mut fields = labels.clone();
+            fields.retain(|_, v| v.is_string());
             for group in ["structuredMetadata", "parsed"] {
                 if let Some(meta) = value[2][group].as_object() {
-                    fields.extend(meta.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))));
+                    fields.extend(meta.iter().filter(|(_, v)| v.is_string()).map(|(k, v)| (k.clone(), v.clone())));
                 }
             }
-            let level = fields.remove("level").or_else(|| fields.remove("detected_level")).unwrap_or_default();
+            let mut take = |key: &str| match fields.remove(key) {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            };
+            let level = take("level").or_else(|| take("detected_level")).unwrap_or_default();
             let severity = match level.as_str() {
                 "trace" => 1,
                 "debug" => 5,
@@ -788,15 +796,22 @@ pub fn loki_logs(v: &Value) -> Result<LogsData, String> {
                 "fatal" | "critical" => 21,
                 _ => 0,
             };
-            let trace_id = fields.remove("trace_id").and_then(|t| TraceId::from_hex(&format!("{t:0>32}")));
-            let span_id = fields.remove("span_id").and_then(|s| SpanId::from_hex(&format!("{s:0>16}")));
-            fields.remove("service_name");
+            let trace_id = take("trace_id").and_then(|t| TraceId::from_hex(&format!("{t:0>32}")));
+            let span_id = take("span_id").and_then(|s| SpanId::from_hex(&format!("{s:0>16}")));
+            take("service_name");
+            let severity_text = take("severity_text").unwrap_or(level);
             records.push(LogRecord {
                 time_unix_nano: num(&value[0]),
                 severity_number: severity,
-                severity_text: fields.remove("severity_text").unwrap_or(level),
+                severity_text,
                 body: Some(AnyValue::String(value[1].as_str().unwrap_or_default().to_owned())),
-                attributes: fields.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect(),
+                attributes: fields
+                    .into_iter()
+                    .filter_map(|(k, v)| match v {
+                        Value::String(v) => Some(KeyValue::new(k, v)),
+                        _ => None,
+                    })
+                    .collect(),
                 trace_id,
                 span_id,
                 ..Default::default()
