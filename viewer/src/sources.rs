@@ -524,7 +524,8 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
         earliest: Option<(u64, String, String)>,
         spans: u64,
         errors: u64,
-        services: BTreeSet<String>,
+        /// Sorted at the end (no B-tree set of strings in the wasm for it).
+        services: Vec<String>,
     }
     let mut by_trace: BTreeMap<[u8; 16], Acc> = BTreeMap::new();
     let ids: BTreeSet<([u8; 16], [u8; 8])> = data.spans().map(|(_, _, s)| (s.trace_id.0, s.span_id.0)).collect();
@@ -535,7 +536,9 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
         acc.end = acc.end.max(span.end_time_unix_nano.max(span.start_time_unix_nano));
         acc.spans += 1;
         acc.errors += u64::from(span.status.code == StatusCode::Error);
-        acc.services.insert(service.clone());
+        if !acc.services.contains(&service) {
+            acc.services.push(service.clone());
+        }
         let candidate = (span.start_time_unix_nano, service, span.name.clone());
         let is_root = span.parent_span_id.is_none_or(|p| !ids.contains(&(span.trace_id.0, p.0)));
         let slot = if is_root { &mut acc.root } else { &mut acc.earliest };
@@ -555,7 +558,11 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
                 duration: acc.end.saturating_sub(acc.start),
                 span_count: acc.spans,
                 error_count: acc.errors,
-                services: acc.services.into_iter().collect(),
+                services: {
+                    let mut services = acc.services;
+                    services.sort();
+                    services
+                },
             }
         })
         .collect();
