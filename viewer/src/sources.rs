@@ -319,9 +319,12 @@ pub fn search_requests(source: &Source, q: &SearchQuery) -> Result<Vec<(Request,
     let limit = q.limit.max(1).to_string();
     let attributes = || {
         // serde_json's own map (a B-tree of its values, which every answer read uses): sorted keys,
-        // the last value of a repeated key.
-        let map: serde_json::Map<String, Value> =
-            q.attributes.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        // the last value of a repeated key. Inserted one by one: `collect` would sort the pairs
+        // first, with a copy of the stable sort for them.
+        let mut map = serde_json::Map::new();
+        for (k, v) in &q.attributes {
+            map.insert(k.clone(), Value::String(v.clone()));
+        }
         if map.is_empty() {
             String::new()
         } else {
