@@ -531,7 +531,11 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
         services: Vec<String>,
     }
     let mut by_trace: BTreeMap<[u8; 16], Acc> = BTreeMap::new();
-    let ids: BTreeSet<([u8; 16], [u8; 8])> = data.spans().map(|(_, _, s)| (s.trace_id.0, s.span_id.0)).collect();
+    // Inserted one by one: `collect` would sort the ids first, with a copy of the stable sort.
+    let mut ids = BTreeSet::new();
+    for (_, _, s) in data.spans() {
+        ids.insert((s.trace_id.0, s.span_id.0));
+    }
     for (resource, _, span) in data.spans() {
         let acc = by_trace.entry(span.trace_id.0).or_insert_with(|| Acc { start: u64::MAX, ..Acc::default() });
         let service = resource.service_name().to_owned();
