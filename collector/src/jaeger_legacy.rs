@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use edgescope_otlp::{AnyValue, KeyValue, Resource, SpanKind, StatusCode, TraceId, TracesData};
 use serde_json::{json, Map, Value};
 
-use crate::jaeger::{parse_attributes, parse_go_duration, MAX_SEARCH_DEPTH};
+use crate::jaeger::{parse_attributes, parse_go_duration, Params, MAX_SEARCH_DEPTH};
 use crate::store::TraceQuery;
 
 /// Traces a search returns when it names no `limit`, as Jaeger's query service does.
@@ -36,8 +36,9 @@ pub(crate) enum Search {
     Ids(Vec<TraceId>),
 }
 
-fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+/// The first value of `name`, when it is not empty (as Go's `url.Values.Get` and Jaeger read it).
+fn first<'a>(params: &'a [(String, String)], name: &'static str) -> Option<&'a str> {
+    Params(params).get(&[name]).map(|(_, v)| v)
 }
 
 fn unparsable(name: &str, reason: impl std::fmt::Display) -> String {
@@ -61,7 +62,7 @@ pub(crate) fn search(params: &[(String, String)], now_ns: i64) -> Result<Search,
     let ids = ids
         .map(|v| trace_id(v).ok_or_else(|| format!("cannot parse traceID param: `{v}` is not a trace id")))
         .collect::<Result<Vec<_>, _>>()?;
-    let micros = |name: &str| -> Result<Option<i64>, String> {
+    let micros = |name: &'static str| -> Result<Option<i64>, String> {
         first(params, name)
             .map(|v| {
                 v.parse::<i64>()
@@ -72,7 +73,7 @@ pub(crate) fn search(params: &[(String, String)], now_ns: i64) -> Result<Search,
     };
     let end = micros("end")?.unwrap_or(now_ns);
     let start = micros("start")?.unwrap_or(now_ns.saturating_sub(DEFAULT_LOOKBACK_NS));
-    let duration = |name: &str| -> Result<Option<i64>, String> {
+    let duration = |name: &'static str| -> Result<Option<i64>, String> {
         first(params, name).map(|v| parse_go_duration(v).map_err(|e| unparsable(name, e))).transpose()
     };
     let (duration_min, duration_max) = (duration("minDuration")?, duration("maxDuration")?);

@@ -380,12 +380,10 @@ impl LogQl {
             return None;
         }
         let mut parsed = Parsed::new();
-        let lookup = |parsed: &Parsed, name: &str| -> Option<String> {
-            match parsed.iter().rev().find(|(k, _)| k == name) {
-                Some((_, v)) => Some(v.clone()),
-                None => label(name).map(str::to_owned),
-            }
-        };
+        // A parsed label (the last of its name) first, then the record's own.
+        fn lookup<'p>(parsed: &'p Parsed, own: Option<&'p str>, name: &str) -> Option<&'p str> {
+            parsed.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).or(own)
+        }
         for stage in &self.stages {
             match stage {
                 Stage::Line(filter) => {
@@ -394,21 +392,20 @@ impl LogQl {
                     }
                 }
                 Stage::Label(m) => {
-                    if !m.matches(lookup(&parsed, &m.name).as_deref().unwrap_or("")) {
+                    if !m.matches(lookup(&parsed, label(&m.name), &m.name).unwrap_or("")) {
                         return None;
                     }
                 }
-                Stage::Compare(c) => match lookup(&parsed, &c.name) {
+                Stage::Compare(c) => match lookup(&parsed, label(&c.name), &c.name) {
                     None => return None,
-                    Some(value) => match c.holds(&value) {
+                    Some(value) => match c.holds(value) {
                         Some(true) => {}
                         Some(false) => return None,
                         // Loki keeps the line and says why the filter could not decide.
-                        None => set_error(
-                            &mut parsed,
-                            LABEL_FILTER_ERROR,
-                            format!("`{}`: `{value}` is not a number", c.name),
-                        ),
+                        None => {
+                            let details = format!("`{}`: `{value}` is not a number", c.name);
+                            set_error(&mut parsed, LABEL_FILTER_ERROR, details);
+                        }
                     },
                 },
                 Stage::Drop(names) => {

@@ -415,7 +415,7 @@ impl Labeler {
         index.push(("level".into(), level(row.severity, row.severity_text.as_deref()).into()));
         index.sort();
         let line = row.body.clone().unwrap_or_default();
-        let metadata = if cheap {
+        let (mut metadata, parsed) = if cheap {
             let hex =
                 |b: &Option<Vec<u8>>| b.as_ref().map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
             let ids = [("trace_id", hex(&row.trace_id)), ("span_id", hex(&row.span_id))];
@@ -433,7 +433,6 @@ impl Labeler {
             };
             (metadata, parsed)
         };
-        let (mut metadata, parsed) = metadata;
         // `| drop` leaves labels out of the answer (parsed ones are gone already).
         for name in query.dropped() {
             index.retain(|(k, _)| k != name);
@@ -1078,19 +1077,29 @@ pub(crate) fn volume(store: &Store, q: &VolumeQuery) -> Result<std::result::Resu
     }
     let steps = if q.range { ((q.end - q.start) / q.step + 1) as u32 } else { 1 };
     let at = |i: u32| if q.range { q.start + i as i64 * q.step } else { q.end };
+    let width = if q.range { q.step } else { q.end - q.start + 1 };
     let mut series: Vec<(u64, Series)> = groups
         .into_iter()
         .map(|(labels, mut lines)| {
             lines.sort_unstable();
             let total = lines.iter().map(|(_, b)| b).sum::<u64>();
-            let points = (0..steps)
-                .filter_map(|i| {
-                    let (t, width) = (at(i), if q.range { q.step } else { q.end - q.start + 1 });
-                    let sum: u64 =
-                        lines.iter().filter(|(time, _)| *time <= t && *time > t - width).map(|(_, b)| b).sum();
-                    (sum > 0).then_some((i, sum as f64))
-                })
-                .collect::<Vec<_>>();
+            // The window of step t is (t - width, t]; both ends only move forward.
+            let (mut lo, mut hi, mut sum) = (0, 0, 0u64);
+            let mut points = Vec::new();
+            for i in 0..steps {
+                let t = at(i);
+                while hi < lines.len() && lines[hi].0 <= t {
+                    sum += lines[hi].1;
+                    hi += 1;
+                }
+                while lo < hi && lines[lo].0 <= t - width {
+                    sum -= lines[lo].1;
+                    lo += 1;
+                }
+                if sum > 0 {
+                    points.push((i, sum as f64));
+                }
+            }
             (total, Series { labels, points })
         })
         .filter(|(_, s)| !s.points.is_empty())
