@@ -16,9 +16,29 @@ export const MODULES = [
   { file: 'edgescope_full_bg.wasm', entries: 'edgescope/full, Node, Deno' },
 ];
 
+/** Escapes in legacy-mangled Rust symbols. */
+const ESCAPES = { $LT$: '<', $GT$: '>', $RF$: '&', $BP$: '*', $C$: ',', $u20$: ' ', $u27$: "'", $u5b$: '[', $u5d$: ']', $u7b$: '{', $u7d$: '}', $u7e$: '~' };
+
+/** `_ZN…E` (Rust's legacy mangling, as rustc leaves the names without wasm-bindgen) as a path. */
+function demangle(name) {
+  if (!name.startsWith('_ZN') || !name.endsWith('E')) return name;
+  const parts = [];
+  for (let at = 3; at < name.length - 1; ) {
+    const digits = name.slice(at).match(/^\d+/);
+    if (!digits) return name;
+    at += digits[0].length;
+    parts.push(name.slice(at, at + Number(digits[0])));
+    at += Number(digits[0]);
+  }
+  if (/^h[0-9a-f]{16}$/.test(parts.at(-1))) parts.pop();
+  return parts
+    .map((p) => p.replace(/^_\$/, '$').replace(/\$\w+\$/g, (e) => ESCAPES[e] ?? e).replaceAll('..', '::'))
+    .join('::');
+}
+
 /** A Rust symbol without its hash and crate disambiguators. */
 function short(name) {
-  return name
+  return demangle(name)
     .replace(/::h[0-9a-f]{16}$/, '')
     .replace(/\[[0-9a-f]{16}\]/g, '')
     .replace(/::__wbg_\w+$/, '');
@@ -26,7 +46,7 @@ function short(name) {
 
 /** The source module a symbol belongs to, for grouping (`edgescope::sdk`, `alloc::vec`, …). */
 function group(name) {
-  if (!name.includes('::')) return name.startsWith('data') ? 'data (strings, tables, panic locations)' : 'exports (with what wasm-opt inlined into them) and wasm-bindgen shims';
+  if (!name.includes('::')) return name.startsWith('data') ? 'data (strings, tables, panic locations)' : 'exports (with what wasm-opt inlined into them)';
   const crate = name.match(/(edgescope_otlp|edgescope|wasm_bindgen|js_sys|lol_alloc)::(\w+)/);
   if (crate) return crate[1].startsWith('edgescope') ? `${crate[1]}::${crate[2]}` : crate[1];
   const std = name.match(/^<?(core|alloc)::(\w+)/);

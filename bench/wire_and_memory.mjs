@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as ours from '../sdk/dist/node.js';
-import * as core from '../sdk/dist/wasm/edgescope.js';
+import * as core from '../sdk/dist/core.js';
 
 const require = createRequire(join(process.env.NODE_PATH ?? process.cwd(), 'x.js'));
 const { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');

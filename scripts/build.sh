@@ -20,43 +20,33 @@ SDK_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enabl
 
 # The SDK's module is built twice, without and with OTLP/JSON (the `json` feature): the lean one
 # (`edgescope_bg.wasm`) for the default browser and the workerd entries, the full one
-# (`edgescope_full_bg.wasm`) for `edgescope/full` and Node/Deno. Both share the full build's JavaScript glue (their exports and imports are the
-# same, less the JSON ones), which the check below holds to.
+# (`edgescope_full_bg.wasm`) for `edgescope/full` and Node/Deno. Neither goes through the
+# wasm-bindgen CLI: the `npm` feature gives them plain exports and imports, which sdk/js/core.js
+# calls (ADR 0010); the check below holds both modules to what core.js provides and calls.
 # no_std, small allocator, trapping panics: see the `npm` feature in sdk/Cargo.toml.
 # wasm-opt writes each module's function names to target/sdk-wasm/NAME.symbols (for twiggy in
 # bench/run.mjs); the shipped module carries none.
-sdk_wasm() { # FEATURES OUT-DIR NAME
-  # JavaScript values cross in the glue's array rather than an externref table (see
-  # scripts/disallow_wasm_features.mjs): the flag makes the wasm-bindgen crate build its
-  # array-based `JsValue`, the script tells the wasm-bindgen CLI.
+sdk_wasm() { # FEATURES OUT-FILE NAME
+  # Without reference types, which nothing here uses (wasm-opt below is told the same).
   RUSTFLAGS="-C target-feature=-reference-types" \
     cargo build -q -p edgescope --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features "$1"
-  local module="$2/edgescope_rustc.wasm"
+  local module="$2.rustc.wasm"
   cp target/wasm32-unknown-unknown/wasm-release/edgescope.wasm "$module"
-  node scripts/disallow_wasm_features.mjs "$module" reference-types
-  # Every entry passes the module to the glue, which needs no default URL of its own (a bundler
-  # would copy the .wasm for it); every runtime with the wasm features used has `encodeInto`.
-  wasm-bindgen "$module" --target web --out-dir "$2" --out-name edgescope --no-typescript \
-    --omit-default-module-path --encode-into always
-  rm "$module"
   mkdir -p target/sdk-wasm
-  # The target_features section is only for wasm-bindgen, which has run. Rust's module puts its
-  # data at 1 MiB and its stack below, growing down: the low 1 KiB would only be reached by a
-  # stack 1 MiB deep. --low-memory-unused lets wasm-opt fold pointer arithmetic into load and
-  # store offsets (about 0.5 KB raw, 0.15 KB gzip).
-  "$WASM_OPT" -Oz --converge --low-memory-unused --symbolmap="target/sdk-wasm/$3.symbols" --strip-producers --strip-target-features \
-    "${SDK_OPT_FEATURES[@]}" "$2/edgescope_bg.wasm" -o "$2/edgescope_bg.wasm"
+  # The target_features section is for no engine. Rust's module puts its data at
+  # 1 MiB and its stack below, growing down: the low 1 KiB would only be reached by a stack
+  # 1 MiB deep. --low-memory-unused lets wasm-opt fold pointer arithmetic into load and store
+  # offsets (about 0.5 KB raw, 0.15 KB gzip).
+  "$WASM_OPT" -Oz --converge --low-memory-unused --symbolmap="target/sdk-wasm/$3.symbols" --strip-debug --strip-producers --strip-target-features \
+    "${SDK_OPT_FEATURES[@]}" "$module" -o "$2"
+  rm "$module"
 }
 step "SDK: wasm32 release builds (lean and full)"
 rm -rf sdk/dist && mkdir -p sdk/dist/wasm
-lean=$(mktemp -d)
-sdk_wasm npm "$lean" edgescope_bg
-sdk_wasm npm,json sdk/dist/wasm edgescope_full_bg
-mv sdk/dist/wasm/edgescope_bg.wasm sdk/dist/wasm/edgescope_full_bg.wasm
-mv "$lean/edgescope_bg.wasm" sdk/dist/wasm/edgescope_bg.wasm
-rm -rf "$lean"
-node scripts/check_wasm_glue.mjs sdk/dist/wasm/edgescope.js sdk/dist/wasm/edgescope_full_bg.wasm sdk/dist/wasm/edgescope_bg.wasm
+sdk_wasm npm sdk/dist/wasm/edgescope_bg.wasm edgescope_bg
+sdk_wasm npm,json sdk/dist/wasm/edgescope_full_bg.wasm edgescope_full_bg
 cp sdk/js/*.js sdk/js/*.d.ts sdk/dist/
+node scripts/check_wasm_glue.mjs sdk/dist/core.js sdk/dist/wasm/edgescope_full_bg.wasm sdk/dist/wasm/edgescope_bg.wasm
 for w in edgescope_bg edgescope_full_bg; do
   step "SDK: $w.wasm: $(stat -c %s sdk/dist/wasm/$w.wasm) bytes, $(gzip -9c sdk/dist/wasm/$w.wasm | wc -c) gzipped"
 done

@@ -1,17 +1,26 @@
-// `node scripts/check_wasm_glue.mjs GLUE.js FULL.wasm LEAN.wasm`: the lean module (built without the
-// `json` feature) must run under the full build's wasm-bindgen glue: it instantiates with the glue's
-// imports and has every export the glue wraps except the OTLP/JSON ones. Run by scripts/build.sh.
+// `node scripts/check_wasm_glue.mjs CORE.js FULL.wasm LEAN.wasm`: both modules (the full one with
+// the `json` feature, the lean one without) must run under sdk/js/core.js: each instantiates with
+// the imports core.js provides, has every export core.js calls, and says whether it writes
+// OTLP/JSON as it was built. Run by scripts/build.sh.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [glue, fullPath, lean] = process.argv.slice(2).map((p) => resolve(p));
-const bytes = readFileSync(lean);
-const full = readFileSync(fullPath);
-const names = (b) => new Set(WebAssembly.Module.exports(new WebAssembly.Module(b)).map((e) => e.name));
-const jsonOnly = new Set(['takeTraces', 'takeLogs']);
-const missing = [...names(full)].filter((n) => !jsonOnly.has(n) && !names(bytes).has(n));
-if (missing.length) throw new Error(`${lean} lacks exports the glue wraps: ${missing.join(', ')}`);
-const core = await import(pathToFileURL(glue).href);
-core.initSync({ module: bytes }); // a LinkError if the glue does not provide an import
-if (core.encodesJson()) throw new Error(`${lean} was built with the json feature`);
+const [glue, full, lean] = process.argv.slice(2).map((p) => resolve(p));
+const source = readFileSync(glue, 'utf8');
+const called = new Set([...source.matchAll(/wasm\.(\w+)/g)].map((m) => m[1]));
+for (const [file, json] of [
+  [full, true],
+  [lean, false],
+]) {
+  const bytes = readFileSync(file);
+  const exports = new Set(WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name));
+  const missing = [...called].filter((n) => !exports.has(n));
+  if (missing.length) throw new Error(`${file} lacks exports core.js calls: ${missing.join(', ')}`);
+  // A fresh instance of core.js per module (a module instantiates once).
+  const core = await import(`${pathToFileURL(glue).href}?${json ? 'full' : 'lean'}`);
+  core.initSync({ module: bytes }); // a LinkError if core.js does not provide an import
+  const unset = Object.keys(core).filter((k) => core[k] === undefined);
+  if (unset.length) throw new Error(`${file} lacks exports core.js offers as they are: ${unset.join(', ')}`);
+  if (!core.encodesJson() !== !json) throw new Error(`${file} was built ${json ? 'without' : 'with'} the json feature`);
+}

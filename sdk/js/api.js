@@ -4,7 +4,7 @@
 // turns JavaScript values into the plain values the core takes, and owns the platform work
 // (timers, fetch for export). No function here throws into the host: failures are counted in
 // the SDK's diagnostics and the call returns a harmless value.
-import * as core from './wasm/edgescope.js';
+import * as core from './core.js';
 
 const KINDS = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 const SEVERITY = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };

@@ -8,7 +8,7 @@
 //   requests they start synchronously (and errors they throw) belong to it;
 // - long tasks: a `longtask` span per task the browser reports, and a `longAnimationFrame` span
 //   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
-import * as core from './wasm/edgescope.js';
+import * as core from './core.js';
 import { guard, startSpan } from './api.js';
 
 const at = (t) => performance.timeOrigin + t;

@@ -4,7 +4,7 @@
 // timers: wrap the handler with `instrument`, which exports through `context.waitUntil`, or call
 // `flush()` before the response is returned.
 import wasmModule from './wasm/edgescope_bg.wasm?module';
-import { initSync } from './wasm/edgescope.js';
+import { initSync } from './core.js';
 import * as api from './api.js';
 
 initSync({ module: wasmModule });

@@ -1,8 +1,6 @@
 // Instantiates the wasm core for the browser entries: a streaming compile, or a compile of the
-// bytes when the server does not send `application/wasm`, then wasm-bindgen's synchronous init.
-// wasm-bindgen's own async init does the same with more glue (0.3 KB gzip), as it also takes
-// inputs these entries never pass.
-import { initSync } from './wasm/edgescope.js';
+// bytes when the server does not send `application/wasm`, then core.js's synchronous init.
+import { initSync } from './core.js';
 
 /** Fetches, compiles and instantiates the module at `url` (a URL). */
 export async function loadWasm(url) {

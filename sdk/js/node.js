@@ -2,7 +2,7 @@
 // OTLP/JSON) is read from disk and instantiated synchronously. Export timers are on, as in a browser; call `flush()` before
 // a short-lived process exits.
 import { readFileSync } from 'node:fs';
-import { initSync } from './wasm/edgescope.js';
+import { initSync } from './core.js';
 
 initSync({ module: readFileSync(new URL('./wasm/edgescope_full_bg.wasm', import.meta.url)) });
 

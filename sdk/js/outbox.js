@@ -4,7 +4,7 @@
 // store in the same transaction that reads it, so two tabs never send it twice, and put back
 // only if sending fails again for lack of network: every batch is delivered once.
 import { guard, resend, useOutbox } from './api.js';
-import * as core from './wasm/edgescope.js';
+import * as core from './core.js';
 
 const DB = 'edgescope';
 const STORE = 'outbox';

@@ -1,7 +1,7 @@
 // Browser sessions: a `session.id` on every span and log record, kept in `sessionStorage` (one
 // per tab, surviving reloads), rotated after 15 minutes without activity or 4 hours in all.
 // `setUser(id)` adds `user.id`. Activity is any span or log record the page makes.
-import * as core from './wasm/edgescope.js';
+import * as core from './core.js';
 import { guard, onActivity } from './api.js';
 
 const KEY = 'edgescope.session';

@@ -2,7 +2,7 @@
 // imported as a compiled module, as workerd and wrangler load it, and instantiated
 // synchronously. No timers: export with `ctx.waitUntil(flush())` at the end of each request.
 import wasmModule from './wasm/edgescope_bg.wasm';
-import { initSync } from './wasm/edgescope.js';
+import { initSync } from './core.js';
 import * as api from './api.js';
 
 initSync({ module: wasmModule });

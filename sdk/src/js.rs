@@ -1,4 +1,6 @@
-//! The `#[wasm_bindgen]` exports that the npm package's JavaScript calls.
+//! The exports that the npm package's JavaScript calls: `#[wasm_bindgen]` functions for Rust
+//! apps and the Rust tests, and with the `npm` feature plain exports of the same names in
+//! [`raw`](self) (ADR 0010), which `sdk/js/core.js` calls without wasm-bindgen's glue.
 //!
 //! These are internal: the public JavaScript API (`init`, `startSpan`, `logger`, …) lives in
 //! `sdk/js/api.js`, which turns config objects and exceptions into the plain values used here.
@@ -11,12 +13,16 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 
+#[cfg(not(feature = "npm"))]
 use wasm_bindgen::prelude::*;
 
 use crate::global::get;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState};
 use crate::retry::RetryPolicy;
 use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanContext, SpanKind, StartOptions, StatusCode};
+
+#[cfg(feature = "npm")]
+mod raw;
 
 /// Strings interned by the JavaScript layer (attribute keys, span names): they cross the
 /// boundary once, then as a `u32`. Kept apart from the SDK so that ids survive `configure`.
@@ -145,25 +151,26 @@ fn ready() -> &'static mut Sdk {
 
 /// The address of the attribute queue in wasm memory (see `wasmMemory`), followed by the
 /// ended span's ids.
-#[wasm_bindgen(js_name = opsBuffer)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = opsBuffer))]
 pub fn ops_buffer() -> u32 {
     OPS.0.get() as u32
 }
 
 /// The module's `WebAssembly.Memory`, for the JavaScript side of the attribute queue.
+#[cfg(not(feature = "npm"))]
 #[wasm_bindgen(js_name = wasmMemory)]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
 /// Applies the queued attribute writes (when the queue is full).
-#[wasm_bindgen(js_name = flushOps)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = flushOps))]
 pub fn flush_ops() {
     sdk(|_| ())
 }
 
 /// Interns a string and returns its id. The JavaScript layer bounds how many it interns.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn intern(s: &str) -> u32 {
     // SAFETY: single-threaded; the reference does not outlive this call.
     let table = unsafe { &mut *INTERNED.0.get() };
@@ -194,6 +201,7 @@ fn set_number(sdk: &mut Sdk, h: Handle, key: &str, n: f64) {
 
 /// A JavaScript value as an attribute value: strings, booleans, numbers (whole and safe ones
 /// become OTLP ints, others doubles) and arrays of those; anything else is `None`.
+#[cfg(not(feature = "npm"))]
 fn any_value(value: &JsValue) -> Option<AnyValue> {
     if let Some(s) = value.as_string() {
         return Some(AnyValue::String(s));
@@ -222,7 +230,7 @@ fn any_value(value: &JsValue) -> Option<AnyValue> {
 /// resource attributes. `sampler` is an `OTEL_TRACES_SAMPLER` name (empty for the default)
 /// with `sampler_arg` its ratio; zero limits keep the defaults. Returns false when the sampler
 /// name is unknown (the default is used).
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn configure(
     service_name: &str,
     max_queue_size: u32,
@@ -254,7 +262,7 @@ pub fn configure(
 }
 
 /// Sets (or with `undefined` removes) an attribute that every new span and log record gets.
-#[wasm_bindgen(js_name = setCommon)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = setCommon))]
 pub fn set_common(key: &str, value: Option<String>) {
     sdk(|sdk| sdk.set_common_attribute(key, value.map(AnyValue::String)))
 }
@@ -262,7 +270,7 @@ pub fn set_common(key: &str, value: Option<String>) {
 /// Turns redaction on or off and adds query parameter names to treat as secrets, one per line
 /// (a string crosses the boundary for less than an array of strings). Applies to values
 /// recorded from now on.
-#[wasm_bindgen(js_name = setRedaction)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = setRedaction))]
 pub fn set_redaction(enabled: bool, extra_params: &str) {
     let params = crate::text::split(extra_params, b'\n').filter(|p| !p.is_empty()).map(ToOwned::to_owned).collect();
     sdk(|sdk| sdk.set_redaction(enabled, params))
@@ -270,9 +278,16 @@ pub fn set_redaction(enabled: bool, extra_params: &str) {
 
 /// Stages an attribute for the next `configure`, `spanStart` or `log`. Values that are not a
 /// string, number or boolean are ignored and counted.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
+#[cfg(not(feature = "npm"))]
 pub fn attr(key: &str, value: JsValue) {
-    sdk(|sdk| match any_value(&value) {
+    stage(key, any_value(&value))
+}
+
+/// Stages `value` for the next `configure`, `spanStart` or `log`; `None` (not an attribute
+/// value) is counted.
+fn stage(key: &str, value: Option<AnyValue>) {
+    sdk(|sdk| match value {
         Some(v) => sdk.stage_attribute(key, v),
         None => sdk.diagnostics_mut().api_errors += 1,
     })
@@ -293,7 +308,7 @@ fn remote(traceparent: &str, tracestate: Option<&str>) -> Option<SpanContext> {
 /// Unix milliseconds (as `performance.timeOrigin + t`, for spans built from browser timing
 /// entries), or 0 for now. One export for every way a span starts, but the hot path's
 /// `spanStartK`: each export costs its own glue in the JavaScript module.
-#[wasm_bindgen(js_name = spanStart)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanStart))]
 pub fn span_start(
     name: &str,
     kind: u8,
@@ -318,7 +333,7 @@ pub fn span_start(
 
 /// Starts a span named by an interned string, parented by the active span if any.
 /// `now` is `performance.now()`, read by the caller.
-#[wasm_bindgen(js_name = spanStartK)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanStartK))]
 pub fn span_start_interned(name: u32, kind: u8, now: f64) -> u32 {
     let options = StartOptions {
         use_active: true,
@@ -329,28 +344,34 @@ pub fn span_start_interned(name: u32, kind: u8, now: f64) -> u32 {
 }
 
 /// Sets a string attribute under an interned key (one too long for the attribute queue).
-#[wasm_bindgen(js_name = spanAttrStrK)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanAttrStrK))]
 pub fn span_attr_str(span: u32, key: u32, value: &str) {
     with_interned(key, |key| sdk(|sdk| sdk.set_attribute_str(Handle(span), key, value)))
 }
 
 /// Sets an attribute on an open span.
-#[wasm_bindgen(js_name = spanAttr)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanAttr))]
+#[cfg(not(feature = "npm"))]
 pub fn span_attr(span: u32, key: &str, value: JsValue) {
-    sdk(|sdk| match any_value(&value) {
+    set(span, key, any_value(&value))
+}
+
+/// Sets `value` on an open span; `None` (not an attribute value) is counted.
+fn set(span: u32, key: &str, value: Option<AnyValue>) {
+    sdk(|sdk| match value {
         Some(v) => sdk.set_attribute(Handle(span), key, v),
         None => sdk.diagnostics_mut().api_errors += 1,
     })
 }
 
 /// Sets a span's status: 0 unset, 1 ok, 2 error.
-#[wasm_bindgen(js_name = spanStatus)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanStatus))]
 pub fn span_status(span: u32, code: u8, message: &str) {
     sdk(|sdk| sdk.set_status(Handle(span), StatusCode::from_i32(code as i64), message))
 }
 
 /// Renames a span.
-#[wasm_bindgen(js_name = spanName)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanName))]
 pub fn span_name(span: u32, name: &str) {
     sdk(|sdk| sdk.update_name(Handle(span), name))
 }
@@ -359,7 +380,7 @@ pub fn span_name(span: u32, name: &str) {
 /// ids are left after the attribute queue (see `Ops`).
 /// `now` is `performance.now()`, read by the caller; `end_ms`, when not 0, is a past end time
 /// in Unix milliseconds instead (spans built from browser timing entries).
-#[wasm_bindgen(js_name = spanEnd)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanEnd))]
 pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     sdk(|sdk| {
         // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
@@ -384,7 +405,7 @@ pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
 /// baggage within the W3C limits (`undefined` when empty; `span` is not read); 3 item `span` of
 /// the last `baggageParse` (`undefined` past its end). One export for the four: each export
 /// returning a string costs its own return shim and glue.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn header(which: u8, span: u32) -> Option<String> {
     if which == 3 {
         // SAFETY: single-threaded; the reference does not outlive this call.
@@ -405,7 +426,7 @@ pub fn header(which: u8, span: u32) -> Option<String> {
 
 /// Adds an event with the staged attributes, at `time_ms` (Unix milliseconds, for events
 /// from browser timing entries) or now when that is 0.
-#[wasm_bindgen(js_name = spanEvent)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanEvent))]
 pub fn span_event(span: u32, name: &str, time_ms: f64) {
     sdk(|sdk| sdk.add_event_at(Handle(span), name, (time_ms > 0.0).then(|| millis_to_nanos(time_ms))))
 }
@@ -413,7 +434,7 @@ pub fn span_event(span: u32, name: &str, time_ms: f64) {
 /// Records a log line with the staged attributes, correlated with the open span `span`, or with
 /// the active span when that is 0 (the JavaScript layer passes the span it tracks itself where
 /// it has AsyncLocalStorage). `severity` is an OpenTelemetry severity number.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn log(severity: u8, message: &str, span: u32) {
     sdk(|sdk| match Severity::from_number(severity) {
         Some(s) => sdk.log_in(s, message, (span != 0).then_some(Handle(span))),
@@ -422,13 +443,13 @@ pub fn log(severity: u8, message: &str, span: u32) {
 }
 
 /// Adds an `exception` event.
-#[wasm_bindgen(js_name = spanException)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanException))]
 pub fn span_exception(span: u32, kind: &str, message: &str, stacktrace: &str) {
     sdk(|sdk| sdk.record_exception(Handle(span), kind, message, stacktrace))
 }
 
 /// Links a span to the span of a valid `traceparent`, with the staged attributes.
-#[wasm_bindgen(js_name = spanLink)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanLink))]
 pub fn span_link(span: u32, traceparent: &str, tracestate: Option<String>) -> bool {
     let Some(cx) = remote(traceparent, tracestate.as_deref()) else { return false };
     sdk(|sdk| sdk.add_link(Handle(span), &cx));
@@ -438,21 +459,21 @@ pub fn span_link(span: u32, traceparent: &str, tracestate: Option<String>) -> bo
 /// Milliseconds to wait before retrying an export whose `attempt` failed with `status` (0 for
 /// a network error), or -1 to give up. `retry_after_ms` is the server's `Retry-After` already
 /// converted to milliseconds from now.
-#[wasm_bindgen(js_name = retryDelay)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = retryDelay))]
 pub fn retry_delay(attempt: u32, status: u16, retry_after_ms: Option<f64>, jitter: f64) -> f64 {
     RetryPolicy::default().delay_after_ms(attempt, status, retry_after_ms, jitter).unwrap_or(-1.0)
 }
 
 /// Sets a page-wide baggage entry, sent with every propagated request; false for a key that
 /// is not an RFC 7230 token.
-#[wasm_bindgen(js_name = baggageSet)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = baggageSet))]
 pub fn baggage_set(key: &str, value: &str) -> bool {
     // SAFETY: single-threaded; the reference does not outlive this call.
     unsafe { &mut *BAGGAGE.0.get() }.set(key, value)
 }
 
 /// Removes a page-wide baggage entry.
-#[wasm_bindgen(js_name = baggageRemove)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = baggageRemove))]
 pub fn baggage_remove(key: &str) {
     // SAFETY: single-threaded; the reference does not outlive this call.
     unsafe { &mut *BAGGAGE.0.get() }.remove(key)
@@ -460,7 +481,7 @@ pub fn baggage_remove(key: &str) {
 
 /// Parses a (combined) `baggage` header and returns how many entries it has; `header(3, i)`
 /// reads their keys and decoded values (an array of strings would cost more glue).
-#[wasm_bindgen(js_name = baggageParse)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = baggageParse))]
 pub fn baggage_parse(header: &str) -> u32 {
     let entries = Baggage::parse([header]).into_keys_and_values();
     // SAFETY: single-threaded; the reference does not outlive this call.
@@ -470,19 +491,19 @@ pub fn baggage_parse(header: &str) -> u32 {
 }
 
 /// Makes a span active (the parent of new spans, the span of new log records).
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn activate(span: u32) {
     sdk(|sdk| sdk.activate(Handle(span)))
 }
 
 /// Undoes one `activate` of this span.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn deactivate(span: u32) {
     sdk(|sdk| sdk.deactivate(Handle(span)))
 }
 
 /// The active span, 0 when none.
-#[wasm_bindgen(js_name = activeSpan)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = activeSpan))]
 pub fn active_span() -> u32 {
     sdk(|sdk| sdk.active_span().unwrap_or(Handle::NONE).0)
 }
@@ -496,14 +517,14 @@ fn millis_to_nanos(ms: f64) -> u64 {
 }
 
 /// Normalises a `traceparent` header: the header when valid, `undefined` otherwise.
-#[wasm_bindgen(js_name = parseTraceparent)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = parseTraceparent))]
 pub fn parse(header: &str) -> Option<String> {
     parse_traceparent(header).map(|cx| format_traceparent(&cx))
 }
 
 /// Whether this module writes OTLP/JSON (`take` with `protobuf` false); the default browser
 /// and workerd modules are built without it and export protobuf only.
-#[wasm_bindgen(js_name = encodesJson)]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = encodesJson))]
 pub fn encodes_json() -> bool {
     cfg!(feature = "json")
 }
@@ -513,14 +534,14 @@ pub fn encodes_json() -> bool {
 /// `json` feature; the others write protobuf either way), cut to fit in `max_bytes` when that
 /// is not 0 (page-hide exports); `undefined` when none are queued. One export for the six
 /// ways to take a batch: each export costs its own glue in the JavaScript module.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn take(logs: bool, max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
     let max = if max_bytes == 0 { usize::MAX } else { max_bytes as usize };
     sdk(|sdk| if logs { sdk.take_logs_within(max, protobuf) } else { sdk.take_traces_within(max, protobuf) })
 }
 
 /// Spans and log records waiting for export.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn queued() -> u32 {
     sdk(|sdk| (sdk.queued_spans() + sdk.queued_logs()) as u32)
 }
@@ -528,7 +549,7 @@ pub fn queued() -> u32 {
 /// Counts a trouble of the JavaScript layer: 0 a failed export, 1 a caught exception, 2 a
 /// retried export, 3 `n` records the receiver rejected in a partial success (`n` is only read
 /// for 3; JavaScript leaves it out, as NaN, for the others).
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn trouble(kind: u8, n: f64) {
     sdk(|sdk| {
         let d = sdk.diagnostics_mut();
@@ -544,7 +565,7 @@ pub fn trouble(kind: u8, n: f64) {
 
 /// Leaves the diagnostics counters after the ended span's ids (see `Ops`), for JavaScript to
 /// read there.
-#[wasm_bindgen]
+#[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn diagnostics() {
     let counters = diagnostic_counters();
     // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.

@@ -7,8 +7,8 @@
 //!   [`propagation`] reads and writes W3C `traceparent`. All of it is tested with a native
 //!   `cargo test`.
 //! - a thin platform layer: the clock and randomness (`crypto.getRandomValues`,
-//!   `performance.timeOrigin + performance.now()` on wasm32) and, on wasm32, the
-//!   `#[wasm_bindgen]` exports that the npm package's JavaScript entry points call. Network
+//!   `performance.timeOrigin + performance.now()` on wasm32) and, on wasm32, the exports
+//!   that the npm package's JavaScript entry points call (plain ones in the npm build). Network
 //!   I/O, timers and page lifecycle live in that JavaScript, which is small.
 //!
 //! ```

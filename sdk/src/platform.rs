@@ -5,8 +5,10 @@
 mod imp {
     #[cfg(feature = "json")]
     use alloc::string::String;
+    #[cfg(not(feature = "npm"))]
     use wasm_bindgen::prelude::*;
 
+    #[cfg(not(feature = "npm"))]
     #[wasm_bindgen]
     extern "C" {
         #[wasm_bindgen(js_namespace = Date, js_name = now)]
@@ -25,6 +27,71 @@ mod imp {
         #[cfg(feature = "json")]
         #[wasm_bindgen(js_name = String)]
         fn js_string(v: f64) -> String;
+    }
+
+    // The npm module's imports, which `sdk/js/core.js` provides without wasm-bindgen (ADR
+    // 0010): the same host functions, with a byte range of wasm memory where a value crosses.
+    #[cfg(feature = "npm")]
+    #[link(wasm_import_module = "edgescope")]
+    extern "C" {
+        #[link_name = "dateNow"]
+        fn date_now_raw() -> f64;
+        #[link_name = "now"]
+        fn performance_now_raw() -> f64;
+        #[link_name = "timeOrigin"]
+        fn time_origin_raw() -> f64;
+        /// `crypto.getRandomValues` on `len` bytes at `ptr`.
+        #[link_name = "random"]
+        fn random_raw(ptr: *mut u8, len: usize);
+        /// Writes `String(v)` (at most 32 ASCII bytes) at `out` and returns its length.
+        #[cfg(feature = "json")]
+        #[link_name = "number"]
+        fn number_raw(v: f64, out: *mut u8) -> usize;
+    }
+
+    #[cfg(feature = "npm")]
+    fn date_now() -> f64 {
+        // SAFETY: a host function without arguments.
+        unsafe { date_now_raw() }
+    }
+
+    #[cfg(feature = "npm")]
+    fn performance_now() -> f64 {
+        // SAFETY: a host function without arguments.
+        unsafe { performance_now_raw() }
+    }
+
+    /// `performance`, named only to read its `timeOrigin` (as the wasm-bindgen import is).
+    #[cfg(feature = "npm")]
+    struct Performance;
+
+    #[cfg(feature = "npm")]
+    impl Performance {
+        fn time_origin() -> f64 {
+            // SAFETY: a host function without arguments.
+            unsafe { time_origin_raw() }
+        }
+    }
+
+    #[cfg(feature = "npm")]
+    fn get_random_values(buf: &mut [u8]) {
+        // SAFETY: the host writes exactly `buf.len()` bytes at `buf`, which is borrowed
+        // mutably for the call.
+        unsafe { random_raw(buf.as_mut_ptr(), buf.len()) }
+    }
+
+    /// Appends JavaScript's text of a finite double (`String(v)`, at most 24 bytes).
+    #[cfg(all(feature = "npm", feature = "json"))]
+    fn push_number(v: f64, out: &mut String) {
+        let mut text = [0; 32];
+        // SAFETY: the host writes at most 32 bytes at `text`, which is borrowed for the call.
+        let len = unsafe { number_raw(v, text.as_mut_ptr()) };
+        out.push_str(core::str::from_utf8(text.get(..len).unwrap_or_default()).unwrap_or_default());
+    }
+
+    #[cfg(all(feature = "json", not(feature = "npm")))]
+    fn push_number(v: f64, out: &mut String) {
+        out.push_str(&js_string(v));
     }
 
     /// Milliseconds to add to `performance.now()` to get Unix time; fixed on first use and
@@ -80,7 +147,7 @@ mod imp {
         } else if v == f64::NEG_INFINITY {
             "\"-Infinity\""
         } else {
-            return out.push_str(&js_string(v));
+            return push_number(v, out);
         });
     }
 }

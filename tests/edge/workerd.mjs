@@ -24,7 +24,7 @@ export async function startWorkerd(workerPath, bindings, compatibilityFlags = []
       'edgescope/api.js': join(sdk, 'api.js'),
       'edgescope/public.js': join(sdk, 'public.js'),
       'edgescope/edge.js': join(sdk, 'edge.js'),
-      'edgescope/wasm/edgescope.js': join(sdk, 'wasm', 'edgescope.js'),
+      'edgescope/core.js': join(sdk, 'core.js'),
       'edgescope/wasm/edgescope_bg.wasm': join(sdk, 'wasm', 'edgescope_bg.wasm'),
     },
     bindings,

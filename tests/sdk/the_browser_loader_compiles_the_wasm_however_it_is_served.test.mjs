@@ -1,7 +1,7 @@
 // The browser entries load the core with `load.js`: a streaming compile when the `.wasm` comes
 // as `application/wasm`, a compile of its bytes (and a warning) when a server sends another
 // type, and an error naming the URL when the fetch fails. Each case runs in its own Node process,
-// as the glue instantiates the core once per process.
+// as core.js instantiates the core once per process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -15,7 +15,7 @@ const wasm = readFileSync(new URL('wasm/edgescope_bg.wasm', dist));
 function load(url) {
   const script = `
     const { loadWasm } = await import(${JSON.stringify(new URL('load.js', dist).href)});
-    const core = await import(${JSON.stringify(new URL('wasm/edgescope.js', dist).href)});
+    const core = await import(${JSON.stringify(new URL('core.js', dist).href)});
     await loadWasm(new URL(${JSON.stringify(url)}));
     console.log('traceparent', core.parseTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01') !== undefined);`;
   return new Promise((resolve) => {

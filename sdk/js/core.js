@@ -1,0 +1,249 @@
+// The wasm core's JavaScript side (ADR 0010): instantiates the module and offers the functions
+// its exports stand for (the same names and arguments wasm-bindgen's generated glue had), with
+// no glue of wasm-bindgen's. Numbers cross as they are; strings are written as UTF-8 into the
+// module's scratch buffer and cross as a pointer and a length (-1 for a missing one); strings
+// and bytes that come back are read where the module left them (see sdk/src/js/raw.rs).
+
+let wasm;
+let bytes = new Uint8Array(0);
+let view;
+/** The scratch buffer's address and size, and where the next argument goes. */
+let base = 0;
+let room = 0;
+let at = 0;
+/** The byte length of the string `put` wrote last (-1 for none). */
+let len = 0;
+/** Where the module leaves the address of its last string or byte result. */
+let resultAt = 0;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Up-to-date views of wasm memory (growing it detaches the old ones, whose length becomes 0). */
+function memory() {
+  if (bytes.byteLength === 0) {
+    bytes = new Uint8Array(wasm.memory.buffer);
+    view = new DataView(wasm.memory.buffer);
+  }
+}
+
+/** Makes room for `n` bytes of arguments (at most three per UTF-16 unit) and starts writing at the scratch buffer's start. */
+function args(n) {
+  if (n > room) {
+    base = wasm.scratch(n);
+    room = n;
+  }
+  at = base;
+  memory();
+}
+
+/**
+ * Writes `s` (a string, or null/undefined for none) at the cursor; returns its address and
+ * leaves its byte length in `len`. Anything else throws, as wasm-bindgen's glue did, for the
+ * caller's guard to count.
+ */
+function put(s) {
+  if (s == null) {
+    len = -1;
+    return 0;
+  }
+  if (typeof s !== 'string') throw new TypeError('edgescope: not a string');
+  const p = at;
+  len = encoder.encodeInto(s, bytes.subarray(p, p + 3 * s.length)).written;
+  at += len;
+  return p;
+}
+
+/** The room strings need (three bytes per UTF-16 unit). */
+const size = (...s) => s.reduce((n, x) => n + (typeof x === 'string' ? 3 * x.length : 0), 0);
+
+/** The module's last result of `n` bytes as a string (`undefined` for -1). */
+function text(n) {
+  if (n < 0) return undefined;
+  memory();
+  const p = view.getUint32(resultAt, true);
+  return decoder.decode(bytes.subarray(p, p + n));
+}
+
+/** The bytes of a typed attribute value (see `putValue`), or -1 when it is none. */
+function valueSize(v) {
+  // `${v}`, not `v`: Node 20's optimising compiler, with this inlined into `setAttribute`,
+  // loaded `v.length` before checking that `v` was a string, and crashed on a number.
+  if (typeof v === 'string') return 5 + 3 * `${v}`.length;
+  if (typeof v === 'number') return 9;
+  if (typeof v === 'boolean') return 2;
+  if (!Array.isArray(v)) return -1;
+  let n = 5;
+  // Holes, nested arrays and objects are skipped, as the core did with them.
+  for (let i = 0; i < v.length; i++) if (!Array.isArray(v[i])) n += Math.max(0, valueSize(v[i]));
+  return n;
+}
+
+/** Writes a typed value at the cursor (see `value` in sdk/src/js/raw.rs). */
+function putValue(v) {
+  if (typeof v === 'string') {
+    bytes[at] = 0;
+    at += 5;
+    view.setUint32(put(v) - 4, len, true);
+  } else if (typeof v === 'number') {
+    bytes[at] = 1;
+    view.setFloat64(at + 1, v, true);
+    at += 9;
+  } else if (typeof v === 'boolean') {
+    bytes[at] = 2;
+    bytes[at + 1] = v ? 1 : 0;
+    at += 2;
+  } else {
+    bytes[at] = 3;
+    const count = at + 1;
+    at += 5;
+    let n = 0;
+    for (let i = 0; i < v.length; i++) {
+      if (!Array.isArray(v[i]) && valueSize(v[i]) >= 0) {
+        putValue(v[i]);
+        n++;
+      }
+    }
+    view.setUint32(count, n, true);
+  }
+}
+
+/** `key` and a typed `value` at the cursor: the four numbers of the `attr` and `spanAttr` exports. */
+function keyValue(key, value) {
+  const n = valueSize(value);
+  args(size(key) + Math.max(0, n));
+  const k = put(key);
+  const kl = len;
+  if (n < 0) return [k, kl, 0, -1];
+  const v = at;
+  putValue(value);
+  return [k, kl, v, at - v];
+}
+
+const imports = {
+  edgescope: {
+    now: () => performance.now(),
+    dateNow: () => Date.now(),
+    timeOrigin: () => performance.timeOrigin,
+    random(p, n) {
+      memory();
+      crypto.getRandomValues(bytes.subarray(p, p + n));
+    },
+    number(v, p) {
+      memory();
+      return encoder.encodeInto(String(v), bytes.subarray(p, p + 32)).written;
+    },
+  },
+};
+
+// The exports that take and return numbers only are the module's own functions.
+export let activate, activeSpan, deactivate, diagnostics, encodesJson, flushOps, opsBuffer, queued, retryDelay, spanEnd, spanStartK, trouble;
+
+/** Instantiates the module (a `WebAssembly.Module`, or its bytes) once; later calls do nothing. */
+export function initSync({ module }) {
+  if (wasm) return;
+  wasm = new WebAssembly.Instance(module instanceof WebAssembly.Module ? module : new WebAssembly.Module(module), imports).exports;
+  ({ activate, activeSpan, deactivate, diagnostics, encodesJson, flushOps, opsBuffer, queued, retryDelay, spanEnd, spanStartK, trouble } = wasm);
+  resultAt = wasm.resultAt();
+}
+
+/** The module's `WebAssembly.Memory`, for the attribute queue in api.js. */
+export const wasmMemory = () => wasm.memory;
+
+export function intern(s) {
+  args(size(s));
+  return wasm.intern(put(s), len);
+}
+
+export function configure(serviceName, maxQueueSize, maxExportBatchSize, sampler, samplerArg, keepErrors, maxAttributeValueLength) {
+  args(size(serviceName, sampler));
+  return wasm.configure(put(serviceName), len, maxQueueSize, maxExportBatchSize, put(sampler), len, samplerArg, keepErrors, maxAttributeValueLength) !== 0;
+}
+
+export function setCommon(key, value) {
+  args(size(key, value));
+  wasm.setCommon(put(key), len, put(value), len);
+}
+
+export function setRedaction(enabled, extraParams) {
+  args(size(extraParams));
+  wasm.setRedaction(enabled, put(extraParams), len);
+}
+
+export function attr(key, value) {
+  wasm.attr(...keyValue(key, value));
+}
+
+export function spanAttr(span, key, value) {
+  wasm.spanAttr(span, ...keyValue(key, value));
+}
+
+export function spanStart(name, kind, parent, useActive, traceparent, tracestate, startMs) {
+  args(size(name, traceparent, tracestate));
+  return wasm.spanStart(put(name), len, kind, parent, useActive, put(traceparent), len, put(tracestate), len, startMs);
+}
+
+export function spanAttrStrK(span, key, value) {
+  args(size(value));
+  wasm.spanAttrStrK(span, key, put(value), len);
+}
+
+export function spanStatus(span, code, message) {
+  args(size(message));
+  wasm.spanStatus(span, code, put(message), len);
+}
+
+export function spanName(span, name) {
+  args(size(name));
+  wasm.spanName(span, put(name), len);
+}
+
+export const header = (which, span) => text(wasm.header(which, span));
+
+export function spanEvent(span, name, timeMs) {
+  args(size(name));
+  wasm.spanEvent(span, put(name), len, timeMs);
+}
+
+export function log(severity, message, span) {
+  args(size(message));
+  wasm.log(severity, put(message), len, span);
+}
+
+export function spanException(span, kind, message, stacktrace) {
+  args(size(kind, message, stacktrace));
+  wasm.spanException(span, put(kind), len, put(message), len, put(stacktrace), len);
+}
+
+export function spanLink(span, traceparent, tracestate) {
+  args(size(traceparent, tracestate));
+  return wasm.spanLink(span, put(traceparent), len, put(tracestate), len) !== 0;
+}
+
+export function baggageSet(key, value) {
+  args(size(key, value));
+  return wasm.baggageSet(put(key), len, put(value), len) !== 0;
+}
+
+export function baggageRemove(key) {
+  args(size(key));
+  wasm.baggageRemove(put(key), len);
+}
+
+export function baggageParse(header) {
+  args(size(header));
+  return wasm.baggageParse(put(header), len);
+}
+
+export function parseTraceparent(header) {
+  args(size(header));
+  return text(wasm.parseTraceparent(put(header), len));
+}
+
+/** One batch as OTLP bytes (a copy), or `undefined` when none is queued. */
+export function take(logs, maxBytes, protobuf) {
+  const n = wasm.take(logs, maxBytes, protobuf);
+  if (n < 0) return undefined;
+  memory();
+  const p = view.getUint32(resultAt, true);
+  return bytes.slice(p, p + n);
+}
