@@ -44,9 +44,7 @@ pub(super) fn traces(spans: &[Value]) -> Result<TracesData> {
 /// such an array; the caller then reads it through [`traces`], which names what is wrong.
 #[cfg(feature = "fast-zipkin")]
 pub(super) fn traces_from_text(text: &str) -> Option<TracesData> {
-    let spans: Vec<fast::ZSpan<'_>> = serde_json::from_str(text).ok()?;
-    let out = spans.into_iter().map(fast::convert).collect::<Option<Vec<_>>>()?;
-    Some(finish(out))
+    Some(finish(fast::spans(text)?))
 }
 
 /// One span on its way into the model, with what the fix-ups below need to know.
@@ -247,83 +245,371 @@ fn by_service(out: Vec<Converted>) -> TracesData {
     TracesData { resource_spans }
 }
 
-/// The common shape of a Zipkin v2 span, borrowed from the text where it has no escapes.
-/// Anything else (string times, non-string tags, a missing id) makes [`convert`] give up, and
-/// the span array is read through `serde_json::Value` instead.
+/// The common shape of a Zipkin v2 span, borrowed from the text where it has no escapes, read
+/// by a small hand-written JSON scanner rather than serde derives: those keep serde's error
+/// messages, and with them core's float printing and Unicode tables, in the viewer's module
+/// (about 23 KB gzip). Anything else (string times, non-string tags, a missing id, JSON that
+/// serde_json would reject) makes the scanner give up, and the span array is read through
+/// `serde_json::Value` instead, which names what is wrong.
 #[cfg(feature = "fast-zipkin")]
 mod fast {
     use alloc::borrow::Cow;
     use alloc::string::String;
     use alloc::vec::Vec;
 
-    use serde::Deserialize;
-
     use super::{kind_of, tolerant_id, Converted};
     use crate::{Event, KeyValue, Span, SpanId, Status, StatusCode, TraceId};
 
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    pub(super) struct ZSpan<'a> {
-        #[serde(borrow)]
+    #[derive(Default)]
+    struct ZSpan<'a> {
         trace_id: Option<Cow<'a, str>>,
-        #[serde(borrow)]
         id: Option<Cow<'a, str>>,
-        #[serde(borrow)]
         parent_id: Option<Cow<'a, str>>,
-        #[serde(borrow)]
         name: Option<Cow<'a, str>>,
-        #[serde(borrow)]
         kind: Option<Cow<'a, str>>,
         timestamp: Option<u64>,
         duration: Option<u64>,
-        #[serde(borrow)]
         local_endpoint: Option<Endpoint<'a>>,
-        #[serde(borrow)]
         remote_endpoint: Option<Endpoint<'a>>,
-        #[serde(borrow)]
         annotations: Option<Vec<Annotation<'a>>>,
-        #[serde(borrow)]
         tags: Option<Tags<'a>>,
         shared: Option<bool>,
     }
 
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
+    #[derive(Default)]
     struct Endpoint<'a> {
-        #[serde(borrow)]
         service_name: Option<Cow<'a, str>>,
     }
 
-    #[derive(Deserialize)]
+    #[derive(Default)]
     struct Annotation<'a> {
         timestamp: Option<u64>,
-        #[serde(borrow)]
         value: Option<Cow<'a, str>>,
     }
 
     /// Tags in document order; [`convert`] sorts them the way a `serde_json::Map` iterates.
     struct Tags<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-    impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-            struct Visit;
-            impl<'de> serde::de::Visitor<'de> for Visit {
-                type Value = Tags<'de>;
-                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                    f.write_str("an object of string tags")
+    /// Below serde_json's nesting limit (128): deeper documents are left to it, which rejects them.
+    const MAX_DEPTH: usize = 100;
+
+    /// Every span of a Zipkin v2 array converted, or `None` where the `Value` path should read it.
+    pub(super) fn spans(text: &str) -> Option<Vec<Converted>> {
+        let mut r = Scanner { text, at: 0 };
+        let mut out = Vec::new();
+        r.array(|r| {
+            out.push(convert(r.span()?)?);
+            Some(())
+        })?;
+        r.blank();
+        (r.at == text.len()).then_some(out)
+    }
+
+    /// A position in the text; every method returns `None` on what it does not expect.
+    struct Scanner<'a> {
+        text: &'a str,
+        at: usize,
+    }
+
+    impl<'a> Scanner<'a> {
+        fn peek(&self) -> Option<u8> {
+            self.text.as_bytes().get(self.at).copied()
+        }
+
+        /// JSON whitespace, the only kind serde_json skips.
+        fn blank(&mut self) {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+                self.at += 1;
+            }
+        }
+
+        /// The next byte after whitespace, consumed if it is `b`.
+        fn eat(&mut self, b: u8) -> bool {
+            self.blank();
+            let found = self.peek() == Some(b);
+            self.at += usize::from(found);
+            found
+        }
+
+        fn literal(&mut self, word: &str) -> bool {
+            self.blank();
+            let found = self.text[self.at..].starts_with(word);
+            self.at += if found { word.len() } else { 0 };
+            found
+        }
+
+        /// `null` (then `None`), else what `read` makes of the value.
+        fn nullable<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+            if self.literal("null") {
+                return Some(None);
+            }
+            read(self).map(Some)
+        }
+
+        /// `[item, ...]`, each item read by `item`.
+        fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+            if !self.eat(b'[') {
+                return None;
+            }
+            if self.eat(b']') {
+                return Some(());
+            }
+            loop {
+                item(self)?;
+                if self.eat(b']') {
+                    return Some(());
                 }
-                fn visit_map<M: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: M,
-                ) -> core::result::Result<Tags<'de>, M::Error> {
-                    let mut tags = Vec::new();
-                    while let Some(entry) = map.next_entry::<Cow<'de, str>, Cow<'de, str>>()? {
-                        tags.push(entry);
-                    }
-                    Ok(Tags(tags))
+                if !self.eat(b',') {
+                    return None;
                 }
             }
-            d.deserialize_map(Visit)
+        }
+
+        /// `{"key": value, ...}`, each value read by `entry` given its key.
+        fn object(&mut self, mut entry: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>) -> Option<()> {
+            if !self.eat(b'{') {
+                return None;
+            }
+            if self.eat(b'}') {
+                return Some(());
+            }
+            loop {
+                let key = self.string()?;
+                if !self.eat(b':') {
+                    return None;
+                }
+                entry(self, key)?;
+                if self.eat(b'}') {
+                    return Some(());
+                }
+                if !self.eat(b',') {
+                    return None;
+                }
+            }
+        }
+
+        /// A string, borrowed from the text unless it has escapes.
+        fn string(&mut self) -> Option<Cow<'a, str>> {
+            if !self.eat(b'"') {
+                return None;
+            }
+            let bytes = self.text.as_bytes();
+            let start = self.at;
+            let mut owned: Option<String> = None;
+            let mut run = start;
+            loop {
+                let b = *bytes.get(self.at)?;
+                match b {
+                    b'"' => {
+                        let tail = &self.text[run..self.at];
+                        self.at += 1;
+                        return Some(match owned {
+                            None => Cow::Borrowed(tail),
+                            Some(mut s) => {
+                                s.push_str(tail);
+                                Cow::Owned(s)
+                            }
+                        });
+                    }
+                    b'\\' => {
+                        let s = owned.get_or_insert_with(String::new);
+                        s.push_str(&self.text[run..self.at]);
+                        let c = match *bytes.get(self.at + 1)? {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'/' => '/',
+                            b'b' => '\u{8}',
+                            b'f' => '\u{c}',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            b'u' => {
+                                self.at += 2;
+                                let hi = self.hex4()?;
+                                let code = if (0xd800..0xdc00).contains(&hi) {
+                                    // A surrogate pair: `\uD83D\uDE00`.
+                                    if !self.text[self.at..].starts_with("\\u") {
+                                        return None;
+                                    }
+                                    self.at += 2;
+                                    let lo = self.hex4()?;
+                                    if !(0xdc00..0xe000).contains(&lo) {
+                                        return None;
+                                    }
+                                    0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00)
+                                } else {
+                                    hi
+                                };
+                                s.push(char::from_u32(code)?);
+                                run = self.at;
+                                continue;
+                            }
+                            _ => return None,
+                        };
+                        s.push(c);
+                        self.at += 2;
+                        run = self.at;
+                    }
+                    // Control characters must be escaped.
+                    0..=0x1f => return None,
+                    _ => self.at += 1,
+                }
+            }
+        }
+
+        /// Four hex digits of a `\u` escape.
+        fn hex4(&mut self) -> Option<u32> {
+            let digits = self.text.get(self.at..self.at + 4)?;
+            let mut v = 0;
+            for d in digits.chars() {
+                v = v * 16 + d.to_digit(16)?;
+            }
+            self.at += 4;
+            Some(v)
+        }
+
+        /// A non-negative integer that fits a `u64`; a fraction, an exponent or a sign give up,
+        /// as serde did for a `u64` field.
+        fn u64(&mut self) -> Option<u64> {
+            self.blank();
+            let start = self.at;
+            let mut v: u64 = 0;
+            while let Some(d @ b'0'..=b'9') = self.peek() {
+                v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+                self.at += 1;
+            }
+            let digits = self.at - start;
+            // No leading zeros in JSON, and no `.` or `e` after the digits.
+            let valid = digits == 1 || (digits > 1 && self.text.as_bytes()[start] != b'0');
+            (valid && !matches!(self.peek(), Some(b'.' | b'e' | b'E'))).then_some(v)
+        }
+
+        fn bool(&mut self) -> Option<bool> {
+            if self.literal("true") {
+                Some(true)
+            } else if self.literal("false") {
+                Some(false)
+            } else {
+                None
+            }
+        }
+
+        /// Passes over any JSON value, checking it as serde_json would.
+        fn skip(&mut self, depth: usize) -> Option<()> {
+            if depth > MAX_DEPTH {
+                return None;
+            }
+            self.blank();
+            match self.peek()? {
+                b'"' => self.string().map(drop),
+                b'[' => self.array(|r| r.skip(depth + 1)),
+                b'{' => self.object(|r, _| r.skip(depth + 1)),
+                b't' | b'f' => self.bool().map(drop),
+                b'n' => self.literal("null").then_some(()),
+                _ => self.number(),
+            }
+        }
+
+        /// Any JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+        fn number(&mut self) -> Option<()> {
+            let bytes = self.text.as_bytes();
+            let digits = |at: &mut usize| {
+                let start = *at;
+                while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+                    *at += 1;
+                }
+                *at - start
+            };
+            let mut at = self.at;
+            at += usize::from(bytes.get(at) == Some(&b'-'));
+            let whole = at;
+            match digits(&mut at) {
+                0 => return None,
+                n if n > 1 && bytes[whole] == b'0' => return None,
+                _ => {}
+            }
+            if bytes.get(at) == Some(&b'.') {
+                at += 1;
+                if digits(&mut at) == 0 {
+                    return None;
+                }
+            }
+            if let Some(b'e' | b'E') = bytes.get(at) {
+                at += 1;
+                at += usize::from(matches!(bytes.get(at), Some(b'+' | b'-')));
+                if digits(&mut at) == 0 {
+                    return None;
+                }
+            }
+            self.at = at;
+            Some(())
+        }
+
+        fn span(&mut self) -> Option<ZSpan<'a>> {
+            let mut z = ZSpan::default();
+            // A repeated key: the last one wins, as in a `serde_json::Map`.
+            self.object(|r, key| {
+                match key.as_ref() {
+                    "traceId" => z.trace_id = r.nullable(Self::string)?,
+                    "id" => z.id = r.nullable(Self::string)?,
+                    "parentId" => z.parent_id = r.nullable(Self::string)?,
+                    "name" => z.name = r.nullable(Self::string)?,
+                    "kind" => z.kind = r.nullable(Self::string)?,
+                    "timestamp" => z.timestamp = r.nullable(Self::u64)?,
+                    "duration" => z.duration = r.nullable(Self::u64)?,
+                    "localEndpoint" => z.local_endpoint = r.nullable(Self::endpoint)?,
+                    "remoteEndpoint" => z.remote_endpoint = r.nullable(Self::endpoint)?,
+                    "annotations" => {
+                        z.annotations = r.nullable(|r| {
+                            let mut list = Vec::new();
+                            r.array(|r| {
+                                list.push(r.annotation()?);
+                                Some(())
+                            })?;
+                            Some(list)
+                        })?
+                    }
+                    "tags" => {
+                        z.tags = r.nullable(|r| {
+                            let mut tags = Vec::new();
+                            r.object(|r, k| {
+                                tags.push((k, r.string()?));
+                                Some(())
+                            })?;
+                            Some(Tags(tags))
+                        })?
+                    }
+                    "shared" => z.shared = r.nullable(Self::bool)?,
+                    _ => r.skip(2)?,
+                }
+                Some(())
+            })?;
+            Some(z)
+        }
+
+        fn endpoint(&mut self) -> Option<Endpoint<'a>> {
+            let mut e = Endpoint::default();
+            self.object(|r, key| match key.as_ref() {
+                "serviceName" => {
+                    e.service_name = r.nullable(Self::string)?;
+                    Some(())
+                }
+                _ => r.skip(3),
+            })?;
+            Some(e)
+        }
+
+        fn annotation(&mut self) -> Option<Annotation<'a>> {
+            let mut a = Annotation::default();
+            self.object(|r, key| {
+                match key.as_ref() {
+                    "timestamp" => a.timestamp = r.nullable(Self::u64)?,
+                    "value" => a.value = r.nullable(Self::string)?,
+                    _ => r.skip(4)?,
+                }
+                Some(())
+            })?;
+            Some(a)
         }
     }
 
@@ -336,7 +622,7 @@ mod fast {
 
     /// The same span the `Value` path makes of it, or `None` where that path would report an
     /// error (so that it does, with its path and message).
-    pub(super) fn convert(z: ZSpan<'_>) -> Option<Converted> {
+    fn convert(z: ZSpan<'_>) -> Option<Converted> {
         let trace_id = TraceId(id::<16>(z.trace_id.as_ref())??);
         let span_id = SpanId(id::<8>(z.id.as_ref())??);
         let parent_span_id = id::<8>(z.parent_id.as_ref())?.map(SpanId);
@@ -428,5 +714,88 @@ mod tests {
         assert_eq!(traces_from_text(repeated).unwrap(), traces(&doc).unwrap());
         let span = &traces(&doc).unwrap().resource_spans[0].scope_spans[0].spans[0];
         assert_eq!(span.attributes, [KeyValue::new("a", "1"), KeyValue::new("b", "y é")]);
+    }
+
+    /// The `Value` path's reading of a text, for the fast path to match (`None`: invalid JSON).
+    fn value_path(text: &str) -> Option<Result<TracesData>> {
+        let doc: Vec<Value> = serde_json::from_str(text).ok()?;
+        Some(traces(&doc))
+    }
+
+    #[test]
+    fn the_scanner_reads_escapes_nulls_unknown_fields_and_repeated_keys_as_the_value_path_does() {
+        for text in [
+            "[]",
+            " \n[ ]\t",
+            r#"[{"traceId":"a1","id":"b2","name":"caf\u00e9 \"q\" \\ \/ \b\f\n\r\t \ud83d\ude00","timestamp":0}]"#,
+            r#"[{"traceId":"a1","id":"b2","parentId":null,"name":null,"kind":null,"timestamp":null,"duration":null,
+                "localEndpoint":null,"remoteEndpoint":null,"annotations":null,"tags":null,"shared":null}]"#,
+            r#"[{"traceId":"a1","id":"b2","parentId":"","kind":"SERVER","shared":true,"debug":false,
+                "localEndpoint":{"serviceName":"s","ipv4":"10.0.0.1","ipv6":"::1","port":8080,"x":[1,-2.5e-3,{"y":[]}]},
+                "remoteEndpoint":{"serviceName":"peer"},"annotations":[{"timestamp":5,"value":"ws","endpoint":{}},{}],
+                "extra":{"a":[true,false,null,0,-0,1.0E+2,"\u0041"]}}]"#,
+            r#"[{"traceId":"a1","id":"b2","timestamp":1,"timestamp":1700000000000000,"name":"x","name":"y"},
+                {"traceId":"a1","id":"b3","parentId":"b2","duration":7}]"#,
+            r#"[{"tr\u0061ceId":"a1","id":"b2"}]"#,
+        ] {
+            let fast = traces_from_text(text).unwrap_or_else(|| panic!("gave up on {text}"));
+            assert_eq!(Some(Ok(fast)), value_path(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_scanner_gives_up_on_what_it_does_not_read_and_on_json_that_serde_json_rejects() {
+        let deep = format!(r#"[{{"traceId":"a1","id":"b2","x":{}1{}}}]"#, "[".repeat(200), "]".repeat(200));
+        // Left to the `Value` path, which reads them or names what is wrong.
+        for text in [
+            r#"[null]"#,
+            r#"[["a1","b2"]]"#,
+            r#"[{"id":"b2"}]"#,
+            r#"[{"traceId":"a1"}]"#,
+            r#"[{"traceId":"xyz","id":"b2"}]"#,
+            r#"[{"traceId":"a1","id":7}]"#,
+            r#"[{"traceId":"a1","id":"b2","timestamp":-1}]"#,
+            r#"[{"traceId":"a1","id":"b2","timestamp":1.5}]"#,
+            r#"[{"traceId":"a1","id":"b2","timestamp":1e3}]"#,
+            r#"[{"traceId":"a1","id":"b2","timestamp":18446744073709551616}]"#,
+            r#"[{"traceId":"a1","id":"b2","timestamp":"10"}]"#,
+            r#"[{"traceId":"a1","id":"b2","tags":{"n":null}}]"#,
+            r#"[{"traceId":"a1","id":"b2","tags":[]}]"#,
+            r#"[{"traceId":"a1","id":"b2","localEndpoint":"s"}]"#,
+            r#"[{"traceId":"a1","id":"b2","annotations":[1]}]"#,
+            r#"[{"traceId":"a1","id":"b2","shared":1}]"#,
+            r#"[{"traceId":"a1","id":"b2","name":3}]"#,
+        ] {
+            assert!(traces_from_text(text).is_none(), "read {text}");
+            assert!(value_path(text).is_some(), "{text}");
+        }
+        for text in [
+            deep.as_str(),
+            "",
+            "[",
+            "[{}",
+            "[{},]",
+            "[,]",
+            r#"[{"traceId":"a1","id":"b2"}] x"#,
+            r#"[{"traceId":"a1","id":"b2",}]"#,
+            r#"[{"traceId":"a1" "id":"b2"}]"#,
+            r#"[{"traceId":"a1","id":"b2","timestamp":01}]"#,
+            r#"[{"traceId":"a1","id":"b2","x":01}]"#,
+            r#"[{"traceId":"a1","id":"b2","x":1.}]"#,
+            r#"[{"traceId":"a1","id":"b2","x":-}]"#,
+            r#"[{"traceId":"a1","id":"b2","x":.5}]"#,
+            r#"[{"traceId":"a1","id":"b2","x":1e}]"#,
+            r#"[{"traceId":"a1","id":"b2","x":nul}]"#,
+            r#"[{"traceId":"a1","id":"b2","x":True}]"#,
+            r#"[{"traceId":"a1","id":"b2","name":"\x"}]"#,
+            r#"[{"traceId":"a1","id":"b2","name":"\u12"}]"#,
+            r#"[{"traceId":"a1","id":"b2","name":"\ud83d"}]"#,
+            r#"[{"traceId":"a1","id":"b2","name":"\ude00"}]"#,
+            "[{\"traceId\":\"a1\",\"id\":\"b2\",\"name\":\"tab\there\"}]",
+            r#"[{"traceId":"a1","id":"b2","name":"open]"#,
+        ] {
+            assert!(traces_from_text(text).is_none(), "read {text}");
+            assert!(serde_json::from_str::<Value>(text).is_err(), "{text} is JSON");
+        }
     }
 }
