@@ -112,7 +112,7 @@ fn convert_values(spans: &[Value]) -> Result<Vec<Converted>> {
             Some(Value::Array(list)) => list
                 .iter()
                 .map(|a| Event {
-                    time_unix_nano: micros(a.get("timestamp")).unwrap_or(0) * 1000,
+                    time_unix_nano: micros(a.get("timestamp")).unwrap_or(0).saturating_mul(1000),
                     name: a.get("value").and_then(Value::as_str).unwrap_or("").to_owned(),
                     ..Default::default()
                 })
@@ -124,7 +124,7 @@ fn convert_values(spans: &[Value]) -> Result<Vec<Converted>> {
             .and_then(Value::as_str)
             .unwrap_or("unknown_service")
             .to_owned();
-        let start = timestamp.unwrap_or(0) * 1000;
+        let start = timestamp.unwrap_or(0).saturating_mul(1000);
         out.push(Converted {
             service,
             shared: o.get("shared").and_then(Value::as_bool).unwrap_or(false),
@@ -136,7 +136,7 @@ fn convert_values(spans: &[Value]) -> Result<Vec<Converted>> {
                 name: o.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
                 kind,
                 start_time_unix_nano: start,
-                end_time_unix_nano: start + duration * 1000,
+                end_time_unix_nano: start.saturating_add(duration.saturating_mul(1000)),
                 attributes,
                 events,
                 status,
@@ -213,9 +213,9 @@ fn finish(mut out: Vec<Converted>) -> TracesData {
             .or_else(|| c.span.parent_span_id.and_then(|p| find_id(&parent_start, &(c.span.trace_id, p))))
             .filter(|&t| t != u64::MAX);
         if let Some(start) = inferred {
-            let duration = c.span.end_time_unix_nano - c.span.start_time_unix_nano;
+            let duration = c.span.end_time_unix_nano.saturating_sub(c.span.start_time_unix_nano);
             c.span.start_time_unix_nano = start;
-            c.span.end_time_unix_nano = start + duration;
+            c.span.end_time_unix_nano = start.saturating_add(duration);
         }
         c.span.attributes.push(KeyValue::new("edgescope.zipkin.missing_timestamp", AnyValue::Bool(true)));
     }
@@ -651,14 +651,14 @@ mod fast {
             .unwrap_or_default()
             .into_iter()
             .map(|a| Event {
-                time_unix_nano: a.timestamp.unwrap_or(0) * 1000,
+                time_unix_nano: a.timestamp.unwrap_or(0).saturating_mul(1000),
                 name: a.value.map(String::from).unwrap_or_default(),
                 ..Default::default()
             })
             .collect();
         let service =
             z.local_endpoint.and_then(|e| e.service_name).map(String::from).unwrap_or_else(|| "unknown_service".into());
-        let start = z.timestamp.unwrap_or(0) * 1000;
+        let start = z.timestamp.unwrap_or(0).saturating_mul(1000);
         Some(Converted {
             service,
             shared: z.shared.unwrap_or(false),
@@ -670,7 +670,7 @@ mod fast {
                 name: z.name.map(String::from).unwrap_or_default(),
                 kind: kind_of(z.kind.as_deref()),
                 start_time_unix_nano: start,
-                end_time_unix_nano: start + z.duration.unwrap_or(0) * 1000,
+                end_time_unix_nano: start.saturating_add(z.duration.unwrap_or(0).saturating_mul(1000)),
                 attributes,
                 events,
                 status,
@@ -720,6 +720,22 @@ mod tests {
     fn value_path(text: &str) -> Option<Result<TracesData>> {
         let doc: Vec<Value> = serde_json::from_str(text).ok()?;
         Some(traces(&doc))
+    }
+
+    #[test]
+    fn times_too_large_for_nanoseconds_stop_at_the_largest_instead_of_overflowing() {
+        let text = r#"[{"traceId":"a1","id":"b2","timestamp":18446744073709551615,"duration":18446744073709551615,
+            "annotations":[{"timestamp":18446744073709551615,"value":"late"}]},
+            {"traceId":"a1","id":"c3","parentId":"b2","duration":5}]"#;
+        let doc: Vec<Value> = serde_json::from_str(text).unwrap();
+        let slow = traces(&doc).unwrap();
+        assert_eq!(traces_from_text(text).unwrap(), slow, "both paths agree");
+        let spans: Vec<_> = slow.spans().map(|(_, _, s)| s.clone()).collect();
+        assert!(spans.iter().all(|s| s.end_time_unix_nano >= s.start_time_unix_nano));
+        assert_eq!(
+            spans.iter().find(|s| s.name.is_empty() && s.events.len() == 1).unwrap().events[0].time_unix_nano,
+            u64::MAX
+        );
     }
 
     #[test]
