@@ -667,15 +667,17 @@ fn stream_samples(
             let text = labels
                 .remove(&unwrap.label)
                 .or_else(|| entry.metadata.iter().find(|(k, _)| *k == unwrap.label).map(|(_, v)| v.clone()));
-            match text.as_deref().and_then(|t| unwrap.conversion.convert(t)) {
+            // A line without the label (or with it empty) gives no sample and no error, as in
+            // Loki (grafana/loki#6713).
+            let Some(text) = text.filter(|t| !t.is_empty()) else {
+                return true;
+            };
+            match unwrap.conversion.convert(&text) {
                 Some(v) => value = v,
                 None if !query.keeps_error(logql::SAMPLE_ERROR) => return true,
                 None if !labels.contains_key("__error__") => {
                     labels.insert("__error__".into(), logql::SAMPLE_ERROR.into());
-                    details = match text {
-                        None => format!("the line has no `{}`", unwrap.label),
-                        Some(t) => format!("`{}` is `{t}`, not a {}", unwrap.label, unwrap.conversion.name()),
-                    };
+                    details = format!("`{}` is `{text}`, not a {}", unwrap.label, unwrap.conversion.name());
                 }
                 None => {}
             }

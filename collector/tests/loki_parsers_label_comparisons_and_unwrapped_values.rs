@@ -181,3 +181,34 @@ async fn parsed_labels_filter_group_and_give_values() {
 
     collector.stop().await;
 }
+
+/// Loki skips a line whose unwrapped label is missing or empty (grafana/loki#6713): such a line
+/// gives no sample and no `SampleExtractionErr`, so the query answers without `| __error__=""`.
+#[tokio::test]
+async fn lines_without_the_unwrapped_label_give_no_sample_and_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let records = vec![
+        record(T0 + S, r#"{"route":"/cart","took_ms":120}"#),
+        record(T0 + 2 * S, r#"{"route":"/cart"}"#),
+        record(T0 + 3 * S, r#"{"route":"/cart","took_ms":""}"#),
+        record(T0 + 4 * S, r#"{"route":"/cart","took_ms":null}"#),
+        record(T0 + 5 * S, r#"{"route":"/cart","took_ms":30}"#),
+        // Not JSON: the parser fails and the label is missing, so the line gives no sample.
+        record(T0 + 6 * S, "upstream restarted"),
+    ];
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("api", records)).await.status, 200);
+    let end = T0 + 60 * S;
+    for (func, expected) in [("sum_over_time", "150"), ("avg_over_time", "75"), ("min_over_time", "30")] {
+        let q = format!(r#"{func}({{service_name="api"}} | json | unwrap took_ms [1m]) by (route)"#);
+        let (status, body, text) = query(&collector, &q, end, end, "60").await;
+        assert_eq!(status, 200, "{q}: {text}");
+        assert_eq!(last_values(&body), [("route=/cart".to_owned(), expected.to_owned())], "{q}");
+    }
+    // A value that is there but does not convert still stops the query.
+    let q = r#"sum_over_time({service_name="api"} | json | unwrap route [1m])"#;
+    let (status, _, text) = query(&collector, q, end, end, "60").await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("SampleExtractionErr"), "{text}");
+    collector.stop().await;
+}
