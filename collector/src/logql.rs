@@ -1271,6 +1271,18 @@ mod tests {
     }
 
     #[test]
+    fn a_json_null_adds_no_label_so_a_comparison_on_it_leaves_the_line_out() {
+        // Loki's JSON parser skips `null` values: the label is missing, not empty, and a
+        // numeric filter drops a line without the label instead of flagging LabelFilterErr.
+        let record = [("service_name", "a")];
+        let q = parse(r#"{service_name="a"} | json | latency > 100"#).unwrap();
+        assert_eq!(parsed(&q, r#"{"latency":null}"#, &record), None);
+        let q = parse(r#"{service_name="a"} | json"#).unwrap();
+        let got = parsed(&q, r#"{"latency":null,"req":{"id":null,"path":"/a"}}"#, &record).unwrap();
+        assert_eq!(got, [("req_path".to_owned(), "/a".to_owned())]);
+    }
+
+    #[test]
     fn range_functions_over_unwrapped_values_read_with_their_conversion_and_grouping() {
         let q = parse_query(
             r#"quantile_over_time(0.99, {a="b"} | json | unwrap duration(took) | __error__="" [5m]) by (route)"#,
