@@ -159,6 +159,11 @@ fn any_query(params: &Params<'_>) -> std::result::Result<(LogQl, Option<Metric>)
     }
 }
 
+/// `end - start`, at most `i64::MAX` (times may be anywhere in `i64`).
+fn span(start: i64, end: i64) -> i64 {
+    end.saturating_sub(start)
+}
+
 /// `step`: a duration (`30s`) or seconds (`15`, `0.5`); by default the range over 250, at
 /// least a second, as Loki picks it.
 fn step(params: &Params<'_>, start: i64, end: i64) -> std::result::Result<i64, String> {
@@ -168,12 +173,12 @@ fn step(params: &Params<'_>, start: i64, end: i64) -> std::result::Result<i64, S
             _ => logql::parse_duration(text)
                 .ok_or_else(|| format!("invalid step `{text}`: expected seconds or a duration such as 30s"))?,
         },
-        None => ((end - start) / 250 / 1_000_000_000).max(1) * 1_000_000_000,
+        None => (span(start, end) / 250 / 1_000_000_000).max(1) * 1_000_000_000,
     };
     if step <= 0 {
         return Err("zero or negative query resolution step widths are not accepted. Try a positive integer".into());
     }
-    if (end - start) / step > MAX_POINTS {
+    if span(start, end) / step > MAX_POINTS {
         return Err(format!(
             "exceeded maximum resolution of {MAX_POINTS} points per timeseries. Try decreasing the query \
              resolution (?step=XX)"
@@ -739,7 +744,7 @@ fn evaluate(metric: &Metric, streams: &[Stream], start: i64, step: i64, steps: u
                             bytes += stream.bytes[hi];
                             hi += 1;
                         }
-                        while lo < hi && stream.times[lo] <= t - range_ns {
+                        while lo < hi && i128::from(stream.times[lo]) <= i128::from(t) - i128::from(*range_ns) {
                             bytes -= stream.bytes[lo];
                             lo += 1;
                         }
@@ -866,7 +871,7 @@ fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::
         Ok(streams) => streams,
         Err(message) => return Ok(Err(message)),
     };
-    let steps = ((q.end - q.start) / q.step + 1) as u32;
+    let steps = (span(q.start, q.end) / q.step + 1) as u32;
     let series = evaluate(metric, &streams, q.start, q.step, steps);
     if series.len() > MAX_SERIES {
         return Ok(Err(format!("maximum of series ({MAX_SERIES}) reached for a single query")));
@@ -1034,7 +1039,7 @@ pub(crate) struct VolumeQuery {
 /// Reads `query`, `start`, `end`, `limit` (100), `step`, `targetLabels` and `aggregateBy`.
 pub(crate) fn volume_params(params: &Params<'_>, range: bool) -> std::result::Result<VolumeQuery, String> {
     let (start, end, query) = index_params(params)?;
-    let step = if range { step(params, start, end)? } else { (end - start).max(1) };
+    let step = if range { step(params, start, end)? } else { span(start, end).max(1) };
     let target = match params.get(&["targetLabels"]) {
         Some((_, text)) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         None => {
@@ -1077,9 +1082,9 @@ pub(crate) fn volume(store: &Store, q: &VolumeQuery) -> Result<std::result::Resu
             groups.entry(key).or_default().extend(stream.times.iter().copied().zip(stream.bytes.iter().copied()));
         }
     }
-    let steps = if q.range { ((q.end - q.start) / q.step + 1) as u32 } else { 1 };
+    let steps = if q.range { (span(q.start, q.end) / q.step + 1) as u32 } else { 1 };
     let at = |i: u32| if q.range { q.start + i as i64 * q.step } else { q.end };
-    let width = if q.range { q.step } else { q.end - q.start + 1 };
+    let width = if q.range { q.step } else { span(q.start, q.end).saturating_add(1) };
     let mut series: Vec<(u64, Series)> = groups
         .into_iter()
         .map(|(labels, mut lines)| {
@@ -1094,7 +1099,7 @@ pub(crate) fn volume(store: &Store, q: &VolumeQuery) -> Result<std::result::Resu
                     sum += lines[hi].1;
                     hi += 1;
                 }
-                while lo < hi && lines[lo].0 <= t - width {
+                while lo < hi && i128::from(lines[lo].0) <= i128::from(t) - i128::from(width) {
                     sum -= lines[lo].1;
                     lo += 1;
                 }
@@ -1252,6 +1257,46 @@ mod tests {
         assert!(range_query(&Params(&forward)).unwrap().forward);
         let slow = params(&[("query", r#"{a="b"}"#), ("delay_for", "6")]);
         assert!(tail_query(&Params(&slow)).unwrap_err().contains("delay_for can't be greater than 5"));
+    }
+
+    /// Times at the ends of what `start` and `end` may say (Unix seconds with a fraction, or
+    /// nanoseconds) neither overflow the arithmetic of steps and windows nor make a query
+    /// evaluate more than its points.
+    #[test]
+    fn times_at_the_far_ends_neither_overflow_nor_run_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let ends = [
+            ("-9223372036854775808", "9223372036854775807"),
+            ("-9000000000.0", "9000000000.0"),
+            ("-9223372036854775808", "-9223372036854775800"),
+        ];
+        for (start, end) in ends {
+            for query in [r#"count_over_time({a="b"}[5m])"#, r#"sum(rate({a="b"}[1y]))"#] {
+                let p = params(&[("query", query), ("start", start), ("end", end)]);
+                let q = range_query(&Params(&p)).unwrap();
+                let points = (i128::from(q.end) - i128::from(q.start)) / i128::from(q.step);
+                assert!(points <= i128::from(MAX_POINTS), "{start}..{end}: {points} points");
+                let answer = query_range(&store, &q, false).unwrap().unwrap();
+                assert_eq!(answer["data"]["result"], json!([]));
+                // One line at each end: every step's window is worked out without overflow.
+                let Some(metric) = &q.metric else { panic!("a metric query") };
+                let stream = Stream {
+                    labels: BTreeMap::new(),
+                    times: vec![q.start, q.end],
+                    bytes: vec![1, 1],
+                    values: vec![0.0, 0.0],
+                };
+                let steps = (span(q.start, q.end) / q.step + 1) as u32;
+                let series = evaluate(metric, &[stream], q.start, q.step, steps);
+                assert_eq!(series.len(), 1);
+            }
+            let p = params(&[("query", r#"{a="b"}"#), ("start", start), ("end", end)]);
+            for range in [false, true] {
+                let q = volume_params(&Params(&p), range).unwrap();
+                assert_eq!(volume(&store, &q).unwrap().unwrap()["data"]["result"], json!([]));
+            }
+        }
     }
 
     #[test]
