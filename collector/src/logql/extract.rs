@@ -76,12 +76,35 @@ pub(crate) fn logfmt(line: &str, out: &mut Vec<(String, String)>) -> Result<(), 
                         break;
                     }
                     b'\\' => {
+                        let invalid = || format!("invalid escape in the value of `{key}`");
                         match bytes.get(i + 1) {
                             Some(b'n') => value.push('\n'),
                             Some(b't') => value.push('\t'),
                             Some(b'r') => value.push('\r'),
-                            Some(&c @ (b'"' | b'\\')) => value.push(c as char),
-                            _ => return Err(format!("invalid escape in the value of `{key}`")),
+                            Some(b'b') => value.push('\u{8}'),
+                            Some(b'f') => value.push('\u{c}'),
+                            Some(&c @ (b'"' | b'\\' | b'/' | b'\'')) => value.push(c as char),
+                            Some(b'u') => {
+                                let unit = |at: usize| {
+                                    let hex = line.get(at..at + 4).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+                                    hex.and_then(|h| u16::from_str_radix(h, 16).ok())
+                                };
+                                let first = unit(i + 2).ok_or_else(invalid)?;
+                                i += 6;
+                                // A surrogate pair is one character; a lone surrogate is U+FFFD,
+                                // as go-logfmt (encoding/json's unquote) reads them.
+                                let second = (line[i..].starts_with("\\u")).then(|| unit(i + 2)).flatten();
+                                match char::decode_utf16(std::iter::once(first).chain(second)).next() {
+                                    Some(Ok(c)) if second.is_some() && c.len_utf16() == 2 => {
+                                        value.push(c);
+                                        i += 6;
+                                    }
+                                    Some(Ok(c)) => value.push(c),
+                                    _ => value.push(char::REPLACEMENT_CHARACTER),
+                                }
+                                continue;
+                            }
+                            _ => return Err(invalid()),
                         }
                         i += 2;
                     }
@@ -175,6 +198,17 @@ mod tests {
         );
         assert!(logfmt(r#"msg="open"#, &mut Vec::new()).unwrap_err().contains("unterminated"));
         assert!(logfmt("=x", &mut Vec::new()).unwrap_err().contains("without a key"));
+    }
+
+    #[test]
+    fn logfmt_reads_the_escapes_of_go_logfmt_quoted_values() {
+        // go-logfmt writes control characters as `\u00XX`; its decoder (and Loki's) reads JSON's
+        // escapes, `\/`, `\b`, `\f` and surrogate pairs too.
+        let mut out = Vec::new();
+        logfmt(r#"msg="\u001b[31mred\u001b[0m a\/b \b\f \u00e9 \ud83d\ude00 \ud83d!""#, &mut out).unwrap();
+        assert_eq!(pairs(&out), [("msg", "\u{1b}[31mred\u{1b}[0m a/b \u{8}\u{c} é 😀 \u{fffd}!")]);
+        assert!(logfmt(r#"msg="\x41""#, &mut Vec::new()).unwrap_err().contains("invalid escape"));
+        assert!(logfmt(r#"msg="\u12""#, &mut Vec::new()).unwrap_err().contains("invalid escape"));
     }
 
     #[test]
