@@ -22,10 +22,11 @@
 //! aggregations `sum`, `count`, `min`, `max` and `avg`, with `by (…)` or `without (…)` before or
 //! after their argument.
 //!
-//! The parsers `| json` and `| logfmt` add labels taken from the line (a name that a stream label
-//! or metadata already has gets `_extracted` appended; a line that does not parse gets
-//! `__error__`); label filters may then compare numbers, durations and sizes
-//! (`| status >= 500`, `| took > 250ms`, `| size < 1MB`, joined by `,` or `and`), and metric
+//! The parsers `| json` and `| logfmt` (with Loki's `--strict` and `--keep-empty`) add labels
+//! taken from the line (a name that a stream label or metadata already has gets `_extracted`
+//! appended; a line that does not parse gets `__error__`); label filters may then compare
+//! numbers, durations and sizes (`| status >= 500`, `| took > 250ms`, `| size < 1MB`, joined by
+//! `,` or `and`), and metric
 //! queries may `| unwrap` a label into the values of `sum_over_time`, `avg_over_time`,
 //! `min_over_time`, `max_over_time`, `first_over_time`, `last_over_time`, `stddev_over_time`,
 //! `stdvar_over_time`, `quantile_over_time(φ, …)` and `rate`, grouped with `by`/`without`:
@@ -86,8 +87,8 @@ pub(crate) enum Stage {
     Drop(Vec<String>),
     /// `| json`: labels from the line's JSON object.
     Json,
-    /// `| logfmt`: labels from the line's `key=value` pairs.
-    Logfmt,
+    /// `| logfmt [--strict] [--keep-empty]`: labels from the line's `key=value` pairs.
+    Logfmt { strict: bool, keep_empty: bool },
     /// `| name > 10ms`: a label compared as a number, duration or size.
     Compare(Comparison),
 }
@@ -412,17 +413,17 @@ impl LogQl {
                     let error = names.iter().any(|n| n == "__error__");
                     parsed.retain(|(k, _)| !(names.contains(k) || error && k == "__error_details__"));
                 }
-                Stage::Json | Stage::Logfmt => {
+                Stage::Json | Stage::Logfmt { .. } => {
                     let mut found = Parsed::new();
-                    let result = if matches!(stage, Stage::Json) {
-                        extract::json(line, &mut found)
-                    } else {
-                        extract::logfmt(line, &mut found)
+                    let (result, error) = match *stage {
+                        Stage::Logfmt { strict, keep_empty } => {
+                            (extract::logfmt(line, strict, keep_empty, &mut found), LOGFMT_ERROR)
+                        }
+                        _ => (extract::json(line, &mut found), JSON_ERROR),
                     };
+                    // What was read before an error is kept, as in Loki.
                     if let Err(details) = result {
-                        let error = if matches!(stage, Stage::Json) { JSON_ERROR } else { LOGFMT_ERROR };
                         set_error(&mut parsed, error, details);
-                        continue;
                     }
                     for (mut name, value) in found {
                         // A name the record already has is kept for it; the parsed one is renamed.
@@ -450,7 +451,7 @@ impl LogQl {
 
     /// Whether the pipeline has a parser stage (whose labels only exist once it has run).
     pub(crate) fn has_parser(&self) -> bool {
-        self.stages.iter().any(|s| matches!(s, Stage::Json | Stage::Logfmt))
+        self.stages.iter().any(|s| matches!(s, Stage::Json | Stage::Logfmt { .. }))
     }
 
     /// Values that label `name` must equal, from `=` matchers in the selector and label filters.
@@ -864,6 +865,20 @@ impl Parser<'_> {
         match word.as_deref() {
             Some(parser @ ("json" | "logfmt")) if is_stage_word => {
                 self.pos += parser.len();
+                // Loki's flags of `logfmt`.
+                let (mut strict, mut keep_empty) = (false, false);
+                if parser == "logfmt" {
+                    loop {
+                        self.skip_space();
+                        let flag = self.text[self.pos..].split(|c: char| c.is_whitespace() || c == '|').next();
+                        match flag {
+                            Some("--strict") => strict = true,
+                            Some("--keep-empty") => keep_empty = true,
+                            _ => break,
+                        }
+                        self.pos += flag.map_or(0, str::len);
+                    }
+                }
                 let rest = self.text[self.pos..].trim_start();
                 let ends = rest.is_empty()
                     || rest.starts_with(['|', '[', ')'])
@@ -875,7 +890,7 @@ impl Parser<'_> {
                         "`{parser}` with parameters is not supported: use `| {parser}` and the labels it adds"
                     )));
                 }
-                stages.push(if parser == "json" { Stage::Json } else { Stage::Logfmt });
+                stages.push(if parser == "json" { Stage::Json } else { Stage::Logfmt { strict, keep_empty } });
                 return Ok(());
             }
             Some("unwrap") if is_stage_word => {
@@ -1142,6 +1157,7 @@ mod tests {
             (r#"{service_name=~"("}"#, 16, "invalid regular expression"),
             (r#"{service_name="a"} |~ "(""#, 23, "invalid regular expression"),
             (r#"{service_name="a"} | json status="x""#, 27, "`json` with parameters is not supported"),
+            (r#"{service_name="a"} | logfmt --strict --lax"#, 38, "`logfmt` with parameters is not supported"),
             (r#"{service_name="a"} | status > fast"#, 31, "expected a number, a duration (10ms) or a size (5KB)"),
             (r#"{service_name="a"} | status > "5""#, 31, "compares with a number"),
             (r#"{service_name="a"} | a="1" or b="2""#, 28, "`or` between label filters is not supported"),
@@ -1266,8 +1282,15 @@ mod tests {
         assert_eq!(get(&got, "msg"), Some("a b"));
         assert_eq!(parsed(&q, "status=5", &record), None);
         assert_eq!(parsed(&q, r#"msg="open"#, &record), None, "no status: the comparison fails");
+        // Loki's `| logfmt` skips what does not read; with `--strict` the line gets `__error__`.
         let q = parse(r#"{service_name="a"} | logfmt"#).unwrap();
-        assert_eq!(get(&parsed(&q, r#"msg="open"#, &record).unwrap(), "__error__"), Some(LOGFMT_ERROR));
+        assert_eq!(parsed(&q, r#"a=1 msg="open flag"#, &record), Some(vec![("a".into(), "1".into())]));
+        let q = parse(r#"{service_name="a"} | logfmt --strict"#).unwrap();
+        let got = parsed(&q, r#"a=1 msg="open"#, &record).unwrap();
+        assert_eq!(get(&got, "__error__"), Some(LOGFMT_ERROR));
+        assert_eq!(get(&got, "a"), Some("1"), "what was read before the error stays");
+        let q = parse(r#"{service_name="a"} | logfmt --keep-empty --strict | flag="""#).unwrap();
+        assert_eq!(parsed(&q, "flag b=2", &record).unwrap(), [("flag".into(), "".into()), ("b".into(), "2".into())]);
     }
 
     #[test]
@@ -1390,6 +1413,7 @@ mod tests {
         const STAGES: &[&str] = &[
             " | json",
             " | logfmt",
+            " | logfmt --strict",
             " |= \"1\"",
             " != \"x\"",
             " |~ `\\d`",

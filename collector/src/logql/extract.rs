@@ -35,98 +35,156 @@ pub(crate) fn json(line: &str, out: &mut Vec<(String, String)>) -> Result<(), St
     Ok(())
 }
 
-/// `| logfmt`: `key=value` pairs separated by spaces; values may be double-quoted with
-/// backslash escapes, and a key alone has the empty value.
-pub(crate) fn logfmt(line: &str, out: &mut Vec<(String, String)>) -> Result<(), String> {
+/// `| logfmt`, as Loki's decoder reads a line: `key=value` pairs separated by spaces (any byte
+/// up to ` `), values bare or double-quoted with JSON's escapes. A pair that does not read is
+/// skipped (Loki's default) or, with `strict`, ends the parse with an error that names its
+/// position, the pairs before it kept. A key alone, `key=` and `key=""` have the empty value,
+/// which gives a label only with `keep_empty`.
+pub(crate) fn logfmt(
+    line: &str,
+    strict: bool,
+    keep_empty: bool,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), String> {
     let bytes = line.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        if bytes[i] <= b' ' {
             i += 1;
-        }
-        if i == bytes.len() {
-            break;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i] != b'=' && !bytes[i].is_ascii_whitespace() {
-            if bytes[i] == b'"' {
-                return Err(format!("unexpected '\"' in a key at byte {i}"));
-            }
-            i += 1;
-        }
-        let key = &line[start..i];
-        if key.is_empty() {
-            return Err(format!("a value without a key at byte {i}"));
-        }
-        if i == bytes.len() || bytes[i] != b'=' {
-            out.push((sanitize(key), String::new()));
             continue;
         }
-        i += 1;
-        let value = if bytes.get(i) == Some(&b'"') {
-            i += 1;
-            let mut value = String::new();
-            loop {
-                let Some(&b) = bytes.get(i) else {
-                    return Err(format!("unterminated quoted value of `{key}`"));
-                };
-                match b {
-                    b'"' => {
-                        i += 1;
-                        break;
-                    }
-                    b'\\' => {
-                        let invalid = || format!("invalid escape in the value of `{key}`");
-                        match bytes.get(i + 1) {
-                            Some(b'n') => value.push('\n'),
-                            Some(b't') => value.push('\t'),
-                            Some(b'r') => value.push('\r'),
-                            Some(b'b') => value.push('\u{8}'),
-                            Some(b'f') => value.push('\u{c}'),
-                            Some(&c @ (b'"' | b'\\' | b'/' | b'\'')) => value.push(c as char),
-                            Some(b'u') => {
-                                let unit = |at: usize| {
-                                    let hex = line.get(at..at + 4).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
-                                    hex.and_then(|h| u16::from_str_radix(h, 16).ok())
-                                };
-                                let first = unit(i + 2).ok_or_else(invalid)?;
-                                i += 6;
-                                // A surrogate pair is one character; a lone surrogate is U+FFFD,
-                                // as go-logfmt (encoding/json's unquote) reads them.
-                                let second = (line[i..].starts_with("\\u")).then(|| unit(i + 2)).flatten();
-                                match char::decode_utf16(std::iter::once(first).chain(second)).next() {
-                                    Some(Ok(c)) if second.is_some() && c.len_utf16() == 2 => {
-                                        value.push(c);
-                                        i += 6;
-                                    }
-                                    Some(Ok(c)) => value.push(c),
-                                    _ => value.push(char::REPLACEMENT_CHARACTER),
-                                }
-                                continue;
-                            }
-                            _ => return Err(invalid()),
-                        }
-                        i += 2;
-                    }
-                    _ => {
-                        // Whole UTF-8 characters: `"` and `\` never occur inside one.
-                        let len = line[i..].chars().next().map_or(1, char::len_utf8);
-                        value.push_str(&line[i..i + len]);
-                        i += len;
-                    }
+        match logfmt_pair(line, &mut i) {
+            Ok((key, value)) => {
+                // U+FFFD is rejected in label values; Loki writes a space for it.
+                let value = if value.contains('\u{fffd}') { value.replace('\u{fffd}', " ") } else { value };
+                let name = sanitize(key);
+                if !name.is_empty() && (keep_empty || !value.is_empty()) {
+                    out.push((name, value));
                 }
             }
-            value
-        } else {
-            let start = i;
-            while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            line[start..i].to_owned()
-        };
-        out.push((sanitize(key), value));
+            Err(details) if strict => return Err(details),
+            Err(_) => {}
+        }
     }
     Ok(())
+}
+
+/// The `key[=value]` pair at `*i` (not a space); `*i` ends past it, also when it does not read.
+fn logfmt_pair<'a>(line: &'a str, i: &mut usize) -> Result<(&'a str, String), String> {
+    let bytes = line.as_bytes();
+    let error = |at: usize, message: &str| format!("logfmt syntax error at pos {} : {message}", at + 1);
+    // After an error the rest of the token is skipped, as the decoder does.
+    let fail = |i: &mut usize, message: &str| {
+        let e = error(*i, message);
+        while *i < bytes.len() && bytes[*i] > b' ' {
+            *i += 1;
+        }
+        Err(e)
+    };
+    let start = *i;
+    while *i < bytes.len() && bytes[*i] != b'=' && bytes[*i] > b' ' {
+        if bytes[*i] == b'"' {
+            return fail(i, "unexpected '\"'");
+        }
+        *i += 1;
+    }
+    // The key ends at an ASCII byte or the end: a character boundary.
+    let key = &line[start..*i];
+    if bytes.get(*i) != Some(&b'=') {
+        return Ok((key, String::new()));
+    }
+    if key.is_empty() {
+        return fail(i, "unexpected '='");
+    }
+    *i += 1;
+    match bytes.get(*i) {
+        None => Ok((key, String::new())),
+        Some(&b) if b <= b' ' => Ok((key, String::new())),
+        Some(b'"') => {
+            let open = *i;
+            let (mut escaped, mut escape) = (false, false);
+            *i += 1;
+            while *i < bytes.len() {
+                match bytes[*i] {
+                    _ if escape => escape = false,
+                    b'\\' => (escaped, escape) = (true, true),
+                    b'"' => {
+                        *i += 1;
+                        let inner = &line[open + 1..*i - 1];
+                        if !escaped {
+                            return Ok((key, inner.to_owned()));
+                        }
+                        return unquote(inner).map(|v| (key, v)).ok_or_else(|| error(*i, "invalid quoted value"));
+                    }
+                    _ => {}
+                }
+                *i += 1;
+            }
+            Err(error(*i, "unterminated quoted value"))
+        }
+        Some(_) => {
+            let start = *i;
+            while *i < bytes.len() && bytes[*i] > b' ' {
+                if matches!(bytes[*i], b'=' | b'"') {
+                    let message = format!("unexpected '{}'", bytes[*i] as char);
+                    return fail(i, &message);
+                }
+                *i += 1;
+            }
+            Ok((key, line[start..*i].to_owned()))
+        }
+    }
+}
+
+/// The text of a quoted value with escapes, as go-logfmt (after encoding/json) reads it:
+/// `\"`, `\\`, `\/`, `\'`, `\b`, `\f`, `\n`, `\r`, `\t` and `\uXXXX` (a surrogate pair is one
+/// character, a lone surrogate U+FFFD); `None` for another escape or a control character.
+fn unquote(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut value = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                match bytes.get(i + 1)? {
+                    b'n' => value.push('\n'),
+                    b't' => value.push('\t'),
+                    b'r' => value.push('\r'),
+                    b'b' => value.push('\u{8}'),
+                    b'f' => value.push('\u{c}'),
+                    &c @ (b'"' | b'\\' | b'/' | b'\'') => value.push(c as char),
+                    b'u' => {
+                        let unit = |at: usize| {
+                            let hex = text.get(at..at + 4).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+                            hex.and_then(|h| u16::from_str_radix(h, 16).ok())
+                        };
+                        let first = unit(i + 2)?;
+                        i += 6;
+                        let second = text[i..].starts_with("\\u").then(|| unit(i + 2)).flatten();
+                        match char::decode_utf16(std::iter::once(first).chain(second)).next() {
+                            Some(Ok(c)) if second.is_some() && c.len_utf16() == 2 => {
+                                value.push(c);
+                                i += 6;
+                            }
+                            Some(Ok(c)) => value.push(c),
+                            _ => value.push(char::REPLACEMENT_CHARACTER),
+                        }
+                        continue;
+                    }
+                    _ => return None,
+                }
+                i += 2;
+            }
+            b if b < b' ' => return None,
+            _ => {
+                // Whole UTF-8 characters: `\` never occurs inside one.
+                let len = text[i..].chars().next().map_or(1, char::len_utf8);
+                value.push_str(&text[i..i + len]);
+                i += len;
+            }
+        }
+    }
+    Some(value)
 }
 
 /// A Go duration (`1.5s`, `300ms`, `1h2m`, `-2us`) in seconds.
@@ -189,15 +247,25 @@ mod tests {
     }
 
     #[test]
-    fn logfmt_reads_bare_quoted_and_empty_values() {
+    fn logfmt_reads_bare_and_quoted_values_and_skips_what_does_not_read() {
+        // Loki's `| logfmt` goes on past a pair that does not read (a quote in a key, `=` or a
+        // quote in a bare value, an unterminated quote), and gives no label for empty values.
         let mut out = Vec::new();
-        logfmt(r#"level=warn msg="slow \"query\" é" took=1.5s  flag path=/a=b"#, &mut out).unwrap();
-        assert_eq!(
-            pairs(&out),
-            [("level", "warn"), ("msg", "slow \"query\" é"), ("took", "1.5s"), ("flag", ""), ("path", "/a=b")]
-        );
-        assert!(logfmt(r#"msg="open"#, &mut Vec::new()).unwrap_err().contains("unterminated"));
-        assert!(logfmt("=x", &mut Vec::new()).unwrap_err().contains("without a key"));
+        let line = r#"level=warn "q"=x path=/a=b x=a"b flag empty= blank="" msg="slow \"query\" é" took=1.5s 1st=y"#;
+        logfmt(line, false, false, &mut out).unwrap();
+        assert_eq!(pairs(&out), [("level", "warn"), ("msg", "slow \"query\" é"), ("took", "1.5s"), ("_1st", "y")]);
+        let mut out = Vec::new();
+        logfmt(r#"flag empty= blank="" a=1 msg="open b=2"#, false, true, &mut out).unwrap();
+        assert_eq!(pairs(&out), [("flag", ""), ("empty", ""), ("blank", ""), ("a", "1")]);
+        // `--strict` stops at the first error, which names its position; pairs before it stay.
+        let mut out = Vec::new();
+        let e = logfmt("level=warn path=/a=b took=1s", true, false, &mut out).unwrap_err();
+        assert_eq!(e, "logfmt syntax error at pos 19 : unexpected '='");
+        assert_eq!(pairs(&out), [("level", "warn")]);
+        let e = logfmt(r#"a=1 msg="open"#, true, false, &mut Vec::new()).unwrap_err();
+        assert_eq!(e, "logfmt syntax error at pos 14 : unterminated quoted value");
+        assert!(logfmt("=x", true, false, &mut Vec::new()).unwrap_err().contains("unexpected '='"));
+        assert!(logfmt(r#"a"b=1"#, true, false, &mut Vec::new()).unwrap_err().contains(r#"unexpected '"'"#));
     }
 
     #[test]
@@ -205,10 +273,12 @@ mod tests {
         // go-logfmt writes control characters as `\u00XX`; its decoder (and Loki's) reads JSON's
         // escapes, `\/`, `\b`, `\f` and surrogate pairs too.
         let mut out = Vec::new();
-        logfmt(r#"msg="\u001b[31mred\u001b[0m a\/b \b\f \u00e9 \ud83d\ude00 \ud83d!""#, &mut out).unwrap();
-        assert_eq!(pairs(&out), [("msg", "\u{1b}[31mred\u{1b}[0m a/b \u{8}\u{c} é 😀 \u{fffd}!")]);
-        assert!(logfmt(r#"msg="\x41""#, &mut Vec::new()).unwrap_err().contains("invalid escape"));
-        assert!(logfmt(r#"msg="\u12""#, &mut Vec::new()).unwrap_err().contains("invalid escape"));
+        logfmt(r#"msg="\u001b[31mred\u001b[0m a\/b \b\f \u00e9 \ud83d\ude00 \ud83d!""#, true, false, &mut out).unwrap();
+        assert_eq!(pairs(&out), [("msg", "\u{1b}[31mred\u{1b}[0m a/b \u{8}\u{c} é 😀  !")], "U+FFFD becomes a space");
+        for bad in [r#"msg="\x41""#, r#"msg="\u12""#, "msg=\"\\n\u{1}\""] {
+            let e = logfmt(bad, true, false, &mut Vec::new()).unwrap_err();
+            assert!(e.contains("invalid quoted value"), "{bad}: {e}");
+        }
     }
 
     #[test]
