@@ -513,7 +513,7 @@ fn first_line(s: &str) -> &str {
 
 /// Reads a LogQL log query.
 pub(crate) fn parse(query: &str) -> Result<LogQl, ParseError> {
-    let mut p = Parser { text: query, pos: 0 };
+    let mut p = Parser { text: query, pos: 0, depth: 0 };
     p.skip_space();
     if p.peek() != Some('{') {
         let message = if p.ident_here().is_some() {
@@ -530,7 +530,7 @@ pub(crate) fn parse(query: &str) -> Result<LogQl, ParseError> {
 
 /// Reads a LogQL query, a log query or a metric query.
 pub(crate) fn parse_query(query: &str) -> Result<Query, ParseError> {
-    let mut p = Parser { text: query, pos: 0 };
+    let mut p = Parser { text: query, pos: 0, depth: 0 };
     p.skip_space();
     if p.peek() == Some('{') {
         return parse(query).map(Query::Log);
@@ -576,9 +576,15 @@ pub(crate) fn parse_duration(text: &str) -> Option<i64> {
     Some(total)
 }
 
+/// How deep aggregations may nest: the parser and the evaluation recurse once per level, on a
+/// worker thread's stack.
+const MAX_DEPTH: u32 = 64;
+
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// Metric queries being read around this point.
+    depth: u32,
 }
 
 impl Parser<'_> {
@@ -656,6 +662,10 @@ impl Parser<'_> {
     /// A metric query from here: a range function or an aggregation of metric queries.
     fn metric(&mut self) -> Result<Metric, ParseError> {
         self.skip_space();
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(format!("aggregations nested more than {MAX_DEPTH} deep are not supported")));
+        }
         let col = self.pos;
         let name = self.ident_here().unwrap_or("").to_owned();
         let func = RangeFn::named(&name);
@@ -1343,6 +1353,21 @@ mod tests {
     #[test]
     fn a_trailing_comma_in_the_selector_is_accepted() {
         assert_eq!(parse(r#"{a="x",}"#).unwrap().selector.len(), 1);
+    }
+
+    #[test]
+    fn deeply_nested_aggregations_are_refused_without_exhausting_the_stack() {
+        // A worker thread's stack (tokio's default is 2 MiB) must survive any query text.
+        let depth = 20_000;
+        let text = format!("{}count_over_time({{a=\"b\"}}[1m]){}", "sum(".repeat(depth), ")".repeat(depth));
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse_query(&text).map(|_| ()))
+            .unwrap()
+            .join()
+            .expect("the parser returns");
+        let e = outcome.expect_err("too deep");
+        assert!(e.message.contains("nested"), "{e}");
     }
 
     /// Queries stitched from LogQL's own tokens and stages, 8,000 of them: every
