@@ -3,9 +3,11 @@
 
 use serde_json::Value;
 
-/// A label name made of what Loki allows (letters, digits, `_`), other characters as `_`.
+/// A label name made of what Loki allows (letters, digits, `_`), other characters as `_`, the
+/// key's surrounding spaces left out (a key of spaces gives the empty name), as Loki does.
 pub(crate) fn sanitize(key: &str) -> String {
-    let mut name: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let mut name: String =
+        key.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
     }
@@ -244,6 +246,15 @@ mod tests {
         );
         assert!(json("not json", &mut out).is_err());
         assert!(json("[1,2]", &mut out).unwrap_err().contains("not an object"));
+    }
+
+    #[test]
+    fn json_keys_are_trimmed_and_a_blank_one_adds_nothing_to_the_name() {
+        // Loki trims a key's spaces before sanitising it, and a key that is only spaces joins
+        // nothing to the names below it.
+        let mut out = Vec::new();
+        json(r#"{" a ":1," ":{"foo":"bar"},"x":{" y ":2}}"#, &mut out).unwrap();
+        assert_eq!(pairs(&out), [("foo", "bar"), ("a", "1"), ("x_y", "2")]);
     }
 
     #[test]
