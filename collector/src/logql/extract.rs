@@ -208,11 +208,13 @@ pub(crate) fn bytes(text: &str) -> Option<f64> {
         "gb" | "g" => 1e9,
         "tb" | "t" => 1e12,
         "pb" | "p" => 1e15,
+        "eb" | "e" => 1e18,
         "kib" | "ki" => 1024.0,
         "mib" | "mi" => 1024f64.powi(2),
         "gib" | "gi" => 1024f64.powi(3),
         "tib" | "ti" => 1024f64.powi(4),
         "pib" | "pi" => 1024f64.powi(5),
+        "eib" | "ei" => 1024f64.powi(6),
         _ => return None,
     };
     Some(number * factor)
@@ -299,6 +301,10 @@ mod tests {
         assert_eq!(bytes("2 MiB"), Some(2.0 * 1024.0 * 1024.0));
         assert_eq!(bytes("3gb"), Some(3e9));
         assert_eq!(bytes("3 parsecs"), None);
+        // go-humanize's units (Loki's bytes conversion) go up to exabytes.
+        assert_eq!(bytes("2EB"), Some(2e18));
+        assert_eq!(bytes("1 EiB"), Some(1024f64.powi(6)));
+        assert_eq!(bytes("1e"), Some(1e18));
         assert_eq!(duration_seconds("1.5s"), Some(1.5));
         assert_eq!(duration_seconds("250ms"), Some(0.25));
         assert_eq!(duration_seconds("fast"), None);
