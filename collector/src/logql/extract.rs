@@ -294,6 +294,29 @@ mod tests {
         }
     }
 
+    /// Lines stitched from what logfmt and JSON are made of: the parsers never panic, and
+    /// Loki's default logfmt never fails a line.
+    #[test]
+    fn stitched_lines_never_panic_and_default_logfmt_never_fails() {
+        const PIECES: &[&str] =
+            &["a", "=", "\"", "\\", "u", "d83d", "00e9", " ", "\t", "é", "😀", "{", "}", ":", ",", "[", "1", "null"];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let n = next() % 16;
+            let line: String = (0..n).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect();
+            let mut out = Vec::new();
+            assert!(logfmt(&line, false, next() % 2 == 0, &mut out).is_ok(), "{line}");
+            let _ = logfmt(&line, true, false, &mut Vec::new());
+            let _ = json(&line, &mut Vec::new());
+        }
+    }
+
     #[test]
     fn sizes_durations_and_numbers_convert() {
         assert_eq!(bytes("512"), Some(512.0));
