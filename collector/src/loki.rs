@@ -872,10 +872,12 @@ fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::
         Err(message) => return Ok(Err(message)),
     };
     let steps = (span(q.start, q.end) / q.step + 1) as u32;
-    let series = evaluate(metric, &streams, q.start, q.step, steps);
+    let mut series = evaluate(metric, &streams, q.start, q.step, steps);
     if series.len() > MAX_SERIES {
         return Ok(Err(format!("maximum of series ({MAX_SERIES}) reached for a single query")));
     }
+    // Loki answers with its series sorted by their labels.
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
     let at = |i: u32| q.start + i as i64 * q.step;
     let (kind, result): (&str, Vec<Value>) = if q.instant {
         let result = series

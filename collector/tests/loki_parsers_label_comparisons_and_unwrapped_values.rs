@@ -212,3 +212,31 @@ async fn lines_without_the_unwrapped_label_give_no_sample_and_no_error() {
     assert!(text.contains("SampleExtractionErr"), "{text}");
     collector.stop().await;
 }
+
+/// Lines of two routes, `/z` first.
+async fn two_routes(collector: &Collector) {
+    let records = vec![
+        record(T0 + S, r#"{"route":"/z","took_ms":5}"#),
+        record(T0 + 2 * S, r#"{"route":"/a","took_ms":7}"#),
+        record(T0 + 3 * S, r#"{"route":"/z","took_ms":5}"#),
+    ];
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("api", records)).await.status, 200);
+}
+
+/// The series of a matrix come sorted by their labels, as Loki sorts them, whatever order the
+/// lines came in.
+#[tokio::test]
+async fn the_series_of_a_matrix_are_sorted_by_their_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    two_routes(&collector).await;
+    let end = T0 + 60 * S;
+    let q = r#"count_over_time({service_name="api"} | json | drop took_ms [1m])"#;
+    let (status, body, text) = query(&collector, q, end, end, "60").await;
+    assert_eq!(status, 200, "{text}");
+    // In the answer's order (`matrix` sorts), `/z` came first.
+    let routes: Vec<&str> =
+        body["data"]["result"].as_array().unwrap().iter().map(|s| s["metric"]["route"].as_str().unwrap()).collect();
+    assert_eq!(routes, ["/a", "/z"]);
+    collector.stop().await;
+}
