@@ -669,8 +669,9 @@ fn stream_samples(
         }
         let mut value = 0.0;
         if let Some(unwrap) = unwrap {
-            let text = labels
-                .remove(&unwrap.label)
+            // The unwrapped label leaves the series' labels, unless a `by` grouping names it (Loki).
+            let kept = grouping.is_some_and(|g| !g.without && g.labels.contains(&unwrap.label));
+            let text = if kept { labels.get(&unwrap.label).cloned() } else { labels.remove(&unwrap.label) }
                 .or_else(|| entry.metadata.iter().find(|(k, _)| *k == unwrap.label).map(|(_, v)| v.clone()));
             // A line without the label (or with it empty) gives no sample and no error, as in
             // Loki (grafana/loki#6713).

@@ -240,3 +240,20 @@ async fn the_series_of_a_matrix_are_sorted_by_their_labels() {
     assert_eq!(routes, ["/a", "/z"]);
     collector.stop().await;
 }
+
+/// As in Loki, grouping an unwrapped range function `by` the unwrapped label keeps the label.
+#[tokio::test]
+async fn a_grouping_by_the_unwrapped_label_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    two_routes(&collector).await;
+    let end = T0 + 60 * S;
+    let q = r#"sum_over_time({service_name="api"} | json | unwrap took_ms [1m]) by (took_ms)"#;
+    let (status, body, text) = query(&collector, q, end, end, "60").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        last_values(&body),
+        [("took_ms=5".to_owned(), "10".to_owned()), ("took_ms=7".to_owned(), "7".to_owned())]
+    );
+    collector.stop().await;
+}
