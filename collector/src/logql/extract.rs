@@ -1,8 +1,6 @@
 //! What LogQL's parser stages take out of a line (`| json`, `| logfmt`), and the conversions of
 //! label text into numbers that numeric label filters and `| unwrap` use.
 
-use serde_json::Value;
-
 /// A label name made of what Loki allows (letters, digits, `_`), other characters as `_`, the
 /// key's surrounding spaces left out (a key of spaces gives the empty name), as Loki does.
 pub(crate) fn sanitize(key: &str) -> String {
@@ -14,27 +12,183 @@ pub(crate) fn sanitize(key: &str) -> String {
     name
 }
 
-/// `| json`: every scalar of a JSON object, nested keys joined with `_`; arrays and `null`
-/// values are skipped (no label), as Loki's parser does. The error names what is wrong.
+/// `| json`: every scalar of the line's JSON object, nested keys joined with `_`, as Loki's
+/// parser reads it: numbers as written, strings unescaped (the empty value when an escape does
+/// not decode), keys sanitised as written, arrays and `null` values skipped (no label), text
+/// after the object ignored, and what was read before an error kept. The error names what is
+/// wrong.
 pub(crate) fn json(line: &str, out: &mut Vec<(String, String)>) -> Result<(), String> {
-    let value: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let Value::Object(object) = value else {
-        return Err("the line is JSON but not an object".into());
-    };
-    fn walk(prefix: &str, object: &serde_json::Map<String, Value>, out: &mut Vec<(String, String)>) {
-        for (key, value) in object {
-            let name = if prefix.is_empty() { sanitize(key) } else { format!("{prefix}_{}", sanitize(key)) };
-            match value {
-                Value::Object(inner) => walk(&name, inner, out),
-                Value::Array(_) | Value::Null => {}
-                Value::String(s) => out.push((name, s.clone())),
-                Value::Bool(b) => out.push((name, b.to_string())),
-                Value::Number(n) => out.push((name, n.to_string())),
+    let mut reader = JsonReader { text: line, pos: 0, out };
+    reader.space();
+    if reader.peek() != Some(b'{') {
+        return Err(reader.error("the line is not a JSON object"));
+    }
+    reader.object(Some(""), 0)
+}
+
+/// Objects and arrays nested deeper are refused (serde_json's limit): the reader recurses.
+const MAX_JSON_DEPTH: usize = 128;
+
+struct JsonReader<'a, 'o> {
+    text: &'a str,
+    pos: usize,
+    out: &'o mut Vec<(String, String)>,
+}
+
+impl<'a> JsonReader<'a, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn error(&self, what: &str) -> String {
+        format!("{what} at byte {}", self.pos)
+    }
+
+    /// The object at `{`: its scalars become labels under `prefix`, or nothing when `None`.
+    fn object(&mut self, prefix: Option<&str>, depth: usize) -> Result<(), String> {
+        if depth == MAX_JSON_DEPTH {
+            return Err(self.error("JSON nested too deep"));
+        }
+        self.pos += 1;
+        self.space();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.space();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a key"));
+            }
+            let (raw, _) = self.string()?;
+            self.space();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected `:`"));
+            }
+            self.pos += 1;
+            let name = prefix.map(|prefix| {
+                let key = sanitize(raw);
+                if prefix.is_empty() {
+                    key
+                } else {
+                    format!("{prefix}_{key}")
+                }
+            });
+            self.value(name, depth)?;
+            self.space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected `,` or `}`")),
             }
         }
     }
-    walk("", &object, out);
-    Ok(())
+
+    /// A value; a scalar becomes the label `name`, if any.
+    fn value(&mut self, name: Option<String>, depth: usize) -> Result<(), String> {
+        self.space();
+        let text = match self.peek() {
+            Some(b'{') => return self.object(name.as_deref(), depth + 1),
+            Some(b'[') => return self.array(depth + 1),
+            Some(b'"') => {
+                let (raw, escaped) = self.string()?;
+                let text = if escaped { unquote(raw).unwrap_or_default() } else { raw.to_owned() };
+                // U+FFFD is rejected in label values; Loki writes a space for it.
+                if text.contains('\u{fffd}') {
+                    text.replace('\u{fffd}', " ")
+                } else {
+                    text
+                }
+            }
+            Some(b'n') => return self.literal("null"),
+            Some(b't') => self.literal("true").map(|()| "true".to_owned())?,
+            Some(b'f') => self.literal("false").map(|()| "false".to_owned())?,
+            Some(b'-' | b'0'..=b'9') => {
+                // As written, up to the next delimiter, as Loki's parser takes it.
+                let start = self.pos;
+                while self.peek().is_some_and(|b| !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')) {
+                    self.pos += 1;
+                }
+                self.text.get(start..self.pos).ok_or_else(|| self.error("invalid number"))?.to_owned()
+            }
+            _ => return Err(self.error("expected a value")),
+        };
+        if let Some(name) = name {
+            self.out.push((name, text));
+        }
+        Ok(())
+    }
+
+    /// The array at `[`, read to be skipped.
+    fn array(&mut self, depth: usize) -> Result<(), String> {
+        if depth == MAX_JSON_DEPTH {
+            return Err(self.error("JSON nested too deep"));
+        }
+        self.pos += 1;
+        self.space();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.value(None, depth)?;
+            self.space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected `,` or `]`")),
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), String> {
+        if !self.text[self.pos..].starts_with(word) {
+            return Err(self.error("expected a value"));
+        }
+        self.pos += word.len();
+        Ok(())
+    }
+
+    /// The string at `"`: its text between the quotes as written, and whether it has escapes.
+    fn string(&mut self) -> Result<(&'a str, bool), String> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let start = self.pos + 1;
+        let (mut i, mut escaped) = (start, false);
+        loop {
+            match bytes.get(i) {
+                None => {
+                    self.pos = i;
+                    return Err(self.error("unterminated string"));
+                }
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    escaped = true;
+                    i += 2;
+                }
+                Some(&b) if b < b' ' => {
+                    self.pos = i;
+                    return Err(self.error("control character in a string"));
+                }
+                Some(_) => i += 1,
+            }
+        }
+        self.pos = i + 1;
+        // Both ends are quotes, ASCII: character boundaries.
+        Ok((&text[start..i], escaped))
+    }
 }
 
 /// `| logfmt`, as Loki's decoder reads a line: `key=value` pairs separated by spaces (any byte
@@ -243,11 +397,47 @@ mod tests {
         .unwrap();
         assert_eq!(
             pairs(&out),
-            // In key order (serde_json's map sorts them).
-            [("_1st", "y"), ("ok", "false"), ("req_http_method", "GET"), ("req_path", "/a"), ("status", "500")]
+            // In the line's order.
+            [("status", "500"), ("ok", "false"), ("req_http_method", "GET"), ("req_path", "/a"), ("_1st", "y")]
         );
         assert!(json("not json", &mut out).is_err());
-        assert!(json("[1,2]", &mut out).unwrap_err().contains("not an object"));
+        assert!(json("[1,2]", &mut out).unwrap_err().contains("not a JSON object"));
+    }
+
+    #[test]
+    fn json_values_are_read_as_lokis_parser_reads_them() {
+        let mut out = Vec::new();
+        // Numbers as written; a key's escapes are not decoded before sanitising (Loki sanitises
+        // the raw key); a string with an escape that does not decode gives the empty value.
+        let line = r#"{"n":1e3,"f":1.50,"big":123456789012345678901234567890,"z":-0,"k\u00e9y":"v\u00e9","bad":"\x","w":"\ud83d\ude00"} trailing"#;
+        json(line, &mut out).unwrap();
+        assert_eq!(
+            pairs(&out),
+            [
+                ("n", "1e3"),
+                ("f", "1.50"),
+                ("big", "123456789012345678901234567890"),
+                ("z", "-0"),
+                ("k_u00e9y", "vé"),
+                ("bad", ""),
+                ("w", "😀"),
+            ]
+        );
+        // What was read before an error stays.
+        let mut out = Vec::new();
+        assert!(json(r#"{"a":1,"b":{"c":"x"},"d":"#, &mut out).is_err());
+        assert_eq!(pairs(&out), [("a", "1"), ("b_c", "x")]);
+        for bad in ["", "plain", "[1]", r#"{"a" 1}"#, r#"{"a":"open}"#, r#"{"a":tru}"#, "{\"a\":\"\u{1}\"}"] {
+            assert!(json(bad, &mut Vec::new()).is_err(), "{bad}");
+        }
+        // Nesting deeper than serde_json's limit is refused without exhausting the stack.
+        let deep = format!("{}1{}", r#"{"a":["#.repeat(100_000), "]}".repeat(100_000));
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || json(&deep, &mut Vec::new()).is_err())
+            .unwrap()
+            .join();
+        assert!(outcome.expect("no stack overflow"));
     }
 
     #[test]
@@ -256,7 +446,7 @@ mod tests {
         // nothing to the names below it.
         let mut out = Vec::new();
         json(r#"{" a ":1," ":{"foo":"bar"},"x":{" y ":2}}"#, &mut out).unwrap();
-        assert_eq!(pairs(&out), [("foo", "bar"), ("a", "1"), ("x_y", "2")]);
+        assert_eq!(pairs(&out), [("a", "1"), ("foo", "bar"), ("x_y", "2")]);
     }
 
     #[test]
