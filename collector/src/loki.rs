@@ -728,11 +728,39 @@ struct Series {
     points: Vec<(u32, f64)>,
 }
 
-/// Evaluates `metric` at `start + i * step` for `i` in `0..steps`.
-fn evaluate(metric: &Metric, streams: &[Stream], start: i64, step: i64, steps: u32) -> Vec<Series> {
+/// Values the range functions of one query may look at, a line counting once for every step
+/// whose range holds it and a sort (`quantile_over_time`) counting its values times their log:
+/// a bound, of seconds in a release build, on the time one query holds the store's reader,
+/// which serves no other query meanwhile.
+const MAX_WINDOW_WORK: u64 = 10_000_000_000;
+
+/// `n` with thousands separators.
+fn format_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Evaluates `metric` at `start + i * step` for `i` in `0..steps`, looking at no more than
+/// `budget` values (see [`MAX_WINDOW_WORK`]); the error is a `400` answer's text.
+fn evaluate(
+    metric: &Metric,
+    streams: &[Stream],
+    start: i64,
+    step: i64,
+    steps: u32,
+    budget: &mut u64,
+) -> std::result::Result<Vec<Series>, String> {
     match metric {
         Metric::Range { func, range_ns, unwrap, param, .. } => {
             let seconds = *range_ns as f64 / 1e9;
+            let limit = *budget;
             streams
                 .iter()
                 .map(|stream| {
@@ -751,17 +779,37 @@ fn evaluate(metric: &Metric, streams: &[Stream], start: i64, step: i64, steps: u
                         }
                         if hi > lo {
                             let window = &stream.values[lo..hi];
+                            let cost = window_cost(*func, unwrap.is_some(), window.len() as u64);
+                            if cost > *budget {
+                                return Err(format!(
+                                    "the query would look at more than {} values (each line once for every step \
+                                     whose range holds it): use a larger step, a shorter range or a narrower query",
+                                    format_count(limit)
+                                ));
+                            }
+                            *budget -= cost;
                             points.push((i, range_value(*func, window, bytes, seconds, unwrap.is_some(), *param)));
                         }
                     }
-                    Series { labels: stream.labels.clone(), points }
+                    Ok(Series { labels: stream.labels.clone(), points })
                 })
-                .filter(|s| !s.points.is_empty())
+                .filter(|s| s.as_ref().map_or(true, |s| !s.points.is_empty()))
                 .collect()
         }
         Metric::Vector { op, grouping, inner } => {
-            aggregate(*op, grouping, evaluate(inner, streams, start, step, steps))
+            Ok(aggregate(*op, grouping, evaluate(inner, streams, start, step, steps, budget)?))
         }
+    }
+}
+
+/// What a range function's value over a window of `n` lines costs, in values looked at.
+fn window_cost(func: RangeFn, unwrapped: bool, n: u64) -> u64 {
+    match func {
+        RangeFn::CountOverTime | RangeFn::BytesOverTime | RangeFn::BytesRate => 0,
+        RangeFn::FirstOverTime | RangeFn::LastOverTime => 0,
+        RangeFn::Rate if !unwrapped => 0,
+        RangeFn::QuantileOverTime => n * u64::from(64 - n.leading_zeros()),
+        _ => n,
     }
 }
 
@@ -873,7 +921,10 @@ fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::
         Err(message) => return Ok(Err(message)),
     };
     let steps = (span(q.start, q.end) / q.step + 1) as u32;
-    let mut series = evaluate(metric, &streams, q.start, q.step, steps);
+    let mut series = match evaluate(metric, &streams, q.start, q.step, steps, &mut MAX_WINDOW_WORK.clone()) {
+        Ok(series) => series,
+        Err(message) => return Ok(Err(message)),
+    };
     if series.len() > MAX_SERIES {
         return Ok(Err(format!("maximum of series ({MAX_SERIES}) reached for a single query")));
     }
@@ -1291,7 +1342,7 @@ mod tests {
                     values: vec![0.0, 0.0],
                 };
                 let steps = (span(q.start, q.end) / q.step + 1) as u32;
-                let series = evaluate(metric, &[stream], q.start, q.step, steps);
+                let series = evaluate(metric, &[stream], q.start, q.step, steps, &mut MAX_WINDOW_WORK.clone()).unwrap();
                 assert_eq!(series.len(), 1);
             }
             let p = params(&[("query", r#"{a="b"}"#), ("start", start), ("end", end)]);
@@ -1300,6 +1351,38 @@ mod tests {
                 assert_eq!(volume(&store, &q).unwrap().unwrap()["data"]["result"], json!([]));
             }
         }
+    }
+
+    /// A range function that looks at every value of its range at every step stops once it
+    /// has looked at its budget of values (a sort counting its values times their log), so one
+    /// query cannot hold the store's reader for minutes; counting lines costs nothing.
+    #[test]
+    fn range_functions_over_values_stop_at_their_budget() {
+        let metric = |text: &str| match logql::parse_query(text).unwrap() {
+            logql::Query::Metric(m) => m,
+            logql::Query::Log(_) => panic!("a metric query"),
+        };
+        let n = 1_000;
+        let stream = || Stream {
+            labels: BTreeMap::new(),
+            times: (0..n).collect(),
+            bytes: vec![1; n as usize],
+            values: (0..n).map(|v| v as f64).collect(),
+        };
+        // 100 steps, each with all 1,000 lines in its range: 100,000 values looked at.
+        let sum = metric(r#"sum(sum_over_time({a="b"} | unwrap x [1h]))"#);
+        assert!(evaluate(&sum, &[stream()], n, 1, 100, &mut 100_000).is_ok());
+        let Err(e) = evaluate(&sum, &[stream()], n, 1, 100, &mut 99_999) else { panic!("over its budget") };
+        assert!(e.contains("more than 99,999 values"), "{e}");
+        // A quantile sorts: 1,000 values cost 1,000 × 10.
+        let quantile = metric(r#"quantile_over_time(0.5, {a="b"} | unwrap x [1h])"#);
+        assert!(evaluate(&quantile, &[stream()], n, 1, 100, &mut 1_000_000).is_ok());
+        assert!(evaluate(&quantile, &[stream()], n, 1, 100, &mut 999_999).is_err());
+        let count = metric(r#"count_over_time({a="b"}[1h])"#);
+        assert!(evaluate(&count, &[stream()], n, 1, 100, &mut 0).is_ok());
+        let last = metric(r#"last_over_time({a="b"} | unwrap x [1h])"#);
+        assert!(evaluate(&last, &[stream()], n, 1, 100, &mut 0).is_ok());
+        assert_eq!(format_count(MAX_WINDOW_WORK), "10,000,000,000");
     }
 
     #[test]
