@@ -454,9 +454,11 @@ impl LogQl {
         self.stages.iter().any(|s| matches!(s, Stage::Json | Stage::Logfmt { .. }))
     }
 
-    /// Values that label `name` must equal, from `=` matchers in the selector and label filters.
+    /// Values that the record's label `name` must equal, from `=` matchers in the selector and
+    /// label filters before any parser (after one, a filter may see a parsed label instead).
     pub(crate) fn required<'q>(&'q self, name: &'q str) -> impl Iterator<Item = &'q str> + 'q {
-        let stages = self.stages.iter().filter_map(|s| match s {
+        let stages = self.stages.iter().take_while(|s| !matches!(s, Stage::Json | Stage::Logfmt { .. }));
+        let stages = stages.filter_map(|s| match s {
             Stage::Label(m) => Some(m),
             _ => None,
         });
@@ -1152,6 +1154,10 @@ mod tests {
         let q = parse(r#"{service_name="a"} |= "x" |~ "y" | level="error" | level!="warn""#).unwrap();
         assert_eq!(q.required("service_name").collect::<Vec<_>>(), ["a"]);
         assert_eq!(q.required("level").collect::<Vec<_>>(), ["error"]);
+        // After a parser, a filter may see a parsed label: the record's own is not required.
+        let parsed = parse(r#"{service_name="a"} | trace_id="x" | json | span_id="y""#).unwrap();
+        assert_eq!(parsed.required("trace_id").collect::<Vec<_>>(), ["x"]);
+        assert_eq!(parsed.required("span_id").count(), 0);
         assert_eq!(q.contained().collect::<Vec<_>>(), ["x"]);
         assert!(!q.uses_labels_outside(&["service_name", "level"]));
         assert!(q.uses_labels_outside(&["service_name"]));

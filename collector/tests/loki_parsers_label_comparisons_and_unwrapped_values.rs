@@ -257,3 +257,32 @@ async fn a_grouping_by_the_unwrapped_label_keeps_it() {
     );
     collector.stop().await;
 }
+
+/// A label filter after a parser sees the parsed label when the record has none of that name,
+/// as in Loki: a `trace_id` taken from the line finds lines whose record has no trace id.
+#[tokio::test]
+async fn a_label_filter_after_a_parser_matches_a_parsed_trace_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let records = vec![
+        record(T0 + S, &format!(r#"{{"trace_id":"{trace}","msg":"from the line"}}"#)),
+        record(T0 + 2 * S, r#"{"msg":"no trace"}"#),
+    ];
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("api", records)).await.status, 200);
+    let (start, end) = (T0, T0 + 60 * S);
+    let q = format!(r#"{{service_name="api"}} | json | trace_id="{trace}""#);
+    let path = format!("/loki/api/v1/query_range?query={}&start={start}&end={end}", encode(&q));
+    let answer = get(collector.ui, &path).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let result = answer.json()["data"]["result"].clone();
+    let lines: Vec<&str> = result
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["values"].as_array().unwrap().iter().map(|v| v[1].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines.len(), 1, "{result}");
+    assert!(lines[0].contains("from the line"), "{lines:?}");
+    collector.stop().await;
+}
