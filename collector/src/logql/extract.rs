@@ -101,7 +101,7 @@ impl<'a> JsonReader<'a, '_> {
             Some(b'[') => return self.array(depth + 1),
             Some(b'"') => {
                 let (raw, escaped) = self.string()?;
-                let text = if escaped { unquote(raw).unwrap_or_default() } else { raw.to_owned() };
+                let text = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
                 // U+FFFD is rejected in label values; Loki writes a space for it.
                 if text.contains('\u{fffd}') {
                     text.replace('\u{fffd}', " ")
@@ -178,10 +178,7 @@ impl<'a> JsonReader<'a, '_> {
                     escaped = true;
                     i += 2;
                 }
-                Some(&b) if b < b' ' => {
-                    self.pos = i;
-                    return Err(self.error("control character in a string"));
-                }
+                // Control characters pass, as Loki's parser lets them.
                 Some(_) => i += 1,
             }
         }
@@ -270,7 +267,9 @@ fn logfmt_pair<'a>(line: &'a str, i: &mut usize) -> Result<(&'a str, String), St
                         if !escaped {
                             return Ok((key, inner.to_owned()));
                         }
-                        return unquote(inner).map(|v| (key, v)).ok_or_else(|| error(*i, "invalid quoted value"));
+                        return unquote(inner, false)
+                            .map(|v| (key, v))
+                            .ok_or_else(|| error(*i, "invalid quoted value"));
                     }
                     _ => {}
                 }
@@ -295,7 +294,9 @@ fn logfmt_pair<'a>(line: &'a str, i: &mut usize) -> Result<(&'a str, String), St
 /// The text of a quoted value with escapes, as go-logfmt (after encoding/json) reads it:
 /// `\"`, `\\`, `\/`, `\'`, `\b`, `\f`, `\n`, `\r`, `\t` and `\uXXXX` (a surrogate pair is one
 /// character, a lone surrogate U+FFFD); `None` for another escape or a control character.
-fn unquote(text: &str) -> Option<String> {
+/// For `json`, as Loki's JSON parser reads a string: without `\'`, with control characters,
+/// and `None` for a surrogate that is not half of a pair.
+fn unquote(text: &str, json: bool) -> Option<String> {
     let bytes = text.as_bytes();
     let mut value = String::with_capacity(text.len());
     let mut i = 0;
@@ -308,7 +309,8 @@ fn unquote(text: &str) -> Option<String> {
                     b'r' => value.push('\r'),
                     b'b' => value.push('\u{8}'),
                     b'f' => value.push('\u{c}'),
-                    &c @ (b'"' | b'\\' | b'/' | b'\'') => value.push(c as char),
+                    &c @ (b'"' | b'\\' | b'/') => value.push(c as char),
+                    b'\'' if !json => value.push('\''),
                     b'u' => {
                         let unit = |at: usize| {
                             let hex = text.get(at..at + 4).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -323,6 +325,7 @@ fn unquote(text: &str) -> Option<String> {
                                 i += 6;
                             }
                             Some(Ok(c)) => value.push(c),
+                            _ if json => return None,
                             _ => value.push(char::REPLACEMENT_CHARACTER),
                         }
                         continue;
@@ -331,7 +334,7 @@ fn unquote(text: &str) -> Option<String> {
                 }
                 i += 2;
             }
-            b if b < b' ' => return None,
+            b if b < b' ' && !json => return None,
             _ => {
                 // Whole UTF-8 characters: `\` never occurs inside one.
                 let len = text[i..].chars().next().map_or(1, char::len_utf8);
@@ -427,7 +430,11 @@ mod tests {
         let mut out = Vec::new();
         assert!(json(r#"{"a":1,"b":{"c":"x"},"d":"#, &mut out).is_err());
         assert_eq!(pairs(&out), [("a", "1"), ("b_c", "x")]);
-        for bad in ["", "plain", "[1]", r#"{"a" 1}"#, r#"{"a":"open}"#, r#"{"a":tru}"#, "{\"a\":\"\u{1}\"}"] {
+        // Control characters pass; `\'` and a lone surrogate are not JSON escapes.
+        let mut out = Vec::new();
+        json("{\"a\":\"x\u{1}\ty\",\"b\":\"\\'\",\"c\":\"\\ud83d\"}", &mut out).unwrap();
+        assert_eq!(pairs(&out), [("a", "x\u{1}\ty"), ("b", ""), ("c", "")]);
+        for bad in ["", "plain", "[1]", r#"{"a" 1}"#, r#"{"a":"open}"#, r#"{"a":tru}"#] {
             assert!(json(bad, &mut Vec::new()).is_err(), "{bad}");
         }
         // Nesting deeper than serde_json's limit is refused without exhausting the stack.
