@@ -8,7 +8,7 @@
 //!
 //! Spans are turned into Jaeger's model as OpenTelemetry's Jaeger mapping says: the parent as
 //! the first `CHILD_OF` reference and links as `FOLLOWS_FROM` after it; the kind as a
-//! `span.kind` tag (none for internal); status as `otel.status_code` and
+//! `span.kind` tag (none when unspecified); status as `otel.status_code` and
 //! `otel.status_description`, with `error=true` for an error; the scope as `otel.scope.name`
 //! and `otel.scope.version`; events as logs whose `event` field is the name; arrays and maps
 //! as JSON text; the resource as the process, `service.name` as its service name.
@@ -263,7 +263,7 @@ pub(crate) fn traces(data: &TracesData) -> Vec<Value> {
                     span_tags.push(tag("otel.scope.version", &AnyValue::String(scope.version.clone())));
                 }
                 span_tags.extend(tags(&span.attributes));
-                if !matches!(span.kind, SpanKind::Internal | SpanKind::Unspecified) {
+                if span.kind != SpanKind::Unspecified {
                     span_tags.push(tag("span.kind", &AnyValue::String(span.kind.name().into())));
                 }
                 match span.status.code {
@@ -581,7 +581,11 @@ mod tests {
             child["references"],
             json!([{"refType": "CHILD_OF", "traceID": "0af7651916cd43dd8448eb211c80319c", "spanID": "b7ad6b7169203331"}])
         );
-        assert_eq!(child["tags"], json!([]), "no span.kind for internal, no status when unset");
+        assert_eq!(
+            child["tags"],
+            json!([{"key": "span.kind", "type": "string", "value": "internal"}]),
+            "internal is written as a kind, as Jaeger's translator does; no status when unset"
+        );
         assert_eq!(child["duration"], 0, "999 ns is 0 µs");
         assert_eq!(child["processID"], "p2");
         assert!(child.get("flags").is_none());

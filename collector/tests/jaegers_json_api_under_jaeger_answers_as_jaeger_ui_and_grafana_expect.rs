@@ -22,13 +22,12 @@ fn essentials(span: &Value, processes: &Value) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        // Jaeger UI names the scope `otel.library.*` and writes an internal kind; the query
-        // service writes `otel.scope.*` and no kind for internal spans.
+        // Jaeger UI names the scope `otel.library.*`; the query service writes `otel.scope.*`.
+        // Both write an internal kind, as OpenTelemetry's Jaeger translator does.
         .filter(|t| {
             !t["key"].as_str().unwrap().starts_with("otel.library.")
                 && !t["key"].as_str().unwrap().starts_with("otel.scope.")
         })
-        .filter(|t| !(t["key"] == "span.kind" && t["value"] == "internal"))
         .collect();
     let references: Vec<Value> = span["references"]
         .as_array()
@@ -96,7 +95,13 @@ async fn traces_services_and_operations_come_back_in_jaegers_model() {
     // Four resources with the same service and tags are one process.
     assert_eq!(got["processes"].as_object().unwrap().len(), 1, "{}", got["processes"]);
     let ohboy = got["spans"].as_array().unwrap().iter().find(|s| s["spanID"] == "26f5ef9dbb885479").unwrap();
-    assert_eq!(ohboy["tags"], json!([{ "key": "otel.scope.name", "type": "string", "value": "ohboy" }]));
+    assert_eq!(
+        ohboy["tags"],
+        json!([
+            { "key": "otel.scope.name", "type": "string", "value": "ohboy" },
+            { "key": "span.kind", "type": "string", "value": "internal" },
+        ])
+    );
 
     // The search Grafana sends: service, operation, times in microseconds, limit.
     let found = jaeger(
