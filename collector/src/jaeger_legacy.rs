@@ -300,8 +300,8 @@ pub(crate) fn traces(data: &TracesData) -> Vec<Value> {
                     .iter()
                     .map(|event| {
                         let mut fields = Vec::with_capacity(event.attributes.len() + 1);
-                        // An `event` attribute takes the place of the name.
-                        if !event.attributes.iter().any(|kv| kv.key == "event") {
+                        // An `event` attribute takes the place of the name; no name, no field.
+                        if !event.name.is_empty() && !event.attributes.iter().any(|kv| kv.key == "event") {
                             fields.push(tag("event", &AnyValue::String(event.name.clone())));
                         }
                         fields.extend(tags(&event.attributes));
@@ -475,6 +475,13 @@ mod tests {
                     attributes: vec![kv("event", "named")],
                     dropped_attributes_count: 0,
                 },
+                // No name: no `event` field, as Jaeger's translator writes it.
+                Event {
+                    time_unix_nano: 1_700_000_000_124_600_000,
+                    name: String::new(),
+                    attributes: vec![kv("attempt", 3i64)],
+                    dropped_attributes_count: 0,
+                },
             ],
             links: vec![Link {
                 trace_id: id("11111111111111111111111111111111"),
@@ -573,6 +580,7 @@ mod tests {
             json!([
                 {"timestamp": 1_700_000_000_124_000u64, "fields": [{"key": "event", "type": "string", "value": "retry"}, {"key": "attempt", "type": "int64", "value": 2}]},
                 {"timestamp": 1_700_000_000_124_500u64, "fields": [{"key": "event", "type": "string", "value": "named"}]},
+                {"timestamp": 1_700_000_000_124_600u64, "fields": [{"key": "attempt", "type": "int64", "value": 3}]},
             ])
         );
 
