@@ -980,9 +980,15 @@ pub(crate) fn label_range(params: &Params<'_>) -> std::result::Result<(i64, i64,
     Ok((start, end, query))
 }
 
-/// `GET /loki/api/v1/labels`: the stream label names in the range, sorted.
-pub(crate) fn label_names(store: &Store, start: i64, end: i64) -> Result<Value> {
-    let mut names: Vec<String> = stream_label_sets(store, start, end)?.into_iter().flatten().map(|(k, _)| k).collect();
+/// `GET /loki/api/v1/labels`: the stream label names in the range, sorted, of streams that the
+/// query's selector (if any) matches, as Loki answers.
+pub(crate) fn label_names(store: &Store, start: i64, end: i64, query: Option<&LogQl>) -> Result<Value> {
+    let mut names: Vec<String> = stream_label_sets(store, start, end)?
+        .into_iter()
+        .filter(|labels| query.is_none_or(|q| selects(q, labels)))
+        .flatten()
+        .map(|(k, _)| k)
+        .collect();
     names.sort();
     names.dedup();
     Ok(json!({ "status": "success", "data": names }))

@@ -1069,7 +1069,7 @@ async fn loki_query_answer(app: &App, query: loki::RangeQuery, categorize: bool)
 /// `GET /loki/api/v1/labels`.
 async fn loki_labels(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
     match loki::label_range(&Params(&params)) {
-        Ok((start, end, _)) => loki_read(&app, move |s| loki::label_names(s, start, end)).await,
+        Ok((start, end, query)) => loki_read(&app, move |s| loki::label_names(s, start, end, query.as_ref())).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }

@@ -38,6 +38,10 @@ async fn label_names_and_values_come_from_records_in_the_time_range() {
     let only_web = format!("&query={}", encode(r#"{service_name="web"}"#));
     assert_eq!(values("level", &only_web).await, json!(["error", "info"]));
     assert_eq!(values("service_namespace", "").await, json!(["shop"]));
+    // As in Loki, `query` narrows label names to the streams its selector selects.
+    let only_api = encode(r#"{service_name="api"}"#);
+    let answer = get(collector.ui, &format!("/loki/api/v1/labels?{range}&query={only_api}")).await;
+    assert_eq!(answer.json()["data"], json!(["level", "service_name"]));
     assert_eq!(values("process_pid", "").await, json!([]), "non-indexed resource attributes are not stream labels");
     let before = get(collector.ui, "/loki/api/v1/labels?start=1&end=2").await;
     assert_eq!(before.json()["data"], json!([]), "nothing outside the range");
