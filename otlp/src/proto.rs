@@ -430,13 +430,23 @@ fn join(path: &str, field: &str, index: usize) -> String {
     }
 }
 
+/// How deep arrays and maps may nest inside one value. The decoder recurses once per level, so
+/// without a bound a small body (about 8 bytes a level) could overflow the stack of the thread
+/// reading it. 24 levels still fit serde_json's 128-level limit when the value is written back
+/// as OTLP/JSON (four JSON levels for each map, plus the request's own), which the viewer reads.
+const MAX_VALUE_DEPTH: usize = 24;
+
 fn key_value(buf: &[u8], path: &str) -> Result<KeyValue> {
+    key_value_at(buf, path, 0)
+}
+
+fn key_value_at(buf: &[u8], path: &str, depth: usize) -> Result<KeyValue> {
     let mut f = Fields::new(buf, path);
     let mut kv = KeyValue { key: String::new(), value: None };
     while let Some((n, v)) = f.next_field()? {
         match n {
             1 => kv.key = string(v, path, "key")?,
-            2 => kv.value = any_value(bytes(v, path, "value")?, path)?,
+            2 => kv.value = any_value_at(bytes(v, path, "value")?, path, depth)?,
             _ => {}
         }
     }
@@ -444,6 +454,13 @@ fn key_value(buf: &[u8], path: &str) -> Result<KeyValue> {
 }
 
 fn any_value(buf: &[u8], path: &str) -> Result<Option<AnyValue>> {
+    any_value_at(buf, path, 0)
+}
+
+fn any_value_at(buf: &[u8], path: &str, depth: usize) -> Result<Option<AnyValue>> {
+    if depth > MAX_VALUE_DEPTH {
+        return Err(fail(path, format!("a value nests arrays or maps more than {MAX_VALUE_DEPTH} levels deep")));
+    }
     let mut f = Fields::new(buf, path);
     let mut out = None;
     while let Some((n, v)) = f.next_field()? {
@@ -457,7 +474,7 @@ fn any_value(buf: &[u8], path: &str) -> Result<Option<AnyValue>> {
                 let mut inner = Fields::new(bytes(v, path, "array_value")?, path);
                 while let Some((m, item)) = inner.next_field()? {
                     if m == 1 {
-                        values.extend(any_value(bytes(item, path, "values")?, path)?);
+                        values.extend(any_value_at(bytes(item, path, "values")?, path, depth + 1)?);
                     }
                 }
                 AnyValue::Array(values)
@@ -467,7 +484,7 @@ fn any_value(buf: &[u8], path: &str) -> Result<Option<AnyValue>> {
                 let mut inner = Fields::new(bytes(v, path, "kvlist_value")?, path);
                 while let Some((m, item)) = inner.next_field()? {
                     if m == 1 {
-                        values.push(key_value(bytes(item, path, "values")?, path)?);
+                        values.push(key_value_at(bytes(item, path, "values")?, path, depth + 1)?);
                     }
                 }
                 AnyValue::KvList(values)
@@ -821,5 +838,62 @@ mod tests {
         assert_eq!(partial.data.records().map(|(_, _, r)| r.severity_text.as_str()).collect::<Vec<_>>(), ["INFO"]);
         assert_eq!(partial.rejected.len(), 1);
         assert_eq!(partial.rejected[0].path, "resourceLogs[0].scopeLogs[0].logRecords[1]");
+    }
+
+    /// `levels` arrays nested in one resource attribute of a logs request, built back to front
+    /// (each level's length is what has been written so far) so that it takes linear time.
+    fn nested_arrays(levels: usize) -> Vec<u8> {
+        fn prefix(rev: &mut Vec<u8>, field: u8) {
+            let mut n = rev.len() as u64;
+            let mut varint = Vec::new();
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    varint.push(b);
+                    break;
+                }
+                varint.push(b | 0x80);
+            }
+            rev.extend(varint.iter().rev());
+            rev.push(field << 3 | LEN);
+        }
+        let mut rev = b"x".to_vec();
+        prefix(&mut rev, 1); // AnyValue { string_value }
+        for _ in 0..levels {
+            prefix(&mut rev, 1); // ArrayValue { values }
+            prefix(&mut rev, 5); // AnyValue { array_value }
+        }
+        prefix(&mut rev, 2); // KeyValue { value }
+        rev.extend(b"k".iter().rev());
+        rev.push(1);
+        rev.push(1 << 3 | LEN); // KeyValue { key: "k" }, reversed
+        prefix(&mut rev, 1); // Resource { attributes }
+        prefix(&mut rev, 1); // ResourceLogs { resource }
+        prefix(&mut rev, 1); // ExportLogsServiceRequest { resource_logs }
+        rev.reverse();
+        rev
+    }
+
+    #[test]
+    fn values_nested_too_deep_are_refused_instead_of_overflowing_the_stack() {
+        let depth_of = |v: &AnyValue| {
+            let (mut v, mut depth) = (v, 0);
+            while let AnyValue::Array(items) = v {
+                v = &items[0];
+                depth += 1;
+            }
+            depth
+        };
+        let logs = decode_logs(&nested_arrays(MAX_VALUE_DEPTH)).unwrap();
+        let kv = &logs.resource_logs[0].resource.attributes[0];
+        assert_eq!(kv.key, "k");
+        assert_eq!(depth_of(kv.value.as_ref().unwrap()), MAX_VALUE_DEPTH);
+
+        // About 800 KB: far more levels than any thread's stack holds frames for.
+        for levels in [MAX_VALUE_DEPTH + 1, 100_000] {
+            let err = decode_logs(&nested_arrays(levels)).unwrap_err();
+            assert!(err.message.contains("more than 24 levels deep"), "{err:?}");
+        }
     }
 }
