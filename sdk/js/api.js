@@ -88,6 +88,7 @@ function internId(s) {
     if (interned.size >= MAX_INTERNED) return -1;
     id = core.intern(s);
     interned.set(s, id);
+    keys[id] = s;
   }
   return id;
 }
@@ -163,6 +164,345 @@ function queueAttribute(h, k, type, value) {
   return true;
 }
 
+/**
+ * Spans recorded in JavaScript (ADR 0011). A span started with no explicit parent, whose parent
+ * is none or another such span, lives in its `Span` object: ids drawn here, the sampling
+ * decision made here, attributes kept in an array. When it ends, a sampled span is written as
+ * one record (the format is in sdk/src/sdk/records.rs) into `records`; a batch of records
+ * crosses into wasm at once (`flushRecords`), where limits, redaction and the OTLP encoding
+ * are applied as for a span the core recorded. What the core must know about (an event, a
+ * link, a status, a new name, being made active, a log record's span) hands the open span over
+ * to the core first (`adopt`), after which it is a core span like any other.
+ */
+const rec = {
+  /** Spans are recorded here: the sampler is one this file decides (not `keepErrors`). */
+  on: false,
+  /** The sampler for spans without a parent: 0 keeps none, 1 all, 2 by the trace id's randomness. */
+  root: 1,
+  /** Children follow their parent's sampled flag. */
+  parentBased: true,
+  /** The ratio sampler's threshold over the trace id's rightmost 56 bits, in 24 + 32 bits. */
+  hi: 0,
+  lo: 0,
+};
+
+/** The core's `Sampler::from_name` (sdk/src/sampler.rs) as `rec` fields; unknown names are the default. */
+function samplerRule(name, arg) {
+  let ratio = arg >= 0 && arg <= 1 ? arg : 1;
+  const rules = {
+    always_on: [1, false],
+    always_off: [0, false],
+    traceidratio: [2, false],
+    parentbased_always_on: [1, true],
+    parentbased_always_off: [0, true],
+    parentbased_traceidratio: [2, true],
+  };
+  const [root, parentBased] = rules[name.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '')] ?? [1, true];
+  rec.parentBased = parentBased;
+  rec.root = root;
+  if (root === 2) {
+    if (ratio >= 1) rec.root = 1;
+    else if (!(ratio > 0)) rec.root = 0;
+    // The core's `((1 - ratio) * 2^56) as u64`: exact in f64, then split.
+    const t = Math.floor((1 - ratio) * 2 ** 56);
+    rec.hi = Math.floor(t / 2 ** 32);
+    rec.lo = t - rec.hi * 2 ** 32;
+  }
+}
+
+/** Whether a new trace with the id words `ids` (little-endian) is sampled by the root sampler. */
+function sampleRoot(ids) {
+  if (rec.root !== 2) return rec.root === 1;
+  // Bytes 9..16 of the id, big-endian, against the threshold.
+  const hi = ids[2] >>> 8;
+  const lo = (((ids[3] & 255) << 24) | ((ids[3] >>> 8 & 255) << 16) | ((ids[3] >>> 16 & 255) << 8) | (ids[3] >>> 24)) >>> 0;
+  return hi > rec.hi || (hi === rec.hi && lo >= rec.lo);
+}
+
+/**
+ * Ids from xoshiro128++, seeded with the host's cryptographic randomness on first use (inside a
+ * request on workerd) and again every 2^17 draws, as the core's generator is (ADR 0009).
+ */
+// The state lives in a typed array: 32-bit values in module variables would each be a new heap
+// number on every store.
+const xo = new Int32Array(4);
+let draws = 0;
+function random() {
+  if (draws === 0) {
+    crypto.getRandomValues(xo);
+    if ((xo[0] | xo[1] | xo[2] | xo[3]) === 0) xo[0] = 1;
+    draws = 131072;
+  }
+  draws--;
+  const a = xo[0];
+  const b = xo[1];
+  const c = xo[2] ^ a;
+  const d = xo[3] ^ b;
+  const sum = (a + xo[3]) | 0;
+  xo[0] = a ^ d;
+  xo[1] = b ^ c;
+  xo[2] = c ^ (b << 9);
+  xo[3] = (d << 11) | (d >>> 21);
+  return ((((sum << 7) | (sum >>> 25)) + a) | 0) >>> 0;
+}
+
+/**
+ * Unix milliseconds of a `performance.now()` reading, by the core's rule
+ * (`platform::unix_nanos_at`): anchored at `performance.timeOrigin`, checked against
+ * `Date.now()` at most every 20 ms and re-anchored when they differ by more than a second.
+ */
+let anchor = NaN;
+let checked = -Infinity;
+function unixMs(perf) {
+  let ms = anchor + perf;
+  if (anchor !== anchor || perf - checked >= 20) {
+    checked = perf;
+    const wall = Date.now();
+    if (anchor !== anchor) {
+      const origin = performance.timeOrigin;
+      anchor = origin > 0 ? origin : wall - perf;
+    }
+    ms = anchor + perf;
+    if (Math.abs(ms - wall) > 1000) {
+      anchor = wall - perf;
+      ms = wall;
+    }
+  }
+  return ms;
+}
+
+/** Attributes a span keeps (the core's `Config::max_attributes`); more are dropped and counted. */
+const MAX_ATTRIBUTES = 128;
+/** Attributes every new span gets (`session.id`, `user.id`), as the core's common attributes. */
+const common = new Map();
+/** Interned keys by id, to hand a span's attributes over to the core. */
+const keys = [];
+
+/** Ended spans' records, waiting to cross into wasm as one batch. */
+let recBytes = new Uint8Array(65536);
+let recView = new DataView(recBytes.buffer);
+let recAt = 0;
+let recCount = 0;
+
+/** The bytes of a record value (see records.rs); `${v}`: see `valueSize` in core.js. */
+function recValueSize(v) {
+  if (typeof v === 'string') return 5 + 3 * `${v}`.length;
+  if (typeof v === 'number') return 9;
+  if (typeof v === 'boolean') return 2;
+  let n = 5;
+  for (let i = 0; i < v.length; i++) n += recValueSize(v[i]);
+  return n;
+}
+
+/** Writes `s` as UTF-8 after its u32 length at `at`; returns the offset after it. */
+function recText(s, at) {
+  const n = s.length;
+  const start = at + 4;
+  let i = 0;
+  // ASCII by hand (faster for short strings), the rest through `encodeInto`.
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) break;
+    recBytes[start + i] = c;
+  }
+  let written = i;
+  if (i < n) written += encoder.encodeInto(s.slice(i), recBytes.subarray(start + i, start + 3 * n)).written;
+  recView.setUint32(at, written, true);
+  return start + written;
+}
+
+function recValue(v, at) {
+  if (typeof v === 'string') {
+    recBytes[at] = 0;
+    return recText(v, at + 1);
+  }
+  if (typeof v === 'number') {
+    recBytes[at] = 1;
+    recView.setFloat64(at + 1, v, true);
+    return at + 9;
+  }
+  if (typeof v === 'boolean') {
+    recBytes[at] = 2;
+    recBytes[at + 1] = v ? 1 : 0;
+    return at + 2;
+  }
+  recBytes[at] = 3;
+  recView.setUint32(at + 1, v.length, true);
+  at += 5;
+  for (let i = 0; i < v.length; i++) at = recValue(v[i], at);
+  return at;
+}
+
+/** Writes the ended span `span` as a record, ended at `end` (Unix ms). */
+function writeRecord(span, end) {
+  const a = span._a;
+  const name = span._name;
+  let need = 72 + 3 * name.length;
+  for (let i = 0; i < a.length; i += 2) need += 4 + recValueSize(a[i + 1]);
+  if (recAt + need > recBytes.length) {
+    let size = recBytes.length;
+    while (recAt + need > size) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(recBytes.subarray(0, recAt));
+    recBytes = grown;
+    recView = new DataView(grown.buffer);
+  }
+  const v = recView;
+  const start = recAt;
+  const ids = span._ids;
+  for (let i = 0; i < 6; i++) v.setUint32(start + 4 + 4 * i, ids[i], true);
+  v.setUint32(start + 28, ids[7], true);
+  v.setUint32(start + 32, ids[8], true);
+  v.setUint32(start + 36, ids[6] | 0x100, true);
+  v.setUint32(start + 40, span._kind, true);
+  v.setFloat64(start + 44, ids[9], true);
+  v.setFloat64(start + 52, end, true);
+  let at = recText(name, start + 60);
+  v.setUint32(at, a.length >> 1, true);
+  v.setUint32(at + 4, span._drop, true);
+  at += 8;
+  for (let i = 0; i < a.length; i += 2) {
+    v.setUint32(at, a[i], true);
+    at = recValue(a[i + 1], at + 4);
+  }
+  v.setUint32(start, at - start, true);
+  recAt = at;
+  recCount++;
+}
+
+/** The core's count of queued spans and records when it last gave it. */
+let coreQueued = 0;
+
+/** Hands the ended spans' records to the core; returns the core's queued count. */
+function flushRecords() {
+  if (recCount === 0) return (coreQueued = core.queued());
+  const queued = (coreQueued = core.spanRecords(recBytes.subarray(0, recAt)));
+  recAt = 0;
+  recCount = 0;
+  // A batch of very long values does not keep its buffer.
+  if (recBytes.length > 1 << 20) {
+    recBytes = new Uint8Array(65536);
+    recView = new DataView(recBytes.buffer);
+  }
+  return queued;
+}
+
+/** Spans and records waiting for export (in the core, and ended spans' records). */
+function queued() {
+  coreQueued = core.queued();
+  return coreQueued + recCount;
+}
+
+/** A batch for export (see `core.take`), after the ended spans' records. */
+function take(logs, maxBytes, protobuf) {
+  if (!logs) flushRecords();
+  return core.take(logs, maxBytes, protobuf);
+}
+
+/** An attribute value as a span records it (arrays copied, without nested arrays and values of other types); `undefined` for none. */
+function attributeValue(v) {
+  const type = typeof v;
+  if (type === 'string' || type === 'number' || type === 'boolean') return v;
+  if (!Array.isArray(v)) return undefined;
+  const out = [];
+  for (let i = 0; i < v.length; i++) {
+    const item = v[i];
+    const t = typeof item;
+    if (t === 'string' || t === 'number' || t === 'boolean') out.push(item);
+  }
+  return out;
+}
+
+/** Sets `key` = `value` on a span recorded in JavaScript, as the core's `set_attribute` does. */
+function recordAttribute(span, key, value) {
+  const v = attributeValue(value);
+  if (v === undefined) return core.trouble(1);
+  if (span._j === 2) return core.trouble(4);
+  const a = span._a;
+  if (a === null) return;
+  const k = internId(key);
+  if (k < 0) return core.spanAttr(adopt(span), key, v);
+  for (let i = 0; i < a.length; i += 2) {
+    if (a[i] === k) {
+      a[i + 1] = v;
+      return;
+    }
+  }
+  if (a.length >= 2 * MAX_ATTRIBUTES) {
+    span._drop++;
+    return core.trouble(5);
+  }
+  a.push(k, v);
+}
+
+/** Starts a span recorded in JavaScript under `parent` (such a span, or none). */
+function recordSpan(name, kind, parent) {
+  const span = new Span(0);
+  const now = unixMs(performance.now());
+  let ids;
+  let sampled;
+  let flags;
+  if (parent) {
+    const p = parent._ids;
+    ids = [p[0], p[1], p[2], p[3], random(), random(), 0, p[4], p[5], now];
+    sampled = rec.parentBased ? (p[6] & 1) === 1 : sampleRoot(p);
+    // Only the sampled flag may change; the random flag describes the trace id.
+    flags = p[6] & ~1;
+  } else {
+    ids = [random(), random(), random(), random(), random(), random(), 0, 0, 0, now];
+    while ((ids[0] | ids[1] | ids[2] | ids[3]) === 0) ids[0] = random();
+    sampled = sampleRoot(ids);
+    flags = 2;
+  }
+  while ((ids[4] | ids[5]) === 0) ids[4] = random();
+  ids[6] = flags | (sampled ? 1 : 0);
+  span._ids = ids;
+  span._j = 1;
+  span._ts = null;
+  span._name = name;
+  span._kind = kind;
+  if (sampled) {
+    span._a = [];
+    for (const [key, value] of common) recordAttribute(span, key, value);
+  }
+  return span;
+}
+
+/**
+ * The core's handle of `span`: a span recorded in JavaScript that is still open is handed over
+ * to the core first (its attributes follow), and from then on is a core span. 0 (counted as a
+ * stale handle) for one that already ended.
+ */
+function adopt(span) {
+  if (span._j === 0) return span._h;
+  if (span._j === 2) {
+    core.trouble(4);
+    return 0;
+  }
+  const ids = new Uint8Array(32);
+  const v = new DataView(ids.buffer);
+  for (let i = 0; i < 6; i++) v.setUint32(4 * i, span._ids[i], true);
+  v.setUint32(24, span._ids[7], true);
+  v.setUint32(28, span._ids[8], true);
+  const h = core.spanAdopt(span._name, span._kind, ids, span._ids[6], span._ids[9]);
+  const a = span._a;
+  span._j = 0;
+  span._h = h;
+  span._a = null;
+  if (a !== null) for (let i = 0; i < a.length; i += 2) core.spanAttr(h, keys[a[i]], a[i + 1]);
+  return h;
+}
+
+/** Internal: the core's handle of `span` (see `adopt`), for modules that call the core with it. */
+export const handleOf = (span) => adopt(span);
+
+/** Internal: sets (or with `undefined` removes) an attribute every new span and log record gets. */
+export function setCommon(key, value) {
+  common.delete(key);
+  if (value !== undefined) common.set(key, value);
+  core.setCommon(key, value);
+}
+
 /** The console's own `warn`, saved before any capture wraps it, so diagnostics never loop back. */
 const consoleWarn = typeof console !== 'undefined' ? console.warn.bind(console) : () => {};
 
@@ -200,7 +540,7 @@ export function init(config) {
     const c = config && typeof config === 'object' ? config : {};
     // Calling `init` again starts a fresh core: what the old one still holds is sent first,
     // with the old settings (the batches are taken synchronously).
-    if (state.hostFetch && core.queued() > 0) flush();
+    if (state.hostFetch && queued() > 0) flush();
     Object.assign(state, DEFAULTS);
     if (typeof c.endpoint === 'string') state.endpoint = c.endpoint.replace(/\/+$/, '');
     if (c.headers && typeof c.headers === 'object') state.headers = { ...c.headers };
@@ -235,6 +575,10 @@ export function init(config) {
       Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
+    // A new core starts without common attributes.
+    common.clear();
+    rec.on = c.keepErrors !== true;
+    samplerRule(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg));
     core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
     state.redactHook = typeof c.redact === 'function' ? c.redact : undefined;
   });
@@ -244,14 +588,36 @@ export function init(config) {
 export class Span {
   /** @param {number} handle */
   constructor(handle) {
-    /** @private */
+    /** @private The core's handle (0 while JavaScript records the span, or for a no-op span). */
     this._h = handle;
+    /** @private 0 a core span, 1 open and 2 ended while recorded in JavaScript (see `rec`). */
+    this._j = 0;
+    /**
+     * @private The ids: six little-endian words of the trace and span ids, then the W3C flags;
+     * recorded in JavaScript, then the parent span id's two words and the start (Unix ms). One
+     * array of numbers: a number field of its own would be a heap number per span.
+     */
+    this._ids = undefined;
+    /** @private `traceparent` and `tracestate` once read. */
+    this._tp = undefined;
+    this._ts = undefined;
+    /** @private Recorded in JavaScript: the name and kind. */
+    this._name = '';
+    this._kind = 1;
+    /** @private Recorded in JavaScript and sampled: interned key ids and values, alternating. */
+    this._a = null;
+    /** @private Attributes dropped beyond the limit. */
+    this._drop = 0;
   }
 
   /** Sets an attribute; strings, numbers, booleans and arrays of them are kept, others ignored. */
   setAttribute(key, value) {
     try {
       if (state.redactHook && typeof value === 'string') value = String(state.redactHook(String(key), value));
+      if (this._j !== 0) {
+        recordAttribute(this, String(key), value);
+        return this;
+      }
       // The common cases are queued in wasm memory as an interned key id and a typed value.
       const k = typeof key === 'string' ? internId(key) : -1;
       const type = typeof value;
@@ -278,7 +644,8 @@ export class Span {
   setStatus(status) {
     guard(() => {
       const code = { unset: 0, ok: 1, error: 2 }[status && status.code] ?? Number(status && status.code) ?? 0;
-      core.spanStatus(this._h, code | 0, String((status && status.message) || ''));
+      const message = String((status && status.message) || '');
+      core.spanStatus(adopt(this), code | 0, message);
     });
     return this;
   }
@@ -286,8 +653,9 @@ export class Span {
   /** Adds a timed event with attributes. */
   addEvent(name, attributes) {
     guard(() => {
+      const h = adopt(this);
       stageAttributes(attributes);
-      core.spanEvent(this._h, String(name), 0);
+      core.spanEvent(h, String(name), 0);
     });
     return this;
   }
@@ -299,9 +667,10 @@ export class Span {
   recordException(exception, attributes) {
     guard(() => {
       const e = exception && typeof exception === 'object' ? exception : { message: String(exception) };
+      const h = adopt(this);
       stageAttributes(attributes);
       core.spanException(
-        this._h,
+        h,
         String(e.name || e.constructor?.name || 'Error'),
         String(e.message ?? ''),
         typeof e.stack === 'string' ? e.stack : '',
@@ -313,25 +682,44 @@ export class Span {
   /** Links this span to another span: a `Span` or a `{ traceparent, tracestate }` from `extract`. */
   addLink(target, attributes) {
     guard(() => {
-      const tp = target instanceof Span ? core.header(0, target._h) : target && target.traceparent;
-      const ts = target instanceof Span ? core.header(1, target._h) : target && target.tracestate;
+      const open = target instanceof Span && target.isRecording();
+      const tp = target instanceof Span ? (open ? traceparentOf(target) : undefined) : target && target.traceparent;
+      const ts = target instanceof Span ? (open ? tracestateOf(target) : undefined) : target && target.tracestate;
       if (typeof tp !== 'string') return;
+      const h = adopt(this);
       stageAttributes(attributes);
-      if (!core.spanLink(this._h, tp, ts)) core.trouble(1);
+      if (!core.spanLink(h, tp, ts)) core.trouble(1);
     });
     return this;
   }
 
   /** Renames the span. */
   updateName(name) {
-    guard(() => core.spanName(this._h, String(name)));
+    guard(() => {
+      const text = String(name);
+      if (this._j === 1) this._name = text;
+      else core.spanName(adopt(this), text);
+    });
     return this;
   }
 
   /** Ends the span; later calls do nothing. */
   end() {
     try {
-      const queued = core.spanEnd(this._h, performance.now(), 0);
+      if (this._j !== 0) {
+        if (this._j === 2) return core.trouble(4);
+        this._j = 2;
+        if (this._a === null) return;
+        writeRecord(this, unixMs(performance.now()));
+        this._a = null;
+        // A full batch of records goes to the core (which bounds its queue); a full batch in
+        // all is exported.
+        if (recCount >= state.batchSize) return scheduleExport(flushRecords());
+        return scheduleExport(recCount + coreQueued >= state.batchSize ? undefined : 0);
+      }
+      // The spans JavaScript recorded go first, in the order they ended.
+      if (recCount > 0) flushRecords();
+      const queued = (coreQueued = core.spanEnd(this._h, performance.now(), 0));
       if (this._tp === undefined) {
         // The core frees the span: keep its ids (25 bytes it left in memory) for `spanContext()`.
         opsViews();
@@ -355,7 +743,7 @@ export class Span {
 
   /** True while the span is open and recording. */
   isRecording() {
-    return guard(() => core.header(0, this._h) !== undefined, false);
+    return guard(() => (this._j === 0 ? core.header(0, this._h) !== undefined : this._j === 1), false);
   }
 }
 
@@ -366,6 +754,12 @@ export class Span {
 function traceparentOf(span) {
   if (span._tp === undefined) span._tp = span._ids ? traceparentFromIds(span._ids) : core.header(0, span._h) ?? null;
   return span._tp ?? undefined;
+}
+
+/** The span's `tracestate`, read once (none for spans recorded in JavaScript). */
+function tracestateOf(span) {
+  if (span._ts === undefined) span._ts = core.header(1, span._h) ?? null;
+  return span._ts ?? undefined;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -405,13 +799,25 @@ const NO_OPTIONS = Object.freeze({});
 function startSpanUnguarded(name, options) {
   if (activity) activity();
   const o = options && typeof options === 'object' ? options : NO_OPTIONS;
-  stageAttributes(o.attributes);
   const kind = typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
   const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
+  // The active span: the request's own where there is AsyncLocalStorage, else the core's
+  // (which JavaScript knows to be none when nothing was made active).
+  const current = asyncContext ? asyncContext.getStore() : undefined;
+  if (rec.on && !parent && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
+    // Recorded in JavaScript: a root, or the child of an open span recorded here (a child of
+    // one that ended starts a new trace, as in the core).
+    const span = recordSpan(String(name), kind, current instanceof Span && current._j === 1 ? current : undefined);
+    if (o.attributes && typeof o.attributes === 'object') {
+      for (const key of Object.keys(o.attributes)) recordAttribute(span, key, o.attributes[key]);
+    }
+    if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
+    return span;
+  }
+  stageAttributes(o.attributes);
   let handle;
   if (!parent && asyncContext) {
     // The request's own active span, not whatever another request made active.
-    const current = asyncContext.getStore();
     handle = core.spanStart(String(name), kind, current instanceof Span ? current._h : 0, false, undefined, undefined, 0);
   } else {
     const id = !parent && typeof name === 'string' ? internId(name) : -1;
@@ -425,6 +831,20 @@ function startSpanUnguarded(name, options) {
   return span;
 }
 
+/** Internal: makes `span` active (the parent of new spans, the span of new log records). */
+export function activate(span) {
+  const h = span instanceof Span ? adopt(span) : 0;
+  core.activate(h);
+  if (h) activeStack.push(span);
+}
+
+/** Internal: undoes one `activate(span)`. */
+export function deactivate(span) {
+  core.deactivate(span instanceof Span ? span._h : 0);
+  const i = activeStack.lastIndexOf(span);
+  if (i >= 0) activeStack.splice(i, 1);
+}
+
 function isThenable(v) {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
 }
@@ -435,16 +855,8 @@ function isThenable(v) {
  */
 export function withSpan(span, fn) {
   if (asyncContext) return asyncContext.run(span instanceof Span ? span : undefined, () => fn(span));
-  const h = span instanceof Span ? span._h : 0;
-  const enter = () => {
-    core.activate(h);
-    if (h) activeStack.push(span);
-  };
-  const leave = () => {
-    core.deactivate(h);
-    const i = activeStack.lastIndexOf(span);
-    if (i >= 0) activeStack.splice(i, 1);
-  };
+  const enter = () => activate(span);
+  const leave = () => deactivate(span);
   guard(enter);
   let result;
   try {
@@ -526,7 +938,8 @@ function emit(severity, message, attributes) {
     stageAttributes(attributes);
     let text = typeof message === 'string' ? message : String(message);
     if (state.redactHook) text = String(state.redactHook('log.message', text));
-    core.log(severity, text, asyncContext ? activeSpan()?._h ?? 0 : 0);
+    const span = asyncContext ? activeSpan() : undefined;
+    core.log(severity, text, span ? adopt(span) : 0);
     scheduleExport();
   });
 }
@@ -560,8 +973,8 @@ export function inject(headers, span) {
     const tp = s && traceparentOf(s);
     if (!tp || !headers) return;
     setHeader(headers, 'traceparent', tp);
-    if (s._ts === undefined) s._ts = core.header(1, s._h) ?? null;
-    if (s._ts) setHeader(headers, 'tracestate', s._ts);
+    const ts = tracestateOf(s);
+    if (ts) setHeader(headers, 'tracestate', ts);
     if (baggageHeader === undefined) baggageHeader = core.header(2, 0) ?? null;
     if (baggageHeader) setHeader(headers, 'baggage', baggageHeader);
   });
@@ -644,11 +1057,11 @@ export function useRequestScopedExports() {
  * Exports what is due: full batches while export slots are free, and what is left when the
  * timer fires. `queued`: the core's count, when known.
  */
-function scheduleExport(queued) {
+function scheduleExport(count) {
   // Per request, only a flush (under the request's `waitUntil`) starts exports; the queue is
   // bounded meanwhile.
   if (ownExports) return;
-  if ((queued ?? core.queued()) >= state.batchSize) exportFullBatches();
+  if ((count ?? queued()) >= state.batchSize) exportFullBatches();
   if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
     state.timer = setTimeout(() => {
       state.timer = 0;
@@ -668,10 +1081,10 @@ function scheduleExport(queued) {
  */
 function exportFullBatches() {
   guard(() => {
-    while (inflight < MAX_INFLIGHT && core.queued() >= state.batchSize) {
+    while (inflight < MAX_INFLIGHT && queued() >= state.batchSize) {
       let started = false;
       for (const [path, logs] of SIGNALS) {
-        const body = inflight < MAX_INFLIGHT ? core.take(logs, 0, state.protobuf) : undefined;
+        const body = inflight < MAX_INFLIGHT ? take(logs, 0, state.protobuf) : undefined;
         if (body === undefined) continue;
         send(path, body, false);
         started = true;
@@ -947,7 +1360,7 @@ export async function flush(options) {
     if (!keepalive) return;
     for (const [path, logs] of SIGNALS) {
       while (keepaliveCount < MAX_KEEPALIVE_REQUESTS && KEEPALIVE_BUDGET - keepaliveBytes > 1024) {
-        const body = core.take(logs, KEEPALIVE_BUDGET - keepaliveBytes, state.protobuf);
+        const body = take(logs, KEEPALIVE_BUDGET - keepaliveBytes, state.protobuf);
         if (body === undefined) break;
         // A single span larger than the budget still goes, without keepalive.
         requests.push(send(path, body, body.length <= KEEPALIVE_BUDGET - keepaliveBytes));
@@ -969,7 +1382,7 @@ export async function flush(options) {
       while (carry.length > 0 && started.length < MAX_INFLIGHT) started.push(sendCarried(carry.shift(), deadline));
       for (const [path, logs] of SIGNALS) {
         while ((ownExports ? started.length : inflight) < MAX_INFLIGHT) {
-          const body = core.take(logs, 0, protobuf);
+          const body = take(logs, 0, protobuf);
           if (body === undefined) break;
           started.push(send(path, body, false, deadline));
         }
@@ -984,6 +1397,7 @@ export async function flush(options) {
 /** Counters of what the SDK dropped or could not do. */
 export function diagnostics() {
   return guard(() => {
+    flushRecords();
     core.diagnostics();
     opsViews();
     const out = {};

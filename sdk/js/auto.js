@@ -9,7 +9,7 @@
 // - long tasks: a `longtask` span per task the browser reports, and a `longAnimationFrame` span
 //   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
 import * as core from './core.js';
-import { guard, startSpan } from './api.js';
+import { activate, deactivate, guard, startSpan } from './api.js';
 
 const at = (t) => performance.timeOrigin + t;
 
@@ -91,9 +91,9 @@ function instrumentInteractions() {
       (event) =>
         guard(() => {
           const span = startSpan(type, { attributes: { 'event.type': type, ...describeTarget(event.target) } });
-          core.activate(span._h);
+          activate(span);
           setTimeout(() => {
-            core.deactivate(span._h);
+            deactivate(span);
             span.end();
           }, 0);
         }),

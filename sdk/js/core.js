@@ -199,6 +199,21 @@ export function spanName(span, name) {
 
 export const header = (which, span) => text(wasm.header(which, span));
 
+/** Encodes the ended spans' records (bytes, see sdk/src/sdk/records.rs) into the export queue; returns the queued count. */
+export function spanRecords(records) {
+  args(records.length);
+  bytes.set(records, base);
+  return wasm.spanRecords(base, records.length);
+}
+
+/** Hands a span JavaScript started to the core; `ids` is 32 bytes (trace id, span id, parent span id). */
+export function spanAdopt(name, kind, ids, flags, startMs) {
+  args(32 + size(name));
+  bytes.set(ids, base);
+  at += 32;
+  return wasm.spanAdopt(put(name), len, kind, base, flags, startMs);
+}
+
 export function spanEvent(span, name, timeMs) {
   args(size(name));
   wasm.spanEvent(span, put(name), len, timeMs);

@@ -1,8 +1,7 @@
 // Browser sessions: a `session.id` on every span and log record, kept in `sessionStorage` (one
 // per tab, surviving reloads), rotated after 15 minutes without activity or 4 hours in all.
 // `setUser(id)` adds `user.id`. Activity is any span or log record the page makes.
-import * as core from './core.js';
-import { guard, onActivity } from './api.js';
+import { guard, onActivity, setCommon } from './api.js';
 
 const KEY = 'edgescope.session';
 const IDLE_MS = 15 * 60 * 1000;
@@ -44,7 +43,7 @@ function touch() {
   if (!session) session = load();
   if (!session || now - session.last > IDLE_MS || now - session.start > MAX_MS) {
     session = { id: newId(), start: now, last: now };
-    core.setCommon('session.id', session.id);
+    setCommon('session.id', session.id);
     save();
   } else if (now - session.last > WRITE_EVERY_MS) {
     session.last = now;
@@ -56,7 +55,7 @@ function touch() {
 export function startSessions() {
   guard(() => {
     session = load();
-    if (session) core.setCommon('session.id', session.id);
+    if (session) setCommon('session.id', session.id);
     touch();
     onActivity(touch);
   });
@@ -72,5 +71,5 @@ export function sessionId() {
 
 /** Adds `user.id` to every new span and log record; `undefined` or `null` removes it. */
 export function setUser(id) {
-  guard(() => core.setCommon('user.id', id == null ? undefined : String(id)));
+  guard(() => setCommon('user.id', id == null ? undefined : String(id)));
 }

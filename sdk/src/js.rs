@@ -19,6 +19,9 @@ use wasm_bindgen::prelude::*;
 use crate::global::get;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState};
 use crate::retry::RetryPolicy;
+#[cfg(not(feature = "npm"))]
+use crate::sdk::number;
+use crate::sdk::{is_int, Reader};
 use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanContext, SpanKind, StartOptions, StatusCode};
 
 #[cfg(feature = "npm")]
@@ -80,23 +83,6 @@ static OPS: Ops =
 
 /// How many diagnostics counters there are (the fields of `Diagnostics`).
 const DIAGNOSTICS: usize = 11;
-
-/// Reads the records of the attribute queue one field at a time; `None` past its end.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    #[inline(always)]
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
-        self.0 = rest;
-        Some(head)
-    }
-
-    #[inline(always)]
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-}
 
 /// Applies and empties the attribute queue.
 fn apply_ops(sdk: &mut Sdk) {
@@ -176,19 +162,6 @@ pub fn intern(s: &str) -> u32 {
     let table = unsafe { &mut *INTERNED.0.get() };
     table.push(s.to_owned());
     (table.len() - 1) as u32
-}
-
-fn number(n: f64) -> AnyValue {
-    if is_int(n) {
-        AnyValue::Int(n as i64)
-    } else {
-        AnyValue::Double(n)
-    }
-}
-
-/// Whole and safe numbers become OTLP ints, others doubles.
-fn is_int(n: f64) -> bool {
-    n.abs() <= 9_007_199_254_740_991.0 && n == (n as i64) as f64
 }
 
 fn set_number(sdk: &mut Sdk, h: Handle, key: &str, n: f64) {
@@ -400,6 +373,41 @@ pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     })
 }
 
+/// Encodes a batch of spans that JavaScript recorded and ended (ADR 0011; the format is in
+/// `sdk/src/sdk/records.rs`) into the export queue; returns how many spans and records are
+/// queued. Attribute keys are interned ids (see `intern`).
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanRecords))]
+pub fn span_records(records: &[u8]) -> u32 {
+    // SAFETY: single-threaded; `intern` does not run while this does.
+    let keys = unsafe { &*INTERNED.0.get() };
+    sdk(|sdk| {
+        sdk.record_spans(records, keys);
+        (sdk.queued_spans() + sdk.queued_logs()) as u32
+    })
+}
+
+/// Hands an open span that JavaScript started over to the core (for an event, a link, a
+/// status, or to be made active) and returns its handle. `ids` holds the trace id, the span id
+/// and the parent span id (zeros for none), 32 bytes; `flags` are its W3C trace flags (the
+/// sampled flag is the sampling decision); `start_ms` is its start in Unix milliseconds. Its
+/// attributes follow with `spanAttr`.
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanAdopt))]
+pub fn span_adopt(name: &str, kind: u8, ids: &[u8], flags: u8, start_ms: f64) -> u32 {
+    let (Some(trace), Some(span), Some(parent)) = (
+        ids.get(..16).and_then(|b| <[u8; 16]>::try_from(b).ok()),
+        ids.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+        ids.get(24..32).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+    ) else {
+        return 0;
+    };
+    let ids = (
+        crate::sdk::TraceId(trace),
+        crate::sdk::SpanId(span),
+        (parent != [0; 8]).then_some(crate::sdk::SpanId(parent)),
+    );
+    sdk(|sdk| sdk.adopt_span(name, SpanKind::from_i32(kind as i64), ids, flags, millis_to_nanos(start_ms)).0)
+}
+
 /// A header value: `which` 0 the `traceparent` of the open span `span`, 1 its `tracestate`
 /// (`undefined` when empty), both `undefined` for an ended or no-op span; 2 the page-wide
 /// baggage within the W3C limits (`undefined` when empty; `span` is not read); 3 item `span` of
@@ -548,7 +556,8 @@ pub fn queued() -> u32 {
 
 /// Counts a trouble of the JavaScript layer: 0 a failed export, 1 a caught exception, 2 a
 /// retried export, 3 `n` records the receiver rejected in a partial success (`n` is only read
-/// for 3; JavaScript leaves it out, as NaN, for the others).
+/// for 3; JavaScript leaves it out, as NaN, for the others), 4 a call on an ended span that
+/// JavaScript recorded, 5 an attribute such a span dropped (beyond the limit).
 #[cfg_attr(not(feature = "npm"), wasm_bindgen)]
 pub fn trouble(kind: u8, n: f64) {
     sdk(|sdk| {
@@ -558,6 +567,8 @@ pub fn trouble(kind: u8, n: f64) {
             2 => d.exports_retried += 1,
             // `as` saturates: NaN and negative counts add 0.
             3 => d.records_rejected += n as u64,
+            4 => d.stale_handles += 1,
+            5 => d.attributes_dropped += 1,
             _ => d.api_errors += 1,
         }
     })

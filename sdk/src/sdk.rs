@@ -17,11 +17,14 @@ use alloc::vec::Vec;
 
 #[cfg(feature = "json")]
 mod json;
+mod records;
 mod wire;
 
-use edgescope_otlp::{
-    AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource, SpanId, SpanKind, StatusCode, TraceId,
-};
+pub(crate) use edgescope_otlp::{SpanId, TraceId};
+#[allow(unused_imports)] // `number` and `Reader` serve the wasm exports (`js`).
+pub(crate) use records::{number, Reader};
+
+use edgescope_otlp::{AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource, SpanKind, StatusCode};
 use wire::{Attributes, Value};
 
 use crate::platform;
@@ -382,6 +385,8 @@ pub struct Sdk {
     held: Vec<Held>,
     /// Traces recently kept because of an error, so that spans ending late follow them.
     kept_traces: Vec<TraceId>,
+    /// Scratch span for encoding spans that JavaScript recorded (see `records`), reused.
+    recorded: OpenSpan,
     diagnostics: Diagnostics,
 }
 
@@ -450,6 +455,7 @@ impl Sdk {
             ids_left: 0,
             held: Vec::new(),
             kept_traces: Vec::new(),
+            recorded: OpenSpan::default(),
             diagnostics: Diagnostics::default(),
         }
     }
@@ -636,17 +642,9 @@ impl Sdk {
         let sampled = self.config.sampler.should_sample(&trace_id, parent);
         let span_id = self.new_span_id();
         let start = options.start_time_unix_nano.unwrap_or_else(platform::now_unix_nanos);
-        let index = match self.free.pop() {
-            Some(i) => i,
-            None => {
-                self.slots.push(Slot { generation: 0, open: false, span: OpenSpan::default() });
-                self.slots.len() - 1
-            }
-        };
-        let Some(slot) = self.slots.get_mut(index) else { return Handle::NONE };
-        slot.open = true;
-        let handle = Handle::new(index, slot.generation);
-        let s = &mut slot.span;
+        let scopes = self.scopes.len();
+        let keep_errors = self.config.keep_errors;
+        let Some((handle, s)) = self.open_slot() else { return Handle::NONE };
         // Only the sampled flag may change; the random flag describes the trace id.
         let (flags, remote) = parent.map_or((FLAG_RANDOM, false), |p| (p.flags & !FLAG_SAMPLED, p.is_remote));
         let flags = flags | if sampled { FLAG_SAMPLED } else { 0 };
@@ -662,14 +660,9 @@ impl Sdk {
         if let Some(p) = parent {
             s.trace_state.push_str(&p.trace_state);
         }
-        s.attributes.clear();
-        s.events.clear();
-        s.links.clear();
-        s.status = StatusCode::Unset;
-        s.status_message.clear();
-        s.scope = if (options.scope as usize) < self.scopes.len() { options.scope } else { 0 };
+        s.scope = if (options.scope as usize) < scopes { options.scope } else { 0 };
         s.sampled = sampled;
-        s.recording = sampled || self.config.keep_errors;
+        s.recording = sampled || keep_errors;
         s.local_root = parent.is_none_or(|p| p.is_remote);
         if s.recording && !(self.common.is_empty() && staged.is_empty()) {
             let common = core::mem::take(&mut self.common);
@@ -681,6 +674,60 @@ impl Sdk {
             self.common = common;
         }
         handle
+    }
+
+    /// Opens a span that JavaScript started (ADR 0011) with the ids, flags and sampling
+    /// decision it made, so that the core can take it over: events, links, a status, or being
+    /// made active need the core. `flags` are the W3C trace flags; `parent` is a span of this
+    /// process or none (a local root). Common attributes are not added: JavaScript hands over
+    /// the attributes the span already has. `Handle::NONE` when too many spans are open.
+    pub fn adopt_span(
+        &mut self,
+        name: &str,
+        kind: SpanKind,
+        ids: (TraceId, SpanId, Option<SpanId>),
+        flags: u8,
+        start_time_unix_nano: u64,
+    ) -> Handle {
+        let Some((handle, s)) = self.open_slot() else { return Handle::NONE };
+        let sampled = flags & FLAG_SAMPLED != 0;
+        (s.trace_id, s.span_id, s.parent_span_id) = ids;
+        s.flags = flags as u32 | 0x100;
+        s.kind = kind;
+        s.start_time_unix_nano = start_time_unix_nano;
+        s.name.clear();
+        s.name.push_str(name);
+        s.trace_state.clear();
+        s.scope = 0;
+        s.sampled = sampled;
+        s.recording = sampled;
+        s.local_root = ids.2.is_none();
+        handle
+    }
+
+    /// A free slot, opened and emptied, with its handle; `None` (counted) when too many spans
+    /// are open.
+    fn open_slot(&mut self) -> Option<(Handle, &mut OpenSpan)> {
+        if self.slots.len() - self.free.len() >= self.config.max_open_spans {
+            self.diagnostics.spans_refused += 1;
+            return None;
+        }
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot { generation: 0, open: false, span: OpenSpan::default() });
+                self.slots.len() - 1
+            }
+        };
+        let slot = self.slots.get_mut(index)?;
+        slot.open = true;
+        let s = &mut slot.span;
+        s.attributes.clear();
+        s.events.clear();
+        s.links.clear();
+        s.status = StatusCode::Unset;
+        s.status_message.clear();
+        Some((Handle::new(index, slot.generation), s))
     }
 
     /// Applies the redaction and length limits to `v` and records it in `list` as field
@@ -1202,6 +1249,11 @@ fn to_json(bytes: Vec<u8>, logs: bool) -> Vec<u8> {
 #[cfg(feature = "json")]
 fn into_string(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Whole and safe numbers become OTLP ints, others doubles.
+pub(crate) fn is_int(n: f64) -> bool {
+    n.abs() <= 9_007_199_254_740_991.0 && n == (n as i64) as f64
 }
 
 /// `s` cut to at most `max` bytes at a character boundary.

@@ -97,27 +97,7 @@ fn value(ptr: *const u8, len: usize) -> Option<AnyValue> {
         return None;
     }
     // SAFETY: as for `opt_text`.
-    read_value(&mut Reader(unsafe { core::slice::from_raw_parts(ptr, len) }))
-}
-
-fn read_value(r: &mut Reader<'_>) -> Option<AnyValue> {
-    Some(match r.take(1)?[0] {
-        0 => {
-            let n = r.u32()? as usize;
-            AnyValue::String(core::str::from_utf8(r.take(n)?).ok()?.to_owned())
-        }
-        1 => number(f64::from_le_bytes(r.take(8)?.try_into().ok()?)),
-        2 => AnyValue::Bool(r.take(1)?[0] != 0),
-        3 => {
-            let n = r.u32()?;
-            let mut items = Vec::new();
-            for _ in 0..n {
-                items.push(read_value(r)?);
-            }
-            AnyValue::Array(items)
-        }
-        _ => return None,
-    })
+    Reader(unsafe { core::slice::from_raw_parts(ptr, len) }).any()
 }
 
 /// NaN, JavaScript's `undefined` as a number, as `None`.
@@ -232,6 +212,25 @@ extern "C" fn raw_span_name(span: u32, name: *const u8, len: usize) {
 #[export_name = "spanEnd"]
 extern "C" fn raw_span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     span_end(span, now, end_ms)
+}
+
+#[export_name = "spanRecords"]
+extern "C" fn raw_span_records(ptr: *const u8, len: usize) -> u32 {
+    // SAFETY: as for `opt_text`.
+    span_records(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+#[export_name = "spanAdopt"]
+extern "C" fn raw_span_adopt(
+    name: *const u8,
+    name_len: usize,
+    kind: u32,
+    ids: *const u8,
+    flags: u32,
+    start_ms: f64,
+) -> u32 {
+    // SAFETY: as for `opt_text`; JavaScript wrote the 32 bytes of ids.
+    span_adopt(text(name, name_len), kind as u8, unsafe { core::slice::from_raw_parts(ids, 32) }, flags as u8, start_ms)
 }
 
 #[export_name = "header"]

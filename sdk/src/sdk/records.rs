@@ -1,0 +1,349 @@
+//! Spans recorded by the JavaScript layer (ADR 0011): `sdk/js/api.js` keeps an open span in a
+//! JavaScript object, with no call into wasm, and writes it as one record when it ends; a batch
+//! of records crosses the boundary at once and is encoded here into the export queue, through
+//! the same limits, redaction and span encoding as a span the core recorded itself.
+//!
+//! A record, all numbers little-endian: its byte length (u32, itself included); the trace id
+//! (16 bytes), span id (8) and parent span id (8, zero for none); the OTLP span flags (u32);
+//! the kind (u8) and three bytes of padding; the start and end times (f64 Unix milliseconds);
+//! the name (u32 byte length, UTF-8); the attribute count and the count of attributes the
+//! JavaScript layer already dropped (u32 each); then each attribute as an interned key id (u32)
+//! and a typed value: 0 a string (u32 byte length, UTF-8), 1 a number (f64), 2 a boolean (one
+//! byte), 3 an array (u32 count, then that many values, never arrays). Keys are distinct: the
+//! JavaScript layer replaces a value set twice.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use edgescope_otlp::{AnyValue, SpanId, SpanKind, StatusCode, TraceId};
+
+use super::wire::{self, Value, LEN, VARINT, W};
+use super::{is_int, Sdk};
+
+/// Reads a record field by field; `None` past its end.
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
+
+impl<'a> Reader<'a> {
+    #[inline(always)]
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+
+    #[inline(always)]
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    #[inline(always)]
+    fn f64(&mut self) -> Option<f64> {
+        Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn text(&mut self) -> Option<&'a str> {
+        let n = self.u32()? as usize;
+        core::str::from_utf8(self.take(n)?).ok()
+    }
+
+    /// A typed value as an `AnyValue` (arrays and their items).
+    pub(crate) fn any(&mut self) -> Option<AnyValue> {
+        Some(match self.take(1)?[0] {
+            0 => AnyValue::String(self.text()?.into()),
+            1 => number(self.f64()?),
+            2 => AnyValue::Bool(self.take(1)?[0] != 0),
+            3 => {
+                let n = self.u32()?;
+                let mut items = Vec::new();
+                for _ in 0..n {
+                    items.push(self.any()?);
+                }
+                AnyValue::Array(items)
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// A JavaScript number as an attribute value: whole and safe numbers are OTLP ints, others
+/// doubles.
+pub(crate) fn number(n: f64) -> AnyValue {
+    if is_int(n) {
+        AnyValue::Int(n as i64)
+    } else {
+        AnyValue::Double(n)
+    }
+}
+
+/// Unix milliseconds (as JavaScript reads them) in nanoseconds, as the core converts its own.
+fn nanos(ms: f64) -> u64 {
+    (ms * 1e6) as u64
+}
+
+impl Sdk {
+    /// Encodes the records of ended spans (see the module's documentation) into the export
+    /// queue, as [`Sdk::end_span_at`] does for a span the core recorded: attribute values are
+    /// redacted and cut, and a span that finds the queue full is dropped and counted. `keys`
+    /// are the interned attribute keys. A malformed record ends the batch and is counted as an
+    /// API error.
+    #[inline(never)]
+    pub fn record_spans(&mut self, records: &[u8], keys: &[String]) {
+        let mut r = Reader(records);
+        while !r.0.is_empty() {
+            if self.record_span(&mut r, keys).is_none() {
+                self.diagnostics.api_errors += 1;
+                return;
+            }
+        }
+    }
+
+    fn record_span(&mut self, all: &mut Reader<'_>, keys: &[String]) -> Option<()> {
+        let len = all.u32()? as usize;
+        let mut r = Reader(all.take(len.checked_sub(4)?)?);
+        let ids = r.take(32)?;
+        let flags = r.u32()?;
+        let kind = r.take(4)?[0];
+        let (start, end) = (nanos(r.f64()?), nanos(r.f64()?));
+        let name = r.text()?;
+        // JavaScript counted its drops in the diagnostics when they happened.
+        let (count, dropped) = (r.u32()?, r.u32()?);
+        let head = Head {
+            trace_id: ids.get(..16)?.try_into().ok()?,
+            span_id: ids.get(16..24)?.try_into().ok()?,
+            parent: ids.get(24..32)?.try_into().ok()?,
+            flags,
+            kind: SpanKind::from_i32(kind as i64),
+            start,
+            // A clock that stepped back must not produce a negative duration.
+            end: end.max(start),
+            name,
+            dropped,
+        };
+        if count as usize <= FAST_ATTRIBUTES {
+            self.encode_record(&head, count as usize, r, keys)
+        } else {
+            self.encode_record_slowly(&head, count, r, keys)
+        }
+    }
+
+    /// Encodes a record of at most `FAST_ATTRIBUTES` attributes straight into the queue: the
+    /// values (redacted and cut) first, then the span's size, then one write, as
+    /// `OpenSpan::encode` writes it.
+    fn encode_record(&mut self, h: &Head<'_>, count: usize, mut r: Reader<'_>, keys: &[String]) -> Option<()> {
+        let mut items = [(0u32, Pending::Bool(false)); FAST_ATTRIBUTES];
+        let mut owned: Vec<String> = Vec::new();
+        let mut anys: Vec<AnyValue> = Vec::new();
+        let redact = self.config.redact;
+        for item in items.iter_mut().take(count) {
+            let key_id = r.u32()?;
+            let key = key_of(keys, key_id);
+            let v = match r.0.first()? {
+                0 => {
+                    r.take(1)?;
+                    let s = r.text()?;
+                    match redact.then(|| crate::redact::redact_attribute(key, s, &self.config.redact_params)).flatten()
+                    {
+                        Some(red) => {
+                            owned.push(red);
+                            Pending::Owned(owned.len() - 1)
+                        }
+                        None => Pending::Str(s),
+                    }
+                }
+                1 => {
+                    r.take(1)?;
+                    let n = r.f64()?;
+                    if is_int(n) {
+                        Pending::Int(n as i64)
+                    } else {
+                        Pending::Double(n)
+                    }
+                }
+                2 => {
+                    r.take(1)?;
+                    Pending::Bool(r.take(1)?[0] != 0)
+                }
+                _ => {
+                    let mut any = r.any()?;
+                    if redact {
+                        super::redact_value(key, Some(&mut any), &self.config.redact_params);
+                    }
+                    if self.config.max_attribute_value_length > 0 {
+                        super::truncate_value(&mut any, self.config.max_attribute_value_length);
+                    }
+                    anys.push(any);
+                    Pending::Any(anys.len() - 1)
+                }
+            };
+            *item = (key_id, v);
+        }
+        let max_len = self.config.max_attribute_value_length;
+        let value = |p| pending_value(p, &owned, &anys, max_len);
+        let items = items.get(..count)?;
+        // The sizes of each attribute's value and `KeyValue` body, then of the span.
+        let mut sizes = [(0usize, 0usize); FAST_ATTRIBUTES];
+        let mut attributes = 0;
+        for (&(k, p), size) in items.iter().zip(sizes.iter_mut()) {
+            let v = wire::value_size(value(p));
+            let kv = wire::bytes_size(1, key_of(keys, k).len()) + wire::field_size(2, v);
+            *size = (v, kv);
+            attributes += wire::field_size(9, kv);
+        }
+        if self.spans.len() >= self.config.max_queue_size {
+            self.diagnostics.spans_dropped += 1;
+            return Some(());
+        }
+        let parent = h.parent != [0; 8];
+        let size = 28
+            + if parent { 10 } else { 0 }
+            + wire::bytes_size(5, h.name.len())
+            + wire::uint_size(6, h.kind as u64)
+            + wire::fixed64_size(7, h.start)
+            + wire::fixed64_size(8, h.end)
+            + attributes
+            + wire::uint_size(10, h.dropped as u64)
+            + wire::fixed32_size(16, h.flags)
+            - 28
+            + wire::field_size(1, 16)
+            + wire::field_size(2, 8);
+        // The fields as `OpenSpan::encode` writes them, each inline.
+        self.spans.push(0, |out| {
+            wire::write(out, wire::field_size(2, size), |w| {
+                w.tag(2, LEN);
+                w.varint(size as u64);
+                bytes(w, 1, &h.trace_id);
+                bytes(w, 2, &h.span_id);
+                if parent {
+                    bytes(w, 4, &h.parent);
+                }
+                if !h.name.is_empty() {
+                    bytes(w, 5, h.name.as_bytes());
+                }
+                w.uint(6, h.kind as u64);
+                w.fixed64(7, h.start);
+                w.fixed64(8, h.end);
+                for (&(k, p), &(v, kv)) in items.iter().zip(sizes.iter()) {
+                    let key = key_of(keys, k).as_bytes();
+                    w.tag(9, LEN);
+                    w.varint(kv as u64);
+                    if !key.is_empty() {
+                        bytes(w, 1, key);
+                    }
+                    w.tag(2, LEN);
+                    w.varint(v as u64);
+                    match value(p) {
+                        Value::Str(s) => bytes(w, 1, s.as_bytes()),
+                        Value::Int(n) => {
+                            w.tag(3, VARINT);
+                            w.varint(n as u64);
+                        }
+                        other => wire::value(w, other),
+                    }
+                }
+                w.uint(10, h.dropped as u64);
+                w.fixed32(16, h.flags);
+            })
+        });
+        Some(())
+    }
+
+    /// Encodes a record with many attributes through the core's own span: each attribute set
+    /// as for a span the core recorded.
+    fn encode_record_slowly(&mut self, h: &Head<'_>, count: u32, mut r: Reader<'_>, keys: &[String]) -> Option<()> {
+        let s = &mut self.recorded;
+        s.attributes.clear();
+        for _ in 0..count {
+            let key = key_of(keys, r.u32()?);
+            let owned;
+            let v = match r.0.first()? {
+                0 => {
+                    r.take(1)?;
+                    Value::Str(r.text()?)
+                }
+                _ => {
+                    owned = r.any()?;
+                    Value::from(&owned)
+                }
+            };
+            Self::record(&self.config, &mut self.diagnostics, &mut s.attributes, 9, key, v);
+        }
+        s.attributes.dropped += h.dropped;
+        if self.spans.len() >= self.config.max_queue_size {
+            self.diagnostics.spans_dropped += 1;
+            return Some(());
+        }
+        s.trace_id = TraceId(h.trace_id);
+        s.span_id = SpanId(h.span_id);
+        s.parent_span_id = (h.parent != [0; 8]).then_some(SpanId(h.parent));
+        s.flags = h.flags;
+        s.kind = h.kind;
+        s.start_time_unix_nano = h.start;
+        s.name.clear();
+        s.name.push_str(h.name);
+        s.status = StatusCode::Unset;
+        self.spans.push(0, |out| s.encode(h.end, out));
+        Some(())
+    }
+}
+
+/// Attributes a record may have to be encoded straight into the queue.
+const FAST_ATTRIBUTES: usize = 8;
+
+/// The fixed fields of a record.
+struct Head<'a> {
+    trace_id: [u8; 16],
+    span_id: [u8; 8],
+    parent: [u8; 8],
+    flags: u32,
+    kind: SpanKind,
+    start: u64,
+    end: u64,
+    name: &'a str,
+    dropped: u32,
+}
+
+/// An attribute value of a record, read and redacted, before its size is known: owned values
+/// are indices into the lists `encode_record` keeps.
+#[derive(Clone, Copy)]
+enum Pending<'a> {
+    Str(&'a str),
+    Owned(usize),
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    Any(usize),
+}
+
+/// A length-delimited field, inline (also when empty: a string attribute value is written
+/// even when empty).
+#[inline(always)]
+fn bytes(w: &mut W<'_>, field: u32, b: &[u8]) {
+    w.tag(field, LEN);
+    w.varint(b.len() as u64);
+    w.slice(b);
+}
+
+/// The value of `p`: a string cut to `max_len` bytes (when not 0), an owned value from the lists.
+fn pending_value<'a>(p: Pending<'a>, owned: &'a [String], anys: &'a [AnyValue], max_len: usize) -> Value<'a> {
+    match p {
+        Pending::Str(s) => Value::Str(cut_to(s, max_len)),
+        Pending::Owned(i) => Value::Str(cut_to(owned.get(i).map_or("", String::as_str), max_len)),
+        Pending::Int(n) => Value::Int(n),
+        Pending::Double(n) => Value::Double(n),
+        Pending::Bool(b) => Value::Bool(b),
+        Pending::Any(i) => anys.get(i).map_or(Value::Bool(false), Value::from),
+    }
+}
+
+/// `s` cut to `max` bytes at a character boundary when `max` is not 0.
+fn cut_to(s: &str, max: usize) -> &str {
+    if max > 0 {
+        super::cut(s, max)
+    } else {
+        s
+    }
+}
+
+fn key_of(keys: &[String], id: u32) -> &str {
+    keys.get(id as usize).map_or("", String::as_str)
+}
