@@ -93,14 +93,8 @@ function internId(s) {
   return id;
 }
 
-/**
- * The attribute queue in wasm memory (see `Ops` in sdk/src/js.rs): `setAttribute` with an
- * interned key and a string, number or boolean writes a record there instead of calling into
- * wasm; the next call into the core (usually `spanEnd`) applies the queue first.
- */
-const OPS_CAPACITY = 8192;
+/** Where the core leaves the ended span's ids and the diagnostics (see `Ops` in sdk/src/js.rs). */
 let opsMemory;
-let opsBase = 0;
 let endedBase = 0;
 let opsBytes;
 let opsView;
@@ -111,57 +105,11 @@ function opsViews() {
   if (opsBytes === undefined || opsBytes.byteLength === 0) {
     if (opsMemory === undefined) {
       opsMemory = core.wasmMemory();
-      opsBase = core.opsBuffer();
-      // The ended span's ids follow the queue (see `Ops` in sdk/src/js.rs).
-      endedBase = opsBase + OPS_CAPACITY;
+      endedBase = core.opsBuffer();
     }
     opsBytes = new Uint8Array(opsMemory.buffer);
     opsView = new DataView(opsMemory.buffer);
   }
-}
-
-/**
- * Queues `key` = `value` for span handle `h` (`type`: 0 string, 1 number, 2 boolean); false
- * when it does not fit (a very long string), for the caller to send it directly.
- */
-function queueAttribute(h, k, type, value) {
-  opsViews();
-  // A string needs at most three bytes per UTF-16 unit.
-  const need = 13 + (type === 0 ? 3 * value.length : 8);
-  let used = opsView.getUint32(opsBase, true);
-  if (used + need > OPS_CAPACITY - 4) {
-    if (need > OPS_CAPACITY - 4 || !encoder) return false;
-    core.flushOps();
-    opsViews();
-    used = 0;
-  }
-  let at = opsBase + 4 + used;
-  opsView.setUint32(at, h, true);
-  opsView.setUint32(at + 4, k, true);
-  opsBytes[at + 8] = type;
-  at += 9;
-  if (type === 0) {
-    // ASCII by hand (faster for short strings), the rest through `encodeInto`.
-    const n = value.length;
-    const start = at + 4;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = value.charCodeAt(i);
-      if (c > 0x7f) break;
-      opsBytes[start + i] = c;
-    }
-    let written = i;
-    if (i < n) written += encoder.encodeInto(value.slice(i), opsBytes.subarray(start + i, start + need)).written;
-    opsView.setUint32(at, written, true);
-    at = start + written;
-  } else if (type === 1) {
-    opsView.setFloat64(at, value, true);
-    at += 8;
-  } else {
-    opsBytes[at++] = value ? 1 : 0;
-  }
-  opsView.setUint32(opsBase, at - opsBase - 4, true);
-  return true;
 }
 
 /**
@@ -214,13 +162,13 @@ function samplerRule(name, arg) {
 function sampleRoot(ids) {
   if (rec.root !== 2) return rec.root === 1;
   // Bytes 9..16 of the id, big-endian, against the threshold.
-  const hi = ids[2] >>> 8;
+  const hi = (((ids[2] >>> 8) & 255) << 16) | (((ids[2] >>> 16) & 255) << 8) | (ids[2] >>> 24);
   const lo = (((ids[3] & 255) << 24) | ((ids[3] >>> 8 & 255) << 16) | ((ids[3] >>> 16 & 255) << 8) | (ids[3] >>> 24)) >>> 0;
   return hi > rec.hi || (hi === rec.hi && lo >= rec.lo);
 }
 
 /**
- * Ids from xoshiro128++, seeded with the host's cryptographic randomness on first use (inside a
+ * Ids (as signed 32-bit words) from xoshiro128++, seeded with the host's cryptographic randomness on first use (inside a
  * request on workerd) and again every 2^17 draws, as the core's generator is (ADR 0009).
  */
 // The state lives in a typed array: 32-bit values in module variables would each be a new heap
@@ -243,7 +191,8 @@ function random() {
   xo[1] = b ^ c;
   xo[2] = c ^ (b << 9);
   xo[3] = (d << 11) | (d >>> 21);
-  return ((((sum << 7) | (sum >>> 25)) + a) | 0) >>> 0;
+  // Signed: a 32-bit value above 2^31 would be a heap number in the ids' array.
+  return (((sum << 7) | (sum >>> 25)) + a) | 0;
 }
 
 /**
@@ -350,9 +299,9 @@ function writeRecord(span, end) {
   const v = recView;
   const start = recAt;
   const ids = span._ids;
-  for (let i = 0; i < 6; i++) v.setUint32(start + 4 + 4 * i, ids[i], true);
-  v.setUint32(start + 28, ids[7], true);
-  v.setUint32(start + 32, ids[8], true);
+  for (let i = 0; i < 6; i++) v.setInt32(start + 4 + 4 * i, ids[i], true);
+  v.setInt32(start + 28, ids[7], true);
+  v.setInt32(start + 32, ids[8], true);
   v.setUint32(start + 36, ids[6] | 0x100, true);
   v.setUint32(start + 40, span._kind, true);
   v.setFloat64(start + 44, ids[9], true);
@@ -481,9 +430,9 @@ function adopt(span) {
   }
   const ids = new Uint8Array(32);
   const v = new DataView(ids.buffer);
-  for (let i = 0; i < 6; i++) v.setUint32(4 * i, span._ids[i], true);
-  v.setUint32(24, span._ids[7], true);
-  v.setUint32(28, span._ids[8], true);
+  for (let i = 0; i < 6; i++) v.setInt32(4 * i, span._ids[i], true);
+  v.setInt32(24, span._ids[7], true);
+  v.setInt32(28, span._ids[8], true);
   const h = core.spanAdopt(span._name, span._kind, ids, span._ids[6], span._ids[9]);
   const a = span._a;
   span._j = 0;
@@ -618,14 +567,7 @@ export class Span {
         recordAttribute(this, String(key), value);
         return this;
       }
-      // The common cases are queued in wasm memory as an interned key id and a typed value.
-      const k = typeof key === 'string' ? internId(key) : -1;
-      const type = typeof value;
-      if (k >= 0 && type === 'string') {
-        if (!queueAttribute(this._h, k, 0, value)) core.spanAttrStrK(this._h, k, value);
-      } else if (k >= 0 && type === 'number') queueAttribute(this._h, k, 1, value);
-      else if (k >= 0 && type === 'boolean') queueAttribute(this._h, k, 2, value);
-      else core.spanAttr(this._h, String(key), value);
+      core.spanAttr(this._h, String(key), value);
     } catch (e) {
       trouble(1, e);
     }
@@ -820,11 +762,7 @@ function startSpanUnguarded(name, options) {
     // The request's own active span, not whatever another request made active.
     handle = core.spanStart(String(name), kind, current instanceof Span ? current._h : 0, false, undefined, undefined, 0);
   } else {
-    const id = !parent && typeof name === 'string' ? internId(name) : -1;
-    handle =
-      id >= 0
-        ? core.spanStartK(id, kind, performance.now())
-        : core.spanStart(String(name), kind, 0, true, parent && parent.traceparent, parent && parent.tracestate, 0);
+    handle = core.spanStart(String(name), kind, 0, true, parent && parent.traceparent, parent && parent.tracestate, 0);
   }
   const span = new Span(handle);
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);

@@ -136,17 +136,17 @@ const imports = {
 };
 
 // The exports that take and return numbers only are the module's own functions.
-export let activate, activeSpan, deactivate, diagnostics, encodesJson, flushOps, opsBuffer, queued, retryDelay, spanEnd, spanStartK, trouble;
+export let activate, activeSpan, deactivate, diagnostics, encodesJson, opsBuffer, queued, retryDelay, spanEnd, trouble;
 
 /** Instantiates the module (a `WebAssembly.Module`, or its bytes) once; later calls do nothing. */
 export function initSync({ module }) {
   if (wasm) return;
   wasm = new WebAssembly.Instance(module instanceof WebAssembly.Module ? module : new WebAssembly.Module(module), imports).exports;
-  ({ activate, activeSpan, deactivate, diagnostics, encodesJson, flushOps, opsBuffer, queued, retryDelay, spanEnd, spanStartK, trouble } = wasm);
+  ({ activate, activeSpan, deactivate, diagnostics, encodesJson, opsBuffer, queued, retryDelay, spanEnd, trouble } = wasm);
   resultAt = wasm.resultAt();
 }
 
-/** The module's `WebAssembly.Memory`, for the attribute queue in api.js. */
+/** The module's `WebAssembly.Memory`, for api.js to read the numbers the core leaves there. */
 export const wasmMemory = () => wasm.memory;
 
 export function intern(s) {
@@ -180,11 +180,6 @@ export function spanAttr(span, key, value) {
 export function spanStart(name, kind, parent, useActive, traceparent, tracestate, startMs) {
   args(size(name, traceparent, tracestate));
   return wasm.spanStart(put(name), len, kind, parent, useActive, put(traceparent), len, put(tracestate), len, startMs);
-}
-
-export function spanAttrStrK(span, key, value) {
-  args(size(value));
-  wasm.spanAttrStrK(span, key, put(value), len);
 }
 
 export function spanStatus(span, code, message) {

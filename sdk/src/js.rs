@@ -4,9 +4,10 @@
 //!
 //! These are internal: the public JavaScript API (`init`, `startSpan`, `logger`, …) lives in
 //! `sdk/js/api.js`, which turns config objects and exceptions into the plain values used here.
-//! Spans cross the boundary as `u32` handles, span attributes through a queue in wasm memory
-//! that every call applies first (see [`Ops`]), other attributes as one `attr` call each before
-//! the call that uses them, and export batches as finished OTLP bytes.
+//! Spans of the JavaScript API are recorded in JavaScript and cross as a batch of records when
+//! they have ended (`spanRecords`, ADR 0011); spans the core records (or takes over with
+//! `spanAdopt`) cross as `u32` handles, attributes as one call each (`spanAttr`, or `attr`
+//! before the call that uses them), and export batches as finished OTLP bytes.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -21,7 +22,8 @@ use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceSt
 use crate::retry::RetryPolicy;
 #[cfg(not(feature = "npm"))]
 use crate::sdk::number;
-use crate::sdk::{is_int, Reader};
+#[cfg(feature = "npm")]
+use crate::sdk::Reader;
 use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanContext, SpanKind, StartOptions, StatusCode};
 
 #[cfg(feature = "npm")]
@@ -48,111 +50,40 @@ static BAGGAGE: PageBaggage = PageBaggage(UnsafeCell::new(Baggage::new()));
 /// entry `i / 2`'s key at even `i`, its value at odd `i`.
 static PARSED: Interned = Interned(UnsafeCell::new(Vec::new()));
 
-/// Runs `f` with the interned string `id` (empty for an unknown id).
-fn with_interned<R>(id: u32, f: impl FnOnce(&str) -> R) -> R {
-    // SAFETY: single-threaded; only `intern` changes the table, and it never runs while `f`
-    // does, so the reference does not outlive a change.
-    let table = unsafe { &*INTERNED.0.get() };
-    f(table.get(id as usize).map_or("", String::as_str))
-}
-
-/// Bytes of the attribute queue that the JavaScript layer writes into wasm memory.
-const OPS_CAPACITY: usize = 8192;
-
-/// Attribute writes queued by the JavaScript layer in wasm memory, so that setting three
-/// attributes and ending a span is one call into wasm, and repeated keys never cross again.
-/// The first four bytes hold the length of the records after them (little-endian); each record
-/// is a span handle (u32), an interned key id (u32), a type byte and the value: 0 a string
-/// (u32 byte length, UTF-8 bytes), 1 a number (f64), 2 a boolean (one byte). Every export that
-/// touches the SDK applies the queue first, so calls keep their order.
-/// The second field, right after the queue (`repr(C)`: at `opsBuffer() + OPS_CAPACITY`), holds
-/// the ids of the span `spanEnd` ended last: trace id (16 bytes), span id (8), W3C flags (1),
-/// then 1 when they are set (0 for a span that was not open). JavaScript keeps them, so that a
-/// span's context stays readable after `end` without a string crossing per span; one export
-/// gives both addresses. The third field, after those 32 bytes, holds the diagnostics counters
-/// as `diagnostics` leaves them (f64, little-endian), read there rather than returned as an
-/// array, whose return shim and glue cost more.
+/// Numbers the core leaves in wasm memory for JavaScript to read (`repr(C)`: at
+/// `opsBuffer()`): the ids of the span `spanEnd` ended last, trace id (16 bytes), span id (8),
+/// W3C flags (1), then 1 when they are set (0 for a span that was not open), so that a span's
+/// context stays readable after `end` without a string crossing per span; after those 32
+/// bytes, the diagnostics counters as `diagnostics` leaves them (f64, little-endian), read
+/// there rather than returned as an array, whose return shim and glue cost more.
 #[repr(C, align(8))]
-struct Ops(UnsafeCell<[u8; OPS_CAPACITY]>, UnsafeCell<[u8; 32]>, UnsafeCell<[f64; DIAGNOSTICS]>);
+struct Ops(UnsafeCell<[u8; 32]>, UnsafeCell<[f64; DIAGNOSTICS]>);
 
 // SAFETY: single-threaded, as for `Global`.
 unsafe impl Sync for Ops {}
 
-static OPS: Ops =
-    Ops(UnsafeCell::new([0; OPS_CAPACITY]), UnsafeCell::new([0; 32]), UnsafeCell::new([0.0; DIAGNOSTICS]));
+static OPS: Ops = Ops(UnsafeCell::new([0; 32]), UnsafeCell::new([0.0; DIAGNOSTICS]));
 
 /// How many diagnostics counters there are (the fields of `Diagnostics`).
 const DIAGNOSTICS: usize = 11;
 
-/// Applies and empties the attribute queue.
-fn apply_ops(sdk: &mut Sdk) {
-    // SAFETY: single-threaded; JavaScript writes the buffer only between calls into wasm.
-    let ops = unsafe { &mut *OPS.0.get() };
-    let len = u32::from_le_bytes([ops[0], ops[1], ops[2], ops[3]]) as usize;
-    if len == 0 {
-        return;
-    }
-    ops[..4].fill(0);
-    let mut r = Reader(ops.get(4..4 + len).unwrap_or_default());
-    while let (Some(h), Some(key), Some(kind)) = (r.u32(), r.u32(), r.take(1)) {
-        let h = Handle(h);
-        let applied = with_interned(key, |key| match kind[0] {
-            0 => {
-                let n = r.u32()? as usize;
-                let value = core::str::from_utf8(r.take(n)?).ok()?;
-                sdk.set_attribute_str(h, key, value);
-                Some(())
-            }
-            1 => {
-                let n = f64::from_le_bytes(r.take(8)?.try_into().ok()?);
-                set_number(sdk, h, key, n);
-                Some(())
-            }
-            2 => {
-                sdk.set_attribute_bool(h, key, r.take(1)?[0] != 0);
-                Some(())
-            }
-            _ => None,
-        });
-        if applied.is_none() {
-            sdk.diagnostics_mut().api_errors += 1;
-            return;
-        }
-    }
-}
-
-/// Runs `f` on the SDK after applying the attribute queue.
+/// Runs `f` on the SDK. The reference lives only for the export's call.
 fn sdk<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
-    f(ready())
+    f(get())
 }
 
-/// The SDK with the attribute queue applied: out of line, so that each export calls it rather
-/// than carrying the queue check itself. The reference lives only for the export's call.
-#[inline(never)]
-fn ready() -> &'static mut Sdk {
-    let sdk = get();
-    apply_ops(sdk);
-    sdk
-}
-
-/// The address of the attribute queue in wasm memory (see `wasmMemory`), followed by the
-/// ended span's ids.
+/// The address of the ended span's ids in wasm memory (see `Ops` and `wasmMemory`), followed
+/// by the diagnostics counters.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = opsBuffer))]
 pub fn ops_buffer() -> u32 {
     OPS.0.get() as u32
 }
 
-/// The module's `WebAssembly.Memory`, for the JavaScript side of the attribute queue.
+/// The module's `WebAssembly.Memory`, for JavaScript to read what `Ops` holds.
 #[cfg(not(feature = "npm"))]
 #[wasm_bindgen(js_name = wasmMemory)]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
-}
-
-/// Applies the queued attribute writes (when the queue is full).
-#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = flushOps))]
-pub fn flush_ops() {
-    sdk(|_| ())
 }
 
 /// Interns a string and returns its id. The JavaScript layer bounds how many it interns.
@@ -162,14 +93,6 @@ pub fn intern(s: &str) -> u32 {
     let table = unsafe { &mut *INTERNED.0.get() };
     table.push(s.to_owned());
     (table.len() - 1) as u32
-}
-
-fn set_number(sdk: &mut Sdk, h: Handle, key: &str, n: f64) {
-    if is_int(n) {
-        sdk.set_attribute_int(h, key, n as i64)
-    } else {
-        sdk.set_attribute_double(h, key, n)
-    }
 }
 
 /// A JavaScript value as an attribute value: strings, booleans, numbers (whole and safe ones
@@ -279,8 +202,8 @@ fn remote(traceparent: &str, tracestate: Option<&str>) -> Option<SpanContext> {
 /// and open; else the remote `traceparent` (with `tracestate`) when valid; else, when
 /// `use_active`, the active span; else none (a new trace). `start_ms` is a past start time in
 /// Unix milliseconds (as `performance.timeOrigin + t`, for spans built from browser timing
-/// entries), or 0 for now. One export for every way a span starts, but the hot path's
-/// `spanStartK`: each export costs its own glue in the JavaScript module.
+/// entries), or 0 for now. One export for every way a span starts that JavaScript does not
+/// record itself (`spanRecords`): each export costs its own glue in the JavaScript module.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanStart))]
 pub fn span_start(
     name: &str,
@@ -302,24 +225,6 @@ pub fn span_start(
         };
         sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
     })
-}
-
-/// Starts a span named by an interned string, parented by the active span if any.
-/// `now` is `performance.now()`, read by the caller.
-#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanStartK))]
-pub fn span_start_interned(name: u32, kind: u8, now: f64) -> u32 {
-    let options = StartOptions {
-        use_active: true,
-        start_time_unix_nano: Some(crate::platform::unix_nanos_at(now)),
-        ..StartOptions::default()
-    };
-    with_interned(name, |name| sdk(|sdk| sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0))
-}
-
-/// Sets a string attribute under an interned key (one too long for the attribute queue).
-#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanAttrStrK))]
-pub fn span_attr_str(span: u32, key: u32, value: &str) {
-    with_interned(key, |key| sdk(|sdk| sdk.set_attribute_str(Handle(span), key, value)))
 }
 
 /// Sets an attribute on an open span.
@@ -350,14 +255,14 @@ pub fn span_name(span: u32, name: &str) {
 }
 
 /// Ends a span and queues it for export; returns how many spans and records are queued. Its
-/// ids are left after the attribute queue (see `Ops`).
+/// ids are left in `Ops`.
 /// `now` is `performance.now()`, read by the caller; `end_ms`, when not 0, is a past end time
 /// in Unix milliseconds instead (spans built from browser timing entries).
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanEnd))]
 pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     sdk(|sdk| {
         // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
-        let ended = unsafe { &mut *OPS.1.get() };
+        let ended = unsafe { &mut *OPS.0.get() };
         match sdk.span_ids(Handle(span)) {
             Some((trace, id, flags)) => {
                 ended[..16].copy_from_slice(&trace);
@@ -580,7 +485,7 @@ pub fn trouble(kind: u8, n: f64) {
 pub fn diagnostics() {
     let counters = diagnostic_counters();
     // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
-    unsafe { *OPS.2.get() = counters };
+    unsafe { *OPS.1.get() = counters };
 }
 
 /// The diagnostics counters, in the order of the `Diagnostics` fields, as `diagnostics` leaves

@@ -385,8 +385,6 @@ pub struct Sdk {
     held: Vec<Held>,
     /// Traces recently kept because of an error, so that spans ending late follow them.
     kept_traces: Vec<TraceId>,
-    /// Scratch span for encoding spans that JavaScript recorded (see `records`), reused.
-    recorded: OpenSpan,
     diagnostics: Diagnostics,
 }
 
@@ -455,7 +453,6 @@ impl Sdk {
             ids_left: 0,
             held: Vec::new(),
             kept_traces: Vec::new(),
-            recorded: OpenSpan::default(),
             diagnostics: Diagnostics::default(),
         }
     }

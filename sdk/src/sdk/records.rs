@@ -15,7 +15,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use edgescope_otlp::{AnyValue, SpanId, SpanKind, StatusCode, TraceId};
+use edgescope_otlp::{AnyValue, SpanKind};
 
 use super::wire::{self, Value, LEN, VARINT, W};
 use super::{is_int, Sdk};
@@ -119,22 +119,29 @@ impl Sdk {
             name,
             dropped,
         };
-        if count as usize <= FAST_ATTRIBUTES {
-            self.encode_record(&head, count as usize, r, keys)
-        } else {
-            self.encode_record_slowly(&head, count, r, keys)
-        }
+        self.encode_record(&head, count as usize, r, keys)
     }
 
-    /// Encodes a record of at most `FAST_ATTRIBUTES` attributes straight into the queue: the
-    /// values (redacted and cut) first, then the span's size, then one write, as
-    /// `OpenSpan::encode` writes it.
-    fn encode_record(&mut self, h: &Head<'_>, count: usize, mut r: Reader<'_>, keys: &[String]) -> Option<()> {
-        let mut items = [(0u32, Pending::Bool(false)); FAST_ATTRIBUTES];
+    /// Encodes a record straight into the queue: the values (redacted and cut) first, then
+    /// the span's size, then one write, as `OpenSpan::encode` writes it. JavaScript keeps a
+    /// span's keys distinct and within `Config::max_attributes`.
+    fn encode_record<'a>(&mut self, h: &Head<'_>, count: usize, mut r: Reader<'a>, keys: &[String]) -> Option<()> {
+        // Each attribute takes at least 6 bytes: a count beyond that is a malformed record.
+        if count > r.0.len() / 6 {
+            return None;
+        }
+        let mut stack = [(0u32, Pending::Bool(false)); STACK_ATTRIBUTES];
+        let mut heap = Vec::new();
+        let items = if count <= STACK_ATTRIBUTES {
+            stack.get_mut(..count)?
+        } else {
+            heap.resize(count, (0u32, Pending::Bool(false)));
+            &mut heap[..]
+        };
         let mut owned: Vec<String> = Vec::new();
         let mut anys: Vec<AnyValue> = Vec::new();
         let redact = self.config.redact;
-        for item in items.iter_mut().take(count) {
+        for item in items.iter_mut() {
             let key_id = r.u32()?;
             let key = key_of(keys, key_id);
             let v = match r.0.first()? {
@@ -178,35 +185,31 @@ impl Sdk {
             *item = (key_id, v);
         }
         let max_len = self.config.max_attribute_value_length;
-        let value = |p| pending_value(p, &owned, &anys, max_len);
-        let items = items.get(..count)?;
-        // The sizes of each attribute's value and `KeyValue` body, then of the span.
-        let mut sizes = [(0usize, 0usize); FAST_ATTRIBUTES];
-        let mut attributes = 0;
-        for (&(k, p), size) in items.iter().zip(sizes.iter_mut()) {
+        let (owned, anys) = (&owned[..], &anys[..]);
+        let value = move |p: Pending<'a>| pending_value(p, owned, anys, max_len);
+        let items = &*items;
+        // The span's size; each attribute's is worked out again as it is written.
+        let kv_size = |k: u32, p: Pending<'a>| {
             let v = wire::value_size(value(p));
-            let kv = wire::bytes_size(1, key_of(keys, k).len()) + wire::field_size(2, v);
-            *size = (v, kv);
-            attributes += wire::field_size(9, kv);
-        }
+            (v, wire::bytes_size(1, key_of(keys, k).len()) + wire::field_size(2, v))
+        };
+        let attributes: usize = items.iter().map(|&(k, p)| wire::field_size(9, kv_size(k, p).1)).sum();
         if self.spans.len() >= self.config.max_queue_size {
             self.diagnostics.spans_dropped += 1;
             return Some(());
         }
         let parent = h.parent != [0; 8];
-        let size = 28
-            + if parent { 10 } else { 0 }
+        let size = wire::field_size(1, 16)
+            + wire::field_size(2, 8)
+            + if parent { wire::field_size(4, 8) } else { 0 }
             + wire::bytes_size(5, h.name.len())
             + wire::uint_size(6, h.kind as u64)
             + wire::fixed64_size(7, h.start)
             + wire::fixed64_size(8, h.end)
             + attributes
             + wire::uint_size(10, h.dropped as u64)
-            + wire::fixed32_size(16, h.flags)
-            - 28
-            + wire::field_size(1, 16)
-            + wire::field_size(2, 8);
-        // The fields as `OpenSpan::encode` writes them, each inline.
+            + wire::fixed32_size(16, h.flags);
+        // The fields as `OpenSpan::encode` writes them.
         self.spans.push(0, |out| {
             wire::write(out, wire::field_size(2, size), |w| {
                 w.tag(2, LEN);
@@ -222,23 +225,9 @@ impl Sdk {
                 w.uint(6, h.kind as u64);
                 w.fixed64(7, h.start);
                 w.fixed64(8, h.end);
-                for (&(k, p), &(v, kv)) in items.iter().zip(sizes.iter()) {
-                    let key = key_of(keys, k).as_bytes();
-                    w.tag(9, LEN);
-                    w.varint(kv as u64);
-                    if !key.is_empty() {
-                        bytes(w, 1, key);
-                    }
-                    w.tag(2, LEN);
-                    w.varint(v as u64);
-                    match value(p) {
-                        Value::Str(s) => bytes(w, 1, s.as_bytes()),
-                        Value::Int(n) => {
-                            w.tag(3, VARINT);
-                            w.varint(n as u64);
-                        }
-                        other => wire::value(w, other),
-                    }
+                for &(k, p) in items {
+                    let (v, kv) = kv_size(k, p);
+                    attribute(w, key_of(keys, k).as_bytes(), value(p), v, kv);
                 }
                 w.uint(10, h.dropped as u64);
                 w.fixed32(16, h.flags);
@@ -246,48 +235,10 @@ impl Sdk {
         });
         Some(())
     }
-
-    /// Encodes a record with many attributes through the core's own span: each attribute set
-    /// as for a span the core recorded.
-    fn encode_record_slowly(&mut self, h: &Head<'_>, count: u32, mut r: Reader<'_>, keys: &[String]) -> Option<()> {
-        let s = &mut self.recorded;
-        s.attributes.clear();
-        for _ in 0..count {
-            let key = key_of(keys, r.u32()?);
-            let owned;
-            let v = match r.0.first()? {
-                0 => {
-                    r.take(1)?;
-                    Value::Str(r.text()?)
-                }
-                _ => {
-                    owned = r.any()?;
-                    Value::from(&owned)
-                }
-            };
-            Self::record(&self.config, &mut self.diagnostics, &mut s.attributes, 9, key, v);
-        }
-        s.attributes.dropped += h.dropped;
-        if self.spans.len() >= self.config.max_queue_size {
-            self.diagnostics.spans_dropped += 1;
-            return Some(());
-        }
-        s.trace_id = TraceId(h.trace_id);
-        s.span_id = SpanId(h.span_id);
-        s.parent_span_id = (h.parent != [0; 8]).then_some(SpanId(h.parent));
-        s.flags = h.flags;
-        s.kind = h.kind;
-        s.start_time_unix_nano = h.start;
-        s.name.clear();
-        s.name.push_str(h.name);
-        s.status = StatusCode::Unset;
-        self.spans.push(0, |out| s.encode(h.end, out));
-        Some(())
-    }
 }
 
-/// Attributes a record may have to be encoded straight into the queue.
-const FAST_ATTRIBUTES: usize = 8;
+/// Attributes of a record read into a list on the stack; more take one on the heap.
+const STACK_ATTRIBUTES: usize = 8;
 
 /// The fixed fields of a record.
 struct Head<'a> {
@@ -314,13 +265,34 @@ enum Pending<'a> {
     Any(usize),
 }
 
-/// A length-delimited field, inline (also when empty: a string attribute value is written
-/// even when empty).
+/// A length-delimited field (also when empty: a string attribute value is written even when
+/// empty).
 #[inline(always)]
 fn bytes(w: &mut W<'_>, field: u32, b: &[u8]) {
     w.tag(field, LEN);
     w.varint(b.len() as u64);
     w.slice(b);
+}
+
+/// A `KeyValue` as field 9 of a span, with the sizes of its value and body worked out; the
+/// common values written inline.
+#[inline(always)]
+fn attribute(w: &mut W<'_>, key: &[u8], v: Value<'_>, value_len: usize, body_len: usize) {
+    w.tag(9, LEN);
+    w.varint(body_len as u64);
+    if !key.is_empty() {
+        bytes(w, 1, key);
+    }
+    w.tag(2, LEN);
+    w.varint(value_len as u64);
+    match v {
+        Value::Str(s) => bytes(w, 1, s.as_bytes()),
+        Value::Int(n) => {
+            w.tag(3, VARINT);
+            w.varint(n as u64);
+        }
+        other => wire::value(w, other),
+    }
 }
 
 /// The value of `p`: a string cut to `max_len` bytes (when not 0), an owned value from the lists.

@@ -1,0 +1,110 @@
+// Spans of the JavaScript API are recorded in JavaScript and encoded per batch in wasm (ADR
+// 0011). What reaches the collector follows the same rules as a span the core records: the
+// sampler's decision, limits with counted drops, redaction, and a span handed over to the core
+// (for an event or a status) keeps its ids and attributes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diagnostics, flush, init, startSpan, withSpan } from '../../sdk/dist/node.js';
+
+/** The spans of every request the SDK sent since `configure`. */
+let sent = [];
+const capture = async (url, request) => {
+  if (url.endsWith('/v1/traces')) {
+    for (const rs of JSON.parse(Buffer.from(request.body).toString()).resourceSpans) for (const ss of rs.scopeSpans) sent.push(...ss.spans);
+  }
+  return new Response(null, { status: 200 });
+};
+
+function configure(extra) {
+  sent = [];
+  init({ serviceName: 'recorded', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0, ...extra });
+}
+
+/** A span's attributes as `{ key: value }` (OTLP/JSON writes 64-bit ints as strings). */
+const attributes = (span) =>
+  Object.fromEntries(span.attributes.map((a) => [a.key, a.value.intValue !== undefined ? Number(a.value.intValue) : Object.values(a.value)[0]]));
+
+test('the ratio sampler keeps the traces whose id says so, as the core decides it', async () => {
+  configure({ sampler: 'traceidratio', samplerArg: 0.25 });
+  const started = [];
+  for (let i = 0; i < 800; i++) {
+    const span = startSpan('sampled?');
+    started.push(span.spanContext());
+    span.end();
+  }
+  await flush();
+  // Kept: the trace id's rightmost 7 bytes reach (1 - 0.25) * 2^56.
+  const keeps = (traceId) => BigInt(`0x${traceId.slice(18)}`) >= 3n * 2n ** 54n;
+  const kept = started.filter((cx) => keeps(cx.traceId));
+  assert.deepEqual(sent.map((s) => s.traceId).sort(), kept.map((cx) => cx.traceId).sort());
+  assert.ok(kept.length > 120 && kept.length < 280, `${kept.length} of 800`);
+  // The sampled flag as decided, beside W3C Level 2's random flag of a new trace.
+  for (const cx of started) assert.equal(cx.traceFlags, keeps(cx.traceId) ? 3 : 2);
+});
+
+test('a child follows its parent’s decision, and always_off keeps nothing', async () => {
+  configure({ sampler: 'parentbased_always_off' });
+  const root = startSpan('root');
+  withSpan(root, () => startSpan('child').end());
+  root.end();
+  configure({ sampler: 'always_off' });
+  startSpan('off').end();
+  await flush();
+  assert.deepEqual(sent, []);
+});
+
+test('limits and redaction apply, and drops are counted', async () => {
+  configure({ attributeValueLengthLimit: 40 });
+  const before = diagnostics();
+  const span = startSpan('limited');
+  span.setAttribute('url.full', 'https://api.example.com/v1/items?access_token=abc123');
+  span.setAttribute('note', 'paid with 4111 1111 1111 1111 today');
+  span.setAttribute('first', 1);
+  span.setAttribute('list', ['a', 2, true, [3], { x: 1 }]);
+  span.setAttribute('first', 1.5);
+  for (let i = 0; i < 130; i++) span.setAttribute(`k${i}`, i);
+  span.setAttribute('bad', { not: 'a value' });
+  span.end();
+  span.setAttribute('late', 1);
+  await flush();
+  const [out] = sent;
+  const a = attributes(out);
+  assert.equal(a['url.full'], 'https://api.example.com/v1/items?access_');
+  assert.equal(a.note, 'paid with REDACTED today');
+  assert.equal(out.attributes[2].key, 'first', 'a replaced value keeps its place');
+  assert.equal(a.first, 1.5);
+  assert.deepEqual(a.list.values.map((v) => Object.values(v)[0]), ['a', '2', true]);
+  assert.equal(out.attributes.length, 128);
+  assert.equal(out.droppedAttributesCount, 6);
+  const after = diagnostics();
+  assert.equal(after.attributesDropped - before.attributesDropped, 6);
+  assert.equal(after.apiErrors - before.apiErrors, 1, 'the object value');
+  assert.equal(after.staleHandles - before.staleHandles, 1, 'the attribute set after end');
+});
+
+test('a span handed over to the core for an event and a status keeps its ids and attributes', async () => {
+  configure();
+  const span = startSpan('handed over', { kind: 'client', attributes: { early: 'yes' } });
+  const cx = span.spanContext();
+  span.setAttribute('before', 1);
+  span.updateName('renamed');
+  span.addEvent('checkpoint', { step: 2 });
+  span.setAttribute('after', true);
+  span.setStatus({ code: 'error', message: 'failed' });
+  const child = withSpan(span, () => startSpan('child'));
+  child.end();
+  span.end();
+  await flush();
+  const parent = sent.find((s) => s.name === 'renamed');
+  assert.equal(parent.traceId, cx.traceId);
+  assert.equal(parent.spanId, cx.spanId);
+  assert.equal(parent.kind, 3);
+  assert.deepEqual(attributes(parent), { early: 'yes', before: 1, after: true });
+  assert.equal(parent.events[0].name, 'checkpoint');
+  assert.equal(parent.status.code, 2);
+  const kid = sent.find((s) => s.name === 'child');
+  assert.equal(kid.traceId, cx.traceId);
+  assert.equal(kid.parentSpanId, cx.spanId);
+  assert.ok(BigInt(parent.endTimeUnixNano) >= BigInt(parent.startTimeUnixNano));
+  assert.ok(Math.abs(Number(BigInt(parent.startTimeUnixNano) / 1000000n) - Date.now()) < 5000, 'Unix time');
+});
