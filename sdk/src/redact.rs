@@ -14,7 +14,15 @@ pub const REDACTED: &str = "REDACTED";
 
 /// Attribute keys whose values are URLs.
 pub fn is_url_key(key: &str) -> bool {
-    matches!(key, "url.full" | "url.query" | "url.original" | "http.url" | "http.target" | "url.fragment")
+    // By length first: most keys are none of these, and each comparison is a call at `-Oz`.
+    let k = key.as_bytes();
+    match k.len() {
+        8 => k == b"url.full" || k == b"http.url",
+        9 => k == b"url.query",
+        11 => k == b"http.target",
+        12 => k == b"url.original" || k == b"url.fragment",
+        _ => false,
+    }
 }
 
 /// Parameter names treated as secrets: these exactly, and any name containing `token`, `secret`,

@@ -308,6 +308,7 @@ fn pending_value<'a>(p: Pending<'a>, owned: &'a [String], anys: &'a [AnyValue], 
 }
 
 /// `s` cut to `max` bytes at a character boundary when `max` is not 0.
+#[inline(always)]
 fn cut_to(s: &str, max: usize) -> &str {
     if max > 0 {
         super::cut(s, max)
