@@ -77,28 +77,11 @@ export function onActivity(fn) {
   activity = typeof fn === 'function' ? fn : undefined;
 }
 
-/** Interned strings (attribute keys, span names) and their ids in the wasm core. */
-const interned = new Map();
-const MAX_INTERNED = 1024;
-
-/** The id of `s` in the core's string table, or -1 when the table is full. */
-function internId(s) {
-  let id = interned.get(s);
-  if (id === undefined) {
-    if (interned.size >= MAX_INTERNED) return -1;
-    id = core.intern(s);
-    interned.set(s, id);
-    keys[id] = s;
-  }
-  return id;
-}
-
 /** Where the core leaves the ended span's ids and the diagnostics (see `Ops` in sdk/src/js.rs). */
 let opsMemory;
 let endedBase = 0;
 let opsBytes;
 let opsView;
-const encoder = typeof TextEncoder === 'function' ? new TextEncoder() : undefined;
 
 /** Up-to-date views of wasm memory (growing it detaches the old ones). */
 function opsViews() {
@@ -113,233 +96,31 @@ function opsViews() {
 }
 
 /**
- * Spans recorded in JavaScript (ADR 0011). A span started with no explicit parent, whose parent
- * is none or another such span, lives in its `Span` object: ids drawn here, the sampling
- * decision made here, attributes kept in an array. When it ends, a sampled span is written as
- * one record (the format is in sdk/src/sdk/records.rs) into `records`; a batch of records
- * crosses into wasm at once (`flushRecords`), where limits, redaction and the OTLP encoding
- * are applied as for a span the core recorded. What the core must know about (an event, a
- * link, a status, a new name, being made active, a log record's span) hands the open span over
- * to the core first (`adopt`), after which it is a core span like any other.
+ * Spans recorded in JavaScript (ADR 0011; sdk/js/records.js, which the Node and Deno entry
+ * installs): `start`, `attribute`, `end`, `adopt` and `flush` of such spans. Without it every
+ * span is the core's.
  */
-const rec = {
-  /** Spans are recorded here: the sampler is one this file decides (not `keepErrors`). */
-  on: false,
-  /** The sampler for spans without a parent: 0 keeps none, 1 all, 2 by the trace id's randomness. */
-  root: 1,
-  /** Children follow their parent's sampled flag. */
-  parentBased: true,
-  /** The ratio sampler's threshold over the trace id's rightmost 56 bits, in 24 + 32 bits. */
-  hi: 0,
-  lo: 0,
-};
+let recorder;
 
-/** The core's `Sampler::from_name` (sdk/src/sampler.rs) as `rec` fields; unknown names are the default. */
-function samplerRule(name, arg) {
-  let ratio = arg >= 0 && arg <= 1 ? arg : 1;
-  const rules = {
-    always_on: [1, false],
-    always_off: [0, false],
-    traceidratio: [2, false],
-    parentbased_always_on: [1, true],
-    parentbased_always_off: [0, true],
-    parentbased_traceidratio: [2, true],
-  };
-  const [root, parentBased] = rules[name.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '')] ?? [1, true];
-  rec.parentBased = parentBased;
-  rec.root = root;
-  if (root === 2) {
-    if (ratio >= 1) rec.root = 1;
-    else if (!(ratio > 0)) rec.root = 0;
-    // The core's `((1 - ratio) * 2^56) as u64`: exact in f64, then split.
-    const t = Math.floor((1 - ratio) * 2 ** 56);
-    rec.hi = Math.floor(t / 2 ** 32);
-    rec.lo = t - rec.hi * 2 ** 32;
-  }
-}
-
-/** Whether a new trace with the id words `ids` (little-endian) is sampled by the root sampler. */
-function sampleRoot(ids) {
-  if (rec.root !== 2) return rec.root === 1;
-  // Bytes 9..16 of the id, big-endian, against the threshold.
-  const hi = (((ids[2] >>> 8) & 255) << 16) | (((ids[2] >>> 16) & 255) << 8) | (ids[2] >>> 24);
-  const lo = (((ids[3] & 255) << 24) | ((ids[3] >>> 8 & 255) << 16) | ((ids[3] >>> 16 & 255) << 8) | (ids[3] >>> 24)) >>> 0;
-  return hi > rec.hi || (hi === rec.hi && lo >= rec.lo);
-}
-
-/**
- * Ids (as signed 32-bit words) from xoshiro128++, seeded with the host's cryptographic randomness on first use (inside a
- * request on workerd) and again every 2^17 draws, as the core's generator is (ADR 0009).
- */
-// The state lives in a typed array: 32-bit values in module variables would each be a new heap
-// number on every store.
-const xo = new Int32Array(4);
-let draws = 0;
-function random() {
-  if (draws === 0) {
-    crypto.getRandomValues(xo);
-    if ((xo[0] | xo[1] | xo[2] | xo[3]) === 0) xo[0] = 1;
-    draws = 131072;
-  }
-  draws--;
-  const a = xo[0];
-  const b = xo[1];
-  const c = xo[2] ^ a;
-  const d = xo[3] ^ b;
-  const sum = (a + xo[3]) | 0;
-  xo[0] = a ^ d;
-  xo[1] = b ^ c;
-  xo[2] = c ^ (b << 9);
-  xo[3] = (d << 11) | (d >>> 21);
-  // Signed: a 32-bit value above 2^31 would be a heap number in the ids' array.
-  return (((sum << 7) | (sum >>> 25)) + a) | 0;
-}
-
-/**
- * Unix milliseconds of a `performance.now()` reading, by the core's rule
- * (`platform::unix_nanos_at`): anchored at `performance.timeOrigin`, checked against
- * `Date.now()` at most every 20 ms and re-anchored when they differ by more than a second.
- */
-let anchor = NaN;
-let checked = -Infinity;
-function unixMs(perf) {
-  let ms = anchor + perf;
-  if (anchor !== anchor || perf - checked >= 20) {
-    checked = perf;
-    const wall = Date.now();
-    if (anchor !== anchor) {
-      const origin = performance.timeOrigin;
-      anchor = origin > 0 ? origin : wall - perf;
-    }
-    ms = anchor + perf;
-    if (Math.abs(ms - wall) > 1000) {
-      anchor = wall - perf;
-      ms = wall;
-    }
-  }
-  return ms;
-}
-
-/** Attributes a span keeps (the core's `Config::max_attributes`); more are dropped and counted. */
-const MAX_ATTRIBUTES = 128;
-/** Attributes every new span gets (`session.id`, `user.id`), as the core's common attributes. */
-const common = new Map();
-/** Interned keys by id, to hand a span's attributes over to the core. */
-const keys = [];
-
-/** Ended spans' records, waiting to cross into wasm as one batch. */
-let recBytes = new Uint8Array(65536);
-let recView = new DataView(recBytes.buffer);
-let recAt = 0;
-let recCount = 0;
-
-/** The bytes of a record value (see records.rs); `${v}`: see `valueSize` in core.js. */
-function recValueSize(v) {
-  if (typeof v === 'string') return 5 + 3 * `${v}`.length;
-  if (typeof v === 'number') return 9;
-  if (typeof v === 'boolean') return 2;
-  let n = 5;
-  for (let i = 0; i < v.length; i++) n += recValueSize(v[i]);
-  return n;
-}
-
-/** Writes `s` as UTF-8 after its u32 length at `at`; returns the offset after it. */
-function recText(s, at) {
-  const n = s.length;
-  const start = at + 4;
-  let i = 0;
-  // ASCII by hand (faster for short strings), the rest through `encodeInto`.
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) break;
-    recBytes[start + i] = c;
-  }
-  let written = i;
-  if (i < n) written += encoder.encodeInto(s.slice(i), recBytes.subarray(start + i, start + 3 * n)).written;
-  recView.setUint32(at, written, true);
-  return start + written;
-}
-
-function recValue(v, at) {
-  if (typeof v === 'string') {
-    recBytes[at] = 0;
-    return recText(v, at + 1);
-  }
-  if (typeof v === 'number') {
-    recBytes[at] = 1;
-    recView.setFloat64(at + 1, v, true);
-    return at + 9;
-  }
-  if (typeof v === 'boolean') {
-    recBytes[at] = 2;
-    recBytes[at + 1] = v ? 1 : 0;
-    return at + 2;
-  }
-  recBytes[at] = 3;
-  recView.setUint32(at + 1, v.length, true);
-  at += 5;
-  for (let i = 0; i < v.length; i++) at = recValue(v[i], at);
-  return at;
-}
-
-/** Writes the ended span `span` as a record, ended at `end` (Unix ms). */
-function writeRecord(span, end) {
-  const a = span._a;
-  const name = span._name;
-  let need = 72 + 3 * name.length;
-  for (let i = 0; i < a.length; i += 2) need += 4 + recValueSize(a[i + 1]);
-  if (recAt + need > recBytes.length) {
-    let size = recBytes.length;
-    while (recAt + need > size) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(recBytes.subarray(0, recAt));
-    recBytes = grown;
-    recView = new DataView(grown.buffer);
-  }
-  const v = recView;
-  const start = recAt;
-  const ids = span._ids;
-  for (let i = 0; i < 6; i++) v.setInt32(start + 4 + 4 * i, ids[i], true);
-  v.setInt32(start + 28, ids[7], true);
-  v.setInt32(start + 32, ids[8], true);
-  v.setUint32(start + 36, ids[6] | 0x100, true);
-  v.setUint32(start + 40, span._kind, true);
-  v.setFloat64(start + 44, ids[9], true);
-  v.setFloat64(start + 52, end, true);
-  let at = recText(name, start + 60);
-  v.setUint32(at, a.length >> 1, true);
-  v.setUint32(at + 4, span._drop, true);
-  at += 8;
-  for (let i = 0; i < a.length; i += 2) {
-    v.setUint32(at, a[i], true);
-    at = recValue(a[i + 1], at + 4);
-  }
-  v.setUint32(start, at - start, true);
-  recAt = at;
-  recCount++;
+/** Internal: records spans of the JavaScript API in JavaScript from now on (see `recorder`). */
+export function useRecords(r) {
+  recorder = r;
 }
 
 /** The core's count of queued spans and records when it last gave it. */
 let coreQueued = 0;
 
-/** Hands the ended spans' records to the core; returns the core's queued count. */
-function flushRecords() {
-  if (recCount === 0) return (coreQueued = core.queued());
-  const queued = (coreQueued = core.spanRecords(recBytes.subarray(0, recAt)));
-  recAt = 0;
-  recCount = 0;
-  // A batch of very long values does not keep its buffer.
-  if (recBytes.length > 1 << 20) {
-    recBytes = new Uint8Array(65536);
-    recView = new DataView(recBytes.buffer);
-  }
-  return queued;
-}
-
 /** Spans and records waiting for export (in the core, and ended spans' records). */
 function queued() {
   coreQueued = core.queued();
-  return coreQueued + recCount;
+  return coreQueued + (recorder ? recorder.count() : 0);
+}
+
+/** Hands the ended spans' records to the core, if any (keeping the core's count). */
+function flushRecords() {
+  const n = recorder && recorder.flush();
+  if (n !== undefined) coreQueued = n;
+  return n;
 }
 
 /** A batch for export (see `core.take`), after the ended spans' records. */
@@ -348,98 +129,12 @@ function take(logs, maxBytes, protobuf) {
   return core.take(logs, maxBytes, protobuf);
 }
 
-/** An attribute value as a span records it (arrays copied, without nested arrays and values of other types); `undefined` for none. */
-function attributeValue(v) {
-  const type = typeof v;
-  if (type === 'string' || type === 'number' || type === 'boolean') return v;
-  if (!Array.isArray(v)) return undefined;
-  const out = [];
-  for (let i = 0; i < v.length; i++) {
-    const item = v[i];
-    const t = typeof item;
-    if (t === 'string' || t === 'number' || t === 'boolean') out.push(item);
-  }
-  return out;
-}
-
-/** Sets `key` = `value` on a span recorded in JavaScript, as the core's `set_attribute` does. */
-function recordAttribute(span, key, value) {
-  const v = attributeValue(value);
-  if (v === undefined) return core.trouble(1);
-  if (span._j === 2) return core.trouble(4);
-  const a = span._a;
-  if (a === null) return;
-  const k = internId(key);
-  if (k < 0) return core.spanAttr(adopt(span), key, v);
-  for (let i = 0; i < a.length; i += 2) {
-    if (a[i] === k) {
-      a[i + 1] = v;
-      return;
-    }
-  }
-  if (a.length >= 2 * MAX_ATTRIBUTES) {
-    span._drop++;
-    return core.trouble(5);
-  }
-  a.push(k, v);
-}
-
-/** Starts a span recorded in JavaScript under `parent` (such a span, or none). */
-function recordSpan(name, kind, parent) {
-  const span = new Span(0);
-  const now = unixMs(performance.now());
-  let ids;
-  let sampled;
-  let flags;
-  if (parent) {
-    const p = parent._ids;
-    ids = [p[0], p[1], p[2], p[3], random(), random(), 0, p[4], p[5], now];
-    sampled = rec.parentBased ? (p[6] & 1) === 1 : sampleRoot(p);
-    // Only the sampled flag may change; the random flag describes the trace id.
-    flags = p[6] & ~1;
-  } else {
-    ids = [random(), random(), random(), random(), random(), random(), 0, 0, 0, now];
-    while ((ids[0] | ids[1] | ids[2] | ids[3]) === 0) ids[0] = random();
-    sampled = sampleRoot(ids);
-    flags = 2;
-  }
-  while ((ids[4] | ids[5]) === 0) ids[4] = random();
-  ids[6] = flags | (sampled ? 1 : 0);
-  span._ids = ids;
-  span._j = 1;
-  span._ts = null;
-  span._name = name;
-  span._kind = kind;
-  if (sampled) {
-    span._a = [];
-    for (const [key, value] of common) recordAttribute(span, key, value);
-  }
-  return span;
-}
-
 /**
  * The core's handle of `span`: a span recorded in JavaScript that is still open is handed over
- * to the core first (its attributes follow), and from then on is a core span. 0 (counted as a
- * stale handle) for one that already ended.
+ * to the core first (see records.js), and from then on is a core span.
  */
 function adopt(span) {
-  if (span._j === 0) return span._h;
-  if (span._j === 2) {
-    core.trouble(4);
-    return 0;
-  }
-  const ids = new Uint8Array(32);
-  const v = new DataView(ids.buffer);
-  for (let i = 0; i < 6; i++) v.setInt32(4 * i, span._ids[i], true);
-  v.setInt32(24, span._ids[7], true);
-  v.setInt32(28, span._ids[8], true);
-  const h = core.spanAdopt(span._name, span._kind, ids, span._ids[6], span._ids[9]);
-  const a = span._a;
-  span._j = 0;
-  span._h = h;
-  span._a = null;
-  if (a !== null) for (let i = 0; i < a.length; i += 2) core.spanAttr(h, keys[a[i]], a[i + 1]);
-  return h;
+  return span._j === 0 ? span._h : recorder.adopt(span);
 }
 
 /** Internal: the core's handle of `span` (see `adopt`), for modules that call the core with it. */
@@ -447,8 +142,7 @@ export const handleOf = (span) => adopt(span);
 
 /** Internal: sets (or with `undefined` removes) an attribute every new span and log record gets. */
 export function setCommon(key, value) {
-  common.delete(key);
-  if (value !== undefined) common.set(key, value);
+  if (recorder) recorder.common(key, value);
   core.setCommon(key, value);
 }
 
@@ -524,10 +218,7 @@ export function init(config) {
       Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
-    // A new core starts without common attributes.
-    common.clear();
-    rec.on = c.keepErrors !== true;
-    samplerRule(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg));
+    if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true);
     core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
     state.redactHook = typeof c.redact === 'function' ? c.redact : undefined;
   });
@@ -564,7 +255,7 @@ export class Span {
     try {
       if (state.redactHook && typeof value === 'string') value = String(state.redactHook(String(key), value));
       if (this._j !== 0) {
-        recordAttribute(this, String(key), value);
+        recorder.attribute(this, String(key), value);
         return this;
       }
       core.spanAttr(this._h, String(key), value);
@@ -649,18 +340,15 @@ export class Span {
   end() {
     try {
       if (this._j !== 0) {
-        if (this._j === 2) return core.trouble(4);
-        this._j = 2;
-        if (this._a === null) return;
-        writeRecord(this, unixMs(performance.now()));
-        this._a = null;
-        // A full batch of records goes to the core (which bounds its queue); a full batch in
-        // all is exported.
-        if (recCount >= state.batchSize) return scheduleExport(flushRecords());
-        return scheduleExport(recCount + coreQueued >= state.batchSize ? undefined : 0);
+        // Recorded: a full batch of records goes to the core (which bounds its queue), and a
+        // full batch in all is exported.
+        const n = recorder.end(this, state.batchSize);
+        if (n === undefined) return;
+        if (n >= 0) return scheduleExport((coreQueued = n));
+        return scheduleExport(recorder.count() + coreQueued >= state.batchSize ? undefined : 0);
       }
       // The spans JavaScript recorded go first, in the order they ended.
-      if (recCount > 0) flushRecords();
+      flushRecords();
       const queued = (coreQueued = core.spanEnd(this._h, performance.now(), 0));
       if (this._tp === undefined) {
         // The core frees the span: keep its ids (25 bytes it left in memory) for `spanContext()`.
@@ -746,12 +434,12 @@ function startSpanUnguarded(name, options) {
   // The active span: the request's own where there is AsyncLocalStorage, else the core's
   // (which JavaScript knows to be none when nothing was made active).
   const current = asyncContext ? asyncContext.getStore() : undefined;
-  if (rec.on && !parent && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
-    // Recorded in JavaScript: a root, or the child of an open span recorded here (a child of
+  if (recorder && recorder.on && !parent && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
+    // Recorded in JavaScript: a root, or the child of an open span recorded there (a child of
     // one that ended starts a new trace, as in the core).
-    const span = recordSpan(String(name), kind, current instanceof Span && current._j === 1 ? current : undefined);
+    const span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined);
     if (o.attributes && typeof o.attributes === 'object') {
-      for (const key of Object.keys(o.attributes)) recordAttribute(span, key, o.attributes[key]);
+      for (const key of Object.keys(o.attributes)) recorder.attribute(span, key, o.attributes[key]);
     }
     if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
     return span;

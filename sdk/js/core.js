@@ -194,19 +194,19 @@ export function spanName(span, name) {
 
 export const header = (which, span) => text(wasm.header(which, span));
 
-/** Encodes the ended spans' records (bytes, see sdk/src/sdk/records.rs) into the export queue; returns the queued count. */
-export function spanRecords(records) {
-  args(records.length);
-  bytes.set(records, base);
-  return wasm.spanRecords(base, records.length);
-}
+/** Whether the module has the export `name` (records.js: the full module's `spanRecords`). */
+export const has = (name) => typeof wasm[name] === 'function';
 
-/** Hands a span JavaScript started to the core; `ids` is 32 bytes (trace id, span id, parent span id). */
-export function spanAdopt(name, kind, ids, flags, startMs) {
-  args(32 + size(name));
-  bytes.set(ids, base);
-  at += 32;
-  return wasm.spanAdopt(put(name), len, kind, base, flags, startMs);
+/**
+ * Calls the export `name` with `data` (bytes) and `s` (a string or undefined) written to the
+ * scratch buffer: its arguments are their addresses and lengths, then `rest` (records.js).
+ */
+export function raw(name, data, s, ...rest) {
+  args(data.length + size(s));
+  bytes.set(data, base);
+  at += data.length;
+  const p = put(s);
+  return wasm[name](base, data.length, p, len, ...rest);
 }
 
 export function spanEvent(span, name, timeMs) {

@@ -3,8 +3,12 @@
 // a short-lived process exits.
 import { readFileSync } from 'node:fs';
 import { initSync } from './core.js';
+import { installRecords } from './records.js';
 
 initSync({ module: readFileSync(new URL('./wasm/edgescope_full_bg.wasm', import.meta.url)) });
+// Spans recorded in JavaScript, encoded per batch (ADR 0011): a span costs less, for a module
+// that is read from disk.
+installRecords();
 
 export * from './public.js';
 export { instrument } from './edge.js';

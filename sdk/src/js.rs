@@ -281,6 +281,7 @@ pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
 /// Encodes a batch of spans that JavaScript recorded and ended (ADR 0011; the format is in
 /// `sdk/src/sdk/records.rs`) into the export queue; returns how many spans and records are
 /// queued. Attribute keys are interned ids (see `intern`).
+#[cfg(feature = "records")]
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanRecords))]
 pub fn span_records(records: &[u8]) -> u32 {
     // SAFETY: single-threaded; `intern` does not run while this does.
@@ -296,6 +297,7 @@ pub fn span_records(records: &[u8]) -> u32 {
 /// and the parent span id (zeros for none), 32 bytes; `flags` are its W3C trace flags (the
 /// sampled flag is the sampling decision); `start_ms` is its start in Unix milliseconds. Its
 /// attributes follow with `spanAttr`.
+#[cfg(feature = "records")]
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanAdopt))]
 pub fn span_adopt(name: &str, kind: u8, ids: &[u8], flags: u8, start_ms: f64) -> u32 {
     let (Some(trace), Some(span), Some(parent)) = (

@@ -673,6 +673,7 @@ impl Sdk {
         handle
     }
 
+    #[cfg(feature = "records")]
     /// Opens a span that JavaScript started (ADR 0011) with the ids, flags and sampling
     /// decision it made, so that the core can take it over: events, links, a status, or being
     /// made active need the core. `flags` are the W3C trace flags; `parent` is a span of this

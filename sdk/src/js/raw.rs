@@ -199,23 +199,28 @@ extern "C" fn raw_span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     span_end(span, now, end_ms)
 }
 
+#[cfg(feature = "records")]
 #[export_name = "spanRecords"]
 extern "C" fn raw_span_records(ptr: *const u8, len: usize) -> u32 {
     // SAFETY: as for `opt_text`.
     span_records(unsafe { core::slice::from_raw_parts(ptr, len) })
 }
 
+#[cfg(feature = "records")]
 #[export_name = "spanAdopt"]
+#[allow(clippy::too_many_arguments)]
 extern "C" fn raw_span_adopt(
+    ids: *const u8,
+    ids_len: usize,
     name: *const u8,
     name_len: usize,
     kind: u32,
-    ids: *const u8,
     flags: u32,
     start_ms: f64,
 ) -> u32 {
-    // SAFETY: as for `opt_text`; JavaScript wrote the 32 bytes of ids.
-    span_adopt(text(name, name_len), kind as u8, unsafe { core::slice::from_raw_parts(ids, 32) }, flags as u8, start_ms)
+    // SAFETY: as for `opt_text`.
+    let ids = unsafe { core::slice::from_raw_parts(ids, ids_len) };
+    span_adopt(text(name, name_len), kind as u8, ids, flags as u8, start_ms)
 }
 
 #[export_name = "header"]
