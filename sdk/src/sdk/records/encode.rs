@@ -64,17 +64,19 @@ impl Sdk {
         if count > r.0.len() / 6 {
             return None;
         }
-        let mut stack = [(0u32, Pending::Bool(false)); STACK_ATTRIBUTES];
+        let mut stack = [(0u32, Pending::Bool(false), 0usize); STACK_ATTRIBUTES];
         let mut heap = Vec::new();
         let items = if count <= STACK_ATTRIBUTES {
             stack.get_mut(..count)?
         } else {
-            heap.resize(count, (0u32, Pending::Bool(false)));
+            heap.resize(count, (0u32, Pending::Bool(false), 0usize));
             &mut heap[..]
         };
         let mut owned: Vec<String> = Vec::new();
         let mut anys: Vec<AnyValue> = Vec::new();
         let redact = self.config.redact;
+        let max_len = self.config.max_attribute_value_length;
+        // Each value as it will be written, with the size of its `AnyValue` body.
         for item in items.iter_mut() {
             let key_id = r.u32()?;
             let key = key_of(keys, key_id);
@@ -85,24 +87,25 @@ impl Sdk {
                     match redact.then(|| crate::redact::redact_attribute(key, s, &self.config.redact_params)).flatten()
                     {
                         Some(red) => {
+                            let n = cut_to(&red, max_len).len();
                             owned.push(red);
-                            Pending::Owned(owned.len() - 1)
+                            (Pending::Owned(owned.len() - 1), wire::field_size(1, n))
                         }
-                        None => Pending::Str(s),
+                        None => (Pending::Str(s), wire::field_size(1, cut_to(s, max_len).len())),
                     }
                 }
                 1 => {
                     r.take(1)?;
                     let n = r.f64()?;
                     if is_int(n) {
-                        Pending::Int(n as i64)
+                        (Pending::Int(n as i64), 1 + wire::varint_len(n as i64 as u64))
                     } else {
-                        Pending::Double(n)
+                        (Pending::Double(n), 9)
                     }
                 }
                 2 => {
                     r.take(1)?;
-                    Pending::Bool(r.take(1)?[0] != 0)
+                    (Pending::Bool(r.take(1)?[0] != 0), 2)
                 }
                 _ => {
                     let mut any = r.any()?;
@@ -112,22 +115,19 @@ impl Sdk {
                     if self.config.max_attribute_value_length > 0 {
                         super::super::truncate_value(&mut any, self.config.max_attribute_value_length);
                     }
+                    let n = wire::value_size(Value::from(&any));
                     anys.push(any);
-                    Pending::Any(anys.len() - 1)
+                    (Pending::Any(anys.len() - 1), n)
                 }
             };
-            *item = (key_id, v);
+            *item = (key_id, v.0, v.1);
         }
-        let max_len = self.config.max_attribute_value_length;
         let (owned, anys) = (&owned[..], &anys[..]);
         let value = move |p: Pending<'a>| pending_value(p, owned, anys, max_len);
         let items = &*items;
-        // The span's size; each attribute's is worked out again as it is written.
-        let kv_size = |k: u32, p: Pending<'a>| {
-            let v = wire::value_size(value(p));
-            (v, wire::bytes_size(1, key_of(keys, k).len()) + wire::field_size(2, v))
-        };
-        let attributes: usize = items.iter().map(|&(k, p)| wire::field_size(9, kv_size(k, p).1)).sum();
+        // A `KeyValue` body's size, from its key and its value's size.
+        let kv_size = |k: u32, v: usize| wire::bytes_size(1, key_of(keys, k).len()) + wire::field_size(2, v);
+        let attributes: usize = items.iter().map(|&(k, _, v)| wire::field_size(9, kv_size(k, v))).sum();
         if self.spans.len() >= self.config.max_queue_size {
             self.diagnostics.spans_dropped += 1;
             return Some(());
@@ -159,8 +159,8 @@ impl Sdk {
                 w.uint(6, h.kind as u64);
                 w.fixed64(7, h.start);
                 w.fixed64(8, h.end);
-                for &(k, p) in items {
-                    let (v, kv) = kv_size(k, p);
+                for &(k, p, v) in items {
+                    let kv = kv_size(k, v);
                     attribute(w, key_of(keys, k).as_bytes(), value(p), v, kv);
                 }
                 w.uint(10, h.dropped as u64);
