@@ -306,7 +306,7 @@ function recordSpan(span, name, kind, parent) {
   span._kind = kind;
   if (sampled) {
     span._a = [];
-    for (const [key, value] of common) recordAttribute(span, key, value);
+    if (common.size > 0) for (const [key, value] of common) recordAttribute(span, key, value);
   }
   return span;
 }
