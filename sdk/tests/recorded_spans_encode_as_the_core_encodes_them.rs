@@ -229,6 +229,15 @@ fn a_malformed_batch_is_counted_and_never_read_past_its_end() {
         assert_eq!(sdk.queued_spans(), 1, "the whole first record is kept");
         assert_eq!(sdk.diagnostics().api_errors, 1);
     }
+    // A name that is not UTF-8 (here a lone continuation byte in place of the `o` of "op").
+    let mut bad = Vec::new();
+    record(&mut bad, &spans_base());
+    let name_at = 4 + 32 + 4 + 4 + 16 + 4;
+    assert_eq!(&bad[name_at..name_at + 2], b"op");
+    bad[name_at] = 0x80;
+    let mut sdk = Sdk::new(Config::default());
+    sdk.record_spans(&bad, &keys());
+    assert_eq!((sdk.queued_spans(), sdk.diagnostics().api_errors), (0, 1));
     // A length that claims more than the batch holds, and one below the length field itself.
     for len in [u32::MAX, 2] {
         let mut bad = records.clone();
