@@ -46,6 +46,8 @@ impl<'a> Reader<'a> {
     pub(crate) fn text(&mut self) -> Option<&'a str> {
         let n = self.u32()? as usize;
         let b = self.take(n)?;
+        // Only where records are encoded: the lean module reads few strings this way.
+        #[cfg(feature = "records")]
         if b.iter().all(u8::is_ascii) {
             // SAFETY: ASCII is UTF-8. The common short attribute value is checked in a loop
             // rather than through `from_utf8`'s call (about 40 instructions each at `-Oz`).
