@@ -429,7 +429,7 @@ const NO_OPTIONS = Object.freeze({});
 function startSpanUnguarded(name, options) {
   if (activity) activity();
   const o = options && typeof options === 'object' ? options : NO_OPTIONS;
-  const kind = typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
+  const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
   const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
   // The active span: the request's own where there is AsyncLocalStorage, else the core's
   // (which JavaScript knows to be none when nothing was made active).

@@ -26,15 +26,15 @@ function internId(s) {
  * Spans recorded in JavaScript (ADR 0011). A span started with no explicit parent, whose parent
  * is none or another such span, lives in its `Span` object: ids drawn here, the sampling
  * decision made here, attributes kept in an array. When it ends, a sampled span is written as
- * one record (the format is in sdk/src/sdk/records.rs) into `records`; a batch of records
- * crosses into wasm at once (`flushRecords`), where limits, redaction and the OTLP encoding
- * are applied as for a span the core recorded. What the core must know about (an event, a
- * link, a status, a new name, being made active, a log record's span) hands the open span over
- * to the core first (`adopt`), after which it is a core span like any other.
+ * one record (the format is in sdk/src/sdk/records.rs) into `recBytes`; a batch of records
+ * crosses into wasm at once (`flushRecords`), where redaction, the value-length limit and the
+ * OTLP encoding are applied as for a span the core recorded. What the core must know about (an
+ * event, a link, a status, being made active, a log record's span) hands the open span over to
+ * the core first (`adopt`), after which it is a core span like any other.
+ *
+ * The sampler's rule, as `configure` last set it.
  */
 const rec = {
-  /** Spans are recorded here: the sampler is one this file decides (not `keepErrors`). */
-  on: false,
   /** The sampler for spans without a parent: 0 keeps none, 1 all, 2 by the trace id's randomness. */
   root: 1,
   /** Children follow their parent's sampled flag. */
@@ -111,6 +111,8 @@ function random() {
  * `Date.now()` at most every 20 ms and re-anchored when they differ by more than a second.
  */
 let anchor = NaN;
+/** `performance`, read once: in Node the global is a getter, a few nanoseconds a read. */
+let clock;
 let checked = -Infinity;
 function unixMs(perf) {
   let ms = anchor + perf;
@@ -281,7 +283,7 @@ function recordAttribute(span, key, value) {
 
 /** Starts a span recorded in JavaScript under `parent` (such a span, or none). */
 function recordSpan(span, name, kind, parent) {
-  const now = unixMs(performance.now());
+  const now = unixMs((clock ??= performance).now());
   let ids;
   let sampled;
   let flags;
@@ -343,7 +345,7 @@ function end(span, batchSize) {
   }
   span._j = 2;
   if (span._a === null) return undefined;
-  writeRecord(span, unixMs(performance.now()));
+  writeRecord(span, unixMs(clock.now()));
   span._a = null;
   return recCount >= batchSize ? flushRecords() : -1;
 }
@@ -351,10 +353,9 @@ function end(span, batchSize) {
 /** Records spans of the JavaScript API here from now on, when the module encodes records (the full one). */
 export function installRecords() {
   if (!core.has('spanRecords')) return;
-  useRecords({
-    get on() {
-      return rec.on;
-    },
+  const recorder = {
+    /** Whether spans are recorded here (not under `keepErrors`); a plain field, read per span. */
+    on: false,
     start: recordSpan,
     attribute: recordAttribute,
     end,
@@ -364,12 +365,13 @@ export function installRecords() {
     configure(sampler, arg, keepErrors) {
       // A new core starts without common attributes.
       common.clear();
-      rec.on = !keepErrors;
+      recorder.on = !keepErrors;
       samplerRule(sampler, arg);
     },
     common(key, value) {
       common.delete(key);
       if (value !== undefined) common.set(key, value);
     },
-  });
+  };
+  useRecords(recorder);
 }
