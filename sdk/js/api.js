@@ -137,9 +137,6 @@ function adopt(span) {
   return span._j === 0 ? span._h : recorder.adopt(span);
 }
 
-/** Internal: the core's handle of `span` (see `adopt`), for modules that call the core with it. */
-export const handleOf = (span) => adopt(span);
-
 /** Internal: sets (or with `undefined` removes) an attribute every new span and log record gets. */
 export function setCommon(key, value) {
   if (recorder) recorder.common(key, value);
@@ -459,7 +456,8 @@ function startSpanUnguarded(name, options) {
 
 /** Internal: makes `span` active (the parent of new spans, the span of new log records). */
 export function activate(span) {
-  const h = span instanceof Span ? adopt(span) : 0;
+  // An ended span is not made active, nor counted (as the core does with its own).
+  const h = span instanceof Span && span._j !== 2 ? adopt(span) : 0;
   core.activate(h);
   if (h) activeStack.push(span);
 }
