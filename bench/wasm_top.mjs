@@ -13,7 +13,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** The modules the entries load: the lean one (default browser, workerd) and the full one. */
 export const MODULES = [
   { file: 'edgescope_bg.wasm', entries: 'browser default, workerd' },
-  { file: 'edgescope_full_bg.wasm', entries: 'edgescope/full, Node, Deno' },
+  { file: 'edgescope_full_bg.wasm', entries: 'edgescope/full' },
+  { file: 'edgescope_node_bg.wasm', entries: 'Node, Deno' },
 ];
 
 /** Escapes in legacy-mangled Rust symbols. */

@@ -18,9 +18,11 @@ OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-si
 SDK_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-multivalue)
 
-# The SDK's module is built twice, without and with OTLP/JSON (the `json` feature): the lean one
-# (`edgescope_bg.wasm`) for the default browser and the workerd entries, the full one
-# (`edgescope_full_bg.wasm`) for `edgescope/full` and Node/Deno. Neither goes through the
+# The SDK's module is built three times: the lean one (`edgescope_bg.wasm`, OTLP protobuf only)
+# for the default browser and the workerd entries, the full one (`edgescope_full_bg.wasm`, with
+# OTLP/JSON: the `json` feature) for `edgescope/full`, and the Node/Deno one
+# (`edgescope_node_bg.wasm`: `json` and `records`, the encoder of spans recorded in JavaScript,
+# ADR 0011, which only that entry uses, so the browser entries do not carry it). None goes through the
 # wasm-bindgen CLI: the `npm` feature gives them plain exports and imports, which sdk/js/core.js
 # calls (ADR 0010); the check below holds both modules to what core.js provides and calls.
 # no_std, small allocator, trapping panics: see the `npm` feature in sdk/Cargo.toml.
@@ -41,13 +43,14 @@ sdk_wasm() { # FEATURES OUT-FILE NAME
     "${SDK_OPT_FEATURES[@]}" "$module" -o "$2"
   rm "$module"
 }
-step "SDK: wasm32 release builds (lean and full)"
+step "SDK: wasm32 release builds (lean, full, Node/Deno)"
 rm -rf sdk/dist && mkdir -p sdk/dist/wasm
 sdk_wasm npm sdk/dist/wasm/edgescope_bg.wasm edgescope_bg
 sdk_wasm npm,json sdk/dist/wasm/edgescope_full_bg.wasm edgescope_full_bg
+sdk_wasm npm,json,records sdk/dist/wasm/edgescope_node_bg.wasm edgescope_node_bg
 cp sdk/js/*.js sdk/js/*.d.ts sdk/dist/
-node scripts/check_wasm_glue.mjs sdk/dist/core.js sdk/dist/wasm/edgescope_full_bg.wasm sdk/dist/wasm/edgescope_bg.wasm
-for w in edgescope_bg edgescope_full_bg; do
+node scripts/check_wasm_glue.mjs sdk/dist/core.js sdk/dist/wasm/edgescope_full_bg.wasm sdk/dist/wasm/edgescope_bg.wasm sdk/dist/wasm/edgescope_node_bg.wasm
+for w in edgescope_bg edgescope_full_bg edgescope_node_bg; do
   step "SDK: $w.wasm: $(stat -c %s sdk/dist/wasm/$w.wasm) bytes, $(gzip -9c sdk/dist/wasm/$w.wasm | wc -c) gzipped"
 done
 if $sdk_only; then exit 0; fi

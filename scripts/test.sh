@@ -18,6 +18,8 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p edgescope -p edgescope-viewer -p edgescope-example-rust-worker -p edgescope-example-leptos --target wasm32-unknown-unknown --all-targets -- -D warnings
 cargo clippy -q -p edgescope --target wasm32-unknown-unknown --features otel-api,js-exports --all-targets -- -D warnings
 cargo clippy -q -p edgescope --target wasm32-unknown-unknown --no-default-features --features npm -- -D warnings
+cargo clippy -q -p edgescope --target wasm32-unknown-unknown --no-default-features --features npm,json -- -D warnings
+cargo clippy -q -p edgescope --target wasm32-unknown-unknown --no-default-features --features npm,json,records -- -D warnings
 cargo clippy -q -p edgescope --features otel-api --all-targets -- -D warnings
 
 step "native tests (cargo test)"

@@ -194,7 +194,7 @@ export function spanName(span, name) {
 
 export const header = (which, span) => text(wasm.header(which, span));
 
-/** Whether the module has the export `name` (records.js: the full module's `spanRecords`). */
+/** Whether the module has the export `name` (records.js: the Node/Deno module's `spanRecords`). */
 export const has = (name) => typeof wasm[name] === 'function';
 
 /**

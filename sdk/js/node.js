@@ -1,11 +1,12 @@
-// The Node.js entry point (and Deno, which reads `node:fs` too): the full `.wasm` (with
-// OTLP/JSON) is read from disk and instantiated synchronously. Export timers are on, as in a browser; call `flush()` before
+// The Node.js entry point (and Deno, which reads `node:fs` too): the Node/Deno `.wasm` (with
+// OTLP/JSON and the encoder of spans recorded in JavaScript) is read from disk and instantiated
+// synchronously. Export timers are on, as in a browser; call `flush()` before
 // a short-lived process exits.
 import { readFileSync } from 'node:fs';
 import { initSync } from './core.js';
 import { installRecords } from './records.js';
 
-initSync({ module: readFileSync(new URL('./wasm/edgescope_full_bg.wasm', import.meta.url)) });
+initSync({ module: readFileSync(new URL('./wasm/edgescope_node_bg.wasm', import.meta.url)) });
 // Spans recorded in JavaScript, encoded per batch (ADR 0011): a span costs less, for a module
 // that is read from disk.
 installRecords();

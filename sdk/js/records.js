@@ -1,5 +1,5 @@
 // Spans recorded in JavaScript and encoded per batch in wasm (ADR 0011), for the entries where
-// the cost of a span matters more than the download (Node and Deno, whose module, the full one,
+// the cost of a span matters more than the download (Node and Deno, whose module, `edgescope_node_bg.wasm`,
 // has the `spanRecords` export): `installRecords()` hands them to api.js.
 import * as core from './core.js';
 import { useRecords } from './api.js';
@@ -350,7 +350,7 @@ function end(span, batchSize) {
   return recCount >= batchSize ? flushRecords() : -1;
 }
 
-/** Records spans of the JavaScript API here from now on, when the module encodes records (the full one). */
+/** Records spans of the JavaScript API here from now on, when the module encodes records (the Node/Deno one). */
 export function installRecords() {
   if (!core.has('spanRecords')) return;
   const recorder = {
