@@ -125,7 +125,13 @@ impl Gateway {
             .upstreams
             .get(name)
             .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no upstream named `{name}` is configured")))?;
-        if rest.split('/').any(|segment| segment == ".." || segment == ".") || rest.contains('\\') {
+        // The path is still percent-encoded, and URL parsers (WHATWG, as reqwest's) read `%2e`
+        // in a segment as a dot, so `%2e%2e` climbs above the base as `..` does.
+        let dots = |segment: &str| {
+            let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+            decoded == "." || decoded == ".."
+        };
+        if rest.split('/').any(dots) || rest.contains('\\') {
             return Err((StatusCode::BAD_REQUEST, "the path may not contain `.` or `..` segments".into()));
         }
         let mut url = format!("{}/{}", upstream.url, rest.trim_start_matches('/'));
@@ -295,6 +301,9 @@ mod tests {
         assert_eq!(url, "http://127.0.0.1:1/base/api/search?q=%7B%7D");
         assert!(gateway.target("t", "api/../../etc", None).is_err());
         assert!(gateway.target("t", "./x", None).is_err());
+        assert!(gateway.target("t", "api/%2E%2e/%2e./.%2E/etc", None).is_err());
+        assert!(gateway.target("t", "api/%2e", None).is_err());
+        assert!(gateway.target("t", "api/%2e%2e%2e/x.%2e", None).is_ok(), "only whole dot segments");
         assert!(gateway.target("other", "x", None).is_err());
     }
 }

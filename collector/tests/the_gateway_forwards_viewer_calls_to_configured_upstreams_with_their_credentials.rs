@@ -107,3 +107,41 @@ async fn requests_and_websockets_reach_the_upstream_with_its_headers_and_nothing
     socket.send(Message::Close(None)).await.unwrap();
     collector.stop().await;
 }
+
+/// A backend with a route outside the upstream's base, and one under it that reports its tenant.
+async fn tenant_backend() -> SocketAddr {
+    async fn tenants(headers: HeaderMap) -> String {
+        let all: Vec<&str> = headers.get_all("x-scope-orgid").iter().filter_map(|v| v.to_str().ok()).collect();
+        all.join(",")
+    }
+    let app = axum::Router::new()
+        .route("/base/api/tenant", get(tenants))
+        .route("/secret", get(|| async { "outside the base" }))
+        .route("/base/secret", get(|| async { "below the base" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+#[tokio::test]
+async fn percent_encoded_dot_segments_do_not_leave_the_base() {
+    let backend = tenant_backend().await;
+    let upstreams = vec![Upstream::parse(&format!("t=http://{backend}/base")).unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let collector =
+        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+
+    // URL parsers (WHATWG, as reqwest's) read %2e as a dot in a path segment.
+    for path in
+        ["/upstream/t/%2e%2e/secret", "/upstream/t/%2E%2e/secret", "/upstream/t/.%2e/secret", "/upstream/t/%2e./secret"]
+    {
+        let escape = request(collector.ui, "GET", path, &[], b"").await;
+        assert_eq!(escape.status, 400, "{path}: {}", escape.body);
+    }
+    let below = request(collector.ui, "GET", "/upstream/t/%2e/secret", &[], b"").await;
+    assert_eq!(below.status, 400, "a single dot segment is refused as `.` is");
+    let fine = request(collector.ui, "GET", "/upstream/t/secret%2e", &[], b"").await;
+    assert_ne!(fine.body, "outside the base");
+    collector.stop().await;
+}
