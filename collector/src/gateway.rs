@@ -149,7 +149,10 @@ impl Gateway {
             Err((status, message)) => return refusal(status, message),
         };
         let mut request = self.client.get(&url);
-        for name in FORWARDED_REQUEST_HEADERS {
+        // A header configured for the upstream (a tenant, credentials) replaces the browser's:
+        // sent both, the upstream would read the browser's first.
+        let configured = |name: &str| upstream.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+        for name in FORWARDED_REQUEST_HEADERS.iter().filter(|name| !configured(name)) {
             for value in headers.get_all(*name) {
                 request = request.header(*name, value.clone());
             }

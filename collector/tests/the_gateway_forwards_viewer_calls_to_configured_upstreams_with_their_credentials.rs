@@ -145,3 +145,20 @@ async fn percent_encoded_dot_segments_do_not_leave_the_base() {
     assert_ne!(fine.body, "outside the base");
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn configured_headers_replace_the_browsers_headers_of_the_same_name() {
+    let backend = tenant_backend().await;
+    let mut upstreams = vec![Upstream::parse(&format!("t=http://{backend}/base")).unwrap()];
+    Upstream::add_header(&mut upstreams, "t=X-Scope-OrgID: configured").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let collector =
+        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    // Another tenant's data stays out of reach: the browser's X-Scope-OrgID does not go along
+    // with the configured one (Loki and Tempo read the first value).
+    let tenant = request(collector.ui, "GET", "/upstream/t/api/tenant", &[("X-Scope-OrgID", "other")], b"").await;
+    assert_eq!((tenant.status, tenant.body.as_str()), (200, "configured"));
+    let tenant = request(collector.ui, "GET", "/upstream/t/api/tenant", &[("x-scope-orgid", "other")], b"").await;
+    assert_eq!((tenant.status, tenant.body.as_str()), (200, "configured"), "names match in any case");
+    collector.stop().await;
+}
