@@ -47,7 +47,8 @@ pub fn logs_from_str(text: &str, ids: Ids) -> Result<LogsData> {
 }
 
 fn parse(text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| ReadError { path: String::new(), message: format!("invalid JSON: {e}") })
+    serde_json::from_str(without_bom(text))
+        .map_err(|e| ReadError { path: String::new(), message: format!("invalid JSON: {e}") })
 }
 
 /// Reads a trace document: `{"resourceSpans": …}` or one of the wrappers.
@@ -161,7 +162,14 @@ fn find_id(ids: &[(IdKey, u64)], id: &IdKey) -> Option<u64> {
     ids.binary_search_by(|e| e.0.cmp(id)).ok().map(|i| ids[i].1)
 }
 
+/// The text without the byte order mark some Windows tools (PowerShell's `Out-File`, Notepad)
+/// start UTF-8 files with, which JSON parsers do not skip.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 fn any_traces_text(text: &str) -> Result<TracesData> {
+    let text = without_bom(text);
     #[cfg(feature = "fast-zipkin")]
     if text.trim_start().starts_with('[') {
         if let Some(data) = zipkin::traces_from_text(text) {
