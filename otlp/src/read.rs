@@ -654,9 +654,17 @@ const SEVERITY_NAMES: [&str; 25] = [
     "SEVERITY_NUMBER_FATAL4",
 ];
 
+/// An integer as a number or a decimal string. A number written as a whole float (`1e5`,
+/// `100000.000`, `1.7e18`) counts, as protobuf's JSON parsers accept it (the conformance suite's
+/// Int32FieldExponentialFormat); a fraction does not.
 fn int_value(v: &Value) -> Option<i128> {
     match v {
-        Value::Number(n) => n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)),
+        Value::Number(n) => n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)).or_else(|| {
+            let f = n.as_f64()?;
+            // The cast saturates, so a value beyond i128 (or with a fraction) does not come back.
+            let i = f as i128;
+            (i as f64 == f).then_some(i)
+        }),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }

@@ -24,3 +24,29 @@ fn a_byte_order_mark_before_the_document_is_skipped() {
     let logs = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"}}]}]}]}"#;
     assert_eq!(read::logs_from_str(&format!("\u{feff}{logs}"), Ids::Strict).unwrap().records().count(), 1);
 }
+
+#[test]
+fn integers_written_as_whole_floats_are_read_as_protobuf_json_parsers_read_them() {
+    // The conformance suite's Int32FieldExponentialFormat and Int32FieldFloatTrailingZero:
+    // "Integers but represented as float values are accepted"; JavaScript writes 1.7e+21 style.
+    let doc = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10",
+        "spanId":"0102030405060708","startTimeUnixNano":1.7e18,"endTimeUnixNano":1700000000500000000.0,
+        "flags":1E0,"droppedAttributesCount":2.000,"kind":2.0,
+        "attributes":[{"key":"n","value":{"intValue":-1e3}}]}]}]}]}"#;
+    let data = read::traces_from_str(doc, Ids::Strict).unwrap();
+    let span = data.spans().next().unwrap().2;
+    assert_eq!(
+        (span.start_time_unix_nano, span.end_time_unix_nano),
+        (1_700_000_000_000_000_000, 1_700_000_000_500_000_000)
+    );
+    assert_eq!((span.flags, span.dropped_attributes_count), (1, 2));
+    assert_eq!(span.kind, edgescope_otlp::SpanKind::Server);
+    assert_eq!(span.attributes[0].value, Some(edgescope_otlp::AnyValue::Int(-1000)));
+    // Not a whole number, or out of range: still refused ("Int64FieldNotInteger").
+    for bad in [r#""flags":0.5"#, r#""flags":-1.0"#, r#""startTimeUnixNano":1.9e19"#, r#""flags":1e300"#] {
+        let doc = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708",{bad}}}]}}]}}]}}"#
+        );
+        assert!(read::traces_from_str(&doc, Ids::Strict).is_err(), "{bad}");
+    }
+}
