@@ -50,3 +50,26 @@ fn integers_written_as_whole_floats_are_read_as_protobuf_json_parsers_read_them(
         assert!(read::traces_from_str(&doc, Ids::Strict).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn jaegers_deprecated_parent_span_id_makes_the_parent_when_no_reference_names_it() {
+    // Jaeger's JSON model (and its Elasticsearch documents) still carry `parentSpanID`; Jaeger
+    // reads it as a CHILD_OF reference placed first (model.MaybeAddParentSpanID).
+    let doc = r#"{"data":[{"traceID":"a1","processes":{"p1":{"serviceName":"s"}},"spans":[
+        {"traceID":"a1","spanID":"01","operationName":"root","startTime":1,"duration":9,"processID":"p1"},
+        {"traceID":"a1","spanID":"02","parentSpanID":"01","operationName":"child","startTime":2,"duration":1,
+         "processID":"p1"},
+        {"traceID":"a1","spanID":"03","parentSpanID":"01","operationName":"both","startTime":2,"duration":1,
+         "processID":"p1","references":[{"refType":"CHILD_OF","traceID":"a1","spanID":"01"}]},
+        {"traceID":"a1","spanID":"04","parentSpanID":"0000000000000000","operationName":"zero","startTime":3,
+         "duration":1,"processID":"p1"}]}]}"#;
+    let data = any_traces(doc).unwrap();
+    let parent = |name: &str| {
+        let span = data.spans().map(|(_, _, s)| s).find(|s| s.name == name).unwrap();
+        (span.parent_span_id.map(|p| p.to_hex()), span.links.len())
+    };
+    assert_eq!(parent("root"), (None, 0));
+    assert_eq!(parent("child"), (Some("0000000000000001".to_owned()), 0));
+    assert_eq!(parent("both"), (Some("0000000000000001".to_owned()), 0), "no link to the parent as well");
+    assert_eq!(parent("zero"), (None, 0), "a zero id is no parent");
+}

@@ -2,7 +2,8 @@
 //! object) into the OTLP model.
 //!
 //! Times are microseconds. The first `CHILD_OF` reference is the parent (else the first
-//! `FOLLOWS_FROM`, as the Jaeger UI draws it); the other references become links. Tags keep
+//! `FOLLOWS_FROM`, as the Jaeger UI draws it), unless the deprecated `parentSpanID` names one;
+//! the other references become links. Tags keep
 //! their types (`int64` may be a string, `binary` is base64); `span.kind`, `error` and
 //! `otel.status_code` / `otel.status_description` set the kind and status. Logs become events
 //! named by their `event` (or `message`) field.
@@ -72,18 +73,25 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
         let hex = |key: &str| s.get(key).and_then(Value::as_str).unwrap_or("");
         let trace_id = TraceId(tolerant_id::<16>(hex("traceID")).ok_or_else(|| err(&p, "traceID is not a hex id"))?);
         let span_id = SpanId(tolerant_id::<8>(hex("spanID")).ok_or_else(|| err(&p, "spanID is not a hex id"))?);
-        let mut parent: Option<SpanId> = None;
+        // The deprecated `parentSpanID` (still in Jaeger's JSON model and its Elasticsearch
+        // documents) is a CHILD_OF reference put first, as Jaeger's MaybeAddParentSpanID adds it.
+        let deprecated_parent = tolerant_id::<8>(hex("parentSpanID")).map(SpanId).filter(SpanId::is_valid);
+        let mut parent: Option<SpanId> = deprecated_parent;
         let mut links = Vec::new();
         let refs = s.get("references").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         let parent_ref = refs
             .iter()
             .position(|r| r.get("refType").and_then(Value::as_str) == Some("CHILD_OF"))
-            .or(if refs.is_empty() { None } else { Some(0) });
+            .or(if refs.is_empty() { None } else { Some(0) })
+            .filter(|_| deprecated_parent.is_none());
         for (j, r) in refs.iter().enumerate() {
             let id = |key: &str| r.get(key).and_then(Value::as_str).unwrap_or("");
             let (Some(rt), Some(rs)) = (tolerant_id::<16>(id("traceID")), tolerant_id::<8>(id("spanID"))) else {
                 continue;
             };
+            if TraceId(rt) == trace_id && deprecated_parent == Some(SpanId(rs)) {
+                continue;
+            }
             if Some(j) == parent_ref && TraceId(rt) == trace_id {
                 parent = Some(SpanId(rs));
             } else {
