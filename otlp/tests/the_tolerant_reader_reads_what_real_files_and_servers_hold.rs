@@ -73,3 +73,15 @@ fn jaegers_deprecated_parent_span_id_makes_the_parent_when_no_reference_names_it
     assert_eq!(parent("both"), (Some("0000000000000001".to_owned()), 0), "no link to the parent as well");
     assert_eq!(parent("zero"), (None, 0), "a zero id is no parent");
 }
+
+#[test]
+fn jaeger_times_too_large_for_nanoseconds_stop_at_the_largest_instead_of_overflowing() {
+    // Nanoseconds written where Jaeger wants microseconds, as a hand-made export may have them.
+    let doc = r#"{"traceID":"a1","spans":[{"traceID":"a1","spanID":"01","operationName":"x",
+        "startTime":1700000000000000000,"duration":18446744073709551615,
+        "logs":[{"timestamp":18446744073709551615,"fields":[{"key":"event","value":"late"}]}]}]}"#;
+    let data = any_traces(doc).unwrap();
+    let span = data.spans().next().unwrap().2;
+    assert_eq!((span.start_time_unix_nano, span.end_time_unix_nano), (u64::MAX, u64::MAX));
+    assert_eq!(span.events[0].time_unix_nano, u64::MAX);
+}

@@ -149,7 +149,7 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
                             .and_then(|v| v.as_str().map(str::to_owned))
                             .unwrap_or_else(|| "log".to_owned());
                         Event {
-                            time_unix_nano: micros(l.get("timestamp")) * 1000,
+                            time_unix_nano: micros(l.get("timestamp")).saturating_mul(1000),
                             name,
                             attributes: fields,
                             ..Default::default()
@@ -158,7 +158,7 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
                     .collect()
             })
             .unwrap_or_default();
-        let start = micros(s.get("startTime")) * 1000;
+        let start = micros(s.get("startTime")).saturating_mul(1000);
         let span = Span {
             trace_id,
             span_id,
@@ -167,7 +167,7 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
             name: s.get("operationName").and_then(Value::as_str).unwrap_or("").to_owned(),
             kind,
             start_time_unix_nano: start,
-            end_time_unix_nano: start + micros(s.get("duration")) * 1000,
+            end_time_unix_nano: start.saturating_add(micros(s.get("duration")).saturating_mul(1000)),
             attributes,
             events,
             links,
