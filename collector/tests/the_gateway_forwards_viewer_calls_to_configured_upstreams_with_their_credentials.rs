@@ -162,3 +162,34 @@ async fn configured_headers_replace_the_browsers_headers_of_the_same_name() {
     assert_eq!((tenant.status, tenant.body.as_str()), (200, "configured"), "names match in any case");
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn websockets_from_pages_of_other_sites_are_refused() {
+    // Browsers apply no CORS to WebSockets: without an Origin check any site the user visits
+    // could read the upstream's live tail with the credentials configured here.
+    let backend = fake_backend().await;
+    let mut upstreams = vec![Upstream::parse(&format!("fake=http://{backend}/base/")).unwrap()];
+    Upstream::add_header(&mut upstreams, "fake=Authorization: Bearer up-secret").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let collector =
+        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let url = format!("ws://{}/upstream/fake/loki/api/v1/tail?query=x", collector.ui);
+    let connect = |origin: &str| {
+        let mut request =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+        request.headers_mut().insert("origin", origin.parse().unwrap());
+        tokio_tungstenite::connect_async(request)
+    };
+    match connect("https://evil.example").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => assert_eq!(answer.status(), 403),
+        other => panic!("a page of another site got {:?}", other.map(|(_, r)| r.status())),
+    }
+    for origin in [format!("http://{}", collector.ui), "http://localhost:5173".to_owned()] {
+        let (mut socket, _) = connect(&origin).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
+        let first =
+            tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(first, Message::Text("hello query=x Bearer up-secret".into()), "{origin}");
+        socket.send(Message::Close(None)).await.unwrap();
+    }
+    collector.stop().await;
+}
