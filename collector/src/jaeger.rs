@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use edgescope_otlp::TraceId;
+
 use crate::store::TraceQuery;
 
 /// Traces a search returns when it names no `query.search_depth` (or names 0).
@@ -26,6 +28,9 @@ const SEARCH_DEPTH: &[&str] = &["query.searchDepth", "query.search_depth", "quer
 const RAW_TRACES: &[&str] = &["query.rawTraces", "query.raw_traces"];
 const ATTRIBUTES: &[&str] = &["query.attributes"];
 const SPAN_KIND: &[&str] = &["spanKind", "span_kind"];
+const TRACE_START: &[&str] = &["startTime", "start_time"];
+const TRACE_END: &[&str] = &["endTime", "end_time"];
+const TRACE_RAW: &[&str] = &["rawTraces", "raw_traces"];
 
 /// The decoded query string of a request, in order.
 #[derive(Debug)]
@@ -49,6 +54,26 @@ fn malformed(name: &str, reason: impl std::fmt::Display) -> String {
 pub(crate) fn operations_query<'a>(params: &Params<'a>) -> Result<(&'a str, Option<&'a str>), String> {
     let (_, service) = params.get(&["service"]).ok_or("the `service` parameter is required")?;
     Ok((service, params.get(SPAN_KIND).map(|(_, kind)| kind)))
+}
+
+/// `GET /api/v3/traces/{trace_id}`: the id as Jaeger's `model.TraceIDFromString` reads it (1 to
+/// 32 hex digits in either case, left-padded with zeros, so 64-bit ids work), then the optional
+/// `startTime`, `endTime` and `rawTraces` checked as Jaeger checks them. A stored trace is
+/// returned whole, so the time bounds are only read. The error is the message of a `400` answer.
+pub(crate) fn get_trace_query(trace_id: &str, params: &Params<'_>) -> Result<TraceId, String> {
+    let id = (!trace_id.is_empty() && trace_id.len() <= 32 && trace_id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| TraceId::from_hex(&format!("{trace_id:0>32}")))
+        .flatten()
+        .ok_or_else(|| malformed("trace_id", format!("`{trace_id}` is not a trace id of up to 32 hex digits")))?;
+    for names in [TRACE_START, TRACE_END] {
+        if let Some((name, text)) = params.get(names) {
+            parse_rfc3339(text).map_err(|e| malformed(name, e))?;
+        }
+    }
+    if let Some((name, text)) = params.get(TRACE_RAW) {
+        parse_go_bool(text).ok_or_else(|| malformed(name, "expected true or false"))?;
+    }
+    Ok(id)
 }
 
 /// `GET /api/v3/traces`: reads every parameter, then checks the query as a whole in the order

@@ -722,10 +722,13 @@ async fn list_traces(State(app): State<App>, Query(p): Query<ListParams>) -> Res
     Ok(Json(json!({ "traces": traces })).into_response())
 }
 
-async fn get_trace(State(app): State<App>, Path(trace_id): Path<String>) -> Result<Response, Failure> {
-    let id = TraceId::from_hex(&trace_id).ok_or_else(|| {
-        query_error(StatusCode::BAD_REQUEST, format!("malformed trace id `{trace_id}`: expected 32 hex digits"))
-    })?;
+async fn get_trace(
+    State(app): State<App>,
+    Path(trace_id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, Failure> {
+    let id =
+        jaeger::get_trace_query(&trace_id, &Params(&params)).map_err(|m| query_error(StatusCode::BAD_REQUEST, m))?;
     match read_with(&app, move |s| s.trace(id)).await? {
         Some(data) => Ok(json_text(format!("{{\"result\":{}}}", json::write_traces(&data)))),
         None => Err(query_error(StatusCode::NOT_FOUND, format!("trace {trace_id} not found"))),
