@@ -70,6 +70,8 @@ fn traces_with(doc: &Value, r: &Reader) -> Result<TracesData> {
     let obj =
         unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceSpans` array"))?;
     let list = field(obj, "resourceSpans").or_else(|| obj.get("batches"));
+    // Proto3 JSON leaves empty repeated fields out: `{}` is an empty TracesData.
+    let list = list.or(obj.is_empty().then_some(&Value::Null));
     let Some(list) = list else {
         return Err(err("", "expected a `resourceSpans` (or Tempo `batches`) array"));
     };
@@ -92,7 +94,7 @@ pub fn logs_partial(doc: &Value, ids: Ids) -> Result<Partial<LogsData>> {
 fn logs_with(doc: &Value, r: &Reader) -> Result<LogsData> {
     let obj =
         unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceLogs` array"))?;
-    let Some(list) = field(obj, "resourceLogs") else {
+    let Some(list) = field(obj, "resourceLogs").or(obj.is_empty().then_some(&Value::Null)) else {
         return Err(err("", "expected a `resourceLogs` array"));
     };
     Ok(LogsData { resource_logs: r.list(list, "resourceLogs", |v, p| r.resource_logs(v, p))? })

@@ -85,3 +85,17 @@ fn jaeger_times_too_large_for_nanoseconds_stop_at_the_largest_instead_of_overflo
     assert_eq!((span.start_time_unix_nano, span.end_time_unix_nano), (u64::MAX, u64::MAX));
     assert_eq!(span.events[0].time_unix_nano, u64::MAX);
 }
+
+#[test]
+fn an_empty_object_is_an_empty_document_as_protobuf_json_writes_one() {
+    // Proto3 JSON leaves out empty repeated fields, so an empty TracesData or LogsData (an
+    // exporter's empty batch, protojson.Marshal of nothing) is `{}`, which OTLP receivers accept.
+    let empty: serde_json::Value = serde_json::json!({});
+    assert_eq!(read::traces(&empty, Ids::Strict).unwrap().resource_spans.len(), 0);
+    assert_eq!(read::traces_partial(&empty, Ids::Strict).unwrap().data.resource_spans.len(), 0);
+    assert_eq!(read::logs(&empty, Ids::Strict).unwrap().resource_logs.len(), 0);
+    assert_eq!(read::logs_partial(&empty, Ids::Strict).unwrap().data.resource_logs.len(), 0);
+    // An object that holds something else is still not a trace document.
+    assert!(read::traces(&serde_json::json!({"spans": []}), Ids::Strict).is_err());
+    assert!(read::logs(&serde_json::json!({"records": []}), Ids::Strict).is_err());
+}
