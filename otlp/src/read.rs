@@ -8,6 +8,7 @@
 //! 64-bit trace ids). Errors name the path of the offending value.
 
 use alloc::borrow::ToOwned;
+use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -122,8 +123,8 @@ fn unique_span_ids(data: &mut TracesData) {
         return;
     }
     // New ids, so that a second repeat does not take one of them.
-    let mut given: Vec<IdKey> = Vec::new();
-    let mut salt = 0u8;
+    let mut given: BTreeSet<IdKey> = BTreeSet::new();
+    let mut counter = 0u64;
     for rs in &mut data.resource_spans {
         for ss in &mut rs.scope_spans {
             for span in &mut ss.spans {
@@ -134,16 +135,19 @@ fn unique_span_ids(data: &mut TracesData) {
                     continue;
                 }
                 let original = span.span_id;
-                let mut id = original;
                 let taken =
                     |id: SpanId| find_id(&all, &(span.trace_id, id)).is_some() || given.contains(&(span.trace_id, id));
-                while !id.is_valid() || taken(id) {
-                    salt = salt.wrapping_add(1);
-                    id.0[7] ^= salt | 1;
-                    id.0[6] = id.0[6].rotate_left(1) ^ salt;
-                }
+                // All eight bytes vary, by a bijection of a counter, so the candidates never
+                // repeat and a free one is found however many copies an id has.
+                let id = loop {
+                    counter += 1;
+                    let id = SpanId((u64::from_be_bytes(original.0) ^ mix(counter)).to_be_bytes());
+                    if id.is_valid() && !taken(id) {
+                        break id;
+                    }
+                };
                 span.span_id = id;
-                given.push((span.trace_id, id));
+                given.insert((span.trace_id, id));
                 span.attributes.push(KeyValue::new("edgescope.original_span_id", original.to_hex()));
             }
         }
@@ -152,6 +156,13 @@ fn unique_span_ids(data: &mut TracesData) {
 
 /// A trace and span id.
 type IdKey = (TraceId, SpanId);
+
+/// SplitMix64's finaliser: a bijection on `u64` that spreads consecutive inputs over all bits.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
 /// Ids with a value, sorted by id for [`find_id`].
 fn sorted_ids(mut ids: Vec<(IdKey, u64)>) -> Vec<(IdKey, u64)> {

@@ -99,3 +99,23 @@ fn an_empty_object_is_an_empty_document_as_protobuf_json_writes_one() {
     assert!(read::traces(&serde_json::json!({"spans": []}), Ids::Strict).is_err());
     assert!(read::logs(&serde_json::json!({"records": []}), Ids::Strict).is_err());
 }
+
+#[test]
+fn many_spans_repeating_one_id_all_get_ids_of_their_own() {
+    // More copies than two bytes of an id can tell apart: new ids must come from all eight.
+    let n = 70_000;
+    let spans: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"traceId":"a1","id":"b2","name":"s{i}","timestamp":{i},"localEndpoint":{{"serviceName":"x"}}}}"#
+            )
+        })
+        .collect();
+    let data = any_traces(&format!("[{}]", spans.join(","))).unwrap();
+    let mut ids: Vec<_> = data.spans().map(|(_, _, s)| s.span_id).collect();
+    assert_eq!(ids.len(), n);
+    assert!(ids.iter().all(|id| id.is_valid()));
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "every span has an id of its own");
+}
