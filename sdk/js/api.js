@@ -205,9 +205,10 @@ export function init(config) {
     if (typeof c.environment === 'string') attrs['deployment.environment.name'] = c.environment;
     stageAttributes(attrs);
     const sampler = typeof c.sampler === 'string' ? c.sampler : '';
+    const maxQueueSize = Number.isFinite(c.maxQueueSize) ? c.maxQueueSize : 0;
     const known = core.configure(
       typeof c.serviceName === 'string' && c.serviceName ? c.serviceName : 'unknown_service',
-      Number.isFinite(c.maxQueueSize) ? c.maxQueueSize : 0,
+      maxQueueSize,
       state.batchSize,
       sampler,
       c.samplerArg === undefined ? undefined : Number(c.samplerArg),
@@ -215,7 +216,7 @@ export function init(config) {
       Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
-    if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true);
+    if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true, maxQueueSize);
     core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
     state.redactHook = typeof c.redact === 'function' ? c.redact : undefined;
   });

@@ -42,6 +42,8 @@ const rec = {
   /** The ratio sampler's threshold over the trace id's rightmost 56 bits, in 24 + 32 bits. */
   hi: 0,
   lo: 0,
+  /** The core's queue size (`Config::max_queue_size`): more ended spans than it holds are not kept here. */
+  queue: 2048,
 };
 
 /** The core's `Sampler::from_name` (sdk/src/sampler.rs) as `rec` fields; unknown names are the default. */
@@ -337,7 +339,11 @@ function adopt(span) {
   return h;
 }
 
-/** Ends `span`: its record is written (sampled spans); returns the core's queued count when a full batch went to the core, -1 when not, `undefined` for a span that was not open. */
+/**
+ * Ends `span`: its record is written (sampled spans); returns the core's queued count when a full
+ * batch (or as many records as the core's queue holds, which bounds the memory they take) went
+ * to the core, -1 when not, `undefined` for a span that was not open.
+ */
 function end(span, batchSize) {
   if (span._j === 2) {
     core.trouble(4);
@@ -347,7 +353,7 @@ function end(span, batchSize) {
   if (span._a === null) return undefined;
   writeRecord(span, unixMs(clock.now()));
   span._a = null;
-  return recCount >= batchSize ? flushRecords() : -1;
+  return recCount >= batchSize || recCount >= rec.queue ? flushRecords() : -1;
 }
 
 /** Records spans of the JavaScript API here from now on, when the module encodes records (the Node/Deno one). */
@@ -362,11 +368,13 @@ export function installRecords() {
     adopt,
     flush: flushRecords,
     count: () => recCount,
-    configure(sampler, arg, keepErrors) {
+    configure(sampler, arg, keepErrors, maxQueueSize) {
       // A new core starts without common attributes.
       common.clear();
       recorder.on = !keepErrors;
       samplerRule(sampler, arg);
+      // As the core reads it (a `u32`; 0 for the default).
+      rec.queue = maxQueueSize >>> 0 || 2048;
     },
     common(key, value) {
       common.delete(key);

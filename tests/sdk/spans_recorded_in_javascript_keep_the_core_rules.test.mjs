@@ -108,3 +108,21 @@ test('a span handed over to the core for an event and a status keeps its ids and
   assert.ok(BigInt(parent.endTimeUnixNano) >= BigInt(parent.startTimeUnixNano));
   assert.ok(Math.abs(Number(BigInt(parent.startTimeUnixNano) / 1000000n) - Date.now()) < 5000, 'Unix time');
 });
+
+test('ended spans wait in JavaScript no more than the queue holds, whatever the batch size', async () => {
+  // A batch size above the queue size: the core drops what the queue cannot hold as the spans
+  // end, so records must not pile up in JavaScript until the export timer fires.
+  configure({ maxQueueSize: 100, maxExportBatchSize: 1e6, scheduleDelayMillis: 60000 });
+  const before = diagnostics();
+  const grown = process.memoryUsage().arrayBuffers;
+  for (let i = 0; i < 300000; i++) {
+    const span = startSpan('many');
+    span.setAttribute('k', `a value of some length ${i}`);
+    span.end();
+  }
+  const growth = process.memoryUsage().arrayBuffers - grown;
+  assert.ok(growth < 8e6, `${(growth / 1e6).toFixed(1)} MB of records held`);
+  assert.equal(diagnostics().spansDropped - before.spansDropped, 300000 - 100);
+  await flush();
+  assert.equal(sent.length, 100);
+});
