@@ -330,7 +330,7 @@ function adopt(span) {
   for (let i = 0; i < 6; i++) v.setInt32(4 * i, span._ids[i], true);
   v.setInt32(24, span._ids[7], true);
   v.setInt32(28, span._ids[8], true);
-  const h = core.raw('spanAdopt', ids, span._name, span._kind, span._ids[6], span._ids[9]);
+  const h = core.raw('spanAdopt', ids, span._name, span._kind, span._ids[6], span._ids[9], span._drop);
   const a = span._a;
   span._j = 0;
   span._h = h;

@@ -295,11 +295,11 @@ pub fn span_records(records: &[u8]) -> u32 {
 /// Hands an open span that JavaScript started over to the core (for an event, a link, a
 /// status, or to be made active) and returns its handle. `ids` holds the trace id, the span id
 /// and the parent span id (zeros for none), 32 bytes; `flags` are its W3C trace flags (the
-/// sampled flag is the sampling decision); `start_ms` is its start in Unix milliseconds. Its
-/// attributes follow with `spanAttr`.
+/// sampled flag is the sampling decision); `start_ms` is its start in Unix milliseconds;
+/// `dropped` the attributes it dropped beyond the limit. Its attributes follow with `spanAttr`.
 #[cfg(feature = "records")]
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanAdopt))]
-pub fn span_adopt(name: &str, kind: u8, ids: &[u8], flags: u8, start_ms: f64) -> u32 {
+pub fn span_adopt(name: &str, kind: u8, ids: &[u8], flags: u8, start_ms: f64, dropped: u32) -> u32 {
     let (Some(trace), Some(span), Some(parent)) = (
         ids.get(..16).and_then(|b| <[u8; 16]>::try_from(b).ok()),
         ids.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()),
@@ -312,7 +312,7 @@ pub fn span_adopt(name: &str, kind: u8, ids: &[u8], flags: u8, start_ms: f64) ->
         crate::sdk::SpanId(span),
         (parent != [0; 8]).then_some(crate::sdk::SpanId(parent)),
     );
-    sdk(|sdk| sdk.adopt_span(name, SpanKind::from_i32(kind as i64), ids, flags, millis_to_nanos(start_ms)).0)
+    sdk(|sdk| sdk.adopt_span(name, SpanKind::from_i32(kind as i64), ids, flags, millis_to_nanos(start_ms), dropped).0)
 }
 
 /// A header value: `which` 0 the `traceparent` of the open span `span`, 1 its `tracestate`

@@ -678,7 +678,9 @@ impl Sdk {
     /// decision it made, so that the core can take it over: events, links, a status, or being
     /// made active need the core. `flags` are the W3C trace flags; `parent` is a span of this
     /// process or none (a local root). Common attributes are not added: JavaScript hands over
-    /// the attributes the span already has. `Handle::NONE` when too many spans are open.
+    /// the attributes the span already has; `dropped_attributes` is how many it dropped beyond
+    /// the limit (already counted in the diagnostics). `Handle::NONE` when too many spans are
+    /// open.
     pub fn adopt_span(
         &mut self,
         name: &str,
@@ -686,8 +688,10 @@ impl Sdk {
         ids: (TraceId, SpanId, Option<SpanId>),
         flags: u8,
         start_time_unix_nano: u64,
+        dropped_attributes: u32,
     ) -> Handle {
         let Some((handle, s)) = self.open_slot() else { return Handle::NONE };
+        s.attributes.dropped = dropped_attributes;
         let sampled = flags & FLAG_SAMPLED != 0;
         (s.trace_id, s.span_id, s.parent_span_id) = ids;
         s.flags = flags as u32 | 0x100;

@@ -93,8 +93,8 @@ fn core_bytes(config: Config, spans: &[Span<'_>]) -> Vec<u8> {
     for s in spans {
         let parent = (s.parent != [0; 8]).then_some(SpanId(s.parent));
         let kind = SpanKind::from_i32(s.kind as i64);
-        let h =
-            sdk.adopt_span(s.name, kind, (TraceId(s.trace), SpanId(s.id), parent), s.flags, (s.start_ms * 1e6) as u64);
+        let ids = (TraceId(s.trace), SpanId(s.id), parent);
+        let h = sdk.adopt_span(s.name, kind, ids, s.flags, (s.start_ms * 1e6) as u64, s.dropped);
         for (k, v) in &s.attributes {
             sdk.set_attribute(h, &keys()[*k as usize], any(v));
         }

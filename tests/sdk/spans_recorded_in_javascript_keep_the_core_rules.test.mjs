@@ -126,3 +126,18 @@ test('ended spans wait in JavaScript no more than the queue holds, whatever the 
   await flush();
   assert.equal(sent.length, 100);
 });
+
+test('a span handed over to the core keeps the count of attributes it already dropped', async () => {
+  configure();
+  const before = diagnostics();
+  const span = startSpan('over the limit');
+  for (let i = 0; i < 130; i++) span.setAttribute(`k${i}`, i);
+  span.addEvent('hands it over');
+  span.setAttribute('one more', true);
+  span.end();
+  await flush();
+  const [out] = sent;
+  assert.equal(out.attributes.length, 128);
+  assert.equal(out.droppedAttributesCount, 3, 'two dropped in JavaScript, one in the core');
+  assert.equal(diagnostics().attributesDropped - before.attributesDropped, 3);
+});

@@ -217,10 +217,11 @@ extern "C" fn raw_span_adopt(
     kind: u32,
     flags: u32,
     start_ms: f64,
+    dropped: u32,
 ) -> u32 {
     // SAFETY: as for `opt_text`.
     let ids = unsafe { core::slice::from_raw_parts(ids, ids_len) };
-    span_adopt(text(name, name_len), kind as u8, ids, flags as u8, start_ms)
+    span_adopt(text(name, name_len), kind as u8, ids, flags as u8, start_ms, dropped)
 }
 
 #[export_name = "header"]
