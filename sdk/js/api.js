@@ -179,8 +179,14 @@ export function init(config) {
   guard(() => {
     const c = config && typeof config === 'object' ? config : {};
     // Calling `init` again starts a fresh core: what the old one still holds is sent first,
-    // with the old settings (the batches are taken synchronously).
-    if (state.hostFetch && queued() > 0) flush();
+    // with the old settings (the batches are taken synchronously). What the export slots cannot
+    // take now (two exports under way) is sent too rather than lost with the old core, or, for
+    // spans recorded in JavaScript, encoded by the new one with its settings; the old core's
+    // queue is bounded.
+    if (state.hostFetch && queued() > 0) {
+      flush();
+      for (const [path, logs] of SIGNALS) for (let body; (body = take(logs, 0, state.protobuf)); ) send(path, body, false);
+    }
     Object.assign(state, DEFAULTS);
     if (typeof c.endpoint === 'string') state.endpoint = c.endpoint.replace(/\/+$/, '');
     if (c.headers && typeof c.headers === 'object') state.headers = { ...c.headers };

@@ -141,3 +141,31 @@ test('a span handed over to the core keeps the count of attributes it already dr
   assert.equal(out.droppedAttributesCount, 3, 'two dropped in JavaScript, one in the core');
   assert.equal(diagnostics().attributesDropped - before.attributesDropped, 3);
 });
+
+test('init() again sends what ended before it with the old settings, even while both export slots are busy', async () => {
+  // Exports that wait until released: two of them fill the export slots.
+  const waiting = [];
+  const slow = (url, request) => new Promise((resolve) => waiting.push(() => resolve(capture(url, request))));
+  const settings = { fetch: slow, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 60000 };
+  sent = [];
+  init({ ...settings, serviceName: 'old' });
+  startSpan('one').end();
+  flush();
+  startSpan('two').end();
+  flush();
+  const span = startSpan('three');
+  span.setAttribute('url.full', 'https://api.example.com/?token=abc123');
+  span.end();
+  init({ ...settings, serviceName: 'new', redaction: false });
+  let done = false;
+  const flushed = flush().then(() => (done = true));
+  while (!done) {
+    await new Promise((resolve) => setImmediate(resolve));
+    waiting.splice(0).forEach((release) => release());
+  }
+  await flushed;
+  const three = sent.find((s) => s.name === 'three');
+  assert.ok(three, 'the span that ended before init() is sent');
+  assert.equal(attributes(three)['url.full'], 'https://api.example.com/?token=REDACTED', 'with the redaction it ended under');
+  assert.equal(sent.length, 3);
+});
