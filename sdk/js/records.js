@@ -57,7 +57,9 @@ function samplerRule(name, arg) {
     parentbased_always_off: [0, true],
     parentbased_traceidratio: [2, true],
   };
-  const [root, parentBased] = rules[name.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '')] ?? [1, true];
+  const key = name.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '');
+  // Own names only: `constructor` or `toString` is an unknown sampler, not an Object property.
+  const [root, parentBased] = Object.hasOwn(rules, key) ? rules[key] : [1, true];
   rec.parentBased = parentBased;
   rec.root = root;
   if (root === 2) {

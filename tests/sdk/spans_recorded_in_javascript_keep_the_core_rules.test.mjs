@@ -169,3 +169,16 @@ test('init() again sends what ended before it with the old settings, even while 
   assert.equal(attributes(three)['url.full'], 'https://api.example.com/?token=REDACTED', 'with the redaction it ended under');
   assert.equal(sent.length, 3);
 });
+
+test('an unknown sampler named like an Object property is the default sampler, and init() still applies every setting', async () => {
+  configure({ sampler: 'always_off' });
+  for (const sampler of ['constructor', 'toString', '__proto__']) {
+    configure({ sampler, redact: (key, value) => (key === 'hooked' ? 'by the hook' : value) });
+    const span = startSpan(sampler);
+    span.setAttribute('hooked', 'raw');
+    span.end();
+    await flush();
+    assert.equal(sent.length, 1, `${sampler}: parentbased_always_on keeps the span`);
+    assert.equal(attributes(sent[0]).hooked, 'by the hook', `${sampler}: the redact hook is set`);
+  }
+});
