@@ -121,6 +121,8 @@ struct App {
     gateway: Gateway,
     /// The id of the newest stored log record; live tails wait for it to change.
     log_ids: Arc<tokio::sync::watch::Sender<i64>>,
+    /// The extra origins CORS allows (`--cors-origin`), which WebSockets are held to as well.
+    cors_origins: Arc<[String]>,
 }
 
 /// Serves OTLP on `otlp` and the query API, viewer and OTLP on `ui` until `shutdown` completes.
@@ -144,6 +146,7 @@ pub async fn run(
         pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
         trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_SPANS)),
         max_pending_writes: settings.max_pending_writes.max(1),
+        cors_origins: settings.cors_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect(),
     };
 
     let cors = cors_layer(&settings.cors_origins);
@@ -392,6 +395,34 @@ fn cors_layer(extra: &[String]) -> CorsLayer {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::CONTENT_ENCODING, header::AUTHORIZATION])
         .max_age(std::time::Duration::from_secs(3600))
+}
+
+/// Whether a WebSocket may open: browsers apply no CORS to WebSockets, so without this check a
+/// page of any site the user visits could read the stored logs (`/loki/api/v1/tail`) or an
+/// upstream with the credentials configured here. The `Origin` must be one CORS allows (a local
+/// one or an extra one), or the collector itself (the `Host` the browser called); clients that
+/// are not browsers send none.
+fn websocket_origin_allowed(headers: &HeaderMap, extra: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let called = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let authority = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    is_local_origin(origin)
+        || authority.is_some_and(|a| !called.is_empty() && a.eq_ignore_ascii_case(called))
+        || extra.iter().any(|o| o == "*" || o == origin)
+}
+
+fn websocket_refused() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "a WebSocket must come from the viewer's own origin, a local one or one given with --cors-origin",
+    )
+        .into_response()
 }
 
 fn is_local_origin(origin: &str) -> bool {
@@ -996,6 +1027,9 @@ async fn upstream(State(app): State<App>, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if wants_websocket {
+        if !websocket_origin_allowed(&parts.headers, &app.cors_origins) {
+            return websocket_refused();
+        }
         match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
             Ok(upgrade) => app.gateway.forward_websocket(&name, &rest, &parts.uri, &parts.headers, upgrade).await,
             Err(rejection) => rejection.into_response(),
@@ -1138,6 +1172,9 @@ async fn loki_tail(
     Query(params): Query<Vec<(String, String)>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if !websocket_origin_allowed(&headers, &app.cors_origins) {
+        return websocket_refused();
+    }
     let query = match loki::tail_query(&Params(&params)) {
         Ok(q) => q,
         Err(message) => return loki_error(StatusCode::BAD_REQUEST, message),
@@ -1193,7 +1230,32 @@ async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: boo
 
 #[cfg(test)]
 mod tests {
-    use super::{is_local_origin, same_secret};
+    use super::{is_local_origin, same_secret, websocket_origin_allowed};
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    #[test]
+    fn websockets_come_from_the_collectors_own_origin_a_local_one_or_an_extra_cors_origin() {
+        let headers = |origin: Option<&str>, host: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+            if let Some(o) = origin {
+                h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
+            }
+            h
+        };
+        let allowed = |origin, extra: &[&str]| {
+            let extra: Vec<String> = extra.iter().map(|o| o.to_string()).collect();
+            websocket_origin_allowed(&headers(origin, "scope.example:4318"), &extra)
+        };
+        assert!(allowed(None, &[]), "not a browser");
+        assert!(allowed(Some("https://Scope.example:4318"), &[]));
+        assert!(allowed(Some("http://[::1]:5173"), &[]));
+        assert!(allowed(Some("https://grafana.example"), &["https://grafana.example"]));
+        assert!(allowed(Some("https://evil.example"), &["*"]), "--cors-origin '*' allows any");
+        for bad in ["https://evil.example", "http://scope.example:9999", "http://localhost.evil.example", "null"] {
+            assert!(!allowed(Some(bad), &["https://grafana.example"]), "{bad}");
+        }
+    }
 
     #[test]
     fn secrets_are_equal_only_when_every_byte_and_the_length_match() {

@@ -85,3 +85,30 @@ async fn a_tail_with_a_malformed_query_is_refused_before_the_upgrade() {
     assert_eq!(response.status(), 400);
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_tail_from_a_page_of_another_site_is_refused() {
+    // Browsers apply no CORS to WebSockets: without an Origin check any site the user visits
+    // could read the stored logs through a tail when no query token is set.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("web", &["private"])).await.status, 200);
+    let url = format!("ws://{}/loki/api/v1/tail?query={}", collector.ui, encode(r#"{service_name="web"}"#));
+    let connect = |origin: &str| {
+        let mut request =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+        request.headers_mut().insert("origin", origin.parse().unwrap());
+        tokio_tungstenite::connect_async(request)
+    };
+    match connect("https://evil.example").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => assert_eq!(answer.status(), 403),
+        other => panic!("a page of another site got {:?}", other.map(|(_, r)| r.status())),
+    }
+    for origin in [format!("http://{}", collector.ui), "http://localhost:5173".to_owned()] {
+        let (mut socket, _) = connect(&origin).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
+        let (lines, _) = next_lines(&mut socket).await;
+        assert_eq!(lines, ["private"], "{origin}");
+        socket.send(Message::Close(None)).await.unwrap();
+    }
+    collector.stop().await;
+}
