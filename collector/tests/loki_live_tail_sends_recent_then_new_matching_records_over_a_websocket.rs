@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use support::{encode, get, post_json, Collector};
+use support::{encode, get, post_json, websocket_from, Collector};
 use tokio_tungstenite::tungstenite::Message;
 
 fn batch(service: &str, bodies: &[&str]) -> String {
@@ -94,18 +94,12 @@ async fn a_tail_from_a_page_of_another_site_is_refused() {
     let collector = Collector::start(dir.path()).await;
     assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("web", &["private"])).await.status, 200);
     let url = format!("ws://{}/loki/api/v1/tail?query={}", collector.ui, encode(r#"{service_name="web"}"#));
-    let connect = |origin: &str| {
-        let mut request =
-            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
-        request.headers_mut().insert("origin", origin.parse().unwrap());
-        tokio_tungstenite::connect_async(request)
-    };
-    match connect("https://evil.example").await {
+    match websocket_from(&url, "https://evil.example").await {
         Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => assert_eq!(answer.status(), 403),
         other => panic!("a page of another site got {:?}", other.map(|(_, r)| r.status())),
     }
     for origin in [format!("http://{}", collector.ui), "http://localhost:5173".to_owned()] {
-        let (mut socket, _) = connect(&origin).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
+        let (mut socket, _) = websocket_from(&url, &origin).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
         let (lines, _) = next_lines(&mut socket).await;
         assert_eq!(lines, ["private"], "{origin}");
         socket.send(Message::Close(None)).await.unwrap();

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use edgescope_collector::{Settings, Upstream};
 use futures_util::{SinkExt, StreamExt};
-use support::{request, Collector};
+use support::{request, websocket_from, Collector};
 use tokio_tungstenite::tungstenite::Message;
 
 /// A stand-in backend under `/base` that reports what it was sent.
@@ -174,18 +174,12 @@ async fn websockets_from_pages_of_other_sites_are_refused() {
     let collector =
         Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
     let url = format!("ws://{}/upstream/fake/loki/api/v1/tail?query=x", collector.ui);
-    let connect = |origin: &str| {
-        let mut request =
-            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
-        request.headers_mut().insert("origin", origin.parse().unwrap());
-        tokio_tungstenite::connect_async(request)
-    };
-    match connect("https://evil.example").await {
+    match websocket_from(&url, "https://evil.example").await {
         Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => assert_eq!(answer.status(), 403),
         other => panic!("a page of another site got {:?}", other.map(|(_, r)| r.status())),
     }
     for origin in [format!("http://{}", collector.ui), "http://localhost:5173".to_owned()] {
-        let (mut socket, _) = connect(&origin).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
+        let (mut socket, _) = websocket_from(&url, &origin).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
         let first =
             tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await.unwrap().unwrap().unwrap();
         assert_eq!(first, Message::Text("hello query=x Bearer up-secret".into()), "{origin}");

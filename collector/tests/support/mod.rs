@@ -228,3 +228,19 @@ pub fn matrix(body: &serde_json::Value) -> Vec<(String, Vec<(i64, String)>)> {
     out.sort();
     out
 }
+
+/// Opens a WebSocket to `url` as a page of `origin` would (its `Origin` header).
+pub async fn websocket_from(
+    url: &str,
+    origin: &str,
+) -> Result<
+    (
+        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        tokio_tungstenite::tungstenite::handshake::client::Response,
+    ),
+    tokio_tungstenite::tungstenite::Error,
+> {
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    request.headers_mut().insert("origin", origin.parse().unwrap());
+    tokio_tungstenite::connect_async(request).await
+}
