@@ -48,7 +48,16 @@ function put(s) {
   }
   if (typeof s !== 'string') throw new TypeError('edgescope: not a string');
   const p = at;
-  len = encoder.encodeInto(s, bytes.subarray(p, p + 3 * s.length)).written;
+  // ASCII by hand: short keys and values are most strings here, and `encodeInto` (with the
+  // `subarray` it needs) costs more than the copy for them. The rest goes through it.
+  const n = s.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) break;
+    bytes[p + i] = c;
+  }
+  len = i < n ? i + encoder.encodeInto(s.slice(i), bytes.subarray(p + i, p + 3 * n)).written : n;
   at += len;
   return p;
 }
