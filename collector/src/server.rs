@@ -149,7 +149,7 @@ pub async fn run(
         cors_origins: settings.cors_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect(),
     };
 
-    let cors = cors_layer(&settings.cors_origins);
+    let cors = cors_layer(app.cors_origins.clone());
     let ingest_token = Token::new(settings.ingest_token.as_deref());
     let query_token = Token::new(settings.query_token.as_deref());
     // Route layers run after CORS (applied last, so outermost) has answered preflights, and
@@ -382,8 +382,8 @@ async fn require_query_token(State(token): State<Token>, request: Request, next:
     }
 }
 
-fn cors_layer(extra: &[String]) -> CorsLayer {
-    let extra: Vec<String> = extra.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
+/// CORS for the local origins and `extra` (`--cors-origin`, without trailing slashes; `*` for any).
+fn cors_layer(extra: Arc<[String]>) -> CorsLayer {
     let any = extra.iter().any(|o| o == "*");
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
