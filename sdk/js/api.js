@@ -77,6 +77,24 @@ export function onActivity(fn) {
   activity = typeof fn === 'function' ? fn : undefined;
 }
 
+/** Interned strings (attribute keys, span names) and their ids in the wasm core's table. */
+const interned = new Map();
+const MAX_INTERNED = 1024;
+/** Internal: the interned strings by id (records.js hands a span's attributes to the core by key). */
+export const internedKeys = [];
+
+/** Internal: the id of `s` in the core's string table, or -1 when the table is full. */
+export function internId(s) {
+  let id = interned.get(s);
+  if (id === undefined) {
+    if (interned.size >= MAX_INTERNED) return -1;
+    id = core.intern(s);
+    interned.set(s, id);
+    internedKeys[id] = s;
+  }
+  return id;
+}
+
 /** Where the core leaves the ended span's ids and the diagnostics (see `Ops` in sdk/src/js.rs). */
 let opsMemory;
 let endedBase = 0;
@@ -88,7 +106,8 @@ function opsViews() {
   if (opsBytes === undefined || opsBytes.byteLength === 0) {
     if (opsMemory === undefined) {
       opsMemory = core.wasmMemory();
-      endedBase = core.opsBuffer();
+      // They follow the attribute queue (8,192 bytes, see `queueAttr` in core.js).
+      endedBase = core.opsBuffer() + 8192;
     }
     opsBytes = new Uint8Array(opsMemory.buffer);
     opsView = new DataView(opsMemory.buffer);
@@ -262,7 +281,10 @@ export class Span {
         recorder.attribute(this, String(key), value);
         return this;
       }
-      core.spanAttr(this._h, String(key), value);
+      // An interned key's value goes through the attribute queue in wasm memory (no call into
+      // wasm per attribute); other keys, and what is no value or does not fit, cross now.
+      const k = typeof key === 'string' ? internId(key) : -1;
+      if (k < 0 || !core.queueAttr(this._h, k, value)) core.spanAttr(this._h, String(key), value);
     } catch (e) {
       trouble(1, e);
     }
@@ -454,7 +476,12 @@ function startSpanUnguarded(name, options) {
     // The request's own active span, not whatever another request made active.
     handle = core.spanStart(String(name), kind, current instanceof Span ? current._h : 0, false, undefined, undefined, 0);
   } else {
-    handle = core.spanStart(String(name), kind, 0, true, parent && parent.traceparent, parent && parent.tracestate, 0);
+    // A name seen before crosses as its interned id, with the start time read here.
+    const id = !parent && typeof name === 'string' ? internId(name) : -1;
+    handle =
+      id >= 0
+        ? core.spanStartK(id, kind, performance.now())
+        : core.spanStart(String(name), kind, 0, true, parent && parent.traceparent, parent && parent.tracestate, 0);
   }
   const span = new Span(handle);
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);

@@ -15,6 +15,9 @@ let at = 0;
 let len = 0;
 /** Where the module leaves the address of its last string or byte result. */
 let resultAt = 0;
+/** The attribute queue's address in wasm memory (see `queueAttr`) and its size. */
+let ops = 0;
+const OPS_CAPACITY = 8192;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -128,6 +131,31 @@ function keyValue(key, value) {
   return [k, kl, v, at - v];
 }
 
+/**
+ * Queues the attribute `k` (an interned key) = `value` for span handle `h` in wasm memory
+ * instead of calling into wasm (see `Ops` in sdk/src/js.rs): the next call into the core,
+ * usually `spanEnd`, applies the queue first. False when `value` is no attribute value or does
+ * not fit (a very long string), for the caller to send it with a call of its own.
+ */
+export function queueAttr(h, k, value) {
+  const n = 8 + valueSize(value);
+  if (n < 8 || n > OPS_CAPACITY - 4) return false;
+  memory();
+  let used = view.getUint32(ops, true);
+  if (used + n > OPS_CAPACITY - 4) {
+    wasm.flushOps();
+    memory();
+    used = 0;
+  }
+  const p = ops + 4 + used;
+  view.setUint32(p, h, true);
+  view.setUint32(p + 4, k, true);
+  at = p + 8;
+  putValue(value);
+  view.setUint32(ops, at - ops - 4, true);
+  return true;
+}
+
 const imports = {
   edgescope: {
     now: () => performance.now(),
@@ -145,14 +173,15 @@ const imports = {
 };
 
 // The exports that take and return numbers only are the module's own functions.
-export let activate, activeSpan, deactivate, diagnostics, encodesJson, opsBuffer, queued, retryDelay, spanEnd, trouble;
+export let activate, activeSpan, deactivate, diagnostics, encodesJson, opsBuffer, queued, retryDelay, spanEnd, spanStartK, trouble;
 
 /** Instantiates the module (a `WebAssembly.Module`, or its bytes) once; later calls do nothing. */
 export function initSync({ module }) {
   if (wasm) return;
   wasm = new WebAssembly.Instance(module instanceof WebAssembly.Module ? module : new WebAssembly.Module(module), imports).exports;
-  ({ activate, activeSpan, deactivate, diagnostics, encodesJson, opsBuffer, queued, retryDelay, spanEnd, trouble } = wasm);
+  ({ activate, activeSpan, deactivate, diagnostics, encodesJson, opsBuffer, queued, retryDelay, spanEnd, spanStartK, trouble } = wasm);
   resultAt = wasm.resultAt();
+  ops = opsBuffer();
 }
 
 /** The module's `WebAssembly.Memory`, for api.js to read the numbers the core leaves there. */

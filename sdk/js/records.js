@@ -2,25 +2,9 @@
 // the cost of a span matters more than the download (Node and Deno, whose module, `edgescope_node_bg.wasm`,
 // has the `spanRecords` export): `installRecords()` hands them to api.js.
 import * as core from './core.js';
-import { useRecords } from './api.js';
+import { internId, internedKeys as keys, useRecords } from './api.js';
 
 const encoder = new TextEncoder();
-
-/** Interned attribute keys and their ids in the core's string table. */
-const interned = new Map();
-const MAX_INTERNED = 1024;
-
-/** The id of `s` in the core's string table, or -1 when the table is full. */
-function internId(s) {
-  let id = interned.get(s);
-  if (id === undefined) {
-    if (interned.size >= MAX_INTERNED) return -1;
-    id = core.intern(s);
-    interned.set(s, id);
-    keys[id] = s;
-  }
-  return id;
-}
 
 /**
  * Spans recorded in JavaScript (ADR 0011). A span started with no explicit parent, whose parent
@@ -140,8 +124,6 @@ function unixMs(perf) {
 const MAX_ATTRIBUTES = 128;
 /** Attributes every new span gets (`session.id`, `user.id`), as the core's common attributes. */
 const common = new Map();
-/** Interned keys by id, to hand a span's attributes over to the core. */
-const keys = [];
 
 /** Ended spans' records, waiting to cross into wasm as one batch. */
 let recBytes = new Uint8Array(65536);

@@ -6,8 +6,10 @@
 //! `sdk/js/api.js`, which turns config objects and exceptions into the plain values used here.
 //! Spans of the JavaScript API are recorded in JavaScript and cross as a batch of records when
 //! they have ended (`spanRecords`, ADR 0011); spans the core records (or takes over with
-//! `spanAdopt`) cross as `u32` handles, attributes as one call each (`spanAttr`, or `attr`
-//! before the call that uses them), and export batches as finished OTLP bytes.
+//! `spanAdopt`) cross as `u32` handles, their attributes through a queue in wasm memory that
+//! every call applies first (see [`Ops`]) or as one call each (`spanAttr`), other attributes
+//! as one `attr` call each before the call that uses them, and export batches as finished OTLP
+//! bytes.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -22,7 +24,6 @@ use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceSt
 use crate::retry::RetryPolicy;
 #[cfg(not(feature = "npm"))]
 use crate::sdk::number;
-#[cfg(feature = "npm")]
 use crate::sdk::Reader;
 use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanContext, SpanKind, StartOptions, StatusCode};
 
@@ -50,40 +51,94 @@ static BAGGAGE: PageBaggage = PageBaggage(UnsafeCell::new(Baggage::new()));
 /// entry `i / 2`'s key at even `i`, its value at odd `i`.
 static PARSED: Interned = Interned(UnsafeCell::new(Vec::new()));
 
-/// Numbers the core leaves in wasm memory for JavaScript to read (`repr(C)`: at
-/// `opsBuffer()`): the ids of the span `spanEnd` ended last, trace id (16 bytes), span id (8),
-/// W3C flags (1), then 1 when they are set (0 for a span that was not open), so that a span's
-/// context stays readable after `end` without a string crossing per span; after those 32
-/// bytes, the diagnostics counters as `diagnostics` leaves them (f64, little-endian), read
-/// there rather than returned as an array, whose return shim and glue cost more.
+/// Runs `f` with the interned string `id` (empty for an unknown id).
+fn with_interned<R>(id: u32, f: impl FnOnce(&str) -> R) -> R {
+    // SAFETY: single-threaded; only `intern` changes the table, and it never runs while `f`
+    // does, so the reference does not outlive a change.
+    let table = unsafe { &*INTERNED.0.get() };
+    f(table.get(id as usize).map_or("", String::as_str))
+}
+
+/// Bytes of the attribute queue that the JavaScript layer writes into wasm memory.
+const OPS_CAPACITY: usize = 8192;
+
+/// Attribute writes queued by the JavaScript layer in wasm memory, so that setting three
+/// attributes and ending a span the core records is one call into wasm, and repeated keys never
+/// cross again. The first four bytes hold the length of the records after them
+/// (little-endian); each record is a span handle (u32), an interned key id (u32) and a typed
+/// value as `spanAttr` takes it (see `Reader::any`). Every export that touches the SDK applies
+/// the queue first, so calls keep their order.
+/// The second field, right after the queue (`repr(C)`: at `opsBuffer() + OPS_CAPACITY`), holds
+/// the ids of the span `spanEnd` ended last: trace id (16 bytes), span id (8), W3C flags (1),
+/// then 1 when they are set (0 for a span that was not open). JavaScript keeps them, so that a
+/// span's context stays readable after `end` without a string crossing per span; one export
+/// gives both addresses. The third field, after those 32 bytes, holds the diagnostics counters
+/// as `diagnostics` leaves them (f64, little-endian), read there rather than returned as an
+/// array, whose return shim and glue cost more.
 #[repr(C, align(8))]
-struct Ops(UnsafeCell<[u8; 32]>, UnsafeCell<[f64; DIAGNOSTICS]>);
+struct Ops(UnsafeCell<[u8; OPS_CAPACITY]>, UnsafeCell<[u8; 32]>, UnsafeCell<[f64; DIAGNOSTICS]>);
 
 // SAFETY: single-threaded, as for `Global`.
 unsafe impl Sync for Ops {}
 
-static OPS: Ops = Ops(UnsafeCell::new([0; 32]), UnsafeCell::new([0.0; DIAGNOSTICS]));
+static OPS: Ops =
+    Ops(UnsafeCell::new([0; OPS_CAPACITY]), UnsafeCell::new([0; 32]), UnsafeCell::new([0.0; DIAGNOSTICS]));
 
 /// How many diagnostics counters there are (the fields of `Diagnostics`).
 const DIAGNOSTICS: usize = 11;
 
-/// Runs `f` on the SDK. The reference lives only for the export's call.
-fn sdk<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
-    f(get())
+/// Applies and empties the attribute queue.
+fn apply_ops(sdk: &mut Sdk) {
+    // SAFETY: single-threaded; JavaScript writes the buffer only between calls into wasm.
+    let ops = unsafe { &mut *OPS.0.get() };
+    let len = u32::from_le_bytes([ops[0], ops[1], ops[2], ops[3]]) as usize;
+    if len == 0 {
+        return;
+    }
+    ops[..4].fill(0);
+    let mut r = Reader(ops.get(4..4 + len).unwrap_or_default());
+    while let (Some(h), Some(key)) = (r.u32(), r.u32()) {
+        let Some(value) = r.any() else {
+            sdk.diagnostics_mut().api_errors += 1;
+            return;
+        };
+        with_interned(key, |key| sdk.set_attribute(Handle(h), key, value));
+    }
 }
 
-/// The address of the ended span's ids in wasm memory (see `Ops` and `wasmMemory`), followed
-/// by the diagnostics counters.
+/// Runs `f` on the SDK after applying the attribute queue.
+fn sdk<R>(f: impl FnOnce(&mut Sdk) -> R) -> R {
+    f(ready())
+}
+
+/// The SDK with the attribute queue applied: out of line, so that each export calls it rather
+/// than carrying the queue check itself. The reference lives only for the export's call.
+#[inline(never)]
+fn ready() -> &'static mut Sdk {
+    let sdk = get();
+    apply_ops(sdk);
+    sdk
+}
+
+/// The address of the attribute queue in wasm memory (see `Ops` and `wasmMemory`), followed by
+/// the ended span's ids and the diagnostics counters.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = opsBuffer))]
 pub fn ops_buffer() -> u32 {
     OPS.0.get() as u32
 }
 
-/// The module's `WebAssembly.Memory`, for JavaScript to read what `Ops` holds.
+/// The module's `WebAssembly.Memory`, for JavaScript to write the attribute queue and read what
+/// `Ops` holds.
 #[cfg(not(feature = "npm"))]
 #[wasm_bindgen(js_name = wasmMemory)]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
+}
+
+/// Applies the queued attribute writes (when the queue is full).
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = flushOps))]
+pub fn flush_ops() {
+    sdk(|_| ())
 }
 
 /// Interns a string and returns its id. The JavaScript layer bounds how many it interns.
@@ -227,6 +282,18 @@ pub fn span_start(
     })
 }
 
+/// Starts a span named by an interned string, parented by the active span if any.
+/// `now` is `performance.now()`, read by the caller.
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanStartK))]
+pub fn span_start_interned(name: u32, kind: u8, now: f64) -> u32 {
+    let options = StartOptions {
+        use_active: true,
+        start_time_unix_nano: Some(crate::platform::unix_nanos_at(now)),
+        ..StartOptions::default()
+    };
+    with_interned(name, |name| sdk(|sdk| sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0))
+}
+
 /// Sets an attribute on an open span.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanAttr))]
 #[cfg(not(feature = "npm"))]
@@ -262,7 +329,7 @@ pub fn span_name(span: u32, name: &str) {
 pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
     sdk(|sdk| {
         // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
-        let ended = unsafe { &mut *OPS.0.get() };
+        let ended = unsafe { &mut *OPS.1.get() };
         match sdk.span_ids(Handle(span)) {
             Some((trace, id, flags)) => {
                 ended[..16].copy_from_slice(&trace);
@@ -487,7 +554,7 @@ pub fn trouble(kind: u8, n: f64) {
 pub fn diagnostics() {
     let counters = diagnostic_counters();
     // SAFETY: single-threaded; JavaScript reads the buffer only between calls into wasm.
-    unsafe { *OPS.1.get() = counters };
+    unsafe { *OPS.2.get() = counters };
 }
 
 /// The diagnostics counters, in the order of the `Diagnostics` fields, as `diagnostics` leaves

@@ -110,6 +110,11 @@ extern "C" fn raw_ops_buffer() -> u32 {
     ops_buffer()
 }
 
+#[export_name = "flushOps"]
+extern "C" fn raw_flush_ops() {
+    flush_ops()
+}
+
 #[export_name = "intern"]
 extern "C" fn raw_intern(ptr: *const u8, len: usize) -> u32 {
     intern(text(ptr, len))
@@ -177,6 +182,11 @@ extern "C" fn raw_span_start(
         owned(tracestate, tracestate_len),
         start_ms,
     )
+}
+
+#[export_name = "spanStartK"]
+extern "C" fn raw_span_start_interned(name: u32, kind: u32, now: f64) -> u32 {
+    span_start_interned(name, kind as u8, now)
 }
 
 #[export_name = "spanAttr"]
