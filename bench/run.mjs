@@ -76,6 +76,17 @@ const spanBench = JSON.parse(
   execFileSync('node', [join(root, 'bench', 'spans.mjs')], { encoding: 'utf8', env: { ...process.env, NODE_PATH: join(yard, 'node_modules') } }),
 );
 row('ns per span (start, 3 attributes, end, batch, export)', spanBench.ours, spanBench.otel, '@opentelemetry/sdk-trace-base BatchSpanProcessor', 'ns', 'node bench/spans.mjs');
+const leanBench = JSON.parse(
+  execFileSync('node', [join(root, 'bench', 'spans.mjs'), '--lean'], { encoding: 'utf8', env: { ...process.env, NODE_PATH: join(yard, 'node_modules') } }),
+);
+row(
+  'ns per span through the browser and workerd module (the core records the span; in Node)',
+  leanBench.ours,
+  leanBench.otel,
+  '@opentelemetry/sdk-trace-base BatchSpanProcessor',
+  'ns',
+  'node bench/spans.mjs --lean',
+);
 row('ns per inject into a plain object', spanBench.oursInject, spanBench.otelInject, '@opentelemetry/core W3CTraceContextPropagator', 'ns', 'node bench/spans.mjs');
 
 // 3. Bytes on the wire per span, and memory with an exporter that never answers.

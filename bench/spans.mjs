@@ -3,9 +3,20 @@
 // exporter that discards. edgescope also encodes each batch as OTLP protobuf (a discarding
 // `fetch` receives it), which the peer's discarding exporter never does.
 // Prints JSON: median ns per span over rounds, and ns per `inject` into a plain object.
+// `--lean`: edgescope through the browser and workerd module (`edgescope_bg.wasm`) and the
+// core's span path they take, instead of the Node entry's spans recorded in JavaScript.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import * as ours from '../sdk/dist/node.js';
+
+let ours;
+if (process.argv.includes('--lean')) {
+  const core = await import('../sdk/dist/core.js');
+  core.initSync({ module: readFileSync(new URL('../sdk/dist/wasm/edgescope_bg.wasm', import.meta.url)) });
+  ours = await import('../sdk/dist/public.js');
+} else {
+  ours = await import('../sdk/dist/node.js');
+}
 
 const require = createRequire(join(process.env.NODE_PATH ?? '.', 'x.js'));
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
