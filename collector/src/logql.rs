@@ -171,7 +171,8 @@ pub(crate) enum Query {
 /// A metric query.
 #[derive(Debug, Clone)]
 pub(crate) enum Metric {
-    /// `fn(log query [range])`: one series per stream (or per `grouping` of an unwrapped one),
+    /// `fn(log query [range])`: one series per set of stream labels, structured metadata and
+    /// parsed labels (or per `grouping` of an unwrapped one),
     /// with `param` the φ of `quantile_over_time`.
     Range {
         func: RangeFn,

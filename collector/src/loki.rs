@@ -634,9 +634,9 @@ struct Stream {
     values: Vec<f64>,
 }
 
-/// The matching lines in `[from, to]`, grouped into series by their stream labels and the
-/// labels the query's parsers added (less `| drop` names and the unwrapped label), or by the
-/// `grouping` of an unwrapped range function. The error when there are more than
+/// The matching lines in `[from, to]`, grouped into series by their stream labels, structured
+/// metadata and the labels the query's parsers added (less `| drop` names and the unwrapped
+/// label), or by the `grouping` of an unwrapped range function. The error when there are more than
 /// `MAX_STREAMS` series, or when a line has an `__error__` the query does not filter out.
 fn stream_samples(
     store: &Store,
@@ -652,13 +652,17 @@ fn stream_samples(
     };
     scan.start = from;
     scan.end = to.saturating_add(1);
-    let dropped: Vec<&str> = query.dropped().collect();
     let mut streams: Vec<Stream> = Vec::new();
     let mut by_labels: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
     let mut failure = None;
     scan_entries(store, &mut scan, query, true, stats, |entry| {
-        let mut labels: BTreeMap<String, String> =
-            entry.index.into_iter().filter(|(k, _)| !dropped.contains(&k.as_str())).collect();
+        // Loki's sample extractors label a sample with the stream labels, the structured
+        // metadata (added before any stage runs) and the parsed labels, in that order of
+        // precedence (`| drop`ped names are gone from the entry already).
+        let mut labels: BTreeMap<String, String> = entry.index.into_iter().collect();
+        for (k, v) in entry.metadata {
+            labels.entry(k).or_insert(v);
+        }
         let mut details = String::new();
         for (k, v) in entry.parsed {
             if k == "__error_details__" {
@@ -671,8 +675,7 @@ fn stream_samples(
         if let Some(unwrap) = unwrap {
             // The unwrapped label leaves the series' labels, unless a `by` grouping names it (Loki).
             let kept = grouping.is_some_and(|g| !g.without && g.labels.contains(&unwrap.label));
-            let text = if kept { labels.get(&unwrap.label).cloned() } else { labels.remove(&unwrap.label) }
-                .or_else(|| entry.metadata.iter().find(|(k, _)| *k == unwrap.label).map(|(_, v)| v.clone()));
+            let text = if kept { labels.get(&unwrap.label).cloned() } else { labels.remove(&unwrap.label) };
             // A line without the label (or with it empty) gives no sample and no error, as in
             // Loki (grafana/loki#6713).
             let Some(text) = text.filter(|t| !t.is_empty()) else {

@@ -49,13 +49,14 @@ async fn range_functions_count_lines_per_stream_and_aggregations_combine_the_str
     }
     let (t1, t2) = (T0 + 60 * S, T0 + 120 * S);
 
-    // Each step t counts the lines in (t - 1m, t]; a step with none has no point.
+    // Each step t counts the lines in (t - 1m, t]; a step with none has no point. The severity
+    // number is structured metadata, which labels the series too, as in Loki.
     let body = range(&collector, r#"count_over_time({service_name="web"}[1m])"#, t1, t2, "60").await;
     assert_eq!(
         matrix(&body),
         [
-            ("level=error,service_name=web".to_owned(), points(&[(60, "1")])),
-            ("level=info,service_name=web".to_owned(), points(&[(60, "2"), (120, "1")])),
+            ("level=error,service_name=web,severity_number=17".to_owned(), points(&[(60, "1")])),
+            ("level=info,service_name=web,severity_number=9".to_owned(), points(&[(60, "2"), (120, "1")])),
         ]
     );
     assert!(body["data"]["stats"]["summary"]["totalLinesProcessed"].as_u64().unwrap() >= 4);
@@ -73,13 +74,15 @@ async fn range_functions_count_lines_per_stream_and_aggregations_combine_the_str
     assert_eq!(matrix(&body), [(String::new(), vec![((T0 / S + 60) as i64, (2.0f64 / 60.0).to_string())])]);
 
     // Bytes of the lines, and the series combined without a label, by count, max and avg.
-    let bytes = r#"bytes_over_time({service_name="web"} | drop level [2m])"#;
+    let bytes = r#"bytes_over_time({service_name="web"} | drop level, severity_number [2m])"#;
     let total = ("checkout started".len() + "checkout done".len() + "payment failed".len() + "idle".len()).to_string();
     assert_eq!(
         matrix(&range(&collector, bytes, t2, t2, "60").await),
         [("service_name=web".to_owned(), points(&[(120, &total)]))]
     );
-    let by_level = |op: &str| format!(r#"{op} without (service_name) (count_over_time({{service_name=~".+"}}[1m]))"#);
+    let by_level = |op: &str| {
+        format!(r#"{op} without (service_name, severity_number) (count_over_time({{service_name=~".+"}}[1m]))"#)
+    };
     assert_eq!(
         matrix(&range(&collector, &by_level("count"), t1, t1, "60").await),
         [("level=error".to_owned(), points(&[(60, "1")])), ("level=info".to_owned(), points(&[(60, "2")]))],
