@@ -23,11 +23,10 @@
 //! after their argument.
 //!
 //! The parsers `| json` and `| logfmt` (with Loki's `--strict` and `--keep-empty`) add labels
-//! taken from the line (a name that a stream label or metadata already has gets `_extracted`
-//! appended; a line that does not parse gets `__error__`); label filters may then compare
-//! numbers, durations and sizes (`| status >= 500`, `| took > 250ms`, `| size < 1MB`, joined by
-//! `,` or `and`), and metric
-//! queries may `| unwrap` a label into the values of `sum_over_time`, `avg_over_time`,
+//! taken from the line (a name that a stream label has gets `_extracted` appended, one that
+//! metadata has replaces it, as in Loki; a line that does not parse gets `__error__`); label
+//! filters may then compare numbers, durations and sizes (`| status >= 500`, `| took > 250ms`,
+//! `| size < 1MB`, joined by `,` or `and`), and metric queries may `| unwrap` a label into the values of `sum_over_time`, `avg_over_time`,
 //! `min_over_time`, `max_over_time`, `first_over_time`, `last_over_time`, `stddev_over_time`,
 //! `stdvar_over_time`, `quantile_over_time(φ, …)` and `rate`, grouped with `by`/`without`:
 //!
@@ -368,16 +367,24 @@ impl Comparison {
 
 impl LogQl {
     /// Whether a record passes the selector and every stage. `label` looks a name up among the
-    /// record's labels and structured metadata (`None` when it has none of that name).
+    /// record's labels, all of them stream labels here (`None` when it has none of that name).
     #[cfg(test)]
     pub(crate) fn matches<'a>(&self, line: &str, label: impl Fn(&str) -> Option<&'a str>) -> bool {
-        self.process(line, label).is_some()
+        self.process(line, &label, |name| label(name).is_some()).is_some()
     }
 
     /// Runs the pipeline over a record: `None` when the record does not pass, else the labels
     /// the parsers added (and `__error__`/`__error_details__` when a stage failed), in order.
-    /// `label` looks a name up among the record's own labels and structured metadata.
-    pub(crate) fn process<'a>(&self, line: &str, label: impl Fn(&str) -> Option<&'a str>) -> Option<Parsed> {
+    /// `label` looks a name up among the record's own labels and structured metadata, the
+    /// metadata named as Loki adds it (`name_extracted` when a stream label has its name);
+    /// `is_stream` tells stream labels, whose names a parsed label may not take (it gets
+    /// `_extracted`), from metadata, which a parsed label of the same name replaces.
+    pub(crate) fn process<'a>(
+        &self,
+        line: &str,
+        label: impl Fn(&str) -> Option<&'a str>,
+        is_stream: impl Fn(&str) -> bool,
+    ) -> Option<Parsed> {
         if !self.selector.iter().all(|m| m.matches(label(&m.name).unwrap_or(""))) {
             return None;
         }
@@ -427,8 +434,10 @@ impl LogQl {
                         set_error(&mut parsed, error, details);
                     }
                     for (mut name, value) in found {
-                        // A name the record already has is kept for it; the parsed one is renamed.
-                        if label(&name).is_some() {
+                        // A stream label's name stays the stream label's and the parsed one is
+                        // renamed, as Loki's parsers do (`BaseHas`); metadata of the name is
+                        // replaced (the lookup finds the parsed label first).
+                        if is_stream(&name) {
                             name.push_str("_extracted");
                         }
                         match parsed.iter_mut().find(|(k, _)| *k == name) {
@@ -1250,7 +1259,7 @@ mod tests {
     }
 
     fn parsed(q: &LogQl, line: &str, record: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
-        q.process(line, labels(record))
+        q.process(line, labels(record), |name| record.iter().any(|(k, _)| *k == name))
     }
 
     fn get<'a>(parsed: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -1308,6 +1317,18 @@ mod tests {
         assert_eq!(get(&got, "a"), Some("1"), "what was read before the error stays");
         let q = parse(r#"{service_name="a"} | logfmt --keep-empty --strict | flag="""#).unwrap();
         assert_eq!(parsed(&q, "flag b=2", &record).unwrap(), [("flag".into(), "".into()), ("b".into(), "2".into())]);
+    }
+
+    #[test]
+    fn a_parsed_label_is_renamed_only_when_a_stream_label_has_its_name_and_replaces_metadata() {
+        // Loki's parsers append `_extracted` when the stream labels (`BaseHas`) have the name;
+        // a parsed label named like structured metadata replaces it (`Set(ParsedLabel, …)`).
+        let own = [("service_name", "a"), ("level", "info"), ("user", "ann")];
+        let stream = |name: &str| matches!(name, "service_name" | "level");
+        let q = parse(r#"{service_name="a"} | user="ann" | json | user="bob" | level_extracted="warn""#).unwrap();
+        let got = q.process(r#"{"user":"bob","level":"warn"}"#, labels(&own), stream).expect("passes");
+        assert_eq!(got, [("user".to_owned(), "bob".to_owned()), ("level_extracted".to_owned(), "warn".to_owned())]);
+        assert_eq!(q.process(r#"{"user":"cy","level":"warn"}"#, labels(&own), stream), None);
     }
 
     #[test]
@@ -1483,7 +1504,7 @@ mod tests {
                 Ok(Query::Log(q)) => {
                     read += 1;
                     for line in lines {
-                        let _ = q.process(line, labels(&record));
+                        let _ = q.process(line, labels(&record), |name| name == "service_name");
                     }
                 }
                 Ok(Query::Metric(_)) => read += 1,

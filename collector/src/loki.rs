@@ -420,24 +420,27 @@ impl Labeler {
         index.push(("level".into(), level(row.severity, row.severity_text.as_deref()).into()));
         index.sort();
         let line = row.body.clone().unwrap_or_default();
+        let is_stream = |name: &str| index.iter().any(|(k, _)| k == name);
         let (mut metadata, parsed) = if cheap {
             let hex =
                 |b: &Option<Vec<u8>>| b.as_ref().map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
             let ids = [("trace_id", hex(&row.trace_id)), ("span_id", hex(&row.span_id))];
             let ids: Labels = ids.into_iter().filter_map(|(k, v)| Some((k.to_owned(), v?))).collect();
             let get = |name: &str| index.iter().chain(&ids).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            let Some(parsed) = query.process(&line, get) else {
+            let Some(parsed) = query.process(&line, get, is_stream) else {
                 return Ok(None);
             };
-            (Self::metadata(&row, &resource)?, parsed)
+            (metadata_as_added(Self::metadata(&row, &resource)?, &index), parsed)
         } else {
-            let metadata = Self::metadata(&row, &resource)?;
+            let metadata = metadata_as_added(Self::metadata(&row, &resource)?, &index);
             let get = |name: &str| index.iter().chain(&metadata).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            let Some(parsed) = query.process(&line, get) else {
+            let Some(parsed) = query.process(&line, get, is_stream) else {
                 return Ok(None);
             };
             (metadata, parsed)
         };
+        // A parsed label replaces metadata of its name, as in Loki.
+        metadata.retain(|(k, _)| !parsed.iter().any(|(p, _)| p == k));
         // `| drop` leaves labels out of the answer (parsed ones are gone already).
         for name in query.dropped() {
             index.retain(|(k, _)| k != name);
@@ -445,6 +448,17 @@ impl Labeler {
         }
         Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata, parsed }))
     }
+}
+
+/// Structured metadata named as Loki's labels builder adds it (`Add`): a name that a stream label
+/// has gets `_extracted` appended, so that both are kept.
+fn metadata_as_added(mut metadata: Labels, index: &Labels) -> Labels {
+    for (name, _) in &mut metadata {
+        if index.iter().any(|(k, _)| k == name) {
+            name.push_str("_extracted");
+        }
+    }
+    metadata
 }
 
 /// What the store can narrow a scan by, from the query's equality requirements.
@@ -568,7 +582,8 @@ fn streams(entries: Vec<Entry>, categorize: bool) -> Value {
             for (k, v) in e.metadata {
                 labels.entry(k).or_insert(v);
             }
-            // Parsed labels are named apart from the record's own (`_extracted`), so they add.
+            // Parsed labels are named apart from stream labels (`_extracted`) and have replaced
+            // metadata of their name, so they add.
             labels.extend(e.parsed);
             json!([ts, e.line])
         };

@@ -1,0 +1,80 @@
+//! Names that clash, as Loki's labels builder settles them (pkg/logql/log/labels.go,
+//! parser.go): a parsed label or structured metadata named like a stream label gets
+//! `_extracted` appended, and a parsed label named like structured metadata replaces it.
+mod support;
+
+use serde_json::{json, Value};
+use support::{encode, get, post_json, request, Collector};
+
+const T0: u64 = 1_000_000_000_000_000_000;
+const S: u64 = 1_000_000_000;
+
+async fn streams(collector: &Collector, query: &str, categorize: bool) -> Value {
+    let path = format!("/loki/api/v1/query_range?query={}&start={T0}&end={}", encode(query), T0 + 60 * S);
+    let headers: &[(&str, &str)] =
+        if categorize { &[("X-Loki-Response-Encoding-Flags", "categorize-labels")] } else { &[] };
+    let answer = request(collector.ui, "GET", &path, headers, b"").await;
+    assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+    answer.json()["data"]["result"].clone()
+}
+
+#[tokio::test]
+async fn parsed_labels_and_metadata_named_like_other_labels_are_renamed_or_replace_as_in_loki() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let record = json!({
+        "timeUnixNano": (T0 + S).to_string(),
+        "body": { "stringValue": r#"{"user":"bob","level":"warn"}"# },
+        "attributes": [
+            { "key": "user", "value": { "stringValue": "ann" } },
+            { "key": "service.name", "value": { "stringValue": "other" } },
+        ],
+    });
+    let body = json!({ "resourceLogs": [{
+        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "api" } }] },
+        "scopeLogs": [{ "logRecords": [record] }],
+    }] })
+    .to_string();
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &body).await.status, 200);
+
+    // Metadata named like the stream label `service_name` is kept as `service_name_extracted`;
+    // before a parser, `user` is the metadata's.
+    let result =
+        streams(&collector, r#"{service_name="api"} | user="ann" | service_name_extracted="other""#, false).await;
+    assert_eq!(
+        result[0]["stream"],
+        json!({ "service_name": "api", "level": "unknown", "service_name_extracted": "other", "user": "ann" }),
+        "{result}"
+    );
+
+    // The parsed `level` is renamed (a stream label has the name); the parsed `user` replaces
+    // the metadata's, so filters see bob and the answer has no `user_extracted`.
+    let query = r#"{service_name="api"} | json | user="bob" | level_extracted="warn""#;
+    let result = streams(&collector, query, false).await;
+    assert_eq!(
+        result[0]["stream"],
+        json!({
+            "service_name": "api", "level": "unknown", "service_name_extracted": "other",
+            "user": "bob", "level_extracted": "warn",
+        }),
+        "{result}"
+    );
+    let result = streams(&collector, query, true).await;
+    assert_eq!(result[0]["stream"], json!({ "service_name": "api", "level": "unknown" }), "{result}");
+    assert_eq!(
+        result[0]["values"][0][2],
+        json!({
+            "structuredMetadata": { "service_name_extracted": "other" },
+            "parsed": { "user": "bob", "level_extracted": "warn" },
+        }),
+        "{result}"
+    );
+    assert_eq!(streams(&collector, r#"{service_name="api"} | json | user="ann""#, false).await, json!([]));
+    let path = format!(
+        "/loki/api/v1/query_range?query={}&start={T0}&end={}",
+        encode(r#"{service_name="api"} | json | user_extracted="bob""#),
+        T0 + 60 * S
+    );
+    assert_eq!(get(collector.ui, &path).await.json()["data"]["result"], json!([]));
+    collector.stop().await;
+}
