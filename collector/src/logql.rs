@@ -9,7 +9,9 @@
 //! the whole value, as in Loki. Line filters are `|=` (contains), `!=` (does not contain), `|~`
 //! (a regular expression matches somewhere in the line) and `!~`. Strings are double-quoted
 //! with Go escapes or back-quoted raw. A label that a record does not have has the empty value.
-//! `| drop name, …` removes labels from what the query returns.
+//! `| drop name, …` removes labels, and `| keep name, …` all others, from what later stages see
+//! and the query returns (`name="value"` and the other operators: only when the value
+//! satisfies them).
 //!
 //! Metric queries count what a log query matches over a sliding range, and may aggregate the
 //! series (what Grafana's log volume histograms ask for):
@@ -82,14 +84,64 @@ pub(crate) enum Stage {
     Line(LineFilter),
     /// `| name op "value"` on a label or structured metadata.
     Label(Matcher),
-    /// `| drop name, …`: the labels are left out of what the query returns.
-    Drop(Vec<String>),
+    /// `| drop name, name="value", …`: the labels (those whose value satisfies the condition)
+    /// are gone for later stages and from what the query returns.
+    Drop(Vec<LabelItem>),
+    /// `| keep name, name="value", …`: every other label (but `__error__` and its details) is
+    /// gone for later stages and from what the query returns.
+    Keep(Vec<LabelItem>),
     /// `| json`: labels from the line's JSON object.
     Json,
     /// `| logfmt [--strict] [--keep-empty]`: labels from the line's `key=value` pairs.
     Logfmt { strict: bool, keep_empty: bool },
     /// `| name > 10ms`: a label compared as a number, duration or size.
     Compare(Comparison),
+}
+
+/// A label named in `| drop` or `| keep`, with an optional condition on its value.
+#[derive(Debug, Clone)]
+pub(crate) struct LabelItem {
+    pub(crate) name: String,
+    /// `name="value"` (or `!=`, `=~`, `!~`): the item covers the label only when it holds.
+    condition: Option<Matcher>,
+}
+
+impl LabelItem {
+    /// Whether the item covers the label `name` of value `value`.
+    fn covers(&self, name: &str, value: &str) -> bool {
+        self.name == name && self.condition.as_ref().is_none_or(|m| m.matches(value))
+    }
+}
+
+/// What a pipeline left of a record that passed it, as Loki's labels builder holds it.
+#[derive(Debug)]
+pub(crate) struct Outcome<'q> {
+    /// Labels the parsers added (and `__error__`/`__error_details__` when a stage failed), in
+    /// order.
+    pub(crate) parsed: Parsed,
+    /// Names `| drop` or `| keep` deleted (Loki's `Del`): the record's own labels of these names
+    /// are gone, though a later parser may add a label of the name again.
+    deleted: Vec<String>,
+    /// The `| keep` lists the pipeline went through: a record's own label is there only if
+    /// each of them covers it.
+    keeps: Vec<&'q [LabelItem]>,
+}
+
+impl Outcome<'_> {
+    /// Whether the record's own label (a stream label or metadata) `name` of value `value` is
+    /// still there.
+    pub(crate) fn shows(&self, name: &str, value: &str) -> bool {
+        !self.deleted.iter().any(|d| d == name) && self.keeps.iter().all(|k| k.iter().any(|i| i.covers(name, value)))
+    }
+
+    /// The value of `name`: a parsed label (the last of its name) first, then the record's own
+    /// (`own`) if it is still there.
+    fn get<'s>(&'s self, name: &str, own: Option<&'s str>) -> Option<&'s str> {
+        match self.parsed.iter().rev().find(|(k, _)| k == name) {
+            Some((_, v)) => Some(v),
+            None => own.filter(|v| self.shows(name, v)),
+        }
+    }
 }
 
 /// `name op literal` with a number, a duration or a size.
@@ -373,9 +425,8 @@ impl LogQl {
         self.process(line, &label, |name| label(name).is_some()).is_some()
     }
 
-    /// Runs the pipeline over a record: `None` when the record does not pass, else the labels
-    /// the parsers added (and `__error__`/`__error_details__` when a stage failed), in order.
-    /// `label` looks a name up among the record's own labels and structured metadata, the
+    /// Runs the pipeline over a record: `None` when the record does not pass, else what the
+    /// stages left of its labels and added to them. `label` looks a name up among the record's own labels and structured metadata, the
     /// metadata named as Loki adds it (`name_extracted` when a stream label has its name);
     /// `is_stream` tells stream labels, whose names a parsed label may not take (it gets
     /// `_extracted`), from metadata, which a parsed label of the same name replaces.
@@ -384,15 +435,11 @@ impl LogQl {
         line: &str,
         label: impl Fn(&str) -> Option<&'a str>,
         is_stream: impl Fn(&str) -> bool,
-    ) -> Option<Parsed> {
+    ) -> Option<Outcome<'_>> {
         if !self.selector.iter().all(|m| m.matches(label(&m.name).unwrap_or(""))) {
             return None;
         }
-        let mut parsed = Parsed::new();
-        // A parsed label (the last of its name) first, then the record's own.
-        fn lookup<'p>(parsed: &'p Parsed, own: Option<&'p str>, name: &str) -> Option<&'p str> {
-            parsed.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).or(own)
-        }
+        let mut out = Outcome { parsed: Parsed::new(), deleted: Vec::new(), keeps: Vec::new() };
         for stage in &self.stages {
             match stage {
                 Stage::Line(filter) => {
@@ -401,11 +448,11 @@ impl LogQl {
                     }
                 }
                 Stage::Label(m) => {
-                    if !m.matches(lookup(&parsed, label(&m.name), &m.name).unwrap_or("")) {
+                    if !m.matches(out.get(&m.name, label(&m.name)).unwrap_or("")) {
                         return None;
                     }
                 }
-                Stage::Compare(c) => match lookup(&parsed, label(&c.name), &c.name) {
+                Stage::Compare(c) => match out.get(&c.name, label(&c.name)) {
                     None => return None,
                     Some(value) => match c.holds(value) {
                         Some(true) => {}
@@ -413,13 +460,35 @@ impl LogQl {
                         // Loki keeps the line and says why the filter could not decide.
                         None => {
                             let details = format!("`{}`: `{value}` is not a number", c.name);
-                            set_error(&mut parsed, LABEL_FILTER_ERROR, details);
+                            set_error(&mut out.parsed, LABEL_FILTER_ERROR, details);
                         }
                     },
                 },
-                Stage::Drop(names) => {
-                    let error = names.iter().any(|n| n == "__error__");
-                    parsed.retain(|(k, _)| !(names.contains(k) || error && k == "__error_details__"));
+                Stage::Drop(items) => {
+                    for item in items {
+                        let value = out.get(&item.name, label(&item.name)).unwrap_or("");
+                        if !item.covers(&item.name, value) {
+                            continue;
+                        }
+                        // Dropping the error takes its details too.
+                        let error = item.name == "__error__";
+                        out.parsed.retain(|(k, _)| !(*k == item.name || error && k == "__error_details__"));
+                        if !error {
+                            out.deleted.push(item.name.clone());
+                        }
+                    }
+                }
+                Stage::Keep(items) => {
+                    let special = |k: &str| k == "__error__" || k == "__error_details__";
+                    let gone: Vec<String> = out
+                        .parsed
+                        .iter()
+                        .filter(|(k, v)| !special(k) && !items.iter().any(|i| i.covers(k, v)))
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    out.parsed.retain(|(k, _)| !gone.contains(k));
+                    out.deleted.extend(gone);
+                    out.keeps.push(items);
                 }
                 Stage::Json | Stage::Logfmt { .. } => {
                     let mut found = Parsed::new();
@@ -431,7 +500,7 @@ impl LogQl {
                     };
                     // What was read before an error is kept, as in Loki.
                     if let Err(details) = result {
-                        set_error(&mut parsed, error, details);
+                        set_error(&mut out.parsed, error, details);
                     }
                     for (mut name, value) in found {
                         // A stream label's name stays the stream label's and the parsed one is
@@ -440,15 +509,15 @@ impl LogQl {
                         if is_stream(&name) {
                             name.push_str("_extracted");
                         }
-                        match parsed.iter_mut().find(|(k, _)| *k == name) {
+                        match out.parsed.iter_mut().find(|(k, _)| *k == name) {
                             Some(slot) => slot.1 = value,
-                            None => parsed.push((name, value)),
+                            None => out.parsed.push((name, value)),
                         }
                     }
                 }
             }
         }
-        Some(parsed)
+        Some(out)
     }
 
     /// Whether the pipeline's `__error__` filters (if any) keep a line whose error is `error`.
@@ -465,9 +534,13 @@ impl LogQl {
     }
 
     /// Values that the record's label `name` must equal, from `=` matchers in the selector and
-    /// label filters before any parser (after one, a filter may see a parsed label instead).
+    /// label filters before any parser (after one, a filter may see a parsed label instead) or
+    /// `| drop`/`| keep` (after which it may see no label).
     pub(crate) fn required<'q>(&'q self, name: &'q str) -> impl Iterator<Item = &'q str> + 'q {
-        let stages = self.stages.iter().take_while(|s| !matches!(s, Stage::Json | Stage::Logfmt { .. }));
+        let stages = self
+            .stages
+            .iter()
+            .take_while(|s| !matches!(s, Stage::Json | Stage::Logfmt { .. } | Stage::Drop(_) | Stage::Keep(_)));
         let stages = stages.filter_map(|s| match s {
             Stage::Label(m) => Some(m),
             _ => None,
@@ -487,17 +560,6 @@ impl LogQl {
         })
     }
 
-    /// The labels that `| drop` leaves out.
-    pub(crate) fn dropped(&self) -> impl Iterator<Item = &str> {
-        self.stages
-            .iter()
-            .filter_map(|s| match s {
-                Stage::Drop(names) => Some(names.iter().map(String::as_str)),
-                _ => None,
-            })
-            .flatten()
-    }
-
     /// Whether any part of the query looks at a label other than those in `names`.
     pub(crate) fn uses_labels_outside(&self, names: &[&str]) -> bool {
         let outside = |name: &str| !names.contains(&name);
@@ -505,6 +567,10 @@ impl LogQl {
             || self.stages.iter().any(|s| match s {
                 Stage::Label(m) => outside(&m.name),
                 Stage::Compare(c) => outside(&c.name),
+                // A condition of `| drop` or `| keep` reads the label's value.
+                Stage::Drop(items) | Stage::Keep(items) => {
+                    items.iter().any(|i| i.condition.is_some() && outside(&i.name))
+                }
                 _ => false,
             })
     }
@@ -872,8 +938,8 @@ impl Parser<'_> {
         }
     }
 
-    /// What follows `|`: a parser, `unwrap` (in a metric query), `drop name, …`, or label filters
-    /// joined by `,` or `and` (each becomes a stage).
+    /// What follows `|`: a parser, `unwrap` (in a metric query), `drop name, …`, `keep name, …`,
+    /// or label filters joined by `,` or `and` (each becomes a stage).
     fn pipe_stage(
         &mut self,
         inside: bool,
@@ -949,7 +1015,7 @@ impl Parser<'_> {
             }
             _ => {}
         }
-        if word.as_deref() == Some("drop") {
+        if matches!(word.as_deref(), Some("drop" | "keep")) {
             stages.push(self.label_stage()?);
             return Ok(());
         }
@@ -979,7 +1045,7 @@ impl Parser<'_> {
             if !rest.starts_with(['=', '!', '>', '<']) {
                 return Err(self.error(format!(
                     "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~), \
-                     the parsers | json and | logfmt, and label filters (| name=\"value\", | name > 10)"
+                     the parsers | json and | logfmt, | drop, | keep and label filters (| name=\"value\", | name > 10)"
                 )));
             }
         }
@@ -1033,23 +1099,30 @@ impl Parser<'_> {
         Ok(Stage::Compare(Comparison { name, op, value, kind }))
     }
 
-    /// `drop name, …`, or a label filter.
+    /// `drop name, name="value", …`, `keep …` likewise, or a label filter.
     fn label_stage(&mut self) -> Result<Stage, ParseError> {
         self.skip_space();
-        if self.ident_here() == Some("drop") {
-            let rest = self.text[self.pos + 4..].trim_start();
+        let word = self.ident_here().map(str::to_owned);
+        if let Some(word @ ("drop" | "keep")) = word.as_deref() {
+            let rest = self.text[self.pos + word.len()..].trim_start();
             if !rest.starts_with(['=', '!']) {
-                self.pos += 4;
-                let mut names = Vec::new();
+                self.pos += word.len();
+                let mut items = Vec::new();
                 loop {
                     self.skip_space();
-                    names.push(self.ident()?);
+                    let start = self.pos;
+                    let name = self.ident()?;
                     self.skip_space();
-                    if self.text[self.pos..].starts_with(['=', '!']) {
-                        return Err(self.error("`drop` with a condition is not supported: list label names"));
-                    }
+                    let condition = if self.text[self.pos..].starts_with(['=', '!']) {
+                        self.pos = start;
+                        Some(self.matcher()?)
+                    } else {
+                        None
+                    };
+                    items.push(LabelItem { name, condition });
+                    self.skip_space();
                     if !self.eat(",") {
-                        return Ok(Stage::Drop(names));
+                        return Ok(if word == "keep" { Stage::Keep(items) } else { Stage::Drop(items) });
                     }
                 }
             }
@@ -1192,7 +1265,6 @@ mod tests {
             (r#"{service_name="a"} "x""#, 20, "expected a line filter"),
             (r#"count_over_time({service_name="a"}[5m])"#, 1, "metric queries are answered by query_range"),
             (r#"service_name="a""#, 1, "starts with a stream selector"),
-            (r#"{service_name="a"} | drop level="x""#, 32, "`drop` with a condition"),
             ("", 1, "starts with a stream selector"),
             (r#"{}"#, 1, "at least one matcher"),
             (r#"{service_name=~".*"}"#, 1, "at least one matcher"),
@@ -1218,7 +1290,8 @@ mod tests {
         let Metric::Range { func: RangeFn::CountOverTime, query, range_ns, .. } = *inner else { panic!() };
         assert_eq!(range_ns, 60_000_000_000);
         assert_eq!(query.contained().collect::<Vec<_>>(), ["x"]);
-        assert_eq!(query.dropped().collect::<Vec<_>>(), ["__error__", "host"]);
+        let Some(Stage::Drop(items)) = query.stages.get(1) else { panic!("{query:?}") };
+        assert_eq!(items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["__error__", "host"]);
         // The range may also follow the selector, and the grouping the argument.
         let q = parse_query(r#"max(rate({service_name="a"}[30s] != "debug")) without (host)"#).unwrap();
         let Query::Metric(Metric::Vector { op: VectorOp::Max, grouping, inner }) = q else { panic!("{q:?}") };
@@ -1259,7 +1332,7 @@ mod tests {
     }
 
     fn parsed(q: &LogQl, line: &str, record: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
-        q.process(line, labels(record), |name| record.iter().any(|(k, _)| *k == name))
+        q.process(line, labels(record), |name| record.iter().any(|(k, _)| *k == name)).map(|o| o.parsed)
     }
 
     fn get<'a>(parsed: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -1326,9 +1399,38 @@ mod tests {
         let own = [("service_name", "a"), ("level", "info"), ("user", "ann")];
         let stream = |name: &str| matches!(name, "service_name" | "level");
         let q = parse(r#"{service_name="a"} | user="ann" | json | user="bob" | level_extracted="warn""#).unwrap();
-        let got = q.process(r#"{"user":"bob","level":"warn"}"#, labels(&own), stream).expect("passes");
+        let got = q.process(r#"{"user":"bob","level":"warn"}"#, labels(&own), stream).expect("passes").parsed;
         assert_eq!(got, [("user".to_owned(), "bob".to_owned()), ("level_extracted".to_owned(), "warn".to_owned())]);
-        assert_eq!(q.process(r#"{"user":"cy","level":"warn"}"#, labels(&own), stream), None);
+        assert!(q.process(r#"{"user":"cy","level":"warn"}"#, labels(&own), stream).is_none());
+    }
+
+    #[test]
+    fn dropped_labels_are_gone_for_later_stages_and_keep_leaves_only_the_labels_it_names() {
+        // Loki's `| drop` and `| keep` delete labels from the builder (`Del`): later filters see
+        // the empty value, until a later parser adds the name again.
+        let own = [("service_name", "a"), ("level", "info"), ("user", "ann")];
+        let stream = |name: &str| matches!(name, "service_name" | "level");
+        let run = |query: &str, line: &str| parse(query).unwrap().process(line, labels(&own), stream).map(|o| o.parsed);
+        assert_eq!(run(r#"{service_name="a"} | drop user | user="ann""#, ""), None);
+        assert_eq!(run(r#"{service_name="a"} | drop user | user="""#, ""), Some(vec![]));
+        assert_eq!(run(r#"{service_name="a"} | logfmt | drop user | user="""#, "user=bob"), Some(vec![]));
+        let bob = Some(vec![("user".to_owned(), "bob".to_owned())]);
+        assert_eq!(run(r#"{service_name="a"} | drop user | logfmt | user="bob""#, "user=bob"), bob);
+        // A condition drops the label only when its value satisfies it.
+        assert!(run(r#"{service_name="a"} | drop user="bob" | user="ann""#, "").is_some());
+        assert!(run(r#"{service_name="a"} | drop user=~"a.*", level!="x" | user="" | level="""#, "").is_some());
+
+        let q = parse(r#"{service_name="a"} | logfmt | keep service_name, route | user="" | level="" | route="/a""#)
+            .unwrap();
+        let outcome = q.process("route=/a x=1", labels(&own), stream).expect("passes");
+        assert_eq!(outcome.parsed, [("route".to_owned(), "/a".to_owned())]);
+        assert!(outcome.shows("service_name", "a"));
+        assert!(!outcome.shows("level", "info") && !outcome.shows("user", "ann"));
+        // A condition keeps the label only when its value satisfies it; errors always stay.
+        assert!(run(r#"{service_name="a"} | keep user="bob" | user="""#, "").is_some());
+        assert!(run(r#"{service_name="a"} | keep user="ann" | user="ann""#, "").is_some());
+        let got = run(r#"{service_name="a"} | json | keep route"#, "oops").unwrap();
+        assert_eq!(get(&got, "__error__"), Some(JSON_ERROR));
     }
 
     #[test]

@@ -421,32 +421,30 @@ impl Labeler {
         index.sort();
         let line = row.body.clone().unwrap_or_default();
         let is_stream = |name: &str| index.iter().any(|(k, _)| k == name);
-        let (mut metadata, parsed) = if cheap {
+        let (mut metadata, outcome) = if cheap {
             let hex =
                 |b: &Option<Vec<u8>>| b.as_ref().map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
             let ids = [("trace_id", hex(&row.trace_id)), ("span_id", hex(&row.span_id))];
             let ids: Labels = ids.into_iter().filter_map(|(k, v)| Some((k.to_owned(), v?))).collect();
             let get = |name: &str| index.iter().chain(&ids).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            let Some(parsed) = query.process(&line, get, is_stream) else {
+            let Some(outcome) = query.process(&line, get, is_stream) else {
                 return Ok(None);
             };
-            (metadata_as_added(Self::metadata(&row, &resource)?, &index), parsed)
+            (metadata_as_added(Self::metadata(&row, &resource)?, &index), outcome)
         } else {
             let metadata = metadata_as_added(Self::metadata(&row, &resource)?, &index);
             let get = |name: &str| index.iter().chain(&metadata).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            let Some(parsed) = query.process(&line, get, is_stream) else {
+            let Some(outcome) = query.process(&line, get, is_stream) else {
                 return Ok(None);
             };
-            (metadata, parsed)
+            (metadata, outcome)
         };
-        // A parsed label replaces metadata of its name, as in Loki.
-        metadata.retain(|(k, _)| !parsed.iter().any(|(p, _)| p == k));
-        // `| drop` leaves labels out of the answer (parsed ones are gone already).
-        for name in query.dropped() {
-            index.retain(|(k, _)| k != name);
-            metadata.retain(|(k, _)| k != name);
-        }
-        Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata, parsed }))
+        // A parsed label replaces metadata of its name, as in Loki; `| drop` and `| keep` leave
+        // labels out of the answer (parsed ones are gone already).
+        let parsed = &outcome.parsed;
+        metadata.retain(|(k, v)| !parsed.iter().any(|(p, _)| p == k) && outcome.shows(k, v));
+        index.retain(|(k, v)| outcome.shows(k, v));
+        Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata, parsed: outcome.parsed }))
     }
 }
 
