@@ -7,8 +7,10 @@
 //!
 //! Matchers and label filters use `=`, `!=`, `=~` and `!~`; regular expressions in them match
 //! the whole value, as in Loki. Line filters are `|=` (contains), `!=` (does not contain), `|~`
-//! (a regular expression matches somewhere in the line) and `!~`. Strings are double-quoted
-//! with Go escapes or back-quoted raw. A label that a record does not have has the empty value.
+//! (a regular expression matches somewhere in the line) and `!~`, each taking values joined by
+//! `or` (any of them for `|=` and `|~`, none for `!=` and `!~`, as in Loki 3). Strings are
+//! double-quoted with Go escapes or back-quoted raw; `#` starts a comment to the end of the line.
+//! A label that a record does not have has the empty value.
 //! `| drop name, …` removes labels, and `| keep name, …` all others, from what later stages see
 //! and the query returns (`name="value"` and the other operators: only when the value
 //! satisfies them).
@@ -20,7 +22,8 @@
 //! sum by (level) (count_over_time({service_name="checkout"} |= "timeout" [1m]))
 //! ```
 //!
-//! The range functions are `count_over_time`, `rate`, `bytes_over_time` and `bytes_rate`; the
+//! Ranges are Prometheus durations (`[1h30m]`, `[1d]`), optionally with an `offset`. The range
+//! functions are `count_over_time`, `rate`, `bytes_over_time` and `bytes_rate`; the
 //! aggregations `sum`, `count`, `min`, `max` and `avg`, with `by (…)` or `without (…)` before or
 //! after their argument.
 //!
@@ -229,6 +232,8 @@ pub(crate) enum Metric {
         func: RangeFn,
         query: LogQl,
         range_ns: i64,
+        /// `offset 1h`: each step looks at the range that far back (forward when negative).
+        offset_ns: i64,
         unwrap: Option<Unwrap>,
         grouping: Option<Grouping>,
         param: Option<f64>,
@@ -321,6 +326,14 @@ impl Metric {
         }
     }
 
+    /// The `offset` of the range function at the bottom of the metric.
+    pub(crate) fn offset(&self) -> i64 {
+        match self.innermost() {
+            Metric::Range { offset_ns, .. } => *offset_ns,
+            Metric::Vector { .. } => 0,
+        }
+    }
+
     /// The log query, range and unwrapped label at the bottom of the metric.
     pub(crate) fn range(&self) -> (RangeFn, &LogQl, i64, Option<&Unwrap>) {
         match self {
@@ -330,12 +343,15 @@ impl Metric {
     }
 }
 
-/// `|= "text"`, `!= "text"`, `|~ "re"` or `!~ "re"`.
+/// `|= "text"`, `!= "text"`, `|~ "re"` or `!~ "re"`, with alternatives joined by `or`.
 #[derive(Debug, Clone)]
 pub(crate) struct LineFilter {
     pub(crate) op: LineOp,
     pub(crate) needle: String,
     regex: Option<Regex>,
+    /// `|= "a" or "b"`: the values after the first, with the same operator. As in Loki 3, the
+    /// line passes `|=` and `|~` when any value matches, `!=` and `!~` when none does.
+    or: Vec<LineFilter>,
 }
 
 /// How a line filter tests a line.
@@ -393,11 +409,14 @@ impl Matcher {
 impl LineFilter {
     /// Whether `line` passes the filter.
     pub(crate) fn matches(&self, line: &str) -> bool {
+        let found = |f: &LineFilter| match f.op {
+            LineOp::Contains | LineOp::NotContains => line.contains(&f.needle),
+            LineOp::Matches | LineOp::NotMatches => f.regex.as_ref().is_some_and(|r| r.is_match(line)),
+        };
+        let any = found(self) || self.or.iter().any(found);
         match self.op {
-            LineOp::Contains => line.contains(&self.needle),
-            LineOp::NotContains => !line.contains(&self.needle),
-            LineOp::Matches => self.regex.as_ref().is_some_and(|r| r.is_match(line)),
-            LineOp::NotMatches => !self.regex.as_ref().is_some_and(|r| r.is_match(line)),
+            LineOp::Contains | LineOp::Matches => any,
+            LineOp::NotContains | LineOp::NotMatches => !any,
         }
     }
 }
@@ -555,7 +574,7 @@ impl LogQl {
     /// Texts that every matching line contains.
     pub(crate) fn contained(&self) -> impl Iterator<Item = &str> {
         self.stages.iter().filter_map(|s| match s {
-            Stage::Line(LineFilter { op: LineOp::Contains, needle, .. }) => Some(needle.as_str()),
+            Stage::Line(LineFilter { op: LineOp::Contains, needle, or, .. }) if or.is_empty() => Some(needle.as_str()),
             _ => None,
         })
     }
@@ -626,10 +645,27 @@ pub(crate) fn parse_query(query: &str) -> Result<Query, ParseError> {
     Ok(Query::Metric(metric))
 }
 
-/// Parses a Prometheus-style duration (`5m`, `1h30m`, `250ms`, `1d`, `2w`) into nanoseconds.
+/// Parses a duration as Prometheus' `model.ParseDuration` does, which Loki reads ranges and
+/// steps with, into nanoseconds: whole numbers with the units `y` (365 days), `w`, `d`, `h`,
+/// `m`, `s` and `ms`, from the largest down and each at most once (`1h30m`, `1d`, `250ms`),
+/// or `0`.
 pub(crate) fn parse_duration(text: &str) -> Option<i64> {
+    if text == "0" {
+        return Some(0);
+    }
     let mut rest = text;
     let mut total: i64 = 0;
+    // Where the last unit stands in `UNITS`: the next must come after it.
+    let mut last = None;
+    const UNITS: [(&str, i64); 7] = [
+        ("y", 31_536_000_000_000_000),
+        ("w", 604_800_000_000_000),
+        ("d", 86_400_000_000_000),
+        ("h", 3_600_000_000_000),
+        ("m", 60_000_000_000),
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+    ];
     if rest.is_empty() {
         return None;
     }
@@ -637,22 +673,26 @@ pub(crate) fn parse_duration(text: &str) -> Option<i64> {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         let n: i64 = rest.get(..digits)?.parse().ok()?;
         rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit: i64 = match &rest[..unit_len] {
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            "d" => 86_400_000_000_000,
-            "w" => 604_800_000_000_000,
-            "y" => 31_536_000_000_000_000,
-            _ => return None,
-        };
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let at = UNITS.iter().position(|(u, _)| *u == &rest[..unit_len])?;
+        if last.is_some_and(|last| at <= last) {
+            return None;
+        }
+        last = Some(at);
         rest = &rest[unit_len..];
-        total = total.checked_add(n.checked_mul(unit)?)?;
+        total = total.checked_add(n.checked_mul(UNITS[at].1)?)?;
     }
     Some(total)
 }
+
+/// Parses an offset as Loki's lexer reads a duration: as Prometheus does ([`parse_duration`]),
+/// else as Go's `time.ParseDuration` (`1.5h`, `-5m`, `100us`), into nanoseconds.
+fn parse_offset(text: &str) -> Option<i64> {
+    parse_duration(text).or_else(|| crate::jaeger::parse_go_duration(text).ok())
+}
+
+/// A range and its offset, in nanoseconds.
+type Range = (i64, i64);
 
 /// How deep aggregations may nest: the parser and the evaluation recurse once per level, on a
 /// worker thread's stack.
@@ -667,9 +707,9 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     /// A log query from here: a selector and its pipeline, up to the end of the text, or (in a
-    /// metric query, `inside`) up to `)`. A range (`[5m]`) after the selector or the pipeline, and
-    /// an `| unwrap`, are returned beside it.
-    fn log_query(&mut self, inside: bool) -> Result<(LogQl, Option<i64>, Option<Unwrap>), ParseError> {
+    /// metric query, `inside`) up to `)`. A range (`[5m]`, with its `offset`) after the selector
+    /// or the pipeline, and an `| unwrap`, are returned beside it.
+    fn log_query(&mut self, inside: bool) -> Result<(LogQl, Option<Range>, Option<Unwrap>), ParseError> {
         self.skip_space();
         if self.peek() != Some('{') {
             return Err(self.error("expected a stream selector, such as {service_name=\"checkout\"}"));
@@ -692,24 +732,27 @@ impl Parser<'_> {
                 self.pipe_stage(inside, &mut stages, &mut unwrap)?;
                 continue;
             } else if inside && range.is_none() && self.peek() == Some('[') {
-                range = Some(self.range()?);
+                let range_ns = self.range()?;
+                range = Some((range_ns, self.offset()?));
                 continue;
             } else if self.peek().is_none() || (inside && self.peek() == Some(')')) {
                 break;
             } else {
                 return Err(self.error("expected a line filter (|=, !=, |~, !~) or a label filter (| name=\"value\")"));
             };
-            self.skip_space();
-            let scol = self.pos;
-            let needle = self.string()?;
-            let regex = match op {
-                LineOp::Matches | LineOp::NotMatches => Some(Regex::new(&needle).map_err(|e| ParseError {
-                    col: scol + 1,
-                    message: format!("invalid regular expression `{needle}`: {}", first_line(&e.to_string())),
-                })?),
-                _ => None,
-            };
-            stages.push(Stage::Line(LineFilter { op, needle, regex }));
+            let mut filter = self.line_filter_value(op)?;
+            loop {
+                let at = self.pos;
+                self.skip_space();
+                if self.ident_here() != Some("or") {
+                    self.pos = at;
+                    break;
+                }
+                self.pos += 2;
+                let alternative = self.line_filter_value(op)?;
+                filter.or.push(alternative);
+            }
+            stages.push(Stage::Line(filter));
         }
         if !selector.iter().any(|m| matches!(m.op, MatchOp::Eq | MatchOp::Re) && !m.matches("")) {
             return Err(ParseError {
@@ -720,6 +763,21 @@ impl Parser<'_> {
             });
         }
         Ok((LogQl { selector, stages }, range, unwrap))
+    }
+
+    /// The string of a line filter with operator `op`.
+    fn line_filter_value(&mut self, op: LineOp) -> Result<LineFilter, ParseError> {
+        self.skip_space();
+        let scol = self.pos;
+        let needle = self.string()?;
+        let regex = match op {
+            LineOp::Matches | LineOp::NotMatches => Some(Regex::new(&needle).map_err(|e| ParseError {
+                col: self.text[..scol].chars().count() + 1,
+                message: format!("invalid regular expression `{needle}`: {}", first_line(&e.to_string())),
+            })?),
+            _ => None,
+        };
+        Ok(LineFilter { op, needle, regex, or: Vec::new() })
     }
 
     /// `[5m]`.
@@ -735,6 +793,27 @@ impl Parser<'_> {
             }
             _ => Err(self.error(format!("invalid range `{text}`: expected a duration such as 5m, 30s or 1h"))),
         }
+    }
+
+    /// `offset 1h` after a range, when here; else 0.
+    fn offset(&mut self) -> Result<i64, ParseError> {
+        let at = self.pos;
+        self.skip_space();
+        if self.ident_here() != Some("offset") {
+            self.pos = at;
+            return Ok(0);
+        }
+        self.pos += "offset".len();
+        self.skip_space();
+        let start = self.pos;
+        let len = self.text[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '|' | ')' | '#'))
+            .unwrap_or(self.text.len() - start);
+        let text = &self.text[start..start + len];
+        let offset = parse_offset(text)
+            .ok_or_else(|| self.error(format!("invalid offset `{text}`: expected a duration such as 1h, 30m or 1d")))?;
+        self.pos = start + len;
+        Ok(offset)
     }
 
     /// A metric query from here: a range function or an aggregation of metric queries.
@@ -785,7 +864,7 @@ impl Parser<'_> {
             if !self.eat(")") {
                 return Err(self.error(format!("expected `)` to close {name}")));
             }
-            let Some(range_ns) = range else {
+            let Some((range_ns, offset_ns)) = range else {
                 return Err(ParseError { col: col + 1, message: format!("{name} needs a range, such as [5m]") });
             };
             if func.needs_values() && unwrap.is_none() {
@@ -807,7 +886,7 @@ impl Parser<'_> {
             if grouping.is_none() {
                 self.pos = at;
             }
-            return Ok(Metric::Range { func, query, range_ns, unwrap, grouping, param });
+            return Ok(Metric::Range { func, query, range_ns, offset_ns, unwrap, grouping, param });
         }
         let op = op.unwrap_or(VectorOp::Sum);
         self.skip_space();
@@ -867,9 +946,14 @@ impl Parser<'_> {
         self.text[self.pos..].chars().next()
     }
 
+    /// Skips white space and comments (`#` to the end of the line, as Loki's lexer reads them).
     fn skip_space(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.pos += self.peek().map_or(0, char::len_utf8);
+        loop {
+            match self.peek() {
+                Some(c) if c.is_whitespace() => self.pos += c.len_utf8(),
+                Some('#') => self.pos = self.text[self.pos..].find('\n').map_or(self.text.len(), |i| self.pos + i),
+                _ => return,
+            }
         }
     }
 
@@ -969,7 +1053,7 @@ impl Parser<'_> {
                 }
                 let rest = self.text[self.pos..].trim_start();
                 let ends = rest.is_empty()
-                    || rest.starts_with(['|', '[', ')'])
+                    || rest.starts_with(['|', '[', ')', '#'])
                     || rest.starts_with("!=")
                     || rest.starts_with("!~");
                 if !ends {
@@ -1081,7 +1165,7 @@ impl Parser<'_> {
         };
         let lit_start = self.pos;
         let len = self.text[lit_start..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '|' | ',' | ')' | '['))
+            .find(|c: char| c.is_whitespace() || matches!(c, '|' | ',' | ')' | '[' | '#'))
             .unwrap_or(self.text.len() - lit_start);
         let literal = &self.text[lit_start..lit_start + len];
         let (value, kind) = if let Some(v) = extract::number(literal) {
@@ -1307,6 +1391,69 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Some(250_000_000));
         assert_eq!(parse_duration("1d"), Some(86_400_000_000_000));
         assert_eq!(parse_duration("5"), None, "a unit is required");
+    }
+
+    #[test]
+    fn ranges_read_prometheus_durations_and_offsets_read_go_durations_too() {
+        // Loki reads a range with Prometheus' model.ParseDuration: units from the largest down,
+        // each once; an offset with it, else with Go's time.ParseDuration.
+        let d = |text: &str| parse_duration(text);
+        let (h, m, s) = (3_600_000_000_000i64, 60_000_000_000i64, 1_000_000_000i64);
+        assert_eq!(
+            d("1y2w3d4h5m6s7ms"),
+            Some(365 * 24 * h + 14 * 24 * h + 3 * 24 * h + 4 * h + 5 * m + 6 * s + 7_000_000)
+        );
+        assert_eq!(d("1h30m"), Some(90 * m));
+        assert_eq!(d("0"), Some(0));
+        for refused in ["30m1h", "1h1h", "1.5h", "5", "1x", "-5m", "", "1h "] {
+            assert_eq!(d(refused), None, "{refused}");
+        }
+        let offset = |text: &str| match parse_query(text) {
+            Ok(Query::Metric(m)) => m.offset(),
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(offset(r#"count_over_time({a="b"}[5m] offset 1h)"#), h);
+        assert_eq!(offset(r#"sum(rate({a="b"} |= "x" [1d] offset 1.5h))"#), 90 * m);
+        assert_eq!(offset(r#"count_over_time({a="b"}[5m] offset -90s | json)"#), -90 * s);
+        assert_eq!(offset(r#"sum_over_time({a="b"} | unwrap x [5m] offset 1d) by (y)"#), 24 * h);
+        assert_eq!(offset(r#"count_over_time({a="b"}[5m])"#), 0);
+        let e = parse_query(r#"count_over_time({a="b"}[5m] offset soon)"#).unwrap_err();
+        assert!(e.col == 36 && e.message.contains("invalid offset `soon`"), "{e}");
+    }
+
+    #[test]
+    fn comments_run_to_the_end_of_the_line() {
+        let q = parse("# the shop's errors\n{service_name=\"a\"} # the stream\n |= \"x\" # and x\n|= `#y`").unwrap();
+        assert_eq!(q.contained().collect::<Vec<_>>(), ["x", "#y"]);
+        let q =
+            parse_query("sum by (level) ( # per level\n count_over_time({a=\"b\"} | json # parsed\n [1m]))").unwrap();
+        assert!(matches!(q, Query::Metric(Metric::Vector { .. })), "{q:?}");
+        let q = parse("{a=\"b\"} | status > 5# five\n").unwrap();
+        assert_eq!(q.stages.len(), 1);
+    }
+
+    #[test]
+    fn or_between_line_filter_values_matches_any_and_its_negation_none() {
+        // Loki 3: `|= "a" or "b"` holds when either does; `!= "a" or "b"` when neither does.
+        let record = [("a", "b")];
+        let q = parse(r#"{a="b"} |= "a" or "b" or `c`"#).unwrap();
+        assert!(
+            q.matches("xa", labels(&record)) && q.matches("xb", labels(&record)) && q.matches("c", labels(&record))
+        );
+        assert!(!q.matches("xd", labels(&record)));
+        assert_eq!(q.contained().count(), 0, "no single text is required");
+        let q = parse(r#"{a="b"} != "a" or "b" |= "x""#).unwrap();
+        assert!(q.matches("x", labels(&record)));
+        assert!(!q.matches("xa", labels(&record)) && !q.matches("xb", labels(&record)));
+        assert_eq!(q.contained().collect::<Vec<_>>(), ["x"]);
+        let q = parse(r#"{a="b"} |~ `^a\d` or `^b\d`"#).unwrap();
+        assert!(
+            q.matches("a1", labels(&record)) && q.matches("b2", labels(&record)) && !q.matches("c3", labels(&record))
+        );
+        let q = parse(r#"{a="b"} !~ `a\d` or `b\d`"#).unwrap();
+        assert!(q.matches("a", labels(&record)) && !q.matches("b2", labels(&record)));
+        let e = parse(r#"{a="b"} |~ "a" or "(""#).unwrap_err();
+        assert!(e.col == 19 && e.message.contains("invalid regular expression"), "{e}");
     }
 
     #[test]

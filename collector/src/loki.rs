@@ -931,13 +931,16 @@ fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::
         Metric::Range { grouping, .. } => grouping.as_ref(),
         Metric::Vector { .. } => None,
     };
-    let from = q.start.saturating_sub(range_ns);
-    let streams = match stream_samples(store, query, unwrap, grouping, from, q.end, &mut stats)? {
+    // With an `offset`, step t looks at the range ending at t - offset.
+    let offset = metric.offset();
+    let (start, end) = (q.start.saturating_sub(offset), q.end.saturating_sub(offset));
+    let from = start.saturating_sub(range_ns);
+    let streams = match stream_samples(store, query, unwrap, grouping, from, end, &mut stats)? {
         Ok(streams) => streams,
         Err(message) => return Ok(Err(message)),
     };
     let steps = (span(q.start, q.end) / q.step + 1) as u32;
-    let mut series = match evaluate(metric, &streams, q.start, q.step, steps, &mut MAX_WINDOW_WORK.clone()) {
+    let mut series = match evaluate(metric, &streams, start, q.step, steps, &mut MAX_WINDOW_WORK.clone()) {
         Ok(series) => series,
         Err(message) => return Ok(Err(message)),
     };
