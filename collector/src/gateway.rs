@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
@@ -83,11 +84,22 @@ const FORWARDED_REQUEST_HEADERS: &[&str] =
 const FORWARDED_RESPONSE_HEADERS: &[&str] =
     &["content-type", "content-encoding", "cache-control", "etag", "last-modified", "retry-after"];
 
+/// How long connecting to an upstream may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an upstream may keep the gateway waiting for (the next part of) its answer, or for
+/// its answer to a WebSocket handshake.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The configured upstreams and one HTTP client for all of them.
 #[derive(Clone, Debug)]
 pub(crate) struct Gateway {
     upstreams: Arc<HashMap<String, Upstream>>,
     client: reqwest::Client,
+    /// [`CONNECT_TIMEOUT`], for WebSockets (the HTTP client has its own); shorter in tests.
+    connect_timeout: Duration,
+    /// [`ANSWER_TIMEOUT`], for WebSocket handshakes; shorter in tests.
+    answer_timeout: Duration,
 }
 
 fn refusal(status: StatusCode, message: String) -> Response {
@@ -101,16 +113,20 @@ fn refusal(status: StatusCode, message: String) -> Response {
 
 impl Gateway {
     pub(crate) fn new(upstreams: &[Upstream]) -> Gateway {
+        Gateway::with_timeouts(upstreams, CONNECT_TIMEOUT, ANSWER_TIMEOUT)
+    }
+
+    fn with_timeouts(upstreams: &[Upstream], connect_timeout: Duration, answer_timeout: Duration) -> Gateway {
         let client = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .read_timeout(std::time::Duration::from_secs(120))
+            .connect_timeout(connect_timeout)
+            .read_timeout(answer_timeout)
             // The browser decides: what it accepts is forwarded, and bodies pass through as sent.
             .no_gzip()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         let upstreams = upstreams.iter().map(|u| (u.name.clone(), u.clone())).collect();
-        Gateway { upstreams: Arc::new(upstreams), client }
+        Gateway { upstreams: Arc::new(upstreams), client, connect_timeout, answer_timeout }
     }
 
     /// The names, sorted, for `GET /api/upstreams`.
@@ -212,21 +228,57 @@ impl Gateway {
                 request.headers_mut().insert(k, v);
             }
         }
-        let upstream_socket = match tokio_tungstenite::connect_async(request).await {
-            Ok((socket, _)) => socket,
-            Err(tungstenite::Error::Http(answer)) => {
+        match self.connect(upstream, request).await {
+            Ok(upstream_socket) => upgrade.on_upgrade(move |browser| relay(browser, upstream_socket)),
+            Err(refusal) => refusal,
+        }
+    }
+
+    /// Opens the upstream's WebSocket within the HTTP client's bounds: the connection within
+    /// the connect timeout, the handshake's answer within the answer timeout. The error is the
+    /// browser's answer: the upstream's refusal, or a `502` that says what went wrong.
+    async fn connect(
+        &self,
+        upstream: &Upstream,
+        request: tungstenite::handshake::client::Request,
+    ) -> Result<UpstreamSocket, Response> {
+        let name = &upstream.name;
+        let unreachable = |e: &dyn fmt::Display| {
+            tracing::warn!(upstream = %name, error = %e, "upstream unreachable");
+            refusal(StatusCode::BAD_GATEWAY, format!("upstream `{name}` could not be reached: {e}"))
+        };
+        let uri = request.uri();
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned();
+        let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("wss") { 443 } else { 80 });
+        let tcp =
+            match tokio::time::timeout(self.connect_timeout, tokio::net::TcpStream::connect((host.as_str(), port)))
+                .await
+            {
+                Ok(Ok(tcp)) => tcp,
+                Ok(Err(e)) => return Err(unreachable(&e)),
+                Err(_) => {
+                    let seconds = self.connect_timeout.as_secs_f64();
+                    return Err(unreachable(&format!("no connection within {seconds} s")));
+                }
+            };
+        match tokio::time::timeout(self.answer_timeout, tokio_tungstenite::client_async_tls(request, tcp)).await {
+            Ok(Ok((socket, _))) => Ok(socket),
+            Ok(Err(tungstenite::Error::Http(answer))) => {
                 let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
                 let body = answer.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
-                return (status, body).into_response();
+                Err((status, body).into_response())
             }
-            Err(e) => {
-                return refusal(
+            Ok(Err(e)) => Err(unreachable(&e)),
+            // As an HTTP request would be after as long without an answer.
+            Err(_) => {
+                let seconds = self.answer_timeout.as_secs_f64();
+                tracing::warn!(upstream = %name, "upstream did not answer a WebSocket handshake in time");
+                Err(refusal(
                     StatusCode::BAD_GATEWAY,
-                    format!("upstream `{}` could not be reached: {e}", upstream.name),
-                )
+                    format!("upstream `{name}` did not answer in time: no answer to the WebSocket handshake within {seconds} s"),
+                ))
             }
-        };
-        upgrade.on_upgrade(move |browser| relay(browser, upstream_socket))
+        }
     }
 }
 
@@ -296,6 +348,37 @@ mod tests {
         }
         assert!(Upstream::add_header(&mut ups, "loki=Authorization: x").unwrap_err().contains("no --upstream"));
         assert!(Upstream::add_header(&mut ups, "tempo=Bad Header: x").is_err());
+    }
+
+    /// An upstream that accepts the connection and never answers the handshake holds the
+    /// browser's WebSocket only as long as an HTTP request would wait for its answer.
+    #[tokio::test]
+    async fn a_websocket_upstream_that_never_answers_the_handshake_is_given_up_with_a_reason() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = silent.local_addr().unwrap();
+        let held = tokio::spawn(async move {
+            let (socket, _) = silent.accept().await.unwrap();
+            // Holds the connection open without a byte.
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            drop(socket);
+        });
+        let upstream = Upstream::parse(&format!("loki=http://{address}")).unwrap();
+        let short = std::time::Duration::from_millis(200);
+        let gateway = Gateway::with_timeouts(std::slice::from_ref(&upstream), short, short);
+        let request = format!("ws://{address}/loki/api/v1/tail").into_client_request().unwrap();
+        // A generous bound, only so that a regression fails instead of hanging.
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(30), gateway.connect(&upstream, request))
+            .await
+            .expect("the gateway gives up by itself");
+        let Err(refusal) = outcome else { panic!("no WebSocket was expected") };
+        assert_eq!(refusal.status(), StatusCode::BAD_GATEWAY);
+        let body = axum::body::to_bytes(refusal.into_body(), usize::MAX).await.unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("upstream `loki` did not answer in time") && body.contains("WebSocket handshake"),
+            "{body}"
+        );
+        held.abort();
     }
 
     #[test]
