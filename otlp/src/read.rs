@@ -483,7 +483,8 @@ impl Reader {
 
     fn any_value(&self, v: &Value, path: &str) -> Result<Option<AnyValue>> {
         let obj = self.object(v, path)?;
-        let Some((key, inner)) = obj.iter().next() else {
+        // A member of the oneof written as `null` is not set, as protobuf's JSON mapping reads it.
+        let Some((key, inner)) = obj.iter().find(|(_, inner)| !inner.is_null()) else {
             return Ok(None);
         };
         let p = join(path, key);
@@ -687,6 +688,22 @@ fn int_value(v: &Value) -> Option<i128> {
 mod tests {
     use super::*;
     use crate::json;
+
+    #[test]
+    fn an_any_value_whose_other_fields_are_null_reads_as_the_field_that_is_set() {
+        // Some exporters write every member of AnyValue's oneof, those not set as `null`, which
+        // protobuf's JSON mapping reads as absent.
+        let doc = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{
+            "body":{"stringValue":"a","intValue":null,"boolValue":null},
+            "attributes":[
+                {"key":"n","value":{"arrayValue":null,"intValue":"7","stringValue":null}},
+                {"key":"none","value":{"boolValue":null,"stringValue":null}}]}]}]}]}"#;
+        let data = logs_from_str(doc, Ids::Strict).unwrap();
+        let record = &data.resource_logs[0].scope_logs[0].log_records[0];
+        assert_eq!(record.body, Some(AnyValue::String("a".into())));
+        assert_eq!(record.attributes[0].value, Some(AnyValue::Int(7)));
+        assert_eq!(record.attributes[1].value, None);
+    }
 
     #[test]
     fn snake_case_named_enums_and_numeric_int64_are_accepted() {
