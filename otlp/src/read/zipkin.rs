@@ -147,8 +147,42 @@ fn convert_values(spans: &[Value]) -> Result<Vec<Converted>> {
     Ok(out)
 }
 
+/// Zipkin trace ids are 64 or 128 bits, and one trace may carry both when some of its
+/// instrumentation propagates the lower 64 bits only. Zipkin joins them: a server with
+/// `strictTraceId=false` finds the spans of the same lower 64 bits for a trace id, and zipkin2's
+/// `Trace.merge` (as Zipkin Lens's span cleaner, for a trace's spans in a file) gives them all
+/// the longest id. Here a 64-bit id takes the 128-bit id that ends with it; when several
+/// 128-bit ids end with it, which trace it belongs to is unknown, and it stays as it is.
+fn join_64_bit_trace_ids(out: &mut [Converted]) {
+    let low = |t: &TraceId| -> [u8; 8] { t.0[8..].try_into().unwrap_or_default() };
+    let is_64_bit = |t: &TraceId| t.0[..8] == [0; 8];
+    let mut wide: Vec<([u8; 8], TraceId)> =
+        out.iter().map(|c| c.span.trace_id).filter(|t| !is_64_bit(t)).map(|t| (low(&t), t)).collect();
+    if wide.is_empty() {
+        return;
+    }
+    wide.sort_unstable();
+    wide.dedup();
+    // (lower 64 bits, the one 128-bit id ending with them), or None when more than one does.
+    let mut unique: Vec<([u8; 8], Option<TraceId>)> = Vec::with_capacity(wide.len());
+    for (l, t) in wide {
+        match unique.last_mut() {
+            Some(last) if last.0 == l => last.1 = None,
+            _ => unique.push((l, Some(t))),
+        }
+    }
+    for c in out.iter_mut().filter(|c| is_64_bit(&c.span.trace_id)) {
+        if let Ok(i) = unique.binary_search_by(|(l, _)| l.cmp(&low(&c.span.trace_id))) {
+            if let Some(t) = unique[i].1 {
+                c.span.trace_id = t;
+            }
+        }
+    }
+}
+
 /// The fix-ups every Zipkin span array needs, then one resource per service.
 fn finish(mut out: Vec<Converted>) -> TracesData {
+    join_64_bit_trace_ids(&mut out);
     let key = |s: &Span| (s.trace_id, s.span_id);
     // Shared ids: the server half gets its own id under the client half, and takes the
     // shared id's children with it.
@@ -714,6 +748,37 @@ mod tests {
         assert_eq!(traces_from_text(repeated).unwrap(), traces(&doc).unwrap());
         let span = &traces(&doc).unwrap().resource_spans[0].scope_spans[0].spans[0];
         assert_eq!(span.attributes, [KeyValue::new("a", "1"), KeyValue::new("b", "y é")]);
+    }
+
+    /// Zipkin joins a trace's 64-bit ids to its 128-bit id when their lower 64 bits match
+    /// (zipkin2's `Trace.merge` keeps the longest id for the spans a non-strict trace id finds).
+    #[test]
+    fn spans_with_the_lower_64_bits_of_a_128_bit_trace_id_join_that_trace() {
+        let text = r#"[
+            {"traceId":"463ac35c9f6413ad48485a3953bb6124","id":"a1","kind":"CLIENT","timestamp":10,"duration":9,
+             "localEndpoint":{"serviceName":"web"}},
+            {"traceId":"48485a3953bb6124","id":"a1","kind":"SERVER","shared":true,"timestamp":11,"duration":7,
+             "localEndpoint":{"serviceName":"api"}},
+            {"traceId":"48485a3953bb6124","id":"b2","parentId":"a1","timestamp":12,"duration":1,
+             "localEndpoint":{"serviceName":"api"}},
+            {"traceId":"00000000000000c3","id":"c3","timestamp":1},
+            {"traceId":"1111111111111111aaaaaaaaaaaaaaaa","id":"d4","timestamp":1},
+            {"traceId":"2222222222222222aaaaaaaaaaaaaaaa","id":"d5","timestamp":1},
+            {"traceId":"aaaaaaaaaaaaaaaa","id":"d6","timestamp":1}
+        ]"#;
+        let data = value_path(text).unwrap().unwrap();
+        assert_eq!(traces_from_text(text).unwrap(), data, "both paths agree");
+        let spans: Vec<Span> = data.spans().map(|(_, _, s)| s.clone()).collect();
+        let trace_of = |id: u8| spans.iter().find(|s| s.span_id.0[7] == id);
+        let wide = "463ac35c9f6413ad48485a3953bb6124";
+        assert!(spans.iter().filter(|s| s.trace_id.to_hex() == wide).count() == 3, "{spans:?}");
+        // The server half of the shared id found its client half in the joined trace.
+        let server = spans.iter().find(|s| s.kind == SpanKind::Server).unwrap();
+        assert_eq!(server.parent_span_id.map(|p| p.0[7]), Some(0xa1));
+        assert_eq!(trace_of(0xb2).unwrap().parent_span_id, Some(server.span_id));
+        // A 64-bit id alone stays; one that two 128-bit ids end with cannot tell which, and stays.
+        assert_eq!(trace_of(0xc3).unwrap().trace_id.to_hex(), "000000000000000000000000000000c3");
+        assert_eq!(trace_of(0xd6).unwrap().trace_id.to_hex(), "0000000000000000aaaaaaaaaaaaaaaa");
     }
 
     /// The `Value` path's reading of a text, for the fast path to match (`None`: invalid JSON).
