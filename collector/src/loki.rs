@@ -30,7 +30,8 @@ const DEFAULT_LIMIT: usize = 100;
 /// Series one metric query may return (Loki's `max_query_series` default).
 pub(crate) const MAX_SERIES: usize = 500;
 
-/// Streams a metric query may read before aggregating them: a bound on its memory.
+/// Series (sets of stream labels, metadata and parsed labels) a metric query may read before
+/// aggregating them: a bound on its memory.
 const MAX_STREAMS: usize = 50_000;
 
 /// Points one series of a metric query may have (Loki's limit).
@@ -648,14 +649,16 @@ struct Stream {
 }
 
 /// The matching lines in `[from, to]`, grouped into series by their stream labels, structured
-/// metadata and the labels the query's parsers added (less `| drop` names and the unwrapped
-/// label), or by the `grouping` of an unwrapped range function. The error when there are more than
-/// `MAX_STREAMS` series, or when a line has an `__error__` the query does not filter out.
+/// metadata (`with_metadata`) and the labels the query's parsers added (less `| drop` names and
+/// the unwrapped label), or by `grouping`. The error when there are more than `MAX_STREAMS`
+/// series, or when a line has an `__error__` the query does not filter out.
+#[allow(clippy::too_many_arguments)]
 fn stream_samples(
     store: &Store,
     query: &LogQl,
     unwrap: Option<&Unwrap>,
     grouping: Option<&Grouping>,
+    with_metadata: bool,
     from: i64,
     to: i64,
     stats: &mut Stats,
@@ -673,7 +676,7 @@ fn stream_samples(
         // metadata (added before any stage runs) and the parsed labels, in that order of
         // precedence (`| drop`ped names are gone from the entry already).
         let mut labels: BTreeMap<String, String> = entry.index.into_iter().collect();
-        for (k, v) in entry.metadata {
+        for (k, v) in entry.metadata.into_iter().filter(|_| with_metadata) {
             labels.entry(k).or_insert(v);
         }
         let mut details = String::new();
@@ -717,7 +720,10 @@ fn stream_samples(
         let i = match by_labels.get(&labels) {
             Some(&i) => i,
             None if streams.len() == MAX_STREAMS => {
-                failure = Some(format!("the query reads more than {MAX_STREAMS} streams: narrow its stream selector"));
+                failure = Some(format!(
+                    "the query reads more than {MAX_STREAMS} series (sets of stream labels, metadata and parsed \
+                     labels): sum them by (…) or narrow its stream selector"
+                ));
                 return false;
             }
             None => {
@@ -927,15 +933,32 @@ fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::
     let started = std::time::Instant::now();
     let mut stats = Stats::default();
     let (_, query, range_ns, unwrap) = metric.range();
-    let grouping = match metric.innermost() {
-        Metric::Range { grouping, .. } => grouping.as_ref(),
-        Metric::Vector { .. } => None,
+    let grouping = match (metric, metric.innermost()) {
+        // As Loki does (canInjectVectorGrouping), a sum's grouping applies to the lines of the
+        // counting or summing range function right under it, which has none of its own: the sum
+        // is the same, and a query over many metadata sets (a trace id each) does not hold a
+        // series for each.
+        (Metric::Vector { op: VectorOp::Sum, grouping, inner }, Metric::Range { func, grouping: None, .. })
+            if matches!(**inner, Metric::Range { .. })
+                && matches!(
+                    func,
+                    RangeFn::CountOverTime
+                        | RangeFn::Rate
+                        | RangeFn::BytesOverTime
+                        | RangeFn::BytesRate
+                        | RangeFn::SumOverTime
+                ) =>
+        {
+            Some(grouping)
+        }
+        (_, Metric::Range { grouping, .. }) => grouping.as_ref(),
+        (_, Metric::Vector { .. }) => None,
     };
     // With an `offset`, step t looks at the range ending at t - offset.
     let offset = metric.offset();
     let (start, end) = (q.start.saturating_sub(offset), q.end.saturating_sub(offset));
     let from = start.saturating_sub(range_ns);
-    let streams = match stream_samples(store, query, unwrap, grouping, from, end, &mut stats)? {
+    let streams = match stream_samples(store, query, unwrap, grouping, true, from, end, &mut stats)? {
         Ok(streams) => streams,
         Err(message) => return Ok(Err(message)),
     };
@@ -1141,7 +1164,8 @@ pub(crate) fn volume_params(params: &Params<'_>, range: bool) -> std::result::Re
 pub(crate) fn volume(store: &Store, q: &VolumeQuery) -> Result<std::result::Result<Value, String>> {
     let mut stats = Stats::default();
     let from = if q.range { q.start.saturating_sub(q.step) } else { q.start.saturating_sub(1) };
-    let streams = match stream_samples(store, &q.query, None, None, from, q.end, &mut stats)? {
+    // Volumes are of streams, as Loki's index counts them: structured metadata stays out.
+    let streams = match stream_samples(store, &q.query, None, None, false, from, q.end, &mut stats)? {
         Ok(streams) => streams,
         Err(message) => return Ok(Err(message)),
     };
