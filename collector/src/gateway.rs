@@ -273,10 +273,10 @@ impl Gateway {
             Err(_) => {
                 let seconds = self.answer_timeout.as_secs_f64();
                 tracing::warn!(upstream = %name, "upstream did not answer a WebSocket handshake in time");
-                Err(refusal(
-                    StatusCode::BAD_GATEWAY,
-                    format!("upstream `{name}` did not answer in time: no answer to the WebSocket handshake within {seconds} s"),
-                ))
+                let message = format!(
+                    "upstream `{name}` did not answer in time: no answer to the WebSocket handshake in {seconds} s"
+                );
+                Err(refusal(StatusCode::BAD_GATEWAY, message))
             }
         }
     }
