@@ -27,12 +27,13 @@
 //! aggregations `sum`, `count`, `min`, `max` and `avg`, with `by (…)` or `without (…)` before or
 //! after their argument.
 //!
-//! The parsers `| json` and `| logfmt` (with Loki's `--strict` and `--keep-empty`) add labels
-//! taken from the line (a name that a stream label has gets `_extracted` appended, one that
-//! metadata has replaces it, as in Loki; a line that does not parse gets `__error__`); label
-//! filters may then compare numbers, durations and sizes (`| status >= 500`, `| took > 250ms`,
-//! `| size < 1MB`, joined by `,` or `and`), and metric queries may `| unwrap` a label into the values of `sum_over_time`, `avg_over_time`,
-//! `min_over_time`, `max_over_time`, `first_over_time`, `last_over_time`, `stddev_over_time`,
+//! The parsers `| json`, `| logfmt` (with Loki's `--strict` and `--keep-empty`), `| regexp` (named
+//! groups) and `| pattern` (Loki's `<name>` captures) add labels taken from the line (a name that
+//! a stream label has gets `_extracted` appended, one that metadata has replaces it, as in Loki;
+//! a line that JSON or logfmt does not parse gets `__error__`); label filters may then compare
+//! numbers, durations and sizes (`| status >= 500`, `| took > 250ms`, `| size < 1MB`, joined by
+//! `,` or `and`), and metric queries may `| unwrap` a label into the values of `sum_over_time`,
+//! `avg_over_time`, `min_over_time`, `max_over_time`, `first_over_time`, `last_over_time`, `stddev_over_time`,
 //! `stdvar_over_time`, `quantile_over_time(φ, …)` and `rate`, grouped with `by`/`without`:
 //!
 //! ```text
@@ -97,8 +98,19 @@ pub(crate) enum Stage {
     Json,
     /// `| logfmt [--strict] [--keep-empty]`: labels from the line's `key=value` pairs.
     Logfmt { strict: bool, keep_empty: bool },
+    /// `| regexp "(?P<name>…)"`: labels from the named groups of the expression's match.
+    Regexp(Regex),
+    /// `| pattern "<ip> - <_> <status>"`: labels from the pattern's captures.
+    Pattern(extract::Pattern),
     /// `| name > 10ms`: a label compared as a number, duration or size.
     Compare(Comparison),
+}
+
+impl Stage {
+    /// Whether the stage adds labels taken from the line.
+    fn is_parser(&self) -> bool {
+        matches!(self, Stage::Json | Stage::Logfmt { .. } | Stage::Regexp(_) | Stage::Pattern(_))
+    }
 }
 
 /// A label named in `| drop` or `| keep`, with an optional condition on its value.
@@ -445,10 +457,11 @@ impl LogQl {
     }
 
     /// Runs the pipeline over a record: `None` when the record does not pass, else what the
-    /// stages left of its labels and added to them. `label` looks a name up among the record's own labels and structured metadata, the
-    /// metadata named as Loki adds it (`name_extracted` when a stream label has its name);
-    /// `is_stream` tells stream labels, whose names a parsed label may not take (it gets
-    /// `_extracted`), from metadata, which a parsed label of the same name replaces.
+    /// stages left of its labels and added to them. `label` looks a name up among the record's
+    /// own labels and structured metadata, the metadata named as Loki adds it (`name_extracted`
+    /// when a stream label has its name); `is_stream` tells stream labels, whose names a parsed
+    /// label may not take (it gets `_extracted`), from metadata, which a parsed label of the same
+    /// name replaces.
     pub(crate) fn process<'a>(
         &self,
         line: &str,
@@ -509,16 +522,25 @@ impl LogQl {
                     out.deleted.extend(gone);
                     out.keeps.push(items);
                 }
-                Stage::Json | Stage::Logfmt { .. } => {
+                Stage::Json | Stage::Logfmt { .. } | Stage::Regexp(_) | Stage::Pattern(_) => {
                     let mut found = Parsed::new();
-                    let (result, error) = match *stage {
+                    let result = match stage {
                         Stage::Logfmt { strict, keep_empty } => {
-                            (extract::logfmt(line, strict, keep_empty, &mut found), LOGFMT_ERROR)
+                            extract::logfmt(line, *strict, *keep_empty, &mut found).map_err(|d| (LOGFMT_ERROR, d))
                         }
-                        _ => (extract::json(line, &mut found), JSON_ERROR),
+                        // Neither fails a line: one that does not match adds nothing.
+                        Stage::Regexp(regex) => {
+                            extract::regexp(regex, line, &mut found);
+                            Ok(())
+                        }
+                        Stage::Pattern(pattern) => {
+                            pattern.extract(line, &mut found);
+                            Ok(())
+                        }
+                        _ => extract::json(line, &mut found).map_err(|d| (JSON_ERROR, d)),
                     };
                     // What was read before an error is kept, as in Loki.
-                    if let Err(details) = result {
+                    if let Err((error, details)) = result {
                         set_error(&mut out.parsed, error, details);
                     }
                     for (mut name, value) in found {
@@ -549,17 +571,15 @@ impl LogQl {
 
     /// Whether the pipeline has a parser stage (whose labels only exist once it has run).
     pub(crate) fn has_parser(&self) -> bool {
-        self.stages.iter().any(|s| matches!(s, Stage::Json | Stage::Logfmt { .. }))
+        self.stages.iter().any(Stage::is_parser)
     }
 
     /// Values that the record's label `name` must equal, from `=` matchers in the selector and
     /// label filters before any parser (after one, a filter may see a parsed label instead) or
     /// `| drop`/`| keep` (after which it may see no label).
     pub(crate) fn required<'q>(&'q self, name: &'q str) -> impl Iterator<Item = &'q str> + 'q {
-        let stages = self
-            .stages
-            .iter()
-            .take_while(|s| !matches!(s, Stage::Json | Stage::Logfmt { .. } | Stage::Drop(_) | Stage::Keep(_)));
+        let stages =
+            self.stages.iter().take_while(|s| !(s.is_parser() || matches!(s, Stage::Drop(_) | Stage::Keep(_))));
         let stages = stages.filter_map(|s| match s {
             Stage::Label(m) => Some(m),
             _ => None,
@@ -1065,6 +1085,26 @@ impl Parser<'_> {
                 stages.push(if parser == "json" { Stage::Json } else { Stage::Logfmt { strict, keep_empty } });
                 return Ok(());
             }
+            Some(parser @ ("regexp" | "pattern")) if is_stage_word => {
+                self.pos += parser.len();
+                self.skip_space();
+                let at = self.pos;
+                let text = self.string()?;
+                let fail = |message: String| ParseError { col: self.text[..at].chars().count() + 1, message };
+                let stage = if parser == "regexp" {
+                    let regex = Regex::new(&text).map_err(|e| {
+                        fail(format!("invalid regular expression `{text}`: {}", first_line(&e.to_string())))
+                    })?;
+                    if regex.capture_names().flatten().next().is_none() {
+                        return Err(fail("`regexp` needs at least one named capture, such as (?P<name>…)".into()));
+                    }
+                    Stage::Regexp(regex)
+                } else {
+                    Stage::Pattern(extract::Pattern::new(&text).map_err(fail)?)
+                };
+                stages.push(stage);
+                return Ok(());
+            }
             Some("unwrap") if is_stage_word => {
                 if !inside {
                     return Err(
@@ -1129,7 +1169,8 @@ impl Parser<'_> {
             if !rest.starts_with(['=', '!', '>', '<']) {
                 return Err(self.error(format!(
                     "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~), \
-                     the parsers | json and | logfmt, | drop, | keep and label filters (| name=\"value\", | name > 10)"
+                     the parsers | json, | logfmt, | regexp and | pattern, | drop, | keep and label filters \
+                     (| name=\"value\", | name > 10)"
                 )));
             }
         }
@@ -1581,6 +1622,63 @@ mod tests {
     }
 
     #[test]
+    fn regexp_and_pattern_add_their_captures_as_loki_parsers_do() {
+        let record = [("service_name", "a"), ("level", "info")];
+        let run = |query: &str, line: &str| parsed(&parse(query).unwrap(), line, &record);
+        let pairs = |list: &[(&str, &str)]| -> Option<Vec<(String, String)>> {
+            Some(list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        };
+        // Named groups become labels (a stream label's name gets `_extracted`); a group that
+        // takes no part gives the empty value; a line that does not match keeps its place.
+        let q = r#"{service_name="a"} | regexp `(?P<method>\w+) (?P<path>/\S*)(?: (?P<level>\w+))?` | path=~"/a.*""#;
+        assert_eq!(
+            run(q, "GET /about warn"),
+            pairs(&[("method", "GET"), ("path", "/about"), ("level_extracted", "warn")])
+        );
+        assert_eq!(run(q, "GET /a"), pairs(&[("method", "GET"), ("path", "/a"), ("level_extracted", "")]));
+        assert_eq!(run(q, "nothing here"), None, "no path: the filter leaves it out");
+        assert_eq!(run(r#"{service_name="a"} | regexp "(?P<n>\\d+)""#, "none"), pairs(&[]));
+
+        // Loki's pattern: literals anchor the captures; `<_>` captures nothing; the last capture
+        // takes the rest of the line, as does one whose next literal is missing.
+        let q = r#"{service_name="a"} | pattern `<ip> - <_> [<ts>] "<method> <path> <_>" <status> <size>`"#;
+        let line = r#"10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326"#;
+        assert_eq!(
+            run(q, line),
+            pairs(&[
+                ("ip", "10.0.0.1"),
+                ("ts", "10/Oct/2000:13:55:36 -0700"),
+                ("method", "GET"),
+                ("path", "/a.gif"),
+                ("status", "200"),
+                ("size", "2326")
+            ])
+        );
+        assert_eq!(run(q, "10.0.0.1 - frank [unterminated"), pairs(&[("ip", "10.0.0.1"), ("ts", "unterminated")]));
+        assert_eq!(
+            run(r#"{service_name="a"} | pattern "GET <path>""#, "POST /x"),
+            pairs(&[]),
+            "the first literal starts the line"
+        );
+        assert_eq!(
+            run(r#"{service_name="a"} | pattern "<level> <_>""#, "warn x"),
+            pairs(&[("level_extracted", "warn")])
+        );
+
+        for (query, col, message) in [
+            (r#"{a="b"} | regexp "abc""#, 18, "at least one named capture"),
+            (r#"{a="b"} | regexp "(?P<x>""#, 18, "invalid regular expression"),
+            (r#"{a="b"} | pattern "<_> x""#, 19, "at least one capture"),
+            (r#"{a="b"} | pattern "<a><b>""#, 19, "consecutive captures"),
+            (r#"{a="b"} | pattern "<a> <a>""#, 19, "the capture `a` twice"),
+            (r#"{a="b"} | regexp"#, 17, "expected a string"),
+        ] {
+            let e = parse(query).expect_err(query);
+            assert!(e.col == col && e.message.contains(message), "{query}: {e}");
+        }
+    }
+
+    #[test]
     fn a_json_null_adds_no_label_so_a_comparison_on_it_leaves_the_line_out() {
         // Loki's JSON parser skips `null` values: the label is missing, not empty, and a
         // numeric filter drops a line without the label instead of flagging LabelFilterErr.
@@ -1686,6 +1784,11 @@ mod tests {
             "duration",
             "bytes",
             "drop",
+            "keep",
+            "regexp",
+            "pattern",
+            "offset",
+            "#",
             "and",
             "or",
             "by",
@@ -1727,6 +1830,9 @@ mod tests {
             " | drop __error__, took",
             " | status == 503, took >= 0.5s",
             " | status!=\"1\" and level=~\"i.*\"",
+            " | regexp `(?P<status>\\d+)`",
+            " | pattern `<_> <took> <_>`",
+            " | keep status, took",
         ];
         let lines = ["{\"status\":503,\"took\":\"1s\"}", "level=warn took=2ms", "plain", ""];
         let record = [("service_name", "a"), ("level", "info")];

@@ -382,6 +382,117 @@ pub(crate) fn number(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// `| regexp`: the named groups of the regular expression's first match in the line, as Loki's
+/// regexp parser takes them: names sanitised as JSON keys are, a group that takes no part as the
+/// empty value, nothing when the line does not match.
+pub(crate) fn regexp(regex: &regex::Regex, line: &str, out: &mut Vec<(String, String)>) {
+    let Some(found) = regex.captures(line) else {
+        return;
+    };
+    for (i, name) in regex.capture_names().enumerate() {
+        let Some(name) = name.map(sanitize).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        out.push((name, found.get(i).map_or("", |m| m.as_str()).to_owned()));
+    }
+}
+
+/// A `| pattern` expression as Loki's pattern parser reads it: literal text and captures,
+/// `<name>` (a letter or `_`, then letters, digits and `_`) or `<_>` for text to skip.
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
+    /// Literals and captures (`None`: `<_>`), never two captures in a row.
+    nodes: Vec<PatternNode>,
+}
+
+#[derive(Debug, Clone)]
+enum PatternNode {
+    Literal(String),
+    Capture(Option<String>),
+}
+
+impl Pattern {
+    /// Reads a pattern; the error says what is wrong with it.
+    pub(crate) fn new(text: &str) -> Result<Pattern, String> {
+        let mut nodes = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        // The length of the name of the capture `<name>` at the start of `rest`, if one is there.
+        let capture = |rest: &str| {
+            let inner = rest.strip_prefix('<')?;
+            let n = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+            let starts_well = inner.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+            (n > 0 && starts_well && inner[n..].starts_with('>')).then_some(n)
+        };
+        while let Some(c) = rest.chars().next() {
+            if let Some(n) = capture(rest) {
+                if !literal.is_empty() {
+                    nodes.push(PatternNode::Literal(std::mem::take(&mut literal)));
+                }
+                let name = &rest[1..1 + n];
+                nodes.push(PatternNode::Capture((name != "_").then(|| name.to_owned())));
+                rest = &rest[n + 2..];
+            } else {
+                literal.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        if !literal.is_empty() {
+            nodes.push(PatternNode::Literal(literal));
+        }
+        let names: Vec<&str> = nodes
+            .iter()
+            .filter_map(|n| match n {
+                PatternNode::Capture(Some(name)) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if names.is_empty() {
+            return Err("a pattern needs at least one capture, such as <name>".into());
+        }
+        if nodes.windows(2).any(|w| matches!(w, [PatternNode::Capture(_), PatternNode::Capture(_)])) {
+            return Err("a pattern may not have consecutive captures: put text between them".into());
+        }
+        if let Some(twice) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
+            return Err(format!("a pattern may not name the capture `{twice}` twice"));
+        }
+        Ok(Pattern { nodes })
+    }
+
+    /// The captures of `line`, as Loki matches a pattern: a leading literal must start the line,
+    /// each capture runs to the first occurrence of the literal after it, and the last capture
+    /// (or one whose literal is missing) takes the rest of the line.
+    pub(crate) fn extract(&self, line: &str, out: &mut Vec<(String, String)>) {
+        let mut nodes = &self.nodes[..];
+        let mut rest = line;
+        if line.is_empty() {
+            return;
+        }
+        if let Some(PatternNode::Literal(first)) = nodes.first() {
+            if !rest.starts_with(first.as_str()) {
+                return;
+            }
+            rest = &rest[first.len()..];
+            nodes = &nodes[1..];
+        }
+        while let [PatternNode::Capture(name), after @ ..] = nodes {
+            let end = match after.first() {
+                Some(PatternNode::Literal(literal)) => rest.find(literal.as_str()).map(|i| (i, literal.len())),
+                _ => None,
+            };
+            let value = end.map_or(rest, |(i, _)| &rest[..i]);
+            if let Some(name) = name {
+                out.push((name.clone(), value.to_owned()));
+            }
+            let Some((i, len)) = end else {
+                return;
+            };
+            rest = &rest[i + len..];
+            nodes = &after[1..];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
