@@ -40,8 +40,10 @@
 //! quantile_over_time(0.99, {service_name="api"} | json | unwrap duration(took) [5m]) by (route)
 //! ```
 //!
-//! Formatting stages, `or` in label filters, parser parameters, binary operators and other
-//! functions are refused with an error that says so, rather than being half understood.
+//! `| label_format new=old, name="{{.a}}-{{.b}}"` renames labels and fills templates that only
+//! name labels. `line_format`, template functions, `or` in label filters, parser parameters,
+//! binary operators and other functions are refused with an error that says so, rather than
+//! being half understood.
 
 use std::fmt;
 
@@ -102,6 +104,8 @@ pub(crate) enum Stage {
     Regexp(Regex),
     /// `| pattern "<ip> - <_> <status>"`: labels from the pattern's captures.
     Pattern(extract::Pattern),
+    /// `| label_format new=old, name="{{.a}}-{{.b}}"`: labels renamed or filled from others.
+    LabelFormat(Vec<LabelFormat>),
     /// `| name > 10ms`: a label compared as a number, duration or size.
     Compare(Comparison),
 }
@@ -111,6 +115,97 @@ impl Stage {
     fn is_parser(&self) -> bool {
         matches!(self, Stage::Json | Stage::Logfmt { .. } | Stage::Regexp(_) | Stage::Pattern(_))
     }
+
+    /// Whether the stage deletes, renames or sets labels.
+    fn changes_labels(&self) -> bool {
+        matches!(self, Stage::Drop(_) | Stage::Keep(_) | Stage::LabelFormat(_))
+    }
+}
+
+/// One label of `| label_format`.
+#[derive(Debug, Clone)]
+pub(crate) struct LabelFormat {
+    name: String,
+    how: Format,
+}
+
+/// How `| label_format` makes a label.
+#[derive(Debug, Clone)]
+enum Format {
+    /// `name=other`: the value of `other`, which is deleted.
+    Rename(String),
+    /// `name="…{{.other}}…"`: text with the values of labels (empty when missing), the subset of
+    /// Go templates (`{{- .other -}}` too) that takes no functions.
+    Template(Vec<Piece>),
+}
+
+/// A part of a `| label_format` template.
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    Field(String),
+}
+
+impl Format {
+    /// The labels the format reads.
+    fn reads(&self) -> impl Iterator<Item = &str> {
+        let (rename, pieces) = match self {
+            Format::Rename(from) => (Some(from.as_str()), &[][..]),
+            Format::Template(pieces) => (None, &pieces[..]),
+        };
+        rename.into_iter().chain(pieces.iter().filter_map(|p| match p {
+            Piece::Field(name) => Some(name.as_str()),
+            Piece::Text(_) => None,
+        }))
+    }
+}
+
+/// Reads a `| label_format` template: text and `{{.label}}` actions (with Go's `{{-` and `-}}`
+/// trimming the white space beside them); any other action is refused.
+fn template(text: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    let mut trim_next = false;
+    while !rest.is_empty() {
+        let (before, action) = match rest.find("{{") {
+            Some(i) => (&rest[..i], Some(&rest[i + 2..])),
+            None => (rest, None),
+        };
+        let mut before = if trim_next { before.trim_start() } else { before };
+        let Some(action) = action else {
+            if !before.is_empty() {
+                pieces.push(Piece::Text(before.to_owned()));
+            }
+            break;
+        };
+        let end = action.find("}}").ok_or_else(|| format!("unclosed action in template `{text}`"))?;
+        let mut inner = &action[..end];
+        if let Some(after) = inner.strip_prefix("- ") {
+            before = before.trim_end();
+            inner = after;
+        }
+        trim_next = false;
+        if let Some(head) = inner.strip_suffix(" -") {
+            trim_next = true;
+            inner = head;
+        }
+        if !before.is_empty() {
+            pieces.push(Piece::Text(before.to_owned()));
+        }
+        let field = inner.trim().strip_prefix('.').filter(|f| {
+            f.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        let Some(field) = field else {
+            return Err(format!(
+                "label_format templates here take only {{{{.label}}}} actions, not `{{{{{inner}}}}}`: functions and \
+                 pipelines are not supported"
+            ));
+        };
+        pieces.push(Piece::Field(field.to_owned()));
+        rest = &action[end + 2..];
+    }
+    Ok(pieces)
 }
 
 /// A label named in `| drop` or `| keep`, with an optional condition on its value.
@@ -510,6 +605,52 @@ impl LogQl {
                         }
                     }
                 }
+                Stage::LabelFormat(formats) => {
+                    // Loki renders every template of the stage from the labels as they were at
+                    // its first template.
+                    let mut values: Option<Vec<(&str, String)>> = None;
+                    for format in formats {
+                        let value = match &format.how {
+                            Format::Rename(from) => {
+                                let Some(value) = out.get(from, label(from)).map(str::to_owned) else {
+                                    continue;
+                                };
+                                out.parsed.retain(|(k, _)| k != from);
+                                out.deleted.push(from.clone());
+                                value
+                            }
+                            Format::Template(pieces) => {
+                                let values = values.get_or_insert_with(|| {
+                                    let fields = formats.iter().flat_map(|f| match &f.how {
+                                        Format::Template(_) => Some(f.how.reads()),
+                                        Format::Rename(_) => None,
+                                    });
+                                    fields
+                                        .flatten()
+                                        .map(|name| (name, out.get(name, label(name)).unwrap_or("").to_owned()))
+                                        .collect()
+                                });
+                                let mut text = String::new();
+                                for piece in pieces {
+                                    match piece {
+                                        Piece::Text(t) => text.push_str(t),
+                                        Piece::Field(name) => {
+                                            let value = values.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+                                            text.push_str(value.map_or("", String::as_str));
+                                        }
+                                    }
+                                }
+                                text
+                            }
+                        };
+                        // The label is set as it is named, even a stream label's name (Loki's
+                        // `Set`), and so replaces it.
+                        match out.parsed.iter_mut().find(|(k, _)| *k == format.name) {
+                            Some(slot) => slot.1 = value,
+                            None => out.parsed.push((format.name.clone(), value)),
+                        }
+                    }
+                }
                 Stage::Keep(items) => {
                     let special = |k: &str| k == "__error__" || k == "__error_details__";
                     let gone: Vec<String> = out
@@ -576,10 +717,9 @@ impl LogQl {
 
     /// Values that the record's label `name` must equal, from `=` matchers in the selector and
     /// label filters before any parser (after one, a filter may see a parsed label instead) or
-    /// `| drop`/`| keep` (after which it may see no label).
+    /// `| drop`, `| keep` or `| label_format` (after which it may see no label, or another).
     pub(crate) fn required<'q>(&'q self, name: &'q str) -> impl Iterator<Item = &'q str> + 'q {
-        let stages =
-            self.stages.iter().take_while(|s| !(s.is_parser() || matches!(s, Stage::Drop(_) | Stage::Keep(_))));
+        let stages = self.stages.iter().take_while(|s| !(s.is_parser() || s.changes_labels()));
         let stages = stages.filter_map(|s| match s {
             Stage::Label(m) => Some(m),
             _ => None,
@@ -610,6 +750,7 @@ impl LogQl {
                 Stage::Drop(items) | Stage::Keep(items) => {
                     items.iter().any(|i| i.condition.is_some() && outside(&i.name))
                 }
+                Stage::LabelFormat(formats) => formats.iter().flat_map(|f| f.how.reads()).any(outside),
                 _ => false,
             })
     }
@@ -1103,6 +1244,48 @@ impl Parser<'_> {
                     Stage::Pattern(extract::Pattern::new(&text).map_err(fail)?)
                 };
                 stages.push(stage);
+                return Ok(());
+            }
+            Some("label_format") if is_stage_word => {
+                self.pos += "label_format".len();
+                let mut formats: Vec<LabelFormat> = Vec::new();
+                loop {
+                    self.skip_space();
+                    let at = self.pos;
+                    let name = self.ident()?;
+                    if name == "__error__" {
+                        self.pos = at;
+                        return Err(self.error("__error__ cannot be formatted"));
+                    }
+                    if formats.iter().any(|f| f.name == name) {
+                        self.pos = at;
+                        return Err(self
+                            .error(format!("multiple label name '{name}' not allowed in a single format operation")));
+                    }
+                    self.skip_space();
+                    if !self.eat("=") {
+                        return Err(self.error("expected `=` and a label name or a template after the label name"));
+                    }
+                    self.skip_space();
+                    let how = if matches!(self.peek(), Some('"' | '`')) {
+                        let at = self.pos;
+                        let text = self.string()?;
+                        Format::Template(
+                            template(&text)
+                                .map_err(|message| ParseError { col: self.text[..at].chars().count() + 1, message })?,
+                        )
+                    } else {
+                        Format::Rename(self.ident()?)
+                    };
+                    formats.push(LabelFormat { name, how });
+                    let at = self.pos;
+                    self.skip_space();
+                    if !self.eat(",") {
+                        self.pos = at;
+                        break;
+                    }
+                }
+                stages.push(Stage::LabelFormat(formats));
                 return Ok(());
             }
             Some("unwrap") if is_stage_word => {
@@ -1679,6 +1862,42 @@ mod tests {
     }
 
     #[test]
+    fn label_format_renames_labels_and_fills_templates_as_loki_does() {
+        let own = [("service_name", "a"), ("level", "info"), ("user", "ann")];
+        let stream = |name: &str| matches!(name, "service_name" | "level");
+        let run = |query: &str, line: &str| parse(query).unwrap().process(line, labels(&own), stream).map(|o| o.parsed);
+        let pairs = |list: &[(&str, &str)]| -> Option<Vec<(String, String)>> {
+            Some(list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        };
+        // A rename moves the value and deletes the source; a missing source renames nothing.
+        assert_eq!(
+            run(r#"{service_name="a"} | label_format who=user | user="" | who="ann""#, ""),
+            pairs(&[("who", "ann")])
+        );
+        assert_eq!(run(r#"{service_name="a"} | label_format who=nobody | who="""#, ""), pairs(&[]));
+        // Templates read the labels as they were before the stage's first template, a missing
+        // one as empty; the result may take a stream label's name, and then replaces it.
+        let q = r#"{service_name="a"} | logfmt | label_format level="{{.level}}-{{ .x }}", x="<{{- .level -}}>", y="{{.none}}""#;
+        assert_eq!(run(q, "x=1"), pairs(&[("x", "<info>"), ("level", "info-1"), ("y", "")]));
+        let q = r#"{service_name="a"} | label_format level="{{.user}}" | level="ann""#;
+        assert!(run(q, "").is_some());
+        let q = parse(q).unwrap();
+        let outcome = q.process("", labels(&own), stream).unwrap();
+        assert!(outcome.shows("level", "info"), "the stream label is there, replaced by the parsed one");
+
+        for (query, col, message) in [
+            (r#"{a="b"} | label_format x="{{.y | ToUpper}}""#, 26, "only {{.label}}"),
+            (r#"{a="b"} | label_format x="{{.y""#, 26, "unclosed"),
+            (r#"{a="b"} | label_format x=y, x=z"#, 29, "multiple label name 'x'"),
+            (r#"{a="b"} | label_format __error__=x"#, 24, "__error__ cannot be formatted"),
+            (r#"{a="b"} | label_format x"#, 25, "expected `=`"),
+        ] {
+            let e = parse(query).expect_err(query);
+            assert!(e.col == col && e.message.contains(message), "{query}: {e}");
+        }
+    }
+
+    #[test]
     fn a_json_null_adds_no_label_so_a_comparison_on_it_leaves_the_line_out() {
         // Loki's JSON parser skips `null` values: the label is missing, not empty, and a
         // numeric filter drops a line without the label instead of flagging LabelFilterErr.
@@ -1785,6 +2004,8 @@ mod tests {
             "bytes",
             "drop",
             "keep",
+            "label_format",
+            "{{.x}}",
             "regexp",
             "pattern",
             "offset",
@@ -1833,6 +2054,7 @@ mod tests {
             " | regexp `(?P<status>\\d+)`",
             " | pattern `<_> <took> <_>`",
             " | keep status, took",
+            " | label_format took=status, x=\"{{.took}}/{{ .level }}\"",
         ];
         let lines = ["{\"status\":503,\"took\":\"1s\"}", "level=warn took=2ms", "plain", ""];
         let record = [("service_name", "a"), ("level", "info")];

@@ -444,7 +444,8 @@ impl Labeler {
         // labels out of the answer (parsed ones are gone already).
         let parsed = &outcome.parsed;
         metadata.retain(|(k, v)| !parsed.iter().any(|(p, _)| p == k) && outcome.shows(k, v));
-        index.retain(|(k, v)| outcome.shows(k, v));
+        // A label `| label_format` set under a stream label's name replaces it, as in Loki.
+        index.retain(|(k, v)| outcome.shows(k, v) && !parsed.iter().any(|(p, _)| p == k));
         Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata, parsed: outcome.parsed }))
     }
 }

@@ -1,5 +1,6 @@
-//! `| regexp` and `| pattern`, Loki's parsers for lines that are neither JSON nor logfmt: their
-//! captures are labels for later filters, for the answer and for the series of metric queries.
+//! `| regexp` and `| pattern`, Loki's parsers for lines that are neither JSON nor logfmt, and
+//! `| label_format`: their labels are there for later filters, for the answer and for the series
+//! of metric queries.
 mod support;
 
 use serde_json::{json, Value};
@@ -60,5 +61,23 @@ async fn regexp_and_pattern_captures_filter_label_and_group_lines() {
     let answer = get(collector.ui, &metric(q)).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(matrix(&answer.json()), [("path=/a".to_owned(), point("0.03")), ("path=/b".to_owned(), point("0.9"))]);
+
+    // `| label_format` renames (the old name is gone) and fills templates from other labels.
+    let q = r#"sum by (route, lvl) (count_over_time({service_name="api"} | pattern "<method> <path> <_>" | label_format route="{{.method}} {{.path}}", lvl=level [1m]))"#;
+    let answer = get(collector.ui, &metric(q)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        matrix(&answer.json()),
+        [
+            ("lvl=unknown,route=GET /a".to_owned(), point("1")),
+            ("lvl=unknown,route=GET /b".to_owned(), point("1")),
+            ("lvl=unknown,route=POST /a".to_owned(), point("1")),
+            ("lvl=unknown,route=not a".to_owned(), point("1")),
+        ]
+    );
+    let answer =
+        get(collector.ui, &logs(r#"{service_name="api"} |= "POST" | label_format lvl=level | level="""#)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["data"]["result"][0]["stream"], json!({ "service_name": "api", "lvl": "unknown" }));
     collector.stop().await;
 }
