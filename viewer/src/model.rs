@@ -521,18 +521,26 @@ pub fn value_text(v: &AnyValue) -> String {
     }
 }
 
-/// A duration for people: `850 µs`, `12.3 ms`, `4.56 s`.
+/// A duration for people: `850 µs`, `12.3 ms`, `4.56 s`. A value that rounds up to 1000 of its
+/// unit is written in the next one (999,999 ns is `1.0 ms`, not `1000 µs`), as Jaeger UI does.
 pub fn format_duration(nanos: u64) -> String {
     let n = nanos as f64;
-    if n < 1e3 {
-        format!("{nanos} ns")
-    } else if n < 1e6 {
-        format!("{} µs", fixed(n / 1e3, 0))
-    } else if n < 1e9 {
-        format!("{} ms", fixed(n / 1e6, 1))
-    } else {
-        format!("{} s", fixed(n / 1e9, 2))
+    if nanos < 1_000 {
+        return format!("{nanos} ns");
     }
+    if nanos < 1_000_000 {
+        let us = fixed(n / 1e3, 0);
+        if us != "1000" {
+            return format!("{us} µs");
+        }
+    }
+    if nanos < 1_000_000_000 {
+        let ms = fixed(n / 1e6, 1);
+        if ms != "1000.0" {
+            return format!("{ms} ms");
+        }
+    }
+    format!("{} s", fixed(n / 1e9, 2))
 }
 
 /// A Unix-nanosecond time as its UTC civil fields: year, month, day, hour, minute, second and
@@ -771,6 +779,29 @@ mod tests {
             }
         }
         assert!(t.rows.iter().any(|r| r.critical));
+    }
+
+    #[test]
+    fn a_duration_that_rounds_up_to_a_thousand_of_its_unit_is_shown_in_the_next_unit() {
+        // As Jaeger UI's formatDuration: 999,999 ns is about 1 ms, never "1000 µs".
+        assert_eq!(format_duration(999), "999 ns");
+        assert_eq!(format_duration(1_000), "1 µs");
+        assert_eq!(format_duration(999_499), "999 µs");
+        assert_eq!(format_duration(999_500), "1.0 ms");
+        assert_eq!(format_duration(999_999), "1.0 ms");
+        assert_eq!(format_duration(999_949_999), "999.9 ms");
+        assert_eq!(format_duration(999_950_001), "1.00 s");
+        assert_eq!(format_duration(999_999_999), "1.00 s");
+        assert_eq!(format_duration(0), "0 ns");
+        assert_eq!(format_duration(u64::MAX), "18446744073.71 s");
+        // Every duration, across each unit edge, names its unit with a value below 1000.
+        for edge in [1_000u64, 1_000_000, 1_000_000_000] {
+            for d in edge.saturating_sub(edge / 500)..edge + edge / 500 {
+                let text = format_duration(d);
+                let (value, unit) = text.split_once(' ').unwrap();
+                assert!(unit == "s" || value.parse::<f64>().unwrap() < 1000.0, "{d} ns as {text}");
+            }
+        }
     }
 
     #[test]
