@@ -766,6 +766,49 @@ mod tests {
     }
 
     #[test]
+    fn the_export_keeps_ids_int64s_every_attribute_type_events_links_and_status() {
+        let doc = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}},
+            {"key":"host.cores","value":{"intValue":"8"}}],"droppedAttributesCount":1},"schemaUrl":"https://opentelemetry.io/schemas/1.24.0",
+          "scopeSpans":[{"scope":{"name":"lib","version":"1.2","attributes":[{"key":"s","value":{"boolValue":false}}],"droppedAttributesCount":2},
+            "schemaUrl":"https://opentelemetry.io/schemas/1.21.0","spans":[
+          {"traceId":"00000000000000000000000000000001","spanId":"ffffffffffffffff","parentSpanId":"0000000000000001",
+           "traceState":"k=v","flags":769,"name":"all \"types\" \u00e9\u2603","kind":3,
+           "startTimeUnixNano":"1700000000000000001","endTimeUnixNano":"18446744073709551615",
+           "attributes":[
+             {"key":"str","value":{"stringValue":"line\nbreak </script>"}},
+             {"key":"int.max","value":{"intValue":"9223372036854775807"}},
+             {"key":"int.min","value":{"intValue":"-9223372036854775808"}},
+             {"key":"bool","value":{"boolValue":true}},
+             {"key":"double","value":{"doubleValue":0.1}},
+             {"key":"double.int","value":{"doubleValue":3.0}},
+             {"key":"double.big","value":{"doubleValue":1e300}},
+             {"key":"double.nan","value":{"doubleValue":"NaN"}},
+             {"key":"double.inf","value":{"doubleValue":"-Infinity"}},
+             {"key":"bytes","value":{"bytesValue":"AAEC/w=="}},
+             {"key":"array","value":{"arrayValue":{"values":[{"intValue":"1"},{"stringValue":"x"},{"arrayValue":{}}]}}},
+             {"key":"kvlist","value":{"kvlistValue":{"values":[{"key":"a","value":{"doubleValue":-0.5}},{"key":"b","value":{"kvlistValue":{}}}]}}},
+             {"key":"empty"}],
+           "droppedAttributesCount":3,
+           "events":[{"timeUnixNano":"1700000000000000002","name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"E"}}],"droppedAttributesCount":4},
+                     {"timeUnixNano":"1700000000000000003","name":"bare"}],
+           "droppedEventsCount":5,
+           "links":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","traceState":"a=b","flags":1,
+                     "attributes":[{"key":"link.n","value":{"intValue":"-1"}}],"droppedAttributesCount":6}],
+           "droppedLinksCount":7,
+           "status":{"code":2,"message":"boom"}}]}]}]}"#;
+        let original = traces_from_str(doc, Ids::Strict).unwrap();
+        let t = Trace::from_data(original.clone());
+        let json = t.to_otlp_json();
+        assert!(json.contains(r#""intValue":"9223372036854775807""#), "int64 as a string: {json}");
+        assert!(json.contains(r#""endTimeUnixNano":"18446744073709551615""#), "{json}");
+        let back = traces_from_str(&json, Ids::Strict).unwrap();
+        // NaN is not equal to itself: the documents are compared as their debug text.
+        assert_eq!(format!("{back:?}"), format!("{original:?}"));
+        // Exported again, the text is the same.
+        assert_eq!(Trace::from_data(back).to_otlp_json(), json);
+    }
+
+    #[test]
     fn a_large_zipkin_file_reads_and_lays_out_every_span() {
         let text = fixture("zipkin-lens-smartthings-mobile-web-install.json");
         let t = Trace::first_of(edgescope_otlp::read::any_traces(&text).unwrap());
