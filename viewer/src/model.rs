@@ -290,13 +290,27 @@ impl Trace {
         out
     }
 
-    /// The rows whose name, service, attribute keys or string values contain `query`, ignoring
-    /// ASCII case. With `within` (the matches of a shorter query that this one extends), only
-    /// those rows can match.
+    /// The rows whose name, service, attribute keys or values (of any type, as text), events
+    /// (names, attribute keys and values) or resource attributes contain `query`, ignoring ASCII
+    /// case, and the span whose id it is (leading zeros aside): what Jaeger UI's span search
+    /// matches. With `within` (the matches of a shorter query that this one extends), only those
+    /// rows can match by their text.
     pub fn search(&self, query: &str, within: Option<&[bool]>) -> Vec<bool> {
         let needle = query.trim().to_ascii_lowercase();
         let service_hit: Vec<bool> = self.services.iter().map(|s| contains_ci(s, needle.as_bytes())).collect();
-        let mut hits: Vec<bool> = self.rows.iter().map(|r| service_hit[r.service]).collect();
+        let resource_hit: Vec<bool> = self
+            .scopes
+            .iter()
+            .map(|s| {
+                // `service.name` is the service, matched above by its value alone (Jaeger's
+                // process tags do not hold it).
+                s.resource.attributes.iter().filter(|a| a.key != "service.name").any(|a| {
+                    contains_ci(&a.key, needle.as_bytes())
+                        || a.value.as_ref().is_some_and(|v| contains_ci(&value_text(v), needle.as_bytes()))
+                })
+            })
+            .collect();
+        let mut hits: Vec<bool> = self.rows.iter().map(|r| service_hit[r.service] || resource_hit[r.scope]).collect();
         if needle.is_empty() {
             hits.iter_mut().for_each(|h| *h = true);
         } else {
@@ -314,6 +328,16 @@ impl Trace {
         if let Some(within) = within {
             hits.iter_mut().zip(within).for_each(|(h, w)| *h &= *w);
         }
+        // A span id given whole is not in any text, so not in `within` either.
+        let id = (!needle.is_empty() && needle.len() <= 16 && needle.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u64::from_str_radix(&needle, 16).ok())
+            .flatten()
+            .filter(|&id| id != 0);
+        if let Some(id) = id {
+            for (h, r) in hits.iter_mut().zip(self.rows.iter()) {
+                *h |= u64::from_be_bytes(r.span.span_id.0) == id;
+            }
+        }
         hits
     }
 
@@ -326,15 +350,21 @@ impl Trace {
         searchable.ends.len() == self.rows.len()
     }
 
-    /// Adds the parts of up to `count` more rows: each row's name, attribute keys and string
-    /// values, lowercased, NUL after each (which a typed query cannot hold, so no match runs
-    /// from one field into the next).
+    /// Adds the parts of up to `count` more rows: each row's name, attribute keys and values,
+    /// and its events' names, attribute keys and values, lowercased, NUL after each (which a
+    /// typed query cannot hold, so no match runs from one field into the next). Values other
+    /// than strings are written as the details panel shows them.
     fn extend_searchable(&self, searchable: &mut Searchable, count: usize) {
-        fn fields(r: &Row) -> impl Iterator<Item = &str> {
-            let attributes = r.span.attributes.iter();
-            let values = attributes
-                .flat_map(|a| std::iter::once(a.key.as_str()).chain(a.value.as_ref().and_then(AnyValue::as_str)));
-            std::iter::once(r.span.name.as_str()).chain(values)
+        /// Keys and values: `Err` for a value that is not a string.
+        fn pairs(attributes: &[edgescope_otlp::KeyValue]) -> impl Iterator<Item = Result<&str, &AnyValue>> {
+            attributes
+                .iter()
+                .flat_map(|a| std::iter::once(Ok(a.key.as_str())).chain(a.value.as_ref().map(|v| v.as_str().ok_or(v))))
+        }
+        fn fields(r: &Row) -> impl Iterator<Item = Result<&str, &AnyValue>> {
+            let events =
+                r.span.events.iter().flat_map(|e| std::iter::once(Ok(e.name.as_str())).chain(pairs(&e.attributes)));
+            std::iter::once(Ok(r.span.name.as_str())).chain(pairs(&r.span.attributes)).chain(events)
         }
         let Searchable { text, ends } = searchable;
         let done = ends.len();
@@ -343,14 +373,19 @@ impl Trace {
             return;
         }
         if done == 0 {
-            // Sized once: the text of a large trace is tens of megabytes.
-            text.reserve_exact(self.rows.iter().map(|r| fields(r).map(|f| f.len() + 1).sum::<usize>()).sum());
+            // Sized once: the text of a large trace is tens of megabytes (other values are
+            // counted at a typical length; the text grows if they are longer).
+            let size = |f: Result<&str, &AnyValue>| f.map_or(8, str::len) + 1;
+            text.reserve_exact(self.rows.iter().map(|r| fields(r).map(size).sum::<usize>()).sum());
             ends.reserve_exact(self.rows.len());
         }
         let from = text.len();
         for r in rows {
             for field in fields(r) {
-                text.extend_from_slice(field.as_bytes());
+                match field {
+                    Ok(s) => text.extend_from_slice(s.as_bytes()),
+                    Err(v) => text.extend_from_slice(value_text(v).as_bytes()),
+                }
                 text.push(0);
             }
             ends.push(text.len() as u32);
@@ -754,6 +789,39 @@ mod tests {
         assert!(!stepwise.prepare_search(2));
         assert_eq!(stepwise.search("payments", None), t.search("payments", None), "the first search makes the rest");
         assert!(stepwise.prepare_search(1));
+    }
+
+    #[test]
+    fn search_finds_what_jaeger_ui_finds_numbers_span_ids_events_and_resource_attributes() {
+        // Jaeger UI's filterSpans matches a tag's value as text whatever its type, log (event)
+        // fields, process (resource) tags, and a span id.
+        let doc = r#"{"resourceSpans":[
+          {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web"}},{"key":"host.name","value":{"stringValue":"eu-node-7"}}]},
+           "scopeSpans":[{"spans":[
+            {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"00000000000000a1","name":"GET /","startTimeUnixNano":"1","endTimeUnixNano":"9",
+             "attributes":[{"key":"http.status_code","value":{"intValue":"503"}},{"key":"retry","value":{"boolValue":true}}]}]}]},
+          {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"db"}}]},
+           "scopeSpans":[{"spans":[
+            {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000bc00d2","parentSpanId":"00000000000000a1","name":"query","startTimeUnixNano":"2","endTimeUnixNano":"8",
+             "attributes":[{"key":"db.rows","value":{"doubleValue":12.5}}],
+             "events":[{"timeUnixNano":"3","name":"cache miss","attributes":[{"key":"cache.key","value":{"stringValue":"User:42"}}]}]}]}]}]}"#;
+        let t = Trace::from_data(traces_from_str(doc, Ids::Strict).unwrap());
+        let hits = |q: &str| -> Vec<&str> { names(&t, (0..t.rows.len()).filter(|&k| t.search(q, None)[k])) };
+        assert_eq!(hits("503"), ["GET /"]);
+        assert_eq!(hits("true"), ["GET /"]);
+        assert_eq!(hits("12.5"), ["query"]);
+        assert_eq!(hits("Cache Miss"), ["query"]);
+        assert_eq!(hits("user:42"), ["query"]);
+        assert_eq!(hits("eu-node"), ["GET /"]);
+        assert_eq!(hits("host.NAME"), ["GET /"]);
+        // Every resource has `service.name`: its key matches no span, its value is the service.
+        assert_eq!(hits("service"), Vec::<&str>::new());
+        assert_eq!(hits("DB"), ["query"]);
+        assert_eq!(hits("0000000000BC00D2"), ["query"]);
+        assert_eq!(hits("bc00d2"), ["query"]);
+        assert_eq!(hits("a1"), ["GET /"]);
+        // Only an id given whole matches: "bc00" is not in any text.
+        assert_eq!(hits("bc00"), Vec::<&str>::new());
     }
 
     #[test]
