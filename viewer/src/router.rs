@@ -204,6 +204,22 @@ pub(crate) fn use_navigate() -> impl Fn(&str, NavigateOptions) + Clone + 'static
     move |href: &str, options: NavigateOptions| router.go(href, options.replace)
 }
 
+/// Replaces the current history entry with a path within the app (a selection kept in the
+/// address without an entry of its own); the pages' query and parameters follow it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Replace(Router);
+
+impl Replace {
+    pub(crate) fn to(self, href: &str) {
+        self.0.go(href, true);
+    }
+}
+
+/// See [`Replace`].
+pub(crate) fn use_replace() -> Replace {
+    Replace(router())
+}
+
 /// A link within the app; `aria-current="page"` while its path is the current one.
 #[component]
 pub(crate) fn A(href: &'static str, children: Children) -> impl IntoView {

@@ -7,7 +7,7 @@ mod details;
 mod minimap;
 
 use crate::num::{fixed, shortest};
-use crate::router::{use_params_map, use_query_map};
+use crate::router::{use_params_map, use_query_map, use_replace, Replace};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -154,12 +154,23 @@ struct State {
     scroll_top: RwSignal<f64>,
     viewport: RwSignal<f64>,
     container: NodeRef<leptos::html::Div>,
+    /// Keeps the selected span in the address bar, through the router.
+    address: Replace,
 }
 
 impl State {
     /// The position of a row among the visible ones.
     fn position(&self, row: usize) -> Option<usize> {
         self.visible.with_untracked(|v| v.binary_search(&row).ok())
+    }
+
+    /// Unfolds the ancestors of a row, so that it shows.
+    fn reveal(&self, row: usize) {
+        let mut p = self.trace.with_value(|t| t.rows[row].parent);
+        while let Some(row) = p {
+            self.set_collapsed(row, false);
+            p = self.trace.with_value(|t| t.rows[row].parent);
+        }
     }
 
     /// Scrolls the waterfall so that the row at `pos` is in view (centred when `centre`).
@@ -187,7 +198,7 @@ impl State {
         }
         if link {
             let span = self.trace.with_value(|t| t.rows[row].span.span_id.to_hex());
-            replace_query("span", &span);
+            replace_query(self.address, "span", &span);
         }
     }
 
@@ -227,14 +238,12 @@ impl State {
     }
 }
 
-/// Sets one query parameter in the address bar without navigating.
-fn replace_query(key: &str, value: &str) {
+/// Sets one query parameter in the address bar without a new history entry, through the router
+/// so that the page's query follows it.
+fn replace_query(address: Replace, key: &str, value: &str) {
     let Some(window) = web_sys::window() else { return };
     let Ok(path) = window.location().pathname() else { return };
-    if let Ok(history) = window.history() {
-        let url = format!("{path}?{key}={value}");
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-    }
+    address.to(&format!("{path}?{key}={value}"));
 }
 
 /// Makes the trace's search text a few thousand rows at a time, between frames, so that no
@@ -285,6 +294,7 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool) -> impl IntoView {
         scroll_top: RwSignal::new(0.0),
         viewport: RwSignal::new(800.0),
         container: NodeRef::new(),
+        address: use_replace(),
     };
     let search_input = NodeRef::<leptos::html::Input>::new();
 
@@ -313,6 +323,27 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool) -> impl IntoView {
         }
         true
     });
+
+    // A link to another span of this trace (or back and forward between two) changes only the
+    // query: that span is selected, unfolded and scrolled to, as Jaeger UI focuses a reference
+    // within the trace.
+    if link {
+        let query = use_query_map();
+        Effect::new(move |_| {
+            let Some(id) = query.with(|q| q.get("span")) else { return };
+            let id = id.to_ascii_lowercase();
+            let Some(row) = trace.with_value(|t| t.rows.iter().position(|r| r.span.span_id.to_hex() == id)) else {
+                return;
+            };
+            if state.selected.get_untracked() != Some(row) {
+                state.reveal(row);
+                state.selected.set(Some(row));
+                if let Some(pos) = state.position(row) {
+                    state.scroll_to(pos, true);
+                }
+            }
+        });
+    }
 
     let keys = window_event_listener(leptos::ev::keydown, move |ev| on_key(state, search_input, link, ev));
     on_cleanup(move || keys.remove());
@@ -377,12 +408,7 @@ fn toolbar(state: State, search_input: NodeRef<leptos::html::Input>, link: bool)
             (from..m.len()).chain(0..from).find(|&k| m[k])
         });
         if let Some(k) = hit {
-            // Unfold its ancestors so that it shows.
-            let mut p = state.trace.with_value(|t| t.rows[k].parent);
-            while let Some(row) = p {
-                state.set_collapsed(row, false);
-                p = state.trace.with_value(|t| t.rows[row].parent);
-            }
+            state.reveal(k);
             state.select(k, link);
         }
     };
