@@ -1,5 +1,6 @@
 // Keys in the trace view: ↓/↑ move between spans, ← collapses (then goes to the parent),
-// → expands (then goes to the first child), / focuses the search box.
+// → expands (then goes to the first child), / focuses the search box; from a span a collapse has
+// hidden, ↓/↑ go on from its visible ancestor.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, startCollector } from '../support.mjs';
@@ -37,4 +38,21 @@ test('arrow keys move, collapse and expand; slash goes to the search box', async
   assert.equal(await view.page.evaluate(() => document.activeElement.dataset.testid), 'trace-search');
   await view.page.keyboard.type('pay');
   assert.equal(await view.search.inputValue(), 'pay');
+});
+
+test('the arrow keys move on from a selected span that a collapse has hidden', async () => {
+  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  await view.select('SELECT users');
+  await view.toggle('authenticate');
+  assert.equal((await view.names()).includes('SELECT users'), false);
+  // Down goes to the row after the collapsed ancestor that stands for it (it went to the top).
+  await view.press('ArrowDown');
+  assert.equal(await view.selectedName(), 'payment');
+  // Up goes to that ancestor.
+  await view.toggle('authenticate');
+  await view.select('SELECT users');
+  await view.toggle('authenticate');
+  await view.press('ArrowUp');
+  assert.equal(await view.selectedName(), 'authenticate');
+  await view.page.close();
 });

@@ -164,6 +164,22 @@ impl State {
         self.visible.with_untracked(|v| v.binary_search(&row).ok())
     }
 
+    /// The position of a row, or when a collapse hides it, of its nearest visible ancestor
+    /// (with `false`).
+    fn position_or_ancestor(&self, row: usize) -> Option<(usize, bool)> {
+        if let Some(pos) = self.position(row) {
+            return Some((pos, true));
+        }
+        let mut p = self.trace.with_value(|t| t.rows[row].parent);
+        while let Some(row) = p {
+            if let Some(pos) = self.position(row) {
+                return Some((pos, false));
+            }
+            p = self.trace.with_value(|t| t.rows[row].parent);
+        }
+        None
+    }
+
     /// Unfolds the ancestors of a row, so that it shows.
     fn reveal(&self, row: usize) {
         let mut p = self.trace.with_value(|t| t.rows[row].parent);
@@ -497,11 +513,14 @@ fn on_key(state: State, search_input: NodeRef<leptos::html::Input>, link: bool, 
         }
         "ArrowDown" | "ArrowUp" | "j" | "k" if visible_len > 0 => {
             let down = key == "ArrowDown" || key == "j";
-            let pos = match selected.and_then(|k| state.position(k)) {
+            // From a span a collapse has hidden, its visible ancestor stands for it: down goes
+            // to the row after that one, up to that one.
+            let pos = match selected.and_then(|k| state.position_or_ancestor(k)) {
                 None if down => 0,
                 None => visible_len - 1,
-                Some(p) if down => (p + 1).min(visible_len - 1),
-                Some(p) => p.saturating_sub(1),
+                Some((p, _)) if down => (p + 1).min(visible_len - 1),
+                Some((p, true)) => p.saturating_sub(1),
+                Some((p, false)) => p,
             };
             let row = state.visible.with_untracked(|v| v[pos]);
             state.select(row, link);
