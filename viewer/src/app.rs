@@ -8,7 +8,7 @@ use crate::api;
 use crate::health::HealthPage;
 use crate::logs::LogsPage;
 use crate::model::{format_time, Trace};
-use crate::router::{provide_router, use_route, Route, A};
+use crate::router::{provide_router, use_navigations, use_route, Route, A};
 use crate::search::SearchPage;
 use crate::settings::SettingsPage;
 use crate::trace_view::{open_file, waterfall, TracePage};
@@ -18,12 +18,19 @@ use crate::trace_view::{open_file, waterfall, TracePage};
 pub(crate) fn App() -> impl IntoView {
     provide_router();
     let route = use_route();
+    let navigations = use_navigations();
     let page = move || match route.get() {
         Route::Search => view! { <SearchPage /> }.into_any(),
         Route::Settings => view! { <SettingsPage /> }.into_any(),
         Route::Services => view! { <HealthPage /> }.into_any(),
         Route::Trace => view! { <TracePage /> }.into_any(),
-        Route::Logs => view! { <LogsPage /> }.into_any(),
+        // The log page reads its filters from the query once and keeps them there itself: a
+        // navigation that changes only the query (the header's Logs link from /logs?trace_id=…,
+        // back and forward) makes the page again from the new query.
+        Route::Logs => {
+            navigations.track();
+            view! { <LogsPage /> }.into_any()
+        }
         Route::Open => view! { <OpenFile /> }.into_any(),
         Route::NotFound => view! { <p class="error">"No such page."</p> }.into_any(),
     };

@@ -90,6 +90,9 @@ impl Location {
 #[derive(Clone, Copy, Debug)]
 struct Router {
     location: RwSignal<Location>,
+    /// Counts link clicks, navigations and back and forward, not replacements: a page that
+    /// reads its query once is made again when it changes by a navigation.
+    navigations: RwSignal<u64>,
 }
 
 impl Router {
@@ -110,6 +113,9 @@ impl Router {
         let next = Location::current();
         let new_page = self.location.with_untracked(|l| l.path != next.path);
         self.location.set(next);
+        if !replace {
+            self.navigations.update(|n| *n += 1);
+        }
         if new_page {
             window().scroll_to_with_x_and_y(0.0, 0.0);
         }
@@ -128,9 +134,12 @@ pub(crate) struct NavigateOptions {
 /// same origin, a path the app routes). Other links, such as the collector's `/metrics`, load
 /// as usual.
 pub(crate) fn provide_router() {
-    let router = Router { location: RwSignal::new(Location::current()) };
+    let router = Router { location: RwSignal::new(Location::current()), navigations: RwSignal::new(0) };
     provide_context(router);
-    let on_pop = Closure::<dyn FnMut()>::new(move || router.location.set(Location::current()));
+    let on_pop = Closure::<dyn FnMut()>::new(move || {
+        router.location.set(Location::current());
+        router.navigations.update(|n| *n += 1);
+    });
     let on_click = Closure::<dyn FnMut(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
         if ev.default_prevented()
             || ev.button() != 0
@@ -184,6 +193,11 @@ fn router() -> Router {
 pub(crate) fn use_route() -> Memo<Route> {
     let location = router().location;
     Memo::new(move |_| location.with(|l| l.route().0))
+}
+
+/// Navigations so far (links, [`use_navigate`], back and forward; not [`Replace`]).
+pub(crate) fn use_navigations() -> ReadSignal<u64> {
+    router().navigations.read_only()
 }
 
 /// The current query's parameters.
