@@ -96,11 +96,13 @@ impl Source {
     }
 
     /// Reads `kind:url`; `None` for an unknown kind or a URL that is neither a path nor http(s).
+    /// `//host` and `/\host` are not paths: a browser reads both as another host's URL.
     pub fn from_key(key: &str) -> Option<Source> {
         let (kind, url) = key.split_once(':').unwrap_or((key, ""));
         let kind = Kind::from_id(kind)?;
         let url = url.trim().trim_end_matches('/');
-        let ok = url.is_empty() || url.starts_with('/') || url.starts_with("http://") || url.starts_with("https://");
+        let path = url.starts_with('/') && !url[1..].starts_with(['/', '\\']);
+        let ok = url.is_empty() || path || url.starts_with("http://") || url.starts_with("https://");
         ok.then(|| Source { kind, url: url.to_owned(), auth: None })
     }
 
@@ -1009,6 +1011,15 @@ mod tests {
         assert_eq!(other.traces.kind, Kind::Tempo);
         assert_eq!(other.logs, Source::collector(), "an unknown kind is ignored");
         assert!(Source::from_key("jaeger:javascript:alert(1)").is_none(), "only paths and http(s) URLs");
+        // `//host` and `/\host` are not paths: fetch reads both as another host's URL, so a
+        // link with `?traces=jaeger://attacker.example` would have sent the searches there.
+        for url in ["//attacker.example", "/\\attacker.example/x", " //attacker.example", "///attacker.example"] {
+            assert!(Source::from_key(&format!("jaeger:{url}")).is_none(), "{url}");
+        }
+        let mut linked = Sources::default();
+        linked.apply_query(Some("jaeger://attacker.example"), Some("loki:/\\attacker.example"));
+        assert_eq!(linked, Sources::default());
+        assert_eq!(Source::from_key("jaeger:/upstream/jaeger//").unwrap().url, "/upstream/jaeger");
         assert_eq!(Sources::from_storage("{not json"), Sources::default());
     }
 
