@@ -67,7 +67,15 @@ test('traces from Tempo and logs from Loki: the trace records mark their span ro
   const mark = await page.$eval('[data-testid=log-mark]', (m) => ({ title: m.title, className: m.className, left: m.style.left }));
   assert.deepEqual(mark, { title: 'half way through the server span', className: 'log-mark level-warn', left: '50%' });
   assert.match(await page.textContent('[data-testid=trace-logs]'), /half way through the server span/);
-  assert.equal(await page.getAttribute('[data-testid=logs-link]', 'href'), `/logs?trace_id=${TEMPO_TRACE_ID}`);
+  // Links and the address keep the sources, so that they show the same data when shared.
+  assert.equal(await page.getAttribute('[data-testid=logs-link]', 'href'), `/logs?trace_id=${TEMPO_TRACE_ID}&${sources}`);
+  await page.click('[data-testid=span-row]');
+  await page.waitForSelector('[data-testid=span-details]');
+  const address = new URL(page.url()).searchParams;
+  assert.deepEqual(
+    [address.get('traces'), address.get('logs'), address.get('span')?.length],
+    ['tempo:/upstream/rec/tempo', 'loki:/upstream/rec/loki', 16],
+  );
   const lokiQuery = requestsTo('/loki/loki/api/v1/query_range').at(-1);
   assert.match(decodeURIComponent(lokiQuery.query), /\| trace_id="5b8efff798038103d269b633813fc60c"/);
   assert.equal(lokiQuery.authorization, 'Bearer gateway-secret');

@@ -81,7 +81,7 @@ pub(crate) fn TracePage() -> impl IntoView {
             }
         }}
         <section class="trace-logs" data-testid="trace-logs">
-            <h2>"Logs of this trace " <a class="small" href=move || format!("/logs?trace_id={}", id()) data-testid="logs-link">"open in the log stream"</a></h2>
+            <h2>"Logs of this trace " <a class="small" href=move || logs_href(&id()) data-testid="logs-link">"open in the log stream"</a></h2>
             {move || match logs.get() {
                 None => loading(),
                 Some(Err(e)) => error_panel(e.to_string()),
@@ -97,6 +97,16 @@ pub(crate) fn TracePage() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// The log stream of a trace, with the page's sources (as the log page links to a trace).
+fn logs_href(trace_id: &str) -> String {
+    let sources = api::sources_query();
+    if sources.is_empty() {
+        format!("/logs?trace_id={trace_id}")
+    } else {
+        format!("/logs?trace_id={trace_id}&{sources}")
     }
 }
 
@@ -255,11 +265,15 @@ impl State {
 }
 
 /// Sets one query parameter in the address bar without a new history entry, through the router
-/// so that the page's query follows it.
+/// so that the page's query follows it; the others (the sources, `traces=` and `logs=`) stay,
+/// so that the address still shows the same data when shared.
 fn replace_query(address: Replace, key: &str, value: &str) {
     let Some(window) = web_sys::window() else { return };
-    let Ok(path) = window.location().pathname() else { return };
-    address.to(&format!("{path}?{key}={value}"));
+    let location = window.location();
+    let Ok(path) = location.pathname() else { return };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&location.search().unwrap_or_default()) else { return };
+    params.set(key, value);
+    address.to(&format!("{path}?{}", String::from(params.to_string())));
 }
 
 /// Makes the trace's search text a few thousand rows at a time, between frames, so that no
