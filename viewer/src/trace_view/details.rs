@@ -87,7 +87,13 @@ pub(crate) fn span_details(trace: StoredValue<Trace>, k: usize) -> AnyView {
             .iter()
             .map(|l| {
                 let (trace_id, span_id) = (l.trace_id.to_hex(), l.span_id.to_hex());
-                let href = format!("/trace/{trace_id}?span={span_id}");
+                // With the page's sources, so that the linked trace is looked up where this one was.
+                let sources = crate::api::sources_query();
+                let href = if sources.is_empty() {
+                    format!("/trace/{trace_id}?span={span_id}")
+                } else {
+                    format!("/trace/{trace_id}?span={span_id}&{sources}")
+                };
                 view! {
                     <li>
                         <a href=href class="mono" data-testid="span-link">{format!("{trace_id} / {span_id}")}</a>
