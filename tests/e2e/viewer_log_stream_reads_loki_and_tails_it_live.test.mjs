@@ -190,6 +190,30 @@ test('without a WebSocket the live tail polls query_range from the newest record
   }
 });
 
+test('polling keeps a record stored after the poll that saw another of the same time, without duplicates', async () => {
+  // Clocks that count milliseconds stamp a burst of lines alike: a poll that asked from the
+  // nanosecond after the newest record lost the lines of that time stored after it.
+  const direct = await startRecordedLoki({ streams: recordedStreams(), websocket: false });
+  try {
+    const page = await browser.newPage();
+    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+    assert.deepEqual(await logs.counts(), [40, 40]);
+    await page.click('[data-testid=live-toggle]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
+    const ts = String(BigInt(Date.now() - 1000) * 1000000n);
+    direct.append(toStreams([{ service: 'cart', level: 'warn', ts, line: 'first of the millisecond' }]));
+    await logs.waitForCount(41);
+    direct.append(toStreams([{ service: 'cart', level: 'warn', ts, line: 'second of the millisecond' }]));
+    await logs.waitForCount(42);
+    await page.waitForTimeout(2500);
+    assert.deepEqual(await logs.counts(), [42, 42], 'each record once');
+    assert.deepEqual((await logs.rows()).slice(0, 2).map((r) => r.message).sort(), ['first of the millisecond', 'second of the millisecond']);
+    await page.close();
+  } finally {
+    await direct.stop();
+  }
+});
+
 test('"Load older" pages back past the first query_range limit, without gaps or duplicates', async () => {
   const now = Date.now();
   const bulk = Array.from({ length: 5300 }, (_, i) => ({

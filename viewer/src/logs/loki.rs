@@ -76,6 +76,79 @@ pub fn label_values_request(source: &Source, name: &str, start: u64, end: u64) -
     request(source, format!("/loki/api/v1/label/{}/values?{q}", encode(name)))
 }
 
+/// What tells two records of one time apart for the live tail's polls: service, message, trace.
+pub fn record_key(service: &str, message: &str, trace_id: u128) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (service, message, trace_id).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Where the live tail's polls go on from: the newest time received, asked for again rather than
+/// from the nanosecond after, since a record stamped the same (lines of one burst from a clock
+/// that counts milliseconds) may be stored after the poll that saw the others; and the records
+/// already received at that time, whose copies in the next answer are skipped.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Resume {
+    newest: u64,
+    /// Per [`record_key`] of the records received at `newest`: how many.
+    seen: Vec<(u64, usize)>,
+}
+
+impl Resume {
+    /// From the newest time held and the keys of the records held at that time.
+    pub fn new(newest: u64, keys: impl IntoIterator<Item = u64>) -> Resume {
+        let mut resume = Resume { newest, seen: Vec::new() };
+        keys.into_iter().for_each(|k| resume.count(k));
+        resume
+    }
+
+    /// The time the next poll asks from (included).
+    pub fn from(&self) -> u64 {
+        self.newest
+    }
+
+    fn count(&mut self, key: u64) {
+        match self.seen.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => self.seen.push((key, 1)),
+        }
+    }
+
+    /// Notes a record received (over the WebSocket, or kept from a poll).
+    pub fn note(&mut self, r: &Record) {
+        if r.time > self.newest {
+            self.newest = r.time;
+            self.seen.clear();
+        }
+        if r.time == self.newest {
+            self.count(record_key(&r.service, &r.message, r.trace_id));
+        }
+    }
+
+    /// The records of a poll's answer not received before: at the newest time, as many copies
+    /// of each record as were received are left out.
+    pub fn fresh(&self, records: Vec<Record>) -> Vec<Record> {
+        let mut skip = self.seen.clone();
+        records
+            .into_iter()
+            .filter(|r| {
+                if r.time != self.newest {
+                    return true;
+                }
+                let key = record_key(&r.service, &r.message, r.trace_id);
+                match skip.iter_mut().find(|(k, n)| *k == key && *n > 0) {
+                    Some((_, n)) => {
+                        *n -= 1;
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .collect()
+    }
+}
+
 /// The live tail's WebSocket URL, relative to the page's `origin` (`http://host:port`) for a
 /// source on the page's server. `None` when a WebSocket cannot reach the source as configured:
 /// browsers send no `Authorization` header with one, so a backend that needs it is polled.
@@ -236,6 +309,44 @@ pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polls_ask_from_the_newest_time_again_and_skip_only_the_records_already_received() {
+        let rec = |time: u64, message: &str| Record {
+            time,
+            level: Level::Info,
+            severity_text: String::new(),
+            service: "cart".into(),
+            message: message.into(),
+            trace_id: 0,
+            span_id: 0,
+            attributes: Vec::new(),
+            resource: Resource::default(),
+        };
+        let messages = |records: &[Record]| records.iter().map(|r| r.message.clone()).collect::<Vec<_>>();
+        // The store held "a" (twice, the same line) and "b" at 100 when the tail started.
+        let key = |m: &str| record_key("cart", m, 0);
+        let mut resume = Resume::new(100, [key("a"), key("a"), key("b")]);
+        assert_eq!(resume.from(), 100);
+        // The poll finds them again, and a third "a" and a "c" stored since at the same time.
+        let answer = vec![rec(100, "a"), rec(100, "b"), rec(100, "a"), rec(100, "c"), rec(100, "a"), rec(101, "d")];
+        let fresh = resume.fresh(answer);
+        assert_eq!(messages(&fresh), ["c", "a", "d"]);
+        fresh.iter().for_each(|r| resume.note(r));
+        assert_eq!(resume.from(), 101);
+        // The next answer from 101: "d" again, and one stored since.
+        let fresh = resume.fresh(vec![rec(101, "d"), rec(101, "e")]);
+        assert_eq!(messages(&fresh), ["e"]);
+        fresh.iter().for_each(|r| resume.note(r));
+        assert!(resume.fresh(vec![rec(101, "d"), rec(101, "e")]).is_empty());
+        // Records over the WebSocket count as received; older ones leave the newest time as it was.
+        resume.note(&rec(102, "f"));
+        resume.note(&rec(90, "late"));
+        assert_eq!(
+            (resume.from(), messages(&resume.fresh(vec![rec(102, "f"), rec(102, "f")]))),
+            (102, vec!["f".into()])
+        );
+    }
 
     fn fixture(name: &str) -> String {
         // ../shared/fixtures: real telemetry from other projects; MANIFEST.tsv names each source.

@@ -297,12 +297,17 @@ pub(crate) fn LogsPage() -> impl IntoView {
     };
     let start_live = move || {
         let source = api::sources().logs;
-        let from = STORE
-            .with(|s| s.borrow().newest())
-            .map_or_else(|| window(&lookback.get_untracked(), trace_id.get_untracked(), &source).0, |n| n + 1);
+        let held = STORE.with(|s| {
+            let s = s.borrow();
+            s.newest().map(|n| (n + 1, loki::Resume::new(n, s.keys_at(n))))
+        });
+        let (from, resume) = held.unwrap_or_else(|| {
+            let start = window(&lookback.get_untracked(), trace_id.get_untracked(), &source).0;
+            (start, loki::Resume::new(start, []))
+        });
         paused.set(false);
         tail::set_paused(false);
-        tail::start(ui, source, logql(), from);
+        tail::start(ui, source, logql(), from, resume);
     };
     // Names for the filters' suggestions: label names and the services the source knows.
     let suggest = move || {

@@ -323,6 +323,17 @@ impl LogStore {
         (self.head..self.times.len()).map(|i| self.times[i]).max()
     }
 
+    /// The [`super::loki::record_key`]s of the records held at `time`.
+    pub fn keys_at(&self, time: u64) -> Vec<u64> {
+        (self.head..self.times.len())
+            .filter(|&i| self.times[i] == time)
+            .map(|i| {
+                let r = self.row(i);
+                super::loki::record_key(r.service, r.message, r.trace_id)
+            })
+            .collect()
+    }
+
     /// The oldest time held, if any.
     pub fn oldest(&self) -> Option<u64> {
         if self.sorted {

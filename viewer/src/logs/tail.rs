@@ -69,8 +69,8 @@ struct Queue {
     undrawn: usize,
     /// When the list was drawn last (`performance.now()`).
     drawn_at: f64,
-    /// The newest time received, for polling on from there.
-    newest: u64,
+    /// Where polls go on from.
+    resume: loki::Resume,
 }
 
 thread_local! {
@@ -107,11 +107,12 @@ fn ui() -> Option<Ui> {
     UI.with(|u| *u.borrow())
 }
 
-/// Starts tailing `logql` from `start` (Unix nanoseconds); stops any tail before.
-pub(crate) fn start(ui: Ui, source: Source, logql: String, start: u64) {
+/// Starts tailing `logql` from `start` (Unix nanoseconds); stops any tail before. `resume`: the
+/// newest time held and its records, which polls ask for again and skip.
+pub(crate) fn start(ui: Ui, source: Source, logql: String, start: u64, resume: loki::Resume) {
     stop();
     UI.with(|u| *u.borrow_mut() = Some(ui));
-    QUEUE.with(|q| q.borrow_mut().newest = start.saturating_sub(1));
+    QUEUE.with(|q| q.borrow_mut().resume = resume);
     let generation = GENERATION.with(|g| *g.borrow());
     let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
     let limit = STORE.with(|s| s.borrow().capacity()).min(loki::PAGE);
@@ -177,7 +178,7 @@ fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
         busy.set(true);
         let (busy, source, logql) = (busy.clone(), source.clone(), logql.clone());
         leptos::task::spawn_local(async move {
-            let from = QUEUE.with(|q| q.borrow().newest) + 1;
+            let from = QUEUE.with(|q| q.borrow().resume.from());
             let now = js_sys::Date::now() as u64 * 1_000_000;
             let request = loki::range_request(&source, &logql, from, now.max(from), loki::PAGE, true);
             let answer = crate::api::send(&request).await;
@@ -186,7 +187,7 @@ fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
                 return;
             }
             match answer.map_err(|e| e.to_string()).and_then(|(status, body)| loki::parse_range(status, &body)) {
-                Ok(records) => deliver(records, 0),
+                Ok(records) => deliver(QUEUE.with(|q| q.borrow().resume.fresh(records)), 0),
                 Err(e) => {
                     ui.live.try_set(Live::Failed(e));
                     stop();
@@ -253,7 +254,7 @@ fn enqueue(records: Vec<Record>, dropped_by_source: usize) {
         let mut q = q.borrow_mut();
         q.dropped_by_source += dropped_by_source as u64;
         for r in records {
-            q.newest = q.newest.max(r.time);
+            q.resume.note(&r);
             q.records.push_back(r);
         }
         let over = q.records.len().saturating_sub(capacity);
