@@ -510,8 +510,10 @@ pub struct LogLine {
     pub trace_id: Option<String>,
 }
 
-/// Log lines, newest first.
-pub fn log_lines(data: &LogsData) -> Vec<LogLine> {
+/// A trace's log lines, oldest first, and lines of one time in the order they were written: the
+/// answer lists them oldest first (Loki's `direction=forward`) or, with `newest_first`, newest
+/// first, lines of one time last written first (the collector's `ORDER BY time DESC, id DESC`).
+pub fn trace_log_lines(data: &LogsData, newest_first: bool) -> Vec<LogLine> {
     let mut lines: Vec<LogLine> = data
         .records()
         .map(|(resource, _, r)| LogLine {
@@ -530,7 +532,10 @@ pub fn log_lines(data: &LogsData) -> Vec<LogLine> {
             trace_id: r.trace_id.map(|t| t.to_hex()),
         })
         .collect();
-    sort_by_u64(&mut lines, |l| u64::MAX - l.time);
+    if newest_first {
+        lines.reverse();
+    }
+    sort_by_u64(&mut lines, |l| l.time);
     lines
 }
 
@@ -626,6 +631,37 @@ mod tests {
     }
 
     #[test]
+    fn a_traces_log_lines_are_oldest_first_with_lines_of_one_time_in_the_order_written() {
+        use edgescope_otlp::{LogRecord, ResourceLogs, ScopeLogs};
+        let doc = |lines: &[(u64, &str)]| LogsData {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: lines
+                        .iter()
+                        .map(|&(t, m)| LogRecord {
+                            time_unix_nano: t,
+                            body: Some(AnyValue::String(m.into())),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let messages = |lines: Vec<LogLine>| lines.into_iter().map(|l| l.message).collect::<Vec<_>>();
+        // Loki answers oldest first (`direction=forward`), lines of one time as written.
+        let loki = doc(&[(3, "a"), (5, "b1"), (5, "b2"), (7, "c")]);
+        assert_eq!(messages(trace_log_lines(&loki, false)), ["a", "b1", "b2", "c"]);
+        // The collector answers newest first, lines of one time last written first.
+        let collector = doc(&[(7, "c"), (5, "b2"), (5, "b1"), (3, "a")]);
+        assert_eq!(messages(trace_log_lines(&collector, true)), ["a", "b1", "b2", "c"]);
+        // Out of order in the answer: by time all the same.
+        let mixed = doc(&[(5, "b1"), (3, "a"), (7, "c"), (5, "b2")]);
+        assert_eq!(messages(trace_log_lines(&mixed, false)), ["a", "b1", "b2", "c"]);
+    }
+
+    #[test]
     fn log_lines_spell_levels_in_ascii_capitals_and_bodies_as_values() {
         use edgescope_otlp::{LogRecord, ResourceLogs, ScopeLogs};
         let record = |severity_text: &str, body: AnyValue| LogRecord {
@@ -647,7 +683,7 @@ mod tests {
                 ..Default::default()
             }],
         };
-        let lines = log_lines(&data);
+        let lines = trace_log_lines(&data, false);
         let got: Vec<(&str, &str)> = lines.iter().map(|l| (l.level.as_str(), l.message.as_str())).collect();
         assert_eq!(got, [("NOTICE", "5"), ("äRGER", "0.1")]);
     }

@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::app::{error_panel, loading, log_table};
-use crate::model::{format_duration, format_time, log_lines, Trace};
+use crate::model::{format_duration, format_time, trace_log_lines, Trace};
 
 /// The log records of the trace shown, by span id: (time, severity number, message). Rows put
 /// a mark on their bar for each.
@@ -87,8 +87,9 @@ pub(crate) fn TracePage() -> impl IntoView {
                 Some(Err(e)) => error_panel(e.to_string()),
                 Some(Ok(data)) => {
                     marks.0.set(log_marks_of(&data));
-                    let mut lines = log_lines(&data);
-                    lines.reverse();
+                    // The collector answers newest first, Loki (asked forward) oldest first.
+                    let newest_first = api::sources().logs.kind != crate::sources::Kind::Loki;
+                    let lines = trace_log_lines(&data, newest_first);
                     if lines.is_empty() {
                         view! { <p class="muted">"No log records carry this trace id."</p> }.into_any()
                     } else {
