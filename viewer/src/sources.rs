@@ -102,8 +102,15 @@ impl Source {
         let kind = Kind::from_id(kind)?;
         let url = url.trim().trim_end_matches('/');
         let path = url.starts_with('/') && !url[1..].starts_with(['/', '\\']);
-        let ok = url.is_empty() || path || url.starts_with("http://") || url.starts_with("https://");
-        ok.then(|| Source { kind, url: url.to_owned(), auth: None })
+        // A scheme in any case (RFC 3986), written in lower case as the requests expect it.
+        let scheme =
+            ["http://", "https://"].into_iter().find(|s| url.get(..s.len()).is_some_and(|u| u.eq_ignore_ascii_case(s)));
+        let url = match scheme {
+            Some(s) => format!("{s}{}", &url[s.len()..]),
+            None if url.is_empty() || path => url.to_owned(),
+            None => return None,
+        };
+        Some(Source { kind, url, auth: None })
     }
 
     fn request(&self, path_and_query: String) -> Request {
@@ -1020,6 +1027,9 @@ mod tests {
         linked.apply_query(Some("jaeger://attacker.example"), Some("loki:/\\attacker.example"));
         assert_eq!(linked, Sources::default());
         assert_eq!(Source::from_key("jaeger:/upstream/jaeger//").unwrap().url, "/upstream/jaeger");
+        // Schemes are case-insensitive (RFC 3986): written as the rest of the viewer expects them.
+        assert_eq!(Source::from_key("loki:HTTPS://Loki.example.com/").unwrap().url, "https://Loki.example.com");
+        assert_eq!(Source::from_key("tempo:Http://t:3200").unwrap().url, "http://t:3200");
         assert_eq!(Sources::from_storage("{not json"), Sources::default());
     }
 
