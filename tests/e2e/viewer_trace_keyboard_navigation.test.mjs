@@ -1,10 +1,11 @@
 // Keys in the trace view: ↓/↑ move between spans, ← collapses (then goes to the parent),
 // → expands (then goes to the first child), / focuses the search box; from a span a collapse has
-// hidden, ↓/↑ go on from its visible ancestor.
+// hidden, ↓/↑ go on from its visible ancestor; a history call the browser refuses changes nothing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, startCollector } from '../support.mjs';
-import { TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+import { waitFor } from '../support.mjs';
+import { TRACE_ID, TraceView, ingest, smallTrace, tempFile } from './viewer_pages.mjs';
 
 let collector, browser;
 before(async () => {
@@ -54,5 +55,29 @@ test('the arrow keys move on from a selected span that a collapse has hidden', a
   await view.toggle('authenticate');
   await view.press('ArrowUp');
   assert.equal(await view.selectedName(), 'authenticate');
+  await view.page.close();
+});
+
+test('a refused history call (Firefox and Safari limit them) leaves the page and the selection as they are', async () => {
+  await ingest(collector, smallTrace());
+  const view = await waitFor('the trace in the collector', async () => {
+    const v = await TraceView.open(browser, collector, TRACE_ID);
+    try {
+      return await v.ready();
+    } catch (e) {
+      await v.page.close();
+      throw e;
+    }
+  });
+  await view.page.evaluate(() => {
+    window.notReloaded = true;
+    history.replaceState = () => {
+      throw new DOMException('Too many calls to Location or History APIs within a short timeframe.', 'SecurityError');
+    };
+  });
+  await view.page.click('[data-testid=trace-header]');
+  await view.press('ArrowDown', 'ArrowDown');
+  assert.equal(await view.selectedName(), 'authenticate');
+  assert.equal(await view.page.evaluate(() => window.notReloaded), true);
   await view.page.close();
 });

@@ -106,8 +106,12 @@ impl Router {
             history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href))
         };
         if moved.is_err() {
-            // Not a URL of this origin: let the browser go there.
-            let _ = window().location().set_href(href);
+            // Not a URL of this origin: let the browser go there. A replacement that fails is
+            // left out: Firefox and Safari refuse history calls made too often (a held arrow
+            // key moving the selection), and loading the page again would lose the view.
+            if !replace {
+                let _ = window().location().set_href(href);
+            }
             return;
         }
         let next = Location::current();
