@@ -508,35 +508,21 @@ function isThenable(v) {
 }
 
 /**
- * Runs `fn(span)` with `span` active: spans started and records logged inside it, including
- * after `await` in an async `fn` until its promise settles, are attached to `span`.
+ * Runs `fn(span)` with `span` active: spans started and records logged inside it are attached to
+ * `span`. Where the runtime has AsyncLocalStorage (Node, Deno, workerd with `nodejs_compat`) that
+ * holds after `await` in an async `fn` too. Elsewhere (browsers) only while `fn` runs
+ * synchronously, as with OpenTelemetry JS's StackContextManager: code that runs after an `await`
+ * cannot be told from the page's unrelated code running meanwhile (a timer, another click), which
+ * would otherwise become the span's children too.
  */
 export function withSpan(span, fn) {
   if (asyncContext) return asyncContext.run(span instanceof Span ? span : undefined, () => fn(span));
-  const enter = () => activate(span);
-  const leave = () => deactivate(span);
-  guard(enter);
-  let result;
+  guard(() => activate(span));
   try {
-    result = fn(span);
-  } catch (e) {
-    guard(leave);
-    throw e;
+    return fn(span);
+  } finally {
+    guard(() => deactivate(span));
   }
-  if (isThenable(result)) {
-    return result.then(
-      (v) => {
-        guard(leave);
-        return v;
-      },
-      (e) => {
-        guard(leave);
-        throw e;
-      },
-    );
-  }
-  guard(leave);
-  return result;
 }
 
 function recordError(span, e) {
