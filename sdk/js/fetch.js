@@ -10,6 +10,18 @@ export function allowed(url, propagateTo) {
   return propagateTo.some((rule) => (rule instanceof RegExp ? rule.test(url.href) : url.href.startsWith(rule)));
 }
 
+/**
+ * Where the exporter sends (`endpoint/v1/`, set by `init`): requests there are never traced, so
+ * that an export through a `fetch` in the config that calls the page's fetch makes no span (each
+ * would be exported in turn, without end).
+ */
+export const exporter = { to: '\u0000' };
+
+/** `href` resolved as the browser resolves a request URL. */
+export function resolve(href) {
+  return new URL(href, globalThis.location.href);
+}
+
 function describe(input, init) {
   const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input && input.url;
   const url = new URL(href, globalThis.location.href);
@@ -24,6 +36,7 @@ export function instrumentFetch(propagateTo) {
   const traced = function fetch(input, init) {
     const prepared = guard(() => {
       const { url, method } = describe(input, init);
+      if (url.href.startsWith(exporter.to)) return;
       const span = startSpan(method, {
         kind: 'client',
         attributes: {

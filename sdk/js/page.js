@@ -3,7 +3,7 @@
 // fetch instrumentation and flushes when the page is hidden.
 import * as api from './api.js';
 import { captureErrors } from './errors.js';
-import { instrumentFetch } from './fetch.js';
+import { exporter, instrumentFetch, resolve } from './fetch.js';
 import { startSessions } from './session.js';
 import { instrumentXHR } from './xhr.js';
 
@@ -32,6 +32,11 @@ function readMeta(name) {
 export function init(config) {
   api.init(config);
   documentParent = api.guard(() => api.extract({ traceparent: readMeta('traceparent'), tracestate: readMeta('tracestate') }));
+  // The exporter's own requests are never traced (see `exporter`), wherever this `init` sends.
+  api.guard(() => {
+    const endpoint = config && typeof config.endpoint === 'string' ? config.endpoint.replace(/\/+$/, '') : 'http://127.0.0.1:4318';
+    exporter.to = resolve(`${endpoint}/v1/`).href;
+  });
   api.guard(() => {
     if (installed) return;
     installed = true;

@@ -2,7 +2,7 @@
 // conventions, and trace headers for allowed origins (same-origin by default), as for fetch.
 // The page's calls behave exactly as before; a failure inside the instrumentation is counted.
 import { guard, inject, startSpan } from './api.js';
-import { allowed } from './fetch.js';
+import { allowed, exporter } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
 
@@ -21,7 +21,7 @@ export function instrumentXHR(propagateTo) {
   proto.send = function () {
     guard(() => {
       const info = this[INFO];
-      if (!info) return;
+      if (!info || info.url.href.startsWith(exporter.to)) return;
       const span = startSpan(info.method, {
         kind: 'client',
         attributes: {

@@ -1,0 +1,55 @@
+// fetch and XMLHttpRequest client spans in the cases OpenTelemetry JS's instrumentations handle:
+// exports that go through the page's fetch (a custom `fetch` in the config) are never traced.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { attr, getJson, sdkReady, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
+
+let stack, collector, site, browser;
+
+before(async () => {
+  stack = await startBrowserStack();
+  ({ collector, site, browser } = stack);
+});
+
+after(() => stack?.stop());
+
+async function servicePage(service) {
+  const page = await browser.newPage();
+  // A slow answer, for requests cut short while under way.
+  await page.route((url) => url.pathname === '/api/slow', (route) => setTimeout(() => route.fulfill({ status: 200, body: 'late' }).catch(() => {}), 1500));
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(
+    async ({ otlp, service }) => {
+      window.__sdk = await import('/sdk/browser.js');
+      window.__sdk.init({ serviceName: service, endpoint: otlp, scheduleDelayMillis: 0, fetch: (url, init) => window.fetch(url, init) });
+    },
+    { otlp: collector.otlp, service },
+  );
+  return page;
+}
+
+/** Every span the collector holds for `service`. */
+async function spansOf(service) {
+  const { traces } = await getJson(`${collector.ui}/api/traces?limit=500`);
+  const spans = [];
+  for (const t of traces.filter((t) => t.rootService === service)) spans.push(...(await traceSpans(collector, t.traceId)));
+  return spans;
+}
+
+test("exports through a custom fetch that calls the page's fetch are not traced", async () => {
+  const page = await servicePage('export-loop');
+  const exported = [];
+  page.on('request', (r) => r.url().startsWith(collector.otlp) && exported.push(r.headers()));
+  await page.evaluate(async () => {
+    window.__sdk.startSpan('one piece of work').end();
+    // Each export would make a client span for the next one, so a flush would never end.
+    for (let i = 0; i < 3; i++) await Promise.race([window.__sdk.flush(), new Promise((r) => setTimeout(r, 2000))]);
+  });
+  await waitFor('the work span', async () => (await spansOf('export-loop')).some((x) => x.name === 'one piece of work'));
+  await page.close();
+  const names = (await spansOf('export-loop')).map((s) => s.name);
+  assert.equal(names.filter((n) => n === 'POST').length, 0, 'no client span of an export');
+  assert.deepEqual(names, ['one piece of work']);
+  assert.ok(exported.length > 0 && exported.every((h) => !h.traceparent), 'no traceparent to the collector');
+});
