@@ -17,14 +17,13 @@ export function allowed(url, propagateTo) {
  */
 export const exporter = { to: '\u0000' };
 
-/** `href` resolved as the browser resolves a request URL. */
+/** `href` resolved as the browser resolves a request URL: against the document's base URL (`<base href>`). */
 export function resolve(href) {
-  return new URL(href, globalThis.location.href);
+  return new URL(href, globalThis.document?.baseURI || globalThis.location.href);
 }
 
 function describe(input, init) {
-  const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input && input.url;
-  const url = new URL(href, globalThis.location.href);
+  const url = resolve(input instanceof Request ? input.url : String(input));
   const method = ((init && init.method) || (input instanceof Request ? input.method : 'GET')).toUpperCase();
   return { url, method };
 }

@@ -2,7 +2,7 @@
 // conventions, and trace headers for allowed origins (same-origin by default), as for fetch.
 // The page's calls behave exactly as before; a failure inside the instrumentation is counted.
 import { guard, inject, startSpan } from './api.js';
-import { allowed, exporter } from './fetch.js';
+import { allowed, exporter, resolve } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
 
@@ -13,7 +13,7 @@ export function instrumentXHR(propagateTo) {
   const { open, send } = proto;
   proto.open = function (method, url) {
     guard(() => {
-      this[INFO] = { method: String(method).toUpperCase(), url: new URL(String(url), globalThis.location.href) };
+      this[INFO] = { method: String(method).toUpperCase(), url: resolve(String(url)) };
     });
     return open.apply(this, arguments);
   };

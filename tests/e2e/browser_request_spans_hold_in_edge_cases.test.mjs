@@ -1,5 +1,6 @@
 // fetch and XMLHttpRequest client spans in the cases OpenTelemetry JS's instrumentations handle:
-// exports that go through the page's fetch (a custom `fetch` in the config) are never traced.
+// exports that go through the page's fetch (a custom `fetch` in the config) are never traced,
+// and relative URLs resolve against `<base href>` as the browser resolves them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attr, getJson, sdkReady, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
@@ -52,4 +53,38 @@ test("exports through a custom fetch that calls the page's fetch are not traced"
   assert.equal(names.filter((n) => n === 'POST').length, 0, 'no client span of an export');
   assert.deepEqual(names, ['one piece of work']);
   assert.ok(exported.length > 0 && exported.every((h) => !h.traceparent), 'no traceparent to the collector');
+});
+
+test('a relative URL resolves against <base href>: another origin there gets no traceparent', async () => {
+  const page = await servicePage('base-href');
+  const other = site.url.replace('127.0.0.1', 'localhost');
+  const before = (await getJson(`${site.url}/api/seen`)).length;
+  await page.evaluate(async (other) => {
+    const base = document.createElement('base');
+    base.href = `${other}/`;
+    document.head.append(base);
+    await fetch('api/hello').catch(() => {});
+    await new Promise((resolve) => {
+      const r = new XMLHttpRequest();
+      r.open('GET', 'api/hello');
+      r.onloadend = resolve;
+      r.send();
+    });
+    base.remove();
+    await window.__sdk.flush();
+  }, other);
+  const seen = (await getJson(`${site.url}/api/seen`)).slice(before);
+  assert.deepEqual(
+    seen.map((s) => [s.method, s.traceparent]),
+    [
+      ['GET', null],
+      ['GET', null],
+    ],
+    'both requests went to the other origin without a header, so without a preflight',
+  );
+  const spans = await waitFor('two client spans', async () => {
+    const s = (await spansOf('base-href')).filter((x) => x.kind === 3);
+    return s.length === 2 && s;
+  });
+  for (const s of spans) assert.equal(attr(s, 'url.full'), `${other}/api/hello`);
 });
