@@ -45,15 +45,22 @@ export function instrumentFetch(propagateTo) {
           'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
         },
       });
-      if (!allowed(url, propagateTo)) return { span, input, init };
-      if (input instanceof Request && !init) {
-        const headers = new Headers(input.headers);
-        inject(headers, span);
-        return { span, input: new Request(input, { headers }), init };
+      const out = { span, input, init };
+      // Without the headers if they cannot be added: the span still ends with the request.
+      if (allowed(url, propagateTo)) {
+        guard(() => {
+          if (input instanceof Request && !init) {
+            const headers = new Headers(input.headers);
+            inject(headers, span);
+            out.input = new Request(input, { headers });
+          } else {
+            const headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
+            inject(headers, span);
+            out.init = { ...init, headers };
+          }
+        });
       }
-      const headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
-      inject(headers, span);
-      return { span, input, init: { ...init, headers } };
+      return out;
     });
     if (!prepared) return original.apply(this, arguments);
     const { span } = prepared;

@@ -1,6 +1,7 @@
 // fetch and XMLHttpRequest client spans in the cases OpenTelemetry JS's instrumentations handle:
 // exports that go through the page's fetch (a custom `fetch` in the config) are never traced,
-// and relative URLs resolve against `<base href>` as the browser resolves them.
+// relative URLs resolve against `<base href>` as the browser resolves them, and a request whose
+// trace headers cannot be added still ends its span.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attr, getJson, sdkReady, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
@@ -87,4 +88,23 @@ test('a relative URL resolves against <base href>: another origin there gets no 
     return s.length === 2 && s;
   });
   for (const s of spans) assert.equal(attr(s, 'url.full'), `${other}/api/hello`);
+});
+
+test('a fetch whose headers cannot be copied fails as it would untraced, and its span still ends', async () => {
+  const page = await servicePage('bad-headers');
+  const failure = await page.evaluate(async () => {
+    const failure = await fetch('/api/hello', { headers: [['no value']] }).then(
+      () => 'answered',
+      (e) => e.name,
+    );
+    await window.__sdk.flush();
+    return failure;
+  });
+  assert.equal(failure, 'TypeError');
+  const [span] = await waitFor('the failed span', async () => {
+    const s = (await spansOf('bad-headers')).filter((x) => x.kind === 3);
+    return s.length === 1 && s;
+  });
+  assert.equal(attr(span, 'error.type'), 'TypeError');
+  assert.equal(span.status?.code, 2);
 });
