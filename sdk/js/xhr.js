@@ -1,10 +1,30 @@
 // XMLHttpRequest instrumentation for browsers: a CLIENT span per request with the HTTP semantic
 // conventions, and trace headers for allowed origins (same-origin by default), as for fetch.
 // The page's calls behave exactly as before; a failure inside the instrumentation is counted.
+// As in OpenTelemetry JS's XHR instrumentation, a request's span ends at its `load`, `error`,
+// `timeout` or `abort` (no error: the page cancelled it), or when `open` drops it, once, and
+// an object used again gets a new span per request.
 import { guard, inject, startSpan } from './api.js';
 import { allowed, exporter, resolve } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
+const EVENTS = ['load', 'error', 'timeout', 'abort'];
+
+/** Ends the span of `xhr`'s request under way, if any, for `why` (an event type or an exception name). */
+function end(xhr, why, status) {
+  const info = xhr[INFO];
+  const span = info && info.span;
+  if (!span) return;
+  info.span = undefined;
+  info.off();
+  if (why === 'load') {
+    span.setAttribute('http.response.status_code', status);
+    if (status >= 400) span.setAttribute('error.type', String(status)).setStatus({ code: 'error' });
+  } else if (why !== 'abort') {
+    span.setAttribute('error.type', why).setStatus({ code: 'error', message: why });
+  }
+  span.end();
+}
 
 /** Patches `XMLHttpRequest.prototype.open` and `send`. */
 export function instrumentXHR(propagateTo) {
@@ -12,16 +32,21 @@ export function instrumentXHR(propagateTo) {
   if (!proto || proto.open.__edgescope) return;
   const { open, send } = proto;
   proto.open = function (method, url) {
+    // What the request under way (if any) came to, before `open` resets it.
+    const { readyState, status } = this;
+    const result = open.apply(this, arguments);
     guard(() => {
+      // Done but not yet told (the page reopens from its own `load` or `error` handler), or dropped.
+      end(this, readyState === 4 ? (status ? 'load' : 'error') : 'abort', status);
       this[INFO] = { method: String(method).toUpperCase(), url: resolve(String(url)) };
     });
-    return open.apply(this, arguments);
+    return result;
   };
   proto.open.__edgescope = true;
   proto.send = function () {
-    guard(() => {
+    const span = guard(() => {
       const info = this[INFO];
-      if (!info || info.url.href.startsWith(exporter.to)) return;
+      if (!info || info.span || info.url.href.startsWith(exporter.to)) return undefined;
       const span = startSpan(info.method, {
         kind: 'client',
         attributes: {
@@ -31,23 +56,23 @@ export function instrumentXHR(propagateTo) {
           'server.port': Number(info.url.port) || (info.url.protocol === 'https:' ? 443 : 80),
         },
       });
+      info.span = span;
+      const on = (event) => guard(() => end(this, event.type, this.status));
+      info.off = () => EVENTS.forEach((type) => this.removeEventListener(type, on));
+      EVENTS.forEach((type) => this.addEventListener(type, on));
       if (allowed(info.url, propagateTo)) {
         const headers = {};
         inject(headers, span);
         for (const name of Object.keys(headers)) this.setRequestHeader(name, headers[name]);
       }
-      this.addEventListener('loadend', () =>
-        guard(() => {
-          if (this.status === 0) {
-            span.setAttribute('error.type', 'network_error').setStatus({ code: 'error', message: 'network error' });
-          } else {
-            span.setAttribute('http.response.status_code', this.status);
-            if (this.status >= 400) span.setAttribute('error.type', String(this.status)).setStatus({ code: 'error' });
-          }
-          span.end();
-        }),
-      );
+      return span;
     });
-    return send.apply(this, arguments);
+    try {
+      return send.apply(this, arguments);
+    } catch (e) {
+      // Not sent (sent twice, or not opened), or a synchronous request that failed.
+      if (span) guard(() => end(this, (e && e.name) || 'Error', 0));
+      throw e;
+    }
   };
 }

@@ -1,7 +1,10 @@
 // fetch and XMLHttpRequest client spans in the cases OpenTelemetry JS's instrumentations handle:
 // exports that go through the page's fetch (a custom `fetch` in the config) are never traced,
-// relative URLs resolve against `<base href>` as the browser resolves them, and a request whose
-// trace headers cannot be added still ends its span.
+// relative URLs resolve against `<base href>` as the browser resolves them, a request whose
+// trace headers cannot be added still ends its span, and an XHR object
+// that is aborted, times out, fails or is opened again ends each request's span once, with the
+// outcome of that request (OpenTelemetry's XHR instrumentation: `abort` is no error, `timeout`
+// and `error` are, with `error.type`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attr, getJson, sdkReady, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
@@ -107,4 +110,94 @@ test('a fetch whose headers cannot be copied fails as it would untraced, and its
   });
   assert.equal(attr(span, 'error.type'), 'TypeError');
   assert.equal(span.status?.code, 2);
+});
+
+test('one XMLHttpRequest object reused, aborted, timed out and opened again ends each span once', async () => {
+  const page = await servicePage('xhr-reuse');
+  const outcome = await page.evaluate(async () => {
+    const r = new XMLHttpRequest();
+    const done = () => new Promise((resolve) => r.addEventListener('loadend', resolve, { once: true }));
+    r.open('GET', '/api/hello?n=1');
+    r.send();
+    await done();
+    r.open('GET', '/api/missing?n=2');
+    r.send();
+    await done();
+    r.open('GET', '/api/slow?n=3');
+    r.send();
+    r.abort();
+    r.open('GET', '/api/slow?n=4');
+    r.timeout = 50;
+    r.send();
+    await done();
+    // Opened again while under way: the browser drops the request without an event.
+    r.open('GET', '/api/slow?n=5');
+    r.send();
+    r.open('GET', '/api/hello?n=6');
+    r.send();
+    await done();
+    // Reopened from its own load handler, as retry code does.
+    await new Promise((resolve) => {
+      r.onload = () => {
+        r.onload = null;
+        r.open('GET', '/api/hello?n=8');
+        r.send();
+        // Not `loadend`: the browser still fires that for request 7.
+        r.addEventListener('load', resolve, { once: true });
+      };
+      r.open('GET', '/api/hello?n=7');
+      r.send();
+    });
+    // Sent twice: the second send throws, and the first request goes on.
+    r.open('GET', '/api/hello?n=9');
+    r.send();
+    let threw;
+    try {
+      r.send();
+    } catch (e) {
+      threw = e.name;
+    }
+    await done();
+    await window.__sdk.flush();
+    return { threw, diagnostics: window.__sdk.diagnostics() };
+  });
+  assert.equal(outcome.threw, 'InvalidStateError');
+  assert.equal(outcome.diagnostics.staleHandles, 0, 'no call on a span that had already ended');
+  const spans = await waitFor('nine XHR spans', async () => {
+    const s = (await spansOf('xhr-reuse')).filter((x) => x.kind === 3);
+    return s.length >= 9 && s;
+  });
+  const byN = Object.fromEntries(spans.map((s) => [new URL(attr(s, 'url.full')).searchParams.get('n'), s]));
+  assert.deepEqual(Object.keys(byN).sort(), ['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  const summary = (n) => [attr(byN[n], 'http.response.status_code'), attr(byN[n], 'error.type'), byN[n].status?.code ?? 0];
+  assert.deepEqual(summary('1'), ['200', undefined, 0]);
+  assert.deepEqual(summary('2'), ['404', '404', 2]);
+  assert.deepEqual(summary('3'), [undefined, undefined, 0], 'aborted: no status code, no error');
+  assert.deepEqual(summary('4'), [undefined, 'timeout', 2]);
+  assert.deepEqual(summary('5'), [undefined, undefined, 0], 'dropped by open: ended as aborted');
+  assert.deepEqual(summary('6'), ['200', undefined, 0]);
+  assert.deepEqual(summary('7'), ['200', undefined, 0]);
+  assert.deepEqual(summary('8'), ['200', undefined, 0]);
+  assert.deepEqual(summary('9'), ['200', undefined, 0]);
+  for (const n of ['3', '5']) assert.ok(BigInt(byN[n].endTimeUnixNano) - BigInt(byN[n].startTimeUnixNano) < 1_000_000_000n, `span ${n} ended when it was cut short`);
+});
+
+test('an XMLHttpRequest that fails for lack of a CORS answer is an error span', async () => {
+  const page = await servicePage('xhr-error');
+  await page.evaluate(async (url) => {
+    await new Promise((resolve) => {
+      const r = new XMLHttpRequest();
+      r.open('GET', url);
+      r.onloadend = resolve;
+      r.send();
+    });
+    await window.__sdk.flush();
+  }, site.url.replace('127.0.0.1', 'localhost') + '/api/hello');
+  const [span] = await waitFor('the failed span', async () => {
+    const s = (await spansOf('xhr-error')).filter((x) => x.kind === 3);
+    return s.length === 1 && s;
+  });
+  assert.equal(attr(span, 'error.type'), 'error');
+  assert.equal(span.status?.code, 2);
+  assert.equal(attr(span, 'http.response.status_code'), undefined);
 });
