@@ -94,3 +94,37 @@ test('web vitals are reported once, as browser.web_vital records with ratings, w
     assert.equal(attr(r, 'navigation_type'), 'navigate');
   }
 });
+
+test('console output made while a captured call is being recorded (a redact hook that logs) is not captured again', async () => {
+  const page = await browser.newPage();
+  let shown = 0;
+  page.on('console', (m) => m.text().startsWith('redact hook saw') && shown++);
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({
+      serviceName: 'console-loop-page',
+      endpoint: otlp,
+      scheduleDelayMillis: 0,
+      captureConsole: true,
+      redact: (key, value) => {
+        console.log('redact hook saw', key);
+        return value;
+      },
+    });
+    console.warn('captured once');
+    await sdk.flush();
+  }, collector.otlp);
+  const logs = await waitFor('the console record', async () => {
+    const r = await records('console-loop-page');
+    return r.some((x) => x.body.stringValue === 'captured once') && r;
+  });
+  assert.deepEqual(
+    logs.map((r) => r.body.stringValue).filter((b) => b.startsWith('redact hook saw')),
+    [],
+    'the hook ran inside the capture: its output is shown, not recorded',
+  );
+  assert.equal(logs.filter((r) => r.body.stringValue === 'captured once').length, 1);
+  assert.ok(shown >= 1, 'the hook output still reached the console');
+});
