@@ -12,7 +12,9 @@ function describe(error, fallbackMessage) {
       stack: typeof error.stack === 'string' ? error.stack : '',
     };
   }
-  return { type: typeof error, message: String(error ?? fallbackMessage ?? ''), stack: '' };
+  // No error object (a script of another origin: "Script error.", or a rejection with `null`):
+  // an `Error`, not `typeof null`'s "object".
+  return { type: error == null ? 'Error' : typeof error, message: String(error ?? fallbackMessage ?? ''), stack: '' };
 }
 
 function report(error, fallbackMessage, source) {

@@ -87,3 +87,39 @@ test('an uncaught error and an unhandled rejection become ERROR log records', as
   assert.equal(attr(rejection, 'exception.source'), 'unhandledrejection');
   assert.equal(rejection.body.stringValue, 'nobody caught this');
 });
+
+test('a cross-origin script error and a rejection with null are ERROR records of type Error', async () => {
+  const page = await browser.newPage();
+  const other = site.url.replace('127.0.0.1', 'localhost');
+  await page.route(`${other}/thrower.js`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/javascript', body: "throw new Error('detail the page may not read');" }),
+  );
+  await page.goto(site.url);
+  await page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await page.evaluate(async (src) => {
+    const { init } = await import('/sdk/browser.js');
+    init({ serviceName: 'opaque-errors', endpoint: (await import('/config.js')).otlpEndpoint, scheduleDelayMillis: 0 });
+    await new Promise((resolve) => {
+      const script = document.createElement('script');
+      script.src = src;
+      script.onload = script.onerror = resolve;
+      document.head.append(script);
+    });
+    Promise.reject(null);
+    await new Promise((r) => setTimeout(r, 100));
+    await (await import('/sdk/browser.js')).flush();
+  }, `${other}/thrower.js`);
+  const records = await waitFor('two error records', async () => {
+    const doc = await getJson(`${collector.ui}/api/logs?limit=200`);
+    const all = doc.result.resourceLogs
+      .filter((rl) => attr(rl.resource, 'service.name') === 'opaque-errors')
+      .flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    const errors = all.filter((r) => r.severityText === 'ERROR');
+    return errors.length >= 2 && errors;
+  });
+  const script = records.find((r) => attr(r, 'exception.source') === 'window.error');
+  const rejection = records.find((r) => attr(r, 'exception.source') === 'unhandledrejection');
+  assert.equal(script.body.stringValue, 'Script error.', 'the browser hides the message from another origin');
+  assert.equal(attr(script, 'exception.type'), 'Error');
+  assert.equal(attr(rejection, 'exception.type'), 'Error');
+});
