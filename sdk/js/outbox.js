@@ -27,32 +27,40 @@ function done(tx) {
   });
 }
 
+/**
+ * Walks `store` with a cursor while `each(cursor)` returns true; rejects when the request fails
+ * (its transaction aborted: a full quota is found when the transaction commits).
+ */
+function walk(store, each) {
+  return new Promise((resolve, reject) => {
+    const request = store.openCursor();
+    request.onsuccess = () => (request.result && each(request.result) ? request.result.continue() : resolve());
+    request.onerror = () => reject(request.error);
+  });
+}
+
 async function keep(batch) {
   const db = await open();
-  const tx = db.transaction(STORE, 'readwrite');
-  const store = tx.objectStore(STORE);
-  store.add({ url: batch.url, headers: batch.headers, body: batch.body, bytes: batch.body.length });
-  // Bound the store: drop the oldest batches beyond the limits.
-  const all = await new Promise((resolve) => {
-    const entries = [];
-    store.openCursor().onsuccess = (e) => {
-      const cursor = e.target.result;
-      if (!cursor) return resolve(entries);
-      entries.push([cursor.key, cursor.value.bytes || 0]);
-      cursor.continue();
-    };
-  });
-  let bytes = all.reduce((n, [, b]) => n + b, 0);
-  let count = all.length;
-  for (const [key, b] of all) {
-    if (count <= MAX_BATCHES && bytes <= MAX_BYTES) break;
-    store.delete(key);
-    count--;
-    bytes -= b;
-    core.trouble(0);
+  try {
+    const tx = db.transaction(STORE, 'readwrite');
+    const store = tx.objectStore(STORE);
+    store.add({ url: batch.url, headers: batch.headers, body: batch.body, bytes: batch.body.length });
+    // Bound the store: drop the oldest batches beyond the limits.
+    const all = [];
+    await walk(store, (cursor) => all.push([cursor.key, cursor.value.bytes || 0]));
+    let bytes = all.reduce((n, [, b]) => n + b, 0);
+    let count = all.length;
+    for (const [key, b] of all) {
+      if (count <= MAX_BATCHES && bytes <= MAX_BYTES) break;
+      store.delete(key);
+      count--;
+      bytes -= b;
+      core.trouble(0);
+    }
+    await done(tx);
+  } finally {
+    db.close();
   }
-  await done(tx);
-  db.close();
 }
 
 let draining = false;
@@ -61,20 +69,16 @@ let draining = false;
 export async function drain() {
   if (draining || typeof indexedDB === 'undefined') return;
   draining = true;
+  let db;
   try {
-    const db = await open();
+    db = await open();
     for (;;) {
       // Take one batch out of the store, in one transaction.
       const tx = db.transaction(STORE, 'readwrite');
-      const store = tx.objectStore(STORE);
-      const taken = await new Promise((resolve) => {
-        store.openCursor().onsuccess = (e) => {
-          const cursor = e.target.result;
-          if (!cursor) return resolve(undefined);
-          const value = cursor.value;
-          cursor.delete();
-          resolve(value);
-        };
+      let taken;
+      await walk(tx.objectStore(STORE), (cursor) => {
+        taken = cursor.value;
+        cursor.delete();
       });
       await done(tx);
       if (!taken) break;
@@ -83,8 +87,8 @@ export async function drain() {
         break;
       }
     }
-    db.close();
   } finally {
+    db?.close();
     draining = false;
   }
 }

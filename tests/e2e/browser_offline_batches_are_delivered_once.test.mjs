@@ -78,3 +78,39 @@ test('spans made offline arrive once when the page is back online', async () => 
   assert.equal((await traceSpans(collector, traceId)).length, 1, 'delivered exactly once');
   await context.close();
 });
+
+test('a batch IndexedDB cannot keep (its transaction aborts, as on a full quota) is counted as a failed export', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(async (otlp) => {
+    window.__sdk = await import('/sdk/full.js');
+    window.__sdk.init({ serviceName: 'quota-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });
+    // What the page exported so far (the default entry's records, the full module's fetch) is delivered.
+    await window.__sdk.flush();
+    window.__kept = 0;
+    // The browser checks the quota when the transaction commits, after the outbox's requests
+    // were made: it aborts the transaction, and those requests fail.
+    const add = IDBObjectStore.prototype.add;
+    IDBObjectStore.prototype.add = function () {
+      const request = add.apply(this, arguments);
+      const tx = this.transaction;
+      window.__kept++;
+      queueMicrotask(() => tx.abort());
+      return request;
+    };
+  }, collector.otlp);
+  await context.setOffline(true);
+  const outcome = await page.evaluate(async () => {
+    const before = window.__sdk.diagnostics().exportsFailed;
+    window.__sdk.startSpan('made offline, with a full disk').end();
+    await window.__sdk.flush();
+    const deadline = Date.now() + 10_000;
+    while (window.__sdk.diagnostics().exportsFailed === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    return { failed: window.__sdk.diagnostics().exportsFailed - before, kept: window.__kept };
+  });
+  assert.equal(outcome.kept, 1, 'the batch went to the outbox');
+  assert.equal(outcome.failed, 1, 'the lost batch is counted');
+  await context.close();
+});
