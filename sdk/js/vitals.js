@@ -11,12 +11,15 @@ function rating(name, value) {
   return value <= good ? 'good' : value <= poor ? 'needs-improvement' : 'poor';
 }
 
+/** Observes `type` entries; false when this browser does not report them. */
 function observe(type, callback, options) {
+  if (!PerformanceObserver.supportedEntryTypes?.includes(type)) return false;
   try {
     const observer = new PerformanceObserver((list) => guard(() => callback(list.getEntries())));
     observer.observe({ type, buffered: true, ...options });
+    return true;
   } catch {
-    // This browser does not report that entry type.
+    return false;
   }
 }
 
@@ -25,20 +28,24 @@ export function reportWebVitals() {
   if (typeof PerformanceObserver !== 'function') return;
   const values = {};
   const nav = performance.getEntriesByType('navigation')[0];
-  const navigationType = nav ? nav.type : 'navigate';
-  if (nav) values.TTFB = Math.max(0, nav.responseStart - (nav.activationStart || 0));
+  // As web-vitals measures them: a prerendered page's times count from its activation, and the
+  // navigation types are `navigate`, `reload`, `back-forward` and `prerender`.
+  const activation = (nav && nav.activationStart) || 0;
+  const since = (t) => Math.max(0, t - activation);
+  const navigationType = activation > 0 || document.prerendering ? 'prerender' : nav ? nav.type.replace(/_/g, '-') : 'navigate';
+  if (nav) values.TTFB = since(nav.responseStart);
   observe('paint', (entries) => {
-    for (const e of entries) if (e.name === 'first-contentful-paint') values.FCP = e.startTime;
+    for (const e of entries) if (e.name === 'first-contentful-paint') values.FCP = since(e.startTime);
   });
   observe('largest-contentful-paint', (entries) => {
     const last = entries[entries.length - 1];
-    if (last) values.LCP = last.startTime;
+    if (last) values.LCP = since(last.startTime);
   });
   // CLS: the largest session window of shifts without recent input (1 s gap, 5 s at most).
   let windowValue = 0;
   let windowStart = 0;
   let previous = 0;
-  observe('layout-shift', (entries) => {
+  const shifts = observe('layout-shift', (entries) => {
     for (const e of entries) {
       if (e.hadRecentInput) continue;
       if (windowValue && (e.startTime - previous > 1000 || e.startTime - windowStart > 5000)) windowValue = 0;
@@ -48,6 +55,8 @@ export function reportWebVitals() {
       values.CLS = Math.max(values.CLS ?? 0, windowValue);
     }
   });
+  // A page that never shifted has a CLS of 0, which is reported.
+  if (shifts) values.CLS ??= 0;
   // INP: the slowest interaction, or the 98th percentile once there are 50 or more.
   const interactions = new Map();
   observe(

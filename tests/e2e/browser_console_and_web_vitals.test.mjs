@@ -128,3 +128,36 @@ test('console output made while a captured call is being recorded (a redact hook
   assert.equal(logs.filter((r) => r.body.stringValue === 'captured once').length, 1);
   assert.ok(shown >= 1, 'the hook output still reached the console');
 });
+
+test("a prerendered page's vitals count from its activation, as web-vitals does, and a page that never shifted reports CLS 0", async () => {
+  const page = await browser.newPage();
+  await page.goto(site.url);
+  await sdkReady(page);
+  const paint = await page.evaluate(async (otlp) => {
+    // The page as a prerendered one activated late: web-vitals' FCP, LCP and TTFB are then
+    // measured from `activationStart`, and its navigation type is "prerender".
+    const [nav] = performance.getEntriesByType('navigation');
+    const activated = { ...nav.toJSON(), activationStart: performance.now() + 60_000 };
+    const byType = performance.getEntriesByType.bind(performance);
+    performance.getEntriesByType = (type) => (type === 'navigation' ? [activated] : byType(type));
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'prerendered-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    return byType('paint').find((e) => e.name === 'first-contentful-paint')?.startTime;
+  }, collector.otlp);
+  assert.ok(paint > 0, 'the page painted');
+  const vitals = await waitFor('the web vitals', async () => {
+    const r = (await records('prerendered-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    return r.length >= 3 && r;
+  });
+  const byName = Object.fromEntries(vitals.map((r) => [attr(r, 'name'), r]));
+  const value = (name) => Number(attr(byName[name], 'value'));
+  assert.ok(byName.FCP && byName.CLS && byName.TTFB, `FCP, CLS and TTFB reported (got ${Object.keys(byName)})`);
+  assert.equal(value('FCP'), 0, 'painted before activation');
+  if (byName.LCP) assert.equal(value('LCP'), 0);
+  assert.equal(value('TTFB'), 0);
+  assert.equal(value('CLS'), 0, 'no layout shift');
+  for (const r of vitals) assert.equal(attr(r, 'navigation_type'), 'prerender');
+});
