@@ -161,3 +161,25 @@ test("a prerendered page's vitals count from its activation, as web-vitals does,
   assert.equal(value('CLS'), 0, 'no layout shift');
   for (const r of vitals) assert.equal(attr(r, 'navigation_type'), 'prerender');
 });
+
+test('a page reached through history reports navigation_type back-forward, as web-vitals names it', async () => {
+  const page = await browser.newPage();
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(async (otlp) => {
+    const [nav] = performance.getEntriesByType('navigation');
+    const traversed = { ...nav.toJSON(), type: 'back_forward' };
+    const byType = performance.getEntriesByType.bind(performance);
+    performance.getEntriesByType = (type) => (type === 'navigation' ? [traversed] : byType(type));
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'traversed-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, collector.otlp);
+  const vitals = await waitFor('the web vitals', async () => {
+    const r = (await records('traversed-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    return r.length >= 2 && r;
+  });
+  assert.deepEqual([...new Set(vitals.map((r) => attr(r, 'navigation_type')))], ['back-forward']);
+});
