@@ -4,8 +4,8 @@
 //   domInteractive, domContentLoaded, domComplete and load;
 // - single-page navigation: `history.pushState`/`replaceState`/`popstate` make a `navigation`
 //   span with the old and new URLs (redacted by the core like every URL attribute);
-// - user interactions: a `click`/`submit` span active while the page's handlers run, so that
-//   requests they start synchronously (and errors they throw) belong to it;
+// - user interactions: a `click`/`submit` span active while the page's handlers run (and only
+//   then), so that requests they start synchronously (and errors they throw) belong to it;
 // - long tasks: a `longtask` span per task the browser reports, and a `longAnimationFrame` span
 //   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
 import * as core from './core.js';
@@ -84,18 +84,29 @@ function describeTarget(target) {
 
 function instrumentInteractions() {
   for (const type of ['click', 'submit']) {
-    // Capture phase: the span is active before any of the page's own listeners run, and stays
-    // active until the event's task is over.
+    // Capture phase: the span is active before any of the page's own listeners run, until the
+    // event is back at the window (bubble phase) after them, or, when a listener stopped it, until
+    // the next task. Not until a timer: tasks that run before it (a timer set on mouseup, a
+    // response) would become its children.
     addEventListener(
       type,
       (event) =>
         guard(() => {
           const span = startSpan(type, { attributes: { 'event.type': type, ...describeTarget(event.target) } });
           activate(span);
-          setTimeout(() => {
-            deactivate(span);
-            span.end();
-          }, 0);
+          let open = true;
+          // This event's own return, not a click the handlers dispatched meanwhile.
+          const back = (e) => e === event && end();
+          const end = () => {
+            if (open) {
+              open = false;
+              removeEventListener(type, back);
+              deactivate(span);
+              span.end();
+            }
+          };
+          addEventListener(type, back);
+          setTimeout(end, 0);
         }),
       { capture: true },
     );

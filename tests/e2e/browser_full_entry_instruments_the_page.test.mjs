@@ -90,6 +90,35 @@ test('a click span parents the request its handler starts and takes the error it
   assert.equal(record.spanId, failed[0].spanId, 'the error log belongs to the click span');
 });
 
+test("a click span is active only while the page's handlers run, not in a task that runs after", async () => {
+  await page.evaluate(() => {
+    const button = document.createElement('button');
+    button.id = 'timer-before-click';
+    // A timer set on mouseup, in the same task as the click but before it, runs first after it.
+    button.onmouseup = () =>
+      setTimeout(() => {
+        window.__laterActive = window.__sdk.activeSpan() !== undefined;
+        window.__laterTrace = window.__sdk.startSpan('timer work').spanContext().traceId;
+      }, 0);
+    // A click the handler dispatches itself ends there; the outer click's span stays active.
+    const inner = document.createElement('span');
+    button.onclick = (event) => {
+      if (event.target !== button) return;
+      inner.click();
+      window.__clickTrace = window.__sdk.activeSpan()?.spanContext().traceId;
+    };
+    button.append(inner);
+    document.body.append(button);
+  });
+  await page.click('#timer-before-click');
+  const seen = await waitFor('the timer', () =>
+    page.evaluate(() => window.__laterTrace && { click: window.__clickTrace, later: window.__laterTrace, active: window.__laterActive }),
+  );
+  assert.match(seen.click, /^[0-9a-f]{32}$/, 'the handler ran under the click span, after a nested click');
+  assert.equal(seen.active, false);
+  assert.notEqual(seen.later, seen.click, "the timer's span starts its own trace");
+});
+
 test('history navigation makes a navigation span with the URL redacted', async () => {
   await page.evaluate(() => history.pushState({}, '', '/account?access_token=CANARYNAV&tab=2'));
   const spans = await traceByRoot('navigation');
