@@ -34,12 +34,16 @@ export function reportWebVitals() {
   const since = (t) => Math.max(0, t - activation);
   const navigationType = activation > 0 || document.prerendering ? 'prerender' : nav ? nav.type.replace(/_/g, '-') : 'navigate';
   if (nav) values.TTFB = since(nav.responseStart);
+  // Paints after the page was first hidden (a tab opened in the background is painted when first
+  // shown) say nothing of its loading: web-vitals leaves them out, and so does this.
+  let hidden = document.visibilityState === 'hidden' && !document.prerendering ? 0 : Infinity;
+  for (const e of performance.getEntriesByType('visibility-state')) if (e.name === 'hidden') hidden = Math.min(hidden, e.startTime);
   observe('paint', (entries) => {
-    for (const e of entries) if (e.name === 'first-contentful-paint') values.FCP = since(e.startTime);
+    for (const e of entries) if (e.name === 'first-contentful-paint' && e.startTime < hidden) values.FCP = since(e.startTime);
   });
   observe('largest-contentful-paint', (entries) => {
     const last = entries[entries.length - 1];
-    if (last) values.LCP = since(last.startTime);
+    if (last && last.startTime < hidden) values.LCP = since(last.startTime);
   });
   // CLS: the largest session window of shifts without recent input (1 s gap, 5 s at most).
   let windowValue = 0;

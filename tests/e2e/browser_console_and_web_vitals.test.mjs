@@ -183,3 +183,25 @@ test('a page reached through history reports navigation_type back-forward, as we
   });
   assert.deepEqual([...new Set(vitals.map((r) => attr(r, 'navigation_type')))], ['back-forward']);
 });
+
+test('a page that was hidden before it painted (a background tab) reports no FCP or LCP, as web-vitals', async () => {
+  const page = await browser.newPage();
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(async (otlp) => {
+    // The browser's record of the page being hidden from the start, as in a tab opened in the
+    // background: its paints come when it is first shown, and say nothing of its loading.
+    const byType = performance.getEntriesByType.bind(performance);
+    performance.getEntriesByType = (type) => (type === 'visibility-state' ? [{ name: 'hidden', startTime: 0 }] : byType(type));
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'background-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, collector.otlp);
+  const vitals = await waitFor('the web vitals', async () => {
+    const r = (await records('background-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    return r.some((x) => attr(x, 'name') === 'TTFB') && r;
+  });
+  assert.deepEqual(vitals.map((r) => attr(r, 'name')).filter((n) => n === 'FCP' || n === 'LCP'), []);
+});
