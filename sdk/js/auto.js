@@ -10,6 +10,7 @@
 //   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
 import * as core from './core.js';
 import { activate, deactivate, guard, startSpan } from './api.js';
+import { exporter } from './fetch.js';
 
 const at = (t) => performance.timeOrigin + t;
 
@@ -39,7 +40,8 @@ function documentLoad(parentContext) {
     if (t > 0) core.spanEvent(root, event, at(t));
   }
   for (const r of performance.getEntriesByType('resource')) {
-    if (r.name.startsWith(state.endpoint)) continue;
+    // Not the exporter's own requests, wherever `init` sends (a same-origin path too).
+    if (r.name.startsWith(exporter.to)) continue;
     const span = timedSpan('resourceFetch', 3, root, undefined, at(r.startTime), {
       'url.full': r.name,
       'resource.initiator_type': r.initiatorType,
@@ -49,8 +51,6 @@ function documentLoad(parentContext) {
   }
   core.spanEnd(root, 0, at(nav.loadEventEnd || nav.domComplete || nav.responseEnd));
 }
-
-const state = { endpoint: '\u0000' };
 
 function instrumentNavigation() {
   let last = location.href;
@@ -157,7 +157,6 @@ function instrumentLongTasks() {
 /** Installs the parts the config leaves on; `documentParent` is the `<meta>` context. */
 export function instrumentPage(config, documentParent) {
   const c = config && typeof config === 'object' ? config : {};
-  state.endpoint = typeof c.endpoint === 'string' ? c.endpoint : '\u0000';
   if (c.documentLoad !== false) {
     const run = () => guard(() => documentLoad(documentParent));
     if (document.readyState === 'complete') setTimeout(run, 0);

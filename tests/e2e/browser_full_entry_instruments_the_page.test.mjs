@@ -51,6 +51,34 @@ test('page load becomes a documentLoad span with documentFetch and resource chil
   assert.ok(events.includes('domInteractive') && events.includes('loadEventEnd'), events.join());
 });
 
+test('page load leaves out the exporter\'s requests when the endpoint is a same-origin path', async () => {
+  const proxied = await browser.newPage();
+  // The site proxies /otlp/ to the collector, as a page avoiding CORS does.
+  await proxied.route(
+    (url) => url.pathname.startsWith('/otlp/'),
+    async (route) => route.fulfill({ response: await route.fetch({ url: collector.otlp + new URL(route.request().url()).pathname.slice(5) }) }),
+  );
+  await proxied.goto(site.url);
+  await proxied.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await proxied.evaluate(async () => {
+    // An export the page made before the full entry's page-load spans are built.
+    await fetch('/otlp/v1/logs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'proxied-page', endpoint: '/otlp', scheduleDelayMillis: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+    await sdk.flush();
+  });
+  const spans = await waitFor('the proxied page load', async () => {
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=200`);
+    const t = traces.find((t) => t.rootName === 'documentLoad' && t.rootService === 'proxied-page');
+    return t && traceSpans(collector, t.traceId);
+  });
+  const urls = spans.filter((s) => s.name === 'resourceFetch').map((s) => attr(s, 'url.full'));
+  assert.ok(urls.length >= 3, urls.join());
+  assert.deepEqual(urls.filter((u) => u.includes('/otlp/')), []);
+  await proxied.close();
+});
+
 test('a click span parents the request its handler starts and takes the error it throws', async () => {
   await page.evaluate(() => {
     const ok = document.createElement('button');
