@@ -12,6 +12,8 @@ export { sessionId, setUser } from './session.js';
 
 let installed = false;
 let documentParent;
+/** The latest `init`'s `propagateTraceHeaderCorsUrls`, which the instrumentation reads per request. */
+const propagateTo = [];
 
 /**
  * The server's trace for this page, from `<meta name="traceparent">` (and `tracestate`), read by
@@ -38,10 +40,10 @@ export function init(config) {
     exporter.to = resolve(`${endpoint}/v1/`).href;
   });
   api.guard(() => {
+    const c = config && typeof config === 'object' ? config : {};
+    propagateTo.splice(0, propagateTo.length, ...(Array.isArray(c.propagateTraceHeaderCorsUrls) ? c.propagateTraceHeaderCorsUrls : []));
     if (installed) return;
     installed = true;
-    const c = config && typeof config === 'object' ? config : {};
-    const propagateTo = Array.isArray(c.propagateTraceHeaderCorsUrls) ? c.propagateTraceHeaderCorsUrls : [];
     if (c.instrumentFetch !== false) instrumentFetch(propagateTo);
     if (c.instrumentXHR !== false) instrumentXHR(propagateTo);
     if (c.captureErrors !== false) captureErrors();

@@ -18,10 +18,11 @@ before(async () => {
 
 after(() => stack?.stop());
 
-async function servicePage(service) {
+async function servicePage(service, { slow = false } = {}) {
   const page = await browser.newPage();
-  // A slow answer, for requests cut short while under way.
-  await page.route((url) => url.pathname === '/api/slow', (route) => setTimeout(() => route.fulfill({ status: 200, body: 'late' }).catch(() => {}), 1500));
+  // A slow answer, for requests cut short while under way. (Routing also answers CORS
+  // preflights, so only the test that needs it routes.)
+  if (slow) await page.route((url) => url.pathname === '/api/slow', (route) => setTimeout(() => route.fulfill({ status: 200, body: 'late' }).catch(() => {}), 1500));
   await page.goto(site.url);
   await sdkReady(page);
   await page.evaluate(
@@ -113,7 +114,7 @@ test('a fetch whose headers cannot be copied fails as it would untraced, and its
 });
 
 test('one XMLHttpRequest object reused, aborted, timed out and opened again ends each span once', async () => {
-  const page = await servicePage('xhr-reuse');
+  const page = await servicePage('xhr-reuse', { slow: true });
   const outcome = await page.evaluate(async () => {
     const r = new XMLHttpRequest();
     const done = () => new Promise((resolve) => r.addEventListener('loadend', resolve, { once: true }));
@@ -200,4 +201,27 @@ test('an XMLHttpRequest that fails for lack of a CORS answer is an error span', 
   assert.equal(attr(span, 'error.type'), 'error');
   assert.equal(span.status?.code, 2);
   assert.equal(attr(span, 'http.response.status_code'), undefined);
+});
+
+test('propagateTraceHeaderCorsUrls given to a later init applies, as each init starts from its own config', async () => {
+  const page = await servicePage('re-init');
+  const other = site.url.replace('127.0.0.1', 'localhost');
+  const before = (await getJson(`${site.url}/api/seen`)).length;
+  await page.evaluate(
+    async ({ otlp, other }) => {
+      await fetch(`${other}/api/hello?first`).catch(() => {});
+      window.__sdk.init({ serviceName: 're-init', endpoint: otlp, propagateTraceHeaderCorsUrls: [other] });
+      await fetch(`${other}/api/hello?second`).catch(() => {});
+      window.__sdk.init({ serviceName: 're-init', endpoint: otlp });
+      await fetch(`${other}/api/hello?third`).catch(() => {});
+    },
+    { otlp: collector.otlp, other },
+  );
+  const seen = (await getJson(`${site.url}/api/seen`)).slice(before);
+  // The test API answers no CORS headers: the preflight fails, so the request is not sent.
+  assert.deepEqual(
+    seen.map((s) => s.method),
+    ['GET', 'OPTIONS', 'GET'],
+    'only the allowed request asked for a preflight, for its traceparent',
+  );
 });
