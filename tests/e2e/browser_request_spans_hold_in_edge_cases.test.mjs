@@ -225,3 +225,37 @@ test('propagateTraceHeaderCorsUrls given to a later init applies, as each init s
     'only the allowed request asked for a preflight, for its traceparent',
   );
 });
+
+test("fetch(Request), and headers as Headers, arrays or objects, all get traceparent; the caller's objects and body are left as they were", async () => {
+  const page = await servicePage('fetch-forms');
+  await page.route(
+    (url) => url.pathname === '/api/echo',
+    (route) => {
+      const r = route.request();
+      const h = r.headers();
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify({ method: r.method(), body: r.postData(), app: h['x-app'] ?? null, tp: !!h.traceparent }) });
+    },
+  );
+  const out = await page.evaluate(async () => {
+    const echo = async (...args) => (await fetch(...args)).json();
+    const request = new Request('/api/echo', { method: 'POST', body: 'one', headers: { 'x-app': '1' } });
+    const headers = new Headers({ 'x-app': '3' });
+    const object = { 'x-app': '4' };
+    return {
+      request: await echo(request),
+      requestWithInit: await echo(new Request('/api/echo', { method: 'POST', body: 'two', headers: { 'x-app': 'replaced' } }), { headers: [['x-app', '2']] }),
+      headers: await echo('/api/echo', { method: 'PUT', body: 'three', headers }),
+      object: await echo(new URL('/api/echo', location.href), { method: 'POST', body: 'four', headers: object }),
+      callerHeaders: [...headers.keys()],
+      callerObject: Object.keys(object),
+      requestHeaders: [...request.headers.keys()],
+    };
+  });
+  assert.deepEqual(out.request, { method: 'POST', body: 'one', app: '1', tp: true });
+  assert.deepEqual(out.requestWithInit, { method: 'POST', body: 'two', app: '2', tp: true });
+  assert.deepEqual(out.headers, { method: 'PUT', body: 'three', app: '3', tp: true });
+  assert.deepEqual(out.object, { method: 'POST', body: 'four', app: '4', tp: true });
+  assert.deepEqual(out.callerHeaders, ['x-app']);
+  assert.deepEqual(out.callerObject, ['x-app']);
+  assert.deepEqual(out.requestHeaders, ['content-type', 'x-app'], 'the Request keeps its own headers, without traceparent');
+});
