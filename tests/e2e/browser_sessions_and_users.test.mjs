@@ -66,3 +66,31 @@ test('one session id per tab across reloads, a new one after 15 idle minutes, an
   assert.ok(all.includes('user-42'), 'user.id was exported');
   await context.close();
 });
+
+test('where storage throws (a sandboxed frame, storage blocked) the session lives in memory and nothing throws', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(() => {
+    for (const name of ['sessionStorage', 'localStorage']) {
+      Object.defineProperty(window, name, {
+        get() {
+          throw new DOMException('The document is sandboxed', 'SecurityError');
+        },
+      });
+    }
+  });
+  await page.goto(site.url);
+  await ready(page);
+  const first = await activity(page, 'without storage');
+  const outcome = await page.evaluate(async () => {
+    const sdk = await import('/sdk/browser.js');
+    return { again: sdk.sessionId(), diagnostics: sdk.diagnostics() };
+  });
+  assert.match(first, /^[0-9a-f]{32}$/);
+  assert.equal(outcome.again, first, 'the same session for the page');
+  assert.equal(outcome.diagnostics.apiErrors, 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
