@@ -15,7 +15,7 @@ import { exporter } from './fetch.js';
 const at = (t) => performance.timeOrigin + t;
 
 function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
-  for (const key of Object.keys(attributes || {})) core.attr(key, attributes[key]);
+  for (const key of Object.keys(attributes || {})) if (attributes[key] !== undefined) core.attr(key, attributes[key]);
   return core.spanStart(name, kind, parent, false, traceparent, undefined, startMs);
 }
 
@@ -27,7 +27,8 @@ function documentLoad(parentContext) {
     'user_agent.original': navigator.userAgent,
   });
   const fetchSpan = timedSpan('documentFetch', 3, root, undefined, at(nav.fetchStart), {
-    'http.response.status_code': nav.responseStatus || 200,
+    // Only where the browser gives it (Navigation Timing's responseStatus is recent).
+    'http.response.status_code': nav.responseStatus || undefined,
     'http.response.body.size': nav.encodedBodySize,
   });
   core.spanEnd(fetchSpan, 0, at(nav.responseEnd));

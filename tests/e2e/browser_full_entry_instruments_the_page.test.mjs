@@ -79,6 +79,31 @@ test('page load leaves out the exporter\'s requests when the endpoint is a same-
   await proxied.close();
 });
 
+test('page load records the document status code only where the browser gives it', async () => {
+  const other = await browser.newPage();
+  await other.goto(site.url);
+  await other.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await other.evaluate(async (otlp) => {
+    // Navigation Timing without responseStatus, as in browsers that do not report it.
+    const [nav] = performance.getEntriesByType('navigation');
+    const entry = { ...nav.toJSON(), responseStatus: undefined };
+    const byType = performance.getEntriesByType.bind(performance);
+    performance.getEntriesByType = (type) => (type === 'navigation' ? [entry] : byType(type));
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'no-status-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+    await sdk.flush();
+  }, collector.otlp);
+  const spans = await waitFor('the page load', async () => {
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=200`);
+    const t = traces.find((t) => t.rootName === 'documentLoad' && t.rootService === 'no-status-page');
+    return t && traceSpans(collector, t.traceId);
+  });
+  const documentFetch = spans.find((s) => s.name === 'documentFetch');
+  assert.equal(attr(documentFetch, 'http.response.status_code'), undefined, 'not a made-up 200');
+  await other.close();
+});
+
 test('a click span parents the request its handler starts and takes the error it throws', async () => {
   await page.evaluate(() => {
     const ok = document.createElement('button');
