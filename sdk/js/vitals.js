@@ -23,7 +23,10 @@ function observe(type, callback, options) {
   }
 }
 
-/** Starts measuring; the values are reported when the page is hidden for the first time. */
+/**
+ * Starts measuring; the values are reported when the page is hidden for the first time, and
+ * again for each view of it restored from the back/forward cache.
+ */
 export function reportWebVitals() {
   if (typeof PerformanceObserver !== 'function') return;
   const values = {};
@@ -32,7 +35,7 @@ export function reportWebVitals() {
   // navigation types are `navigate`, `reload`, `back-forward` and `prerender`.
   const activation = (nav && nav.activationStart) || 0;
   const since = (t) => Math.max(0, t - activation);
-  const navigationType = activation > 0 || document.prerendering ? 'prerender' : nav ? nav.type.replace(/_/g, '-') : 'navigate';
+  let navigationType = activation > 0 || document.prerendering ? 'prerender' : nav ? nav.type.replace(/_/g, '-') : 'navigate';
   if (nav) values.TTFB = since(nav.responseStart);
   // Paints after the page was first hidden (a tab opened in the background is painted when first
   // shown) say nothing of its loading: web-vitals leaves them out, and so does this.
@@ -94,4 +97,19 @@ export function reportWebVitals() {
       flush({ keepalive: true });
     });
   document.addEventListener('visibilitychange', report, { capture: true });
+  // Restored from the back/forward cache: a new page view, measured as web-vitals measures it
+  // (TTFB 0, FCP and LCP at the second frame after pageshow, CLS and INP from there on).
+  addEventListener('pageshow', (event) =>
+    guard(() => {
+      if (!event.persisted) return;
+      for (const name of Object.keys(values)) delete values[name];
+      navigationType = 'back-forward-cache';
+      values.TTFB = 0;
+      if (shifts) values.CLS = 0;
+      windowValue = 0;
+      interactions.clear();
+      reported = false;
+      requestAnimationFrame(() => requestAnimationFrame(() => (values.FCP = values.LCP = performance.now() - event.timeStamp)));
+    }),
+  );
 }

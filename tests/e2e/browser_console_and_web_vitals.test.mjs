@@ -205,3 +205,36 @@ test('a page that was hidden before it painted (a background tab) reports no FCP
   });
   assert.deepEqual(vitals.map((r) => attr(r, 'name')).filter((n) => n === 'FCP' || n === 'LCP'), []);
 });
+
+test('a page restored from the back/forward cache is a new page view: its vitals are reported again, as web-vitals does', async () => {
+  const page = await browser.newPage();
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'restored-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    const visibility = (state) => {
+      Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    };
+    visibility('hidden');
+    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    // Back from the cache: pageshow with persisted, and the page visible again.
+    visibility('visible');
+    window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))));
+    visibility('hidden');
+  }, collector.otlp);
+  const vitals = await waitFor('both page views', async () => {
+    const r = (await records('restored-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    return r.some((x) => attr(x, 'navigation_type') === 'back-forward-cache' && attr(x, 'name') === 'LCP') && r;
+  });
+  const restored = vitals.filter((r) => attr(r, 'navigation_type') === 'back-forward-cache');
+  const byName = Object.fromEntries(restored.map((r) => [attr(r, 'name'), Number(attr(r, 'value'))]));
+  assert.deepEqual(Object.keys(byName).sort(), ['CLS', 'FCP', 'LCP', 'TTFB']);
+  assert.equal(byName.TTFB, 0);
+  assert.equal(byName.CLS, 0);
+  assert.ok(byName.FCP >= 0 && byName.FCP < 5000 && byName.LCP === byName.FCP, JSON.stringify(byName));
+  assert.equal(vitals.filter((r) => attr(r, 'navigation_type') === 'navigate' && attr(r, 'name') === 'TTFB').length, 1, 'the first view once');
+});
