@@ -22,10 +22,27 @@ export function resolve(href) {
   return new URL(href, globalThis.document?.baseURI || globalThis.location.href);
 }
 
-function describe(input, init) {
-  const url = resolve(input instanceof Request ? input.url : String(input));
-  const method = ((init && init.method) || (input instanceof Request ? input.method : 'GET')).toUpperCase();
-  return { url, method };
+// The methods the HTTP conventions know; fetch and XHR uppercase the first six when they send.
+const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'CONNECT', 'TRACE', 'PATCH'];
+
+/**
+ * A CLIENT span for a request, as the HTTP conventions name it: a known method (in any case) by
+ * its name, another as `_OTHER` in a span named `HTTP`, with `http.request.method_original`
+ * when the method sent is not the known name (the browser uppercases the first six only).
+ */
+export function clientSpan(method, url) {
+  const upper = method.toUpperCase();
+  const i = METHODS.indexOf(upper);
+  if (i >= 0 && i < 6) method = upper;
+  const known = i >= 0 ? upper : undefined;
+  const attributes = {
+    'http.request.method': known || '_OTHER',
+    'url.full': url.href,
+    'server.address': url.hostname,
+    'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+  };
+  if (known !== method) attributes['http.request.method_original'] = method;
+  return startSpan(known || 'HTTP', { kind: 'client', attributes });
 }
 
 /** Replaces `globalThis.fetch` with a traced version. */
@@ -34,17 +51,9 @@ export function instrumentFetch(propagateTo) {
   if (typeof original !== 'function' || original.__edgescope) return;
   const traced = function fetch(input, init) {
     const prepared = guard(() => {
-      const { url, method } = describe(input, init);
+      const url = resolve(input instanceof Request ? input.url : String(input));
       if (url.href.startsWith(exporter.to)) return;
-      const span = startSpan(method, {
-        kind: 'client',
-        attributes: {
-          'http.request.method': method,
-          'url.full': url.href,
-          'server.address': url.hostname,
-          'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-        },
-      });
+      const span = clientSpan(String((init && init.method) || (input instanceof Request ? input.method : 'GET')), url);
       const out = { span, input, init };
       // Without the headers if they cannot be added: the span still ends with the request.
       if (allowed(url, propagateTo)) {

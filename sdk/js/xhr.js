@@ -4,8 +4,8 @@
 // As in OpenTelemetry JS's XHR instrumentation, a request's span ends at its `load`, `error`,
 // `timeout` or `abort` (no error: the page cancelled it), or when `open` drops it, once, and
 // an object used again gets a new span per request.
-import { guard, inject, startSpan } from './api.js';
-import { allowed, exporter, resolve } from './fetch.js';
+import { guard, inject } from './api.js';
+import { allowed, clientSpan, exporter, resolve } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
 const EVENTS = ['load', 'error', 'timeout', 'abort'];
@@ -38,7 +38,7 @@ export function instrumentXHR(propagateTo) {
     guard(() => {
       // Done but not yet told (the page reopens from its own `load` or `error` handler), or dropped.
       end(this, readyState === 4 ? (status ? 'load' : 'error') : 'abort', status);
-      this[INFO] = { method: String(method).toUpperCase(), url: resolve(String(url)) };
+      this[INFO] = { method: String(method), url: resolve(String(url)) };
     });
     return result;
   };
@@ -47,15 +47,7 @@ export function instrumentXHR(propagateTo) {
     const span = guard(() => {
       const info = this[INFO];
       if (!info || info.span || info.url.href.startsWith(exporter.to)) return undefined;
-      const span = startSpan(info.method, {
-        kind: 'client',
-        attributes: {
-          'http.request.method': info.method,
-          'url.full': info.url.href,
-          'server.address': info.url.hostname,
-          'server.port': Number(info.url.port) || (info.url.protocol === 'https:' ? 443 : 80),
-        },
-      });
+      const span = clientSpan(info.method, info.url);
       info.span = span;
       const on = (event) => guard(() => end(this, event.type, this.status));
       info.off = () => EVENTS.forEach((type) => this.removeEventListener(type, on));

@@ -131,6 +131,7 @@ test('one XMLHttpRequest object reused, aborted, timed out and opened again ends
     r.timeout = 50;
     r.send();
     await done();
+    r.timeout = 0;
     // Opened again while under way: the browser drops the request without an event.
     r.open('GET', '/api/slow?n=5');
     r.send();
@@ -258,4 +259,35 @@ test("fetch(Request), and headers as Headers, arrays or objects, all get tracepa
   assert.deepEqual(out.callerHeaders, ['x-app']);
   assert.deepEqual(out.callerObject, ['x-app']);
   assert.deepEqual(out.requestHeaders, ['content-type', 'x-app'], 'the Request keeps its own headers, without traceparent');
+});
+
+test('request methods follow the HTTP conventions: known ones by their name, others as _OTHER in a span named HTTP, the original as sent', async () => {
+  const page = await servicePage('methods');
+  await page.evaluate(async () => {
+    await fetch('/api/hello?m=patch', { method: 'patch' });
+    await fetch('/api/hello?m=purge', { method: 'PURGE' });
+    await fetch('/api/hello?m=get');
+    await fetch('/api/hello?m=post', { method: 'post' });
+    await new Promise((resolve) => {
+      const r = new XMLHttpRequest();
+      r.open('Search', '/api/hello?m=search');
+      r.onloadend = resolve;
+      r.send();
+    });
+    await window.__sdk.flush();
+  });
+  const spans = await waitFor('five client spans', async () => {
+    const s = (await spansOf('methods')).filter((x) => x.kind === 3);
+    return s.length === 5 && s;
+  });
+  const byM = Object.fromEntries(
+    spans.map((s) => [new URL(attr(s, 'url.full')).searchParams.get('m'), [s.name, attr(s, 'http.request.method'), attr(s, 'http.request.method_original')]]),
+  );
+  assert.deepEqual(byM, {
+    patch: ['PATCH', 'PATCH', 'patch'],
+    purge: ['HTTP', '_OTHER', 'PURGE'],
+    get: ['GET', 'GET', undefined],
+    post: ['POST', 'POST', undefined],
+    search: ['HTTP', '_OTHER', 'Search'],
+  });
 });
