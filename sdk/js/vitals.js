@@ -64,8 +64,10 @@ export function reportWebVitals() {
   });
   // A page that never shifted has a CLS of 0, which is reported.
   if (shifts) values.CLS ??= 0;
-  // INP: the slowest interaction, or the 98th percentile once there are 50 or more.
+  // INP: the slowest interaction, or the 98th percentile once there are 50 or more, counting every
+  // interaction of the page view (performance.interactionCount), not only the slow ones reported.
   const interactions = new Map();
+  let counted = 0;
   observe(
     'event',
     (entries) => {
@@ -74,7 +76,8 @@ export function reportWebVitals() {
         interactions.set(e.interactionId, Math.max(interactions.get(e.interactionId) ?? 0, e.duration));
       }
       const durations = [...interactions.values()].sort((a, b) => b - a);
-      values.INP = durations[Math.min(durations.length - 1, Math.floor(durations.length / 50))];
+      const count = (performance.interactionCount ?? durations.length + counted) - counted;
+      values.INP = durations[Math.min(durations.length - 1, Math.floor(count / 50))];
     },
     { durationThreshold: 16 },
   );
@@ -108,6 +111,7 @@ export function reportWebVitals() {
       if (shifts) values.CLS = 0;
       windowValue = 0;
       interactions.clear();
+      counted = performance.interactionCount ?? 0;
       reported = false;
       requestAnimationFrame(() => requestAnimationFrame(() => (values.FCP = values.LCP = performance.now() - event.timeStamp)));
     }),
