@@ -4,10 +4,17 @@
 // ask for. The page's own call always runs and returns exactly what it would have returned.
 import { guard, inject, startSpan } from './api.js';
 
-/** Whether `url` (a URL) may receive trace headers: same-origin, or matching a configured rule. */
+/**
+ * Whether `url` (a URL) may receive trace headers: same-origin, or matching a configured rule, a
+ * regular expression or a prefix that ends where the URL's host or a path segment does, so that
+ * `https://api.example.com` does not let `https://api.example.com.evil.test` have them.
+ */
 export function allowed(url, propagateTo) {
   if (url.origin === globalThis.location.origin) return true;
-  return propagateTo.some((rule) => (rule instanceof RegExp ? rule.test(url.href) : url.href.startsWith(rule)));
+  const href = url.href;
+  return propagateTo.some((rule) =>
+    rule instanceof RegExp ? rule.test(href) : href.startsWith(rule) && (/[/?#]$/.test(rule) || /^[/?#]/.test(href.slice(rule.length))),
+  );
 }
 
 /**

@@ -291,3 +291,33 @@ test('request methods follow the HTTP conventions: known ones by their name, oth
     search: ['HTTP', '_OTHER', 'Search'],
   });
 });
+
+test('a propagateTraceHeaderCorsUrls prefix matches at a boundary: an origin there is not a prefix of a look-alike host', async () => {
+  const page = await servicePage('prefix-rules');
+  const verdicts = await page.evaluate(async () => {
+    const { allowed } = await import('/sdk/fetch.js');
+    const rules = ['https://api.example.com', 'https://cdn.example.com/v1', /^https:\/\/[a-z]+\.example\.org\//];
+    return Object.fromEntries(
+      [
+        'https://api.example.com/orders',
+        'https://api.example.com',
+        'https://api.example.com?q=1',
+        'https://api.example.com.evil.test/orders',
+        'https://api.example.community/orders',
+        'https://cdn.example.com/v1/app.js',
+        'https://cdn.example.com/v10/app.js',
+        'https://img.example.org/a.png',
+      ].map((href) => [href, allowed(new URL(href), rules)]),
+    );
+  });
+  assert.deepEqual(verdicts, {
+    'https://api.example.com/orders': true,
+    'https://api.example.com': true,
+    'https://api.example.com?q=1': true,
+    'https://api.example.com.evil.test/orders': false,
+    'https://api.example.community/orders': false,
+    'https://cdn.example.com/v1/app.js': true,
+    'https://cdn.example.com/v10/app.js': false,
+    'https://img.example.org/a.png': true,
+  });
+});
