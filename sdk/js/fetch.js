@@ -58,19 +58,23 @@ export function instrumentFetch(propagateTo) {
   if (typeof original !== 'function' || original.__edgescope) return;
   const traced = function fetch(input, init) {
     const prepared = guard(() => {
-      const url = resolve(input instanceof Request ? input.url : String(input));
+      // A Request, of this frame or another (where `instanceof Request` is false), or what fetch
+      // reads as a URL.
+      const text = String(input);
+      const request = text === '[object Request]' ? input : undefined;
+      const url = resolve(request ? request.url : text);
       if (url.href.startsWith(exporter.to)) return;
-      const span = clientSpan(String((init && init.method) || (input instanceof Request ? input.method : 'GET')), url);
+      const span = clientSpan(String((init && init.method) || (request ? request.method : 'GET')), url);
       const out = { span, input, init };
       // Without the headers if they cannot be added: the span still ends with the request.
       if (allowed(url, propagateTo)) {
         guard(() => {
-          if (input instanceof Request && !init) {
-            const headers = new Headers(input.headers);
+          if (request && !init) {
+            const headers = new Headers(request.headers);
             inject(headers, span);
-            out.input = new Request(input, { headers });
+            out.input = new Request(request, { headers });
           } else {
-            const headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
+            const headers = new Headers((init && init.headers) || (request ? request.headers : undefined));
             inject(headers, span);
             out.init = { ...init, headers };
           }

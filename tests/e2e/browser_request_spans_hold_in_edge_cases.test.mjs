@@ -321,3 +321,31 @@ test('a propagateTraceHeaderCorsUrls prefix matches at a boundary: an origin the
     'https://img.example.org/a.png': true,
   });
 });
+
+test("fetch of a Request made in another frame keeps the Request's headers and body", async () => {
+  const page = await servicePage('frame-request');
+  await page.route(
+    (url) => url.pathname === '/api/echo',
+    (route) => {
+      const r = route.request();
+      const h = r.headers();
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify({ method: r.method(), body: r.postData(), app: h['x-app'] ?? null, tp: !!h.traceparent }) });
+    },
+  );
+  const out = await page.evaluate(async () => {
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    const request = new frame.contentWindow.Request(`${location.origin}/api/echo`, { method: 'POST', body: 'five', headers: { 'x-app': '5' } });
+    const answer = await (await fetch(request)).json();
+    frame.remove();
+    await window.__sdk.flush();
+    return answer;
+  });
+  assert.deepEqual(out, { method: 'POST', body: 'five', app: '5', tp: true });
+  const [span] = await waitFor('the span', async () => {
+    const s = (await spansOf('frame-request')).filter((x) => x.kind === 3);
+    return s.length === 1 && s;
+  });
+  assert.equal(span.name, 'POST');
+  assert.equal(attr(span, 'url.full'), `${site.url}/api/echo`);
+});
