@@ -235,7 +235,7 @@ test('a page restored from the back/forward cache is a new page view: its vitals
   assert.deepEqual(Object.keys(byName).sort(), ['CLS', 'FCP', 'LCP', 'TTFB']);
   assert.equal(byName.TTFB, 0);
   assert.equal(byName.CLS, 0);
-  assert.ok(byName.FCP >= 0 && byName.FCP < 5000 && byName.LCP === byName.FCP, JSON.stringify(byName));
+  assert.ok(byName.FCP >= 0 && byName.LCP === byName.FCP, JSON.stringify(byName));
   assert.equal(vitals.filter((r) => attr(r, 'navigation_type') === 'navigate' && attr(r, 'name') === 'TTFB').length, 1, 'the first view once');
 });
 
@@ -257,16 +257,29 @@ test('INP is the 98th percentile over every interaction of the page, the quick o
     };
     document.body.append(button);
   }, collector.otlp);
+  // The page's own record of its interactions' durations, as the browser reports them.
+  await page.evaluate(() => {
+    window.__durations = new Map();
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.interactionId) window.__durations.set(e.interactionId, Math.max(window.__durations.get(e.interactionId) ?? 0, e.duration));
+      }
+    }).observe({ type: 'event', buffered: true, durationThreshold: 16 });
+  });
   for (let i = 0; i < 103; i++) await page.click('#tap');
   await page.waitForTimeout(300);
-  const count = await page.evaluate(() => performance.interactionCount);
+  const { count, slowest } = await page.evaluate(() => ({
+    count: performance.interactionCount,
+    slowest: [...window.__durations.values()].sort((a, b) => b - a).slice(0, 3),
+  }));
   await page.evaluate(() => {
     Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
     document.dispatchEvent(new Event('visibilitychange'));
   });
   const inp = await waitFor('INP', async () => (await records('inp-page')).find((x) => attr(x, 'name') === 'INP'));
   // 103 interactions: the 98th percentile is the third slowest (web-vitals: index floor(count / 50)).
-  assert.ok(count >= 100, `${count} interactions`);
-  const value = Number(attr(inp, 'value'));
-  assert.ok(value >= 100 && value < 200, `INP ${value} ms is the 100 ms tap, not the 300 ms one`);
+  assert.ok(count >= 100 && count < 150, `${count} interactions`);
+  assert.equal(slowest.length, 3);
+  assert.ok(slowest[2] < slowest[0], `the 100 ms tap is quicker than the 300 ms one (${slowest})`);
+  assert.equal(Number(attr(inp, 'value')), slowest[2], `INP is the third slowest of ${slowest}`);
 });
