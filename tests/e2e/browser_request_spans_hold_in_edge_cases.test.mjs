@@ -1,10 +1,12 @@
-// fetch and XMLHttpRequest client spans in the cases OpenTelemetry JS's instrumentations handle:
-// exports that go through the page's fetch (a custom `fetch` in the config) are never traced,
-// relative URLs resolve against `<base href>` as the browser resolves them, a request whose
-// trace headers cannot be added still ends its span, and an XHR object
-// that is aborted, times out, fails or is opened again ends each request's span once, with the
-// outcome of that request (OpenTelemetry's XHR instrumentation: `abort` is no error, `timeout`
-// and `error` are, with `error.type`).
+// fetch and XMLHttpRequest client spans in the cases OpenTelemetry JS's instrumentations and the
+// HTTP conventions cover: exports that go through the page's fetch (a custom `fetch` in the
+// config) are never traced; relative URLs resolve against `<base href>` as the browser resolves
+// them; a request whose trace headers cannot be added still ends its span; an XHR object that is
+// aborted, times out, fails or is opened again ends each request's span once, with that
+// request's outcome (OpenTelemetry's XHR instrumentation: `abort` is no error, `timeout` and
+// `error` are, with `error.type`); every form of fetch arguments keeps the caller's objects and
+// body; methods are named as the conventions say; and `propagateTraceHeaderCorsUrls` is the
+// latest `init`'s, matched at a host or path boundary.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attr, getJson, sdkReady, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
