@@ -46,7 +46,8 @@ function documentLoad(parentContext) {
     const span = timedSpan('resourceFetch', 3, root, undefined, at(r.startTime), {
       'url.full': r.name,
       'resource.initiator_type': r.initiatorType,
-      'http.response.body.size': r.encodedBodySize,
+      // 0 for another origin's resource without Timing-Allow-Origin, where the size is unknown.
+      'http.response.body.size': r.encodedBodySize || undefined,
     });
     core.spanEnd(span, 0, at(r.responseEnd || r.startTime));
   }

@@ -104,6 +104,41 @@ test('page load records the document status code only where the browser gives it
   await other.close();
 });
 
+test('a resource of another origin without Timing-Allow-Origin gets no body size, which the browser hides as 0', async () => {
+  const other = await browser.newPage();
+  const elsewhere = site.url.replace('127.0.0.1', 'localhost');
+  await other.route(`${elsewhere}/pixel.gif`, (route) =>
+    route.fulfill({ contentType: 'image/gif', body: Buffer.from('R0lGODlhAQABAAAAACwAAAAAAQABAAA=', 'base64') }),
+  );
+  await other.goto(site.url);
+  await other.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await other.evaluate(
+    async ({ otlp, src }) => {
+      await new Promise((resolve) => {
+        const img = new Image();
+        img.onload = img.onerror = resolve;
+        img.src = src;
+      });
+      const sdk = await import('/sdk/full.js');
+      sdk.init({ serviceName: 'opaque-resource-page', endpoint: otlp, scheduleDelayMillis: 0 });
+      await new Promise((r) => setTimeout(r, 100));
+      await sdk.flush();
+    },
+    { otlp: collector.otlp, src: `${elsewhere}/pixel.gif` },
+  );
+  const spans = await waitFor('the page load', async () => {
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=300`);
+    const t = traces.find((t) => t.rootName === 'documentLoad' && t.rootService === 'opaque-resource-page');
+    return t && traceSpans(collector, t.traceId);
+  });
+  const pixel = spans.find((s) => s.name === 'resourceFetch' && attr(s, 'url.full') === `${elsewhere}/pixel.gif`);
+  assert.ok(pixel, 'the image is a resource child');
+  assert.equal(attr(pixel, 'http.response.body.size'), undefined);
+  const wasm = spans.find((s) => s.name === 'resourceFetch' && attr(s, 'url.full').endsWith('.wasm'));
+  assert.ok(Number(attr(wasm, 'http.response.body.size')) > 0, 'same-origin sizes are kept');
+  await other.close();
+});
+
 test('a click span parents the request its handler starts and takes the error it throws', async () => {
   await page.evaluate(() => {
     const ok = document.createElement('button');
