@@ -1,0 +1,127 @@
+export interface Config {
+  serviceName?: string;
+  serviceVersion?: string;
+  environment?: string;
+  resourceAttributes?: Record<string, string | number | boolean>;
+  endpoint?: string;
+  protocol?: 'http/protobuf' | 'http/json';
+  compression?: 'gzip' | 'none';
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  headers?: Record<string, string>;
+  scheduleDelayMillis?: number;
+  flushDeadlineMillis?: number;
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+  timeoutMillis?: number;
+  sampler?: string;
+  samplerArg?: number | string;
+  keepErrors?: boolean;
+  attributeValueLengthLimit?: number;
+  redaction?: boolean;
+  redactQueryParams?: string[];
+  redact?: (key: string, value: string) => string;
+  debug?: boolean;
+}
+export interface BrowserConfig extends Config {
+  instrumentFetch?: boolean;
+  instrumentXHR?: boolean;
+  captureErrors?: boolean;
+  sessions?: boolean;
+  propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
+}
+export interface FullBrowserConfig extends BrowserConfig {
+  documentLoad?: boolean;
+  navigation?: boolean;
+  interactions?: boolean;
+  longTasks?: boolean;
+  webVitals?: boolean;
+  offline?: boolean;
+  captureConsole?: boolean | Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
+}
+export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+export type AttributeValue = string | number | boolean | Array<string | number | boolean>;
+export interface RemoteContext {
+  traceparent: string;
+  tracestate?: string;
+  baggage?: Record<string, string>;
+}
+export interface Link {
+  context: Span | RemoteContext;
+  attributes?: Record<string, AttributeValue>;
+}
+export interface SpanOptions {
+  kind?: SpanKind;
+  attributes?: Record<string, AttributeValue>;
+  links?: Link[];
+  parent?: RemoteContext;
+}
+export interface SpanContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+}
+export declare class Span {
+  private constructor();
+  setAttribute(key: string, value: AttributeValue): this;
+  setAttributes(attributes: Record<string, AttributeValue>): this;
+  setStatus(status: { code: 'unset' | 'ok' | 'error'; message?: string }): this;
+  updateName(name: string): this;
+  addEvent(name: string, attributes?: Record<string, AttributeValue>): this;
+  recordException(exception: unknown, attributes?: Record<string, AttributeValue>): this;
+  addLink(target: Span | RemoteContext, attributes?: Record<string, AttributeValue>): this;
+  end(): void;
+  spanContext(): SpanContext;
+  isRecording(): boolean;
+}
+export interface Logger {
+  trace(message: string, attributes?: Record<string, AttributeValue>): void;
+  debug(message: string, attributes?: Record<string, AttributeValue>): void;
+  info(message: string, attributes?: Record<string, AttributeValue>): void;
+  warn(message: string, attributes?: Record<string, AttributeValue>): void;
+  error(message: string, attributes?: Record<string, AttributeValue>): void;
+  fatal(message: string, attributes?: Record<string, AttributeValue>): void;
+}
+export interface Diagnostics {
+  spansDropped: number;
+  logsDropped: number;
+  spansRefused: number;
+  staleHandles: number;
+  attributesDropped: number;
+  eventsDropped: number;
+  linksDropped: number;
+  exportsFailed: number;
+  exportsRetried: number;
+  recordsRejected: number;
+  apiErrors: number;
+}
+export declare function init(config?: BrowserConfig): void;
+export declare function startSpan(name: string, options?: SpanOptions): Span;
+export declare function withSpan<T>(span: Span, fn: (span: Span) => T): T;
+export declare function startActiveSpan<T>(name: string, fn: (span: Span) => T): T;
+export declare function startActiveSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => T): T;
+export declare function activeSpan(): Span | undefined;
+export declare const logger: Logger;
+export declare function inject(headers: Headers | Record<string, string>, span?: Span): void;
+export declare function extract(headers: Headers | Record<string, string | undefined>): RemoteContext | undefined;
+export declare function setBaggage(key: string, value: string): boolean;
+export declare function removeBaggage(key: string): void;
+export declare function getBaggage(): Record<string, string>;
+export declare function setUser(id: string | null | undefined): void;
+export declare function sessionId(): string;
+export declare function documentContext(): RemoteContext | undefined;
+export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
+export declare function diagnostics(): Diagnostics;
+export interface InstrumentConfig extends Config {
+  route?: (request: Request) => string | undefined;
+  instrumentFetch?: boolean;
+  propagateTraceHeaderUrls?: Array<string | RegExp>;
+}
+export interface ModuleWorker<Env = unknown> {
+  fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Response | Promise<Response>;
+  [key: string]: unknown;
+}
+export declare function instrument<W extends ModuleWorker<any>>(handler: W, config?: InstrumentConfig | ((env: unknown) => InstrumentConfig)): W;
+export declare function instrument<H extends (request: Request, ...rest: any[]) => Response | Promise<Response>>(
+  handler: H,
+  config?: InstrumentConfig | ((env: unknown) => InstrumentConfig),
+): H;
