@@ -5,6 +5,7 @@
 // span and log record of the request is exported through `ctx.waitUntil` where the runtime
 // offers it, and otherwise right after the response is produced.
 import { extract, flush, guard, init, inject, startSpan, useAsyncContext, withSpan } from './api.js';
+import { METHODS, clientSpan, listed } from './fetch.js';
 
 /** `k=v,k2=v2` with percent-encoded values, as OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. */
 function pairs(text) {
@@ -70,10 +71,6 @@ async function configure(env, config) {
   if (c.instrumentFetch !== false) patchFetch();
 }
 
-function allowed(url) {
-  if (!propagateTo) return true;
-  return propagateTo.some((rule) => (rule instanceof RegExp ? rule.test(url) : url.startsWith(rule)));
-}
 
 /** Outgoing `fetch`: a CLIENT span, and trace headers for allowed URLs (all by default). */
 function patchFetch() {
@@ -84,16 +81,8 @@ function patchFetch() {
     const prepared = guard(() => {
       const request = new Request(input, init);
       const url = new URL(request.url);
-      const span = startSpan(request.method, {
-        kind: 'client',
-        attributes: {
-          'http.request.method': request.method,
-          'url.full': url.href,
-          'server.address': url.hostname,
-          'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-        },
-      });
-      if (allowed(url.href)) inject(request.headers, span);
+      const span = clientSpan(request.method, url);
+      if (!propagateTo || listed(url.href, propagateTo)) inject(request.headers, span);
       return { span, request };
     });
     if (!prepared) return original.call(this, input, init);
@@ -134,8 +123,11 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   await setUp(env, config);
   if (route === undefined && routeOfConfig) route = guard(() => routeOfConfig(request));
   const url = guard(() => new URL(request.url));
+  // The HTTP conventions: a method they know, exactly as sent; another as `_OTHER` (in a span
+  // named `HTTP`), so that a client's made-up methods cannot multiply span names.
+  const method = METHODS.includes(request.method) ? request.method : undefined;
   const attributes = {
-    'http.request.method': request.method,
+    'http.request.method': method || '_OTHER',
     'url.path': url ? url.pathname : '',
     'url.scheme': url ? url.protocol.replace(':', '') : '',
   };
@@ -145,7 +137,8 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   const client = clientAddress(request, info);
   if (client) attributes['client.address'] = client;
   if (route) attributes['http.route'] = route;
-  const span = startSpan(route ? `${request.method} ${route}` : request.method, {
+  if (!method) attributes['http.request.method_original'] = request.method;
+  const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', {
     kind: 'server',
     parent: extract(request.headers),
     attributes,
@@ -165,7 +158,7 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     const response = await withSpan(span, () => call());
     guard(() => {
       span.setAttribute('http.response.status_code', response.status);
-      if (response.status >= 500) span.setStatus({ code: 'error' });
+      if (response.status >= 500) span.setAttribute('error.type', String(response.status)).setStatus({ code: 'error' });
       span.end();
     });
     finish();

@@ -10,9 +10,12 @@ import { guard, inject, startSpan } from './api.js';
  * `https://api.example.com` does not let `https://api.example.com.evil.test` have them.
  */
 export function allowed(url, propagateTo) {
-  if (url.origin === globalThis.location.origin) return true;
-  const href = url.href;
-  return propagateTo.some((rule) =>
+  return url.origin === globalThis.location.origin || listed(url.href, propagateTo);
+}
+
+/** Whether `href` matches one of `rules` (regular expressions, or prefixes that end at a host or path boundary). */
+export function listed(href, rules) {
+  return rules.some((rule) =>
     rule instanceof RegExp ? rule.test(href) : href.startsWith(rule) && (/[/?#]$/.test(rule) || /^[/?#]/.test(href.slice(rule.length))),
   );
 }
@@ -30,7 +33,7 @@ export function resolve(href) {
 }
 
 // The methods the HTTP conventions know; fetch and XHR uppercase the first six when they send.
-const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'CONNECT', 'TRACE', 'PATCH'];
+export const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'CONNECT', 'TRACE', 'PATCH'];
 
 /**
  * A CLIENT span for a request, as the HTTP conventions name it: a known method (in any case) by

@@ -59,7 +59,7 @@ export interface BrowserConfig extends Config {
   captureErrors?: boolean;
   /** `session.id` on every span and record, kept in sessionStorage, rotated after 15 minutes idle or 4 hours. Default true. */
   sessions?: boolean;
-  /** Cross-origin URLs (prefixes or regular expressions) that may receive `traceparent`. Same-origin always may. */
+  /** Cross-origin URLs that may receive `traceparent`: regular expressions, or prefixes that match where a host or path segment ends. Same-origin always may. */
   propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
 }
 
@@ -180,7 +180,7 @@ export interface InstrumentConfig extends Config {
   route?: (request: Request) => string | undefined;
   /** Trace outgoing `fetch` inside handlers. Default true. */
   instrumentFetch?: boolean;
-  /** URLs (prefixes or regular expressions) that may receive trace headers; default all. */
+  /** URLs that may receive trace headers: regular expressions, or prefixes that match where a host or path segment ends; default all. */
   propagateTraceHeaderUrls?: Array<string | RegExp>;
 }
 
