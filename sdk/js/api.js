@@ -41,6 +41,10 @@ const DEFAULTS = {
   debug: false,
   /** `config.redact(key, value)`: the app's own rule for string values, after the built-in ones. */
   redactHook: undefined,
+  /** Log records below this severity number are not recorded (`config.logLevel`). */
+  minSeverity: 1,
+  /** After `shutdown()`: no spans or log records until the next `init`. */
+  off: false,
 };
 
 const state = {
@@ -202,7 +206,9 @@ export function init(config) {
     // take now (two exports under way) is sent too rather than lost with the old core, or, for
     // spans recorded in JavaScript, encoded by the new one with its settings; the old core's
     // queue is bounded.
-    if (state.hostFetch && queued() > 0) {
+    // After `shutdown()` what ended since is left to the old core, which is then dropped.
+    if (state.off) flushRecords();
+    else if (state.hostFetch && queued() > 0) {
       flush();
       for (const [path, logs] of SIGNALS) for (let body; (body = take(logs, 0, state.protobuf)); ) send(path, body, false);
     }
@@ -241,6 +247,16 @@ export function init(config) {
       Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
+    // (After `configure`, which starts the counters afresh.) Debug records in development, from info up elsewhere: development is what `environment`
+    // (or the resource's `deployment.environment.name`) says, else a page served from loopback.
+    const env = typeof c.environment === 'string' ? c.environment : c.resourceAttributes && c.resourceAttributes['deployment.environment.name'];
+    const dev =
+      typeof env === 'string' ? /^(dev|development|local)$/i.test(env) : /^(localhost|127\.0\.0\.1|\[::1\])$/.test(globalThis.location?.hostname ?? '');
+    state.minSeverity = dev ? SEVERITY.debug : SEVERITY.info;
+    if (c.logLevel !== undefined) {
+      if (Object.hasOwn(SEVERITY, c.logLevel)) state.minSeverity = SEVERITY[c.logLevel];
+      else trouble(1, new Error(`unknown logLevel ${String(c.logLevel)}; using ${dev ? 'debug' : 'info'}`));
+    }
     if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true, maxQueueSize);
     core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
     state.redactHook = typeof c.redact === 'function' ? c.redact : undefined;
@@ -453,6 +469,7 @@ export function startSpan(name, options) {
 const NO_OPTIONS = Object.freeze({});
 
 function startSpanUnguarded(name, options) {
+  if (state.off) return new Span(0);
   if (activity) activity();
   const o = options && typeof options === 'object' ? options : NO_OPTIONS;
   const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
@@ -577,6 +594,7 @@ export function activeSpan() {
 }
 
 function emit(severity, message, attributes) {
+  if (severity < state.minSeverity || state.off) return;
   guard(() => {
     if (activity) activity();
     stageAttributes(attributes);
@@ -704,7 +722,7 @@ export function useRequestScopedExports() {
 function scheduleExport(count) {
   // Per request, only a flush (under the request's `waitUntil`) starts exports; the queue is
   // bounded meanwhile.
-  if (ownExports) return;
+  if (ownExports || state.off) return;
   if ((count ?? queued()) >= state.batchSize) exportFullBatches();
   if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
     state.timer = setTimeout(() => {
@@ -985,15 +1003,29 @@ function track(start, keepalive, bytes) {
 }
 
 /**
+ * Ends the SDK's work: from now on spans are not recorded and log records not kept (until `init`
+ * is called again), and what is queued is exported. Resolves when those exports have settled.
+ */
+export async function shutdown() {
+  state.off = true;
+  await drain();
+}
+
+/**
  * Exports queued spans and log records now. At most two exports are under way at a time: when
  * the collector is slow or down, further batches wait in the bounded queue (spans and records
  * that arrive when it is full are dropped and counted in `diagnostics()`), so memory stays flat. With `{ keepalive: true }` (page hide) the
  * batches are cut to fit the browser's keepalive budget. Resolves when everything queued has
- * been sent and every export under way is answered (or given up); never rejects. With
+ * been sent and every export under way is answered (or given up); never rejects. After
+ * `shutdown()` it sends nothing. With
  * `ownExports` (workerd): at most two of this flush's own exports at a time, and it waits for
  * those only.
  */
-export async function flush(options) {
+export function flush(options) {
+  return state.off ? Promise.resolve() : drain(options);
+}
+
+async function drain(options) {
   const keepalive = !!(options && options.keepalive);
   const requests = [];
   guard(() => {

@@ -47,6 +47,12 @@ export interface Config {
   redact?: (key: string, value: string) => string;
   /** Print the SDK's own troubles with `console.warn`. Default false. */
   debug?: boolean;
+  /**
+   * The lowest severity the logger records: `debug` by default in development (`environment`, or the resource's
+   * `deployment.environment.name`, is `development`, `dev` or `local`; without one, a page served from
+   * localhost), `info` otherwise.
+   */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 }
 
 /** Browser settings. */
@@ -172,6 +178,11 @@ export declare function documentContext(): RemoteContext | undefined;
  * exports it starts, all made in the calling request, so `ctx.waitUntil(flush())` settles on its own.
  */
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
+/**
+ * Stops the SDK: spans started afterwards are not recorded and log records are not kept, until `init` is called
+ * again; what is queued is exported. Resolves when those exports have settled, never rejects.
+ */
+export declare function shutdown(): Promise<void>;
 export declare function diagnostics(): Diagnostics;
 
 /** Options of `instrument`, besides the SDK config. */

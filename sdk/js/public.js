@@ -12,6 +12,7 @@ export {
   logger,
   removeBaggage,
   setBaggage,
+  shutdown,
   startActiveSpan,
   startSpan,
   withSpan,

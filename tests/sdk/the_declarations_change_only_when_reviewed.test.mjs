@@ -1,4 +1,4 @@
-// The public TypeScript surface of the npm package, without its doc comments, against the copy
+// The public TypeScript surface of the npm package (sdk/js/*.d.ts), without doc comments, against the copy
 // committed in tests/sdk/types/api.snapshot.d.ts: a change to a declaration (a name, a type, an
 // option, a signature) fails here until it is accepted on purpose with
 // `UPDATE_SNAPSHOT=1 node --test tests/sdk/the_declarations_change_only_when_reviewed.test.mjs`,
@@ -6,7 +6,7 @@
 // blank lines may change freely.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../support.mjs';
 
@@ -24,8 +24,10 @@ export function surface(text) {
     .concat('\n');
 }
 
-test('index.d.ts declares what was last reviewed', () => {
-  const now = surface(readFileSync(join(root, 'sdk', 'js', 'index.d.ts'), 'utf8'));
+test('the declarations declare what was last reviewed', () => {
+  const dir = join(root, 'sdk', 'js');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.d.ts')).sort();
+  const now = files.map((f) => `// ${f}\n${surface(readFileSync(join(dir, f), 'utf8'))}`).join('');
   if (process.env.UPDATE_SNAPSHOT) writeFileSync(snapshot, now);
   const reviewed = readFileSync(snapshot, 'utf8');
   if (now === reviewed) return;
@@ -34,7 +36,7 @@ test('index.d.ts declares what was last reviewed', () => {
   let i = 0;
   while (a[i] === b[i]) i++;
   assert.fail(
-    `sdk/js/index.d.ts changed the public API at line ${i + 1} of its surface:\n` +
+    `sdk/js/*.d.ts changed the public API at line ${i + 1} of their surface:\n` +
       `  reviewed: ${a[i] ?? '(end)'}\n  now:      ${b[i] ?? '(end)'}\n` +
       'If the change is intended, accept it with UPDATE_SNAPSHOT=1 node --test ' +
       'tests/sdk/the_declarations_change_only_when_reviewed.test.mjs and commit the snapshot.',

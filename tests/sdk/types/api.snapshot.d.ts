@@ -1,3 +1,8 @@
+// full.d.ts
+export * from './index';
+import type { FullBrowserConfig } from './index';
+export declare function init(config?: FullBrowserConfig): void;
+// index.d.ts
 export interface Config {
   serviceName?: string;
   serviceVersion?: string;
@@ -21,6 +26,7 @@ export interface Config {
   redactQueryParams?: string[];
   redact?: (key: string, value: string) => string;
   debug?: boolean;
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 }
 export interface BrowserConfig extends Config {
   instrumentFetch?: boolean;
@@ -110,6 +116,7 @@ export declare function setUser(id: string | null | undefined): void;
 export declare function sessionId(): string;
 export declare function documentContext(): RemoteContext | undefined;
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
+export declare function shutdown(): Promise<void>;
 export declare function diagnostics(): Diagnostics;
 export interface InstrumentConfig extends Config {
   route?: (request: Request) => string | undefined;

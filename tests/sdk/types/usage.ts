@@ -10,6 +10,7 @@ import {
   inject,
   extract,
   flush,
+  shutdown,
   diagnostics,
   setBaggage,
   getBaggage,
@@ -21,6 +22,7 @@ import {
   type RemoteContext,
   type Diagnostics,
 } from 'edgescope';
+import { init as initFull, type FullBrowserConfig } from 'edgescope/full';
 
 const config: BrowserConfig = {
   serviceName: 'web',
@@ -38,8 +40,12 @@ const config: BrowserConfig = {
   attributeValueLengthLimit: 1024,
   propagateTraceHeaderCorsUrls: ['https://api.example.com', /\.example\.org\//],
   fetch: (input, init) => fetch(input, init),
+  logLevel: 'warn',
 };
 init(config);
+const full: FullBrowserConfig = { ...config, webVitals: false, captureConsole: ['warn', 'error'], offline: false };
+initFull(full);
+initFull({ serviceName: 'web', documentLoad: false, interactions: true });
 const workerConfig: Config = { serviceName: 'worker' };
 void workerConfig;
 
@@ -69,8 +75,13 @@ const d: Diagnostics = diagnostics();
 const dropped: number = d.spansDropped + d.exportsRetried + d.recordsRejected;
 void dropped;
 const done: Promise<void> = flush({ keepalive: true });
-void done;
+const stopped: Promise<void> = shutdown();
+void [done, stopped];
 
+// @ts-expect-error: the full entry's switches are not the default entry's
+init({ serviceName: 'web', webVitals: false });
+// @ts-expect-error: levels are a closed set
+init({ logLevel: 'verbose' });
 // @ts-expect-error: kinds are a closed set
 startSpan('x', { kind: 'sideways' });
 // @ts-expect-error: objects are not attribute values

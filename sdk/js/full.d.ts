@@ -1,0 +1,6 @@
+// `edgescope/full`: the browser API with every instrumentation, configured by `FullBrowserConfig`.
+export * from './index';
+import type { FullBrowserConfig } from './index';
+
+/** Configures the SDK and instruments the page, with the full entry's switches. */
+export declare function init(config?: FullBrowserConfig): void;
