@@ -477,7 +477,7 @@ function startSpanUnguarded(name, options) {
   // The active span: the request's own where there is AsyncLocalStorage, else the core's
   // (which JavaScript knows to be none when nothing was made active).
   const current = asyncContext ? asyncContext.getStore() : undefined;
-  if (recorder && recorder.on && !parent && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
+  if (recorder && recorder.on && !parent && !scoped && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
     // Recorded in JavaScript: a root, or the child of an open span recorded there (a child of
     // one that ended starts a new trace, as in the core).
     const span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined);
@@ -553,7 +553,11 @@ function recordError(span, e) {
  */
 export function startActiveSpan(name, options, fn) {
   if (typeof options === 'function') return startActiveSpan(name, undefined, options);
-  const span = startSpan(name, options);
+  return runActive(startSpan(name, options), fn);
+}
+
+/** Runs `fn(span)` with `span` active and ends the span when `fn` returns or settles. */
+function runActive(span, fn) {
   let result;
   try {
     result = withSpan(span, fn);
@@ -577,6 +581,38 @@ export function startActiveSpan(name, options, fn) {
   }
   span.end();
   return result;
+}
+
+/** While a tracer of `getTracer` starts a span: the span is the core's, which knows its scope. */
+let scoped = false;
+
+/**
+ * A tracer whose spans carry the instrumentation scope `name` and `version`, as OpenTelemetry's
+ * `trace.getTracer` gives one, so that a library's spans say where they come from. Its
+ * `startSpan` and `startActiveSpan` take what the module's functions of those names take.
+ */
+export function getTracer(name, version) {
+  const scope = typeof name === 'string' ? name : '';
+  const scopeVersion = typeof version === 'string' ? version : '';
+  const start = (spanName, options) => {
+    if (!scope) return startSpan(spanName, options);
+    try {
+      core.useScope(scope, scopeVersion);
+      scoped = true;
+      return startSpan(spanName, options);
+    } catch (e) {
+      trouble(1, e);
+      return new Span(0);
+    } finally {
+      scoped = false;
+      guard(() => core.useScope('', ''));
+    }
+  };
+  return {
+    startSpan: start,
+    startActiveSpan: (spanName, options, fn) =>
+      typeof options === 'function' ? runActive(start(spanName), options) : runActive(start(spanName, options), fn),
+  };
 }
 
 /** The active span, or `undefined`. */

@@ -220,6 +220,11 @@ export function spanStart(name, kind, parent, useActive, traceparent, tracestate
   return wasm.spanStart(put(name), len, kind, parent, useActive, put(traceparent), len, put(tracestate), len, startMs);
 }
 
+export function useScope(name, version) {
+  args(size(name, version));
+  wasm.useScope(put(name), len, put(version), len);
+}
+
 export function spanStatus(span, code, message) {
   args(size(message));
   wasm.spanStatus(span, code, put(message), len);

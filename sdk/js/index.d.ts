@@ -154,7 +154,16 @@ export interface Diagnostics {
   apiErrors: number;
 }
 
+/** Starts spans that carry an instrumentation scope of their own (a library's name and version). */
+export interface Tracer {
+  startSpan(name: string, options?: SpanOptions): Span;
+  startActiveSpan<T>(name: string, fn: (span: Span) => T): T;
+  startActiveSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => T): T;
+}
+
 export declare function init(config?: BrowserConfig): void;
+/** A tracer whose spans carry the instrumentation scope `name` (and `version`); the module's `startSpan` uses the SDK's own. */
+export declare function getTracer(name: string, version?: string): Tracer;
 export declare function startSpan(name: string, options?: SpanOptions): Span;
 export declare function withSpan<T>(span: Span, fn: (span: Span) => T): T;
 export declare function startActiveSpan<T>(name: string, fn: (span: Span) => T): T;

@@ -7,6 +7,7 @@ export {
   extract,
   flush,
   getBaggage,
+  getTracer,
   init,
   inject,
   logger,

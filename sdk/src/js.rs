@@ -15,6 +15,7 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU16, Ordering::Relaxed};
 
 #[cfg(not(feature = "npm"))]
 use wasm_bindgen::prelude::*;
@@ -253,6 +254,18 @@ fn remote(traceparent: &str, tracestate: Option<&str>) -> Option<SpanContext> {
     Some(cx)
 }
 
+/// The instrumentation scope of the spans `spanStart` and `spanStartK` start: the SDK's own (0)
+/// except while JavaScript starts a span of a tracer from `getTracer` (see `useScope`).
+static SCOPE: AtomicU16 = AtomicU16::new(0);
+
+/// Makes the scope named `name` (with `version`) that of the spans started next, or the SDK's
+/// own for an empty `name`. Beyond 256 scopes the SDK's own is used.
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = useScope))]
+pub fn use_scope(name: &str, version: &str) {
+    let id = if name.is_empty() { 0 } else { sdk(|sdk| sdk.scope_named(name, version)) };
+    SCOPE.store(id, Relaxed);
+}
+
 /// Starts a span. Its parent is the open span `parent` in this isolate when that is non-zero
 /// and open; else the remote `traceparent` (with `tracestate`) when valid; else, when
 /// `use_active`, the active span; else none (a new trace). `start_ms` is a past start time in
@@ -276,7 +289,7 @@ pub fn span_start(
             parent: local.as_ref().or(remote.as_ref()),
             use_active,
             start_time_unix_nano: (start_ms > 0.0).then(|| millis_to_nanos(start_ms)),
-            ..StartOptions::default()
+            scope: SCOPE.load(Relaxed),
         };
         sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
     })
@@ -289,6 +302,7 @@ pub fn span_start_interned(name: u32, kind: u8, now: f64) -> u32 {
     let options = StartOptions {
         use_active: true,
         start_time_unix_nano: Some(crate::platform::unix_nanos_at(now)),
+        scope: SCOPE.load(Relaxed),
         ..StartOptions::default()
     };
     with_interned(name, |name| sdk(|sdk| sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0))

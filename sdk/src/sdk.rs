@@ -613,6 +613,25 @@ impl Sdk {
         (self.scopes.len() - 1) as u16
     }
 
+    /// The id of the scope named `name` with `version` and no attributes (as JavaScript's
+    /// `getTracer` names one), added when new (at most 256): [`Sdk::scope_id`] without comparing attributes.
+    pub fn scope_named(&mut self, name: &str, version: &str) -> u16 {
+        match self.scopes.iter().position(|s| s.name == name && s.version == version && s.attributes.is_empty()) {
+            Some(i) => i as u16,
+            None if self.scopes.len() >= 256 => 0,
+            None => {
+                let scope = InstrumentationScope {
+                    name: String::from(name),
+                    version: String::from(version),
+                    ..Default::default()
+                };
+                self.scope_bytes.push(scope_body(&scope));
+                self.scopes.push(scope);
+                (self.scopes.len() - 1) as u16
+            }
+        }
+    }
+
     /// Starts a span. Its parent is `parent` when given (a remote context from `traceparent`),
     /// else the active span, else none: the span starts a new trace.
     pub fn start_span(&mut self, name: &str, kind: SpanKind, parent: Option<&SpanContext>) -> Handle {

@@ -184,6 +184,11 @@ extern "C" fn raw_span_start(
     )
 }
 
+#[export_name = "useScope"]
+extern "C" fn raw_use_scope(name: *const u8, name_len: usize, version: *const u8, version_len: usize) {
+    use_scope(text(name, name_len), text(version, version_len))
+}
+
 #[export_name = "spanStartK"]
 extern "C" fn raw_span_start_interned(name: u32, kind: u32, now: f64) -> u32 {
     span_start_interned(name, kind as u8, now)

@@ -100,7 +100,13 @@ export interface Diagnostics {
   recordsRejected: number;
   apiErrors: number;
 }
+export interface Tracer {
+  startSpan(name: string, options?: SpanOptions): Span;
+  startActiveSpan<T>(name: string, fn: (span: Span) => T): T;
+  startActiveSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => T): T;
+}
 export declare function init(config?: BrowserConfig): void;
+export declare function getTracer(name: string, version?: string): Tracer;
 export declare function startSpan(name: string, options?: SpanOptions): Span;
 export declare function withSpan<T>(span: Span, fn: (span: Span) => T): T;
 export declare function startActiveSpan<T>(name: string, fn: (span: Span) => T): T;

@@ -11,6 +11,8 @@ import {
   extract,
   flush,
   shutdown,
+  getTracer,
+  type Tracer,
   diagnostics,
   setBaggage,
   getBaggage,
@@ -57,6 +59,11 @@ const { traceId, spanId, traceFlags }: { traceId: string; spanId: string; traceF
 void [traceId, spanId, traceFlags, span.isRecording()];
 span.end();
 
+const tracer: Tracer = getTracer('acme-db', '2.1.0');
+tracer.startSpan('query', { kind: 'client' }).end();
+const q: number = tracer.startActiveSpan('nested', { kind: 'client' }, (s) => (s.end(), 1));
+const r: Promise<void> = getTracer('acme-http').startActiveSpan('request', async (s) => s.end());
+void [q, r];
 const n: number = startActiveSpan('sync', () => 1);
 const p: Promise<string> = startActiveSpan('async', { kind: 'server' }, async (s) => s.spanContext().traceId);
 const w: number = withSpan(span, (s) => (s.isRecording() ? 1 : 0));

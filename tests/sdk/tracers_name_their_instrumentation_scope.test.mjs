@@ -1,0 +1,77 @@
+// `getTracer(name, version)`: its spans are exported under an instrumentation scope of that name
+// and version, the module's `startSpan` under the SDK's own, on both span paths (recorded in
+// JavaScript in Node, and by the core as in browsers and workerd); a span a tracer starts is
+// still the parent of spans started inside it, which keep their own scope.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { flush, getTracer, init, startActiveSpan, startSpan } from '../../sdk/dist/node.js';
+
+let scopes = [];
+const capture = async (url, request) => {
+  if (url.endsWith('/v1/traces')) {
+    for (const rs of JSON.parse(Buffer.from(request.body).toString()).resourceSpans) scopes.push(...rs.scopeSpans);
+  }
+  return new Response(null, { status: 200 });
+};
+
+/** `{ spanName: "scope@version" }` of what was exported, and the spans by name. */
+function exported() {
+  const scopeOf = {};
+  const spans = {};
+  for (const ss of scopes) {
+    for (const span of ss.spans) {
+      scopeOf[span.name] = `${ss.scope.name}@${ss.scope.version ?? ''}`;
+      spans[span.name] = span;
+    }
+  }
+  return { scopeOf, spans };
+}
+
+for (const [path, extra] of [
+  ['spans recorded in JavaScript', {}],
+  ['spans the core records (keepErrors; the browser and workerd path)', { keepErrors: true }],
+]) {
+  test(`a tracer's spans carry its scope: ${path}`, async () => {
+    scopes = [];
+    init({ serviceName: 'scopes', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0, ...extra });
+    const db = getTracer('acme-db', '2.1.0');
+    const http = getTracer('acme-http');
+    startSpan('plain').end();
+    db.startSpan('query', { kind: 'client', attributes: { 'db.system.name': 'sqlite' } }).end();
+    http.startActiveSpan('request', (outer) => {
+      db.startActiveSpan('nested query', { kind: 'client' }, (inner) => inner.end());
+      startSpan('inside').end();
+      outer.end();
+    });
+    startActiveSpan('app', (s) => {
+      getTracer('acme-db', '2.1.0').startSpan('same scope again').end();
+      s.end();
+    });
+    await flush();
+    const { scopeOf, spans } = exported();
+    assert.equal(scopeOf.plain, 'edgescope@' + scopeOf.plain.split('@')[1], 'the SDK scope for startSpan');
+    assert.equal(scopeOf.query, 'acme-db@2.1.0');
+    assert.equal(scopeOf['nested query'], 'acme-db@2.1.0');
+    assert.equal(scopeOf['same scope again'], 'acme-db@2.1.0');
+    assert.equal(scopeOf.request, 'acme-http@');
+    assert.equal(scopeOf.inside, scopeOf.plain, 'a span started inside keeps the SDK scope');
+    assert.equal(scopeOf.app, scopeOf.plain);
+    assert.equal(spans['nested query'].parentSpanId, spans.request.spanId);
+    assert.equal(spans.inside.parentSpanId, spans.request.spanId);
+    assert.equal(spans['same scope again'].parentSpanId, spans.app.spanId);
+    assert.equal(spans.query.attributes[0].key, 'db.system.name');
+    const names = scopes.map((ss) => ss.scope.name);
+    assert.equal(new Set(names).size, names.length, 'one scopeSpans entry per scope in a request');
+  });
+}
+
+test('a tracer with a bad name uses the SDK scope and never throws', async () => {
+  scopes = [];
+  init({ serviceName: 'scopes', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0 });
+  getTracer(undefined).startSpan('no name').end();
+  getTracer({ toString: () => { throw new Error('hostile'); } }, 7).startSpan('hostile name').end();
+  await flush();
+  const { scopeOf } = exported();
+  assert.equal(scopeOf['no name'].split('@')[0], 'edgescope');
+  assert.equal(scopeOf['hostile name'].split('@')[0], 'edgescope');
+});
