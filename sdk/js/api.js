@@ -491,7 +491,9 @@ function startSpanUnguarded(name, options) {
   let handle;
   if (!parent && asyncContext) {
     // The request's own active span, not whatever another request made active.
-    handle = core.spanStart(String(name), kind, current instanceof Span ? current._h : 0, false, undefined, undefined, 0);
+    // (A span JavaScript records is handed to the core first: a tracer's span starts there.)
+    const h = current instanceof Span && current._j !== 2 ? adopt(current) : 0;
+    handle = core.spanStart(String(name), kind, h, false, undefined, undefined, 0);
   } else {
     // A name seen before crosses as its interned id, with the start time read here.
     const id = !parent && typeof name === 'string' ? internId(name) : -1;

@@ -75,3 +75,22 @@ test('a tracer with a bad name uses the SDK scope and never throws', async () =>
   assert.equal(scopeOf['no name'].split('@')[0], 'edgescope');
   assert.equal(scopeOf['hostile name'].split('@')[0], 'edgescope');
 });
+
+test("inside an instrumented request (AsyncLocalStorage), a tracer's span is the child of the request's span", async () => {
+  const { instrument } = await import('../../sdk/dist/node.js');
+  scopes = [];
+  const handler = instrument(
+    async () => {
+      await null;
+      getTracer('acme-db', '2.1.0').startSpan('query after await').end();
+      return new Response('ok');
+    },
+    { serviceName: 'scopes', fetch: capture, protocol: 'http/json', compression: 'none' },
+  );
+  await (await handler(new Request('http://localhost/items'))).text();
+  for (let i = 0; i < 200 && !exported().spans.GET; i++) await new Promise((r) => setTimeout(r, 10));
+  const { scopeOf, spans } = exported();
+  assert.equal(scopeOf['query after await'], 'acme-db@2.1.0');
+  assert.equal(spans['query after await'].traceId, spans.GET.traceId);
+  assert.equal(spans['query after await'].parentSpanId, spans.GET.spanId);
+});
