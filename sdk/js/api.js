@@ -289,7 +289,7 @@ export class Span {
     this._drop = 0;
   }
 
-  /** Sets an attribute; strings, numbers, booleans and arrays of them are kept, others ignored. */
+  /** Sets an attribute: a string, number, boolean, array of those, `Uint8Array` or plain object (a map); others are ignored and counted. */
   setAttribute(key, value) {
     try {
       if (state.redactHook && typeof value === 'string') value = String(state.redactHook(String(key), value));

@@ -76,6 +76,48 @@ function text(n) {
   return decoder.decode(bytes.subarray(p, p + n));
 }
 
+/** A map value read once from a plain object (`normalize`): its keys and values, in order. */
+class Entries {
+  constructor() {
+    this.k = [];
+    this.v = [];
+  }
+}
+
+/** Values a map may hold in all, and how deep maps may nest (a cyclic object ends there). */
+const MAX_VALUES = 1024;
+const MAX_DEPTH = 8;
+let budget = 0;
+
+/**
+ * `v` with plain objects read into `Entries` (each getter called once, so measuring and writing
+ * see the same values): at most 8 maps deep and 1,024 values in all; what goes beyond, and
+ * objects that are not plain, arrays or `Uint8Array`s, are left out.
+ */
+function normalize(v) {
+  budget = MAX_VALUES;
+  return plain(v, 0);
+}
+
+function plain(v, depth) {
+  const t = typeof v;
+  if (--budget < 0) return undefined;
+  if (t === 'string' || t === 'number' || t === 'boolean') return v;
+  if (t !== 'object' || v === null || depth > MAX_DEPTH) return undefined;
+  if (Array.isArray(v) || v instanceof Uint8Array) return v;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const e = new Entries();
+  for (const key of Object.keys(v)) {
+    const x = plain(v[key], depth + 1);
+    if (x !== undefined) {
+      e.k.push(key);
+      e.v.push(x);
+    }
+  }
+  return e;
+}
+
 /** The bytes of a typed attribute value (see `putValue`), or -1 when it is none. */
 function valueSize(v) {
   // `${v}`, not `v`: Node 20's optimising compiler, with this inlined into `setAttribute`,
@@ -83,6 +125,12 @@ function valueSize(v) {
   if (typeof v === 'string') return 5 + 3 * `${v}`.length;
   if (typeof v === 'number') return 9;
   if (typeof v === 'boolean') return 2;
+  if (v instanceof Uint8Array) return 5 + v.length;
+  if (v instanceof Entries) {
+    let n = 5;
+    for (let i = 0; i < v.k.length; i++) n += 4 + 3 * v.k[i].length + valueSize(v.v[i]);
+    return n;
+  }
   if (!Array.isArray(v)) return -1;
   let n = 5;
   // Holes, nested arrays and objects are skipped, as the core did with them.
@@ -104,6 +152,20 @@ function putValue(v) {
     bytes[at] = 2;
     bytes[at + 1] = v ? 1 : 0;
     at += 2;
+  } else if (v instanceof Uint8Array) {
+    bytes[at] = 4;
+    view.setUint32(at + 1, v.length, true);
+    bytes.set(v, at + 5);
+    at += 5 + v.length;
+  } else if (v instanceof Entries) {
+    bytes[at] = 5;
+    view.setUint32(at + 1, v.k.length, true);
+    at += 5;
+    for (let i = 0; i < v.k.length; i++) {
+      at += 4;
+      view.setUint32(put(v.k[i]) - 4, len, true);
+      putValue(v.v[i]);
+    }
   } else {
     bytes[at] = 3;
     const count = at + 1;
@@ -121,6 +183,7 @@ function putValue(v) {
 
 /** `key` and a typed `value` at the cursor: the four numbers of the `attr` and `spanAttr` exports. */
 function keyValue(key, value) {
+  if (typeof value === 'object') value = normalize(value);
   const n = valueSize(value);
   args(size(key) + Math.max(0, n));
   const k = put(key);
@@ -138,6 +201,7 @@ function keyValue(key, value) {
  * not fit (a very long string), for the caller to send it with a call of its own.
  */
 export function queueAttr(h, k, value) {
+  if (typeof value === 'object') value = normalize(value);
   const n = 8 + valueSize(value);
   if (n < 8 || n > OPS_CAPACITY - 4) return false;
   memory();

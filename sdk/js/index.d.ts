@@ -88,7 +88,11 @@ export interface FullBrowserConfig extends BrowserConfig {
 }
 
 export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
-export type AttributeValue = string | number | boolean | Array<string | number | boolean>;
+export type AttributeValue = string | number | boolean | Array<string | number | boolean> | Uint8Array | AttributeMap;
+/** A map value (OTLP `kvlistValue`): a plain object, at most 8 maps deep and 1,024 values in all. */
+export interface AttributeMap {
+  [key: string]: AttributeValue | undefined;
+}
 
 /** A remote parent read from incoming headers by `extract`. */
 export interface RemoteContext {

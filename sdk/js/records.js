@@ -248,10 +248,12 @@ function attributeValue(v) {
 /** Sets `key` = `value` on a span recorded in JavaScript, as the core's `set_attribute` does. */
 function recordAttribute(span, key, value) {
   const v = attributeValue(value);
-  if (v === undefined) return core.trouble(1);
+  if (v === undefined && (value === null || typeof value !== 'object')) return core.trouble(1);
   if (span._j === 2) return core.trouble(4);
   const a = span._a;
   if (a === null) return;
+  // A map or bytes: the core keeps the span from now on.
+  if (v === undefined) return core.spanAttr(adopt(span), key, value);
   const k = internId(key);
   if (k < 0) return core.spanAttr(adopt(span), key, v);
   for (let i = 0; i < a.length; i += 2) {

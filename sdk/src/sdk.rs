@@ -1286,7 +1286,7 @@ fn cut(s: &str, max: usize) -> &str {
     s.get(..end).unwrap_or(s)
 }
 
-/// Redacts a string value (or the strings of an array) in place.
+/// Redacts a string value (or the strings of an array or a map) in place.
 fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
     match value {
         Some(AnyValue::String(s)) => {
@@ -1295,11 +1295,15 @@ fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
             }
         }
         Some(AnyValue::Array(items)) => items.iter_mut().for_each(|i| redact_value(key, Some(i), extra)),
+        // A map's strings under their own keys (`{ request: { "url.full": … } }` as a URL).
+        Some(AnyValue::KvList(entries)) => {
+            entries.iter_mut().for_each(|kv| redact_value(&kv.key, kv.value.as_mut(), extra))
+        }
         _ => {}
     }
 }
 
-/// Cuts strings (also inside arrays) to at most `max` bytes at a character boundary.
+/// Cuts strings (also inside arrays and maps) to at most `max` bytes at a character boundary.
 fn truncate_value(v: &mut AnyValue, max: usize) {
     match v {
         AnyValue::String(s) if s.len() > max => {
@@ -1308,6 +1312,9 @@ fn truncate_value(v: &mut AnyValue, max: usize) {
             unsafe { s.as_mut_vec().truncate(end) };
         }
         AnyValue::Array(items) => items.iter_mut().for_each(|i| truncate_value(i, max)),
+        AnyValue::KvList(entries) => {
+            entries.iter_mut().filter_map(|kv| kv.value.as_mut()).for_each(|v| truncate_value(v, max))
+        }
         _ => {}
     }
 }

@@ -38,7 +38,7 @@ test('bad values are ignored and counted, good ones kept', () => {
   sdk.init({ serviceName: 'hostile', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
   const span = sdk.startSpan('s');
   span.setAttribute('ok', 1);
-  span.setAttribute('object', {});
+  span.setAttribute('object', new Map());
   span.setAttribute('function', () => 1);
   assert.equal(sdk.diagnostics().apiErrors, 2);
   assert.equal(span.isRecording(), true);

@@ -14,7 +14,7 @@
 
 use alloc::vec::Vec;
 
-use edgescope_otlp::AnyValue;
+use edgescope_otlp::{AnyValue, KeyValue};
 
 use super::is_int;
 
@@ -56,7 +56,9 @@ impl<'a> Reader<'a> {
         core::str::from_utf8(b).ok()
     }
 
-    /// A typed value as an `AnyValue` (arrays and their items).
+    /// A typed value as an `AnyValue`: 0 a string, 1 a number, 2 a boolean, 3 an array (u32 count,
+    /// then its items), 4 bytes (u32 length), 5 a map (u32 count, then each key as a string and
+    /// its value).
     pub(crate) fn any(&mut self) -> Option<AnyValue> {
         Some(match self.take(1)?[0] {
             0 => AnyValue::String(self.text()?.into()),
@@ -69,6 +71,19 @@ impl<'a> Reader<'a> {
                     items.push(self.any()?);
                 }
                 AnyValue::Array(items)
+            }
+            4 => {
+                let n = self.u32()? as usize;
+                AnyValue::Bytes(self.take(n)?.to_vec())
+            }
+            5 => {
+                let n = self.u32()?;
+                let mut entries = Vec::new();
+                for _ in 0..n {
+                    let key = self.text()?.into();
+                    entries.push(KeyValue { key, value: Some(self.any()?) });
+                }
+                AnyValue::KvList(entries)
             }
             _ => return None,
         })

@@ -45,7 +45,10 @@ export interface FullBrowserConfig extends BrowserConfig {
   captureConsole?: boolean | Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
 }
 export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
-export type AttributeValue = string | number | boolean | Array<string | number | boolean>;
+export type AttributeValue = string | number | boolean | Array<string | number | boolean> | Uint8Array | AttributeMap;
+export interface AttributeMap {
+  [key: string]: AttributeValue | undefined;
+}
 export interface RemoteContext {
   traceparent: string;
   tracestate?: string;

@@ -91,5 +91,6 @@ init({ serviceName: 'web', webVitals: false });
 init({ logLevel: 'verbose' });
 // @ts-expect-error: kinds are a closed set
 startSpan('x', { kind: 'sideways' });
-// @ts-expect-error: objects are not attribute values
-span.setAttribute('k', { nested: true });
+span.setAttribute('request', { headers: { accept: 'text/html' }, retries: 2, body: new Uint8Array([1, 2]) });
+// @ts-expect-error: functions are not attribute values
+span.setAttribute('k', () => 1);
