@@ -3,9 +3,11 @@
 // handlers (Vercel Edge, Node with `fetch`). Each request gets a SERVER span continuing its
 // `traceparent`; outgoing `fetch` calls inside it get CLIENT spans and trace headers; every
 // span and log record of the request is exported through `ctx.waitUntil` where the runtime
-// offers it, and otherwise right after the response is produced.
+// offers it, and otherwise right after the response is produced. `captureConsole` makes console
+// calls log records of the request that made them.
 import { extract, flush, guard, init, inject, startSpan, useAsyncContext, withSpan } from './api.js';
 import { METHODS, clientSpan, listed } from './fetch.js';
+import { captureConsole } from './console.js';
 
 /** `k=v,k2=v2` with percent-encoded values, as OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. */
 function pairs(text) {
@@ -69,6 +71,10 @@ async function configure(env, config) {
     // No async context: spans made after an `await` may miss their request's parent.
   }
   if (c.instrumentFetch !== false) patchFetch();
+  // Console calls become log records of the active request's span (once per isolate: a second
+  // set-up never wraps the console twice). The SDK's own diagnostics use the console saved
+  // before this wrapping, so they print and are never recorded.
+  if (c.captureConsole) captureConsole(c.captureConsole);
 }
 
 

@@ -206,6 +206,12 @@ export interface InstrumentConfig extends Config {
   instrumentFetch?: boolean;
   /** URLs that may receive trace headers: regular expressions, or prefixes that match where a host or path segment ends; default all. */
   propagateTraceHeaderUrls?: Array<string | RegExp>;
+  /**
+   * Console calls as log records of the request that made them (through AsyncLocalStorage where
+   * the runtime has it): `true` for debug/log/info/warn/error, or the method names. The console
+   * still prints them. Default off.
+   */
+  captureConsole?: boolean | Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
 }
 
 /** A Cloudflare-style module worker. */

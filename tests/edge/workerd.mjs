@@ -25,6 +25,7 @@ export async function startWorkerd(workerPath, bindings, compatibilityFlags = []
       'edgescope/public.js': join(sdk, 'public.js'),
       'edgescope/edge.js': join(sdk, 'edge.js'),
       'edgescope/fetch.js': join(sdk, 'fetch.js'),
+      'edgescope/console.js': join(sdk, 'console.js'),
       'edgescope/core.js': join(sdk, 'core.js'),
       'edgescope/wasm/edgescope_bg.wasm': join(sdk, 'wasm', 'edgescope_bg.wasm'),
     },

@@ -131,6 +131,7 @@ export interface InstrumentConfig extends Config {
   route?: (request: Request) => string | undefined;
   instrumentFetch?: boolean;
   propagateTraceHeaderUrls?: Array<string | RegExp>;
+  captureConsole?: boolean | Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
 }
 export interface ModuleWorker<Env = unknown> {
   fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Response | Promise<Response>;

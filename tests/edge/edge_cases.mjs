@@ -1,0 +1,114 @@
+// The edge-case suite of `instrument`, run in real workerd (instrument_edge_cases_in_workerd.test.mjs)
+// and in real Deno (tests/deno/instrument_edge_cases_in_deno.test.mjs) with the handler of
+// edge_handler.js: console capture correlated with each request, a request's baggage on its own
+// outgoing calls, invalid incoming traceparents, the HTTP conventions' attributes, and OTEL_*
+// samplers and export headers read from the bindings or the environment.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { attr, getJson, startCollector, traceSpans, waitFor } from '../support.mjs';
+
+/** What the downstream service saw: `{ path, tag, traceparent, baggage }` per call. */
+const calls = [];
+/** The headers of each export that reached the collector through the recording proxy. */
+const exports = [];
+
+async function logsOf(collector, traceId) {
+  const doc = await getJson(`${collector.ui}/api/logs?trace_id=${traceId}`);
+  return doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+}
+
+/** The server and client spans of a trace, once `count` spans are stored. */
+async function spansOf(collector, traceId, count) {
+  return waitFor(`${count} spans of ${traceId}`, async () => {
+    const s = await traceSpans(collector, traceId).catch(() => []);
+    return s.length === count && s;
+  });
+}
+
+const callsOf = (tag) => calls.filter((c) => c.tag === tag);
+
+/**
+ * Defines the suite. `start(env)` runs the handler in the runtime with `env` (bindings or
+ * environment variables) and resolves to `{ url, output(), stop() }`.
+ */
+export function edgeCases(start) {
+  let collector, downstream, proxy, app;
+
+  before(async () => {
+    collector = await startCollector();
+    downstream = createServer((req, res) => {
+      const url = new URL(req.url, 'http://x');
+      calls.push({
+        path: url.pathname,
+        tag: url.searchParams.get('tag'),
+        traceparent: req.headers.traceparent ?? null,
+        baggage: req.headers.baggage ?? null,
+      });
+      setTimeout(() => res.end('ok'), Number(url.searchParams.get('delay')) || 0);
+    });
+    await new Promise((r) => downstream.listen(0, '127.0.0.1', r));
+    // The OTLP endpoint the app exports to: it keeps each export's headers and passes it on.
+    proxy = createServer(async (req, res) => {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      exports.push({ path: req.url, headers: req.headers });
+      const headers = {};
+      for (const h of ['content-type', 'content-encoding']) if (req.headers[h]) headers[h] = req.headers[h];
+      const answer = await fetch(collector.otlp + req.url, { method: 'POST', headers, body: Buffer.concat(chunks) });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-protobuf' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+    await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+    app = await start({
+      OTEL_SERVICE_NAME: 'edge-cases',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${proxy.address().port}`,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-edge-token=s%20cret,x-team=edge',
+      DOWNSTREAM: `http://127.0.0.1:${downstream.address().port}`,
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+    downstream?.close();
+    proxy?.close();
+    await collector?.stop();
+  });
+
+  test('console calls become log records of their own request, and the console still prints them', async () => {
+    const a = { tag: 'console-a', trace: 'a1'.repeat(16), parent: 'a1'.repeat(8) };
+    const b = { tag: 'console-b', trace: 'b1'.repeat(16), parent: 'b1'.repeat(8) };
+    // A logs while B, which started later, waits for its downstream call.
+    const pa = fetch(`${app.url}/console?tag=${a.tag}&delay=250`, { headers: { traceparent: `00-${a.trace}-${a.parent}-01` } });
+    await new Promise((r) => setTimeout(r, 60));
+    const pb = fetch(`${app.url}/console?tag=${b.tag}&delay=600`, { headers: { traceparent: `00-${b.trace}-${b.parent}-01` } });
+    assert.deepEqual(await Promise.all([pa, pb].map(async (p) => (await p).text())), ['done', 'done'], app.output());
+    for (const { tag, trace } of [a, b]) {
+      const server = (await spansOf(collector, trace, 3)).find((s) => s.kind === 2);
+      const logs = await waitFor(`the log of ${tag}`, async () => {
+        const records = await logsOf(collector, trace);
+        return records.length > 0 && records;
+      });
+      assert.equal(logs.length, 1, 'console.debug is not in the captured methods');
+      assert.equal(logs[0].body.stringValue, `downstream answered {"tag":"${tag}"}`);
+      assert.equal(logs[0].severityText, 'INFO');
+      assert.equal(attr(logs[0], 'log.source'), 'console.log');
+      assert.equal(logs[0].spanId, server.spanId, 'the console call after the await belongs to its own request');
+    }
+    await waitFor('the console output', () => app.output().includes(`downstream answered`) && app.output().includes(b.tag));
+    assert.ok(app.output().includes('debug is not captured console-a'), 'uncaptured methods print as before');
+  });
+
+  test("the SDK's own diagnostics print to the console and never become log records", async () => {
+    const trace = 'c1'.repeat(16);
+    const response = await fetch(`${app.url}/bad-route?tag=diagnostics`, { headers: { traceparent: `00-${trace}-${'c1'.repeat(8)}-01` } });
+    assert.equal(await response.text(), 'done');
+    await spansOf(collector, trace, 3);
+    await waitFor('the diagnostic on the console', () => app.output().includes('no route for this path'));
+    const logs = await waitFor('the log', async () => {
+      const records = await logsOf(collector, trace);
+      return records.length > 0 && records;
+    });
+    assert.deepEqual(logs.map((l) => l.body.stringValue), ['downstream answered {"tag":"diagnostics"}']);
+  });
+}

@@ -1,0 +1,97 @@
+// `instrument` in Node (the generic handler path, with AsyncLocalStorage): `captureConsole`
+// makes console calls log records of the request that made them, interleaved requests
+// included, while the console prints what it printed and the SDK's own diagnostics stay out.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+// The console as the host had it: what it printed, kept here. Set before the SDK wraps it.
+const printed = [];
+for (const method of ['log', 'info', 'warn', 'error', 'debug']) {
+  console[method] = (...args) => printed.push(`${method}: ${args.map(String).join(' ')}`);
+}
+const { instrument } = await import('../../sdk/dist/node.js');
+
+const spans = [];
+const records = [];
+const capture = async (url, request) => {
+  const doc = JSON.parse(Buffer.from(request.body).toString());
+  if (url.endsWith('/v1/traces')) for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+  if (url.endsWith('/v1/logs')) for (const rl of doc.resourceLogs) for (const sl of rl.scopeLogs) records.push(...sl.logRecords);
+  return new Response(null, { status: 200 });
+};
+
+// The network the handler's outgoing fetches reach: it answers after `?delay=` and keeps their headers.
+const outgoing = [];
+globalThis.fetch = async (input, init) => {
+  const request = new Request(input, init);
+  const url = new URL(request.url);
+  outgoing.push({ tag: url.searchParams.get('tag'), traceparent: request.headers.get('traceparent'), baggage: request.headers.get('baggage') });
+  await new Promise((r) => setTimeout(r, Number(url.searchParams.get('delay')) || 0));
+  return new Response('ok');
+};
+
+const handler = instrument(
+  async (request) => {
+    const tag = new URL(request.url).searchParams.get('tag');
+    const delay = new URL(request.url).searchParams.get('delay') ?? 0;
+    await (await fetch(`https://downstream.example.com/first?tag=${tag}&delay=${delay}`)).text();
+    console.info('answered', tag, { n: 1 });
+    await (await fetch(`https://downstream.example.com/second?tag=${tag}`)).text();
+    return new Response('done');
+  },
+  {
+    serviceName: 'console-and-baggage',
+    fetch: capture,
+    protocol: 'http/json',
+    compression: 'none',
+    captureConsole: true,
+    debug: true,
+    route(request) {
+      if (new URL(request.url).pathname === '/bad-route') throw new Error('no route for this path');
+      return new URL(request.url).pathname;
+    },
+  },
+);
+
+const attr = (item, key) => {
+  const a = item.attributes.find((x) => x.key === key);
+  return a && Object.values(a.value)[0];
+};
+
+async function settled(traceIds, what) {
+  for (let i = 0; i < 300; i++) {
+    if (traceIds.every((t) => spans.some((s) => s.kind === 2 && s.traceId === t) && records.some((r) => r.traceId === t))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`no ${what} exported`);
+}
+
+test('console calls in interleaved requests become records of their own server span and still print', async () => {
+  const a = 'a2'.repeat(16);
+  const b = 'b2'.repeat(16);
+  const pa = handler(new Request('https://app.example.com/x?tag=a&delay=80', { headers: { traceparent: `00-${a}-${'a2'.repeat(8)}-01` } }));
+  await new Promise((r) => setTimeout(r, 20));
+  const pb = handler(new Request('https://app.example.com/x?tag=b&delay=200', { headers: { traceparent: `00-${b}-${'b2'.repeat(8)}-01` } }));
+  assert.deepEqual(await Promise.all([pa, pb].map(async (p) => (await p).text())), ['done', 'done']);
+  await settled([a, b], 'spans and records');
+  for (const [trace, tag] of [[a, 'a'], [b, 'b']]) {
+    const server = spans.find((s) => s.kind === 2 && s.traceId === trace);
+    const mine = records.filter((r) => r.traceId === trace);
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].body.stringValue, `answered ${tag} {"n":1}`);
+    assert.equal(mine[0].spanId, server.spanId);
+    assert.equal(attr(mine[0], 'log.source'), 'console.info');
+    assert.ok(printed.includes(`info: answered ${tag} [object Object]`), 'the console printed it, as before');
+  }
+});
+
+test("the SDK's own diagnostics never become records", async () => {
+  const trace = 'c2'.repeat(16);
+  const warnedBefore = records.length;
+  const response = await handler(new Request('https://app.example.com/bad-route?tag=c', { headers: { traceparent: `00-${trace}-${'c2'.repeat(8)}-01` } }));
+  assert.equal(await response.text(), 'done');
+  await settled([trace], 'records of the request');
+  assert.deepEqual(records.slice(warnedBefore).filter((r) => r.traceId === trace).map((r) => r.body.stringValue), ['answered c {"n":1}']);
+  assert.ok(!records.some((r) => /no route for this path|edgescope/.test(r.body.stringValue)));
+  assert.ok(printed.some((p) => p.startsWith('warn: [edgescope]') && p.includes('no route for this path')), 'the diagnostic printed');
+});
