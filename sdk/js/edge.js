@@ -4,7 +4,8 @@
 // `traceparent`; outgoing `fetch` calls inside it get CLIENT spans and trace headers; every
 // span and log record of the request is exported through `ctx.waitUntil` where the runtime
 // offers it, and otherwise right after the response is produced. `captureConsole` makes console
-// calls log records of the request that made them.
+// calls log records of the request that made them; a request's incoming `baggage` goes out with
+// its own outgoing calls.
 import { extract, flush, guard, init, inject, startSpan, useAsyncContext, withSpan } from './api.js';
 import { METHODS, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
@@ -50,6 +51,53 @@ let fetchPatched = false;
 let propagateTo;
 /** `route` of a config given as `(env) => config`, known once the set-up has read it. */
 let routeOfConfig;
+/**
+ * Each request's incoming baggage (its valid members by key), following the request through
+ * `await` where the runtime has AsyncLocalStorage. Without it a request's baggage is not sent on:
+ * it could not be told from another interleaved request's.
+ */
+let requestBaggage;
+
+/** W3C Baggage: a key is a token; a value is baggage-octets (percent-encoded beyond them). */
+const BAGGAGE_KEY = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAGGAGE_VALUE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
+const BAGGAGE_MAX_MEMBERS = 64;
+const BAGGAGE_MAX_BYTES = 8192;
+
+/** The valid members of a `baggage` header by key, each as `key=value` with its `;properties`. */
+function baggageMembers(header) {
+  const members = new Map();
+  if (typeof header !== 'string') return members;
+  for (const part of header.split(',')) {
+    const [pair, ...properties] = part.split(';');
+    const i = pair.indexOf('=');
+    const key = pair.slice(0, i).trim();
+    const value = pair.slice(i + 1).trim();
+    if (i <= 0 || !BAGGAGE_KEY.test(key) || !BAGGAGE_VALUE.test(value)) continue;
+    members.set(key, [`${key}=${value}`, ...properties.map((p) => p.trim()).filter(Boolean)].join(';'));
+  }
+  return members;
+}
+
+/**
+ * The `baggage` of an outgoing call: `own` (the header the call already has — the isolate's
+ * `setBaggage` entries, or one the code set itself) and the request's incoming members, `own`
+ * winning for a key both have and coming first within the W3C limits (64 members, 8,192 bytes).
+ */
+function combinedBaggage(incoming, own) {
+  const members = baggageMembers(own);
+  for (const [key, member] of incoming) if (!members.has(key)) members.set(key, member);
+  let header = '';
+  let count = 0;
+  for (const member of members.values()) {
+    if (count === BAGGAGE_MAX_MEMBERS) break;
+    const next = header ? `${header},${member}` : member;
+    if (next.length > BAGGAGE_MAX_BYTES) continue;
+    header = next;
+    count++;
+  }
+  return header;
+}
 
 function setUp(env, config) {
   configured ??= configure(env, config).catch(() => {});
@@ -66,7 +114,10 @@ async function configure(env, config) {
     const { AsyncLocalStorage } = globalThis.AsyncLocalStorage
       ? globalThis
       : await import('node:async_hooks').catch(() => ({}));
-    if (AsyncLocalStorage) useAsyncContext(new AsyncLocalStorage());
+    if (AsyncLocalStorage) {
+      useAsyncContext(new AsyncLocalStorage());
+      requestBaggage = new AsyncLocalStorage();
+    }
   } catch {
     // No async context: spans made after an `await` may miss their request's parent.
   }
@@ -88,7 +139,11 @@ function patchFetch() {
       const request = new Request(input, init);
       const url = new URL(request.url);
       const span = clientSpan(request.method, url);
-      if (!propagateTo || listed(url.href, propagateTo)) inject(request.headers, span);
+      if (!propagateTo || listed(url.href, propagateTo)) {
+        inject(request.headers, span);
+        const incoming = requestBaggage && requestBaggage.getStore();
+        if (incoming && incoming.size) request.headers.set('baggage', combinedBaggage(incoming, request.headers.get('baggage')));
+      }
       return { span, request };
     });
     if (!prepared) return original.call(this, input, init);
@@ -144,6 +199,8 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   if (client) attributes['client.address'] = client;
   if (route) attributes['http.route'] = route;
   if (!method) attributes['http.request.method_original'] = request.method;
+  // The request's baggage goes on with its own outgoing calls, with or without a traceparent.
+  const baggage = requestBaggage && guard(() => baggageMembers(request.headers.get('baggage')));
   const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', {
     kind: 'server',
     parent: extract(request.headers),
@@ -161,7 +218,9 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     return done;
   };
   try {
-    const response = await withSpan(span, () => call());
+    const run = () => withSpan(span, () => call());
+    // Every request runs in its own baggage scope, an empty one too: none sees another's.
+    const response = await (requestBaggage ? requestBaggage.run(baggage || new Map(), run) : run());
     guard(() => {
       span.setAttribute('http.response.status_code', response.status);
       if (response.status >= 500) span.setAttribute('error.type', String(response.status)).setStatus({ code: 'error' });

@@ -111,4 +111,29 @@ export function edgeCases(start) {
     });
     assert.deepEqual(logs.map((l) => l.body.stringValue), ['downstream answered {"tag":"diagnostics"}']);
   });
+
+  test("a request's baggage reaches its own outgoing calls, after an await too, and no other request's", async () => {
+    const requests = [
+      // A's second call goes out while B, which started later, still waits for its first.
+      { tag: 'bag-a', delay: 250, baggage: 'tenant=a, plan=gold;tier=1,bad key=x', expected: 'tenant=a,plan=gold;tier=1' },
+      { tag: 'bag-b', delay: 600, baggage: 'tenant=b', expected: 'tenant=b' },
+      { tag: 'bag-none', delay: 100, expected: null },
+    ];
+    const answers = [];
+    for (const [i, r] of requests.entries()) {
+      const headers = { traceparent: `00-${`d${i}`.repeat(16)}-${`d${i}`.repeat(8)}-01` };
+      if (r.baggage) headers.baggage = r.baggage;
+      answers.push(fetch(`${app.url}/baggage?tag=${r.tag}&delay=${r.delay}`, { headers }));
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    // Baggage without a (valid) traceparent is the request's all the same.
+    answers.push(fetch(`${app.url}/baggage?tag=bag-root`, { headers: { baggage: 'tenant=root' } }));
+    requests.push({ tag: 'bag-root', expected: 'tenant=root' });
+    for (const a of answers) assert.equal(await (await a).text(), 'done', app.output());
+    for (const { tag, expected } of requests) {
+      const seen = callsOf(tag);
+      assert.deepEqual(seen.map((c) => c.path), ['/first', '/second'], tag);
+      assert.deepEqual(seen.map((c) => c.baggage), [expected, expected], `${tag}: the baggage of its own request`);
+    }
+  });
 }

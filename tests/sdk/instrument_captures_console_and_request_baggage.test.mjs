@@ -1,6 +1,8 @@
 // `instrument` in Node (the generic handler path, with AsyncLocalStorage): `captureConsole`
 // makes console calls log records of the request that made them, interleaved requests
-// included, while the console prints what it printed and the SDK's own diagnostics stay out.
+// included, while the console prints what it printed and the SDK's own diagnostics stay out;
+// a request's incoming baggage goes out with its own calls to allowed URLs, combined with the
+// isolate's `setBaggage` entries, which win for a key both have.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -9,7 +11,7 @@ const printed = [];
 for (const method of ['log', 'info', 'warn', 'error', 'debug']) {
   console[method] = (...args) => printed.push(`${method}: ${args.map(String).join(' ')}`);
 }
-const { instrument } = await import('../../sdk/dist/node.js');
+const { instrument, removeBaggage, setBaggage } = await import('../../sdk/dist/node.js');
 
 const spans = [];
 const records = [];
@@ -37,6 +39,7 @@ const handler = instrument(
     await (await fetch(`https://downstream.example.com/first?tag=${tag}&delay=${delay}`)).text();
     console.info('answered', tag, { n: 1 });
     await (await fetch(`https://downstream.example.com/second?tag=${tag}`)).text();
+    await (await fetch(`https://elsewhere.example.net/third?tag=${tag}`)).text();
     return new Response('done');
   },
   {
@@ -45,6 +48,7 @@ const handler = instrument(
     protocol: 'http/json',
     compression: 'none',
     captureConsole: true,
+    propagateTraceHeaderUrls: ['https://downstream.example.com'],
     debug: true,
     route(request) {
       if (new URL(request.url).pathname === '/bad-route') throw new Error('no route for this path');
@@ -94,4 +98,31 @@ test("the SDK's own diagnostics never become records", async () => {
   assert.deepEqual(records.slice(warnedBefore).filter((r) => r.traceId === trace).map((r) => r.body.stringValue), ['answered c {"n":1}']);
   assert.ok(!records.some((r) => /no route for this path|edgescope/.test(r.body.stringValue)));
   assert.ok(printed.some((p) => p.startsWith('warn: [edgescope]') && p.includes('no route for this path')), 'the diagnostic printed');
+});
+
+test("a request's baggage joins the isolate's on its own calls to allowed URLs, and the isolate's entries win", async () => {
+  setBaggage('region', 'eu');
+  setBaggage('tenant', 'isolate');
+  try {
+    outgoing.length = 0;
+    const pa = handler(
+      new Request('https://app.example.com/x?tag=ba&delay=80', { headers: { baggage: 'tenant=req,user=u%201;p=1' } }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const pb = handler(new Request('https://app.example.com/x?tag=bb&delay=200'));
+    assert.deepEqual(await Promise.all([pa, pb].map(async (p) => (await p).text())), ['done', 'done']);
+    const members = (header) => (header ? header.split(',').sort() : header);
+    const of = (tag) => outgoing.filter((o) => o.tag === tag);
+    assert.equal(of('ba').length, 3);
+    for (const call of of('ba').slice(0, 2)) assert.deepEqual(members(call.baggage), ['region=eu', 'tenant=isolate', 'user=u%201;p=1']);
+    for (const call of of('bb').slice(0, 2)) assert.deepEqual(members(call.baggage), ['region=eu', 'tenant=isolate']);
+    for (const tag of ['ba', 'bb']) {
+      const [, , third] = of(tag);
+      assert.equal(third.baggage, null, 'a URL outside propagateTraceHeaderUrls gets no baggage');
+      assert.equal(third.traceparent, null);
+    }
+  } finally {
+    removeBaggage('region');
+    removeBaggage('tenant');
+  }
 });
