@@ -28,6 +28,9 @@ async function spansOf(collector, traceId, count) {
 
 const callsOf = (tag) => calls.filter((c) => c.tag === tag);
 
+/** Whether `traceparent` says sampled (the flags' lowest bit; a new root also sets the random bit, 02). */
+const sampledIn = (traceparent) => (parseInt(traceparent.split('-')[3], 16) & 1) === 1;
+
 /**
  * Defines the suite. `start(env)` runs the handler in the runtime with `env` (bindings or
  * environment variables) and resolves to `{ url, output(), stop() }`.
@@ -134,6 +137,116 @@ export function edgeCases(start) {
       const seen = callsOf(tag);
       assert.deepEqual(seen.map((c) => c.path), ['/first', '/second'], tag);
       assert.deepEqual(seen.map((c) => c.baggage), [expected, expected], `${tag}: the baggage of its own request`);
+    }
+  });
+
+  test('an invalid traceparent starts a new root trace', async () => {
+    const invalid = {
+      uppercase: `00-${'AB'.repeat(16)}-${'CD'.repeat(8)}-01`,
+      'zero-trace': `00-${'0'.repeat(32)}-${'cd'.repeat(8)}-01`,
+      'zero-parent': `00-${'ab'.repeat(16)}-${'0'.repeat(16)}-01`,
+      'version-ff': `ff-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`,
+      'short-trace': `00-${'ab'.repeat(15)}-${'cd'.repeat(8)}-01`,
+      'short-parent': `00-${'ab'.repeat(16)}-${'cd'.repeat(7)}-01`,
+      'long-version-00': `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01-00`,
+    };
+    for (const [name, traceparent] of Object.entries(invalid)) {
+      const tag = `invalid-${name}`;
+      const response = await fetch(`${app.url}/invalid?tag=${tag}`, { headers: { traceparent } });
+      assert.equal(await response.text(), 'done', app.output());
+      const [first] = callsOf(tag);
+      const [, trace, clientId] = first.traceparent.split('-');
+      assert.notEqual(trace, traceparent.split('-')[1].toLowerCase(), `${name}: a new trace`);
+      assert.ok(sampledIn(first.traceparent), `${name}: a new root, sampled`);
+      const spans = await spansOf(collector, trace, 3);
+      const server = spans.find((s) => s.kind === 2);
+      assert.ok(!server.parentSpanId, `${name}: the server span is a root`);
+      assert.equal(spans.find((s) => s.spanId === clientId).parentSpanId, server.spanId);
+    }
+  });
+
+  test('an incoming trace that was not sampled stays not sampled (flags 00 kept)', async () => {
+    const trace = 'e0'.repeat(16);
+    const response = await fetch(`${app.url}/unsampled?tag=flags-00`, { headers: { traceparent: `00-${trace}-${'e0'.repeat(8)}-00` } });
+    assert.equal(await response.text(), 'done');
+    for (const call of callsOf('flags-00')) assert.match(call.traceparent, new RegExp(`^00-${trace}-[0-9a-f]{16}-00$`));
+    const sampled = 'e1'.repeat(16);
+    await fetch(`${app.url}/sampled?tag=flags-01`, { headers: { traceparent: `00-${sampled}-${'e1'.repeat(8)}-01` } });
+    for (const call of callsOf('flags-01')) assert.match(call.traceparent, new RegExp(`^00-${sampled}-[0-9a-f]{16}-01$`));
+  });
+
+  test('the server and client spans carry the HTTP conventions\' attributes', async () => {
+    const port = String(downstream.address().port);
+    const cases = [
+      { tag: 'attrs-cf', headers: { 'cf-connecting-ip': '203.0.113.9', 'x-forwarded-for': '198.51.100.7' }, client: '203.0.113.9' },
+      { tag: 'attrs-xff', headers: { 'x-forwarded-for': '198.51.100.7, 10.0.0.1' }, client: '198.51.100.7' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const trace = `f${i}`.repeat(16);
+      const headers = { ...c.headers, 'user-agent': 'edge-cases/1.0 (test)', traceparent: `00-${trace}-${`f${i}`.repeat(8)}-01` };
+      assert.equal(await (await fetch(`${app.url}/attrs?tag=${c.tag}`, { headers })).text(), 'done');
+      const spans = await spansOf(collector, trace, 3);
+      const server = spans.find((s) => s.kind === 2);
+      assert.equal(server.name, 'GET /attrs');
+      assert.equal(attr(server, 'url.scheme'), 'http');
+      assert.equal(attr(server, 'url.path'), '/attrs');
+      assert.equal(attr(server, 'url.query'), `tag=${c.tag}`);
+      assert.equal(attr(server, 'user_agent.original'), 'edge-cases/1.0 (test)');
+      assert.equal(attr(server, 'client.address'), c.client, c.tag);
+      assert.equal(attr(server, 'http.response.status_code'), '200');
+      const clients = spans.filter((s) => s.kind === 3);
+      assert.equal(clients.length, 2);
+      for (const client of clients) {
+        assert.equal(attr(client, 'server.address'), '127.0.0.1');
+        assert.equal(String(attr(client, 'server.port')), port);
+        assert.equal(attr(client, 'http.request.method'), 'GET');
+        assert.match(attr(client, 'url.full'), new RegExp(`^http://127\\.0\\.0\\.1:${port}/(first|second)\\?tag=${c.tag}`));
+      }
+    }
+  });
+
+  test('OTEL_EXPORTER_OTLP_HEADERS reach the collector with every export', async () => {
+    await waitFor('exports of spans and logs', () => ['/v1/traces', '/v1/logs'].every((p) => exports.some((e) => e.path === p)));
+    for (const e of exports) {
+      assert.equal(e.headers['x-edge-token'], 's cret', e.path);
+      assert.equal(e.headers['x-team'], 'edge', e.path);
+    }
+  });
+
+  test('OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG decide what is sampled', async () => {
+    const none = undefined;
+    const configs = [
+      { sampler: 'always_off', cases: [[none, false], ['01', false]] },
+      { sampler: 'traceidratio', arg: '0', cases: [[none, false], ['01', false]] },
+      { sampler: 'traceidratio', arg: '1', cases: [[none, true], ['00', true]] },
+      { sampler: 'parentbased_always_off', cases: [[none, false], ['01', true], ['00', false]] },
+      { sampler: 'parentbased_traceidratio', arg: '0', cases: [[none, false], ['01', true], ['00', false]] },
+    ];
+    for (const [n, { sampler, arg, cases }] of configs.entries()) {
+      const env = {
+        OTEL_SERVICE_NAME: 'edge-sampler',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp,
+        OTEL_TRACES_SAMPLER: sampler,
+        DOWNSTREAM: `http://127.0.0.1:${downstream.address().port}`,
+      };
+      if (arg !== undefined) env.OTEL_TRACES_SAMPLER_ARG = arg;
+      const sampling = await start(env);
+      try {
+        for (const [i, [incoming, expected]] of cases.entries()) {
+          const tag = `sampler-${n}-${i}`;
+          const trace = `${n}${i}`.repeat(16);
+          const headers = incoming ? { traceparent: `00-${trace}-${'9a'.repeat(8)}-${incoming}` } : {};
+          assert.equal(await (await fetch(`${sampling.url}/sampler?tag=${tag}`, { headers })).text(), 'done', sampling.output());
+          const [first] = callsOf(tag);
+          const sent = first.traceparent.split('-')[1];
+          const what = `${sampler}${arg === undefined ? '' : ` ${arg}`}, ${incoming ? `parent flags ${incoming}` : 'no parent'}`;
+          assert.equal(sampledIn(first.traceparent), expected, what);
+          if (incoming) assert.equal(sent, trace, `${what}: the trace continues`);
+          if (expected) assert.equal((await spansOf(collector, sent, 3)).length, 3, `${what}: exported`);
+        }
+      } finally {
+        await sampling.stop();
+      }
     }
   });
 }
