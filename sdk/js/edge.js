@@ -80,8 +80,8 @@ function baggageMembers(header) {
 }
 
 /**
- * The `baggage` of an outgoing call: `own` (the header the call already has — the isolate's
- * `setBaggage` entries, or one the code set itself) and the request's incoming members, `own`
+ * The `baggage` of an outgoing call: `own` (the header the call has after `inject` — the isolate's
+ * `setBaggage` entries, or, without any, one the code set itself) and the request's members, `own`
  * winning for a key both have and coming first within the W3C limits (64 members, 8,192 bytes).
  */
 function combinedBaggage(incoming, own) {
