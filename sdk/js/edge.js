@@ -142,7 +142,8 @@ function patchFetch() {
       if (!propagateTo || listed(url.href, propagateTo)) {
         inject(request.headers, span);
         const incoming = requestBaggage && requestBaggage.getStore();
-        if (incoming && incoming.size) request.headers.set('baggage', combinedBaggage(incoming, request.headers.get('baggage')));
+        const header = incoming && incoming.size ? combinedBaggage(incoming, request.headers.get('baggage')) : '';
+        if (header) request.headers.set('baggage', header);
       }
       return { span, request };
     });

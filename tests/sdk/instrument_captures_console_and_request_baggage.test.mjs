@@ -121,6 +121,15 @@ test("a request's baggage joins the isolate's on its own calls to allowed URLs, 
       assert.equal(third.baggage, null, 'a URL outside propagateTraceHeaderUrls gets no baggage');
       assert.equal(third.traceparent, null);
     }
+    // Within the W3C limits, the isolate's entries first: 70 incoming members leave room for 62.
+    outgoing.length = 0;
+    const many = Array.from({ length: 70 }, (_, i) => `k${i}=v${i}`).join(',');
+    assert.equal(await (await handler(new Request('https://app.example.com/x?tag=bm', { headers: { baggage: many } }))).text(), 'done');
+    const [first] = of('bm');
+    const sent = first.baggage.split(',');
+    assert.equal(sent.length, 64);
+    assert.deepEqual(sent.slice(0, 2).sort(), ['region=eu', 'tenant=isolate']);
+    assert.deepEqual(sent.slice(2), Array.from({ length: 62 }, (_, i) => `k${i}=v${i}`));
   } finally {
     removeBaggage('region');
     removeBaggage('tenant');
