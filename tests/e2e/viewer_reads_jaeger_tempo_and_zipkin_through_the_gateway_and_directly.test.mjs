@@ -145,6 +145,22 @@ test('the collector search filters by service and shows a bad filter as an error
   }
   const all = await search(page, 'lookback=all');
   assert.ok(all.length >= 2, `${all.length} traces`);
+  // A point of the scatter plot opens its trace: the points are drawn in the order of the rows.
+  const ids = await page.$$eval('[data-testid=trace-row] td.mono a', (links) => links.map((a) => a.getAttribute('href').match(/\/trace\/(\w+)/)[1]));
+  assert.equal(await page.locator('[data-testid=scatter-point]').count(), ids.length);
+  // Traces at the same time and duration share a place: the points not under another one.
+  const onTop = await page.$$eval('[data-testid=scatter-point]', (points) => points.flatMap((p, i) => {
+    const box = p.getBoundingClientRect();
+    return document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === p ? [i] : [];
+  }));
+  assert.ok(onTop.length >= 2, `points on top: ${onTop}`);
+  for (const i of onTop) {
+    await page.goto(`${collector.ui}/?lookback=all`);
+    await page.locator('[data-testid=scatter-point]').nth(i).click();
+    await page.waitForURL(new RegExp(`/trace/${ids[i]}`));
+    await page.waitForSelector('[data-testid=span-row]');
+    assert.equal((await page.textContent('[data-testid=trace-id]')).trim(), ids[i], `point ${i} opens trace ${ids[i]}`);
+  }
   const serviceX = await search(page, 'service=service-x&lookback=all');
   assert.ok(serviceX.length >= 1 && serviceX.length < all.length);
   await page.goto(`${collector.ui}/?service=service-x&lookback=all&minDuration=fast`);
