@@ -29,6 +29,16 @@ export async function startRecordedBackends() {
     [/^\/jaeger-legacy\/api\/traces\/[0-9a-f]+$/, () => ({ data: [legacyTrace] })],
     [/^\/tempo\/api\/v2\/search\/tag\/resource\.service\.name\/values$/, () => ({ tagValues: [{ type: 'string', value: 'my.service' }] })],
     [/^\/tempo\/api\/v2\/search\/tag\/name\/values$/, () => ({ tagValues: [{ type: 'string', value: "I'm a server span" }] })],
+    // Tag names, grouped by scope (Tempo 2.x); an older Tempo has only /api/search/tags.
+    [/^\/tempo\/api\/v2\/search\/tags$/, () => ({
+      scopes: [
+        { name: 'resource', tags: ['service.name', 'host.name'] },
+        { name: 'span', tags: ['http.method', 'service.name'] },
+        { name: 'intrinsic', tags: ['duration', 'kind', 'name', 'status'] },
+      ],
+    })],
+    [/^\/tempo-v1\/api\/v2\//, () => [404, '404 page not found']],
+    [/^\/tempo-v1\/api\/search\/tags$/, () => ({ tagNames: ['k8s.pod.name', 'http.status_code'] })],
     [/^\/tempo\/api\/search$/, () => ({
       traces: [{
         traceID: TEMPO_TRACE_ID.replace(/^0+/, ''), rootServiceName: 'my.service', rootTraceName: "I'm a server span",

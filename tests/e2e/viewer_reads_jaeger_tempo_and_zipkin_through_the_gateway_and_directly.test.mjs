@@ -59,6 +59,25 @@ test('Tempo through the gateway: TraceQL search, the trace, and its PARTIAL stat
   await page.close();
 });
 
+/** The attribute keys the search form offers, once it offers some. */
+async function attributeKeys(page) {
+  await page.waitForSelector('[data-testid=attribute-keys] option', { state: 'attached', timeout: 15000 });
+  return page.$$eval('[data-testid=attribute-keys] option', (o) => o.map((x) => x.value));
+}
+
+test('Tempo: the attribute field offers its tag names, from /api/v2/search/tags or an older Tempo\'s /api/search/tags', async () => {
+  const page = await browser.newPage();
+  await search(page, `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&service=my.service&lookback=all`);
+  assert.equal(await page.getAttribute('[data-testid=tags]', 'list'), 'attribute-keys');
+  // Resource and span attributes, each once; TraceQL's intrinsics are not attributes.
+  assert.deepEqual(await attributeKeys(page), ['host.name=', 'http.method=', 'service.name=']);
+  await page.goto(`${collector.ui}/?traces=${encodeURIComponent('tempo:/upstream/rec/tempo-v1')}&lookback=all`);
+  assert.deepEqual(await attributeKeys(page), ['http.status_code=', 'k8s.pod.name=']);
+  const paths = requestsTo('/tempo-v1/api/').map((r) => r.path);
+  assert.ok(paths.indexOf('/tempo-v1/api/v2/search/tags') < paths.indexOf('/tempo-v1/api/search/tags'), `v2 first, then v1: ${paths}`);
+  await page.close();
+});
+
 test('traces from Tempo and logs from Loki: the trace records mark their span row and fill the logs panel', async () => {
   const page = await browser.newPage();
   const sources = `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&logs=${encodeURIComponent('loki:/upstream/rec/loki')}`;

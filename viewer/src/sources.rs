@@ -1184,6 +1184,29 @@ mod tests {
     }
 
     #[test]
+    fn tempo_tag_names_come_from_the_v2_scopes_then_the_v1_list_and_other_sources_have_none() {
+        let tempo = Source { kind: Kind::Tempo, url: "/upstream/tempo".into(), auth: None };
+        let plan = tag_names_requests(&tempo);
+        let urls: Vec<_> = plan.iter().map(|(r, _)| r.url.as_str()).collect();
+        assert_eq!(urls, ["/upstream/tempo/api/v2/search/tags", "/upstream/tempo/api/search/tags"]);
+        let v2 = r#"{"scopes":[{"name":"resource","tags":["service.name","host.name"]},
+            {"name":"span","tags":["http.method","service.name"]},{"name":"intrinsic","tags":["duration","name","status"]}]}"#;
+        assert_eq!(
+            parse_names(plan[0].1, 200, v2).unwrap(),
+            Outcome::Done(vec!["host.name".into(), "http.method".into(), "service.name".into()]),
+            "attributes of every scope once, without TraceQL's intrinsics"
+        );
+        assert_eq!(parse_names(plan[0].1, 404, "404 page not found").unwrap(), Outcome::TryNext);
+        assert_eq!(
+            parse_names(plan[1].1, 200, r#"{"tagNames":["k8s.pod.name","http.status_code"]}"#).unwrap(),
+            Outcome::Done(vec!["http.status_code".into(), "k8s.pod.name".into()])
+        );
+        for kind in [Kind::Collector, Kind::Jaeger, Kind::Zipkin, Kind::Loki] {
+            assert!(tag_names_requests(&Source { kind, url: String::new(), auth: None }).is_empty(), "{kind:?}");
+        }
+    }
+
+    #[test]
     fn loki_streams_become_log_records_with_ids_level_and_attributes() {
         let body = r#"{"status":"success","data":{"resultType":"streams","encodingFlags":["categorize-labels"],"result":[
             {"stream":{"service_name":"web","level":"error"},"values":[["1700000000000000001","boom",{"structuredMetadata":{"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","cart_id":"c1"}}]]}]}}"#;
