@@ -179,6 +179,16 @@ pub(crate) async fn services() -> Result<Vec<String>, ApiError> {
     first_answer(sources::services_requests(&sources().traces), sources::parse_names).await
 }
 
+/// Attribute keys the trace source knows (none when it has no list of them, or it fails: the
+/// list only helps typing).
+pub(crate) async fn attribute_keys() -> Vec<String> {
+    let plan = sources::tag_names_requests(&sources().traces);
+    if plan.is_empty() {
+        return Vec::new();
+    }
+    first_answer(plan, sources::parse_names).await.unwrap_or_default()
+}
+
 /// Operations of a service in the trace source.
 pub(crate) async fn operations(service: String) -> Result<Vec<String>, ApiError> {
     if service.is_empty() {

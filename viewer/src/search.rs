@@ -110,6 +110,7 @@ pub(crate) fn SearchPage() -> impl IntoView {
     let draft = RwSignal::new(form.get_untracked());
     Effect::new(move || draft.set(form.get()));
     let services = api::load(api::services);
+    let attribute_keys = api::load(api::attribute_keys);
     let operations = api::load(move || api::operations(draft.with(|d| d.service.clone())));
     let results = api::load(move || {
         let form = form.get();
@@ -162,7 +163,11 @@ pub(crate) fn SearchPage() -> impl IntoView {
                 </select>
             </label>
             <label class="wide">"Attributes"
-                <input type="text" data-testid="tags" placeholder="http.status_code=500 http.route=\"/cart\"" prop:value=tags on:input=on_tags />
+                <input type="text" data-testid="tags" placeholder="http.status_code=500 http.route=\"/cart\"" list="attribute-keys"
+                    prop:value=tags on:input=on_tags />
+                <datalist id="attribute-keys" data-testid="attribute-keys">
+                    {move || attribute_keys.get().unwrap_or_default().into_iter().map(|k| view! { <option value=format!("{k}=") /> }).collect_view()}
+                </datalist>
             </label>
             <label>"Min duration"<input type="text" data-testid="min-duration" placeholder="100ms" prop:value=min on:input=on_min /></label>
             <label>"Max duration"<input type="text" data-testid="max-duration" placeholder="2s" prop:value=max on:input=on_max /></label>

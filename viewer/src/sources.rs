@@ -458,6 +458,18 @@ pub fn operations_requests(source: &Source, service: &str) -> Vec<(Request, Name
     }
 }
 
+/// The requests that list attribute keys (tag names), in the order to try them: Tempo's by
+/// scope (2.x), then its older flat list. The other sources have no such list.
+pub fn tag_names_requests(source: &Source) -> Vec<(Request, NamesFormat)> {
+    match source.kind {
+        Kind::Tempo => vec![
+            (source.request("/api/v2/search/tags".into()), NamesFormat::TagScopes),
+            (source.request("/api/search/tags".into()), NamesFormat::TagNames),
+        ],
+        Kind::Collector | Kind::Jaeger | Kind::Zipkin | Kind::Loki => Vec::new(),
+    }
+}
+
 /// Where a list of names is in an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NamesFormat {
@@ -471,6 +483,11 @@ pub enum NamesFormat {
     TagValues,
     /// `[…]`
     Array,
+    /// `{"tagNames": […]}`
+    TagNames,
+    /// `{"scopes": [{"name": "span", "tags": […]}, …]}`: every scope's tags but TraceQL's
+    /// intrinsics (`duration`, `name`, …), which are not attributes.
+    TagScopes,
 }
 
 /// Whether an answer says the API is missing (so the next request should be tried): a 404
@@ -510,17 +527,26 @@ pub fn parse_names(format: NamesFormat, status: u16, body: &str) -> Result<Outco
         NamesFormat::Data => &v["data"],
         NamesFormat::TagValues => &v["tagValues"],
         NamesFormat::Array => &v,
+        NamesFormat::TagNames => &v["tagNames"],
+        NamesFormat::TagScopes => &Value::Null,
     };
-    let mut names: Vec<String> = list
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i.as_str().or_else(|| i["name"].as_str()).or_else(|| i["value"].as_str()))
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let names_in = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().or_else(|| i["name"].as_str()).or_else(|| i["value"].as_str()))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut names = if format == NamesFormat::TagScopes {
+        let scopes = v["scopes"].as_array().map(Vec::as_slice).unwrap_or_default();
+        scopes.iter().filter(|s| s["name"] != "intrinsic").flat_map(|s| names_in(&s["tags"])).collect()
+    } else {
+        names_in(list)
+    };
     names.sort();
     names.dedup();
     Ok(Outcome::Done(names))
