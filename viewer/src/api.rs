@@ -128,6 +128,24 @@ pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
     Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
+/// Fetches a file by URL, without credentials: its bytes, or what went wrong in words (a URL
+/// refused, no answer, most often for want of CORS, or an answer that is not a success).
+pub(crate) async fn fetch_file(url: &str) -> Result<Vec<u8>, String> {
+    let url = crate::file_url::check_url(url)?;
+    let failed = |e: wasm_bindgen::JsValue| {
+        let detail = js_sys::Error::from(e).message().as_string().unwrap_or_else(|| "no reason given".into());
+        crate::file_url::fetch_failed(&url, &detail)
+    };
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&url)).await.map_err(failed)?.dyn_into().map_err(failed)?;
+    if let Some(e) = crate::file_url::answer_error(&url, response.status()) {
+        return Err(e);
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(failed)?).await.map_err(failed)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 /// Tries each request of a plan until one gives an answer.
 async fn first_answer<T, F: Copy>(
     plan: Vec<(Request, F)>,

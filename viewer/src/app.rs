@@ -8,10 +8,10 @@ use crate::api;
 use crate::health::HealthPage;
 use crate::logs::LogsPage;
 use crate::model::{format_time, Trace};
-use crate::router::{provide_router, use_navigations, use_route, Route, A};
+use crate::router::{provide_router, use_navigate, use_navigations, use_query_map, use_replace, use_route, Route, A};
 use crate::search::SearchPage;
 use crate::settings::SettingsPage;
-use crate::trace_view::{open_file, waterfall, TracePage};
+use crate::trace_view::{open_file, open_url, waterfall, TracePage};
 
 /// The whole app: a header with navigation and the routed page.
 #[component]
@@ -60,11 +60,42 @@ pub(crate) fn loading() -> AnyView {
     view! { <p class="muted">"Loading…"</p> }.into_any()
 }
 
+/// The file opener at `/open`: a file chosen or dropped, or a URL, kept in the address
+/// (`/open?url=…`) so that a link opens the same file.
 #[component]
 fn OpenFile() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let replace = use_replace();
     let (state, set_state) = signal(None::<Result<Trace, String>>);
+    let typed = RwSignal::new(query.with_untracked(|q| q.get("url")).unwrap_or_default());
+    // The file of the address's URL, fetched again when a link or back and forward change it.
+    let from_url = api::load(move || {
+        let url = query.with(|q| q.get("url")).filter(|u| !u.is_empty());
+        async move {
+            match url {
+                Some(url) => Some(open_url(url).await),
+                None => None,
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(url) = query.with(|q| q.get("url")) {
+            typed.set(url);
+            set_state.set(None);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Some(answer)) = from_url.get() {
+            set_state.set(Some(answer));
+        }
+    });
     let load = move |file: web_sys::File| {
         set_state.set(None);
+        // A chosen file is not in the address: it no longer shows the URL's file.
+        if query.with_untracked(|q| q.get("url").is_some()) {
+            replace.to("/open");
+        }
         leptos::task::spawn_local(async move {
             set_state.set(Some(open_file(file).await));
         });
@@ -81,12 +112,26 @@ fn OpenFile() -> impl IntoView {
             load(file);
         }
     };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let url = typed.get_untracked().trim().to_owned();
+        navigate(&format!("/open?url={}", crate::sources::encode(&url)), Default::default());
+    };
+    let busy = move || query.with(|q| q.get("url").is_some()) && state.with(Option::is_none);
     view! {
         <div class="drop-zone" data-testid="drop-zone" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <p>"Drop a trace file here, or choose one: OTLP/JSON (or JSON lines), Jaeger JSON or Zipkin v2."</p>
             <input type="file" accept=".json,.jsonl,application/json" data-testid="file-input" on:change=on_change />
+            <form class="open-url" on:submit=on_submit>
+                <label>"or open one by URL "
+                    <input type="url" placeholder="https://example.com/trace.json" data-testid="url-input"
+                        prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit" data-testid="open-url">"Open"</button>
+            </form>
         </div>
         {move || match state.get() {
+            None if busy() => loading(),
             None => ().into_any(),
             Some(Err(e)) => error_panel(e),
             Some(Ok(trace)) => waterfall(trace),

@@ -6,6 +6,7 @@
 //! request goes to its own origin.
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod file_url;
 pub mod logs;
 pub mod model;
 pub mod num;

@@ -119,15 +119,13 @@ pub(crate) async fn open_file(file: web_sys::File) -> Result<Trace, String> {
     let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
         .await
         .map_err(|_| format!("{name} could not be read"))?;
-    let text = String::from_utf8(js_sys::Uint8Array::new(&buffer).to_vec())
-        .map_err(|e| format!("{name} is not a trace file: not UTF-8 text ({e})"))?;
-    let data = edgescope_otlp::read::any_traces(&text).map_err(|e| format!("{name} is not a trace file: {e}"))?;
-    drop(text);
-    let trace = Trace::first_of(data);
-    if trace.rows.is_empty() {
-        return Err(format!("{name} holds no spans"));
-    }
-    Ok(trace)
+    crate::file_url::read_trace(&name, js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Fetches a trace file by URL and reads it as [`open_file`] does.
+pub(crate) async fn open_url(url: String) -> Result<Trace, String> {
+    let bytes = api::fetch_file(&url).await?;
+    crate::file_url::read_trace(crate::file_url::file_name(&url), bytes)
 }
 
 /// A trace opened from a file: the same view, without deep links in the address bar.

@@ -4,7 +4,8 @@
 //! Page URL parameters: `trace_id` (only that trace's records, asked from the source by trace),
 //! `service`, `level` (minimum), `q` (text), `regex=1`, `attr` (`key=value`), `lookback`
 //! (`15m`, `1h`, `6h`, `24h`, `7d`, `all`), `live=1` (start with the live tail) and `buffer`
-//! (records kept, 100,000 by default).
+//! (records kept, 100,000 by default); `file` (the URL of an OTLP/JSON log file shown instead of
+//! the source's records).
 
 use crate::num::{fixed, shortest};
 use std::cell::RefCell;
@@ -221,6 +222,10 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let loading = RwSignal::new(false);
     let more = RwSignal::new(false);
     let label_names = RwSignal::new(Vec::<String>::new());
+    // The URL of the log file shown (empty while the records come from the source), and the
+    // one being typed.
+    let file = RwSignal::new(param("file"));
+    let typed_url = RwSignal::new(param("file"));
     let service_values = RwSignal::new(Vec::<String>::new());
 
     // The filter runs on every change of its fields, over every record held.
@@ -257,6 +262,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 if matches!(lookback.get().as_str(), "1h" | "trace") { String::new() } else { lookback.get() },
             ),
             ("trace_id", trace_id.get().map(trace_hex).unwrap_or_default()),
+            ("file", file.get()),
         ];
         replace_url_params(&pairs);
     });
@@ -264,6 +270,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let logql = move || loki::logql(api::sources().logs.kind, "", trace_id.get_untracked());
     let load = move |older: bool| {
         tail::stop();
+        file.set(String::new());
         let source = api::sources().logs;
         let q = logql();
         let (start, end) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
@@ -326,7 +333,41 @@ pub(crate) fn LogsPage() -> impl IntoView {
             }
         });
     };
-    if param("live") == "1" {
+    // The records of a file (chosen, or fetched by URL) replace those held.
+    let show_file = move |records: Result<Vec<super::store::Record>, String>| match records {
+        Ok(records) => {
+            STORE.with(|s| {
+                let mut s = s.borrow_mut();
+                s.clear();
+                s.push(records);
+            });
+            more.try_set(false);
+            ui.error.try_set(None);
+            ui.changed(false);
+        }
+        Err(e) => {
+            ui.error.try_set(Some(e));
+        }
+    };
+    let open_url = move |url: String| {
+        tail::stop();
+        file.set(url.clone());
+        typed_url.set(url.clone());
+        loading.set(true);
+        ui.error.set(None);
+        leptos::task::spawn_local(async move {
+            let name = crate::file_url::file_name(&url).to_owned();
+            let records = api::fetch_file(&url).await.and_then(|bytes| {
+                let text = String::from_utf8(bytes).map_err(|e| format!("{name}: not UTF-8 text ({e})"))?;
+                loki::parse_file(&text).map_err(|e| format!("{name}: {e}"))
+            });
+            loading.try_set(false);
+            show_file(records);
+        });
+    };
+    if !param("file").is_empty() {
+        open_url(param("file"));
+    } else if param("live") == "1" {
         start_live();
     } else {
         load(false);
@@ -335,26 +376,17 @@ pub(crate) fn LogsPage() -> impl IntoView {
 
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let Some(local) = input.files().and_then(|f| f.get(0)) else { return };
         tail::stop();
+        file.set(String::new());
         leptos::task::spawn_local(async move {
-            let name = file.name();
-            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
-            match text.ok_or_else(|| format!("{name} could not be read as text")).and_then(|t| loki::parse_file(&t)) {
-                Ok(records) => {
-                    STORE.with(|s| {
-                        let mut s = s.borrow_mut();
-                        s.clear();
-                        s.push(records);
-                    });
-                    more.try_set(false);
-                    ui.error.try_set(None);
-                    ui.changed(false);
-                }
-                Err(e) => {
-                    ui.error.try_set(Some(format!("{name}: {e}")));
-                }
-            }
+            let name = local.name();
+            let text = wasm_bindgen_futures::JsFuture::from(local.text()).await.ok().and_then(|t| t.as_string());
+            show_file(
+                text.ok_or_else(|| format!("{name} could not be read as text"))
+                    .and_then(|t| loki::parse_file(&t))
+                    .map_err(|e| format!("{name}: {e}")),
+            );
         });
     };
 
@@ -426,6 +458,13 @@ pub(crate) fn LogsPage() -> impl IntoView {
             <label>"Open an OTLP/JSON log file"
                 <input type="file" accept=".json,.jsonl,application/json" data-testid="log-file" on:change=on_file />
             </label>
+            <form class="open-url" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); open_url(typed_url.get_untracked().trim().to_owned()) }>
+                <label>"or by URL"
+                    <input type="url" data-testid="log-url" placeholder="https://example.com/logs.json"
+                        prop:value=move || typed_url.get() on:input=move |ev| typed_url.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit" data-testid="log-open-url">"Open"</button>
+            </form>
         </div>
         {move || trace_id.get().map(|t| view! {
             <p class="chip trace-filter" data-testid="trace-filter">"trace "{trace_hex(t)}
