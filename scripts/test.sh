@@ -36,6 +36,10 @@ step "SDK wasm tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
   cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api,js-exports --test browser --test otel_api_in_browser --test otel_export_in_browser
 
+step "viewer component tests in headless Chromium (the model and the waterfall mounted in the page)"
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
+  cargo test -p edgescope-viewer --target wasm32-unknown-unknown --lib
+
 step "end-to-end: browser → collector → viewer, and workerd"
 EDGESCOPE_BIN="$root/target/debug/edgescope" node --test tests/
 

@@ -27,9 +27,12 @@ mod settings;
 #[cfg(target_arch = "wasm32")]
 mod trace_view;
 
-/// Mounts the app on `<body>` when the module is instantiated.
+/// Mounts the app on `<body>` when the module is instantiated (not in the component tests,
+/// which mount their own components into the test page).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    leptos::mount::mount_to_body(app::App);
+    if cfg!(not(test)) {
+        leptos::mount::mount_to_body(app::App);
+    }
 }

@@ -3,6 +3,8 @@
 //!
 //! Everything from telemetry is rendered as text nodes or attribute values, never as markup.
 
+#[cfg(test)]
+mod browser_tests;
 mod details;
 mod minimap;
 
