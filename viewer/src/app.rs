@@ -69,26 +69,18 @@ fn OpenFile() -> impl IntoView {
     let replace = use_replace();
     let (state, set_state) = signal(None::<Result<Trace, String>>);
     let typed = RwSignal::new(query.with_untracked(|q| q.get("url")).unwrap_or_default());
-    // The file of the address's URL, fetched again when a link or back and forward change it.
-    let from_url = api::load(move || {
-        let url = query.with(|q| q.get("url")).filter(|u| !u.is_empty());
-        async move {
-            match url {
-                Some(url) => Some(open_url(url).await),
-                None => None,
+    // The file of the address's URL, fetched again when a link or back and forward change it;
+    // an answer for a URL the address no longer holds is dropped.
+    Effect::new(move |_| {
+        let Some(url) = query.with(|q| q.get("url")) else { return };
+        typed.set(url.clone());
+        set_state.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = open_url(url.clone()).await;
+            if query.with_untracked(|q| q.get("url")) == Some(url) {
+                set_state.set(Some(answer));
             }
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(url) = query.with(|q| q.get("url")) {
-            typed.set(url);
-            set_state.set(None);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Some(answer)) = from_url.get() {
-            set_state.set(Some(answer));
-        }
+        });
     });
     let load = move |file: web_sys::File| {
         set_state.set(None);
@@ -112,23 +104,13 @@ fn OpenFile() -> impl IntoView {
             load(file);
         }
     };
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let url = typed.get_untracked().trim().to_owned();
-        navigate(&format!("/open?url={}", crate::sources::encode(&url)), Default::default());
-    };
+    let open = move |url: String| navigate(&format!("/open?url={}", crate::sources::encode(&url)), Default::default());
     let busy = move || query.with(|q| q.get("url").is_some()) && state.with(Option::is_none);
     view! {
         <div class="drop-zone" data-testid="drop-zone" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <p>"Drop a trace file here, or choose one: OTLP/JSON (or JSON lines), Jaeger JSON or Zipkin v2."</p>
             <input type="file" accept=".json,.jsonl,application/json" data-testid="file-input" on:change=on_change />
-            <form class="open-url" on:submit=on_submit>
-                <label>"or open one by URL "
-                    <input type="url" placeholder="https://example.com/trace.json" data-testid="url-input"
-                        prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
-                </label>
-                <button type="submit" data-testid="open-url">"Open"</button>
-            </form>
+            {url_form(typed, "url-input", "open-url", Box::new(open))}
         </div>
         {move || match state.get() {
             None if busy() => loading(),
@@ -137,6 +119,30 @@ fn OpenFile() -> impl IntoView {
             Some(Ok(trace)) => waterfall(trace),
         }}
     }
+}
+
+/// A form to open a file by URL: the URL field (`typed`) and an Open button, which calls `open`
+/// with the URL trimmed. Shared by the trace and log pages, so that the view is made once.
+pub(crate) fn url_form(
+    typed: RwSignal<String>,
+    input_testid: &'static str,
+    button_testid: &'static str,
+    open: Box<dyn Fn(String)>,
+) -> AnyView {
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        open(typed.get_untracked().trim().to_owned());
+    };
+    view! {
+        <form class="open-url" on:submit=on_submit>
+            <label>"or open one by URL "
+                <input type="url" placeholder="https://example.com/file.json" data-testid=input_testid
+                    prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+            </label>
+            <button type="submit" data-testid=button_testid>"Open"</button>
+        </form>
+    }
+    .into_any()
 }
 
 /// Log lines as a table: time, level, service, message and a link to the trace.

@@ -458,13 +458,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
             <label>"Open an OTLP/JSON log file"
                 <input type="file" accept=".json,.jsonl,application/json" data-testid="log-file" on:change=on_file />
             </label>
-            <form class="open-url" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); open_url(typed_url.get_untracked().trim().to_owned()) }>
-                <label>"or by URL"
-                    <input type="url" data-testid="log-url" placeholder="https://example.com/logs.json"
-                        prop:value=move || typed_url.get() on:input=move |ev| typed_url.set(event_target_value(&ev)) />
-                </label>
-                <button type="submit" data-testid="log-open-url">"Open"</button>
-            </form>
+            {crate::app::url_form(typed_url, "log-url", "log-open-url", Box::new(open_url))}
         </div>
         {move || trace_id.get().map(|t| view! {
             <p class="chip trace-filter" data-testid="trace-filter">"trace "{trace_hex(t)}
