@@ -303,6 +303,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         });
     };
     let start_live = move || {
+        file.set(String::new());
         let source = api::sources().logs;
         let held = STORE.with(|s| {
             let s = s.borrow();
@@ -361,8 +362,11 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 let text = String::from_utf8(bytes).map_err(|e| format!("{name}: not UTF-8 text ({e})"))?;
                 loki::parse_file(&text).map_err(|e| format!("{name}: {e}"))
             });
-            loading.try_set(false);
-            show_file(records);
+            // Unless the source (Reload, the live tail) or another file replaced it meanwhile.
+            if file.try_with_untracked(|f| *f == url) == Some(true) {
+                loading.try_set(false);
+                show_file(records);
+            }
         });
     };
     if !param("file").is_empty() {
