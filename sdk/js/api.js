@@ -188,6 +188,27 @@ export function guard(fn, fallback) {
   }
 }
 
+/** Unix milliseconds beyond which a time is no time (the OTLP nanoseconds, a u64, end in 2554). */
+const MAX_MS = 1.8e13;
+
+/** Whether `t` is a time rather than attributes, as OpenTelemetry JS's `isTimeInput` tells them. */
+const isTime = (t) => typeof t === 'number' || t instanceof Date || (Array.isArray(t) && t.length === 2 && typeof t[0] === 'number' && typeof t[1] === 'number');
+
+/**
+ * A `TimeInput` in Unix milliseconds, or 0 (for now) when absent: a number (Unix ms, or, below
+ * `performance.timeOrigin`, a `performance.now()` reading, as OpenTelemetry JS reads it), a
+ * `Date` or an `HrTime` `[seconds, nanoseconds]`. Anything else (NaN, a string, a negative or
+ * huge time) is counted and read as now.
+ */
+function unixMs(t) {
+  if (t == null) return 0;
+  const origin = performance.timeOrigin;
+  const ms = isTime(t) ? (t instanceof Date ? t.getTime() : typeof t === 'number' ? (t >= 0 && t < origin ? origin + t : t) : t[0] * 1e3 + t[1] / 1e6) : NaN;
+  if (ms > 0 && ms < MAX_MS) return ms;
+  core.trouble(1);
+  return 0;
+}
+
 function stageAttributes(attributes) {
   if (attributes && typeof attributes === 'object') {
     for (const key of Object.keys(attributes)) core.attr(key, attributes[key]);
@@ -325,12 +346,17 @@ export class Span {
     return this;
   }
 
-  /** Adds a timed event with attributes. */
-  addEvent(name, attributes) {
+  /** Adds an event with attributes, at `time` (a `TimeInput`, also as the second argument) or now. */
+  addEvent(name, attributes, time) {
     guard(() => {
+      if (isTime(attributes)) {
+        time = attributes;
+        attributes = undefined;
+      }
+      const ms = unixMs(time);
       const h = adopt(this);
       stageAttributes(attributes);
-      core.spanEvent(h, String(name), 0);
+      core.spanEvent(h, String(name), ms);
     });
     return this;
   }
@@ -338,9 +364,15 @@ export class Span {
   /**
    * Records an exception as an `exception` event (`exception.type`, `.message`, `.stacktrace`).
    * It does not change the status: call `setStatus({ code: 'error' })` for a failed operation.
+   * At `time` (a `TimeInput`, also as the second argument, as OpenTelemetry's) or now.
    */
-  recordException(exception, attributes) {
+  recordException(exception, attributes, time) {
     guard(() => {
+      if (isTime(attributes)) {
+        time = attributes;
+        attributes = undefined;
+      }
+      const ms = unixMs(time);
       const e = exception && typeof exception === 'object' ? exception : { message: String(exception) };
       const h = adopt(this);
       stageAttributes(attributes);
@@ -349,6 +381,7 @@ export class Span {
         String(e.name || e.constructor?.name || 'Error'),
         String(e.message ?? ''),
         typeof e.stack === 'string' ? e.stack : '',
+        ms,
       );
     });
     return this;
@@ -378,20 +411,21 @@ export class Span {
     return this;
   }
 
-  /** Ends the span; later calls do nothing. */
-  end() {
+  /** Ends the span, at `endTime` (a `TimeInput`) or now, never before its start; later calls do nothing. */
+  end(endTime) {
     try {
+      const ms = endTime === undefined ? 0 : unixMs(endTime);
       if (this._j !== 0) {
         // Recorded: a full batch of records goes to the core (which bounds its queue), and a
         // full batch in all is exported.
-        const n = recorder.end(this, state.batchSize);
+        const n = recorder.end(this, state.batchSize, ms);
         if (n === undefined) return;
         if (n >= 0) return scheduleExport((coreQueued = n));
         return scheduleExport(recorder.count() + coreQueued >= state.batchSize ? undefined : 0);
       }
       // The spans JavaScript recorded go first, in the order they ended.
       flushRecords();
-      const queued = (coreQueued = core.spanEnd(this._h, performance.now(), 0));
+      const queued = (coreQueued = core.spanEnd(this._h, performance.now(), ms));
       if (this._tp === undefined) {
         // The core frees the span: keep its ids (25 bytes it left in memory) for `spanContext()`.
         opsViews();
@@ -474,13 +508,14 @@ function startSpanUnguarded(name, options) {
   const o = options && typeof options === 'object' ? options : NO_OPTIONS;
   const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
   const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
+  const start = o.startTime === undefined ? 0 : unixMs(o.startTime);
   // The active span: the request's own where there is AsyncLocalStorage, else the core's
   // (which JavaScript knows to be none when nothing was made active).
   const current = asyncContext ? asyncContext.getStore() : undefined;
   if (recorder && recorder.on && !parent && !scoped && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
     // Recorded in JavaScript: a root, or the child of an open span recorded there (a child of
     // one that ended starts a new trace, as in the core).
-    const span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined);
+    const span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined, start);
     if (o.attributes && typeof o.attributes === 'object') {
       for (const key of Object.keys(o.attributes)) recorder.attribute(span, key, o.attributes[key]);
     }
@@ -493,14 +528,14 @@ function startSpanUnguarded(name, options) {
     // The request's own active span, not whatever another request made active.
     // (A span JavaScript records is handed to the core first: a tracer's span starts there.)
     const h = current instanceof Span && current._j !== 2 ? adopt(current) : 0;
-    handle = core.spanStart(String(name), kind, h, false, undefined, undefined, 0);
+    handle = core.spanStart(String(name), kind, h, false, undefined, undefined, start);
   } else {
     // A name seen before crosses as its interned id, with the start time read here.
-    const id = !parent && typeof name === 'string' ? internId(name) : -1;
+    const id = !parent && !start && typeof name === 'string' ? internId(name) : -1;
     handle =
       id >= 0
         ? core.spanStartK(id, kind, performance.now())
-        : core.spanStart(String(name), kind, 0, true, parent && parent.traceparent, parent && parent.tracestate, 0);
+        : core.spanStart(String(name), kind, 0, true, parent && parent.traceparent, parent && parent.tracestate, start);
   }
   const span = new Span(handle);
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);

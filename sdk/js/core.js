@@ -326,9 +326,9 @@ export function log(severity, message, span) {
   wasm.log(severity, put(message), len, span);
 }
 
-export function spanException(span, kind, message, stacktrace) {
+export function spanException(span, kind, message, stacktrace, timeMs) {
   args(size(kind, message, stacktrace));
-  wasm.spanException(span, put(kind), len, put(message), len, put(stacktrace), len);
+  wasm.spanException(span, put(kind), len, put(message), len, put(stacktrace), len, timeMs);
 }
 
 export function spanLink(span, traceparent, tracestate) {

@@ -107,8 +107,18 @@ export interface Link {
   attributes?: Record<string, AttributeValue>;
 }
 
+/**
+ * A time, as OpenTelemetry's `TimeInput`: Unix milliseconds (or, below `performance.timeOrigin`,
+ * a `performance.now()` reading), a `Date`, or `[seconds, nanoseconds]` since the epoch.
+ * Anything else (NaN, a string, a negative or huge number) is ignored (the time is now) and
+ * counted in `diagnostics().apiErrors`.
+ */
+export type TimeInput = number | Date | [number, number];
+
 export interface SpanOptions {
   kind?: SpanKind;
+  /** When the span started (now when absent). */
+  startTime?: TimeInput;
   attributes?: Record<string, AttributeValue>;
   links?: Link[];
   /** A remote parent; without it the active span, if any, is the parent. */
@@ -127,10 +137,11 @@ export declare class Span {
   setAttributes(attributes: Record<string, AttributeValue>): this;
   setStatus(status: { code: 'unset' | 'ok' | 'error'; message?: string }): this;
   updateName(name: string): this;
-  addEvent(name: string, attributes?: Record<string, AttributeValue>): this;
-  recordException(exception: unknown, attributes?: Record<string, AttributeValue>): this;
+  addEvent(name: string, attributesOrTime?: Record<string, AttributeValue> | TimeInput, time?: TimeInput): this;
+  recordException(exception: unknown, attributesOrTime?: Record<string, AttributeValue> | TimeInput, time?: TimeInput): this;
   addLink(target: Span | RemoteContext, attributes?: Record<string, AttributeValue>): this;
-  end(): void;
+  /** Ends the span, at `endTime` when given (never before its start); later calls do nothing. */
+  end(endTime?: TimeInput): void;
   spanContext(): SpanContext;
   isRecording(): boolean;
 }

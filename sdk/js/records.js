@@ -269,9 +269,9 @@ function recordAttribute(span, key, value) {
   a.push(k, v);
 }
 
-/** Starts a span recorded in JavaScript under `parent` (such a span, or none). */
-function recordSpan(span, name, kind, parent) {
-  const now = unixMs((clock ??= performance).now());
+/** Starts a span recorded in JavaScript under `parent` (such a span, or none), at `start` (Unix ms; 0 for now). */
+function recordSpan(span, name, kind, parent, start) {
+  const now = start || unixMs((clock ??= performance).now());
   let ids;
   let sampled;
   let flags;
@@ -326,18 +326,19 @@ function adopt(span) {
 }
 
 /**
- * Ends `span`: its record is written (sampled spans); returns the core's queued count when a full
+ * Ends `span` at `at` (Unix ms; 0 for now): its record is written (sampled spans); returns the core's queued count when a full
  * batch (or as many records as the core's queue holds, which bounds the memory they take) went
  * to the core, -1 when not, `undefined` for a span that was not open.
  */
-function end(span, batchSize) {
+function end(span, batchSize, at) {
   if (span._j === 2) {
     core.trouble(4);
     return undefined;
   }
   span._j = 2;
   if (span._a === null) return undefined;
-  writeRecord(span, unixMs(clock.now()));
+  // The encoder keeps the end from coming before the start.
+  writeRecord(span, at || unixMs((clock ??= performance).now()));
   span._a = null;
   return recCount >= batchSize || recCount >= rec.queue ? flushRecords() : -1;
 }

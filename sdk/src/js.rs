@@ -21,6 +21,7 @@ use core::sync::atomic::{AtomicU16, Ordering::Relaxed};
 use wasm_bindgen::prelude::*;
 
 use crate::global::get;
+use crate::platform::millis_to_nanos;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState};
 use crate::retry::RetryPolicy;
 #[cfg(not(feature = "npm"))]
@@ -438,10 +439,11 @@ pub fn log(severity: u8, message: &str, span: u32) {
     })
 }
 
-/// Adds an `exception` event.
+/// Adds an `exception` event, at `time_ms` (Unix milliseconds) or now when that is 0.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanException))]
-pub fn span_exception(span: u32, kind: &str, message: &str, stacktrace: &str) {
-    sdk(|sdk| sdk.record_exception(Handle(span), kind, message, stacktrace))
+pub fn span_exception(span: u32, kind: &str, message: &str, stacktrace: &str, time_ms: f64) {
+    let time = (time_ms > 0.0).then(|| millis_to_nanos(time_ms));
+    sdk(|sdk| sdk.record_exception_at(Handle(span), kind, message, stacktrace, time))
 }
 
 /// Links a span to the span of a valid `traceparent`, with the staged attributes.
@@ -502,14 +504,6 @@ pub fn deactivate(span: u32) {
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = activeSpan))]
 pub fn active_span() -> u32 {
     sdk(|sdk| sdk.active_span().unwrap_or(Handle::NONE).0)
-}
-
-fn millis_to_nanos(ms: f64) -> u64 {
-    if ms.is_finite() && ms > 0.0 {
-        (ms * 1e6) as u64
-    } else {
-        0
-    }
 }
 
 /// Normalises a `traceparent` header: the header when valid, `undefined` otherwise.

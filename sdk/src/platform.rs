@@ -128,7 +128,7 @@ mod imp {
                 ms = wall;
             }
         }
-        (ms * 1e6) as u64
+        super::millis_to_nanos(ms)
     }
 
     pub(crate) fn fill_random(buf: &mut [u8]) {
@@ -185,3 +185,36 @@ pub(crate) use imp::format_f64;
 #[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
 pub(crate) use imp::unix_nanos_at;
 pub(crate) use imp::{fill_random, now_unix_nanos};
+
+/// Unix milliseconds (a JavaScript time) in Unix nanoseconds, 0 for what is not a time after
+/// the epoch. The whole milliseconds and the fraction are converted apart: `ms * 1e6` alone
+/// would round to a multiple of 256 ns (a double holds 53 bits), so a whole-millisecond time
+/// (a `Date`) would not come out exact. What a double holds of the fraction at today's times is
+/// about a quarter of a microsecond.
+#[allow(dead_code)]
+pub(crate) fn millis_to_nanos(ms: f64) -> u64 {
+    if !(ms.is_finite() && ms > 0.0) {
+        return 0;
+    }
+    // `as` truncates and saturates; the difference of a double and its whole part is exact.
+    let whole = ms as u64;
+    whole.saturating_mul(1_000_000).saturating_add(((ms - whole as f64) * 1e6 + 0.5) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::millis_to_nanos;
+
+    #[test]
+    fn javascript_times_become_exact_nanoseconds_where_the_double_holds_them() {
+        // `ms * 1e6` alone gives 1_800_000_000_123_000_064 here.
+        assert_eq!(millis_to_nanos(1_800_000_000_123.0), 1_800_000_000_123_000_000);
+        assert_eq!(millis_to_nanos(1_800_000_000_123.25), 1_800_000_000_123_250_000);
+        assert_eq!(millis_to_nanos(1_800_000_000_600.5), 1_800_000_000_600_500_000);
+        assert_eq!(millis_to_nanos(0.000_001), 1);
+        for no_time in [0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(millis_to_nanos(no_time), 0);
+        }
+        assert_eq!(millis_to_nanos(1e300), u64::MAX, "saturates");
+    }
+}

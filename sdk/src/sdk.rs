@@ -872,6 +872,11 @@ impl Sdk {
     /// Adds an `exception` event with `exception.type`, `exception.message` and
     /// `exception.stacktrace` (empty parts are left out), plus the staged attributes.
     pub fn record_exception(&mut self, h: Handle, kind: &str, message: &str, stacktrace: &str) {
+        self.record_exception_at(h, kind, message, stacktrace, None)
+    }
+
+    /// [`Sdk::record_exception`] at a given time (Unix nanoseconds; now when absent).
+    pub fn record_exception_at(&mut self, h: Handle, kind: &str, message: &str, stacktrace: &str, time: Option<u64>) {
         for (key, value) in
             [("exception.type", kind), ("exception.message", message), ("exception.stacktrace", stacktrace)]
         {
@@ -879,7 +884,7 @@ impl Sdk {
                 self.staged.push(KeyValue::new(key, value));
             }
         }
-        self.add_event(h, "exception");
+        self.add_event_at(h, "exception", time);
     }
 
     /// Links the span to another span, with the staged attributes.

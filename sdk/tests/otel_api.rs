@@ -72,6 +72,37 @@ fn global_tracers_make_nested_spans_with_scopes_attributes_events_and_status() {
 }
 
 #[test]
+fn given_start_event_and_end_times_are_kept_to_the_nanosecond_and_an_end_is_never_before_its_start() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    global::set_tracer_provider(TracerProvider::new(Config::default()));
+    let tracer = global::tracer("times");
+    let start = UNIX_EPOCH + Duration::new(1_800_000_000, 123_456_789);
+    let mut span = tracer
+        .span_builder("timed")
+        .with_start_time(start)
+        .with_events(vec![opentelemetry::trace::Event::new(
+            "at start",
+            start + Duration::from_nanos(1),
+            vec![KeyValue::new("k", "v")],
+            0,
+        )])
+        .start(&tracer);
+    span.add_event_with_timestamp("later", start + Duration::new(2, 7), vec![]);
+    span.end_with_timestamp(start + Duration::new(3, 11));
+    // An end before the start: moved to the start.
+    let mut backwards = tracer.span_builder("backwards").with_start_time(start).start(&tracer);
+    backwards.end_with_timestamp(start - Duration::from_secs(60));
+    let spans = exported_spans();
+    let (_, timed) = spans.iter().find(|(_, s)| s.name == "timed").unwrap();
+    assert_eq!(timed.start_time_unix_nano, 1_800_000_000_123_456_789);
+    assert_eq!(timed.events[0].time_unix_nano, 1_800_000_000_123_456_790);
+    assert_eq!(timed.events[1].time_unix_nano, 1_800_000_002_123_456_796);
+    assert_eq!(timed.end_time_unix_nano, 1_800_000_003_123_456_800);
+    let (_, backwards) = spans.iter().find(|(_, s)| s.name == "backwards").unwrap();
+    assert_eq!(backwards.end_time_unix_nano, backwards.start_time_unix_nano);
+}
+
+#[test]
 fn dropping_a_span_ends_it_once() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     global::set_tracer_provider(TracerProvider::new(Config::default()));

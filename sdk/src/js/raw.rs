@@ -264,8 +264,9 @@ extern "C" fn raw_span_exception(
     message_len: usize,
     stack: *const u8,
     stack_len: usize,
+    time_ms: f64,
 ) {
-    span_exception(span, text(kind, kind_len), text(message, message_len), text(stack, stack_len))
+    span_exception(span, text(kind, kind_len), text(message, message_len), text(stack, stack_len), time_ms)
 }
 
 #[export_name = "spanLink"]

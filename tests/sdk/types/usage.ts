@@ -23,6 +23,7 @@ import {
   type BrowserConfig,
   type RemoteContext,
   type Diagnostics,
+  type TimeInput,
 } from 'edgescope';
 import { init as initFull, type FullBrowserConfig } from 'edgescope/full';
 
@@ -58,6 +59,12 @@ span.addLink(span, { reason: 'retry' }).setStatus({ code: 'error', message: 'boo
 const { traceId, spanId, traceFlags }: { traceId: string; spanId: string; traceFlags: number } = span.spanContext();
 void [traceId, spanId, traceFlags, span.isRecording()];
 span.end();
+// Times as OpenTelemetry's API takes them.
+const when: TimeInput = new Date();
+const timed = startSpan('timed', { startTime: [1_800_000_000, 5] });
+timed.addEvent('at', when).addEvent('with', { a: 1 }, performance.now()).recordException(new Error('x'), Date.now());
+timed.recordException('late', { retry: true }, when);
+timed.end(when);
 
 const tracer: Tracer = getTracer('acme-db', '2.1.0');
 tracer.startSpan('query', { kind: 'client' }).end();
@@ -94,3 +101,5 @@ startSpan('x', { kind: 'sideways' });
 span.setAttribute('request', { headers: { accept: 'text/html' }, retries: 2, body: new Uint8Array([1, 2]) });
 // @ts-expect-error: functions are not attribute values
 span.setAttribute('k', () => 1);
+// @ts-expect-error: a string is no time
+span.end('now');

@@ -9,10 +9,8 @@ use super::super::wire::{self, Value, LEN, VARINT, W};
 use super::super::{is_int, Sdk};
 use super::Reader;
 
-/// Unix milliseconds (as JavaScript reads them) in nanoseconds, as the core converts its own.
-fn nanos(ms: f64) -> u64 {
-    (ms * 1e6) as u64
-}
+// Unix milliseconds (as JavaScript reads them) in nanoseconds, as the core converts its own.
+use crate::platform::millis_to_nanos as nanos;
 
 impl Sdk {
     /// Encodes the records of ended spans (see the module's documentation) into the export
