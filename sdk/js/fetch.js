@@ -2,7 +2,77 @@
 // HTTP semantic conventions, and a `traceparent` header on requests to allowed origins
 // (same-origin by default), so that third-party APIs never see a CORS preflight they did not
 // ask for. The page's own call always runs and returns exactly what it would have returned.
+// A fetch or XHR span is refined from the request's Resource Timing entry (see `timed`).
 import { guard, inject, startSpan } from './api.js';
+
+/** The network phases of a Resource Timing entry that become events, as in OpenTelemetry JS's `addSpanNetworkEvents`. */
+const PHASES = 'fetchStart domainLookupStart domainLookupEnd connectStart secureConnectionStart connectEnd requestStart responseStart responseEnd'.split(' ');
+/** Requests whose span waits for its Resource Timing entry: `{ s: span, u: URL, i: initiator type, t: start, d: done, e: entry, w: timer }`. */
+const waiting = new Set();
+/** The `resource` PerformanceObserver (created on the first request), or null where there is none. */
+let observer;
+
+/**
+ * Watches for the Resource Timing entry of the request `span` stands for, to `url`, starting now
+ * (`type`: the entry's `initiatorType`): the browser reports it once the response has been
+ * received in full, body included. The entry is given to the request of that type to that URL
+ * that started last before it (never one another request took); `done` then ends the span with
+ * the entry's times.
+ */
+export function timed(span, url, type) {
+  if (observer === undefined) {
+    observer = null;
+    guard(() => {
+      const o = new PerformanceObserver((list) => guard(() => list.getEntries().forEach(match)));
+      o.observe({ type: 'resource' });
+      observer = o;
+    });
+  }
+  const request = { s: span, u: url.href.split('#')[0], i: type, t: performance.now(), d: 0, e: undefined, w: 0 };
+  waiting.add(request);
+  return request;
+}
+
+function match(entry) {
+  let best;
+  for (const r of waiting) {
+    if (!r.e && r.u === entry.name && r.i === entry.initiatorType && r.t <= entry.startTime && !(r.d && entry.startTime > r.d) && !(best && best.t > r.t)) best = r;
+  }
+  if (best) {
+    best.e = entry;
+    if (best.d) end(best);
+  }
+}
+
+/**
+ * The request has an answer (`wait` > 0: fetch's headers, XHR's `load`) or has failed: its span
+ * ends with its entry's times when the entry is there, else when it comes, at most `wait` ms
+ * from now, else at this moment. A span still waiting when the page is hidden ends then (see
+ * `settle`), so that the page-hide flush takes it.
+ */
+export function done(request, wait) {
+  request.d = performance.now();
+  if (request.e || !wait || !observer) end(request);
+  else request.w = setTimeout(() => guard(() => end(request)), wait);
+}
+
+/** Ends every span that still waits for its entry (page hide). */
+export function settle() {
+  waiting.forEach((r) => r.d && end(r));
+}
+
+function end(request) {
+  const { s: span, e: entry } = request;
+  clearTimeout(request.w);
+  waiting.delete(request);
+  if (!entry) return span.end(request.d);
+  // Times as `performance.now()` readings, which the API turns into Unix time. Another origin's
+  // entry without Timing-Allow-Origin has 0 for every phase but `fetchStart` and `responseEnd`,
+  // and for the size.
+  for (const phase of PHASES) if (entry[phase] > 0) span.addEvent(phase, entry[phase]);
+  if (entry.encodedBodySize > 0) span.setAttribute('http.response.body.size', entry.encodedBodySize);
+  span.end(entry.responseEnd || request.d);
+}
 
 /**
  * Whether `url` (a URL) may receive trace headers: same-origin, or matching a configured rule, a
@@ -68,7 +138,7 @@ export function instrumentFetch(propagateTo) {
       const url = resolve(request ? request.url : text);
       if (url.href.startsWith(exporter.to)) return;
       const span = clientSpan(String((init && init.method) || (request ? request.method : 'GET')), url);
-      const out = { span, input, init };
+      const out = { span, input, init, r: timed(span, url, 'fetch') };
       // Without the headers if they cannot be added: the span still ends with the request.
       if (allowed(url, propagateTo)) {
         guard(() => {
@@ -86,7 +156,7 @@ export function instrumentFetch(propagateTo) {
       return out;
     });
     if (!prepared) return original.apply(this, arguments);
-    const { span } = prepared;
+    const { span, r } = prepared;
     return original.call(this, prepared.input, prepared.init).then(
       (response) => {
         guard(() => {
@@ -95,7 +165,10 @@ export function instrumentFetch(propagateTo) {
             span.setAttribute('error.type', String(response.status));
             span.setStatus({ code: 'error' });
           }
-          span.end();
+          // The entry comes once the body has been received: the span ends then, not at the
+          // headers. A body the page does not read may stay in the network's buffer and never
+          // come in full; after 10 s the span ends at the headers.
+          done(r, 1e4);
         });
         return response;
       },
@@ -103,7 +176,7 @@ export function instrumentFetch(propagateTo) {
         guard(() => {
           span.setAttribute('error.type', (error && error.name) || 'Error');
           span.setStatus({ code: 'error', message: error && error.message });
-          span.end();
+          done(r, 0);
         });
         throw error;
       },

@@ -3,9 +3,10 @@
 // The page's calls behave exactly as before; a failure inside the instrumentation is counted.
 // As in OpenTelemetry JS's XHR instrumentation, a request's span ends at its `load`, `error`,
 // `timeout` or `abort` (no error: the page cancelled it), or when `open` drops it, once, and
-// an object used again gets a new span per request.
+// an object used again gets a new span per request. After `load` the span waits up to 300 ms
+// (OpenTelemetry JS's OBSERVER_WAIT_TIME_MS) for the request's Resource Timing entry.
 import { guard, inject } from './api.js';
-import { allowed, clientSpan, exporter, resolve } from './fetch.js';
+import { allowed, clientSpan, done, exporter, resolve, timed } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
 const EVENTS = ['load', 'error', 'timeout', 'abort'];
@@ -23,7 +24,7 @@ function end(xhr, why, status) {
   } else if (why !== 'abort') {
     span.setAttribute('error.type', why).setStatus({ code: 'error', message: why });
   }
-  span.end();
+  done(info.r, why === 'load' ? 300 : 0);
 }
 
 /** Patches `XMLHttpRequest.prototype.open` and `send`. */
@@ -49,6 +50,7 @@ export function instrumentXHR(propagateTo) {
       if (!info || info.span || info.url.href.startsWith(exporter.to)) return undefined;
       const span = clientSpan(info.method, info.url);
       info.span = span;
+      info.r = timed(span, info.url, 'xmlhttprequest');
       const on = (event) => guard(() => end(this, event.type, this.status));
       info.off = () => EVENTS.forEach((type) => this.removeEventListener(type, on));
       EVENTS.forEach((type) => this.addEventListener(type, on));
