@@ -58,8 +58,10 @@ export interface Link {
   context: Span | RemoteContext;
   attributes?: Record<string, AttributeValue>;
 }
+export type TimeInput = number | Date | [number, number];
 export interface SpanOptions {
   kind?: SpanKind;
+  startTime?: TimeInput;
   attributes?: Record<string, AttributeValue>;
   links?: Link[];
   parent?: RemoteContext;
@@ -75,10 +77,10 @@ export declare class Span {
   setAttributes(attributes: Record<string, AttributeValue>): this;
   setStatus(status: { code: 'unset' | 'ok' | 'error'; message?: string }): this;
   updateName(name: string): this;
-  addEvent(name: string, attributes?: Record<string, AttributeValue>): this;
-  recordException(exception: unknown, attributes?: Record<string, AttributeValue>): this;
+  addEvent(name: string, attributesOrTime?: Record<string, AttributeValue> | TimeInput, time?: TimeInput): this;
+  recordException(exception: unknown, attributesOrTime?: Record<string, AttributeValue> | TimeInput, time?: TimeInput): this;
   addLink(target: Span | RemoteContext, attributes?: Record<string, AttributeValue>): this;
-  end(): void;
+  end(endTime?: TimeInput): void;
   spanContext(): SpanContext;
   isRecording(): boolean;
 }
