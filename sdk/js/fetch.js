@@ -47,13 +47,19 @@ function match(entry) {
 /**
  * The request has an answer (`wait` > 0: fetch's headers, XHR's `load`) or has failed: its span
  * ends with its entry's times when the entry is there, else when it comes, at most `wait` ms
- * from now, else at this moment. A span still waiting when the page is hidden ends then (see
- * `settle`), so that the page-hide flush takes it.
+ * from now (OpenTelemetry JS's 300), else at this moment. A fetch `response` whose body the page
+ * has begun to read by then waits up to 10 s more: the browser reports the entry once the body
+ * has been read. A span still waiting when the page is hidden ends then (see `settle`), so that
+ * the page-hide flush takes it.
  */
-export function done(request, wait) {
+export function done(request, wait, response) {
   request.d = performance.now();
   if (request.e || !wait || !observer) end(request);
-  else request.w = setTimeout(() => guard(() => end(request)), wait);
+  else later(request, wait, response);
+}
+
+function later(request, wait, response) {
+  request.w = setTimeout(() => guard(() => (response && response.bodyUsed ? later(request, 1e4) : end(request))), wait);
 }
 
 /** Ends every span that still waits for its entry (page hide). */
@@ -165,10 +171,9 @@ export function instrumentFetch(propagateTo) {
             span.setAttribute('error.type', String(response.status));
             span.setStatus({ code: 'error' });
           }
-          // The entry comes once the body has been received: the span ends then, not at the
-          // headers. A body the page does not read may stay in the network's buffer and never
-          // come in full; after 10 s the span ends at the headers.
-          done(r, 1e4);
+          // The entry comes once the body has been received and read: the span ends then, not
+          // at the headers (see `done`).
+          done(r, 300, response);
         });
         return response;
       },

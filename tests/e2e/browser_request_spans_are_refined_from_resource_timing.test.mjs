@@ -3,7 +3,7 @@
 // local API (another origin) whose answer's body arrives in two parts, the second 600 ms after
 // the headers. The span ends at the entry's `responseEnd`, after the whole body arrived (not at
 // the headers), carries events at the entry's network phases and `http.response.body.size`;
-// a fetch whose body the page never reads gets no entry and ends at its headers after the wait;
+// a fetch whose body the page never reads gets no entry and ends at its headers after 300 ms;
 // another origin's entry without Timing-Allow-Origin gives only what it has; two requests to one
 // URL each get their own entry; and a span still waiting for its entry when the page is hidden
 // goes with the page-hide flush.
@@ -112,8 +112,9 @@ test('a fetch span ends after its body, with the network phases and size of its 
 test('a fetch whose body the page never reads ends at its headers once the wait for an entry is over', async () => {
   const page = await servicePage('rt-unread');
   const url = `${api.url}/api/slow?id=unread&ms=100`;
-  // Kept, unread: Chromium reports the entry of a fetch only once its body has been read, so
-  // the span waits its 10 s for none and ends where it would have without Resource Timing.
+  // Kept, unread: Chromium reports the entry of a fetch only once its body has been read. The
+  // page has not begun to read it 300 ms after the headers: the span ends where it would have
+  // without Resource Timing.
   const headersAt = await page.evaluate(async (url) => {
     window.__kept = await fetch(url);
     return performance.timeOrigin + performance.now();
