@@ -86,6 +86,13 @@ fn keys() -> Vec<String> {
     KEYS.iter().map(|k| k.to_string()).chain((8..30).map(|i| format!("k{i}"))).collect()
 }
 
+/// Unix milliseconds in nanoseconds as the JavaScript API's times cross into the core: the whole
+/// milliseconds and the fraction apart, so that whole milliseconds are exact.
+fn nanos(ms: f64) -> u64 {
+    let whole = ms as u64;
+    whole * 1_000_000 + ((ms - whole as f64) * 1e6 + 0.5) as u64
+}
+
 /// The same span recorded by the core: opened with the record's ids, given its attributes,
 /// ended at its end.
 fn core_bytes(config: Config, spans: &[Span<'_>]) -> Vec<u8> {
@@ -94,11 +101,11 @@ fn core_bytes(config: Config, spans: &[Span<'_>]) -> Vec<u8> {
         let parent = (s.parent != [0; 8]).then_some(SpanId(s.parent));
         let kind = SpanKind::from_i32(s.kind as i64);
         let ids = (TraceId(s.trace), SpanId(s.id), parent);
-        let h = sdk.adopt_span(s.name, kind, ids, s.flags, (s.start_ms * 1e6) as u64, s.dropped);
+        let h = sdk.adopt_span(s.name, kind, ids, s.flags, nanos(s.start_ms), s.dropped);
         for (k, v) in &s.attributes {
             sdk.set_attribute(h, &keys()[*k as usize], any(v));
         }
-        sdk.end_span_at(h, Some((s.end_ms * 1e6) as u64));
+        sdk.end_span_at(h, Some(nanos(s.end_ms)));
     }
     sdk.take_traces_proto().unwrap()
 }
@@ -192,6 +199,11 @@ fn limits_redaction_and_the_dropped_count_apply_to_recorded_spans() {
     let data = proto::decode_traces(&bytes).unwrap();
     let spans: Vec<_> = data.spans().map(|(_, _, s)| s).collect();
     assert_eq!(spans.len(), 3);
+    // Times to the nanosecond: 1_764_115_200_000.25 and 1_764_115_200_003.5 ms.
+    assert_eq!(
+        (spans[0].start_time_unix_nano, spans[0].end_time_unix_nano),
+        (1_764_115_200_000_250_000, 1_764_115_200_003_500_000)
+    );
     let second = &spans[1];
     assert_eq!(second.parent_span_id, Some(SpanId([1, 2, 3, 4, 5, 6, 7, 8])));
     assert_eq!(second.start_time_unix_nano, second.end_time_unix_nano, "the end is never before the start");
