@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../sdk/dist/', import.meta.url));
 const modules = [
-  ['fetch', 'fetch.js', 'instrumentFetch', 'fetch: client spans, trace headers (default entry)'],
-  ['xhr', 'xhr.js', 'instrumentXHR', 'XMLHttpRequest: client spans, trace headers (default entry)'],
+  ['fetch', 'fetch.js', 'instrumentFetch', 'fetch: client spans, trace headers, Resource Timing (default entry)'],
+  ['xhr', 'xhr.js', 'instrumentXHR', 'XMLHttpRequest: client spans, trace headers, Resource Timing (default entry)'],
   ['errors', 'errors.js', 'captureErrors', 'window errors and unhandled rejections (default entry)'],
   ['sessions', 'session.js', 'startSessions', 'session.id and user.id (default entry)'],
   ['page', 'auto.js', 'instrumentPage', 'page load, SPA navigation, interactions, long tasks (full entry)'],
