@@ -90,6 +90,7 @@ test('a relative URL resolves against <base href>: another origin there gets no 
     'both requests went to the other origin without a header, so without a preflight',
   );
   const spans = await waitFor('two client spans', async () => {
+    await page.evaluate(() => window.__sdk.flush());
     const s = (await spansOf('base-href')).filter((x) => x.kind === 3);
     return s.length === 2 && s;
   });
@@ -108,6 +109,7 @@ test('a fetch whose headers cannot be copied fails as it would untraced, and its
   });
   assert.equal(failure, 'TypeError');
   const [span] = await waitFor('the failed span', async () => {
+    await page.evaluate(() => window.__sdk.flush());
     const s = (await spansOf('bad-headers')).filter((x) => x.kind === 3);
     return s.length === 1 && s;
   });
@@ -168,6 +170,7 @@ test('one XMLHttpRequest object reused, aborted, timed out and opened again ends
   assert.equal(outcome.threw, 'InvalidStateError');
   assert.equal(outcome.diagnostics.staleHandles, 0, 'no call on a span that had already ended');
   const spans = await waitFor('nine XHR spans', async () => {
+    await page.evaluate(() => window.__sdk.flush());
     const s = (await spansOf('xhr-reuse')).filter((x) => x.kind === 3);
     return s.length >= 9 && s;
   });
@@ -202,6 +205,7 @@ test('an XMLHttpRequest that fails for lack of a CORS answer is an error span', 
     await window.__sdk.flush();
   }, site.url.replace('127.0.0.1', 'localhost') + '/api/hello');
   const [span] = await waitFor('the failed span', async () => {
+    await page.evaluate(() => window.__sdk.flush());
     const s = (await spansOf('xhr-error')).filter((x) => x.kind === 3);
     return s.length === 1 && s;
   });
@@ -283,6 +287,8 @@ test('request methods follow the HTTP conventions: known ones by their name, oth
     await window.__sdk.flush();
   });
   const spans = await waitFor('five client spans', async () => {
+    // A request span ends once its Resource Timing entry came or 300 ms after the answer.
+    await page.evaluate(() => window.__sdk.flush());
     const s = (await spansOf('methods')).filter((x) => x.kind === 3);
     return s.length === 5 && s;
   });
@@ -349,6 +355,7 @@ test("fetch of a Request made in another frame keeps the Request's headers and b
   });
   assert.deepEqual(out, { method: 'POST', body: 'five', app: '5', tp: true });
   const [span] = await waitFor('the span', async () => {
+    await page.evaluate(() => window.__sdk.flush());
     const s = (await spansOf('frame-request')).filter((x) => x.kind === 3);
     return s.length === 1 && s;
   });
