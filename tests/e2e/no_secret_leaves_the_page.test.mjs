@@ -1,5 +1,8 @@
-// The canary test: secrets planted in URLs, attribute values and log messages are driven
-// through the instrumented page, and no canary appears in any telemetry byte that leaves it.
+// The canary test: secrets planted in URLs, attribute values, log messages and request and
+// response headers (Authorization, Cookie, Set-Cookie, custom ones) are driven through the
+// instrumented page, with the default entry and with `edgescope/full` (page load, resources,
+// interactions, navigation, console, web vitals), and no canary appears in any telemetry byte
+// that leaves it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
@@ -67,3 +70,100 @@ test('no canary secret reaches the exported telemetry', async () => {
   }
   assert.ok(!all.includes('4111111111111111'));
 });
+
+const HEADER_CANARIES = {
+  authorization: 'CANARYAUTHZ7',
+  cookie: 'CANARYCOOKIE8',
+  setCookie: 'CANARYSETCOOKIE9',
+  requestHeader: 'CANARYREQHDR10',
+  responseHeader: 'CANARYRESHDR11',
+  xhrAuthorization: 'CANARYXHRAUTHZ12',
+  xhrHeader: 'CANARYXHRHDR13',
+};
+
+for (const entry of ['browser', 'full']) {
+  test(`no secret in request or response headers reaches the telemetry (${entry} entry)`, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const bodies = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(collector.otlp) && r.method() === 'POST') {
+        const body = r.postDataBuffer();
+        bodies.push(r.headers()['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
+      }
+    });
+    // An API that sets a cookie and answers with a secret header.
+    await page.route(`${site.url}/api/secret*`, (route) =>
+      route.fulfill({
+        status: 200,
+        headers: {
+          'content-type': 'application/json',
+          'set-cookie': `sid=${HEADER_CANARIES.setCookie}; Path=/`,
+          'x-api-key': HEADER_CANARIES.responseHeader,
+          authorization: `Bearer ${HEADER_CANARIES.responseHeader}`,
+        },
+        body: '{"ok":true}',
+      }),
+    );
+    await page.goto(`${site.url}/blank`);
+    await page.evaluate(
+      async ({ c, entry, otlp }) => {
+        document.cookie = `session=${c.cookie}; path=/`;
+        const sdk = await import(`/sdk/${entry}.js`);
+        sdk.init({ serviceName: `header-canary-${entry}`, endpoint: otlp, scheduleDelayMillis: 0, captureConsole: true });
+        document.body.innerHTML = '<form id="f"><button id="go" type="submit" aria-label="send">send</button></form>';
+        const calls = [];
+        const send = () => {
+          calls.push(
+            fetch('/api/secret?via=fetch', {
+              method: 'POST',
+              headers: { authorization: `Bearer ${c.authorization}`, 'x-api-key': c.requestHeader, 'content-type': 'application/json' },
+              body: '{}',
+            }).then((r) => r.text()),
+          );
+          calls.push(
+            new Promise((resolve) => {
+              const r = new XMLHttpRequest();
+              r.open('GET', '/api/secret?via=xhr');
+              r.setRequestHeader('Authorization', `Basic ${btoa(`user:${c.xhrAuthorization}`)}`);
+              r.setRequestHeader('Authorization', `Token ${c.xhrAuthorization}`);
+              r.setRequestHeader('X-Api-Key', c.xhrHeader);
+              r.onloadend = () => resolve(r.getAllResponseHeaders());
+              r.send();
+            }),
+          );
+        };
+        const form = document.getElementById('f');
+        form.addEventListener('submit', (e) => {
+          e.preventDefault();
+          send();
+        });
+        document.getElementById('go').click();
+        document.getElementById('go').addEventListener('click', send, { once: true });
+        document.getElementById('go').click();
+        await Promise.all(calls);
+        history.pushState({}, '', '/after');
+        console.log('the page logs', document.cookie.length > 0);
+        // Hidden: the full entry reports its web vitals and every entry flushes.
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+        document.dispatchEvent(new Event('visibilitychange'));
+        await new Promise((r) => setTimeout(r, 300));
+        await sdk.flush();
+      },
+      { c: HEADER_CANARIES, entry, otlp: collector.otlp },
+    );
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+    const all = Buffer.concat(bodies).toString('latin1');
+    assert.ok(all.includes('/api/secret') && all.includes('via=xhr'), 'the request spans were exported');
+    if (entry === 'full') {
+      for (const name of ['documentLoad', 'resourceFetch', 'submit', 'click', 'navigation', 'browser.web_vital']) {
+        assert.ok(all.includes(name), `the full entry exported ${name}`);
+      }
+    }
+    for (const [name, canary] of Object.entries(HEADER_CANARIES)) {
+      assert.ok(!all.includes(canary), `the ${name} canary leaked`);
+    }
+    assert.ok(!all.includes(Buffer.from(`user:${HEADER_CANARIES.xhrAuthorization}`).toString('base64')), 'the Basic credentials leaked');
+    await context.close();
+  });
+}
