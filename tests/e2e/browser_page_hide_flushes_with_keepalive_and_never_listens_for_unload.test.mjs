@@ -1,0 +1,108 @@
+// Page hide in headless Chromium: spans ended just before the page goes away (`pagehide`: a
+// navigation) or is hidden (`visibilitychange` to hidden) reach the collector through a
+// keepalive request, without waiting for the export timer, and no entry ever listens for
+// `unload` or `beforeunload` (either keeps the page out of the back/forward cache).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBrowserStack, traceSpans, waitFor } from '../support.mjs';
+
+let stack, collector, site, browser;
+
+before(async () => {
+  stack = await startBrowserStack();
+  ({ collector, site, browser } = stack);
+});
+
+after(() => stack?.stop());
+
+/** Records every listener the page adds, and the exports with their `keepalive`, from before any script runs. */
+function spy() {
+  window.__listeners = [];
+  const add = EventTarget.prototype.addEventListener;
+  EventTarget.prototype.addEventListener = function (type) {
+    const on = this === window ? 'window' : this === document ? 'document' : 'other';
+    window.__listeners.push(`${on}:${type}`);
+    return add.apply(this, arguments);
+  };
+}
+
+async function openPage(entry, serviceName) {
+  const page = await browser.newPage();
+  await page.addInitScript(spy);
+  await page.goto(`${site.url}/blank`);
+  await page.evaluate(
+    async ({ entry, otlp, serviceName }) => {
+      window.__sdk = await import(`/sdk/${entry}.js`);
+      window.__exports = [];
+      const hostFetch = fetch;
+      window.__sdk.init({
+        serviceName,
+        endpoint: otlp,
+        // Far beyond the test: only the page-hide flush can send what ends below.
+        scheduleDelayMillis: 600000,
+        documentLoad: false,
+        fetch: (url, init) => (window.__exports.push({ url: String(url), keepalive: init.keepalive }), hostFetch(url, init)),
+      });
+    },
+    { entry, otlp: collector.otlp, serviceName },
+  );
+  return page;
+}
+
+/** Ends a span on the page; resolves to its trace id. */
+function endSpan(page, name) {
+  return page.evaluate((name) => {
+    const span = window.__sdk.startSpan(name);
+    span.end();
+    return span.spanContext().traceId;
+  }, name);
+}
+
+for (const entry of ['browser', 'full']) {
+  test(`${entry} entry: visibilitychange to hidden flushes with keepalive`, async () => {
+    const page = await openPage(entry, `hide-${entry}`);
+    const traceId = await endSpan(page, 'before hidden');
+    const exports = await page.evaluate(async () => {
+      // A visible page's visibilitychange sends nothing.
+      document.dispatchEvent(new Event('visibilitychange'));
+      const whileVisible = window.__exports.length;
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+      return { whileVisible, hidden: window.__exports.filter((e) => e.url.endsWith('/v1/traces')) };
+    });
+    assert.equal(exports.whileVisible, 0, 'nothing sent while the page is visible');
+    assert.ok(exports.hidden.length >= 1 && exports.hidden.every((e) => e.keepalive === true), JSON.stringify(exports.hidden));
+    const spans = await waitFor('the span flushed on hide', () => traceSpans(collector, traceId).catch(() => undefined));
+    assert.deepEqual(spans.map((s) => s.name), ['before hidden']);
+    const listeners = await page.evaluate(() => window.__listeners);
+    assert.ok(listeners.includes('document:visibilitychange') && listeners.includes('window:pagehide'), listeners.join());
+    assert.deepEqual(listeners.filter((l) => /:(before)?unload$/.test(l)), [], 'no unload listener');
+    assert.equal(await page.evaluate(() => window.onunload ?? window.onbeforeunload), null);
+    await page.close();
+  });
+
+  test(`${entry} entry: pagehide alone (the page still visible, as browsers that skip visibilitychange) flushes with keepalive`, async () => {
+    const page = await openPage(entry, `pagehide-${entry}`);
+    const traceId = await endSpan(page, 'before pagehide');
+    const exports = await page.evaluate(() => {
+      window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+      return window.__exports.filter((e) => e.url.endsWith('/v1/traces'));
+    });
+    assert.ok(exports.length >= 1 && exports.every((e) => e.keepalive === true), JSON.stringify(exports));
+    const spans = await waitFor('the span flushed on pagehide', () => traceSpans(collector, traceId).catch(() => undefined));
+    assert.deepEqual(spans.map((s) => s.name), ['before pagehide']);
+    await page.close();
+  });
+
+  test(`${entry} entry: navigating away delivers what ended just before`, async () => {
+    const page = await openPage(entry, `navigate-${entry}`);
+    const traceId = await endSpan(page, 'before navigating away');
+    const { listeners, exported } = await page.evaluate(() => ({ listeners: window.__listeners, exported: window.__exports.length }));
+    assert.equal(exported, 0, 'nothing exported before the page goes away');
+    assert.deepEqual(listeners.filter((l) => /:(before)?unload$/.test(l)), [], 'no unload listener');
+    await page.goto('about:blank');
+    const spans = await waitFor('the span flushed as the page went away', () => traceSpans(collector, traceId).catch(() => undefined));
+    assert.deepEqual(spans.map((s) => s.name), ['before navigating away']);
+    await page.close();
+  });
+}
