@@ -11,10 +11,13 @@
 import * as core from './core.js';
 import { activate, deactivate, guard, startSpan } from './api.js';
 import { exporter } from './fetch.js';
+import { sessionActivity } from './session.js';
 
 const at = (t) => performance.timeOrigin + t;
 
 function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
+  // Activity, as for every span: a span made after the session expired is in the next one.
+  sessionActivity();
   for (const key of Object.keys(attributes || {})) if (attributes[key] !== undefined) core.attr(key, attributes[key]);
   return core.spanStart(name, kind, parent, false, traceparent, undefined, startMs);
 }

@@ -10,6 +10,8 @@ const MAX_MS = 4 * 60 * 60 * 1000;
 const WRITE_EVERY_MS = 5000;
 
 let session;
+/** Whether `startSessions` ran (`sessions: false` leaves it off). */
+let started = false;
 
 function newId() {
   const bytes = new Uint8Array(16);
@@ -54,11 +56,21 @@ function touch() {
 /** Starts session tracking (the browser entry's `init` calls it). */
 export function startSessions() {
   guard(() => {
+    started = true;
     session = load();
     if (session) setCommon('session.id', session.id);
     touch();
     onActivity(touch);
   });
+}
+
+/**
+ * Internal: activity of a span the SDK records by itself past `startSpan` (the full entry's page
+ * load, resource, long task and long animation frame spans), so that such a span made after the
+ * session expired starts the new session rather than carry the old one.
+ */
+export function sessionActivity() {
+  if (started) guard(touch);
 }
 
 /** The current session id. */

@@ -136,6 +136,48 @@ test('a session that never idles is rotated after 4 hours, and each record carri
   await context.close();
 });
 
+test('after 15 idle minutes the first span the page makes by itself (a long task) starts the new session', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const docs = captureExports(page);
+  await page.addInitScript(() => {
+    const now = Date.now;
+    window.__skew = 0;
+    Date.now = () => now() + window.__skew;
+  });
+  await page.goto(`${site.url}/blank`);
+  const ids = await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'session-idle', endpoint: otlp, scheduleDelayMillis: 0, protocol: 'http/json', documentLoad: false, webVitals: false });
+    const before = sdk.sessionId();
+    sdk.startSpan('before idle').end();
+    await new Promise((r) => setTimeout(r, 100));
+    window.__skew = 16 * 60 * 1000;
+    // The page is busy for 150 ms: a long task, which the browser reports a little later.
+    const until = performance.now() + 150;
+    while (performance.now() < until);
+    await new Promise((r) => setTimeout(r, 300));
+    sdk.startSpan('after idle').end();
+    sdk.logger.info('log after idle');
+    await sdk.flush();
+    return { before, after: sdk.sessionId() };
+  }, collector.otlp);
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+  assert.notEqual(ids.after, ids.before, 'a new session after 15 idle minutes');
+  const all = items(docs);
+  const session = (name) => all.find(([, n]) => n === name)?.[2];
+  assert.equal(session('before idle'), ids.before);
+  assert.ok(all.some(([, n]) => n === 'longtask'), `a long task was reported: ${all.map(([, n]) => n).join()}`);
+  assert.deepEqual(
+    all.filter(([, n]) => n === 'longtask').map(([, , s]) => s),
+    all.filter(([, n]) => n === 'longtask').map(() => ids.after),
+    'the long task, made after the idle time, is in the new session',
+  );
+  assert.equal(session('after idle'), ids.after);
+  assert.equal(session('log after idle'), ids.after);
+  await context.close();
+});
+
 async function waitForSpans(service, count) {
   return waitFor(`${count} spans of ${service}`, async () => {
     const { traces } = await getJson(`${collector.ui}/api/traces?limit=200`);
