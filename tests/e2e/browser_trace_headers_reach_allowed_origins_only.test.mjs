@@ -95,3 +95,40 @@ test('trace headers and baggage go to same-origin and allowed origins only, from
   }
   await context.close();
 });
+
+test('a request to another origin gets no CORS preflight it did not ask for', async () => {
+  // The test site again, as another origin (localhost instead of 127.0.0.1): it records every
+  // request it gets, preflights (OPTIONS) too, which the browser hides from the page.
+  const other = site.url.replace('127.0.0.1', 'localhost');
+  const page = await browser.newPage();
+  await page.goto(site.url);
+  await sdkReady(page);
+  const before = site.seen.length;
+  await page.evaluate(async (other) => {
+    const sdk = await import('/sdk/browser.js');
+    sdk.setBaggage('tenant', 'acme');
+    await sdk.startActiveSpan('cross-origin calls', async () => {
+      const calls = [
+        // The site sends no CORS headers: the page cannot read the answers, but the requests go.
+        fetch(`${other}/api/hello?via=fetch`).catch(() => {}),
+        new Promise((resolve) => {
+          const r = new XMLHttpRequest();
+          r.open('GET', `${other}/api/hello?via=xhr`);
+          r.onloadend = resolve;
+          r.send();
+        }),
+      ];
+      await Promise.all(calls);
+    });
+  }, other);
+  const got = site.seen.slice(before);
+  assert.deepEqual(
+    got.map((r) => [r.method, r.traceparent]),
+    [
+      ['GET', null],
+      ['GET', null],
+    ],
+    'two plain GETs, no OPTIONS, no traceparent',
+  );
+  await page.close();
+});
