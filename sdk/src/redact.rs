@@ -12,7 +12,7 @@ use crate::text::{find, push_ascii, rsplit_once, split, split_once};
 /// What replaces a secret.
 pub const REDACTED: &str = "REDACTED";
 
-/// Attribute keys whose values are URLs.
+/// Attribute keys whose values are URLs (`url.previous`: the page a browser navigation left).
 pub fn is_url_key(key: &str) -> bool {
     // By length first: most keys are none of these, and each comparison is a call at `-Oz`.
     let k = key.as_bytes();
@@ -20,7 +20,7 @@ pub fn is_url_key(key: &str) -> bool {
         8 => k == b"url.full" || k == b"http.url",
         9 => k == b"url.query",
         11 => k == b"http.target",
-        12 => k == b"url.original" || k == b"url.fragment",
+        12 => k == b"url.original" || k == b"url.fragment" || k == b"url.previous",
         _ => false,
     }
 }
@@ -316,6 +316,11 @@ mod tests {
         assert_eq!(
             redact_attribute("url.full", "https://x.io/?token=t", &[]).as_deref(),
             Some("https://x.io/?token=REDACTED")
+        );
+        assert_eq!(
+            redact_attribute("url.previous", "https://x.io/a?session=s#access_token=t", &[]).as_deref(),
+            Some("https://x.io/a?session=REDACTED#access_token=REDACTED"),
+            "the URL a navigation left"
         );
         assert_eq!(redact_attribute("note", "https://x.io/?token=t", &[]), None, "only URL keys are parsed as URLs");
         assert_eq!(redact_attribute("note", "Bearer 0123456789abcdef", &[]).as_deref(), Some("Bearer REDACTED"));

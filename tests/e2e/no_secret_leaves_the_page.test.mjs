@@ -81,6 +81,14 @@ const HEADER_CANARIES = {
   xhrHeader: 'CANARYXHRHDR13',
 };
 
+/** Secrets the full entry's own spans could pick up: a navigation's URLs, a resource's URL, a script's URL. */
+const PAGE_CANARIES = {
+  navigation: 'CANARYNAV14',
+  previous: 'CANARYPREV15',
+  resource: 'CANARYRES16',
+  hash: 'CANARYHASH17',
+};
+
 for (const entry of ['browser', 'full']) {
   test(`no secret in request or response headers reaches the telemetry (${entry} entry)`, async () => {
     const context = await browser.newContext();
@@ -107,7 +115,7 @@ for (const entry of ['browser', 'full']) {
     );
     await page.goto(`${site.url}/blank`);
     await page.evaluate(
-      async ({ c, entry, otlp }) => {
+      async ({ c, p, entry, otlp }) => {
         document.cookie = `session=${c.cookie}; path=/`;
         const sdk = await import(`/sdk/${entry}.js`);
         sdk.init({ serviceName: `header-canary-${entry}`, endpoint: otlp, scheduleDelayMillis: 0, captureConsole: true });
@@ -142,7 +150,14 @@ for (const entry of ['browser', 'full']) {
         document.getElementById('go').addEventListener('click', send, { once: true });
         document.getElementById('go').click();
         await Promise.all(calls);
-        history.pushState({}, '', '/after');
+        history.pushState({}, '', `/step?session=${p.previous}`);
+        history.pushState({}, '', `/after?access_token=${p.navigation}#token=${p.hash}`);
+        history.replaceState({}, '', '/after');
+        await new Promise((resolve) => {
+          const img = new Image();
+          img.onload = img.onerror = resolve;
+          img.src = `/api/hello?api_key=${p.resource}`;
+        });
         console.log('the page logs', document.cookie.length > 0);
         // Hidden: the full entry reports its web vitals and every entry flushes.
         Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
@@ -150,7 +165,7 @@ for (const entry of ['browser', 'full']) {
         await new Promise((r) => setTimeout(r, 300));
         await sdk.flush();
       },
-      { c: HEADER_CANARIES, entry, otlp: collector.otlp },
+      { c: HEADER_CANARIES, p: PAGE_CANARIES, entry, otlp: collector.otlp },
     );
     await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
     const all = Buffer.concat(bodies).toString('latin1');
@@ -160,8 +175,8 @@ for (const entry of ['browser', 'full']) {
         assert.ok(all.includes(name), `the full entry exported ${name}`);
       }
     }
-    for (const [name, canary] of Object.entries(HEADER_CANARIES)) {
-      assert.ok(!all.includes(canary), `the ${name} canary leaked`);
+    for (const [name, canary] of Object.entries({ ...HEADER_CANARIES, ...PAGE_CANARIES })) {
+      assert.ok(!all.includes(canary), `the ${name} canary leaked: ${all.slice(Math.max(0, all.indexOf(canary) - 300), all.indexOf(canary) + 40).replace(/[^\x20-\x7e]/g, ".")}`);
     }
     assert.ok(!all.includes(Buffer.from(`user:${HEADER_CANARIES.xhrAuthorization}`).toString('base64')), 'the Basic credentials leaked');
     await context.close();
