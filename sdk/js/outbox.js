@@ -39,12 +39,16 @@ function walk(store, each) {
   });
 }
 
-async function keep(batch) {
+/**
+ * Stores `batch`, as the newest, or under `key`: where a batch taken out of the store and not
+ * delivered goes back, still the oldest (sent first, dropped first).
+ */
+async function keep(batch, key) {
   const db = await open();
   try {
     const tx = db.transaction(STORE, 'readwrite');
     const store = tx.objectStore(STORE);
-    store.add({ url: batch.url, headers: batch.headers, body: batch.body, bytes: batch.body.length });
+    store.add({ url: batch.url, headers: batch.headers, body: batch.body, bytes: batch.body.length }, key);
     // Bound the store: drop the oldest batches beyond the limits.
     const all = [];
     await walk(store, (cursor) => all.push([cursor.key, cursor.value.bytes || 0]));
@@ -76,14 +80,16 @@ export async function drain() {
       // Take one batch out of the store, in one transaction.
       const tx = db.transaction(STORE, 'readwrite');
       let taken;
+      let key;
       await walk(tx.objectStore(STORE), (cursor) => {
         taken = cursor.value;
+        key = cursor.key;
         cursor.delete();
       });
       await done(tx);
       if (!taken) break;
       if (!(await resend(taken))) {
-        await keep(taken);
+        await keep(taken, key);
         break;
       }
     }

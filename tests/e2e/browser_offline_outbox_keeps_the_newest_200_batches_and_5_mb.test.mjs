@@ -15,12 +15,12 @@ before(async () => {
 after(() => stack?.stop());
 
 /** Opens a page with the full entry (no page-load spans) in a fresh context (its own IndexedDB). */
-async function offlinePage(serviceName) {
+async function offlinePage(serviceName, extra = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${site.url}/blank`);
   await page.evaluate(
-    async ({ otlp, serviceName }) => {
+    async ({ otlp, serviceName, extra }) => {
       window.__sdk = await import('/sdk/full.js');
       window.__sdk.init({
         serviceName,
@@ -30,11 +30,12 @@ async function offlinePage(serviceName) {
         compression: 'none',
         webVitals: false,
         longTasks: false,
+        ...extra,
       });
       // Wait for the outbox's first drain (of an empty store) to settle.
       await new Promise((r) => setTimeout(r, 200));
     },
-    { otlp: collector.otlp, serviceName },
+    { otlp: collector.otlp, serviceName, extra },
   );
   await context.setOffline(true);
   return { context, page };
@@ -126,5 +127,52 @@ test('at most 5 MB waits offline; the oldest batches are dropped first and count
   const names = await delivered('outbox-bytes', s.count);
   const kept = Array.from({ length: s.count }, (_, i) => `batch ${20 - s.count + i}`);
   assert.deepEqual([...names].sort(), kept.sort(), 'the newest batches are the ones kept');
+  await context.close();
+});
+
+test('a stored batch whose resend fails again keeps its place: still the oldest, sent first and dropped first', async () => {
+  const { context, page } = await offlinePage('outbox-order', { protocol: 'http/json' });
+  const failedBefore = await exportBatches(page, 3, 0);
+  await stored(page, failedBefore);
+  // Back online, but the collector cannot be reached: the first stored batch is taken out,
+  // fails again, and goes back.
+  await page.route(`${collector.otlp}/**`, (route) => route.abort('connectionrefused'));
+  await context.setOffline(false);
+  const refused = page.waitForEvent('requestfailed', (r) => r.url().startsWith(collector.otlp));
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await refused;
+  const order = await page.evaluate(async () => {
+    const names = () =>
+      new Promise((resolve) => {
+        const open = indexedDB.open('edgescope');
+        open.onsuccess = () => {
+          const db = open.result;
+          const out = [];
+          const cursor = db.transaction('outbox').objectStore('outbox').openCursor();
+          cursor.onsuccess = () => {
+            const c = cursor.result;
+            if (!c) return db.close(), resolve(out);
+            const text = typeof c.value.body === 'string' ? c.value.body : new TextDecoder().decode(c.value.body);
+            out.push(text.match(/batch \d+/)[0]);
+            c.continue();
+          };
+        };
+      });
+    // Until the batch that failed is back in the store (three again), at most 10 s.
+    const deadline = Date.now() + 10000;
+    let n = await names();
+    while (n.length !== 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      n = await names();
+    }
+    return n;
+  });
+  assert.deepEqual(order, ['batch 0', 'batch 1', 'batch 2'], 'the batch that failed again is still the oldest');
+  await page.unroute(`${collector.otlp}/**`);
+  const sent = [];
+  page.on('request', (r) => r.url().startsWith(collector.otlp) && sent.push(r.postData().match(/batch \d+/)?.[0]));
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await delivered('outbox-order', 3);
+  assert.deepEqual(sent, ['batch 0', 'batch 1', 'batch 2'], 'sent oldest first');
   await context.close();
 });
