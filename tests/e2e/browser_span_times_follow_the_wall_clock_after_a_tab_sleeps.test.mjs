@@ -4,7 +4,7 @@
 // page's clocks are replaced before the SDK loads, and moved by the test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getJson, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
+import { attr, getJson, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
 
 let stack, collector, site, browser;
 
@@ -75,3 +75,51 @@ for (const entry of ['browser', 'full']) {
     await page.close();
   });
 }
+
+test('full entry: spans timed from the performance timeline (long tasks) follow the wall clock after a tab slept too', async () => {
+  const page = await browser.newPage();
+  await page.addInitScript(() => {
+    const realDate = Date.now.bind(Date);
+    window.__clock = { wall: 0, realDate };
+    Date.now = () => realDate() + window.__clock.wall;
+  });
+  await page.goto(`${site.url}/blank`);
+  const out = await page.evaluate(
+    async ({ HOUR, otlp }) => {
+      const sdk = await import('/sdk/full.js');
+      sdk.init({ serviceName: 'clock-longtask', endpoint: otlp, scheduleDelayMillis: 600000, documentLoad: false, webVitals: false });
+      sdk.startSpan('awake').end();
+      // Long tasks of the page's load are reported (buffered) before the tab sleeps.
+      await new Promise((r) => setTimeout(r, 300));
+      // The tab slept an hour: the wall clock went on, performance.now() did not.
+      window.__clock.wall += HOUR;
+      await new Promise((r) => setTimeout(r, 40));
+      const before = window.__clock.realDate();
+      const until = performance.now() + 150;
+      while (performance.now() < until);
+      const after = window.__clock.realDate();
+      // The browser reports the long task a little later.
+      await new Promise((r) => setTimeout(r, 300));
+      sdk.startSpan('after the long task').end();
+      await sdk.flush();
+      return { before, after };
+    },
+    { HOUR, otlp: collector.otlp },
+  );
+  const spans = await waitFor('the long task span', async () => {
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=100`);
+    const mine = traces.filter((t) => t.rootService === 'clock-longtask');
+    const all = (await Promise.all(mine.map((t) => traceSpans(collector, t.traceId)))).flat();
+    return all.some((s) => s.name === 'longtask') && all.some((s) => s.name === 'after the long task') && all;
+  });
+  // The busy loop's task: at least 150 ms long (the page's load made none that long here).
+  const tasks = spans.filter((s) => s.name === 'longtask' && attr(s, 'longtask.duration_ms') >= 150);
+  assert.equal(tasks.length, 1, `one long task of the loop: ${spans.map((s) => `${s.name} ${attr(s, 'longtask.duration_ms')}`).join()}`);
+  for (const task of tasks) {
+    const start = Number(BigInt(task.startTimeUnixNano) / 1000000n);
+    const end = Number(BigInt(task.endTimeUnixNano) / 1000000n);
+    // The busy loop, an hour on: the long task lies within it (50 ms for clock rounding).
+    assert.ok(start >= out.before + HOUR - 50 && end <= out.after + HOUR + 50, `long task ${start - out.before - HOUR} ms after the loop began, an hour on`);
+  }
+  await page.close();
+});
