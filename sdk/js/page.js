@@ -4,7 +4,7 @@
 import * as api from './api.js';
 import { captureErrors } from './errors.js';
 import { exporter, instrumentFetch, resolve, settle } from './fetch.js';
-import { startSessions } from './session.js';
+import { restoreCommon, startSessions } from './session.js';
 import { instrumentXHR } from './xhr.js';
 
 export * from './public.js';
@@ -33,6 +33,8 @@ function readMeta(name) {
  */
 export function init(config) {
   api.init(config);
+  // A second `init` starts a fresh core, without the session and user of the page.
+  restoreCommon();
   documentParent = api.guard(() => api.extract({ traceparent: readMeta('traceparent'), tracestate: readMeta('tracestate') }));
   // The exporter's own requests are never traced (see `exporter`), wherever this `init` sends.
   api.guard(() => {

@@ -12,6 +12,8 @@ const WRITE_EVERY_MS = 5000;
 let session;
 /** Whether `startSessions` ran (`sessions: false` leaves it off). */
 let started = false;
+/** The `setUser` id, if any. */
+let user;
 
 function newId() {
   const bytes = new Uint8Array(16);
@@ -83,5 +85,19 @@ export function sessionId() {
 
 /** Adds `user.id` to every new span and log record; `undefined` or `null` removes it. */
 export function setUser(id) {
-  guard(() => setCommon('user.id', id == null ? undefined : String(id)));
+  guard(() => {
+    user = id == null ? undefined : String(id);
+    setCommon('user.id', user);
+  });
+}
+
+/**
+ * Internal: gives `session.id` and `user.id` back to the fresh core an `init` called again (or
+ * after `shutdown()`) starts, which has no common attributes.
+ */
+export function restoreCommon() {
+  guard(() => {
+    if (started && session) setCommon('session.id', session.id);
+    if (user !== undefined) setCommon('user.id', user);
+  });
 }

@@ -28,14 +28,16 @@ function captureExports(page) {
   return docs;
 }
 
-/** `[kind, name, session.id]` of every span and log record in `docs`. */
+/** `[kind, name, session.id, user.id]` of every span and log record in `docs`. */
 function items(docs) {
   const out = [];
-  const session = (item) => item.attributes?.find((a) => a.key === 'session.id')?.value.stringValue;
+  const value = (item, key) => item.attributes?.find((a) => a.key === key)?.value.stringValue;
   for (const doc of docs) {
-    for (const rs of doc.resourceSpans ?? []) for (const ss of rs.scopeSpans) for (const s of ss.spans) out.push(['span', s.name, session(s)]);
+    for (const rs of doc.resourceSpans ?? []) {
+      for (const ss of rs.scopeSpans) for (const s of ss.spans) out.push(['span', s.name, value(s, 'session.id'), value(s, 'user.id')]);
+    }
     for (const rl of doc.resourceLogs ?? []) {
-      for (const sl of rl.scopeLogs) for (const l of sl.logRecords) out.push(['log', l.body?.stringValue, session(l)]);
+      for (const sl of rl.scopeLogs) for (const l of sl.logRecords) out.push(['log', l.body?.stringValue, value(l, 'session.id'), value(l, 'user.id')]);
     }
   }
   return out;
@@ -86,6 +88,37 @@ test('every exported span and log record carries session.id (full entry, decoded
   assert.ok(all.some(([kind, , ]) => kind === 'log') && all.some(([kind]) => kind === 'span'));
   assert.match(id, /^[0-9a-f]{32}$/);
   assert.deepEqual(all.filter(([, , s]) => s !== id), [], 'every span and record has the session id');
+  await context.close();
+});
+
+test('init called again (and after shutdown) keeps session.id and user.id on every span and record', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const docs = captureExports(page);
+  await page.goto(`${site.url}/blank`);
+  const id = await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    const config = { serviceName: 'session-reinit', endpoint: otlp, scheduleDelayMillis: 0, protocol: 'http/json', documentLoad: false, webVitals: false };
+    sdk.init(config);
+    sdk.setUser('user-7');
+    sdk.startSpan('first init').end();
+    sdk.logger.info('log of the first init');
+    await sdk.flush();
+    sdk.init({ ...config, serviceVersion: '2' });
+    sdk.startSpan('second init').end();
+    sdk.logger.info('log of the second init');
+    await sdk.flush();
+    await sdk.shutdown();
+    sdk.init(config);
+    sdk.startSpan('init after shutdown').end();
+    sdk.logger.info('log of the init after shutdown');
+    await sdk.flush();
+    return sdk.sessionId();
+  }, collector.otlp);
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+  const all = items(docs);
+  assert.equal(all.length, 6, all.map(([, n]) => n).join());
+  assert.deepEqual(all.filter(([, , s, u]) => s !== id || u !== 'user-7'), [], 'every span and record has the session and the user');
   await context.close();
 });
 
