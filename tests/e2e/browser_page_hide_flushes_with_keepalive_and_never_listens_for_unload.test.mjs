@@ -49,11 +49,12 @@ async function openPage(entry, serviceName) {
   return page;
 }
 
-/** Ends a span on the page; resolves to its trace id. */
+/** Ends a span (and logs a record) on the page; resolves to the span's trace id. */
 function endSpan(page, name) {
   return page.evaluate((name) => {
     const span = window.__sdk.startSpan(name);
     span.end();
+    window.__sdk.logger.warn(`${name} (log)`);
     return span.spanContext().traceId;
   }, name);
 }
@@ -68,10 +69,13 @@ for (const entry of ['browser', 'full']) {
       const whileVisible = window.__exports.length;
       Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
       document.dispatchEvent(new Event('visibilitychange'));
-      return { whileVisible, hidden: window.__exports.filter((e) => e.url.endsWith('/v1/traces')) };
+      return { whileVisible, hidden: window.__exports };
     });
     assert.equal(exports.whileVisible, 0, 'nothing sent while the page is visible');
-    assert.ok(exports.hidden.length >= 1 && exports.hidden.every((e) => e.keepalive === true), JSON.stringify(exports.hidden));
+    for (const signal of ['traces', 'logs']) {
+      const sent = exports.hidden.filter((e) => e.url.endsWith(`/v1/${signal}`));
+      assert.ok(sent.length >= 1 && sent.every((e) => e.keepalive === true), `${signal}: ${JSON.stringify(exports.hidden)}`);
+    }
     const spans = await waitFor('the span flushed on hide', () => traceSpans(collector, traceId).catch(() => undefined));
     assert.deepEqual(spans.map((s) => s.name), ['before hidden']);
     const listeners = await page.evaluate(() => window.__listeners);
@@ -86,9 +90,12 @@ for (const entry of ['browser', 'full']) {
     const traceId = await endSpan(page, 'before pagehide');
     const exports = await page.evaluate(() => {
       window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
-      return window.__exports.filter((e) => e.url.endsWith('/v1/traces'));
+      return window.__exports;
     });
-    assert.ok(exports.length >= 1 && exports.every((e) => e.keepalive === true), JSON.stringify(exports));
+    for (const signal of ['traces', 'logs']) {
+      const sent = exports.filter((e) => e.url.endsWith(`/v1/${signal}`));
+      assert.ok(sent.length >= 1 && sent.every((e) => e.keepalive === true), `${signal}: ${JSON.stringify(exports)}`);
+    }
     const spans = await waitFor('the span flushed on pagehide', () => traceSpans(collector, traceId).catch(() => undefined));
     assert.deepEqual(spans.map((s) => s.name), ['before pagehide']);
     await page.close();
