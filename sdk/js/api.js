@@ -81,6 +81,11 @@ export function onActivity(fn) {
   activity = typeof fn === 'function' ? fn : undefined;
 }
 
+/** Internal: runs the activity hook for a span started past `startSpan` (the full entry's timed spans). */
+export function touchActivity() {
+  if (activity) activity();
+}
+
 /** Interned strings (attribute keys, span names) and their ids in the wasm core's table. */
 const interned = new Map();
 const MAX_INTERNED = 1024;

@@ -9,9 +9,8 @@
 // - long tasks: a `longtask` span per task the browser reports, and a `longAnimationFrame` span
 //   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
 import * as core from './core.js';
-import { activate, deactivate, guard, startSpan } from './api.js';
+import { activate, deactivate, guard, startSpan, touchActivity } from './api.js';
 import { exporter } from './fetch.js';
-import { sessionActivity } from './session.js';
 
 /**
  * Unix milliseconds of a performance timeline time, by the core's clock rule (sdk/src/platform.rs):
@@ -29,7 +28,7 @@ const at = (t) => origin + t;
 
 function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
   // Activity, as for every span: a span made after the session expired is in the next one.
-  sessionActivity();
+  touchActivity();
   for (const key of Object.keys(attributes || {})) if (attributes[key] !== undefined) core.attr(key, attributes[key]);
   return core.spanStart(name, kind, parent, false, traceparent, undefined, startMs);
 }

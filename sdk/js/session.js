@@ -66,15 +66,6 @@ export function startSessions() {
   });
 }
 
-/**
- * Internal: activity of a span the SDK records by itself past `startSpan` (the full entry's page
- * load, resource, long task and long animation frame spans), so that such a span made after the
- * session expired starts the new session rather than carry the old one.
- */
-export function sessionActivity() {
-  if (started) guard(touch);
-}
-
 /** The current session id. */
 export function sessionId() {
   return guard(() => {
