@@ -1,5 +1,5 @@
 // Web vitals (LCP, INP, CLS, FCP, TTFB), measured with the browser's performance observers and
-// reported once per page view, when the page is first hidden, as log records with
+// reported once per page view, when the page is first hidden (or `pagehide`), as log records with
 // `event.name` = `browser.web_vital` and the OpenTelemetry browser event attributes `name`,
 // `value`, `rating` and `navigation_type`.
 import { flush, guard, logger } from './api.js';
@@ -82,9 +82,11 @@ export function reportWebVitals() {
     { durationThreshold: 16 },
   );
   let reported = false;
-  const report = () =>
+  // On the first of `visibilitychange` to hidden and `pagehide` (which browsers that skip the
+  // former on navigation still fire), as web-vitals reports.
+  const report = (event) =>
     guard(() => {
-      if (reported || document.visibilityState !== 'hidden') return;
+      if (reported || (event.type !== 'pagehide' && document.visibilityState !== 'hidden')) return;
       reported = true;
       for (const name of Object.keys(THRESHOLDS)) {
         const value = values[name];
@@ -100,6 +102,7 @@ export function reportWebVitals() {
       flush({ keepalive: true });
     });
   document.addEventListener('visibilitychange', report, { capture: true });
+  addEventListener('pagehide', report, { capture: true });
   // Restored from the back/forward cache: a new page view, measured as web-vitals measures it
   // (TTFB 0, FCP and LCP at the second frame after pageshow, CLS and INP from there on).
   addEventListener('pageshow', (event) =>

@@ -113,3 +113,37 @@ for (const entry of ['browser', 'full']) {
     await page.close();
   });
 }
+
+test('full entry: pagehide alone reports the web vitals too, once, as web-vitals does', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/blank`);
+  const bodies = await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    const bodies = [];
+    const hostFetch = fetch;
+    sdk.init({
+      serviceName: 'vitals-pagehide',
+      endpoint: otlp,
+      scheduleDelayMillis: 600000,
+      documentLoad: false,
+      protocol: 'http/json',
+      fetch: (url, init) => (String(url).endsWith('/v1/logs') && bodies.push(new TextDecoder().decode(init.body)), hostFetch(url, init)),
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+    const onPagehide = [...bodies];
+    // A later visibilitychange to hidden reports nothing again.
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+    await new Promise((r) => setTimeout(r, 100));
+    return { onPagehide, all: bodies };
+  }, collector.otlp);
+  const names = (bodies) => bodies
+    .flatMap((b) => JSON.parse(b).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)))
+    .filter((l) => l.attributes.some((a) => a.key === 'event.name' && a.value.stringValue === 'browser.web_vital'))
+    .map((l) => l.attributes.find((a) => a.key === 'name').value.stringValue);
+  assert.ok(names(bodies.onPagehide).includes('TTFB'), `web vitals reported on pagehide: ${names(bodies.onPagehide).join()}`);
+  const all = names(bodies.all);
+  assert.equal(new Set(all).size, all.length, `each once: ${all.join()}`);
+  await page.close();
+});
