@@ -57,9 +57,12 @@ function exportBatches(page, n, pad) {
   );
 }
 
-/** The number of batches in the outbox and their bytes, once `exportsFailed` has reached `failed` (or 15 s passed). */
-function stored(page, failed) {
-  return page.evaluate(async (failed) => {
+/**
+ * The number of batches in the outbox and their bytes, once each of the `total` batches exported
+ * since `exportsFailed` was `failedBefore` is either stored or dropped and counted (or 15 s passed).
+ */
+function stored(page, failedBefore, total) {
+  return page.evaluate(async ({ failedBefore, total }) => {
     const deadline = Date.now() + 15000;
     const read = () =>
       new Promise((resolve, reject) => {
@@ -79,16 +82,13 @@ function stored(page, failed) {
         };
         open.onerror = () => reject(open.error);
       });
-    let last;
     for (;;) {
       const s = await read();
       const now = window.__sdk.diagnostics().exportsFailed;
-      // Settled: the counter has reached what the test expects and the store stopped changing.
-      if ((now >= failed && last && last.count === s.count) || Date.now() > deadline) return { ...s, exportsFailed: now };
-      last = s;
+      if (s.count + now - failedBefore >= total || Date.now() > deadline) return { ...s, exportsFailed: now };
       await new Promise((r) => setTimeout(r, 100));
     }
-  }, failed);
+  }, { failedBefore, total });
 }
 
 /** The names of the spans `service` delivered, once `count` arrived. */
@@ -103,7 +103,7 @@ async function delivered(service, count) {
 test('at most 200 batches wait offline; the oldest are dropped and counted, the newest 200 delivered', async () => {
   const { context, page } = await offlinePage('outbox-count');
   const failedBefore = await exportBatches(page, 205, 0);
-  const s = await stored(page, failedBefore + 5);
+  const s = await stored(page, failedBefore, 205);
   assert.equal(s.count, 200, 'the store holds 200 batches');
   assert.equal(s.exportsFailed - failedBefore, 5, 'the 5 dropped batches are counted');
   await context.setOffline(false);
@@ -118,7 +118,7 @@ test('at most 5 MB waits offline; the oldest batches are dropped first and count
   const { context, page } = await offlinePage('outbox-bytes');
   // 20 batches of about 400 KB: 8 MB, of which the newest 13 (5.2 MB) fit.
   const failedBefore = await exportBatches(page, 20, 400 * 1024);
-  const s = await stored(page, failedBefore + 1);
+  const s = await stored(page, failedBefore, 20);
   assert.ok(s.bytes <= 5 * 1024 * 1024, `${s.bytes} bytes stored`);
   assert.ok(s.bytes > 4.5 * 1024 * 1024, `${s.bytes} bytes stored: no more dropped than needed`);
   assert.equal(s.exportsFailed - failedBefore, 20 - s.count, 'every dropped batch is counted');
@@ -133,7 +133,7 @@ test('at most 5 MB waits offline; the oldest batches are dropped first and count
 test('a stored batch whose resend fails again keeps its place: still the oldest, sent first and dropped first', async () => {
   const { context, page } = await offlinePage('outbox-order', { protocol: 'http/json' });
   const failedBefore = await exportBatches(page, 3, 0);
-  await stored(page, failedBefore);
+  await stored(page, failedBefore, 3);
   // Back online, but the collector cannot be reached: the first stored batch is taken out,
   // fails again, and goes back.
   await page.route(`${collector.otlp}/**`, (route) => route.abort('connectionrefused'));
