@@ -4,12 +4,19 @@
 // console see the event as before.
 import { activeSpan, guard, logger } from './api.js';
 
+/**
+ * A stack trace's script URLs without their query or fragment (keeping `:line:column`), which may
+ * carry secrets (a signed script URL's `sig`, a token), as for a long animation frame's script.
+ */
+const STACK_URL = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)[?#][^\s()]*?((?::\d+)*)(?=[\s)]|$)/gim;
+const cleanStack = (stack) => stack.replace(STACK_URL, '$1$2');
+
 function describe(error, fallbackMessage) {
   if (error && typeof error === 'object') {
     return {
       type: String(error.name || error.constructor?.name || 'Error'),
       message: String(error.message ?? fallbackMessage ?? ''),
-      stack: typeof error.stack === 'string' ? error.stack : '',
+      stack: typeof error.stack === 'string' ? cleanStack(error.stack) : '',
     };
   }
   // No error object (a script of another origin: "Script error.", or a rejection with `null`):
@@ -22,7 +29,7 @@ function report(error, fallbackMessage, source) {
     const e = describe(error, fallbackMessage);
     const span = activeSpan();
     if (span) {
-      span.recordException(error && typeof error === 'object' ? error : { name: e.type, message: e.message });
+      span.recordException({ name: e.type, message: e.message, stack: e.stack });
       span.setStatus({ code: 'error', message: e.message });
     }
     logger.error(e.message || e.type, {

@@ -87,6 +87,7 @@ const PAGE_CANARIES = {
   previous: 'CANARYPREV15',
   resource: 'CANARYRES16',
   hash: 'CANARYHASH17',
+  script: 'CANARYSCRIPT18',
 };
 
 for (const entry of ['browser', 'full']) {
@@ -101,6 +102,10 @@ for (const entry of ['browser', 'full']) {
       }
     });
     // An API that sets a cookie and answers with a secret header.
+    // A script served from a signed URL, which throws: its URL is in the error's stack.
+    await page.route(`${site.url}/boom.js*`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript', body: 'function boom() { throw new Error("boom from a script"); }\nboom();\n' }),
+    );
     await page.route(`${site.url}/api/secret*`, (route) =>
       route.fulfill({
         status: 200,
@@ -150,6 +155,12 @@ for (const entry of ['browser', 'full']) {
         document.getElementById('go').addEventListener('click', send, { once: true });
         document.getElementById('go').click();
         await Promise.all(calls);
+        await new Promise((resolve) => {
+          const script = document.createElement('script');
+          script.src = `/boom.js?sig=${p.script}&v=1#frag`;
+          script.onload = script.onerror = resolve;
+          document.head.append(script);
+        });
         history.pushState({}, '', `/step?session=${p.previous}`);
         history.pushState({}, '', `/after?access_token=${p.navigation}#token=${p.hash}`);
         history.replaceState({}, '', '/after');
@@ -170,6 +181,7 @@ for (const entry of ['browser', 'full']) {
     await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
     const all = Buffer.concat(bodies).toString('latin1');
     assert.ok(all.includes('/api/secret') && all.includes('via=xhr'), 'the request spans were exported');
+    assert.ok(all.includes('boom from a script') && all.includes('/boom.js'), 'the script error was exported with its stack');
     if (entry === 'full') {
       for (const name of ['documentLoad', 'resourceFetch', 'submit', 'click', 'navigation', 'browser.web_vital']) {
         assert.ok(all.includes(name), `the full entry exported ${name}`);
