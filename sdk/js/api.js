@@ -81,6 +81,13 @@ export function onActivity(fn) {
   activity = typeof fn === 'function' ? fn : undefined;
 }
 
+/**
+ * Internal: a stack trace with its script URLs' query and fragment cut (`:line:column` kept),
+ * which may carry secrets (a signed script URL's `sig`, a token).
+ */
+const STACK_URL = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)[?#][^\s()]*?((?::\d+)*)(?=[\s)]|$)/gim;
+export const cleanStack = (stack) => stack.replace(STACK_URL, '$1$2');
+
 /** Internal: runs the activity hook for a span started past `startSpan` (the full entry's timed spans). */
 export function touchActivity() {
   if (activity) activity();
@@ -385,7 +392,7 @@ export class Span {
         h,
         String(e.name || e.constructor?.name || 'Error'),
         String(e.message ?? ''),
-        typeof e.stack === 'string' ? e.stack : '',
+        typeof e.stack === 'string' ? cleanStack(e.stack) : '',
         ms,
       );
     });

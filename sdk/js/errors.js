@@ -2,14 +2,7 @@
 // `exception.type`, `exception.message` and `exception.stacktrace`; the span active at that
 // moment, if any, gets an exception event and an error status. The page's own handlers and the
 // console see the event as before.
-import { activeSpan, guard, logger } from './api.js';
-
-/**
- * A stack trace's script URLs without their query or fragment (keeping `:line:column`), which may
- * carry secrets (a signed script URL's `sig`, a token), as for a long animation frame's script.
- */
-const STACK_URL = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)[?#][^\s()]*?((?::\d+)*)(?=[\s)]|$)/gim;
-const cleanStack = (stack) => stack.replace(STACK_URL, '$1$2');
+import { activeSpan, cleanStack, guard, logger } from './api.js';
 
 function describe(error, fallbackMessage) {
   if (error && typeof error === 'object') {

@@ -104,7 +104,7 @@ for (const entry of ['browser', 'full']) {
     // An API that sets a cookie and answers with a secret header.
     // A script served from a signed URL, which throws: its URL is in the error's stack.
     await page.route(`${site.url}/boom.js*`, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/javascript', body: 'function boom() { throw new Error("boom from a script"); }\nboom();\n' }),
+      route.fulfill({ status: 200, contentType: 'text/javascript', body: 'function boom() { throw new Error("boom from a script"); }\nwindow.boomAgain = () => boom();\nboom();\n' }),
     );
     await page.route(`${site.url}/api/secret*`, (route) =>
       route.fulfill({
@@ -161,6 +161,12 @@ for (const entry of ['browser', 'full']) {
           script.onload = script.onerror = resolve;
           document.head.append(script);
         });
+        // The script's function throwing inside an active span: the span's exception event.
+        try {
+          sdk.startActiveSpan('calls the script', () => window.boomAgain());
+        } catch {
+          // Re-thrown, as it should be.
+        }
         history.pushState({}, '', `/step?session=${p.previous}`);
         history.pushState({}, '', `/after?access_token=${p.navigation}#token=${p.hash}`);
         history.replaceState({}, '', '/after');
@@ -181,7 +187,7 @@ for (const entry of ['browser', 'full']) {
     await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
     const all = Buffer.concat(bodies).toString('latin1');
     assert.ok(all.includes('/api/secret') && all.includes('via=xhr'), 'the request spans were exported');
-    assert.ok(all.includes('boom from a script') && all.includes('/boom.js'), 'the script error was exported with its stack');
+    assert.ok(all.includes('boom from a script') && all.includes('/boom.js') && all.includes('calls the script'), 'the script errors were exported with their stacks');
     if (entry === 'full') {
       for (const name of ['documentLoad', 'resourceFetch', 'submit', 'click', 'navigation', 'browser.web_vital']) {
         assert.ok(all.includes(name), `the full entry exported ${name}`);
