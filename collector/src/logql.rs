@@ -40,10 +40,12 @@
 //! quantile_over_time(0.99, {service_name="api"} | json | unwrap duration(took) [5m]) by (route)
 //! ```
 //!
+//! Label filters may also be joined by `or`, in parentheses or not, with Loki's precedence
+//! (`| status >= 500 or level="error", took > 1s`).
+//!
 //! `| label_format new=old, name="{{.a}}-{{.b}}"` renames labels and fills templates that only
-//! name labels. `line_format`, template functions, `or` in label filters, parser parameters,
-//! binary operators and other functions are refused with an error that says so, rather than
-//! being half understood.
+//! name labels. `line_format`, template functions, parser parameters, binary operators and
+//! other functions are refused with an error that says so, rather than being half understood.
 
 use std::fmt;
 
@@ -108,6 +110,58 @@ pub(crate) enum Stage {
     LabelFormat(Vec<LabelFormat>),
     /// `| name > 10ms`: a label compared as a number, duration or size.
     Compare(Comparison),
+    /// Label filters joined with `or` (and `and` or `,` beside it, in parentheses or not).
+    Filter(LabelExpr),
+}
+
+/// Label filters combined as Loki's `BinaryLabelFilter`s combine them.
+#[derive(Debug, Clone)]
+pub(crate) enum LabelExpr {
+    /// A `Stage::Label` or `Stage::Compare`.
+    Test(Box<Stage>),
+    /// All of them, each run in order.
+    And(Vec<LabelExpr>),
+    /// Any of them, run in order up to the first that holds.
+    Or(Vec<LabelExpr>),
+}
+
+impl LabelExpr {
+    /// The filters at the leaves.
+    fn tests(&self) -> Vec<&Stage> {
+        match self {
+            LabelExpr::Test(stage) => vec![stage.as_ref()],
+            LabelExpr::And(items) | LabelExpr::Or(items) => items.iter().flat_map(LabelExpr::tests).collect(),
+        }
+    }
+
+    /// Whether the record passes: as in Loki, `or` runs its right side only when the left one
+    /// fails.
+    fn holds<'a>(&self, out: &mut Outcome<'_>, label: &impl Fn(&str) -> Option<&'a str>) -> bool {
+        match self {
+            LabelExpr::Test(stage) => passes(stage, out, label),
+            // Loki runs the right side of a failed `and` too; only a line that is left out sees
+            // the difference.
+            LabelExpr::And(items) => items.iter().all(|item| item.holds(out, label)),
+            LabelExpr::Or(items) => items.iter().any(|item| item.holds(out, label)),
+        }
+    }
+
+    /// `items` joined by `and` (`or` when `or`), nested joins of the same kind flattened.
+    fn join(items: Vec<LabelExpr>, or: bool) -> LabelExpr {
+        let mut flat = Vec::new();
+        for item in items {
+            match item {
+                LabelExpr::And(inner) if !or => flat.extend(inner),
+                LabelExpr::Or(inner) if or => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        match flat.len() {
+            1 => flat.pop().expect("one"),
+            _ if or => LabelExpr::Or(flat),
+            _ => LabelExpr::And(flat),
+        }
+    }
 }
 
 impl Stage {
@@ -574,23 +628,16 @@ impl LogQl {
                         return None;
                     }
                 }
-                Stage::Label(m) => {
-                    if !m.matches(out.get(&m.name, label(&m.name)).unwrap_or("")) {
+                Stage::Label(_) | Stage::Compare(_) => {
+                    if !passes(stage, &mut out, &label) {
                         return None;
                     }
                 }
-                Stage::Compare(c) => match out.get(&c.name, label(&c.name)) {
-                    None => return None,
-                    Some(value) => match c.holds(value) {
-                        Some(true) => {}
-                        Some(false) => return None,
-                        // Loki keeps the line and says why the filter could not decide.
-                        None => {
-                            let details = format!("`{}`: `{value}` is not a number", c.name);
-                            set_error(&mut out.parsed, LABEL_FILTER_ERROR, details);
-                        }
-                    },
-                },
+                Stage::Filter(expr) => {
+                    if !expr.holds(&mut out, &label) {
+                        return None;
+                    }
+                }
                 Stage::Drop(items) => {
                     for item in items {
                         let value = out.get(&item.name, label(&item.name)).unwrap_or("");
@@ -746,6 +793,11 @@ impl LogQl {
             || self.stages.iter().any(|s| match s {
                 Stage::Label(m) => outside(&m.name),
                 Stage::Compare(c) => outside(&c.name),
+                Stage::Filter(expr) => expr.tests().into_iter().any(|t| match t {
+                    Stage::Label(m) => outside(&m.name),
+                    Stage::Compare(c) => outside(&c.name),
+                    _ => false,
+                }),
                 // A condition of `| drop` or `| keep` reads the label's value.
                 Stage::Drop(items) | Stage::Keep(items) => {
                     items.iter().any(|i| i.condition.is_some() && outside(&i.name))
@@ -753,6 +805,27 @@ impl LogQl {
                 Stage::LabelFormat(formats) => formats.iter().flat_map(|f| f.how.reads()).any(outside),
                 _ => false,
             })
+    }
+}
+
+/// Whether the record passes a label filter (`Stage::Label` or `Stage::Compare`; any other
+/// stage passes).
+fn passes<'a>(stage: &Stage, out: &mut Outcome<'_>, label: &impl Fn(&str) -> Option<&'a str>) -> bool {
+    match stage {
+        Stage::Label(m) => m.matches(out.get(&m.name, label(&m.name)).unwrap_or("")),
+        Stage::Compare(c) => match out.get(&c.name, label(&c.name)) {
+            None => false,
+            Some(value) => match c.holds(value) {
+                Some(holds) => holds,
+                // Loki keeps the line and says why the filter could not decide.
+                None => {
+                    let details = format!("`{}`: `{value}` is not a number", c.name);
+                    set_error(&mut out.parsed, LABEL_FILTER_ERROR, details);
+                    true
+                }
+            },
+        },
+        _ => true,
     }
 }
 
@@ -1326,22 +1399,99 @@ impl Parser<'_> {
             stages.push(self.label_stage()?);
             return Ok(());
         }
+        // Filters joined by `and` or `,` only are stages of their own, each after the other.
+        match self.label_or()? {
+            LabelExpr::Test(stage) => stages.push(*stage),
+            LabelExpr::And(items) => stages.extend(items.into_iter().map(|item| match item {
+                LabelExpr::Test(stage) => *stage,
+                other => Stage::Filter(other),
+            })),
+            or @ LabelExpr::Or(_) => stages.push(Stage::Filter(or)),
+        }
+        Ok(())
+    }
+
+    /// Label filters joined by `or`, `and` and `,`, with Loki's precedence: its grammar has
+    /// `or` below `and` (`a or b and c` is `a or (b and c)`) and gives `,` none, so yacc shifts
+    /// and a `,` takes everything after it (`a or b, c or d` is `a or (b and (c or d))`).
+    fn label_or(&mut self) -> Result<LabelExpr, ParseError> {
+        // What a `,` left open: the `or` terms and the `and` terms before it, which take all
+        // that follows as their last `and` term.
+        let mut open: Vec<(Vec<LabelExpr>, Vec<LabelExpr>)> = Vec::new();
+        let (mut ors, mut ands) = (Vec::new(), Vec::new());
+        // The `,`s after an `or`, whose right side nests.
+        let mut nested = 0;
         loop {
-            stages.push(self.label_predicate()?);
+            ands.push(self.label_primary()?);
+            let at = self.pos;
             self.skip_space();
             if self.eat(",") {
-                continue;
-            }
-            match self.ident_here() {
-                Some("and") => self.pos += 3,
-                Some("or") => {
-                    return Err(self.error(
-                        "`or` between label filters is not supported: use a regular expression (=~) or two queries",
-                    ))
+                if !ors.is_empty() {
+                    nested += 1;
+                    if nested > MAX_DEPTH {
+                        return Err(self.error(format!(
+                            "label filters nested more than {MAX_DEPTH} deep are not supported: use parentheses"
+                        )));
+                    }
                 }
-                _ => return Ok(()),
+                open.push((std::mem::take(&mut ors), std::mem::take(&mut ands)));
+            } else if self.keyword("or") {
+                ors.push(LabelExpr::join(std::mem::take(&mut ands), false));
+            } else if !self.keyword("and") {
+                self.pos = at;
+                break;
             }
         }
+        ors.push(LabelExpr::join(ands, false));
+        // The `and` terms of the expression so far, last first, so that a long chain of `,`
+        // is joined in one pass.
+        let mut tail = match LabelExpr::join(ors, true) {
+            LabelExpr::And(items) => items,
+            other => vec![other],
+        };
+        tail.reverse();
+        while let Some((ors, ands)) = open.pop() {
+            tail.extend(ands.into_iter().rev());
+            if !ors.is_empty() {
+                tail.reverse();
+                let mut ors = ors;
+                ors.push(LabelExpr::join(tail, false));
+                tail = vec![LabelExpr::join(ors, true)];
+            }
+        }
+        tail.reverse();
+        Ok(LabelExpr::join(tail, false))
+    }
+
+    /// A label filter, or label filters in parentheses.
+    fn label_primary(&mut self) -> Result<LabelExpr, ParseError> {
+        self.skip_space();
+        if !self.eat("(") {
+            return Ok(LabelExpr::Test(Box::new(self.label_predicate()?)));
+        }
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(format!("label filters nested more than {MAX_DEPTH} deep are not supported")));
+        }
+        let inner = self.label_or()?;
+        self.skip_space();
+        if !self.eat(")") {
+            return Err(self.error("expected `)` to close the label filters"));
+        }
+        self.depth -= 1;
+        Ok(inner)
+    }
+
+    /// Consumes the word `word` (after white space) when it comes next.
+    fn keyword(&mut self, word: &str) -> bool {
+        let at = self.pos;
+        self.skip_space();
+        if self.ident_here() == Some(word) {
+            self.pos += word.len();
+            return true;
+        }
+        self.pos = at;
+        false
     }
 
     /// One label filter: a string matcher, or a comparison with a number, duration or size.
@@ -1567,7 +1717,8 @@ mod tests {
             (r#"{service_name="a"} | logfmt --strict --lax"#, 38, "`logfmt` with parameters is not supported"),
             (r#"{service_name="a"} | status > fast"#, 31, "expected a number, a duration (10ms) or a size (5KB)"),
             (r#"{service_name="a"} | status > "5""#, 31, "compares with a number"),
-            (r#"{service_name="a"} | a="1" or b="2""#, 28, "`or` between label filters is not supported"),
+            (r#"{service_name="a"} | (a="1" or b="2""#, 37, "expected `)` to close the label filters"),
+            (r#"{service_name="a"} | a="1" or"#, 30, "expected a label name"),
             (r#"{service_name="a"} | unwrap x"#, 22, "`unwrap` belongs in a metric query"),
             (r#"{service_name="a"} | line_format "{{.x}}""#, 22, "`line_format` stage is not supported"),
             (r#"{service_name="a"} "x""#, 20, "expected a line filter"),
@@ -1898,6 +2049,38 @@ mod tests {
     }
 
     #[test]
+    fn or_between_label_filters_reads_with_lokis_precedence() {
+        let record = [("service_name", "a"), ("level", "error"), ("status", "200")];
+        let holds = |query: &str| parse(query).unwrap().matches("", labels(&record));
+        assert!(holds(r#"{service_name="a"} | status >= 500 or level="error""#));
+        assert!(!holds(r#"{service_name="a"} | status >= 500 or level="warn""#));
+        // `and` binds tighter than `or`; parentheses group.
+        assert!(holds(r#"{service_name="a"} | level="error" or status >= 500 and level="warn""#));
+        assert!(!holds(r#"{service_name="a"} | (level="error" or status >= 500) and level="warn""#));
+        assert!(holds(r#"{service_name="a"} | ((status="1" or (level="error"))), status="200""#));
+        // A `,` takes everything after it: `a, b or c` is `a and (b or c)`, not `(a, b) or c`.
+        assert!(!holds(r#"{service_name="a"} | level="warn", status="200" or level="error""#));
+        assert!(holds(r#"{service_name="a"} | level="error", status="1" or service_name="a""#));
+        assert!(holds(r#"{service_name="a"} | status="1" or level="error", status="2" or status="200""#));
+        assert!(!holds(r#"{service_name="a"} | status="1" or level="error", status="2" or status="3""#));
+        // Filters joined by `,` or `and` alone stay stages of their own; an `or` gives the
+        // store no value to look for.
+        let q = parse(r#"{service_name="a"} | level="error", status="1" or level="warn""#).unwrap();
+        assert_eq!(q.stages.len(), 2);
+        assert_eq!(q.required("level").collect::<Vec<_>>(), ["error"]);
+        let q = parse(r#"{service_name="a"} | level="error" or level="warn""#).unwrap();
+        assert_eq!(q.required("level").count(), 0);
+        assert!(q.uses_labels_outside(&["service_name"]) && !q.uses_labels_outside(&["service_name", "level"]));
+        // A comparison that cannot read its value keeps the line, as on its own.
+        let q = parse(r#"{service_name="a"} | level="x" or status > 5"#).unwrap();
+        let got = parsed(&q, "", &[("service_name", "a"), ("status", "oops")]).expect("kept");
+        assert_eq!(get(&got, "__error__"), Some(LABEL_FILTER_ERROR));
+        // A long chain of `,` does not nest.
+        let chain = vec![r#"level="error""#; 20_000].join(", ");
+        assert!(holds(&format!(r#"{{service_name="a"}} | {chain} or status="1""#)));
+    }
+
+    #[test]
     fn a_json_null_adds_no_label_so_a_comparison_on_it_leaves_the_line_out() {
         // Loki's JSON parser skips `null` values: the label is missing, not empty, and a
         // numeric filter drops a line without the label instead of flagging LabelFilterErr.
@@ -2055,6 +2238,8 @@ mod tests {
             " | pattern `<_> <took> <_>`",
             " | keep status, took",
             " | label_format took=status, x=\"{{.took}}/{{ .level }}\"",
+            " | status >= 500 or level=\"warn\"",
+            " | (took > 1ms or status == 503), level!=\"x\" and status < 600",
         ];
         let lines = ["{\"status\":503,\"took\":\"1s\"}", "level=warn took=2ms", "plain", ""];
         let record = [("service_name", "a"), ("level", "info")];
