@@ -43,15 +43,20 @@
 //! Label filters may also be joined by `or`, in parentheses or not, with Loki's precedence
 //! (`| status >= 500 or level="error", took > 1s`).
 //!
-//! `| label_format new=old, name="{{.a}}-{{.b}}"` renames labels and fills templates that only
-//! name labels. `line_format`, template functions, parser parameters, binary operators and
-//! other functions are refused with an error that says so, rather than being half understood.
+//! `| line_format "{{.status}} {{.msg | ToUpper}}"` makes the line anew for the stages after it
+//! and the answer; `| label_format new=old, name="{{.a}}-{{.b}}"` renames labels and fills
+//! templates; both run the part of Go's templates that `template` reads. Parser parameters,
+//! binary operators and other functions are refused with an error that says so, rather than
+//! being half understood.
 
 use std::fmt;
 
 mod extract;
+mod template;
 
 use regex::Regex;
+use std::borrow::Cow;
+use template::Template;
 
 /// A parsed log query.
 #[derive(Debug, Clone)]
@@ -108,6 +113,9 @@ pub(crate) enum Stage {
     Pattern(extract::Pattern),
     /// `| label_format new=old, name="{{.a}}-{{.b}}"`: labels renamed or filled from others.
     LabelFormat(Vec<LabelFormat>),
+    /// `| line_format "{{.status}} {{.msg}}"`: the line, made anew from the labels, the line
+    /// and its time; later stages see the new line.
+    LineFormat(Template),
     /// `| name > 10ms`: a label compared as a number, duration or size.
     Compare(Comparison),
     /// Label filters joined with `or` (and `and` or `,` beside it, in parentheses or not).
@@ -188,78 +196,19 @@ pub(crate) struct LabelFormat {
 enum Format {
     /// `name=other`: the value of `other`, which is deleted.
     Rename(String),
-    /// `name="…{{.other}}…"`: text with the values of labels (empty when missing), the subset of
-    /// Go templates (`{{- .other -}}` too) that takes no functions.
-    Template(Vec<Piece>),
-}
-
-/// A part of a `| label_format` template.
-#[derive(Debug, Clone)]
-enum Piece {
-    Text(String),
-    Field(String),
+    /// `name="…{{.other}}…"`: a template, as `| line_format` takes (empty when missing).
+    Template(Template),
 }
 
 impl Format {
     /// The labels the format reads.
     fn reads(&self) -> impl Iterator<Item = &str> {
-        let (rename, pieces) = match self {
-            Format::Rename(from) => (Some(from.as_str()), &[][..]),
-            Format::Template(pieces) => (None, &pieces[..]),
+        let (rename, template) = match self {
+            Format::Rename(from) => (Some(from.as_str()), None),
+            Format::Template(t) => (None, Some(t)),
         };
-        rename.into_iter().chain(pieces.iter().filter_map(|p| match p {
-            Piece::Field(name) => Some(name.as_str()),
-            Piece::Text(_) => None,
-        }))
+        rename.into_iter().chain(template.into_iter().flat_map(Template::fields))
     }
-}
-
-/// Reads a `| label_format` template: text and `{{.label}}` actions (with Go's `{{-` and `-}}`
-/// trimming the white space beside them); any other action is refused.
-fn template(text: &str) -> Result<Vec<Piece>, String> {
-    let mut pieces = Vec::new();
-    let mut rest = text;
-    let mut trim_next = false;
-    while !rest.is_empty() {
-        let (before, action) = match rest.find("{{") {
-            Some(i) => (&rest[..i], Some(&rest[i + 2..])),
-            None => (rest, None),
-        };
-        let mut before = if trim_next { before.trim_start() } else { before };
-        let Some(action) = action else {
-            if !before.is_empty() {
-                pieces.push(Piece::Text(before.to_owned()));
-            }
-            break;
-        };
-        let end = action.find("}}").ok_or_else(|| format!("unclosed action in template `{text}`"))?;
-        let mut inner = &action[..end];
-        if let Some(after) = inner.strip_prefix("- ") {
-            before = before.trim_end();
-            inner = after;
-        }
-        trim_next = false;
-        if let Some(head) = inner.strip_suffix(" -") {
-            trim_next = true;
-            inner = head;
-        }
-        if !before.is_empty() {
-            pieces.push(Piece::Text(before.to_owned()));
-        }
-        let field = inner.trim().strip_prefix('.').filter(|f| {
-            f.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-        let Some(field) = field else {
-            return Err(format!(
-                "label_format templates here take only {{{{.label}}}} actions, not `{{{{{inner}}}}}`: functions and \
-                 pipelines are not supported"
-            ));
-        };
-        pieces.push(Piece::Field(field.to_owned()));
-        rest = &action[end + 2..];
-    }
-    Ok(pieces)
 }
 
 /// A label named in `| drop` or `| keep`, with an optional condition on its value.
@@ -289,6 +238,8 @@ pub(crate) struct Outcome<'q> {
     /// The `| keep` lists the pipeline went through: a record's own label is there only if
     /// each of them covers it.
     keeps: Vec<&'q [LabelItem]>,
+    /// The line `| line_format` made, when it made one.
+    pub(crate) line: Option<String>,
 }
 
 impl Outcome<'_> {
@@ -375,6 +326,7 @@ pub(crate) const JSON_ERROR: &str = "JSONParserErr";
 pub(crate) const LOGFMT_ERROR: &str = "LogfmtParserErr";
 pub(crate) const LABEL_FILTER_ERROR: &str = "LabelFilterErr";
 pub(crate) const SAMPLE_ERROR: &str = "SampleExtractionErr";
+pub(crate) const TEMPLATE_ERROR: &str = "TemplateFormatErr";
 
 /// A query: log lines, or numbers computed from them.
 #[derive(Debug, Clone)]
@@ -602,17 +554,18 @@ impl LogQl {
     /// record's labels, all of them stream labels here (`None` when it has none of that name).
     #[cfg(test)]
     pub(crate) fn matches<'a>(&self, line: &str, label: impl Fn(&str) -> Option<&'a str>) -> bool {
-        self.process(line, &label, |name| label(name).is_some()).is_some()
+        self.process(0, line, &label, |name| label(name).is_some()).is_some()
     }
 
-    /// Runs the pipeline over a record: `None` when the record does not pass, else what the
-    /// stages left of its labels and added to them. `label` looks a name up among the record's
-    /// own labels and structured metadata, the metadata named as Loki adds it (`name_extracted`
-    /// when a stream label has its name); `is_stream` tells stream labels, whose names a parsed
-    /// label may not take (it gets `_extracted`), from metadata, which a parsed label of the same
-    /// name replaces.
+    /// Runs the pipeline over a record of time `time_ns`: `None` when the record does not pass,
+    /// else what the stages left of its labels and added to them (and of its line). `label`
+    /// looks a name up among the record's own labels and structured metadata, the metadata
+    /// named as Loki adds it (`name_extracted` when a stream label has its name); `is_stream`
+    /// tells stream labels, whose names a parsed label may not take (it gets `_extracted`), from
+    /// metadata, which a parsed label of the same name replaces.
     pub(crate) fn process<'a>(
         &self,
+        time_ns: i64,
         line: &str,
         label: impl Fn(&str) -> Option<&'a str>,
         is_stream: impl Fn(&str) -> bool,
@@ -620,11 +573,13 @@ impl LogQl {
         if !self.selector.iter().all(|m| m.matches(label(&m.name).unwrap_or(""))) {
             return None;
         }
-        let mut out = Outcome { parsed: Parsed::new(), deleted: Vec::new(), keeps: Vec::new() };
+        let mut out = Outcome { parsed: Parsed::new(), deleted: Vec::new(), keeps: Vec::new(), line: None };
+        // The line as the stages see it: `| line_format` replaces it.
+        let mut line = Cow::Borrowed(line);
         for stage in &self.stages {
             match stage {
                 Stage::Line(filter) => {
-                    if !filter.matches(line) {
+                    if !filter.matches(&line) {
                         return None;
                     }
                 }
@@ -636,6 +591,15 @@ impl LogQl {
                 Stage::Filter(expr) => {
                     if !expr.holds(&mut out, &label) {
                         return None;
+                    }
+                }
+                Stage::LineFormat(format) => {
+                    let field = |name: &str| out.get(name, label(name)).unwrap_or("").to_owned();
+                    let made = format.render(&template::Context { field: &field, line: &line, time_ns });
+                    match made {
+                        Ok(made) => line = Cow::Owned(made),
+                        // Loki keeps the line as it was and says why.
+                        Err(details) => set_error(&mut out.parsed, TEMPLATE_ERROR, details),
                     }
                 }
                 Stage::Drop(items) => {
@@ -666,7 +630,7 @@ impl LogQl {
                                 out.deleted.push(from.clone());
                                 value
                             }
-                            Format::Template(pieces) => {
+                            Format::Template(format) => {
                                 let values = values.get_or_insert_with(|| {
                                     let fields = formats.iter().flat_map(|f| match &f.how {
                                         Format::Template(_) => Some(f.how.reads()),
@@ -677,17 +641,17 @@ impl LogQl {
                                         .map(|name| (name, out.get(name, label(name)).unwrap_or("").to_owned()))
                                         .collect()
                                 });
-                                let mut text = String::new();
-                                for piece in pieces {
-                                    match piece {
-                                        Piece::Text(t) => text.push_str(t),
-                                        Piece::Field(name) => {
-                                            let value = values.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-                                            text.push_str(value.map_or("", String::as_str));
-                                        }
+                                let field = |name: &str| {
+                                    values.iter().find(|(k, _)| *k == name).map_or(String::new(), |(_, v)| v.clone())
+                                };
+                                match format.render(&template::Context { field: &field, line: &line, time_ns }) {
+                                    Ok(text) => text,
+                                    // Loki leaves the label as it was and says why.
+                                    Err(details) => {
+                                        set_error(&mut out.parsed, TEMPLATE_ERROR, details);
+                                        continue;
                                     }
                                 }
-                                text
                             }
                         };
                         // The label is set as it is named, even a stream label's name (Loki's
@@ -714,18 +678,18 @@ impl LogQl {
                     let mut found = Parsed::new();
                     let result = match stage {
                         Stage::Logfmt { strict, keep_empty } => {
-                            extract::logfmt(line, *strict, *keep_empty, &mut found).map_err(|d| (LOGFMT_ERROR, d))
+                            extract::logfmt(&line, *strict, *keep_empty, &mut found).map_err(|d| (LOGFMT_ERROR, d))
                         }
                         // Neither fails a line: one that does not match adds nothing.
                         Stage::Regexp(regex) => {
-                            extract::regexp(regex, line, &mut found);
+                            extract::regexp(regex, &line, &mut found);
                             Ok(())
                         }
                         Stage::Pattern(pattern) => {
-                            pattern.extract(line, &mut found);
+                            pattern.extract(&line, &mut found);
                             Ok(())
                         }
-                        _ => extract::json(line, &mut found).map_err(|d| (JSON_ERROR, d)),
+                        _ => extract::json(&line, &mut found).map_err(|d| (JSON_ERROR, d)),
                     };
                     // What was read before an error is kept, as in Loki.
                     if let Err((error, details)) = result {
@@ -745,6 +709,9 @@ impl LogQl {
                     }
                 }
             }
+        }
+        if let Cow::Owned(made) = line {
+            out.line = Some(made);
         }
         Some(out)
     }
@@ -778,9 +745,11 @@ impl LogQl {
             .map(|m| m.value.as_str())
     }
 
-    /// Texts that every matching line contains.
+    /// Texts that every matching record's line contains (line filters after `| line_format`
+    /// look at another line).
     pub(crate) fn contained(&self) -> impl Iterator<Item = &str> {
-        self.stages.iter().filter_map(|s| match s {
+        let stages = self.stages.iter().take_while(|s| !matches!(s, Stage::LineFormat(_)));
+        stages.filter_map(|s| match s {
             Stage::Line(LineFilter { op: LineOp::Contains, needle, or, .. }) if or.is_empty() => Some(needle.as_str()),
             _ => None,
         })
@@ -798,6 +767,7 @@ impl LogQl {
                     Stage::Compare(c) => outside(&c.name),
                     _ => false,
                 }),
+                Stage::LineFormat(template) => template.fields().any(outside),
                 // A condition of `| drop` or `| keep` reads the label's value.
                 Stage::Drop(items) | Stage::Keep(items) => {
                     items.iter().any(|i| i.condition.is_some() && outside(&i.name))
@@ -1343,10 +1313,10 @@ impl Parser<'_> {
                     let how = if matches!(self.peek(), Some('"' | '`')) {
                         let at = self.pos;
                         let text = self.string()?;
-                        Format::Template(
-                            template(&text)
-                                .map_err(|message| ParseError { col: self.text[..at].chars().count() + 1, message })?,
-                        )
+                        Format::Template(Template::parse(&text).map_err(|e| ParseError {
+                            col: self.text[..at].chars().count() + 1,
+                            message: format!("invalid template for label '{name}': {e}"),
+                        })?)
                     } else {
                         Format::Rename(self.ident()?)
                     };
@@ -1359,6 +1329,18 @@ impl Parser<'_> {
                     }
                 }
                 stages.push(Stage::LabelFormat(formats));
+                return Ok(());
+            }
+            Some("line_format") if is_stage_word => {
+                self.pos += "line_format".len();
+                self.skip_space();
+                let at = self.pos;
+                let text = self.string()?;
+                let template = Template::parse(&text).map_err(|e| ParseError {
+                    col: self.text[..at].chars().count() + 1,
+                    message: format!("invalid line template: {e}"),
+                })?;
+                stages.push(Stage::LineFormat(template));
                 return Ok(());
             }
             Some("unwrap") if is_stage_word => {
@@ -1502,8 +1484,8 @@ impl Parser<'_> {
             if !rest.starts_with(['=', '!', '>', '<']) {
                 return Err(self.error(format!(
                     "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~), \
-                     the parsers | json, | logfmt, | regexp and | pattern, | drop, | keep and label filters \
-                     (| name=\"value\", | name > 10)"
+                     the parsers | json, | logfmt, | regexp and | pattern, | line_format, | label_format, | drop, \
+                     | keep and label filters (| name=\"value\", | name > 10)"
                 )));
             }
         }
@@ -1720,7 +1702,13 @@ mod tests {
             (r#"{service_name="a"} | (a="1" or b="2""#, 37, "expected `)` to close the label filters"),
             (r#"{service_name="a"} | a="1" or"#, 30, "expected a label name"),
             (r#"{service_name="a"} | unwrap x"#, 22, "`unwrap` belongs in a metric query"),
-            (r#"{service_name="a"} | line_format "{{.x}}""#, 22, "`line_format` stage is not supported"),
+            (
+                r#"{service_name="a"} | line_format "{{.x | json}}""#,
+                34,
+                "invalid line template: the template function `json` is not supported",
+            ),
+            (r#"{service_name="a"} | line_format {{.x}}"#, 34, "expected a string"),
+            (r#"{service_name="a"} | decolorize"#, 22, "`decolorize` stage is not supported"),
             (r#"{service_name="a"} "x""#, 20, "expected a line filter"),
             (r#"count_over_time({service_name="a"}[5m])"#, 1, "metric queries are answered by query_range"),
             (r#"service_name="a""#, 1, "starts with a stream selector"),
@@ -1854,7 +1842,7 @@ mod tests {
     }
 
     fn parsed(q: &LogQl, line: &str, record: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
-        q.process(line, labels(record), |name| record.iter().any(|(k, _)| *k == name)).map(|o| o.parsed)
+        q.process(0, line, labels(record), |name| record.iter().any(|(k, _)| *k == name)).map(|o| o.parsed)
     }
 
     fn get<'a>(parsed: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -1921,9 +1909,9 @@ mod tests {
         let own = [("service_name", "a"), ("level", "info"), ("user", "ann")];
         let stream = |name: &str| matches!(name, "service_name" | "level");
         let q = parse(r#"{service_name="a"} | user="ann" | json | user="bob" | level_extracted="warn""#).unwrap();
-        let got = q.process(r#"{"user":"bob","level":"warn"}"#, labels(&own), stream).expect("passes").parsed;
+        let got = q.process(0, r#"{"user":"bob","level":"warn"}"#, labels(&own), stream).expect("passes").parsed;
         assert_eq!(got, [("user".to_owned(), "bob".to_owned()), ("level_extracted".to_owned(), "warn".to_owned())]);
-        assert!(q.process(r#"{"user":"cy","level":"warn"}"#, labels(&own), stream).is_none());
+        assert!(q.process(0, r#"{"user":"cy","level":"warn"}"#, labels(&own), stream).is_none());
     }
 
     #[test]
@@ -1932,7 +1920,8 @@ mod tests {
         // the empty value, until a later parser adds the name again.
         let own = [("service_name", "a"), ("level", "info"), ("user", "ann")];
         let stream = |name: &str| matches!(name, "service_name" | "level");
-        let run = |query: &str, line: &str| parse(query).unwrap().process(line, labels(&own), stream).map(|o| o.parsed);
+        let run =
+            |query: &str, line: &str| parse(query).unwrap().process(0, line, labels(&own), stream).map(|o| o.parsed);
         assert_eq!(run(r#"{service_name="a"} | drop user | user="ann""#, ""), None);
         assert_eq!(run(r#"{service_name="a"} | drop user | user="""#, ""), Some(vec![]));
         assert_eq!(run(r#"{service_name="a"} | logfmt | drop user | user="""#, "user=bob"), Some(vec![]));
@@ -1944,7 +1933,7 @@ mod tests {
 
         let q = parse(r#"{service_name="a"} | logfmt | keep service_name, route | user="" | level="" | route="/a""#)
             .unwrap();
-        let outcome = q.process("route=/a x=1", labels(&own), stream).expect("passes");
+        let outcome = q.process(0, "route=/a x=1", labels(&own), stream).expect("passes");
         assert_eq!(outcome.parsed, [("route".to_owned(), "/a".to_owned())]);
         assert!(outcome.shows("service_name", "a"));
         assert!(!outcome.shows("level", "info") && !outcome.shows("user", "ann"));
@@ -2016,7 +2005,8 @@ mod tests {
     fn label_format_renames_labels_and_fills_templates_as_loki_does() {
         let own = [("service_name", "a"), ("level", "info"), ("user", "ann")];
         let stream = |name: &str| matches!(name, "service_name" | "level");
-        let run = |query: &str, line: &str| parse(query).unwrap().process(line, labels(&own), stream).map(|o| o.parsed);
+        let run =
+            |query: &str, line: &str| parse(query).unwrap().process(0, line, labels(&own), stream).map(|o| o.parsed);
         let pairs = |list: &[(&str, &str)]| -> Option<Vec<(String, String)>> {
             Some(list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
         };
@@ -2033,11 +2023,15 @@ mod tests {
         let q = r#"{service_name="a"} | label_format level="{{.user}}" | level="ann""#;
         assert!(run(q, "").is_some());
         let q = parse(q).unwrap();
-        let outcome = q.process("", labels(&own), stream).unwrap();
+        let outcome = q.process(0, "", labels(&own), stream).unwrap();
         assert!(outcome.shows("level", "info"), "the stream label is there, replaced by the parsed one");
 
         for (query, col, message) in [
-            (r#"{a="b"} | label_format x="{{.y | ToUpper}}""#, 26, "only {{.label}}"),
+            (
+                r#"{a="b"} | label_format x="{{.y | nope}}""#,
+                26,
+                "invalid template for label 'x': the template function `nope`",
+            ),
             (r#"{a="b"} | label_format x="{{.y""#, 26, "unclosed"),
             (r#"{a="b"} | label_format x=y, x=z"#, 29, "multiple label name 'x'"),
             (r#"{a="b"} | label_format __error__=x"#, 24, "__error__ cannot be formatted"),
@@ -2046,6 +2040,40 @@ mod tests {
             let e = parse(query).expect_err(query);
             assert!(e.col == col && e.message.contains(message), "{query}: {e}");
         }
+    }
+
+    #[test]
+    fn line_format_makes_the_line_that_later_stages_and_the_answer_see() {
+        let own = [("service_name", "a"), ("level", "info")];
+        let stream = |name: &str| matches!(name, "service_name" | "level");
+        let q = parse(
+            r#"{service_name="a"} | logfmt | line_format "{{.status}} {{.msg | ToUpper}}" |= "500" | regexp "(?P<code>\\d+) ""#,
+        )
+        .unwrap();
+        let out = q.process(0, r#"status=500 msg="timed out""#, labels(&own), stream).expect("passes");
+        assert_eq!(out.line.as_deref(), Some("500 TIMED OUT"));
+        assert_eq!(get(&out.parsed, "code"), Some("500"), "the parser reads the new line");
+        assert!(q.process(0, "status=200 msg=ok", labels(&own), stream).is_none(), "the line filter reads it too");
+        // The store may narrow a scan only by the texts filters look for before the line changes.
+        let q = parse(r#"{service_name="a"} |= "x" | line_format "{{.level}}" |= "info""#).unwrap();
+        assert_eq!(q.contained().collect::<Vec<_>>(), ["x"]);
+        assert!(q.uses_labels_outside(&["service_name"]) && !q.uses_labels_outside(&["service_name", "level"]));
+        // The line and its time; a record whose template fails keeps its line and gets
+        // Loki's TemplateFormatErr.
+        let q = parse(r#"{service_name="a"} | line_format `{{ __timestamp__ | unixEpochMillis }} {{ __line__ }}`"#)
+            .unwrap();
+        assert_eq!(q.process(1_500_000_000, "l", labels(&own), stream).unwrap().line.as_deref(), Some("1500 l"));
+        let q = parse(r#"{service_name="a"} | line_format "{{ if eq .level 1 }}x{{ end }}""#).unwrap();
+        let out = q.process(0, "as it was", labels(&own), stream).expect("kept");
+        assert_eq!(out.line, None);
+        assert_eq!(get(&out.parsed, "__error__"), Some(TEMPLATE_ERROR));
+        // `| label_format` takes the same functions, and the line.
+        let q = parse(
+            r#"{service_name="a"} | label_format lvl="{{ .level | upper }}", first=`{{ __line__ | trimSuffix " tail" }}`"#,
+        )
+        .unwrap();
+        let out = q.process(0, "head tail", labels(&own), stream).unwrap();
+        assert_eq!(out.parsed, [("lvl".to_owned(), "INFO".to_owned()), ("first".to_owned(), "head".to_owned())]);
     }
 
     #[test]
@@ -2188,7 +2216,9 @@ mod tests {
             "drop",
             "keep",
             "label_format",
+            "line_format",
             "{{.x}}",
+            "\"{{ .x | upper }}\"",
             "regexp",
             "pattern",
             "offset",
@@ -2238,6 +2268,8 @@ mod tests {
             " | pattern `<_> <took> <_>`",
             " | keep status, took",
             " | label_format took=status, x=\"{{.took}}/{{ .level }}\"",
+            " | line_format \"{{.status}} {{ .took | upper }}\"",
+            " | line_format `{{ if eq .level \"warn\" }}{{ __line__ }}{{ else }}{{ printf \"%5s\" .took }}{{ end }}`",
             " | status >= 500 or level=\"warn\"",
             " | (took > 1ms or status == 503), level!=\"x\" and status < 600",
         ];
@@ -2266,7 +2298,7 @@ mod tests {
                 Ok(Query::Log(q)) => {
                     read += 1;
                     for line in lines {
-                        let _ = q.process(line, labels(&record), |name| name == "service_name");
+                        let _ = q.process(0, line, labels(&record), |name| name == "service_name");
                     }
                 }
                 Ok(Query::Metric(_)) => read += 1,

@@ -422,20 +422,20 @@ impl Labeler {
         index.sort();
         let line = row.body.clone().unwrap_or_default();
         let is_stream = |name: &str| index.iter().any(|(k, _)| k == name);
-        let (mut metadata, outcome) = if cheap {
+        let (mut metadata, mut outcome) = if cheap {
             let hex =
                 |b: &Option<Vec<u8>>| b.as_ref().map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
             let ids = [("trace_id", hex(&row.trace_id)), ("span_id", hex(&row.span_id))];
             let ids: Labels = ids.into_iter().filter_map(|(k, v)| Some((k.to_owned(), v?))).collect();
             let get = |name: &str| index.iter().chain(&ids).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            let Some(outcome) = query.process(&line, get, is_stream) else {
+            let Some(outcome) = query.process(row.time_ns, &line, get, is_stream) else {
                 return Ok(None);
             };
             (metadata_as_added(Self::metadata(&row, &resource)?, &index), outcome)
         } else {
             let metadata = metadata_as_added(Self::metadata(&row, &resource)?, &index);
             let get = |name: &str| index.iter().chain(&metadata).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            let Some(outcome) = query.process(&line, get, is_stream) else {
+            let Some(outcome) = query.process(row.time_ns, &line, get, is_stream) else {
                 return Ok(None);
             };
             (metadata, outcome)
@@ -446,6 +446,8 @@ impl Labeler {
         metadata.retain(|(k, v)| !parsed.iter().any(|(p, _)| p == k) && outcome.shows(k, v));
         // A label `| label_format` set under a stream label's name replaces it, as in Loki.
         index.retain(|(k, v)| outcome.shows(k, v) && !parsed.iter().any(|(p, _)| p == k));
+        // `| line_format` made the line the answer shows and metric queries measure, as in Loki.
+        let line = outcome.line.take().unwrap_or(line);
         Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata, parsed: outcome.parsed }))
     }
 }

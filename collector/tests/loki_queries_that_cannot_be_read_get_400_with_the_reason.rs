@@ -10,8 +10,8 @@ async fn malformed_log_queries_and_parameters_are_refused_as_plain_text() {
         ("query=", "the `query` parameter is required"),
         (&format!("query={}", encode(r#"{service_name="a""#)) as &str, "parse error at line 1, col 18"),
         (
-            &format!("query={}", encode(r#"{service_name="a"} | line_format "{{.x}}""#)),
-            "`line_format` stage is not supported",
+            &format!("query={}", encode(r#"{service_name="a"} | line_format "{{.x | b64enc}}""#)),
+            "invalid line template: the template function `b64enc` is not supported",
         ),
         (&format!("query={}", encode(r#"topk(3, rate({service_name="a"}[1m]))"#)), "`topk` is not supported"),
         (&format!("query={}", encode(r#"rate({service_name="a"})"#)), "needs a range"),
