@@ -984,16 +984,20 @@ impl Parser<'_> {
         Ok(LineFilter { op, needle, regex, or: Vec::new() })
     }
 
-    /// `[5m]`.
+    /// `[5m]`: Loki's lexer reads all up to `]` as the duration, so `[ 5m ]` is refused as
+    /// there.
     fn range(&mut self) -> Result<i64, ParseError> {
         self.eat("[");
         let start = self.pos;
         let end = self.text[start..].find(']').ok_or_else(|| self.error("expected `]` after the range"))?;
-        let text = self.text[start..start + end].trim();
+        let text = &self.text[start..start + end];
         match parse_duration(text) {
             Some(ns) if ns > 0 => {
                 self.pos = start + end + 1;
                 Ok(ns)
+            }
+            _ if text.trim() != text => {
+                Err(self.error(format!("invalid range `{text}`: no white space inside the brackets, such as [5m]")))
             }
             _ => Err(self.error(format!("invalid range `{text}`: expected a duration such as 5m, 30s or 1h"))),
         }
@@ -1824,6 +1828,7 @@ mod tests {
         let cases = [
             (r#"count_over_time({a="b"})"#, 1, "needs a range"),
             (r#"count_over_time({a="b"}[5x])"#, 25, "invalid range `5x`"),
+            (r#"count_over_time({a="b"}[ 5m ])"#, 25, "no white space inside the brackets"),
             (r#"absent_over_time({a="b"}[5m])"#, 1, "`absent_over_time` is not supported"),
             (r#"avg_over_time({a="b"}[5m])"#, 1, "add `| unwrap label`"),
             (r#"quantile_over_time({a="b"} | unwrap x [5m])"#, 20, "takes φ first"),
