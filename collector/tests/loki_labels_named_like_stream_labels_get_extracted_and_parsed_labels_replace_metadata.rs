@@ -76,5 +76,18 @@ async fn parsed_labels_and_metadata_named_like_other_labels_are_renamed_or_repla
         T0 + 60 * S
     );
     assert_eq!(get(collector.ui, &path).await.json()["data"]["result"], json!([]));
+
+    // `| label_format` sets what it renames as a parsed label (Loki 3's `Set(ParsedLabel, …)`),
+    // so categorized answers show it under `parsed`, and the old name is gone from where it was.
+    let result = streams(&collector, r#"{service_name="api"} | label_format who=user, lvl=level"#, true).await;
+    assert_eq!(result[0]["stream"], json!({ "service_name": "api" }), "{result}");
+    assert_eq!(
+        result[0]["values"][0][2],
+        json!({
+            "structuredMetadata": { "service_name_extracted": "other" },
+            "parsed": { "who": "ann", "lvl": "unknown" },
+        }),
+        "{result}"
+    );
     collector.stop().await;
 }
