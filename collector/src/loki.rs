@@ -381,27 +381,32 @@ impl Labeler {
         Ok(labels)
     }
 
-    /// The record's full structured metadata.
+    /// The record's full structured metadata, in the order Loki's OTLP ingestion writes it
+    /// (pkg/loghttp/push/otlp.go): the record's attributes, then its own fields, then the
+    /// resource's attributes, then the scope's name and version. A name written twice (`a.b` and
+    /// `a_b`, or an attribute named like a field) is there once.
     fn metadata(row: &LogRow, resource: &ResourceLabels) -> Result<Labels> {
         let record: Value = serde_json::from_str(&row.record_json)
             .map_err(|e| StoreError::Corrupt(format!("stored log record: {e}")))?;
         let record = read::log_record(&record, Ids::Strict).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut out = Labels::new();
+        push_attributes(&mut out, &record.attributes);
+        if record.severity_number != 0 {
+            out.push(("severity_number".into(), record.severity_number.to_string()));
+        }
+        if !record.severity_text.is_empty() {
+            out.push(("severity_text".into(), record.severity_text.clone()));
+        }
         if let Some(id) = record.trace_id {
             out.push(("trace_id".into(), id.to_string()));
         }
         if let Some(id) = record.span_id {
             out.push(("span_id".into(), id.to_string()));
         }
-        if !record.severity_text.is_empty() {
-            out.push(("severity_text".into(), record.severity_text.clone()));
-        }
-        if record.severity_number != 0 {
-            out.push(("severity_number".into(), record.severity_number.to_string()));
-        }
         if !record.event_name.is_empty() {
             out.push(("event_name".into(), record.event_name.clone()));
         }
+        out.extend(resource.metadata.iter().cloned());
         let scope: Value = serde_json::from_str(&row.scope_json).unwrap_or(Value::Null);
         if let Some(name) = scope.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             out.push(("scope_name".into(), name.to_owned()));
@@ -409,8 +414,6 @@ impl Labeler {
         if let Some(version) = scope.get("version").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             out.push(("scope_version".into(), version.to_owned()));
         }
-        push_attributes(&mut out, &record.attributes);
-        out.extend(resource.metadata.iter().cloned());
         Ok(out)
     }
 
@@ -453,14 +456,24 @@ impl Labeler {
 }
 
 /// Structured metadata named as Loki's labels builder adds it (`Add`): a name that a stream label
-/// has gets `_extracted` appended, so that both are kept.
-fn metadata_as_added(mut metadata: Labels, index: &Labels) -> Labels {
-    for (name, _) in &mut metadata {
-        if index.iter().any(|(k, _)| k == name) {
+/// has gets `_extracted` appended, so that both are kept; a name added again takes the later
+/// value (`Set` replaces it) in the place of the first.
+fn metadata_as_added(metadata: Labels, index: &Labels) -> Labels {
+    let mut out = Labels::with_capacity(metadata.len());
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (mut name, value) in metadata {
+        if index.iter().any(|(k, _)| *k == name) {
             name.push_str("_extracted");
         }
+        match at.get(&name) {
+            Some(&i) => out[i].1 = value,
+            None => {
+                at.insert(name.clone(), out.len());
+                out.push((name, value));
+            }
+        }
     }
-    metadata
+    out
 }
 
 /// What the store can narrow a scan by, from the query's equality requirements.

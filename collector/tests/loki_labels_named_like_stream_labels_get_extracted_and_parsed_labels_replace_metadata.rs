@@ -91,3 +91,50 @@ async fn parsed_labels_and_metadata_named_like_other_labels_are_renamed_or_repla
     );
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn metadata_written_twice_under_one_name_keeps_the_last_value_as_loki_sets_it() {
+    // Loki's OTLP ingestion writes a record's attributes, then its fields, then the resource's
+    // attributes, then the scope's name; its labels builder sets each name again (`Set`), so
+    // the last one written is the value.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let string = |k: &str, v: &str| json!({ "key": k, "value": { "stringValue": v } });
+    let record = json!({
+        "timeUnixNano": (T0 + S).to_string(),
+        "severityText": "WARN",
+        "body": { "stringValue": "x" },
+        "attributes": [
+            string("a.b", "dots"), string("a_b", "underscore"), string("host", "record"),
+            string("severity_text", "attribute"), string("scope_name", "attribute"),
+        ],
+    });
+    let body = json!({ "resourceLogs": [{
+        "resource": { "attributes": [string("service.name", "api"), string("host", "resource")] },
+        "scopeLogs": [{ "scope": { "name": "lib" }, "logRecords": [record] }],
+    }] })
+    .to_string();
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &body).await.status, 200);
+    let want = json!({
+        "a_b": "underscore", "host": "resource", "severity_text": "WARN", "scope_name": "lib",
+    });
+    let query =
+        r#"{service_name="api"} | a_b="underscore" | host="resource" | severity_text="WARN" | scope_name="lib""#;
+    let result = streams(&collector, query, true).await;
+    assert_eq!(result[0]["values"][0][2]["structuredMetadata"], want, "{result}");
+    let result = streams(&collector, query, false).await;
+    assert_eq!(
+        result[0]["stream"],
+        json!({ "service_name": "api", "level": "warn", "a_b": "underscore", "host": "resource", "severity_text": "WARN", "scope_name": "lib" }),
+        "{result}"
+    );
+    let path = format!(
+        "/loki/api/v1/query_range?query={}&start={}&end={}&step=60",
+        encode(r#"sum by (a_b, host) (count_over_time({service_name="api"}[1m]))"#),
+        T0 + 60 * S,
+        T0 + 60 * S
+    );
+    let answer = get(collector.ui, &path).await;
+    assert_eq!(answer.json()["data"]["result"][0]["metric"], json!({ "a_b": "underscore", "host": "resource" }));
+    collector.stop().await;
+}
