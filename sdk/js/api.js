@@ -203,6 +203,18 @@ export function guard(fn, fallback) {
 /** Unix milliseconds beyond which a time is no time (the OTLP nanoseconds, a u64, end in 2554). */
 const MAX_MS = 1.8e13;
 
+/**
+ * Unix milliseconds of a performance timeline time `t`, by the core's clock rule
+ * (sdk/src/platform.rs): from `performance.timeOrigin`, or from `Date.now()` when the two have
+ * drifted apart by more than a second (a tab that slept: the timeline stopped, the wall clock did
+ * not), so that times from the timeline line up with the spans' own.
+ */
+export function timelineMs(t) {
+  const perf = performance.now();
+  const wall = Date.now();
+  return (Math.abs(performance.timeOrigin + perf - wall) > 1000 ? wall - perf : performance.timeOrigin) + t;
+}
+
 /** Whether `t` is a time rather than attributes, as OpenTelemetry JS's `isTimeInput` tells them. */
 const isTime = (t) => typeof t === 'number' || t instanceof Date || (Array.isArray(t) && t.length === 2 && typeof t[0] === 'number' && typeof t[1] === 'number');
 
@@ -214,8 +226,15 @@ const isTime = (t) => typeof t === 'number' || t instanceof Date || (Array.isArr
  */
 function unixMs(t) {
   if (t == null) return 0;
-  const origin = performance.timeOrigin;
-  const ms = isTime(t) ? (t instanceof Date ? t.getTime() : typeof t === 'number' ? (t >= 0 && t < origin ? origin + t : t) : t[0] * 1e3 + t[1] / 1e6) : NaN;
+  const ms = isTime(t)
+    ? t instanceof Date
+      ? t.getTime()
+      : typeof t === 'number'
+        ? t >= 0 && t < performance.timeOrigin
+          ? timelineMs(t)
+          : t
+        : t[0] * 1e3 + t[1] / 1e6
+    : NaN;
   if (ms > 0 && ms < MAX_MS) return ms;
   core.trouble(1);
   return 0;

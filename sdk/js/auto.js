@@ -9,22 +9,11 @@
 // - long tasks: a `longtask` span per task the browser reports, and a `longAnimationFrame` span
 //   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
 import * as core from './core.js';
-import { activate, deactivate, guard, startSpan, touchActivity } from './api.js';
+import { activate, deactivate, guard, startSpan, timelineMs, touchActivity } from './api.js';
 import { exporter } from './fetch.js';
 
-/**
- * Unix milliseconds of a performance timeline time, by the core's clock rule (sdk/src/platform.rs):
- * from `performance.timeOrigin`, or from `Date.now()` when the two have drifted apart by more
- * than a second (a tab that slept: the timeline stopped, the wall clock did not), so that these
- * spans line up with the ones `startSpan` makes. Read once per batch of entries.
- */
-let origin = performance.timeOrigin;
-function anchor() {
-  const perf = performance.now();
-  const wall = Date.now();
-  origin = Math.abs(performance.timeOrigin + perf - wall) > 1000 ? wall - perf : performance.timeOrigin;
-}
-const at = (t) => origin + t;
+/** Unix milliseconds of a performance timeline time, by the core's clock rule (see `timelineMs`). */
+const at = timelineMs;
 
 function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
   // Activity, as for every span: a span made after the session expired is in the next one.
@@ -36,7 +25,6 @@ function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
 function documentLoad(parentContext) {
   const nav = performance.getEntriesByType('navigation')[0];
   if (!nav) return;
-  anchor();
   const root = timedSpan('documentLoad', 1, 0, parentContext && parentContext.traceparent, at(nav.startTime), {
     'url.full': location.href,
     'user_agent.original': navigator.userAgent,
@@ -135,7 +123,6 @@ function instrumentLongTasks() {
   try {
     new PerformanceObserver((list) =>
       guard(() => {
-        anchor();
         for (const task of list.getEntries()) {
           const h = timedSpan('longtask', 1, 0, undefined, at(task.startTime), { 'longtask.duration_ms': task.duration });
           core.spanEnd(h, 0, at(task.startTime + task.duration));
@@ -149,7 +136,6 @@ function instrumentLongTasks() {
   try {
     new PerformanceObserver((list) =>
       guard(() => {
-        anchor();
         for (const frame of list.getEntries()) {
           const attributes = {
             'loaf.duration_ms': frame.duration,

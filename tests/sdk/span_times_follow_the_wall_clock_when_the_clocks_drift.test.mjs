@@ -65,3 +65,30 @@ test('a wall clock that jumps more than a second moves the times of recorded and
     }
   }
 });
+
+test('a time given as a performance.now() reading follows the same rule after the clocks drifted', async () => {
+  skew.wall = HOUR;
+  skew.perf = 0;
+  await sleep(40);
+  sent = [];
+  const before = realDate();
+  const t0 = performance.now();
+  for (const path of ['recorded', 'core']) {
+    const span = startSpan(`given (${path})`, { startTime: t0 });
+    if (path === 'core') span.addEvent('handed over');
+    span.addEvent('at a reading', performance.now());
+    span.end(performance.now() + 5);
+  }
+  const after = realDate();
+  await flush();
+  for (const path of ['recorded', 'core']) {
+    const span = sent.find((s) => s.name === `given (${path})`);
+    const ms = (field) => Number(BigInt(field) / 1000000n);
+    const start = ms(span.startTimeUnixNano);
+    const end = ms(span.endTimeUnixNano);
+    assert.ok(start >= before + HOUR - 50 && start <= after + HOUR + 50, `${path}: start ${start - before - HOUR} ms from the expected`);
+    assert.ok(end - start >= 4 && end - start <= 60, `${path}: the span lasts ${end - start} ms, not clamped to its start`);
+    const event = span.events.find((e) => e.name === 'at a reading');
+    assert.ok(ms(event.timeUnixNano) >= start && ms(event.timeUnixNano) <= end, `${path}: the event lies inside the span`);
+  }
+});
