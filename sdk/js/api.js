@@ -242,7 +242,10 @@ function unixMs(t) {
 
 function stageAttributes(attributes) {
   if (attributes && typeof attributes === 'object') {
-    for (const key of Object.keys(attributes)) core.attr(key, attributes[key]);
+    for (const key of Object.keys(attributes)) {
+      const v = attributes[key];
+      core.attr(key, state.redactHook && typeof v === 'string' ? String(state.redactHook(key, v)) : v);
+    }
   }
 }
 
@@ -312,6 +315,7 @@ export function init(config) {
     if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true, maxQueueSize);
     core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
     state.redactHook = typeof c.redact === 'function' ? c.redact : undefined;
+    core.useRedactHook(state.redactHook);
   });
 }
 
@@ -352,6 +356,8 @@ export class Span {
       // An interned key's value goes through the attribute queue in wasm memory (no call into
       // wasm per attribute); other keys, and what is no value or does not fit, cross now.
       const k = typeof key === 'string' ? internId(key) : -1;
+      // A map is read once, whichever way it crosses.
+      if (typeof value === 'object') value = core.normalize(value);
       if (k < 0 || !core.queueAttr(this._h, k, value)) core.spanAttr(this._h, String(key), value);
     } catch (e) {
       trouble(1, e);
@@ -548,7 +554,7 @@ function startSpanUnguarded(name, options) {
     // one that ended starts a new trace, as in the core).
     const span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined, start);
     if (o.attributes && typeof o.attributes === 'object') {
-      for (const key of Object.keys(o.attributes)) recorder.attribute(span, key, o.attributes[key]);
+      for (const key of Object.keys(o.attributes)) span.setAttribute(key, o.attributes[key]);
     }
     if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
     return span;
@@ -829,9 +835,10 @@ function scheduleExport(count) {
   if (ownExports || state.off) return;
   if ((count ?? queued()) >= state.batchSize) exportFullBatches();
   if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
+    // The timer's export leaves request spans to their Resource Timing entry; `flush()` does not.
     state.timer = setTimeout(() => {
       state.timer = 0;
-      flush();
+      if (!state.off) drain();
     }, state.scheduleDelay);
     // In Node and Deno the export timer does not keep the process alive (a script that ends
     // calls `flush()`, as the README says), as OpenTelemetry JS's batch processor does.
@@ -1126,7 +1133,15 @@ export async function shutdown() {
  * those only.
  */
 export function flush(options) {
-  return state.off ? Promise.resolve() : drain(options);
+  if (state.off) return Promise.resolve();
+  if (settleHook) guard(settleHook);
+  return drain(options);
+}
+
+/** What `flush()` ends first: request spans still waiting for their Resource Timing entry (fetch.js). */
+let settleHook;
+export function onFlush(fn) {
+  settleHook = fn;
 }
 
 async function drain(options) {

@@ -91,25 +91,33 @@ let budget = 0;
 
 /**
  * `v` with plain objects read into `Entries` (each getter called once, so measuring and writing
- * see the same values): at most 8 maps deep and 1,024 values in all; what goes beyond, and
+ * see the same values; an `Entries` is kept as it is): at most 8 maps deep and 1,024 values in all; what goes beyond, and
  * objects that are not plain, arrays or `Uint8Array`s, are left out.
  */
-function normalize(v) {
+export function normalize(v) {
+  if (v instanceof Entries) return v;
   budget = MAX_VALUES;
-  return plain(v, 0);
+  return plain(v, 0, '');
 }
 
-function plain(v, depth) {
+/** The app's `redact(key, value)`, which strings inside maps pass through under their own keys. */
+let hook;
+export function useRedactHook(fn) {
+  hook = fn;
+}
+
+function plain(v, depth, key) {
   const t = typeof v;
   if (--budget < 0) return undefined;
-  if (t === 'string' || t === 'number' || t === 'boolean') return v;
+  if (t === 'string') return hook && depth > 0 ? String(hook(key, v)) : v;
+  if (t === 'number' || t === 'boolean') return v;
   if (t !== 'object' || v === null || depth > MAX_DEPTH) return undefined;
   if (Array.isArray(v) || v instanceof Uint8Array) return v;
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return undefined;
   const e = new Entries();
   for (const key of Object.keys(v)) {
-    const x = plain(v[key], depth + 1);
+    const x = plain(v[key], depth + 1, key);
     if (x !== undefined) {
       e.k.push(key);
       e.v.push(x);
@@ -201,7 +209,6 @@ function keyValue(key, value) {
  * not fit (a very long string), for the caller to send it with a call of its own.
  */
 export function queueAttr(h, k, value) {
-  if (typeof value === 'object') value = normalize(value);
   const n = 8 + valueSize(value);
   if (n < 8 || n > OPS_CAPACITY - 4) return false;
   memory();

@@ -3,7 +3,7 @@
 // (same-origin by default), so that third-party APIs never see a CORS preflight they did not
 // ask for. The page's own call always runs and returns exactly what it would have returned.
 // A fetch or XHR span is refined from the request's Resource Timing entry (see `timed`).
-import { guard, inject, startSpan } from './api.js';
+import { guard, inject, onFlush, startSpan } from './api.js';
 
 /** The network phases of a Resource Timing entry that become events, as in OpenTelemetry JS's `addSpanNetworkEvents`. */
 const PHASES = 'fetchStart domainLookupStart domainLookupEnd connectStart secureConnectionStart connectEnd requestStart responseStart responseEnd'.split(' ');
@@ -22,6 +22,7 @@ let observer;
 export function timed(span, url, type) {
   if (observer === undefined) {
     observer = null;
+    onFlush(settle);
     guard(() => {
       const o = new PerformanceObserver((list) => guard(() => list.getEntries().forEach(match)));
       o.observe({ type: 'resource' });
@@ -49,8 +50,8 @@ function match(entry) {
  * ends with its entry's times when the entry is there, else when it comes, at most `wait` ms
  * from now (OpenTelemetry JS's 300), else at this moment. A fetch `response` whose body the page
  * has begun to read by then waits up to 10 s more: the browser reports the entry once the body
- * has been read. A span still waiting when the page is hidden ends then (see `settle`), so that
- * the page-hide flush takes it.
+ * has been read. A span still waiting when `flush()` is called ends then (see `settle`), so that
+ * a `flush()` (the page-hide one too) takes it.
  */
 export function done(request, wait, response) {
   request.d = performance.now();
@@ -62,7 +63,7 @@ function later(request, wait, response) {
   request.w = setTimeout(() => guard(() => (response && response.bodyUsed ? later(request, 1e4) : end(request))), wait);
 }
 
-/** Ends every span that still waits for its entry (page hide). */
+/** Ends every span that still waits for its entry (`flush()`, and so page hide). */
 export function settle() {
   waiting.forEach((r) => r.d && end(r));
 }
@@ -163,7 +164,22 @@ export function instrumentFetch(propagateTo) {
     });
     if (!prepared) return original.apply(this, arguments);
     const { span, r } = prepared;
-    return original.call(this, prepared.input, prepared.init).then(
+    const failed = (error) => {
+      guard(() => {
+        span.setAttribute('error.type', (error && error.name) || 'Error');
+        span.setStatus({ code: 'error', message: error && error.message });
+        done(r, 0);
+      });
+      throw error;
+    };
+    let answer;
+    try {
+      answer = original.call(this, prepared.input, prepared.init);
+    } catch (error) {
+      // A fetch that throws instead of rejecting (another library's wrapper): the span ends too.
+      failed(error);
+    }
+    return answer.then(
       (response) => {
         guard(() => {
           span.setAttribute('http.response.status_code', response.status);
@@ -177,14 +193,7 @@ export function instrumentFetch(propagateTo) {
         });
         return response;
       },
-      (error) => {
-        guard(() => {
-          span.setAttribute('error.type', (error && error.name) || 'Error');
-          span.setStatus({ code: 'error', message: error && error.message });
-          done(r, 0);
-        });
-        throw error;
-      },
+      failed,
     );
   };
   traced.__edgescope = true;

@@ -3,7 +3,7 @@
 // fetch instrumentation and flushes when the page is hidden.
 import * as api from './api.js';
 import { captureErrors } from './errors.js';
-import { exporter, instrumentFetch, resolve, settle } from './fetch.js';
+import { exporter, instrumentFetch, resolve } from './fetch.js';
 import { restoreCommon, startSessions } from './session.js';
 import { instrumentXHR } from './xhr.js';
 
@@ -52,11 +52,8 @@ export function init(config) {
     if (c.sessions !== false) startSessions();
     // `visibilitychange` to hidden is the last event a page can rely on; `pagehide` covers
     // browsers that skip it. Never `unload`: it disables the back/forward cache.
-    // Request spans still waiting for their Resource Timing entry end first, and go with it.
-    const hide = () => {
-      api.guard(settle);
-      api.flush({ keepalive: true });
-    };
+    // (Request spans still waiting for their Resource Timing entry end first, and go with it.)
+    const hide = () => api.flush({ keepalive: true });
     globalThis.document?.addEventListener('visibilitychange', () => {
       if (globalThis.document.visibilityState === 'hidden') hide();
     });

@@ -245,15 +245,22 @@ function attributeValue(v) {
   return out;
 }
 
+function isPlain(v) {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Sets `key` = `value` on a span recorded in JavaScript, as the core's `set_attribute` does. */
 function recordAttribute(span, key, value) {
   const v = attributeValue(value);
-  if (v === undefined && (value === null || typeof value !== 'object')) return core.trouble(1);
+  // A map (a plain object) or bytes: the core keeps the span from now on. Other objects are no value.
+  const handed = v === undefined && (value instanceof Uint8Array || isPlain(value));
+  if (v === undefined && !handed) return core.trouble(1);
   if (span._j === 2) return core.trouble(4);
   const a = span._a;
   if (a === null) return;
-  // A map or bytes: the core keeps the span from now on.
-  if (v === undefined) return core.spanAttr(adopt(span), key, value);
+  if (handed) return core.spanAttr(adopt(span), key, value);
   const k = internId(key);
   if (k < 0) return core.spanAttr(adopt(span), key, v);
   for (let i = 0; i < a.length; i += 2) {

@@ -45,10 +45,12 @@ export function instrumentXHR(propagateTo) {
   };
   proto.open.__edgescope = true;
   proto.send = function () {
-    const span = guard(() => {
+    // The span this call starts, even when adding its listeners or headers failed.
+    let span;
+    guard(() => {
       const info = this[INFO];
-      if (!info || info.span || info.url.href.startsWith(exporter.to)) return undefined;
-      const span = clientSpan(info.method, info.url);
+      if (!info || info.span || info.url.href.startsWith(exporter.to)) return;
+      span = clientSpan(info.method, info.url);
       info.span = span;
       info.r = timed(span, info.url, 'xmlhttprequest');
       const on = (event) => guard(() => end(this, event.type, this.status));
@@ -59,7 +61,6 @@ export function instrumentXHR(propagateTo) {
         inject(headers, span);
         for (const name of Object.keys(headers)) this.setRequestHeader(name, headers[name]);
       }
-      return span;
     });
     try {
       return send.apply(this, arguments);

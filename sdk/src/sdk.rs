@@ -1308,7 +1308,8 @@ fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
     }
 }
 
-/// Cuts strings (also inside arrays and maps) to at most `max` bytes at a character boundary.
+/// Cuts strings (also inside arrays and maps) to at most `max` bytes at a character boundary, and
+/// bytes values to `max` bytes.
 fn truncate_value(v: &mut AnyValue, max: usize) {
     match v {
         AnyValue::String(s) if s.len() > max => {
@@ -1320,6 +1321,7 @@ fn truncate_value(v: &mut AnyValue, max: usize) {
         AnyValue::KvList(entries) => {
             entries.iter_mut().filter_map(|kv| kv.value.as_mut()).for_each(|v| truncate_value(v, max))
         }
+        AnyValue::Bytes(b) => b.truncate(max),
         _ => {}
     }
 }

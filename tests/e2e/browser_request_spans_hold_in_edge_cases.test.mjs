@@ -362,3 +362,40 @@ test("fetch of a Request made in another frame keeps the Request's headers and b
   assert.equal(span.name, 'POST');
   assert.equal(attr(span, 'url.full'), `${site.url}/api/echo`);
 });
+
+test('a fetch that throws instead of rejecting (another wrapper) still ends its span, with the error', async () => {
+  const page = await browser.newPage();
+  // A document of the site without its SDK set-up (a JSON answer), so that the wrapper is there first.
+  await page.goto(`${site.url}/api/seen`);
+  const thrown = await page.evaluate(
+    async ({ otlp }) => {
+      const real = window.fetch;
+      // Another library's wrapper, installed before the SDK's, that refuses some URLs at once.
+      window.fetch = function (input) {
+        if (String(input).includes('refused')) throw new TypeError('refused before sending');
+        return real.apply(this, arguments);
+      };
+      const sdk = await import('/sdk/browser.js');
+      sdk.init({ serviceName: 'sync-throw', endpoint: otlp, scheduleDelayMillis: 0, fetch: (url, init) => real(url, init) });
+      let error;
+      try {
+        await fetch('/api/refused');
+      } catch (e) {
+        error = `${e.name}: ${e.message}`;
+      }
+      await sdk.flush();
+      return error;
+    },
+    { otlp: collector.otlp },
+  );
+  assert.equal(thrown, 'TypeError: refused before sending', 'the page gets the very error');
+  const spans = await waitFor('the refused request span', async () => {
+    const s = await spansOf('sync-throw');
+    return s.length > 0 && s;
+  });
+  await page.close();
+  assert.equal(spans.length, 1);
+  assert.equal(spans[0].name, 'GET');
+  assert.equal(attr(spans[0], 'error.type'), 'TypeError');
+  assert.equal(spans[0].status.code, 2);
+});

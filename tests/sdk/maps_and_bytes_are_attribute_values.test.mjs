@@ -109,3 +109,41 @@ test('a cyclic, deep or very wide object is cut without throwing; getters run on
   assert.equal(a.map, undefined);
   assert.equal(diagnostics().apiErrors, before + 2, 'the Date and the Map are counted');
 });
+
+for (const [path, extra] of [
+  ['spans recorded in JavaScript', {}],
+  ['spans the core records (keepErrors; the browser and workerd path)', { keepErrors: true }],
+]) {
+  test(`the app's redact hook sees strings inside maps under their own keys, and bytes are cut to the length limit: ${path}`, async () => {
+    const seen = [];
+    configure({
+      ...extra,
+      attributeValueLengthLimit: 4,
+      redact: (key, value) => {
+        seen.push(key);
+        return key === 'email' ? 'hidden' : value;
+      },
+    });
+    let reads = 0;
+    const user = {
+      get email() {
+        reads++;
+        return 'ada@example.com';
+      },
+      name: 'ada',
+    };
+    startSpan('hooked', { attributes: { email: 'ada@example.com' } })
+      .setAttribute('user', user)
+      .setAttribute('blob', new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]))
+      .end();
+    logger.warn('logged', { user: { email: 'ada@example.com' } });
+    await flush();
+    const a = attrs(spans[0]);
+    assert.equal(a.email, 'hidd', 'a start attribute passes the hook (then the length limit)');
+    assert.deepEqual(a.user, { email: 'hidd', name: 'ada' });
+    assert.equal(reads, 1, 'the getter ran once');
+    assert.deepEqual(a.blob, { base64: Buffer.from([1, 2, 3, 4]).toString('base64') });
+    assert.equal(attrs(logs[0]).user.email, 'hidd');
+    assert.ok(seen.includes('name'));
+  });
+}
