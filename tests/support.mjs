@@ -108,6 +108,26 @@ export async function traceSpans(collector, traceId) {
   return spans;
 }
 
+/**
+ * A `fetch` for the SDK's exports (`http/json`, `compression: 'none'`) that keeps the spans and log
+ * records it is sent in `spans` and `logs` instead of a collector; `clear()` empties both.
+ */
+export function exportSink() {
+  const spans = [];
+  const logs = [];
+  const fetch = async (url, request) => {
+    const doc = JSON.parse(Buffer.from(request.body).toString());
+    if (url.endsWith('/v1/traces')) for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+    if (url.endsWith('/v1/logs')) for (const rl of doc.resourceLogs) for (const sl of rl.scopeLogs) logs.push(...sl.logRecords);
+    return new Response(null, { status: 200 });
+  };
+  const clear = () => {
+    spans.length = 0;
+    logs.length = 0;
+  };
+  return { spans, logs, fetch, clear };
+}
+
 export function attr(item, key) {
   const v = item.attributes?.find((a) => a.key === key)?.value;
   return v && (v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue);

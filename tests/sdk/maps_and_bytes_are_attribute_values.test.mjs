@@ -4,19 +4,12 @@
 // object is cut, never followed forever, without throwing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { exportSink } from '../support.mjs';
 import { diagnostics, flush, init, logger, startSpan } from '../../sdk/dist/node.js';
 
-let spans = [];
-let logs = [];
-const capture = async (url, request) => {
-  const doc = JSON.parse(Buffer.from(request.body).toString());
-  if (url.endsWith('/v1/traces')) for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
-  if (url.endsWith('/v1/logs')) for (const rl of doc.resourceLogs) for (const sl of rl.scopeLogs) logs.push(...sl.logRecords);
-  return new Response(null, { status: 200 });
-};
+const { spans, logs, fetch: capture, clear } = exportSink();
 const configure = (extra) => {
-  spans = [];
-  logs = [];
+  clear();
   init({ serviceName: 'maps', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0, ...extra });
 };
 
