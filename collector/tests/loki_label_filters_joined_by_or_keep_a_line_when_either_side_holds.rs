@@ -3,8 +3,7 @@
 //! queries both take it.
 mod support;
 
-use serde_json::{json, Value};
-use support::{encode, get, matrix, post_json, Collector};
+use support::{encode, get, lines_at, matrix, post_logs, Collector};
 
 const T0: u64 = 1_000_000_000_000_000_000;
 const S: u64 = 1_000_000_000;
@@ -14,17 +13,7 @@ async fn or_between_label_filters_passes_lines_either_side_holds_for() {
     let dir = tempfile::tempdir().unwrap();
     let collector = Collector::start(dir.path()).await;
     let bodies = ["status=500 took=1200ms", "status=200 took=20ms msg=ok", "status=404 took=300ms"];
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, b)| json!({ "timeUnixNano": (T0 + (i as u64 + 1) * S).to_string(), "body": { "stringValue": b } }))
-        .collect();
-    let body = json!({ "resourceLogs": [{
-        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "api" } }] },
-        "scopeLogs": [{ "logRecords": records }],
-    }] })
-    .to_string();
-    assert_eq!(post_json(collector.otlp, "/v1/logs", &body).await.status, 200);
+    post_logs(&collector, "api", lines_at(T0, &bodies)).await;
     let end = T0 + 60 * S;
 
     let lines = |query: &str| {

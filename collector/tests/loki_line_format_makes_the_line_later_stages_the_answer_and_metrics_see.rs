@@ -3,8 +3,8 @@
 //! queries count and measure it. `| label_format` takes the same template functions.
 mod support;
 
-use serde_json::{json, Value};
-use support::{encode, get, matrix, post_json, Collector};
+use serde_json::Value;
+use support::{encode, get, lines_at, matrix, post_logs, Collector};
 
 const T0: u64 = 1_000_000_000_000_000_000;
 const S: u64 = 1_000_000_000;
@@ -33,17 +33,7 @@ async fn line_format_rewrites_lines_for_filters_parsers_answers_and_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let collector = Collector::start(dir.path()).await;
     let bodies = [r#"status=500 msg="timed out" took=1200ms"#, "status=200 msg=ok took=20ms"];
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, b)| json!({ "timeUnixNano": (T0 + (i as u64 + 1) * S).to_string(), "body": { "stringValue": b } }))
-        .collect();
-    let body = json!({ "resourceLogs": [{
-        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "api" } }] },
-        "scopeLogs": [{ "logRecords": records }],
-    }] })
-    .to_string();
-    assert_eq!(post_json(collector.otlp, "/v1/logs", &body).await.status, 200);
+    post_logs(&collector, "api", lines_at(T0, &bodies)).await;
     let end = T0 + 60 * S;
 
     // The answer shows the new line; filters and parsers after the stage read it.

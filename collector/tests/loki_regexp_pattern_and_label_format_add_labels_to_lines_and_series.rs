@@ -3,8 +3,8 @@
 //! of metric queries.
 mod support;
 
-use serde_json::{json, Value};
-use support::{encode, get, matrix, post_json, Collector};
+use serde_json::json;
+use support::{encode, get, lines_at, matrix, post_logs, Collector};
 
 const T0: u64 = 1_000_000_000_000_000_000;
 const S: u64 = 1_000_000_000;
@@ -14,17 +14,7 @@ async fn regexp_and_pattern_captures_filter_label_and_group_lines() {
     let dir = tempfile::tempdir().unwrap();
     let collector = Collector::start(dir.path()).await;
     let lines = ["GET /a 200 12ms", "GET /b 503 900ms", "POST /a 201 30ms", "not a request"];
-    let records: Vec<Value> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| json!({ "timeUnixNano": (T0 + (i as u64 + 1) * S).to_string(), "body": { "stringValue": l } }))
-        .collect();
-    let body = json!({ "resourceLogs": [{
-        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "api" } }] },
-        "scopeLogs": [{ "logRecords": records }],
-    }] })
-    .to_string();
-    assert_eq!(post_json(collector.otlp, "/v1/logs", &body).await.status, 200);
+    post_logs(&collector, "api", lines_at(T0, &lines)).await;
     let end = T0 + 60 * S;
 
     let logs = |query: &str| format!("/loki/api/v1/query_range?query={}&start={T0}&end={end}", encode(query));

@@ -116,6 +116,25 @@ pub async fn post_json(addr: SocketAddr, path: &str, body: &str) -> Response {
     request(addr, "POST", path, &[("Content-Type", "application/json")], body.as_bytes()).await
 }
 
+/// Posts OTLP/JSON log `records` as the logs of service `service`, and checks they were stored.
+pub async fn post_logs(collector: &Collector, service: &str, records: Vec<serde_json::Value>) {
+    let body = serde_json::json!({ "resourceLogs": [{
+        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": service } }] },
+        "scopeLogs": [{ "logRecords": records }],
+    }] })
+    .to_string();
+    let answer = post_json(collector.otlp, "/v1/logs", &body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+/// Log records with these bodies, one a second from `t0` + 1 s (Unix nanoseconds).
+pub fn lines_at(t0: u64, bodies: &[&str]) -> Vec<serde_json::Value> {
+    (1u64..)
+        .zip(bodies)
+        .map(|(i, b)| serde_json::json!({ "timeUnixNano": (t0 + i * 1_000_000_000).to_string(), "body": { "stringValue": b } }))
+        .collect()
+}
+
 pub async fn get(addr: SocketAddr, path: &str) -> Response {
     request(addr, "GET", path, &[], b"").await
 }
