@@ -14,12 +14,16 @@ async function freePort() {
   return port;
 }
 
-/** Starts `workerPath` in workerd, importing the SDK's files from sdk/dist, with `bindings` (text). */
-export async function startWorkerd(workerPath, bindings, compatibilityFlags = []) {
+/**
+ * Starts `workerPath` in workerd, importing the SDK's files from sdk/dist, with `bindings` (text)
+ * and `modules` of the worker's own besides (module name → file).
+ */
+export async function startWorkerd(workerPath, bindings, compatibilityFlags = [], modules = {}) {
   const sdk = join(root, 'sdk', 'dist');
   return startWorkerdModules(
     {
       'worker.js': workerPath,
+      ...modules,
       'edgescope/workerd.js': join(sdk, 'workerd.js'),
       'edgescope/api.js': join(sdk, 'api.js'),
       'edgescope/public.js': join(sdk, 'public.js'),
