@@ -128,6 +128,14 @@ export function exportSink() {
   return { spans, logs, fetch, clear };
 }
 
+/** Every span `collector` holds in the traces whose root service is `service`. */
+export async function serviceSpans(collector, service) {
+  const { traces } = await getJson(`${collector.ui}/api/traces?limit=500`);
+  const spans = [];
+  for (const t of traces.filter((t) => t.rootService === service)) spans.push(...(await traceSpans(collector, t.traceId)));
+  return spans;
+}
+
 export function attr(item, key) {
   const v = item.attributes?.find((a) => a.key === key)?.value;
   return v && (v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue);

@@ -10,7 +10,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { attr, getJson, sdkReady, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
+import { attr, sdkReady, serviceSpans, startBrowserStack, waitFor } from '../support.mjs';
 
 let stack, collector, site, browser, api;
 /** When the API wrote the last byte of each answer (Unix ms), by `id`. */
@@ -60,12 +60,7 @@ async function servicePage(service, scheduleDelayMillis = 100) {
 }
 
 /** Every span the collector holds for `service`. */
-async function spansOf(service) {
-  const { traces } = await getJson(`${collector.ui}/api/traces?limit=500`);
-  const spans = [];
-  for (const t of traces.filter((t) => t.rootService === service)) spans.push(...(await traceSpans(collector, t.traceId)));
-  return spans;
-}
+const spansOf = (service) => serviceSpans(collector, service);
 
 async function spansFor(service, count) {
   let spans = [];

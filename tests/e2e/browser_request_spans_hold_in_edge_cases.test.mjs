@@ -9,7 +9,7 @@
 // latest `init`'s, matched at a host or path boundary.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attr, getJson, sdkReady, startBrowserStack, traceSpans, waitFor } from '../support.mjs';
+import { attr, getJson, sdkReady, serviceSpans, startBrowserStack, waitFor } from '../support.mjs';
 
 let stack, collector, site, browser;
 
@@ -37,13 +37,20 @@ async function servicePage(service, { slow = false } = {}) {
   return page;
 }
 
-/** Every span the collector holds for `service`. */
-async function spansOf(service) {
-  const { traces } = await getJson(`${collector.ui}/api/traces?limit=500`);
-  const spans = [];
-  for (const t of traces.filter((t) => t.rootService === service)) spans.push(...(await traceSpans(collector, t.traceId)));
-  return spans;
+/** `/api/echo` answers with the request's method, body, `x-app` header and whether it had `traceparent`. */
+function routeEcho(page) {
+  return page.route(
+    (url) => url.pathname === '/api/echo',
+    (route) => {
+      const r = route.request();
+      const h = r.headers();
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify({ method: r.method(), body: r.postData(), app: h['x-app'] ?? null, tp: !!h.traceparent }) });
+    },
+  );
 }
+
+/** Every span the collector holds for `service`. */
+const spansOf = (service) => serviceSpans(collector, service);
 
 test("exports through a custom fetch that calls the page's fetch are not traced", async () => {
   const page = await servicePage('export-loop');
@@ -239,14 +246,7 @@ test('propagateTraceHeaderCorsUrls given to a later init applies, as each init s
 
 test("fetch(Request), and headers as Headers, arrays or objects, all get traceparent; the caller's objects and body are left as they were", async () => {
   const page = await servicePage('fetch-forms');
-  await page.route(
-    (url) => url.pathname === '/api/echo',
-    (route) => {
-      const r = route.request();
-      const h = r.headers();
-      route.fulfill({ contentType: 'application/json', body: JSON.stringify({ method: r.method(), body: r.postData(), app: h['x-app'] ?? null, tp: !!h.traceparent }) });
-    },
-  );
+  await routeEcho(page);
   const out = await page.evaluate(async () => {
     const echo = async (...args) => (await fetch(...args)).json();
     const request = new Request('/api/echo', { method: 'POST', body: 'one', headers: { 'x-app': '1' } });
@@ -336,14 +336,7 @@ test('a propagateTraceHeaderCorsUrls prefix matches at a boundary: an origin the
 
 test("fetch of a Request made in another frame keeps the Request's headers and body", async () => {
   const page = await servicePage('frame-request');
-  await page.route(
-    (url) => url.pathname === '/api/echo',
-    (route) => {
-      const r = route.request();
-      const h = r.headers();
-      route.fulfill({ contentType: 'application/json', body: JSON.stringify({ method: r.method(), body: r.postData(), app: h['x-app'] ?? null, tp: !!h.traceparent }) });
-    },
-  );
+  await routeEcho(page);
   const out = await page.evaluate(async () => {
     const frame = document.createElement('iframe');
     document.body.append(frame);
