@@ -215,6 +215,9 @@ export function timelineMs(t) {
   return (Math.abs(performance.timeOrigin + perf - wall) > 1000 ? wall - perf : performance.timeOrigin) + t;
 }
 
+/** Where exports go: `config.endpoint` without its trailing slashes, or the default. */
+export const exportEndpoint = () => state.endpoint;
+
 /** Whether `t` is a time rather than attributes, as OpenTelemetry JS's `isTimeInput` tells them. */
 const isTime = (t) => typeof t === 'number' || t instanceof Date || (Array.isArray(t) && t.length === 2 && typeof t[0] === 'number' && typeof t[1] === 'number');
 

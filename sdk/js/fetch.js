@@ -6,7 +6,7 @@
 import { guard, inject, onFlush, startSpan } from './api.js';
 
 /** The network phases of a Resource Timing entry that become events, as in OpenTelemetry JS's `addSpanNetworkEvents`. */
-const PHASES = 'fetchStart domainLookupStart domainLookupEnd connectStart secureConnectionStart connectEnd requestStart responseStart responseEnd'.split(' ');
+const PHASES = 'fetchStart domainLookupStart domainLookupEnd connectStart secureConnectionStart connectEnd requestStart responseStart responseEnd';
 /** Requests whose span waits for its Resource Timing entry: `{ s: span, u: URL, i: initiator type, t: start, d: done, e: entry, w: timer }`. */
 const waiting = new Set();
 /** The `resource` PerformanceObserver (created on the first request), or null where there is none. */
@@ -76,7 +76,7 @@ function end(request) {
   // Times as `performance.now()` readings, which the API turns into Unix time. Another origin's
   // entry without Timing-Allow-Origin has 0 for every phase but `fetchStart` and `responseEnd`,
   // and for the size.
-  for (const phase of PHASES) if (entry[phase] > 0) span.addEvent(phase, entry[phase]);
+  for (const phase of PHASES.split(' ')) if (entry[phase] > 0) span.addEvent(phase, entry[phase]);
   if (entry.encodedBodySize > 0) span.setAttribute('http.response.body.size', entry.encodedBodySize);
   span.end(entry.responseEnd || request.d);
 }

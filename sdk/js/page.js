@@ -38,8 +38,7 @@ export function init(config) {
   documentParent = api.guard(() => api.extract({ traceparent: readMeta('traceparent'), tracestate: readMeta('tracestate') }));
   // The exporter's own requests are never traced (see `exporter`), wherever this `init` sends.
   api.guard(() => {
-    const endpoint = config && typeof config.endpoint === 'string' ? config.endpoint.replace(/\/+$/, '') : 'http://127.0.0.1:4318';
-    exporter.to = resolve(`${endpoint}/v1/`).href;
+    exporter.to = resolve(`${api.exportEndpoint()}/v1/`).href;
   });
   api.guard(() => {
     const c = config && typeof config === 'object' ? config : {};
