@@ -132,6 +132,19 @@ export function clientSpan(method, url) {
   return startSpan(known || 'HTTP', { kind: 'client', attributes });
 }
 
+/**
+ * The trace headers of `span` for a request whose own headers `has` (lowercase name) knows: a
+ * header the page set itself goes out as the page set it (XHR would join ours to it, "a, b",
+ * an invalid traceparent), and without its traceparent ours has no tracestate either.
+ */
+export function traceHeaders(span, has) {
+  const headers = {};
+  inject(headers, span);
+  if (has('traceparent')) headers.tracestate = undefined;
+  for (const name in headers) if (has(name) || !headers[name]) delete headers[name];
+  return headers;
+}
+
 /** Replaces `globalThis.fetch` with a traced version. */
 export function instrumentFetch(propagateTo) {
   const original = globalThis.fetch;
@@ -149,15 +162,11 @@ export function instrumentFetch(propagateTo) {
       // Without the headers if they cannot be added: the span still ends with the request.
       if (allowed(url, propagateTo)) {
         guard(() => {
-          if (request && !init) {
-            const headers = new Headers(request.headers);
-            inject(headers, span);
-            out.input = new Request(request, { headers });
-          } else {
-            const headers = new Headers((init && init.headers) || (request ? request.headers : undefined));
-            inject(headers, span);
-            out.init = { ...init, headers };
-          }
+          const headers = new Headers(init && init.headers ? init.headers : request && request.headers);
+          const add = traceHeaders(span, (name) => headers.has(name));
+          for (const name in add) headers.set(name, add[name]);
+          if (request && !init) out.input = new Request(request, { headers });
+          else out.init = { ...init, headers };
         });
       }
       return out;

@@ -5,8 +5,8 @@
 // `timeout` or `abort` (no error: the page cancelled it), or when `open` drops it, once, and
 // an object used again gets a new span per request. After `load` the span waits up to 300 ms
 // (OpenTelemetry JS's OBSERVER_WAIT_TIME_MS) for the request's Resource Timing entry.
-import { guard, inject } from './api.js';
-import { allowed, clientSpan, done, exporter, resolve, timed } from './fetch.js';
+import { guard } from './api.js';
+import { allowed, clientSpan, done, exporter, resolve, timed, traceHeaders } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
 const EVENTS = ['load', 'error', 'timeout', 'abort'];
@@ -27,11 +27,20 @@ function end(xhr, why, status) {
   done(info.r, why === 'load' ? 300 : 0);
 }
 
-/** Patches `XMLHttpRequest.prototype.open` and `send`. */
+/**
+ * Patches `XMLHttpRequest.prototype.open`, `setRequestHeader` (to know the headers the page set
+ * for the request: those win over ours, see `traceHeaders`) and `send`.
+ */
 export function instrumentXHR(propagateTo) {
   const proto = globalThis.XMLHttpRequest && globalThis.XMLHttpRequest.prototype;
   if (!proto || proto.open.__edgescope) return;
-  const { open, send } = proto;
+  const { open, send, setRequestHeader } = proto;
+  proto.setRequestHeader = function (name) {
+    const result = setRequestHeader.apply(this, arguments);
+    // Set (so a valid name, after `open`): remembered until the next `open`.
+    guard(() => this[INFO] && this[INFO].own.add(String(name).toLowerCase()));
+    return result;
+  };
   proto.open = function (method, url) {
     // What the request under way (if any) came to, before `open` resets it.
     const { readyState, status } = this;
@@ -39,7 +48,7 @@ export function instrumentXHR(propagateTo) {
     guard(() => {
       // Done but not yet told (the page reopens from its own `load` or `error` handler), or dropped.
       end(this, readyState === 4 ? (status ? 'load' : 'error') : 'abort', status);
-      this[INFO] = { method: String(method), url: resolve(String(url)) };
+      this[INFO] = { method: String(method), url: resolve(String(url)), own: new Set() };
     });
     return result;
   };
@@ -57,9 +66,8 @@ export function instrumentXHR(propagateTo) {
       info.off = () => EVENTS.forEach((type) => this.removeEventListener(type, on));
       EVENTS.forEach((type) => this.addEventListener(type, on));
       if (allowed(info.url, propagateTo)) {
-        const headers = {};
-        inject(headers, span);
-        for (const name of Object.keys(headers)) this.setRequestHeader(name, headers[name]);
+        const headers = traceHeaders(span, (name) => info.own.has(name));
+        for (const name in headers) setRequestHeader.call(this, name, headers[name]);
       }
     });
     try {

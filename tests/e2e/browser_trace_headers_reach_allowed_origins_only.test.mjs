@@ -96,6 +96,68 @@ test('trace headers and baggage go to same-origin and allowed origins only, from
   await context.close();
 });
 
+test("a trace header the page set itself goes out as the page set it, once, from fetch and XHR", async () => {
+  // XHR joins a header set twice ("a, b"): a traceparent the page set and the SDK's would reach
+  // the server as one invalid value. The page's own header wins; our tracestate, which belongs
+  // to our traceparent, is left out with it; a reused XHR gets ours again after `open`.
+  const OWN = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const received = [];
+  await page.route(`${site.url}/api/echo*`, async (route) => {
+    received.push({ url: route.request().url(), headers: await route.request().allHeaders() });
+    await route.fulfill({ status: 200, contentType: 'text/plain', body: 'ok' });
+  });
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(
+    async ({ own, remote, tracestate }) => {
+      const sdk = await import('/sdk/browser.js');
+      sdk.init({ serviceName: 'own-headers-page', endpoint: '/nowhere', scheduleDelayMillis: 60000 });
+      sdk.setBaggage('tenant', 'acme');
+      const parent = sdk.extract({ traceparent: remote, tracestate });
+      const send = (r, url, headers) =>
+        new Promise((resolve) => {
+          r.open('GET', url);
+          for (const [name, value] of Object.entries(headers)) r.setRequestHeader(name, value);
+          r.onloadend = resolve;
+          r.send();
+        });
+      await sdk.startActiveSpan('page headers', { parent }, async () => {
+        // Started synchronously, while the span is active; the XHR used again after its `load`.
+        const r = new XMLHttpRequest();
+        await Promise.all([
+          send(r, '/api/echo?via=xhr&own=traceparent', { TraceParent: own }).then(() => send(r, '/api/echo?via=xhr&own=none', {})),
+          send(new XMLHttpRequest(), '/api/echo?via=xhr&own=baggage', { baggage: 'page=1' }),
+          fetch('/api/echo?via=fetch&own=traceparent', { headers: { TraceParent: own } }),
+          fetch(new Request('/api/echo?via=fetch&own=baggage', { headers: { baggage: 'page=1' } })),
+        ]);
+      });
+    },
+    { own: OWN, remote: REMOTE, tracestate: TRACESTATE },
+  );
+  const sent = (via, own) => {
+    const r = received.find((r) => r.url.endsWith(`via=${via}&own=${own}`));
+    assert.ok(r, `the ${via} request with its own ${own} arrived`);
+    return r.headers;
+  };
+  const ours = new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`);
+  for (const via of ['xhr', 'fetch']) {
+    let h = sent(via, 'traceparent');
+    assert.equal(h.traceparent, OWN, `${via}: the page's traceparent, alone`);
+    assert.equal(h.tracestate, undefined, `${via}: no tracestate of ours beside the page's traceparent`);
+    assert.equal(h.baggage, 'tenant=acme', `${via}: our baggage is added`);
+    h = sent(via, 'baggage');
+    assert.match(h.traceparent ?? '', ours, `${via}: our traceparent`);
+    assert.equal(h.tracestate, TRACESTATE);
+    assert.equal(h.baggage, 'page=1', `${via}: the page's baggage, alone`);
+  }
+  const h = sent('xhr', 'none');
+  assert.match(h.traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-9a-f]$/, 'the reopened XHR gets our traceparent again, alone');
+  assert.equal(h.baggage, 'tenant=acme');
+  await context.close();
+});
+
 test('a request to another origin gets no CORS preflight it did not ask for', async () => {
   // The test site again, as another origin (localhost instead of 127.0.0.1): it records every
   // request it gets, preflights (OPTIONS) too, which the browser hides from the page.
