@@ -1,6 +1,7 @@
 //! Redaction of secrets in telemetry, on by default: secret-looking query and fragment
-//! parameters in URL attributes, and payment card numbers (Luhn-valid), JSON Web Tokens and
-//! bearer tokens in any string attribute value or log message.
+//! parameters in URL attributes and in any other text (an error's message with a URL in it), and
+//! payment card numbers (Luhn-valid), JSON Web Tokens and bearer tokens in any string attribute
+//! value or log message.
 //!
 //! It runs where values enter the core, so nothing unredacted is queued, encoded or exported.
 
@@ -60,12 +61,10 @@ fn find_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
-fn is_secret_param(name: &str, extra: &[String]) -> bool {
-    SECRET_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))
-        || ["token", "secret", "password", "passwd"]
-            .iter()
-            .any(|s| find_ignore_case(name.as_bytes(), s.as_bytes()).is_some())
-        || extra.iter().any(|e| e.eq_ignore_ascii_case(name))
+fn is_secret_param(name: &[u8], extra: &[String]) -> bool {
+    SECRET_PARAMS.iter().any(|p| p.as_bytes().eq_ignore_ascii_case(name))
+        || ["token", "secret", "password", "passwd"].iter().any(|s| find_ignore_case(name, s.as_bytes()).is_some())
+        || extra.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Replaces the values of secret parameters in `params` (`a=1&token=x`).
@@ -75,7 +74,7 @@ fn redact_params(params: &str, extra: &[String], out: &mut String) {
             push_ascii(out, b'&');
         }
         match split_once(pair, b'=') {
-            Some((name, _)) if is_secret_param(name, extra) => {
+            Some((name, _)) if is_secret_param(name.as_bytes(), extra) => {
                 out.push_str(name);
                 push_ascii(out, b'=');
                 out.push_str(REDACTED);
@@ -178,18 +177,47 @@ fn mask(out: &mut Option<String>, text: &str, at: &mut usize, start: usize, end:
     *at = end;
 }
 
-/// Masks card numbers, JWTs and bearer tokens in free text.
-pub fn redact_text(text: &str) -> Cow<'_, str> {
+/// Where the value of the parameter whose name starts at `b[name]` is, when it is a secret
+/// one: after the name and `=`, up to the next parameter, fragment, space or quote (an empty
+/// range when the name is not secret or there is no value).
+fn param_value(b: &[u8], name: usize, extra: &[String]) -> (usize, usize) {
+    let mut eq = name;
+    while eq < b.len() && (is_b64url(b[eq]) || b[eq] == b'.') {
+        eq += 1;
+    }
+    if b.get(eq) != Some(&b'=') || !b.get(name..eq).is_some_and(|n| !n.is_empty() && is_secret_param(n, extra)) {
+        return (0, 0);
+    }
+    let mut end = eq + 1;
+    while end < b.len() && b[end] > b' ' && !matches!(b[end], b'&' | b'#' | b'"' | b'\'' | b'`' | b'<' | b'>') {
+        end += 1;
+    }
+    (eq + 1, end)
+}
+
+/// Masks card numbers, JWTs, bearer tokens and the values of secret URL parameters (`?token=…`,
+/// `&access_token=…`, `#id_token=…`, as in `redact_url`, `extra` too) in free text: an error's
+/// message, a log message with a URL in it.
+pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
     let b = text.as_bytes();
-    // The shortest secret found here is a 13-digit card number (a bearer token needs 15 bytes,
-    // a JWT 20): shorter text, the usual attribute value, is returned without a scan.
-    if b.len() < 13 {
+    // The shortest secret found here is a parameter, `?sid=x` (a card number needs 13 bytes, a
+    // bearer token 15, a JWT 20): shorter text is returned without a scan.
+    if b.len() < 6 {
         return Cow::Borrowed(text);
     }
     // The text with the secrets found so far masked, up to `at`; `None` while there are none.
     let (mut out, mut at) = (None, 0);
     let mut i = 0;
     while i < b.len() {
+        // A URL parameter's value. Only at `?`, `&` or `#`, so most text costs nothing more.
+        if matches!(b[i], b'?' | b'&' | b'#') {
+            let (start, end) = param_value(b, i + 1, extra);
+            if end > start {
+                mask(&mut out, text, &mut at, start, end);
+                i = end;
+                continue;
+            }
+        }
         // Bearer tokens: "bearer " (any case) then a token.
         if b.len() - i > 7
             && b.get(i..i + 7).is_some_and(|w| w.eq_ignore_ascii_case(b"bearer "))
@@ -264,8 +292,8 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
 /// Redacts one attribute value by its key: URLs by their parameters, other text by content.
 pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<String> {
     let url = if is_url_key(key) { redact_url(value, extra) } else { Cow::Borrowed(value) };
-    match (url, redact_text(value)) {
-        (Cow::Owned(u), _) => Some(redact_text(&u).into_owned()),
+    match (url, redact_text(value, extra)) {
+        (Cow::Owned(u), _) => Some(redact_text(&u, extra).into_owned()),
         (Cow::Borrowed(_), Cow::Owned(t)) => Some(t),
         _ => None,
     }
@@ -290,25 +318,50 @@ mod tests {
         );
     }
 
+    fn txt(text: &str) -> Cow<'_, str> {
+        redact_text(text, &[])
+    }
+
     #[test]
     fn luhn_valid_card_numbers_jwts_and_bearer_tokens_are_masked_in_text() {
-        assert_eq!(redact_text("card 4111 1111 1111 1111 declined"), "card REDACTED declined");
-        assert_eq!(redact_text("card 4111-1111-1111-1111"), "card REDACTED");
-        assert_eq!(redact_text("order 4111111111111112 (not Luhn-valid)"), "order 4111111111111112 (not Luhn-valid)");
-        assert_eq!(redact_text("id 1234567890"), "id 1234567890", "too short");
+        assert_eq!(txt("card 4111 1111 1111 1111 declined"), "card REDACTED declined");
+        assert_eq!(txt("card 4111-1111-1111-1111"), "card REDACTED");
+        assert_eq!(txt("order 4111111111111112 (not Luhn-valid)"), "order 4111111111111112 (not Luhn-valid)");
+        assert_eq!(txt("id 1234567890"), "id 1234567890", "too short");
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
-        assert_eq!(redact_text(&format!("sent {jwt} to api")), "sent REDACTED to api");
-        assert_eq!(redact_text("Authorization: Bearer abcDEF123456.xyz"), "Authorization: Bearer REDACTED");
-        assert_eq!(redact_text("nothing secret here"), "nothing secret here");
+        assert_eq!(txt(&format!("sent {jwt} to api")), "sent REDACTED to api");
+        assert_eq!(txt("Authorization: Bearer abcDEF123456.xyz"), "Authorization: Bearer REDACTED");
+        assert_eq!(txt("nothing secret here"), "nothing secret here");
         // The shortest secrets, at the length below which text is not scanned.
-        assert_eq!(redact_text("4222222222222"), "REDACTED", "13 digits, Luhn-valid");
-        assert_eq!(redact_text("Bearer abcdefgh"), "Bearer REDACTED");
-        assert_eq!(redact_text("422222222222"), "422222222222", "12 digits");
+        assert_eq!(txt("4222222222222"), "REDACTED", "13 digits, Luhn-valid");
+        assert_eq!(txt("Bearer abcdefgh"), "Bearer REDACTED");
+        assert_eq!(txt("422222222222"), "422222222222", "12 digits");
         assert_eq!(
-            redact_text("Bearer abcDEF123456.xyz paid with 4111 1111 1111 1111, ok"),
+            txt("Bearer abcDEF123456.xyz paid with 4111 1111 1111 1111, ok"),
             "Bearer REDACTED paid with REDACTED, ok",
             "every secret in the text, and the text between and after them"
         );
+    }
+
+    #[test]
+    fn secret_url_parameters_are_masked_in_text() {
+        let extra = vec!["tenant_pin".to_string()];
+        assert_eq!(
+            redact_text("GET https://api.test/x?q=1&access_token=abc.DEF-1&v=2#id_token=x failed", &[]),
+            "GET https://api.test/x?q=1&access_token=REDACTED&v=2#id_token=REDACTED failed"
+        );
+        assert_eq!(
+            redact_text("callback /cb?code=xyz&state=1 refused", &[]),
+            "callback /cb?code=REDACTED&state=1 refused"
+        );
+        assert_eq!(
+            redact_text("'/a?tenant_pin=9' and \"/b?sid=s1\"", &extra),
+            "'/a?tenant_pin=REDACTED' and \"/b?sid=REDACTED\""
+        );
+        assert_eq!(redact_text("?sid=x", &[]), "?sid=REDACTED", "the shortest text scanned");
+        for kept in ["/search?q=shoes&page=2", "a=1 & token = 2", "?token=", "issue #12 and &amp; here", "x?tokens"] {
+            assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}: nothing to mask, nothing copied");
+        }
     }
 
     #[test]
@@ -322,7 +375,12 @@ mod tests {
             Some("https://x.io/a?session=REDACTED#access_token=REDACTED"),
             "the URL a navigation left"
         );
-        assert_eq!(redact_attribute("note", "https://x.io/?token=t", &[]), None, "only URL keys are parsed as URLs");
+        assert_eq!(
+            redact_attribute("exception.message", "GET https://x.io/?token=t failed", &[]).as_deref(),
+            Some("GET https://x.io/?token=REDACTED failed"),
+            "a URL's secret parameters in any text"
+        );
+        assert_eq!(redact_attribute("note", "https://u:pw@x.io/", &[]), None, "only URL keys are parsed as URLs");
         assert_eq!(redact_attribute("note", "Bearer 0123456789abcdef", &[]).as_deref(), Some("Bearer REDACTED"));
     }
 }

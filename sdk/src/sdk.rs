@@ -1072,7 +1072,11 @@ impl Sdk {
         let now = platform::now_unix_nanos();
         let context = span.or_else(|| self.active_span()).and_then(|h| self.span_context(h));
         self.stage_into_scratch(6, true);
-        let body = if self.config.redact { crate::redact::redact_text(message) } else { message.into() };
+        let body = if self.config.redact {
+            crate::redact::redact_text(message, &self.config.redact_params)
+        } else {
+            message.into()
+        };
         let attributes = core::mem::take(&mut self.scratch);
         self.queue_record(
             0,

@@ -25,6 +25,12 @@ const CANARIES = {
   jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJjYW5hcnkiOiJ5ZXMifQ.CANARYJWTsignature5x',
   card: '4111 1111 1111 1111',
   hooked: 'CANARYHOOK6',
+  // URLs inside free text: an error's message, a rejection's reason, log and console messages,
+  // a span's exception event.
+  errorMessage: 'CANARYERRMSG19',
+  rejection: 'CANARYREJECT20',
+  logMessage: 'CANARYLOGMSG21',
+  exceptionEvent: 'CANARYEXCEVENT23',
 };
 
 test('no canary secret reaches the exported telemetry', async () => {
@@ -59,14 +65,24 @@ test('no canary secret reaches the exported telemetry', async () => {
       span.setAttribute('payment.note', `paid with ${c.card}`);
       span.setAttribute('app.secret', `internal ${c.hooked}`);
       sdk.logger.warn(`token was ${c.jwt}`, { detail: `card ${c.card}` });
+      span.recordException(new Error(`POST https://api.test/pay?api_key=${c.exceptionEvent}&v=2 failed`));
+      sdk.logger.info(`reset link /reset#password=${c.logMessage}`);
     });
+    setTimeout(() => {
+      throw new Error(`GET https://api.test/x?token=${c.errorMessage} failed`);
+    });
+    Promise.reject(`callback /cb?code=${c.rejection}&state=1 refused`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     await sdk.flush();
   }, { ...CANARIES, otlp: collector.otlp });
   await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
   const all = Buffer.concat(bodies).toString('latin1');
   assert.ok(bodies.length >= 2 && all.includes('checkout') && all.includes('q=shoes'), 'telemetry was exported');
+  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=']) {
+    assert.ok(all.includes(text), `the text around the ${text} secret was exported`);
+  }
   for (const [name, canary] of Object.entries(CANARIES)) {
-    assert.ok(!all.includes(canary), `the ${name} canary leaked`);
+    assert.ok(!all.includes(canary), `the ${name} canary leaked: ${all.slice(Math.max(0, all.indexOf(canary) - 100), all.indexOf(canary) + 40).replace(/[^\x20-\x7e]/g, '.')}`);
   }
   assert.ok(!all.includes('4111111111111111'));
 });
@@ -88,6 +104,8 @@ const PAGE_CANARIES = {
   resource: 'CANARYRES16',
   hash: 'CANARYHASH17',
   script: 'CANARYSCRIPT18',
+  // A URL in a console message (captured by the full entry).
+  console: 'CANARYCONSOLE22',
 };
 
 for (const entry of ['browser', 'full']) {
@@ -176,6 +194,7 @@ for (const entry of ['browser', 'full']) {
           img.src = `/api/hello?api_key=${p.resource}`;
         });
         console.log('the page logs', document.cookie.length > 0);
+        console.error(`retrying https://api.test/y?q=1&access_token=${p.console} later`);
         // Hidden: the full entry reports its web vitals and every entry flushes.
         Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
         document.dispatchEvent(new Event('visibilitychange'));
@@ -189,7 +208,7 @@ for (const entry of ['browser', 'full']) {
     assert.ok(all.includes('/api/secret') && all.includes('via=xhr'), 'the request spans were exported');
     assert.ok(all.includes('boom from a script') && all.includes('/boom.js') && all.includes('calls the script'), 'the script errors were exported with their stacks');
     if (entry === 'full') {
-      for (const name of ['documentLoad', 'resourceFetch', 'submit', 'click', 'navigation', 'browser.web_vital']) {
+      for (const name of ['documentLoad', 'resourceFetch', 'submit', 'click', 'navigation', 'browser.web_vital', 'https://api.test/y?q=1&access_token=']) {
         assert.ok(all.includes(name), `the full entry exported ${name}`);
       }
     }
