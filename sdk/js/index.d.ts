@@ -192,8 +192,8 @@ export declare function removeBaggage(key: string): void;
 export declare function getBaggage(): Record<string, string>;
 /** Browser entry only: adds `user.id` to every new span and log record; `null` removes it. */
 export declare function setUser(id: string | null | undefined): void;
-/** Browser entry only: the current session id (32 hex digits). */
-export declare function sessionId(): string;
+/** Browser entry only: the current session id (32 hex digits); `undefined` with `sessions: false`. */
+export declare function sessionId(): string | undefined;
 /** Browser entry only: the page's parent from `<meta name="traceparent">`, read by `init`. */
 export declare function documentContext(): RemoteContext | undefined;
 /**

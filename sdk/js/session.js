@@ -66,9 +66,10 @@ export function startSessions() {
   });
 }
 
-/** The current session id. */
+/** The current session id; `undefined` with `sessions: false` (nothing is made or stored then). */
 export function sessionId() {
   return guard(() => {
+    if (!started) return undefined;
     touch();
     return session.id;
   });

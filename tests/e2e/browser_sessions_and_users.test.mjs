@@ -94,3 +94,34 @@ test('where storage throws (a sandboxed frame, storage blocked) the session live
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('with sessions: false, sessionId() is undefined and stores nothing, and no record has session.id', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const bodies = [];
+  page.on('request', (r) => {
+    if (r.url().startsWith(collector.otlp)) {
+      const b = r.postDataBuffer();
+      bodies.push((r.headers()['content-encoding'] === 'gzip' ? gunzipSync(b) : b).toString('latin1'));
+    }
+  });
+  // A page that does not initialise the SDK itself.
+  await page.goto(`${site.url}/blank`);
+  const outcome = await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/browser.js');
+    sdk.init({ serviceName: 'no-sessions', endpoint: otlp, scheduleDelayMillis: 0, sessions: false });
+    const before = sdk.sessionId();
+    sdk.startSpan('without-session').end();
+    sdk.logger.info('without-session');
+    await sdk.flush();
+    return { before, after: sdk.sessionId(), stored: Object.keys(sessionStorage), diagnostics: sdk.diagnostics() };
+  }, collector.otlp);
+  assert.equal(outcome.before, undefined, 'no session before any activity');
+  assert.equal(outcome.after, undefined, 'nor after it');
+  assert.deepEqual(outcome.stored, [], 'nothing in sessionStorage');
+  assert.equal(outcome.diagnostics.apiErrors, 0);
+  const all = bodies.join('\n');
+  assert.ok(all.includes('without-session'), 'the span and record were exported');
+  assert.ok(!all.includes('session.id'), 'without session.id');
+  await context.close();
+});

@@ -124,7 +124,7 @@ export declare function setBaggage(key: string, value: string): boolean;
 export declare function removeBaggage(key: string): void;
 export declare function getBaggage(): Record<string, string>;
 export declare function setUser(id: string | null | undefined): void;
-export declare function sessionId(): string;
+export declare function sessionId(): string | undefined;
 export declare function documentContext(): RemoteContext | undefined;
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function shutdown(): Promise<void>;
