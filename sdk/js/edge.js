@@ -58,23 +58,27 @@ let routeOfConfig;
  */
 let requestBaggage;
 
-/** W3C Baggage: a key is a token; a value is baggage-octets (percent-encoded beyond them). */
-const BAGGAGE_KEY = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAGGAGE_VALUE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
+/**
+ * W3C Baggage: a member is `key OWS "=" OWS value`, then `OWS ";" OWS property` where a property
+ * is `key OWS "=" OWS value` or a `key`; a key is a token, a value baggage-octets (percent-encoded
+ * beyond them), so a valid member is ASCII: its length is its size in bytes.
+ */
+const BAGGAGE_PAIR = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*(?:=\s*([\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*)\s*)?$/;
 const BAGGAGE_MAX_MEMBERS = 64;
 const BAGGAGE_MAX_BYTES = 8192;
 
-/** The valid members of a `baggage` header by key, each as `key=value` with its `;properties`. */
+/**
+ * The valid members of a `baggage` header by key, each as `key=value` with its `;properties`. A
+ * member with an invalid property is invalid, and dropped whole, as the core's parser does.
+ */
 function baggageMembers(header) {
   const members = new Map();
   if (typeof header !== 'string') return members;
   for (const part of header.split(',')) {
-    const [pair, ...properties] = part.split(';');
-    const i = pair.indexOf('=');
-    const key = pair.slice(0, i).trim();
-    const value = pair.slice(i + 1).trim();
-    if (i <= 0 || !BAGGAGE_KEY.test(key) || !BAGGAGE_VALUE.test(value)) continue;
-    members.set(key, [`${key}=${value}`, ...properties.map((p) => p.trim()).filter(Boolean)].join(';'));
+    const [pair, ...properties] = part.split(';').map((p) => BAGGAGE_PAIR.exec(p));
+    if (pair && pair[2] !== undefined && properties.every(Boolean)) {
+      members.set(pair[1], [`${pair[1]}=${pair[2]}`, ...properties.map((p) => p[0].trim())].join(';'));
+    }
   }
   return members;
 }

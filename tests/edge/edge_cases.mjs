@@ -142,6 +142,27 @@ export function edgeCases(start) {
     }
   });
 
+  test("a request's baggage goes on as W3C Baggage allows: a member with an invalid property is dropped whole, and members past 8,192 bytes too", async () => {
+    // 60 members of 193 bytes (a key and 21 percent-encoded euro signs): 11,639 bytes in all.
+    const big = Array.from({ length: 60 }, (_, i) => `k${String(i).padStart(2, '0')}=${'%E2%82%AC'.repeat(21)}`);
+    const requests = [
+      {
+        tag: 'bag-properties',
+        baggage: 'tenant=a;tier=1;bad prop=x, plan=gold;trial;ends = 2027,region=eu;=x,zone=z;p=v\\,ok=1; ',
+        expected: 'plan=gold;trial;ends = 2027',
+      },
+      // As many whole members as fit in 8,192 bytes, in order: 42 (42 × 193 + 41 commas = 8,147).
+      { tag: 'bag-big', baggage: big.join(','), expected: big.slice(0, 42).join(',') },
+    ];
+    for (const [i, r] of requests.entries()) {
+      const headers = { traceparent: `00-${`5${i}`.repeat(16)}-${`5${i}`.repeat(8)}-01`, baggage: r.baggage };
+      assert.equal(await (await fetch(`${app.url}/baggage?tag=${r.tag}`, { headers })).text(), 'done', app.output());
+      const seen = callsOf(r.tag);
+      assert.deepEqual(seen.map((c) => c.baggage), [r.expected, r.expected], r.tag);
+    }
+    assert.equal(Buffer.byteLength(requests[1].expected), 8147);
+  });
+
   test('an invalid traceparent starts a new root trace', async () => {
     const invalid = {
       uppercase: `00-${'AB'.repeat(16)}-${'CD'.repeat(8)}-01`,
