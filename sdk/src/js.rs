@@ -199,7 +199,7 @@ pub fn configure(
         let pick = |v: u32, default: usize| if v > 0 { v as usize } else { default };
         let parsed = Sampler::from_name(sampler, sampler_arg);
         let known = sampler.is_empty() || parsed.is_some();
-        *sdk = Sdk::new(Config {
+        sdk.replace(Config {
             service_name: service_name.to_owned(),
             resource_attributes,
             max_queue_size: pick(max_queue_size, d.max_queue_size),

@@ -138,7 +138,7 @@ pub struct TracerProvider {
 impl TracerProvider {
     /// Configures the SDK with `config` and returns a provider backed by it.
     pub fn new(config: Config) -> TracerProvider {
-        with(|sdk| *sdk = Sdk::new(config));
+        with(|sdk| sdk.replace(config));
         TracerProvider { _private: () }
     }
 }

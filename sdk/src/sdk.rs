@@ -359,6 +359,9 @@ pub struct Sdk {
     /// Open spans; `free` lists the empty slots so that handles stay small.
     slots: Vec<Slot>,
     free: Vec<usize>,
+    /// The generation of a new slot: past every generation of the SDK this one replaced (see
+    /// [`Sdk::replace`]), so that no handle of that SDK names a span of this one.
+    first_generation: u16,
     /// Spans made active by `withSpan`; the last is the parent of new spans and the span of new
     /// log records. Entries are removed by identity, since async callbacks may end out of order.
     active: Vec<Handle>,
@@ -443,6 +446,7 @@ impl Sdk {
             config,
             slots: Vec::new(),
             free: Vec::new(),
+            first_generation: 0,
             active: Vec::new(),
             spans: Queue::default(),
             logs: Queue::default(),
@@ -455,6 +459,17 @@ impl Sdk {
             kept_traces: Vec::new(),
             diagnostics: Diagnostics::default(),
         }
+    }
+
+    /// Replaces this SDK with a fresh one for `config` (a second `init`). A span still open here
+    /// is dropped with it, and its handle stays stale in the new one: the new slots start past
+    /// every generation handed out here (until the 16-bit generations wrap, as one slot's do),
+    /// so ending or changing it is a counted no-op and never reaches a new span in its slot.
+    #[inline]
+    pub fn replace(&mut self, config: Config) {
+        let first = self.slots.iter().fold(self.first_generation, |g, s| g.max(s.generation.wrapping_add(1)));
+        *self = Sdk::new(config);
+        self.first_generation = first;
     }
 
     /// Turns redaction on or off, with extra secret query parameter names.
@@ -736,7 +751,7 @@ impl Sdk {
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
-                self.slots.push(Slot { generation: 0, open: false, span: OpenSpan::default() });
+                self.slots.push(Slot { generation: self.first_generation, open: false, span: OpenSpan::default() });
                 self.slots.len() - 1
             }
         };

@@ -153,6 +153,30 @@ fn ended_and_unknown_handles_are_ignored_and_counted() {
 }
 
 #[test]
+fn a_handle_of_a_replaced_sdk_never_reaches_a_span_of_the_new_one() {
+    let mut sdk = sdk();
+    // Slot 0 used twice (generation 1 open), slot 1 once (generation 0 open).
+    let ended = sdk.start_span("ended", SpanKind::Internal, None);
+    sdk.end_span(ended);
+    let open = [sdk.start_span("open 0", SpanKind::Internal, None), sdk.start_span("open 1", SpanKind::Internal, None)];
+    sdk.replace(Config::default());
+    let fresh = [sdk.start_span("new 0", SpanKind::Internal, None), sdk.start_span("new 1", SpanKind::Internal, None)];
+    for h in open.into_iter().chain([ended]) {
+        assert!(sdk.span_context(h).is_none(), "the old handle names no span of the new SDK");
+        sdk.set_attribute(h, "old", AnyValue::Bool(true));
+        sdk.end_span(h);
+    }
+    assert!(fresh.iter().all(|h| sdk.span_context(*h).is_some()), "the new spans stay open");
+    assert_eq!(sdk.diagnostics().stale_handles, 6);
+    assert_eq!(sdk.queued_spans(), 0);
+    // A third SDK's spans are past the second's too.
+    sdk.replace(Config::default());
+    let third = sdk.start_span("third", SpanKind::Internal, None);
+    sdk.end_span(fresh[0]);
+    assert!(sdk.span_context(third).is_some());
+}
+
+#[test]
 fn too_many_open_spans_yield_no_op_spans() {
     let mut sdk = Sdk::new(Config { max_open_spans: 2, ..Config::default() });
     let a = sdk.start_span("a", SpanKind::Internal, None);
