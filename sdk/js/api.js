@@ -295,6 +295,7 @@ export function init(config) {
     stageAttributes(attrs);
     const sampler = typeof c.sampler === 'string' ? c.sampler : '';
     const maxQueueSize = Number.isFinite(c.maxQueueSize) ? c.maxQueueSize : 0;
+    cores++;
     const known = core.configure(
       typeof c.serviceName === 'string' && c.serviceName ? c.serviceName : 'unknown_service',
       maxQueueSize,
@@ -546,7 +547,7 @@ function startSpanUnguarded(name, options) {
   if (state.off) return new Span(0);
   if (activity) activity();
   const o = options && typeof options === 'object' ? options : NO_OPTIONS;
-  const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind : KINDS[o.kind] || 1;
+  const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind & 255 : KINDS[o.kind] || 1;
   const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
   const start = o.startTime === undefined ? 0 : unixMs(o.startTime);
   // The active span: the request's own where there is AsyncLocalStorage, else the core's
@@ -568,14 +569,14 @@ function startSpanUnguarded(name, options) {
     // The request's own active span, not whatever another request made active.
     // (A span JavaScript records is handed to the core first: a tracer's span starts there.)
     const h = current instanceof Span && current._j !== 2 ? adopt(current) : 0;
-    handle = core.spanStart(String(name), kind, h, false, undefined, undefined, start);
+    handle = core.spanStart(String(name), kind | (scoped << 8), h, false, undefined, undefined, start);
   } else {
     // A name seen before crosses as its interned id, with the start time read here.
     const id = !parent && !start && typeof name === 'string' ? internId(name) : -1;
     handle =
       id >= 0
-        ? core.spanStartK(id, kind, performance.now())
-        : core.spanStart(String(name), kind, 0, true, parent && parent.traceparent, parent && parent.tracestate, start);
+        ? core.spanStartK(id, kind | (scoped << 8), performance.now())
+        : core.spanStart(String(name), kind | (scoped << 8), 0, true, parent && parent.traceparent, parent && parent.tracestate, start);
   }
   const span = new Span(handle);
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
@@ -660,8 +661,14 @@ function runActive(span, fn) {
   return result;
 }
 
-/** While a tracer of `getTracer` starts a span: the span is the core's, which knows its scope. */
-let scoped = false;
+/**
+ * While a tracer of `getTracer` starts a span: its scope's id in the core (0: none, the SDK's
+ * own). The span is then the core's, started with the id beside its kind (see `kind_and_scope`
+ * in sdk/src/js.rs).
+ */
+let scoped = 0;
+/** How many times `init` has started a fresh core: a tracer's scope id holds for one core. */
+let cores = 0;
 
 /**
  * A tracer whose spans carry the instrumentation scope `name` and `version`, as OpenTelemetry's
@@ -671,18 +678,23 @@ let scoped = false;
 export function getTracer(name, version) {
   const scope = typeof name === 'string' ? name : '';
   const scopeVersion = typeof version === 'string' ? version : '';
+  // The scope's id in the current core, looked up at the tracer's first span (and after `init`).
+  let id = 0;
+  let of = -1;
   const start = (spanName, options) => {
     if (!scope) return startSpan(spanName, options);
     try {
-      core.useScope(scope, scopeVersion);
-      scoped = true;
+      if (of !== cores) {
+        id = core.useScope(scope, scopeVersion);
+        of = cores;
+      }
+      scoped = id;
       return startSpan(spanName, options);
     } catch (e) {
       trouble(1, e);
       return new Span(0);
     } finally {
-      scoped = false;
-      guard(() => core.useScope('', ''));
+      scoped = 0;
     }
   };
   return {

@@ -293,7 +293,7 @@ export function spanStart(name, kind, parent, useActive, traceparent, tracestate
 
 export function useScope(name, version) {
   args(size(name, version));
-  wasm.useScope(put(name), len, put(version), len);
+  return wasm.useScope(put(name), len, put(version), len);
 }
 
 export function spanStatus(span, code, message) {

@@ -15,7 +15,6 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU16, Ordering::Relaxed};
 
 #[cfg(not(feature = "npm"))]
 use wasm_bindgen::prelude::*;
@@ -255,16 +254,19 @@ fn remote(traceparent: &str, tracestate: Option<&str>) -> Option<SpanContext> {
     Some(cx)
 }
 
-/// The instrumentation scope of the spans `spanStart` and `spanStartK` start: the SDK's own (0)
-/// except while JavaScript starts a span of a tracer from `getTracer` (see `useScope`).
-static SCOPE: AtomicU16 = AtomicU16::new(0);
-
-/// Makes the scope named `name` (with `version`) that of the spans started next, or the SDK's
-/// own for an empty `name`. Beyond 256 scopes the SDK's own is used.
+/// The id of the instrumentation scope named `name` (with `version`), added when new: a tracer
+/// from JavaScript's `getTracer` keeps it (until the next `configure`) and starts its spans with
+/// it in `kind` (see `spanStart`). Beyond 256 scopes, 0: the SDK's own.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = useScope))]
-pub fn use_scope(name: &str, version: &str) {
-    let id = if name.is_empty() { 0 } else { sdk(|sdk| sdk.scope_named(name, version)) };
-    SCOPE.store(id, Relaxed);
+pub fn use_scope(name: &str, version: &str) -> u32 {
+    sdk(|sdk| sdk.scope_named(name, version)) as u32
+}
+
+/// `kind` of `spanStart` and `spanStartK`: the span kind in the low byte, the scope's id (from
+/// `useScope`; 0 the SDK's own, an unknown id too) above it, so that a tracer's span costs no
+/// call of its own to say where it comes from.
+fn kind_and_scope(kind: u32, options: StartOptions<'_>) -> (SpanKind, StartOptions<'_>) {
+    (SpanKind::from_i32((kind & 255) as i64), StartOptions { scope: (kind >> 8) as u16, ..options })
 }
 
 /// Starts a span. Its parent is the open span `parent` in this isolate when that is non-zero
@@ -276,7 +278,7 @@ pub fn use_scope(name: &str, version: &str) {
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanStart))]
 pub fn span_start(
     name: &str,
-    kind: u8,
+    kind: u32,
     parent: u32,
     use_active: bool,
     traceparent: Option<String>,
@@ -286,27 +288,32 @@ pub fn span_start(
     let remote = traceparent.as_deref().and_then(|tp| remote(tp, tracestate.as_deref()));
     sdk(|sdk| {
         let local = if parent == 0 { None } else { sdk.span_context(Handle(parent)) };
-        let options = StartOptions {
-            parent: local.as_ref().or(remote.as_ref()),
-            use_active,
-            start_time_unix_nano: (start_ms > 0.0).then(|| millis_to_nanos(start_ms)),
-            scope: SCOPE.load(Relaxed),
-        };
-        sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0
+        let (kind, options) = kind_and_scope(
+            kind,
+            StartOptions {
+                parent: local.as_ref().or(remote.as_ref()),
+                use_active,
+                start_time_unix_nano: (start_ms > 0.0).then(|| millis_to_nanos(start_ms)),
+                scope: 0,
+            },
+        );
+        sdk.start_span_with(name, kind, options).0
     })
 }
 
 /// Starts a span named by an interned string, parented by the active span if any.
 /// `now` is `performance.now()`, read by the caller.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanStartK))]
-pub fn span_start_interned(name: u32, kind: u8, now: f64) -> u32 {
-    let options = StartOptions {
-        use_active: true,
-        start_time_unix_nano: Some(crate::platform::unix_nanos_at(now)),
-        scope: SCOPE.load(Relaxed),
-        ..StartOptions::default()
-    };
-    with_interned(name, |name| sdk(|sdk| sdk.start_span_with(name, SpanKind::from_i32(kind as i64), options).0))
+pub fn span_start_interned(name: u32, kind: u32, now: f64) -> u32 {
+    let (kind, options) = kind_and_scope(
+        kind,
+        StartOptions {
+            use_active: true,
+            start_time_unix_nano: Some(crate::platform::unix_nanos_at(now)),
+            ..StartOptions::default()
+        },
+    );
+    with_interned(name, |name| sdk(|sdk| sdk.start_span_with(name, kind, options).0))
 }
 
 /// Sets an attribute on an open span.

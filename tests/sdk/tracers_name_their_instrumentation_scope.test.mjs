@@ -65,6 +65,30 @@ for (const [path, extra] of [
   });
 }
 
+test('a tracer made before a second init still names its own scope in the new core', async () => {
+  // Spans the core records (keepErrors): a tracer keeps its scope's id in the core, which a new
+  // core gives out afresh.
+  const config = { serviceName: 'scopes', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0, keepErrors: true };
+  init(config);
+  const early = getTracer('early-lib', '1.0.0');
+  early.startSpan('before init').end();
+  scopes = [];
+  init(config);
+  // The new core's first scope is the late tracer's: the id the early one had in the old core.
+  getTracer('late-lib', '2.0.0').startSpan('late').end();
+  early.startSpan('after init').end();
+  // A numeric kind past a byte is read as its low byte, never as a scope.
+  getTracer('late-lib', '2.0.0').startSpan('late again').end();
+  startSpan('plain kind 258', { kind: 258 }).end();
+  await flush();
+  const { scopeOf, spans } = exported();
+  assert.equal(scopeOf.late, 'late-lib@2.0.0');
+  assert.equal(scopeOf['after init'], 'early-lib@1.0.0');
+  assert.equal(scopeOf['late again'], 'late-lib@2.0.0');
+  assert.equal(scopeOf['plain kind 258'].split('@')[0], 'edgescope');
+  assert.equal(spans['plain kind 258'].kind, 2);
+});
+
 test('a tracer with a bad name uses the SDK scope and never throws', async () => {
   scopes = [];
   init({ serviceName: 'scopes', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0 });

@@ -175,7 +175,7 @@ extern "C" fn raw_span_start(
 ) -> u32 {
     span_start(
         text(name, name_len),
-        kind as u8,
+        kind,
         parent,
         use_active != 0,
         owned(traceparent, traceparent_len),
@@ -185,13 +185,13 @@ extern "C" fn raw_span_start(
 }
 
 #[export_name = "useScope"]
-extern "C" fn raw_use_scope(name: *const u8, name_len: usize, version: *const u8, version_len: usize) {
+extern "C" fn raw_use_scope(name: *const u8, name_len: usize, version: *const u8, version_len: usize) -> u32 {
     use_scope(text(name, name_len), text(version, version_len))
 }
 
 #[export_name = "spanStartK"]
 extern "C" fn raw_span_start_interned(name: u32, kind: u32, now: f64) -> u32 {
-    span_start_interned(name, kind as u8, now)
+    span_start_interned(name, kind, now)
 }
 
 #[export_name = "spanAttr"]
