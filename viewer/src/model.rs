@@ -600,10 +600,12 @@ pub fn civil_time(nanos: u64) -> (i64, i64, i64, u64, u64, u64, u64) {
     (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60, nanos % 1_000_000_000)
 }
 
-/// A Unix-nanosecond time as `YYYY-MM-DD HH:MM:SS.mmm` UTC.
+/// A Unix-nanosecond time as `YYYY-MM-DD HH:MM:SS.mmm UTC`. Every wall-clock time the viewer
+/// shows goes through here: UTC whatever the browser's zone, so that a time reads the same for
+/// everyone a link is sent to, and labelled so that nobody takes it for local time.
 pub fn format_time(nanos: u64) -> String {
     let (year, month, day, h, m, s, frac) = civil_time(nanos);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{:03}", frac / 1_000_000)
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{:03} UTC", frac / 1_000_000)
 }
 
 #[cfg(test)]
@@ -956,7 +958,7 @@ mod tests {
         assert_eq!(format_duration(850), "850 ns");
         assert_eq!(format_duration(12_345_678), "12.3 ms");
         assert_eq!(format_duration(4_560_000_000), "4.56 s");
-        assert_eq!(format_time(1_544_712_660_300_000_000), "2018-12-13 14:51:00.300");
-        assert_eq!(format_time(0), "1970-01-01 00:00:00.000");
+        assert_eq!(format_time(1_544_712_660_300_000_000), "2018-12-13 14:51:00.300 UTC");
+        assert_eq!(format_time(0), "1970-01-01 00:00:00.000 UTC");
     }
 }

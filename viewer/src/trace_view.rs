@@ -401,7 +401,7 @@ fn header(trace: &Trace) -> AnyView {
         <section class="trace-header" data-testid="trace-header">
             <h1 class="mono">"Trace "<span data-testid="trace-id">{trace.trace_id.clone()}</span></h1>
             <dl>
-                <dt>"Start"</dt><dd>{format_time(trace.start)}</dd>
+                <dt>"Start"</dt><dd data-testid="trace-start">{format_time(trace.start)}</dd>
                 <dt>"Duration"</dt><dd data-testid="trace-duration">{format_duration(trace.duration)}</dd>
                 <dt>"Spans"</dt><dd data-testid="span-count">{trace.rows.len()}</dd>
                 <dt>"Depth"</dt><dd data-testid="trace-depth">{trace.depth}</dd>
