@@ -137,8 +137,15 @@ pub(crate) async fn fetch_file(url: &str) -> Result<Vec<u8>, String> {
         crate::file_url::fetch_failed(&url, &detail)
     };
     let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str(&url)).await.map_err(failed)?.dyn_into().map_err(failed)?;
+    // Asked of the server every time (`no-cache` revalidates): a file opened again may have
+    // changed, even where its host lets browsers keep it for a while.
+    let init = web_sys::RequestInit::new();
+    init.set_cache(web_sys::RequestCache::NoCache);
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(failed)?;
     if let Some(e) = crate::file_url::answer_error(&url, response.status()) {
         return Err(e);
     }

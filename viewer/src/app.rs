@@ -69,15 +69,18 @@ fn OpenFile() -> impl IntoView {
     let replace = use_replace();
     let (state, set_state) = signal(None::<Result<Trace, String>>);
     let typed = RwSignal::new(query.with_untracked(|q| q.get("url")).unwrap_or_default());
-    // The file of the address's URL, fetched again when a link or back and forward change it;
-    // an answer for a URL the address no longer holds is dropped.
+    // The file of the address's URL, fetched again on every navigation (a link, back and
+    // forward, or the same URL opened again: the file may have changed); an answer for a URL
+    // the address no longer holds, or overtaken by a later navigation, is dropped.
+    let navigations = use_navigations();
     Effect::new(move |_| {
+        let run = navigations.get();
         let Some(url) = query.with(|q| q.get("url")) else { return };
         typed.set(url.clone());
         set_state.set(None);
         leptos::task::spawn_local(async move {
             let answer = open_url(url.clone()).await;
-            if query.with_untracked(|q| q.get("url")) == Some(url) {
+            if navigations.get_untracked() == run && query.with_untracked(|q| q.get("url")) == Some(url) {
                 set_state.set(Some(answer));
             }
         });

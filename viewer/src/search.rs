@@ -2,7 +2,7 @@
 //! Every filter lives in the page URL, so a link reproduces the search.
 
 use crate::num::{self, fixed};
-use crate::router::{use_navigate, use_query_map, ParamsMap};
+use crate::router::{use_navigate, use_navigations, use_query_map, ParamsMap};
 use leptos::prelude::*;
 
 use crate::api;
@@ -112,7 +112,11 @@ pub(crate) fn SearchPage() -> impl IntoView {
     let services = api::load(api::services);
     let attribute_keys = api::load(api::attribute_keys);
     let operations = api::load(move || api::operations(draft.with(|d| d.service.clone())));
+    // Asked again on every navigation to the page too, not only when a filter changes: Search
+    // with the same filters (the address unchanged) shows what arrived since.
+    let navigations = use_navigations();
     let results = api::load(move || {
+        navigations.track();
         let form = form.get();
         async move {
             let (query, sort) = form.query().map_err(api::ApiError)?;
@@ -261,7 +265,7 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
                     <tr data-testid="trace-row">
                         <td><a href=trace_href(&t.trace_id)><span class="service">{t.root_service}</span>" "{t.root_name}</a></td>
                         <td class="services">{t.services.into_iter().map(|s| view! { <span class="chip">{s}</span> }).collect_view()}</td>
-                        <td>{format_time(t.start)}</td>
+                        <td data-testid="trace-start">{format_time(t.start)}</td>
                         <td data-testid="trace-duration">{format_duration(t.duration)}</td>
                         <td>{t.span_count}</td>
                         <td class=if t.error_count != 0 { "has-errors" } else { "" }>{t.error_count}</td>
