@@ -30,7 +30,8 @@
 //! The parsers `| json`, `| logfmt` (with Loki's `--strict` and `--keep-empty`), `| regexp` (named
 //! groups) and `| pattern` (Loki's `<name>` captures) add labels taken from the line (a name that
 //! a stream label has gets `_extracted` appended, one that metadata has replaces it, as in Loki;
-//! a line that JSON or logfmt does not parse gets `__error__`); label filters may then compare
+//! a line that JSON or logfmt does not parse gets `__error__` and flows on: comparisons pass it and
+//! only string filters such as `| __error__=""` leave it out, as in Loki); label filters may then compare
 //! numbers, durations and sizes (`| status >= 500`, `| took > 250ms`, `| size < 1MB`, joined by
 //! `,` or `and`), and metric queries may `| unwrap` a label into the values of `sum_over_time`,
 //! `avg_over_time`, `min_over_time`, `max_over_time`, `first_over_time`, `last_over_time`, `stddev_over_time`,
@@ -783,6 +784,9 @@ impl LogQl {
 fn passes<'a>(stage: &Stage, out: &mut Outcome<'_>, label: &impl Fn(&str) -> Option<&'a str>) -> bool {
     match stage {
         Stage::Label(m) => m.matches(out.get(&m.name, label(&m.name)).unwrap_or("")),
+        // A line that an earlier stage failed on passes, as in Loki: only string filters (such
+        // as `| __error__=""`) leave it out, so that the user sees why it was not compared.
+        Stage::Compare(_) if out.parsed.iter().any(|(k, _)| k == "__error__") => true,
         Stage::Compare(c) => match out.get(&c.name, label(&c.name)) {
             None => false,
             Some(value) => match c.holds(value) {
@@ -1905,6 +1909,31 @@ mod tests {
         assert_eq!(get(&got, "a"), Some("1"), "what was read before the error stays");
         let q = parse(r#"{service_name="a"} | logfmt --keep-empty --strict | flag="""#).unwrap();
         assert_eq!(parsed(&q, "flag b=2", &record).unwrap(), [("flag".into(), "".into()), ("b".into(), "2".into())]);
+    }
+
+    #[test]
+    fn a_line_with_an_error_passes_comparisons_and_only_string_filters_on_errors_leave_it_out() {
+        // Loki's numeric, duration and size label filters pass a line that a stage before them
+        // failed on (`if lbs.HasErr() { return line, true }`: "only the string matchers can
+        // filter it out"), so that a line `| json` could not read still shows, with `__error__`.
+        let record = [("service_name", "a")];
+        let q = parse(r#"{service_name="a"} | json | status >= 500"#).unwrap();
+        let got = parsed(&q, "upstream timed out", &record).expect("kept with its error");
+        assert_eq!(get(&got, "__error__"), Some(JSON_ERROR));
+        assert_eq!(parsed(&q, r#"{"status":200}"#, &record), None, "a line that parses is compared");
+        assert!(parsed(&q, r#"{"status":503}"#, &record).is_some());
+        let q = parse(r#"{service_name="a"} | json | took > 1s or size > 1KB"#).unwrap();
+        assert!(parsed(&q, "not json", &record).is_some(), "within `or` too");
+        // A comparison that failed to read its value is such an error for the ones after it.
+        let q = parse(r#"{service_name="a"} | logfmt | status > 5 | took > 1s"#).unwrap();
+        let got = parsed(&q, "status=oops", &record).expect("kept");
+        assert_eq!(get(&got, "__error__"), Some(LABEL_FILTER_ERROR));
+        // A string filter still applies, and `| __error__=""` leaves such lines out.
+        let q = parse(r#"{service_name="a"} | json | status >= 500 | route="/cart""#).unwrap();
+        assert_eq!(parsed(&q, "not json", &record), None);
+        let q = parse(r#"{service_name="a"} | json | status >= 500 | __error__="""#).unwrap();
+        assert_eq!(parsed(&q, "not json", &record), None);
+        assert!(parsed(&q, r#"{"status":503}"#, &record).is_some());
     }
 
     #[test]

@@ -61,10 +61,22 @@ async fn parsed_labels_filter_group_and_give_values() {
     }
     let (start, end) = (T0, T0 + 60 * S);
 
-    // A log query: JSON lines whose status is 5xx, with what was parsed beside the line.
+    // A log query: a line `| json` cannot read stays, with `__error__`, as in Loki (a comparison
+    // passes a line with an error; only a string filter such as `| __error__=""` leaves it out).
     let path = format!(
         "/loki/api/v1/query_range?query={}&start={start}&end={end}&direction=forward",
         encode(r#"{service_name="api"} | json | status >= 500"#)
+    );
+    let streams = get(collector.ui, &path).await.json()["data"]["result"].clone();
+    let errors: Vec<&Value> =
+        streams.as_array().unwrap().iter().filter(|s| s["stream"]["__error__"] == "JSONParserErr").collect();
+    assert_eq!(errors.len(), 1, "{streams}");
+    assert_eq!(errors[0]["values"][0][1], "upstream restarted");
+
+    // JSON lines whose status is 5xx, with what was parsed beside the line.
+    let path = format!(
+        "/loki/api/v1/query_range?query={}&start={start}&end={end}&direction=forward",
+        encode(r#"{service_name="api"} | json | __error__="" | status >= 500"#)
     );
     let answer = get(collector.ui, &path).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
