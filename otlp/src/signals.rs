@@ -93,9 +93,24 @@ fn percentile(sorted: &[i64], p: u64) -> Option<i64> {
     Some(sorted[rank - 1])
 }
 
+/// An `i64` as a `u64` of the same order.
+fn ordered(x: i64) -> u64 {
+    (x as u64) ^ (1 << 63)
+}
+
+/// Sorts `(key, index)` pairs. The sorts here go through this one element type, the one the
+/// viewer's layout sorts too: each other element type or comparison would be another copy of the
+/// standard library's sort (3–5 KB) in the viewer's wasm. With distinct indexes the order is
+/// that of a stable sort by key.
+fn sort_pairs(pairs: &mut [(u64, usize)]) {
+    pairs.sort_unstable();
+}
+
 impl Stats {
-    fn of(mut durations: Vec<i64>, errors: u64) -> Stats {
-        durations.sort_unstable();
+    fn of(durations: Vec<i64>, errors: u64) -> Stats {
+        let mut keyed: Vec<(u64, usize)> = durations.iter().map(|&d| (ordered(d), 0)).collect();
+        sort_pairs(&mut keyed);
+        let durations: Vec<i64> = keyed.into_iter().map(|(k, _)| (k ^ (1 << 63)) as i64).collect();
         Stats {
             count: durations.len() as u64,
             errors,
@@ -298,7 +313,7 @@ pub fn examples(
     limit: usize,
 ) -> Vec<Example> {
     let is_entry = entries(spans);
-    let mut found: Vec<&SpanFacts> = spans
+    let found: Vec<&SpanFacts> = spans
         .iter()
         .zip(is_entry)
         .filter(|(s, entry)| {
@@ -310,9 +325,14 @@ pub fn examples(
         })
         .map(|(s, _)| s)
         .collect();
-    found.sort_by(|a, b| b.error.cmp(&a.error).then(b.duration_ns.cmp(&a.duration_ns)));
-    found
-        .into_iter()
+    // Slowest first (stable), then the errors moved before the rest in that order.
+    let mut keyed: Vec<(u64, usize)> =
+        found.iter().enumerate().map(|(i, s)| (u64::MAX - ordered(s.duration_ns), i)).collect();
+    sort_pairs(&mut keyed);
+    let slowest = || keyed.iter().map(|&(_, i)| found[i]);
+    slowest()
+        .filter(|s| s.error)
+        .chain(slowest().filter(|s| !s.error))
         .take(limit)
         .map(|s| Example {
             trace_id: hex(&s.trace_id),
@@ -456,5 +476,39 @@ mod tests {
         assert_eq!(found.iter().map(|e| e.duration).collect::<Vec<_>>(), [5, 30, 10]);
         assert_eq!(found[0].trace_id, "03".repeat(16));
         assert_eq!(examples(&spans, "api", None, 0, 10, 2).len(), 2);
+    }
+
+    #[test]
+    fn examples_and_percentiles_keep_the_order_of_a_stable_sort_with_negative_durations_and_ties() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let spans: Vec<SpanFacts> = (0..300u16)
+            .map(|i| {
+                let duration = (next() % 21) as i64 - 5;
+                span((i % 250) as u8, (i / 250) as u8, None, "api", "a", 2, i64::from(i), duration, next() % 3 == 0)
+            })
+            .collect();
+        let mut want: Vec<&SpanFacts> = spans.iter().collect();
+        want.sort_by(|a, b| b.error.cmp(&a.error).then(b.duration_ns.cmp(&a.duration_ns)));
+        let got = examples(&spans, "api", None, 0, 1000, 1000);
+        let key = |t: &str, d: i64, e: bool| (t.to_owned(), d, e);
+        assert_eq!(
+            got.iter().map(|e| key(&e.trace_id, e.duration, e.error)).collect::<Vec<_>>(),
+            want.iter().map(|s| key(&hex(&s.trace_id), s.duration_ns, s.error)).collect::<Vec<_>>()
+        );
+        let durations: Vec<i64> = spans.iter().map(|s| s.duration_ns).collect();
+        let mut sorted = durations.clone();
+        sorted.sort_unstable();
+        let stats = Stats::of(durations, 0);
+        assert_eq!(
+            (stats.p50, stats.p95, stats.p99),
+            (percentile(&sorted, 50), percentile(&sorted, 95), percentile(&sorted, 99))
+        );
+        assert_eq!(stats.p50.map(i64::is_negative), sorted.get(149).map(|d| d.is_negative()));
     }
 }
