@@ -154,20 +154,26 @@ fn convert_values(spans: &[Value]) -> Result<Vec<Converted>> {
 /// the longest id. Here a 64-bit id takes the 128-bit id that ends with it; when several
 /// 128-bit ids end with it, which trace it belongs to is unknown, and it stays as it is.
 fn join_64_bit_trace_ids(out: &mut [Converted]) {
-    let low = |t: &TraceId| -> [u8; 8] { t.0[8..].try_into().unwrap_or_default() };
+    // The lower 64 bits as a number (big-endian: the order of the bytes). Sorted as (number,
+    // index) pairs, the element type of the viewer's other sorts: one copy of the sort in its wasm.
+    let low = |t: &TraceId| u64::from_be_bytes(t.0[8..].try_into().unwrap_or_default());
     let is_64_bit = |t: &TraceId| t.0[..8] == [0; 8];
-    let mut wide: Vec<([u8; 8], TraceId)> =
-        out.iter().map(|c| c.span.trace_id).filter(|t| !is_64_bit(t)).map(|t| (low(&t), t)).collect();
-    if wide.is_empty() {
+    let ids: Vec<TraceId> = out.iter().map(|c| c.span.trace_id).filter(|t| !is_64_bit(t)).collect();
+    if ids.is_empty() {
         return;
     }
+    let mut wide: Vec<(u64, usize)> = ids.iter().enumerate().map(|(i, t)| (low(t), i)).collect();
     wide.sort_unstable();
-    wide.dedup();
     // (lower 64 bits, the one 128-bit id ending with them), or None when more than one does.
-    let mut unique: Vec<([u8; 8], Option<TraceId>)> = Vec::with_capacity(wide.len());
-    for (l, t) in wide {
+    let mut unique: Vec<(u64, Option<TraceId>)> = Vec::with_capacity(wide.len());
+    for (l, i) in wide {
+        let t = ids[i];
         match unique.last_mut() {
-            Some(last) if last.0 == l => last.1 = None,
+            Some(last) if last.0 == l => {
+                if last.1 != Some(t) {
+                    last.1 = None;
+                }
+            }
             _ => unique.push((l, Some(t))),
         }
     }
