@@ -490,7 +490,7 @@ fn examples_view(
 fn service_map(edges: &[Edge], extra: &[String]) -> impl IntoView {
     let mut names: Vec<String> =
         edges.iter().flat_map(|e| [e.parent.clone(), e.child.clone()]).chain(extra.iter().cloned()).collect();
-    names.sort();
+    names.sort_unstable();
     names.dedup();
     // Depth: longest call chain from a service nobody calls (bounded, so cycles end).
     let mut depth = vec![0usize; names.len()];

@@ -547,7 +547,7 @@ pub fn parse_names(format: NamesFormat, status: u16, body: &str) -> Result<Outco
     } else {
         names_in(list)
     };
-    names.sort();
+    names.sort_unstable();
     names.dedup();
     Ok(Outcome::Done(names))
 }
@@ -602,7 +602,7 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
                 error_count: acc.errors,
                 services: {
                     let mut services = acc.services;
-                    services.sort();
+                    services.sort_unstable();
                     services
                 },
             }
@@ -657,7 +657,7 @@ pub fn parse_search(format: Format, status: u16, body: &str) -> Result<Outcome<V
                             .map(|sets| sets.iter().map(|s| num(&s["matched"])).sum())
                             .unwrap_or_else(|| num(&t["spanSet"]["matched"]));
                         let mut services: Vec<String> = stats.map(|s| s.keys().cloned().collect()).unwrap_or_default();
-                        services.sort();
+                        services.sort_unstable();
                         TraceSummary {
                             trace_id: format!(
                                 "{:0>32}",

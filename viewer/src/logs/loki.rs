@@ -201,7 +201,7 @@ pub fn parse_names(status: u16, body: &str) -> Result<Vec<String>, String> {
     let v: Value = serde_json::from_str(body).map_err(|e| format!("not a Loki answer: {e}"))?;
     let mut names: Vec<String> =
         v["data"].as_array().into_iter().flatten().filter_map(|n| n.as_str().map(str::to_owned)).collect();
-    names.sort();
+    names.sort_unstable();
     names.dedup();
     Ok(names)
 }

@@ -398,7 +398,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         ui.version.track();
         let mut names = STORE.with(|s| s.borrow().services());
         names.extend(service_values.get());
-        names.sort();
+        names.sort_unstable();
         names.dedup();
         names
     });

@@ -314,7 +314,7 @@ impl LogStore {
     /// Service names seen, sorted.
     pub fn services(&self) -> Vec<String> {
         let mut names = self.service_names.clone();
-        names.sort();
+        names.sort_unstable();
         names
     }
 
