@@ -24,39 +24,35 @@ const DIAGNOSTIC_NAMES = [
 // A keepalive request may carry at most 64 KiB across all in-flight keepalive requests.
 const KEEPALIVE_BUDGET = 60000;
 
-/** Settings as `init` leaves them when a field is not given. */
-const DEFAULTS = {
-  endpoint: 'http://127.0.0.1:4318',
-  headers: {},
-  /** `http/protobuf` (default) or `http/json`, as OTEL_EXPORTER_OTLP_PROTOCOL names them. */
-  protobuf: true,
-  /** gzip request bodies when the runtime has CompressionStream. */
-  gzip: true,
-  /** Milliseconds before an export request is abandoned (and retried). */
-  timeout: 10000,
-  scheduleDelay: 1000,
-  /** Request-scoped exports (workerd): how long a flush may take before what it could not deliver waits for the next one. */
-  flushDeadline: 25000,
-  batchSize: 512,
-  debug: false,
-  /** `config.redact(key, value)`: the app's own rule for string values, after the built-in ones. */
-  redactHook: undefined,
-  /** Log records below this severity number are not recorded (`config.logLevel`). */
-  minSeverity: 1,
-  /** After `shutdown()`: no spans or log records until the next `init`. */
-  off: false,
-};
-
-const state = {
-  ...DEFAULTS,
-  timer: 0,
-  /** The fetch exports use: `config.fetch`, else `hostFetch`. */
-  fetch: undefined,
-  /** The host's own fetch, captured before instrumentation: exports are never traced. */
-  hostFetch: undefined,
-  /** Keeps batches that failed for lack of network (browser full entry); see `useOutbox`. */
-  outbox: undefined,
-};
+// The settings, as `init` leaves them when a field is not given (module variables rather than
+// an object's fields: a minifier shortens their names, not property names).
+/** Where exports go: `config.endpoint` without its trailing slashes. */
+let endpoint = 'http://127.0.0.1:4318';
+let exportHeaders = {};
+/** `http/protobuf` (default) or `http/json`, as OTEL_EXPORTER_OTLP_PROTOCOL names them. */
+let useProtobuf = true;
+/** gzip request bodies when the runtime has CompressionStream. */
+let useGzip = true;
+/** Milliseconds before an export request is abandoned (and retried). */
+let timeoutMs = 10000;
+let scheduleDelay = 1000;
+/** Request-scoped exports (workerd): how long a flush may take before what it could not deliver waits for the next one. */
+let flushDeadline = 25000;
+let batchSize = 512;
+let debug = false;
+/** `config.redact(key, value)`: the app's own rule for string values, after the built-in ones. */
+let redactHook;
+/** Log records below this severity number are not recorded (`config.logLevel`). */
+let minSeverity = 1;
+/** After `shutdown()`: no spans or log records until the next `init`. */
+let off = false;
+let exportTimer = 0;
+/** The fetch exports use: `config.fetch`, else `hostFetch`. */
+let exportFetch;
+/** The host's own fetch, captured before instrumentation: exports are never traced. */
+let hostFetch;
+/** Keeps batches that failed for lack of network (browser full entry); see `useOutbox`. */
+let offlineOutbox;
 
 /** The `Span` objects made active by `withSpan`, mirroring the core's stack (same handles). */
 const activeStack = [];
@@ -184,7 +180,7 @@ const consoleWarn = typeof console !== 'undefined' ? console.warn.bind(console) 
 function trouble(kind, error) {
   try {
     core.trouble(kind);
-    if (state.debug) consoleWarn('[edgescope]', error);
+    if (debug) consoleWarn('[edgescope]', error);
   } catch {
     // The core itself failed; there is nowhere left to report to.
   }
@@ -216,7 +212,7 @@ export function timelineMs(t) {
 }
 
 /** Where exports go: `config.endpoint` without its trailing slashes, or the default. */
-export const exportEndpoint = () => state.endpoint;
+export const exportEndpoint = () => endpoint;
 
 /** Whether `t` is a time rather than attributes, as OpenTelemetry JS's `isTimeInput` tells them. */
 const isTime = (t) => typeof t === 'number' || t instanceof Date || (Array.isArray(t) && t.length === 2 && typeof t[0] === 'number' && typeof t[1] === 'number');
@@ -247,7 +243,7 @@ function stageAttributes(attributes) {
   if (attributes && typeof attributes === 'object') {
     for (const key of Object.keys(attributes)) {
       const v = attributes[key];
-      core.attr(key, state.redactHook && typeof v === 'string' ? String(state.redactHook(key, v)) : v);
+      core.attr(key, redactHook && typeof v === 'string' ? String(redactHook(key, v)) : v);
     }
   }
 }
@@ -265,30 +261,31 @@ export function init(config) {
     // spans recorded in JavaScript, encoded by the new one with its settings; the old core's
     // queue is bounded.
     // After `shutdown()` what ended since is left to the old core, which is then dropped.
-    if (state.off) flushRecords();
-    else if (state.hostFetch && queued() > 0) {
+    if (off) flushRecords();
+    else if (hostFetch && queued() > 0) {
       flush();
-      for (const [path, logs] of SIGNALS) for (let body; (body = take(logs, 0, state.protobuf)); ) send(path, body, false);
+      for (const [path, logs] of SIGNALS) for (let body; (body = take(logs, 0, useProtobuf)); ) send(path, body, false);
     }
-    Object.assign(state, DEFAULTS);
-    if (typeof c.endpoint === 'string') state.endpoint = c.endpoint.replace(/\/+$/, '');
-    if (c.headers && typeof c.headers === 'object') state.headers = { ...c.headers };
-    if (c.protocol === 'http/json' || c.protocol === 'http/protobuf') state.protobuf = c.protocol === 'http/protobuf';
+    off = debug = false;
+    redactHook = undefined;
+    endpoint = typeof c.endpoint === 'string' ? c.endpoint.replace(/\/+$/, '') : 'http://127.0.0.1:4318';
+    exportHeaders = c.headers && typeof c.headers === 'object' ? { ...c.headers } : {};
+    useProtobuf = c.protocol !== 'http/json';
     // The lean module (default browser and workerd entries) writes protobuf only.
-    if (!state.protobuf && !core.encodesJson()) {
-      state.protobuf = true;
+    if (!useProtobuf && !core.encodesJson()) {
+      useProtobuf = true;
       trouble(1, new Error('http/json needs edgescope/full or the Node entry; exporting http/protobuf'));
     }
-    if (c.compression === 'none' || c.compression === 'gzip') state.gzip = c.compression === 'gzip';
-    if (Number.isFinite(c.scheduleDelayMillis)) state.scheduleDelay = Math.max(0, c.scheduleDelayMillis);
-    if (Number.isFinite(c.maxExportBatchSize)) state.batchSize = Math.max(1, c.maxExportBatchSize);
-    if (Number.isFinite(c.timeoutMillis)) state.timeout = Math.max(1, c.timeoutMillis);
-    if (Number.isFinite(c.flushDeadlineMillis)) state.flushDeadline = Math.max(0, c.flushDeadlineMillis);
-    state.debug = c.debug === true;
+    useGzip = c.compression !== 'none';
+    scheduleDelay = Number.isFinite(c.scheduleDelayMillis) ? Math.max(0, c.scheduleDelayMillis) : 1000;
+    batchSize = Number.isFinite(c.maxExportBatchSize) ? Math.max(1, c.maxExportBatchSize) : 512;
+    timeoutMs = Number.isFinite(c.timeoutMillis) ? Math.max(1, c.timeoutMillis) : 10000;
+    flushDeadline = Number.isFinite(c.flushDeadlineMillis) ? Math.max(0, c.flushDeadlineMillis) : 25000;
+    debug = c.debug === true;
     // The host's fetch is captured at the first `init`, before any instrumentation wraps it, so
     // exports are never traced; a custom `fetch` (a proxy, a test double) replaces it.
-    if (!state.hostFetch) state.hostFetch = globalThis.fetch;
-    state.fetch = typeof c.fetch === 'function' ? c.fetch : state.hostFetch;
+    if (!hostFetch) hostFetch = globalThis.fetch;
+    exportFetch = typeof c.fetch === 'function' ? c.fetch : hostFetch;
     const attrs = { ...(c.resourceAttributes || {}) };
     if (typeof c.serviceVersion === 'string') attrs['service.version'] = c.serviceVersion;
     if (typeof c.environment === 'string') attrs['deployment.environment.name'] = c.environment;
@@ -299,7 +296,7 @@ export function init(config) {
     const known = core.configure(
       typeof c.serviceName === 'string' && c.serviceName ? c.serviceName : 'unknown_service',
       maxQueueSize,
-      state.batchSize,
+      batchSize,
       sampler,
       c.samplerArg === undefined ? undefined : Number(c.samplerArg),
       c.keepErrors === true,
@@ -311,15 +308,15 @@ export function init(config) {
     const env = typeof c.environment === 'string' ? c.environment : c.resourceAttributes && c.resourceAttributes['deployment.environment.name'];
     const dev =
       typeof env === 'string' ? /^(dev|development|local)$/i.test(env) : /^(localhost|127\.0\.0\.1|\[::1\])$/.test(globalThis.location?.hostname ?? '');
-    state.minSeverity = dev ? SEVERITY.debug : SEVERITY.info;
+    minSeverity = dev ? SEVERITY.debug : SEVERITY.info;
     if (c.logLevel !== undefined) {
-      if (Object.hasOwn(SEVERITY, c.logLevel)) state.minSeverity = SEVERITY[c.logLevel];
+      if (Object.hasOwn(SEVERITY, c.logLevel)) minSeverity = SEVERITY[c.logLevel];
       else trouble(1, new Error(`unknown logLevel ${String(c.logLevel)}; using ${dev ? 'debug' : 'info'}`));
     }
     if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true, maxQueueSize);
     core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
-    state.redactHook = typeof c.redact === 'function' ? c.redact : undefined;
-    core.useRedactHook(state.redactHook);
+    redactHook = typeof c.redact === 'function' ? c.redact : undefined;
+    core.useRedactHook(redactHook);
   });
 }
 
@@ -352,7 +349,7 @@ export class Span {
   /** Sets an attribute: a string, number, boolean, array of those, `Uint8Array` or plain object (a map); others are ignored and counted. */
   setAttribute(key, value) {
     try {
-      if (state.redactHook && typeof value === 'string') value = String(state.redactHook(String(key), value));
+      if (redactHook && typeof value === 'string') value = String(redactHook(String(key), value));
       if (this._j !== 0) {
         recorder.attribute(this, String(key), value);
         return this;
@@ -459,10 +456,10 @@ export class Span {
       if (this._j !== 0) {
         // Recorded: a full batch of records goes to the core (which bounds its queue), and a
         // full batch in all is exported.
-        const n = recorder.end(this, state.batchSize, ms);
+        const n = recorder.end(this, batchSize, ms);
         if (n === undefined) return;
         if (n >= 0) return scheduleExport((coreQueued = n));
-        return scheduleExport(recorder.count() + coreQueued >= state.batchSize ? undefined : 0);
+        return scheduleExport(recorder.count() + coreQueued >= batchSize ? undefined : 0);
       }
       // The spans JavaScript recorded go first, in the order they ended.
       flushRecords();
@@ -544,7 +541,7 @@ export function startSpan(name, options) {
 const NO_OPTIONS = Object.freeze({});
 
 function startSpanUnguarded(name, options) {
-  if (state.off) return new Span(0);
+  if (off) return new Span(0);
   if (activity) activity();
   const o = options && typeof options === 'object' ? options : NO_OPTIONS;
   const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind & 255 : KINDS[o.kind] || 1;
@@ -719,12 +716,12 @@ export function activeSpan() {
 }
 
 function emit(severity, message, attributes) {
-  if (severity < state.minSeverity || state.off) return;
+  if (severity < minSeverity || off) return;
   guard(() => {
     if (activity) activity();
     stageAttributes(attributes);
     let text = typeof message === 'string' ? message : String(message);
-    if (state.redactHook) text = String(state.redactHook('log.message', text));
+    if (redactHook) text = String(redactHook('log.message', text));
     const span = asyncContext ? activeSpan() : undefined;
     core.log(severity, text, span ? adopt(span) : 0);
     scheduleExport();
@@ -847,17 +844,17 @@ export function useRequestScopedExports() {
 function scheduleExport(count) {
   // Per request, only a flush (under the request's `waitUntil`) starts exports; the queue is
   // bounded meanwhile.
-  if (ownExports || state.off) return;
-  if ((count ?? queued()) >= state.batchSize) exportFullBatches();
-  if (state.scheduleDelay > 0 && !state.timer && typeof setTimeout === 'function') {
+  if (ownExports || off) return;
+  if ((count ?? queued()) >= batchSize) exportFullBatches();
+  if (scheduleDelay > 0 && !exportTimer && typeof setTimeout === 'function') {
     // The timer's export leaves request spans to their Resource Timing entry; `flush()` does not.
-    state.timer = setTimeout(() => {
-      state.timer = 0;
-      if (!state.off) drain();
-    }, state.scheduleDelay);
+    exportTimer = setTimeout(() => {
+      exportTimer = 0;
+      if (!off) drain();
+    }, scheduleDelay);
     // In Node and Deno the export timer does not keep the process alive (a script that ends
     // calls `flush()`, as the README says), as OpenTelemetry JS's batch processor does.
-    if (typeof state.timer === 'object' && typeof state.timer.unref === 'function') state.timer.unref();
+    if (typeof exportTimer === 'object' && typeof exportTimer.unref === 'function') exportTimer.unref();
   }
 }
 
@@ -869,10 +866,10 @@ function scheduleExport(count) {
  */
 function exportFullBatches() {
   guard(() => {
-    while (inflight < MAX_INFLIGHT && queued() >= state.batchSize) {
+    while (inflight < MAX_INFLIGHT && queued() >= batchSize) {
       let started = false;
       for (const [path, logs] of SIGNALS) {
-        const body = inflight < MAX_INFLIGHT ? take(logs, 0, state.protobuf) : undefined;
+        const body = inflight < MAX_INFLIGHT ? take(logs, 0, useProtobuf) : undefined;
         if (body === undefined) continue;
         send(path, body, false);
         started = true;
@@ -966,7 +963,7 @@ async function readPartialSuccess(response) {
   try {
     let rejected = 0;
     let message;
-    if (state.protobuf) {
+    if (useProtobuf) {
       rejected = protobufRejected(new Uint8Array(await response.arrayBuffer()));
     } else {
       const text = await response.text();
@@ -976,7 +973,7 @@ async function readPartialSuccess(response) {
     }
     if (rejected > 0) {
       core.trouble(3, rejected);
-      if (state.debug) consoleWarn('[edgescope] the receiver rejected', rejected, 'records', message ?? '');
+      if (debug) consoleWarn('[edgescope] the receiver rejected', rejected, 'records', message ?? '');
     }
   } catch {
     // An unreadable success answer is still a success.
@@ -990,15 +987,15 @@ async function readPartialSuccess(response) {
 async function post(path, body, keepalive, deadline) {
   // Everything that depends on the settings is read now, before the first `await`: a batch
   // goes (and is retried) where and how it was first meant to, even if `init` runs meanwhile.
-  const headers = { 'content-type': state.protobuf ? 'application/x-protobuf' : 'application/json', ...state.headers };
-  const batch = { url: state.endpoint + path, path, headers, body, send: state.fetch || globalThis.fetch, timeout: state.timeout };
-  const outbox = state.outbox;
+  const headers = { 'content-type': useProtobuf ? 'application/x-protobuf' : 'application/json', ...exportHeaders };
+  const batch = { url: endpoint + path, path, headers, body, send: exportFetch || globalThis.fetch, timeout: timeoutMs };
+  const outbox = offlineOutbox;
   // A page that is going away cannot wait for compression: its request must start now. A
   // request-scoped flush (workerd) leaves a small body as it is: there a request's batch is a
   // few hundred bytes, which gzip shrinks by about a tenth, and its CompressionStream was most of
   // the time the SDK still added to requests in bench/edge_latency.mjs.
   const small = ownExports && body.length < GZIP_MIN_BYTES;
-  const compressed = state.gzip && !keepalive && !small ? await gzip(body) : undefined;
+  const compressed = useGzip && !keepalive && !small ? await gzip(body) : undefined;
   if (compressed) {
     headers['content-encoding'] = 'gzip';
     batch.body = compressed;
@@ -1068,7 +1065,7 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
 /** Internal: sends a stored batch once; resolves to true when the receiver answered 2xx. */
 export async function resend(batch) {
   try {
-    const send = state.fetch || globalThis.fetch;
+    const send = exportFetch || globalThis.fetch;
     const response = await send.call(globalThis, batch.url, { method: 'POST', headers: batch.headers, body: batch.body });
     if (response.ok) await readPartialSuccess(response);
     // A client error will not get better: the batch is let go (and counted).
@@ -1081,7 +1078,7 @@ export async function resend(batch) {
 
 /** Internal: where batches go when the network is down (the browser's IndexedDB outbox). */
 export function useOutbox(outbox) {
-  state.outbox = outbox;
+  offlineOutbox = outbox;
 }
 
 /** Export requests under way. Beyond MAX_INFLIGHT, batches wait in the core's bounded queue. */
@@ -1133,7 +1130,7 @@ function track(start, keepalive, bytes) {
  * is called again), and what is queued is exported. Resolves when those exports have settled.
  */
 export async function shutdown() {
-  state.off = true;
+  off = true;
   await drain();
 }
 
@@ -1148,7 +1145,7 @@ export async function shutdown() {
  * those only.
  */
 export function flush(options) {
-  if (state.off) return Promise.resolve();
+  if (off) return Promise.resolve();
   if (settleHook) guard(settleHook);
   return drain(options);
 }
@@ -1163,14 +1160,14 @@ async function drain(options) {
   const keepalive = !!(options && options.keepalive);
   const requests = [];
   guard(() => {
-    if (state.timer) {
-      clearTimeout(state.timer);
-      state.timer = 0;
+    if (exportTimer) {
+      clearTimeout(exportTimer);
+      exportTimer = 0;
     }
     if (!keepalive) return;
     for (const [path, logs] of SIGNALS) {
       while (keepaliveCount < MAX_KEEPALIVE_REQUESTS && KEEPALIVE_BUDGET - keepaliveBytes > 1024) {
-        const body = take(logs, KEEPALIVE_BUDGET - keepaliveBytes, state.protobuf);
+        const body = take(logs, KEEPALIVE_BUDGET - keepaliveBytes, useProtobuf);
         if (body === undefined) break;
         // A single span larger than the budget still goes, without keepalive.
         requests.push(send(path, body, body.length <= KEEPALIVE_BUDGET - keepaliveBytes));
@@ -1181,10 +1178,10 @@ async function drain(options) {
   // Drain: start what the free slots allow, wait for those, repeat until the queue is empty
   // (so that `ctx.waitUntil(flush())` covers every batch of a request). With `ownExports` the
   // slots are this flush's own and it never waits for another's exports.
-  const protobuf = state.protobuf;
+  const protobuf = useProtobuf;
   // A request's flush ends by its deadline; what it could not deliver by then is carried to
   // the next flush, which sends it first.
-  const deadline = ownExports ? Date.now() + state.flushDeadline : undefined;
+  const deadline = ownExports ? Date.now() + flushDeadline : undefined;
   const carry = ownExports ? carried.splice(0) : [];
   for (;;) {
     const started = [];
