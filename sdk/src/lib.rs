@@ -43,6 +43,25 @@ mod sampler;
 mod sdk;
 mod text;
 
+/// `v.remove(i)` when `i` is in bounds, else nothing. `Vec::remove`'s own bounds assertion
+/// formats a panic message, whose code and text the wasm module would carry for call sites
+/// whose index is always in bounds anyway.
+pub(crate) fn remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) {
+    let len = v.len();
+    if i < len {
+        // SAFETY: `i < len`: the element at `i` is read out once, the `len - i - 1` after it
+        // move down over it (within the vector's initialised elements), and the length is cut
+        // before the element is dropped, as `Vec::remove` does it.
+        unsafe {
+            let p = v.as_mut_ptr().add(i);
+            let item = core::ptr::read(p);
+            core::ptr::copy(p.add(1), p, len - i - 1);
+            v.set_len(len - 1);
+            drop(item);
+        }
+    }
+}
+
 /// Single-threaded wasm needs no locking allocator; this one is a few hundred bytes.
 #[cfg(all(target_arch = "wasm32", feature = "npm"))]
 #[global_allocator]
@@ -64,3 +83,25 @@ pub use edgescope_otlp::{AnyValue, KeyValue, SpanKind, StatusCode};
 pub use propagation::SpanContext;
 pub use sampler::Sampler;
 pub use sdk::{Config, Handle, Sdk, Severity, StartOptions};
+
+#[cfg(test)]
+mod tests {
+    use alloc::rc::Rc;
+    use alloc::vec;
+
+    #[test]
+    fn remove_at_removes_the_element_in_order_and_drops_it_once_and_ignores_an_index_out_of_bounds() {
+        let tokens: vec::Vec<Rc<u8>> = (0..4).map(Rc::new).collect();
+        let mut v = tokens.clone();
+        super::remove_at(&mut v, 1);
+        assert_eq!(v.iter().map(|t| **t).collect::<vec::Vec<_>>(), vec![0, 2, 3]);
+        // The removed element was dropped (only `tokens` holds it), the others were not.
+        assert_eq!(tokens.iter().map(Rc::strong_count).collect::<vec::Vec<_>>(), vec![2, 1, 2, 2]);
+        super::remove_at(&mut v, 3);
+        assert_eq!(v.len(), 3);
+        super::remove_at(&mut v, 2);
+        super::remove_at(&mut v, 0);
+        assert_eq!(v.iter().map(|t| **t).collect::<vec::Vec<_>>(), vec![2]);
+        assert_eq!(tokens.iter().map(Rc::strong_count).collect::<vec::Vec<_>>(), vec![1, 1, 2, 1]);
+    }
+}

@@ -574,7 +574,7 @@ impl Sdk {
     /// Removes the most recent activation of `h`, wherever it is in the stack.
     pub fn deactivate(&mut self, h: Handle) {
         if let Some(pos) = self.active.iter().rposition(|a| *a == h) {
-            self.active.remove(pos);
+            crate::remove_at(&mut self.active, pos);
         }
     }
 
@@ -1052,7 +1052,7 @@ impl Sdk {
             return self.enqueue(span);
         }
         if self.held.len() >= self.config.max_queue_size {
-            self.held.remove(0);
+            crate::remove_at(&mut self.held, 0);
             self.diagnostics.spans_dropped += 1;
         }
         self.held.push(span);
@@ -1064,7 +1064,7 @@ impl Sdk {
         self.held = rest;
         if trace.iter().any(|s| s.error) {
             if self.kept_traces.len() == 64 {
-                self.kept_traces.remove(0);
+                crate::remove_at(&mut self.kept_traces, 0);
             }
             self.kept_traces.push(trace_id);
             trace.into_iter().for_each(|s| self.enqueue(s));

@@ -149,7 +149,7 @@ impl Baggage {
     pub fn remove(&mut self, key: &str) {
         // Keys are unique: at most one entry goes.
         if let Some(i) = self.entries.iter().position(|e| e.key.as_str() == key) {
-            self.entries.remove(i);
+            crate::remove_at(&mut self.entries, i);
         }
     }
 
