@@ -96,7 +96,11 @@ fn apply_ops(sdk: &mut Sdk) {
     if len == 0 {
         return;
     }
-    ops[..4].fill(0);
+    // Four stores at constant indices: `ops[..4]` would index through a check that formats a panic.
+    ops[0] = 0;
+    ops[1] = 0;
+    ops[2] = 0;
+    ops[3] = 0;
     let mut r = Reader(ops.get(4..4 + len).unwrap_or_default());
     while let (Some(h), Some(key)) = (r.u32(), r.u32()) {
         let Some(value) = r.any() else {
@@ -354,8 +358,10 @@ pub fn span_end(span: u32, now: f64, end_ms: f64) -> u32 {
         let ended = unsafe { &mut *OPS.1.get() };
         match sdk.span_ids(Handle(span)) {
             Some((trace, id, flags)) => {
-                ended[..16].copy_from_slice(&trace);
-                ended[16..24].copy_from_slice(&id);
+                // Byte by byte: `copy_from_slice` brings a length check that formats a panic.
+                for (d, s) in ended.iter_mut().zip(trace.iter().chain(&id)) {
+                    *d = *s;
+                }
                 ended[24] = flags;
                 ended[25] = 1;
             }

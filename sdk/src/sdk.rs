@@ -539,10 +539,8 @@ impl Sdk {
     fn new_trace_id(&mut self) -> TraceId {
         loop {
             let (a, b) = (self.random_u64(), self.random_u64());
-            let mut bytes = [0u8; 16];
-            bytes[..8].copy_from_slice(&a.to_le_bytes());
-            bytes[8..].copy_from_slice(&b.to_le_bytes());
-            let id = TraceId(bytes);
+            // `a`'s bytes then `b`'s, little-endian (one value: no slice copies with length checks).
+            let id = TraceId(((u128::from(b) << 64) | u128::from(a)).to_le_bytes());
             if id.is_valid() {
                 return id;
             }
