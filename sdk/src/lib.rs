@@ -62,6 +62,20 @@ pub(crate) fn remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) {
     }
 }
 
+/// Drops the first `n` elements of `v` (all of them when `n` is larger), as `v.drain(..n)`
+/// does, without the range check that formats a panic message.
+pub(crate) fn drop_front<T: Copy>(v: &mut alloc::vec::Vec<T>, n: usize) {
+    let len = v.len();
+    let n = n.min(len);
+    // SAFETY: `n <= len`: the `len - n` initialised elements after the first `n` move to the
+    // front (`ptr::copy` allows the overlap), and `T: Copy` has nothing to drop.
+    unsafe {
+        let p = v.as_mut_ptr();
+        core::ptr::copy(p.add(n), p, len - n);
+        v.set_len(len - n);
+    }
+}
+
 /// Single-threaded wasm needs no locking allocator; this one is a few hundred bytes.
 #[cfg(all(target_arch = "wasm32", feature = "npm"))]
 #[global_allocator]
@@ -103,5 +117,16 @@ mod tests {
         super::remove_at(&mut v, 0);
         assert_eq!(v.iter().map(|t| **t).collect::<vec::Vec<_>>(), vec![2]);
         assert_eq!(tokens.iter().map(Rc::strong_count).collect::<vec::Vec<_>>(), vec![1, 1, 2, 1]);
+    }
+
+    #[test]
+    fn drop_front_keeps_the_elements_after_the_first_n_in_order() {
+        let mut v = vec![1u8, 2, 3, 4, 5];
+        super::drop_front(&mut v, 0);
+        assert_eq!(v, [1, 2, 3, 4, 5]);
+        super::drop_front(&mut v, 2);
+        assert_eq!(v, [3, 4, 5]);
+        super::drop_front(&mut v, 9);
+        assert!(v.is_empty());
     }
 }

@@ -276,13 +276,14 @@ impl Queue {
 
     /// Drops the oldest `n` messages.
     fn consume(&mut self, n: usize) {
-        let bytes: usize = self.entries.drain(..n).map(|(_, len)| len as usize).sum();
+        let bytes: usize = self.entries.get(..n).unwrap_or_default().iter().map(|(_, len)| *len as usize).sum();
+        crate::drop_front(&mut self.entries, n);
         self.head += bytes;
         if self.entries.is_empty() {
             self.bytes.clear();
             self.head = 0;
         } else if self.head > self.bytes.len() / 2 {
-            self.bytes.drain(..self.head);
+            crate::drop_front(&mut self.bytes, self.head);
             self.head = 0;
         }
     }
@@ -292,7 +293,7 @@ impl Queue {
     /// writer serves spans and log records. Messages are grouped by scope in order of first
     /// appearance, keeping their order within a scope.
     fn request(&self, n: usize, resource: &[u8], scopes: &[Vec<u8>]) -> Vec<u8> {
-        let entries = &self.entries[..n];
+        let entries = self.entries.get(..n).unwrap_or_default();
         // (scope, bytes of its messages); one entry in the common case.
         let mut groups: Vec<(u16, usize)> = Vec::new();
         for &(scope, len) in entries {
