@@ -20,9 +20,11 @@ test('spans made offline arrive once when the page is back online', async () => 
   await sdkReady(page);
   await page.evaluate(async (otlp) => {
     window.__sdk = await import('/sdk/full.js');
-    window.__sdk.init({ serviceName: 'offline-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });
+    window.__sdk.init({ serviceName: 'offline-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false, longTasks: false });
   }, collector.otlp);
 
+  // Only the test's span is exported: a long task on a loaded machine (CI) would be a span of
+  // its own, in a second batch.
   await context.setOffline(true);
   const traceId = await page.evaluate(async () => {
     const span = window.__sdk.startSpan('made offline');
@@ -57,7 +59,9 @@ test('spans made offline arrive once when the page is back online', async () => 
     }
     return Number(n);
   });
-  assert.equal(stored, 1, 'the batch waits in IndexedDB');
+  // At least the span's batch (the page may have made another record by now); what matters is that
+  // the span is delivered once, checked below.
+  assert.ok(stored >= 1, `the batch waits in IndexedDB (${stored} stored)`);
   assert.deepEqual((await getJson(`${collector.ui}/api/traces?limit=100`)).traces.filter((t) => t.traceId === traceId), []);
 
   await context.setOffline(false);
@@ -71,7 +75,7 @@ test('spans made offline arrive once when the page is back online', async () => 
   await sdkReady(page);
   await page.evaluate(async (otlp) => {
     const sdk = await import('/sdk/full.js');
-    sdk.init({ serviceName: 'offline-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });
+    sdk.init({ serviceName: 'offline-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false, longTasks: false });
     await new Promise((r) => setTimeout(r, 500));
   }, collector.otlp);
   assert.equal(spans.length, 1);
