@@ -29,9 +29,8 @@ function activity(page, name) {
   }, name);
 }
 
-test('one session id per tab across reloads, a new one after 15 idle minutes, and user.id once set', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+/** The bodies of `page`'s export requests, unzipped, as they are sent. */
+function exportBodies(page) {
   const bodies = [];
   page.on('request', (r) => {
     if (r.url().startsWith(collector.otlp)) {
@@ -39,6 +38,13 @@ test('one session id per tab across reloads, a new one after 15 idle minutes, an
       bodies.push((r.headers()['content-encoding'] === 'gzip' ? gunzipSync(b) : b).toString('latin1'));
     }
   });
+  return bodies;
+}
+
+test('one session id per tab across reloads, a new one after 15 idle minutes, and user.id once set', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const bodies = exportBodies(page);
   await page.goto(site.url);
   await ready(page);
   const first = await activity(page, 'first-activity');
@@ -98,13 +104,7 @@ test('where storage throws (a sandboxed frame, storage blocked) the session live
 test('with sessions: false, sessionId() is undefined and stores nothing, and no record has session.id', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const bodies = [];
-  page.on('request', (r) => {
-    if (r.url().startsWith(collector.otlp)) {
-      const b = r.postDataBuffer();
-      bodies.push((r.headers()['content-encoding'] === 'gzip' ? gunzipSync(b) : b).toString('latin1'));
-    }
-  });
+  const bodies = exportBodies(page);
   // A page that does not initialise the SDK itself.
   await page.goto(`${site.url}/blank`);
   const outcome = await page.evaluate(async (otlp) => {
