@@ -344,6 +344,8 @@ export class Span {
     this._a = null;
     /** @private Attributes dropped beyond the limit. */
     this._drop = 0;
+    /** @private The baggage of the remote context the span is under (`parent.baggage`, or its parent span's): `inject` sends it on. */
+    this._bg = undefined;
   }
 
   /** Sets an attribute: a string, number, boolean, array of those, `Uint8Array` or plain object (a map); others are ignored and counted. */
@@ -576,6 +578,8 @@ function startSpanUnguarded(name, options) {
         : core.spanStart(String(name), kind | (scoped << 8), 0, true, parent && parent.traceparent, parent && parent.tracestate, start);
   }
   const span = new Span(handle);
+  // (A span recorded in JavaScript has no remote context above it: its `_bg` stays unset.)
+  span._bg = parent ? parent.baggage : (asyncContext ? current : activeStack.at(-1))?._bg;
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
   return span;
 }
@@ -759,8 +763,24 @@ export function inject(headers, span) {
     setHeader(headers, 'traceparent', tp);
     const ts = tracestateOf(s);
     if (ts) setHeader(headers, 'tracestate', ts);
-    if (baggageHeader === undefined) baggageHeader = core.header(2, 0) ?? null;
-    if (baggageHeader) setHeader(headers, 'baggage', baggageHeader);
+    if (baggageHeader === undefined) baggageHeader = core.header(2, 0) ?? '';
+    let header = baggageHeader;
+    const remote = s._bg;
+    if (typeof remote === 'object') {
+      // The page-wide members first, winning for a key both have (as the edge entry's
+      // per-request baggage), then those of the remote context the span is under: the core adds
+      // the remote ones to the page-wide set for as long as it writes the header (validating the
+      // keys, percent-encoding, keeping to 64 members and 8,192 bytes by dropping whole members
+      // as for `setBaggage`), and takes them out again.
+      const added = [];
+      try {
+        for (const key in remote) if (!`,${baggageHeader}`.includes(`,${key}=`) && core.baggageSet(key, String(remote[key]))) added.push(key);
+        header = core.header(2, 0);
+      } finally {
+        for (const key of added) core.baggageRemove(key);
+      }
+    }
+    if (header) setHeader(headers, 'baggage', header);
   });
 }
 

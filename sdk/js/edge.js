@@ -206,11 +206,11 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   if (!method) attributes['http.request.method_original'] = request.method;
   // The request's baggage goes on with its own outgoing calls, with or without a traceparent.
   const baggage = requestBaggage && guard(() => baggageMembers(request.headers.get('baggage')));
-  const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', {
-    kind: 'server',
-    parent: extract(request.headers),
-    attributes,
-  });
+  const parent = extract(request.headers);
+  // Where `requestBaggage` carries the request's baggage (properties kept, with or without a
+  // traceparent), the span's remote context does not carry it a second time (see `inject`).
+  if (parent && requestBaggage) parent.baggage = undefined;
+  const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', { kind: 'server', parent, attributes });
   const finish = () => {
     // Without `waitUntil` the export starts now, before the response leaves. With it, it starts
     // once the response is on its way (a zero timer yields to the runtime), so taking and

@@ -98,7 +98,11 @@ export interface AttributeMap {
 export interface RemoteContext {
   traceparent: string;
   tracestate?: string;
-  /** The request's valid W3C baggage entries, decoded. */
+  /**
+   * The request's valid W3C baggage entries, decoded. A span started with this context as its
+   * parent carries them, and so do the spans under it: `inject` for them (and fetch and XHR started
+   * under them) sends them after the page-wide `setBaggage` entries, which win for a key both have.
+   */
   baggage?: Record<string, string>;
 }
 
@@ -121,7 +125,7 @@ export interface SpanOptions {
   startTime?: TimeInput;
   attributes?: Record<string, AttributeValue>;
   links?: Link[];
-  /** A remote parent; without it the active span, if any, is the parent. */
+  /** A remote parent (its `baggage` goes on with this span and those under it); without it the active span, if any, is the parent. */
   parent?: RemoteContext;
 }
 
@@ -194,7 +198,7 @@ export declare function getBaggage(): Record<string, string>;
 export declare function setUser(id: string | null | undefined): void;
 /** Browser entry only: the current session id (32 hex digits); `undefined` with `sessions: false`. */
 export declare function sessionId(): string | undefined;
-/** Browser entry only: the page's parent from `<meta name="traceparent">`, read by `init`. */
+/** Browser entry only: the page's parent from `<meta name="traceparent">` (and `tracestate`, `baggage`), read by `init`. */
 export declare function documentContext(): RemoteContext | undefined;
 /**
  * Exports what is queued; resolves when those exports are answered (or given up), never rejects. In browsers,

@@ -16,8 +16,10 @@ let documentParent;
 const propagateTo = [];
 
 /**
- * The server's trace for this page, from `<meta name="traceparent">` (and `tracestate`), read by
- * `init`: pass it as `startSpan(name, { parent: documentContext() })` for page-load spans.
+ * The server's trace for this page, from `<meta name="traceparent">` (and `tracestate`, and
+ * `baggage`, as Sentry's server SDKs and Next.js's `clientTraceMetadata` write it), read by
+ * `init`: pass it as `startSpan(name, { parent: documentContext() })` for page-load spans, whose
+ * requests then send the baggage on.
  */
 export function documentContext() {
   return documentParent;
@@ -35,7 +37,7 @@ export function init(config) {
   api.init(config);
   // A second `init` starts a fresh core, without the session and user of the page.
   restoreCommon();
-  documentParent = api.guard(() => api.extract({ traceparent: readMeta('traceparent'), tracestate: readMeta('tracestate') }));
+  documentParent = api.guard(() => api.extract({ traceparent: readMeta('traceparent'), tracestate: readMeta('tracestate'), baggage: readMeta('baggage') }));
   // The exporter's own requests are never traced (see `exporter`), wherever this `init` sends.
   api.guard(() => {
     exporter.to = resolve(`${api.exportEndpoint()}/v1/`).href;

@@ -121,6 +121,14 @@ test("a request's baggage joins the isolate's on its own calls to allowed URLs, 
       assert.equal(third.baggage, null, 'a URL outside propagateTraceHeaderUrls gets no baggage');
       assert.equal(third.traceparent, null);
     }
+    // The same with a traceparent (the server span then continues a remote context that has the
+    // baggage): each member once, its properties kept, the isolate's entries winning.
+    outgoing.length = 0;
+    const traced = new Request('https://app.example.com/x?tag=bt', {
+      headers: { traceparent: `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`, baggage: 'tenant=req,user=u%201;p=1' },
+    });
+    assert.equal(await (await handler(traced)).text(), 'done');
+    for (const call of of('bt').slice(0, 2)) assert.deepEqual(members(call.baggage), ['region=eu', 'tenant=isolate', 'user=u%201;p=1']);
     // Within the W3C limits, the isolate's entries first: 70 incoming members leave room for 62.
     outgoing.length = 0;
     const many = Array.from({ length: 70 }, (_, i) => `k${i}=v${i}`).join(',');
