@@ -177,9 +177,23 @@ fn mask(out: &mut Option<String>, text: &str, at: &mut usize, start: usize, end:
     *at = end;
 }
 
+/// Whether `c` ends a parameter's value in free text wherever it is: whitespace and what a URL
+/// query cannot hold unescaped (`"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, `[`, `]`),
+/// a quote that ends a quoted URL, the next parameter and the fragment. Anything else, non-ASCII
+/// too (an IRI as prose writes it), is part of the value: when in doubt, mask.
+fn ends_value(c: u8) -> bool {
+    c <= b' '
+        || matches!(
+            c,
+            b'&' | b'#' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'\\' | b'^' | b'{' | b'|' | b'}' | b'[' | b']'
+        )
+}
+
 /// Where the value of the parameter whose name starts at `b[name]` is, when it is a secret
-/// one: after the name and `=`, up to the next parameter, fragment, space or quote (an empty
-/// range when the name is not secret or there is no value).
+/// one: after the name and `=`, up to a character that ends a value (see `ends_value`), or up to
+/// the sentence's punctuation after the URL: a run of `,` `;` `)` `.` `!` `?` `:` followed by
+/// such a character or the end of the text (within a value they are part of it). An empty
+/// range when the name is not secret or there is no value.
 fn param_value(b: &[u8], name: usize, extra: &[String]) -> (usize, usize) {
     let mut eq = name;
     while eq < b.len() && (is_b64url(b[eq]) || b[eq] == b'.') {
@@ -188,11 +202,16 @@ fn param_value(b: &[u8], name: usize, extra: &[String]) -> (usize, usize) {
     if b.get(eq) != Some(&b'=') || !b.get(name..eq).is_some_and(|n| !n.is_empty() && is_secret_param(n, extra)) {
         return (0, 0);
     }
-    let mut end = eq + 1;
-    while end < b.len() && b[end] > b' ' && !matches!(b[end], b'&' | b'#' | b'"' | b'\'' | b'`' | b'<' | b'>') {
+    // The value runs up to a character that ends it; the punctuation right before that is the
+    // sentence's.
+    let (mut end, mut kept) = (eq + 1, eq + 1);
+    while end < b.len() && !ends_value(b[end]) {
+        if !matches!(b[end], b',' | b';' | b')' | b'.' | b'!' | b'?' | b':') {
+            kept = end + 1;
+        }
         end += 1;
     }
-    (eq + 1, end)
+    (eq + 1, kept)
 }
 
 /// Masks card numbers, JWTs, bearer tokens and the values of secret URL parameters (`?token=…`,
@@ -361,6 +380,41 @@ mod tests {
         assert_eq!(redact_text("?sid=x", &[]), "?sid=REDACTED", "the shortest text scanned");
         for kept in ["/search?q=shoes&page=2", "a=1 & token = 2", "?token=", "issue #12 and &amp; here", "x?tokens"] {
             assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}: nothing to mask, nothing copied");
+        }
+    }
+
+    #[test]
+    fn a_parameter_value_in_text_ends_where_a_url_in_prose_ends() {
+        // Punctuation of the sentence after the URL: a `,`, `;`, `)`, `.` (and `!`, `?`, `:`)
+        // followed by whitespace, the end, or a character that ends the value.
+        assert_eq!(txt("GET /cb?code=x, refused"), "GET /cb?code=REDACTED, refused");
+        assert_eq!(txt("GET /cb?code=x; retrying"), "GET /cb?code=REDACTED; retrying");
+        assert_eq!(txt("(see /cb?code=x) and more"), "(see /cb?code=REDACTED) and more");
+        assert_eq!(txt("(see /cb?code=x)"), "(see /cb?code=REDACTED)");
+        assert_eq!(txt("redirected to /cb?code=x."), "redirected to /cb?code=REDACTED.");
+        assert_eq!(txt("to /cb?code=x), then /b?sid=y."), "to /cb?code=REDACTED), then /b?sid=REDACTED.");
+        assert_eq!(txt("'/cb?code=x,'"), "'/cb?code=REDACTED,'");
+        // `word?name=value` in prose has the form of a relative URL (`callback?code=x`): the two
+        // cannot be told apart, so it is masked.
+        assert_eq!(txt("see callback?code=x now"), "see callback?code=REDACTED now");
+        // Within a value they are part of it (when in doubt, mask).
+        assert_eq!(txt("/cb?code=a,b;c)d.e:f!g?h rest"), "/cb?code=REDACTED rest");
+        assert_eq!(txt("/cb?code=a,,b"), "/cb?code=REDACTED");
+        assert_eq!(txt("/cb?code=x%20y+z~(1)*!$ ok"), "/cb?code=REDACTED ok");
+        assert_eq!(txt("/cb?code=zürich€ ok"), "/cb?code=REDACTED ok", "non-ASCII: an IRI as prose writes it");
+        // What a URL query cannot hold unescaped ends the value wherever it is.
+        for (text, masked) in [
+            ("{\"url\":\"/cb?code=x\"}", "{\"url\":\"/cb?code=REDACTED\"}"),
+            ("[/cb?code=x]", "[/cb?code=REDACTED]"),
+            ("{url: /cb?code=x}", "{url: /cb?code=REDACTED}"),
+            ("/cb?code=x|next", "/cb?code=REDACTED|next"),
+            ("/cb?code=x\\y", "/cb?code=REDACTED\\y"),
+            ("/cb?code=x^y", "/cb?code=REDACTED^y"),
+            ("<a href=/cb?code=x>link</a>", "<a href=/cb?code=REDACTED>link</a>"),
+            ("`/cb?code=x`", "`/cb?code=REDACTED`"),
+            ("/cb?code=x\tnext", "/cb?code=REDACTED\tnext"),
+        ] {
+            assert_eq!(txt(text), masked, "{text}");
         }
     }
 
