@@ -145,6 +145,12 @@ export function traceHeaders(span, has) {
   return headers;
 }
 
+/** Records the answer's status on a request's span: an error from 400 up, as the HTTP conventions say for a client. */
+export function answered(span, status) {
+  span.setAttribute('http.response.status_code', status);
+  if (status >= 400) span.setAttribute('error.type', String(status)).setStatus({ code: 'error' });
+}
+
 /** Replaces `globalThis.fetch` with a traced version. */
 export function instrumentFetch(propagateTo) {
   const original = globalThis.fetch;
@@ -191,11 +197,7 @@ export function instrumentFetch(propagateTo) {
     return answer.then(
       (response) => {
         guard(() => {
-          span.setAttribute('http.response.status_code', response.status);
-          if (response.status >= 400) {
-            span.setAttribute('error.type', String(response.status));
-            span.setStatus({ code: 'error' });
-          }
+          answered(span, response.status);
           // The entry comes once the body has been received and read: the span ends then, not
           // at the headers (see `done`).
           done(r, 300, response);

@@ -6,7 +6,7 @@
 // an object used again gets a new span per request. After `load` the span waits up to 300 ms
 // (OpenTelemetry JS's OBSERVER_WAIT_TIME_MS) for the request's Resource Timing entry.
 import { guard } from './api.js';
-import { allowed, clientSpan, done, exporter, resolve, timed, traceHeaders } from './fetch.js';
+import { allowed, answered, clientSpan, done, exporter, resolve, timed, traceHeaders } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
 const EVENTS = ['load', 'error', 'timeout', 'abort'];
@@ -18,10 +18,8 @@ function end(xhr, why, status) {
   if (!span) return;
   info.span = undefined;
   info.off();
-  if (why === 'load') {
-    span.setAttribute('http.response.status_code', status);
-    if (status >= 400) span.setAttribute('error.type', String(status)).setStatus({ code: 'error' });
-  } else if (why !== 'abort') {
+  if (why === 'load') answered(span, status);
+  else if (why !== 'abort') {
     span.setAttribute('error.type', why).setStatus({ code: 'error', message: why });
   }
   done(info.r, why === 'load' ? 300 : 0);
