@@ -732,15 +732,9 @@ function emit(severity, message, attributes) {
   });
 }
 
-/** Log records correlated with the active span. */
-export const logger = {
-  trace: (message, attributes) => emit(SEVERITY.trace, message, attributes),
-  debug: (message, attributes) => emit(SEVERITY.debug, message, attributes),
-  info: (message, attributes) => emit(SEVERITY.info, message, attributes),
-  warn: (message, attributes) => emit(SEVERITY.warn, message, attributes),
-  error: (message, attributes) => emit(SEVERITY.error, message, attributes),
-  fatal: (message, attributes) => emit(SEVERITY.fatal, message, attributes),
-};
+/** Log records correlated with the active span: `trace`, `debug`, `info`, `warn`, `error`, `fatal` (one per `SEVERITY`). */
+export const logger = {};
+for (const level in SEVERITY) logger[level] = (message, attributes) => emit(SEVERITY[level], message, attributes);
 
 function setHeader(headers, name, value) {
   if (typeof headers.set === 'function') headers.set(name, value);
