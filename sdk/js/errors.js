@@ -4,17 +4,18 @@
 // console see the event as before.
 import { activeSpan, cleanStack, guard, logger } from './api.js';
 
+/** `error` as an exception: `name` (its type), `message` and `stack`, as `recordException` reads one. */
 function describe(error, fallbackMessage) {
   if (error && typeof error === 'object') {
     return {
-      type: String(error.name || error.constructor?.name || 'Error'),
+      name: String(error.name || error.constructor?.name || 'Error'),
       message: String(error.message ?? fallbackMessage ?? ''),
       stack: typeof error.stack === 'string' ? cleanStack(error.stack) : '',
     };
   }
   // No error object (a script of another origin: "Script error.", or a rejection with `null`):
   // an `Error`, not `typeof null`'s "object".
-  return { type: error == null ? 'Error' : typeof error, message: String(error ?? fallbackMessage ?? ''), stack: '' };
+  return { name: error == null ? 'Error' : typeof error, message: String(error ?? fallbackMessage ?? ''), stack: '' };
 }
 
 function report(error, fallbackMessage, source) {
@@ -22,11 +23,11 @@ function report(error, fallbackMessage, source) {
     const e = describe(error, fallbackMessage);
     const span = activeSpan();
     if (span) {
-      span.recordException({ name: e.type, message: e.message, stack: e.stack });
+      span.recordException(e);
       span.setStatus({ code: 'error', message: e.message });
     }
-    logger.error(e.message || e.type, {
-      'exception.type': e.type,
+    logger.error(e.message || e.name, {
+      'exception.type': e.name,
       'exception.message': e.message,
       'exception.stacktrace': e.stack,
       'exception.source': source,
