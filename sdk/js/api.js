@@ -552,34 +552,35 @@ function startSpanUnguarded(name, options) {
   // The active span: the request's own where there is AsyncLocalStorage, else the core's
   // (which JavaScript knows to be none when nothing was made active).
   const current = asyncContext ? asyncContext.getStore() : undefined;
+  let span;
   if (recorder && recorder.on && !parent && !scoped && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
     // Recorded in JavaScript: a root, or the child of an open span recorded there (a child of
-    // one that ended starts a new trace, as in the core).
-    const span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined, start);
+    // one that ended starts a new trace, as in the core). It has no remote context above it:
+    // its `_bg` stays unset.
+    span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined, start);
     if (o.attributes && typeof o.attributes === 'object') {
       for (const key of Object.keys(o.attributes)) span.setAttribute(key, o.attributes[key]);
     }
-    if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
-    return span;
-  }
-  stageAttributes(o.attributes);
-  let handle;
-  if (!parent && asyncContext) {
-    // The request's own active span, not whatever another request made active.
-    // (A span JavaScript records is handed to the core first: a tracer's span starts there.)
-    const h = current instanceof Span && current._j !== 2 ? adopt(current) : 0;
-    handle = core.spanStart(String(name), kind | (scoped << 8), h, false, undefined, undefined, start);
   } else {
-    // A name seen before crosses as its interned id, with the start time read here.
-    const id = !parent && !start && typeof name === 'string' ? internId(name) : -1;
-    handle =
-      id >= 0
-        ? core.spanStartK(id, kind | (scoped << 8), performance.now())
-        : core.spanStart(String(name), kind | (scoped << 8), 0, true, parent && parent.traceparent, parent && parent.tracestate, start);
+    stageAttributes(o.attributes);
+    let handle;
+    const kindAndScope = kind | (scoped << 8);
+    if (!parent && asyncContext) {
+      // The request's own active span, not whatever another request made active.
+      // (A span JavaScript records is handed to the core first: a tracer's span starts there.)
+      const h = current instanceof Span && current._j !== 2 ? adopt(current) : 0;
+      handle = core.spanStart(String(name), kindAndScope, h, false, undefined, undefined, start);
+    } else {
+      // A name seen before crosses as its interned id, with the start time read here.
+      const id = !parent && !start && typeof name === 'string' ? internId(name) : -1;
+      handle =
+        id >= 0
+          ? core.spanStartK(id, kindAndScope, performance.now())
+          : core.spanStart(String(name), kindAndScope, 0, true, parent && parent.traceparent, parent && parent.tracestate, start);
+    }
+    span = new Span(handle);
+    span._bg = parent ? parent.baggage : (asyncContext ? current : activeStack.at(-1))?._bg;
   }
-  const span = new Span(handle);
-  // (A span recorded in JavaScript has no remote context above it: its `_bg` stays unset.)
-  span._bg = parent ? parent.baggage : (asyncContext ? current : activeStack.at(-1))?._bg;
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
   return span;
 }
