@@ -181,8 +181,7 @@ export function instrumentFetch(propagateTo) {
     const { span, r } = prepared;
     const failed = (error) => {
       guard(() => {
-        span.setAttribute('error.type', (error && error.name) || 'Error');
-        span.setStatus({ code: 'error', message: error && error.message });
+        span.setAttribute('error.type', (error && error.name) || 'Error').setStatus({ code: 'error', message: error && error.message });
         done(r, 0);
       });
       throw error;
