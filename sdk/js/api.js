@@ -759,28 +759,30 @@ export function inject(headers, span) {
     const ts = tracestateOf(s);
     if (ts) setHeader(headers, 'tracestate', ts);
     if (baggageHeader === undefined) baggageHeader = core.header(2, 0) ?? '';
-    let header = baggageHeader;
-    const remote = s._bg;
-    if (typeof remote === 'object') {
-      // The page-wide members first, winning for a key both have (as the edge entry's
-      // per-request baggage), then those of the remote context the span is under: the core adds
-      // the remote ones to the page-wide set for as long as it writes the header (validating the
-      // keys, percent-encoding, keeping to 64 members and 8,192 bytes by dropping whole members
-      // as for `setBaggage`), and takes them out again.
-      const added = [];
-      try {
-        for (const key in remote) if (!`,${baggageHeader}`.includes(`,${key}=`) && core.baggageSet(key, String(remote[key]))) added.push(key);
-        header = core.header(2, 0);
-      } finally {
-        for (const key of added) core.baggageRemove(key);
-      }
-    }
+    const header = typeof s._bg === 'object' ? withRemote(s._bg) : baggageHeader;
     if (header) setHeader(headers, 'baggage', header);
   });
 }
 
 /** The page-wide baggage header, computed once per change. */
 let baggageHeader;
+
+/**
+ * The `baggage` of a span under a remote context with baggage (`remote`, as `{ key: value }`):
+ * the page-wide members first, winning for a key both have (as the edge entry's per-request
+ * baggage), then the remote ones. The core adds those to the page-wide set for as long as it
+ * writes the header (validating the keys, percent-encoding, keeping to 64 members and 8,192
+ * bytes by dropping whole members as for `setBaggage`), and takes them out again.
+ */
+function withRemote(remote) {
+  const added = [];
+  try {
+    for (const key in remote) if (!`,${baggageHeader}`.includes(`,${key}=`) && core.baggageSet(key, String(remote[key]))) added.push(key);
+    return core.header(2, 0);
+  } finally {
+    for (const key of added) core.baggageRemove(key);
+  }
+}
 
 /**
  * Sets a page-wide W3C baggage entry, sent (percent-encoded, within 64 members and 8,192
