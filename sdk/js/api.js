@@ -344,6 +344,8 @@ export class Span {
     this._a = null;
     /** @private Attributes dropped beyond the limit. */
     this._drop = 0;
+    /** @private Ended through this object: a second `end()` (as after `startActiveSpan`'s own) does nothing. */
+    this._e = false;
     /** @private The baggage of the remote context the span is under (`parent.baggage`, or its parent span's): `inject` sends it on. */
     this._bg = undefined;
   }
@@ -453,6 +455,8 @@ export class Span {
 
   /** Ends the span, at `endTime` (a `TimeInput`) or now, never before its start; later calls do nothing. */
   end(endTime) {
+    if (this._e) return;
+    this._e = true;
     try {
       const ms = endTime === undefined ? 0 : unixMs(endTime);
       if (this._j !== 0) {
