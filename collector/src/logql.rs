@@ -7,8 +7,9 @@
 //!
 //! Matchers and label filters use `=`, `!=`, `=~` and `!~`; regular expressions in them match
 //! the whole value, as in Loki. Line filters are `|=` (contains), `!=` (does not contain), `|~`
-//! (a regular expression matches somewhere in the line) and `!~`, each taking values joined by
-//! `or` (any of them for `|=` and `|~`, none for `!=` and `!~`, as in Loki 3). Strings are
+//! (a regular expression matches somewhere in the line), `!~`, and Loki 3's `|>` (a pattern such
+//! as `"<_> error <_>"` matches the whole line, `<_>` standing for some text) and `!>`, each
+//! taking values joined by `or` (any of them for `|=`, `|~` and `|>`, none for the negations). Strings are
 //! double-quoted with Go escapes or back-quoted raw; `#` starts a comment to the end of the line.
 //! A label that a record does not have has the empty value.
 //! `| drop name, …` removes labels, and `| keep name, …` all others, from what later stages see
@@ -463,6 +464,8 @@ pub(crate) struct LineFilter {
     pub(crate) op: LineOp,
     pub(crate) needle: String,
     regex: Option<Regex>,
+    /// For `|>` and `!>`: the pattern.
+    pattern: Option<extract::Pattern>,
     /// `|= "a" or "b"`: the values after the first, with the same operator. As in Loki 3, the
     /// line passes `|=` and `|~` when any value matches, `!=` and `!~` when none does.
     or: Vec<LineFilter>,
@@ -479,6 +482,10 @@ pub(crate) enum LineOp {
     Matches,
     /// `!~`
     NotMatches,
+    /// `|>`: a pattern (`<_>` for any text) matches the whole line (Loki 3).
+    Pattern,
+    /// `!>`
+    NotPattern,
 }
 
 /// Why a query could not be read; shown as Loki shows parse errors.
@@ -526,11 +533,12 @@ impl LineFilter {
         let found = |f: &LineFilter| match f.op {
             LineOp::Contains | LineOp::NotContains => line.contains(&f.needle),
             LineOp::Matches | LineOp::NotMatches => f.regex.as_ref().is_some_and(|r| r.is_match(line)),
+            LineOp::Pattern | LineOp::NotPattern => f.pattern.as_ref().is_some_and(|p| p.test(line)),
         };
         let any = found(self) || self.or.iter().any(found);
         match self.op {
-            LineOp::Contains | LineOp::Matches => any,
-            LineOp::NotContains | LineOp::NotMatches => !any,
+            LineOp::Contains | LineOp::Matches | LineOp::Pattern => any,
+            LineOp::NotContains | LineOp::NotMatches | LineOp::NotPattern => !any,
         }
     }
 }
@@ -936,6 +944,10 @@ impl Parser<'_> {
                 LineOp::Matches
             } else if self.eat("!~") {
                 LineOp::NotMatches
+            } else if self.eat("|>") {
+                LineOp::Pattern
+            } else if self.eat("!>") {
+                LineOp::NotPattern
             } else if self.eat("|") {
                 self.pipe_stage(inside, &mut stages, &mut unwrap)?;
                 continue;
@@ -946,7 +958,7 @@ impl Parser<'_> {
             } else if self.peek().is_none() || (inside && self.peek() == Some(')')) {
                 break;
             } else {
-                return Err(self.error("expected a line filter (|=, !=, |~, !~) or a label filter (| name=\"value\")"));
+                return Err(self.error("expected a line filter (|=, !=, |~, !~, |>, !>) or a label filter (| name=\"value\")"));
             };
             let mut filter = self.line_filter_value(op)?;
             loop {
@@ -985,7 +997,13 @@ impl Parser<'_> {
             })?),
             _ => None,
         };
-        Ok(LineFilter { op, needle, regex, or: Vec::new() })
+        let pattern = match op {
+            LineOp::Pattern | LineOp::NotPattern => Some(extract::Pattern::line_filter(&needle).map_err(|e| {
+                ParseError { col: self.text[..scol].chars().count() + 1, message: format!("invalid pattern `{needle}`: {e}") }
+            })?),
+            _ => None,
+        };
+        Ok(LineFilter { op, needle, regex, pattern, or: Vec::new() })
     }
 
     /// `[5m]`: Loki's lexer reads all up to `]` as the duration, so `[ 5m ]` is refused as
@@ -1491,7 +1509,7 @@ impl Parser<'_> {
             let rest = self.text[self.pos + word.len()..].trim_start();
             if !rest.starts_with(['=', '!', '>', '<']) {
                 return Err(self.error(format!(
-                    "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~), \
+                    "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~, |>, !>), \
                      the parsers | json, | logfmt, | regexp and | pattern, | line_format, | label_format, | drop, \
                      | keep and label filters (| name=\"value\", | name > 10)"
                 )));
@@ -1584,7 +1602,7 @@ impl Parser<'_> {
             let rest = self.text[self.pos + word.len()..].trim_start();
             if !rest.starts_with(['=', '!']) {
                 return Err(self.error(format!(
-                    "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~) \
+                    "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~, |>, !>) \
                      and label filters (| name=\"value\")"
                 )));
             }
@@ -1825,6 +1843,38 @@ mod tests {
         assert!(q.matches("a", labels(&record)) && !q.matches("b2", labels(&record)));
         let e = parse(r#"{a="b"} |~ "a" or "(""#).unwrap_err();
         assert!(e.col == 19 && e.message.contains("invalid regular expression"), "{e}");
+    }
+
+    #[test]
+    fn pattern_line_filters_match_the_whole_line_as_loki_3_does() {
+        // Loki's `pattern.Matcher.Test` (pkg/logql/log/pattern/pattern.go): the line ends where
+        // the pattern does, a `<_>` takes at least one character, and its comment's examples:
+        // "foo bar baz" does not match "<_> bar" but matches "<_> baz" and "foo <_>"; " bar "
+        // does not match "<_> bar <_>" but matches "<_>bar<_>".
+        let record = [("a", "b")];
+        let holds = |query: &str, line: &str| parse(query).unwrap().matches(line, labels(&record));
+        assert!(!holds(r#"{a="b"} |> "<_> bar""#, "foo bar baz"));
+        assert!(holds(r#"{a="b"} |> "<_> baz""#, "foo bar baz"));
+        assert!(holds(r#"{a="b"} |> "foo <_>""#, "foo bar baz"));
+        assert!(!holds(r#"{a="b"} |> "<_> bar <_>""#, " bar "));
+        assert!(holds(r#"{a="b"} |> "<_>bar<_>""#, " bar "));
+        assert!(holds(r#"{a="b"} |> "<_> error <_>""#, "GET /cart error timeout"));
+        assert!(!holds(r#"{a="b"} |> "<_> error <_>""#, "error at the start"));
+        // No capture: the line must be the text; an empty line only matches an empty pattern.
+        assert!(holds(r#"{a="b"} |> "ok""#, "ok") && !holds(r#"{a="b"} |> "ok""#, "ok!"));
+        assert!(holds(r#"{a="b"} |> """#, "") && !holds(r#"{a="b"} |> "<_>""#, ""));
+        // `!>` keeps what `|>` leaves out; `or` joins values as for the other line filters.
+        assert!(holds(r#"{a="b"} !> "<_> error <_>""#, "all fine"));
+        assert!(!holds(r#"{a="b"} !> "<_> error <_>" or "<_> warn <_>""#, "a warn b"));
+        assert!(holds(r#"{a="b"} |> "<_> error <_>" or "<_> warn <_>""#, "a warn b"));
+        assert!(!holds(r#"{a="b"} |> "<_> error <_>" or "<_> warn <_>""#, "a info b"));
+        // Loki's ParseLineFilter refuses named and consecutive captures.
+        let e = parse(r#"{a="b"} |> "<ip> x""#).unwrap_err();
+        assert!(e.col == 12 && e.message.contains("only <_>"), "{e}");
+        let e = parse(r#"{a="b"} !> "<_><_> x""#).unwrap_err();
+        assert!(e.message.contains("consecutive captures"), "{e}");
+        // A pattern filter requires no single text of the store.
+        assert_eq!(parse(r#"{a="b"} |> "<_> error <_>""#).unwrap().contained().count(), 0);
     }
 
     #[test]

@@ -397,6 +397,14 @@ pub(crate) fn regexp(regex: &regex::Regex, line: &str, out: &mut Vec<(String, St
     }
 }
 
+/// The name of the capture `<name>` at the start of `rest`, if one is there.
+fn capture_name(rest: &str) -> Option<&str> {
+    let inner = rest.strip_prefix('<')?;
+    let n = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let starts_well = inner.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    (n > 0 && starts_well && inner[n..].starts_with('>')).then(|| &inner[..n])
+}
+
 /// A `| pattern` expression as Loki's pattern parser reads it: literal text and captures,
 /// `<name>` (a letter or `_`, then letters, digits and `_`) or `<_>` for text to skip.
 #[derive(Debug, Clone)]
@@ -417,13 +425,7 @@ impl Pattern {
         let mut nodes = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
-        // The length of the name of the capture `<name>` at the start of `rest`, if one is there.
-        let capture = |rest: &str| {
-            let inner = rest.strip_prefix('<')?;
-            let n = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
-            let starts_well = inner.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
-            (n > 0 && starts_well && inner[n..].starts_with('>')).then_some(n)
-        };
+        let capture = |rest: &str| capture_name(rest).map(str::len);
         while let Some(c) = rest.chars().next() {
             if let Some(n) = capture(rest) {
                 if !literal.is_empty() {
@@ -457,6 +459,62 @@ impl Pattern {
             return Err(format!("a pattern may not name the capture `{twice}` twice"));
         }
         Ok(Pattern { nodes })
+    }
+
+    /// Reads the pattern of a `|>` or `!>` line filter, as Loki's `pattern.ParseLineFilter` does:
+    /// only `<_>` captures, never two in a row, and none at all is allowed (the line must then
+    /// equal the text).
+    pub(crate) fn line_filter(text: &str) -> Result<Pattern, String> {
+        let mut nodes = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if let Some(name) = capture_name(rest) {
+                if name != "_" {
+                    return Err(format!("a pattern line filter takes only <_>, not the named capture <{name}>"));
+                }
+                if !literal.is_empty() {
+                    nodes.push(PatternNode::Literal(std::mem::take(&mut literal)));
+                } else if matches!(nodes.last(), Some(PatternNode::Capture(_))) {
+                    return Err("a pattern may not have consecutive captures: put text between them".into());
+                }
+                nodes.push(PatternNode::Capture(None));
+                rest = &rest[name.len() + 2..];
+            } else {
+                literal.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        if !literal.is_empty() {
+            nodes.push(PatternNode::Literal(literal));
+        }
+        Ok(Pattern { nodes })
+    }
+
+    /// Whether `line` passes a pattern line filter, as Loki's `Matcher.Test` decides: each
+    /// literal is found, in order, after the previous one, with text between them (an empty
+    /// `<_>` does not match), and the line ends where the pattern does: on its last literal, or
+    /// with some text for a last `<_>`. Loki looks for the first literal anywhere in the line,
+    /// even when no `<_>` comes before it. An empty line matches only an empty pattern.
+    pub(crate) fn test(&self, line: &str) -> bool {
+        if line.is_empty() || self.nodes.is_empty() {
+            return line.is_empty() && self.nodes.is_empty();
+        }
+        let mut off = 0;
+        for (i, node) in self.nodes.iter().enumerate() {
+            let PatternNode::Literal(literal) = node else {
+                continue;
+            };
+            let Some(j) = line[off..].find(literal.as_str()) else {
+                return false;
+            };
+            if i != 0 && j == 0 {
+                return false;
+            }
+            off += j + literal.len();
+        }
+        let ends_on_capture = matches!(self.nodes.last(), Some(PatternNode::Capture(_)));
+        ends_on_capture == (off != line.len())
     }
 
     /// The captures of `line`, as Loki matches a pattern: a leading literal must start the line,
