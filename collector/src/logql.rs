@@ -47,9 +47,23 @@
 //!
 //! `| line_format "{{.status}} {{.msg | ToUpper}}"` makes the line anew for the stages after it
 //! and the answer; `| label_format new=old, name="{{.a}}-{{.b}}"` renames labels and fills
-//! templates; both run the part of Go's templates that `template` reads. Parser parameters,
-//! binary operators and other functions are refused with an error that says so, rather than
-//! being half understood.
+//! templates; both run the part of Go's templates that `template` reads.
+//!
+//! Metric queries combine with binary operators, as Grafana's error-ratio panels ask:
+//!
+//! ```text
+//! sum(rate({app="x"} |= "error" [5m])) / sum(rate({app="x"} [5m])) * 100
+//! ```
+//!
+//! Arithmetic (`+ - * / % ^`), comparisons (`== != > < >= <=`, which filter, or give 0 and 1
+//! with `bool`) and the set operators `and`, `or` and `unless` take Loki's precedence; series
+//! match one to one on their labels, or `on (…)` / `ignoring (…)` some (`group_left` and
+//! `group_right` are refused); a division or modulo by zero gives NaN, as in Loki. Numbers stand
+//! beside metric queries and two of them are reduced to one (`1 + 1` answers a scalar), and
+//! `vector(n)` is a series without labels. `topk(k, …)` and `bottomk(k, …)` (with `by` or
+//! `without`) keep the k largest or smallest series of each group at each step; `sort(…)` and
+//! `sort_desc(…)` order an instant query's vector by value. Other functions are refused with an
+//! error that says so, rather than being half understood.
 
 use std::fmt;
 
@@ -355,6 +369,114 @@ pub(crate) enum Metric {
     },
     /// `op by|without (labels) (metric)`.
     Vector { op: VectorOp, grouping: Grouping, inner: Box<Metric> },
+    /// `topk(k, metric)` (`bottomk` when `bottom`): at each step, the `k` series of each group
+    /// with the largest (smallest) values, their labels kept.
+    Top { bottom: bool, k: usize, grouping: Grouping, inner: Box<Metric> },
+    /// `sort(metric)` or `sort_desc(metric)`: an instant query's vector in the order of its
+    /// values (a matrix is in the order of its labels anyway).
+    Sort { desc: bool, inner: Box<Metric> },
+    /// `lhs op rhs`: arithmetic, comparisons (filtering, or 0 and 1 with `bool`) and the set
+    /// operators, series matched one to one on their labels (or `on` / `ignoring` some).
+    Binary { op: BinOp, lhs: Box<Metric>, rhs: Box<Metric>, return_bool: bool, matching: Matching },
+    /// A number (two numbers with an operator between them are reduced to one, as Loki does).
+    Literal(f64),
+    /// `vector(n)`: one series without labels, `n` at every step.
+    Constant(f64),
+}
+
+/// An operator between two metric queries, or a metric query and a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    And,
+    Or,
+    Unless,
+}
+
+impl BinOp {
+    /// How tightly the operator binds, as in Loki's grammar (`%left OR`, `%left AND UNLESS`,
+    /// `%left CMP_EQ NEQ LT LTE GT GTE`, `%left ADD SUB`, `%left MUL DIV MOD`, `%right POW`)
+    /// and Prometheus.
+    fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And | BinOp::Unless => 2,
+            BinOp::Eq | BinOp::Ne | BinOp::Gt | BinOp::Ge | BinOp::Lt | BinOp::Le => 3,
+            BinOp::Add | BinOp::Sub => 4,
+            BinOp::Mul | BinOp::Div | BinOp::Mod => 5,
+            BinOp::Pow => 6,
+        }
+    }
+
+    pub(crate) fn is_comparison(self) -> bool {
+        self.precedence() == 3
+    }
+
+    pub(crate) fn is_set(self) -> bool {
+        self.precedence() <= 2
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Pow => "^",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Unless => "unless",
+        }
+    }
+
+    /// `l op r`; a comparison gives 1 when it holds, else 0. As in Loki's `MergeBinOp`, a
+    /// division or modulo by zero gives NaN (where Prometheus gives ±Inf).
+    pub(crate) fn apply(self, l: f64, r: f64) -> f64 {
+        let truth = |holds: bool| if holds { 1.0 } else { 0.0 };
+        match self {
+            BinOp::Add => l + r,
+            BinOp::Sub => l - r,
+            BinOp::Mul => l * r,
+            BinOp::Div | BinOp::Mod if r == 0.0 => f64::NAN,
+            BinOp::Div => l / r,
+            // Go's math.Mod: the sign of the dividend, as Rust's `%` on floats.
+            BinOp::Mod => l % r,
+            BinOp::Pow => l.powf(r),
+            BinOp::Eq => truth(l == r),
+            BinOp::Ne => truth(l != r),
+            BinOp::Gt => truth(l > r),
+            BinOp::Ge => truth(l >= r),
+            BinOp::Lt => truth(l < r),
+            BinOp::Le => truth(l <= r),
+            BinOp::And | BinOp::Or | BinOp::Unless => l,
+        }
+    }
+}
+
+/// Which labels match series of the two sides of a binary operator: only `labels` (`on`), or
+/// all but them (`ignoring`, and no modifier at all, which ignores none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Matching {
+    pub(crate) on: bool,
+    pub(crate) labels: Vec<String>,
 }
 
 /// A function of the log lines in a range.
@@ -433,27 +555,50 @@ pub(crate) struct Grouping {
 }
 
 impl Metric {
-    /// The range function at the bottom of the metric.
-    pub(crate) fn innermost(&self) -> &Metric {
+    /// The metric queries this one is made of.
+    fn children(&self) -> Vec<&Metric> {
         match self {
-            Metric::Range { .. } => self,
-            Metric::Vector { inner, .. } => inner.innermost(),
+            Metric::Range { .. } | Metric::Literal(_) | Metric::Constant(_) => Vec::new(),
+            Metric::Vector { inner, .. } | Metric::Top { inner, .. } | Metric::Sort { inner, .. } => vec![inner],
+            Metric::Binary { lhs, rhs, .. } => vec![lhs, rhs],
         }
     }
 
-    /// The `offset` of the range function at the bottom of the metric.
+    /// The range functions of the query, left to right.
+    #[cfg(test)]
+    pub(crate) fn ranges(&self) -> Vec<&Metric> {
+        match self {
+            Metric::Range { .. } => vec![self],
+            _ => self.children().into_iter().flat_map(Metric::ranges).collect(),
+        }
+    }
+
+    /// How deeply the query nests.
+    fn depth(&self) -> u32 {
+        1 + self.children().into_iter().map(Metric::depth).max().unwrap_or(0)
+    }
+
+    /// Whether the query sorts its answer by value (`sort`, `sort_desc`), which an instant
+    /// query then keeps, as Loki's `Sortable` does.
+    pub(crate) fn sorts(&self) -> bool {
+        matches!(self, Metric::Sort { .. }) || self.children().into_iter().any(Metric::sorts)
+    }
+
+    /// The `offset` of the first range function.
+    #[cfg(test)]
     pub(crate) fn offset(&self) -> i64 {
-        match self.innermost() {
-            Metric::Range { offset_ns, .. } => *offset_ns,
-            Metric::Vector { .. } => 0,
+        match self.ranges().first() {
+            Some(Metric::Range { offset_ns, .. }) => *offset_ns,
+            _ => 0,
         }
     }
 
-    /// The log query, range and unwrapped label at the bottom of the metric.
+    /// The function, log query, range and unwrapped label of the first range function.
+    #[cfg(test)]
     pub(crate) fn range(&self) -> (RangeFn, &LogQl, i64, Option<&Unwrap>) {
-        match self {
-            Metric::Range { func, query, range_ns, unwrap, .. } => (*func, query, *range_ns, unwrap.as_ref()),
-            Metric::Vector { inner, .. } => inner.range(),
+        match self.ranges().first() {
+            Some(Metric::Range { func, query, range_ns, unwrap, .. }) => (*func, query, *range_ns, unwrap.as_ref()),
+            _ => panic!("no range function"),
         }
     }
 }
@@ -848,12 +993,12 @@ pub(crate) fn parse_query(query: &str) -> Result<Query, ParseError> {
     if p.peek() == Some('{') {
         return parse(query).map(Query::Log);
     }
-    if p.ident_here().is_none() {
+    if p.ident_here().is_none() && !matches!(p.peek(), Some('(' | '0'..='9' | '.' | '-' | '+')) {
         return Err(
             p.error("a query starts with a stream selector, such as {service_name=\"checkout\"}, or a function")
         );
     }
-    let metric = p.metric()?;
+    let metric = p.expr(0)?;
     p.skip_space();
     if p.peek().is_some() {
         return Err(p.error("unexpected text after the query"));
@@ -958,7 +1103,9 @@ impl Parser<'_> {
             } else if self.peek().is_none() || (inside && self.peek() == Some(')')) {
                 break;
             } else {
-                return Err(self.error("expected a line filter (|=, !=, |~, !~, |>, !>) or a label filter (| name=\"value\")"));
+                return Err(
+                    self.error("expected a line filter (|=, !=, |~, !~, |>, !>) or a label filter (| name=\"value\")")
+                );
             };
             let mut filter = self.line_filter_value(op)?;
             loop {
@@ -998,9 +1145,12 @@ impl Parser<'_> {
             _ => None,
         };
         let pattern = match op {
-            LineOp::Pattern | LineOp::NotPattern => Some(extract::Pattern::line_filter(&needle).map_err(|e| {
-                ParseError { col: self.text[..scol].chars().count() + 1, message: format!("invalid pattern `{needle}`: {e}") }
-            })?),
+            LineOp::Pattern | LineOp::NotPattern => {
+                Some(extract::Pattern::line_filter(&needle).map_err(|e| ParseError {
+                    col: self.text[..scol].chars().count() + 1,
+                    message: format!("invalid pattern `{needle}`: {e}"),
+                })?)
+            }
             _ => None,
         };
         Ok(LineFilter { op, needle, regex, pattern, or: Vec::new() })
@@ -1046,13 +1196,165 @@ impl Parser<'_> {
         Ok(offset)
     }
 
-    /// A metric query from here: a range function or an aggregation of metric queries.
-    fn metric(&mut self) -> Result<Metric, ParseError> {
-        self.skip_space();
+    /// Metric queries and numbers joined by binary operators that bind at least as tightly as
+    /// `min` (precedence climbing).
+    fn expr(&mut self, min: u8) -> Result<Metric, ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error(format!("aggregations nested more than {MAX_DEPTH} deep are not supported")));
+            return Err(self.error(format!("metric queries nested more than {MAX_DEPTH} deep are not supported")));
         }
+        let mut lhs = self.operand()?;
+        loop {
+            let at = self.pos;
+            self.skip_space();
+            let Some((op, len)) = self.bin_op_here().filter(|(op, _)| op.precedence() >= min) else {
+                self.pos = at;
+                break;
+            };
+            let col = self.pos;
+            self.pos += len;
+            let return_bool = self.keyword("bool");
+            if return_bool && !op.is_comparison() {
+                return Err(self.error("bool modifier can only be used on comparison operators"));
+            }
+            let at = self.pos;
+            self.skip_space();
+            let matching = match self.ident_here() {
+                Some(word @ ("on" | "ignoring")) => {
+                    let on = word == "on";
+                    self.pos += word.len();
+                    Matching { on, labels: self.label_list()? }
+                }
+                _ => {
+                    self.pos = at;
+                    Matching::default()
+                }
+            };
+            self.skip_space();
+            if let Some(word @ ("group_left" | "group_right")) = self.ident_here() {
+                return Err(self.error(format!(
+                    "`{word}` is not supported: binary operators match series one to one (on (…) or ignoring (…))"
+                )));
+            }
+            // `^` is right-associative: its right side may hold another `^`.
+            let next = if op == BinOp::Pow { op.precedence() } else { op.precedence() + 1 };
+            let rhs = self.expr(next)?;
+            lhs = self.binary(op, lhs, rhs, return_bool, matching, col)?;
+        }
+        self.depth -= 1;
+        Ok(lhs)
+    }
+
+    /// `lhs op rhs`, two numbers reduced to one as Loki's `reduceBinOp` does (a comparison gives
+    /// 1 or 0 there, with `bool` or without).
+    fn binary(
+        &self,
+        op: BinOp,
+        lhs: Metric,
+        rhs: Metric,
+        return_bool: bool,
+        matching: Matching,
+        col: usize,
+    ) -> Result<Metric, ParseError> {
+        let fail = |message: String| ParseError { col: self.text[..col].chars().count() + 1, message };
+        if op.is_set() {
+            for (side, leg) in [("left", &lhs), ("right", &rhs)] {
+                if let Metric::Literal(v) = leg {
+                    return Err(fail(format!(
+                        "unexpected literal for {side} leg of logical/set binary operation ({}): {v}",
+                        op.symbol()
+                    )));
+                }
+            }
+        }
+        if let (Metric::Literal(l), Metric::Literal(r)) = (&lhs, &rhs) {
+            return Ok(Metric::Literal(op.apply(*l, *r)));
+        }
+        let metric = Metric::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs), return_bool, matching };
+        if metric.depth() > MAX_DEPTH {
+            return Err(fail(format!("metric queries nested more than {MAX_DEPTH} deep are not supported")));
+        }
+        Ok(metric)
+    }
+
+    /// The binary operator starting here, and its length.
+    fn bin_op_here(&self) -> Option<(BinOp, usize)> {
+        const OPS: [(&str, BinOp); 12] = [
+            ("==", BinOp::Eq),
+            ("!=", BinOp::Ne),
+            (">=", BinOp::Ge),
+            ("<=", BinOp::Le),
+            (">", BinOp::Gt),
+            ("<", BinOp::Lt),
+            ("+", BinOp::Add),
+            ("-", BinOp::Sub),
+            ("*", BinOp::Mul),
+            ("/", BinOp::Div),
+            ("%", BinOp::Mod),
+            ("^", BinOp::Pow),
+        ];
+        let rest = &self.text[self.pos..];
+        if let Some((token, op)) = OPS.iter().find(|(token, _)| rest.starts_with(token)) {
+            return Some((*op, token.len()));
+        }
+        match self.ident_here()? {
+            "and" => Some((BinOp::And, 3)),
+            "or" => Some((BinOp::Or, 2)),
+            "unless" => Some((BinOp::Unless, 6)),
+            _ => None,
+        }
+    }
+
+    /// A metric query in parentheses, a number (with its sign) or a function.
+    fn operand(&mut self) -> Result<Metric, ParseError> {
+        self.skip_space();
+        if self.eat("(") {
+            let inner = self.expr(0)?;
+            self.skip_space();
+            if !self.eat(")") {
+                return Err(self.error("expected `)`"));
+            }
+            return Ok(inner);
+        }
+        let rest = &self.text[self.pos..];
+        let unsigned = rest.strip_prefix(['-', '+']).unwrap_or(rest);
+        if unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            return Ok(Metric::Literal(self.number()?));
+        }
+        if self.ident_here().is_none() {
+            return Err(self.error(
+                "expected a metric query, such as count_over_time({service_name=\"checkout\"}[5m]), or a number",
+            ));
+        }
+        self.call()
+    }
+
+    /// A number, as Loki's lexer reads one (`12`, `0.5`, `-3`, `1e3`).
+    fn number(&mut self) -> Result<f64, ParseError> {
+        let start = self.pos;
+        let rest = &self.text[start..];
+        let mut len = usize::from(rest.starts_with(['-', '+']));
+        len += rest[len..].find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len() - len);
+        if rest[len..].starts_with(['e', 'E']) {
+            let sign = usize::from(rest[len + 1..].starts_with(['-', '+']));
+            let digits = rest[len + 1 + sign..].bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 {
+                len += 1 + sign + digits;
+            }
+        }
+        match rest[..len].parse::<f64>() {
+            Ok(v) => {
+                self.pos += len;
+                Ok(v)
+            }
+            Err(_) => Err(self.error(format!("invalid number `{}`", &rest[..len]))),
+        }
+    }
+
+    /// A range function, an aggregation of metric queries, `topk`/`bottomk`, `sort`/`sort_desc`
+    /// or `vector(n)`.
+    fn call(&mut self) -> Result<Metric, ParseError> {
+        self.skip_space();
         let col = self.pos;
         let name = self.ident_here().unwrap_or("").to_owned();
         let func = RangeFn::named(&name);
@@ -1064,14 +1366,19 @@ impl Parser<'_> {
             "avg" => Some(VectorOp::Avg),
             _ => None,
         };
-        if func.is_none() && op.is_none() {
+        let other = matches!(name.as_str(), "topk" | "bottomk" | "sort" | "sort_desc" | "vector");
+        if func.is_none() && op.is_none() && !other {
             return Err(self.error(format!(
                 "`{name}` is not supported: metric queries use count_over_time, rate, bytes_over_time, bytes_rate or, \
                  over unwrapped values, sum_, avg_, min_, max_, first_, last_, stddev_, stdvar_ or quantile_over_time, \
-                 aggregated by sum, count, min, max or avg"
+                 aggregated by sum, count, min, max, avg, topk, bottomk, sort or sort_desc, vector(n), numbers, \
+                 and binary operators between them"
             )));
         }
         self.pos += name.len();
+        if other {
+            return self.other_call(&name, col);
+        }
         if let Some(func) = func {
             self.skip_space();
             if !self.eat("(") {
@@ -1119,13 +1426,71 @@ impl Parser<'_> {
             return Ok(Metric::Range { func, query, range_ns, offset_ns, unwrap, grouping, param });
         }
         let op = op.unwrap_or(VectorOp::Sum);
+        let (grouping, _, inner) = self.aggregation(&name, false)?;
+        Ok(Metric::Vector { op, grouping: grouping.unwrap_or_default(), inner: Box::new(inner) })
+    }
+
+    /// `topk`, `bottomk`, `sort`, `sort_desc` or `vector`, after its name.
+    fn other_call(&mut self, name: &str, col: usize) -> Result<Metric, ParseError> {
+        if name == "vector" {
+            self.skip_space();
+            if !self.eat("(") {
+                return Err(self.error("expected `(` after vector"));
+            }
+            self.skip_space();
+            let value = self.number()?;
+            self.skip_space();
+            if !self.eat(")") {
+                return Err(self.error("expected `)` to close vector"));
+            }
+            return Ok(Metric::Constant(value));
+        }
+        let top = matches!(name, "topk" | "bottomk");
+        let (grouping, k, inner) = self.aggregation(name, top)?;
+        if top {
+            let k = k.unwrap_or(0.0);
+            if k.fract() != 0.0 || k < 1.0 || k > usize::MAX as f64 {
+                return Err(ParseError {
+                    col: col + 1,
+                    message: format!("{name} takes a whole number above 0 first, such as {name}(5, …)"),
+                });
+            }
+            let grouping = grouping.unwrap_or_default();
+            return Ok(Metric::Top { bottom: name == "bottomk", k: k as usize, grouping, inner: Box::new(inner) });
+        }
+        if grouping.is_some() {
+            return Err(ParseError { col: col + 1, message: format!("{name} takes no grouping") });
+        }
+        Ok(Metric::Sort { desc: name == "sort_desc", inner: Box::new(inner) })
+    }
+
+    /// The rest of an aggregation after its name: a grouping before or after `(`, a number and
+    /// `,` first when `param`, and the metric query it aggregates.
+    fn aggregation(&mut self, name: &str, param: bool) -> Result<(Option<Grouping>, Option<f64>, Metric), ParseError> {
         self.skip_space();
         let mut grouping = self.grouping()?;
         self.skip_space();
         if !self.eat("(") {
             return Err(self.error(format!("expected `(` after {name}")));
         }
-        let inner = self.metric()?;
+        let mut k = None;
+        if param {
+            self.skip_space();
+            k = Some(
+                self.number().map_err(|_| self.error(format!("{name} takes a number first, such as {name}(5, …)")))?,
+            );
+            self.skip_space();
+            if !self.eat(",") {
+                return Err(self.error(format!("expected `,` after the number of {name}")));
+            }
+        }
+        self.skip_space();
+        let at = self.pos;
+        let inner = self.expr(0)?;
+        if let Metric::Literal(_) = inner {
+            self.pos = at;
+            return Err(self.error(format!("{name} takes a metric query, such as rate({{…}}[5m]), not a number")));
+        }
         self.skip_space();
         if !self.eat(")") {
             return Err(self.error(format!("expected `)` to close {name}")));
@@ -1139,7 +1504,7 @@ impl Parser<'_> {
             }
             grouping = Some(after);
         }
-        Ok(Metric::Vector { op, grouping: grouping.unwrap_or_default(), inner: Box::new(inner) })
+        Ok((grouping, k, inner))
     }
 
     /// `by (a, b)` or `without (a)`, when here.
@@ -1150,15 +1515,20 @@ impl Parser<'_> {
             _ => return Ok(None),
         };
         self.pos += if without { 7 } else { 2 };
+        Ok(Some(Grouping { without, labels: self.label_list()? }))
+    }
+
+    /// `(a, b)` after `by`, `without`, `on` or `ignoring`.
+    fn label_list(&mut self) -> Result<Vec<String>, ParseError> {
         self.skip_space();
         if !self.eat("(") {
-            return Err(self.error("expected `(` and label names after by or without"));
+            return Err(self.error("expected `(` and label names after by, without, on or ignoring"));
         }
         let mut labels = Vec::new();
         loop {
             self.skip_space();
             if self.eat(")") {
-                return Ok(Some(Grouping { without, labels }));
+                return Ok(labels);
             }
             if !labels.is_empty() && !self.eat(",") {
                 return Err(self.error("expected `,` or `)` in the label list"));
@@ -1877,6 +2247,71 @@ mod tests {
         assert_eq!(parse(r#"{a="b"} |> "<_> error <_>""#).unwrap().contained().count(), 0);
     }
 
+    /// The tree of a metric query, as `(lhs op rhs)`, `sum(…)`, `count_over_time`, numbers.
+    fn shape(metric: &Metric) -> String {
+        match metric {
+            Metric::Range { .. } => "r".into(),
+            Metric::Literal(v) => v.to_string(),
+            Metric::Constant(v) => format!("vector({v})"),
+            Metric::Vector { inner, .. } => format!("sum({})", shape(inner)),
+            Metric::Top { inner, k, .. } => format!("topk({k}, {})", shape(inner)),
+            Metric::Sort { inner, .. } => format!("sort({})", shape(inner)),
+            Metric::Binary { op, lhs, rhs, return_bool, matching } => {
+                let modifier = match (return_bool, matching.labels.is_empty() && !matching.on) {
+                    (true, _) => " bool",
+                    (false, false) if matching.on => " on",
+                    (false, false) => " ignoring",
+                    _ => "",
+                };
+                format!("({} {}{modifier} {})", shape(lhs), op.symbol(), shape(rhs))
+            }
+        }
+    }
+
+    #[test]
+    fn binary_operators_read_with_lokis_precedence_and_numbers_are_reduced() {
+        // Loki's expr.y: %left OR; %left AND UNLESS; %left CMP_EQ NEQ LT LTE GT GTE;
+        // %left ADD SUB; %left MUL DIV MOD; %right POW. Two numbers are reduced to one
+        // (reduceBinOp), a comparison of them to 1 or 0 with bool or without.
+        let r = r#"rate({a="b"}[5m])"#;
+        let cases = [
+            (format!("{r} + {r} * {r}"), "(r + (r * r))"),
+            (format!("{r} / {r} * 100"), "((r / r) * 100)"),
+            (format!("({r} + {r}) * 2"), "((r + r) * 2)"),
+            (format!("{r} ^ 2 ^ 3"), "(r ^ 8)"),
+            (format!("{r} ^ {r} ^ {r}"), "(r ^ (r ^ r))"),
+            (format!("{r} > bool {r} + 1"), "(r > bool (r + 1))"),
+            (format!("{r} or {r} and {r} unless {r}"), "(r or ((r and r) unless r))"),
+            (format!("{r} == {r} or {r}"), "((r == r) or r)"),
+            (format!("sum({r}) / on (a) sum by (a) ({r})"), "(sum(r) / on sum(r))"),
+            (format!("{r} - ignoring (a, b) {r}"), "(r - ignoring r)"),
+            (format!("topk(3, {r} * -1)"), "topk(3, (r * -1))"),
+            (format!("sort_desc(sum({r}) % 7)"), "sort((sum(r) % 7))"),
+            (format!("vector(1) + {r} # a comment\n - 2"), "((vector(1) + r) - 2)"),
+            ("1 + 2 * 3 - 4 / 2".to_owned(), "5"),
+            ("2 ^ 3 ^ 2".to_owned(), "512"),
+            ("(1 + 1) * -1.5e1".to_owned(), "-30"),
+            ("3 > 2".to_owned(), "1"),
+            ("3 < bool 2".to_owned(), "0"),
+            ("-7 % 3".to_owned(), "-1"),
+        ];
+        for (text, expected) in cases {
+            match parse_query(&text) {
+                Ok(Query::Metric(m)) => assert_eq!(shape(&m), expected, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        let Ok(Query::Metric(Metric::Literal(nan))) = parse_query("1 / 0") else { panic!("a number") };
+        assert!(nan.is_nan(), "Loki's MergeBinOp gives NaN for a division by zero");
+        let Ok(Query::Metric(Metric::Literal(nan))) = parse_query("5 % 0") else { panic!("a number") };
+        assert!(nan.is_nan());
+        // A chain of operators nests no deeper than the parser allows, and is refused beyond.
+        let long = vec![r; 100].join(" + ");
+        let e = parse_query(&long).unwrap_err();
+        assert!(e.message.contains("nested more than 64 deep"), "{e}");
+        assert!(parse_query(&vec![r; 60].join(" + ")).is_ok());
+    }
+
     #[test]
     fn unsupported_metric_queries_are_refused_with_the_column() {
         let cases = [
@@ -1887,9 +2322,27 @@ mod tests {
             (r#"avg_over_time({a="b"}[5m])"#, 1, "add `| unwrap label`"),
             (r#"quantile_over_time({a="b"} | unwrap x [5m])"#, 20, "takes φ first"),
             (r#"sum(count_over_time({a="b"}[5m]) by (a))"#, 34, "expected `)` to close sum"),
-            (r#"topk(3, count_over_time({a="b"}[5m]))"#, 1, "`topk` is not supported"),
+            (
+                r#"label_replace(count_over_time({a="b"}[5m]), "x", "$1", "a", "(.*)")"#,
+                1,
+                "`label_replace` is not supported",
+            ),
+            (r#"topk(0, count_over_time({a="b"}[5m]))"#, 1, "a whole number above 0"),
+            (r#"topk(1.5, count_over_time({a="b"}[5m]))"#, 1, "a whole number above 0"),
+            (r#"sort by (a) (count_over_time({a="b"}[5m]))"#, 1, "sort takes no grouping"),
+            (r#"sum(2)"#, 5, "not a number"),
+            (r#"rate({a="b"}[5m]) / on (a) group_left rate({a="b"}[5m])"#, 28, "`group_left` is not supported"),
+            (r#"rate({a="b"}[5m]) + bool 1"#, 25, "bool modifier can only be used on comparison operators"),
+            (
+                r#"rate({a="b"}[5m]) and 1"#,
+                19,
+                "unexpected literal for right leg of logical/set binary operation (and)",
+            ),
+            (r#"1 or rate({a="b"}[5m])"#, 3, "unexpected literal for left leg"),
+            (r#"rate({a="b"}[5m]) / "#, 21, "expected a metric query"),
+            (r#"(rate({a="b"}[5m])"#, 19, "expected `)`"),
             (r#"sum by (a) (count_over_time({a="b"}[5m])) by (b)"#, 43, "before or after the argument, not both"),
-            (r#"sum(count_over_time({a="b"}[5m])) / 2"#, 35, "unexpected text after the query"),
+            (r#"sum(count_over_time({a="b"}[5m])) 2"#, 35, "unexpected text after the query"),
             (r#"count_over_time({a="b"} | json | unwrap x [5m])"#, 1, "takes no `| unwrap`"),
             (r#"sum by a (count_over_time({a="b"}[5m]))"#, 8, "expected `(` and label names"),
         ];
@@ -2317,6 +2770,19 @@ mod tests {
             "rate",
             "quantile_over_time",
             "avg_over_time",
+            "+",
+            "/",
+            "^",
+            "-1",
+            "bool",
+            "on",
+            "ignoring",
+            "unless",
+            "topk",
+            "sort",
+            "vector",
+            "|>",
+            "\"<_> x\"",
             "0.5",
             "500",
             "10ms",
@@ -2340,6 +2806,8 @@ mod tests {
             " |= \"1\"",
             " != \"x\"",
             " |~ `\\d`",
+            " |> \"<_> <_>\"",
+            " !> \"{<_>}\" or \"plain\"",
             " | status >= 500",
             " | took > 1ms",
             " | took < 2KB",

@@ -18,7 +18,7 @@ use edgescope_otlp::{AnyValue, KeyValue, Resource, TraceId};
 use serde_json::{json, Map, Value};
 
 use crate::jaeger::{parse_go_duration, parse_rfc3339, Params};
-use crate::logql::{self, Grouping, LogQl, Metric, RangeFn, Unwrap, VectorOp};
+use crate::logql::{self, BinOp, Grouping, LogQl, Matching, Metric, RangeFn, Unwrap, VectorOp};
 use crate::store::{LogRow, LogScan, ScanOrder, Store, StoreError};
 
 /// The most entries one query may ask for (Loki's `max_entries_limit_per_query` default).
@@ -131,7 +131,8 @@ fn logql(params: &Params<'_>) -> std::result::Result<LogQl, String> {
 /// `step` from `start` to `end`.
 #[derive(Debug)]
 pub(crate) struct RangeQuery {
-    logql: LogQl,
+    /// The log query (`None` for a metric query, whose range functions have their own).
+    logql: Option<LogQl>,
     metric: Option<Metric>,
     start: i64,
     end: i64,
@@ -152,11 +153,11 @@ fn direction(params: &Params<'_>) -> std::result::Result<bool, String> {
 }
 
 /// The query parameter, read as a log or metric query.
-fn any_query(params: &Params<'_>) -> std::result::Result<(LogQl, Option<Metric>), String> {
+fn any_query(params: &Params<'_>) -> std::result::Result<(Option<LogQl>, Option<Metric>), String> {
     let (_, text) = params.get(&["query"]).ok_or("the `query` parameter is required")?;
     match logql::parse_query(text).map_err(|e| e.to_string())? {
-        logql::Query::Log(q) => Ok((q, None)),
-        logql::Query::Metric(m) => Ok((m.range().1.clone(), Some(m))),
+        logql::Query::Log(q) => Ok((Some(q), None)),
+        logql::Query::Metric(m) => Ok((None, Some(m))),
     }
 }
 
@@ -527,13 +528,16 @@ struct Stats {
 
 /// Runs a `query_range`: the first `limit` matching entries in the query's direction.
 fn run_range(store: &Store, q: &RangeQuery, stats: &mut Stats) -> Result<Vec<Entry>> {
-    let Some(mut scan) = scan_for(&q.logql) else {
+    let Some(query) = &q.logql else {
+        return Ok(Vec::new());
+    };
+    let Some(mut scan) = scan_for(query) else {
         return Ok(Vec::new());
     };
     scan.start = q.start;
     scan.end = q.end;
     let mut entries = Vec::new();
-    scan_entries(store, &mut scan, &q.logql, q.forward, stats, |entry| {
+    scan_entries(store, &mut scan, query, q.forward, stats, |entry| {
         entries.push(entry);
         entries.len() < q.limit
     })?;
@@ -785,59 +789,57 @@ fn format_count(n: u64) -> String {
     out
 }
 
-/// Evaluates `metric` at `start + i * step` for `i` in `0..steps`, looking at no more than
-/// `budget` values (see [`MAX_WINDOW_WORK`]); the error is a `400` answer's text.
-fn evaluate(
-    metric: &Metric,
+/// The values of a range function at `start + i * step` for `i` in `0..steps`, over the
+/// lines of `streams`, looking at no more than `budget` values (see [`MAX_WINDOW_WORK`]); the
+/// error is a `400` answer's text.
+#[allow(clippy::too_many_arguments)]
+fn windows(
+    func: RangeFn,
+    range_ns: i64,
+    unwrapped: bool,
+    param: Option<f64>,
     streams: &[Stream],
     start: i64,
     step: i64,
     steps: u32,
     budget: &mut u64,
 ) -> std::result::Result<Vec<Series>, String> {
-    match metric {
-        Metric::Range { func, range_ns, unwrap, param, .. } => {
-            let seconds = *range_ns as f64 / 1e9;
-            let limit = *budget;
-            streams
-                .iter()
-                .map(|stream| {
-                    // The window of step t is (t - range, t]; both ends only move forward.
-                    let (mut lo, mut hi, mut bytes) = (0, 0, 0u64);
-                    let mut points = Vec::new();
-                    for i in 0..steps {
-                        let t = start + i as i64 * step;
-                        while hi < stream.times.len() && stream.times[hi] <= t {
-                            bytes += stream.bytes[hi];
-                            hi += 1;
-                        }
-                        while lo < hi && i128::from(stream.times[lo]) <= i128::from(t) - i128::from(*range_ns) {
-                            bytes -= stream.bytes[lo];
-                            lo += 1;
-                        }
-                        if hi > lo {
-                            let window = &stream.values[lo..hi];
-                            let cost = window_cost(*func, unwrap.is_some(), window.len() as u64);
-                            if cost > *budget {
-                                return Err(format!(
-                                    "the query would look at more than {} values (each line once for every step \
-                                     whose range holds it): use a larger step, a shorter range or a narrower query",
-                                    format_count(limit)
-                                ));
-                            }
-                            *budget -= cost;
-                            points.push((i, range_value(*func, window, bytes, seconds, unwrap.is_some(), *param)));
-                        }
+    let seconds = range_ns as f64 / 1e9;
+    let limit = *budget;
+    streams
+        .iter()
+        .map(|stream| {
+            // The window of step t is (t - range, t]; both ends only move forward.
+            let (mut lo, mut hi, mut bytes) = (0, 0, 0u64);
+            let mut points = Vec::new();
+            for i in 0..steps {
+                let t = start + i as i64 * step;
+                while hi < stream.times.len() && stream.times[hi] <= t {
+                    bytes += stream.bytes[hi];
+                    hi += 1;
+                }
+                while lo < hi && i128::from(stream.times[lo]) <= i128::from(t) - i128::from(range_ns) {
+                    bytes -= stream.bytes[lo];
+                    lo += 1;
+                }
+                if hi > lo {
+                    let window = &stream.values[lo..hi];
+                    let cost = window_cost(func, unwrapped, window.len() as u64);
+                    if cost > *budget {
+                        return Err(format!(
+                            "the query would look at more than {} values (each line once for every step whose \
+                             range holds it): use a larger step, a shorter range or a narrower query",
+                            format_count(limit)
+                        ));
                     }
-                    Ok(Series { labels: stream.labels.clone(), points })
-                })
-                .filter(|s| s.as_ref().map_or(true, |s| !s.points.is_empty()))
-                .collect()
-        }
-        Metric::Vector { op, grouping, inner } => {
-            Ok(aggregate(*op, grouping, evaluate(inner, streams, start, step, steps, budget)?))
-        }
-    }
+                    *budget -= cost;
+                    points.push((i, range_value(func, window, bytes, seconds, unwrapped, param)));
+                }
+            }
+            Ok(Series { labels: stream.labels.clone(), points })
+        })
+        .filter(|s| s.as_ref().map_or(true, |s| !s.points.is_empty()))
+        .collect()
 }
 
 /// What a range function's value over a window of `n` lines costs, in values looked at.
@@ -944,51 +946,339 @@ fn sample(t_ns: i64, v: f64) -> Value {
     json!([time, text])
 }
 
-/// The answer to a metric query: a matrix (`query_range`) or a vector (`query`).
+/// Why a metric query stopped: a `400` answer's text, or the store failed.
+enum Stop {
+    Bad(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Stop {
+        Stop::Store(e)
+    }
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Stop {
+        Stop::Bad(message)
+    }
+}
+
+/// What a metric query evaluates to: a number (at every step), or series.
+enum Evaluated {
+    Scalar(f64),
+    Vector(Vec<Series>),
+}
+
+/// The evaluation of one metric query, over the steps of the request.
+struct Evaluation<'a> {
+    store: &'a Store,
+    q: &'a RangeQuery,
+    steps: u32,
+    /// Values the range functions may still look at (see [`MAX_WINDOW_WORK`]).
+    budget: u64,
+    stats: Stats,
+}
+
+impl Evaluation<'_> {
+    fn eval(&mut self, metric: &Metric) -> std::result::Result<Evaluated, Stop> {
+        Ok(match metric {
+            Metric::Literal(v) => Evaluated::Scalar(*v),
+            Metric::Constant(v) => Evaluated::Vector(vec![Series {
+                labels: BTreeMap::new(),
+                points: (0..self.steps).map(|i| (i, *v)).collect(),
+            }]),
+            Metric::Range { .. } => Evaluated::Vector(self.range(metric, None)?),
+            Metric::Vector { op, grouping, inner } => {
+                let series = match &**inner {
+                    // As Loki does (canInjectVectorGrouping), a sum's grouping applies to the
+                    // lines of the counting or summing range function right under it, which has
+                    // none of its own: the sum is the same, and a query over many metadata sets
+                    // (a trace id each) does not hold a series for each.
+                    Metric::Range { func, grouping: None, .. }
+                        if *op == VectorOp::Sum
+                            && matches!(
+                                func,
+                                RangeFn::CountOverTime
+                                    | RangeFn::Rate
+                                    | RangeFn::BytesOverTime
+                                    | RangeFn::BytesRate
+                                    | RangeFn::SumOverTime
+                            ) =>
+                    {
+                        self.range(inner, Some(grouping))?
+                    }
+                    _ => self.vector(inner)?,
+                };
+                Evaluated::Vector(aggregate(*op, grouping, series))
+            }
+            Metric::Top { bottom, k, grouping, inner } => {
+                let series = self.vector(inner)?;
+                Evaluated::Vector(top(*bottom, *k, grouping, series))
+            }
+            Metric::Sort { desc, inner } => {
+                let mut series = self.vector(inner)?;
+                // An instant query's vector in the order of the values (NaN last, as Prometheus
+                // sorts); a matrix is ordered by labels anyway.
+                let key = |s: &Series| s.points.first().map_or(f64::NAN, |p| p.1);
+                series.sort_by(|a, b| {
+                    let (a, b) = (key(a), key(b));
+                    match (a.is_nan(), b.is_nan()) {
+                        (false, false) if *desc => b.total_cmp(&a),
+                        (false, false) => a.total_cmp(&b),
+                        (nan_a, nan_b) => nan_a.cmp(&nan_b),
+                    }
+                });
+                Evaluated::Vector(series)
+            }
+            Metric::Binary { op, lhs, rhs, return_bool, matching } => {
+                let (lhs, rhs) = (self.eval(lhs)?, self.eval(rhs)?);
+                Evaluated::Vector(match (lhs, rhs) {
+                    (Evaluated::Scalar(l), Evaluated::Scalar(r)) => return Ok(Evaluated::Scalar(op.apply(l, r))),
+                    (Evaluated::Vector(v), Evaluated::Scalar(n)) => with_scalar(*op, *return_bool, v, n, false),
+                    (Evaluated::Scalar(n), Evaluated::Vector(v)) => with_scalar(*op, *return_bool, v, n, true),
+                    (Evaluated::Vector(l), Evaluated::Vector(r)) if op.is_set() => set_operation(*op, matching, l, r),
+                    (Evaluated::Vector(l), Evaluated::Vector(r)) => one_to_one(*op, *return_bool, matching, l, r)?,
+                })
+            }
+        })
+    }
+
+    /// The series of a metric query that is not a number (the parser sees to that).
+    fn vector(&mut self, metric: &Metric) -> std::result::Result<Vec<Series>, Stop> {
+        match self.eval(metric)? {
+            Evaluated::Vector(series) => Ok(series),
+            Evaluated::Scalar(_) => Err(Stop::Bad("expected a metric query, not a number".into())),
+        }
+    }
+
+    /// The series of a range function, its lines grouped by `injected` when a sum above it
+    /// groups them.
+    fn range(&mut self, metric: &Metric, injected: Option<&Grouping>) -> std::result::Result<Vec<Series>, Stop> {
+        let Metric::Range { func, query, range_ns, offset_ns, unwrap, grouping, param } = metric else {
+            return self.vector(metric);
+        };
+        let grouping = injected.or(grouping.as_ref());
+        // With an `offset`, step t looks at the range ending at t - offset.
+        let (start, end) = (self.q.start.saturating_sub(*offset_ns), self.q.end.saturating_sub(*offset_ns));
+        let from = start.saturating_sub(*range_ns);
+        let streams = stream_samples(self.store, query, unwrap.as_ref(), grouping, true, from, end, &mut self.stats)??;
+        let unwrapped = unwrap.is_some();
+        let series =
+            windows(*func, *range_ns, unwrapped, *param, &streams, start, self.q.step, self.steps, &mut self.budget)?;
+        Ok(series)
+    }
+}
+
+/// The labels of `labels` that a grouping keeps.
+fn group_key(labels: &BTreeMap<String, String>, grouping: &Grouping) -> BTreeMap<String, String> {
+    labels
+        .iter()
+        .filter(|(k, _)| grouping.labels.contains(k) != grouping.without)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `topk` (`bottomk` when `bottom`): at each step, the `k` series of each group with the
+/// largest (smallest) values; NaN counts as the smallest for `topk` and the largest for
+/// `bottomk`, as in Prometheus.
+fn top(bottom: bool, k: usize, grouping: &Grouping, series: Vec<Series>) -> Vec<Series> {
+    let keys: Vec<_> = series.iter().map(|s| group_key(&s.labels, grouping)).collect();
+    let mut at_step: BTreeMap<u32, Vec<(usize, f64)>> = BTreeMap::new();
+    for (n, s) in series.iter().enumerate() {
+        for &(i, v) in &s.points {
+            at_step.entry(i).or_default().push((n, v));
+        }
+    }
+    let mut kept: Vec<Vec<(u32, f64)>> = vec![Vec::new(); series.len()];
+    for (i, samples) in at_step {
+        let mut groups: BTreeMap<&BTreeMap<String, String>, Vec<(usize, f64)>> = BTreeMap::new();
+        for (n, v) in samples {
+            groups.entry(&keys[n]).or_default().push((n, v));
+        }
+        for (_, mut group) in groups {
+            let rank = |v: f64| match (v.is_nan(), bottom) {
+                (true, false) => f64::NEG_INFINITY,
+                (true, true) => f64::INFINITY,
+                (false, false) => v,
+                (false, true) => -v,
+            };
+            // Largest first (for bottomk: smallest first), ties in label order.
+            group.sort_by(|a, b| rank(b.1).total_cmp(&rank(a.1)).then(series[a.0].labels.cmp(&series[b.0].labels)));
+            for (n, v) in group.into_iter().take(k) {
+                kept[n].push((i, v));
+            }
+        }
+    }
+    series
+        .into_iter()
+        .zip(kept)
+        .filter(|(_, points)| !points.is_empty())
+        .map(|(s, points)| Series { labels: s.labels, points })
+        .collect()
+}
+
+/// `vector op n` (`n op vector` when `swapped`): each sample with the number, as Loki's
+/// `MergeBinOp` does: a comparison keeps the sample (its value, the vector's) when it holds,
+/// or gives 1 or 0 with `bool`.
+fn with_scalar(op: BinOp, return_bool: bool, series: Vec<Series>, n: f64, swapped: bool) -> Vec<Series> {
+    series
+        .into_iter()
+        .map(|s| Series {
+            labels: s.labels,
+            points: s
+                .points
+                .into_iter()
+                .filter_map(|(i, v)| {
+                    let value = if swapped { op.apply(n, v) } else { op.apply(v, n) };
+                    if op.is_comparison() && !return_bool {
+                        (value == 1.0).then_some((i, v))
+                    } else {
+                        Some((i, value))
+                    }
+                })
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
+}
+
+/// The labels two series are matched on.
+fn signature(labels: &BTreeMap<String, String>, matching: &Matching) -> BTreeMap<String, String> {
+    labels
+        .iter()
+        .filter(|(k, _)| matching.labels.contains(k) == matching.on)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `and`, `or` and `unless`, step by step, series matched on all their labels (or `on` /
+/// `ignoring` some), as Prometheus and Loki do: `and` keeps the left samples that have a match,
+/// `unless` those that have none, `or` all of them and the right samples without a match.
+fn set_operation(op: BinOp, matching: &Matching, lhs: Vec<Series>, rhs: Vec<Series>) -> Vec<Series> {
+    let at_steps = |side: &[Series]| {
+        let mut found: std::collections::HashSet<(u32, BTreeMap<String, String>)> = std::collections::HashSet::new();
+        for s in side {
+            let sig = signature(&s.labels, matching);
+            found.extend(s.points.iter().map(|&(i, _)| (i, sig.clone())));
+        }
+        found
+    };
+    let right = at_steps(&rhs);
+    let keep = |s: Series, other: &std::collections::HashSet<(u32, BTreeMap<String, String>)>, wanted: bool| {
+        let sig = signature(&s.labels, matching);
+        let points = s.points.into_iter().filter(|&(i, _)| other.contains(&(i, sig.clone())) == wanted).collect();
+        Series { labels: s.labels, points }
+    };
+    let mut out: Vec<Series> = match op {
+        BinOp::And => lhs.into_iter().map(|s| keep(s, &right, true)).collect(),
+        BinOp::Unless => lhs.into_iter().map(|s| keep(s, &right, false)).collect(),
+        _ => {
+            let left = at_steps(&lhs);
+            let mut out = lhs;
+            out.extend(rhs.into_iter().map(|s| keep(s, &left, false)));
+            out
+        }
+    };
+    out.retain(|s| !s.points.is_empty());
+    out
+}
+
+/// `lhs op rhs` between two vectors, series matched one to one on their labels (or `on` /
+/// `ignoring` some), as Loki and Prometheus do: the result has the left series' labels (only
+/// the `on` ones, or without the `ignoring` ones); a comparison keeps the left sample when it
+/// holds (or gives 1 or 0 with `bool`). Two series of one side matching at one step are an
+/// error.
+fn one_to_one(
+    op: BinOp,
+    return_bool: bool,
+    matching: &Matching,
+    lhs: Vec<Series>,
+    rhs: Vec<Series>,
+) -> std::result::Result<Vec<Series>, String> {
+    let mut right: HashMap<BTreeMap<String, String>, Vec<&Series>> = HashMap::new();
+    for s in &rhs {
+        right.entry(signature(&s.labels, matching)).or_default().push(s);
+    }
+    let mut left_seen = std::collections::HashSet::new();
+    let mut out: BTreeMap<BTreeMap<String, String>, Vec<(u32, f64)>> = BTreeMap::new();
+    for l in &lhs {
+        let sig = signature(&l.labels, matching);
+        let Some(candidates) = right.get(&sig) else {
+            continue;
+        };
+        let labels: BTreeMap<String, String> = if matching.on {
+            sig.clone()
+        } else {
+            l.labels.iter().filter(|(k, _)| !matching.labels.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        for &(i, lv) in &l.points {
+            let mut found = candidates
+                .iter()
+                .filter_map(|r| r.points.binary_search_by_key(&i, |p| p.0).ok().map(|at| r.points[at].1));
+            let Some(rv) = found.next() else {
+                continue;
+            };
+            if found.next().is_some() {
+                return Err(format!(
+                    "found duplicate series for the match group {sig:?} on the right hand-side of the operation: \
+                     many-to-many matching not allowed: matching labels must be unique on one side"
+                ));
+            }
+            if !left_seen.insert((i, sig.clone())) {
+                return Err(format!(
+                    "multiple matches for labels {sig:?}: many-to-one matching must be explicit (group_left/group_right \
+                     are not supported here)"
+                ));
+            }
+            let value = op.apply(lv, rv);
+            if op.is_comparison() && !return_bool {
+                if value == 1.0 {
+                    out.entry(labels.clone()).or_default().push((i, lv));
+                }
+            } else {
+                out.entry(labels.clone()).or_default().push((i, value));
+            }
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(labels, mut points)| {
+            points.sort_by_key(|p| p.0);
+            Series { labels, points }
+        })
+        .collect())
+}
+
+/// The answer to a metric query: a matrix (`query_range`) or a vector (`query`); a number is a
+/// scalar at one instant and a series without labels over a range, as Loki answers
+/// (`evalLiteral`, `PopulateMatrixFromScalar`).
 fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::result::Result<Value, String>> {
     let started = std::time::Instant::now();
-    let mut stats = Stats::default();
-    let (_, query, range_ns, unwrap) = metric.range();
-    let grouping = match (metric, metric.innermost()) {
-        // As Loki does (canInjectVectorGrouping), a sum's grouping applies to the lines of the
-        // counting or summing range function right under it, which has none of its own: the sum
-        // is the same, and a query over many metadata sets (a trace id each) does not hold a
-        // series for each.
-        (Metric::Vector { op: VectorOp::Sum, grouping, inner }, Metric::Range { func, grouping: None, .. })
-            if matches!(**inner, Metric::Range { .. })
-                && matches!(
-                    func,
-                    RangeFn::CountOverTime
-                        | RangeFn::Rate
-                        | RangeFn::BytesOverTime
-                        | RangeFn::BytesRate
-                        | RangeFn::SumOverTime
-                ) =>
-        {
-            Some(grouping)
-        }
-        (_, Metric::Range { grouping, .. }) => grouping.as_ref(),
-        (_, Metric::Vector { .. }) => None,
-    };
-    // With an `offset`, step t looks at the range ending at t - offset.
-    let offset = metric.offset();
-    let (start, end) = (q.start.saturating_sub(offset), q.end.saturating_sub(offset));
-    let from = start.saturating_sub(range_ns);
-    let streams = match stream_samples(store, query, unwrap, grouping, true, from, end, &mut stats)? {
-        Ok(streams) => streams,
-        Err(message) => return Ok(Err(message)),
-    };
     let steps = (span(q.start, q.end) / q.step + 1) as u32;
-    let mut series = match evaluate(metric, &streams, start, q.step, steps, &mut MAX_WINDOW_WORK.clone()) {
-        Ok(series) => series,
-        Err(message) => return Ok(Err(message)),
+    let mut run = Evaluation { store, q, steps, budget: MAX_WINDOW_WORK, stats: Stats::default() };
+    let evaluated = match run.eval(metric) {
+        Ok(evaluated) => evaluated,
+        Err(Stop::Bad(message)) => return Ok(Err(message)),
+        Err(Stop::Store(e)) => return Err(e),
     };
+    let at = |i: u32| q.start + i as i64 * q.step;
+    let mut series = match evaluated {
+        Evaluated::Scalar(v) if q.instant => {
+            return Ok(Ok(metric_body("scalar", sample(q.start, v), &run.stats, started)));
+        }
+        Evaluated::Scalar(v) => vec![Series { labels: BTreeMap::new(), points: (0..steps).map(|i| (i, v)).collect() }],
+        Evaluated::Vector(series) => series,
+    };
+    series.retain(|s| !s.points.is_empty());
     if series.len() > MAX_SERIES {
         return Ok(Err(format!("maximum of series ({MAX_SERIES}) reached for a single query")));
     }
-    // Loki answers with its series sorted by their labels.
-    series.sort_by(|a, b| a.labels.cmp(&b.labels));
-    let at = |i: u32| q.start + i as i64 * q.step;
+    // Loki answers with its series sorted by their labels, but keeps the order of `sort` and
+    // `sort_desc` in an instant query.
+    if !(q.instant && metric.sorts()) {
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    }
     let (kind, result): (&str, Vec<Value>) = if q.instant {
         let result = series
             .into_iter()
@@ -1005,7 +1295,11 @@ fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::
             .collect();
         ("matrix", result)
     };
-    Ok(Ok(json!({ "status": "success", "data": {
+    Ok(Ok(metric_body(kind, Value::Array(result), &run.stats, started)))
+}
+
+fn metric_body(kind: &str, result: Value, stats: &Stats, started: std::time::Instant) -> Value {
+    json!({ "status": "success", "data": {
         "resultType": kind,
         "result": result,
         "stats": { "summary": {
@@ -1013,7 +1307,7 @@ fn metric_answer(store: &Store, q: &RangeQuery, metric: &Metric) -> Result<std::
             "totalLinesProcessed": stats.lines,
             "totalBytesProcessed": stats.bytes,
         } },
-    } })))
+    } })
 }
 
 /// The stream label sets of records in `[start, end)`.
@@ -1376,6 +1670,19 @@ mod tests {
         assert!(range_query(&Params(&forward)).unwrap().forward);
         let slow = params(&[("query", r#"{a="b"}"#), ("delay_for", "6")]);
         assert!(tail_query(&Params(&slow)).unwrap_err().contains("delay_for can't be greater than 5"));
+    }
+
+    /// The series of the first range function of `metric` over `streams`.
+    fn evaluate(
+        metric: &Metric,
+        streams: &[Stream],
+        start: i64,
+        step: i64,
+        steps: u32,
+        budget: &mut u64,
+    ) -> std::result::Result<Vec<Series>, String> {
+        let Metric::Range { func, range_ns, unwrap, param, .. } = metric.ranges()[0] else { unreachable!() };
+        windows(*func, *range_ns, unwrap.is_some(), *param, streams, start, step, steps, budget)
     }
 
     /// Times at the ends of what `start` and `end` may say (Unix seconds with a fraction, or
