@@ -29,7 +29,10 @@
 //! after their argument.
 //!
 //! The parsers `| json`, `| logfmt` (with Loki's `--strict` and `--keep-empty`), `| regexp` (named
-//! groups) and `| pattern` (Loki's `<name>` captures) add labels taken from the line (a name that
+//! groups), `| pattern` (Loki's `<name>` captures) and `| unpack` (Promtail's packed JSON: `_entry`
+//! becomes the line, the other strings labels) add labels taken from the line; `| json` and
+//! `| logfmt` may name what they take (`| json status="response.status", first="items[0]", msg`,
+//! `| logfmt took, code="status"`), a missing path giving the empty value (a name that
 //! a stream label has gets `_extracted` appended, one that metadata has replaces it, as in Loki;
 //! a line that JSON or logfmt does not parse gets `__error__` and flows on: comparisons pass it and
 //! only string filters such as `| __error__=""` leave it out, as in Loki); label filters may then compare
@@ -45,6 +48,7 @@
 //! Label filters may also be joined by `or`, in parentheses or not, with Loki's precedence
 //! (`| status >= 500 or level="error", took > 1s`).
 //!
+//! `| decolorize` takes ANSI color codes out of the line, and
 //! `| line_format "{{.status}} {{.msg | ToUpper}}"` makes the line anew for the stages after it
 //! and the answer; `| label_format new=old, name="{{.a}}-{{.b}}"` renames labels and fills
 //! templates; both run the part of Go's templates that `template` reads.
@@ -119,10 +123,16 @@ pub(crate) enum Stage {
     /// `| keep name, name="value", …`: every other label (but `__error__` and its details) is
     /// gone for later stages and from what the query returns.
     Keep(Vec<LabelItem>),
-    /// `| json`: labels from the line's JSON object.
-    Json,
-    /// `| logfmt [--strict] [--keep-empty]`: labels from the line's `key=value` pairs.
-    Logfmt { strict: bool, keep_empty: bool },
+    /// `| json`: labels from the line's JSON object; `| json name="a.b[0]", other`: only the
+    /// values at those paths (a bare name is its own path).
+    Json(Vec<(String, Vec<extract::PathStep>)>),
+    /// `| logfmt [--strict] [--keep-empty]`: labels from the line's `key=value` pairs; with
+    /// `name="key", other`, only those keys, as those names.
+    Logfmt { strict: bool, keep_empty: bool, only: Vec<(String, String)> },
+    /// `| unpack`: Promtail's packed JSON; `_entry` becomes the line, the other strings labels.
+    Unpack,
+    /// `| decolorize`: the line without ANSI color codes.
+    Decolorize,
     /// `| regexp "(?P<name>…)"`: labels from the named groups of the expression's match.
     Regexp(Regex),
     /// `| pattern "<ip> - <_> <status>"`: labels from the pattern's captures.
@@ -191,7 +201,7 @@ impl LabelExpr {
 impl Stage {
     /// Whether the stage adds labels taken from the line.
     fn is_parser(&self) -> bool {
-        matches!(self, Stage::Json | Stage::Logfmt { .. } | Stage::Regexp(_) | Stage::Pattern(_))
+        matches!(self, Stage::Json(_) | Stage::Logfmt { .. } | Stage::Regexp(_) | Stage::Pattern(_) | Stage::Unpack)
     }
 
     /// Whether the stage deletes, renames or sets labels.
@@ -828,12 +838,56 @@ impl LogQl {
                     out.deleted.extend(gone);
                     out.keeps.push(items);
                 }
-                Stage::Json | Stage::Logfmt { .. } | Stage::Regexp(_) | Stage::Pattern(_) => {
+                Stage::Decolorize => {
+                    if let Some(clean) = extract::decolorize(&line) {
+                        line = Cow::Owned(clean);
+                    }
+                }
+                Stage::Json(_) | Stage::Logfmt { .. } | Stage::Regexp(_) | Stage::Pattern(_) | Stage::Unpack => {
                     let mut found = Parsed::new();
+                    // Whether a name already has a value, which a path a line lacks leaves.
+                    let has = |out: &Outcome<'_>, name: &str| out.get(name, label(name)).is_some();
                     let result = match stage {
-                        Stage::Logfmt { strict, keep_empty } => {
+                        Stage::Logfmt { strict, keep_empty, only } if only.is_empty() => {
                             extract::logfmt(&line, *strict, *keep_empty, &mut found).map_err(|d| (LOGFMT_ERROR, d))
                         }
+                        // Loki's LogfmtExpressionParser: each name is set, empty unless a stream
+                        // label has it, then to the value of the last pair of its key.
+                        Stage::Logfmt { strict, only, .. } => {
+                            let mut pairs = Parsed::new();
+                            let result = extract::logfmt(&line, *strict, true, &mut pairs);
+                            for (name, key) in only {
+                                match pairs.iter().rev().find(|(k, _)| k == key) {
+                                    Some((_, value)) => found.push((name.clone(), value.clone())),
+                                    None if !is_stream(name) => found.push((name.clone(), String::new())),
+                                    None => {}
+                                }
+                            }
+                            result.map_err(|d| (LOGFMT_ERROR, d))
+                        }
+                        // Loki's JSONExpressionParser: a path the line lacks gives the empty value
+                        // to a name that has none yet.
+                        Stage::Json(paths) if !paths.is_empty() => {
+                            let mut values = Vec::new();
+                            let result = extract::json_values(&line, paths, &mut values);
+                            for (name, value) in values {
+                                match value {
+                                    Some(value) => found.push((name, value)),
+                                    None if !has(&out, &name) => found.push((name, String::new())),
+                                    None => {}
+                                }
+                            }
+                            result.map_err(|d| (JSON_ERROR, d))
+                        }
+                        Stage::Unpack => match extract::unpack(&line) {
+                            Ok(Some((entry, labels))) => {
+                                line = Cow::Owned(entry);
+                                found = labels;
+                                Ok(())
+                            }
+                            Ok(None) => Ok(()),
+                            Err(details) => Err((JSON_ERROR, details)),
+                        },
                         // Neither fails a line: one that does not match adds nothing.
                         Stage::Regexp(regex) => {
                             extract::regexp(regex, &line, &mut found);
@@ -899,10 +953,11 @@ impl LogQl {
             .map(|m| m.value.as_str())
     }
 
-    /// Texts that every matching record's line contains (line filters after `| line_format`
-    /// look at another line).
+    /// Texts that every matching record's line contains (line filters after `| line_format`,
+    /// `| unpack` or `| decolorize` look at another line).
     pub(crate) fn contained(&self) -> impl Iterator<Item = &str> {
-        let stages = self.stages.iter().take_while(|s| !matches!(s, Stage::LineFormat(_)));
+        let stages =
+            self.stages.iter().take_while(|s| !matches!(s, Stage::LineFormat(_) | Stage::Unpack | Stage::Decolorize));
         stages.filter_map(|s| match s {
             Stage::Line(LineFilter { op: LineOp::Contains, needle, or, .. }) if or.is_empty() => Some(needle.as_str()),
             _ => None,
@@ -1655,14 +1710,58 @@ impl Parser<'_> {
                 let ends = rest.is_empty()
                     || rest.starts_with(['|', '[', ')', '#'])
                     || rest.starts_with("!=")
-                    || rest.starts_with("!~");
-                if !ends {
+                    || rest.starts_with("!~")
+                    || rest.starts_with("!>");
+                // Loki's labelExtractionExpressionList: `name="expression"` or `name`, joined by `,`.
+                let mut extractions = Vec::new();
+                let mut more = !ends;
+                while more {
                     self.skip_space();
-                    return Err(self.error(format!(
-                        "`{parser}` with parameters is not supported: use `| {parser}` and the labels it adds"
-                    )));
+                    if self.ident_here().is_none() {
+                        return Err(self.error(format!(
+                            "expected a label name, or name=\"expression\", after `{parser}`{}",
+                            if parser == "logfmt" { " (its flags are --strict and --keep-empty)" } else { "" }
+                        )));
+                    }
+                    let name = self.ident()?;
+                    let at = self.pos;
+                    self.skip_space();
+                    let (col, expression) = if self.eat("=") {
+                        self.skip_space();
+                        (self.pos, self.string()?)
+                    } else {
+                        self.pos = at;
+                        (at, name.clone())
+                    };
+                    if extractions.iter().any(|(n, _, _)| *n == name) {
+                        self.pos = col;
+                        return Err(self.error(format!("duplicate extracted label name '{name}'")));
+                    }
+                    extractions.push((name, col, expression));
+                    let at = self.pos;
+                    self.skip_space();
+                    if !self.eat(",") {
+                        self.pos = at;
+                        more = false;
+                    }
                 }
-                stages.push(if parser == "json" { Stage::Json } else { Stage::Logfmt { strict, keep_empty } });
+                if parser == "logfmt" {
+                    let only = extractions.into_iter().map(|(name, _, key)| (name, key)).collect();
+                    stages.push(Stage::Logfmt { strict, keep_empty, only });
+                    return Ok(());
+                }
+                let mut paths = Vec::new();
+                for (name, col, expression) in extractions {
+                    let path = extract::json_path(&expression)
+                        .map_err(|message| ParseError { col: self.text[..col].chars().count() + 1, message })?;
+                    paths.push((name, path));
+                }
+                stages.push(Stage::Json(paths));
+                return Ok(());
+            }
+            Some(word @ ("unpack" | "decolorize")) if is_stage_word => {
+                self.pos += word.len();
+                stages.push(if word == "unpack" { Stage::Unpack } else { Stage::Decolorize });
                 return Ok(());
             }
             Some(parser @ ("regexp" | "pattern")) if is_stage_word => {
@@ -1880,8 +1979,8 @@ impl Parser<'_> {
             if !rest.starts_with(['=', '!', '>', '<']) {
                 return Err(self.error(format!(
                     "the `{word}` stage is not supported: after the selector, use line filters (|=, !=, |~, !~, |>, !>), \
-                     the parsers | json, | logfmt, | regexp and | pattern, | line_format, | label_format, | drop, \
-                     | keep and label filters (| name=\"value\", | name > 10)"
+                     the parsers | json, | logfmt, | regexp, | pattern and | unpack, | decolorize, | line_format, \
+                     | label_format, | drop, | keep and label filters (| name=\"value\", | name > 10)"
                 )));
             }
         }
@@ -2091,8 +2190,8 @@ mod tests {
             (r#"{service_name~"a"}"#, 14, "expected one of"),
             (r#"{service_name=~"("}"#, 16, "invalid regular expression"),
             (r#"{service_name="a"} |~ "(""#, 23, "invalid regular expression"),
-            (r#"{service_name="a"} | json status="x""#, 27, "`json` with parameters is not supported"),
-            (r#"{service_name="a"} | logfmt --strict --lax"#, 38, "`logfmt` with parameters is not supported"),
+            (r#"{service_name="a"} | json status=x"#, 34, "expected a string"),
+            (r#"{service_name="a"} | logfmt --strict --lax"#, 38, "flags are --strict and --keep-empty"),
             (r#"{service_name="a"} | status > fast"#, 31, "expected a number, a duration (10ms) or a size (5KB)"),
             (r#"{service_name="a"} | status > "5""#, 31, "compares with a number"),
             (r#"{service_name="a"} | (a="1" or b="2""#, 37, "expected `)` to close the label filters"),
@@ -2104,7 +2203,7 @@ mod tests {
                 "invalid line template: the template function `json` is not supported",
             ),
             (r#"{service_name="a"} | line_format {{.x}}"#, 34, "expected a string"),
-            (r#"{service_name="a"} | decolorize"#, 22, "`decolorize` stage is not supported"),
+            (r#"{service_name="a"} | label_replace"#, 22, "`label_replace` stage is not supported"),
             (r#"{service_name="a"} "x""#, 20, "expected a line filter"),
             (r#"count_over_time({service_name="a"}[5m])"#, 1, "metric queries are answered by query_range"),
             (r#"service_name="a""#, 1, "starts with a stream selector"),
@@ -2577,6 +2676,91 @@ mod tests {
             let e = parse(query).expect_err(query);
             assert!(e.col == col && e.message.contains(message), "{query}: {e}");
         }
+    }
+
+    #[test]
+    fn json_and_logfmt_with_parameters_extract_only_the_named_values_as_loki_does() {
+        // Loki's JSONExpressionParser (pkg/logql/log/parser.go): each name gets the value at its
+        // path, a string unescaped, null empty, an object as written; a path the line lacks
+        // gives the empty value; a name alone is its own path.
+        let own = [("service_name", "a"), ("level", "info")];
+        let stream = |name: &str| matches!(name, "service_name" | "level");
+        let q = parse(
+            r#"{service_name="a"} | json status="response.status", first="items[0]", deep=`items[1].k`, odd="[\"a b\"]", obj="response", gone="x.y", none="n", msg, level"#,
+        )
+        .unwrap();
+        let line = r#"{"response":{"status":503,"ok":false},"items":["x\ty",{"k":true}],"a b":"sp","n":null,"msg":"hi","level":"warn","other":1}"#;
+        let out = q.process(0, line, labels(&own), stream).expect("passes");
+        let mut got: Vec<(&str, &str)> = out.parsed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("deep", "true"),
+                ("first", "x\ty"),
+                ("gone", ""),
+                ("level_extracted", "warn"),
+                ("msg", "hi"),
+                ("none", ""),
+                ("obj", r#"{"status":503,"ok":false}"#),
+                ("odd", "sp"),
+                ("status", "503"),
+            ],
+            "`other` is not extracted; a stream label's name gets _extracted"
+        );
+        // A line that does not start as JSON does gets JSONParserErr; an empty one nothing.
+        let q = parse(r#"{service_name="a"} | json status="s""#).unwrap();
+        let out = q.process(0, "status=1", labels(&own), stream).unwrap();
+        assert_eq!(get(&out.parsed, "__error__"), Some(JSON_ERROR));
+        assert!(q.process(0, "", labels(&own), stream).unwrap().parsed.is_empty());
+        // Paths are read as Loki's jsonexpr reads them, and refused with the column otherwise.
+        for bad in [r#"| json a="""#, r#"| json a="x..y""#, r#"| json a="x[y]""#, r#"| json a=".x""#] {
+            let e = parse(&format!(r#"{{service_name="a"}} {bad}"#)).unwrap_err();
+            assert!(e.col == 29 && e.message.contains("cannot parse expression"), "{bad}: {e}");
+        }
+        let e = parse(r#"{service_name="a"} | json a, a="b""#).unwrap_err();
+        assert!(e.message.contains("duplicate extracted label name 'a'"), "{e}");
+
+        // Loki's LogfmtExpressionParser: only the named keys, as their names, the last pair of a
+        // key winning; a name the line lacks is empty (unless a stream label has it).
+        let q =
+            parse(r#"{service_name="a"} | logfmt --strict took, code="status", level, missing | code >= 500"#).unwrap();
+        let out = q.process(0, "took=1s status=200 status=503 level=warn msg=x", labels(&own), stream).unwrap();
+        let mut got: Vec<(&str, &str)> = out.parsed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        got.sort();
+        assert_eq!(got, [("code", "503"), ("level_extracted", "warn"), ("missing", ""), ("took", "1s")]);
+        assert!(q.process(0, "status=200", labels(&own), stream).is_none(), "the filter reads the named label");
+        let out = q.process(0, r#"took=1s bad"x"#, labels(&own), stream).unwrap();
+        assert_eq!(get(&out.parsed, "__error__"), Some(LOGFMT_ERROR), "--strict still fails a line that does not read");
+    }
+
+    #[test]
+    fn unpack_makes_the_packed_entry_the_line_and_decolorize_takes_ansi_codes_out() {
+        // Loki's UnpackParser: `_entry` is the line, the other string values labels (only when
+        // there is an `_entry`), other values skipped; a line that is not an object fails.
+        let own = [("service_name", "a"), ("level", "info")];
+        let stream = |name: &str| matches!(name, "service_name" | "level");
+        let q = parse(r#"{service_name="a"} | unpack |= "GET" | logfmt"#).unwrap();
+        let packed = r#"{"app":"web","level":"warn","n":1,"_entry":"GET /a status=\"ok\"","o":{"x":"y"}}"#;
+        let out = q.process(0, packed, labels(&own), stream).expect("passes");
+        assert_eq!(out.line.as_deref(), Some(r#"GET /a status="ok""#));
+        let mut got: Vec<(&str, &str)> = out.parsed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        got.sort();
+        assert_eq!(got, [("app", "web"), ("level_extracted", "warn"), ("status", "ok")], "`n` and `o` are not strings");
+        assert!(q.contained().next().is_none(), "filters after unpack read the unpacked line");
+        let q = parse(r#"{service_name="a"} | unpack"#).unwrap();
+        let out = q.process(0, r#"{"app":"web"}"#, labels(&own), stream).unwrap();
+        assert!(out.line.is_none() && out.parsed.is_empty(), "without _entry nothing changes");
+        let out = q.process(0, "plain", labels(&own), stream).unwrap();
+        assert_eq!(get(&out.parsed, "__error__"), Some(JSON_ERROR));
+        assert!(out.line.is_none());
+
+        // Loki's Decolorizer removes what acarl005/stripansi's expression matches.
+        let q = parse(r#"{service_name="a"} | decolorize |= "error done""#).unwrap();
+        let out = q.process(0, "\u{1b}[31merror\u{1b}[0m done\u{1b}]0;title\u{7}", labels(&own), stream).unwrap();
+        assert_eq!(out.line.as_deref(), Some("error done"));
+        assert!(q.process(0, "plain error done", labels(&own), stream).unwrap().line.is_none());
+        assert!(q.contained().next().is_none());
     }
 
     #[test]

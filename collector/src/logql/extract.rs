@@ -128,6 +128,70 @@ impl<'a> JsonReader<'a, '_> {
         Ok(())
     }
 
+    /// The value at `path` from here: its text (see [`json_values`]), `None` when there is no
+    /// such path; an error when the JSON on the way is malformed.
+    fn find(&mut self, path: &[PathStep], depth: usize) -> Result<Option<String>, String> {
+        if depth == MAX_JSON_DEPTH {
+            return Err(self.error("JSON nested too deep"));
+        }
+        self.space();
+        let Some((step, rest)) = path.split_first() else {
+            let start = self.pos;
+            let first = self.peek();
+            if first == Some(b'"') {
+                let (raw, escaped) = self.string()?;
+                let text = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
+                return Ok(Some(text.replace('\u{fffd}', " ")));
+            }
+            self.value(None, depth)?;
+            return Ok(Some(if first == Some(b'n') { String::new() } else { self.text[start..self.pos].to_owned() }));
+        };
+        let (open, close) = match (self.peek(), step) {
+            (Some(b'{'), PathStep::Key(_)) => (b'{', b'}'),
+            (Some(b'['), PathStep::Index(_)) => (b'[', b']'),
+            _ => return Ok(None),
+        };
+        debug_assert_eq!(self.peek(), Some(open));
+        self.pos += 1;
+        self.space();
+        if self.peek() == Some(close) {
+            return Ok(None);
+        }
+        let mut index = 0;
+        loop {
+            self.space();
+            let here = match step {
+                PathStep::Key(wanted) => {
+                    if self.peek() != Some(b'"') {
+                        return Err(self.error("expected a key"));
+                    }
+                    let (raw, escaped) = self.string()?;
+                    let key = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
+                    self.space();
+                    if self.peek() != Some(b':') {
+                        return Err(self.error("expected `:`"));
+                    }
+                    self.pos += 1;
+                    key == *wanted
+                }
+                PathStep::Index(wanted) => {
+                    index += 1;
+                    index - 1 == *wanted
+                }
+            };
+            if here {
+                return self.find(rest, depth + 1);
+            }
+            self.value(None, depth + 1)?;
+            self.space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b) if b == close => return Ok(None),
+                _ => return Err(self.error("expected `,` or the end of the object or array")),
+            }
+        }
+    }
+
     /// The array at `[`, read to be skipped.
     fn array(&mut self, depth: usize) -> Result<(), String> {
         if depth == MAX_JSON_DEPTH {
@@ -185,6 +249,169 @@ impl<'a> JsonReader<'a, '_> {
         self.pos = i + 1;
         // Both ends are quotes, ASCII: character boundaries.
         Ok((&text[start..i], escaped))
+    }
+}
+
+/// One step of a `| json name="a.b[0]"` expression: a key of an object or an index of an array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+/// Reads a JSON expression as Loki's `jsonexpr` does: keys joined by `.` (`response.status`),
+/// indexes in brackets (`items[0]`) and keys in brackets and quotes (`["a key"]`).
+pub(crate) fn json_path(text: &str) -> Result<Vec<PathStep>, String> {
+    let fail = |what: &str| Err(format!("cannot parse expression [{text}]: {what}"));
+    let mut steps = Vec::new();
+    let mut rest = text;
+    // Whether a key may start here: at the start, or after a `.`.
+    let mut key_may_start = true;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('[') {
+            if let Some(quoted) = inner.strip_prefix('"') {
+                let Some(end) = quoted.find("\"]") else {
+                    return fail("expected `\"]` after a quoted key");
+                };
+                steps.push(PathStep::Key(quoted[..end].to_owned()));
+                rest = &quoted[end + 2..];
+            } else {
+                let Some(end) = inner.find(']') else {
+                    return fail("expected `]`");
+                };
+                let Ok(index) = inner[..end].trim().parse::<usize>() else {
+                    return fail("expected an index or a quoted key in brackets");
+                };
+                steps.push(PathStep::Index(index));
+                rest = &inner[end + 1..];
+            }
+            key_may_start = false;
+        } else if let Some(after) = rest.strip_prefix('.') {
+            if key_may_start || after.is_empty() {
+                return fail("unexpected `.`");
+            }
+            rest = after;
+            key_may_start = true;
+        } else if key_may_start {
+            let end = rest.find(['.', '[', ']', '"', ' ']).unwrap_or(rest.len());
+            if end == 0 {
+                return fail("expected a key");
+            }
+            steps.push(PathStep::Key(rest[..end].to_owned()));
+            rest = &rest[end..];
+            key_may_start = false;
+        } else {
+            return fail("expected `.` or `[` after a key");
+        }
+    }
+    if steps.is_empty() {
+        return fail("empty expression");
+    }
+    Ok(steps)
+}
+
+/// `| json name="path", …`: the value at each path of the line, as Loki's
+/// `JSONExpressionParser` takes it: a string unescaped, `null` as the empty value, an object,
+/// array, number or boolean as written; `None` where the line has no such path. An empty line
+/// gives nothing; a line that does not start as JSON does (`{`, `[` or `"`), or that is
+/// malformed on the way to a path, is an error (the values found are kept).
+pub(crate) fn json_values(
+    line: &str,
+    paths: &[(String, Vec<PathStep>)],
+    out: &mut Vec<(String, Option<String>)>,
+) -> Result<(), String> {
+    if line.is_empty() {
+        return Ok(());
+    }
+    if !line.starts_with(['{', '[', '"']) {
+        return Err("the line does not start as JSON does (`{`, `[` or `\"`)".into());
+    }
+    let mut error = None;
+    for (name, path) in paths {
+        let mut sink = Vec::new();
+        let mut reader = JsonReader { text: line, pos: 0, out: &mut sink };
+        match reader.find(path, 0) {
+            Ok(found) => out.push((name.clone(), found)),
+            Err(e) => {
+                error.get_or_insert(e);
+                out.push((name.clone(), None));
+            }
+        }
+    }
+    error.map_or(Ok(()), Err)
+}
+
+/// A line unpacked: the entry and the labels.
+pub(crate) type Unpacked = (String, Vec<(String, String)>);
+
+/// `| unpack`: the string values of the line's JSON object (as Promtail's `pack` stage wrote
+/// them), as Loki's `UnpackParser` reads them: `_entry` is the new line and the others labels;
+/// values of other types are skipped, and without `_entry` nothing changes (`None`). An empty
+/// line is left as it is; one that is not a JSON object, or malformed, is an error.
+pub(crate) fn unpack(line: &str) -> Result<Option<Unpacked>, String> {
+    if line.is_empty() {
+        return Ok(None);
+    }
+    if !line.starts_with('{') {
+        return Err("expecting a JSON object, but the line is not one".into());
+    }
+    let mut sink = Vec::new();
+    let mut reader = JsonReader { text: line, pos: 0, out: &mut sink };
+    let (mut entry, mut labels) = (None, Vec::new());
+    reader.pos += 1;
+    reader.space();
+    if reader.peek() == Some(b'}') {
+        return Ok(None);
+    }
+    loop {
+        reader.space();
+        if reader.peek() != Some(b'"') {
+            return Err(reader.error("expected a key"));
+        }
+        let (raw, escaped) = reader.string()?;
+        let key = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
+        reader.space();
+        if reader.peek() != Some(b':') {
+            return Err(reader.error("expected `:`"));
+        }
+        reader.pos += 1;
+        reader.space();
+        if reader.peek() == Some(b'"') {
+            let (raw, escaped) = reader.string()?;
+            if key == "_entry" {
+                let text = if escaped { unquote(raw, true) } else { Some(raw.to_owned()) };
+                entry = Some(text.ok_or_else(|| reader.error("invalid escape in _entry"))?);
+            } else {
+                let text = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
+                labels.push((sanitize(&key), text.replace('\u{fffd}', " ")));
+            }
+        } else {
+            reader.value(None, 1)?;
+        }
+        reader.space();
+        match reader.peek() {
+            Some(b',') => reader.pos += 1,
+            Some(b'}') => break,
+            _ => return Err(reader.error("expected `,` or `}`")),
+        }
+    }
+    Ok(entry.map(|entry| (entry, labels)))
+}
+
+/// `| decolorize`: the line without its ANSI escape sequences, matched as Loki's `Decolorizer`
+/// matches them (the expression of acarl005/stripansi, digits ASCII as in Go).
+pub(crate) fn decolorize(line: &str) -> Option<String> {
+    static ANSI: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let ansi = ANSI.get_or_init(|| {
+        regex::Regex::new(
+            "[\\x{1b}\\x{9b}][\\[\\]()#;?]*(?:(?:(?:[a-zA-Z0-9]*(?:;[a-zA-Z0-9]*)*)?\\x{07})\
+             |(?:(?:[0-9]{1,4}(?:;[0-9]{0,4})*)?[0-9A-PRZcf-ntqry=><~]))",
+        )
+        .expect("a valid expression")
+    });
+    match ansi.replace_all(line, "") {
+        std::borrow::Cow::Owned(clean) => Some(clean),
+        std::borrow::Cow::Borrowed(_) => None,
     }
 }
 
