@@ -24,8 +24,9 @@
 //! ```
 //!
 //! Ranges are Prometheus durations (`[1h30m]`, `[1d]`), optionally with an `offset`. The range
-//! functions are `count_over_time`, `rate`, `bytes_over_time` and `bytes_rate`; the
-//! aggregations `sum`, `count`, `min`, `max` and `avg`, with `by (…)` or `without (…)` before or
+//! functions are `count_over_time`, `rate`, `bytes_over_time`, `bytes_rate` and
+//! `absent_over_time` (1 where the range has no line, labelled by the selector's `=` matchers); the
+//! aggregations `sum`, `count`, `min`, `max`, `avg`, `stddev` and `stdvar`, with `by (…)` or `without (…)` before or
 //! after their argument.
 //!
 //! The parsers `| json`, `| logfmt` (with Loki's `--strict` and `--keep-empty`), `| regexp` (named
@@ -518,6 +519,8 @@ pub(crate) enum RangeFn {
     StdvarOverTime,
     /// Their φ-quantile, interpolated as Prometheus does.
     QuantileOverTime,
+    /// 1, labelled by the selector's `=` matchers, at the steps whose range has no line.
+    AbsentOverTime,
 }
 
 impl RangeFn {
@@ -536,13 +539,21 @@ impl RangeFn {
             "stddev_over_time" => RangeFn::StddevOverTime,
             "stdvar_over_time" => RangeFn::StdvarOverTime,
             "quantile_over_time" => RangeFn::QuantileOverTime,
+            "absent_over_time" => RangeFn::AbsentOverTime,
             _ => return None,
         })
     }
 
     /// Whether the function computes with unwrapped values (`rate` may or may not).
     fn needs_values(self) -> bool {
-        !matches!(self, RangeFn::CountOverTime | RangeFn::Rate | RangeFn::BytesOverTime | RangeFn::BytesRate)
+        !matches!(
+            self,
+            RangeFn::CountOverTime
+                | RangeFn::Rate
+                | RangeFn::BytesOverTime
+                | RangeFn::BytesRate
+                | RangeFn::AbsentOverTime
+        )
     }
 }
 
@@ -554,6 +565,10 @@ pub(crate) enum VectorOp {
     Min,
     Max,
     Avg,
+    /// The population standard deviation.
+    Stddev,
+    /// The population variance.
+    Stdvar,
 }
 
 /// Which labels an aggregation keeps: only `labels` (`by`, and no grouping at all, which keeps
@@ -922,6 +937,17 @@ impl LogQl {
             out.line = Some(made);
         }
         Some(out)
+    }
+
+    /// The labels of `absent_over_time`'s series, as Loki's `absentLabels` makes them: those of
+    /// the selector's `=` matchers, less any name that another matcher also names.
+    pub(crate) fn absent_labels(&self) -> Vec<(String, String)> {
+        let once = |name: &str| self.selector.iter().filter(|m| m.name == name).count() == 1;
+        self.selector
+            .iter()
+            .filter(|m| m.op == MatchOp::Eq && once(&m.name))
+            .map(|m| (m.name.clone(), m.value.clone()))
+            .collect()
     }
 
     /// Whether the pipeline's `__error__` filters (if any) keep a line whose error is `error`.
@@ -1419,14 +1445,18 @@ impl Parser<'_> {
             "min" => Some(VectorOp::Min),
             "max" => Some(VectorOp::Max),
             "avg" => Some(VectorOp::Avg),
+            "stddev" => Some(VectorOp::Stddev),
+            "stdvar" => Some(VectorOp::Stdvar),
             _ => None,
         };
         let other = matches!(name.as_str(), "topk" | "bottomk" | "sort" | "sort_desc" | "vector");
         if func.is_none() && op.is_none() && !other {
             return Err(self.error(format!(
-                "`{name}` is not supported: metric queries use count_over_time, rate, bytes_over_time, bytes_rate or, \
+                "`{name}` is not supported: metric queries use count_over_time, rate, bytes_over_time, bytes_rate, \
+                 absent_over_time or, \
                  over unwrapped values, sum_, avg_, min_, max_, first_, last_, stddev_, stdvar_ or quantile_over_time, \
-                 aggregated by sum, count, min, max, avg, topk, bottomk, sort or sort_desc, vector(n), numbers, \
+                 aggregated by sum, count, min, max, avg, stddev, stdvar, topk, bottomk, sort or sort_desc, \
+                 vector(n), numbers, \
                  and binary operators between them"
             )));
         }
@@ -2387,6 +2417,13 @@ mod tests {
             (format!("topk(3, {r} * -1)"), "topk(3, (r * -1))"),
             (format!("sort_desc(sum({r}) % 7)"), "sort((sum(r) % 7))"),
             (format!("vector(1) + {r} # a comment\n - 2"), "((vector(1) + r) - 2)"),
+            (
+                // README's example.
+                r#"sort_desc(topk(5, sum by (service_name) (rate({service_name=~".+"} |> "<_> error <_>" [5m]))
+                     / sum by (service_name) (rate({service_name=~".+"}[5m])) * 100))"#
+                    .to_owned(),
+                "sort(topk(5, ((sum(r) / sum(r)) * 100)))",
+            ),
             ("1 + 2 * 3 - 4 / 2".to_owned(), "5"),
             ("2 ^ 3 ^ 2".to_owned(), "512"),
             ("(1 + 1) * -1.5e1".to_owned(), "-30"),
@@ -2417,7 +2454,7 @@ mod tests {
             (r#"count_over_time({a="b"})"#, 1, "needs a range"),
             (r#"count_over_time({a="b"}[5x])"#, 25, "invalid range `5x`"),
             (r#"count_over_time({a="b"}[ 5m ])"#, 25, "no white space inside the brackets"),
-            (r#"absent_over_time({a="b"}[5m])"#, 1, "`absent_over_time` is not supported"),
+            (r#"absent_over_time({a="b"} | json | unwrap x [5m])"#, 1, "takes no `| unwrap`"),
             (r#"avg_over_time({a="b"}[5m])"#, 1, "add `| unwrap label`"),
             (r#"quantile_over_time({a="b"} | unwrap x [5m])"#, 20, "takes φ first"),
             (r#"sum(count_over_time({a="b"}[5m]) by (a))"#, 34, "expected `)` to close sum"),

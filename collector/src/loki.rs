@@ -845,7 +845,7 @@ fn windows(
 /// What a range function's value over a window of `n` lines costs, in values looked at.
 fn window_cost(func: RangeFn, unwrapped: bool, n: u64) -> u64 {
     match func {
-        RangeFn::CountOverTime | RangeFn::BytesOverTime | RangeFn::BytesRate => 0,
+        RangeFn::CountOverTime | RangeFn::BytesOverTime | RangeFn::BytesRate | RangeFn::AbsentOverTime => 0,
         RangeFn::FirstOverTime | RangeFn::LastOverTime => 0,
         RangeFn::Rate if !unwrapped => 0,
         RangeFn::QuantileOverTime => n * u64::from(64 - n.leading_zeros()),
@@ -877,6 +877,7 @@ fn range_value(func: RangeFn, values: &[f64], bytes: u64, seconds: f64, unwrappe
         RangeFn::StdvarOverTime => variance(),
         RangeFn::StddevOverTime => variance().sqrt(),
         RangeFn::QuantileOverTime => quantile(phi.unwrap_or(0.5), values),
+        RangeFn::AbsentOverTime => 1.0,
     }
 }
 
@@ -897,8 +898,18 @@ fn quantile(phi: f64, values: &[f64]) -> f64 {
     sorted[lower] * (1.0 - weight) + sorted[upper] * weight
 }
 
-/// Sum, count, minimum and maximum of the values of one group at one step.
-type Acc = (f64, f64, f64, f64);
+/// What an aggregation keeps of the values of one group at one step.
+#[derive(Clone, Copy)]
+struct Acc {
+    sum: f64,
+    count: f64,
+    min: f64,
+    max: f64,
+    /// The running mean and sum of squared differences from it (Welford's method, as
+    /// Prometheus computes `stdvar`).
+    mean: f64,
+    m2: f64,
+}
 
 /// Combines series that share the grouping's labels, step by step.
 fn aggregate(op: VectorOp, grouping: &Grouping, series: Vec<Series>) -> Vec<Series> {
@@ -907,8 +918,21 @@ fn aggregate(op: VectorOp, grouping: &Grouping, series: Vec<Series>) -> Vec<Seri
         let labels = s.labels.into_iter().filter(|(k, _)| grouping.labels.contains(k) != grouping.without).collect();
         let steps = groups.entry(labels).or_default();
         for (i, v) in s.points {
-            let acc = steps.entry(i).or_insert((0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY));
-            *acc = (acc.0 + v, acc.1 + 1.0, acc.2.min(v), acc.3.max(v));
+            let acc = steps.entry(i).or_insert(Acc {
+                sum: 0.0,
+                count: 0.0,
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+                mean: 0.0,
+                m2: 0.0,
+            });
+            acc.sum += v;
+            acc.count += 1.0;
+            acc.min = acc.min.min(v);
+            acc.max = acc.max.max(v);
+            let delta = v - acc.mean;
+            acc.mean += delta / acc.count;
+            acc.m2 += delta * (v - acc.mean);
         }
     }
     groups
@@ -917,15 +941,17 @@ fn aggregate(op: VectorOp, grouping: &Grouping, series: Vec<Series>) -> Vec<Seri
             labels,
             points: steps
                 .into_iter()
-                .map(|(i, (sum, count, min, max))| {
+                .map(|(i, acc)| {
                     (
                         i,
                         match op {
-                            VectorOp::Sum => sum,
-                            VectorOp::Count => count,
-                            VectorOp::Min => min,
-                            VectorOp::Max => max,
-                            VectorOp::Avg => sum / count,
+                            VectorOp::Sum => acc.sum,
+                            VectorOp::Count => acc.count,
+                            VectorOp::Min => acc.min,
+                            VectorOp::Max => acc.max,
+                            VectorOp::Avg => acc.sum / acc.count,
+                            VectorOp::Stdvar => acc.m2 / acc.count,
+                            VectorOp::Stddev => (acc.m2 / acc.count).sqrt(),
                         },
                     )
                 })
@@ -1066,7 +1092,19 @@ impl Evaluation<'_> {
         let unwrapped = unwrap.is_some();
         let series =
             windows(*func, *range_ns, unwrapped, *param, &streams, start, self.q.step, self.steps, &mut self.budget)?;
-        Ok(series)
+        if *func != RangeFn::AbsentOverTime {
+            return Ok(series);
+        }
+        // Loki's absent evaluator: 1 at each step where no series has a point.
+        let mut present = vec![false; self.steps as usize];
+        for s in &series {
+            for &(i, _) in &s.points {
+                present[i as usize] = true;
+            }
+        }
+        let points: Vec<(u32, f64)> = (0..self.steps).filter(|&i| !present[i as usize]).map(|i| (i, 1.0)).collect();
+        let labels = query.absent_labels().into_iter().collect();
+        Ok(if points.is_empty() { Vec::new() } else { vec![Series { labels, points }] })
     }
 }
 

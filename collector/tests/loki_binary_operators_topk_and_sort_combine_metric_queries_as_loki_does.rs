@@ -180,6 +180,9 @@ async fn topk_bottomk_and_sort_pick_and_order_series_by_value() {
     );
     let range_top = matrix(&range(&collector, &format!("topk(1, {per_level}) by (level)")).await);
     assert_eq!(range_top.len(), 2, "{range_top:?}");
+    // stdvar and stddev are the population's, as in Prometheus and Loki: of 4 and 1.
+    assert_eq!(vector(&instant(&collector, &format!("stdvar({ALL})")).await), one("", "2.25"));
+    assert_eq!(vector(&instant(&collector, &format!("stddev by (level) ({ALL})")).await), one("", "1.5"));
     // An instant query keeps sort's order (Loki's `Sortable`); otherwise it sorts by labels.
     let desc = vector(&instant(&collector, &format!("sort_desc({ALL})")).await);
     assert_eq!(
@@ -247,5 +250,18 @@ async fn pattern_line_filters_select_lines_and_count_them() {
     assert_eq!(lines, ["GET /a error timeout", "GET /d error refused"]);
     let count = r#"sum(count_over_time({service_name=~"web|api"} !> "<_> error <_>" or "POST <_>" [1m]))"#;
     assert_eq!(vector(&instant(&collector, count).await), one("", "2"));
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn absent_over_time_is_1_where_a_range_has_no_line_labelled_by_the_selectors_equalities() {
+    let (_dir, collector) = seeded().await;
+    // Loki's absentLabels: the selector's `=` matchers; other operators add nothing.
+    let web = r#"absent_over_time({service_name="web", level!="debug"} |= "error" [1m])"#;
+    let t = (T2 / S) as i64;
+    assert_eq!(matrix(&range(&collector, web).await), [("service_name=web".to_owned(), vec![(t, "1".to_owned())])]);
+    assert_eq!(vector(&instant(&collector, web).await), []);
+    let nobody = r#"absent_over_time({service_name="nobody", level="x", level="y"}[1m])"#;
+    assert_eq!(vector(&instant(&collector, nobody).await), one("service_name=nobody", "1"));
     collector.stop().await;
 }
