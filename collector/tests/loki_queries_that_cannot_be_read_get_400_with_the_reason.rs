@@ -13,7 +13,17 @@ async fn malformed_log_queries_and_parameters_are_refused_as_plain_text() {
             &format!("query={}", encode(r#"{service_name="a"} | line_format "{{.x | b64enc}}""#)),
             "invalid line template: the template function `b64enc` is not supported",
         ),
-        (&format!("query={}", encode(r#"topk(3, rate({service_name="a"}[1m]))"#)), "`topk` is not supported"),
+        (
+            &format!("query={}", encode(r#"label_replace(rate({service_name="a"}[1m]), "a", "$1", "b", "(.*)")"#)),
+            "`label_replace` is not supported",
+        ),
+        (
+            &format!(
+                "query={}",
+                encode(r#"rate({service_name="a"}[1m]) / on (a) group_left (b) rate({service_name="a"}[1m])"#)
+            ),
+            "`group_left` is not supported",
+        ),
         (&format!("query={}", encode(r#"rate({service_name="a"})"#)), "needs a range"),
         (&format!("query={}&step=0", encode(r#"rate({a="b"}[1m])"#)), "zero or negative query resolution step"),
         (&format!("query={}&start=0&end=100000&step=1", encode(r#"rate({a="b"}[1m])"#)), "maximum resolution of 11000"),
