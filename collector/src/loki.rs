@@ -765,6 +765,7 @@ fn stream_samples(
 
 /// A series of a metric query: labels and `(step index, value)` points in step order; a step
 /// with nothing in its range has no point, as in Loki.
+#[derive(Clone, Debug)]
 struct Series {
     labels: BTreeMap<String, String>,
     points: Vec<(u32, f64)>,
@@ -1135,9 +1136,9 @@ fn top(bottom: bool, k: usize, grouping: &Grouping, series: Vec<Series>) -> Vec<
             groups.entry(&keys[n]).or_default().push((n, v));
         }
         for (_, mut group) in groups {
+            // The higher the rank, the sooner kept; NaN last either way.
             let rank = |v: f64| match (v.is_nan(), bottom) {
-                (true, false) => f64::NEG_INFINITY,
-                (true, true) => f64::INFINITY,
+                (true, _) => f64::NEG_INFINITY,
                 (false, false) => v,
                 (false, true) => -v,
             };
@@ -1245,11 +1246,9 @@ fn one_to_one(
         let Some(candidates) = right.get(&sig) else {
             continue;
         };
-        let labels: BTreeMap<String, String> = if matching.on {
-            sig.clone()
-        } else {
-            l.labels.iter().filter(|(k, _)| !matching.labels.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
-        };
+        // Prometheus' resultMetric for one-to-one matching: the `on` labels only, or all but the
+        // ignored ones, which is the signature either way.
+        let labels = &sig;
         for &(i, lv) in &l.points {
             let mut found = candidates
                 .iter()
@@ -1793,6 +1792,46 @@ mod tests {
         let last = metric(r#"last_over_time({a="b"} | unwrap x [1h])"#);
         assert!(evaluate(&last, &[stream()], n, 1, 100, &mut 0).is_ok());
         assert_eq!(format_count(MAX_WINDOW_WORK), "10,000,000,000");
+    }
+
+    fn series(labels: &[(&str, &str)], points: &[(u32, f64)]) -> Series {
+        Series { labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), points: points.to_vec() }
+    }
+
+    /// Prometheus' (and Loki's) vector matching: one to one on the signature, the set
+    /// operators per step, topk with NaN as the smallest value.
+    #[test]
+    fn vectors_match_step_by_step_as_prometheus_matches_them() {
+        let on = |labels: &[&str]| Matching { on: true, labels: labels.iter().map(|l| l.to_string()).collect() };
+        // Two right series with one signature at one step: many-to-many, refused.
+        let lhs = vec![series(&[("a", "1"), ("b", "x")], &[(0, 4.0)])];
+        let rhs = vec![series(&[("a", "1"), ("b", "y")], &[(0, 2.0)]), series(&[("a", "1"), ("b", "z")], &[(0, 1.0)])];
+        let e = one_to_one(BinOp::Div, false, &on(&["a"]), lhs.clone(), rhs.clone()).err().unwrap();
+        assert!(e.contains("on the right hand-side") && e.contains("many-to-many"), "{e}");
+        // At different steps they do not clash.
+        let rhs = vec![series(&[("a", "1"), ("b", "y")], &[(0, 2.0)]), series(&[("a", "1"), ("b", "z")], &[(1, 1.0)])];
+        let lhs = vec![series(&[("a", "1"), ("b", "x")], &[(0, 4.0), (1, 3.0)])];
+        let out = one_to_one(BinOp::Div, false, &on(&["a"]), lhs.clone(), rhs.clone()).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].labels, BTreeMap::from([("a".to_owned(), "1".to_owned())]));
+        assert_eq!(out[0].points, [(0, 2.0), (1, 3.0)]);
+        // `and on (a)` keeps the left samples whose `a` the right has at that step.
+        let lhs = vec![series(&[("a", "1")], &[(0, 1.0), (1, 1.0), (2, 1.0)]), series(&[("a", "2")], &[(0, 5.0)])];
+        let rhs = vec![series(&[("a", "1"), ("c", "q")], &[(1, 9.0)])];
+        let and = set_operation(BinOp::And, &on(&["a"]), lhs.clone(), rhs.clone());
+        assert_eq!(and.len(), 1);
+        assert_eq!(and[0].points, [(1, 1.0)]);
+        let unless = set_operation(BinOp::Unless, &on(&["a"]), lhs.clone(), rhs.clone());
+        assert_eq!(unless.iter().map(|s| s.points.len()).sum::<usize>(), 3);
+        let or = set_operation(BinOp::Or, &on(&["a"]), lhs, rhs);
+        assert_eq!(or.len(), 2, "the right series is covered by a=1 on the left at its step");
+        // topk: NaN counts as the smallest; bottomk: as the largest.
+        let values = vec![series(&[("s", "n")], &[(0, f64::NAN)]), series(&[("s", "one")], &[(0, 1.0)])];
+        let top1 = top(false, 1, &Grouping::default(), values.clone());
+        assert_eq!(top1.len(), 1);
+        assert_eq!(top1[0].labels["s"], "one");
+        let bottom1 = top(true, 1, &Grouping::default(), values);
+        assert_eq!(bottom1[0].labels["s"], "one");
     }
 
     #[test]
