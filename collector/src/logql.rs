@@ -9,9 +9,9 @@
 //! the whole value, as in Loki. Line filters are `|=` (contains), `!=` (does not contain), `|~`
 //! (a regular expression matches somewhere in the line), `!~`, and Loki 3's `|>` (a pattern such
 //! as `"<_> error <_>"` matches the whole line, `<_>` standing for some text) and `!>`, each
-//! taking values joined by `or` (any of them for `|=`, `|~` and `|>`, none for the negations). Strings are
-//! double-quoted with Go escapes or back-quoted raw; `#` starts a comment to the end of the line.
-//! A label that a record does not have has the empty value.
+//! taking values joined by `or` (any of them for `|=`, `|~` and `|>`, none for the negations).
+//! Strings are double-quoted with Go escapes or back-quoted raw; `#` starts a comment to the end
+//! of the line. A label that a record does not have has the empty value.
 //! `| drop name, …` removes labels, and `| keep name, …` all others, from what later stages see
 //! and the query returns (`name="value"` and the other operators: only when the value
 //! satisfies them).
@@ -25,22 +25,23 @@
 //!
 //! Ranges are Prometheus durations (`[1h30m]`, `[1d]`), optionally with an `offset`. The range
 //! functions are `count_over_time`, `rate`, `bytes_over_time`, `bytes_rate` and
-//! `absent_over_time` (1 where the range has no line, labelled by the selector's `=` matchers); the
-//! aggregations `sum`, `count`, `min`, `max`, `avg`, `stddev` and `stdvar`, with `by (…)` or `without (…)` before or
-//! after their argument.
+//! `absent_over_time` (1 where the range has no line, labelled by the selector's `=` matchers);
+//! the aggregations `sum`, `count`, `min`, `max`, `avg`, `stddev` and `stdvar`, with `by (…)` or
+//! `without (…)` before or after their argument.
 //!
-//! The parsers `| json`, `| logfmt` (with Loki's `--strict` and `--keep-empty`), `| regexp` (named
-//! groups), `| pattern` (Loki's `<name>` captures) and `| unpack` (Promtail's packed JSON: `_entry`
-//! becomes the line, the other strings labels) add labels taken from the line; `| json` and
+//! The parsers `| json`, `| logfmt` (with Loki's `--strict` and `--keep-empty`), `| regexp`
+//! (named groups), `| pattern` (Loki's `<name>` captures) and `| unpack` (Promtail's packed JSON:
+//! `_entry` becomes the line, the other strings labels) add labels taken from the line: a name
+//! that a stream label has gets `_extracted` appended, one that metadata has replaces it, as in
+//! Loki; a line that JSON or logfmt does not parse gets `__error__` and flows on (comparisons pass
+//! it and only string filters such as `| __error__=""` leave it out, as in Loki). `| json` and
 //! `| logfmt` may name what they take (`| json status="response.status", first="items[0]", msg`,
-//! `| logfmt took, code="status"`), a missing path giving the empty value (a name that
-//! a stream label has gets `_extracted` appended, one that metadata has replaces it, as in Loki;
-//! a line that JSON or logfmt does not parse gets `__error__` and flows on: comparisons pass it and
-//! only string filters such as `| __error__=""` leave it out, as in Loki); label filters may then compare
-//! numbers, durations and sizes (`| status >= 500`, `| took > 250ms`, `| size < 1MB`, joined by
-//! `,` or `and`), and metric queries may `| unwrap` a label into the values of `sum_over_time`,
-//! `avg_over_time`, `min_over_time`, `max_over_time`, `first_over_time`, `last_over_time`, `stddev_over_time`,
-//! `stdvar_over_time`, `quantile_over_time(φ, …)` and `rate`, grouped with `by`/`without`:
+//! `| logfmt took, code="status"`), a missing path or key giving the empty value. Label filters
+//! may then compare numbers, durations and sizes (`| status >= 500`, `| took > 250ms`,
+//! `| size < 1MB`, joined by `,` or `and`), and metric queries may `| unwrap` a label into the
+//! values of `sum_over_time`, `avg_over_time`, `min_over_time`, `max_over_time`,
+//! `first_over_time`, `last_over_time`, `stddev_over_time`, `stdvar_over_time`,
+//! `quantile_over_time(φ, …)` and `rate`, grouped with `by`/`without`:
 //!
 //! ```text
 //! quantile_over_time(0.99, {service_name="api"} | json | unwrap duration(took) [5m]) by (route)
