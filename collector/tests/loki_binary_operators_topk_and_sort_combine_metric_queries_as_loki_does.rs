@@ -225,6 +225,9 @@ async fn numbers_answer_a_scalar_at_an_instant_and_a_series_without_labels_over_
     }
     // vector(n) is a series without labels, a vector at an instant.
     assert_eq!(vector(&instant(&collector, "vector(5)").await), one("", "5"));
+    // Grafana's "Save & test" of a Loki data source asks exactly this, instantly, and wants one
+    // sample of 2 (grafana/grafana pkg/tsdb/loki/healthcheck.go).
+    assert_eq!(vector(&instant(&collector, "vector(1)+vector(1)").await), one("", "2"));
     assert_eq!(
         vector(&instant(&collector, r#"sum(count_over_time({service_name="nobody"}[1m])) or vector(0)"#).await),
         one("", "0")
