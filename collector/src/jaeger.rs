@@ -77,7 +77,7 @@ pub(crate) fn get_trace_query(trace_id: &str, params: &Params<'_>) -> Result<Tra
 }
 
 /// `GET /api/v3/traces`: reads every parameter, then checks the query as a whole in the order
-/// Jaeger does (time range, durations, search depth, then the service name). The error is the
+/// Jaeger does (time range, durations, search depth). The error is the
 /// message of a `400` answer.
 pub(crate) fn find_traces_query(params: &Params<'_>) -> Result<TraceQuery, String> {
     let attributes = match params.get(ATTRIBUTES) {
@@ -120,9 +120,9 @@ pub(crate) fn find_traces_query(params: &Params<'_>) -> Result<TraceQuery, Strin
     if u64::from(search_depth) > MAX_SEARCH_DEPTH {
         return Err(format!("query.search_depth must be between 0 and {MAX_SEARCH_DEPTH}"));
     }
-    let Some((_, service)) = params.get(SERVICE) else {
-        return Err("query.service_name is required: this collector searches one service at a time".into());
-    };
+    // Jaeger requires a service; this collector searches every service when none is named
+    // (or the name is empty), so that a viewer's "Any service" keeps every other condition.
+    let service = params.get(SERVICE).map_or("", |(_, service)| service);
 
     let clamp = |ns: i128| ns.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
     Ok(TraceQuery {

@@ -161,7 +161,7 @@ fn span_kind_name<S: serde::Serializer>(kind: &SpanKind, s: S) -> std::result::R
 /// Which traces to find: a trace matches when one of its spans satisfies every condition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TraceQuery {
-    /// The span's service.
+    /// The span's service; empty for any service.
     pub service: String,
     /// The span's name, if given.
     pub operation: Option<String>,
@@ -553,12 +553,13 @@ impl Store {
     /// The `WHERE` clause of a trace search (without attribute conditions) and its values.
     fn span_conditions(query: &TraceQuery) -> (String, Vec<rusqlite::types::Value>) {
         use rusqlite::types::Value;
-        let mut sql = String::from("s.service = ? AND s.start_ns >= ? AND s.start_ns <= ?");
-        let mut values = vec![
-            Value::Text(query.service.clone()),
-            Value::Integer(query.start_min_ns),
-            Value::Integer(query.start_max_ns),
-        ];
+        let mut sql = String::from("s.start_ns >= ? AND s.start_ns <= ?");
+        let mut values = vec![Value::Integer(query.start_min_ns), Value::Integer(query.start_max_ns)];
+        if !query.service.is_empty() {
+            // Without a service no index orders the rows: SQLite reads every span in the range.
+            sql.push_str(" AND s.service = ?");
+            values.push(Value::Text(query.service.clone()));
+        }
         if let Some(op) = &query.operation {
             sql.push_str(" AND s.name = ?");
             values.push(Value::Text(op.clone()));

@@ -22,7 +22,6 @@ async fn searches_missing_a_required_parameter_or_with_an_unreadable_one_are_ref
     assert_eq!(find_traces(collector.ui, &[SERVICE, MIN, MAX]).await.status, 200, "the well-formed search");
 
     let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[MIN, MAX], "query.service_name"),
         (&[SERVICE], "query.start_time_min"),
         (&[SERVICE, MIN], "query.start_time_max"),
         (&[SERVICE, ("query.start_time_min", "2017-01-01"), MAX], "malformed parameter query.start_time_min"),

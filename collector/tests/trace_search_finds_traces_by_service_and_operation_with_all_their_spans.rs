@@ -57,3 +57,50 @@ async fn a_trace_matches_when_one_span_has_the_service_and_operation_and_comes_b
     assert_no_traces(&find_traces(collector.ui, &[("query.service_name", "nobody"), min, max]).await);
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_search_without_a_service_keeps_every_other_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let sent = seed(
+        &collector,
+        &["jaeger-integration-example_trace.json", "otel-rust-it-traces.json", "jaeger-memory-otel_traces_01.json"],
+    )
+    .await;
+    let [t11, x1, x2, rust] = [
+        "00000000000000000000000000000011",
+        "00000000000000010000000000000000",
+        "00000000000000020000000000000000",
+        "9b458af7378cba65253d7042d34fc72e",
+    ]
+    .map(trace_id);
+    let [min, max] = ALL_TIME;
+    let search = |extra: &[(&'static str, &'static str)]| {
+        let mut params = vec![min, max];
+        params.extend_from_slice(extra);
+        let ui = collector.ui;
+        async move { find_traces(ui, &params).await }
+    };
+
+    // No service, no other condition: every trace; an empty service means the same.
+    let all = spans_of(&sent, &[t11, x1, x2, rust]);
+    assert_eq!(spans_by_id(&found(&search(&[]).await)), all);
+    assert_eq!(spans_by_id(&found(&search(&[("query.service_name", "")]).await)), all);
+    // The operation, the duration bounds, the attributes and the time range still hold.
+    assert_eq!(
+        spans_by_id(&found(&search(&[("query.operation_name", "example-operation-3")]).await)),
+        spans_of(&sent, &[t11])
+    );
+    assert_eq!(spans_by_id(&found(&search(&[("query.duration_min", "21819ns")]).await)), spans_of(&sent, &[t11, rust]));
+    assert_eq!(
+        spans_by_id(&found(&search(&[("query.duration_max", "6020ns")]).await)),
+        spans_of(&sent, &[x1, x2, rust])
+    );
+    assert_eq!(
+        spans_by_id(&found(&search(&[("query.attributes", r#"{"lemons":"five"}"#)]).await)),
+        spans_of(&sent, &[rust])
+    );
+    let window = [("query.start_time_min", "2017-01-26T00:00:00Z"), ("query.start_time_max", "2017-01-26T18:00:00Z")];
+    assert_eq!(spans_by_id(&found(&find_traces(collector.ui, &window).await)), spans_of(&sent, &[t11]));
+    collector.stop().await;
+}
