@@ -116,13 +116,9 @@ pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
         headers.set(k, v).map_err(|e| js_error(url, e))?;
     }
     init.set_headers(&headers);
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(|e| {
-        let why = js_error(url, e);
-        ApiError(format!(
-            "{why} — the source could not be reached. A backend on another origin must allow CORS, or be \
-             configured as an --upstream of the collector and used through /upstream/NAME"
-        ))
-    })?;
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| ApiError(sources::unreachable(&js_error(url, e).0, url)))?;
     let response: web_sys::Response = response.dyn_into().map_err(|e| js_error(url, e))?;
     let text = JsFuture::from(response.text().map_err(|e| js_error(url, e))?).await.map_err(|e| js_error(url, e))?;
     Ok((response.status(), text.as_string().unwrap_or_default()))

@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::file_url::Opened;
 use crate::health::HealthPage;
 use crate::logs::LogsPage;
-use crate::model::{format_time, Trace};
+use crate::model::format_time;
 use crate::router::{provide_router, use_navigate, use_navigations, use_query_map, use_replace, use_route, Route, A};
 use crate::search::SearchPage;
 use crate::settings::SettingsPage;
@@ -67,7 +68,9 @@ fn OpenFile() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let replace = use_replace();
-    let (state, set_state) = signal(None::<Result<Trace, String>>);
+    let (state, set_state) = signal(None::<Result<Opened, String>>);
+    // Of a file holding several traces: the one opened from its list.
+    let chosen = RwSignal::new(None::<String>);
     let typed = RwSignal::new(query.with_untracked(|q| q.get("url")).unwrap_or_default());
     // The file of the address's URL, fetched again on every navigation (a link, back and
     // forward, or the same URL opened again: the file may have changed); an answer for a URL
@@ -78,6 +81,7 @@ fn OpenFile() -> impl IntoView {
         let Some(url) = query.with(|q| q.get("url")) else { return };
         typed.set(url.clone());
         set_state.set(None);
+        chosen.set(None);
         leptos::task::spawn_local(async move {
             let answer = open_url(url.clone()).await;
             if navigations.get_untracked() == run && query.with_untracked(|q| q.get("url")) == Some(url) {
@@ -87,6 +91,7 @@ fn OpenFile() -> impl IntoView {
     });
     let load = move |file: web_sys::File| {
         set_state.set(None);
+        chosen.set(None);
         // A chosen file is not in the address: it no longer shows the URL's file.
         if query.with_untracked(|q| q.get("url").is_some()) {
             replace.to("/open");
@@ -115,12 +120,24 @@ fn OpenFile() -> impl IntoView {
             <input type="file" accept=".json,.jsonl,application/json" data-testid="file-input" on:change=on_change />
             {url_form(typed, "url-input", "open-url", Box::new(open))}
         </div>
-        {move || match state.get() {
+        {move || state.with(|state| match state {
             None if busy() => loading(),
             None => ().into_any(),
-            Some(Err(e)) => error_panel(e),
-            Some(Ok(trace)) => waterfall(trace),
-        }}
+            Some(Err(e)) => error_panel(e.clone()),
+            Some(Ok(Opened::One(trace))) => waterfall(trace.clone()),
+            Some(Ok(Opened::Many(list, data))) => match chosen.get() {
+                Some(id) => view! {
+                    <p><button type="button" class="link" data-testid="back-to-file-list" on:click=move |_| chosen.set(None)>
+                        {format!("← all {} traces of the file", list.len())}
+                    </button></p>
+                    {waterfall(crate::file_url::trace_of(data.as_ref(), &id))}
+                }.into_any(),
+                None => view! {
+                    <p data-testid="file-trace-count">{format!("The file holds {} traces: open one.", list.len())}</p>
+                    {crate::search::trace_table(list.clone(), Some(std::rc::Rc::new(move |id| chosen.set(Some(id)))))}
+                }.into_any(),
+            },
+        })}
     }
 }
 

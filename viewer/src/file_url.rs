@@ -1,8 +1,10 @@
 //! OTLP files opened by URL (`/open?url=…` for traces, `/logs?file=…` for logs): which URLs are
 //! taken, and what the error panel says when a fetch fails. The bytes go through the same
-//! tolerant reader as a chosen or dropped file ([`read_trace`]).
+//! tolerant reader as a chosen or dropped file ([`read_file`]).
 
 use crate::model::Trace;
+use crate::sources::TraceSummary;
+use edgescope_otlp::TracesData;
 
 /// The URL typed in, trimmed: an `http(s)` URL or a path on the viewer's own origin. Anything
 /// else (`javascript:`, `file:`, a bare word) is refused with a message saying so.
@@ -42,17 +44,43 @@ pub fn fetch_failed(url: &str, detail: &str) -> String {
     )
 }
 
+/// What a trace file holds: one trace, laid out, or several, listed newest first (Jaeger UI
+/// lists every trace of an uploaded file too) with the spans to lay out the one chosen.
+#[derive(Debug)]
+pub enum Opened {
+    /// The file's only trace.
+    One(Trace),
+    /// Every trace of the file, summarised, and the file's spans.
+    Many(Vec<TraceSummary>, std::sync::Arc<TracesData>),
+}
+
 /// Reads a trace file's bytes with the tolerant reader (OTLP/JSON or JSON lines, Jaeger JSON,
-/// Zipkin v2) and lays out its first trace. `name` names the file in the error messages.
-pub fn read_trace(name: &str, bytes: Vec<u8>) -> Result<Trace, String> {
+/// Zipkin v2): a file of one trace is laid out, one of several listed. `name` names the file in
+/// the error messages.
+pub fn read_file(name: &str, bytes: Vec<u8>) -> Result<Opened, String> {
     let text = String::from_utf8(bytes).map_err(|e| format!("{name} is not a trace file: not UTF-8 text ({e})"))?;
     let data = edgescope_otlp::read::any_traces(&text).map_err(|e| format!("{name} is not a trace file: {e}"))?;
     drop(text);
-    let trace = Trace::first_of(data);
+    let first = data.spans().next().map(|(_, _, s)| s.trace_id);
+    if first.is_some_and(|first| data.spans().any(|(_, _, s)| s.trace_id != first)) {
+        return Ok(Opened::Many(crate::sources::summarize(&data), std::sync::Arc::new(data)));
+    }
+    let trace = Trace::from_data(data);
     if trace.rows.is_empty() {
         return Err(format!("{name} holds no spans"));
     }
-    Ok(trace)
+    Ok(Opened::One(trace))
+}
+
+/// The trace with this id (lowercase hex, as [`TraceSummary::trace_id`]) among a file's spans.
+pub fn trace_of(data: &TracesData, trace_id: &str) -> Trace {
+    let mut data = data.clone();
+    for rs in &mut data.resource_spans {
+        for ss in &mut rs.scope_spans {
+            ss.spans.retain(|s| s.trace_id.to_hex() == trace_id);
+        }
+    }
+    Trace::from_data(data)
 }
 
 #[cfg(test)]
@@ -99,13 +127,30 @@ mod tests {
 
     #[test]
     fn files_go_through_the_tolerant_reader_and_a_file_that_is_no_trace_says_so() {
-        let otlp = read_trace("otlp.json", fixture("otlp-proto-trace.json")).unwrap();
-        assert_eq!(otlp.trace_id, "5b8efff798038103d269b633813fc60c");
-        let zipkin = read_trace("skew.json", fixture("zipkin-lens-skew.json")).unwrap();
-        assert!(zipkin.rows.len() > 1);
-        let e = read_trace("services.json", fixture("jaeger-apiv3-GetServices.json")).unwrap_err();
+        let one = |name: &str| match read_file(name, fixture(name)).unwrap() {
+            Opened::One(trace) => trace,
+            Opened::Many(..) => panic!("{name} holds one trace"),
+        };
+        assert_eq!(one("otlp-proto-trace.json").trace_id, "5b8efff798038103d269b633813fc60c");
+        assert!(one("zipkin-lens-skew.json").rows.len() > 1);
+        let e = read_file("services.json", fixture("jaeger-apiv3-GetServices.json")).err().unwrap();
         assert!(e.starts_with("services.json "), "{e}");
-        let e = read_trace("x.bin", vec![0xff, 0xfe]).unwrap_err();
+        let e = read_file("x.bin", vec![0xff, 0xfe]).err().unwrap();
         assert!(e.contains("x.bin is not a trace file: not UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn a_file_of_several_traces_lists_each_and_opens_any_of_them() {
+        let Opened::Many(list, data) = read_file("two.json", fixture("jaeger-memory-otel_traces_01.json")).unwrap()
+        else {
+            panic!("two traces are listed, not the first laid out alone")
+        };
+        let ids: Vec<&str> = list.iter().map(|t| t.trace_id.as_str()).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&"00000000000000010000000000000000") && ids.contains(&"00000000000000020000000000000000"));
+        assert!(list.iter().all(|t| t.span_count == 2 && t.services == ["service-x"]), "{list:?}");
+        let second = trace_of(&data, "00000000000000020000000000000000");
+        assert_eq!(second.trace_id, "00000000000000020000000000000000");
+        assert_eq!(second.rows.len(), 2);
     }
 }

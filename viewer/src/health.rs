@@ -522,8 +522,12 @@ fn service_map(edges: &[Edge], extra: &[String]) -> impl IntoView {
                     view! {
                         <g data-testid="map-edge" data-parent=e.parent.clone() data-child=e.child.clone() data-calls=e.calls.to_string() data-errors=e.errors.to_string()>
                             <line class=class x1=fixed(x1 + 60.0, 0) y1=fixed(y1, 0) x2=fixed(x2 - 60.0, 0) y2=fixed(y2, 0) />
-                            <text class="edge-label" x=fixed((x1 + x2) / 2.0, 0) y=fixed((y1 + y2) / 2.0 - 6.0, 0)>
-                                {format!("{} calls{}", e.calls, if e.errors > 0 { format!(", {} errors", e.errors) } else { String::new() })}
+                            // One short line each, stacked in the 80 px between two columns of
+                            // 120 px boxes, so that no label runs over a box.
+                            <text class="edge-label" x=fixed((x1 + x2) / 2.0, 0) y=fixed((y1 + y2) / 2.0 - 4.0, 0)>
+                                {crate::model::edge_label(e.calls, e.errors).into_iter().enumerate().map(|(i, line)| view! {
+                                    <tspan x=fixed((x1 + x2) / 2.0, 0) dy=if i == 0 { "0" } else { "12" }>{line}</tspan>
+                                }).collect_view()}
                             </text>
                         </g>
                     }

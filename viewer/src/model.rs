@@ -583,6 +583,53 @@ pub fn format_duration(nanos: u64) -> String {
     format!("{} s", fixed(n / 1e9, 2))
 }
 
+/// Levels indented by a full step (14 px); deeper ones by 2 px more each, up to
+/// [`MAX_INDENT`], and they show their depth as a number, so that the service and the name of a
+/// span 40 levels deep stay in the label column.
+pub const FULL_INDENT_LEVELS: usize = 8;
+/// The largest indent of a row's label, in pixels.
+pub const MAX_INDENT: usize = 160;
+
+/// The left padding of a row's label at this depth, in pixels.
+pub fn label_indent(depth: usize) -> usize {
+    let full = depth.min(FULL_INDENT_LEVELS) * 14;
+    (4 + full + depth.saturating_sub(FULL_INDENT_LEVELS) * 2).min(MAX_INDENT)
+}
+
+/// The lines of an edge's label: "1 call", "8 calls", then "1 error" or "2 errors" if any.
+pub fn edge_label(calls: u64, errors: u64) -> Vec<String> {
+    let count = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let mut lines = vec![count(calls, "call")];
+    if errors > 0 {
+        lines.push(count(errors, "error"));
+    }
+    lines
+}
+
+/// The time `at` relative to `start`, signed: "+1.5 ms" after it, "−5.00 s" before it (an
+/// event or log record timed before its span's start).
+pub fn format_offset(at: u64, start: u64) -> String {
+    if at >= start {
+        format!("+{}", format_duration(at - start))
+    } else {
+        format!("\u{2212}{}", format_duration(start - at))
+    }
+}
+
+/// Where a mark at time `at` sits on the bar of a span from `start` lasting `duration` ns, as a
+/// fraction of the bar (0 to 1), and whether `at` falls outside the span (the mark is then
+/// clamped to the bar's nearer end and drawn as such).
+pub fn mark_position(at: u64, start: u64, duration: u64) -> (f64, bool) {
+    let end = start.saturating_add(duration);
+    if at < start {
+        (0.0, true)
+    } else if at > end {
+        (1.0, true)
+    } else {
+        ((at - start) as f64 / duration.max(1) as f64, false)
+    }
+}
+
 /// A Unix-nanosecond time as its UTC civil fields: year, month, day, hour, minute, second and
 /// the nanoseconds within the second (Howard Hinnant's days-to-civil algorithm).
 pub fn civil_time(nanos: u64) -> (i64, i64, i64, u64, u64, u64, u64) {
@@ -606,6 +653,38 @@ pub fn civil_time(nanos: u64) -> (i64, i64, i64, u64, u64, u64, u64) {
 pub fn format_time(nanos: u64) -> String {
     let (year, month, day, h, m, s, frac) = civil_time(nanos);
     format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{:03} UTC", frac / 1_000_000)
+}
+
+#[cfg(test)]
+mod offset_tests {
+    use super::{edge_label, format_offset, label_indent, mark_position, MAX_INDENT};
+
+    #[test]
+    fn deep_rows_are_indented_less_and_never_past_the_cap() {
+        assert_eq!([0, 1, 8].map(label_indent), [4, 18, 116], "a full step for the first levels");
+        assert_eq!(label_indent(9), 118, "then a small one");
+        assert!((9..200).all(|d| label_indent(d) >= label_indent(d - 1) && label_indent(d) <= MAX_INDENT));
+        assert_eq!(label_indent(40), MAX_INDENT);
+    }
+
+    #[test]
+    fn edge_labels_count_calls_and_errors_in_good_english_one_per_line() {
+        assert_eq!(edge_label(8, 1), ["8 calls", "1 error"]);
+        assert_eq!(edge_label(1, 0), ["1 call"]);
+        assert_eq!(edge_label(2, 2), ["2 calls", "2 errors"]);
+    }
+
+    #[test]
+    fn marks_before_or_after_their_span_say_so_and_sit_at_the_nearer_end() {
+        let s = 10_000_000_000;
+        assert_eq!(format_offset(s - 5_000_000_000, s), "\u{2212}5.00 s");
+        assert_eq!(format_offset(s + 1_500_000, s), "+1.5 ms");
+        assert_eq!(format_offset(s, s), "+0 ns");
+        assert_eq!(mark_position(s - 5_000_000_000, s, 100), (0.0, true));
+        assert_eq!(mark_position(s + 200, s, 100), (1.0, true));
+        assert_eq!(mark_position(s + 25, s, 100), (0.25, false));
+        assert_eq!(mark_position(s, s, 0), (0.0, false));
+    }
 }
 
 #[cfg(test)]

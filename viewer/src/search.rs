@@ -83,12 +83,15 @@ impl Form {
                 .map(Some)
                 .ok_or_else(|| format!("{label} `{text}`: write a duration such as 250ms, 1.5s or 2m"))
         };
+        let (min_duration, max_duration) =
+            (duration("minimum duration", &self.min)?, duration("maximum duration", &self.max)?);
+        sources::check_duration_bounds(min_duration, max_duration)?;
         let query = SearchQuery {
             service: self.service.clone(),
             operation: self.operation.clone(),
             attributes: sources::parse_attributes(&self.tags)?,
-            min_duration: duration("minimum duration", &self.min)?,
-            max_duration: duration("maximum duration", &self.max)?,
+            min_duration,
+            max_duration,
             start: end.saturating_sub(window),
             end,
             limit: self
@@ -214,6 +217,7 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
         start
     };
     let points = sources::scatter_points(&list, start, end);
+    let outside = points.iter().filter(|p| p.is_none()).count();
     let navigate = use_navigate();
     let sort_navigate = navigate.clone();
     let max_spans = list.iter().map(|r| r.span_count).max().unwrap_or(1).max(1) as f64;
@@ -225,7 +229,7 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
         <section class="scatter" data-testid="scatter">
             <div class="scatter-axis"><span>{format_duration(longest)}</span><span>{format_duration(shortest)}</span></div>
             <svg viewBox=format!("0 0 {} {}", num::shortest(w), num::shortest(h)) preserveAspectRatio="none" role="img" aria-label="Trace durations over time">
-                {list.iter().zip(points).map(|(r, (x, y))| {
+                {list.iter().zip(points).filter_map(|(r, p)| p.map(|p| (r, p))).map(|(r, (x, y))| {
                     let id = r.trace_id.clone();
                     let go = navigate.clone();
                     let radius = 3.0 + 5.0 * (r.span_count as f64 / max_spans).sqrt();
@@ -240,6 +244,9 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
                 }).collect_view()}
             </svg>
             <div class="scatter-time"><span>{format_time(start)}</span><span>{format_time(end)}</span></div>
+            {(outside > 0).then(|| view! {
+                <p class="muted" data-testid="scatter-outside">{format!("{outside} trace{} started outside the time window: listed, not plotted", if outside == 1 { "" } else { "s" })}</p>
+            })}
         </section>
         <div class="results-bar">
             <span data-testid="result-count">{format!("{} trace{}", list.len(), if list.len() == 1 { "" } else { "s" })}</span>
@@ -256,6 +263,23 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
                 </select>
             </label>
         </div>
+        {trace_table(list, None)}
+    }
+}
+
+/// The table of traces: search results (rows link to the trace page) or the traces of a file
+/// (`open` is given the id of the row clicked).
+pub(crate) fn trace_table(list: Vec<TraceSummary>, open: Option<std::rc::Rc<dyn Fn(String)>>) -> impl IntoView {
+    let link = move |id: String, content: AnyView| {
+        match open.clone() {
+        None => view! { <a href=trace_href(&id)>{content}</a> }.into_any(),
+        Some(open) => view! {
+            <button type="button" class="link" data-testid="open-trace" on:click=move |_| open(id.clone())>{content}</button>
+        }
+        .into_any(),
+    }
+    };
+    view! {
         <table class="list" data-testid="trace-list">
             <thead><tr>
                 <th>"Root"</th><th>"Services"</th><th>"Start"</th><th>"Duration"</th><th>"Spans"</th><th>"Errors"</th><th>"Trace id"</th>
@@ -263,13 +287,13 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
             <tbody>
                 {list.into_iter().map(|t| view! {
                     <tr data-testid="trace-row">
-                        <td><a href=trace_href(&t.trace_id)><span class="service">{t.root_service}</span>" "{t.root_name}</a></td>
+                        <td>{link(t.trace_id.clone(), view! { <span class="service">{t.root_service}</span>" "{t.root_name} }.into_any())}</td>
                         <td class="services">{t.services.into_iter().map(|s| view! { <span class="chip">{s}</span> }).collect_view()}</td>
                         <td data-testid="trace-start">{format_time(t.start)}</td>
                         <td data-testid="trace-duration">{format_duration(t.duration)}</td>
                         <td>{t.span_count}</td>
                         <td class=if t.error_count != 0 { "has-errors" } else { "" }>{t.error_count}</td>
-                        <td class="mono"><a href=trace_href(&t.trace_id)>{t.trace_id.clone()}</a></td>
+                        <td class="mono">{link(t.trace_id.clone(), t.trace_id.into_any())}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

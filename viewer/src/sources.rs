@@ -239,8 +239,6 @@ pub struct TraceSummary {
 /// How an answer is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// The collector's `/api/traces` list.
-    CollectorList,
     /// OTLP/JSON inside `{"result": …}` (Jaeger API v3 and the collector).
     JaegerV3,
     /// Jaeger's legacy `{"data": [traces]}`.
@@ -355,9 +353,7 @@ pub fn search_requests(source: &Source, q: &SearchQuery) -> Result<Vec<(Request,
     };
     match source.kind {
         Kind::Loki => Err("Loki holds logs, not traces: choose a trace source in the settings".into()),
-        Kind::Collector if q.service.is_empty() => {
-            Ok(vec![(source.request(format!("/api/traces?limit={limit}")), Format::CollectorList)])
-        }
+        // Without a service the collector searches every service (unlike Jaeger).
         Kind::Collector => Ok(vec![v3()]),
         Kind::Jaeger if q.service.is_empty() => Err("Jaeger searches need a service: choose one".into()),
         Kind::Jaeger => {
@@ -630,21 +626,6 @@ pub fn parse_search(format: Format, status: u16, body: &str) -> Result<Outcome<V
     }
     let v = json(body, "search")?;
     let summaries = match format {
-        Format::CollectorList => v["traces"]
-            .as_array()
-            .ok_or("the collector's answer has no `traces` list")?
-            .iter()
-            .map(|t| TraceSummary {
-                trace_id: t["traceId"].as_str().unwrap_or_default().to_owned(),
-                root_service: t["rootService"].as_str().unwrap_or_default().to_owned(),
-                root_name: t["rootName"].as_str().unwrap_or_default().to_owned(),
-                start: num(&t["startTimeUnixNano"]),
-                duration: num(&t["durationNanos"]),
-                span_count: num(&t["spanCount"]),
-                error_count: num(&t["errorCount"]),
-                services: Vec::new(),
-            })
-            .collect(),
         Format::TempoSearch => v["traces"]
             .as_array()
             .map(|list| {
@@ -780,6 +761,7 @@ pub fn parse_trace(format: Format, status: u16, body: &str) -> Result<Outcome<Fe
 
 /// The request for a trace's log records.
 pub fn trace_logs_request(source: &Source, trace_id: &str, start: u64, end: u64) -> Option<Request> {
+    let trace_id = &canonical_trace_id(trace_id);
     match source.kind {
         Kind::Collector => Some(source.request(format!("/api/logs?limit=1000&trace_id={}", encode(trace_id)))),
         Kind::Loki => {
@@ -796,6 +778,45 @@ pub fn trace_logs_request(source: &Source, trace_id: &str, start: u64, end: u64)
             Some(r)
         }
         _ => None,
+    }
+}
+
+/// What a request that got no answer says: `why` (the browser's reason), then for a URL on
+/// this page's origin (a path: the collector or its gateway) that the server is not answering,
+/// and only for another origin, where the browser hides a refusal for want of CORS behind the
+/// same failure, the CORS hint.
+pub fn unreachable(why: &str, url: &str) -> String {
+    if url.starts_with('/') {
+        format!("{why} — the collector serving this page did not answer: is it running?")
+    } else {
+        format!(
+            "{why} — the source could not be reached: it is down, or it is on another origin and does not \
+             allow CORS (then configure it as an --upstream of the collector and use it through /upstream/NAME)"
+        )
+    }
+}
+
+/// Refuses a minimum duration above the maximum, in words (rather than the source's refusal of
+/// the request, which would name its URL).
+pub fn check_duration_bounds(min: Option<u64>, max: Option<u64>) -> Result<(), String> {
+    match (min, max) {
+        (Some(min), Some(max)) if min > max => Err(format!(
+            "the minimum duration ({}) is above the maximum ({}): swap them or clear one",
+            crate::model::format_duration(min),
+            crate::model::format_duration(max)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A trace id as log records carry it: 32 lowercase hex digits, a shorter (Zipkin-style 16-hex)
+/// id left-padded with zeros; anything else unchanged, for the source to refuse.
+pub fn canonical_trace_id(id: &str) -> String {
+    let id = id.trim().to_ascii_lowercase();
+    if !id.is_empty() && id.len() < 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("{id:0>32}")
+    } else {
+        id
     }
 }
 
@@ -940,7 +961,7 @@ pub fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
 /// Where a search result sits in the scatter plot: `x` in `[0, 1]` across the time window,
 /// `y` in `[0, 1]` from the shortest (bottom) to the longest duration, on a log scale so that
 /// a few slow traces do not flatten the rest.
-pub fn scatter_points(results: &[TraceSummary], start: u64, end: u64) -> Vec<(f64, f64)> {
+pub fn scatter_points(results: &[TraceSummary], start: u64, end: u64) -> Vec<Option<(f64, f64)>> {
     let span = end.saturating_sub(start).max(1) as f64;
     let log = |d: u64| ((d.max(1)) as f64).ln();
     let (lo, hi) =
@@ -948,9 +969,14 @@ pub fn scatter_points(results: &[TraceSummary], start: u64, end: u64) -> Vec<(f6
     results
         .iter()
         .map(|r| {
-            let x = (r.start.saturating_sub(start) as f64 / span).clamp(0.0, 1.0);
+            // A trace that started outside the window has no place on its time axis: it is not
+            // drawn (rather than at the edge, as if it were in the window).
+            if r.start < start || r.start > end {
+                return None;
+            }
+            let x = (r.start - start) as f64 / span;
             let y = if hi > lo { (log(r.duration) - lo) / (hi - lo) } else { 0.5 };
-            (x, y)
+            Some((x, y))
         })
         .collect()
 }
@@ -1060,6 +1086,21 @@ mod tests {
     }
 
     #[test]
+    fn a_minimum_duration_above_the_maximum_is_refused_in_words() {
+        let e = check_duration_bounds(Some(2_000_000_000), Some(500_000_000)).unwrap_err();
+        assert_eq!(e, "the minimum duration (2.00 s) is above the maximum (500.0 ms): swap them or clear one");
+        assert!(check_duration_bounds(Some(1), Some(1)).is_ok() && check_duration_bounds(Some(5), None).is_ok());
+    }
+
+    #[test]
+    fn only_a_source_on_another_origin_gets_the_cors_hint_when_it_does_not_answer() {
+        let own = unreachable("TypeError: Failed to fetch", "/api/logs?limit=1000");
+        assert!(own.contains("did not answer") && !own.contains("CORS"), "{own}");
+        let other = unreachable("TypeError: Failed to fetch", "http://loki.example:3100/loki/api/v1/query_range");
+        assert!(other.contains("CORS") && other.contains("Failed to fetch"), "{other}");
+    }
+
+    #[test]
     fn each_backend_is_searched_in_its_own_api_shape() {
         let q = query();
         let jaeger = Source { kind: Kind::Jaeger, url: "/upstream/jaeger".into(), auth: Some("Bearer t".into()) };
@@ -1084,7 +1125,12 @@ mod tests {
         assert_eq!(req.url, "http://z:9411/api/v2/traces?serviceName=shop&spanName=GET%20%2Fcart&annotationQuery=http.status_code%3D500%20and%20user%3Da%22b&minDuration=1500&maxDuration=2000000&endTs=1700000360000&lookback=360000&limit=20");
 
         let any = SearchQuery { service: String::new(), ..q };
-        assert_eq!(search_requests(&Source::collector(), &any).unwrap()[0].0.url, "/api/traces?limit=20");
+        // "Any service" on the collector keeps every other filter (the collector searches all
+        // services when none is named): no request without the window, attributes and durations.
+        let plan = search_requests(&Source::collector(), &any).unwrap();
+        assert_eq!(plan.len(), 1);
+        assert_eq!(plan[0].1, Format::JaegerV3);
+        assert_eq!(plan[0].0.url, "/api/v3/traces?query.operation_name=GET%20%2Fcart&query.attributes=%7B%22http.status_code%22%3A%22500%22%2C%22user%22%3A%22a%5C%22b%22%7D&query.duration_min=1500us&query.duration_max=2000000us&query.start_time_min=2023-11-14T22%3A13%3A20.000000000Z&query.start_time_max=2023-11-14T22%3A19%3A20.000000000Z&query.search_depth=20");
         assert!(search_requests(&jaeger, &any).unwrap_err().contains("need a service"));
         assert!(search_requests(&Source { kind: Kind::Loki, url: String::new(), auth: None }, &any).is_err());
     }
@@ -1250,8 +1296,11 @@ mod tests {
         let req =
             trace_logs_request(&Source { kind: Kind::Loki, url: "/upstream/loki".into(), auth: None }, "0af7", 10, 20)
                 .unwrap();
-        assert!(req.url.starts_with("/upstream/loki/loki/api/v1/query_range?query=%7Bservice_name%3D~%22.%2B%22%7D%20%7C%20trace_id%3D%220af7%22"));
+        assert!(req.url.starts_with("/upstream/loki/loki/api/v1/query_range?query=%7Bservice_name%3D~%22.%2B%22%7D%20%7C%20trace_id%3D%2200000000000000000000000000000af7%22"), "{}", req.url);
         assert!(req.headers.contains(&("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into())));
+        // A trace opened by a 16-hex (Zipkin) id: its logs are asked for by the 32-hex id they carry.
+        let req = trace_logs_request(&Source::collector(), "14B60FD9AE504820", 0, 0).unwrap();
+        assert_eq!(req.url, "/api/logs?limit=1000&trace_id=000000000000000014b60fd9ae504820");
         assert!(trace_logs_request(&Source { kind: Kind::Tempo, url: String::new(), auth: None }, "a", 0, 0).is_none());
     }
 
@@ -1287,9 +1336,17 @@ mod tests {
             ..Default::default()
         };
         let mut results = vec![r(100, 10, 1, 0), r(150, 1000, 5, 2), r(200, 100, 3, 1)];
-        let points: Vec<(f64, f64)> =
-            scatter_points(&results, 100, 200).into_iter().map(|(x, y)| (x, (y * 1e9).round() / 1e9)).collect();
+        let points: Vec<(f64, f64)> = scatter_points(&results, 100, 200)
+            .into_iter()
+            .flatten()
+            .map(|(x, y)| (x, (y * 1e9).round() / 1e9))
+            .collect();
         assert_eq!(points, [(0.0, 0.0), (0.5, 1.0), (1.0, 0.5)]);
+        // Traces outside the window get no point (not one at the edge).
+        assert_eq!(
+            scatter_points(&results, 120, 180).into_iter().map(|p| p.map(|(x, _)| x)).collect::<Vec<_>>(),
+            [None, Some(0.5), None]
+        );
         SortBy::from_id("longest").sort(&mut results);
         assert_eq!(results.iter().map(|r| r.duration).collect::<Vec<_>>(), [1000, 100, 10]);
         SortBy::from_id("errors").sort(&mut results);

@@ -105,6 +105,7 @@ pub(crate) fn TracePage() -> impl IntoView {
 
 /// The log stream of a trace, with the page's sources (as the log page links to a trace).
 fn logs_href(trace_id: &str) -> String {
+    let trace_id = crate::sources::canonical_trace_id(trace_id);
     let sources = api::sources_query();
     if sources.is_empty() {
         format!("/logs?trace_id={trace_id}")
@@ -116,18 +117,18 @@ fn logs_href(trace_id: &str) -> String {
 /// Reads a trace file chosen or dropped by the user. Its bytes are copied straight into wasm
 /// memory (no JS string in between, which costs as much as reading a large file), read by the
 /// tolerant reader, and laid out without copying a span.
-pub(crate) async fn open_file(file: web_sys::File) -> Result<Trace, String> {
+pub(crate) async fn open_file(file: web_sys::File) -> Result<crate::file_url::Opened, String> {
     let name = file.name();
     let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
         .await
         .map_err(|_| format!("{name} could not be read"))?;
-    crate::file_url::read_trace(&name, js_sys::Uint8Array::new(&buffer).to_vec())
+    crate::file_url::read_file(&name, js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// Fetches a trace file by URL and reads it as [`open_file`] does.
-pub(crate) async fn open_url(url: String) -> Result<Trace, String> {
+pub(crate) async fn open_url(url: String) -> Result<crate::file_url::Opened, String> {
     let bytes = api::fetch_file(&url).await?;
-    crate::file_url::read_trace(crate::file_url::file_name(&url), bytes)
+    crate::file_url::read_file(crate::file_url::file_name(&url), bytes)
 }
 
 /// A trace opened from a file: the same view, without deep links in the address bar.
@@ -617,16 +618,23 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
         let row = &t.rows[k];
         let colour = service_colour(row.service);
         let has_children = row.has_children(k);
-        let span_duration = row.span.duration_nanos().max(1) as f64;
+        let span_duration = row.span.duration_nanos();
         let ticks = row
             .span
             .events
             .iter()
             .take(64)
             .map(|e| {
-                let at = e.time_unix_nano.saturating_sub(row.span.start_time_unix_nano) as f64 / span_duration;
-                let style = format!("left:{}%", fixed(at.min(1.0) * 100.0, 2));
-                view! { <span class="event-tick" style=style title=e.name.clone() data-testid="event-tick"></span> }
+                let (start, duration) = (row.span.start_time_unix_nano, row.span.duration_nanos());
+                let (at, outside) = crate::model::mark_position(e.time_unix_nano, start, duration);
+                let style = format!("left:{}%", fixed(at * 100.0, 2));
+                // Outside the span: held at the bar's end and marked, its offset in the title.
+                let title = if outside {
+                    format!("{} ({}, outside the span)", e.name, crate::model::format_offset(e.time_unix_nano, start))
+                } else {
+                    e.name.clone()
+                };
+                view! { <span class="event-tick" class:outside=outside style=style title=title data-testid="event-tick"></span> }
             })
             .collect_view();
         let span_id = row.span.span_id.0;
@@ -638,8 +646,8 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
                         list.iter()
                             .take(64)
                             .map(|(time, severity, message)| {
-                                let at = time.saturating_sub(span_start) as f64 / span_duration;
-                                let style = format!("left:{}%", fixed(at.clamp(0.0, 1.0) * 100.0, 2));
+                                let (at, _) = crate::model::mark_position(*time, span_start, span_duration);
+                                let style = format!("left:{}%", fixed(at * 100.0, 2));
                                 let class = format!("log-mark level-{}", level_class(*severity));
                                 view! { <span class=class style=style title=message.clone() data-testid="log-mark"></span> }
                             })
@@ -667,7 +675,10 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
                 data-testid="span-row" data-depth=row.depth data-index=pos data-row=k
                 data-span-id=row.span.span_id.to_hex()
                 on:click=move |_| state.select(k, link)>
-                <div class="span-label" style=format!("padding-left:{}px;border-left-color:{colour}", 4 + row.depth * 14) title=row.span.name.clone()>
+                <div class="span-label" style=format!("padding-left:{}px;border-left-color:{colour}", crate::model::label_indent(row.depth)) title=row.span.name.clone()>
+                    {(row.depth > crate::model::FULL_INDENT_LEVELS).then(|| view! {
+                        <span class="depth-mark" data-testid="depth-mark" title=format!("Depth {}", row.depth)>{row.depth}</span>
+                    })}
                     {has_children.then(|| view! {
                         <button class="toggle" data-testid="toggle" aria-expanded=move || (!collapsed()).to_string()
                             on:click=toggle>{move || if collapsed() { "▸" } else { "▾" }}</button>

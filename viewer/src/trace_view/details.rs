@@ -4,7 +4,7 @@
 use edgescope_otlp::{KeyValue, SpanKind, StatusCode};
 use leptos::prelude::*;
 
-use crate::model::{format_duration, value_text, Trace};
+use crate::model::{format_duration, format_offset, value_text, Trace};
 
 /// Characters of a value shown before it is cut.
 const LIMIT: usize = 256;
@@ -75,7 +75,7 @@ pub(crate) fn span_details(trace: StoredValue<Trace>, k: usize) -> AnyView {
             .map(|e| {
                 view! {
                     <li>
-                        <span class="mono">"+"{format_duration(e.time_unix_nano.saturating_sub(span.start_time_unix_nano))}</span>" "
+                        <span class="mono" data-testid="event-offset">{format_offset(e.time_unix_nano, span.start_time_unix_nano)}</span>" "
                         <strong>{e.name.clone()}</strong>
                         {(!e.attributes.is_empty()).then(|| attributes_table(&e.attributes, "event-attributes"))}
                     </li>

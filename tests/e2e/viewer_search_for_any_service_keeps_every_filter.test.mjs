@@ -1,0 +1,77 @@
+// "Any service" on the search page: the time window, attributes and durations still apply (the
+// collector searches every service when none is named), every row lists its services, and no
+// trace is drawn on the scatter plot as if it were in the window when it is not.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchChromium, root, startCollector } from '../support.mjs';
+import { ingest } from './viewer_pages.mjs';
+
+let collector, browser;
+before(async () => {
+  collector = await startCollector();
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+const now = BigInt(Date.now()) * 1_000_000n;
+const str = (key, value) => ({ key, value: { stringValue: value } });
+const int = (key, value) => ({ key, value: { intValue: String(value) } });
+
+/** A trace of two services started `ago` ms ago, lasting `ms` ms, whose root has `status`. */
+function trace(id, ago, ms, status) {
+  const start = now - BigInt(ago) * 1_000_000n;
+  const end = start + BigInt(ms) * 1_000_000n;
+  const span = (spanId, parent, name, attributes) => ({
+    traceId: id, spanId, ...(parent ? { parentSpanId: parent } : {}), name, kind: 2,
+    startTimeUnixNano: String(start), endTimeUnixNano: String(end), attributes,
+  });
+  return {
+    resourceSpans: [
+      { resource: { attributes: [str('service.name', 'any-web')] },
+        scopeSpans: [{ spans: [span(`${id.slice(0, 15)}1`, null, 'GET /cart', [int('http.response.status_code', status)])] }] },
+      { resource: { attributes: [str('service.name', 'any-db')] },
+        scopeSpans: [{ spans: [span(`${id.slice(0, 15)}2`, `${id.slice(0, 15)}1`, 'SELECT', [])] }] },
+    ],
+  };
+}
+
+test('Any service with an attribute, a minimum duration and the last hour shows only the traces that match', async () => {
+  await ingest(collector, trace('a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', 60_000, 900, 500));
+  await ingest(collector, trace('b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2', 120_000, 10, 200));
+  await ingest(collector, trace('c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3', 180_000, 10, 500));
+  // A trace of 2017, with the same service names nowhere: outside the last hour.
+  await ingest(collector, JSON.parse(readFileSync(join(root, '..', 'shared', 'fixtures', 'jaeger-integration-example_trace.json'), 'utf8')));
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  const rows = async () => page.$$eval('[data-testid=trace-row]', (trs) => trs.map((tr) => ({
+    id: tr.querySelector('td.mono').textContent,
+    services: [...tr.querySelectorAll('td.services .chip')].map((c) => c.textContent),
+  })));
+
+  await page.goto(`${collector.ui}/?lookback=1h&tags=${encodeURIComponent('http.response.status_code=500')}`);
+  await page.waitForSelector('[data-testid=trace-row]');
+  assert.deepEqual(await rows(), [
+    { id: 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', services: ['any-db', 'any-web'] },
+    { id: 'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3', services: ['any-db', 'any-web'] },
+  ]);
+
+  await page.goto(`${collector.ui}/?lookback=1h&minDuration=500ms`);
+  await page.waitForSelector('[data-testid=trace-row]');
+  assert.deepEqual((await rows()).map((r) => r.id), ['a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1']);
+
+  // The last hour holds the three recent traces, not the one of 2017.
+  await page.goto(`${collector.ui}/?lookback=1h`);
+  await page.waitForSelector('[data-testid=trace-row]');
+  assert.deepEqual((await rows()).map((r) => r.id).sort(), [
+    'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', 'b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2', 'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3',
+  ]);
+  // Each point lies inside the plot, none pinned to its left edge.
+  const xs = await page.$$eval('[data-testid=scatter-point]', (cs) => cs.map((c) => Number(c.getAttribute('cx'))));
+  assert.equal(xs.length, 3);
+  assert.ok(xs.every((x) => x > 12), `${xs}`);
+  await page.close();
+});
