@@ -68,7 +68,10 @@ function frame(text) {
 export async function startRecordedLoki({ streams = recordedStreams(), tailBacklog = [], websocket = true } = {}) {
   const requests = [];
   const sockets = new Set();
+  // While down, every connection is cut unanswered, as by a Loki that is restarting.
+  let down = false;
   const server = createServer((req, res) => {
+    if (down) return req.socket.destroy();
     const url = new URL(req.url, 'http://x');
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Allow-Headers', 'authorization, accept, x-loki-response-encoding-flags');
@@ -104,6 +107,7 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
     res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
   });
   server.on('upgrade', (req, socket) => {
+    if (down) return socket.destroy();
     const url = new URL(req.url, 'http://x');
     requests.push({ path: url.pathname, params: Object.fromEntries(url.searchParams), upgrade: true });
     if (url.pathname !== '/loki/api/v1/tail' || !websocket) return socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
@@ -125,6 +129,11 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
     /** Stores more records, for `query_range` to find. */
     append(more) {
       streams.push(...more);
+    },
+    /** Cuts every connection, open and to come, until `down(false)`. */
+    down(value) {
+      down = value;
+      if (value) for (const s of sockets) s.destroy();
     },
     /** Tail connections open now. */
     tails: () => sockets.size,

@@ -69,6 +69,16 @@ test('filters: service, minimum level, text, regular expression, attribute', asy
   await logs.filterText('');
   await logs.filterAttribute('http_route=/pay');
   await logs.waitForCount(10);
+  // Labels every record has count as the README says ("an attribute or label key=value"): the
+  // level (a stream label the records' level comes from), the trace id; a filter without `=` is
+  // an error, as on the search page.
+  await logs.filterAttribute('level=error');
+  await logs.waitForCount(5);
+  assert.ok((await logs.rows()).every((r) => r.level === 'ERROR'));
+  await logs.filterAttribute(`trace_id=${LOKI_TRACE_ID}`);
+  await logs.waitForCount(8);
+  await logs.filterAttribute('garbage');
+  assert.match(await page.textContent('[data-testid=filter-error]'), /garbage.*key=value/);
   await page.close();
 });
 
@@ -184,6 +194,31 @@ test('without a WebSocket the live tail polls query_range from the newest record
     assert.ok(polls.length >= 1 && polls.every((r) => r.flags === 'categorize-labels'));
     await page.waitForTimeout(1500);
     assert.deepEqual(await logs.counts(), [41, 41], 'polling asks from the newest record on: no duplicates');
+    await page.close();
+  } finally {
+    await direct.stop();
+  }
+});
+
+test('live tail: when the source stops answering it says "reconnecting…" and carries on once it is back', async () => {
+  const direct = await startRecordedLoki({ streams: recordedStreams() });
+  try {
+    const page = await browser.newPage();
+    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+    assert.deepEqual(await logs.counts(), [40, 40]);
+    const status = () => page.textContent('[data-testid=live-status]');
+    await page.click('[data-testid=live-toggle]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)');
+    direct.down(true);
+    await page.waitForFunction(() => /^reconnecting…/.test(document.querySelector('[data-testid=live-status]')?.textContent), null, { timeout: 15000 });
+    assert.doesNotMatch(await status(), /CORS|stopped/);
+    // Records stored while it was down come once it is back (the WebSocket starts from the newest record held).
+    direct.append(toStreams([{ service: 'cart', level: 'warn', ts: String(BigInt(Date.now() - 1000) * 1000000n), line: 'stored while down' }]));
+    direct.down(false);
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)', null, { timeout: 20000 });
+    direct.tail(toStreams([{ service: 'cart', level: 'info', ts: String(BigInt(Date.now()) * 1000000n), line: 'tailed after the restart' }]));
+    await logs.waitForCount(41);
+    assert.equal((await logs.rows())[0].message, 'tailed after the restart');
     await page.close();
   } finally {
     await direct.stop();

@@ -166,6 +166,11 @@ pub fn tail_url(source: &Source, origin: &str, logql: &str, start: u64, limit: u
     Some(format!("{base}/loki/api/v1/tail?{q}"))
 }
 
+/// The pause before reconnection attempt `n` (from 1): 1, 2, 4, 8, 16, then 30 seconds.
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    std::time::Duration::from_secs((1u64 << attempt.saturating_sub(1).min(5)).min(30))
+}
+
 fn error_message(status: u16, body: &str) -> String {
     let text = body.trim();
     let text = serde_json::from_str::<Value>(text)
@@ -308,6 +313,12 @@ pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reconnection_waits_longer_each_time_up_to_half_a_minute() {
+        let secs: Vec<u64> = (1..=8).map(|n| super::backoff(n).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 30, 30, 30]);
+    }
+
     use super::*;
 
     #[test]

@@ -484,6 +484,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 Live::Connecting => "connecting…".into(),
                 Live::WebSocket => if paused.get() { "paused".into() } else { "live (WebSocket)".into() },
                 Live::Polling => if paused.get() { "paused".into() } else { "live (polling every second)".into() },
+                Live::Reconnecting(n) => format!("reconnecting… (the source stopped answering; attempt {n})"),
                 Live::Failed(e) => format!("live tail stopped: {e}"),
             }}</span>
             <Show when=move || paused.get() && live_on()>
@@ -690,8 +691,10 @@ fn details_view(
     };
     let attributes: Vec<(String, String)> =
         r.attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    let resource: Vec<(String, String)> =
-        std::iter::once(("service.name".to_owned(), r.service.to_owned())).chain(r.resource.iter().cloned()).collect();
+    // The service once: a Loki stream's `service_name` label stands for it.
+    let resource: Vec<(String, String)> = std::iter::once(("service.name".to_owned(), r.service.to_owned()))
+        .chain(r.resource.iter().filter(|(k, v)| !(k == "service_name" && v == r.service)).cloned())
+        .collect();
     let severity = r.severity_text.to_owned();
     view! {
         <div class="log-details" data-testid="log-details" style=move || format!("top:{}px;height:{}px", shortest(top()), shortest(DETAILS_H))
@@ -711,11 +714,14 @@ fn details_view(
                     {format!("Show more ({} characters left)", total - shown.get())}
                 </button>
             })}
-            <table class="kv">
-                <tr><th>"trace id"</th><td class="mono" data-testid="detail-trace-id">{trace.unwrap_or_default()}</td></tr>
-                <tr><th>"span id"</th><td class="mono" data-testid="detail-span-id">{span.unwrap_or_default()}</td></tr>
-                <tr><th>"severity text"</th><td>{severity}</td></tr>
-            </table>
+            // Only the fields the record has: no empty rows.
+            {(trace.is_some() || span.is_some() || !severity.is_empty()).then(|| view! {
+                <table class="kv">
+                    {trace.map(|t| view! { <tr><th>"trace id"</th><td class="mono" data-testid="detail-trace-id">{t}</td></tr> })}
+                    {span.map(|s| view! { <tr><th>"span id"</th><td class="mono" data-testid="detail-span-id">{s}</td></tr> })}
+                    {(!severity.is_empty()).then(|| view! { <tr><th>"severity text"</th><td>{severity}</td></tr> })}
+                </table>
+            })}
             <h3>"Attributes"</h3>
             <table class="kv" data-testid="detail-attributes">{kv(attributes)}</table>
             <h3>"Resource"</h3>

@@ -133,12 +133,26 @@ pub struct Filter {
     pub text: String,
     /// Whether `text` is a regular expression (`(?i)` for case-insensitive).
     pub regex: bool,
-    /// `key=value`: an attribute or resource attribute with exactly this value; empty for any.
+    /// `key=value`: an attribute or resource attribute (a Loki stream label) with exactly this
+    /// value; empty for any. `trace_id=…` and `span_id=…` are the record's ids, `level=…` (or
+    /// `detected_level=…`) its level and `service_name=…` (or `service.name=…`) its service, as
+    /// Loki has them as labels.
     pub attribute: String,
     /// Only records in `[start, end]` (Unix nanoseconds).
     pub range: Option<(u64, u64)>,
     /// Only records of this trace.
     pub trace_id: Option<u128>,
+}
+
+/// An attribute filter on one of the record's own fields.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    TraceId(u128),
+    SpanId(u64),
+    /// Exactly this level.
+    Level(u8),
+    /// This service (`None`: a service the store has never seen).
+    Service(Option<u32>),
 }
 
 const PAIR: char = '\u{1e}';
@@ -160,6 +174,8 @@ struct Compiled {
     text: TextMatch,
     /// The attribute as it is written in the arena, and which resources have it.
     attribute: Option<(String, Vec<bool>)>,
+    /// The attribute filter read as a record field (a label Loki gives every record).
+    field: Option<Field>,
     range: (u64, u64),
     trace_id: Option<u128>,
     source: Filter,
@@ -279,6 +295,7 @@ impl LogStore {
                 min_level: 0,
                 text: TextMatch::Any,
                 attribute: None,
+                field: None,
                 range: (0, u64::MAX),
                 trace_id: None,
                 source: Filter::default(),
@@ -575,21 +592,41 @@ impl LogStore {
                 required_literal(&f.text).map(|(literal, fold)| Finder::new(&literal, fold)),
             ),
         };
-        let attribute = if f.attribute.trim().is_empty() {
-            None
+        let (attribute, field) = if f.attribute.trim().is_empty() {
+            (None, None)
         } else {
             let (k, v) = split_attribute(&f.attribute);
-            if k.is_empty() {
-                return Err(format!("`{}`: write an attribute filter as key=value", f.attribute));
+            if k.is_empty() || !f.attribute.contains('=') {
+                return Err(format!("`{}`: write an attribute filter as key=value", f.attribute.trim()));
             }
+            let field = match k {
+                "trace_id" | "traceid" | "traceID" => Some(Field::TraceId(
+                    parse_trace_id(v).ok_or_else(|| format!("`{v}` is not a trace id (up to 32 hex digits)"))?,
+                )),
+                "span_id" | "spanid" | "spanID" => Some(Field::SpanId(
+                    u64::from_str_radix(v, 16)
+                        .ok()
+                        .filter(|_| v.len() <= 16)
+                        .ok_or_else(|| format!("`{v}` is not a span id (up to 16 hex digits)"))?,
+                )),
+                "level" | "detected_level" => match Level::from_text(v) {
+                    Level::Unknown if !v.eq_ignore_ascii_case("unknown") => {
+                        return Err(format!("`{v}` is not a level (trace, debug, info, warn, error, fatal)"))
+                    }
+                    level => Some(Field::Level(level as u8)),
+                },
+                "service_name" | "service.name" => Some(Field::Service(self.service_ids.get(v).copied())),
+                _ => None,
+            };
             let has = self.resource_sets.iter().map(|set| set.iter().any(|(a, b)| a == k && b == v)).collect();
-            Some((format!("{PAIR}{k}{KEY_END}{v}"), has))
+            (Some((format!("{PAIR}{k}{KEY_END}{v}"), has)), field)
         };
         Ok(Compiled {
             service: (!f.service.is_empty()).then(|| self.service_ids.get(&f.service).copied()),
             min_level: f.min_level as u8,
             text,
             attribute,
+            field,
             range: f.range.unwrap_or((0, u64::MAX)),
             trace_id: f.trace_id,
             source: f.clone(),
@@ -686,8 +723,15 @@ impl LogStore {
             return false;
         }
         if let Some((needle, resources)) = &f.attribute {
-            let in_resource = resources.get(self.resources[i] as usize).copied().unwrap_or(false);
-            if !in_resource && !has_pair(self.extra(i), needle) {
+            let in_field = match f.field {
+                None => false,
+                Some(Field::TraceId(id)) => self.trace_ids[i] == id,
+                Some(Field::SpanId(id)) => self.span_ids[i] == id,
+                Some(Field::Level(level)) => self.levels[i] == level,
+                Some(Field::Service(s)) => s == Some(self.services[i]),
+            };
+            let in_resource = || resources.get(self.resources[i] as usize).copied().unwrap_or(false);
+            if !in_field && !in_resource() && !has_pair(self.extra(i), needle) {
                 return false;
             }
         }
@@ -1080,6 +1124,17 @@ mod tests {
         assert!(shown(&s).is_empty(), "values match whole");
         s.set_filter(&f(|f| f.attribute = "deployment.environment=\"prod\"".into())).unwrap();
         assert_eq!(shown(&s), ["db timeout after 5s"], "resource attributes count too");
+        // Loki's labels every record has, as the README says "an attribute or label key=value".
+        s.set_filter(&f(|f| f.attribute = "level=error".into())).unwrap();
+        assert_eq!(shown(&s), ["db timeout after 5s"], "the level label");
+        s.set_filter(&f(|f| f.attribute = "trace_id=7".into())).unwrap();
+        assert_eq!(shown(&s), ["GET /cart 200"], "the trace id");
+        s.set_filter(&f(|f| f.attribute = "service_name=api".into())).unwrap();
+        assert_eq!(shown(&s), ["db timeout after 5s"], "the service");
+        for bad in ["garbage", "trace_id=xyz", "level=loud", "=x"] {
+            let e = s.set_filter(&Filter { attribute: bad.into(), ..Filter::default() }).unwrap_err();
+            assert!(e.contains(bad.split('=').next_back().unwrap()), "{bad}: {e}");
+        }
         s.set_filter(&f(|f| f.range = Some((2, 3)))).unwrap();
         assert_eq!(shown(&s).len(), 2);
         s.set_filter(&f(|f| f.trace_id = Some(7))).unwrap();

@@ -29,13 +29,21 @@ pub(crate) enum Live {
     WebSocket,
     /// `query_range` every second (no WebSocket could be opened).
     Polling,
+    /// The source stopped answering: tried again after a growing pause (this many attempts so
+    /// far), WebSocket first, until it answers or the user stops the tail.
+    Reconnecting(u32),
     /// Stopped by an error.
     Failed(String),
 }
 
 enum Connection {
-    Socket { socket: web_sys::WebSocket, _callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>> },
+    Socket {
+        socket: web_sys::WebSocket,
+        _callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    },
     Poll(IntervalHandle),
+    /// Waiting to reconnect.
+    Wait(TimeoutHandle),
 }
 
 /// Milliseconds of each animation frame spent reading queued tail messages; what is left
@@ -79,6 +87,8 @@ thread_local! {
     static UI: RefCell<Option<Ui>> = const { RefCell::new(None) };
     /// Bumped by every start and stop, so that a late answer of an old poll is ignored.
     static GENERATION: RefCell<u64> = const { RefCell::new(0) };
+    /// Reconnection attempts since the source last answered; 0 while it does.
+    static ATTEMPTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// Drops queued-and-dropped counts and what an earlier page left queued (a new page starts
@@ -113,7 +123,13 @@ pub(crate) fn start(ui: Ui, source: Source, logql: String, start: u64, resume: l
     stop();
     UI.with(|u| *u.borrow_mut() = Some(ui));
     QUEUE.with(|q| q.borrow_mut().resume = resume);
+    ATTEMPTS.with(|a| a.set(0));
     let generation = GENERATION.with(|g| *g.borrow());
+    connect(ui, source, logql, start, generation);
+}
+
+/// Opens the WebSocket from `start`, or polls where none can be opened.
+fn connect(ui: Ui, source: Source, logql: String, start: u64, generation: u64) {
     let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
     let limit = STORE.with(|s| s.borrow().capacity()).min(loki::PAGE);
     match loki::tail_url(&source, &origin, &logql, start, limit) {
@@ -122,12 +138,36 @@ pub(crate) fn start(ui: Ui, source: Source, logql: String, start: u64, resume: l
     }
 }
 
+/// The source did not answer: tries again after [`loki::backoff`], from the newest record held (the
+/// records at that time already received are skipped, as polls do).
+fn reconnect(ui: Ui, source: Source, logql: String, generation: u64) {
+    drop_connection();
+    let attempt = ATTEMPTS.with(|a| {
+        a.set(a.get() + 1);
+        a.get()
+    });
+    ui.live.try_set(Live::Reconnecting(attempt));
+    let retry = move || {
+        if GENERATION.with(|g| *g.borrow()) == generation {
+            CONNECTION.with(|c| c.borrow_mut().take());
+            let from = QUEUE.with(|q| q.borrow().resume.from());
+            connect(ui, source, logql, from, generation);
+        }
+    };
+    if let Ok(handle) = set_timeout_with_handle(retry, loki::backoff(attempt)) {
+        CONNECTION.with(|c| *c.borrow_mut() = Some(Connection::Wait(handle)));
+    }
+}
+
 fn open_socket(ui: Ui, source: Source, logql: String, url: &str, generation: u64) {
     let Ok(socket) = web_sys::WebSocket::new(url) else {
         return poll(ui, source, logql, generation);
     };
-    ui.live.set(Live::Connecting);
+    if ATTEMPTS.with(|a| a.get()) == 0 {
+        ui.live.set(Live::Connecting);
+    }
     let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        ATTEMPTS.with(|a| a.set(0));
         ui.live.try_set(Live::WebSocket);
     });
     let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
@@ -143,7 +183,7 @@ fn open_socket(ui: Ui, source: Source, logql: String, url: &str, generation: u64
         });
         schedule();
     });
-    let opened = move || ui.live.try_get_untracked() == Some(Live::WebSocket);
+    let opened = move || ATTEMPTS.with(|a| a.get()) == 0 && ui.live.try_get_untracked() == Some(Live::WebSocket);
     // An error before opening: no WebSocket here (a proxy in between, a server without the
     // route); poll instead. A close after opening: poll on from the newest record.
     let (s2, q2) = (source.clone(), logql.clone());
@@ -169,7 +209,9 @@ fn open_socket(ui: Ui, source: Source, logql: String, url: &str, generation: u64
 }
 
 fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
-    ui.live.try_set(Live::Polling);
+    if ATTEMPTS.with(|a| a.get()) == 0 {
+        ui.live.try_set(Live::Polling);
+    }
     let busy = std::rc::Rc::new(std::cell::Cell::new(false));
     let tick = move || {
         if busy.get() || GENERATION.with(|g| *g.borrow()) != generation {
@@ -186,8 +228,22 @@ fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
             if GENERATION.with(|g| *g.borrow()) != generation {
                 return;
             }
+            // No answer, or one from a gateway or server that is down or restarting: try
+            // again later. Any other refusal (a malformed query, no access) stops the tail.
+            let unreachable = match &answer {
+                Err(_) => true,
+                Ok((status, _)) => matches!(status, 0 | 502..=504),
+            };
+            if unreachable {
+                return reconnect(ui, source, logql, generation);
+            }
             match answer.map_err(|e| e.to_string()).and_then(|(status, body)| loki::parse_range(status, &body)) {
-                Ok(records) => deliver(QUEUE.with(|q| q.borrow().resume.fresh(records)), 0),
+                Ok(records) => {
+                    if ATTEMPTS.with(|a| a.replace(0)) > 0 {
+                        ui.live.try_set(Live::Polling);
+                    }
+                    deliver(QUEUE.with(|q| q.borrow().resume.fresh(records)), 0)
+                }
                 Err(e) => {
                     ui.live.try_set(Live::Failed(e));
                     stop();
@@ -214,6 +270,7 @@ fn drop_connection() {
             let _ = socket.close();
         }
         Some(Connection::Poll(handle)) => handle.clear(),
+        Some(Connection::Wait(handle)) => handle.clear(),
         None => {}
     }
 }
@@ -279,7 +336,8 @@ fn read_unread(ui: Ui) -> bool {
         });
         let Some(text) = next else { return false };
         match loki::parse_tail(&String::from(text)) {
-            Ok((records, dropped)) => enqueue(records, dropped),
+            // After a reconnection the tail starts at the newest record held: its copy is skipped.
+            Ok((records, dropped)) => enqueue(QUEUE.with(|q| q.borrow().resume.fresh(records)), dropped),
             Err(e) => {
                 ui.error.try_set(Some(e));
             }
