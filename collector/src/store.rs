@@ -14,8 +14,9 @@ use std::path::Path;
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{
     json, proto, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs,
-    ScopeSpans, SpanKind, StatusCode, TraceId, TracesData,
+    ScopeSpans, Span, SpanKind, StatusCode, TraceId, TracesData,
 };
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -283,46 +284,131 @@ impl Store {
     }
 
     /// Writes a request's spans in `tx`: first one upsert per trace, which gives each trace its
-    /// number, then the span rows with those numbers.
+    /// number, then the span rows with those numbers. A span that is already stored byte for
+    /// byte (same resource, scope and protobuf `Span`), as an export sent again by an SDK's
+    /// retry brings it, or that comes twice in the request, is left out, so that it counts
+    /// once everywhere (Jaeger's `SpanHashDeduper` does it when reading). Two spans that share
+    /// an id but differ are both kept. Returns how many spans the request held, duplicates
+    /// included: they are accepted.
     fn write_traces(tx: &rusqlite::Transaction<'_>, data: &TracesData) -> Result<usize> {
+        // Every span's protobuf in one buffer, with its resource's row and its scope's key.
+        struct Row<'a> {
+            span: &'a Span,
+            service: &'a str,
+            resource_id: i64,
+            scope: usize,
+            bytes: std::ops::Range<usize>,
+        }
+        let mut buffer = Vec::with_capacity(1024);
+        let mut scopes: Vec<String> = Vec::new();
+        let mut rows: Vec<Row<'_>> = Vec::new();
+        for rs in &data.resource_spans {
+            let resource_id = Self::resource_id(tx, &rs.resource)?;
+            let service = rs.resource.service_name();
+            for ss in &rs.scope_spans {
+                scopes.push(scope_key(&ss.scope, &ss.schema_url, &rs.schema_url));
+                for span in &ss.spans {
+                    let from = buffer.len();
+                    proto::encode_span(span, &mut buffer);
+                    rows.push(Row { span, service, resource_id, scope: scopes.len() - 1, bytes: from..buffer.len() });
+                }
+            }
+        }
+        let total = rows.len();
+        // Duplicates within the request.
+        let mut seen: HashSet<(i64, &str, &[u8])> = HashSet::with_capacity(rows.len());
+        rows.retain(|r| seen.insert((r.resource_id, &scopes[r.scope], &buffer[r.bytes.clone()])));
+        drop(seen);
+        // Duplicates of stored spans: only a trace that is stored already can hold them. Each
+        // such trace's rows are read once (through `spans_by_trace_no`), and only those with a
+        // span id of the request are compared.
+        let mut stored_traces: HashMap<i64, HashMap<[u8; 8], Vec<usize>>> = HashMap::new();
+        {
+            let mut number = tx.prepare_cached("SELECT trace_no FROM traces WHERE trace_id = ?1")?;
+            let mut known: HashMap<TraceId, Option<i64>> = HashMap::new();
+            for (i, r) in rows.iter().enumerate() {
+                let trace_no = match known.get(&r.span.trace_id) {
+                    Some(n) => *n,
+                    None => {
+                        let n = number.query_row([&r.span.trace_id.0[..]], |row| row.get(0)).optional()?;
+                        known.insert(r.span.trace_id, n);
+                        n
+                    }
+                };
+                if let Some(trace_no) = trace_no {
+                    stored_traces.entry(trace_no).or_default().entry(r.span.span_id.0).or_default().push(i);
+                }
+            }
+        }
+        if !stored_traces.is_empty() {
+            let mut duplicate = vec![false; rows.len()];
+            let mut stored =
+                tx.prepare_cached("SELECT span_id, resource_id, scope_json, span FROM spans WHERE trace_no = ?1")?;
+            for (trace_no, wanted) in &stored_traces {
+                let mut found = stored.query([trace_no])?;
+                while let Some(row) = found.next()? {
+                    let ValueRef::Blob(span_id) = row.get_ref(0)? else { continue };
+                    let Some(candidates) = <[u8; 8]>::try_from(span_id).ok().and_then(|id| wanted.get(&id)) else {
+                        continue;
+                    };
+                    let (resource_id, scope): (i64, String) = (row.get(1)?, row.get(2)?);
+                    // A span stored as OTLP/JSON by an older version is compared as protobuf.
+                    let bytes = match row.get_ref(3)? {
+                        ValueRef::Blob(bytes) => bytes.to_vec(),
+                        other => {
+                            let mut old = Vec::new();
+                            proto::encode_span(&spans::decode(other)?, &mut old);
+                            old
+                        }
+                    };
+                    for &i in candidates {
+                        let r = &rows[i];
+                        if r.resource_id == resource_id && scopes[r.scope] == scope && buffer[r.bytes.clone()] == bytes
+                        {
+                            duplicate[i] = true;
+                        }
+                    }
+                }
+            }
+            let mut duplicate = duplicate.into_iter();
+            rows.retain(|_| !duplicate.next().unwrap_or(false));
+        }
+
         // In order of each trace's first span, so that new traces are numbered in that order.
         let mut summaries: Vec<(TraceId, TraceAggregate<'_>)> = Vec::new();
         let mut index: HashMap<TraceId, usize> = HashMap::new();
-        for rs in &data.resource_spans {
-            let service = rs.resource.service_name();
-            for span in rs.scope_spans.iter().flat_map(|ss| &ss.spans) {
-                let start = span.start_time_unix_nano as i64;
-                let end = span.end_time_unix_nano.max(span.start_time_unix_nano) as i64;
-                let is_root = span.parent_span_id.is_none();
-                let error = (span.status.code == StatusCode::Error) as i64;
-                let i = *index.entry(span.trace_id).or_insert_with(|| {
-                    summaries.push((
-                        span.trace_id,
-                        TraceAggregate {
-                            start,
-                            end,
-                            root_service: service,
-                            root_name: &span.name,
-                            root_start: start,
-                            has_root: is_root,
-                            spans: 0,
-                            errors: 0,
-                        },
-                    ));
-                    summaries.len() - 1
-                });
-                let t = &mut summaries[i].1;
-                t.start = t.start.min(start);
-                t.end = t.end.max(end);
-                t.spans += 1;
-                t.errors += error;
-                // The root span names the trace; until it arrives, the earliest span does.
-                if (is_root && !t.has_root) || (is_root == t.has_root && start < t.root_start) {
-                    t.root_service = service;
-                    t.root_name = &span.name;
-                    t.root_start = start;
-                    t.has_root = is_root;
-                }
+        for &Row { span, service, .. } in &rows {
+            let start = span.start_time_unix_nano as i64;
+            let end = span.end_time_unix_nano.max(span.start_time_unix_nano) as i64;
+            let is_root = span.parent_span_id.is_none();
+            let error = (span.status.code == StatusCode::Error) as i64;
+            let i = *index.entry(span.trace_id).or_insert_with(|| {
+                summaries.push((
+                    span.trace_id,
+                    TraceAggregate {
+                        start,
+                        end,
+                        root_service: service,
+                        root_name: &span.name,
+                        root_start: start,
+                        has_root: is_root,
+                        spans: 0,
+                        errors: 0,
+                    },
+                ));
+                summaries.len() - 1
+            });
+            let t = &mut summaries[i].1;
+            t.start = t.start.min(start);
+            t.end = t.end.max(end);
+            t.spans += 1;
+            t.errors += error;
+            // The root span names the trace; until it arrives, the earliest span does.
+            if (is_root && !t.has_root) || (is_root == t.has_root && start < t.root_start) {
+                t.root_service = service;
+                t.root_name = &span.name;
+                t.root_start = start;
+                t.has_root = is_root;
             }
         }
         let mut summary = tx.prepare_cached(
@@ -362,55 +448,47 @@ impl Store {
         }
         drop(summary);
 
-        let mut n = 0;
         let mut operations: HashSet<(&str, &str, i32)> = HashSet::new();
-        // One buffer for every span's protobuf: SQLite copies the bytes when they are bound.
-        let mut body = Vec::with_capacity(1024);
-        for rs in &data.resource_spans {
-            let resource_id = Self::resource_id(tx, &rs.resource)?;
-            let service = rs.resource.service_name();
-            for ss in &rs.scope_spans {
-                let scope_json = scope_key(&ss.scope, &ss.schema_url, &rs.schema_url);
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO spans (trace_no, trace_id, span_id, parent_span_id, resource_id, service, name,
-                        kind, start_ns, duration_ns, status_code, scope_json, span)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )?;
-                let mut operation =
-                    tx.prepare_cached("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)")?;
-                for span in &ss.spans {
-                    // One statement per distinct operation, not per span.
-                    if operations.insert((service, &span.name, span.kind as i32)) {
-                        operation.execute(params![service, span.name, span.kind as i32])?;
-                    }
-                    body.clear();
-                    proto::encode_span(span, &mut body);
-                    insert.execute(params![
-                        numbers[&span.trace_id],
-                        &span.trace_id.0[..],
-                        &span.span_id.0[..],
-                        span.parent_span_id.as_ref().map(|p| &p.0[..]),
-                        resource_id,
-                        service,
-                        span.name,
-                        span.kind as i32,
-                        span.start_time_unix_nano as i64,
-                        span.duration_nanos() as i64,
-                        span.status.code as i32,
-                        scope_json,
-                        &body[..],
-                    ])?;
-                    n += 1;
-                }
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO spans (trace_no, trace_id, span_id, parent_span_id, resource_id, service, name,
+                kind, start_ns, duration_ns, status_code, scope_json, span)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        let mut operation =
+            tx.prepare_cached("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?1, ?2, ?3)")?;
+        for r in &rows {
+            let (span, service) = (r.span, r.service);
+            // One statement per distinct operation, not per span.
+            if operations.insert((service, &span.name, span.kind as i32)) {
+                operation.execute(params![service, span.name, span.kind as i32])?;
             }
+            insert.execute(params![
+                numbers[&span.trace_id],
+                &span.trace_id.0[..],
+                &span.span_id.0[..],
+                span.parent_span_id.as_ref().map(|p| &p.0[..]),
+                r.resource_id,
+                service,
+                span.name,
+                span.kind as i32,
+                span.start_time_unix_nano as i64,
+                span.duration_nanos() as i64,
+                span.status.code as i32,
+                scopes[r.scope],
+                &buffer[r.bytes.clone()],
+            ])?;
         }
-        Ok(n)
+        Ok(total)
     }
 
-    /// Stores every log record in one transaction; returns how many were stored.
+    /// Stores every log record in one transaction; returns how many the request held. A record
+    /// stored already byte for byte (same resource, scope and OTLP record, so the same stream,
+    /// time and line), as an export sent again brings it, is left out: Loki ignores a line
+    /// pushed again to a stream with the same time and content.
     pub fn insert_logs(&mut self, data: &LogsData) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
+        let mut seen: HashSet<(i64, String, String)> = HashSet::new();
         for rl in &data.resource_logs {
             let resource_id = Self::resource_id(&tx, &rl.resource)?;
             let service = rl.resource.service_name();
@@ -420,7 +498,17 @@ impl Store {
                     "INSERT INTO logs (time_ns, severity, service, trace_id, span_id, body, resource_id, scope_json, record_json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?;
+                let mut stored = tx.prepare_cached(
+                    "SELECT 1 FROM logs WHERE time_ns = ?1 AND resource_id = ?2 AND scope_json = ?3 AND record_json = ?4",
+                )?;
                 for r in &sl.log_records {
+                    n += 1;
+                    let record_json = json::write_log_record(r);
+                    if stored.exists(params![r.time() as i64, resource_id, scope_json, record_json])?
+                        || !seen.insert((resource_id, scope_json.clone(), record_json.clone()))
+                    {
+                        continue;
+                    }
                     let body = r.body.as_ref().map(|b| match b.as_str() {
                         Some(s) => s.to_owned(),
                         None => json::write_log_record(&LogRecord { body: Some(b.clone()), ..Default::default() }),
@@ -434,9 +522,8 @@ impl Store {
                         body,
                         resource_id,
                         scope_json,
-                        json::write_log_record(r),
+                        record_json,
                     ])?;
-                    n += 1;
                 }
             }
         }
@@ -894,7 +981,7 @@ fn trace_id(bytes: &[u8]) -> Result<TraceId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgescope_otlp::{AnyValue, KeyValue, Span, SpanId};
+    use edgescope_otlp::{AnyValue, KeyValue, SpanId};
 
     fn spans(service: &str, names_and_kinds: &[(&str, SpanKind)]) -> TracesData {
         let spans = names_and_kinds

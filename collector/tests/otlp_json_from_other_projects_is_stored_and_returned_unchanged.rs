@@ -37,7 +37,11 @@ async fn spans_from_fixture_files_come_back_unchanged_by_trace_id() {
             assert_eq!(answer.status, 200, "{name}: {}", answer.body);
             returned.resource_spans.extend(read::traces(&answer.json(), Ids::Strict).unwrap().resource_spans);
         }
-        assert_eq!(sorted_spans(&returned), sorted_spans(&sent), "{name}");
+        // A span sent twice in the same request (Jaeger's otlp2jaeger-in.json holds one) is
+        // stored once, as Jaeger's span de-duplication shows it once.
+        let mut expected = sorted_spans(&sent);
+        expected.dedup();
+        assert_eq!(sorted_spans(&returned), expected, "{name}");
     }
 
     let list = get(collector.ui, "/api/traces?limit=100").await.json();

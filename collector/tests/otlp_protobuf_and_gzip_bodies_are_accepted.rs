@@ -53,6 +53,8 @@ async fn protobuf_and_gzip_requests_are_stored_and_answered_in_their_own_encodin
         let mut got: Vec<_> = back.spans().map(|(_, _, s)| s.clone()).collect();
         want.sort_by_key(|s| s.span_id);
         got.sort_by_key(|s| s.span_id);
+        // The same span twice (the Jaeger fixture holds one) is stored once.
+        want.dedup();
         assert_eq!(got, want);
     }
     let stored_logs = read::logs(&get(collector.ui, "/api/logs").await.json(), Ids::Strict).unwrap();
