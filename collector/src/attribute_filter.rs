@@ -111,7 +111,7 @@ fn push_scalar(value: &AnyValue, out: &mut String) {
 fn push_json(value: Option<&AnyValue>, out: &mut String) {
     match value {
         None => out.push_str("null"),
-        Some(AnyValue::String(s)) => json::push_string(s, out),
+        Some(AnyValue::String(s)) => push_go_json_string(s, out),
         Some(AnyValue::Bytes(bytes)) => {
             out.push('"');
             push_base64(bytes, out);
@@ -137,13 +137,29 @@ fn push_json(value: Option<&AnyValue>, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                json::push_string(&kv.key, out);
+                push_go_json_string(&kv.key, out);
                 out.push(':');
                 push_json(kv.value.as_ref(), out);
             }
             out.push('}');
         }
         Some(scalar) => push_scalar(scalar, out),
+    }
+}
+
+/// A JSON string as Go's `json.Marshal` writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped.
+fn push_go_json_string(s: &str, out: &mut String) {
+    let mut text = String::new();
+    json::push_string(s, &mut text);
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
     }
 }
 

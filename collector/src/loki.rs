@@ -290,30 +290,32 @@ fn label_name(key: &str) -> String {
     key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
 }
 
-/// An attribute value as label text.
-fn label_value(value: &AnyValue) -> String {
+/// A value as text the way Loki's OTLP ingestion writes it, as a line (the body) or a label
+/// value: pdata's `Value.AsString()`. Strings as they are; bytes in base64; maps and arrays as the
+/// JSON Go's `encoding/json` writes for their raw values (keys sorted).
+pub(crate) fn as_string(value: &AnyValue) -> String {
+    crate::attribute_filter::value_text(Some(value))
+}
+
+/// Labels for an attribute as Loki's `attributeToLabels` makes them: a map gives one label per
+/// entry, named `key_entry` (nested maps likewise); any other value one label with its text.
+fn push_attribute(out: &mut Labels, key: &str, value: &AnyValue) {
     match value {
-        AnyValue::String(s) => s.clone(),
-        AnyValue::Bool(b) => b.to_string(),
-        AnyValue::Int(i) => i.to_string(),
-        AnyValue::Double(d) => d.to_string(),
-        AnyValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
-        AnyValue::Array(items) => {
-            Value::Array(items.iter().map(|v| Value::String(label_value(v))).collect()).to_string()
+        AnyValue::KvList(kvs) => {
+            for kv in kvs {
+                if let Some(v) = &kv.value {
+                    push_attribute(out, &format!("{key}_{}", kv.key), v);
+                }
+            }
         }
-        AnyValue::KvList(kvs) => Value::Object(
-            kvs.iter()
-                .map(|kv| (kv.key.clone(), Value::String(kv.value.as_ref().map(label_value).unwrap_or_default())))
-                .collect(),
-        )
-        .to_string(),
+        other => out.push((label_name(key), as_string(other))),
     }
 }
 
 fn push_attributes(out: &mut Labels, attributes: &[KeyValue]) {
     for kv in attributes {
         if let Some(value) = &kv.value {
-            out.push((label_name(&kv.key), label_value(value)));
+            push_attribute(out, &kv.key, value);
         }
     }
 }
@@ -336,11 +338,10 @@ impl ResourceLabels {
             if kv.key == "service.name" {
                 continue;
             }
-            let pair = (label_name(&kv.key), label_value(value));
             if INDEXED_RESOURCE_ATTRIBUTES.contains(&kv.key.as_str()) {
-                index.push(pair);
+                push_attribute(&mut index, &kv.key, value);
             } else {
-                metadata.push(pair);
+                push_attribute(&mut metadata, &kv.key, value);
             }
         }
         ResourceLabels { index, metadata }
@@ -392,11 +393,21 @@ impl Labeler {
         let record = read::log_record(&record, Ids::Strict).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut out = Labels::new();
         push_attributes(&mut out, &record.attributes);
+        // The time of a record without one is its observed time already.
+        if record.time_unix_nano != 0 && record.observed_time_unix_nano != 0 {
+            out.push(("observed_timestamp".into(), record.observed_time_unix_nano.to_string()));
+        }
         if record.severity_number != 0 {
             out.push(("severity_number".into(), record.severity_number.to_string()));
         }
         if !record.severity_text.is_empty() {
             out.push(("severity_text".into(), record.severity_text.clone()));
+        }
+        if record.dropped_attributes_count != 0 {
+            out.push(("dropped_attributes_count".into(), record.dropped_attributes_count.to_string()));
+        }
+        if record.flags != 0 {
+            out.push(("flags".into(), record.flags.to_string()));
         }
         if let Some(id) = record.trace_id {
             out.push(("trace_id".into(), id.to_string()));
@@ -408,12 +419,19 @@ impl Labeler {
             out.push(("event_name".into(), record.event_name.clone()));
         }
         out.extend(resource.metadata.iter().cloned());
+        // Scope attributes, then its fields (scopeAttributesAsStructuredMetadata).
         let scope: Value = serde_json::from_str(&row.scope_json).unwrap_or(Value::Null);
-        if let Some(name) = scope.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            out.push(("scope_name".into(), name.to_owned()));
-        }
-        if let Some(version) = scope.get("version").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            out.push(("scope_version".into(), version.to_owned()));
+        if let Ok(scope) = read::scope(&scope) {
+            push_attributes(&mut out, &scope.attributes);
+            if !scope.name.is_empty() {
+                out.push(("scope_name".into(), scope.name));
+            }
+            if !scope.version.is_empty() {
+                out.push(("scope_version".into(), scope.version));
+            }
+            if scope.dropped_attributes_count != 0 {
+                out.push(("scope_dropped_attributes_count".into(), scope.dropped_attributes_count.to_string()));
+            }
         }
         Ok(out)
     }

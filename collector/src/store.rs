@@ -13,8 +13,8 @@ use std::path::Path;
 
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{
-    json, proto, InstrumentationScope, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs,
-    ScopeSpans, Span, SpanKind, StatusCode, TraceId, TracesData,
+    json, proto, InstrumentationScope, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span,
+    SpanKind, StatusCode, TraceId, TracesData,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -509,10 +509,8 @@ impl Store {
                     {
                         continue;
                     }
-                    let body = r.body.as_ref().map(|b| match b.as_str() {
-                        Some(s) => s.to_owned(),
-                        None => json::write_log_record(&LogRecord { body: Some(b.clone()), ..Default::default() }),
-                    });
+                    // The line Loki's OTLP ingestion makes of the body (`Body().AsString()`).
+                    let body = r.body.as_ref().map(crate::loki::as_string);
                     insert.execute(params![
                         r.time() as i64,
                         r.severity_number,
@@ -981,7 +979,7 @@ fn trace_id(bytes: &[u8]) -> Result<TraceId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgescope_otlp::{AnyValue, KeyValue, SpanId};
+    use edgescope_otlp::{AnyValue, KeyValue, LogRecord, SpanId};
 
     fn spans(service: &str, names_and_kinds: &[(&str, SpanKind)]) -> TracesData {
         let spans = names_and_kinds

@@ -1,0 +1,107 @@
+//! Loki's OTLP ingestion (grafana/loki `pkg/loghttp/push/otlp.go`) makes a record's line with
+//! `Body().AsString()` (a map or an array as JSON, bytes in base64) and its labels with
+//! `attributeToLabels` (a map attribute flattened to `key_entry`), adds `observed_timestamp`
+//! and the scope's attributes as structured metadata.
+
+mod support;
+
+use serde_json::json;
+use support::{encode, get, post_json, Collector};
+
+const T: &str = "1764000000000000000";
+const RANGE: &str = "start=1763999999000000000&end=1764000001000000000";
+
+async fn query(c: &Collector, logql: &str) -> serde_json::Value {
+    let answer = get(c.ui, &format!("/loki/api/v1/query_range?query={}&{RANGE}", encode(logql))).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json()
+}
+
+fn records(body: &serde_json::Value) -> Vec<(serde_json::Value, String)> {
+    body["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["values"].as_array().unwrap().iter().map(|v| (s["stream"].clone(), v[1].as_str().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+async fn post(c: &Collector, scope: serde_json::Value, records: serde_json::Value) {
+    let body = json!({ "resourceLogs": [{
+        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "shop" } }] },
+        "scopeLogs": [{ "scope": scope, "logRecords": records }],
+    }] });
+    let answer = post_json(c.otlp, "/v1/logs", &body.to_string()).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn a_map_array_or_bytes_body_becomes_the_line_loki_makes_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collector::start(dir.path()).await;
+    post(
+        &c,
+        json!({ "name": "s" }),
+        json!([
+            { "timeUnixNano": T, "body": { "kvlistValue": { "values": [
+                { "key": "msg", "value": { "stringValue": "structured body" } },
+                { "key": "code", "value": { "intValue": "7" } },
+                { "key": "a<b", "value": { "boolValue": true } }] } } },
+            { "timeUnixNano": T, "body": { "arrayValue": { "values": [{ "stringValue": "x" }, { "intValue": "2" }] } } },
+            { "timeUnixNano": T, "body": { "bytesValue": "aGk=" } },
+        ]),
+    )
+    .await;
+    let mut lines: Vec<_> = records(&query(&c, "{service_name=\"shop\"}").await).into_iter().map(|(_, l)| l).collect();
+    lines.sort();
+    assert_eq!(lines, [r#"["x",2]"#, "aGk=", r#"{"a\u003cb":true,"code":7,"msg":"structured body"}"#]);
+
+    let found = records(&query(&c, "{service_name=\"shop\"} | json | msg=\"structured body\"").await);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0["code"], "7");
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn map_attributes_are_flattened_and_scope_attributes_and_observed_time_are_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collector::start(dir.path()).await;
+    post(
+        &c,
+        json!({ "name": "s", "version": "1.0", "attributes": [{ "key": "scope.attr", "value": { "stringValue": "sa" } }] }),
+        json!([{
+            "timeUnixNano": T,
+            "observedTimeUnixNano": "1764000000000000123",
+            "flags": 1,
+            "body": { "stringValue": "line" },
+            "attributes": [
+                { "key": "map_attribute", "value": { "kvlistValue": { "values": [
+                    { "key": "some.map.key", "value": { "stringValue": "v" } },
+                    { "key": "inner", "value": { "kvlistValue": { "values": [
+                        { "key": "k", "value": { "intValue": "1" } }] } } }] } } },
+                { "key": "list", "value": { "arrayValue": { "values": [{ "stringValue": "a" }, { "intValue": "1" }] } } },
+                { "key": "raw", "value": { "bytesValue": "aGk=" } },
+            ],
+        }]),
+    )
+    .await;
+    let found = records(&query(&c, "{service_name=\"shop\"}").await);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let labels = &found[0].0;
+    assert_eq!(labels["map_attribute_some_map_key"], "v", "{labels}");
+    assert_eq!(labels["map_attribute_inner_k"], "1", "{labels}");
+    assert!(labels.get("map_attribute").is_none(), "{labels}");
+    assert_eq!(labels["list"], r#"["a",1]"#, "{labels}");
+    assert_eq!(labels["raw"], "aGk=", "{labels}");
+    assert_eq!(labels["scope_attr"], "sa", "{labels}");
+    assert_eq!(labels["scope_name"], "s", "{labels}");
+    assert_eq!(labels["scope_version"], "1.0", "{labels}");
+    assert_eq!(labels["observed_timestamp"], "1764000000000000123", "{labels}");
+    assert_eq!(labels["flags"], "1", "{labels}");
+    // And they select.
+    assert_eq!(records(&query(&c, "{service_name=\"shop\"} | map_attribute_some_map_key=\"v\"").await).len(), 1);
+    assert_eq!(records(&query(&c, "{service_name=\"shop\"} | scope_attr=\"sa\"").await).len(), 1);
+    c.stop().await;
+}
