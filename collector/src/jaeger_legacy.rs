@@ -312,8 +312,10 @@ pub(crate) fn traces(data: &TracesData) -> Vec<Value> {
                 let mut out = Map::new();
                 out.insert("traceID".into(), trace_id_text(&span.trace_id).into());
                 out.insert("spanID".into(), span.span_id.to_hex().into());
-                if span.flags & 0xff != 0 {
-                    out.insert("flags".into(), (span.flags & 0xff).into());
+                // Jaeger's flags (model/flags.go) are not W3C's: bit 1 is its DebugFlag, where
+                // W3C puts "random". Only the sampled bit means the same in both.
+                if span.flags & 0x01 != 0 {
+                    out.insert("flags".into(), 1.into());
                 }
                 out.insert("operationName".into(), span.name.clone().into());
                 out.insert("references".into(), references.into());

@@ -185,7 +185,7 @@ pub async fn run(
         .route("/jaeger/api/operations", get(jaeger_operations))
         .route("/jaeger/api/traces", get(jaeger_search))
         .route("/jaeger/api/traces/{trace_id}", get(jaeger_trace))
-        .route("/jaeger/api/dependencies", get(get_dependencies))
+        .route("/jaeger/api/dependencies", get(jaeger_dependencies))
         // And API v3 beside it, so that a client given `…/jaeger` finds both.
         .route("/jaeger/api/v3/traces", get(find_traces))
         .route("/jaeger/api/v3/traces/{trace_id}", get(get_trace))
@@ -885,11 +885,28 @@ async fn get_dependencies(
     State(app): State<App>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, Failure> {
-    let ms = |name: &str, default: i64| -> Result<i64, Failure> {
-        match param(&params, name) {
+    let edges = dependencies(&app, &params).await.map_err(|(status, message)| query_error(status, message))?;
+    Ok(Json(json!({ "data": edges })).into_response())
+}
+
+/// `GET /jaeger/api/dependencies?endTs=&lookback=`: the same edges in the envelope of Jaeger's
+/// JSON API, and its errors in that API's shape.
+async fn jaeger_dependencies(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    match dependencies(&app, &params).await {
+        // Jaeger leaves `total` 0 here.
+        Ok(edges) => Json(jaeger_legacy::envelope(edges, 0, Vec::new())).into_response(),
+        Err((status, message)) => jaeger_error(status, message),
+    }
+}
+
+/// The service map's edges for `endTs` and `lookback` (milliseconds), or an error's status and
+/// message.
+async fn dependencies(app: &App, params: &[(String, String)]) -> Result<Value, (StatusCode, String)> {
+    let ms = |name: &str, default: i64| -> Result<i64, (StatusCode, String)> {
+        match param(params, name) {
             None => Ok(default),
             Some(v) => v.parse::<i64>().map_err(|_| {
-                query_error(StatusCode::BAD_REQUEST, format!("malformed parameter {name}: `{v}` is not milliseconds"))
+                (StatusCode::BAD_REQUEST, format!("malformed parameter {name}: `{v}` is not milliseconds"))
             }),
         }
     };
@@ -897,9 +914,10 @@ async fn get_dependencies(
     let end = ms("endTs", i64::try_from(now_ms).unwrap_or(i64::MAX))?.saturating_mul(1_000_000);
     let start = end.saturating_sub(ms("lookback", 3_600_000)?.saturating_mul(1_000_000));
     let edges =
-        read_with(&app, move |s| Ok(signals::compute(&s.span_facts(start, end)?, start, end, end - start, None).edges))
-            .await?;
-    Ok(Json(json!({ "data": edges })).into_response())
+        read_with(app, move |s| Ok(signals::compute(&s.span_facts(start, end)?, start, end, end - start, None).edges))
+            .await
+            .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "storage failed".to_owned()))?;
+    serde_json::to_value(edges).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 /// A `400`, `404` or `503` in the shape Jaeger's JSON API answers errors.
