@@ -56,15 +56,24 @@ pub(crate) fn operations_query<'a>(params: &Params<'a>) -> Result<(&'a str, Opti
     Ok((service, params.get(SPAN_KIND).map(|(_, kind)| kind)))
 }
 
+/// A trace id as every query route reads it, as Jaeger's `model.TraceIDFromString` does: 1 to 32
+/// hex digits in either case, left-padded with zeros (so 64-bit ids work). The all-zero id is
+/// invalid (W3C Trace Context), so none is stored and none is asked for.
+pub(crate) fn parse_trace_id(text: &str) -> Option<TraceId> {
+    if text.is_empty() || text.len() > 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    TraceId::from_hex(&format!("{text:0>32}")).filter(TraceId::is_valid)
+}
+
 /// `GET /api/v3/traces/{trace_id}`: the id as Jaeger's `model.TraceIDFromString` reads it (1 to
 /// 32 hex digits in either case, left-padded with zeros, so 64-bit ids work), then the optional
 /// `startTime`, `endTime` and `rawTraces` checked as Jaeger checks them. A stored trace is
 /// returned whole, so the time bounds are only read. The error is the message of a `400` answer.
 pub(crate) fn get_trace_query(trace_id: &str, params: &Params<'_>) -> Result<TraceId, String> {
-    let id = (!trace_id.is_empty() && trace_id.len() <= 32 && trace_id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| TraceId::from_hex(&format!("{trace_id:0>32}")))
-        .flatten()
-        .ok_or_else(|| malformed("trace_id", format!("`{trace_id}` is not a trace id of up to 32 hex digits")))?;
+    let id = parse_trace_id(trace_id).ok_or_else(|| {
+        malformed("trace_id", format!("`{trace_id}` is not a trace id of 1 to 32 hex digits, not all zeros"))
+    })?;
     for names in [TRACE_START, TRACE_END] {
         if let Some((name, text)) = params.get(names) {
             parse_rfc3339(text).map_err(|e| malformed(name, e))?;

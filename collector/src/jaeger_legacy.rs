@@ -47,10 +47,7 @@ fn unparsable(name: &str, reason: impl std::fmt::Display) -> String {
 
 /// Reads a trace id as Jaeger does: 1 to 32 hex digits, short ones left-padded with zeros.
 pub(crate) fn trace_id(text: &str) -> Option<TraceId> {
-    if text.is_empty() || text.len() > 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    TraceId::from_hex(&format!("{text:0>32}")).filter(TraceId::is_valid)
+    crate::jaeger::parse_trace_id(text)
 }
 
 /// Reads the query string of `GET /api/traces` (`service`, `operation`, `start` and `end` in

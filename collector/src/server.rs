@@ -6,16 +6,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::extract::{FromRequestParts, Request};
+use axum::http::Uri;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use edgescope_otlp::read::{self, Ids, ReadError};
-use edgescope_otlp::{json, proto, Partial, TraceId, TracesData};
+use edgescope_otlp::{json, proto, Partial, TracesData};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -158,7 +160,9 @@ pub async fn run(
         .route("/v1/traces", post(ingest_traces))
         .route("/v1/logs", post(ingest_logs))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
-        .route_layer(middleware::from_fn_with_state(ingest_token, require_ingest_token));
+        .route_layer(middleware::from_fn_with_state(ingest_token, require_ingest_token))
+        .route("/v1/{*rest}", any(no_route))
+        .method_not_allowed_fallback(wrong_method);
     let api = Router::new()
         .route("/api/traces", get(list_traces))
         .route("/api/v3/traces", get(find_traces))
@@ -192,7 +196,13 @@ pub async fn run(
         .route("/jaeger/api/v3/services", get(list_services))
         .route("/jaeger/api/v3/operations", get(list_operations))
         .route("/upstream/{name}/{*rest}", get(upstream))
-        .route_layer(middleware::from_fn_with_state(query_token, require_query_token));
+        .route("/loki/api/v1/status/buildinfo", get(loki_buildinfo))
+        .route_layer(middleware::from_fn_with_state(query_token, require_query_token))
+        // Paths under an API that no route serves: a 404 in that API's shape, never the viewer.
+        .route("/api/{*rest}", any(no_route))
+        .route("/jaeger/api/{*rest}", any(no_route))
+        .route("/loki/api/{*rest}", any(no_route))
+        .method_not_allowed_fallback(wrong_method);
     let mut query = api.route("/health", get(|| async { "ok" })).route("/metrics", get(metrics)).merge(ingest.clone());
     if let Some(dir) = &settings.ui_dir {
         // Unknown paths get index.html, so that deep links such as /trace/{id} reach the app.
@@ -498,6 +508,49 @@ fn rpc_error(encoding: Encoding, status: StatusCode, grpc_code: i32, message: im
     Failure { status, body, retry_after: None }
 }
 
+/// An answer for a path no route serves (`404`) or a method its route does not take (`405`),
+/// in the error shape of the API the path is under.
+fn api_miss(status: StatusCode, method: &Method, uri: &Uri) -> Response {
+    let path = uri.path();
+    let message = if status == StatusCode::METHOD_NOT_ALLOWED {
+        format!("method {method} is not allowed for {path}")
+    } else {
+        format!("no such API path: {path}")
+    };
+    if path.starts_with("/loki/") {
+        loki_error(status, message)
+    } else if path.starts_with("/jaeger/api/") && !path.starts_with("/jaeger/api/v3/") {
+        jaeger_error(status, message)
+    } else if path.starts_with("/v1/") {
+        rpc_error(Encoding::Json, status, if status == StatusCode::NOT_FOUND { 5 } else { 12 }, message).into_response()
+    } else {
+        query_error(status, message).into_response()
+    }
+}
+
+async fn no_route(method: Method, uri: Uri) -> Response {
+    api_miss(StatusCode::NOT_FOUND, &method, &uri)
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> Response {
+    api_miss(StatusCode::METHOD_NOT_ALLOWED, &method, &uri)
+}
+
+/// `GET /loki/api/v1/status/buildinfo`, which Grafana's Loki data source asks for to learn which
+/// features it may use: the Loki API version this collector follows (3.0, whose LogQL forms it
+/// reads), with `revision` and `branch` naming edgescope, so that no one takes it for a Loki.
+async fn loki_buildinfo() -> Response {
+    Json(json!({
+        "version": "3.0.0",
+        "revision": concat!("edgescope-collector ", env!("CARGO_PKG_VERSION")),
+        "branch": "edgescope",
+        "buildUser": "edgescope",
+        "buildDate": "",
+        "goVersion": "",
+    }))
+    .into_response()
+}
+
 /// Query errors in the shape the Jaeger query API uses.
 fn query_error(status: StatusCode, message: impl Into<String>) -> Failure {
     Failure {
@@ -513,8 +566,14 @@ fn store_error(e: StoreError) -> Failure {
 }
 
 /// Reads the content type and encoding of an OTLP request and returns its payload, inflated
-/// when it was gzipped. Inflated payloads obey the same size limit as bodies.
-fn otlp_payload(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<(Encoding, Bytes), Failure> {
+/// when it was gzipped. Inflated payloads obey the same size limit as bodies. A body that could
+/// not be read (over the limit) is answered as every OTLP failure: a `Status` in the request's
+/// encoding.
+fn otlp_payload(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<(Encoding, Bytes), Failure> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let encoding = match mime.as_str() {
@@ -528,6 +587,18 @@ fn otlp_payload(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<(Encod
                 format!("unsupported Content-Type `{content_type}`: send application/x-protobuf or application/json"),
             ))
         }
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(rpc_error(
+                encoding,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                8,
+                format!("the body is larger than the limit of {limit} bytes"),
+            ))
+        }
+        Err(rejection) => return Err(rpc_error(encoding, rejection.status(), 3, rejection.body_text())),
     };
     match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::trim) {
         None | Some("") | Some("identity") => Ok((encoding, body)),
@@ -684,8 +755,12 @@ async fn read_with<T: Send + 'static>(
 
 /// `POST /v1/traces`: stores the spans that read and answers with a partial success naming
 /// the first rejected one; `400` when the body does not decode or no span reads.
-#[tracing::instrument(skip_all, fields(bytes = body.len()))]
-async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+#[tracing::instrument(skip_all, fields(bytes = body.as_ref().map_or(0, Bytes::len)))]
+async fn ingest_traces(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
     let Partial { data, rejected } = match encoding {
         Encoding::Json => serde_json::from_slice(&payload)
@@ -696,6 +771,7 @@ async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) 
         }
     }
     .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    let (data, rejected) = without_invalid_ids(data, rejected);
     if !rejected.is_empty() && data.spans().next().is_none() {
         app.metrics.records(Signal::Traces, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Traces, &rejected));
@@ -706,10 +782,40 @@ async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: Bytes) 
     Ok(export_answer(encoding, Signal::Traces, n, &rejected))
 }
 
+/// Leaves out the spans whose trace id or span id is all zeros, which W3C Trace Context and
+/// OpenTelemetry call invalid, each with its error among the rejected (a partial success).
+fn without_invalid_ids(mut data: TracesData, mut rejected: Vec<ReadError>) -> (TracesData, Vec<ReadError>) {
+    for (r, rs) in data.resource_spans.iter_mut().enumerate() {
+        for (s, ss) in rs.scope_spans.iter_mut().enumerate() {
+            let mut i = 0;
+            ss.spans.retain(|span| {
+                let field = match (span.trace_id.is_valid(), span.span_id.is_valid()) {
+                    (false, _) => Some("traceId"),
+                    (true, false) => Some("spanId"),
+                    (true, true) => None,
+                };
+                if let Some(field) = field {
+                    rejected.push(ReadError {
+                        path: format!("resourceSpans[{r}].scopeSpans[{s}].spans[{i}].{field}"),
+                        message: "an all-zero id is invalid".into(),
+                    });
+                }
+                i += 1;
+                field.is_none()
+            });
+        }
+    }
+    (data, rejected)
+}
+
 /// `POST /v1/logs`: stores the log records that read and answers with a partial success naming
 /// the first rejected one; `400` when the body does not decode or no record reads.
-#[tracing::instrument(skip_all, fields(bytes = body.len()))]
-async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+#[tracing::instrument(skip_all, fields(bytes = body.as_ref().map_or(0, Bytes::len)))]
+async fn ingest_logs(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
     let Partial { data, rejected } = match encoding {
         Encoding::Json => serde_json::from_slice(&payload)
@@ -802,10 +908,12 @@ async fn find_traces(State(app): State<App>, Query(params): Query<Vec<(String, S
 async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Result<Response, Failure> {
     let trace_id = match p.trace_id.as_deref().filter(|t| !t.is_empty()) {
         None => None,
-        Some(t) => Some(
-            TraceId::from_hex(t)
-                .ok_or_else(|| query_error(StatusCode::BAD_REQUEST, format!("malformed trace id `{t}`")))?,
-        ),
+        Some(t) => Some(jaeger::parse_trace_id(t).ok_or_else(|| {
+            query_error(
+                StatusCode::BAD_REQUEST,
+                format!("malformed trace id `{t}`: expected 1 to 32 hex digits, not all zeros"),
+            )
+        })?),
     };
     let query = LogQuery { trace_id, limit: p.limit.unwrap_or(200).min(5000) };
     let data = read_with(&app, move |s| s.logs(&query)).await?;
