@@ -64,8 +64,9 @@ CREATE TABLE IF NOT EXISTS spans (
     span BLOB NOT NULL
 );
 -- Trace numbers are given in order of arrival, so a request's spans go to the end of this
--- index, where an index by the (random) trace id would take a page per trace (ADR 0008).
-CREATE INDEX IF NOT EXISTS spans_by_trace_no ON spans(trace_no);
+-- index, where an index by the (random) trace id would take a page per trace (ADR 0008). With
+-- the span id, a span sent again is found by one seek, not by reading its whole trace.
+CREATE INDEX IF NOT EXISTS spans_by_trace_span ON spans(trace_no, span_id);
 -- Trace searches walk a service's spans by start time, newest first, and test the name in the
 -- index. Start before name, so that a request's spans of one service land on one or two pages
 -- at the index's end rather than on a page per operation. With the kind, retention's tidy-up
@@ -107,6 +108,9 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_by_time ON logs(time_ns);
 CREATE INDEX IF NOT EXISTS logs_by_trace ON logs(trace_id);
 ";
+
+/// The stored spans of a trace (by number) with a span id: what a span sent again is compared with.
+const STORED_SPAN: &str = "SELECT resource_id, scope_json, span FROM spans WHERE trace_no = ?1 AND span_id = ?2";
 
 /// A trace's summary over the spans of one request, written with one upsert.
 struct TraceAggregate<'a> {
@@ -319,9 +323,8 @@ impl Store {
         let mut seen: HashSet<(i64, &str, &[u8])> = HashSet::with_capacity(rows.len());
         rows.retain(|r| seen.insert((r.resource_id, &scopes[r.scope], &buffer[r.bytes.clone()])));
         drop(seen);
-        // Duplicates of stored spans: only a trace that is stored already can hold them. Each
-        // such trace's rows are read once (through `spans_by_trace_no`), and only those with a
-        // span id of the request are compared.
+        // Duplicates of stored spans: only a trace that is stored already can hold them, and
+        // only its spans with an id of the request, each found by a seek in `spans_by_trace_span`.
         let mut stored_traces: HashMap<i64, HashMap<[u8; 8], Vec<usize>>> = HashMap::new();
         {
             let mut number = tx.prepare_cached("SELECT trace_no FROM traces WHERE trace_id = ?1")?;
@@ -342,30 +345,29 @@ impl Store {
         }
         if !stored_traces.is_empty() {
             let mut duplicate = vec![false; rows.len()];
-            let mut stored =
-                tx.prepare_cached("SELECT span_id, resource_id, scope_json, span FROM spans WHERE trace_no = ?1")?;
+            let mut stored = tx.prepare_cached(STORED_SPAN)?;
             for (trace_no, wanted) in &stored_traces {
-                let mut found = stored.query([trace_no])?;
-                while let Some(row) = found.next()? {
-                    let ValueRef::Blob(span_id) = row.get_ref(0)? else { continue };
-                    let Some(candidates) = <[u8; 8]>::try_from(span_id).ok().and_then(|id| wanted.get(&id)) else {
-                        continue;
-                    };
-                    let (resource_id, scope): (i64, String) = (row.get(1)?, row.get(2)?);
-                    // A span stored as OTLP/JSON by an older version is compared as protobuf.
-                    let bytes = match row.get_ref(3)? {
-                        ValueRef::Blob(bytes) => bytes.to_vec(),
-                        other => {
-                            let mut old = Vec::new();
-                            proto::encode_span(&spans::decode(other)?, &mut old);
-                            old
-                        }
-                    };
-                    for &i in candidates {
-                        let r = &rows[i];
-                        if r.resource_id == resource_id && scopes[r.scope] == scope && buffer[r.bytes.clone()] == bytes
-                        {
-                            duplicate[i] = true;
+                for (span_id, candidates) in wanted {
+                    let mut found = stored.query(params![trace_no, &span_id[..]])?;
+                    while let Some(row) = found.next()? {
+                        let (resource_id, scope): (i64, String) = (row.get(0)?, row.get(1)?);
+                        // A span stored as OTLP/JSON by an older version is compared as protobuf.
+                        let bytes = match row.get_ref(2)? {
+                            ValueRef::Blob(bytes) => bytes.to_vec(),
+                            other => {
+                                let mut old = Vec::new();
+                                proto::encode_span(&spans::decode(other)?, &mut old);
+                                old
+                            }
+                        };
+                        for &i in candidates {
+                            let r = &rows[i];
+                            if r.resource_id == resource_id
+                                && scopes[r.scope] == scope
+                                && buffer[r.bytes.clone()] == bytes
+                            {
+                                duplicate[i] = true;
+                            }
                         }
                     }
                 }
@@ -1028,6 +1030,34 @@ mod tests {
                 "service {service:?}: {steps:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_span_sent_again_is_looked_for_by_one_seek_and_older_databases_get_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = Store::open(&path).unwrap();
+        // The previous version's index, by trace number alone.
+        store
+            .conn
+            .execute_batch("DROP INDEX spans_by_trace_span; CREATE INDEX spans_by_trace_no ON spans(trace_no);")
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let indexes: Vec<String> = store
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(indexes, ["spans_by_service_time", "spans_by_trace_span"]);
+        let plan: String = store
+            .conn
+            .query_row(&format!("EXPLAIN QUERY PLAN {STORED_SPAN}"), params![1, &[0u8; 8][..]], |r| r.get(3))
+            .unwrap();
+        assert!(plan.contains("USING INDEX spans_by_trace_span (trace_no=? AND span_id=?)"), "{plan}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! and [`decode`] reads either kind, told apart by the SQLite type of the value.
 //!
 //! A span row refers to its trace by the trace's number in `traces` (`trace_no`, given in
-//! order of arrival), which is what `spans_by_trace_no` indexes (ADR 0008). Databases written
+//! order of arrival), which is what `spans_by_trace_span` indexes, with the span id (ADR 0008). Databases written
 //! before had no numbers: [`set_aside`] and [`migrate`] number their traces and spans once.
 
 use edgescope_otlp::read::{self, Ids};
@@ -70,7 +70,10 @@ pub(super) fn migrate(tx: &Transaction<'_>, numbering: Numbering) -> Result<()> 
     if has_column(tx, "spans", "span_json")? {
         tx.execute_batch("ALTER TABLE spans RENAME COLUMN span_json TO span")?;
     }
-    tx.execute_batch("DROP INDEX IF EXISTS spans_by_service; DROP INDEX IF EXISTS spans_by_service_start;")?;
+    tx.execute_batch(
+        "DROP INDEX IF EXISTS spans_by_service; DROP INDEX IF EXISTS spans_by_service_start;
+         DROP INDEX IF EXISTS spans_by_trace_no;",
+    )?;
     if numbering.traces_set_aside {
         tx.execute_batch(
             "INSERT INTO traces (trace_no, trace_id, start_ns, end_ns, root_service, root_name, has_root,
@@ -224,7 +227,7 @@ mod tests {
              FROM traces_numbered;
              DROP TABLE traces_numbered;
              CREATE INDEX traces_by_start ON traces(start_ns);
-             DROP INDEX spans_by_trace_no;
+             DROP INDEX spans_by_trace_span;
              ALTER TABLE spans DROP COLUMN trace_no;
              CREATE INDEX spans_by_trace ON spans(trace_id);",
         )
@@ -275,7 +278,7 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert_eq!(indexes, ["spans_by_service_time", "spans_by_trace_no"]);
+        assert_eq!(indexes, ["spans_by_service_time", "spans_by_trace_span"]);
 
         // Searches read both kinds of rows, attribute conditions included.
         let search = |operation: Option<&str>, attributes: &[(&str, &str)]| {
