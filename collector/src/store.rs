@@ -1032,6 +1032,16 @@ mod tests {
         }
     }
 
+    /// The names of the `spans` table's indexes, in order.
+    pub(super) fn span_indexes(conn: &Connection) -> Vec<String> {
+        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
     #[test]
     fn a_span_sent_again_is_looked_for_by_one_seek_and_older_databases_get_the_index() {
         let dir = tempfile::tempdir().unwrap();
@@ -1044,15 +1054,7 @@ mod tests {
             .unwrap();
         drop(store);
         let store = Store::open(&path).unwrap();
-        let indexes: Vec<String> = store
-            .conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        assert_eq!(indexes, ["spans_by_service_time", "spans_by_trace_span"]);
+        assert_eq!(span_indexes(&store.conn), ["spans_by_service_time", "spans_by_trace_span"]);
         let plan: String = store
             .conn
             .query_row(&format!("EXPLAIN QUERY PLAN {STORED_SPAN}"), params![1, &[0u8; 8][..]], |r| r.get(3))

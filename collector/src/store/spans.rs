@@ -270,15 +270,7 @@ mod tests {
         both.resource_spans[0].scope_spans[0].spans.extend(new.resource_spans[0].scope_spans[0].spans.clone());
         assert_eq!(store.trace(TraceId([1; 16])).unwrap().unwrap(), both);
 
-        let indexes: Vec<String> = store
-            .conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        assert_eq!(indexes, ["spans_by_service_time", "spans_by_trace_span"]);
+        assert_eq!(super::super::tests::span_indexes(&store.conn), ["spans_by_service_time", "spans_by_trace_span"]);
 
         // Searches read both kinds of rows, attribute conditions included.
         let search = |operation: Option<&str>, attributes: &[(&str, &str)]| {
