@@ -770,6 +770,8 @@ export function inject(headers, span) {
 
 /** The page-wide baggage header, computed once per change. */
 let baggageHeader;
+/** The page-wide baggage's keys, those the header leaves out for size too. */
+const pageKeys = new Set();
 
 /**
  * The `baggage` of a span under a remote context with baggage (`remote`, as `{ key: value }`):
@@ -781,7 +783,7 @@ let baggageHeader;
 function withRemote(remote) {
   const added = [];
   try {
-    for (const key in remote) if (!`,${baggageHeader}`.includes(`,${key}=`) && core.baggageSet(key, String(remote[key]))) added.push(key);
+    for (const key in remote) if (!pageKeys.has(key) && core.baggageSet(key, String(remote[key]))) added.push(key);
     return core.header(2, 0);
   } finally {
     for (const key of added) core.baggageRemove(key);
@@ -795,7 +797,9 @@ function withRemote(remote) {
 export function setBaggage(key, value) {
   return guard(() => {
     baggageHeader = undefined;
-    return core.baggageSet(String(key), String(value));
+    const set = core.baggageSet((key = String(key)), String(value));
+    if (set) pageKeys.add(key);
+    return set;
   }, false);
 }
 
@@ -803,7 +807,8 @@ export function setBaggage(key, value) {
 export function removeBaggage(key) {
   guard(() => {
     baggageHeader = undefined;
-    core.baggageRemove(String(key));
+    pageKeys.delete((key = String(key)));
+    core.baggageRemove(key);
   });
 }
 

@@ -86,3 +86,22 @@ test('the combined baggage keeps to 64 members and 8,192 bytes, dropping whole m
     assert.equal(h.baggage.split(',').length, 10, 'only the page-wide members');
   }
 });
+
+test('a page-wide entry the header leaves out for size still wins over a remote one, and stays set', () => {
+  sdk.init({ serviceName: 'remote-baggage', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
+  // Two 5,000-byte members: the header holds the first, the second does not fit in 8,192 bytes.
+  sdk.setBaggage('first', 'x'.repeat(5000));
+  sdk.setBaggage('second', 'y'.repeat(5000));
+  assert.deepEqual(Object.keys(sdk.getBaggage()), ['first']);
+  const parent = sdk.extract({ traceparent: REMOTE, baggage: 'second=remote' });
+  let sent;
+  sdk.startActiveSpan('server', { parent }, (span) => {
+    sent = injected(span).baggage;
+  });
+  const keys = (header) => header.split(',').map((member) => member.split('=')[0]);
+  assert.deepEqual(keys(sent), ['first'], 'the page has its own "second": the remote one is not sent');
+  sdk.removeBaggage('first');
+  const left = sdk.getBaggage();
+  assert.deepEqual(Object.keys(left), ['second'], "the page's own entry is still set");
+  assert.ok(left.second === 'y'.repeat(5000), "and unchanged");
+});
