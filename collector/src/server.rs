@@ -771,7 +771,6 @@ async fn ingest_traces(
         }
     }
     .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
-    let (data, rejected) = without_invalid_ids(data, rejected);
     if !rejected.is_empty() && data.spans().next().is_none() {
         app.metrics.records(Signal::Traces, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Traces, &rejected));
@@ -780,32 +779,6 @@ async fn ingest_traces(
     app.metrics.records(Signal::Traces, n, rejected.len());
     tracing::debug!(spans = n, rejected = rejected.len(), "stored");
     Ok(export_answer(encoding, Signal::Traces, n, &rejected))
-}
-
-/// Leaves out the spans whose trace id or span id is all zeros, which W3C Trace Context and
-/// OpenTelemetry call invalid, each with its error among the rejected (a partial success).
-fn without_invalid_ids(mut data: TracesData, mut rejected: Vec<ReadError>) -> (TracesData, Vec<ReadError>) {
-    for (r, rs) in data.resource_spans.iter_mut().enumerate() {
-        for (s, ss) in rs.scope_spans.iter_mut().enumerate() {
-            let mut i = 0;
-            ss.spans.retain(|span| {
-                let field = match (span.trace_id.is_valid(), span.span_id.is_valid()) {
-                    (false, _) => Some("traceId"),
-                    (true, false) => Some("spanId"),
-                    (true, true) => None,
-                };
-                if let Some(field) = field {
-                    rejected.push(ReadError {
-                        path: format!("resourceSpans[{r}].scopeSpans[{s}].spans[{i}].{field}"),
-                        message: "an all-zero id is invalid".into(),
-                    });
-                }
-                i += 1;
-                field.is_none()
-            });
-        }
-    }
-    (data, rejected)
 }
 
 /// `POST /v1/logs`: stores the log records that read and answers with a partial success naming

@@ -308,6 +308,16 @@ impl Span {
     pub fn duration_nanos(&self) -> u64 {
         self.end_time_unix_nano.saturating_sub(self.start_time_unix_nano)
     }
+
+    /// The OTLP/JSON field of an id that is all zeros (`traceId` first), which W3C Trace Context
+    /// and OpenTelemetry call invalid: a receiver rejects such a span.
+    pub fn invalid_id(&self) -> Option<&'static str> {
+        match (self.trace_id.is_valid(), self.span_id.is_valid()) {
+            (false, _) => Some("traceId"),
+            (true, false) => Some("spanId"),
+            (true, true) => None,
+        }
+    }
 }
 
 /// Spans of one instrumentation scope.

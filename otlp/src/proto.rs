@@ -640,8 +640,9 @@ pub fn decode_traces(buf: &[u8]) -> Result<TracesData> {
 
 /// Decodes an `ExportTraceServiceRequest` like [`decode_traces`], but a span whose own bytes
 /// do not decode (a wrong id length, a missing id, a malformed field inside it) is left out
-/// and its error kept in [`Partial::rejected`]. Errors in the framing around spans (a
-/// truncated body, a broken resource or scope) still fail the whole request.
+/// and its error kept in [`Partial::rejected`], as is a span with an all-zero trace or span id.
+/// Errors in the framing around spans (a truncated body, a broken resource or scope) still fail
+/// the whole request.
 pub fn decode_traces_partial(buf: &[u8]) -> Result<Partial<TracesData>> {
     let mut rejected = Vec::new();
     let data = decode_traces_with(buf, Some(&mut rejected))?;
@@ -687,7 +688,15 @@ fn decode_traces_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> 
                             2 => {
                                 let p = join(&ss_path, "spans", seen);
                                 seen += 1;
-                                keep_or_fail(span(bytes(v, &p, "spans")?, &p), &mut rejected, &mut ss.spans)?;
+                                // Decoded leniently (as a receiver does), a span with an
+                                // all-zero id is rejected.
+                                let item = span(bytes(v, &p, "spans")?, &p).and_then(|s| {
+                                    match s.invalid_id().filter(|_| rejected.is_some()) {
+                                        Some(field) => Err(fail(&format!("{p}.{field}"), "an all-zero id is invalid")),
+                                        None => Ok(s),
+                                    }
+                                });
+                                keep_or_fail(item, &mut rejected, &mut ss.spans)?;
                             }
                             3 => ss.schema_url = string(v, &ss_path, "schema_url")?,
                             _ => {}
@@ -790,7 +799,7 @@ mod tests {
     }
 
     /// One resource and scope holding a valid span, a span with a 3-byte trace id, a span
-    /// without a span id and another valid span.
+    /// without a span id, one with an all-zero span id and another valid span.
     fn mixed_spans() -> Vec<u8> {
         let mut e = Encoder { buf: Vec::new() };
         e.message(1, |e| {
@@ -801,6 +810,7 @@ mod tests {
                     e.bytes(2, &[2; 8]);
                 });
                 e.message(2, |e| e.bytes(1, &[1; 16]));
+                e.span(&named_span("zero", 0));
                 e.span(&named_span("b", 4));
             });
         });
@@ -820,6 +830,7 @@ mod tests {
             [
                 "resourceSpans[0].scopeSpans[0].spans[1]: `trace_id` must be 16 bytes, not 3",
                 "resourceSpans[0].scopeSpans[0].spans[2]: `span_id` is missing",
+                "resourceSpans[0].scopeSpans[0].spans[3].spanId: an all-zero id is invalid",
             ]
         );
         assert!(decode_traces_partial(&buf[..buf.len() - 2]).is_err(), "a truncated request still fails");

@@ -59,8 +59,9 @@ pub fn traces(doc: &Value, ids: Ids) -> Result<TracesData> {
 
 /// Reads a trace document like [`traces`], but a span that does not read is left out and its
 /// error kept in [`Partial::rejected`] instead of failing the whole document. Errors outside
-/// spans (the document's shape, a resource, a scope) still fail it. This is what an OTLP
-/// receiver needs to answer with a partial success.
+/// spans (the document's shape, a resource, a scope) still fail it. A span with an all-zero
+/// trace or span id is left out the same way. This is what an OTLP receiver needs to answer
+/// with a partial success.
 pub fn traces_partial(doc: &Value, ids: Ids) -> Result<Partial<TracesData>> {
     let r = Reader { ids, rejected: Some(RefCell::new(Vec::new())) };
     let data = traces_with(doc, &r)?;
@@ -463,7 +464,14 @@ impl Reader {
         let obj = self.object(v, path)?;
         Ok(ScopeSpans {
             scope: self.scope(obj, path)?,
-            spans: self.items(obj, "spans", path, |v, p| self.span(v, p))?,
+            spans: self.items(obj, "spans", path, |v, p| {
+                let span = self.span(v, p)?;
+                // Read leniently (as a receiver does), a span with an all-zero id is rejected.
+                match span.invalid_id().filter(|_| self.rejected.is_some()) {
+                    Some(field) => Err(err(&join(p, field), "an all-zero id is invalid")),
+                    None => Ok(span),
+                }
+            })?,
             schema_url: self.string(obj, "schemaUrl", path)?,
         })
     }
@@ -753,6 +761,8 @@ mod tests {
                 {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"a"},
                 {"traceId":"abc","spanId":"0102030405060708","name":"bad id"},
                 {"spanId":"0102030405060708","name":"no trace id"},
+                {"traceId":"00000000000000000000000000000000","spanId":"0102030405060708","name":"zero trace id"},
+                {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000000000","name":"zero span id"},
                 {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060709","name":"b"}]}]}]}"#,
         )
         .unwrap();
@@ -762,9 +772,18 @@ mod tests {
         let paths: Vec<&str> = partial.rejected.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["resourceSpans[0].scopeSpans[0].spans[1].traceId", "resourceSpans[0].scopeSpans[0].spans[2].traceId"]
+            [
+                "resourceSpans[0].scopeSpans[0].spans[1].traceId",
+                "resourceSpans[0].scopeSpans[0].spans[2].traceId",
+                "resourceSpans[0].scopeSpans[0].spans[3].traceId",
+                "resourceSpans[0].scopeSpans[0].spans[4].spanId",
+            ],
+            "in document order, each at its place in the document"
         );
+        assert_eq!(partial.rejected[2].message, "an all-zero id is invalid");
         assert!(traces(&doc, Ids::Strict).is_err(), "the strict reader still fails the whole document");
+        let tolerant = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"00000000000000000000000000000000","spanId":"0000000000000000"}]}]}]}"#;
+        assert_eq!(traces_from_str(tolerant, Ids::Strict).unwrap().spans().count(), 1, "a file is read as it is");
 
         let broken_shape: Value = serde_json::from_str(r#"{"resourceSpans":[{"scopeSpans":"no"}]}"#).unwrap();
         assert!(traces_partial(&broken_shape, Ids::Strict).is_err(), "errors outside spans fail the document");
