@@ -128,7 +128,9 @@ const DERIVED_TAGS: &[&str] = &[
     "event",
 ];
 
-/// A value as text, as `pcommon.Value.AsString` writes it; an empty value is `""`.
+/// A value as text, as `pcommon.Value.AsString` writes it (and so Loki's OTLP ingestion, for a
+/// line or a label value): strings as they are, bytes in base64, maps and arrays as the JSON Go's
+/// `encoding/json` writes for their raw values (keys sorted); an empty value is `""`.
 pub(crate) fn value_text(value: Option<&AnyValue>) -> String {
     let mut out = String::new();
     match value {

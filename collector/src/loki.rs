@@ -290,13 +290,6 @@ fn label_name(key: &str) -> String {
     key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
 }
 
-/// A value as text the way Loki's OTLP ingestion writes it, as a line (the body) or a label
-/// value: pdata's `Value.AsString()`. Strings as they are; bytes in base64; maps and arrays as the
-/// JSON Go's `encoding/json` writes for their raw values (keys sorted).
-pub(crate) fn as_string(value: &AnyValue) -> String {
-    crate::attribute_filter::value_text(Some(value))
-}
-
 /// Labels for an attribute as Loki's `attributeToLabels` makes them: a map gives one label per
 /// entry, named `key_entry` (nested maps likewise); any other value one label with its text.
 fn push_attribute(out: &mut Labels, key: &str, value: &AnyValue) {
@@ -308,7 +301,7 @@ fn push_attribute(out: &mut Labels, key: &str, value: &AnyValue) {
                 }
             }
         }
-        other => out.push((label_name(key), as_string(other))),
+        other => out.push((label_name(key), crate::attribute_filter::value_text(Some(other)))),
     }
 }
 

@@ -490,7 +490,6 @@ impl Store {
     pub fn insert_logs(&mut self, data: &LogsData) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
-        let mut seen: HashSet<(i64, String, String)> = HashSet::new();
         for rl in &data.resource_logs {
             let resource_id = Self::resource_id(&tx, &rl.resource)?;
             let service = rl.resource.service_name();
@@ -506,13 +505,13 @@ impl Store {
                 for r in &sl.log_records {
                     n += 1;
                     let record_json = json::write_log_record(r);
-                    if stored.exists(params![r.time() as i64, resource_id, scope_json, record_json])?
-                        || !seen.insert((resource_id, scope_json.clone(), record_json.clone()))
-                    {
+                    // A record stored already, or earlier in this request (this transaction sees
+                    // its own rows), is sent again: left out, as Loki ignores a repeated line.
+                    if stored.exists(params![r.time() as i64, resource_id, scope_json, record_json])? {
                         continue;
                     }
                     // The line Loki's OTLP ingestion makes of the body (`Body().AsString()`).
-                    let body = r.body.as_ref().map(crate::loki::as_string);
+                    let body = r.body.as_ref().map(|b| crate::attribute_filter::value_text(Some(b)));
                     insert.execute(params![
                         r.time() as i64,
                         r.severity_number,
