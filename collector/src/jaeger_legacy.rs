@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use edgescope_otlp::{AnyValue, KeyValue, Resource, SpanKind, StatusCode, TraceId, TracesData};
 use serde_json::{json, Map, Value};
 
-use crate::jaeger::{parse_attributes, parse_go_duration, Params, MAX_SEARCH_DEPTH};
+use crate::jaeger::{parse_attributes, parse_go_duration, parse_trace_id, Params, MAX_SEARCH_DEPTH};
 use crate::store::TraceQuery;
 
 /// Traces a search returns when it names no `limit`, as Jaeger's query service does.
@@ -45,11 +45,6 @@ fn unparsable(name: &str, reason: impl std::fmt::Display) -> String {
     format!("unable to parse param '{name}': {reason}")
 }
 
-/// Reads a trace id as Jaeger does: 1 to 32 hex digits, short ones left-padded with zeros.
-pub(crate) fn trace_id(text: &str) -> Option<TraceId> {
-    crate::jaeger::parse_trace_id(text)
-}
-
 /// Reads the query string of `GET /api/traces` (`service`, `operation`, `start` and `end` in
 /// Unix microseconds, `minDuration`/`maxDuration` as Go durations, `limit`, `tag=key:value`
 /// repeated, `tags` as a JSON object, `traceID` repeated). `now_ns` is the default `end`.
@@ -57,7 +52,7 @@ pub(crate) fn trace_id(text: &str) -> Option<TraceId> {
 pub(crate) fn search(params: &[(String, String)], now_ns: i64) -> Result<Search, String> {
     let ids = params.iter().filter(|(k, _)| k == "traceID").map(|(_, v)| v.as_str());
     let ids = ids
-        .map(|v| trace_id(v).ok_or_else(|| format!("cannot parse traceID param: `{v}` is not a trace id")))
+        .map(|v| parse_trace_id(v).ok_or_else(|| format!("cannot parse traceID param: `{v}` is not a trace id")))
         .collect::<Result<Vec<_>, _>>()?;
     let micros = |name: &'static str| -> Result<Option<i64>, String> {
         first(params, name)
@@ -406,9 +401,9 @@ mod tests {
         let Search::Ids(ids) = got else { panic!("ids") };
         assert_eq!(ids[0].to_hex(), "00000000000000000000000000000abc");
         assert_eq!(ids[1].to_hex(), "0123456789abcdef0123456789abcdef");
-        assert_eq!(trace_id("0"), None, "the all-zero id is invalid");
-        assert_eq!(trace_id("xyz"), None);
-        assert_eq!(trace_id(&"a".repeat(33)), None);
+        assert_eq!(parse_trace_id("0"), None, "the all-zero id is invalid");
+        assert_eq!(parse_trace_id("xyz"), None);
+        assert_eq!(parse_trace_id(&"a".repeat(33)), None);
     }
 
     #[test]

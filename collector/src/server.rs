@@ -1093,7 +1093,7 @@ async fn jaeger_search(State(app): State<App>, Query(params): Query<Vec<(String,
 
 /// `GET /jaeger/api/traces/{id}`: one trace in Jaeger's model, or a `404`.
 async fn jaeger_trace(State(app): State<App>, Path(trace_id): Path<String>) -> Response {
-    let Some(id) = jaeger_legacy::trace_id(&trace_id) else {
+    let Some(id) = jaeger::parse_trace_id(&trace_id) else {
         return jaeger_error(
             StatusCode::BAD_REQUEST,
             format!("cannot parse traceID param: `{trace_id}` is not a trace id"),

@@ -352,19 +352,21 @@ impl Store {
                     while let Some(row) = found.next()? {
                         let (resource_id, scope): (i64, String) = (row.get(0)?, row.get(1)?);
                         // A span stored as OTLP/JSON by an older version is compared as protobuf.
+                        let encoded;
                         let bytes = match row.get_ref(2)? {
-                            ValueRef::Blob(bytes) => bytes.to_vec(),
+                            ValueRef::Blob(bytes) => bytes,
                             other => {
                                 let mut old = Vec::new();
                                 proto::encode_span(&spans::decode(other)?, &mut old);
-                                old
+                                encoded = old;
+                                &encoded[..]
                             }
                         };
                         for &i in candidates {
                             let r = &rows[i];
                             if r.resource_id == resource_id
                                 && scopes[r.scope] == scope
-                                && buffer[r.bytes.clone()] == bytes
+                                && buffer[r.bytes.clone()] == *bytes
                             {
                                 duplicate[i] = true;
                             }
