@@ -2,8 +2,8 @@ mod support;
 
 use support::{assert_no_traces, find_traces, found, seed, spans_by_id, spans_of, trace_id, Collector, ALL_TIME};
 
-#[tokio::test]
-async fn a_trace_matches_when_one_span_has_the_service_and_operation_and_comes_back_whole() {
+/// A collector holding three fixture files' traces, and what was sent.
+async fn seeded() -> (tempfile::TempDir, Collector, edgescope_otlp::TracesData) {
     let dir = tempfile::tempdir().unwrap();
     let collector = Collector::start(dir.path()).await;
     let sent = seed(
@@ -11,6 +11,12 @@ async fn a_trace_matches_when_one_span_has_the_service_and_operation_and_comes_b
         &["jaeger-integration-example_trace.json", "otel-rust-it-traces.json", "jaeger-memory-otel_traces_01.json"],
     )
     .await;
+    (dir, collector, sent)
+}
+
+#[tokio::test]
+async fn a_trace_matches_when_one_span_has_the_service_and_operation_and_comes_back_whole() {
+    let (_dir, collector, sent) = seeded().await;
     let [t11, x1, x2] =
         ["00000000000000000000000000000011", "00000000000000010000000000000000", "00000000000000020000000000000000"]
             .map(trace_id);
@@ -60,13 +66,7 @@ async fn a_trace_matches_when_one_span_has_the_service_and_operation_and_comes_b
 
 #[tokio::test]
 async fn a_search_without_a_service_keeps_every_other_condition() {
-    let dir = tempfile::tempdir().unwrap();
-    let collector = Collector::start(dir.path()).await;
-    let sent = seed(
-        &collector,
-        &["jaeger-integration-example_trace.json", "otel-rust-it-traces.json", "jaeger-memory-otel_traces_01.json"],
-    )
-    .await;
+    let (_dir, collector, sent) = seeded().await;
     let [t11, x1, x2, rust] = [
         "00000000000000000000000000000011",
         "00000000000000010000000000000000",
