@@ -1,7 +1,8 @@
 // The log stream from the bundled collector, which speaks the Loki API: records from the shared
 // fixtures (otlp-proto-logs.json, otel-rust-it-logs.json) and posted ones, `?trace_id=` and the
 // link from a record to its trace, a huge line that stays cheap, the live tail over the
-// collector's own WebSocket, and "Load older" past the first answer's limit.
+// collector's own WebSocket, "Load older" past the first answer's limit, and a `buffer=` the page
+// cannot use, named on the page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -172,5 +173,17 @@ test('"Load older" asks for the records before the oldest one held, past the fir
   await logs.filterText('');
   await logs.filterService('bulk');
   await logs.waitForCount(5100); // every bulk line once: no gap, no duplicate
+  await page.close();
+});
+
+test('a `buffer=` the page cannot use is named on the page, and the buffer it keeps instead is the one shown', async () => {
+  const page = await browser.newPage();
+  await new LogsPage(page).open(collector.ui, 'buffer=10');
+  assert.equal(
+    await page.textContent('[data-testid=buffer-notice]'),
+    'buffer=10 is outside 1000–2000000 records; keeping at least 1000',
+  );
+  await new LogsPage(page).open(collector.ui, 'buffer=5000');
+  assert.equal(await page.$('[data-testid=buffer-notice]'), null, 'a usable buffer gets no notice');
   await page.close();
 });

@@ -14,13 +14,11 @@ use crate::router::use_query_map;
 use leptos::prelude::*;
 
 use super::loki;
-use super::store::{parse_trace_id, trace_hex, Filter, Level, LogStore};
+use super::store::{buffer_capacity, parse_trace_id, trace_hex, Filter, Level, LogStore, DEFAULT_CAPACITY};
 use super::tail::{self, Live};
 use crate::api;
 use crate::model::format_time;
 
-/// Records kept unless the page URL says otherwise (`buffer=`).
-const DEFAULT_CAPACITY: usize = 100_000;
 /// Height of one row in pixels; rows are placed by index, so it must match the CSS.
 const ROW_H: f64 = 24.0;
 /// Height of an expanded row's details (they scroll inside).
@@ -181,7 +179,7 @@ fn prefix(text: &str, chars: usize) -> &str {
 pub(crate) fn LogsPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
-    let capacity = param("buffer").parse().unwrap_or(DEFAULT_CAPACITY).clamp(1_000, 2_000_000);
+    let (capacity, capacity_notice) = buffer_capacity(&param("buffer"));
     STORE.with(|s| *s.borrow_mut() = LogStore::new(capacity));
     tail::reset_counts();
     let ui = Ui {
@@ -495,6 +493,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 {move || format!("{} oldest lines dropped (buffer of {capacity})", ui.dropped.get())}
             </span>
         </div>
+        {capacity_notice.map(|n| view! { <p class="notice" role="status" data-testid="buffer-notice">{n}</p> })}
         {move || ui.error.get().map(crate::app::error_panel)}
         {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
         <VolumeHistogram version=ui.volume range=range />

@@ -122,6 +122,33 @@ pub fn parse_trace_id(text: &str) -> Option<u128> {
         .filter(|&n| n != 0)
 }
 
+/// Records a page keeps unless its URL says otherwise (`buffer=`).
+pub const DEFAULT_CAPACITY: usize = 100_000;
+/// The range a page's `buffer=` may ask for.
+pub const CAPACITY_RANGE: (usize, usize) = (1_000, 2_000_000);
+
+/// The capacity a page's `buffer=` parameter asks for, and a notice when it was not used as
+/// given (not a number, or outside [`CAPACITY_RANGE`]); empty means the default.
+pub fn buffer_capacity(param: &str) -> (usize, Option<String>) {
+    let (min, max) = CAPACITY_RANGE;
+    let text = param.trim();
+    if text.is_empty() {
+        return (DEFAULT_CAPACITY, None);
+    }
+    let Ok(asked) = text.replace(['_', ','], "").parse::<u64>() else {
+        return (
+            DEFAULT_CAPACITY,
+            Some(format!("buffer={text} is not a number of records; keeping {DEFAULT_CAPACITY}")),
+        );
+    };
+    let kept = asked.clamp(min as u64, max as u64) as usize;
+    let notice = (kept as u64 != asked).then(|| {
+        let bound = if kept == min { "at least" } else { "at most" };
+        format!("buffer={asked} is outside {min}–{max} records; keeping {bound} {kept}")
+    });
+    (kept, notice)
+}
+
 /// What to show: every condition must hold.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Filter {
@@ -1076,6 +1103,22 @@ mod tests {
 
     fn shown(store: &LogStore) -> Vec<String> {
         (0..store.match_count()).map(|n| store.get(store.match_at(n).unwrap()).message.to_owned()).collect()
+    }
+
+    #[test]
+    fn a_buffer_outside_its_range_or_not_a_number_is_named_not_silently_changed() {
+        assert_eq!(buffer_capacity(""), (DEFAULT_CAPACITY, None));
+        assert_eq!(buffer_capacity("5000"), (5_000, None));
+        assert_eq!(buffer_capacity("250_000"), (250_000, None));
+        let (kept, notice) = buffer_capacity("10");
+        assert_eq!(kept, 1_000);
+        assert_eq!(notice.as_deref(), Some("buffer=10 is outside 1000–2000000 records; keeping at least 1000"));
+        let (kept, notice) = buffer_capacity("9000000");
+        assert_eq!(kept, 2_000_000);
+        assert!(notice.unwrap().ends_with("keeping at most 2000000"));
+        let (kept, notice) = buffer_capacity("lots");
+        assert_eq!(kept, DEFAULT_CAPACITY);
+        assert_eq!(notice.as_deref(), Some("buffer=lots is not a number of records; keeping 100000"));
     }
 
     #[test]
