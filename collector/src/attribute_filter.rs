@@ -8,9 +8,10 @@
 //! as padded base64, and arrays and maps as JSON. The key `error` is special, as in Jaeger: it
 //! matches the span status (`true`: error, `false`: ok).
 
-use edgescope_otlp::{json, AnyValue, InstrumentationScope, KeyValue, Resource, Span, SpanKind, StatusCode};
+use edgescope_otlp::{json, AnyValue, InstrumentationScope, KeyValue, Resource, Span, StatusCode};
 
 use crate::jaeger::parse_go_bool;
+use crate::jaeger_legacy::{field_tags, scope_tags, DERIVED_TAGS};
 
 /// One `key = value` condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +29,7 @@ impl AttributeFilter {
     /// the condition to hold (the key as a JSON string), so that storage can skip rows cheaply;
     /// `None` when the condition is not about an attribute.
     pub(crate) fn needle(&self) -> Option<String> {
-        if self.key == "error" || DERIVED_TAGS.contains(&self.key.as_str()) {
+        if self.derived() {
             return None;
         }
         let mut out = String::new();
@@ -43,7 +44,7 @@ impl AttributeFilter {
     /// follows. Empty for an empty key, which the encoder leaves out (every row contains the
     /// empty needle); `None` when the condition is not about an attribute.
     pub(crate) fn protobuf_needle(&self) -> Option<Vec<u8>> {
-        if self.key == "error" || DERIVED_TAGS.contains(&self.key.as_str()) {
+        if self.derived() {
             return None;
         }
         if self.key.is_empty() {
@@ -80,29 +81,22 @@ impl AttributeFilter {
     }
 
     /// Whether a tag that Jaeger's model gives the span from its fields (`jaeger_legacy.rs`
-    /// writes them) has the value: Jaeger's storage matches those as ordinary tags.
+    /// writes them) has the value, or an event has it as its name (Jaeger writes an event as a
+    /// log whose `event` field is the name): Jaeger's storage matches those as ordinary tags.
     fn matches_derived(&self, scope: &InstrumentationScope, span: &Span) -> bool {
-        let v = self.value.as_str();
-        let nonempty = |s: &str| !s.is_empty() && s == v;
-        let count = |n: u32| n > 0 && n.to_string() == v;
-        match self.key.as_str() {
-            "span.kind" => span.kind != SpanKind::Unspecified && span.kind.name() == v,
-            "otel.status_code" => match span.status.code {
-                StatusCode::Unset => false,
-                StatusCode::Error => v == "ERROR",
-                StatusCode::Ok => v == "OK",
-            },
-            "otel.status_description" => span.status.code != StatusCode::Unset && nonempty(&span.status.message),
-            "otel.scope.name" => nonempty(&scope.name),
-            "otel.scope.version" => nonempty(&scope.version),
-            "w3c.tracestate" => nonempty(&span.trace_state),
-            "otel.dropped_attributes_count" => count(span.dropped_attributes_count),
-            "otel.dropped_events_count" => count(span.dropped_events_count),
-            "otel.dropped_links_count" => count(span.dropped_links_count),
-            // An event is a Jaeger log whose `event` field is its name.
-            "event" => span.events.iter().any(|e| e.name == v),
-            _ => false,
+        if self.key == "event" {
+            return span.events.iter().any(|e| e.name == self.value);
         }
+        DERIVED_TAGS.contains(&self.key.as_str())
+            && scope_tags(scope)
+                .chain(field_tags(span))
+                .any(|(key, value)| key == self.key && value_text(Some(&value)) == self.value)
+    }
+
+    /// Whether the condition is about a tag Jaeger derives from a span's fields, not about an
+    /// attribute (so that no needle narrows the stored rows).
+    fn derived(&self) -> bool {
+        self.key == "error" || self.key == "event" || DERIVED_TAGS.contains(&self.key.as_str())
     }
 
     fn matches_list(&self, attributes: &[KeyValue]) -> bool {
@@ -113,20 +107,6 @@ impl AttributeFilter {
         }
     }
 }
-
-/// Tags that Jaeger's model derives from a span's fields rather than from its attributes.
-const DERIVED_TAGS: &[&str] = &[
-    "span.kind",
-    "otel.status_code",
-    "otel.status_description",
-    "otel.scope.name",
-    "otel.scope.version",
-    "w3c.tracestate",
-    "otel.dropped_attributes_count",
-    "otel.dropped_events_count",
-    "otel.dropped_links_count",
-    "event",
-];
 
 /// A value as text, as `pcommon.Value.AsString` writes it (and so Loki's OTLP ingestion, for a
 /// line or a label value): strings as they are, bytes in base64, maps and arrays as the JSON Go's

@@ -15,7 +15,9 @@
 
 use std::collections::HashMap;
 
-use edgescope_otlp::{AnyValue, KeyValue, Resource, SpanKind, StatusCode, TraceId, TracesData};
+use edgescope_otlp::{
+    AnyValue, InstrumentationScope, KeyValue, Resource, Span, SpanKind, StatusCode, TraceId, TracesData,
+};
 use serde_json::{json, Map, Value};
 
 use crate::jaeger::{parse_attributes, parse_go_duration, parse_trace_id, Params, MAX_SEARCH_DEPTH};
@@ -195,6 +197,56 @@ fn micros(nanos: u64) -> u64 {
     nanos / 1_000
 }
 
+/// The tags Jaeger's model gives a span from its fields rather than from its attributes, besides
+/// the `error` flag; trace search matches them as ordinary tags (`attribute_filter.rs`). Each is
+/// written by [`scope_tags`] or [`field_tags`].
+pub(crate) const DERIVED_TAGS: [&str; 9] = [
+    "otel.scope.name",
+    "otel.scope.version",
+    "span.kind",
+    "otel.status_code",
+    "otel.status_description",
+    "w3c.tracestate",
+    "otel.dropped_attributes_count",
+    "otel.dropped_events_count",
+    "otel.dropped_links_count",
+];
+
+/// The scope's tags of a span: its name and version, when it has them.
+pub(crate) fn scope_tags(scope: &InstrumentationScope) -> impl Iterator<Item = (&'static str, AnyValue)> + '_ {
+    [("otel.scope.name", &scope.name), ("otel.scope.version", &scope.version)]
+        .into_iter()
+        .filter(|(_, text)| !text.is_empty())
+        .map(|(key, text)| (key, AnyValue::String(text.clone())))
+}
+
+/// The tags of a span's own fields, in Jaeger's order: its kind (none when unspecified), its
+/// status (none when unset; `error=true` for an error), its `tracestate` and its drop counts (each
+/// only when not zero).
+pub(crate) fn field_tags(span: &Span) -> impl Iterator<Item = (&'static str, AnyValue)> + '_ {
+    let text = |key, text: &str| (!text.is_empty()).then(|| (key, AnyValue::String(text.to_owned())));
+    let count = |key, n: u32| (n > 0).then_some((key, AnyValue::Int(n.into())));
+    let code = match span.status.code {
+        StatusCode::Unset => "",
+        StatusCode::Error => "ERROR",
+        StatusCode::Ok => "OK",
+    };
+    let described = if code.is_empty() { "" } else { span.status.message.as_str() };
+    let kind = if span.kind == SpanKind::Unspecified { "" } else { span.kind.name() };
+    [
+        text("span.kind", kind),
+        text("otel.status_code", code),
+        text("otel.status_description", described),
+        (span.status.code == StatusCode::Error).then_some(("error", AnyValue::Bool(true))),
+        text("w3c.tracestate", &span.trace_state),
+        count("otel.dropped_attributes_count", span.dropped_attributes_count),
+        count("otel.dropped_events_count", span.dropped_events_count),
+        count("otel.dropped_links_count", span.dropped_links_count),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// The traces in `data` in Jaeger's model, in the order their first spans come.
 pub(crate) fn traces(data: &TracesData) -> Vec<Value> {
     struct Building {
@@ -245,47 +297,17 @@ pub(crate) fn traces(data: &TracesData) -> Vec<Value> {
                     }));
                 }
 
-                // The scope first, then the attributes, as Jaeger's query service writes them.
+                // The scope first, then the attributes, then the span's fields, as Jaeger's query
+                // service writes them.
                 let mut span_tags: Vec<Value> = Vec::with_capacity(span.attributes.len() + 4);
                 let scope = &scope_spans.scope;
-                if !scope.name.is_empty() {
-                    span_tags.push(tag("otel.scope.name", &AnyValue::String(scope.name.clone())));
-                }
-                if !scope.version.is_empty() {
-                    span_tags.push(tag("otel.scope.version", &AnyValue::String(scope.version.clone())));
-                }
+                span_tags.extend(scope_tags(scope).map(|(key, value)| tag(key, &value)));
                 span_tags.extend(tags(&span.attributes));
-                if span.kind != SpanKind::Unspecified {
-                    span_tags.push(tag("span.kind", &AnyValue::String(span.kind.name().into())));
+                if span.status.code == StatusCode::Error {
+                    // The error flag overrides an `error` attribute of the span.
+                    span_tags.retain(|t| t["key"] != "error");
                 }
-                match span.status.code {
-                    StatusCode::Unset => {}
-                    code => {
-                        let name = if code == StatusCode::Error { "ERROR" } else { "OK" };
-                        span_tags.push(tag("otel.status_code", &AnyValue::String(name.into())));
-                        if !span.status.message.is_empty() {
-                            span_tags
-                                .push(tag("otel.status_description", &AnyValue::String(span.status.message.clone())));
-                        }
-                        if code == StatusCode::Error {
-                            // The error flag overrides an `error` attribute of the span.
-                            span_tags.retain(|t| t["key"] != "error");
-                            span_tags.push(tag("error", &AnyValue::Bool(true)));
-                        }
-                    }
-                }
-                if !span.trace_state.is_empty() {
-                    span_tags.push(tag("w3c.tracestate", &AnyValue::String(span.trace_state.clone())));
-                }
-                for (name, count) in [
-                    ("otel.dropped_attributes_count", span.dropped_attributes_count),
-                    ("otel.dropped_events_count", span.dropped_events_count),
-                    ("otel.dropped_links_count", span.dropped_links_count),
-                ] {
-                    if count > 0 {
-                        span_tags.push(tag(name, &AnyValue::Int(count.into())));
-                    }
-                }
+                span_tags.extend(field_tags(span).map(|(key, value)| tag(key, &value)));
 
                 let logs: Vec<Value> = span
                     .events
@@ -349,13 +371,33 @@ fn process(resource: &Resource) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgescope_otlp::{Event, InstrumentationScope, Link, ResourceSpans, ScopeSpans, Span, SpanId, Status};
+    use edgescope_otlp::{Event, Link, ResourceSpans, ScopeSpans, SpanId, Status};
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     const NOW: i64 = 1_700_000_000_000_000_000;
+
+    #[test]
+    fn every_derived_tag_is_written_and_searchable_under_one_list() {
+        let scope = InstrumentationScope { name: "s".into(), version: "1".into(), ..Default::default() };
+        let span = Span {
+            kind: SpanKind::Client,
+            status: Status { code: StatusCode::Error, message: "boom".into() },
+            trace_state: "a=1".into(),
+            dropped_attributes_count: 1,
+            dropped_events_count: 2,
+            dropped_links_count: 3,
+            ..Default::default()
+        };
+        let mut written: Vec<&str> = scope_tags(&scope).chain(field_tags(&span)).map(|(k, _)| k).collect();
+        assert_eq!(written.iter().filter(|k| **k == "error").count(), 1);
+        written.retain(|k| *k != "error");
+        assert_eq!(written, DERIVED_TAGS, "each tag written is searchable, in the order written");
+        let bare = Span::default();
+        assert_eq!(scope_tags(&InstrumentationScope::default()).chain(field_tags(&bare)).count(), 0);
+    }
 
     #[test]
     fn a_search_reads_jaegers_parameters_and_defaults() {
