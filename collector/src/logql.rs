@@ -491,6 +491,13 @@ pub(crate) struct Matching {
     pub(crate) labels: Vec<String>,
 }
 
+impl Matching {
+    /// Whether two series are matched on the label `key`.
+    pub(crate) fn keeps(&self, key: &str) -> bool {
+        self.labels.iter().any(|l| l == key) == self.on
+    }
+}
+
 /// A function of the log lines in a range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RangeFn {
@@ -578,6 +585,13 @@ pub(crate) enum VectorOp {
 pub(crate) struct Grouping {
     pub(crate) without: bool,
     pub(crate) labels: Vec<String>,
+}
+
+impl Grouping {
+    /// Whether the groups keep the label `key`.
+    pub(crate) fn keeps(&self, key: &str) -> bool {
+        self.labels.iter().any(|l| l == key) != self.without
+    }
 }
 
 impl Metric {

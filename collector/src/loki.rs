@@ -746,7 +746,7 @@ fn stream_samples(
             return false;
         }
         if let Some(g) = grouping {
-            labels.retain(|k, _| g.labels.contains(k) != g.without);
+            labels.retain(|k, _| g.keeps(k));
         }
         let i = match by_labels.get(&labels) {
             Some(&i) => i,
@@ -927,7 +927,7 @@ struct Acc {
 fn aggregate(op: VectorOp, grouping: &Grouping, series: Vec<Series>) -> Vec<Series> {
     let mut groups: BTreeMap<BTreeMap<String, String>, BTreeMap<u32, Acc>> = BTreeMap::new();
     for s in series {
-        let labels = s.labels.into_iter().filter(|(k, _)| grouping.labels.contains(k) != grouping.without).collect();
+        let labels = s.labels.into_iter().filter(|(k, _)| grouping.keeps(k)).collect();
         let steps = groups.entry(labels).or_default();
         for (i, v) in s.points {
             let acc = steps.entry(i).or_insert(Acc {
@@ -1120,20 +1120,16 @@ impl Evaluation<'_> {
     }
 }
 
-/// The labels of `labels` that a grouping keeps.
-fn group_key(labels: &BTreeMap<String, String>, grouping: &Grouping) -> BTreeMap<String, String> {
-    labels
-        .iter()
-        .filter(|(k, _)| grouping.labels.contains(k) != grouping.without)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+/// The labels of `labels` for which `keeps` holds (a grouping's or a matching's).
+fn kept_labels(labels: &BTreeMap<String, String>, keeps: impl Fn(&str) -> bool) -> BTreeMap<String, String> {
+    labels.iter().filter(|(k, _)| keeps(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// `topk` (`bottomk` when `bottom`): at each step, the `k` series of each group with the
 /// largest (smallest) values; NaN counts as the smallest for `topk` and the largest for
 /// `bottomk`, as in Prometheus.
 fn top(bottom: bool, k: usize, grouping: &Grouping, series: Vec<Series>) -> Vec<Series> {
-    let keys: Vec<_> = series.iter().map(|s| group_key(&s.labels, grouping)).collect();
+    let keys: Vec<_> = series.iter().map(|s| kept_labels(&s.labels, |k| grouping.keeps(k))).collect();
     let mut at_step: BTreeMap<u32, Vec<(usize, f64)>> = BTreeMap::new();
     for (n, s) in series.iter().enumerate() {
         for &(i, v) in &s.points {
@@ -1193,15 +1189,6 @@ fn with_scalar(op: BinOp, return_bool: bool, series: Vec<Series>, n: f64, swappe
         .collect()
 }
 
-/// The labels two series are matched on.
-fn signature(labels: &BTreeMap<String, String>, matching: &Matching) -> BTreeMap<String, String> {
-    labels
-        .iter()
-        .filter(|(k, _)| matching.labels.contains(k) == matching.on)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 /// `and`, `or` and `unless`, step by step, series matched on all their labels (or `on` /
 /// `ignoring` some), as Prometheus and Loki do: `and` keeps the left samples that have a match,
 /// `unless` those that have none, `or` all of them and the right samples without a match.
@@ -1209,14 +1196,14 @@ fn set_operation(op: BinOp, matching: &Matching, lhs: Vec<Series>, rhs: Vec<Seri
     let at_steps = |side: &[Series]| {
         let mut found: std::collections::HashSet<(u32, BTreeMap<String, String>)> = std::collections::HashSet::new();
         for s in side {
-            let sig = signature(&s.labels, matching);
+            let sig = kept_labels(&s.labels, |k| matching.keeps(k));
             found.extend(s.points.iter().map(|&(i, _)| (i, sig.clone())));
         }
         found
     };
     let right = at_steps(&rhs);
     let keep = |s: Series, other: &std::collections::HashSet<(u32, BTreeMap<String, String>)>, wanted: bool| {
-        let sig = signature(&s.labels, matching);
+        let sig = kept_labels(&s.labels, |k| matching.keeps(k));
         let points = s.points.into_iter().filter(|&(i, _)| other.contains(&(i, sig.clone())) == wanted).collect();
         Series { labels: s.labels, points }
     };
@@ -1248,12 +1235,12 @@ fn one_to_one(
 ) -> std::result::Result<Vec<Series>, String> {
     let mut right: HashMap<BTreeMap<String, String>, Vec<&Series>> = HashMap::new();
     for s in &rhs {
-        right.entry(signature(&s.labels, matching)).or_default().push(s);
+        right.entry(kept_labels(&s.labels, |k| matching.keeps(k))).or_default().push(s);
     }
     let mut left_seen = std::collections::HashSet::new();
     let mut out: BTreeMap<BTreeMap<String, String>, Vec<(u32, f64)>> = BTreeMap::new();
     for l in &lhs {
-        let sig = signature(&l.labels, matching);
+        let sig = kept_labels(&l.labels, |k| matching.keeps(k));
         let Some(candidates) = right.get(&sig) else {
             continue;
         };
