@@ -604,15 +604,6 @@ impl Metric {
         }
     }
 
-    /// The range functions of the query, left to right.
-    #[cfg(test)]
-    pub(crate) fn ranges(&self) -> Vec<&Metric> {
-        match self {
-            Metric::Range { .. } => vec![self],
-            _ => self.children().into_iter().flat_map(Metric::ranges).collect(),
-        }
-    }
-
     /// How deeply the query nests.
     fn depth(&self) -> u32 {
         1 + self.children().into_iter().map(Metric::depth).max().unwrap_or(0)
@@ -622,24 +613,6 @@ impl Metric {
     /// query then keeps, as Loki's `Sortable` does.
     pub(crate) fn sorts(&self) -> bool {
         matches!(self, Metric::Sort { .. }) || self.children().into_iter().any(Metric::sorts)
-    }
-
-    /// The `offset` of the first range function.
-    #[cfg(test)]
-    pub(crate) fn offset(&self) -> i64 {
-        match self.ranges().first() {
-            Some(Metric::Range { offset_ns, .. }) => *offset_ns,
-            _ => 0,
-        }
-    }
-
-    /// The function, log query, range and unwrapped label of the first range function.
-    #[cfg(test)]
-    pub(crate) fn range(&self) -> (RangeFn, &LogQl, i64, Option<&Unwrap>) {
-        match self.ranges().first() {
-            Some(Metric::Range { func, query, range_ns, unwrap, .. }) => (*func, query, *range_ns, unwrap.as_ref()),
-            _ => panic!("no range function"),
-        }
     }
 }
 
@@ -744,13 +717,6 @@ impl Comparison {
 }
 
 impl LogQl {
-    /// Whether a record passes the selector and every stage. `label` looks a name up among the
-    /// record's labels, all of them stream labels here (`None` when it has none of that name).
-    #[cfg(test)]
-    pub(crate) fn matches<'a>(&self, line: &str, label: impl Fn(&str) -> Option<&'a str>) -> bool {
-        self.process(0, line, &label, |name| label(name).is_some()).is_some()
-    }
-
     /// Runs the pipeline over a record of time `time_ns`: `None` when the record does not pass,
     /// else what the stages left of its labels and added to them (and of its line). `label`
     /// looks a name up among the record's own labels and structured metadata, the metadata
@@ -2181,6 +2147,41 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // What the tests ask of a parsed query, kept out of the production impls.
+    impl Metric {
+        /// The range functions of the query, left to right.
+        pub(crate) fn ranges(&self) -> Vec<&Metric> {
+            match self {
+                Metric::Range { .. } => vec![self],
+                _ => self.children().into_iter().flat_map(Metric::ranges).collect(),
+            }
+        }
+
+        /// The `offset` of the first range function.
+        pub(crate) fn offset(&self) -> i64 {
+            match self.ranges().first() {
+                Some(Metric::Range { offset_ns, .. }) => *offset_ns,
+                _ => 0,
+            }
+        }
+
+        /// The function, log query, range and unwrapped label of the first range function.
+        pub(crate) fn range(&self) -> (RangeFn, &LogQl, i64, Option<&Unwrap>) {
+            match self.ranges().first() {
+                Some(Metric::Range { func, query, range_ns, unwrap, .. }) => (*func, query, *range_ns, unwrap.as_ref()),
+                _ => panic!("no range function"),
+            }
+        }
+    }
+
+    impl LogQl {
+        /// Whether a record passes the selector and every stage. `label` looks a name up among the
+        /// record's labels, all of them stream labels here (`None` when it has none of that name).
+        pub(crate) fn matches<'a>(&self, line: &str, label: impl Fn(&str) -> Option<&'a str>) -> bool {
+            self.process(0, line, &label, |name| label(name).is_some()).is_some()
+        }
+    }
 
     fn labels<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
         move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
