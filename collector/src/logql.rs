@@ -63,12 +63,13 @@
 //!
 //! Arithmetic (`+ - * / % ^`), comparisons (`== != > < >= <=`, which filter, or give 0 and 1
 //! with `bool`) and the set operators `and`, `or` and `unless` take Loki's precedence; series
-//! match one to one on their labels, or `on (…)` / `ignoring (…)` some (`group_left` and
-//! `group_right` are refused); a division or modulo by zero gives NaN, as in Loki. Numbers stand
+//! match one to one on their labels, or `on (…)` / `ignoring (…)` some, many to one with
+//! `group_left (…)` / `group_right (…)`; a division or modulo by zero gives NaN, as in Loki. Numbers stand
 //! beside metric queries and two of them are reduced to one (`1 + 1` answers a scalar), and
 //! `vector(n)` is a series without labels. `topk(k, …)` and `bottomk(k, …)` (with `by` or
 //! `without`) keep the k largest or smallest series of each group at each step; `sort(…)` and
-//! `sort_desc(…)` order an instant query's vector by value. Other functions are refused with an
+//! `sort_desc(…)` order an instant query's vector by value, and `label_replace(…)` sets a label
+//! from another by a regular expression. Other functions are refused with an
 //! error that says so, rather than being half understood.
 
 use std::fmt;
@@ -387,6 +388,11 @@ pub(crate) enum Metric {
     /// `sort(metric)` or `sort_desc(metric)`: an instant query's vector in the order of its
     /// values (a matrix is in the order of its labels anyway).
     Sort { desc: bool, inner: Box<Metric> },
+    /// `label_replace(metric, "dst", "replacement", "src", "regex")`: each series whose label
+    /// `src` (empty when it has none) matches the whole of `regex` gets `dst` set to the
+    /// replacement with `$1`, `${name}` … expanded (removed when that is empty); the others stay
+    /// as they are.
+    LabelReplace { inner: Box<Metric>, dst: String, replacement: String, src: String, regex: Regex },
     /// `lhs op rhs`: arithmetic, comparisons (filtering, or 0 and 1 with `bool`) and the set
     /// operators, series matched one to one on their labels (or `on` / `ignoring` some).
     Binary { op: BinOp, lhs: Box<Metric>, rhs: Box<Metric>, return_bool: bool, matching: Matching },
@@ -484,11 +490,27 @@ impl BinOp {
 }
 
 /// Which labels match series of the two sides of a binary operator: only `labels` (`on`), or
-/// all but them (`ignoring`, and no modifier at all, which ignores none).
+/// all but them (`ignoring`, and no modifier at all, which ignores none); and how many series of
+/// each side one match may join.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Matching {
     pub(crate) on: bool,
     pub(crate) labels: Vec<String>,
+    pub(crate) card: Card,
+}
+
+/// How many series of each side of a binary operator one match joins, as in Prometheus.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Card {
+    /// One series of each side; the result keeps the matched labels.
+    #[default]
+    OneToOne,
+    /// `group_left (labels)`: many series of the left side to one of the right; the result keeps
+    /// the left series' labels, with `labels` taken from the right series (or removed where it
+    /// has none).
+    ManyToOne(Vec<String>),
+    /// `group_right (labels)`: the same, sides swapped.
+    OneToMany(Vec<String>),
 }
 
 impl Matching {
@@ -599,7 +621,10 @@ impl Metric {
     fn children(&self) -> Vec<&Metric> {
         match self {
             Metric::Range { .. } | Metric::Literal(_) | Metric::Constant(_) => Vec::new(),
-            Metric::Vector { inner, .. } | Metric::Top { inner, .. } | Metric::Sort { inner, .. } => vec![inner],
+            Metric::Vector { inner, .. }
+            | Metric::Top { inner, .. }
+            | Metric::Sort { inner, .. }
+            | Metric::LabelReplace { inner, .. } => vec![inner],
             Metric::Binary { lhs, rhs, .. } => vec![lhs, rhs],
         }
     }
@@ -1281,22 +1306,45 @@ impl Parser<'_> {
             }
             let at = self.pos;
             self.skip_space();
-            let matching = match self.ident_here() {
+            let (explicit, mut matching) = match self.ident_here() {
                 Some(word @ ("on" | "ignoring")) => {
                     let on = word == "on";
                     self.pos += word.len();
-                    Matching { on, labels: self.label_list()? }
+                    (true, Matching { on, labels: self.label_list()?, card: Card::OneToOne })
                 }
                 _ => {
                     self.pos = at;
-                    Matching::default()
+                    (false, Matching::default())
                 }
             };
+            let at = self.pos;
             self.skip_space();
             if let Some(word @ ("group_left" | "group_right")) = self.ident_here() {
-                return Err(self.error(format!(
-                    "`{word}` is not supported: binary operators match series one to one (on (…) or ignoring (…))"
-                )));
+                let left = word == "group_left";
+                let word = word.to_owned();
+                if !explicit {
+                    return Err(self.error(format!("`{word}` needs `on (…)` or `ignoring (…)` before it")));
+                }
+                if op.is_set() {
+                    return Err(self.error(format!("no grouping allowed for `{}` operation", op.symbol())));
+                }
+                self.pos += word.len();
+                let at = self.pos;
+                self.skip_space();
+                let include = if self.peek() == Some('(') {
+                    self.label_list()?
+                } else {
+                    self.pos = at;
+                    Vec::new()
+                };
+                if matching.on {
+                    if let Some(both) = include.iter().find(|l| matching.labels.contains(l)) {
+                        return Err(self.error(format!("label `{both}` must not occur in ON and GROUP clause at once")));
+                    }
+                }
+                matching.card = if left { Card::ManyToOne(include) } else { Card::OneToMany(include) };
+            } else {
+                self.pos = at;
             }
             // `^` is right-associative: its right side may hold another `^`.
             let next = if op == BinOp::Pow { op.precedence() } else { op.precedence() + 1 };
@@ -1430,14 +1478,14 @@ impl Parser<'_> {
             "stdvar" => Some(VectorOp::Stdvar),
             _ => None,
         };
-        let other = matches!(name.as_str(), "topk" | "bottomk" | "sort" | "sort_desc" | "vector");
+        let other = matches!(name.as_str(), "topk" | "bottomk" | "sort" | "sort_desc" | "vector" | "label_replace");
         if func.is_none() && op.is_none() && !other {
             return Err(self.error(format!(
                 "`{name}` is not supported: metric queries use count_over_time, rate, bytes_over_time, bytes_rate, \
                  absent_over_time or, \
                  over unwrapped values, sum_, avg_, min_, max_, first_, last_, stddev_, stdvar_ or quantile_over_time, \
                  aggregated by sum, count, min, max, avg, stddev, stdvar, topk, bottomk, sort or sort_desc, \
-                 vector(n), numbers, \
+                 label_replace, vector(n), numbers, \
                  and binary operators between them"
             )));
         }
@@ -1496,8 +1544,11 @@ impl Parser<'_> {
         Ok(Metric::Vector { op, grouping: grouping.unwrap_or_default(), inner: Box::new(inner) })
     }
 
-    /// `topk`, `bottomk`, `sort`, `sort_desc` or `vector`, after its name.
+    /// `topk`, `bottomk`, `sort`, `sort_desc`, `label_replace` or `vector`, after its name.
     fn other_call(&mut self, name: &str, col: usize) -> Result<Metric, ParseError> {
+        if name == "label_replace" {
+            return self.label_replace();
+        }
         if name == "vector" {
             self.skip_space();
             if !self.eat("(") {
@@ -1528,6 +1579,56 @@ impl Parser<'_> {
             return Err(ParseError { col: col + 1, message: format!("{name} takes no grouping") });
         }
         Ok(Metric::Sort { desc: name == "sort_desc", inner: Box::new(inner) })
+    }
+
+    /// The rest of `label_replace(metric, "dst", "replacement", "src", "regex")` after its name,
+    /// checked as Loki checks it: `dst` a valid label name, `regex` a valid expression, which
+    /// must match a whole value.
+    fn label_replace(&mut self) -> Result<Metric, ParseError> {
+        const USAGE: &str = r#"label_replace(metric query, "dst", "replacement", "src", "regex")"#;
+        self.skip_space();
+        if !self.eat("(") {
+            return Err(self.error(format!("expected `(` after label_replace: {USAGE}")));
+        }
+        self.skip_space();
+        let at = self.pos;
+        let inner = self.expr(0)?;
+        if let Metric::Literal(_) = inner {
+            self.pos = at;
+            return Err(self.error("label_replace takes a metric query, such as rate({…}[5m]), not a number"));
+        }
+        let mut args = Vec::with_capacity(4);
+        let mut cols = Vec::with_capacity(4);
+        for _ in 0..4 {
+            self.skip_space();
+            if !self.eat(",") {
+                return Err(self.error(format!("expected `,` and a string: {USAGE}")));
+            }
+            self.skip_space();
+            cols.push(self.pos);
+            args.push(self.string()?);
+        }
+        self.skip_space();
+        if !self.eat(")") {
+            return Err(self.error(format!("expected `)` to close label_replace: {USAGE}")));
+        }
+        let [dst, replacement, src, regex] = <[String; 4]>::try_from(args).expect("four arguments read");
+        let at = |i: usize| self.text[..cols[i]].chars().count() + 1;
+        let valid = |name: &str| {
+            name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !valid(&dst) {
+            return Err(ParseError {
+                col: at(0),
+                message: format!("invalid destination label name in label_replace(): {dst}"),
+            });
+        }
+        let regex = Regex::new(&format!("^(?s:{regex})$")).map_err(|e| ParseError {
+            col: at(3),
+            message: format!("invalid regular expression in label_replace(): {regex}: {e}"),
+        })?;
+        Ok(Metric::LabelReplace { inner: Box::new(inner), dst, replacement, src, regex })
     }
 
     /// The rest of an aggregation after its name: a grouping before or after `(`, a number and
@@ -2401,6 +2502,7 @@ mod tests {
             Metric::Vector { inner, .. } => format!("sum({})", shape(inner)),
             Metric::Top { inner, k, .. } => format!("topk({k}, {})", shape(inner)),
             Metric::Sort { inner, .. } => format!("sort({})", shape(inner)),
+            Metric::LabelReplace { inner, .. } => format!("label_replace({})", shape(inner)),
             Metric::Binary { op, lhs, rhs, return_bool, matching } => {
                 let modifier = match (return_bool, matching.labels.is_empty() && !matching.on) {
                     (true, _) => " bool",
@@ -2475,15 +2577,22 @@ mod tests {
             (r#"quantile_over_time({a="b"} | unwrap x [5m])"#, 20, "takes φ first"),
             (r#"sum(count_over_time({a="b"}[5m]) by (a))"#, 34, "expected `)` to close sum"),
             (
-                r#"label_replace(count_over_time({a="b"}[5m]), "x", "$1", "a", "(.*)")"#,
-                1,
-                "`label_replace` is not supported",
+                r#"label_replace(count_over_time({a="b"}[5m]), "1x", "$1", "a", "(.*)")"#,
+                45,
+                "invalid destination label name in label_replace(): 1x",
             ),
+            (r#"label_replace(count_over_time({a="b"}[5m]), "x", "$1", "a", "(")"#, 61, "invalid regular expression"),
+            (r#"label_replace(2, "x", "$1", "a", "(.*)")"#, 15, "not a number"),
             (r#"topk(0, count_over_time({a="b"}[5m]))"#, 1, "a whole number above 0"),
             (r#"topk(1.5, count_over_time({a="b"}[5m]))"#, 1, "a whole number above 0"),
             (r#"sort by (a) (count_over_time({a="b"}[5m]))"#, 1, "sort takes no grouping"),
             (r#"sum(2)"#, 5, "not a number"),
-            (r#"rate({a="b"}[5m]) / on (a) group_left rate({a="b"}[5m])"#, 28, "`group_left` is not supported"),
+            (
+                r#"rate({a="b"}[5m]) / group_left rate({a="b"}[5m])"#,
+                21,
+                "`group_left` needs `on (…)` or `ignoring (…)`",
+            ),
+            (r#"rate({a="b"}[5m]) or on (a) group_right rate({a="b"}[5m])"#, 29, "no grouping allowed for `or`"),
             (r#"rate({a="b"}[5m]) + bool 1"#, 25, "bool modifier can only be used on comparison operators"),
             (
                 r#"rate({a="b"}[5m]) and 1"#,

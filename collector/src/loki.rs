@@ -18,7 +18,7 @@ use edgescope_otlp::{AnyValue, KeyValue, Resource, TraceId};
 use serde_json::{json, Map, Value};
 
 use crate::jaeger::{parse_go_duration, parse_rfc3339, Params};
-use crate::logql::{self, BinOp, Grouping, LogQl, Matching, Metric, RangeFn, Unwrap, VectorOp};
+use crate::logql::{self, BinOp, Card, Grouping, LogQl, Matching, Metric, RangeFn, Unwrap, VectorOp};
 use crate::store::{LogRow, LogScan, ScanOrder, Store, StoreError};
 
 /// The most entries one query may ask for (Loki's `max_entries_limit_per_query` default).
@@ -1050,6 +1050,10 @@ impl Evaluation<'_> {
                 };
                 Evaluated::Vector(aggregate(*op, grouping, series))
             }
+            Metric::LabelReplace { inner, dst, replacement, src, regex } => {
+                let series = self.vector(inner)?;
+                Evaluated::Vector(label_replace(series, dst, replacement, src, regex).map_err(Stop::Bad)?)
+            }
             Metric::Top { bottom, k, grouping, inner } => {
                 let series = self.vector(inner)?;
                 Evaluated::Vector(top(*bottom, *k, grouping, series))
@@ -1076,7 +1080,7 @@ impl Evaluation<'_> {
                     (Evaluated::Vector(v), Evaluated::Scalar(n)) => with_scalar(*op, *return_bool, v, n, false),
                     (Evaluated::Scalar(n), Evaluated::Vector(v)) => with_scalar(*op, *return_bool, v, n, true),
                     (Evaluated::Vector(l), Evaluated::Vector(r)) if op.is_set() => set_operation(*op, matching, l, r),
-                    (Evaluated::Vector(l), Evaluated::Vector(r)) => one_to_one(*op, *return_bool, matching, l, r)?,
+                    (Evaluated::Vector(l), Evaluated::Vector(r)) => vector_match(*op, *return_bool, matching, l, r)?,
                 })
             }
         })
@@ -1123,6 +1127,47 @@ impl Evaluation<'_> {
 /// The labels of `labels` for which `keeps` holds (a grouping's or a matching's).
 fn kept_labels(labels: &BTreeMap<String, String>, keeps: impl Fn(&str) -> bool) -> BTreeMap<String, String> {
     labels.iter().filter(|(k, _)| keeps(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// `label_replace`: each series whose label `src` (empty when it has none) matches `regex` gets
+/// `dst` set to the expansion of `replacement` (Go's `Regexp.ExpandString`: `$1`, `${1}`,
+/// `$name`, `$$`), or removed when that is empty; the others are kept as they are. Two series
+/// that end with one set of labels and a sample at one step are an error, as in Loki.
+fn label_replace(
+    series: Vec<Series>,
+    dst: &str,
+    replacement: &str,
+    src: &str,
+    regex: &regex::Regex,
+) -> std::result::Result<Vec<Series>, String> {
+    let mut out: BTreeMap<BTreeMap<String, String>, Vec<(u32, f64)>> = BTreeMap::new();
+    for mut s in series {
+        let value = s.labels.get(src).map_or("", String::as_str);
+        if let Some(captures) = regex.captures(value) {
+            let mut expanded = String::new();
+            captures.expand(replacement, &mut expanded);
+            if expanded.is_empty() {
+                s.labels.remove(dst);
+            } else {
+                s.labels.insert(dst.to_owned(), expanded);
+            }
+        }
+        let points = out.entry(s.labels).or_default();
+        if !points.is_empty() {
+            let steps: std::collections::HashSet<u32> = points.iter().map(|p| p.0).collect();
+            if s.points.iter().any(|p| steps.contains(&p.0)) {
+                return Err("vector cannot contain metrics with the same labelset (after label_replace)".into());
+            }
+        }
+        points.extend(s.points);
+    }
+    Ok(out
+        .into_iter()
+        .map(|(labels, mut points)| {
+            points.sort_by_key(|p| p.0);
+            Series { labels, points }
+        })
+        .collect())
 }
 
 /// `topk` (`bottomk` when `bottom`): at each step, the `k` series of each group with the
@@ -1221,58 +1266,85 @@ fn set_operation(op: BinOp, matching: &Matching, lhs: Vec<Series>, rhs: Vec<Seri
     out
 }
 
-/// `lhs op rhs` between two vectors, series matched one to one on their labels (or `on` /
-/// `ignoring` some), as Loki and Prometheus do: the result has the left series' labels (only
-/// the `on` ones, or without the `ignoring` ones); a comparison keeps the left sample when it
-/// holds (or gives 1 or 0 with `bool`). Two series of one side matching at one step are an
-/// error.
-fn one_to_one(
+/// `lhs op rhs` between two vectors, series matched on their labels (or `on` / `ignoring` some),
+/// as Loki and Prometheus do. One to one, the result has the matched labels; with `group_left`
+/// (`group_right`) each series of the left (right) side, the "many" side, is matched with one of
+/// the other and keeps its own labels, plus the `group_left (…)` ones copied from that series (or
+/// removed where it has none). A comparison keeps the left sample when it holds (or gives 1 or 0
+/// with `bool`). Two series of the "one" side matching at one step are an error, and so are two
+/// results with one set of labels at one step.
+fn vector_match(
     op: BinOp,
     return_bool: bool,
     matching: &Matching,
     lhs: Vec<Series>,
     rhs: Vec<Series>,
 ) -> std::result::Result<Vec<Series>, String> {
-    let mut right: HashMap<BTreeMap<String, String>, Vec<&Series>> = HashMap::new();
-    for s in &rhs {
-        right.entry(kept_labels(&s.labels, |k| matching.keeps(k))).or_default().push(s);
+    let (include, swapped) = match &matching.card {
+        Card::OneToOne => (None, false),
+        Card::ManyToOne(include) => (Some(include), false),
+        Card::OneToMany(include) => (Some(include), true),
+    };
+    let (many, one, one_side) = if swapped { (rhs, lhs, "left") } else { (lhs, rhs, "right") };
+    let mut ones: HashMap<BTreeMap<String, String>, Vec<&Series>> = HashMap::new();
+    for s in &one {
+        ones.entry(kept_labels(&s.labels, |k| matching.keeps(k))).or_default().push(s);
     }
-    let mut left_seen = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
     let mut out: BTreeMap<BTreeMap<String, String>, Vec<(u32, f64)>> = BTreeMap::new();
-    for l in &lhs {
-        let sig = kept_labels(&l.labels, |k| matching.keeps(k));
-        let Some(candidates) = right.get(&sig) else {
+    for m in &many {
+        let sig = kept_labels(&m.labels, |k| matching.keeps(k));
+        let Some(candidates) = ones.get(&sig) else {
             continue;
         };
-        // Prometheus' resultMetric for one-to-one matching: the `on` labels only, or all but the
-        // ignored ones, which is the signature either way.
-        let labels = &sig;
-        for &(i, lv) in &l.points {
-            let mut found = candidates
-                .iter()
-                .filter_map(|r| r.points.binary_search_by_key(&i, |p| p.0).ok().map(|at| r.points[at].1));
-            let Some(rv) = found.next() else {
+        for &(i, many_value) in &m.points {
+            let mut found = candidates.iter().filter_map(|o| {
+                let at = o.points.binary_search_by_key(&i, |p| p.0).ok()?;
+                Some((*o, o.points[at].1))
+            });
+            let Some((o, one_value)) = found.next() else {
                 continue;
             };
             if found.next().is_some() {
                 return Err(format!(
-                    "found duplicate series for the match group {sig:?} on the right hand-side of the operation: \
+                    "found duplicate series for the match group {sig:?} on the {one_side} hand-side of the operation: \
                      many-to-many matching not allowed: matching labels must be unique on one side"
                 ));
             }
-            if !left_seen.insert((i, sig.clone())) {
-                return Err(format!(
-                    "multiple matches for labels {sig:?}: many-to-one matching must be explicit (group_left/group_right \
-                     are not supported here)"
-                ));
+            // Prometheus' resultMetric: the signature one to one (the `on` labels only, or all but
+            // the ignored ones); else the "many" series' labels with the included ones of the other.
+            let labels = match include {
+                None => sig.clone(),
+                Some(include) => {
+                    let mut labels = m.labels.clone();
+                    for name in include {
+                        match o.labels.get(name) {
+                            Some(value) => labels.insert(name.clone(), value.clone()),
+                            None => labels.remove(name),
+                        };
+                    }
+                    labels
+                }
+            };
+            if !seen.insert((i, labels.clone())) {
+                return Err(match include {
+                    None => format!(
+                        "multiple matches for labels {sig:?}: many-to-one matching must be explicit \
+                         (group_left/group_right)"
+                    ),
+                    Some(_) => {
+                        format!("multiple matches for labels {labels:?}: grouping labels must ensure unique matches")
+                    }
+                });
             }
+            let (lv, rv) = if swapped { (one_value, many_value) } else { (many_value, one_value) };
             let value = op.apply(lv, rv);
             if op.is_comparison() && !return_bool {
                 if value == 1.0 {
-                    out.entry(labels.clone()).or_default().push((i, lv));
+                    out.entry(labels).or_default().push((i, lv));
                 }
             } else {
-                out.entry(labels.clone()).or_default().push((i, value));
+                out.entry(labels).or_default().push((i, value));
             }
         }
     }
@@ -1800,16 +1872,20 @@ mod tests {
     /// operators per step, topk with NaN as the smallest value.
     #[test]
     fn vectors_match_step_by_step_as_prometheus_matches_them() {
-        let on = |labels: &[&str]| Matching { on: true, labels: labels.iter().map(|l| l.to_string()).collect() };
+        let on = |labels: &[&str]| Matching {
+            on: true,
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            card: Card::OneToOne,
+        };
         // Two right series with one signature at one step: many-to-many, refused.
         let lhs = vec![series(&[("a", "1"), ("b", "x")], &[(0, 4.0)])];
         let rhs = vec![series(&[("a", "1"), ("b", "y")], &[(0, 2.0)]), series(&[("a", "1"), ("b", "z")], &[(0, 1.0)])];
-        let e = one_to_one(BinOp::Div, false, &on(&["a"]), lhs.clone(), rhs.clone()).err().unwrap();
+        let e = vector_match(BinOp::Div, false, &on(&["a"]), lhs.clone(), rhs.clone()).err().unwrap();
         assert!(e.contains("on the right hand-side") && e.contains("many-to-many"), "{e}");
         // At different steps they do not clash.
         let rhs = vec![series(&[("a", "1"), ("b", "y")], &[(0, 2.0)]), series(&[("a", "1"), ("b", "z")], &[(1, 1.0)])];
         let lhs = vec![series(&[("a", "1"), ("b", "x")], &[(0, 4.0), (1, 3.0)])];
-        let out = one_to_one(BinOp::Div, false, &on(&["a"]), lhs.clone(), rhs.clone()).unwrap();
+        let out = vector_match(BinOp::Div, false, &on(&["a"]), lhs.clone(), rhs.clone()).unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].labels, BTreeMap::from([("a".to_owned(), "1".to_owned())]));
         assert_eq!(out[0].points, [(0, 2.0), (1, 3.0)]);

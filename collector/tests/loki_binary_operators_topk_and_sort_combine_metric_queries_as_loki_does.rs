@@ -1,6 +1,7 @@
-//! Binary operators, `topk`/`bottomk`, `sort`/`sort_desc`, numbers and `vector(n)` in LogQL
-//! metric queries on both query endpoints, answered as Loki answers them: what Grafana's
-//! error-ratio panels and "top N" tables ask for.
+//! Binary operators (with `on`/`ignoring` and `group_left`/`group_right`), `topk`/`bottomk`,
+//! `sort`/`sort_desc`, `label_replace`, numbers and `vector(n)` in LogQL metric queries on both
+//! query endpoints, answered as Loki answers them: what Grafana's error-ratio panels, "share of
+//! each level" and "top N" tables ask for.
 mod support;
 
 use serde_json::{json, Value};
@@ -121,7 +122,7 @@ async fn on_and_ignoring_choose_the_labels_that_match_and_that_the_result_keeps(
         share,
         [("level=error".to_owned(), "1".to_owned()), ("level=info".to_owned(), (2.0f64 / 3.0).to_string())]
     );
-    // Two left series matching one right series need group_left, which is refused with why.
+    // Two left series matching one right series need group_left: without it, refused with why.
     let many =
         format!("{web} / ignoring (level) sum by (service_name) (count_over_time({{service_name=\"web\"}}[1m]))");
     let answer = get(collector.ui, &format!("/loki/api/v1/query?query={}&time={T1}", encode(&many))).await;
@@ -266,5 +267,113 @@ async fn absent_over_time_is_1_where_a_range_has_no_line_labelled_by_the_selecto
     assert_eq!(vector(&instant(&collector, web).await), []);
     let nobody = r#"absent_over_time({service_name="nobody", level="x", level="y"}[1m])"#;
     assert_eq!(vector(&instant(&collector, nobody).await), one("service_name=nobody", "1"));
+    collector.stop().await;
+}
+
+/// The body of an instant query answered with 400.
+async fn refused(collector: &Collector, query: &str) -> String {
+    let answer = get(collector.ui, &format!("/loki/api/v1/query?query={}&time={T1}", encode(query))).await;
+    assert_eq!(answer.status, 400, "{query}: {}", answer.body);
+    answer.body
+}
+
+#[tokio::test]
+async fn group_left_and_group_right_match_many_series_to_one_keeping_the_many_sides_labels() {
+    let (_dir, collector) = seeded().await;
+    let per_level = r#"sum by (level, service_name) (count_over_time({service_name=~"web|api"}[1m]))"#;
+    let per_service = r#"sum by (service_name) (count_over_time({service_name=~"web|api"}[1m]))"#;
+    let pairs = |list: &[(&str, &str)]| list.iter().map(|(l, v)| (l.to_string(), v.to_string())).collect::<Vec<_>>();
+    // Each level's share of its service: many left series to one right series per service.
+    let share = format!("{per_level} / on (service_name) group_left {per_service}");
+    let expected = pairs(&[
+        ("level=error,service_name=web", "0.5"),
+        ("level=info,service_name=api", "1"),
+        ("level=info,service_name=web", "0.5"),
+    ]);
+    assert_eq!(vector(&instant(&collector, &share).await), expected);
+    assert_eq!(matrix(&range(&collector, &share).await).len(), 3);
+    // `ignoring (level)` matches the same way.
+    let share = format!("{per_level} / ignoring (level) group_left {per_service}");
+    assert_eq!(vector(&instant(&collector, &share).await), expected);
+    // group_right: the right side is the "many" one, whose labels the result keeps; the value is
+    // still left op right.
+    let inverse = format!("{per_service} / on (service_name) group_right {per_level}");
+    assert_eq!(
+        vector(&instant(&collector, &inverse).await),
+        pairs(&[
+            ("level=error,service_name=web", "2"),
+            ("level=info,service_name=api", "1"),
+            ("level=info,service_name=web", "2")
+        ])
+    );
+    // A comparison keeps the left sample where it holds.
+    let most = format!("{per_level} >= on (service_name) group_left {per_service}");
+    assert_eq!(vector(&instant(&collector, &most).await), pairs(&[("level=info,service_name=api", "1")]));
+    // `group_left (team)` copies `team` from the one side (given here by label_replace).
+    let teams = format!(r#"label_replace({per_service}, "team", "team-$1", "service_name", "(.*)")"#);
+    let with_team = format!("{per_level} * on (service_name) group_left (team) {teams}");
+    assert_eq!(
+        vector(&instant(&collector, &with_team).await),
+        pairs(&[
+            ("level=error,service_name=web,team=team-web", "8"),
+            ("level=info,service_name=api,team=team-api", "1"),
+            ("level=info,service_name=web,team=team-web", "8"),
+        ])
+    );
+    // Two series of the "one" side with one signature at a step: many-to-many, refused.
+    let body = refused(&collector, &format!("{per_level} / on (service_name) group_right {per_level}")).await;
+    assert!(body.contains("many-to-many matching not allowed") && body.contains("left hand-side"), "{body}");
+    // A grouping needs on (…) or ignoring (…), and the set operators take none.
+    let body = refused(&collector, &format!("{per_level} / group_left {per_service}")).await;
+    assert!(body.contains("`group_left` needs `on (…)` or `ignoring (…)`"), "{body}");
+    let body = refused(&collector, &format!("{per_level} and on (service_name) group_left {per_service}")).await;
+    assert!(body.contains("no grouping allowed for `and`"), "{body}");
+    let body =
+        refused(&collector, &format!("{per_level} / on (service_name) group_left (service_name) {per_service}")).await;
+    assert!(body.contains("must not occur in ON and GROUP clause at once"), "{body}");
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn label_replace_sets_removes_or_keeps_a_label_by_a_whole_value_match() {
+    let (_dir, collector) = seeded().await;
+    let pairs = |list: &[(&str, &str)]| list.iter().map(|(l, v)| (l.to_string(), v.to_string())).collect::<Vec<_>>();
+    let replace = |args: &str| format!("label_replace({ALL}, {args})");
+    // `$1` and `${name}` expand the groups; the expression must match the whole value.
+    assert_eq!(
+        vector(&instant(&collector, &replace(r#""tier", "${t}-tier", "service_name", "(?P<t>w)eb""#)).await),
+        pairs(&[("service_name=api", "1"), ("service_name=web,tier=w-tier", "4")])
+    );
+    // No match (`we` is not the whole of `web`): the series stays as it was.
+    assert_eq!(
+        vector(&instant(&collector, &replace(r#""tier", "x", "service_name", "we""#)).await),
+        pairs(&[("service_name=api", "1"), ("service_name=web", "4")])
+    );
+    // A missing source label is the empty value, which `.*` matches.
+    assert_eq!(
+        vector(&instant(&collector, &replace(r#""zone", "eu", "no_such_label", ".*""#)).await),
+        pairs(&[("service_name=api,zone=eu", "1"), ("service_name=web,zone=eu", "4")])
+    );
+    // An empty expansion removes the label: `api` keeps its own, `web` loses it.
+    assert_eq!(
+        vector(&instant(&collector, &replace(r#""service_name", "", "service_name", "web""#)).await),
+        pairs(&[("", "4"), ("service_name=api", "1")])
+    );
+    // Over a range too, and under an aggregation.
+    let summed = format!(r#"sum by (tier) ({})"#, replace(r#""tier", "all", "service_name", ".+""#));
+    assert_eq!(
+        matrix(&range(&collector, &summed).await),
+        [("tier=all".to_owned(), vec![((T1 / S) as i64, "5".to_owned())])]
+    );
+    // Two series left with one set of labels: refused, as Loki refuses it.
+    let body = refused(&collector, &replace(r#""service_name", "", "service_name", ".*""#)).await;
+    assert!(body.contains("same labelset"), "{body}");
+    // Bad arguments are named.
+    let body = refused(&collector, &replace(r#""1st", "x", "service_name", ".*""#)).await;
+    assert!(body.contains("invalid destination label name in label_replace(): 1st"), "{body}");
+    let body = refused(&collector, &replace(r#""a", "x", "service_name", "(""#)).await;
+    assert!(body.contains("invalid regular expression in label_replace()"), "{body}");
+    let body = refused(&collector, &format!(r#"label_replace({ALL}, "a", "x")"#)).await;
+    assert!(body.contains("expected `,` and a string"), "{body}");
     collector.stop().await;
 }
