@@ -4,7 +4,7 @@
 
 use crate::model::Trace;
 use crate::sources::TraceSummary;
-use edgescope_otlp::TracesData;
+use edgescope_otlp::{ResourceSpans, ScopeSpans, TraceId, TracesData};
 
 /// The URL typed in, trimmed: an `http(s)` URL or a path on the viewer's own origin. Anything
 /// else (`javascript:`, `file:`, a bare word) is refused with a message saying so.
@@ -72,15 +72,36 @@ pub fn read_file(name: &str, bytes: Vec<u8>) -> Result<Opened, String> {
     Ok(Opened::One(trace))
 }
 
-/// The trace with this id (lowercase hex, as [`TraceSummary::trace_id`]) among a file's spans.
+/// The trace with this id (lowercase hex, as [`TraceSummary::trace_id`]) among a file's spans:
+/// only its spans are copied, with their resources and scopes.
 pub fn trace_of(data: &TracesData, trace_id: &str) -> Trace {
-    let mut data = data.clone();
-    for rs in &mut data.resource_spans {
-        for ss in &mut rs.scope_spans {
-            ss.spans.retain(|s| s.trace_id.to_hex() == trace_id);
-        }
-    }
-    Trace::from_data(data)
+    let Some(wanted) = TraceId::from_hex(trace_id) else {
+        return Trace::from_data(TracesData::default());
+    };
+    let resource_spans = data
+        .resource_spans
+        .iter()
+        .filter_map(|rs| {
+            let scope_spans: Vec<ScopeSpans> = rs
+                .scope_spans
+                .iter()
+                .filter_map(|ss| {
+                    let spans: Vec<_> = ss.spans.iter().filter(|s| s.trace_id == wanted).cloned().collect();
+                    (!spans.is_empty()).then(|| ScopeSpans {
+                        scope: ss.scope.clone(),
+                        spans,
+                        schema_url: ss.schema_url.clone(),
+                    })
+                })
+                .collect();
+            (!scope_spans.is_empty()).then(|| ResourceSpans {
+                resource: rs.resource.clone(),
+                scope_spans,
+                schema_url: rs.schema_url.clone(),
+            })
+        })
+        .collect();
+    Trace::from_data(TracesData { resource_spans })
 }
 
 #[cfg(test)]
@@ -152,5 +173,25 @@ mod tests {
         let second = trace_of(&data, "00000000000000020000000000000000");
         assert_eq!(second.trace_id, "00000000000000020000000000000000");
         assert_eq!(second.rows.len(), 2);
+    }
+
+    #[test]
+    fn a_trace_opened_from_a_file_names_only_its_own_services_and_scopes() {
+        let file = br#"{"resourceSpans":[
+            {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web"}}]},
+             "scopeSpans":[{"scope":{"name":"web-scope"},"spans":[
+                {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"GET /","startTimeUnixNano":"1","endTimeUnixNano":"5"}]}]},
+            {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"batch"}}]},
+             "scopeSpans":[{"scope":{"name":"batch-scope"},"spans":[
+                {"traceId":"11111111111111111111111111111111","spanId":"00f067aa0ba902b7","name":"job","startTimeUnixNano":"2","endTimeUnixNano":"9"}]}]}
+        ]}"#;
+        let Opened::Many(_, data) = read_file("two.json", file.to_vec()).unwrap() else {
+            panic!("two traces are listed")
+        };
+        let web = trace_of(&data, "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(web.services, ["web"], "the other trace's resource is not this trace's service");
+        assert_eq!(web.scopes.len(), 1);
+        assert_eq!(web.rows.len(), 1);
+        assert_eq!(trace_of(&data, "not hex").rows.len(), 0);
     }
 }
