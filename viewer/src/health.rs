@@ -486,58 +486,41 @@ fn examples_view(
     }
 }
 
-/// Services in columns by their depth in the call graph, edges labelled with calls and errors.
+/// Services in columns by their depth in the call graph, edges labelled with calls and errors
+/// (laid out by [`crate::service_map`], so that no edge or label runs over a box).
 fn service_map(edges: &[Edge], extra: &[String]) -> impl IntoView {
-    let mut names: Vec<String> =
-        edges.iter().flat_map(|e| [e.parent.clone(), e.child.clone()]).chain(extra.iter().cloned()).collect();
-    names.sort_unstable();
-    names.dedup();
-    // Depth: longest call chain from a service nobody calls (bounded, so cycles end).
-    let mut depth = vec![0usize; names.len()];
-    let index = |n: &str| names.iter().position(|x| x == n).unwrap_or(0);
-    for _ in 0..names.len() {
-        for e in edges {
-            let (p, c) = (index(&e.parent), index(&e.child));
-            if p != c && depth[c] < depth[p] + 1 && depth[p] + 1 < names.len() {
-                depth[c] = depth[p] + 1;
-            }
-        }
-    }
-    let columns = depth.iter().max().map_or(1, |d| d + 1);
-    let mut row_in_column = vec![0usize; columns];
-    let mut pos = vec![(0.0, 0.0); names.len()];
-    for (i, d) in depth.iter().enumerate() {
-        pos[i] = (80.0 + *d as f64 * 200.0, 30.0 + row_in_column[*d] as f64 * 60.0);
-        row_in_column[*d] += 1;
-    }
-    let height = 30.0 + row_in_column.iter().max().copied().unwrap_or(1) as f64 * 60.0;
-    let width = 160.0 + (columns as f64 - 1.0) * 200.0;
+    use crate::service_map::{layout, BOX_H, BOX_W, LABEL_LINE};
+    let labels: Vec<Vec<String>> = edges.iter().map(|e| crate::model::edge_label(e.calls, e.errors)).collect();
+    let pairs: Vec<(&str, &str)> = edges.iter().map(|e| (e.parent.as_str(), e.child.as_str())).collect();
+    let map = layout(&pairs, extra, |i| labels[i].len());
     view! {
         <figure class="service-map" data-testid="service-map">
             <figcaption>"Service map"</figcaption>
-            <svg viewBox=format!("0 0 {} {}", shortest(width), shortest(height)) style=format!("max-width:{}px", shortest(width))>
-                {edges.iter().map(|e| {
-                    let ((x1, y1), (x2, y2)) = (pos[index(&e.parent)], pos[index(&e.child)]);
-                    let class = if e.errors > 0 { "edge error" } else { "edge" };
+            <svg viewBox=format!("0 0 {} {}", shortest(map.width), shortest(map.height)) style=format!("max-width:{}px", shortest(map.width))>
+                {edges.iter().zip(&map.edges).zip(labels).map(|((e, drawn), lines)| {
+                    let class = match (e.errors > 0, drawn.routed) {
+                        (true, true) => "edge error routed",
+                        (true, false) => "edge error",
+                        (false, true) => "edge routed",
+                        (false, false) => "edge",
+                    };
+                    let (x, y) = drawn.label;
                     view! {
                         <g data-testid="map-edge" data-parent=e.parent.clone() data-child=e.child.clone() data-calls=e.calls.to_string() data-errors=e.errors.to_string()>
-                            <line class=class x1=fixed(x1 + 60.0, 0) y1=fixed(y1, 0) x2=fixed(x2 - 60.0, 0) y2=fixed(y2, 0) />
-                            // One short line each, stacked in the 80 px between two columns of
-                            // 120 px boxes, so that no label runs over a box.
-                            <text class="edge-label" x=fixed((x1 + x2) / 2.0, 0) y=fixed((y1 + y2) / 2.0 - 4.0, 0)>
-                                {crate::model::edge_label(e.calls, e.errors).into_iter().enumerate().map(|(i, line)| view! {
-                                    <tspan x=fixed((x1 + x2) / 2.0, 0) dy=if i == 0 { "0" } else { "12" }>{line}</tspan>
+                            <path class=class d=drawn.path() />
+                            <text class="edge-label" x=fixed(x, 0) y=fixed(y, 0)>
+                                {lines.into_iter().enumerate().map(|(i, line)| view! {
+                                    <tspan x=fixed(x, 0) dy=if i == 0 { "0".to_owned() } else { shortest(LABEL_LINE) }>{line}</tspan>
                                 }).collect_view()}
                             </text>
                         </g>
                     }
                 }).collect_view()}
-                {names.iter().enumerate().map(|(i, n)| {
-                    let (x, y) = pos[i];
+                {map.nodes.iter().map(|(n, (x, y))| {
                     view! {
                         <g class="node" data-testid="map-node">
-                            <rect x=fixed(x - 60.0, 0) y=fixed(y - 14.0, 0) width="120" height="28" rx="6" />
-                            <text x=fixed(x, 0) y=fixed(y + 4.0, 0)>{n.clone()}</text>
+                            <rect x=fixed(x - BOX_W / 2.0, 0) y=fixed(y - BOX_H / 2.0, 0) width=shortest(BOX_W) height=shortest(BOX_H) rx="6" />
+                            <text x=fixed(*x, 0) y=fixed(y + 4.0, 0)>{n.clone()}</text>
                         </g>
                     }
                 }).collect_view()}

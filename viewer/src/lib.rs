@@ -10,6 +10,7 @@ pub mod file_url;
 pub mod logs;
 pub mod model;
 pub mod num;
+pub mod service_map;
 pub mod sources;
 
 #[cfg(target_arch = "wasm32")]
