@@ -404,6 +404,8 @@ fn cors_layer(extra: Arc<[String]>) -> CorsLayer {
         }))
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::CONTENT_ENCODING, header::AUTHORIZATION])
+        // Not CORS-safelisted: without this a page's SDK cannot read how long to back off.
+        .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(3600))
 }
 

@@ -36,3 +36,23 @@ async fn preflights_from_localhost_and_configured_origins_are_allowed_and_others
     assert_eq!(refused.header("access-control-allow-origin"), None);
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_page_of_another_origin_may_read_retry_after_from_an_export_answer() {
+    // Retry-After is not a CORS-safelisted response header: without it listed in
+    // Access-Control-Expose-Headers a page's SDK reads null and backs off on its own schedule.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let answer = request(
+        collector.otlp,
+        "POST",
+        "/v1/traces",
+        &[("Origin", "http://localhost:5173"), ("Content-Type", "application/json")],
+        b"{}",
+    )
+    .await;
+    assert_eq!(answer.header("access-control-allow-origin"), Some("http://localhost:5173"));
+    let exposed = answer.header("access-control-expose-headers").unwrap_or_default().to_ascii_lowercase();
+    assert!(exposed.split(',').any(|h| h.trim() == "retry-after"), "exposed: {exposed:?}");
+    collector.stop().await;
+}
