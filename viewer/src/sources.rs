@@ -232,6 +232,8 @@ pub struct TraceSummary {
     pub span_count: u64,
     /// Spans with an error status.
     pub error_count: u64,
+    /// Those of them in the root service (as far as the answer tells: Tempo's `serviceStats`).
+    pub root_service_errors: u64,
     /// Services seen in the trace, sorted.
     pub services: Vec<String>,
 }
@@ -287,12 +289,27 @@ fn go_duration(nanos: u64) -> String {
     format!("{}us", nanos / 1000)
 }
 
-/// A TraceQL literal: numbers and booleans bare, everything else quoted.
-fn traceql_value(v: &str) -> String {
-    if v.parse::<f64>().is_ok() || v == "true" || v == "false" {
-        v.to_owned()
+/// The longest search window Tempo takes by default (`query_frontend.search.max_duration`).
+const TEMPO_MAX_SEARCH_SECONDS: u64 = 168 * 3600;
+
+/// A TraceQL string literal.
+fn traceql_string(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A TraceQL condition that attribute `key` is `v`. Tempo compares no values of different types
+/// (a string attribute `"500"` is not the number `500`), and a search form cannot know the
+/// attribute's type: a value written as a number (`500`, `-1.5`) or a boolean matches either
+/// type; anything else (`00042`, `1e3`, `nan`) is a string.
+fn traceql_attribute(key: &str, v: &str) -> String {
+    let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = v.strip_prefix('-').unwrap_or(v);
+    let (whole, fraction) = unsigned.split_once('.').map_or((unsigned, None), |(w, f)| (w, Some(f)));
+    let number = digits(whole) && (whole == "0" || !whole.starts_with('0')) && fraction.is_none_or(digits);
+    if number || v == "true" || v == "false" {
+        format!("(.{key} = {v} || .{key} = {})", traceql_string(v))
     } else {
-        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+        format!(".{key} = {}", traceql_string(v))
     }
 }
 
@@ -300,13 +317,13 @@ fn traceql_value(v: &str) -> String {
 pub fn traceql(q: &SearchQuery) -> String {
     let mut conditions = Vec::new();
     if !q.service.is_empty() {
-        conditions.push(format!("resource.service.name = {}", traceql_value(&q.service)));
+        conditions.push(format!("resource.service.name = {}", traceql_string(&q.service)));
     }
     if !q.operation.is_empty() {
-        conditions.push(format!("name = {}", traceql_value(&q.operation)));
+        conditions.push(format!("name = {}", traceql_string(&q.operation)));
     }
     for (k, v) in &q.attributes {
-        conditions.push(format!(".{k} = {}", traceql_value(v)));
+        conditions.push(traceql_attribute(k, v));
     }
     if let Some(min) = q.min_duration {
         conditions.push(format!("duration >= {}us", min / 1000));
@@ -371,21 +388,23 @@ pub fn search_requests(source: &Source, q: &SearchQuery) -> Result<Vec<(Request,
             Ok(vec![v3(), legacy])
         }
         Kind::Tempo => {
-            let pairs = [
-                ("q", traceql(q)),
-                ("limit", limit.clone()),
-                ("start", (q.start / 1_000_000_000).to_string()),
-                ("end", q.end.div_ceil(1_000_000_000).to_string()),
-            ];
+            // Tempo refuses a search over more than its `max_duration` (168 h by default): a
+            // longer window (7 days rounded outwards to seconds, "all time") is its last 168 h.
+            let end = q.end.div_ceil(1_000_000_000);
+            let start = (q.start / 1_000_000_000).max(end.saturating_sub(TEMPO_MAX_SEARCH_SECONDS));
+            let pairs =
+                [("q", traceql(q)), ("limit", limit.clone()), ("start", start.to_string()), ("end", end.to_string())];
             Ok(vec![(source.request(format!("/api/search?{}", query_string(&pairs))), Format::TempoSearch)])
         }
         Kind::Zipkin => {
+            let zipkin_min = q.min_duration.or(q.max_duration.map(|_| 1));
             let annotations: Vec<String> = q.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let pairs = [
                 ("serviceName", q.service.clone()),
                 ("spanName", q.operation.clone()),
                 ("annotationQuery", annotations.join(" and ")),
-                ("minDuration", q.min_duration.map(|d| (d / 1000).to_string()).unwrap_or_default()),
+                // Zipkin takes whole microseconds above 0, and a maximum only with a minimum.
+                ("minDuration", zipkin_min.map(|d| (d / 1000).max(1).to_string()).unwrap_or_default()),
                 ("maxDuration", q.max_duration.map(|d| (d / 1000).to_string()).unwrap_or_default()),
                 ("endTs", (q.end / 1_000_000).to_string()),
                 ("lookback", (q.end.saturating_sub(q.start) / 1_000_000).to_string()),
@@ -446,7 +465,7 @@ pub fn operations_requests(source: &Source, service: &str) -> Vec<(Request, Name
             (source.request(format!("/api/services/{s}/operations")), NamesFormat::Data),
         ],
         Kind::Tempo => {
-            let q = encode(&format!("{{ resource.service.name = {} }}", traceql_value(service)));
+            let q = encode(&format!("{{ resource.service.name = {} }}", traceql_string(service)));
             vec![(source.request(format!("/api/v2/search/tag/name/values?q={q}")), NamesFormat::TagValues)]
         }
         Kind::Zipkin => vec![(source.request(format!("/api/v2/spans?serviceName={s}")), NamesFormat::Array)],
@@ -558,8 +577,8 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
         earliest: Option<(u64, String, String)>,
         spans: u64,
         errors: u64,
-        /// Sorted at the end (no B-tree set of strings in the wasm for it).
-        services: Vec<String>,
+        /// Sorted at the end (no B-tree set of strings in the wasm for it), with the errors of each.
+        services: Vec<(String, u64)>,
     }
     let mut by_trace: BTreeMap<[u8; 16], Acc> = BTreeMap::new();
     // Inserted one by one: `collect` would sort the ids first, with a copy of the stable sort.
@@ -573,9 +592,11 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
         acc.start = acc.start.min(span.start_time_unix_nano);
         acc.end = acc.end.max(span.end_time_unix_nano.max(span.start_time_unix_nano));
         acc.spans += 1;
-        acc.errors += u64::from(span.status.code == StatusCode::Error);
-        if !acc.services.contains(&service) {
-            acc.services.push(service.clone());
+        let error = u64::from(span.status.code == StatusCode::Error);
+        acc.errors += error;
+        match acc.services.iter_mut().find(|(name, _)| *name == service) {
+            Some((_, errors)) => *errors += error,
+            None => acc.services.push((service.clone(), error)),
         }
         let candidate = (span.start_time_unix_nano, service, span.name.clone());
         let is_root = span.parent_span_id.is_none_or(|p| !ids.contains(&(span.trace_id.0, p.0)));
@@ -588,6 +609,7 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
         .into_iter()
         .map(|(id, acc)| {
             let (_, root_service, root_name) = acc.root.or(acc.earliest).unwrap_or_default();
+            let root_service_errors = acc.services.iter().find(|(name, _)| *name == root_service).map_or(0, |s| s.1);
             TraceSummary {
                 trace_id: id.iter().map(|b| format!("{b:02x}")).collect(),
                 root_service,
@@ -596,8 +618,9 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
                 duration: acc.end.saturating_sub(acc.start),
                 span_count: acc.spans,
                 error_count: acc.errors,
+                root_service_errors,
                 services: {
-                    let mut services = acc.services;
+                    let mut services: Vec<String> = acc.services.into_iter().map(|(name, _)| name).collect();
                     services.sort_unstable();
                     services
                 },
@@ -653,6 +676,10 @@ pub fn parse_search(format: Format, status: u16, body: &str) -> Result<Outcome<V
                             duration: num(&t["durationMs"]) * 1_000_000,
                             span_count: if stats.is_some() { sum("spanCount") } else { matched },
                             error_count: sum("errorCount"),
+                            root_service_errors: t["rootServiceName"]
+                                .as_str()
+                                .and_then(|root| stats?.get(root))
+                                .map_or(0, |x| num(&x["errorCount"])),
                             services,
                         }
                     })
@@ -699,8 +726,9 @@ pub fn parse_search_spans(format: Format, status: u16, body: &str) -> Result<Out
 }
 
 /// Facts for golden signals from search summaries, which is all Tempo's search gives: one
-/// root span per trace (its service and name, the trace's duration, an error when the trace
-/// holds one). Traces without a root span yet are left out.
+/// root span per trace (its service and name, the trace's duration, an error when a span of
+/// the root service has one; an error elsewhere in the trace is another service's). Traces
+/// without a root span yet are left out.
 pub fn root_facts(summaries: &[TraceSummary]) -> Vec<SpanFacts> {
     summaries
         .iter()
@@ -715,7 +743,7 @@ pub fn root_facts(summaries: &[TraceSummary]) -> Vec<SpanFacts> {
                 kind: 2,
                 start_ns: t.start as i64,
                 duration_ns: t.duration as i64,
-                error: t.error_count > 0,
+                error: t.root_service_errors > 0,
             })
         })
         .collect()
@@ -732,6 +760,20 @@ pub struct FetchedTrace {
 
 /// Reads a trace answer.
 pub fn parse_trace(format: Format, status: u16, body: &str) -> Result<Outcome<FetchedTrace>, String> {
+    // Tempo answers a trace it does not have with a 404 and no body; Zipkin with a 404 and
+    // "<id> not found" as text. A missing API answers otherwise (a router's "404 page not
+    // found", HTML).
+    let no_trace = match format {
+        Format::TempoV2Trace | Format::TempoV1Trace => body.trim().is_empty(),
+        Format::Zipkin => {
+            let text = body.trim();
+            text.ends_with(" not found") && !text.contains("page") && !text.starts_with('<')
+        }
+        _ => false,
+    };
+    if status == 404 && no_trace {
+        return Err("the source has no trace with this id".into());
+    }
     if api_missing(status, body) {
         return Ok(Outcome::TryNext);
     }
@@ -1116,13 +1158,41 @@ mod tests {
         assert_eq!(*format, Format::TempoSearch);
         assert_eq!(
             traceql(&q),
-            r#"{ resource.service.name = "shop" && name = "GET /cart" && .http.status_code = 500 && .user = "a\"b" && duration >= 1500us && duration <= 2000000us }"#
+            r#"{ resource.service.name = "shop" && name = "GET /cart" && (.http.status_code = 500 || .http.status_code = "500") && .user = "a\"b" && duration >= 1500us && duration <= 2000000us }"#
         );
         assert!(req.url.ends_with("&limit=20&start=1700000000&end=1700000360"), "{}", req.url);
+        // Values a number or boolean would be read as match both types; others are strings only.
+        let typed =
+            |v: &str| traceql(&SearchQuery { attributes: vec![("k".into(), v.into())], ..SearchQuery::default() });
+        assert_eq!(typed("-1.5"), r#"{ (.k = -1.5 || .k = "-1.5") }"#);
+        assert_eq!(typed("true"), r#"{ (.k = true || .k = "true") }"#);
+        for text in ["00042", "1.10.2", "nan", "inf", "1e3", "-", "1."] {
+            assert_eq!(typed(text), format!(r#"{{ .k = "{text}" }}"#));
+        }
+        let numeric_service = SearchQuery { service: "123".into(), ..SearchQuery::default() };
+        assert_eq!(traceql(&numeric_service), r#"{ resource.service.name = "123" }"#);
+        // Seven days rounded outwards, and "all time", are Tempo's last 168 h.
+        let week = SearchQuery {
+            start: 1_700_000_000_500_000_000 - 7 * 86_400_000_000_000,
+            end: 1_700_000_000_500_000_000,
+            ..q.clone()
+        };
+        let (req, _) = &search_requests(&tempo, &week).unwrap()[0];
+        assert!(req.url.ends_with("&start=1699395201&end=1700000001"), "{}", req.url);
+        let all = SearchQuery { start: 0, ..week };
+        let (req, _) = &search_requests(&tempo, &all).unwrap()[0];
+        assert!(req.url.ends_with("&start=1699395201&end=1700000001"), "{}", req.url);
 
         let zipkin = Source { kind: Kind::Zipkin, url: "http://z:9411".into(), auth: None };
         let (req, _) = &search_requests(&zipkin, &q).unwrap()[0];
         assert_eq!(req.url, "http://z:9411/api/v2/traces?serviceName=shop&spanName=GET%20%2Fcart&annotationQuery=http.status_code%3D500%20and%20user%3Da%22b&minDuration=1500&maxDuration=2000000&endTs=1700000360000&lookback=360000&limit=20");
+        // A maximum alone goes with the least minimum Zipkin takes (1 µs); under 1 µs is 1 µs.
+        let only_max = SearchQuery { min_duration: None, ..q.clone() };
+        let (req, _) = &search_requests(&zipkin, &only_max).unwrap()[0];
+        assert!(req.url.contains("&minDuration=1&maxDuration=2000000&"), "{}", req.url);
+        let tiny = SearchQuery { min_duration: Some(500), max_duration: None, ..q.clone() };
+        let (req, _) = &search_requests(&zipkin, &tiny).unwrap()[0];
+        assert!(req.url.contains("&minDuration=1&endTs"), "{}", req.url);
 
         let any = SearchQuery { service: String::new(), ..q };
         // "Any service" on the collector keeps every other filter (the collector searches all
@@ -1206,8 +1276,12 @@ mod tests {
         assert_eq!(roots.len(), 1);
         let r = &roots[0];
         assert_eq!((r.service.as_str(), r.name.as_str(), r.kind, r.parent_span_id), ("shop", "update", 2, None));
-        assert_eq!((r.start_ns, r.duration_ns, r.error), (1_684_778_327_699_392_724, 557_000_000, true));
+        // The error is db's, not the root service's: shop's error rate does not count it.
+        assert_eq!((r.start_ns, r.duration_ns, r.error), (1_684_778_327_699_392_724, 557_000_000, false));
         assert_eq!(r.trace_id[0], 0x2f);
+        let failing = tempo.replace(r#""shop":{"spanCount":3}"#, r#""shop":{"spanCount":3,"errorCount":1}"#);
+        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, &failing).unwrap() else { panic!() };
+        assert!(root_facts(&list)[0].error);
     }
 
     #[test]
@@ -1234,6 +1308,15 @@ mod tests {
         assert_eq!(t.data.spans().count(), 1);
         assert_eq!(parse_trace(Format::JaegerV3, 404, "404 page not found").unwrap(), Outcome::TryNext);
         assert!(parse_trace(Format::Zipkin, 404, r#"{"message":"none"}"#).unwrap_err().contains("no trace"));
+        // A trace the backend does not have, as Tempo and Zipkin answer it: not a missing API.
+        for format in [Format::TempoV2Trace, Format::TempoV1Trace] {
+            assert!(parse_trace(format, 404, "").unwrap_err().contains("no trace"), "{format:?}");
+            assert_eq!(parse_trace(format, 404, "404 page not found\n").unwrap(), Outcome::TryNext);
+        }
+        let zipkin = parse_trace(Format::Zipkin, 404, "00000000000000000000000000000abc not found");
+        assert!(zipkin.unwrap_err().contains("no trace"));
+        assert_eq!(parse_trace(Format::Zipkin, 404, "404 page not found").unwrap(), Outcome::TryNext);
+        assert_eq!(parse_trace(Format::Zipkin, 404, "<html>Not Found</html>").unwrap(), Outcome::TryNext);
     }
 
     #[test]
