@@ -188,6 +188,21 @@ impl Gateway {
                 );
             }
         };
+        if answer.status().is_redirection() {
+            // Not followed (it could take the upstream's credentials to another host) nor passed
+            // on (the browser would follow it to a page of another origin and fail on CORS).
+            let to = answer.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or("nowhere");
+            return refusal(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "upstream `{}` answered {}, a redirect to {to}, which the gateway does not follow: give \
+                     --upstream the URL it redirects to, or check the credentials given with --upstream-header \
+                     (a login page asks for others)",
+                    upstream.name,
+                    answer.status().as_u16()
+                ),
+            );
+        }
         let mut response = Response::builder().status(answer.status().as_u16());
         for name in FORWARDED_RESPONSE_HEADERS {
             for value in answer.headers().get_all(*name) {

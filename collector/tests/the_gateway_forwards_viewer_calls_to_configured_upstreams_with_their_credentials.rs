@@ -39,6 +39,10 @@ async fn fake_backend() -> SocketAddr {
     let app = axum::Router::new()
         .route("/base/api/search", get(echo))
         .route("/base/missing", get(|| async { (StatusCode::NOT_FOUND, "trace not found") }))
+        .route(
+            "/base/login",
+            get(|| async { (StatusCode::FOUND, [("location", "https://sso.example.com/auth?next=%2F")], "") }),
+        )
         .route("/base/loki/api/v1/tail", get(tail));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -80,6 +84,17 @@ async fn requests_and_websockets_reach_the_upstream_with_its_headers_and_nothing
 
     let missing = request(collector.ui, "GET", "/upstream/fake/missing", &[], b"").await;
     assert_eq!((missing.status, missing.body.as_str()), (404, "trace not found"), "upstream answers pass through");
+
+    // A redirect (an upstream behind a login page) is not followed, which could take its
+    // credentials elsewhere, nor passed on for the browser to follow: it is named.
+    let redirected = request(collector.ui, "GET", "/upstream/fake/login", &[], b"").await;
+    assert_eq!(redirected.status, 502, "{}", redirected.body);
+    assert_eq!(redirected.header("location"), None);
+    let message = redirected.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("upstream `fake` answered 302, a redirect to https://sso.example.com/auth?next=%2F"),
+        "{message}"
+    );
 
     let unknown = request(collector.ui, "GET", "/upstream/nope/api", &[], b"").await;
     assert_eq!(unknown.status, 404);
