@@ -1581,6 +1581,18 @@ impl Parser<'_> {
         Ok(Metric::Sort { desc: name == "sort_desc", inner: Box::new(inner) })
     }
 
+    /// The metric query that `name` takes as its argument (a number is refused).
+    fn metric_argument(&mut self, name: &str) -> Result<Metric, ParseError> {
+        self.skip_space();
+        let at = self.pos;
+        let inner = self.expr(0)?;
+        if let Metric::Literal(_) = inner {
+            self.pos = at;
+            return Err(self.error(format!("{name} takes a metric query, such as rate({{…}}[5m]), not a number")));
+        }
+        Ok(inner)
+    }
+
     /// The rest of `label_replace(metric, "dst", "replacement", "src", "regex")` after its name,
     /// checked as Loki checks it: `dst` a valid label name, `regex` a valid expression, which
     /// must match a whole value.
@@ -1590,13 +1602,7 @@ impl Parser<'_> {
         if !self.eat("(") {
             return Err(self.error(format!("expected `(` after label_replace: {USAGE}")));
         }
-        self.skip_space();
-        let at = self.pos;
-        let inner = self.expr(0)?;
-        if let Metric::Literal(_) = inner {
-            self.pos = at;
-            return Err(self.error("label_replace takes a metric query, such as rate({…}[5m]), not a number"));
-        }
+        let inner = self.metric_argument("label_replace")?;
         let mut args = Vec::with_capacity(4);
         let mut cols = Vec::with_capacity(4);
         for _ in 0..4 {
@@ -1651,13 +1657,7 @@ impl Parser<'_> {
                 return Err(self.error(format!("expected `,` after the number of {name}")));
             }
         }
-        self.skip_space();
-        let at = self.pos;
-        let inner = self.expr(0)?;
-        if let Metric::Literal(_) = inner {
-            self.pos = at;
-            return Err(self.error(format!("{name} takes a metric query, such as rate({{…}}[5m]), not a number")));
-        }
+        let inner = self.metric_argument(name)?;
         self.skip_space();
         if !self.eat(")") {
             return Err(self.error(format!("expected `)` to close {name}")));

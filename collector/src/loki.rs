@@ -1129,6 +1129,17 @@ fn kept_labels(labels: &BTreeMap<String, String>, keeps: impl Fn(&str) -> bool) 
     labels.iter().filter(|(k, _)| keeps(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
+/// Series from points gathered by label set, each one's points in step order.
+fn into_series(by_labels: BTreeMap<BTreeMap<String, String>, Vec<(u32, f64)>>) -> Vec<Series> {
+    by_labels
+        .into_iter()
+        .map(|(labels, mut points)| {
+            points.sort_by_key(|p| p.0);
+            Series { labels, points }
+        })
+        .collect()
+}
+
 /// `label_replace`: each series whose label `src` (empty when it has none) matches `regex` gets
 /// `dst` set to the expansion of `replacement` (Go's `Regexp.ExpandString`: `$1`, `${1}`,
 /// `$name`, `$$`), or removed when that is empty; the others are kept as they are. Two series
@@ -1161,13 +1172,7 @@ fn label_replace(
         }
         points.extend(s.points);
     }
-    Ok(out
-        .into_iter()
-        .map(|(labels, mut points)| {
-            points.sort_by_key(|p| p.0);
-            Series { labels, points }
-        })
-        .collect())
+    Ok(into_series(out))
 }
 
 /// `topk` (`bottomk` when `bottom`): at each step, the `k` series of each group with the
@@ -1348,13 +1353,7 @@ fn vector_match(
             }
         }
     }
-    Ok(out
-        .into_iter()
-        .map(|(labels, mut points)| {
-            points.sort_by_key(|p| p.0);
-            Series { labels, points }
-        })
-        .collect())
+    Ok(into_series(out))
 }
 
 /// The answer to a metric query: a matrix (`query_range`) or a vector (`query`); a number is a

@@ -270,6 +270,11 @@ async fn absent_over_time_is_1_where_a_range_has_no_line_labelled_by_the_selecto
     collector.stop().await;
 }
 
+/// `(labels, value)` pairs as [`vector`] gives them.
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(l, v)| (l.to_string(), v.to_string())).collect()
+}
+
 /// The body of an instant query answered with 400.
 async fn refused(collector: &Collector, query: &str) -> String {
     let answer = get(collector.ui, &format!("/loki/api/v1/query?query={}&time={T1}", encode(query))).await;
@@ -282,7 +287,6 @@ async fn group_left_and_group_right_match_many_series_to_one_keeping_the_many_si
     let (_dir, collector) = seeded().await;
     let per_level = r#"sum by (level, service_name) (count_over_time({service_name=~"web|api"}[1m]))"#;
     let per_service = r#"sum by (service_name) (count_over_time({service_name=~"web|api"}[1m]))"#;
-    let pairs = |list: &[(&str, &str)]| list.iter().map(|(l, v)| (l.to_string(), v.to_string())).collect::<Vec<_>>();
     // Each level's share of its service: many left series to one right series per service.
     let share = format!("{per_level} / on (service_name) group_left {per_service}");
     let expected = pairs(&[
@@ -337,7 +341,6 @@ async fn group_left_and_group_right_match_many_series_to_one_keeping_the_many_si
 #[tokio::test]
 async fn label_replace_sets_removes_or_keeps_a_label_by_a_whole_value_match() {
     let (_dir, collector) = seeded().await;
-    let pairs = |list: &[(&str, &str)]| list.iter().map(|(l, v)| (l.to_string(), v.to_string())).collect::<Vec<_>>();
     let replace = |args: &str| format!("label_replace({ALL}, {args})");
     // `$1` and `${name}` expand the groups; the expression must match the whole value.
     assert_eq!(
