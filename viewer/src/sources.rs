@@ -138,16 +138,11 @@ impl Default for Sources {
 }
 
 impl Sources {
-    /// Query-string parameters for the page URL (`traces=…&logs=…`), empty for the defaults.
+    /// Query-string parameters for the page URL (`traces=…&logs=…`), the default collector's
+    /// too: a link opened in a browser whose saved sources are others must still show the data
+    /// it was made from.
     pub fn to_query(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if self.traces != Source::collector() {
-            out.push(("traces", self.traces.key()));
-        }
-        if self.logs != Source::collector() {
-            out.push(("logs", self.logs.key()));
-        }
-        out
+        vec![("traces", self.traces.key()), ("logs", self.logs.key())]
     }
 
     /// Applies `traces=` and `logs=` from a page URL; credentials stay as they were when the
@@ -1098,7 +1093,12 @@ mod tests {
     #[test]
     fn sources_round_trip_through_page_urls_and_storage_without_credentials_in_urls() {
         let mut sources = Sources::default();
-        assert!(sources.to_query().is_empty());
+        // The defaults are named too, so that a browser with other saved sources reads the link alike.
+        assert_eq!(sources.to_query(), [("traces", "collector:".into()), ("logs", "collector:".into())]);
+        let mut saved_elsewhere =
+            Sources { traces: Source::from_key("tempo:/upstream/t").unwrap(), ..Sources::default() };
+        saved_elsewhere.apply_query(Some("collector:"), Some("collector:"));
+        assert_eq!(saved_elsewhere, Sources::default());
         sources.traces = Source { kind: Kind::Tempo, url: "/upstream/tempo".into(), auth: Some("Bearer x".into()) };
         sources.logs = Source::from_key("loki:https://loki.example.com/").unwrap();
         assert_eq!(
