@@ -967,7 +967,13 @@ impl Sdk {
     }
 
     /// Sets the status of an open span. `Ok` is final; `Unset` never overrides an earlier status.
+    /// An error's message is redacted as a log message is (it is often an exception's message).
     pub fn set_status(&mut self, h: Handle, code: StatusCode, message: &str) {
+        let message = if self.config.redact {
+            crate::redact::redact_text(message, &self.config.redact_params)
+        } else {
+            message.into()
+        };
         let Some(s) = self.slot_mut(h) else {
             return self.stale(h);
         };
@@ -977,7 +983,7 @@ impl Sdk {
         s.status = code;
         s.status_message.clear();
         if code == StatusCode::Error {
-            s.status_message.push_str(message);
+            s.status_message.push_str(&message);
         }
     }
 

@@ -397,6 +397,8 @@ fn secrets_are_redacted_before_they_are_queued_unless_redaction_is_off() {
     sdk.set_attribute(h, "note", AnyValue::from("paid with 4111 1111 1111 1111"));
     sdk.activate(h);
     sdk.log(Severity::Info, "sent Bearer CANARY2CANARY2");
+    // A status message is often an error's message, with the URL it failed on.
+    sdk.set_status(h, StatusCode::Error, "GET https://api.example.com/y?access_token=CANARY3&q=ok failed");
     sdk.end_span(h);
     let body = sdk.take_traces_json().unwrap() + &sdk.take_logs_json().unwrap();
     assert!(!body.contains("CANARY") && !body.contains("4111 1111"), "{body}");

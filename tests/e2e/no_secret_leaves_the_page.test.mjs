@@ -31,6 +31,12 @@ const CANARIES = {
   rejection: 'CANARYREJECT20',
   logMessage: 'CANARYLOGMSG21',
   exceptionEvent: 'CANARYEXCEVENT23',
+  // Span status messages: an error thrown inside startActiveSpan (sync and async), an uncaught
+  // error while a span is active (a click handler's), and a status the app sets itself.
+  statusThrow: 'CANARYSTATUS24',
+  statusAsync: 'CANARYSTATUS25',
+  statusClick: 'CANARYCLICKERR26',
+  statusSet: 'CANARYBEARERSTATUS27',
 };
 
 test('no canary secret reaches the exported telemetry', async () => {
@@ -68,6 +74,22 @@ test('no canary secret reaches the exported telemetry', async () => {
       span.recordException(new Error(`POST https://api.test/pay?api_key=${c.exceptionEvent}&v=2 failed`));
       sdk.logger.info(`reset link /reset#password=${c.logMessage}`);
     });
+    try {
+      sdk.startActiveSpan('throws', () => {
+        throw new Error(`GET https://api.test/s?access_token=${c.statusThrow} failed`);
+      });
+    } catch {
+      // Re-thrown, as it should be.
+    }
+    await sdk.startActiveSpan('rejects', async () => {
+      throw new Error(`GET https://api.test/s?code=${c.statusAsync} failed`);
+    }).catch(() => {});
+    const button = document.createElement('button');
+    button.addEventListener('click', () => {
+      throw new Error(`GET https://api.test/c?id_token=${c.statusClick} failed`);
+    });
+    sdk.startActiveSpan('clicks', () => button.click());
+    sdk.startSpan('status set by the app').setStatus({ code: 'error', message: `refused Bearer ${c.statusSet}` }).end();
     setTimeout(() => {
       throw new Error(`GET https://api.test/x?token=${c.errorMessage} failed`);
     });
@@ -78,7 +100,7 @@ test('no canary secret reaches the exported telemetry', async () => {
   await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
   const all = Buffer.concat(bodies).toString('latin1');
   assert.ok(bodies.length >= 2 && all.includes('checkout') && all.includes('q=shoes'), 'telemetry was exported');
-  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=']) {
+  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=', 'https://api.test/s?access_token=', 'https://api.test/c?id_token=', 'refused Bearer ']) {
     assert.ok(all.includes(text), `the text around the ${text} secret was exported`);
   }
   for (const [name, canary] of Object.entries(CANARIES)) {
