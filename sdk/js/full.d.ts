@@ -1,5 +1,5 @@
 // `edgescope/full`: the browser API with every instrumentation, configured by `FullBrowserConfig`.
-export * from './index';
+export * from './browser';
 import type { FullBrowserConfig } from './index';
 
 /** Configures the SDK and instruments the page, with the full entry's switches. */

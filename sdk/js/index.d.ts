@@ -1,3 +1,8 @@
+// The declarations every entry shares (the types, and the API of `public.js`). Each entry's own
+// file adds its `init` and its own functions: `browser.d.ts` (the default and `edgescope/full`'s
+// browser entries), `server.d.ts` (Node, Deno, workerd, Vercel Edge); package.json's `exports`
+// give each runtime condition its file.
+
 /** Settings for `init`. Every field is optional. */
 export interface Config {
   /** `service.name` of every span and log record. Default `unknown_service`. */
@@ -180,7 +185,6 @@ export interface Tracer {
   startActiveSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => T): T;
 }
 
-export declare function init(config?: BrowserConfig): void;
 /** A tracer whose spans carry the instrumentation scope `name` (and `version`); the module's `startSpan` uses the SDK's own. */
 export declare function getTracer(name: string, version?: string): Tracer;
 export declare function startSpan(name: string, options?: SpanOptions): Span;
@@ -194,12 +198,6 @@ export declare function extract(headers: Headers | Record<string, string | undef
 export declare function setBaggage(key: string, value: string): boolean;
 export declare function removeBaggage(key: string): void;
 export declare function getBaggage(): Record<string, string>;
-/** Browser entry only: adds `user.id` to every new span and log record; `null` removes it. */
-export declare function setUser(id: string | null | undefined): void;
-/** Browser entry only: the current session id (32 hex digits); `undefined` with `sessions: false`. */
-export declare function sessionId(): string | undefined;
-/** Browser entry only: the page's parent from `<meta name="traceparent">` (and `tracestate`, `baggage`), read by `init`. */
-export declare function documentContext(): RemoteContext | undefined;
 /**
  * Exports what is queued; resolves when those exports are answered (or given up), never rejects. In browsers,
  * Node and Deno it also waits for exports already under way. In workerd and Vercel Edge it waits only for the
@@ -234,17 +232,3 @@ export interface ModuleWorker<Env = unknown> {
   fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Response | Promise<Response>;
   [key: string]: unknown;
 }
-
-/**
- * Server entries (workerd, Deno, Node) only: wraps a request handler so that each request gets
- * a SERVER span continuing its `traceparent`, outgoing `fetch` calls get CLIENT spans and trace
- * headers, and everything is exported through `ctx.waitUntil` (or right after the response).
- * OpenTelemetry variables (`OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
- * `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
- * `OTEL_RESOURCE_ATTRIBUTES`) from the bindings or environment fill what `config` leaves out.
- */
-export declare function instrument<W extends ModuleWorker<any>>(handler: W, config?: InstrumentConfig | ((env: unknown) => InstrumentConfig)): W;
-export declare function instrument<H extends (request: Request, ...rest: any[]) => Response | Promise<Response>>(
-  handler: H,
-  config?: InstrumentConfig | ((env: unknown) => InstrumentConfig),
-): H;

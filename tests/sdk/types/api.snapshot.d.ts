@@ -1,5 +1,12 @@
-// full.d.ts
+// browser.d.ts
 export * from './index';
+import type { BrowserConfig, RemoteContext } from './index';
+export declare function init(config?: BrowserConfig): void;
+export declare function setUser(id: string | null | undefined): void;
+export declare function sessionId(): string | undefined;
+export declare function documentContext(): RemoteContext | undefined;
+// full.d.ts
+export * from './browser';
 import type { FullBrowserConfig } from './index';
 export declare function init(config?: FullBrowserConfig): void;
 // index.d.ts
@@ -110,7 +117,6 @@ export interface Tracer {
   startActiveSpan<T>(name: string, fn: (span: Span) => T): T;
   startActiveSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => T): T;
 }
-export declare function init(config?: BrowserConfig): void;
 export declare function getTracer(name: string, version?: string): Tracer;
 export declare function startSpan(name: string, options?: SpanOptions): Span;
 export declare function withSpan<T>(span: Span, fn: (span: Span) => T): T;
@@ -123,9 +129,6 @@ export declare function extract(headers: Headers | Record<string, string | undef
 export declare function setBaggage(key: string, value: string): boolean;
 export declare function removeBaggage(key: string): void;
 export declare function getBaggage(): Record<string, string>;
-export declare function setUser(id: string | null | undefined): void;
-export declare function sessionId(): string | undefined;
-export declare function documentContext(): RemoteContext | undefined;
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function shutdown(): Promise<void>;
 export declare function diagnostics(): Diagnostics;
@@ -139,6 +142,10 @@ export interface ModuleWorker<Env = unknown> {
   fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Response | Promise<Response>;
   [key: string]: unknown;
 }
+// server.d.ts
+export * from './index';
+import type { Config, InstrumentConfig, ModuleWorker } from './index';
+export declare function init(config?: Config): void;
 export declare function instrument<W extends ModuleWorker<any>>(handler: W, config?: InstrumentConfig | ((env: unknown) => InstrumentConfig)): W;
 export declare function instrument<H extends (request: Request, ...rest: any[]) => Response | Promise<Response>>(
   handler: H,
