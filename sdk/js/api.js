@@ -617,6 +617,7 @@ function isThenable(v) {
  * would otherwise become the span's children too.
  */
 export function withSpan(span, fn) {
+  if (typeof fn !== 'function') return noFunction();
   if (asyncContext) return asyncContext.run(span instanceof Span ? span : undefined, () => fn(span));
   guard(() => activate(span));
   try {
@@ -624,6 +625,11 @@ export function withSpan(span, fn) {
   } finally {
     guard(() => deactivate(span));
   }
+}
+
+/** What `withSpan` and `startActiveSpan` do without a function to run: count it, run nothing. */
+function noFunction() {
+  trouble(1, new TypeError('withSpan and startActiveSpan need a function'));
 }
 
 function recordError(span, e) {
@@ -636,12 +642,21 @@ function recordError(span, e) {
  * settles. An exception marks the span as an error and is re-thrown unchanged.
  */
 export function startActiveSpan(name, options, fn) {
-  if (typeof options === 'function') return startActiveSpan(name, undefined, options);
-  return runActive(startSpan(name, options), fn);
+  return runActive(startSpan, name, options, fn);
 }
 
-/** Runs `fn(span)` with `span` active and ends the span when `fn` returns or settles. */
-function runActive(span, fn) {
+/**
+ * Starts a span with `start(name, options)` (`options` may be left out, the function then
+ * coming second), runs `fn(span)` with it active and ends the span when `fn` returns or settles.
+ * Without a function no span is started.
+ */
+function runActive(start, name, options, fn) {
+  if (typeof options === 'function') {
+    fn = options;
+    options = undefined;
+  }
+  if (typeof fn !== 'function') return noFunction();
+  const span = start(name, options);
   let result;
   try {
     result = withSpan(span, fn);
@@ -705,8 +720,7 @@ export function getTracer(name, version) {
   };
   return {
     startSpan: start,
-    startActiveSpan: (spanName, options, fn) =>
-      typeof options === 'function' ? runActive(start(spanName), options) : runActive(start(spanName, options), fn),
+    startActiveSpan: (spanName, options, fn) => runActive(start, spanName, options, fn),
   };
 }
 
@@ -724,8 +738,8 @@ export function activeSpan() {
   });
 }
 
-function emit(severity, message, attributes) {
-  if (severity < minSeverity || off) return;
+function emit(severity, message, attributes, event) {
+  if ((severity < minSeverity && !event) || off) return;
   guard(() => {
     if (activity) activity();
     stageAttributes(attributes);
@@ -740,6 +754,9 @@ function emit(severity, message, attributes) {
 /** Log records correlated with the active span: `trace`, `debug`, `info`, `warn`, `error`, `fatal` (one per `SEVERITY`). */
 export const logger = {};
 for (const level in SEVERITY) logger[level] = (message, attributes) => emit(SEVERITY[level], message, attributes);
+
+/** Internal: an event (a web vital) as an INFO log record, whatever `logLevel` says (it is for the logger). */
+export const logEvent = (message, attributes) => emit(SEVERITY.info, message, attributes, true);
 
 function setHeader(headers, name, value) {
   if (typeof headers.set === 'function') headers.set(name, value);
@@ -1068,7 +1085,8 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
     const delay = keepalive || offline ? -1 : core.retryDelay(attempt, status, retryAfterMs(retryAfter), Math.random());
     if (delay < 0) {
       if (status === 0 && outbox) {
-        outbox.keep({ url, headers, body: payload });
+        // Without the configured headers (an `authorization`): `resend` adds the current ones.
+        outbox.keep({ url, headers: { 'content-type': headers['content-type'], 'content-encoding': headers['content-encoding'] }, body: payload });
         return;
       }
       trouble(0, new Error(`export to ${path} failed (${status || 'network error'}) after ${attempt} attempt(s)`));
@@ -1092,7 +1110,9 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
 export async function resend(batch) {
   try {
     const send = exportFetch || globalThis.fetch;
-    const response = await send.call(globalThis, batch.url, { method: 'POST', headers: batch.headers, body: batch.body });
+    const headers = { ...batch.headers, ...exportHeaders };
+    for (const name in headers) if (headers[name] === undefined) delete headers[name];
+    const response = await send.call(globalThis, batch.url, { method: 'POST', headers, body: batch.body });
     if (response.ok) await readPartialSuccess(response);
     // A client error will not get better: the batch is let go (and counted).
     if (!response.ok && response.status < 500 && response.status !== 429) trouble(0, new Error(`stored export answered ${response.status}`));

@@ -16,20 +16,46 @@ function text(value) {
   }
 }
 
+/**
+ * The message the console shows for `args`: a first string's `%s %d %i %f %o %O %c` take the
+ * next arguments in turn (as the console's formatter does), and the rest follow, joined by spaces.
+ */
+function format(args) {
+  let i = 1;
+  const head =
+    typeof args[0] === 'string' && args.length > 1
+      ? args[0].replace(/%[sdifoOc]/g, (spec) => {
+          if (i >= args.length) return spec;
+          const v = args[i++];
+          const c = spec[1];
+          if (c === 'c') return '';
+          if (c === 'd' || c === 'i') return typeof v === 'symbol' ? 'NaN' : String(parseInt(v, 10));
+          if (c === 'f') return typeof v === 'symbol' ? 'NaN' : String(parseFloat(v));
+          return text(v);
+        })
+      : text(args[0]);
+  return [head, ...Array.from(args).slice(i).map(text)].join(' ');
+}
+
 /** True while a console call is being recorded: what it makes print (a `redact` hook that logs) is not recorded again. */
 let busy = false;
+/** The methods the latest `init` records; a wrapper stays installed and records while its method is here. */
+const recorded = new Set();
 
-/** Wraps the console methods named in `levels` (all five when `true`). */
+/** Records the console methods named in `levels` (all five when `true`, none when false or absent). */
 export function captureConsole(levels) {
   const methods = levels === true ? Object.keys(LEVELS) : Array.isArray(levels) ? levels : [];
+  recorded.clear();
   for (const method of methods) {
     const original = console[method];
-    if (typeof original !== 'function' || !LEVELS[method] || original.__edgescope) continue;
+    if (typeof original !== 'function' || !LEVELS[method]) continue;
+    recorded.add(method);
+    if (original.__edgescope) continue;
     const wrapped = function () {
       const args = arguments;
-      if (!busy) {
+      if (!busy && recorded.has(method)) {
         busy = true;
-        guard(() => logger[LEVELS[method]](Array.from(args, text).join(' '), { 'log.source': `console.${method}` }));
+        guard(() => logger[LEVELS[method]](format(args), { 'log.source': `console.${method}` }));
         busy = false;
       }
       return original.apply(this, args);

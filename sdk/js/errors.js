@@ -3,6 +3,7 @@
 // moment, if any, gets an exception event and an error status. The page's own handlers and the
 // console see the event as before.
 import { activeSpan, cleanStack, guard, logger } from './api.js';
+import { enabled } from './fetch.js';
 
 /** `error` as an exception: `name` (its type), `message` and `stack`, as `recordException` reads one. */
 function describe(error, fallbackMessage) {
@@ -20,6 +21,7 @@ function describe(error, fallbackMessage) {
 
 function report(error, fallbackMessage, source) {
   guard(() => {
+    if (!enabled.errors) return;
     const e = describe(error, fallbackMessage);
     const span = activeSpan();
     if (span) {
@@ -35,9 +37,12 @@ function report(error, fallbackMessage, source) {
   });
 }
 
-/** Listens for `error` and `unhandledrejection` on the page. */
+let listening = false;
+
+/** Listens for `error` and `unhandledrejection` on the page (once; reported while `enabled.errors`). */
 export function captureErrors() {
-  if (typeof globalThis.addEventListener !== 'function') return;
+  if (listening || typeof globalThis.addEventListener !== 'function') return;
+  listening = true;
   globalThis.addEventListener('error', (event) => {
     // Failed resource loads (`<img>`, `<script>`) also fire `error`, without an `error` object.
     if (event.error === undefined && !event.message) return;

@@ -93,7 +93,8 @@ export function allowed(url, propagateTo) {
 /** Whether `href` matches one of `rules` (regular expressions, or prefixes that end at a host or path boundary). */
 export function listed(href, rules) {
   return rules.some((rule) =>
-    rule instanceof RegExp ? rule.test(href) : href.startsWith(rule) && (/[/?#]$/.test(rule) || /^[/?#]/.test(href.slice(rule.length))),
+    // `search`, not `test`: a RegExp with the g or y flag matches every time (no `lastIndex` kept).
+    rule instanceof RegExp ? href.search(rule) >= 0 : href.startsWith(rule) && (/[/?#]$/.test(rule) || /^[/?#]/.test(href.slice(rule.length))),
   );
 }
 
@@ -151,26 +152,57 @@ export function answered(span, status) {
   if (status >= 400) span.setAttribute('error.type', String(status)).setStatus({ code: 'error' });
 }
 
+/**
+ * Which instrumentation the latest `init` left on (`fetch`, `xhr`, `errors`): installed once, a wrapper
+ * whose switch is off passes every call through untouched.
+ */
+export const enabled = { fetch: false, xhr: false, errors: false };
+
+/** Sets `span`'s trace headers on `headers` (a `Headers`), as `traceHeaders` says; returns `headers`. */
+function set(span, headers) {
+  const add = traceHeaders(span, (name) => headers.has(name));
+  for (const name in add) headers.set(name, add[name]);
+  return headers;
+}
+
 /** Replaces `globalThis.fetch` with a traced version. */
 export function instrumentFetch(propagateTo) {
   const original = globalThis.fetch;
   if (typeof original !== 'function' || original.__edgescope) return;
   const traced = function fetch(input, init) {
     const prepared = guard(() => {
+      if (!enabled.fetch) return;
       // A Request, of this frame or another (where `instanceof Request` is false), or what fetch
       // reads as a URL.
       const text = String(input);
       const request = text === '[object Request]' ? input : undefined;
       const url = resolve(request ? request.url : text);
       if (url.href.startsWith(exporter.to)) return;
-      const span = clientSpan(String((init && init.method) || (request ? request.method : 'GET')), url);
-      const out = { span, input, init, r: timed(span, url, 'fetch') };
+      const out = { input, init };
+      let method = (init && init.method) || (request ? request.method : 'GET');
+      let add = allowed(url, propagateTo);
+      // An `init` that is not a plain object (one made by `Object.create`, a class instance)
+      // has members a copy would lose: with trace headers, the Request fetch itself would make of
+      // `input` and `init` is sent, with the headers set on it. One fetch refuses is sent as the
+      // page made it, to be refused as it would have been.
+      if (add && init && Object.getPrototypeOf(init) !== Object.prototype && Object.getPrototypeOf(init) !== null) {
+        try {
+          out.input = new Request(input, init);
+          out.init = undefined;
+          method = out.input.method;
+        } catch {
+          // Sent as the page asked, without trace headers.
+          add = false;
+        }
+      }
+      const span = clientSpan(String(method), url);
+      out.span = span;
+      out.r = timed(span, url, 'fetch');
       // Without the headers if they cannot be added: the span still ends with the request.
-      if (allowed(url, propagateTo)) {
+      if (add) {
         guard(() => {
-          const headers = new Headers(init && init.headers ? init.headers : request && request.headers);
-          const add = traceHeaders(span, (name) => headers.has(name));
-          for (const name in add) headers.set(name, add[name]);
+          if (out.input !== input) return set(span, out.input.headers);
+          const headers = set(span, new Headers(init && init.headers ? init.headers : request && request.headers));
           if (request && !init) out.input = new Request(request, { headers });
           else out.init = { ...init, headers };
         });

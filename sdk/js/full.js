@@ -3,6 +3,7 @@
 // vitals, each switchable in `init` (`documentLoad`, `navigation`, `interactions`, `longTasks`,
 // `webVitals`, `offline`), and opt-in console capture (`captureConsole`).
 import { loadWasm } from './load.js';
+import { guard } from './api.js';
 import * as browser from './page.js';
 import { instrumentPage } from './auto.js';
 import { captureConsole } from './console.js';
@@ -22,12 +23,17 @@ let installed = false;
  */
 export function init(config) {
   browser.init(config);
-  if (!installed) {
-    installed = true;
-    instrumentPage(config, browser.documentContext());
+  guard(() => {
     const c = config && typeof config === 'object' ? config : {};
-    if (c.webVitals !== false) reportWebVitals();
-    if (c.captureConsole) captureConsole(c.captureConsole);
+    // Each `init` says which console methods are recorded (none without `captureConsole`).
+    captureConsole(c.captureConsole);
+    if (installed) return;
+    installed = true;
+    // The page's own parts need a document: a Web Worker has none.
+    if (globalThis.document) {
+      instrumentPage(c, browser.documentContext());
+      if (c.webVitals !== false) reportWebVitals();
+    }
     if (c.offline !== false) startOutbox();
-  }
+  });
 }

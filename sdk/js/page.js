@@ -3,8 +3,8 @@
 // fetch instrumentation and flushes when the page is hidden.
 import * as api from './api.js';
 import { captureErrors } from './errors.js';
-import { exporter, instrumentFetch, resolve } from './fetch.js';
-import { restoreCommon, startSessions } from './session.js';
+import { enabled, exporter, instrumentFetch, resolve } from './fetch.js';
+import { restoreCommon, useSessions } from './session.js';
 import { instrumentXHR } from './xhr.js';
 
 export * from './public.js';
@@ -35,6 +35,15 @@ function readMeta(name) {
  */
 export function init(config) {
   api.init(config);
+  const c = config && typeof config === 'object' ? config : {};
+  // Each `init` starts from the defaults: its switches turn each part on or off, whatever an
+  // earlier `init` said (a part turned off stays installed and passes everything through).
+  api.guard(() => {
+    enabled.fetch = c.instrumentFetch !== false;
+    enabled.xhr = c.instrumentXHR !== false;
+    enabled.errors = c.captureErrors !== false;
+    useSessions(c.sessions !== false);
+  });
   // A second `init` starts a fresh core, without the session and user of the page.
   restoreCommon();
   documentParent = api.guard(() => api.extract({ traceparent: readMeta('traceparent'), tracestate: readMeta('tracestate'), baggage: readMeta('baggage') }));
@@ -43,14 +52,12 @@ export function init(config) {
     exporter.to = resolve(`${api.exportEndpoint()}/v1/`).href;
   });
   api.guard(() => {
-    const c = config && typeof config === 'object' ? config : {};
     propagateTo.splice(0, propagateTo.length, ...(Array.isArray(c.propagateTraceHeaderCorsUrls) ? c.propagateTraceHeaderCorsUrls : []));
+    if (enabled.fetch) instrumentFetch(propagateTo);
+    if (enabled.xhr) instrumentXHR(propagateTo);
+    if (enabled.errors) captureErrors();
     if (installed) return;
     installed = true;
-    if (c.instrumentFetch !== false) instrumentFetch(propagateTo);
-    if (c.instrumentXHR !== false) instrumentXHR(propagateTo);
-    if (c.captureErrors !== false) captureErrors();
-    if (c.sessions !== false) startSessions();
     // `visibilitychange` to hidden is the last event a page can rely on; `pagehide` covers
     // browsers that skip it. Never `unload`: it disables the back/forward cache.
     // (Request spans still waiting for their Resource Timing entry end first, and go with it.)

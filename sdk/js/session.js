@@ -55,15 +55,17 @@ function touch() {
   }
 }
 
-/** Starts session tracking (the browser entry's `init` calls it). */
-export function startSessions() {
-  guard(() => {
-    started = true;
-    session = load();
-    if (session) setCommon('session.id', session.id);
-    touch();
-    onActivity(touch);
-  });
+/**
+ * Starts session tracking, or (`false`) stops it: the browser entry's `init` calls it. Stopped,
+ * nothing is read or stored and `restoreCommon` gives the fresh core no `session.id`.
+ */
+export function useSessions(enabled) {
+  started = enabled;
+  onActivity(enabled && touch);
+  if (!enabled) return;
+  session = load();
+  if (session) setCommon('session.id', session.id);
+  touch();
 }
 
 /** The current session id; `undefined` with `sessions: false` (nothing is made or stored then). */

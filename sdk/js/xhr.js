@@ -6,7 +6,7 @@
 // an object used again gets a new span per request. After `load` the span waits up to 300 ms
 // (OpenTelemetry JS's OBSERVER_WAIT_TIME_MS) for the request's Resource Timing entry.
 import { guard } from './api.js';
-import { allowed, answered, clientSpan, done, exporter, resolve, timed, traceHeaders } from './fetch.js';
+import { allowed, answered, clientSpan, done, enabled, exporter, resolve, timed, traceHeaders } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
 const EVENTS = ['load', 'error', 'timeout', 'abort'];
@@ -56,7 +56,7 @@ export function instrumentXHR(propagateTo) {
     let span;
     guard(() => {
       const info = this[INFO];
-      if (!info || info.span || info.url.href.startsWith(exporter.to)) return;
+      if (!info || !enabled.xhr || info.span || info.url.href.startsWith(exporter.to)) return;
       span = clientSpan(info.method, info.url);
       info.span = span;
       info.r = timed(span, info.url, 'xmlhttprequest');

@@ -283,3 +283,56 @@ test('INP is the 98th percentile over every interaction of the page, the quick o
   assert.ok(slowest[2] < slowest[0], `the 100 ms tap is quicker than the 300 ms one (${slowest})`);
   assert.equal(Number(attr(inp, 'value')), slowest[2], `INP is the third slowest of ${slowest}`);
 });
+
+test('web vitals are reported whatever logLevel says: they are events, not logger output', async () => {
+  const page = await browser.newPage();
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'vitals-warn-page', endpoint: otlp, scheduleDelayMillis: 0, logLevel: 'warn' });
+    sdk.logger.info('below the level');
+    sdk.logger.warn('at the level');
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    await sdk.flush();
+  }, collector.otlp);
+  const logs = await waitFor('the vitals', async () => {
+    const r = await records('vitals-warn-page');
+    return r.filter((x) => attr(x, 'event.name') === 'browser.web_vital').length >= 2 && r;
+  });
+  const vitals = logs.filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+  assert.ok(vitals.some((r) => attr(r, 'name') === 'TTFB') && vitals.some((r) => attr(r, 'name') === 'CLS'), vitals.map((r) => attr(r, 'name')).join());
+  assert.equal(vitals.length, new Set(vitals.map((r) => attr(r, 'name'))).size, 'each vital once');
+  const bodies = logs.map((r) => r.body.stringValue);
+  assert.ok(bodies.includes('at the level') && !bodies.includes('below the level'), 'logLevel still holds for the logger');
+});
+
+test('console capture formats %s %d %i %f %o %O %c as the console does, and a later init without captureConsole stops it', async () => {
+  const page = await browser.newPage();
+  const shown = [];
+  page.on('console', (m) => shown.push(m.text()));
+  await page.goto(site.url);
+  await sdkReady(page);
+  await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'console-format-page', endpoint: otlp, scheduleDelayMillis: 0, captureConsole: true });
+    console.log('hello %s', 'bob');
+    console.info('%d items at %f each, %i left', '42.9', '2.5', 7.8, 'extra');
+    console.warn('%cstyled%c and %o then %O', 'color: red', '', { a: 1 }, [2]);
+    console.error('100% sure %s');
+    console.log('no args %s');
+    await sdk.flush();
+    sdk.init({ serviceName: 'console-format-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    console.log('after an init without captureConsole');
+    await sdk.flush();
+  }, collector.otlp);
+  const logs = await waitFor('the console records', async () => {
+    const r = await records('console-format-page');
+    return r.length >= 5 && r;
+  });
+  const bodies = logs.map((r) => r.body.stringValue);
+  // A lone string is shown as it is, as the console shows it.
+  assert.deepEqual(bodies.sort(), ['42 items at 2.5 each, 7 left extra', 'hello bob', 'no args %s', '100% sure %s', 'styled and {"a":1} then [2]'].sort());
+  await waitFor('the console output', () => shown.some((s) => s.startsWith('hello')) && shown.includes('after an init without captureConsole'));
+});

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSite } from './fixture/server.mjs';
-import { attr, getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
+import { attr, getJson, launchChromium, serviceSpans, startCollector, traceSpans, waitFor } from '../support.mjs';
 
 let collector, site, browser, page;
 
@@ -235,4 +235,33 @@ test('a handler that blocks the main thread becomes a longtask span and a longAn
   assert.ok(Number(attr(frame, 'loaf.duration_ms')) >= 200);
   assert.ok(Number(attr(frame, 'loaf.blocking_duration_ms')) >= 150, `${attr(frame, 'loaf.blocking_duration_ms')} ms blocking`);
   assert.equal(attr(frame, 'loaf.script.invoker'), 'BUTTON#busy.onclick');
+});
+
+test("the full entry's init in a module Web Worker (no document) does not throw, and the worker's spans and requests are traced", async () => {
+  const answers = await page.evaluate(async (otlp) => {
+    const run = (entry) =>
+      new Promise((resolve) => {
+        const source = `
+          try {
+            const sdk = await import('${location.origin}/sdk/${entry}.js');
+            sdk.init({ serviceName: 'worker-${entry}', endpoint: '${otlp}', scheduleDelayMillis: 0 });
+            sdk.startSpan('in the worker').end();
+            await fetch('${location.origin}/api/hello?from=worker');
+            await sdk.flush();
+            postMessage('ok ' + sdk.diagnostics().apiErrors);
+          } catch (e) {
+            postMessage(e.name + ': ' + e.message);
+          }`;
+        const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+        worker.onmessage = (m) => resolve(m.data);
+        worker.onerror = (e) => resolve(`error event: ${e.message}`);
+      });
+    return [await run('full'), await run('browser')];
+  }, collector.otlp);
+  assert.deepEqual(answers, ['ok 0', 'ok 0']);
+  const spans = await waitFor('the worker spans', async () => {
+    const s = await serviceSpans(collector, 'worker-full');
+    return s.length >= 2 && s;
+  });
+  assert.deepEqual(spans.map((s) => s.name).sort(), ['GET', 'in the worker']);
 });

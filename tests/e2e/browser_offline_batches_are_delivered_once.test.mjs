@@ -118,3 +118,55 @@ test('a batch IndexedDB cannot keep (its transaction aborts, as on a full quota)
   assert.equal(outcome.failed, 1, 'the lost batch is counted');
   await context.close();
 });
+
+test("the outbox stores no export header (an authorization): a stored batch is sent with the current config's headers", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const sent = [];
+  page.on('request', (r) => r.url().startsWith(collector.otlp) && r.method() === 'POST' && sent.push(r.headers()));
+  await page.goto(site.url);
+  await sdkReady(page);
+  const config = { serviceName: 'outbox-headers-page', endpoint: collector.otlp, scheduleDelayMillis: 0, documentLoad: false, longTasks: false, webVitals: false };
+  await page.evaluate(async (config) => {
+    window.__sdk = await import('/sdk/full.js');
+    window.__sdk.init({ ...config, headers: { authorization: 'Bearer CANARYOUTBOX1', 'x-tenant': 'CANARYOUTBOX2' } });
+  }, config);
+  await context.setOffline(true);
+  const traceId = await page.evaluate(async () => {
+    const span = window.__sdk.startSpan('made offline');
+    span.end();
+    await window.__sdk.flush();
+    return span.spanContext().traceId;
+  });
+  const stored = await page.evaluate(async () => {
+    const read = () =>
+      new Promise((resolve) => {
+        const open = indexedDB.open('edgescope');
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('outbox')) return db.close(), resolve([]);
+          const request = db.transaction('outbox').objectStore('outbox').getAll();
+          request.onsuccess = () => (db.close(), resolve(request.result));
+          request.onerror = () => (db.close(), resolve([]));
+        };
+        open.onerror = () => resolve([]);
+      });
+    const deadline = Date.now() + 10_000;
+    let all = await read();
+    while (!all.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      all = await read();
+    }
+    return all.map((b) => ({ url: b.url, headers: b.headers }));
+  });
+  assert.ok(stored.length >= 1, 'the batch waits in IndexedDB');
+  assert.ok(!JSON.stringify(stored).includes('CANARYOUTBOX'), `no configured header is stored: ${JSON.stringify(stored)}`);
+  assert.ok(stored.every((b) => b.headers['content-type'] === 'application/x-protobuf'), 'what the body is stays with it');
+  // A token refreshed meanwhile: the batch goes with the current one.
+  await page.evaluate((config) => window.__sdk.init({ ...config, headers: { authorization: 'Bearer fresh' } }), config);
+  sent.length = 0;
+  await context.setOffline(false);
+  await waitFor('the offline span', async () => (await traceSpans(collector, traceId).catch(() => [])).length > 0);
+  assert.ok(sent.length >= 1 && sent.every((h) => h.authorization === 'Bearer fresh' && !h['x-tenant']), JSON.stringify(sent));
+  await context.close();
+});

@@ -392,3 +392,59 @@ test('a fetch that throws instead of rejecting (another wrapper) still ends its 
   assert.equal(attr(spans[0], 'error.type'), 'TypeError');
   assert.equal(spans[0].status.code, 2);
 });
+
+test('an init object with inherited or getter members (Object.create, a class instance) reaches fetch whole: the method and body sent, and the span says that method', async () => {
+  const page = await servicePage('init-members');
+  await routeEcho(page);
+  const out = await page.evaluate(async () => {
+    const echo = async (...args) => (await fetch(...args)).json();
+    class Options {
+      #body = 'getter-body';
+      get method() {
+        return 'PUT';
+      }
+      get body() {
+        return this.#body;
+      }
+      get headers() {
+        return { 'x-app': 'class' };
+      }
+    }
+    const out = {
+      inherited: await echo('/api/echo?inherited', Object.create({ method: 'POST', body: 'proto-body', headers: { 'x-app': 'proto' } })),
+      getters: await echo('/api/echo?getters', new Options()),
+      // One fetch refuses (a GET with a body) is refused as without the SDK.
+      refused: await fetch('/api/echo?refused', Object.create({ method: 'GET', body: 'x' })).then(() => 'sent', (e) => e.name),
+    };
+    await window.__sdk.flush();
+    return out;
+  });
+  assert.deepEqual(out.inherited, { method: 'POST', body: 'proto-body', app: 'proto', tp: true });
+  assert.deepEqual(out.getters, { method: 'PUT', body: 'getter-body', app: 'class', tp: true });
+  assert.equal(out.refused, 'TypeError');
+  const spans = await waitFor('the request spans', async () => {
+    await page.evaluate(() => window.__sdk.flush());
+    const s = (await spansOf('init-members')).filter((x) => x.kind === 3);
+    return s.length >= 3 && s;
+  });
+  const method = (q) => spans.find((s) => attr(s, 'url.full').endsWith(q)).name;
+  assert.deepEqual([method('?inherited'), method('?getters')], ['POST', 'PUT']);
+});
+
+test('a RegExp with the g or y flag in propagateTraceHeaderCorsUrls matches every request, not every other one', async () => {
+  const page = await servicePage('regex-flags');
+  const other = site.url.replace('127.0.0.1', 'localhost');
+  const before = (await getJson(`${site.url}/api/seen`)).length;
+  await page.evaluate(
+    async ({ otlp, other }) => {
+      window.__sdk.init({ serviceName: 'regex-flags', endpoint: otlp, propagateTraceHeaderCorsUrls: [/localhost/g] });
+      for (const q of ['g1', 'g2', 'g3']) await fetch(`${other}/api/hello?${q}`).catch(() => {});
+      window.__sdk.init({ serviceName: 'regex-flags', endpoint: otlp, propagateTraceHeaderCorsUrls: [/^http:\/\/localhost:\d+\//y] });
+      for (const q of ['y1', 'y2']) await fetch(`${other}/api/hello?${q}`).catch(() => {});
+    },
+    { otlp: collector.otlp, other },
+  );
+  const seen = (await getJson(`${site.url}/api/seen`)).slice(before);
+  // Each allowed request asks for a preflight (for its traceparent), which the test API fails.
+  assert.deepEqual(seen.map((s) => s.method), ['OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS']);
+});

@@ -46,6 +46,23 @@ test('bad values are ignored and counted, good ones kept', () => {
   assert.equal(span.isRecording(), false);
 });
 
+test('withSpan and startActiveSpan without a function run nothing, count the call and return undefined', () => {
+  const exported = [];
+  sdk.init({ serviceName: 'no-fn', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0, fetch: async (url) => (exported.push(url), new Response('{}')) });
+  const calls = [
+    () => sdk.startActiveSpan('x'),
+    () => sdk.startActiveSpan('x', {}),
+    () => sdk.startActiveSpan('x', { kind: 'client' }, 'not a function'),
+    () => sdk.withSpan(null, null),
+    () => sdk.withSpan(sdk.startSpan('held'), undefined),
+    () => sdk.getTracer('l').startActiveSpan('x'),
+    () => sdk.getTracer('l', '1').startActiveSpan('x', {}, null),
+  ];
+  for (const call of calls) assert.equal(call(), undefined);
+  assert.equal(sdk.diagnostics().apiErrors, calls.length);
+  assert.equal(sdk.activeSpan(), undefined, 'nothing stays active');
+});
+
 test('user exceptions inside withSpan and startActiveSpan pass through unchanged', async () => {
   const boom = new Error('boom');
   assert.throws(() => sdk.startActiveSpan('sync', () => { throw boom; }), (e) => e === boom);
