@@ -24,15 +24,11 @@ function format(args) {
   let i = 1;
   const head =
     typeof args[0] === 'string' && args.length > 1
-      ? args[0].replace(/%[sdifoOc]/g, (spec) => {
-          if (i >= args.length) return spec;
-          const v = args[i++];
-          const c = spec[1];
-          if (c === 'c') return '';
-          if (c === 'd' || c === 'i') return typeof v === 'symbol' ? 'NaN' : String(parseInt(v, 10));
-          if (c === 'f') return typeof v === 'symbol' ? 'NaN' : String(parseFloat(v));
-          return text(v);
-        })
+      ? args[0].replace(/%([sdifoOc])/g, (spec, c) =>
+          i >= args.length
+            ? spec
+            : ((v) => (c === 'c' ? '' : 'dif'.includes(c) ? String(typeof v === 'symbol' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10)) : text(v)))(args[i++]),
+        )
       : text(args[0]);
   return [head, ...Array.from(args).slice(i).map(text)].join(' ');
 }

@@ -4,7 +4,7 @@
 import * as api from './api.js';
 import { captureErrors } from './errors.js';
 import { enabled, exporter, instrumentFetch, resolve } from './fetch.js';
-import { restoreCommon, useSessions } from './session.js';
+import { restoreCommon, startSessions } from './session.js';
 import { instrumentXHR } from './xhr.js';
 
 export * from './public.js';
@@ -42,7 +42,7 @@ export function init(config) {
     enabled.fetch = c.instrumentFetch !== false;
     enabled.xhr = c.instrumentXHR !== false;
     enabled.errors = c.captureErrors !== false;
-    useSessions(c.sessions !== false);
+    startSessions(c.sessions !== false);
   });
   // A second `init` starts a fresh core, without the session and user of the page.
   restoreCommon();

@@ -59,7 +59,7 @@ function touch() {
  * Starts session tracking, or (`false`) stops it: the browser entry's `init` calls it. Stopped,
  * nothing is read or stored and `restoreCommon` gives the fresh core no `session.id`.
  */
-export function useSessions(enabled) {
+export function startSessions(enabled) {
   started = enabled;
   onActivity(enabled && touch);
   if (!enabled) return;
