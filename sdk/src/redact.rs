@@ -310,7 +310,21 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
 
 /// Redacts one attribute value by its key: URLs by their parameters, other text by content.
 pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<String> {
-    let url = if is_url_key(key) { redact_url(value, extra) } else { Cow::Borrowed(value) };
+    // `url.query` and `url.fragment` hold the parameters alone, without the `?` or `#` that
+    // `redact_url` looks for: the first parameter is a parameter too.
+    let url = if key == "url.query" || key == "url.fragment" {
+        let mut out = String::with_capacity(value.len());
+        redact_params(value, extra, &mut out);
+        if out == value {
+            Cow::Borrowed(value)
+        } else {
+            Cow::Owned(out)
+        }
+    } else if is_url_key(key) {
+        redact_url(value, extra)
+    } else {
+        Cow::Borrowed(value)
+    };
     match (url, redact_text(value, extra)) {
         (Cow::Owned(u), _) => Some(redact_text(&u, extra).into_owned()),
         (Cow::Borrowed(_), Cow::Owned(t)) => Some(t),
@@ -335,6 +349,21 @@ mod tests {
             redact_url("/cb?code=xyz&session=s1&api_key=k", &[]),
             "/cb?code=REDACTED&session=REDACTED&api_key=REDACTED"
         );
+    }
+
+    #[test]
+    fn the_first_parameter_of_url_query_and_url_fragment_is_redacted_too() {
+        let attr = |k: &str, v: &str| redact_attribute(k, v, &[]);
+        assert_eq!(
+            attr("url.query", "access_token=abc&code=c&q=shoes").as_deref(),
+            Some("access_token=REDACTED&code=REDACTED&q=shoes")
+        );
+        assert_eq!(attr("url.query", "api_key=k").as_deref(), Some("api_key=REDACTED"));
+        assert_eq!(attr("url.fragment", "id_token=eyJ&state=ok").as_deref(), Some("id_token=REDACTED&state=ok"));
+        assert_eq!(attr("url.query", "q=shoes&page=2"), None, "nothing to redact");
+        assert_eq!(attr("url.fragment", "section-2"), None);
+        // A URL in a URL attribute is still read as a URL.
+        assert_eq!(attr("url.full", "https://x.test/a?token=t").as_deref(), Some("https://x.test/a?token=REDACTED"));
     }
 
     fn txt(text: &str) -> Cow<'_, str> {
