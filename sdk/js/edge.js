@@ -26,19 +26,57 @@ function pairs(text) {
   return out;
 }
 
+/** The OpenTelemetry environment variables the SDK reads, and nothing else. */
+const NAMES = [
+  'OTEL_SERVICE_NAME',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_RESOURCE_ATTRIBUTES',
+];
+
+/**
+ * The environment of a handler without bindings: `process.env` in Node, and in Deno a view that
+ * reads a name with `Deno.env.get` when it is asked for, so that `--allow-env=OTEL_SERVICE_NAME`,
+ * or no env permission at all, is enough: a name the process may not read is unset.
+ */
+function hostEnv() {
+  const env = globalThis.Deno && globalThis.Deno.env;
+  if (!env || typeof env.get !== 'function') return globalThis.process && globalThis.process.env;
+  const read = (name) => {
+    try {
+      return typeof name === 'string' ? env.get(name) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return new Proxy({}, { get: (_, name) => read(name), has: (_, name) => read(name) !== undefined });
+}
+
 /** The SDK config from OpenTelemetry environment variables (or worker bindings) and `config`. */
 export function configFromEnv(env, config) {
   const e = env && typeof env === 'object' ? env : {};
+  // Each name read once; an empty value is unset, as the OpenTelemetry environment spec says.
+  const v = {};
+  for (const name of NAMES) {
+    const value = e[name];
+    if (typeof value === 'string' && value.trim()) v[name] = value;
+  }
   const fromEnv = {};
-  if (typeof e.OTEL_SERVICE_NAME === 'string') fromEnv.serviceName = e.OTEL_SERVICE_NAME;
-  if (typeof e.OTEL_EXPORTER_OTLP_ENDPOINT === 'string') fromEnv.endpoint = e.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (typeof e.OTEL_EXPORTER_OTLP_HEADERS === 'string') fromEnv.headers = pairs(e.OTEL_EXPORTER_OTLP_HEADERS);
-  if (typeof e.OTEL_EXPORTER_OTLP_PROTOCOL === 'string') fromEnv.protocol = e.OTEL_EXPORTER_OTLP_PROTOCOL;
-  if (typeof e.OTEL_TRACES_SAMPLER === 'string') fromEnv.sampler = e.OTEL_TRACES_SAMPLER;
-  if (typeof e.OTEL_TRACES_SAMPLER_ARG === 'string') fromEnv.samplerArg = e.OTEL_TRACES_SAMPLER_ARG;
-  if (typeof e.OTEL_RESOURCE_ATTRIBUTES === 'string') {
-    const attrs = pairs(e.OTEL_RESOURCE_ATTRIBUTES);
+  if (v.OTEL_SERVICE_NAME) fromEnv.serviceName = v.OTEL_SERVICE_NAME;
+  if (v.OTEL_EXPORTER_OTLP_ENDPOINT) fromEnv.endpoint = v.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (v.OTEL_EXPORTER_OTLP_HEADERS) fromEnv.headers = pairs(v.OTEL_EXPORTER_OTLP_HEADERS);
+  if (v.OTEL_EXPORTER_OTLP_PROTOCOL) fromEnv.protocol = v.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (v.OTEL_TRACES_SAMPLER) fromEnv.sampler = v.OTEL_TRACES_SAMPLER;
+  if (v.OTEL_TRACES_SAMPLER_ARG) fromEnv.samplerArg = v.OTEL_TRACES_SAMPLER_ARG;
+  if (v.OTEL_RESOURCE_ATTRIBUTES) {
+    const attrs = pairs(v.OTEL_RESOURCE_ATTRIBUTES);
+    // OTEL_SERVICE_NAME wins over a `service.name` here; either way it is the service name, not
+    // a resource attribute that would replace it.
     if (!fromEnv.serviceName && attrs['service.name']) fromEnv.serviceName = attrs['service.name'];
+    delete attrs['service.name'];
     fromEnv.resourceAttributes = attrs;
   }
   const c = typeof config === 'function' ? config(env) : config;
@@ -144,7 +182,17 @@ function patchFetch() {
       const url = new URL(request.url);
       const span = clientSpan(request.method, url);
       if (!propagateTo || listed(url.href, propagateTo)) {
-        inject(request.headers, span);
+        // A traceparent the worker set itself goes out as it set it (with its own tracestate,
+        // or none), as in a browser.
+        const h = request.headers;
+        const own = h.get('traceparent');
+        const state = h.get('tracestate');
+        inject(h, span);
+        if (own !== null) {
+          h.set('traceparent', own);
+          if (state !== null) h.set('tracestate', state);
+          else h.delete('tracestate');
+        }
         const incoming = requestBaggage && requestBaggage.getStore();
         const header = incoming && incoming.size ? combinedBaggage(incoming, request.headers.get('baggage')) : '';
         if (header) request.headers.set('baggage', header);
@@ -211,14 +259,17 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   // traceparent), the span's remote context does not carry it a second time (see `inject`).
   if (parent && requestBaggage) parent.baggage = undefined;
   const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', { kind: 'server', parent, attributes });
-  const finish = () => {
-    // Without `waitUntil` the export starts now, before the response leaves. With it, it starts
-    // once the response is on its way (a zero timer yields to the runtime), so taking and
-    // encoding the batch are not part of the request's latency; `waitUntil` gets the promise
-    // before the handler returns, so a runtime that freezes the isolate after the response
-    // still runs the flush: the timer decides when it starts, never whether.
-    if (!waitUntil) return flush();
-    const done = new Promise((resolve) => (typeof setTimeout === 'function' ? setTimeout(resolve, 0) : resolve())).then(flush);
+  const finish = (sent) => {
+    // Without `waitUntil` the export starts now (or once a streamed body has been sent), before
+    // the response leaves. With it, it starts once the response is on its way (a zero timer
+    // yields to the runtime), so taking and encoding the batch are not part of the request's
+    // latency; `waitUntil` gets the promise before the handler returns, so a runtime that
+    // freezes the isolate after the response still runs the flush: the timer decides when it
+    // starts, never whether.
+    if (!waitUntil) return sent ? sent.then(flush) : flush();
+    const done = (sent || Promise.resolve())
+      .then(() => new Promise((resolve) => (typeof setTimeout === 'function' ? setTimeout(resolve, 0) : resolve())))
+      .then(flush);
     guard(() => waitUntil(done));
     return done;
   };
@@ -226,11 +277,31 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     const run = () => withSpan(span, () => call());
     // Every request runs in its own baggage scope, an empty one too: none sees another's.
     const response = await (requestBaggage ? requestBaggage.run(baggage || new Map(), run) : run());
+    const status = guard(() => response && typeof response === 'object' && response.status);
+    if (typeof status !== 'number') {
+      // Not a Response: the runtime answers it as it would without the SDK (an error, as a
+      // rule), and the span says so.
+      guard(() => {
+        span.setAttribute('error.type', 'TypeError');
+        span.setStatus({ code: 'error', message: `the handler's result is not a Response (${response === null ? 'null' : typeof response})` });
+        span.end();
+      });
+      finish();
+      return response;
+    }
     guard(() => {
-      span.setAttribute('http.response.status_code', response.status);
-      if (response.status >= 500) span.setAttribute('error.type', String(response.status)).setStatus({ code: 'error' });
-      span.end();
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setAttribute('error.type', String(status)).setStatus({ code: 'error' });
     });
+    // A body is sent after the handler returns, streamed perhaps: the span ends when it has
+    // been sent in full, has failed or was cancelled (the client went away), and the request's
+    // telemetry leaves after that, log records written meanwhile included.
+    const streamed = guard(() => sending(response, span));
+    if (streamed) {
+      finish(streamed.sent);
+      return streamed.response;
+    }
+    guard(() => span.end());
     finish();
     return response;
   } catch (error) {
@@ -243,6 +314,59 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     finish();
     throw error;
   }
+}
+
+/**
+ * `response` with its body passed on chunk by chunk as the runtime reads it (nothing is read
+ * ahead), and `sent`, which resolves once the body has been read to its end, has failed (the
+ * span is an error then) or was cancelled, having ended `span`. Undefined for a response
+ * without a body, or one whose body is already being read.
+ */
+function sending(response, span) {
+  const body = response.body;
+  if (!body || typeof body.getReader !== 'function' || body.locked || typeof ReadableStream !== 'function') return;
+  // The reader is taken when the runtime first reads: should making the response fail, the
+  // original goes out untouched.
+  let reader;
+  let ended;
+  const sent = new Promise((resolve) => (ended = resolve));
+  const end = (error) => {
+    guard(() => {
+      if (error !== undefined) {
+        span.recordException(error);
+        span.setAttribute('error.type', (error && error.name) || 'Error');
+        span.setStatus({ code: 'error', message: error && error.message });
+      }
+      span.end();
+    });
+    ended();
+  };
+  const stream = new ReadableStream(
+    {
+      async pull(controller) {
+        let chunk;
+        try {
+          chunk = await (reader ??= body.getReader()).read();
+        } catch (error) {
+          end(error === undefined ? new Error('the response body failed') : error);
+          controller.error(error);
+          return;
+        }
+        if (chunk.done) {
+          controller.close();
+          end();
+        } else controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        end();
+        return (reader ??= body.getReader()).cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  // The response as it was, its body aside (`new Response(body, response)` copies the status,
+  // status text and headers, and what a runtime adds: workerd's `cf`, `encodeBody`).
+  return { response: new Response(stream, response), sent };
 }
 
 /**
@@ -265,7 +389,8 @@ export function instrument(handler, config) {
   }
   if (typeof handler === 'function') {
     return function instrumented(request, info, ...rest) {
-      const env = globalThis.Deno?.env?.toObject?.() ?? globalThis.process?.env;
+      // The environment is read for the isolate's one set-up only.
+      const env = configured ? undefined : hostEnv();
       const waitUntil = info && typeof info.waitUntil === 'function' ? (p) => info.waitUntil(p) : undefined;
       return handle(config, request, env, waitUntil, info, route(request), () => handler.call(this, request, info, ...rest));
     };

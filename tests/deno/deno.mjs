@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { root, waitFor } from '../support.mjs';
 
 /**
- * Starts `script` with `env`; `listening` matches the line that carries the port. Resolves to
- * `{ url, output(), stop() }`.
+ * Starts `script` with `env` and `args`, with `permissions` (env, net and read by default);
+ * `listening` matches the line that carries the port. Resolves to `{ url, output(), stop() }`.
  */
-export async function startDeno(script, env, listening = /listening (\d+)/) {
-  const deno = spawn(join(root, 'node_modules', '.bin', 'deno'), ['run', '--allow-env', '--allow-net', '--allow-read', script], {
+export async function startDeno(script, env, listening = /listening (\d+)/, permissions = ['--allow-env', '--allow-net', '--allow-read'], args = []) {
+  const deno = spawn(join(root, 'node_modules', '.bin', 'deno'), ['run', '--no-prompt', ...permissions, script, ...args], {
     env: { ...process.env, ...env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -46,6 +46,7 @@ export function edgeCases(start) {
         path: url.pathname,
         tag: url.searchParams.get('tag'),
         traceparent: req.headers.traceparent ?? null,
+        tracestate: req.headers.tracestate ?? null,
         baggage: req.headers.baggage ?? null,
       });
       setTimeout(() => res.end('ok'), Number(url.searchParams.get('delay')) || 0);
@@ -236,6 +237,103 @@ export function edgeCases(start) {
     for (const e of exports) {
       assert.equal(e.headers['x-edge-token'], 's cret', e.path);
       assert.equal(e.headers['x-team'], 'edge', e.path);
+    }
+  });
+
+  test('a secret parameter of url.query is redacted when it comes first too', async () => {
+    const trace = '3a'.repeat(16);
+    const headers = { traceparent: `00-${trace}-${'3a'.repeat(8)}-01` };
+    const response = await fetch(`${app.url}/attrs?access_token=CANARYFIRST&code=CANARYCODE&tag=query-first`, { headers });
+    assert.equal(await response.text(), 'done', app.output());
+    const server = (await spansOf(collector, trace, 3)).find((s) => s.kind === 2);
+    assert.equal(attr(server, 'url.query'), 'access_token=REDACTED&code=REDACTED&tag=query-first');
+  });
+
+  test('a handler whose result is not a Response gets an error span, and the runtime answers as without the SDK', async () => {
+    for (const path of ['undefined', 'string']) {
+      const trace = path === 'undefined' ? '4a'.repeat(16) : '4b'.repeat(16);
+      const response = await fetch(`${app.url}/${path}`, { headers: { traceparent: `00-${trace}-${'4c'.repeat(8)}-01` } });
+      await response.text();
+      assert.equal(response.status, 500, `${path}: the runtime's own answer`);
+      const [server] = await spansOf(collector, trace, 1);
+      assert.equal(server.kind, 2);
+      assert.equal(server.status?.code, 2, `${path}: status ERROR`);
+      assert.equal(attr(server, 'error.type'), 'TypeError', path);
+      assert.equal(attr(server, 'http.response.status_code'), undefined, path);
+    }
+  });
+
+  test("a worker's own traceparent on its outgoing call is kept, with its own tracestate or none", async () => {
+    const own = `00-${'6a'.repeat(16)}-${'6b'.repeat(8)}-01`;
+    const trace = '6c'.repeat(16);
+    const incoming = { traceparent: `00-${trace}-${'6d'.repeat(8)}-01`, tracestate: 'in=1' };
+    for (const [tag, ts] of [['owntp', ''], ['owntp-ts', 'mine=2']]) {
+      const response = await fetch(`${app.url}/owntp?tag=${tag}&tp=${own}&ts=${ts}`, { headers: incoming });
+      assert.equal(await response.text(), 'done', app.output());
+    }
+    const [plain] = callsOf('owntp');
+    const [withState] = callsOf('owntp-ts');
+    assert.equal(plain.traceparent, own);
+    assert.equal(withState.traceparent, own);
+    assert.equal(plain.tracestate, null, "without the worker's traceparent, not ours either");
+    assert.equal(withState.tracestate, 'mine=2');
+  });
+
+  test('a streamed body ends the SERVER span when it has been sent, and logs written while it streams belong to the request', async () => {
+    const trace = '8a'.repeat(16);
+    const response = await fetch(`${app.url}/stream?tag=stream`, { headers: { traceparent: `00-${trace}-${'8b'.repeat(8)}-01` } });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get('x-streamed'), 'stream', 'the headers as the handler made them');
+    assert.equal(await response.text(), 'chunk 1\nchunk 2\nchunk 3\n', app.output());
+    const [server] = await spansOf(collector, trace, 1);
+    const logs = await waitFor('the log written while the body streamed', async () => {
+      const records = await logsOf(collector, trace);
+      return records.length > 0 && records;
+    });
+    assert.equal(logs[0].body.stringValue, 'streamed the last chunk {"tag":"stream"}');
+    assert.equal(logs[0].spanId, server.spanId, 'the log record belongs to the request');
+    assert.ok(BigInt(server.endTimeUnixNano) >= BigInt(logs[0].timeUnixNano), 'the span ends after the last chunk, not when the handler returned');
+    assert.equal(server.status?.code ?? 0, 0);
+  });
+
+  test('a streamed body the client stops reading still ends its SERVER span', async () => {
+    const trace = '8c'.repeat(16);
+    const abort = new AbortController();
+    const response = await fetch(`${app.url}/stream?tag=endless&endless=1`, {
+      headers: { traceparent: `00-${trace}-${'8d'.repeat(8)}-01` },
+      signal: abort.signal,
+    });
+    const reader = response.body.getReader();
+    assert.equal(new TextDecoder().decode((await reader.read()).value), 'chunk 1\n');
+    abort.abort();
+    await reader.read().catch(() => {});
+    const [server] = await spansOf(collector, trace, 1);
+    assert.equal(server.kind, 2);
+    assert.equal(attr(server, 'http.response.status_code'), '201');
+  });
+
+  test('OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES, and empty OTEL_* values are unset', async () => {
+    const precedence = await start({
+      OTEL_SERVICE_NAME: 'edge-precedence',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.name=ignored,deployment.environment=qa',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp,
+      // Empty: as if unset, so the ratio is the default (1), the protocol protobuf, no headers.
+      OTEL_TRACES_SAMPLER: 'traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '',
+      OTEL_EXPORTER_OTLP_PROTOCOL: '',
+      OTEL_EXPORTER_OTLP_HEADERS: '',
+      DOWNSTREAM: `http://127.0.0.1:${downstream.address().port}`,
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        assert.equal(await (await fetch(`${precedence.url}/precedence?tag=precedence-${i}`)).text(), 'done', precedence.output());
+        const [first] = callsOf(`precedence-${i}`);
+        assert.ok(sampledIn(first.traceparent), 'an empty OTEL_TRACES_SAMPLER_ARG is the default ratio, 1');
+        const spans = await spansOf(collector, first.traceparent.split('-')[1], 3);
+        for (const span of spans) assert.equal(span.service, 'edge-precedence');
+      }
+    } finally {
+      await precedence.stop();
     }
   });
 

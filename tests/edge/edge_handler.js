@@ -8,6 +8,40 @@ export function edgeHandler(downstream) {
     const url = new URL(request.url);
     if (url.pathname === '/ready') return new Response('ready');
     const tag = url.searchParams.get('tag') ?? '';
+    // Results that are not a Response: the runtime answers them as it would without the SDK.
+    if (url.pathname === '/undefined') return undefined;
+    if (url.pathname === '/string') return 'not a response';
+    // A traceparent (and tracestate) of the handler's own on its outgoing call.
+    if (url.pathname === '/owntp') {
+      const headers = { traceparent: url.searchParams.get('tp') };
+      if (url.searchParams.get('ts')) headers.tracestate = url.searchParams.get('ts');
+      await (await fetch(`${downstream}/first?tag=${tag}`, { headers })).text();
+      return new Response('done');
+    }
+    // A body streamed after the handler has returned: three chunks, a console call while it
+    // streams, then its end; `/stream?endless=1` streams until the client goes away.
+    if (url.pathname === '/stream') {
+      const endless = url.searchParams.has('endless');
+      let n = 0;
+      let timer;
+      const body = new ReadableStream({
+        pull(controller) {
+          return new Promise((resolve) => {
+            timer = setTimeout(() => {
+              n++;
+              if (!endless && n === 3) console.log('streamed the last chunk', { tag });
+              controller.enqueue(new TextEncoder().encode(`chunk ${n}\n`));
+              if (!endless && n === 3) controller.close();
+              resolve();
+            }, 150);
+          });
+        },
+        cancel() {
+          clearTimeout(timer);
+        },
+      });
+      return new Response(body, { status: 201, headers: { 'x-streamed': tag } });
+    }
     await (await fetch(`${downstream}/first?tag=${tag}&delay=${url.searchParams.get('delay') ?? 0}`)).text();
     console.log('downstream answered', { tag });
     console.debug('debug is not captured', tag);
