@@ -1,0 +1,84 @@
+// `instrument` around a generic `(request) => Response` handler, run in Node: a streamed body
+// ends the SERVER span once it has been read to its end (log records written meanwhile belong to
+// the request and leave with it), a result that is not a Response is returned untouched with an
+// ERROR span, and empty OTEL_* values count as unset.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { instrument, logger } from '../../sdk/dist/node.js';
+import { configFromEnv } from '../../sdk/dist/edge.js';
+
+const spans = [];
+const logs = [];
+const capture = async (url, request) => {
+  const doc = JSON.parse(Buffer.from(request.body).toString());
+  if (url.endsWith('/v1/traces')) for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+  if (url.endsWith('/v1/logs')) for (const rl of doc.resourceLogs) for (const sl of rl.scopeLogs) logs.push(...sl.logRecords);
+  return new Response(null, { status: 200 });
+};
+
+const handler = instrument(
+  async (request) => {
+    const { pathname } = new URL(request.url);
+    if (pathname === '/undefined') return undefined;
+    if (pathname === '/string') return 'not a response';
+    let n = 0;
+    const body = new ReadableStream({
+      async pull(controller) {
+        await new Promise((r) => setTimeout(r, 20));
+        n++;
+        if (n === 3) logger.info('the last chunk');
+        controller.enqueue(new TextEncoder().encode(`chunk ${n}\n`));
+        if (n === 3) controller.close();
+      },
+    });
+    return new Response(body, { headers: { 'x-kind': 'stream' } });
+  },
+  { serviceName: 'node-stream', fetch: capture, protocol: 'http/json', compression: 'none' },
+);
+
+async function until(what, fn) {
+  for (let i = 0; i < 300; i++) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const attr = (span, key) => {
+  const a = span.attributes.find((x) => x.key === key);
+  return a && Object.values(a.value)[0];
+};
+
+test('a streamed body ends the SERVER span once read to its end, and the log written meanwhile belongs to the request', async () => {
+  const trace = '5a'.repeat(16);
+  const response = await handler(new Request('http://app.test/stream', { headers: { traceparent: `00-${trace}-${'5b'.repeat(8)}-01` } }));
+  assert.equal(response.headers.get('x-kind'), 'stream');
+  assert.equal(await response.text(), 'chunk 1\nchunk 2\nchunk 3\n');
+  const server = await until('the server span', () => spans.find((s) => s.traceId === trace));
+  const log = await until('the log record', () => logs.find((l) => l.traceId === trace));
+  assert.equal(log.body.stringValue, 'the last chunk');
+  assert.equal(log.spanId, server.spanId);
+  assert.ok(BigInt(server.endTimeUnixNano) >= BigInt(log.timeUnixNano), 'the span ends after the last chunk');
+});
+
+test('a result that is not a Response is returned untouched, with an ERROR span', async () => {
+  for (const [path, expected, trace] of [['/undefined', undefined, '6a'.repeat(16)], ['/string', 'not a response', '6b'.repeat(16)]]) {
+    const result = await handler(new Request(`http://app.test${path}`, { headers: { traceparent: `00-${trace}-${'6c'.repeat(8)}-01` } }));
+    assert.equal(result, expected, path);
+    const server = await until(`the span of ${path}`, () => spans.find((s) => s.traceId === trace));
+    assert.equal(server.status.code, 2, path);
+    assert.equal(attr(server, 'error.type'), 'TypeError', path);
+  }
+});
+
+test('empty OTEL_* values are unset, and OTEL_SERVICE_NAME wins over service.name', () => {
+  const names = ['OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_RESOURCE_ATTRIBUTES'];
+  const empty = Object.fromEntries(names.map((n) => [n, '']));
+  assert.deepEqual(configFromEnv(empty), { scheduleDelayMillis: 0 });
+  assert.deepEqual(configFromEnv({ ...empty, OTEL_EXPORTER_OTLP_ENDPOINT: ' ' }), { scheduleDelayMillis: 0 });
+  const c = configFromEnv({ OTEL_SERVICE_NAME: 'svc', OTEL_RESOURCE_ATTRIBUTES: 'service.name=ignored,team=edge' });
+  assert.equal(c.serviceName, 'svc');
+  assert.deepEqual(c.resourceAttributes, { team: 'edge' });
+  assert.equal(configFromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' }).serviceName, 'from-attrs');
+});
