@@ -1,6 +1,6 @@
 // A Deno.serve app traced with `instrument`, configured from OTEL_* environment variables:
 //   OTEL_SERVICE_NAME=todo-api OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 \
-//     deno run --allow-env --allow-net --allow-read examples/deno/main.ts
+//     deno run --allow-env=PORT,OTEL_SERVICE_NAME,OTEL_EXPORTER_OTLP_ENDPOINT --allow-net --allow-read examples/deno/main.ts
 // (after `bash scripts/build.sh`). In your own app, import from "npm:edgescope".
 import { instrument, logger } from '../../sdk/dist/node.js';
 

@@ -72,11 +72,12 @@ test('a thrown error is recorded on the server span', async () => {
   assert.equal(attr(span, 'error.type'), 'RangeError');
 });
 
-test('examples/deno serves /todos with a traced, logged request', async () => {
+test('examples/deno serves /todos with a traced, logged request, with the permissions its README gives', async () => {
   const example = await startDeno(
     join(root, 'examples', 'deno', 'main.ts'),
     { PORT: '0', OTEL_SERVICE_NAME: 'deno-example', OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp },
     /Listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    ['--allow-env=PORT,OTEL_SERVICE_NAME,OTEL_EXPORTER_OTLP_ENDPOINT', '--allow-net', '--allow-read'],
   );
   try {
     const trace = '99999999999999999999999999999999';
