@@ -134,3 +134,50 @@ async fn batches_are_posted_kept_when_they_may_succeed_later_and_counted_when_th
     assert_eq!(names.first().map(String::as_str), Some("offline 1"), "the oldest went first");
     assert_eq!(names.len(), MAX_KEPT);
 }
+
+#[test]
+async fn a_new_exporter_sends_what_a_dropped_one_kept_and_a_flush_starts_every_post_before_awaiting_any() {
+    install_fetch();
+    global::set_tracer_provider(TracerProvider::new(Config {
+        service_name: "rust-worker".into(),
+        ..Config::default()
+    }));
+    // A worker's exporter per request: the first one's batches meet a 503 and it is dropped.
+    record_a_span_and_a_log("request 1");
+    answer_with(&[503, 503]);
+    assert_eq!(Exporter::new("http://per-request.test").flush().await, 0);
+    assert_eq!(posts().len(), 2);
+    // The next request's exporter to the same endpoint sends them, before its own.
+    record_a_span_and_a_log("request 2");
+    assert_eq!(Exporter::new("http://per-request.test").flush().await, 4);
+    let names: Vec<String> = posts()
+        .iter()
+        .filter(|(url, ..)| url.ends_with("/v1/traces"))
+        .map(|(_, _, _, body)| proto::decode_traces(body).unwrap().spans().next().unwrap().2.name.clone())
+        .collect();
+    assert_eq!(names, ["request 1", "request 2"]);
+    // Another endpoint's exporter does not take them.
+    record_a_span_and_a_log("request 3");
+    answer_with(&[503, 503]);
+    assert_eq!(Exporter::new("http://per-request.test").flush().await, 0);
+    posts();
+    assert_eq!(Exporter::new("http://elsewhere.test").flush().await, 0);
+    assert!(posts().is_empty());
+
+    // A traces post that is never answered does not hold back the logs post.
+    let global = js_sys::global();
+    let hanging = Function::new_with_args(
+        "url, init",
+        "globalThis.__posts.push([url, init.headers, init.body, false]); return new Promise(() => {});",
+    );
+    Reflect::set(&global, &"fetch".into(), &hanging).unwrap();
+    let flush = wasm_bindgen_futures::future_to_promise(async {
+        Exporter::new("http://per-request.test").flush().await;
+        Ok(JsValue::UNDEFINED)
+    });
+    drop(flush);
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await.unwrap();
+    let urls: Vec<String> = posts().into_iter().map(|(url, ..)| url).collect();
+    assert_eq!(urls, ["http://per-request.test/v1/traces", "http://per-request.test/v1/logs"]);
+    install_fetch();
+}

@@ -96,7 +96,9 @@ pub async fn fetch(request: web_sys::Request, env: JsValue, ctx: JsValue) -> Res
 
     let endpoint = binding(&env, "OTEL_EXPORTER_OTLP_ENDPOINT").unwrap_or_else(|| "http://127.0.0.1:4318".into());
     // Everything the request recorded leaves after the response, under `waitUntil`; failed
-    // batches are counted in `edgescope::otel::diagnostics()`, never thrown.
+    // batches are counted in `edgescope::otel::diagnostics()`, never thrown. An exporter per
+    // request is enough: a batch kept for retry (no network, 429, 502-504) belongs to the
+    // isolate, and the next request's exporter to this endpoint sends it.
     let exporter = edgescope::otel::Exporter::new(endpoint);
     let export = wasm_bindgen_futures::future_to_promise(async move {
         exporter.flush().await;

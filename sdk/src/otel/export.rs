@@ -8,11 +8,15 @@
 //! //     exporter.flush().await; Ok(JsValue::UNDEFINED) }))
 //! ```
 //!
-//! Batches leave as OTLP protobuf (`POST {endpoint}/v1/traces` and `/v1/logs`). A batch that
-//! fails for lack of network or with 429, 502, 503 or 504 is kept (at most
-//! [`MAX_KEPT`] batches, the oldest dropped first) and sent again at the next flush, as the
-//! JavaScript exporter does; other failures are counted in the diagnostics
-//! (`exports_failed`), never thrown.
+//! Batches leave as OTLP protobuf (`POST {endpoint}/v1/traces` and `/v1/logs`); a flush starts
+//! every post before it awaits any. A batch that fails for lack of network or with 429, 502, 503
+//! or 504 is kept (at most [`MAX_KEPT`] batches, the oldest dropped first) and sent again at the
+//! next flush, as the JavaScript exporter does; other failures are counted in the diagnostics
+//! (`exports_failed`), never thrown. Kept batches belong to the page or the worker's isolate,
+//! not to one `Exporter`: the next flush of any exporter to the same endpoint sends them, so a
+//! worker that makes an exporter per request (workers-rs style, as examples/rust-worker does)
+//! loses none when that exporter is dropped. (They live in the isolate's memory: an isolate the
+//! runtime evicts takes them with it.)
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -42,14 +46,35 @@ enum Signal {
 struct Inner {
     endpoint: String,
     headers: RefCell<Vec<(String, String)>>,
-    kept: RefCell<VecDeque<(Signal, Vec<u8>)>>,
+}
+
+thread_local! {
+    /// The batches kept for the next flush, with the endpoint each was for: shared by every
+    /// exporter of the page or isolate (wasm32 has one thread).
+    static KEPT: RefCell<VecDeque<(String, Signal, Vec<u8>)>> = const { RefCell::new(VecDeque::new()) };
 }
 
 /// Posts the spans and log records of the `opentelemetry` API to an OTLP/HTTP endpoint. Cheap
-/// to clone; clones share their kept batches.
+/// to clone; every exporter to the same endpoint sends the batches any of them kept.
 #[derive(Debug, Clone)]
 pub struct Exporter {
     inner: Rc<Inner>,
+}
+
+fn status_of(response: &JsValue) -> Result<u16, JsValue> {
+    Ok(Reflect::get(response, &"status".into())?.as_f64().unwrap_or(0.0) as u16)
+}
+
+/// What a post's answer (its status, or why there was none) comes to.
+fn outcome(status: Result<u16, JsValue>) -> Outcome {
+    match status {
+        Ok(status) if (200..300).contains(&status) => Outcome::Sent,
+        Ok(status) if is_retryable(status) => Outcome::Retry,
+        Ok(_) => Outcome::Failed,
+        // `fetch` rejects only when there is no answer at all: no network, a refused
+        // connection, CORS.
+        Err(_) => Outcome::Retry,
+    }
 }
 
 /// What a post came to.
@@ -65,9 +90,7 @@ impl Exporter {
     /// to `{endpoint}/v1/traces` and `{endpoint}/v1/logs`.
     pub fn new(endpoint: impl Into<String>) -> Exporter {
         let endpoint = endpoint.into().trim_end_matches('/').to_owned();
-        Exporter {
-            inner: Rc::new(Inner { endpoint, headers: RefCell::new(Vec::new()), kept: RefCell::new(VecDeque::new()) }),
-        }
+        Exporter { inner: Rc::new(Inner { endpoint, headers: RefCell::new(Vec::new()) }) }
     }
 
     /// Sends `name: value` with every request (an `Authorization` header, say).
@@ -76,34 +99,61 @@ impl Exporter {
         self
     }
 
-    /// Sends every batch there is (kept ones first) and resolves when each post is answered:
-    /// hand it to `ctx.waitUntil` in a worker. Returns how many batches were delivered. Flushes
-    /// may overlap: each takes the batches that are there when it starts.
+    /// Sends every batch there is (those kept by any exporter to this endpoint first), starting
+    /// every post before it awaits any, and resolves when each is answered: hand it to
+    /// `ctx.waitUntil` in a worker. Returns how many batches were delivered. Flushes may
+    /// overlap: each takes the batches that are there when it starts.
     pub async fn flush(&self) -> usize {
         self.flush_with(false).await
     }
 
     async fn flush_with(&self, keepalive: bool) -> usize {
-        let inner = &self.inner;
-        let mut batches: Vec<(Signal, Vec<u8>)> = inner.kept.borrow_mut().drain(..).collect();
+        let endpoint = &self.inner.endpoint;
+        let mut batches: Vec<(Signal, Vec<u8>)> = KEPT.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            let (mine, others): (VecDeque<_>, VecDeque<_>) = kept.drain(..).partition(|(e, _, _)| e == endpoint);
+            *kept = others;
+            mine.into_iter().map(|(_, signal, body)| (signal, body)).collect()
+        });
         while let Some(batch) = with(|sdk| sdk.take_traces_proto()) {
             batches.push((Signal::Traces, batch));
         }
         while let Some(batch) = with(|sdk| sdk.take_logs_proto()) {
             batches.push((Signal::Logs, batch));
         }
+        // Every post starts now, before any is awaited: on page hide the logs must not wait
+        // behind the traces' answer, which may never come. `keepalive` goes on while the posts
+        // together stay within the browser's in-flight budget.
+        let mut budget = KEEPALIVE_BYTES;
+        let started: Vec<_> = batches
+            .into_iter()
+            .map(|(signal, body)| {
+                let keep = keepalive && body.len() <= budget;
+                if keep {
+                    budget -= body.len();
+                }
+                let answer = self.start_post(signal, &body, keep);
+                (signal, body, answer)
+            })
+            .collect();
         let mut delivered = 0;
-        for (signal, body) in batches {
-            match self.post(signal, &body, keepalive).await {
+        for (signal, body, answer) in started {
+            let status = match answer {
+                Ok(promise) => JsFuture::from(promise).await.and_then(|response| status_of(&response)),
+                Err(e) => Err(e),
+            };
+            match outcome(status) {
                 Outcome::Sent => delivered += 1,
                 Outcome::Retry => {
                     with(|sdk| sdk.diagnostics_mut().exports_retried += 1);
-                    let mut kept = inner.kept.borrow_mut();
-                    if kept.len() == MAX_KEPT {
-                        kept.pop_front();
-                        with(|sdk| sdk.diagnostics_mut().exports_failed += 1);
-                    }
-                    kept.push_back((signal, body));
+                    KEPT.with(|kept| {
+                        let mut kept = kept.borrow_mut();
+                        if kept.len() == MAX_KEPT {
+                            kept.pop_front();
+                            with(|sdk| sdk.diagnostics_mut().exports_failed += 1);
+                        }
+                        kept.push_back((endpoint.clone(), signal, body));
+                    });
                 }
                 Outcome::Failed => with(|sdk| sdk.diagnostics_mut().exports_failed += 1),
             }
@@ -111,18 +161,8 @@ impl Exporter {
         delivered
     }
 
-    async fn post(&self, signal: Signal, body: &[u8], keepalive: bool) -> Outcome {
-        match self.try_post(signal, body, keepalive).await {
-            Ok(status) if (200..300).contains(&status) => Outcome::Sent,
-            Ok(status) if is_retryable(status) => Outcome::Retry,
-            Ok(_) => Outcome::Failed,
-            // `fetch` rejects only when there is no answer at all: no network, a refused
-            // connection, CORS.
-            Err(_) => Outcome::Retry,
-        }
-    }
-
-    async fn try_post(&self, signal: Signal, body: &[u8], keepalive: bool) -> Result<u16, JsValue> {
+    /// Calls `fetch` for one batch: the promise of its answer.
+    fn start_post(&self, signal: Signal, body: &[u8], keepalive: bool) -> Result<Promise, JsValue> {
         let path = match signal {
             Signal::Traces => "/v1/traces",
             Signal::Logs => "/v1/logs",
@@ -136,16 +176,13 @@ impl Exporter {
         Reflect::set(&init, &"method".into(), &"POST".into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
         Reflect::set(&init, &"body".into(), &Uint8Array::from(body))?;
-        if keepalive && body.len() <= KEEPALIVE_BYTES {
+        if keepalive {
             Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
         }
         let global = js_sys::global();
         let fetch: Function = Reflect::get(&global, &"fetch".into())?.dyn_into()?;
         let url = JsValue::from_str(&format!("{}{path}", self.inner.endpoint));
-        let promise: Promise = fetch.call2(&global, &url, &init)?.dyn_into()?;
-        let response = JsFuture::from(promise).await?;
-        let status = Reflect::get(&response, &"status".into())?.as_f64().unwrap_or(0.0);
-        Ok(status as u16)
+        fetch.call2(&global, &url, &init)?.dyn_into()
     }
 
     /// In a page: flushes every `interval_ms`, and once more when the page is hidden or left
