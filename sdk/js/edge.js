@@ -6,7 +6,7 @@
 // offers it, and otherwise right after the response is produced. `captureConsole` makes console
 // calls log records of the request that made them; a request's incoming `baggage` goes out with
 // its own outgoing calls.
-import { extract, flush, guard, init, inject, startSpan, useAsyncContext, withSpan } from './api.js';
+import { extract, flush, guard, init, inject, onFlush, startSpan, useAsyncContext, withSpan } from './api.js';
 import { METHODS, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
 
@@ -141,6 +141,28 @@ function combinedBaggage(incoming, own) {
   return header;
 }
 
+/**
+ * The ends of the SERVER spans whose response body nobody has begun to read: an app's own
+ * `flush()` ends them (a caller that drops the response unread, a script, a test), so that they
+ * are exported; a body being read goes on. (The browser's fetch.js uses the same hook; no entry
+ * has both.)
+ */
+const unread = new Set();
+/** True while `instrument` flushes a request's own telemetry, which leaves other requests' spans alone. */
+let ownFlush = false;
+onFlush(() => {
+  if (!ownFlush) unread.forEach((end) => end());
+});
+
+function requestFlush() {
+  ownFlush = true;
+  try {
+    return flush();
+  } finally {
+    ownFlush = false;
+  }
+}
+
 function setUp(env, config) {
   configured ??= configure(env, config).catch(() => {});
   return configured;
@@ -266,10 +288,10 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     // latency; `waitUntil` gets the promise before the handler returns, so a runtime that
     // freezes the isolate after the response still runs the flush: the timer decides when it
     // starts, never whether.
-    if (!waitUntil) return sent ? sent.then(flush) : flush();
+    if (!waitUntil) return sent ? sent.then(requestFlush) : requestFlush();
     const done = (sent || Promise.resolve())
       .then(() => new Promise((resolve) => (typeof setTimeout === 'function' ? setTimeout(resolve, 0) : resolve())))
-      .then(flush);
+      .then(requestFlush);
     guard(() => waitUntil(done));
     return done;
   };
@@ -330,7 +352,11 @@ function sending(response, span) {
   let reader;
   let ended;
   const sent = new Promise((resolve) => (ended = resolve));
+  let over = false;
   const end = (error) => {
+    if (over) return;
+    over = true;
+    unread.delete(end);
     guard(() => {
       if (error !== undefined) {
         span.recordException(error);
@@ -344,6 +370,7 @@ function sending(response, span) {
   const stream = new ReadableStream(
     {
       async pull(controller) {
+        unread.delete(end);
         let chunk;
         try {
           chunk = await (reader ??= body.getReader()).read();
@@ -366,7 +393,9 @@ function sending(response, span) {
   );
   // The response as it was, its body aside (`new Response(body, response)` copies the status,
   // status text and headers, and what a runtime adds: workerd's `cf`, `encodeBody`).
-  return { response: new Response(stream, response), sent };
+  const wrapped = new Response(stream, response);
+  unread.add(end);
+  return { response: wrapped, sent };
 }
 
 /**

@@ -4,7 +4,7 @@
 // ERROR span, and empty OTEL_* values count as unset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instrument, logger } from '../../sdk/dist/node.js';
+import { flush, instrument, logger } from '../../sdk/dist/node.js';
 import { configFromEnv } from '../../sdk/dist/edge.js';
 
 const spans = [];
@@ -60,6 +60,22 @@ test('a streamed body ends the SERVER span once read to its end, and the log wri
   assert.equal(log.body.stringValue, 'the last chunk');
   assert.equal(log.spanId, server.spanId);
   assert.ok(BigInt(server.endTimeUnixNano) >= BigInt(log.timeUnixNano), 'the span ends after the last chunk');
+});
+
+test("a response whose body nobody reads has its SERVER span ended by the app's flush(); one being read goes on", async () => {
+  const unread = '7a'.repeat(16);
+  const reading = '7b'.repeat(16);
+  await handler(new Request('http://app.test/stream', { headers: { traceparent: `00-${unread}-${'7c'.repeat(8)}-01` } }));
+  const response = await handler(new Request('http://app.test/stream', { headers: { traceparent: `00-${reading}-${'7c'.repeat(8)}-01` } }));
+  const reader = response.body.getReader();
+  assert.equal(new TextDecoder().decode((await reader.read()).value), 'chunk 1\n');
+  await flush();
+  await until('the unread span', () => spans.find((s) => s.traceId === unread));
+  assert.equal(spans.find((s) => s.traceId === reading), undefined, 'the body being read keeps its span open');
+  while (!(await reader.read()).done);
+  const server = await until('the read span', () => spans.find((s) => s.traceId === reading));
+  const log = await until('its log record', () => logs.find((l) => l.traceId === reading));
+  assert.ok(BigInt(server.endTimeUnixNano) >= BigInt(log.timeUnixNano));
 });
 
 test('a result that is not a Response is returned untouched, with an ERROR span', async () => {
