@@ -342,11 +342,14 @@ async function handle(config, request, env, waitUntil, info, route, call) {
  * `response` with its body passed on chunk by chunk as the runtime reads it (nothing is read
  * ahead), and `sent`, which resolves once the body has been read to its end, has failed (the
  * span is an error then) or was cancelled, having ended `span`. Undefined for a response
- * without a body, or one whose body is already being read.
+ * without a body, one whose body is already being read, or one that declares its length.
  */
 function sending(response, span) {
   const body = response.body;
   if (!body || typeof body.getReader !== 'function' || body.locked || typeof ReadableStream !== 'function') return;
+  // A body of declared length (a download, a proxied answer) goes out as it is: passed through a
+  // stream of ours it would lose its Content-Length and go out chunked.
+  if (response.headers.has('content-length')) return;
   // The reader is taken when the runtime first reads: should making the response fail, the
   // original goes out untouched.
   let reader;

@@ -1,7 +1,8 @@
 // `instrument` around a generic `(request) => Response` handler, run in Node: a streamed body
 // ends the SERVER span once it has been read to its end (log records written meanwhile belong to
 // the request and leave with it), a result that is not a Response is returned untouched with an
-// ERROR span, and empty OTEL_* values count as unset.
+// ERROR span, a response that declares its length goes out untouched, and empty OTEL_* values
+// count as unset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flush, instrument, logger } from '../../sdk/dist/node.js';
@@ -16,11 +17,15 @@ const capture = async (url, request) => {
   return new Response(null, { status: 200 });
 };
 
+// A response that declares its length (a download, a proxied answer): handed over as it is.
+const sized = new Response('0123456789', { headers: { 'content-length': '10' } });
+
 const handler = instrument(
   async (request) => {
     const { pathname } = new URL(request.url);
     if (pathname === '/undefined') return undefined;
     if (pathname === '/string') return 'not a response';
+    if (pathname === '/sized') return sized;
     let n = 0;
     const body = new ReadableStream({
       async pull(controller) {
@@ -97,4 +102,14 @@ test('empty OTEL_* values are unset, and OTEL_SERVICE_NAME wins over service.nam
   assert.equal(c.serviceName, 'svc');
   assert.deepEqual(c.resourceAttributes, { team: 'edge' });
   assert.equal(configFromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' }).serviceName, 'from-attrs');
+});
+
+test('a response that declares its Content-Length goes out as the handler made it, and its span ends', async () => {
+  const trace = '8a'.repeat(16);
+  const response = await handler(new Request('http://app.test/sized', { headers: { traceparent: `00-${trace}-${'8b'.repeat(8)}-01` } }));
+  assert.equal(response, sized, 'the very Response the handler returned, body not wrapped');
+  assert.equal(response.headers.get('content-length'), '10');
+  assert.equal(await response.text(), '0123456789');
+  const server = await until('the server span', () => spans.find((s) => s.traceId === trace));
+  assert.equal(attr(server, 'http.response.status_code'), '200');
 });
