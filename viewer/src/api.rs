@@ -72,18 +72,19 @@ fn page_param(name: &str) -> Option<String> {
 }
 
 /// The sources in use: those stored in the browser, overridden by `traces=` / `logs=` in the
-/// page URL (so that a shared link shows the same data).
+/// page URL (so that a shared link shows the same data). The address is read again on every
+/// call: after back and forward the page follows the address it is at; an address without them
+/// keeps the sources in use (so the header's links keep a shared link's sources).
 pub(crate) fn sources() -> Sources {
     SOURCES.with(|s| {
-        s.borrow_mut()
-            .get_or_insert_with(|| {
-                let mut sources = storage()
-                    .and_then(|st| st.get_item(STORAGE_KEY).ok().flatten())
-                    .map_or_else(Sources::default, |t| Sources::from_storage(&t));
-                sources.apply_query(page_param("traces").as_deref(), page_param("logs").as_deref());
-                sources
-            })
-            .clone()
+        let mut s = s.borrow_mut();
+        let sources = s.get_or_insert_with(|| {
+            storage()
+                .and_then(|st| st.get_item(STORAGE_KEY).ok().flatten())
+                .map_or_else(Sources::default, |t| Sources::from_storage(&t))
+        });
+        sources.apply_query(page_param("traces").as_deref(), page_param("logs").as_deref());
+        sources.clone()
     })
 }
 
@@ -240,8 +241,17 @@ pub(crate) fn last_trace_window(trace_id: &str) -> Option<(u64, u64)> {
     })
 }
 
-/// One trace from the trace source, with the source's warning (a partial trace) if any.
+/// One trace from the trace source, with the source's warning (a partial trace) if any, which
+/// replaces the notice of the trace before (none on an error).
 pub(crate) async fn fetch_trace(trace_id: &str) -> Result<FetchedTrace, ApiError> {
+    NOTICE.with(|n| n.set(None));
+    let fetched = fetch_trace_quietly(trace_id).await?;
+    NOTICE.with(|n| n.set(fetched.warning.clone()));
+    Ok(fetched)
+}
+
+/// [`fetch_trace`] without touching the notice bar; remembers the trace's time range.
+async fn fetch_trace_quietly(trace_id: &str) -> Result<FetchedTrace, ApiError> {
     let plan = sources::trace_requests(&sources().traces, trace_id).map_err(ApiError)?;
     let fetched = first_answer(plan, sources::parse_trace).await?;
     let (mut start, mut end) = (u64::MAX, 0);
@@ -250,8 +260,18 @@ pub(crate) async fn fetch_trace(trace_id: &str) -> Result<FetchedTrace, ApiError
         end = end.max(span.end_time_unix_nano);
     }
     LAST_TRACE.with(|t| *t.borrow_mut() = Some((trace_id.to_ascii_lowercase(), start, end)));
-    NOTICE.with(|n| n.set(fetched.warning.clone()));
     Ok(fetched)
+}
+
+/// The time range of a trace (Unix nanoseconds): that of the trace fetched last, else asked of
+/// the trace source; `None` when the source does not know the trace.
+pub(crate) async fn trace_window(trace_id: &str) -> Option<(u64, u64)> {
+    let id = trace_id.to_ascii_lowercase();
+    if let Some(window) = last_trace_window(&id) {
+        return Some(window);
+    }
+    fetch_trace_quietly(&id).await.ok()?;
+    last_trace_window(&id)
 }
 
 /// One trace from the trace source; a warning from the source shows in the page's notice bar.
@@ -273,17 +293,20 @@ fn source_request(source: &Source, path: String) -> Request {
     Request { url: format!("{}{path}", source.url), headers }
 }
 
-/// The log records of one trace, from the log source (none when it cannot be asked by trace).
+/// The log records of one trace, from the log source (none when it cannot be asked by trace),
+/// around the trace's own time when the trace source knows it.
 pub(crate) async fn trace_logs(trace_id: &str) -> Result<LogsData, ApiError> {
     let id = trace_id.to_ascii_lowercase();
-    let (start, end) = LAST_TRACE.with(|t| match &*t.borrow() {
-        Some((last, s, e)) if *last == id && *s <= *e => (*s, *e),
-        _ => {
+    let source = sources().logs;
+    // Only Loki is asked for a time range.
+    let known = if source.kind == sources::Kind::Loki { trace_window(&id).await } else { None };
+    let (start, end) = match known {
+        Some(window) => window,
+        None => {
             let now = js_sys::Date::now() as u64 * 1_000_000;
             (now.saturating_sub(7 * 24 * 3_600_000_000_000), now)
         }
-    });
-    let source = sources().logs;
+    };
     let Some(request) = sources::trace_logs_request(&source, &id, start, end) else {
         return Ok(LogsData::default());
     };

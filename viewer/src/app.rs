@@ -57,6 +57,21 @@ pub(crate) fn error_panel(message: String) -> AnyView {
     view! { <div class="error" role="alert" data-testid="error">{message}</div> }.into_any()
 }
 
+/// The error of a request to the trace source; when that is the collector serving this page,
+/// with a hint to choose the sources in Settings (the viewer may be on a static host, with no
+/// collector behind it).
+pub(crate) fn source_error_panel(message: String) -> AnyView {
+    let hint = api::sources().traces.url.is_empty().then(|| {
+        view! {
+            <p class="muted" data-testid="sources-hint">
+                "The trace source is the edgescope collector serving this page. If this page is served otherwise (a static host), choose the trace and log sources in "
+                <a href="/settings">"Settings"</a>"."
+            </p>
+        }
+    });
+    view! { {error_panel(message)} {hint} }.into_any()
+}
+
 pub(crate) fn loading() -> AnyView {
     view! { <p class="muted">"Loading…"</p> }.into_any()
 }

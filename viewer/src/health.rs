@@ -241,7 +241,7 @@ pub(crate) fn HealthPage() -> impl IntoView {
         </div>
         {move || match health.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-            Some(Err(e)) => view! { <div class="error" role="alert" data-testid="error">{e.to_string()}</div> }.into_any(),
+            Some(Err(e)) => crate::app::source_error_panel(e.to_string()),
             Some(Ok(h)) => {
                 let service = query.with(|q| q.get("service"));
                 let operation = query.with(|q| q.get("operation"));

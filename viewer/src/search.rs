@@ -191,7 +191,7 @@ pub(crate) fn SearchPage() -> impl IntoView {
         </form>
         {move || match results.get() {
             None => view! { <p class="muted">"Searching…"</p> }.into_any(),
-            Some(Err(e)) => view! { <div class="error" role="alert" data-testid="error">{e.to_string()}</div> }.into_any(),
+            Some(Err(e)) => crate::app::source_error_panel(e.to_string()),
             Some(Ok((list, _, _))) if list.is_empty() => view! {
                 <p class="muted" data-testid="empty">"No traces match. Widen the time range or remove a filter."</p>
             }.into_any(),

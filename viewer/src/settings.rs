@@ -14,13 +14,14 @@ fn SourceFields(title: &'static str, testid: &'static str, source: RwSignal<Sour
         <fieldset class="source" data-testid=testid>
             <legend>{title}</legend>
             <label>"Kind"
-                <select data-testid=format!("{testid}-kind") on:change=move |ev| {
+                // The choice follows the source: a chip's "as …" and Reset change it too.
+                <select data-testid=format!("{testid}-kind") prop:value=move || source.with(|s| s.kind.id()) on:change=move |ev| {
                     let id = event_target_value(&ev);
                     source.update(|s| s.kind = Kind::ALL.into_iter().find(|k| k.id() == id).unwrap_or(Kind::Collector));
                 }>
                     {kinds.into_iter().map(|k| {
-                        let selected = source.with_untracked(|s| s.kind == k);
-                        view! { <option value=k.id() selected=selected>{k.label()}</option> }
+                        let selected = move || source.with(|s| s.kind == k);
+                        view! { <option value=k.id() prop:selected=selected>{k.label()}</option> }
                     }).collect_view()}
                 </select>
             </label>

@@ -58,46 +58,66 @@ fn level_class(severity: i32) -> &'static str {
 
 #[component]
 pub(crate) fn TracePage() -> impl IntoView {
+    // Handed to the trace view rather than provided as context: a context would outlive this
+    // page, and a view opened from a file later would read its disposed signal.
     let marks = LogMarks(RwSignal::new(Default::default()));
-    provide_context(marks);
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
+    // Each answer carries the id it is for: while another trace loads, its page shows "Loading…",
+    // never the trace before under the new address.
     let data = api::load(move || {
         let id = id();
-        async move { api::trace(&id).await.map(Trace::from_data) }
+        async move {
+            let trace = api::trace(&id).await.map(Trace::from_data);
+            (id, trace)
+        }
     });
-    // The trace's log records, correlated by trace id, under the waterfall.
+    // The trace's log records, correlated by trace id, under the waterfall. Asked once the trace
+    // is fetched, so that the log source is asked around the trace's own time.
     let logs = api::load(move || {
         let id = id();
-        async move { api::trace_logs(&id).await }
+        let fetched = data.with(|d| d.as_ref().is_some_and(|(i, _)| *i == id));
+        async move {
+            if !fetched {
+                return None;
+            }
+            let logs = api::trace_logs(&id).await;
+            Some((id, logs))
+        }
     });
+    // A notice about this trace (Tempo's partial answer) goes with the page.
+    on_cleanup(|| api::NOTICE.with(|n| n.set(None)));
     view! {
         {move || match data.get() {
-            None => loading(),
-            Some(Err(e)) => error_panel(e.to_string()),
-            Some(Ok(trace)) if trace.rows.is_empty() => error_panel(format!("Trace {} has no spans.", id())),
-            Some(Ok(trace)) => {
-                let focus = query.read_untracked().get("span");
-                view! { <TraceView trace focus link=true /> }.into_any()
-            }
+            Some((i, answer)) if i == id() => match answer {
+                Err(e) => error_panel(e.to_string()),
+                Ok(trace) if trace.rows.is_empty() => error_panel(format!("Trace {} has no spans.", id())),
+                Ok(trace) => {
+                    let focus = query.read_untracked().get("span");
+                    view! { <TraceView trace focus link=true marks=Some(marks) /> }.into_any()
+                }
+            },
+            _ => loading(),
         }}
         <section class="trace-logs" data-testid="trace-logs">
             <h2>"Logs of this trace " <a class="small" href=move || logs_href(&id()) data-testid="logs-link">"open in the log stream"</a></h2>
-            {move || match logs.get() {
-                None => loading(),
-                Some(Err(e)) => error_panel(e.to_string()),
-                Some(Ok(data)) => {
-                    marks.0.set(log_marks_of(&data));
-                    // The collector answers newest first, Loki (asked forward) oldest first.
-                    let newest_first = api::sources().logs.kind != crate::sources::Kind::Loki;
-                    let lines = trace_log_lines(&data, newest_first);
-                    if lines.is_empty() {
-                        view! { <p class="muted">"No log records carry this trace id."</p> }.into_any()
-                    } else {
-                        log_table(lines)
+            {move || match logs.get().flatten() {
+                Some((i, answer)) if i == id() => match answer {
+                    Err(e) => error_panel(e.to_string()),
+                    Ok(data) => {
+                        marks.0.set(log_marks_of(&data));
+                        // The collector answers newest first, Loki (asked forward) oldest first.
+                        let newest_first = api::sources().logs.kind != crate::sources::Kind::Loki;
+                        let lines = trace_log_lines(&data, newest_first);
+                        if lines.is_empty() {
+                            view! { <p class="muted">"No log records carry this trace id."</p> }.into_any()
+                        } else {
+                            log_table(lines)
+                        }
                     }
-                }
+                },
+                _ => loading(),
             }}
         </section>
     }
@@ -133,7 +153,7 @@ pub(crate) async fn open_url(url: String) -> Result<crate::file_url::Opened, Str
 
 /// A trace opened from a file: the same view, without deep links in the address bar.
 pub(crate) fn waterfall(trace: Trace) -> AnyView {
-    view! { <TraceView trace focus=None link=false /> }.into_any()
+    view! { <TraceView trace focus=None link=false marks=None /> }.into_any()
 }
 
 /// Height of one waterfall row in pixels; rows are placed by index, so it must match the CSS.
@@ -168,6 +188,8 @@ struct State {
     container: NodeRef<leptos::html::Div>,
     /// Keeps the selected span in the address bar, through the router.
     address: Replace,
+    /// The log records of the trace, marked on their spans' bars (none for a file).
+    marks: Option<LogMarks>,
 }
 
 impl State {
@@ -296,7 +318,7 @@ fn prepare_search_in_steps(trace: StoredValue<Trace>) {
 /// The whole trace view. `focus` is a span id (hex) to select and scroll to; with `link`, the
 /// selected span is kept in the address bar as `?span=`.
 #[component]
-fn TraceView(trace: Trace, focus: Option<String>, link: bool) -> impl IntoView {
+fn TraceView(trace: Trace, focus: Option<String>, link: bool, marks: Option<LogMarks>) -> impl IntoView {
     let n = trace.rows.len();
     let header = header(&trace);
     let trace = StoredValue::new(trace);
@@ -327,6 +349,7 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool) -> impl IntoView {
         viewport: RwSignal::new(800.0),
         container: NodeRef::new(),
         address: use_replace(),
+        marks,
     };
     let search_input = NodeRef::<leptos::html::Input>::new();
 
@@ -639,7 +662,7 @@ fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
             .collect_view();
         let span_id = row.span.span_id.0;
         let span_start = row.span.start_time_unix_nano;
-        let log_marks = use_context::<LogMarks>().map(|LogMarks(m)| {
+        let log_marks = state.marks.map(|LogMarks(m)| {
             move || {
                 m.with(|m| {
                     m.get(&span_id).map(|list| {

@@ -114,7 +114,7 @@ async fn next_task() {
 fn mount_trace_view(el: &web_sys::HtmlElement, trace: Trace) -> leptos::mount::UnmountHandle<impl Mountable> {
     leptos::mount::mount_to(el.clone(), move || {
         provide_router();
-        view! { <TraceView trace focus=None link=false /> }
+        view! { <TraceView trace focus=None link=false marks=None /> }
     })
 }
 
