@@ -290,12 +290,79 @@ impl Trace {
         out
     }
 
-    /// The rows whose name, service, attribute keys or values (of any type, as text), events
-    /// (names, attribute keys and values) or resource attributes contain `query`, ignoring ASCII
-    /// case, and the span whose id it is (leading zeros aside): what Jaeger UI's span search
-    /// matches. With `within` (the matches of a shorter query that this one extends), only those
-    /// rows can match by their text.
+    /// The rows that match `query` as Jaeger UI's span filter (`filter-spans.tsx`) matches:
+    /// its words are ORed, and a word `-key` leaves out the attributes whose key contains `key`
+    /// (a span is not left out: its other fields may still match). A word matches a row whose
+    /// name, service, attribute keys or values (of any type, as text), events (names, attribute
+    /// keys and values) or resource attributes contain it, ignoring ASCII case, and the span
+    /// whose id it is (leading zeros aside). With `within` (the matches of a shorter one-word
+    /// query that this one extends), only those rows can match by their text.
     pub fn search(&self, query: &str, within: Option<&[bool]>) -> Vec<bool> {
+        let mut include = Vec::new();
+        let mut exclude = Vec::new();
+        for word in query.split_ascii_whitespace() {
+            match word.strip_prefix('-') {
+                Some("") => {}
+                Some(key) => exclude.push(key.to_ascii_lowercase()),
+                None => include.push(word.to_ascii_lowercase()),
+            }
+        }
+        match (include.as_slice(), exclude.is_empty()) {
+            ([], true) => self.search_word("", within),
+            ([word], true) => self.search_word(word, within),
+            (_, true) => {
+                let mut hits = vec![false; self.rows.len()];
+                for word in &include {
+                    hits.iter_mut().zip(self.search_word(word, None)).for_each(|(h, w)| *h |= w);
+                }
+                hits
+            }
+            (_, false) => self.search_excluding(&include, &exclude),
+        }
+    }
+
+    /// Jaeger UI's filter with excluded keys: each row's fields are looked at one by one.
+    fn search_excluding(&self, include: &[String], exclude: &[String]) -> Vec<bool> {
+        let any = |text: &str| include.iter().any(|w| contains_ci(text, w.as_bytes()));
+        let kept = |key: &str| !exclude.iter().any(|w| contains_ci(key, w.as_bytes()));
+        let pairs = |attributes: &[edgescope_otlp::KeyValue]| {
+            attributes
+                .iter()
+                .any(|a| kept(&a.key) && (any(&a.key) || a.value.as_ref().is_some_and(|v| any(&value_text(v)))))
+        };
+        let ids: Vec<u64> = include
+            .iter()
+            .filter(|w| w.len() <= 16 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+            .filter_map(|w| u64::from_str_radix(w, 16).ok())
+            .filter(|&id| id != 0)
+            .collect();
+        let resource_hit: Vec<bool> = self
+            .scopes
+            .iter()
+            .map(|s| {
+                s.resource
+                    .attributes
+                    .iter()
+                    .filter(|a| a.key != "service.name")
+                    .any(|a| kept(&a.key) && (any(&a.key) || a.value.as_ref().is_some_and(|v| any(&value_text(v)))))
+            })
+            .collect();
+        self.rows
+            .iter()
+            .map(|r| {
+                any(&r.span.name)
+                    || any(self.service(r))
+                    || pairs(&r.span.attributes)
+                    // An event's name is Jaeger's `event` log field.
+                    || r.span.events.iter().any(|e| (kept("event") && any(&e.name)) || pairs(&e.attributes))
+                    || resource_hit[r.scope]
+                    || ids.contains(&u64::from_be_bytes(r.span.span_id.0))
+            })
+            .collect()
+    }
+
+    /// The rows one word matches (see [`Trace::search`]).
+    fn search_word(&self, query: &str, within: Option<&[bool]>) -> Vec<bool> {
         let needle = query.trim().to_ascii_lowercase();
         let service_hit: Vec<bool> = self.services.iter().map(|s| contains_ci(s, needle.as_bytes())).collect();
         let resource_hit: Vec<bool> = self
@@ -906,6 +973,25 @@ mod tests {
         assert!(!stepwise.prepare_search(2));
         assert_eq!(stepwise.search("payments", None), t.search("payments", None), "the first search makes the rest");
         assert!(stepwise.prepare_search(1));
+    }
+
+    #[test]
+    fn search_ors_its_words_and_leaves_out_the_attributes_of_excluded_keys_as_jaeger_ui_does() {
+        let t = checkout();
+        let hits = |q: &str| -> Vec<&str> { names(&t, (0..5).filter(|&k| t.search(q, None)[k])) };
+        // Jaeger UI's filter-spans: any word may match.
+        assert_eq!(hits("pay select"), ["SELECT users", "payment", "charge card"]);
+        assert_eq!(hits("  select   authenticate "), ["authenticate", "SELECT users"]);
+        // `-user` leaves out the attributes whose key holds "user" (every span's `user.id`)...
+        assert_eq!(hits("u-1"), ["GET /checkout"]);
+        assert_eq!(hits("u-1 -user"), Vec::<&str>::new());
+        assert_eq!(hits("u-1 -other"), ["GET /checkout"]);
+        // ...but not the names and services: "SELECT users" still matches by its name.
+        assert_eq!(hits("users -user"), ["SELECT users"]);
+        assert_eq!(hits("-user"), Vec::<&str>::new());
+        // A previous one-word query's matches narrow nothing that ORs.
+        let pay = t.search("pay", None);
+        assert_eq!(t.search("pay select", Some(&pay)), t.search("pay select", None));
     }
 
     #[test]
