@@ -65,6 +65,21 @@ pub fn range_request(source: &Source, logql: &str, start: u64, end: u64, limit: 
     request(source, format!("/loki/api/v1/query_range?{}", query(&pairs)))
 }
 
+/// The longest range Loki is asked for at once: 30 days, under its default
+/// `limits_config.max_query_length` (721h), which refuses longer ones.
+pub const LOKI_MAX_RANGE: u64 = 720 * 3_600 * 1_000_000_000;
+
+/// The start of `[start, end]` as `kind` may be asked for it (Loki: at most [`LOKI_MAX_RANGE`]
+/// ending at `end`), and whether it was cut (older records are then asked for a window at a
+/// time, by "Load older").
+pub fn clamp_range(kind: Kind, start: u64, end: u64) -> (u64, bool) {
+    if kind == Kind::Loki && end.saturating_sub(start) > LOKI_MAX_RANGE {
+        (end - LOKI_MAX_RANGE, true)
+    } else {
+        (start, false)
+    }
+}
+
 /// Label names in `[start, end]`.
 pub fn labels_request(source: &Source, start: u64, end: u64) -> Request {
     request(source, format!("/loki/api/v1/labels?{}", query(&[("start", start.to_string()), ("end", end.to_string())])))
@@ -307,8 +322,24 @@ pub fn from_otlp(data: &LogsData) -> Vec<Record> {
 
 /// Reads an OTLP/JSON logs file (or JSON lines of them) into records.
 pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
-    let data = read::logs_from_str(text, Ids::Tolerant).map_err(|e| format!("not OTLP/JSON logs: {e}"))?;
-    Ok(from_otlp(&data))
+    let whole = match read::logs_from_str(text, Ids::Tolerant) {
+        Ok(data) => return Ok(from_otlp(&data)),
+        Err(e) => format!("not OTLP/JSON logs: {e}"),
+    };
+    // JSON lines: one logs document per line (blank lines aside), as the collector's file
+    // exporter writes them.
+    let lines: Vec<(usize, &str)> =
+        text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
+    if lines.len() < 2 {
+        return Err(whole);
+    }
+    let mut records = Vec::new();
+    for (n, line) in lines {
+        let data = read::logs_from_str(line, Ids::Tolerant)
+            .map_err(|e| format!("line {n}: not an OTLP/JSON logs document: {e}"))?;
+        records.extend(from_otlp(&data));
+    }
+    Ok(records)
 }
 
 #[cfg(test)]
@@ -320,6 +351,39 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn loki_is_never_asked_for_more_than_its_max_query_length_and_other_sources_for_any_range() {
+        const HOUR: u64 = 3_600 * 1_000_000_000;
+        let now = 1_800_000_000_000_000_000u64;
+        // "all" asks from 1 ns.
+        assert_eq!(clamp_range(Kind::Loki, 1, now), (now - 720 * HOUR, true));
+        assert_eq!(clamp_range(Kind::Collector, 1, now), (1, false));
+        let week = now - 7 * 24 * HOUR;
+        assert_eq!(clamp_range(Kind::Loki, week, now), (week, false));
+        // Paging back: the window before ends where the records held begin.
+        let older_end = now - 720 * HOUR - 1;
+        assert_eq!(clamp_range(Kind::Loki, 1, older_end), (older_end - 720 * HOUR, true));
+    }
+
+    #[test]
+    fn a_json_lines_file_of_otlp_logs_documents_gives_the_records_of_every_line() {
+        let doc = |message: &str| {
+            format!(
+                r#"{{"resourceLogs":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"web"}}}}]}},"scopeLogs":[{{"logRecords":[{{"timeUnixNano":"1700000000000000000","severityNumber":9,"body":{{"stringValue":"{message}"}}}}]}}]}}]}}"#
+            )
+        };
+        let text = format!("{}\n\n{}\n", doc("first"), doc("second"));
+        let records = parse_file(&text).unwrap();
+        let messages: Vec<&str> = records.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["first", "second"]);
+        assert_eq!(records[0].service, "web");
+        // One document alone, across lines, still reads as before.
+        assert_eq!(parse_file(&doc("only").replace(",", ",\n")).unwrap().len(), 1);
+        // A bad line is named.
+        let err = parse_file(&format!("{}\n{{\"resourceLogs\":5}}\n", doc("a"))).unwrap_err();
+        assert!(err.starts_with("line 2: "), "{err}");
+    }
 
     #[test]
     fn polls_ask_from_the_newest_time_again_and_skip_only_the_records_already_received() {

@@ -135,6 +135,19 @@ fn window(lookback: &str, trace_id: Option<u128>, source: &crate::sources::Sourc
     }
 }
 
+/// The time range to ask for, as [`window`], and for a trace that is not the one fetched last,
+/// around the trace's own time when the trace source knows it (a `/logs?trace_id=` link opened
+/// in a new tab finds what the trace page finds).
+async fn window_of(lookback: &str, trace_id: Option<u128>, source: &crate::sources::Source) -> (u64, u64) {
+    if let ("trace", Some(t), crate::sources::Kind::Loki) = (lookback, trace_id, source.kind) {
+        if let Some((start, end)) = api::trace_window(&trace_hex(t)).await {
+            const HOUR: u64 = 3_600 * 1_000_000_000;
+            return (start.saturating_sub(HOUR), end.saturating_add(HOUR));
+        }
+    }
+    window(lookback, trace_id, source)
+}
+
 /// The start of a lookback window ending now.
 fn lookback_start(lookback: &str, now: u64) -> u64 {
     let hours: u64 = match lookback {
@@ -219,6 +232,10 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let paused = RwSignal::new(false);
     let loading = RwSignal::new(false);
     let more = RwSignal::new(false);
+    // The end of the last window asked for, when it was cut to Loki's longest range.
+    let clamped = RwSignal::new(None::<(u64, u64)>);
+    // Whether the records held come from the log source (not from a file).
+    let from_source = RwSignal::new(true);
     let label_names = RwSignal::new(Vec::<String>::new());
     // The URL of the log file shown (empty while the records come from the source), and the
     // one being typed.
@@ -271,11 +288,14 @@ pub(crate) fn LogsPage() -> impl IntoView {
         file.set(String::new());
         let source = api::sources().logs;
         let q = logql();
-        let (start, end) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
-        let end = if older { STORE.with(|s| s.borrow().oldest()).unwrap_or(end).saturating_sub(1) } else { end };
+        let (look, trace) = (lookback.get_untracked(), trace_id.get_untracked());
         loading.set(true);
         ui.error.set(None);
         leptos::task::spawn_local(async move {
+            let (start, end) = window_of(&look, trace, &source).await;
+            let end = if older { STORE.with(|s| s.borrow().oldest()).unwrap_or(end).saturating_sub(1) } else { end };
+            let (start, cut) = loki::clamp_range(source.kind, start, end);
+            clamped.try_set(cut.then_some((start, end)));
             let request = loki::range_request(&source, &q, start, end, loki::PAGE, false);
             let answer = api::send(&request).await.map_err(|e| e.to_string()).and_then(|(status, body)| {
                 loki::parse_range(status, &body).map_err(|e| format!("{}: {e}", request.url))
@@ -283,7 +303,8 @@ pub(crate) fn LogsPage() -> impl IntoView {
             loading.try_set(false);
             match answer {
                 Ok(records) => {
-                    more.try_set(records.len() >= loki::PAGE);
+                    // A window cut to Loki's limit may have older records beyond it.
+                    more.try_set(records.len() >= loki::PAGE || (cut && !records.is_empty()));
                     STORE.with(|s| {
                         let mut s = s.borrow_mut();
                         if !older {
@@ -291,6 +312,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                         }
                         s.push(records);
                     });
+                    from_source.try_set(true);
                     ui.dropped.try_set(tail::dropped());
                     ui.changed(false);
                 }
@@ -308,9 +330,11 @@ pub(crate) fn LogsPage() -> impl IntoView {
             s.newest().map(|n| (n + 1, loki::Resume::new(n, s.keys_at(n))))
         });
         let (from, resume) = held.unwrap_or_else(|| {
-            let start = window(&lookback.get_untracked(), trace_id.get_untracked(), &source).0;
+            let (start, end) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
+            let start = loki::clamp_range(source.kind, start, end).0;
             (start, loki::Resume::new(start, []))
         });
+        from_source.set(true);
         paused.set(false);
         tail::set_paused(false);
         tail::start(ui, source, logql(), from, resume);
@@ -319,6 +343,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let suggest = move || {
         let source = api::sources().logs;
         let (start, now) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
+        let start = loki::clamp_range(source.kind, start, now).0;
         leptos::task::spawn_local(async move {
             for (request, slot) in [
                 (loki::labels_request(&source, start, now), label_names),
@@ -341,6 +366,8 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 s.push(records);
             });
             more.try_set(false);
+            from_source.try_set(false);
+            clamped.try_set(None);
             ui.error.try_set(None);
             ui.changed(false);
         }
@@ -494,6 +521,11 @@ pub(crate) fn LogsPage() -> impl IntoView {
             </span>
         </div>
         {capacity_notice.map(|n| view! { <p class="notice" role="status" data-testid="buffer-notice">{n}</p> })}
+        {move || clamped.get().map(|(start, end)| view! {
+            <p class="notice" role="status" data-testid="range-notice">
+                {format!("Loki is asked for 30 days at a time (its max_query_length): records from {} to {}; \"Load older\" asks for the 30 days before.", format_time(start), format_time(end))}
+            </p>
+        })}
         {move || ui.error.get().map(crate::app::error_panel)}
         {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
         <VolumeHistogram version=ui.volume range=range />
@@ -509,7 +541,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
             </span>
         </div>
         <LogList ui=ui expanded=expanded context=context />
-        {move || context.get().map(|i| context_panel(i, context))}
+        {move || context.get().map(|i| context_panel(i, context, from_source.get_untracked()))}
     }
 }
 
@@ -730,28 +762,53 @@ fn details_view(
 }
 
 /// The lines of the same service around a record, the record marked.
-fn context_panel(seq: u64, context: RwSignal<Option<u64>>) -> AnyView {
+/// One line of the context panel: time, level, message, and whether it is the chosen one.
+type ContextLine = (u64, &'static str, String, bool);
+
+fn context_panel(seq: u64, context: RwSignal<Option<u64>>, from_source: bool) -> AnyView {
     STORE.with(|s| {
         let s = s.borrow();
         let Some(index) = s.index_of(seq) else {
             return ().into_any();
         };
-        let service = s.get(index).service.to_owned();
-        let rows = s
+        let chosen = s.get(index);
+        let (service, time, message) = (chosen.service.to_owned(), chosen.time, chosen.message.to_owned());
+        let held: Vec<ContextLine> = s
             .context(index, CONTEXT, CONTEXT)
             .into_iter()
             .map(|i| {
                 let r = s.get(i);
-                let level = r.level.name();
-                view! {
-                    <div class=format!("context-row row-{level}") class:current=i == index data-testid="context-row">
-                        <span class="log-time mono">{format_time(r.time)}</span>
-                        <span class=format!("level level-{level}")>{level.to_ascii_uppercase()}</span>
-                        <span class="log-message">{prefix(r.message, ROW_CHARS).to_owned()}</span>
-                    </div>
-                }
+                (r.time, r.level.name(), prefix(r.message, ROW_CHARS).to_owned(), i == index)
             })
-            .collect_view();
+            .collect();
+        // The records held may not hold the lines around this one (those of one trace, a time
+        // range): the source is asked for them, the service's lines before and after it.
+        let before = held.iter().position(|l| l.3).unwrap_or(0);
+        let fetched = RwSignal::new(None::<Vec<ContextLine>>);
+        if from_source && (before < CONTEXT || held.len() - before - 1 < CONTEXT) {
+            let service = service.clone();
+            leptos::task::spawn_local(async move {
+                if let Some(lines) = context_from_source(&service, time, &message).await {
+                    fetched.try_set(Some(lines));
+                }
+            });
+        }
+        let rows = move || {
+            fetched
+                .get()
+                .unwrap_or_else(|| held.clone())
+                .into_iter()
+                .map(|(time, level, message, current)| {
+                    view! {
+                        <div class=format!("context-row row-{level}") class:current=current data-testid="context-row">
+                            <span class="log-time mono">{format_time(time)}</span>
+                            <span class=format!("level level-{level}")>{level.to_ascii_uppercase()}</span>
+                            <span class="log-message">{message}</span>
+                        </div>
+                    }
+                })
+                .collect_view()
+        };
         view! {
             <section class="log-context" data-testid="context-panel">
                 <h2>"Context: "{service}" around the chosen line"
@@ -761,6 +818,34 @@ fn context_panel(seq: u64, context: RwSignal<Option<u64>>) -> AnyView {
         }
         .into_any()
     })
+}
+
+/// The lines of `service` around the record at `time` with `message`, from the log source:
+/// up to [`CONTEXT`] before it and after it, within a day; `None` when the source fails.
+async fn context_from_source(service: &str, time: u64, message: &str) -> Option<Vec<ContextLine>> {
+    const DAY: u64 = 24 * 3_600 * 1_000_000_000;
+    let source = api::sources().logs;
+    let q = loki::logql(source.kind, service, None);
+    // Records of the same time may be many: some slack beyond the lines wanted.
+    let limit = 2 * CONTEXT + 1;
+    let mut lines = Vec::new();
+    for (start, end, forward) in [(time.saturating_sub(DAY), time + 1, false), (time, time + DAY, true)] {
+        let request = loki::range_request(&source, &q, start, end, limit, forward);
+        let (status, body) = api::send(&request).await.ok()?;
+        lines.extend(loki::parse_range(status, &body).ok()?.into_iter().filter(|r| r.service == service));
+    }
+    lines.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.message.cmp(&b.message)));
+    lines.dedup_by(|a, b| a.time == b.time && a.message == b.message);
+    let at = lines.iter().position(|r| r.time == time && r.message == message)?;
+    let from = at.saturating_sub(CONTEXT);
+    let to = (at + CONTEXT + 1).min(lines.len());
+    Some(
+        lines[from..to]
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (r.time, r.level.name(), prefix(&r.message, ROW_CHARS).to_owned(), from + k == at))
+            .collect(),
+    )
 }
 
 /// The log-volume histogram of the matching records, stacked by level; dragging across it
