@@ -98,7 +98,12 @@ pub(crate) fn set_sources(sources: Sources) {
 
 /// `traces=…&logs=…` for links that should reproduce the view (empty with the defaults).
 pub(crate) fn sources_query() -> String {
-    sources().to_query().into_iter().map(|(k, v)| format!("{k}={}", sources::encode(&v))).collect::<Vec<_>>().join("&")
+    query_of(&sources())
+}
+
+/// `traces=…&logs=…` of `sources`.
+pub(crate) fn query_of(chosen: &Sources) -> String {
+    chosen.to_query().into_iter().map(|(k, v)| format!("{k}={}", sources::encode(&v))).collect::<Vec<_>>().join("&")
 }
 
 fn js_error(context: &str, e: wasm_bindgen::JsValue) -> ApiError {

@@ -59,8 +59,9 @@ pub(crate) fn SettingsPage() -> impl IntoView {
                 return;
             }
         }
+        // The query of the sources saved, not of this page's address (which may name others).
+        let query = api::query_of(&sources);
         api::set_sources(sources);
-        let query = api::sources_query();
         navigate(&if query.is_empty() { "/".to_owned() } else { format!("/?{query}") }, Default::default());
     };
     let pick = move |name: String, kind: Kind| {
