@@ -120,7 +120,7 @@ test('show context lists the same service around a record; a trace id links both
   assert.equal(asked.params.query, `{service_name=~".+"} | trace_id="${LOKI_TRACE_ID}"`);
   await logs.expand('checkout request 0 served');
   const href = await page.getAttribute('[data-testid=detail-trace-link]', 'href');
-  assert.equal(href, `/trace/${LOKI_TRACE_ID}?${logsSource}`, 'the trace page keeps the sources');
+  assert.equal(href, `/trace/${LOKI_TRACE_ID}?traces=collector%3A&${logsSource}`, 'the trace page keeps the sources');
   await page.click('[data-testid=detail-trace-link]');
   await page.waitForURL(new RegExp(`/trace/${LOKI_TRACE_ID}`));
   await page.close();

@@ -102,13 +102,13 @@ test('?trace_id= shows that trace\'s records, and a record\'s trace id opens the
   const logs = await new LogsPage(page).open(collector.ui, `lookback=all&trace_id=${FIXTURE_TRACE}`);
   assert.deepEqual((await logs.rows()).map((r) => r.message).sort(), ['Example log record', 'payment failed']);
   await page.click('[data-testid=log-row]:has-text("payment failed") [data-testid=log-trace-link]');
-  await page.waitForURL(`**/trace/${FIXTURE_TRACE}`);
+  await page.waitForURL(new RegExp(`/trace/${FIXTURE_TRACE}\\?traces=collector%3A&logs=collector%3A$`));
   await page.waitForSelector('[data-testid=span-row]');
   assert.deepEqual(await page.$$eval('[data-testid=span-name]', (els) => els.map((e) => e.textContent)), ["I'm a server span"]);
   // And back: the trace page links to the stream filtered to the trace, looked for around the
   // trace's time (the fixture's records are from 2018).
   await page.click('[data-testid=logs-link]');
-  await page.waitForURL(`**/logs?trace_id=${FIXTURE_TRACE}`);
+  await page.waitForURL(new RegExp(`/logs\\?trace_id=${FIXTURE_TRACE}&traces=collector%3A&logs=collector%3A$`));
   await page.waitForSelector('[data-testid=match-count][data-loading=false]');
   await logs.waitForCount(1);
   assert.deepEqual((await logs.rows()).map((r) => r.message), ['Example log record'], 'records an hour around the trace');

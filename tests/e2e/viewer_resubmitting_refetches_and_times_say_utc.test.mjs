@@ -72,7 +72,8 @@ test('opening the same URL again fetches the file again', async () => {
 test('Search with unchanged filters asks the source again and shows traces that arrived since', async () => {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   await ingest(collector, freshTrace('33333333333333333333333333333333', 'older'));
-  await page.goto(`${collector.ui}/?service=refetch-svc&lookback=1h&limit=20&sort=newest`);
+  // The page names its sources in the address (the collector too).
+  await page.goto(`${collector.ui}/?service=refetch-svc&lookback=1h&limit=20&sort=newest&traces=collector%3A&logs=collector%3A`);
   await page.waitForSelector('[data-testid=trace-row]');
   assert.equal(await page.locator('[data-testid=trace-row]').count(), 1);
   await ingest(collector, freshTrace('44444444444444444444444444444444', 'newer'));

@@ -49,7 +49,7 @@ test('a span link keeps the trace source of the page', async () => {
   await view.select('payment');
   assert.equal(new URL(view.page.url()).searchParams.get('traces'), 'jaeger:');
   const href = await view.page.getAttribute('[data-testid=span-link]', 'href');
-  assert.equal(href, `/trace/${TRACE_ID}?span=${SPAN.query}&traces=jaeger%3A`);
+  assert.equal(href, `/trace/${TRACE_ID}?span=${SPAN.query}&traces=jaeger%3A&logs=collector%3A`);
   await view.page.click('[data-testid=span-link]');
   await view.page.waitForFunction(() => document.querySelector('[data-testid=details-name]')?.textContent === 'SELECT users');
   assert.equal(new URL(view.page.url()).searchParams.get('traces'), 'jaeger:');

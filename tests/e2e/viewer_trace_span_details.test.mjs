@@ -25,7 +25,7 @@ test('a selected span shows everything it carries', async () => {
   assert.match(await view.header('details-events'), /\+25\.0 ms\s+retry/);
   assert.deepEqual(await view.table('event-attributes'), { attempt: '2' });
   const link = view.page.locator('[data-testid=span-link]');
-  assert.equal(await link.getAttribute('href'), `/trace/${LINKED_TRACE_ID}?span=aaaaaaaaaaaaaaaa`);
+  assert.equal(await link.getAttribute('href'), `/trace/${LINKED_TRACE_ID}?span=aaaaaaaaaaaaaaaa&traces=collector%3A&logs=collector%3A`);
   assert.deepEqual(await view.table('link-attributes'), { 'link.kind': 'follows' });
   assert.deepEqual(await view.table('details-resource'), { 'service.name': 'payments' });
   assert.equal(await view.header('details-scope'), 'payments-lib');
@@ -49,5 +49,5 @@ test('a link opens the linked trace', async () => {
   const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
   await view.select('payment');
   await view.page.click('[data-testid=span-link]');
-  await view.page.waitForURL(`**/trace/${LINKED_TRACE_ID}?span=aaaaaaaaaaaaaaaa`);
+  await view.page.waitForURL(`**/trace/${LINKED_TRACE_ID}?span=aaaaaaaaaaaaaaaa&traces=collector%3A&logs=collector%3A`);
 });
