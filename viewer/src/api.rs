@@ -96,7 +96,7 @@ pub(crate) fn set_sources(sources: Sources) {
     SOURCES.with(|s| *s.borrow_mut() = Some(sources));
 }
 
-/// `traces=…&logs=…` for links that should reproduce the view (empty with the defaults).
+/// `traces=…&logs=…` for links that should reproduce the view.
 pub(crate) fn sources_query() -> String {
     query_of(&sources())
 }
