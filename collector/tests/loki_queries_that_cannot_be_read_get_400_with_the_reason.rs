@@ -14,15 +14,19 @@ async fn malformed_log_queries_and_parameters_are_refused_as_plain_text() {
             "invalid line template: the template function `b64enc` is not supported",
         ),
         (
-            &format!("query={}", encode(r#"label_replace(rate({service_name="a"}[1m]), "a", "$1", "b", "(.*)")"#)),
-            "`label_replace` is not supported",
+            &format!("query={}", encode(r#"approx_topk(2, rate({service_name="a"}[1m]))"#)),
+            "`approx_topk` is not supported",
+        ),
+        (
+            &format!("query={}", encode(r#"label_replace(rate({service_name="a"}[1m]), "1a", "$1", "b", "(.*)")"#)),
+            "invalid destination label name in label_replace(): 1a",
         ),
         (
             &format!(
                 "query={}",
-                encode(r#"rate({service_name="a"}[1m]) / on (a) group_left (b) rate({service_name="a"}[1m])"#)
+                encode(r#"rate({service_name="a"}[1m]) / group_left (b) rate({service_name="a"}[1m])"#)
             ),
-            "`group_left` is not supported",
+            "`group_left` needs `on (…)` or `ignoring (…)` before it",
         ),
         (&format!("query={}", encode(r#"rate({service_name="a"})"#)), "needs a range"),
         (&format!("query={}&step=0", encode(r#"rate({a="b"}[1m])"#)), "zero or negative query resolution step"),
