@@ -828,7 +828,41 @@ fn json_text(text: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
-async fn list_traces(State(app): State<App>, Query(p): Query<ListParams>) -> Result<Response, Failure> {
+/// Parameters that only Jaeger's legacy search takes: a request to `/api/traces` naming one is
+/// a Jaeger search.
+const JAEGER_ONLY_PARAMS: [&str; 9] =
+    ["operation", "tags", "tag", "minDuration", "maxDuration", "start", "end", "lookback", "traceID"];
+
+/// Whether a request to `/api/traces` is a Jaeger legacy search rather than a call of the
+/// collector's own list: Grafana's Jaeger data source (whose backend client searches at
+/// `/api/traces` without the data source URL's path, and sends its `Grafana/…` user agent),
+/// or any client naming a parameter that only Jaeger's search takes.
+fn is_jaeger_search(headers: &HeaderMap, params: &[(String, String)]) -> bool {
+    let grafana = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|agent| agent.starts_with("Grafana/"));
+    grafana || params.iter().any(|(k, _)| JAEGER_ONLY_PARAMS.contains(&k.as_str()))
+}
+
+/// `GET /api/traces`: the collector's own list of recent traces, or Jaeger's legacy search
+/// answer when the request is one (see [`is_jaeger_search`]).
+async fn list_traces(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, Failure> {
+    if is_jaeger_search(&headers, &params) {
+        return Ok(jaeger_search(State(app), Query(params)).await);
+    }
+    let first = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let limit = match first("limit") {
+        None => None,
+        Some(v) => Some(v.parse::<usize>().map_err(|_| {
+            query_error(StatusCode::BAD_REQUEST, format!("malformed limit `{v}`: expected a whole number"))
+        })?),
+    };
+    let p = ListParams { limit, service: first("service"), trace_id: None };
     let limit = p.limit.unwrap_or(50).min(1000);
     let traces = read_with(&app, move |s| s.recent_traces(limit, p.service.as_deref())).await?;
     Ok(Json(json!({ "traces": traces })).into_response())

@@ -1,0 +1,57 @@
+//! Grafana's Jaeger data source, with the `jaegerBackendMigration` toggle, searches at
+//! `/api/traces` whatever the data source URL's path (`pkg/tsdb/jaeger/client.go`, `Search`, sets
+//! `jaegerURL.Path = "/api/traces"`), so the `/jaeger` prefix is lost. It reads `data` from
+//! Jaeger's envelope. `/api/traces` answers a Jaeger search in Jaeger's shape, and the
+//! collector's own list to everyone else.
+mod support;
+
+use serde_json::json;
+use support::{get, post_json, request, Collector};
+
+#[tokio::test]
+async fn api_traces_answers_grafanas_jaeger_search_in_jaegers_shape_and_everyone_else_in_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let body = json!({ "resourceSpans": [{
+        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "shop" } }] },
+        "scopeSpans": [{ "spans": [{
+            "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0102030405060708", "name": "GET /cart",
+            "startTimeUnixNano": now.to_string(), "endTimeUnixNano": (now + 1_000_000).to_string()
+        }] }]
+    }] });
+    assert_eq!(post_json(collector.otlp, "/v1/traces", &body.to_string()).await.status, 200);
+    let jaeger = get(collector.ui, "/jaeger/api/traces?limit=20&service=shop").await.json();
+    assert_eq!(jaeger["data"].as_array().unwrap().len(), 1, "{jaeger}");
+
+    // What Grafana sends: its user agent, and only the parameters the query names.
+    let grafana = [("User-Agent", "Grafana/11.3.0")];
+    let answer = request(collector.ui, "GET", "/api/traces?limit=20&service=shop", &grafana, b"").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json(), jaeger, "Grafana gets Jaeger's answer");
+    // Parameters only Jaeger's search has make it a Jaeger search, whoever asks.
+    for query in [
+        "service=shop&operation=GET%20%2Fcart&limit=20",
+        "service=shop&minDuration=1ms&limit=20",
+        "service=shop&tags=%7B%7D&limit=20",
+        &format!("service=shop&start={}&end={}&limit=20", now / 1000 - 60_000_000, now / 1000 + 60_000_000),
+    ] {
+        let answer = get(collector.ui, &format!("/api/traces?{query}")).await;
+        assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+        assert_eq!(answer.json()["data"][0]["spans"][0]["operationName"], "GET /cart", "{query}");
+    }
+    // A Jaeger search that cannot be read gets Jaeger's 400.
+    let answer = get(collector.ui, "/api/traces?operation=x").await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.json()["errors"][0]["msg"], "parameter 'service' is required");
+
+    // Everyone else keeps the collector's own list.
+    for (path, headers) in
+        [("/api/traces?limit=20&service=shop", &[][..]), ("/api/traces", &[("User-Agent", "node")][..])]
+    {
+        let own = request(collector.ui, "GET", path, headers, b"").await.json();
+        assert_eq!(own.as_object().unwrap().keys().collect::<Vec<_>>(), ["traces"], "{path}: {own}");
+        assert_eq!(own["traces"][0]["traceId"], "0102030405060708090a0b0c0d0e0f10", "{path}");
+    }
+    collector.stop().await;
+}
