@@ -29,7 +29,7 @@ impl Signal {
 pub(crate) enum Family {
     /// `POST /v1/*`.
     Ingest,
-    /// `/api/*`.
+    /// `/api/*`, `/jaeger/api/*`, `/loki/api/*` and `/upstream/*`.
     Query,
     /// `/health`.
     Health,
@@ -47,6 +47,7 @@ impl Family {
             Family::Ingest
         } else if path == "/api"
             || path.starts_with("/api/")
+            || path.starts_with("/jaeger/api/")
             || path.starts_with("/loki/api/")
             || path.starts_with("/upstream/")
         {
@@ -244,6 +245,7 @@ mod tests {
         assert_eq!(Family::of("/api/v3/services"), Family::Query);
         assert_eq!(Family::of("/apiary"), Family::Viewer);
         assert_eq!(Family::of("/loki/api/v1/query_range"), Family::Query);
+        assert_eq!(Family::of("/jaeger/api/services"), Family::Query);
         assert_eq!(Family::of("/upstream/tempo/api/search"), Family::Query);
         assert_eq!(Family::of("/health"), Family::Health);
         assert_eq!(Family::of("/metrics"), Family::Metrics);

@@ -39,6 +39,8 @@ async fn a_scrape_counts_accepted_and_rejected_records_requests_per_route_family
     assert_eq!(post_json(collector.ui, "/v1/logs", logs).await.status, 200);
     assert_eq!(post_json(collector.otlp, "/v1/logs", "not json").await.status, 400);
     assert_eq!(get(collector.ui, "/api/traces").await.status, 200);
+    // Grafana's Jaeger data source: a query, not a viewer file.
+    assert_eq!(get(collector.ui, "/jaeger/api/services").await.status, 200);
     assert_eq!(get(collector.ui, "/api/v3/traces/00000000000000000000000000000001").await.status, 404);
     assert_eq!(get(collector.ui, "/health").await.status, 200);
 
@@ -55,7 +57,7 @@ async fn a_scrape_counts_accepted_and_rejected_records_requests_per_route_family
 
     assert_eq!(at(r#"edgescope_http_requests_total{family="ingest",code="200"}"#), 2.0, "both ports count");
     assert_eq!(at(r#"edgescope_http_requests_total{family="ingest",code="400"}"#), 1.0);
-    assert_eq!(at(r#"edgescope_http_requests_total{family="query",code="200"}"#), 1.0);
+    assert_eq!(at(r#"edgescope_http_requests_total{family="query",code="200"}"#), 2.0);
     assert_eq!(at(r#"edgescope_http_requests_total{family="query",code="404"}"#), 1.0);
     assert_eq!(at(r#"edgescope_http_requests_total{family="health",code="200"}"#), 1.0);
 
