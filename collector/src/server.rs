@@ -779,7 +779,8 @@ async fn ingest_traces(
     }
     let n = write_traces(&app, data).await.map_err(|f| f.reencode(encoding))?;
     app.metrics.records(Signal::Traces, n, rejected.len());
-    tracing::debug!(spans = n, rejected = rejected.len(), "stored");
+    // Not `spans`: JSON logs already have that key, the list of the spans the event is in.
+    tracing::debug!(span_count = n, rejected = rejected.len(), "stored");
     Ok(export_answer(encoding, Signal::Traces, n, &rejected))
 }
 
