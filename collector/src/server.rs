@@ -148,7 +148,13 @@ pub async fn run(
         pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
         trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_SPANS)),
         max_pending_writes: settings.max_pending_writes.max(1),
-        cors_origins: settings.cors_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect(),
+        // Trimmed, as lists are written with spaces after the commas (`a, b`).
+        cors_origins: settings
+            .cors_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect(),
     };
 
     let cors = cors_layer(app.cors_origins.clone());

@@ -23,11 +23,14 @@ async fn preflights_from_localhost_and_configured_origins_are_allowed_and_others
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {
         data_dir: dir.path().to_owned(),
-        cors_origins: vec!["https://app.example.com".into()],
+        // As `EDGESCOPE_CORS_ORIGINS="https://app.example.com, https://b.example.com/"` splits:
+        // entries are trimmed.
+        cors_origins: vec!["https://app.example.com".into(), " https://b.example.com/".into()],
         ..Settings::default()
     };
     let collector = Collector::start_with(settings).await;
-    for origin in ["http://localhost:5173", "http://127.0.0.1:8080", "https://app.example.com"] {
+    for origin in ["http://localhost:5173", "http://127.0.0.1:8080", "https://app.example.com", "https://b.example.com"]
+    {
         let answer = preflight(collector.otlp, origin).await;
         assert_eq!(answer.header("access-control-allow-origin"), Some(origin), "{origin}");
         assert!(answer.header("access-control-allow-headers").unwrap().contains("content-type"));
