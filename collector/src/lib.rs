@@ -25,4 +25,4 @@ mod server;
 pub mod store;
 
 pub use gateway::Upstream;
-pub use server::{run, Settings};
+pub use server::{open_data_dir, run, Settings};

@@ -1,11 +1,12 @@
 //! `edgescope`: the collector's command line.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use edgescope_collector::{run, Settings, Upstream};
+use edgescope_collector::{open_data_dir, run, Settings, Upstream};
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -42,9 +43,10 @@ struct ServeArgs {
     /// Extra origins allowed by CORS (localhost origins always are); `*` for any.
     #[arg(long = "cors-origin", env = "EDGESCOPE_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
-    /// Largest accepted request body in bytes.
-    #[arg(long, env = "EDGESCOPE_MAX_BODY_BYTES", default_value_t = 16 << 20)]
-    max_body_bytes: usize,
+    /// Largest accepted request body in bytes (at least 1024).
+    #[arg(long, env = "EDGESCOPE_MAX_BODY_BYTES", default_value_t = 16 << 20,
+          value_parser = clap::value_parser!(u64).range(MIN_BODY_BYTES..))]
+    max_body_bytes: u64,
     /// Delete traces and log records older than this many hours (0: keep everything).
     #[arg(long, env = "EDGESCOPE_RETENTION_HOURS", default_value_t = 168)]
     retention_hours: u64,
@@ -57,9 +59,11 @@ struct ServeArgs {
     /// Bearer token that the `/api/*` query routes require (none: open).
     #[arg(long, env = "EDGESCOPE_QUERY_TOKEN", hide_env_values = true)]
     query_token: Option<String>,
-    /// Ingest requests that may wait for the database at once; more get 503 with Retry-After.
-    #[arg(long, env = "EDGESCOPE_MAX_PENDING_WRITES", default_value_t = 64)]
-    max_pending_writes: usize,
+    /// Ingest requests that may wait for the database at once (at least 1); more get 503 with
+    /// Retry-After.
+    #[arg(long, env = "EDGESCOPE_MAX_PENDING_WRITES", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_pending_writes: u64,
     /// How the collector's own logs are written on stderr: `text` for people, `json` (one
     /// object per line) for log pipelines in production. Levels come from `EDGESCOPE_LOG`
     /// (`info` by default; `debug` adds one line per request).
@@ -81,6 +85,9 @@ struct ServeArgs {
     upstream_headers: Vec<String>,
 }
 
+/// The smallest `--max-body-bytes`: below it not even a one-span export fits.
+const MIN_BODY_BYTES: u64 = 1024;
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum LogFormat {
     Text,
@@ -91,7 +98,8 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EDGESCOPE_LOG").unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
-        LogFormat::Text => builder.init(),
+        // Colours only on a terminal: a file or a service's journal would keep the escape codes.
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
     }
 }
@@ -114,6 +122,20 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // Everything is checked before the lines that say the collector serves.
+    let mut upstreams = args.upstreams.iter().map(|u| Upstream::parse(u)).collect::<Result<Vec<_>, _>>()?;
+    for h in &args.upstream_headers {
+        Upstream::add_header(&mut upstreams, h)?;
+    }
+    if let Some(dir) = &args.ui_dir {
+        if !dir.is_dir() {
+            return Err(format!("--ui-dir {}: no such directory (build the viewer first)", dir.display()).into());
+        }
+        if !dir.join("index.html").is_file() {
+            tracing::warn!(ui_dir = %dir.display(), "no index.html in --ui-dir: viewer pages will answer 404");
+        }
+    }
+    open_data_dir(&args.data_dir)?;
     let otlp =
         TcpListener::bind(args.otlp_addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.otlp_addr))?;
     let ui = TcpListener::bind(args.ui_addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.ui_addr))?;
@@ -121,21 +143,17 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     println!("edgescope: OTLP receiver on http://{}", otlp.local_addr()?);
     println!("edgescope: viewer and query API on http://{}", ui.local_addr()?);
     tracing::info!(otlp = %otlp.local_addr()?, ui = %ui.local_addr()?, data_dir = %args.data_dir.display(), "serving");
-    let mut upstreams = args.upstreams.iter().map(|u| Upstream::parse(u)).collect::<Result<Vec<_>, _>>()?;
-    for h in &args.upstream_headers {
-        Upstream::add_header(&mut upstreams, h)?;
-    }
     let settings = Settings {
         data_dir: args.data_dir,
         ui_dir: args.ui_dir,
         cors_origins: args.cors_origins,
-        max_body_bytes: args.max_body_bytes,
+        max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX),
         retention: (args.retention_hours > 0).then(|| Duration::from_secs(args.retention_hours.saturating_mul(3600))),
         max_db_bytes: (args.max_db_mb > 0).then(|| args.max_db_mb.saturating_mul(1 << 20)),
         retention_interval: Duration::from_secs(60),
         ingest_token: args.ingest_token,
         query_token: args.query_token,
-        max_pending_writes: args.max_pending_writes,
+        max_pending_writes: usize::try_from(args.max_pending_writes).unwrap_or(usize::MAX),
         upstreams,
     };
     run(otlp, ui, settings, shutdown_signal()).await

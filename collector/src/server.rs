@@ -127,6 +127,16 @@ struct App {
     cors_origins: Arc<[String]>,
 }
 
+/// Creates the data directory when it is missing and opens (or creates) the database in it,
+/// as [`run`] does first: the command line calls it before it announces that it serves. The
+/// error names the path and what failed. Returns the database's path.
+pub fn open_data_dir(dir: &std::path::Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    let db = dir.join("edgescope.db");
+    Store::open(&db).map_err(|e| format!("cannot open the database {}: {e}", db.display()))?;
+    Ok(db)
+}
+
 /// Serves OTLP on `otlp` and the query API, viewer and OTLP on `ui` until `shutdown` completes.
 pub async fn run(
     otlp: TcpListener,
@@ -134,8 +144,7 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    std::fs::create_dir_all(&settings.data_dir)?;
-    let db = settings.data_dir.join("edgescope.db");
+    let db = open_data_dir(&settings.data_dir)?;
     let reader = Store::open(&db)?;
     let log_ids = Arc::new(tokio::sync::watch::Sender::new(reader.last_log_id()?));
     let app = App {
