@@ -1465,6 +1465,21 @@ pub(crate) fn label_values(store: &Store, name: &str, start: i64, end: i64, quer
     Ok(json!({ "status": "success", "data": values }))
 }
 
+/// `GET /loki/api/v1/detected_labels`: each stream label name in the range, of streams that the
+/// query's selector (if any) matches, with its number of distinct values, sorted by name, as
+/// Loki answers (no `status` envelope): `{"detectedLabels":[{"label","cardinality"}]}`.
+pub(crate) fn detected_labels(store: &Store, start: i64, end: i64, query: Option<&LogQl>) -> Result<Value> {
+    let mut values: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for labels in stream_label_sets(store, start, end)?.into_iter().filter(|l| query.is_none_or(|q| selects(q, l))) {
+        for (name, value) in labels {
+            values.entry(name).or_default().insert(value);
+        }
+    }
+    let detected: Vec<Value> =
+        values.into_iter().map(|(label, v)| json!({ "label": label, "cardinality": v.len() })).collect();
+    Ok(json!({ "detectedLabels": detected }))
+}
+
 /// Reads one stream selector (no pipeline) from `text`, for the index endpoints.
 fn selector_only(name: &str, text: &str) -> std::result::Result<LogQl, String> {
     let query = logql::parse(text).map_err(|e| e.to_string())?;

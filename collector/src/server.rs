@@ -194,6 +194,10 @@ pub async fn run(
         .route("/loki/api/v1/index/stats", get(loki_index_stats))
         .route("/loki/api/v1/index/volume", get(loki_volume))
         .route("/loki/api/v1/index/volume_range", get(loki_volume_range))
+        .route("/loki/api/v1/detected_labels", get(loki_detected_labels))
+        .route("/loki/api/v1/detected_fields", get(loki_detected_fields))
+        .route("/loki/api/v1/detected_field/{name}/values", get(loki_detected_field_values))
+        .route("/loki/api/v1/patterns", get(loki_patterns))
         .route("/api/upstreams", get(list_upstreams))
         .route("/api/signals", get(get_signals))
         .route("/api/signals/examples", get(get_examples))
@@ -1258,6 +1262,49 @@ async fn loki_query_answer(app: &App, query: loki::RangeQuery, categorize: bool)
 async fn loki_labels(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
     match loki::label_range(&Params(&params)) {
         Ok((start, end, query)) => loki_read(&app, move |s| loki::label_names(s, start, end, query.as_ref())).await,
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/detected_labels`: stream label names with their cardinality (Grafana 11/12
+/// asks for it when a Loki data source starts, and Logs Drilldown lists them).
+async fn loki_detected_labels(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    match loki::label_range(&Params(&params)) {
+        Ok((start, end, query)) => loki_read(&app, move |s| loki::detected_labels(s, start, end, query.as_ref())).await,
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// The most fields or values Loki's detected-field endpoints list unless asked otherwise.
+const DETECTED_LIMIT: u64 = 1000;
+
+/// `GET /loki/api/v1/detected_fields`: fields Loki would detect in the lines (parsed from logfmt
+/// or JSON, and structured metadata). The collector detects none yet: Loki's shape, empty, so
+/// that Grafana's field lists and Logs Drilldown show nothing instead of an error.
+async fn loki_detected_fields(Query(params): Query<Vec<(String, String)>>) -> Response {
+    match loki::label_range(&Params(&params)) {
+        Ok(_) => Json(json!({ "fields": [], "limit": DETECTED_LIMIT })).into_response(),
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/detected_field/{name}/values`: Loki's shape, empty (see
+/// [`loki_detected_fields`]).
+async fn loki_detected_field_values(
+    Path(_name): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    match loki::label_range(&Params(&params)) {
+        Ok(_) => Json(json!({ "values": [], "limit": DETECTED_LIMIT })).into_response(),
+        Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `GET /loki/api/v1/patterns`: the log patterns Loki's pattern ingester finds. The collector has
+/// none: Loki's answer when no pattern is known, so that Grafana's Patterns tab shows none.
+async fn loki_patterns(Query(params): Query<Vec<(String, String)>>) -> Response {
+    match loki::label_range(&Params(&params)) {
+        Ok(_) => Json(json!({ "status": "success", "data": [] })).into_response(),
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }

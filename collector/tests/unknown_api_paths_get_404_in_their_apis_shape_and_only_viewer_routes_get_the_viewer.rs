@@ -18,7 +18,7 @@ async fn start() -> (Collector, tempfile::TempDir, tempfile::TempDir) {
 #[tokio::test]
 async fn unknown_api_paths_are_404s_in_the_shape_of_their_api() {
     let (c, _data, _ui) = start().await;
-    for path in ["/loki/api/v1/detected_fields", "/loki/api/v1/patterns", "/loki/api/v1/push"] {
+    for path in ["/loki/api/v1/format_query", "/loki/api/v1/rules", "/loki/api/v1/push"] {
         let answer = get(c.ui, path).await;
         assert_eq!(answer.status, 404, "{path}: {}", answer.body);
         assert!(answer.header("content-type").unwrap().starts_with("text/plain"), "{path}");
