@@ -30,7 +30,7 @@ use crate::jaeger::{self, Params};
 use crate::jaeger_legacy;
 use crate::loki;
 use crate::metrics::{Family, Metrics, Signal};
-use crate::store::{LogQuery, Pruned, Store, StoreError, PRUNE_BATCH};
+use crate::store::{LogQuery, Pruned, Reader, Store, StoreError, PRUNE_BATCH};
 use edgescope_otlp::signals;
 
 /// How the collector runs.
@@ -107,8 +107,9 @@ impl std::fmt::Debug for Settings {
 struct App {
     /// Writes go through one connection so that SQLite never sees two writers.
     writer: Arc<Mutex<Store>>,
-    /// Reads use their own connection; in WAL mode they never wait for a write.
-    reader: Arc<Mutex<Store>>,
+    /// Reads use their own connection, on one thread (see [`Reader`]); in WAL mode they never
+    /// wait for a write.
+    reader: Reader,
     /// The largest accepted body, also after gzip inflation.
     max_body_bytes: usize,
     /// What `/metrics` reports.
@@ -149,7 +150,7 @@ pub async fn run(
     let log_ids = Arc::new(tokio::sync::watch::Sender::new(reader.last_log_id()?));
     let app = App {
         writer: Arc::new(Mutex::new(Store::open(&db)?)),
-        reader: Arc::new(Mutex::new(reader)),
+        reader: Reader::spawn(reader)?,
         log_ids,
         gateway: Gateway::new(&settings.upstreams),
         max_body_bytes: settings.max_body_bytes,
@@ -767,10 +768,10 @@ async fn read_with<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Failure> {
-    let reader = app.reader.clone();
-    tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner())))
+    app.reader
+        .read(f)
         .await
-        .map_err(|e| rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, e.to_string()))?
+        .ok_or_else(|| rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, "the query failed"))?
         .map_err(store_error)
 }
 

@@ -23,9 +23,12 @@ use serde::Serialize;
 use crate::attribute_filter::AttributeFilter;
 
 mod logs;
+mod reader;
 mod signals;
 mod spans;
+
 pub(crate) use logs::{LogRow, LogScan, ScanOrder};
+pub use reader::Reader;
 
 /// Storage failures; the cause is kept as text because a caller cannot act on it.
 #[derive(Debug, thiserror::Error)]
