@@ -207,6 +207,13 @@ pub struct LogQuery {
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// Where the size limit deletes up to, while a round of it is under way (see
+    /// [`Store::prune_step`]).
+    size_cutoff: Option<i64>,
+    /// Whether log records may have been deleted since the full-text index was last merged:
+    /// until it is, their entries stay in it (see [`Store::merge_log_index`]). True at first,
+    /// for what earlier runs deleted.
+    log_index_stale: bool,
 }
 
 impl Store {
@@ -251,7 +258,7 @@ impl Store {
             // The log holds a copy of every span page now: give that space back at once.
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
-        Ok(Store { conn })
+        Ok(Store { conn, size_cutoff: None, log_index_stale: true })
     }
 
     fn resource_id(tx: &rusqlite::Transaction<'_>, resource: &Resource) -> Result<i64> {
@@ -807,8 +814,15 @@ impl Store {
 
     /// One transaction of retention, deleting at most `batch` traces and `batch` log records:
     /// first those older than `older_than_ns`, else, while the data takes more than
-    /// `max_bytes`, the oldest ones among the tenth of the stored time range that comes first.
-    /// Returns what it deleted; nothing means retention is done.
+    /// `max_bytes`, the oldest ones. Returns what it deleted; nothing means retention is done.
+    ///
+    /// The size limit works in rounds. A round measures the data (after merging the full-text
+    /// index of log bodies, which keeps the entries of deleted records until then), and, if it
+    /// is over the limit by a fraction `f`, picks the time before which nine tenths of `f` of
+    /// the spans and log records lie, oldest first; its steps delete up to that time. The next
+    /// round measures again. So it deletes about what the limit needs and converges from below,
+    /// instead of trusting a size that deletions do not shrink. The traces and records of the
+    /// newest time are never deleted: a fresh export stays even if it alone is over the limit.
     pub fn prune_step(&mut self, older_than_ns: Option<i64>, max_bytes: Option<u64>, batch: usize) -> Result<Pruned> {
         if let Some(cutoff) = older_than_ns {
             let pruned = self.delete_before(TraceTime::End, cutoff, batch)?;
@@ -817,19 +831,75 @@ impl Store {
             }
         }
         let Some(max) = max_bytes else { return Ok(Pruned::default()) };
+        if let Some(cutoff) = self.size_cutoff {
+            let pruned = self.delete_before(TraceTime::Start, cutoff, batch)?;
+            if pruned != Pruned::default() {
+                return Ok(pruned);
+            }
+            self.size_cutoff = None;
+        }
         if self.used_bytes()? <= max {
             return Ok(Pruned::default());
         }
-        let range = |sql: &str| -> Result<(Option<i64>, Option<i64>)> {
-            Ok(self.conn.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        self.merge_log_index()?;
+        let used = self.used_bytes()?;
+        if used <= max {
+            return Ok(Pruned::default());
+        }
+        let Some(cutoff) = self.size_cutoff_for((used - max) as f64 / used as f64)? else {
+            return Ok(Pruned::default());
         };
-        let traces = range("SELECT min(start_ns), max(start_ns) FROM traces")?;
-        let logs = range("SELECT min(time_ns), max(time_ns) FROM logs")?;
-        let oldest = traces.0.into_iter().chain(logs.0).min();
-        let newest = traces.1.into_iter().chain(logs.1).max();
-        let (Some(oldest), Some(newest)) = (oldest, newest) else { return Ok(Pruned::default()) };
-        let cutoff = oldest.saturating_add((newest.saturating_sub(oldest) / 10).max(1));
-        self.delete_before(TraceTime::Start, cutoff, batch)
+        self.size_cutoff = Some(cutoff);
+        let pruned = self.delete_before(TraceTime::Start, cutoff, batch)?;
+        if pruned == Pruned::default() {
+            self.size_cutoff = None;
+        }
+        Ok(pruned)
+    }
+
+    /// The time before which `0.9 * excess` of the stored spans (counted by the start of their
+    /// trace) and log records lie, at least one, capped at the newest time (which stays).
+    fn size_cutoff_for(&self, excess: f64) -> Result<Option<i64>> {
+        let (items, newest): (i64, Option<i64>) = self.conn.query_row(
+            "SELECT (SELECT coalesce(sum(span_count), 0) FROM traces) + (SELECT count(*) FROM logs),
+                    max((SELECT max(start_ns) FROM traces), (SELECT max(time_ns) FROM logs))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let newest = match newest {
+            Some(newest) => newest,
+            // max() of a NULL and a value is NULL: one of the two tables is empty.
+            None => match self.conn.query_row(
+                "SELECT coalesce((SELECT max(start_ns) FROM traces), (SELECT max(time_ns) FROM logs))",
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )? {
+                Some(newest) => newest,
+                None => return Ok(None),
+            },
+        };
+        let wanted = ((items as f64 * excess * 0.9).ceil() as i64).clamp(1, items.max(1));
+        let last: Option<i64> = self.conn.query_row(
+            "SELECT min(t) FROM (
+                SELECT t, sum(n) OVER (ORDER BY t ROWS UNBOUNDED PRECEDING) AS acc
+                FROM (SELECT start_ns AS t, span_count AS n FROM traces UNION ALL SELECT time_ns, 1 FROM logs))
+             WHERE acc >= ?1",
+            [wanted],
+            |r| r.get(0),
+        )?;
+        Ok(last.map(|last| last.saturating_add(1).min(newest)))
+    }
+
+    /// Merges the full-text index of log bodies into one segment, dropping the entries of
+    /// deleted records: until then a deletion adds to the index instead of shrinking it (80,000
+    /// records, 91% of them deleted, left 22 MiB of index). It rewrites the index, so it runs
+    /// only when the size limit is exceeded and records were deleted since the last merge.
+    fn merge_log_index(&mut self) -> Result<()> {
+        if self.log_index_stale {
+            self.conn.execute("INSERT INTO logs_fts (logs_fts) VALUES ('optimize')", [])?;
+            self.log_index_stale = false;
+        }
+        Ok(())
     }
 
     /// After deletions: drops operations and resources that nothing refers to any more (one
@@ -901,6 +971,7 @@ impl Store {
             params![cutoff, batch as i64],
         )? as u64;
         tx.commit()?;
+        self.log_index_stale |= pruned.log_records > 0;
         Ok(pruned)
     }
 
