@@ -76,14 +76,18 @@ fn page_param(name: &str) -> Option<String> {
 /// call: after back and forward the page follows the address it is at; an address without them
 /// keeps the sources in use (so the header's links keep a shared link's sources).
 pub(crate) fn sources() -> Sources {
+    let saved = || {
+        storage()
+            .and_then(|st| st.get_item(STORAGE_KEY).ok().flatten())
+            .map_or_else(Sources::default, |t| Sources::from_storage(&t))
+    };
     SOURCES.with(|s| {
         let mut s = s.borrow_mut();
-        let sources = s.get_or_insert_with(|| {
-            storage()
-                .and_then(|st| st.get_item(STORAGE_KEY).ok().flatten())
-                .map_or_else(Sources::default, |t| Sources::from_storage(&t))
-        });
+        let sources = s.get_or_insert_with(saved);
         sources.apply_query(page_param("traces").as_deref(), page_param("logs").as_deref());
+        // A source named by the address is read without credentials: the saved ones of the same
+        // backend go with it (back to it after an address named another source, say).
+        sources.with_saved_credentials(&saved());
         sources.clone()
     })
 }

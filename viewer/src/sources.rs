@@ -157,6 +157,16 @@ impl Sources {
         }
     }
 
+    /// Takes the credentials of `saved` (the sources kept in the browser) for each source that is
+    /// the same backend and has none, as after an address named another source and then this one.
+    pub fn with_saved_credentials(&mut self, saved: &Sources) {
+        for (slot, kept) in [(&mut self.traces, &saved.traces), (&mut self.logs, &saved.logs)] {
+            if slot.auth.is_none() && slot.kind == kept.kind && slot.url == kept.url {
+                slot.auth.clone_from(&kept.auth);
+            }
+        }
+    }
+
     /// The form kept in `localStorage`, credentials included (they never leave the browser).
     pub fn to_storage(&self) -> String {
         let one = |s: &Source| serde_json::json!({ "kind": s.kind.id(), "url": s.url, "auth": s.auth });
@@ -1107,6 +1117,16 @@ mod tests {
         );
         assert!(!format!("{:?}", sources.to_query()).contains("Bearer"));
         assert_eq!(Sources::from_storage(&sources.to_storage()), sources);
+        // An address naming the collector, then the saved Tempo again: Tempo's credentials come back.
+        let mut moved = sources.clone();
+        moved.apply_query(Some("collector:"), None);
+        moved.apply_query(Some("tempo:/upstream/tempo"), None);
+        assert_eq!(moved.traces.auth, None);
+        moved.with_saved_credentials(&sources);
+        assert_eq!(moved.traces.auth.as_deref(), Some("Bearer x"));
+        let mut elsewhere = Sources { traces: Source::from_key("tempo:/upstream/other").unwrap(), ..moved };
+        elsewhere.with_saved_credentials(&sources);
+        assert_eq!(elsewhere.traces.auth, None, "another backend never gets them");
         let mut other = Sources::default();
         other.apply_query(Some("tempo:/upstream/tempo"), Some("nonsense:/x"));
         assert_eq!(other.traces.kind, Kind::Tempo);
