@@ -84,6 +84,20 @@ fn redact_params(params: &str, extra: &[String], out: &mut String) {
     }
 }
 
+/// A fragment with its secret parameters replaced: a hash router's `/route?a=1&b=2` by the
+/// parameters after its `?`, else `a=1&b=2` (an OAuth implicit-flow answer) as parameters.
+fn redact_fragment(fragment: &str, extra: &[String], out: &mut String) {
+    match split_once(fragment, b'?') {
+        Some((route, params)) => {
+            out.push_str(route);
+            push_ascii(out, b'?');
+            redact_params(params, extra, out);
+        }
+        None if fragment.bytes().any(|c| c == b'=') => redact_params(fragment, extra, out),
+        None => out.push_str(fragment),
+    }
+}
+
 /// A URL with its password and secret query and fragment parameters replaced.
 pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
     let mut out = String::with_capacity(url.len());
@@ -129,11 +143,7 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
     }
     if let Some(f) = fragment {
         push_ascii(&mut out, b'#');
-        if f.bytes().any(|c| c == b'=') {
-            redact_params(f, extra, &mut out);
-        } else {
-            out.push_str(f);
-        }
+        redact_fragment(f, extra, &mut out);
     }
     if out.as_str() == url {
         Cow::Borrowed(url)
@@ -314,7 +324,11 @@ pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<Stri
     // `redact_url` looks for: the first parameter is a parameter too.
     let url = if key == "url.query" || key == "url.fragment" {
         let mut out = String::with_capacity(value.len());
-        redact_params(value, extra, &mut out);
+        if key == "url.query" {
+            redact_params(value, extra, &mut out);
+        } else {
+            redact_fragment(value, extra, &mut out);
+        }
         if out == value {
             Cow::Borrowed(value)
         } else {
@@ -362,6 +376,12 @@ mod tests {
         assert_eq!(attr("url.fragment", "id_token=eyJ&state=ok").as_deref(), Some("id_token=REDACTED&state=ok"));
         assert_eq!(attr("url.query", "q=shoes&page=2"), None, "nothing to redact");
         assert_eq!(attr("url.fragment", "section-2"), None);
+        // A hash router's route with parameters, in the fragment attribute and in a whole URL.
+        assert_eq!(attr("url.fragment", "/cb?access_token=abc&x=1").as_deref(), Some("/cb?access_token=REDACTED&x=1"));
+        assert_eq!(
+            attr("url.full", "https://app.test/#/cb?access_token=abc&state=s").as_deref(),
+            Some("https://app.test/#/cb?access_token=REDACTED&state=s")
+        );
         // A URL in a URL attribute is still read as a URL.
         assert_eq!(attr("url.full", "https://x.test/a?token=t").as_deref(), Some("https://x.test/a?token=REDACTED"));
     }
