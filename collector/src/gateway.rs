@@ -188,7 +188,7 @@ impl Gateway {
                 );
             }
         };
-        if answer.status().is_redirection() {
+        if matches!(answer.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
             // Not followed (it could take the upstream's credentials to another host) nor passed
             // on (the browser would follow it to a page of another origin and fail on CORS).
             let to = answer.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or("nowhere");
