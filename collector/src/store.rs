@@ -818,8 +818,9 @@ impl Store {
     ///
     /// The size limit works in rounds. A round measures the data (after merging the full-text
     /// index of log bodies, which keeps the entries of deleted records until then), and, if it
-    /// is over the limit by a fraction `f`, picks the time before which nine tenths of `f` of
-    /// the spans and log records lie, oldest first; its steps delete up to that time. The next
+    /// is over the limit, picks the time before which nine tenths of the fraction `f` over nine
+    /// tenths of the limit of the spans and log records lie, oldest first; its steps delete up to
+    /// that time (so steady ingest at the limit deletes once per tenth of the limit ingested). The next
     /// round measures again. So it deletes about what the limit needs and converges from below,
     /// instead of trusting a size that deletions do not shrink. The traces and records of the
     /// newest time are never deleted: a fresh export stays even if it alone is over the limit.
@@ -846,7 +847,10 @@ impl Store {
         if used <= max {
             return Ok(Pruned::default());
         }
-        let Some(cutoff) = self.size_cutoff_for((used - max) as f64 / used as f64)? else {
+        // Down to nine tenths of the limit, so that steady ingest at the limit does not merge the
+        // index and delete again on every run, but once per tenth of the limit ingested.
+        let target = max - max / 10;
+        let Some(cutoff) = self.size_cutoff_for((used - target) as f64 / used as f64)? else {
             return Ok(Pruned::default());
         };
         self.size_cutoff = Some(cutoff);
