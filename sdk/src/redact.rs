@@ -318,6 +318,22 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
     }
 }
 
+/// A span's or an event's name with its secrets masked as `redact_text` masks a message. Names
+/// are short and mostly clean, so one pass first looks for a byte that every secret needs: the
+/// `?`, `&` or `#` before a parameter, a card number's digit, a JWT's `.`, or the space after
+/// "bearer"; a name with none is returned as it is.
+pub fn redact_name<'a>(name: &'a str, extra: &[String]) -> Cow<'a, str> {
+    let b = name.as_bytes();
+    let mut prev = 0u8;
+    for &c in b {
+        if matches!(c, b'?' | b'&' | b'#' | b'.' | b'0'..=b'9') || (c == b' ' && prev | 0x20 == b'r') {
+            return redact_text(name, extra);
+        }
+        prev = c;
+    }
+    Cow::Borrowed(name)
+}
+
 /// Redacts one attribute value by its key: URLs by their parameters, other text by content.
 pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<String> {
     // `url.query` and `url.fragment` hold the parameters alone, without the `?` or `#` that
@@ -465,6 +481,17 @@ mod tests {
         ] {
             assert_eq!(txt(text), masked, "{text}");
         }
+    }
+
+    #[test]
+    fn names_are_scanned_once_and_masked_as_text_is() {
+        for clean in ["GET", "GET /api/users", "click button.buy", "checkout", "documentLoad"] {
+            assert!(matches!(redact_name(clean, &[]), Cow::Borrowed(_)), "{clean}");
+        }
+        assert_eq!(redact_name("GET /cb?code=x&state=s", &[]), "GET /cb?code=REDACTED&state=s");
+        assert_eq!(redact_name("auth Bearer abcdefgh12", &[]), "auth Bearer REDACTED");
+        assert_eq!(redact_name("paid 4111 1111 1111 1111", &[]), "paid REDACTED");
+        assert_eq!(redact_name("BEARER abcdefghij", &[]), "BEARER REDACTED");
     }
 
     #[test]

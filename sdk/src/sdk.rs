@@ -11,6 +11,7 @@
 //! resource and scope header, whose lengths are known, followed by the queued bytes; OTLP/JSON
 //! (the `json` feature) is written from that batch.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -59,10 +60,22 @@ pub struct Config {
     /// Record spans of traces the sampler dropped, and export them when any span of the trace
     /// in this process ends with an error.
     pub keep_errors: bool,
-    /// Mask secrets in attribute values and log messages (see [`crate::redact`]).
+    /// Mask secrets in attribute values, log messages, status messages and span and event names
+    /// (see [`crate::redact`]).
     pub redact: bool,
     /// More query parameter names to treat as secrets in URL attributes.
     pub redact_params: Vec<String>,
+}
+
+impl Config {
+    /// A span's or an event's name as it is kept: with its secrets masked when redaction is on.
+    pub(crate) fn clean_name<'a>(&self, name: &'a str) -> Cow<'a, str> {
+        if self.redact {
+            crate::redact::redact_name(name, &self.redact_params)
+        } else {
+            Cow::Borrowed(name)
+        }
+    }
 }
 
 impl Default for Config {
@@ -674,6 +687,7 @@ impl Sdk {
         let start = options.start_time_unix_nano.unwrap_or_else(platform::now_unix_nanos);
         let scopes = self.scopes.len();
         let keep_errors = self.config.keep_errors;
+        let name = self.config.clean_name(name);
         let Some((handle, s)) = self.open_slot() else { return Handle::NONE };
         // Only the sampled flag may change; the random flag describes the trace id.
         let (flags, remote) = parent.map_or((FLAG_RANDOM, false), |p| (p.flags & !FLAG_SAMPLED, p.is_remote));
@@ -685,7 +699,7 @@ impl Sdk {
         s.kind = kind;
         s.start_time_unix_nano = start;
         s.name.clear();
-        s.name.push_str(name);
+        s.name.push_str(&name);
         s.trace_state.clear();
         if let Some(p) = parent {
             s.trace_state.push_str(&p.trace_state);
@@ -723,6 +737,7 @@ impl Sdk {
         start_time_unix_nano: u64,
         dropped_attributes: u32,
     ) -> Handle {
+        let name = self.config.clean_name(name);
         let Some((handle, s)) = self.open_slot() else { return Handle::NONE };
         s.attributes.dropped = dropped_attributes;
         let sampled = flags & FLAG_SAMPLED != 0;
@@ -731,7 +746,7 @@ impl Sdk {
         s.kind = kind;
         s.start_time_unix_nano = start_time_unix_nano;
         s.name.clear();
-        s.name.push_str(name);
+        s.name.push_str(&name);
         s.trace_state.clear();
         s.scope = 0;
         s.sampled = sampled;
@@ -865,6 +880,7 @@ impl Sdk {
             Some(_) => {}
         }
         self.stage_into_scratch(3, false);
+        let name = self.config.clean_name(name);
         let a = &self.scratch;
         let size = wire::fixed64_size(1, time_unix_nano)
             + wire::bytes_size(2, name.len())
@@ -989,10 +1005,11 @@ impl Sdk {
 
     /// Renames an open span.
     pub fn update_name(&mut self, h: Handle, name: &str) {
+        let name = self.config.clean_name(name);
         match self.slot_mut(h) {
             Some(s) => {
                 s.name.clear();
-                s.name.push_str(name);
+                s.name.push_str(&name);
             }
             None => self.stale(h),
         }

@@ -412,6 +412,29 @@ fn secrets_are_redacted_before_they_are_queued_unless_redaction_is_off() {
 }
 
 #[test]
+fn span_and_event_names_are_redacted_as_messages_are() {
+    let mut sdk = sdk();
+    let h = sdk.start_span("GET /cb?access_token=CANARYNAME1&q=ok", SpanKind::Client, None);
+    sdk.add_event(h, "sent Bearer CANARYEVENT2AB");
+    sdk.add_event_at(h, "paid 4111 1111 1111 1111", Some(1));
+    sdk.end_span(h);
+    let h = sdk.start_span("clean", SpanKind::Internal, None);
+    sdk.update_name(h, "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.CANARYJWT3xyz");
+    sdk.add_event(h, "clicked");
+    sdk.end_span(h);
+    let body = sdk.take_traces_json().unwrap();
+    assert!(!body.contains("CANARY") && !body.contains("4111 1111"), "{body}");
+    assert!(body.contains("GET /cb?access_token=REDACTED&q=ok"), "{body}");
+    assert!(body.contains("sent Bearer REDACTED") && body.contains("token REDACTED"), "{body}");
+    assert!(body.contains("\"clicked\""), "clean names stay: {body}");
+
+    sdk.set_redaction(false, Vec::new());
+    let h = sdk.start_span("GET /cb?access_token=KEEP", SpanKind::Client, None);
+    sdk.end_span(h);
+    assert!(sdk.take_traces_json().unwrap().contains("access_token=KEEP"));
+}
+
+#[test]
 fn common_attributes_go_on_every_new_span_and_record_until_removed() {
     let mut sdk = sdk();
     sdk.set_common_attribute("session.id", Some(AnyValue::from("s1")));

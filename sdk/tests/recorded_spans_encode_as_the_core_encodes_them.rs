@@ -220,6 +220,14 @@ fn limits_redaction_and_the_dropped_count_apply_to_recorded_spans() {
 }
 
 #[test]
+fn recorded_span_names_are_redacted() {
+    let named = Span { name: "GET /cb?code=CANARYREC1&state=s", ..spans_base() };
+    let (bytes, _) = recorded_bytes(Config::default(), &[named]);
+    let data = proto::decode_traces(&bytes).unwrap();
+    assert_eq!(data.spans().next().unwrap().2.name, "GET /cb?code=REDACTED&state=s");
+}
+
+#[test]
 fn recorded_spans_that_find_the_queue_full_are_dropped_and_counted() {
     let mut sdk = Sdk::new(Config { max_queue_size: 2, ..Config::default() });
     let mut records = Vec::new();

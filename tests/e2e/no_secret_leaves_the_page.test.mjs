@@ -1,4 +1,4 @@
-// The canary test: secrets planted in URLs, attribute values, log messages and request and
+// The canary test: secrets planted in URLs, attribute values, log messages, span and event names and request and
 // response headers (Authorization, Cookie, Set-Cookie, custom ones) are driven through the
 // instrumented page, with the default entry and with `edgescope/full` (page load, resources,
 // interactions, navigation, console, web vitals), and no canary appears in any telemetry byte
@@ -37,6 +37,10 @@ const CANARIES = {
   statusAsync: 'CANARYSTATUS25',
   statusClick: 'CANARYCLICKERR26',
   statusSet: 'CANARYBEARERSTATUS27',
+  // Span and event names (a span named after a URL, a renamed span, an event).
+  spanName: 'CANARYSPANNAME28',
+  renamed: 'CANARYRENAMED29',
+  eventName: 'CANARYEVENTNAME30',
 };
 
 test('no canary secret reaches the exported telemetry', async () => {
@@ -89,6 +93,11 @@ test('no canary secret reaches the exported telemetry', async () => {
       throw new Error(`GET https://api.test/c?id_token=${c.statusClick} failed`);
     });
     sdk.startActiveSpan('clicks', () => button.click());
+    sdk.startSpan(`GET /cb?access_token=${c.spanName}&state=1`).end();
+    const named = sdk.startSpan('to be renamed');
+    named.addEvent(`sent /x?sid=${c.eventName}`);
+    named.updateName(`auth Bearer ${c.renamed}`);
+    named.end();
     sdk.startSpan('status set by the app').setStatus({ code: 'error', message: `refused Bearer ${c.statusSet}` }).end();
     setTimeout(() => {
       throw new Error(`GET https://api.test/x?token=${c.errorMessage} failed`);
@@ -100,7 +109,7 @@ test('no canary secret reaches the exported telemetry', async () => {
   await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
   const all = Buffer.concat(bodies).toString('latin1');
   assert.ok(bodies.length >= 2 && all.includes('checkout') && all.includes('q=shoes'), 'telemetry was exported');
-  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=', 'https://api.test/s?access_token=', 'https://api.test/c?id_token=', 'refused Bearer ']) {
+  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=', 'https://api.test/s?access_token=', 'https://api.test/c?id_token=', 'refused Bearer ', 'GET /cb?access_token=', 'sent /x?sid=', 'auth Bearer ']) {
     assert.ok(all.includes(text), `the text around the ${text} secret was exported`);
   }
   for (const [name, canary] of Object.entries(CANARIES)) {

@@ -82,6 +82,24 @@ test('limits and redaction apply, and drops are counted', async () => {
   assert.equal(after.staleHandles - before.staleHandles, 1, 'the attribute set after end');
 });
 
+test('span and event names are redacted, recorded in JavaScript or handed over to the core', async () => {
+  configure();
+  startSpan('GET /cb?access_token=CANARYNAME1&q=ok').end();
+  const renamed = startSpan('clean');
+  renamed.updateName('auth Bearer CANARYRENAME2abc');
+  renamed.end();
+  const adopted = startSpan('GET /x?sid=CANARYADOPT3');
+  adopted.addEvent('paid 4111 1111 1111 1111');
+  adopted.updateName('POST /pay?api_key=CANARYADOPT4');
+  adopted.end();
+  await flush();
+  const text = JSON.stringify(sent);
+  assert.equal(sent.length, 3);
+  assert.ok(!text.includes('CANARY') && !text.includes('4111'), text);
+  assert.deepEqual(sent.map((s) => s.name).sort(), ['GET /cb?access_token=REDACTED&q=ok', 'POST /pay?api_key=REDACTED', 'auth Bearer REDACTED']);
+  assert.equal(sent.find((s) => s.events?.length).events[0].name, 'paid REDACTED');
+});
+
 test('a span handed over to the core for an event and a status keeps its ids and attributes', async () => {
   configure();
   const span = startSpan('handed over', { kind: 'client', attributes: { early: 'yes' } });

@@ -36,7 +36,7 @@ impl Sdk {
         let flags = r.u32()?;
         let kind = r.take(4)?[0];
         let (start, end) = (nanos(r.f64()?), nanos(r.f64()?));
-        let name = r.text()?;
+        let name = self.config.clean_name(r.text()?);
         // JavaScript counted its drops in the diagnostics when they happened.
         let (count, dropped) = (r.u32()?, r.u32()?);
         let head = Head {
@@ -48,7 +48,7 @@ impl Sdk {
             start,
             // A clock that stepped back must not produce a negative duration.
             end: end.max(start),
-            name,
+            name: &name,
             dropped,
         };
         self.encode_record(&head, count as usize, r, keys)
