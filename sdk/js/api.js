@@ -739,14 +739,14 @@ export function activeSpan() {
 }
 
 function emit(severity, message, attributes, event) {
-  if ((severity < minSeverity && !event) || off) return;
+  if ((severity < minSeverity && event === undefined) || off) return;
   guard(() => {
     if (activity) activity();
     stageAttributes(attributes);
     let text = typeof message === 'string' ? message : String(message);
     if (redactHook) text = String(redactHook('log.message', text));
     const span = asyncContext ? activeSpan() : undefined;
-    core.log(severity, text, span ? adopt(span) : 0);
+    core.log(severity, text, span ? adopt(span) : 0, event);
     scheduleExport();
   });
 }
@@ -755,8 +755,14 @@ function emit(severity, message, attributes, event) {
 export const logger = {};
 for (const level in SEVERITY) logger[level] = (message, attributes) => emit(SEVERITY[level], message, attributes);
 
-/** Internal: an event (a web vital) as an INFO log record, whatever `logLevel` says (it is for the logger). */
-export const logEvent = (message, attributes) => emit(SEVERITY.info, message, attributes, true);
+/**
+ * Internal: an event (a web vital) as an INFO log record with the LogRecord event name `name`,
+ * whatever `logLevel` says (it is for the logger).
+ */
+export const logEvent = (name, message, attributes) => emit(SEVERITY.info, message, attributes, name);
+
+/** Internal: a number kept as a double when it is whole (a measurement). */
+export const double = (v) => new core.Double(v);
 
 function setHeader(headers, name, value) {
   if (typeof headers.set === 'function') headers.set(name, value);

@@ -95,7 +95,7 @@ let budget = 0;
  * objects that are not plain, arrays or `Uint8Array`s, are left out.
  */
 export function normalize(v) {
-  if (v instanceof Entries) return v;
+  if (v instanceof Entries || v instanceof Double) return v;
   budget = MAX_VALUES;
   return plain(v, 0, '');
 }
@@ -126,12 +126,19 @@ function plain(v, depth, key) {
   return e;
 }
 
+/** A number kept as an OTLP double even when it is whole (a measurement: a web vital's value). */
+export class Double {
+  constructor(v) {
+    this.v = v;
+  }
+}
+
 /** The bytes of a typed attribute value (see `putValue`), or -1 when it is none. */
 function valueSize(v) {
   // `${v}`, not `v`: Node 20's optimising compiler, with this inlined into `setAttribute`,
   // loaded `v.length` before checking that `v` was a string, and crashed on a number.
   if (typeof v === 'string') return 5 + 3 * `${v}`.length;
-  if (typeof v === 'number') return 9;
+  if (typeof v === 'number' || v instanceof Double) return 9;
   if (typeof v === 'boolean') return 2;
   if (v instanceof Uint8Array) return 5 + v.length;
   if (v instanceof Entries) {
@@ -160,6 +167,10 @@ function putValue(v) {
     bytes[at] = 2;
     bytes[at + 1] = v ? 1 : 0;
     at += 2;
+  } else if (v instanceof Double) {
+    bytes[at] = 6;
+    view.setFloat64(at + 1, v.v, true);
+    at += 9;
   } else if (v instanceof Uint8Array) {
     bytes[at] = 4;
     view.setUint32(at + 1, v.length, true);
@@ -328,9 +339,11 @@ export function spanEvent(span, name, timeMs) {
   wasm.spanEvent(span, put(name), len, timeMs);
 }
 
-export function log(severity, message, span) {
-  args(size(message));
-  wasm.log(severity, put(message), len, span);
+export function log(severity, message, span, eventName = '') {
+  args(size(message, eventName));
+  const m = put(message);
+  const ml = len;
+  wasm.log(severity, m, ml, span, put(eventName), len);
 }
 
 export function spanException(span, kind, message, stacktrace, timeMs) {

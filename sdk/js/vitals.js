@@ -1,9 +1,10 @@
 // Web vitals (LCP, INP, CLS, FCP, TTFB), measured with the browser's performance observers and
 // reported once per page view, when the page is first hidden (or `pagehide`), as log records with
-// `event.name` = `browser.web_vital` and the OpenTelemetry browser event attributes `name`,
-// `value`, `rating` and `navigation_type`. They are events, not logger output: `logLevel` does not
+// the event name (the LogRecord's `event_name`, OTLP 1.5) `browser.web_vital` and the
+// OpenTelemetry browser event attributes `name`, `value` (always a double), `rating` and
+// `navigation_type`. They are events, not logger output: `logLevel` does not
 // hold them back.
-import { flush, guard, logEvent } from './api.js';
+import { double, flush, guard, logEvent } from './api.js';
 
 const THRESHOLDS = { LCP: [2500, 4000], INP: [200, 500], CLS: [0.1, 0.25], FCP: [1800, 3000], TTFB: [800, 1800] };
 
@@ -92,10 +93,9 @@ export function reportWebVitals() {
       for (const name of Object.keys(THRESHOLDS)) {
         const value = values[name];
         if (value === undefined) continue;
-        logEvent(`${name} ${Math.round(value * 1000) / 1000}`, {
-          'event.name': 'browser.web_vital',
+        logEvent('browser.web_vital', `${name} ${Math.round(value * 1000) / 1000}`, {
           name,
-          value,
+          value: double(value),
           rating: rating(name, value),
           navigation_type: navigationType,
         });

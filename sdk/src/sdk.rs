@@ -1106,6 +1106,12 @@ impl Sdk {
 
     /// Records a log line correlated with `span` (an open span), else with the active span.
     pub fn log_in(&mut self, severity: Severity, message: &str, span: Option<Handle>) {
+        self.log_event_in(severity, message, span, "")
+    }
+
+    /// [`Sdk::log_in`] for an event: a record with the LogRecord's `event_name` (OTLP 1.5, as
+    /// OpenTelemetry's event conventions name it, `browser.web_vital`); none when empty.
+    pub fn log_event_in(&mut self, severity: Severity, message: &str, span: Option<Handle>, event_name: &str) {
         let now = platform::now_unix_nanos();
         let context = span.or_else(|| self.active_span()).and_then(|h| self.span_context(h));
         self.stage_into_scratch(6, true);
@@ -1127,7 +1133,7 @@ impl Sdk {
                 flags: context.as_ref().map_or(0, |c| c.flags as u32),
                 trace_id: context.as_ref().map(|c| c.trace_id),
                 span_id: context.as_ref().map(|c| c.span_id),
-                event_name: "",
+                event_name,
             },
         );
         self.scratch = attributes;

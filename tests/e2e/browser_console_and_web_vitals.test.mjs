@@ -1,6 +1,6 @@
 // The full browser entry's log sources in headless Chromium: opt-in console capture (the
 // console still shows everything; the SDK's own warnings are not captured) and web vitals
-// reported as `browser.web_vital` records when the page is hidden.
+// reported as `browser.web_vital` records (the LogRecord's event name) when the page is hidden.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attr, getJson, waitFor, sdkReady, startBrowserStack } from '../support.mjs';
@@ -81,7 +81,7 @@ test('web vitals are reported once, as browser.web_vital records with ratings, w
     document.dispatchEvent(new Event('visibilitychange'));
   });
   const vitals = await waitFor('the web vitals', async () => {
-    const r = (await records('vitals-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    const r = (await records('vitals-page')).filter((x) => x.eventName === 'browser.web_vital');
     return r.length >= 4 && r;
   });
   const byName = Object.fromEntries(vitals.map((r) => [attr(r, 'name'), r]));
@@ -90,6 +90,10 @@ test('web vitals are reported once, as browser.web_vital records with ratings, w
   assert.ok(Number(attr(byName.INP, 'value')) >= 100, 'INP saw the slow click');
   assert.ok(Number(attr(byName.CLS, 'value')) > 0, 'CLS saw the shift');
   for (const r of vitals) {
+    // The LogRecord's event name (OTLP 1.5), not the deprecated `event.name` attribute; the value always a double.
+    assert.ok(!r.attributes.some((a) => a.key === 'event.name'), 'no event.name attribute');
+    const value = r.attributes.find((a) => a.key === 'value').value;
+    assert.deepEqual(Object.keys(value), ['doubleValue'], `${attr(r, 'name')}: ${JSON.stringify(value)}`);
     assert.ok(['good', 'needs-improvement', 'poor'].includes(attr(r, 'rating')));
     assert.equal(attr(r, 'navigation_type'), 'navigate');
   }
@@ -149,7 +153,7 @@ test("a prerendered page's vitals count from its activation, as web-vitals does,
   }, collector.otlp);
   assert.ok(paint > 0, 'the page painted');
   const vitals = await waitFor('the web vitals', async () => {
-    const r = (await records('prerendered-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    const r = (await records('prerendered-page')).filter((x) => x.eventName === 'browser.web_vital');
     return r.length >= 3 && r;
   });
   const byName = Object.fromEntries(vitals.map((r) => [attr(r, 'name'), r]));
@@ -178,7 +182,7 @@ test('a page reached through history reports navigation_type back-forward, as we
     document.dispatchEvent(new Event('visibilitychange'));
   }, collector.otlp);
   const vitals = await waitFor('the web vitals', async () => {
-    const r = (await records('traversed-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    const r = (await records('traversed-page')).filter((x) => x.eventName === 'browser.web_vital');
     return r.length >= 2 && r;
   });
   assert.deepEqual([...new Set(vitals.map((r) => attr(r, 'navigation_type')))], ['back-forward']);
@@ -200,7 +204,7 @@ test('a page that was hidden before it painted (a background tab) reports no FCP
     document.dispatchEvent(new Event('visibilitychange'));
   }, collector.otlp);
   const vitals = await waitFor('the web vitals', async () => {
-    const r = (await records('background-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    const r = (await records('background-page')).filter((x) => x.eventName === 'browser.web_vital');
     return r.some((x) => attr(x, 'name') === 'TTFB') && r;
   });
   assert.deepEqual(vitals.map((r) => attr(r, 'name')).filter((n) => n === 'FCP' || n === 'LCP'), []);
@@ -227,7 +231,7 @@ test('a page restored from the back/forward cache is a new page view: its vitals
     visibility('hidden');
   }, collector.otlp);
   const vitals = await waitFor('both page views', async () => {
-    const r = (await records('restored-page')).filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+    const r = (await records('restored-page')).filter((x) => x.eventName === 'browser.web_vital');
     return r.some((x) => attr(x, 'navigation_type') === 'back-forward-cache' && attr(x, 'name') === 'LCP') && r;
   });
   const restored = vitals.filter((r) => attr(r, 'navigation_type') === 'back-forward-cache');
@@ -299,9 +303,9 @@ test('web vitals are reported whatever logLevel says: they are events, not logge
   }, collector.otlp);
   const logs = await waitFor('the vitals', async () => {
     const r = await records('vitals-warn-page');
-    return r.filter((x) => attr(x, 'event.name') === 'browser.web_vital').length >= 2 && r;
+    return r.filter((x) => x.eventName === 'browser.web_vital').length >= 2 && r;
   });
-  const vitals = logs.filter((x) => attr(x, 'event.name') === 'browser.web_vital');
+  const vitals = logs.filter((x) => x.eventName === 'browser.web_vital');
   assert.ok(vitals.some((r) => attr(r, 'name') === 'TTFB') && vitals.some((r) => attr(r, 'name') === 'CLS'), vitals.map((r) => attr(r, 'name')).join());
   assert.equal(vitals.length, new Set(vitals.map((r) => attr(r, 'name'))).size, 'each vital once');
   const bodies = logs.map((r) => r.body.stringValue);

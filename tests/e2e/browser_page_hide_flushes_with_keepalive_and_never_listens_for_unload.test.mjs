@@ -140,7 +140,7 @@ test('full entry: pagehide alone reports the web vitals too, once, as web-vitals
   }, collector.otlp);
   const names = (bodies) => bodies
     .flatMap((b) => JSON.parse(b).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)))
-    .filter((l) => l.attributes.some((a) => a.key === 'event.name' && a.value.stringValue === 'browser.web_vital'))
+    .filter((l) => l.eventName === 'browser.web_vital')
     .map((l) => l.attributes.find((a) => a.key === 'name').value.stringValue);
   assert.ok(names(bodies.onPagehide).includes('TTFB'), `web vitals reported on pagehide: ${names(bodies.onPagehide).join()}`);
   const all = names(bodies.all);
