@@ -40,14 +40,21 @@ const NAMES = [
 /**
  * The environment of a handler without bindings: `process.env` in Node, and in Deno a view that
  * reads a name with `Deno.env.get` when it is asked for, so that `--allow-env=OTEL_SERVICE_NAME`,
- * or no env permission at all, is enough: a name the process may not read is unset.
+ * or no env permission at all, is enough: a name the process may not read is unset. A name is read
+ * only when `Deno.permissions.querySync` says it is granted, so `deno run` in a terminal never
+ * stops at a permission prompt.
  */
 function hostEnv() {
   const env = globalThis.Deno && globalThis.Deno.env;
   if (!env || typeof env.get !== 'function') return globalThis.process && globalThis.process.env;
+  const permissions = globalThis.Deno.permissions;
   const read = (name) => {
     try {
-      return typeof name === 'string' ? env.get(name) : undefined;
+      // Only a name already granted: reading another one in a terminal would stop the program
+      // at Deno's permission prompt. A Deno too old to have `querySync` reads it as before.
+      if (typeof name !== 'string') return undefined;
+      if (permissions && typeof permissions.querySync === 'function' && permissions.querySync({ name: 'env', variable: name }).state !== 'granted') return undefined;
+      return env.get(name);
     } catch {
       return undefined;
     }
