@@ -149,17 +149,28 @@ function combinedBaggage(incoming, own) {
 }
 
 /**
- * The ends of the SERVER spans whose response body nobody has begun to read: an app's own
- * `flush()` ends them (a caller that drops the response unread, a script, a test), so that they
- * are exported; a body being read goes on. (The browser's fetch.js uses the same hook; no entry
- * has both.)
+ * The ends of the SERVER spans whose response body nobody has begun to read, each with its
+ * request's scope (the object its `requestBaggage` store is, where AsyncLocalStorage exists). An
+ * app's own `flush()` ends those of its own request when it runs inside one (in the handler, in
+ * a `waitUntil` it started), and all of them when it runs outside any request (a caller that
+ * drops the response unread, a script, a test) or where the requests cannot be told apart (no
+ * AsyncLocalStorage), so that they are exported; a body being read goes on. (The browser's
+ * fetch.js uses the same hook; no entry has both.)
  */
-const unread = new Set();
+const unread = new Map();
 /** True while `instrument` flushes a request's own telemetry, which leaves other requests' spans alone. */
 let ownFlush = false;
 onFlush(() => {
-  if (!ownFlush) unread.forEach((end) => end());
+  if (ownFlush) return;
+  const current = requestBaggage && requestBaggage.getStore();
+  unread.forEach((scope, end) => (current === undefined || scope === current) && end());
 });
+/**
+ * A body that is never read nor cancelled (its response dropped) must not keep its span, and the
+ * original body, alive for the life of a long-running process: once the wrapping stream is
+ * garbage collected, its span ends (where the runtime has FinalizationRegistry).
+ */
+const dropped = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((end) => end()) : undefined;
 
 function requestFlush() {
   ownFlush = true;
@@ -305,7 +316,8 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   try {
     const run = () => withSpan(span, () => call());
     // Every request runs in its own baggage scope, an empty one too: none sees another's.
-    const response = await (requestBaggage ? requestBaggage.run(baggage || new Map(), run) : run());
+    const scope = baggage || new Map();
+    const response = await (requestBaggage ? requestBaggage.run(scope, run) : run());
     const status = guard(() => response && typeof response === 'object' && response.status);
     if (typeof status !== 'number') {
       // Not a Response: the runtime answers it as it would without the SDK (an error, as a
@@ -325,7 +337,7 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     // A body is sent after the handler returns, streamed perhaps: the span ends when it has
     // been sent in full, has failed or was cancelled (the client went away), and the request's
     // telemetry leaves after that, log records written meanwhile included.
-    const streamed = guard(() => sending(response, span));
+    const streamed = guard(() => sending(response, span, requestBaggage && scope));
     if (streamed) {
       finish(streamed.sent);
       return streamed.response;
@@ -348,10 +360,11 @@ async function handle(config, request, env, waitUntil, info, route, call) {
 /**
  * `response` with its body passed on chunk by chunk as the runtime reads it (nothing is read
  * ahead), and `sent`, which resolves once the body has been read to its end, has failed (the
- * span is an error then) or was cancelled, having ended `span`. Undefined for a response
+ * span is an error then), was cancelled or was garbage collected unread, having ended `span`;
+ * `scope` is the request's (see `unread`). Undefined for a response
  * without a body, one whose body is already being read, or one that declares its length.
  */
-function sending(response, span) {
+function sending(response, span, scope) {
   const body = response.body;
   if (!body || typeof body.getReader !== 'function' || body.locked || typeof ReadableStream !== 'function') return;
   // A body of declared length (a download, a proxied answer) goes out as it is: passed through a
@@ -404,7 +417,9 @@ function sending(response, span) {
   // The response as it was, its body aside (`new Response(body, response)` copies the status,
   // status text and headers, and what a runtime adds: workerd's `cf`, `encodeBody`).
   const wrapped = new Response(stream, response);
-  unread.add(end);
+  unread.set(end, scope);
+  // `end` holds neither the stream nor the response, so they can be collected.
+  if (dropped) dropped.register(stream, end);
   return { response: wrapped, sent };
 }
 

@@ -5,6 +5,8 @@
 // count as unset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { flush, instrument, logger } from '../../sdk/dist/node.js';
 import { configFromEnv } from '../../sdk/dist/edge.js';
 
@@ -17,6 +19,8 @@ const capture = async (url, request) => {
   return new Response(null, { status: 200 });
 };
 
+let failBody;
+
 // A response that declares its length (a download, a proxied answer): handed over as it is.
 const sized = new Response('0123456789', { headers: { 'content-length': '10' } });
 
@@ -26,6 +30,13 @@ const handler = instrument(
     if (pathname === '/undefined') return undefined;
     if (pathname === '/string') return 'not a response';
     if (pathname === '/sized') return sized;
+    // A flush in the handler, as an app may call it, while another request's body is unread.
+    if (pathname === '/flushes') {
+      await flush();
+      return new Response('flushed');
+    }
+    // A body that fails once `failBody` is called.
+    if (pathname === '/fails') return new Response(new ReadableStream({ start: (c) => (failBody = () => c.error(new Error('the upstream went away'))) }));
     let n = 0;
     const body = new ReadableStream({
       async pull(controller) {
@@ -81,6 +92,34 @@ test("a response whose body nobody reads has its SERVER span ended by the app's 
   const server = await until('the read span', () => spans.find((s) => s.traceId === reading));
   const log = await until('its log record', () => logs.find((l) => l.traceId === reading));
   assert.ok(BigInt(server.endTimeUnixNano) >= BigInt(log.timeUnixNano));
+});
+
+test("a flush() inside another request's handler leaves this request's unread body and its span alone", async () => {
+  const streaming = '9a'.repeat(16);
+  const flushing = '9b'.repeat(16);
+  const response = await handler(new Request('http://app.test/fails', { headers: { traceparent: `00-${streaming}-${'9c'.repeat(8)}-01` } }));
+  assert.equal(await (await handler(new Request('http://app.test/flushes', { headers: { traceparent: `00-${flushing}-${'9c'.repeat(8)}-01` } }))).text(), 'flushed');
+  await until('the flushing span', () => spans.find((s) => s.traceId === flushing));
+  assert.equal(spans.find((s) => s.traceId === streaming), undefined, "the other request's span is still open");
+  // The body is read now, and fails: the span, still open, says so.
+  const read = response.text().catch((e) => e);
+  failBody();
+  assert.equal((await read).message, 'the upstream went away');
+  const server = await until('the streaming span', () => spans.find((s) => s.traceId === streaming));
+  assert.equal(server.status.code, 2, 'an error, which a span ended early would not record');
+});
+
+test('a body nobody reads or cancels ends its span once the response is garbage collected, without any flush', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  const trace = 'aa'.repeat(16);
+  // The response is dropped unread: only the SDK could keep it (and its span) alive.
+  await handler(new Request('http://app.test/stream', { headers: { traceparent: `00-${trace}-${'ab'.repeat(8)}-01` } }));
+  const server = await until('the dropped span', () => {
+    gc();
+    return spans.find((s) => s.traceId === trace);
+  });
+  assert.equal(attr(server, 'http.response.status_code'), '200');
 });
 
 test('a result that is not a Response is returned untouched, with an ERROR span', async () => {
