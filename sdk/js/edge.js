@@ -337,14 +337,21 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     // A body is sent after the handler returns, streamed perhaps: the span ends when it has
     // been sent in full, has failed or was cancelled (the client went away), and the request's
     // telemetry leaves after that, log records written meanwhile included.
-    const streamed = guard(() => sending(response, span, requestBaggage && scope));
-    if (streamed) {
+    let streamed;
+    try {
+      streamed = await sending(response, span, requestBaggage && scope);
+    } catch (e) {
+      guard(() => {
+        throw e;
+      });
+    }
+    if (streamed && streamed.sent) {
       finish(streamed.sent);
       return streamed.response;
     }
     guard(() => span.end());
     finish();
-    return response;
+    return streamed ? streamed.response : response;
   } catch (error) {
     guard(() => {
       span.recordException(error);
@@ -357,22 +364,68 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   }
 }
 
+/** At most this many bytes of a body that is already there are read ahead, to send it whole. */
+const WHOLE_MAX = 1 << 20;
+const LATE = {};
+
+/** `read` (a pending read), or `LATE` when it is not done by the runtime's next turn. */
+function soon(read) {
+  let timer;
+  return Promise.race([
+    read.then((chunk) => chunk, () => LATE),
+    new Promise((resolve) => (timer = setTimeout(resolve, 0, LATE))),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /**
- * `response` with its body passed on chunk by chunk as the runtime reads it (nothing is read
- * ahead), and `sent`, which resolves once the body has been read to its end, has failed (the
- * span is an error then), was cancelled or was garbage collected unread, having ended `span`;
- * `scope` is the request's (see `unread`). Undefined for a response
- * without a body, one whose body is already being read, or one that declares its length.
+ * What to send for `response`: `{ response }` to send as it is made (its span ends with the
+ * handler), or `{ response, sent }`, its body passed on chunk by chunk as the runtime reads it,
+ * where `sent` resolves once the body has been read to its end, has failed (the span is an
+ * error then), was cancelled or was garbage collected unread, having ended `span`; `scope` is
+ * the request's (see `unread`). Undefined for a response without a body, one whose body is
+ * already being read, or one that declares its length: those go out untouched.
+ *
+ * A body that is already all there by the runtime's next turn (a string, a buffer, a stream
+ * that has ended: what `new Response(JSON.stringify(x))` makes), up to 1 MiB, is read at once
+ * and sent whole in a new `Response`, so that the runtime sends its Content-Length rather than
+ * chunks. Any other body is read no further than what was there by then, and streamed on.
  */
-function sending(response, span, scope) {
+async function sending(response, span, scope) {
   const body = response.body;
   if (!body || typeof body.getReader !== 'function' || body.locked || typeof ReadableStream !== 'function') return;
   // A body of declared length (a download, a proxied answer) goes out as it is: passed through a
   // stream of ours it would lose its Content-Length and go out chunked.
   if (response.headers.has('content-length')) return;
-  // The reader is taken when the runtime first reads: should making the response fail, the
-  // original goes out untouched.
-  let reader;
+  const reader = body.getReader();
+  /** Chunks read ahead, not yet passed on. */
+  const chunks = [];
+  let size = 0;
+  /** A read begun ahead that the first pull takes over. */
+  let next = reader.read();
+  for (;;) {
+    const chunk = await soon(next);
+    if (chunk === LATE) break;
+    if (chunk.done) {
+      next = undefined;
+      try {
+        // The response as it was, its body aside (`new Response(body, response)` copies the
+        // status, status text and headers, and what a runtime adds: workerd's `cf`, `encodeBody`).
+        return { response: new Response(chunks.length === 1 ? chunks[0] : concat(chunks, size), response) };
+      } catch {
+        break;
+      }
+    }
+    if (!ArrayBuffer.isView(chunk.value)) {
+      // Not bytes (a runtime may reject them): passed on as they came.
+      chunks.push(chunk.value);
+      next = undefined;
+      break;
+    }
+    chunks.push(chunk.value);
+    size += chunk.value.byteLength;
+    next = size > WHOLE_MAX ? undefined : reader.read();
+    if (!next) break;
+  }
   let ended;
   const sent = new Promise((resolve) => (ended = resolve));
   let over = false;
@@ -394,9 +447,14 @@ function sending(response, span, scope) {
     {
       async pull(controller) {
         unread.delete(end);
+        if (chunks.length) {
+          controller.enqueue(chunks.shift());
+          return;
+        }
         let chunk;
         try {
-          chunk = await (reader ??= body.getReader()).read();
+          chunk = await (next || reader.read());
+          next = undefined;
         } catch (error) {
           end(error === undefined ? new Error('the response body failed') : error);
           controller.error(error);
@@ -409,18 +467,27 @@ function sending(response, span, scope) {
       },
       cancel(reason) {
         end();
-        return (reader ??= body.getReader()).cancel(reason);
+        return reader.cancel(reason);
       },
     },
     { highWaterMark: 0 },
   );
-  // The response as it was, its body aside (`new Response(body, response)` copies the status,
-  // status text and headers, and what a runtime adds: workerd's `cf`, `encodeBody`).
   const wrapped = new Response(stream, response);
   unread.set(end, scope);
   // `end` holds neither the stream nor the response, so they can be collected.
   if (dropped) dropped.register(stream, end);
   return { response: wrapped, sent };
+}
+
+/** The `size` bytes of `chunks` in one array. */
+function concat(chunks, size) {
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+    at += c.byteLength;
+  }
+  return all;
 }
 
 /**

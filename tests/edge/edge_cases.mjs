@@ -296,6 +296,21 @@ export function edgeCases(start) {
     assert.equal(server.status?.code ?? 0, 0);
   });
 
+  test('an ordinary response made from a string keeps its Content-Length (not chunked), and its span ends', async () => {
+    const trace = '8e'.repeat(16);
+    const response = await fetch(`${app.url}/json`, { headers: { traceparent: `00-${trace}-${'8f'.repeat(8)}-01` } });
+    const text = await response.text();
+    assert.equal(text, '{"ok":true,"items":[1,2,3]}');
+    assert.equal(response.headers.get('content-length'), String(text.length), `headers: ${[...response.headers]}`);
+    assert.equal(response.headers.get('transfer-encoding'), null);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    const [server] = await spansOf(collector, trace, 1);
+    assert.equal(attr(server, 'http.response.status_code'), '200');
+    // A body made in memory but larger than the SDK buffers goes out whole too (streamed on).
+    const large = await fetch(`${app.url}/large`);
+    assert.equal((await large.text()).length, 3 * 1024 * 1024);
+  });
+
   test('a streamed body the client stops reading still ends its SERVER span', async () => {
     const trace = '8c'.repeat(16);
     const abort = new AbortController();

@@ -7,6 +7,9 @@ export function edgeHandler(downstream) {
   return async (request) => {
     const url = new URL(request.url);
     if (url.pathname === '/ready') return new Response('ready');
+    // An ordinary JSON answer, and a body made in memory but larger than what is buffered.
+    if (url.pathname === '/json') return new Response(JSON.stringify({ ok: true, items: [1, 2, 3] }), { headers: { 'content-type': 'application/json' } });
+    if (url.pathname === '/large') return new Response('x'.repeat(3 * 1024 * 1024));
     const tag = url.searchParams.get('tag') ?? '';
     // Results that are not a Response: the runtime answers them as it would without the SDK.
     if (url.pathname === '/undefined') return undefined;
