@@ -1,6 +1,7 @@
 // Packaging: `npm pack` the SDK, install the tarball into small projects of each kind, and
 // prove a span reaches a real collector from each: Node ESM, an esbuild browser bundle, a plain
-// ESM page without a bundler, and a workerd worker bundled with esbuild.
+// ESM page without a bundler, a workerd worker bundled with esbuild, a TypeScript worker with
+// wrangler's default tsconfig (type-checked with tsc), and a Vercel Edge function.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -112,6 +113,42 @@ test('a workerd worker bundled with esbuild exports a span before the request en
     const response = await fetch(`${worker.url}/`);
     assert.equal(await response.text(), 'ok', worker.output());
     assert.equal((await spanNamed('workerd span')).rootService, 'pkg-workerd');
+  } finally {
+    await worker.stop();
+  }
+});
+
+test("a TypeScript worker with wrangler's default tsconfig type-checks against edgescope/workerd, and bundled as wrangler bundles it, exports its spans", async () => {
+  const dir = project('workerd-ts');
+  // `moduleResolution: "Bundler"` without `customConditions`: `edgescope` alone would give the
+  // browser's types; the `./workerd` subpath gives the server's whatever the conditions.
+  try {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
+  } catch (e) {
+    assert.fail(`tsc reported:\n${e.stdout}${e.stderr}`);
+  }
+  const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  await esbuild.build({
+    entryPoints: [join(dir, 'src', 'index.ts')], bundle: true, format: 'esm', platform: 'neutral',
+    conditions: ['workerd', 'worker'], external: ['*.wasm'], outfile: join(dir, 'out', 'worker.js'),
+    absWorkingDir: dir, logLevel: 'error',
+  });
+  const worker = await startWorkerdModules(
+    {
+      'worker.js': join(dir, 'out', 'worker.js'),
+      'wasm/edgescope_bg.wasm': join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'),
+    },
+    { OTLP_ENDPOINT: collector.otlp },
+  );
+  try {
+    const response = await fetch(`${worker.url}/typed`);
+    assert.equal(await response.text(), '{"ok":true}', worker.output());
+    const trace = await waitFor('the typed worker\'s trace', async () => {
+      const { traces } = await getJson(`${collector.ui}/api/traces?limit=100`);
+      return traces.find((t) => t.rootService === 'pkg-workerd-ts');
+    });
+    const spans = await traceSpans(collector, trace.traceId);
+    assert.ok(spans.some((s) => s.kind === 2) && spans.some((s) => s.name === 'workerd-ts span'), JSON.stringify(spans.map((s) => s.name)));
   } finally {
     await worker.stop();
   }
