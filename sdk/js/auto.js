@@ -15,6 +15,14 @@ import { exporter } from './fetch.js';
 /** Unix milliseconds of a performance timeline time, by the core's clock rule (see `timelineMs`). */
 const at = timelineMs;
 
+/**
+ * Which parts the last `init` left on. Each part is installed once, at the first `init` that
+ * turns it on, and records only while it is on: a part turned off stays installed (the page may
+ * have wrapped what it wrapped since) and passes everything through.
+ */
+const on = {};
+const installed = {};
+
 function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
   // Activity, as for every span: a span made after the session expired is in the next one.
   touchActivity();
@@ -63,7 +71,7 @@ function instrumentNavigation() {
     guard(() => {
       const to = location.href;
       if (to === last) return;
-      startSpan('navigation', { attributes: { 'url.full': to, 'url.previous': last, 'navigation.type': how } }).end();
+      if (on.navigation) startSpan('navigation', { attributes: { 'url.full': to, 'url.previous': last, 'navigation.type': how } }).end();
       last = to;
     });
   for (const method of ['pushState', 'replaceState']) {
@@ -97,6 +105,7 @@ function instrumentInteractions() {
       type,
       (event) =>
         guard(() => {
+          if (!on.interactions) return;
           const span = startSpan(type, { attributes: { 'event.type': type, ...describeTarget(event.target) } });
           activate(span);
           let open = true;
@@ -123,6 +132,7 @@ function instrumentLongTasks() {
   try {
     new PerformanceObserver((list) =>
       guard(() => {
+        if (!on.longTasks) return;
         for (const task of list.getEntries()) {
           const h = timedSpan('longtask', 1, 0, undefined, at(task.startTime), { 'longtask.duration_ms': task.duration });
           core.spanEnd(h, 0, at(task.startTime + task.duration));
@@ -136,6 +146,7 @@ function instrumentLongTasks() {
   try {
     new PerformanceObserver((list) =>
       guard(() => {
+        if (!on.longTasks) return;
         for (const frame of list.getEntries()) {
           const attributes = {
             'loaf.duration_ms': frame.duration,
@@ -159,15 +170,25 @@ function instrumentLongTasks() {
   }
 }
 
-/** Installs the parts the config leaves on; `documentParent` is the `<meta>` context. */
+/**
+ * Turns the parts on and off as `config` says (all on by default), installing those turned on
+ * for the first time; `documentParent` is the `<meta>` context. Page load is recorded once, by
+ * the first `init` that leaves it on (later than the load, from Navigation Timing, too).
+ */
 export function instrumentPage(config, documentParent) {
   const c = config && typeof config === 'object' ? config : {};
-  if (c.documentLoad !== false) {
-    const run = () => guard(() => documentLoad(documentParent));
+  for (const part of ['documentLoad', 'navigation', 'interactions', 'longTasks']) on[part] = c[part] !== false;
+  if (on.documentLoad && !installed.documentLoad) {
+    installed.documentLoad = true;
+    // Recorded only if still on when it runs: an `init` meanwhile may have turned it off.
+    const run = () => guard(() => on.documentLoad ? documentLoad(documentParent) : (installed.documentLoad = false));
     if (document.readyState === 'complete') setTimeout(run, 0);
     else addEventListener('load', () => setTimeout(run, 0), { once: true });
   }
-  if (c.navigation !== false) guard(instrumentNavigation);
-  if (c.interactions !== false) guard(instrumentInteractions);
-  if (c.longTasks !== false) guard(instrumentLongTasks);
+  for (const [part, install] of [['navigation', instrumentNavigation], ['interactions', instrumentInteractions], ['longTasks', instrumentLongTasks]]) {
+    if (on[part] && !installed[part]) {
+      installed[part] = true;
+      guard(install);
+    }
+  }
 }

@@ -16,6 +16,8 @@ await loadWasm(new URL('./wasm/edgescope_full_bg.wasm', import.meta.url));
 export * from './page.js';
 
 let installed = false;
+/** Whether the last `init` left web vitals on. */
+let vitalsOn = false;
 
 /**
  * Configures the SDK and instruments the page.
@@ -27,13 +29,16 @@ export function init(config) {
     const c = config && typeof config === 'object' ? config : {};
     // Each `init` says which console methods are recorded (none without `captureConsole`).
     captureConsole(c.captureConsole);
-    if (installed) return;
-    installed = true;
-    // The page's own parts need a document: a Web Worker has none.
+    // The page's own parts need a document: a Web Worker has none. Each `init` turns them on or
+    // off (see `instrumentPage`); a part is installed by the first `init` that turns it on.
     if (globalThis.document) {
       instrumentPage(c, browser.documentContext());
-      if (c.webVitals !== false) reportWebVitals();
+      vitalsOn = c.webVitals !== false;
+      if (vitalsOn && !installed) {
+        installed = true;
+        reportWebVitals(() => vitalsOn);
+      }
     }
-    if (c.offline !== false) startOutbox();
+    startOutbox(c.offline !== false);
   });
 }

@@ -99,10 +99,22 @@ export async function drain() {
   }
 }
 
-/** Installs the outbox: failed batches are kept, and sent when the browser is back online. */
-export function startOutbox() {
+let outboxOn = false;
+let listening = false;
+
+/**
+ * Turns the outbox on (failed batches are kept, and sent when the browser is back online) or off
+ * (nothing more is kept or sent from it), as each `init` says.
+ */
+export function startOutbox(enabled = true) {
   if (typeof indexedDB === 'undefined') return;
-  useOutbox({ keep: (batch) => keep(batch).catch(() => core.trouble(0)) });
-  addEventListener('online', () => guard(() => drain().catch(() => {})));
+  const was = outboxOn;
+  outboxOn = enabled;
+  useOutbox(enabled ? { keep: (batch) => keep(batch).catch(() => core.trouble(0)) } : undefined);
+  if (!enabled || was) return;
+  if (!listening) {
+    listening = true;
+    addEventListener('online', () => guard(() => outboxOn && drain().catch(() => {})));
+  }
   guard(() => drain().catch(() => {}));
 }

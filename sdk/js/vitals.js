@@ -29,7 +29,7 @@ function observe(type, callback, options) {
  * Starts measuring; the values are reported when the page is hidden for the first time, and
  * again for each view of it restored from the back/forward cache.
  */
-export function reportWebVitals() {
+export function reportWebVitals(enabled = () => true) {
   if (typeof PerformanceObserver !== 'function') return;
   const values = {};
   const nav = performance.getEntriesByType('navigation')[0];
@@ -90,6 +90,8 @@ export function reportWebVitals() {
     guard(() => {
       if (reported || (event.type !== 'pagehide' && document.visibilityState !== 'hidden')) return;
       reported = true;
+      // Measured all along; reported only if the last `init` left web vitals on.
+      if (!enabled()) return;
       for (const name of Object.keys(THRESHOLDS)) {
         const value = values[name];
         if (value === undefined) continue;
