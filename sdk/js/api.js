@@ -806,7 +806,8 @@ const pageKeys = new Set();
 function withRemote(remote) {
   const added = [];
   try {
-    for (const key in remote) if (!pageKeys.has(key) && core.baggageSet(key, String(remote[key]))) added.push(key);
+    const properties = (remote && remote[PROPERTIES]) || {};
+    for (const key in remote) if (!pageKeys.has(key) && core.baggageSet(key, String(remote[key]), properties[key])) added.push(key);
     return core.header(2, 0);
   } finally {
     for (const key of added) core.baggageRemove(key);
@@ -840,10 +841,23 @@ export function getBaggage() {
   return guard(() => baggageObject(core.header(2, 0) ?? ''), {});
 }
 
-/** The entries of a `baggage` header as `{ key: value }`. */
+/**
+ * The member properties (`;ttl=60`) of an `extract`ed baggage object, by key: not enumerable, so
+ * the object still reads as `{ key: value }`; `inject` sends them on with their members.
+ */
+const PROPERTIES = Symbol('baggage properties');
+
+/** The entries of a `baggage` header as `{ key: value }`, with their properties under `PROPERTIES` where any has some. */
 function baggageObject(header) {
   const out = {};
-  for (let i = 0, n = core.baggageParse(header); i < n; i++) out[core.header(3, 2 * i)] = core.header(3, 2 * i + 1);
+  let properties;
+  for (let i = 0, n = core.baggageParse(header); i < n; i++) {
+    const key = core.header(3, 3 * i);
+    out[key] = core.header(3, 3 * i + 1);
+    const p = core.header(3, 3 * i + 2);
+    if (p) (properties ??= {})[key] = p;
+  }
+  if (properties) Object.defineProperty(out, PROPERTIES, { value: properties });
   return out;
 }
 

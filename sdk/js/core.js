@@ -356,9 +356,13 @@ export function spanLink(span, traceparent, tracestate) {
   return wasm.spanLink(span, put(traceparent), len, put(tracestate), len) !== 0;
 }
 
-export function baggageSet(key, value) {
-  args(size(key, value));
-  return wasm.baggageSet(put(key), len, put(value), len) !== 0;
+export function baggageSet(key, value, properties = '') {
+  args(size(key, value, properties));
+  const k = put(key);
+  const kl = len;
+  const v = put(value);
+  const vl = len;
+  return wasm.baggageSet(k, kl, v, vl, put(properties), len) !== 0;
 }
 
 export function baggageRemove(key) {

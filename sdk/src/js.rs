@@ -476,12 +476,12 @@ pub fn retry_delay(attempt: u32, status: u16, retry_after_ms: Option<f64>, jitte
     RetryPolicy::default().delay_after_ms(attempt, status, retry_after_ms, jitter).unwrap_or(-1.0)
 }
 
-/// Sets a page-wide baggage entry, sent with every propagated request; false for a key that
-/// is not an RFC 7230 token.
+/// Sets a page-wide baggage entry with its member properties (empty for none), sent with every
+/// propagated request; false for a key that is not an RFC 7230 token or an invalid property.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = baggageSet))]
-pub fn baggage_set(key: &str, value: &str) -> bool {
+pub fn baggage_set(key: &str, value: &str, properties: &str) -> bool {
     // SAFETY: single-threaded; the reference does not outlive this call.
-    unsafe { &mut *BAGGAGE.0.get() }.set(key, value)
+    unsafe { &mut *BAGGAGE.0.get() }.set_with_properties(key, value, properties)
 }
 
 /// Removes a page-wide baggage entry.
@@ -492,14 +492,15 @@ pub fn baggage_remove(key: &str) {
 }
 
 /// Parses a (combined) `baggage` header and returns how many entries it has; `header(3, i)`
-/// reads their keys and decoded values (an array of strings would cost more glue).
+/// reads their keys, decoded values and properties, three per entry (an array of strings would
+/// cost more glue).
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = baggageParse))]
 pub fn baggage_parse(header: &str) -> u32 {
-    let entries = Baggage::parse([header]).into_keys_and_values();
+    let entries = Baggage::parse([header]).into_members();
     // SAFETY: single-threaded; the reference does not outlive this call.
     let parsed = unsafe { &mut *PARSED.0.get() };
     *parsed = entries;
-    (parsed.len() / 2) as u32
+    (parsed.len() / 3) as u32
 }
 
 /// Makes a span active (the parent of new spans, the span of new log records).

@@ -112,7 +112,7 @@ fn an_incoming_traceparent_is_validated_and_continued() {
 #[wasm_bindgen_test]
 fn the_page_baggage_header_comes_from_the_same_export_as_the_span_headers() {
     assert_eq!(js::header(2, 0), None, "no baggage yet");
-    assert!(js::baggage_set("tenant", "acme"));
+    assert!(js::baggage_set("tenant", "acme", ""));
     assert_eq!(js::header(2, 0).as_deref(), Some("tenant=acme"));
     js::baggage_remove("tenant");
     assert_eq!(js::header(2, 0), None, "empty again");
@@ -121,10 +121,22 @@ fn the_page_baggage_header_comes_from_the_same_export_as_the_span_headers() {
 #[wasm_bindgen_test]
 fn a_parsed_baggage_header_is_read_back_item_by_item() {
     assert_eq!(js::baggage_parse("a=1, b=x%20y;p=q"), 2);
-    let items: Vec<_> = (0..5).map(|i| js::header(3, i)).collect();
+    let items: Vec<_> = (0..7).map(|i| js::header(3, i)).collect();
     assert_eq!(
         items,
-        [Some("a".into()), Some("1".into()), Some("b".into()), Some("x y".into()), None],
-        "keys and decoded values alternate; none past the end"
+        [
+            Some("a".into()),
+            Some("1".into()),
+            Some("".into()),
+            Some("b".into()),
+            Some("x y".into()),
+            Some("p=q".into()),
+            None
+        ],
+        "keys, decoded values and properties in turn; none past the end"
     );
+    assert!(js::baggage_set("b", "x y", "p=q;flag"));
+    assert_eq!(js::header(2, 0).as_deref(), Some("b=x%20y;p=q;flag"), "properties go on with their member");
+    assert!(!js::baggage_set("c", "1", "bad property"), "an invalid property is refused");
+    js::baggage_remove("b");
 }

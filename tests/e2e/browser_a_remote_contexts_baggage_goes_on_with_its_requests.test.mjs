@@ -2,7 +2,7 @@
 // and XHR started under a span whose parent came from `extract` (or from the page's
 // `<meta name="baggage">`, read by `documentContext()`) send that baggage on, after the page-wide
 // `setBaggage` entries, which win for a key both have; a sibling request outside that span
-// sends the page-wide baggage only.
+// sends the page-wide baggage only. Member properties (`;k=v`) go on with their members.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sdkReady, startBrowserStack } from '../support.mjs';
@@ -47,7 +47,7 @@ test("requests under a remote context's span send its baggage on; a sibling requ
           r.onloadend = resolve;
           r.send();
         });
-      const parent = sdk.extract({ traceparent: remote, baggage: 'user=alice,tenant=remote' });
+      const parent = sdk.extract({ traceparent: remote, baggage: 'user=alice;ttl=60;sensitive,tenant=remote,region=eu ; src=edge' });
       const requests = [];
       sdk.startActiveSpan('remote child', { parent }, () => {
         // Started synchronously while the span is active, one of them from a child span.
@@ -72,7 +72,7 @@ test("requests under a remote context's span send its baggage on; a sibling requ
   for (const [via, under] of [['fetch', 'remote'], ['xhr', 'remote'], ['fetch', 'nested']]) {
     const h = sent(via, under);
     assert.match(h.traceparent ?? '', new RegExp(`^00-${TRACE}-`), `${via} under ${under}: the remote trace`);
-    assert.equal(h.baggage, 'tenant=page,user=alice', `${via} under ${under}: the page-wide entries, then the remote context's`);
+    assert.equal(h.baggage, 'tenant=page,user=alice;ttl=60;sensitive,region=eu;src=edge', `${via} under ${under}: the page-wide entries, then the remote context's, with their properties`);
   }
   for (const via of ['fetch', 'xhr']) {
     const h = sent(via, 'none');

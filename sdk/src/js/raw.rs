@@ -280,8 +280,15 @@ extern "C" fn raw_retry_delay(attempt: u32, status: u32, retry_after_ms: f64, ji
 }
 
 #[export_name = "baggageSet"]
-extern "C" fn raw_baggage_set(key: *const u8, key_len: usize, v: *const u8, v_len: usize) -> bool {
-    baggage_set(text(key, key_len), text(v, v_len))
+extern "C" fn raw_baggage_set(
+    key: *const u8,
+    key_len: usize,
+    v: *const u8,
+    v_len: usize,
+    p: *const u8,
+    p_len: usize,
+) -> bool {
+    baggage_set(text(key, key_len), text(v, v_len), text(p, p_len))
 }
 
 #[export_name = "baggageRemove"]

@@ -86,6 +86,11 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
     if !is_token(key) || !value.as_bytes().iter().all(|c| is_baggage_octet(*c)) {
         return None;
     }
+    Some(BaggageEntry { key: key.to_owned(), value: decode(value)?, properties: properties(parts)? })
+}
+
+/// A member's properties (`k=v` or `k`, each trimmed) joined by `;`; `None` when one is invalid.
+fn properties<'a>(parts: impl Iterator<Item = &'a str>) -> Option<String> {
     let mut properties = String::new();
     for p in parts {
         let p = trim_ows(p);
@@ -101,7 +106,7 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
         }
         properties.push_str(p);
     }
-    Some(BaggageEntry { key: key.to_owned(), value: decode(value)?, properties })
+    Some(properties)
 }
 
 impl Baggage {
@@ -132,15 +137,28 @@ impl Baggage {
 
     /// Sets `key` (keeping its place when present); false when the key is not a token.
     pub fn set(&mut self, key: &str, value: &str) -> bool {
+        self.set_with_properties(key, value, "")
+    }
+
+    /// Sets `key` with its member properties (`ttl=60;sensitive`, as a parsed member has them;
+    /// empty for none); false when the key is not a token or a property is invalid.
+    pub fn set_with_properties(&mut self, key: &str, value: &str, properties: &str) -> bool {
+        let properties = match properties {
+            "" => String::new(),
+            p => match self::properties(split(p, b';')) {
+                Some(p) => p,
+                None => return false,
+            },
+        };
         if !is_token(key) {
             return false;
         }
         match self.entries.iter_mut().find(|e| e.key.as_str() == key) {
             Some(e) => {
                 e.value = value.to_owned();
-                e.properties.clear();
+                e.properties = properties;
             }
-            None => self.entries.push(BaggageEntry { key: key.into(), value: value.into(), properties: String::new() }),
+            None => self.entries.push(BaggageEntry { key: key.into(), value: value.into(), properties }),
         }
         true
     }
@@ -158,12 +176,13 @@ impl Baggage {
         &self.entries
     }
 
-    /// Each member's key then its decoded value, in order.
-    pub fn into_keys_and_values(self) -> Vec<String> {
-        let mut out = Vec::with_capacity(2 * self.entries.len());
+    /// Each member's key, its decoded value and its properties (empty for none), in order.
+    pub fn into_members(self) -> Vec<String> {
+        let mut out = Vec::with_capacity(3 * self.entries.len());
         for e in self.entries {
             out.push(e.key);
             out.push(e.value);
+            out.push(e.properties);
         }
         out
     }
@@ -215,7 +234,18 @@ mod tests {
     #[test]
     fn keys_and_values_come_out_in_member_order() {
         let b = Baggage::parse(["a=1;p, b = %C3%BC,a=3"]);
-        assert_eq!(b.into_keys_and_values(), ["b", "\u{fc}", "a", "3"], "a later `a` replaces the first, at the end");
+        assert_eq!(b.into_members(), ["b", "\u{fc}", "", "a", "3", ""], "a later `a` replaces the first, at the end");
+    }
+
+    #[test]
+    fn members_set_with_properties_write_them_and_invalid_ones_are_refused() {
+        let mut b = Baggage::default();
+        assert!(b.set_with_properties("user", "alice", "ttl=60; sensitive"));
+        assert!(!b.set_with_properties("x", "1", "not a token"));
+        assert!(!b.set_with_properties("y", "1", "k=\"quoted\""));
+        assert_eq!(b.header(), "user=alice;ttl=60;sensitive");
+        assert!(b.set("user", "bob"), "a plain set drops the properties");
+        assert_eq!(b.header(), "user=bob");
     }
 
     #[test]
