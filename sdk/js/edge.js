@@ -368,13 +368,15 @@ async function handle(config, request, env, waitUntil, info, route, call) {
 const WHOLE_MAX = 1 << 20;
 const LATE = {};
 
-/** `read` (a pending read), or `LATE` when it is not done by the runtime's next turn. */
-function soon(read) {
+/**
+ * A promise of `LATE` at the runtime's next turn, and `stop()` to clear its timer: one deadline
+ * for the whole read-ahead, so that a stream whose chunks each come quickly is still handed on
+ * after one turn, not read to its end.
+ */
+function nextTurn() {
   let timer;
-  return Promise.race([
-    read.then((chunk) => chunk, () => LATE),
-    new Promise((resolve) => (timer = setTimeout(resolve, 0, LATE))),
-  ]).finally(() => clearTimeout(timer));
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, 0, LATE)));
+  return { late, stop: () => clearTimeout(timer) };
 }
 
 /**
@@ -402,29 +404,34 @@ async function sending(response, span, scope) {
   let size = 0;
   /** A read begun ahead that the first pull takes over. */
   let next = reader.read();
-  for (;;) {
-    const chunk = await soon(next);
-    if (chunk === LATE) break;
-    if (chunk.done) {
-      next = undefined;
-      try {
-        // The response as it was, its body aside (`new Response(body, response)` copies the
-        // status, status text and headers, and what a runtime adds: workerd's `cf`, `encodeBody`).
-        return { response: new Response(chunks.length === 1 ? chunks[0] : concat(chunks, size), response) };
-      } catch {
+  const turn = nextTurn();
+  try {
+    for (;;) {
+      const chunk = await Promise.race([next.then((c) => c, () => LATE), turn.late]);
+      if (chunk === LATE) break;
+      if (chunk.done) {
+        next = undefined;
+        try {
+          // The response as it was, its body aside (`new Response(body, response)` copies the
+          // status, status text and headers, and what a runtime adds: workerd's `cf`, `encodeBody`).
+          return { response: new Response(chunks.length === 1 ? chunks[0] : concat(chunks, size), response) };
+        } catch {
+          break;
+        }
+      }
+      if (!ArrayBuffer.isView(chunk.value)) {
+        // Not bytes (a runtime may reject them): passed on as they came.
+        chunks.push(chunk.value);
+        next = undefined;
         break;
       }
-    }
-    if (!ArrayBuffer.isView(chunk.value)) {
-      // Not bytes (a runtime may reject them): passed on as they came.
       chunks.push(chunk.value);
-      next = undefined;
-      break;
+      size += chunk.value.byteLength;
+      next = size > WHOLE_MAX ? undefined : reader.read();
+      if (!next) break;
     }
-    chunks.push(chunk.value);
-    size += chunk.value.byteLength;
-    next = size > WHOLE_MAX ? undefined : reader.read();
-    if (!next) break;
+  } finally {
+    turn.stop();
   }
   let ended;
   const sent = new Promise((resolve) => (ended = resolve));

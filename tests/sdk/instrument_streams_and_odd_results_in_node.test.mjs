@@ -20,6 +20,8 @@ const capture = async (url, request) => {
 };
 
 let failBody;
+const TICKS = 200;
+let ticked = 0;
 
 // A response that declares its length (a download, a proxied answer): handed over as it is.
 const sized = new Response('0123456789', { headers: { 'content-length': '10' } });
@@ -34,6 +36,21 @@ const handler = instrument(
     if (pathname === '/flushes') {
       await flush();
       return new Response('flushed');
+    }
+    // A feed whose events come one timer turn apart (a ticker that lets the event loop
+    // breathe): each is quick, the whole is not, so it must be streamed, never read ahead whole.
+    if (pathname === '/ticker') {
+      ticked = 0;
+      return new Response(
+        new ReadableStream({
+          async pull(controller) {
+            await new Promise((r) => setTimeout(r, 0));
+            controller.enqueue(new TextEncoder().encode(`data: ${++ticked}\n\n`));
+            if (ticked === TICKS) controller.close();
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } },
+      );
     }
     // A body that fails once `failBody` is called.
     if (pathname === '/fails') return new Response(new ReadableStream({ start: (c) => (failBody = () => c.error(new Error('the upstream went away'))) }));
@@ -76,6 +93,17 @@ test('a streamed body ends the SERVER span once read to its end, and the log wri
   assert.equal(log.body.stringValue, 'the last chunk');
   assert.equal(log.spanId, server.spanId);
   assert.ok(BigInt(server.endTimeUnixNano) >= BigInt(log.timeUnixNano), 'the span ends after the last chunk');
+});
+
+test('a stream of quick events is handed over after one turn, not read ahead to its end', async () => {
+  const trace = 'e1'.repeat(16);
+  const response = await handler(new Request('http://app.test/ticker', { headers: { traceparent: `00-${trace}-${'e2'.repeat(8)}-01` } }));
+  assert.ok(ticked < TICKS / 2, `the response came after ${ticked} of ${TICKS} events`);
+  assert.equal(response.headers.get('content-length'), null);
+  const text = await response.text();
+  assert.equal(text.split('\n\n').filter(Boolean).length, TICKS);
+  const server = await until('the ticker span', () => spans.find((s) => s.traceId === trace));
+  assert.equal(attr(server, 'http.response.status_code'), '200');
 });
 
 test("a response whose body nobody reads has its SERVER span ended by the app's flush(); one being read goes on", async () => {
