@@ -73,6 +73,16 @@ test('a Node ESM project exports a span', async () => {
   assert.equal(trace.rootService, 'pkg-node-esm');
 });
 
+test("edgescope/workerd imported under Node (a worker's unit tests) is the Node entry, not the workerd module's .wasm import", () => {
+  const dir = project('node-esm');
+  const out = execFileSync('node', ['--input-type=module', '-e', `
+    const sub = await import('edgescope/workerd');
+    const main = await import('edgescope');
+    console.log(typeof sub.instrument, sub.instrument === main.instrument);
+  `], { cwd: dir, encoding: 'utf8' });
+  assert.equal(out.trim(), 'function true');
+});
+
 test('an esbuild browser bundle exports a span', async () => {
   const dir = project('esbuild-browser');
   const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));

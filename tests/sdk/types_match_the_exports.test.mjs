@@ -32,7 +32,11 @@ function exportedNames(file) {
 }
 
 test("each entry's runtime exports are exactly what its declarations declare, under every exports condition", async () => {
-  const entries = [...Object.entries(pkg.exports['.']).map(([c, to]) => [`. (${c})`, to]), ['./full', pkg.exports['./full']], ['./workerd', pkg.exports['./workerd']]];
+  const entries = [
+    ...Object.entries(pkg.exports['.']).map(([c, to]) => [`. (${c})`, to]),
+    ['./full', pkg.exports['./full']],
+    ...Object.entries(pkg.exports['./workerd']).map(([c, to]) => [`./workerd (${c})`, to]),
+  ];
   assert.ok(entries.length >= 8, 'every condition has types of its own');
   const loaded = new Set(Object.keys(await import(join(sdk, 'dist', 'node.js'))));
   for (const [condition, to] of entries) {
