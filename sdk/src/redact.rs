@@ -224,8 +224,9 @@ fn param_value(b: &[u8], name: usize, extra: &[String]) -> (usize, usize) {
     (eq + 1, kept)
 }
 
-/// Masks card numbers, JWTs, bearer tokens and the values of secret URL parameters (`?token=…`,
-/// `&access_token=…`, `#id_token=…`, as in `redact_url`, `extra` too) in free text: an error's
+/// Masks card numbers, JWTs, bearer tokens, passwords in URLs (`https://user:…@host`) and the values
+/// of secret URL parameters (`?token=…`, `&access_token=…`, `#id_token=…`, as in `redact_url`,
+/// `extra` too) in free text: an error's
 /// message, a log message with a URL in it.
 pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
     let b = text.as_bytes();
@@ -244,6 +245,24 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
             if end > start {
                 mask(&mut out, text, &mut at, start, end);
                 i = end;
+                continue;
+            }
+        }
+        // A password in a URL: `scheme://user:password@host`.
+        if b[i] == b':' && b.get(i + 1..i + 3) == Some(b"//") {
+            let start = i + 3;
+            let end = b
+                .get(start..)
+                .and_then(|rest| {
+                    rest.iter().position(|&c| c <= b' ' || matches!(c, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>'))
+                })
+                .map_or(b.len(), |n| start + n);
+            let authority = b.get(start..end).unwrap_or(&[]);
+            if let Some(at_sign) = authority.iter().rposition(|&c| c == b'@') {
+                if let Some(colon) = authority.get(..at_sign).and_then(|u| u.iter().position(|&c| c == b':')) {
+                    mask(&mut out, text, &mut at, start + colon + 1, start + at_sign);
+                }
+                i = start + at_sign + 1;
                 continue;
             }
         }
@@ -320,13 +339,13 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
 
 /// A span's or an event's name with its secrets masked as `redact_text` masks a message. Names
 /// are short and mostly clean, so one pass first looks for a byte that every secret needs: the
-/// `?`, `&` or `#` before a parameter, a card number's digit, a JWT's `.`, or the space after
+/// `?`, `&` or `#` before a parameter, a URL's `:`, a card number's digit, a JWT's `.`, or the space after
 /// "bearer"; a name with none is returned as it is.
 pub fn redact_name<'a>(name: &'a str, extra: &[String]) -> Cow<'a, str> {
     let b = name.as_bytes();
     let mut prev = 0u8;
     for &c in b {
-        if matches!(c, b'?' | b'&' | b'#' | b'.' | b'0'..=b'9') || (c == b' ' && prev | 0x20 == b'r') {
+        if matches!(c, b'?' | b'&' | b'#' | b'.' | b':' | b'0'..=b'9') || (c == b' ' && prev | 0x20 == b'r') {
             return redact_text(name, extra);
         }
         prev = c;
@@ -492,6 +511,22 @@ mod tests {
         assert_eq!(redact_name("auth Bearer abcdefgh12", &[]), "auth Bearer REDACTED");
         assert_eq!(redact_name("paid 4111 1111 1111 1111", &[]), "paid REDACTED");
         assert_eq!(redact_name("BEARER abcdefghij", &[]), "BEARER REDACTED");
+        assert_eq!(redact_name("GET https://admin:pw@db.internal/x", &[]), "GET https://admin:REDACTED@db.internal/x");
+    }
+
+    #[test]
+    fn a_password_in_a_url_in_text_is_masked() {
+        assert_eq!(
+            txt("connect postgres://app:s3cr%40t@db:5432/main failed"),
+            "connect postgres://app:REDACTED@db:5432/main failed"
+        );
+        assert_eq!(txt("GET https://u:p@h/x?token=t"), "GET https://u:REDACTED@h/x?token=REDACTED");
+        assert_eq!(txt("'https://u:p@h' and https://v:q@i"), "'https://u:REDACTED@h' and https://v:REDACTED@i");
+        for kept in
+            ["https://user@host/x", "https://host:8080/a@b", "mailto:a@b.c", "at 10:30 see a@b", "https://h/x y:z@w"]
+        {
+            assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}: no password");
+        }
     }
 
     #[test]
@@ -510,7 +545,11 @@ mod tests {
             Some("GET https://x.io/?token=REDACTED failed"),
             "a URL's secret parameters in any text"
         );
-        assert_eq!(redact_attribute("note", "https://u:pw@x.io/", &[]), None, "only URL keys are parsed as URLs");
+        assert_eq!(
+            redact_attribute("note", "https://u:pw@x.io/", &[]).as_deref(),
+            Some("https://u:REDACTED@x.io/"),
+            "a password in a URL in any text"
+        );
         assert_eq!(redact_attribute("note", "Bearer 0123456789abcdef", &[]).as_deref(), Some("Bearer REDACTED"));
     }
 }
