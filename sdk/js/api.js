@@ -42,6 +42,21 @@ let batchSize = 512;
 let debug = false;
 /** `config.redact(key, value)`: the app's own rule for string values, after the built-in ones. */
 let redactHook;
+
+/**
+ * A span's or an event's name through the app's rule (key `span.name` or `event.name`); a rule
+ * that throws costs the name, not the span.
+ */
+function hookedName(key, name) {
+  const text = String(name);
+  if (!redactHook) return text;
+  try {
+    return String(redactHook(key, text));
+  } catch (e) {
+    trouble(1, e);
+    return 'REDACTED';
+  }
+}
 /** Log records below this severity number are not recorded (`config.logLevel`). */
 let minSeverity = 1;
 /** After `shutdown()`: no spans or log records until the next `init`. */
@@ -398,7 +413,7 @@ export class Span {
       const ms = unixMs(time);
       const h = adopt(this);
       stageAttributes(attributes);
-      core.spanEvent(h, String(name), ms);
+      core.spanEvent(h, hookedName('event.name', name), ms);
     });
     return this;
   }
@@ -446,7 +461,7 @@ export class Span {
   /** Renames the span. */
   updateName(name) {
     guard(() => {
-      const text = String(name);
+      const text = hookedName('span.name', name);
       if (this._j === 1) this._name = text;
       else core.spanName(adopt(this), text);
     });
@@ -549,6 +564,7 @@ const NO_OPTIONS = Object.freeze({});
 function startSpanUnguarded(name, options) {
   if (off) return new Span(0);
   if (activity) activity();
+  if (redactHook) name = hookedName('span.name', name);
   const o = options && typeof options === 'object' ? options : NO_OPTIONS;
   const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind & 255 : KINDS[o.kind] || 1;
   const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;

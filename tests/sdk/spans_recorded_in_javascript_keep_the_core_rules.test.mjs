@@ -200,3 +200,29 @@ test('an unknown sampler named like an Object property is the default sampler, a
     assert.equal(attributes(sent[0]).hooked, 'by the hook', `${sampler}: the redact hook is set`);
   }
 });
+
+test("the app's own redact rule sees span and event names too, as span.name and event.name", async () => {
+  const seen = new Set();
+  configure({ redact: (key, value) => (seen.add(key), value.replace(/[\w.]+@[\w.]+/g, '[email]')) });
+  startSpan('mail alice@example.com').end();
+  const renamed = startSpan('clean');
+  renamed.updateName('renamed bob@example.com');
+  renamed.addEvent('sent to carol@example.com');
+  renamed.end();
+  await flush();
+  const text = JSON.stringify(sent);
+  assert.ok(!text.includes('@example.com'), text);
+  assert.deepEqual(sent.map((s) => s.name).sort(), ['mail [email]', 'renamed [email]']);
+  assert.equal(sent.find((s) => s.events?.length).events[0].name, 'sent to [email]');
+  assert.ok(seen.has('span.name') && seen.has('event.name'), [...seen].join());
+});
+
+test('a redact rule that throws costs the name, not the span', async () => {
+  configure({ redact: () => { throw new Error('rule failed'); } });
+  const before = diagnostics().apiErrors;
+  startSpan('kept span').end();
+  await flush();
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].name, 'REDACTED');
+  assert.equal(diagnostics().apiErrors - before, 1, 'counted');
+});
