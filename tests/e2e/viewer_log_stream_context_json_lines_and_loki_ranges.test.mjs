@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, startCollector } from '../support.mjs';
-import { LOKI_TRACE_ID, startRecordedLoki } from './recorded_loki.mjs';
+import { LOKI_TRACE_ID, startRecordedLoki, toStreams } from './recorded_loki.mjs';
 import { LogsPage } from './logs_page.mjs';
 import { tempFile } from './viewer_pages.mjs';
 
@@ -40,6 +40,35 @@ test("Show context on a trace's records asks the source for the service's lines 
   await page.close();
 });
 
+test('Show context keeps two records of one time and message from two streams', async () => {
+  const now = Date.now();
+  const ts = (msAgo) => String(BigInt(now - msAgo) * 1000000n);
+  const traced = { trace_id: LOKI_TRACE_ID };
+  const direct = await startRecordedLoki({
+    streams: toStreams([
+      { service: 'web', level: 'info', ts: ts(3000), line: 'starting' },
+      // One time, one message, two streams (levels): two records.
+      { service: 'web', level: 'info', ts: ts(2000), line: 'retrying', meta: traced },
+      { service: 'web', level: 'warn', ts: ts(2000), line: 'retrying' },
+      { service: 'web', level: 'info', ts: ts(1000), line: 'done' },
+    ]),
+  });
+  try {
+    const page = await browser.newPage();
+    const logs = await new LogsPage(page).open(collector.ui, `trace_id=${LOKI_TRACE_ID}&logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+    assert.deepEqual(await logs.counts(), [1, 1]);
+    await logs.expand('retrying');
+    await page.click('[data-testid=show-context]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=context-row]').length > 1, null, { timeout: 15000 });
+    const rows = await page.$$eval('[data-testid=context-row]', (rs) => rs.map((r) => [r.querySelector('.log-message').textContent, r.classList.contains('current')]));
+    assert.deepEqual(rows.map(([m]) => m).sort(), ['done', 'retrying', 'retrying', 'starting']);
+    assert.equal(rows.filter(([, current]) => current).length, 1);
+    await page.close();
+  } finally {
+    await direct.stop();
+  }
+});
+
 test('"All" never asks Loki for more than its max_query_length, and says so', async () => {
   const page = await browser.newPage();
   const before = loki.requests.length;
@@ -54,6 +83,35 @@ test('"All" never asks Loki for more than its max_query_length, and says so', as
   }
   assert.match(await page.textContent('[data-testid=range-notice]'), /30 days at a time/);
   await page.close();
+});
+
+test('"Load older" goes on past empty 30-day windows, from where the last window began', async () => {
+  const now = Date.now();
+  const DAY = 86_400_000;
+  const at = (ms, line) => ({ service: 'sparse', level: 'info', ts: String(BigInt(now - ms) * 1000000n), line });
+  // Months apart: 60 days and more without a record between them.
+  const direct = await startRecordedLoki({ streams: toStreams([at(3_600_000, 'an hour ago'), at(100 * DAY, 'a hundred days ago'), at(200 * DAY, 'two hundred days ago')]) });
+  try {
+    const page = await browser.newPage();
+    const logs = await new LogsPage(page).open(collector.ui, `lookback=all&logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+    assert.deepEqual(await logs.counts(), [1, 1]);
+    await page.click('[data-testid=load-older]');
+    await logs.waitForCount(2);
+    await page.waitForSelector('[data-testid=match-count][data-loading=false]');
+    await page.click('[data-testid=load-older]');
+    await logs.waitForCount(3);
+    assert.deepEqual((await logs.rows()).map((r) => r.message), ['an hour ago', 'a hundred days ago', 'two hundred days ago']);
+    // Each window ends where the one before began: no gap, no window asked twice.
+    const windows = direct.requests.filter((r) => r.path === '/loki/api/v1/query_range').map((r) => [BigInt(r.params.start), BigInt(r.params.end)]);
+    assert.equal(windows.length, 7, "1 + 3 + 3 windows of 30 days");
+    for (let i = 1; i < windows.length; i++) assert.equal(windows[i][1], windows[i - 1][0], `window ${i}`);
+    for (const [start, end] of windows) assert.ok(end - start <= 721n * 3600n * 1000000000n);
+    // The windows were cut: older ones may still hold records.
+    assert.equal(await page.locator('[data-testid=load-older]').count(), 1);
+    await page.close();
+  } finally {
+    await direct.stop();
+  }
 });
 
 test('a JSON-lines file of OTLP logs documents opens', async () => {

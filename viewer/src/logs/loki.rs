@@ -80,6 +80,30 @@ pub fn clamp_range(kind: Kind, start: u64, end: u64) -> (u64, bool) {
     }
 }
 
+/// The end of the window "Load older" asks for next: just before the oldest record held when the
+/// last answer was a full page (its window may hold more), else the start of the last window asked
+/// (all of it was read, and an empty or sparse window says nothing of what lies before it).
+/// Without a last window, before the oldest record held, else `end`.
+pub fn older_end(last: Option<Asked>, oldest: Option<u64>, end: u64) -> u64 {
+    match (last, oldest) {
+        (Some(Asked { start, full: false }), _) => start,
+        (_, Some(oldest)) => oldest.saturating_sub(1),
+        (_, None) => end,
+    }
+}
+
+/// The last window asked for: its start, and whether its answer was a full page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Asked {
+    /// The window's start (Unix nanoseconds).
+    pub start: u64,
+    /// Whether a full page came back (the window may hold more).
+    pub full: bool,
+}
+
+/// Windows cut to [`LOKI_MAX_RANGE`] asked for by one load while they come back empty: a year's.
+pub const EMPTY_WINDOWS: usize = 12;
+
 /// Label names in `[start, end]`.
 pub fn labels_request(source: &Source, start: u64, end: u64) -> Request {
     request(source, format!("/loki/api/v1/labels?{}", query(&[("start", start.to_string()), ("end", end.to_string())])))
@@ -89,6 +113,45 @@ pub fn labels_request(source: &Source, start: u64, end: u64) -> Request {
 pub fn label_values_request(source: &Source, name: &str, start: u64, end: u64) -> Request {
     let q = query(&[("start", start.to_string()), ("end", end.to_string())]);
     request(source, format!("/loki/api/v1/label/{}/values?{q}", encode(name)))
+}
+
+/// What tells one record from another in the answers of a source: its time and line, and what
+/// its stream labels and structured metadata became (resource, attributes, level, trace and span
+/// ids). Records of one time and message from two streams are two records.
+pub fn identity(r: &super::store::RecordRef<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (r.time, r.message, r.resource, &r.attributes).hash(&mut hasher);
+    (r.level, r.severity_text, r.trace_id, r.span_id).hash(&mut hasher);
+    hasher.finish()
+}
+
+fn record_identity(r: &Record) -> u64 {
+    identity(&super::store::RecordRef {
+        index: 0,
+        time: r.time,
+        level: r.level,
+        severity_text: &r.severity_text,
+        service: &r.service,
+        message: &r.message,
+        trace_id: r.trace_id,
+        span_id: r.span_id,
+        attributes: r.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        resource: &r.resource,
+    })
+}
+
+/// A record's context from the answers before and after it (both hold the records of its time):
+/// each record once, in time order, at most `around` on each side of the chosen one (named by its
+/// [`identity`]), and the chosen one's position; `None` when the answers lack it.
+pub fn context_lines(mut lines: Vec<Record>, chosen: u64, around: usize) -> Option<(Vec<Record>, usize)> {
+    let mut keyed: Vec<(u64, Record)> = lines.drain(..).map(|r| (record_identity(&r), r)).collect();
+    keyed.sort_by(|(ka, a), (kb, b)| a.time.cmp(&b.time).then_with(|| a.message.cmp(&b.message)).then(ka.cmp(kb)));
+    keyed.dedup_by_key(|(k, _)| *k);
+    let at = keyed.iter().position(|(k, _)| *k == chosen)?;
+    let from = at.saturating_sub(around);
+    let to = (at + around + 1).min(keyed.len());
+    Some((keyed.drain(from..to).map(|(_, r)| r).collect(), at - from))
 }
 
 /// What tells two records of one time apart for the live tail's polls: service, message, trace.
@@ -364,6 +427,56 @@ mod tests {
         // Paging back: the window before ends where the records held begin.
         let older_end = now - 720 * HOUR - 1;
         assert_eq!(clamp_range(Kind::Loki, 1, older_end), (older_end - 720 * HOUR, true));
+    }
+
+    #[test]
+    fn load_older_goes_on_before_a_sparse_or_empty_window_and_before_the_oldest_record_of_a_full_one() {
+        const DAY: u64 = 24 * 3_600 * 1_000_000_000;
+        let now = 1_800_000_000_000_000_000u64;
+        let window = now - 30 * DAY;
+        // One record an hour ago in the last 30 days: the 29 days before it were read too.
+        let sparse = Some(Asked { start: window, full: false });
+        assert_eq!(older_end(sparse, Some(now - DAY / 24), now), window);
+        // Nothing in the window: still the window before, not the same one again.
+        assert_eq!(older_end(sparse, None, now), window);
+        // A full page: the window may hold more before the oldest record held.
+        assert_eq!(older_end(Some(Asked { start: window, full: true }), Some(now - DAY), now), now - DAY - 1);
+        assert_eq!(older_end(None, Some(now - DAY), now), now - DAY - 1);
+        assert_eq!(older_end(None, None, now), now);
+    }
+
+    #[test]
+    fn context_keeps_records_of_one_time_and_message_from_two_streams_and_drops_only_true_repeats() {
+        let record = |time: u64, message: &str, pod: &str| Record {
+            time,
+            message: message.into(),
+            service: "web".into(),
+            resource: vec![("service_name".to_owned(), "web".to_owned()), ("pod".to_owned(), pod.to_owned())].into(),
+            attributes: vec![("route".into(), "/pay".into())],
+            ..Record::default()
+        };
+        let id = |r: &Record| record_identity(r);
+        let before = vec![record(4, "start", "a"), record(5, "retrying", "a"), record(5, "retrying", "b")];
+        // The answer after the record holds its time again: the same two records, in another order.
+        let after = vec![record(5, "retrying", "b"), record(5, "retrying", "a"), record(6, "done", "a")];
+        let chosen = id(&record(5, "retrying", "b"));
+        let (lines, at) = context_lines([before, after].concat(), chosen, 10).unwrap();
+        let pods: Vec<(u64, &str)> = lines.iter().map(|r| (r.time, r.resource[1].1.as_str())).collect();
+        assert_eq!(pods.len(), 4, "two records at 5, each once: {pods:?}");
+        assert_eq!(lines.iter().filter(|r| r.time == 5).count(), 2);
+        assert_eq!(id(&lines[at]), chosen, "the chosen record is the one of its stream");
+        // Other metadata, another level (a stream label), another trace make another record too.
+        let same = id(&record(5, "retrying", "a"));
+        let mut other = record(5, "retrying", "a");
+        other.attributes = vec![("route".into(), "/items".into())];
+        assert_ne!(id(&other), same);
+        let mut other = record(5, "retrying", "a");
+        other.level = Level::Warn;
+        assert_ne!(id(&other), same);
+        let mut other = record(5, "retrying", "a");
+        other.trace_id = 7;
+        assert_ne!(id(&other), same);
+        assert!(context_lines(vec![record(4, "start", "a")], chosen, 10).is_none());
     }
 
     #[test]

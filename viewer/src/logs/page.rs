@@ -232,8 +232,10 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let paused = RwSignal::new(false);
     let loading = RwSignal::new(false);
     let more = RwSignal::new(false);
-    // The end of the last window asked for, when it was cut to Loki's longest range.
+    // The range read by the last load, when its windows were cut to Loki's longest range.
     let clamped = RwSignal::new(None::<(u64, u64)>);
+    // The last window asked for, where "Load older" goes on from.
+    let asked = RwSignal::new(None::<loki::Asked>);
     // Whether the records held come from the log source (not from a file).
     let from_source = RwSignal::new(true);
     let label_names = RwSignal::new(Vec::<String>::new());
@@ -292,19 +294,32 @@ pub(crate) fn LogsPage() -> impl IntoView {
         loading.set(true);
         ui.error.set(None);
         leptos::task::spawn_local(async move {
-            let (start, end) = window_of(&look, trace, &source).await;
-            let end = if older { STORE.with(|s| s.borrow().oldest()).unwrap_or(end).saturating_sub(1) } else { end };
-            let (start, cut) = loki::clamp_range(source.kind, start, end);
-            clamped.try_set(cut.then_some((start, end)));
-            let request = loki::range_request(&source, &q, start, end, loki::PAGE, false);
-            let answer = api::send(&request).await.map_err(|e| e.to_string()).and_then(|(status, body)| {
-                loki::parse_range(status, &body).map_err(|e| format!("{}: {e}", request.url))
-            });
+            let (first, end) = window_of(&look, trace, &source).await;
+            let last = if older { asked.get_untracked() } else { None };
+            let mut end = loki::older_end(last, STORE.with(|s| s.borrow().oldest()), end);
+            let newest = end;
+            // Windows cut to Loki's longest range are asked for one after the other while they
+            // come back empty (a year's at most), so that a gap of more than 30 days ends no paging.
+            let mut answer = Ok(Vec::new());
+            for _ in 0..loki::EMPTY_WINDOWS {
+                let (start, cut) = loki::clamp_range(source.kind, first, end);
+                let request = loki::range_request(&source, &q, start, end, loki::PAGE, false);
+                answer = api::send(&request).await.map_err(|e| e.to_string()).and_then(|(status, body)| {
+                    loki::parse_range(status, &body).map_err(|e| format!("{}: {e}", request.url))
+                });
+                let full = answer.as_ref().is_ok_and(|r| r.len() >= loki::PAGE);
+                asked.try_set(Some(loki::Asked { start, full }));
+                clamped.try_set(cut.then_some((start, newest)));
+                // A window cut to Loki's limit may have older records beyond it.
+                more.try_set(full || cut);
+                if !cut || answer.as_ref().map_or(true, |r| !r.is_empty()) {
+                    break;
+                }
+                end = start;
+            }
             loading.try_set(false);
             match answer {
                 Ok(records) => {
-                    // A window cut to Loki's limit may have older records beyond it.
-                    more.try_set(records.len() >= loki::PAGE || (cut && !records.is_empty()));
                     STORE.with(|s| {
                         let mut s = s.borrow_mut();
                         if !older {
@@ -368,6 +383,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
             more.try_set(false);
             from_source.try_set(false);
             clamped.try_set(None);
+            asked.try_set(None);
             ui.error.try_set(None);
             ui.changed(false);
         }
@@ -523,7 +539,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         {capacity_notice.map(|n| view! { <p class="notice" role="status" data-testid="buffer-notice">{n}</p> })}
         {move || clamped.get().map(|(start, end)| view! {
             <p class="notice" role="status" data-testid="range-notice">
-                {format!("Loki is asked for 30 days at a time (its max_query_length): records from {} to {}; \"Load older\" asks for the 30 days before.", format_time(start), format_time(end))}
+                {format!("Loki is asked for 30 days at a time (its max_query_length): records from {} to {}; \"Load older\" asks for the windows before.", format_time(start), format_time(end))}
             </p>
         })}
         {move || ui.error.get().map(crate::app::error_panel)}
@@ -772,7 +788,8 @@ fn context_panel(seq: u64, context: RwSignal<Option<u64>>, from_source: bool) ->
             return ().into_any();
         };
         let chosen = s.get(index);
-        let (service, time, message) = (chosen.service.to_owned(), chosen.time, chosen.message.to_owned());
+        let (service, time) = (chosen.service.to_owned(), chosen.time);
+        let identity = loki::identity(&chosen);
         let held: Vec<ContextLine> = s
             .context(index, CONTEXT, CONTEXT)
             .into_iter()
@@ -788,7 +805,7 @@ fn context_panel(seq: u64, context: RwSignal<Option<u64>>, from_source: bool) ->
         if from_source && (before < CONTEXT || held.len() - before - 1 < CONTEXT) {
             let service = service.clone();
             leptos::task::spawn_local(async move {
-                if let Some(lines) = context_from_source(&service, time, &message).await {
+                if let Some(lines) = context_from_source(&service, time, identity).await {
                     fetched.try_set(Some(lines));
                 }
             });
@@ -820,9 +837,10 @@ fn context_panel(seq: u64, context: RwSignal<Option<u64>>, from_source: bool) ->
     })
 }
 
-/// The lines of `service` around the record at `time` with `message`, from the log source:
-/// up to [`CONTEXT`] before it and after it, within a day; `None` when the source fails.
-async fn context_from_source(service: &str, time: u64, message: &str) -> Option<Vec<ContextLine>> {
+/// The lines of `service` around its record at `time` named by `identity` ([`loki::identity`]),
+/// from the log source: up to [`CONTEXT`] before it and after it, within a day; `None` when the
+/// source fails.
+async fn context_from_source(service: &str, time: u64, identity: u64) -> Option<Vec<ContextLine>> {
     const DAY: u64 = 24 * 3_600 * 1_000_000_000;
     let source = api::sources().logs;
     let q = loki::logql(source.kind, service, None);
@@ -834,16 +852,12 @@ async fn context_from_source(service: &str, time: u64, message: &str) -> Option<
         let (status, body) = api::send(&request).await.ok()?;
         lines.extend(loki::parse_range(status, &body).ok()?.into_iter().filter(|r| r.service == service));
     }
-    lines.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.message.cmp(&b.message)));
-    lines.dedup_by(|a, b| a.time == b.time && a.message == b.message);
-    let at = lines.iter().position(|r| r.time == time && r.message == message)?;
-    let from = at.saturating_sub(CONTEXT);
-    let to = (at + CONTEXT + 1).min(lines.len());
+    let (lines, at) = loki::context_lines(lines, identity, CONTEXT)?;
     Some(
-        lines[from..to]
+        lines
             .iter()
             .enumerate()
-            .map(|(k, r)| (r.time, r.level.name(), prefix(&r.message, ROW_CHARS).to_owned(), from + k == at))
+            .map(|(k, r)| (r.time, r.level.name(), prefix(&r.message, ROW_CHARS).to_owned(), k == at))
             .collect(),
     )
 }
