@@ -59,6 +59,26 @@ test('Tempo through the gateway: TraceQL search, the trace, and its PARTIAL stat
   await page.close();
 });
 
+test('a Tempo search over more than 168 hours names the range Tempo searched', async () => {
+  const page = await browser.newPage();
+  const tempo = `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&service=my.service`;
+  const before = requestsTo('/tempo/api/search').length;
+  await search(page, `${tempo}&lookback=all`);
+  const params = new URLSearchParams(requestsTo('/tempo/api/search').slice(before).at(-1).query);
+  const [start, end] = [Number(params.get('start')), Number(params.get('end'))];
+  assert.equal(end - start, 168 * 3600, "Tempo's longest range");
+  const notice = await page.textContent('[data-testid=search-range-notice]');
+  const utc = (s) => new Date(s * 1000).toISOString().replace('T', ' ').replace('Z', ' UTC');
+  assert.ok(notice.includes(`from ${utc(start)} to ${utc(end)}`), notice);
+  assert.match(notice, /168 hours/);
+  // Seven days (168 h) and a day are searched whole: no notice.
+  for (const lookback of ['7d', '24h']) {
+    await search(page, `${tempo}&lookback=${lookback}`);
+    assert.equal(await page.locator('[data-testid=search-range-notice]').count(), 0, lookback);
+  }
+  await page.close();
+});
+
 /** The attribute keys the search form offers, once it offers some. */
 async function attributeKeys(page) {
   await page.waitForSelector('[data-testid=attribute-keys] option', { state: 'attached', timeout: 15000 });

@@ -124,9 +124,10 @@ pub(crate) fn SearchPage() -> impl IntoView {
         async move {
             let (query, sort) = form.query().map_err(api::ApiError)?;
             let (start, end) = (query.start, query.end);
+            let cut = sources::searched_range(&api::sources().traces, &query);
             let mut list = api::search(query).await?;
             sort.sort(&mut list);
-            Ok::<_, api::ApiError>((list, start, end))
+            Ok::<_, api::ApiError>((list, start, end, cut))
         }
     });
     let navigate = use_navigate();
@@ -192,10 +193,11 @@ pub(crate) fn SearchPage() -> impl IntoView {
         {move || match results.get() {
             None => view! { <p class="muted">"Searching…"</p> }.into_any(),
             Some(Err(e)) => crate::app::source_error_panel(e.to_string()),
-            Some(Ok((list, _, _))) if list.is_empty() => view! {
+            Some(Ok((list, _, _, cut))) if list.is_empty() => view! {
+                {range_notice(cut)}
                 <p class="muted" data-testid="empty">"No traces match. Widen the time range or remove a filter."</p>
             }.into_any(),
-            Some(Ok((list, start, end))) => results_view(list, start, end, form.get_untracked()).into_any(),
+            Some(Ok((list, start, end, cut))) => results_view(list, start, end, cut, form.get_untracked()).into_any(),
         }}
     }
 }
@@ -209,7 +211,18 @@ fn trace_href(id: &str) -> String {
     }
 }
 
-fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> impl IntoView {
+/// What a source that searches less than was asked (Tempo: 168 h at most) searched.
+fn range_notice(cut: Option<(u64, u64)>) -> Option<impl IntoView> {
+    cut.map(|(from, to)| {
+        view! {
+            <p class="notice" role="status" data-testid="search-range-notice">
+                {format!("Tempo searches at most 168 hours at a time (its max_duration): traces from {} to {} were searched, not the whole range asked.", format_time(from), format_time(to))}
+            </p>
+        }
+    })
+}
+
+fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, cut: Option<(u64, u64)>, form: Form) -> impl IntoView {
     // "All time" has no fixed start: the plot spans the results.
     let start = if end.saturating_sub(start) > 100 * 365 * 86_400_000_000_000 {
         list.iter().map(|r| r.start).min().unwrap_or(start)
@@ -226,6 +239,7 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, form: Form) -> im
     let (w, h, pad) = (1000.0, 180.0, 12.0);
     let current_sort = SortBy::from_id(&form.sort);
     view! {
+        {range_notice(cut)}
         <section class="scatter" data-testid="scatter">
             <div class="scatter-axis"><span>{format_duration(longest)}</span><span>{format_duration(shortest)}</span></div>
             <svg viewBox=format!("0 0 {} {}", num::shortest(w), num::shortest(h)) preserveAspectRatio="none" role="img" aria-label="Trace durations over time">

@@ -297,6 +297,29 @@ fn go_duration(nanos: u64) -> String {
 /// The longest search window Tempo takes by default (`query_frontend.search.max_duration`).
 const TEMPO_MAX_SEARCH_SECONDS: u64 = 168 * 3600;
 
+/// The range Tempo is asked to search, in whole seconds, and whether a range longer than Tempo
+/// takes was cut. Tempo refuses a search over more than its `max_duration` (168 h by default): a
+/// longer window (7 days rounded outwards to seconds, "all time") is its last 168 h. The second
+/// the rounding adds to 7 days is no cut.
+fn tempo_search_range(start: u64, end: u64) -> (u64, u64, bool) {
+    let longer = end.saturating_sub(start) > TEMPO_MAX_SEARCH_SECONDS * 1_000_000_000;
+    let end = end.div_ceil(1_000_000_000);
+    let earliest = end.saturating_sub(TEMPO_MAX_SEARCH_SECONDS);
+    (((start / 1_000_000_000).max(earliest)), end, longer)
+}
+
+/// The range (Unix nanoseconds) a search of `source` really covers when it is shorter than the
+/// one asked for: Tempo's last 168 h of a longer window. `None` when the whole range is searched.
+pub fn searched_range(source: &Source, q: &SearchQuery) -> Option<(u64, u64)> {
+    match source.kind {
+        Kind::Tempo => match tempo_search_range(q.start, q.end) {
+            (start, end, true) => Some((start * 1_000_000_000, end * 1_000_000_000)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A TraceQL string literal.
 fn traceql_string(v: &str) -> String {
     format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
@@ -393,10 +416,7 @@ pub fn search_requests(source: &Source, q: &SearchQuery) -> Result<Vec<(Request,
             Ok(vec![v3(), legacy])
         }
         Kind::Tempo => {
-            // Tempo refuses a search over more than its `max_duration` (168 h by default): a
-            // longer window (7 days rounded outwards to seconds, "all time") is its last 168 h.
-            let end = q.end.div_ceil(1_000_000_000);
-            let start = (q.start / 1_000_000_000).max(end.saturating_sub(TEMPO_MAX_SEARCH_SECONDS));
+            let (start, end, _) = tempo_search_range(q.start, q.end);
             let pairs =
                 [("q", traceql(q)), ("limit", limit.clone()), ("start", start.to_string()), ("end", end.to_string())];
             Ok(vec![(source.request(format!("/api/search?{}", query_string(&pairs))), Format::TempoSearch)])
@@ -1199,9 +1219,18 @@ mod tests {
         };
         let (req, _) = &search_requests(&tempo, &week).unwrap()[0];
         assert!(req.url.ends_with("&start=1699395201&end=1700000001"), "{}", req.url);
-        let all = SearchQuery { start: 0, ..week };
+        let all = SearchQuery { start: 0, ..week.clone() };
         let (req, _) = &search_requests(&tempo, &all).unwrap()[0];
         assert!(req.url.ends_with("&start=1699395201&end=1700000001"), "{}", req.url);
+        // The cut is the range the page names, in the seconds asked; 7 days are 168 h, no cut.
+        assert_eq!(searched_range(&tempo, &all), Some((1_699_395_201_000_000_000, 1_700_000_001_000_000_000)));
+        let longer = SearchQuery { start: week.start - 1, ..week.clone() };
+        assert_eq!(searched_range(&tempo, &longer), Some((1_699_395_201_000_000_000, 1_700_000_001_000_000_000)));
+        assert_eq!(searched_range(&tempo, &week), None);
+        let day = SearchQuery { start: week.end - 86_400_000_000_000, ..week.clone() };
+        assert_eq!(searched_range(&tempo, &day), None, "a day is searched whole");
+        let jaeger_all = Source { kind: Kind::Jaeger, url: "http://j".into(), auth: None };
+        assert_eq!(searched_range(&jaeger_all, &all), None, "other sources search every range");
 
         let zipkin = Source { kind: Kind::Zipkin, url: "http://z:9411".into(), auth: None };
         let (req, _) = &search_requests(&zipkin, &q).unwrap()[0];
