@@ -854,16 +854,32 @@ fn json_text(text: String) -> Response {
 const JAEGER_ONLY_PARAMS: [&str; 9] =
     ["operation", "tags", "tag", "minDuration", "maxDuration", "start", "end", "lookback", "traceID"];
 
+/// The parameters Grafana's Jaeger data source sends to a search (`pkg/tsdb/jaeger/client.go`,
+/// `Search`): those its query names, and the time range in newer versions.
+const GRAFANA_JAEGER_PARAMS: [&str; 8] =
+    ["service", "operation", "tags", "minDuration", "maxDuration", "limit", "start", "end"];
+
 /// Whether a request to `/api/traces` is a Jaeger legacy search rather than a call of the
-/// collector's own list: Grafana's Jaeger data source (whose backend client searches at
-/// `/api/traces` without the data source URL's path, and sends its `Grafana/…` user agent),
-/// or any client naming a parameter that only Jaeger's search takes.
+/// collector's own list: one naming a parameter that only Jaeger's search takes, whoever sends
+/// it, or one from Grafana's Jaeger data source, whose backend client searches at `/api/traces`
+/// without the data source URL's path. That client is told apart from other Grafana data sources
+/// reading the collector's own list (Infinity, a JSON API data source through Grafana's data
+/// proxy, all with Grafana's `Grafana/…` user agent) by what it sends: a plain Go `GET` with no
+/// `Accept` header (Infinity sends `application/json;q=0.9,text/plain`, the data proxy passes on
+/// the browser's), no `X-Forwarded-For` (the data proxy adds one), and only the parameters of a
+/// Jaeger search.
 fn is_jaeger_search(headers: &HeaderMap, params: &[(String, String)]) -> bool {
+    if params.iter().any(|(k, _)| JAEGER_ONLY_PARAMS.contains(&k.as_str())) {
+        return true;
+    }
     let grafana = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|agent| agent.starts_with("Grafana/"));
-    grafana || params.iter().any(|(k, _)| JAEGER_ONLY_PARAMS.contains(&k.as_str()))
+    grafana
+        && !headers.contains_key(header::ACCEPT)
+        && !headers.contains_key("x-forwarded-for")
+        && params.iter().all(|(k, _)| GRAFANA_JAEGER_PARAMS.contains(&k.as_str()))
 }
 
 /// `GET /api/traces`: the collector's own list of recent traces, or Jaeger's legacy search

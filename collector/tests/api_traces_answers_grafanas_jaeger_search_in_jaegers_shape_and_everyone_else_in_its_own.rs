@@ -2,7 +2,7 @@
 //! `/api/traces` whatever the data source URL's path (`pkg/tsdb/jaeger/client.go`, `Search`, sets
 //! `jaegerURL.Path = "/api/traces"`), so the `/jaeger` prefix is lost. It reads `data` from
 //! Jaeger's envelope. `/api/traces` answers a Jaeger search in Jaeger's shape, and the
-//! collector's own list to everyone else.
+//! collector's own list to everyone else, other Grafana data sources (Infinity, JSON API) included.
 mod support;
 
 use serde_json::json;
@@ -24,11 +24,36 @@ async fn api_traces_answers_grafanas_jaeger_search_in_jaegers_shape_and_everyone
     let jaeger = get(collector.ui, "/jaeger/api/traces?limit=20&service=shop").await.json();
     assert_eq!(jaeger["data"].as_array().unwrap().len(), 1, "{jaeger}");
 
-    // What Grafana sends: its user agent, and only the parameters the query names.
-    let grafana = [("User-Agent", "Grafana/11.3.0")];
+    // What Grafana's Jaeger data source sends (a Go `http.Client.Get`): its user agent, Go's
+    // Accept-Encoding, no Accept, and only the parameters the query names.
+    let grafana = [("User-Agent", "Grafana/11.3.0"), ("Accept-Encoding", "gzip")];
     let answer = request(collector.ui, "GET", "/api/traces?limit=20&service=shop", &grafana, b"").await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.json(), jaeger, "Grafana gets Jaeger's answer");
+    assert_eq!(answer.json(), jaeger, "Grafana's Jaeger data source gets Jaeger's answer");
+
+    // Other Grafana data sources reading the collector's own list, with Grafana's user agent:
+    // Infinity (its JSON Accept header), a JSON API data source through Grafana's data proxy (the
+    // browser's Accept, and the proxy's X-Forwarded-For), and a query naming a parameter no
+    // Jaeger search has.
+    let infinity = [
+        ("User-Agent", "Grafana/11.3.0"),
+        ("Accept", "application/json;q=0.9,text/plain"),
+        ("Accept-Encoding", "gzip"),
+    ];
+    let data_proxy = [("User-Agent", "Grafana/11.3.0"), ("X-Forwarded-For", "10.0.0.7")];
+    let browser_accept = [("User-Agent", "Grafana/11.3.0"), ("Accept", "application/json, text/plain, */*")];
+    for (path, headers) in [
+        ("/api/traces?limit=20&service=shop", &infinity[..]),
+        ("/api/traces?limit=20&service=shop", &data_proxy[..]),
+        ("/api/traces?limit=20&service=shop", &browser_accept[..]),
+        ("/api/traces?limit=20&service=shop&orgId=1", &grafana[..]),
+    ] {
+        let own = request(collector.ui, "GET", path, headers, b"").await;
+        assert_eq!(own.status, 200, "{headers:?}: {}", own.body);
+        let own = own.json();
+        assert_eq!(own.as_object().unwrap().keys().collect::<Vec<_>>(), ["traces"], "{path} {headers:?}: {own}");
+        assert_eq!(own["traces"][0]["traceId"], "0102030405060708090a0b0c0d0e0f10");
+    }
     // Parameters only Jaeger's search has make it a Jaeger search, whoever asks.
     for query in [
         "service=shop&operation=GET%20%2Fcart&limit=20",
