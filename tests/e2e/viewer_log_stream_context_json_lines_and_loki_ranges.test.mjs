@@ -2,30 +2,19 @@
 // record when the records held (one trace's) lack them; Loki is never asked for more than its
 // default max_query_length (721h), "all" pages back 30 days at a time with a note; and JSON-lines
 // OTLP log files (one logs document a line) open.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector } from '../support.mjs';
-import { LOKI_TRACE_ID, startRecordedLoki, toStreams } from './recorded_loki.mjs';
+import { LOKI_TRACE_ID, toStreams } from './recorded_loki.mjs';
 import { LogsPage } from './logs_page.mjs';
+import { directLoki, GATEWAY_LOKI, recordedLokiBehindCollector, withRecordedLoki } from './viewer_env.mjs';
 import { tempFile } from './viewer_pages.mjs';
 
-let loki, collector, browser;
-const logsSource = `logs=${encodeURIComponent('loki:/upstream/loki')}`;
-
-before(async () => {
-  loki = await startRecordedLoki();
-  collector = await startCollector({ args: ['--upstream', `loki=${loki.url}`] });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await loki?.stop();
-});
+const env = recordedLokiBehindCollector();
+const logsSource = GATEWAY_LOKI;
 
 test("Show context on a trace's records asks the source for the service's lines before and after", async () => {
-  const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui, `trace_id=${LOKI_TRACE_ID}&${logsSource}`);
+  const page = await env.browser.newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui, `trace_id=${LOKI_TRACE_ID}&${logsSource}`);
   // Records 0, 5, …, 35 carry the trace; the even ones are checkout's.
   assert.deepEqual(await logs.counts(), [8, 8]);
   await logs.expand('checkout request 20 failed');
@@ -35,7 +24,7 @@ test("Show context on a trace's records asks the source for the service's lines 
   // Every checkout record (0, 2, …, 38) within 20 lines of record 20, in time order.
   assert.deepEqual(rows.map(([m]) => Number(m.match(/request (\d+)/)[1])), Array.from({ length: 20 }, (_, k) => 2 * k));
   assert.deepEqual(rows.filter(([, current]) => current).map(([m]) => m), ['checkout request 20 failed: upstream timeout']);
-  const asked = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range' && r.params.query === '{service_name="checkout"}');
+  const asked = env.loki.requests.filter((r) => r.path === '/loki/api/v1/query_range' && r.params.query === '{service_name="checkout"}');
   assert.deepEqual(asked.map((r) => r.params.direction).sort(), ['backward', 'forward']);
   await page.close();
 });
@@ -44,7 +33,7 @@ test('Show context keeps two records of one time and message from two streams', 
   const now = Date.now();
   const ts = (msAgo) => String(BigInt(now - msAgo) * 1000000n);
   const traced = { trace_id: LOKI_TRACE_ID };
-  const direct = await startRecordedLoki({
+  await withRecordedLoki({
     streams: toStreams([
       { service: 'web', level: 'info', ts: ts(3000), line: 'starting' },
       // One time, one message, two streams (levels): two records.
@@ -52,10 +41,9 @@ test('Show context keeps two records of one time and message from two streams', 
       { service: 'web', level: 'warn', ts: ts(2000), line: 'retrying' },
       { service: 'web', level: 'info', ts: ts(1000), line: 'done' },
     ]),
-  });
-  try {
-    const page = await browser.newPage();
-    const logs = await new LogsPage(page).open(collector.ui, `trace_id=${LOKI_TRACE_ID}&logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+  }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, `trace_id=${LOKI_TRACE_ID}&${directLoki(direct)}`);
     assert.deepEqual(await logs.counts(), [1, 1]);
     await logs.expand('retrying');
     await page.click('[data-testid=show-context]');
@@ -64,17 +52,15 @@ test('Show context keeps two records of one time and message from two streams', 
     assert.deepEqual(rows.map(([m]) => m).sort(), ['done', 'retrying', 'retrying', 'starting']);
     assert.equal(rows.filter(([, current]) => current).length, 1);
     await page.close();
-  } finally {
-    await direct.stop();
-  }
+  });
 });
 
 test('"All" never asks Loki for more than its max_query_length, and says so', async () => {
-  const page = await browser.newPage();
-  const before = loki.requests.length;
-  const logs = await new LogsPage(page).open(collector.ui, `lookback=all&${logsSource}`);
+  const page = await env.browser.newPage();
+  const before = env.loki.requests.length;
+  const logs = await new LogsPage(page).open(env.collector.ui, `lookback=all&${logsSource}`);
   assert.deepEqual(await logs.counts(), [40, 40]);
-  const ranges = loki.requests.slice(before).filter((r) => r.path === '/loki/api/v1/query_range');
+  const ranges = env.loki.requests.slice(before).filter((r) => r.path === '/loki/api/v1/query_range');
   assert.ok(ranges.length >= 1);
   const HOUR = 3600n * 1000000000n;
   for (const r of ranges) {
@@ -90,10 +76,9 @@ test('"Load older" goes on past empty 30-day windows, from where the last window
   const DAY = 86_400_000;
   const at = (ms, line) => ({ service: 'sparse', level: 'info', ts: String(BigInt(now - ms) * 1000000n), line });
   // Months apart: 60 days and more without a record between them.
-  const direct = await startRecordedLoki({ streams: toStreams([at(3_600_000, 'an hour ago'), at(100 * DAY, 'a hundred days ago'), at(200 * DAY, 'two hundred days ago')]) });
-  try {
-    const page = await browser.newPage();
-    const logs = await new LogsPage(page).open(collector.ui, `lookback=all&logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+  await withRecordedLoki({ streams: toStreams([at(3_600_000, 'an hour ago'), at(100 * DAY, 'a hundred days ago'), at(200 * DAY, 'two hundred days ago')]) }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, `lookback=all&${directLoki(direct)}`);
     assert.deepEqual(await logs.counts(), [1, 1]);
     await page.click('[data-testid=load-older]');
     await logs.waitForCount(2);
@@ -109,9 +94,7 @@ test('"Load older" goes on past empty 30-day windows, from where the last window
     // The windows were cut: older ones may still hold records.
     assert.equal(await page.locator('[data-testid=load-older]').count(), 1);
     await page.close();
-  } finally {
-    await direct.stop();
-  }
+  });
 });
 
 test('a JSON-lines file of OTLP logs documents opens', async () => {
@@ -122,8 +105,8 @@ test('a JSON-lines file of OTLP logs documents opens', async () => {
     }],
   });
   const file = tempFile('two.jsonl', `${doc('first line', '1700000000000000000')}\n${doc('second line', '1700000001000000000')}\n`);
-  const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui);
+  const page = await env.browser.newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui);
   await page.setInputFiles('[data-testid=log-file]', file);
   await logs.waitForCount(2);
   assert.deepEqual((await logs.rows()).map((r) => r.message), ['second line', 'first line']);

@@ -3,42 +3,30 @@
 // categorize-labels, filters, the histogram's drag selection, context, trace links, and the live
 // tail over the relayed WebSocket with pause, resume and the drop counter; polling when no
 // WebSocket opens.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector } from '../support.mjs';
-import { LOKI_TRACE_ID, recordedStreams, startRecordedLoki, toStreams } from './recorded_loki.mjs';
+import { LOKI_TRACE_ID, recordedStreams, toStreams } from './recorded_loki.mjs';
 import { LogsPage } from './logs_page.mjs';
+import { directLoki, GATEWAY_LOKI, recordedLokiBehindCollector, withRecordedLoki } from './viewer_env.mjs';
 
-let loki, collector, browser;
-const logsSource = `logs=${encodeURIComponent('loki:/upstream/loki')}`;
-
-before(async () => {
-  loki = await startRecordedLoki();
-  collector = await startCollector({ args: ['--upstream', `loki=${loki.url}`] });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await loki?.stop();
-});
+const env = recordedLokiBehindCollector();
+const logsSource = GATEWAY_LOKI;
 
 test('records come from query_range with categorize-labels, newest first, coloured by level', async () => {
-  const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui, logsSource);
+  const page = await env.browser.newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui, logsSource);
   assert.deepEqual(await logs.counts(), [40, 40]);
   const rows = await logs.rows();
   assert.equal(rows[0].message, 'cart request 39 served', 'the newest record is on top');
   assert.equal(rows[0].level, 'FATAL');
   assert.match(rows[0].levelClass, /level-fatal/);
   assert.ok(rows.some((r) => /level-error/.test(r.levelClass) && r.level === 'ERROR'));
-  const range = loki.requests.find((r) => r.path === '/loki/api/v1/query_range');
+  const range = env.loki.requests.find((r) => r.path === '/loki/api/v1/query_range');
   assert.equal(range.flags, 'categorize-labels', 'the header went through the gateway');
   assert.equal(range.params.query, '{service_name=~".+"}');
   assert.equal(range.params.limit, '5000');
-  assert.ok(loki.requests.some((r) => r.path === '/loki/api/v1/labels'));
-  assert.ok(loki.requests.some((r) => r.path === '/loki/api/v1/label/service_name/values'));
+  assert.ok(env.loki.requests.some((r) => r.path === '/loki/api/v1/labels'));
+  assert.ok(env.loki.requests.some((r) => r.path === '/loki/api/v1/label/service_name/values'));
   // Structured metadata stays apart from the stream labels.
   const details = await logs.expand('checkout request 20 failed');
   assert.equal(await page.textContent('[data-testid=detail-trace-id]'), LOKI_TRACE_ID);
@@ -49,8 +37,8 @@ test('records come from query_range with categorize-labels, newest first, colour
 });
 
 test('filters: service, minimum level, text, regular expression, attribute', async () => {
-  const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui, logsSource);
+  const page = await env.browser.newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui, logsSource);
   await logs.filterService('checkout');
   await logs.waitForCount(20);
   await logs.filterLevel('error');
@@ -83,8 +71,8 @@ test('filters: service, minimum level, text, regular expression, attribute', asy
 });
 
 test('dragging across the histogram selects a time range, and it can be reset', async () => {
-  const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui, logsSource);
+  const page = await env.browser.newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui, logsSource);
   // One path per level, holding that level's part of every bar, titled with its count.
   const levels = await page.$$eval('[data-testid=histogram-level]', (paths) =>
     paths.map((p) => ({ level: p.dataset.level, bars: p.getAttribute('d').split('M').length - 1, title: p.textContent })));
@@ -102,8 +90,8 @@ test('dragging across the histogram selects a time range, and it can be reset', 
 });
 
 test('show context lists the same service around a record; a trace id links both ways', async () => {
-  const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui, logsSource);
+  const page = await env.browser.newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui, logsSource);
   await logs.expand('cart request 21 served');
   await page.click('[data-testid=show-context]');
   await page.waitForSelector('[data-testid=context-panel]');
@@ -113,10 +101,10 @@ test('show context lists the same service around a record; a trace id links both
   assert.match(context.find(([current]) => current)[1], /cart request 21 /);
 
   // `?trace_id=` asks Loki with a label filter (Loki's selectors only name stream labels).
-  await logs.open(collector.ui, `${logsSource}&trace_id=${LOKI_TRACE_ID}`);
+  await logs.open(env.collector.ui, `${logsSource}&trace_id=${LOKI_TRACE_ID}`);
   assert.deepEqual(await logs.counts(), [8, 8]);
   assert.match(await page.textContent('[data-testid=trace-filter]'), new RegExp(LOKI_TRACE_ID));
-  const asked = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').at(-1);
+  const asked = env.loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').at(-1);
   assert.equal(asked.params.query, `{service_name=~".+"} | trace_id="${LOKI_TRACE_ID}"`);
   await logs.expand('checkout request 0 served');
   const href = await page.getAttribute('[data-testid=detail-trace-link]', 'href');
@@ -127,31 +115,31 @@ test('show context lists the same service around a record; a trace id links both
 });
 
 test('live tail: WebSocket through the gateway, pause and resume, the oldest lines dropped and counted', async () => {
-  const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui, `${logsSource}&live=1&buffer=1000`);
+  const page = await env.browser.newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui, `${logsSource}&live=1&buffer=1000`);
   await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)');
   assert.equal((await logs.counts())[1], 0, 'the stand-in sends no backlog');
-  const tailUpgrade = loki.requests.find((r) => r.upgrade);
+  const tailUpgrade = env.loki.requests.find((r) => r.upgrade);
   assert.equal(tailUpgrade.params.query, '{service_name=~".+"}');
   const now = Date.now();
   const batch = (from, n) =>
     toStreams(Array.from({ length: n }, (_, i) => ({
       service: 'tailed', level: 'info', ts: String(BigInt(now + from + i) * 1000000n), line: `live line ${from + i}`,
     })));
-  loki.tail(batch(0, 300));
+  env.loki.tail(batch(0, 300));
   await logs.waitForCount(300);
   assert.equal((await logs.rows())[0].message, 'live line 299');
 
   await page.click('[data-testid=live-pause]');
   assert.equal(await logs.status(), 'paused');
-  loki.tail(batch(300, 200));
+  env.loki.tail(batch(300, 200));
   await page.waitForFunction(() => document.querySelector('[data-testid=waiting-count]')?.textContent === '200 new lines waiting');
   assert.deepEqual(await logs.counts(), [300, 300], 'nothing moves while paused');
   await page.click('[data-testid=live-pause]');
   await logs.waitForCount(500);
   assert.equal((await logs.rows())[0].message, 'live line 499');
 
-  loki.tail(batch(500, 900), [{ labels: { service_name: 'tailed' }, timestamp: String(now) }]);
+  env.loki.tail(batch(500, 900), [{ labels: { service_name: 'tailed' }, timestamp: String(now) }]);
   await page.waitForFunction(() => document.querySelector('[data-testid=dropped-count]')?.dataset.dropped === '401');
   assert.deepEqual(await logs.counts(), [1000, 1000], 'the buffer holds 1,000 lines');
   assert.match(await page.textContent('[data-testid=dropped-count]'), /401 oldest lines dropped/);
@@ -162,13 +150,13 @@ test('live tail: WebSocket through the gateway, pause and resume, the oldest lin
 });
 
 test('live tail: a burst of messages beyond a frame\'s reading budget arrives whole over the next frames', async () => {
-  const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui, `${logsSource}&live=1&buffer=5000`);
+  const page = await env.browser.newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui, `${logsSource}&live=1&buffer=5000`);
   await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)');
   const now = Date.now();
   // 200 messages of 500 lines, sent at once: far more than 4 ms of reading.
   for (let m = 0; m < 200; m++) {
-    loki.tail(toStreams(Array.from({ length: 500 }, (_, i) => ({
+    env.loki.tail(toStreams(Array.from({ length: 500 }, (_, i) => ({
       service: 'burst', level: 'info', ts: String(BigInt(now) * 1000000n + BigInt(m * 500 + i)), line: `burst line ${m * 500 + i}`,
     }))));
   }
@@ -180,10 +168,9 @@ test('live tail: a burst of messages beyond a frame\'s reading budget arrives wh
 });
 
 test('without a WebSocket the live tail polls query_range from the newest record on', async () => {
-  const direct = await startRecordedLoki({ streams: recordedStreams(), websocket: false });
-  try {
-    const page = await browser.newPage();
-    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+  await withRecordedLoki({ streams: recordedStreams(), websocket: false }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [40, 40]);
     await page.click('[data-testid=live-toggle]');
     await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
@@ -195,16 +182,13 @@ test('without a WebSocket the live tail polls query_range from the newest record
     await page.waitForTimeout(1500);
     assert.deepEqual(await logs.counts(), [41, 41], 'polling asks from the newest record on: no duplicates');
     await page.close();
-  } finally {
-    await direct.stop();
-  }
+  });
 });
 
 test('live tail: when the source stops answering it says "reconnecting…" and carries on once it is back', async () => {
-  const direct = await startRecordedLoki({ streams: recordedStreams() });
-  try {
-    const page = await browser.newPage();
-    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+  await withRecordedLoki({ streams: recordedStreams() }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [40, 40]);
     const status = () => page.textContent('[data-testid=live-status]');
     await page.click('[data-testid=live-toggle]');
@@ -218,18 +202,15 @@ test('live tail: when the source stops answering it says "reconnecting…" and c
     await logs.waitForCount(41);
     assert.equal((await logs.rows())[0].message, 'tailed after the restart');
     await page.close();
-  } finally {
-    await direct.stop();
-  }
+  });
 });
 
 test('polling keeps a record stored after the poll that saw another of the same time, without duplicates', async () => {
   // Clocks that count milliseconds stamp a burst of lines alike: a poll that asked from the
   // nanosecond after the newest record lost the lines of that time stored after it.
-  const direct = await startRecordedLoki({ streams: recordedStreams(), websocket: false });
-  try {
-    const page = await browser.newPage();
-    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+  await withRecordedLoki({ streams: recordedStreams(), websocket: false }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [40, 40]);
     await page.click('[data-testid=live-toggle]');
     await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
@@ -242,9 +223,7 @@ test('polling keeps a record stored after the poll that saw another of the same 
     assert.deepEqual(await logs.counts(), [42, 42], 'each record once');
     assert.deepEqual((await logs.rows()).slice(0, 2).map((r) => r.message).sort(), ['first of the millisecond', 'second of the millisecond']);
     await page.close();
-  } finally {
-    await direct.stop();
-  }
+  });
 });
 
 test('"Load older" pages back past the first query_range limit, without gaps or duplicates', async () => {
@@ -252,10 +231,9 @@ test('"Load older" pages back past the first query_range limit, without gaps or 
   const bulk = Array.from({ length: 5300 }, (_, i) => ({
     service: i % 2 ? 'bulk-a' : 'bulk-b', level: 'info', ts: String(BigInt(now - 3_000_000 + i * 500) * 1000000n), line: `bulk line ${i}`,
   }));
-  const direct = await startRecordedLoki({ streams: toStreams(bulk) });
-  try {
-    const page = await browser.newPage();
-    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+  await withRecordedLoki({ streams: toStreams(bulk) }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [5000, 5000], 'Loki\'s first answer: the newest 5,000');
     await logs.filterText('bulk line 299');
     await logs.waitForCount(10); // 2990–2999; 299 is among the 300 oldest, not asked for yet
@@ -269,18 +247,15 @@ test('"Load older" pages back past the first query_range limit, without gaps or 
     await logs.waitForCount(5300);
     assert.deepEqual(await logs.counts(), [5300, 5300], 'every record once');
     await page.close();
-  } finally {
-    await direct.stop();
-  }
+  });
 });
 
 test('the service filter offers the services Loki knows, beyond the records loaded', async () => {
   const now = Date.now();
   const invoice = toStreams([{ service: 'billing', level: 'info', ts: String(BigInt(now - 3 * 3_600_000) * 1000000n), line: 'an invoice, three hours ago' }]);
-  const direct = await startRecordedLoki({ streams: [...recordedStreams(now), ...invoice] });
-  try {
-    const page = await browser.newPage();
-    const logs = await new LogsPage(page).open(collector.ui, `logs=${encodeURIComponent(`loki:${direct.url}`)}`);
+  await withRecordedLoki({ streams: [...recordedStreams(now), ...invoice] }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [40, 40], 'the last hour: no billing record');
     await page.waitForSelector('[data-testid=log-service] option[value=billing]', { state: 'attached' });
     const options = await page.$$eval('[data-testid=log-service] option', (os) => os.map((o) => o.value));
@@ -293,8 +268,6 @@ test('the service filter offers the services Loki knows, beyond the records load
     await logs.waitForCount(1);
     assert.equal((await logs.rows())[0].message, 'an invoice, three hours ago');
     await page.close();
-  } finally {
-    await direct.stop();
-  }
+  });
 });
 

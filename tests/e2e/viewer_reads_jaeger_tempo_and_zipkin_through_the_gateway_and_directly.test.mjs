@@ -2,30 +2,16 @@
 // partial trace) and Zipkin, recorded responses served by tests/e2e/recorded_backends.mjs. Tempo
 // and Jaeger are reached through the collector's gateway (credentials added on the server),
 // Zipkin directly from the browser (it allows CORS); the settings page stores a choice.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector } from '../support.mjs';
+import { behindCollector } from './viewer_env.mjs';
 import { startRecordedBackends, TEMPO_TRACE_ID, ZIPKIN_TRACE_ID } from './recorded_backends.mjs';
 
-let backends, collector, browser;
-
-before(async () => {
-  backends = await startRecordedBackends();
-  collector = await startCollector({
-    args: ['--upstream', `rec=${backends.url}`, '--upstream-header', 'rec=Authorization: Bearer gateway-secret'],
-  });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await backends?.stop();
-});
+const env = behindCollector('backends', startRecordedBackends, (url) => ['--upstream', `rec=${url}`, '--upstream-header', 'rec=Authorization: Bearer gateway-secret']);
 
 /** Opens the search page with the given query string and returns the result rows' texts. */
 async function search(page, query) {
-  await page.goto(`${collector.ui}/?${query}`);
+  await page.goto(`${env.collector.ui}/?${query}`);
   await page.waitForSelector('[data-testid=trace-row], [data-testid=empty], [data-testid=error]', { timeout: 15000 });
   const error = await page.$('[data-testid=error]');
   if (error) throw new Error(`the search page shows an error: ${await error.textContent()}`);
@@ -38,10 +24,10 @@ async function openFirstResult(page) {
   return page.$$eval('[data-testid=span-name]', (names) => names.map((n) => n.textContent));
 }
 
-const requestsTo = (prefix) => backends.requests.filter((r) => r.path.startsWith(prefix));
+const requestsTo = (prefix) => env.backends.requests.filter((r) => r.path.startsWith(prefix));
 
 test('Tempo through the gateway: TraceQL search, the trace, and its PARTIAL status shown', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const rows = await search(page, `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&service=my.service&lookback=all`);
   assert.equal(rows.length, 1);
   assert.match(rows[0], /my\.service/);
@@ -60,7 +46,7 @@ test('Tempo through the gateway: TraceQL search, the trace, and its PARTIAL stat
 });
 
 test('a Tempo search over more than 168 hours names the range Tempo searched', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const tempo = `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&service=my.service`;
   const before = requestsTo('/tempo/api/search').length;
   await search(page, `${tempo}&lookback=all`);
@@ -86,12 +72,12 @@ async function attributeKeys(page) {
 }
 
 test('Tempo: the attribute field offers its tag names, from /api/v2/search/tags or an older Tempo\'s /api/search/tags', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   await search(page, `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&service=my.service&lookback=all`);
   assert.equal(await page.getAttribute('[data-testid=tags]', 'list'), 'attribute-keys');
   // Resource and span attributes, each once; TraceQL's intrinsics are not attributes.
   assert.deepEqual(await attributeKeys(page), ['host.name=', 'http.method=', 'service.name=']);
-  await page.goto(`${collector.ui}/?traces=${encodeURIComponent('tempo:/upstream/rec/tempo-v1')}&lookback=all`);
+  await page.goto(`${env.collector.ui}/?traces=${encodeURIComponent('tempo:/upstream/rec/tempo-v1')}&lookback=all`);
   assert.deepEqual(await attributeKeys(page), ['http.status_code=', 'k8s.pod.name=']);
   const paths = requestsTo('/tempo-v1/api/').map((r) => r.path);
   assert.ok(paths.indexOf('/tempo-v1/api/v2/search/tags') < paths.indexOf('/tempo-v1/api/search/tags'), `v2 first, then v1: ${paths}`);
@@ -99,9 +85,9 @@ test('Tempo: the attribute field offers its tag names, from /api/v2/search/tags 
 });
 
 test('traces from Tempo and logs from Loki: the trace records mark their span row and fill the logs panel', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const sources = `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&logs=${encodeURIComponent('loki:/upstream/rec/loki')}`;
-  await page.goto(`${collector.ui}/trace/${TEMPO_TRACE_ID}?${sources}`);
+  await page.goto(`${env.collector.ui}/trace/${TEMPO_TRACE_ID}?${sources}`);
   await page.waitForSelector('[data-testid=log-mark]', { timeout: 15000 });
   const mark = await page.$eval('[data-testid=log-mark]', (m) => ({ title: m.title, className: m.className, left: m.style.left }));
   assert.deepEqual(mark, { title: 'half way through the server span', className: 'log-mark level-warn', left: '50%' });
@@ -122,7 +108,7 @@ test('traces from Tempo and logs from Loki: the trace records mark their span ro
 });
 
 test('Jaeger API v3 through the gateway, and the legacy API for an older Jaeger', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const rows = await search(page, `traces=${encodeURIComponent('jaeger:/upstream/rec/jaeger')}&service=foo&lookback=all`);
   assert.equal(rows.length, 1);
   assert.match(rows[0], /foobar/);
@@ -139,8 +125,8 @@ test('Jaeger API v3 through the gateway, and the legacy API for an older Jaeger'
 });
 
 test('Zipkin directly from the browser, with service and operation lists', async () => {
-  const page = await browser.newPage();
-  const source = `zipkin:${backends.url}/zipkin`;
+  const page = await env.browser.newPage();
+  const source = `zipkin:${env.backends.url}/zipkin`;
   const rows = await search(page, `traces=${encodeURIComponent(source)}&service=mobile_api&lookback=all`);
   assert.equal(rows.length, 1);
   assert.match(rows[0], new RegExp(ZIPKIN_TRACE_ID));
@@ -150,15 +136,15 @@ test('Zipkin directly from the browser, with service and operation lists', async
   assert.deepEqual(operations, ['', 'get', 'post']);
   assert.equal((await openFirstResult(page)).length, 16);
   const direct = requestsTo('/zipkin/api/v2/traces')[0];
-  assert.equal(direct.origin, collector.ui, 'the browser called Zipkin itself (CORS)');
+  assert.equal(direct.origin, env.collector.ui, 'the browser called Zipkin itself (CORS)');
   assert.equal(direct.authorization, undefined);
   await page.close();
 });
 
 test('the settings page stores the sources in the browser and puts them in the page URL', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${collector.ui}/settings`);
+  await page.goto(`${env.collector.ui}/settings`);
   await page.selectOption('[data-testid=traces-kind]', 'tempo');
   await page.fill('[data-testid=traces-url]', '/upstream/rec/tempo/');
   await page.fill('[data-testid=traces-auth]', 'Bearer typed-in-browser');
@@ -167,7 +153,7 @@ test('the settings page stores the sources in the browser and puts them in the p
   assert.doesNotMatch(page.url(), /typed-in-browser/, 'credentials stay out of links');
   await page.waitForSelector('[data-testid=trace-row]');
   // A fresh visit without the URL parameter still uses the stored choice.
-  await page.goto(`${collector.ui}/?service=my.service&lookback=all`);
+  await page.goto(`${env.collector.ui}/?service=my.service&lookback=all`);
   await page.waitForSelector('[data-testid=trace-row]');
   assert.match(await page.textContent('[data-testid=trace-source]'), /Grafana Tempo/);
   const last = requestsTo('/tempo/api/search').at(-1);
@@ -176,10 +162,10 @@ test('the settings page stores the sources in the browser and puts them in the p
 });
 
 test('the collector search filters by service and shows a bad filter as an error', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   for (const name of ['otlp-proto-trace.json', 'jaeger-memory-otel_traces_01.json']) {
     const body = (await import('node:fs')).readFileSync(new URL(`../../../shared/fixtures/${name}`, import.meta.url));
-    const r = await fetch(`${collector.otlp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const r = await fetch(`${env.collector.otlp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal(r.status, 200);
   }
   const all = await search(page, 'lookback=all');
@@ -194,7 +180,7 @@ test('the collector search filters by service and shows a bad filter as an error
   }));
   assert.ok(onTop.length >= 2, `points on top: ${onTop}`);
   for (const i of onTop) {
-    await page.goto(`${collector.ui}/?lookback=all`);
+    await page.goto(`${env.collector.ui}/?lookback=all`);
     await page.locator('[data-testid=scatter-point]').nth(i).click();
     await page.waitForURL(new RegExp(`/trace/${ids[i]}`));
     await page.waitForSelector('[data-testid=span-row]');
@@ -202,7 +188,7 @@ test('the collector search filters by service and shows a bad filter as an error
   }
   const serviceX = await search(page, 'service=service-x&lookback=all');
   assert.ok(serviceX.length >= 1 && serviceX.length < all.length);
-  await page.goto(`${collector.ui}/?service=service-x&lookback=all&minDuration=fast`);
+  await page.goto(`${env.collector.ui}/?service=service-x&lookback=all&minDuration=fast`);
   await page.waitForSelector('[data-testid=error]');
   assert.match(await page.textContent('[data-testid=error]'), /minimum duration `fast`/);
   await page.close();

@@ -3,37 +3,28 @@
 // the trace page and on a /logs?trace_id= link opened afresh), Tempo's PARTIAL notice goes with
 // its trace, and a viewer on a static host points at Settings. Backends: the recorded Tempo,
 // Zipkin and Loki of recorded_backends.mjs, asked directly (they allow CORS).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launchChromium, root, serveDir, startCollector } from '../support.mjs';
+import { root, serveDir } from '../support.mjs';
+import { behindCollector } from './viewer_env.mjs';
 import { startRecordedBackends, TEMPO_TRACE_ID } from './recorded_backends.mjs';
 
-let backends, collector, browser;
-before(async () => {
-  backends = await startRecordedBackends();
-  collector = await startCollector({ args: ['--upstream', `rec=${backends.url}`] });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  await backends?.stop();
-});
+const env = behindCollector('backends', startRecordedBackends, (url) => ['--upstream', `rec=${url}`]);
 
-const tempo = () => `tempo:${backends.url}/tempo`;
-const loki = () => `loki:${backends.url}/loki`;
+const tempo = () => `tempo:${env.backends.url}/tempo`;
+const loki = () => `loki:${env.backends.url}/loki`;
 const sourcesQuery = () => `traces=${encodeURIComponent(tempo())}&logs=${encodeURIComponent(loki())}`;
 /** The recorded Tempo trace starts at 1544712660 s (2018): far beyond any "last 7 days". */
 const TRACE_START = 1544712660000000000n;
-const lokiAsked = () => backends.requests.filter((r) => r.path === '/loki/loki/api/v1/query_range');
+const lokiAsked = () => env.backends.requests.filter((r) => r.path === '/loki/loki/api/v1/query_range');
 const rangeOf = (r) => {
   const q = new URLSearchParams(r.query);
   return [BigInt(q.get('start')), BigInt(q.get('end'))];
 };
 
 async function newPage() {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.errors = errors;
@@ -43,7 +34,7 @@ async function newPage() {
 test("a trace's logs are asked of Loki around the trace's own time, on the trace page and on a fresh /logs?trace_id= tab", async () => {
   const page = await newPage();
   const before = lokiAsked().length;
-  await page.goto(`${collector.ui}/trace/${TEMPO_TRACE_ID}?${sourcesQuery()}`);
+  await page.goto(`${env.collector.ui}/trace/${TEMPO_TRACE_ID}?${sourcesQuery()}`);
   await page.waitForSelector('[data-testid=trace-logs] [data-testid=log-row]', { timeout: 15000 });
   const asked = lokiAsked().slice(before);
   assert.equal(asked.length, 1);
@@ -53,7 +44,7 @@ test("a trace's logs are asked of Loki around the trace's own time, on the trace
   const href = await page.getAttribute('[data-testid=logs-link]', 'href');
   const tab = await newPage();
   const n = lokiAsked().length;
-  await tab.goto(`${collector.ui}${href}`);
+  await tab.goto(`${env.collector.ui}${href}`);
   await tab.waitForSelector('[data-testid=log-row]', { timeout: 15000 });
   assert.match(await tab.textContent('[data-testid=log-list]'), /half way through the server span/);
   const [s2, e2] = rangeOf(lokiAsked().slice(n).find((r) => /trace_id/.test(decodeURIComponent(r.query))));
@@ -65,7 +56,7 @@ test("a trace's logs are asked of Loki around the trace's own time, on the trace
 
 test("Tempo's PARTIAL notice goes with its trace: gone on the search page and on another trace's error", async () => {
   const page = await newPage();
-  await page.goto(`${collector.ui}/trace/${TEMPO_TRACE_ID}?${sourcesQuery()}`);
+  await page.goto(`${env.collector.ui}/trace/${TEMPO_TRACE_ID}?${sourcesQuery()}`);
   await page.waitForSelector('[data-testid=notice]', { timeout: 15000 });
   await page.click('header a[href="/"]');
   await page.waitForSelector('[data-testid=trace-source]');
@@ -84,11 +75,11 @@ test("Tempo's PARTIAL notice goes with its trace: gone on the search page and on
 
 test('after saving other sources in Settings, Back shows the sources of the address it is at', async () => {
   const page = await newPage();
-  await page.goto(`${collector.ui}/?traces=${encodeURIComponent(tempo())}&lookback=all`);
+  await page.goto(`${env.collector.ui}/?traces=${encodeURIComponent(tempo())}&lookback=all`);
   assert.match(await page.textContent('[data-testid=trace-source]'), /Grafana Tempo/);
   await page.click('header a[href="/settings"]');
   await page.selectOption('[data-testid=traces-kind]', 'zipkin');
-  await page.fill('[data-testid=traces-url]', `${backends.url}/zipkin`);
+  await page.fill('[data-testid=traces-url]', `${env.backends.url}/zipkin`);
   await page.click('[data-testid=save-sources]');
   await page.waitForFunction(() => /Zipkin/.test(document.querySelector('[data-testid=trace-source]')?.textContent ?? ''));
   await page.goBack();
@@ -106,7 +97,7 @@ test('after saving other sources in Settings, Back shows the sources of the addr
 
 test("the settings' Kind follows an upstream's \"as …\" chip and Reset", async () => {
   const page = await newPage();
-  await page.goto(`${collector.ui}/settings`);
+  await page.goto(`${env.collector.ui}/settings`);
   await page.waitForSelector('[data-testid=upstreams] button');
   assert.equal(await page.inputValue('[data-testid=traces-kind]'), 'collector');
   await page.click('[data-testid=upstreams] button:has-text("as tempo")');
