@@ -192,6 +192,132 @@ impl<'a> JsonReader<'a, '_> {
         }
     }
 
+    /// The values of the paths `active` (indexes into `paths`, each `level` steps in) from the
+    /// value here, in one reading: each path's text (see [`json_values`]) or `None` goes into
+    /// `found`, as [`Self::find`] gives it for that path alone (the first of repeated keys; the
+    /// JSON after a path's value is not its concern). Reading stops once no path is `left`; an
+    /// error leaves the paths not found yet at `None`.
+    fn find_all(
+        &mut self,
+        paths: &[&[PathStep]],
+        active: &[usize],
+        level: usize,
+        found: &mut [Option<Option<String>>],
+        left: &mut usize,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth == MAX_JSON_DEPTH {
+            return Err(self.error("JSON nested too deep"));
+        }
+        self.space();
+        let start = self.pos;
+        let (ending, going): (Vec<usize>, Vec<usize>) = active.iter().partition(|&&i| paths[i].len() == level);
+        if !going.is_empty() {
+            self.find_inside(paths, &going, level, found, left, depth)?;
+            if ending.is_empty() || *left == 0 {
+                return Ok(());
+            }
+            // A path that ends here takes the whole value, read again (`a` and `a.b` together).
+            self.pos = start;
+        }
+        let value = self.find(&[], depth)?;
+        for i in ending {
+            found[i] = Some(value.clone());
+            *left -= 1;
+        }
+        Ok(())
+    }
+
+    /// [`Self::find_all`] for paths going into the object or array here.
+    fn find_inside(
+        &mut self,
+        paths: &[&[PathStep]],
+        going: &[usize],
+        level: usize,
+        found: &mut [Option<Option<String>>],
+        left: &mut usize,
+        depth: usize,
+    ) -> Result<(), String> {
+        let close = match self.peek() {
+            Some(b'{') => b'}',
+            Some(b'[') => b']',
+            _ => 0,
+        };
+        let fits =
+            |i: &usize| matches!((close, &paths[*i][level]), (b'}', PathStep::Key(_)) | (b']', PathStep::Index(_)));
+        // A path whose step does not fit the value here has no value.
+        let none = |i: usize, found: &mut [Option<Option<String>>], left: &mut usize| {
+            if found[i].is_none() {
+                found[i] = Some(None);
+                *left -= 1;
+            }
+        };
+        for &i in going.iter().filter(|i| !fits(i)) {
+            none(i, found, left);
+        }
+        let going: Vec<usize> = going.iter().copied().filter(fits).collect();
+        if going.is_empty() {
+            return if *left == 0 { Ok(()) } else { self.value(None, depth) };
+        }
+        self.pos += 1;
+        self.space();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            for &i in &going {
+                none(i, found, left);
+            }
+            return Ok(());
+        }
+        let mut index = 0;
+        loop {
+            self.space();
+            let here: Vec<usize> = if close == b'}' {
+                if self.peek() != Some(b'"') {
+                    return Err(self.error("expected a key"));
+                }
+                let (raw, escaped) = self.string()?;
+                let key = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
+                self.space();
+                if self.peek() != Some(b':') {
+                    return Err(self.error("expected `:`"));
+                }
+                self.pos += 1;
+                going
+                    .iter()
+                    .copied()
+                    .filter(|&i| found[i].is_none() && matches!(&paths[i][level], PathStep::Key(k) if *k == key))
+                    .collect()
+            } else {
+                index += 1;
+                going
+                    .iter()
+                    .copied()
+                    .filter(|&i| found[i].is_none() && matches!(paths[i][level], PathStep::Index(n) if n == index - 1))
+                    .collect()
+            };
+            if here.is_empty() {
+                self.value(None, depth + 1)?;
+            } else {
+                self.find_all(paths, &here, level + 1, found, left, depth + 1)?;
+                if *left == 0 {
+                    return Ok(());
+                }
+            }
+            self.space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b) if b == close => {
+                    self.pos += 1;
+                    for &i in &going {
+                        none(i, found, left);
+                    }
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected `,` or the end of the object or array")),
+            }
+        }
+    }
+
     /// The array at `[`, read to be skipped.
     fn array(&mut self, depth: usize) -> Result<(), String> {
         if depth == MAX_JSON_DEPTH {
@@ -326,19 +452,20 @@ pub(crate) fn json_values(
     if !line.starts_with(['{', '[', '"']) {
         return Err("the line does not start as JSON does (`{`, `[` or `\"`)".into());
     }
-    let mut error = None;
-    for (name, path) in paths {
-        let mut sink = Vec::new();
-        let mut reader = JsonReader { text: line, pos: 0, out: &mut sink };
-        match reader.find(path, 0) {
-            Ok(found) => out.push((name.clone(), found)),
-            Err(e) => {
-                error.get_or_insert(e);
-                out.push((name.clone(), None));
-            }
-        }
+    // Every path in one reading of the line.
+    let mut sink = Vec::new();
+    let mut reader = JsonReader { text: line, pos: 0, out: &mut sink };
+    #[cfg(test)]
+    tests::LINE_READS.with(|n| n.set(n.get() + 1));
+    let steps: Vec<&[PathStep]> = paths.iter().map(|(_, p)| p.as_slice()).collect();
+    let mut found = vec![None; paths.len()];
+    let mut left = paths.len();
+    let all: Vec<usize> = (0..paths.len()).collect();
+    let result = reader.find_all(&steps, &all, 0, &mut found, &mut left, 0);
+    for ((name, _), value) in paths.iter().zip(found) {
+        out.push((name.clone(), value.flatten()));
     }
-    error.map_or(Ok(()), Err)
+    result
 }
 
 /// A line unpacked: the entry and the labels.
@@ -781,6 +908,81 @@ impl Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// How many times [`json_values`] has read a line on this thread.
+        pub(super) static LINE_READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// What [`json_values`] gave before it read every path at once: each path read alone.
+    fn json_values_one_by_one(
+        line: &str,
+        paths: &[(String, Vec<PathStep>)],
+    ) -> (Vec<(String, Option<String>)>, Option<String>) {
+        let mut out = Vec::new();
+        let mut error = None;
+        for (name, path) in paths {
+            let mut sink = Vec::new();
+            match (JsonReader { text: line, pos: 0, out: &mut sink }).find(path, 0) {
+                Ok(found) => out.push((name.clone(), found)),
+                Err(e) => {
+                    error.get_or_insert(e);
+                    out.push((name.clone(), None));
+                }
+            }
+        }
+        (out, error)
+    }
+
+    #[test]
+    fn json_with_several_paths_reads_the_line_once_and_finds_what_each_path_alone_finds() {
+        let paths = |names: &[&str]| -> Vec<(String, Vec<PathStep>)> {
+            names.iter().map(|n| (n.replace(['.', '[', ']', '"'], "_"), json_path(n).unwrap())).collect()
+        };
+        let three = paths(&["a", "b.c", "d[1]"]);
+        let before = LINE_READS.with(|n| n.get());
+        let mut out = Vec::new();
+        json_values(r#"{"a":1,"b":{"c":"x"},"d":[true,"y"]}"#, &three, &mut out).unwrap();
+        assert_eq!(LINE_READS.with(|n| n.get()) - before, 1, "one reading for three paths");
+        assert_eq!(
+            out,
+            [("a".into(), Some("1".into())), ("b_c".into(), Some("x".into())), ("d_1_".into(), Some("y".into()))]
+        );
+
+        let many = paths(&[
+            "a",
+            "a.b",
+            "a.b.c",
+            "b",
+            "x[0]",
+            "x[2].k",
+            "x[9]",
+            "a.z",
+            "dup",
+            "n",
+            "s",
+            "[\"sp ace\"]",
+            "a.b[0]",
+            "q.r",
+        ]);
+        for line in [
+            r#"{"a":{"b":{"c":[1,2]},"z":null},"b":"two","x":[0,{"k":1},{"k":"v"}],"dup":1,"dup":2,"n":-1.5e3,"s":"\u00e9\"","sp ace":7}"#,
+            r#"{"dup":{"x":1},"a":[1],"b":{},"x":{"0":1},"q":{"r":[]}}"#,
+            r#"{ "a" : { "b" : "c" } , "x" : [ 1 , 2 , { "k" : [ ] } ] } "#,
+            r#"{"a":{"b":{"c":3}},"b":1,"x":[1,2,"#,
+            r#"{"a":1,"b":2 "x":[1]}"#,
+            r#"{"a":{"b":{"c":3}, "bad" 1},"b":1}"#,
+            r#"{"b":1,"a":{"b":"open}"#,
+            r#"["a",{"a":1}]"#,
+            r#""a string""#,
+            r#"{}"#,
+            r#"{"x":[{"k":1},{"k":2},{"k":3}],"a":{"b":[9]}}"#,
+        ] {
+            let mut out = Vec::new();
+            let error = json_values(line, &many, &mut out).err();
+            assert_eq!((out, error), json_values_one_by_one(line, &many), "{line}");
+        }
+    }
 
     fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
         v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
