@@ -214,6 +214,8 @@ pub struct Store {
     /// until it is, their entries stay in it (see [`Store::merge_log_index`]). True at first,
     /// for what earlier runs deleted.
     log_index_stale: bool,
+    /// Log records deleted since the full-text index was last merged, in this process.
+    log_deletions_unmerged: u64,
 }
 
 impl Store {
@@ -258,7 +260,7 @@ impl Store {
             // The log holds a copy of every span page now: give that space back at once.
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
-        Ok(Store { conn, size_cutoff: None, log_index_stale: true })
+        Ok(Store { conn, size_cutoff: None, log_index_stale: true, log_deletions_unmerged: 0 })
     }
 
     fn resource_id(tx: &rusqlite::Transaction<'_>, resource: &Resource) -> Result<i64> {
@@ -830,6 +832,7 @@ impl Store {
             if pruned != Pruned::default() {
                 return Ok(pruned);
             }
+            self.merge_log_index_after_deletions()?;
         }
         let Some(max) = max_bytes else { return Ok(Pruned::default()) };
         if let Some(cutoff) = self.size_cutoff {
@@ -902,6 +905,22 @@ impl Store {
         if self.log_index_stale {
             self.conn.execute("INSERT INTO logs_fts (logs_fts) VALUES ('optimize')", [])?;
             self.log_index_stale = false;
+            self.log_deletions_unmerged = 0;
+        }
+        Ok(())
+    }
+
+    /// After the age limit's deletions: merges the full-text index as the size limit does (see
+    /// [`Store::merge_log_index`]), once the records deleted since the last merge are a tenth of
+    /// those left or more. Age-only retention then keeps the deleted records' entries to about a
+    /// tenth of the index, and a merge, which rewrites the index, comes once per tenth deleted.
+    fn merge_log_index_after_deletions(&mut self) -> Result<()> {
+        if self.log_deletions_unmerged == 0 {
+            return Ok(());
+        }
+        let left: i64 = self.conn.query_row("SELECT count(*) FROM logs", [], |r| r.get(0))?;
+        if self.log_deletions_unmerged.saturating_mul(10) >= left.max(0) as u64 {
+            self.merge_log_index()?;
         }
         Ok(())
     }
@@ -976,6 +995,7 @@ impl Store {
         )? as u64;
         tx.commit()?;
         self.log_index_stale |= pruned.log_records > 0;
+        self.log_deletions_unmerged += pruned.log_records;
         Ok(pruned)
     }
 
@@ -1237,6 +1257,38 @@ mod tests {
         let resources: i64 = store.conn.query_row("SELECT count(*) FROM resources", [], |r| r.get(0)).unwrap();
         assert_eq!(resources, 2, "the resource nothing refers to any more is gone");
         assert_eq!(store.prune(Some(NOW - 24 * HOUR), None).unwrap(), Pruned::default(), "nothing left to delete");
+    }
+
+    #[test]
+    fn age_retention_merges_the_full_text_index_once_a_tenth_of_the_records_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<_> =
+            (1..=200u8).map(|i| trace_and_log(i, "web", &[(NOW - 200 * HOUR + i64::from(i) * HOUR, NOW)], 0)).collect();
+        let mut store = store_with(dir.path(), &items);
+        // The index's own pages: its segments, and the entries of deleted records in them.
+        let index_bytes = |store: &Store| -> i64 {
+            store.conn.query_row("SELECT sum(length(block)) FROM logs_fts_data", [], |r| r.get(0)).unwrap()
+        };
+        let before = index_bytes(&store);
+        // A few records (under a tenth of those left): no merge yet, their entries stay.
+        let pruned = store.prune(Some(NOW - 195 * HOUR), None).unwrap();
+        assert_eq!(pruned.log_records, 4);
+        assert_eq!(store.log_deletions_unmerged, 4, "not merged for 4 of 196");
+        assert!(index_bytes(&store) >= before, "deletions add to an unmerged index");
+        // Three quarters of them: merged, and the index shrinks.
+        let pruned = store.prune(Some(NOW - 50 * HOUR), None).unwrap();
+        assert_eq!(pruned.log_records, 145);
+        let after = index_bytes(&store);
+        assert!(after < before / 2, "the index of 51 records left: {after} B, of 200: {before} B");
+        assert_eq!(store.log_deletions_unmerged, 0, "merged");
+        let scan = super::logs::LogScan {
+            contains: vec!["log".into()],
+            start: 0,
+            end: i64::MAX,
+            limit: 1000,
+            ..Default::default()
+        };
+        assert_eq!(store.scan_logs(&scan).unwrap().len(), 51, "the index finds every record left");
     }
 
     #[test]
