@@ -1007,8 +1007,11 @@ async fn get_signals(State(app): State<App>, Query(params): Query<Vec<(String, S
         })?,
     };
     let service = param(&params, "service").map(str::to_owned);
+    // A trace at a time: the window's spans are never all in memory at once.
     let answer = read_with(&app, move |s| {
-        Ok(signals::compute(&s.span_facts(start, end)?, start, end, step, service.as_deref()))
+        let mut signals = signals::SignalsBuilder::new(start, end, step, service.as_deref());
+        s.span_facts_by_trace(start, end, |trace| signals.add(trace))?;
+        Ok(signals.finish())
     })
     .await?;
     Ok(Json(answer).into_response())
@@ -1067,10 +1070,13 @@ async fn dependencies(app: &App, params: &[(String, String)]) -> Result<Value, (
     let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
     let end = ms("endTs", i64::try_from(now_ms).unwrap_or(i64::MAX))?.saturating_mul(1_000_000);
     let start = end.saturating_sub(ms("lookback", 3_600_000)?.saturating_mul(1_000_000));
-    let edges =
-        read_with(app, move |s| Ok(signals::compute(&s.span_facts(start, end)?, start, end, end - start, None).edges))
-            .await
-            .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "storage failed".to_owned()))?;
+    let edges = read_with(app, move |s| {
+        let mut signals = signals::SignalsBuilder::new(start, end, end - start, None);
+        s.span_facts_by_trace(start, end, |trace| signals.add(trace))?;
+        Ok(signals.finish().edges)
+    })
+    .await
+    .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "storage failed".to_owned()))?;
     serde_json::to_value(edges).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 

@@ -225,55 +225,95 @@ fn finish(series: Series, start: i64, end: i64, step: i64) -> (Stats, Vec<Bucket
 /// Computes the signals of the entry spans that start in `[start, end)`, in buckets of `step`,
 /// for every service or only `service`; and the service map of every span in the window.
 pub fn compute(spans: &[SpanFacts], start: i64, end: i64, step: i64, service: Option<&str>) -> Signals {
-    let step = step.max(1);
-    let is_entry = entries(spans);
-    let by_id: HashMap<([u8; 16], [u8; 8]), &str> =
-        spans.iter().map(|s| ((s.trace_id, s.span_id), s.service.as_str())).collect();
-    let mut per_service: BTreeMap<&str, (Series, BTreeMap<&str, Series>)> = BTreeMap::new();
-    let mut edges: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
-    for (span, entry) in spans.iter().zip(is_entry) {
-        if span.start_ns < start || span.start_ns >= end {
-            continue;
+    let mut signals = SignalsBuilder::new(start, end, step, service);
+    signals.add(spans);
+    signals.finish()
+}
+
+/// [`compute`] a trace at a time: [`SignalsBuilder::add`] takes every span of one or more whole
+/// traces (a span's parent is looked up among the spans of the same call), so that a caller
+/// reading spans from storage holds one trace's at once, not the window's. What it keeps is the
+/// duration of each entry span in the window (for the percentiles) and the service map's counts.
+#[derive(Debug)]
+pub struct SignalsBuilder {
+    start: i64,
+    end: i64,
+    step: i64,
+    service: Option<String>,
+    per_service: BTreeMap<String, (Series, BTreeMap<String, Series>)>,
+    edges: BTreeMap<(String, String), (u64, u64)>,
+}
+
+impl SignalsBuilder {
+    /// Signals of `[start, end)` in buckets of `step`, for every service or only `service`.
+    pub fn new(start: i64, end: i64, step: i64, service: Option<&str>) -> SignalsBuilder {
+        SignalsBuilder {
+            start,
+            end,
+            step: step.max(1),
+            service: service.map(ToOwned::to_owned),
+            per_service: BTreeMap::new(),
+            edges: BTreeMap::new(),
         }
-        if let Some(parent) = span.parent_span_id.and_then(|p| by_id.get(&(span.trace_id, p))) {
-            if *parent != span.service {
-                let edge = edges.entry((parent, &span.service)).or_default();
-                edge.0 += 1;
-                edge.1 += u64::from(span.error);
-            }
-        }
-        if !entry || service.is_some_and(|s| s != span.service) {
-            continue;
-        }
-        let bucket = start + (span.start_ns - start) / step * step;
-        let (all, operations) = per_service.entry(&span.service).or_default();
-        add(all, bucket, span.duration_ns, span.error);
-        add(operations.entry(&span.name).or_default(), bucket, span.duration_ns, span.error);
     }
-    let services = per_service
-        .into_iter()
-        .map(|(name, (all, operations))| {
-            let (total, buckets) = finish(all, start, end, step);
-            let operations = operations
-                .into_iter()
-                .map(|(op, series)| {
-                    let (total, buckets) = finish(series, start, end, step);
-                    OperationSignals { operation: op.to_owned(), total, buckets }
-                })
-                .collect();
-            ServiceSignals { service: name.to_owned(), total, buckets, operations }
-        })
-        .collect();
-    let edges = edges
-        .into_iter()
-        .map(|((parent, child), (calls, errors))| Edge {
-            parent: parent.to_owned(),
-            child: child.to_owned(),
-            call_count: calls,
-            error_count: errors,
-        })
-        .collect();
-    Signals { start, end, step, services, edges }
+
+    /// Adds the spans of whole traces.
+    pub fn add(&mut self, spans: &[SpanFacts]) {
+        let (start, end, step) = (self.start, self.end, self.step);
+        let is_entry = entries(spans);
+        let by_id: HashMap<([u8; 16], [u8; 8]), &str> =
+            spans.iter().map(|s| ((s.trace_id, s.span_id), s.service.as_str())).collect();
+        for (span, entry) in spans.iter().zip(is_entry) {
+            if span.start_ns < start || span.start_ns >= end {
+                continue;
+            }
+            if let Some(parent) = span.parent_span_id.and_then(|p| by_id.get(&(span.trace_id, p))) {
+                if *parent != span.service {
+                    let key = ((*parent).to_owned(), span.service.clone());
+                    let edge = self.edges.entry(key).or_default();
+                    edge.0 += 1;
+                    edge.1 += u64::from(span.error);
+                }
+            }
+            if !entry || self.service.as_deref().is_some_and(|s| s != span.service) {
+                continue;
+            }
+            let bucket = start + (span.start_ns - start) / step * step;
+            if !self.per_service.contains_key(&span.service) {
+                self.per_service.insert(span.service.clone(), Default::default());
+            }
+            let (all, operations) = self.per_service.get_mut(&span.service).expect("inserted above");
+            add(all, bucket, span.duration_ns, span.error);
+            if !operations.contains_key(&span.name) {
+                operations.insert(span.name.clone(), Series::new());
+            }
+            add(operations.get_mut(&span.name).expect("inserted above"), bucket, span.duration_ns, span.error);
+        }
+    }
+
+    /// The signals of every span added.
+    pub fn finish(self) -> Signals {
+        let SignalsBuilder { start, end, step, per_service, edges, .. } = self;
+        let services = per_service
+            .into_iter()
+            .map(|(name, (all, operations))| {
+                let (total, buckets) = finish(all, start, end, step);
+                let operations = operations
+                    .into_iter()
+                    .map(|(operation, series)| {
+                        let (total, buckets) = finish(series, start, end, step);
+                        OperationSignals { operation, total, buckets }
+                    })
+                    .collect();
+                ServiceSignals { service: name, total, buckets, operations }
+            })
+            .collect();
+        let edges = edges
+            .into_iter()
+            .map(|((parent, child), (calls, errors))| Edge { parent, child, call_count: calls, error_count: errors })
+            .collect();
+        Signals { start, end, step, services, edges }
+    }
 }
 
 /// One example span of a bucket, for the list under a chart.
@@ -422,6 +462,14 @@ mod tests {
         let only_db = compute(&spans, 0, 120, 60, Some("db"));
         assert_eq!(only_db.services.len(), 1);
         assert_eq!(only_db.services[0].buckets[1].stats, Stats::default(), "an empty bucket has no percentiles");
+        // A trace at a time gives the same signals as all the spans at once.
+        for service in [None, Some("api")] {
+            let mut by_trace = SignalsBuilder::new(0, 120, 60, service);
+            for trace in spans.chunk_by(|a, b| a.trace_id == b.trace_id) {
+                by_trace.add(trace);
+            }
+            assert_eq!(by_trace.finish(), compute(&spans, 0, 120, 60, service), "{service:?}");
+        }
     }
 
     #[test]

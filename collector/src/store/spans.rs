@@ -359,6 +359,23 @@ mod tests {
         assert_eq!(search(&store, "web", &[("user", "ann")]), [1]);
         assert_eq!(search(&store, "db", &[("user", "ann")]), Vec::<u8>::new());
         assert_eq!(store.span_facts(0, i64::MAX).unwrap().len(), 6, "signals read spans by trace number");
+        // A trace at a time: each call holds one trace's spans, all of them.
+        let mut calls = Vec::new();
+        store
+            .span_facts_by_trace(0, i64::MAX, |trace| {
+                calls.push((trace[0].trace_id, trace.len(), trace.iter().all(|s| s.trace_id == trace[0].trace_id)))
+            })
+            .unwrap();
+        let mut whole: Vec<([u8; 16], usize, bool)> = Vec::new();
+        for span in store.span_facts(0, i64::MAX).unwrap() {
+            match whole.iter_mut().find(|(id, _, _)| *id == span.trace_id) {
+                Some(t) => t.1 += 1,
+                None => whole.push((span.trace_id, 1, true)),
+            }
+        }
+        calls.sort();
+        whole.sort();
+        assert_eq!(calls, whole, "one call per trace, with every span of it");
 
         // New spans of an old trace join it; a new trace gets the next number.
         store.insert_traces(&traces("web", vec![span(1, 4, "GET /c", 130, vec![])])).unwrap();
