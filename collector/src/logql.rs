@@ -1093,6 +1093,40 @@ pub(crate) fn parse_query(query: &str) -> Result<Query, ParseError> {
     Ok(Query::Metric(metric))
 }
 
+/// The fields Loki's `detected_fields` finds in a line, and the parser that found them: `json`
+/// for a line that reads as a JSON object (nested keys joined by `_`, as `| json` names them),
+/// else `logfmt` for one with `key=value` pairs; `None` for a line with neither.
+pub(crate) fn line_fields(line: &str) -> Option<(&'static str, Vec<(String, String)>)> {
+    let mut fields = Vec::new();
+    if line.trim_start().starts_with('{') && extract::json(line, &mut fields).is_ok() {
+        return Some(("json", fields));
+    }
+    fields.clear();
+    let _ = extract::logfmt(line, false, false, &mut fields);
+    (!fields.is_empty()).then_some(("logfmt", fields))
+}
+
+/// The type Loki gives a detected field's value (`determineType`): `int`, `float`, `boolean`,
+/// `duration`, `bytes`, else `string`.
+pub(crate) fn field_type(value: &str) -> &'static str {
+    if value.parse::<i64>().is_ok() {
+        "int"
+    } else if value.parse::<f64>().is_ok() {
+        "float"
+    } else if matches!(
+        value,
+        "1" | "t" | "T" | "TRUE" | "true" | "True" | "0" | "f" | "F" | "FALSE" | "false" | "False"
+    ) {
+        "boolean"
+    } else if crate::jaeger::parse_go_duration(value).is_ok() {
+        "duration"
+    } else if value.chars().next().is_some_and(|c| c.is_ascii_digit()) && extract::bytes(value).is_some() {
+        "bytes"
+    } else {
+        "string"
+    }
+}
+
 /// Parses a duration as Prometheus' `model.ParseDuration` does, which Loki reads ranges and
 /// steps with, into nanoseconds: whole numbers with the units `y` (365 days), `w`, `d`, `h`,
 /// `m`, `s` and `ms`, from the largest down and each at most once (`1h30m`, `1d`, `250ms`),

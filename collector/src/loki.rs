@@ -1480,6 +1480,101 @@ pub(crate) fn detected_labels(store: &Store, start: i64, end: i64, query: Option
     Ok(json!({ "detectedLabels": detected }))
 }
 
+/// A detected field: its distinct values, the parsers that found it, its type.
+type Detected = (std::collections::BTreeSet<String>, std::collections::BTreeSet<&'static str>, &'static str);
+
+/// Lines `detected_fields` samples unless asked otherwise (Loki's `line_limit` default).
+const DETECTED_LINES: usize = 1000;
+
+/// Reads the parameters of `detected_fields` and `detected_field/{name}/values`: the range and
+/// query of the label endpoints, `line_limit` (the newest lines sampled) and `limit` (fields or
+/// values listed at most).
+pub(crate) fn detected_params(
+    params: &Params<'_>,
+) -> std::result::Result<(i64, i64, Option<LogQl>, usize, usize), String> {
+    let (start, end, query) = label_range(params)?;
+    let number = |name: &'static str, default: usize| match params.get(&[name]) {
+        None => Ok(default),
+        Some((_, v)) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("malformed `{name}`: `{v}`")),
+    };
+    Ok((start, end, query, number("line_limit", DETECTED_LINES)?, number("limit", DETECTED_LINES)?))
+}
+
+/// The fields of the newest `lines` lines in the range that `query` selects (every line without
+/// one), as Loki's `detected_fields` finds them: the keys of a JSON or logfmt line (`_extracted`
+/// added to a stream label's name, as the parsers add it), each with its distinct values, the
+/// parsers that found it and its type (that of every value, else `string`).
+fn sample_fields(
+    store: &Store,
+    start: i64,
+    end: i64,
+    query: Option<&LogQl>,
+    lines: usize,
+) -> Result<BTreeMap<String, Detected>> {
+    let everything;
+    let query = match query {
+        Some(q) => q,
+        None => {
+            everything = logql::parse(r#"{service_name=~".*"}"#).expect("a valid selector");
+            &everything
+        }
+    };
+    let mut fields: BTreeMap<String, Detected> = BTreeMap::new();
+    let Some(mut scan) = scan_for(query) else { return Ok(fields) };
+    scan.start = start;
+    scan.end = end;
+    let mut seen = 0;
+    scan_entries(store, &mut scan, query, false, &mut Stats::default(), |entry| {
+        if let Some((parser, found)) = logql::line_fields(&entry.line) {
+            for (mut name, value) in found {
+                // Named as `| json` and `| logfmt` name it beside a stream label of its name.
+                if entry.index.iter().any(|(k, _)| *k == name) {
+                    name.push_str("_extracted");
+                }
+                let kind = logql::field_type(&value);
+                let field = fields.entry(name).or_insert_with(|| (Default::default(), Default::default(), kind));
+                if field.2 != kind {
+                    field.2 = "string";
+                }
+                field.0.insert(value);
+                field.1.insert(parser);
+            }
+        }
+        seen += 1;
+        seen < lines
+    })?;
+    Ok(fields)
+}
+
+/// `GET /loki/api/v1/detected_fields`: the fields of a sample of the newest lines (see
+/// [`sample_fields`]), in Loki's shape.
+pub(crate) fn detected_fields(
+    store: &Store,
+    (start, end, query, lines, limit): (i64, i64, Option<LogQl>, usize, usize),
+) -> Result<Value> {
+    let fields: Vec<Value> = sample_fields(store, start, end, query.as_ref(), lines)?
+        .into_iter()
+        .take(limit)
+        .map(|(label, (values, parsers, kind))| {
+            json!({ "label": label, "type": kind, "cardinality": values.len(), "parsers": parsers.into_iter().collect::<Vec<_>>() })
+        })
+        .collect();
+    Ok(json!({ "fields": fields, "limit": limit }))
+}
+
+/// `GET /loki/api/v1/detected_field/{name}/values`: the distinct values of one detected field.
+pub(crate) fn detected_field_values(
+    store: &Store,
+    name: &str,
+    (start, end, query, lines, limit): (i64, i64, Option<LogQl>, usize, usize),
+) -> Result<Value> {
+    let values: Vec<String> = sample_fields(store, start, end, query.as_ref(), lines)?
+        .remove(name)
+        .map(|(values, _, _)| values.into_iter().take(limit).collect())
+        .unwrap_or_default();
+    Ok(json!({ "values": values, "limit": limit }))
+}
+
 /// Reads one stream selector (no pipeline) from `text`, for the index endpoints.
 fn selector_only(name: &str, text: &str) -> std::result::Result<LogQl, String> {
     let query = logql::parse(text).map_err(|e| e.to_string())?;

@@ -1298,27 +1298,24 @@ async fn loki_detected_labels(State(app): State<App>, Query(params): Query<Vec<(
     }
 }
 
-/// The most fields or values Loki's detected-field endpoints list unless asked otherwise.
-const DETECTED_LIMIT: u64 = 1000;
-
-/// `GET /loki/api/v1/detected_fields`: fields Loki would detect in the lines (parsed from logfmt
-/// or JSON, and structured metadata). The collector detects none yet: Loki's shape, empty, so
-/// that Grafana's field lists and Logs Drilldown show nothing instead of an error.
-async fn loki_detected_fields(Query(params): Query<Vec<(String, String)>>) -> Response {
-    match loki::label_range(&Params(&params)) {
-        Ok(_) => Json(json!({ "fields": [], "limit": DETECTED_LIMIT })).into_response(),
+/// `GET /loki/api/v1/detected_fields`: the fields of a sample of the newest lines (`line_limit`,
+/// 1,000 by default): the keys of JSON and logfmt lines, with their type, cardinality and parser.
+async fn loki_detected_fields(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    match loki::detected_params(&Params(&params)) {
+        Ok(asked) => loki_read(&app, move |s| loki::detected_fields(s, asked)).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
-/// `GET /loki/api/v1/detected_field/{name}/values`: Loki's shape, empty (see
-/// [`loki_detected_fields`]).
+/// `GET /loki/api/v1/detected_field/{name}/values`: the distinct values of one detected field in
+/// that sample (see [`loki_detected_fields`]).
 async fn loki_detected_field_values(
-    Path(_name): Path<String>,
+    State(app): State<App>,
+    Path(name): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    match loki::label_range(&Params(&params)) {
-        Ok(_) => Json(json!({ "values": [], "limit": DETECTED_LIMIT })).into_response(),
+    match loki::detected_params(&Params(&params)) {
+        Ok(asked) => loki_read(&app, move |s| loki::detected_field_values(s, &name, asked)).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }

@@ -1,7 +1,8 @@
 //! The Loki endpoints Grafana 11/12 call besides the query ones: `detected_labels` (probed when
 //! a Loki data source starts, and listed by Logs Drilldown) with each stream label's
-//! cardinality; `detected_fields`, `detected_field/{name}/values` and `patterns` in Loki's
-//! shapes, empty (the collector detects no fields or patterns), instead of `404`.
+//! cardinality; `detected_fields` and `detected_field/{name}/values` with the keys of JSON and
+//! logfmt lines, their types, cardinality and parsers; `patterns` in Loki's shape, empty (the
+//! collector finds no patterns), instead of `404`.
 mod support;
 
 use serde_json::json;
@@ -33,6 +34,7 @@ async fn detected_labels_count_values_and_fields_and_patterns_answer_empty_in_lo
         json!({ "detectedLabels": [{ "label": "level", "cardinality": 1 }, { "label": "service_name", "cardinality": 1 }] })
     );
 
+    // Lines without fields have none.
     for (path, body) in [
         ("detected_fields", json!({ "fields": [], "limit": 1000 })),
         ("detected_field/level/values", json!({ "values": [], "limit": 1000 })),
@@ -41,6 +43,46 @@ async fn detected_labels_count_values_and_fields_and_patterns_answer_empty_in_lo
         let answer = get(collector.ui, &format!("/loki/api/v1/{path}?{range}&query={web}")).await;
         assert_eq!((answer.status, answer.json()), (200, body), "{path}");
     }
+    // The keys of logfmt and JSON lines, typed as Loki types them.
+    post_logs(
+        &collector,
+        "shop",
+        lines_at(
+            t0,
+            &[
+                "level=info status=200 took=15ms size=1.5KB path=/a",
+                "level=warn status=503 took=2s size=10MB path=/b ok=true",
+                r#"{"status":404,"req":{"path":"/c","ratio":0.5},"user":"ann"}"#,
+                "plain text, no fields",
+            ],
+        ),
+    )
+    .await;
+    let shop = encode(r#"{service_name="shop"}"#);
+    let answer = get(collector.ui, &format!("/loki/api/v1/detected_fields?{range}&query={shop}")).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.json(),
+        json!({ "fields": [
+            // A stream label's name (`level`) gets `_extracted`, as `| logfmt` names it.
+            { "label": "level_extracted", "type": "string", "cardinality": 2, "parsers": ["logfmt"] },
+            { "label": "ok", "type": "boolean", "cardinality": 1, "parsers": ["logfmt"] },
+            { "label": "path", "type": "string", "cardinality": 2, "parsers": ["logfmt"] },
+            { "label": "req_path", "type": "string", "cardinality": 1, "parsers": ["json"] },
+            { "label": "req_ratio", "type": "float", "cardinality": 1, "parsers": ["json"] },
+            { "label": "size", "type": "bytes", "cardinality": 2, "parsers": ["logfmt"] },
+            { "label": "status", "type": "int", "cardinality": 3, "parsers": ["json", "logfmt"] },
+            { "label": "took", "type": "duration", "cardinality": 2, "parsers": ["logfmt"] },
+            { "label": "user", "type": "string", "cardinality": 1, "parsers": ["json"] },
+        ], "limit": 1000 })
+    );
+    let answer = get(collector.ui, &format!("/loki/api/v1/detected_field/status/values?{range}&query={shop}")).await;
+    assert_eq!(answer.json(), json!({ "values": ["200", "404", "503"], "limit": 1000 }));
+    // `line_limit` samples the newest lines only (here the plain one and the JSON one).
+    let answer = get(collector.ui, &format!("/loki/api/v1/detected_fields?{range}&query={shop}&line_limit=2")).await;
+    let labels: Vec<String> =
+        answer.json()["fields"].as_array().unwrap().iter().map(|f| f["label"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(labels, ["req_path", "req_ratio", "status", "user"]);
     // A query that cannot be read gets Loki's 400, as from the other endpoints.
     for path in ["detected_labels", "detected_fields", "detected_field/level/values", "patterns"] {
         let answer = get(collector.ui, &format!("/loki/api/v1/{path}?query={}", encode("{service_name"))).await;
