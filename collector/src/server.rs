@@ -866,8 +866,8 @@ const GRAFANA_JAEGER_PARAMS: [&str; 8] =
 /// reading the collector's own list (Infinity, a JSON API data source through Grafana's data
 /// proxy, all with Grafana's `Grafana/…` user agent) by what it sends: a plain Go `GET` with no
 /// `Accept` header (Infinity sends `application/json;q=0.9,text/plain`, the data proxy passes on
-/// the browser's), no `X-Forwarded-For` (the data proxy adds one), and only the parameters of a
-/// Jaeger search.
+/// the browser's, which a browser always sends) and only the parameters of a Jaeger search. An
+/// `X-Forwarded-For` says nothing: any proxy on the way adds one.
 fn is_jaeger_search(headers: &HeaderMap, params: &[(String, String)]) -> bool {
     if params.iter().any(|(k, _)| JAEGER_ONLY_PARAMS.contains(&k.as_str())) {
         return true;
@@ -878,7 +878,6 @@ fn is_jaeger_search(headers: &HeaderMap, params: &[(String, String)]) -> bool {
         .is_some_and(|agent| agent.starts_with("Grafana/"));
     grafana
         && !headers.contains_key(header::ACCEPT)
-        && !headers.contains_key("x-forwarded-for")
         && params.iter().all(|(k, _)| GRAFANA_JAEGER_PARAMS.contains(&k.as_str()))
 }
 
@@ -986,6 +985,10 @@ fn window(params: &[(String, String)]) -> Result<(i64, i64), Failure> {
     let start = number("start")?.unwrap_or(end.saturating_sub(3_600_000_000_000));
     if end <= start {
         return Err(query_error(StatusCode::BAD_REQUEST, "end must be after start"));
+    }
+    // Its width must fit in 64 bits of nanoseconds (about 292 years), as every use of it needs.
+    if end.checked_sub(start).is_none() {
+        return Err(query_error(StatusCode::BAD_REQUEST, "start and end are more than 292 years apart"));
     }
     Ok((start, end))
 }

@@ -85,5 +85,18 @@ async fn signals_match_values_computed_from_the_same_spans() {
     assert_eq!(deps.json()["data"][0]["callCount"], 60);
     let bad = get(collector.ui, "/api/signals?start=10&end=5").await;
     assert_eq!(bad.status, 400);
+    // A window wider than 64 bits of nanoseconds hold, with or without a step: a 400, not
+    // 10^19 buckets (its width wrapped around and passed the bucket check).
+    for path in [
+        "/api/signals?start=-5000000000000000000&end=5000000000000000000&step=1",
+        "/api/signals?start=-5000000000000000000&end=5000000000000000000",
+        "/api/signals?start=-9223372036854775808&end=9223372036854775807&step=1000000000",
+    ] {
+        let wide = get(collector.ui, path).await;
+        assert_eq!(wide.status, 400, "{path}");
+        assert!(wide.body.contains("start"), "{path}: {}", wide.body);
+    }
+    // Signals still answer after those.
+    assert_eq!(get(collector.ui, &path).await.status, 200);
     collector.stop().await;
 }

@@ -60,7 +60,7 @@ pub fn facts(data: &TracesData) -> Vec<SpanFacts> {
 /// The bucket width for a window when the request names none: the window in
 /// [`DEFAULT_BUCKETS`] parts, at least a second.
 pub fn default_step(start: i64, end: i64) -> i64 {
-    ((end - start + DEFAULT_BUCKETS - 1) / DEFAULT_BUCKETS).max(1_000_000_000)
+    ((end - start).saturating_add(DEFAULT_BUCKETS - 1) / DEFAULT_BUCKETS).max(1_000_000_000)
 }
 
 /// Buckets a window is divided into when the request names no step.
