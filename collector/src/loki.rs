@@ -1487,38 +1487,31 @@ type Detected = (std::collections::BTreeSet<String>, std::collections::BTreeSet<
 const DETECTED_LINES: usize = 1000;
 
 /// Reads the parameters of `detected_fields` and `detected_field/{name}/values`: the range and
-/// query of the label endpoints, `line_limit` (the newest lines sampled) and `limit` (fields or
+/// query of the label endpoints (the query is required, as Loki requires it), `line_limit` (the
+/// newest lines sampled, at most `MAX_ENTRIES` as a query's lines are) and `limit` (fields or
 /// values listed at most).
-pub(crate) fn detected_params(
-    params: &Params<'_>,
-) -> std::result::Result<(i64, i64, Option<LogQl>, usize, usize), String> {
+pub(crate) fn detected_params(params: &Params<'_>) -> std::result::Result<(i64, i64, LogQl, usize, usize), String> {
     let (start, end, query) = label_range(params)?;
+    let query = query.ok_or("the query parameter is required: a stream selector such as {service_name=\"web\"}")?;
     let number = |name: &'static str, default: usize| match params.get(&[name]) {
         None => Ok(default),
         Some((_, v)) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("malformed `{name}`: `{v}`")),
     };
-    Ok((start, end, query, number("line_limit", DETECTED_LINES)?, number("limit", DETECTED_LINES)?))
+    let lines = number("line_limit", DETECTED_LINES)?.min(MAX_ENTRIES);
+    Ok((start, end, query, lines, number("limit", DETECTED_LINES)?))
 }
 
-/// The fields of the newest `lines` lines in the range that `query` selects (every line without
-/// one), as Loki's `detected_fields` finds them: the keys of a JSON or logfmt line (`_extracted`
-/// added to a stream label's name, as the parsers add it), each with its distinct values, the
-/// parsers that found it and its type (that of every value, else `string`).
+/// The fields of the newest `lines` lines in the range that `query` selects, as Loki's
+/// `detected_fields` finds them: the keys of a JSON or logfmt line (`_extracted` added to a
+/// stream label's name, as the parsers add it), each with its distinct values, the parsers that
+/// found it and its type (that of every value, else `string`).
 fn sample_fields(
     store: &Store,
     start: i64,
     end: i64,
-    query: Option<&LogQl>,
+    query: &LogQl,
     lines: usize,
 ) -> Result<BTreeMap<String, Detected>> {
-    let everything;
-    let query = match query {
-        Some(q) => q,
-        None => {
-            everything = logql::parse(r#"{service_name=~".*"}"#).expect("a valid selector");
-            &everything
-        }
-    };
     let mut fields: BTreeMap<String, Detected> = BTreeMap::new();
     let Some(mut scan) = scan_for(query) else { return Ok(fields) };
     scan.start = start;
@@ -1550,9 +1543,9 @@ fn sample_fields(
 /// [`sample_fields`]), in Loki's shape.
 pub(crate) fn detected_fields(
     store: &Store,
-    (start, end, query, lines, limit): (i64, i64, Option<LogQl>, usize, usize),
+    (start, end, query, lines, limit): (i64, i64, LogQl, usize, usize),
 ) -> Result<Value> {
-    let fields: Vec<Value> = sample_fields(store, start, end, query.as_ref(), lines)?
+    let fields: Vec<Value> = sample_fields(store, start, end, &query, lines)?
         .into_iter()
         .take(limit)
         .map(|(label, (values, parsers, kind))| {
@@ -1566,9 +1559,9 @@ pub(crate) fn detected_fields(
 pub(crate) fn detected_field_values(
     store: &Store,
     name: &str,
-    (start, end, query, lines, limit): (i64, i64, Option<LogQl>, usize, usize),
+    (start, end, query, lines, limit): (i64, i64, LogQl, usize, usize),
 ) -> Result<Value> {
-    let values: Vec<String> = sample_fields(store, start, end, query.as_ref(), lines)?
+    let values: Vec<String> = sample_fields(store, start, end, &query, lines)?
         .remove(name)
         .map(|(values, _, _)| values.into_iter().take(limit).collect())
         .unwrap_or_default();

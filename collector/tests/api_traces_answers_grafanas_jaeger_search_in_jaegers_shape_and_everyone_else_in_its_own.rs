@@ -30,17 +30,21 @@ async fn api_traces_answers_grafanas_jaeger_search_in_jaegers_shape_and_everyone
     let answer = request(collector.ui, "GET", "/api/traces?limit=20&service=shop", &grafana, b"").await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.json(), jaeger, "Grafana's Jaeger data source gets Jaeger's answer");
+    // Behind a proxy (an ingress, an egress proxy) that adds X-Forwarded-For, the same.
+    let proxied = [("User-Agent", "Grafana/11.3.0"), ("Accept-Encoding", "gzip"), ("X-Forwarded-For", "10.0.0.7")];
+    let answer = request(collector.ui, "GET", "/api/traces?limit=20&service=shop", &proxied, b"").await;
+    assert_eq!(answer.json(), jaeger, "Grafana's Jaeger data source behind a proxy");
 
     // Other Grafana data sources reading the collector's own list, with Grafana's user agent:
-    // Infinity (its JSON Accept header), a JSON API data source through Grafana's data proxy (the
-    // browser's Accept, and the proxy's X-Forwarded-For), and a query naming a parameter no
+    // Infinity (its JSON Accept header), a JSON API data source through Grafana's data proxy (which
+    // passes on the browser's Accept, and adds X-Forwarded-For), and a query naming a parameter no
     // Jaeger search has.
     let infinity = [
         ("User-Agent", "Grafana/11.3.0"),
         ("Accept", "application/json;q=0.9,text/plain"),
         ("Accept-Encoding", "gzip"),
     ];
-    let data_proxy = [("User-Agent", "Grafana/11.3.0"), ("X-Forwarded-For", "10.0.0.7")];
+    let data_proxy = [("User-Agent", "Grafana/11.3.0"), ("Accept", "*/*"), ("X-Forwarded-For", "10.0.0.7")];
     let browser_accept = [("User-Agent", "Grafana/11.3.0"), ("Accept", "application/json, text/plain, */*")];
     for (path, headers) in [
         ("/api/traces?limit=20&service=shop", &infinity[..]),

@@ -83,6 +83,17 @@ async fn detected_labels_count_values_and_fields_and_patterns_answer_empty_in_lo
     let labels: Vec<String> =
         answer.json()["fields"].as_array().unwrap().iter().map(|f| f["label"].as_str().unwrap().to_owned()).collect();
     assert_eq!(labels, ["req_path", "req_ratio", "status", "user"]);
+    // Without a query: Loki's 400 naming it (no panic, no 500); a huge line_limit is read as
+    // the most lines a query gives (5,000), not as unbounded work.
+    for path in ["detected_fields", "detected_field/level/values"] {
+        let answer = get(collector.ui, &format!("/loki/api/v1/{path}?{range}")).await;
+        assert_eq!(answer.status, 400, "{path}: {}", answer.body);
+        assert!(answer.body.contains("query"), "{path}: {}", answer.body);
+    }
+    let huge =
+        get(collector.ui, &format!("/loki/api/v1/detected_fields?{range}&query={shop}&line_limit=100000000")).await;
+    let all = get(collector.ui, &format!("/loki/api/v1/detected_fields?{range}&query={shop}")).await;
+    assert_eq!((huge.status, huge.json()), (200, all.json()));
     // A query that cannot be read gets Loki's 400, as from the other endpoints.
     for path in ["detected_labels", "detected_fields", "detected_field/level/values", "patterns"] {
         let answer = get(collector.ui, &format!("/loki/api/v1/{path}?query={}", encode("{service_name"))).await;
