@@ -97,6 +97,27 @@ test('"Load older" goes on past empty 30-day windows, from where the last window
   });
 });
 
+test('a "Load older" that failed asks for the same window again on the next click', async () => {
+  const now = Date.now();
+  const DAY = 86_400_000;
+  const at = (ms, line) => ({ service: 'sparse', level: 'info', ts: String(BigInt(now - ms) * 1000000n), line });
+  await withRecordedLoki({ streams: toStreams([at(3_600_000, 'an hour ago'), at(40 * DAY, 'forty days ago')]) }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, `lookback=all&${directLoki(direct)}`);
+    assert.deepEqual(await logs.counts(), [1, 1]);
+    // Loki is down for one click: that window is not read.
+    direct.down(true);
+    await page.click('[data-testid=load-older]');
+    await page.waitForSelector('[data-testid=error]');
+    await page.waitForSelector('[data-testid=match-count][data-loading=false]');
+    direct.down(false);
+    await page.click('[data-testid=load-older]');
+    await logs.waitForCount(2);
+    assert.deepEqual((await logs.rows()).map((r) => r.message), ['an hour ago', 'forty days ago']);
+    await page.close();
+  });
+});
+
 test('a JSON-lines file of OTLP logs documents opens', async () => {
   const doc = (message, ns) => JSON.stringify({
     resourceLogs: [{

@@ -307,12 +307,14 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 answer = api::send(&request).await.map_err(|e| e.to_string()).and_then(|(status, body)| {
                     loki::parse_range(status, &body).map_err(|e| format!("{}: {e}", request.url))
                 });
-                let full = answer.as_ref().is_ok_and(|r| r.len() >= loki::PAGE);
+                // A window that failed is not taken as read: the next click asks for it again.
+                let Ok(records) = &answer else { break };
+                let full = records.len() >= loki::PAGE;
                 asked.try_set(Some(loki::Asked { start, full }));
                 clamped.try_set(cut.then_some((start, newest)));
                 // A window cut to Loki's limit may have older records beyond it.
                 more.try_set(full || cut);
-                if !cut || answer.as_ref().map_or(true, |r| !r.is_empty()) {
+                if !cut || !records.is_empty() {
                     break;
                 }
                 end = start;
