@@ -116,13 +116,24 @@ pub fn label_values_request(source: &Source, name: &str, start: u64, end: u64) -
 }
 
 /// What tells one record from another in the answers of a source: its time and line, and what
-/// its stream labels and structured metadata became (resource, attributes, level, trace and span
-/// ids). Records of one time and message from two streams are two records.
+/// its stream labels and structured metadata became (resource and attributes as one set, level,
+/// trace and span ids). Records of one time and message from two streams are two records. The
+/// live tail (a WebSocket, which cannot ask for categorized labels) gives structured metadata
+/// among the stream labels, a range query apart from them: as one set, a record is the same
+/// record either way.
 pub fn identity(r: &super::store::RecordRef<'_>) -> u64 {
     use std::hash::{Hash, Hasher};
+    let mut labels: Vec<(&str, &str)> = r
+        .resource
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(r.attributes.iter().copied())
+        .filter(|(k, _)| !RECORD_FIELDS.contains(k))
+        .collect();
+    labels.sort_unstable();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (r.time, r.message, r.resource, &r.attributes).hash(&mut hasher);
-    (r.level, r.severity_text, r.trace_id, r.span_id).hash(&mut hasher);
+    (r.time, r.message, labels).hash(&mut hasher);
+    (r.level, r.trace_id, r.span_id).hash(&mut hasher);
     hasher.finish()
 }
 
@@ -375,7 +386,13 @@ pub fn from_otlp(data: &LogsData) -> Vec<Record> {
                 message: text(&r.body),
                 trace_id: r.trace_id.map_or(0, |t| u128::from_be_bytes(t.0)),
                 span_id: r.span_id.map_or(0, |s| u64::from_be_bytes(s.0)),
-                attributes: r.attributes.iter().map(|kv| (kv.key.clone(), text(&kv.value))).collect(),
+                // The record's event name (OTLP 1.5 `event_name`: a web vital's `browser.web_vital`)
+                // first, under the name the collector's Loki API gives it.
+                attributes: (!r.event_name.is_empty())
+                    .then(|| ("event_name".to_owned(), r.event_name.clone()))
+                    .into_iter()
+                    .chain(r.attributes.iter().map(|kv| (kv.key.clone(), text(&kv.value))))
+                    .collect(),
                 resource: resource.clone(),
             });
         }
@@ -414,6 +431,24 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn an_otlp_record_shows_its_event_name_before_its_attributes() {
+        let doc = r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"web"}}]},
+            "scopeLogs":[{"logRecords":[
+              {"timeUnixNano":"1","eventName":"browser.web_vital","body":{"stringValue":"LCP 1200"},
+               "attributes":[{"key":"web_vital.rating","value":{"stringValue":"good"}}]},
+              {"timeUnixNano":"2","body":{"stringValue":"plain"}}]}]}]}"#;
+        let records = parse_file(doc).unwrap();
+        assert_eq!(
+            records[0].attributes,
+            [
+                ("event_name".to_owned(), "browser.web_vital".to_owned()),
+                ("web_vital.rating".to_owned(), "good".to_owned())
+            ]
+        );
+        assert!(records[1].attributes.is_empty(), "no event name, no field");
+    }
 
     #[test]
     fn loki_is_never_asked_for_more_than_its_max_query_length_and_other_sources_for_any_range() {
@@ -477,6 +512,17 @@ mod tests {
         other.trace_id = 7;
         assert_ne!(id(&other), same);
         assert!(context_lines(vec![record(4, "start", "a")], chosen, 10).is_none());
+        // A record from the live tail, its metadata among the stream labels, is the record a
+        // range query gives with the metadata apart.
+        let mut tailed = record(5, "retrying", "a");
+        tailed.resource = vec![
+            ("service_name".to_owned(), "web".to_owned()),
+            ("pod".to_owned(), "a".to_owned()),
+            ("route".to_owned(), "/pay".to_owned()),
+        ]
+        .into();
+        tailed.attributes = Vec::new();
+        assert_eq!(id(&tailed), same);
     }
 
     #[test]
