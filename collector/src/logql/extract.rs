@@ -161,19 +161,7 @@ impl<'a> JsonReader<'a, '_> {
         loop {
             self.space();
             let here = match step {
-                PathStep::Key(wanted) => {
-                    if self.peek() != Some(b'"') {
-                        return Err(self.error("expected a key"));
-                    }
-                    let (raw, escaped) = self.string()?;
-                    let key = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
-                    self.space();
-                    if self.peek() != Some(b':') {
-                        return Err(self.error("expected `:`"));
-                    }
-                    self.pos += 1;
-                    key == *wanted
-                }
+                PathStep::Key(wanted) => self.member_key()? == *wanted,
                 PathStep::Index(wanted) => {
                     index += 1;
                     index - 1 == *wanted
@@ -272,16 +260,7 @@ impl<'a> JsonReader<'a, '_> {
         loop {
             self.space();
             let here: Vec<usize> = if close == b'}' {
-                if self.peek() != Some(b'"') {
-                    return Err(self.error("expected a key"));
-                }
-                let (raw, escaped) = self.string()?;
-                let key = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
-                self.space();
-                if self.peek() != Some(b':') {
-                    return Err(self.error("expected `:`"));
-                }
-                self.pos += 1;
+                let key = self.member_key()?;
                 going
                     .iter()
                     .copied()
@@ -352,6 +331,21 @@ impl<'a> JsonReader<'a, '_> {
     }
 
     /// The string at `"`: its text between the quotes as written, and whether it has escapes.
+    /// An object member's key and the `:` after it, the reader at its value.
+    fn member_key(&mut self) -> Result<String, String> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error("expected a key"));
+        }
+        let (raw, escaped) = self.string()?;
+        let key = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
+        self.space();
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected `:`"));
+        }
+        self.pos += 1;
+        Ok(key)
+    }
+
     fn string(&mut self) -> Result<(&'a str, bool), String> {
         let text = self.text;
         let bytes = text.as_bytes();
