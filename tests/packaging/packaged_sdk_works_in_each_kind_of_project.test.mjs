@@ -104,21 +104,26 @@ test('a plain ESM page without a bundler exports a span', async () => {
   assert.equal((await spanNamed('plain page span')).rootService, 'pkg-plain-page');
 });
 
-test('a workerd worker bundled with esbuild exports a span before the request ends', async () => {
-  const dir = project('workerd');
+/** `entry` of the project in `dir` bundled as wrangler bundles a worker, running in workerd. */
+async function bundledWorker(dir, entry) {
   const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
   await esbuild.build({
-    entryPoints: [join(dir, 'worker.js')], bundle: true, format: 'esm', platform: 'neutral',
+    entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral',
     conditions: ['workerd', 'worker'], external: ['*.wasm'], outfile: join(dir, 'out', 'worker.js'),
     absWorkingDir: dir, logLevel: 'error',
   });
-  const worker = await startWorkerdModules(
+  return startWorkerdModules(
     {
       'worker.js': join(dir, 'out', 'worker.js'),
       'wasm/edgescope_bg.wasm': join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'),
     },
     { OTLP_ENDPOINT: collector.otlp },
   );
+}
+
+test('a workerd worker bundled with esbuild exports a span before the request ends', async () => {
+  const dir = project('workerd');
+  const worker = await bundledWorker(dir, join(dir, 'worker.js'));
   try {
     const response = await fetch(`${worker.url}/`);
     assert.equal(await response.text(), 'ok', worker.output());
@@ -137,19 +142,7 @@ test("a TypeScript worker with wrangler's default tsconfig type-checks against e
   } catch (e) {
     assert.fail(`tsc reported:\n${e.stdout}${e.stderr}`);
   }
-  const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
-  await esbuild.build({
-    entryPoints: [join(dir, 'src', 'index.ts')], bundle: true, format: 'esm', platform: 'neutral',
-    conditions: ['workerd', 'worker'], external: ['*.wasm'], outfile: join(dir, 'out', 'worker.js'),
-    absWorkingDir: dir, logLevel: 'error',
-  });
-  const worker = await startWorkerdModules(
-    {
-      'worker.js': join(dir, 'out', 'worker.js'),
-      'wasm/edgescope_bg.wasm': join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'),
-    },
-    { OTLP_ENDPOINT: collector.otlp },
-  );
+  const worker = await bundledWorker(dir, join(dir, 'src', 'index.ts'));
   try {
     const response = await fetch(`${worker.url}/typed`);
     assert.equal(await response.text(), '{"ok":true}', worker.output());
