@@ -330,7 +330,6 @@ impl<'a> JsonReader<'a, '_> {
         Ok(())
     }
 
-    /// The string at `"`: its text between the quotes as written, and whether it has escapes.
     /// An object member's key and the `:` after it, the reader at its value.
     fn member_key(&mut self) -> Result<String, String> {
         if self.peek() != Some(b'"') {
@@ -346,6 +345,7 @@ impl<'a> JsonReader<'a, '_> {
         Ok(key)
     }
 
+    /// The string at `"`: its text between the quotes as written, and whether it has escapes.
     fn string(&mut self) -> Result<(&'a str, bool), String> {
         let text = self.text;
         let bytes = text.as_bytes();
@@ -486,16 +486,7 @@ pub(crate) fn unpack(line: &str) -> Result<Option<Unpacked>, String> {
     }
     loop {
         reader.space();
-        if reader.peek() != Some(b'"') {
-            return Err(reader.error("expected a key"));
-        }
-        let (raw, escaped) = reader.string()?;
-        let key = if escaped { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() };
-        reader.space();
-        if reader.peek() != Some(b':') {
-            return Err(reader.error("expected `:`"));
-        }
-        reader.pos += 1;
+        let key = reader.member_key()?;
         reader.space();
         if reader.peek() == Some(b'"') {
             let (raw, escaped) = reader.string()?;
