@@ -285,9 +285,19 @@ fn severity_range(level: &str) -> Option<(i32, i32)> {
     })
 }
 
-/// A label name for an attribute key, as Loki makes them.
+/// A label name for an attribute key, as Loki's OTLP ingest makes them (Prometheus's
+/// `NormalizeLabel`): characters other than letters, digits and `_` become `_`, then a name that
+/// starts with a digit gets `key_` before it and one that starts with a single `_` gets `key`, so
+/// that every name is one LogQL can write (`1st` → `key_1st`, `.x` → `key_x`, `__x` kept).
 fn label_name(key: &str) -> String {
-    key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+    let name: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("key_{name}")
+    } else if name.starts_with('_') && !name.starts_with("__") {
+        format!("key{name}")
+    } else {
+        name
+    }
 }
 
 /// Labels for an attribute as Loki's `attributeToLabels` makes them: a map gives one label per

@@ -105,3 +105,40 @@ async fn map_attributes_are_flattened_and_scope_attributes_and_observed_time_are
     assert_eq!(records(&query(&c, "{service_name=\"shop\"} | scope_attr=\"sa\"").await).len(), 1);
     c.stop().await;
 }
+
+/// Prometheus's `NormalizeLabel`, which Loki's `attributeToLabels` applies: a name that would start
+/// with a digit gets `key_` before it, one with a single leading `_` gets `key`, `__` stays; so a
+/// label can always be written in LogQL.
+#[tokio::test]
+async fn attribute_keys_starting_with_a_digit_or_one_underscore_get_lokis_key_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collector::start(dir.path()).await;
+    let attribute = |key: &str, value: &str| json!({ "key": key, "value": { "stringValue": value } });
+    post(
+        &c,
+        json!({ "name": "s" }),
+        json!([{
+            "timeUnixNano": T,
+            "body": { "stringValue": "line" },
+            "attributes": [
+                attribute("1st", "digit"),
+                attribute("_private", "one"),
+                attribute("__dunder", "two"),
+                attribute(".dot", "three"),
+                attribute("9.map", "four"),
+            ],
+        }]),
+    )
+    .await;
+    let found = records(&query(&c, "{service_name=\"shop\"}").await);
+    let labels = found[0].0.as_object().unwrap();
+    for (name, value) in
+        [("key_1st", "digit"), ("key_private", "one"), ("__dunder", "two"), ("key_dot", "three"), ("key_9_map", "four")]
+    {
+        assert_eq!(labels.get(name), Some(&json!(value)), "{name} in {labels:?}");
+    }
+    assert!(!labels.contains_key("1st") && !labels.contains_key("_private"), "{labels:?}");
+    assert_eq!(records(&query(&c, "{service_name=\"shop\"} | key_1st=\"digit\"").await).len(), 1);
+    assert_eq!(records(&query(&c, "{service_name=\"shop\"} | key_private=\"one\"").await).len(), 1);
+    c.stop().await;
+}
