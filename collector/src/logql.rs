@@ -75,8 +75,10 @@
 use std::fmt;
 
 mod extract;
+mod ip;
 mod template;
 
+use ip::IpPattern;
 use regex::Regex;
 use std::borrow::Cow;
 use template::Template;
@@ -296,6 +298,9 @@ pub(crate) struct Comparison {
     /// The literal as a number, in seconds for durations and bytes for sizes.
     value: f64,
     kind: Conversion,
+    /// `| addr = ip("10.0.0.0/8")` (or `!=`): whether the label holds an address the pattern
+    /// holds, instead of the number.
+    ip: Option<IpPattern>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -649,6 +654,8 @@ pub(crate) struct LineFilter {
     regex: Option<Regex>,
     /// For `|>` and `!>`: the pattern.
     pattern: Option<extract::Pattern>,
+    /// `|= ip("10.0.0.0/8")` and `!= ip(…)`: an address the pattern holds, instead of `needle`.
+    ip: Option<IpPattern>,
     /// `|= "a" or "b"`: the values after the first, with the same operator. As in Loki 3, the
     /// line passes `|=` and `|~` when any value matches, `!=` and `!~` when none does.
     or: Vec<LineFilter>,
@@ -714,7 +721,10 @@ impl LineFilter {
     /// Whether `line` passes the filter.
     pub(crate) fn matches(&self, line: &str) -> bool {
         let found = |f: &LineFilter| match f.op {
-            LineOp::Contains | LineOp::NotContains => line.contains(&f.needle),
+            LineOp::Contains | LineOp::NotContains => match &f.ip {
+                Some(ip) => ip.found_in(line),
+                None => line.contains(&f.needle),
+            },
             LineOp::Matches | LineOp::NotMatches => f.regex.as_ref().is_some_and(|r| r.is_match(line)),
             LineOp::Pattern | LineOp::NotPattern => f.pattern.as_ref().is_some_and(|p| p.test(line)),
         };
@@ -729,6 +739,9 @@ impl LineFilter {
 impl Comparison {
     /// Whether `value` satisfies the comparison; `None` when it is not a number of the kind.
     fn holds(&self, value: &str) -> Option<bool> {
+        if let Some(ip) = &self.ip {
+            return Some(ip.found_in(value) == (self.op == CmpOp::Eq));
+        }
         let v = self.kind.convert(value)?;
         Some(match self.op {
             CmpOp::Eq => v == self.value,
@@ -991,7 +1004,9 @@ impl LogQl {
         let stages =
             self.stages.iter().take_while(|s| !matches!(s, Stage::LineFormat(_) | Stage::Unpack | Stage::Decolorize));
         stages.filter_map(|s| match s {
-            Stage::Line(LineFilter { op: LineOp::Contains, needle, or, .. }) if or.is_empty() => Some(needle.as_str()),
+            Stage::Line(LineFilter { op: LineOp::Contains, needle, or, ip: None, .. }) if or.is_empty() => {
+                Some(needle.as_str())
+            }
             _ => None,
         })
     }
@@ -1257,6 +1272,13 @@ impl Parser<'_> {
     fn line_filter_value(&mut self, op: LineOp) -> Result<LineFilter, ParseError> {
         self.skip_space();
         let scol = self.pos;
+        if self.ident_here() == Some("ip") {
+            if !matches!(op, LineOp::Contains | LineOp::NotContains) {
+                return Err(self.error("ip(…) filters lines with |= and != only"));
+            }
+            let ip = Some(self.ip_pattern()?);
+            return Ok(LineFilter { op, needle: String::new(), regex: None, pattern: None, ip, or: Vec::new() });
+        }
         let needle = self.string()?;
         let regex = match op {
             LineOp::Matches | LineOp::NotMatches => Some(Regex::new(&needle).map_err(|e| ParseError {
@@ -1274,7 +1296,7 @@ impl Parser<'_> {
             }
             _ => None,
         };
-        Ok(LineFilter { op, needle, regex, pattern, or: Vec::new() })
+        Ok(LineFilter { op, needle, regex, pattern, ip: None, or: Vec::new() })
     }
 
     /// `[5m]`: Loki's lexer reads all up to `]` as the duration, so `[ 5m ]` is refused as
@@ -1794,6 +1816,27 @@ impl Parser<'_> {
         Err(self.error("expected one of =, !=, =~, !~"))
     }
 
+    /// `ip("…")`, starting here.
+    fn ip_pattern(&mut self) -> Result<IpPattern, ParseError> {
+        self.pos += "ip".len();
+        self.skip_space();
+        if !self.eat("(") {
+            return Err(self.error("expected `(` after ip"));
+        }
+        self.skip_space();
+        let at = self.pos;
+        let text = self.string()?;
+        let pattern = IpPattern::parse(&text).map_err(|message| {
+            self.pos = at;
+            self.error(message)
+        })?;
+        self.skip_space();
+        if !self.eat(")") {
+            return Err(self.error("expected `)` after the ip pattern"));
+        }
+        Ok(pattern)
+    }
+
     fn matcher(&mut self) -> Result<Matcher, ParseError> {
         self.skip_space();
         let name = self.ident()?;
@@ -2150,6 +2193,19 @@ impl Parser<'_> {
             return Err(self.error("expected one of =, !=, =~, !~, >, >=, <, <=, =="));
         };
         let after_op = self.pos + token.len();
+        if let Some(rest) = self.text[after_op..].trim_start().strip_prefix("ip") {
+            if rest.trim_start().starts_with('(') {
+                let op = match token {
+                    "=" => CmpOp::Eq,
+                    "!=" => CmpOp::Ne,
+                    _ => return Err(self.error(format!("ip(…) filters labels with = and != only, not `{token}`"))),
+                };
+                self.pos = after_op;
+                self.skip_space();
+                let ip = Some(self.ip_pattern()?);
+                return Ok(Stage::Compare(Comparison { name, op, value: 0.0, kind: Conversion::Number, ip }));
+            }
+        }
         let quoted = self.text[after_op..].trim_start().starts_with(['"', '`']);
         if quoted && matches!(token, "=" | "!=" | "=~" | "!~") {
             self.pos = start;
@@ -2177,7 +2233,7 @@ impl Parser<'_> {
             )));
         };
         self.pos = lit_start + len;
-        Ok(Stage::Compare(Comparison { name, op, value, kind }))
+        Ok(Stage::Compare(Comparison { name, op, value, kind, ip: None }))
     }
 
     /// `drop name, name="value", …`, `keep …` likewise, or a label filter.
@@ -2320,6 +2376,41 @@ mod tests {
 
     fn labels<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
         move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+
+    /// `ip("…")` as a line filter and as a label filter, as Loki reads and applies them.
+    #[test]
+    fn ip_filters_look_for_addresses_in_lines_and_labels() {
+        let web = [("service_name", "web"), ("addr", "10.1.2.3")];
+        let q = parse(r#"{service_name="web"} |= ip("10.0.0.0/8")"#).unwrap();
+        assert!(q.matches("GET / from 10.4.5.6", labels(&web)));
+        assert!(!q.matches("GET / from 192.168.0.1", labels(&web)));
+        // Not a text search: the needle is no text every matching line contains.
+        assert_eq!(q.contained().count(), 0);
+        let not = parse(r#"{service_name="web"} != ip("192.168.0.1-192.168.0.9") or ip("::1")"#).unwrap();
+        assert!(not.matches("from 192.168.0.10", labels(&web)));
+        assert!(!not.matches("from 192.168.0.5", labels(&web)));
+        assert!(!not.matches("from ::1 port 80", labels(&web)));
+
+        let label = parse(r#"{service_name="web"} | addr = ip("10.1.0.0/16")"#).unwrap();
+        assert!(label.matches("x", labels(&web)));
+        assert!(!label.matches("x", labels(&[("service_name", "web"), ("addr", "10.2.0.1")])));
+        let label_not = parse(r#"{service_name="web"} | addr != ip("10.1.0.0/16") or level="error""#).unwrap();
+        assert!(!label_not.matches("x", labels(&web)));
+        assert!(label_not.matches("x", labels(&[("service_name", "web"), ("addr", "10.2.0.1")])));
+        // As in Loki, a record without the label does not pass either filter.
+        assert!(!parse(r#"{service_name="web"} | other != ip("10.0.0.1")"#).unwrap().matches("x", labels(&web)));
+
+        for (query, message) in [
+            (r#"{a="b"} |~ ip("10.0.0.1")"#, "|= and != only"),
+            (r#"{a="b"} | addr > ip("10.0.0.1")"#, "= and != only"),
+            (r#"{a="b"} |= ip("10.0.0.300")"#, "invalid ip pattern `10.0.0.300`"),
+            (r#"{a="b"} | addr = ip("10.0.0.1""#, "expected `)`"),
+            (r#"{a="b"} |= ip "10.0.0.1""#, "expected `(` after ip"),
+        ] {
+            let e = parse(query).unwrap_err().to_string();
+            assert!(e.contains(message), "{query}: {e}");
+        }
     }
 
     #[test]

@@ -250,3 +250,44 @@ async fn log_records_from_other_projects_are_found_by_service_and_text() {
     );
     collector.stop().await;
 }
+
+/// Loki's `ip("…")`: lines holding an address of the pattern, and labels or metadata holding one.
+#[tokio::test]
+async fn ip_filters_select_lines_and_labels_holding_an_address_of_the_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let peer = |addr: &str| json!([{ "key": "client.address", "value": { "stringValue": addr } }]);
+    let body = batch(
+        "web",
+        "prod",
+        vec![
+            record(T0 + 1, 9, "INFO", "GET / from 10.1.2.3 200", peer("10.1.2.3"), false),
+            record(T0 + 2, 9, "INFO", "GET / from 192.168.0.7 404", peer("192.168.0.7"), false),
+            record(T0 + 3, 9, "INFO", "GET / from 2001:db8::1 200", peer("2001:db8::1"), false),
+            record(T0 + 4, 9, "INFO", "healthy, version 1.2.3", json!([]), false),
+        ],
+    );
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &body).await.status, 200);
+    let q = |query: &'static str| with(&[("query", query)]);
+    let cases: [(&str, &[&str]); 6] = [
+        (r#"{service_name="web"} |= ip("10.0.0.0/8")"#, &["GET / from 10.1.2.3 200"]),
+        (r#"{service_name="web"} |= ip("192.168.0.1-192.168.0.9")"#, &["GET / from 192.168.0.7 404"]),
+        (r#"{service_name="web"} |= ip("2001:db8::/32")"#, &["GET / from 2001:db8::1 200"]),
+        (
+            r#"{service_name="web"} != ip("10.0.0.0/8")"#,
+            &["GET / from 192.168.0.7 404", "GET / from 2001:db8::1 200", "healthy, version 1.2.3"],
+        ),
+        (r#"{service_name="web"} | client_address = ip("192.168.0.0/16")"#, &["GET / from 192.168.0.7 404"]),
+        (
+            r#"{service_name="web"} | client_address != ip("192.168.0.0/16")"#,
+            &["GET / from 10.1.2.3 200", "GET / from 2001:db8::1 200"],
+        ),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(lines(&query_range(&collector, &q(query), false).await), expected, "{query}");
+    }
+    let bad = query_range(&collector, &q(r#"{service_name="web"} |= ip("10.0.0.0/33")"#), false).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("invalid ip pattern `10.0.0.0/33`"), "{}", bad.body);
+    collector.stop().await;
+}
