@@ -186,19 +186,22 @@ pub async fn run(
         .route("/api/v3/services", get(list_services))
         .route("/api/v3/operations", get(list_operations))
         .route("/api/logs", get(list_logs))
-        .route("/loki/api/v1/query_range", get(loki_query_range))
-        .route("/loki/api/v1/query", get(loki_query))
-        .route("/loki/api/v1/labels", get(loki_labels))
-        .route("/loki/api/v1/label/{name}/values", get(loki_label_values))
+        .route("/loki/api/v1/query_range", get(loki_query_range).post(loki_query_range))
+        .route("/loki/api/v1/query", get(loki_query).post(loki_query))
+        .route("/loki/api/v1/labels", get(loki_labels).post(loki_labels))
+        .route("/loki/api/v1/label/{name}/values", get(loki_label_values).post(loki_label_values))
         .route("/loki/api/v1/tail", get(loki_tail))
-        .route("/loki/api/v1/series", get(loki_series))
-        .route("/loki/api/v1/index/stats", get(loki_index_stats))
-        .route("/loki/api/v1/index/volume", get(loki_volume))
-        .route("/loki/api/v1/index/volume_range", get(loki_volume_range))
-        .route("/loki/api/v1/detected_labels", get(loki_detected_labels))
-        .route("/loki/api/v1/detected_fields", get(loki_detected_fields))
-        .route("/loki/api/v1/detected_field/{name}/values", get(loki_detected_field_values))
-        .route("/loki/api/v1/patterns", get(loki_patterns))
+        .route("/loki/api/v1/series", get(loki_series).post(loki_series))
+        .route("/loki/api/v1/index/stats", get(loki_index_stats).post(loki_index_stats))
+        .route("/loki/api/v1/index/volume", get(loki_volume).post(loki_volume))
+        .route("/loki/api/v1/index/volume_range", get(loki_volume_range).post(loki_volume_range))
+        .route("/loki/api/v1/detected_labels", get(loki_detected_labels).post(loki_detected_labels))
+        .route("/loki/api/v1/detected_fields", get(loki_detected_fields).post(loki_detected_fields))
+        .route(
+            "/loki/api/v1/detected_field/{name}/values",
+            get(loki_detected_field_values).post(loki_detected_field_values),
+        )
+        .route("/loki/api/v1/patterns", get(loki_patterns).post(loki_patterns))
         .route("/api/upstreams", get(list_upstreams))
         .route("/api/signals", get(get_signals))
         .route("/api/signals/examples", get(get_examples))
@@ -1255,20 +1258,45 @@ fn categorize_labels(headers: &HeaderMap) -> bool {
         .any(|flag| flag.trim() == "categorize-labels")
 }
 
-/// `GET /loki/api/v1/query_range` with a LogQL log or metric query.
-async fn loki_query_range(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Query(params): Query<Vec<(String, String)>>,
-) -> Response {
+/// The parameters of a Loki query route: its URL's query string and, for a `POST` with a form
+/// body, the body's (Loki reads both, with Go's `ParseForm`, and a value in the body comes first,
+/// so it wins). A client that sends its query in the body keeps long LogQL out of URL limits.
+struct LokiParams(Vec<(String, String)>);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for LokiParams {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let bad = |status: StatusCode, text: String| loki_error(status, text);
+        let url = Query::<Vec<(String, String)>>::try_from_uri(request.uri())
+            .map_err(|e| bad(StatusCode::BAD_REQUEST, e.body_text()))?
+            .0;
+        let form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        if request.method() != Method::POST || !form {
+            return Ok(LokiParams(url));
+        }
+        let axum::Form(mut body) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(|e| bad(e.status(), e.body_text()))?;
+        body.extend(url);
+        Ok(LokiParams(body))
+    }
+}
+
+/// `GET`/`POST` `/loki/api/v1/query_range` with a LogQL log or metric query.
+async fn loki_query_range(State(app): State<App>, headers: HeaderMap, LokiParams(params): LokiParams) -> Response {
     match loki::range_query(&Params(&params)) {
         Ok(query) => loki_query_answer(&app, query, categorize_labels(&headers)).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
-/// `GET /loki/api/v1/query`: a LogQL metric query at one instant.
-async fn loki_query(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+/// `GET`/`POST` `/loki/api/v1/query`: a LogQL metric query at one instant.
+async fn loki_query(State(app): State<App>, LokiParams(params): LokiParams) -> Response {
     match loki::instant_query(&Params(&params)) {
         Ok(query) => loki_query_answer(&app, query, false).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
@@ -1284,38 +1312,38 @@ async fn loki_query_answer(app: &App, query: loki::RangeQuery, categorize: bool)
     }
 }
 
-/// `GET /loki/api/v1/labels`.
-async fn loki_labels(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+/// `GET`/`POST` `/loki/api/v1/labels`.
+async fn loki_labels(State(app): State<App>, LokiParams(params): LokiParams) -> Response {
     match loki::label_range(&Params(&params)) {
         Ok((start, end, query)) => loki_read(&app, move |s| loki::label_names(s, start, end, query.as_ref())).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
-/// `GET /loki/api/v1/detected_labels`: stream label names with their cardinality (Grafana 11/12
+/// `GET`/`POST` `/loki/api/v1/detected_labels`: stream label names with their cardinality (Grafana 11/12
 /// asks for it when a Loki data source starts, and Logs Drilldown lists them).
-async fn loki_detected_labels(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+async fn loki_detected_labels(State(app): State<App>, LokiParams(params): LokiParams) -> Response {
     match loki::label_range(&Params(&params)) {
         Ok((start, end, query)) => loki_read(&app, move |s| loki::detected_labels(s, start, end, query.as_ref())).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
-/// `GET /loki/api/v1/detected_fields`: the fields of a sample of the newest lines (`line_limit`,
+/// `GET`/`POST` `/loki/api/v1/detected_fields`: the fields of a sample of the newest lines (`line_limit`,
 /// 1,000 by default): the keys of JSON and logfmt lines, with their type, cardinality and parser.
-async fn loki_detected_fields(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+async fn loki_detected_fields(State(app): State<App>, LokiParams(params): LokiParams) -> Response {
     match loki::detected_params(&Params(&params)) {
         Ok(asked) => loki_read(&app, move |s| loki::detected_fields(s, asked)).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
-/// `GET /loki/api/v1/detected_field/{name}/values`: the distinct values of one detected field in
+/// `GET`/`POST` `/loki/api/v1/detected_field/{name}/values`: the distinct values of one detected field in
 /// that sample (see [`loki_detected_fields`]).
 async fn loki_detected_field_values(
     State(app): State<App>,
     Path(name): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
+    LokiParams(params): LokiParams,
 ) -> Response {
     match loki::detected_params(&Params(&params)) {
         Ok(asked) => loki_read(&app, move |s| loki::detected_field_values(s, &name, asked)).await,
@@ -1323,20 +1351,20 @@ async fn loki_detected_field_values(
     }
 }
 
-/// `GET /loki/api/v1/patterns`: the log patterns Loki's pattern ingester finds. The collector has
+/// `GET`/`POST` `/loki/api/v1/patterns`: the log patterns Loki's pattern ingester finds. The collector has
 /// none: Loki's answer when no pattern is known, so that Grafana's Patterns tab shows none.
-async fn loki_patterns(Query(params): Query<Vec<(String, String)>>) -> Response {
+async fn loki_patterns(LokiParams(params): LokiParams) -> Response {
     match loki::label_range(&Params(&params)) {
         Ok(_) => Json(json!({ "status": "success", "data": [] })).into_response(),
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
-/// `GET /loki/api/v1/label/{name}/values`.
+/// `GET`/`POST` `/loki/api/v1/label/{name}/values`.
 async fn loki_label_values(
     State(app): State<App>,
     Path(name): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
+    LokiParams(params): LokiParams,
 ) -> Response {
     match loki::label_range(&Params(&params)) {
         Ok((start, end, query)) => {
@@ -1346,29 +1374,29 @@ async fn loki_label_values(
     }
 }
 
-/// `GET /loki/api/v1/series`: the stream label sets that `match[]` selectors select.
-async fn loki_series(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+/// `GET`/`POST` `/loki/api/v1/series`: the stream label sets that `match[]` selectors select.
+async fn loki_series(State(app): State<App>, LokiParams(params): LokiParams) -> Response {
     match loki::series_params(&Params(&params)) {
         Ok((start, end, selectors)) => loki_read(&app, move |s| loki::series(s, start, end, &selectors)).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
-/// `GET /loki/api/v1/index/stats`: streams, chunks, entries and bytes a selector resolves to.
-async fn loki_index_stats(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+/// `GET`/`POST` `/loki/api/v1/index/stats`: streams, chunks, entries and bytes a selector resolves to.
+async fn loki_index_stats(State(app): State<App>, LokiParams(params): LokiParams) -> Response {
     match loki::index_params(&Params(&params)) {
         Ok((start, end, query)) => loki_read(&app, move |s| loki::index_stats(s, start, end, &query)).await,
         Err(message) => loki_error(StatusCode::BAD_REQUEST, message),
     }
 }
 
-/// `GET /loki/api/v1/index/volume`: bytes per label combination over the range, as a vector.
-async fn loki_volume(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+/// `GET`/`POST` `/loki/api/v1/index/volume`: bytes per label combination over the range, as a vector.
+async fn loki_volume(State(app): State<App>, LokiParams(params): LokiParams) -> Response {
     loki_volume_answer(&app, loki::volume_params(&Params(&params), false)).await
 }
 
-/// `GET /loki/api/v1/index/volume_range`: the same per `step`, as a matrix.
-async fn loki_volume_range(State(app): State<App>, Query(params): Query<Vec<(String, String)>>) -> Response {
+/// `GET`/`POST` `/loki/api/v1/index/volume_range`: the same per `step`, as a matrix.
+async fn loki_volume_range(State(app): State<App>, LokiParams(params): LokiParams) -> Response {
     loki_volume_answer(&app, loki::volume_params(&Params(&params), true)).await
 }
 
