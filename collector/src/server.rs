@@ -1470,7 +1470,13 @@ async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: boo
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return },
             incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(Message::Close(_))) => {
+                    // The socket has queued its answering Close frame (RFC 6455 5.5.1); it goes
+                    // out with a flush, so the client sees a clean close (1000), not 1006.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), futures_util::SinkExt::flush(&mut socket)).await;
+                    return;
+                }
+                Some(Err(_)) | None => return,
                 Some(Ok(_)) => {}
             },
         }

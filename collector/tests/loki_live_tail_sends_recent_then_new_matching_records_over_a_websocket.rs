@@ -70,6 +70,9 @@ async fn a_tail_gets_the_recent_records_then_each_new_matching_one_until_it_clos
     assert_eq!(received, many);
 
     socket.send(Message::Close(None)).await.unwrap();
+    // The server answers the Close frame with its own (RFC 6455 5.5.1), so the close is clean.
+    let answer = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("an answer within 10 s");
+    assert!(matches!(answer, Some(Ok(Message::Close(_)))), "the server's Close frame, got {answer:?}");
     // The server keeps serving after the client left.
     assert_eq!(get(collector.ui, "/health").await.status, 200);
     collector.stop().await;
