@@ -963,7 +963,8 @@ async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Resul
             )
         })?),
     };
-    let query = LogQuery { trace_id, limit: p.limit.unwrap_or(200).min(5000) };
+    let service = p.service.filter(|s| !s.is_empty());
+    let query = LogQuery { trace_id, service, limit: p.limit.unwrap_or(200).min(5000) };
     let data = read_with(&app, move |s| s.logs(&query)).await?;
     Ok(json_text(format!("{{\"result\":{}}}", json::write_logs(&data))))
 }

@@ -199,6 +199,8 @@ pub const ATTRIBUTE_SCAN_LIMIT: usize = 10_000;
 pub struct LogQuery {
     /// Only records of this trace.
     pub trace_id: Option<TraceId>,
+    /// Only records of this service (`service.name`).
+    pub service: Option<String>,
     /// At most this many, newest first.
     pub limit: usize,
 }
@@ -749,12 +751,20 @@ impl Store {
 
     /// Recent log records, newest first, one resource block per record's resource.
     pub fn logs(&self, query: &LogQuery) -> Result<LogsData> {
-        let mut stmt = self.conn.prepare_cached(
+        // With a service, the (service, time) index reads that service's newest records first.
+        let mut stmt = self.conn.prepare_cached(if query.service.is_some() {
             "SELECT r.id, r.json, l.scope_json, l.record_json FROM logs l JOIN resources r ON r.id = l.resource_id
-             WHERE (?1 IS NULL OR l.trace_id = ?1) ORDER BY l.time_ns DESC, l.id DESC LIMIT ?2",
-        )?;
+             WHERE (?1 IS NULL OR l.trace_id = ?1) AND l.service = ?3 ORDER BY l.time_ns DESC, l.id DESC LIMIT ?2"
+        } else {
+            "SELECT r.id, r.json, l.scope_json, l.record_json FROM logs l JOIN resources r ON r.id = l.resource_id
+             WHERE (?1 IS NULL OR l.trace_id = ?1) ORDER BY l.time_ns DESC, l.id DESC LIMIT ?2"
+        })?;
         let trace = query.trace_id.map(|t| t.0.to_vec());
-        let mut rows = stmt.query(params![trace, query.limit as i64])?;
+        let limit = query.limit as i64;
+        let mut rows = match &query.service {
+            Some(service) => stmt.query(params![trace, limit, service])?,
+            None => stmt.query(params![trace, limit])?,
+        };
         let mut data = LogsData::default();
         // Consecutive records of the same resource and scope share a block; order is kept.
         let mut last_block: Option<(i64, String)> = None;
@@ -1230,7 +1240,7 @@ mod tests {
     }
 
     fn log_bodies(store: &Store) -> Vec<String> {
-        let logs = store.logs(&LogQuery { trace_id: None, limit: 1000 }).unwrap();
+        let logs = store.logs(&LogQuery { trace_id: None, service: None, limit: 1000 }).unwrap();
         logs.records().map(|(_, _, r)| r.body.as_ref().and_then(AnyValue::as_str).unwrap().to_owned()).collect()
     }
 

@@ -92,7 +92,7 @@ fn kept(dir: &std::path::Path, minutes: u32) -> Vec<(u32, bool, usize)> {
     (1..=minutes)
         .map(|i| {
             let id = support::trace_id(&trace_id(i));
-            let query = edgescope_collector::store::LogQuery { trace_id: Some(id), limit: 1000 };
+            let query = edgescope_collector::store::LogQuery { trace_id: Some(id), service: None, limit: 1000 };
             let logs: usize = store
                 .logs(&query)
                 .unwrap()
