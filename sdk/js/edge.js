@@ -404,6 +404,8 @@ async function sending(response, span, scope) {
   let size = 0;
   /** A read begun ahead that the first pull takes over. */
   let next = reader.read();
+  /** The error of a chunk read ahead that is not bytes. */
+  let bad;
   const turn = nextTurn();
   try {
     for (;;) {
@@ -420,8 +422,9 @@ async function sending(response, span, scope) {
         }
       }
       if (!ArrayBuffer.isView(chunk.value)) {
-        // Not bytes (a runtime may reject them): passed on as they came.
+        // Not a view (a runtime may reject it): passed on as it came.
         chunks.push(chunk.value);
+        bad = notBytes(chunk.value);
         next = undefined;
         break;
       }
@@ -470,7 +473,13 @@ async function sending(response, span, scope) {
         if (chunk.done) {
           controller.close();
           end();
-        } else controller.enqueue(chunk.value);
+        } else {
+          // A chunk that is not bytes fails the response in the runtime, which reports it as it
+          // would without the SDK: the span ends now, as an error, and the chunk goes on as it is.
+          const error = notBytes(chunk.value);
+          if (error) end(error);
+          controller.enqueue(chunk.value);
+        }
       },
       cancel(reason) {
         end();
@@ -480,10 +489,23 @@ async function sending(response, span, scope) {
     { highWaterMark: 0 },
   );
   const wrapped = new Response(stream, response);
+  if (bad) {
+    end(bad);
+    return { response: wrapped, sent };
+  }
   unread.set(end, scope);
   // `end` holds neither the stream nor the response, so they can be collected.
   if (dropped) dropped.register(stream, end);
   return { response: wrapped, sent };
+}
+
+/**
+ * The error a runtime fails a response with for `chunk` of its body, or undefined for bytes (a
+ * typed array, a DataView, an ArrayBuffer).
+ */
+function notBytes(chunk) {
+  if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) return;
+  return new TypeError(`a chunk of the response body is not bytes (${chunk === null ? 'null' : typeof chunk})`);
 }
 
 /** The `size` bytes of `chunks` in one array. */

@@ -296,6 +296,20 @@ export function edgeCases(start) {
     assert.equal(server.status?.code ?? 0, 0);
   });
 
+  test('a body with a chunk that is not bytes fails as the runtime fails it, and its SERVER span ends then as an error', async () => {
+    for (const [query, trace] of [['', 'c4'.repeat(16)], ['?late=1', 'c5'.repeat(16)]]) {
+      // The runtime's own answer, as without the SDK: a failed response, or (workerd) one whose
+      // body stalls after the chunk, which the client gives up on.
+      await fetch(`${app.url}/not-bytes${query}`, { headers: { traceparent: `00-${trace}-${'c6'.repeat(8)}-01` }, signal: AbortSignal.timeout(2000) })
+        .then((r) => r.text())
+        .catch(() => {});
+      const [server] = await spansOf(collector, trace, 1);
+      assert.equal(server.status?.code, 2, `${query}: status ERROR\n${app.output()}`);
+      assert.equal(attr(server, 'error.type'), 'TypeError', query);
+      assert.match(server.status.message, /not bytes \((string|object)\)/, query);
+    }
+  });
+
   test('an ordinary response made from a string keeps its Content-Length (not chunked), and its span ends', async () => {
     const trace = '8e'.repeat(16);
     const response = await fetch(`${app.url}/json`, { headers: { traceparent: `00-${trace}-${'8f'.repeat(8)}-01` } });

@@ -14,6 +14,20 @@ export function edgeHandler(downstream) {
     // Results that are not a Response: the runtime answers them as it would without the SDK.
     if (url.pathname === '/undefined') return undefined;
     if (url.pathname === '/string') return 'not a response';
+    // Bodies with a chunk that is not bytes, which the runtime fails: a string there at once,
+    // an object after a byte chunk and a timer.
+    if (url.pathname === '/not-bytes') {
+      const late = url.searchParams.has('late');
+      let n = 0;
+      return new Response(
+        new ReadableStream({
+          async pull(controller) {
+            if (late) await new Promise((resolve) => setTimeout(resolve, 50));
+            controller.enqueue(late && !n++ ? new TextEncoder().encode('bytes first\n') : late ? { not: 'bytes' } : 'text, not bytes');
+          },
+        }),
+      );
+    }
     // A traceparent (and tracestate) of the handler's own on its outgoing call.
     if (url.pathname === '/owntp') {
       const headers = { traceparent: url.searchParams.get('tp') };

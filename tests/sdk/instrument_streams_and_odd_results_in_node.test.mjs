@@ -52,6 +52,20 @@ const handler = instrument(
         { headers: { 'content-type': 'text/event-stream' } },
       );
     }
+    // Bodies with chunks that are not bytes, which the runtime fails: a string there at once
+    // (read ahead), an object after a byte chunk and a timer turn (met while streaming).
+    if (pathname === '/strings') return new Response(new ReadableStream({ start: (c) => c.enqueue('text, not bytes') }));
+    if (pathname === '/objects') {
+      let n = 0;
+      return new Response(
+        new ReadableStream({
+          async pull(controller) {
+            await new Promise((r) => setTimeout(r, 20));
+            controller.enqueue(n++ ? { not: 'bytes' } : new TextEncoder().encode('bytes first\n'));
+          },
+        }),
+      );
+    }
     // A body that fails once `failBody` is called.
     if (pathname === '/fails') return new Response(new ReadableStream({ start: (c) => (failBody = () => c.error(new Error('the upstream went away'))) }));
     let n = 0;
@@ -179,4 +193,17 @@ test('a response that declares its Content-Length goes out as the handler made i
   assert.equal(await response.text(), '0123456789');
   const server = await until('the server span', () => spans.find((s) => s.traceId === trace));
   assert.equal(attr(server, 'http.response.status_code'), '200');
+});
+
+test('a body with a chunk that is not bytes fails as the runtime fails it, and its SERVER span ends then as an error', async () => {
+  for (const [path, trace] of [['/strings', 'c1'.repeat(16)], ['/objects', 'c2'.repeat(16)]]) {
+    const response = await handler(new Request(`http://app.test${path}`, { headers: { traceparent: `00-${trace}-${'c3'.repeat(8)}-01` } }));
+    // The runtime's own error for the chunk, as without the SDK.
+    const failure = await response.text().then(() => undefined, (e) => e);
+    assert.ok(failure instanceof TypeError, `${path}: ${failure}`);
+    const server = await until(`the span of ${path}`, () => spans.find((s) => s.traceId === trace));
+    assert.equal(server.status.code, 2, path);
+    assert.equal(attr(server, 'error.type'), 'TypeError', path);
+    assert.match(server.status.message, /not bytes \((string|object)\)/, path);
+  }
 });
