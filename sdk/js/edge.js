@@ -152,10 +152,11 @@ function combinedBaggage(incoming, own) {
  * The ends of the SERVER spans whose response body nobody has begun to read, each with its
  * request's scope (the object its `requestBaggage` store is, where AsyncLocalStorage exists). An
  * app's own `flush()` ends those of its own request when it runs inside one (in the handler, in
- * a `waitUntil` it started), and all of them when it runs outside any request (a caller that
- * drops the response unread, a script, a test) or where the requests cannot be told apart (no
- * AsyncLocalStorage), so that they are exported; a body being read goes on. (The browser's
- * fetch.js uses the same hook; no entry has both.)
+ * a `waitUntil` it started), none when it runs outside any request (a timer of a long-running
+ * server: the others end when read, cancelled or collected, with their real durations), and all
+ * of them where the requests cannot be told apart (no AsyncLocalStorage), so that they are
+ * exported; a body being read goes on. (The browser's fetch.js uses the same hook; no entry has
+ * both.)
  */
 const unread = new Map();
 /** True while `instrument` flushes a request's own telemetry, which leaves other requests' spans alone. */
@@ -163,7 +164,7 @@ let ownFlush = false;
 onFlush(() => {
   if (ownFlush) return;
   const current = requestBaggage && requestBaggage.getStore();
-  unread.forEach((scope, end) => (current === undefined || scope === current) && end());
+  unread.forEach((scope, end) => (!requestBaggage || scope === current) && end());
 });
 /**
  * A body that is never read nor cancelled (its response dropped) must not keep its span, and the
