@@ -248,22 +248,32 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
                 continue;
             }
         }
-        // A password in a URL: `scheme://user:password@host`.
+        // A password in a URL: `scheme://user:password@host`, the password written by hand
+        // perhaps, with a raw `/`, `?`, `#` or `@`: it runs from the user's `:` (the user has
+        // none of `/?#@`) to the last `@` before whitespace or a quote, unless a port (digits,
+        // then the path, query or fragment) is what follows that `:` (`https://h:8080/a@b`).
         if b[i] == b':' && b.get(i + 1..i + 3) == Some(b"//") {
-            let start = i + 3;
-            let end = b
-                .get(start..)
-                .and_then(|rest| {
-                    rest.iter().position(|&c| c <= b' ' || matches!(c, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>'))
-                })
-                .map_or(b.len(), |n| start + n);
-            let authority = b.get(start..end).unwrap_or(&[]);
-            if let Some(at_sign) = authority.iter().rposition(|&c| c == b'@') {
-                if let Some(colon) = authority.get(..at_sign).and_then(|u| u.iter().position(|&c| c == b':')) {
-                    mask(&mut out, text, &mut at, start + colon + 1, start + at_sign);
+            // One pass: the user's `:` (0 while the user goes on, 1 where it ended otherwise),
+            // the last `@`.
+            let (mut j, mut colon, mut at_sign) = (i + 3, 0, 0);
+            while j < b.len() && b[j] > b' ' && !matches!(b[j], b'"' | b'\'' | b'<' | b'>') {
+                if colon == 0 && matches!(b[j], b':' | b'/' | b'?' | b'#' | b'@') {
+                    colon = if b[j] == b':' { j } else { 1 };
+                } else if b[j] == b'@' {
+                    at_sign = j;
                 }
-                i = start + at_sign + 1;
-                continue;
+                j += 1;
+            }
+            if colon > 1 && at_sign > colon {
+                let mut d = colon + 1;
+                while d < at_sign && b[d].is_ascii_digit() {
+                    d += 1;
+                }
+                if d == colon + 1 || !matches!(b[d], b'/' | b'?' | b'#') {
+                    mask(&mut out, text, &mut at, colon + 1, at_sign);
+                    i = at_sign + 1;
+                    continue;
+                }
             }
         }
         // Bearer tokens: "bearer " (any case) then a token.
@@ -525,6 +535,37 @@ mod tests {
         for kept in
             ["https://user@host/x", "https://host:8080/a@b", "mailto:a@b.c", "at 10:30 see a@b", "https://h/x y:z@w"]
         {
+            assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}: no password");
+        }
+    }
+
+    #[test]
+    fn a_password_with_a_raw_slash_question_mark_or_hash_is_masked_up_to_the_last_at() {
+        assert_eq!(
+            txt("connect postgres://app:pa/ss@db:5432/x failed"),
+            "connect postgres://app:REDACTED@db:5432/x failed"
+        );
+        assert_eq!(txt("dsn='mysql://root:p?w#d@db/x'"), "dsn='mysql://root:REDACTED@db/x'");
+        assert_eq!(txt("redis://:a/b@cache:6379"), "redis://:REDACTED@cache:6379", "a password without a user");
+        assert_eq!(txt("ftp://u:1234@h/f"), "ftp://u:REDACTED@h/f", "digits alone are a password");
+        assert_eq!(txt("amqp://u:p@ss/w@mq/vhost"), "amqp://u:REDACTED@mq/vhost", "an `@` in the password too");
+        assert_eq!(redact_name("connect postgres://app:pa#ss@db", &[]), "connect postgres://app:REDACTED@db");
+        assert_eq!(
+            redact_attribute("url.full", "postgres://app:pa/ss@db:5432/x", &[]).as_deref(),
+            Some("postgres://app:REDACTED@db:5432/x")
+        );
+        assert_eq!(
+            redact_attribute("db.connection_string", "postgres://app:pa?ss@db", &[]).as_deref(),
+            Some("postgres://app:REDACTED@db")
+        );
+        // A port, then a path with an `@`; an `@` past whitespace or a quote; a `:` in a path.
+        for kept in [
+            "https://host:8080/a@b",
+            "https://host:8080?to=a@b",
+            "https://h/x y:z@w",
+            "'https://h:1/x' u:v@w",
+            "https://h/a:b/c@d",
+        ] {
             assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}: no password");
         }
     }

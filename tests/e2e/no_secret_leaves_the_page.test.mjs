@@ -41,6 +41,8 @@ const CANARIES = {
   spanName: 'CANARYSPANNAME28',
   renamed: 'CANARYRENAMED29',
   eventName: 'CANARYEVENTNAME30',
+  // A URL password written by hand with a raw `/`, `?` and `#` in it (a connection string).
+  urlPassword: 'CANARYURLPW31',
 };
 
 test('no canary secret reaches the exported telemetry', async () => {
@@ -77,6 +79,7 @@ test('no canary secret reaches the exported telemetry', async () => {
       sdk.logger.warn(`token was ${c.jwt}`, { detail: `card ${c.card}` });
       span.recordException(new Error(`POST https://api.test/pay?api_key=${c.exceptionEvent}&v=2 failed`));
       sdk.logger.info(`reset link /reset#password=${c.logMessage}`);
+      sdk.logger.error(`connect postgres://app:pa/${c.urlPassword}?x#y@db:5432/main failed`);
     });
     try {
       sdk.startActiveSpan('throws', () => {
@@ -109,7 +112,7 @@ test('no canary secret reaches the exported telemetry', async () => {
   await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
   const all = Buffer.concat(bodies).toString('latin1');
   assert.ok(bodies.length >= 2 && all.includes('checkout') && all.includes('q=shoes'), 'telemetry was exported');
-  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=', 'https://api.test/s?access_token=', 'https://api.test/c?id_token=', 'refused Bearer ', 'GET /cb?access_token=', 'sent /x?sid=', 'auth Bearer ']) {
+  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=', 'https://api.test/s?access_token=', 'https://api.test/c?id_token=', 'refused Bearer ', 'GET /cb?access_token=', 'sent /x?sid=', 'auth Bearer ', 'postgres://app:REDACTED@db:5432/main']) {
     assert.ok(all.includes(text), `the text around the ${text} secret was exported`);
   }
   for (const [name, canary] of Object.entries(CANARIES)) {
