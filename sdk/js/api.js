@@ -832,12 +832,18 @@ function withRemote(remote) {
 
 /**
  * Sets a page-wide W3C baggage entry, sent (percent-encoded, within 64 members and 8,192
- * bytes) with every request that gets `traceparent`. Returns false for an invalid key.
+ * bytes) with every request that gets `traceparent`, with its member properties `metadata`
+ * (`ttl=60;secure`) where given and valid: invalid ones are dropped and counted (`apiErrors`).
+ * Returns false for an invalid key.
  */
-export function setBaggage(key, value) {
+export function setBaggage(key, value, metadata) {
   return guard(() => {
     baggageHeader = undefined;
-    const set = core.baggageSet((key = String(key)), String(value));
+    key = String(key);
+    value = String(value);
+    const m = metadata === undefined ? '' : String(metadata);
+    let set = core.baggageSet(key, value, m);
+    if (!set && m && (set = core.baggageSet(key, value))) trouble(1, `baggage metadata of ${key} dropped: ${m}`);
     if (set) pageKeys.add(key);
     return set;
   }, false);
@@ -852,9 +858,18 @@ export function removeBaggage(key) {
   });
 }
 
-/** The page-wide baggage as `{ key: value }`. */
-export function getBaggage() {
-  return guard(() => baggageObject(core.header(2, 0) ?? ''), {});
+/**
+ * The page-wide baggage as `{ key: value }`, or with a `key` that entry as `{ value, metadata }`
+ * (`metadata` where it has properties), undefined where there is none.
+ */
+export function getBaggage(key) {
+  return guard(() => {
+    const all = baggageObject(core.header(2, 0) ?? '');
+    if (key === undefined) return all;
+    const value = all[(key = String(key))];
+    const metadata = all[PROPERTIES] && all[PROPERTIES][key];
+    return typeof value == 'string' ? (metadata ? { value, metadata } : { value }) : undefined;
+  }, key === undefined ? {} : undefined);
 }
 
 /**

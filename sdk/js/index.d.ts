@@ -195,9 +195,20 @@ export declare function activeSpan(): Span | undefined;
 export declare const logger: Logger;
 export declare function inject(headers: Headers | Record<string, string>, span?: Span): void;
 export declare function extract(headers: Headers | Record<string, string | undefined>): RemoteContext | undefined;
-export declare function setBaggage(key: string, value: string): boolean;
+/**
+ * Sets a page-wide W3C baggage entry; `metadata` is its member properties as W3C Baggage writes them
+ * (`"ttl=60;secure"`), sent after the member. Invalid metadata is dropped (the entry is set without it) and
+ * counted in `diagnostics().apiErrors`. Returns false for a key that is not a token.
+ */
+export declare function setBaggage(key: string, value: string, metadata?: string): boolean;
 export declare function removeBaggage(key: string): void;
 export declare function getBaggage(): Record<string, string>;
+/** One page-wide baggage entry: its value, and its metadata (member properties) where it has some. */
+export declare function getBaggage(key: string): BaggageEntry | undefined;
+export interface BaggageEntry {
+  value: string;
+  metadata?: string;
+}
 /**
  * Exports what is queued; resolves when those exports are answered (or given up), never rejects. In browsers,
  * Node and Deno it also waits for exports already under way. In workerd and Vercel Edge it waits only for the

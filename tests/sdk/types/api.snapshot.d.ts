@@ -126,9 +126,14 @@ export declare function activeSpan(): Span | undefined;
 export declare const logger: Logger;
 export declare function inject(headers: Headers | Record<string, string>, span?: Span): void;
 export declare function extract(headers: Headers | Record<string, string | undefined>): RemoteContext | undefined;
-export declare function setBaggage(key: string, value: string): boolean;
+export declare function setBaggage(key: string, value: string, metadata?: string): boolean;
 export declare function removeBaggage(key: string): void;
 export declare function getBaggage(): Record<string, string>;
+export declare function getBaggage(key: string): BaggageEntry | undefined;
+export interface BaggageEntry {
+  value: string;
+  metadata?: string;
+}
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function shutdown(): Promise<void>;
 export declare function diagnostics(): Diagnostics;

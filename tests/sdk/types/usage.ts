@@ -24,6 +24,7 @@ import {
   type RemoteContext,
   type Diagnostics,
   type TimeInput,
+  type BaggageEntry,
 } from 'edgescope';
 import { init as initFull, type FullBrowserConfig } from 'edgescope/full';
 // @ts-expect-error the server entries' own: a page that imported it would fail to link.
@@ -85,6 +86,9 @@ inject(headers);
 inject(new Headers(), span);
 const ok: boolean = setBaggage('tenant', 'acme');
 const bag: Record<string, string> = getBaggage();
+const withMetadata: boolean = setBaggage('tenant', 'acme', 'ttl=60;secure');
+const entry: BaggageEntry | undefined = getBaggage('tenant');
+const metadata: string | undefined = entry?.metadata;
 removeBaggage('tenant');
 void [ok, bag];
 const d: Diagnostics = diagnostics();

@@ -1,0 +1,55 @@
+// `setBaggage(key, value, metadata)`: a page-wide entry's W3C member properties (`ttl=60;secure`),
+// validated as `extract` validates a member's; `inject` writes them after the member and
+// `getBaggage(key)` gives them back beside the value. Metadata that is not valid W3C properties
+// is dropped (the entry is set without it) and counted in `diagnostics().apiErrors`, never thrown.
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as sdk from '../../sdk/dist/node.js';
+
+sdk.init({ serviceName: 'baggage-metadata', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
+
+afterEach(() => {
+  for (const key of Object.keys(sdk.getBaggage())) sdk.removeBaggage(key);
+});
+
+const injected = () => {
+  const headers = {};
+  const span = sdk.startSpan('out');
+  sdk.inject(headers, span);
+  span.end();
+  return headers.baggage;
+};
+
+test('an entry set with metadata goes out with its properties, and getBaggage(key) reads them', () => {
+  assert.equal(sdk.setBaggage('tenant', 'a b', 'ttl=60;secure'), true);
+  assert.equal(sdk.setBaggage('user', 'alice'), true);
+  assert.equal(injected(), 'tenant=a%20b;ttl=60;secure,user=alice');
+  assert.deepEqual(sdk.getBaggage(), { tenant: 'a b', user: 'alice' }, 'values by key, as before');
+  assert.deepEqual(sdk.getBaggage('tenant'), { value: 'a b', metadata: 'ttl=60;secure' });
+  assert.deepEqual(sdk.getBaggage('user'), { value: 'alice' });
+  assert.equal(sdk.getBaggage('nobody'), undefined);
+  // What extract reads back is what was set.
+  const parent = sdk.extract({ traceparent: `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`, baggage: injected() });
+  assert.deepEqual(parent.baggage, { tenant: 'a b', user: 'alice' });
+  // Setting it again without metadata drops the old metadata.
+  sdk.setBaggage('tenant', 'c');
+  assert.deepEqual(sdk.getBaggage('tenant'), { value: 'c' });
+});
+
+test('metadata that is not valid W3C properties is dropped and counted, never thrown; the entry is set', () => {
+  for (const bad of ['ttl=6 0', ';ttl=60', 'a=b;;c', 'k=v,x=y', 'ü=1', '=1', {}]) {
+    const before = sdk.diagnostics().apiErrors;
+    assert.equal(sdk.setBaggage('tenant', 'v', bad), true, String(bad));
+    assert.equal(sdk.diagnostics().apiErrors, before + 1, `${bad}: counted`);
+    assert.deepEqual(sdk.getBaggage('tenant'), { value: 'v' }, String(bad));
+    assert.equal(injected(), 'tenant=v', String(bad));
+  }
+  // A key that is not a token is refused as before, metadata or not, and not counted twice.
+  const before = sdk.diagnostics().apiErrors;
+  assert.equal(sdk.setBaggage('bad key', 'v', 'ttl=60'), false);
+  assert.equal(sdk.diagnostics().apiErrors, before);
+  // Hostile arguments never throw into the host.
+  const hostile = { toString: () => { throw new Error('no'); } };
+  assert.equal(sdk.setBaggage('tenant', 'v', hostile), false);
+  assert.doesNotThrow(() => sdk.getBaggage(hostile));
+});
