@@ -47,7 +47,7 @@ let redactHook;
  * A span's or an event's name through the app's rule (key `span.name` or `event.name`); a rule
  * that throws costs the name, not the span.
  */
-function hookedName(key, name) {
+export function hookedName(key, name) {
   const text = String(name);
   if (!redactHook) return text;
   try {
