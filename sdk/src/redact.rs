@@ -384,10 +384,13 @@ pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<Stri
     } else {
         Cow::Borrowed(value)
     };
-    match (url, redact_text(value, extra)) {
-        (Cow::Owned(u), _) => Some(redact_text(&u, extra).into_owned()),
-        (Cow::Borrowed(_), Cow::Owned(t)) => Some(t),
-        _ => None,
+    // One scan of the text, of the URL redacted or of the value as it is.
+    if let Cow::Owned(t) = redact_text(&url, extra) {
+        return Some(t);
+    }
+    match url {
+        Cow::Owned(u) => Some(u),
+        Cow::Borrowed(_) => None,
     }
 }
 

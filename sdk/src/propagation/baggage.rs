@@ -44,7 +44,11 @@ fn is_baggage_octet(c: u8) -> bool {
 }
 
 fn hex(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|d| d as u8)
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' | b'A'..=b'F' => Some((c | 0x20) - b'a' + 10),
+        _ => None,
+    }
 }
 
 /// Percent-decodes; `None` when the result is not UTF-8. A `%` without two hex digits stays.
