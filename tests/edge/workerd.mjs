@@ -91,8 +91,12 @@ const worker :Workerd.Worker = (
     url,
     output: () => output,
     async stop() {
+      // workerd drains its requests on SIGTERM; one the runtime left hanging (a response body
+      // that failed on a chunk that is not bytes stalls there) would keep it alive: killed then.
       if (child.exitCode === null) child.kill('SIGTERM');
+      const drained = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000);
       await exited;
+      clearTimeout(drained);
       rmSync(dir, { recursive: true, force: true });
     },
   };
