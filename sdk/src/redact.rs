@@ -250,13 +250,18 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
         }
         // A password in a URL: `scheme://user:password@host`, the password written by hand
         // perhaps, with a raw `/`, `?`, `#` or `@`: it runs from the user's `:` (the user has
-        // none of `/?#@`) to the last `@` before whitespace or a quote, unless a port (digits,
-        // then the path, query or fragment) is what follows that `:` (`https://h:8080/a@b`).
+        // none of `/?#@`) to the last `@` before whitespace, a quote, or a `?` or `#` after an
+        // `@` (the query or fragment of a URL whose password ended at that `@`, which may hold
+        // an `@` of its own: `?email=a@b.c`), unless a port (digits, then the path, query or
+        // fragment) is what follows that `:` (`https://h:8080/a@b`).
         if b[i] == b':' && b.get(i + 1..i + 3) == Some(b"//") {
             // One pass: the user's `:` (0 while the user goes on, 1 where it ended otherwise),
             // the last `@`.
             let (mut j, mut colon, mut at_sign) = (i + 3, 0, 0);
             while j < b.len() && b[j] > b' ' && !matches!(b[j], b'"' | b'\'' | b'<' | b'>') {
+                if at_sign != 0 && matches!(b[j], b'?' | b'#') {
+                    break;
+                }
                 if colon == 0 && matches!(b[j], b':' | b'/' | b'?' | b'#' | b'@') {
                     colon = if b[j] == b':' { j } else { 1 };
                 } else if b[j] == b'@' {
@@ -552,6 +557,9 @@ mod tests {
         assert_eq!(txt("redis://:a/b@cache:6379"), "redis://:REDACTED@cache:6379", "a password without a user");
         assert_eq!(txt("ftp://u:1234@h/f"), "ftp://u:REDACTED@h/f", "digits alone are a password");
         assert_eq!(txt("amqp://u:p@ss/w@mq/vhost"), "amqp://u:REDACTED@mq/vhost", "an `@` in the password too");
+        // An `@` in the query or fragment after the password's `@` is no part of the password.
+        assert_eq!(txt("https://u:p@h/p?email=a@b.c"), "https://u:REDACTED@h/p?email=a@b.c");
+        assert_eq!(txt("see https://u:p@h/#to=a@b.c"), "see https://u:REDACTED@h/#to=a@b.c");
         assert_eq!(redact_name("connect postgres://app:pa#ss@db", &[]), "connect postgres://app:REDACTED@db");
         assert_eq!(
             redact_attribute("url.full", "postgres://app:pa/ss@db:5432/x", &[]).as_deref(),
