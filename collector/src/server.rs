@@ -1036,8 +1036,11 @@ async fn get_examples(
         .to_owned();
     let operation = param(&params, "operation").map(str::to_owned);
     let limit = param(&params, "limit").and_then(|l| l.parse().ok()).unwrap_or(20usize).min(1000);
+    // A trace at a time, as `/api/signals`: at most `2 × limit` candidates are held.
     let found = read_with(&app, move |s| {
-        Ok(signals::examples(&s.span_facts(start, end)?, &service, operation.as_deref(), start, end, limit))
+        let mut examples = signals::ExamplesBuilder::new(&service, operation.as_deref(), start, end, limit);
+        s.span_facts_by_trace(start, end, |trace| examples.add(trace))?;
+        Ok(examples.finish())
     })
     .await?;
     Ok(Json(json!({ "examples": found })).into_response())

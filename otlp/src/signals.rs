@@ -352,38 +352,86 @@ pub fn examples(
     end: i64,
     limit: usize,
 ) -> Vec<Example> {
-    let is_entry = entries(spans);
-    let found: Vec<&SpanFacts> = spans
-        .iter()
-        .zip(is_entry)
-        .filter(|(s, entry)| {
-            *entry
-                && s.service == service
-                && operation.is_none_or(|o| o == s.name)
-                && s.start_ns >= start
-                && s.start_ns < end
-        })
-        .map(|(s, _)| s)
-        .collect();
-    // Slowest first (stable), then the errors moved before the rest in that order.
-    let mut keyed: Vec<(u64, usize)> =
-        found.iter().enumerate().map(|(i, s)| (u64::MAX - ordered(s.duration_ns), i)).collect();
-    sort_pairs(&mut keyed);
-    let slowest = || keyed.iter().map(|&(_, i)| found[i]);
-    slowest()
-        .filter(|s| s.error)
-        .chain(slowest().filter(|s| !s.error))
-        .take(limit)
-        .map(|s| Example {
-            trace_id: hex(&s.trace_id),
-            span_id: hex(&s.span_id),
-            service: s.service.clone(),
-            name: s.name.clone(),
-            start: s.start_ns,
-            duration: s.duration_ns,
-            error: s.error,
-        })
-        .collect()
+    let mut found = ExamplesBuilder::new(service, operation, start, end, limit);
+    found.add(spans);
+    found.finish()
+}
+
+/// [`examples`] a trace at a time: [`ExamplesBuilder::add`] takes every span of one or more whole
+/// traces, and the builder keeps at most `2 × limit` candidates (the slowest errors and the
+/// slowest others seen so far), so a caller reading spans from storage holds one trace's at once.
+/// Spans of equal duration keep the order they were added in, as a stable sort of them all would.
+#[derive(Debug)]
+pub struct ExamplesBuilder {
+    service: String,
+    operation: Option<String>,
+    start: i64,
+    end: i64,
+    limit: usize,
+    /// How many spans were taken so far: the tie-break between equal durations.
+    seen: u64,
+    /// Candidates, keyed slowest first then in the order added: errors, and the others.
+    errors: Vec<(u64, u64, Example)>,
+    others: Vec<(u64, u64, Example)>,
+}
+
+/// Keeps the `limit` smallest keys of `kept` once it holds twice as many (amortised trimming).
+fn trim(kept: &mut Vec<(u64, u64, Example)>, limit: usize) {
+    kept.sort_unstable_by_key(|(slow, seq, _)| (*slow, *seq));
+    kept.truncate(limit);
+}
+
+impl ExamplesBuilder {
+    /// Examples of `service` (and `operation`) starting in `[start, end)`, at most `limit`.
+    pub fn new(service: &str, operation: Option<&str>, start: i64, end: i64, limit: usize) -> ExamplesBuilder {
+        ExamplesBuilder {
+            service: service.to_owned(),
+            operation: operation.map(ToOwned::to_owned),
+            start,
+            end,
+            limit,
+            seen: 0,
+            errors: Vec::new(),
+            others: Vec::new(),
+        }
+    }
+
+    /// Adds the spans of whole traces.
+    pub fn add(&mut self, spans: &[SpanFacts]) {
+        let is_entry = entries(spans);
+        for (s, entry) in spans.iter().zip(is_entry) {
+            if !(entry
+                && s.service == self.service
+                && self.operation.as_deref().is_none_or(|o| o == s.name)
+                && s.start_ns >= self.start
+                && s.start_ns < self.end)
+            {
+                continue;
+            }
+            let kept = if s.error { &mut self.errors } else { &mut self.others };
+            let example = Example {
+                trace_id: hex(&s.trace_id),
+                span_id: hex(&s.span_id),
+                service: s.service.clone(),
+                name: s.name.clone(),
+                start: s.start_ns,
+                duration: s.duration_ns,
+                error: s.error,
+            };
+            kept.push((u64::MAX - ordered(s.duration_ns), self.seen, example));
+            self.seen += 1;
+            if kept.len() >= self.limit.saturating_mul(2).max(64) {
+                trim(kept, self.limit);
+            }
+        }
+    }
+
+    /// Errors first, then the slowest; at most `limit`.
+    pub fn finish(mut self) -> Vec<Example> {
+        trim(&mut self.errors, self.limit);
+        trim(&mut self.others, self.limit);
+        self.errors.into_iter().chain(self.others).take(self.limit).map(|(_, _, e)| e).collect()
+    }
 }
 
 #[cfg(test)]
@@ -524,6 +572,83 @@ mod tests {
         assert_eq!(found.iter().map(|e| e.duration).collect::<Vec<_>>(), [5, 30, 10]);
         assert_eq!(found[0].trace_id, "03".repeat(16));
         assert_eq!(examples(&spans, "api", None, 0, 10, 2).len(), 2);
+    }
+
+    #[test]
+    fn examples_a_trace_at_a_time_are_the_examples_of_the_whole_window() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // 200 traces of 1 to 4 spans: a root in `web` or `api`, children in `api` (entries only
+        // when their parent is in `web`), durations with ties and negatives, a third errors.
+        let mut traces: Vec<Vec<SpanFacts>> = Vec::new();
+        for t in 0..200u16 {
+            let root_service = if next() % 2 == 0 { "web" } else { "api" };
+            let mut trace = vec![span(
+                (t % 250) as u8,
+                1,
+                None,
+                root_service,
+                if next() % 2 == 0 { "a" } else { "b" },
+                (next() % 3) as i32,
+                i64::from(t) * 10 - 50,
+                (next() % 15) as i64 - 3,
+                next() % 3 == 0,
+            )];
+            for id in 2..(2 + next() % 4) as u8 {
+                trace.push(span(
+                    (t % 250) as u8,
+                    id,
+                    Some(1),
+                    "api",
+                    "a",
+                    (next() % 3) as i32,
+                    i64::from(t) * 10 + i64::from(id),
+                    (next() % 15) as i64 - 3,
+                    next() % 3 == 0,
+                ));
+            }
+            traces.push(trace);
+        }
+        let all: Vec<SpanFacts> = traces.concat();
+        for (service, operation, limit) in
+            [("api", None, 20), ("api", Some("a"), 7), ("web", None, 1000), ("api", None, 0), ("web", Some("b"), 1)]
+        {
+            let mut builder = ExamplesBuilder::new(service, operation, 0, 1500, limit);
+            for trace in &traces {
+                builder.add(trace);
+            }
+            // What a stable sort of the whole window's entry spans gives.
+            let mut want: Vec<&SpanFacts> = all
+                .iter()
+                .zip(entries(&all))
+                .filter(|(s, entry)| {
+                    *entry
+                        && s.service == service
+                        && operation.is_none_or(|o| o == s.name)
+                        && (0..1500).contains(&s.start_ns)
+                })
+                .map(|(s, _)| s)
+                .collect();
+            want.sort_by(|a, b| b.error.cmp(&a.error).then(b.duration_ns.cmp(&a.duration_ns)));
+            let key = |t: &str, i: &str, d: i64, e: bool| (t.to_owned(), i.to_owned(), d, e);
+            let want: Vec<_> = want
+                .iter()
+                .take(limit)
+                .map(|s| key(&hex(&s.trace_id), &hex(&s.span_id), s.duration_ns, s.error))
+                .collect();
+            let got = builder.finish();
+            assert_eq!(
+                got.iter().map(|e| key(&e.trace_id, &e.span_id, e.duration, e.error)).collect::<Vec<_>>(),
+                want,
+                "{service} {operation:?} {limit}"
+            );
+            assert_eq!(got, examples(&all, service, operation, 0, 1500, limit));
+        }
     }
 
     #[test]

@@ -49,7 +49,9 @@ impl Store {
     }
 
     /// Every span of the traces that overlap `[start, end)`, optionally of one service's traces
-    /// only. Whole traces, so that a span's parent is there even when it started earlier.
+    /// only. Whole traces, so that a span's parent is there even when it started earlier. (Tests
+    /// only: the handlers read [`Store::span_facts_by_trace`].)
+    #[cfg(test)]
     pub(crate) fn span_facts(&self, start: i64, end: i64) -> Result<Vec<SpanFacts>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.trace_id, s.span_id, s.parent_span_id, s.service, s.name, s.kind, s.start_ns, s.duration_ns,
