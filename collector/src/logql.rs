@@ -1108,17 +1108,24 @@ pub(crate) fn parse_query(query: &str) -> Result<Query, ParseError> {
     Ok(Query::Metric(metric))
 }
 
+/// A field of a line, as [`line_fields`] finds it: its name, its value, and for a JSON line
+/// the keys of the path to it (Loki's `jsonPath`).
+pub(crate) type LineField = (String, String, Option<Vec<String>>);
+
 /// The fields Loki's `detected_fields` finds in a line, and the parser that found them: `json`
-/// for a line that reads as a JSON object (nested keys joined by `_`, as `| json` names them),
-/// else `logfmt` for one with `key=value` pairs; `None` for a line with neither.
-pub(crate) fn line_fields(line: &str) -> Option<(&'static str, Vec<(String, String)>)> {
+/// for a line that reads as a JSON object (nested keys joined by `_`, as `| json` names them,
+/// each with its path of keys), else `logfmt` for one with `key=value` pairs; `None` for a line
+/// with neither.
+pub(crate) fn line_fields(line: &str) -> Option<(&'static str, Vec<LineField>)> {
     let mut fields = Vec::new();
-    if line.trim_start().starts_with('{') && extract::json(line, &mut fields).is_ok() {
-        return Some(("json", fields));
+    let mut paths = Vec::new();
+    if line.trim_start().starts_with('{') && extract::json_with_paths(line, &mut fields, &mut paths).is_ok() {
+        let found = fields.into_iter().zip(paths).map(|((name, value), path)| (name, value, Some(path))).collect();
+        return Some(("json", found));
     }
     fields.clear();
     let _ = extract::logfmt(line, false, false, &mut fields);
-    (!fields.is_empty()).then_some(("logfmt", fields))
+    (!fields.is_empty()).then(|| ("logfmt", fields.into_iter().map(|(name, value)| (name, value, None)).collect()))
 }
 
 /// The type Loki gives a detected field's value (`determineType`): `int`, `float`, `boolean`,

@@ -1490,8 +1490,24 @@ pub(crate) fn detected_labels(store: &Store, start: i64, end: i64, query: Option
     Ok(json!({ "detectedLabels": detected }))
 }
 
-/// A detected field: its distinct values, the parsers that found it, its type.
-type Detected = (std::collections::BTreeSet<String>, std::collections::BTreeSet<&'static str>, &'static str);
+/// A detected field: its distinct values, the parsers that found it (none for structured
+/// metadata), its type, and the keys of its path in the JSON lines it was found in.
+#[derive(Debug, Default)]
+struct Detected {
+    values: std::collections::BTreeSet<String>,
+    parsers: std::collections::BTreeSet<&'static str>,
+    kind: &'static str,
+    json_path: Option<Vec<String>>,
+}
+
+impl Detected {
+    /// Counts `value`; the type is the one of every value, else `string`.
+    fn add(&mut self, value: String) {
+        let kind = logql::field_type(&value);
+        self.kind = if self.values.is_empty() || self.kind == kind { kind } else { "string" };
+        self.values.insert(value);
+    }
+}
 
 /// Lines `detected_fields` samples unless asked otherwise (Loki's `line_limit` default).
 const DETECTED_LINES: usize = 1000;
@@ -1512,9 +1528,11 @@ pub(crate) fn detected_params(params: &Params<'_>) -> std::result::Result<(i64, 
 }
 
 /// The fields of the newest `lines` lines in the range that `query` selects, as Loki's
-/// `detected_fields` finds them: the keys of a JSON or logfmt line (`_extracted` added to a
-/// stream label's name, as the parsers add it), each with its distinct values, the parsers that
-/// found it and its type (that of every value, else `string`).
+/// `detected_fields` finds them (pkg/querier/queryrange/detected_fields.go): each record's
+/// structured metadata (found by no parser), and the keys of a JSON or logfmt line
+/// (`_extracted` added to a stream label's name, as the parsers add it; a JSON key with the
+/// path of keys to it), each with its distinct values, the parsers that found it and its type
+/// (that of every value, else `string`).
 fn sample_fields(
     store: &Store,
     start: i64,
@@ -1528,19 +1546,21 @@ fn sample_fields(
     scan.end = end;
     let mut seen = 0;
     scan_entries(store, &mut scan, query, false, &mut Stats::default(), |entry| {
+        for (name, value) in entry.metadata {
+            fields.entry(name).or_default().add(value);
+        }
         if let Some((parser, found)) = logql::line_fields(&entry.line) {
-            for (mut name, value) in found {
+            for (mut name, value, path) in found {
                 // Named as `| json` and `| logfmt` name it beside a stream label of its name.
                 if entry.index.iter().any(|(k, _)| *k == name) {
                     name.push_str("_extracted");
                 }
-                let kind = logql::field_type(&value);
-                let field = fields.entry(name).or_insert_with(|| (Default::default(), Default::default(), kind));
-                if field.2 != kind {
-                    field.2 = "string";
+                let field = fields.entry(name).or_default();
+                field.add(value);
+                field.parsers.insert(parser);
+                if path.is_some() {
+                    field.json_path = path;
                 }
-                field.0.insert(value);
-                field.1.insert(parser);
             }
         }
         seen += 1;
@@ -1550,7 +1570,8 @@ fn sample_fields(
 }
 
 /// `GET /loki/api/v1/detected_fields`: the fields of a sample of the newest lines (see
-/// [`sample_fields`]), in Loki's shape.
+/// [`sample_fields`]), in Loki's shape: `parsers` is `null` for a field of structured metadata
+/// only, and a field found in JSON lines has its `jsonPath`.
 pub(crate) fn detected_fields(
     store: &Store,
     (start, end, query, lines, limit): (i64, i64, LogQl, usize, usize),
@@ -1558,8 +1579,14 @@ pub(crate) fn detected_fields(
     let fields: Vec<Value> = sample_fields(store, start, end, &query, lines)?
         .into_iter()
         .take(limit)
-        .map(|(label, (values, parsers, kind))| {
-            json!({ "label": label, "type": kind, "cardinality": values.len(), "parsers": parsers.into_iter().collect::<Vec<_>>() })
+        .map(|(label, field)| {
+            let parsers: Option<Vec<&str>> = (!field.parsers.is_empty()).then(|| field.parsers.into_iter().collect());
+            let mut out =
+                json!({ "label": label, "type": field.kind, "cardinality": field.values.len(), "parsers": parsers });
+            if let Some(path) = field.json_path {
+                out["jsonPath"] = json!(path);
+            }
+            out
         })
         .collect();
     Ok(json!({ "fields": fields, "limit": limit }))
@@ -1573,7 +1600,7 @@ pub(crate) fn detected_field_values(
 ) -> Result<Value> {
     let values: Vec<String> = sample_fields(store, start, end, &query, lines)?
         .remove(name)
-        .map(|(values, _, _)| values.into_iter().take(limit).collect())
+        .map(|field| field.values.into_iter().take(limit).collect())
         .unwrap_or_default();
     Ok(json!({ "values": values, "limit": limit }))
 }

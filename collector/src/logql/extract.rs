@@ -18,7 +18,23 @@ pub(crate) fn sanitize(key: &str) -> String {
 /// after the object ignored, and what was read before an error kept. The error names what is
 /// wrong.
 pub(crate) fn json(line: &str, out: &mut Vec<(String, String)>) -> Result<(), String> {
-    let mut reader = JsonReader { text: line, pos: 0, out };
+    let mut reader = JsonReader { text: line, pos: 0, out, paths: None };
+    reader.space();
+    if reader.peek() != Some(b'{') {
+        return Err(reader.error("the line is not a JSON object"));
+    }
+    reader.object(Some(""), 0)
+}
+
+/// [`json`], and beside each label (in `paths`, in the same order) the keys of the path to its
+/// value as the line writes them (unescaped, not sanitised): Loki's `jsonPath` of a detected
+/// field, which the label's name cannot give back (`_` joins keys and replaces characters).
+pub(crate) fn json_with_paths(
+    line: &str,
+    out: &mut Vec<(String, String)>,
+    paths: &mut Vec<Vec<String>>,
+) -> Result<(), String> {
+    let mut reader = JsonReader { text: line, pos: 0, out, paths: Some((Vec::new(), paths)) };
     reader.space();
     if reader.peek() != Some(b'{') {
         return Err(reader.error("the line is not a JSON object"));
@@ -33,6 +49,8 @@ struct JsonReader<'a, 'o> {
     text: &'a str,
     pos: usize,
     out: &'o mut Vec<(String, String)>,
+    /// For [`json_with_paths`]: the keys down to the value being read, and each label's path.
+    paths: Option<(Vec<String>, &'o mut Vec<Vec<String>>)>,
 }
 
 impl<'a> JsonReader<'a, '_> {
@@ -80,7 +98,13 @@ impl<'a> JsonReader<'a, '_> {
                     format!("{prefix}_{key}")
                 }
             });
+            if let Some((keys, _)) = &mut self.paths {
+                keys.push(if raw.contains('\\') { unquote(raw, true).unwrap_or_default() } else { raw.to_owned() });
+            }
             self.value(name, depth)?;
+            if let Some((keys, _)) = &mut self.paths {
+                keys.pop();
+            }
             self.space();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -124,6 +148,9 @@ impl<'a> JsonReader<'a, '_> {
         };
         if let Some(name) = name {
             self.out.push((name, text));
+            if let Some((keys, paths)) = &mut self.paths {
+                paths.push(keys.clone());
+            }
         }
         Ok(())
     }
@@ -448,7 +475,7 @@ pub(crate) fn json_values(
     }
     // Every path in one reading of the line.
     let mut sink = Vec::new();
-    let mut reader = JsonReader { text: line, pos: 0, out: &mut sink };
+    let mut reader = JsonReader { text: line, pos: 0, out: &mut sink, paths: None };
     #[cfg(test)]
     tests::LINE_READS.with(|n| n.set(n.get() + 1));
     let steps: Vec<&[PathStep]> = paths.iter().map(|(_, p)| p.as_slice()).collect();
@@ -477,7 +504,7 @@ pub(crate) fn unpack(line: &str) -> Result<Option<Unpacked>, String> {
         return Err("expecting a JSON object, but the line is not one".into());
     }
     let mut sink = Vec::new();
-    let mut reader = JsonReader { text: line, pos: 0, out: &mut sink };
+    let mut reader = JsonReader { text: line, pos: 0, out: &mut sink, paths: None };
     let (mut entry, mut labels) = (None, Vec::new());
     reader.pos += 1;
     reader.space();
@@ -908,7 +935,7 @@ mod tests {
         let mut error = None;
         for (name, path) in paths {
             let mut sink = Vec::new();
-            match (JsonReader { text: line, pos: 0, out: &mut sink }).find(path, 0) {
+            match (JsonReader { text: line, pos: 0, out: &mut sink, paths: None }).find(path, 0) {
                 Ok(found) => out.push((name.clone(), found)),
                 Err(e) => {
                     error.get_or_insert(e);
