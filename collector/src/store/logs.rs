@@ -22,8 +22,12 @@ CREATE TRIGGER IF NOT EXISTS logs_fts_delete AFTER DELETE ON logs WHEN old.body 
 END;
 ";
 
+/// The database's `user_version` once its log bodies are lines (see [`rewrite_bodies`]).
+const BODIES_ARE_LINES: i64 = 1;
+
 /// Adds the log indexes; a database written before they existed gets its full-text index
-/// built from the stored records once.
+/// built from the stored records once. A database whose `user_version` is below
+/// [`BODIES_ARE_LINES`] has its non-string bodies rewritten once (see [`rewrite_bodies`]).
 pub(super) fn migrate(tx: &Transaction<'_>) -> Result<()> {
     let had_fts: bool =
         tx.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'logs_fts'", [], |r| {
@@ -33,7 +37,53 @@ pub(super) fn migrate(tx: &Transaction<'_>) -> Result<()> {
     if !had_fts {
         tx.execute("INSERT INTO logs_fts (logs_fts) VALUES ('rebuild')", [])?;
     }
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < BODIES_ARE_LINES {
+        rewrite_bodies(tx)?;
+        tx.pragma_update(None, "user_version", BODIES_ARE_LINES)?;
+    }
     Ok(())
+}
+
+/// Until commit 97cf581 (2026-11-27) the `body` column of a record whose body is not a string (a
+/// map, an array, a number, bytes) held the OTLP/JSON of a record with only that body
+/// (`{"timeUnixNano":"0","observedTimeUnixNano":"0","body":{"kvlistValue":…}}`), so that Loki's
+/// `| json` read no key of a map body and `|=` matched the OTLP/JSON's text. Since then it holds
+/// the line Loki's OTLP ingestion makes (`Body().AsString()`, see
+/// [`crate::attribute_filter::value_text`]). This rewrites, once, every row whose body is not
+/// a string and differs from that line, and its full-text index entry. It reads each such row
+/// once (a string body is skipped by the `WHERE`); run again it changes nothing.
+fn rewrite_bodies(tx: &Transaction<'_>) -> Result<()> {
+    // In batches by id, so that what is held at once stays small whatever the table's size.
+    let mut rows = tx.prepare(
+        "SELECT id, body, record_json FROM logs
+         WHERE id > ?1 AND body IS NOT NULL AND json_extract(record_json, '$.body.stringValue') IS NULL
+         ORDER BY id LIMIT 1000",
+    )?;
+    let mut forget = tx.prepare("INSERT INTO logs_fts (logs_fts, rowid, body) VALUES ('delete', ?1, ?2)")?;
+    let mut update = tx.prepare("UPDATE logs SET body = ?2 WHERE id = ?1")?;
+    let mut index = tx.prepare("INSERT INTO logs_fts (rowid, body) VALUES (?1, ?2)")?;
+    let mut after = i64::MIN;
+    loop {
+        let batch = rows
+            .query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let Some(last) = batch.last() else { return Ok(()) };
+        after = last.0;
+        for (id, old, record) in batch {
+            let record: serde_json::Value = serde_json::from_str(&record)
+                .map_err(|e| super::StoreError::Corrupt(format!("stored log record: {e}")))?;
+            let record = edgescope_otlp::read::log_record(&record, edgescope_otlp::read::Ids::Strict)
+                .map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
+            let Some(body) = record.body.as_ref() else { continue };
+            let line = crate::attribute_filter::value_text(Some(body));
+            if line != old {
+                forget.execute(rusqlite::params![id, old])?;
+                update.execute(rusqlite::params![id, line])?;
+                index.execute(rusqlite::params![id, line])?;
+            }
+        }
+    }
 }
 
 /// Which rows a scan reads, in which order, from where.
@@ -84,7 +134,8 @@ pub(crate) struct LogRow {
     pub(crate) resource_id: i64,
     pub(crate) trace_id: Option<Vec<u8>>,
     pub(crate) span_id: Option<Vec<u8>>,
-    /// The body as text (non-string bodies as their OTLP/JSON).
+    /// The body as text: the line Loki's OTLP ingestion makes of it (a map as JSON, bytes in
+    /// base64; see [`rewrite_bodies`] for older databases).
     pub(crate) body: Option<String>,
     pub(crate) scope_json: String,
     pub(crate) record_json: String,
