@@ -97,6 +97,35 @@ test('"Load older" goes on past empty 30-day windows, from where the last window
   });
 });
 
+test('a "Load older" whose year of windows is empty says so, and "Search further back" goes on', async () => {
+  const now = Date.now();
+  const DAY = 86_400_000;
+  const at = (ms, line) => ({ service: 'sparse', level: 'info', ts: String(BigInt(now - ms) * 1000000n), line });
+  await withRecordedLoki({ streams: toStreams([at(3_600_000, 'an hour ago'), at(500 * DAY, 'five hundred days ago')]) }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, `lookback=all&${directLoki(direct)}`);
+    assert.deepEqual(await logs.counts(), [1, 1]);
+    assert.equal(await page.locator('[data-testid=older-notice]').count(), 0);
+    assert.equal((await page.textContent('[data-testid=load-older]')).trim(), 'Load older');
+    // Days 30 to 390 hold nothing: the click says so and offers to look further back.
+    await page.click('[data-testid=load-older]');
+    await page.waitForSelector('[data-testid=older-notice]');
+    await page.waitForSelector('[data-testid=match-count][data-loading=false]');
+    assert.match(await page.textContent('[data-testid=older-notice]'), /^No records in the 360 days before \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC\. "Search further back" asks for the 360 days before those\.$/);
+    assert.equal((await page.textContent('[data-testid=load-older]')).trim(), 'Search further back');
+    assert.deepEqual(await logs.counts(), [1, 1]);
+    const windows = () => direct.requests.filter((r) => r.path === '/loki/api/v1/query_range').length;
+    assert.equal(windows(), 1 + 12);
+    // The next click finds the record 500 days back; the notice goes.
+    await page.click('[data-testid=load-older]');
+    await logs.waitForCount(2);
+    await page.waitForSelector('[data-testid=older-notice]', { state: 'detached' });
+    assert.deepEqual((await logs.rows()).map((r) => r.message), ['an hour ago', 'five hundred days ago']);
+    assert.equal((await page.textContent('[data-testid=load-older]')).trim(), 'Load older');
+    await page.close();
+  });
+});
+
 test('a "Load older" that failed asks for the same window again on the next click', async () => {
   const now = Date.now();
   const DAY = 86_400_000;

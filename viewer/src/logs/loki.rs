@@ -104,6 +104,41 @@ pub struct Asked {
 /// Windows cut to [`LOKI_MAX_RANGE`] asked for by one load while they come back empty: a year's.
 pub const EMPTY_WINDOWS: usize = 12;
 
+/// The windows one load asks for, newest first, while they come back empty: `[start, end]`
+/// going back from `end` to `first`, each cut to Loki's longest range (see [`clamp_range`]),
+/// [`EMPTY_WINDOWS`] at most; the last one is not cut when it reaches `first`. Times are
+/// unsigned, so no window starts before the Unix epoch ("All" asks from 1 ns).
+pub fn windows(kind: Kind, first: u64, end: u64) -> Vec<(u64, u64, bool)> {
+    let mut out = Vec::with_capacity(EMPTY_WINDOWS);
+    let mut end = end;
+    while out.len() < EMPTY_WINDOWS {
+        let (start, cut) = clamp_range(kind, first, end);
+        out.push((start, end, cut));
+        if !cut {
+            break;
+        }
+        end = start;
+    }
+    out
+}
+
+/// What a load says when every window it asked for, from `oldest` to `newest`, came back empty:
+/// how far back it looked and, when older windows remain (`more`), that the button asks for as
+/// many before them.
+pub fn empty_notice(newest: u64, oldest: u64, more: bool) -> String {
+    const DAY: u64 = 24 * 3_600 * 1_000_000_000;
+    let days = newest.saturating_sub(oldest) / DAY;
+    if more {
+        format!(
+            "No records in the {days} days before {}. \"Search further back\" asks for the {} days before those.",
+            crate::model::format_time(newest),
+            EMPTY_WINDOWS as u64 * (LOKI_MAX_RANGE / DAY)
+        )
+    } else {
+        format!("No records between {} and {}.", crate::model::format_time(oldest), crate::model::format_time(newest))
+    }
+}
+
 /// Label names in `[start, end]`.
 pub fn labels_request(source: &Source, start: u64, end: u64) -> Request {
     request(source, format!("/loki/api/v1/labels?{}", query(&[("start", start.to_string()), ("end", end.to_string())])))
@@ -462,6 +497,59 @@ mod tests {
         // Paging back: the window before ends where the records held begin.
         let older_end = now - 720 * HOUR - 1;
         assert_eq!(clamp_range(Kind::Loki, 1, older_end), (older_end - 720 * HOUR, true));
+    }
+
+    #[test]
+    fn a_load_asks_a_years_windows_back_and_says_when_they_were_all_empty_never_paging_before_1970() {
+        const DAY: u64 = 24 * 3_600 * 1_000_000_000;
+        let now = 1_800_000_000_000_000_000u64;
+        // Lookback "All" on Loki: twelve windows of 30 days, newest first, each ending where the
+        // one before began.
+        let asked = windows(Kind::Loki, 1, now);
+        assert_eq!(asked.len(), EMPTY_WINDOWS);
+        assert_eq!(asked[0], (now - 30 * DAY, now, true));
+        assert!(asked.windows(2).all(|w| w[1].1 == w[0].0 && w[1].0 == w[1].1 - 30 * DAY && w[1].2));
+        // All empty: said so, with the way on.
+        let oldest = asked.last().unwrap().0;
+        let notice = empty_notice(now, oldest, true);
+        assert_eq!(
+            notice,
+            format!(
+                "No records in the 360 days before {}. \"Search further back\" asks for the 360 days before those.",
+                crate::model::format_time(now)
+            )
+        );
+        // Clicked on and on with nothing anywhere: the windows reach the Unix epoch and stop, the
+        // last one not cut (so "Load older" goes), after a click per 360 days.
+        let mut end = now;
+        let mut clicks = 0;
+        loop {
+            let asked = windows(Kind::Loki, 1, end);
+            clicks += 1;
+            assert!(asked.iter().all(|(start, end, _)| *start >= 1 && start < end), "{asked:?}");
+            let (start, _, cut) = *asked.last().unwrap();
+            if !cut {
+                assert_eq!(start, 1, "the first window reaches back to 1 ns after the epoch and no further");
+                assert!(asked.len() <= EMPTY_WINDOWS);
+                assert_eq!(
+                    empty_notice(end, start, false),
+                    format!(
+                        "No records between {} and {}.",
+                        crate::model::format_time(1),
+                        crate::model::format_time(end)
+                    )
+                );
+                break;
+            }
+            end = start;
+            assert!(clicks < 100, "paging never ends");
+        }
+        assert_eq!(clicks, now.div_ceil(360 * DAY) as usize);
+        // A window not cut (a week on Loki, or any range from the collector) is asked for alone.
+        assert_eq!(windows(Kind::Loki, now - 7 * DAY, now), [(now - 7 * DAY, now, false)]);
+        assert_eq!(windows(Kind::Collector, 1, now), [(1, now, false)]);
+        // Days are whole days of the windows asked.
+        assert!(empty_notice(now, now - 45 * DAY, true).starts_with("No records in the 45 days before "));
     }
 
     #[test]

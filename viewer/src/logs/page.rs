@@ -236,6 +236,8 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let clamped = RwSignal::new(None::<(u64, u64)>);
     // The last window asked for, where "Load older" goes on from.
     let asked = RwSignal::new(None::<loki::Asked>);
+    // When every window of the last load came back empty: how far back it looked.
+    let nothing_older = RwSignal::new(None::<String>);
     // Whether the records held come from the log source (not from a file).
     let from_source = RwSignal::new(true);
     let label_names = RwSignal::new(Vec::<String>::new());
@@ -296,13 +298,12 @@ pub(crate) fn LogsPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let (first, end) = window_of(&look, trace, &source).await;
             let last = if older { asked.get_untracked() } else { None };
-            let mut end = loki::older_end(last, STORE.with(|s| s.borrow().oldest()), end);
-            let newest = end;
+            let newest = loki::older_end(last, STORE.with(|s| s.borrow().oldest()), end);
             // Windows cut to Loki's longest range are asked for one after the other while they
             // come back empty (a year's at most), so that a gap of more than 30 days ends no paging.
             let mut answer = Ok(Vec::new());
-            for _ in 0..loki::EMPTY_WINDOWS {
-                let (start, cut) = loki::clamp_range(source.kind, first, end);
+            let mut empty_since = None;
+            for (start, end, cut) in loki::windows(source.kind, first, newest) {
                 let request = loki::range_request(&source, &q, start, end, loki::PAGE, false);
                 answer = api::send(&request).await.map_err(|e| e.to_string()).and_then(|(status, body)| {
                     loki::parse_range(status, &body).map_err(|e| format!("{}: {e}", request.url))
@@ -314,11 +315,15 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 clamped.try_set(cut.then_some((start, newest)));
                 // A window cut to Loki's limit may have older records beyond it.
                 more.try_set(full || cut);
+                empty_since = (records.is_empty() && (cut || empty_since.is_some())).then_some((start, cut));
                 if !cut || !records.is_empty() {
                     break;
                 }
-                end = start;
             }
+            // Every window asked for was empty: say how far back, and whether the button goes on.
+            nothing_older.try_set(
+                empty_since.filter(|_| answer.is_ok()).map(|(start, cut)| loki::empty_notice(newest, start, cut)),
+            );
             loading.try_set(false);
             match answer {
                 Ok(records) => {
@@ -386,6 +391,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
             from_source.try_set(false);
             clamped.try_set(None);
             asked.try_set(None);
+            nothing_older.try_set(None);
             ui.error.try_set(None);
             ui.changed(false);
         }
@@ -544,6 +550,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 {format!("Loki is asked for 30 days at a time (its max_query_length): records from {} to {}; \"Load older\" asks for the windows before.", format_time(start), format_time(end))}
             </p>
         })}
+        {move || nothing_older.get().map(|n| view! { <p class="notice" role="status" data-testid="older-notice">{n}</p> })}
         {move || ui.error.get().map(crate::app::error_panel)}
         {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
         <VolumeHistogram version=ui.volume range=range />
@@ -554,7 +561,9 @@ pub(crate) fn LogsPage() -> impl IntoView {
             <span>
                 {move || loading.get().then(|| view! { <span class="muted">"Loading… "</span> })}
                 <Show when=move || more.get() && !live_on()>
-                    <button class="small" data-testid="load-older" on:click=move |_| load(true)>"Load older"</button>
+                    <button class="small" data-testid="load-older" on:click=move |_| load(true)>
+                        {move || if nothing_older.get().is_some() { "Search further back" } else { "Load older" }}
+                    </button>
                 </Show>
             </span>
         </div>
