@@ -44,8 +44,9 @@ let debug = false;
 let redactHook;
 
 /**
- * A span's or an event's name through the app's rule (key `span.name` or `event.name`); a rule
- * that throws costs the name, not the span.
+ * A text through the app's rule: a span's or an event's name (key `span.name` or `event.name`),
+ * a log message (`log.message`) or a string attribute (its key). A rule that throws costs that
+ * text (`REDACTED`), not the span, event or record.
  */
 export function hookedName(key, name) {
   const text = String(name);
@@ -258,7 +259,7 @@ function stageAttributes(attributes) {
   if (attributes && typeof attributes === 'object') {
     for (const key of Object.keys(attributes)) {
       const v = attributes[key];
-      core.attr(key, redactHook && typeof v === 'string' ? String(redactHook(key, v)) : v);
+      core.attr(key, redactHook && typeof v === 'string' ? hookedName(key, v) : v);
     }
   }
 }
@@ -301,7 +302,11 @@ export function init(config) {
     // exports are never traced; a custom `fetch` (a proxy, a test double) replaces it.
     if (!hostFetch) hostFetch = globalThis.fetch;
     exportFetch = typeof c.fetch === 'function' ? c.fetch : hostFetch;
-    const attrs = { ...(c.resourceAttributes || {}) };
+    // The app's rule applies to the resource's values too, so it is in place before they are staged.
+    redactHook = typeof c.redact === 'function' ? c.redact : undefined;
+    const ra = c.resourceAttributes;
+    const plainObject = ra && typeof ra === 'object' && !Array.isArray(ra);
+    const attrs = { ...(plainObject ? ra : {}) };
     if (typeof c.serviceVersion === 'string') attrs['service.version'] = c.serviceVersion;
     if (typeof c.environment === 'string') attrs['deployment.environment.name'] = c.environment;
     stageAttributes(attrs);
@@ -318,9 +323,10 @@ export function init(config) {
       Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
+    if (ra != null && !plainObject) trouble(1, new Error('resourceAttributes must be an object of attributes; ignored'));
     // (After `configure`, which starts the counters afresh.) Debug records in development, from info up elsewhere: development is what `environment`
     // (or the resource's `deployment.environment.name`) says, else a page served from loopback.
-    const env = typeof c.environment === 'string' ? c.environment : c.resourceAttributes && c.resourceAttributes['deployment.environment.name'];
+    const env = typeof c.environment === 'string' ? c.environment : plainObject && ra['deployment.environment.name'];
     const dev =
       typeof env === 'string' ? /^(dev|development|local)$/i.test(env) : /^(localhost|127\.0\.0\.1|\[::1\])$/.test(globalThis.location?.hostname ?? '');
     minSeverity = dev ? SEVERITY.debug : SEVERITY.info;
@@ -330,7 +336,6 @@ export function init(config) {
     }
     if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true, maxQueueSize);
     core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
-    redactHook = typeof c.redact === 'function' ? c.redact : undefined;
     core.useRedactHook(redactHook);
   });
 }
@@ -368,7 +373,7 @@ export class Span {
   /** Sets an attribute: a string, number, boolean, array of those, `Uint8Array` or plain object (a map); others are ignored and counted. */
   setAttribute(key, value) {
     try {
-      if (redactHook && typeof value === 'string') value = String(redactHook(String(key), value));
+      if (redactHook && typeof value === 'string') value = hookedName(String(key), value);
       if (this._j !== 0) {
         recorder.attribute(this, String(key), value);
         return this;
@@ -760,7 +765,7 @@ function emit(severity, message, attributes, event) {
     if (activity) activity();
     stageAttributes(attributes);
     let text = typeof message === 'string' ? message : String(message);
-    if (redactHook) text = String(redactHook('log.message', text));
+    if (redactHook) text = hookedName('log.message', text);
     const span = asyncContext ? activeSpan() : undefined;
     core.log(severity, text, span ? adopt(span) : 0, event);
     scheduleExport();
@@ -1254,7 +1259,7 @@ export function onFlush(fn) {
 }
 
 async function drain(options) {
-  const keepalive = !!(options && options.keepalive);
+  const keepalive = !!guard(() => options && options.keepalive);
   const requests = [];
   guard(() => {
     if (exportTimer) {

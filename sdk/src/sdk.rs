@@ -433,27 +433,14 @@ impl Sdk {
     /// An SDK with the given settings. Takes no time and draws no random values, so it may be
     /// created at module load (workerd forbids randomness outside a request).
     pub fn new(config: Config) -> Sdk {
-        let mut attributes = vec![
-            KeyValue::new("service.name", config.service_name.as_str()),
-            KeyValue::new("telemetry.sdk.name", "edgescope"),
-            KeyValue::new("telemetry.sdk.language", "webjs"),
-            KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
-        ];
-        for kv in &config.resource_attributes {
-            match attributes.iter_mut().find(|a| a.key == kv.key) {
-                Some(existing) => existing.value = kv.value.clone(),
-                None => attributes.push(kv.clone()),
-            }
-        }
-        let mut resource_bytes = Vec::new();
-        wire::model_attributes(&mut resource_bytes, 1, &attributes);
+        let (resource, resource_bytes) = resource_of(&config);
         let scope = InstrumentationScope {
             name: "edgescope".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             ..Default::default()
         };
         Sdk {
-            resource: Resource { attributes, dropped_attributes_count: 0 },
+            resource,
             resource_bytes,
             scope_bytes: vec![scope_body(&scope)],
             scopes: vec![scope],
@@ -490,6 +477,8 @@ impl Sdk {
     pub fn set_redaction(&mut self, enabled: bool, extra_params: Vec<String>) {
         self.config.redact = enabled;
         self.config.redact_params = extra_params;
+        // The resource's values are redacted by the same rules.
+        (self.resource, self.resource_bytes) = resource_of(&self.config);
     }
 
     /// The resource every span and record is exported with.
@@ -1336,6 +1325,39 @@ fn cut(s: &str, max: usize) -> &str {
         end -= 1;
     }
     s.get(..end).unwrap_or(s)
+}
+
+/// The resource of `config` and its protobuf: the SDK's attributes, then the configured ones (a
+/// key given again replaces the value; keys beyond `max_attributes` are dropped and counted),
+/// their secrets masked when redaction is on.
+#[inline(never)]
+fn resource_of(config: &Config) -> (Resource, Vec<u8>) {
+    let mut attributes = vec![
+        KeyValue::new("service.name", config.service_name.as_str()),
+        KeyValue::new("telemetry.sdk.name", "edgescope"),
+        KeyValue::new("telemetry.sdk.language", "webjs"),
+        KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
+    ];
+    let mut dropped = 0u32;
+    for kv in &config.resource_attributes {
+        let mut kv = kv.clone();
+        if config.redact {
+            redact_value(&kv.key, kv.value.as_mut(), &config.redact_params);
+        }
+        let full = attributes.len() >= config.max_attributes;
+        match attributes.iter_mut().find(|a| a.key == kv.key) {
+            Some(existing) => existing.value = kv.value,
+            None if !full => attributes.push(kv),
+            None => dropped += 1,
+        }
+    }
+    let mut bytes = Vec::new();
+    wire::model_attributes(&mut bytes, 1, &attributes);
+    if dropped > 0 {
+        let n = u64::from(dropped);
+        wire::write(&mut bytes, wire::uint_size(2, n), |w| w.uint(2, n));
+    }
+    (Resource { attributes, dropped_attributes_count: dropped }, bytes)
 }
 
 /// Redacts a string value (or the strings of an array or a map) in place.
