@@ -275,6 +275,8 @@ function clientAddress(request, info) {
 }
 
 async function handle(config, request, env, waitUntil, info, route, call) {
+  // What is no request (a unit test's or an adapter's call) goes to the handler untraced.
+  if (!guard(() => typeof request.url === 'string' && typeof request.headers.get === 'function')) return call();
   await setUp(env, config);
   if (route === undefined && routeOfConfig) route = guard(() => routeOfConfig(request));
   const url = guard(() => new URL(request.url));
@@ -529,7 +531,7 @@ function concat(chunks, size) {
  */
 export function instrument(handler, config) {
   const route = (request) => guard(() => (config && typeof config.route === 'function' ? config.route(request) : undefined));
-  if (handler && typeof handler === 'object' && typeof handler.fetch === 'function') {
+  if (guard(() => handler && typeof handler === 'object' && typeof handler.fetch === 'function')) {
     return {
       ...handler,
       fetch(request, env, ctx) {

@@ -171,7 +171,8 @@ export function instrumentFetch(propagateTo) {
   if (typeof original !== 'function' || original.__edgescope) return;
   const traced = function fetch(input, init) {
     const prepared = guard(() => {
-      if (!enabled.fetch) return;
+      // `fetch()` without arguments is refused by the host's own fetch, as it would be.
+      if (!enabled.fetch || !arguments.length) return;
       // A Request, of this frame or another (where `instanceof Request` is false), or what fetch
       // reads as a URL.
       const text = String(input);

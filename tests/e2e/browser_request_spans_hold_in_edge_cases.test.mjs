@@ -124,6 +124,16 @@ test('a fetch whose headers cannot be copied fails as it would untraced, and its
   assert.equal(span.status?.code, 2);
 });
 
+test('fetch() without arguments is refused as the browser refuses it, and no request goes out', async () => {
+  const page = await servicePage('no-arguments');
+  let requests = 0;
+  page.on('request', (r) => new URL(r.url()).origin === site.url && requests++);
+  const outcome = await page.evaluate(() => fetch().then((r) => `answered ${r.status}`, (e) => e.name));
+  assert.equal(outcome, 'TypeError');
+  assert.equal(requests, 0, 'nothing sent (it was GET /undefined)');
+  await page.close();
+});
+
 test('one XMLHttpRequest object reused, aborted, timed out and opened again ends each span once', async () => {
   const page = await servicePage('xhr-reuse', { slow: true });
   const outcome = await page.evaluate(async () => {
