@@ -224,6 +224,9 @@ fn param_value(b: &[u8], name: usize, extra: &[String]) -> (usize, usize) {
     (eq + 1, kept)
 }
 
+/// How far past a `://` a URL's user and password are looked for.
+const MAX_USERINFO: usize = 2048;
+
 /// Masks card numbers, JWTs, bearer tokens, passwords in URLs (`https://user:…@host`) and the values
 /// of secret URL parameters (`?token=…`, `&access_token=…`, `#id_token=…`, as in `redact_url`,
 /// `extra` too) in free text: an error's
@@ -237,6 +240,8 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
     }
     // The text with the secrets found so far masked, up to `at`; `None` while there are none.
     let (mut out, mut at) = (None, 0);
+    // Where the last run after a `://` without an `@` ended (see the password below).
+    let mut bare_until = 0;
     let mut i = 0;
     while i < b.len() {
         // A URL parameter's value. Only at `?`, `&` or `#`, so most text costs nothing more.
@@ -250,31 +255,43 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
         }
         // A password in a URL: `scheme://user:password@host`, the password written by hand
         // perhaps, with a raw `/`, `?`, `#` or `@`: it runs from the user's `:` (the user has
-        // none of `/?#@`) to the last `@` before whitespace, a quote, or a `?` or `#` after an
-        // `@` (the query or fragment of a URL whose password ended at that `@`, which may hold
-        // an `@` of its own: `?email=a@b.c`), unless a port (digits, then the path, query or
-        // fragment) is what follows that `:` (`https://h:8080/a@b`).
-        if b[i] == b':' && b.get(i + 1..i + 3) == Some(b"//") {
-            // One pass: the user's `:` (0 while the user goes on, 1 where it ended otherwise),
-            // the last `@`.
+        // none of `/?#@`) to the last `@` before whitespace, a quote, the next `://` (a list of
+        // URLs) or a `?` or `#` after an `@` (the query or fragment of a URL whose password
+        // ended at that `@`, which may hold an `@` of its own: `?email=a@b.c`), unless a port (digits, then the path, query or
+        // fragment) is what follows a user's `:` (`https://h:8080/a@b`; with no user, as in
+        // `redis://:123/x@cache`, it is a password). The scan is linear: it ends where the user
+        // does without a `:`, looks at most `MAX_USERINFO` bytes ahead, and a run found without
+        // an `@` is not looked at again from a later `://` inside it.
+        if b[i] == b':' && i >= bare_until && b.get(i + 1..i + 3) == Some(b"//") {
+            // One pass: the user's `:`, the last `@`.
             let (mut j, mut colon, mut at_sign) = (i + 3, 0, 0);
-            while j < b.len() && b[j] > b' ' && !matches!(b[j], b'"' | b'\'' | b'<' | b'>') {
-                if at_sign != 0 && matches!(b[j], b'?' | b'#') {
+            let stop = b.len().min(i + 3 + MAX_USERINFO);
+            while j < stop && b[j] > b' ' && !matches!(b[j], b'"' | b'\'' | b'<' | b'>') {
+                // A query or fragment after an `@`, or the next URL of a list, ends the search.
+                if (at_sign != 0 && matches!(b[j], b'?' | b'#')) || (b[j] == b':' && b.get(j + 1..j + 3) == Some(b"//"))
+                {
                     break;
                 }
                 if colon == 0 && matches!(b[j], b':' | b'/' | b'?' | b'#' | b'@') {
-                    colon = if b[j] == b':' { j } else { 1 };
+                    if b[j] != b':' {
+                        // The user ended without a password: nothing to mask.
+                        break;
+                    }
+                    colon = j;
                 } else if b[j] == b'@' {
                     at_sign = j;
                 }
                 j += 1;
             }
-            if colon > 1 && at_sign > colon {
+            if at_sign == 0 && j < stop {
+                bare_until = j;
+            }
+            if colon != 0 && at_sign > colon {
                 let mut d = colon + 1;
                 while d < at_sign && b[d].is_ascii_digit() {
                     d += 1;
                 }
-                if d == colon + 1 || !matches!(b[d], b'/' | b'?' | b'#') {
+                if d == colon + 1 || colon == i + 3 || !matches!(b[d], b'/' | b'?' | b'#') {
                     mask(&mut out, text, &mut at, colon + 1, at_sign);
                     i = at_sign + 1;
                     continue;
@@ -560,6 +577,13 @@ mod tests {
         // An `@` in the query or fragment after the password's `@` is no part of the password.
         assert_eq!(txt("https://u:p@h/p?email=a@b.c"), "https://u:REDACTED@h/p?email=a@b.c");
         assert_eq!(txt("see https://u:p@h/#to=a@b.c"), "see https://u:REDACTED@h/#to=a@b.c");
+        // Every URL of a list without spaces is looked at, those after a run without an `@` too.
+        assert_eq!(
+            txt("a,http://h/x,http://u:p@h/x,http://h2:80/y,https://v:q@h3"),
+            "a,http://h/x,http://u:REDACTED@h/x,http://h2:80/y,https://v:REDACTED@h3"
+        );
+        // Without a user, digits after the `:` are a password, not a port.
+        assert_eq!(txt("redis://:123/abc@cache:6379"), "redis://:REDACTED@cache:6379");
         assert_eq!(redact_name("connect postgres://app:pa#ss@db", &[]), "connect postgres://app:REDACTED@db");
         assert_eq!(
             redact_attribute("url.full", "postgres://app:pa/ss@db:5432/x", &[]).as_deref(),
