@@ -255,9 +255,11 @@ function unixMs(t) {
   return 0;
 }
 
-function stageAttributes(attributes) {
+/** Stages the attributes of an object (but those whose key `skip` has). */
+function stageAttributes(attributes, skip) {
   if (attributes && typeof attributes === 'object') {
     for (const key of Object.keys(attributes)) {
+      if (skip && Object.hasOwn(skip, key)) continue;
       const v = attributes[key];
       core.attr(key, redactHook && typeof v === 'string' ? hookedName(key, v) : v);
     }
@@ -306,10 +308,13 @@ export function init(config) {
     redactHook = typeof c.redact === 'function' ? c.redact : undefined;
     const ra = c.resourceAttributes;
     const plainObject = ra && typeof ra === 'object' && !Array.isArray(ra);
-    const attrs = { ...(plainObject ? ra : {}) };
-    if (typeof c.serviceVersion === 'string') attrs['service.version'] = c.serviceVersion;
-    if (typeof c.environment === 'string') attrs['deployment.environment.name'] = c.environment;
-    stageAttributes(attrs);
+    // The config's own fields first, so that the resource's attribute limit never drops them, and
+    // over the same keys of `resourceAttributes`.
+    const own = {};
+    if (typeof c.serviceVersion === 'string') own['service.version'] = c.serviceVersion;
+    if (typeof c.environment === 'string') own['deployment.environment.name'] = c.environment;
+    stageAttributes(own);
+    if (plainObject) stageAttributes(ra, own);
     const sampler = typeof c.sampler === 'string' ? c.sampler : '';
     const maxQueueSize = Number.isFinite(c.maxQueueSize) ? c.maxQueueSize : 0;
     cores++;
@@ -848,6 +853,11 @@ export function setBaggage(key, value, metadata) {
     value = String(value);
     const m = metadata === undefined ? '' : String(metadata);
     let set = core.baggageSet(key, value, m);
+    // Metadata that takes the entry past the header's 8,192 bytes would cost the whole entry.
+    if (set && m && !Object.hasOwn(baggageObject(core.header(2, 0) ?? ''), key)) {
+      core.baggageRemove(key);
+      set = false;
+    }
     if (!set && m && (set = core.baggageSet(key, value))) trouble(1, `baggage metadata of ${key} dropped: ${m}`);
     if (set) pageKeys.add(key);
     return set;
@@ -872,7 +882,7 @@ export function getBaggage(key) {
     const all = baggageObject(core.header(2, 0) ?? '');
     if (key === undefined) return all;
     const value = all[(key = String(key))];
-    const metadata = all[PROPERTIES] && all[PROPERTIES][key];
+    const metadata = all[PROPERTIES] && Object.hasOwn(all[PROPERTIES], key) && all[PROPERTIES][key];
     return typeof value == 'string' ? (metadata ? { value, metadata } : { value }) : undefined;
   }, key === undefined ? {} : undefined);
 }

@@ -45,6 +45,14 @@ test('at most 128 resource attributes are kept, the others dropped and counted o
   assert.equal(resource.droppedAttributesCount, 20_000 - (128 - 4));
   assert.equal(attrs(resource).k0, 'v0');
   assert.equal(attrs(resource)['service.name'], 'odd', 'the SDK attributes come first');
+  // The config's own fields come before the app's extras, so the limit never drops them, and win
+  // over the same keys among them.
+  configure({ serviceVersion: '2.0', environment: 'prod', resourceAttributes: { ...many, 'service.version': 'app' } });
+  startSpan('s').end();
+  await flush();
+  const kept = attrs(resources()[0]);
+  assert.equal(kept['service.version'], '2.0');
+  assert.equal(kept['deployment.environment.name'], 'prod');
   // Not a timing assertion of the test's subject: a guard against the quadratic copy coming back
   // (20,000 keys took minutes), far above any machine's time for a linear one.
   assert.ok(took < 30_000, `${took} ms`);

@@ -53,3 +53,18 @@ test('metadata that is not valid W3C properties is dropped and counted, never th
   assert.equal(sdk.setBaggage('tenant', 'v', hostile), false);
   assert.doesNotThrow(() => sdk.getBaggage(hostile));
 });
+
+test('metadata that would take the entry past the header limit is dropped and counted, and the entry kept', () => {
+  const before = sdk.diagnostics().apiErrors;
+  assert.equal(sdk.setBaggage('big', 'v', `p=${'x'.repeat(9000)}`), true);
+  assert.deepEqual(sdk.getBaggage('big'), { value: 'v' });
+  assert.equal(injected(), 'big=v');
+  assert.equal(sdk.diagnostics().apiErrors, before + 1);
+});
+
+test("getBaggage(key) reads an entry's own metadata, never an inherited member", () => {
+  sdk.setBaggage('constructor', 'x');
+  sdk.setBaggage('other', 'y', 'ttl=1');
+  assert.deepEqual(sdk.getBaggage('constructor'), { value: 'x' });
+  assert.equal(sdk.getBaggage('toString'), undefined);
+});
