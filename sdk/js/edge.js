@@ -424,8 +424,8 @@ async function sending(response, span, scope) {
           break;
         }
       }
-      if (!ArrayBuffer.isView(chunk.value)) {
-        // Not a view (a runtime may reject it): passed on as it came.
+      if (!(chunk.value instanceof Uint8Array)) {
+        // Not a Uint8Array (a runtime may reject it, or take it as it is): passed on as it came.
         chunks.push(chunk.value);
         bad = notBytes(chunk.value);
         next = undefined;
@@ -502,12 +502,15 @@ async function sending(response, span, scope) {
   return { response: wrapped, sent };
 }
 
+/** workerd takes any typed array, DataView or ArrayBuffer as a chunk of a body; Node and Deno a Uint8Array only. */
+const ANY_VIEW = globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+
 /**
- * The error a runtime fails a response with for `chunk` of its body, or undefined for bytes (a
- * typed array, a DataView, an ArrayBuffer).
+ * The error a runtime fails a response with for `chunk` of its body, or undefined for the bytes
+ * it takes.
  */
 function notBytes(chunk) {
-  if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) return;
+  if (chunk instanceof Uint8Array || (ANY_VIEW && (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer))) return;
   return new TypeError(`a chunk of the response body is not bytes (${chunk === null ? 'null' : typeof chunk})`);
 }
 

@@ -55,6 +55,9 @@ const handler = instrument(
     // Bodies with chunks that are not bytes, which the runtime fails: a string there at once
     // (read ahead), an object after a byte chunk and a timer turn (met while streaming).
     if (pathname === '/strings') return new Response(new ReadableStream({ start: (c) => c.enqueue('text, not bytes') }));
+    // Views other than a Uint8Array and ArrayBuffers, which Node refuses (workerd takes them).
+    if (pathname === '/uint16') return new Response(new ReadableStream({ start: (c) => c.enqueue(new Uint16Array([1, 2])) }));
+    if (pathname === '/arraybuffer') return new Response(new ReadableStream({ start: (c) => c.enqueue(new ArrayBuffer(4)) }));
     if (pathname === '/objects') {
       let n = 0;
       return new Response(
@@ -201,7 +204,8 @@ test('a response that declares its Content-Length goes out as the handler made i
 });
 
 test('a body with a chunk that is not bytes fails as the runtime fails it, and its SERVER span ends then as an error', async () => {
-  for (const [path, trace] of [['/strings', 'c1'.repeat(16)], ['/objects', 'c2'.repeat(16)]]) {
+  const cases = [['/strings', 'c1'.repeat(16)], ['/objects', 'c2'.repeat(16)], ['/uint16', 'c4'.repeat(16)], ['/arraybuffer', 'c5'.repeat(16)]];
+  for (const [path, trace] of cases) {
     const response = await handler(new Request(`http://app.test${path}`, { headers: { traceparent: `00-${trace}-${'c3'.repeat(8)}-01` } }));
     // The runtime's own error for the chunk, as without the SDK.
     const failure = await response.text().then(() => undefined, (e) => e);
