@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { register } from 'node:module';
+import { waitFor } from '../support.mjs';
 
 const hooks = `export async function resolve(specifier, context, next) {
   if (specifier === 'node:async_hooks') return { url: 'data:text/javascript,export default {}', shortCircuit: true };
@@ -38,14 +39,7 @@ const handler = instrument(
   { serviceName: 'no-async-context', fetch: capture, protocol: 'http/json', compression: 'none' },
 );
 
-async function until(what, fn) {
-  for (let i = 0; i < 300; i++) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (what, fn) => waitFor(what, fn, 3000);
 
 test("without AsyncLocalStorage an app's flush() outside a request ends every unread body's span; one being read goes on", async () => {
   assert.equal((await import('node:async_hooks')).AsyncLocalStorage, undefined, 'the runtime under test has no AsyncLocalStorage');
