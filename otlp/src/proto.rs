@@ -673,12 +673,19 @@ fn decode_traces_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> 
         }
         let rs_path = join("", "resourceSpans", out.resource_spans.len());
         let mut rs = ResourceSpans::default();
+        // OTLP before 0.15 sent `instrumentation_library_spans` (field 1000, the same layout):
+        // read where a request has no `scope_spans`, as the JSON reader and the OpenTelemetry
+        // Collector read it.
+        let mut legacy = Vec::new();
         let mut f = Fields::new(bytes(v, &rs_path, "resource_spans")?, &rs_path);
         while let Some((n, v)) = f.next_field()? {
             match n {
                 1 => rs.resource = resource(bytes(v, &rs_path, "resource")?, &rs_path)?,
-                2 => {
-                    let ss_path = join(&rs_path, "scopeSpans", rs.scope_spans.len());
+                2 | 1000 => {
+                    let ss_path = match n {
+                        2 => join(&rs_path, "scopeSpans", rs.scope_spans.len()),
+                        _ => join(&rs_path, "instrumentationLibrarySpans", legacy.len()),
+                    };
                     let mut ss = ScopeSpans::default();
                     let mut seen = 0;
                     let mut g = Fields::new(bytes(v, &ss_path, "scope_spans")?, &ss_path);
@@ -702,11 +709,18 @@ fn decode_traces_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> 
                             _ => {}
                         }
                     }
-                    rs.scope_spans.push(ss);
+                    if n == 2 {
+                        rs.scope_spans.push(ss)
+                    } else {
+                        legacy.push(ss)
+                    }
                 }
                 3 => rs.schema_url = string(v, &rs_path, "schema_url")?,
                 _ => {}
             }
+        }
+        if rs.scope_spans.is_empty() {
+            rs.scope_spans = legacy;
         }
         out.resource_spans.push(rs);
     }
@@ -736,12 +750,17 @@ fn decode_logs_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> Re
         }
         let rl_path = join("", "resourceLogs", out.resource_logs.len());
         let mut rl = ResourceLogs::default();
+        // `instrumentation_library_logs` (field 1000), as for spans.
+        let mut legacy = Vec::new();
         let mut f = Fields::new(bytes(v, &rl_path, "resource_logs")?, &rl_path);
         while let Some((n, v)) = f.next_field()? {
             match n {
                 1 => rl.resource = resource(bytes(v, &rl_path, "resource")?, &rl_path)?,
-                2 => {
-                    let sl_path = join(&rl_path, "scopeLogs", rl.scope_logs.len());
+                2 | 1000 => {
+                    let sl_path = match n {
+                        2 => join(&rl_path, "scopeLogs", rl.scope_logs.len()),
+                        _ => join(&rl_path, "instrumentationLibraryLogs", legacy.len()),
+                    };
                     let mut sl = ScopeLogs::default();
                     let mut seen = 0;
                     let mut g = Fields::new(bytes(v, &sl_path, "scope_logs")?, &sl_path);
@@ -758,11 +777,18 @@ fn decode_logs_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> Re
                             _ => {}
                         }
                     }
-                    rl.scope_logs.push(sl);
+                    if n == 2 {
+                        rl.scope_logs.push(sl)
+                    } else {
+                        legacy.push(sl)
+                    }
                 }
                 3 => rl.schema_url = string(v, &rl_path, "schema_url")?,
                 _ => {}
             }
+        }
+        if rl.scope_logs.is_empty() {
+            rl.scope_logs = legacy;
         }
         out.resource_logs.push(rl);
     }
@@ -815,6 +841,43 @@ mod tests {
             });
         });
         e.buf
+    }
+
+    /// OTLP before 0.15: `instrumentation_library_spans` and `_logs` (field 1000, whose
+    /// `instrumentation_library` has a scope's name and version) are read as scope spans and logs
+    /// where a resource has none of those, and left out where it has (a sender in transition
+    /// writing both).
+    #[test]
+    fn field_1000_of_old_senders_is_read_as_scope_spans_and_scope_logs() {
+        let old = |with_new: bool| {
+            let mut e = Encoder { buf: Vec::new() };
+            e.message(1, |e| {
+                e.message(1000, |e| {
+                    e.message(1, |e| e.bytes(1, b"old.lib"));
+                    e.span(&named_span("old", 1));
+                });
+                if with_new {
+                    e.message(2, |e| e.span(&named_span("new", 2)));
+                }
+            });
+            e.buf
+        };
+        let data = decode_traces(&old(false)).unwrap();
+        let (_, scope, span) = data.spans().next().unwrap();
+        assert_eq!((scope.name.as_str(), span.name.as_str()), ("old.lib", "old"));
+        let both = decode_traces(&old(true)).unwrap();
+        assert_eq!(both.spans().map(|(_, _, s)| s.name.as_str()).collect::<Vec<_>>(), ["new"]);
+
+        let mut e = Encoder { buf: Vec::new() };
+        e.message(1, |e| {
+            e.message(1000, |e| {
+                e.message(1, |e| e.bytes(1, b"old.logger"));
+                e.log_record(&LogRecord { severity_text: "WARN".into(), ..Default::default() });
+            });
+        });
+        let logs = decode_logs(&e.buf).unwrap();
+        let sl = &logs.resource_logs[0].scope_logs[0];
+        assert_eq!((sl.scope.name.as_str(), sl.log_records[0].severity_text.as_str()), ("old.logger", "WARN"));
     }
 
     #[test]
