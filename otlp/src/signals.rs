@@ -574,15 +574,19 @@ mod tests {
         assert_eq!(examples(&spans, "api", None, 0, 10, 2).len(), 2);
     }
 
-    #[test]
-    fn examples_a_trace_at_a_time_are_the_examples_of_the_whole_window() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
+    /// A xorshift64 generator: the same numbers in every run.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x
-        };
+        }
+    }
+
+    #[test]
+    fn examples_a_trace_at_a_time_are_the_examples_of_the_whole_window() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         // 200 traces of 1 to 4 spans: a root in `web` or `api`, children in `api` (entries only
         // when their parent is in `web`), durations with ties and negatives, a third errors.
         let mut traces: Vec<Vec<SpanFacts>> = Vec::new();
@@ -653,13 +657,7 @@ mod tests {
 
     #[test]
     fn examples_and_percentiles_keep_the_order_of_a_stable_sort_with_negative_durations_and_ties() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let spans: Vec<SpanFacts> = (0..300u16)
             .map(|i| {
                 let duration = (next() % 21) as i64 - 5;
