@@ -48,8 +48,8 @@ let redactHook;
  * a log message (`log.message`) or a string attribute (its key). A rule that throws costs that
  * text (`REDACTED`), not the span, event or record.
  */
-export function hookedName(key, name) {
-  const text = String(name);
+export function hooked(key, value) {
+  const text = String(value);
   if (!redactHook) return text;
   try {
     return String(redactHook(key, text));
@@ -261,7 +261,7 @@ function stageAttributes(attributes, skip) {
     for (const key of Object.keys(attributes)) {
       if (skip && Object.hasOwn(skip, key)) continue;
       const v = attributes[key];
-      core.attr(key, redactHook && typeof v === 'string' ? hookedName(key, v) : v);
+      core.attr(key, redactHook && typeof v === 'string' ? hooked(key, v) : v);
     }
   }
 }
@@ -378,7 +378,7 @@ export class Span {
   /** Sets an attribute: a string, number, boolean, array of those, `Uint8Array` or plain object (a map); others are ignored and counted. */
   setAttribute(key, value) {
     try {
-      if (redactHook && typeof value === 'string') value = hookedName(String(key), value);
+      if (redactHook && typeof value === 'string') value = hooked(String(key), value);
       if (this._j !== 0) {
         recorder.attribute(this, String(key), value);
         return this;
@@ -423,7 +423,7 @@ export class Span {
       const ms = unixMs(time);
       const h = adopt(this);
       stageAttributes(attributes);
-      core.spanEvent(h, hookedName('event.name', name), ms);
+      core.spanEvent(h, hooked('event.name', name), ms);
     });
     return this;
   }
@@ -471,7 +471,7 @@ export class Span {
   /** Renames the span. */
   updateName(name) {
     guard(() => {
-      const text = hookedName('span.name', name);
+      const text = hooked('span.name', name);
       if (this._j === 1) this._name = text;
       else core.spanName(adopt(this), text);
     });
@@ -574,7 +574,7 @@ const NO_OPTIONS = Object.freeze({});
 function startSpanUnguarded(name, options) {
   if (off) return new Span(0);
   if (activity) activity();
-  if (redactHook) name = hookedName('span.name', name);
+  if (redactHook) name = hooked('span.name', name);
   const o = options && typeof options === 'object' ? options : NO_OPTIONS;
   const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind & 255 : KINDS[o.kind] || 1;
   const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
@@ -770,7 +770,7 @@ function emit(severity, message, attributes, event) {
     if (activity) activity();
     stageAttributes(attributes);
     let text = typeof message === 'string' ? message : String(message);
-    if (redactHook) text = hookedName('log.message', text);
+    if (redactHook) text = hooked('log.message', text);
     const span = asyncContext ? activeSpan() : undefined;
     core.log(severity, text, span ? adopt(span) : 0, event);
     scheduleExport();

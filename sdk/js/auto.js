@@ -9,7 +9,7 @@
 // - long tasks: a `longtask` span per task the browser reports, and a `longAnimationFrame` span
 //   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
 import * as core from './core.js';
-import { activate, deactivate, guard, hookedName, startSpan, timelineMs, touchActivity } from './api.js';
+import { activate, deactivate, guard, hooked, startSpan, timelineMs, touchActivity } from './api.js';
 import { exporter } from './fetch.js';
 
 /** Unix milliseconds of a performance timeline time, by the core's clock rule (see `timelineMs`). */
@@ -28,7 +28,7 @@ function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
   touchActivity();
   for (const key of Object.keys(attributes || {})) if (attributes[key] !== undefined) core.attr(key, attributes[key]);
   // The name through the app's `redact` rule, as every span's of the API.
-  return core.spanStart(hookedName('span.name', name), kind, parent, false, traceparent, undefined, startMs);
+  return core.spanStart(hooked('span.name', name), kind, parent, false, traceparent, undefined, startMs);
 }
 
 function documentLoad(parentContext) {
@@ -50,7 +50,7 @@ function documentLoad(parentContext) {
     ['domComplete', nav.domComplete],
     ['loadEventEnd', nav.loadEventEnd],
   ]) {
-    if (t > 0) core.spanEvent(root, hookedName('event.name', event), at(t));
+    if (t > 0) core.spanEvent(root, hooked('event.name', event), at(t));
   }
   for (const r of performance.getEntriesByType('resource')) {
     // Not the exporter's own requests, wherever `init` sends (a same-origin path too).
