@@ -514,12 +514,12 @@ function notBytes(chunk) {
   return new TypeError(`a chunk of the response body is not bytes (${chunk === null ? 'null' : typeof chunk})`);
 }
 
-/** The `size` bytes of `chunks` in one array. */
+/** The `size` bytes of `chunks` (Uint8Arrays, as the read-ahead keeps only those) in one array. */
 function concat(chunks, size) {
   const all = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
-    all.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+    all.set(c, at);
     at += c.byteLength;
   }
   return all;
