@@ -26,8 +26,11 @@ const installed = {};
 function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
   // Activity, as for every span: a span made after the session expired is in the next one.
   touchActivity();
-  for (const key of Object.keys(attributes || {})) if (attributes[key] !== undefined) core.attr(key, attributes[key]);
-  // The name through the app's `redact` rule, as every span's of the API.
+  // The name and string values through the app's `redact` rule, as every span's of the API.
+  for (const key of Object.keys(attributes || {})) {
+    const v = attributes[key];
+    if (v !== undefined) core.attr(key, typeof v === 'string' ? hooked(key, v) : v);
+  }
   return core.spanStart(hooked('span.name', name), kind, parent, false, traceparent, undefined, startMs);
 }
 
