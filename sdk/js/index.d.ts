@@ -42,8 +42,9 @@ export interface Config {
   /** Longest string attribute value in bytes (longer values are cut); 0 or absent for no limit. */
   attributeValueLengthLimit?: number;
   /**
-   * Mask secrets (default true): secret-looking query and fragment parameters in URL attributes, passwords in
-   * URLs, and Luhn-valid card numbers, JWTs and bearer tokens in any string attribute or log message.
+   * Mask secrets (default true): secret-looking query, fragment and path parameters in URL attributes, users and
+   * passwords in URLs, secret keys' values (`password=…`, `"api_key": "…"`, an attribute keyed `db.password`), and
+   * Luhn-valid card numbers, JWTs, bearer tokens and Basic credentials in any string attribute or log message.
    */
   redaction?: boolean;
   /** More query parameter names to treat as secrets. */

@@ -26,25 +26,28 @@ pub fn is_url_key(key: &str) -> bool {
     }
 }
 
-/// Parameter names treated as secrets: these exactly, and any name containing `token`, `secret`,
-/// `password` or `passwd`.
-const SECRET_PARAMS: [&str; 16] = [
-    "auth",
-    "authorization",
-    "code",
-    "session",
-    "sessionid",
-    "session_id",
-    "sid",
-    "sig",
+/// Parameter names treated as secrets: these exactly, and any name containing one of
+/// `SECRET_PARTS` (ignoring case).
+const SECRET_PARAMS: [&str; 9] = ["auth", "authorization", "code", "session", "session_id", "sid", "sig", "key", "pwd"];
+
+/// Parts of parameter names that make them secret: tokens, passwords, signed URLs' signatures and
+/// credentials (`X-Amz-Signature`, `X-Amz-Credential`, `X-Goog-Signature`, `AWSAccessKeyId`, the
+/// keys OpenTelemetry's `url.full` convention redacts by default), API keys, JWTs and server
+/// session ids (`PHPSESSID`, `jsessionid`).
+const SECRET_PARTS: [&str; 13] = [
+    "token",
+    "secret",
+    "password",
+    "passwd",
     "signature",
-    "key",
-    "api_key",
-    "apikey",
-    "pwd",
-    "jwt",
     "credential",
-    "credentials",
+    "accesskey",
+    "apikey",
+    "api_key",
+    "api-key",
+    "jwt",
+    "sessid",
+    "sessionid",
 ];
 
 /// Where `needle` (not empty) first occurs in `hay`, ignoring ASCII case. A plain loop:
@@ -61,10 +64,17 @@ fn find_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
-fn is_secret_param(name: &[u8], extra: &[String]) -> bool {
-    SECRET_PARAMS.iter().any(|p| p.as_bytes().eq_ignore_ascii_case(name))
-        || ["token", "secret", "password", "passwd"].iter().any(|s| find_ignore_case(name, s.as_bytes()).is_some())
+/// A name secret wherever it is (a key in text, an attribute's key): one with a part of
+/// `SECRET_PARTS`, or one of `extra`.
+fn is_secret_name(name: &[u8], extra: &[String]) -> bool {
+    SECRET_PARTS.iter().any(|s| find_ignore_case(name, s.as_bytes()).is_some())
         || extra.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// A URL parameter's name that is secret: those of `is_secret_name` and the short ones of
+/// `SECRET_PARAMS`, which only a URL makes secret (`code`, `key`, `session`).
+fn is_secret_param(name: &[u8], extra: &[String]) -> bool {
+    SECRET_PARAMS.iter().any(|p| p.as_bytes().eq_ignore_ascii_case(name)) || is_secret_name(name, extra)
 }
 
 /// Replaces the values of secret parameters in `params` (`a=1&token=x`).
@@ -98,7 +108,7 @@ fn redact_fragment(fragment: &str, extra: &[String], out: &mut String) {
     }
 }
 
-/// A URL with its password and secret query and fragment parameters replaced.
+/// A URL with its user, password and secret query and fragment parameters replaced.
 pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
     let mut out = String::with_capacity(url.len());
     let (before_fragment, fragment) = match split_once(url, b'#') {
@@ -109,7 +119,8 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
         Some((b, q)) => (b, Some(q)),
         None => (before_fragment, None),
     };
-    // user:password@ in the authority.
+    // user:password@ in the authority: both replaced, as OpenTelemetry's `url.full` asks
+    // (`https://REDACTED:REDACTED@host`); a user alone is often a key (`https://KEY@host`).
     let scheme_end = find_ignore_case(base.as_bytes(), b"://");
     match scheme_end.map(|i| (base.get(..i).unwrap_or(""), base.get(i + 3..).unwrap_or(""))) {
         Some((scheme, rest)) => {
@@ -120,13 +131,12 @@ pub fn redact_url<'a>(url: &'a str, extra: &[String]) -> Cow<'a, str> {
             out.push_str("://");
             match rsplit_once(authority, b'@') {
                 Some((userinfo, host)) => {
-                    match split_once(userinfo, b':') {
-                        Some((user, _)) => {
-                            out.push_str(user);
-                            push_ascii(&mut out, b':');
-                            out.push_str(REDACTED);
-                        }
-                        None => out.push_str(userinfo),
+                    let user = split_once(userinfo, b':').map_or(userinfo, |(user, _)| user);
+                    if !user.is_empty() {
+                        out.push_str(REDACTED);
+                    }
+                    if user.len() < userinfo.len() {
+                        out.push_str(":REDACTED");
                     }
                     push_ascii(&mut out, b'@');
                     out.push_str(host);
@@ -203,8 +213,10 @@ fn ends_value(c: u8) -> bool {
 /// one: after the name and `=`, up to a character that ends a value (see `ends_value`), or up to
 /// the sentence's punctuation after the URL: a run of `,` `;` `)` `.` `!` `?` `:` followed by
 /// such a character or the end of the text (within a value they are part of it). An empty
-/// range when the name is not secret or there is no value.
+/// range when the name is not secret or there is no value. A path's parameter (`/app;jsessionid=…/x`,
+/// after a `;`) ends at the path's next `/`, `;` or `?` too.
 fn param_value(b: &[u8], name: usize, extra: &[String]) -> (usize, usize) {
+    let path = name > 0 && b[name - 1] == b';';
     let mut eq = name;
     while eq < b.len() && (is_b64url(b[eq]) || b[eq] == b'.') {
         eq += 1;
@@ -212,22 +224,58 @@ fn param_value(b: &[u8], name: usize, extra: &[String]) -> (usize, usize) {
     if b.get(eq) != Some(&b'=') || !b.get(name..eq).is_some_and(|n| !n.is_empty() && is_secret_param(n, extra)) {
         return (0, 0);
     }
-    // The value runs up to a character that ends it; the punctuation right before that is the
-    // sentence's.
-    let (mut end, mut kept) = (eq + 1, eq + 1);
-    while end < b.len() && !ends_value(b[end]) {
+    (eq + 1, value_end(b, eq + 1, path))
+}
+
+/// Where a value starting at `start` ends: at a character that ends it (see `ends_value`; in a
+/// path, a `/`, `;` or `?` too), less the sentence's punctuation right before that.
+fn value_end(b: &[u8], start: usize, path: bool) -> usize {
+    let (mut end, mut kept) = (start, start);
+    while end < b.len() && !ends_value(b[end]) && !(path && matches!(b[end], b'/' | b';' | b'?')) {
         if !matches!(b[end], b',' | b';' | b')' | b'.' | b'!' | b'?' | b':') {
             kept = end + 1;
         }
         end += 1;
     }
-    (eq + 1, kept)
+    kept
+}
+
+/// The value after a secret key's `=` or `:` at `b[sep]` in text (`password=…`, `"api_key": "…"`,
+/// `secret: …`): the key is the run of name characters before it (a closing quote skipped), the
+/// value a quoted string to its closing quote, or else up to where a parameter's value ends. An
+/// empty range when the key is not secret or there is no value.
+fn keyed_value(b: &[u8], sep: usize, extra: &[String]) -> (usize, usize) {
+    let mut n = sep;
+    if n > 0 && matches!(b[n - 1], b'"' | b'\'') {
+        n -= 1;
+    }
+    let key_end = n;
+    while n > 0 && (is_b64url(b[n - 1]) || b[n - 1] == b'.') {
+        n -= 1;
+    }
+    if n == key_end || !b.get(n..key_end).is_some_and(|k| is_secret_name(k, extra)) {
+        return (0, 0);
+    }
+    let mut start = sep + 1;
+    while b.get(start) == Some(&b' ') {
+        start += 1;
+    }
+    match b.get(start) {
+        Some(&q) if q == b'"' || q == b'\'' => {
+            let mut end = start + 1;
+            while end < b.len() && b[end] != q {
+                end += if b[end] == b'\\' { 2 } else { 1 };
+            }
+            (start + 1, end.min(b.len()))
+        }
+        _ => (start, value_end(b, start, false)),
+    }
 }
 
 /// How far past a `://` a URL's user and password are looked for.
 const MAX_USERINFO: usize = 2048;
 
-/// Masks card numbers, JWTs, bearer tokens, passwords in URLs (`https://user:…@host`) and the values
+/// Masks card numbers, JWTs, bearer tokens, users and passwords in URLs (`https://user:…@host`, `https://key@host`) and the values
 /// of secret URL parameters (`?token=…`, `&access_token=…`, `#id_token=…`, as in `redact_url`,
 /// `extra` too) in free text: an error's
 /// message, a log message with a URL in it.
@@ -244,8 +292,9 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
     let mut bare_until = 0;
     let mut i = 0;
     while i < b.len() {
-        // A URL parameter's value. Only at `?`, `&` or `#`, so most text costs nothing more.
-        if matches!(b[i], b'?' | b'&' | b'#') {
+        // A URL parameter's value. Only at `?`, `&`, `#` or a path's `;`, so most text costs
+        // nothing more.
+        if matches!(b[i], b'?' | b'&' | b'#' | b';') {
             let (start, end) = param_value(b, i + 1, extra);
             if end > start {
                 mask(&mut out, text, &mut at, start, end);
@@ -253,7 +302,7 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
                 continue;
             }
         }
-        // A password in a URL: `scheme://user:password@host`, the password written by hand
+        // A user and password in a URL: `scheme://user:password@host`, the password written by hand
         // perhaps, with a raw `/`, `?`, `#` or `@`: it runs from the user's `:` (the user has
         // none of `/?#@`) to the last `@` before whitespace, a quote, the next `://` (a list of
         // URLs) or a `?` or `#` after an `@` (the query or fragment of a URL whose password
@@ -263,8 +312,8 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
         // does without a `:`, looks at most `MAX_USERINFO` bytes ahead, and a run found without
         // an `@` is not looked at again from a later `://` inside it.
         if b[i] == b':' && i >= bare_until && b.get(i + 1..i + 3) == Some(b"//") {
-            // One pass: the user's `:`, the last `@`.
-            let (mut j, mut colon, mut at_sign) = (i + 3, 0, 0);
+            // One pass: the user's `:`, the last `@`; or the `@` after a user alone.
+            let (mut j, mut colon, mut at_sign, mut user_at) = (i + 3, 0, 0, 0);
             let stop = b.len().min(i + 3 + MAX_USERINFO);
             while j < stop && b[j] > b' ' && !matches!(b[j], b'"' | b'\'' | b'<' | b'>') {
                 // A query or fragment after an `@`, or the next URL of a list, ends the search.
@@ -274,7 +323,11 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
                 }
                 if colon == 0 && matches!(b[j], b':' | b'/' | b'?' | b'#' | b'@') {
                     if b[j] != b':' {
-                        // The user ended without a password: nothing to mask.
+                        // The user ended without a password: a user alone is masked (it is
+                        // often a key: `https://KEY@host`), a path or query has no user.
+                        if b[j] == b'@' {
+                            user_at = j;
+                        }
                         break;
                     }
                     colon = j;
@@ -286,29 +339,49 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
             if at_sign == 0 && j < stop {
                 bare_until = j;
             }
+            if user_at > i + 3 {
+                mask(&mut out, text, &mut at, i + 3, user_at);
+                i = user_at + 1;
+                continue;
+            }
             if colon != 0 && at_sign > colon {
                 let mut d = colon + 1;
                 while d < at_sign && b[d].is_ascii_digit() {
                     d += 1;
                 }
                 if d == colon + 1 || colon == i + 3 || !matches!(b[d], b'/' | b'?' | b'#') {
+                    // The user and the password, as in a URL attribute.
+                    if colon > i + 3 {
+                        mask(&mut out, text, &mut at, i + 3, colon);
+                    }
                     mask(&mut out, text, &mut at, colon + 1, at_sign);
                     i = at_sign + 1;
                     continue;
                 }
             }
         }
-        // Bearer tokens: "bearer " (any case) then a token.
-        if b.len() - i > 7
-            && b.get(i..i + 7).is_some_and(|w| w.eq_ignore_ascii_case(b"bearer "))
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-        {
-            let start = i + 7;
-            let mut end = start;
+        // A secret key's value in text: `password=…`, `"access_token":"…"`, `secret: …` (a
+        // form body, a JSON object, a config dump). Only at `=` or `:`, not a URL's `://`.
+        if matches!(b[i], b'=' | b':') && b.get(i + 1..i + 3) != Some(b"//") {
+            let (start, end) = keyed_value(b, i, extra);
+            if end > start {
+                mask(&mut out, text, &mut at, start, end);
+                i = end;
+                continue;
+            }
+        }
+        // Bearer tokens and Basic credentials: "bearer " or "basic " (any case) then a token; a
+        // Basic one (base64) with a digit or `=` in it, so that prose ("basic usage") stays.
+        let bearer = b.get(i..i + 7).is_some_and(|w| w.eq_ignore_ascii_case(b"bearer "));
+        let basic = !bearer && b.get(i..i + 6).is_some_and(|w| w.eq_ignore_ascii_case(b"basic "));
+        if (bearer || basic) && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            let start = i + if bearer { 7 } else { 6 };
+            let (mut end, mut coded) = (start, bearer);
             while end < b.len() && (is_b64url(b[end]) || matches!(b[end], b'~' | b'+' | b'/' | b'.' | b'=')) {
+                coded |= b[end].is_ascii_digit() || b[end] == b'=';
                 end += 1;
             }
-            if end - start >= 8 {
+            if end - start >= 8 && coded {
                 mask(&mut out, text, &mut at, start, end);
                 i = end;
                 continue;
@@ -371,13 +444,15 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
 
 /// A span's or an event's name with its secrets masked as `redact_text` masks a message. Names
 /// are short and mostly clean, so one pass first looks for a byte that every secret needs: the
-/// `?`, `&` or `#` before a parameter, a URL's `:`, a card number's digit, a JWT's `.`, or the space after
-/// "bearer"; a name with none is returned as it is.
+/// `?`, `&`, `#` or `;` before a parameter, a URL's or key's `:`, a key's `=`, a card number's digit, a JWT's
+/// `.`, or the space after "bearer" or "basic"; a name with none is returned as it is.
 pub fn redact_name<'a>(name: &'a str, extra: &[String]) -> Cow<'a, str> {
     let b = name.as_bytes();
     let mut prev = 0u8;
     for &c in b {
-        if matches!(c, b'?' | b'&' | b'#' | b'.' | b':' | b'0'..=b'9') || (c == b' ' && prev | 0x20 == b'r') {
+        if matches!(c, b'?' | b'&' | b'#' | b';' | b'=' | b'.' | b':' | b'0'..=b'9')
+            || (c == b' ' && matches!(prev | 0x20, b'r' | b'c'))
+        {
             return redact_text(name, extra);
         }
         prev = c;
@@ -385,8 +460,12 @@ pub fn redact_name<'a>(name: &'a str, extra: &[String]) -> Cow<'a, str> {
     Cow::Borrowed(name)
 }
 
-/// Redacts one attribute value by its key: URLs by their parameters, other text by content.
+/// Redacts one attribute value by its key: the whole value of a secret key (`db.password`,
+/// `app.api_key`, see `is_secret_name`), URLs by their parameters, other text by content.
 pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<String> {
+    if !value.is_empty() && value != REDACTED && is_secret_name(key.as_bytes(), extra) {
+        return Some(REDACTED.into());
+    }
     // `url.query` and `url.fragment` hold the parameters alone, without the `?` or `#` that
     // `redact_url` looks for: the first parameter is a parameter too.
     let url = if key == "url.query" || key == "url.fragment" {
@@ -425,7 +504,7 @@ mod tests {
         let extra = vec!["tenant_pin".to_string()];
         assert_eq!(
             redact_url("https://u:hunter2@api.example.com/v1?q=shoes&access_token=abc&Password=x&tenant_pin=9#id_token=eyJ&state=ok", &extra),
-            "https://u:REDACTED@api.example.com/v1?q=shoes&access_token=REDACTED&Password=REDACTED&tenant_pin=REDACTED#id_token=REDACTED&state=ok"
+            "https://REDACTED:REDACTED@api.example.com/v1?q=shoes&access_token=REDACTED&Password=REDACTED&tenant_pin=REDACTED#id_token=REDACTED&state=ok"
         );
         assert_eq!(redact_url("/search?q=shoes&page=2", &[]), "/search?q=shoes&page=2");
         assert!(matches!(redact_url("/search?q=shoes", &[]), Cow::Borrowed(_)), "nothing to redact, nothing copied");
@@ -546,21 +625,112 @@ mod tests {
         assert_eq!(redact_name("auth Bearer abcdefgh12", &[]), "auth Bearer REDACTED");
         assert_eq!(redact_name("paid 4111 1111 1111 1111", &[]), "paid REDACTED");
         assert_eq!(redact_name("BEARER abcdefghij", &[]), "BEARER REDACTED");
-        assert_eq!(redact_name("GET https://admin:pw@db.internal/x", &[]), "GET https://admin:REDACTED@db.internal/x");
+        assert_eq!(
+            redact_name("GET https://admin:pw@db.internal/x", &[]),
+            "GET https://REDACTED:REDACTED@db.internal/x"
+        );
     }
 
     #[test]
     fn a_password_in_a_url_in_text_is_masked() {
         assert_eq!(
             txt("connect postgres://app:s3cr%40t@db:5432/main failed"),
-            "connect postgres://app:REDACTED@db:5432/main failed"
+            "connect postgres://REDACTED:REDACTED@db:5432/main failed"
         );
-        assert_eq!(txt("GET https://u:p@h/x?token=t"), "GET https://u:REDACTED@h/x?token=REDACTED");
-        assert_eq!(txt("'https://u:p@h' and https://v:q@i"), "'https://u:REDACTED@h' and https://v:REDACTED@i");
-        for kept in
-            ["https://user@host/x", "https://host:8080/a@b", "mailto:a@b.c", "at 10:30 see a@b", "https://h/x y:z@w"]
+        assert_eq!(txt("GET https://u:p@h/x?token=t"), "GET https://REDACTED:REDACTED@h/x?token=REDACTED");
+        assert_eq!(
+            txt("'https://u:p@h' and https://v:q@i"),
+            "'https://REDACTED:REDACTED@h' and https://REDACTED:REDACTED@i"
+        );
+        for kept in ["https://host:8080/a@b", "mailto:a@b.c", "at 10:30 see a@b", "https://h/x y:z@w", "https://h/a@b"]
         {
             assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}: no password");
+        }
+    }
+
+    #[test]
+    fn a_user_alone_in_a_url_is_masked_as_it_is_often_a_key() {
+        assert_eq!(
+            txt("POST https://KEY123@o1.ingest.example/api/9 failed"),
+            "POST https://REDACTED@o1.ingest.example/api/9 failed"
+        );
+        assert_eq!(txt("clone ssh://git@host/repo"), "clone ssh://REDACTED@host/repo");
+        let attr = |k: &str, v: &str| redact_attribute(k, v, &[]);
+        assert_eq!(attr("url.full", "http://KEY@h:8080/a?x=1").as_deref(), Some("http://REDACTED@h:8080/a?x=1"));
+        assert_eq!(attr("url.full", "https://u:p@h/").as_deref(), Some("https://REDACTED:REDACTED@h/"));
+        assert_eq!(
+            attr("url.full", "redis://:p@h/").as_deref(),
+            Some("redis://:REDACTED@h/"),
+            "no user, nothing for it"
+        );
+        assert_eq!(attr("url.full", "https://@h/"), None, "an empty user");
+    }
+
+    #[test]
+    fn signed_url_keys_and_session_ids_are_secret_parameters() {
+        let attr = |v: &str| redact_attribute("url.full", v, &[]);
+        assert_eq!(
+            attr("https://b.s3.test/o?X-Amz-Algorithm=A&X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc&X-Amz-Expires=60").as_deref(),
+            Some("https://b.s3.test/o?X-Amz-Algorithm=A&X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&X-Amz-Expires=60")
+        );
+        assert_eq!(
+            attr("https://s.test/o?AWSAccessKeyId=AKIA&Signature=s&Expires=1&X-Goog-Signature=g").as_deref(),
+            Some("https://s.test/o?AWSAccessKeyId=REDACTED&Signature=REDACTED&Expires=1&X-Goog-Signature=REDACTED")
+        );
+        assert_eq!(
+            attr("/a?PHPSESSID=p&jsessionid=j&x-api-key=k&q=1").as_deref(),
+            Some("/a?PHPSESSID=REDACTED&jsessionid=REDACTED&x-api-key=REDACTED&q=1")
+        );
+        // A path parameter ends at the path's next `/`, `;` or `?`.
+        assert_eq!(attr("/app;jsessionid=J9/list?q=1").as_deref(), Some("/app;jsessionid=REDACTED/list?q=1"));
+        assert_eq!(attr("/app;jsessionid=J9;v=2?q=1").as_deref(), Some("/app;jsessionid=REDACTED;v=2?q=1"));
+        assert_eq!(txt("GET /app;jsessionid=J9 failed"), "GET /app;jsessionid=REDACTED failed");
+        assert_eq!(redact_name("GET /app;jsessionid=J9", &[]), "GET /app;jsessionid=REDACTED");
+        // An HTML-escaped query: the parameter after `&amp;`.
+        assert_eq!(txt("href=/cb?a=1&amp;token=t2"), "href=/cb?a=1&amp;token=REDACTED");
+        for kept in ["a; b=1", "x;y=2", "/p;v=1/q", "sessions=3&keys_count=2"] {
+            assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}");
+        }
+    }
+
+    #[test]
+    fn secret_keys_values_and_basic_credentials_are_masked_in_text() {
+        assert_eq!(
+            txt(r#"signed in {"email":"a@b.c","password":"pw 1\"x"} ok"#),
+            r#"signed in {"email":"a@b.c","password":"REDACTED"} ok"#
+        );
+        assert_eq!(txt("retrying body password=pw2&user=a"), "retrying body password=REDACTED&user=a");
+        assert_eq!(
+            txt(r#"refresh failed: {"access_token": "t4", "refresh_token":"t5", "expires_in": 3600}"#),
+            r#"refresh failed: {"access_token": "REDACTED", "refresh_token":"REDACTED", "expires_in": 3600}"#
+        );
+        assert_eq!(txt("config secret: s3cr3t, mode: fast"), "config secret: REDACTED, mode: fast");
+        assert_eq!(txt("db.password='x y' next"), "db.password='REDACTED' next");
+        assert_eq!(txt("Authorization: Basic Q0FOQVJZX0JBU0lDXzM6eA=="), "Authorization: Basic REDACTED");
+        assert_eq!(redact_text("tenant_pin=9 sent", &["tenant_pin".to_string()]), "tenant_pin=REDACTED sent");
+        assert_eq!(redact_name("login password=pw", &[]), "login password=REDACTED");
+        for kept in [
+            "basic usage of the API",
+            "code: 500, key=value, session: 3",
+            "at 10:30 x=1",
+            "password reset: sent",
+            "token=",
+            "https://h/x",
+        ] {
+            assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}");
+        }
+    }
+
+    #[test]
+    fn a_secret_keys_attribute_value_is_masked_whole() {
+        let attr = |k: &str, v: &str| redact_attribute(k, v, &[]);
+        assert_eq!(attr("db.password", "hunter2").as_deref(), Some("REDACTED"));
+        assert_eq!(attr("app.api_key", "k-1").as_deref(), Some("REDACTED"));
+        assert_eq!(attr("x-auth-token", "t").as_deref(), Some("REDACTED"));
+        assert_eq!(attr("tenant_pin", "9"), None);
+        assert_eq!(redact_attribute("tenant_pin", "9", &["tenant_pin".to_string()]).as_deref(), Some("REDACTED"));
+        for (k, v) in [("session.id", "abc"), ("user.id", "u1"), ("db.password", ""), ("http.route", "/token")] {
+            assert_eq!(attr(k, v), None, "{k}");
         }
     }
 
@@ -568,30 +738,30 @@ mod tests {
     fn a_password_with_a_raw_slash_question_mark_or_hash_is_masked_up_to_the_last_at() {
         assert_eq!(
             txt("connect postgres://app:pa/ss@db:5432/x failed"),
-            "connect postgres://app:REDACTED@db:5432/x failed"
+            "connect postgres://REDACTED:REDACTED@db:5432/x failed"
         );
-        assert_eq!(txt("dsn='mysql://root:p?w#d@db/x'"), "dsn='mysql://root:REDACTED@db/x'");
+        assert_eq!(txt("dsn='mysql://root:p?w#d@db/x'"), "dsn='mysql://REDACTED:REDACTED@db/x'");
         assert_eq!(txt("redis://:a/b@cache:6379"), "redis://:REDACTED@cache:6379", "a password without a user");
-        assert_eq!(txt("ftp://u:1234@h/f"), "ftp://u:REDACTED@h/f", "digits alone are a password");
-        assert_eq!(txt("amqp://u:p@ss/w@mq/vhost"), "amqp://u:REDACTED@mq/vhost", "an `@` in the password too");
+        assert_eq!(txt("ftp://u:1234@h/f"), "ftp://REDACTED:REDACTED@h/f", "digits alone are a password");
+        assert_eq!(txt("amqp://u:p@ss/w@mq/vhost"), "amqp://REDACTED:REDACTED@mq/vhost", "an `@` in the password too");
         // An `@` in the query or fragment after the password's `@` is no part of the password.
-        assert_eq!(txt("https://u:p@h/p?email=a@b.c"), "https://u:REDACTED@h/p?email=a@b.c");
-        assert_eq!(txt("see https://u:p@h/#to=a@b.c"), "see https://u:REDACTED@h/#to=a@b.c");
+        assert_eq!(txt("https://u:p@h/p?email=a@b.c"), "https://REDACTED:REDACTED@h/p?email=a@b.c");
+        assert_eq!(txt("see https://u:p@h/#to=a@b.c"), "see https://REDACTED:REDACTED@h/#to=a@b.c");
         // Every URL of a list without spaces is looked at, those after a run without an `@` too.
         assert_eq!(
             txt("a,http://h/x,http://u:p@h/x,http://h2:80/y,https://v:q@h3"),
-            "a,http://h/x,http://u:REDACTED@h/x,http://h2:80/y,https://v:REDACTED@h3"
+            "a,http://h/x,http://REDACTED:REDACTED@h/x,http://h2:80/y,https://REDACTED:REDACTED@h3"
         );
         // Without a user, digits after the `:` are a password, not a port.
         assert_eq!(txt("redis://:123/abc@cache:6379"), "redis://:REDACTED@cache:6379");
-        assert_eq!(redact_name("connect postgres://app:pa#ss@db", &[]), "connect postgres://app:REDACTED@db");
+        assert_eq!(redact_name("connect postgres://app:pa#ss@db", &[]), "connect postgres://REDACTED:REDACTED@db");
         assert_eq!(
             redact_attribute("url.full", "postgres://app:pa/ss@db:5432/x", &[]).as_deref(),
-            Some("postgres://app:REDACTED@db:5432/x")
+            Some("postgres://REDACTED:REDACTED@db:5432/x")
         );
         assert_eq!(
             redact_attribute("db.connection_string", "postgres://app:pa?ss@db", &[]).as_deref(),
-            Some("postgres://app:REDACTED@db")
+            Some("postgres://REDACTED:REDACTED@db")
         );
         // A port, then a path with an `@`; an `@` past whitespace or a quote; a `:` in a path.
         for kept in [
@@ -623,7 +793,7 @@ mod tests {
         );
         assert_eq!(
             redact_attribute("note", "https://u:pw@x.io/", &[]).as_deref(),
-            Some("https://u:REDACTED@x.io/"),
+            Some("https://REDACTED:REDACTED@x.io/"),
             "a password in a URL in any text"
         );
         assert_eq!(redact_attribute("note", "Bearer 0123456789abcdef", &[]).as_deref(), Some("Bearer REDACTED"));

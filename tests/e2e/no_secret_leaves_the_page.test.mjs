@@ -43,6 +43,19 @@ const CANARIES = {
   eventName: 'CANARYEVENTNAME30',
   // A URL password written by hand with a raw `/`, `?` and `#` in it (a connection string).
   urlPassword: 'CANARYURLPW31',
+  // A URL's user alone (often the key itself), a signed URL's signature and credential, and
+  // server session ids in a query and in a path parameter.
+  urlUser: 'CANARYURLUSER32',
+  amzSignature: 'CANARYAMZSIG33',
+  amzCredential: 'CANARYAMZCRED34',
+  phpSession: 'CANARYPHPSESS35',
+  pathSession: 'CANARYPATHSESS36',
+  // Secret keys' values in text (a JSON object, a form body), Basic credentials, and an attribute
+  // whose key names a secret.
+  jsonPassword: 'CANARYJSONPW37',
+  formSecret: 'CANARYFORM38',
+  basic: 'Q0FOQVJZQkFTSUMzOTp4',
+  keyedAttribute: 'CANARYKEYED40',
 };
 
 test('no canary secret reaches the exported telemetry', async () => {
@@ -66,6 +79,14 @@ test('no canary secret reaches the exported telemetry', async () => {
       redact: (key, value) => value.replaceAll(c.hooked, '[app-redacted]'),
     });
     await fetch(`/api/hello?access_token=${c.query}&q=shoes`);
+    await fetch(`/api/hello?X-Amz-Credential=${c.amzCredential}&X-Amz-Signature=${c.amzSignature}&PHPSESSID=${c.phpSession}`);
+    await fetch(`/api/hello;jsessionid=${c.pathSession}`);
+    await new Promise((resolve) => {
+      const u = new XMLHttpRequest();
+      u.open('GET', `${location.protocol}//${c.urlUser}@${location.host}/api/hello`);
+      u.onloadend = resolve;
+      u.send();
+    });
     await new Promise((resolve) => {
       const r = new XMLHttpRequest();
       r.open('GET', `/api/hello?Password=${c.fragmentish}&tenant_pin=${c.custom}`);
@@ -80,6 +101,9 @@ test('no canary secret reaches the exported telemetry', async () => {
       span.recordException(new Error(`POST https://api.test/pay?api_key=${c.exceptionEvent}&v=2 failed`));
       sdk.logger.info(`reset link /reset#password=${c.logMessage}`);
       sdk.logger.error(`connect postgres://app:pa/${c.urlPassword}?x#y@db:5432/main failed`);
+      sdk.logger.info(`signed in ${JSON.stringify({ email: 'a@b.c', password: c.jsonPassword })}`);
+      sdk.logger.warn(`retrying body client_secret=${c.formSecret}&grant_type=x`, { header: `Basic ${c.basic}` });
+      span.setAttribute('db.password', c.keyedAttribute);
     });
     try {
       sdk.startActiveSpan('throws', () => {
@@ -112,7 +136,7 @@ test('no canary secret reaches the exported telemetry', async () => {
   await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
   const all = Buffer.concat(bodies).toString('latin1');
   assert.ok(bodies.length >= 2 && all.includes('checkout') && all.includes('q=shoes'), 'telemetry was exported');
-  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=', 'https://api.test/s?access_token=', 'https://api.test/c?id_token=', 'refused Bearer ', 'GET /cb?access_token=', 'sent /x?sid=', 'auth Bearer ', 'postgres://app:REDACTED@db:5432/main']) {
+  for (const text of ['https://api.test/pay?api_key=', '/reset#password=', 'https://api.test/x?token=', '/cb?code=', 'https://api.test/s?access_token=', 'https://api.test/c?id_token=', 'refused Bearer ', 'GET /cb?access_token=', 'sent /x?sid=', 'auth Bearer ', 'postgres://REDACTED:REDACTED@db:5432/main', 'X-Amz-Signature=REDACTED', '/api/hello;jsessionid=REDACTED', '//REDACTED@127.0.0.1', '"password":"REDACTED"', 'client_secret=REDACTED&grant_type=x', 'Basic REDACTED']) {
     assert.ok(all.includes(text), `the text around the ${text} secret was exported`);
   }
   for (const [name, canary] of Object.entries(CANARIES)) {
