@@ -87,6 +87,12 @@ function instrumentNavigation() {
     };
   }
   addEventListener('popstate', () => navigated('popstate'));
+  // The Navigation API's own navigations too (`navigation.navigate()` intercepted by a router),
+  // which call neither; named as the history's (push, replace, traverse), a reload is none.
+  const types = { push: 'pushState', replace: 'replaceState', traverse: 'popstate' };
+  if (typeof navigation === 'object' && navigation) {
+    navigation.addEventListener('currententrychange', (event) => types[event.navigationType] && navigated(types[event.navigationType]));
+  }
 }
 
 function describeTarget(target) {

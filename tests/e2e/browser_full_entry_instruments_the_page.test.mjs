@@ -216,6 +216,27 @@ test('history navigation makes a navigation span with the URL redacted', async (
   assert.equal(attr(nav, 'url.previous'), `${site.url}/`);
 });
 
+test('a Navigation API navigation (a router intercepting navigate) makes a navigation span too', async () => {
+  await page.evaluate(async () => {
+    const intercept = (e) => e.canIntercept && e.intercept({ handler: async () => {} });
+    navigation.addEventListener('navigate', intercept);
+    await navigation.navigate('/products?sid=CANARYNAV2', { history: 'push' }).committed;
+    navigation.removeEventListener('navigate', intercept);
+    history.pushState({}, '', '/cart');
+  });
+  const navs = await waitFor('both navigations', async () => {
+    await page.evaluate(() => window.__sdk.flush());
+    const n = (await serviceSpans(collector, 'full-page')).filter((s) => s.name === 'navigation');
+    const products = n.filter((s) => attr(s, 'url.full') === `${site.url}/products?sid=REDACTED`);
+    const cart = n.filter((s) => attr(s, 'url.full') === `${site.url}/cart`);
+    return products.length && cart.length && { products, cart };
+  });
+  assert.equal(navs.products.length, 1, 'one span per navigation');
+  assert.equal(attr(navs.products[0], 'navigation.type'), 'pushState');
+  assert.equal(navs.cart.length, 1);
+  assert.equal(attr(navs.cart[0], 'url.previous'), `${site.url}/products?sid=REDACTED`, 'the next navigation starts where it ended');
+});
+
 test('a handler that blocks the main thread becomes a longtask span and a longAnimationFrame span', async () => {
   await page.evaluate(() => {
     const busy = document.createElement('button');
