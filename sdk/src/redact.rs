@@ -242,18 +242,19 @@ fn value_end(b: &[u8], start: usize, path: bool) -> usize {
 
 /// The value after a secret key's `=` or `:` at `b[sep]` in text (`password=…`, `"api_key": "…"`,
 /// `secret: …`): the key is the run of name characters before it (a closing quote skipped), the
-/// value a quoted string to its closing quote, or else up to where a parameter's value ends. An
-/// empty range when the key is not secret or there is no value.
+/// value a quoted string to its closing quote, or else up to where a parameter's value ends. Before
+/// a `:` the key has no `.`: a file's line in a stack trace (`authToken.js:12:5`) or a host's port
+/// is no key. An empty range when the key is not secret or there is no value.
 fn keyed_value(b: &[u8], sep: usize, extra: &[String]) -> (usize, usize) {
     let mut n = sep;
     if n > 0 && matches!(b[n - 1], b'"' | b'\'') {
         n -= 1;
     }
     let key_end = n;
-    while n > 0 && (is_b64url(b[n - 1]) || b[n - 1] == b'.') {
+    while n > 0 && (is_b64url(b[n - 1]) || (b[n - 1] == b'.' && b[sep] == b'=')) {
         n -= 1;
     }
-    if n == key_end || !b.get(n..key_end).is_some_and(|k| is_secret_name(k, extra)) {
+    if n == key_end || (n > 0 && b[n - 1] == b'.') || !b.get(n..key_end).is_some_and(|k| is_secret_name(k, extra)) {
         return (0, 0);
     }
     let mut start = sep + 1;
@@ -716,6 +717,8 @@ mod tests {
             "password reset: sent",
             "token=",
             "https://h/x",
+            "at refresh (https://app.test/authToken.js:12:5)",
+            "GET api.token.test:8443 failed",
         ] {
             assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}");
         }
