@@ -30,25 +30,14 @@ pub fn is_url_key(key: &str) -> bool {
 /// `SECRET_PARTS` (ignoring case).
 const SECRET_PARAMS: [&str; 9] = ["auth", "authorization", "code", "session", "session_id", "sid", "sig", "key", "pwd"];
 
-/// Parts of parameter names that make them secret: tokens, passwords, signed URLs' signatures and
-/// credentials (`X-Amz-Signature`, `X-Amz-Credential`, `X-Goog-Signature`, `AWSAccessKeyId`, the
-/// keys OpenTelemetry's `url.full` convention redacts by default), API keys, JWTs and server
-/// session ids (`PHPSESSID`, `jsessionid`).
-const SECRET_PARTS: [&str; 13] = [
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "signature",
-    "credential",
-    "accesskey",
-    "apikey",
-    "api_key",
-    "api-key",
-    "jwt",
-    "sessid",
-    "sessionid",
-];
+/// Parts of names that make them secret, matched ignoring case and the `_` and `-` in the name
+/// (`api_key`, `X-Api-Key`, `AWS_ACCESS_KEY_ID`, `private_key`, `session_id`): tokens, passwords,
+/// signed URLs' signatures and credentials (`X-Amz-Signature`, `X-Amz-Credential`,
+/// `X-Goog-Signature`, `AWSAccessKeyId`, the keys OpenTelemetry's `url.full` convention redacts by
+/// default), API and private keys, JWTs, server session ids (`PHPSESSID`, `jsessionid`) and the
+/// headers that carry credentials.
+const SECRET_PARTS: &[u8] =
+    b"token secret password passwd passphrase signature credential accesskey apikey privatekey jwt sessid sessionid authorization cookie";
 
 /// Where `needle` (not empty) first occurs in `hay`, ignoring ASCII case. A plain loop:
 /// `str::find` with a string pattern brings a string-search algorithm that costs the wasm
@@ -64,17 +53,63 @@ fn find_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
-/// A name secret wherever it is (a key in text, an attribute's key): one with a part of
-/// `SECRET_PARTS`, or one of `extra`.
-fn is_secret_name(name: &[u8], extra: &[String]) -> bool {
-    SECRET_PARTS.iter().any(|s| find_ignore_case(name, s.as_bytes()).is_some())
-        || extra.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(name))
+/// Where `part` (lowercase) ends in `name`, matched ignoring ASCII case and any `_` or `-` in `name`.
+fn find_part(name: &[u8], part: &[u8]) -> Option<usize> {
+    (0..name.len()).find_map(|start| {
+        let (mut i, mut k) = (start, 0);
+        while k < part.len() && i < name.len() {
+            if k > 0 && matches!(name[i], b'_' | b'-') {
+                i += 1;
+            } else if name[i].to_ascii_lowercase() == part[k] {
+                (i, k) = (i + 1, k + 1);
+            } else {
+                break;
+            }
+        }
+        (k == part.len()).then_some(i)
+    })
 }
 
-/// A URL parameter's name that is secret: those of `is_secret_name` and the short ones of
-/// `SECRET_PARAMS`, which only a URL makes secret (`code`, `key`, `session`).
+/// Whether `name` ends with `suffix` (ignoring ASCII case), and, with `segment`, starts there or
+/// after a `_`, `-` or `.`.
+fn ends_ignore_case(name: &[u8], suffix: &[u8], segment: bool) -> bool {
+    let Some(at) = name.len().checked_sub(suffix.len()) else { return false };
+    name.get(at..).is_some_and(|t| t.eq_ignore_ascii_case(suffix))
+        && (!segment || at == 0 || name.get(at - 1).is_some_and(|c| matches!(c, b'_' | b'-' | b'.')))
+}
+
+/// A name secret wherever it is (a key in text, an attribute's key): one with a part of
+/// `SECRET_PARTS`, or a last segment `pass` or `pwd` (`DB_PASS`). Not: a last segment `type` or
+/// `arn` (`gen_ai.token.type`, `aws.secretsmanager.secret.arn`), `tokens` and `tokenizer` (a
+/// language model's counts), or an error's name (`TokenExpiredError`).
+pub fn is_secret_name(name: &[u8]) -> bool {
+    if ends_ignore_case(name, b"error", false)
+        || ends_ignore_case(name, b"exception", false)
+        || ends_ignore_case(name, b"type", true)
+        || ends_ignore_case(name, b"arn", true)
+    {
+        return false;
+    }
+    if ends_ignore_case(name, b"pass", true) || ends_ignore_case(name, b"pwd", true) {
+        return true;
+    }
+    for (i, part) in SECRET_PARTS.split(|&c| c == b' ').enumerate() {
+        if let Some(end) = find_part(name, part) {
+            // `tokens`, `tokenizer` (the first part): a language model's.
+            if i > 0 || !matches!(name.get(end), Some(b's' | b'S' | b'i' | b'I')) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// A URL parameter's name that is secret: those of `is_secret_name`, the short ones of
+/// `SECRET_PARAMS`, which only a URL makes secret (`code`, `key`, `session`), and `extra`.
 fn is_secret_param(name: &[u8], extra: &[String]) -> bool {
-    SECRET_PARAMS.iter().any(|p| p.as_bytes().eq_ignore_ascii_case(name)) || is_secret_name(name, extra)
+    SECRET_PARAMS.iter().any(|p| p.as_bytes().eq_ignore_ascii_case(name))
+        || is_secret_name(name)
+        || extra.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Replaces the values of secret parameters in `params` (`a=1&token=x`).
@@ -241,33 +276,72 @@ fn value_end(b: &[u8], start: usize, path: bool) -> usize {
 }
 
 /// The value after a secret key's `=` or `:` at `b[sep]` in text (`password=…`, `"api_key": "…"`,
-/// `secret: …`): the key is the run of name characters before it (a closing quote skipped), the
-/// value a quoted string to its closing quote, or else up to where a parameter's value ends. Before
-/// a `:` the key has no `.`: a file's line in a stack trace (`authToken.js:12:5`) or a host's port
-/// is no key. An empty range when the key is not secret or there is no value.
-fn keyed_value(b: &[u8], sep: usize, extra: &[String]) -> (usize, usize) {
+/// `secret: …`, `{\"token\":\"…\"}` in a logged JSON string): the key is the run of name
+/// characters before it (spaces and a closing quote, escaped or not, skipped), the value a quoted
+/// string to its closing quote, a credential header's (`Authorization`, `Cookie`) to the end of
+/// the line, any other up to where a parameter's value ends. No key: one right after a `/` (a
+/// URL's host or path: `http://token-service:8080`, `/v1/tokens:revoke`) or a `:` (the parts of
+/// an ARN: `arn:aws:secretsmanager:…`), an unquoted one with a
+/// `.` before a `:` and a digit (a stack trace's `authToken.js:12:5`, a host's port). An empty
+/// range when the key is not secret or there is no value.
+fn keyed_value(b: &[u8], sep: usize) -> (usize, usize) {
+    let blank = |c: u8| c == b' ' || c == b'\t';
     let mut n = sep;
-    if n > 0 && matches!(b[n - 1], b'"' | b'\'') {
+    while n > 0 && blank(b[n - 1]) {
         n -= 1;
     }
-    let key_end = n;
-    while n > 0 && (is_b64url(b[n - 1]) || (b[n - 1] == b'.' && b[sep] == b'=')) {
+    let quoted = n > 0 && matches!(b[n - 1], b'"' | b'\'');
+    if quoted {
+        n -= 1;
+        if n > 0 && b[n - 1] == b'\\' {
+            n -= 1;
+        }
+    }
+    let (key_end, mut dotted) = (n, false);
+    while n > 0 && (is_b64url(b[n - 1]) || b[n - 1] == b'.') {
+        dotted |= b[n - 1] == b'.';
         n -= 1;
     }
-    if n == key_end || (n > 0 && b[n - 1] == b'.') || !b.get(n..key_end).is_some_and(|k| is_secret_name(k, extra)) {
-        return (0, 0);
-    }
+    let key = b.get(n..key_end).unwrap_or(&[]);
     let mut start = sep + 1;
-    while b.get(start) == Some(&b' ') {
+    while start < b.len() && blank(b[start]) {
         start += 1;
     }
-    match b.get(start) {
+    let dotted_line = !quoted && b[sep] == b':' && dotted && b.get(start).is_some_and(u8::is_ascii_digit);
+    if key.is_empty() || (n > 0 && matches!(b[n - 1], b'/' | b':')) || dotted_line || !is_secret_name(key) {
+        return (0, 0);
+    }
+    // A quote, or an escaped one (`\"`) that the value ends with too.
+    let escaped = b.get(start) == Some(&b'\\') && matches!(b.get(start + 1), Some(b'"' | b'\''));
+    match b.get(start + usize::from(escaped)) {
         Some(&q) if q == b'"' || q == b'\'' => {
-            let mut end = start + 1;
+            let from = start + usize::from(escaped) + 1;
+            let mut end = from;
             while end < b.len() && b[end] != q {
-                end += if b[end] == b'\\' { 2 } else { 1 };
+                if b[end] == b'\\' {
+                    if escaped && b.get(end + 1) == Some(&q) {
+                        break;
+                    }
+                    end += 1;
+                }
+                end += 1;
             }
-            (start + 1, end.min(b.len()))
+            (from, end.min(b.len()))
+        }
+        _ if find_part(key, b"authorization").is_some() || find_part(key, b"cookie").is_some() => {
+            // An authorization's scheme stays (`Bearer REDACTED`): a word, then a space.
+            let mut word = start;
+            while word < b.len() && b[word].is_ascii_alphabetic() {
+                word += 1;
+            }
+            if word > start && b.get(word) == Some(&b' ') && find_part(key, b"authorization").is_some() {
+                start = word + 1;
+            }
+            let mut end = start;
+            while end < b.len() && !matches!(b[end], b'\r' | b'\n' | b'"' | b'\'') {
+                end += 1;
+            }
+            (start, end)
         }
         _ => (start, value_end(b, start, false)),
     }
@@ -364,7 +438,7 @@ pub fn redact_text<'a>(text: &'a str, extra: &[String]) -> Cow<'a, str> {
         // A secret key's value in text: `password=…`, `"access_token":"…"`, `secret: …` (a
         // form body, a JSON object, a config dump). Only at `=` or `:`, not a URL's `://`.
         if matches!(b[i], b'=' | b':') && b.get(i + 1..i + 3) != Some(b"//") {
-            let (start, end) = keyed_value(b, i, extra);
+            let (start, end) = keyed_value(b, i);
             if end > start {
                 mask(&mut out, text, &mut at, start, end);
                 i = end;
@@ -464,7 +538,7 @@ pub fn redact_name<'a>(name: &'a str, extra: &[String]) -> Cow<'a, str> {
 /// Redacts one attribute value by its key: the whole value of a secret key (`db.password`,
 /// `app.api_key`, see `is_secret_name`), URLs by their parameters, other text by content.
 pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<String> {
-    if !value.is_empty() && value != REDACTED && is_secret_name(key.as_bytes(), extra) {
+    if !value.is_empty() && value != REDACTED && is_secret_name(key.as_bytes()) {
         return Some(REDACTED.into());
     }
     // `url.query` and `url.fragment` hold the parameters alone, without the `?` or `#` that
@@ -577,7 +651,8 @@ mod tests {
             "'/a?tenant_pin=REDACTED' and \"/b?sid=REDACTED\""
         );
         assert_eq!(redact_text("?sid=x", &[]), "?sid=REDACTED", "the shortest text scanned");
-        for kept in ["/search?q=shoes&page=2", "a=1 & token = 2", "?token=", "issue #12 and &amp; here", "x?tokens"] {
+        assert_eq!(txt("a=1 & token = 2"), "a=1 & token = REDACTED", "a key's value, spaces around its `=`");
+        for kept in ["/search?q=shoes&page=2", "?token=", "issue #12 and &amp; here", "x?tokens"] {
             assert!(matches!(redact_text(kept, &[]), Cow::Borrowed(_)), "{kept}: nothing to mask, nothing copied");
         }
     }
@@ -708,7 +783,11 @@ mod tests {
         assert_eq!(txt("config secret: s3cr3t, mode: fast"), "config secret: REDACTED, mode: fast");
         assert_eq!(txt("db.password='x y' next"), "db.password='REDACTED' next");
         assert_eq!(txt("Authorization: Basic Q0FOQVJZX0JBU0lDXzM6eA=="), "Authorization: Basic REDACTED");
-        assert_eq!(redact_text("tenant_pin=9 sent", &["tenant_pin".to_string()]), "tenant_pin=REDACTED sent");
+        assert_eq!(
+            redact_text("tenant_pin=9 sent", &["tenant_pin".to_string()]),
+            "tenant_pin=9 sent",
+            "`extra` is for URLs"
+        );
         assert_eq!(redact_name("login password=pw", &[]), "login password=REDACTED");
         for kept in [
             "basic usage of the API",
@@ -725,13 +804,67 @@ mod tests {
     }
 
     #[test]
+    fn secret_keys_in_the_forms_logs_take() {
+        let leaks = |text: &str| {
+            let out = txt(text);
+            assert!(!out.contains("hunter2"), "{text:?} -> {out:?}");
+        };
+        for text in [
+            // Spaces before the separator (pretty printers, INI, TOML), a JSON string holding JSON.
+            r#"{"password" : "hunter2"}"#,
+            "password = hunter2",
+            "api_key = \"hunter2\"",
+            r#"{"body":"{\"password\":\"hunter2\",\"user\":\"a\"}"}"#,
+            // Dotted keys, quoted or before a value that is no line number.
+            r#"{"db.password":"hunter2"}"#,
+            "spring.datasource.password: hunter2",
+            // Credential headers, whatever their scheme.
+            "authorization: hunter2xyz",
+            r#"{"authorization":"hunter2xyz"}"#,
+            "Authorization: token hunter2",
+            "Cookie: session=hunter2; theme=dark",
+            // Names with `_` or `-` in them, private keys, a password's short names.
+            "AWS_ACCESS_KEY_ID=hunter2",
+            "PRIVATE_KEY=hunter2",
+            r#"{"private_key": "hunter2"}"#,
+            "DB_PASS=hunter2",
+            "pwd=hunter2&user=a",
+            "export CLIENT_SECRET=hunter2",
+        ] {
+            leaks(text);
+        }
+        assert_eq!(txt("Authorization: Basic dXNlcjpwYXNz"), "Authorization: Basic REDACTED", "the scheme stays");
+        assert_eq!(txt(r#"{"body":"{\"token\":\"t\",\"n\":1}"}"#), r#"{"body":"{\"token\":\"REDACTED\",\"n\":1}"}"#);
+        for kept in [
+            // A language model's counts, an error's name, a host or path before a `:`.
+            "usage: prompt_tokens: 12, completion_tokens: 30",
+            r#"{"prompt_tokens":12,"total_tokens":42}"#,
+            "max_tokens=256",
+            "tokenizer: cl100k_base",
+            "TokenExpiredError: jwt expired",
+            "JsonWebTokenError: invalid signature",
+            "GET http://token-service:8080/v1/x failed",
+            "POST https://h/v1/tokens:revoke 403",
+            "at f (/src/api/token:12:5)",
+            "ui state: loading",
+        ] {
+            assert!(matches!(txt(kept), Cow::Borrowed(_)), "{kept:?} -> {:?}", txt(kept));
+        }
+        let attr = |k: &str, v: &str| redact_attribute(k, v, &[]);
+        assert_eq!(attr("url.full", "http://token-service:8080/v1/x"), None);
+        assert_eq!(attr("http.request.header.authorization", "hunter2").as_deref(), Some("REDACTED"));
+        assert_eq!(attr("gen_ai.token.type", "input"), None);
+        assert_eq!(attr("aws.secretsmanager.secret.arn", "arn:aws:secretsmanager:us-east-1:1:secret:x"), None);
+    }
+
+    #[test]
     fn a_secret_keys_attribute_value_is_masked_whole() {
         let attr = |k: &str, v: &str| redact_attribute(k, v, &[]);
         assert_eq!(attr("db.password", "hunter2").as_deref(), Some("REDACTED"));
         assert_eq!(attr("app.api_key", "k-1").as_deref(), Some("REDACTED"));
         assert_eq!(attr("x-auth-token", "t").as_deref(), Some("REDACTED"));
         assert_eq!(attr("tenant_pin", "9"), None);
-        assert_eq!(redact_attribute("tenant_pin", "9", &["tenant_pin".to_string()]).as_deref(), Some("REDACTED"));
+        assert_eq!(redact_attribute("tenant_pin", "9", &["tenant_pin".to_string()]), None, "`extra` is for URLs");
         for (k, v) in [("session.id", "abc"), ("user.id", "u1"), ("db.password", ""), ("http.route", "/token")] {
             assert_eq!(attr(k, v), None, "{k}");
         }

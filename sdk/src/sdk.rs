@@ -1369,9 +1369,11 @@ fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
             }
         }
         Some(AnyValue::Array(items)) => items.iter_mut().for_each(|i| redact_value(key, Some(i), extra)),
-        // A map's strings under their own keys (`{ request: { "url.full": … } }` as a URL).
+        // A map's strings under their own keys (`{ request: { "url.full": … } }` as a URL), or
+        // all under its own when that is a secret's (`{ tokens: { access: … } }`).
         Some(AnyValue::KvList(entries)) => {
-            entries.iter_mut().for_each(|kv| redact_value(&kv.key, kv.value.as_mut(), extra))
+            let secret = crate::redact::is_secret_name(key.as_bytes());
+            entries.iter_mut().for_each(|kv| redact_value(if secret { key } else { &kv.key }, kv.value.as_mut(), extra))
         }
         _ => {}
     }

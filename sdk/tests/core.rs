@@ -395,6 +395,15 @@ fn secrets_are_redacted_before_they_are_queued_unless_redaction_is_off() {
     let h = sdk.start_span("GET", SpanKind::Client, None);
     sdk.set_attribute(h, "url.full", AnyValue::from("https://api.example.com/x?access_token=CANARY1&q=ok"));
     sdk.set_attribute(h, "note", AnyValue::from("paid with 4111 1111 1111 1111"));
+    // A map under a secret's key: every string in it, whatever its own key.
+    let credentials = vec![
+        edgescope_otlp::KeyValue::new("access", "CANARY4"),
+        edgescope_otlp::KeyValue::new(
+            "nested",
+            AnyValue::KvList(vec![edgescope_otlp::KeyValue::new("refresh", "CANARY5")]),
+        ),
+    ];
+    sdk.set_attribute(h, "app.credentials", AnyValue::KvList(credentials));
     sdk.activate(h);
     sdk.log(Severity::Info, "sent Bearer CANARY2CANARY2");
     // A status message is often an error's message, with the URL it failed on.
