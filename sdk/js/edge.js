@@ -525,8 +525,118 @@ function concat(chunks, size) {
   return all;
 }
 
+/** The events of a module worker besides `fetch` (workerd's handler names). */
+const EVENTS = ['scheduled', 'queue', 'email', 'tail', 'trace', 'tailStream', 'test'];
+
 /**
- * Wraps a request handler. `handler` is a module worker (`{ fetch(request, env, ctx) }`) or a
+ * Runs the `name` event of a module worker (`scheduled(controller, env, ctx)`, `queue(batch, env,
+ * ctx)`, …) as `fetch` is run: the isolate is set up first, and the telemetry made meanwhile is
+ * exported through `ctx.waitUntil` (or before it returns, without one). `scheduled` and `queue`
+ * get a span of their own (FaaS and messaging conventions), which the event's spans, logs and
+ * outgoing calls are part of.
+ */
+async function handleEvent(config, name, event, env, ctx, call) {
+  await setUp(env, config);
+  const span = guard(() => {
+    if (name === 'scheduled') {
+      const attributes = { 'faas.trigger': 'timer' };
+      if (event && typeof event.cron === 'string') attributes['faas.cron'] = event.cron;
+      return startSpan('scheduled', { kind: 'server', attributes });
+    }
+    if (name === 'queue') {
+      const attributes = { 'faas.trigger': 'pubsub', 'messaging.operation.type': 'process' };
+      if (event && typeof event.queue === 'string') attributes['messaging.destination.name'] = event.queue;
+      if (event && Array.isArray(event.messages)) attributes['messaging.batch.message_count'] = event.messages.length;
+      return startSpan(`process ${attributes['messaging.destination.name'] || 'queue'}`, { kind: 'consumer', attributes });
+    }
+  });
+  const finish = () => {
+    const done = Promise.resolve().then(requestFlush);
+    if (ctx && typeof ctx.waitUntil === 'function' && guard(() => (ctx.waitUntil(done), true))) return;
+    return done;
+  };
+  try {
+    const run = () => (span ? withSpan(span, call) : call());
+    const result = await (requestBaggage ? requestBaggage.run(new Map(), run) : run());
+    if (span) guard(() => span.end());
+    await finish();
+    return result;
+  } catch (error) {
+    if (span) {
+      guard(() => {
+        span.recordException(error);
+        span.setAttribute('error.type', (error && error.name) || 'Error');
+        span.setStatus({ code: 'error', message: error && error.message });
+        span.end();
+      });
+    }
+    await finish();
+    throw error;
+  }
+}
+
+/**
+ * `handler` (an object, a class instance) with every method it has, its prototypes' too: `fetch`
+ * traced, the events of `EVENTS` set up and flushed, and every method called with `handler` as
+ * `this`, so that state kept on `this` is one for all of them; its other properties read and
+ * written through.
+ */
+function wrapObject(handler, config, route) {
+  const out = {};
+  for (let o = handler; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const key of Object.getOwnPropertyNames(o)) {
+      if (key === 'constructor' || Object.hasOwn(out, key)) continue;
+      const d = Object.getOwnPropertyDescriptor(o, key);
+      if (typeof d.value !== 'function') {
+        Object.defineProperty(out, key, { get: () => handler[key], set: (v) => (handler[key] = v), enumerable: d.enumerable, configurable: true });
+      } else if (key === 'fetch') {
+        out.fetch = function fetch(request, env, ctx) {
+          // `deno serve` calls a default export's `fetch(request, info)`: its environment is Deno.env.
+          const info = guard(() => globalThis.Deno && (env === undefined || (env && typeof env === 'object' && 'remoteAddr' in env)));
+          const waitUntil = ctx && typeof ctx.waitUntil === 'function' ? (p) => ctx.waitUntil(p) : undefined;
+          const e = info ? (configured ? undefined : hostEnv()) : env;
+          return handle(config, request, e, waitUntil, info ? env : undefined, route(request), () => handler.fetch(request, env, ctx));
+        };
+      } else if (EVENTS.includes(key)) {
+        out[key] = (event, env, ctx, ...rest) => handleEvent(config, key, event, env, ctx, () => handler[key](event, env, ctx, ...rest));
+      } else {
+        out[key] = (...args) => handler[key](...args);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A subclass of `Base` (a `WorkerEntrypoint`, a Durable Object, any class workerd instantiates)
+ * whose `fetch` is traced and whose events of `EVENTS` are set up and flushed, with `this.env`
+ * and `this.ctx`; workerd still gets a class.
+ */
+function wrapClass(Base, config, route) {
+  const Traced = class extends Base {};
+  const proto = Base.prototype;
+  const define = (key, value) => Object.defineProperty(Traced.prototype, key, { value, writable: true, configurable: true });
+  if (typeof proto.fetch === 'function') {
+    define('fetch', function fetch(request, ...rest) {
+      const ctx = this.ctx;
+      const waitUntil = ctx && typeof ctx.waitUntil === 'function' ? (p) => ctx.waitUntil(p) : undefined;
+      return handle(config, request, this.env, waitUntil, undefined, route(request), () => proto.fetch.call(this, request, ...rest));
+    });
+  }
+  for (const key of EVENTS) {
+    if (typeof proto[key] === 'function') {
+      define(key, function (...args) {
+        return handleEvent(config, key, args[0], this.env, this.ctx, () => proto[key].apply(this, args));
+      });
+    }
+  }
+  return Traced;
+}
+
+/**
+ * Wraps a request handler. `handler` is a module worker (`{ fetch(request, env, ctx) }`, a class
+ * instance too: every method is kept, `scheduled`, `queue` and the other events set up and
+ * flushed as `fetch`), a class (`class extends WorkerEntrypoint`: a subclass is returned), or a
  * function `(request, info) => Response` (Deno.serve, Vercel Edge, Node). `config` is an SDK
  * config object or `(env) => config`; OpenTelemetry variables in the worker's bindings (or
  * `Deno.env` / `process.env`) fill what it leaves out. `config.route(request)` may name the
@@ -534,15 +644,15 @@ function concat(chunks, size) {
  */
 export function instrument(handler, config) {
   const route = (request) => guard(() => (config && typeof config.route === 'function' ? config.route(request) : undefined));
-  if (guard(() => handler && typeof handler === 'object' && typeof handler.fetch === 'function')) {
-    return {
-      ...handler,
-      fetch(request, env, ctx) {
-        const waitUntil = ctx && typeof ctx.waitUntil === 'function' ? (p) => ctx.waitUntil(p) : undefined;
-        return handle(config, request, env, waitUntil, undefined, route(request), () => handler.fetch(request, env, ctx));
-      },
-    };
-  }
+  const shape = guard(() =>
+    handler && typeof handler === 'object' && typeof handler.fetch === 'function'
+      ? 'object'
+      : typeof handler === 'function' && handler.prototype && (typeof handler.prototype.fetch === 'function' || /^class\b/.test(Function.prototype.toString.call(handler)))
+        ? 'class'
+        : typeof handler,
+  );
+  if (shape === 'object') return guard(() => wrapObject(handler, config, route), handler);
+  if (shape === 'class') return guard(() => wrapClass(handler, config, route), handler);
   if (typeof handler === 'function') {
     return function instrumented(request, info, ...rest) {
       // The environment is read for the isolate's one set-up only.

@@ -101,3 +101,79 @@ const worker :Workerd.Worker = (
     },
   };
 }
+
+/** The SDK's files as workerd modules (module name → file in sdk/dist). */
+function sdkModules() {
+  const sdk = join(root, 'sdk', 'dist');
+  const files = ['workerd.js', 'api.js', 'public.js', 'edge.js', 'fetch.js', 'console.js', 'core.js', 'wasm/edgescope_bg.wasm'];
+  return Object.fromEntries(files.map((f) => [`edgescope/${f}`, join(sdk, f)]));
+}
+
+/**
+ * Starts workerd with several workers, each `{ name, main, bindings, services }`: `main` its
+ * module (the SDK beside it), `bindings` text bindings, `services` service bindings (binding name
+ * → worker name). The first worker gets the HTTP socket; every worker has
+ * `service_binding_extra_handlers`, so that a service binding can call `scheduled` and `queue`.
+ * Resolves to `{ url, output(), stop() }`.
+ */
+export async function startWorkers(workers) {
+  const dir = mkdtempSync(join(tmpdir(), 'edgescope-workerd-'));
+  const port = await freePort();
+  const blocks = [];
+  for (const [i, w] of workers.entries()) {
+    const modules = { 'worker.js': w.main, ...sdkModules() };
+    for (const [name, from] of Object.entries(modules)) {
+      mkdirSync(join(dir, w.name, name, '..'), { recursive: true });
+      copyFileSync(from, join(dir, w.name, name));
+    }
+    const module = (name) => `(name = ${JSON.stringify(name)}, ${/\.wasm$/.test(name) ? 'wasm' : 'esModule'} = embed ${JSON.stringify(`${w.name}/${name}`)})`;
+    const bindings = [
+      ...Object.entries(w.bindings || {}).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)})`),
+      ...Object.entries(w.services || {}).map(([k, v]) => `(name = ${JSON.stringify(k)}, service = ${JSON.stringify(v)})`),
+    ];
+    blocks.push(`const w${i} :Workerd.Worker = (
+  modules = [ ${Object.keys(modules).map(module).join(', ')} ],
+  compatibilityDate = "2026-11-01",
+  compatibilityFlags = [ "service_binding_extra_handlers" ],
+  bindings = [ ${bindings.join(', ')} ],
+  globalOutbound = "internet",
+);`);
+  }
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ ${workers.map((w, i) => `(name = ${JSON.stringify(w.name)}, worker = .w${i})`).join(', ')},
+    (name = "internet", network = (allow = ["public", "private", "local"])) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = ${JSON.stringify(workers[0].name)}) ],
+);
+${blocks.join('\n')}
+`;
+  const configPath = join(dir, 'config.capnp');
+  writeFileSync(configPath, config);
+  // `--experimental`: service_binding_extra_handlers is an experimental flag.
+  const child = spawn(join(root, 'node_modules', '.bin', 'workerd'), ['serve', '--experimental', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('workerd to listen', async () => {
+    if (child.exitCode !== null) throw Object.assign(new Error(`workerd exited: ${output}`), { fatal: true });
+    try {
+      await fetch(url + '/ready');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 20000);
+  return {
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const drained = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(drained);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
