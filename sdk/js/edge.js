@@ -212,6 +212,9 @@ async function configure(env, config) {
 }
 
 
+/** The `traceparent` headers of the requests being handled, with how many carry each. */
+const incomingParents = new Map();
+
 /** Outgoing `fetch`: a CLIENT span, and trace headers for allowed URLs (all by default). */
 function patchFetch() {
   if (fetchPatched || typeof globalThis.fetch !== 'function') return;
@@ -225,8 +228,11 @@ function patchFetch() {
       if (!propagateTo || listed(url.href, propagateTo)) {
         // A traceparent the worker set itself goes out as it set it (with its own tracestate,
         // or none), as in a browser.
+        // One that is an incoming request's own (a forwarded request: `fetch(url, request)`) is
+        // replaced, as W3C Trace Context §3.4 asks: the callee's parent is this CLIENT span.
         const h = request.headers;
-        const own = h.get('traceparent');
+        const sent = h.get('traceparent');
+        const own = incomingParents.has(sent) ? null : sent;
         const state = h.get('tracestate');
         inject(h, span);
         if (own !== null) {
@@ -298,11 +304,19 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   // The request's baggage goes on with its own outgoing calls, with or without a traceparent.
   const baggage = requestBaggage && guard(() => baggageMembers(request.headers.get('baggage')));
   const parent = extract(request.headers);
+  // Until the handler is done, an outgoing call with this traceparent forwards the request.
+  const incoming = request.headers.get('traceparent');
+  if (incoming) incomingParents.set(incoming, (incomingParents.get(incoming) || 0) + 1);
   // Where `requestBaggage` carries the request's baggage (properties kept, with or without a
   // traceparent), the span's remote context does not carry it a second time (see `inject`).
   if (parent && requestBaggage) parent.baggage = undefined;
   const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', { kind: 'server', parent, attributes });
   const finish = (sent) => {
+    if (incoming) {
+      const n = incomingParents.get(incoming) - 1;
+      if (n > 0) incomingParents.set(incoming, n);
+      else incomingParents.delete(incoming);
+    }
     // Without `waitUntil` the export starts now (or once a streamed body has been sent), before
     // the response leaves. With it, it starts once the response is on its way (a zero timer
     // yields to the runtime), so taking and encoding the batch are not part of the request's
