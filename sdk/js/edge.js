@@ -10,17 +10,23 @@ import { extract, flush, guard, init, inject, onFlush, startSpan, useAsyncContex
 import { METHODS, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
 
-/** `k=v,k2=v2` with percent-encoded values, as OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. */
-function pairs(text) {
+/**
+ * `k=v,k2=v2` with percent-encoded values, as OTEL_RESOURCE_ATTRIBUTES and
+ * OTEL_EXPORTER_OTLP_HEADERS. A malformed pair (no `=`, no key, a bad percent-encoding) is
+ * skipped, or with `strict` makes the whole value undefined, as the resource SDK spec asks of
+ * OTEL_RESOURCE_ATTRIBUTES. Blank entries (a trailing comma) are no pairs and no error.
+ */
+function pairs(text, strict) {
   const out = {};
   for (const part of String(text || '').split(',')) {
+    if (!part.trim()) continue;
     const i = part.indexOf('=');
-    if (i > 0) {
-      try {
-        out[decodeURIComponent(part.slice(0, i).trim())] = decodeURIComponent(part.slice(i + 1).trim());
-      } catch {
-        // A malformed pair is skipped; the others stand.
-      }
+    try {
+      const key = i > 0 ? decodeURIComponent(part.slice(0, i).trim()) : '';
+      if (!key) throw new Error();
+      out[key] = decodeURIComponent(part.slice(i + 1).trim());
+    } catch {
+      if (strict) return;
     }
   }
   return out;
@@ -75,11 +81,15 @@ export function configFromEnv(env, config) {
   if (v.OTEL_SERVICE_NAME) fromEnv.serviceName = v.OTEL_SERVICE_NAME;
   if (v.OTEL_EXPORTER_OTLP_ENDPOINT) fromEnv.endpoint = v.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (v.OTEL_EXPORTER_OTLP_HEADERS) fromEnv.headers = pairs(v.OTEL_EXPORTER_OTLP_HEADERS);
-  if (v.OTEL_EXPORTER_OTLP_PROTOCOL) fromEnv.protocol = v.OTEL_EXPORTER_OTLP_PROTOCOL;
-  if (v.OTEL_TRACES_SAMPLER) fromEnv.sampler = v.OTEL_TRACES_SAMPLER;
+  // Enum values are read case-insensitively (and trimmed), as the environment spec says they SHOULD be.
+  if (v.OTEL_EXPORTER_OTLP_PROTOCOL) fromEnv.protocol = v.OTEL_EXPORTER_OTLP_PROTOCOL.trim().toLowerCase();
+  if (v.OTEL_TRACES_SAMPLER) fromEnv.sampler = v.OTEL_TRACES_SAMPLER.trim().toLowerCase();
   if (v.OTEL_TRACES_SAMPLER_ARG) fromEnv.samplerArg = v.OTEL_TRACES_SAMPLER_ARG;
-  if (v.OTEL_RESOURCE_ATTRIBUTES) {
-    const attrs = pairs(v.OTEL_RESOURCE_ATTRIBUTES);
+  // A value with any malformed entry is discarded whole, and counted once the SDK is set up
+  // (the resource SDK spec: "the entire environment variable value SHOULD be discarded").
+  const attrs = v.OTEL_RESOURCE_ATTRIBUTES && pairs(v.OTEL_RESOURCE_ATTRIBUTES, true);
+  if (v.OTEL_RESOURCE_ATTRIBUTES && !attrs) fromEnv[BAD_RESOURCE] = true;
+  if (attrs) {
     // OTEL_SERVICE_NAME wins over a `service.name` here; either way it is the service name, not
     // a resource attribute that would replace it.
     if (!fromEnv.serviceName && attrs['service.name']) fromEnv.serviceName = attrs['service.name'];
@@ -89,6 +99,9 @@ export function configFromEnv(env, config) {
   const c = typeof config === 'function' ? config(env) : config;
   return { scheduleDelayMillis: 0, ...fromEnv, ...(c && typeof c === 'object' ? c : {}) };
 }
+
+/** Marks a config whose OTEL_RESOURCE_ATTRIBUTES was discarded (reported after `init`). */
+const BAD_RESOURCE = Symbol('bad OTEL_RESOURCE_ATTRIBUTES');
 
 /** The one set-up of the isolate, which requests that arrive while it runs wait for too. */
 let configured;
@@ -191,6 +204,10 @@ async function configure(env, config) {
   const c = configFromEnv(env, config);
   if (typeof config === 'function' && typeof c.route === 'function') routeOfConfig = c.route;
   init(c);
+  // Counted in `diagnostics()` (and printed with `debug`) now that `init` has reset the counters.
+  if (c[BAD_RESOURCE]) guard(() => {
+    throw new Error('OTEL_RESOURCE_ATTRIBUTES has a malformed entry; the whole value is ignored');
+  });
   propagateTo = Array.isArray(c.propagateTraceHeaderUrls) ? c.propagateTraceHeaderUrls : undefined;
   // The active span follows each request through `await` where AsyncLocalStorage exists.
   try {
