@@ -1122,6 +1122,23 @@ async function post(path, body, keepalive, deadline) {
 const carried = [];
 const MAX_CARRIED = 16;
 
+/**
+ * Calls `send` with the host's own fetch as the global one, so that a `config.fetch` that calls
+ * `fetch` (to add a token, to log) is never traced: its CLIENT span would be exported, and that
+ * export traced in turn, without end (OTel JS exports under `suppressTracing` for the same
+ * reason). A `config.fetch` that awaits before it calls `fetch` gets the traced one.
+ */
+function untraced(send) {
+  const traced = globalThis.fetch;
+  const swap = hostFetch !== undefined && traced !== hostFetch;
+  if (swap) globalThis.fetch = hostFetch;
+  try {
+    return send();
+  } finally {
+    if (swap && globalThis.fetch === hostFetch) globalThis.fetch = traced;
+  }
+}
+
 /** Sends a prepared batch, retrying as the core's policy says; never rejects. */
 async function deliver(batch, keepalive, deadline, outbox, first) {
   const { url, path, headers, body: payload, send } = batch;
@@ -1133,13 +1150,13 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
       const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(timeout) : undefined;
       // The timeout also holds for a `fetch` that ignores its signal, so a hung request cannot
       // keep an export slot forever.
-      const response = await withTimeout(timeout, send.call(globalThis, url, {
+      const response = await withTimeout(timeout, untraced(() => send.call(globalThis, url, {
         method: 'POST',
         headers,
         body: payload,
         keepalive,
         signal,
-      }));
+      })));
       if (response.ok) return readPartialSuccess(response);
       status = response.status;
       retryAfter = response.headers.get('retry-after') ?? undefined;
@@ -1178,7 +1195,7 @@ export async function resend(batch) {
     const send = exportFetch || globalThis.fetch;
     const headers = { ...batch.headers, ...exportHeaders };
     for (const name in headers) if (headers[name] === undefined) delete headers[name];
-    const response = await send.call(globalThis, batch.url, { method: 'POST', headers, body: batch.body });
+    const response = await untraced(() => send.call(globalThis, batch.url, { method: 'POST', headers, body: batch.body }));
     if (response.ok) await readPartialSuccess(response);
     // A client error will not get better: the batch is let go (and counted).
     if (!response.ok && response.status < 500 && response.status !== 429) trouble(0, new Error(`stored export answered ${response.status}`));
