@@ -100,6 +100,26 @@ export function configFromEnv(env, config) {
   return { scheduleDelayMillis: 0, ...fromEnv, ...(c && typeof c === 'object' ? c : {}) };
 }
 
+/** `telemetry.sdk.language` where it is not the core's `webjs` (set by the Node entry). */
+let language;
+
+/**
+ * `config` with `telemetry.sdk.language` `nodejs` in Node, the value the semantic conventions give
+ * Node.js; elsewhere the core's `webjs` stands (the conventions have no value for Deno or workerd,
+ * which run the web platform's APIs). A value the config sets itself wins.
+ */
+export function withLanguage(config, lang) {
+  if (lang) language = lang;
+  try {
+    const ra = config && config.resourceAttributes;
+    if (!language || (ra != null && (typeof ra !== 'object' || Array.isArray(ra)))) return config;
+    return { ...(config && typeof config === 'object' ? config : {}), resourceAttributes: { 'telemetry.sdk.language': language, ...ra } };
+  } catch {
+    // A config that throws when read is `init`'s to report, as it is.
+    return config;
+  }
+}
+
 /** Marks a config whose OTEL_RESOURCE_ATTRIBUTES was discarded (reported after `init`). */
 const BAD_RESOURCE = Symbol('bad OTEL_RESOURCE_ATTRIBUTES');
 
@@ -201,7 +221,7 @@ function setUp(env, config) {
 }
 
 async function configure(env, config) {
-  const c = configFromEnv(env, config);
+  const c = withLanguage(configFromEnv(env, config));
   if (typeof config === 'function' && typeof c.route === 'function') routeOfConfig = c.route;
   init(c);
   // Counted in `diagnostics()` (and printed with `debug`) now that `init` has reset the counters.

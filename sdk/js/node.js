@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { initSync } from './core.js';
 import { installRecords } from './records.js';
+import { withLanguage } from './edge.js';
+import * as api from './api.js';
 
 initSync({ module: readFileSync(new URL('./wasm/edgescope_node_bg.wasm', import.meta.url)) });
 // Spans recorded in JavaScript, encoded per batch (ADR 0011): a span costs less, for a module
@@ -13,4 +15,14 @@ installRecords();
 
 export * from './public.js';
 export { instrument } from './edge.js';
+
+/**
+ * Configures the SDK (as `init` everywhere), the resource's `telemetry.sdk.language` `nodejs` in Node.
+ * @param {import('./index').Config} config
+ */
+export function init(config) {
+  api.init(withLanguage(config));
+}
+// Deno (and Bun) load this entry too; their language is not Node's.
+if (!globalThis.Deno && !globalThis.Bun) withLanguage(undefined, 'nodejs');
 

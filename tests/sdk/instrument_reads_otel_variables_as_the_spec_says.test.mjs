@@ -30,8 +30,10 @@ test('enum values are case-insensitive; a resource value with a bad entry is dro
   await flush();
   assert.deepEqual(sent.map((s) => s.path), ['/v1/logs'], 'ALWAYS_OFF samples nothing: the log record alone is sent');
   assert.equal(sent[0].type, 'application/json', 'HTTP/JSON is http/json');
-  const resource = JSON.parse(sent[0].body).resourceLogs[0].resource.attributes.map((a) => a.key);
+  const attributes = JSON.parse(sent[0].body).resourceLogs[0].resource.attributes;
+  const resource = attributes.map((a) => a.key);
   assert.ok(resource.includes('service.name'));
+  assert.equal(attributes.find((a) => a.key === 'telemetry.sdk.language').value.stringValue, 'nodejs', "Node's value in the semantic conventions");
   for (const key of ['good', 'late', 'bad', 'broken']) assert.ok(!resource.includes(key), `${key} is not a resource attribute`);
   assert.equal(diagnostics().apiErrors, 1, 'the discarded value is reported');
 });
