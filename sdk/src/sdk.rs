@@ -1335,7 +1335,9 @@ fn resource_of(config: &Config) -> (Resource, Vec<u8>) {
     let mut attributes = vec![
         KeyValue::new("service.name", config.service_name.as_str()),
         KeyValue::new("telemetry.sdk.name", "edgescope"),
-        KeyValue::new("telemetry.sdk.language", "webjs"),
+        // The semantic conventions' value for the API the app calls: the npm module's JavaScript
+        // API (the Node entry says `nodejs` itself), or the Rust crate's.
+        KeyValue::new("telemetry.sdk.language", if cfg!(feature = "js-exports") { "webjs" } else { "rust" }),
         KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
     ];
     let mut dropped = 0u32;

@@ -40,6 +40,9 @@ fn a_root_span_starts_a_sampled_random_trace_and_exports_with_its_resource() {
     let (resource, scope, span) = data.spans().next().unwrap();
     assert_eq!(resource.service_name(), "shop");
     assert_eq!(attribute(&resource.attributes, "telemetry.sdk.name"), Some(&AnyValue::from("edgescope")));
+    // A Rust app's spans say `rust`; the npm module's (built with `js-exports`) a JavaScript API's.
+    let language = if cfg!(feature = "js-exports") { "webjs" } else { "rust" };
+    assert_eq!(attribute(&resource.attributes, "telemetry.sdk.language"), Some(&AnyValue::from(language)));
     assert_eq!(scope.name, "edgescope");
     assert!(span.trace_id.is_valid() && span.span_id.is_valid());
     assert_eq!(span.parent_span_id, None);
