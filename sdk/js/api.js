@@ -62,6 +62,30 @@ export function hooked(key, value) {
 let minSeverity = 1;
 /** After `shutdown()`: no spans or log records until the next `init`. */
 let off = false;
+/**
+ * Why the SDK is off for good: its wasm could not be instantiated (a Content-Security-Policy
+ * without 'wasm-unsafe-eval', a .wasm that could not be fetched). The page runs on; every call
+ * does what it does after `shutdown()`, and `diagnostics().disabled` says why.
+ */
+export let broken;
+
+/** Internal: turns the SDK off for good, saying why once (see `broken`). */
+export function disable(error) {
+  broken = `edgescope is off, its WebAssembly could not be loaded: ${(error && error.message) || error}`;
+  off = true;
+  consoleWarn(`[${broken}]`);
+}
+
+/** Internal: instantiates the wasm core with `load`; on failure the SDK is off (see `disable`). Returns whether it loaded. */
+export function start(load) {
+  try {
+    load();
+    return true;
+  } catch (e) {
+    disable(e);
+    return false;
+  }
+}
 let exportTimer = 0;
 /** The fetch exports use: `config.fetch`, else `hostFetch`. */
 let exportFetch;
@@ -266,13 +290,62 @@ function stageAttributes(attributes, skip) {
   }
 }
 
+/** The options of each type (`endpoint`, the protocol, the lists and `captureConsole` are read on their own). */
+const TYPED = {
+  string: 'serviceName serviceVersion environment sampler',
+  number: 'scheduleDelayMillis flushDeadlineMillis maxQueueSize maxExportBatchSize timeoutMillis attributeValueLengthLimit',
+  boolean: 'keepErrors redaction debug instrumentFetch instrumentXHR captureErrors sessions documentLoad navigation interactions longTasks webVitals offline',
+  function: 'fetch redact',
+  object: 'headers',
+};
+const ONE_OF = { protocol: ['http/protobuf', 'http/json'], compression: ['gzip', 'none'] };
+
+/**
+ * `config` as the latest `init` read it: what users reasonably pass made what the SDK reads (a
+ * `URL` endpoint as its text, numeric strings as numbers, one value of a list as a list), and
+ * options of the wrong type left out (`init` counts and, with `debug`, names them).
+ */
+export let settings = {};
+
+/** `[settings, names of the options of the wrong type]` for `config`. */
+function readOptions(config) {
+  const c = config && typeof config === 'object' ? { ...config } : {};
+  const wrong = [];
+  const check = (key, ok) => {
+    if (c[key] !== undefined && !ok(c[key])) {
+      wrong.push(key);
+      delete c[key];
+    }
+  };
+  for (const type in TYPED) {
+    for (const key of TYPED[type].split(' ')) {
+      const v = c[key];
+      if (type === 'number' && typeof v === 'string' && v.trim()) c[key] = Number(v);
+      check(key, (v) => typeof v === type && v !== null && (type !== 'number' || Number.isFinite(v)));
+    }
+  }
+  for (const key in ONE_OF) check(key, (v) => ONE_OF[key].includes(v));
+  if (c.endpoint instanceof URL) c.endpoint = c.endpoint.href;
+  check('endpoint', (v) => typeof v === 'string');
+  const list = (key, item) => {
+    if (typeof c[key] === 'string' || c[key] instanceof RegExp) c[key] = [c[key]];
+    check(key, (v) => Array.isArray(v) && v.every(item));
+  };
+  list('redactQueryParams', (x) => typeof x === 'string');
+  list('propagateTraceHeaderCorsUrls', (x) => typeof x === 'string' || x instanceof RegExp);
+  check('captureConsole', (v) => typeof v === 'boolean' || Array.isArray(v));
+  return [c, wrong];
+}
+
 /**
  * Configures the SDK. Call once, before creating spans.
  * @param {import('./index').Config} config
  */
 export function init(config) {
+  if (broken) return;
   guard(() => {
-    const c = config && typeof config === 'object' ? config : {};
+    const [c, wrong] = readOptions(config);
+    settings = c;
     // Calling `init` again starts a fresh core: what the old one still holds is sent first,
     // with the old settings (the batches are taken synchronously). What the export slots cannot
     // take now (two exports under way) is sent too rather than lost with the old core, or, for
@@ -329,6 +402,10 @@ export function init(config) {
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
     if (ra != null && !plainObject) trouble(1, new Error('resourceAttributes must be an object of attributes; ignored'));
+    if (wrong.length) {
+      for (const _ of wrong) core.trouble(1);
+      if (debug) consoleWarn(`[edgescope] init options of the wrong type, ignored: ${wrong.join(', ')}`);
+    }
     // (After `configure`, which starts the counters afresh.) Debug records in development, from info up elsewhere: development is what `environment`
     // (or the resource's `deployment.environment.name`) says, else a page served from loopback.
     const env = typeof c.environment === 'string' ? c.environment : plainObject && ra['deployment.environment.name'];
@@ -340,7 +417,7 @@ export function init(config) {
       else trouble(1, new Error(`unknown logLevel ${String(c.logLevel)}; using ${dev ? 'debug' : 'info'}`));
     }
     if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true, maxQueueSize);
-    core.setRedaction(c.redaction !== false, Array.isArray(c.redactQueryParams) ? c.redactQueryParams.map(String).join('\n') : '');
+    core.setRedaction(c.redaction !== false, c.redactQueryParams ? c.redactQueryParams.join('\n') : '');
     core.useRedactHook(redactHook);
   });
 }
@@ -1139,10 +1216,54 @@ function untraced(send) {
   }
 }
 
+/**
+ * Browser: export URLs the page's Content-Security-Policy refused (`securitypolicyviolation`
+ * events, see page.js), and the exports not sent for that. A refused request is never retried
+ * nor stored: the policy will not change while the page lives.
+ */
+const refused = [];
+let cspWatched = false;
+let cspBlocked = 0;
+
+/** Failed exports waiting for a violation event, which comes a few milliseconds after the failure. */
+let waiting = [];
+
+/** Internal (page.js): watches for refusals; `uri` is a refused request's (the event's `blockedURI`). */
+export function cspRefused(uri) {
+  cspWatched = true;
+  if (uri) refused.push(String(uri));
+  waiting.forEach((wake) => wake());
+  waiting = [];
+}
+
+const isRefused = (url) => refused.some((uri) => url === uri || url.startsWith(`${uri.replace(/\/+$/, '')}/`));
+
+/** Whether the CSP refused the request to `url` that failed: a violation event for it within 300 ms. */
+async function blockedByCsp(url) {
+  if (!cspWatched) return false;
+  for (const until = Date.now() + 300; !isRefused(url) && Date.now() < until; ) {
+    await new Promise((wake) => {
+      waiting.push(wake);
+      setTimeout(wake, until - Date.now());
+    });
+  }
+  return refusedNow(url);
+}
+
+/** Whether the CSP is known to refuse `url` (then counted and, the first time, said). */
+function refusedNow(url) {
+  if (!cspWatched || !isRefused(url)) return false;
+  if (!cspBlocked++) consoleWarn(`[edgescope] the page's Content-Security-Policy blocks exports to ${url}: add the endpoint to connect-src`);
+  trouble(0, new Error(`export to ${url} blocked by the page's Content-Security-Policy (connect-src); not retried`));
+  return true;
+}
+
 /** Sends a prepared batch, retrying as the core's policy says; never rejects. */
 async function deliver(batch, keepalive, deadline, outbox, first) {
   const { url, path, headers, body: payload, send } = batch;
   for (let attempt = first; ; attempt++) {
+    // Synchronously: a page-hide export must start before the page goes.
+    if (refusedNow(url)) return;
     let status = 0;
     let retryAfter;
     try {
@@ -1161,6 +1282,7 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
       status = response.status;
       retryAfter = response.headers.get('retry-after') ?? undefined;
     } catch {
+      if (await blockedByCsp(url)) return;
       status = 0;
     }
     // Offline: retrying is pointless, and the outbox (if installed) keeps the batch for later.
@@ -1201,7 +1323,8 @@ export async function resend(batch) {
     if (!response.ok && response.status < 500 && response.status !== 429) trouble(0, new Error(`stored export answered ${response.status}`));
     return response.ok || (response.status < 500 && response.status !== 429);
   } catch {
-    return false;
+    // A batch the page's CSP refuses is let go (and counted).
+    return blockedByCsp(batch.url);
   }
 }
 
@@ -1333,10 +1456,15 @@ async function drain(options) {
 /** Counters of what the SDK dropped or could not do. */
 export function diagnostics() {
   return guard(() => {
+    const out = { exportsBlockedByCsp: cspBlocked };
+    if (broken) {
+      for (const name of DIAGNOSTIC_NAMES) out[name] = 0;
+      out.disabled = broken;
+      return out;
+    }
     flushRecords();
     core.diagnostics();
     opsViews();
-    const out = {};
     // The core leaves the counters as f64s after the ended span's ids (see `Ops` in sdk/src/js.rs).
     DIAGNOSTIC_NAMES.forEach((name, i) => (out[name] = opsView.getFloat64(endedBase + 32 + 8 * i, true)));
     return out;

@@ -57,7 +57,7 @@ function documentLoad(parentContext) {
   }
   for (const r of performance.getEntriesByType('resource')) {
     // Not the exporter's own requests, wherever `init` sends (a same-origin path too).
-    if (r.name.startsWith(exporter.to)) continue;
+    if (exporter.to.includes(r.name)) continue;
     const span = timedSpan('resourceFetch', 3, root, undefined, at(r.startTime), {
       'url.full': r.name,
       'resource.initiator_type': r.initiatorType,

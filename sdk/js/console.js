@@ -37,6 +37,8 @@ function format(args) {
 let busy = false;
 /** The methods the latest `init` records; a wrapper stays installed and records while its method is here. */
 const recorded = new Set();
+/** The methods wrapped: once each, so that a call is never recorded twice when another library has wrapped ours since. */
+const wrappedMethods = new Set();
 
 /** Records the console methods named in `levels` (all five when `true`, none when false or absent). */
 export function captureConsole(levels) {
@@ -46,7 +48,8 @@ export function captureConsole(levels) {
     const original = console[method];
     if (typeof original !== 'function' || !LEVELS[method]) continue;
     recorded.add(method);
-    if (original.__edgescope) continue;
+    if (wrappedMethods.has(method)) continue;
+    wrappedMethods.add(method);
     const wrapped = function () {
       const args = arguments;
       if (!busy && recorded.has(method)) {
@@ -56,7 +59,6 @@ export function captureConsole(levels) {
       }
       return original.apply(this, args);
     };
-    wrapped.__edgescope = true;
     console[method] = wrapped;
   }
 }

@@ -49,18 +49,15 @@ function match(entry) {
  * The request has an answer (`wait` > 0: fetch's headers, XHR's `load`) or has failed: its span
  * ends with its entry's times when the entry is there, else when it comes, at most `wait` ms
  * from now (OpenTelemetry JS's 300), else at this moment. A fetch `response` whose body the page
- * has begun to read by then waits up to 10 s more: the browser reports the entry once the body
- * has been read. A span still waiting when `flush()` is called ends then (see `settle`), so that
- * a `flush()` (the page-hide one too) takes it.
+ * has begun to read by then waits for its entry, however long the body streams: the browser
+ * reports it once the body has been read to its end or the read cancelled. A span still waiting
+ * when `flush()` is called ends then (see `settle`), so that a `flush()` (the page-hide one
+ * too) takes it.
  */
 export function done(request, wait, response) {
   request.d = performance.now();
   if (request.e || !wait || !observer) end(request);
-  else later(request, wait, response);
-}
-
-function later(request, wait, response) {
-  request.w = setTimeout(() => guard(() => (response && response.bodyUsed ? later(request, 1e4) : end(request))), wait);
+  else request.w = setTimeout(() => guard(() => (response && response.bodyUsed) || end(request)), wait);
 }
 
 /** Ends every span that still waits for its entry (`flush()`, and so page hide). */
@@ -99,11 +96,12 @@ export function listed(href, rules) {
 }
 
 /**
- * Where the exporter sends (`endpoint/v1/`, set by `init`): requests there are never traced, so
- * that an export through a `fetch` in the config that calls the page's fetch makes no span (each
- * would be exported in turn, without end).
+ * Where the exporter sends (`endpoint/v1/traces` and `/v1/logs`, set by `init`): requests to
+ * exactly those URLs are never traced, so that an export through a `fetch` in the config that
+ * calls the page's fetch makes no span (each would be exported in turn, without end). The app's
+ * own requests beside them (a versioned API at `/v1/users`) are.
  */
-export const exporter = { to: '\u0000' };
+export const exporter = { to: [] };
 
 /** `href` resolved as the browser resolves a request URL: against the document's base URL (`<base href>`). */
 export function resolve(href) {
@@ -123,12 +121,16 @@ export function clientSpan(method, url) {
   const i = METHODS.indexOf(upper);
   if (i >= 0 && i < 6) method = upper;
   const known = i >= 0 ? upper : undefined;
+  // A `data:` URL is its scheme and media type (the payload may be megabytes), with no server.
+  const data = url.protocol === 'data:';
   const attributes = {
     'http.request.method': known || '_OTHER',
-    'url.full': url.href,
-    'server.address': url.hostname,
-    'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+    'url.full': data ? `${url.href.split(',', 1)[0].slice(0, 200)},…` : url.href,
   };
+  if (!data) {
+    attributes['server.address'] = url.hostname;
+    attributes['server.port'] = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  }
   if (known !== method) attributes['http.request.method_original'] = method;
   return startSpan(known || 'HTTP', { kind: 'client', attributes });
 }
@@ -165,10 +167,17 @@ function set(span, headers) {
   return headers;
 }
 
+/**
+ * Whether `globalThis.fetch` was wrapped: once only, so that a call is never traced twice when
+ * another library has wrapped ours since (a second `init` after Sentry's or MSW's wrapper).
+ */
+let wrapped = false;
+
 /** Replaces `globalThis.fetch` with a traced version. */
 export function instrumentFetch(propagateTo) {
   const original = globalThis.fetch;
-  if (typeof original !== 'function' || original.__edgescope) return;
+  if (typeof original !== 'function' || wrapped) return;
+  wrapped = true;
   const traced = function fetch(input, init) {
     const prepared = guard(() => {
       // `fetch()` without arguments is refused by the host's own fetch, as it would be.
@@ -178,7 +187,7 @@ export function instrumentFetch(propagateTo) {
       const text = String(input);
       const request = text === '[object Request]' ? input : undefined;
       const url = resolve(request ? request.url : text);
-      if (url.href.startsWith(exporter.to)) return;
+      if (exporter.to.includes(url.href)) return;
       const out = { input, init };
       let method = (init && init.method) || (request ? request.method : 'GET');
       let add = allowed(url, propagateTo);
@@ -239,6 +248,5 @@ export function instrumentFetch(propagateTo) {
       failed,
     );
   };
-  traced.__edgescope = true;
   globalThis.fetch = traced;
 }

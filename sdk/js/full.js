@@ -3,6 +3,7 @@
 // vitals, each switchable in `init` (`documentLoad`, `navigation`, `interactions`, `longTasks`,
 // `webVitals`, `offline`), and opt-in console capture (`captureConsole`).
 import { loadWasm } from './load.js';
+import * as api from './api.js';
 import { guard } from './api.js';
 import * as browser from './page.js';
 import { instrumentPage } from './auto.js';
@@ -25,8 +26,9 @@ let vitalsOn = false;
  */
 export function init(config) {
   browser.init(config);
+  if (api.broken) return;
   guard(() => {
-    const c = config && typeof config === 'object' ? config : {};
+    const c = api.settings;
     // Each `init` says which console methods are recorded (none without `captureConsole`).
     captureConsole(c.captureConsole);
     // The page's own parts need a document: a Web Worker has none. Each `init` turns them on or

@@ -14,7 +14,7 @@ export interface Config {
   /** More resource attributes. */
   resourceAttributes?: Record<string, string | number | boolean>;
   /** Base URL of an OTLP/HTTP receiver; `/v1/traces` and `/v1/logs` are appended. Default `http://127.0.0.1:4318`. */
-  endpoint?: string;
+  endpoint?: string | URL;
   /** `http/protobuf` (default) or `http/json` (`edgescope/full`, Node and Deno; the default browser and workerd entries send protobuf). */
   protocol?: 'http/protobuf' | 'http/json';
   /** `gzip` (default, where the runtime has CompressionStream; never for the page-hide flush, nor for a request's batch under 1 KiB in workerd and Vercel Edge) or `none`. */
@@ -48,7 +48,7 @@ export interface Config {
    */
   redaction?: boolean;
   /** More query parameter names to treat as secrets. */
-  redactQueryParams?: string[];
+  redactQueryParams?: string | string[];
   /** The app's own rule, applied to string attribute values (and `log.message`) before the built-in ones. */
   redact?: (key: string, value: string) => string;
   /** Print the SDK's own troubles with `console.warn`. Default false. */
@@ -72,7 +72,7 @@ export interface BrowserConfig extends Config {
   /** `session.id` on every span and record, kept in sessionStorage, rotated after 15 minutes idle or 4 hours. Default true. */
   sessions?: boolean;
   /** Cross-origin URLs that may receive `traceparent`: regular expressions, or prefixes that match where a host or path segment ends. Same-origin always may. */
-  propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
+  propagateTraceHeaderCorsUrls?: string | RegExp | Array<string | RegExp>;
 }
 
 /** Settings of the `edgescope/full` browser entry: every instrumentation, each switchable. */
@@ -177,6 +177,10 @@ export interface Diagnostics {
   exportsRetried: number;
   recordsRejected: number;
   apiErrors: number;
+  /** Browser: exports not sent because the page's Content-Security-Policy (`connect-src`) refuses the endpoint. */
+  exportsBlockedByCsp: number;
+  /** Why the SDK is off, when its WebAssembly could not be loaded (a CSP without 'wasm-unsafe-eval', an unfetchable .wasm). */
+  disabled?: string;
 }
 
 /** Starts spans that carry an instrumentation scope of their own (a library's name and version). */

@@ -8,10 +8,10 @@ import { installRecords } from './records.js';
 import { withLanguage } from './edge.js';
 import * as api from './api.js';
 
-initSync({ module: readFileSync(new URL('./wasm/edgescope_node_bg.wasm', import.meta.url)) });
+// A module that cannot be read or instantiated turns the SDK off rather than failing the import.
 // Spans recorded in JavaScript, encoded per batch (ADR 0011): a span costs less, for a module
 // that is read from disk.
-installRecords();
+if (api.start(() => initSync({ module: readFileSync(new URL('./wasm/edgescope_node_bg.wasm', import.meta.url)) }))) installRecords();
 
 export * from './public.js';
 export { instrument } from './edge.js';

@@ -35,7 +35,9 @@ function readMeta(name) {
  */
 export function init(config) {
   api.init(config);
-  const c = config && typeof config === 'object' ? config : {};
+  // Without its wasm the SDK instruments nothing (see `api.broken`).
+  if (api.broken) return;
+  const c = api.settings;
   // Each `init` starts from the defaults: its switches turn each part on or off, whatever an
   // earlier `init` said (a part turned off stays installed and passes everything through).
   api.guard(() => {
@@ -49,10 +51,10 @@ export function init(config) {
   documentParent = api.guard(() => api.extract({ traceparent: readMeta('traceparent'), tracestate: readMeta('tracestate'), baggage: readMeta('baggage') }));
   // The exporter's own requests are never traced (see `exporter`), wherever this `init` sends.
   api.guard(() => {
-    exporter.to = resolve(`${api.exportEndpoint()}/v1/`).href;
+    exporter.to = ['traces', 'logs'].map((signal) => resolve(`${api.exportEndpoint()}/v1/${signal}`).href);
   });
   api.guard(() => {
-    propagateTo.splice(0, propagateTo.length, ...(Array.isArray(c.propagateTraceHeaderCorsUrls) ? c.propagateTraceHeaderCorsUrls : []));
+    propagateTo.splice(0, propagateTo.length, ...(c.propagateTraceHeaderCorsUrls || []));
     if (enabled.fetch) instrumentFetch(propagateTo);
     if (enabled.xhr) instrumentXHR(propagateTo);
     if (enabled.errors) captureErrors();
@@ -62,6 +64,9 @@ export function init(config) {
     // browsers that skip it. Never `unload`: it disables the back/forward cache.
     // (Request spans still waiting for their Resource Timing entry end first, and go with it.)
     const hide = () => api.flush({ keepalive: true });
+    // Exports the page's Content-Security-Policy refuses (connect-src) are not retried (see `cspRefused`).
+    globalThis.addEventListener?.('securitypolicyviolation', (e) => api.cspRefused(e.blockedURI));
+    api.cspRefused();
     globalThis.document?.addEventListener('visibilitychange', () => {
       if (globalThis.document.visibilityState === 'hidden') hide();
     });

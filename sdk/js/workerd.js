@@ -5,7 +5,8 @@ import wasmModule from './wasm/edgescope_bg.wasm';
 import { initSync } from './core.js';
 import * as api from './api.js';
 
-initSync({ module: wasmModule });
+// A module the runtime cannot instantiate turns the SDK off rather than failing the import.
+api.start(() => initSync({ module: wasmModule }));
 // Each request's flush owns its exports: promises and I/O belong to the request that made them.
 api.useRequestScopedExports();
 

@@ -29,9 +29,13 @@ function end(xhr, why, status) {
  * Patches `XMLHttpRequest.prototype.open`, `setRequestHeader` (to know the headers the page set
  * for the request: those win over ours, see `traceHeaders`) and `send`.
  */
+let patched = false;
+
 export function instrumentXHR(propagateTo) {
   const proto = globalThis.XMLHttpRequest && globalThis.XMLHttpRequest.prototype;
-  if (!proto || proto.open.__edgescope) return;
+  // Once only, even when another library has wrapped `open` since.
+  if (!proto || patched) return;
+  patched = true;
   const { open, send, setRequestHeader } = proto;
   proto.setRequestHeader = function (name) {
     const result = setRequestHeader.apply(this, arguments);
@@ -56,7 +60,7 @@ export function instrumentXHR(propagateTo) {
     let span;
     guard(() => {
       const info = this[INFO];
-      if (!info || !enabled.xhr || info.span || info.url.href.startsWith(exporter.to)) return;
+      if (!info || !enabled.xhr || info.span || exporter.to.includes(info.url.href)) return;
       span = clientSpan(info.method, info.url);
       info.span = span;
       info.r = timed(span, info.url, 'xmlhttprequest');

@@ -15,7 +15,7 @@ export interface Config {
   serviceVersion?: string;
   environment?: string;
   resourceAttributes?: Record<string, string | number | boolean>;
-  endpoint?: string;
+  endpoint?: string | URL;
   protocol?: 'http/protobuf' | 'http/json';
   compression?: 'gzip' | 'none';
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
@@ -30,7 +30,7 @@ export interface Config {
   keepErrors?: boolean;
   attributeValueLengthLimit?: number;
   redaction?: boolean;
-  redactQueryParams?: string[];
+  redactQueryParams?: string | string[];
   redact?: (key: string, value: string) => string;
   debug?: boolean;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -40,7 +40,7 @@ export interface BrowserConfig extends Config {
   instrumentXHR?: boolean;
   captureErrors?: boolean;
   sessions?: boolean;
-  propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
+  propagateTraceHeaderCorsUrls?: string | RegExp | Array<string | RegExp>;
 }
 export interface FullBrowserConfig extends BrowserConfig {
   documentLoad?: boolean;
@@ -111,6 +111,8 @@ export interface Diagnostics {
   exportsRetried: number;
   recordsRejected: number;
   apiErrors: number;
+  exportsBlockedByCsp: number;
+  disabled?: string;
 }
 export interface Tracer {
   startSpan(name: string, options?: SpanOptions): Span;
