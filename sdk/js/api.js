@@ -290,15 +290,26 @@ function stageAttributes(attributes, skip) {
   }
 }
 
-/** The options of each type (`endpoint`, the protocol, the lists and `captureConsole` are read on their own). */
-const TYPED = {
-  string: 'serviceName serviceVersion environment sampler',
-  number: 'scheduleDelayMillis flushDeadlineMillis maxQueueSize maxExportBatchSize timeoutMillis attributeValueLengthLimit',
-  boolean: 'keepErrors redaction debug instrumentFetch instrumentXHR captureErrors sessions documentLoad navigation interactions longTasks webVitals offline',
-  function: 'fetch redact',
-  object: 'headers',
-};
-const ONE_OF = { protocol: ['http/protobuf', 'http/json'], compression: ['gzip', 'none'] };
+/**
+ * The type of each option, by the letter of its group: s a string, n a number (or a numeric
+ * string), b a boolean, f a function, o an object, l a list (or one value of it), u the endpoint
+ * (a string or a URL), e an enumeration, c `captureConsole` (a boolean or a list).
+ */
+const TYPES = {};
+for (const group of [
+  'sserviceName serviceVersion environment sampler',
+  'nscheduleDelayMillis flushDeadlineMillis maxQueueSize maxExportBatchSize timeoutMillis attributeValueLengthLimit',
+  'bkeepErrors redaction debug instrumentFetch instrumentXHR captureErrors sessions documentLoad navigation interactions longTasks webVitals offline',
+  'ffetch redact',
+  'oheaders',
+  'lredactQueryParams propagateTraceHeaderCorsUrls',
+  'uendpoint',
+  'eprotocol compression',
+  'ccaptureConsole',
+]) {
+  for (const key of group.slice(1).split(' ')) TYPES[key] = group[0];
+}
+const ENUMS = ['http/protobuf', 'http/json', 'gzip', 'none'];
 
 /**
  * `config` as the latest `init` read it: what users reasonably pass made what the SDK reads (a
@@ -311,29 +322,29 @@ export let settings = {};
 function readOptions(config) {
   const c = config && typeof config === 'object' ? { ...config } : {};
   const wrong = [];
-  const check = (key, ok) => {
-    if (c[key] !== undefined && !ok(c[key])) {
+  for (const key in c) {
+    let v = c[key];
+    const t = TYPES[key];
+    if (t === 'n' && typeof v === 'string' && v.trim()) v = Number(v);
+    if (t === 'l' && (typeof v === 'string' || v instanceof RegExp)) v = [v];
+    if (t === 'u' && v instanceof URL) v = v.href;
+    c[key] = v;
+    const ok = {
+      s: typeof v === 'string',
+      n: Number.isFinite(v),
+      b: typeof v === 'boolean',
+      f: typeof v === 'function',
+      o: v && typeof v === 'object',
+      l: Array.isArray(v) && v.every((x) => typeof x === 'string' || (x instanceof RegExp && key[0] === 'p')),
+      u: typeof v === 'string',
+      e: ENUMS.includes(v) && (key[0] === 'p') === (v[0] === 'h'),
+      c: typeof v === 'boolean' || Array.isArray(v),
+    }[t];
+    if (t && v !== undefined && !ok) {
       wrong.push(key);
       delete c[key];
     }
-  };
-  for (const type in TYPED) {
-    for (const key of TYPED[type].split(' ')) {
-      const v = c[key];
-      if (type === 'number' && typeof v === 'string' && v.trim()) c[key] = Number(v);
-      check(key, (v) => typeof v === type && v !== null && (type !== 'number' || Number.isFinite(v)));
-    }
   }
-  for (const key in ONE_OF) check(key, (v) => ONE_OF[key].includes(v));
-  if (c.endpoint instanceof URL) c.endpoint = c.endpoint.href;
-  check('endpoint', (v) => typeof v === 'string');
-  const list = (key, item) => {
-    if (typeof c[key] === 'string' || c[key] instanceof RegExp) c[key] = [c[key]];
-    check(key, (v) => Array.isArray(v) && v.every(item));
-  };
-  list('redactQueryParams', (x) => typeof x === 'string');
-  list('propagateTraceHeaderCorsUrls', (x) => typeof x === 'string' || x instanceof RegExp);
-  check('captureConsole', (v) => typeof v === 'boolean' || Array.isArray(v));
   return [c, wrong];
 }
 
@@ -359,8 +370,8 @@ export function init(config) {
     }
     off = debug = false;
     redactHook = undefined;
-    endpoint = typeof c.endpoint === 'string' ? c.endpoint.replace(/\/+$/, '') : 'http://127.0.0.1:4318';
-    exportHeaders = c.headers && typeof c.headers === 'object' ? { ...c.headers } : {};
+    endpoint = (c.endpoint ?? 'http://127.0.0.1:4318').replace(/\/+$/, '');
+    exportHeaders = { ...c.headers };
     useProtobuf = c.protocol !== 'http/json';
     // The lean module (default browser and workerd entries) writes protobuf only.
     if (!useProtobuf && !core.encodesJson()) {
@@ -368,37 +379,37 @@ export function init(config) {
       trouble(1, new Error('http/json needs edgescope/full or the Node entry; exporting http/protobuf'));
     }
     useGzip = c.compression !== 'none';
-    scheduleDelay = Number.isFinite(c.scheduleDelayMillis) ? Math.max(0, c.scheduleDelayMillis) : 1000;
-    batchSize = Number.isFinite(c.maxExportBatchSize) ? Math.max(1, c.maxExportBatchSize) : 512;
-    timeoutMs = Number.isFinite(c.timeoutMillis) ? Math.max(1, c.timeoutMillis) : 10000;
-    flushDeadline = Number.isFinite(c.flushDeadlineMillis) ? Math.max(0, c.flushDeadlineMillis) : 25000;
-    debug = c.debug === true;
+    scheduleDelay = Math.max(0, c.scheduleDelayMillis ?? 1000);
+    batchSize = Math.max(1, c.maxExportBatchSize ?? 512);
+    timeoutMs = Math.max(1, c.timeoutMillis ?? 10000);
+    flushDeadline = Math.max(0, c.flushDeadlineMillis ?? 25000);
+    debug = !!c.debug;
     // The host's fetch is captured at the first `init`, before any instrumentation wraps it, so
     // exports are never traced; a custom `fetch` (a proxy, a test double) replaces it.
     if (!hostFetch) hostFetch = globalThis.fetch;
-    exportFetch = typeof c.fetch === 'function' ? c.fetch : hostFetch;
+    exportFetch = c.fetch || hostFetch;
     // The app's rule applies to the resource's values too, so it is in place before they are staged.
-    redactHook = typeof c.redact === 'function' ? c.redact : undefined;
+    redactHook = c.redact;
     const ra = c.resourceAttributes;
     const plainObject = ra && typeof ra === 'object' && !Array.isArray(ra);
     // The config's own fields first, so that the resource's attribute limit never drops them, and
     // over the same keys of `resourceAttributes`.
     const own = {};
-    if (typeof c.serviceVersion === 'string') own['service.version'] = c.serviceVersion;
-    if (typeof c.environment === 'string') own['deployment.environment.name'] = c.environment;
+    if (c.serviceVersion !== undefined) own['service.version'] = c.serviceVersion;
+    if (c.environment !== undefined) own['deployment.environment.name'] = c.environment;
     stageAttributes(own);
     if (plainObject) stageAttributes(ra, own);
-    const sampler = typeof c.sampler === 'string' ? c.sampler : '';
-    const maxQueueSize = Number.isFinite(c.maxQueueSize) ? c.maxQueueSize : 0;
+    const sampler = c.sampler ?? '';
+    const maxQueueSize = c.maxQueueSize ?? 0;
     cores++;
     const known = core.configure(
-      typeof c.serviceName === 'string' && c.serviceName ? c.serviceName : 'unknown_service',
+      c.serviceName || 'unknown_service',
       maxQueueSize,
       batchSize,
       sampler,
       c.samplerArg === undefined ? undefined : Number(c.samplerArg),
       c.keepErrors === true,
-      Number.isFinite(c.attributeValueLengthLimit) ? c.attributeValueLengthLimit : 0,
+      c.attributeValueLengthLimit ?? 0,
     );
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
     if (ra != null && !plainObject) trouble(1, new Error('resourceAttributes must be an object of attributes; ignored'));
@@ -408,7 +419,7 @@ export function init(config) {
     }
     // (After `configure`, which starts the counters afresh.) Debug records in development, from info up elsewhere: development is what `environment`
     // (or the resource's `deployment.environment.name`) says, else a page served from loopback.
-    const env = typeof c.environment === 'string' ? c.environment : plainObject && ra['deployment.environment.name'];
+    const env = c.environment ?? (plainObject && ra['deployment.environment.name']);
     const dev =
       typeof env === 'string' ? /^(dev|development|local)$/i.test(env) : /^(localhost|127\.0\.0\.1|\[::1\])$/.test(globalThis.location?.hostname ?? '');
     minSeverity = dev ? SEVERITY.debug : SEVERITY.info;
@@ -1253,8 +1264,9 @@ async function blockedByCsp(url) {
 /** Whether the CSP is known to refuse `url` (then counted and, the first time, said). */
 function refusedNow(url) {
   if (!cspWatched || !isRefused(url)) return false;
-  if (!cspBlocked++) consoleWarn(`[edgescope] the page's Content-Security-Policy blocks exports to ${url}: add the endpoint to connect-src`);
-  trouble(0, new Error(`export to ${url} blocked by the page's Content-Security-Policy (connect-src); not retried`));
+  const said = `[edgescope] the page's Content-Security-Policy blocks exports to ${url}: add it to connect-src`;
+  if (!cspBlocked++) consoleWarn(said);
+  trouble(0, said);
   return true;
 }
 
