@@ -516,7 +516,10 @@ fn contains_ci(hay: &str, needle: &[u8]) -> bool {
 
 /// Marks the critical path of each root: from the root, the child that ended last, then
 /// within that child the same again; then, back in the parent, the child that ended last
-/// before that one started, and so on. Children are contiguous ranges of rows.
+/// before that one started, and so on. Children are contiguous ranges of rows. As Jaeger UI's
+/// `sanitizeOverFlowingChildren` does, a child wholly outside its parent (clock skew: it starts
+/// after the parent ended or ends before it started) cannot have held the parent up and is left
+/// out, and a child partly outside counts only for the part within its parent.
 fn mark_critical_path(rows: &mut [Row]) {
     // Children of each row, from the depth-first layout.
     let mut kids: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
@@ -529,15 +532,17 @@ fn mark_critical_path(rows: &mut [Row]) {
     let roots: Vec<usize> = (0..rows.len()).filter(|&k| rows[k].parent.is_none()).collect();
     // Only the root that ends last decides when the trace ends.
     let Some(&root) = roots.iter().max_by_key(|&&k| (end_of(&rows[k]), std::cmp::Reverse(k))) else { return };
-    // (row, the time up to which it is on the path)
-    let mut stack = vec![(root, end_of(&rows[root]))];
-    while let Some((k, until)) = stack.pop() {
+    // (row, its start and end clipped to its parent's, the time up to which it is on the path)
+    let mut stack = vec![(root, rows[root].span.start_time_unix_nano, end_of(&rows[root]), end_of(&rows[root]))];
+    while let Some((k, start, end, until)) = stack.pop() {
         rows[k].critical = true;
-        let (start, end) = (rows[k].span.start_time_unix_nano, end_of(&rows[k]));
-        // A child that outlives its parent (clock skew) counts up to the parent's end.
-        // Latest end first: (u64::MAX - end, row) pairs sorted ascending.
-        let mut by_end: Vec<(u64, usize)> =
-            kids[k].iter().map(|&c| (u64::MAX - end_of(&rows[c]).min(end), c)).collect();
+        // Latest end first: (u64::MAX - end, row) pairs sorted ascending, of the children
+        // that overlap the parent, each clipped to it.
+        let mut by_end: Vec<(u64, usize)> = kids[k]
+            .iter()
+            .filter(|&&c| rows[c].span.start_time_unix_nano < end && end_of(&rows[c]) > start)
+            .map(|&c| (u64::MAX - end_of(&rows[c]).min(end), c))
+            .collect();
         by_end.sort_unstable();
         let mut cursor = until;
         for (e, c) in by_end.into_iter().map(|(e, c)| (u64::MAX - e, c)) {
@@ -545,8 +550,9 @@ fn mark_critical_path(rows: &mut [Row]) {
                 break;
             }
             if e <= cursor {
-                stack.push((c, e));
-                cursor = rows[c].span.start_time_unix_nano.max(start);
+                let child_start = rows[c].span.start_time_unix_nano.max(start);
+                stack.push((c, child_start, e, e));
+                cursor = child_start;
             }
         }
     }
@@ -934,6 +940,46 @@ mod tests {
         let critical: Vec<usize> = (0..5).filter(|&k| t.rows[k].critical).collect();
         // authenticate ends at 30, after payment started at 25: it did not hold the trace up.
         assert_eq!(names(&t, critical), ["GET /checkout", "payment", "charge card"]);
+    }
+
+    #[test]
+    fn a_child_wholly_outside_its_parent_is_not_on_the_critical_path_and_one_partly_outside_is_clipped() {
+        // root 0–300 → parent 100–200 (→ inside 110–190, → after its end 210–220) and
+        // parent 2 0–50 (→ before its start, at -40 ms to -20 ms: 20–40 on this clock with
+        // the root from 60) and a child partly outside its parent, overlapping 150–260.
+        let span = |id: u8, parent: Option<u8>, name: &str, start: u64, end: u64| {
+            format!(
+                r#"{{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"00000000000000{id:02x}",{}"name":"{name}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
+                parent.map(|p| format!(r#""parentSpanId":"00000000000000{p:02x}","#)).unwrap_or_default(),
+                start * 1_000_000,
+                end * 1_000_000,
+            )
+        };
+        let trace = |spans: &[String]| {
+            let doc = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#, spans.join(","));
+            Trace::from_data(traces_from_str(&doc, Ids::Strict).unwrap())
+        };
+        fn critical(t: &Trace) -> Vec<&str> {
+            names(t, (0..t.rows.len()).filter(|&k| t.rows[k].critical).collect::<Vec<_>>())
+        }
+        let t = trace(&[
+            span(1, None, "root", 60, 360),
+            span(2, Some(1), "parent", 160, 260),
+            span(3, Some(2), "inside child", 170, 250),
+            span(4, Some(2), "child after parent end", 270, 280),
+            span(5, Some(1), "parent 2", 60, 110),
+            span(6, Some(5), "child before parent 2 start", 20, 40),
+        ]);
+        assert_eq!(critical(&t), ["root", "parent 2", "parent", "inside child"]);
+        // A child partly outside: on the path up to its parent's end, and what ended before the
+        // clipped child started is not (a sibling ending at 140, before it started at 150, is).
+        let t = trace(&[
+            span(1, None, "root", 100, 200),
+            span(2, Some(1), "overlapping child", 150, 260),
+            span(3, Some(1), "earlier child", 100, 140),
+            span(4, Some(2), "grandchild past the root", 205, 250),
+        ]);
+        assert_eq!(critical(&t), ["root", "earlier child", "overlapping child"]);
     }
 
     #[test]
