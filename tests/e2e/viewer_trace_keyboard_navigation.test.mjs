@@ -3,8 +3,9 @@
 // hidden, ↓/↑ go on from its visible ancestor; a history call the browser refuses changes nothing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { launchChromium, startCollector } from '../support.mjs';
-import { waitFor } from '../support.mjs';
+import { root, waitFor } from '../support.mjs';
 import { TRACE_ID, TraceView, ingest, smallTrace, tempFile } from './viewer_pages.mjs';
 
 let collector, browser;
@@ -79,5 +80,20 @@ test('a refused history call (Firefox and Safari limit them) leaves the page and
   await view.press('ArrowDown', 'ArrowDown');
   assert.equal(await view.selectedName(), 'authenticate');
   assert.equal(await view.page.evaluate(() => window.notReloaded), true);
+  await view.page.close();
+});
+
+test('the span the arrow keys select is always in the window, though the waterfall reaches below it', async () => {
+  // 175 spans: the waterfall, under the header and the toolbar, is taller than what is left of the window.
+  const file = join(root, '..', 'shared', 'fixtures', 'zipkin-lens-smartthings-oauth-authorization.json');
+  const view = await (await TraceView.openFile(browser, collector, file)).ready();
+  await view.rows.first().locator('[data-testid=span-name]').click();
+  const offScreen = [];
+  for (const key of [...Array(40).fill('ArrowDown'), ...Array(40).fill('ArrowUp')]) {
+    await view.press(key);
+    const r = await view.page.$eval('[data-testid=span-row].selected', (e) => ({ key: '', index: e.dataset.index, top: e.getBoundingClientRect().top, bottom: e.getBoundingClientRect().bottom, window: innerHeight }));
+    if (r.bottom > r.window || r.top < 0) offScreen.push({ ...r, key });
+  }
+  assert.deepEqual(offScreen, []);
   await view.page.close();
 });

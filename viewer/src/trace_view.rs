@@ -223,17 +223,30 @@ impl State {
         }
     }
 
-    /// Scrolls the waterfall so that the row at `pos` is in view (centred when `centre`).
+    /// Scrolls the waterfall so that the row at `pos` is in view (centred when `centre`): in the
+    /// part of the waterfall that is in the window, as it starts under the header and the toolbar
+    /// and may reach below the window. When too little of it is in the window, the page is
+    /// scrolled to the waterfall's top first.
     fn scroll_to(&self, pos: usize, centre: bool) {
         let Some(el) = self.container.get_untracked() else { return };
+        let Some(window) = web_sys::window() else { return };
+        let window_height = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(f64::MAX);
         let (top, height) = (pos as f64 * ROW_HEIGHT, el.client_height() as f64);
+        // The part in the window, from the top of the waterfall's rows (inside its border).
+        let rows_top = || el.get_bounding_client_rect().top() + el.client_top() as f64;
+        let shown = |rows_top: f64| ((-rows_top).max(0.0), height.min(window_height - rows_top));
+        let (mut from, mut to) = shown(rows_top());
+        if to - from < 3.0 * ROW_HEIGHT {
+            window.scroll_by_with_x_and_y(0.0, rows_top().floor());
+            (from, to) = shown(rows_top());
+        }
         let current = el.scroll_top() as f64;
         let target = if centre {
-            top - height / 2.0
-        } else if top < current {
-            top
-        } else if top + ROW_HEIGHT > current + height {
-            top + ROW_HEIGHT - height
+            top - (from + to) / 2.0
+        } else if top < current + from {
+            (top - from).floor()
+        } else if top + ROW_HEIGHT > current + to {
+            (top + ROW_HEIGHT - to).ceil()
         } else {
             return;
         };
