@@ -190,27 +190,79 @@ fn any_traces_text(text: &str) -> Result<TracesData> {
             return Ok(data);
         }
     }
+    if text.trim().is_empty() {
+        return Err(err("", "it is empty"));
+    }
     match serde_json::from_str::<Value>(text) {
         Ok(doc) => any_traces_doc(&doc),
         Err(whole) => {
-            // JSON lines: every non-empty line is a document of its own.
+            // JSON lines: every non-empty line is a document of its own. A file exporter in a
+            // traces and a logs (or metrics) pipeline writes their lines into one file: the
+            // lines of the other signals are skipped.
             let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
             if lines.len() < 2 {
                 return Err(err("", format!("invalid JSON: {whole}")));
             }
             let mut all = TracesData::default();
+            let mut others = 0;
             for (i, line) in lines.iter().enumerate() {
                 let doc: Value = serde_json::from_str(line)
                     .map_err(|e| err(&format!("line {}", i + 1), format!("invalid JSON: {e}")))?;
+                if matches!(signal(&doc), Some(Signal::Logs | Signal::Metrics)) {
+                    others += 1;
+                    continue;
+                }
                 let data = any_traces_doc(&doc).map_err(|e| err(&format!("line {}", i + 1), e.to_string()))?;
                 all.resource_spans.extend(data.resource_spans);
+            }
+            if others == lines.len() {
+                return Err(err(
+                    "",
+                    format!("none of its {others} lines holds traces (they hold logs or metrics): {LOGS_PAGE}"),
+                ));
             }
             Ok(all)
         }
     }
 }
 
+/// What a file of logs read as traces, or one of traces read as logs, says: where to open it.
+pub const LOGS_PAGE: &str = "open it on the Logs page";
+/// See [`LOGS_PAGE`].
+pub const TRACES_PAGE: &str = "open it on the trace file page (Open file)";
+
+/// An OTLP signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// `resourceSpans` (or Tempo's `batches`).
+    Traces,
+    /// `resourceLogs`.
+    Logs,
+    /// `resourceMetrics`.
+    Metrics,
+}
+
+/// The signal an OTLP/JSON document holds (inside `{"result": …}` too), by its top-level array;
+/// `None` for any other document.
+pub fn signal(doc: &Value) -> Option<Signal> {
+    let obj = unwrap_result(doc).as_object()?;
+    if field(obj, "resourceSpans").is_some() || obj.contains_key("batches") {
+        Some(Signal::Traces)
+    } else if field(obj, "resourceLogs").is_some() {
+        Some(Signal::Logs)
+    } else if field(obj, "resourceMetrics").is_some() {
+        Some(Signal::Metrics)
+    } else {
+        None
+    }
+}
+
 fn any_traces_doc(doc: &Value) -> Result<TracesData> {
+    match signal(doc) {
+        Some(Signal::Logs) => return Err(err("", format!("it holds logs, not traces: {LOGS_PAGE}"))),
+        Some(Signal::Metrics) => return Err(err("", "it holds metrics, which the viewer does not show")),
+        _ => {}
+    }
     match doc {
         Value::Array(items) if items.first().is_some_and(|s| s.get("traceId").is_some()) || items.is_empty() => {
             zipkin::traces(items)

@@ -54,7 +54,16 @@ pub(crate) fn App() -> impl IntoView {
 }
 
 pub(crate) fn error_panel(message: String) -> AnyView {
-    view! { <div class="error" role="alert" data-testid="error">{message}</div> }.into_any()
+    // A file of the other signal: a link to the page that opens it.
+    let other = if message.ends_with(edgescope_otlp::read::LOGS_PAGE) {
+        Some(("/logs", "Open the Logs page"))
+    } else if message.ends_with(edgescope_otlp::read::TRACES_PAGE) {
+        Some(("/open", "Open the trace file page"))
+    } else {
+        None
+    };
+    let link = other.map(|(href, text)| view! { " " <a href=href data-testid="other-page">{text}</a> });
+    view! { <div class="error" role="alert" data-testid="error">{message}{link}</div> }.into_any()
 }
 
 /// The error of a request to the trace source; when that is the collector serving this page,

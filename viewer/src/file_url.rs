@@ -59,6 +59,9 @@ pub enum Opened {
 /// the error messages.
 pub fn read_file(name: &str, bytes: Vec<u8>) -> Result<Opened, String> {
     let text = String::from_utf8(bytes).map_err(|e| format!("{name} is not a trace file: not UTF-8 text ({e})"))?;
+    if text.trim().is_empty() {
+        return Err(format!("{name} is empty"));
+    }
     let data = edgescope_otlp::read::any_traces(&text).map_err(|e| format!("{name} is not a trace file: {e}"))?;
     drop(text);
     let first = data.spans().next().map(|(_, _, s)| s.trace_id);
@@ -105,7 +108,7 @@ pub fn trace_of(data: &TracesData, trace_id: &str) -> Trace {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -158,6 +161,31 @@ mod tests {
         assert!(e.starts_with("services.json "), "{e}");
         let e = read_file("x.bin", vec![0xff, 0xfe]).err().unwrap();
         assert!(e.contains("x.bin is not a trace file: not UTF-8"), "{e}");
+    }
+
+    /// A traces line and a logs line of one trace, and a metrics line: what one OpenTelemetry
+    /// Collector file exporter in three pipelines writes.
+    pub(crate) const MIXED_LINES: &str = concat!(
+        r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"mixed"}}]},"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"1111111111111111","name":"root","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000100000000"}]}]}]}"#,
+        "\n",
+        r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"mixed"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1700000000020000000","severityNumber":9,"body":{"stringValue":"hello"},"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"1111111111111111"}]}]}]}"#,
+        "\n",
+        r#"{"resourceMetrics":[{"resource":{},"scopeMetrics":[]}]}"#,
+        "\n"
+    );
+
+    #[test]
+    fn json_lines_of_traces_and_other_signals_open_the_traces_and_a_file_without_traces_says_where_to_open_it() {
+        let Opened::One(trace) = read_file("mixed.jsonl", MIXED_LINES.as_bytes().to_vec()).unwrap() else { panic!() };
+        assert_eq!(trace.rows.len(), 1);
+        assert_eq!(trace.rows[0].span.name, "root");
+        let logs_only: String = MIXED_LINES.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        let e = read_file("logs.jsonl", logs_only.into_bytes()).err().unwrap();
+        assert!(e.starts_with("logs.jsonl ") && e.ends_with(edgescope_otlp::read::LOGS_PAGE), "{e}");
+        let one_logs_document = MIXED_LINES.lines().nth(1).unwrap().as_bytes().to_vec();
+        let e = read_file("logs.json", one_logs_document).err().unwrap();
+        assert!(e.contains("holds logs, not traces") && e.ends_with(edgescope_otlp::read::LOGS_PAGE), "{e}");
+        assert_eq!(read_file("empty.json", b" \n".to_vec()).err().unwrap(), "empty.json is empty");
     }
 
     #[test]

@@ -435,11 +435,25 @@ pub fn from_otlp(data: &LogsData) -> Vec<Record> {
     out
 }
 
-/// Reads an OTLP/JSON logs file (or JSON lines of them) into records.
+/// Reads an OTLP/JSON logs file (or JSON lines of them) into records. JSON lines of other
+/// signals (a file exporter in a traces and a logs pipeline writes both into one file) are
+/// skipped; a file with no logs says so, and where to open one of traces.
 pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
-    let whole = match read::logs_from_str(text, Ids::Tolerant) {
-        Ok(data) => return Ok(from_otlp(&data)),
-        Err(e) => format!("not OTLP/JSON logs: {e}"),
+    use edgescope_otlp::read::{signal, Signal, TRACES_PAGE};
+    if text.trim().is_empty() {
+        return Err("the file is empty".into());
+    }
+    let whole = match serde_json::from_str::<serde_json::Value>(text.strip_prefix('\u{feff}').unwrap_or(text)) {
+        Ok(doc) => match signal(&doc) {
+            Some(Signal::Traces) => return Err(format!("it holds traces, not logs: {TRACES_PAGE}")),
+            Some(Signal::Metrics) => return Err("it holds metrics, which the viewer does not show".into()),
+            _ => {
+                return read::logs(&doc, Ids::Tolerant)
+                    .map(|d| from_otlp(&d))
+                    .map_err(|e| format!("not OTLP/JSON logs: {e}"))
+            }
+        },
+        Err(e) => format!("not OTLP/JSON logs: invalid JSON: {e}"),
     };
     // JSON lines: one logs document per line (blank lines aside), as the collector's file
     // exporter writes them.
@@ -449,10 +463,20 @@ pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
         return Err(whole);
     }
     let mut records = Vec::new();
-    for (n, line) in lines {
-        let data = read::logs_from_str(line, Ids::Tolerant)
-            .map_err(|e| format!("line {n}: not an OTLP/JSON logs document: {e}"))?;
+    let mut others = 0;
+    for &(n, line) in &lines {
+        let doc: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| format!("line {n}: not an OTLP/JSON logs document: invalid JSON: {e}"))?;
+        if matches!(signal(&doc), Some(Signal::Traces | Signal::Metrics)) {
+            others += 1;
+            continue;
+        }
+        let data =
+            read::logs(&doc, Ids::Tolerant).map_err(|e| format!("line {n}: not an OTLP/JSON logs document: {e}"))?;
         records.extend(from_otlp(&data));
+    }
+    if others == lines.len() {
+        return Err(format!("none of its {others} lines holds logs (they hold traces or metrics): {TRACES_PAGE}"));
     }
     Ok(records)
 }
@@ -630,6 +654,21 @@ mod tests {
         // A bad line is named.
         let err = parse_file(&format!("{}\n{{\"resourceLogs\":5}}\n", doc("a"))).unwrap_err();
         assert!(err.starts_with("line 2: "), "{err}");
+    }
+
+    #[test]
+    fn a_json_lines_file_of_logs_and_other_signals_gives_the_logs_and_one_without_logs_says_where_to_open_it() {
+        let mixed = crate::file_url::tests::MIXED_LINES;
+        let records = parse_file(mixed).unwrap();
+        let messages: Vec<&str> = records.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["hello"]);
+        let traces_and_metrics: String =
+            mixed.lines().filter(|l| !l.contains("resourceLogs")).map(|l| format!("{l}\n")).collect();
+        let e = parse_file(&traces_and_metrics).unwrap_err();
+        assert!(e.ends_with(edgescope_otlp::read::TRACES_PAGE), "{e}");
+        let e = parse_file(mixed.lines().next().unwrap()).unwrap_err();
+        assert!(e.starts_with("it holds traces, not logs") && e.ends_with(edgescope_otlp::read::TRACES_PAGE), "{e}");
+        assert_eq!(parse_file("\n\n").unwrap_err(), "the file is empty");
     }
 
     #[test]
