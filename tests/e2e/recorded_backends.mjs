@@ -13,6 +13,23 @@ const fixture = (name) => JSON.parse(readFileSync(join(root, '..', 'shared', 'fi
 export const TEMPO_TRACE_ID = '5b8efff798038103d269b633813fc60c';
 export const ZIPKIN_TRACE_ID = 'a03ee8fff1dcd9b9';
 
+/** The two traces of the Jaeger that ignores attribute filters: http.status_code 500, then 200. */
+export const ONE_TRACE_ID = '11111111111111111111111111111111';
+export const OTHER_TRACE_ID = '22222222222222222222222222222222';
+const JAEGER_UI_INDEX = '<!doctype html><html lang="en"><head><title>Jaeger UI</title></head><body><div id="jaeger-ui-root"></div></body></html>';
+
+/** One OTLP resource span of service `shop`: GET /cart with `http.status_code`. */
+function cartTrace(traceId, status) {
+  return {
+    resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] },
+    scopeSpans: [{ scope: {}, spans: [{
+      traceId, spanId: traceId.slice(16), name: 'GET /cart', kind: 2,
+      startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000005000000',
+      attributes: [{ key: 'http.status_code', value: { intValue: String(status) } }],
+    }] }],
+  };
+}
+
 export async function startRecordedBackends() {
   const otlpTrace = fixture('otlp-proto-trace.json');
   const legacyTrace = fixture('jaeger-uimodel-ui_01.json');
@@ -23,6 +40,15 @@ export async function startRecordedBackends() {
     [/^\/jaeger\/api\/v3\/traces$/, () => fixture('jaeger-apiv3-FindTraces.json')],
     [/^\/jaeger\/api\/v3\/traces\/[0-9a-f]+$/, () => fixture('jaeger-apiv3-GetTrace.json')],
     [/^\/jaeger-legacy\/api\/v3\//, () => [404, '404 page not found']],
+    // A Jaeger whose API v3 over HTTP ignores query.attributes (its grpc-gateway before the
+    // filter was read): two traces, whatever the filter.
+    [/^\/jaeger-noattrs\/api\/v3\/traces$/, () => ({ result: { resourceSpans: [cartTrace(ONE_TRACE_ID, 500), cartTrace(OTHER_TRACE_ID, 200)] } })],
+    // A Jaeger older than API v3 over HTTP: its UI's index.html, with 200, for any unknown path.
+    [/^\/jaeger-html\/api\/services$/, () => ({ data: ['service-x'] })],
+    [/^\/jaeger-html\/api\/services\/[^/]+\/operations$/, () => ({ data: ['some-operation'] })],
+    [/^\/jaeger-html\/api\/traces$/, () => ({ data: [legacyTrace] })],
+    [/^\/jaeger-html\/api\/traces\/[0-9a-f]+$/, () => ({ data: [legacyTrace] })],
+    [/^\/jaeger-html\//, () => [200, JAEGER_UI_INDEX]],
     [/^\/jaeger-legacy\/api\/services$/, () => ({ data: ['service-x', 'service-y'] })],
     [/^\/jaeger-legacy\/api\/services\/[^/]+\/operations$/, () => ({ data: ['some-operation'] })],
     [/^\/jaeger-legacy\/api\/traces$/, () => ({ data: [legacyTrace] })],
@@ -78,6 +104,7 @@ export async function startRecordedBackends() {
     if (!route) return res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
     const answer = route[1](url);
     if (Array.isArray(answer) && answer[0] === 404) return res.writeHead(404, { 'content-type': 'text/plain' }).end(answer[1]);
+    if (Array.isArray(answer) && answer[0] === 200) return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(answer[1]);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));

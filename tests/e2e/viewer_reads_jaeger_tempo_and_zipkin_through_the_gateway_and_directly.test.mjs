@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { behindCollector } from './viewer_env.mjs';
-import { startRecordedBackends, TEMPO_TRACE_ID, ZIPKIN_TRACE_ID } from './recorded_backends.mjs';
+import { ONE_TRACE_ID, OTHER_TRACE_ID, startRecordedBackends, TEMPO_TRACE_ID, ZIPKIN_TRACE_ID } from './recorded_backends.mjs';
 
 const env = behindCollector('backends', startRecordedBackends, (url) => ['--upstream', `rec=${url}`, '--upstream-header', 'rec=Authorization: Bearer gateway-secret']);
 
@@ -121,6 +121,40 @@ test('Jaeger API v3 through the gateway, and the legacy API for an older Jaeger'
   const paths = requestsTo('/jaeger-legacy/').map((r) => r.path);
   assert.ok(paths.indexOf('/jaeger-legacy/api/v3/traces') < paths.indexOf('/jaeger-legacy/api/traces'), 'v3 first, then the legacy API');
   assert.equal((await openFirstResult(page)).length, 5);
+  await page.close();
+});
+
+test('a Jaeger API v3 that ignores the attribute filters: the viewer checks the traces against them', async () => {
+  const page = await env.browser.newPage();
+  for (const source of ['jaeger:/upstream/rec/jaeger-noattrs', `jaeger:${env.backends.url}/jaeger-noattrs`]) {
+    const before = requestsTo('/jaeger-noattrs/api/v3/traces').length;
+    const filtered = `traces=${encodeURIComponent(source)}&service=shop&lookback=all&limit=20`;
+    const rows = await search(page, `${filtered}&tags=${encodeURIComponent('http.status_code=500')}`);
+    assert.equal(rows.length, 1, source);
+    assert.match(rows[0], new RegExp(ONE_TRACE_ID));
+    const asked = new URLSearchParams(requestsTo('/jaeger-noattrs/api/v3/traces')[before].query);
+    assert.equal(asked.get('query.attributes'), '{"http.status_code":"500"}');
+    assert.equal(asked.get('query.num_traces'), '20', 'the limit, as Jaeger 1.x reads it');
+    assert.equal(asked.get('query.search_depth'), '20');
+    const unfiltered = await search(page, filtered);
+    assert.equal(unfiltered.length, 2, 'without a filter both traces are listed');
+    assert.ok(unfiltered.some((r) => r.includes(OTHER_TRACE_ID)));
+  }
+  await page.close();
+});
+
+test('a Jaeger older than API v3 answering 200 with its UI page: the legacy API is used, directly and through the gateway', async () => {
+  const page = await env.browser.newPage();
+  for (const source of ['jaeger:/upstream/rec/jaeger-html', `jaeger:${env.backends.url}/jaeger-html`]) {
+    const rows = await search(page, `traces=${encodeURIComponent(source)}&service=service-x&lookback=all`);
+    assert.equal(rows.length, 1, source);
+    assert.match(rows[0], /test-general-conversion/);
+    const services = await page.$$eval('[data-testid=service] option', (o) => o.map((x) => x.value));
+    assert.deepEqual(services, ['', 'service-x'], 'the services from /api/services');
+    assert.equal((await openFirstResult(page)).length, 5, 'the trace from /api/traces/{id}');
+  }
+  const paths = requestsTo('/jaeger-html/').map((r) => r.path);
+  assert.ok(paths.indexOf('/jaeger-html/api/v3/traces') < paths.indexOf('/jaeger-html/api/traces'), 'v3 first, then the legacy API');
   await page.close();
 });
 

@@ -115,7 +115,10 @@ fn js_error(context: &str, e: wasm_bindgen::JsValue) -> ApiError {
     ApiError(format!("{context}: {detail}"))
 }
 
-/// Sends a `GET` and returns the status and the body as text.
+/// Sends a `GET` and returns the status and the body as text. A source asked directly (another
+/// origin) that has not answered in [`sources::DIRECT_TIMEOUT_SECONDS`] is given up, with an
+/// error naming it; one behind the collector's gateway is given up by the gateway, which says so.
+/// An answer larger than the viewer can read is refused in words (see [`sources::too_large`]).
 pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
     let url = &request.url;
     let window = web_sys::window().ok_or_else(|| ApiError("no window".into()))?;
@@ -126,12 +129,60 @@ pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
         headers.set(k, v).map_err(|e| js_error(url, e))?;
     }
     init.set_headers(&headers);
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|e| ApiError(sources::unreachable(&js_error(url, e).0, url)))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|e| js_error(url, e))?;
-    let text = JsFuture::from(response.text().map_err(|e| js_error(url, e))?).await.map_err(|e| js_error(url, e))?;
-    Ok((response.status(), text.as_string().unwrap_or_default()))
+    // Paths are the collector's (its gateway has timeouts of its own).
+    let timed_out = Rc::new(Cell::new(false));
+    let mut timer = None;
+    if !url.starts_with('/') {
+        if let Ok(abort) = web_sys::AbortController::new() {
+            init.set_signal(Some(&abort.signal()));
+            let timed_out = Rc::clone(&timed_out);
+            let on_timeout = wasm_bindgen::closure::Closure::once_into_js(move || {
+                timed_out.set(true);
+                abort.abort();
+            });
+            timer = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    on_timeout.unchecked_ref(),
+                    (sources::DIRECT_TIMEOUT_SECONDS * 1000) as i32,
+                )
+                .ok();
+        }
+    }
+    let answer = async {
+        let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+            .await
+            .map_err(|e| ApiError(sources::unreachable(&js_error(url, e).0, url)))?;
+        let response: web_sys::Response = response.dyn_into().map_err(|e| js_error(url, e))?;
+        let status = response.status();
+        let length = response
+            .headers()
+            .get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|l| l.parse::<u64>().ok())
+            .map(|n| n as f64);
+        if let Some(e) = length.and_then(|n| sources::too_large(url, n)) {
+            return Err(ApiError(e));
+        }
+        let buffer = JsFuture::from(response.array_buffer().map_err(|e| js_error(url, e))?)
+            .await
+            .map_err(|e| ApiError(sources::cut_off(url, &js_error(url, e).0)))?;
+        let bytes = js_sys::Uint8Array::new(&buffer);
+        if let Some(e) = sources::too_large(url, bytes.length() as f64) {
+            return Err(ApiError(e));
+        }
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|e| ApiError(format!("{url}: the answer is not UTF-8 text ({e})")))?;
+        Ok((status, text))
+    }
+    .await;
+    if let Some(timer) = timer {
+        window.clear_timeout_with_handle(timer);
+    }
+    if timed_out.get() {
+        return Err(ApiError(sources::timed_out(url)));
+    }
+    answer
 }
 
 /// Fetches a file by URL, without credentials: its bytes, or what went wrong in words (a URL
@@ -169,11 +220,14 @@ async fn first_answer<T, F: Copy>(
         let (status, body) = send(&request).await?;
         match parse(format, status, &body).map_err(|e| ApiError(format!("{}: {e}", request.url)))? {
             Outcome::Done(value) => return Ok(value),
-            Outcome::TryNext => last = Some(request.url),
+            Outcome::TryNext => last = Some((request.url, status)),
         }
     }
     Err(ApiError(match last {
-        Some(url) => format!("{url}: the source does not offer this API (404)"),
+        Some((url, status)) if (200..300).contains(&status) => {
+            format!("{url}: the source does not offer this API (it answered {status} with an HTML page)")
+        }
+        Some((url, status)) => format!("{url}: the source does not offer this API ({status})"),
         None => "nothing to ask".into(),
     }))
 }
@@ -193,16 +247,26 @@ pub(crate) async fn get_json_from(source: &Source, url: &str) -> Result<serde_js
     Ok(json)
 }
 
+/// The search whose attribute filters a source's answer is checked against: Jaeger's (some of
+/// its API v3 versions ignore them); the collector applies its own.
+fn search_check(source: &Source, query: &SearchQuery) -> Option<SearchQuery> {
+    (source.kind == sources::Kind::Jaeger).then(|| query.clone())
+}
+
 /// Searches the trace source.
 pub(crate) async fn search(query: SearchQuery) -> Result<Vec<TraceSummary>, ApiError> {
-    let plan = sources::search_requests(&sources().traces, &query).map_err(ApiError)?;
-    first_answer(plan, sources::parse_search).await
+    let source = sources().traces;
+    let plan = sources::search_requests(&source, &query).map_err(ApiError)?;
+    let check = search_check(&source, &query);
+    first_answer(plan, |f, status, body| sources::parse_search(f, status, body, check.as_ref())).await
 }
 
 /// The spans of the traces a search finds, from sources whose search answers with whole traces.
 pub(crate) async fn search_spans(query: SearchQuery) -> Result<TracesData, ApiError> {
-    let plan = sources::search_requests(&sources().traces, &query).map_err(ApiError)?;
-    first_answer(plan, sources::parse_search_spans).await
+    let source = sources().traces;
+    let plan = sources::search_requests(&source, &query).map_err(ApiError)?;
+    let check = search_check(&source, &query);
+    first_answer(plan, |f, status, body| sources::parse_search_spans(f, status, body, check.as_ref())).await
 }
 
 /// Service names of the trace source.

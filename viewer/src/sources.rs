@@ -392,7 +392,9 @@ pub fn search_requests(source: &Source, q: &SearchQuery) -> Result<Vec<(Request,
             ("query.duration_max", q.max_duration.map(go_duration).unwrap_or_default()),
             ("query.start_time_min", nanos_to_rfc3339(q.start)),
             ("query.start_time_max", nanos_to_rfc3339(q.end)),
+            // `search_depth` since Jaeger 2; `num_traces` before it (API v3 of Jaeger 1.x).
             ("query.search_depth", limit.clone()),
+            ("query.num_traces", limit.clone()),
         ];
         (source.request(format!("/api/v3/traces?{}", query_string(&pairs))), Format::JaegerV3)
     };
@@ -531,9 +533,18 @@ pub enum NamesFormat {
 }
 
 /// Whether an answer says the API is missing (so the next request should be tried): a 404
-/// or 405 that is not a JSON error of the API itself.
-fn api_missing(status: u16, body: &str) -> bool {
-    matches!(status, 404 | 405 | 501) && serde_json::from_str::<Value>(body).map_or(true, |v| !v.is_object())
+/// or 405 that is not a JSON error of the API itself, or a success whose body is an HTML page
+/// (a Jaeger query older than API v3 over HTTP answers every unknown path with its UI's
+/// `index.html` and 200).
+pub fn api_missing(status: u16, body: &str) -> bool {
+    (matches!(status, 404 | 405 | 501) && serde_json::from_str::<Value>(body).map_or(true, |v| !v.is_object()))
+        || ((200..300).contains(&status) && is_html(body))
+}
+
+/// Whether a body is an HTML page rather than an API's answer (JSON never starts with `<`).
+pub fn is_html(body: &str) -> bool {
+    let body = body.trim_start();
+    body.starts_with('<') || body.starts_with("\u{feff}<")
 }
 
 fn json(body: &str, what: &str) -> Result<Value, String> {
@@ -548,8 +559,32 @@ fn error_message(status: u16, body: &str) -> String {
         .or_else(|| v["message"].as_str())
         .or_else(|| v["errors"][0]["msg"].as_str())
         .map(str::to_owned)
-        .unwrap_or_else(|| body.chars().take(200).collect());
+        .unwrap_or_else(|| match html_title(body) {
+            // A proxy's or a server's error page: its title, not its markup.
+            Some(title) => format!("an HTML page titled “{title}”"),
+            None if is_html(body) => "an HTML page".to_owned(),
+            None => body.chars().take(200).collect(),
+        });
     format!("the source answered {status}: {message}")
+}
+
+/// The title of an HTML page (its `<title>`, blanks folded), if it is one and has one.
+fn html_title(body: &str) -> Option<String> {
+    if !is_html(body) {
+        return None;
+    }
+    let lower = body.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let mut title = String::new();
+    for word in body[start..end].split_whitespace().take(20) {
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(word);
+    }
+    (!title.is_empty()).then_some(title)
 }
 
 /// Reads a list of names.
@@ -660,8 +695,14 @@ fn num(v: &Value) -> u64 {
     v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0)
 }
 
-/// Reads a search answer.
-pub fn parse_search(format: Format, status: u16, body: &str) -> Result<Outcome<Vec<TraceSummary>>, String> {
+/// Reads a search answer; with `check` (the search, for a Jaeger source), the traces of an API
+/// v3 answer that do not match its attribute filters are left out (see [`keep_matching_traces`]).
+pub fn parse_search(
+    format: Format,
+    status: u16,
+    body: &str,
+    check: Option<&SearchQuery>,
+) -> Result<Outcome<Vec<TraceSummary>>, String> {
     if api_missing(status, body) {
         return Ok(Outcome::TryNext);
     }
@@ -711,16 +752,23 @@ pub fn parse_search(format: Format, status: u16, body: &str) -> Result<Outcome<V
                     .collect()
             })
             .unwrap_or_default(),
-        Format::JaegerV3 | Format::JaegerLegacy | Format::Zipkin => summarize(&search_traces(format, &v, body)?),
+        Format::JaegerV3 | Format::JaegerLegacy | Format::Zipkin => summarize(&search_traces(format, &v, body, check)?),
         Format::TempoV2Trace | Format::TempoV1Trace => return Err("not a search answer".into()),
     };
     Ok(Outcome::Done(summaries))
 }
 
-/// The spans of a search answer that holds whole traces (Jaeger, Zipkin, the collector's v3 API).
-fn search_traces(format: Format, v: &Value, body: &str) -> Result<TracesData, String> {
+/// The spans of a search answer that holds whole traces (Jaeger, Zipkin, the collector's v3 API),
+/// those of API v3 checked against `check`'s attribute filters.
+fn search_traces(format: Format, v: &Value, body: &str, check: Option<&SearchQuery>) -> Result<TracesData, String> {
     match format {
-        Format::JaegerV3 => read::traces(v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}")),
+        Format::JaegerV3 => {
+            let mut data = read::traces(v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?;
+            if let Some(q) = check {
+                keep_matching_traces(&mut data, q);
+            }
+            Ok(data)
+        }
         Format::JaegerLegacy => read::any_traces(body).map_err(|e| format!("not Jaeger traces: {e}")),
         Format::Zipkin => {
             // An array of traces, each an array of spans.
@@ -736,8 +784,14 @@ fn search_traces(format: Format, v: &Value, body: &str) -> Result<TracesData, St
 }
 
 /// The spans of what a search found, where the source answers with whole traces (Jaeger,
-/// Zipkin, the collector); Tempo's search gives summaries only (see [`root_facts`]).
-pub fn parse_search_spans(format: Format, status: u16, body: &str) -> Result<Outcome<TracesData>, String> {
+/// Zipkin, the collector); Tempo's search gives summaries only (see [`root_facts`]). `check` as
+/// for [`parse_search`].
+pub fn parse_search_spans(
+    format: Format,
+    status: u16,
+    body: &str,
+    check: Option<&SearchQuery>,
+) -> Result<Outcome<TracesData>, String> {
     if api_missing(status, body) {
         return Ok(Outcome::TryNext);
     }
@@ -747,7 +801,50 @@ pub fn parse_search_spans(format: Format, status: u16, body: &str) -> Result<Out
     if !(200..300).contains(&status) {
         return Err(error_message(status, body));
     }
-    Ok(Outcome::Done(search_traces(format, &json(body, "search")?, body)?))
+    Ok(Outcome::Done(search_traces(format, &json(body, "search")?, body, check)?))
+}
+
+/// Keeps the traces of `data` that match every attribute filter of `q` on one span (its own
+/// attributes, its resource's or one of its events'), as Jaeger matches tags; a value matches
+/// when it reads the same as text (`500` matches an integer 500 or the string "500"). Some
+/// versions of Jaeger's API v3 over HTTP ignore `query.attributes` and answer as if no filter
+/// were set: their traces are whole, so the viewer checks them itself. Returns how many traces
+/// were dropped.
+pub fn keep_matching_traces(data: &mut TracesData, q: &SearchQuery) -> usize {
+    use edgescope_otlp::KeyValue;
+    if q.attributes.is_empty() {
+        return 0;
+    }
+    let has = |attributes: &[KeyValue], k: &str, v: &str| {
+        attributes.iter().any(|a| a.key == k && a.value.as_ref().is_some_and(|x| crate::model::value_text(x) == v))
+    };
+    // Sets of (trace id, span id) pairs as `summarize` keeps, with no span id: one B-tree type
+    // in the wasm, not two.
+    let mut matching = BTreeSet::new();
+    let mut all = BTreeSet::new();
+    for (resource, _, span) in data.spans() {
+        all.insert((span.trace_id.0, [0u8; 8]));
+        // Jaeger's own tags, which OTLP keeps as the status and the kind.
+        let kind = ["unspecified", "internal", "server", "client", "producer", "consumer"].get(span.kind as usize);
+        let one = |(k, v): &(String, String)| {
+            (k == "error" && v == "true" && span.status.code == StatusCode::Error)
+                || (k == "span.kind" && kind.is_some_and(|n| n == v))
+                || has(&span.attributes, k, v)
+                || has(&resource.attributes, k, v)
+                || span.events.iter().any(|e| has(&e.attributes, k, v))
+        };
+        if q.attributes.iter().all(one) {
+            matching.insert((span.trace_id.0, [0u8; 8]));
+        }
+    }
+    for resource_spans in &mut data.resource_spans {
+        for scope_spans in &mut resource_spans.scope_spans {
+            scope_spans.spans.retain(|s| matching.contains(&(s.trace_id.0, [0u8; 8])));
+        }
+        resource_spans.scope_spans.retain(|s| !s.spans.is_empty());
+    }
+    data.resource_spans.retain(|r| !r.scope_spans.is_empty());
+    all.len() - matching.len()
 }
 
 /// Facts for golden signals from search summaries, which is all Tempo's search gives: one
@@ -860,6 +957,60 @@ pub fn unreachable(why: &str, url: &str) -> String {
             "{why} — the source could not be reached: it is down, or it is on another origin and does not \
              allow CORS (then configure it as an --upstream of the collector and use it through /upstream/NAME)"
         )
+    }
+}
+
+/// How long a source asked directly (not through the collector) has to answer.
+pub const DIRECT_TIMEOUT_SECONDS: u32 = 30;
+
+/// The largest answer the viewer reads: a browser holds no longer string, and the spans of a
+/// larger one would not fit in the viewer's memory.
+pub const MAX_ANSWER_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// The source part of a URL: its origin (`http://host:port`), or `upstream NAME` of the gateway.
+fn source_of(url: &str) -> String {
+    let name_end = |rest: &str| rest.find(['/', '?']).unwrap_or(rest.len());
+    if let Some(rest) = url.strip_prefix("/upstream/") {
+        return format!("upstream `{}`", &rest[..name_end(rest)]);
+    }
+    match url.find("://") {
+        Some(i) => url[..i + 3 + name_end(&url[i + 3..])].to_owned(),
+        None => "the collector".to_owned(),
+    }
+}
+
+/// What a request to a source asked directly that did not answer in time says.
+pub fn timed_out(url: &str) -> String {
+    format!(
+        "{url}: {} did not answer within {DIRECT_TIMEOUT_SECONDS} s: is it up, and is the URL in the settings right?",
+        source_of(url)
+    )
+}
+
+/// What an answer of `bytes` says when it is larger than the viewer reads.
+pub fn too_large(url: &str, bytes: f64) -> Option<String> {
+    (bytes > MAX_ANSWER_BYTES).then(|| {
+        format!(
+            "{url}: the answer is too large to show ({} MB; the viewer reads up to {} MB): ask for a shorter \
+             time range or fewer traces",
+            // Whole megabytes as integers: no float formatting code in the wasm for them.
+            (bytes / 1e6).round() as u64,
+            (MAX_ANSWER_BYTES / 1e6).round() as u64
+        )
+    })
+}
+
+/// What an answer whose body stopped before its end says: for the gateway, that it gives up on an
+/// upstream sending nothing for 120 s.
+pub fn cut_off(url: &str, why: &str) -> String {
+    let source = source_of(url);
+    if source.starts_with("upstream") {
+        format!(
+            "{why} — the answer of {source} stopped before its end: the collector's gateway gives up on an upstream \
+             that sends nothing for 120 s"
+        )
+    } else {
+        format!("{why} — the answer of {source} stopped before its end")
     }
 }
 
@@ -1249,34 +1400,119 @@ mod tests {
         let plan = search_requests(&Source::collector(), &any).unwrap();
         assert_eq!(plan.len(), 1);
         assert_eq!(plan[0].1, Format::JaegerV3);
-        assert_eq!(plan[0].0.url, "/api/v3/traces?query.operation_name=GET%20%2Fcart&query.attributes=%7B%22http.status_code%22%3A%22500%22%2C%22user%22%3A%22a%5C%22b%22%7D&query.duration_min=1500us&query.duration_max=2000000us&query.start_time_min=2023-11-14T22%3A13%3A20.000000000Z&query.start_time_max=2023-11-14T22%3A19%3A20.000000000Z&query.search_depth=20");
+        assert_eq!(plan[0].0.url, "/api/v3/traces?query.operation_name=GET%20%2Fcart&query.attributes=%7B%22http.status_code%22%3A%22500%22%2C%22user%22%3A%22a%5C%22b%22%7D&query.duration_min=1500us&query.duration_max=2000000us&query.start_time_min=2023-11-14T22%3A13%3A20.000000000Z&query.start_time_max=2023-11-14T22%3A19%3A20.000000000Z&query.search_depth=20&query.num_traces=20");
         assert!(search_requests(&jaeger, &any).unwrap_err().contains("need a service"));
         assert!(search_requests(&Source { kind: Kind::Loki, url: String::new(), auth: None }, &any).is_err());
     }
 
+    /// A Jaeger API v3 search answer with one trace per `(trace id, http.status_code, error)`.
+    fn v3_answer(traces: &[(&str, i64, bool)]) -> String {
+        let spans: Vec<String> = traces
+            .iter()
+            .map(|(id, status, error)| {
+                format!(
+                    r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"shop"}}}}]}},
+                    "scopeSpans":[{{"spans":[{{"traceId":"{id}","spanId":"{}","name":"GET /cart","kind":2,
+                    "startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000005000000",
+                    "attributes":[{{"key":"http.status_code","value":{{"intValue":"{status}"}}}}],
+                    "status":{{"code":{}}}}}]}}]}}"#,
+                    &id[16..],
+                    if *error { 2 } else { 0 }
+                )
+            })
+            .collect();
+        format!(r#"{{"result":{{"resourceSpans":[{}]}}}}"#, spans.join(","))
+    }
+
+    #[test]
+    fn a_jaeger_v3_answer_that_ignored_the_attribute_filters_is_checked_against_them() {
+        let (a, b) = ("11111111111111111111111111111111", "22222222222222222222222222222222");
+        let body = v3_answer(&[(a, 500, true), (b, 200, false)]);
+        let ids = |q: &SearchQuery| {
+            let Outcome::Done(list) = parse_search(Format::JaegerV3, 200, &body, Some(q)).unwrap() else { panic!() };
+            list.into_iter().map(|t| t.trace_id).collect::<Vec<_>>()
+        };
+        let with = |pairs: &[(&str, &str)]| SearchQuery {
+            attributes: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            ..SearchQuery::default()
+        };
+        assert_eq!(ids(&with(&[("http.status_code", "500")])), [a], "an integer attribute read as text");
+        assert_eq!(ids(&with(&[("service.name", "shop"), ("http.status_code", "200")])), [b], "resource attributes");
+        assert_eq!(ids(&with(&[("error", "true")])), [a], "Jaeger's error tag is the status");
+        assert_eq!(ids(&with(&[("span.kind", "server")])).len(), 2, "and span.kind the kind");
+        assert!(ids(&with(&[("http.status_code", "404")])).is_empty());
+        assert_eq!(ids(&SearchQuery::default()).len(), 2, "no filter, nothing dropped");
+        let Outcome::Done(data) =
+            parse_search_spans(Format::JaegerV3, 200, &body, Some(&with(&[("http.status_code", "500")]))).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(data.spans().count(), 1);
+        // Without a check (the collector, which applies its filters itself), nothing is dropped.
+        let Outcome::Done(list) = parse_search(Format::JaegerV3, 200, &body, None).unwrap() else { panic!() };
+        assert_eq!(list.len(), 2);
+    }
+
+    #[test]
+    fn an_html_page_with_200_on_an_api_path_is_an_api_missing_and_the_legacy_api_is_tried() {
+        let index = "<!doctype html><html lang=\"en\"><head><title>Jaeger UI</title></head><body></body></html>";
+        assert_eq!(parse_search(Format::JaegerV3, 200, index, None).unwrap(), Outcome::TryNext);
+        assert_eq!(parse_search_spans(Format::JaegerV3, 200, &format!("\n  {index}"), None).unwrap(), Outcome::TryNext);
+        assert_eq!(parse_trace(Format::JaegerV3, 200, index).unwrap(), Outcome::TryNext);
+        assert_eq!(parse_names(NamesFormat::Services, 200, index).unwrap(), Outcome::TryNext);
+        assert_eq!(parse_names(NamesFormat::Operations, 200, index).unwrap(), Outcome::TryNext);
+        // JSON is read as before.
+        assert_eq!(
+            parse_names(NamesFormat::Services, 200, r#"{"services":["a"]}"#).unwrap(),
+            Outcome::Done(vec!["a".to_owned()])
+        );
+    }
+
+    #[test]
+    fn errors_say_what_happened_and_name_the_source() {
+        let page = "<!DOCTYPE html>\n<html><head><TITLE>502 Bad\n  Gateway</TITLE><style>body{}</style></head><body><h1>502</h1></body></html>";
+        let e = parse_trace(Format::JaegerV3, 502, page).unwrap_err();
+        assert_eq!(e, "the source answered 502: an HTML page titled “502 Bad Gateway”");
+        assert_eq!(
+            parse_trace(Format::Zipkin, 500, "<html><body>oops</body></html>").unwrap_err(),
+            "the source answered 500: an HTML page"
+        );
+        assert_eq!(parse_trace(Format::Zipkin, 500, "plain text").unwrap_err(), "the source answered 500: plain text");
+
+        let e = timed_out("http://127.0.0.1:9411/api/v2/trace/ab");
+        assert!(e.contains("http://127.0.0.1:9411 did not answer within 30 s"), "{e}");
+        assert_eq!(too_large("http://j/api/v3/traces/1", 256.0 * 1024.0 * 1024.0), None);
+        let e = too_large("http://j/api/v3/traces/1", 700e6).unwrap();
+        assert!(e.contains("too large to show (700 MB; the viewer reads up to 268 MB)"), "{e}");
+        let e = cut_off("/upstream/jaeger/api/v3/traces/1", "/upstream/jaeger/api/v3/traces/1: Failed to fetch");
+        assert!(e.contains("the answer of upstream `jaeger` stopped before its end") && e.contains("120 s"), "{e}");
+        assert!(cut_off("http://h:1/x?y", "x").ends_with("the answer of http://h:1 stopped before its end"));
+    }
+
     #[test]
     fn search_answers_of_every_backend_become_summaries() {
-        let v3 = parse_search(Format::JaegerV3, 200, &fixture("jaeger-apiv3-FindTraces.json")).unwrap();
+        let v3 = parse_search(Format::JaegerV3, 200, &fixture("jaeger-apiv3-FindTraces.json"), None).unwrap();
         let Outcome::Done(list) = v3 else { panic!("done") };
         assert_eq!(list.len(), 1);
         assert_eq!((list[0].root_name.as_str(), list[0].span_count, list[0].error_count), ("foobar", 1, 1));
         assert_eq!(list[0].trace_id, "00000000000000000000000000000001");
 
         assert_eq!(
-            parse_search(Format::JaegerV3, 404, r#"{"error":{"httpCode":404,"message":"No traces found"}}"#).unwrap(),
+            parse_search(Format::JaegerV3, 404, r#"{"error":{"httpCode":404,"message":"No traces found"}}"#, None)
+                .unwrap(),
             Outcome::Done(vec![])
         );
         assert_eq!(
-            parse_search(Format::JaegerV3, 404, "404 page not found").unwrap(),
+            parse_search(Format::JaegerV3, 404, "404 page not found", None).unwrap(),
             Outcome::TryNext,
             "an older Jaeger"
         );
-        assert!(parse_search(Format::JaegerV3, 500, r#"{"error":{"message":"boom"}}"#)
+        assert!(parse_search(Format::JaegerV3, 500, r#"{"error":{"message":"boom"}}"#, None)
             .unwrap_err()
             .contains("500: boom"));
 
         let tempo = r#"{"traces":[{"traceID":"2f3e0cee77ae5dc9c17ade3689eb2e54","rootServiceName":"shop","rootTraceName":"update","startTimeUnixNano":"1684778327699392724","durationMs":557,"spanSets":[{"matched":2}],"serviceStats":{"shop":{"spanCount":3},"db":{"spanCount":2,"errorCount":1}}},{"traceID":"abc","startTimeUnixNano":"1","spanSet":{"matched":4}}]}"#;
-        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, tempo).unwrap() else { panic!() };
+        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, tempo, None).unwrap() else { panic!() };
         assert_eq!(list[0].trace_id, "2f3e0cee77ae5dc9c17ade3689eb2e54");
         assert_eq!((list[0].duration, list[0].span_count, list[0].error_count), (557_000_000, 5, 1));
         assert_eq!(list[0].services, ["db", "shop"]);
@@ -1284,7 +1520,7 @@ mod tests {
         assert_eq!((list[1].span_count, list[1].root_service.as_str()), (4, "<root span not yet received>"));
 
         let zipkin = format!("[{}]", fixture("zipkin-lens-yelp.json"));
-        let Outcome::Done(list) = parse_search(Format::Zipkin, 200, &zipkin).unwrap() else { panic!() };
+        let Outcome::Done(list) = parse_search(Format::Zipkin, 200, &zipkin, None).unwrap() else { panic!() };
         assert_eq!(list.len(), 1);
         assert!(list[0].span_count > 1 && !list[0].root_name.is_empty() && list[0].duration > 0, "{:?}", list[0]);
     }
@@ -1294,7 +1530,7 @@ mod tests {
         use edgescope_otlp::signals;
         // Zipkin's search: whole traces; the signals of its entry spans come from them.
         let zipkin = format!("[{0},{0}]", fixture("zipkin-lens-yelp.json"));
-        let Outcome::Done(data) = parse_search_spans(Format::Zipkin, 200, &zipkin).unwrap() else { panic!() };
+        let Outcome::Done(data) = parse_search_spans(Format::Zipkin, 200, &zipkin, None).unwrap() else { panic!() };
         let facts = signals::facts(&data);
         let distinct: BTreeSet<_> = data.spans().map(|(_, _, s)| (s.trace_id, s.span_id)).collect();
         assert_eq!(facts.len(), distinct.len(), "the trace found twice counts once");
@@ -1306,21 +1542,21 @@ mod tests {
         assert!(entries >= 1 && entries <= facts.len() as u64, "{entries} entry spans of {}", facts.len());
         // Jaeger v3: an empty search is its own 404; an older Jaeger says to try the legacy API.
         assert_eq!(
-            parse_search_spans(Format::JaegerV3, 404, r#"{"error":{"message":"No traces found"}}"#).unwrap(),
+            parse_search_spans(Format::JaegerV3, 404, r#"{"error":{"message":"No traces found"}}"#, None).unwrap(),
             Outcome::Done(TracesData::default())
         );
-        assert_eq!(parse_search_spans(Format::JaegerV3, 404, "404 page not found").unwrap(), Outcome::TryNext);
+        assert_eq!(parse_search_spans(Format::JaegerV3, 404, "404 page not found", None).unwrap(), Outcome::TryNext);
         let Outcome::Done(v3) =
-            parse_search_spans(Format::JaegerV3, 200, &fixture("jaeger-apiv3-FindTraces.json")).unwrap()
+            parse_search_spans(Format::JaegerV3, 200, &fixture("jaeger-apiv3-FindTraces.json"), None).unwrap()
         else {
             panic!()
         };
         assert_eq!(signals::facts(&v3).len(), 1);
-        assert!(parse_search_spans(Format::TempoSearch, 200, "{}").is_err(), "Tempo's search has no spans");
+        assert!(parse_search_spans(Format::TempoSearch, 200, "{}", None).is_err(), "Tempo's search has no spans");
 
         // Tempo: one root span per summary; a trace without its root yet is left out.
         let tempo = r#"{"traces":[{"traceID":"2f3e0cee77ae5dc9c17ade3689eb2e54","rootServiceName":"shop","rootTraceName":"update","startTimeUnixNano":"1684778327699392724","durationMs":557,"serviceStats":{"shop":{"spanCount":3},"db":{"spanCount":2,"errorCount":1}}},{"traceID":"abc","startTimeUnixNano":"1","spanSet":{"matched":4}}]}"#;
-        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, tempo).unwrap() else { panic!() };
+        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, tempo, None).unwrap() else { panic!() };
         let roots = root_facts(&list);
         assert_eq!(roots.len(), 1);
         let r = &roots[0];
@@ -1329,7 +1565,7 @@ mod tests {
         assert_eq!((r.start_ns, r.duration_ns, r.error), (1_684_778_327_699_392_724, 557_000_000, false));
         assert_eq!(r.trace_id[0], 0x2f);
         let failing = tempo.replace(r#""shop":{"spanCount":3}"#, r#""shop":{"spanCount":3,"errorCount":1}"#);
-        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, &failing).unwrap() else { panic!() };
+        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, &failing, None).unwrap() else { panic!() };
         assert!(root_facts(&list)[0].error);
     }
 

@@ -1,0 +1,94 @@
+// A JSON lines file mixing traces, logs and metrics (one OpenTelemetry Collector file exporter in
+// several pipelines writes them): /open takes its traces, /logs its logs; a file without lines of
+// the page's signal says so and links to the other page. Errors say what happened: an empty file,
+// a source asked directly that never answers (given up after 30 s, named), an HTML error page.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { launchChromium, startCollector } from '../support.mjs';
+import { TraceView, tempFile } from './viewer_pages.mjs';
+
+const T = '0af7651916cd43dd8448eb211c80319c';
+const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'mixed' } }] };
+const traces = { resourceSpans: [{ resource, scopeSpans: [{ scope: {}, spans: [{ traceId: T, spanId: '1111111111111111', name: 'root', kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000100000000' }] }] }] };
+const logs = { resourceLogs: [{ resource, scopeLogs: [{ scope: {}, logRecords: [{ timeUnixNano: '1700000000020000000', severityNumber: 9, body: { stringValue: 'hello' }, traceId: T, spanId: '1111111111111111' }] }] }] };
+const metrics = { resourceMetrics: [{ resource, scopeMetrics: [] }] };
+const lines = (...docs) => docs.map((d) => `${JSON.stringify(d)}\n`).join('');
+
+let collector, browser;
+before(async () => {
+  collector = await startCollector();
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+/** Opens `file` on /logs; the texts of its rows, or of its error. */
+async function openLogs(page, file) {
+  await page.goto(`${collector.ui}/logs`);
+  await page.setInputFiles('[data-testid=log-file]', file);
+  await page.waitForSelector('[data-testid=log-row], [data-testid=error]');
+  const error = await page.$('[data-testid=error]');
+  return error ? { error: await error.textContent() } : { rows: await page.$$eval('[data-testid=log-row]', (r) => r.map((x) => x.textContent)) };
+}
+
+test('a file mixing traces, logs and metrics lines: /open shows its trace and /logs its records', async () => {
+  const file = tempFile('mixed.jsonl', lines(traces, logs, metrics));
+  const view = await (await TraceView.openFile(browser, collector, file)).ready();
+  assert.deepEqual(await view.names(), ['root']);
+  const { rows } = await openLogs(view.page, file);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0], /hello/);
+  await view.page.close();
+});
+
+test('a file of logs on /open, or of traces on /logs, says so and links to the other page', async () => {
+  for (const [name, content] of [['logs.jsonl', lines(logs, metrics)], ['logs.json', JSON.stringify(logs)]]) {
+    const view = await TraceView.openFile(browser, collector, tempFile(name, content));
+    assert.match(await view.error.textContent(), /logs.*open it on the Logs page/);
+    assert.equal(await view.page.getAttribute('[data-testid=error] [data-testid=other-page]', 'href'), '/logs');
+    await view.page.close();
+  }
+  const page = await browser.newPage();
+  const { error } = await openLogs(page, tempFile('traces.jsonl', lines(traces, metrics)));
+  assert.match(error, /traces\.jsonl: none of its 2 lines holds logs/);
+  assert.equal(await page.getAttribute('[data-testid=error] [data-testid=other-page]', 'href'), '/open');
+  await page.close();
+});
+
+test('an empty file says it is empty', async () => {
+  const view = await TraceView.openFile(browser, collector, tempFile('nothing.json', '\n'));
+  assert.equal((await view.error.textContent()).trim(), 'nothing.json is empty');
+  const { error } = await openLogs(view.page, tempFile('nothing.jsonl', ''));
+  assert.equal(error.trim(), 'nothing.jsonl: the file is empty');
+  await view.page.close();
+});
+
+test('a source asked directly that never answers is given up after 30 s, and an HTML error page is summarised', async () => {
+  const held = new Set();
+  const server = createServer((req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'authorization, accept');
+    if (req.method === 'OPTIONS') return res.writeHead(204).end();
+    if (req.url.startsWith('/proxy/')) {
+      return res.writeHead(502, { 'content-type': 'text/html' }).end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>');
+    }
+    held.add(res); // never answered
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${collector.ui}/trace/${T}?traces=${encodeURIComponent(`zipkin:${url}/proxy`)}`);
+    assert.match(await page.textContent('[data-testid=error]'), /the source answered 502: an HTML page titled “502 Bad Gateway”$/);
+    await page.goto(`${collector.ui}/trace/${T}?traces=${encodeURIComponent(`zipkin:${url}`)}`);
+    await page.waitForSelector('[data-testid=error]', { timeout: 45000 });
+    assert.match(await page.textContent('[data-testid=error]'), new RegExp(`${url} did not answer within 30 s`));
+    await page.close();
+  } finally {
+    held.forEach((res) => res.destroy());
+    await new Promise((r) => server.close(r));
+  }
+});
