@@ -45,3 +45,15 @@ test('Enter in the search box selects the next match', async () => {
   await view.search.press('Enter');
   assert.equal(await view.selectedName(), 'charge card');
 });
+
+test('with matches only, Collapse all leaves the collapsed spans that hold matches, not an empty waterfall', async () => {
+  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  await view.search.fill('charge');
+  await view.page.check('[data-testid=matches-only]');
+  assert.deepEqual(await view.names(), ['charge card']);
+  await view.click('collapse-all');
+  assert.deepEqual(await view.names(), ['GET /checkout'], 'the root stands for the match it hides');
+  await view.click('expand-all');
+  assert.deepEqual(await view.names(), ['charge card']);
+  await view.page.close();
+});

@@ -276,16 +276,32 @@ impl Trace {
         &self.services[row.service]
     }
 
+    /// The row of the span with this id, written as the in-trace search takes it: hex in either
+    /// case, its leading zeros optional (`a2` is `00000000000000a2`, as Zipkin and short-id files
+    /// write it). `None` for no such span, or text that is not a span id.
+    pub fn row_of_span(&self, id: &str) -> Option<usize> {
+        let id = id.trim().to_ascii_lowercase();
+        if id.is_empty() || id.len() > 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let id = format!("{id:0>16}");
+        self.rows.iter().position(|r| r.span.span_id.to_hex() == id)
+    }
+
     /// The rows to show, in order: every row except those inside a collapsed subtree, and with
-    /// `only` given, only the rows it marks.
+    /// `only` given, only the rows it marks and the collapsed rows hiding one it marks.
     pub fn visible_rows(&self, collapsed: &[bool], only: Option<&[bool]>) -> Vec<usize> {
         let mut out = Vec::new();
         let mut k = 0;
         while k < self.rows.len() {
-            if only.is_none_or(|m| m[k]) {
+            let folded = collapsed.get(k).copied().unwrap_or(false);
+            let end = if folded { self.rows[k].end } else { k + 1 };
+            // A collapsed span that hides matches stands for them (else "matches only" with
+            // Collapse all would show nothing while the toolbar counts matches).
+            if only.is_none_or(|m| m[k..end].contains(&true)) {
                 out.push(k);
             }
-            k = if collapsed.get(k).copied().unwrap_or(false) { self.rows[k].end } else { k + 1 };
+            k = end;
         }
         out
     }
@@ -983,6 +999,18 @@ mod tests {
     }
 
     #[test]
+    fn a_span_id_is_found_in_either_case_with_or_without_its_leading_zeros() {
+        let t = checkout();
+        let payment = t.rows.iter().position(|r| r.span.name == "payment");
+        for id in ["0000000000000004", "4", "04", " 00000000000004 ", "0000000000000004".to_uppercase().as_str()] {
+            assert_eq!(t.row_of_span(id), payment, "{id:?}");
+        }
+        for id in ["", "ff", "00000000000000004", "xyz", "0x4"] {
+            assert_eq!(t.row_of_span(id), None, "{id:?}");
+        }
+    }
+
+    #[test]
     fn collapsed_subtrees_and_the_match_filter_hide_rows() {
         let t = checkout();
         let mut collapsed = vec![false; 5];
@@ -993,6 +1021,13 @@ mod tests {
         assert_eq!(t.visible_rows(&collapsed, None), [0]);
         let only = [false, true, true, false, true];
         assert_eq!(t.visible_rows(&[false; 5], Some(&only)), [1, 2, 4]);
+        // A collapsed span that hides matches stands for them, match or not: Collapse all with
+        // "matches only" leaves the root, not an empty waterfall.
+        assert_eq!(t.visible_rows(&collapsed, Some(&only)), [0]);
+        let payment_collapsed = [false, false, false, true, false];
+        assert_eq!(t.visible_rows(&payment_collapsed, Some(&only)), [1, 2, 3]);
+        let none = [false; 5];
+        assert_eq!(t.visible_rows(&collapsed, Some(&none)), [] as [usize; 0]);
     }
 
     #[test]

@@ -367,9 +367,10 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool, marks: Option<LogM
     let search_input = NodeRef::<leptos::html::Input>::new();
 
     // A deep link selects its span once the waterfall is in the document.
-    let focus_row = focus.and_then(|id| {
-        let id = id.to_ascii_lowercase();
-        trace.with_value(|t| t.rows.iter().position(|r| r.span.span_id.to_hex() == id))
+    let focus_row = focus.as_deref().and_then(|id| trace.with_value(|t| t.row_of_span(id)));
+    // A link to a span the trace does not have says so, rather than selecting nothing silently.
+    let missing = focus.filter(|_| focus_row.is_none()).map(|id| {
+        view! { <p class="notice" data-testid="span-not-found">{format!("This trace has no span {id} (the link's span=).")}</p> }
     });
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) {
@@ -399,10 +400,7 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool, marks: Option<LogM
         let query = use_query_map();
         Effect::new(move |_| {
             let Some(id) = query.with(|q| q.get("span")) else { return };
-            let id = id.to_ascii_lowercase();
-            let Some(row) = trace.with_value(|t| t.rows.iter().position(|r| r.span.span_id.to_hex() == id)) else {
-                return;
-            };
+            let Some(row) = trace.with_value(|t| t.row_of_span(&id)) else { return };
             if state.selected.get_untracked() != Some(row) {
                 state.reveal(row);
                 state.selected.set(Some(row));
@@ -418,6 +416,7 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool, marks: Option<LogM
 
     view! {
         {header}
+        {missing}
         <minimap::Minimap state />
         {toolbar(state, search_input, link)}
         <Waterfall state link />
