@@ -75,3 +75,16 @@ test('Any service with an attribute, a minimum duration and the last hour shows 
   assert.ok(xs.every((x) => x > 12), `${xs}`);
   await page.close();
 });
+
+test('a link\'s lookback the Time field does not offer is searched as written and shown; one that is no range is named', async () => {
+  await ingest(collector, trace('d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4', 90 * 60_000, 10, 200));
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  await page.goto(`${collector.ui}/?lookback=2h`);
+  await page.waitForSelector('[data-testid=trace-row]');
+  const ids = await page.$$eval('[data-testid=trace-row] td.mono', (tds) => tds.map((td) => td.textContent));
+  assert.ok(ids.includes('d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4'), 'the trace of 90 minutes ago is in the last 2 hours');
+  assert.equal(await page.$eval('[data-testid=lookback]', (s) => s.options[s.selectedIndex].text), 'Last 2h');
+  await page.goto(`${collector.ui}/?lookback=fortnight`);
+  assert.match(await page.textContent('[data-testid=error]'), /Time `fortnight`: write a range such as 15m, 2h or 3d/);
+  await page.close();
+});

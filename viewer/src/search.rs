@@ -74,7 +74,14 @@ impl Form {
     /// The search it asks for, or what is wrong with it.
     fn query(&self) -> Result<(SearchQuery, SortBy), String> {
         let end = now_ns();
-        let window = WINDOWS.iter().find(|(id, _, _)| *id == self.window).map_or(3_600_000_000_000, |w| w.2);
+        // A range the Time field does not offer (a link's `lookback=2h`) is searched as written,
+        // and one that is not a range is named rather than replaced.
+        let window = match WINDOWS.iter().find(|(id, _, _)| *id == self.window) {
+            Some(w) => w.2,
+            None => sources::parse_lookback(&self.window).ok_or_else(|| {
+                format!("Time `{}`: write a range such as 15m, 2h or 3d, or choose one in the Time field", self.window)
+            })?,
+        };
         let duration = |label: &str, text: &str| -> Result<Option<u64>, String> {
             if text.trim().is_empty() {
                 return Ok(None);
@@ -185,6 +192,10 @@ pub(crate) fn SearchPage() -> impl IntoView {
                         let selected = draft.with_untracked(|d| d.window == *id);
                         view! { <option value=*id selected=selected>{*label}</option> }
                     }).collect_view()}
+                    // A link's range that is none of the above shows as itself.
+                    {draft.with_untracked(|d| (!WINDOWS.iter().any(|w| w.0 == d.window)).then(|| d.window.clone())).map(|w| {
+                        view! { <option value=w.clone() selected=true>{format!("Last {w}")}</option> }
+                    })}
                 </select>
             </label>
             <label>"Limit"<input type="number" min="1" max="1000" data-testid="limit" prop:value=limit on:input=on_limit /></label>

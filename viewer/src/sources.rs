@@ -1146,6 +1146,20 @@ pub fn parse_duration(text: &str) -> Option<u64> {
     Some(total as u64)
 }
 
+/// Reads a search window written in a link (`lookback=2h`, as Jaeger UI writes it): a duration
+/// with its unit (`90m`, `2h`, `1h30m`), or whole days (`3d`). Nanoseconds; `None` for anything
+/// else (a bare number says no unit).
+pub fn parse_lookback(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if let Some(days) = text.strip_suffix('d') {
+        return days.parse::<u64>().ok().filter(|&d| d > 0).map(|d| d.saturating_mul(86_400_000_000_000));
+    }
+    if !text.ends_with(|c: char| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    parse_duration(text).filter(|&n| n > 0)
+}
+
 /// Reads attribute filters typed as `key=value` pairs separated by spaces or new lines; a value
 /// may be quoted to hold spaces (`http.route="/a b"`).
 pub fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
@@ -1487,6 +1501,16 @@ mod tests {
         let e = cut_off("/upstream/jaeger/api/v3/traces/1", "/upstream/jaeger/api/v3/traces/1: Failed to fetch");
         assert!(e.contains("the answer of upstream `jaeger` stopped before its end") && e.contains("120 s"), "{e}");
         assert!(cut_off("http://h:1/x?y", "x").ends_with("the answer of http://h:1 stopped before its end"));
+    }
+
+    #[test]
+    fn a_links_lookback_reads_durations_with_units_and_days() {
+        assert_eq!(parse_lookback("2h"), Some(7_200_000_000_000));
+        assert_eq!(parse_lookback("90m"), Some(5_400_000_000_000));
+        assert_eq!(parse_lookback("3d"), Some(259_200_000_000_000));
+        for bad in ["", "2", "0h", "2w", "d", "-1d", "custom"] {
+            assert_eq!(parse_lookback(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
