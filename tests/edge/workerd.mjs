@@ -68,38 +68,7 @@ const worker :Workerd.Worker = (
   globalOutbound = "internet",
 );
 `;
-  const configPath = join(dir, 'config.capnp');
-  writeFileSync(configPath, config);
-  const child = spawn(join(root, 'node_modules', '.bin', 'workerd'), ['serve', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor('workerd to listen', async () => {
-    if (child.exitCode !== null) throw Object.assign(new Error(`workerd exited: ${output}`), { fatal: true });
-    try {
-      await fetch(url + '/ready');
-      return true;
-    } catch {
-      return false;
-    }
-  }, 20000);
-  return {
-    url,
-    output: () => output,
-    async stop() {
-      // workerd drains its requests on SIGTERM; one the runtime left hanging (a response body
-      // that failed on a chunk that is not bytes stalls there) would keep it alive: killed then.
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const drained = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(drained);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return serve(dir, config, port);
 }
 
 /** The SDK's files as workerd modules (module name → file in sdk/dist). */
@@ -147,10 +116,20 @@ const config :Workerd.Config = (
 );
 ${blocks.join('\n')}
 `;
+  // `--experimental`: service_binding_extra_handlers is an experimental flag.
+  return serve(dir, config, port, ['--experimental']);
+}
+
+/**
+ * Runs `workerd serve` on `config` (written into `dir`, which holds the embedded files) until it
+ * listens on `port`; resolves to `{ url, output(), stop() }`, `stop` removing `dir`.
+ */
+async function serve(dir, config, port, flags = []) {
   const configPath = join(dir, 'config.capnp');
   writeFileSync(configPath, config);
-  // `--experimental`: service_binding_extra_handlers is an experimental flag.
-  const child = spawn(join(root, 'node_modules', '.bin', 'workerd'), ['serve', '--experimental', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(root, 'node_modules', '.bin', 'workerd'), ['serve', ...flags, configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -169,6 +148,8 @@ ${blocks.join('\n')}
     url,
     output: () => output,
     async stop() {
+      // workerd drains its requests on SIGTERM; one the runtime left hanging (a response body
+      // that failed on a chunk that is not bytes stalls there) would keep it alive: killed then.
       if (child.exitCode === null) child.kill('SIGTERM');
       const drained = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000);
       await exited;
