@@ -1242,7 +1242,7 @@ let waiting = [];
 /** Internal (page.js): watches for refusals; `uri` is a refused request's (the event's `blockedURI`). */
 export function cspRefused(uri) {
   cspWatched = true;
-  if (uri) refused.push(String(uri));
+  if (uri && !refused.includes(String(uri))) refused.push(String(uri));
   waiting.forEach((wake) => wake());
   waiting = [];
 }

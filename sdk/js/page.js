@@ -65,7 +65,11 @@ export function init(config) {
     // (Request spans still waiting for their Resource Timing entry end first, and go with it.)
     const hide = () => api.flush({ keepalive: true });
     // Exports the page's Content-Security-Policy refuses (connect-src) are not retried (see `cspRefused`).
-    globalThis.addEventListener?.('securitypolicyviolation', (e) => api.cspRefused(e.blockedURI));
+    // Only enforced connect-src ones: a report-only policy or an image refused at the collector's
+    // origin blocks no export.
+    globalThis.addEventListener?.('securitypolicyviolation', (e) => {
+      if (e.disposition === 'enforce' && e.effectiveDirective === 'connect-src') api.cspRefused(e.blockedURI);
+    });
     api.cspRefused();
     globalThis.document?.addEventListener('visibilitychange', () => {
       if (globalThis.document.visibilityState === 'hidden') hide();

@@ -121,3 +121,29 @@ test('exports the CSP connect-src refuses are counted as blocked, neither retrie
     await page.close();
   }
 });
+
+test("another directive's violation at the collector's origin blocks no export", async () => {
+  // connect-src allows the collector; img-src does not, so an image from its origin is refused.
+  const csp = "script-src 'self' 'wasm-unsafe-eval'; img-src 'self'";
+  const { page, app, console } = await openApp('/sdk/full.js', csp);
+  try {
+    assert.ok(app, JSON.stringify(console));
+    const later = await page.evaluate(async (origin) => {
+      const before = app.violations.length;
+      await new Promise((resolve) => {
+        const img = new Image();
+        img.onerror = img.onload = resolve;
+        img.src = `${origin}/`;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      app.sdk.startSpan('after the image').end();
+      await app.sdk.flush();
+      return { made: app.violations.length - before, diagnostics: app.sdk.diagnostics() };
+    }, collector.otlp);
+    assert.equal(later.made, 1, 'the image was refused');
+    assert.equal(later.diagnostics.exportsBlockedByCsp, 0, JSON.stringify(later.diagnostics));
+    assert.equal(later.diagnostics.exportsFailed, 0, JSON.stringify(later.diagnostics));
+  } finally {
+    await page.close();
+  }
+});
