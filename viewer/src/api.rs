@@ -131,21 +131,23 @@ pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
     init.set_headers(&headers);
     // Paths are the collector's (its gateway has timeouts of its own).
     let timed_out = Rc::new(Cell::new(false));
-    let mut timer = None;
+    let (mut timer, mut on_timeout) = (None, None);
     if !url.starts_with('/') {
         if let Ok(abort) = web_sys::AbortController::new() {
             init.set_signal(Some(&abort.signal()));
             let timed_out = Rc::clone(&timed_out);
-            let on_timeout = wasm_bindgen::closure::Closure::once_into_js(move || {
+            // Kept until the timer is cleared, then dropped: not leaked when it never fires.
+            let callback = wasm_bindgen::closure::Closure::once(move || {
                 timed_out.set(true);
                 abort.abort();
             });
             timer = window
                 .set_timeout_with_callback_and_timeout_and_arguments_0(
-                    on_timeout.unchecked_ref(),
+                    callback.as_ref().unchecked_ref(),
                     (sources::DIRECT_TIMEOUT_SECONDS * 1000) as i32,
                 )
                 .ok();
+            on_timeout = Some(callback);
         }
     }
     let answer = async {
@@ -171,14 +173,16 @@ pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
         if let Some(e) = sources::too_large(url, bytes.length() as f64) {
             return Err(ApiError(e));
         }
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|e| ApiError(format!("{url}: the answer is not UTF-8 text ({e})")))?;
+        // Invalid bytes become U+FFFD, as `Response.text()` decodes them.
+        let text =
+            String::from_utf8(bytes.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok((status, text))
     }
     .await;
     if let Some(timer) = timer {
         window.clear_timeout_with_handle(timer);
     }
+    drop(on_timeout);
     if timed_out.get() {
         return Err(ApiError(sources::timed_out(url)));
     }

@@ -1160,6 +1160,15 @@ pub fn parse_lookback(text: &str) -> Option<u64> {
     parse_duration(text).filter(|&n| n > 0)
 }
 
+/// The start of a lookback window ending now: `all`, or a length as the search page reads it
+/// (`15m`, `2h`, `3d`; a link's value the select does not offer too); the last hour otherwise.
+pub fn lookback_start(lookback: &str, now: u64) -> u64 {
+    if lookback == "all" {
+        return 1;
+    }
+    now.saturating_sub(parse_lookback(lookback).unwrap_or(3_600 * 1_000_000_000))
+}
+
 /// Reads attribute filters typed as `key=value` pairs separated by spaces or new lines; a value
 /// may be quoted to hold spaces (`http.route="/a b"`).
 pub fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
@@ -1266,6 +1275,18 @@ impl SortBy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_links_lookback_is_read_as_the_search_page_reads_it() {
+        let now = 10 * 86_400 * 1_000_000_000;
+        let hours = |h: u64| now - h * 3_600 * 1_000_000_000;
+        assert_eq!(lookback_start("15m", now), now - 15 * 60 * 1_000_000_000);
+        assert_eq!(lookback_start("6h", now), hours(6));
+        assert_eq!(lookback_start("2h", now), hours(2), "a value the select does not offer");
+        assert_eq!(lookback_start("3d", now), hours(72));
+        assert_eq!(lookback_start("all", now), 1);
+        assert_eq!(lookback_start("soon", now), hours(1), "no range: the last hour");
+    }
 
     fn fixture(name: &str) -> String {
         let path = format!("{}/../../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -128,10 +128,10 @@ fn window(lookback: &str, trace_id: Option<u128>, source: &crate::sources::Sourc
     match (lookback, trace_id) {
         ("trace", Some(t)) => match api::last_trace_window(&trace_hex(t)) {
             Some((start, end)) => (start.saturating_sub(HOUR), end.saturating_add(HOUR)),
-            None if source.kind == crate::sources::Kind::Loki => (lookback_start("7d", now), now),
+            None if source.kind == crate::sources::Kind::Loki => (crate::sources::lookback_start("7d", now), now),
             None => (1, now),
         },
-        _ => (lookback_start(lookback, now), now),
+        _ => (crate::sources::lookback_start(lookback, now), now),
     }
 }
 
@@ -146,19 +146,6 @@ async fn window_of(lookback: &str, trace_id: Option<u128>, source: &crate::sourc
         }
     }
     window(lookback, trace_id, source)
-}
-
-/// The start of a lookback window ending now.
-fn lookback_start(lookback: &str, now: u64) -> u64 {
-    let hours: u64 = match lookback {
-        "15m" => return now.saturating_sub(15 * 60 * 1_000_000_000),
-        "6h" => 6,
-        "24h" => 24,
-        "7d" => 24 * 7,
-        "all" => return 1,
-        _ => 1,
-    };
-    now.saturating_sub(hours * 3_600 * 1_000_000_000)
 }
 
 /// Sets (or, when empty, removes) query parameters of the page URL without a navigation.
