@@ -27,17 +27,27 @@ pub fn is_url_key(key: &str) -> bool {
 }
 
 /// Parameter names treated as secrets: these exactly, and any name containing one of
-/// `SECRET_PARTS` (ignoring case).
+/// `secret_parts` (ignoring case).
 const SECRET_PARAMS: [&str; 9] = ["auth", "authorization", "code", "session", "session_id", "sid", "sig", "key", "pwd"];
 
-/// Parts of names that make them secret, matched ignoring case and the `_` and `-` in the name
+/// The parts of names that make them secret, matched ignoring case and the `_` and `-` in the name
 /// (`api_key`, `X-Api-Key`, `AWS_ACCESS_KEY_ID`, `private_key`, `session_id`): tokens, passwords,
 /// signed URLs' signatures and credentials (`X-Amz-Signature`, `X-Amz-Credential`,
 /// `X-Goog-Signature`, `AWSAccessKeyId`, the keys OpenTelemetry's `url.full` convention redacts by
 /// default), API and private keys, JWTs, server session ids (`PHPSESSID`, `jsessionid`) and the
 /// headers that carry credentials.
-const SECRET_PARTS: &[u8] =
-    b"token secret password passwd passphrase signature credential accesskey apikey privatekey jwt sessid sessionid authorization cookie";
+/// (Grouped by first letter: each group is tried only where its letter is.)
+fn secret_parts(first: u8) -> &'static [&'static [u8]] {
+    match first {
+        b't' => &[b"token"],
+        b's' => &[b"secret", b"signature", b"sessid", b"sessionid"],
+        b'p' => &[b"password", b"passwd", b"passphrase", b"privatekey"],
+        b'c' => &[b"credential", b"cookie"],
+        b'a' => &[b"accesskey", b"apikey", b"authorization"],
+        b'j' => &[b"jwt"],
+        _ => &[],
+    }
+}
 
 /// Where `needle` (not empty) first occurs in `hay`, ignoring ASCII case. A plain loop:
 /// `str::find` with a string pattern brings a string-search algorithm that costs the wasm
@@ -53,21 +63,25 @@ fn find_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
-/// Where `part` (lowercase) ends in `name`, matched ignoring ASCII case and any `_` or `-` in `name`.
-fn find_part(name: &[u8], part: &[u8]) -> Option<usize> {
-    (0..name.len()).find_map(|start| {
-        let (mut i, mut k) = (start, 0);
-        while k < part.len() && i < name.len() {
-            if k > 0 && matches!(name[i], b'_' | b'-') {
-                i += 1;
-            } else if name[i].to_ascii_lowercase() == part[k] {
-                (i, k) = (i + 1, k + 1);
-            } else {
-                break;
-            }
+/// Where `part` (lowercase) ends when it starts at `name[start]`, matched ignoring ASCII case and
+/// any `_` or `-` in `name`.
+fn part_at(name: &[u8], start: usize, part: &[u8]) -> Option<usize> {
+    let (mut i, mut k) = (start, 0);
+    while k < part.len() && i < name.len() {
+        if k > 0 && matches!(name[i], b'_' | b'-') {
+            i += 1;
+        } else if name[i].to_ascii_lowercase() == part[k] {
+            (i, k) = (i + 1, k + 1);
+        } else {
+            break;
         }
-        (k == part.len()).then_some(i)
-    })
+    }
+    (k == part.len()).then_some(i)
+}
+
+/// Where `part` first ends in `name` (see `part_at`).
+fn find_part(name: &[u8], part: &[u8]) -> Option<usize> {
+    (0..name.len()).find_map(|start| part_at(name, start, part))
 }
 
 /// Whether `name` ends with `suffix` (ignoring ASCII case), and, with `segment`, starts there or
@@ -79,25 +93,30 @@ fn ends_ignore_case(name: &[u8], suffix: &[u8], segment: bool) -> bool {
 }
 
 /// A name secret wherever it is (a key in text, an attribute's key): one with a part of
-/// `SECRET_PARTS`, or a last segment `pass` or `pwd` (`DB_PASS`). Not: a last segment `type` or
+/// `secret_parts`, or a last segment `pass` or `pwd` (`DB_PASS`). Not: a last segment `type` or
 /// `arn` (`gen_ai.token.type`, `aws.secretsmanager.secret.arn`), `tokens` and `tokenizer` (a
 /// language model's counts), or an error's name (`TokenExpiredError`).
 pub fn is_secret_name(name: &[u8]) -> bool {
-    if ends_ignore_case(name, b"error", false)
-        || ends_ignore_case(name, b"exception", false)
-        || ends_ignore_case(name, b"type", true)
-        || ends_ignore_case(name, b"arn", true)
-    {
-        return false;
-    }
-    if ends_ignore_case(name, b"pass", true) || ends_ignore_case(name, b"pwd", true) {
-        return true;
-    }
-    for (i, part) in SECRET_PARTS.split(|&c| c == b' ').enumerate() {
-        if let Some(end) = find_part(name, part) {
-            // `tokens`, `tokenizer` (the first part): a language model's.
-            if i > 0 || !matches!(name.get(end), Some(b's' | b'S' | b'i' | b'I')) {
-                return true;
+    // The exceptions are looked at only for a secret-looking name: most names are none.
+    let secret = ends_ignore_case(name, b"pass", true) || ends_ignore_case(name, b"pwd", true) || has_secret_part(name);
+    secret
+        && !(ends_ignore_case(name, b"error", false)
+            || ends_ignore_case(name, b"exception", false)
+            || ends_ignore_case(name, b"type", true)
+            || ends_ignore_case(name, b"arn", true))
+}
+
+/// One pass over the name (it runs for every string attribute): a part is tried only where its
+/// first letter is.
+fn has_secret_part(name: &[u8]) -> bool {
+    for start in 0..name.len() {
+        let c = name[start].to_ascii_lowercase();
+        for part in secret_parts(c) {
+            if let Some(end) = part_at(name, start, part) {
+                // `tokens`, `tokenizer`: a language model's.
+                if c != b't' || !matches!(name.get(end), Some(b's' | b'S' | b'i' | b'I')) {
+                    return true;
+                }
             }
         }
     }
