@@ -557,7 +557,13 @@ pub fn redact_name<'a>(name: &'a str, extra: &[String]) -> Cow<'a, str> {
 /// Redacts one attribute value by its key: the whole value of a secret key (`db.password`,
 /// `app.api_key`, see `is_secret_name`), URLs by their parameters, other text by content.
 pub fn redact_attribute(key: &str, value: &str, extra: &[String]) -> Option<String> {
-    if !value.is_empty() && value != REDACTED && is_secret_name(key.as_bytes()) {
+    redact_keyed(key, is_secret_name(key.as_bytes()), value, extra)
+}
+
+/// `redact_attribute` with the key's `is_secret_name` known (a batch of recorded spans looks
+/// at each interned key once).
+pub fn redact_keyed(key: &str, secret: bool, value: &str, extra: &[String]) -> Option<String> {
+    if secret && !value.is_empty() && value != REDACTED {
         return Some(REDACTED.into());
     }
     // `url.query` and `url.fragment` hold the parameters alone, without the `?` or `#` that

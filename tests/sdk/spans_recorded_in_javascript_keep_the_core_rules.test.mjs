@@ -82,6 +82,25 @@ test('limits and redaction apply, and drops are counted', async () => {
   assert.equal(after.staleHandles - before.staleHandles, 1, 'the attribute set after end');
 });
 
+test("a secret key's value is masked whole in every span of a batch, and other keys' values are not", async () => {
+  configure({});
+  for (const n of [1, 2, 3]) {
+    const span = startSpan(`keyed ${n}`);
+    span.setAttribute('db.password', `hunter${n}`);
+    span.setAttribute('app.note', `note ${n}`);
+    span.setAttribute('gen_ai.token.type', 'input');
+    span.end();
+  }
+  await flush();
+  assert.equal(sent.length, 3);
+  for (const span of sent) {
+    const a = attributes(span);
+    assert.equal(a['db.password'], 'REDACTED');
+    assert.match(a['app.note'], /^note \d$/);
+    assert.equal(a['gen_ai.token.type'], 'input');
+  }
+});
+
 test('span and event names are redacted, recorded in JavaScript or handed over to the core', async () => {
   configure();
   startSpan('GET /cb?access_token=CANARYNAME1&q=ok').end();

@@ -21,15 +21,18 @@ impl Sdk {
     #[inline(never)]
     pub fn record_spans(&mut self, records: &[u8], keys: &[String]) {
         let mut r = Reader(records);
+        // Whether each key is a secret's (`is_secret_name`), looked at once per batch: 2 for
+        // not yet.
+        let mut secret = alloc::vec![2u8; keys.len()];
         while !r.0.is_empty() {
-            if self.record_span(&mut r, keys).is_none() {
+            if self.record_span(&mut r, keys, &mut secret).is_none() {
                 self.diagnostics.api_errors += 1;
                 return;
             }
         }
     }
 
-    fn record_span(&mut self, all: &mut Reader<'_>, keys: &[String]) -> Option<()> {
+    fn record_span(&mut self, all: &mut Reader<'_>, keys: &[String], secret: &mut [u8]) -> Option<()> {
         let len = all.u32()? as usize;
         let mut r = Reader(all.take(len.checked_sub(4)?)?);
         let ids = r.take(32)?;
@@ -51,13 +54,20 @@ impl Sdk {
             name: &name,
             dropped,
         };
-        self.encode_record(&head, count as usize, r, keys)
+        self.encode_record(&head, count as usize, r, keys, secret)
     }
 
     /// Encodes a record straight into the queue: the values (redacted and cut) first, then
     /// the span's size, then one write, as `OpenSpan::encode` writes it. JavaScript keeps a
     /// span's keys distinct and within `Config::max_attributes`.
-    fn encode_record<'a>(&mut self, h: &Head<'_>, count: usize, mut r: Reader<'a>, keys: &[String]) -> Option<()> {
+    fn encode_record<'a>(
+        &mut self,
+        h: &Head<'_>,
+        count: usize,
+        mut r: Reader<'a>,
+        keys: &[String],
+        secret: &mut [u8],
+    ) -> Option<()> {
         // Each attribute takes at least 6 bytes: a count beyond that is a malformed record.
         if count > r.0.len() / 6 {
             return None;
@@ -82,8 +92,17 @@ impl Sdk {
                 0 => {
                     r.take(1)?;
                     let s = r.text()?;
-                    match redact.then(|| crate::redact::redact_attribute(key, s, &self.config.redact_params)).flatten()
-                    {
+                    let red = redact.then(|| {
+                        let known = secret.get_mut(key_id as usize).map(|f| {
+                            if *f == 2 {
+                                *f = u8::from(crate::redact::is_secret_name(key.as_bytes()));
+                            }
+                            *f == 1
+                        });
+                        let is = known.unwrap_or_else(|| crate::redact::is_secret_name(key.as_bytes()));
+                        crate::redact::redact_keyed(key, is, s, &self.config.redact_params)
+                    });
+                    match red.flatten() {
                         Some(red) => {
                             let n = cut_to(&red, max_len).len();
                             owned.push(red);
