@@ -65,7 +65,11 @@ export async function startRecordedBackends() {
     })],
     [/^\/tempo-v1\/api\/v2\//, () => [404, '404 page not found']],
     [/^\/tempo-v1\/api\/search\/tags$/, () => ({ tagNames: ['k8s.pod.name', 'http.status_code'] })],
-    [/^\/tempo\/api\/search$/, () => ({
+    // A search for the operation "quick" finds a trace shorter than a millisecond, whose summary
+    // leaves `durationMs` out as Tempo's protobuf JSON leaves out zeros.
+    [/^\/tempo\/api\/search$/, (url) => /name = "quick"/.test(url.searchParams.get('q') ?? '') ? ({
+      traces: [{ traceID: '1c0ffee', rootServiceName: 'my.service', rootTraceName: 'quick', startTimeUnixNano: '1544712660000000000' }],
+    }) : ({
       traces: [{
         traceID: TEMPO_TRACE_ID.replace(/^0+/, ''), rootServiceName: 'my.service', rootTraceName: "I'm a server span",
         startTimeUnixNano: '1544712660000000000', durationMs: 1000,

@@ -45,6 +45,14 @@ test('Tempo through the gateway: TraceQL search, the trace, and its PARTIAL stat
   await page.close();
 });
 
+test('a Tempo trace shorter than a millisecond says so rather than 0 ns', async () => {
+  const page = await env.browser.newPage();
+  await search(page, `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&service=my.service&operation=quick&lookback=all`);
+  assert.deepEqual(await page.locator('[data-testid=trace-duration]').allTextContents(), ['< 1 ms']);
+  assert.deepEqual(await page.locator('[data-testid=trace-row] .service').allTextContents(), ['my.service']);
+  await page.close();
+});
+
 test('a Tempo search over more than 168 hours names the range Tempo searched', async () => {
   const page = await env.browser.newPage();
   const tempo = `traces=${encodeURIComponent('tempo:/upstream/rec/tempo')}&service=my.service`;

@@ -744,9 +744,98 @@ pub fn format_time(nanos: u64) -> String {
     format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{:03} UTC", frac / 1_000_000)
 }
 
+/// A Unix-nanosecond time as the value of a `datetime-local` input (`YYYY-MM-DDTHH:MM:SS`), read
+/// as UTC like every time the viewer shows.
+pub fn datetime_input(nanos: u64) -> String {
+    let (year, month, day, h, m, s, _) = civil_time(nanos);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")
+}
+
+/// Reads what a `datetime-local` input holds (`YYYY-MM-DDTHH:MM`, with `:SS` and a fraction
+/// when given) as a UTC time, in Unix nanoseconds; `None` for anything else or a time before 1970.
+pub fn parse_datetime_input(text: &str) -> Option<u64> {
+    let b = text.trim().as_bytes();
+    let digits = |from: usize, len: usize| -> Option<i64> {
+        let part = b.get(from..from + len)?;
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+    };
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(at(4, b'-') && at(7, b'-') && (at(10, b'T') || at(10, b' ')) && at(13, b':')) {
+        return None;
+    }
+    let (year, month, day, h, m) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?, digits(11, 2)?, digits(14, 2)?);
+    let (s, frac_ns) = match b.len() {
+        16 => (0, 0),
+        19 if at(16, b':') => (digits(17, 2)?, 0),
+        n if n > 20 && n <= 29 && at(16, b':') && at(19, b'.') => {
+            let frac = digits(20, n - 20)?;
+            (digits(17, 2)?, frac * 10i64.pow(29 - n as u32))
+        }
+        _ => return None,
+    };
+    let month_days = [
+        31,
+        if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month) || day < 1 || day > month_days[month as usize - 1] || h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil, the inverse of `civil_time`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3_600 + m * 60 + s;
+    u64::try_from(secs).ok().map(|secs| secs * 1_000_000_000 + frac_ns as u64)
+}
+
 #[cfg(test)]
 mod offset_tests {
-    use super::{edge_label, format_offset, label_indent, mark_position, MAX_INDENT};
+    use super::{
+        datetime_input, edge_label, format_offset, label_indent, mark_position, parse_datetime_input, MAX_INDENT,
+    };
+
+    #[test]
+    fn datetime_inputs_read_and_write_utc_times() {
+        let t = 1_764_201_600_000_000_000; // 2025-11-27 00:00:00 UTC
+        assert_eq!(datetime_input(t + 3_723_000_000_000), "2025-11-27T01:02:03");
+        assert_eq!(parse_datetime_input("2025-11-27T01:02:03"), Some(t + 3_723_000_000_000));
+        assert_eq!(parse_datetime_input("2025-11-27T01:02"), Some(t + 3_720_000_000_000));
+        assert_eq!(parse_datetime_input("2025-11-27 01:02:03.5"), Some(t + 3_723_500_000_000));
+        assert_eq!(parse_datetime_input("1970-01-01T00:00"), Some(0));
+        assert_eq!(parse_datetime_input("2024-02-29T12:00"), Some(1_709_208_000_000_000_000), "a leap day");
+        for bad in [
+            "",
+            "2025-11-27",
+            "2025-13-01T00:00",
+            "2023-02-29T00:00",
+            "2025-11-27T24:00",
+            "2025-11-27T01:02:3",
+            "1969-12-31T23:59",
+            "2025-11-27T01:02:03Z",
+            "२०२५-11-27T01:02",
+        ] {
+            assert_eq!(parse_datetime_input(bad), None, "{bad}");
+        }
+        // Every second of a few years round-trips through both.
+        for day in (0..20_000u64).step_by(97) {
+            let t = day * 86_400_000_000_000 + day % 86_400 * 1_000_000_000;
+            assert_eq!(parse_datetime_input(&datetime_input(t)), Some(t));
+        }
+    }
 
     #[test]
     fn deep_rows_are_indented_less_and_never_past_the_cap() {

@@ -6,7 +6,7 @@ use crate::router::{use_navigate, use_navigations, use_query_map, ParamsMap};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::model::{format_duration, format_time};
+use crate::model::{datetime_input, format_duration, format_time, parse_datetime_input};
 use crate::sources::{self, Kind, SearchQuery, SortBy, TraceSummary};
 
 /// Time windows offered, as (id, label, nanoseconds).
@@ -32,6 +32,10 @@ struct Form {
     min: String,
     max: String,
     window: String,
+    /// A custom range's start and end (`window` is `custom`), Unix microseconds as Jaeger UI's
+    /// links write them; an empty end is now.
+    from: String,
+    to: String,
     limit: String,
     sort: String,
 }
@@ -45,13 +49,17 @@ impl Form {
             tags: get("tags"),
             min: get("minDuration"),
             max: get("maxDuration"),
-            window: q.get("lookback").unwrap_or_else(|| "1h".into()),
+            // Jaeger UI's links say `lookback=custom&start=…&end=…`; a start alone means the same.
+            window: q.get("lookback").or_else(|| q.get("start").map(|_| CUSTOM.into())).unwrap_or_else(|| "1h".into()),
+            from: get("start"),
+            to: get("end"),
             limit: q.get("limit").unwrap_or_else(|| "20".into()),
             sort: q.get("sort").unwrap_or_else(|| "newest".into()),
         }
     }
 
     fn to_query(&self) -> String {
+        let none = String::new();
         let pairs = [
             ("service", &self.service),
             ("operation", &self.operation),
@@ -59,6 +67,8 @@ impl Form {
             ("minDuration", &self.min),
             ("maxDuration", &self.max),
             ("lookback", &self.window),
+            ("start", if self.window == CUSTOM { &self.from } else { &none }),
+            ("end", if self.window == CUSTOM { &self.to } else { &none }),
             ("limit", &self.limit),
             ("sort", &self.sort),
         ];
@@ -73,14 +83,21 @@ impl Form {
 
     /// The search it asks for, or what is wrong with it.
     fn query(&self) -> Result<(SearchQuery, SortBy), String> {
-        let end = now_ns();
+        let now = now_ns();
         // A range the Time field does not offer (a link's `lookback=2h`) is searched as written,
         // and one that is not a range is named rather than replaced.
-        let window = match WINDOWS.iter().find(|(id, _, _)| *id == self.window) {
-            Some(w) => w.2,
-            None => sources::parse_lookback(&self.window).ok_or_else(|| {
-                format!("Time `{}`: write a range such as 15m, 2h or 3d, or choose one in the Time field", self.window)
-            })?,
+        let (start, end) = match WINDOWS.iter().find(|(id, _, _)| *id == self.window) {
+            Some(w) => (now.saturating_sub(w.2), now),
+            None if self.window == CUSTOM => sources::custom_range(&self.from, &self.to, now)?,
+            None => (
+                now.saturating_sub(sources::parse_lookback(&self.window).ok_or_else(|| {
+                    format!(
+                        "Time `{}`: write a range such as 15m, 2h or 3d, or choose one in the Time field",
+                        self.window
+                    )
+                })?),
+                now,
+            ),
         };
         let duration = |label: &str, text: &str| -> Result<Option<u64>, String> {
             if text.trim().is_empty() {
@@ -99,7 +116,7 @@ impl Form {
             attributes: sources::parse_attributes(&self.tags)?,
             min_duration,
             max_duration,
-            start: end.saturating_sub(window),
+            start,
             end,
             limit: self
                 .limit
@@ -110,6 +127,14 @@ impl Form {
         };
         Ok((query, SortBy::from_id(&self.sort)))
     }
+}
+
+/// The Time field's value for a range given by its start and end.
+const CUSTOM: &str = "custom";
+
+/// What a range field shows for the URL's microseconds (empty when they do not read).
+fn range_input(micros: &str) -> String {
+    micros.parse::<u64>().ok().and_then(|us| us.checked_mul(1_000)).map(datetime_input).unwrap_or_default()
 }
 
 /// The search page at `/`.
@@ -129,12 +154,16 @@ pub(crate) fn SearchPage() -> impl IntoView {
         navigations.track();
         let form = form.get();
         async move {
-            let (query, sort) = form.query().map_err(api::ApiError)?;
+            // A form that does not read is the form's error, not the source's: no hint about sources.
+            let (query, sort) = match form.query() {
+                Ok(q) => q,
+                Err(e) => return Ok(Err(e)),
+            };
             let (start, end) = (query.start, query.end);
             let cut = sources::searched_range(&api::sources().traces, &query);
             let mut list = api::search(query).await?;
             sort.sort(&mut list);
-            Ok::<_, api::ApiError>((list, start, end, cut))
+            Ok::<_, api::ApiError>(Ok((list, start, end, cut)))
         }
     });
     let navigate = use_navigate();
@@ -187,28 +216,55 @@ pub(crate) fn SearchPage() -> impl IntoView {
             <label>"Min duration"<input type="text" data-testid="min-duration" placeholder="100ms" prop:value=min on:input=on_min /></label>
             <label>"Max duration"<input type="text" data-testid="max-duration" placeholder="2s" prop:value=max on:input=on_max /></label>
             <label>"Time"
-                <select data-testid="lookback" on:change=move |ev| draft.update(|d| d.window = event_target_value(&ev))>
+                <select data-testid="lookback" on:change=move |ev| draft.update(|d| {
+                    d.window = event_target_value(&ev);
+                    // A custom range starts as the last hour, to be narrowed or moved.
+                    if d.window == CUSTOM && d.from.is_empty() {
+                        let now = now_ns() / 1_000;
+                        (d.from, d.to) = ((now - 3_600_000_000).to_string(), now.to_string());
+                    }
+                })>
                     {WINDOWS.iter().map(|(id, label, _)| {
                         let selected = draft.with_untracked(|d| d.window == *id);
                         view! { <option value=*id selected=selected>{*label}</option> }
                     }).collect_view()}
                     // A link's range that is none of the above shows as itself.
-                    {draft.with_untracked(|d| (!WINDOWS.iter().any(|w| w.0 == d.window)).then(|| d.window.clone())).map(|w| {
+                    {draft.with_untracked(|d| (d.window != CUSTOM && !WINDOWS.iter().any(|w| w.0 == d.window)).then(|| d.window.clone())).map(|w| {
                         view! { <option value=w.clone() selected=true>{format!("Last {w}")}</option> }
                     })}
+                    <option value=CUSTOM selected=draft.with_untracked(|d| d.window == CUSTOM)>"Custom range"</option>
                 </select>
             </label>
+            {move || draft.with(|d| d.window == CUSTOM).then(|| {
+                let input = move |label: &'static str, id: &'static str, get: fn(&Form) -> &String, set: fn(&mut Form, String)| view! {
+                    <label>{label}
+                        <input type="datetime-local" step="1" data-testid=id
+                            prop:value=move || draft.with(|d| range_input(get(d)))
+                            on:change=move |ev| {
+                                // An input the browser cannot read (cleared, half typed) leaves the range as it was.
+                                if let Some(t) = parse_datetime_input(&event_target_value(&ev)) {
+                                    draft.update(|d| set(d, (t / 1_000).to_string()));
+                                }
+                            } />
+                    </label>
+                };
+                view! {
+                    {input("From (UTC)", "range-from", |f| &f.from, |f, v| f.from = v)}
+                    {input("To (UTC)", "range-to", |f| &f.to, |f, v| f.to = v)}
+                }
+            })}
             <label>"Limit"<input type="number" min="1" max="1000" data-testid="limit" prop:value=limit on:input=on_limit /></label>
             <button type="submit" data-testid="search">"Search"</button>
         </form>
         {move || match results.get() {
             None => view! { <p class="muted">"Searching…"</p> }.into_any(),
             Some(Err(e)) => crate::app::source_error_panel(e.to_string()),
-            Some(Ok((list, _, _, cut))) if list.is_empty() => view! {
+            Some(Ok(Err(e))) => crate::app::error_panel(e),
+            Some(Ok(Ok((list, _, _, cut)))) if list.is_empty() => view! {
                 {range_notice(cut)}
                 <p class="muted" data-testid="empty">"No traces match. Widen the time range or remove a filter."</p>
             }.into_any(),
-            Some(Ok((list, start, end, cut))) => results_view(list, start, end, cut, form.get_untracked()).into_any(),
+            Some(Ok(Ok((list, start, end, cut)))) => results_view(list, start, end, cut, form.get_untracked()).into_any(),
         }}
     }
 }
@@ -246,13 +302,13 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, cut: Option<(u64,
     let sort_navigate = navigate.clone();
     let max_spans = list.iter().map(|r| r.span_count).max().unwrap_or(1).max(1) as f64;
     let longest = list.iter().map(|r| r.duration).max().unwrap_or(0);
-    let shortest = list.iter().map(|r| r.duration).min().unwrap_or(0);
+    let shortest = list.iter().min_by_key(|r| r.duration).map(TraceSummary::duration_text).unwrap_or_default();
     let (w, h, pad) = (1000.0, 180.0, 12.0);
     let current_sort = SortBy::from_id(&form.sort);
     view! {
         {range_notice(cut)}
         <section class="scatter" data-testid="scatter">
-            <div class="scatter-axis"><span>{format_duration(longest)}</span><span>{format_duration(shortest)}</span></div>
+            <div class="scatter-axis"><span>{format_duration(longest)}</span><span>{shortest}</span></div>
             <svg viewBox=format!("0 0 {} {}", num::shortest(w), num::shortest(h)) preserveAspectRatio="none" role="img" aria-label="Trace durations over time">
                 {list.iter().zip(points).filter_map(|(r, p)| p.map(|p| (r, p))).map(|(r, (x, y))| {
                     let id = r.trace_id.clone();
@@ -263,7 +319,7 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, cut: Option<(u64,
                         <circle class=class data-testid="scatter-point"
                             cx=fixed(pad + x * (w - 2.0 * pad), 1) cy=fixed(h - pad - y * (h - 2.0 * pad), 1)
                             r=fixed(radius, 1) on:click=move |_| go(&trace_href(&id), Default::default())>
-                            <title>{format!("{} {} — {}", r.root_service, r.root_name, format_duration(r.duration))}</title>
+                            <title>{format!("{} {} — {}", r.root_service, r.root_name, r.duration_text())}</title>
                         </circle>
                     }
                 }).collect_view()}
@@ -310,12 +366,12 @@ pub(crate) fn trace_table(list: Vec<TraceSummary>, open: Option<std::rc::Rc<dyn 
                 <th>"Root"</th><th>"Services"</th><th>"Start"</th><th>"Duration"</th><th>"Spans"</th><th>"Errors"</th><th>"Trace id"</th>
             </tr></thead>
             <tbody>
-                {list.into_iter().map(|t| view! {
+                {list.into_iter().map(|t| (t.duration_text(), t)).map(|(duration, t)| view! {
                     <tr data-testid="trace-row">
                         <td>{link(t.trace_id.clone(), view! { <span class="service">{t.root_service}</span>" "{t.root_name} }.into_any())}</td>
                         <td class="services">{t.services.into_iter().map(|s| view! { <span class="chip">{s}</span> }).collect_view()}</td>
                         <td data-testid="trace-start">{format_time(t.start)}</td>
-                        <td data-testid="trace-duration">{format_duration(t.duration)}</td>
+                        <td data-testid="trace-duration">{duration}</td>
                         <td>{t.span_count}</td>
                         <td class=if t.error_count != 0 { "has-errors" } else { "" }>{t.error_count}</td>
                         <td class="mono">{link(t.trace_id.clone(), t.trace_id.into_any())}</td>

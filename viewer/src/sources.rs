@@ -241,6 +241,20 @@ pub struct TraceSummary {
     pub root_service_errors: u64,
     /// Services seen in the trace, sorted.
     pub services: Vec<String>,
+    /// The source gives durations in whole milliseconds (Tempo's `durationMs`, left out when 0).
+    pub whole_ms: bool,
+}
+
+impl TraceSummary {
+    /// The duration as the search page shows it: a trace that a source counting whole milliseconds
+    /// gives as 0 lasted less than one, not 0 ns.
+    pub fn duration_text(&self) -> String {
+        if self.whole_ms && self.duration == 0 {
+            "< 1 ms".into()
+        } else {
+            crate::model::format_duration(self.duration)
+        }
+    }
 }
 
 /// How an answer is read.
@@ -684,6 +698,7 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
                     services.sort_unstable();
                     services
                 },
+                whole_ms: false,
             }
         })
         .collect();
@@ -747,6 +762,7 @@ pub fn parse_search(
                                 .and_then(|root| stats?.get(root))
                                 .map_or(0, |x| num(&x["errorCount"])),
                             services,
+                            whole_ms: true,
                         }
                     })
                     .collect()
@@ -1169,6 +1185,31 @@ pub fn lookback_start(lookback: &str, now: u64) -> u64 {
     now.saturating_sub(parse_lookback(lookback).unwrap_or(3_600 * 1_000_000_000))
 }
 
+/// A custom range's start and end in Unix nanoseconds, from the URL's microseconds (`to` empty:
+/// now), or what is wrong with them.
+pub fn custom_range(from: &str, to: &str, now: u64) -> Result<(u64, u64), String> {
+    let micros = |label: &str, text: &str| {
+        text.trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|us| us.checked_mul(1_000))
+            .ok_or_else(|| format!("{label} `{text}`: choose a time in the {label} field"))
+    };
+    if from.trim().is_empty() {
+        return Err("From: choose the start of the time range".into());
+    }
+    let start = micros("From", from)?;
+    let end = if to.trim().is_empty() { now } else { micros("To", to)? };
+    if start >= end {
+        return Err(format!(
+            "From ({}) must be before To ({})",
+            crate::model::format_time(start),
+            crate::model::format_time(end)
+        ));
+    }
+    Ok((start, end))
+}
+
 /// Reads attribute filters typed as `key=value` pairs separated by spaces or new lines; a value
 /// may be quoted to hold spaces (`http.route="/a b"`).
 pub fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
@@ -1275,6 +1316,22 @@ impl SortBy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_custom_range_reads_microseconds_and_names_what_is_wrong() {
+        let now = 1_800_000_000_000_000_000;
+        assert_eq!(
+            custom_range("1700000000000000", "1700000060000000", now),
+            Ok((1_700_000_000_000_000_000, 1_700_000_060_000_000_000))
+        );
+        assert_eq!(custom_range("1700000000000000", "", now), Ok((1_700_000_000_000_000_000, now)), "no end: now");
+        assert!(custom_range("", "1700000060000000", now).unwrap_err().starts_with("From: choose"));
+        assert!(custom_range("soon", "", now).unwrap_err().contains("`soon`"));
+        assert!(custom_range("1700000000000000", "x", now).unwrap_err().starts_with("To `x`"));
+        let reversed = custom_range("1700000060000000", "1700000000000000", now).unwrap_err();
+        assert_eq!(reversed, "From (2023-11-14 22:14:20.000 UTC) must be before To (2023-11-14 22:13:20.000 UTC)");
+        assert!(custom_range("99999999999999999999", "", now).is_err(), "past u64 nanoseconds");
+    }
 
     #[test]
     fn a_links_lookback_is_read_as_the_search_page_reads_it() {
@@ -1563,11 +1620,15 @@ mod tests {
         assert_eq!(list[0].services, ["db", "shop"]);
         assert_eq!(list[1].trace_id, "00000000000000000000000000000abc", "short ids are left-padded");
         assert_eq!((list[1].span_count, list[1].root_service.as_str()), (4, "<root span not yet received>"));
+        // Tempo leaves `durationMs` out under a millisecond: shorter than one, not 0 ns.
+        assert_eq!([list[0].duration_text(), list[1].duration_text()], ["557.0 ms", "< 1 ms"]);
 
         let zipkin = format!("[{}]", fixture("zipkin-lens-yelp.json"));
         let Outcome::Done(list) = parse_search(Format::Zipkin, 200, &zipkin, None).unwrap() else { panic!() };
         assert_eq!(list.len(), 1);
         assert!(list[0].span_count > 1 && !list[0].root_name.is_empty() && list[0].duration > 0, "{:?}", list[0]);
+        let instant = TraceSummary::default();
+        assert_eq!(instant.duration_text(), "0 ns", "a source of nanoseconds says 0 when it means 0");
     }
 
     #[test]
