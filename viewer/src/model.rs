@@ -280,12 +280,8 @@ impl Trace {
     /// case, its leading zeros optional (`a2` is `00000000000000a2`, as Zipkin and short-id files
     /// write it). `None` for no such span, or text that is not a span id.
     pub fn row_of_span(&self, id: &str) -> Option<usize> {
-        let id = id.trim().to_ascii_lowercase();
-        if id.is_empty() || id.len() > 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let id = format!("{id:0>16}");
-        self.rows.iter().position(|r| r.span.span_id.to_hex() == id)
+        let id = span_id_of(id)?;
+        self.rows.iter().position(|r| u64::from_be_bytes(r.span.span_id.0) == id)
     }
 
     /// The rows to show, in order: every row except those inside a collapsed subtree, and with
@@ -346,12 +342,7 @@ impl Trace {
                 .iter()
                 .any(|a| kept(&a.key) && (any(&a.key) || a.value.as_ref().is_some_and(|v| any(&value_text(v)))))
         };
-        let ids: Vec<u64> = include
-            .iter()
-            .filter(|w| w.len() <= 16 && w.bytes().all(|b| b.is_ascii_hexdigit()))
-            .filter_map(|w| u64::from_str_radix(w, 16).ok())
-            .filter(|&id| id != 0)
-            .collect();
+        let ids: Vec<u64> = include.iter().filter_map(|w| span_id_of(w)).collect();
         let resource_hit: Vec<bool> = self
             .scopes
             .iter()
@@ -412,11 +403,7 @@ impl Trace {
             hits.iter_mut().zip(within).for_each(|(h, w)| *h &= *w);
         }
         // A span id given whole is not in any text, so not in `within` either.
-        let id = (!needle.is_empty() && needle.len() <= 16 && needle.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| u64::from_str_radix(&needle, 16).ok())
-            .flatten()
-            .filter(|&id| id != 0);
-        if let Some(id) = id {
+        if let Some(id) = span_id_of(&needle) {
             for (h, r) in hits.iter_mut().zip(self.rows.iter()) {
                 *h |= u64::from_be_bytes(r.span.span_id.0) == id;
             }
@@ -648,6 +635,14 @@ pub fn value_text(v: &AnyValue) -> String {
             )
         }
     }
+}
+
+/// A span id as a user writes it (a search word, a link's `?span=`): 1 to 16 hex digits in any
+/// case, leading zeros optional; `None` for anything else and for the all-zero id no span has.
+fn span_id_of(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let hex = !text.is_empty() && text.len() <= 16 && text.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then(|| u64::from_str_radix(text, 16).ok()).flatten().filter(|&id| id != 0)
 }
 
 /// A duration for people: `850 µs`, `12.3 ms`, `4.56 s`. A value that rounds up to 1000 of its
@@ -1094,7 +1089,7 @@ mod tests {
         for id in ["0000000000000004", "4", "04", " 00000000000004 ", "0000000000000004".to_uppercase().as_str()] {
             assert_eq!(t.row_of_span(id), payment, "{id:?}");
         }
-        for id in ["", "ff", "00000000000000004", "xyz", "0x4"] {
+        for id in ["", "ff", "00000000000000004", "xyz", "0x4", "0", "+4"] {
             assert_eq!(t.row_of_span(id), None, "{id:?}");
         }
     }
