@@ -196,34 +196,59 @@ fn any_traces_text(text: &str) -> Result<TracesData> {
     match serde_json::from_str::<Value>(text) {
         Ok(doc) => any_traces_doc(&doc),
         Err(whole) => {
-            // JSON lines: every non-empty line is a document of its own. A file exporter in a
-            // traces and a logs (or metrics) pipeline writes their lines into one file: the
-            // lines of the other signals are skipped.
-            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-            if lines.len() < 2 {
-                return Err(err("", format!("invalid JSON: {whole}")));
-            }
             let mut all = TracesData::default();
-            let mut others = 0;
-            for (i, line) in lines.iter().enumerate() {
-                let doc: Value = serde_json::from_str(line)
-                    .map_err(|e| err(&format!("line {}", i + 1), format!("invalid JSON: {e}")))?;
-                if matches!(signal(&doc), Some(Signal::Logs | Signal::Metrics)) {
-                    others += 1;
-                    continue;
-                }
-                let data = any_traces_doc(&doc).map_err(|e| err(&format!("line {}", i + 1), e.to_string()))?;
+            let read = |n: usize, doc: &Value| {
+                let data = any_traces_doc(doc).map_err(|e| err(&format!("line {n}"), e.to_string()))?;
                 all.resource_spans.extend(data.resource_spans);
-            }
-            if others == lines.len() {
-                return Err(err(
+                Ok(())
+            };
+            let bad_json = |n, e| err(&format!("line {n}"), format!("invalid JSON: {e}"));
+            match json_lines(text, Signal::Traces, bad_json, read) {
+                None => Err(err("", format!("invalid JSON: {whole}"))),
+                Some(Err(e)) => Err(e),
+                Some(Ok((others, lines))) if others == lines => Err(err(
                     "",
                     format!("none of its {others} lines holds traces (they hold logs or metrics): {LOGS_PAGE}"),
-                ));
+                )),
+                Some(Ok(_)) => Ok(all),
             }
-            Ok(all)
         }
     }
+}
+
+/// Reads a JSON-lines file, one OTLP/JSON document per line as a file exporter writes them (one
+/// in the pipelines of several signals writes all their lines into one file). `read` gets each
+/// non-blank line's document with the line's number in the file, except documents of a signal
+/// other than `keep`, which are only counted. `None` when the text has fewer than two non-blank
+/// lines (it is no JSON-lines file); else how many lines held another signal and how many lines
+/// there were, or the first error (`bad_json` makes that of a line that is not JSON).
+pub fn json_lines<E>(
+    text: &str,
+    keep: Signal,
+    bad_json: impl Fn(usize, serde_json::Error) -> E,
+    mut read: impl FnMut(usize, &Value) -> std::result::Result<(), E>,
+) -> Option<std::result::Result<(usize, usize), E>> {
+    let lines: Vec<(usize, &str)> =
+        text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
+    if lines.len() < 2 {
+        return None;
+    }
+    let mut others = 0;
+    for &(n, line) in &lines {
+        let doc: Value = match serde_json::from_str(line) {
+            Ok(doc) => doc,
+            Err(e) => return Some(Err(bad_json(n, e))),
+        };
+        match signal(&doc) {
+            Some(s) if s != keep => others += 1,
+            _ => {
+                if let Err(e) = read(n, &doc) {
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+    Some(Ok((others, lines.len())))
 }
 
 /// What a file of logs read as traces, or one of traces read as logs, says: where to open it.

@@ -91,5 +91,8 @@ fn otlp_json_lines_and_garbage_are_told_apart() {
     assert_eq!(any_traces(&lines).unwrap().spans().count(), 3);
     let e = any_traces("{\"resourceSpans\": [}\n{}").unwrap_err();
     assert_eq!(e.path, "line 1");
+    // Lines are numbered as in the file, blank ones counted.
+    let e = any_traces(&format!("{one}\n\n{{\"resourceSpans\": [}}\n")).unwrap_err();
+    assert_eq!((e.path.as_str(), e.message.starts_with("invalid JSON")), ("line 3", true), "{e:?}");
     assert!(any_traces("42").unwrap_err().message.contains("not a trace document"));
 }

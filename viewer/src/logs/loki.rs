@@ -440,10 +440,12 @@ pub fn from_otlp(data: &LogsData) -> Vec<Record> {
 /// skipped; a file with no logs says so, and where to open one of traces.
 pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
     use edgescope_otlp::read::{signal, Signal, TRACES_PAGE};
+    // A byte order mark, which some editors start UTF-8 files with, is no part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err("the file is empty".into());
     }
-    let whole = match serde_json::from_str::<serde_json::Value>(text.strip_prefix('\u{feff}').unwrap_or(text)) {
+    let whole = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(doc) => match signal(&doc) {
             Some(Signal::Traces) => return Err(format!("it holds traces, not logs: {TRACES_PAGE}")),
             Some(Signal::Metrics) => return Err("it holds metrics, which the viewer does not show".into()),
@@ -455,30 +457,22 @@ pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
         },
         Err(e) => format!("not OTLP/JSON logs: invalid JSON: {e}"),
     };
-    // JSON lines: one logs document per line (blank lines aside), as the collector's file
-    // exporter writes them.
-    let lines: Vec<(usize, &str)> =
-        text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
-    if lines.len() < 2 {
-        return Err(whole);
-    }
     let mut records = Vec::new();
-    let mut others = 0;
-    for &(n, line) in &lines {
-        let doc: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| format!("line {n}: not an OTLP/JSON logs document: invalid JSON: {e}"))?;
-        if matches!(signal(&doc), Some(Signal::Traces | Signal::Metrics)) {
-            others += 1;
-            continue;
-        }
+    let read = |n: usize, doc: &serde_json::Value| {
         let data =
-            read::logs(&doc, Ids::Tolerant).map_err(|e| format!("line {n}: not an OTLP/JSON logs document: {e}"))?;
+            read::logs(doc, Ids::Tolerant).map_err(|e| format!("line {n}: not an OTLP/JSON logs document: {e}"))?;
         records.extend(from_otlp(&data));
+        Ok(())
+    };
+    let bad_json = |n, e| format!("line {n}: not an OTLP/JSON logs document: invalid JSON: {e}");
+    match read::json_lines(text, Signal::Logs, bad_json, read) {
+        None => Err(whole),
+        Some(Err(e)) => Err(e),
+        Some(Ok((others, lines))) if others == lines => {
+            Err(format!("none of its {others} lines holds logs (they hold traces or metrics): {TRACES_PAGE}"))
+        }
+        Some(Ok(_)) => Ok(records),
     }
-    if others == lines.len() {
-        return Err(format!("none of its {others} lines holds logs (they hold traces or metrics): {TRACES_PAGE}"));
-    }
-    Ok(records)
 }
 
 #[cfg(test)]
@@ -654,6 +648,10 @@ mod tests {
         // A bad line is named.
         let err = parse_file(&format!("{}\n{{\"resourceLogs\":5}}\n", doc("a"))).unwrap_err();
         assert!(err.starts_with("line 2: "), "{err}");
+        // Lines are counted in the file, blank ones too; a byte order mark is no part of the JSON.
+        let err = parse_file(&format!("{}\n\nnot json\n", doc("a"))).unwrap_err();
+        assert!(err.starts_with("line 3: not an OTLP/JSON logs document: invalid JSON"), "{err}");
+        assert_eq!(parse_file(&format!("\u{feff}{text}")).unwrap().len(), 2);
     }
 
     #[test]
