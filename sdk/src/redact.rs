@@ -347,13 +347,18 @@ fn keyed_value(b: &[u8], sep: usize) -> (usize, usize) {
             }
             (from, end.min(b.len()))
         }
-        _ if find_part(key, b"authorization").is_some() || find_part(key, b"cookie").is_some() => {
-            // An authorization's scheme stays (`Bearer REDACTED`): a word, then a space.
+        _ => {
+            // A credential header's value runs to the line's end; an authorization's scheme stays
+            // (`Bearer REDACTED`): a word, then a space.
+            let authorization = find_part(key, b"authorization").is_some();
+            if !authorization && find_part(key, b"cookie").is_none() {
+                return (start, value_end(b, start, false));
+            }
             let mut word = start;
             while word < b.len() && b[word].is_ascii_alphabetic() {
                 word += 1;
             }
-            if word > start && b.get(word) == Some(&b' ') && find_part(key, b"authorization").is_some() {
+            if authorization && word > start && b.get(word) == Some(&b' ') {
                 start = word + 1;
             }
             let mut end = start;
@@ -362,7 +367,6 @@ fn keyed_value(b: &[u8], sep: usize) -> (usize, usize) {
             }
             (start, end)
         }
-        _ => (start, value_end(b, start, false)),
     }
 }
 
