@@ -506,6 +506,9 @@ impl Store {
     pub fn insert_logs(&mut self, data: &LogsData) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
+        // Each record (with its resource and scope): how many times this request has had it so
+        // far, and how many were stored before the request.
+        let mut seen: HashMap<(i64, String, u64, String), (usize, usize)> = HashMap::new();
         for rl in &data.resource_logs {
             let resource_id = Self::resource_id(&tx, &rl.resource)?;
             let service = rl.resource.service_name();
@@ -516,14 +519,28 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?;
                 let mut stored = tx.prepare_cached(
-                    "SELECT 1 FROM logs WHERE time_ns = ?1 AND resource_id = ?2 AND scope_json = ?3 AND record_json = ?4",
+                    "SELECT COUNT(*) FROM logs WHERE time_ns = ?1 AND resource_id = ?2 AND scope_json = ?3 AND record_json = ?4",
                 )?;
                 for r in &sl.log_records {
                     n += 1;
+                    // A request sent again (an exporter's retry, a page's outbox) is left out, as
+                    // Loki ignores a repeated line. But equal records within one request are
+                    // separate calls of a logger on a coarse clock (a browser's, a worker's): each
+                    // is kept, beyond as many as were stored before the request.
                     let record_json = json::write_log_record(r);
-                    // A record stored already, or earlier in this request (this transaction sees
-                    // its own rows), is sent again: left out, as Loki ignores a repeated line.
-                    if stored.exists(params![r.time() as i64, resource_id, scope_json, record_json])? {
+                    let key = (resource_id, scope_json.clone(), r.time(), record_json.clone());
+                    let (count, before) = match seen.entry(key) {
+                        Entry::Occupied(entry) => entry.into_mut(),
+                        Entry::Vacant(entry) => {
+                            let before: i64 = stored
+                                .query_row(params![r.time() as i64, resource_id, scope_json, record_json], |row| {
+                                    row.get(0)
+                                })?;
+                            entry.insert((0, before as usize))
+                        }
+                    };
+                    *count += 1;
+                    if *count <= *before {
                         continue;
                     }
                     // The line Loki's OTLP ingestion makes of the body (`Body().AsString()`).

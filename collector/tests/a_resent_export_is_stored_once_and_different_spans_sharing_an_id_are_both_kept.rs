@@ -62,7 +62,9 @@ async fn a_span_sent_twice_counts_once_everywhere_but_two_spans_with_one_id_are_
 }
 
 #[tokio::test]
-async fn a_log_record_sent_twice_is_returned_and_counted_once() {
+async fn a_log_request_sent_twice_is_stored_once_but_equal_records_within_it_are_each_kept() {
+    // Equal records in one request are separate calls of a logger whose clock did not move (a
+    // browser's coarse clock): both are kept. The request sent again adds nothing.
     let dir = tempfile::tempdir().unwrap();
     let c = Collector::start(dir.path()).await;
     let body = r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},
@@ -84,11 +86,11 @@ async fn a_log_record_sent_twice_is_returned_and_counted_once() {
         .flat_map(|s| s["values"].as_array().unwrap().iter().map(|v| v[1].as_str().unwrap().to_owned()))
         .collect();
     lines.sort();
-    assert_eq!(lines, ["paid", "shipped"], "{body}");
+    assert_eq!(lines, ["paid", "paid", "shipped"], "{body}");
 
     let count = encode("sum(count_over_time({service_name=\"shop\"}[1m]))");
     let answer = get(c.ui, &format!("/loki/api/v1/query?query={count}&time=1764000001000000000")).await.json();
-    assert_eq!(answer["data"]["result"][0]["value"][1], "2", "{answer}");
+    assert_eq!(answer["data"]["result"][0]["value"][1], "3", "{answer}");
 
     let logs = get(c.ui, "/api/logs").await.json();
     let records = logs["result"]["resourceLogs"]
@@ -98,6 +100,18 @@ async fn a_log_record_sent_twice_is_returned_and_counted_once() {
         .flat_map(|rl| rl["scopeLogs"].as_array().unwrap().iter())
         .flat_map(|sl| sl["logRecords"].as_array().unwrap().iter())
         .count();
-    assert_eq!(records, 2, "{logs}");
+    assert_eq!(records, 3, "{logs}");
+
+    // A later request with three of them adds the one more than was stored; the same scope twice
+    // in one request counts as one.
+    let three = r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},
+        "scopeLogs":[{"logRecords":[{"timeUnixNano":"1764000000000000000","body":{"stringValue":"paid"}},
+                                    {"timeUnixNano":"1764000000000000000","body":{"stringValue":"paid"}}]},
+                     {"logRecords":[{"timeUnixNano":"1764000000000000000","body":{"stringValue":"paid"}}]}]}]}"#;
+    for _ in 0..2 {
+        assert_eq!(post_json(c.otlp, "/v1/logs", three).await.status, 200);
+    }
+    let answer = get(c.ui, &format!("/loki/api/v1/query?query={count}&time=1764000001000000000")).await.json();
+    assert_eq!(answer["data"]["result"][0]["value"][1], "4", "{answer}");
     c.stop().await;
 }
