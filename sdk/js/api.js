@@ -11,7 +11,7 @@ const SEVERITY = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 }
 const DIAGNOSTIC_NAMES = [
   'spansDropped',
   'logsDropped',
-  'spansRefused',
+  'spansEvicted',
   'staleHandles',
   'attributesDropped',
   'eventsDropped',

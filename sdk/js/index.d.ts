@@ -168,7 +168,8 @@ export interface Logger {
 export interface Diagnostics {
   spansDropped: number;
   logsDropped: number;
-  spansRefused: number;
+  /** Open spans dropped unended (the oldest first) when 10,000 were open, to make room for new ones. */
+  spansEvicted: number;
   staleHandles: number;
   attributesDropped: number;
   eventsDropped: number;

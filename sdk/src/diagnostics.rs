@@ -8,8 +8,9 @@ pub struct Diagnostics {
     pub spans_dropped: u64,
     /// Log records dropped because the export queue was full.
     pub logs_dropped: u64,
-    /// Spans not started because too many were open at once (their callers got a no-op span).
-    pub spans_refused: u64,
+    /// Open spans dropped unended, the oldest first, to make room for a new one when
+    /// `max_open_spans` (10,000) were open: spans an app or a library started and never ended.
+    pub spans_evicted: u64,
     /// Calls that named a span that had already ended or never existed.
     pub stale_handles: u64,
     /// Attributes dropped because a span, event, link or record had too many.

@@ -588,7 +588,7 @@ pub fn diagnostic_counters() -> [f64; DIAGNOSTICS] {
         [
             d.spans_dropped,
             d.logs_dropped,
-            d.spans_refused,
+            d.spans_evicted,
             d.stale_handles,
             d.attributes_dropped,
             d.events_dropped,

@@ -263,6 +263,9 @@ impl OpenSpan {
 struct Slot {
     generation: u16,
     open: bool,
+    /// When the span was opened, in spans opened before it (wrapping): the oldest goes first at
+    /// the limit.
+    opened: u32,
     span: OpenSpan,
 }
 
@@ -376,6 +379,8 @@ pub struct Sdk {
     /// The generation of a new slot: past every generation of the SDK this one replaced (see
     /// [`Sdk::replace`]), so that no handle of that SDK names a span of this one.
     first_generation: u16,
+    /// Spans opened so far, wrapping (see `Slot::opened`).
+    opened: u32,
     /// Spans made active by `withSpan`; the last is the parent of new spans and the span of new
     /// log records. Entries are removed by identity, since async callbacks may end out of order.
     active: Vec<Handle>,
@@ -448,6 +453,7 @@ impl Sdk {
             slots: Vec::new(),
             free: Vec::new(),
             first_generation: 0,
+            opened: 0,
             active: Vec::new(),
             spans: Queue::default(),
             logs: Queue::default(),
@@ -657,10 +663,6 @@ impl Sdk {
     /// Starts a span with explicit options.
     pub fn start_span_with(&mut self, name: &str, kind: SpanKind, options: StartOptions<'_>) -> Handle {
         let staged = core::mem::take(&mut self.staged);
-        if self.slots.len() - self.free.len() >= self.config.max_open_spans {
-            self.diagnostics.spans_refused += 1;
-            return Handle::NONE;
-        }
         let active;
         let parent = match options.parent {
             Some(p) => Some(p),
@@ -744,22 +746,45 @@ impl Sdk {
         handle
     }
 
-    /// A free slot, opened and emptied, with its handle; `None` (counted) when too many spans
-    /// are open.
+    /// A free slot, opened and emptied, with its handle. With `max_open_spans` open, the oldest
+    /// is dropped unended (counted): a span never ended is lost, as in OpenTelemetry JS, but
+    /// an app or a library that leaks spans does not switch tracing off. `None` only when no
+    /// span may be open at all.
     fn open_slot(&mut self) -> Option<(Handle, &mut OpenSpan)> {
         if self.slots.len() - self.free.len() >= self.config.max_open_spans {
-            self.diagnostics.spans_refused += 1;
-            return None;
+            // The open span opened longest ago (ages count spans opened since, wrapping).
+            let (mut index, mut age) = (usize::MAX, 0);
+            for (i, s) in self.slots.iter().enumerate() {
+                let a = self.opened.wrapping_sub(s.opened);
+                if s.open && a >= age {
+                    (index, age) = (i, a);
+                }
+            }
+            let slot = self.slots.get_mut(index)?;
+            let evicted = Handle::new(index, slot.generation);
+            slot.open = false;
+            slot.generation = slot.generation.wrapping_add(1);
+            self.free.push(index);
+            self.deactivate(evicted);
+            self.diagnostics.spans_evicted += 1;
         }
+        let opened = self.opened;
+        self.opened = opened.wrapping_add(1);
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
-                self.slots.push(Slot { generation: self.first_generation, open: false, span: OpenSpan::default() });
+                self.slots.push(Slot {
+                    generation: self.first_generation,
+                    open: false,
+                    opened,
+                    span: OpenSpan::default(),
+                });
                 self.slots.len() - 1
             }
         };
         let slot = self.slots.get_mut(index)?;
         slot.open = true;
+        slot.opened = opened;
         let s = &mut slot.span;
         s.attributes.clear();
         s.events.clear();

@@ -180,17 +180,31 @@ fn a_handle_of_a_replaced_sdk_never_reaches_a_span_of_the_new_one() {
 }
 
 #[test]
-fn too_many_open_spans_yield_no_op_spans() {
-    let mut sdk = Sdk::new(Config { max_open_spans: 2, ..Config::default() });
+fn at_the_open_span_limit_the_oldest_open_span_makes_room() {
+    // Spans started and never ended (a leak in an app or a library) must not switch tracing off.
+    let mut sdk = Sdk::new(Config { max_open_spans: 3, ..Config::default() });
+    let leaked = sdk.start_span("leaked", SpanKind::Internal, None);
     let a = sdk.start_span("a", SpanKind::Internal, None);
-    let _b = sdk.start_span("b", SpanKind::Internal, None);
+    sdk.activate(a);
+    let b = sdk.start_span("b", SpanKind::Internal, None);
     let c = sdk.start_span("c", SpanKind::Internal, None);
-    assert_eq!(c, Handle::NONE);
-    assert_eq!(sdk.diagnostics().spans_refused, 1);
-    sdk.end_span(c);
-    assert_eq!(sdk.diagnostics().stale_handles, 0, "the no-op span is not an error");
-    sdk.end_span(a);
-    assert_ne!(sdk.start_span("d", SpanKind::Internal, None), Handle::NONE);
+    assert_ne!(c, Handle::NONE);
+    assert!(sdk.span_context(c).is_some() && sdk.span_context(leaked).is_none(), "the oldest made room");
+    assert_eq!(sdk.span_context(c).unwrap().trace_id, sdk.span_context(a).unwrap().trace_id, "c is a's child");
+    assert_eq!(sdk.diagnostics().spans_evicted, 1);
+    // Every later span starts too, each dropping the oldest still open: a, the active one, next.
+    let d = sdk.start_span("d", SpanKind::Internal, None);
+    assert!(sdk.span_context(a).is_none() && sdk.active_span().is_none(), "an evicted span is no longer active");
+    assert_eq!(sdk.diagnostics().spans_evicted, 2);
+    for h in [b, c, d] {
+        sdk.end_span(h);
+    }
+    sdk.end_span(leaked);
+    assert_eq!(sdk.diagnostics().stale_handles, 1, "ending an evicted span is a stale handle");
+    assert_eq!(sdk.queued_spans(), 3, "only the ended spans are exported");
+    // With no span allowed open, none starts.
+    let mut none = Sdk::new(Config { max_open_spans: 0, ..Config::default() });
+    assert_eq!(none.start_span("x", SpanKind::Internal, None), Handle::NONE);
 }
 
 #[test]

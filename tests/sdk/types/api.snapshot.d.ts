@@ -102,7 +102,7 @@ export interface Logger {
 export interface Diagnostics {
   spansDropped: number;
   logsDropped: number;
-  spansRefused: number;
+  spansEvicted: number;
   staleHandles: number;
   attributesDropped: number;
   eventsDropped: number;
