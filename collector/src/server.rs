@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use edgescope_otlp::read::{self, Ids, ReadError};
-use edgescope_otlp::{json, proto, LogsData, Partial, TracesData};
+use edgescope_otlp::{json, proto, Partial, TracesData};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -807,19 +807,6 @@ async fn ingest_traces(
     Ok(export_answer(encoding, Signal::Traces, n, &rejected))
 }
 
-/// Gives a record without a time (neither `timeUnixNano` nor `observedTimeUnixNano`) the time
-/// it was received as its observed time, as Loki's OTLP ingestion takes the current time
-/// (`timestampFromLogRecord`): stored at 0 it would sort before every window and be the first
-/// thing retention removes.
-fn observe_now(data: &mut LogsData) {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let now = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
-    let records = data.resource_logs.iter_mut().flat_map(|rl| &mut rl.scope_logs).flat_map(|sl| &mut sl.log_records);
-    for r in records.filter(|r| r.time() == 0) {
-        r.observed_time_unix_nano = now;
-    }
-}
-
 /// `POST /v1/logs`: stores the log records that read and answers with a partial success naming
 /// the first rejected one; `400` when the body does not decode or no record reads.
 #[tracing::instrument(skip_all, fields(bytes = body.as_ref().map_or(0, Bytes::len)))]
@@ -842,8 +829,6 @@ async fn ingest_logs(
         app.metrics.records(Signal::Logs, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Logs, &rejected));
     }
-    let mut data = data;
-    observe_now(&mut data);
     let (n, last_id) =
         write(&app, move |s| Ok((s.insert_logs(&data)?, s.last_log_id()?))).await.map_err(|f| f.reencode(encoding))?;
     app.log_ids.send_if_modified(|id| {

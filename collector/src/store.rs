@@ -205,6 +205,10 @@ pub struct LogQuery {
     pub limit: usize,
 }
 
+/// How long after a record without a time the same record is taken for a resend (an exporter's
+/// retry, a page's outbox) rather than a new one: 15 minutes.
+const RESENT_WITHIN_NS: i64 = 15 * 60 * 1_000_000_000;
+
 /// A SQLite database file; one connection, used from blocking tasks.
 #[derive(Debug)]
 pub struct Store {
@@ -509,6 +513,14 @@ impl Store {
         // Each record (with its resource and scope): how many times this request has had it so
         // far, and how many were stored before the request.
         let mut seen: HashMap<(i64, String, u64, String), (usize, usize)> = HashMap::new();
+        // A record with neither a time nor an observed time is stored at the time it arrived, as
+        // Loki's OTLP ingestion takes the current time (at 0 it would sort before every window and
+        // be the first thing retention removes); its record stays as it came, so that the same
+        // record sent again within `RESENT_WITHIN_NS` is recognised.
+        let now = i64::try_from(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+        )
+        .unwrap_or(i64::MAX);
         for rl in &data.resource_logs {
             let resource_id = Self::resource_id(&tx, &rl.resource)?;
             let service = rl.resource.service_name();
@@ -521,6 +533,9 @@ impl Store {
                 let mut stored = tx.prepare_cached(
                     "SELECT COUNT(*) FROM logs WHERE time_ns = ?1 AND resource_id = ?2 AND scope_json = ?3 AND record_json = ?4",
                 )?;
+                let mut stored_timeless = tx.prepare_cached(
+                    "SELECT COUNT(*) FROM logs WHERE time_ns >= ?1 AND resource_id = ?2 AND scope_json = ?3 AND record_json = ?4",
+                )?;
                 for r in &sl.log_records {
                     n += 1;
                     // A request sent again (an exporter's retry, a page's outbox) is left out, as
@@ -532,10 +547,16 @@ impl Store {
                     let (count, before) = match seen.entry(key) {
                         Entry::Occupied(entry) => entry.into_mut(),
                         Entry::Vacant(entry) => {
-                            let before: i64 = stored
-                                .query_row(params![r.time() as i64, resource_id, scope_json, record_json], |row| {
-                                    row.get(0)
-                                })?;
+                            let before: i64 = match r.time() {
+                                0 => stored_timeless.query_row(
+                                    params![now.saturating_sub(RESENT_WITHIN_NS), resource_id, scope_json, record_json],
+                                    |row| row.get(0),
+                                )?,
+                                t => stored
+                                    .query_row(params![t as i64, resource_id, scope_json, record_json], |row| {
+                                        row.get(0)
+                                    })?,
+                            };
                             entry.insert((0, before as usize))
                         }
                     };
@@ -546,7 +567,10 @@ impl Store {
                     // The line Loki's OTLP ingestion makes of the body (`Body().AsString()`).
                     let body = r.body.as_ref().map(|b| crate::attribute_filter::value_text(Some(b)));
                     insert.execute(params![
-                        r.time() as i64,
+                        match r.time() {
+                            0 => now,
+                            t => t as i64,
+                        },
                         r.severity_number,
                         service,
                         r.trace_id.map(|t| t.0.to_vec()),
@@ -770,10 +794,10 @@ impl Store {
     pub fn logs(&self, query: &LogQuery) -> Result<LogsData> {
         // With a service, the (service, time) index reads that service's newest records first.
         let mut stmt = self.conn.prepare_cached(if query.service.is_some() {
-            "SELECT r.id, r.json, l.scope_json, l.record_json FROM logs l JOIN resources r ON r.id = l.resource_id
+            "SELECT r.id, r.json, l.scope_json, l.record_json, l.time_ns FROM logs l JOIN resources r ON r.id = l.resource_id
              WHERE (?1 IS NULL OR l.trace_id = ?1) AND l.service = ?3 ORDER BY l.time_ns DESC, l.id DESC LIMIT ?2"
         } else {
-            "SELECT r.id, r.json, l.scope_json, l.record_json FROM logs l JOIN resources r ON r.id = l.resource_id
+            "SELECT r.id, r.json, l.scope_json, l.record_json, l.time_ns FROM logs l JOIN resources r ON r.id = l.resource_id
              WHERE (?1 IS NULL OR l.trace_id = ?1) ORDER BY l.time_ns DESC, l.id DESC LIMIT ?2"
         })?;
         let trace = query.trace_id.map(|t| t.0.to_vec());
@@ -788,7 +812,11 @@ impl Store {
         while let Some(row) = rows.next()? {
             let resource_id: i64 = row.get(0)?;
             let scope_json: String = row.get(2)?;
-            let record = read::log_record(&parse(&row.get::<_, String>(3)?)?, Ids::Strict).map_err(corrupt)?;
+            let mut record = read::log_record(&parse(&row.get::<_, String>(3)?)?, Ids::Strict).map_err(corrupt)?;
+            // A record that came without a time says when it arrived (see `insert_logs`).
+            if record.time() == 0 {
+                record.observed_time_unix_nano = row.get::<_, i64>(4)?.max(0) as u64;
+            }
             if last_block.as_ref() != Some(&(resource_id, scope_json.clone())) {
                 let resource = read::resource(&parse(&row.get::<_, String>(1)?)?).map_err(corrupt)?;
                 let (scope, schema_url, resource_schema_url) = read_scope_key(&scope_json)?;

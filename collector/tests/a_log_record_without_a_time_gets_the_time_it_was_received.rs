@@ -1,6 +1,7 @@
 //! A log record may carry neither `timeUnixNano` nor `observedTimeUnixNano` (both are optional in
 //! OTLP). Loki's OTLP ingestion then takes the current time; stored at 0 (1970) the record would
-//! be outside every query window and the first thing retention removes.
+//! be outside every query window and the first thing retention removes. A retry of such a record
+//! (within 15 minutes) is still recognised as one.
 
 mod support;
 
@@ -35,5 +36,11 @@ async fn a_record_without_a_time_is_found_at_the_time_it_was_received() {
     assert!(clockless.get("timeUnixNano").is_none_or(|t| t == "0"), "{clockless}");
     let timed = records.iter().find(|r| r["body"]["stringValue"] == "timed").expect("stored");
     assert!(timed.get("observedTimeUnixNano").is_none_or(|t| t == "0"), "a record with a time keeps it alone: {timed}");
+
+    // The same request sent again (an exporter's retry) adds nothing, though the time it was
+    // given is not in it.
+    assert_eq!(post_json(c.otlp, "/v1/logs", body).await.status, 200);
+    let answer = get(c.ui, &format!("/loki/api/v1/query_range?query={query}")).await.json();
+    assert_eq!(answer["data"]["result"][0]["values"].as_array().map(Vec::len), Some(1), "{answer}");
     c.stop().await;
 }
