@@ -98,3 +98,21 @@ test('a range that does not read names what is wrong, without the hint about sou
   assert.equal(await page.locator('[data-testid=sources-hint]').count(), 0);
   await page.close();
 });
+
+test('a cleared To searches up to now; a From the page cannot use is named', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${collector.ui}/?service=range-svc&lookback=custom&start=${nowUs - 30 * HOUR_US}&end=${nowUs - 12 * HOUR_US}`);
+  await settled(page);
+  assert.deepEqual(await names(page), ['a day ago']);
+  await page.locator('[data-testid=range-to]').fill('');
+  await page.locator('[data-testid=search]').click();
+  await page.waitForURL((url) => url.searchParams.has('start') && !url.searchParams.has('end'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=trace-row]').length === 2);
+  assert.deepEqual(await names(page), ['three hours ago', 'a day ago']);
+
+  await page.locator('[data-testid=range-from]').fill('1969-12-31T00:00:00');
+  await page.locator('[data-testid=search]').click();
+  await page.waitForSelector('[data-testid=error]');
+  assert.match(await page.textContent('[data-testid=error]'), /^From `1969-12-31T00:00(:00)?`: choose a time in the From field/);
+  await page.close();
+});

@@ -747,7 +747,8 @@ pub fn datetime_input(nanos: u64) -> String {
 }
 
 /// Reads what a `datetime-local` input holds (`YYYY-MM-DDTHH:MM`, with `:SS` and a fraction
-/// when given) as a UTC time, in Unix nanoseconds; `None` for anything else or a time before 1970.
+/// when given) as a UTC time, in Unix nanoseconds; `None` for anything else or a time before 1970
+/// or after 2554 (past u64 nanoseconds).
 pub fn parse_datetime_input(text: &str) -> Option<u64> {
     let b = text.trim().as_bytes();
     let digits = |from: usize, len: usize| -> Option<i64> {
@@ -794,7 +795,8 @@ pub fn parse_datetime_input(text: &str) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let secs = days * 86_400 + h * 3_600 + m * 60 + s;
-    u64::try_from(secs).ok().map(|secs| secs * 1_000_000_000 + frac_ns as u64)
+    // Past 2554-07-21 the nanoseconds leave u64: no time, rather than a wrapped one.
+    u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac_ns as u64)
 }
 
 #[cfg(test)]
@@ -812,7 +814,11 @@ mod offset_tests {
         assert_eq!(parse_datetime_input("2025-11-27 01:02:03.5"), Some(t + 3_723_500_000_000));
         assert_eq!(parse_datetime_input("1970-01-01T00:00"), Some(0));
         assert_eq!(parse_datetime_input("2024-02-29T12:00"), Some(1_709_208_000_000_000_000), "a leap day");
+        assert_eq!(parse_datetime_input("2554-07-21T23:34:33"), Some(18_446_744_073_000_000_000), "the last second");
         for bad in [
+            "2554-07-21T23:34:34",
+            "2600-01-01T00:00",
+            "9999-12-31T23:59:59",
             "",
             "2025-11-27",
             "2025-13-01T00:00",

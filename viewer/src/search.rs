@@ -241,10 +241,14 @@ pub(crate) fn SearchPage() -> impl IntoView {
                         <input type="datetime-local" step="1" data-testid=id
                             prop:value=move || draft.with(|d| range_input(get(d)))
                             on:change=move |ev| {
-                                // An input the browser cannot read (cleared, half typed) leaves the range as it was.
-                                if let Some(t) = parse_datetime_input(&event_target_value(&ev)) {
-                                    draft.update(|d| set(d, (t / 1_000).to_string()));
-                                }
+                                // Cleared: no start (an error) or no end (now); a time that does not
+                                // read is kept as typed, for the search to name it.
+                                let text = event_target_value(&ev);
+                                let value = match parse_datetime_input(&text) {
+                                    Some(t) => (t / 1_000).to_string(),
+                                    None => text.trim().to_owned(),
+                                };
+                                draft.update(|d| set(d, value));
                             } />
                     </label>
                 };
