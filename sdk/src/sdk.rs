@@ -747,26 +747,29 @@ impl Sdk {
     }
 
     /// A free slot, opened and emptied, with its handle. With `max_open_spans` open, the oldest
-    /// is dropped unended (counted): a span never ended is lost, as in OpenTelemetry JS, but
+    /// are dropped unended (counted): a span never ended is lost, as in OpenTelemetry JS, but
     /// an app or a library that leaks spans does not switch tracing off. `None` only when no
     /// span may be open at all.
     fn open_slot(&mut self) -> Option<(Handle, &mut OpenSpan)> {
         if self.slots.len() - self.free.len() >= self.config.max_open_spans {
-            // The open span opened longest ago (ages count spans opened since, wrapping).
-            let (mut index, mut age) = (usize::MAX, 0);
-            for (i, s) in self.slots.iter().enumerate() {
-                let a = self.opened.wrapping_sub(s.opened);
-                if s.open && a >= age {
-                    (index, age) = (i, a);
+            // The oldest open spans go: the one opened longest ago and those opened within 1/64 of
+            // the limit after it (ages count spans opened since, wrapping), so that a page that
+            // keeps leaking spans scans the slots once per batch, not once per span.
+            let now = self.opened;
+            let oldest = self.slots.iter().filter(|s| s.open).map(|s| now.wrapping_sub(s.opened)).max()?;
+            let cut = oldest.saturating_sub(self.config.max_open_spans as u32 / 64);
+            for index in 0..self.slots.len() {
+                let Some(slot) = self.slots.get_mut(index) else { break };
+                if !slot.open || now.wrapping_sub(slot.opened) < cut {
+                    continue;
                 }
+                let evicted = Handle::new(index, slot.generation);
+                slot.open = false;
+                slot.generation = slot.generation.wrapping_add(1);
+                self.free.push(index);
+                self.deactivate(evicted);
+                self.diagnostics.spans_evicted += 1;
             }
-            let slot = self.slots.get_mut(index)?;
-            let evicted = Handle::new(index, slot.generation);
-            slot.open = false;
-            slot.generation = slot.generation.wrapping_add(1);
-            self.free.push(index);
-            self.deactivate(evicted);
-            self.diagnostics.spans_evicted += 1;
         }
         let opened = self.opened;
         self.opened = opened.wrapping_add(1);

@@ -202,6 +202,21 @@ fn at_the_open_span_limit_the_oldest_open_span_makes_room() {
     sdk.end_span(leaked);
     assert_eq!(sdk.diagnostics().stale_handles, 1, "ending an evicted span is a stale handle");
     assert_eq!(sdk.queued_spans(), 3, "only the ended spans are exported");
+    // At a larger limit a batch goes at once: the oldest and those opened within 1/64 of the limit
+    // after it, so that a page leaking spans does not scan every slot for every new span.
+    let mut big = Sdk::new(Config { max_open_spans: 6_400, ..Config::default() });
+    for _ in 0..6_400 {
+        big.start_span("leaked", SpanKind::Internal, None);
+    }
+    assert_eq!(big.diagnostics().spans_evicted, 0);
+    big.start_span("one more", SpanKind::Internal, None);
+    assert_eq!(big.diagnostics().spans_evicted, 101, "the oldest and the 100 after it");
+    for _ in 0..100 {
+        big.start_span("room was made", SpanKind::Internal, None);
+    }
+    assert_eq!(big.diagnostics().spans_evicted, 101, "no eviction until the room is used up");
+    big.start_span("full again", SpanKind::Internal, None);
+    assert_eq!(big.diagnostics().spans_evicted, 202);
     // With no span allowed open, none starts.
     let mut none = Sdk::new(Config { max_open_spans: 0, ..Config::default() });
     assert_eq!(none.start_span("x", SpanKind::Internal, None), Handle::NONE);
