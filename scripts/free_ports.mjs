@@ -1,5 +1,6 @@
 // Exits 0 when every port given can be listened on at 127.0.0.1; otherwise prints the first one
-// that cannot (in use, or not a port) and exits 1. `npm start` asks before it builds anything.
+// that cannot and why (`8080 in use`, `x not a port`) and exits 1. `npm start` asks before it
+// builds anything.
 import { createServer } from 'node:net';
 
 const tryListen = (port) => new Promise((resolve) => {
@@ -10,8 +11,9 @@ const tryListen = (port) => new Promise((resolve) => {
 
 for (const arg of process.argv.slice(2)) {
   const port = Number(arg);
-  if (!Number.isInteger(port) || port < 1 || port > 65535 || !(await tryListen(port))) {
-    console.log(arg);
+  const why = !/^\d+$/.test(arg) || port < 1 || port > 65535 ? 'not a port' : !(await tryListen(port)) ? 'in use' : null;
+  if (why) {
+    console.log(`${arg} ${why}`);
     process.exit(1);
   }
 }

@@ -15,7 +15,13 @@ audit_port=${EDGESCOPE_AUDIT_PORT:-8788}
 # A port in use (another `npm start`, say) is named before the set-up and the build: a build
 # empties sdk/dist and viewer/dist, which a running demo serves.
 busy=$(node scripts/free_ports.mjs "$otlp_port" "$ui_port" "$demo_port" "$api_port" "$audit_port") || {
-  echo "[start] cannot listen on 127.0.0.1:$busy (in use: is edgescope already running?); stop what uses it, or choose other ports with EDGESCOPE_OTLP_PORT, EDGESCOPE_UI_PORT, EDGESCOPE_DEMO_PORT, EDGESCOPE_API_PORT, EDGESCOPE_AUDIT_PORT" >&2
+  read -r port why <<<"$busy"
+  if [ "$why" = "in use" ]; then
+    why="in use: is edgescope already running?): stop what uses it, or choose"
+  else
+    why="$why): choose"
+  fi
+  echo "[start] cannot listen on 127.0.0.1:$port ($why other ports with EDGESCOPE_OTLP_PORT, EDGESCOPE_UI_PORT, EDGESCOPE_DEMO_PORT, EDGESCOPE_API_PORT, EDGESCOPE_AUDIT_PORT" >&2
   exit 1
 }
 

@@ -1,11 +1,13 @@
 // `npm start` while something (a first `npm start`) holds one of its ports: it names the port and
 // stops before the set-up and the build, which would empty the sdk/dist and viewer/dist that the
-// running demo serves.
+// running demo serves. A port that is no port is named the same way. start.sh runs in a copy whose
+// set-up and build only say they ran, so that a regression here does not build or start anything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,32 +22,38 @@ async function freePort() {
   return port;
 }
 
-test('a busy port is named and nothing is built', async () => {
+/** Runs a copy of scripts/start.sh with free ports but those in `ports`; returns what it did. */
+async function start(ports) {
+  const copy = mkdtempSync(join(tmpdir(), 'edgescope-start-'));
+  mkdirSync(join(copy, 'scripts'));
+  for (const f of ['start.sh', 'free_ports.mjs']) copyFileSync(join(root, 'scripts', f), join(copy, 'scripts', f));
+  for (const f of ['setup', 'build']) writeFileSync(join(copy, 'scripts', `${f}.sh`), `echo "[${f}] ran"; exit 1\n`);
+  const env = { ...process.env };
+  for (const name of ['OTLP', 'UI', 'DEMO', 'API', 'AUDIT']) env[`EDGESCOPE_${name}_PORT`] = String(ports[name] ?? (await freePort()));
+  try {
+    return spawnSync('bash', ['scripts/start.sh'], { cwd: copy, encoding: 'utf8', timeout: 30_000, env });
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+test('a busy port is named and nothing is set up or built', async () => {
   const holder = createServer();
   await new Promise((r) => holder.listen(0, '127.0.0.1', r));
   const busy = holder.address().port;
-  const [otlp, demo, api, audit] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const dist = join(root, 'sdk', 'dist');
-  const before = existsSync(dist) ? statSync(dist).mtimeMs : null;
   try {
-    const run = spawnSync('bash', ['scripts/start.sh'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: {
-        ...process.env,
-        EDGESCOPE_UI_PORT: String(busy),
-        EDGESCOPE_OTLP_PORT: String(otlp),
-        EDGESCOPE_DEMO_PORT: String(demo),
-        EDGESCOPE_API_PORT: String(api),
-        EDGESCOPE_AUDIT_PORT: String(audit),
-      },
-    });
+    const run = await start({ UI: busy });
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${busy} \\(in use`));
-    assert.doesNotMatch(run.stdout + run.stderr, /\[setup\]|\[build\]/, 'neither set-up nor build ran');
-    assert.equal(existsSync(dist) ? statSync(dist).mtimeMs : null, before, 'sdk/dist untouched');
+    assert.doesNotMatch(run.stdout + run.stderr, /\[(setup|build)\] ran/, 'neither set-up nor build ran');
   } finally {
     holder.close();
   }
+});
+
+test('a port that is no port is named and nothing is set up or built', async () => {
+  const run = await start({ DEMO: 'eighty' });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stderr, /cannot listen on 127\.0\.0\.1:eighty \(not a port/);
+  assert.doesNotMatch(run.stdout + run.stderr, /\[(setup|build)\] ran/);
 });
