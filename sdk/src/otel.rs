@@ -32,12 +32,18 @@
 //! `{endpoint}/v1/traces` and `{endpoint}/v1/logs` with `Content-Type: application/x-protobuf`.
 //! The Rust API and the npm package's JavaScript each have their own SDK: a page that uses both
 //! exports from both.
+//!
+//! Propagation: [`TraceContextPropagator`] (`traceparent`, `tracestate`, Level 2 keys kept whole
+//! though the crate's `TraceState` is Level 1) and [`BaggagePropagator`] (`baggage`), to combine
+//! with `opentelemetry::propagation::TextMapCompositePropagator`.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use opentelemetry::baggage::{BaggageExt as _, KeyValueMetadata};
 use opentelemetry::logs as ol;
 use opentelemetry::propagation::{text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{self as ot, TraceContextExt as _};
@@ -49,7 +55,7 @@ mod export;
 pub use export::{Exporter, MAX_KEPT};
 
 use crate::global::with;
-use crate::propagation::{format_traceparent, parse_traceparent, TraceState as W3cTraceState};
+use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState as W3cTraceState};
 use crate::{AnyValue, Config, Handle, Sdk, SpanContext, StartOptions, StatusCode};
 
 fn nanos(t: SystemTime) -> u64 {
@@ -92,8 +98,71 @@ fn log_value(v: ol::AnyValue) -> AnyValue {
 
 fn stage(sdk: &mut Sdk, attributes: &[OtKeyValue]) {
     for kv in attributes {
-        sdk.stage_attribute(kv.key.as_str(), value(&kv.value));
+        if kv.key.as_str().is_empty() {
+            dropped_empty_key(sdk);
+        } else {
+            sdk.stage_attribute(kv.key.as_str(), value(&kv.value));
+        }
     }
+}
+
+/// An attribute with an empty key is dropped and counted: OpenTelemetry's keys are non-empty
+/// (OpenTelemetry JS drops such an attribute with a warning).
+fn dropped_empty_key(sdk: &mut Sdk) {
+    sdk.diagnostics_mut().attributes_dropped += 1;
+}
+
+/// The `opentelemetry` crate's `TraceState` for an edgescope `tracestate` header. The crate's
+/// keys follow Level 1 (one `@`, a system id of at most 14 characters), edgescope's Level 2
+/// (`foo@@bar`, `t@` and a long system id are keys): when the crate refuses the whole header,
+/// it gets the members it accepts, and the header itself travels in the [`Context`] (see
+/// [`W3cState`]), so that none is lost on the way to a child span, an injection or an export.
+fn their_state(header: &str) -> ot::TraceState {
+    ot::TraceState::from_str(header).unwrap_or_else(|_| {
+        let accepted = header
+            .split(',')
+            .filter_map(|m| m.trim_matches([' ', '\t']).split_once('='))
+            .filter(|kv| ot::TraceState::from_key_value([*kv]).is_ok());
+        ot::TraceState::from_key_value(accepted).unwrap_or_default()
+    })
+}
+
+/// A `tracestate` header edgescope accepted but the crate's `TraceState` cannot hold whole,
+/// kept in the `Context` next to the span context it belongs to: for the trace `trace_id`,
+/// while the crate's state is still `theirs` (an app that changes it takes over).
+#[derive(Debug)]
+struct W3cState {
+    trace_id: ot::TraceId,
+    theirs: ot::TraceState,
+    header: String,
+}
+
+/// Spans of this process whose `tracestate` the crate cannot hold whole: span id and header.
+/// Empty unless a Level 2 key came in; a span leaves it when it ends.
+static FULL_STATES: Mutex<Vec<([u8; 8], String)>> = Mutex::new(Vec::new());
+
+fn full_states() -> std::sync::MutexGuard<'static, Vec<([u8; 8], String)>> {
+    FULL_STATES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The whole `tracestate` of the span context `sc` of `cx`: the header edgescope accepted when
+/// the crate could not hold all of it, else the crate's.
+fn state_header(cx: &Context, sc: &ot::SpanContext) -> String {
+    if let Some(w) = cx.get::<W3cState>() {
+        if w.trace_id == sc.trace_id() && w.theirs == *sc.trace_state() {
+            return w.header.clone();
+        }
+    }
+    let theirs = sc.trace_state().header();
+    if !sc.is_remote() {
+        let states = full_states();
+        if let Some((_, header)) = states.iter().find(|(id, _)| *id == sc.span_id().to_bytes()) {
+            if their_state(header) == *sc.trace_state() {
+                return header.clone();
+            }
+        }
+    }
+    theirs
 }
 
 fn to_ours(cx: &ot::SpanContext) -> SpanContext {
@@ -112,7 +181,7 @@ fn to_theirs(cx: &SpanContext) -> ot::SpanContext {
         ot::SpanId::from_bytes(cx.span_id.0),
         ot::TraceFlags::new(cx.flags),
         cx.is_remote,
-        ot::TraceState::from_str(&cx.trace_state).unwrap_or_default(),
+        their_state(&cx.trace_state),
     )
 }
 
@@ -129,16 +198,20 @@ fn scope_of(scope: &InstrumentationScope) -> edgescope_otlp::InstrumentationScop
 }
 
 /// The edgescope tracer provider. Creating one configures the SDK of this page, isolate or
-/// process (a second one reconfigures it).
+/// process; a second one reconfigures it (see [`TracerProvider::new`]): every provider, tracer
+/// and logger shares that one SDK.
 #[derive(Debug, Clone)]
 pub struct TracerProvider {
     _private: (),
 }
 
 impl TracerProvider {
-    /// Configures the SDK with `config` and returns a provider backed by it.
+    /// Configures the SDK with `config` and returns a provider backed by it. A second one
+    /// reconfigures the same SDK and loses nothing: spans and records already queued are
+    /// exported under the resource they were recorded with, open spans stay open, tracers and
+    /// loggers made before keep their scopes, and the diagnostics keep counting.
     pub fn new(config: Config) -> TracerProvider {
-        with(|sdk| sdk.replace(config));
+        with(|sdk| sdk.reconfigure(config));
         TracerProvider { _private: () }
     }
 }
@@ -163,7 +236,9 @@ impl ot::Tracer for Tracer {
 
     fn build_with_context(&self, builder: ot::SpanBuilder, parent_cx: &Context) -> Span {
         let parent = parent_cx.has_active_span().then(|| parent_cx.span().span_context().clone());
-        let parent = parent.filter(|p| p.is_valid()).map(|p| to_ours(&p));
+        let parent = parent
+            .filter(|p| p.is_valid())
+            .map(|p| SpanContext { trace_state: state_header(parent_cx, &p), ..to_ours(&p) });
         let kind = match builder.span_kind.unwrap_or(ot::SpanKind::Internal) {
             ot::SpanKind::Client => edgescope_otlp::SpanKind::Client,
             ot::SpanKind::Server => edgescope_otlp::SpanKind::Server,
@@ -189,13 +264,30 @@ impl ot::Tracer for Tracer {
                 stage(sdk, &event.attributes);
                 sdk.add_event_at(h, &event.name, Some(nanos(event.timestamp)));
             }
-            (h, sdk.span_context(h))
+            let context = sdk.span_context(h).unwrap_or_else(|| {
+                // No span may be open (`max_open_spans: 0`): a span that records nothing but
+                // keeps the trace going, so that its children stay in the parent's trace (or in
+                // one new trace).
+                let span_id = sdk.random_span_id();
+                match &parent {
+                    Some(p) => SpanContext { span_id, is_remote: false, ..p.clone() },
+                    None => SpanContext {
+                        trace_id: sdk.random_trace_id(),
+                        span_id,
+                        flags: crate::propagation::FLAG_RANDOM,
+                        trace_state: String::new(),
+                        is_remote: false,
+                    },
+                }
+            });
+            (h, context)
         });
-        Span {
-            handle,
-            context: context.as_ref().map(to_theirs).unwrap_or_else(ot::SpanContext::empty_context),
-            ended: handle == Handle::NONE,
+        let theirs = to_theirs(&context);
+        let full_state = !context.trace_state.is_empty() && theirs.trace_state().header() != context.trace_state;
+        if full_state && handle != Handle::NONE {
+            full_states().push((context.span_id.0, context.trace_state));
         }
+        Span { handle, context: theirs, ended: handle == Handle::NONE, full_state }
     }
 }
 
@@ -205,6 +297,17 @@ pub struct Span {
     handle: Handle,
     context: ot::SpanContext,
     ended: bool,
+    /// Its `tracestate` is in [`FULL_STATES`] until it ends.
+    full_state: bool,
+}
+
+impl Span {
+    fn forget_state(&mut self) {
+        if std::mem::take(&mut self.full_state) {
+            let id = self.context.span_id().to_bytes();
+            full_states().retain(|(s, _)| *s != id);
+        }
+    }
 }
 
 impl ot::Span for Span {
@@ -243,7 +346,10 @@ impl ot::Span for Span {
     }
 
     fn set_attribute(&mut self, attribute: OtKeyValue) {
-        with(|sdk| sdk.set_attribute(self.handle, attribute.key.as_str(), value(&attribute.value)))
+        with(|sdk| match attribute.key.as_str() {
+            "" => dropped_empty_key(sdk),
+            key => sdk.set_attribute(self.handle, key, value(&attribute.value)),
+        })
     }
 
     fn set_status(&mut self, status: ot::Status) {
@@ -269,12 +375,14 @@ impl ot::Span for Span {
 
     fn end(&mut self) {
         if !std::mem::replace(&mut self.ended, true) {
+            self.forget_state();
             with(|sdk| sdk.end_span(self.handle))
         }
     }
 
     fn end_with_timestamp(&mut self, timestamp: SystemTime) {
         if !std::mem::replace(&mut self.ended, true) {
+            self.forget_state();
             with(|sdk| sdk.end_span_at(self.handle, Some(nanos(timestamp))))
         }
     }
@@ -424,7 +532,7 @@ impl TextMapPropagator for TraceContextPropagator {
         let sc = span.span_context();
         if sc.is_valid() {
             injector.set("traceparent", format_traceparent(&to_ours(sc)));
-            let state = sc.trace_state().header();
+            let state = state_header(cx, sc);
             if !state.is_empty() {
                 injector.set("tracestate", state);
             }
@@ -437,11 +545,72 @@ impl TextMapPropagator for TraceContextPropagator {
         };
         parent.trace_state =
             extractor.get("tracestate").and_then(W3cTraceState::parse).map(|ts| ts.header()).unwrap_or_default();
-        cx.with_remote_span_context(to_theirs(&parent))
+        let theirs = to_theirs(&parent);
+        if theirs.trace_state().header() == parent.trace_state {
+            return cx.with_remote_span_context(theirs);
+        }
+        let state =
+            W3cState { trace_id: theirs.trace_id(), theirs: theirs.trace_state().clone(), header: parent.trace_state };
+        cx.with_remote_span_context(theirs).with_value(state)
     }
 
     fn fields(&self) -> FieldIter<'_> {
         FieldIter::new(FIELDS.get_or_init(|| ["traceparent".to_owned(), "tracestate".to_owned()]))
+    }
+}
+
+/// W3C Baggage (`baggage`) for `opentelemetry` propagation, with edgescope's parser and limits:
+/// extraction reads every `baggage` header (invalid members are skipped one by one, properties
+/// kept as the member's metadata) into the `Context`'s `opentelemetry::baggage::Baggage`;
+/// injection writes that baggage, leaving out whole members past 64 members or 8,192 bytes.
+/// Combine it with [`TraceContextPropagator`] through the crate's composite:
+///
+/// ```
+/// use opentelemetry::propagation::TextMapCompositePropagator;
+///
+/// opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+///     Box::new(edgescope::otel::TraceContextPropagator),
+///     Box::new(edgescope::otel::BaggagePropagator),
+/// ]));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BaggagePropagator;
+
+static BAGGAGE_FIELDS: std::sync::OnceLock<[String; 1]> = std::sync::OnceLock::new();
+
+impl TextMapPropagator for BaggagePropagator {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let mut members: Vec<_> = cx.baggage().iter().collect();
+        // The crate keeps baggage in a hash map: a stable order for the header.
+        members.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let mut baggage = Baggage::new();
+        for (key, (value, metadata)) in members {
+            baggage.set_with_properties(key.as_str(), value.as_str(), metadata.as_str());
+        }
+        let header = baggage.header();
+        if !header.is_empty() {
+            injector.set("baggage", header);
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        let Some(headers) = extractor.get_all("baggage") else {
+            return cx.clone();
+        };
+        let baggage = Baggage::parse(headers);
+        if baggage.entries().is_empty() {
+            return cx.clone();
+        }
+        cx.with_baggage(
+            baggage
+                .entries()
+                .iter()
+                .map(|e| KeyValueMetadata::new(e.key.clone(), e.value.clone(), e.properties.as_str())),
+        )
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(BAGGAGE_FIELDS.get_or_init(|| ["baggage".to_owned()]))
     }
 }
 

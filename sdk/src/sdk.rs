@@ -45,7 +45,8 @@ pub struct Config {
     pub max_log_queue_size: usize,
     /// Spans or records in one export request.
     pub max_export_batch_size: usize,
-    /// Spans open at once; a start beyond it yields a no-op handle.
+    /// Spans open at once; a start beyond it drops the oldest open span unended (counted in
+    /// `spans_evicted`); with 0, every start yields a no-op handle.
     pub max_open_spans: usize,
     /// Attributes per span, event, link or record.
     pub max_attributes: usize,
@@ -408,7 +409,24 @@ pub struct Sdk {
     /// Traces recently kept because of an error, so that spans ending late follow them.
     kept_traces: Vec<TraceId>,
     diagnostics: Diagnostics,
+    /// Messages queued before a reconfiguration changed the resource, oldest first, each with
+    /// the resource they were recorded under (see [`Sdk::reconfigure`]).
+    #[cfg(feature = "otel-api")]
+    retired: Vec<Retired>,
 }
+
+/// Export queues set aside by [`Sdk::reconfigure`] with the resource of their messages.
+#[cfg(feature = "otel-api")]
+struct Retired {
+    resource_bytes: Vec<u8>,
+    spans: Queue,
+    logs: Queue,
+}
+
+/// At most this many sets of queues wait with an earlier resource; the oldest beyond it is
+/// dropped (and counted).
+#[cfg(feature = "otel-api")]
+const MAX_RETIRED: usize = 4;
 
 impl core::fmt::Debug for Sdk {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -465,7 +483,46 @@ impl Sdk {
             held: Vec::new(),
             kept_traces: Vec::new(),
             diagnostics: Diagnostics::default(),
+            #[cfg(feature = "otel-api")]
+            retired: Vec::new(),
         }
+    }
+
+    /// Applies a new `config` to this SDK without losing what it holds (the Rust API's second
+    /// `TracerProvider::new`): open spans stay open and end under it, the instrumentation scopes
+    /// keep their ids, the diagnostics keep counting. Queued spans and records stay queued; when
+    /// the resource changes, they are set aside with the resource they were recorded under and
+    /// exported first, under it. Spans still open end under the new resource.
+    #[cfg(feature = "otel-api")]
+    pub fn reconfigure(&mut self, config: Config) {
+        let (resource, resource_bytes) = resource_of(&config);
+        if resource_bytes != self.resource_bytes && (self.spans.len() > 0 || self.logs.len() > 0) {
+            if self.retired.len() >= MAX_RETIRED {
+                let oldest = self.retired.remove(0);
+                self.diagnostics.spans_dropped += oldest.spans.len() as u64;
+                self.diagnostics.logs_dropped += oldest.logs.len() as u64;
+            }
+            self.retired.push(Retired {
+                resource_bytes: core::mem::take(&mut self.resource_bytes),
+                spans: core::mem::take(&mut self.spans),
+                logs: core::mem::take(&mut self.logs),
+            });
+        }
+        self.resource = resource;
+        self.resource_bytes = resource_bytes;
+        self.config = config;
+    }
+
+    /// A span id drawn as a span's is, for a span that is not recorded.
+    #[cfg(feature = "otel-api")]
+    pub fn random_span_id(&mut self) -> SpanId {
+        self.new_span_id()
+    }
+
+    /// A trace id drawn as a new trace's is, for a span that is not recorded.
+    #[cfg(feature = "otel-api")]
+    pub fn random_trace_id(&mut self) -> TraceId {
+        self.new_trace_id()
     }
 
     /// Replaces this SDK with a fresh one for `config` (a second `init`). A span still open here
@@ -1156,9 +1213,13 @@ impl Sdk {
         self.scratch = attributes;
     }
 
-    /// Queues a finished log record of scope `scope` (from [`Sdk::scope_id`]), applying the
-    /// attribute limits; a record without an observed time gets now.
-    pub fn emit_record(&mut self, scope: u16, record: LogRecord) {
+    /// Queues a finished log record of scope `scope` (from [`Sdk::scope_id`]) with the rules
+    /// every span attribute gets: the redaction of the body (as a log message, and the strings
+    /// of a map or a list by their keys) and of the attributes (by their keys), the value-length
+    /// limit and the attribute count limit on the attributes (counted when they drop some);
+    /// attributes with an empty key are dropped and counted. A record without an observed time
+    /// gets now.
+    pub fn emit_record(&mut self, scope: u16, mut record: LogRecord) {
         if self.logs.len() >= self.config.max_log_queue_size {
             self.diagnostics.logs_dropped += 1;
             return;
@@ -1168,15 +1229,20 @@ impl Sdk {
         } else {
             record.observed_time_unix_nano
         };
-        let max = self.config.max_attributes;
-        let extra = record.attributes.len().saturating_sub(max);
-        self.diagnostics.attributes_dropped += extra as u64;
-        let mut attributes = Attributes {
-            dropped: record.dropped_attributes_count + extra as u32,
-            count: record.attributes.len().min(max) as u32,
-            ..Attributes::default()
-        };
-        wire::model_attributes(&mut attributes.buf, 6, record.attributes.get(..max).unwrap_or(&record.attributes));
+        if self.config.redact {
+            // A body's map is redacted as an attribute's: each string by its own key.
+            redact_value("", record.body.as_mut(), &self.config.redact_params);
+        }
+        let mut attributes = Attributes { dropped: record.dropped_attributes_count, ..Attributes::default() };
+        for kv in &record.attributes {
+            match &kv.value {
+                Some(v) if !kv.key.is_empty() => {
+                    Self::record(&self.config, &mut self.diagnostics, &mut attributes, 6, &kv.key, v.into())
+                }
+                // An empty key is not an attribute (OpenTelemetry's common spec); no value, none.
+                _ => self.diagnostics.attributes_dropped += 1,
+            }
+        }
         let scope = if (scope as usize) < self.scopes.len() { scope } else { 0 };
         self.queue_record(
             scope,
@@ -1210,11 +1276,17 @@ impl Sdk {
 
     /// Finished spans waiting for export.
     pub fn queued_spans(&self) -> usize {
+        #[cfg(feature = "otel-api")]
+        return self.spans.len() + self.retired.iter().map(|r| r.spans.len()).sum::<usize>();
+        #[cfg(not(feature = "otel-api"))]
         self.spans.len()
     }
 
     /// Log records waiting for export.
     pub fn queued_logs(&self) -> usize {
+        #[cfg(feature = "otel-api")]
+        return self.logs.len() + self.retired.iter().map(|r| r.logs.len()).sum::<usize>();
+        #[cfg(not(feature = "otel-api"))]
         self.logs.len()
     }
 
@@ -1222,6 +1294,10 @@ impl Sdk {
     /// `protobuf` says, is at most `max_bytes`: halves the count until it fits (a single message
     /// larger than that is taken anyway).
     fn take(&mut self, logs: bool, max_bytes: usize, protobuf: bool) -> Option<Vec<u8>> {
+        #[cfg(feature = "otel-api")]
+        if let Some(batch) = self.take_retired(logs, max_bytes, protobuf) {
+            return Some(batch);
+        }
         let queue = if logs { &self.logs } else { &self.spans };
         let mut n = queue.len().min(self.config.max_export_batch_size);
         while n > 0 {
@@ -1229,6 +1305,27 @@ impl Sdk {
             let bytes = if protobuf { bytes } else { to_json(bytes, logs) };
             if bytes.len() <= max_bytes || n == 1 {
                 if logs { &mut self.logs } else { &mut self.spans }.consume(n);
+                return Some(bytes);
+            }
+            n /= 2;
+        }
+        None
+    }
+
+    /// [`Sdk::take`] from the oldest queue a reconfiguration set aside, under its resource.
+    #[cfg(feature = "otel-api")]
+    fn take_retired(&mut self, logs: bool, max_bytes: usize, protobuf: bool) -> Option<Vec<u8>> {
+        self.retired.retain(|r| r.spans.len() > 0 || r.logs.len() > 0);
+        let max_batch = self.config.max_export_batch_size;
+        let scopes = &self.scope_bytes;
+        let retired = self.retired.iter_mut().find(|r| if logs { r.logs.len() } else { r.spans.len() } > 0)?;
+        let queue = if logs { &mut retired.logs } else { &mut retired.spans };
+        let mut n = queue.len().min(max_batch);
+        while n > 0 {
+            let bytes = queue.request(n, &retired.resource_bytes, scopes);
+            let bytes = if protobuf { bytes } else { to_json(bytes, logs) };
+            if bytes.len() <= max_bytes || n == 1 {
+                queue.consume(n);
                 return Some(bytes);
             }
             n /= 2;

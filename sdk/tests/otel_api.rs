@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
-use edgescope::otel::{self, LoggerProvider, TraceContextPropagator, TracerProvider};
+use edgescope::otel::{self, BaggagePropagator, LoggerProvider, TraceContextPropagator, TracerProvider};
 use edgescope::Config;
 use edgescope_otlp::{attribute, proto, AnyValue, SpanKind, StatusCode};
+use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Severity};
-use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry::trace::{Span as _, SpanKind as OtKind, Status, TraceContextExt, Tracer as _, TracerProvider as _};
 use opentelemetry::{global, Context, KeyValue};
 
@@ -106,6 +107,8 @@ fn given_start_event_and_end_times_are_kept_to_the_nanosecond_and_an_end_is_neve
 fn dropping_a_span_ends_it_once() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     global::set_tracer_provider(TracerProvider::new(Config::default()));
+    // A second provider keeps the counters: compare with what they were.
+    let stale = otel::diagnostics().stale_handles;
     {
         let mut span = global::tracer("drop").start("scoped");
         span.end();
@@ -115,7 +118,7 @@ fn dropping_a_span_ends_it_once() {
     }
     let names: Vec<String> = exported_spans().into_iter().map(|(_, s)| s.name).collect();
     assert_eq!(names, ["scoped", "dropped"]);
-    assert_eq!(otel::diagnostics().stale_handles, 0, "the drop after an explicit end did nothing");
+    assert_eq!(otel::diagnostics().stale_handles, stale, "the drop after an explicit end did nothing");
 }
 
 #[test]
@@ -174,4 +177,289 @@ fn log_records_carry_the_current_span_and_their_fields() {
     assert_eq!(record.span_id.unwrap().0, span_id.to_bytes(), "correlated with the current span");
     assert!(record.observed_time_unix_nano > 0);
     let _ = exported_spans();
+}
+
+fn exported_logs() -> Vec<edgescope_otlp::LogRecord> {
+    let mut out = Vec::new();
+    while let Some(batch) = otel::take_logs_proto() {
+        out.extend(proto::decode_logs(&batch).unwrap().records().map(|(_, _, r)| r.clone()));
+    }
+    out
+}
+
+fn headers(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[test]
+fn log_records_are_redacted_and_their_attributes_limited_as_span_attributes_are() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    global::set_tracer_provider(TracerProvider::new(Config { max_attribute_value_length: 8, ..Config::default() }));
+    let _ = exported_logs();
+    let dropped = otel::diagnostics().attributes_dropped;
+    let logger = LoggerProvider::new().logger("redaction");
+    let mut record = logger.create_log_record();
+    record.set_body("user login password=hunter2 Authorization: Bearer abc.def".into());
+    record.add_attribute("db.password", "hunter2");
+    record.add_attribute("long", "abcdefghijklmnop");
+    record.add_attribute("", "no key");
+    let creds: HashMap<opentelemetry::Key, opentelemetry::logs::AnyValue> =
+        [("token".into(), "abc123secret".into()), ("region".into(), "eu-west-1-long".into())].into();
+    record.add_attribute("creds", opentelemetry::logs::AnyValue::Map(Box::new(creds)));
+    logger.emit(record);
+
+    let mut record = logger.create_log_record();
+    let body: HashMap<opentelemetry::Key, opentelemetry::logs::AnyValue> =
+        [("api_key".into(), "k-123456".into()), ("url.full".into(), "https://x.test/?token=abc&q=1".into())].into();
+    record.set_body(opentelemetry::logs::AnyValue::Map(Box::new(body)));
+    logger.emit(record);
+
+    let logs = exported_logs();
+    assert_eq!(logs.len(), 2);
+    let body = format!("{:?}", logs[0].body);
+    assert!(!body.contains("hunter2") && !body.contains("abc.def"), "the message is redacted: {body}");
+    assert!(body.contains("REDACTED"), "{body}");
+    let attrs = &logs[0].attributes;
+    assert_eq!(attribute(attrs, "db.password"), Some(&AnyValue::from("REDACTED")));
+    assert_eq!(attribute(attrs, "long"), Some(&AnyValue::from("abcdefgh")), "cut to max_attribute_value_length");
+    let creds = format!("{:?}", attribute(attrs, "creds"));
+    assert!(!creds.contains("abc123secret") && creds.contains("eu-west-"), "{creds}");
+    assert!(!creds.contains("eu-west-1-long"), "a map's strings are cut too: {creds}");
+    assert_eq!(attribute(attrs, ""), None, "an empty key is dropped");
+    assert_eq!(otel::diagnostics().attributes_dropped, dropped + 1, "and counted");
+    let body = format!("{:?}", logs[1].body);
+    assert!(!body.contains("k-123456") && !body.contains("token=abc"), "a map body's strings by their keys: {body}");
+    assert!(body.contains("q=1"), "{body}");
+}
+
+#[test]
+fn level_2_tracestate_keys_reach_children_injections_and_exports_whole() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    global::set_tracer_provider(TracerProvider::new(Config::default()));
+    let _ = exported_spans();
+    let propagator = TraceContextPropagator;
+    let state = "foo@@bar=1,t@vvvvvvvvvvvvvvv=2,congo=t61,a@b@c=3";
+    let incoming =
+        headers(&[("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), ("tracestate", state)]);
+    let parent_cx = propagator.extract(&incoming);
+    assert_eq!(
+        parent_cx.span().span_context().trace_state().get("congo"),
+        Some("t61"),
+        "the crate's TraceState keeps the members it can hold"
+    );
+    let mut forwarded = HashMap::new();
+    propagator.inject_context(&parent_cx, &mut forwarded);
+    assert_eq!(forwarded["tracestate"], state, "forwarding the extracted context");
+
+    let tracer = global::tracer("l2");
+    let server = tracer.start_with_context("server", &parent_cx);
+    let cx = parent_cx.with_span(server);
+    let mut outgoing = HashMap::new();
+    propagator.inject_context(&cx, &mut outgoing);
+    assert_eq!(outgoing["tracestate"], state, "a child's injection");
+
+    // A context that lost the extracted one still has the span's whole state.
+    let child = tracer.start_with_context("child", &cx);
+    let bare = Context::new().with_span(child);
+    let mut outgoing = HashMap::new();
+    propagator.inject_context(&bare, &mut outgoing);
+    assert_eq!(outgoing["tracestate"], state, "a grandchild's context without the extracted one");
+    let grandchild = tracer.start_with_context("grandchild", &bare);
+    drop(grandchild);
+    drop(bare);
+    drop(cx);
+    let spans = exported_spans();
+    assert_eq!(spans.len(), 3);
+    for (_, span) in &spans {
+        assert_eq!(span.trace_state, state, "{} exports the whole state", span.name);
+    }
+
+    // An app that changes the state through the crate gets its own.
+    let changed = parent_cx.span().span_context().trace_state().insert("mine", "1").unwrap();
+    let sc = parent_cx.span().span_context().clone();
+    let own =
+        opentelemetry::trace::SpanContext::new(sc.trace_id(), sc.span_id(), sc.trace_flags(), true, changed.clone());
+    let own_cx = parent_cx.with_remote_span_context(own);
+    let mut outgoing = HashMap::new();
+    propagator.inject_context(&own_cx, &mut outgoing);
+    assert_eq!(outgoing["tracestate"], changed.header());
+}
+
+#[test]
+fn baggage_propagates_with_edgescopes_parser_and_limits() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let propagator = BaggagePropagator;
+    let incoming = headers(&[("baggage", "user.id=42;ttl=60, not a member ,city=S%C3%A3o%20Paulo")]);
+    let cx = propagator.extract(&incoming);
+    let baggage = cx.baggage();
+    assert_eq!(baggage.len(), 2, "the invalid member alone is skipped");
+    assert_eq!(baggage.get("city").map(|v| v.as_str()), Some("São Paulo"));
+    let (value, metadata) = baggage.get_with_metadata("user.id").unwrap();
+    assert_eq!((value.as_str(), metadata.as_str()), ("42", "ttl=60"));
+    let mut outgoing = HashMap::new();
+    propagator.inject_context(&cx, &mut outgoing);
+    assert_eq!(outgoing["baggage"], "city=S%C3%A3o%20Paulo,user.id=42;ttl=60");
+    assert_eq!(propagator.extract(&HashMap::new()).baggage().len(), 0);
+
+    // Members past 8,192 bytes are left out whole.
+    let big = Context::new().with_baggage((0..40).map(|i| KeyValue::new(format!("k{i:02}"), "v".repeat(250))));
+    let mut outgoing = HashMap::new();
+    propagator.inject_context(&big, &mut outgoing);
+    let header = &outgoing["baggage"];
+    assert!(header.len() <= 8192, "{}", header.len());
+    assert!(header.split(',').all(|m| m.len() == 4 + 250), "no member is cut");
+
+    // With trace context, through the crate's composite.
+    let both = TextMapCompositePropagator::new(vec![Box::new(TraceContextPropagator), Box::new(BaggagePropagator)]);
+    let incoming = headers(&[
+        ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        ("baggage", "tenant=acme"),
+    ]);
+    let cx = both.extract(&incoming);
+    let mut outgoing = HashMap::new();
+    both.inject_context(&cx, &mut outgoing);
+    assert_eq!(outgoing["baggage"], "tenant=acme");
+    assert!(outgoing["traceparent"].contains("4bf92f3577b34da6a3ce929d0e0e4736"));
+}
+
+#[test]
+fn a_second_provider_loses_nothing_and_keeps_scopes_and_counters() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = (exported_spans(), exported_logs());
+    let early_logger = LoggerProvider::new().logger("early-logger");
+    let first = TracerProvider::new(Config { service_name: "first".into(), max_attributes: 1, ..Config::default() });
+    let early = first.tracer("early-tracer");
+    let mut queued = early.start("queued");
+    queued.set_attribute(KeyValue::new("a", 1));
+    queued.set_attribute(KeyValue::new("b", "over the limit: dropped and counted"));
+    queued.end();
+    let mut record = early_logger.create_log_record();
+    record.set_body("queued record".into());
+    early_logger.emit(record);
+    let mut open = early.start("open across");
+    let counted = otel::diagnostics();
+    assert!(counted.attributes_dropped > 0);
+
+    let second = TracerProvider::new(Config { service_name: "second".into(), ..Config::default() });
+    let late = second.tracer("late-tracer");
+    open.set_attribute(KeyValue::new("still", true));
+    open.end();
+    let mut after = early.start("early after");
+    after.end();
+    let mut span = late.start("late");
+    span.end();
+    let mut record = early_logger.create_log_record();
+    record.set_body("late record".into());
+    early_logger.emit(record);
+
+    let mut spans = Vec::new();
+    while let Some(batch) = otel::take_traces_proto() {
+        for (resource, scope, s) in proto::decode_traces(&batch).unwrap().spans() {
+            spans.push(format!("{} {} {}", resource.service_name(), scope.name, s.name));
+            if s.name == "open across" {
+                assert_eq!(attribute(&s.attributes, "still"), Some(&AnyValue::Bool(true)));
+            }
+        }
+    }
+    assert_eq!(
+        spans,
+        [
+            "first early-tracer queued",
+            "second early-tracer open across",
+            "second early-tracer early after",
+            "second late-tracer late"
+        ]
+    );
+    let mut logs = Vec::new();
+    while let Some(batch) = otel::take_logs_proto() {
+        for (resource, scope, r) in proto::decode_logs(&batch).unwrap().records() {
+            logs.push(format!("{} {} {:?}", resource.service_name(), scope.name, r.body));
+        }
+    }
+    assert_eq!(
+        logs,
+        ["first early-logger Some(String(\"queued record\"))", "second early-logger Some(String(\"late record\"))"]
+    );
+    let now = otel::diagnostics();
+    assert_eq!(now.attributes_dropped, counted.attributes_dropped, "the counters were kept");
+    assert_eq!(now.stale_handles, counted.stale_handles, "no span was lost");
+    assert_eq!(now.spans_dropped, counted.spans_dropped);
+}
+
+#[test]
+fn attributes_with_an_empty_key_are_dropped_and_counted() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let provider = TracerProvider::new(Config::default());
+    let _ = exported_spans();
+    let before = otel::diagnostics().attributes_dropped;
+    let tracer = provider.tracer("keys");
+    let mut span =
+        tracer.span_builder("keys").with_attributes([KeyValue::new("", 1), KeyValue::new("kept", 2)]).start(&tracer);
+    span.set_attribute(KeyValue::new("", "x"));
+    span.add_event("ev", vec![KeyValue::new("", 3), KeyValue::new("e", 4)]);
+    span.end();
+    let spans = exported_spans();
+    let span = &spans[0].1;
+    assert_eq!(span.attributes.len(), 1, "{:?}", span.attributes);
+    assert_eq!(attribute(&span.attributes, "kept"), Some(&AnyValue::Int(2)));
+    assert_eq!(span.events[0].attributes.len(), 1, "{:?}", span.events[0].attributes);
+    assert_eq!(otel::diagnostics().attributes_dropped, before + 3, "each empty key counted");
+}
+
+#[test]
+fn a_span_that_cannot_be_recorded_keeps_its_parents_trace() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    // No span may be open: every start is one that the SDK cannot record.
+    let provider = TracerProvider::new(Config { max_open_spans: 0, ..Config::default() });
+    let _ = exported_spans();
+    let tracer = provider.tracer("limits");
+    let incoming = headers(&[
+        ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        ("tracestate", "congo=t61"),
+    ]);
+    let parent_cx = TraceContextPropagator.extract(&incoming);
+    let span = tracer.start_with_context("not recorded", &parent_cx);
+    let parent = parent_cx.span().span_context().clone();
+    let sc = span.span_context().clone();
+    assert!(!span.is_recording());
+    assert!(sc.is_valid(), "not an empty context");
+    assert_eq!(sc.trace_id(), parent.trace_id(), "the parent's trace");
+    assert_ne!(sc.span_id(), parent.span_id(), "a span id of its own");
+    assert!(!sc.is_remote());
+    assert_eq!(sc.trace_flags(), parent.trace_flags());
+    let mut outgoing = HashMap::new();
+    TraceContextPropagator.inject_context(&parent_cx.with_span(span), &mut outgoing);
+    assert_eq!(
+        outgoing["traceparent"],
+        format!("00-4bf92f3577b34da6a3ce929d0e0e4736-{}-01", sc.span_id()),
+        "its children stay in the trace"
+    );
+    assert_eq!(outgoing["tracestate"], "congo=t61");
+
+    let orphan = tracer.start_with_context("no parent", &Context::new());
+    assert!(orphan.span_context().is_valid() && !orphan.is_recording(), "a new trace of its own");
+    drop(orphan);
+    assert!(exported_spans().is_empty());
+    global::set_tracer_provider(TracerProvider::new(Config::default()));
+}
+
+#[test]
+fn queues_set_aside_by_reconfigurations_are_bounded_and_their_drops_counted() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = (exported_spans(), exported_logs());
+    let dropped = otel::diagnostics().spans_dropped;
+    for i in 0..6 {
+        let provider = TracerProvider::new(Config { service_name: format!("s{i}"), ..Config::default() });
+        provider.tracer("sets").start(format!("a{i}")).end();
+    }
+    let mut spans = Vec::new();
+    while let Some(batch) = otel::take_traces_proto() {
+        for (resource, _, s) in proto::decode_traces(&batch).unwrap().spans() {
+            spans.push(format!("{} {}", resource.service_name(), s.name));
+        }
+    }
+    // Four sets wait aside at most: the fifth reconfiguration drops the oldest, s0's.
+    assert_eq!(spans, ["s1 a1", "s2 a2", "s3 a3", "s4 a4", "s5 a5"]);
+    assert_eq!(otel::diagnostics().spans_dropped, dropped + 1);
+    global::set_tracer_provider(TracerProvider::new(Config::default()));
 }
