@@ -33,7 +33,9 @@ after(async () => {
 test('the Rust handler continues the incoming trace with a SERVER span, a child span and a log record', async () => {
   const traceId = '0af7651916cd43dd8448eb211c80319c';
   const parentId = 'b7ad6b7169203331';
-  const response = await fetch(`${worker.url}/greet?name=edge`, { headers: { traceparent: `00-${traceId}-${parentId}-01` } });
+  const response = await fetch(`${worker.url}/greet?name=edge`, {
+    headers: { traceparent: `00-${traceId}-${parentId}-01`, baggage: 'tenant=acme%20corp;ttl=60,bad member' },
+  });
   assert.equal(response.status, 200, worker.output());
   assert.equal(await response.text(), 'hello edge from Rust');
   assert.equal(response.headers.get('x-trace-id'), traceId);
@@ -49,6 +51,7 @@ test('the Rust handler continues the incoming trace with a SERVER span, a child 
   assert.equal(server.name, 'GET /greet');
   assert.equal(server.parentSpanId, parentId, 'the sent span id is the parent');
   assert.equal(server.status?.code, 1, 'OK');
+  assert.deepEqual(server.attributes.find((a) => a.key === 'tenant')?.value, { stringValue: 'acme corp' }, 'the baggage was extracted');
   assert.equal(child.parentSpanId, server.spanId);
   assert.deepEqual(child.attributes.find((a) => a.key === 'greeting.name')?.value, { stringValue: 'edge' });
 

@@ -5,6 +5,11 @@
 //! posts the request's telemetry to the collector as OTLP protobuf under `ctx.waitUntil`, so the
 //! response is not held up and the isolate is kept alive until the export is done.
 //!
+//! The incoming `baggage` is propagated too (edgescope's `BaggagePropagator` next to its
+//! `TraceContextPropagator`, combined with the crate's `TextMapCompositePropagator`): its
+//! `tenant` member, when sent, becomes the SERVER span's `tenant` attribute, and an outgoing
+//! request made inside the handler would carry it on.
+//!
 //! Configuration comes from the worker's bindings: `OTEL_SERVICE_NAME` and
 //! `OTEL_EXPORTER_OTLP_ENDPOINT`.
 #![cfg(target_arch = "wasm32")]
@@ -12,7 +17,9 @@
 use std::collections::HashMap;
 use std::sync::Once;
 
+use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Severity};
+use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{global, Context, KeyValue};
 use wasm_bindgen::prelude::*;
@@ -32,7 +39,10 @@ fn set_up(env: &JsValue) {
             ..Default::default()
         };
         global::set_tracer_provider(edgescope::otel::TracerProvider::new(config));
-        global::set_text_map_propagator(edgescope::otel::TraceContextPropagator);
+        global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+            Box::new(edgescope::otel::TraceContextPropagator),
+            Box::new(edgescope::otel::BaggagePropagator),
+        ]));
         LOGGER.with(|l| {
             let _ = l.set(edgescope::otel::LoggerProvider::new().logger("rust-worker"));
         });
@@ -61,14 +71,18 @@ pub async fn fetch(request: web_sys::Request, env: JsValue, ctx: JsValue) -> Res
     let url = web_sys::Url::new(&request.url())?;
     let parent: Context = global::get_text_map_propagator(|p| p.extract(&headers_of(&request)));
     let tracer = global::tracer("rust-worker");
+    let mut attributes = vec![
+        KeyValue::new("http.request.method", request.method()),
+        KeyValue::new("url.path", url.pathname()),
+        KeyValue::new("url.scheme", url.protocol().trim_end_matches(':').to_owned()),
+    ];
+    if let Some(tenant) = parent.baggage().get("tenant") {
+        attributes.push(KeyValue::new("tenant", tenant.clone()));
+    }
     let server = tracer
         .span_builder(format!("{} {}", request.method(), url.pathname()))
         .with_kind(SpanKind::Server)
-        .with_attributes([
-            KeyValue::new("http.request.method", request.method()),
-            KeyValue::new("url.path", url.pathname()),
-            KeyValue::new("url.scheme", url.protocol().trim_end_matches(':').to_owned()),
-        ])
+        .with_attributes(attributes)
         .start_with_context(&tracer, &parent);
     let cx = parent.with_span(server);
     let name = web_sys::UrlSearchParams::new_with_str(&url.search())?.get("name").unwrap_or_else(|| "world".into());
