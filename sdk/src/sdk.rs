@@ -25,7 +25,9 @@ pub(crate) use edgescope_otlp::{SpanId, TraceId};
 #[allow(unused_imports)] // `number` and `Reader` serve the wasm exports (`js`).
 pub(crate) use records::{number, Reader};
 
-use edgescope_otlp::{AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource, SpanKind, StatusCode};
+#[cfg(feature = "otel-api")]
+use edgescope_otlp::LogRecord;
+use edgescope_otlp::{AnyValue, InstrumentationScope, KeyValue, Resource, SpanKind, StatusCode};
 use wire::{Attributes, Value};
 
 use crate::platform;
@@ -1218,7 +1220,8 @@ impl Sdk {
     /// of a map or a list by their keys) and of the attributes (by their keys), the value-length
     /// limit and the attribute count limit on the attributes (counted when they drop some);
     /// attributes with an empty key are dropped and counted. A record without an observed time
-    /// gets now.
+    /// gets now. (The `opentelemetry` logs API's; not in the npm modules.)
+    #[cfg(feature = "otel-api")]
     pub fn emit_record(&mut self, scope: u16, mut record: LogRecord) {
         if self.logs.len() >= self.config.max_log_queue_size {
             self.diagnostics.logs_dropped += 1;
