@@ -4,7 +4,8 @@
 //! A condition holds when the span, one of its events or links, its instrumentation scope or
 //! its resource has an attribute `key` whose value, written as text, equals `value`. Values
 //! are written as Go's `pcommon.Value.AsString` writes them: strings as they are, booleans as
-//! `true`/`false`, integers in decimal, doubles in their shortest form (`72.5`, `1e+21`), bytes
+//! `true`/`false`, integers in decimal, doubles in their shortest form (`72.5`, `1e+21`; infinities and
+//! NaN as `json: unsupported value: +Inf`, and an array or map holding one as nothing), bytes
 //! as padded base64, and arrays and maps as JSON. The key `error` is special, as in Jaeger: it
 //! matches the span status (`true`: error, `false`: ok).
 
@@ -115,10 +116,22 @@ pub(crate) fn value_text(value: Option<&AnyValue>) -> String {
     let mut out = String::new();
     match value {
         None => {}
+        // Go's json.Marshal refuses a non-finite double, and pcommon then writes nothing.
+        Some(v @ (AnyValue::Array(_) | AnyValue::KvList(_))) if !finite(v) => {}
         Some(AnyValue::Array(_) | AnyValue::KvList(_)) => push_json(value, &mut out),
         Some(scalar) => push_scalar(scalar, &mut out),
     }
     out
+}
+
+/// Whether every double in `value` (nested too) is finite.
+fn finite(value: &AnyValue) -> bool {
+    match value {
+        AnyValue::Double(d) => d.is_finite(),
+        AnyValue::Array(items) => items.iter().all(finite),
+        AnyValue::KvList(entries) => entries.iter().all(|kv| kv.value.as_ref().is_none_or(finite)),
+        _ => true,
+    }
 }
 
 fn push_scalar(value: &AnyValue, out: &mut String) {
@@ -191,8 +204,20 @@ fn push_go_json_string(s: &str, out: &mut String) {
 /// The shortest text that reads back to `d`, in ECMAScript's number-to-string style as Go's
 /// `pcommon` uses it: plain digits from 1e-6 up to 1e21, exponent form (`1e+21`, `1e-7`) beyond.
 fn push_double(d: f64, out: &mut String) {
+    // What pcommon's `float64AsString` writes for values JSON cannot hold.
+    if !d.is_finite() {
+        out.push_str("json: unsupported value: ");
+        out.push_str(if d.is_nan() {
+            "NaN"
+        } else if d > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        });
+        return;
+    }
     let abs = d.abs();
-    if abs == 0.0 || (1e-6..1e21).contains(&abs) || !d.is_finite() {
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
         out.push_str(&d.to_string());
     } else {
         let text = format!("{d:e}");
@@ -250,6 +275,12 @@ mod tests {
             assert_eq!(value_text(Some(&value)), want, "{value:?}");
         }
         assert_eq!(value_text(None), "");
+        // Values JSON cannot hold, as pcommon writes them: a message alone, or nothing in a list.
+        assert_eq!(value_text(Some(&AnyValue::Double(f64::INFINITY))), "json: unsupported value: +Inf");
+        assert_eq!(value_text(Some(&AnyValue::Double(f64::NEG_INFINITY))), "json: unsupported value: -Inf");
+        assert_eq!(value_text(Some(&AnyValue::Double(f64::NAN))), "json: unsupported value: NaN");
+        let nested = AnyValue::KvList(vec![KeyValue::new("a", AnyValue::Array(vec![AnyValue::Double(f64::NAN)]))]);
+        assert_eq!(value_text(Some(&nested)), "");
     }
 
     #[test]
