@@ -128,11 +128,14 @@ fn their_state(header: &str) -> ot::TraceState {
 }
 
 /// A `tracestate` header edgescope accepted but the crate's `TraceState` cannot hold whole,
-/// kept in the `Context` next to the span context it belongs to: for the trace `trace_id`,
-/// while the crate's state is still `theirs` (an app that changes it takes over).
+/// kept in the `Context` next to the span context it belongs to: for the remote span `span_id`
+/// of the trace `trace_id`, while the crate's state is still `theirs` (an app that changes it
+/// takes over). A context extracted later from another request of the same trace (built on one
+/// that holds this) does not match it.
 #[derive(Debug)]
 struct W3cState {
     trace_id: ot::TraceId,
+    span_id: ot::SpanId,
     theirs: ot::TraceState,
     header: String,
 }
@@ -149,7 +152,7 @@ fn full_states() -> std::sync::MutexGuard<'static, Vec<([u8; 8], String)>> {
 /// the crate could not hold all of it, else the crate's.
 fn state_header(cx: &Context, sc: &ot::SpanContext) -> String {
     if let Some(w) = cx.get::<W3cState>() {
-        if w.trace_id == sc.trace_id() && w.theirs == *sc.trace_state() {
+        if w.trace_id == sc.trace_id() && w.span_id == sc.span_id() && w.theirs == *sc.trace_state() {
             return w.header.clone();
         }
     }
@@ -549,8 +552,12 @@ impl TextMapPropagator for TraceContextPropagator {
         if theirs.trace_state().header() == parent.trace_state {
             return cx.with_remote_span_context(theirs);
         }
-        let state =
-            W3cState { trace_id: theirs.trace_id(), theirs: theirs.trace_state().clone(), header: parent.trace_state };
+        let state = W3cState {
+            trace_id: theirs.trace_id(),
+            span_id: theirs.span_id(),
+            theirs: theirs.trace_state().clone(),
+            header: parent.trace_state,
+        };
         cx.with_remote_span_context(theirs).with_value(state)
     }
 
@@ -585,7 +592,10 @@ impl TextMapPropagator for BaggagePropagator {
         members.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let mut baggage = Baggage::new();
         for (key, (value, metadata)) in members {
-            baggage.set_with_properties(key.as_str(), value.as_str(), metadata.as_str());
+            // Metadata that is no W3C property: the member goes on without it.
+            if !baggage.set_with_properties(key.as_str(), value.as_str(), metadata.as_str()) {
+                baggage.set(key.as_str(), value.as_str());
+            }
         }
         let header = baggage.header();
         if !header.is_empty() {
