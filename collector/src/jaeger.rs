@@ -248,20 +248,9 @@ pub(crate) fn parse_rfc3339(text: &str) -> Result<i128, &'static str> {
         }
         _ => return Err(SHAPE),
     };
-    let days = days_from_civil(year, month, day);
+    let days = i128::from(edgescope_otlp::civil::days_from_civil(year as i64, month as i64, day as i64));
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
     Ok(seconds * 1_000_000_000 + nanos)
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i128, month: i128, day: i128) -> i128 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// A Go duration string as `time.ParseDuration` reads it, in nanoseconds: an optional sign,

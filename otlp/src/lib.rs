@@ -37,6 +37,7 @@ extern crate alloc;
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+pub mod civil;
 mod error;
 mod hex;
 pub mod json;

@@ -719,16 +719,8 @@ pub fn mark_position(at: u64, start: u64, duration: u64) -> (f64, bool) {
 pub fn civil_time(nanos: u64) -> (i64, i64, i64, u64, u64, u64, u64) {
     let secs = nanos / 1_000_000_000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60, nanos % 1_000_000_000)
+    let (year, month, day) = edgescope_otlp::civil::civil_from_days(days as i64);
+    (year, month.into(), day.into(), rem / 3600, rem % 3600 / 60, rem % 60, nanos % 1_000_000_000)
 }
 
 /// A Unix-nanosecond time as `YYYY-MM-DD HH:MM:SS.mmm UTC`. Every wall-clock time the viewer
@@ -786,14 +778,7 @@ pub fn parse_datetime_input(text: &str) -> Option<u64> {
     if !(1..=12).contains(&month) || day < 1 || day > month_days[month as usize - 1] || h > 23 || m > 59 || s > 59 {
         return None;
     }
-    // Howard Hinnant's days-from-civil, the inverse of `civil_time`.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = edgescope_otlp::civil::days_from_civil(year, month, day);
     let secs = days * 86_400 + h * 3_600 + m * 60 + s;
     // Past 2554-07-21 the nanoseconds leave u64: no time, rather than a wrapped one.
     u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac_ns as u64)

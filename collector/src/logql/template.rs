@@ -16,6 +16,7 @@
 //! with a number, a string function given a time) fails the line, which then gets Loki's
 //! `TemplateFormatErr`.
 
+use edgescope_otlp::civil::{civil_from_days, days_from_civil};
 use std::fmt::Write as _;
 
 /// How deep `if`s and parentheses may nest: reading and running them recurse.
@@ -1050,20 +1051,6 @@ fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
     Ok(out)
 }
 
-/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 const MONTHS: [&str; 12] = [
     "January",
     "February",
@@ -1087,7 +1074,7 @@ fn format_time(layout: &str, ns: i64) -> String {
     let nanos = ns.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = civil(days);
+    let (year, month, day) = civil_from_days(days);
     let (hour, minute, second) = (of_day / 3600, of_day / 60 % 60, of_day % 60);
     let weekday = (days + 4).rem_euclid(7) as usize;
     let year_day = days - days_from_civil(year, 1, 1) + 1;
@@ -1177,15 +1164,6 @@ fn format_time(layout: &str, ns: i64) -> String {
         rest = &rest[first.len_utf8()..];
     }
     out
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
 }
 
 #[cfg(test)]
