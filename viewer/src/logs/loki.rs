@@ -10,6 +10,7 @@ use crate::model::value_text;
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{AnyValue, LogsData};
 use serde_json::Value;
+use std::fmt::Write;
 
 use super::store::{parse_trace_id, trace_hex, Level, Record, Resource};
 use crate::sources::{encode, Kind, Request, Source};
@@ -311,15 +312,22 @@ pub fn parse_range(status: u16, body: &str) -> Result<Vec<Record>, String> {
     }
     let v: Value = serde_json::from_str(body).map_err(|e| format!("not a Loki answer: {e}"))?;
     let streams = v["data"]["result"].as_array().ok_or("Loki's answer has no `data.result` streams")?;
-    Ok(streams_records(streams))
+    streams_records(streams).map_err(|e| format!("Loki's answer is malformed: {e}"))
 }
 
-/// Reads one live-tail message: its records and how many entries Loki says it dropped.
+/// Reads one live-tail message, `{"streams": […], "dropped_entries": […]}` (Loki leaves out
+/// either when empty): its records and how many entries Loki says it dropped.
 pub fn parse_tail(text: &str) -> Result<(Vec<Record>, usize), String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("not a tail message: {e}"))?;
-    let streams = v["streams"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let dropped = v["dropped_entries"].as_array().map_or(0, Vec::len);
-    Ok((streams_records(streams), dropped))
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let list = |name: &str| match &v[name] {
+        Value::Null => Ok(&[][..]),
+        Value::Array(items) => Ok(items.as_slice()),
+        other => Err(wrong(name, other, "a list")),
+    };
+    if !v.is_object() {
+        return Err(wrong("the message", &v, "an object of streams"));
+    }
+    Ok((streams_records(list("streams")?)?, list("dropped_entries")?.len()))
 }
 
 /// Reads a list answer (`labels`, label values): `{"status":"success","data":[…]}`.
@@ -338,13 +346,38 @@ pub fn parse_names(status: u16, body: &str) -> Result<Vec<String>, String> {
 /// Metadata that becomes a record's own fields rather than attributes.
 const RECORD_FIELDS: [&str; 4] = ["trace_id", "span_id", "severity_text", "severity_number"];
 
-fn streams_records(streams: &[Value]) -> Vec<Record> {
+/// What is wrong with a part of an answer: `{what} is {value}, not {expected}`, the value as
+/// JSON cut at 60 characters.
+fn wrong(what: &str, value: &Value, expected: &str) -> String {
+    let text = value.to_string();
+    let (cut, more) = text.char_indices().nth(60).map_or((text.as_str(), ""), |(i, _)| (&text[..i], "…"));
+    format!("{what} is {cut}{more}, not {expected}")
+}
+
+/// Reads streams in Loki's documented shape: `{"stream": {labels}, "values": [entry, …]}`, each
+/// entry `[time, line]` or `[time, line, metadata]`, the time a string of Unix nanoseconds, the
+/// line a string, the metadata an object of `structuredMetadata` and `parsed` string labels.
+/// Anything else is an error naming the stream and the entry (from 1), never a record.
+fn streams_records(streams: &[Value]) -> Result<Vec<Record>, String> {
     let mut out = Vec::new();
-    for stream in streams {
-        let labels: Vec<(String, String)> = stream["stream"]
-            .as_object()
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
-            .unwrap_or_default();
+    for (n, stream) in streams.iter().enumerate() {
+        let labels: Vec<(String, String)> = match &stream["stream"] {
+            Value::Object(m) => m.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect::<Option<_>>(),
+            Value::Null if stream.is_object() => Some(Vec::new()),
+            _ => None,
+        }
+        .ok_or_else(|| wrong(&format!("stream {}", n + 1), stream, "an object of labels and values"))?;
+        let name = || {
+            let mut text = String::new();
+            for (k, v) in &labels {
+                let _ = write!(text, "{}{k}={}", if text.is_empty() { "" } else { ", " }, logql_string(v));
+            }
+            let cut = text.char_indices().nth(100).map_or(text.as_str(), |(i, _)| &text[..i]);
+            format!("stream {} {{{cut}}}", n + 1)
+        };
+        let values = stream["values"]
+            .as_array()
+            .ok_or_else(|| format!("{}: {}", name(), wrong("values", &stream["values"], "a list of entries")))?;
         let label = |name: &str| labels.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let service = label("service_name").unwrap_or("unknown_service").to_owned();
         let stream_level = label("level").or_else(|| label("detected_level")).unwrap_or("").to_owned();
@@ -355,14 +388,25 @@ fn streams_records(streams: &[Value]) -> Vec<Record> {
             .filter(|(k, _)| k != "level" && k != "detected_level" && !RECORD_FIELDS.contains(&k.as_str()))
             .cloned()
             .collect();
-        for value in stream["values"].as_array().into_iter().flatten() {
+        for (m, value) in values.iter().enumerate() {
+            let bad = |what: &str, value: &Value, expected: &str| {
+                format!("{}, entry {}: {}", name(), m + 1, wrong(what, value, expected))
+            };
+            let (time, line, meta) = match value.as_array().map(Vec::as_slice) {
+                Some([time, line]) => (time, line, None),
+                Some([time, line, meta]) => (time, line, Some(meta)),
+                _ => return Err(bad("the entry", value, "[time, line] or [time, line, metadata]")),
+            };
+            let time = match time.as_str().map(str::parse) {
+                Some(Ok(time)) => time,
+                Some(Err(_)) => return Err(bad("the time", time, "Unix nanoseconds")),
+                None => return Err(bad("the time", time, "a string of Unix nanoseconds")),
+            };
+            let line = line.as_str().ok_or_else(|| bad("the line", line, "a string"))?;
             let mut record = Record {
-                time: match &value[0] {
-                    Value::String(s) => s.parse().unwrap_or(0),
-                    v => v.as_u64().unwrap_or(0),
-                },
+                time,
                 service: service.clone(),
-                message: value[1].as_str().unwrap_or_default().to_owned(),
+                message: line.to_owned(),
                 resource: resource.clone(),
                 ..Record::default()
             };
@@ -379,12 +423,19 @@ fn streams_records(streams: &[Value]) -> Vec<Record> {
                     fields(k, v, &mut record);
                 }
             }
-            for group in ["structuredMetadata", "parsed"] {
-                if let Some(meta) = value[2][group].as_object() {
-                    for (k, v) in meta {
-                        if let Some(v) = v.as_str() {
-                            fields(k, v, &mut record);
-                        }
+            if let Some(meta) = meta {
+                if !meta.is_object() {
+                    return Err(bad("the metadata", meta, "an object"));
+                }
+                for group in ["structuredMetadata", "parsed"] {
+                    let pairs = match &meta[group] {
+                        Value::Null => continue,
+                        Value::Object(pairs) => pairs,
+                        other => return Err(bad(group, other, "an object")),
+                    };
+                    for (k, v) in pairs {
+                        let v = v.as_str().ok_or_else(|| bad(&format!("{group}.{k}"), v, "a string"))?;
+                        fields(k, v, &mut record);
                     }
                 }
             }
@@ -396,7 +447,7 @@ fn streams_records(streams: &[Value]) -> Vec<Record> {
             out.push(record);
         }
     }
-    out
+    Ok(out)
 }
 
 /// OTLP log records (a file, or the collector's `/api/logs`) as store records.
@@ -736,6 +787,67 @@ mod tests {
             "/loki/api/v1/label/service_name/values?start=1&end=2"
         );
         assert_eq!(labels_request(&Source::collector(), 1, 2).url, "/loki/api/v1/labels?start=1&end=2");
+    }
+
+    #[test]
+    fn a_range_answer_in_another_shape_than_lokis_is_an_error_naming_the_stream_and_the_entry() {
+        let answer = |values: &str| {
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"streams","result":[{{"stream":{{"service_name":"web"}},"values":[["1","ok"]]}},{{"stream":{{"service_name":"web","level":"warn"}},"values":{values}}}]}}}}"#
+            )
+        };
+        let error = |values: &str| parse_range(200, &answer(values)).unwrap_err();
+        // Labels in name order, as serde_json keeps them.
+        let at = r#"Loki's answer is malformed: stream 2 {level="warn", service_name="web"}"#;
+        // QA's answer: a number for the time, an object for the line, a string for an entry.
+        assert_eq!(
+            error(r#"[[1795800000000000000,{"line":"x"}],"nope"]"#),
+            format!("{at}, entry 1: the time is 1795800000000000000, not a string of Unix nanoseconds")
+        );
+        let shape = "not [time, line] or [time, line, metadata]";
+        let cases = [
+            (r#"[["2",{"line":"x"}]]"#, r#"entry 1: the line is {"line":"x"}, not a string"#.to_owned()),
+            (r#"[["2","a"],"nope"]"#, format!(r#"entry 2: the entry is "nope", {shape}"#)),
+            (r#"[["soon","a"]]"#, r#"entry 1: the time is "soon", not Unix nanoseconds"#.to_owned()),
+            (r#"[["2"]]"#, format!(r#"entry 1: the entry is ["2"], {shape}"#)),
+            (r#"[["2","a",{},4]]"#, format!(r#"entry 1: the entry is ["2","a",{{}},4], {shape}"#)),
+            (r#"[["2","a",[]]]"#, "entry 1: the metadata is [], not an object".to_owned()),
+            (r#"[["2","a",{"parsed":"x"}]]"#, r#"entry 1: parsed is "x", not an object"#.to_owned()),
+            (
+                r#"[["2","a",{"structuredMetadata":{"n":5}}]]"#,
+                "entry 1: structuredMetadata.n is 5, not a string".to_owned(),
+            ),
+        ];
+        for (values, expected) in cases {
+            assert_eq!(error(values), format!("{at}, {expected}"));
+        }
+        assert_eq!(error(r#"{"a":1}"#), format!(r#"{at}: values is {{"a":1}}, not a list of entries"#));
+        // A long value is cut at 60 characters.
+        let entry = format!("[{}1]", "1,".repeat(100));
+        assert_eq!(error(&format!("[{entry}]")), format!("{at}, entry 1: the entry is {}…, {shape}", &entry[..60]));
+        let e = parse_range(200, r#"{"data":{"result":[5]}}"#).unwrap_err();
+        assert_eq!(e, "Loki's answer is malformed: stream 1 is 5, not an object of labels and values");
+        // Loki's own shapes read: two and three elements, empty metadata, no stream labels.
+        let ok = r#"{"data":{"result":[{"values":[["1","a"],["2","b",{}],["3","c",{"structuredMetadata":{},"parsed":{"x":"y"}}]]}]}}"#;
+        let records = parse_range(200, ok).unwrap();
+        assert_eq!(records.iter().map(|r| r.time).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(records[2].attributes, [("x".to_owned(), "y".to_owned())]);
+    }
+
+    #[test]
+    fn a_tail_message_in_another_shape_is_an_error_naming_what_is_wrong() {
+        // QA's truncated frame.
+        let e = parse_tail(r#"{"streams":[{"stream":{"service_name":"web"},"values":[["notanumber""#).unwrap_err();
+        assert!(e.starts_with("not JSON: EOF while parsing"), "{e}");
+        assert_eq!(
+            parse_tail(r#"{"streams":[{"stream":{"service_name":"web"},"values":[["notanumber","x"]]}]}"#).unwrap_err(),
+            r#"stream 1 {service_name="web"}, entry 1: the time is "notanumber", not Unix nanoseconds"#
+        );
+        assert_eq!(parse_tail(r#"{"streams":{"a":1}}"#).unwrap_err(), r#"streams is {"a":1}, not a list"#);
+        assert_eq!(parse_tail(r#"{"dropped_entries":5}"#).unwrap_err(), "dropped_entries is 5, not a list");
+        assert_eq!(parse_tail("[]").unwrap_err(), "the message is [], not an object of streams");
+        // Loki leaves out what is empty.
+        assert_eq!(parse_tail("{}").unwrap().0.len(), 0);
     }
 
     #[test]

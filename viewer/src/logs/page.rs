@@ -53,6 +53,9 @@ pub(crate) struct Ui {
     /// Lines dropped (buffer full, or by the source).
     pub(crate) dropped: RwSignal<u64>,
     pub(crate) error: RwSignal<Option<String>>,
+    /// How many live-tail messages were skipped (malformed) since the tail started, and the
+    /// last one's problem.
+    pub(crate) skipped: RwSignal<Option<String>>,
     pub(crate) scroll_top: RwSignal<f64>,
     pub(crate) list: NodeRef<leptos::html::Div>,
 }
@@ -189,6 +192,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         waiting: RwSignal::new(0),
         dropped: RwSignal::new(0),
         error: RwSignal::new(None),
+        skipped: RwSignal::new(None),
         scroll_top: RwSignal::new(0.0),
         list: NodeRef::new(),
     };
@@ -538,6 +542,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
             </p>
         })}
         {move || nothing_older.get().map(|n| view! { <p class="notice" role="status" data-testid="older-notice">{n}</p> })}
+        {move || ui.skipped.get().map(|n| view! { <p class="notice" role="status" data-testid="tail-skipped">{n}</p> })}
         {move || ui.error.get().map(crate::app::error_panel)}
         {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
         <VolumeHistogram version=ui.volume range=range />

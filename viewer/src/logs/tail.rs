@@ -69,6 +69,8 @@ struct Queue {
     dropped: u64,
     /// Entries Loki says it dropped (`dropped_entries`).
     dropped_by_source: u64,
+    /// Malformed messages skipped since the tail started.
+    skipped: u64,
     scheduled: bool,
     paused: bool,
     /// Records stored (or waiting, while paused) since the list was last drawn.
@@ -122,7 +124,12 @@ fn ui() -> Option<Ui> {
 pub(crate) fn start(ui: Ui, source: Source, logql: String, start: u64, resume: loki::Resume) {
     stop();
     UI.with(|u| *u.borrow_mut() = Some(ui));
-    QUEUE.with(|q| q.borrow_mut().resume = resume);
+    ui.skipped.set(None);
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.resume = resume;
+        q.skipped = 0;
+    });
     ATTEMPTS.with(|a| a.set(0));
     let generation = GENERATION.with(|g| *g.borrow());
     connect(ui, source, logql, start, generation);
@@ -338,8 +345,15 @@ fn read_unread(ui: Ui) -> bool {
         match loki::parse_tail(&String::from(text)) {
             // After a reconnection the tail starts at the newest record held: its copy is skipped.
             Ok((records, dropped)) => enqueue(QUEUE.with(|q| q.borrow().resume.fresh(records)), dropped),
+            // A malformed message is skipped and named beside the status; the tail goes on.
             Err(e) => {
-                ui.error.try_set(Some(e));
+                let n = QUEUE.with(|q| {
+                    let mut q = q.borrow_mut();
+                    q.skipped += 1;
+                    q.skipped
+                });
+                let s = if n == 1 { "" } else { "s" };
+                ui.skipped.try_set(Some(format!("{n} live tail message{s} not shown: {e}")));
             }
         }
         let (left, over) = QUEUE.with(|q| {
