@@ -1,6 +1,7 @@
 // A stand-in for Grafana Loki, answering in Loki's documented shapes: `query_range` streams
 // (at most `limit` entries, the newest or the oldest by `direction`) whose values are
-// `[ts, line, {"structuredMetadata": {...}}]` 3-tuples with
+// `[ts, line, {"structuredMetadata": {...}}]` 3-tuples (of the streams the query's
+// `service_name="…"` names, and holding the text of its `|= "…"` line filters) with
 // `data.encodingFlags: ["categorize-labels"]` when the request carries
 // `X-Loki-Response-Encoding-Flags: categorize-labels` (else metadata joins the stream labels, as
 // Loki does), `labels` and label values, and the live tail over a WebSocket: a first message of
@@ -81,16 +82,21 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
     const json = (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (url.pathname === '/loki/api/v1/query_range') {
       const categorize = flags === 'categorize-labels';
-      const traceFilter = /\| trace_id="([0-9a-f]+)"/.exec(url.searchParams.get('query') ?? '')?.[1];
+      const query = url.searchParams.get('query') ?? '';
+      const traceFilter = /\| trace_id="([0-9a-f]+)"/.exec(query)?.[1];
+      // The LogQL the viewer writes: a service in the selector, line filters as Go strings.
+      const service = /service_name="((?:[^"\\]|\\.)*)"/.exec(query)?.[1];
+      const contains = [...query.matchAll(/\|= "((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`));
       // Loki's window: start inclusive, end exclusive (nanoseconds here).
       const start = BigInt(url.searchParams.get('start') ?? '0');
       const end = BigInt(url.searchParams.get('end') ?? String(BigInt(Date.now()) * 1000000n));
-      const keep = (v) => BigInt(v[0]) >= start && BigInt(v[0]) < end && (!traceFilter || v[2]?.structuredMetadata?.trace_id === traceFilter);
+      const keep = (s, v) => BigInt(v[0]) >= start && BigInt(v[0]) < end && (!traceFilter || v[2]?.structuredMetadata?.trace_id === traceFilter)
+        && (service === undefined || s.stream.service_name === JSON.parse(`"${service}"`)) && contains.every((text) => v[1].includes(text));
       // As Loki: at most `limit` entries over all streams, the newest (`backward`, the default)
       // or the oldest (`forward`).
       const limit = Number(url.searchParams.get('limit') ?? 100);
       const forward = url.searchParams.get('direction') === 'forward';
-      const entries = streams.flatMap((s, i) => s.values.filter(keep).map((v) => [BigInt(v[0]), i, v]));
+      const entries = streams.flatMap((s, i) => s.values.filter((v) => keep(s, v)).map((v) => [BigInt(v[0]), i, v]));
       entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) * (forward ? 1 : -1));
       const chosen = new Set(entries.slice(0, limit).map((e) => e[2]));
       const result = streams.map((s) => ({ ...s, values: s.values.filter((v) => chosen.has(v)) })).filter((s) => s.values.length);

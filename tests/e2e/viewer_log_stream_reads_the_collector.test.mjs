@@ -159,20 +159,21 @@ test('an OTLP/JSON log file opens in the stream, in place of the source\'s recor
 });
 
 test('"Load older" asks for the records before the oldest one held, past the first answer\'s limit', async () => {
-  // 5,100 records in the last hour, with the ones posted before: more than one answer's 5,000.
+  // 5,100 records of one service in the last hour: more than one answer's 5,000.
   await post('/v1/logs', records('bulk', Array.from({ length: 5100 }, (_, i) => [1_800_000 - i * 100, 9, `bulk line ${i}`])));
   const page = await browser.newPage();
-  const logs = await new LogsPage(page).open(collector.ui);
-  assert.deepEqual(await logs.counts(), [5000, 5000], 'the newest 5,000');
-  await logs.filterText('bulk line 0');
-  await logs.waitForCount(0); // the oldest bulk line is not held yet
+  const logs = await new LogsPage(page).open(collector.ui, 'service=bulk');
+  assert.deepEqual(await logs.counts(), [5000, 5000], 'the newest 5,000 of the service');
+  await page.waitForSelector('[data-testid=partial-notice]');
   await page.click('[data-testid=load-older]');
-  await logs.waitForCount(1);
-  assert.equal((await logs.rows())[0].message, 'bulk line 0');
-  await page.waitForSelector('[data-testid=load-older]', { state: 'detached' });
-  await logs.filterText('');
-  await logs.filterService('bulk');
   await logs.waitForCount(5100); // every bulk line once: no gap, no duplicate
+  await page.waitForSelector('[data-testid=load-older]', { state: 'detached' });
+  await page.waitForSelector('[data-testid=partial-notice]', { state: 'detached' });
+  // The oldest, asked of the collector by its text.
+  await logs.filterText('bulk line 0');
+  await page.waitForSelector('[data-testid=match-count][data-loading=false]');
+  assert.deepEqual(await logs.counts(), [1, 1]);
+  assert.equal((await logs.rows())[0].message, 'bulk line 0');
   await page.close();
 });
 

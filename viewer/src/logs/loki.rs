@@ -22,22 +22,91 @@ pub const CATEGORIZE: (&str, &str) = ("X-Loki-Response-Encoding-Flags", "categor
 /// `max_entries_limit_per_query` allow).
 pub const PAGE: usize = 5000;
 
+/// A LogQL string: double-quoted, with Go's escapes for what cannot stand in it as written.
 fn logql_string(value: &str) -> String {
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
-/// The LogQL query for a service (empty for all) and, optionally, one trace.
-pub fn logql(kind: Kind, service: &str, trace_id: Option<u128>) -> String {
-    let service = if service.is_empty() {
+/// What the page asks the source for: the filters LogQL can carry, so that the source returns
+/// the records that match them rather than the newest of every service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ask {
+    /// One service (empty for all): `service_name` in the stream selector.
+    pub service: String,
+    /// At least this level: `level=~"…"` in the collector's selector (its `level` label always
+    /// comes from the record's severity). Loki's level lives in a stream label, `detected_level`,
+    /// `severity_text` or a number, as its set-up has it, so there it is filtered in the page only.
+    pub min_level: Level,
+    /// The text filter, as a line filter: `|=` (contains, case-sensitive), or `|~` when `regex`.
+    pub text: String,
+    /// Whether `text` is a regular expression.
+    pub regex: bool,
+    /// One trace's records.
+    pub trace_id: Option<u128>,
+}
+
+impl Ask {
+    /// Only a service (and a trace): what "show context" asks for.
+    pub fn service(service: &str) -> Ask {
+        Ask { service: service.to_owned(), ..Ask::default() }
+    }
+}
+
+/// The LogQL query for what `ask` names. A trace is named in the collector's selector (it
+/// indexes that metadata) and by a label filter for Loki, whose selectors name stream labels only.
+pub fn logql(kind: Kind, ask: &Ask) -> String {
+    let mut selector = if ask.service.is_empty() {
         "service_name=~\".+\"".to_owned()
     } else {
-        format!("service_name={}", logql_string(service))
+        format!("service_name={}", logql_string(&ask.service))
     };
-    match (trace_id, kind) {
-        (None, _) => format!("{{{service}}}"),
-        (Some(t), Kind::Loki) => format!("{{{service}}} | trace_id=\"{}\"", trace_hex(t)),
-        (Some(t), _) => format!("{{{service}, trace_id=\"{}\"}}", trace_hex(t)),
+    if kind != Kind::Loki && ask.min_level != Level::Unknown {
+        let mut names = Level::ALL[ask.min_level as usize..].iter().map(|l| l.name());
+        let mut matcher = names.next().unwrap_or_default().to_owned();
+        names.for_each(|name| {
+            matcher.push('|');
+            matcher.push_str(name);
+        });
+        let op = if matcher.contains('|') { "=~" } else { "=" };
+        let _ = write!(selector, ", level{op}\"{matcher}\"");
     }
+    if let (Some(t), false) = (ask.trace_id, kind == Kind::Loki) {
+        let _ = write!(selector, ", trace_id=\"{}\"", trace_hex(t));
+    }
+    let mut query = format!("{{{selector}}}");
+    if !ask.text.is_empty() {
+        let _ = write!(query, " {} {}", if ask.regex { "|~" } else { "|=" }, logql_string(&ask.text));
+    }
+    if let (Some(t), Kind::Loki) = (ask.trace_id, kind) {
+        let _ = write!(query, " | trace_id=\"{}\"", trace_hex(t));
+    }
+    query
+}
+
+/// The filters of `ask` and of the page that the query for `kind` does not carry, which search
+/// only the records the page holds: named for the page's notice.
+pub fn filtered_in_page(kind: Kind, ask: &Ask, attribute: bool) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if kind == Kind::Loki && ask.min_level != Level::Unknown {
+        out.push("minimum level");
+    }
+    if attribute {
+        out.push("attribute");
+    }
+    out
 }
 
 fn request(source: &Source, path_and_query: String) -> Request {
@@ -770,13 +839,14 @@ mod tests {
 
     #[test]
     fn queries_name_a_trace_in_the_selector_for_the_collector_and_in_a_label_filter_for_loki() {
-        assert_eq!(logql(Kind::Collector, "", None), r#"{service_name=~".+"}"#);
+        let trace = |service: &str| Ask { trace_id: Some(0xab), ..Ask::service(service) };
+        assert_eq!(logql(Kind::Collector, &Ask::default()), r#"{service_name=~".+"}"#);
         assert_eq!(
-            logql(Kind::Collector, "web", Some(0xab)),
+            logql(Kind::Collector, &trace("web")),
             r#"{service_name="web", trace_id="000000000000000000000000000000ab"}"#
         );
         assert_eq!(
-            logql(Kind::Loki, "", Some(0xab)),
+            logql(Kind::Loki, &trace("")),
             r#"{service_name=~".+"} | trace_id="000000000000000000000000000000ab""#
         );
         let r = range_request(&loki("/upstream/loki"), "{a=\"b\"}", 1, 2, 5000, false);
@@ -787,6 +857,40 @@ mod tests {
             "/loki/api/v1/label/service_name/values?start=1&end=2"
         );
         assert_eq!(labels_request(&Source::collector(), 1, 2).url, "/loki/api/v1/labels?start=1&end=2");
+    }
+
+    #[test]
+    fn queries_carry_the_service_the_level_and_the_text_so_that_the_source_returns_the_matching_records() {
+        let ask = Ask {
+            service: "quiet \"one\"".into(),
+            min_level: Level::Warn,
+            text: "a\\b \"c\"\nd".into(),
+            regex: false,
+            trace_id: Some(0xab),
+        };
+        // The collector: the level in the selector (its `level` label comes from the severity),
+        // the text as a line filter, with Go's escapes.
+        assert_eq!(
+            logql(Kind::Collector, &ask),
+            r#"{service_name="quiet \"one\"", level=~"warn|error|fatal", trace_id="000000000000000000000000000000ab"} |= "a\\b \"c\"\nd""#
+        );
+        // Loki: the level stays in the page (its records carry it in labels of their set-up's
+        // choosing); the trace is a label filter after the line filter.
+        assert_eq!(
+            logql(Kind::Loki, &ask),
+            r#"{service_name="quiet \"one\""} |= "a\\b \"c\"\nd" | trace_id="000000000000000000000000000000ab""#
+        );
+        assert_eq!(filtered_in_page(Kind::Loki, &ask, true), ["minimum level", "attribute"]);
+        assert!(filtered_in_page(Kind::Collector, &ask, false).is_empty());
+        // One level is an equality; trace, every level, unknown ones too, is no filter at all
+        // ("all"), while "trace" leaves out records of unknown level, as the page does.
+        let level = |min_level| logql(Kind::Collector, &Ask { min_level, ..Ask::default() });
+        assert_eq!(level(Level::Fatal), r#"{service_name=~".+", level="fatal"}"#);
+        assert_eq!(level(Level::Trace), r#"{service_name=~".+", level=~"trace|debug|info|warn|error|fatal"}"#);
+        assert_eq!(level(Level::Unknown), r#"{service_name=~".+"}"#);
+        // A regular expression is `|~`, its backslashes escaped once more for the string.
+        let regex = Ask { text: r"(?i)request 1\d ".into(), regex: true, ..Ask::service("web") };
+        assert_eq!(logql(Kind::Loki, &regex), r#"{service_name="web"} |~ "(?i)request 1\\d ""#);
     }
 
     #[test]

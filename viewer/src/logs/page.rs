@@ -3,9 +3,13 @@
 //!
 //! Page URL parameters: `trace_id` (only that trace's records, asked from the source by trace),
 //! `service`, `level` (minimum), `q` (text), `regex=1`, `attr` (`key=value`), `lookback`
-//! (`15m`, `1h`, `6h`, `24h`, `7d`, `all`), `live=1` (start with the live tail) and `buffer`
-//! (records kept, 100,000 by default); `file` (the URL of an OTLP/JSON log file shown instead of
-//! the source's records).
+//! (`15m`, `1h`, `6h`, `24h`, `7d`, `all`, or `custom` with `start` and `end` in Unix
+//! microseconds, as the search page writes them: the range dragged on the histogram), `live=1`
+//! (start with the live tail) and `buffer` (records kept, 100,000 by default); `file` (the URL of
+//! an OTLP/JSON log file shown instead of the source's records).
+//!
+//! The source is asked with the filters LogQL carries ([`loki::Ask`]); every filter also runs in
+//! the page, over the records held, at once while the source is asked again.
 
 use crate::num::{fixed, shortest};
 use std::cell::RefCell;
@@ -58,6 +62,22 @@ pub(crate) struct Ui {
     pub(crate) skipped: RwSignal<Option<String>>,
     pub(crate) scroll_top: RwSignal<f64>,
     pub(crate) list: NodeRef<leptos::html::Div>,
+}
+
+thread_local! {
+    /// Bumped by every load, so that the answer of one superseded by another is dropped.
+    static LOADS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Bumped by every change of the query, so that a wait for typing to settle that another
+    /// change superseded asks nothing.
+    static CHANGES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Bumps `counter` and returns its new value.
+fn bump(counter: &'static std::thread::LocalKey<std::cell::Cell<u64>>) -> u64 {
+    counter.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    })
 }
 
 thread_local! {
@@ -122,13 +142,20 @@ fn now_ns() -> u64 {
     js_sys::Date::now() as u64 * 1_000_000
 }
 
-/// The time range to ask for: a lookback ending now, or around a trace (`trace`): an hour on
-/// either side of the trace the trace page fetched last, else everything the collector holds or
-/// Loki's last 7 days (Loki refuses ranges longer than its `max_query_length`, 30 days by default).
-fn window(lookback: &str, trace_id: Option<u128>, source: &crate::sources::Source) -> (u64, u64) {
+/// The time range to ask for: a lookback ending now, the `custom` range (its end included), or
+/// around a trace (`trace`): an hour on either side of the trace the trace page fetched last,
+/// else everything the collector holds or Loki's last 7 days (Loki refuses ranges longer than its
+/// `max_query_length`, 30 days by default).
+fn window(
+    lookback: &str,
+    custom: Option<(u64, u64)>,
+    trace_id: Option<u128>,
+    source: &crate::sources::Source,
+) -> (u64, u64) {
     const HOUR: u64 = 3_600 * 1_000_000_000;
     let now = now_ns();
     match (lookback, trace_id) {
+        ("custom", _) if custom.is_some() => custom.map_or((1, now), |(start, end)| (start, end.saturating_add(1))),
         ("trace", Some(t)) => match api::last_trace_window(&trace_hex(t)) {
             Some((start, end)) => (start.saturating_sub(HOUR), end.saturating_add(HOUR)),
             None if source.kind == crate::sources::Kind::Loki => (crate::sources::lookback_start("7d", now), now),
@@ -141,14 +168,25 @@ fn window(lookback: &str, trace_id: Option<u128>, source: &crate::sources::Sourc
 /// The time range to ask for, as [`window`], and for a trace that is not the one fetched last,
 /// around the trace's own time when the trace source knows it (a `/logs?trace_id=` link opened
 /// in a new tab finds what the trace page finds).
-async fn window_of(lookback: &str, trace_id: Option<u128>, source: &crate::sources::Source) -> (u64, u64) {
+async fn window_of(
+    lookback: &str,
+    custom: Option<(u64, u64)>,
+    trace_id: Option<u128>,
+    source: &crate::sources::Source,
+) -> (u64, u64) {
     if let ("trace", Some(t), crate::sources::Kind::Loki) = (lookback, trace_id, source.kind) {
         if let Some((start, end)) = api::trace_window(&trace_hex(t)).await {
             const HOUR: u64 = 3_600 * 1_000_000_000;
             return (start.saturating_sub(HOUR), end.saturating_add(HOUR));
         }
     }
-    window(lookback, trace_id, source)
+    window(lookback, custom, trace_id, source)
+}
+
+/// A time range as the page URL holds it: Unix microseconds, the start rounded down and the end
+/// up, so that the range read back holds every record of the one chosen.
+fn micros(range: (u64, u64)) -> (u64, u64) {
+    (range.0 / 1_000, range.1.div_ceil(1_000))
 }
 
 /// Sets (or, when empty, removes) query parameters of the page URL without a navigation.
@@ -207,14 +245,24 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let text = RwSignal::new(param("q"));
     let regex = RwSignal::new(param("regex") == "1");
     let attribute = RwSignal::new(param("attr"));
-    let range = RwSignal::new(None::<(u64, u64)>);
     let trace_id = RwSignal::new(parse_trace_id(&param("trace_id")));
-    // A trace's records are looked for around the trace (`trace`), else in the last hour.
-    let lookback = RwSignal::new(
+    // A range dragged on the histogram is in the URL as the search page writes a custom range
+    // (`lookback=custom&start=…&end=…`, a start alone meaning the same); the source is asked for it.
+    let custom = param("lookback") == "custom" || (param("lookback").is_empty() && !param("start").is_empty());
+    let (custom, range_error) = match custom.then(|| crate::sources::custom_range(&param("start"), &param("end"), now_ns())) {
+        Some(Ok(range)) => (Some(range), None),
+        Some(Err(e)) => (None, Some(format!("The address's time range (start and end in Unix microseconds) does not read: {e}. Showing the default range instead."))),
+        None => (None, None),
+    };
+    let range = RwSignal::new(custom);
+    // A trace's records are looked for around the trace (`trace`), else in the last hour; the
+    // lookback a reset of the dragged range goes back to.
+    let base_lookback = StoredValue::new(
         Some(param("lookback"))
-            .filter(|l| !l.is_empty())
+            .filter(|l| !l.is_empty() && l != "custom")
             .unwrap_or_else(|| if trace_id.get_untracked().is_some() { "trace" } else { "1h" }.into()),
     );
+    let lookback = RwSignal::new(if custom.is_some() { "custom".to_owned() } else { base_lookback.get_value() });
     let filter_ms = RwSignal::new(None::<f64>);
     let filter_error = RwSignal::new(None::<String>);
     // Records named by their seq, which outlives the drops of older records.
@@ -238,24 +286,6 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let typed_url = RwSignal::new(param("file"));
     let service_values = RwSignal::new(Vec::<String>::new());
 
-    // The filter runs on every change of its fields, over every record held.
-    Effect::new(move |_| {
-        let f = Filter {
-            service: service.get(),
-            min_level: min_level.get(),
-            text: text.get(),
-            regex: regex.get(),
-            attribute: attribute.get(),
-            range: range.get(),
-            trace_id: trace_id.get(),
-        };
-        let t0 = now_ms();
-        let result = STORE.with(|s| s.borrow_mut().set_filter(&f));
-        filter_ms.set(Some(now_ms() - t0));
-        filter_error.set(result.err());
-        ui.changed(false);
-    });
-
     // The filters go into the page URL (replacing the entry), so that a link shows the same view.
     Effect::new(move |_| {
         let pairs = [
@@ -269,27 +299,74 @@ pub(crate) fn LogsPage() -> impl IntoView {
             ("attr", attribute.get()),
             (
                 "lookback",
-                if matches!(lookback.get().as_str(), "1h" | "trace") { String::new() } else { lookback.get() },
+                match (range.get(), lookback.get()) {
+                    (Some(_), _) => "custom".to_owned(),
+                    (None, l) if matches!(l.as_str(), "1h" | "trace" | "custom") => String::new(),
+                    (None, l) => l,
+                },
             ),
+            ("start", range.get().map(|r| micros(r).0.to_string()).unwrap_or_default()),
+            ("end", range.get().map(|r| micros(r).1.to_string()).unwrap_or_default()),
             ("trace_id", trace_id.get().map(trace_hex).unwrap_or_default()),
             ("file", file.get()),
         ];
         replace_url_params(&pairs);
     });
 
-    let logql = move || loki::logql(api::sources().logs.kind, "", trace_id.get_untracked());
-    let load = move |older: bool| {
+    // What the source is asked for: the filters LogQL carries (an unreadable regular expression,
+    // named under the filters, is left out of it).
+    let readable = move || !regex.get() || text.with(|t| regex_lite::Regex::new(t).is_ok());
+    let ask = move || loki::Ask {
+        service: service.get(),
+        min_level: min_level.get(),
+        text: if readable() { text.get() } else { String::new() },
+        regex: regex.get(),
+        trace_id: trace_id.get(),
+    };
+    let kind = api::sources().logs.kind;
+    let logql = move || untrack(|| loki::logql(kind, &ask()));
+    // The query the records held were asked with.
+    let held_query = RwSignal::new(String::new());
+    let start_live = move || {
+        file.set(String::new());
+        let source = api::sources().logs;
+        let held = STORE.with(|s| {
+            let s = s.borrow();
+            s.newest().map(|n| (n + 1, loki::Resume::new(n, s.keys_at(n))))
+        });
+        let (from, resume) = held.unwrap_or_else(|| {
+            let (start, end) =
+                window(&lookback.get_untracked(), range.get_untracked(), trace_id.get_untracked(), &source);
+            let start = loki::clamp_range(source.kind, start, end).0;
+            (start, loki::Resume::new(start, []))
+        });
+        from_source.set(true);
+        paused.set(false);
+        tail::set_paused(false);
+        held_query.set(logql());
+        tail::start(ui, source, logql(), from, resume);
+    };
+    // Asks the source for the window's records (`older`: the window before those held), then
+    // starts the live tail again when it was running (`live`).
+    let load = move |older: bool, live: bool| {
         tail::stop();
         file.set(String::new());
         let source = api::sources().logs;
         let q = logql();
-        let (look, trace) = (lookback.get_untracked(), trace_id.get_untracked());
+        held_query.set(q.clone());
+        let (look, custom, trace) = (lookback.get_untracked(), range.get_untracked(), trace_id.get_untracked());
         loading.set(true);
         ui.error.set(None);
+        let this = bump(&LOADS);
+        let stale = move || LOADS.with(|c| c.get()) != this;
         leptos::task::spawn_local(async move {
-            let (first, end) = window_of(&look, trace, &source).await;
-            let last = if older { asked.get_untracked() } else { None };
-            let newest = loki::older_end(last, STORE.with(|s| s.borrow().oldest()), end);
+            let (first, end) = window_of(&look, custom, trace, &source).await;
+            // A new load asks up to the window's end; only "Load older" goes on before what is held.
+            let newest = if older {
+                loki::older_end(asked.get_untracked(), STORE.with(|s| s.borrow().oldest()), end)
+            } else {
+                end
+            };
             // Windows cut to Loki's longest range are asked for one after the other while they
             // come back empty (a year's at most), so that a gap of more than 30 days ends no paging.
             let mut answer = Ok(Vec::new());
@@ -299,6 +376,9 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 answer = api::send(&request).await.map_err(|e| e.to_string()).and_then(|(status, body)| {
                     loki::parse_range(status, &body).map_err(|e| format!("{}: {e}", request.url))
                 });
+                if stale() {
+                    return;
+                }
                 // A window that failed is not taken as read: the next click asks for it again.
                 let Ok(records) = &answer else { break };
                 let full = records.len() >= loki::PAGE;
@@ -328,34 +408,67 @@ pub(crate) fn LogsPage() -> impl IntoView {
                     from_source.try_set(true);
                     ui.dropped.try_set(tail::dropped());
                     ui.changed(false);
+                    if live {
+                        start_live();
+                    }
                 }
                 Err(e) => {
+                    // Nothing held answers this query: no notice may say otherwise.
+                    asked.try_set(None);
                     ui.error.try_set(Some(e));
                 }
             }
         });
     };
-    let start_live = move || {
-        file.set(String::new());
-        let source = api::sources().logs;
-        let held = STORE.with(|s| {
-            let s = s.borrow();
-            s.newest().map(|n| (n + 1, loki::Resume::new(n, s.keys_at(n))))
-        });
-        let (from, resume) = held.unwrap_or_else(|| {
-            let (start, end) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
-            let start = loki::clamp_range(source.kind, start, end).0;
-            (start, loki::Resume::new(start, []))
-        });
-        from_source.set(true);
-        paused.set(false);
-        tail::set_paused(false);
-        tail::start(ui, source, logql(), from, resume);
-    };
+    let live_now = move || !matches!(ui.live.get_untracked(), Live::Off | Live::Failed(_));
+    // The filter runs on every change of its fields, over every record held. A changed query
+    // then asks the source again: at once for a choice, a moment after the last keystroke for
+    // typed text, so that typing sends one query; meanwhile the count says it is waiting
+    // (`data-loading`). A range dragged on the histogram is asked for too (the page may hold only
+    // part of its records); its reset goes back to the lookback before it.
+    let waiting = RwSignal::new(false);
+    Effect::new(move |before: Option<(String, Option<(u64, u64)>)>| {
+        let f = Filter {
+            service: service.get(),
+            min_level: min_level.get(),
+            text: text.get(),
+            regex: regex.get(),
+            attribute: attribute.get(),
+            range: range.get(),
+            trace_id: trace_id.get(),
+        };
+        let t0 = now_ms();
+        let result = STORE.with(|s| s.borrow_mut().set_filter(&f));
+        filter_ms.set(Some(now_ms() - t0));
+        filter_error.set(result.err());
+        ui.changed(false);
+
+        let query = loki::logql(kind, &ask());
+        let Some((typed_before, chosen_before)) = before else { return (f.text, f.range) };
+        let this = bump(&CHANGES);
+        let reading_file = !file.get_untracked().is_empty() || !from_source.get_untracked();
+        let moved =
+            f.range != chosen_before && !reading_file && (f.range.is_some() || lookback.get_untracked() == "custom");
+        if moved {
+            lookback.set(if f.range.is_some() { "custom".into() } else { base_lookback.get_value() });
+        }
+        let changed = readable() && !reading_file && (moved || held_query.get_untracked() != query);
+        waiting.set(changed);
+        if changed {
+            let go = move || {
+                if CHANGES.with(|c| c.get()) == this {
+                    waiting.try_set(false);
+                    load(false, live_now());
+                }
+            };
+            set_timeout(go, std::time::Duration::from_millis(if typed_before != f.text { 400 } else { 0 }));
+        }
+        (f.text, f.range)
+    });
     // Names for the filters' suggestions: label names and the services the source knows.
     let suggest = move || {
         let source = api::sources().logs;
-        let (start, now) = window(&lookback.get_untracked(), trace_id.get_untracked(), &source);
+        let (start, now) = window(&lookback.get_untracked(), range.get_untracked(), trace_id.get_untracked(), &source);
         let start = loki::clamp_range(source.kind, start, now).0;
         leptos::task::spawn_local(async move {
             for (request, slot) in [
@@ -414,7 +527,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
     } else if param("live") == "1" {
         start_live();
     } else {
-        load(false);
+        load(false, false);
     }
     suggest();
 
@@ -493,12 +606,20 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 </datalist>
             </label>
             <label>"Time"
-                <select data-testid="log-lookback" on:change=move |ev| { lookback.set(event_target_value(&ev)); range.set(None); load(false); }>
-                    {[("trace", "around the trace"), ("15m", "last 15 minutes"), ("1h", "last hour"), ("6h", "last 6 hours"), ("24h", "last 24 hours"), ("7d", "last 7 days"), ("all", "all")]
-                        .into_iter().filter(move |(v, _)| *v != "trace" || trace_id.get_untracked().is_some()).map(|(v, l)| view! { <option value=v selected=move || lookback.get() == v>{l}</option> }).collect_view()}
+                <select data-testid="log-lookback" on:change=move |ev| {
+                    let chosen = event_target_value(&ev);
+                    base_lookback.set_value(chosen.clone());
+                    lookback.set(chosen);
+                    range.set(None);
+                    load(false, false);
+                }>
+                    {[("trace", "around the trace"), ("15m", "last 15 minutes"), ("1h", "last hour"), ("6h", "last 6 hours"), ("24h", "last 24 hours"), ("7d", "last 7 days"), ("all", "all"), ("custom", "the range chosen")]
+                        .into_iter().filter(move |(v, _)| *v != "trace" || trace_id.get_untracked().is_some())
+                        // A range dragged on the histogram (or a link's `start` and `end`): shown when chosen, never offered.
+                        .map(|(v, l)| view! { <option value=v selected=move || lookback.get() == v hidden=v == "custom">{l}</option> }).collect_view()}
                 </select>
             </label>
-            <button data-testid="log-reload" on:click=move |_| load(false) disabled=move || loading.get()>"Reload"</button>
+            <button data-testid="log-reload" on:click=move |_| load(false, false) disabled=move || loading.get()>"Reload"</button>
             <label>"Open an OTLP/JSON log file"
                 <input type="file" accept=".json,.jsonl,application/json" data-testid="log-file" on:change=on_file />
             </label>
@@ -506,7 +627,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         </div>
         {move || trace_id.get().map(|t| view! {
             <p class="chip trace-filter" data-testid="trace-filter">"trace "{trace_hex(t)}
-                <button class="link" on:click=move |_| { trace_id.set(None); load(false); }>"×"</button></p>
+                <button class="link" on:click=move |_| trace_id.set(None)>"×"</button></p>
         })}
         <div class="log-live">
             <button data-testid="live-toggle" on:click=move |_| if live_on() { tail::stop() } else { start_live() }>
@@ -543,17 +664,38 @@ pub(crate) fn LogsPage() -> impl IntoView {
         })}
         {move || nothing_older.get().map(|n| view! { <p class="notice" role="status" data-testid="older-notice">{n}</p> })}
         {move || ui.skipped.get().map(|n| view! { <p class="notice" role="status" data-testid="tail-skipped">{n}</p> })}
+        {range_error.map(|e| view! { <p class="error" role="alert" data-testid="range-error">{e}</p> })}
+        // The last answer was a full page: the source may have more for the window than the page
+        // holds, and the filters the query does not carry search only what is held.
+        {move || (asked.get().is_some_and(|a| a.full) && file.get().is_empty()).then(|| {
+            ui.version.track();
+            let (held, oldest) = STORE.with(|s| (s.borrow().len(), s.borrow().oldest().map(format_time).unwrap_or_default()));
+            let in_page = loki::filtered_in_page(kind, &ask(), !attribute.get().trim().is_empty());
+            let mut text = format!("The page holds {held} records, the newest the log source has for {} in this time range; it may have more before {oldest}", held_query.get());
+            text.push_str(if live_on() { "." } else { ": \"Load older\" asks for them." });
+            if let Some((first, rest)) = in_page.split_first() {
+                text.push_str(" The ");
+                text.push_str(first);
+                for name in rest {
+                    text.push_str(" and ");
+                    text.push_str(name);
+                }
+                text.push_str(if rest.is_empty() { " filter searches" } else { " filters search" });
+                text.push_str(" only the records held.");
+            }
+            view! { <p class="notice" role="status" data-testid="partial-notice">{text}</p> }
+        })}
         {move || ui.error.get().map(crate::app::error_panel)}
         {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
         <VolumeHistogram version=ui.volume range=range />
         <div class="results-bar">
-            <span data-testid="match-count" data-loading=move || loading.get().to_string() data-filter-ms=move || filter_ms.get().map(|m| fixed(m, 1)).unwrap_or_default()>
+            <span data-testid="match-count" data-loading=move || (loading.get() || waiting.get()).to_string() data-filter-ms=move || filter_ms.get().map(|m| fixed(m, 1)).unwrap_or_default()>
                 {move || { let (m, n) = counts(); format!("{m} of {n} lines") }}
             </span>
             <span>
                 {move || loading.get().then(|| view! { <span class="muted">"Loading… "</span> })}
                 <Show when=move || more.get() && !live_on()>
-                    <button class="small" data-testid="load-older" on:click=move |_| load(true)>
+                    <button class="small" data-testid="load-older" on:click=move |_| load(true, false)>
                         {move || if nothing_older.get().is_some() { "Search further back" } else { "Load older" }}
                     </button>
                 </Show>
@@ -846,7 +988,7 @@ fn context_panel(seq: u64, context: RwSignal<Option<u64>>, from_source: bool) ->
 async fn context_from_source(service: &str, time: u64, identity: u64) -> Option<Vec<ContextLine>> {
     const DAY: u64 = 24 * 3_600 * 1_000_000_000;
     let source = api::sources().logs;
-    let q = loki::logql(source.kind, service, None);
+    let q = loki::logql(source.kind, &loki::Ask::service(service));
     // Records of the same time may be many: some slack beyond the lines wanted.
     let limit = 2 * CONTEXT + 1;
     let mut lines = Vec::new();
@@ -888,7 +1030,9 @@ fn VolumeHistogram(version: RwSignal<u64>, range: RwSignal<Option<(u64, u64)>>) 
             drag.set(None);
             if (a - b).abs() > 0.003 {
                 let h = histogram.get_untracked();
-                range.set(Some((h.time_at(a.min(b)), h.time_at(a.max(b)))));
+                // Whole microseconds, as the page URL keeps it: a reload shows the same records.
+                let (start, end) = micros((h.time_at(a.min(b)), h.time_at(a.max(b))));
+                range.set(Some((start * 1_000, end * 1_000)));
             }
         }
     };
