@@ -124,6 +124,73 @@ export function onActivity(fn) {
 const STACK_URL = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)[?#][^\s()]*?((?::\d+)*)(?=[\s)]|$)/gim;
 export const cleanStack = (stack) => stack.replace(STACK_URL, '$1$2');
 
+/** The longest log body, in bytes: `attributeValueLengthLimit`, else 16 KiB. */
+let bodyCap = 16384;
+/** Log records whose body was cut to `bodyCap` since `init`. */
+let truncated = 0;
+/** What `json` may still write: the body is cut at `bodyCap` anyway. */
+let room = 0;
+
+/** An error as the console shows it: its stack, after its `name: message` line when the stack has none (Firefox, Safari). */
+function errorText(e) {
+  const head = String(e);
+  const stack = e.stack;
+  return typeof stack === 'string' ? cleanStack(stack.startsWith(head) ? stack : `${head}\n${stack}`) : head;
+}
+
+/**
+ * JSON of `holder[key]` as `JSON.stringify` writes it, but for what it cannot write: an object
+ * within itself is "[Circular]" (as pino writes it), an error its stack, a BigInt its digits, a
+ * value whose reading throws (a getter, `toJSON`, a Proxy) "[Thrown]", each in its place. No
+ * more members are written once `room` is used up.
+ */
+function json(holder, key, seen) {
+  let s;
+  try {
+    let v = holder[key];
+    if (typeof v?.toJSON === 'function') v = v.toJSON(key);
+    if (v instanceof Error) v = errorText(v);
+    if (typeof v === 'bigint') v = String(v);
+    if (!v || typeof v !== 'object') s = JSON.stringify(v);
+    else if (seen.includes(v)) s = '"[Circular]"';
+    else {
+      const list = Array.isArray(v);
+      const keys = list ? v : Object.keys(v);
+      const n = keys.length;
+      const parts = [];
+      seen.push(v);
+      for (let i = 0; i < n && room > 0; i++) {
+        const x = json(v, list ? i : keys[i], seen);
+        if (list) parts.push(x ?? 'null');
+        else if (x !== undefined) parts.push(`${JSON.stringify(keys[i])}:${x}`);
+      }
+      seen.pop();
+      s = list ? `[${parts}]` : `{${parts}}`;
+    }
+  } catch {
+    s = '"[Thrown]"';
+  }
+  if (s) room -= s.length;
+  return s;
+}
+
+/**
+ * Internal: `value` as a log body shows it (the logger's message, each of a console call's
+ * values): a string as it is, an error as its stack, an object as JSON (see `json`), anything
+ * else as `String` writes it. Never throws.
+ */
+export function show(value) {
+  try {
+    if (value instanceof Error) return errorText(value);
+    if (!value || typeof value !== 'object') return String(value);
+    room = bodyCap;
+    const s = json([value], 0, []);
+    return s?.[0] === '"' ? JSON.parse(s) : String(s);
+  } catch {
+    return '[Thrown]';
+  }
+}
+
 /** Internal: runs the activity hook for a span started past `startSpan` (the full entry's timed spans). */
 export function touchActivity() {
   if (activity) activity();
@@ -411,6 +478,8 @@ export function init(config) {
       c.keepErrors === true,
       c.attributeValueLengthLimit ?? 0,
     );
+    bodyCap = Math.max(0, c.attributeValueLengthLimit | 0) || 16384;
+    truncated = 0;
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
     if (ra != null && !plainObject) trouble(1, new Error('resourceAttributes must be an object of attributes; ignored'));
     if (wrong.length) {
@@ -856,11 +925,13 @@ function emit(severity, message, attributes, event) {
   if ((severity < minSeverity && event === undefined) || off) return;
   guard(() => {
     if (activity) activity();
-    stageAttributes(attributes);
-    let text = typeof message === 'string' ? message : String(message);
+    // The message first: showing it may call the app's getters, which may log.
+    let text = message === undefined ? '' : show(message);
     if (redactHook) text = hooked('log.message', text);
+    stageAttributes(attributes);
     const span = asyncContext ? activeSpan() : undefined;
-    core.log(severity, text, span ? adopt(span) : 0, event);
+    // (The core cuts it, at a character boundary, from a copy a character longer than the bytes kept.)
+    if (core.log(severity, text.slice(0, bodyCap + 1), span ? adopt(span) : 0, event, bodyCap)) truncated++;
     scheduleExport();
   });
 }
@@ -1468,7 +1539,7 @@ async function drain(options) {
 /** Counters of what the SDK dropped or could not do. */
 export function diagnostics() {
   return guard(() => {
-    const out = { exportsBlockedByCsp: cspBlocked };
+    const out = { exportsBlockedByCsp: cspBlocked, logsTruncated: truncated };
     if (broken) {
       for (const name of DIAGNOSTIC_NAMES) out[name] = 0;
       out.disabled = broken;

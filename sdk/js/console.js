@@ -2,35 +2,26 @@
 // matching severity, and the console shows exactly what it showed before. The SDK's own
 // diagnostics use the console functions saved before the wrapping, and console calls made while
 // one is being recorded are not recorded, so they never loop back.
-import { guard, logger } from './api.js';
+import { guard, logger, show } from './api.js';
 
 const LEVELS = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' };
 
-function text(value) {
-  if (typeof value === 'string') return value;
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
 /**
  * The message the console shows for `args`: a first string's `%s %d %i %f %o %O %c` take the
- * next arguments in turn (as the console's formatter does), and the rest follow, joined by spaces.
+ * next arguments in turn (as the console's formatter does), and the rest follow, joined by
+ * spaces; objects as JSON, errors as their stack (see `show`); no arguments, an empty line.
  */
 function format(args) {
   let i = 1;
   const head =
-    typeof args[0] === 'string' && args.length > 1
+    typeof args[0] === 'string'
       ? args[0].replace(/%([sdifoOc])/g, (spec, c) =>
           i >= args.length
             ? spec
-            : ((v) => (c === 'c' ? '' : 'dif'.includes(c) ? String(typeof v === 'symbol' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10)) : text(v)))(args[i++]),
+            : ((v) => (c === 'c' ? '' : 'dif'.includes(c) ? String(typeof v === 'symbol' || typeof v === 'object' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10)) : show(v)))(args[i++]),
         )
-      : text(args[0]);
-  return [head, ...Array.from(args).slice(i).map(text)].join(' ');
+      : show(args[0]);
+  return args.length ? [head, ...Array.from(args).slice(i).map(show)].join(' ') : '';
 }
 
 /** True while a console call is being recorded: what it makes print (a `redact` hook that logs) is not recorded again. */

@@ -339,11 +339,20 @@ export function spanEvent(span, name, timeMs) {
   wasm.spanEvent(span, put(name), len, timeMs);
 }
 
-export function log(severity, message, span, eventName = '') {
+/**
+ * Records a log line; a message over `max` bytes is cut to them, at a character boundary and
+ * before a run of digits, spaces and dashes the cut went through (the core's redaction, which
+ * sees the cut message, could no longer tell a card number cut in two). True when it was cut.
+ */
+export function log(severity, message, span, eventName = '', max) {
   args(size(message, eventName));
   const m = put(message);
-  const ml = len;
+  const whole = len;
+  let ml = len;
+  const digit = (b) => b === 32 || b === 45 || (b ^ 48) < 10;
+  if (ml > max) for (ml = max; ml && ((bytes[m + ml] & 0xc0) === 0x80 || (digit(bytes[m + ml]) && digit(bytes[m + ml - 1]))); ) ml--;
   wasm.log(severity, m, ml, span, put(eventName), len);
+  return ml < whole;
 }
 
 export function spanException(span, kind, message, stacktrace, timeMs) {

@@ -156,13 +156,17 @@ export declare class Span {
   isRecording(): boolean;
 }
 
+/**
+ * Log records carrying the active trace and span ids. A message that is no string is recorded as a console shows
+ * it: an object as JSON (a cycle as "[Circular]"), an error as its stack; no message as an empty body.
+ */
 export interface Logger {
-  trace(message: string, attributes?: Record<string, AttributeValue>): void;
-  debug(message: string, attributes?: Record<string, AttributeValue>): void;
-  info(message: string, attributes?: Record<string, AttributeValue>): void;
-  warn(message: string, attributes?: Record<string, AttributeValue>): void;
-  error(message: string, attributes?: Record<string, AttributeValue>): void;
-  fatal(message: string, attributes?: Record<string, AttributeValue>): void;
+  trace(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  debug(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  info(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  warn(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  error(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  fatal(message?: unknown, attributes?: Record<string, AttributeValue>): void;
 }
 
 export interface Diagnostics {
@@ -180,6 +184,8 @@ export interface Diagnostics {
   apiErrors: number;
   /** Browser: exports not sent because the page's Content-Security-Policy (`connect-src`) refuses the endpoint. */
   exportsBlockedByCsp: number;
+  /** Log records whose body was cut to `attributeValueLengthLimit` bytes, or 16 KiB without one, since `init`. */
+  logsTruncated: number;
   /** Why the SDK is off, when its WebAssembly could not be loaded (a CSP without 'wasm-unsafe-eval', an unfetchable .wasm). */
   disabled?: string;
 }

@@ -92,12 +92,12 @@ export declare class Span {
   isRecording(): boolean;
 }
 export interface Logger {
-  trace(message: string, attributes?: Record<string, AttributeValue>): void;
-  debug(message: string, attributes?: Record<string, AttributeValue>): void;
-  info(message: string, attributes?: Record<string, AttributeValue>): void;
-  warn(message: string, attributes?: Record<string, AttributeValue>): void;
-  error(message: string, attributes?: Record<string, AttributeValue>): void;
-  fatal(message: string, attributes?: Record<string, AttributeValue>): void;
+  trace(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  debug(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  info(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  warn(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  error(message?: unknown, attributes?: Record<string, AttributeValue>): void;
+  fatal(message?: unknown, attributes?: Record<string, AttributeValue>): void;
 }
 export interface Diagnostics {
   spansDropped: number;
@@ -112,6 +112,7 @@ export interface Diagnostics {
   recordsRejected: number;
   apiErrors: number;
   exportsBlockedByCsp: number;
+  logsTruncated: number;
   disabled?: string;
 }
 export interface Tracer {
