@@ -346,15 +346,33 @@ function unixMs(t) {
   return 0;
 }
 
-/** Stages the attributes of an object (but those whose key `skip` has). */
+/**
+ * Stages the attributes of an object (but those whose key `skip` has). Attributes that are no
+ * map (an array, a string, a Proxy that lists no keys) and each attribute that cannot be read (a
+ * throwing getter) or has an empty key are left out and counted: the rest are staged.
+ */
 function stageAttributes(attributes, skip) {
-  if (attributes && typeof attributes === 'object') {
-    for (const key of Object.keys(attributes)) {
-      if (skip && Object.hasOwn(skip, key)) continue;
-      const v = attributes[key];
-      core.attr(key, redactHook && typeof v === 'string' ? hooked(key, v) : v);
-    }
-  }
+  if (attributes != null)
+    guard(() => {
+      for (const key of Object.keys(map(attributes)))
+        if (!skip || !Object.hasOwn(skip, key))
+          guard(() => {
+            const v = attributes[nonEmpty(key)];
+            core.attr(key, redactHook && typeof v === 'string' ? hooked(key, v) : v);
+          });
+    });
+}
+
+/** `attributes` when they are a map (an object, not an array, whose items would become keys "0", "1"…); else throws. */
+function map(attributes) {
+  if (typeof attributes !== 'object' || Array.isArray(attributes)) throw new TypeError('attributes must be an object');
+  return attributes;
+}
+
+/** `key`, which OpenTelemetry says is never empty: an empty one throws. */
+function nonEmpty(key) {
+  if (key === '') throw new TypeError('empty attribute key');
+  return key;
 }
 
 /**
@@ -535,6 +553,7 @@ export class Span {
   /** Sets an attribute: a string, number, boolean, array of those, `Uint8Array` or plain object (a map); others are ignored and counted. */
   setAttribute(key, value) {
     try {
+      nonEmpty(String(key));
       if (redactHook && typeof value === 'string') value = hooked(String(key), value);
       if (this._j !== 0) {
         recorder.attribute(this, String(key), value);
@@ -552,10 +571,10 @@ export class Span {
     return this;
   }
 
-  /** Sets every own property of `attributes` as an attribute. */
+  /** Sets every own property of `attributes` as an attribute (one that cannot be read is counted, the others set). */
   setAttributes(attributes) {
     guard(() => {
-      for (const key of Object.keys(attributes || {})) this.setAttribute(key, attributes[key]);
+      for (const key of Object.keys(map(attributes || {}))) guard(() => this.setAttribute(key, attributes[key]));
     });
     return this;
   }
@@ -745,9 +764,7 @@ function startSpanUnguarded(name, options) {
     // one that ended starts a new trace, as in the core). It has no remote context above it:
     // its `_bg` stays unset.
     span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined, start);
-    if (o.attributes && typeof o.attributes === 'object') {
-      for (const key of Object.keys(o.attributes)) span.setAttribute(key, o.attributes[key]);
-    }
+    span.setAttributes(o.attributes);
   } else {
     stageAttributes(o.attributes);
     let handle;
