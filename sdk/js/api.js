@@ -1378,7 +1378,10 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
         keepalive,
         signal,
       })));
-      if (response.ok) return readPartialSuccess(response);
+      if (response.ok) {
+        if (outbox) outbox.sent();
+        return readPartialSuccess(response);
+      }
       status = response.status;
       retryAfter = response.headers.get('retry-after') ?? undefined;
     } catch {

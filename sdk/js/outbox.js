@@ -1,6 +1,7 @@
 // Offline delivery for browsers: a batch whose export fails for lack of network is kept in
 // IndexedDB (at most 200 batches and 5 MB; the oldest go first, counted as failed exports) and
-// sent again on the next `online` event or page load. Each stored batch is taken out of the
+// sent again on the next `online` event or page load, or after the next export that succeeds (a
+// collector that was down while the browser stayed online). Each stored batch is taken out of the
 // store in the same transaction that reads it, so two tabs never send it twice, and put back
 // only if sending fails again for lack of network: every batch is delivered once.
 import { guard, resend, useOutbox } from './api.js';
@@ -62,17 +63,24 @@ async function keep(batch, key) {
       core.trouble(0);
     }
     await done(tx);
+    stored = true;
   } finally {
     db.close();
   }
 }
 
 let draining = false;
+/**
+ * Whether this page stored a batch since its last drain began (or may find some at load): a
+ * successful export drains only then, so that exports do not open IndexedDB for nothing.
+ */
+let stored = true;
 
 /** Sends every stored batch, oldest first. */
 export async function drain() {
   if (draining || typeof indexedDB === 'undefined') return;
   draining = true;
+  stored = false;
   let db;
   try {
     db = await open();
@@ -110,7 +118,15 @@ export function startOutbox(enabled = true) {
   if (typeof indexedDB === 'undefined') return;
   const was = outboxOn;
   outboxOn = enabled;
-  useOutbox(enabled ? { keep: (batch) => keep(batch).catch(() => core.trouble(0)) } : undefined);
+  useOutbox(
+    enabled
+      ? {
+          keep: (batch) => keep(batch).catch(() => core.trouble(0)),
+          // An export got through: the collector is back, whether or not the browser was offline.
+          sent: () => outboxOn && stored && drain().catch(() => {}),
+        }
+      : undefined,
+  );
   if (!enabled || was) return;
   if (!listening) {
     listening = true;
