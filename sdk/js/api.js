@@ -633,7 +633,7 @@ export class Span {
   /** Links this span to another span: a `Span` or a `{ traceparent, tracestate }` from `extract`. */
   addLink(target, attributes) {
     guard(() => {
-      const open = target instanceof Span && target.isRecording();
+      const open = target instanceof Span && isOpen(target);
       const tp = target instanceof Span ? (open ? traceparentOf(target) : undefined) : target && target.traceparent;
       const ts = target instanceof Span ? (open ? tracestateOf(target) : undefined) : target && target.tracestate;
       if (typeof tp !== 'string') return;
@@ -694,9 +694,13 @@ export class Span {
 
   /** True while the span is open and recording. */
   isRecording() {
-    return guard(() => (this._j === 0 ? core.header(0, this._h) !== undefined : this._j === 1), false);
+    // Open, and sampled (or, under `keepErrors`, recorded in case its trace fails), as OpenTelemetry's.
+    return guard(() => isOpen(this) && (this._j ? this._ids[6] & 1 : settings.keepErrors === true || parseInt(traceparentOf(this).slice(-1), 16) & 1) > 0, false);
   }
 }
+
+/** Whether `span` is open (neither ended nor a no-op span): it still parents spans and records, sampled or not. */
+const isOpen = (span) => (span._j === 0 ? core.header(0, span._h) !== undefined : span._j === 1);
 
 /**
  * The span's `traceparent`, read from the core once and kept: a span's context never changes,
@@ -929,7 +933,7 @@ export function activeSpan() {
   return guard(() => {
     if (asyncContext) {
       const current = asyncContext.getStore();
-      return current instanceof Span && current.isRecording() ? current : undefined;
+      return current instanceof Span && isOpen(current) ? current : undefined;
     }
     const h = core.activeSpan();
     if (!h) return undefined;

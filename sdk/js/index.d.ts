@@ -153,6 +153,7 @@ export declare class Span {
   /** Ends the span, at `endTime` when given (never before its start); later calls do nothing. */
   end(endTime?: TimeInput): void;
   spanContext(): SpanContext;
+  /** False once ended, and for a span the sampler dropped (its context still propagates); true under `keepErrors`, which records such spans. */
   isRecording(): boolean;
 }
 
