@@ -496,7 +496,7 @@ export function init(config) {
       c.keepErrors === true,
       c.attributeValueLengthLimit ?? 0,
     );
-    bodyCap = Math.max(0, c.attributeValueLengthLimit | 0) || 16384;
+    bodyCap = c.attributeValueLengthLimit >>> 0 || 16384;
     truncated = 0;
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
     if (ra != null && !plainObject) trouble(1, new Error('resourceAttributes must be an object of attributes; ignored'));

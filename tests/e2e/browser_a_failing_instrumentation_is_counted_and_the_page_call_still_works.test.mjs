@@ -89,7 +89,7 @@ test('errors: an uncaught error whose name getter throws; the page\'s own error 
   assert.equal(out.apiErrors, 1);
 });
 
-test('console: a value that cannot be turned into text; the console still gets the call', async () => {
+test('console: a value that cannot be turned into text is recorded as "[Thrown]"; the console still gets the call', async () => {
   const out = await page.evaluate(() =>
     window.__counted(() => {
       const hostile = {
@@ -108,7 +108,7 @@ test('console: a value that cannot be turned into text; the console still gets t
   page.on('console', (m) => printed.push(m.text()));
   await page.evaluate(() => console.log('still printed'));
   assert.equal(out.result, 'returned');
-  assert.equal(out.apiErrors, 1);
+  assert.equal(out.apiErrors, 0, 'nothing failed: the record holds "logging [Thrown]"');
   assert.ok(printed.includes('still printed'));
 });
 
