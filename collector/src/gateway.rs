@@ -177,7 +177,18 @@ impl Gateway {
         for (k, v) in &upstream.headers {
             request = request.header(k.as_str(), v.as_str());
         }
-        let answer = match request.send().await {
+        // An upstream may close an idle kept-alive connection just as the gateway sends on it
+        // (Node closes them after 5 s): the request then fails without an answer, and a `GET`
+        // is sent once more, on a new connection.
+        let retry = request.try_clone();
+        let sent = match (request.send().await, retry) {
+            (Err(e), Some(retry)) if e.is_request() && !e.is_timeout() && !e.is_connect() => {
+                tracing::debug!(upstream = %upstream.name, error = %e, "upstream closed the connection; sent again");
+                retry.send().await
+            }
+            (sent, _) => sent,
+        };
+        let answer = match sent {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(upstream = %upstream.name, error = %e, "upstream unreachable");
@@ -394,6 +405,51 @@ mod tests {
             "{body}"
         );
         held.abort();
+    }
+
+    /// Reads one request head from `socket`; false when the peer sent nothing more.
+    async fn read_head(socket: &mut tokio::net::TcpStream) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if socket.read(&mut byte).await.unwrap_or(0) == 0 {
+                return false;
+            }
+            head.push(byte[0]);
+        }
+        true
+    }
+
+    /// The race of a kept-alive connection: the upstream closes it, unanswered, just as the
+    /// gateway's next request arrives on it. The browser still gets its answer.
+    #[tokio::test]
+    async fn a_request_on_a_connection_the_upstream_closes_unanswered_is_sent_again() {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+            let (mut first, _) = listener.accept().await.unwrap();
+            assert!(read_head(&mut first).await);
+            first.write_all(OK).await.unwrap();
+            // The second request comes on the kept connection, which closes without a byte.
+            let reused = read_head(&mut first).await;
+            drop(first);
+            let (mut second, _) = listener.accept().await.unwrap();
+            assert!(read_head(&mut second).await);
+            second.write_all(OK).await.unwrap();
+            reused
+        });
+        let gateway = Gateway::new(&[Upstream::parse(&format!("t=http://{address}")).unwrap()]);
+        for round in 0..2 {
+            let uri: Uri = "/upstream/t/api/search".parse().unwrap();
+            let answer = gateway.forward("t", "api/search", &uri, &HeaderMap::new()).await;
+            assert_eq!(answer.status(), StatusCode::OK, "request {round}");
+            assert_eq!(&axum::body::to_bytes(answer.into_body(), usize::MAX).await.unwrap()[..], b"ok");
+        }
+        let reused = tokio::time::timeout(Duration::from_secs(30), server).await.unwrap().unwrap();
+        assert!(reused, "the second request was sent on the kept-alive connection first");
     }
 
     #[test]
