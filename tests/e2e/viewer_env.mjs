@@ -13,6 +13,23 @@ export const GATEWAY_LOKI = `logs=${encodeURIComponent('loki:/upstream/loki')}`;
 export const directLoki = (loki) => `logs=${encodeURIComponent(`loki:${loki.url}`)}`;
 
 /**
+ * Starts, before the file's tests, a collector (`options` as for `startCollector`) and a browser,
+ * and stops them after. Returns `{ collector, browser }`, filled in once the tests run.
+ */
+export function collectorAndBrowser(options) {
+  const env = { collector: null, browser: null };
+  before(async () => {
+    env.collector = await startCollector(options);
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.collector?.stop();
+  });
+  return env;
+}
+
+/**
  * Starts, before the file's tests, a backend (`start()`), a collector run with `args(backend.url)`,
  * and a browser, and stops them after. Returns `{ [name]: backend, collector, browser }`, filled in
  * once the tests run.

@@ -2,11 +2,11 @@
 // several pipelines writes them): /open takes its traces, /logs its logs; a file without lines of
 // the page's signal says so and links to the other page. Errors say what happened: an empty file,
 // a source asked directly that never answers (given up after 30 s, named), an HTML error page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { launchChromium, startCollector } from '../support.mjs';
 import { TraceView, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
 const T = '0af7651916cd43dd8448eb211c80319c';
 const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'mixed' } }] };
@@ -15,19 +15,11 @@ const logs = { resourceLogs: [{ resource, scopeLogs: [{ scope: {}, logRecords: [
 const metrics = { resourceMetrics: [{ resource, scopeMetrics: [] }] };
 const lines = (...docs) => docs.map((d) => `${JSON.stringify(d)}\n`).join('');
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 /** Opens `file` on /logs; the texts of its rows, or of its error. */
 async function openLogs(page, file) {
-  await page.goto(`${collector.ui}/logs`);
+  await page.goto(`${env.collector.ui}/logs`);
   await page.setInputFiles('[data-testid=log-file]', file);
   await page.waitForSelector('[data-testid=log-row], [data-testid=error]');
   const error = await page.$('[data-testid=error]');
@@ -36,7 +28,7 @@ async function openLogs(page, file) {
 
 test('a file mixing traces, logs and metrics lines: /open shows its trace and /logs its records', async () => {
   const file = tempFile('mixed.jsonl', lines(traces, logs, metrics));
-  const view = await (await TraceView.openFile(browser, collector, file)).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, file)).ready();
   assert.deepEqual(await view.names(), ['root']);
   const { rows } = await openLogs(view.page, file);
   assert.equal(rows.length, 1);
@@ -46,12 +38,12 @@ test('a file mixing traces, logs and metrics lines: /open shows its trace and /l
 
 test('a file of logs on /open, or of traces on /logs, says so and links to the other page', async () => {
   for (const [name, content] of [['logs.jsonl', lines(logs, metrics)], ['logs.json', JSON.stringify(logs)]]) {
-    const view = await TraceView.openFile(browser, collector, tempFile(name, content));
+    const view = await TraceView.openFile(env.browser, env.collector, tempFile(name, content));
     assert.match(await view.error.textContent(), /logs.*open it on the Logs page/);
     assert.equal(await view.page.getAttribute('[data-testid=error] [data-testid=other-page]', 'href'), '/logs');
     await view.page.close();
   }
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const { error } = await openLogs(page, tempFile('traces.jsonl', lines(traces, metrics)));
   assert.match(error, /traces\.jsonl: none of its 2 lines holds logs/);
   assert.equal(await page.getAttribute('[data-testid=error] [data-testid=other-page]', 'href'), '/open');
@@ -59,7 +51,7 @@ test('a file of logs on /open, or of traces on /logs, says so and links to the o
 });
 
 test('an empty file says it is empty', async () => {
-  const view = await TraceView.openFile(browser, collector, tempFile('nothing.json', '\n'));
+  const view = await TraceView.openFile(env.browser, env.collector, tempFile('nothing.json', '\n'));
   assert.equal((await view.error.textContent()).trim(), 'nothing.json is empty');
   const { error } = await openLogs(view.page, tempFile('nothing.jsonl', ''));
   assert.equal(error.trim(), 'nothing.jsonl: the file is empty');
@@ -80,10 +72,10 @@ test('a source asked directly that never answers is given up after 30 s, and an 
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${server.address().port}`;
   try {
-    const page = await browser.newPage();
-    await page.goto(`${collector.ui}/trace/${T}?traces=${encodeURIComponent(`zipkin:${url}/proxy`)}`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.collector.ui}/trace/${T}?traces=${encodeURIComponent(`zipkin:${url}/proxy`)}`);
     assert.match(await page.textContent('[data-testid=error]'), /the source answered 502: an HTML page titled “502 Bad Gateway”$/);
-    await page.goto(`${collector.ui}/trace/${T}?traces=${encodeURIComponent(`zipkin:${url}`)}`);
+    await page.goto(`${env.collector.ui}/trace/${T}?traces=${encodeURIComponent(`zipkin:${url}`)}`);
     await page.waitForSelector('[data-testid=error]', { timeout: 45000 });
     assert.match(await page.textContent('[data-testid=error]'), new RegExp(`${url} did not answer within 30 s`));
     await page.close();

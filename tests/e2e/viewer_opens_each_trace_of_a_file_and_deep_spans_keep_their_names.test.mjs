@@ -2,25 +2,18 @@
 // for an uploaded file) and opens the one clicked; a file of one trace opens it directly; a span
 // 30 levels deep keeps its service and name in view, its depth shown as a number; an event timed
 // before its span says so.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launchChromium, root, startCollector } from '../support.mjs';
+import { root } from '../support.mjs';
 import { TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
 const fixtures = join(root, '..', 'shared', 'fixtures');
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 test('a file of two traces lists both, each opens from the list, and the list comes back', async () => {
-  const view = await TraceView.openFile(browser, collector, join(fixtures, 'jaeger-memory-otel_traces_01.json'));
+  const view = await TraceView.openFile(env.browser, env.collector, join(fixtures, 'jaeger-memory-otel_traces_01.json'));
   const page = view.page;
   await page.waitForSelector('[data-testid=trace-row]');
   assert.match(await page.textContent('[data-testid=file-trace-count]'), /2 traces/);
@@ -43,7 +36,7 @@ test('a file of two traces lists both, each opens from the list, and the list co
 });
 
 test('a file of one trace still opens it directly', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('one.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('one.json', smallTrace()))).ready();
   assert.equal(await view.page.locator('[data-testid=trace-list]').count(), 0);
   assert.equal(await view.header('span-count'), '5');
   await view.page.close();
@@ -61,8 +54,8 @@ function deepTrace(depth) {
 }
 
 test('a span 30 levels deep shows its service and name whole, and its depth as a number', async () => {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
-  await page.goto(`${collector.ui}/open`);
+  const page = await env.browser.newPage({ viewport: { width: 1200, height: 1400 } });
+  await page.goto(`${env.collector.ui}/open`);
   await page.setInputFiles('[data-testid=file-input]', tempFile('deep.json', deepTrace(30)));
   const row = page.locator('[data-testid=span-row][data-depth="30"]');
   await row.waitFor();
@@ -82,7 +75,7 @@ test('a span 30 levels deep shows its service and name whole, and its depth as a
 
 test('an event timed 5 s before its span reads "−5.00 s" and its tick is marked as outside the span', async () => {
   const doc = smallTrace({ payment: { events: [{ timeUnixNano: String(1_700_000_000_025_000_000n - 5_000_000_000n), name: 'early' }] } });
-  const view = await (await TraceView.openFile(browser, collector, tempFile('early.json', doc))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('early.json', doc))).ready();
   await view.row('payment').click();
   assert.equal((await view.page.textContent('[data-testid=event-offset]')).trim(), '\u22125.00 s');
   const tick = view.row('payment').locator('[data-testid=event-tick]');

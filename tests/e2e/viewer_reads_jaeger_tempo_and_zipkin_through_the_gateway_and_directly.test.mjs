@@ -12,6 +12,11 @@ const env = behindCollector('backends', startRecordedBackends, (url) => ['--upst
 /** Opens the search page with the given query string and returns the result rows' texts. */
 async function search(page, query) {
   await page.goto(`${env.collector.ui}/?${query}`);
+  return results(page);
+}
+
+/** The result rows' texts once the search page shows its outcome; its error panel as an error. */
+async function results(page) {
   await page.waitForSelector('[data-testid=trace-row], [data-testid=empty], [data-testid=error]', { timeout: 15000 });
   const error = await page.$('[data-testid=error]');
   if (error) throw new Error(`the search page shows an error: ${await error.textContent()}`);
@@ -193,10 +198,9 @@ test('the settings page stores the sources in the browser and puts them in the p
   await page.click('[data-testid=save-sources]');
   await page.waitForURL(/traces=tempo%3A%2Fupstream%2Frec%2Ftempo/);
   assert.doesNotMatch(page.url(), /typed-in-browser/, 'credentials stay out of links');
-  await page.waitForSelector('[data-testid=trace-row]');
+  assert.equal((await results(page)).length, 1);
   // A fresh visit without the URL parameter still uses the stored choice.
-  await page.goto(`${env.collector.ui}/?service=my.service&lookback=all`);
-  await page.waitForSelector('[data-testid=trace-row]');
+  assert.equal((await search(page, 'service=my.service&lookback=all')).length, 1);
   assert.match(await page.textContent('[data-testid=trace-source]'), /Grafana Tempo/);
   const last = requestsTo('/tempo/api/search').at(-1);
   assert.equal(last.authorization, 'Bearer gateway-secret', "the gateway's credentials replace the browser's");

@@ -1,22 +1,15 @@
 // "Any service" on the search page: the time window, attributes and durations still apply (the
 // collector searches every service when none is named), every row lists its services, and no
 // trace is drawn on the scatter plot as if it were in the window when it is not.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium, root, startCollector } from '../support.mjs';
+import { root } from '../support.mjs';
 import { ingest } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 const now = BigInt(Date.now()) * 1_000_000n;
 const str = (key, value) => ({ key, value: { stringValue: value } });
@@ -41,30 +34,30 @@ function trace(id, ago, ms, status) {
 }
 
 test('Any service with an attribute, a minimum duration and the last hour shows only the traces that match', async () => {
-  await ingest(collector, trace('a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', 60_000, 900, 500));
-  await ingest(collector, trace('b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2', 120_000, 10, 200));
-  await ingest(collector, trace('c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3', 180_000, 10, 500));
+  await ingest(env.collector, trace('a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', 60_000, 900, 500));
+  await ingest(env.collector, trace('b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2', 120_000, 10, 200));
+  await ingest(env.collector, trace('c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3', 180_000, 10, 500));
   // A trace of 2017, with the same service names nowhere: outside the last hour.
-  await ingest(collector, JSON.parse(readFileSync(join(root, '..', 'shared', 'fixtures', 'jaeger-integration-example_trace.json'), 'utf8')));
-  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  await ingest(env.collector, JSON.parse(readFileSync(join(root, '..', 'shared', 'fixtures', 'jaeger-integration-example_trace.json'), 'utf8')));
+  const page = await env.browser.newPage({ viewport: { width: 1200, height: 800 } });
   const rows = async () => page.$$eval('[data-testid=trace-row]', (trs) => trs.map((tr) => ({
     id: tr.querySelector('td.mono').textContent,
     services: [...tr.querySelectorAll('td.services .chip')].map((c) => c.textContent),
   })));
 
-  await page.goto(`${collector.ui}/?lookback=1h&tags=${encodeURIComponent('http.response.status_code=500')}`);
+  await page.goto(`${env.collector.ui}/?lookback=1h&tags=${encodeURIComponent('http.response.status_code=500')}`);
   await page.waitForSelector('[data-testid=trace-row]');
   assert.deepEqual(await rows(), [
     { id: 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', services: ['any-db', 'any-web'] },
     { id: 'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3', services: ['any-db', 'any-web'] },
   ]);
 
-  await page.goto(`${collector.ui}/?lookback=1h&minDuration=500ms`);
+  await page.goto(`${env.collector.ui}/?lookback=1h&minDuration=500ms`);
   await page.waitForSelector('[data-testid=trace-row]');
   assert.deepEqual((await rows()).map((r) => r.id), ['a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1']);
 
   // The last hour holds the three recent traces, not the one of 2017.
-  await page.goto(`${collector.ui}/?lookback=1h`);
+  await page.goto(`${env.collector.ui}/?lookback=1h`);
   await page.waitForSelector('[data-testid=trace-row]');
   assert.deepEqual((await rows()).map((r) => r.id).sort(), [
     'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', 'b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2', 'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3',
@@ -77,14 +70,14 @@ test('Any service with an attribute, a minimum duration and the last hour shows 
 });
 
 test('a link\'s lookback the Time field does not offer is searched as written and shown; one that is no range is named', async () => {
-  await ingest(collector, trace('d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4', 90 * 60_000, 10, 200));
-  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  await page.goto(`${collector.ui}/?lookback=2h`);
+  await ingest(env.collector, trace('d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4', 90 * 60_000, 10, 200));
+  const page = await env.browser.newPage({ viewport: { width: 1200, height: 800 } });
+  await page.goto(`${env.collector.ui}/?lookback=2h`);
   await page.waitForSelector('[data-testid=trace-row]');
   const ids = await page.$$eval('[data-testid=trace-row] td.mono', (tds) => tds.map((td) => td.textContent));
   assert.ok(ids.includes('d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4'), 'the trace of 90 minutes ago is in the last 2 hours');
   assert.equal(await page.$eval('[data-testid=lookback]', (s) => s.options[s.selectedIndex].text), 'Last 2h');
-  await page.goto(`${collector.ui}/?lookback=fortnight`);
+  await page.goto(`${env.collector.ui}/?lookback=fortnight`);
   assert.match(await page.textContent('[data-testid=error]'), /Time `fortnight`: write a range such as 15m, 2h or 3d/);
   await page.close();
 });

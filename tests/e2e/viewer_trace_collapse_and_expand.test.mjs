@@ -1,21 +1,13 @@
 // Collapse and expand in the trace view: one subtree, all, and one level at a time.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector } from '../support.mjs';
 import { TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 test('subtrees, all and one level collapse and expand', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.toggle('payment');
   assert.deepEqual(await view.names(), ['GET /checkout', 'authenticate', 'SELECT users', 'payment']);
   assert.equal(await view.row('payment').locator('[data-testid=toggle]').getAttribute('aria-expanded'), 'false');

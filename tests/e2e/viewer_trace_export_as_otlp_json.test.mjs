@@ -1,22 +1,14 @@
 // Export downloads the trace as OTLP/JSON that reads back as the same spans.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launchChromium, startCollector } from '../support.mjs';
 import { SPAN, TRACE_ID, TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 test('the export is OTLP/JSON with every span, resource and scope', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   const [download] = await Promise.all([view.page.waitForEvent('download'), view.click('export')]);
   assert.equal(download.suggestedFilename(), `trace-${TRACE_ID}.json`);
   const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));

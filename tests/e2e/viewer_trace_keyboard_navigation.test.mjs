@@ -1,25 +1,17 @@
 // Keys in the trace view: ↓/↑ move between spans, ← collapses (then goes to the parent),
 // → expands (then goes to the first child), / focuses the search box; from a span a collapse has
 // hidden, ↓/↑ go on from its visible ancestor; a history call the browser refuses changes nothing.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launchChromium, startCollector } from '../support.mjs';
 import { root, waitFor } from '../support.mjs';
 import { TRACE_ID, TraceView, ingest, smallTrace, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 test('arrow keys move, collapse and expand; slash goes to the search box', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.page.click('[data-testid=trace-header]');
   await view.press('ArrowDown');
   assert.equal(await view.selectedName(), 'GET /checkout');
@@ -43,7 +35,7 @@ test('arrow keys move, collapse and expand; slash goes to the search box', async
 });
 
 test('the arrow keys move on from a selected span that a collapse has hidden', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.select('SELECT users');
   await view.toggle('authenticate');
   assert.equal((await view.names()).includes('SELECT users'), false);
@@ -60,9 +52,9 @@ test('the arrow keys move on from a selected span that a collapse has hidden', a
 });
 
 test('a refused history call (Firefox and Safari limit them) leaves the page and the selection as they are', async () => {
-  await ingest(collector, smallTrace());
+  await ingest(env.collector, smallTrace());
   const view = await waitFor('the trace in the collector', async () => {
-    const v = await TraceView.open(browser, collector, TRACE_ID);
+    const v = await TraceView.open(env.browser, env.collector, TRACE_ID);
     try {
       return await v.ready();
     } catch (e) {
@@ -86,7 +78,7 @@ test('a refused history call (Firefox and Safari limit them) leaves the page and
 test('the span the arrow keys select is always in the window, though the waterfall reaches below it', async () => {
   // 175 spans: the waterfall, under the header and the toolbar, is taller than what is left of the window.
   const file = join(root, '..', 'shared', 'fixtures', 'zipkin-lens-smartthings-oauth-authorization.json');
-  const view = await (await TraceView.openFile(browser, collector, file)).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, file)).ready();
   await view.rows.first().locator('[data-testid=span-name]').click();
   const offScreen = [];
   for (const key of [...Array(40).fill('ArrowDown'), ...Array(40).fill('ArrowUp')]) {

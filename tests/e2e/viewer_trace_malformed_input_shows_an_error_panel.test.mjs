@@ -1,18 +1,10 @@
 // Malformed input gets an error panel naming the file and what is wrong, not a blank page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector } from '../support.mjs';
 import { TraceView, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 const cases = [
   ['broken.json', '{"resourceSpans": [', /broken\.json is not a trace file: invalid JSON/],
@@ -24,7 +16,7 @@ const cases = [
 
 for (const [name, content, message] of cases) {
   test(`${name}: the error names the file and the problem`, async () => {
-    const view = await TraceView.openFile(browser, collector, tempFile(name, content));
+    const view = await TraceView.openFile(env.browser, env.collector, tempFile(name, content));
     assert.match(await view.error.textContent(), message);
     assert.equal(await view.rows.count(), 0);
   });

@@ -1,24 +1,16 @@
 // Search within a trace: by span name, service, attribute key or value; matches highlighted,
 // counted, and with "matches only" the only rows shown.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector } from '../support.mjs';
 import { TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 const matched = (view) => view.page.$$eval('[data-testid=span-row].match [data-testid=span-name]', (els) => els.map((e) => e.textContent));
 
 test('search highlights by name, service, attribute key and value; matches only filters', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.search.fill('PAYMENTS');
   assert.deepEqual(await matched(view), ['payment', 'charge card']);
   assert.equal(await view.header('match-count'), '2 matching');
@@ -38,7 +30,7 @@ test('search highlights by name, service, attribute key and value; matches only 
 });
 
 test('Enter in the search box selects the next match', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.search.fill('payments');
   await view.search.press('Enter');
   assert.equal(await view.selectedName(), 'payment');
@@ -47,7 +39,7 @@ test('Enter in the search box selects the next match', async () => {
 });
 
 test('with matches only, Collapse all leaves the collapsed spans that hold matches, not an empty waterfall', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.search.fill('charge');
   await view.page.check('[data-testid=matches-only]');
   assert.deepEqual(await view.names(), ['charge card']);

@@ -1,19 +1,11 @@
 // Values from telemetry are text: markup and script in span names, services, attributes, events
 // and links neither run nor render as elements.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector } from '../support.mjs';
 import { TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 const IMG = '<img src=x onerror="window.__pwned=1">';
 const SCRIPT = '<script>window.__pwned=2</script>';
@@ -29,7 +21,7 @@ test('markup and script in telemetry show as text and do not run', async () => {
     },
   });
   doc.resourceSpans[2].resource.attributes[0].value.stringValue = BOLD;
-  const view = await (await TraceView.openFile(browser, collector, tempFile('evil.json', doc))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('evil.json', doc))).ready();
   await view.select(IMG);
   await view.search.fill('<script');
   assert.equal(await view.header('details-name'), IMG);

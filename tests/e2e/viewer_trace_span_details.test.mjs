@@ -1,22 +1,14 @@
 // The details of a selected span: kind, status, ids, attributes (long ones cut, with a control
 // to show all), events, links to other traces, resource and scope.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startCollector } from '../support.mjs';
 import { LINKED_TRACE_ID, LONG_STATEMENT, SPAN, TRACE_ID, TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 test('a selected span shows everything it carries', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.select('payment');
   assert.equal(await view.header('details-kind'), 'server');
   assert.match(await view.header('details-status'), /^error: card declined/);
@@ -46,7 +38,7 @@ test('a selected span shows everything it carries', async () => {
 });
 
 test('a link opens the linked trace', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.select('payment');
   await view.page.click('[data-testid=span-link]');
   await view.page.waitForURL(`**/trace/${LINKED_TRACE_ID}?span=aaaaaaaaaaaaaaaa&traces=collector%3A&logs=collector%3A`);

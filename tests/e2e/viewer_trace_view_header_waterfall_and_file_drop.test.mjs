@@ -1,23 +1,15 @@
 // The trace view of a small file, opened by choosing it and by dropping it: the header's
 // figures, rows indented by parent in depth-first order, error, skew and critical-path marks.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launchChromium, startCollector } from '../support.mjs';
 import { TRACE_ID, TraceView, smallTrace, tempFile } from './viewer_pages.mjs';
+import { collectorAndBrowser } from './viewer_env.mjs';
 
-let collector, browser;
-before(async () => {
-  collector = await startCollector();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await collector?.stop();
-});
+const env = collectorAndBrowser();
 
 test('a chosen file shows the header, the rows in tree order and their marks', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   assert.equal(await view.header('trace-id'), TRACE_ID);
   assert.equal(await view.header('span-count'), '5');
   assert.equal(await view.header('trace-depth'), '3');
@@ -37,8 +29,8 @@ test('a chosen file shows the header, the rows in tree order and their marks', a
 });
 
 test('a dropped file opens the same way', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${collector.ui}/open`);
+  const page = await env.browser.newPage();
+  await page.goto(`${env.collector.ui}/open`);
   await page.waitForSelector('[data-testid=drop-zone]');
   const text = readFileSync(tempFile('small.json', smallTrace()), 'utf8');
   await page.evaluate((content) => {
@@ -51,7 +43,7 @@ test('a dropped file opens the same way', async () => {
 });
 
 test('the minimap zooms the waterfall to a dragged time range, and Reset zoom undoes it', async () => {
-  const view = await (await TraceView.openFile(browser, collector, tempFile('small.json', smallTrace()))).ready();
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   const bar = () => view.row('payment').locator('.span-bar').evaluate((el) => el.style.left);
   const before = await bar();
   const box = await view.page.locator('[data-testid=minimap]').boundingBox();
