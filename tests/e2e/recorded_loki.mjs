@@ -71,6 +71,8 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
   const sockets = new Set();
   // While down, every connection is cut unanswered, as by a Loki that is restarting.
   let down = false;
+  // How many of the next `query_range` answers carry an entry of another shape.
+  let malformed = 0;
   const server = createServer((req, res) => {
     if (down) return req.socket.destroy();
     const url = new URL(req.url, 'http://x');
@@ -100,6 +102,10 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
       entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) * (forward ? 1 : -1));
       const chosen = new Set(entries.slice(0, limit).map((e) => e[2]));
       const result = streams.map((s) => ({ ...s, values: s.values.filter((v) => chosen.has(v)) })).filter((s) => s.values.length);
+      if (malformed > 0) {
+        malformed -= 1;
+        result.push({ stream: { service_name: 'web' }, values: [[5, 'a number for the time']] });
+      }
       const data = { resultType: 'streams', result: categorize ? result : uncategorized(result), stats: {} };
       if (categorize) data.encodingFlags = ['categorize-labels'];
       return json({ status: 'success', data });
@@ -135,6 +141,10 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
     /** Stores more records, for `query_range` to find. */
     append(more) {
       streams.push(...more);
+    },
+    /** Gives the next `n` `query_range` answers an entry whose time is a number. */
+    malformNext(n) {
+      malformed = n;
     },
     /** Cuts every connection, open and to come, until `down(false)`. */
     down(value) {

@@ -1,12 +1,12 @@
 // A Loki answer whose entries are not Loki's documented `[string ns, string line(, metadata
 // object)]` is an error panel naming the stream and the entry, never rows at 1970; a malformed
-// live-tail message is named beside the status and the tail goes on.
+// live-tail message or poll answer is named beside the status and the tail goes on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { toStreams } from './recorded_loki.mjs';
+import { recordedStreams, toStreams } from './recorded_loki.mjs';
 import { LogsPage } from './logs_page.mjs';
-import { GATEWAY_LOKI, recordedLokiBehindCollector } from './viewer_env.mjs';
+import { directLoki, GATEWAY_LOKI, recordedLokiBehindCollector, withRecordedLoki } from './viewer_env.mjs';
 
 const env = recordedLokiBehindCollector();
 
@@ -67,4 +67,29 @@ test('a malformed tail message is named beside the status, and the tail goes on'
   assert.equal(await page.$('[data-testid=error]'), null, 'no error panel: the tail did not fail');
   await page.click('[data-testid=live-toggle]');
   await page.close();
+});
+
+test('a malformed poll answer is named beside the status, and polling goes on from where it was', async () => {
+  await withRecordedLoki({ streams: recordedStreams(), websocket: false }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
+    assert.deepEqual(await logs.counts(), [40, 40]);
+    await page.click('[data-testid=live-toggle]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
+    // Two answers in a row with an entry of another shape, and a record stored meanwhile.
+    direct.malformNext(2);
+    direct.append(toStreams([{ service: 'cart', level: 'warn', ts: String(BigInt(Date.now() - 1000) * 1000000n), line: 'stored during the bad answers' }]));
+    await page.waitForFunction(() => document.querySelector('[data-testid=tail-skipped]')?.textContent.startsWith('2 poll answers'));
+    assert.match(
+      await page.textContent('[data-testid=tail-skipped]'),
+      /^2 poll answers not read, asked again: Loki's answer is malformed: stream \d+ \{service_name="web"\}, entry 1: the time is 5, not a string of Unix nanoseconds$/,
+    );
+    // The next good answer brings the record the bad ones held.
+    await logs.waitForCount(41);
+    assert.equal((await logs.rows())[0].message, 'stored during the bad answers');
+    assert.equal(await logs.status(), 'live (polling every second)');
+    assert.equal(await page.$('[data-testid=error]'), null, 'no error panel: the tail did not fail');
+    await page.click('[data-testid=live-toggle]');
+    await page.close();
+  });
 });

@@ -1055,79 +1055,59 @@ pub fn canonical_trace_id(id: &str) -> String {
 }
 
 /// Reads a logs answer from the collector (OTLP/JSON) or Loki (streams) into OTLP log records.
+/// Loki's answer is read as strictly as the log page reads it (`logs::loki::parse_range`): an
+/// entry of another shape is an error naming it, never a record at 1970 or an empty line.
 pub fn parse_logs(kind: Kind, status: u16, body: &str) -> Result<LogsData, String> {
+    if kind == Kind::Loki {
+        return crate::logs::loki::parse_range(status, body).map(|records| loki_logs(&records));
+    }
     if !(200..300).contains(&status) {
         return Err(error_message(status, body));
     }
     let v = json(body, "logs")?;
-    match kind {
-        Kind::Loki => loki_logs(&v),
-        _ => read::logs(&v, Ids::Tolerant).map_err(|e| format!("not OTLP logs: {e}")),
-    }
+    read::logs(&v, Ids::Tolerant).map_err(|e| format!("not OTLP logs: {e}"))
 }
 
-/// Turns Loki streams into OTLP log records: the line is the body, `level` the severity,
-/// `service_name` the resource's service, `trace_id`/`span_id` the ids, other labels and
-/// metadata attributes.
-pub fn loki_logs(v: &Value) -> Result<LogsData, String> {
+/// Loki's records as OTLP log records: the line is the body, the level the severity number,
+/// `service_name` the resource's service and the other stream labels its attributes, structured
+/// metadata the record's attributes.
+fn loki_logs(records: &[crate::logs::store::Record]) -> LogsData {
+    use crate::logs::store::Level;
     use edgescope_otlp::{AnyValue, KeyValue, LogRecord, Resource, ResourceLogs, ScopeLogs, SpanId, TraceId};
-    let streams = v["data"]["result"].as_array().ok_or("Loki's answer has no `data.result` streams")?;
-    let mut out = LogsData::default();
-    for stream in streams {
-        let labels = stream["stream"].as_object().cloned().unwrap_or_default();
-        let service = labels.get("service_name").and_then(Value::as_str).unwrap_or("unknown_service");
-        let mut records = Vec::new();
-        for value in stream["values"].as_array().into_iter().flatten() {
-            // The string fields, in serde_json's own map (no B-tree of another type in the wasm).
-            let mut fields = labels.clone();
-            fields.retain(|_, v| v.is_string());
-            for group in ["structuredMetadata", "parsed"] {
-                if let Some(meta) = value[2][group].as_object() {
-                    fields.extend(meta.iter().filter(|(_, v)| v.is_string()).map(|(k, v)| (k.clone(), v.clone())));
-                }
-            }
-            let mut take = |key: &str| match fields.remove(key) {
-                Some(Value::String(s)) => Some(s),
-                _ => None,
-            };
-            let level = take("level").or_else(|| take("detected_level")).unwrap_or_default();
-            let severity = match level.as_str() {
-                "trace" => 1,
-                "debug" => 5,
-                "info" => 9,
-                "warn" | "warning" => 13,
-                "error" => 17,
-                "fatal" | "critical" => 21,
-                _ => 0,
-            };
-            let trace_id = take("trace_id").and_then(|t| TraceId::from_hex(&format!("{t:0>32}")));
-            let span_id = take("span_id").and_then(|s| SpanId::from_hex(&format!("{s:0>16}")));
-            take("service_name");
-            let severity_text = take("severity_text").unwrap_or(level);
-            records.push(LogRecord {
-                time_unix_nano: num(&value[0]),
-                severity_number: severity,
-                severity_text,
-                body: Some(AnyValue::String(value[1].as_str().unwrap_or_default().to_owned())),
-                attributes: fields
-                    .into_iter()
-                    .filter_map(|(k, v)| match v {
-                        Value::String(v) => Some(KeyValue::new(k, v)),
-                        _ => None,
-                    })
-                    .collect(),
-                trace_id,
-                span_id,
+    let pairs = |pairs: &[(String, String)]| -> Vec<KeyValue> {
+        pairs.iter().filter(|(k, _)| k != "service_name").map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect()
+    };
+    let resource_logs = records
+        .iter()
+        .map(|r| {
+            let mut attributes = vec![KeyValue::new("service.name", r.service.clone())];
+            attributes.extend(pairs(&r.resource));
+            let record = LogRecord {
+                time_unix_nano: r.time,
+                severity_number: match r.level {
+                    Level::Unknown => 0,
+                    Level::Trace => 1,
+                    Level::Debug => 5,
+                    Level::Info => 9,
+                    Level::Warn => 13,
+                    Level::Error => 17,
+                    Level::Fatal => 21,
+                },
+                severity_text: r.severity_text.clone(),
+                body: Some(AnyValue::String(r.message.clone())),
+                attributes: pairs(&r.attributes),
+                trace_id: (r.trace_id != 0).then(|| TraceId(r.trace_id.to_be_bytes())),
+                span_id: (r.span_id != 0).then(|| SpanId(r.span_id.to_be_bytes())),
                 ..Default::default()
-            });
-        }
-        out.resource_logs.push(ResourceLogs {
-            resource: Resource { attributes: vec![KeyValue::new("service.name", service)], ..Default::default() },
-            scope_logs: vec![ScopeLogs { log_records: records, ..Default::default() }],
-            ..Default::default()
-        });
-    }
-    Ok(out)
+            };
+            ResourceLogs {
+                resource: Resource { attributes, ..Default::default() },
+                scope_logs: vec![ScopeLogs { log_records: vec![record], ..Default::default() }],
+                ..Default::default()
+            }
+        })
+        .collect();
+    LogsData { resource_logs }
 }
 
 /// Reads a duration typed by a person: `250ms`, `1.5s`, `2m`, `1h30m`, `100us`, `500ns` (a bare
@@ -1762,11 +1742,27 @@ mod tests {
         let r = &rl.scope_logs[0].log_records[0];
         assert_eq!(
             (r.time_unix_nano, r.severity_number, r.severity_text.as_str()),
-            (1_700_000_000_000_000_001, 17, "error")
+            (1_700_000_000_000_000_001, 17, "")
         );
         assert_eq!(r.trace_id.unwrap().to_string(), "0af7651916cd43dd8448eb211c80319c");
         assert_eq!(r.span_id.unwrap().to_string(), "b7ad6b7169203331");
-        assert_eq!(r.attributes.len(), 1);
+        assert_eq!(r.attributes, [edgescope_otlp::KeyValue::new("cart_id", "c1")]);
+        // The trace page reads Loki as strictly as the log page: no record at 1970, no empty line.
+        for (entry, error) in [
+            (r#"[1700000000000000001,"boom"]"#, "the time is 1700000000000000001, not a string of Unix nanoseconds"),
+            (r#"["1700000000000000001",{"line":"boom"}]"#, r#"the line is {"line":"boom"}, not a string"#),
+            (r#""boom""#, r#"the entry is "boom", not [time, line] or [time, line, metadata]"#),
+        ] {
+            let body = format!(
+                r#"{{"status":"success","data":{{"result":[{{"stream":{{"service_name":"web"}},"values":[{entry}]}}]}}}}"#
+            );
+            let message = parse_logs(Kind::Loki, 200, &body).unwrap_err();
+            assert_eq!(
+                message,
+                format!(r#"Loki's answer is malformed: stream 1 {{service_name="web"}}, entry 1: {error}"#)
+            );
+        }
+        assert_eq!(parse_logs(Kind::Loki, 400, r#"{"message":"parse error"}"#).unwrap_err(), "400: parse error");
         let req =
             trace_logs_request(&Source { kind: Kind::Loki, url: "/upstream/loki".into(), auth: None }, "0af7", 10, 20)
                 .unwrap();

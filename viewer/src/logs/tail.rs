@@ -244,6 +244,7 @@ fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
             if unreachable {
                 return reconnect(ui, source, logql, generation);
             }
+            let answered = matches!(answer, Ok((200..=299, _)));
             match answer.map_err(|e| e.to_string()).and_then(|(status, body)| loki::parse_range(status, &body)) {
                 Ok(records) => {
                     if ATTEMPTS.with(|a| a.replace(0)) > 0 {
@@ -251,6 +252,9 @@ fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
                     }
                     deliver(QUEUE.with(|q| q.borrow().resume.fresh(records)), 0)
                 }
+                // A malformed answer is named beside the status, as a malformed tail message
+                // is; the next poll asks for the same range again, so nothing is lost.
+                Err(e) if answered => skip(ui, "poll answer", "not read, asked again", &e),
                 Err(e) => {
                     ui.live.try_set(Live::Failed(e));
                     stop();
@@ -332,6 +336,17 @@ fn enqueue(records: Vec<Record>, dropped_by_source: usize) {
 /// Reads queued tail messages into records until the frame's budget is spent (at least one,
 /// and past the budget while the unread characters exceed [`MAX_UNREAD`]). Whether some are
 /// left.
+/// Counts a malformed message or poll answer and names the count and its fault beside the status.
+fn skip(ui: Ui, what: &str, outcome: &str, error: &str) {
+    let n = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.skipped += 1;
+        q.skipped
+    });
+    let s = if n == 1 { "" } else { "s" };
+    ui.skipped.try_set(Some(format!("{n} {what}{s} {outcome}: {error}")));
+}
+
 fn read_unread(ui: Ui) -> bool {
     let deadline = now_ms() + BUDGET_MS;
     loop {
@@ -346,15 +361,7 @@ fn read_unread(ui: Ui) -> bool {
             // After a reconnection the tail starts at the newest record held: its copy is skipped.
             Ok((records, dropped)) => enqueue(QUEUE.with(|q| q.borrow().resume.fresh(records)), dropped),
             // A malformed message is skipped and named beside the status; the tail goes on.
-            Err(e) => {
-                let n = QUEUE.with(|q| {
-                    let mut q = q.borrow_mut();
-                    q.skipped += 1;
-                    q.skipped
-                });
-                let s = if n == 1 { "" } else { "s" };
-                ui.skipped.try_set(Some(format!("{n} live tail message{s} not shown: {e}")));
-            }
+            Err(e) => skip(ui, "live tail message", "not shown", &e),
         }
         let (left, over) = QUEUE.with(|q| {
             let q = q.borrow();
