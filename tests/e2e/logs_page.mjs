@@ -12,6 +12,12 @@ export class LogsPage {
     return this;
   }
 
+  /** Starts the live tail and waits until its status reads `status` (`live (WebSocket)`, `live (polling every second)`). */
+  async goLive(status) {
+    await this.page.click('[data-testid=live-toggle]');
+    await this.page.waitForFunction((s) => document.querySelector('[data-testid=live-status]')?.textContent === s, status);
+  }
+
   /** `[matching, held]` from the count above the list. */
   async counts() {
     const text = await this.page.textContent('[data-testid=match-count]');

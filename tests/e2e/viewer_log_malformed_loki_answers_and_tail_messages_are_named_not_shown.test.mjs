@@ -74,8 +74,7 @@ test('a malformed poll answer is named beside the status, and polling goes on fr
     const page = await env.browser.newPage();
     const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [40, 40]);
-    await page.click('[data-testid=live-toggle]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
+    await logs.goLive('live (polling every second)');
     // Two answers in a row with an entry of another shape, and a record stored meanwhile.
     direct.malformNext(2);
     direct.append(toStreams([{ service: 'cart', level: 'warn', ts: String(BigInt(Date.now() - 1000) * 1000000n), line: 'stored during the bad answers' }]));

@@ -172,8 +172,7 @@ test('without a WebSocket the live tail polls query_range from the newest record
     const page = await env.browser.newPage();
     const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [40, 40]);
-    await page.click('[data-testid=live-toggle]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
+    await logs.goLive('live (polling every second)');
     direct.append(toStreams([{ service: 'cart', level: 'warn', ts: String(BigInt(Date.now() - 1000) * 1000000n), line: 'polled line' }]));
     await logs.waitForCount(41);
     assert.equal((await logs.rows())[0].message, 'polled line');
@@ -191,8 +190,7 @@ test('live tail: when the source stops answering it says "reconnecting…" and c
     const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [40, 40]);
     const status = () => page.textContent('[data-testid=live-status]');
-    await page.click('[data-testid=live-toggle]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)');
+    await logs.goLive('live (WebSocket)');
     direct.down(true);
     await page.waitForFunction(() => /^reconnecting…/.test(document.querySelector('[data-testid=live-status]')?.textContent), null, { timeout: 15000 });
     assert.doesNotMatch(await status(), /CORS|tail stopped/);
@@ -212,8 +210,7 @@ test('polling keeps a record stored after the poll that saw another of the same 
     const page = await env.browser.newPage();
     const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
     assert.deepEqual(await logs.counts(), [40, 40]);
-    await page.click('[data-testid=live-toggle]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (polling every second)');
+    await logs.goLive('live (polling every second)');
     const ts = String(BigInt(Date.now() - 1000) * 1000000n);
     direct.append(toStreams([{ service: 'cart', level: 'warn', ts, line: 'first of the millisecond' }]));
     await logs.waitForCount(41);
