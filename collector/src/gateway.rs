@@ -123,6 +123,8 @@ impl Gateway {
             // The browser decides: what it accepts is forwarded, and bodies pass through as sent.
             .no_gzip()
             .redirect(reqwest::redirect::Policy::none())
+            // Idle connections are let go before common servers close them (Node after 5 s).
+            .pool_idle_timeout(Duration::from_secs(4))
             .build()
             .unwrap_or_default();
         let upstreams = upstreams.iter().map(|u| (u.name.clone(), u.clone())).collect();
@@ -177,12 +179,15 @@ impl Gateway {
         for (k, v) in &upstream.headers {
             request = request.header(k.as_str(), v.as_str());
         }
-        // An upstream may close an idle kept-alive connection just as the gateway sends on it
-        // (Node closes them after 5 s): the request then fails without an answer, and a `GET`
-        // is sent once more, on a new connection.
+        // An upstream may close an idle kept-alive connection just as the gateway sends on it:
+        // the request then fails at once, the connection closed or reset before any answer,
+        // and is sent once more on a new connection, as browsers do with a `GET`. A failure
+        // after a wait (an upstream that broke while working on it) or an answer that is not
+        // HTTP is not sent again.
         let retry = request.try_clone();
+        let began = std::time::Instant::now();
         let sent = match (request.send().await, retry) {
-            (Err(e), Some(retry)) if e.is_request() && !e.is_timeout() && !e.is_connect() => {
+            (Err(e), Some(retry)) if began.elapsed() < RACE && closed_unanswered(&e) => {
                 tracing::debug!(upstream = %upstream.name, error = %e, "upstream closed the connection; sent again");
                 retry.send().await
             }
@@ -306,6 +311,33 @@ impl Gateway {
             }
         }
     }
+}
+
+/// How soon a request on a kept-alive connection the upstream was closing fails.
+const RACE: Duration = Duration::from_secs(1);
+
+/// Whether the connection closed or was reset before the answer's head was complete (not a
+/// time-out, a refused connection or an answer that does not parse as HTTP).
+fn closed_unanswered(e: &reqwest::Error) -> bool {
+    if e.is_timeout() || e.is_connect() {
+        return false;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(h) = c.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() {
+                return true;
+            }
+        }
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+            if matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe) {
+                return true;
+            }
+        }
+        cause = c.source();
+    }
+    false
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
@@ -450,6 +482,39 @@ mod tests {
         }
         let reused = tokio::time::timeout(Duration::from_secs(30), server).await.unwrap().unwrap();
         assert!(reused, "the second request was sent on the kept-alive connection first");
+    }
+
+    /// What the upstream did receive is not sent again: an answer that is not HTTP, and a
+    /// connection dropped after the upstream worked on the request for a while.
+    #[tokio::test]
+    async fn a_request_the_upstream_broke_on_or_answered_wrongly_is_not_sent_again() {
+        use tokio::io::AsyncWriteExt;
+        for (name, wait, answer) in [
+            ("not HTTP", Duration::ZERO, &b"hello\r\n\r\n"[..]),
+            ("dropped after a wait", Duration::from_millis(1500), &b""[..]),
+        ] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let counted = connections.clone();
+            let server = tokio::spawn(async move {
+                loop {
+                    let (mut socket, _) = listener.accept().await.unwrap();
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::spawn(async move {
+                        read_head(&mut socket).await;
+                        tokio::time::sleep(wait).await;
+                        let _ = socket.write_all(answer).await;
+                    });
+                }
+            });
+            let gateway = Gateway::new(&[Upstream::parse(&format!("t=http://{address}")).unwrap()]);
+            let uri: Uri = "/upstream/t/api/search".parse().unwrap();
+            let answer = gateway.forward("t", "api/search", &uri, &HeaderMap::new()).await;
+            assert_eq!(answer.status(), StatusCode::BAD_GATEWAY, "{name}");
+            assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1, "{name}: sent once");
+            server.abort();
+        }
     }
 
     #[test]
