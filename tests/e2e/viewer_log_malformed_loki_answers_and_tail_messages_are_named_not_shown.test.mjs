@@ -69,7 +69,7 @@ test('a malformed tail message is named beside the status, and the tail goes on'
   await page.close();
 });
 
-test('a malformed poll answer is named beside the status, and polling goes on from where it was', async () => {
+test('malformed poll answers are named beside the status and polling goes on from where it was, up to five in a row', async () => {
   await withRecordedLoki({ streams: recordedStreams(), websocket: false }, async (direct) => {
     const page = await env.browser.newPage();
     const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
@@ -81,14 +81,21 @@ test('a malformed poll answer is named beside the status, and polling goes on fr
     await page.waitForFunction(() => document.querySelector('[data-testid=tail-skipped]')?.textContent.startsWith('2 poll answers'));
     assert.match(
       await page.textContent('[data-testid=tail-skipped]'),
-      /^2 poll answers not read, asked again: Loki's answer is malformed: stream \d+ \{service_name="web"\}, entry 1: the time is 5, not a string of Unix nanoseconds$/,
+      /^2 poll answers in a row were not read, asking again: Loki's answer is malformed: stream \d+ \{service_name="web"\}, entry 1: the time is 5, not a string of Unix nanoseconds$/,
     );
-    // The next good answer brings the record the bad ones held.
+    // The next good answer brings the record the bad ones held, and the notice goes.
     await logs.waitForCount(41);
     assert.equal((await logs.rows())[0].message, 'stored during the bad answers');
+    await page.waitForSelector('[data-testid=tail-skipped]', { state: 'detached' });
     assert.equal(await logs.status(), 'live (polling every second)');
     assert.equal(await page.$('[data-testid=error]'), null, 'no error panel: the tail did not fail');
-    await page.click('[data-testid=live-toggle]');
+    // A source whose every answer is malformed stops the tail, saying why, after five.
+    direct.malformNext(1000);
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent.startsWith('live tail stopped'), null, { timeout: 20000 });
+    assert.match(await logs.status(), /^live tail stopped: 5 poll answers in a row were not read: Loki's answer is malformed: /);
+    const polls = direct.requests.filter((r) => r.path === '/loki/api/v1/query_range').length;
+    await page.waitForTimeout(1500);
+    assert.equal(direct.requests.filter((r) => r.path === '/loki/api/v1/query_range').length, polls, 'no more polls');
     await page.close();
   });
 });

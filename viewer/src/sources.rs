@@ -565,7 +565,8 @@ fn json(body: &str, what: &str) -> Result<Value, String> {
     serde_json::from_str(body).map_err(|e| format!("{what}: the answer is not JSON ({e})"))
 }
 
-fn error_message(status: u16, body: &str) -> String {
+/// A refusal as the page names it: the source's own message, or an HTML page's title.
+pub(crate) fn error_message(status: u16, body: &str) -> String {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let message = v["error"]["message"]
         .as_str()
@@ -1058,11 +1059,11 @@ pub fn canonical_trace_id(id: &str) -> String {
 /// Loki's answer is read as strictly as the log page reads it (`logs::loki::parse_range`): an
 /// entry of another shape is an error naming it, never a record at 1970 or an empty line.
 pub fn parse_logs(kind: Kind, status: u16, body: &str) -> Result<LogsData, String> {
-    if kind == Kind::Loki {
-        return crate::logs::loki::parse_range(status, body).map(|records| loki_logs(&records));
-    }
     if !(200..300).contains(&status) {
         return Err(error_message(status, body));
+    }
+    if kind == Kind::Loki {
+        return crate::logs::loki::parse_range(status, body).map(|records| loki_logs(&records));
     }
     let v = json(body, "logs")?;
     read::logs(&v, Ids::Tolerant).map_err(|e| format!("not OTLP logs: {e}"))
@@ -1762,7 +1763,21 @@ mod tests {
                 format!(r#"Loki's answer is malformed: stream 1 {{service_name="web"}}, entry 1: {error}"#)
             );
         }
-        assert_eq!(parse_logs(Kind::Loki, 400, r#"{"message":"parse error"}"#).unwrap_err(), "400: parse error");
+        // Refusals read as every source's do: a proxy's HTML page by its title.
+        let page = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+        assert_eq!(parse_logs(Kind::Loki, 502, page).unwrap_err(), error_message(502, page));
+        assert!(error_message(502, page).contains("502 Bad Gateway") && !error_message(502, page).contains('<'));
+        // Levels from the stream, from Loki's detected level in the metadata, and one of no known
+        // name as written.
+        let body = r#"{"status":"success","data":{"result":[
+            {"stream":{"service_name":"web","level":"verbose"},"values":[["1","a"]]},
+            {"stream":{"service_name":"web"},"values":[["2","b",{"structuredMetadata":{"detected_level":"warn"}}],["3","c",{"structuredMetadata":{"level":"error"}}]]}]}}"#;
+        let levels: Vec<(i32, String)> = parse_logs(Kind::Loki, 200, body)
+            .unwrap()
+            .records()
+            .map(|(_, _, r)| (r.severity_number, r.severity_text.clone()))
+            .collect();
+        assert_eq!(levels, [(0, "verbose".into()), (13, String::new()), (17, String::new())]);
         let req =
             trace_logs_request(&Source { kind: Kind::Loki, url: "/upstream/loki".into(), auth: None }, "0af7", 10, 20)
                 .unwrap();

@@ -365,23 +365,18 @@ pub fn backoff(attempt: u32) -> std::time::Duration {
     std::time::Duration::from_secs((1u64 << attempt.saturating_sub(1).min(5)).min(30))
 }
 
-fn error_message(status: u16, body: &str) -> String {
-    let text = body.trim();
-    let text = serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().or(v["message"].as_str()).map(str::to_owned))
-        .unwrap_or_else(|| text.chars().take(300).collect());
-    format!("{status}: {text}")
-}
+/// How [`parse_range`] begins the error for streams or entries of another shape in an answer
+/// that is otherwise Loki's.
+pub const MALFORMED: &str = "Loki's answer is malformed: ";
 
 /// Reads a `query_range` answer (streams, with or without `categorize-labels`).
 pub fn parse_range(status: u16, body: &str) -> Result<Vec<Record>, String> {
     if !(200..300).contains(&status) {
-        return Err(error_message(status, body));
+        return Err(crate::sources::error_message(status, body));
     }
     let v: Value = serde_json::from_str(body).map_err(|e| format!("not a Loki answer: {e}"))?;
     let streams = v["data"]["result"].as_array().ok_or("Loki's answer has no `data.result` streams")?;
-    streams_records(streams).map_err(|e| format!("Loki's answer is malformed: {e}"))
+    streams_records(streams).map_err(|e| format!("{MALFORMED}{e}"))
 }
 
 /// Reads one live-tail message, `{"streams": […], "dropped_entries": […]}` (Loki leaves out
@@ -402,7 +397,7 @@ pub fn parse_tail(text: &str) -> Result<(Vec<Record>, usize), String> {
 /// Reads a list answer (`labels`, label values): `{"status":"success","data":[…]}`.
 pub fn parse_names(status: u16, body: &str) -> Result<Vec<String>, String> {
     if !(200..300).contains(&status) {
-        return Err(error_message(status, body));
+        return Err(crate::sources::error_message(status, body));
     }
     let v: Value = serde_json::from_str(body).map_err(|e| format!("not a Loki answer: {e}"))?;
     let mut names: Vec<String> =
@@ -480,12 +475,20 @@ fn streams_records(streams: &[Value]) -> Result<Vec<Record>, String> {
                 ..Record::default()
             };
             let mut number = 0;
+            // A level in the metadata: Loki's own (`detected_level`, from `discover_log_levels`),
+            // or an app's; it stays an attribute too.
+            let mut meta_level = String::new();
             let mut fields = |k: &str, v: &str, record: &mut Record| match k {
                 "trace_id" => record.trace_id = parse_trace_id(v).unwrap_or(0),
                 "span_id" => record.span_id = u64::from_str_radix(v, 16).unwrap_or(0),
                 "severity_text" => record.severity_text = v.to_owned(),
                 "severity_number" => number = v.parse().unwrap_or(0),
-                _ => record.attributes.push((k.to_owned(), v.to_owned())),
+                _ => {
+                    if (k == "level" || k == "detected_level") && meta_level.is_empty() {
+                        meta_level = v.to_owned();
+                    }
+                    record.attributes.push((k.to_owned(), v.to_owned()))
+                }
             };
             for (k, v) in &labels {
                 if RECORD_FIELDS.contains(&k.as_str()) {
@@ -508,11 +511,16 @@ fn streams_records(streams: &[Value]) -> Result<Vec<Record>, String> {
                     }
                 }
             }
-            let text = if record.severity_text.is_empty() { &stream_level } else { &record.severity_text };
-            record.level = match Level::from_otlp(number, text) {
-                Level::Unknown => Level::from_text(&stream_level),
-                level => level,
-            };
+            record.level = [&record.severity_text, &meta_level, &stream_level]
+                .into_iter()
+                .map(|text| Level::from_otlp(number, text))
+                .find(|level| *level != Level::Unknown)
+                .unwrap_or_default();
+            // A level of no known name (`verbose`) is shown as written.
+            if record.level == Level::Unknown && record.severity_text.is_empty() {
+                let written = if meta_level.is_empty() { &stream_level } else { &meta_level };
+                record.severity_text = written.clone();
+            }
             out.push(record);
         }
     }

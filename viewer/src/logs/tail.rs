@@ -71,6 +71,8 @@ struct Queue {
     dropped_by_source: u64,
     /// Malformed messages skipped since the tail started.
     skipped: u64,
+    /// Poll answers in a row whose entries were malformed (the notice names them until one reads).
+    malformed_polls: u32,
     scheduled: bool,
     paused: bool,
     /// Records stored (or waiting, while paused) since the list was last drawn.
@@ -129,6 +131,7 @@ pub(crate) fn start(ui: Ui, source: Source, logql: String, start: u64, resume: l
         let mut q = q.borrow_mut();
         q.resume = resume;
         q.skipped = 0;
+        q.malformed_polls = 0;
     });
     ATTEMPTS.with(|a| a.set(0));
     let generation = GENERATION.with(|g| *g.borrow());
@@ -215,6 +218,9 @@ fn open_socket(ui: Ui, source: Source, logql: String, url: &str, generation: u64
     });
 }
 
+/// Malformed poll answers in a row after which the tail stops.
+const MAX_MALFORMED_POLLS: u32 = 5;
+
 fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
     if ATTEMPTS.with(|a| a.get()) == 0 {
         ui.live.try_set(Live::Polling);
@@ -244,17 +250,36 @@ fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
             if unreachable {
                 return reconnect(ui, source, logql, generation);
             }
+            // The source answers again.
             let answered = matches!(answer, Ok((200..=299, _)));
+            if answered && ATTEMPTS.with(|a| a.replace(0)) > 0 {
+                ui.live.try_set(Live::Polling);
+            }
+            let malformed = QUEUE.with(|q| q.borrow().malformed_polls);
             match answer.map_err(|e| e.to_string()).and_then(|(status, body)| loki::parse_range(status, &body)) {
                 Ok(records) => {
-                    if ATTEMPTS.with(|a| a.replace(0)) > 0 {
-                        ui.live.try_set(Live::Polling);
+                    if malformed > 0 {
+                        QUEUE.with(|q| q.borrow_mut().malformed_polls = 0);
+                        ui.skipped.try_set(None);
                     }
                     deliver(QUEUE.with(|q| q.borrow().resume.fresh(records)), 0)
                 }
-                // A malformed answer is named beside the status, as a malformed tail message
-                // is; the next poll asks for the same range again, so nothing is lost.
-                Err(e) if answered => skip(ui, "poll answer", "not read, asked again", &e),
+                // An answer of Loki's shape with entries of another is named beside the status,
+                // as a malformed tail message is, and the next poll asks for the same range
+                // again, so nothing is lost; up to MAX_MALFORMED_POLLS in a row. An answer that
+                // is not Loki's at all (a login page) stops the tail, as a refusal does.
+                Err(e) if answered && e.starts_with(loki::MALFORMED) && malformed + 1 < MAX_MALFORMED_POLLS => {
+                    let n = malformed + 1;
+                    QUEUE.with(|q| q.borrow_mut().malformed_polls = n);
+                    let s = if n == 1 { " was" } else { "s in a row were" };
+                    ui.skipped.try_set(Some(format!("{n} poll answer{s} not read, asking again: {e}")));
+                }
+                Err(e) if answered && e.starts_with(loki::MALFORMED) => {
+                    ui.live.try_set(Live::Failed(format!(
+                        "{MAX_MALFORMED_POLLS} poll answers in a row were not read: {e}"
+                    )));
+                    stop();
+                }
                 Err(e) => {
                     ui.live.try_set(Live::Failed(e));
                     stop();
@@ -336,17 +361,6 @@ fn enqueue(records: Vec<Record>, dropped_by_source: usize) {
 /// Reads queued tail messages into records until the frame's budget is spent (at least one,
 /// and past the budget while the unread characters exceed [`MAX_UNREAD`]). Whether some are
 /// left.
-/// Counts a malformed message or poll answer and names the count and its fault beside the status.
-fn skip(ui: Ui, what: &str, outcome: &str, error: &str) {
-    let n = QUEUE.with(|q| {
-        let mut q = q.borrow_mut();
-        q.skipped += 1;
-        q.skipped
-    });
-    let s = if n == 1 { "" } else { "s" };
-    ui.skipped.try_set(Some(format!("{n} {what}{s} {outcome}: {error}")));
-}
-
 fn read_unread(ui: Ui) -> bool {
     let deadline = now_ms() + BUDGET_MS;
     loop {
@@ -361,7 +375,15 @@ fn read_unread(ui: Ui) -> bool {
             // After a reconnection the tail starts at the newest record held: its copy is skipped.
             Ok((records, dropped)) => enqueue(QUEUE.with(|q| q.borrow().resume.fresh(records)), dropped),
             // A malformed message is skipped and named beside the status; the tail goes on.
-            Err(e) => skip(ui, "live tail message", "not shown", &e),
+            Err(e) => {
+                let n = QUEUE.with(|q| {
+                    let mut q = q.borrow_mut();
+                    q.skipped += 1;
+                    q.skipped
+                });
+                let s = if n == 1 { "" } else { "s" };
+                ui.skipped.try_set(Some(format!("{n} live tail message{s} not shown: {e}")));
+            }
         }
         let (left, over) = QUEUE.with(|q| {
             let q = q.borrow();
