@@ -99,3 +99,19 @@ test('malformed poll answers are named beside the status and polling goes on fro
     await page.close();
   });
 });
+
+test('a source back after an outage whose first poll answers are malformed reads as answering again', async () => {
+  await withRecordedLoki({ streams: recordedStreams(), websocket: false }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
+    await logs.goLive('live (polling every second)');
+    direct.down(true);
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent.startsWith('reconnecting'), null, { timeout: 15000 });
+    direct.malformNext(2);
+    direct.down(false);
+    await page.waitForSelector('[data-testid=tail-skipped]', { timeout: 30000 });
+    assert.equal(await logs.status(), 'live (polling every second)', 'it answers, though not yet readably');
+    await page.click('[data-testid=live-toggle]');
+    await page.close();
+  });
+});
