@@ -951,8 +951,8 @@ function emit(severity, message, attributes, event) {
     if (redactHook) text = hooked('log.message', text);
     stageAttributes(attributes);
     const span = asyncContext ? activeSpan() : undefined;
-    // (The core cuts it, at a character boundary, from a copy a character longer than the bytes kept.)
-    if (core.log(severity, text.slice(0, bodyCap + 1), span ? adopt(span) : 0, event, bodyCap)) truncated++;
+    // Whole: the core cuts it to `bodyCap` bytes after redaction, so that a secret the cut splits is masked whole.
+    if (core.log(severity, text, span ? adopt(span) : 0, event, bodyCap)) truncated++;
     scheduleExport();
   });
 }

@@ -340,19 +340,12 @@ export function spanEvent(span, name, timeMs) {
 }
 
 /**
- * Records a log line; a message over `max` bytes is cut to them, at a character boundary and
- * before a run of digits, spaces and dashes the cut went through (the core's redaction, which
- * sees the cut message, could no longer tell a card number cut in two). True when it was cut.
+ * Records a log line; its body is cut to `max` bytes at a character boundary by the core, after
+ * redaction (which sees the whole message). True when it was cut.
  */
 export function log(severity, message, span, eventName = '', max) {
   args(size(message, eventName));
-  const m = put(message);
-  const whole = len;
-  let ml = len;
-  const digit = (b) => b === 32 || b === 45 || (b ^ 48) < 10;
-  if (ml > max) for (ml = max; ml && ((bytes[m + ml] & 0xc0) === 0x80 || (digit(bytes[m + ml]) && digit(bytes[m + ml - 1]))); ) ml--;
-  wasm.log(severity, m, ml, span, put(eventName), len);
-  return ml < whole;
+  return wasm.log(severity, put(message), len, span, put(eventName), len, max) !== 0;
 }
 
 export function spanException(span, kind, message, stacktrace, timeMs) {

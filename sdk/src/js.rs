@@ -444,12 +444,16 @@ pub fn span_event(span: u32, name: &str, time_ms: f64) {
 /// Records a log line with the staged attributes, correlated with the open span `span`, or with
 /// the active span when that is 0 (the JavaScript layer passes the span it tracks itself where
 /// it has AsyncLocalStorage). `severity` is an OpenTelemetry severity number; `event_name` names
-/// an event's record (a web vital's), empty for a plain log line.
+/// an event's record (a web vital's), empty for a plain log line. The body is cut to `max` bytes
+/// after redaction; true when it was cut.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen)]
-pub fn log(severity: u8, message: &str, span: u32, event_name: &str) {
+pub fn log(severity: u8, message: &str, span: u32, event_name: &str, max: u32) -> bool {
     sdk(|sdk| match Severity::from_number(severity) {
-        Some(s) => sdk.log_event_in(s, message, (span != 0).then_some(Handle(span)), event_name),
-        None => sdk.diagnostics_mut().api_errors += 1,
+        Some(s) => sdk.log_cut(s, message, (span != 0).then_some(Handle(span)), event_name, max as usize),
+        None => {
+            sdk.diagnostics_mut().api_errors += 1;
+            false
+        }
     })
 }
 

@@ -1188,14 +1188,29 @@ impl Sdk {
     /// [`Sdk::log_in`] for an event: a record with the LogRecord's `event_name` (OTLP 1.5, as
     /// OpenTelemetry's event conventions name it, `browser.web_vital`); none when empty.
     pub fn log_event_in(&mut self, severity: Severity, message: &str, span: Option<Handle>, event_name: &str) {
+        self.log_cut(severity, message, span, event_name, usize::MAX);
+    }
+
+    /// [`Sdk::log_event_in`] with the body cut to at most `max` bytes, at a character boundary,
+    /// after redaction (which sees the whole message, so a secret the cut splits is masked
+    /// whole); true when it was cut.
+    pub fn log_cut(
+        &mut self,
+        severity: Severity,
+        message: &str,
+        span: Option<Handle>,
+        event_name: &str,
+        max: usize,
+    ) -> bool {
         let now = platform::now_unix_nanos();
         let context = span.or_else(|| self.active_span()).and_then(|h| self.span_context(h));
         self.stage_into_scratch(6, true);
-        let body = if self.config.redact {
+        let redacted = if self.config.redact {
             crate::redact::redact_text(message, &self.config.redact_params)
         } else {
             message.into()
         };
+        let body = cut(&redacted, max);
         let attributes = core::mem::take(&mut self.scratch);
         self.queue_record(
             0,
@@ -1204,7 +1219,7 @@ impl Sdk {
                 observed: now,
                 severity: severity as i32,
                 severity_text: severity.text(),
-                body: Some(Value::Str(&body)),
+                body: Some(Value::Str(body)),
                 attributes: &attributes,
                 flags: context.as_ref().map_or(0, |c| c.flags as u32),
                 trace_id: context.as_ref().map(|c| c.trace_id),
@@ -1213,6 +1228,7 @@ impl Sdk {
             },
         );
         self.scratch = attributes;
+        body.len() < redacted.len()
     }
 
     /// Queues a finished log record of scope `scope` (from [`Sdk::scope_id`]) with the rules

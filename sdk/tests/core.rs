@@ -492,3 +492,29 @@ fn common_attributes_go_on_every_new_span_and_record_until_removed() {
     let logs = drain_logs(&mut sdk);
     assert_eq!(attribute(&logs.records().next().unwrap().2.attributes, "session.id"), Some(&AnyValue::from("s1")));
 }
+
+#[test]
+fn a_log_body_is_cut_after_redaction_so_a_secret_the_cut_splits_is_masked_whole() {
+    let mut sdk = Sdk::new(Config::default());
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJjYW5hcnkiOiJ5ZXMifQ.CANARYsignature";
+    let message = format!("token {jwt} sent and more text");
+    // The cut falls inside the JWT: 20 bytes of it before the cut.
+    assert!(sdk.log_cut(Severity::Info, &message, None, "", 26));
+    assert!(!sdk.log_cut(Severity::Info, "short", None, "", 26));
+    sdk.log(Severity::Info, &format!("{} {jwt}", "x".repeat(20_000)));
+    let logs = edgescope_otlp::proto::decode_logs(&sdk.take_logs_proto().unwrap()).unwrap();
+    let bodies: Vec<_> = logs
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .flat_map(|s| &s.log_records)
+        .map(|r| match &r.body {
+            Some(AnyValue::String(s)) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(bodies[0], "token REDACTED sent and mo");
+    assert_eq!(bodies[1], "short");
+    assert!(bodies[2].ends_with(" REDACTED"), "the Rust API's log body is not cut at all");
+    assert!(!bodies.concat().contains("eyJhbGci"));
+}

@@ -250,8 +250,17 @@ extern "C" fn raw_span_event(span: u32, name: *const u8, len: usize, time_ms: f6
 }
 
 #[export_name = "log"]
-extern "C" fn raw_log(severity: u32, message: *const u8, len: usize, span: u32, event: *const u8, event_len: usize) {
-    log(severity as u8, text(message, len), span, text(event, event_len))
+#[allow(clippy::too_many_arguments)]
+extern "C" fn raw_log(
+    severity: u32,
+    message: *const u8,
+    len: usize,
+    span: u32,
+    event: *const u8,
+    event_len: usize,
+    max: u32,
+) -> u32 {
+    log(severity as u8, text(message, len), span, text(event, event_len), max).into()
 }
 
 #[export_name = "spanException"]
