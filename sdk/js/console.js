@@ -7,18 +7,21 @@ import { guard, logger, show } from './api.js';
 const LEVELS = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' };
 
 /**
- * The message the console shows for `args`: a first string's `%s %d %i %f %o %O %c` take the
- * next arguments in turn (as the console's formatter does), and the rest follow, joined by
- * spaces; objects as JSON, errors as their stack (see `show`); no arguments, an empty line.
+ * The message the console shows for `args`, as Node's `util.format` writes it: a first string's
+ * `%s %d %i %f %j %o %O %c` take the next arguments in turn (`%j` as JSON) and `%%` is a `%`
+ * (when more than the string was given), and the rest follow, joined by spaces; objects as
+ * JSON, errors as their stack (see `show`); no arguments, an empty line.
  */
 function format(args) {
   let i = 1;
   const head =
     typeof args[0] === 'string'
-      ? args[0].replace(/%([sdifoOc])/g, (spec, c) =>
-          i >= args.length
-            ? spec
-            : ((v) => (c === 'c' ? '' : 'dif'.includes(c) ? String(typeof v === 'symbol' || typeof v === 'object' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10)) : show(v)))(args[i++]),
+      ? args[0].replace(/%([sdifjoOc%])/g, (spec, c) =>
+          c === '%'
+            ? args.length > 1 ? c : spec
+            : i >= args.length
+              ? spec
+              : ((v) => (c === 'c' ? '' : c === 'j' && (!v || typeof v !== 'object') ? JSON.stringify(v) ?? 'undefined' : 'dif'.includes(c) ? String(typeof v === 'symbol' || typeof v === 'object' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10)) : show(v)))(args[i++]),
         )
       : show(args[0]);
   return args.length ? [head, ...Array.from(args).slice(i).map(show)].join(' ') : '';

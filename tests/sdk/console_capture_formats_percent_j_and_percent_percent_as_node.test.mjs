@@ -1,0 +1,45 @@
+// Console capture records a call's message as Node's `util.format` writes it for `%j` (the
+// value as JSON) and `%%` (a literal percent sign, which takes no argument; a format string
+// given alone is written as it is), compared here with `util.format` itself.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { format } from 'node:util';
+
+console.log = () => {};
+const { exportSink } = await import('../support.mjs');
+const { flush, init } = await import('../../sdk/dist/node.js');
+const { captureConsole } = await import('../../sdk/dist/console.js');
+
+test('%j and %% are written as util.format writes them', async () => {
+  const { logs, fetch } = exportSink();
+  init({ serviceName: 'format', fetch, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 60_000 });
+  const calls = [
+    ['100%%'],
+    ['100%% %s', 'done'],
+    ['%s %% %s', 'a'],
+    ['%%s', 'a'],
+    ['%%%s', 'a'],
+    ['%s%%', 'x'],
+    ['a%', 'b'],
+    ['%j', 'text'],
+    ['%j', { a: 1, b: [1, 'x', null] }],
+    ['%j', [1, 'x']],
+    ['%j', undefined],
+    ['%j', NaN],
+    ['%j', () => 1],
+    ['%j and %j', null, 42],
+    ['%s %j', 'only one'],
+    ['%j%%', { ok: true }, 'rest'],
+  ];
+  captureConsole(['log']);
+  try {
+    for (const args of calls) console.log(...args);
+  } finally {
+    captureConsole(false);
+  }
+  await flush();
+  assert.deepEqual(
+    logs.map((r) => r.body.stringValue),
+    calls.map((args) => format(...args)),
+  );
+});
