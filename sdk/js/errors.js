@@ -2,21 +2,29 @@
 // `exception.type`, `exception.message` and `exception.stacktrace`; the span active at that
 // moment, if any, gets an exception event and an error status. The page's own handlers and the
 // console see the event as before.
-import { activeSpan, cleanStack, guard, logger } from './api.js';
+import { activeSpan, cleanStack, guard, logger, show } from './api.js';
 import { enabled } from './fetch.js';
 
-/** `error` as an exception: `name` (its type), `message` and `stack`, as `recordException` reads one. */
+/**
+ * `error` as an exception: `name` (its type), `message` and `stack`, as `recordException` reads
+ * one. A value that is no error (`throw {}`, `reject('text')`) is its own message, an object as
+ * the logger records one (its JSON), and its type is its class's name or its `typeof`.
+ */
 function describe(error, fallbackMessage) {
-  if (error && typeof error === 'object') {
+  const object = error && typeof error === 'object';
+  // An error, or one like it (of another realm, a DOMException, `{ name, message }`).
+  if (object && typeof error.message === 'string') {
     return {
       name: String(error.name || error.constructor?.name || 'Error'),
-      message: String(error.message ?? fallbackMessage ?? ''),
+      message: error.message,
       stack: typeof error.stack === 'string' ? cleanStack(error.stack) : '',
     };
   }
-  // No error object (a script of another origin: "Script error.", or a rejection with `null`):
-  // an `Error`, not `typeof null`'s "object".
-  return { name: error == null ? 'Error' : typeof error, message: String(error ?? fallbackMessage ?? ''), stack: '' };
+  // No value (a script of another origin: "Script error.", or a rejection with `null`): an
+  // `Error`, not `typeof null`'s "object".
+  return error == null
+    ? { name: 'Error', message: String(fallbackMessage ?? ''), stack: '' }
+    : { name: object ? String(error.constructor?.name || 'Object') : typeof error, message: show(error), stack: '' };
 }
 
 function report(error, fallbackMessage, source) {
