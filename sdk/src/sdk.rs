@@ -1506,12 +1506,18 @@ fn resource_of(config: &Config) -> (Resource, Vec<u8>) {
     (Resource { attributes, dropped_attributes_count: dropped }, bytes)
 }
 
-/// Redacts a string value (or the strings of an array or a map) in place.
+/// Redacts a string value (or the strings of an array or a map) in place; bytes that are UTF-8
+/// text as that text (they stay bytes), other bytes are left as they are.
 fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
     match value {
         Some(AnyValue::String(s)) => {
             if let Some(r) = crate::redact::redact_attribute(key, s, extra) {
                 *s = r;
+            }
+        }
+        Some(AnyValue::Bytes(b)) => {
+            if let Some(r) = core::str::from_utf8(b).ok().and_then(|s| crate::redact::redact_attribute(key, s, extra)) {
+                *b = r.into_bytes();
             }
         }
         Some(AnyValue::Array(items)) => items.iter_mut().for_each(|i| redact_value(key, Some(i), extra)),

@@ -518,3 +518,21 @@ fn a_log_body_is_cut_after_redaction_so_a_secret_the_cut_splits_is_masked_whole(
     assert!(bodies[2].ends_with(" REDACTED"), "the Rust API's log body is not cut at all");
     assert!(!bodies.concat().contains("eyJhbGci"));
 }
+
+#[test]
+fn bytes_that_are_utf8_text_are_redacted_as_that_text_and_stay_bytes() {
+    let mut sdk = Sdk::new(Config::default());
+    sdk.stage_attribute("app.payload", AnyValue::Bytes(b"sent Bearer CANARYBYTES1x ok".to_vec()));
+    sdk.stage_attribute("db.password", AnyValue::Bytes(b"CANARYBYTES2".to_vec()));
+    sdk.stage_attribute("app.binary", AnyValue::Bytes(vec![0xff, 0xfe, b'C']));
+    sdk.log(Severity::Info, "bytes");
+    let logs = edgescope_otlp::proto::decode_logs(&sdk.take_logs_proto().unwrap()).unwrap();
+    let record = &logs.resource_logs[0].scope_logs[0].log_records[0];
+    let bytes = |key| match attribute(&record.attributes, key) {
+        Some(AnyValue::Bytes(b)) => b.clone(),
+        other => panic!("{key}: {other:?}"),
+    };
+    assert_eq!(bytes("app.payload"), b"sent Bearer REDACTED ok");
+    assert_eq!(bytes("db.password"), b"REDACTED");
+    assert_eq!(bytes("app.binary"), [0xff, 0xfe, b'C']);
+}
