@@ -16,13 +16,15 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// Replaces `globalThis.fetch` with a recorder: each call is kept in `globalThis.__posts` as
 /// `[url, headers, body]` and answered with the next status of `globalThis.__statuses`
-/// (200 when none is left; 0 rejects, as `fetch` does without a network).
+/// (200 when none is left; 0 rejects, as `fetch` does without a network; 1 never answers, and
+/// rejects when the request's `signal` aborts, as `fetch` does).
 pub fn install_fetch() {
     let global = js_sys::global();
     let fetch = Function::new_with_args(
         "url, init",
         "globalThis.__posts.push([url, init.headers, init.body, init.keepalive === true]);
          const status = globalThis.__statuses.length ? globalThis.__statuses.shift() : 200;
+         if (status === 1) return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal.reason)));
          return status === 0 ? Promise.reject(new TypeError('Failed to fetch')) : Promise.resolve({ status });",
     );
     Reflect::set(&global, &"fetch".into(), &fetch).unwrap();
@@ -180,4 +182,31 @@ async fn a_new_exporter_sends_what_a_dropped_one_kept_and_a_flush_starts_every_p
     let urls: Vec<String> = posts().into_iter().map(|(url, ..)| url).collect();
     assert_eq!(urls, ["http://per-request.test/v1/traces", "http://per-request.test/v1/logs"]);
     install_fetch();
+}
+
+#[test]
+async fn a_post_without_an_answer_is_aborted_after_the_timeout_and_kept_for_the_next_flush() {
+    use js_sys::Promise;
+    use wasm_bindgen_futures::{future_to_promise, JsFuture};
+    install_fetch();
+    global::set_tracer_provider(TracerProvider::new(Config { service_name: "rust-page".into(), ..Config::default() }));
+    let exporter = Exporter::new("http://hanging.test:4318").with_timeout(50);
+    global::tracer("export-test").in_span("never answered", |_cx| {});
+    let before = otel::diagnostics();
+    answer_with(&[1]);
+    // The flush, or "hung" after 3 s: without the timeout the post would wait for ever.
+    let flushed = {
+        let exporter = exporter.clone();
+        future_to_promise(async move { Ok(JsValue::from(exporter.flush().await as u32)) })
+    };
+    let hung = Promise::new(&mut |resolve, _| {
+        let set_timeout: Function = Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().into();
+        set_timeout.call3(&JsValue::NULL, &resolve, &JsValue::from(3_000), &"hung".into()).unwrap();
+    });
+    let first = JsFuture::from(Promise::race(&Array::of2(&flushed, &hung))).await.unwrap();
+    assert_eq!(first, JsValue::from(0u32), "the flush ended, nothing delivered");
+    assert_eq!(otel::diagnostics().exports_retried - before.exports_retried, 1);
+    assert_eq!(posts().len(), 1);
+    assert_eq!(exporter.flush().await, 1, "the batch was kept and goes at the next flush");
+    assert_eq!(proto::decode_traces(&posts()[0].3).unwrap().spans().next().unwrap().2.name, "never answered");
 }

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Batches leave as OTLP protobuf (`POST {endpoint}/v1/traces` and `/v1/logs`); a flush starts
-//! every post before it awaits any. A batch that fails for lack of network or with 429, 502, 503
+//! every post before it awaits any, and a post without an answer after 10 s
+//! ([`Exporter::with_timeout`]) is aborted and kept like one that found no network. A batch that fails for lack of network or with 429, 502, 503
 //! or 504 is kept (at most [`MAX_KEPT`] batches, the oldest dropped first) and sent again at the
 //! next flush, as the JavaScript exporter does; other failures are counted in the diagnostics
 //! (`exports_failed`), never thrown. Kept batches belong to the page or the worker's isolate,
@@ -46,7 +47,13 @@ enum Signal {
 struct Inner {
     endpoint: String,
     headers: RefCell<Vec<(String, String)>>,
+    /// Milliseconds a post may wait for its answer (`AbortSignal.timeout`), as the JavaScript
+    /// exporter's `timeoutMillis`.
+    timeout_ms: std::cell::Cell<u32>,
 }
+
+/// How long a post waits for its answer unless [`Exporter::with_timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 
 thread_local! {
     /// The batches kept for the next flush, with the endpoint each was for: shared by every
@@ -90,7 +97,16 @@ impl Exporter {
     /// to `{endpoint}/v1/traces` and `{endpoint}/v1/logs`.
     pub fn new(endpoint: impl Into<String>) -> Exporter {
         let endpoint = endpoint.into().trim_end_matches('/').to_owned();
-        Exporter { inner: Rc::new(Inner { endpoint, headers: RefCell::new(Vec::new()) }) }
+        let timeout_ms = std::cell::Cell::new(DEFAULT_TIMEOUT_MS);
+        Exporter { inner: Rc::new(Inner { endpoint, headers: RefCell::new(Vec::new()), timeout_ms }) }
+    }
+
+    /// Gives up on a post that has no answer after `ms` milliseconds (at least 1; 10 s unless
+    /// set): the batch is kept and sent again at the next flush, as one that found no network.
+    /// Where the host has no `AbortSignal.timeout`, a post waits for its answer.
+    pub fn with_timeout(self, ms: u32) -> Exporter {
+        self.inner.timeout_ms.set(ms.max(1));
+        self
     }
 
     /// Sends `name: value` with every request (an `Authorization` header, say).
@@ -180,6 +196,13 @@ impl Exporter {
             Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
         }
         let global = js_sys::global();
+        // `AbortSignal.timeout(ms)`: the post is aborted, and `fetch` rejects, when no answer came.
+        let timeout = Reflect::get(&global, &"AbortSignal".into())
+            .and_then(|a| Ok((Reflect::get(&a, &"timeout".into())?.dyn_into::<Function>()?, a)));
+        if let Ok((timeout, signal)) = timeout {
+            let signal = timeout.call1(&signal, &JsValue::from(self.inner.timeout_ms.get()))?;
+            Reflect::set(&init, &"signal".into(), &signal)?;
+        }
         let fetch: Function = Reflect::get(&global, &"fetch".into())?.dyn_into()?;
         let url = JsValue::from_str(&format!("{}{path}", self.inner.endpoint));
         fetch.call2(&global, &url, &init)?.dyn_into()
