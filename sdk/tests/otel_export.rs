@@ -22,14 +22,28 @@ pub fn install_fetch() {
     let global = js_sys::global();
     let fetch = Function::new_with_args(
         "url, init",
-        "globalThis.__posts.push([url, init.headers, init.body, init.keepalive === true]);
+        "const post = [url, init.headers, init.body, init.keepalive === true];
+         globalThis.__posts.push(post);
+         globalThis.__encodings.push(init.headers['Content-Encoding'] ?? 'none');
          const status = globalThis.__statuses.length ? globalThis.__statuses.shift() : 200;
-         if (status === 1) return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal.reason)));
-         return status === 0 ? Promise.reject(new TypeError('Failed to fetch')) : Promise.resolve({ status });",
+         const gzipped = init.headers['Content-Encoding'] === 'gzip';
+         const plain = new Response(init.body).body;
+         const read = gzipped ? new Response(plain.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer().then((b) => { post[2] = new Uint8Array(b); }) : Promise.resolve();
+         if (status === 1) return read.then(() => new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal.reason))));
+         return read.then(() => status === 0 ? Promise.reject(new TypeError('Failed to fetch')) : { status });",
     );
     Reflect::set(&global, &"fetch".into(), &fetch).unwrap();
     Reflect::set(&global, &"__posts".into(), &Array::new()).unwrap();
     Reflect::set(&global, &"__statuses".into(), &Array::new()).unwrap();
+    Reflect::set(&global, &"__encodings".into(), &Array::new()).unwrap();
+}
+
+/// The `Content-Encoding` of each post since the last call (`none` for none).
+pub fn encodings() -> Vec<String> {
+    let global = js_sys::global();
+    let list: Array = Reflect::get(&global, &"__encodings".into()).unwrap().into();
+    Reflect::set(&global, &"__encodings".into(), &Array::new()).unwrap();
+    list.iter().map(|e| e.as_string().unwrap()).collect()
 }
 
 pub fn answer_with(statuses: &[u16]) {
@@ -173,8 +187,9 @@ async fn a_new_exporter_sends_what_a_dropped_one_kept_and_a_flush_starts_every_p
         "globalThis.__posts.push([url, init.headers, init.body, false]); return new Promise(() => {});",
     );
     Reflect::set(&global, &"fetch".into(), &hanging).unwrap();
+    // (Without gzip, whose compression is awaited before the posts start.)
     let flush = wasm_bindgen_futures::future_to_promise(async {
-        Exporter::new("http://per-request.test").flush().await;
+        Exporter::new("http://per-request.test").with_gzip(false).flush().await;
         Ok(JsValue::UNDEFINED)
     });
     drop(flush);
@@ -209,4 +224,23 @@ async fn a_post_without_an_answer_is_aborted_after_the_timeout_and_kept_for_the_
     assert_eq!(posts().len(), 1);
     assert_eq!(exporter.flush().await, 1, "the batch was kept and goes at the next flush");
     assert_eq!(proto::decode_traces(&posts()[0].3).unwrap().spans().next().unwrap().2.name, "never answered");
+}
+
+#[test]
+async fn bodies_go_gzipped_where_the_host_has_compression_stream_unless_turned_off() {
+    install_fetch();
+    global::set_tracer_provider(TracerProvider::new(Config { service_name: "rust-page".into(), ..Config::default() }));
+    record_a_span_and_a_log("zipped");
+    assert_eq!(Exporter::new("http://gzip.test").flush().await, 2);
+    assert_eq!(encodings(), ["gzip", "gzip"]);
+    let sent = posts();
+    assert_eq!(
+        proto::decode_traces(&sent[0].3).unwrap().spans().next().unwrap().2.name,
+        "zipped",
+        "it unzips to the batch"
+    );
+    record_a_span_and_a_log("plain");
+    assert_eq!(Exporter::new("http://gzip.test").with_gzip(false).flush().await, 2);
+    assert_eq!(encodings(), ["none", "none"]);
+    assert_eq!(proto::decode_traces(&posts()[0].3).unwrap().spans().next().unwrap().2.name, "plain");
 }

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Batches leave as OTLP protobuf (`POST {endpoint}/v1/traces` and `/v1/logs`); a flush starts
-//! every post before it awaits any, and a post without an answer after 10 s
+//! every post before it awaits any (gzipped through `CompressionStream` where the host has it,
+//! not on page hide), and a post without an answer after 10 s
 //! ([`Exporter::with_timeout`]) is aborted and kept like one that found no network. A batch that fails for lack of network or with 429, 502, 503
 //! or 504 is kept (at most [`MAX_KEPT`] batches, the oldest dropped first) and sent again at the
 //! next flush, as the JavaScript exporter does; other failures are counted in the diagnostics
@@ -23,7 +24,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -50,6 +51,8 @@ struct Inner {
     /// Milliseconds a post may wait for its answer (`AbortSignal.timeout`), as the JavaScript
     /// exporter's `timeoutMillis`.
     timeout_ms: std::cell::Cell<u32>,
+    /// Whether bodies go gzipped where the host has `CompressionStream`.
+    gzip: std::cell::Cell<bool>,
 }
 
 /// How long a post waits for its answer unless [`Exporter::with_timeout`] says otherwise.
@@ -84,6 +87,23 @@ fn outcome(status: Result<u16, JsValue>) -> Outcome {
     }
 }
 
+/// `body` gzipped through the host's `CompressionStream`, or `None` where it has none or it failed.
+async fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    let global = js_sys::global();
+    let class = |name: &str| Reflect::get(&global, &name.into()).ok()?.dyn_into::<Function>().ok();
+    let (compression, response) = (class("CompressionStream")?, class("Response")?);
+    let stream = Reflect::construct(&compression, &Array::of1(&"gzip".into())).ok()?;
+    // new Response(new Response(body).body.pipeThrough(stream)).arrayBuffer()
+    let plain =
+        Reflect::get(&Reflect::construct(&response, &Array::of1(&Uint8Array::from(body))).ok()?, &"body".into())
+            .ok()?;
+    let pipe: Function = Reflect::get(&plain, &"pipeThrough".into()).ok()?.dyn_into().ok()?;
+    let zipped = Reflect::construct(&response, &Array::of1(&pipe.call1(&plain, &stream).ok()?)).ok()?;
+    let read: Function = Reflect::get(&zipped, &"arrayBuffer".into()).ok()?.dyn_into().ok()?;
+    let buffer = JsFuture::from(read.call0(&zipped).ok()?.dyn_into::<Promise>().ok()?).await.ok()?;
+    Some(Uint8Array::new(&buffer).to_vec())
+}
+
 /// What a post came to.
 enum Outcome {
     Sent,
@@ -98,7 +118,16 @@ impl Exporter {
     pub fn new(endpoint: impl Into<String>) -> Exporter {
         let endpoint = endpoint.into().trim_end_matches('/').to_owned();
         let timeout_ms = std::cell::Cell::new(DEFAULT_TIMEOUT_MS);
-        Exporter { inner: Rc::new(Inner { endpoint, headers: RefCell::new(Vec::new()), timeout_ms }) }
+        let gzip = std::cell::Cell::new(true);
+        Exporter { inner: Rc::new(Inner { endpoint, headers: RefCell::new(Vec::new()), timeout_ms, gzip }) }
+    }
+
+    /// Whether bodies go gzipped (`Content-Encoding: gzip`) through the host's
+    /// `CompressionStream` (true unless set; a host without one, and a post with `keepalive` on
+    /// page hide, send them as they are, as the JavaScript exporter does).
+    pub fn with_gzip(self, gzip: bool) -> Exporter {
+        self.inner.gzip.set(gzip);
+        self
     }
 
     /// Gives up on a post that has no answer after `ms` milliseconds (at least 1; 10 s unless
@@ -140,15 +169,22 @@ impl Exporter {
         // Every post starts now, before any is awaited: on page hide the logs must not wait
         // behind the traces' answer, which may never come. `keepalive` goes on while the posts
         // together stay within the browser's in-flight budget.
+        // Compressed first (no post waits for another's answer); not on page hide, where the
+        // posts must start before the page is gone.
+        let mut zipped = Vec::with_capacity(batches.len());
+        for (_, body) in &batches {
+            zipped.push(if self.inner.gzip.get() && !keepalive { gzip(body).await } else { None });
+        }
         let mut budget = KEEPALIVE_BYTES;
         let started: Vec<_> = batches
             .into_iter()
-            .map(|(signal, body)| {
+            .zip(zipped)
+            .map(|((signal, body), zipped)| {
                 let keep = keepalive && body.len() <= budget;
                 if keep {
                     budget -= body.len();
                 }
-                let answer = self.start_post(signal, &body, keep);
+                let answer = self.start_post(signal, zipped.as_deref().unwrap_or(&body), zipped.is_some(), keep);
                 (signal, body, answer)
             })
             .collect();
@@ -178,13 +214,16 @@ impl Exporter {
     }
 
     /// Calls `fetch` for one batch: the promise of its answer.
-    fn start_post(&self, signal: Signal, body: &[u8], keepalive: bool) -> Result<Promise, JsValue> {
+    fn start_post(&self, signal: Signal, body: &[u8], gzipped: bool, keepalive: bool) -> Result<Promise, JsValue> {
         let path = match signal {
             Signal::Traces => "/v1/traces",
             Signal::Logs => "/v1/logs",
         };
         let headers = Object::new();
         Reflect::set(&headers, &"Content-Type".into(), &"application/x-protobuf".into())?;
+        if gzipped {
+            Reflect::set(&headers, &"Content-Encoding".into(), &"gzip".into())?;
+        }
         for (name, value) in self.inner.headers.borrow().iter() {
             Reflect::set(&headers, &name.into(), &value.into())?;
         }
