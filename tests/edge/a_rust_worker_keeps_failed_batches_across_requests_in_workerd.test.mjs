@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { root, startCollector, traceSpans, waitFor } from '../support.mjs';
 import { startWorkerdModules } from './workerd.mjs';
@@ -18,7 +19,7 @@ let collector, proxy, worker;
  * both on.
  */
 let mode = 'forward';
-/** Each post the proxy saw: `{ path, status, body }`; and for 'together' whether the logs came while the traces were held. */
+/** Each post the proxy saw: `{ path, status, body, encoding }` (the body unzipped); and for 'together' whether the logs came while the traces were held. */
 const posts = [];
 let logsArrived;
 let logsSeen = false;
@@ -30,8 +31,11 @@ before(async () => {
   proxy = createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);
+    // The Rust exporter gzips its bodies (workerd has CompressionStream).
+    const encoding = req.headers['content-encoding'] ?? 'none';
+    const body = encoding === 'gzip' ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks);
     if (mode === 'unavailable') {
-      posts.push({ path: req.url, status: 503, body: Buffer.concat(chunks) });
+      posts.push({ path: req.url, status: 503, body, encoding });
       return res.writeHead(503).end();
     }
     if (mode === 'together') {
@@ -49,8 +53,8 @@ before(async () => {
         logsWhileTracesHeld ??= false;
       }
     }
-    const answer = await fetch(collector.otlp + req.url, { method: 'POST', headers: { 'content-type': req.headers['content-type'] }, body: Buffer.concat(chunks) });
-    posts.push({ path: req.url, status: answer.status, body: Buffer.concat(chunks) });
+    const answer = await fetch(collector.otlp + req.url, { method: 'POST', headers: { 'content-type': req.headers['content-type'] }, body });
+    posts.push({ path: req.url, status: answer.status, body, encoding });
     res.writeHead(answer.status).end(Buffer.from(await answer.arrayBuffer()));
   });
   await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
@@ -93,6 +97,7 @@ test("a batch the collector refused with 503 is sent by the next request's expor
     });
     assert.ok(spans.some((s) => s.kind === 2), trace);
   }
+  assert.deepEqual([...new Set(posts.map((p) => p.encoding))], ['gzip'], 'every body went gzipped');
 });
 
 test('a flush starts the logs post without waiting for the answer to the traces post', async () => {
