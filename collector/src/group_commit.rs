@@ -69,7 +69,7 @@ impl<T, R> GroupQueue<T, R> {
 
     /// Items waiting.
     #[cfg(test)]
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).items.len()
     }
 

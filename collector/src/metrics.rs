@@ -89,6 +89,8 @@ struct Counts {
     accepted: BTreeMap<Signal, u64>,
     /// Items that did not read, per signal.
     rejected: BTreeMap<Signal, u64>,
+    /// Groups of exports written, each in one transaction, per signal.
+    groups: BTreeMap<Signal, u64>,
     /// Answered requests per route family and status code.
     requests: BTreeMap<(Family, u16), u64>,
     durations: BTreeMap<Family, Histogram>,
@@ -118,6 +120,11 @@ impl Metrics {
         *c.rejected.entry(signal).or_default() += rejected as u64;
     }
 
+    /// Counts `groups` groups of exports of `signal` written, each in one transaction.
+    pub(crate) fn groups(&self, signal: Signal, groups: usize) {
+        *self.counts().groups.entry(signal).or_default() += groups as u64;
+    }
+
     /// Counts and times one answered request.
     pub(crate) fn request(&self, family: Family, status: u16, took: Duration) {
         let mut c = self.counts();
@@ -133,9 +140,9 @@ impl Metrics {
 
     /// Every metric in the text format 0.0.4; `queue` is the write queue's depth and capacity.
     pub(crate) fn render(&self, queue: (usize, usize)) -> String {
-        let (accepted, rejected, requests, durations) = {
+        let (accepted, rejected, groups, requests, durations) = {
             let c = self.counts();
-            (c.accepted.clone(), c.rejected.clone(), c.requests.clone(), c.durations.clone())
+            (c.accepted.clone(), c.rejected.clone(), c.groups.clone(), c.requests.clone(), c.durations.clone())
         };
         let mut out = String::new();
         header(
@@ -153,6 +160,17 @@ impl Metrics {
                     signal.label()
                 );
             }
+        }
+
+        header(
+            &mut out,
+            "edgescope_write_groups_total",
+            "counter",
+            "Groups of exports written, each in one transaction (one commit and sync for all its exports), by signal.",
+        );
+        for signal in Signal::ALL {
+            let n = groups.get(&signal).copied().unwrap_or(0);
+            let _ = writeln!(out, "edgescope_write_groups_total{{signal=\"{}\"}} {n}", signal.label());
         }
 
         header(

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use edgescope_otlp::read::{self, Ids, ReadError};
-use edgescope_otlp::{json, proto, Partial, TracesData};
+use edgescope_otlp::{json, proto, LogsData, Partial, TracesData};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -117,7 +117,9 @@ struct App {
     /// Writes waiting for or holding the writer; see [`write`].
     pending_writes: Arc<tokio::sync::Semaphore>,
     /// Trace exports waiting for the writer, written in groups; see [`write_traces`].
-    trace_queue: Arc<GroupQueue<QueuedTraces, Result<usize, StoreError>>>,
+    trace_queue: Arc<ExportQueue<TracesData>>,
+    /// Log exports waiting for the writer, written in groups; see [`write_logs`].
+    log_queue: Arc<ExportQueue<LogsData>>,
     /// The number of permits `pending_writes` started with.
     max_pending_writes: usize,
     /// Forwards the viewer's calls to other backends.
@@ -126,6 +128,33 @@ struct App {
     log_ids: Arc<tokio::sync::watch::Sender<i64>>,
     /// The extra origins CORS allows (`--cors-origin`), which WebSockets are held to as well.
     cors_origins: Arc<[String]>,
+}
+
+impl App {
+    /// The state of a collector serving the database at `db` with `settings`.
+    fn open(db: &std::path::Path, settings: &Settings) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
+        let reader = Store::open(db)?;
+        let log_ids = Arc::new(tokio::sync::watch::Sender::new(reader.last_log_id()?));
+        Ok(App {
+            writer: Arc::new(Mutex::new(Store::open(db)?)),
+            reader: Reader::spawn(reader)?,
+            log_ids,
+            gateway: Gateway::new(&settings.upstreams),
+            max_body_bytes: settings.max_body_bytes,
+            metrics: Arc::new(Metrics::new(db.to_owned())),
+            pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
+            trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
+            log_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
+            max_pending_writes: settings.max_pending_writes.max(1),
+            // Trimmed, as lists are written with spaces after the commas (`a, b`).
+            cors_origins: settings
+                .cors_origins
+                .iter()
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+        })
+    }
 }
 
 /// Creates the data directory when it is missing and opens (or creates) the database in it,
@@ -146,26 +175,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let db = open_data_dir(&settings.data_dir)?;
-    let reader = Store::open(&db)?;
-    let log_ids = Arc::new(tokio::sync::watch::Sender::new(reader.last_log_id()?));
-    let app = App {
-        writer: Arc::new(Mutex::new(Store::open(&db)?)),
-        reader: Reader::spawn(reader)?,
-        log_ids,
-        gateway: Gateway::new(&settings.upstreams),
-        max_body_bytes: settings.max_body_bytes,
-        metrics: Arc::new(Metrics::new(db.clone())),
-        pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
-        trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_SPANS)),
-        max_pending_writes: settings.max_pending_writes.max(1),
-        // Trimmed, as lists are written with spaces after the commas (`a, b`).
-        cors_origins: settings
-            .cors_origins
-            .iter()
-            .map(|o| o.trim().trim_end_matches('/').to_owned())
-            .filter(|o| !o.is_empty())
-            .collect(),
-    };
+    let app = App::open(&db, &settings)?;
 
     let cors = cors_layer(app.cors_origins.clone());
     let ingest_token = Token::new(settings.ingest_token.as_deref());
@@ -728,27 +738,37 @@ async fn write<T: Send + 'static>(
     .map_err(store_error)
 }
 
-/// Spans at most in one group of trace exports written in one transaction (a group holds at
-/// least one export).
-const GROUP_MAX_SPANS: usize = 16_384;
+/// Records at most (spans, or log records) in one group of exports written in one transaction
+/// (a group holds at least one export).
+const GROUP_MAX_RECORDS: usize = 16_384;
 
-/// A trace export in the queue, with its place among the pending writes: the place is given
+/// An export in a group queue, with its place among the pending writes: the place is given
 /// back when the export leaves the queue's hands (answered, or failed), even if the request
 /// that sent it went away.
-struct QueuedTraces {
-    data: TracesData,
+struct Queued<D> {
+    data: D,
     _place: tokio::sync::OwnedSemaphorePermit,
 }
 
-/// Stores a trace export with group commit, as one of the pending writes: the export is
-/// queued, and the first task to hold the writer after that writes every export waiting in the
-/// queue (up to [`GROUP_MAX_SPANS`]) in one transaction ([`Store::insert_trace_group`]). The
-/// answer comes once that transaction committed, so a 200 still means the spans are on disk.
-async fn write_traces(app: &App, data: TracesData) -> Result<usize, Failure> {
+/// Exports of one signal waiting for the writer, each answered with how many records it held.
+type ExportQueue<D> = GroupQueue<Queued<D>, Result<usize, StoreError>>;
+
+/// Stores an export with group commit, as one of the pending writes: the export is queued, and
+/// the first task to hold the writer after that writes every export waiting in `queue` (up to
+/// [`GROUP_MAX_RECORDS`]) in one transaction with `write_group` ([`Store::insert_trace_group`],
+/// [`Store::insert_log_group`]). The answer comes once that transaction committed, so a 200
+/// still means the records are on disk.
+async fn write_grouped<D: Send + Sync + 'static>(
+    app: &App,
+    signal: Signal,
+    queue: &Arc<ExportQueue<D>>,
+    data: D,
+    records: usize,
+    write_group: impl Fn(&mut Store, &[&D]) -> Vec<Result<usize, StoreError>> + Send + 'static,
+) -> Result<usize, Failure> {
     let place = pending_write(app)?;
-    let spans = data.spans().count();
-    let ticket = app.trace_queue.push(QueuedTraces { data, _place: place }, spans);
-    let (writer, queue, number) = (app.writer.clone(), app.trace_queue.clone(), ticket.number);
+    let ticket = queue.push(Queued { data, _place: place }, records);
+    let (writer, queue, metrics, number) = (app.writer.clone(), queue.clone(), app.metrics.clone(), ticket.number);
     // Not awaited: the answer may come from an earlier task's group, and this task then has
     // nothing to do.
     tokio::task::spawn_blocking(move || {
@@ -757,7 +777,10 @@ async fn write_traces(app: &App, data: TracesData) -> Result<usize, Failure> {
         }
         let mut store = writer.lock().unwrap_or_else(|p| p.into_inner());
         queue.write_through(number, |group| {
-            store.insert_trace_group(&group.iter().map(|queued| &queued.data).collect::<Vec<_>>())
+            let answers = write_group(&mut store, &group.iter().map(|queued| &queued.data).collect::<Vec<_>>());
+            // Counted before the answers go, so that a scrape after an answer counts its group.
+            metrics.groups(signal, 1);
+            answers
         });
     });
     match ticket.answer.await {
@@ -765,6 +788,31 @@ async fn write_traces(app: &App, data: TracesData) -> Result<usize, Failure> {
         // The task that took the export failed (a panic) before answering: nothing is promised.
         Err(_) => Err(rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, "the writer failed")),
     }
+}
+
+/// Stores a trace export with group commit (see [`write_grouped`]).
+async fn write_traces(app: &App, data: TracesData) -> Result<usize, Failure> {
+    let spans = data.spans().count();
+    write_grouped(app, Signal::Traces, &app.trace_queue, data, spans, Store::insert_trace_group).await
+}
+
+/// Stores a log export with group commit (see [`write_grouped`]); live tails hear of the new
+/// records after the group's commit, before the answers go.
+async fn write_logs(app: &App, data: LogsData) -> Result<usize, Failure> {
+    let records = data.records().count();
+    let log_ids = app.log_ids.clone();
+    write_grouped(app, Signal::Logs, &app.log_queue, data, records, move |store, group| {
+        let answers = store.insert_log_group(group);
+        if let Ok(last_id) = store.last_log_id() {
+            log_ids.send_if_modified(|id| {
+                let newer = last_id > *id;
+                *id = (*id).max(last_id);
+                newer
+            });
+        }
+        answers
+    })
+    .await
 }
 
 async fn read_with<T: Send + 'static>(
@@ -829,13 +877,7 @@ async fn ingest_logs(
         app.metrics.records(Signal::Logs, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Logs, &rejected));
     }
-    let (n, last_id) =
-        write(&app, move |s| Ok((s.insert_logs(&data)?, s.last_log_id()?))).await.map_err(|f| f.reencode(encoding))?;
-    app.log_ids.send_if_modified(|id| {
-        let newer = last_id > *id;
-        *id = (*id).max(last_id);
-        newer
-    });
+    let n = write_logs(&app, data).await.map_err(|f| f.reencode(encoding))?;
     app.metrics.records(Signal::Logs, n, rejected.len());
     tracing::debug!(records = n, rejected = rejected.len(), "stored");
     Ok(export_answer(encoding, Signal::Logs, n, &rejected))
@@ -1489,8 +1531,62 @@ async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: boo
 
 #[cfg(test)]
 mod tests {
-    use super::{is_local_origin, same_secret, websocket_origin_allowed};
+    use super::{is_local_origin, same_secret, websocket_origin_allowed, write_logs, App, Settings};
+    use crate::store::LogQuery;
     use axum::http::{header, HeaderMap, HeaderValue};
+    use edgescope_otlp::{AnyValue, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ScopeLogs};
+
+    /// A log export of one record, as a worker request sends it.
+    fn one_record(n: u64) -> LogsData {
+        LogsData {
+            resource_logs: vec![ResourceLogs {
+                resource: Resource { attributes: vec![KeyValue::new("service.name", "edge")], ..Default::default() },
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord {
+                        time_unix_nano: 1_000 + n,
+                        severity_number: 9,
+                        body: Some(AnyValue::String(format!("request {n}"))),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn log_exports_that_wait_for_the_writer_are_stored_together_in_one_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(&dir.path().join("edgescope.db"), &Settings::default()).unwrap();
+        // The writer is busy (as with another group's commit) while eight exports arrive.
+        let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let writer = app.writer.clone();
+        let busy = std::thread::spawn(move || {
+            let _held = writer.lock().unwrap();
+            locked.0.send(()).unwrap();
+            let _ = release.1.recv();
+        });
+        locked.1.recv().unwrap();
+        let exports: Vec<_> = (0..8)
+            .map(|n| {
+                let app = app.clone();
+                tokio::spawn(async move { write_logs(&app, one_record(n)).await.map_err(|_| "failed") })
+            })
+            .collect();
+        while app.log_queue.len() < 8 {
+            tokio::task::yield_now().await;
+        }
+        release.0.send(()).unwrap();
+        busy.join().unwrap();
+        for export in exports {
+            assert_eq!(export.await.unwrap(), Ok(1));
+        }
+        let scrape = app.metrics.render((0, 0));
+        assert!(scrape.contains("edgescope_write_groups_total{signal=\"logs\"} 1\n"), "one commit for all:\n{scrape}");
+        let stored = app.writer.lock().unwrap().logs(&LogQuery { limit: 100, ..Default::default() }).unwrap();
+        assert_eq!(stored.records().count(), 8);
+    }
 
     #[test]
     fn websockets_come_from_the_collectors_own_origin_a_local_one_or_an_extra_cors_origin() {

@@ -509,6 +509,34 @@ impl Store {
     /// pushed again to a stream with the same time and content.
     pub fn insert_logs(&mut self, data: &LogsData) -> Result<usize> {
         let tx = self.conn.transaction()?;
+        let n = Self::write_logs(&tx, data)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Stores the log records of several requests in one transaction (one commit, one sync of
+    /// the log for all of them), each request as [`Store::insert_logs`] would after the ones
+    /// before it, and returns, for each, how many records it held or why none were stored.
+    /// When the transaction fails, it is rolled back and each request is stored in a
+    /// transaction of its own, so that one request's failure fails no other.
+    pub fn insert_log_group(&mut self, group: &[&LogsData]) -> Vec<Result<usize>> {
+        if group.len() > 1 {
+            let together = (|| {
+                let tx = self.conn.transaction()?;
+                let counts = group.iter().map(|data| Self::write_logs(&tx, data)).collect::<Result<Vec<_>>>()?;
+                tx.commit()?;
+                Ok::<_, StoreError>(counts)
+            })();
+            if let Ok(counts) = together {
+                return counts.into_iter().map(Ok).collect();
+            }
+        }
+        group.iter().map(|data| self.insert_logs(data)).collect()
+    }
+
+    /// Writes a request's log records in `tx` (see [`Store::insert_logs`]); returns how many the
+    /// request held.
+    fn write_logs(tx: &rusqlite::Transaction<'_>, data: &LogsData) -> Result<usize> {
         let mut n = 0;
         // Each record (with its resource and scope): how many times this request has had it so
         // far, and how many were stored before the request.
@@ -522,7 +550,7 @@ impl Store {
         )
         .unwrap_or(i64::MAX);
         for rl in &data.resource_logs {
-            let resource_id = Self::resource_id(&tx, &rl.resource)?;
+            let resource_id = Self::resource_id(tx, &rl.resource)?;
             let service = rl.resource.service_name();
             for sl in &rl.scope_logs {
                 let scope_json = scope_key(&sl.scope, &sl.schema_url, &rl.schema_url);
@@ -583,7 +611,6 @@ impl Store {
                 }
             }
         }
-        tx.commit()?;
         Ok(n)
     }
 
@@ -1418,6 +1445,67 @@ mod tests {
         let summary = summaries.iter().find(|t| t.trace_id.starts_with("01")).unwrap();
         assert_eq!((summary.span_count, summary.root_name.as_str()), (4, "a"), "one summary row for the trace");
         assert_eq!(store.trace(TraceId([2; 16])).unwrap().unwrap(), b);
+    }
+
+    /// A log export of records with these times and bodies, all of service `web`.
+    fn log_export(records: &[(u64, &str)]) -> LogsData {
+        LogsData {
+            resource_logs: vec![ResourceLogs {
+                resource: Resource { attributes: vec![KeyValue::new("service.name", "web")], ..Default::default() },
+                scope_logs: vec![ScopeLogs {
+                    log_records: records
+                        .iter()
+                        .map(|(t, body)| LogRecord {
+                            time_unix_nano: *t,
+                            body: Some(AnyValue::from(*body)),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn a_group_of_log_exports_is_stored_as_its_requests_one_after_the_other_would_be() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        // Two equal records of one request (a coarse clock) are both kept; the same request
+        // sent again in the same group (an exporter's retry) adds nothing.
+        let a = log_export(&[(5, "tick"), (5, "tick"), (6, "a")]);
+        let b = log_export(&[(7, "b")]);
+        let counts: Vec<usize> = store.insert_log_group(&[&a, &b, &a]).into_iter().map(Result::unwrap).collect();
+        assert_eq!(counts, [3, 1, 3], "each answered with the records it held");
+        let mut bodies = log_bodies(&store);
+        bodies.sort();
+        assert_eq!(bodies, ["a", "b", "tick", "tick"]);
+    }
+
+    #[test]
+    fn in_a_group_a_log_export_that_fails_fails_alone_and_the_others_are_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        // Stands in for a write that SQLite refuses for one request's data.
+        store
+            .conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER refuse BEFORE INSERT ON logs WHEN NEW.body = 'refused'
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            )
+            .unwrap();
+        let (a, bad, c) =
+            (log_export(&[(1, "a1"), (2, "a2")]), log_export(&[(3, "x"), (4, "refused")]), { log_export(&[(5, "c")]) });
+        let results = store.insert_log_group(&[&a, &bad, &c]);
+        assert_eq!(results[0].as_ref().unwrap(), &2);
+        assert!(matches!(&results[1], Err(StoreError::Sqlite(e)) if e.to_string().contains("refused")), "{results:?}");
+        assert_eq!(results[2].as_ref().unwrap(), &1);
+        // The group's transaction was rolled back before each request was stored on its own:
+        // nothing twice, nothing of the failed request.
+        let mut bodies = log_bodies(&store);
+        bodies.sort();
+        assert_eq!(bodies, ["a1", "a2", "c"]);
     }
 
     #[test]

@@ -54,6 +54,9 @@ async fn a_scrape_counts_accepted_and_rejected_records_requests_per_route_family
     assert_eq!(at(r#"edgescope_records_received_total{signal="traces",outcome="rejected"}"#), 1.0);
     assert_eq!(at(r#"edgescope_records_received_total{signal="logs",outcome="accepted"}"#), 1.0);
     assert_eq!(at(r#"edgescope_records_received_total{signal="logs",outcome="rejected"}"#), 0.0);
+    // One export of each signal, each its own group (one transaction); the 400 wrote nothing.
+    assert_eq!(at(r#"edgescope_write_groups_total{signal="traces"}"#), 1.0);
+    assert_eq!(at(r#"edgescope_write_groups_total{signal="logs"}"#), 1.0);
 
     assert_eq!(at(r#"edgescope_http_requests_total{family="ingest",code="200"}"#), 2.0, "both ports count");
     assert_eq!(at(r#"edgescope_http_requests_total{family="ingest",code="400"}"#), 1.0);
