@@ -1506,8 +1506,9 @@ fn resource_of(config: &Config) -> (Resource, Vec<u8>) {
     (Resource { attributes, dropped_attributes_count: dropped }, bytes)
 }
 
-/// Redacts a string value (or the strings of an array or a map) in place; bytes that are UTF-8
-/// text as that text (they stay bytes), other bytes are left as they are.
+/// Redacts a string value (or the strings of an array or a map) in place; bytes as the text they
+/// read as (invalid sequences as U+FFFD, so that a stray byte hides no secret), staying bytes:
+/// binary data holding no secret, and not under a secret's name, is left as it is.
 fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
     match value {
         Some(AnyValue::String(s)) => {
@@ -1516,7 +1517,7 @@ fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
             }
         }
         Some(AnyValue::Bytes(b)) => {
-            if let Some(r) = core::str::from_utf8(b).ok().and_then(|s| crate::redact::redact_attribute(key, s, extra)) {
+            if let Some(r) = crate::redact::redact_attribute(key, &String::from_utf8_lossy(b), extra) {
                 *b = r.into_bytes();
             }
         }
