@@ -951,7 +951,10 @@ function emit(severity, message, attributes, event) {
     if (redactHook) text = hooked('log.message', text);
     stageAttributes(attributes);
     const span = asyncContext ? activeSpan() : undefined;
-    // Whole: the core cuts it to `bodyCap` bytes after redaction, so that a secret the cut splits is masked whole.
+    // The core cuts it to `bodyCap` bytes after redaction, so that a secret the cut splits is masked
+    // whole: it gets the cap and 64 Ki characters more (room for any secret it knows), never a whole
+    // huge message, whose copy in wasm memory would stay.
+    if (text.length > bodyCap + 65536) text = text.slice(0, bodyCap + 65536);
     if (core.log(severity, text, span ? adopt(span) : 0, event, bodyCap)) truncated++;
     scheduleExport();
   });
