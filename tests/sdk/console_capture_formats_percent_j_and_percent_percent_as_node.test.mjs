@@ -43,3 +43,16 @@ test('%j and %% are written as util.format writes them', async () => {
     calls.map((args) => format(...args)),
   );
 });
+
+test('%j of a BigInt, which JSON cannot write (Node throws), records its digits and keeps the record', async () => {
+  const { logs, fetch } = exportSink();
+  init({ serviceName: 'format', fetch, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 60_000 });
+  captureConsole(['log']);
+  try {
+    console.log('count %j', 10n);
+  } finally {
+    captureConsole(false);
+  }
+  await flush();
+  assert.deepEqual(logs.map((r) => r.body.stringValue), ['count 10']);
+});
