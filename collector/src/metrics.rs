@@ -89,7 +89,7 @@ struct Counts {
     accepted: BTreeMap<Signal, u64>,
     /// Items that did not read, per signal.
     rejected: BTreeMap<Signal, u64>,
-    /// Groups of exports written, each in one transaction, per signal.
+    /// Groups of exports written, per signal (one transaction each, unless it failed: see `render`).
     groups: BTreeMap<Signal, u64>,
     /// Answered requests per route family and status code.
     requests: BTreeMap<(Family, u16), u64>,
@@ -166,7 +166,7 @@ impl Metrics {
             &mut out,
             "edgescope_write_groups_total",
             "counter",
-            "Groups of exports written, each in one transaction (one commit and sync for all its exports), by signal.",
+            "Groups of exports written, by signal: each in one transaction (one commit and sync for all its exports), unless that failed and its exports were written one transaction each.",
         );
         for signal in Signal::ALL {
             let n = groups.get(&signal).copied().unwrap_or(0);
