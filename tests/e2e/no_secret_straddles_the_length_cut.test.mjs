@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { sdkReady, startBrowserStack } from '../support.mjs';
+import { SECRETS } from '../secrets_at_the_cut.mjs';
 
 let stack, collector, site, browser;
 
@@ -16,16 +17,6 @@ before(async () => {
 });
 
 after(() => stack?.stop());
-
-// Each secret as [context (not secret), kept (its part before the cut), rest (after the cut)].
-const SECRETS = {
-  jwt: ['', 'eyJhbGciOiJIUzI1NiJ9.eyJjYW5h', 'cnkiOiJ5ZXMifQ.CANARYJWTsignature5x'],
-  bearer: ['sent with Bearer ', 'CANARYB', 'EARER4abcdef123'],
-  card: ['card ', '4111 1111 1111', ' 1111'],
-  query: ['https://app.example/cb?token=', 'CANARYQ', 'UERY1'],
-  urlPassword: ['postgres://admin:', 'CANARYURLP', 'W31@db.example/app'],
-  jsonPassword: ['{"password":"', 'CANARYJSONP', 'W37"}'],
-};
 
 for (const entry of ['browser', 'full']) {
   test(`no part of a secret the length cut splits leaves the page (${entry} entry)`, async () => {

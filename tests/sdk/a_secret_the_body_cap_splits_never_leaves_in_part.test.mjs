@@ -5,6 +5,7 @@
 // Every byte exported (OTLP protobuf, uncompressed) is searched for each canary's kept part.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SECRETS } from '../secrets_at_the_cut.mjs';
 
 // The console as the host had it, quiet (console capture still prints through it).
 console.log = () => {};
@@ -15,18 +16,6 @@ let sent = [];
 const capture = async (url, request) => {
   sent.push(Buffer.from(request.body).toString('latin1'));
   return new Response(null, { status: 200 });
-};
-
-// Each secret as `context` (not secret), `kept` (the secret's part before the cut: what must not
-// leave) and `rest` (after the cut).
-const SECRETS = {
-  jwt: ['', 'eyJhbGciOiJIUzI1NiJ9.eyJjYW5h', 'cnkiOiJ5ZXMifQ.CANARYJWTsignature5x'],
-  bearer: ['sent with Bearer ', 'CANARYB', 'EARER4abcdef123'],
-  card: ['card ', '4111 1111 1111', ' 1111'],
-  query: ['https://app.example/cb?token=', 'CANARYQ', 'UERY1'],
-  urlPassword: ['postgres://admin:', 'CANARYURLP', 'W31@db.example/app'],
-  jsonPassword: ['{"password":"', 'CANARYJSONP', 'W37"}'],
-  basic: ['Basic ', 'Q0FOQVJZQkFT', 'SUMzOTp4'],
 };
 
 /** `secret` placed so that a cut at `cap` bytes falls right after its kept part, then more text. */
