@@ -184,14 +184,16 @@ impl Exporter {
                 if keep {
                     budget -= body.len();
                 }
+                // Awaited as it starts: a post that fails while an earlier one is awaited is then
+                // no unhandled rejection (which ends a Node or Deno process).
                 let answer = self.start_post(signal, zipped.as_deref().unwrap_or(&body), zipped.is_some(), keep);
-                (signal, body, answer)
+                (signal, body, answer.map(JsFuture::from))
             })
             .collect();
         let mut delivered = 0;
         for (signal, body, answer) in started {
             let status = match answer {
-                Ok(promise) => JsFuture::from(promise).await.and_then(|response| status_of(&response)),
+                Ok(answer) => answer.await.and_then(|response| status_of(&response)),
                 Err(e) => Err(e),
             };
             match outcome(status) {
