@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -180,6 +181,21 @@ export async function startBrowserStack() {
 }
 
 /** Waits until the test page's SDK is initialised (its wasm instantiates after `load`). */
+/**
+ * The bodies the page posts to the OTLP endpoint `otlp`, gunzipped when sent gzipped, in a list
+ * that fills as they are sent.
+ */
+export function exportsOf(page, otlp) {
+  const bodies = [];
+  page.on('request', (r) => {
+    if (r.url().startsWith(otlp) && r.method() === 'POST') {
+      const body = r.postDataBuffer();
+      bodies.push(r.headers()['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
+    }
+  });
+  return bodies;
+}
+
 export function sdkReady(page) {
   return page.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
 }

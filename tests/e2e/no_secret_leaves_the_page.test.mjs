@@ -5,8 +5,7 @@
 // that leaves it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gunzipSync } from 'node:zlib';
-import { sdkReady, startBrowserStack } from '../support.mjs';
+import { exportsOf, sdkReady, startBrowserStack } from '../support.mjs';
 
 let stack, collector, site, browser;
 
@@ -60,13 +59,7 @@ const CANARIES = {
 
 test('no canary secret reaches the exported telemetry', async () => {
   const page = await browser.newPage();
-  const bodies = [];
-  page.on('request', (r) => {
-    if (r.url().startsWith(collector.otlp) && r.method() === 'POST') {
-      const body = r.postDataBuffer();
-      bodies.push(r.headers()['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
-    }
-  });
+  const bodies = exportsOf(page, collector.otlp);
   await page.goto(site.url);
   await sdkReady(page);
   await page.evaluate(async (c) => {
@@ -170,13 +163,7 @@ for (const entry of ['browser', 'full']) {
   test(`no secret in request or response headers reaches the telemetry (${entry} entry)`, async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const bodies = [];
-    page.on('request', (r) => {
-      if (r.url().startsWith(collector.otlp) && r.method() === 'POST') {
-        const body = r.postDataBuffer();
-        bodies.push(r.headers()['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
-      }
-    });
+    const bodies = exportsOf(page, collector.otlp);
     // An API that sets a cookie and answers with a secret header.
     // A script served from a signed URL, which throws: its URL is in the error's stack.
     await page.route(`${site.url}/boom.js*`, (route) =>

@@ -5,8 +5,7 @@
 // leaves the page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gunzipSync } from 'node:zlib';
-import { sdkReady, startBrowserStack } from '../support.mjs';
+import { exportsOf, sdkReady, startBrowserStack } from '../support.mjs';
 import { SECRETS } from '../secrets_at_the_cut.mjs';
 
 let stack, collector, site, browser;
@@ -21,13 +20,7 @@ after(() => stack?.stop());
 for (const entry of ['browser', 'full']) {
   test(`no part of a secret the length cut splits leaves the page (${entry} entry)`, async () => {
     const page = await browser.newPage();
-    const bodies = [];
-    page.on('request', (r) => {
-      if (r.url().startsWith(collector.otlp) && r.method() === 'POST') {
-        const body = r.postDataBuffer();
-        bodies.push(r.headers()['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
-      }
-    });
+    const bodies = exportsOf(page, collector.otlp);
     await page.goto(site.url);
     await sdkReady(page);
     await page.evaluate(
