@@ -16,12 +16,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/http.rs"]
+mod http;
+
 use edgescope_collector::{run, Settings};
 use edgescope_otlp::{
     proto, AnyValue, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span,
     SpanId, SpanKind, TraceId, TracesData,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use http::Connection;
 use tokio::net::{TcpListener, TcpStream};
 
 /// A random-looking, distinct trace id for every `n`.
@@ -90,54 +93,17 @@ fn logs(sender: usize, n: u64) -> Vec<u8> {
     })
 }
 
-/// One keep-alive HTTP/1.1 connection: sends a request and reads its whole answer.
-struct Connection {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Connection {
-    async fn post(&mut self, path: &str, body: &[u8]) -> u16 {
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        // One write, so that the body does not wait for the head's acknowledgement (Nagle).
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
-        self.stream.write_all(&request).await.unwrap();
-        self.buf.clear();
-        loop {
-            let mut chunk = [0u8; 16384];
-            let n = self.stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "connection closed");
-            self.buf.extend_from_slice(&chunk[..n]);
-            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
-                let status: u16 = head[9..12].parse().unwrap();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
-                    .unwrap_or(0);
-                if self.buf.len() >= end + 4 + length {
-                    return status;
-                }
+/// Sends until the answer is not a 503; returns how many 503s came first.
+async fn deliver(conn: &mut Connection, path: &str, body: &[u8]) -> usize {
+    let mut refused = 0;
+    loop {
+        match conn.request("POST", path, "application/x-protobuf", body).await.0 {
+            200 => return refused,
+            503 => {
+                refused += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        }
-    }
-
-    /// Sends until the answer is not a 503; returns how many 503s came first.
-    async fn deliver(&mut self, path: &str, body: &[u8]) -> usize {
-        let mut refused = 0;
-        loop {
-            match self.post(path, body).await {
-                200 => return refused,
-                503 => {
-                    refused += 1;
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                status => panic!("{path}: {status}"),
-            }
+            status => panic!("{path}: {status}"),
         }
     }
 }
@@ -205,10 +171,10 @@ async fn main() {
                 for r in 0..rounds {
                     let n = r * senders as u64 + s as u64;
                     if send_traces {
-                        refused[0].fetch_add(conn.deliver("/v1/traces", &traces(s, n)).await, Ordering::Relaxed);
+                        refused[0].fetch_add(deliver(&mut conn, "/v1/traces", &traces(s, n)).await, Ordering::Relaxed);
                     }
                     if send_logs {
-                        refused[1].fetch_add(conn.deliver("/v1/logs", &logs(s, n)).await, Ordering::Relaxed);
+                        refused[1].fetch_add(deliver(&mut conn, "/v1/logs", &logs(s, n)).await, Ordering::Relaxed);
                     }
                 }
             })

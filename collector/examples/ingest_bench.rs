@@ -13,11 +13,14 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+#[path = "common/http.rs"]
+mod http;
+
 use edgescope_collector::{run, Settings};
 use edgescope_otlp::{
     proto, KeyValue, Resource, ResourceSpans, ScopeSpans, Span, SpanId, SpanKind, TraceId, TracesData,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use http::Connection;
 use tokio::net::{TcpListener, TcpStream};
 
 const BATCH: usize = 512;
@@ -70,42 +73,6 @@ fn batch(seed: u64, random_ids: bool) -> Vec<u8> {
             ..Default::default()
         }],
     })
-}
-
-/// One keep-alive HTTP/1.1 connection: sends a request and reads its whole answer.
-struct Connection {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Connection {
-    async fn request(&mut self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, usize) {
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        self.stream.write_all(head.as_bytes()).await.unwrap();
-        self.stream.write_all(body).await.unwrap();
-        // Read until the header block and the announced body are in.
-        self.buf.clear();
-        loop {
-            let mut chunk = [0u8; 65536];
-            let n = self.stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "connection closed");
-            self.buf.extend_from_slice(&chunk[..n]);
-            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
-                let status: u16 = head[9..12].parse().unwrap();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
-                    .unwrap_or(0);
-                if self.buf.len() >= end + 4 + length {
-                    return (status, length);
-                }
-            }
-        }
-    }
 }
 
 fn rss_bytes() -> u64 {
