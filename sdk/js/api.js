@@ -58,6 +58,11 @@ export function hooked(key, value) {
     return 'REDACTED';
   }
 }
+
+/** `value` through the app's rule under `key`: a string, or each string of an array (strings inside maps pass it in `core.normalize`, under their own keys). */
+function hookedValue(key, value) {
+  return typeof value === 'string' ? hooked(key, value) : Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? hooked(key, v) : v)) : value;
+}
 /** Log records below this severity number are not recorded (`config.logLevel`). */
 let minSeverity = 1;
 /** After `shutdown()`: no spans or log records until the next `init`. */
@@ -358,7 +363,7 @@ function stageAttributes(attributes, skip) {
         if (!skip || !Object.hasOwn(skip, key))
           guard(() => {
             const v = attributes[nonEmpty(key)];
-            core.attr(key, redactHook && typeof v === 'string' ? hooked(key, v) : v);
+            core.attr(key, redactHook ? hookedValue(key, v) : v);
           });
     });
 }
@@ -516,7 +521,7 @@ export function init(config) {
     }
     if (recorder) recorder.configure(sampler, c.samplerArg === undefined ? undefined : Number(c.samplerArg), c.keepErrors === true, maxQueueSize);
     core.setRedaction(c.redaction !== false, c.redactQueryParams ? c.redactQueryParams.join('\n') : '');
-    core.useRedactHook(redactHook);
+    core.useRedactHook(redactHook && hooked);
   });
 }
 
@@ -554,7 +559,7 @@ export class Span {
   setAttribute(key, value) {
     try {
       nonEmpty(String(key));
-      if (redactHook && typeof value === 'string') value = hooked(String(key), value);
+      if (redactHook) value = hookedValue(String(key), value);
       if (this._j !== 0) {
         recorder.attribute(this, String(key), value);
         return this;

@@ -100,7 +100,10 @@ export function normalize(v) {
   return plain(v, 0, '');
 }
 
-/** The app's `redact(key, value)`, which strings inside maps pass through under their own keys. */
+/**
+ * The app's `redact(key, value)` (as api.js's `hooked`: a rule that throws costs its text), which
+ * strings inside maps pass through under their own keys, and those of an array in a map under the array's.
+ */
 let hook;
 export function useRedactHook(fn) {
   hook = fn;
@@ -109,10 +112,11 @@ export function useRedactHook(fn) {
 function plain(v, depth, key) {
   const t = typeof v;
   if (--budget < 0) return undefined;
-  if (t === 'string') return hook && depth > 0 ? String(hook(key, v)) : v;
+  if (t === 'string') return hook && depth > 0 ? hook(key, v) : v;
   if (t === 'number' || t === 'boolean') return v;
   if (t !== 'object' || v === null || depth > MAX_DEPTH) return undefined;
-  if (Array.isArray(v) || v instanceof Uint8Array) return v;
+  if (Array.isArray(v)) return hook && depth > 0 ? v.map((x) => (typeof x === 'string' ? hook(key, x) : x)) : v;
+  if (v instanceof Uint8Array) return v;
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return undefined;
   const e = new Entries();

@@ -140,3 +140,36 @@ for (const [path, extra] of [
     assert.ok(seen.includes('name'));
   });
 }
+
+for (const [path, extra] of [
+  ['spans recorded in JavaScript', {}],
+  ['spans the core records (keepErrors; the browser and workerd path)', { keepErrors: true }],
+]) {
+  test(`the app's redact hook sees each string of an array, and a rule that throws inside a map costs that string only: ${path}`, async () => {
+    const mask = (v) => v.replace(/[\w.]+@[\w.]+/g, '[email]');
+    configure({
+      ...extra,
+      redact: (key, value) => {
+        if (value === 'explode') throw new Error('rule failed');
+        return mask(value);
+      },
+    });
+    const before = diagnostics().apiErrors;
+    const span = startSpan('arrays', { attributes: { to: ['ada@example.com', 'ok', 7] } });
+    span.setAttribute('cc', ['bob@example.com']);
+    span.setAttribute('mail', { bcc: ['carol@example.com'], note: 'explode', kept: 'dan@example.com' });
+    span.addEvent('sent', { rcpt: ['erin@example.com'] });
+    span.end();
+    logger.info('mailed', { rcpt: ['frank@example.com', true] });
+    await flush();
+    const text = JSON.stringify({ spans, logs });
+    assert.ok(!text.includes('@example.com'), text);
+    const a = attrs(spans[0]);
+    assert.deepEqual(a.to, ['[email]', 'ok', 7]);
+    assert.deepEqual(a.cc, ['[email]']);
+    assert.deepEqual(a.mail, { bcc: ['[email]'], note: 'REDACTED', kept: '[email]' }, 'the throwing rule cost one string, not the map');
+    assert.deepEqual(attrs(spans[0].events[0]).rcpt, ['[email]']);
+    assert.deepEqual(attrs(logs[0]).rcpt, ['[email]', true]);
+    assert.equal(diagnostics().apiErrors - before, 1, 'the throwing rule is counted once');
+  });
+}
