@@ -151,6 +151,9 @@ function errorText(e) {
  */
 function json(holder, key, seen) {
   let s;
+  // Only what is written here counts against `room`: a nested value's text was counted by its
+  // own call (counting it again at every level cut deep objects far short of the cap).
+  let leaf = true;
   try {
     let v = holder[key];
     if (typeof v?.toJSON === 'function') v = v.toJSON(key);
@@ -164,18 +167,26 @@ function json(holder, key, seen) {
       const n = keys.length;
       const parts = [];
       seen.push(v);
+      leaf = false;
+      room -= 2;
       for (let i = 0; i < n && room > 0; i++) {
         const x = json(v, list ? i : keys[i], seen);
+        room--;
         if (list) parts.push(x ?? 'null');
-        else if (x !== undefined) parts.push(`${JSON.stringify(keys[i])}:${x}`);
+        else if (x !== undefined) {
+          const k = JSON.stringify(keys[i]);
+          room -= k.length + 1;
+          parts.push(`${k}:${x}`);
+        }
       }
       seen.pop();
       s = list ? `[${parts}]` : `{${parts}}`;
     }
   } catch {
     s = '"[Thrown]"';
+    leaf = true;
   }
-  if (s) room -= s.length;
+  if (s && leaf) room -= s.length;
   return s;
 }
 

@@ -141,6 +141,17 @@ test('a body is cut to 16 KiB, or to attributeValueLengthLimit bytes, and counte
   assert.equal(diagnostics().logsTruncated, 2);
 });
 
+test('a deep object well under the cap is written whole: each value counts against the cap once, not once per level', async () => {
+  configure();
+  let deep = { leaf: 'z'.repeat(600) };
+  for (let i = 0; i < 40; i++) deep = { [`level${i}`]: deep, n: i };
+  const value = { deep, after: 'the last key' };
+  logger.info(value);
+  const [body] = await bodies();
+  assert.equal(body, JSON.stringify(value));
+  assert.equal(diagnostics().logsTruncated, 0);
+});
+
 test('the cut comes after redaction: a card number it splits is masked whole, other numbers are cut as text', async () => {
   configure({ attributeValueLengthLimit: 10 });
   logger.info('pay 4111 1111 1111 1111 now');
