@@ -821,34 +821,71 @@ pub fn parse_search_spans(
     Ok(Outcome::Done(search_traces(format, &json(body, "search")?, body, check)?))
 }
 
-/// Keeps the traces of `data` that match every attribute filter of `q` on one span (its own
-/// attributes, its resource's or one of its events'), as Jaeger matches tags; a value matches
-/// when it reads the same as text (`500` matches an integer 500 or the string "500"). Some
-/// versions of Jaeger's API v3 over HTTP ignore `query.attributes` and answer as if no filter
-/// were set: their traces are whole, so the viewer checks them itself. Returns how many traces
-/// were dropped.
+/// Keeps the traces of `data` that match every attribute filter of `q` on one span, as Jaeger's
+/// storage matches tags (the collector's `attribute_filter.rs` does the same): the span's, its
+/// scope's, its resource's, an event's or a link's attribute (the first with the key decides;
+/// a value matches when it reads the same as text: `500` an integer 500 or the string "500"), or
+/// a tag Jaeger derives from the span's fields (`error`, `span.kind`, `otel.status_code`,
+/// `otel.scope.name`, `event` for an event's name, …). An array, map or bytes value, which Jaeger
+/// writes as JSON or base64, is taken as matching: the check drops only traces that surely do
+/// not match. Some versions of Jaeger's API v3 over HTTP ignore `query.attributes` and answer as
+/// if no filter were set: their traces are whole, so the viewer checks them itself. Returns how
+/// many traces were dropped.
 pub fn keep_matching_traces(data: &mut TracesData, q: &SearchQuery) -> usize {
-    use edgescope_otlp::KeyValue;
+    use edgescope_otlp::{AnyValue, KeyValue, SpanKind};
     if q.attributes.is_empty() {
         return 0;
     }
     let has = |attributes: &[KeyValue], k: &str, v: &str| {
-        attributes.iter().any(|a| a.key == k && a.value.as_ref().is_some_and(|x| crate::model::value_text(x) == v))
+        attributes.iter().find(|a| a.key == k).is_some_and(|a| match &a.value {
+            None => v.is_empty(),
+            Some(AnyValue::Array(_) | AnyValue::KvList(_) | AnyValue::Bytes(_)) => true,
+            Some(x) => crate::model::value_text(x) == v,
+        })
     };
     // Sets of (trace id, span id) pairs as `summarize` keeps, with no span id: one B-tree type
     // in the wasm, not two.
     let mut matching = BTreeSet::new();
     let mut all = BTreeSet::new();
-    for (resource, _, span) in data.spans() {
+    for (resource, scope, span) in data.spans() {
         all.insert((span.trace_id.0, [0u8; 8]));
-        // Jaeger's own tags, which OTLP keeps as the status and the kind.
-        let kind = ["unspecified", "internal", "server", "client", "producer", "consumer"].get(span.kind as usize);
-        let one = |(k, v): &(String, String)| {
-            (k == "error" && v == "true" && span.status.code == StatusCode::Error)
-                || (k == "span.kind" && kind.is_some_and(|n| n == v))
-                || has(&span.attributes, k, v)
-                || has(&resource.attributes, k, v)
-                || span.events.iter().any(|e| has(&e.attributes, k, v))
+        let code = match span.status.code {
+            StatusCode::Unset => "",
+            StatusCode::Error => "ERROR",
+            StatusCode::Ok => "OK",
+        };
+        let count = |n: u32| if n > 0 { n.to_string() } else { String::new() };
+        // The tags Jaeger's model gives a span from its fields; an empty one is not there.
+        let derived = |k: &str| -> Option<String> {
+            Some(match k {
+                "span.kind" if span.kind != SpanKind::Unspecified => span.kind.name().to_owned(),
+                "otel.status_code" => code.to_owned(),
+                "otel.status_description" if !code.is_empty() => span.status.message.clone(),
+                "otel.scope.name" => scope.name.clone(),
+                "otel.scope.version" => scope.version.clone(),
+                "w3c.tracestate" => span.trace_state.clone(),
+                "otel.dropped_attributes_count" => count(span.dropped_attributes_count),
+                "otel.dropped_events_count" => count(span.dropped_events_count),
+                "otel.dropped_links_count" => count(span.dropped_links_count),
+                _ => return None,
+            })
+        };
+        let one = |(k, v): &(String, String)| match k.as_str() {
+            // Jaeger reads the value as Go's strconv.ParseBool does.
+            "error" => match v.as_str() {
+                "1" | "t" | "T" | "true" | "TRUE" | "True" => span.status.code == StatusCode::Error,
+                "0" | "f" | "F" | "false" | "FALSE" | "False" => span.status.code == StatusCode::Ok,
+                _ => false,
+            },
+            "event" if span.events.iter().any(|e| e.name == *v) => true,
+            _ => {
+                derived(k).is_some_and(|text| !text.is_empty() && text == *v)
+                    || [&span.attributes, &scope.attributes, &resource.attributes]
+                        .into_iter()
+                        .chain(span.events.iter().map(|e| &e.attributes))
+                        .chain(span.links.iter().map(|l| &l.attributes))
+                        .any(|list| has(list, k, v))
+            }
         };
         if q.attributes.iter().all(one) {
             matching.insert((span.trace_id.0, [0u8; 8]));
@@ -1524,6 +1561,60 @@ mod tests {
         // Without a check (the collector, which applies its filters itself), nothing is dropped.
         let Outcome::Done(list) = parse_search(Format::JaegerV3, 200, &body, None).unwrap() else { panic!() };
         assert_eq!(list.len(), 2);
+    }
+
+    #[test]
+    fn the_check_matches_as_jaeger_does_scope_link_and_derived_tags_too() {
+        let (a, b) = ("11111111111111111111111111111111", "22222222222222222222222222222222");
+        let span = |id: &str, code: u8, extra: &str| {
+            format!(
+                r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"shop"}}}}]}},
+                "scopeSpans":[{{"scope":{{"name":"lib-{code}","version":"1.{code}","attributes":[{{"key":"scoped","value":{{"stringValue":"s{code}"}}}}]}},
+                "spans":[{{"traceId":"{id}","spanId":"{}","name":"op","kind":3,"traceState":"k=v{code}",
+                "startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000005000000",
+                "status":{{"code":{code},"message":"why {code}"}},{extra}"attributes":[{{"key":"n","value":{{"intValue":"{code}"}}}},{{"key":"n","value":{{"intValue":"9"}}}},
+                {{"key":"tags","value":{{"arrayValue":{{"values":[{{"stringValue":"x"}}]}}}}}}]}}]}}]}}"#,
+                &id[16..]
+            )
+        };
+        let body = format!(
+            r#"{{"result":{{"resourceSpans":[{},{}]}}}}"#,
+            span(a, 2, r#""events":[{"name":"retry","attributes":[]}],"droppedAttributesCount":3,"#),
+            span(
+                b,
+                1,
+                r#""links":[{"traceId":"33333333333333333333333333333333","spanId":"0000000000000003","attributes":[{"key":"ln","value":{"boolValue":true}}]}],"#
+            ),
+        );
+        let ids = |pairs: &[(&str, &str)]| {
+            let q = SearchQuery {
+                attributes: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+                ..SearchQuery::default()
+            };
+            let Outcome::Done(list) = parse_search(Format::JaegerV3, 200, &body, Some(&q)).unwrap() else { panic!() };
+            list.into_iter().map(|t| t.trace_id).collect::<Vec<_>>()
+        };
+        for (pair, want) in [
+            (("otel.status_code", "ERROR"), vec![a]),
+            (("otel.status_code", "OK"), vec![b]),
+            (("otel.status_description", "why 2"), vec![a]),
+            (("error", "false"), vec![b]),
+            (("error", "t"), vec![a]),
+            (("otel.scope.name", "lib-1"), vec![b]),
+            (("otel.scope.version", "1.2"), vec![a]),
+            (("scoped", "s1"), vec![b]),
+            (("ln", "true"), vec![b]),
+            (("event", "retry"), vec![a]),
+            (("span.kind", "client"), vec![a, b]),
+            (("w3c.tracestate", "k=v1"), vec![b]),
+            (("otel.dropped_attributes_count", "3"), vec![a]),
+            (("n", "2"), vec![a]),
+            (("n", "9"), vec![]),
+            (("tags", r#"["x"]"#), vec![a, b]),
+            (("error", "maybe"), vec![]),
+        ] {
+            assert_eq!(ids(&[pair]), want, "{pair:?}");
+        }
     }
 
     #[test]
