@@ -30,6 +30,9 @@ mod spans;
 pub(crate) use logs::{LogRow, LogScan, ScanOrder};
 pub use reader::Reader;
 
+/// How a request of one signal is written in a transaction: how many items it held.
+type Writer<T> = fn(&rusqlite::Transaction<'_>, &T) -> Result<usize>;
+
 /// Storage failures; the cause is kept as text because a caller cannot act on it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -280,21 +283,26 @@ impl Store {
 
     /// Stores every span in one transaction; returns how many were stored.
     pub fn insert_traces(&mut self, data: &TracesData) -> Result<usize> {
+        self.insert_one(data, Self::write_traces)
+    }
+
+    /// Writes one request with `write` in a transaction of its own.
+    fn insert_one<T>(&mut self, data: &T, write: Writer<T>) -> Result<usize> {
         let tx = self.conn.transaction()?;
-        let n = Self::write_traces(&tx, data)?;
+        let n = write(&tx, data)?;
         tx.commit()?;
         Ok(n)
     }
 
-    /// Stores the spans of several requests in one transaction (one commit, one sync of the log
-    /// for all of them) and returns, for each, how many of its spans were stored or why none
-    /// were. When the transaction fails, it is rolled back and each request is stored in a
-    /// transaction of its own, so that one request's failure fails no other.
-    pub fn insert_trace_group(&mut self, group: &[&TracesData]) -> Vec<Result<usize>> {
+    /// Writes the requests of a group with `write` in one transaction (one commit, one sync of
+    /// the log for all of them) and returns, for each, what `write` returned. When the
+    /// transaction fails, it is rolled back and each request is written in a transaction of its
+    /// own, so that one request's failure fails no other.
+    fn insert_group<T>(&mut self, group: &[&T], write: Writer<T>) -> Vec<Result<usize>> {
         if group.len() > 1 {
             let together = (|| {
                 let tx = self.conn.transaction()?;
-                let counts = group.iter().map(|data| Self::write_traces(&tx, data)).collect::<Result<Vec<_>>>()?;
+                let counts = group.iter().map(|data| write(&tx, data)).collect::<Result<Vec<_>>>()?;
                 tx.commit()?;
                 Ok::<_, StoreError>(counts)
             })();
@@ -302,7 +310,15 @@ impl Store {
                 return counts.into_iter().map(Ok).collect();
             }
         }
-        group.iter().map(|data| self.insert_traces(data)).collect()
+        group.iter().map(|data| self.insert_one(*data, write)).collect()
+    }
+
+    /// Stores the spans of several requests in one transaction (one commit, one sync of the log
+    /// for all of them) and returns, for each, how many of its spans were stored or why none
+    /// were. When the transaction fails, it is rolled back and each request is stored in a
+    /// transaction of its own, so that one request's failure fails no other.
+    pub fn insert_trace_group(&mut self, group: &[&TracesData]) -> Vec<Result<usize>> {
+        self.insert_group(group, Self::write_traces)
     }
 
     /// Writes a request's spans in `tx`: first one upsert per trace, which gives each trace its
@@ -508,10 +524,7 @@ impl Store {
     /// time and line), as an export sent again brings it, is left out: Loki ignores a line
     /// pushed again to a stream with the same time and content.
     pub fn insert_logs(&mut self, data: &LogsData) -> Result<usize> {
-        let tx = self.conn.transaction()?;
-        let n = Self::write_logs(&tx, data)?;
-        tx.commit()?;
-        Ok(n)
+        self.insert_one(data, Self::write_logs)
     }
 
     /// Stores the log records of several requests in one transaction (one commit, one sync of
@@ -520,18 +533,7 @@ impl Store {
     /// When the transaction fails, it is rolled back and each request is stored in a
     /// transaction of its own, so that one request's failure fails no other.
     pub fn insert_log_group(&mut self, group: &[&LogsData]) -> Vec<Result<usize>> {
-        if group.len() > 1 {
-            let together = (|| {
-                let tx = self.conn.transaction()?;
-                let counts = group.iter().map(|data| Self::write_logs(&tx, data)).collect::<Result<Vec<_>>>()?;
-                tx.commit()?;
-                Ok::<_, StoreError>(counts)
-            })();
-            if let Ok(counts) = together {
-                return counts.into_iter().map(Ok).collect();
-            }
-        }
-        group.iter().map(|data| self.insert_logs(data)).collect()
+        self.insert_group(group, Self::write_logs)
     }
 
     /// Writes a request's log records in `tx` (see [`Store::insert_logs`]); returns how many the
