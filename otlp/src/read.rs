@@ -115,7 +115,7 @@ pub fn any_traces(text: &str) -> Result<TracesData> {
 /// `edgescope.original_span_id`), so that no span hides another in a waterfall. Children keep
 /// pointing at the first. Real data has such duplicates: two services reporting one id, or
 /// Jaeger's own test traces.
-fn unique_span_ids(data: &mut TracesData) {
+pub fn unique_span_ids(data: &mut TracesData) {
     // Sorting finds the repeated ids, usually none, for much less than a set of every id.
     let all = sorted_ids(data.spans().map(|(_, _, s)| ((s.trace_id, s.span_id), 0)).collect());
     let mut repeated: Vec<(IdKey, u64)> = all.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[0].0, 0)).collect();
@@ -220,7 +220,7 @@ fn any_traces_text(text: &str) -> Result<TracesData> {
 /// in the pipelines of several signals writes all their lines into one file). `read` gets each
 /// non-blank line's document with the line's number in the file, except documents of a signal
 /// other than `keep`, which are only counted. `None` when the text has fewer than two non-blank
-/// lines (it is no JSON-lines file); else how many lines held another signal and how many lines
+/// lines or its first line is no JSON value by itself (it is no JSON-lines file); else how many lines held another signal and how many lines
 /// there were, or the first error (`bad_json` makes that of a line that is not JSON).
 pub fn json_lines<E>(
     text: &str,
@@ -230,13 +230,18 @@ pub fn json_lines<E>(
 ) -> Option<std::result::Result<(usize, usize), E>> {
     let lines: Vec<(usize, &str)> =
         text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
+    // A document written over several lines (pretty-printed JSON) is no JSON-lines file: its
+    // first line alone is no JSON value, and the whole document's error says where it is wrong.
     if lines.len() < 2 {
         return None;
     }
     let mut others = 0;
-    for &(n, line) in &lines {
+    for (i, &(n, line)) in lines.iter().enumerate() {
         let doc: Value = match serde_json::from_str(line) {
             Ok(doc) => doc,
+            // A document written over several lines (pretty-printed JSON) is no JSON-lines file:
+            // its first line alone is no JSON value, and the whole document's error says where.
+            Err(_) if i == 0 => return None,
             Err(e) => return Some(Err(bad_json(n, e))),
         };
         match signal(&doc) {
@@ -292,6 +297,25 @@ fn any_traces_doc(doc: &Value) -> Result<TracesData> {
         Value::Array(items) if items.first().is_some_and(|s| s.get("traceId").is_some()) || items.is_empty() => {
             zipkin::traces(items)
         }
+        // Zipkin's search answer (`/api/v2/traces`): a list of traces, each a list of spans.
+        Value::Array(items) if items.first().is_some_and(Value::is_array) => {
+            let mut all = TracesData::default();
+            for (i, trace) in items.iter().enumerate() {
+                let spans =
+                    trace.as_array().ok_or_else(|| err(&format!("[{i}]"), "expected a list of Zipkin spans"))?;
+                let data = zipkin::traces(spans).map_err(|e| err(&format!("[{i}]"), e.to_string()))?;
+                all.resource_spans.extend(data.resource_spans);
+            }
+            Ok(all)
+        }
+        // Tempo's `/api/v2/traces/{id}` answer: `{"trace": {...}, "status": ...}`.
+        Value::Object(o) if o.get("trace").is_some_and(Value::is_object) && signal(doc).is_none() => {
+            any_traces_doc(&o["trace"]).map_err(|e| err("trace", e.to_string()))
+        }
+        // Jaeger's answer for a trace it does not have: `{"data": null, "errors": [{"msg": ...}]}`.
+        Value::Object(o) if o.get("data").is_none_or(Value::is_null) && jaeger_error(o).is_some() => {
+            Err(err("", format!("it is Jaeger's error answer: {}", jaeger_error(o).unwrap_or_default())))
+        }
         Value::Object(o) if o.contains_key("data") || (o.contains_key("spans") && o.contains_key("traceID")) => {
             jaeger::traces(o)
         }
@@ -302,6 +326,11 @@ fn any_traces_doc(doc: &Value) -> Result<TracesData> {
              or Zipkin v2 (an array of spans)",
         )),
     }
+}
+
+/// The first message of a Jaeger answer's `errors` list.
+fn jaeger_error(o: &Map<String, Value>) -> Option<&str> {
+    o.get("errors")?.as_array()?.first()?.get("msg")?.as_str()
 }
 
 /// A hex id of up to `2 * N` digits in either case, left-padded with zeros (Zipkin and Jaeger
@@ -342,6 +371,20 @@ fn unwrap_result(doc: &Value) -> &Value {
     match doc.get("result") {
         Some(inner) if inner.is_object() => inner,
         _ => doc,
+    }
+}
+
+/// A status `code` with OTLP 0.7–0.18's `deprecatedCode` beside it: when `code` is unset, a
+/// deprecated code other than OK (0) is an error, as those versions' definition says.
+fn old_status(code: StatusCode, deprecated: Option<&Value>) -> StatusCode {
+    let ok = |d: &Value| match d {
+        Value::Null => true,
+        Value::String(s) => s == "DEPRECATED_STATUS_CODE_OK" || s == "0",
+        other => other.as_i64() == Some(0),
+    };
+    match deprecated {
+        Some(d) if code == StatusCode::Unset && !ok(d) => StatusCode::Error,
+        _ => code,
     }
 }
 
@@ -511,7 +554,8 @@ impl Reader {
     }
 
     fn resource(&self, obj: &Map<String, Value>, path: &str) -> Result<Resource> {
-        let Some(v) = field(obj, "resource") else {
+        // Proto3 JSON reads `null` as the default, here an empty resource.
+        let Some(v) = field(obj, "resource").filter(|v| !v.is_null()) else {
             return Ok(Resource::default());
         };
         let path = join(path, "resource");
@@ -524,7 +568,7 @@ impl Reader {
 
     fn scope(&self, obj: &Map<String, Value>, path: &str) -> Result<InstrumentationScope> {
         let key = if field(obj, "scope").is_some() { "scope" } else { "instrumentationLibrary" };
-        let Some(v) = field(obj, key) else {
+        let Some(v) = field(obj, key).filter(|v| !v.is_null()) else {
             return Ok(InstrumentationScope::default());
         };
         let path = join(path, key);
@@ -615,15 +659,22 @@ impl Reader {
         let status = match field(obj, "status") {
             Some(Value::Object(s)) => {
                 let p = join(path, "status");
-                Status {
-                    code: StatusCode::from_i32(self.enumeration(
-                        s,
-                        "code",
-                        &p,
-                        &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"],
-                    )?),
-                    message: self.string(s, "message", &p)?,
-                }
+                let code = match self.enumeration(
+                    s,
+                    "code",
+                    &p,
+                    &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"],
+                ) {
+                    Ok(n) => StatusCode::from_i32(n),
+                    // OTLP before 0.7 named a code per kind of error (`STATUS_CODE_NOT_FOUND`, …).
+                    Err(_)
+                        if field(s, "code").and_then(Value::as_str).is_some_and(|n| n.starts_with("STATUS_CODE_")) =>
+                    {
+                        StatusCode::Error
+                    }
+                    Err(e) => return Err(e),
+                };
+                Status { code: old_status(code, field(s, "deprecatedCode")), message: self.string(s, "message", &p)? }
             }
             _ => Status::default(),
         };

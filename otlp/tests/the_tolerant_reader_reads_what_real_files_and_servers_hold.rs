@@ -119,3 +119,75 @@ fn many_spans_repeating_one_id_all_get_ids_of_their_own() {
     ids.dedup();
     assert_eq!(ids.len(), n, "every span has an id of its own");
 }
+
+#[test]
+fn a_pretty_printed_document_with_a_mistake_is_named_where_the_mistake_is() {
+    // A trailing comma on line 3 (a hand edit), and a download cut off: not JSON lines.
+    let comma = "{\n  \"resourceSpans\": [\n    {\"scopeSpans\": []},\n  ]\n}\n";
+    let e = any_traces(comma).unwrap_err();
+    assert!(e.message.starts_with("invalid JSON") && e.message.contains("line 4"), "{e}");
+    let cut = "{\n  \"resourceSpans\": [\n    {\"scopeSpans\": [\n";
+    let e = any_traces(cut).unwrap_err();
+    assert!(e.message.contains("EOF") && e.message.contains("line 4"), "{e}");
+    // A JSON-lines file is still read line by line, and a bad line after the first named.
+    let lines = format!("{OTLP}\n{{\"resourceSpans\": [\n");
+    assert_eq!(any_traces(&lines).unwrap_err().path, "line 2");
+}
+
+#[test]
+fn saved_zipkin_search_and_tempo_trace_answers_open_as_files() {
+    let zipkin = r#"[[{"traceId":"a1","id":"b2","name":"one","timestamp":1,"duration":2}],
+        [{"traceId":"a2","id":"b3","name":"two","timestamp":1472470996199000.0,"duration":5.0}],[]]"#;
+    assert_eq!(names(zipkin), ["one", "two"]);
+    let data = any_traces(zipkin).unwrap();
+    let two = data.spans().map(|(_, _, s)| s).find(|s| s.name == "two").unwrap();
+    assert_eq!(two.start_time_unix_nano, 1_472_470_996_199_000_000, "a whole float of microseconds");
+    assert_eq!(two.end_time_unix_nano - two.start_time_unix_nano, 5_000);
+    for tempo in [format!(r#"{{"trace":{OTLP},"status":"COMPLETE"}}"#), format!(r#"{{"trace":{OTLP}}}"#)] {
+        assert_eq!(names(&tempo), ["a"], "{tempo}");
+    }
+    let broken = r#"{"trace":{"resourceSpans":7}}"#;
+    assert!(any_traces(broken).unwrap_err().path.starts_with("trace"));
+}
+
+#[test]
+fn jaegers_error_answer_is_named_by_its_message() {
+    let answer = r#"{"data":null,"total":0,"limit":0,"offset":0,"errors":[{"code":404,"msg":"trace not found"}]}"#;
+    let e = any_traces(answer).unwrap_err();
+    assert!(e.message.contains("trace not found"), "{e}");
+}
+
+#[test]
+fn jaegers_error_tag_as_a_string_and_float_times_are_read() {
+    let doc = r#"{"data":[{"traceID":"0af7651916cd43dd8448eb211c80319c","processes":{"p1":{"serviceName":"s","tags":[]}},
+        "spans":[{"traceID":"0af7651916cd43dd8448eb211c80319c","spanID":"00f067aa0ba902b7","operationName":"op",
+        "references":[],"startTime":1700000000000000.0,"duration":1500.0,"processID":"p1",
+        "tags":[{"key":"error","type":"string","value":"true"}],"logs":[]}]}]}"#;
+    let data = any_traces(doc).unwrap();
+    let span = data.spans().next().unwrap().2;
+    assert_eq!(span.status.code, edgescope_otlp::StatusCode::Error);
+    assert_eq!(span.start_time_unix_nano, 1_700_000_000_000_000_000);
+    assert_eq!(span.end_time_unix_nano - span.start_time_unix_nano, 1_500_000);
+}
+
+#[test]
+fn old_otlp_statuses_and_null_resources_read_as_their_versions_meant() {
+    let with_status = |status: &str| {
+        let doc = OTLP.replace(r#""name":"a""#, &format!(r#""name":"a","status":{status}"#));
+        let data = any_traces(&doc).unwrap_or_else(|e| panic!("{status}: {e}"));
+        let code = data.spans().next().unwrap().2.status.code;
+        code
+    };
+    use edgescope_otlp::StatusCode::{Error, Ok, Unset};
+    // OTLP 0.7-0.18: `deprecatedCode` beside an unset `code`.
+    assert_eq!(with_status(r#"{"deprecatedCode":"DEPRECATED_STATUS_CODE_UNKNOWN_ERROR","message":"boom"}"#), Error);
+    assert_eq!(with_status(r#"{"deprecated_code":2}"#), Error);
+    assert_eq!(with_status(r#"{"deprecatedCode":"DEPRECATED_STATUS_CODE_OK"}"#), Unset);
+    assert_eq!(with_status(r#"{"code":"STATUS_CODE_OK","deprecatedCode":2}"#), Ok);
+    // Before 0.7: a name per kind of error.
+    assert_eq!(with_status(r#"{"code":"STATUS_CODE_NOT_FOUND"}"#), Error);
+    assert!(any_traces(&OTLP.replace(r#""name":"a""#, r#""name":"a","status":{"code":"BOGUS"}"#)).is_err());
+    // Proto3 JSON reads null as the default.
+    let nulls = r#"{"resourceSpans":[{"resource":null,"scopeSpans":[{"scope":null,"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"n"}]}]}]}"#;
+    assert_eq!(names(nulls), ["n"]);
+}

@@ -46,7 +46,7 @@ fn tags(list: Option<&Value>) -> Vec<KeyValue> {
 }
 
 fn micros(v: Option<&Value>) -> u64 {
-    v.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))).unwrap_or(0)
+    super::zipkin::micros(v).unwrap_or(0)
 }
 
 /// Converts `{"data": [...]}` or a single trace object.
@@ -119,7 +119,9 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
                         _ => SpanKind::Internal,
                     }
                 }
+                // Jaeger UI takes the string "true" as well.
                 ("error", Some(AnyValue::Bool(true))) => status.code = StatusCode::Error,
+                ("error", Some(AnyValue::String(t))) if t == "true" => status.code = StatusCode::Error,
                 ("otel.status_code", Some(AnyValue::String(c))) => {
                     status.code = if c == "ERROR" {
                         StatusCode::Error

@@ -29,8 +29,14 @@ fn server_half(id: SpanId) -> SpanId {
     SpanId(b)
 }
 
-fn micros(v: Option<&Value>) -> Option<u64> {
-    v.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+/// Microseconds written as a number (a whole float too: `1472470996199000.0`, as some JSON
+/// writers print numbers) or as a string of digits.
+pub(super) fn micros(v: Option<&Value>) -> Option<u64> {
+    v.and_then(|v| {
+        v.as_u64()
+            .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && (0.0..1.8e19).contains(f)).map(|f| f as u64))
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    })
 }
 
 /// Converts a Zipkin v2 span array.
