@@ -781,6 +781,7 @@ fn search_traces(format: Format, v: &Value, body: &str, check: Option<&SearchQue
     match format {
         Format::JaegerV3 => {
             let mut data = read::traces(v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?;
+            read::unique_span_ids(&mut data);
             if let Some(q) = check {
                 keep_matching_traces(&mut data, q);
             }
@@ -971,7 +972,10 @@ pub fn parse_trace(format: Format, status: u16, body: &str) -> Result<Outcome<Fe
             if inner.get("resourceSpans").is_none() && inner.get("batches").is_none() {
                 return Err("Tempo's answer holds no spans".into());
             }
-            done(read::traces(inner, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?, warning)
+            let mut data = read::traces(inner, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?;
+            // As a file of the same trace would be: a span repeating another's id gets its own.
+            read::unique_span_ids(&mut data);
+            done(data, warning)
         }
         _ => done(read::any_traces(body).map_err(|e| format!("not a trace: {e}"))?, None),
     }
@@ -1764,6 +1768,14 @@ mod tests {
             panic!()
         };
         assert_eq!(t.warning, None);
+        // Client and server halves sharing one span id (as Zipkin instrumentation reports them)
+        // get ids of their own, as they do in a file, so a link to one never opens the other.
+        let shared = r#"{"trace":{"resourceSpans":[{"scopeSpans":[{"spans":[
+            {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7","name":"client","kind":3},
+            {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7","name":"server","kind":2}]}]}]}}"#;
+        let Outcome::Done(t) = parse_trace(Format::TempoV2Trace, 200, shared).unwrap() else { panic!() };
+        let ids: BTreeSet<_> = t.data.spans().map(|(_, _, s)| s.span_id).collect();
+        assert_eq!(ids.len(), 2);
         let Outcome::Done(t) = parse_trace(Format::JaegerV3, 200, &fixture("jaeger-apiv3-GetTrace.json")).unwrap()
         else {
             panic!()
