@@ -43,3 +43,22 @@ test('a link opens the linked trace', async () => {
   await view.page.click('[data-testid=span-link]');
   await view.page.waitForURL(`**/trace/${LINKED_TRACE_ID}?span=aaaaaaaaaaaaaaaa&traces=collector%3A&logs=collector%3A`);
 });
+
+test('flags, trace state, what the SDK dropped and an end before the start are shown', async () => {
+  const trace = smallTrace({
+    payment: { flags: 0x301, traceState: 'vendor=abc,ours=1', droppedAttributesCount: 3, droppedEventsCount: 1 },
+    'charge card': { endTimeUnixNano: '1' },
+  });
+  trace.resourceSpans[2].resource.droppedAttributesCount = 2;
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('flags.json', trace))).ready();
+  await view.select('payment');
+  assert.equal(await view.header('details-flags'), '01 (sampled, remote parent)');
+  assert.equal(await view.header('details-tracestate'), 'vendor=abc,ours=1');
+  assert.equal(await view.header('details-dropped'), "3 attributes, 1 event (over the SDK's limits)");
+  assert.equal(await view.header('resource-dropped'), "2 attributes dropped (over the SDK's limits)");
+  await view.select('GET /checkout');
+  assert.equal(await view.header('details-flags'), '00');
+  assert.equal(await view.page.locator('[data-testid=details-tracestate], [data-testid=details-dropped], [data-testid=resource-dropped]').count(), 0);
+  await view.select('charge card');
+  assert.match(await view.header('details-duration'), /\(its end time is before its start\)$/);
+});

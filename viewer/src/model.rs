@@ -637,6 +637,38 @@ pub fn value_text(v: &AnyValue) -> String {
     }
 }
 
+/// A span's OTLP `flags` for people: the W3C trace flags in hex with their meaning, and whether
+/// its parent was remote when the SDK said (bits 8 and 9): `01 (sampled, remote parent)`.
+pub fn flags_text(flags: u32) -> String {
+    let mut words = Vec::new();
+    if flags & 1 != 0 {
+        words.push("sampled");
+    }
+    if flags & 2 != 0 {
+        words.push("random trace id");
+    }
+    if flags & 0x100 != 0 {
+        words.push(if flags & 0x200 != 0 { "remote parent" } else { "local parent" });
+    }
+    let hex = format!("{:02x}", flags & 0xff);
+    if words.is_empty() {
+        hex
+    } else {
+        format!("{hex} ({})", words.join(", "))
+    }
+}
+
+/// What an SDK dropped from a span to keep within its limits (`3 attributes, 1 event`); `None`
+/// when nothing was.
+pub fn dropped_text(attributes: u32, events: u32, links: u32) -> Option<String> {
+    let parts: Vec<String> = [(attributes, "attribute"), (events, "event"), (links, "link")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}{}", if n == 1 { "" } else { "s" }))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// A span id as a user writes it (a search word, a link's `?span=`): 1 to 16 hex digits in any
 /// case, leading zeros optional; `None` for anything else and for the all-zero id no span has.
 fn span_id_of(text: &str) -> Option<u64> {
@@ -855,6 +887,17 @@ mod offset_tests {
 mod tests {
     use super::*;
     use edgescope_otlp::read::{traces_from_str, Ids};
+
+    #[test]
+    fn flags_and_drops_read_as_words() {
+        assert_eq!(flags_text(0), "00");
+        assert_eq!(flags_text(1), "01 (sampled)");
+        assert_eq!(flags_text(0x303), "03 (sampled, random trace id, remote parent)");
+        assert_eq!(flags_text(0x100), "00 (local parent)");
+        assert_eq!(dropped_text(0, 0, 0), None);
+        assert_eq!(dropped_text(3, 1, 0).as_deref(), Some("3 attributes, 1 event"));
+        assert_eq!(dropped_text(0, 0, 2).as_deref(), Some("2 links"));
+    }
 
     #[test]
     fn sort_by_u64_is_the_stable_sort_by_key() {

@@ -4,7 +4,7 @@
 use edgescope_otlp::{KeyValue, SpanKind, StatusCode};
 use leptos::prelude::*;
 
-use crate::model::{format_duration, format_offset, value_text, Trace};
+use crate::model::{dropped_text, flags_text, format_duration, format_offset, value_text, Trace};
 
 /// Characters of a value shown before it is cut.
 const LIMIT: usize = 256;
@@ -110,10 +110,18 @@ pub(crate) fn span_details(trace: StoredValue<Trace>, k: usize) -> AnyView {
                     <dt>"Status"</dt><dd data-testid="details-status" class:has-errors=row.error>{status}
                         {(!span.status.message.is_empty()).then(|| view! { ": "{long_text(span.status.message.clone())} })}</dd>
                     <dt>"Start"</dt><dd>"+"{format_duration(span.start_time_unix_nano.saturating_sub(t.start))}</dd>
-                    <dt>"Duration"</dt><dd data-testid="details-duration">{format_duration(span.duration_nanos())}</dd>
+                    <dt>"Duration"</dt><dd data-testid="details-duration">{format_duration(span.duration_nanos())}
+                        {(span.end_time_unix_nano < span.start_time_unix_nano).then_some(" (its end time is before its start)")}</dd>
                     <dt>"Span id"</dt><dd class="mono" data-testid="details-span-id">{span.span_id.to_hex()}</dd>
                     <dt>"Parent id"</dt><dd class="mono">{parent}</dd>
                     <dt>"Trace id"</dt><dd class="mono">{span.trace_id.to_hex()}</dd>
+                    <dt>"Flags"</dt><dd data-testid="details-flags">{flags_text(span.flags)}</dd>
+                    {(!span.trace_state.is_empty()).then(|| view! {
+                        <dt>"Trace state"</dt><dd class="mono" data-testid="details-tracestate">{long_text(span.trace_state.clone())}</dd>
+                    })}
+                    {dropped_text(span.dropped_attributes_count, span.dropped_events_count, span.dropped_links_count).map(|d| view! {
+                        <dt>"Dropped"</dt><dd data-testid="details-dropped">{d}" (over the SDK's limits)"</dd>
+                    })}
                     {row.skew.then(|| view! { <dt>"Clock skew"</dt><dd>"outside its parent's time range"</dd> })}
                     {row.critical.then(|| view! { <dt>"Critical path"</dt><dd>"yes"</dd> })}
                 </dl>
@@ -129,6 +137,9 @@ pub(crate) fn span_details(trace: StoredValue<Trace>, k: usize) -> AnyView {
                 }}
                 <h3>"Resource"</h3>
                 {attributes_table(&scope.resource.attributes, "details-resource")}
+                {dropped_text(scope.resource.dropped_attributes_count, 0, 0).map(|d| view! {
+                    <p class="muted" data-testid="resource-dropped">{d}" dropped (over the SDK's limits)"</p>
+                })}
                 <h3>"Scope"</h3>
                 <p class="mono" data-testid="details-scope">{scope.scope.name.clone()}" "{scope.scope.version.clone()}</p>
                 {(!scope.scope.attributes.is_empty()).then(|| attributes_table(&scope.scope.attributes, "scope-attributes"))}
