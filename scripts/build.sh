@@ -9,7 +9,8 @@ profile=release
 sdk_only=false
 [ "${1:-}" = "--sdk" ] && sdk_only=true
 
-step() { printf '\033[1m[build]\033[0m %s\n' "$*"; }
+# Bold on a terminal only: a log file gets the words without escape codes.
+if [ -t 1 ]; then step() { printf '\033[1m[build]\033[0m %s\n' "$*"; }; else step() { printf '[build] %s\n' "$*"; }; fi
 WASM_OPT=node_modules/.bin/wasm-opt
 # The features rustc enables by default for wasm32-unknown-unknown; wasm-opt must accept them.
 OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+# Bold on a terminal only: a log file gets the words without escape codes.
+if [ -t 1 ]; then step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }; else step() { printf '[setup] %s\n' "$*"; }; fi
 
 # 1. The wasm32 target for the toolchain that rust-toolchain.toml selects.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then

@@ -18,6 +18,8 @@ busy=$(node scripts/free_ports.mjs "$otlp_port" "$ui_port" "$demo_port" "$api_po
   read -r port why <<<"$busy"
   if [ "$why" = "in use" ]; then
     why="in use: is edgescope already running?): stop what uses it, or choose"
+  elif [ "$why" = "given twice" ]; then
+    why="given for two servers): choose"
   else
     why="$why): choose"
   fi

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-step() { printf '\n\033[1m[test]\033[0m %s\n' "$*"; }
+# Bold on a terminal only: a log file gets the words without escape codes.
+if [ -t 1 ]; then step() { printf '\n\033[1m[test]\033[0m %s\n' "$*"; }; else step() { printf '\n[test] %s\n' "$*"; }; fi
 start=$(date +%s)
 
 bash scripts/setup.sh

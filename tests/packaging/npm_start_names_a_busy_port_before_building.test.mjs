@@ -57,3 +57,11 @@ test('a port that is no port is named and nothing is set up or built', async () 
   assert.match(run.stderr, /cannot listen on 127\.0\.0\.1:eighty \(not a port/);
   assert.doesNotMatch(run.stdout + run.stderr, /\[(setup|build)\] ran/);
 });
+
+test('one port given for two servers is named and nothing is set up or built', async () => {
+  const port = await freePort();
+  const run = await start({ UI: port, OTLP: port });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(given for two servers`));
+  assert.doesNotMatch(run.stdout + run.stderr, /\[(setup|build)\] ran/);
+});
