@@ -95,7 +95,7 @@ export function reportWebVitals(enabled = () => true) {
       for (const name of Object.keys(THRESHOLDS)) {
         const value = values[name];
         if (value === undefined) continue;
-        logEvent('browser.web_vital', `${name} ${Math.round(value * 1000) / 1000}`, {
+        logEvent('browser.web_vital', `${name} ${Math.round(value * 1000) / 1000}${name === 'CLS' ? '' : ' ms'}`, {
           name,
           value: double(value),
           rating: rating(name, value),

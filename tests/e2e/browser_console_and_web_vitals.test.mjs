@@ -96,6 +96,9 @@ test('web vitals are reported once, as browser.web_vital records with ratings, w
     assert.deepEqual(Object.keys(value), ['doubleValue'], `${attr(r, 'name')}: ${JSON.stringify(value)}`);
     assert.ok(['good', 'needs-improvement', 'poor'].includes(attr(r, 'rating')));
     assert.equal(attr(r, 'navigation_type'), 'navigate');
+    // The message says the value with its unit (CLS has none).
+    const name = attr(r, 'name');
+    assert.match(r.body.stringValue, name === 'CLS' ? /^CLS [\d.]+$/ : new RegExp(`^${name} [\\d.]+ ms$`));
   }
 });
 
