@@ -659,6 +659,36 @@ pub(crate) fn query_range(
     log_answer(store, q, categorize).map(Ok)
 }
 
+/// A Loki query answer written with its keys in Loki's order — `status`, `data`, and in `data`
+/// `resultType` before `result` — where a `Value` writes its keys sorted (`result` first).
+/// Grafana's Loki data source reads `data` as a stream and reads `result` by the `resultType`
+/// it has already met: with `result` first, every query (its "Save & test" too) failed with
+/// `unknown result type`.
+pub(crate) struct InLokiOrder(pub(crate) Value);
+
+impl serde::Serialize for InLokiOrder {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Ordered(&self.0, 0).serialize(s)
+    }
+}
+
+/// `value` with the keys Loki writes first written first, in its two outer levels.
+struct Ordered<'a>(&'a Value, u8);
+
+impl serde::Serialize for Ordered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        const FIRST: [&str; 4] = ["status", "data", "resultType", "result"];
+        let (Value::Object(map), true) = (self.0, self.1 < 2) else { return self.0.serialize(s) };
+        let mut out = s.serialize_map(Some(map.len()))?;
+        let first = FIRST.iter().filter_map(|k| map.get_key_value(*k));
+        for (key, value) in first.chain(map.iter().filter(|(k, _)| !FIRST.contains(&k.as_str()))) {
+            out.serialize_entry(key, &Ordered(value, self.1 + 1))?;
+        }
+        out.end()
+    }
+}
+
 fn log_answer(store: &Store, q: &RangeQuery, categorize: bool) -> Result<Value> {
     let started = std::time::Instant::now();
     let mut stats = Stats::default();

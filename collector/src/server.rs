@@ -1352,7 +1352,7 @@ async fn loki_query(State(app): State<App>, LokiParams(params): LokiParams) -> R
 /// Runs a query; a metric query over too many series is a `400`, as in Loki.
 async fn loki_query_answer(app: &App, query: loki::RangeQuery, categorize: bool) -> Response {
     match read_with(app, move |s| loki::query_range(s, &query, categorize)).await {
-        Ok(Ok(body)) => Json(body).into_response(),
+        Ok(Ok(body)) => Json(loki::InLokiOrder(body)).into_response(),
         Ok(Err(message)) => loki_error(StatusCode::BAD_REQUEST, message),
         Err(failure) => loki_failure(&failure),
     }
@@ -1452,7 +1452,7 @@ async fn loki_volume_answer(app: &App, query: Result<loki::VolumeQuery, String>)
         Err(message) => return loki_error(StatusCode::BAD_REQUEST, message),
     };
     match read_with(app, move |s| loki::volume(s, &query)).await {
-        Ok(Ok(body)) => Json(body).into_response(),
+        Ok(Ok(body)) => Json(loki::InLokiOrder(body)).into_response(),
         Ok(Err(message)) => loki_error(StatusCode::BAD_REQUEST, message),
         Err(failure) => loki_failure(&failure),
     }

@@ -142,3 +142,47 @@ async fn attribute_keys_starting_with_a_digit_or_one_underscore_get_lokis_key_pr
     assert_eq!(records(&query(&c, "{service_name=\"shop\"} | key_private=\"one\"").await).len(), 1);
     c.stop().await;
 }
+
+/// Grafana's Loki data source reads `data` as a stream and reads `result` by the `resultType`
+/// it has met before it (grafana `pkg/util/converter/prom.go`): Loki writes `status`, then
+/// `data` with `resultType` first. Checked on the text, for log, metric, instant and volume answers.
+#[tokio::test]
+async fn answers_write_result_type_before_result_as_loki_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collector::start(dir.path()).await;
+    post(&c, json!({ "name": "s" }), json!([{ "timeUnixNano": T, "body": { "stringValue": "hello" } }])).await;
+    let queries = [
+        format!("/loki/api/v1/query_range?query={}&{RANGE}", encode("{service_name=\"shop\"}")),
+        format!(
+            "/loki/api/v1/query_range?query={}&{RANGE}&step=1",
+            encode("count_over_time({service_name=\"shop\"}[1s])")
+        ),
+        format!("/loki/api/v1/query?query={}", encode("vector(1)+vector(1)")),
+        format!("/loki/api/v1/index/volume?query={}&{RANGE}", encode("{service_name=\"shop\"}")),
+    ];
+    for path in queries {
+        let answer = get(c.ui, &path).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        let text = &answer.body;
+        assert!(text.starts_with(r#"{"status":"success","data":{"resultType":""#), "{path}: {text}");
+        assert!(text.find(r#""resultType""#) < text.find(r#""result":"#), "{path}: {text}");
+    }
+}
+
+/// Loki's OTLP ingestion labels a stream whose `service.name` is empty `unknown_service`, as
+/// one without it.
+#[tokio::test]
+async fn an_empty_service_name_is_unknown_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collector::start(dir.path()).await;
+    let body = json!({ "resourceLogs": [{
+        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "" } }] },
+        "scopeLogs": [{ "logRecords": [{ "timeUnixNano": T, "body": { "stringValue": "nameless" } }] }],
+    }] });
+    assert_eq!(post_json(c.otlp, "/v1/logs", &body.to_string()).await.status, 200);
+    let found = records(&query(&c, "{service_name=\"unknown_service\"}").await);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].1, "nameless");
+    let values = get(c.ui, &format!("/loki/api/v1/label/service_name/values?{RANGE}")).await.json();
+    assert_eq!(values["data"], json!(["unknown_service"]));
+}

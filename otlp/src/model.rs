@@ -139,9 +139,13 @@ pub struct Resource {
 }
 
 impl Resource {
-    /// `service.name`, or `unknown_service` as the OpenTelemetry specification defaults it.
+    /// `service.name`, or `unknown_service` as the OpenTelemetry specification defaults it when
+    /// it is missing, not a string or empty (as Loki's OTLP ingestion labels such a stream).
     pub fn service_name(&self) -> &str {
-        attribute(&self.attributes, "service.name").and_then(AnyValue::as_str).unwrap_or("unknown_service")
+        attribute(&self.attributes, "service.name")
+            .and_then(AnyValue::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("unknown_service")
     }
 }
 
