@@ -239,3 +239,21 @@ test('the collector search filters by service and shows a bad filter as an error
   assert.match(await page.textContent('[data-testid=error]'), /minimum duration `fast`/);
   await page.close();
 });
+
+test('a Jaeger source that does not answer says so, not that a search needs a service', async () => {
+  // A port nothing listens on: bind one, note it, close it.
+  const { createServer } = await import('node:net');
+  const port = await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const free = s.address().port;
+      s.close(() => resolve(free));
+    });
+  });
+  const page = await env.browser.newPage();
+  await page.goto(`${env.collector.ui}/?traces=${encodeURIComponent(`jaeger:http://127.0.0.1:${port}`)}`);
+  await page.waitForSelector('[data-testid=error]', { timeout: 15000 });
+  const text = await page.textContent('[data-testid=error]');
+  assert.match(text, /could not be reached/, text);
+  assert.doesNotMatch(text, /need a service/);
+  await page.close();
+});

@@ -63,9 +63,18 @@ test('Any service with an attribute, a minimum duration and the last hour shows 
     'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', 'b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2', 'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3',
   ]);
   // Each point lies inside the plot, none pinned to its left edge.
-  const xs = await page.$$eval('[data-testid=scatter-point]', (cs) => cs.map((c) => Number(c.getAttribute('cx'))));
+  // (cx in percent of the plot's width, whose margin is 1.2%.)
+  const xs = await page.$$eval('[data-testid=scatter-point]', (cs) => cs.map((c) => parseFloat(c.getAttribute('cx'))));
   assert.equal(xs.length, 3);
-  assert.ok(xs.every((x) => x > 12), `${xs}`);
+  assert.ok(xs.every((x) => x > 1.2), `${xs}`);
+  // Round at any width (the plot stretches, its points do not).
+  const boxes = await page.$$eval('[data-testid=scatter-point]', (cs) => cs.map((c) => c.getBoundingClientRect()).map((b) => [b.width, b.height]));
+  assert.ok(boxes.every(([w, h]) => w > 0 && Math.abs(w - h) < 0.5), JSON.stringify(boxes));
+  // All time spans the results, not the years since 1970.
+  await page.goto(`${env.collector.ui}/?lookback=all`);
+  await page.waitForSelector('[data-testid=scatter-point]');
+  const axis = await page.$$eval('.scatter-time span', (spans) => spans.map((s) => s.textContent));
+  assert.ok(!axis[0].startsWith('1970'), axis.join(' … '));
   await page.close();
 });
 

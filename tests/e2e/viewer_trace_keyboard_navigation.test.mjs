@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { root, waitFor } from '../support.mjs';
-import { TRACE_ID, TraceView, ingest, smallTrace, tempFile } from './viewer_pages.mjs';
+import { SPAN, TRACE_ID, TraceView, ingest, smallTrace, tempFile } from './viewer_pages.mjs';
 import { collectorAndBrowser } from './viewer_env.mjs';
 
 const env = collectorAndBrowser();
@@ -88,4 +88,40 @@ test('the span the arrow keys select is always in the window, though the waterfa
   }
   assert.deepEqual(offScreen, []);
   await view.page.close();
+});
+
+test('Escape closes the details and takes the span out of the address, so a reload selects none', async () => {
+  await ingest(env.collector, smallTrace());
+  const view = await waitFor('the trace in the collector', async () => {
+    const v = await TraceView.open(env.browser, env.collector, TRACE_ID, SPAN.payment);
+    try {
+      return await v.ready();
+    } catch (e) {
+      await v.page.close();
+      throw e;
+    }
+  });
+  await view.page.waitForSelector('[data-testid=span-details]');
+  assert.equal(await view.selectedName(), 'payment');
+  await view.page.click('[data-testid=trace-header]');
+  await view.press('Escape');
+  await view.page.waitForSelector('[data-testid=span-details]', { state: 'detached' });
+  await view.page.waitForFunction(() => !location.search.includes('span='));
+  await view.page.reload();
+  await view.ready();
+  assert.equal(await view.page.locator('[data-testid=span-row].selected').count(), 0);
+  await view.page.close();
+});
+
+test('an address whose trace id is none shows one error, and asks for no logs', async () => {
+  const page = await env.browser.newPage();
+  const asked = [];
+  page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+  await page.goto(`${env.collector.ui}/trace/nothex`);
+  await page.waitForSelector('[data-testid=error]');
+  assert.match(await page.textContent('[data-testid=error]'), /`nothex` is not a trace id/);
+  assert.equal(await page.locator('[data-testid=error]').count(), 1);
+  assert.equal(await page.locator('[data-testid=trace-logs]').isVisible(), false);
+  assert.deepEqual(asked.filter((p) => p.startsWith('/api/logs') || p.startsWith('/loki/')), []);
+  await page.close();
 });

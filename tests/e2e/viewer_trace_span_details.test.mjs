@@ -62,3 +62,10 @@ test('flags, trace state, what the SDK dropped and an end before the start are s
   await view.select('charge card');
   assert.match(await view.header('details-duration'), /\(its end time is before its start\)$/);
 });
+
+test('spans whose parent is not in the trace are named in the header', async () => {
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('orphan.json', smallTrace({ payment: { parentSpanId: 'ffffffffffffffff' } })))).ready();
+  assert.match(await view.header('missing-parents'), /^1 span names a parent span that is not in this trace/);
+  const whole = await (await TraceView.openFile(env.browser, env.collector, tempFile('whole.json', smallTrace()))).ready();
+  assert.equal(await whole.page.locator('[data-testid=missing-parents]').count(), 0);
+});

@@ -197,11 +197,12 @@ pub(crate) fn log_table(lines: Vec<crate::model::LogLine>) -> AnyView {
             <tbody>
                 {lines.into_iter().map(|l| {
                     let level_class = format!("level level-{}", l.level.to_ascii_lowercase());
+                    let service_style = format!("color:{}", crate::trace_view::service_colour(&l.service));
                     view! {
                         <tr data-testid="log-row">
                             <td class="mono">{format_time(l.time)}</td>
                             <td><span class=level_class>{l.level}</span></td>
-                            <td class="service">{l.service}</td>
+                            <td class="service" style=service_style>{l.service}</td>
                             <td class="message" data-testid="log-message">{l.message}</td>
                             <td class="mono">{l.trace_id.map(|t| view! {
                                 <a href=format!("/trace/{t}") data-testid="log-trace-link">{t.clone()}</a>

@@ -6,7 +6,7 @@
 //! with the same code (`edgescope_otlp::signals`), from what the source's search returns for
 //! the window, and says so (Jaeger's service map comes from its dependencies API).
 
-use crate::num::{fixed, shortest};
+use crate::num::{fixed, rate_text, shortest};
 use std::sync::Arc;
 
 use crate::router::{use_navigate, use_query_map};
@@ -299,7 +299,7 @@ fn health_view(
         </div>
         <h2 data-testid="health-title">{svc.all.name.clone()}{operation.clone().map(|o| format!(" · {o}"))}</h2>
         <div class="charts">
-            {chart("Requests per second", "rate", &series.buckets, step, selected, |p, step| Some(p.count as f64 / (step as f64 / 1e9)), |v| format!("{}/s", fixed(v, 2)))}
+            {chart("Request rate", "rate", &series.buckets, step, selected, |p, step| Some(p.count as f64 / (step as f64 / 1e9)), rate_text)}
             {chart("Error rate", "errors", &series.buckets, step, selected, |p, _| (p.count > 0).then(|| 100.0 * p.errors as f64 / p.count as f64), |v| format!("{}%", fixed(v, 1)))}
             {latency_chart(&series.buckets, step, selected)}
         </div>
@@ -338,7 +338,7 @@ fn health_view(
 }
 
 fn rate(p: &Point, window: i64) -> String {
-    format!("{}/s", fixed(p.count as f64 / (window.max(1) as f64 / 1e9), 2))
+    rate_text(p.count as f64 / (window.max(1) as f64 / 1e9))
 }
 
 fn error_rate(p: &Point) -> String {

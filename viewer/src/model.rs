@@ -77,6 +77,8 @@ pub struct Trace {
     pub depth: usize,
     /// Spans with an error status.
     pub errors: usize,
+    /// Spans whose parent is not in the trace (not received yet, or lost), shown as roots.
+    pub missing_parents: usize,
     /// The text [`Trace::search`] looks through, made by the first search.
     search_text: SearchText,
 }
@@ -170,10 +172,15 @@ impl Trace {
         let mut by_start: Vec<(u64, usize)> =
             spans.iter().enumerate().map(|(i, (_, _, s))| (s.start_time_unix_nano, i)).collect();
         by_start.sort_unstable();
+        let mut missing_parents = 0;
         for (_, i) in by_start {
-            match spans[i].2.parent_span_id.and_then(|p| index.get(&p)).filter(|&&p| p != i) {
+            let parent = spans[i].2.parent_span_id;
+            match parent.and_then(|p| index.get(&p)).filter(|&&p| p != i) {
                 Some(&p) => children[p].push(i),
-                None => roots.push(i),
+                None => {
+                    missing_parents += usize::from(parent.is_some_and(|p| !index.contains_key(&p)));
+                    roots.push(i)
+                }
             }
         }
         drop(index);
@@ -262,6 +269,7 @@ impl Trace {
             trace_id,
             depth: rows.iter().map(|r| r.depth + 1).max().unwrap_or(0),
             errors: rows.iter().filter(|r| r.error).count(),
+            missing_parents,
             rows: Arc::new(rows),
             start,
             duration,
@@ -887,6 +895,28 @@ mod offset_tests {
 mod tests {
     use super::*;
     use edgescope_otlp::read::{traces_from_str, Ids};
+
+    #[test]
+    fn spans_whose_parent_is_missing_are_counted_and_shown_as_roots() {
+        let span = |id: &str, parent: &str| {
+            format!(
+                r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{id}","parentSpanId":"{parent}","name":"s{id}"}}"#
+            )
+        };
+        let doc = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{},{},{},{}]}}]}}]}}"#,
+            span("0000000000000001", ""),
+            span("0000000000000002", "0000000000000001"),
+            span("0000000000000003", "00000000000000ff"),
+            span("0000000000000004", "00000000000000fe"),
+        );
+        let t = Trace::from_data(traces_from_str(&doc, Ids::Strict).unwrap());
+        assert_eq!(t.missing_parents, 2);
+        assert_eq!(t.rows.iter().filter(|r| r.depth == 0).count(), 3);
+        let whole = doc.replace(r#""parentSpanId":"00000000000000ff""#, r#""parentSpanId":"0000000000000001""#);
+        let whole = whole.replace(r#""parentSpanId":"00000000000000fe""#, r#""parentSpanId":"0000000000000002""#);
+        assert_eq!(Trace::from_data(traces_from_str(&whole, Ids::Strict).unwrap()).missing_parents, 0);
+    }
 
     #[test]
     fn flags_and_drops_read_as_words() {

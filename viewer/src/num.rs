@@ -3,6 +3,17 @@
 //! the viewer's module: [`fixed`] rounds through integers, [`shortest`] reuses `zmij`, which
 //! `serde_json` already brings in.
 
+/// A rate for people, in the unit that shows it (`2.50/s`, `0.20/min`, `3.00/h`), so that a quiet
+/// service's 12 requests an hour are not `0.00/s`; no rate at all is `0/s`.
+pub fn rate_text(per_second: f64) -> String {
+    match per_second {
+        v if v <= 0.0 || !v.is_finite() => "0/s".to_owned(),
+        v if v >= 0.995 => format!("{}/s", fixed(v, 2)),
+        v if v * 60.0 >= 0.995 => format!("{}/min", fixed(v * 60.0, 2)),
+        v => format!("{}/h", fixed(v * 3600.0, 2)),
+    }
+}
+
 /// `v` with `decimals` (at most 15) digits after the point, as `format!("{v:.decimals$}")` writes
 /// it, except that a value that rounds to zero has no minus sign and integer parts beyond `u64`
 /// saturate: the viewer prints coordinates, percentages and rates with it.
@@ -216,6 +227,16 @@ mod tests {
             }
         }
         assert!(ties < 200, "{ties} of 200,000 differ");
+    }
+
+    #[test]
+    fn rates_are_written_in_the_unit_that_shows_them() {
+        assert_eq!(rate_text(0.0), "0/s");
+        assert_eq!(rate_text(2.5), "2.50/s");
+        assert_eq!(rate_text(12.0 / 3600.0), "12.00/h");
+        assert_eq!(rate_text(0.18), "10.80/min");
+        assert_eq!(rate_text(1.0 / 60.0), "1.00/min");
+        assert_eq!(rate_text(0.999), "1.00/s");
     }
 
     #[test]

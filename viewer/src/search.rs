@@ -1,7 +1,7 @@
 //! The trace search page: filters, a duration-over-time scatter plot and the result list.
 //! Every filter lives in the page URL, so a link reproduces the search.
 
-use crate::num::{self, fixed};
+use crate::num::fixed;
 use crate::router::{use_navigate, use_navigations, use_query_map, ParamsMap};
 use leptos::prelude::*;
 
@@ -262,7 +262,12 @@ pub(crate) fn SearchPage() -> impl IntoView {
         </form>
         {move || match results.get() {
             None => view! { <p class="muted">"Searching…"</p> }.into_any(),
-            Some(Err(e)) => crate::app::source_error_panel(e.to_string()),
+            // When the source could not even list its services (it is down), that is the news, not
+            // that a Jaeger search needs a service the empty list cannot offer.
+            Some(Err(e)) => crate::app::source_error_panel(match services.get() {
+                Some(Err(listing)) => listing.to_string(),
+                _ => e.to_string(),
+            }),
             Some(Ok(Err(e))) => crate::app::error_panel(e),
             Some(Ok(Ok((list, _, _, cut)))) if list.is_empty() => view! {
                 {range_notice(cut)}
@@ -294,8 +299,8 @@ fn range_notice(cut: Option<(u64, u64)>) -> Option<impl IntoView> {
 }
 
 fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, cut: Option<(u64, u64)>, form: Form) -> impl IntoView {
-    // "All time" has no fixed start: the plot spans the results.
-    let start = if end.saturating_sub(start) > 100 * 365 * 86_400_000_000_000 {
+    // "All time" has no fixed start (it asks from 1 ns): the plot spans the results.
+    let start = if start <= 1 || end.saturating_sub(start) > 100 * 365 * 86_400_000_000_000 {
         list.iter().map(|r| r.start).min().unwrap_or(start)
     } else {
         start
@@ -307,13 +312,15 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, cut: Option<(u64,
     let max_spans = list.iter().map(|r| r.span_count).max().unwrap_or(1).max(1) as f64;
     let longest = list.iter().map(|r| r.duration).max().unwrap_or(0);
     let shortest = list.iter().min_by_key(|r| r.duration).map(TraceSummary::duration_text).unwrap_or_default();
-    let (w, h, pad) = (1000.0, 180.0, 12.0);
+    // Places in percent of the plot (inside a margin), radii in pixels: the plot stretches with
+    // the page and its points stay round (a viewBox stretched to the width drew ellipses).
+    let (pad_x, pad_y) = (1.2, 6.7);
     let current_sort = SortBy::from_id(&form.sort);
     view! {
         {range_notice(cut)}
         <section class="scatter" data-testid="scatter">
             <div class="scatter-axis"><span>{format_duration(longest)}</span><span>{shortest}</span></div>
-            <svg viewBox=format!("0 0 {} {}", num::shortest(w), num::shortest(h)) preserveAspectRatio="none" role="img" aria-label="Trace durations over time">
+            <svg role="img" aria-label="Trace durations over time">
                 {list.iter().zip(points).filter_map(|(r, p)| p.map(|p| (r, p))).map(|(r, (x, y))| {
                     let id = r.trace_id.clone();
                     let go = navigate.clone();
@@ -321,7 +328,8 @@ fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, cut: Option<(u64,
                     let class = if r.error_count > 0 { "point error" } else { "point" };
                     view! {
                         <circle class=class data-testid="scatter-point"
-                            cx=fixed(pad + x * (w - 2.0 * pad), 1) cy=fixed(h - pad - y * (h - 2.0 * pad), 1)
+                            cx=format!("{}%", fixed(pad_x + x * (100.0 - 2.0 * pad_x), 2))
+                            cy=format!("{}%", fixed(100.0 - pad_y - y * (100.0 - 2.0 * pad_y), 2))
                             r=fixed(radius, 1) on:click=move |_| go(&trace_href(&id), Default::default())>
                             <title>{format!("{} {} — {}", r.root_service, r.root_name, r.duration_text())}</title>
                         </circle>

@@ -78,8 +78,10 @@ pub(crate) fn TracePage() -> impl IntoView {
     let logs = api::load(move || {
         let id = id();
         let fetched = data.with(|d| d.as_ref().is_some_and(|(i, _)| *i == id));
+        // No log records are asked for an id that is none: the trace's panel said what is wrong.
+        let is_id = edgescope_otlp::TraceId::from_hex(&crate::sources::canonical_trace_id(&id)).is_some();
         async move {
-            if !fetched {
+            if !fetched || !is_id {
                 return None;
             }
             let logs = api::trace_logs(&id).await;
@@ -100,7 +102,9 @@ pub(crate) fn TracePage() -> impl IntoView {
             },
             _ => loading(),
         }}
-        <section class="trace-logs" data-testid="trace-logs">
+        <section class="trace-logs" data-testid="trace-logs" hidden=move || {
+            edgescope_otlp::TraceId::from_hex(&crate::sources::canonical_trace_id(&id())).is_none()
+        }>
             <h2>"Logs of this trace " <a class="small" href=move || logs_href(&id()) data-testid="logs-link">"open in the log stream"</a></h2>
             {move || match logs.get().flatten() {
                 Some((i, answer)) if i == id() => match answer {
@@ -160,13 +164,25 @@ pub(crate) fn waterfall(trace: Trace) -> AnyView {
 const ROW_HEIGHT: f64 = 26.0;
 /// Rows rendered above and below the visible ones, so that fast scrolling shows no gap.
 const OVERSCAN: usize = 12;
-/// Service colours, by a service's index in the trace.
+/// Service colours, given to services in the order the page first shows them.
 const PALETTE: [&str; 10] =
     ["#3b6fe0", "#e0833b", "#2e9e6b", "#9b59b6", "#c0392b", "#16a2b8", "#b8860b", "#d6336c", "#5c7cfa", "#6c8a1f"];
 
-/// The colour of the service with this index.
-pub(crate) fn service_colour(service: usize) -> &'static str {
-    PALETTE[service % PALETTE.len()]
+thread_local! {
+    /// The services the page has coloured, in the order it first showed them.
+    static COLOURED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The colour of a service: the same in every trace the page shows (as in Jaeger UI), the first
+/// ten services it meets each in a colour of their own.
+pub(crate) fn service_colour(service: &str) -> &'static str {
+    let index = COLOURED.with_borrow_mut(|seen| {
+        seen.iter().position(|s| s == service).unwrap_or_else(|| {
+            seen.push(service.to_owned());
+            seen.len() - 1
+        })
+    });
+    PALETTE[index % PALETTE.len()]
 }
 
 /// What the trace view shares between its parts. Signals are `Copy`, so this is too.
@@ -261,7 +277,16 @@ impl State {
         }
         if link {
             let span = self.trace.with_value(|t| t.rows[row].span.span_id.to_hex());
-            replace_query(self.address, "span", &span);
+            replace_query(self.address, "span", Some(&span));
+        }
+    }
+
+    /// Closes the details: no span is selected, and with `link` none is named in the address, so
+    /// that a reload does not select it again.
+    fn deselect(&self, link: bool) {
+        self.selected.set(None);
+        if link {
+            replace_query(self.address, "span", None);
         }
     }
 
@@ -301,15 +326,18 @@ impl State {
     }
 }
 
-/// Sets one query parameter in the address bar without a new history entry, through the router
+/// Sets (or with `None` removes) one query parameter in the address bar without a new history entry, through the router
 /// so that the page's query follows it; the others (the sources, `traces=` and `logs=`) stay,
 /// so that the address still shows the same data when shared.
-fn replace_query(address: Replace, key: &str, value: &str) {
+fn replace_query(address: Replace, key: &str, value: Option<&str>) {
     let Some(window) = web_sys::window() else { return };
     let location = window.location();
     let Ok(path) = location.pathname() else { return };
     let Ok(params) = web_sys::UrlSearchParams::new_with_str(&location.search().unwrap_or_default()) else { return };
-    params.set(key, value);
+    match value {
+        Some(value) => params.set(key, value),
+        None => params.delete(key),
+    }
     address.to(&format!("{path}?{}", String::from(params.to_string())));
 }
 
@@ -428,9 +456,8 @@ fn header(trace: &Trace) -> AnyView {
     let services = trace
         .services
         .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            view! { <span class="chip service-chip" style=format!("border-color:{}", service_colour(i))>{s.clone()}</span> }
+        .map(|s| {
+            view! { <span class="chip service-chip" style=format!("border-color:{}", service_colour(s))>{s.clone()}</span> }
         })
         .collect_view();
     view! {
@@ -444,6 +471,19 @@ fn header(trace: &Trace) -> AnyView {
                 <dt>"Errors"</dt><dd data-testid="trace-errors" class:has-errors=trace.errors != 0>{trace.errors}</dd>
                 <dt>"Services"</dt><dd data-testid="trace-services">{services}</dd>
             </dl>
+            {(trace.missing_parents > 0).then(|| {
+                let n = trace.missing_parents;
+                let text = if n == 1 {
+                    "1 span names a parent span that is not in this trace, so it is shown at the top level".to_owned()
+                } else {
+                    format!("{n} spans name parent spans that are not in this trace, so they are shown at the top level")
+                };
+                view! {
+                    <p class="notice" role="status" data-testid="missing-parents">
+                        {format!("{text}: spans still on their way (a browser sends its spans in batches) appear when the page is reloaded.")}
+                    </p>
+                }
+            })}
         </section>
     }
     .into_any()
@@ -594,7 +634,7 @@ fn on_key(state: State, search_input: NodeRef<leptos::html::Input>, link: bool, 
                 state.select(k + 1, link);
             }
         }
-        "Escape" => state.selected.set(None),
+        "Escape" => state.deselect(link),
         _ => return,
     }
     ev.prevent_default();
@@ -651,7 +691,7 @@ fn bar_box(offset: f64, width: f64, (z0, z1): (f64, f64)) -> (f64, f64) {
 fn row_view(state: State, pos: usize, k: usize, link: bool) -> impl IntoView {
     state.trace.with_value(|t| {
         let row = &t.rows[k];
-        let colour = service_colour(row.service);
+        let colour = service_colour(&t.services[row.service]);
         let has_children = row.has_children(k);
         let span_duration = row.span.duration_nanos();
         let ticks = row

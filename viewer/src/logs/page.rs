@@ -565,8 +565,11 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let live_on = move || !matches!(ui.live.get(), Live::Off | Live::Failed(_));
     let source_label = {
         let s = api::sources().logs;
-        let at = if s.url.is_empty() { "this collector".to_owned() } else { s.url.clone() };
-        format!("{} at {at}", s.kind.label())
+        if s.url.is_empty() {
+            format!("the {} serving this page", s.kind.label())
+        } else {
+            format!("{} at {}", s.kind.label(), s.url)
+        }
     };
 
     view! {
@@ -649,7 +652,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 Live::Failed(e) => format!("live tail stopped: {e}"),
             }}</span>
             <Show when=move || paused.get() && live_on()>
-                <span class="chip" data-testid="waiting-count">{move || format!("{} new lines waiting", ui.waiting.get())}</span>
+                <span class="chip" data-testid="waiting-count">{move || { let n = ui.waiting.get(); format!("{n} new line{} waiting", if n == 1 { "" } else { "s" }) }}</span>
             </Show>
             <span class="chip dropped" class:hidden=move || ui.dropped.get() == 0 data-testid="dropped-count"
                 data-dropped=move || ui.dropped.get().to_string()>
@@ -690,7 +693,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         <VolumeHistogram version=ui.volume range=range />
         <div class="results-bar">
             <span data-testid="match-count" data-loading=move || (loading.get() || waiting.get()).to_string() data-filter-ms=move || filter_ms.get().map(|m| fixed(m, 1)).unwrap_or_default()>
-                {move || { let (m, n) = counts(); format!("{m} of {n} lines") }}
+                {move || { let (m, n) = counts(); format!("{m} of {n} line{}", if n == 1 { "" } else { "s" }) }}
             </span>
             <span>
                 {move || loading.get().then(|| view! { <span class="muted">"Loading… "</span> })}
@@ -850,7 +853,8 @@ fn pool_row(slot: usize, layout: Memo<Layout>, expanded: RwSignal<Option<u64>>) 
             <span class=move || row.with(|r| format!("level level-{}", r.level)) data-testid="log-level">
                 {move || row.with(|r| r.level.to_ascii_uppercase())}
             </span>
-            <span class="log-service service" data-testid="log-service-name">{move || row.with(|r| r.service.clone())}</span>
+            <span class="log-service service" data-testid="log-service-name"
+                style=move || row.with(|r| format!("color:{}", crate::trace_view::service_colour(&r.service)))>{move || row.with(|r| r.service.clone())}</span>
             <span class="log-message" data-testid="log-message">{move || row.with(|r| r.message.clone())}</span>
             <span class="log-more">{move || {
                 let hidden = row.with(|r| r.hidden);

@@ -104,7 +104,7 @@ pub(crate) fn span_details(trace: StoredValue<Trace>, k: usize) -> AnyView {
             .collect_view();
         view! {
             <aside class="span-details" data-testid="span-details">
-                <h2><span class="service">{t.service(row).to_owned()}</span>" "<span data-testid="details-name">{span.name.clone()}</span></h2>
+                <h2><span class="service" style=format!("color:{}", super::service_colour(t.service(row)))>{t.service(row).to_owned()}</span>" "<span data-testid="details-name">{span.name.clone()}</span></h2>
                 <dl class="facts">
                     <dt>"Kind"</dt><dd data-testid="details-kind">{kind_name(span.kind)}</dd>
                     <dt>"Status"</dt><dd data-testid="details-status" class:has-errors=row.error>{status}

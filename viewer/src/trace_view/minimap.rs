@@ -16,7 +16,7 @@ struct Band {
     height: f64,
     left: f64,
     right: f64,
-    service: usize,
+    colour: &'static str,
     error: bool,
 }
 
@@ -35,7 +35,7 @@ pub(super) fn Minimap(state: State) -> impl IntoView {
                     height: 100.0 / count as f64,
                     left: left.is_finite().then_some(left)?,
                     right,
-                    service: rows.first()?.service,
+                    colour: service_colour(&t.services[rows.first()?.service]),
                     error: rows.iter().any(|r| r.error),
                 })
             })
@@ -92,7 +92,7 @@ pub(super) fn Minimap(state: State) -> impl IntoView {
                 let style = format!(
                     "top:{}%;height:max({}%,1px);left:{}%;width:max({}%,1px);background:{}",
                     fixed(b.top, 3), fixed(b.height, 3), fixed(b.left * 100.0, 3), fixed((b.right - b.left) * 100.0, 3),
-                    if b.error { "var(--error)" } else { service_colour(b.service) },
+                    if b.error { "var(--error)" } else { b.colour },
                 );
                 view! { <div class="band" style=style></div> }
             }).collect_view()}
