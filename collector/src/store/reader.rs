@@ -36,12 +36,16 @@ impl Reader {
     }
 
     /// Runs `f` on the reading thread once the queries sent before it are done; `None` if it
-    /// panicked.
+    /// panicked. Dropped before its turn (its request abandoned), it never runs.
     pub async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> T + Send + 'static) -> Option<T> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Box::new(move |store: &Store| {
-                let _ = answer.send(f(store));
+                // A caller that has gone (its client hung up, a Grafana panel was cancelled) is
+                // not read for: the queries behind it do not wait for an answer nobody takes.
+                if !answer.is_closed() {
+                    let _ = answer.send(f(store));
+                }
             }))
             .ok()?;
         answered.await.ok()
@@ -82,5 +86,40 @@ mod tests {
         assert_eq!(threads.len(), 1, "queries ran on {} threads", threads.len());
         assert_eq!(reader.read(|_| -> u8 { panic!("a failing query") }).await, None);
         assert_eq!(reader.read(|store| store.span_count().unwrap()).await, Some(0));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_abandoned_before_its_turn_never_runs() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let reader = Reader::spawn(Store::open(&dir.path().join("db")).unwrap()).unwrap();
+        // A long query holds the thread until released.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let long = tokio::spawn({
+            let (reader, started) = (reader.clone(), started.clone());
+            async move {
+                reader
+                    .read(move |_| {
+                        started.store(true, Ordering::SeqCst);
+                        held.recv().is_ok()
+                    })
+                    .await
+            }
+        });
+        while !started.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let ran = std::sync::Arc::new(AtomicUsize::new(0));
+        for _ in 0..5 {
+            let ran = ran.clone();
+            let read = reader.read(move |_| ran.fetch_add(1, Ordering::SeqCst));
+            // Sent, then given up on (as a request whose client hung up is dropped).
+            assert!(tokio::time::timeout(std::time::Duration::from_millis(20), read).await.is_err());
+        }
+        release.send(()).unwrap();
+        assert_eq!(long.await.unwrap(), Some(true));
+        assert_eq!(reader.read(|store| store.span_count().unwrap()).await, Some(0));
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "abandoned reads ran");
     }
 }
