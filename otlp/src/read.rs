@@ -230,8 +230,6 @@ pub fn json_lines<E>(
 ) -> Option<std::result::Result<(usize, usize), E>> {
     let lines: Vec<(usize, &str)> =
         text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
-    // A document written over several lines (pretty-printed JSON) is no JSON-lines file: its
-    // first line alone is no JSON value, and the whole document's error says where it is wrong.
     if lines.len() < 2 {
         return None;
     }
@@ -240,8 +238,10 @@ pub fn json_lines<E>(
         let doc: Value = match serde_json::from_str(line) {
             Ok(doc) => doc,
             // A document written over several lines (pretty-printed JSON) is no JSON-lines file:
-            // its first line alone is no JSON value, and the whole document's error says where.
-            Err(_) if i == 0 => return None,
+            // its first line alone is no JSON value, and its other lines are no documents either
+            // (`"key": …`, `}`), so the whole document's error says where it is wrong. A JSON-lines
+            // file whose first line is broken has documents on the lines after it.
+            Err(_) if i == 0 && !lines[1..].iter().all(|(_, l)| l.starts_with('{') && l.ends_with('}')) => return None,
             Err(e) => return Some(Err(bad_json(n, e))),
         };
         match signal(&doc) {

@@ -132,6 +132,9 @@ fn a_pretty_printed_document_with_a_mistake_is_named_where_the_mistake_is() {
     // A JSON-lines file is still read line by line, and a bad line after the first named.
     let lines = format!("{OTLP}\n{{\"resourceSpans\": [\n");
     assert_eq!(any_traces(&lines).unwrap_err().path, "line 2");
+    // And a JSON-lines file whose first line is cut off is named at that line.
+    let cut_first = format!("{{\"resourceSpans\": [\n{OTLP}\n{OTLP}\n");
+    assert_eq!(any_traces(&cut_first).unwrap_err().path, "line 1");
 }
 
 #[test]
