@@ -1,0 +1,111 @@
+use crate::support;
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use support::{encode, get, post_json, websocket_from, Collector};
+use tokio_tungstenite::tungstenite::Message;
+
+fn batch(service: &str, bodies: &[&str]) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let records: Vec<_> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| json!({ "timeUnixNano": (now + i as u64).to_string(), "severityNumber": 9, "body": { "stringValue": b } }))
+        .collect();
+    json!({ "resourceLogs": [{
+        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": service } }] },
+        "scopeLogs": [{ "logRecords": records }],
+    }] })
+    .to_string()
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_lines(socket: &mut Socket) -> (Vec<String>, Value) {
+    let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .expect("a tail message within 10 s")
+        .expect("the socket is open")
+        .unwrap();
+    let Message::Text(text) = message else { panic!("a text message, got {message:?}") };
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert!(body.get("dropped_entries").is_some(), "{body}");
+    let lines = body["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["values"].as_array().unwrap().iter().map(|v| v[1].as_str().unwrap().to_owned()))
+        .collect();
+    (lines, body)
+}
+
+#[tokio::test]
+async fn a_tail_gets_the_recent_records_then_each_new_matching_one_until_it_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("web", &["old 1", "old 2", "old 3"])).await.status, 200);
+
+    let query = encode(r#"{service_name="web"} != "noise""#);
+    let url = format!("ws://{}/loki/api/v1/tail?query={query}&limit=2", collector.ui);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (backlog, _) = next_lines(&mut socket).await;
+    assert_eq!(backlog, ["old 2", "old 3"], "the last `limit` records, oldest first");
+
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("api", &["other service"])).await.status, 200);
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("web", &["new 1", "noise", "new 2"])).await.status, 200);
+    let (live, body) = next_lines(&mut socket).await;
+    assert_eq!(live, ["new 1", "new 2"], "only matching records, as they arrive");
+    assert_eq!(body["streams"][0]["stream"], json!({ "service_name": "web", "level": "info", "severity_number": "9" }));
+
+    // Many records at once arrive whole, in order, over as many messages as it takes.
+    let many: Vec<String> = (0..2500).map(|i| format!("bulk {i}")).collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("web", &refs)).await.status, 200);
+    let mut received = Vec::new();
+    while received.len() < many.len() {
+        received.extend(next_lines(&mut socket).await.0);
+    }
+    assert_eq!(received, many);
+
+    socket.send(Message::Close(None)).await.unwrap();
+    // The server answers the Close frame with its own (RFC 6455 5.5.1), so the close is clean.
+    let answer = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("an answer within 10 s");
+    assert!(matches!(answer, Some(Ok(Message::Close(_)))), "the server's Close frame, got {answer:?}");
+    // The server keeps serving after the client left.
+    assert_eq!(get(collector.ui, "/health").await.status, 200);
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn a_tail_with_a_malformed_query_is_refused_before_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let url = format!("ws://{}/loki/api/v1/tail?query={}", collector.ui, encode("{oops"));
+    let error = tokio_tungstenite::connect_async(url).await.unwrap_err();
+    let tokio_tungstenite::tungstenite::Error::Http(response) = error else { panic!("an HTTP refusal, got {error}") };
+    assert_eq!(response.status(), 400);
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn a_tail_from_a_page_of_another_site_is_refused() {
+    // Browsers apply no CORS to WebSockets: without an Origin check any site the user visits
+    // could read the stored logs through a tail when no query token is set.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("web", &["private"])).await.status, 200);
+    let url = format!("ws://{}/loki/api/v1/tail?query={}", collector.ui, encode(r#"{service_name="web"}"#));
+    match websocket_from(&url, "https://evil.example").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => assert_eq!(answer.status(), 403),
+        other => panic!("a page of another site got {:?}", other.map(|(_, r)| r.status())),
+    }
+    for origin in [format!("http://{}", collector.ui), "http://localhost:5173".to_owned()] {
+        let (mut socket, _) = websocket_from(&url, &origin).await.unwrap_or_else(|e| panic!("{origin}: {e}"));
+        let (lines, _) = next_lines(&mut socket).await;
+        assert_eq!(lines, ["private"], "{origin}");
+        socket.send(Message::Close(None)).await.unwrap();
+    }
+    collector.stop().await;
+}

@@ -1,0 +1,293 @@
+use crate::support;
+
+use serde_json::{json, Value};
+use support::{encode, fixture, post_json, request, Collector, Response};
+
+const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+const SPAN: &str = "b7ad6b7169203331";
+
+fn record(t: u64, severity: i32, text: &str, body: &str, attributes: Value, trace: bool) -> Value {
+    let mut r = json!({
+        "timeUnixNano": t.to_string(), "severityNumber": severity, "severityText": text,
+        "body": { "stringValue": body }, "attributes": attributes,
+    });
+    if trace {
+        r["traceId"] = json!(TRACE);
+        r["spanId"] = json!(SPAN);
+    }
+    r
+}
+
+fn batch(service: &str, env: &str, records: Vec<Value>) -> String {
+    json!({ "resourceLogs": [{
+        "resource": { "attributes": [
+            { "key": "service.name", "value": { "stringValue": service } },
+            { "key": "deployment.environment.name", "value": { "stringValue": env } },
+            { "key": "host.name", "value": { "stringValue": "h1" } },
+        ] },
+        "scopeLogs": [{ "scope": { "name": "shop.logger", "version": "2.0" }, "logRecords": records }],
+    }] })
+    .to_string()
+}
+
+async fn query_range(collector: &Collector, params: &[(&str, &str)], categorize: bool) -> Response {
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    let path = format!("/loki/api/v1/query_range?{}", query.join("&"));
+    let headers: &[(&str, &str)] =
+        if categorize { &[("X-Loki-Response-Encoding-Flags", "categorize-labels")] } else { &[] };
+    request(collector.ui, "GET", &path, headers, b"").await
+}
+
+/// The lines of an answer, in answer order across streams sorted by time in `direction`.
+fn lines(answer: &Response) -> Vec<String> {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body["status"], "success");
+    assert_eq!(body["data"]["resultType"], "streams");
+    let mut entries: Vec<(i64, String)> = body["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["values"].as_array().unwrap().iter())
+        .map(|v| (v[0].as_str().unwrap().parse().unwrap(), v[1].as_str().unwrap().to_owned()))
+        .collect();
+    entries.sort();
+    entries.into_iter().map(|(_, l)| l).collect()
+}
+
+const WINDOW: [(&str, &str); 2] = [("start", "1000000000000000000"), ("end", "1000000100000000000")];
+const T0: u64 = 1_000_000_000_000_000_000;
+
+fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut p = WINDOW.to_vec();
+    p.extend_from_slice(extra);
+    p
+}
+
+#[tokio::test]
+async fn log_queries_select_by_labels_metadata_and_lines_with_loki_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let web = batch(
+        "web",
+        "prod",
+        vec![
+            record(
+                T0 + 1,
+                9,
+                "INFO",
+                "checkout started",
+                json!([{ "key": "cart.id", "value": { "stringValue": "c-1" } }]),
+                true,
+            ),
+            record(T0 + 2, 17, "ERROR", "payment timeout after 3 retries", json!([]), true),
+            record(
+                T0 + 3,
+                13,
+                "WARN",
+                "slow answer id=42",
+                json!([{ "key": "http.status", "value": { "intValue": "200" } }]),
+                false,
+            ),
+            record(T0 + 4, 0, "Warning", "text-only level", json!([]), false),
+        ],
+    );
+    let api = batch("api", "dev", vec![record(T0 + 5, 9, "INFO", "payment accepted", json!([]), true)]);
+    for body in [web, api] {
+        let answer = post_json(collector.otlp, "/v1/logs", &body).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+
+    let q = |query: &'static str| with(&[("query", query)]);
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="web"}"#), false).await),
+        ["checkout started", "payment timeout after 3 retries", "slow answer id=42", "text-only level"]
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{level="error"}"#), false).await),
+        ["payment timeout after 3 retries"]
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="web", level="warn"}"#), false).await),
+        ["slow answer id=42", "text-only level"],
+        "a record without a severity number takes its level from its text"
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name=~"web|api"} |= "payment""#), false).await),
+        ["payment timeout after 3 retries", "payment accepted"]
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name=~".+"} |= "payment" != "timeout""#), false).await),
+        ["payment accepted"]
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="web"} |~ `id=\d+`"#), false).await),
+        ["slow answer id=42"]
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="web"} !~ "(?i)PAYMENT|checkout""#), false).await),
+        ["slow answer id=42", "text-only level"]
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="web"} |= "pay""#), false).await),
+        ["payment timeout after 3 retries"]
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="web"} |= "Pay""#), false).await),
+        Vec::<String>::new(),
+        "case-sensitive"
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="web"} | cart_id="c-1""#), false).await),
+        ["checkout started"],
+        "record attributes are structured metadata with underscores for dots"
+    );
+    assert_eq!(
+        lines(
+            &query_range(&collector, &q(r#"{service_name="web"} | http_status="200" | host_name="h1""#), false).await
+        ),
+        ["slow answer id=42"]
+    );
+    let by_trace = format!(r#"{{trace_id="{TRACE}"}}"#);
+    assert_eq!(
+        lines(&query_range(&collector, &with(&[("query", &by_trace)]), false).await),
+        ["checkout started", "payment timeout after 3 retries", "payment accepted"],
+        "a selector may name the trace id"
+    );
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{deployment_environment_name="prod"} | trace_id="""#), false).await),
+        ["slow answer id=42", "text-only level"]
+    );
+
+    // Direction and limit: the newest first by default, the oldest first forward.
+    let newest = query_range(
+        &collector,
+        &q(r#"{service_name="web"}"#).into_iter().chain([("limit", "2")]).collect::<Vec<_>>(),
+        false,
+    )
+    .await;
+    assert_eq!(lines(&newest), ["slow answer id=42", "text-only level"]);
+    let oldest =
+        q(r#"{service_name="web"}"#).into_iter().chain([("limit", "2"), ("direction", "forward")]).collect::<Vec<_>>();
+    assert_eq!(
+        lines(&query_range(&collector, &oldest, false).await),
+        ["checkout started", "payment timeout after 3 retries"]
+    );
+    let end_exclusive =
+        [("query", r#"{service_name="web"}"#), ("start", "1000000000000000002"), ("end", "1000000000000000004")];
+    assert_eq!(
+        lines(&query_range(&collector, &end_exclusive, false).await),
+        ["payment timeout after 3 retries", "slow answer id=42"]
+    );
+
+    // Categorized: stream labels only, metadata as the third element of each value.
+    let answer = query_range(&collector, &q(r#"{service_name="web", level="error"}"#), true).await;
+    let body = answer.json();
+    assert_eq!(body["data"]["encodingFlags"], json!(["categorize-labels"]));
+    let stream = &body["data"]["result"][0];
+    assert_eq!(
+        stream["stream"],
+        json!({ "service_name": "web", "deployment_environment_name": "prod", "level": "error" })
+    );
+    let value = &stream["values"][0];
+    assert_eq!(value[0], (T0 + 2).to_string());
+    assert_eq!(value[1], "payment timeout after 3 retries");
+    assert_eq!(
+        value[2],
+        json!({ "structuredMetadata": {
+            "trace_id": TRACE, "span_id": SPAN, "severity_text": "ERROR", "severity_number": "17",
+            "scope_name": "shop.logger", "scope_version": "2.0", "host_name": "h1",
+        } })
+    );
+    // Uncategorized: metadata joins the stream labels, as Loki answers older clients.
+    let answer = query_range(&collector, &q(r#"{service_name="web", level="error"}"#), false).await;
+    let body = answer.json();
+    assert!(body["data"].get("encodingFlags").is_none());
+    let stream = &body["data"]["result"][0];
+    assert_eq!(stream["stream"]["trace_id"], TRACE);
+    assert_eq!(stream["stream"]["level"], "error");
+    assert_eq!(stream["values"][0].as_array().unwrap().len(), 2);
+
+    // `| drop` leaves stream labels and metadata out of the answer.
+    let q_drop = q(r#"{service_name="web", level="error"} | drop deployment_environment_name, host_name, span_id"#);
+    let body = query_range(&collector, &q_drop, true).await.json();
+    let stream = &body["data"]["result"][0];
+    assert_eq!(stream["stream"], json!({ "service_name": "web", "level": "error" }));
+    let metadata = stream["values"][0][2]["structuredMetadata"].as_object().unwrap();
+    assert!(
+        metadata.contains_key("trace_id") && !metadata.contains_key("host_name") && !metadata.contains_key("span_id")
+    );
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn log_records_from_other_projects_are_found_by_service_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    for name in ["otlp-proto-logs.json", "otel-rust-it-logs.json"] {
+        let answer = post_json(collector.otlp, "/v1/logs", &fixture(name)).await;
+        assert_eq!(answer.status, 200, "{name}: {}", answer.body);
+    }
+    let all_time = [("start", "0"), ("end", "4102444800000000000")];
+    let q = |query| all_time.iter().copied().chain([("query", query)]).collect::<Vec<_>>();
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="my.service"}"#), false).await),
+        ["Example log record"]
+    );
+    let answer = query_range(
+        &collector,
+        &q(r#"{service_name="my.service", level="info"} | trace_id="5b8efff798038103d269b633813fc60c""#),
+        true,
+    )
+    .await;
+    assert_eq!(lines(&answer), ["Example log record"], "hex ids are lowercase labels");
+    let metadata = &answer.json()["data"]["result"][0]["values"][0][2]["structuredMetadata"];
+    assert_eq!(metadata["string_attribute"], "some string");
+    assert_eq!(metadata["boolean_attribute"], "true");
+    assert_eq!(
+        lines(&query_range(&collector, &q(r#"{service_name="logs-integration-test"} |= "hello""#), false).await).len(),
+        1
+    );
+    collector.stop().await;
+}
+
+/// Loki's `ip("…")`: lines holding an address of the pattern, and labels or metadata holding one.
+#[tokio::test]
+async fn ip_filters_select_lines_and_labels_holding_an_address_of_the_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let peer = |addr: &str| json!([{ "key": "client.address", "value": { "stringValue": addr } }]);
+    let body = batch(
+        "web",
+        "prod",
+        vec![
+            record(T0 + 1, 9, "INFO", "GET / from 10.1.2.3 200", peer("10.1.2.3"), false),
+            record(T0 + 2, 9, "INFO", "GET / from 192.168.0.7 404", peer("192.168.0.7"), false),
+            record(T0 + 3, 9, "INFO", "GET / from 2001:db8::1 200", peer("2001:db8::1"), false),
+            record(T0 + 4, 9, "INFO", "healthy, version 1.2.3", json!([]), false),
+        ],
+    );
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &body).await.status, 200);
+    let q = |query: &'static str| with(&[("query", query)]);
+    let cases: [(&str, &[&str]); 6] = [
+        (r#"{service_name="web"} |= ip("10.0.0.0/8")"#, &["GET / from 10.1.2.3 200"]),
+        (r#"{service_name="web"} |= ip("192.168.0.1-192.168.0.9")"#, &["GET / from 192.168.0.7 404"]),
+        (r#"{service_name="web"} |= ip("2001:db8::/32")"#, &["GET / from 2001:db8::1 200"]),
+        (
+            r#"{service_name="web"} != ip("10.0.0.0/8")"#,
+            &["GET / from 192.168.0.7 404", "GET / from 2001:db8::1 200", "healthy, version 1.2.3"],
+        ),
+        (r#"{service_name="web"} | client_address = ip("192.168.0.0/16")"#, &["GET / from 192.168.0.7 404"]),
+        (
+            r#"{service_name="web"} | client_address != ip("192.168.0.0/16")"#,
+            &["GET / from 10.1.2.3 200", "GET / from 2001:db8::1 200"],
+        ),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(lines(&query_range(&collector, &q(query), false).await), expected, "{query}");
+    }
+    let bad = query_range(&collector, &q(r#"{service_name="web"} |= ip("10.0.0.0/33")"#), false).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("invalid ip pattern `10.0.0.0/33`"), "{}", bad.body);
+    collector.stop().await;
+}

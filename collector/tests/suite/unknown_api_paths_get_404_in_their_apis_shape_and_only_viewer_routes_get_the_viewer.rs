@@ -1,0 +1,69 @@
+//! A path under `/api/`, `/jaeger/api/`, `/loki/api/` or `/v1/` that no route serves is a `404`
+//! (a `405` for a method its route does not take) in that API's error shape; only other paths
+//! fall back to the viewer's index.html (its deep links).
+
+use crate::support;
+
+use edgescope_collector::Settings;
+use support::{get, request, Collector};
+
+async fn start() -> (Collector, tempfile::TempDir, tempfile::TempDir) {
+    let (data, ui) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(ui.path().join("index.html"), "<title>viewer</title>").unwrap();
+    let settings =
+        Settings { data_dir: data.path().to_owned(), ui_dir: Some(ui.path().to_owned()), ..Settings::default() };
+    (Collector::start_with(settings).await, data, ui)
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_404s_in_the_shape_of_their_api() {
+    let (c, _data, _ui) = start().await;
+    for path in ["/loki/api/v1/format_query", "/loki/api/v1/rules", "/loki/api/v1/push"] {
+        let answer = get(c.ui, path).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+        assert!(answer.header("content-type").unwrap().starts_with("text/plain"), "{path}");
+        assert!(!answer.body.contains("viewer"), "{path}: {}", answer.body);
+    }
+    let answer = get(c.ui, "/api/nonexistent").await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    assert_eq!(answer.json()["error"]["httpCode"], 404, "{}", answer.body);
+
+    let answer = get(c.ui, "/jaeger/api/x").await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body["data"], serde_json::Value::Null, "{body}");
+    assert_eq!(body["errors"][0]["code"], 404, "{body}");
+
+    let answer = get(c.otlp, "/v1/metrics").await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    assert!(answer.json()["message"].as_str().unwrap().contains("/v1/metrics"), "{}", answer.body);
+
+    // A known path with a method it does not take.
+    let answer = request(c.ui, "POST", "/api/traces", &[], b"").await;
+    assert_eq!(answer.status, 405, "{}", answer.body);
+    assert_eq!(answer.json()["error"]["httpCode"], 405, "{}", answer.body);
+    let answer = request(c.ui, "DELETE", "/loki/api/v1/labels", &[], b"").await;
+    assert_eq!(answer.status, 405, "{}", answer.body);
+    let answer = get(c.otlp, "/v1/traces").await;
+    assert_eq!(answer.status, 405, "{}", answer.body);
+    assert_eq!(answer.json()["code"], 12, "{}", answer.body);
+
+    // Viewer routes still get the viewer.
+    let answer = get(c.ui, "/trace/0af7651916cd43dd8448eb211c80319c").await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.contains("viewer"));
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn lokis_buildinfo_answers_a_version_grafana_reads() {
+    let (c, _data, _ui) = start().await;
+    let answer = get(c.ui, "/loki/api/v1/status/buildinfo").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body = answer.json();
+    let version = body["version"].as_str().unwrap();
+    let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap()).collect();
+    assert!(parts.len() == 3 && parts[0] >= 3, "{body}");
+    assert!(body["revision"].as_str().unwrap().contains("edgescope"), "{body}");
+    c.stop().await;
+}
