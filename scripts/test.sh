@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-# Bold on a terminal only: a log file gets the words without escape codes.
-if [ -t 1 ]; then step() { printf '\n\033[1m[test]\033[0m %s\n' "$*"; }; else step() { printf '\n[test] %s\n' "$*"; }; fi
 start=$(date +%s)
+# Each step says when it starts (seconds since the first), so a log shows where the time goes.
+# Bold on a terminal only: a log file gets the words without escape codes.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s[test]%s %s (at %d s)\n' "$bold" "$plain" "$*" "$(( $(date +%s) - start ))"; }
 
 bash scripts/setup.sh
 
@@ -44,4 +46,4 @@ CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests
 step "end-to-end: browser → collector → viewer, and workerd"
 EDGESCOPE_BIN="$root/target/debug/edgescope" node --test tests/
 
-step "all tests passed in $(( $(date +%s) - start )) s"
+printf '\n%s[test]%s all tests passed in %d s\n' "$bold" "$plain" "$(( $(date +%s) - start ))"
