@@ -1381,6 +1381,11 @@ function refusedNow(url) {
   return true;
 }
 
+/** Whether the browser says it has no network. */
+function isOffline() {
+  return globalThis.navigator?.onLine === false;
+}
+
 /** Sends a prepared batch, retrying as the core's policy says; never rejects. */
 async function deliver(batch, keepalive, deadline, outbox, first) {
   const { url, path, headers, body: payload, send } = batch;
@@ -1408,11 +1413,13 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
       status = response.status;
       retryAfter = response.headers.get('retry-after') ?? undefined;
     } catch {
-      if (await blockedByCsp(url)) return;
+      // Offline, the network failed it: no wait for a CSP report (a batch the CSP refuses is kept
+      // and let go, counted, when it is sent again).
+      if (!isOffline() && (await blockedByCsp(url))) return;
       status = 0;
     }
     // Offline: retrying is pointless, and the outbox (if installed) keeps the batch for later.
-    const offline = status === 0 && globalThis.navigator && globalThis.navigator.onLine === false;
+    const offline = status === 0 && isOffline();
     const delay = keepalive || offline ? -1 : core.retryDelay(attempt, status, retryAfterMs(retryAfter), Math.random());
     if (delay < 0) {
       if (status === 0 && outbox) {

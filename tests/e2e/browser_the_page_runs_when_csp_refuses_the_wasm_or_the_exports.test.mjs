@@ -5,7 +5,7 @@
 // refuses the collector, a batch is neither retried nor kept: it is counted as blocked by CSP.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBrowserStack } from '../support.mjs';
+import { startBrowserStack, waitFor } from '../support.mjs';
 
 let stack, collector, site, browser;
 
@@ -145,5 +145,60 @@ test("another directive's violation at the collector's origin blocks no export",
     assert.equal(later.diagnostics.exportsFailed, 0, JSON.stringify(later.diagnostics));
   } finally {
     await page.close();
+  }
+});
+
+test('a batch made offline that the CSP refuses is kept, then let go and counted when it is sent again', async () => {
+  // Offline, a failed export is not held up waiting for a CSP report: the outbox keeps it, and the
+  // CSP refuses it when it is sent again.
+  const csp = "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'";
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.route(`${site.url}/app.js`, (route) =>
+      route.fulfill({
+        contentType: 'text/javascript',
+        body: `
+          import * as sdk from '/sdk/full.js';
+          sdk.init({ serviceName: 'strict-offline', endpoint: ${JSON.stringify(collector.otlp)}, scheduleDelayMillis: 600000, documentLoad: false, navigation: false, interactions: false, longTasks: false, webVitals: false });
+          window.sdk = sdk;`,
+      }),
+    );
+    await page.goto(`${site.url}/csp?policy=${encodeURIComponent(csp)}`);
+    await page.waitForFunction(() => window.sdk);
+    // The outbox's drain at start (of an empty store) settles first.
+    await page.waitForTimeout(200);
+    await context.setOffline(true);
+    const outbox = () =>
+      page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const open = indexedDB.open('edgescope');
+            open.onsuccess = () => {
+              const db = open.result;
+              if (!db.objectStoreNames.contains('outbox')) return db.close(), resolve(0);
+              const count = db.transaction('outbox').objectStore('outbox').count();
+              count.onsuccess = () => (db.close(), resolve(count.result));
+            };
+          }),
+      );
+    const offline = await page.evaluate(async () => {
+      sdk.startSpan('made offline').end();
+      await sdk.flush();
+      return sdk.diagnostics();
+    });
+    assert.equal(offline.exportsFailed, 0, JSON.stringify(offline));
+    await waitFor('the batch in the outbox', async () => (await outbox()) === 1);
+    await context.setOffline(false);
+    const blocked = await page.evaluate(async (before) => {
+      dispatchEvent(new Event('online'));
+      const deadline = Date.now() + 5000;
+      while (sdk.diagnostics().exportsBlockedByCsp === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return sdk.diagnostics().exportsBlockedByCsp - before;
+    }, offline.exportsBlockedByCsp);
+    assert.equal(blocked, 1, 'the stored batch is counted as blocked by the CSP');
+    assert.equal(await outbox(), 0, 'and not kept again');
+  } finally {
+    await context.close();
   }
 });
