@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { TraceView, tempFile } from './viewer_pages.mjs';
+import { waitFor } from '../support.mjs';
 import { collectorAndBrowser } from './viewer_env.mjs';
 
 const T = '0af7651916cd43dd8448eb211c80319c';
@@ -75,8 +76,16 @@ test('a source asked directly that never answers is given up after 30 s, and an 
     const page = await env.browser.newPage();
     await page.goto(`${env.collector.ui}/trace/${T}?traces=${encodeURIComponent(`zipkin:${url}/proxy`)}`);
     assert.match(await page.textContent('[data-testid=error]'), /the source answered 502: an HTML page titled “502 Bad Gateway”$/);
+    // The page's clock is Playwright's: once the source holds the request, 29 s pass and then the
+    // 30th, in no time.
+    await page.clock.install();
     await page.goto(`${env.collector.ui}/trace/${T}?traces=${encodeURIComponent(`zipkin:${url}`)}`);
-    await page.waitForSelector('[data-testid=error]', { timeout: 45000 });
+    await waitFor('the request held by the source', () => held.size > 0);
+    await page.clock.fastForward(29_000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await page.$('[data-testid=error]'), null, 'not given up after 29 s');
+    await page.clock.fastForward(1_000);
+    await page.waitForSelector('[data-testid=error]', { timeout: 5000 });
     assert.match(await page.textContent('[data-testid=error]'), new RegExp(`${url} did not answer within 30 s`));
     await page.close();
   } finally {
