@@ -219,9 +219,11 @@ fn any_traces_text(text: &str) -> Result<TracesData> {
 /// Reads a JSON-lines file, one OTLP/JSON document per line as a file exporter writes them (one
 /// in the pipelines of several signals writes all their lines into one file). `read` gets each
 /// non-blank line's document with the line's number in the file, except documents of a signal
-/// other than `keep`, which are only counted. `None` when the text has fewer than two non-blank
-/// lines or its first line is no JSON value by itself (it is no JSON-lines file); else how many lines held another signal and how many lines
-/// there were, or the first error (`bad_json` makes that of a line that is not JSON).
+/// other than `keep`, which are only counted. `None` when the text is no JSON-lines file: it has
+/// fewer than two non-blank lines, or its first line is no JSON value by itself and its other lines
+/// are not all documents (`{…}`; a document written over several lines). Else how many lines held
+/// another signal and how many lines there were, or the first error (`bad_json` makes that of a
+/// line that is not JSON).
 pub fn json_lines<E>(
     text: &str,
     keep: Signal,
