@@ -13,15 +13,15 @@ function rating(name, value) {
   return value <= good ? 'good' : value <= poor ? 'needs-improvement' : 'poor';
 }
 
-/** Observes `type` entries; false when this browser does not report them. */
+/** Observes `type` entries: the observer, or undefined when this browser does not report them. */
 function observe(type, callback, options) {
-  if (!PerformanceObserver.supportedEntryTypes?.includes(type)) return false;
+  if (!PerformanceObserver.supportedEntryTypes?.includes(type)) return;
   try {
     const observer = new PerformanceObserver((list) => guard(() => callback(list.getEntries())));
     observer.observe({ type, buffered: true, ...options });
-    return true;
+    return observer;
   } catch {
-    return false;
+    // Not observable here.
   }
 }
 
@@ -68,21 +68,25 @@ export function reportWebVitals(enabled = () => true) {
   if (shifts) values.CLS ??= 0;
   // INP: the slowest interaction, or the 98th percentile once there are 50 or more, counting every
   // interaction of the page view (performance.interactionCount), not only the slow ones reported.
+  // The count is read when the value is reported: the quick interactions after the last slow one
+  // are never reported as entries, yet they move the percentile.
   const interactions = new Map();
   let counted = 0;
-  observe(
-    'event',
-    (entries) => {
-      for (const e of entries) {
-        if (!e.interactionId) continue;
-        interactions.set(e.interactionId, Math.max(interactions.get(e.interactionId) ?? 0, e.duration));
-      }
-      const durations = [...interactions.values()].sort((a, b) => b - a);
-      const count = (performance.interactionCount ?? durations.length + counted) - counted;
-      values.INP = durations[Math.min(durations.length - 1, Math.floor(count / 50))];
-    },
-    { durationThreshold: 16 },
-  );
+  const note = (entries) => {
+    for (const e of entries) {
+      if (!e.interactionId) continue;
+      interactions.set(e.interactionId, Math.max(interactions.get(e.interactionId) ?? 0, e.duration));
+    }
+  };
+  const events = observe('event', note, { durationThreshold: 16 });
+  const inp = () => {
+    // Entries the browser has queued but not yet delivered count too.
+    if (events) note(events.takeRecords());
+    if (!interactions.size) return;
+    const durations = [...interactions.values()].sort((a, b) => b - a);
+    const count = (performance.interactionCount ?? durations.length + counted) - counted;
+    values.INP = durations[Math.min(durations.length - 1, Math.floor(count / 50))];
+  };
   let reported = false;
   // On the first of `visibilitychange` to hidden and `pagehide` (which browsers that skip the
   // former on navigation still fire), as web-vitals reports.
@@ -90,6 +94,7 @@ export function reportWebVitals(enabled = () => true) {
     guard(() => {
       if (reported || (event.type !== 'pagehide' && document.visibilityState !== 'hidden')) return;
       reported = true;
+      inp();
       // Measured all along; reported only if the last `init` left web vitals on.
       if (!enabled()) return;
       for (const name of Object.keys(THRESHOLDS)) {
