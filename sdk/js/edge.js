@@ -126,6 +126,8 @@ const BAD_RESOURCE = Symbol('bad OTEL_RESOURCE_ATTRIBUTES');
 /** The one set-up of the isolate, which requests that arrive while it runs wait for too. */
 let configured;
 let fetchPatched = false;
+/** Whether the last set-up traces `fetch` (patched once, then passed through when off). */
+let fetchOn = false;
 let propagateTo;
 /** `route` of a config given as `(env) => config`, known once the set-up has read it. */
 let routeOfConfig;
@@ -216,9 +218,13 @@ function requestFlush() {
 }
 
 function setUp(env, config) {
-  configured ??= configure(env, config).catch(() => {});
+  // After the Node/Deno entry's own `init`, a handler wrapped without a config keeps that set-up.
+  configured ??= explicitInit && config == null ? Promise.resolve() : configure(env, config).catch(() => {});
   return configured;
 }
+
+/** Set when the Node/Deno entry's `init` has set the SDK up itself. */
+let explicitInit = false;
 
 async function configure(env, config) {
   const c = withLanguage(configFromEnv(env, config));
@@ -228,26 +234,51 @@ async function configure(env, config) {
   if (c[BAD_RESOURCE]) guard(() => {
     throw new Error('OTEL_RESOURCE_ATTRIBUTES has a malformed entry; the whole value is ignored');
   });
-  propagateTo = Array.isArray(c.propagateTraceHeaderUrls) ? c.propagateTraceHeaderUrls : undefined;
   // The active span follows each request through `await` where AsyncLocalStorage exists.
+  let storage;
   try {
-    const { AsyncLocalStorage } = globalThis.AsyncLocalStorage
-      ? globalThis
-      : await import('node:async_hooks').catch(() => ({}));
-    if (AsyncLocalStorage) {
-      useAsyncContext(new AsyncLocalStorage());
-      requestBaggage = new AsyncLocalStorage();
-    }
+    ({ AsyncLocalStorage: storage } = globalThis.AsyncLocalStorage ? globalThis : await import('node:async_hooks').catch(() => ({})));
   } catch {
     // No async context: spans made after an `await` may miss their request's parent.
   }
-  if (c.instrumentFetch !== false) patchFetch();
+  setUpRuntime(c, storage);
+}
+
+/**
+ * The server runtime's part of a set-up, after `init(c)`: AsyncLocalStorage (the class, where the
+ * runtime has it) carries the active span and the request's baggage through `await`; global `fetch`
+ * is traced unless `instrumentFetch` is false; console calls become log records with
+ * `captureConsole`.
+ */
+function setUpRuntime(c, AsyncLocalStorage) {
+  propagateTo = Array.isArray(c.propagateTraceHeaderUrls) ? c.propagateTraceHeaderUrls : undefined;
+  if (typeof AsyncLocalStorage === 'function') {
+    try {
+      useAsyncContext(new AsyncLocalStorage());
+      requestBaggage = new AsyncLocalStorage();
+    } catch {
+      // Left without async context, as where the runtime has none.
+    }
+  }
+  fetchOn = c.instrumentFetch !== false;
+  if (fetchOn) patchFetch();
   // Console calls become log records of the active request's span (once per isolate: a second
   // set-up never wraps the console twice). The SDK's own diagnostics use the console saved
   // before this wrapping, so they print and are never recorded.
-  if (c.captureConsole) captureConsole(c.captureConsole);
+  captureConsole(c.captureConsole);
 }
 
+/**
+ * `init` for the Node and Deno entries: the SDK and the runtime's part at once, so that the
+ * active span follows `await`, global `fetch` is traced and `captureConsole` works without an
+ * `instrument`ed request; a handler `instrument`ed without a config afterwards keeps this set-up.
+ */
+export function initServer(config, AsyncLocalStorage) {
+  const c = withLanguage(config);
+  init(c);
+  explicitInit = true;
+  guard(() => setUpRuntime(c && typeof c === 'object' ? c : {}, AsyncLocalStorage));
+}
 
 /** The `traceparent` headers of the requests being handled, with how many carry each. */
 const incomingParents = new Map();
@@ -258,6 +289,7 @@ function patchFetch() {
   fetchPatched = true;
   const original = globalThis.fetch;
   globalThis.fetch = function fetch(input, init) {
+    if (!fetchOn) return original.call(this, input, init);
     const prepared = guard(() => {
       const request = new Request(input, init);
       const url = new URL(request.url);

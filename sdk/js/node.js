@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { initSync } from './core.js';
 import { installRecords } from './records.js';
-import { withLanguage } from './edge.js';
+import { initServer, withLanguage } from './edge.js';
+// A namespace import: a runtime whose `node:async_hooks` lacks AsyncLocalStorage still loads the SDK.
+import * as asyncHooks from 'node:async_hooks';
 import * as api from './api.js';
 
 // A module that cannot be read or instantiated turns the SDK off rather than failing the import.
@@ -17,11 +19,13 @@ export * from './public.js';
 export { instrument } from './edge.js';
 
 /**
- * Configures the SDK (as `init` everywhere), the resource's `telemetry.sdk.language` `nodejs` in Node.
+ * Configures the SDK (as `init` everywhere), the resource's `telemetry.sdk.language` `nodejs` in
+ * Node; the active span follows `await` (AsyncLocalStorage), global `fetch` is traced unless
+ * `instrumentFetch` is false, and `captureConsole` records console calls.
  * @param {import('./index').Config} config
  */
 export function init(config) {
-  api.init(withLanguage(config));
+  initServer(config, asyncHooks.AsyncLocalStorage);
 }
 // Deno (and Bun) load this entry too; their language is not Node's.
 if (!globalThis.Deno && !globalThis.Bun) withLanguage(undefined, 'nodejs');

@@ -1,0 +1,98 @@
+// The Node entry's plain `init` (no `instrument`ed request): the active span follows `await`
+// (AsyncLocalStorage), so spans and log records made after it are the active span's; global
+// `fetch` gets a CLIENT span and the trace headers unless `instrumentFetch` is false; and a
+// handler `instrument`ed afterwards without a config keeps the set-up `init` made.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { activeSpan, flush, init, instrument, logger, startActiveSpan, startSpan } from '../../sdk/dist/node.js';
+
+let spans = [];
+let records = [];
+let resources = [];
+const capture = async (url, request) => {
+  const body = JSON.parse(Buffer.from(request.body).toString());
+  for (const rs of body.resourceSpans ?? []) {
+    resources.push(rs.resource);
+    for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+  }
+  for (const rl of body.resourceLogs ?? []) for (const sl of rl.scopeLogs) records.push(...sl.logRecords);
+  return new Response(null, { status: 200 });
+};
+const config = { serviceName: 'plain-init', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0 };
+const byName = (name) => spans.find((s) => s.name === name);
+
+// An upstream that answers with the trace headers it was sent.
+const seen = [];
+const upstream = http.createServer((req, res) => {
+  seen.push(req.headers.traceparent ?? null);
+  res.end('ok');
+});
+await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+const upstreamUrl = `http://127.0.0.1:${upstream.address().port}/items`;
+after(() => upstream.close());
+
+test('after a plain init, the active span follows await: child spans and log records are its own', async () => {
+  spans = [];
+  records = [];
+  init(config);
+  let ids;
+  await startActiveSpan('outer', async (span) => {
+    ids = span.spanContext();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(activeSpan()?.spanContext().spanId, ids.spanId, 'still active after a timer');
+    startSpan('child after await').end();
+    logger.info('logged after await');
+  });
+  await flush();
+  const child = byName('child after await');
+  assert.equal(child.traceId, ids.traceId);
+  assert.equal(child.parentSpanId, ids.spanId);
+  const record = records.find((r) => r.body?.stringValue === 'logged after await');
+  assert.equal(record.traceId, ids.traceId);
+  assert.equal(record.spanId, ids.spanId);
+});
+
+test('after a plain init, global fetch is traced: a CLIENT span, child of the active span, whose traceparent the server gets', async () => {
+  spans = [];
+  seen.length = 0;
+  init(config);
+  let ids;
+  await startActiveSpan('checkout', async (span) => {
+    ids = span.spanContext();
+    await null;
+    assert.equal(await (await fetch(upstreamUrl)).text(), 'ok');
+  });
+  await flush();
+  const client = spans.find((s) => s.kind === 3);
+  assert.ok(client, `a CLIENT span among ${spans.map((s) => s.name)}`);
+  assert.equal(client.traceId, ids.traceId);
+  assert.equal(client.parentSpanId, ids.spanId);
+  assert.match(seen[0], new RegExp(`^00-${ids.traceId}-${client.spanId}-0[13]$`));
+  assert.equal(client.attributes.find((a) => a.key === 'http.response.status_code').value.intValue, '200');
+});
+
+test('instrumentFetch: false in a later init leaves fetch untraced and its headers alone', async () => {
+  spans = [];
+  seen.length = 0;
+  init({ ...config, instrumentFetch: false });
+  await startActiveSpan('quiet', async () => {
+    await (await fetch(upstreamUrl)).text();
+  });
+  await flush();
+  assert.deepEqual(seen, [null]);
+  assert.deepEqual(spans.map((s) => s.name), ['quiet']);
+});
+
+test('a handler instrumented without a config after init keeps what init set up', async () => {
+  spans = [];
+  resources = [];
+  init({ ...config, resourceAttributes: { 'deployment.environment.name': 'staging' } });
+  const handler = instrument(async () => new Response('handled'));
+  assert.equal(await (await handler(new Request('http://localhost/orders'))).text(), 'handled');
+  for (let i = 0; i < 200 && !byName('GET'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(byName('GET'), `the SERVER span is exported with init's exporter (${spans.map((s) => s.name)})`);
+  const attrs = Object.fromEntries(resources.at(-1).attributes.map((a) => [a.key, a.value.stringValue]));
+  assert.equal(attrs['service.name'], 'plain-init');
+  assert.equal(attrs['deployment.environment.name'], 'staging');
+});
