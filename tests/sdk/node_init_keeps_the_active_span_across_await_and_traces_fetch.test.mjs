@@ -96,3 +96,22 @@ test('a handler instrumented without a config after init keeps what init set up'
   assert.equal(attrs['service.name'], 'plain-init');
   assert.equal(attrs['deployment.environment.name'], 'staging');
 });
+
+test('captureConsole in a plain init records console calls as the active span\'s log records, and a later init without it stops', async () => {
+  records = [];
+  init({ ...config, captureConsole: ['warn'] });
+  let ids;
+  await startActiveSpan('job', async (span) => {
+    ids = span.spanContext();
+    await null;
+    console.warn('disk at %d%%', 91);
+  });
+  init(config);
+  console.warn('after the capture is off');
+  await flush();
+  const record = records.find((r) => r.body?.stringValue === 'disk at 91%');
+  assert.ok(record, `recorded: ${records.map((r) => r.body?.stringValue)}`);
+  assert.equal(record.severityText, 'WARN');
+  assert.equal(record.spanId, ids.spanId);
+  assert.ok(!records.some((r) => r.body?.stringValue === 'after the capture is off'));
+});
