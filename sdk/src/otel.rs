@@ -62,6 +62,23 @@ fn nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
+/// An event or end time given through the API, or `None` for now on the SDK's clock.
+///
+/// On wasm32 the `opentelemetry` crate's own "now" (what `end()`, `add_event()` and
+/// `Event::with_name` pass on a `BoxedSpan`, `cx.span()` or the default trait methods) is
+/// `Date.now()`, whole milliseconds of a clock that may run apart from the `performance` clock
+/// spans start on: an end a millisecond or more before its start, a span of no duration. Such a
+/// time (whole milliseconds, at most 2 ms behind `Date.now()`) is taken as now, from the SDK's
+/// clock; any other time is kept to the nanosecond.
+fn when(t: SystemTime) -> Option<u64> {
+    let n = nanos(t);
+    #[cfg(all(target_arch = "wasm32", not(target_os = "wasi")))]
+    if n % 1_000_000 == 0 && (0.0..=2.0).contains(&(crate::platform::date_now_ms() - (n / 1_000_000) as f64)) {
+        return None;
+    }
+    Some(n)
+}
+
 fn value(v: &Value) -> AnyValue {
     match v {
         Value::Bool(b) => AnyValue::Bool(*b),
@@ -265,7 +282,7 @@ impl ot::Tracer for Tracer {
             }
             for event in builder.events.iter().flatten() {
                 stage(sdk, &event.attributes);
-                sdk.add_event_at(h, &event.name, Some(nanos(event.timestamp)));
+                sdk.add_event_at(h, &event.name, when(event.timestamp));
             }
             let context = sdk.span_context(h).unwrap_or_else(|| {
                 // No span may be open (`max_open_spans: 0`): a span that records nothing but
@@ -331,7 +348,7 @@ impl ot::Span for Span {
         let name = name.into();
         with(|sdk| {
             stage(sdk, &attributes);
-            sdk.add_event_at(self.handle, &name, Some(nanos(timestamp)))
+            sdk.add_event_at(self.handle, &name, when(timestamp))
         })
     }
 
@@ -386,7 +403,7 @@ impl ot::Span for Span {
     fn end_with_timestamp(&mut self, timestamp: SystemTime) {
         if !std::mem::replace(&mut self.ended, true) {
             self.forget_state();
-            with(|sdk| sdk.end_span_at(self.handle, Some(nanos(timestamp))))
+            with(|sdk| sdk.end_span_at(self.handle, when(timestamp)))
         }
     }
 }

@@ -108,6 +108,12 @@ mod imp {
         unix_nanos_at(performance_now())
     }
 
+    /// `Date.now()`: the wall clock in whole milliseconds.
+    #[cfg(feature = "otel-api")]
+    pub(crate) fn date_now_ms() -> f64 {
+        date_now()
+    }
+
     /// Unix nanoseconds at `perf`, a `performance.now()` reading the caller took (the span hot
     /// path reads the clock in JavaScript, which saves a call out of wasm per timestamp).
     pub(crate) fn unix_nanos_at(perf: f64) -> u64 {
@@ -180,6 +186,8 @@ mod imp {
     }
 }
 
+#[cfg(all(target_arch = "wasm32", feature = "otel-api"))]
+pub(crate) use imp::date_now_ms;
 #[cfg(feature = "json")]
 pub(crate) use imp::format_f64;
 #[cfg(all(target_arch = "wasm32", feature = "js-exports"))]

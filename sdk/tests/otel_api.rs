@@ -492,3 +492,42 @@ fn queues_set_aside_by_reconfigurations_are_bounded_and_their_drops_counted() {
     assert_eq!(otel::diagnostics().spans_dropped, dropped + 1);
     global::set_tracer_provider(TracerProvider::new(Config::default()));
 }
+
+/// On wasm32 the `opentelemetry` crate's "now" (`end()` and `add_event()` of a `BoxedSpan` or
+/// `cx.span()`) is `Date.now()` in whole milliseconds, a clock apart from the one spans start on;
+/// here it is set 500 ms behind (less than the second after which the SDK re-anchors its clock),
+/// and the spans still last as long as they ran, their events within them.
+#[cfg(target_arch = "wasm32")]
+#[test]
+fn the_crates_own_now_on_wasm32_is_the_sdks_clock_so_spans_keep_their_duration() {
+    use js_sys::{Function, Reflect};
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    global::set_tracer_provider(TracerProvider::new(Config::default()));
+    let tracer = global::tracer("clocks");
+    let date = Reflect::get(&js_sys::global(), &"Date".into()).unwrap();
+    let real_now = Reflect::get(&date, &"now".into()).unwrap();
+    let behind = Function::new_with_args("now", "return () => now() - 500").call1(&date, &real_now).unwrap();
+    let wait = |ms: f64| {
+        let end = js_sys::Date::now() + ms;
+        while js_sys::Date::now() < end {}
+    };
+    // Started first, as the clock is read at start: then the crate's "now" runs behind.
+    let mut boxed = tracer.start("boxed");
+    let cx = Context::current_with_span(tracer.start("through the context"));
+    Reflect::set(&date, &"now".into(), &behind).unwrap();
+    wait(3.0);
+    boxed.add_event("midway", vec![]);
+    cx.span().add_event("midway", vec![]);
+    wait(3.0);
+    boxed.end();
+    cx.span().end();
+    Reflect::set(&date, &"now".into(), &real_now).unwrap();
+    let spans = exported_spans();
+    for name in ["boxed", "through the context"] {
+        let (_, s) = spans.iter().find(|(_, s)| s.name == name).unwrap();
+        let lasted = s.end_time_unix_nano - s.start_time_unix_nano;
+        assert!((5_000_000..1_000_000_000).contains(&lasted), "{name} lasted {lasted} ns");
+        let at = s.events[0].time_unix_nano;
+        assert!(at > s.start_time_unix_nano && at < s.end_time_unix_nano, "{name}'s event inside it");
+    }
+}
