@@ -646,13 +646,19 @@ export class Span {
     return this;
   }
 
-  /** Links this span to another span: a `Span` or a `{ traceparent, tracestate }` from `extract`. */
+  /**
+   * Links this span to another span — a `Span` (open or ended: a batch's spans are linked once
+   * done) or a `{ traceparent, tracestate }` from `extract`; what is neither is counted in `apiErrors`.
+   */
   addLink(target, attributes) {
     guard(() => {
-      const open = target instanceof Span && isOpen(target);
-      const tp = target instanceof Span ? (open ? traceparentOf(target) : undefined) : target && target.traceparent;
-      const ts = target instanceof Span ? (open ? tracestateOf(target) : undefined) : target && target.tracestate;
-      if (typeof tp !== 'string') return;
+      const span = target instanceof Span;
+      const open = span && isOpen(target);
+      // An ended span links with the ids it kept (its handle may be another span's by now) and the
+      // tracestate read while it was open, if any.
+      const tp = span ? (open || target._tp !== undefined || target._ids ? traceparentOf(target) : undefined) : target && target.traceparent;
+      const ts = span ? (open ? tracestateOf(target) : target._ts ?? undefined) : target && target.tracestate;
+      if (typeof tp !== 'string') return core.trouble(1);
       const h = adopt(this);
       stageAttributes(attributes);
       if (!core.spanLink(h, tp, ts)) core.trouble(1);

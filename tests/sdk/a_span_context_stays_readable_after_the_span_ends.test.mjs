@@ -33,3 +33,33 @@ test('ending twice keeps the context, and a span read before end gives the same 
   assert.deepEqual(span.spanContext(), before);
   assert.match(before.traceId, /^[0-9a-f]{32}$/);
 });
+
+test('a span links to spans that have ended (by the ids they kept) as to open ones; what is no span is counted', async () => {
+  const { diagnostics, flush } = await import('../../sdk/dist/node.js');
+  const spans = [];
+  const capture = async (url, request) => {
+    for (const rs of JSON.parse(Buffer.from(request.body).toString()).resourceSpans ?? []) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+    return new Response(null, { status: 200 });
+  };
+  init({ serviceName: 'links', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0 });
+  const open = startSpan('open target');
+  const done = startSpan('done target');
+  done.end();
+  const early = startSpan('ended before its batch');
+  early.end();
+  for (let i = 0; i < 50; i++) startSpan(`filler ${i}`).end();
+  const linker = startSpan('linker', { links: [{ context: early, attributes: { which: 'option' } }] });
+  linker.addLink(open, { which: 'open' });
+  linker.addLink(done, { which: 'ended' });
+  const before = diagnostics().apiErrors;
+  linker.addLink({ nothing: true });
+  linker.addLink(undefined);
+  assert.equal(diagnostics().apiErrors, before + 2);
+  linker.end();
+  open.end();
+  await flush();
+  const exported = spans.find((s) => s.name === 'linker');
+  const linked = Object.fromEntries((exported.links ?? []).map((l) => [l.attributes[0].value.stringValue, l.spanId]));
+  assert.deepEqual(linked, { option: early.spanContext().spanId, open: open.spanContext().spanId, ended: done.spanContext().spanId });
+  assert.equal(exported.droppedLinksCount ?? 0, 0);
+});
