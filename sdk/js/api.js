@@ -1126,7 +1126,8 @@ export function extract(headers) {
     const bg = getHeader(headers, 'baggage');
     return {
       traceparent: valid,
-      tracestate: typeof ts === 'string' ? ts : undefined,
+      // Validated whole, as a span started from it would: an invalid one is dropped.
+      tracestate: typeof ts === 'string' ? core.parseTracestate(ts) : undefined,
       baggage: typeof bg === 'string' ? baggageObject(bg) : {},
     };
   });

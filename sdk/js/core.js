@@ -386,6 +386,11 @@ export function parseTraceparent(header) {
   return text(wasm.parseTraceparent(put(header), len));
 }
 
+export function parseTracestate(header) {
+  args(size(header));
+  return text(wasm.parseTracestate(put(header), len));
+}
+
 /** One batch as OTLP bytes (a copy), or `undefined` when none is queued. */
 export function take(logs, maxBytes, protobuf) {
   const n = wasm.take(logs, maxBytes, protobuf);

@@ -531,6 +531,14 @@ pub fn parse(header: &str) -> Option<String> {
     parse_traceparent(header).map(|cx| format_traceparent(&cx))
 }
 
+/// Normalises a `tracestate` header: its members as they are sent on when the whole header is
+/// valid (W3C Trace Context Level 2: at most 32 members, no duplicate keys), `undefined`
+/// otherwise, as a span started from it would drop it.
+#[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = parseTracestate))]
+pub fn parse_state(header: &str) -> Option<String> {
+    TraceState::parse(header).map(|ts| ts.header())
+}
+
 /// Whether this module writes OTLP/JSON (`take` with `protobuf` false); the default browser
 /// and workerd modules are built without it and export protobuf only.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = encodesJson))]

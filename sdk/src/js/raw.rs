@@ -330,6 +330,11 @@ extern "C" fn raw_parse(header: *const u8, len: usize) -> i32 {
     result(parse(text(header, len)).map(String::into_bytes))
 }
 
+#[export_name = "parseTracestate"]
+extern "C" fn raw_parse_state(header: *const u8, len: usize) -> i32 {
+    result(parse_state(text(header, len)).map(String::into_bytes))
+}
+
 #[export_name = "encodesJson"]
 extern "C" fn raw_encodes_json() -> bool {
     encodes_json()
