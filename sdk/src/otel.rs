@@ -353,8 +353,14 @@ impl ot::Span for Span {
     }
 
     fn record_error(&mut self, err: &dyn std::error::Error) {
-        let message = err.to_string();
-        with(|sdk| sdk.record_exception(self.handle, "", &message, ""))
+        // An exception event has `exception.message` or `exception.type`: an error that displays
+        // as nothing is described by its `Debug` form (its type's name, for a unit struct).
+        let mut message = err.to_string();
+        if message.is_empty() {
+            message = format!("{err:?}");
+        }
+        let kind = if message.is_empty() { "Error" } else { "" };
+        with(|sdk| sdk.record_exception(self.handle, kind, &message, ""))
     }
 
     fn span_context(&self) -> &ot::SpanContext {

@@ -531,3 +531,37 @@ fn the_crates_own_now_on_wasm32_is_the_sdks_clock_so_spans_keep_their_duration()
         assert!(at > s.start_time_unix_nano && at < s.end_time_unix_nano, "{name}'s event inside it");
     }
 }
+
+/// `record_error` on an edgescope span makes an exception event with `exception.message` (the
+/// error's `Display`), or, for an error that displays as nothing, its `Debug` form: never an
+/// exception event without the message or type the semantic conventions require.
+#[test]
+fn recorded_errors_always_say_what_they_were() {
+    #[derive(Debug)]
+    struct Silent;
+    impl std::fmt::Display for Silent {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            Ok(())
+        }
+    }
+    impl std::error::Error for Silent {}
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    // The provider's own tracer: a `global` tracer's `BoxedSpan` records errors with the crate's
+    // default method (`exception.message` as displayed, even when empty), never reaching ours.
+    let tracer = TracerProvider::new(Config::default()).tracer("errors");
+    let mut span = tracer.start("failing");
+    span.record_error(&"12x".parse::<u32>().unwrap_err());
+    span.record_error(&Silent);
+    span.end();
+    let spans = exported_spans();
+    let (_, s) = spans.iter().find(|(_, s)| s.name == "failing").unwrap();
+    let messages: Vec<_> = s
+        .events
+        .iter()
+        .map(|e| {
+            assert_eq!(e.name, "exception");
+            attribute(&e.attributes, "exception.message").cloned()
+        })
+        .collect();
+    assert_eq!(messages, [Some(AnyValue::from("invalid digit found in string")), Some(AnyValue::from("Silent"))]);
+}
