@@ -255,6 +255,16 @@ impl ot::Tracer for Tracer {
     type Span = Span;
 
     fn build_with_context(&self, builder: ot::SpanBuilder, parent_cx: &Context) -> Span {
+        // Telemetry the SDK's own work would make (an exporter's HTTP client, instrumented) is
+        // suppressed through the `Context`: no span, as OpenTelemetry's SDK does.
+        if parent_cx.is_telemetry_suppressed() {
+            return Span {
+                handle: Handle::NONE,
+                context: ot::SpanContext::empty_context(),
+                ended: true,
+                full_state: false,
+            };
+        }
         let parent = parent_cx.has_active_span().then(|| parent_cx.span().span_context().clone());
         let parent = parent
             .filter(|p| p.is_valid())
@@ -454,8 +464,12 @@ impl ol::Logger for Logger {
         LogRecord { record: edgescope_otlp::LogRecord::default() }
     }
 
-    /// Emits the record; one without a trace context gets the current span's.
+    /// Emits the record (none while the current `Context` suppresses telemetry); one without a
+    /// trace context gets the current span's.
     fn emit(&self, mut record: LogRecord) {
+        if Context::is_current_telemetry_suppressed() {
+            return;
+        }
         if record.record.trace_id.is_none() {
             let cx = Context::current();
             let span = cx.span();
@@ -470,7 +484,7 @@ impl ol::Logger for Logger {
     }
 
     fn event_enabled(&self, _level: ol::Severity, _target: &str, _name: Option<&str>) -> bool {
-        true
+        !Context::is_current_telemetry_suppressed()
     }
 }
 

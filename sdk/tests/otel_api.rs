@@ -565,3 +565,36 @@ fn recorded_errors_always_say_what_they_were() {
         .collect();
     assert_eq!(messages, [Some(AnyValue::from("invalid digit found in string")), Some(AnyValue::from("Silent"))]);
 }
+
+/// Inside `Context::enter_telemetry_suppressed_scope` (where an SDK's own work runs, as an
+/// instrumented HTTP client exporting), no span is recorded and no log record emitted; after it,
+/// both are again.
+#[test]
+fn suppressed_telemetry_records_no_spans_and_no_log_records() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    global::set_tracer_provider(TracerProvider::new(Config::default()));
+    let logger = LoggerProvider::new().logger("quiet");
+    let tracer = global::tracer("quiet");
+    let emit = |body: &'static str| {
+        let mut record = logger.create_log_record();
+        record.set_body(body.into());
+        logger.emit(record);
+    };
+    {
+        let _suppressed = Context::enter_telemetry_suppressed_scope();
+        assert!(!logger.event_enabled(Severity::Error, "quiet", None));
+        tracer.in_span("suppressed", |cx| {
+            assert!(!cx.span().is_recording());
+            assert!(!cx.span().span_context().is_valid());
+            emit("suppressed record");
+        });
+        let parent = Context::current().with_telemetry_suppressed();
+        tracer.start_with_context("suppressed child", &parent).end();
+    }
+    assert!(logger.event_enabled(Severity::Error, "quiet", None));
+    tracer.in_span("recorded", |_| emit("recorded record"));
+    let names: Vec<_> = exported_spans().into_iter().map(|(_, s)| s.name).collect();
+    assert_eq!(names, ["recorded"]);
+    let bodies: Vec<_> = exported_logs().into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies, [Some(AnyValue::from("recorded record"))]);
+}
