@@ -586,7 +586,9 @@ impl TextMapPropagator for TraceContextPropagator {
         parent.trace_state =
             extractor.get("tracestate").and_then(W3cTraceState::parse).map(|ts| ts.header()).unwrap_or_default();
         let theirs = to_theirs(&parent);
-        if theirs.trace_state().header() == parent.trace_state {
+        // The crate holds the whole state: no header beside it, unless `cx` carries one from an
+        // earlier extraction, which this one replaces (else it could be sent again for this span).
+        if theirs.trace_state().header() == parent.trace_state && cx.get::<W3cState>().is_none() {
             return cx.with_remote_span_context(theirs);
         }
         let state = W3cState {

@@ -290,13 +290,21 @@ fn level_2_tracestate_keys_reach_children_injections_and_exports_whole() {
         ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
         ("tracestate", "foo@@bar=1"),
     ]));
-    for (earlier, later, sent) in [(&only_level_2, None, None), (&parent_cx, Some("congo=t61"), Some("congo=t61"))] {
-        let mut pairs = vec![("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01")];
+    // The same parent again too: its state now is what this extraction read.
+    let later_parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01";
+    let same_parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    for (earlier, parent, later, sent) in [
+        (&only_level_2, later_parent, None, None),
+        (&parent_cx, later_parent, Some("congo=t61"), Some("congo=t61")),
+        (&parent_cx, same_parent, Some("congo=t61"), Some("congo=t61")),
+        (&parent_cx, same_parent, None, None),
+    ] {
+        let mut pairs = vec![("traceparent", parent)];
         pairs.extend(later.map(|l| ("tracestate", l)));
         let cx = propagator.extract_with_context(earlier, &headers(&pairs));
         let mut outgoing = HashMap::new();
         propagator.inject_context(&cx, &mut outgoing);
-        assert_eq!(outgoing.get("tracestate").map(String::as_str), sent, "{later:?}");
+        assert_eq!(outgoing.get("tracestate").map(String::as_str), sent, "{parent} {later:?}");
     }
 }
 
