@@ -580,11 +580,20 @@ impl TextMapPropagator for TraceContextPropagator {
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        let Some(mut parent) = extractor.get("traceparent").and_then(parse_traceparent) else {
+        // Two `traceparent` headers are no parent (W3C Trace Context: a new trace starts); several
+        // `tracestate` headers are one list, in order.
+        let parent = match extractor.get_all("traceparent").as_deref() {
+            Some([one]) => parse_traceparent(one),
+            _ => None,
+        };
+        let Some(mut parent) = parent else {
             return cx.clone();
         };
-        parent.trace_state =
-            extractor.get("tracestate").and_then(W3cTraceState::parse).map(|ts| ts.header()).unwrap_or_default();
+        parent.trace_state = extractor
+            .get_all("tracestate")
+            .and_then(|all| W3cTraceState::parse(&all.join(",")))
+            .map(|ts| ts.header())
+            .unwrap_or_default();
         let theirs = to_theirs(&parent);
         // The crate holds the whole state: no header beside it, unless `cx` carries one from an
         // earlier extraction, which this one replaces (else it could be sent again for this span).

@@ -606,3 +606,42 @@ fn suppressed_telemetry_records_no_spans_and_no_log_records() {
     let bodies: Vec<_> = exported_logs().into_iter().map(|r| r.body).collect();
     assert_eq!(bodies, [Some(AnyValue::from("recorded record"))]);
 }
+
+/// Headers as a carrier with repeated fields (as `http::HeaderMap`) hands them to the propagator.
+struct Repeated(Vec<(&'static str, &'static str)>);
+
+impl opentelemetry::propagation::Extractor for Repeated {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|(k, _)| *k).collect()
+    }
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        let all: Vec<_> = self.0.iter().filter(|(k, _)| *k == key).map(|(_, v)| *v).collect();
+        (!all.is_empty()).then_some(all)
+    }
+}
+
+/// W3C Trace Context over repeated headers: several `tracestate` fields are one list (and
+/// validated as one: a duplicate key across them drops the whole state), two `traceparent`
+/// fields are no parent at all.
+#[test]
+fn repeated_trace_context_headers_are_read_as_the_w3c_spec_says() {
+    let propagator = TraceContextPropagator;
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let sent = |carrier: Repeated| {
+        let cx = propagator.extract(&carrier);
+        let mut out = HashMap::new();
+        propagator.inject_context(&cx, &mut out);
+        (out.get("traceparent").cloned(), out.get("tracestate").cloned())
+    };
+    let (parent, state) = sent(Repeated(vec![("traceparent", tp), ("tracestate", "a=1,b=2"), ("tracestate", "c=3")]));
+    assert_eq!(parent.as_deref(), Some(tp));
+    assert_eq!(state.as_deref(), Some("a=1,b=2,c=3"));
+    let (_, state) = sent(Repeated(vec![("traceparent", tp), ("tracestate", "a=1"), ("tracestate", "a=2")]));
+    assert_eq!(state, None, "a key twice across the headers");
+    let other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let (parent, _) = sent(Repeated(vec![("traceparent", tp), ("traceparent", other), ("tracestate", "a=1")]));
+    assert_eq!(parent, None, "two traceparent headers");
+}
