@@ -240,7 +240,7 @@ impl ot::TracerProvider for TracerProvider {
     type Tracer = Tracer;
 
     fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
-        let scope = with(|sdk| sdk.scope_id(scope_of(&scope)));
+        let scope = with(|sdk| sdk.scope_id(scope_of(&scope), scope.schema_url().unwrap_or_default()));
         Tracer { scope }
     }
 }
@@ -447,7 +447,7 @@ impl ol::LoggerProvider for LoggerProvider {
     type Logger = Logger;
 
     fn logger_with_scope(&self, scope: InstrumentationScope) -> Logger {
-        Logger { scope: with(|sdk| sdk.scope_id(scope_of(&scope))) }
+        Logger { scope: with(|sdk| sdk.scope_id(scope_of(&scope), scope.schema_url().unwrap_or_default())) }
     }
 }
 

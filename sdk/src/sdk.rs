@@ -311,7 +311,7 @@ impl Queue {
     /// same shape (resource list 1 → resource 1, scope list 2 → scope 1, messages 2), so one
     /// writer serves spans and log records. Messages are grouped by scope in order of first
     /// appearance, keeping their order within a scope.
-    fn request(&self, n: usize, resource: &[u8], scopes: &[Vec<u8>]) -> Vec<u8> {
+    fn request(&self, n: usize, resource: &[u8], scopes: &[ScopeBytes]) -> Vec<u8> {
         let entries = self.entries.get(..n).unwrap_or_default();
         // (scope, bytes of its messages); one entry in the common case.
         let mut groups: Vec<(u16, usize)> = Vec::new();
@@ -322,7 +322,10 @@ impl Queue {
             }
         }
         let scope_list_size = |&(scope, bytes): &(u16, usize)| {
-            wire::field_size(1, scopes.get(scope as usize).map_or(0, Vec::len)) + bytes
+            let s = scopes.get(scope as usize);
+            #[cfg(feature = "otel-api")]
+            let bytes = bytes + s.map_or(0, |s| wire::bytes_size(3, s.schema_url.len()));
+            wire::field_size(1, s.map_or(0, |s| s.body.len())) + bytes
         };
         let resource_list: usize = wire::field_size(1, resource.len())
             + groups.iter().map(|g| wire::field_size(2, scope_list_size(g))).sum::<usize>();
@@ -333,9 +336,12 @@ impl Queue {
             w.slice(resource);
             for g in &groups {
                 w.header(2, scope_list_size(g));
-                let scope = scopes.get(g.0 as usize).map_or(&[][..], Vec::as_slice);
+                let scope = scopes.get(g.0 as usize).map_or(&[][..], |s| s.body.as_slice());
                 w.header(1, scope.len());
                 w.slice(scope);
+                // Before the messages (fields may come in any order): a message run stays whole.
+                #[cfg(feature = "otel-api")]
+                w.bytes(3, scopes.get(g.0 as usize).map_or(&[][..], |s| s.schema_url.as_bytes()));
                 if groups.len() == 1 {
                     // One scope: the messages are contiguous.
                     let end = self.head + g.1;
@@ -394,7 +400,7 @@ pub struct Sdk {
     /// Instrumentation scopes; 0 is the SDK's own, others come from the `opentelemetry` API.
     scopes: Vec<InstrumentationScope>,
     /// The same scopes as encoded `InstrumentationScope` message bodies.
-    scope_bytes: Vec<Vec<u8>>,
+    scope_bytes: Vec<ScopeBytes>,
     /// Attributes handed over one at a time by the JS layer before the call that uses them.
     staged: Vec<KeyValue>,
     /// Attributes every new span and log record gets (`session.id`, `user.id`); they change
@@ -441,6 +447,24 @@ impl core::fmt::Debug for Sdk {
     }
 }
 
+/// An instrumentation scope as each export writes it: the encoded `InstrumentationScope` body
+/// and, given through the `opentelemetry` API, the schema URL of its `ScopeSpans`/`ScopeLogs`.
+struct ScopeBytes {
+    body: Vec<u8>,
+    #[cfg(feature = "otel-api")]
+    schema_url: String,
+}
+
+fn scope_bytes(s: &InstrumentationScope, schema_url: &str) -> ScopeBytes {
+    #[cfg(not(feature = "otel-api"))]
+    let _ = schema_url;
+    ScopeBytes {
+        body: scope_body(s),
+        #[cfg(feature = "otel-api")]
+        schema_url: String::from(schema_url),
+    }
+}
+
 fn scope_body(s: &InstrumentationScope) -> Vec<u8> {
     let mut b = Vec::new();
     let size = wire::bytes_size(1, s.name.len()) + wire::bytes_size(2, s.version.len());
@@ -467,7 +491,7 @@ impl Sdk {
         Sdk {
             resource,
             resource_bytes,
-            scope_bytes: vec![scope_body(&scope)],
+            scope_bytes: vec![scope_bytes(&scope, "")],
             scopes: vec![scope],
             config,
             slots: Vec::new(),
@@ -680,16 +704,18 @@ impl Sdk {
         core::mem::take(&mut self.staged)
     }
 
-    /// The index of an instrumentation scope, added on first use (at most 256 scopes; further
-    /// ones share the SDK's own).
-    pub fn scope_id(&mut self, scope: InstrumentationScope) -> u16 {
-        if let Some(i) = self.scopes.iter().position(|s| *s == scope) {
+    /// The index of an instrumentation scope with its schema URL (empty for none), added on
+    /// first use (at most 256 scopes; further ones share the SDK's own).
+    #[cfg(feature = "otel-api")]
+    pub fn scope_id(&mut self, scope: InstrumentationScope, schema_url: &str) -> u16 {
+        let same = |(s, b): (&InstrumentationScope, &ScopeBytes)| *s == scope && b.schema_url == schema_url;
+        if let Some(i) = self.scopes.iter().zip(&self.scope_bytes).position(same) {
             return i as u16;
         }
         if self.scopes.len() >= 256 {
             return 0;
         }
-        self.scope_bytes.push(scope_body(&scope));
+        self.scope_bytes.push(scope_bytes(&scope, schema_url));
         self.scopes.push(scope);
         (self.scopes.len() - 1) as u16
     }
@@ -697,7 +723,15 @@ impl Sdk {
     /// The id of the scope named `name` with `version` and no attributes (as JavaScript's
     /// `getTracer` names one), added when new (at most 256): [`Sdk::scope_id`] without comparing attributes.
     pub fn scope_named(&mut self, name: &str, version: &str) -> u16 {
-        match self.scopes.iter().position(|s| s.name == name && s.version == version && s.attributes.is_empty()) {
+        // One the `opentelemetry` API added with a schema URL is another scope.
+        #[cfg(feature = "otel-api")]
+        let plain = |i: usize| self.scope_bytes[i].schema_url.is_empty();
+        #[cfg(not(feature = "otel-api"))]
+        let plain = |_: usize| true;
+        let same = |(i, s): (usize, &InstrumentationScope)| {
+            s.name == name && s.version == version && s.attributes.is_empty() && plain(i)
+        };
+        match self.scopes.iter().enumerate().position(same) {
             Some(i) => i as u16,
             None if self.scopes.len() >= 256 => 0,
             None => {
@@ -706,7 +740,7 @@ impl Sdk {
                     version: String::from(version),
                     ..Default::default()
                 };
-                self.scope_bytes.push(scope_body(&scope));
+                self.scope_bytes.push(scope_bytes(&scope, ""));
                 self.scopes.push(scope);
                 (self.scopes.len() - 1) as u16
             }

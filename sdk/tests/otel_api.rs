@@ -645,3 +645,42 @@ fn repeated_trace_context_headers_are_read_as_the_w3c_spec_says() {
     let (parent, _) = sent(Repeated(vec![("traceparent", tp), ("traceparent", other), ("tracestate", "a=1")]));
     assert_eq!(parent, None, "two traceparent headers");
 }
+
+/// A scope's schema URL (`InstrumentationScope::builder(..).with_schema_url(..)`) is exported
+/// with its spans and log records (`ScopeSpans`/`ScopeLogs.schema_url`); the same name under
+/// another schema URL is another scope.
+#[test]
+fn scopes_keep_their_schema_urls() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    global::set_tracer_provider(TracerProvider::new(Config::default()));
+    let _ = exported_spans();
+    let scope = |url: &'static str| {
+        let builder = opentelemetry::InstrumentationScope::builder("http-client").with_version("3.0.0");
+        if url.is_empty() { builder } else { builder.with_schema_url(url) }.build()
+    };
+    let new = "https://opentelemetry.io/schemas/1.37.0";
+    let old = "https://opentelemetry.io/schemas/1.20.0";
+    global::tracer_provider().tracer_with_scope(scope(new)).start("new conventions").end();
+    global::tracer_provider().tracer_with_scope(scope(old)).start("old conventions").end();
+    global::tracer_provider().tracer_with_scope(scope("")).start("no schema").end();
+    let logger = LoggerProvider::new().logger_with_scope(scope(new));
+    let mut record = logger.create_log_record();
+    record.set_body("with a schema".into());
+    logger.emit(record);
+    let mut schema_of = HashMap::new();
+    while let Some(batch) = otel::take_traces_proto() {
+        for rs in proto::decode_traces(&batch).unwrap().resource_spans {
+            for ss in rs.scope_spans {
+                assert_eq!((ss.scope.name.as_str(), ss.scope.version.as_str()), ("http-client", "3.0.0"));
+                for span in ss.spans {
+                    schema_of.insert(span.name, ss.schema_url.clone());
+                }
+            }
+        }
+    }
+    assert_eq!(schema_of["new conventions"], new);
+    assert_eq!(schema_of["old conventions"], old);
+    assert_eq!(schema_of["no schema"], "");
+    let logs = proto::decode_logs(&otel::take_logs_proto().unwrap()).unwrap();
+    assert_eq!(logs.resource_logs[0].scope_logs[0].schema_url, new);
+}
