@@ -223,6 +223,8 @@ function setUp(env, config) {
   return configured;
 }
 
+/** The AsyncLocalStorage of the active span and of the request's baggage. */
+let stores;
 /** Set when the Node/Deno entry's `init` has set the SDK up itself. */
 let explicitInit = false;
 
@@ -254,8 +256,10 @@ function setUpRuntime(c, AsyncLocalStorage) {
   propagateTo = Array.isArray(c.propagateTraceHeaderUrls) ? c.propagateTraceHeaderUrls : undefined;
   if (typeof AsyncLocalStorage === 'function') {
     try {
-      useAsyncContext(new AsyncLocalStorage());
-      requestBaggage = new AsyncLocalStorage();
+      // Made once: a later `init` keeps the active span of work already under way.
+      stores ??= [new AsyncLocalStorage(), new AsyncLocalStorage()];
+      useAsyncContext(stores[0]);
+      requestBaggage = stores[1];
     } catch {
       // Left without async context, as where the runtime has none.
     }

@@ -115,3 +115,14 @@ test('captureConsole in a plain init records console calls as the active span\'s
   assert.equal(record.spanId, ids.spanId);
   assert.ok(!records.some((r) => r.body?.stringValue === 'after the capture is off'));
 });
+
+test('an init while work is under way keeps that work\'s active span', async () => {
+  init(config);
+  let ids;
+  await startActiveSpan('long job', async (span) => {
+    ids = span.spanContext();
+    init(config);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(activeSpan()?.spanContext().spanId, ids.spanId);
+  });
+});
