@@ -295,6 +295,12 @@ fn any_traces_doc(doc: &Value) -> Result<TracesData> {
         Some(Signal::Metrics) => return Err(err("", "it holds metrics, which the viewer does not show")),
         _ => {}
     }
+    // Jaeger's answer for a trace it does not have: `{"data": null, "errors": [{"msg": ...}]}`.
+    if let Value::Object(o) = doc {
+        if let Some(msg) = jaeger_error(o).filter(|_| o.get("data").is_none_or(Value::is_null)) {
+            return Err(err("", format!("it is Jaeger's error answer: {msg}")));
+        }
+    }
     match doc {
         Value::Array(items) if items.first().is_some_and(|s| s.get("traceId").is_some()) || items.is_empty() => {
             zipkin::traces(items)
@@ -313,10 +319,6 @@ fn any_traces_doc(doc: &Value) -> Result<TracesData> {
         // Tempo's `/api/v2/traces/{id}` answer: `{"trace": {...}, "status": ...}`.
         Value::Object(o) if o.get("trace").is_some_and(Value::is_object) && signal(doc).is_none() => {
             any_traces_doc(&o["trace"]).map_err(|e| err("trace", e.to_string()))
-        }
-        // Jaeger's answer for a trace it does not have: `{"data": null, "errors": [{"msg": ...}]}`.
-        Value::Object(o) if o.get("data").is_none_or(Value::is_null) && jaeger_error(o).is_some() => {
-            Err(err("", format!("it is Jaeger's error answer: {}", jaeger_error(o).unwrap_or_default())))
         }
         Value::Object(o) if o.contains_key("data") || (o.contains_key("spans") && o.contains_key("traceID")) => {
             jaeger::traces(o)
