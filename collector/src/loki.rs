@@ -1012,10 +1012,11 @@ fn aggregate(op: VectorOp, grouping: &Grouping, series: Vec<Series>) -> Vec<Seri
         .collect()
 }
 
-/// A Prometheus-style `[time, "value"]` pair: seconds (whole when they are), the value printed
-/// shortest.
+/// A Prometheus-style `[time, "value"]` pair: seconds in whole milliseconds, as Loki's points
+/// have them (whole seconds without a fraction), the value printed shortest.
 fn sample(t_ns: i64, v: f64) -> Value {
-    let time = if t_ns % 1_000_000_000 == 0 { json!(t_ns / 1_000_000_000) } else { json!(t_ns as f64 / 1e9) };
+    let ms = t_ns.div_euclid(1_000_000);
+    let time = if ms % 1000 == 0 { json!(ms / 1000) } else { json!(ms as f64 / 1e3) };
     let text = match v {
         f64::INFINITY => "+Inf".to_owned(),
         f64::NEG_INFINITY => "-Inf".to_owned(),

@@ -105,6 +105,16 @@ async fn range_functions_count_lines_per_stream_and_aggregations_combine_the_str
     let body = answer.json();
     assert_eq!(body["data"]["resultType"], "vector");
     assert_eq!(body["data"]["result"], json!([{ "metric": {}, "value": [T0 / S + 120, "4"] }]));
+
+    // Sample times are whole milliseconds, as Loki's (Prometheus points): Grafana sends times in
+    // nanoseconds, and a script joining series by time must not meet `…60.0051234`.
+    let odd = t2 + 5_123_456;
+    let body = range(&collector, r#"sum(count_over_time({service_name="web"}[2m]))"#, odd, odd, "1").await;
+    assert_eq!(body["data"]["result"][0]["values"], json!([[1_000_000_120.005, "4"]]), "{body}");
+    let path =
+        format!("/loki/api/v1/query?query={}&time={odd}", encode(r#"sum(count_over_time({service_name="web"}[2m]))"#));
+    let body = get(collector.ui, &path).await.json();
+    assert_eq!(body["data"]["result"][0]["value"], json!([1_000_000_120.005, "4"]), "{body}");
     collector.stop().await;
 }
 
