@@ -1328,19 +1328,39 @@ async function post(path, body, keepalive, deadline) {
 const carried = [];
 const MAX_CARRIED = 16;
 
+/** Exports whose `config.fetch` call is under way (its synchronous part): see `inExport`. */
+let sending = 0;
+/** A server entry's AsyncLocalStorage whose store is `true` in an export's own async work. */
+let exportContext;
+
+/** Internal: makes exports run in `storage` (an AsyncLocalStorage), so that `inExport` follows their `await`s. */
+export function useExportContext(storage) {
+  exportContext = storage && typeof storage.run === 'function' ? storage : undefined;
+}
+
 /**
- * Calls `send` with the host's own fetch as the global one, so that a `config.fetch` that calls
- * `fetch` (to add a token, to log) is never traced: its CLIENT span would be exported, and that
- * export traced in turn, without end (OTel JS exports under `suppressTracing` for the same
- * reason). A `config.fetch` that awaits before it calls `fetch` gets the traced one.
+ * Internal: whether the code running is the SDK's own export (a `config.fetch` adding a token or
+ * logging), which is never traced nor recorded: its span or record would be exported, and that
+ * export traced in turn, without end. With AsyncLocalStorage (Node, Deno, workerd) this holds
+ * through the export's `await`s; elsewhere in its synchronous part.
+ */
+export const inExport = () => sending > 0 || exportContext?.getStore() === true;
+
+/**
+ * Calls `send` as the SDK's own export (see `inExport`), with the host's own fetch as the global
+ * one, so that a `config.fetch` that calls `fetch` (to add a token, to log) is never traced (OTel
+ * JS exports under `suppressTracing` for the same reason). In a browser, a `config.fetch` that
+ * awaits before it calls `fetch` gets the traced one, which leaves the exporter's URLs alone.
  */
 function untraced(send) {
   const traced = globalThis.fetch;
   const swap = hostFetch !== undefined && traced !== hostFetch;
   if (swap) globalThis.fetch = hostFetch;
+  sending++;
   try {
-    return send();
+    return exportContext ? exportContext.run(true, send) : send();
   } finally {
+    sending--;
     if (swap && globalThis.fetch === hostFetch) globalThis.fetch = traced;
   }
 }

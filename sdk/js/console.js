@@ -1,8 +1,8 @@
 // Opt-in console capture: `console.debug/log/info/warn/error` calls become log records at the
 // matching severity, and the console shows exactly what it showed before. The SDK's own
 // diagnostics use the console functions saved before the wrapping, and console calls made while
-// one is being recorded are not recorded, so they never loop back.
-import { guard, logger, show } from './api.js';
+// one is being recorded, or by an export's `config.fetch`, are not recorded, so they never loop back.
+import { guard, inExport, logger, show } from './api.js';
 
 const LEVELS = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' };
 
@@ -46,7 +46,8 @@ export function captureConsole(levels) {
     wrappedMethods.add(method);
     const wrapped = function () {
       const args = arguments;
-      if (!busy && recorded.has(method)) {
+      // Nor is what the SDK's own export prints (a `config.fetch` that logs what it sends).
+      if (!busy && recorded.has(method) && !inExport()) {
         busy = true;
         guard(() => logger[LEVELS[method]](format(args), { 'log.source': `console.${method}` }));
         busy = false;

@@ -6,7 +6,7 @@
 // offers it, and otherwise right after the response is produced. `captureConsole` makes console
 // calls log records of the request that made them; a request's incoming `baggage` goes out with
 // its own outgoing calls.
-import { extract, flush, guard, init, inject, onFlush, startSpan, useAsyncContext, withSpan } from './api.js';
+import { exportEndpoint, extract, flush, guard, inExport, init, inject, onFlush, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
 import { METHODS, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
 
@@ -257,9 +257,10 @@ function setUpRuntime(c, AsyncLocalStorage) {
   if (typeof AsyncLocalStorage === 'function') {
     try {
       // Made once: a later `init` keeps the active span of work already under way.
-      stores ??= [new AsyncLocalStorage(), new AsyncLocalStorage()];
+      stores ??= [new AsyncLocalStorage(), new AsyncLocalStorage(), new AsyncLocalStorage()];
       useAsyncContext(stores[0]);
       requestBaggage = stores[1];
+      useExportContext(stores[2]);
     } catch {
       // Left without async context, as where the runtime has none.
     }
@@ -293,10 +294,14 @@ function patchFetch() {
   fetchPatched = true;
   const original = globalThis.fetch;
   globalThis.fetch = function fetch(input, init) {
-    if (!fetchOn) return original.call(this, input, init);
+    // The SDK's own exports (a `config.fetch` that awaits a token first) are never traced, nor
+    // is anything sent to the exporter's URLs: each such span would be exported in turn.
+    if (!fetchOn || inExport()) return original.call(this, input, init);
     const prepared = guard(() => {
       const request = new Request(input, init);
       const url = new URL(request.url);
+      const own = exportEndpoint();
+      if (url.href === new URL(`${own}/v1/traces`).href || url.href === new URL(`${own}/v1/logs`).href) return { request };
       const span = clientSpan(request.method, url);
       if (!propagateTo || listed(url.href, propagateTo)) {
         // A traceparent the worker set itself goes out as it set it (with its own tracestate,
@@ -321,6 +326,7 @@ function patchFetch() {
     });
     if (!prepared) return original.call(this, input, init);
     const { span, request } = prepared;
+    if (!span) return original.call(this, request);
     return original.call(this, request).then(
       (response) => {
         guard(() => {
