@@ -1,6 +1,6 @@
 // The default browser entry (`edgescope` under the `browser` condition and by default).
-export * from './index';
-import type { BrowserConfig, RemoteContext } from './index';
+export * from './index.js';
+import type { BrowserConfig, RemoteContext } from './index.js';
 
 /** Configures the SDK and instruments the page (fetch, XHR, errors, sessions). */
 export declare function init(config?: BrowserConfig): void;

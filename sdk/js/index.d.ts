@@ -1,7 +1,8 @@
 // The declarations every entry shares (the types, and the API of `public.js`). Each entry's own
 // file adds its `init` and its own functions: `browser.d.ts` (the default and `edgescope/full`'s
-// browser entries), `server.d.ts` (Node, Deno, workerd, Vercel Edge); package.json's `exports`
-// give each runtime condition its file.
+// browser entries), `server.d.ts` (workerd, Vercel Edge), `node.d.ts` (Node, Deno: `server.d.ts`
+// with an `init` that sets the runtime up); package.json's `exports` give each runtime condition
+// its file. Relative imports name the `.js` file, as ESM declarations under `nodenext` must.
 
 /** Settings for `init`. Every field is optional. */
 export interface Config {
@@ -235,11 +236,12 @@ export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function shutdown(): Promise<void>;
 export declare function diagnostics(): Diagnostics;
 
-/** Options of `instrument`, besides the SDK config. */
-export interface InstrumentConfig extends Config {
-  /** Names the route of a request (`/todos/:id`) for `http.route` and the span name. */
-  route?: (request: Request) => string | undefined;
-  /** Trace outgoing `fetch` inside handlers. Default true. */
+/**
+ * The SDK config and the server runtime's set-up: what `instrument` takes besides `route`, and
+ * what `init` takes in Node and Deno (where it sets the runtime up itself).
+ */
+export interface ServerConfig extends Config {
+  /** Trace outgoing `fetch` (inside handlers, and everywhere after Node's and Deno's `init`). Default true. */
   instrumentFetch?: boolean;
   /** URLs that may receive trace headers: regular expressions, or prefixes that match where a host or path segment ends; default all. */
   propagateTraceHeaderUrls?: Array<string | RegExp>;
@@ -249,6 +251,12 @@ export interface InstrumentConfig extends Config {
    * still prints them. Default off.
    */
   captureConsole?: boolean | Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
+}
+
+/** Options of `instrument`, besides the SDK config. */
+export interface InstrumentConfig extends ServerConfig {
+  /** Names the route of a request (`/todos/:id`) for `http.route` and the span name. */
+  route?: (request: Request) => string | undefined;
 }
 
 /** A Cloudflare-style module worker. */

@@ -1,8 +1,9 @@
-// The server entries (`edgescope` under the `node`, `deno`, `workerd`, `worker` and `edge-light` conditions).
-export * from './index';
-import type { Config, InstrumentConfig, ModuleWorker } from './index';
+// The server entries (`edgescope` under the `workerd`, `worker` and `edge-light` conditions; `node.d.ts`, Node's and
+// Deno's, is this file with an `init` of their own).
+export * from './index.js';
+import type { Config, InstrumentConfig, ModuleWorker } from './index.js';
 
-/** Configures the SDK. */
+/** Configures the SDK; `instrument` sets the runtime up (its config's `instrumentFetch`, `captureConsole`…). */
 export declare function init(config?: Config): void;
 /**
  * Wraps a request handler so that each request gets

@@ -17,7 +17,7 @@ const pkg = JSON.parse(readFileSync(join(sdk, 'package.json'), 'utf8'));
 function declaredNames(file) {
   const dts = readFileSync(join(sdk, file), 'utf8');
   const names = new Set([...dts.matchAll(/^export declare (?:function|const|class) (\w+)/gm)].map((m) => m[1]));
-  for (const m of dts.matchAll(/^export \* from '\.\/([\w.]+)'/gm)) for (const n of declaredNames(join('dist', `${m[1]}.d.ts`))) names.add(n);
+  for (const m of dts.matchAll(/^export \* from '\.\/([\w.]+)\.js'/gm)) for (const n of declaredNames(join('dist', `${m[1]}.d.ts`))) names.add(n);
   return names;
 }
 
@@ -52,7 +52,7 @@ test("each entry's runtime exports are exactly what its declarations declare, un
   assert.equal(pkg.types, pkg.exports['.'].default.types, 'the fallback types are the default entry\'s');
 });
 
-for (const project of ['types', 'types/server']) {
+for (const project of ['types', 'types/server', 'types/node']) {
   test(`an app written against the declarations type-checks under strict (tests/sdk/${project})`, () => {
     const tsc = join(root, 'node_modules', '.bin', 'tsc');
     try {

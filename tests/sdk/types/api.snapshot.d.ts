@@ -1,13 +1,13 @@
 // browser.d.ts
-export * from './index';
-import type { BrowserConfig, RemoteContext } from './index';
+export * from './index.js';
+import type { BrowserConfig, RemoteContext } from './index.js';
 export declare function init(config?: BrowserConfig): void;
 export declare function setUser(id: string | null | undefined): void;
 export declare function sessionId(): string | undefined;
 export declare function documentContext(): RemoteContext | undefined;
 // full.d.ts
-export * from './browser';
-import type { FullBrowserConfig } from './index';
+export * from './browser.js';
+import type { FullBrowserConfig } from './index.js';
 export declare function init(config?: FullBrowserConfig): void;
 // index.d.ts
 export interface Config {
@@ -140,19 +140,25 @@ export interface BaggageEntry {
 export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
 export declare function shutdown(): Promise<void>;
 export declare function diagnostics(): Diagnostics;
-export interface InstrumentConfig extends Config {
-  route?: (request: Request) => string | undefined;
+export interface ServerConfig extends Config {
   instrumentFetch?: boolean;
   propagateTraceHeaderUrls?: Array<string | RegExp>;
   captureConsole?: boolean | Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
+}
+export interface InstrumentConfig extends ServerConfig {
+  route?: (request: Request) => string | undefined;
 }
 export interface ModuleWorker<Env = unknown> {
   fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Response | Promise<Response>;
   [key: string]: unknown;
 }
+// node.d.ts
+export * from './server.js';
+import type { ServerConfig } from './index.js';
+export declare function init(config?: ServerConfig): void;
 // server.d.ts
-export * from './index';
-import type { Config, InstrumentConfig, ModuleWorker } from './index';
+export * from './index.js';
+import type { Config, InstrumentConfig, ModuleWorker } from './index.js';
 export declare function init(config?: Config): void;
 export declare function instrument<W extends ModuleWorker<any>>(handler: W, config?: InstrumentConfig | ((env: unknown) => InstrumentConfig)): W;
 export declare function instrument<H extends (request: Request, ...rest: any[]) => Response | Promise<Response>>(
