@@ -91,7 +91,7 @@ export function allowed(url, propagateTo) {
 export function listed(href, rules) {
   return rules.some((rule) =>
     // `search`, not `test`: a RegExp with the g or y flag matches every time (no `lastIndex` kept).
-    rule instanceof RegExp ? href.search(rule) >= 0 : href.startsWith(rule) && (/[/?#]$/.test(rule) || /^[/?#]/.test(href.slice(rule.length))),
+    rule instanceof RegExp ? href.search(rule) >= 0 : href.startsWith(rule) && (/[/?#]$/.test(rule) || /^([/?#]|$)/.test(href.slice(rule.length))),
   );
 }
 

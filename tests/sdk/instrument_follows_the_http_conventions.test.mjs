@@ -34,7 +34,7 @@ const handler = instrument(
     fetch: capture,
     protocol: 'http/json',
     compression: 'none',
-    propagateTraceHeaderUrls: ['https://api.example.com', 'https://cdn.example.com/v1/', /^https:\/\/re\.example\.com\//],
+    propagateTraceHeaderUrls: ['https://api.example.com', 'https://cdn.example.com/v1/', 'https://static.example.com/app', /^https:\/\/re\.example\.com\//],
   },
 );
 
@@ -60,6 +60,11 @@ test('a prefix in propagateTraceHeaderUrls ends where a host or a path segment d
     ['https://api.example.community/', false],
     ['https://cdn.example.com/v1/app.js', true],
     ['https://cdn.example.com/v10/app.js', false],
+    // A prefix without a closing slash matches the URL it names, and what follows it from a `/`, `?` or `#`.
+    ['https://static.example.com/app', true],
+    ['https://static.example.com/app?v=2', true],
+    ['https://static.example.com/app/main.js', true],
+    ['https://static.example.com/apps', false],
     ['https://re.example.com/x', true],
     ['https://elsewhere.test/', false],
   ];
