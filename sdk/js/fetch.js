@@ -127,9 +127,11 @@ export function clientSpan(method, url) {
     'http.request.method': known || '_OTHER',
     'url.full': data ? `${url.href.split(',', 1)[0].slice(0, 200)},…` : url.href,
   };
-  if (!data) {
+  // No server for a URL without a host (`data:`, `blob:`), nor a port where its scheme has none known.
+  if (url.hostname) {
     attributes['server.address'] = url.hostname;
-    attributes['server.port'] = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const port = Number(url.port) || { 'https:': 443, 'http:': 80 }[url.protocol];
+    if (port) attributes['server.port'] = port;
   }
   if (known !== method) attributes['http.request.method_original'] = method;
   return startSpan(known || 'HTTP', { kind: 'client', attributes });

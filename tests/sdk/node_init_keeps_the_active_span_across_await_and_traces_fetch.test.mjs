@@ -126,3 +126,17 @@ test('an init while work is under way keeps that work\'s active span', async () 
     assert.equal(activeSpan()?.spanContext().spanId, ids.spanId);
   });
 });
+
+test('a fetch of a URL without a host (blob:) has a CLIENT span with no server.address or server.port', async () => {
+  spans = [];
+  init(config);
+  const url = URL.createObjectURL(new Blob(['local']));
+  assert.equal(await (await fetch(url)).text(), 'local');
+  URL.revokeObjectURL(url);
+  await flush();
+  const client = spans.find((s) => s.kind === 3);
+  assert.ok(client, `a CLIENT span among ${spans.map((s) => s.name)}`);
+  const keys = client.attributes.map((a) => a.key);
+  assert.ok(keys.includes('url.full'), keys.join());
+  assert.ok(!keys.includes('server.address') && !keys.includes('server.port'), keys.join());
+});
