@@ -174,6 +174,43 @@ fn jaegers_error_tag_as_a_string_and_float_times_are_read() {
 }
 
 #[test]
+fn jaegers_scope_version_and_trace_state_tags_are_the_scope_and_the_span_state_again() {
+    // Jaeger's OTLP translator writes a span's scope and `traceState` as these tags (older
+    // versions `otel.library.*`); read back, they are the scope and the trace state, not attributes.
+    let span = |tags: &str| {
+        format!(
+            r#"{{"traceID":"0af7651916cd43dd8448eb211c80319c","spanID":"00f067aa0ba902b{}","operationName":"op",
+            "references":[],"startTime":1700000000000000,"duration":1,"processID":"p1","tags":[{tags}]}}"#,
+            tags.len() % 10
+        )
+    };
+    let tag = |k: &str, v: &str| format!(r#"{{"key":"{k}","type":"string","value":"{v}"}}"#);
+    let doc = format!(
+        r#"{{"data":[{{"traceID":"0af7651916cd43dd8448eb211c80319c","processes":{{"p1":{{"serviceName":"s"}}}},"spans":[{},{}]}}]}}"#,
+        span(
+            &[
+                tag("otel.scope.name", "checkout"),
+                tag("otel.scope.version", "1.2.3"),
+                tag("w3c.tracestate", "vendor=x"),
+                tag("k", "v")
+            ]
+            .join(",")
+        ),
+        span(&[tag("otel.library.name", "checkout"), tag("otel.library.version", "1.0")].join(",")),
+    );
+    let data = any_traces(&doc).unwrap();
+    let scopes: Vec<_> = data.resource_spans[0]
+        .scope_spans
+        .iter()
+        .map(|ss| (ss.scope.name.as_str(), ss.scope.version.as_str()))
+        .collect();
+    assert_eq!(scopes, [("checkout", "1.2.3"), ("checkout", "1.0")]);
+    let first = &data.resource_spans[0].scope_spans[0].spans[0];
+    assert_eq!(first.trace_state, "vendor=x");
+    assert_eq!(first.attributes.iter().map(|kv| kv.key.as_str()).collect::<Vec<_>>(), ["k"]);
+}
+
+#[test]
 fn old_otlp_statuses_and_null_resources_read_as_their_versions_meant() {
     let with_status = |status: &str| {
         let doc = OTLP.replace(r#""name":"a""#, &format!(r#""name":"a","status":{status}"#));

@@ -107,7 +107,7 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
         let mut attributes = Vec::new();
         let mut kind = SpanKind::Unspecified;
         let mut status = Status::default();
-        let mut scope_name = String::new();
+        let (mut scope_name, mut scope_version, mut trace_state) = (String::new(), String::new(), String::new());
         for kv in tags(s.get("tags")) {
             match (kv.key.as_str(), kv.value.as_ref()) {
                 ("span.kind", Some(AnyValue::String(k))) => {
@@ -132,7 +132,10 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
                     }
                 }
                 ("otel.status_description", Some(AnyValue::String(d))) => status.message = d.clone(),
+                // What Jaeger's OTLP translator makes of the scope and the trace state, read back.
                 ("otel.scope.name" | "otel.library.name", Some(AnyValue::String(n))) => scope_name = n.clone(),
+                ("otel.scope.version" | "otel.library.version", Some(AnyValue::String(v))) => scope_version = v.clone(),
+                ("w3c.tracestate", Some(AnyValue::String(t))) => trace_state = t.clone(),
                 _ => attributes.push(kv),
             }
         }
@@ -174,6 +177,7 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
             events,
             links,
             status,
+            trace_state,
             ..Default::default()
         };
         // The process is the resource: its service name and tags.
@@ -190,10 +194,10 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
                 out.resource_spans.last_mut().expect("pushed")
             }
         };
-        match rs.scope_spans.iter_mut().find(|ss| ss.scope.name == scope_name) {
+        match rs.scope_spans.iter_mut().find(|ss| ss.scope.name == scope_name && ss.scope.version == scope_version) {
             Some(ss) => ss.spans.push(span),
             None => rs.scope_spans.push(ScopeSpans {
-                scope: crate::InstrumentationScope { name: scope_name, ..Default::default() },
+                scope: crate::InstrumentationScope { name: scope_name, version: scope_version, ..Default::default() },
                 spans: alloc::vec![span],
                 ..Default::default()
             }),
