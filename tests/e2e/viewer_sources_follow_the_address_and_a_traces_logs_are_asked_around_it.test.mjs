@@ -54,6 +54,26 @@ test("a trace's logs are asked of Loki around the trace's own time, on the trace
   await tab.close();
 });
 
+test("a trace the trace source fails to give is asked once: its logs are then asked at once, over the last 7 days", async () => {
+  const page = await newPage();
+  const id = '0af7651916cd43dd8448eb211c80319c';
+  const broken = `tempo:${env.backends.url}/tempo-broken`;
+  const before = env.backends.requests.length;
+  await page.goto(`${env.collector.ui}/trace/${id}?traces=${encodeURIComponent(broken)}&logs=${encodeURIComponent(loki())}`);
+  await page.waitForSelector('[data-testid=error]', { timeout: 15000 });
+  await page.waitForFunction(() => /No log records carry this trace id/.test(document.querySelector('[data-testid=trace-logs]')?.textContent ?? ''), null, { timeout: 15000 });
+  const asked = env.backends.requests.slice(before);
+  const tempoPaths = asked.filter((r) => r.path.startsWith('/tempo-broken/')).map((r) => r.path);
+  assert.ok(tempoPaths.length >= 1, 'the trace source was asked');
+  assert.deepEqual(tempoPaths, [...new Set(tempoPaths)], `no path asked twice: ${tempoPaths}`);
+  const logs = asked.filter((r) => r.path === '/loki/loki/api/v1/query_range');
+  assert.equal(logs.length, 1);
+  const [start, end] = rangeOf(logs[0]);
+  assert.ok(end - start >= 7n * 24n * 3600n * 1000000000n - 1000000000n, `a week asked: [${start}, ${end}]`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test("Tempo's PARTIAL notice goes with its trace: gone on the search page and on another trace's error", async () => {
   const page = await newPage();
   await page.goto(`${env.collector.ui}/trace/${TEMPO_TRACE_ID}?${sourcesQuery()}`);

@@ -56,10 +56,14 @@ fn rerun(run: Box<dyn Fn()>) {
 
 const STORAGE_KEY: &str = "edgescope.sources";
 
+/// A trace's time range (Unix nanoseconds), when it is known.
+type Window = Option<(u64, u64)>;
+
 thread_local! {
     static SOURCES: RefCell<Option<Sources>> = const { RefCell::new(None) };
-    /// The time range of the trace fetched last, for asking a log source about its records.
-    static LAST_TRACE: RefCell<Option<(String, u64, u64)>> = const { RefCell::new(None) };
+    /// The trace fetched last and its time range, for asking a log source about its records;
+    /// no range when the trace source failed or knew no spans (it is not asked again for it).
+    static LAST_TRACE: RefCell<Option<(String, Window)>> = const { RefCell::new(None) };
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -312,10 +316,12 @@ pub(crate) async fn upstreams() -> Vec<String> {
 
 /// The time range (Unix nanoseconds) of the trace fetched last, when it is `trace_id`.
 pub(crate) fn last_trace_window(trace_id: &str) -> Option<(u64, u64)> {
-    LAST_TRACE.with(|t| match &*t.borrow() {
-        Some((id, start, end)) if id == trace_id && start <= end => Some((*start, *end)),
-        _ => None,
-    })
+    last_trace(trace_id).flatten()
+}
+
+/// What the trace fetched last taught about `trace_id`'s time range, if it was that trace.
+fn last_trace(trace_id: &str) -> Option<Window> {
+    LAST_TRACE.with(|t| t.borrow().as_ref().filter(|(id, _)| id == trace_id).map(|(_, window)| *window))
 }
 
 /// One trace from the trace source, with the source's warning (a partial trace) if any, which
@@ -327,25 +333,32 @@ pub(crate) async fn fetch_trace(trace_id: &str) -> Result<FetchedTrace, ApiError
     Ok(fetched)
 }
 
-/// [`fetch_trace`] without touching the notice bar; remembers the trace's time range.
+/// [`fetch_trace`] without touching the notice bar; remembers the trace's time range, or that
+/// there is none to be had.
 async fn fetch_trace_quietly(trace_id: &str) -> Result<FetchedTrace, ApiError> {
-    let plan = sources::trace_requests(&sources().traces, trace_id).map_err(ApiError)?;
-    let fetched = first_answer(plan, sources::parse_trace).await?;
-    let (mut start, mut end) = (u64::MAX, 0);
-    for (_, _, span) in fetched.data.spans() {
-        start = start.min(span.start_time_unix_nano);
-        end = end.max(span.end_time_unix_nano);
-    }
-    LAST_TRACE.with(|t| *t.borrow_mut() = Some((trace_id.to_ascii_lowercase(), start, end)));
-    Ok(fetched)
+    let fetched = match sources::trace_requests(&sources().traces, trace_id) {
+        Ok(plan) => first_answer(plan, sources::parse_trace).await,
+        Err(e) => Err(ApiError(e)),
+    };
+    let window = fetched.as_ref().ok().and_then(|fetched| {
+        let (mut start, mut end) = (u64::MAX, 0);
+        for (_, _, span) in fetched.data.spans() {
+            start = start.min(span.start_time_unix_nano);
+            end = end.max(span.end_time_unix_nano);
+        }
+        (start <= end).then_some((start, end))
+    });
+    LAST_TRACE.with(|t| *t.borrow_mut() = Some((trace_id.to_ascii_lowercase(), window)));
+    fetched
 }
 
 /// The time range of a trace (Unix nanoseconds): that of the trace fetched last, else asked of
-/// the trace source; `None` when the source does not know the trace.
+/// the trace source; `None` when the source does not know the trace, or failed when the trace
+/// page asked it (the trace's log records are then asked at once, not after a second failure).
 pub(crate) async fn trace_window(trace_id: &str) -> Option<(u64, u64)> {
     let id = trace_id.to_ascii_lowercase();
-    if let Some(window) = last_trace_window(&id) {
-        return Some(window);
+    if let Some(known) = last_trace(&id) {
+        return known;
     }
     fetch_trace_quietly(&id).await.ok()?;
     last_trace_window(&id)
