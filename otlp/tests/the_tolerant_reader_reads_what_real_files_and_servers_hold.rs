@@ -1,6 +1,7 @@
 //! Inputs real tools write that the tolerant reader must read as their authors meant them.
 
 use edgescope_otlp::read::{self, any_traces, Ids};
+use edgescope_otlp::AnyValue;
 
 const OTLP: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"a"}]}]}]}"#;
 
@@ -208,6 +209,28 @@ fn jaegers_scope_version_and_trace_state_tags_are_the_scope_and_the_span_state_a
     let first = &data.resource_spans[0].scope_spans[0].spans[0];
     assert_eq!(first.trace_state, "vendor=x");
     assert_eq!(first.attributes.iter().map(|kv| kv.key.as_str()).collect::<Vec<_>>(), ["k"]);
+}
+
+#[test]
+fn zipkin_endpoints_addresses_and_ports_are_network_attributes() {
+    let doc = r#"[{"traceId":"0af7651916cd43dd8448eb211c80319c","id":"00f067aa0ba902b7","name":"query","kind":"CLIENT",
+        "timestamp":1700000000000000,"duration":10,
+        "localEndpoint":{"serviceName":"api","ipv4":"10.0.0.1","ipv6":"::1","port":8080},
+        "remoteEndpoint":{"serviceName":"db","ipv6":"2001:db8::5","port":5432}}]"#;
+    let data = any_traces(doc).unwrap();
+    let span = data.spans().next().unwrap().2;
+    let attributes: Vec<_> = span.attributes.iter().map(|kv| (kv.key.as_str(), kv.value.clone().unwrap())).collect();
+    let text = |s: &str| AnyValue::String(s.to_owned());
+    assert_eq!(
+        attributes,
+        [
+            ("peer.service", text("db")),
+            ("network.local.address", text("10.0.0.1")),
+            ("network.local.port", AnyValue::Int(8080)),
+            ("network.peer.address", text("2001:db8::5")),
+            ("network.peer.port", AnyValue::Int(5432)),
+        ]
+    );
 }
 
 #[test]

@@ -114,6 +114,12 @@ fn convert_values(spans: &[Value]) -> Result<Vec<Converted>> {
                 attributes.push(KeyValue::new("peer.service", name));
             }
         }
+        for (key, names) in ENDPOINTS {
+            let Some(e) = endpoint(key) else { continue };
+            let ip = |v: &str| e.get(v).and_then(Value::as_str).filter(|ip| !ip.is_empty());
+            let port = e.get("port").and_then(Value::as_u64);
+            push_address(&mut attributes, names, ip("ipv4").or_else(|| ip("ipv6")), port);
+        }
         let events = match o.get("annotations") {
             Some(Value::Array(list)) => list
                 .iter()
@@ -297,6 +303,23 @@ fn by_service(out: Vec<Converted>) -> TracesData {
 /// (about 23 KB gzip). Anything else (string times, non-string tags, a missing id, JSON that
 /// serde_json would reject) makes the scanner give up, and the span array is read through
 /// `serde_json::Value` instead, which names what is wrong.
+/// The span attributes of a Zipkin endpoint's address and port (its `serviceName` is the resource's,
+/// or the peer's), as the OpenTelemetry network conventions name them.
+const ENDPOINTS: [(&str, [&str; 2]); 2] = [
+    ("localEndpoint", ["network.local.address", "network.local.port"]),
+    ("remoteEndpoint", ["network.peer.address", "network.peer.port"]),
+];
+
+/// Adds an endpoint's address (IPv4 before IPv6, as Zipkin shows them) and port (0: none).
+fn push_address(attributes: &mut Vec<KeyValue>, [address, port_key]: [&str; 2], ip: Option<&str>, port: Option<u64>) {
+    if let Some(ip) = ip {
+        attributes.push(KeyValue::new(address, ip));
+    }
+    if let Some(port) = port.filter(|p| (1..=65535).contains(p)) {
+        attributes.push(KeyValue::new(port_key, port as i64));
+    }
+}
+
 #[cfg(feature = "fast-zipkin")]
 mod fast {
     use alloc::borrow::Cow;
@@ -325,6 +348,9 @@ mod fast {
     #[derive(Default)]
     struct Endpoint<'a> {
         service_name: Option<Cow<'a, str>>,
+        ipv4: Option<Cow<'a, str>>,
+        ipv6: Option<Cow<'a, str>>,
+        port: Option<u64>,
     }
 
     #[derive(Default)]
@@ -640,6 +666,18 @@ mod fast {
                     e.service_name = r.nullable(Self::string)?;
                     Some(())
                 }
+                "ipv4" => {
+                    e.ipv4 = r.nullable(Self::string)?;
+                    Some(())
+                }
+                "ipv6" => {
+                    e.ipv6 = r.nullable(Self::string)?;
+                    Some(())
+                }
+                "port" => {
+                    e.port = r.nullable(Self::u64)?;
+                    Some(())
+                }
                 _ => r.skip(3),
             })?;
             Some(e)
@@ -668,6 +706,10 @@ mod fast {
 
     /// The same span the `Value` path makes of it, or `None` where that path would report an
     /// error (so that it does, with its path and message).
+    fn nonempty<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+        v.as_deref().filter(|s| !s.is_empty())
+    }
+
     fn convert(z: ZSpan<'_>) -> Option<Converted> {
         let trace_id = TraceId(id::<16>(z.trace_id.as_ref())??);
         let span_id = SpanId(id::<8>(z.id.as_ref())??);
@@ -689,8 +731,14 @@ mod fast {
             }
             attributes.push(KeyValue::new(k.as_ref(), v));
         }
-        if let Some(name) = z.remote_endpoint.and_then(|e| e.service_name) {
-            attributes.push(KeyValue::new("peer.service", name.as_ref()));
+        if let Some(name) = z.remote_endpoint.as_ref().and_then(|e| e.service_name.as_deref()) {
+            attributes.push(KeyValue::new("peer.service", name));
+        }
+        for (e, (_, names)) in [z.local_endpoint.as_ref(), z.remote_endpoint.as_ref()].into_iter().zip(super::ENDPOINTS)
+        {
+            let Some(e) = e else { continue };
+            let ip = nonempty(&e.ipv4).or_else(|| nonempty(&e.ipv6));
+            super::push_address(&mut attributes, names, ip, e.port);
         }
         let events = z
             .annotations
