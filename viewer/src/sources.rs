@@ -981,19 +981,24 @@ pub fn parse_trace(format: Format, status: u16, body: &str) -> Result<Outcome<Fe
     }
 }
 
-/// The request for a trace's log records.
+/// The most log records a trace's page shows; it asks for one more, to know when there are more.
+pub const TRACE_LOGS_SHOWN: usize = 1000;
+
+/// The request for a trace's log records: the newest [`TRACE_LOGS_SHOWN`] and one more, from
+/// either source.
 pub fn trace_logs_request(source: &Source, trace_id: &str, start: u64, end: u64) -> Option<Request> {
     let trace_id = &canonical_trace_id(trace_id);
+    let limit = (TRACE_LOGS_SHOWN + 1).to_string();
     match source.kind {
-        Kind::Collector => Some(source.request(format!("/api/logs?limit=1000&trace_id={}", encode(trace_id)))),
+        Kind::Collector => Some(source.request(format!("/api/logs?limit={limit}&trace_id={}", encode(trace_id)))),
         Kind::Loki => {
             // A trace's records may come a little before its first span or after its last.
             let pairs = [
                 ("query", format!("{{service_name=~\".+\"}} | trace_id=\"{trace_id}\"")),
                 ("start", start.saturating_sub(3_600_000_000_000).to_string()),
                 ("end", (end + 3_600_000_000_000).to_string()),
-                ("limit", "1000".to_owned()),
-                ("direction", "forward".to_owned()),
+                ("limit", limit),
+                ("direction", "backward".to_owned()),
             ];
             let mut r = source.request(format!("/loki/api/v1/query_range?{}", query_string(&pairs)));
             r.headers.push(("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into()));
@@ -1886,9 +1891,11 @@ mod tests {
                 .unwrap();
         assert!(req.url.starts_with("/upstream/loki/loki/api/v1/query_range?query=%7Bservice_name%3D~%22.%2B%22%7D%20%7C%20trace_id%3D%2200000000000000000000000000000af7%22"), "{}", req.url);
         assert!(req.headers.contains(&("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into())));
+        // The newest records, as the collector answers, and one more than are shown.
+        assert!(req.url.contains("&limit=1001&direction=backward"), "{}", req.url);
         // A trace opened by a 16-hex (Zipkin) id: its logs are asked for by the 32-hex id they carry.
         let req = trace_logs_request(&Source::collector(), "14B60FD9AE504820", 0, 0).unwrap();
-        assert_eq!(req.url, "/api/logs?limit=1000&trace_id=000000000000000014b60fd9ae504820");
+        assert_eq!(req.url, "/api/logs?limit=1001&trace_id=000000000000000014b60fd9ae504820");
         assert!(trace_logs_request(&Source { kind: Kind::Tempo, url: String::new(), auth: None }, "a", 0, 0).is_none());
     }
 

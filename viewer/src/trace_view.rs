@@ -111,13 +111,23 @@ pub(crate) fn TracePage() -> impl IntoView {
                     Err(e) => error_panel(e.to_string()),
                     Ok(data) => {
                         marks.0.set(log_marks_of(&data));
-                        // The collector answers newest first, Loki (asked forward) oldest first.
-                        let newest_first = api::sources().logs.kind != crate::sources::Kind::Loki;
-                        let lines = trace_log_lines(&data, newest_first);
+                        // Both sources answer newest first; the lines are shown oldest first.
+                        let mut lines = trace_log_lines(&data, true);
+                        let shown = crate::sources::TRACE_LOGS_SHOWN;
+                        let more = lines.len() > shown;
+                        if more {
+                            lines.drain(..lines.len() - shown);
+                        }
                         if lines.is_empty() {
                             view! { <p class="muted">"No log records carry this trace id."</p> }.into_any()
                         } else {
-                            log_table(lines)
+                            view! {
+                                <p class="muted" data-testid="trace-logs-more" hidden=!more>
+                                    "The newest 1,000 log records of this trace; the log stream has them all."
+                                </p>
+                                {log_table(lines)}
+                            }
+                            .into_any()
                         }
                     }
                 },
