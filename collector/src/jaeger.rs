@@ -4,7 +4,8 @@
 //!
 //! Names follow Jaeger: the camelCase form (`query.serviceName`) is read first, then the
 //! snake_case form (`query.service_name`) that older clients send. An empty value counts as
-//! absent and the first of repeated values wins, as with Go's `url.Values.Get`.
+//! absent and the first of repeated values wins, as with Go's `url.Values.Get`. Also the
+//! summaries of found traces that `/api/v3/trace-summaries` answers (Jaeger 2.19).
 
 use std::collections::BTreeMap;
 
@@ -315,6 +316,76 @@ pub(crate) fn span_kind_name(kind: edgescope_otlp::SpanKind) -> &'static str {
         edgescope_otlp::SpanKind::Unspecified => "internal",
         other => other.name(),
     }
+}
+
+/// `{"summaries": [...]}` for `/api/v3/trace-summaries`: per trace of `data` (in the order they
+/// come), as Jaeger's query service sums up found traces: its id, the root span's service and
+/// name (the earliest span without a parent in the trace, else the earliest span), the earliest
+/// start and latest end (int64 strings), the span count, the count of spans that are errors
+/// (status ERROR, or an `error` attribute `true`), and per service (by name) the same two counts.
+pub(crate) fn trace_summaries(data: &edgescope_otlp::TracesData) -> serde_json::Value {
+    use edgescope_otlp::{AnyValue, SpanId, StatusCode};
+    struct Summary<'a> {
+        id: TraceId,
+        spans: Vec<(&'a str, &'a edgescope_otlp::Span)>,
+    }
+    let mut traces: Vec<Summary> = Vec::new();
+    for (resource, _, span) in data.spans() {
+        let service = resource.service_name();
+        match traces.iter_mut().find(|t| t.id == span.trace_id) {
+            Some(t) => t.spans.push((service, span)),
+            None => traces.push(Summary { id: span.trace_id, spans: vec![(service, span)] }),
+        }
+    }
+    let is_error = |span: &edgescope_otlp::Span| {
+        span.status.code == StatusCode::Error
+            || span.attributes.iter().any(|kv| {
+                kv.key == "error"
+                    && match &kv.value {
+                        Some(AnyValue::Bool(b)) => *b,
+                        Some(AnyValue::String(s)) => s == "true",
+                        _ => false,
+                    }
+            })
+    };
+    let summaries: Vec<serde_json::Value> = traces
+        .iter()
+        .map(|t| {
+            let ids: std::collections::HashSet<SpanId> = t.spans.iter().map(|(_, s)| s.span_id).collect();
+            let earliest = |roots_only: bool| {
+                t.spans
+                    .iter()
+                    .filter(|(_, s)| !roots_only || s.parent_span_id.is_none_or(|p| !ids.contains(&p)))
+                    .min_by_key(|(_, s)| s.start_time_unix_nano)
+            };
+            let (root_service, root) = earliest(true).or_else(|| earliest(false)).copied().expect("a trace has spans");
+            let mut services: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+            let (mut errors, mut start, mut end) = (0u64, u64::MAX, 0u64);
+            for (service, span) in &t.spans {
+                let error = u64::from(is_error(span));
+                let counts = services.entry(service).or_default();
+                counts.0 += 1;
+                counts.1 += error;
+                errors += error;
+                start = start.min(span.start_time_unix_nano);
+                end = end.max(span.end_time_unix_nano);
+            }
+            serde_json::json!({
+                "traceId": t.id.to_hex(),
+                "rootServiceName": root_service,
+                "rootOperationName": root.name,
+                "minStartTimeUnixNano": start.to_string(),
+                "maxEndTimeUnixNano": end.max(start).to_string(),
+                "spanCount": t.spans.len(),
+                "errorSpanCount": errors,
+                "services": services
+                    .iter()
+                    .map(|(name, (spans, errors))| serde_json::json!({ "name": name, "spanCount": spans, "errorSpanCount": errors }))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "summaries": summaries })
 }
 
 #[cfg(test)]

@@ -192,6 +192,7 @@ pub async fn run(
     let api = Router::new()
         .route("/api/traces", get(list_traces))
         .route("/api/v3/traces", get(find_traces))
+        .route("/api/v3/trace-summaries", get(find_trace_summaries))
         .route("/api/v3/traces/{trace_id}", get(get_trace))
         .route("/api/v3/services", get(list_services))
         .route("/api/v3/operations", get(list_operations))
@@ -225,6 +226,7 @@ pub async fn run(
         .route("/jaeger/api/dependencies", get(jaeger_dependencies))
         // And API v3 beside it, so that a client given `…/jaeger` finds both.
         .route("/jaeger/api/v3/traces", get(find_traces))
+        .route("/jaeger/api/v3/trace-summaries", get(find_trace_summaries))
         .route("/jaeger/api/v3/traces/{trace_id}", get(get_trace))
         .route("/jaeger/api/v3/services", get(list_services))
         .route("/jaeger/api/v3/operations", get(list_operations))
@@ -993,6 +995,17 @@ async fn find_traces(State(app): State<App>, Query(params): Query<Vec<(String, S
         return Err(query_error(StatusCode::NOT_FOUND, "No traces found"));
     }
     Ok(json_text(format!("{{\"result\":{}}}", json::write_traces(&data))))
+}
+
+/// `GET /api/v3/trace-summaries?query.…`: the traces `/api/v3/traces` would find, summed up
+/// (see [`jaeger::trace_summaries`]); none found is an empty list.
+async fn find_trace_summaries(
+    State(app): State<App>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, Failure> {
+    let query = jaeger::find_traces_query(&Params(&params)).map_err(|m| query_error(StatusCode::BAD_REQUEST, m))?;
+    let data = read_with(&app, move |s| s.find_traces(&query)).await?;
+    Ok(Json(jaeger::trace_summaries(&data)).into_response())
 }
 
 async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Result<Response, Failure> {
