@@ -218,15 +218,20 @@ function requestFlush() {
 }
 
 function setUp(env, config) {
-  // After the Node/Deno entry's own `init`, a handler wrapped without a config keeps that set-up.
-  configured ??= explicitInit && config == null ? Promise.resolve() : configure(env, config).catch(() => {});
+  // After the Node/Deno entry's own `init`, a handler wrapped without a config keeps that set-up;
+  // one with a config (a `route`, say) adds it to init's, rather than starting from nothing.
+  configured ??= explicitInit && config == null ? Promise.resolve() : configure(env, explicitInit ? onInit(config) : config).catch(() => {});
   return configured;
 }
 
 /** The AsyncLocalStorage of the active span and of the request's baggage. */
 let stores;
-/** Set when the Node/Deno entry's `init` has set the SDK up itself. */
+/** Set when the Node/Deno entry's `init` has set the SDK up itself, with this config. */
 let explicitInit = false;
+let initConfig;
+
+/** An `instrument` config on top of the last `init`'s (either may be a function of `env`). */
+const onInit = (config) => (typeof config === 'function' ? (env) => ({ ...initConfig, ...config(env) }) : { ...initConfig, ...config });
 
 async function configure(env, config) {
   const c = withLanguage(configFromEnv(env, config));
@@ -282,6 +287,7 @@ export function initServer(config, AsyncLocalStorage) {
   const c = withLanguage(config);
   init(c);
   explicitInit = true;
+  initConfig = config && typeof config === 'object' ? config : undefined;
   guard(() => setUpRuntime(c && typeof c === 'object' ? c : {}, AsyncLocalStorage));
 }
 

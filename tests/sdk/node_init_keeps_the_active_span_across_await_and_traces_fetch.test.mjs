@@ -140,3 +140,26 @@ test('a fetch of a URL without a host (blob:) has a CLIENT span with no server.a
   assert.ok(keys.includes('url.full'), keys.join());
   assert.ok(!keys.includes('server.address') && !keys.includes('server.port'), keys.join());
 });
+
+test('a handler instrumented with a config after init adds that config to init\'s (a route keeps the exporter and the service)', async () => {
+  // Run in a child process: the isolate's set-up happens on its first request, once.
+  const { execFileSync } = await import('node:child_process');
+  const script = `
+    import { init, instrument, flush } from ${JSON.stringify(new URL('../../sdk/dist/node.js', import.meta.url).href)};
+    const spans = [];
+    const resources = [];
+    init({ serviceName: 'orders', protocol: 'http/json', compression: 'none', fetch: async (url, request) => {
+      const body = JSON.parse(Buffer.from(request.body).toString());
+      for (const rs of body.resourceSpans ?? []) { resources.push(rs.resource); for (const ss of rs.scopeSpans) spans.push(...ss.spans); }
+      return new Response(null, { status: 200 });
+    } });
+    const handler = instrument(async () => new Response('ok'), { route: () => '/orders/:id' });
+    await (await handler(new Request('http://localhost/orders/7'))).text();
+    for (let i = 0; i < 200 && !spans.length; i++) await new Promise((r) => setTimeout(r, 10));
+    await flush();
+    const service = resources[0]?.attributes.find((a) => a.key === 'service.name')?.value.stringValue;
+    console.log(JSON.stringify({ names: spans.map((s) => s.name), service }));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+  assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1)), { names: ['GET /orders/:id'], service: 'orders' });
+});
