@@ -725,6 +725,13 @@ export class Span {
 const isOpen = (span) => (span._j === 0 ? core.header(0, span._h) !== undefined : span._j === 1);
 
 /**
+ * `current` (a request's active span, through AsyncLocalStorage) when it has ended and its ids are
+ * known: work that outlives it (a timer, a call after the response) continues its trace.
+ */
+const endedActive = (current) =>
+  current instanceof Span && (typeof current._tp === 'string' || (current._tp === undefined && current._ids !== undefined)) && !isOpen(current) ? current : undefined;
+
+/**
  * The span's `traceparent`, read from the core once and kept: a span's context never changes,
  * and `inject` is called on hot paths.
  */
@@ -786,16 +793,20 @@ function startSpanUnguarded(name, options) {
   const current = asyncContext ? asyncContext.getStore() : undefined;
   let span;
   if (recorder && recorder.on && !parent && !scoped && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
-    // Recorded in JavaScript: a root, or the child of an open span recorded there (a child of
-    // one that ended starts a new trace, as in the core). It has no remote context above it:
-    // its `_bg` stays unset.
-    span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j === 1 ? current : undefined, start);
+    // Recorded in JavaScript: a root, or the child of a span recorded there, open or ended (work
+    // that outlives its span stays in its trace, as OpenTelemetry's context keeps an ended span).
+    // It has no remote context above it: its `_bg` stays unset.
+    span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j !== 0 ? current : undefined, start);
     span.setAttributes(o.attributes);
   } else {
     stageAttributes(o.attributes);
     let handle;
     const kindAndScope = kind | (scoped << 8);
-    if (!parent && asyncContext) {
+    const ended = !parent && endedActive(current);
+    if (ended) {
+      // The request's active span has ended: its child continues the trace by the ids it kept.
+      handle = core.spanStart(String(name), kindAndScope, 0, false, traceparentOf(ended), ended._ts ?? undefined, start);
+    } else if (!parent && asyncContext) {
       // The request's own active span, not whatever another request made active.
       // (A span JavaScript records is handed to the core first: a tracer's span starts there.)
       const h = current instanceof Span && current._j !== 2 ? adopt(current) : 0;
@@ -1010,11 +1021,13 @@ function getHeader(headers, name) {
 /** Writes `traceparent` (and `tracestate`) of `span`, else of the active span, into `headers`. */
 export function inject(headers, span) {
   guard(() => {
-    const s = span instanceof Span ? span : activeSpan();
+    const ended = span instanceof Span || !asyncContext ? undefined : endedActive(asyncContext.getStore());
+    const s = span instanceof Span ? span : ended || activeSpan();
     const tp = s && traceparentOf(s);
     if (!tp || !headers) return;
     setHeader(headers, 'traceparent', tp);
-    const ts = tracestateOf(s);
+    // An ended span's tracestate is the one read while it was open, if any.
+    const ts = ended ? ended._ts ?? undefined : tracestateOf(s);
     if (ts) setHeader(headers, 'tracestate', ts);
     if (baggageHeader === undefined) baggageHeader = core.header(2, 0) ?? '';
     const header = typeof s._bg === 'object' ? withRemote(s._bg) : baggageHeader;

@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { activeSpan, flush, init, instrument, logger, startActiveSpan, startSpan } from '../../sdk/dist/node.js';
+import { activeSpan, flush, init, inject, instrument, logger, startActiveSpan, startSpan } from '../../sdk/dist/node.js';
 
 let spans = [];
 let records = [];
@@ -162,4 +162,33 @@ test('a handler instrumented with a config after init adds that config to init\'
   `;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
   assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1)), { names: ['GET /orders/:id'], service: 'orders' });
+});
+
+test('work that outlives its span (a timer after it ended) continues its trace: child spans and injected headers', async () => {
+  // One span recorded in JavaScript, one handed to the core (an event does that), each ended
+  // while a timer started under it is still to run.
+  for (const core of [false, true]) {
+    spans = [];
+    init(config);
+    let ids;
+    let later;
+    await startActiveSpan(core ? 'core request' : 'request', async (span) => {
+      ids = span.spanContext();
+      if (core) span.addEvent('handed to the core');
+      later = new Promise((resolve) => setTimeout(() => {
+        startSpan('after the end').end();
+        const headers = {};
+        inject(headers);
+        resolve(headers);
+      }, 10));
+      span.end();
+    });
+    const headers = await later;
+    await flush();
+    const after = byName('after the end');
+    assert.ok(after, `exported: ${spans.map((s) => s.name)}`);
+    assert.equal(after.traceId, ids.traceId, `core ${core}`);
+    assert.equal(after.parentSpanId, ids.spanId, `core ${core}`);
+    assert.equal(headers.traceparent, `00-${ids.traceId}-${ids.spanId}-0${ids.traceFlags}`, `core ${core}`);
+  }
 });
