@@ -329,13 +329,15 @@ pub(crate) fn trace_summaries(data: &edgescope_otlp::TracesData) -> serde_json::
         id: TraceId,
         spans: Vec<(&'a str, &'a edgescope_otlp::Span)>,
     }
+    // In the order the traces come; a search may find up to 10,000 of them.
     let mut traces: Vec<Summary> = Vec::new();
+    let mut index: std::collections::HashMap<TraceId, usize> = std::collections::HashMap::new();
     for (resource, _, span) in data.spans() {
-        let service = resource.service_name();
-        match traces.iter_mut().find(|t| t.id == span.trace_id) {
-            Some(t) => t.spans.push((service, span)),
-            None => traces.push(Summary { id: span.trace_id, spans: vec![(service, span)] }),
-        }
+        let i = *index.entry(span.trace_id).or_insert_with(|| {
+            traces.push(Summary { id: span.trace_id, spans: Vec::new() });
+            traces.len() - 1
+        });
+        traces[i].spans.push((resource.service_name(), span));
     }
     let is_error = |span: &edgescope_otlp::Span| {
         span.status.code == StatusCode::Error
