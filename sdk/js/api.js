@@ -805,7 +805,8 @@ function startSpanUnguarded(name, options) {
     const ended = !parent && endedActive(current);
     if (ended) {
       // The request's active span has ended: its child continues the trace by the ids it kept.
-      handle = core.spanStart(String(name), kindAndScope, 0, false, traceparentOf(ended), ended._ts ?? undefined, start);
+      // Its parent is local, not remote (`ENDED_PARENT` in js.rs).
+      handle = core.spanStart(String(name), kindAndScope | 0x1000000, 0, false, traceparentOf(ended), ended._ts ?? undefined, start);
     } else if (!parent && asyncContext) {
       // The request's own active span, not whatever another request made active.
       // (A span JavaScript records is handed to the core first: a tracer's span starts there.)
@@ -983,12 +984,16 @@ function emit(severity, message, attributes, event) {
     let text = message === undefined ? '' : show(message);
     if (redactHook) text = hooked('log.message', text);
     stageAttributes(attributes);
-    const span = asyncContext ? activeSpan() : undefined;
+    const current = asyncContext ? asyncContext.getStore() : undefined;
+    const span = current instanceof Span && isOpen(current) ? current : undefined;
+    // A record written after the request's span ended (a timer, work after the response) still
+    // belongs to its trace, by the ids the span kept.
+    const ended = span ? undefined : endedActive(current);
     // The core cuts it to `bodyCap` bytes after redaction, so that a secret the cut splits is masked
     // whole: it gets the cap and 64 Ki characters more (room for any secret it knows), never a whole
     // huge message, whose copy in wasm memory would stay.
     if (text.length > bodyCap + 65536) text = text.slice(0, bodyCap + 65536);
-    if (core.log(severity, text, span ? adopt(span) : 0, event, bodyCap)) truncated++;
+    if (core.log(severity, text, span ? adopt(span) : 0, ended && traceparentOf(ended), event, bodyCap)) truncated++;
     scheduleExport();
   });
 }

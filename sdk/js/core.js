@@ -347,9 +347,9 @@ export function spanEvent(span, name, timeMs) {
  * Records a log line; its body is cut to `max` bytes at a character boundary by the core, after
  * redaction (which sees the whole message). True when it was cut.
  */
-export function log(severity, message, span, eventName = '', max) {
-  args(size(message, eventName));
-  return wasm.log(severity, put(message), len, span, put(eventName), len, max) !== 0;
+export function log(severity, message, span, ended, eventName = '', max) {
+  args(size(message, ended, eventName));
+  return wasm.log(severity, put(message), len, span, put(ended), len, put(eventName), len, max) !== 0;
 }
 
 export function spanException(span, kind, message, stacktrace, timeMs) {

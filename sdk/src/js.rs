@@ -26,7 +26,9 @@ use crate::retry::RetryPolicy;
 #[cfg(not(feature = "npm"))]
 use crate::sdk::number;
 use crate::sdk::Reader;
-use crate::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanContext, SpanKind, StartOptions, StatusCode};
+use crate::{
+    AnyValue, Config, Correlation, Handle, Sampler, Sdk, Severity, SpanContext, SpanKind, StartOptions, StatusCode,
+};
 
 #[cfg(feature = "npm")]
 mod raw;
@@ -273,6 +275,10 @@ fn kind_and_scope(kind: u32, options: StartOptions<'_>) -> (SpanKind, StartOptio
     (SpanKind::from_i32((kind & 255) as i64), StartOptions { scope: (kind >> 8) as u16, ..options })
 }
 
+/// In `spanStart`'s `kind`: its `traceparent` is that of an ended span in this isolate (work that
+/// outlives its span continues the trace), a local parent rather than a remote one.
+const ENDED_PARENT: u32 = 1 << 24;
+
 /// Starts a span. Its parent is the open span `parent` in this isolate when that is non-zero
 /// and open; else the remote `traceparent` (with `tracestate`) when valid; else, when
 /// `use_active`, the active span; else none (a new trace). `start_ms` is a past start time in
@@ -289,7 +295,10 @@ pub fn span_start(
     tracestate: Option<String>,
     start_ms: f64,
 ) -> u32 {
-    let remote = traceparent.as_deref().and_then(|tp| remote(tp, tracestate.as_deref()));
+    let remote = traceparent
+        .as_deref()
+        .and_then(|tp| remote(tp, tracestate.as_deref()))
+        .map(|cx| SpanContext { is_remote: kind & ENDED_PARENT == 0, ..cx });
     sdk(|sdk| {
         let local = if parent == 0 { None } else { sdk.span_context(Handle(parent)) };
         let (kind, options) = kind_and_scope(
@@ -447,9 +456,17 @@ pub fn span_event(span: u32, name: &str, time_ms: f64) {
 /// an event's record (a web vital's), empty for a plain log line. The body is cut to `max` bytes
 /// after redaction; true when it was cut.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen)]
-pub fn log(severity: u8, message: &str, span: u32, event_name: &str, max: u32) -> bool {
+pub fn log(severity: u8, message: &str, span: u32, ended: &str, event_name: &str, max: u32) -> bool {
+    let ended = parse_traceparent(ended);
     sdk(|sdk| match Severity::from_number(severity) {
-        Some(s) => sdk.log_cut(s, message, (span != 0).then_some(Handle(span)), event_name, max as usize),
+        Some(s) => {
+            let context = match ended {
+                Some(cx) => Correlation::Ended(cx),
+                None if span != 0 => Correlation::Span(Handle(span)),
+                None => Correlation::Active,
+            };
+            sdk.log_cut(s, message, context, event_name, max as usize)
+        }
         None => {
             sdk.diagnostics_mut().api_errors += 1;
             false

@@ -96,7 +96,7 @@ pub use diagnostics::Diagnostics;
 pub use edgescope_otlp::{AnyValue, KeyValue, SpanKind, StatusCode};
 pub use propagation::SpanContext;
 pub use sampler::Sampler;
-pub use sdk::{Config, Handle, Sdk, Severity, StartOptions};
+pub use sdk::{Config, Correlation, Handle, Sdk, Severity, StartOptions};
 
 #[cfg(test)]
 mod tests {

@@ -152,6 +152,18 @@ pub struct StartOptions<'a> {
     pub scope: u16,
 }
 
+/// The trace and span a log record belongs to ([`Sdk::log_cut`]).
+#[derive(Clone, Debug)]
+pub enum Correlation {
+    /// The active span, if any.
+    Active,
+    /// An open span; none when it has ended.
+    Span(Handle),
+    /// The kept context of a span that has ended: a record written by work that outlives its
+    /// span (a timer, a call after the response) still belongs to its trace.
+    Ended(SpanContext),
+}
+
 /// A span as the caller holds it: a slot index and the slot's generation, so that a handle
 /// to an ended span can never reach a newer span in the same slot. `Handle::NONE` is the no-op
 /// span that is handed out when a span cannot be recorded.
@@ -1222,7 +1234,8 @@ impl Sdk {
     /// [`Sdk::log_in`] for an event: a record with the LogRecord's `event_name` (OTLP 1.5, as
     /// OpenTelemetry's event conventions name it, `browser.web_vital`); none when empty.
     pub fn log_event_in(&mut self, severity: Severity, message: &str, span: Option<Handle>, event_name: &str) {
-        self.log_cut(severity, message, span, event_name, usize::MAX);
+        let context = span.map_or(Correlation::Active, Correlation::Span);
+        self.log_cut(severity, message, context, event_name, usize::MAX);
     }
 
     /// [`Sdk::log_event_in`] with the body cut to at most `max` bytes, at a character boundary,
@@ -1232,12 +1245,16 @@ impl Sdk {
         &mut self,
         severity: Severity,
         message: &str,
-        span: Option<Handle>,
+        context: Correlation,
         event_name: &str,
         max: usize,
     ) -> bool {
         let now = platform::now_unix_nanos();
-        let context = span.or_else(|| self.active_span()).and_then(|h| self.span_context(h));
+        let context = match context {
+            Correlation::Ended(cx) => Some(cx),
+            Correlation::Span(h) => self.span_context(h),
+            Correlation::Active => self.active_span().and_then(|h| self.span_context(h)),
+        };
         self.stage_into_scratch(6, true);
         let redacted = if self.config.redact {
             crate::redact::redact_text(message, &self.config.redact_params)

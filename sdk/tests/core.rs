@@ -1,7 +1,7 @@
 //! The SDK core's behaviour, run natively and (through wasm-bindgen-test) on wasm32 in Node.
 
 use edgescope::propagation::{parse_traceparent, FLAG_RANDOM, FLAG_SAMPLED};
-use edgescope::{AnyValue, Config, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
+use edgescope::{AnyValue, Config, Correlation, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
 use edgescope_otlp::read::{logs_from_str, traces_from_str, Ids};
 use edgescope_otlp::{attribute, LogsData, TracesData};
 
@@ -112,6 +112,21 @@ fn log_records_carry_the_active_span_and_staged_attributes() {
     assert_eq!((records[1].severity_number, records[1].severity_text.as_str()), (13, "WARN"));
     assert_eq!(attribute(&records[1].attributes, "user"), Some(&AnyValue::from("ada")));
     assert!(records[0].attributes.is_empty(), "staged attributes are used once");
+}
+
+#[test]
+fn a_log_record_of_an_ended_span_belongs_to_it_by_the_context_it_kept() {
+    let mut sdk = sdk();
+    let h = sdk.start_span("request", SpanKind::Server, None);
+    let cx = sdk.span_context(h).unwrap();
+    sdk.end_span(h);
+    sdk.log_cut(Severity::Info, "after the response", Correlation::Ended(cx.clone()), "", usize::MAX);
+    sdk.log_cut(Severity::Info, "by the stale handle", Correlation::Span(h), "", usize::MAX);
+    let logs = drain_logs(&mut sdk);
+    let records: Vec<_> = logs.records().map(|(_, _, r)| r).collect();
+    assert_eq!((records[0].trace_id, records[0].span_id), (Some(cx.trace_id), Some(cx.span_id)));
+    assert_eq!(records[0].flags, cx.flags as u32);
+    assert_eq!(records[1].trace_id, None, "an ended span's handle correlates nothing");
 }
 
 #[test]
@@ -499,8 +514,8 @@ fn a_log_body_is_cut_after_redaction_so_a_secret_the_cut_splits_is_masked_whole(
     let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJjYW5hcnkiOiJ5ZXMifQ.CANARYsignature";
     let message = format!("token {jwt} sent and more text");
     // The cut falls inside the JWT: 20 bytes of it before the cut.
-    assert!(sdk.log_cut(Severity::Info, &message, None, "", 26));
-    assert!(!sdk.log_cut(Severity::Info, "short", None, "", 26));
+    assert!(sdk.log_cut(Severity::Info, &message, Correlation::Active, "", 26));
+    assert!(!sdk.log_cut(Severity::Info, "short", Correlation::Active, "", 26));
     sdk.log(Severity::Info, &format!("{} {jwt}", "x".repeat(20_000)));
     let logs = edgescope_otlp::proto::decode_logs(&sdk.take_logs_proto().unwrap()).unwrap();
     let bodies: Vec<_> = logs

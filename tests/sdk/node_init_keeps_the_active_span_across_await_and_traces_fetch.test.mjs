@@ -164,11 +164,12 @@ test('a handler instrumented with a config after init adds that config to init\'
   assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1)), { names: ['GET /orders/:id'], service: 'orders' });
 });
 
-test('work that outlives its span (a timer after it ended) continues its trace: child spans and injected headers', async () => {
+test('work that outlives its span (a timer after it ended) continues its trace: child spans, log records and injected headers', async () => {
   // One span recorded in JavaScript, one handed to the core (an event does that), each ended
   // while a timer started under it is still to run.
   for (const core of [false, true]) {
     spans = [];
+    records = [];
     init(config);
     let ids;
     let later;
@@ -177,6 +178,7 @@ test('work that outlives its span (a timer after it ended) continues its trace: 
       if (core) span.addEvent('handed to the core');
       later = new Promise((resolve) => setTimeout(() => {
         startSpan('after the end').end();
+        logger.warn('logged after the end');
         const headers = {};
         inject(headers);
         resolve(headers);
@@ -190,5 +192,13 @@ test('work that outlives its span (a timer after it ended) continues its trace: 
     assert.equal(after.traceId, ids.traceId, `core ${core}`);
     assert.equal(after.parentSpanId, ids.spanId, `core ${core}`);
     assert.equal(headers.traceparent, `00-${ids.traceId}-${ids.spanId}-0${ids.traceFlags}`, `core ${core}`);
+    // Its parent is a span of this process, not a remote one (OTLP's SPAN_FLAGS_CONTEXT_IS_REMOTE,
+    // 0x200, unset; 0x100 says the flag is known).
+    assert.equal(after.flags & 0x300, 0x100, `core ${core}: flags ${after.flags}`);
+    const record = records.find((r) => r.body?.stringValue === 'logged after the end');
+    assert.ok(record, `recorded: ${records.map((r) => r.body?.stringValue)}`);
+    assert.equal(record.traceId, ids.traceId, `core ${core}`);
+    assert.equal(record.spanId, ids.spanId, `core ${core}`);
+    assert.equal(record.flags, ids.traceFlags, `core ${core}`);
   }
 });

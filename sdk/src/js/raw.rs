@@ -256,11 +256,13 @@ extern "C" fn raw_log(
     message: *const u8,
     len: usize,
     span: u32,
+    ended: *const u8,
+    ended_len: usize,
     event: *const u8,
     event_len: usize,
     max: u32,
 ) -> u32 {
-    log(severity as u8, text(message, len), span, text(event, event_len), max).into()
+    log(severity as u8, text(message, len), span, text(ended, ended_len), text(event, event_len), max).into()
 }
 
 #[export_name = "spanException"]
