@@ -288,11 +288,11 @@ impl ot::Tracer for Tracer {
             let h = sdk.start_span_with(&builder.name, kind, options);
             for link in builder.links.iter().flatten() {
                 stage(sdk, &link.attributes);
-                sdk.add_link(h, &to_ours(&link.span_context));
+                sdk.add_link_counted(h, &to_ours(&link.span_context), link.dropped_attributes_count);
             }
             for event in builder.events.iter().flatten() {
                 stage(sdk, &event.attributes);
-                sdk.add_event_at(h, &event.name, when(event.timestamp));
+                sdk.add_event_counted(h, &event.name, when(event.timestamp), event.dropped_attributes_count);
             }
             let context = sdk.span_context(h).unwrap_or_else(|| {
                 // No span may be open (`max_open_spans: 0`): a span that records nothing but

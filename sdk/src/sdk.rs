@@ -986,6 +986,12 @@ impl Sdk {
 
     /// Adds an event at a given time (Unix nanoseconds; now when absent).
     pub fn add_event_at(&mut self, h: Handle, name: &str, time: Option<u64>) {
+        self.add_event_counted(h, name, time, 0)
+    }
+
+    /// [`Sdk::add_event_at`] for an event that had `dropped` attributes before it came here (an
+    /// `opentelemetry` `Event`'s `dropped_attributes_count`): they count with those the limit drops.
+    pub fn add_event_counted(&mut self, h: Handle, name: &str, time: Option<u64>, dropped: u32) {
         let time_unix_nano = time.unwrap_or_else(platform::now_unix_nanos);
         let max_events = self.config.max_events;
         match self.recording_span(h) {
@@ -1002,6 +1008,7 @@ impl Sdk {
             Some(_) => {}
         }
         self.stage_into_scratch(3, false);
+        self.scratch.dropped = self.scratch.dropped.saturating_add(dropped);
         let name = self.config.clean_name(name);
         let a = &self.scratch;
         let size = wire::fixed64_size(1, time_unix_nano)
@@ -1041,6 +1048,12 @@ impl Sdk {
 
     /// Links the span to another span, with the staged attributes.
     pub fn add_link(&mut self, h: Handle, to: &SpanContext) {
+        self.add_link_counted(h, to, 0)
+    }
+
+    /// [`Sdk::add_link`] for a link that had `dropped` attributes before it came here (an
+    /// `opentelemetry` `Link`'s `dropped_attributes_count`): they count with those the limit drops.
+    pub fn add_link_counted(&mut self, h: Handle, to: &SpanContext, dropped: u32) {
         let max_links = self.config.max_links;
         match self.recording_span(h) {
             None => {
@@ -1056,6 +1069,7 @@ impl Sdk {
             Some(_) => {}
         }
         self.stage_into_scratch(4, false);
+        self.scratch.dropped = self.scratch.dropped.saturating_add(dropped);
         let a = &self.scratch;
         let flags = to.flags as u32 | 0x100 | if to.is_remote { 0x200 } else { 0 };
         let size = wire::field_size(1, 16)

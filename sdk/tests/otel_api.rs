@@ -85,7 +85,18 @@ fn given_start_event_and_end_times_are_kept_to_the_nanosecond_and_an_end_is_neve
             "at start",
             start + Duration::from_nanos(1),
             vec![KeyValue::new("k", "v")],
-            0,
+            2,
+        )])
+        .with_links(vec![opentelemetry::trace::Link::new(
+            opentelemetry::trace::SpanContext::new(
+                opentelemetry::trace::TraceId::from(7),
+                opentelemetry::trace::SpanId::from(9),
+                opentelemetry::trace::TraceFlags::SAMPLED,
+                true,
+                Default::default(),
+            ),
+            vec![KeyValue::new("why", "batch")],
+            3,
         )])
         .start(&tracer);
     span.add_event_with_timestamp("later", start + Duration::new(2, 7), vec![]);
@@ -97,6 +108,9 @@ fn given_start_event_and_end_times_are_kept_to_the_nanosecond_and_an_end_is_neve
     let (_, timed) = spans.iter().find(|(_, s)| s.name == "timed").unwrap();
     assert_eq!(timed.start_time_unix_nano, 1_800_000_000_123_456_789);
     assert_eq!(timed.events[0].time_unix_nano, 1_800_000_000_123_456_790);
+    // What the app's event and link had dropped before they came here is counted on.
+    assert_eq!((timed.events[0].attributes.len(), timed.events[0].dropped_attributes_count), (1, 2));
+    assert_eq!((timed.links[0].attributes.len(), timed.links[0].dropped_attributes_count), (1, 3));
     assert_eq!(timed.events[1].time_unix_nano, 1_800_000_002_123_456_796);
     assert_eq!(timed.end_time_unix_nano, 1_800_000_003_123_456_800);
     let (_, backwards) = spans.iter().find(|(_, s)| s.name == "backwards").unwrap();
