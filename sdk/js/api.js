@@ -158,7 +158,11 @@ function json(holder, key, seen) {
     let v = holder[key];
     if (typeof v?.toJSON === 'function') v = v.toJSON(key);
     if (v instanceof Error) v = errorText(v);
-    if (typeof v === 'bigint') v = String(v);
+    // What JSON has no form for, as the console shows it: a Map's entries as keys, a Set's
+    // values as a list, a bigint's digits (as a string: a JSON number that long loses them).
+    else if (v instanceof Map) v = Object.fromEntries(v);
+    else if (v instanceof Set) v = [...v];
+    else if (typeof v === 'bigint') v = String(v);
     if (!v || typeof v !== 'object') s = JSON.stringify(v);
     else if (seen.includes(v)) s = '"[Circular]"';
     else {
@@ -198,6 +202,7 @@ function json(holder, key, seen) {
 export function show(value) {
   try {
     if (value instanceof Error) return errorText(value);
+    if (typeof value === 'bigint') return `${value}n`;
     if (!value || typeof value !== 'object') return String(value);
     room = bodyCap;
     const s = json([value], 0, []);

@@ -48,6 +48,9 @@ test('the logger records objects as JSON, cycles and unreadable values in their 
   logger.info({ toJSON() { throw new Error('top'); } });
   logger.info(proxy());
   logger.info({ big: 10n, at: new Date(0), nan: NaN });
+  logger.info({ map: new Map([['a', 1], [2, { b: true }]]), set: new Set(['x', 3]), empty: new Map() });
+  logger.info(new Map([['top', 1]]));
+  logger.info(12345678901234567890n);
   logger.info(42);
   logger.info(null);
   logger.info();
@@ -60,6 +63,12 @@ test('the logger records objects as JSON, cycles and unreadable values in their 
     '[Thrown]',
     '[Thrown]',
     '{"big":"10","at":"1970-01-01T00:00:00.000Z","nan":null}',
+    // A Map by its entries and a Set by its values (JSON.stringify writes {} for both), a bigint
+    // with the `n` the console prints. (A Map's keys become an object's: a number key as its
+    // digits, first, as in any JavaScript object.)
+    '{"map":{"2":{"b":true},"a":1},"set":["x",3],"empty":{}}',
+    '{"top":1}',
+    '12345678901234567890n',
     '42',
     'null',
     '',
