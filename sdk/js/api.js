@@ -282,10 +282,16 @@ function flushRecords() {
   return n;
 }
 
+/** Spans and records taken for export so far: a flush is over once it passes what was queued at its call. */
+let taken = 0;
+
 /** A batch for export (see `core.take`), after the ended spans' records. */
 function take(logs, maxBytes, protobuf) {
+  const before = queued();
   if (!logs) flushRecords();
-  return core.take(logs, maxBytes, protobuf);
+  const body = core.take(logs, maxBytes, protobuf);
+  taken += before - queued();
+  return body;
 }
 
 /**
@@ -1618,12 +1624,17 @@ async function drain(options) {
   // the next flush, which sends it first.
   const deadline = ownExports ? Date.now() + flushDeadline : undefined;
   const carry = ownExports ? carried.splice(0) : [];
+  // What was queued at the call, and no more: telemetry that exports make themselves (an
+  // exporter `fetch` that logs or calls a traced URL after an `await`, which only
+  // AsyncLocalStorage can tell apart) waits for the next export instead of keeping this flush
+  // going for ever.
+  const target = taken + guard(queued, 0);
   for (;;) {
     const started = [];
     guard(() => {
       while (carry.length > 0 && started.length < MAX_INFLIGHT) started.push(sendCarried(carry.shift(), deadline));
       for (const [path, logs] of SIGNALS) {
-        while ((ownExports ? started.length : inflight) < MAX_INFLIGHT) {
+        while (taken < target && (ownExports ? started.length : inflight) < MAX_INFLIGHT) {
           const body = take(logs, 0, protobuf);
           if (body === undefined) break;
           started.push(send(path, body, false, deadline));
@@ -1633,6 +1644,8 @@ async function drain(options) {
     const awaited = started.length > 0 || ownExports ? started : [...pending];
     if (awaited.length === 0) return;
     await Promise.all(awaited);
+    // Only other exports were waited for: once they carry all of it, so is this flush done.
+    if (started.length === 0 && (taken >= target || !guard(queued, 0))) return;
   }
 }
 
