@@ -282,15 +282,21 @@ function flushRecords() {
   return n;
 }
 
-/** Spans and records taken for export so far: a flush is over once it passes what was queued at its call. */
-let taken = 0;
+/**
+ * Spans and log records taken for export so far (by `SIGNALS` index): a flush is over once each
+ * passes what its queue held at the call.
+ */
+const taken = [0, 0];
+
+/** What the queue of spans (0) or of log records (1) holds, ended spans' records included. */
+const inQueue = (logs) => (logs ? core.queued(1) : queued() - core.queued(1));
 
 /** A batch for export (see `core.take`), after the ended spans' records. */
 function take(logs, maxBytes, protobuf) {
-  const before = queued();
+  const before = inQueue(logs);
   if (!logs) flushRecords();
   const body = core.take(logs, maxBytes, protobuf);
-  taken += before - queued();
+  taken[+logs] += before - inQueue(logs);
   return body;
 }
 
@@ -1628,13 +1634,13 @@ async function drain(options) {
   // exporter `fetch` that logs or calls a traced URL after an `await`, which only
   // AsyncLocalStorage can tell apart) waits for the next export instead of keeping this flush
   // going for ever.
-  const target = taken + guard(queued, 0);
+  const target = guard(() => taken.map((n, i) => n + inQueue(i)), [Infinity, Infinity]);
   for (;;) {
     const started = [];
     guard(() => {
       while (carry.length > 0 && started.length < MAX_INFLIGHT) started.push(sendCarried(carry.shift(), deadline));
       for (const [path, logs] of SIGNALS) {
-        while (taken < target && (ownExports ? started.length : inflight) < MAX_INFLIGHT) {
+        while (taken[+logs] < target[+logs] && (ownExports ? started.length : inflight) < MAX_INFLIGHT) {
           const body = take(logs, 0, protobuf);
           if (body === undefined) break;
           started.push(send(path, body, false, deadline));
@@ -1645,7 +1651,7 @@ async function drain(options) {
     if (awaited.length === 0) return;
     await Promise.all(awaited);
     // Only other exports were waited for: once they carry all of it, so is this flush done.
-    if (started.length === 0 && (taken >= target || !guard(queued, 0))) return;
+    if (started.length === 0 && ((taken[0] >= target[0] && taken[1] >= target[1]) || !guard(queued, 0))) return;
   }
 }
 

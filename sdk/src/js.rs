@@ -574,10 +574,10 @@ pub fn take(logs: bool, max_bytes: u32, protobuf: bool) -> Option<Vec<u8>> {
     sdk(|sdk| if logs { sdk.take_logs_within(max, protobuf) } else { sdk.take_traces_within(max, protobuf) })
 }
 
-/// Spans and log records waiting for export.
+/// Spans and log records waiting for export; log records alone when `logs_only`.
 #[cfg_attr(not(feature = "npm"), wasm_bindgen)]
-pub fn queued() -> u32 {
-    sdk(|sdk| (sdk.queued_spans() + sdk.queued_logs()) as u32)
+pub fn queued(logs_only: bool) -> u32 {
+    sdk(|sdk| (if logs_only { 0 } else { sdk.queued_spans() } + sdk.queued_logs()) as u32)
 }
 
 /// Counts a trouble of the JavaScript layer: 0 a failed export, 1 a caught exception, 2 a

@@ -348,8 +348,8 @@ extern "C" fn raw_take(logs: u32, max_bytes: u32, protobuf: u32) -> i32 {
 }
 
 #[export_name = "queued"]
-extern "C" fn raw_queued() -> u32 {
-    queued()
+extern "C" fn raw_queued(logs_only: u32) -> u32 {
+    queued(logs_only != 0)
 }
 
 #[export_name = "trouble"]
