@@ -1263,13 +1263,18 @@ function withTimeout(ms, promise) {
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-/** `Retry-After` in milliseconds from now: delay-seconds or an HTTP date; `undefined` if neither. */
+/**
+ * `Retry-After` in milliseconds from now: delay-seconds, or an HTTP date still to come in one of
+ * RFC 9110's three forms; `undefined` (so the usual backoff) for anything else, as `1.5` or `-5`,
+ * which `Date.parse` would read as dates long past.
+ */
 function retryAfterMs(header) {
   if (header == null) return undefined;
   const text = String(header).trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  if (!/^[A-Z][a-z]{2,8},? [\w -]+ \d\d:\d\d:\d\d (GMT|\d{4})$/.test(text)) return undefined;
+  const wait = Date.parse(text) - Date.now();
+  return wait > 0 ? wait : undefined;
 }
 
 /**
@@ -1470,7 +1475,9 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
       })));
       if (response.ok) {
         if (outbox) outbox.sent();
-        return readPartialSuccess(response);
+        // Its body's read has the time left too: a success whose body stalls (from a `fetch`
+        // that ignores its signal) must not keep the export slot, and is still a success.
+        return await withTimeout(timeout, readPartialSuccess(response)).catch(() => response.body?.cancel().catch(() => {}));
       }
       status = response.status;
       retryAfter = response.headers.get('retry-after') ?? undefined;

@@ -65,6 +65,53 @@ test('429 with an HTTP-date Retry-After is honoured', async () => {
   assert.ok(received[1].at - received[0].at >= 400, 'waited for the date (second precision)');
 });
 
+test('a Retry-After that is neither seconds nor an HTTP date gets the usual backoff, not an instant retry', async () => {
+  configure();
+  // `Date.parse` reads each as a date long past, which would have meant no wait at all.
+  script = [[429, { 'retry-after': '1.5' }, ''], [503, { 'retry-after': '-5' }, '']];
+  oneSpan();
+  await flush();
+  assert.equal(received.length, 3);
+  // Backoff: 1 s then 1.5 s, each ±20 %.
+  assert.ok(received[1].at - received[0].at >= 750, `waited ${received[1].at - received[0].at} ms`);
+  assert.ok(received[2].at - received[1].at >= 1150, `waited ${received[2].at - received[1].at} ms`);
+  assert.equal(diagnostics().exportsFailed, 0);
+});
+
+test('a success whose body never ends, from a fetch that ignores its signal, frees its export slot at the timeout', async () => {
+  // The answer's body stalls after its first byte; the app's fetch passes no signal on.
+  const stalled = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '100' });
+      res.write(Buffer.from([0x0a]));
+    });
+  });
+  await new Promise((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+  const stalledUrl = `http://127.0.0.1:${stalled.address().port}`;
+  let calls = 0;
+  const fetchWithoutSignal = (u, { signal, ...rest }) => (calls++, fetch(u, rest));
+  try {
+    init({ serviceName: 'retry-test', endpoint: stalledUrl, scheduleDelayMillis: 0, timeoutMillis: 500, fetch: fetchWithoutSignal });
+    const settled = async () => {
+      const start = Date.now();
+      await Promise.race([flush(), new Promise((resolve) => setTimeout(resolve, 5000))]);
+      return Date.now() - start;
+    };
+    // More than the two export slots: each export must give its slot back.
+    for (let round = 1; round <= 3; round++) {
+      oneSpan(`round ${round}`);
+      const took = await settled();
+      assert.ok(took < 2000, `round ${round}: flush took ${took} ms`);
+    }
+    assert.equal(calls, 3, 'one request per flush: a delivered batch is not sent again');
+    assert.equal(diagnostics().exportsFailed, 0);
+  } finally {
+    stalled.closeAllConnections();
+    stalled.close();
+  }
+});
+
 test('400 and other client errors are not retried and count as failed exports', async () => {
   configure();
   script = [[400, { 'content-type': 'application/json' }, '{"code":3,"message":"bad"}']];
