@@ -254,8 +254,9 @@ mod tests {
 
     #[test]
     fn values_are_written_as_go_pcommon_writes_them() {
-        let cases: [(AnyValue, &str); 12] = [
+        let cases: [(AnyValue, &str); 13] = [
             (AnyValue::from("five"), "five"),
+            (AnyValue::Double(-0.0), "-0"),
             (AnyValue::Bool(true), "true"),
             (AnyValue::Int(-23456), "-23456"),
             (AnyValue::Double(72.5), "72.5"),

@@ -19,6 +19,9 @@ pub fn format_f64(v: f64, out: &mut String) {
         out.push_str("\"NaN\"");
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
+    } else if v == 0.0 && v.is_sign_negative() {
+        // As protojson writes it: an integer's form would lose the sign.
+        out.push_str("-0");
     } else if v.abs() < 1e15 && v == (v as i64) as f64 {
         push_i64(v as i64, out);
     } else {
@@ -438,6 +441,7 @@ mod tests {
         let cases = [
             (0.1, "0.1"),
             (2.0, "2"),
+            (-0.0, "-0"),
             (-1.5e300, "-1.5e300"),
             (f64::NAN, "\"NaN\""),
             (f64::NEG_INFINITY, "\"-Infinity\""),

@@ -83,6 +83,9 @@ async fn map_attributes_are_flattened_and_scope_attributes_and_observed_time_are
                         { "key": "k", "value": { "intValue": "1" } }] } } }] } } },
                 { "key": "list", "value": { "arrayValue": { "values": [{ "stringValue": "a" }, { "intValue": "1" }] } } },
                 { "key": "raw", "value": { "bytesValue": "aGk=" } },
+                // Doubles as Go's FormatFloat writes them, the sign of a negative zero kept.
+                { "key": "negative_zero", "value": { "doubleValue": -0.0 } },
+                { "key": "whole", "value": { "doubleValue": 2.0 } },
             ],
         }]),
     )
@@ -95,6 +98,7 @@ async fn map_attributes_are_flattened_and_scope_attributes_and_observed_time_are
     assert!(labels.get("map_attribute").is_none(), "{labels}");
     assert_eq!(labels["list"], r#"["a",1]"#, "{labels}");
     assert_eq!(labels["raw"], "aGk=", "{labels}");
+    assert_eq!((&labels["negative_zero"], &labels["whole"]), (&json!("-0"), &json!("2")), "{labels}");
     assert_eq!(labels["scope_attr"], "sa", "{labels}");
     assert_eq!(labels["scope_name"], "s", "{labels}");
     assert_eq!(labels["scope_version"], "1.0", "{labels}");
