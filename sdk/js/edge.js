@@ -97,8 +97,16 @@ export function configFromEnv(env, config) {
     fromEnv.resourceAttributes = attrs;
   }
   const c = typeof config === 'function' ? config(env) : config;
-  return { scheduleDelayMillis: 0, ...fromEnv, ...(c && typeof c === 'object' ? c : {}) };
+  return { scheduleDelayMillis: longLived ? 1000 : 0, ...fromEnv, ...(c && typeof c === 'object' ? c : {}) };
 }
+
+/**
+ * Set by the Node/Deno entry: the process outlives its requests, so the export timer is on as
+ * in a browser (work after a response, a timer's spans, leave within a second, not with the next
+ * request). A worker isolate (workerd, Vercel Edge) exports from its requests' flushes only.
+ */
+let longLived = false;
+export const runsLong = () => (longLived = true);
 
 /** `telemetry.sdk.language` where it is not the core's `webjs` (set by the Node entry). */
 let language;

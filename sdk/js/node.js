@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { initSync } from './core.js';
 import { installRecords } from './records.js';
-import { initServer, withLanguage } from './edge.js';
+import { initServer, runsLong, withLanguage } from './edge.js';
 // A namespace import: a runtime whose `node:async_hooks` lacks AsyncLocalStorage still loads the SDK.
 import * as asyncHooks from 'node:async_hooks';
 import * as api from './api.js';
@@ -27,6 +27,7 @@ export { instrument } from './edge.js';
 export function init(config) {
   initServer(config, asyncHooks.AsyncLocalStorage);
 }
+runsLong();
 // Deno (and Bun) load this entry too; their language is not Node's.
 if (!globalThis.Deno && !globalThis.Bun) withLanguage(undefined, 'nodejs');
 
