@@ -449,21 +449,41 @@ function readOptions(config) {
     c[key] = v;
     const ok = {
       s: typeof v === 'string',
-      n: Number.isFinite(v),
+      // A time-out of 0 or less would fail every export (and, made 1 ms, send it five times).
+      n: Number.isFinite(v) && (v > 0 || key[0] !== 't'),
       b: typeof v === 'boolean',
       f: typeof v === 'function',
       o: v && typeof v === 'object',
       l: Array.isArray(v) && v.every((x) => typeof x === 'string' || (x instanceof RegExp && key[0] === 'p')),
-      u: typeof v === 'string',
+      u: typeof v === 'string' && httpUrl(v),
       e: ENUMS.includes(v) && (key[0] === 'p') === (v[0] === 'h'),
       c: typeof v === 'boolean' || Array.isArray(v),
     }[t];
     if (t && v !== undefined && !ok) {
       wrong.push(key);
       delete c[key];
+    } else if (t === 'o' && ok) {
+      // Headers `fetch` would refuse (a name that is no token, a value with a line break or
+      // beyond Latin-1) would fail every export: they are left out, the others kept.
+      const kept = {};
+      for (const name in v) {
+        const x = v[name];
+        if (/^[\w!#$%&'*+.^`|~-]+$/.test(name) && (typeof x === 'string' || typeof x === 'number') && !/[^\t\x20-\x7e\x80-\xff]/.test(x)) kept[name] = x;
+      }
+      if (Object.keys(kept).length < Object.keys(v).length) wrong.push(key);
+      c[key] = kept;
     }
   }
   return [c, wrong];
+}
+
+/** Whether `s` is an http(s) URL, or a path on the page's origin in a browser. */
+function httpUrl(s) {
+  try {
+    return /^https?:$/.test(new URL(s, globalThis.location?.href).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /**

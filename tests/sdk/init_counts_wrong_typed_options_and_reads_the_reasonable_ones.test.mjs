@@ -54,3 +54,24 @@ test('a URL object is an endpoint, one string is a query parameter to redact, nu
   assert.match(url, /page=2/);
   assert.equal(a.attributes.find((x) => x.key === 'long').value.stringValue.length, 40);
 });
+
+test('options every export would fail on are counted and left out: an endpoint that is no http(s) URL, a time-out of 0 or less, headers fetch refuses', async () => {
+  for (const wrong of [{ endpoint: 'not a url' }, { endpoint: 'ftp://collector.example.test' }, { timeoutMillis: 0 }, { timeoutMillis: -1 }]) {
+    init({ ...base, ...wrong });
+    assert.equal(diagnostics().apiErrors, 1, `${JSON.stringify(wrong)}: ${JSON.stringify(diagnostics())}`);
+  }
+  // The bad headers are left out, the good one kept: the export goes, with it.
+  sent.length = 0;
+  const seen = [];
+  const headers = { authorization: 'Bearer t', 'x-split': 'a\nb', 'bad name': 'v', 'x-text': 'caf\u00e9 \u2603', 'x-count': 3 };
+  init({ ...base, endpoint: 'https://collector.example.test', headers, fetch: (url, request) => (seen.push(new Headers(request.headers)), capture(url, request)) });
+  assert.equal(diagnostics().apiErrors, 1, JSON.stringify(diagnostics()));
+  startSpan('with headers').end();
+  await flush();
+  assert.equal(diagnostics().exportsFailed, 0);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].get('authorization'), 'Bearer t');
+  assert.equal(seen[0].get('x-count'), '3');
+  for (const name of ['x-split', 'x-text']) assert.equal(seen[0].get(name), null, name);
+  assert.deepEqual([...new Set(sent.map((s) => s.url))], ['https://collector.example.test/v1/traces']);
+});
