@@ -365,15 +365,18 @@ const isTime = (t) => typeof t === 'number' || t instanceof Date || (Array.isArr
  */
 function unixMs(t) {
   if (t == null) return 0;
-  const ms = isTime(t)
-    ? t instanceof Date
-      ? t.getTime()
-      : typeof t === 'number'
-        ? t >= 0 && t < performance.timeOrigin
-          ? timelineMs(t)
-          : t
-        : t[0] * 1e3 + t[1] / 1e6
-    : NaN;
+  // A value that throws when looked at (a revoked Proxy) is no time either.
+  const ms = guard(() =>
+    isTime(t)
+      ? t instanceof Date
+        ? t.getTime()
+        : typeof t === 'number'
+          ? t >= 0 && t < performance.timeOrigin
+            ? timelineMs(t)
+            : t
+          : t[0] * 1e3 + t[1] / 1e6
+      : NaN,
+  );
   if (ms > 0 && ms < MAX_MS) return ms;
   core.trouble(1);
   return 0;
@@ -821,7 +824,8 @@ function startSpanUnguarded(name, options) {
   if (off) return new Span(0);
   if (activity) activity();
   if (redactHook) name = hooked('span.name', name);
-  const o = options && typeof options === 'object' ? options : NO_OPTIONS;
+  // Read once: options that throw when read (a revoked Proxy) are counted and the span starts without them.
+  const o = options && typeof options === 'object' ? guard(() => ({ kind: options.kind, parent: options.parent, startTime: options.startTime, attributes: options.attributes, links: options.links }), NO_OPTIONS) : NO_OPTIONS;
   const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind & 255 : KINDS[o.kind] || 1;
   const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
   const start = o.startTime === undefined ? 0 : unixMs(o.startTime);
@@ -893,7 +897,7 @@ function isThenable(v) {
  */
 export function withSpan(span, fn) {
   if (typeof fn !== 'function') return noFunction();
-  if (asyncContext) return asyncContext.run(span instanceof Span ? span : undefined, () => fn(span));
+  if (asyncContext) return asyncContext.run(guard(() => span instanceof Span) ? span : undefined, () => fn(span));
   guard(() => activate(span));
   try {
     return fn(span);

@@ -34,6 +34,30 @@ test('no public call throws, whatever it is given', async () => {
   assert.equal(typeof sdk.diagnostics().apiErrors, 'number');
 });
 
+test('a revoked Proxy, which throws on every look, costs only itself: spans still start and end', async () => {
+  const bodies = [];
+  const names = [];
+  const capture = async (url, request) => {
+    const doc = JSON.parse(Buffer.from(request.body).toString());
+    for (const rs of doc.resourceSpans ?? []) for (const ss of rs.scopeSpans) names.push(...ss.spans.map((x) => x.name));
+    for (const rl of doc.resourceLogs ?? []) for (const sl of rl.scopeLogs) bodies.push(...sl.logRecords.map((r) => r.body?.stringValue));
+    return new Response(null, { status: 200 });
+  };
+  sdk.init({ serviceName: 'revoked', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0 });
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+  assert.equal(sdk.withSpan(revoked(), () => 'ran'), 'ran');
+  sdk.startSpan('revoked options', revoked()).end();
+  sdk.startSpan('revoked end time').end(revoked());
+  sdk.startSpan('revoked start time', { startTime: revoked() }).end();
+  await sdk.flush();
+  assert.deepEqual(names.sort(), ['revoked end time', 'revoked options', 'revoked start time']);
+  assert.ok(sdk.diagnostics().apiErrors >= 3, JSON.stringify(sdk.diagnostics()));
+});
+
 test('bad values are ignored and counted, good ones kept', () => {
   sdk.init({ serviceName: 'hostile', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
   const span = sdk.startSpan('s');
