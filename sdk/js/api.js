@@ -1480,6 +1480,8 @@ function isOffline() {
 /** Sends a prepared batch, retrying as the core's policy says; never rejects. */
 async function deliver(batch, keepalive, deadline, outbox, first) {
   const { url, path, headers, body: payload, send } = batch;
+  let to = url;
+  let hops = 0;
   for (let attempt = first; ; attempt++) {
     // Synchronously: a page-hide export must start before the page goes.
     if (refusedNow(url)) return;
@@ -1490,13 +1492,32 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
       const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(timeout) : undefined;
       // The timeout also holds for a `fetch` that ignores its signal, so a hung request cannot
       // keep an export slot forever.
-      const response = await withTimeout(timeout, untraced(() => send.call(globalThis, url, {
+      const response = await withTimeout(timeout, untraced(() => send.call(globalThis, to, {
         method: 'POST',
         headers,
         body: payload,
         keepalive,
         signal,
+        redirect: followRedirects ? 'follow' : 'manual',
       })));
+      // A browser hides a redirect it was told not to follow (its Location cannot be read): it
+      // follows them itself from then on.
+      if (response.type === 'opaqueredirect') {
+        followRedirects = true;
+        attempt--;
+        continue;
+      }
+      const next = redirectOf(response, to);
+      if (next !== undefined) {
+        if (next && hops++ < 5) {
+          if (debug) consoleWarn('[edgescope] the endpoint redirects to', next, '- set endpoint to it');
+          to = next;
+          attempt--;
+          continue;
+        }
+        trouble(0, new Error(`export to ${path} redirected (${response.status}) to ${response.headers.get('location')}: not followed, set endpoint to the collector's URL`));
+        return;
+      }
       if (response.ok) {
         if (outbox) outbox.sent();
         // Its body's read has the time left too: a success whose body stalls (from a `fetch`
@@ -1535,6 +1556,26 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
     }
     await sleep(delay);
   }
+}
+
+/** Set once a browser has hidden a redirect from the exporter: from then on `fetch` follows them. */
+let followRedirects = false;
+
+/**
+ * Where a redirect answer sends the export: `undefined` for any other answer; the URL, to post
+ * the batch to again (as `fetch` would for 307 and 308 only: for 301, 302 and 303 it would send
+ * a GET without the batch, whose 2xx would count as delivered), when it stays on the host and
+ * off plain http from https; else `null` (the configured headers, an `authorization`, would go
+ * elsewhere).
+ */
+function redirectOf(response, from) {
+  const location = [301, 302, 303, 307, 308].includes(response.status) && response.headers.get('location');
+  if (!location) return undefined;
+  return guard(() => {
+    const a = new URL(from);
+    const b = new URL(location, a);
+    return b.hostname === a.hostname && (b.protocol === 'https:' || (b.protocol === 'http:' && a.protocol === 'http:')) ? b.href : null;
+  }, null);
 }
 
 /** Internal: sends a stored batch once; resolves to true when the receiver answered 2xx. */

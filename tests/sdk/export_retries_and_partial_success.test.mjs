@@ -18,7 +18,7 @@ before(async () => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      received.push({ at: Date.now(), url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
+      received.push({ at: Date.now(), method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
       const [status, headers, body] = script.shift() ?? [200, {}, Buffer.alloc(0)];
       res.writeHead(status, headers);
       res.end(body);
@@ -110,6 +110,30 @@ test('a success whose body never ends, from a fetch that ignores its signal, fre
     stalled.closeAllConnections();
     stalled.close();
   }
+});
+
+test('a redirect on the same host gets the batch posted again (fetch would send 301, 302 and 303 on as a GET without it)', async () => {
+  for (const status of [301, 302, 303, 307, 308]) {
+    configure({ headers: { authorization: 'Bearer t' } });
+    received = [];
+    script = [[status, { location: '/moved/v1/traces' }, '']];
+    oneSpan(`moved ${status}`);
+    await flush();
+    assert.deepEqual(received.map((r) => `${r.method} ${r.url}`), ['POST /v1/traces', 'POST /moved/v1/traces'], `${status}`);
+    assert.deepEqual(received[1].body, received[0].body, `${status}: the same batch`);
+    assert.equal(received[1].headers.authorization, 'Bearer t');
+    assert.equal(diagnostics().exportsFailed, 0, `${status}`);
+  }
+});
+
+test('a redirect to another host is not followed, and counts as a failed export', async () => {
+  configure({ headers: { authorization: 'Bearer t' } });
+  // localhost is another host name than 127.0.0.1: the authorization header would go elsewhere.
+  script = [[307, { location: `${url.replace('127.0.0.1', 'localhost')}/v1/traces` }, '']];
+  oneSpan();
+  await flush();
+  assert.equal(received.length, 1);
+  assert.equal(diagnostics().exportsFailed, 1);
 });
 
 test('400 and other client errors are not retried and count as failed exports', async () => {
