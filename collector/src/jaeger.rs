@@ -13,8 +13,9 @@ use edgescope_otlp::TraceId;
 
 use crate::store::TraceQuery;
 
-/// Traces a search returns when it names no `query.search_depth` (or names 0).
-pub(crate) const DEFAULT_SEARCH_DEPTH: usize = 20;
+/// Traces a search returns when it names no `query.search_depth` (or names 0): Jaeger's
+/// `defaultSearchDepth`.
+pub(crate) const DEFAULT_SEARCH_DEPTH: usize = 100;
 
 /// The largest `query.search_depth` Jaeger accepts.
 pub(crate) const MAX_SEARCH_DEPTH: u64 = 10_000;

@@ -1650,27 +1650,34 @@ fn selects(query: &LogQl, labels: &Labels) -> bool {
     query.selector.iter().all(|m| m.matches(labels.iter().find(|(k, _)| *k == m.name).map_or("", |(_, v)| v)))
 }
 
-/// Reads `GET /loki/api/v1/series`: `match[]` (repeated, at least one), `start`, `end`, `since`.
+/// Reads `GET /loki/api/v1/series`: `match[]` or `match` (repeated; Loki reads both), `start`,
+/// `end`, `since`. No selector, or one `{}`, stands for every stream, as in Loki.
 pub(crate) fn series_params(params: &Params<'_>) -> std::result::Result<(i64, i64, Vec<LogQl>), String> {
     let (start, end) = time_range(params, 6 * 3_600_000_000_000)?;
-    let selectors = params
+    let mut texts: Vec<&str> = params
         .0
         .iter()
-        .filter(|(k, v)| k == "match[]" && !v.is_empty())
-        .map(|(_, v)| selector_only("match[]", v))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    if selectors.is_empty() {
-        return Err("at least one `match[]` argument (a stream selector) is required".into());
+        .filter(|(k, v)| (k == "match[]" || k == "match") && !v.is_empty())
+        .map(|(_, v)| &v[..])
+        .collect();
+    texts.sort_unstable();
+    texts.dedup();
+    if let [only] = texts[..] {
+        if only.chars().filter(|c| *c != ' ').eq("{}".chars()) {
+            texts.clear();
+        }
     }
+    let selectors =
+        texts.into_iter().map(|v| selector_only("match[]", v)).collect::<std::result::Result<Vec<_>, _>>()?;
     Ok((start, end, selectors))
 }
 
 /// `GET /loki/api/v1/series`: the distinct stream label sets in the range that one of the
-/// selectors selects, sorted.
+/// selectors selects (every one without selectors), sorted.
 pub(crate) fn series(store: &Store, start: i64, end: i64, selectors: &[LogQl]) -> Result<Value> {
     let mut sets: Vec<Labels> = stream_label_sets(store, start, end)?
         .into_iter()
-        .filter(|labels| selectors.iter().any(|q| selects(q, labels)))
+        .filter(|labels| selectors.is_empty() || selectors.iter().any(|q| selects(q, labels)))
         .map(|mut labels| {
             labels.sort();
             labels

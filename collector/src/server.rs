@@ -200,6 +200,8 @@ pub async fn run(
         .route("/loki/api/v1/query_range", get(loki_query_range).post(loki_query_range))
         .route("/loki/api/v1/query", get(loki_query).post(loki_query))
         .route("/loki/api/v1/labels", get(loki_labels).post(loki_labels))
+        // Loki's older name of the same route, which its own clients still call.
+        .route("/loki/api/v1/label", get(loki_labels).post(loki_labels))
         .route("/loki/api/v1/label/{name}/values", get(loki_label_values).post(loki_label_values))
         .route("/loki/api/v1/tail", get(loki_tail))
         .route("/loki/api/v1/series", get(loki_series).post(loki_series))

@@ -29,6 +29,9 @@ async fn label_names_and_values_come_from_records_in_the_time_range() {
     let answer = get(collector.ui, &format!("/loki/api/v1/labels?{range}")).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.json(), json!({ "status": "success", "data": ["level", "service_name", "service_namespace"] }));
+    // Loki's older name of the route answers the same.
+    let older = get(collector.ui, &format!("/loki/api/v1/label?{range}")).await;
+    assert_eq!((older.status, older.json()), (200, answer.json()));
     let values = |name: &str, extra: &str| {
         let path = format!("/loki/api/v1/label/{name}/values?{range}{extra}");
         async move { get(collector.ui, &path).await.json()["data"].clone() }

@@ -81,9 +81,19 @@ async fn streams_are_listed_counted_and_weighed() {
     let both = with(&[("match[]", r#"{service_name="web", level="error"}"#), ("match[]", r#"{service_name="api"}"#)]);
     let body = json_of(&collector, "/loki/api/v1/series", &both).await;
     assert_eq!(body["data"].as_array().unwrap().len(), 2, "{body}");
+    // Loki reads `match` as well as Prometheus's `match[]`; no selector, or one `{}`, is every stream.
+    let body = json_of(&collector, "/loki/api/v1/series", &with(&[("match", r#"{service_name="api"}"#)])).await;
+    assert_eq!(
+        body["data"],
+        json!([{ "deployment_environment_name": "prod", "level": "info", "service_name": "api" }])
+    );
+    for every in [with(&[]), with(&[("match[]", "{}")]), with(&[("match", "{ }")])] {
+        let body = json_of(&collector, "/loki/api/v1/series", &every).await;
+        assert_eq!(body["data"].as_array().unwrap().len(), 3, "{every:?}: {body}");
+    }
     for (params, message) in [
-        (with(&[]), "at least one `match[]`"),
         (with(&[("match[]", r#"{service_name="web"} |= "x""#)]), "takes a stream selector only"),
+        (with(&[("match[]", "{}"), ("match[]", r#"{service_name="web"}"#)]), "at least one matcher"),
     ] {
         let (status, text) = ask(&collector, "/loki/api/v1/series", &params).await;
         assert_eq!(status, 400);

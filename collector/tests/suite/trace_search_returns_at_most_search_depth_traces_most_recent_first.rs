@@ -4,11 +4,14 @@ use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{json, TraceId, TracesData};
 use support::{find_traces, fixture, found, post_json, spans_by_id, spans_of, trace_ids, Collector, ALL_TIME};
 
-/// 25 copies of the trace in otel-rust-it-traces.json, copy `i` with trace id `i` and started
-/// `i` seconds after the original.
+/// How many copies [`copies`] makes: more than the default depth.
+const COPIES: u8 = 105;
+
+/// `COPIES` copies of the trace in otel-rust-it-traces.json, copy `i` with trace id `i` and
+/// started `i` seconds after the original.
 fn copies() -> Vec<TracesData> {
     let original = read::traces_from_str(&fixture("otel-rust-it-traces.json"), Ids::Strict).unwrap();
-    (0..25u8)
+    (0..COPIES)
         .map(|i| {
             let mut copy = original.clone();
             for span in copy.resource_spans.iter_mut().flat_map(|r| &mut r.scope_spans).flat_map(|s| &mut s.spans) {
@@ -22,11 +25,11 @@ fn copies() -> Vec<TracesData> {
 }
 
 fn newest(n: u8) -> Vec<TraceId> {
-    (0..n).map(|k| TraceId([25 - k; 16])).collect()
+    (0..n).map(|k| TraceId([COPIES - k; 16])).collect()
 }
 
 #[tokio::test]
-async fn the_default_is_twenty_and_the_newest_traces_come_first() {
+async fn the_default_is_a_hundred_as_jaegers_and_the_newest_traces_come_first() {
     let dir = tempfile::tempdir().unwrap();
     let collector = Collector::start(dir.path()).await;
     let mut sent = TracesData::default();
@@ -40,8 +43,10 @@ async fn the_default_is_twenty_and_the_newest_traces_come_first() {
         let mut params = vec![service, ALL_TIME[0], ALL_TIME[1]];
         params.extend(depth);
         let answer = found(&find_traces(collector.ui, &params).await);
-        assert_eq!(trace_ids(&answer), newest(20), "{depth:?}");
-        assert_eq!(spans_by_id(&answer), spans_of(&sent, &newest(20)));
+        // Jaeger's HTTP gateway (and, since jaeger#9165, its gRPC API) search 100 deep when the
+        // depth is unset or 0; Grafana's Jaeger data source sends none and cuts to its own limit.
+        assert_eq!(trace_ids(&answer), newest(100), "{depth:?}");
+        assert_eq!(spans_by_id(&answer), spans_of(&sent, &newest(100)));
     }
     for (name, depth, want) in
         [("query.search_depth", "3", 3), ("query.searchDepth", "1", 1), ("query.num_traces", "2", 2)]
