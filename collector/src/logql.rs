@@ -2299,43 +2299,77 @@ impl Parser<'_> {
                 Ok(rest[..end].to_owned())
             }
             Some('"') => {
+                // Unquoted as Loki's lexer does (Go's `strconv.UnquoteChar`, through Prometheus's
+                // `strutil.Unquote`): `\xHH` and octal `\NNN` are bytes, `\u`/`\U` characters.
                 self.pos += 1;
-                let mut out = String::new();
-                let mut chars = self.text[self.pos..].char_indices();
+                let mut out = Vec::new();
+                let mut chars = self.text[self.pos..].char_indices().peekable();
+                let fail = |this: &mut Self, message: String| {
+                    this.pos = start;
+                    Err(this.error(message))
+                };
                 while let Some((i, c)) = chars.next() {
                     match c {
                         '"' => {
                             self.pos += i + 1;
-                            return Ok(out);
+                            return match String::from_utf8(out) {
+                                Ok(text) => Ok(text),
+                                Err(_) => fail(self, "the escapes of a string make no UTF-8 text".into()),
+                            };
                         }
-                        '\\' => match chars.next().map(|(_, c)| c) {
-                            Some('n') => out.push('\n'),
-                            Some('t') => out.push('\t'),
-                            Some('r') => out.push('\r'),
-                            Some('\\') => out.push('\\'),
-                            Some('"') => out.push('"'),
-                            Some('\'') => out.push('\''),
-                            Some('u') => {
-                                let hex: String = chars.by_ref().take(4).map(|(_, c)| c).collect();
-                                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                                    Some(c) if hex.len() == 4 => out.push(c),
-                                    _ => {
-                                        self.pos = start;
-                                        return Err(self.error(format!("invalid escape \\u{hex} in string")));
+                        '\\' => {
+                            let simple = |c| match c {
+                                'a' => Some(7u8),
+                                'b' => Some(8),
+                                'f' => Some(12),
+                                'n' => Some(b'\n'),
+                                'r' => Some(b'\r'),
+                                't' => Some(b'\t'),
+                                'v' => Some(11),
+                                '\\' => Some(b'\\'),
+                                '"' => Some(b'"'),
+                                '\'' => Some(b'\''),
+                                _ => None,
+                            };
+                            let Some((_, e)) = chars.next() else { break };
+                            if let Some(b) = simple(e) {
+                                out.push(b);
+                                continue;
+                            }
+                            let (digits, radix) = match e {
+                                'x' => (2, 16),
+                                'u' => (4, 16),
+                                'U' => (8, 16),
+                                '0'..='7' => (2, 8),
+                                _ => return fail(self, format!("invalid escape \\{e} in string")),
+                            };
+                            let mut text: String = if radix == 8 { e.into() } else { String::new() };
+                            for _ in 0..digits {
+                                match chars.peek() {
+                                    Some(&(_, d)) if d.is_digit(radix) => {
+                                        text.push(d);
+                                        chars.next();
                                     }
+                                    _ => break,
                                 }
                             }
-                            other => {
-                                self.pos = start;
-                                let shown = other.map(String::from).unwrap_or_default();
-                                return Err(self.error(format!("invalid escape \\{shown} in string")));
+                            let shown = if radix == 8 { format!("\\{text}") } else { format!("\\{e}{text}") };
+                            let value = u32::from_str_radix(&text, radix)
+                                .ok()
+                                .filter(|_| text.len() == digits + usize::from(radix == 8));
+                            match (e, value) {
+                                ('x' | '0'..='7', Some(v)) if v <= 255 => out.push(v as u8),
+                                ('u' | 'U', Some(v)) => match char::from_u32(v) {
+                                    Some(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                                    None => return fail(self, format!("invalid escape {shown} in string")),
+                                },
+                                _ => return fail(self, format!("invalid escape {shown} in string")),
                             }
-                        },
-                        c => out.push(c),
+                        }
+                        c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
                     }
                 }
-                self.pos = start;
-                Err(self.error("unterminated string"))
+                fail(self, "unterminated string".into())
             }
             _ => Err(self.error("expected a string in double quotes or back quotes")),
         }
@@ -3168,6 +3202,22 @@ mod tests {
         let q = parse(r#"{a="x\n\t\u00e9\\"} |= `\d`"#).unwrap();
         assert_eq!(q.selector[0].value, "x\n\té\\");
         assert_eq!(q.contained().collect::<Vec<_>>(), [r"\d"]);
+        // Every escape of Go's strconv.UnquoteChar, as Loki's lexer reads them: bytes by \x and
+        // octal (two of them make é in UTF-8), characters by \u and \U.
+        let q = parse(r#"{a="\a\b\f\v"} |= "\x1b[" |= "\U000065e5\160lain\303\251" |= "caf\xc3\xa9""#).unwrap();
+        assert_eq!(q.selector[0].value, "\u{7}\u{8}\u{c}\u{b}");
+        assert_eq!(q.contained().collect::<Vec<_>>(), ["\u{1b}[", "日plainé", "café"]);
+        for (text, message) in [
+            (r#"{a="\x4"}"#, r"invalid escape \x4"),
+            (r#"{a="\400"}"#, r"invalid escape \400"),
+            (r#"{a="\12"}"#, r"invalid escape \12"),
+            (r#"{a="\U00110000"}"#, r"invalid escape \U00110000"),
+            (r#"{a="\ud800"}"#, r"invalid escape \ud800"),
+            (r#"{a="\xff"}"#, "no UTF-8 text"),
+        ] {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(message), "{text}: {error}");
+        }
     }
 
     #[test]
