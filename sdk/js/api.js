@@ -1648,9 +1648,22 @@ function track(start, keepalive, bytes) {
  * Ends the SDK's work: from now on spans are not recorded and log records not kept (until `init`
  * is called again), and what is queued is exported. Resolves when those exports have settled.
  */
-export async function shutdown() {
+export async function shutdown(options) {
   off = true;
-  await drain();
+  await bounded(drain(), options);
+}
+
+/**
+ * `done`, or nothing once `options.timeoutMillis` (30 s by default) have passed, as OpenTelemetry
+ * asks of a flush and a shutdown: a collector that keeps answering 429 with a long `Retry-After`
+ * must not hold a process past its grace period. Exports still retrying then go on behind it.
+ * (A request's flush in workerd has its own deadline, `flushDeadlineMillis`.)
+ */
+function bounded(done, options) {
+  const ms = guard(() => options && options.timeoutMillis) ?? 30000;
+  if (!(ms > 0) || ownExports) return done;
+  let timer;
+  return Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -1666,7 +1679,7 @@ export async function shutdown() {
 export function flush(options) {
   if (off) return Promise.resolve();
   if (settleHook) guard(settleHook);
-  return drain(options);
+  return bounded(drain(options), options);
 }
 
 /** What `flush()` ends first: request spans still waiting for their Resource Timing entry (fetch.js). */

@@ -224,16 +224,18 @@ export interface BaggageEntry {
   metadata?: string;
 }
 /**
- * Exports what is queued; resolves when those exports are answered (or given up), never rejects. In browsers,
- * Node and Deno it also waits for exports already under way. In workerd and Vercel Edge it waits only for the
- * exports it starts, all made in the calling request, so `ctx.waitUntil(flush())` settles on its own.
+ * Exports what is queued; resolves when those exports are answered (or given up), or after `timeoutMillis`
+ * (default 30000; exports still retrying then go on), never rejects. In browsers, Node and Deno it also waits
+ * for exports already under way. In workerd and Vercel Edge it waits only for the exports it starts, all made in
+ * the calling request, so `ctx.waitUntil(flush())` settles on its own (by `flushDeadlineMillis`).
  */
-export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
+export declare function flush(options?: { keepalive?: boolean; timeoutMillis?: number }): Promise<void>;
 /**
  * Stops the SDK: spans started afterwards are not recorded and log records are not kept, until `init` is called
- * again; what is queued is exported. Resolves when those exports have settled, never rejects.
+ * again; what is queued is exported. Resolves when those exports have settled, or after `timeoutMillis` (default
+ * 30000), never rejects.
  */
-export declare function shutdown(): Promise<void>;
+export declare function shutdown(options?: { timeoutMillis?: number }): Promise<void>;
 export declare function diagnostics(): Diagnostics;
 
 /**

@@ -136,6 +136,38 @@ test('a redirect to another host is not followed, and counts as a failed export'
   assert.equal(diagnostics().exportsFailed, 1);
 });
 
+test('flush() and shutdown() resolve by their timeoutMillis while the collector asks to retry later, and the export goes on', async () => {
+  const { shutdown } = await import('../../sdk/dist/node.js');
+  // Each export is first told to come back in 2 s, then taken.
+  const seen = [];
+  const slow = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      seen.push(req.url);
+      res.writeHead(seen.length % 2 ? 429 : 200, { 'retry-after': '2' });
+      res.end();
+    });
+  });
+  await new Promise((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  try {
+    configure({ endpoint: `http://127.0.0.1:${slow.address().port}` });
+    for (const [name, call] of [['flush', () => flush({ timeoutMillis: 600 })], ['shutdown', () => shutdown({ timeoutMillis: 600 })]]) {
+      const before = seen.length;
+      oneSpan(name);
+      const start = Date.now();
+      await call();
+      const took = Date.now() - start;
+      assert.ok(took >= 550 && took < 1500, `${name} took ${took} ms`);
+      // The export was not dropped: its retry is taken after the flush has resolved.
+      const { waitFor } = await import('../support.mjs');
+      await waitFor(`${name}'s retry`, () => seen.length === before + 2, 5000);
+    }
+  } finally {
+    slow.close();
+    configure(); // on again, for the tests after this one
+  }
+});
+
 test('400 and other client errors are not retried and count as failed exports', async () => {
   configure();
   script = [[400, { 'content-type': 'application/json' }, '{"code":3,"message":"bad"}']];

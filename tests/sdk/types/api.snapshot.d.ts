@@ -137,8 +137,8 @@ export interface BaggageEntry {
   value: string;
   metadata?: string;
 }
-export declare function flush(options?: { keepalive?: boolean }): Promise<void>;
-export declare function shutdown(): Promise<void>;
+export declare function flush(options?: { keepalive?: boolean; timeoutMillis?: number }): Promise<void>;
+export declare function shutdown(options?: { timeoutMillis?: number }): Promise<void>;
 export declare function diagnostics(): Diagnostics;
 export interface ServerConfig extends Config {
   instrumentFetch?: boolean;
