@@ -21,7 +21,7 @@ function format(args) {
             ? args.length > 1 ? c : spec
             : i >= args.length
               ? spec
-              : ((v) => (c === 'c' ? '' : c === 'j' && (!v || typeof v !== 'object') && typeof v !== 'bigint' ? JSON.stringify(v) ?? 'undefined' : 'dif'.includes(c) ? String(typeof v === 'symbol' || typeof v === 'object' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10)) : show(v)))(args[i++]),
+              : ((v) => (c === 'c' ? '' : c === 'j' && (!v || typeof v !== 'object') ? (typeof v === 'bigint' ? '' + v : JSON.stringify(v) ?? 'undefined') : 'dif'.includes(c) ? String(typeof v === 'symbol' || typeof v === 'object' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10)) : show(v)))(args[i++]),
         )
       : show(args[0]);
   return args.length ? [head, ...Array.from(args).slice(i).map(show)].join(' ') : '';
