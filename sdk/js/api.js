@@ -1363,11 +1363,11 @@ async function readPartialSuccess(response) {
  * Sends one batch. Retries network errors, timeouts, 429, 502, 503 and 504 with backoff (or
  * after `Retry-After`), never other answers; a page-hide flush gets a single attempt.
  */
-async function post(path, body, keepalive, deadline) {
+async function post(path, body, keepalive, deadline, protobuf = useProtobuf) {
   // Everything that depends on the settings is read now, before the first `await`: a batch
   // goes (and is retried) where and how it was first meant to, even if `init` runs meanwhile.
-  const headers = { 'content-type': useProtobuf ? 'application/x-protobuf' : 'application/json', ...exportHeaders };
-  const batch = { url: endpoint + path, path, headers, body, send: exportFetch || globalThis.fetch, timeout: timeoutMs };
+  const headers = { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json', ...exportHeaders };
+  const batch = { url: endpoint + path, path, headers, body, send: exportFetch || globalThis.fetch, timeout: timeoutMs, split: true };
   const outbox = offlineOutbox;
   // A page that is going away cannot wait for compression: its request must start now. A
   // request-scoped flush (workerd) leaves a small body as it is: there a request's batch is a
@@ -1379,7 +1379,68 @@ async function post(path, body, keepalive, deadline) {
     headers['content-encoding'] = 'gzip';
     batch.body = compressed;
   }
-  return deliver(batch, keepalive, deadline, outbox, 1);
+  if ((await deliver(batch, keepalive, deadline, outbox, 1)) !== 413) return;
+  // Too large for the collector (413): each half is sent on its own, and halved again as
+  // needed; an item too large alone is let go, counted.
+  const halves = guard(() => halve(body, protobuf));
+  if (halves) await Promise.all(halves.map((half) => post(path, half, keepalive, deadline, protobuf)));
+  else trouble(0, new Error(`export to ${path}: the collector takes no request of ${body.length} bytes (413), and it holds one span or record`));
+}
+
+/**
+ * The two halves of an OTLP export request (`ExportTraceServiceRequest` or
+ * `ExportLogsServiceRequest`, which share their shape: resources in field 1, their scopes in 2,
+ * the scope's spans or records in 2), or `undefined` when it holds one span or record.
+ */
+function halve(body, protobuf) {
+  if (!protobuf) {
+    const doc = JSON.parse(new TextDecoder().decode(body));
+    const keys = doc.resourceSpans ? ['resourceSpans', 'scopeSpans', 'spans'] : ['resourceLogs', 'scopeLogs', 'logRecords'];
+    const cut = (o, depth) => {
+      const list = o[keys[depth]] || [];
+      const mid = list.length >> 1;
+      if (mid) return [list.slice(0, mid), list.slice(mid)].map((part) => ({ ...o, [keys[depth]]: part }));
+      if (list.length && depth < 2) return cut(list[0], depth + 1)?.map((half) => ({ ...o, [keys[depth]]: [half] }));
+    };
+    return cut(doc, 0)?.map((half) => new TextEncoder().encode(JSON.stringify(half)));
+  }
+  const varint = (v) => {
+    const out = [];
+    for (; v > 127; v >>>= 7) out.push((v & 127) | 128);
+    out.push(v);
+    return out;
+  };
+  const join = (parts) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+    return out;
+  };
+  const cut = (msg, depth) => {
+    // Every field of these messages is length-delimited: the repeated one, and the rest
+    // (resource, scope, schema URL) that each half keeps.
+    const list = [];
+    const rest = [];
+    for (let pos = 0; pos < msg.length; ) {
+      let tag = 0;
+      let len = 0;
+      let shift = 0;
+      for (let b = 128; b > 127; shift += 7) tag += ((b = msg[pos++]) & 127) * 2 ** shift;
+      shift = 0;
+      for (let b = 128; b > 127; shift += 7) len += ((b = msg[pos++]) & 127) * 2 ** shift;
+      if ((tag & 7) !== 2 || pos + len > msg.length) return;
+      (tag >>> 3 === (depth ? 2 : 1) ? list : rest).push(msg.subarray(pos, pos + len), tag);
+      pos += len;
+    }
+    const field = (tag, bytes) => join([varint(tag), varint(bytes.length), bytes]);
+    const keep = [];
+    for (let i = 0; i < rest.length; i += 2) keep.push(field(rest[i + 1], rest[i]));
+    const items = [];
+    for (let i = 0; i < list.length; i += 2) items.push(field(list[i + 1], list[i]));
+    const mid = items.length >> 1;
+    if (mid) return [items.slice(0, mid), items.slice(mid)].map((part) => join([...keep, ...part]));
+    if (items.length && depth < 2) return cut(list[0], depth + 1)?.map((half) => join([...keep, field(list[1], half)]));
+  };
+  return cut(body, 0);
 }
 
 /**
@@ -1525,6 +1586,8 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
         return await withTimeout(timeout, readPartialSuccess(response)).catch(() => response.body?.cancel().catch(() => {}));
       }
       status = response.status;
+      // Too large: `post` sends it in halves.
+      if (status === 413 && batch.split) return 413;
       retryAfter = response.headers.get('retry-after') ?? undefined;
     } catch {
       // Offline, the network failed it: no wait for a CSP report (a batch the CSP refuses is kept
@@ -1551,7 +1614,8 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
         carried.shift();
         trouble(0, new Error(`export to ${path} let go: ${MAX_CARRIED} batches already wait for the collector`));
       }
-      carried.push({ batch, attempt: attempt + 1 });
+      // (Sent again alone: a 413 then is a failed export, the halves being `post`'s to make.)
+      carried.push({ batch: { ...batch, split: false }, attempt: attempt + 1 });
       return;
     }
     await sleep(delay);
