@@ -103,7 +103,12 @@ impl AttributeFilter {
     fn matches_list(&self, attributes: &[KeyValue]) -> bool {
         // Like a Go map lookup: the first attribute with the key decides.
         match attributes.iter().find(|kv| kv.key == self.key) {
-            Some(kv) => value_text(kv.value.as_ref()) == self.value,
+            // A double JSON cannot hold is also found by the text its Jaeger tag shows
+            // (`jaeger_legacy::tag`: `inf`, `-inf`, `NaN`), which is what a user copies.
+            Some(kv) => {
+                value_text(kv.value.as_ref()) == self.value
+                    || matches!(kv.value, Some(AnyValue::Double(d)) if !d.is_finite() && d.to_string() == self.value)
+            }
             None => false,
         }
     }
@@ -301,6 +306,25 @@ mod tests {
         for (key, value) in [("host", "b"), ("n", "2"), ("missing", ""), ("error", "false"), ("error", "yes")] {
             assert!(!AttributeFilter::new(key, value).matches(&resource, &scope, &span), "{key}={value}");
         }
+        // Doubles JSON cannot hold: by pcommon's text, and by the text their Jaeger tag shows.
+        let span = Span {
+            attributes: vec![
+                KeyValue::new("up", f64::INFINITY),
+                KeyValue::new("down", f64::NEG_INFINITY),
+                KeyValue::new("nan", f64::NAN),
+            ],
+            ..Default::default()
+        };
+        for (key, value) in [
+            ("up", "inf"),
+            ("up", "json: unsupported value: +Inf"),
+            ("down", "-inf"),
+            ("nan", "NaN"),
+            ("nan", "json: unsupported value: NaN"),
+        ] {
+            assert!(AttributeFilter::new(key, value).matches(&resource, &scope, &span), "{key}={value}");
+        }
+        assert!(!AttributeFilter::new("up", "-inf").matches(&resource, &scope, &span));
     }
 
     #[test]
