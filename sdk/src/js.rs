@@ -308,6 +308,7 @@ pub fn span_start(
                 use_active,
                 start_time_unix_nano: (start_ms > 0.0).then(|| millis_to_nanos(start_ms)),
                 scope: 0,
+                parent_ended: local.is_none() && kind & ENDED_PARENT != 0,
             },
         );
         sdk.start_span_with(name, kind, options).0

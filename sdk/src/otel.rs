@@ -284,6 +284,7 @@ impl ot::Tracer for Tracer {
                 use_active: false,
                 start_time_unix_nano: builder.start_time.map(nanos),
                 scope: self.scope,
+                parent_ended: false,
             };
             let h = sdk.start_span_with(&builder.name, kind, options);
             for link in builder.links.iter().flatten() {

@@ -150,6 +150,9 @@ pub struct StartOptions<'a> {
     pub start_time_unix_nano: Option<u64>,
     /// The instrumentation scope, from [`Sdk::scope_id`]; 0 is the SDK's own.
     pub scope: u16,
+    /// The explicit parent is a local span that has ended (work that outlives it): the new span
+    /// ends a local part of its trace as a root does, where `keep_errors` decides on the trace.
+    pub parent_ended: bool,
 }
 
 /// The trace and span a log record belongs to ([`Sdk::log_cut`]).
@@ -803,7 +806,7 @@ impl Sdk {
         s.scope = if (options.scope as usize) < scopes { options.scope } else { 0 };
         s.sampled = sampled;
         s.recording = sampled || keep_errors;
-        s.local_root = parent.is_none_or(|p| p.is_remote);
+        s.local_root = options.parent_ended || parent.is_none_or(|p| p.is_remote);
         if s.recording && !(self.common.is_empty() && staged.is_empty()) {
             let common = core::mem::take(&mut self.common);
             for kv in common.iter().chain(&staged) {

@@ -202,3 +202,29 @@ test('work that outlives its span (a timer after it ended) continues its trace: 
     assert.equal(record.flags, ids.traceFlags, `core ${core}`);
   }
 });
+
+test('keepErrors: a failed span started after its request span ended still gets its trace exported', async () => {
+  // Nothing sampled: only a trace with an error leaves. Its request span ended before the
+  // failed work began, so that work decides on the trace when it ends, as a root does.
+  spans = [];
+  init({ ...config, sampler: 'always_off', keepErrors: true });
+  let later;
+  let ids;
+  await startActiveSpan('request', async (span) => {
+    ids = span.spanContext();
+    later = new Promise((resolve) => setTimeout(() => {
+      const failed = startSpan('after the response');
+      failed.setStatus({ code: 'error', message: 'cache refresh failed' });
+      failed.end();
+      resolve();
+    }, 10));
+    span.end();
+  });
+  await later;
+  await flush();
+  const failed = byName('after the response');
+  assert.ok(failed, `exported: ${spans.map((s) => s.name)}`);
+  assert.equal(failed.traceId, ids.traceId);
+  assert.equal(failed.parentSpanId, ids.spanId);
+  init(config);
+});
