@@ -1559,16 +1559,12 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
         body: payload,
         keepalive,
         signal,
-        redirect: followRedirects ? 'follow' : 'manual',
+        redirect: 'manual',
       })));
-      // A browser hides a redirect it was told not to follow (its Location cannot be read): it
-      // follows them itself from then on.
-      if (response.type === 'opaqueredirect') {
-        followRedirects = true;
-        attempt--;
-        continue;
-      }
-      const next = redirectOf(response, to);
+      // A browser hides a redirect it was told not to follow (its Location cannot be read), and
+      // following it there would turn 301-303 into a GET without the batch and take the
+      // configured headers to any host: it counts as a failed export.
+      const next = response.type === 'opaqueredirect' ? null : redirectOf(response, to);
       if (next !== undefined) {
         if (next && hops++ < 5) {
           if (debug) consoleWarn('[edgescope] the endpoint redirects to', next, '- set endpoint to it');
@@ -1576,7 +1572,7 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
           attempt--;
           continue;
         }
-        trouble(0, new Error(`export to ${path} redirected (${response.status}) to ${response.headers.get('location')}: not followed, set endpoint to the collector's URL`));
+        trouble(0, new Error(`export to ${path} redirected (${response.status || 'to a URL the browser hides'}) ${response.headers.get('location') ?? ''}: not followed, set endpoint to the collector's URL`));
         return;
       }
       if (response.ok) {
@@ -1622,24 +1618,24 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
   }
 }
 
-/** Set once a browser has hidden a redirect from the exporter: from then on `fetch` follows them. */
-let followRedirects = false;
-
 /**
  * Where a redirect answer sends the export: `undefined` for any other answer; the URL, to post
  * the batch to again (as `fetch` would for 307 and 308 only: for 301, 302 and 303 it would send
- * a GET without the batch, whose 2xx would count as delivered), when it stays on the host and
- * off plain http from https; else `null` (the configured headers, an `authorization`, would go
- * elsewhere).
+ * a GET without the batch, whose 2xx would count as delivered), when it stays on the origin or
+ * only moves it from http to https on the default ports; else `null` (the configured headers, an
+ * `authorization`, would go to another service).
  */
 function redirectOf(response, from) {
   const location = [301, 302, 303, 307, 308].includes(response.status) && response.headers.get('location');
   if (!location) return undefined;
-  return guard(() => {
+  try {
     const a = new URL(from);
     const b = new URL(location, a);
-    return b.hostname === a.hostname && (b.protocol === 'https:' || (b.protocol === 'http:' && a.protocol === 'http:')) ? b.href : null;
-  }, null);
+    const upgrade = a.protocol === 'http:' && b.protocol === 'https:' && a.hostname === b.hostname && !a.port && !b.port;
+    return b.origin === a.origin || upgrade ? b.href : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Internal: sends a stored batch once; resolves to true when the receiver answered 2xx. */

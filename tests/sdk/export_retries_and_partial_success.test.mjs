@@ -126,14 +126,19 @@ test('a redirect on the same host gets the batch posted again (fetch would send 
   }
 });
 
-test('a redirect to another host is not followed, and counts as a failed export', async () => {
-  configure({ headers: { authorization: 'Bearer t' } });
-  // localhost is another host name than 127.0.0.1: the authorization header would go elsewhere.
-  script = [[307, { location: `${url.replace('127.0.0.1', 'localhost')}/v1/traces` }, '']];
-  oneSpan();
-  await flush();
-  assert.equal(received.length, 1);
-  assert.equal(diagnostics().exportsFailed, 1);
+test('a redirect to another origin (host or port) is not followed, and counts as a failed export', async () => {
+  // localhost is another host name than 127.0.0.1, and another port another service: the
+  // authorization header would go there.
+  const port = Number(new URL(url).port);
+  for (const elsewhere of [url.replace('127.0.0.1', 'localhost'), `http://127.0.0.1:${port === 65535 ? port - 1 : port + 1}`]) {
+    configure({ headers: { authorization: 'Bearer t' } });
+    received = [];
+    script = [[307, { location: `${elsewhere}/v1/traces` }, '']];
+    oneSpan();
+    await flush();
+    assert.equal(received.length, 1, elsewhere);
+    assert.equal(diagnostics().exportsFailed, 1, elsewhere);
+  }
 });
 
 test('flush() and shutdown() resolve by their timeoutMillis while the collector asks to retry later, and the export goes on', async () => {
