@@ -157,6 +157,8 @@ function json(holder, key, seen) {
   try {
     let v = holder[key];
     if (typeof v?.toJSON === 'function') v = v.toJSON(key);
+    // A Map or Set within itself is a cycle too: `seen` holds the originals.
+    const original = v;
     if (v instanceof Error) v = errorText(v);
     // What JSON has no form for, as the console shows it: a Map's entries as keys, a Set's
     // values as a list, a bigint's digits (as a string: a JSON number that long loses them).
@@ -164,13 +166,13 @@ function json(holder, key, seen) {
     else if (v instanceof Set) v = [...v];
     else if (typeof v === 'bigint') v = String(v);
     if (!v || typeof v !== 'object') s = JSON.stringify(v);
-    else if (seen.includes(v)) s = '"[Circular]"';
+    else if (seen.includes(original)) s = '"[Circular]"';
     else {
       const list = Array.isArray(v);
       const keys = list ? v : Object.keys(v);
       const n = keys.length;
       const parts = [];
-      seen.push(v);
+      seen.push(original);
       leaf = false;
       room -= 2;
       for (let i = 0; i < n && room > 0; i++) {
@@ -365,9 +367,9 @@ const isTime = (t) => typeof t === 'number' || t instanceof Date || (Array.isArr
  */
 function unixMs(t) {
   if (t == null) return 0;
-  // A value that throws when looked at (a revoked Proxy) is no time either.
-  const ms = guard(() =>
-    isTime(t)
+  let ms = NaN;
+  try {
+    ms = isTime(t)
       ? t instanceof Date
         ? t.getTime()
         : typeof t === 'number'
@@ -375,8 +377,10 @@ function unixMs(t) {
             ? timelineMs(t)
             : t
           : t[0] * 1e3 + t[1] / 1e6
-      : NaN,
-  );
+      : NaN;
+  } catch {
+    // A value that throws when looked at (a revoked Proxy) is no time either.
+  }
   if (ms > 0 && ms < MAX_MS) return ms;
   core.trouble(1);
   return 0;
@@ -509,7 +513,7 @@ export function init(config) {
       flush();
       for (const [path, logs] of SIGNALS) for (let body; (body = take(logs, 0, useProtobuf)); ) send(path, body, false);
     }
-    off = debug = false;
+    off = debug = givenUp = false;
     redactHook = undefined;
     endpoint = (c.endpoint ?? 'http://127.0.0.1:4318').replace(/\/+$/, '');
     exportHeaders = { ...c.headers };
@@ -1273,7 +1277,20 @@ async function gzip(body) {
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The ends of the retry waits under way: a shutdown whose time is up ends them at once. */
+const waits = new Set();
+const sleep = (ms) =>
+  new Promise((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      waits.delete(end);
+      resolve();
+    };
+    const timer = setTimeout(end, ms);
+    waits.add(end);
+  });
+/** Set when `shutdown()` ran out of time: exports waiting to retry give up, counted. */
+let givenUp = false;
 
 /** `promise`, or a rejection after `ms`; the timer is cleared either way. */
 function withTimeout(ms, promise) {
@@ -1550,6 +1567,7 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
     let retryAfter;
     try {
       const timeout = deadline === undefined ? batch.timeout : Math.max(1, Math.min(batch.timeout, deadline - Date.now()));
+      const until = Date.now() + timeout;
       const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(timeout) : undefined;
       // The timeout also holds for a `fetch` that ignores its signal, so a hung request cannot
       // keep an export slot forever.
@@ -1579,7 +1597,7 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
         if (outbox) outbox.sent();
         // Its body's read has the time left too: a success whose body stalls (from a `fetch`
         // that ignores its signal) must not keep the export slot, and is still a success.
-        return await withTimeout(timeout, readPartialSuccess(response)).catch(() => response.body?.cancel().catch(() => {}));
+        return await withTimeout(Math.max(1, until - Date.now()), readPartialSuccess(response)).catch(() => response.body?.cancel().catch(() => {}));
       }
       status = response.status;
       // Too large: `post` sends it in halves.
@@ -1614,7 +1632,11 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
       carried.push({ batch: { ...batch, split: false }, attempt: attempt + 1 });
       return;
     }
-    await sleep(delay);
+    if (!givenUp) await sleep(delay);
+    if (givenUp) {
+      trouble(0, new Error(`export to ${path} given up: shutdown() ran out of time before its retry`));
+      return;
+    }
   }
 }
 
@@ -1710,7 +1732,7 @@ function track(start, keepalive, bytes) {
  */
 export async function shutdown(options) {
   off = true;
-  await bounded(drain(), options);
+  await bounded(drain(), options, true);
 }
 
 /**
@@ -1719,11 +1741,18 @@ export async function shutdown(options) {
  * must not hold a process past its grace period. Exports still retrying then go on behind it.
  * (A request's flush in workerd has its own deadline, `flushDeadlineMillis`.)
  */
-function bounded(done, options) {
+function bounded(done, options, stopping) {
   const ms = guard(() => options && options.timeoutMillis) ?? 30000;
   if (!(ms > 0) || ownExports) return done;
   let timer;
-  return Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, ms))).then(() => {
+    // A process that shuts down must be free to exit: exports still waiting to retry give up.
+    if (stopping && off) {
+      givenUp = true;
+      waits.forEach((end) => end());
+    }
+  });
+  return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -50,6 +50,11 @@ test('the logger records objects as JSON, cycles and unreadable values in their 
   logger.info({ big: 10n, at: new Date(0), nan: NaN });
   logger.info({ map: new Map([['a', 1], [2, { b: true }]]), set: new Set(['x', 3]), empty: new Map() });
   logger.info(new Map([['top', 1]]));
+  const inMap = new Map([['a', 1]]);
+  inMap.set('self', inMap);
+  const inSet = new Set([1]);
+  inSet.add(inSet);
+  logger.info({ inMap, inSet });
   logger.info(12345678901234567890n);
   logger.info(42);
   logger.info(null);
@@ -68,6 +73,7 @@ test('the logger records objects as JSON, cycles and unreadable values in their 
     // digits, first, as in any JavaScript object.)
     '{"map":{"2":{"b":true},"a":1},"set":["x",3],"empty":{}}',
     '{"top":1}',
+    '{"inMap":{"a":1,"self":"[Circular]"},"inSet":[1,"[Circular]"]}',
     '12345678901234567890n',
     '42',
     'null',
