@@ -152,6 +152,9 @@ mod imp {
             "\"Infinity\""
         } else if v == f64::NEG_INFINITY {
             "\"-Infinity\""
+        } else if v == 0.0 && v.is_sign_negative() {
+            // JavaScript's `String(-0)` is `0`.
+            "-0"
         } else {
             return push_number(v, out);
         });

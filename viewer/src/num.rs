@@ -127,6 +127,8 @@ pub fn json_f64(v: f64, out: &mut String) {
         out.push_str("\"NaN\"");
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
+    } else if v == 0.0 && v.is_sign_negative() {
+        out.push_str("-0");
     } else if v.abs() < 1e15 && v == (v as i64) as f64 {
         out.push_str(&(v as i64).to_string());
     } else {
