@@ -4,12 +4,26 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { register } from 'node:module';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Makes the SDK load as in a runtime without AsyncLocalStorage (a browser): `node:async_hooks`
+ * becomes a module without it for what is imported from now on. Call before importing the SDK.
+ */
+export function withoutAsyncLocalStorage() {
+  const hooks = `export async function resolve(specifier, context, next) {
+  if (specifier === 'node:async_hooks') return { url: 'data:text/javascript,export default {}', shortCircuit: true };
+  return next(specifier, context);
+}`;
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+  globalThis.AsyncLocalStorage = undefined;
+}
 
 /**
  * Polls `fn` until it returns a truthy value; fails after `timeout` ms with `what`, or at once

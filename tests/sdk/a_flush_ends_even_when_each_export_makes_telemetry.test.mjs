@@ -5,14 +5,9 @@
 // queued when it was called, and the records the exports made go with the next export, not lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
+import { withoutAsyncLocalStorage } from '../support.mjs';
 
-const hooks = `export async function resolve(specifier, context, next) {
-  if (specifier === 'node:async_hooks') return { url: 'data:text/javascript,export default {}', shortCircuit: true };
-  return next(specifier, context);
-}`;
-register(`data:text/javascript,${encodeURIComponent(hooks)}`);
-globalThis.AsyncLocalStorage = undefined;
+withoutAsyncLocalStorage();
 const { diagnostics, flush, init, logger, startSpan } = await import('../../sdk/dist/node.js');
 
 let exports = 0;

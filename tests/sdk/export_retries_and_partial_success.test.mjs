@@ -141,25 +141,35 @@ test('a redirect to another origin (host or port) is not followed, and counts as
   }
 });
 
-test('flush() resolves by its timeoutMillis while the collector asks to retry later, and the export goes on', async () => {
-  // Each export is first told to come back in 2 s, then taken.
-  const seen = [];
-  const slow = createServer((req, res) => {
+/** A collector on a port of its own answering each export with the status `status(req)` gives, and `Retry-After: 2`. */
+async function collectorAnswering(status) {
+  const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      seen.push(req.url);
-      res.writeHead(seen.length % 2 ? 429 : 200, { 'retry-after': '2' });
+      res.writeHead(status(req), { 'retry-after': '2' });
       res.end();
     });
   });
-  await new Promise((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+/** Sends a span to `server` and calls `call` (`flush` or `shutdown`) with a 600 ms limit, which it keeps. */
+async function resolvesBy600(server, call) {
+  configure({ endpoint: `http://127.0.0.1:${server.address().port}` });
+  oneSpan(call.name);
+  const start = Date.now();
+  await call({ timeoutMillis: 600 });
+  const took = Date.now() - start;
+  assert.ok(took >= 550 && took < 1500, `${call.name} took ${took} ms`);
+}
+
+test('flush() resolves by its timeoutMillis while the collector asks to retry later, and the export goes on', async () => {
+  // Each export is first told to come back in 2 s, then taken.
+  const seen = [];
+  const slow = await collectorAnswering((req) => (seen.push(req.url), seen.length % 2 ? 429 : 200));
   try {
-    configure({ endpoint: `http://127.0.0.1:${slow.address().port}` });
-    oneSpan('flushed');
-    const start = Date.now();
-    await flush({ timeoutMillis: 600 });
-    const took = Date.now() - start;
-    assert.ok(took >= 550 && took < 1500, `flush took ${took} ms`);
+    await resolvesBy600(slow, flush);
     // The export was not dropped: its retry is taken after the flush has resolved.
     const { waitFor } = await import('../support.mjs');
     await waitFor('the retry', () => seen.length === 2, 5000);
@@ -172,22 +182,9 @@ test('flush() resolves by its timeoutMillis while the collector asks to retry la
 test('shutdown() resolves by its timeoutMillis and gives up, counted, what waits to retry, so the process can exit', async () => {
   const { shutdown } = await import('../../sdk/dist/node.js');
   const seen = [];
-  const busy = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen.push(req.url);
-      res.writeHead(429, { 'retry-after': '2' });
-      res.end();
-    });
-  });
-  await new Promise((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const busy = await collectorAnswering((req) => (seen.push(req.url), 429));
   try {
-    configure({ endpoint: `http://127.0.0.1:${busy.address().port}` });
-    oneSpan('at shutdown');
-    const start = Date.now();
-    await shutdown({ timeoutMillis: 600 });
-    const took = Date.now() - start;
-    assert.ok(took >= 550 && took < 1500, `shutdown took ${took} ms`);
+    await resolvesBy600(busy, shutdown);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(diagnostics().exportsFailed, 1, JSON.stringify(diagnostics()));
     await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -5,15 +5,9 @@
 // leaves them open: instrument_streams_and_odd_results_in_node.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
-import { waitFor } from '../support.mjs';
+import { waitFor, withoutAsyncLocalStorage } from '../support.mjs';
 
-const hooks = `export async function resolve(specifier, context, next) {
-  if (specifier === 'node:async_hooks') return { url: 'data:text/javascript,export default {}', shortCircuit: true };
-  return next(specifier, context);
-}`;
-register(`data:text/javascript,${encodeURIComponent(hooks)}`);
-globalThis.AsyncLocalStorage = undefined;
+withoutAsyncLocalStorage();
 const { flush, instrument } = await import('../../sdk/dist/node.js');
 
 const spans = [];
