@@ -269,6 +269,10 @@ impl ot::Tracer for Tracer {
         let parent = parent
             .filter(|p| p.is_valid())
             .map(|p| SpanContext { trace_state: state_header(parent_cx, &p), ..to_ours(&p) });
+        // A local parent that records nothing any more has ended (or was never recorded): this
+        // span is the first of its trace that the process still has, so with `keep_errors` it
+        // decides on the trace when it ends rather than wait for a parent that has gone.
+        let parent_ended = parent.as_ref().is_some_and(|p| !p.is_remote) && !parent_cx.span().is_recording();
         let kind = match builder.span_kind.unwrap_or(ot::SpanKind::Internal) {
             ot::SpanKind::Client => edgescope_otlp::SpanKind::Client,
             ot::SpanKind::Server => edgescope_otlp::SpanKind::Server,
@@ -284,7 +288,7 @@ impl ot::Tracer for Tracer {
                 use_active: false,
                 start_time_unix_nano: builder.start_time.map(nanos),
                 scope: self.scope,
-                parent_ended: false,
+                parent_ended,
             };
             let h = sdk.start_span_with(&builder.name, kind, options);
             for link in builder.links.iter().flatten() {

@@ -495,6 +495,46 @@ fn a_span_that_cannot_be_recorded_keeps_its_parents_trace() {
 }
 
 #[test]
+fn with_keep_errors_a_child_of_an_ended_span_decides_on_its_trace_as_a_root_does() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let provider =
+        TracerProvider::new(Config { sampler: edgescope::Sampler::AlwaysOff, keep_errors: true, ..Config::default() });
+    let _ = exported_spans();
+    let tracer = provider.tracer("after-the-response");
+    for (request, fail) in [("ok request", false), ("failing request", true)] {
+        // The request's span ends (the response is sent) while work it started goes on.
+        let cx = Context::new().with_span(tracer.start(request));
+        cx.span().end();
+        let mut later = tracer.start_with_context("background write", &cx);
+        assert!(later.is_recording(), "held for keepErrors");
+        if fail {
+            later.set_status(Status::error("disk full"));
+        }
+        later.end();
+    }
+    let spans = exported_spans();
+    let names: Vec<_> = spans.iter().map(|(_, s)| s.name.as_str()).collect();
+    // Its parent was let go when it ended without an error; nothing waits for it any more.
+    assert_eq!(names, ["background write"], "the failing work, decided when it ended");
+    let (_, span) = &spans[0];
+    assert!(span.parent_span_id.is_some(), "it keeps its parent");
+    assert_eq!(span.flags & 0x300, 0x100, "its parent is local, not remote");
+
+    // A child of a span still open waits for it, as before.
+    let parent = tracer.start("open request");
+    let cx = Context::new().with_span(parent);
+    let mut child = tracer.start_with_context("query", &cx);
+    child.set_status(Status::error("timeout"));
+    child.end();
+    assert!(exported_spans().is_empty(), "held until its local root ends");
+    cx.span().end();
+    let mut names: Vec<_> = exported_spans().into_iter().map(|(_, s)| s.name).collect();
+    names.sort();
+    assert_eq!(names, ["open request", "query"]);
+    global::set_tracer_provider(TracerProvider::new(Config::default()));
+}
+
+#[test]
 fn queues_set_aside_by_reconfigurations_are_bounded_and_their_drops_counted() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let _ = (exported_spans(), exported_logs());
