@@ -1319,11 +1319,14 @@ function retryAfterMs(header) {
 }
 
 /**
- * `partial_success.rejected_*` (field 1.1) of a protobuf `Export…ServiceResponse`: a two-level
- * walk over varints and length-delimited fields, enough for this one message.
+ * `partial_success` (field 1) of a protobuf `Export…ServiceResponse`: `[rejected, errorMessage]`
+ * from its fields 1 and 2, by a two-level walk over varints and length-delimited fields, enough
+ * for this one message.
  */
-function protobufRejected(bytes) {
+function protobufPartial(bytes) {
   let pos = 0;
+  let rejected = 0;
+  let message;
   const varint = (end) => {
     let v = 0;
     for (let shift = 0; pos < end && shift < 53; shift += 7) {
@@ -1339,37 +1342,43 @@ function protobufRejected(bytes) {
       const [field, wire] = [Math.floor(key / 8), key & 7];
       if (wire === 0) {
         const v = varint(end);
-        if (path === 1 && field === 1) return v;
+        if (path && field === 1) rejected = v;
       } else if (wire === 2) {
-        const len = varint(end);
-        const stop = pos + len;
-        if (path === 0 && field === 1) return walk(stop, 1);
+        const stop = varint(end) + pos;
+        if (stop > end) throw new Error('truncated');
+        if (!path && field === 1) walk(stop, 1);
+        else if (path && field === 2) message = new TextDecoder().decode(bytes.subarray(pos, stop));
         pos = stop;
       } else if (wire === 1) pos += 8;
       else if (wire === 5) pos += 4;
       else throw new Error('bad wire type');
     }
-    return 0;
   };
-  return walk(bytes.length, 0);
+  walk(bytes.length, 0);
+  return [rejected, message];
 }
 
-/** Counts what the receiver rejected in a partial success; never throws. */
-async function readPartialSuccess(response) {
+/**
+ * Counts what the receiver rejected in a partial success and, with `debug`, shows its message,
+ * also when it rejected nothing (a warning, as OTLP allows); never throws.
+ */
+async function readPartialSuccess(response, headers) {
   try {
     let rejected = 0;
     let message;
-    if (useProtobuf) {
-      rejected = protobufRejected(new Uint8Array(await response.arrayBuffer()));
+    // Read as the request was sent (`init` may have changed the protocol since, or the outbox's
+    // batch be older).
+    if (headers['content-type'] !== 'application/json') {
+      [rejected, message] = protobufPartial(new Uint8Array(await response.arrayBuffer()));
     } else {
       const text = await response.text();
       const partial = text ? JSON.parse(text).partialSuccess : undefined;
       rejected = Number((partial && (partial.rejectedSpans ?? partial.rejectedLogRecords)) || 0);
       message = partial && partial.errorMessage;
     }
-    if (rejected > 0) {
-      core.trouble(3, rejected);
-      if (debug) consoleWarn('[edgescope] the receiver rejected', rejected, 'records', message ?? '');
+    if (rejected > 0) core.trouble(3, rejected);
+    if (debug && (rejected > 0 || message)) {
+      consoleWarn(rejected > 0 ? '[edgescope] the receiver rejected ' + rejected + ' records:' : '[edgescope] the receiver warned:', message ?? '');
     }
   } catch {
     // An unreadable success answer is still a success.
@@ -1597,7 +1606,7 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
         if (outbox) outbox.sent();
         // Its body's read has the time left too: a success whose body stalls (from a `fetch`
         // that ignores its signal) must not keep the export slot, and is still a success.
-        return await withTimeout(Math.max(1, until - Date.now()), readPartialSuccess(response)).catch(() => response.body?.cancel().catch(() => {}));
+        return await withTimeout(Math.max(1, until - Date.now()), readPartialSuccess(response, headers)).catch(() => response.body?.cancel().catch(() => {}));
       }
       status = response.status;
       // Too large: `post` sends it in halves.
@@ -1667,7 +1676,7 @@ export async function resend(batch) {
     const headers = { ...batch.headers, ...exportHeaders };
     for (const name in headers) if (headers[name] === undefined) delete headers[name];
     const response = await untraced(() => send.call(globalThis, batch.url, { method: 'POST', headers, body: batch.body }));
-    if (response.ok) await readPartialSuccess(response);
+    if (response.ok) await readPartialSuccess(response, headers);
     // A client error will not get better: the batch is let go (and counted).
     if (!response.ok && response.status < 500 && response.status !== 429) trouble(0, new Error(`stored export answered ${response.status}`));
     return response.ok || (response.status < 500 && response.status !== 429);

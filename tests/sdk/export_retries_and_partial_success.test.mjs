@@ -237,6 +237,57 @@ test('a JSON partial success is counted as rejected records', async () => {
   assert.equal(diagnostics().recordsRejected, 3);
 });
 
+/** What the SDK wrote to stderr (its `debug` output) while `fn` ran. */
+async function stderrOf(fn) {
+  const write = process.stderr.write;
+  let text = '';
+  process.stderr.write = (chunk, ...rest) => {
+    text += chunk;
+    return typeof rest.at(-1) === 'function' ? (rest.at(-1)(), true) : true;
+  };
+  try {
+    await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+  return text;
+}
+
+test("with debug, a partial success shows the receiver's message, also a warning that rejected nothing", async () => {
+  for (const [protocol, answers] of [
+    [
+      'http/protobuf',
+      [
+        // partial_success { rejected_spans = 2, error_message = "bad ids" }
+        [Buffer.from([0x0a, 0x0b, 0x08, 0x02, 0x12, 0x07, ...Buffer.from('bad ids')]), 2],
+        // partial_success { error_message = "ünits deprecated" }: a warning (UTF-8)
+        [Buffer.concat([Buffer.from([0x0a, 0x13, 0x12, 0x11]), Buffer.from('ünits deprecated')]), 0],
+      ],
+    ],
+    [
+      'http/json',
+      [
+        ['{"partialSuccess":{"rejectedSpans":"2","errorMessage":"bad ids"}}', 2],
+        ['{"partialSuccess":{"errorMessage":"ünits deprecated"}}', 0],
+      ],
+    ],
+  ]) {
+    configure({ protocol, debug: true });
+    const before = diagnostics().recordsRejected;
+    for (const [answer] of answers) script.push([200, { 'content-type': protocol === 'http/json' ? 'application/json' : 'application/x-protobuf' }, answer]);
+    const said = await stderrOf(async () => {
+      oneSpan('rejected in part');
+      await flush();
+      oneSpan('warned about');
+      await flush();
+    });
+    assert.match(said, /rejected 2 records:? bad ids/, `${protocol}: ${said}`);
+    assert.match(said, /warned:? ünits deprecated/, `${protocol}: ${said}`);
+    assert.equal(diagnostics().recordsRejected - before, 2, `${protocol}: a warning rejects nothing`);
+  }
+  assert.equal(received.length, 4, 'nothing retried');
+});
+
 test('bodies are gzipped protobuf by default and gzipped JSON on request', async () => {
   configure();
   oneSpan('proto');
