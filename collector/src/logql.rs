@@ -2327,8 +2327,8 @@ impl Parser<'_> {
                                 't' => Some(b'\t'),
                                 'v' => Some(11),
                                 '\\' => Some(b'\\'),
+                                // `\'` is Go's escape in a rune literal only: Loki refuses it here.
                                 '"' => Some(b'"'),
-                                '\'' => Some(b'\''),
                                 _ => None,
                             };
                             let Some((_, e)) = chars.next() else { break };
@@ -3214,6 +3214,7 @@ mod tests {
             (r#"{a="\U00110000"}"#, r"invalid escape \U00110000"),
             (r#"{a="\ud800"}"#, r"invalid escape \ud800"),
             (r#"{a="\xff"}"#, "no UTF-8 text"),
+            (r#"{a="it\'s"}"#, r"invalid escape \'"),
         ] {
             let error = parse(text).unwrap_err().to_string();
             assert!(error.contains(message), "{text}: {error}");
