@@ -44,6 +44,9 @@ CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests
   cargo test -p edgescope-viewer --target wasm32-unknown-unknown --lib
 
 step "end-to-end: browser → collector → viewer, and workerd"
-EDGESCOPE_BIN="$root/target/debug/edgescope" node --test tests/
+# Two files at a time (Node's default is one per core less one: a single file on this 2-core
+# machine kind). The suites wait on browsers, runtimes and servers far more than they compute;
+# each one starts its own servers on ports of its own.
+EDGESCOPE_BIN="$root/target/debug/edgescope" node --test --test-concurrency=2 tests/
 
 printf '\n%s[test]%s all tests passed in %d s\n' "$bold" "$plain" "$(( $(date +%s) - start ))"
