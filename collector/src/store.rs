@@ -416,8 +416,8 @@ impl Store {
         let mut summaries: Vec<(TraceId, TraceAggregate<'_>)> = Vec::new();
         let mut index: HashMap<TraceId, usize> = HashMap::new();
         for &Row { span, service, .. } in &rows {
-            let start = span.start_time_unix_nano as i64;
-            let end = span.end_time_unix_nano.max(span.start_time_unix_nano) as i64;
+            let start = nanos(span.start_time_unix_nano);
+            let end = nanos(span.end_time_unix_nano.max(span.start_time_unix_nano));
             let is_root = span.parent_span_id.is_none();
             let error = (span.status.code == StatusCode::Error) as i64;
             let i = *index.entry(span.trace_id).or_insert_with(|| {
@@ -509,8 +509,8 @@ impl Store {
                 service,
                 span.name,
                 span.kind as i32,
-                span.start_time_unix_nano as i64,
-                span.duration_nanos() as i64,
+                nanos(span.start_time_unix_nano),
+                nanos(span.duration_nanos()),
                 span.status.code as i32,
                 scopes[r.scope],
                 &buffer[r.bytes.clone()],
@@ -583,7 +583,7 @@ impl Store {
                                     |row| row.get(0),
                                 )?,
                                 t => stored
-                                    .query_row(params![t as i64, resource_id, scope_json, record_json], |row| {
+                                    .query_row(params![nanos(t), resource_id, scope_json, record_json], |row| {
                                         row.get(0)
                                     })?,
                             };
@@ -599,12 +599,13 @@ impl Store {
                     insert.execute(params![
                         match r.time() {
                             0 => now,
-                            t => t as i64,
+                            t => nanos(t),
                         },
                         r.severity_number,
                         service,
-                        r.trace_id.map(|t| t.0.to_vec()),
-                        r.span_id.map(|s| s.0.to_vec()),
+                        // All zeros is no id (W3C Trace Context): no trace to find the record by.
+                        r.trace_id.filter(TraceId::is_valid).map(|t| t.0.to_vec()),
+                        r.span_id.filter(edgescope_otlp::SpanId::is_valid).map(|s| s.0.to_vec()),
                         body,
                         resource_id,
                         scope_json,
@@ -1124,6 +1125,14 @@ pub const PRUNE_BATCH: usize = 1000;
 /// A block's scope as stored: its OTLP/JSON, plus the schema URLs of the scope block and of the
 /// resource block around it (`schemaUrl`, `resourceSchemaUrl`) when they are set. Rows of one
 /// block share it, so it also groups them when a trace or log query reads them back.
+/// A time or duration in nanoseconds as SQLite's integers hold it: OTLP's are unsigned 64-bit,
+/// and those past 2262 (above `i64::MAX`) are kept at its end, not wrapped round to before 1970
+/// (where retention would delete them at once and no time range would find them). The stored
+/// span or record keeps its exact time.
+fn nanos(t: u64) -> i64 {
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
 fn scope_key(scope: &InstrumentationScope, schema_url: &str, resource_schema_url: &str) -> String {
     let text = json::write_scope(scope);
     if schema_url.is_empty() && resource_schema_url.is_empty() {
@@ -1341,6 +1350,31 @@ mod tests {
         let resources: i64 = store.conn.query_row("SELECT count(*) FROM resources", [], |r| r.get(0)).unwrap();
         assert_eq!(resources, 2, "the resource nothing refers to any more is gone");
         assert_eq!(store.prune(Some(NOW - 24 * HOUR), None).unwrap(), Pruned::default(), "nothing left to delete");
+    }
+
+    #[test]
+    fn times_past_2262_are_kept_at_the_end_of_time_never_wrapped_to_before_1970() {
+        // 2300-01-01: OTLP's times are unsigned; SQLite's integers are not.
+        const Y2300: u64 = 10_413_792_000_000_000_000;
+        let (mut traces, mut logs) = trace_and_log(4, "future", &[(0, 0)], 0);
+        let span = &mut traces.resource_spans[0].scope_spans[0].spans[0];
+        (span.start_time_unix_nano, span.end_time_unix_nano) = (Y2300, Y2300 + 5);
+        logs.resource_logs[0].scope_logs[0].log_records[0].time_unix_nano = Y2300;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            store_with(dir.path(), &[trace_and_log(5, "now", &[(NOW - 1, NOW)], 0), (traces.clone(), logs.clone())]);
+        assert_eq!(store.prune(Some(NOW - 24 * HOUR), None).unwrap(), Pruned::default(), "nothing ended long ago");
+        let recent = store.recent_traces(10, None).unwrap();
+        assert_eq!(recent[0].root_service, "future", "the newest");
+        assert_eq!(recent[0].start_time_unix_nano, i64::MAX.to_string(), "its index time is the end of time");
+        let stored = store.trace(TraceId([4; 16])).unwrap().unwrap();
+        assert_eq!(stored.spans().next().unwrap().2.start_time_unix_nano, Y2300, "the span keeps its exact time");
+        assert_eq!(log_bodies(&store), ["log of 4", "log of 5"], "newest first");
+        // Sent again (a retry): stored once.
+        store.insert_traces(&traces).unwrap();
+        store.insert_logs(&logs).unwrap();
+        assert_eq!(log_bodies(&store).len(), 2);
+        assert_eq!(store.span_count().unwrap(), 2);
     }
 
     #[test]
