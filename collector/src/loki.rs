@@ -412,10 +412,11 @@ impl Labeler {
         if record.flags != 0 {
             out.push(("flags".into(), record.flags.to_string()));
         }
-        if let Some(id) = record.trace_id {
+        // As Loki's OTLP ingestion: an all-zero id (OTLP's "no trace") is no metadata.
+        if let Some(id) = record.trace_id.filter(TraceId::is_valid) {
             out.push(("trace_id".into(), id.to_string()));
         }
-        if let Some(id) = record.span_id {
+        if let Some(id) = record.span_id.filter(edgescope_otlp::SpanId::is_valid) {
             out.push(("span_id".into(), id.to_string()));
         }
         if !record.event_name.is_empty() {

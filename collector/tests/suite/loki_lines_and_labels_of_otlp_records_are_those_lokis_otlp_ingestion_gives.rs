@@ -110,6 +110,36 @@ async fn map_attributes_are_flattened_and_scope_attributes_and_observed_time_are
     c.stop().await;
 }
 
+/// OTLP's "no trace" is an empty or all-zero id: Loki's ingestion adds `trace_id` and `span_id`
+/// metadata only for ids that are not empty (`!traceID.IsEmpty()`), so a record of no trace is
+/// never labelled with zeros that no search could use.
+#[tokio::test]
+async fn all_zero_trace_and_span_ids_are_no_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collector::start(dir.path()).await;
+    post(
+        &c,
+        json!({ "name": "s" }),
+        json!([
+            { "timeUnixNano": T, "body": { "stringValue": "zeros" },
+              "traceId": "00000000000000000000000000000000", "spanId": "0000000000000000" },
+            { "timeUnixNano": T, "body": { "stringValue": "traced" },
+              "traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7" },
+        ]),
+    )
+    .await;
+    let found = records(&query(&c, "{service_name=\"shop\"}").await);
+    let labels = |line: &str| found.iter().find(|(_, l)| l == line).unwrap().0.clone();
+    let zeros = labels("zeros");
+    assert!(zeros.get("trace_id").is_none() && zeros.get("span_id").is_none(), "{zeros}");
+    let traced = labels("traced");
+    assert_eq!(
+        (&traced["trace_id"], &traced["span_id"]),
+        (&json!("4bf92f3577b34da6a3ce929d0e0e4736"), &json!("00f067aa0ba902b7"))
+    );
+    c.stop().await;
+}
+
 /// Prometheus's `NormalizeLabel`, which Loki's `attributeToLabels` applies: a name that would start
 /// with a digit gets `key_` before it, one with a single leading `_` gets `key`, `__` stays; so a
 /// label can always be written in LogQL.
