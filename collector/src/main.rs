@@ -59,10 +59,10 @@ struct ServeArgs {
     /// Bearer token that the `/api/*` query routes require (none: open).
     #[arg(long, env = "EDGESCOPE_QUERY_TOKEN", hide_env_values = true)]
     query_token: Option<String>,
-    /// Ingest requests that may wait for the database at once (at least 1); more get 503 with
-    /// Retry-After.
+    /// Ingest requests that may wait for the database at once (1 to 1,000,000); more get 503
+    /// with Retry-After.
     #[arg(long, env = "EDGESCOPE_MAX_PENDING_WRITES", default_value_t = 64,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_pending_writes: u64,
     /// How the collector's own logs are written on stderr: `text` for people, `json` (one
     /// object per line) for log pipelines in production. Levels come from `EDGESCOPE_LOG`

@@ -142,10 +142,12 @@ impl App {
             gateway: Gateway::new(&settings.upstreams),
             max_body_bytes: settings.max_body_bytes,
             metrics: Arc::new(Metrics::new(db.to_owned())),
-            pending_writes: Arc::new(tokio::sync::Semaphore::new(settings.max_pending_writes.max(1))),
+            pending_writes: Arc::new(tokio::sync::Semaphore::new(
+                settings.max_pending_writes.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            )),
             trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
             log_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
-            max_pending_writes: settings.max_pending_writes.max(1),
+            max_pending_writes: settings.max_pending_writes.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             // Trimmed, as lists are written with spaces after the commas (`a, b`).
             cors_origins: settings
                 .cors_origins
@@ -260,6 +262,7 @@ pub async fn run(
         Retention { keep: settings.retention, max_bytes: settings.max_db_bytes, every: settings.retention_interval };
     let pruning = tokio::spawn(retention.run(app, rx.clone()));
     let mut rx2 = rx.clone();
+    let mut stopping = rx.clone();
     let mut rx1 = rx;
     let a = axum::serve(otlp, otlp_app).with_graceful_shutdown(async move {
         let _ = rx1.changed().await;
@@ -267,7 +270,22 @@ pub async fn run(
     let b = axum::serve(ui, ui_app).with_graceful_shutdown(async move {
         let _ = rx2.changed().await;
     });
-    let (ra, rb) = tokio::join!(async { a.await }, async { b.await });
+    // After the signal, requests under way have `SHUTDOWN_GRACE` to end: a client that stalls
+    // halfway through sending one (a phone that lost its network mid-upload) must not hold the
+    // stop for ever. Nothing answered is lost; a request cut off was never acknowledged, and its
+    // sender's retry is stored once.
+    let servers = async { tokio::join!(async { a.await }, async { b.await }) };
+    let grace = async move {
+        let _ = stopping.changed().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let (ra, rb) = tokio::select! {
+        done = servers => done,
+        () = grace => {
+            tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still under way after the stop signal are cut off");
+            (Ok(()), Ok(()))
+        }
+    };
     // The servers stop on the same signal; a retention run in progress finishes first.
     let _ = pruning.await;
     ra?;
@@ -745,6 +763,9 @@ async fn write<T: Send + 'static>(
 /// Records at most (spans, or log records) in one group of exports written in one transaction
 /// (a group holds at least one export).
 const GROUP_MAX_RECORDS: usize = 16_384;
+
+/// How long requests under way may take to end after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// An export in a group queue, with its place among the pending writes: the place is given
 /// back when the export leaves the queue's hands (answered, or failed), even if the request

@@ -45,7 +45,7 @@ fn bad_settings_are_refused_with_their_reason_before_the_serving_lines() {
     std::fs::write(&file, "").unwrap();
     let missing = dir.path().join("no-viewer-here");
     let (data, file, missing) = (data.to_str().unwrap(), file.to_str().unwrap(), missing.to_str().unwrap());
-    let cases: [(&[&str], i32, &str); 8] = [
+    let cases: [(&[&str], i32, &str); 9] = [
         (&["--data-dir", data, "--upstream", "tempo"], 1, "expected NAME=URL"),
         (&["--data-dir", data, "--upstream", "tempo=ftp://x"], 1, "starts with http:// or https://"),
         (&["--data-dir", data, "--upstream", "tempo=http://x", "--upstream-header", "loki=A: b"], 1, "loki"),
@@ -54,6 +54,8 @@ fn bad_settings_are_refused_with_their_reason_before_the_serving_lines() {
         (&["--data-dir", data, "--max-body-bytes", "0"], 2, "1024"),
         (&["--data-dir", data, "--max-body-bytes", "1023"], 2, "--max-body-bytes"),
         (&["--data-dir", data, "--max-pending-writes", "0"], 2, "--max-pending-writes"),
+        // Above what a semaphore holds, which panicked after the serving lines.
+        (&["--data-dir", data, "--max-pending-writes", "2305843009213693952"], 2, "1000000"),
     ];
     for (args, code, reason) in cases {
         let what = args.join(" ");
