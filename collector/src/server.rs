@@ -258,6 +258,7 @@ pub async fn run(
         shutdown.await;
         let _ = tx.send(());
     });
+    let stopped_app = app.clone();
     let retention =
         Retention { keep: settings.retention, max_bytes: settings.max_db_bytes, every: settings.retention_interval };
     let pruning = tokio::spawn(retention.run(app, rx.clone()));
@@ -288,6 +289,13 @@ pub async fn run(
     };
     // The servers stop on the same signal; a retention run in progress finishes first.
     let _ = pruning.await;
+    // A clean stop leaves everything in edgescope.db itself, not partly in its `-wal` file: a
+    // copy of the database file alone (a backup, a move) then has all that was acknowledged.
+    let writer = stopped_app.writer.clone();
+    let checkpoint = tokio::task::spawn_blocking(move || writer.lock().unwrap_or_else(|p| p.into_inner()).checkpoint());
+    if let Ok(Err(e)) = checkpoint.await {
+        tracing::warn!(error = %e, "the write-ahead log could not be moved into the database file; keep edgescope.db-wal with it");
+    }
     ra?;
     rb?;
     Ok(())

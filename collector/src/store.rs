@@ -1032,6 +1032,14 @@ impl Store {
         Ok(())
     }
 
+    /// Moves what the write-ahead log holds into the database file and empties the log, so that
+    /// the file alone (a copy, a backup) has everything written so far. Best effort, as in
+    /// [`Store::tidy`]: a reader in the middle of a query keeps its part of the log.
+    pub fn checkpoint(&mut self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     fn tidy_references(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
         // A lookup per operation in `spans_by_service_time`, which holds the kind: it walks the

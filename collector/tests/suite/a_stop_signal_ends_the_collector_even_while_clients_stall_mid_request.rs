@@ -1,6 +1,7 @@
 //! SIGTERM stops the real binary even while clients have sent part of a request and then
 //! nothing (a phone that lost its network mid-upload): requests under way get a grace period,
-//! then are cut off, never acknowledged. An export answered before the signal stays stored.
+//! then are cut off, never acknowledged. An export answered before the signal stays stored, in
+//! the database file itself: a copy of `edgescope.db` alone (a backup) has it.
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -71,8 +72,13 @@ fn sigterm_ends_the_collector_while_a_client_has_sent_half_a_request() {
     assert!(err.contains("cut off"), "the log says requests were cut off: {err}");
     drop((body, headers));
 
-    // Restarted on the same data: the acknowledged span is there.
-    let mut child = serve(dir.path());
+    let wal = dir.path().join("edgescope.db-wal");
+    assert_eq!(std::fs::metadata(&wal).map_or(0, |m| m.len()), 0, "the write-ahead log is emptied into the database");
+
+    // Restarted on a copy of the database file alone: the acknowledged span is there.
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("edgescope.db"), copy.path().join("edgescope.db")).unwrap();
+    let mut child = serve(copy.path());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let (mut first, mut second) = (String::new(), String::new());
     stdout.read_line(&mut first).unwrap();
