@@ -325,7 +325,7 @@ pub(crate) fn span_kind_name(kind: edgescope_otlp::SpanKind) -> &'static str {
 /// start and latest end (int64 strings), the span count, the count of spans that are errors
 /// (status ERROR, or an `error` attribute `true`), and per service (by name) the same two counts.
 pub(crate) fn trace_summaries(data: &edgescope_otlp::TracesData) -> serde_json::Value {
-    use edgescope_otlp::{AnyValue, SpanId, StatusCode};
+    use edgescope_otlp::SpanId;
     struct Summary<'a> {
         id: TraceId,
         spans: Vec<(&'a str, &'a edgescope_otlp::Span)>,
@@ -340,17 +340,6 @@ pub(crate) fn trace_summaries(data: &edgescope_otlp::TracesData) -> serde_json::
         });
         traces[i].spans.push((resource.service_name(), span));
     }
-    let is_error = |span: &edgescope_otlp::Span| {
-        span.status.code == StatusCode::Error
-            || span.attributes.iter().any(|kv| {
-                kv.key == "error"
-                    && match &kv.value {
-                        Some(AnyValue::Bool(b)) => *b,
-                        Some(AnyValue::String(s)) => s == "true",
-                        _ => false,
-                    }
-            })
-    };
     let summaries: Vec<serde_json::Value> = traces
         .iter()
         .map(|t| {
@@ -365,7 +354,7 @@ pub(crate) fn trace_summaries(data: &edgescope_otlp::TracesData) -> serde_json::
             let mut services: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
             let (mut errors, mut start, mut end) = (0u64, u64::MAX, 0u64);
             for (service, span) in &t.spans {
-                let error = u64::from(is_error(span));
+                let error = u64::from(span.is_error());
                 let counts = services.entry(service).or_default();
                 counts.0 += 1;
                 counts.1 += error;

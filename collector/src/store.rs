@@ -14,7 +14,7 @@ use std::path::Path;
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{
     json, proto, InstrumentationScope, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span,
-    SpanKind, StatusCode, TraceId, TracesData,
+    SpanKind, TraceId, TracesData,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -419,7 +419,7 @@ impl Store {
             let start = nanos(span.start_time_unix_nano);
             let end = nanos(span.end_time_unix_nano.max(span.start_time_unix_nano));
             let is_root = span.parent_span_id.is_none();
-            let error = (span.status.code == StatusCode::Error) as i64;
+            let error = span.is_error() as i64;
             let i = *index.entry(span.trace_id).or_insert_with(|| {
                 summaries.push((
                     span.trace_id,

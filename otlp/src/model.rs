@@ -313,6 +313,18 @@ impl Span {
         self.end_time_unix_nano.saturating_sub(self.start_time_unix_nano)
     }
 
+    /// Whether the span failed: its status is ERROR, or it has an `error` attribute `true` (a
+    /// boolean or the text), OpenTracing's mark, which Jaeger UI shows as an error and
+    /// instrumentation bridged from OpenTracing or Zipkin still sets.
+    pub fn is_error(&self) -> bool {
+        self.status.code == StatusCode::Error
+            || self.attributes.iter().any(|kv| {
+                kv.key == "error"
+                    && matches!(&kv.value, Some(AnyValue::Bool(true)))
+                        | matches!(&kv.value, Some(AnyValue::String(s)) if s == "true")
+            })
+    }
+
     /// The OTLP/JSON field of an id that is all zeros (`traceId` first), which W3C Trace Context
     /// and OpenTelemetry call invalid: a receiver rejects such a span.
     pub fn invalid_id(&self) -> Option<&'static str> {

@@ -12,7 +12,7 @@ use std::vec::Vec;
 
 use serde::Serialize;
 
-use crate::{StatusCode, TracesData};
+use crate::TracesData;
 
 /// One span, reduced to what the signals need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub fn facts(data: &TracesData) -> Vec<SpanFacts> {
             kind: s.kind as i32,
             start_ns: s.start_time_unix_nano as i64,
             duration_ns: s.duration_nanos() as i64,
-            error: s.status.code == StatusCode::Error,
+            error: s.is_error(),
         })
         .collect()
 }
@@ -437,6 +437,7 @@ impl ExamplesBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::StatusCode;
 
     #[allow(clippy::too_many_arguments)]
     fn span(

@@ -5,9 +5,7 @@ use crate::num::fixed;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use edgescope_otlp::{
-    AnyValue, InstrumentationScope, LogsData, Resource, ResourceSpans, ScopeSpans, Span, StatusCode, TracesData,
-};
+use edgescope_otlp::{AnyValue, InstrumentationScope, LogsData, Resource, ResourceSpans, ScopeSpans, Span, TracesData};
 
 /// One waterfall row.
 #[derive(Debug, Clone, PartialEq)]
@@ -232,7 +230,7 @@ impl Trace {
                     end: k + 1,
                     offset: (span.start_time_unix_nano - start) as f64 / total,
                     width: span.duration_nanos() as f64 / total,
-                    error: span.status.code == StatusCode::Error,
+                    error: span.is_error(),
                     skew: false,
                     critical: false,
                     span,
@@ -1092,6 +1090,27 @@ mod tests {
     }
 
     #[test]
+    fn an_error_is_a_status_error_or_an_error_attribute_true_as_jaeger_ui_shows_it() {
+        let span = |id: u8, extra: &str| {
+            format!(
+                r#"{{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"00000000000000{id:02x}","name":"s{id}","startTimeUnixNano":"1","endTimeUnixNano":"2"{extra}}}"#
+            )
+        };
+        let spans = [
+            span(1, r#","status":{"code":2}"#),
+            span(2, r#","attributes":[{"key":"error","value":{"boolValue":true}}]"#),
+            span(3, r#","attributes":[{"key":"error","value":{"stringValue":"true"}}]"#),
+            span(4, r#","attributes":[{"key":"error","value":{"boolValue":false}}]"#),
+            span(5, r#","attributes":[{"key":"error.type","value":{"stringValue":"true"}}],"status":{"code":1}"#),
+        ];
+        let doc = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#, spans.join(","));
+        let t = Trace::from_data(traces_from_str(&doc, Ids::Strict).unwrap());
+        let errors: Vec<bool> = t.rows.iter().map(|r| r.error).collect();
+        assert_eq!(errors, [true, true, true, false, false]);
+        assert_eq!(t.errors, 3);
+    }
+
+    #[test]
     fn a_child_outside_its_parent_is_marked_as_clock_skew() {
         let t = checkout();
         let skewed: Vec<_> = t.rows.iter().map(|r| r.skew).collect();
@@ -1144,6 +1163,16 @@ mod tests {
             span(4, Some(2), "grandchild past the root", 205, 250),
         ]);
         assert_eq!(critical(&t), ["root", "earlier child", "overlapping child"]);
+        // Sequential awaits: a child that ends just as the next on the path starts is what that
+        // one waited for, and is on the path (Jaeger UI's strict `<` would skip it for a shorter
+        // child that ended earlier, here the concurrent 2–5).
+        let t = trace(&[
+            span(1, None, "P", 100, 120),
+            span(2, Some(1), "A", 100, 110),
+            span(3, Some(1), "C", 102, 105),
+            span(4, Some(1), "B", 110, 120),
+        ]);
+        assert_eq!(critical(&t), ["P", "A", "B"]);
     }
 
     #[test]

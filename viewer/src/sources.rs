@@ -667,7 +667,7 @@ pub fn summarize(data: &TracesData) -> Vec<TraceSummary> {
         acc.start = acc.start.min(span.start_time_unix_nano);
         acc.end = acc.end.max(span.end_time_unix_nano.max(span.start_time_unix_nano));
         acc.spans += 1;
-        let error = u64::from(span.status.code == StatusCode::Error);
+        let error = u64::from(span.is_error());
         acc.errors += error;
         match acc.services.iter_mut().find(|(name, _)| *name == service) {
             Some((_, errors)) => *errors += error,

@@ -82,6 +82,10 @@ async fn each_found_trace_is_summed_up_as_jaeger_does() {
         );
     }
 
+    // The collector's own list (which the viewer's search shows) counts errors alike.
+    let list = get(collector.ui, "/api/traces?limit=5").await.json();
+    assert_eq!(list["traces"][0]["errorCount"], 2, "{list}");
+
     // Nothing found is an empty list; parameters are checked as for /api/v3/traces.
     let none =
         "query.serviceName=nobody&query.startTimeMin=2023-11-14T00:00:00Z&query.startTimeMax=2023-11-15T00:00:00Z";
