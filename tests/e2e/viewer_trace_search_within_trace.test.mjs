@@ -29,6 +29,16 @@ test('search highlights by name, service, attribute key and value; matches only 
   assert.equal((await view.names()).length, 5);
 });
 
+test('a query finds the same spans however it was typed, also after an exclusion', async () => {
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
+  // `-42` leaves out attributes and matches nothing; `u` typed in front makes `u-42`.
+  await view.search.fill('-42');
+  assert.equal(await view.header('match-count'), '0 matching');
+  await view.search.fill('u-42');
+  assert.deepEqual(await matched(view), ['authenticate']);
+  await view.page.close();
+});
+
 test('Enter in the search box selects the next match', async () => {
   const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
   await view.search.fill('payments');

@@ -510,7 +510,10 @@ fn toolbar(state: State, search_input: NodeRef<leptos::html::Input>, link: bool)
             return;
         }
         let q_lower = q.trim().to_ascii_lowercase();
-        let narrows = last.with_value(|l| !l.is_empty() && q_lower.contains(l.as_str()));
+        // Only a plain word's matches hold every match of a word that contains it: those of
+        // several words, or of a `-key` that leaves attributes out, do not.
+        let plain = |q: &str| !q.is_empty() && !q.starts_with('-') && !q.contains(|c: char| c.is_ascii_whitespace());
+        let narrows = last.with_value(|l| plain(l) && plain(&q_lower) && q_lower.contains(l.as_str()));
         let found = state.trace.with_value(|t| {
             state.matches.with_untracked(|m| t.search(&q_lower, if narrows { m.as_deref() } else { None }))
         });
