@@ -55,4 +55,16 @@ test('the minimap zooms the waterfall to a dragged time range, and Reset zoom un
   assert.ok(await view.page.isEnabled('[data-testid=reset-zoom]'));
   await view.click('reset-zoom');
   assert.equal(await bar(), before);
+  // To the end of the trace: let go past the strip's right edge, and below it.
+  const zoom = () => view.page.locator('[data-testid=minimap-zoom]').getAttribute('style');
+  for (const [x, y] of [[box.x + box.width + 40, box.y + 10], [box.x + box.width * 0.9, box.y + box.height + 30]]) {
+    await view.page.mouse.move(box.x + box.width * 0.6, box.y + 10);
+    await view.page.mouse.down();
+    await view.page.mouse.move(x, y, { steps: 4 });
+    await view.page.mouse.up();
+    const [, left, width] = (await zoom()).match(/left:([\d.]+)%;width:([\d.]+)%/).map(Number);
+    assert.ok(Math.abs(left - 60) < 1.5, `zoomed from 60 %: ${await zoom()}`);
+    assert.ok(Math.abs(left + width - (x > box.x + box.width ? 100 : 90)) < 1.5, `zoomed to where it was let go: ${await zoom()}`);
+    await view.click('reset-zoom');
+  }
 });

@@ -46,11 +46,15 @@ pub(super) fn Minimap(state: State) -> impl IntoView {
         let el: web_sys::Element = event_target(ev);
         (ev.offset_x() as f64 / el.client_width().max(1) as f64).clamp(0.0, 1.0)
     };
-    let on_down = move |ev: leptos::ev::MouseEvent| {
+    let on_down = move |ev: leptos::ev::PointerEvent| {
         ev.prevent_default();
+        // The strip keeps the pointer until it is let go, also beyond its edges: a drag to the
+        // end of the trace is let go past the strip's right edge (or below its 64 px).
+        let el: web_sys::Element = event_target(&ev);
+        let _ = el.set_pointer_capture(ev.pointer_id());
         drag_from.set_value(Some(fraction_x(&ev)));
     };
-    let on_up = move |ev: leptos::ev::MouseEvent| {
+    let on_up = move |ev: leptos::ev::PointerEvent| {
         let Some(from) = drag_from.get_value() else { return };
         drag_from.set_value(None);
         let to = fraction_x(&ev);
@@ -86,7 +90,8 @@ pub(super) fn Minimap(state: State) -> impl IntoView {
         })
     };
     view! {
-        <div class="minimap" data-testid="minimap" on:mousedown=on_down on:mouseup=on_up
+        <div class="minimap" data-testid="minimap" on:pointerdown=on_down on:pointerup=on_up
+            on:pointercancel=move |_| drag_from.set_value(None)
             title="Drag to zoom to a time range; click to scroll there">
             {bands.into_iter().map(|b| {
                 let style = format!(
