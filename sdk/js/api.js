@@ -829,26 +829,30 @@ function startSpanUnguarded(name, options) {
   if (activity) activity();
   if (redactHook) name = hooked('span.name', name);
   // Read once: options that throw when read (a revoked Proxy) are counted and the span starts without them.
-  const o = options && typeof options === 'object' ? guard(() => ({ kind: options.kind, parent: options.parent, startTime: options.startTime, attributes: options.attributes, links: options.links }), NO_OPTIONS) : NO_OPTIONS;
+  const o = options && typeof options === 'object' ? guard(() => ({ kind: options.kind, parent: options.parent, root: options.root, startTime: options.startTime, attributes: options.attributes, links: options.links }), NO_OPTIONS) : NO_OPTIONS;
   const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind & 255 : KINDS[o.kind] || 1;
   const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
+  // `root: true` (OpenTelemetry's option): a new trace, whatever span is active.
+  const root = !parent && o.root === true;
   const start = o.startTime === undefined ? 0 : unixMs(o.startTime);
   // The active span: the request's own where there is AsyncLocalStorage, else the core's
   // (which JavaScript knows to be none when nothing was made active).
   const current = asyncContext ? asyncContext.getStore() : undefined;
   let span;
-  if (recorder && recorder.on && !parent && !scoped && (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0)) {
+  if (recorder && recorder.on && !parent && !scoped && (root || (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0))) {
     // Recorded in JavaScript: a root, or the child of a span recorded there, open or ended (work
     // that outlives its span stays in its trace, as OpenTelemetry's context keeps an ended span).
     // It has no remote context above it: its `_bg` stays unset.
-    span = recorder.start(new Span(0), String(name), kind, current instanceof Span && current._j !== 0 ? current : undefined, start);
+    span = recorder.start(new Span(0), String(name), kind, !root && current instanceof Span && current._j !== 0 ? current : undefined, start);
     span.setAttributes(o.attributes);
   } else {
     stageAttributes(o.attributes);
     let handle;
     const kindAndScope = kind | (scoped << 8);
-    const ended = !parent && endedActive(current);
-    if (ended) {
+    const ended = !parent && !root && endedActive(current);
+    if (root) {
+      handle = core.spanStart(String(name), kindAndScope, 0, false, undefined, undefined, start);
+    } else if (ended) {
       // The request's active span has ended: its child continues the trace by the ids it kept.
       // Its parent is local, not remote (`ENDED_PARENT` in js.rs).
       handle = core.spanStart(String(name), kindAndScope | 0x1000000, 0, false, traceparentOf(ended), ended._ts ?? undefined, start);
@@ -866,7 +870,7 @@ function startSpanUnguarded(name, options) {
           : core.spanStart(String(name), kindAndScope, 0, true, parent && parent.traceparent, parent && parent.tracestate, start);
     }
     span = new Span(handle);
-    span._bg = parent ? parent.baggage : (asyncContext ? current : activeStack.at(-1))?._bg;
+    span._bg = parent ? parent.baggage : root ? undefined : (asyncContext ? current : activeStack.at(-1))?._bg;
   }
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
   return span;

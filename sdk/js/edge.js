@@ -97,7 +97,14 @@ export function configFromEnv(env, config) {
     fromEnv.resourceAttributes = attrs;
   }
   const c = typeof config === 'function' ? config(env) : config;
-  return { scheduleDelayMillis: longLived ? 1000 : 0, ...fromEnv, ...(c && typeof c === 'object' ? c : {}) };
+  const own = c && typeof c === 'object' ? c : {};
+  const merged = { scheduleDelayMillis: longLived ? 1000 : 0, ...fromEnv, ...own };
+  // The code's resource attributes win key by key; OTEL_RESOURCE_ATTRIBUTES fills the rest (the
+  // resource SDK spec merges it "as the secondary resource").
+  if (attrs && own.resourceAttributes && typeof own.resourceAttributes === 'object') {
+    merged.resourceAttributes = { ...attrs, ...own.resourceAttributes };
+  }
+  return merged;
 }
 
 /**
@@ -403,7 +410,8 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   // Where `requestBaggage` carries the request's baggage (properties kept, with or without a
   // traceparent), the span's remote context does not carry it a second time (see `inject`).
   if (parent && requestBaggage) parent.baggage = undefined;
-  const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', { kind: 'server', parent, attributes });
+  // Without a traceparent a new trace: never a child of what was active when the server started.
+  const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', { kind: 'server', parent, root: true, attributes });
   const finish = (sent) => {
     if (incoming) {
       const n = incomingParents.get(incoming) - 1;
@@ -429,12 +437,13 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     const scope = baggage || new Map();
     const response = await (requestBaggage ? requestBaggage.run(scope, run) : run());
     const status = guard(() => response && typeof response === 'object' && response.status);
-    if (typeof status !== 'number') {
-      // Not a Response: the runtime answers it as it would without the SDK (an error, as a
-      // rule), and the span says so.
+    if (typeof status !== 'number' || status === 0) {
+      // Not a Response, or a network error's (`Response.error()`, status 0): the runtime answers
+      // it as it would without the SDK (an error, as a rule), and the span says so.
       guard(() => {
         span.setAttribute('error.type', 'TypeError');
-        span.setStatus({ code: 'error', message: `the handler's result is not a Response (${response === null ? 'null' : typeof response})` });
+        const what = status === 0 ? 'an error Response (Response.error())' : `not a Response (${response === null ? 'null' : typeof response})`;
+        span.setStatus({ code: 'error', message: `the handler's result is ${what}` });
         span.end();
       });
       finish();
@@ -593,7 +602,10 @@ async function sending(response, span, scope) {
       },
       cancel(reason) {
         end();
-        return reader.cancel(reason);
+        // The body's own `cancel` (a client gone: an SSE stream's clean-up) logs in the request's
+        // trace and baggage, as its `pull` does.
+        const cancel = () => withSpan(span, () => reader.cancel(reason));
+        return requestBaggage && scope ? requestBaggage.run(scope, cancel) : cancel();
       },
     },
     { highWaterMark: 0 },
@@ -632,6 +644,31 @@ function concat(chunks, size) {
   return all;
 }
 
+/**
+ * `ctx` as the handler gets it: the same object, but its `waitUntil(p)` also exports what `p`
+ * made once it settles (work the handler leaves running after its response or event: a write, a
+ * call, their spans and logs), through `waitUntil` too. The request's own flush has run by then,
+ * and without this that telemetry waited for the isolate's next request, or was lost with it.
+ */
+function tracedContext(ctx) {
+  if (!ctx || typeof ctx !== 'object' || typeof ctx.waitUntil !== 'function') return ctx;
+  const after = () => requestFlush();
+  const waitUntil = function waitUntil(promise) {
+    const result = ctx.waitUntil(promise);
+    guard(() => ctx.waitUntil(Promise.resolve(promise).then(after, after)));
+    return result;
+  };
+  return (
+    guard(
+      () =>
+        new Proxy(ctx, {
+          // Its methods run on the object itself (workerd's check their `this`).
+          get: (target, key) => (key === 'waitUntil' ? waitUntil : typeof target[key] === 'function' ? target[key].bind(target) : target[key]),
+        }),
+    ) || ctx
+  );
+}
+
 /** The events of a module worker besides `fetch` (workerd's handler names). */
 const EVENTS = ['scheduled', 'queue', 'email', 'tail', 'trace', 'tailStream', 'test'];
 
@@ -648,13 +685,13 @@ async function handleEvent(config, name, event, env, ctx, call) {
     if (name === 'scheduled') {
       const attributes = { 'faas.trigger': 'timer' };
       if (event && typeof event.cron === 'string') attributes['faas.cron'] = event.cron;
-      return startSpan('scheduled', { kind: 'server', attributes });
+      return startSpan('scheduled', { kind: 'server', root: true, attributes });
     }
     if (name === 'queue') {
       const attributes = { 'faas.trigger': 'pubsub', 'messaging.operation.type': 'process' };
       if (event && typeof event.queue === 'string') attributes['messaging.destination.name'] = event.queue;
       if (event && Array.isArray(event.messages)) attributes['messaging.batch.message_count'] = event.messages.length;
-      return startSpan(`process ${attributes['messaging.destination.name'] || 'queue'}`, { kind: 'consumer', attributes });
+      return startSpan(`process ${attributes['messaging.destination.name'] || 'queue'}`, { kind: 'consumer', root: true, attributes });
     }
   });
   const finish = () => {
@@ -702,10 +739,10 @@ function wrapObject(handler, config, route) {
           const info = guard(() => globalThis.Deno && (env === undefined || (env && typeof env === 'object' && 'remoteAddr' in env)));
           const waitUntil = ctx && typeof ctx.waitUntil === 'function' ? (p) => ctx.waitUntil(p) : undefined;
           const e = info ? (configured ? undefined : hostEnv()) : env;
-          return handle(config, request, e, waitUntil, info ? env : undefined, route(request), () => handler.fetch(request, env, ctx));
+          return handle(config, request, e, waitUntil, info ? env : undefined, route(request), () => handler.fetch(request, env, waitUntil ? tracedContext(ctx) : ctx));
         };
       } else if (EVENTS.includes(key)) {
-        out[key] = (event, env, ctx, ...rest) => handleEvent(config, key, event, env, ctx, () => handler[key](event, env, ctx, ...rest));
+        out[key] = (event, env, ctx, ...rest) => handleEvent(config, key, event, env, ctx, () => handler[key](event, env, tracedContext(ctx), ...rest));
       } else {
         out[key] = (...args) => handler[key](...args);
       }
@@ -765,7 +802,7 @@ export function instrument(handler, config) {
       // The environment is read for the isolate's one set-up only.
       const env = configured ? undefined : hostEnv();
       const waitUntil = info && typeof info.waitUntil === 'function' ? (p) => info.waitUntil(p) : undefined;
-      return handle(config, request, env, waitUntil, info, route(request), () => handler.call(this, request, info, ...rest));
+      return handle(config, request, env, waitUntil, info, route(request), () => handler.call(this, request, waitUntil ? tracedContext(info) : info, ...rest));
     };
   }
   return handler;

@@ -134,6 +134,8 @@ export interface SpanOptions {
   links?: Link[];
   /** A remote parent (its `baggage` goes on with this span and those under it); without it the active span, if any, is the parent. */
   parent?: RemoteContext;
+  /** A new trace, whatever span is active (as OpenTelemetry's `root`); `parent` wins over it. */
+  root?: boolean;
 }
 
 export interface SpanContext {

@@ -249,9 +249,9 @@ export function edgeCases(start) {
     assert.equal(attr(server, 'url.query'), 'access_token=REDACTED&code=REDACTED&tag=query-first');
   });
 
-  test('a handler whose result is not a Response gets an error span, and the runtime answers as without the SDK', async () => {
-    for (const path of ['undefined', 'string']) {
-      const trace = path === 'undefined' ? '4a'.repeat(16) : '4b'.repeat(16);
+  test('a handler whose result is not a Response (or is Response.error()) gets an error span, and the runtime answers as without the SDK', async () => {
+    for (const path of ['undefined', 'string', 'error-response']) {
+      const trace = { undefined: '4a', string: '4b', 'error-response': '4d' }[path].repeat(16);
       const response = await fetch(`${app.url}/${path}`, { headers: { traceparent: `00-${trace}-${'4c'.repeat(8)}-01` } });
       await response.text();
       assert.equal(response.status, 500, `${path}: the runtime's own answer`);
@@ -339,6 +339,29 @@ export function edgeCases(start) {
     const [server] = await spansOf(collector, trace, 1);
     assert.equal(server.kind, 2);
     assert.equal(attr(server, 'http.response.status_code'), '201');
+    // The body's `cancel` logs in the request's trace (an SSE stream's clean-up).
+    const [gone] = await waitFor('the log of the cancelled body', async () => {
+      const logs = await logsOf(collector, trace);
+      return logs.length && logs.filter((r) => JSON.stringify(r.body).includes('client went away'));
+    });
+    assert.equal(gone.spanId, server.spanId);
+  });
+
+  test("work the handler leaves to waitUntil is exported when it is done, with no other request to carry it", async (t) => {
+    const trace = '9a'.repeat(16);
+    const response = await fetch(`${app.url}/background?tag=bg`, { headers: { traceparent: `00-${trace}-${'9b'.repeat(8)}-01` } });
+    if ((await response.text()) === 'no waitUntil') return t.skip('the runtime has no waitUntil');
+    assert.equal(response.status, 202);
+    const spans = await spansOf(collector, trace, 2);
+    const server = spans.find((s) => s.kind === 2);
+    const client = spans.find((s) => s.kind === 3);
+    assert.equal(client.parentSpanId, server.spanId, 'the outgoing call of the background work');
+    assert.equal(callsOf('bg')[0].traceparent.split('-')[1], trace);
+    const [log] = await waitFor('the background log', async () => {
+      const logs = await logsOf(collector, trace);
+      return logs.length && logs.filter((r) => JSON.stringify(r.body).includes('background work'));
+    });
+    assert.equal(log.spanId, server.spanId);
   });
 
   test('OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES, and empty OTEL_* values are unset', async () => {

@@ -2,4 +2,4 @@
 import { instrument } from './edgescope/workerd.js';
 import { edgeConfig, edgeHandler } from './edge_handler.js';
 
-export default instrument({ fetch: (request, env) => edgeHandler(env.DOWNSTREAM)(request) }, edgeConfig);
+export default instrument({ fetch: (request, env, ctx) => edgeHandler(env.DOWNSTREAM)(request, ctx) }, edgeConfig);

@@ -2,9 +2,9 @@
 // `instrument` in workerd (edge_cases_worker.js) and in Deno (tests/deno/edge_cases.mjs). It calls
 // the downstream service twice with an `await` between, and writes to the console in between.
 
-/** The handler, calling `downstream`. */
+/** The handler, calling `downstream`; `ctx` is workerd's (Deno's `info` has no `waitUntil`). */
 export function edgeHandler(downstream) {
-  return async (request) => {
+  return async (request, ctx) => {
     const url = new URL(request.url);
     if (url.pathname === '/ready') return new Response('ready');
     // An ordinary JSON answer, and a body made in memory but larger than what is buffered.
@@ -14,6 +14,21 @@ export function edgeHandler(downstream) {
     // Results that are not a Response: the runtime answers them as it would without the SDK.
     if (url.pathname === '/undefined') return undefined;
     if (url.pathname === '/string') return 'not a response';
+    // A network error's Response, which the runtime refuses as an answer.
+    if (url.pathname === '/error-response') return Response.error();
+    // Work left running after the response through the runtime's `waitUntil` (workerd): a log
+    // and an outgoing call of the request's trace, done after its own flush.
+    if (url.pathname === '/background') {
+      if (!ctx || typeof ctx.waitUntil !== 'function') return new Response('no waitUntil');
+      ctx.waitUntil(
+        (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          console.log('background work', { tag });
+          await (await fetch(`${downstream}/background?tag=${tag}`)).text();
+        })(),
+      );
+      return new Response('accepted', { status: 202 });
+    }
     // Bodies with a chunk that is not bytes, which the runtime fails: a string there at once,
     // an object after a byte chunk and a timer.
     if (url.pathname === '/not-bytes') {
@@ -55,6 +70,7 @@ export function edgeHandler(downstream) {
         },
         cancel() {
           clearTimeout(timer);
+          console.log('client went away', { tag });
         },
       });
       return new Response(body, { status: 201, headers: { 'x-streamed': tag } });

@@ -72,6 +72,7 @@ export interface SpanOptions {
   attributes?: Record<string, AttributeValue>;
   links?: Link[];
   parent?: RemoteContext;
+  root?: boolean;
 }
 export interface SpanContext {
   traceId: string;
