@@ -96,7 +96,16 @@ export function configFromEnv(env, config) {
     delete attrs['service.name'];
     fromEnv.resourceAttributes = attrs;
   }
-  const c = typeof config === 'function' ? config(env) : config;
+  let c = config;
+  if (typeof config === 'function') {
+    // A config function that throws leaves the set-up to the variables, and is counted.
+    try {
+      c = config(env);
+    } catch (error) {
+      c = undefined;
+      fromEnv[BAD_CONFIG] = error;
+    }
+  }
   const own = c && typeof c === 'object' ? c : {};
   const merged = { scheduleDelayMillis: longLived ? 1000 : 0, ...fromEnv, ...own };
   // The code's resource attributes win key by key; OTEL_RESOURCE_ATTRIBUTES fills the rest (the
@@ -137,6 +146,7 @@ export function withLanguage(config, lang) {
 
 /** Marks a config whose OTEL_RESOURCE_ATTRIBUTES was discarded (reported after `init`). */
 const BAD_RESOURCE = Symbol('bad OTEL_RESOURCE_ATTRIBUTES');
+const BAD_CONFIG = Symbol('a config function that threw');
 
 /** The one set-up of the isolate, which requests that arrive while it runs wait for too. */
 let configured;
@@ -255,6 +265,9 @@ async function configure(env, config) {
   // Counted in `diagnostics()` (and printed with `debug`) now that `init` has reset the counters.
   if (c[BAD_RESOURCE]) guard(() => {
     throw new Error('OTEL_RESOURCE_ATTRIBUTES has a malformed entry; the whole value is ignored');
+  });
+  if (c[BAD_CONFIG]) guard(() => {
+    throw new Error(`instrument's config function threw (${c[BAD_CONFIG]?.message ?? c[BAD_CONFIG]}); set up from the environment alone`);
   });
   // The active span follows each request through `await` where AsyncLocalStorage exists.
   let storage;
