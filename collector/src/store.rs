@@ -42,6 +42,9 @@ pub enum StoreError {
     /// A stored row no longer reads as OTLP (a bug or a damaged file).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// The file is another application's SQLite database (its tables named).
+    #[error("not an edgescope database (it holds the tables {0}): choose another --data-dir")]
+    Foreign(String),
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -231,6 +234,23 @@ impl Store {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         let mut conn = Connection::open(path)?;
+        // Another application's database (a mistaken --data-dir) is refused before anything in
+        // it changes, its journal mode included. Every edgescope database has `resources` and a
+        // `spans` table with span ids.
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if !tables.is_empty() {
+            let has_span_ids: bool = conn.query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info('spans') WHERE name = 'span_id'",
+                [],
+                |r| r.get(0),
+            )?;
+            if !has_span_ids || !tables.iter().any(|t| t == "resources") {
+                return Err(StoreError::Foreign(tables.join(", ")));
+            }
+        }
         // Lets retention hand freed pages back to the file system with `incremental_vacuum`
         // instead of a VACUUM that rewrites the file. It takes effect only on a new, empty
         // database; an older one keeps its size and reuses its free pages.
@@ -1358,6 +1378,29 @@ mod tests {
         let resources: i64 = store.conn.query_row("SELECT count(*) FROM resources", [], |r| r.get(0)).unwrap();
         assert_eq!(resources, 2, "the resource nothing refers to any more is gone");
         assert_eq!(store.prune(Some(NOW - 24 * HOUR), None).unwrap(), Pruned::default(), "nothing left to delete");
+    }
+
+    #[test]
+    fn another_applications_database_is_refused_and_left_as_it_was() {
+        for schema in ["CREATE TABLE users (id INTEGER, name TEXT)", "CREATE TABLE spans (id INTEGER, label TEXT)"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("edgescope.db");
+            let other = Connection::open(&path).unwrap();
+            other.execute_batch(schema).unwrap();
+            other.execute_batch("INSERT INTO users VALUES (1, 'ada')").ok();
+            drop(other);
+            let before = std::fs::read(&path).unwrap();
+            let error = Store::open(&path).err().expect("refused").to_string();
+            assert!(error.contains("not an edgescope database"), "{schema}: {error}");
+            assert_eq!(std::fs::read(&path).unwrap(), before, "{schema}: the file is untouched");
+            assert!(!dir.path().join("edgescope.db-wal").exists(), "{schema}: no write-ahead log begun");
+        }
+        // A new, empty file is a new database; one of ours opens again.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("edgescope.db");
+        std::fs::write(&path, b"").unwrap();
+        drop(Store::open(&path).unwrap());
+        assert!(Store::open(&path).is_ok());
     }
 
     #[test]
