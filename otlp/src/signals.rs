@@ -50,8 +50,8 @@ pub fn facts(data: &TracesData) -> Vec<SpanFacts> {
             service: resource.service_name().to_owned(),
             name: s.name.clone(),
             kind: s.kind as i32,
-            start_ns: s.start_time_unix_nano as i64,
-            duration_ns: s.duration_nanos() as i64,
+            start_ns: i64::try_from(s.start_time_unix_nano).unwrap_or(i64::MAX),
+            duration_ns: i64::try_from(s.duration_nanos()).unwrap_or(i64::MAX),
             error: s.is_error(),
         })
         .collect()
