@@ -440,7 +440,8 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     if (!waitUntil) return sent ? sent.then(requestFlush) : requestFlush();
     const done = (sent || Promise.resolve())
       .then(() => new Promise((resolve) => (typeof setTimeout === 'function' ? setTimeout(resolve, 0) : resolve())))
-      .then(requestFlush);
+      .then(requestFlush)
+      .then(() => afterWorks(waitUntil.works));
     guard(() => waitUntil(done));
     return done;
   };
@@ -658,28 +659,52 @@ function concat(chunks, size) {
 }
 
 /**
- * `ctx` as the handler gets it: the same object, but its `waitUntil(p)` also exports what `p`
- * made once it settles (work the handler leaves running after its response or event: a write, a
- * call, their spans and logs), through `waitUntil` too. The request's own flush has run by then,
- * and without this that telemetry waited for the isolate's next request, or was lost with it.
+ * For a handler's `ctx` (workerd) or `context` (Vercel Edge): `{ ctx, waitUntil }`, where `ctx` is
+ * the runtime's object as the handler sees it, except that what the handler hands to its
+ * `waitUntil` (work left running after the response: a write, a call) is also kept in
+ * `waitUntil.works`, and `waitUntil` is what the SDK's flushes use. The request's flush exports
+ * what that work made once all of it has settled (`afterWorks`): one more export at most, not
+ * one per call. Without a `waitUntil`, `ctx` as it is.
  */
-function tracedContext(ctx) {
-  if (!ctx || typeof ctx !== 'object' || typeof ctx.waitUntil !== 'function') return ctx;
-  const after = () => requestFlush();
-  const waitUntil = function waitUntil(promise) {
+function requestContext(ctx) {
+  if (!ctx || typeof ctx !== 'object' || typeof ctx.waitUntil !== 'function') return { ctx, waitUntil: undefined };
+  const waitUntil = (p) => ctx.waitUntil(p);
+  const works = (waitUntil.works = []);
+  const own = function waitUntil(promise) {
     const result = ctx.waitUntil(promise);
-    guard(() => ctx.waitUntil(Promise.resolve(promise).then(after, after)));
+    works.push(promise);
     return result;
   };
-  return (
-    guard(
-      () =>
-        new Proxy(ctx, {
-          // Its methods run on the object itself (workerd's check their `this`).
-          get: (target, key) => (key === 'waitUntil' ? waitUntil : typeof target[key] === 'function' ? target[key].bind(target) : target[key]),
-        }),
-    ) || ctx
+  const bound = new WeakMap();
+  const seen = guard(
+    () =>
+      new Proxy(ctx, {
+        get(target, key) {
+          const d = Reflect.getOwnPropertyDescriptor(target, key);
+          // A frozen property comes back as it is (a Proxy must): its work is not followed.
+          if (d && 'value' in d && !d.configurable && !d.writable) return d.value;
+          if (key === 'waitUntil') return own;
+          const value = Reflect.get(target, key);
+          if (typeof value !== 'function') return value;
+          // Its methods run on the object itself (workerd's check their `this`), the same
+          // function at each read.
+          let b = bound.get(value);
+          if (!b) bound.set(value, (b = value.bind(target)));
+          return b;
+        },
+      }),
   );
+  return { ctx: seen || ctx, waitUntil };
+}
+
+/** Once every work in `works` has settled (more may be added meanwhile), one export of what it made. */
+async function afterWorks(works) {
+  if (!works || !works.length) return;
+  for (let settled = -1; settled !== works.length; ) {
+    settled = works.length;
+    await Promise.allSettled(works);
+  }
+  return requestFlush();
 }
 
 /** The events of a module worker besides `fetch` (workerd's handler names). */
@@ -692,7 +717,7 @@ const EVENTS = ['scheduled', 'queue', 'email', 'tail', 'trace', 'tailStream', 't
  * get a span of their own (FaaS and messaging conventions), which the event's spans, logs and
  * outgoing calls are part of.
  */
-async function handleEvent(config, name, event, env, ctx, call) {
+async function handleEvent(config, name, event, env, ctx, call, works) {
   await setUp(env, config);
   const span = guard(() => {
     if (name === 'scheduled') {
@@ -708,7 +733,9 @@ async function handleEvent(config, name, event, env, ctx, call) {
     }
   });
   const finish = () => {
-    const done = Promise.resolve().then(requestFlush);
+    const done = Promise.resolve()
+      .then(requestFlush)
+      .then(() => afterWorks(works));
     if (ctx && typeof ctx.waitUntil === 'function' && guard(() => (ctx.waitUntil(done), true))) return;
     return done;
   };
@@ -750,12 +777,15 @@ function wrapObject(handler, config, route) {
         out.fetch = function fetch(request, env, ctx) {
           // `deno serve` calls a default export's `fetch(request, info)`: its environment is Deno.env.
           const info = guard(() => globalThis.Deno && (env === undefined || (env && typeof env === 'object' && 'remoteAddr' in env)));
-          const waitUntil = ctx && typeof ctx.waitUntil === 'function' ? (p) => ctx.waitUntil(p) : undefined;
+          const { ctx: seen, waitUntil } = requestContext(ctx);
           const e = info ? (configured ? undefined : hostEnv()) : env;
-          return handle(config, request, e, waitUntil, info ? env : undefined, route(request), () => handler.fetch(request, env, waitUntil ? tracedContext(ctx) : ctx));
+          return handle(config, request, e, waitUntil, info ? env : undefined, route(request), () => handler.fetch(request, env, seen));
         };
       } else if (EVENTS.includes(key)) {
-        out[key] = (event, env, ctx, ...rest) => handleEvent(config, key, event, env, ctx, () => handler[key](event, env, tracedContext(ctx), ...rest));
+        out[key] = (event, env, ctx, ...rest) => {
+          const { ctx: seen, waitUntil } = requestContext(ctx);
+          return handleEvent(config, key, event, env, ctx, () => handler[key](event, env, seen, ...rest), waitUntil?.works);
+        };
       } else {
         out[key] = (...args) => handler[key](...args);
       }
@@ -814,8 +844,8 @@ export function instrument(handler, config) {
     return function instrumented(request, info, ...rest) {
       // The environment is read for the isolate's one set-up only.
       const env = configured ? undefined : hostEnv();
-      const waitUntil = info && typeof info.waitUntil === 'function' ? (p) => info.waitUntil(p) : undefined;
-      return handle(config, request, env, waitUntil, info, route(request), () => handler.call(this, request, waitUntil ? tracedContext(info) : info, ...rest));
+      const { ctx: seen, waitUntil } = requestContext(info);
+      return handle(config, request, env, waitUntil, info, route(request), () => handler.call(this, request, seen, ...rest));
     };
   }
   return handler;
