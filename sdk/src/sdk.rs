@@ -219,6 +219,9 @@ struct OpenSpan {
     recording: bool,
     /// No parent in this process: when it ends, the trace's held spans are decided.
     local_root: bool,
+    /// Its parent here had ended when it started (work after a request's span): a local root
+    /// only while no true local root of its trace is open.
+    late_root: bool,
 }
 
 impl OpenSpan {
@@ -807,6 +810,7 @@ impl Sdk {
         s.sampled = sampled;
         s.recording = sampled || keep_errors;
         s.local_root = options.parent_ended || parent.is_none_or(|p| p.is_remote);
+        s.late_root = options.parent_ended && parent.is_some();
         if s.recording && !(self.common.is_empty() && staged.is_empty()) {
             let common = core::mem::take(&mut self.common);
             for kv in common.iter().chain(&staged) {
@@ -851,6 +855,7 @@ impl Sdk {
         s.sampled = sampled;
         s.recording = sampled;
         s.local_root = ids.2.is_none();
+        s.late_root = false;
         handle
     }
 
@@ -1183,8 +1188,15 @@ impl Sdk {
             let mut bytes = Vec::with_capacity(s.body_size(end) + 4);
             s.encode(end, &mut bytes);
             let held = Held { scope: s.scope, trace_id: s.trace_id, error: s.status == StatusCode::Error, bytes };
-            let local_root = s.local_root;
-            self.hold(held, local_root);
+            let (local_root, late_root) = (s.local_root, s.late_root);
+            // A span whose parent had ended decides on its trace as a root only if the trace's
+            // root here has ended too; while that root is open, it waits for it as any child.
+            let root_open = late_root
+                && self
+                    .slots
+                    .iter()
+                    .any(|o| o.open && o.span.trace_id == held.trace_id && o.span.local_root && !o.span.late_root);
+            self.hold(held, local_root && !root_open);
         }
         // A span with a very long value gives its buffers back rather than keep them.
         if let Some(slot) = self.slots.get_mut(index) {

@@ -1,7 +1,7 @@
 //! The SDK core's behaviour, run natively and (through wasm-bindgen-test) on wasm32 in Node.
 
 use edgescope::propagation::{parse_traceparent, FLAG_RANDOM, FLAG_SAMPLED};
-use edgescope::{AnyValue, Config, Correlation, Handle, Sampler, Sdk, Severity, SpanKind, StatusCode};
+use edgescope::{AnyValue, Config, Correlation, Handle, Sampler, Sdk, Severity, SpanKind, StartOptions, StatusCode};
 use edgescope_otlp::read::{logs_from_str, traces_from_str, Ids};
 use edgescope_otlp::{attribute, LogsData, TracesData};
 
@@ -398,6 +398,53 @@ fn keep_errors_exports_an_unsampled_trace_only_when_it_had_an_error() {
     let db = data.spans().map(|(_, _, s)| s).find(|s| s.name == "db").unwrap();
     assert_eq!(attribute(&db.attributes, "db.system"), Some(&AnyValue::from("sqlite")), "held spans were recording");
     assert_eq!(db.flags & 1, 0, "exported spans still say the trace was not sampled");
+}
+
+#[test]
+fn keep_errors_holds_work_after_an_ended_span_for_the_trace_root_still_open() {
+    // Root R open; its child A ends; B starts under the ended A (work after A) and ends without
+    // error; then R fails. B is not the trace's root while R is open: the whole trace goes.
+    let mut sdk = Sdk::new(Config { sampler: Sampler::AlwaysOff, keep_errors: true, ..Config::default() });
+    let root = sdk.start_span("R", SpanKind::Server, None);
+    let r = sdk.span_context(root).unwrap();
+    let a = sdk.start_span("A", SpanKind::Internal, Some(&r));
+    let a_context = sdk.span_context(a).unwrap();
+    sdk.end_span(a);
+    let late = StartOptions {
+        parent: Some(&a_context),
+        use_active: false,
+        start_time_unix_nano: None,
+        scope: 0,
+        parent_ended: true,
+    };
+    let b = sdk.start_span_with("B", SpanKind::Internal, late);
+    sdk.end_span(b);
+    sdk.set_status(root, StatusCode::Error, "failed");
+    sdk.end_span(root);
+    let mut names: Vec<_> = drain_traces(&mut sdk).spans().map(|(_, _, s)| s.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["A", "B", "R"]);
+
+    // With its root ended, such a span decides on the trace when it ends: a failure is kept.
+    let root = sdk.start_span("R2", SpanKind::Server, None);
+    let r2 = sdk.span_context(root).unwrap();
+    sdk.end_span(root);
+    for fail in [false, true] {
+        let late = StartOptions {
+            parent: Some(&r2),
+            use_active: false,
+            start_time_unix_nano: None,
+            scope: 0,
+            parent_ended: true,
+        };
+        let c = sdk.start_span_with(if fail { "failed later" } else { "fine later" }, SpanKind::Internal, late);
+        if fail {
+            sdk.set_status(c, StatusCode::Error, "disk full");
+        }
+        sdk.end_span(c);
+    }
+    let names: Vec<_> = drain_traces(&mut sdk).spans().map(|(_, _, s)| s.name.clone()).collect();
+    assert_eq!(names, ["failed later"]);
 }
 
 #[test]
