@@ -66,7 +66,8 @@ impl AttributeFilter {
     pub(crate) fn matches(&self, resource: &Resource, scope: &InstrumentationScope, span: &Span) -> bool {
         if self.key == "error" {
             return match parse_go_bool(&self.value) {
-                Some(true) => span.status.code == StatusCode::Error,
+                // Jaeger's `error` tag: from status ERROR, or the span's own `error` attribute.
+                Some(true) => span.is_error(),
                 Some(false) => span.status.code == StatusCode::Ok,
                 None => false,
             };
@@ -325,6 +326,13 @@ mod tests {
             assert!(AttributeFilter::new(key, value).matches(&resource, &scope, &span), "{key}={value}");
         }
         assert!(!AttributeFilter::new("up", "-inf").matches(&resource, &scope, &span));
+        // `error=true` finds a span marked by its own `error` attribute too, as Jaeger's tag does.
+        for value in [AnyValue::Bool(true), AnyValue::from("true")] {
+            let span =
+                Span { attributes: vec![KeyValue { key: "error".into(), value: Some(value) }], ..Default::default() };
+            assert!(AttributeFilter::new("error", "true").matches(&resource, &scope, &span));
+        }
+        assert!(!AttributeFilter::new("error", "true").matches(&resource, &scope, &Span::default()));
     }
 
     #[test]

@@ -1150,9 +1150,6 @@ enum TraceTime {
 /// at most one such transaction.
 pub const PRUNE_BATCH: usize = 1000;
 
-/// A block's scope as stored: its OTLP/JSON, plus the schema URLs of the scope block and of the
-/// resource block around it (`schemaUrl`, `resourceSchemaUrl`) when they are set. Rows of one
-/// block share it, so it also groups them when a trace or log query reads them back.
 /// A time or duration in nanoseconds as SQLite's integers hold it: OTLP's are unsigned 64-bit,
 /// and those past 2262 (above `i64::MAX`) are kept at its end, not wrapped round to before 1970
 /// (where retention would delete them at once and no time range would find them). The stored
@@ -1161,6 +1158,9 @@ fn nanos(t: u64) -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
+/// A block's scope as stored: its OTLP/JSON, plus the schema URLs of the scope block and of the
+/// resource block around it (`schemaUrl`, `resourceSchemaUrl`) when they are set. Rows of one
+/// block share it, so it also groups them when a trace or log query reads them back.
 fn scope_key(scope: &InstrumentationScope, schema_url: &str, resource_schema_url: &str) -> String {
     let text = json::write_scope(scope);
     if schema_url.is_empty() && resource_schema_url.is_empty() {
@@ -1390,7 +1390,8 @@ mod tests {
             other.execute_batch("INSERT INTO users VALUES (1, 'ada')").ok();
             drop(other);
             let before = std::fs::read(&path).unwrap();
-            let error = Store::open(&path).err().expect("refused").to_string();
+            let Err(error) = Store::open(&path).map(drop) else { panic!("{schema}: refused") };
+            let error = error.to_string();
             assert!(error.contains("not an edgescope database"), "{schema}: {error}");
             assert_eq!(std::fs::read(&path).unwrap(), before, "{schema}: the file is untouched");
             assert!(!dir.path().join("edgescope.db-wal").exists(), "{schema}: no write-ahead log begun");

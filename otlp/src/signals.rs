@@ -52,7 +52,9 @@ pub fn facts(data: &TracesData) -> Vec<SpanFacts> {
             kind: s.kind as i32,
             start_ns: i64::try_from(s.start_time_unix_nano).unwrap_or(i64::MAX),
             duration_ns: i64::try_from(s.duration_nanos()).unwrap_or(i64::MAX),
-            error: s.is_error(),
+            // Status ERROR, as OpenTelemetry's span metrics count errors (the collector's
+            // signals read the stored status code).
+            error: s.status.code == crate::StatusCode::Error,
         })
         .collect()
 }
