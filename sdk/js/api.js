@@ -1509,8 +1509,16 @@ export const inExport = () => sending > 0 || exportContext?.getStore() === true;
  */
 function untraced(send) {
   const traced = globalThis.fetch;
-  const swap = hostFetch !== undefined && traced !== hostFetch;
-  if (swap) globalThis.fetch = hostFetch;
+  let swap = false;
+  if (hostFetch !== undefined && traced !== hostFetch) {
+    // Only a plain writable `fetch` is swapped: assigning a read-only one throws (every export
+    // failed), and a setter (a library's accessor) would keep the untraced fetch for good.
+    const d = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+    if (d && d.writable) {
+      globalThis.fetch = hostFetch;
+      swap = true;
+    }
+  }
   sending++;
   try {
     return exportContext ? exportContext.run(true, send) : send();
