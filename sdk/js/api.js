@@ -126,7 +126,7 @@ export function onActivity(fn) {
  * Internal: a stack trace with its script URLs' query and fragment cut (`:line:column` kept),
  * which may carry secrets (a signed script URL's `sig`, a token).
  */
-const STACK_URL = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)[?#][^\s()]*?((?::\d+)*)(?=[\s)]|$)/gim;
+const STACK_URL = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#()]*)[?#]\S*?((?::\d+)*)(?=\)?(?:\s|$))/gim;
 export const cleanStack = (stack) => stack.replace(STACK_URL, '$1$2');
 
 /** The longest log body, in bytes: `attributeValueLengthLimit`, else 16 KiB. */
