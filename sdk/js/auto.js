@@ -98,9 +98,14 @@ function instrumentNavigation() {
 function describeTarget(target) {
   const el = target instanceof Element ? target : null;
   if (!el) return {};
-  const attrs = { 'html.tag': el.tagName.toLowerCase() };
-  if (el.id) attrs['html.id'] = el.id;
-  const label = el.getAttribute('data-testid') || el.getAttribute('aria-label') || el.getAttribute('name');
+  // Through Element's own accessors: a form's controls named `id`, `tagName` or `getAttribute`
+  // shadow the form's properties of those names ([LegacyOverrideBuiltIns]).
+  const element = Element.prototype;
+  const get = (name) => element.getAttribute.call(el, name);
+  const attrs = { 'html.tag': String(Object.getOwnPropertyDescriptor(element, 'localName').get.call(el)).toLowerCase() };
+  const id = get('id');
+  if (id) attrs['html.id'] = id;
+  const label = get('data-testid') || get('aria-label') || get('name');
   if (label) attrs['html.label'] = label;
   return attrs;
 }
@@ -119,17 +124,20 @@ function instrumentInteractions() {
           const span = startSpan(type, { attributes: { 'event.type': type, ...describeTarget(event.target) } });
           activate(span);
           let open = true;
-          // This event's own return, not a click the handlers dispatched meanwhile.
+          // This event's own return, not a click the handlers dispatched meanwhile: at the
+          // window, or, for one that does not bubble (a script's `new MouseEvent('click')`), at
+          // its target after the target's own listeners.
           const back = (e) => e === event && end();
+          const at = event.bubbles ? globalThis : event.target;
           const end = () => {
             if (open) {
               open = false;
-              removeEventListener(type, back);
+              guard(() => at.removeEventListener(type, back));
               deactivate(span);
               span.end();
             }
           };
-          addEventListener(type, back);
+          guard(() => at.addEventListener(type, back));
           setTimeout(end, 0);
         }),
       { capture: true },

@@ -55,3 +55,75 @@ test('a submit span parents the fetch its handler starts synchronously, and ends
   assert.ok(!spans.some((s) => attr(s, 'url.full')?.endsWith('from=later')), 'a later request is not in the submit trace');
   await page.close();
 });
+
+test("a form whose controls are named id and tagName still gets its submit span, parenting its handler's fetch", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/blank`);
+  await page.evaluate(async (otlp) => {
+    window.__sdk = await import('/sdk/full.js');
+    window.__sdk.init({ serviceName: 'clobbered-form-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });
+    // `form.id` is the input named id, `form.tagName` the one named tagName ([LegacyOverrideBuiltIns]).
+    document.body.innerHTML =
+      '<form id="checkout"><input name="id" value="7"><input name="tagName" value="x"><button id="pay" type="submit">Pay</button></form>';
+    window.__done = new Promise((resolve) => {
+      document.getElementById('checkout').addEventListener('submit', (event) => {
+        event.preventDefault();
+        fetch('/api/hello?from=clobbered').then(resolve, resolve);
+      });
+    });
+  }, collector.otlp);
+  await page.click('#pay');
+  const errors = await page.evaluate(async () => {
+    await window.__done;
+    await window.__sdk.flush();
+    return window.__sdk.diagnostics().apiErrors;
+  });
+  const spans = await waitFor('the submit trace', async () => {
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=100`);
+    const t = traces.find((t) => t.rootName === 'submit' && t.rootService === 'clobbered-form-page');
+    const s = t && (await traceSpans(collector, t.traceId));
+    return s && s.some((x) => attr(x, 'url.full')?.endsWith('from=clobbered')) && s;
+  });
+  const submit = spans.find((s) => s.name === 'submit');
+  assert.equal(attr(submit, 'html.tag'), 'form');
+  assert.equal(attr(submit, 'html.id'), 'checkout');
+  assert.equal(spans.find((s) => attr(s, 'url.full')?.endsWith('from=clobbered')).parentSpanId, submit.spanId);
+  assert.equal(errors, 0, 'nothing failed in the instrumentation');
+  await page.close();
+});
+
+test("a script's click that does not bubble is active only while it is dispatched", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/blank`);
+  const parents = await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'synthetic-click-page', endpoint: otlp, scheduleDelayMillis: 0, documentLoad: false });
+    document.body.innerHTML = '<button id="b">b</button>';
+    const seen = {};
+    const parentOf = (name) => {
+      const span = sdk.startSpan(name);
+      span.end();
+      return span;
+    };
+    sdk.startActiveSpan('outer', (outer) => {
+      document.getElementById('b').dispatchEvent(new MouseEvent('click')); // bubbles: false
+      seen.inside = parentOf('after dispatch');
+      outer.end();
+      seen.outer = outer.spanContext().spanId;
+    });
+    seen.after = parentOf('after outer');
+    await sdk.flush();
+    return { outer: seen.outer };
+  }, collector.otlp);
+  const spans = await waitFor('the synthetic click spans', async () => {
+    const { traces } = await getJson(`${collector.ui}/api/traces?limit=200`);
+    const all = [];
+    for (const t of traces.filter((t) => t.rootService === 'synthetic-click-page')) all.push(...(await traceSpans(collector, t.traceId)));
+    return all.length >= 4 && all;
+  });
+  const byName = (name) => spans.find((s) => s.name === name);
+  assert.equal(byName('click').parentSpanId, parents.outer, 'the click is a child of the active span');
+  assert.equal(byName('after dispatch').parentSpanId, parents.outer, 'after the dispatch, the outer span is active again');
+  assert.equal(byName('after outer').parentSpanId ?? '', '', 'after the outer span, nothing is active');
+  await page.close();
+});
