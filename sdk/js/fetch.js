@@ -29,15 +29,19 @@ export function timed(span, url, type) {
       observer = o;
     });
   }
-  const request = { s: span, u: url.href.split('#')[0], i: type, t: performance.now(), d: 0, e: undefined, w: 0 };
+  // `data:` and `blob:` requests get no entry (Chromium reports none): their spans end at the answer.
+  const none = url.protocol === 'data:' || url.protocol === 'blob:';
+  const request = { s: span, u: none ? undefined : url.href.split('#')[0], i: type, t: performance.now(), d: 0, e: undefined, w: 0 };
   waiting.add(request);
   return request;
 }
 
 function match(entry) {
   let best;
+  // Chromium's entry keeps the URL's fragment, which the request never sends.
+  const name = entry.name.split('#')[0];
   for (const r of waiting) {
-    if (!r.e && r.u === entry.name && r.i === entry.initiatorType && r.t <= entry.startTime && !(r.d && entry.startTime > r.d) && !(best && best.t > r.t)) best = r;
+    if (!r.e && r.u === name && r.i === entry.initiatorType && r.t <= entry.startTime && !(r.d && entry.startTime > r.d) && !(best && best.t > r.t)) best = r;
   }
   if (best) {
     best.e = entry;
@@ -56,7 +60,7 @@ function match(entry) {
  */
 export function done(request, wait, response) {
   request.d = performance.now();
-  if (request.e || !wait || !observer) end(request);
+  if (request.e || !wait || !observer || !request.u) end(request);
   else request.w = setTimeout(() => guard(() => (response && response.bodyUsed) || end(request)), wait);
 }
 

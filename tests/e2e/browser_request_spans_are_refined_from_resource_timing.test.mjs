@@ -197,3 +197,21 @@ test('a span still waiting for its entry goes with the page-hide flush, ended at
   assert.ok(ns(span.endTimeUnixNano) <= headersAt + 1, 'ended at the headers');
   await page.close();
 });
+
+test('data: and blob: requests, which get no entry, and a URL with a fragment end once their bodies are read, without a flush', async () => {
+  const page = await servicePage('rt-no-entry');
+  const url = `${api.url}/api/slow?id=fragment&ms=50#section`;
+  await page.evaluate(async (url) => {
+    const blob = URL.createObjectURL(new Blob(['blob body']));
+    for (const u of ['data:text/plain,hello', blob, url]) await (await fetch(u)).text();
+  }, url);
+  // The export timer (100 ms) takes them: no flush() ends them.
+  const spans = await spansFor('rt-no-entry', 3);
+  const of = (scheme) => spans.find((s) => attr(s, 'url.full').startsWith(scheme));
+  assert.ok(of('data:') && of('blob:'), JSON.stringify(spans.map((s) => attr(s, 'url.full'))));
+  const fragment = of(api.url);
+  const [entry] = await entriesOf(page, url);
+  assert.ok(entry, 'the browser reported the fragment URL’s entry');
+  assertFromEntry(fragment, entry);
+  await page.close();
+});
