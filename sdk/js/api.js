@@ -338,6 +338,22 @@ export function guard(fn, fallback) {
   }
 }
 
+/**
+ * Internal: gives `wrapper` the `name` and `length` of the host function it stands in for, so
+ * that a page's feature checks (`fetch.length`, `history.pushState.name`) see what they would see
+ * without the SDK. Never throws.
+ */
+export function mimic(wrapper, original) {
+  for (const key of ['name', 'length']) {
+    try {
+      Object.defineProperty(wrapper, key, { value: original[key], configurable: true });
+    } catch {
+      // A host function whose name cannot be read: the wrapper keeps its own.
+    }
+  }
+  return wrapper;
+}
+
 /** Unix milliseconds beyond which a time is no time (the OTLP nanoseconds, a u64, end in 2554). */
 const MAX_MS = 1.8e13;
 

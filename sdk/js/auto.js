@@ -9,7 +9,7 @@
 // - long tasks: a `longtask` span per task the browser reports, and a `longAnimationFrame` span
 //   per long animation frame (Chromium 123+), with its blocking time and the script that ran longest.
 import * as core from './core.js';
-import { activate, deactivate, guard, hooked, startSpan, timelineMs, touchActivity } from './api.js';
+import { activate, deactivate, guard, hooked, mimic, startSpan, timelineMs, touchActivity } from './api.js';
 import { exporter } from './fetch.js';
 
 /** Unix milliseconds of a performance timeline time, by the core's clock rule (see `timelineMs`). */
@@ -80,11 +80,11 @@ function instrumentNavigation() {
     });
   for (const method of ['pushState', 'replaceState']) {
     const original = history[method];
-    history[method] = function () {
+    history[method] = mimic(function () {
       const result = original.apply(this, arguments);
       navigated(method);
       return result;
-    };
+    }, original);
   }
   addEventListener('popstate', () => navigated('popstate'));
   // The Navigation API's own navigations too (`navigation.navigate()` intercepted by a router),

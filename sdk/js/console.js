@@ -2,7 +2,7 @@
 // matching severity, and the console shows exactly what it showed before. The SDK's own
 // diagnostics use the console functions saved before the wrapping, and console calls made while
 // one is being recorded, or by an export's `config.fetch`, are not recorded, so they never loop back.
-import { guard, inExport, logger, show } from './api.js';
+import { guard, inExport, logger, mimic, show } from './api.js';
 
 const LEVELS = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' };
 
@@ -54,6 +54,6 @@ export function captureConsole(levels) {
       }
       return original.apply(this, args);
     };
-    console[method] = wrapped;
+    console[method] = mimic(wrapped, original);
   }
 }

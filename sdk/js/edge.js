@@ -6,7 +6,7 @@
 // offers it, and otherwise right after the response is produced. `captureConsole` makes console
 // calls log records of the request that made them; a request's incoming `baggage` goes out with
 // its own outgoing calls.
-import { exportEndpoint, extract, flush, guard, inExport, init, inject, onFlush, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
+import { exportEndpoint, extract, flush, guard, inExport, init, inject, mimic, onFlush, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
 import { METHODS, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
 
@@ -327,7 +327,7 @@ function patchFetch() {
   if (fetchPatched || typeof globalThis.fetch !== 'function') return;
   fetchPatched = true;
   const original = globalThis.fetch;
-  globalThis.fetch = function fetch(input, init) {
+  const traced = function fetch(input, init) {
     // The SDK's own exports (a `config.fetch` that awaits a token first) are never traced, nor
     // is anything sent to the exporter's URLs: each such span would be exported in turn.
     if (!fetchOn || inExport()) return original.call(this, input, init);
@@ -380,6 +380,7 @@ function patchFetch() {
       },
     );
   };
+  globalThis.fetch = mimic(traced, original);
 }
 
 function clientAddress(request, info) {

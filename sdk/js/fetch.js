@@ -3,7 +3,7 @@
 // (same-origin by default), so that third-party APIs never see a CORS preflight they did not
 // ask for. The page's own call always runs and returns exactly what it would have returned.
 // A fetch or XHR span is refined from the request's Resource Timing entry (see `timed`).
-import { guard, inject, onFlush, startSpan } from './api.js';
+import { guard, inject, mimic, onFlush, startSpan } from './api.js';
 
 /** The network phases of a Resource Timing entry that become events, as in OpenTelemetry JS's `addSpanNetworkEvents`. */
 const PHASES = 'fetchStart domainLookupStart domainLookupEnd connectStart secureConnectionStart connectEnd requestStart responseStart responseEnd';
@@ -184,75 +184,78 @@ export function instrumentFetch(propagateTo) {
   const original = globalThis.fetch;
   if (typeof original !== 'function' || wrapped) return;
   wrapped = true;
-  const traced = function fetch(input, init) {
-    const prepared = guard(() => {
-      // `fetch()` without arguments is refused by the host's own fetch, as it would be.
-      if (!enabled.fetch || !arguments.length) return;
-      // A Request, of this frame or another (where `instanceof Request` is false), or what fetch
-      // reads as a URL.
-      const text = String(input);
-      const request = text === '[object Request]' ? input : undefined;
-      const url = resolve(request ? request.url : text);
-      if (exporter.to.includes(url.href)) return;
-      const out = { input, init };
-      let method = (init && init.method) || (request ? request.method : 'GET');
-      let add = allowed(url, propagateTo);
-      // An `init` that is not a plain object (one made by `Object.create`, a class instance)
-      // has members a copy would lose: with trace headers, the Request fetch itself would make of
-      // `input` and `init` is sent, with the headers set on it. One fetch refuses is sent as the
-      // page made it, to be refused as it would have been.
-      if (add && init && Object.getPrototypeOf(init) !== Object.prototype && Object.getPrototypeOf(init) !== null) {
-        try {
-          out.input = new Request(input, init);
-          out.init = undefined;
-          method = out.input.method;
-        } catch {
-          // Sent as the page asked, without trace headers.
-          add = false;
+  // A method, as the host's fetch is no constructor: `new fetch()` throws as it would.
+  const traced = {
+    fetch(input, init) {
+      const prepared = guard(() => {
+        // `fetch()` without arguments is refused by the host's own fetch, as it would be.
+        if (!enabled.fetch || !arguments.length) return;
+        // A Request, of this frame or another (where `instanceof Request` is false), or what fetch
+        // reads as a URL.
+        const text = String(input);
+        const request = text === '[object Request]' ? input : undefined;
+        const url = resolve(request ? request.url : text);
+        if (exporter.to.includes(url.href)) return;
+        const out = { input, init };
+        let method = (init && init.method) || (request ? request.method : 'GET');
+        let add = allowed(url, propagateTo);
+        // An `init` that is not a plain object (one made by `Object.create`, a class instance)
+        // has members a copy would lose: with trace headers, the Request fetch itself would make of
+        // `input` and `init` is sent, with the headers set on it. One fetch refuses is sent as the
+        // page made it, to be refused as it would have been.
+        if (add && init && Object.getPrototypeOf(init) !== Object.prototype && Object.getPrototypeOf(init) !== null) {
+          try {
+            out.input = new Request(input, init);
+            out.init = undefined;
+            method = out.input.method;
+          } catch {
+            // Sent as the page asked, without trace headers.
+            add = false;
+          }
         }
-      }
-      const span = clientSpan(String(method), url);
-      out.span = span;
-      out.r = timed(span, url, 'fetch');
-      // Without the headers if they cannot be added: the span still ends with the request.
-      if (add) {
-        guard(() => {
-          if (out.input !== input) return set(span, out.input.headers);
-          const headers = set(span, new Headers(init && init.headers ? init.headers : request && request.headers));
-          if (request && !init) out.input = new Request(request, { headers });
-          else out.init = { ...init, headers };
-        });
-      }
-      return out;
-    });
-    if (!prepared) return original.apply(this, arguments);
-    const { span, r } = prepared;
-    const failed = (error) => {
-      guard(() => {
-        span.setAttribute('error.type', (error && error.name) || 'Error').setStatus({ code: 'error', message: error && error.message });
-        done(r, 0);
+        const span = clientSpan(String(method), url);
+        out.span = span;
+        out.r = timed(span, url, 'fetch');
+        // Without the headers if they cannot be added: the span still ends with the request.
+        if (add) {
+          guard(() => {
+            if (out.input !== input) return set(span, out.input.headers);
+            const headers = set(span, new Headers(init && init.headers ? init.headers : request && request.headers));
+            if (request && !init) out.input = new Request(request, { headers });
+            else out.init = { ...init, headers };
+          });
+        }
+        return out;
       });
-      throw error;
-    };
-    let answer;
-    try {
-      answer = original.call(this, prepared.input, prepared.init);
-    } catch (error) {
-      // A fetch that throws instead of rejecting (another library's wrapper): the span ends too.
-      failed(error);
-    }
-    return answer.then(
-      (response) => {
+      if (!prepared) return original.apply(this, arguments);
+      const { span, r } = prepared;
+      const failed = (error) => {
         guard(() => {
-          answered(span, response.status);
-          // The entry comes once the body has been received and read: the span ends then, not
-          // at the headers (see `done`).
-          done(r, 300, response);
+          span.setAttribute('error.type', (error && error.name) || 'Error').setStatus({ code: 'error', message: error && error.message });
+          done(r, 0);
         });
-        return response;
-      },
-      failed,
-    );
-  };
-  globalThis.fetch = traced;
+        throw error;
+      };
+      let answer;
+      try {
+        answer = original.call(this, prepared.input, prepared.init);
+      } catch (error) {
+        // A fetch that throws instead of rejecting (another library's wrapper): the span ends too.
+        failed(error);
+      }
+      return answer.then(
+        (response) => {
+          guard(() => {
+            answered(span, response.status);
+            // The entry comes once the body has been received and read: the span ends then, not
+            // at the headers (see `done`).
+            done(r, 300, response);
+          });
+          return response;
+        },
+        failed,
+      );
+    },
+  }.fetch;
+  globalThis.fetch = mimic(traced, original);
 }

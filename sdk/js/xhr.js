@@ -5,7 +5,7 @@
 // `timeout` or `abort` (no error: the page cancelled it), or when `open` drops it, once, and
 // an object used again gets a new span per request. After `load` the span waits up to 300 ms
 // (OpenTelemetry JS's OBSERVER_WAIT_TIME_MS) for the request's Resource Timing entry.
-import { guard } from './api.js';
+import { guard, mimic } from './api.js';
 import { allowed, answered, clientSpan, done, enabled, exporter, resolve, timed, traceHeaders } from './fetch.js';
 
 const INFO = Symbol('edgescope.xhr');
@@ -80,4 +80,8 @@ export function instrumentXHR(propagateTo) {
       throw e;
     }
   };
+  // Their names and lengths as the host's, for pages that check them.
+  mimic(proto.setRequestHeader, setRequestHeader);
+  mimic(proto.open, open);
+  mimic(proto.send, send);
 }
