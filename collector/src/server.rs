@@ -135,6 +135,7 @@ impl App {
     fn open(db: &std::path::Path, settings: &Settings) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
         let reader = Store::open(db)?;
         let log_ids = Arc::new(tokio::sync::watch::Sender::new(reader.last_log_id()?));
+        let max_pending_writes = settings.max_pending_writes.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         Ok(App {
             writer: Arc::new(Mutex::new(Store::open(db)?)),
             reader: Reader::spawn(reader)?,
@@ -142,12 +143,10 @@ impl App {
             gateway: Gateway::new(&settings.upstreams),
             max_body_bytes: settings.max_body_bytes,
             metrics: Arc::new(Metrics::new(db.to_owned())),
-            pending_writes: Arc::new(tokio::sync::Semaphore::new(
-                settings.max_pending_writes.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
-            )),
+            pending_writes: Arc::new(tokio::sync::Semaphore::new(max_pending_writes)),
             trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
             log_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
-            max_pending_writes: settings.max_pending_writes.clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            max_pending_writes,
             // Trimmed, as lists are written with spaces after the commas (`a, b`).
             cors_origins: settings
                 .cors_origins

@@ -1047,9 +1047,7 @@ impl Store {
         while steps.next()?.is_some() {}
         drop(steps);
         drop(vacuum);
-        // Best effort: a reader in the middle of a query keeps the log until it is done.
-        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+        self.checkpoint()
     }
 
     /// Moves what the write-ahead log holds into the database file and empties the log, so that

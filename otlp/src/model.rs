@@ -320,8 +320,11 @@ impl Span {
         self.status.code == StatusCode::Error
             || self.attributes.iter().any(|kv| {
                 kv.key == "error"
-                    && matches!(&kv.value, Some(AnyValue::Bool(true)))
-                        | matches!(&kv.value, Some(AnyValue::String(s)) if s == "true")
+                    && match &kv.value {
+                        Some(AnyValue::Bool(b)) => *b,
+                        Some(AnyValue::String(s)) => s == "true",
+                        _ => false,
+                    }
             })
     }
 

@@ -12,7 +12,7 @@ use std::vec::Vec;
 
 use serde::Serialize;
 
-use crate::TracesData;
+use crate::{StatusCode, TracesData};
 
 /// One span, reduced to what the signals need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub fn facts(data: &TracesData) -> Vec<SpanFacts> {
             duration_ns: i64::try_from(s.duration_nanos()).unwrap_or(i64::MAX),
             // Status ERROR, as OpenTelemetry's span metrics count errors (the collector's
             // signals read the stored status code).
-            error: s.status.code == crate::StatusCode::Error,
+            error: s.status.code == StatusCode::Error,
         })
         .collect()
 }
@@ -439,7 +439,6 @@ impl ExamplesBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StatusCode;
 
     #[allow(clippy::too_many_arguments)]
     fn span(
