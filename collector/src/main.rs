@@ -64,6 +64,12 @@ struct ServeArgs {
     #[arg(long, env = "EDGESCOPE_MAX_PENDING_WRITES", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_pending_writes: u64,
+    /// Seconds a client may take to send a request's head, keep a connection idle, or leave an
+    /// export's body without a byte (1 to 3600): then the connection closes, or the export gets
+    /// 408.
+    #[arg(long, env = "EDGESCOPE_CLIENT_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    client_timeout_secs: u64,
     /// How the collector's own logs are written on stderr: `text` for people, `json` (one
     /// object per line) for log pipelines in production. Levels come from `EDGESCOPE_LOG`
     /// (`info` by default; `debug` adds one line per request).
@@ -155,6 +161,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         query_token: args.query_token,
         max_pending_writes: usize::try_from(args.max_pending_writes).unwrap_or(usize::MAX),
         upstreams,
+        client_timeout: Duration::from_secs(args.client_timeout_secs),
     };
     run(otlp, ui, settings, shutdown_signal()).await
 }

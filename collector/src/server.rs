@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutError};
 
 use crate::gateway::{Gateway, Upstream};
 use crate::group_commit::GroupQueue;
@@ -62,6 +63,12 @@ pub struct Settings {
     pub max_pending_writes: usize,
     /// Backends the viewer reaches through `/upstream/{name}/…` on the UI port.
     pub upstreams: Vec<Upstream>,
+    /// How long a client may take to send a request's head (counted from when the connection
+    /// is ready for one, so also how long a connection may stay idle), and how long an export's
+    /// body may go without a byte arriving: then the connection closes, or the export gets
+    /// `408`. Clients that never finish a request (phones that lost the network, or a
+    /// slowloris) cannot hold connections for ever.
+    pub client_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -79,6 +86,7 @@ impl Default for Settings {
             query_token: None,
             max_pending_writes: 64,
             upstreams: Vec::new(),
+            client_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -99,6 +107,7 @@ impl std::fmt::Debug for Settings {
             .field("query_token", &redacted(&self.query_token))
             .field("max_pending_writes", &self.max_pending_writes)
             .field("upstreams", &self.upstreams)
+            .field("client_timeout", &self.client_timeout)
             .finish()
     }
 }
@@ -112,6 +121,7 @@ struct App {
     reader: Reader,
     /// The largest accepted body, also after gzip inflation.
     max_body_bytes: usize,
+    client_timeout: Duration,
     /// What `/metrics` reports.
     metrics: Arc<Metrics>,
     /// Writes waiting for or holding the writer; see [`write`].
@@ -142,6 +152,7 @@ impl App {
             log_ids,
             gateway: Gateway::new(&settings.upstreams),
             max_body_bytes: settings.max_body_bytes,
+            client_timeout: settings.client_timeout,
             metrics: Arc::new(Metrics::new(db.to_owned())),
             pending_writes: Arc::new(tokio::sync::Semaphore::new(max_pending_writes)),
             trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
@@ -175,6 +186,9 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if settings.client_timeout.is_zero() {
+        return Err("the client timeout must be above zero".into());
+    }
     let db = open_data_dir(&settings.data_dir)?;
     let app = App::open(&db, &settings)?;
 
@@ -187,6 +201,7 @@ pub async fn run(
         .route("/v1/traces", post(ingest_traces))
         .route("/v1/logs", post(ingest_logs))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(settings.client_timeout))
         .route_layer(middleware::from_fn_with_state(ingest_token, require_ingest_token))
         .route("/v1/{*rest}", any(no_route))
         .method_not_allowed_fallback(wrong_method);
@@ -261,31 +276,28 @@ pub async fn run(
     let retention =
         Retention { keep: settings.retention, max_bytes: settings.max_db_bytes, every: settings.retention_interval };
     let pruning = tokio::spawn(retention.run(app, rx.clone()));
-    let mut rx2 = rx.clone();
+    let rx2 = rx.clone();
     let mut stopping = rx.clone();
-    let mut rx1 = rx;
-    let a = axum::serve(otlp, otlp_app).with_graceful_shutdown(async move {
-        let _ = rx1.changed().await;
-    });
-    let b = axum::serve(ui, ui_app).with_graceful_shutdown(async move {
-        let _ = rx2.changed().await;
-    });
+    let rx1 = rx;
+    let a = serve(otlp, otlp_app, settings.client_timeout, rx1);
+    let b = serve(ui, ui_app, settings.client_timeout, rx2);
     // After the signal, requests under way have `SHUTDOWN_GRACE` to end: a client that stalls
     // halfway through sending one (a phone that lost its network mid-upload) must not hold the
     // stop for ever. Nothing answered is lost; a request cut off was never acknowledged, and its
     // sender's retry is stored once.
-    let servers = async { tokio::join!(async { a.await }, async { b.await }) };
+    // Dropping the servers at the cut-off ends their connections, so that nothing writes while
+    // the write-ahead log is moved into the database file below.
+    let servers = async { tokio::join!(a, b) };
     let grace = async move {
         let _ = stopping.changed().await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
-    let (ra, rb) = tokio::select! {
-        done = servers => done,
+    tokio::select! {
+        ((), ()) = servers => {}
         () = grace => {
             tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still under way after the stop signal are cut off");
-            (Ok(()), Ok(()))
         }
-    };
+    }
     // The servers stop on the same signal; a retention run in progress finishes first.
     let _ = pruning.await;
     // A clean stop leaves everything in edgescope.db itself, not partly in its `-wal` file: a
@@ -295,8 +307,6 @@ pub async fn run(
     if let Ok(Err(e)) = checkpoint.await {
         tracing::warn!(error = %e, "the write-ahead log could not be moved into the database file; keep edgescope.db-wal with it");
     }
-    ra?;
-    rb?;
     Ok(())
 }
 
@@ -633,10 +643,23 @@ fn store_error(e: StoreError) -> Failure {
 /// when it was gzipped. Inflated payloads obey the same size limit as bodies. A body that could
 /// not be read (over the limit) is answered as every OTLP failure: a `Status` in the request's
 /// encoding.
+/// Whether reading a body failed because no byte arrived for [`Settings::client_timeout`].
+fn stalled(rejection: &BytesRejection) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(e) = cause {
+        if e.is::<TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 fn otlp_payload(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     limit: usize,
+    timeout: Duration,
 ) -> Result<(Encoding, Bytes), Failure> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -660,6 +683,14 @@ fn otlp_payload(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 8,
                 format!("the body is larger than the limit of {limit} bytes"),
+            ))
+        }
+        Err(rejection) if stalled(&rejection) => {
+            return Err(rpc_error(
+                encoding,
+                StatusCode::REQUEST_TIMEOUT,
+                4,
+                format!("the body stalled: no byte arrived for {} s", timeout.as_secs_f64()),
             ))
         }
         Err(rejection) => return Err(rpc_error(encoding, rejection.status(), 3, rejection.body_text())),
@@ -774,6 +805,53 @@ const GROUP_MAX_RECORDS: usize = 16_384;
 /// How long requests under way may take to end after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// Serves `app` on `listener` until `stop` changes, then waits for the connections to end (the
+/// caller bounds how long, and dropping this future ends those left). Unlike `axum::serve`, it
+/// closes a connection whose client does not send a request's head within `timeout`, or keeps
+/// it idle as long (see [`Settings::client_timeout`]).
+async fn serve(listener: TcpListener, app: Router, timeout: Duration, mut stop: tokio::sync::watch::Receiver<()>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, most likely: let connections end, then go on.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            _ = stop.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let watcher = graceful.watcher();
+        connections.spawn(async move {
+            // hyper's clock for the head starts at its first byte on a new connection.
+            match tokio::time::timeout(timeout, stream.peek(&mut [0; 1])).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(timeout);
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
 /// An export in a group queue, with its place among the pending writes: the place is given
 /// back when the export leaves the queue's hands (answered, or failed), even if the request
 /// that sent it went away.
@@ -866,7 +944,7 @@ async fn ingest_traces(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
+    let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes, app.client_timeout)?;
     let Partial { data, rejected } = match encoding {
         Encoding::Json => serde_json::from_slice(&payload)
             .map_err(|e| format!("invalid JSON: {e}"))
@@ -895,7 +973,7 @@ async fn ingest_logs(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes)?;
+    let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes, app.client_timeout)?;
     let Partial { data, rejected } = match encoding {
         Encoding::Json => serde_json::from_slice(&payload)
             .map_err(|e| format!("invalid JSON: {e}"))

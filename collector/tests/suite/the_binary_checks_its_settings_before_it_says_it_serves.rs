@@ -56,6 +56,9 @@ fn bad_settings_are_refused_with_their_reason_before_the_serving_lines() {
         (&["--data-dir", data, "--max-pending-writes", "0"], 2, "--max-pending-writes"),
         // Above what a semaphore holds, which panicked after the serving lines.
         (&["--data-dir", data, "--max-pending-writes", "2305843009213693952"], 2, "1000000"),
+        // Zero would close every connection before its first byte.
+        (&["--data-dir", data, "--client-timeout-secs", "0"], 2, "--client-timeout-secs"),
+        (&["--data-dir", data, "--client-timeout-secs", "3601"], 2, "3600"),
     ];
     for (args, code, reason) in cases {
         let what = args.join(" ");
