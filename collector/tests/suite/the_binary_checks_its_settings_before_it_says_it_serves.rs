@@ -45,7 +45,7 @@ fn bad_settings_are_refused_with_their_reason_before_the_serving_lines() {
     std::fs::write(&file, "").unwrap();
     let missing = dir.path().join("no-viewer-here");
     let (data, file, missing) = (data.to_str().unwrap(), file.to_str().unwrap(), missing.to_str().unwrap());
-    let cases: [(&[&str], i32, &str); 9] = [
+    let cases: [(&[&str], i32, &str); 11] = [
         (&["--data-dir", data, "--upstream", "tempo"], 1, "expected NAME=URL"),
         (&["--data-dir", data, "--upstream", "tempo=ftp://x"], 1, "starts with http:// or https://"),
         (&["--data-dir", data, "--upstream", "tempo=http://x", "--upstream-header", "loki=A: b"], 1, "loki"),
