@@ -692,12 +692,14 @@ export class Span {
         attributes = undefined;
       }
       const ms = unixMs(time);
-      const e = exception && typeof exception === 'object' ? exception : { message: String(exception) };
+      const object = exception && typeof exception === 'object';
+      const e = object ? exception : { message: String(exception) };
       const h = adopt(this);
       stageAttributes(attributes);
       core.spanException(
         h,
-        String(e.name || e.constructor?.name || 'Error'),
+        // A thrown string's type is `string`, as the error capture names it; `null`'s, `Error`.
+        object ? String(e.name || e.constructor?.name || 'Error') : exception == null ? 'Error' : typeof exception,
         String(e.message ?? ''),
         typeof e.stack === 'string' ? cleanStack(e.stack) : '',
         ms,
@@ -935,9 +937,14 @@ function noFunction() {
   trouble(1, new TypeError('withSpan and startActiveSpan need a function'));
 }
 
+/**
+ * Marks `span` failed by `e`, whatever `e` is: a value `String()` cannot convert (an object of
+ * `Object.create(null)`, a Proxy whose traps throw) costs only the status's message, never the
+ * exception the caller re-throws nor the span's end.
+ */
 function recordError(span, e) {
   span.recordException(e);
-  span.setStatus({ code: 'error', message: e && e.message ? String(e.message) : String(e) });
+  span.setStatus({ code: 'error', message: guard(() => (e && e.message ? String(e.message) : String(e)), '') });
 }
 
 /**

@@ -114,3 +114,27 @@ test('baggage is validated, percent-encoded on inject and decoded on extract', (
   sdk.startActiveSpan('out', (span) => sdk.inject(after, span));
   assert.equal(after.baggage, undefined);
 });
+
+test('startActiveSpan re-throws what its function throws unchanged and ends the span, even a value String() refuses', async () => {
+  const spans = [];
+  const capture = async (url, request) => {
+    const doc = JSON.parse(Buffer.from(request.body).toString());
+    for (const rs of doc.resourceSpans ?? []) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+    return new Response(null, { status: 200 });
+  };
+  sdk.init({ serviceName: 'throws', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0 });
+  const nullProto = Object.assign(Object.create(null), { code: 'E_PAYLOAD' });
+  const noPrimitive = { [Symbol.toPrimitive]() { throw new Error('no primitive'); } };
+  // (`then` answers, for node:assert's own look at a rejection.)
+  const trapped = new Proxy({}, { get(_, key) { if (key === 'then') return undefined; throw new Error('trap'); } });
+  for (const [name, value] of [['null prototype', nullProto], ['no primitive', noPrimitive], ['trapped', trapped], ['a string', 'text']]) {
+    assert.throws(() => sdk.startActiveSpan(`sync ${name}`, () => { throw value; }), (e) => e === value, name);
+    await assert.rejects(sdk.startActiveSpan(`async ${name}`, async () => { throw value; }), (e) => e === value, name);
+  }
+  await sdk.flush();
+  assert.equal(spans.length, 8, spans.map((s) => s.name).join());
+  for (const s of spans) assert.equal(s.status.code, 2, `${s.name} is an error`);
+  const type = (name) => spans.find((s) => s.name === name).events[0].attributes.find((a) => a.key === 'exception.type').value.stringValue;
+  assert.equal(type('sync a string'), 'string', 'a thrown string is of type string, as the error capture says');
+  assert.equal(spans.find((s) => s.name === 'sync a string').status.message, 'text');
+});
