@@ -610,7 +610,11 @@ export class Span {
      * array of numbers: a number field of its own would be a heap number per span.
      */
     this._ids = undefined;
-    /** @private `traceparent` and `tracestate` once read. */
+    /**
+     * @private `traceparent` and `tracestate` once read; `_ts` is `null` from the start when the
+     * span is known to have none (a root, or the child of a span without one), and is read
+     * before `end` otherwise, so that work that outlives the span sends it on with the ids.
+     */
     this._tp = undefined;
     this._ts = undefined;
     /** @private Recorded in JavaScript: the name and kind. */
@@ -754,6 +758,7 @@ export class Span {
       }
       // The spans JavaScript recorded go first, in the order they ended.
       flushRecords();
+      if (this._ts === undefined) tracestateOf(this);
       const queued = (coreQueued = core.spanEnd(this._h, performance.now(), ms));
       if (this._tp === undefined) {
         // The core frees the span: keep its ids (25 bytes it left in memory) for `spanContext()`.
@@ -790,8 +795,10 @@ const isOpen = (span) => (span._j === 0 ? core.header(0, span._h) !== undefined 
  * `current` (a request's active span, through AsyncLocalStorage) when it has ended and its ids are
  * known: work that outlives it (a timer, a call after the response) continues its trace.
  */
-const endedActive = (current) =>
-  current instanceof Span && (typeof current._tp === 'string' || (current._tp === undefined && current._ids !== undefined)) && !isOpen(current) ? current : undefined;
+const endedActive = (current) => (current instanceof Span && !isOpen(current) ? endedSpan(current) : undefined);
+
+/** `span`, ended, when its ids are known (a span never recorded has none: no parent then). */
+const endedSpan = (span) => (typeof span._tp === 'string' || (span._tp === undefined && span._ids !== undefined) ? span : undefined);
 
 /**
  * The span's `traceparent`, read from the core once and kept: a span's context never changes,
@@ -849,46 +856,65 @@ function startSpanUnguarded(name, options) {
   // Read once: options that throw when read (a revoked Proxy) are counted and the span starts without them.
   const o = options && typeof options === 'object' ? guard(() => ({ kind: options.kind, parent: options.parent, root: options.root, startTime: options.startTime, attributes: options.attributes, links: options.links }), NO_OPTIONS) : NO_OPTIONS;
   const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind & 255 : KINDS[o.kind] || 1;
-  const parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
+  let parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
+  // A span of this process as the parent (open or ended), as a remote context would be.
+  let parentSpan;
+  if (parent instanceof Span) {
+    parentSpan = parent;
+    parent = undefined;
+  }
   // `root: true` (OpenTelemetry's option): a new trace, whatever span is active.
-  const root = !parent && o.root === true;
+  const root = !parent && !parentSpan && o.root === true;
   const start = o.startTime === undefined ? 0 : unixMs(o.startTime);
   // The active span: the request's own where there is AsyncLocalStorage, else the core's
   // (which JavaScript knows to be none when nothing was made active).
   const current = asyncContext ? asyncContext.getStore() : undefined;
   let span;
-  if (recorder && recorder.on && !parent && !scoped && (root || (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0))) {
+  if (recorder && recorder.on && !parent && !parentSpan && !scoped && (root || (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0))) {
     // Recorded in JavaScript: a root, or the child of a span recorded there, open or ended (work
     // that outlives its span stays in its trace, as OpenTelemetry's context keeps an ended span).
     // It has no remote context above it: its `_bg` stays unset.
     span = recorder.start(new Span(0), String(name), kind, !root && current instanceof Span && current._j !== 0 ? current : undefined, start);
+    span._ts = null;
     span.setAttributes(o.attributes);
   } else {
     stageAttributes(o.attributes);
     let handle;
+    // The span the new one is the child of, if JavaScript knows it: its tracestate goes on.
+    let above;
     const kindAndScope = kind | (scoped << 8);
-    const ended = !parent && !root && endedActive(current);
+    const ended = parentSpan ? (isOpen(parentSpan) ? undefined : endedSpan(parentSpan)) : !parent && !root && endedActive(current);
     if (root) {
       handle = core.spanStart(String(name), kindAndScope, 0, false, undefined, undefined, start);
     } else if (ended) {
+      above = ended;
       // The request's active span has ended: its child continues the trace by the ids it kept.
       // Its parent is local, not remote (`ENDED_PARENT` in js.rs).
       handle = core.spanStart(String(name), kindAndScope | 0x1000000, 0, false, traceparentOf(ended), ended._ts ?? undefined, start);
+    } else if (parentSpan) {
+      above = parentSpan;
+      // (An ended span whose ids are unknown, one never recorded, parents nothing.)
+      handle = core.spanStart(String(name), kindAndScope, isOpen(parentSpan) ? adopt(parentSpan) : 0, false, undefined, undefined, start);
     } else if (!parent && asyncContext) {
       // The request's own active span, not whatever another request made active.
       // (A span JavaScript records is handed to the core first: a tracer's span starts there.)
       const h = current instanceof Span && current._j !== 2 ? adopt(current) : 0;
+      if (h) above = current;
       handle = core.spanStart(String(name), kindAndScope, h, false, undefined, undefined, start);
     } else {
       // A name seen before crosses as its interned id, with the start time read here.
       const id = !parent && !start && typeof name === 'string' ? internId(name) : -1;
+      if (!parent) above = activeStack.at(-1);
       handle =
         id >= 0
           ? core.spanStartK(id, kindAndScope, performance.now())
           : core.spanStart(String(name), kindAndScope, 0, true, parent && parent.traceparent, parent && parent.tracestate, start);
     }
     span = new Span(handle);
-    span._bg = parent ? parent.baggage : root ? undefined : (asyncContext ? current : activeStack.at(-1))?._bg;
+    // Known to have no tracestate: a root, a child of a span without one, or of a remote
+    // context without one (only the core knows whether one it was given is valid).
+    if (parent ? !parent.tracestate : above ? above._ts === null : true) span._ts = null;
+    span._bg = parent ? parent.baggage : root ? undefined : (parentSpan || (asyncContext ? current : activeStack.at(-1)))?._bg;
   }
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
   return span;
@@ -1103,8 +1129,8 @@ export function inject(headers, span) {
     const tp = s && traceparentOf(s);
     if (!tp || !headers) return;
     setHeader(headers, 'traceparent', tp);
-    // An ended span's tracestate is the one read while it was open, if any.
-    const ts = ended ? ended._ts ?? undefined : tracestateOf(s);
+    // An ended span's tracestate is the one read before it ended (its handle is free).
+    const ts = ended || s._e ? s._ts ?? undefined : tracestateOf(s);
     if (ts) setHeader(headers, 'tracestate', ts);
     if (baggageHeader === undefined) baggageHeader = core.header(2, 0) ?? '';
     const header = typeof s._bg === 'object' ? withRemote(s._bg) : baggageHeader;
@@ -1139,7 +1165,7 @@ function withRemote(remote) {
  * Sets a page-wide W3C baggage entry, sent (percent-encoded, within 64 members and 8,192
  * bytes) with every request that gets `traceparent`, with its member properties `metadata`
  * (`ttl=60;secure`) where given and valid: invalid ones are dropped and counted (`apiErrors`).
- * Returns false for an invalid key.
+ * Returns false for an invalid key, and for an entry the header has no room for (counted).
  */
 export function setBaggage(key, value, metadata) {
   return guard(() => {
@@ -1147,13 +1173,22 @@ export function setBaggage(key, value, metadata) {
     key = String(key);
     value = String(value);
     const m = metadata === undefined ? '' : String(metadata);
+    // An entry the header leaves out (the 65th member, or one past 8,192 bytes) is not kept
+    // either: it would be set but neither read back nor sent.
+    const sent = () => Object.hasOwn(baggageObject(core.header(2, 0) ?? ''), key);
     let set = core.baggageSet(key, value, m);
     // Metadata that takes the entry past the header's 8,192 bytes would cost the whole entry.
-    if (set && m && !Object.hasOwn(baggageObject(core.header(2, 0) ?? ''), key)) {
+    if (set && !sent()) {
       core.baggageRemove(key);
       set = false;
-    }
-    if (!set && m && (set = core.baggageSet(key, value))) trouble(1, `baggage metadata of ${key} dropped: ${m}`);
+      if (m && core.baggageSet(key, value)) {
+        if (sent()) {
+          set = true;
+          trouble(1, `baggage metadata of ${key} dropped: ${m}`);
+        } else core.baggageRemove(key);
+      }
+      if (!set) trouble(1, `baggage entry ${key} dropped: the header holds 64 members and 8,192 bytes at most`);
+    } else if (!set && m && (set = core.baggageSet(key, value))) trouble(1, `baggage metadata of ${key} dropped: ${m}`);
     if (set) pageKeys.add(key);
     return set;
   }, false);

@@ -132,8 +132,11 @@ export interface SpanOptions {
   startTime?: TimeInput;
   attributes?: Record<string, AttributeValue>;
   links?: Link[];
-  /** A remote parent (its `baggage` goes on with this span and those under it); without it the active span, if any, is the parent. */
-  parent?: RemoteContext;
+  /**
+   * The parent: a remote context (its `baggage` goes on with this span and those under it) or a span of this
+   * process, open or ended; without it the active span, if any, is the parent.
+   */
+  parent?: RemoteContext | Span;
   /** A new trace, whatever span is active (as OpenTelemetry's `root`); `parent` wins over it. */
   root?: boolean;
 }
@@ -214,7 +217,8 @@ export declare function extract(headers: Headers | Record<string, string | undef
 /**
  * Sets a page-wide W3C baggage entry; `metadata` is its member properties as W3C Baggage writes them
  * (`"ttl=60;secure"`), sent after the member. Invalid metadata is dropped (the entry is set without it) and
- * counted in `diagnostics().apiErrors`. Returns false for a key that is not a token.
+ * counted in `diagnostics().apiErrors`. Returns false for a key that is not a token, and for an entry the
+ * header has no room for (64 members and 8,192 bytes at most; counted).
  */
 export declare function setBaggage(key: string, value: string, metadata?: string): boolean;
 export declare function removeBaggage(key: string): void;

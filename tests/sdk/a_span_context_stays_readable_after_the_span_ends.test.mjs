@@ -2,7 +2,7 @@
 // logged or linked with once the work is done — the core has freed the span by then.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extract, init, inject, startSpan } from '../../sdk/dist/node.js';
+import { extract, init, inject, startActiveSpan, startSpan } from '../../sdk/dist/node.js';
 
 init({ serviceName: 'context-after-end', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 60000 });
 
@@ -23,6 +23,50 @@ test('the ids read after end are those the span had, without reading them before
   const headers = {};
   inject(headers, span);
   assert.equal(headers.traceparent, `00-${cx.traceId}-${cx.spanId}-01`);
+});
+
+test('the tracestate goes on with the ids after the span ends: inject with the span, its children and work after it', async () => {
+  const parent = extract({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=abc,dd=s:1' });
+  const span = startSpan('never read while open', { parent });
+  const child = startSpan('child', { parent: extract({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'k=v' }) });
+  child.end();
+  span.end();
+  // The core reuses the freed slots: another span's tracestate must not be read for these.
+  for (let i = 0; i < 10; i++) startSpan(`other ${i}`, { parent: extract({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: `other=${i}` }) }).end();
+  const headers = {};
+  inject(headers, span);
+  assert.equal(headers.tracestate, 'vendor=abc,dd=s:1');
+  const childHeaders = {};
+  inject(childHeaders, child);
+  assert.equal(childHeaders.tracestate, 'k=v');
+
+  // Work the span's function left behind (a timer after the response) continues the trace, and a
+  // span it starts then has the tracestate too.
+  let later;
+  await startActiveSpan('server', { parent }, async () => {
+    later = new Promise((done) => setTimeout(() => {
+      const direct = {};
+      inject(direct);
+      const inner = startSpan('after the end');
+      const fromChild = {};
+      inject(fromChild, inner);
+      inner.end();
+      done([direct, fromChild]);
+    }, 5));
+  });
+  const [direct, fromChild] = await later;
+  assert.equal(direct.tracestate, 'vendor=abc,dd=s:1', JSON.stringify(direct));
+  assert.equal(fromChild.tracestate, 'vendor=abc,dd=s:1', JSON.stringify(fromChild));
+
+  // Spans of traces without a tracestate send none, before and after their end.
+  const plain = startSpan('plain');
+  const open = {};
+  inject(open, plain);
+  plain.end();
+  const closed = {};
+  inject(closed, plain);
+  assert.equal(open.tracestate, undefined);
+  assert.equal(closed.tracestate, undefined);
 });
 
 test('ending twice keeps the context, and a span read before end gives the same ids', () => {

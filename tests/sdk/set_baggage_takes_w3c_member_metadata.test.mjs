@@ -68,3 +68,22 @@ test("getBaggage(key) reads an entry's own metadata, never an inherited member",
   assert.deepEqual(sdk.getBaggage('constructor'), { value: 'x' });
   assert.equal(sdk.getBaggage('toString'), undefined);
 });
+
+test('an entry the header has no room for (a 65th member, or past 8,192 bytes) is refused and counted, not kept hidden', () => {
+  for (let i = 0; i < 64; i++) assert.equal(sdk.setBaggage(`k${i}`, 'v'), true);
+  const before = sdk.diagnostics().apiErrors;
+  assert.equal(sdk.setBaggage('tenant', 'acme'), false, 'the 65th member');
+  assert.equal(sdk.diagnostics().apiErrors, before + 1);
+  assert.equal(sdk.getBaggage('tenant'), undefined);
+  assert.equal(sdk.setBaggage('k3', 'replaced'), true, 'a member already sent may change');
+  sdk.removeBaggage('k0');
+  assert.equal(sdk.getBaggage('tenant'), undefined, 'the refused entry does not come back when room is made');
+  assert.equal(sdk.setBaggage('tenant', 'acme'), true);
+  assert.equal(sdk.getBaggage('tenant').value, 'acme');
+  for (const key of Object.keys(sdk.getBaggage())) sdk.removeBaggage(key);
+
+  assert.equal(sdk.setBaggage('big', 'x'.repeat(8000)), true);
+  assert.equal(sdk.setBaggage('more', 'y'.repeat(300)), false, 'past 8,192 bytes');
+  assert.equal(Object.keys(sdk.getBaggage()).join(), 'big');
+  assert.match(injected(), /^big=x+$/);
+});

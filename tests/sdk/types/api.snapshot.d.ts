@@ -71,7 +71,7 @@ export interface SpanOptions {
   startTime?: TimeInput;
   attributes?: Record<string, AttributeValue>;
   links?: Link[];
-  parent?: RemoteContext;
+  parent?: RemoteContext | Span;
   root?: boolean;
 }
 export interface SpanContext {
