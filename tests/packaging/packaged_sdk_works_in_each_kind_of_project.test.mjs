@@ -57,10 +57,10 @@ async function exportFromPage(dir) {
   }
 }
 
-test('the tarball ships the entries, the declarations and the wasm, and nothing else', () => {
+test('the tarball ships the entries, the declarations, the wasm, a README and the license, and nothing else', () => {
   const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
   for (const f of ['package/dist/browser.js', 'package/dist/workerd.js', 'package/dist/node.js', 'package/dist/edge-light.js', 'package/dist/index.d.ts',
-    'package/dist/core.js', 'package/dist/wasm/edgescope_bg.wasm', 'package/package.json']) {
+    'package/dist/core.js', 'package/dist/wasm/edgescope_bg.wasm', 'package/package.json', 'package/README.md', 'package/LICENSE']) {
     assert.ok(list.includes(f), `${f} is packed`);
   }
   assert.ok(!list.some((f) => f.includes('/src/') || f.endsWith('.rs') || f.includes('Cargo')), 'no Rust sources');
