@@ -540,7 +540,8 @@ fn span(buf: &[u8], path: &str) -> Result<Span> {
                 has_span = true;
             }
             3 => s.trace_state = string(v, path, "trace_state")?,
-            4 => s.parent_span_id = id::<8>(v, path, "parent_span_id")?.map(SpanId),
+            // All zeros is no parent, as the JSON reader reads it (W3C: an all-zero id is invalid).
+            4 => s.parent_span_id = id::<8>(v, path, "parent_span_id")?.map(SpanId).filter(SpanId::is_valid),
             5 => s.name = string(v, path, "name")?,
             6 => s.kind = SpanKind::from_i32(varint(v, path, "kind")? as i32 as i64),
             7 => s.start_time_unix_nano = fixed64(v, path, "start_time_unix_nano")?,

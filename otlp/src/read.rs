@@ -71,7 +71,7 @@ pub fn traces_partial(doc: &Value, ids: Ids) -> Result<Partial<TracesData>> {
 fn traces_with(doc: &Value, r: &Reader) -> Result<TracesData> {
     let obj =
         unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceSpans` array"))?;
-    let list = field(obj, "resourceSpans").or_else(|| obj.get("batches"));
+    let list = field(obj, set_key(obj, ["resourceSpans", "batches"]));
     // Proto3 JSON leaves empty repeated fields out: `{}` is an empty TracesData.
     let list = list.or(obj.is_empty().then_some(&Value::Null));
     let Some(list) = list else {
@@ -396,6 +396,21 @@ fn err(path: &str, message: impl Into<String>) -> ReadError {
     ReadError { path: path.to_owned(), message: message.into() }
 }
 
+/// Which of two names of one field to read: the first whose value is set, else the first
+/// present (so that a wrong shape is named where it is). Proto3 JSON reads `null` and `[]` as
+/// unset, so `"scopeSpans": []` beside a filled `instrumentationLibrarySpans` holds the latter's
+/// spans, as the Collector's pdata reads them (`MigrateTraces`: the deprecated list when the new
+/// one is empty); the same holds for logs, for a scope, and for Tempo's `batches` beside an empty
+/// `resourceSpans`.
+fn set_key(obj: &Map<String, Value>, keys: [&'static str; 2]) -> &'static str {
+    let set = |key: &&str| match field(obj, key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Array(items)) => !items.is_empty(),
+        Some(_) => true,
+    };
+    keys.into_iter().find(set).or_else(|| keys.into_iter().find(|key| field(obj, key).is_some())).unwrap_or(keys[0])
+}
+
 /// Looks a lowerCamelCase key up, falling back to its snake_case spelling.
 fn field<'a>(obj: &'a Map<String, Value>, camel: &str) -> Option<&'a Value> {
     if let Some(v) = obj.get(camel) {
@@ -549,7 +564,7 @@ impl Reader {
 
     fn resource_spans(&self, v: &Value, path: &str) -> Result<ResourceSpans> {
         let obj = self.object(v, path)?;
-        let scope_key = if field(obj, "scopeSpans").is_some() { "scopeSpans" } else { "instrumentationLibrarySpans" };
+        let scope_key = set_key(obj, ["scopeSpans", "instrumentationLibrarySpans"]);
         Ok(ResourceSpans {
             resource: self.resource(obj, path)?,
             scope_spans: self.opt_list(obj, scope_key, path, |v, p| self.scope_spans(v, p))?,
@@ -571,7 +586,7 @@ impl Reader {
     }
 
     fn scope(&self, obj: &Map<String, Value>, path: &str) -> Result<InstrumentationScope> {
-        let key = if field(obj, "scope").is_some() { "scope" } else { "instrumentationLibrary" };
+        let key = set_key(obj, ["scope", "instrumentationLibrary"]);
         let Some(v) = field(obj, key).filter(|v| !v.is_null()) else {
             return Ok(InstrumentationScope::default());
         };
@@ -616,44 +631,51 @@ impl Reader {
 
     fn any_value(&self, v: &Value, path: &str) -> Result<Option<AnyValue>> {
         let obj = self.object(v, path)?;
-        // A member of the oneof written as `null` is not set, as protobuf's JSON mapping reads it.
-        let Some((key, inner)) = obj.iter().find(|(_, inner)| !inner.is_null()) else {
-            return Ok(None);
-        };
-        let p = join(path, key);
-        let value = match key.as_str() {
-            "stringValue" | "string_value" => {
-                AnyValue::String(inner.as_str().ok_or_else(|| err(&p, "expected a string"))?.to_owned())
-            }
-            "boolValue" | "bool_value" => AnyValue::Bool(inner.as_bool().ok_or_else(|| err(&p, "expected a bool"))?),
-            "intValue" | "int_value" => AnyValue::Int(
-                int_value(inner).and_then(|n| i64::try_from(n).ok()).ok_or_else(|| err(&p, "expected an int64"))?,
-            ),
-            "doubleValue" | "double_value" => AnyValue::Double(match inner {
-                Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-                Value::String(s) => match s.as_str() {
-                    "NaN" => f64::NAN,
-                    "Infinity" => f64::INFINITY,
-                    "-Infinity" => f64::NEG_INFINITY,
-                    s => s.parse().map_err(|_| err(&p, "expected a double"))?,
-                },
-                _ => return Err(err(&p, "expected a double")),
-            }),
-            "bytesValue" | "bytes_value" => AnyValue::Bytes(
-                inner.as_str().and_then(crate::hex::base64_decode).ok_or_else(|| err(&p, "expected base64"))?,
-            ),
-            "arrayValue" | "array_value" => {
-                let o = self.object(inner, &p)?;
-                let values = self.opt_list(o, "values", &p, |v, p| self.any_value(v, p))?;
-                AnyValue::Array(values.into_iter().flatten().collect())
-            }
-            "kvlistValue" | "kvlist_value" => {
-                let o = self.object(inner, &p)?;
-                AnyValue::KvList(self.opt_list(o, "values", &p, |v, p| self.key_value(v, p))?)
-            }
-            other => return Err(err(path, format!("unknown AnyValue kind `{other}`"))),
-        };
-        Ok(Some(value))
+        // The first member that is a kind of value: one written as `null` is not set, as
+        // protobuf's JSON mapping reads it, and a member of another name is an unknown field,
+        // ignored here as everywhere (`{"stringValue": "x", "annotation": "y"}` is "x", in
+        // whichever order a map keeps the two).
+        for (key, inner) in obj.iter().filter(|(_, inner)| !inner.is_null()) {
+            let p = join(path, key);
+            let value = match key.as_str() {
+                "stringValue" | "string_value" => {
+                    AnyValue::String(inner.as_str().ok_or_else(|| err(&p, "expected a string"))?.to_owned())
+                }
+                "boolValue" | "bool_value" => {
+                    AnyValue::Bool(inner.as_bool().ok_or_else(|| err(&p, "expected a bool"))?)
+                }
+                "intValue" | "int_value" => AnyValue::Int(
+                    int_value(inner).and_then(|n| i64::try_from(n).ok()).ok_or_else(|| err(&p, "expected an int64"))?,
+                ),
+                "doubleValue" | "double_value" => AnyValue::Double(match inner {
+                    Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+                    Value::String(s) => match s.as_str() {
+                        "NaN" => f64::NAN,
+                        "Infinity" => f64::INFINITY,
+                        "-Infinity" => f64::NEG_INFINITY,
+                        s => s.parse().map_err(|_| err(&p, "expected a double"))?,
+                    },
+                    _ => return Err(err(&p, "expected a double")),
+                }),
+                "bytesValue" | "bytes_value" => AnyValue::Bytes(
+                    inner.as_str().and_then(crate::hex::base64_decode).ok_or_else(|| err(&p, "expected base64"))?,
+                ),
+                "arrayValue" | "array_value" => {
+                    let o = self.object(inner, &p)?;
+                    let values = self.opt_list(o, "values", &p, |v, p| self.any_value(v, p))?;
+                    // The model's arrays hold values only, so an element with none (`{}`) is left
+                    // out, and the elements after it move up one place.
+                    AnyValue::Array(values.into_iter().flatten().collect())
+                }
+                "kvlistValue" | "kvlist_value" => {
+                    let o = self.object(inner, &p)?;
+                    AnyValue::KvList(self.opt_list(o, "values", &p, |v, p| self.key_value(v, p))?)
+                }
+                _ => continue,
+            };
+            return Ok(Some(value));
+        }
+        Ok(None)
     }
 
     fn span(&self, v: &Value, path: &str) -> Result<Span> {
@@ -686,7 +708,10 @@ impl Reader {
             trace_id: TraceId(trace_id),
             span_id: SpanId(span_id),
             trace_state: self.string(obj, "traceState", path)?,
-            parent_span_id: self.id::<8>(obj, "parentSpanId", path)?.map(SpanId),
+            // An all-zero parent is none (W3C Trace Context: an all-zero id is invalid), as a
+            // root span written by an exporter that fills every field has it. Unlike an all-zero
+            // trace or span id, it does not make a receiver reject the span.
+            parent_span_id: self.id::<8>(obj, "parentSpanId", path)?.map(SpanId).filter(SpanId::is_valid),
             flags: self.u32(obj, "flags", path)?,
             name: self.string(obj, "name", path)?,
             kind: SpanKind::from_i32(self.enumeration(
@@ -740,7 +765,7 @@ impl Reader {
 
     fn resource_logs(&self, v: &Value, path: &str) -> Result<ResourceLogs> {
         let obj = self.object(v, path)?;
-        let scope_key = if field(obj, "scopeLogs").is_some() { "scopeLogs" } else { "instrumentationLibraryLogs" };
+        let scope_key = set_key(obj, ["scopeLogs", "instrumentationLibraryLogs"]);
         Ok(ResourceLogs {
             resource: self.resource(obj, path)?,
             scope_logs: self.opt_list(obj, scope_key, path, |v, p| self.scope_logs(v, p))?,

@@ -254,3 +254,245 @@ fn old_otlp_statuses_and_null_resources_read_as_their_versions_meant() {
     let nulls = r#"{"resourceSpans":[{"resource":null,"scopeSpans":[{"scope":null,"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"n"}]}]}]}"#;
     assert_eq!(names(nulls), ["n"]);
 }
+
+/// A Zipkin span array read by both Zipkin readers (the scanner of the common shape, and the
+/// `serde_json::Value` path that a saved search answer, a list of such arrays, goes through),
+/// which must agree.
+fn zipkin(spans: &str) -> edgescope_otlp::TracesData {
+    let fast = any_traces(spans).unwrap_or_else(|e| panic!("{spans}: {e}"));
+    let slow = any_traces(&format!("[{spans}]")).unwrap_or_else(|e| panic!("[{spans}]: {e}"));
+    assert_eq!(fast, slow, "both Zipkin readers agree");
+    fast
+}
+
+fn span_named<'a>(data: &'a edgescope_otlp::TracesData, name: &str) -> &'a edgescope_otlp::Span {
+    data.spans().map(|(_, _, s)| s).find(|s| s.name == name).unwrap_or_else(|| panic!("no span {name}"))
+}
+
+fn parent_name(data: &edgescope_otlp::TracesData, name: &str) -> Option<String> {
+    let parent = span_named(data, name).parent_span_id?;
+    Some(data.spans().map(|(_, _, s)| s).find(|s| s.span_id == parent).map_or("(missing)".into(), |s| s.name.clone()))
+}
+
+#[test]
+fn zipkin_spans_without_a_timestamp_get_one_through_chains_of_any_depth() {
+    // root → b → c → d, only the root with a time: each starts when its parent does.
+    let down = r#"[{"traceId":"abc","id":"a","name":"root","timestamp":1700000000000000,"duration":1000},
+        {"traceId":"abc","id":"b","parentId":"a","name":"b"},
+        {"traceId":"abc","id":"c","parentId":"b","name":"c","duration":5},
+        {"traceId":"abc","id":"d","parentId":"c","name":"d"}]"#;
+    let data = zipkin(down);
+    for name in ["root", "b", "c", "d"] {
+        assert_eq!(span_named(&data, name).start_time_unix_nano, 1_700_000_000_000_000_000, "{name}");
+    }
+    assert_eq!(span_named(&data, "c").duration_nanos(), 5_000, "the duration stays");
+    // a → b → c, only the leaf with a time: each starts when its earliest child does; and a
+    // sibling without a time (e) then starts when that parent does.
+    let up = r#"[{"traceId":"abc","id":"a","name":"a"},
+        {"traceId":"abc","id":"b","parentId":"a","name":"b"},
+        {"traceId":"abc","id":"e","parentId":"b","name":"e"},
+        {"traceId":"abc","id":"c","parentId":"b","name":"late","timestamp":1700000000000900,"duration":1},
+        {"traceId":"abc","id":"f","parentId":"b","name":"early","timestamp":1700000000000500,"duration":1}]"#;
+    let data = zipkin(up);
+    for name in ["a", "b", "e"] {
+        assert_eq!(span_named(&data, name).start_time_unix_nano, 1_700_000_000_000_500_000, "{name}");
+        let marked =
+            edgescope_otlp::attribute(&span_named(&data, name).attributes, "edgescope.zipkin.missing_timestamp");
+        assert_eq!(marked, Some(&AnyValue::Bool(true)), "{name}");
+    }
+    // A chain as long as a large file, below a root with a time: each id is walked once.
+    let n = 50_000;
+    let mut deep = vec![r#"{"traceId":"abc","id":"1","name":"s1","timestamp":1700000000000000}"#.to_owned()];
+    deep.extend((2..=n).map(|i| format!(r#"{{"traceId":"abc","id":"{i:x}","parentId":"{:x}","name":"s{i}"}}"#, i - 1)));
+    let data = any_traces(&format!("[{}]", deep.join(","))).unwrap();
+    assert!(data.spans().all(|(_, _, s)| s.start_time_unix_nano == 1_700_000_000_000_000_000));
+    // A cycle of parents without any time ends, and its spans keep no time rather than a guess.
+    let cycle = r#"[{"traceId":"abc","id":"a","parentId":"b","name":"a"},{"traceId":"abc","id":"b","parentId":"a","name":"b"}]"#;
+    assert!(zipkin(cycle).spans().all(|(_, _, s)| s.start_time_unix_nano == 0));
+}
+
+#[test]
+fn a_zipkin_timestamp_of_zero_is_read_as_absent() {
+    // zipkin2's Span.Builder: "zero implies absent", for the timestamp and the duration.
+    let doc = r#"[{"traceId":"abc","id":"a","kind":"SERVER","name":"root","timestamp":1700000000000000,"duration":1000},
+        {"traceId":"abc","id":"d","parentId":"a","name":"zero-ts","timestamp":0,"duration":0}]"#;
+    let data = zipkin(doc);
+    let zero = span_named(&data, "zero-ts");
+    assert_eq!((zero.start_time_unix_nano, zero.duration_nanos()), (1_700_000_000_000_000_000, 0));
+    let marked = edgescope_otlp::attribute(&zero.attributes, "edgescope.zipkin.missing_timestamp");
+    assert_eq!(marked, Some(&AnyValue::Bool(true)));
+}
+
+#[test]
+fn a_zipkin_server_span_with_the_id_of_a_client_span_is_its_shared_half_without_the_flag() {
+    // Some instrumentation leaves `shared` out on the server half; zipkin2's Trace.merge sets it
+    // when a SERVER span follows a CLIENT span with the same id.
+    let doc = r#"[{"traceId":"abc","id":"a","kind":"SERVER","name":"root","timestamp":1700000000000000,"duration":1000,
+         "localEndpoint":{"serviceName":"frontend"}},
+        {"traceId":"abc","id":"b","parentId":"a","kind":"CLIENT","name":"client-half","timestamp":1700000000000100,
+         "duration":800,"localEndpoint":{"serviceName":"frontend"}},
+        {"traceId":"abc","id":"b","parentId":"a","kind":"SERVER","name":"server-half","timestamp":1700000000000110,
+         "duration":700,"localEndpoint":{"serviceName":"backend"}},
+        {"traceId":"abc","id":"c","parentId":"b","kind":"CLIENT","name":"db-call","timestamp":1700000000000200,
+         "duration":100,"localEndpoint":{"serviceName":"backend"}}]"#;
+    let data = zipkin(doc);
+    assert_eq!(parent_name(&data, "root"), None);
+    assert_eq!(parent_name(&data, "client-half").as_deref(), Some("root"));
+    assert_eq!(parent_name(&data, "server-half").as_deref(), Some("client-half"));
+    assert_eq!(parent_name(&data, "db-call").as_deref(), Some("server-half"));
+    assert!(data.spans().all(|(_, _, s)| !s.attributes.iter().any(|kv| kv.key == "edgescope.original_span_id")));
+    // Two SERVER spans, or a CLIENT after nothing, are left as they are.
+    let servers = r#"[{"traceId":"abc","id":"b","kind":"SERVER","name":"one","timestamp":1,"duration":1},
+        {"traceId":"abc","id":"b","kind":"SERVER","name":"two","timestamp":1,"duration":1}]"#;
+    let data = zipkin(servers);
+    assert!(data.spans().all(|(_, _, s)| s.parent_span_id.is_none()), "no span is the other's half");
+}
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/../../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn a_jaeger_spans_parent_is_its_first_child_of_reference_in_its_own_trace() {
+    // Jaeger's model (Span.ParentSpanID): the first CHILD_OF reference with the span's trace id;
+    // a CHILD_OF reference to another trace is a link. `reference-test` starts with one.
+    let data = any_traces(&fixture("jaeger-uimodel-ui_01.json")).unwrap();
+    let span = span_named(&data, "reference-test");
+    assert_eq!(span.parent_span_id.map(|p| p.to_hex()).as_deref(), Some("0000000000000002"));
+    let links: Vec<_> = span
+        .links
+        .iter()
+        .map(|l| (l.trace_id.to_hex(), l.span_id.to_hex(), l.attributes[0].value.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            ("000000000000000000000000000000ff".into(), "00000000000000ff".into(), AnyValue::from("child_of")),
+            ("00000000000000000000000000000001".into(), "0000000000000002".into(), AnyValue::from("follows_from")),
+        ]
+    );
+    // Without a CHILD_OF reference in the trace, the first reference in it (as the UI draws it).
+    let doc = r#"{"traceID":"a1","spans":[{"traceID":"a1","spanID":"03","operationName":"x","startTime":1,
+        "references":[{"refType":"CHILD_OF","traceID":"b2","spanID":"07"},
+                      {"refType":"FOLLOWS_FROM","traceID":"a1","spanID":"01"}]}]}"#;
+    let data = any_traces(doc).unwrap();
+    let span = data.spans().next().unwrap().2;
+    assert_eq!(span.parent_span_id.map(|p| p.to_hex()).as_deref(), Some("0000000000000001"));
+    assert_eq!(span.links.len(), 1);
+}
+
+/// A span named `a` for a document of its own.
+const OTLP_SPAN_A: &str = r#"{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060709","name":"a"}"#;
+
+#[test]
+fn an_empty_list_under_a_new_name_beside_the_deprecated_name_is_unset_as_proto3_json_reads_it() {
+    let span = r#"{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"ils-span"}"#;
+    let doc = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[],"instrumentationLibrarySpans":[{{"instrumentationLibrary":{{"name":"lib"}},"spans":[{span}]}}]}}]}}"#
+    );
+    assert_eq!(names(&doc), ["ils-span"]);
+    let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    // What the collector ingests through.
+    let partial = read::traces_partial(&value, Ids::Strict).unwrap();
+    assert_eq!(partial.data.spans().map(|(_, scope, _)| scope.name.as_str()).collect::<Vec<_>>(), ["lib"]);
+    let null = doc.replace(r#""scopeSpans":[]"#, r#""scopeSpans":null"#);
+    assert_eq!(names(&null), ["ils-span"]);
+    // Tempo's `batches` beside an empty `resourceSpans`.
+    let batches = format!(r#"{{"resourceSpans":[],"batches":[{{"scopeSpans":[{{"spans":[{span}]}}]}}]}}"#);
+    assert_eq!(names(&batches), ["ils-span"]);
+    let logs = r#"{"resourceLogs":[{"scopeLogs":[],"instrumentationLibraryLogs":[{"logRecords":[{"body":{"stringValue":"x"}}]}]}]}"#;
+    assert_eq!(read::logs_from_str(logs, Ids::Strict).unwrap().records().count(), 1);
+    // A new name with something in it still wins, and a wrong shape under it is still named.
+    let both = doc.replace(r#""scopeSpans":[]"#, &format!(r#""scopeSpans":[{{"spans":[{}]}}]"#, OTLP_SPAN_A));
+    assert_eq!(names(&both), ["a"]);
+    let bad = doc.replace(r#""scopeSpans":[]"#, r#""scopeSpans":"no""#);
+    assert_eq!(read::traces_from_str(&bad, Ids::Strict).unwrap_err().path, "resourceSpans[0].scopeSpans");
+}
+
+#[test]
+fn an_all_zero_parent_span_id_is_no_parent() {
+    let doc = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+        {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000000001","name":"root"},
+        {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000000002","parentSpanId":"0000000000000000",
+         "name":"second-root"}]}]}]}"#;
+    for ids in [Ids::Strict, Ids::Tolerant] {
+        let data = read::traces_from_str(doc, ids).unwrap();
+        assert!(data.spans().all(|(_, _, s)| s.parent_span_id.is_none()), "{ids:?}");
+    }
+    // A receiver keeps the span: only all-zero trace and span ids are invalid.
+    let partial = read::traces_partial(&serde_json::from_str(doc).unwrap(), Ids::Strict).unwrap();
+    assert_eq!((partial.data.spans().count(), partial.rejected.len()), (2, 0));
+    assert!(partial.data.spans().all(|(_, _, s)| s.parent_span_id.is_none()));
+    // The same in protobuf, whose writer sends the eight zero bytes it is given.
+    let mut with_zero_parent = partial.data.clone();
+    with_zero_parent.resource_spans[0].scope_spans[0].spans[1].parent_span_id = Some(edgescope_otlp::SpanId([0; 8]));
+    let decoded =
+        edgescope_otlp::proto::decode_traces(&edgescope_otlp::proto::encode_traces(&with_zero_parent)).unwrap();
+    assert!(decoded.spans().all(|(_, _, s)| s.parent_span_id.is_none()), "protobuf");
+    // zipkin2's Span.Builder reads an all-zero parentId as none.
+    let data = zipkin(
+        r#"[{"traceId":"abc","id":"a","parentId":"0000000000000000","name":"root","timestamp":1,"duration":1}]"#,
+    );
+    assert_eq!(span_named(&data, "root").parent_span_id, None);
+}
+
+#[test]
+fn jaeger_warnings_are_kept_where_jaegers_own_translator_keeps_them() {
+    // Jaeger v2 keeps a span's warnings in the string-array attribute `@jaeger@warnings`.
+    let data = any_traces(&fixture("jaeger-uimodel-ui_01.json")).unwrap();
+    let warnings = |name: &str| {
+        let span = span_named(&data, name);
+        match edgescope_otlp::attribute(&span.attributes, "@jaeger@warnings") {
+            Some(AnyValue::Array(w)) => w.iter().map(|w| w.as_str().unwrap().to_owned()).collect::<Vec<_>>(),
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    assert_eq!(warnings("reference-test"), ["some span warning", "some trace warning"]);
+    assert_eq!(warnings("preserveParentID-test"), ["some span warning", "some trace warning"]);
+    assert_eq!(warnings("test-general-conversion"), ["some trace warning"], "the trace's, on each of its spans");
+}
+
+#[test]
+fn jaeger_tag_and_log_values_that_do_not_match_their_type_keep_their_text() {
+    let doc = r#"{"data":[{"traceID":"aa","processes":{"p1":{"serviceName":"s"}},"spans":[{"traceID":"aa",
+        "spanID":"1","operationName":"op","references":[],"startTime":1700000000000000,"duration":10,"processID":"p1",
+        "tags":[{"key":"count","type":"int64","value":"n/a"},{"key":"blob","type":"binary","value":"not base64!"},
+                {"key":"big","type":"int64","value":18446744073709551615},{"key":"flag","type":"bool","value":"yes"},
+                {"key":"ratio","type":"float64","value":"high"},{"key":"n","type":"int64","value":"7"}],
+        "logs":[{"timestamp":1700000000000001,"fields":[{"key":"event","type":"int64","value":42},
+                                                       {"key":"k","type":"string","value":"v"}]},
+                {"timestamp":1700000000000002,"fields":[{"key":"message","type":"float64","value":2.5}]}]}]}]}"#;
+    let data = any_traces(doc).unwrap();
+    let span = data.spans().next().unwrap().2;
+    let tags: Vec<_> = span.attributes.iter().map(|kv| (kv.key.as_str(), kv.value.clone())).collect();
+    let text = |s: &str| Some(AnyValue::from(s));
+    assert_eq!(
+        tags,
+        [
+            ("count", text("n/a")),
+            ("blob", text("not base64!")),
+            ("big", text("18446744073709551615")),
+            ("flag", text("yes")),
+            ("ratio", text("high")),
+            ("n", Some(AnyValue::Int(7))),
+        ]
+    );
+    let events: Vec<_> = span.events.iter().map(|e| (e.name.as_str(), e.attributes.len())).collect();
+    assert_eq!(events, [("42", 1), ("2.5", 0)]);
+}
+
+#[test]
+fn an_any_value_with_an_unknown_member_is_read_as_its_known_kind_whatever_the_members_name() {
+    for unknown in ["annotation", "zz", "Annotation", "_x"] {
+        let doc = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0102030405060708090a0b0c0d0e0f10",
+            "spanId":"0102030405060708","attributes":[{{"key":"k","value":{{"stringValue":"x","{unknown}":"y"}}}},
+            {{"key":"only","value":{{"{unknown}":"y"}}}}]}}]}}]}}]}}"#
+        );
+        let data = read::traces_from_str(&doc, Ids::Strict).unwrap_or_else(|e| panic!("{unknown}: {e}"));
+        let span = data.spans().next().unwrap().2;
+        assert_eq!(span.attributes[0].value, Some(AnyValue::from("x")), "{unknown}");
+        assert_eq!(span.attributes[1].value, None, "{unknown}: unknown members alone are no value");
+    }
+}

@@ -1,12 +1,15 @@
 //! Jaeger's legacy JSON (the UI's `/api/traces` answers, `{"data": [trace, …]}`, or one trace
 //! object) into the OTLP model.
 //!
-//! Times are microseconds. The first `CHILD_OF` reference is the parent (else the first
-//! `FOLLOWS_FROM`, as the Jaeger UI draws it), unless the deprecated `parentSpanID` names one;
-//! the other references become links. Tags keep
-//! their types (`int64` may be a string, `binary` is base64); `span.kind`, `error` and
-//! `otel.status_code` / `otel.status_description` set the kind and status. Logs become events
-//! named by their `event` (or `message`) field.
+//! Times are microseconds. The parent is the first `CHILD_OF` reference in the span's own trace,
+//! as Jaeger's model reads it (`Span.ParentSpanID`), else its first reference in that trace (a
+//! `FOLLOWS_FROM`, as the Jaeger UI draws it), unless the deprecated `parentSpanID` names one; the
+//! other references, those to other traces too, become links. Tags keep their types (`int64` may
+//! be a string, `binary` is base64), and a value that does not read as its type keeps its text;
+//! `span.kind`, `error` and `otel.status_code` / `otel.status_description` set the kind and
+//! status. Logs become events named by their `event` (or `message`) field, whatever its type.
+//! Warnings, the span's and then the trace's, become the string array attribute
+//! [`WARNINGS`] of each span.
 
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -21,28 +24,72 @@ use crate::{
     TraceId, TracesData,
 };
 
+/// The attribute Jaeger v2 keeps a span's warnings in, an array of strings (its `jptrace`
+/// package's `WarningsAttribute`), where its translator from Jaeger's model to OTLP puts them.
+const WARNINGS: &str = "@jaeger@warnings";
+
+/// A tag's value as its declared type, or its text when it does not read as that type (an
+/// `int64` of "n/a", a `binary` that is not base64, a number too large for an `int64`): what
+/// the tag holds is kept, as Jaeger's UI shows it, rather than dropped.
 fn tag_value(tag: &Map<String, Value>) -> Option<AnyValue> {
     let v = tag.get("value")?;
     let kind = tag.get("type").and_then(Value::as_str).unwrap_or("string");
-    Some(match (kind, v) {
-        ("bool", Value::Bool(b)) => AnyValue::Bool(*b),
-        ("bool", Value::String(s)) => AnyValue::Bool(s == "true"),
-        ("int64", Value::Number(n)) => AnyValue::Int(n.as_i64()?),
-        ("int64", Value::String(s)) => AnyValue::Int(s.parse().ok()?),
-        ("float64", Value::Number(n)) => AnyValue::Double(n.as_f64()?),
-        ("float64", Value::String(s)) => AnyValue::Double(s.parse().ok()?),
-        ("binary", Value::String(s)) => AnyValue::Bytes(crate::hex::base64_decode(s)?),
-        (_, Value::String(s)) => AnyValue::String(s.clone()),
-        (_, other) => AnyValue::String(other.to_string()),
-    })
+    let typed = match (kind, v) {
+        ("bool", Value::Bool(b)) => Some(AnyValue::Bool(*b)),
+        ("bool", Value::String(s)) if s == "true" || s == "false" => Some(AnyValue::Bool(s == "true")),
+        ("int64", Value::Number(n)) => n.as_i64().map(AnyValue::Int),
+        ("int64", Value::String(s)) => s.parse().ok().map(AnyValue::Int),
+        ("float64", Value::Number(n)) => n.as_f64().map(AnyValue::Double),
+        ("float64", Value::String(s)) => s.parse().ok().map(AnyValue::Double),
+        ("binary", Value::String(s)) => crate::hex::base64_decode(s).map(AnyValue::Bytes),
+        _ => None,
+    };
+    Some(typed.unwrap_or_else(|| AnyValue::String(text(v))))
+}
+
+/// A JSON value's text: a string as it is, anything else as JSON.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn tag(t: &Value) -> Option<KeyValue> {
+    let t = t.as_object()?;
+    Some(KeyValue { key: t.get("key")?.as_str()?.to_owned(), value: tag_value(t) })
 }
 
 fn tags(list: Option<&Value>) -> Vec<KeyValue> {
     let Some(Value::Array(list)) = list else { return Vec::new() };
-    list.iter()
-        .filter_map(Value::as_object)
-        .filter_map(|t| Some(KeyValue { key: t.get("key")?.as_str()?.to_owned(), value: tag_value(t) }))
-        .collect()
+    list.iter().filter_map(tag).collect()
+}
+
+/// A `warnings` list's strings (anything else in it as its JSON text).
+fn warnings(list: Option<&Value>) -> impl Iterator<Item = String> + '_ {
+    list.and_then(Value::as_array).into_iter().flatten().filter(|w| !w.is_null()).map(text)
+}
+
+/// A log as an event: named by its `event` field (else its `message` field) as text, whatever
+/// type that field has, its other fields the event's attributes.
+fn event(log: &Value) -> Event {
+    let fields = log.get("fields").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let named = |f: &Value| {
+        matches!(f.get("key").and_then(Value::as_str), Some("event" | "message"))
+            && f.get("value").is_some_and(|v| !v.is_null())
+    };
+    let name_at = fields.iter().position(named);
+    Event {
+        time_unix_nano: micros(log.get("timestamp")).saturating_mul(1000),
+        name: name_at.and_then(|i| fields[i].get("value")).map_or_else(|| "log".to_owned(), text),
+        attributes: fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != name_at)
+            .filter_map(|(_, f)| tag(f))
+            .collect(),
+        ..Default::default()
+    }
 }
 
 fn micros(v: Option<&Value>) -> u64 {
@@ -66,6 +113,9 @@ pub(super) fn traces(doc: &Map<String, Value>) -> Result<TracesData> {
 
 fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result<()> {
     let processes = t.get("processes").and_then(Value::as_object);
+    // Jaeger's translator to OTLP has no place for a trace's warnings (its batches carry spans
+    // only), so they go to each of the trace's spans, after the span's own.
+    let trace_warnings: Vec<String> = warnings(t.get("warnings")).collect();
     let spans = t.get("spans").and_then(Value::as_array).ok_or_else(|| err(path, "expected a `spans` array"))?;
     for (i, s) in spans.iter().enumerate() {
         let p = format!("{path}.spans[{i}]");
@@ -79,10 +129,13 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
         let mut parent: Option<SpanId> = deprecated_parent;
         let mut links = Vec::new();
         let refs = s.get("references").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let in_trace =
+            |r: &Value| tolerant_id::<16>(r.get("traceID").and_then(Value::as_str).unwrap_or("")) == Some(trace_id.0);
+        let child_of = |r: &Value| r.get("refType").and_then(Value::as_str) == Some("CHILD_OF");
         let parent_ref = refs
             .iter()
-            .position(|r| r.get("refType").and_then(Value::as_str) == Some("CHILD_OF"))
-            .or(if refs.is_empty() { None } else { Some(0) })
+            .position(|r| child_of(r) && in_trace(r))
+            .or_else(|| refs.iter().position(in_trace))
             .filter(|_| deprecated_parent.is_none());
         for (j, r) in refs.iter().enumerate() {
             let id = |key: &str| r.get(key).and_then(Value::as_str).unwrap_or("");
@@ -92,7 +145,7 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
             if TraceId(rt) == trace_id && deprecated_parent == Some(SpanId(rs)) {
                 continue;
             }
-            if Some(j) == parent_ref && TraceId(rt) == trace_id {
+            if Some(j) == parent_ref {
                 parent = Some(SpanId(rs));
             } else {
                 let kind = r.get("refType").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
@@ -139,30 +192,12 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
                 _ => attributes.push(kv),
             }
         }
-        let events = s
-            .get("logs")
-            .and_then(Value::as_array)
-            .map(|logs| {
-                logs.iter()
-                    .map(|l| {
-                        let mut fields = tags(l.get("fields"));
-                        let name = fields
-                            .iter()
-                            .position(|f| f.key == "event" || f.key == "message")
-                            .map(|i| fields.remove(i))
-                            .and_then(|f| f.value)
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_else(|| "log".to_owned());
-                        Event {
-                            time_unix_nano: micros(l.get("timestamp")).saturating_mul(1000),
-                            name,
-                            attributes: fields,
-                            ..Default::default()
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let span_warnings: Vec<AnyValue> =
+            warnings(s.get("warnings")).chain(trace_warnings.iter().cloned()).map(AnyValue::String).collect();
+        if !span_warnings.is_empty() {
+            attributes.push(KeyValue::new(WARNINGS, AnyValue::Array(span_warnings)));
+        }
+        let events = s.get("logs").and_then(Value::as_array).map(|logs| logs.iter().map(event).collect());
         let start = micros(s.get("startTime")).saturating_mul(1000);
         let span = Span {
             trace_id,
@@ -174,7 +209,7 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
             start_time_unix_nano: start,
             end_time_unix_nano: start.saturating_add(micros(s.get("duration")).saturating_mul(1000)),
             attributes,
-            events,
+            events: events.unwrap_or_default(),
             links,
             status,
             trace_state,

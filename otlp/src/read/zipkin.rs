@@ -1,11 +1,13 @@
 //! Zipkin v2 JSON (`/api/v2/trace/{id}`, `/api/v2/traces`) into the OTLP model.
 //!
 //! Zipkin shares one span id between the client and server halves of an RPC (`"shared": true`
-//! on the server half). OTLP ids are unique, so the server half gets an id derived from the
+//! on the server half, or a SERVER span with a CLIENT span's id, whose flag zipkin2's
+//! `Trace.merge` fills in). OTLP ids are unique, so the server half gets an id derived from the
 //! shared one and becomes the client half's child, and the shared id's other children move
-//! under it. Times are microseconds. A span without a timestamp (Zipkin allows it) starts when
-//! its earliest child does, else when its parent does, and is marked
-//! `edgescope.zipkin.missing_timestamp`.
+//! under it. Times are microseconds; a timestamp of zero is none, as zipkin2 reads it, and an
+//! all-zero `parentId` is no parent. A span without a timestamp (Zipkin allows it) starts when
+//! its earliest child does, else when its parent does, through chains of such spans of any
+//! depth, and is marked `edgescope.zipkin.missing_timestamp`.
 
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -14,7 +16,7 @@ use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
 
-use super::{err, find_id, sorted_ids, tolerant_id, Result};
+use super::{err, find_id, sorted_ids, tolerant_id, IdKey, Result};
 use crate::{
     AnyValue, Event, KeyValue, Resource, ResourceSpans, ScopeSpans, Span, SpanId, SpanKind, Status, StatusCode,
     TraceId, TracesData,
@@ -90,8 +92,10 @@ fn convert_values(spans: &[Value]) -> Result<Vec<Converted>> {
         let trace_id =
             TraceId(tolerant_id::<16>(trace).ok_or_else(|| err(&format!("{path}.traceId"), "not a hex trace id"))?);
         let span_id = SpanId(id_of("id")?.ok_or_else(|| err(&path, "missing id"))?);
-        let parent_span_id = id_of("parentId")?.map(SpanId);
-        let timestamp = micros(o.get("timestamp"));
+        // zipkin2's Span.Builder reads an all-zero parent id as none, and a zero timestamp as
+        // absent (a zero duration is absent too, which reads the same as zero here).
+        let parent_span_id = id_of("parentId")?.map(SpanId).filter(SpanId::is_valid);
+        let timestamp = micros(o.get("timestamp")).filter(|&t| t != 0);
         let duration = micros(o.get("duration")).unwrap_or(0);
         let kind = kind_of(o.get("kind").and_then(Value::as_str));
         let mut attributes = Vec::new();
@@ -202,6 +206,17 @@ fn join_64_bit_trace_ids(out: &mut [Converted]) {
 fn finish(mut out: Vec<Converted>) -> TracesData {
     join_64_bit_trace_ids(&mut out);
     let key = |s: &Span| (s.trace_id, s.span_id);
+    // Some instrumentation leaves the shared flag off the server half; a SERVER span with the id
+    // of a CLIENT span is that half all the same (zipkin2's Trace.merge sets the flag on it).
+    let clients = sorted_ids(
+        out.iter().filter(|c| !c.shared && c.span.kind == SpanKind::Client).map(|c| (key(&c.span), 0)).collect(),
+    );
+    if !clients.is_empty() {
+        for c in out.iter_mut().filter(|c| !c.shared && c.span.kind == SpanKind::Server) {
+            c.shared = find_id(&clients, &key(&c.span)).is_some();
+        }
+    }
+    drop(clients);
     // Shared ids: the server half gets its own id under the client half, and takes the
     // shared id's children with it.
     let client_halves = sorted_ids(out.iter().filter(|c| !c.shared).map(|c| (key(&c.span), 0)).collect());
@@ -227,51 +242,110 @@ fn finish(mut out: Vec<Converted>) -> TracesData {
             }
         }
     }
+    if out.iter().any(|c| c.missing_timestamp) {
+        infer_missing_starts(&mut out);
+    }
+    by_service(out)
+}
 
-    // Missing timestamps: the earliest child's start, else the parent's.
-    let mut earliest_child =
-        sorted_ids(out.iter().filter(|c| c.missing_timestamp).map(|c| (key(&c.span), u64::MAX)).collect());
-    if earliest_child.is_empty() {
-        return by_service(out);
-    }
-    for c in out.iter().filter(|c| !c.missing_timestamp) {
-        let Some(p) = c.span.parent_span_id else { continue };
-        let parent = (c.span.trace_id, p);
-        // Repeated ids: every copy gets the same value.
-        let from = earliest_child.partition_point(|e| e.0 < parent);
-        for e in earliest_child[from..].iter_mut().take_while(|e| e.0 == parent) {
-            e.1 = e.1.min(c.span.start_time_unix_nano);
-        }
-    }
-    // The parents' starts, for those without a child with a timestamp; the last span with
-    // an id wins, as in a map.
-    let mut parent_start = sorted_ids(
+/// A start not known (yet), in [`infer_missing_starts`]' table.
+const UNKNOWN: u64 = u64::MAX;
+
+/// Gives each span without a timestamp the start of its earliest child, else of its parent,
+/// where that child or parent may have its start the same way, through chains of any depth
+/// (the earliest child's start is the earliest start below the span through spans without
+/// one). A span that finds none keeps its time, and every such span is marked.
+fn infer_missing_starts(out: &mut [Converted]) {
+    let key = |s: &Span| (s.trace_id, s.span_id);
+    // Every id's start, the earliest of those its spans have (Zipkin merges spans sent in
+    // pieces under one id), or UNKNOWN when none of them has a timestamp.
+    let mut starts = sorted_ids(
         out.iter()
-            .filter(|c| c.missing_timestamp && find_id(&earliest_child, &key(&c.span)) == Some(u64::MAX))
-            .filter_map(|c| Some(((c.span.trace_id, c.span.parent_span_id?), u64::MAX)))
+            .map(|c| (key(&c.span), if c.missing_timestamp { UNKNOWN } else { c.span.start_time_unix_nano }))
             .collect(),
     );
-    parent_start.dedup_by(|a, b| a.0 == b.0);
-    if !parent_start.is_empty() {
-        for c in out.iter().filter(|c| !c.missing_timestamp) {
-            if let Ok(i) = parent_start.binary_search_by(|e| e.0.cmp(&key(&c.span))) {
-                parent_start[i].1 = c.span.start_time_unix_nano;
-            }
+    starts.dedup_by(|later, first| {
+        let same = later.0 == first.0;
+        if same {
+            first.1 = first.1.min(later.1);
+        }
+        same
+    });
+    // The parents of the spans without a timestamp (the span id within the same trace, as a
+    // number), to walk up from a child.
+    let parents = sorted_ids(
+        out.iter()
+            .filter(|c| c.missing_timestamp)
+            .filter_map(|c| Some((key(&c.span), u64::from_be_bytes(c.span.parent_span_id?.0))))
+            .collect(),
+    );
+    let parents_of = |(trace, span): IdKey| {
+        let from = parents.partition_point(|e| e.0 < (trace, span));
+        parents[from..]
+            .iter()
+            .take_while(move |e| e.0 == (trace, span))
+            .map(move |e| (trace, SpanId(e.1.to_be_bytes())))
+    };
+    let at = |starts: &[(IdKey, u64)], id: IdKey| starts.binary_search_by(|e| e.0.cmp(&id)).ok();
+
+    // From children: the spans with a timestamp, earliest first, each give their start to the
+    // ancestors without one above them, up to one that already has a start (from this child's
+    // earlier sibling or cousin, or a timestamp of its own), whose ancestors have theirs.
+    let mut timed: Vec<(u64, usize)> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.missing_timestamp && c.span.parent_span_id.is_some())
+        .map(|(i, c)| (c.span.start_time_unix_nano, i))
+        .collect();
+    timed.sort_unstable();
+    let mut above: Vec<IdKey> = Vec::new();
+    for (start, i) in timed {
+        let span = &out[i].span;
+        above.extend(span.parent_span_id.map(|p| (span.trace_id, p)));
+        while let Some(id) = above.pop() {
+            let Some(a) = at(&starts, id).filter(|&a| starts[a].1 == UNKNOWN) else { continue };
+            starts[a].1 = start;
+            above.extend(parents_of(id));
         }
     }
+
+    // From parents: each id still without a start takes that of the nearest ancestor with one.
+    // An id is walked through once (a chain that finds none, or a cycle of parents, is not
+    // walked again), so this takes time in proportion to the ids.
+    let mut walked = alloc::vec![false; starts.len()];
+    let mut chain: Vec<usize> = Vec::new();
+    for a in 0..starts.len() {
+        if walked[a] || starts[a].1 != UNKNOWN {
+            continue;
+        }
+        chain.clear();
+        let mut next = Some(a);
+        let found = loop {
+            let Some(b) = next else { break UNKNOWN };
+            if starts[b].1 != UNKNOWN {
+                break starts[b].1;
+            }
+            if walked[b] {
+                break UNKNOWN;
+            }
+            walked[b] = true;
+            chain.push(b);
+            // The first of an id's parents (spans that repeat an id may name different ones).
+            next = parents_of(starts[b].0).next().and_then(|p| at(&starts, p));
+        };
+        for &b in &chain {
+            starts[b].1 = found;
+        }
+    }
+
     for c in out.iter_mut().filter(|c| c.missing_timestamp) {
-        let inferred = find_id(&earliest_child, &key(&c.span))
-            .filter(|&t| t != u64::MAX)
-            .or_else(|| c.span.parent_span_id.and_then(|p| find_id(&parent_start, &(c.span.trace_id, p))))
-            .filter(|&t| t != u64::MAX);
-        if let Some(start) = inferred {
+        if let Some(start) = find_id(&starts, &key(&c.span)).filter(|&t| t != UNKNOWN) {
             let duration = c.span.end_time_unix_nano.saturating_sub(c.span.start_time_unix_nano);
             c.span.start_time_unix_nano = start;
             c.span.end_time_unix_nano = start.saturating_add(duration);
         }
         c.span.attributes.push(KeyValue::new("edgescope.zipkin.missing_timestamp", AnyValue::Bool(true)));
     }
-    by_service(out)
 }
 
 /// Spans grouped into one resource per service, in order of first appearance.
@@ -713,7 +787,8 @@ mod fast {
     fn convert(z: ZSpan<'_>) -> Option<Converted> {
         let trace_id = TraceId(id::<16>(z.trace_id.as_ref())??);
         let span_id = SpanId(id::<8>(z.id.as_ref())??);
-        let parent_span_id = id::<8>(z.parent_id.as_ref())?.map(SpanId);
+        let parent_span_id = id::<8>(z.parent_id.as_ref())?.map(SpanId).filter(SpanId::is_valid);
+        let timestamp = z.timestamp.filter(|&t| t != 0);
         let mut tags = z.tags.map(|t| t.0).unwrap_or_default();
         // A JSON object keeps the last of repeated keys and iterates in key order.
         tags.reverse();
@@ -752,11 +827,11 @@ mod fast {
             .collect();
         let service =
             z.local_endpoint.and_then(|e| e.service_name).map(String::from).unwrap_or_else(|| "unknown_service".into());
-        let start = z.timestamp.unwrap_or(0).saturating_mul(1000);
+        let start = timestamp.unwrap_or(0).saturating_mul(1000);
         Some(Converted {
             service,
             shared: z.shared.unwrap_or(false),
-            missing_timestamp: z.timestamp.is_none(),
+            missing_timestamp: timestamp.is_none(),
             span: Span {
                 trace_id,
                 span_id,
