@@ -727,7 +727,7 @@ export class Span {
       if (typeof tp !== 'string') return core.trouble(1);
       const h = adopt(this);
       stageAttributes(attributes);
-      if (!core.spanLink(h, tp, ts)) core.trouble(1);
+      if (!core.spanLink(h, tp, ts, span)) core.trouble(1);
     });
     return this;
   }
@@ -1140,7 +1140,7 @@ export function inject(headers, span) {
 
 /** The page-wide baggage header, computed once per change. */
 let baggageHeader;
-/** The page-wide baggage's keys, those the header leaves out for size too. */
+/** The page-wide baggage's keys. */
 const pageKeys = new Set();
 
 /**

@@ -357,9 +357,9 @@ export function spanException(span, kind, message, stacktrace, timeMs) {
   wasm.spanException(span, put(kind), len, put(message), len, put(stacktrace), len, timeMs);
 }
 
-export function spanLink(span, traceparent, tracestate) {
+export function spanLink(span, traceparent, tracestate, local) {
   args(size(traceparent, tracestate));
-  return wasm.spanLink(span, put(traceparent), len, put(tracestate), len) !== 0;
+  return wasm.spanLink(span, put(traceparent), len, put(tracestate), len, local ? 1 : 0) !== 0;
 }
 
 export function baggageSet(key, value, properties = '') {

@@ -40,7 +40,10 @@ export interface Config {
   samplerArg?: number | string;
   /** Record traces the sampler dropped and export them when any of their spans in this page ends with an error. Default false. */
   keepErrors?: boolean;
-  /** Longest string attribute value in bytes (longer values are cut); 0 or absent for no limit. */
+  /**
+   * Longest string attribute value in characters (longer values are cut; byte arrays in bytes); 0 or absent for
+   * no limit. A log body is cut to this many bytes (16 KiB without it).
+   */
   attributeValueLengthLimit?: number;
   /**
    * Mask secrets (default true): secret-looking query, fragment and path parameters in URL attributes, users and
@@ -267,8 +270,26 @@ export interface InstrumentConfig extends ServerConfig {
   route?: (request: Request) => string | undefined;
 }
 
-/** A Cloudflare-style module worker. */
+/** A Cloudflare-style module worker with a `fetch` (one of the shapes `instrument` takes; see `WorkerHandlers`). */
 export interface ModuleWorker<Env = unknown> {
   fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Response | Promise<Response>;
   [key: string]: unknown;
+}
+
+/** A function `instrument` takes: `(request, info) => Response` (Deno.serve, Vercel Edge, Node). */
+export type RequestHandler = (request: Request, ...rest: any[]) => Response | Promise<Response>;
+
+/**
+ * The handlers of a worker that `instrument` sets up: those an object (an object literal, a class instance, an
+ * interface such as wrangler's `ExportedHandler<Env>`) or a class's instances have must be functions, and an
+ * object must have at least one of them (`fetch`, or a cron-only `scheduled`…). Its other members are kept as
+ * they are.
+ */
+export interface WorkerHandlers {
+  fetch?(request: Request, ...rest: any[]): Response | Promise<Response>;
+  scheduled?(...args: any[]): unknown;
+  queue?(...args: any[]): unknown;
+  email?(...args: any[]): unknown;
+  tail?(...args: any[]): unknown;
+  trace?(...args: any[]): unknown;
 }

@@ -482,10 +482,12 @@ pub fn span_exception(span: u32, kind: &str, message: &str, stacktrace: &str, ti
     sdk(|sdk| sdk.record_exception_at(Handle(span), kind, message, stacktrace, time))
 }
 
-/// Links a span to the span of a valid `traceparent`, with the staged attributes.
+/// Links a span to the span of a valid `traceparent`, with the staged attributes; `local` when
+/// that span is one of this process's (OTLP's link flags then say it is not remote).
 #[cfg_attr(not(feature = "npm"), wasm_bindgen(js_name = spanLink))]
-pub fn span_link(span: u32, traceparent: &str, tracestate: Option<String>) -> bool {
+pub fn span_link(span: u32, traceparent: &str, tracestate: Option<String>, local: bool) -> bool {
     let Some(cx) = remote(traceparent, tracestate.as_deref()) else { return false };
+    let cx = SpanContext { is_remote: !local, ..cx };
     sdk(|sdk| sdk.add_link(Handle(span), &cx));
     true
 }

@@ -52,7 +52,8 @@ pub struct Config {
     pub max_open_spans: usize,
     /// Attributes per span, event, link or record.
     pub max_attributes: usize,
-    /// Longest string attribute value (in bytes, cut at a character boundary); 0 for no limit.
+    /// Longest string attribute value, in characters (Unicode scalar values, as OpenTelemetry's
+    /// limit counts them; byte arrays in bytes); 0 for no limit.
     pub max_attribute_value_length: usize,
     /// Events per span.
     pub max_events: usize,
@@ -932,7 +933,7 @@ impl Sdk {
                         s = &redacted;
                     }
                 }
-                Value::Str(if max_len > 0 { cut(s, max_len) } else { s })
+                Value::Str(if max_len > 0 { cut_chars(s, max_len) } else { s })
             }
             Value::Any(any) => {
                 let mut any = any.clone();
@@ -1044,11 +1045,14 @@ impl Sdk {
 
     /// [`Sdk::record_exception`] at a given time (Unix nanoseconds; now when absent).
     pub fn record_exception_at(&mut self, h: Handle, kind: &str, message: &str, stacktrace: &str, time: Option<u64>) {
+        // Before the staged attributes: an attribute of the caller's with the same key replaces
+        // one made here (OpenTelemetry's RecordException: "the additional attributes take
+        // precedence"), and the attribute limit cuts the caller's last, never these.
         for (key, value) in
-            [("exception.type", kind), ("exception.message", message), ("exception.stacktrace", stacktrace)]
+            [("exception.stacktrace", stacktrace), ("exception.message", message), ("exception.type", kind)]
         {
             if !value.is_empty() {
-                self.staged.push(KeyValue::new(key, value));
+                self.staged.insert(0, KeyValue::new(key, value));
             }
         }
         self.add_event_at(h, "exception", time);
@@ -1542,6 +1546,26 @@ pub(crate) fn is_int(n: f64) -> bool {
     n.abs() <= 9_007_199_254_740_991.0 && n == (n as i64) as f64
 }
 
+/// `s` cut to at most `max` characters (Unicode scalar values), as OpenTelemetry's attribute
+/// value length limit counts them ("counting any character in it as 1").
+pub(crate) fn cut_chars(s: &str, max: usize) -> &str {
+    // At most one character per byte: a string of no more bytes than `max` is whole.
+    if s.len() <= max {
+        return s;
+    }
+    // A character starts at each byte that is not a continuation byte (`10xxxxxx`).
+    let mut seen = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if b & 0xC0 != 0x80 {
+            if seen == max {
+                return s.get(..i).unwrap_or(s);
+            }
+            seen += 1;
+        }
+    }
+    s
+}
+
 /// `s` cut to at most `max` bytes at a character boundary.
 fn cut(s: &str, max: usize) -> &str {
     let mut end = max.min(s.len());
@@ -1620,8 +1644,8 @@ fn redact_value(key: &str, value: Option<&mut AnyValue>, extra: &[String]) {
 fn truncate_value(v: &mut AnyValue, max: usize) {
     match v {
         AnyValue::String(s) if s.len() > max => {
-            let end = cut(s, max).len();
-            // SAFETY: `cut` ends on a char boundary.
+            let end = cut_chars(s, max).len();
+            // SAFETY: `cut_chars` ends on a char boundary.
             unsafe { s.as_mut_vec().truncate(end) };
         }
         AnyValue::Array(items) => items.iter_mut().for_each(|i| truncate_value(i, max)),

@@ -460,6 +460,8 @@ fn events_exceptions_and_links_are_recorded_within_their_limits() {
     sdk.add_link(h, &other);
     sdk.add_link(h, &other);
     sdk.set_attribute(h, "long", AnyValue::from("abcdéfgh"));
+    sdk.set_attribute(h, "city", AnyValue::from("Zürich"));
+    sdk.set_attribute(h, "kanji", AnyValue::from("東京都庁舎前"));
     sdk.set_attribute(h, "list", AnyValue::Array(vec![AnyValue::from("123456"), AnyValue::Int(7)]));
     sdk.end_span(h);
     let data = drain_traces(&mut sdk);
@@ -469,18 +471,50 @@ fn events_exceptions_and_links_are_recorded_within_their_limits() {
     assert_eq!(attribute(&span.events[0].attributes, "cache.hit"), Some(&AnyValue::Bool(false)));
     let exception = &span.events[1];
     assert_eq!(exception.name, "exception");
-    assert_eq!(attribute(&exception.attributes, "exception.type"), Some(&AnyValue::from("TypeE")), "cut to 5 bytes");
+    assert_eq!(
+        attribute(&exception.attributes, "exception.type"),
+        Some(&AnyValue::from("TypeE")),
+        "cut to 5 characters"
+    );
     assert_eq!(span.links.len(), 1);
     assert_eq!(span.dropped_links_count, 1);
     assert_eq!(span.links[0].span_id, other.span_id);
     assert_eq!(span.links[0].flags, 0x301);
-    assert_eq!(attribute(&span.attributes, "long"), Some(&AnyValue::from("abcd")), "cut at a character boundary");
+    // OpenTelemetry's limit counts characters, "counting any character in it as 1".
+    assert_eq!(attribute(&span.attributes, "long"), Some(&AnyValue::from("abcdé")), "five characters, six bytes");
+    assert_eq!(attribute(&span.attributes, "city"), Some(&AnyValue::from("Züric")));
+    assert_eq!(attribute(&span.attributes, "kanji"), Some(&AnyValue::from("東京都庁舎")), "15 bytes");
     assert_eq!(
         attribute(&span.attributes, "list"),
         Some(&AnyValue::Array(vec![AnyValue::from("12345"), AnyValue::Int(7)]))
     );
     let d = sdk.diagnostics();
     assert_eq!((d.events_dropped, d.links_dropped), (1, 1));
+}
+
+#[test]
+fn attributes_given_to_record_exception_win_over_those_it_makes_and_the_limit_keeps_those_it_makes() {
+    let mut sdk = Sdk::new(Config { max_attributes: 4, ..Config::default() });
+    let h = sdk.start_span("work", SpanKind::Internal, None);
+    // OpenTelemetry's RecordException: "the additional attributes take precedence".
+    sdk.stage_attribute("exception.type", AnyValue::from("app.ValidationError"));
+    sdk.stage_attribute("exception.message", AnyValue::from("the form is incomplete"));
+    sdk.record_exception(h, "TypeError", "raw internal message", "at f (app.js:1:2)");
+    for i in 0..6 {
+        sdk.stage_attribute(&format!("extra.{i}"), AnyValue::Int(i));
+    }
+    sdk.record_exception(h, "RangeError", "out of range", "");
+    sdk.end_span(h);
+    let data = drain_traces(&mut sdk);
+    let span = data.spans().next().unwrap().2;
+    let first = &span.events[0].attributes;
+    assert_eq!(attribute(first, "exception.type"), Some(&AnyValue::from("app.ValidationError")));
+    assert_eq!(attribute(first, "exception.message"), Some(&AnyValue::from("the form is incomplete")));
+    assert_eq!(attribute(first, "exception.stacktrace"), Some(&AnyValue::from("at f (app.js:1:2)")));
+    let second = &span.events[1];
+    assert_eq!(attribute(&second.attributes, "exception.type"), Some(&AnyValue::from("RangeError")));
+    assert_eq!(attribute(&second.attributes, "exception.message"), Some(&AnyValue::from("out of range")));
+    assert_eq!((second.attributes.len(), second.dropped_attributes_count), (4, 4), "the caller's are cut first");
 }
 
 #[test]

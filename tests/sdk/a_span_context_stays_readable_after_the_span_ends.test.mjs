@@ -95,6 +95,7 @@ test('a span links to spans that have ended (by the ids they kept) as to open on
   const linker = startSpan('linker', { links: [{ context: early, attributes: { which: 'option' } }] });
   linker.addLink(open, { which: 'open' });
   linker.addLink(done, { which: 'ended' });
+  linker.addLink(extract({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }), { which: 'remote' });
   const before = diagnostics().apiErrors;
   linker.addLink({ nothing: true });
   linker.addLink(undefined);
@@ -104,6 +105,9 @@ test('a span links to spans that have ended (by the ids they kept) as to open on
   await flush();
   const exported = spans.find((s) => s.name === 'linker');
   const linked = Object.fromEntries((exported.links ?? []).map((l) => [l.attributes[0].value.stringValue, l.spanId]));
-  assert.deepEqual(linked, { option: early.spanContext().spanId, open: open.spanContext().spanId, ended: done.spanContext().spanId });
+  assert.deepEqual(linked, { option: early.spanContext().spanId, open: open.spanContext().spanId, ended: done.spanContext().spanId, remote: 'b7ad6b7169203331' });
   assert.equal(exported.droppedLinksCount ?? 0, 0);
+  // OTLP's link flags: bit 8 says whether bit 9 is known, bit 9 that the linked context is remote.
+  const flags = Object.fromEntries(exported.links.map((l) => [l.attributes[0].value.stringValue, l.flags & 0x300]));
+  assert.deepEqual(flags, { option: 0x100, open: 0x100, ended: 0x100, remote: 0x300 }, 'spans of this process are local');
 });

@@ -281,8 +281,15 @@ extern "C" fn raw_span_exception(
 }
 
 #[export_name = "spanLink"]
-extern "C" fn raw_span_link(span: u32, tp: *const u8, tp_len: usize, ts: *const u8, ts_len: usize) -> bool {
-    span_link(span, text(tp, tp_len), owned(ts, ts_len))
+extern "C" fn raw_span_link(
+    span: u32,
+    tp: *const u8,
+    tp_len: usize,
+    ts: *const u8,
+    ts_len: usize,
+    local: bool,
+) -> bool {
+    span_link(span, text(tp, tp_len), owned(ts, ts_len), local)
 }
 
 #[export_name = "retryDelay"]

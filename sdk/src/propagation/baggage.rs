@@ -51,8 +51,9 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
-/// Percent-decodes; `None` when the result is not UTF-8. A `%` without two hex digits stays.
-fn decode(s: &str) -> Option<String> {
+/// Percent-decodes; bytes that are not UTF-8 become U+FFFD, as W3C Baggage asks ("MUST be
+/// replaced with the replacement code point"). A `%` without two hex digits stays.
+fn decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -67,7 +68,27 @@ fn decode(s: &str) -> Option<String> {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).unwrap_or_else(|e| lossy(e.as_bytes()))
+}
+
+/// `bytes` as text, each invalid sequence a U+FFFD (what `String::from_utf8_lossy` gives, in
+/// less code: `from_utf8` is in the module anyway).
+fn lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    loop {
+        match core::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(core::str::from_utf8(good).unwrap_or_default());
+                out.push('\u{FFFD}');
+                bytes = rest.get(e.error_len().unwrap_or(rest.len())..).unwrap_or_default();
+            }
+        }
+    }
 }
 
 fn encode(s: &str, out: &mut String) {
@@ -90,7 +111,7 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
     if !is_token(key) || !value.as_bytes().iter().all(|c| is_baggage_octet(*c)) {
         return None;
     }
-    Some(BaggageEntry { key: key.to_owned(), value: decode(value)?, properties: properties(parts)? })
+    Some(BaggageEntry { key: key.to_owned(), value: decode(value), properties: properties(parts)? })
 }
 
 /// A member's properties (`k=v` or `k`, each trimmed) joined by `;`; `None` when one is invalid.
@@ -263,9 +284,19 @@ mod tests {
 
     #[test]
     fn invalid_members_are_skipped_and_the_rest_kept() {
-        let b = Baggage::parse(["good=1,bad key=2,noequals,quote=\"x\",also=ok;bad prop=1,k=%FF,last=2"]);
+        let b = Baggage::parse(["good=1,bad key=2,noequals,quote=\"x\",also=ok;bad prop=1,last=2"]);
         let keys: Vec<_> = b.entries().iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["good", "last"]);
+    }
+
+    #[test]
+    fn percent_encoded_bytes_that_are_not_utf8_become_replacement_characters() {
+        // W3C Baggage: such sequences "MUST be replaced with the replacement code point".
+        let b = Baggage::parse(["user=alice,name=a%FFb%C3,tenant=t1"]);
+        let keys: Vec<_> = b.entries().iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["user", "name", "tenant"]);
+        assert_eq!(b.get("name"), Some("a\u{FFFD}b\u{FFFD}"));
+        assert_eq!(b.header(), "user=alice,name=a%EF%BF%BDb%EF%BF%BD,tenant=t1");
     }
 
     #[test]

@@ -153,16 +153,26 @@ export interface ModuleWorker<Env = unknown> {
   fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Response | Promise<Response>;
   [key: string]: unknown;
 }
+export type RequestHandler = (request: Request, ...rest: any[]) => Response | Promise<Response>;
+export interface WorkerHandlers {
+  fetch?(request: Request, ...rest: any[]): Response | Promise<Response>;
+  scheduled?(...args: any[]): unknown;
+  queue?(...args: any[]): unknown;
+  email?(...args: any[]): unknown;
+  tail?(...args: any[]): unknown;
+  trace?(...args: any[]): unknown;
+}
 // node.d.ts
 export * from './server.js';
 import type { ServerConfig } from './index.js';
 export declare function init(config?: ServerConfig): void;
 // server.d.ts
 export * from './index.js';
-import type { Config, InstrumentConfig, ModuleWorker } from './index.js';
+import type { Config, InstrumentConfig, RequestHandler, WorkerHandlers } from './index.js';
 export declare function init(config?: Config): void;
-export declare function instrument<W extends ModuleWorker<any>>(handler: W, config?: InstrumentConfig | ((env: unknown) => InstrumentConfig)): W;
-export declare function instrument<H extends (request: Request, ...rest: any[]) => Response | Promise<Response>>(
-  handler: H,
+export declare function instrument<H extends RequestHandler>(handler: H, config?: InstrumentConfig | ((env: unknown) => InstrumentConfig)): H;
+export declare function instrument<C extends new (...args: any[]) => object & WorkerHandlers>(
+  handler: C,
   config?: InstrumentConfig | ((env: unknown) => InstrumentConfig),
-): H;
+): C;
+export declare function instrument<W extends WorkerHandlers>(handler: W, config?: InstrumentConfig | ((env: unknown) => InstrumentConfig)): W;

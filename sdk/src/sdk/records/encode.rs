@@ -262,7 +262,7 @@ fn pending_value<'a>(p: Pending<'a>, owned: &'a [String], anys: &'a [AnyValue], 
 #[inline(always)]
 fn cut_to(s: &str, max: usize) -> &str {
     if max > 0 {
-        super::super::cut(s, max)
+        super::super::cut_chars(s, max)
     } else {
         s
     }

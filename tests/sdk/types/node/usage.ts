@@ -28,4 +28,11 @@ const handler = instrument(async (request: Request) => {
   return new Response(String(total));
 });
 void handler;
+// Under `deno serve`, an object's `fetch(request, info)`, given back as it was given.
+const served: { fetch(request: Request, info: { remoteAddr: { hostname: string } }): Response } = instrument({
+  fetch(request: Request, info: { remoteAddr: { hostname: string } }) {
+    return new Response(`${request.url} ${info.remoteAddr.hostname}`);
+  },
+});
+void served;
 void setUser;
