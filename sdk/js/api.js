@@ -534,11 +534,10 @@ export function init(config) {
     endpoint = (c.endpoint ?? 'http://127.0.0.1:4318').replace(/\/+$/, '');
     exportHeaders = { ...c.headers };
     useProtobuf = c.protocol !== 'http/json';
-    // The lean module (default browser and workerd entries) writes protobuf only.
-    if (!useProtobuf && !core.encodesJson()) {
-      useProtobuf = true;
-      trouble(1, new Error('http/json needs edgescope/full or the Node entry; exporting http/protobuf'));
-    }
+    // The lean module (default browser and workerd entries) writes protobuf only: said and
+    // counted once the new core is configured (which starts its counts afresh).
+    const noJson = !useProtobuf && !core.encodesJson();
+    if (noJson) useProtobuf = true;
     useGzip = c.compression !== 'none';
     scheduleDelay = Math.max(0, c.scheduleDelayMillis ?? 1000);
     batchSize = Math.max(1, c.maxExportBatchSize ?? 512);
@@ -575,6 +574,7 @@ export function init(config) {
     bodyCap = c.attributeValueLengthLimit >>> 0 || 16384;
     truncated = 0;
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
+    if (noJson) trouble(1, new Error('http/json needs edgescope/full or the Node entry; exporting http/protobuf'));
     if (ra != null && !plainObject) trouble(1, new Error('resourceAttributes must be an object of attributes; ignored'));
     if (wrong.length) {
       for (const _ of wrong) core.trouble(1);

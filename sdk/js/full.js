@@ -12,7 +12,7 @@ import { startOutbox } from './outbox.js';
 import { reportWebVitals } from './vitals.js';
 
 // The full module: the lean one's core plus OTLP/JSON (`protocol: 'http/json'`).
-await loadWasm(new URL('./wasm/edgescope_full_bg.wasm', import.meta.url));
+await loadWasm(new URL('./wasm/edgescope_full_bg.wasm', import.meta.url), true);
 
 export * from './page.js';
 

@@ -6,12 +6,24 @@
 import { initSync } from './core.js';
 import { disable } from './api.js';
 
-/** Fetches, compiles and instantiates the module at `url` (a URL); on failure the SDK is off. */
-export function loadWasm(url) {
-  return load(url).catch(disable);
+/**
+ * The full entry's load, once it has begun: a page that imports both entries (a library the
+ * default one, the app `edgescope/full`) gets the full module, whichever arrives first, and so
+ * the `http/json` and the rest the app asked for.
+ */
+let fullLoad;
+
+/**
+ * Fetches, compiles and instantiates the module at `url` (a URL), the full entry's when `full`;
+ * on failure the SDK is off.
+ */
+export function loadWasm(url, full) {
+  const loading = load(url, full);
+  if (full) fullLoad = loading;
+  return loading.catch(disable);
 }
 
-async function load(url) {
+async function load(url, full) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`edgescope: fetching ${response.url} failed: ${response.status}`);
   let module;
@@ -22,5 +34,8 @@ async function load(url) {
     console.warn('edgescope: serve .wasm as application/wasm to compile it while it downloads', e);
     module = await WebAssembly.compile(await response.arrayBuffer());
   }
+  // The lean module waits for the full one, if the page loads it too; it is the core only when
+  // that one fails. (The first module instantiated stays: see `initSync`.)
+  if (!full && fullLoad) await fullLoad.catch(() => {});
   initSync({ module });
 }
