@@ -271,7 +271,8 @@ fn level(severity: i32, text: Option<&str>) -> &'static str {
     }
 }
 
-/// The severity numbers of a level (0 stands for records whose level comes from their text).
+/// The severity numbers of a level (records whose number is outside 1 to 24 are those whose
+/// level comes from their text: they are read for every level; `(0, 0)` asks for them alone).
 fn severity_range(level: &str) -> Option<(i32, i32)> {
     Some(match level {
         "trace" => (1, 4),
@@ -1894,6 +1895,10 @@ impl Tail {
         scan.end = i64::MAX;
         scan.limit = SCAN_BATCH;
         scan.order = ScanOrder::Arrival(self.after);
+        // The newest record before the scan, not after it: an export committed while the scan
+        // and the labelling ran has later ids, which the next call reads (moving past the newest
+        // id after the scan skipped whole exports).
+        let last = store.last_log_id()?;
         let rows = store.scan_logs(&scan)?;
         let more = rows.len() == SCAN_BATCH;
         let mut entries = Vec::new();
@@ -1904,8 +1909,8 @@ impl Tail {
             }
         }
         if !more {
-            // Rows the narrowed scan skipped are behind us too.
-            self.after = self.after.max(store.last_log_id()?);
+            // Rows the narrowed scan skipped, up to the newest when it began, are behind us too.
+            self.after = self.after.max(last);
         }
         Ok(((!entries.is_empty()).then(|| tail_message(entries, categorize)), more))
     }
@@ -2093,6 +2098,8 @@ mod tests {
         assert_eq!(level(0, Some("WARNING")), "warn");
         assert_eq!(level(0, Some("Critical")), "fatal");
         assert_eq!(level(0, None), "unknown");
+        assert_eq!(level(99, Some("ERROR")), "error", "a number outside 1 to 24 gives no level");
+        assert_eq!(level(30, None), "unknown");
         for l in ["trace", "debug", "info", "warn", "error", "fatal"] {
             let (lo, hi) = severity_range(l).unwrap();
             assert!((lo..=hi).all(|s| level(s, None) == l));

@@ -152,7 +152,7 @@ impl Store {
     /// Reads up to `scan.limit` rows that satisfy the scan's conditions, in its order.
     pub(crate) fn scan_logs(&self, scan: &LogScan) -> Result<Vec<LogRow>> {
         let mut sql = String::from(
-            "SELECT id, time_ns, severity, CASE WHEN severity = 0 THEN json_extract(record_json, '$.severityText') END,
+            "SELECT id, time_ns, severity, CASE WHEN severity NOT BETWEEN 1 AND 24 THEN json_extract(record_json, '$.severityText') END,
                     resource_id, trace_id, span_id, body, scope_json, record_json
              FROM logs WHERE time_ns >= ? AND time_ns < ?",
         );
@@ -162,7 +162,9 @@ impl Store {
             args.push(service.clone().into());
         }
         if let Some((lo, hi)) = scan.severity {
-            sql.push_str(" AND (severity BETWEEN ? AND ? OR severity = 0)");
+            // A number outside OpenTelemetry's 1 to 24 (0, unspecified, or 99 of a sender of its
+            // own) gives no level: the text does, as for `level` of such a record.
+            sql.push_str(" AND (severity BETWEEN ? AND ? OR severity NOT BETWEEN 1 AND 24)");
             args.extend([Value::from(lo), Value::from(hi)]);
         }
         if let Some(trace) = scan.trace_id {
@@ -229,7 +231,7 @@ impl Store {
     pub(crate) fn log_streams(&self, start: i64, end: i64) -> Result<Vec<(i64, i32, Option<String>)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT resource_id, severity,
-                    CASE WHEN severity = 0 THEN json_extract(record_json, '$.severityText') END
+                    CASE WHEN severity NOT BETWEEN 1 AND 24 THEN json_extract(record_json, '$.severityText') END
              FROM logs WHERE time_ns >= ?1 AND time_ns < ?2",
         )?;
         let rows = stmt.query_map([start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;

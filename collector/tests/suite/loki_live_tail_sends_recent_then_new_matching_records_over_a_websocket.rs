@@ -109,3 +109,54 @@ async fn a_tail_from_a_page_of_another_site_is_refused() {
     }
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn exports_stored_while_a_slow_tail_scan_runs_are_all_sent() {
+    // A line filter read through the full-text index over many stored records makes each scan
+    // of the tail take long enough for exports of four senders to be committed meanwhile; every
+    // record of every export still reaches the tail, once.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    for round in 0..4 {
+        let bodies: Vec<String> = (0..5000).map(|i| format!("rec of another service {round} {i}")).collect();
+        let bodies: Vec<&str> = bodies.iter().map(String::as_str).collect();
+        assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("noise", &bodies)).await.status, 200);
+    }
+    let query = encode(r#"{service_name="web"} |= "rec""#);
+    let url = format!("ws://{}/loki/api/v1/tail?query={query}", collector.ui);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (backlog, _) = next_lines(&mut socket).await;
+    assert!(backlog.is_empty(), "{backlog:?}");
+    const SENDERS: usize = 4;
+    const EXPORTS: usize = 20;
+    const RECORDS: usize = 50;
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|s| {
+            let otlp = collector.otlp;
+            tokio::spawn(async move {
+                for e in 0..EXPORTS {
+                    let bodies: Vec<String> =
+                        (0..RECORDS).map(|i| format!("rec {}", (s * EXPORTS + e) * RECORDS + i)).collect();
+                    let bodies: Vec<&str> = bodies.iter().map(String::as_str).collect();
+                    assert_eq!(post_json(otlp, "/v1/logs", &batch("web", &bodies)).await.status, 200);
+                }
+            })
+        })
+        .collect();
+    let total = SENDERS * EXPORTS * RECORDS;
+    let mut got = Vec::new();
+    while got.len() < total {
+        match tokio::time::timeout(Duration::from_secs(8), next_lines(&mut socket)).await {
+            Ok((lines, _)) => got.extend(lines),
+            Err(_) => break,
+        }
+    }
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let mut numbers: Vec<usize> = got.iter().map(|l| l.trim_start_matches("rec ").parse().unwrap()).collect();
+    numbers.sort_unstable();
+    let missing = (0..total).filter(|n| numbers.binary_search(n).is_err()).count();
+    assert_eq!((got.len(), missing), (total, 0), "each record once, none missing");
+    collector.stop().await;
+}

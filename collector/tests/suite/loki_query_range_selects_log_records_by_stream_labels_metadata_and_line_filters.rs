@@ -291,3 +291,25 @@ async fn ip_filters_select_lines_and_labels_holding_an_address_of_the_pattern() 
     assert!(bad.body.contains("invalid ip pattern `10.0.0.0/33`"), "{}", bad.body);
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_severity_number_outside_1_to_24_takes_its_level_from_the_text_for_equal_and_regex_selectors_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let records = vec![
+        record(T0 + 1, 99, "ERROR", "ninety-nine said error", json!([]), false),
+        record(T0 + 2, 30, "", "thirty said nothing", json!([]), false),
+        record(T0 + 3, 17, "", "seventeen", json!([]), false),
+        record(T0 + 4, 0, "", "unspecified", json!([]), false),
+    ];
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("odd", "prod", records)).await.status, 200);
+    for (selector, expected) in [
+        (r#"{service_name="odd", level="error"}"#, vec!["ninety-nine said error", "seventeen"]),
+        (r#"{service_name="odd", level=~"error"}"#, vec!["ninety-nine said error", "seventeen"]),
+        (r#"{service_name="odd", level="unknown"}"#, vec!["thirty said nothing", "unspecified"]),
+        (r#"{service_name="odd", level=~"unknown"}"#, vec!["thirty said nothing", "unspecified"]),
+    ] {
+        assert_eq!(lines(&query_range(&collector, &with(&[("query", selector)]), false).await), expected, "{selector}");
+    }
+    collector.stop().await;
+}
