@@ -475,7 +475,14 @@ fn cors_layer(extra: Arc<[String]>) -> CorsLayer {
             any || is_local_origin(origin) || extra.iter().any(|o| o == origin)
         }))
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::CONTENT_ENCODING, header::AUTHORIZATION])
+        // And the header a Loki client (the viewer's log page, Grafana) sends for Loki's
+        // categorized labels: without it another collector's viewer cannot read the logs.
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static("x-loki-response-encoding-flags"),
+        ])
         // Not CORS-safelisted: without this a page's SDK cannot read how long to back off.
         .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(3600))
@@ -946,7 +953,7 @@ async fn ingest_traces(
 ) -> Result<Response, Failure> {
     let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes, app.client_timeout)?;
     let Partial { data, rejected } = match encoding {
-        Encoding::Json => serde_json::from_slice(&payload)
+        Encoding::Json => read::json_value_of_bytes(&payload)
             .map_err(|e| format!("invalid JSON: {e}"))
             .and_then(|v| read::traces_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP trace request: {e}"))),
         Encoding::Protobuf => {
@@ -975,7 +982,7 @@ async fn ingest_logs(
 ) -> Result<Response, Failure> {
     let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes, app.client_timeout)?;
     let Partial { data, rejected } = match encoding {
-        Encoding::Json => serde_json::from_slice(&payload)
+        Encoding::Json => read::json_value_of_bytes(&payload)
             .map_err(|e| format!("invalid JSON: {e}"))
             .and_then(|v| read::logs_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP logs request: {e}"))),
         Encoding::Protobuf => {

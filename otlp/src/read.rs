@@ -48,8 +48,71 @@ pub fn logs_from_str(text: &str, ids: Ids) -> Result<LogsData> {
 }
 
 fn parse(text: &str) -> Result<Value> {
-    serde_json::from_str(without_bom(text))
-        .map_err(|e| ReadError { path: String::new(), message: format!("invalid JSON: {e}") })
+    json_value(without_bom(text)).map_err(|e| ReadError { path: String::new(), message: format!("invalid JSON: {e}") })
+}
+
+/// Parses JSON as OTLP senders write it: the escape of a lone UTF-16 surrogate in a string
+/// (`"\ud83c"`, what JavaScript's `JSON.stringify` writes for half an emoji, such as a length
+/// limit that counts UTF-16 units leaves) is read as U+FFFD, as Go's decoder (the OpenTelemetry
+/// Collector's) reads it, rather than failing the whole document.
+pub fn json_value(text: &str) -> serde_json::Result<Value> {
+    match serde_json::from_str(text) {
+        Err(_) if has_surrogate_escape(text.as_bytes()) => {
+            let repaired = without_lone_surrogates(text.as_bytes());
+            serde_json::from_str(core::str::from_utf8(&repaired).unwrap_or_default())
+        }
+        parsed => parsed,
+    }
+}
+
+/// [`json_value`] of bytes that may not be UTF-8 (a request body): the parser says where they
+/// are not. (Two readers, of `str` and of bytes: each is a copy of serde_json's parser in a
+/// wasm module, so the viewer keeps to the first.)
+pub fn json_value_of_bytes(bytes: &[u8]) -> serde_json::Result<Value> {
+    match serde_json::from_slice(bytes) {
+        Err(_) if has_surrogate_escape(bytes) => serde_json::from_slice(&without_lone_surrogates(bytes)),
+        parsed => parsed,
+    }
+}
+
+/// Whether `json` holds a `\ud…` escape, the start of a surrogate's.
+fn has_surrogate_escape(json: &[u8]) -> bool {
+    json.windows(3).any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D'))
+}
+
+/// `json` with each string escape of a lone surrogate replaced by `\ufffd`; a pair stays.
+fn without_lone_surrogates(json: &[u8]) -> Vec<u8> {
+    // The UTF-16 unit of a `\uXXXX` escape at `i`.
+    let unit = |i: usize| -> Option<u16> {
+        let hex = json.get(i..i + 6).filter(|e| e.starts_with(b"\\u"))?;
+        u16::from_str_radix(core::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(json.len());
+    let (mut i, mut in_string) = (0, false);
+    while i < json.len() {
+        let c = json[i];
+        let n = match (in_string, c) {
+            (_, b'"') => {
+                in_string = !in_string;
+                1
+            }
+            (true, b'\\') => match unit(i) {
+                Some(0xD800..=0xDBFF) if unit(i + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) => 12,
+                Some(0xD800..=0xDFFF) => {
+                    out.extend_from_slice(b"\\ufffd");
+                    i += 6;
+                    continue;
+                }
+                Some(_) => 6,
+                // Another escape, whole (`\"` does not end the string).
+                None => 2,
+            },
+            _ => 1,
+        };
+        out.extend_from_slice(&json[i..(i + n).min(json.len())]);
+        i += n;
+    }
+    out
 }
 
 /// Reads a trace document: `{"resourceSpans": …}` or one of the wrappers.
@@ -193,7 +256,7 @@ fn any_traces_text(text: &str) -> Result<TracesData> {
     if text.trim().is_empty() {
         return Err(err("", "it is empty"));
     }
-    match serde_json::from_str::<Value>(text) {
+    match json_value(text) {
         Ok(doc) => any_traces_doc(&doc),
         Err(whole) => {
             let mut all = TracesData::default();
@@ -237,7 +300,7 @@ pub fn json_lines<E>(
     }
     let mut others = 0;
     for (i, &(n, line)) in lines.iter().enumerate() {
-        let doc: Value = match serde_json::from_str(line) {
+        let doc: Value = match json_value(line) {
             Ok(doc) => doc,
             // A document written over several lines (pretty-printed JSON) is no JSON-lines file:
             // its first line alone is no JSON value, and its other lines are no documents either

@@ -496,3 +496,21 @@ fn an_any_value_with_an_unknown_member_is_read_as_its_known_kind_whatever_the_me
         assert_eq!(span.attributes[1].value, None, "{unknown}: unknown members alone are no value");
     }
 }
+
+#[test]
+fn a_lone_surrogate_escape_is_read_as_a_replacement_character_not_a_broken_document() {
+    // OpenTelemetry JS cuts strings by UTF-16 units, and `JSON.stringify` writes half an emoji
+    // as the escape of a lone surrogate; Go's decoder (the Collector's) reads it as U+FFFD.
+    let doc = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10",
+        "spanId":"0000000000000001","name":"party \ud83c","attributes":[
+        {"key":"pair","value":{"stringValue":"\ud83c\udf89 and \\ud83c as text"}},
+        {"key":"low","value":{"stringValue":"\uDF89!"}}]}]}]}]}"#;
+    let data = read::traces_from_str(doc, Ids::Strict).unwrap();
+    let span = data.spans().next().unwrap().2;
+    assert_eq!(span.name, "party \u{FFFD}");
+    assert_eq!(edgescope_otlp::attribute(&span.attributes, "pair"), Some(&AnyValue::from("🎉 and \\ud83c as text")));
+    assert_eq!(edgescope_otlp::attribute(&span.attributes, "low"), Some(&AnyValue::from("\u{FFFD}!")));
+    assert_eq!(any_traces(doc).unwrap(), data, "a file reads alike");
+    assert!(read::json_value(r#"{"a":"\ud83c"#).is_err(), "a document broken otherwise still is");
+    assert_eq!(read::json_value_of_bytes(br#"{"a":"\ud83c!"}"#).unwrap()["a"], "\u{FFFD}!");
+}

@@ -35,6 +35,22 @@ async fn preflights_from_localhost_and_configured_origins_are_allowed_and_others
         assert_eq!(answer.header("access-control-allow-origin"), Some(origin), "{origin}");
         assert!(answer.header("access-control-allow-headers").unwrap().contains("content-type"));
     }
+    // The viewer of another collector asks the Loki API with Loki's categorized-labels header.
+    let loki = request(
+        collector.ui,
+        "OPTIONS",
+        "/loki/api/v1/query_range",
+        &[
+            ("Origin", "http://localhost:5173"),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "x-loki-response-encoding-flags"),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(loki.header("access-control-allow-origin"), Some("http://localhost:5173"));
+    let allowed = loki.header("access-control-allow-headers").unwrap_or_default().to_ascii_lowercase();
+    assert!(allowed.contains("x-loki-response-encoding-flags"), "{allowed}");
     let refused = preflight(collector.otlp, "https://evil.example.net").await;
     assert_eq!(refused.header("access-control-allow-origin"), None);
     collector.stop().await;

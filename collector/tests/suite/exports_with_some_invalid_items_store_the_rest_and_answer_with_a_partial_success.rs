@@ -57,6 +57,25 @@ async fn json_log_records_that_read_are_stored_and_the_rejected_ones_are_counted
     collector.stop().await;
 }
 
+#[tokio::test]
+async fn a_lone_surrogate_a_javascript_exporter_wrote_is_stored_as_a_replacement_character() {
+    // OpenTelemetry JS's length limit cuts an emoji in half, and `JSON.stringify` writes the
+    // half as `\ud83c`: one such string failed the whole export with 400.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let body = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[
+        {"body":{"stringValue":"party \ud83c"}},
+        {"body":{"stringValue":"whole \ud83c\udf89"}}]}]}]}"#;
+    let answer = post_json(collector.otlp, "/v1/logs", body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body, "{}");
+    let logs = read::logs(&get(collector.ui, "/api/logs").await.json(), Ids::Strict).unwrap();
+    let mut bodies: Vec<_> = logs.records().map(|(_, _, r)| r.body.clone().unwrap()).collect();
+    bodies.sort_by_key(|b| format!("{b:?}"));
+    assert_eq!(bodies, [edgescope_otlp::AnyValue::from("party \u{FFFD}"), edgescope_otlp::AnyValue::from("whole 🎉")]);
+    collector.stop().await;
+}
+
 /// A protobuf field with a length-delimited payload (lengths below 128 bytes).
 fn field(number: u8, payload: &[u8]) -> Vec<u8> {
     assert!(payload.len() < 128);
