@@ -42,6 +42,7 @@ mod error;
 mod hex;
 pub mod json;
 mod model;
+pub mod pcommon;
 pub mod proto;
 #[cfg(feature = "read")]
 pub mod read;

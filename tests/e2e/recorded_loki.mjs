@@ -73,6 +73,8 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
   let down = false;
   // How many of the next `query_range` answers carry an entry of another shape.
   let malformed = 0;
+  // Tail upgrades cut while down.
+  let refused = 0;
   const server = createServer((req, res) => {
     if (down) return req.socket.destroy();
     const url = new URL(req.url, 'http://x');
@@ -119,7 +121,10 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
     res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
   });
   server.on('upgrade', (req, socket) => {
-    if (down) return socket.destroy();
+    if (down) {
+      refused += 1;
+      return socket.destroy();
+    }
     const url = new URL(req.url, 'http://x');
     requests.push({ path: url.pathname, params: Object.fromEntries(url.searchParams), upgrade: true });
     if (url.pathname !== '/loki/api/v1/tail' || !websocket) return socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
@@ -153,6 +158,8 @@ export async function startRecordedLoki({ streams = recordedStreams(), tailBackl
     },
     /** Tail connections open now. */
     tails: () => sockets.size,
+    /** Tail upgrades cut while down, so far. */
+    refusedUpgrades: () => refused,
     /** Sends one tail message to every open tail. */
     tail(streams, droppedEntries = null) {
       const text = JSON.stringify({ streams, dropped_entries: droppedEntries });

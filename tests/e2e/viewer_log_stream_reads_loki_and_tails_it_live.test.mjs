@@ -203,6 +203,25 @@ test('live tail: when the source stops answering it says "reconnecting…" and c
   });
 });
 
+test('live tail: a source back from a restart while a poll probes it gets the WebSocket again, not polling for good', async () => {
+  await withRecordedLoki({ streams: recordedStreams() }, async (direct) => {
+    const page = await env.browser.newPage();
+    const logs = await new LogsPage(page).open(env.collector.ui, directLoki(direct));
+    await logs.goLive('live (WebSocket)');
+    direct.down(true);
+    // Back at once after a WebSocket retry failed: the poll that follows it is the first to
+    // reach the source again.
+    const refused = direct.refusedUpgrades();
+    for (let i = 0; i < 1500 && direct.refusedUpgrades() === refused; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(direct.refusedUpgrades() > refused, 'the tail tried its WebSocket again');
+    direct.down(false);
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-status]')?.textContent === 'live (WebSocket)', null, { timeout: 15000 });
+    direct.tail(toStreams([{ service: 'cart', level: 'info', ts: String(BigInt(Date.now()) * 1000000n), line: 'over the WebSocket again' }]));
+    await logs.waitForCount(41);
+    await page.close();
+  });
+});
+
 test('polling keeps a record stored after the poll that saw another of the same time, without duplicates', async () => {
   // Clocks that count milliseconds stamp a burst of lines alike: a poll that asked from the
   // nanosecond after the newest record lost the lines of that time stored after it.

@@ -93,6 +93,9 @@ thread_local! {
     static GENERATION: RefCell<u64> = const { RefCell::new(0) };
     /// Reconnection attempts since the source last answered; 0 while it does.
     static ATTEMPTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Whether this tail's WebSocket opened once: after the source comes back from a restart
+    /// (during which a WebSocket cannot open either), the tail goes back to it, not to polling.
+    static SOCKET_OPENED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Drops queued-and-dropped counts and what an earlier page left queued (a new page starts
@@ -134,6 +137,7 @@ pub(crate) fn start(ui: Ui, source: Source, logql: String, start: u64, resume: l
         q.malformed_polls = 0;
     });
     ATTEMPTS.with(|a| a.set(0));
+    SOCKET_OPENED.with(|o| o.set(false));
     let generation = GENERATION.with(|g| *g.borrow());
     connect(ui, source, logql, start, generation);
 }
@@ -178,6 +182,7 @@ fn open_socket(ui: Ui, source: Source, logql: String, url: &str, generation: u64
     }
     let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
         ATTEMPTS.with(|a| a.set(0));
+        SOCKET_OPENED.with(|o| o.set(true));
         ui.live.try_set(Live::WebSocket);
     });
     let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
@@ -252,7 +257,8 @@ fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
             }
             // The source answers again.
             let answered = matches!(answer, Ok((200..=299, _)));
-            if answered && ATTEMPTS.with(|a| a.replace(0)) > 0 {
+            let back = answered && ATTEMPTS.with(|a| a.replace(0)) > 0;
+            if back {
                 ui.live.try_set(Live::Polling);
             }
             let malformed = QUEUE.with(|q| q.borrow().malformed_polls);
@@ -262,7 +268,13 @@ fn poll(ui: Ui, source: Source, logql: String, generation: u64) {
                         QUEUE.with(|q| q.borrow_mut().malformed_polls = 0);
                         ui.skipped.try_set(None);
                     }
-                    deliver(QUEUE.with(|q| q.borrow().resume.fresh(records)), 0)
+                    deliver(QUEUE.with(|q| q.borrow().resume.fresh(records)), 0);
+                    // Back after a restart, to the WebSocket this tail had, from what it holds.
+                    if back && SOCKET_OPENED.with(std::cell::Cell::get) {
+                        drop_connection();
+                        let from = QUEUE.with(|q| q.borrow().resume.from());
+                        connect(ui, source, logql, from, generation);
+                    }
                 }
                 // An answer of Loki's shape with entries of another is named beside the status,
                 // as a malformed tail message is, and the next poll asks for the same range
