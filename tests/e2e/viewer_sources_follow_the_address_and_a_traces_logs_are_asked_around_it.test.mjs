@@ -115,6 +115,26 @@ test('after saving other sources in Settings, Back shows the sources of the addr
   await page.close();
 });
 
+test('an address naming a source the viewer cannot read says so, and which sources it shows instead', async () => {
+  const page = await newPage();
+  // No sources saved by an earlier test: the collector is the one in use.
+  await page.goto(`${env.collector.ui}/settings`);
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(`${env.collector.ui}/?traces=${encodeURIComponent('bogus:http://x')}&logs=${encodeURIComponent('zipkin:/upstream/rec/zipkin')}&lookback=all`);
+  const notice = page.locator('[data-testid=source-notice]');
+  await notice.waitFor();
+  const text = await notice.textContent();
+  assert.match(text, /cannot read \(traces=bogus:http:\/\/x, logs=zipkin:\/upstream\/rec\/zipkin\)/);
+  assert.match(text, /showing traces from edgescope collector and logs from edgescope collector instead/);
+  assert.match(await page.textContent('[data-testid=trace-source]'), /edgescope collector/);
+  // A page whose address names good sources (or none) has no such notice.
+  await page.goto(`${env.collector.ui}/?${sourcesQuery()}&lookback=all`);
+  await page.waitForFunction(() => /Grafana Tempo/.test(document.querySelector('[data-testid=trace-source]')?.textContent ?? ''));
+  assert.equal(await page.locator('[data-testid=source-notice]').count(), 0);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test("the settings' Kind follows an upstream's \"as …\" chip and Reset", async () => {
   const page = await newPage();
   await page.goto(`${env.collector.ui}/settings`);

@@ -88,12 +88,34 @@ pub(crate) fn sources() -> Sources {
     SOURCES.with(|s| {
         let mut s = s.borrow_mut();
         let sources = s.get_or_insert_with(saved);
-        sources.apply_query(page_param("traces").as_deref(), page_param("logs").as_deref());
+        let refused = sources.apply_query(page_param("traces").as_deref(), page_param("logs").as_deref());
+        let notice = (!refused.is_empty()).then(|| {
+            format!(
+                "The address names a source this viewer cannot read ({}); showing traces from {} and logs from {} instead.",
+                refused.join(", "),
+                described(&sources.traces),
+                described(&sources.logs),
+            )
+        });
+        SOURCE_NOTICE.with(|n| {
+            if n.get_untracked() != notice {
+                n.set(notice);
+            }
+        });
         // A source named by the address is read without credentials: the saved ones of the same
         // backend go with it (back to it after an address named another source, say).
         sources.with_saved_credentials(&saved());
         sources.clone()
     })
+}
+
+/// A source as the page names it: its kind, and where it is unless it is this page's collector.
+fn described(source: &crate::sources::Source) -> String {
+    if source.url.is_empty() {
+        source.kind.label().to_owned()
+    } else {
+        format!("{} at {}", source.kind.label(), source.url)
+    }
 }
 
 /// Stores new sources in the browser (credentials included; they never leave it).
@@ -373,6 +395,8 @@ thread_local! {
     /// A message for the notice bar at the top of the page (a partial trace, say). Reference
     /// counted rather than owned by a view, so that no re-render disposes it.
     pub(crate) static NOTICE: ArcRwSignal<Option<String>> = ArcRwSignal::new(None);
+    /// What the address asked for and the page could not use (see `Sources::apply_query`).
+    pub(crate) static SOURCE_NOTICE: ArcRwSignal<Option<String>> = ArcRwSignal::new(None);
 }
 
 fn source_request(source: &Source, path: String) -> Request {

@@ -46,6 +46,9 @@ pub(crate) fn App() -> impl IntoView {
                 <A href="/settings">"Settings"</A>
             </nav>
         </header>
+        {move || api::SOURCE_NOTICE.with(|n| n.get()).map(|text| view! {
+            <div class="notice" role="status" data-testid="source-notice">{text}</div>
+        })}
         {move || api::NOTICE.with(|n| n.get()).map(|text| view! {
             <div class="notice" role="status" data-testid="notice">{text}</div>
         })}

@@ -146,15 +146,24 @@ impl Sources {
     }
 
     /// Applies `traces=` and `logs=` from a page URL; credentials stay as they were when the
-    /// source is the same.
-    pub fn apply_query(&mut self, traces: Option<&str>, logs: Option<&str>) {
-        for (slot, key) in [(&mut self.traces, traces), (&mut self.logs, logs)] {
-            if let Some(source) = key.and_then(Source::from_key) {
-                if slot.kind != source.kind || slot.url != source.url {
-                    *slot = source;
+    /// source is the same. Returns the parameters it could not use (`traces=bogus:…`, a URL that
+    /// is neither http(s) nor a path, a source of the other signal), which leave their source
+    /// as it was: the page says so rather than show other data without a word.
+    pub fn apply_query(&mut self, traces: Option<&str>, logs: Option<&str>) -> Vec<String> {
+        let mut refused = Vec::new();
+        for (name, slot, key) in [("traces", &mut self.traces, traces), ("logs", &mut self.logs, logs)] {
+            let Some(key) = key else { continue };
+            let fits = |s: &Source| if name == "traces" { s.kind.has_traces() } else { s.kind.has_logs() };
+            match Source::from_key(key).filter(fits) {
+                Some(source) => {
+                    if slot.kind != source.kind || slot.url != source.url {
+                        *slot = source;
+                    }
                 }
+                None => refused.push(format!("{name}={key}")),
             }
         }
+        refused
     }
 
     /// Takes the credentials of `saved` (the sources kept in the browser) for each source that is
@@ -1418,9 +1427,14 @@ mod tests {
         elsewhere.with_saved_credentials(&sources);
         assert_eq!(elsewhere.traces.auth, None, "another backend never gets them");
         let mut other = Sources::default();
-        other.apply_query(Some("tempo:/upstream/tempo"), Some("nonsense:/x"));
+        let refused = other.apply_query(Some("tempo:/upstream/tempo"), Some("nonsense:/x"));
         assert_eq!(other.traces.kind, Kind::Tempo);
         assert_eq!(other.logs, Source::collector(), "an unknown kind is ignored");
+        assert_eq!(refused, ["logs=nonsense:/x"], "and named, for the page to say so");
+        let mut wrong_signal = Sources::default();
+        let refused = wrong_signal.apply_query(Some("loki:/upstream/loki"), Some("zipkin:/upstream/zipkin"));
+        assert_eq!(wrong_signal, Sources::default(), "Loki has no traces, Zipkin no logs");
+        assert_eq!(refused, ["traces=loki:/upstream/loki", "logs=zipkin:/upstream/zipkin"]);
         assert!(Source::from_key("jaeger:javascript:alert(1)").is_none(), "only paths and http(s) URLs");
         // `//host` and `/\host` are not paths: fetch reads both as another host's URL, so a
         // link with `?traces=jaeger://attacker.example` would have sent the searches there.
@@ -1428,8 +1442,9 @@ mod tests {
             assert!(Source::from_key(&format!("jaeger:{url}")).is_none(), "{url}");
         }
         let mut linked = Sources::default();
-        linked.apply_query(Some("jaeger://attacker.example"), Some("loki:/\\attacker.example"));
+        let refused = linked.apply_query(Some("jaeger://attacker.example"), Some("loki:/\\attacker.example"));
         assert_eq!(linked, Sources::default());
+        assert_eq!(refused.len(), 2);
         assert_eq!(Source::from_key("jaeger:/upstream/jaeger//").unwrap().url, "/upstream/jaeger");
         // Schemes are case-insensitive (RFC 3986): written as the rest of the viewer expects them.
         assert_eq!(Source::from_key("loki:HTTPS://Loki.example.com/").unwrap().url, "https://Loki.example.com");
