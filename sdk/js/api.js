@@ -873,9 +873,12 @@ function startSpanUnguarded(name, options) {
   if (recorder && recorder.on && !parent && !parentSpan && !scoped && (root || (asyncContext ? !(current instanceof Span) || current._j !== 0 : activeStack.length === 0))) {
     // Recorded in JavaScript: a root, or the child of a span recorded there, open or ended (work
     // that outlives its span stays in its trace, as OpenTelemetry's context keeps an ended span).
-    // It has no remote context above it: its `_bg` stays unset.
+    // Its parent span, if any, has no remote context above it; a root started under one (`root:
+    // true`) keeps that context's baggage, as OpenTelemetry keeps the context's baggage.
     span = recorder.start(new Span(0), String(name), kind, !root && current instanceof Span && current._j !== 0 ? current : undefined, start);
     span._ts = null;
+    const context = root ? (asyncContext ? current : activeStack.at(-1)) : current;
+    if (context instanceof Span && context._bg !== undefined) span._bg = context._bg;
     span.setAttributes(o.attributes);
   } else {
     stageAttributes(o.attributes);
@@ -914,7 +917,8 @@ function startSpanUnguarded(name, options) {
     // Known to have no tracestate: a root, a child of a span without one, or of a remote
     // context without one (only the core knows whether one it was given is valid).
     if (parent ? !parent.tracestate : above ? above._ts === null : true) span._ts = null;
-    span._bg = parent ? parent.baggage : root ? undefined : (parentSpan || (asyncContext ? current : activeStack.at(-1)))?._bg;
+    // A root (`root: true`) keeps the baggage of the context it starts in: only the trace is new.
+    span._bg = parent ? parent.baggage : (parentSpan || (asyncContext ? current : activeStack.at(-1)))?._bg;
   }
   if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
   return span;

@@ -104,3 +104,24 @@ test('a page-wide entry the header has no room for is refused, so a remote one o
   sdk.removeBaggage('first');
   assert.deepEqual(sdk.getBaggage(), {}, 'the refused entry never comes back');
 });
+
+test('a root started under a remote context (root: true) is a new trace that keeps the context\'s baggage, as OpenTelemetry does', () => {
+  sdk.init({ serviceName: 'remote-baggage', endpoint: 'http://127.0.0.1:9', scheduleDelayMillis: 0 });
+  const parent = sdk.extract({ traceparent: REMOTE, baggage: 'user=alice' });
+  let root, child;
+  sdk.startActiveSpan('server', { parent }, () => {
+    root = sdk.startSpan('a trace of its own', { root: true });
+    sdk.withSpan(root, () => {
+      child = sdk.startSpan('under the new root');
+    });
+  });
+  const sent = injected(root);
+  assert.notEqual(root.spanContext().traceId, '4bf92f3577b34da6a3ce929d0e0e4736', 'a new trace');
+  assert.equal(sent.baggage, 'user=alice');
+  assert.equal(injected(child).baggage, 'user=alice', 'and its children carry it on');
+  root.end();
+  child.end();
+  const outside = sdk.startSpan('outside', { root: true });
+  assert.equal(injected(outside).baggage, undefined, 'no context, no baggage');
+  outside.end();
+});
