@@ -1137,10 +1137,19 @@ export function inject(headers, span) {
     const ts = ended || s._e ? s._ts ?? undefined : tracestateOf(s);
     if (ts) setHeader(headers, 'tracestate', ts);
     if (baggageHeader === undefined) baggageHeader = core.header(2, 0) ?? '';
-    const header = typeof s._bg === 'object' ? withRemote(s._bg) : baggageHeader;
+    let header = typeof s._bg === 'object' ? withRemote(s._bg) : baggageHeader;
+    // (Without entries of its own, those already in `headers` stand for them, as on a fetch call.)
+    if (moreBaggage) header = moreBaggage(header || getHeader(headers, 'baggage') || '');
     if (header) setHeader(headers, 'baggage', header);
   });
 }
+
+/**
+ * Internal: what `inject` adds to the baggage header it wrote (the edge entry's: the request's
+ * own baggage, which its spans do not carry), given that header.
+ */
+let moreBaggage;
+export const addBaggage = (fn) => (moreBaggage = fn);
 
 /** The page-wide baggage header, computed once per change. */
 let baggageHeader;

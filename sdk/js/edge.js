@@ -6,7 +6,7 @@
 // offers it, and otherwise right after the response is produced. `captureConsole` makes console
 // calls log records of the request that made them; a request's incoming `baggage` goes out with
 // its own outgoing calls.
-import { exportEndpoint, extract, flush, guard, inExport, init, inject, mimic, onFlush, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
+import { addBaggage, exportEndpoint, extract, flush, guard, inExport, init, inject, mimic, onFlush, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
 import { METHODS, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
 
@@ -193,6 +193,13 @@ function baggageMembers(header) {
  * `setBaggage` entries, or, without any, one the code set itself) and the request's members, `own`
  * winning for a key both have and coming first within the W3C limits (64 members, 8,192 bytes).
  */
+// `inject` in a request (for a transport of the app's own: a queue message, a WebSocket) sends
+// the request's baggage as its `fetch` calls do.
+addBaggage((header) => {
+  const incoming = requestBaggage && requestBaggage.getStore();
+  return incoming && incoming.size ? combinedBaggage(incoming, header) : header;
+});
+
 function combinedBaggage(incoming, own) {
   const members = baggageMembers(own);
   for (const [key, member] of incoming) if (!members.has(key)) members.set(key, member);
@@ -426,6 +433,9 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   if (parent && requestBaggage) parent.baggage = undefined;
   // Without a traceparent a new trace: never a child of what was active when the server started.
   const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', { kind: 'server', parent, root: true, attributes });
+  // Nor does it take the remote baggage of that context (a root keeps it, as in OpenTelemetry):
+  // the request's own baggage comes with the request.
+  if (!parent) span._bg = undefined;
   const finish = (sent) => {
     if (incoming) {
       const n = incomingParents.get(incoming) - 1;
@@ -711,6 +721,12 @@ async function afterWorks(works) {
 /** The events of a module worker besides `fetch` (workerd's handler names). */
 const EVENTS = ['scheduled', 'queue', 'email', 'tail', 'trace', 'tailStream', 'test'];
 
+/** `span`, an event's own: without the remote baggage of what was active when the worker began. */
+function ownContext(span) {
+  span._bg = undefined;
+  return span;
+}
+
 /**
  * Runs the `name` event of a module worker (`scheduled(controller, env, ctx)`, `queue(batch, env,
  * ctx)`, …) as `fetch` is run: the isolate is set up first, and the telemetry made meanwhile is
@@ -724,13 +740,13 @@ async function handleEvent(config, name, event, env, ctx, call, works) {
     if (name === 'scheduled') {
       const attributes = { 'faas.trigger': 'timer' };
       if (event && typeof event.cron === 'string') attributes['faas.cron'] = event.cron;
-      return startSpan('scheduled', { kind: 'server', root: true, attributes });
+      return ownContext(startSpan('scheduled', { kind: 'server', root: true, attributes }));
     }
     if (name === 'queue') {
       const attributes = { 'faas.trigger': 'pubsub', 'messaging.operation.type': 'process' };
       if (event && typeof event.queue === 'string') attributes['messaging.destination.name'] = event.queue;
       if (event && Array.isArray(event.messages)) attributes['messaging.batch.message_count'] = event.messages.length;
-      return startSpan(`process ${attributes['messaging.destination.name'] || 'queue'}`, { kind: 'consumer', root: true, attributes });
+      return ownContext(startSpan(`process ${attributes['messaging.destination.name'] || 'queue'}`, { kind: 'consumer', root: true, attributes }));
     }
   });
   const finish = () => {

@@ -69,3 +69,51 @@ test('a request without a traceparent is a new trace, whatever span was active w
   assert.equal(three.traceId, 'ab'.repeat(16), 'a traceparent is still continued');
   assert.equal(three.parentSpanId, 'cd'.repeat(8));
 });
+
+test("nor does a request take the remote baggage of the context the server started in", async () => {
+  const { extract, inject } = await import('../../sdk/dist/node.js');
+  const seen = [];
+  const handler = instrument(async () => {
+    const headers = {};
+    inject(headers);
+    seen.push(headers.baggage);
+    return new Response('ok');
+  });
+  const bootstrap = extract({ traceparent: `00-${'12'.repeat(16)}-${'34'.repeat(8)}-01`, baggage: 'deploy=v1' });
+  const server = await startActiveSpan('startup', { parent: bootstrap }, async (span) => {
+    const server = createServer(async (req, res) => {
+      const answer = await handler(new Request(`http://127.0.0.1${req.url}`, { headers: req.headers }));
+      res.end(await answer.text());
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    span.end();
+    return server;
+  });
+  try {
+    const { port } = server.address();
+    await (await realFetch(`http://127.0.0.1:${port}/plain`)).text();
+    const traceparent = `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`;
+    await (await realFetch(`http://127.0.0.1:${port}/with`, { headers: { traceparent, baggage: 'user=alice' } })).text();
+  } finally {
+    server.close();
+  }
+  assert.equal(seen.length, 2);
+  assert.equal(seen[0], undefined, 'a request without a context of its own has no baggage');
+  assert.ok(seen.every((b) => !b?.includes('deploy')), JSON.stringify(seen));
+});
+
+test("inject in a request sends the request's baggage, as its fetch calls do, after the code's own entries", async () => {
+  const { inject } = await import('../../sdk/dist/node.js');
+  const seen = [];
+  const handler = instrument(async () => {
+    const plain = {};
+    inject(plain);
+    const own = { baggage: 'user=bob' };
+    inject(own);
+    seen.push(plain.baggage, own.baggage);
+    return new Response('ok');
+  });
+  await (await handler(new Request('http://127.0.0.1/queue', { headers: { baggage: 'user=alice,tenant=acme' } }))).text();
+  await (await handler(new Request('http://127.0.0.1/none'))).text();
+  assert.deepEqual(seen, ['user=alice,tenant=acme', 'user=bob,tenant=acme', undefined, 'user=bob']);
+});
