@@ -563,7 +563,7 @@ export function init(config) {
     const maxQueueSize = c.maxQueueSize ?? 0;
     cores++;
     const known = core.configure(
-      c.serviceName || 'unknown_service',
+      c.serviceName || defaultService,
       maxQueueSize,
       batchSize,
       sampler,
@@ -1143,6 +1143,14 @@ export function inject(headers, span) {
     if (header) setHeader(headers, 'baggage', header);
   });
 }
+
+/**
+ * The service name without `serviceName`: OpenTelemetry's `unknown_service`, with the process's
+ * executable name where there is a process (`unknown_service:node`), as the resource spec says.
+ */
+let defaultService = 'unknown_service';
+/** Internal: sets it (the Node and Deno entry). */
+export const setDefaultService = (name) => (defaultService = name);
 
 /**
  * Internal: what `inject` adds to the baggage header it wrote (the edge entry's: the request's

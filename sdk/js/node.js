@@ -30,4 +30,5 @@ export function init(config) {
 runsLong();
 // Deno (and Bun) load this entry too; their language is not Node's.
 if (!globalThis.Deno && !globalThis.Bun) withLanguage(undefined, 'nodejs');
+api.setDefaultService(`unknown_service:${globalThis.Deno ? 'deno' : globalThis.Bun ? 'bun' : 'node'}`);
 

@@ -45,7 +45,7 @@ test('without env permission, in a terminal, nothing prompts and the handler ans
     assert.doesNotMatch(output, /requests env access|Allow\?/, output);
     assert.match(output, /answered 200 handled/, output);
     const [span] = await spanOf(collector, trace);
-    assert.equal(span.service, 'unknown_service', 'OTEL_SERVICE_NAME may not be read');
+    assert.equal(span.service, 'unknown_service:deno', 'OTEL_SERVICE_NAME may not be read');
   } finally {
     await collector.stop();
   }

@@ -75,3 +75,15 @@ test('options every export would fail on are counted and left out: an endpoint t
   for (const name of ['x-split', 'x-text']) assert.equal(seen[0].get(name), null, name);
   assert.deepEqual([...new Set(sent.map((s) => s.url))], ['https://collector.example.test/v1/traces']);
 });
+
+test('without a serviceName the service is unknown_service:node, as the resource spec names it with the executable', async () => {
+  sent.length = 0;
+  const { serviceName, ...rest } = base;
+  init(rest);
+  startSpan('nameless').end();
+  await flush();
+  const resource = sent.flatMap(({ doc }) => doc.resourceSpans ?? [])[0].resource;
+  const name = resource.attributes.find((a) => a.key === 'service.name').value.stringValue;
+  assert.equal(name, 'unknown_service:node');
+  assert.equal(serviceName, 'config');
+});
