@@ -917,6 +917,11 @@ function startSpanUnguarded(name, options) {
     // Known to have no tracestate: a root, a child of a span without one, or of a remote
     // context without one (only the core knows whether one it was given is valid).
     if (parent ? !parent.tracestate : above ? above._ts === null : true) span._ts = null;
+    // A child's tracestate is its parent's (as the core copies it): known, it costs no call.
+    else if (above && typeof above._ts === 'string') span._ts = above._ts;
+    // Under a remote context with one, read once now (the core keeps it only if valid), so that
+    // the spans under this one know theirs without a call each.
+    else if (parent) tracestateOf(span);
     // A root (`root: true`) keeps the baggage of the context it starts in: only the trace is new.
     span._bg = parent ? parent.baggage : (parentSpan || (asyncContext ? current : activeStack.at(-1)))?._bg;
   }
@@ -1197,6 +1202,8 @@ export function setBaggage(key, value, metadata) {
     // An entry the header leaves out (the 65th member, or one past 8,192 bytes) is not kept
     // either: it would be set but neither read back nor sent.
     const sent = () => Object.hasOwn(baggageObject(core.header(2, 0) ?? ''), key);
+    // The entry it replaces, if any, which a refused one leaves as it was.
+    const previous = pageKeys.has(key) ? getBaggage(key) : undefined;
     let set = core.baggageSet(key, value, m);
     // Metadata that takes the entry past the header's 8,192 bytes would cost the whole entry.
     if (set && !sent()) {
@@ -1208,7 +1215,10 @@ export function setBaggage(key, value, metadata) {
           trouble(1, `baggage metadata of ${key} dropped: ${m}`);
         } else core.baggageRemove(key);
       }
-      if (!set) trouble(1, `baggage entry ${key} dropped: the header holds 64 members and 8,192 bytes at most`);
+      if (!set) {
+        trouble(1, `baggage entry ${key} dropped: the header holds 64 members and 8,192 bytes at most`);
+        if (previous) core.baggageSet(key, previous.value, previous.metadata ?? '');
+      }
     } else if (!set && m && (set = core.baggageSet(key, value))) trouble(1, `baggage metadata of ${key} dropped: ${m}`);
     if (set) pageKeys.add(key);
     return set;
@@ -1232,7 +1242,7 @@ export function getBaggage(key) {
   return guard(() => {
     const all = baggageObject(core.header(2, 0) ?? '');
     if (key === undefined) return all;
-    const value = all[(key = String(key))];
+    const value = Object.hasOwn(all, (key = String(key))) ? all[key] : undefined;
     const metadata = all[PROPERTIES] && Object.hasOwn(all[PROPERTIES], key) && all[PROPERTIES][key];
     return typeof value == 'string' ? (metadata ? { value, metadata } : { value }) : undefined;
   }, key === undefined ? {} : undefined);
@@ -1250,7 +1260,8 @@ function baggageObject(header) {
   let properties;
   for (let i = 0, n = core.baggageParse(header); i < n; i++) {
     const key = core.header(3, 3 * i);
-    out[key] = core.header(3, 3 * i + 1);
+    // Defined, not assigned: a key `__proto__` (a valid token) is an entry like any other.
+    Object.defineProperty(out, key, { value: core.header(3, 3 * i + 1), enumerable: true, writable: true, configurable: true });
     const p = core.header(3, 3 * i + 2);
     if (p) (properties ??= {})[key] = p;
   }

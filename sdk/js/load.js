@@ -12,15 +12,23 @@ import { disable } from './api.js';
  * the `http/json` and the rest the app asked for.
  */
 let fullLoad;
+/** Every load begun, for a failed one to see whether another made the core. */
+const loads = [];
 
 /**
  * Fetches, compiles and instantiates the module at `url` (a URL), the full entry's when `full`;
- * on failure the SDK is off.
+ * on failure the SDK is off, unless the page's other entry loads its module.
  */
 export function loadWasm(url, full) {
   const loading = load(url, full);
   if (full) fullLoad = loading;
-  return loading.catch(disable);
+  loads.push(loading);
+  return loading.catch(async (e) => {
+    const others = await Promise.allSettled(loads.filter((other) => other !== loading));
+    if (others.some((other) => other.status === 'fulfilled')) {
+      console.warn(`edgescope: ${(e && e.message) || e}; the module of the page's other edgescope entry is in use`);
+    } else disable(e);
+  });
 }
 
 async function load(url, full) {

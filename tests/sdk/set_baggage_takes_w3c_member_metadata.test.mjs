@@ -87,3 +87,17 @@ test('an entry the header has no room for (a 65th member, or past 8,192 bytes) i
   assert.equal(Object.keys(sdk.getBaggage()).join(), 'big');
   assert.match(injected(), /^big=x+$/);
 });
+
+test('a refused replacement leaves the entry it would have replaced as it was; __proto__ is a key like any other', () => {
+  assert.equal(sdk.setBaggage('user', 'alice'), true);
+  assert.equal(sdk.setBaggage('tenant', 'acme', 'ttl=60'), true);
+  const before = sdk.diagnostics().apiErrors;
+  assert.equal(sdk.setBaggage('tenant', 'x'.repeat(9000)), false);
+  assert.equal(sdk.diagnostics().apiErrors, before + 1);
+  assert.deepEqual(sdk.getBaggage('tenant'), { value: 'acme', metadata: 'ttl=60' });
+  assert.equal(injected(), 'user=alice,tenant=acme;ttl=60');
+  assert.equal(sdk.setBaggage('__proto__', 'v'), true);
+  assert.deepEqual(sdk.getBaggage('__proto__'), { value: 'v' });
+  assert.deepEqual(Object.keys(sdk.getBaggage()), ['user', 'tenant', '__proto__']);
+  assert.equal(sdk.getBaggage('toString'), undefined, 'no inherited property is an entry');
+});

@@ -66,8 +66,11 @@ test('a page that loads both entries gets the full module, whichever arrives fir
       const script = `
         const { loadWasm } = await import(${JSON.stringify(new URL('load.js', dist).href)});
         const core = await import(${JSON.stringify(new URL('core.js', dist).href)});
+        const api = await import(${JSON.stringify(new URL('api.js', dist).href)});
         ${body}
-        console.log('json', core.encodesJson() !== 0);`;
+        console.log('json', typeof core.encodesJson === 'function' ? core.encodesJson() !== 0 : 'no core');
+        api.init({ serviceName: 'both', endpoint: 'http://127.0.0.1:9' });
+        console.log('recording', api.startSpan('s').isRecording());`;
       execFile(process.execPath, ['--input-type=module', '-e', script], (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
     });
   const both = await run(`await Promise.all([loadWasm(new URL('${base}/lean')), loadWasm(new URL('${base}/full'), true)]);`);
@@ -77,6 +80,14 @@ test('a page that loads both entries gets the full module, whichever arrives fir
   assert.match(lean.stdout, /json false/);
   const fullFails = await run(`await Promise.all([loadWasm(new URL('${base}/lean')), loadWasm(new URL('${base}/missing'), true)]);`);
   assert.match(fullFails.stdout, /json false/, 'the lean module when the full one cannot load');
+  assert.match(fullFails.stdout, /recording true/, 'and the SDK is on');
+  assert.match(fullFails.stderr, /missing failed: 404; the module of the page's other edgescope entry is in use/);
+  const leanFails = await run(`await Promise.all([loadWasm(new URL('${base}/missing')), loadWasm(new URL('${base}/full'), true)]);`);
+  assert.match(leanFails.stdout, /json true/);
+  assert.match(leanFails.stdout, /recording true/, 'the full module when the lean one cannot load');
+  assert.match(both.stdout, /recording true/);
+  const none = await run(`await Promise.all([loadWasm(new URL('${base}/missing')), loadWasm(new URL('${base}/missing'), true)]);`);
+  assert.match(none.stdout, /recording false/, 'off when neither loads');
 });
 
 test('http/json asked of the lean module exports protobuf, and says so under debug and in apiErrors', async () => {
