@@ -250,6 +250,8 @@ pub async fn run(
         .route("/jaeger/api/v3/operations", get(list_operations))
         .route("/upstream/{name}/{*rest}", get(upstream))
         .route("/loki/api/v1/status/buildinfo", get(loki_buildinfo))
+        // Loki's POST forms: a body that stalls ends the request as an export's does.
+        .layer(RequestBodyTimeoutLayer::new(settings.client_timeout))
         .route_layer(middleware::from_fn_with_state(query_token, require_query_token))
         // Paths under an API that no route serves: a 404 in that API's shape, never the viewer.
         .route("/api/{*rest}", any(no_route))
@@ -815,14 +817,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Serves `app` on `listener` until `stop` changes, then waits for the connections to end (the
 /// caller bounds how long, and dropping this future ends those left). Unlike `axum::serve`, it
 /// closes a connection whose client does not send a request's head within `timeout`, or keeps
-/// it idle as long (see [`Settings::client_timeout`]).
+/// it idle as long (see [`Settings::client_timeout`]). HTTP/1 only, as `axum::serve` without
+/// its `http2` feature: OTLP/HTTP clients speak 1.1, and HTTP/2 connections would need their
+/// own idle rules.
 async fn serve(listener: TcpListener, app: Router, timeout: Duration, mut stop: tokio::sync::watch::Receiver<()>) {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
-    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
 
-    let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let stream = tokio::select! {
@@ -840,23 +841,40 @@ async fn serve(listener: TcpListener, app: Router, timeout: Duration, mut stop: 
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
-        let watcher = graceful.watcher();
+        let mut stopping = stop.clone();
         connections.spawn(async move {
-            // hyper's clock for the head starts at its first byte on a new connection.
-            match tokio::time::timeout(timeout, stream.peek(&mut [0; 1])).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
+            // hyper's clock for the head starts at its first byte on a new connection. One that
+            // has sent nothing when the stop comes (a browser's preconnect) is closed at once.
+            let mut first = [0; 1];
+            tokio::select! {
+                peeked = tokio::time::timeout(timeout, stream.peek(&mut first)) => match peeked {
+                    Ok(Ok(n)) if n > 0 => {}
+                    _ => return,
+                },
+                _ = stopping.changed() => return,
             }
-            let mut builder = Builder::new(TokioExecutor::new());
-            builder.http1().timer(TokioTimer::new()).header_read_timeout(timeout);
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-            if let Err(e) = watcher.watch(connection).await {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            // At the stop, a request under way is answered, then the connection closes; an
+            // idle one closes at once.
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, "connection ended");
             }
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    while connections.join_next().await.is_some() {}
 }
 
 /// An export in a group queue, with its place among the pending writes: the place is given

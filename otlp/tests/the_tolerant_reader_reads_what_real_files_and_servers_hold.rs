@@ -514,3 +514,17 @@ fn a_lone_surrogate_escape_is_read_as_a_replacement_character_not_a_broken_docum
     assert!(read::json_value(r#"{"a":"\ud83c"#).is_err(), "a document broken otherwise still is");
     assert_eq!(read::json_value_of_bytes(br#"{"a":"\ud83c!"}"#).unwrap()["a"], "\u{FFFD}!");
 }
+
+#[test]
+fn a_jaeger_reference_to_span_zero_or_an_unreadable_span_is_never_the_parent() {
+    let doc = r#"{"data":[{"traceID":"aa","processes":{"p1":{"serviceName":"s"}},"spans":[
+        {"traceID":"aa","spanID":"1","operationName":"root","references":[],"startTime":1,"duration":10,"processID":"p1"},
+        {"traceID":"aa","spanID":"2","operationName":"child","startTime":2,"duration":1,"processID":"p1","references":[
+          {"refType":"CHILD_OF","traceID":"aa","spanID":"0000000000000000"},
+          {"refType":"CHILD_OF","traceID":"aa","spanID":"not hex"},
+          {"refType":"CHILD_OF","traceID":"aa","spanID":"1"}]}]}]}"#;
+    let data = any_traces(doc).unwrap();
+    let child = span_named(&data, "child");
+    assert_eq!(child.parent_span_id, Some(edgescope_otlp::SpanId([0, 0, 0, 0, 0, 0, 0, 1])));
+    assert!(child.links.is_empty(), "{:?}", child.links);
+}

@@ -117,3 +117,42 @@ async fn a_live_tail_waiting_longer_than_the_client_timeout_stays_open() {
     }
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn http2_is_not_spoken_and_a_stalled_loki_form_is_cut_off_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start_with(edgescope_collector::Settings {
+        data_dir: dir.path().to_owned(),
+        client_timeout: TIMEOUT,
+        ..Default::default()
+    })
+    .await;
+    let start = Instant::now();
+    // HTTP/2 with prior knowledge (h2c) would open connections no header timeout closes.
+    let h2 = client(collector.otlp, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").await;
+    let form = client(
+        collector.ui,
+        b"POST /loki/api/v1/query_range HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nquery=%7B",
+    )
+    .await;
+    let (answer, _) = until_closed(h2, start).await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 4"), "no HTTP/2 answer: {answer:?}");
+    let (answer, kept) = until_closed(form, start).await;
+    assert!(!answer.starts_with("HTTP/1.1 2"), "{answer}");
+    assert!(kept < TIMEOUT * 5, "{kept:?}");
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_sent_nothing_does_not_hold_the_stop() {
+    // A browser opens connections ahead of need (a preconnect): at the stop signal such a
+    // connection is closed at once, not waited for through the grace period.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let silent = client(collector.ui, b"").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let began = Instant::now();
+    collector.stop().await;
+    assert!(began.elapsed() < Duration::from_secs(2), "the stop took {:?}", began.elapsed());
+    drop(silent);
+}

@@ -129,8 +129,12 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
         let mut parent: Option<SpanId> = deprecated_parent;
         let mut links = Vec::new();
         let refs = s.get("references").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        let in_trace =
-            |r: &Value| tolerant_id::<16>(r.get("traceID").and_then(Value::as_str).unwrap_or("")) == Some(trace_id.0);
+        // A reference in this trace to a span id that reads and is valid (all zeros is none).
+        let in_trace = |r: &Value| {
+            tolerant_id::<16>(r.get("traceID").and_then(Value::as_str).unwrap_or("")) == Some(trace_id.0)
+                && tolerant_id::<8>(r.get("spanID").and_then(Value::as_str).unwrap_or(""))
+                    .is_some_and(|s| SpanId(s).is_valid())
+        };
         let child_of = |r: &Value| r.get("refType").and_then(Value::as_str) == Some("CHILD_OF");
         let parent_ref = refs
             .iter()
@@ -142,6 +146,10 @@ fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result
             let (Some(rt), Some(rs)) = (tolerant_id::<16>(id("traceID")), tolerant_id::<8>(id("spanID"))) else {
                 continue;
             };
+            // A reference to span 0 names no span: neither parent nor link.
+            if !SpanId(rs).is_valid() {
+                continue;
+            }
             if TraceId(rt) == trace_id && deprecated_parent == Some(SpanId(rs)) {
                 continue;
             }
