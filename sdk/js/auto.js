@@ -23,7 +23,7 @@ const at = timelineMs;
 const on = {};
 const installed = {};
 
-function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
+function timedSpan(name, kind, parent, traceparent, startMs, attributes, tracestate) {
   // Activity, as for every span: a span made after the session expired is in the next one.
   touchActivity();
   // The name and string values through the app's `redact` rule, as every span's of the API.
@@ -31,16 +31,21 @@ function timedSpan(name, kind, parent, traceparent, startMs, attributes) {
     const v = attributes[key];
     if (v !== undefined) core.attr(key, typeof v === 'string' ? hooked(key, v) : v);
   }
-  return core.spanStart(hooked('span.name', name), kind, parent, false, traceparent, undefined, startMs);
+  return core.spanStart(hooked('span.name', name), kind, parent, false, traceparent, tracestate, startMs);
 }
 
 function documentLoad(parentContext) {
   const nav = performance.getEntriesByType('navigation')[0];
   if (!nav) return;
-  const root = timedSpan('documentLoad', 1, 0, parentContext && parentContext.traceparent, at(nav.startTime), {
-    'url.full': location.href,
-    'user_agent.original': navigator.userAgent,
-  });
+  const root = timedSpan(
+    'documentLoad',
+    1,
+    0,
+    parentContext && parentContext.traceparent,
+    at(nav.startTime),
+    { 'url.full': location.href, 'user_agent.original': navigator.userAgent },
+    parentContext && parentContext.tracestate,
+  );
   const fetchSpan = timedSpan('documentFetch', 3, root, undefined, at(nav.fetchStart), {
     // Only where the browser gives it (Navigation Timing's responseStatus is recent).
     'http.response.status_code': nav.responseStatus || undefined,

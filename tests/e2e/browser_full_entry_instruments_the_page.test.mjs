@@ -286,3 +286,30 @@ test("the full entry's init in a module Web Worker (no document) does not throw,
   });
   assert.deepEqual(spans.map((s) => s.name).sort(), ['GET', 'in the worker']);
 });
+
+test('page load continues the server trace of <meta name="traceparent"> with its <meta name="tracestate">', async () => {
+  const served = await browser.newPage();
+  await served.goto(site.url);
+  await served.waitForFunction(() => XMLHttpRequest.prototype.open.__edgescope === true);
+  await served.evaluate(async (otlp) => {
+    for (const [name, content] of [['traceparent', '00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'], ['tracestate', 'congo=t61rcWkgMzE']]) {
+      const meta = document.createElement('meta');
+      meta.name = name;
+      meta.content = content;
+      document.head.append(meta);
+    }
+    const sdk = await import('/sdk/full.js');
+    sdk.init({ serviceName: 'served-page', endpoint: otlp, scheduleDelayMillis: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+    await sdk.flush();
+  }, collector.otlp);
+  const spans = await waitFor('the served page load', async () => {
+    const found = await traceSpans(collector, '1af7651916cd43dd8448eb211c80319c').catch(() => undefined);
+    return found?.some((s) => s.name === 'documentLoad') && found;
+  });
+  const root = spans.find((s) => s.name === 'documentLoad');
+  assert.equal(root.parentSpanId, 'b7ad6b7169203331');
+  assert.equal(root.traceState, 'congo=t61rcWkgMzE');
+  assert.equal(spans.find((s) => s.name === 'documentFetch').traceState, 'congo=t61rcWkgMzE', 'its children keep it');
+  await served.close();
+});
