@@ -716,6 +716,8 @@ struct RowData {
     top: f64,
     time: String,
     level: &'static str,
+    /// The level as shown: its name, or a severity text of no known level as written (`verbose`).
+    label: String,
     service: String,
     /// The first [`ROW_CHARS`] characters.
     message: String,
@@ -782,6 +784,13 @@ fn LogList(ui: Ui, expanded: RwSignal<Option<u64>>, context: RwSignal<Option<u64
                         top: rank as f64 * ROW_H + if below { DETAILS_H } else { 0.0 },
                         time: format_time(r.time),
                         level: r.level.name(),
+                        label: match r.level {
+                            // (Loki's `level="unknown"` names no level either.)
+                            Level::Unknown => Some(s.get(i).severity_text)
+                                .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("unknown"))
+                                .map_or_else(|| "UNKNOWN".to_owned(), str::to_owned),
+                            level => level.name().to_ascii_uppercase(),
+                        },
                         service: r.service.to_owned(),
                         message: prefix(r.message, ROW_CHARS).to_owned(),
                         hidden: if r.message.len() > ROW_CHARS {
@@ -851,7 +860,7 @@ fn pool_row(slot: usize, layout: Memo<Layout>, expanded: RwSignal<Option<u64>>) 
             data-testid="log-row" data-seq=move || row.with(|r| r.seq.to_string()) on:click=toggle>
             <span class="log-time mono">{move || row.with(|r| r.time.clone())}</span>
             <span class=move || row.with(|r| format!("level level-{}", r.level)) data-testid="log-level">
-                {move || row.with(|r| r.level.to_ascii_uppercase())}
+                {move || row.with(|r| r.label.clone())}
             </span>
             <span class="log-service service" data-testid="log-service-name"
                 style=move || row.with(|r| format!("color:{}", crate::trace_view::service_colour(&r.service)))>{move || row.with(|r| r.service.clone())}</span>
