@@ -18,7 +18,7 @@ use edgescope_otlp::{AnyValue, KeyValue, Resource, TraceId};
 use serde_json::{json, Map, Value};
 
 use crate::jaeger::{parse_go_duration, parse_rfc3339, Params};
-use crate::logql::{self, BinOp, Card, Grouping, LogQl, Matching, Metric, RangeFn, Unwrap, VectorOp};
+use crate::logql::{self, BinOp, Card, Grouping, LogQl, MatchOp, Matching, Metric, RangeFn, Unwrap, VectorOp};
 use crate::store::{LogRow, LogScan, ScanOrder, Store, StoreError};
 
 /// The most entries one query may ask for (Loki's `max_entries_limit_per_query` default).
@@ -505,6 +505,10 @@ fn metadata_as_added(metadata: Labels, index: &Labels) -> Labels {
 fn scan_for(query: &LogQl) -> Option<LogScan> {
     let mut scan = LogScan { contains: query.contained().map(str::to_owned).collect(), ..LogScan::default() };
     scan.service = query.required("service_name").next().map(str::to_owned);
+    if scan.service.is_none() {
+        scan.service_matchers =
+            query.selector.iter().filter(|m| m.name == "service_name" && m.op != MatchOp::Eq).cloned().collect();
+    }
     if let Some(level) = query.required("level").next() {
         scan.severity = Some(severity_range(level)?);
     }

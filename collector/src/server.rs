@@ -266,8 +266,14 @@ pub async fn run(
 
     // Outermost, so that every answer is counted, preflights and 401s included.
     let track = middleware::from_fn_with_state(app.metrics.clone(), track);
-    let otlp_app = ingest.layer(cors.clone()).layer(track.clone()).with_state(app.clone());
-    let ui_app = query.layer(cors).layer(track).with_state(app.clone());
+    // Clients learn how long an idle connection stays open (as Node's server says it): undici,
+    // for one, then stops sending on a connection before the collector closes it.
+    let keep_alive = tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+        header::HeaderName::from_static("keep-alive"),
+        HeaderValue::from_str(&format!("timeout={}", settings.client_timeout.as_secs()))?,
+    );
+    let otlp_app = ingest.layer(cors.clone()).layer(track.clone()).layer(keep_alive.clone()).with_state(app.clone());
+    let ui_app = query.layer(cors).layer(track).layer(keep_alive).with_state(app.clone());
 
     let (tx, rx) = tokio::sync::watch::channel(());
     tokio::spawn(async move {
@@ -1471,9 +1477,26 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for LokiParams {
         if request.method() != Method::POST || !form {
             return Ok(LokiParams(url));
         }
-        let axum::Form(mut body) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
-            .await
-            .map_err(|e| bad(e.status(), e.body_text()))?;
+        let axum::Form(mut body) =
+            axum::Form::<Vec<(String, String)>>::from_request(request, state).await.map_err(|e| {
+                let stalled = {
+                    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+                    std::iter::from_fn(|| {
+                        let now = cause?;
+                        cause = now.source();
+                        Some(now)
+                    })
+                    .any(|c| c.is::<TimeoutError>())
+                };
+                if stalled {
+                    bad(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "the body stalled: no byte arrived within the client timeout".into(),
+                    )
+                } else {
+                    bad(e.status(), e.body_text())
+                }
+            })?;
         body.extend(url);
         Ok(LokiParams(body))
     }
@@ -1639,6 +1662,12 @@ async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: boo
         })
     };
     let mut first = true;
+    // Pings, as Loki's tail sends them: a client gone without closing (a phone off the network)
+    // answers none, and its tail ends instead of holding its connection for ever.
+    let mut ping = tokio::time::interval(TAIL_PING);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    let mut heard = std::time::Instant::now();
     loop {
         // Send everything that is waiting, one batch per message.
         loop {
@@ -1669,11 +1698,23 @@ async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: boo
                     return;
                 }
                 Some(Err(_)) | None => return,
-                Some(Ok(_)) => {}
+                // A pong, or anything else the client says: it is there.
+                Some(Ok(_)) => heard = std::time::Instant::now(),
             },
+            _ = ping.tick() => {
+                if heard.elapsed() > TAIL_PING * 3 {
+                    return;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
+
+/// How often a live tail pings its client; three unanswered, and the tail ends.
+const TAIL_PING: Duration = Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {

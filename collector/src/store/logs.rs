@@ -91,6 +91,10 @@ fn rewrite_bodies(tx: &Transaction<'_>) -> Result<()> {
 pub(crate) struct LogScan {
     /// Only this service.
     pub(crate) service: Option<String>,
+    /// Only services that all of these matchers accept (a selector's `service_name=~"web.*"`,
+    /// `!=` or `!~`): the stored services are listed (one index seek each) and matched, so that
+    /// the scan reads only their records.
+    pub(crate) service_matchers: Vec<crate::logql::Matcher>,
     /// Only severity numbers in this range, or 0 (unspecified, told apart by the caller).
     pub(crate) severity: Option<(i32, i32)>,
     /// Only records of this trace.
@@ -160,6 +164,20 @@ impl Store {
         if let Some(service) = &scan.service {
             sql.push_str(" AND service = ?");
             args.push(service.clone().into());
+        } else if !scan.service_matchers.is_empty() {
+            let all = self.log_services()?;
+            let chosen: Vec<String> =
+                all.iter().filter(|s| scan.service_matchers.iter().all(|m| m.matches(s))).cloned().collect();
+            if chosen.is_empty() {
+                return Ok(Vec::new());
+            }
+            // Every service, or too many to list: the matchers are applied to each record.
+            if chosen.len() < all.len() && chosen.len() <= 256 {
+                sql.push_str(" AND service IN (");
+                sql.push_str(&vec!["?"; chosen.len()].join(","));
+                sql.push(')');
+                args.extend(chosen.into_iter().map(Value::from));
+            }
         }
         if let Some((lo, hi)) = scan.severity {
             // A number outside OpenTelemetry's 1 to 24 (0, unspecified, or 99 of a sender of its
@@ -217,6 +235,21 @@ impl Store {
     }
 
     /// The newest log record's id (0 when there is none): live tails resume after it.
+    /// The services of the stored log records, by skipping through the `(service, time_ns)`
+    /// index: a seek per service, however many records each has.
+    pub(crate) fn log_services(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "WITH RECURSIVE s(service) AS (
+                 SELECT min(service) FROM logs
+                 UNION ALL
+                 SELECT (SELECT min(service) FROM logs WHERE service > s.service) FROM s WHERE s.service IS NOT NULL
+             )
+             SELECT service FROM s WHERE service IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
     pub(crate) fn last_log_id(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT coalesce(max(id), 0) FROM logs", [], |r| r.get(0))?)
     }

@@ -160,3 +160,25 @@ async fn exports_stored_while_a_slow_tail_scan_runs_are_all_sent() {
     assert_eq!((got.len(), missing), (total, 0), "each record once, none missing");
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_tail_pings_its_client_as_lokis_does() {
+    // A client gone without closing (a phone off the network) answers no ping, and its tail
+    // ends; one that is there answers each (tungstenite does as it reads, as browsers do).
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let url = format!("ws://{}/loki/api/v1/tail?query={}", collector.ui, encode(r#"{service_name="web"}"#));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let pinged = tokio::time::timeout(Duration::from_secs(8), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Ping(_))) => return true,
+                Some(Ok(_)) => {}
+                _ => return false,
+            }
+        }
+    })
+    .await;
+    assert_eq!(pinged, Ok(true), "a ping within 8 s");
+    collector.stop().await;
+}

@@ -313,3 +313,25 @@ async fn a_severity_number_outside_1_to_24_takes_its_level_from_the_text_for_equ
     }
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn service_selectors_by_regular_expression_or_inequality_read_the_services_they_accept() {
+    // The store lists its services and scans only those the selector's matchers accept.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    for (i, service) in ["web-a", "web-b", "api"].into_iter().enumerate() {
+        let records = vec![record(T0 + 1 + i as u64, 9, "", &format!("from {service}"), json!([]), false)];
+        assert_eq!(post_json(collector.otlp, "/v1/logs", &batch(service, "prod", records)).await.status, 200);
+    }
+    for (selector, expected) in [
+        (r#"{service_name=~"web.*"}"#, vec!["from web-a", "from web-b"]),
+        (r#"{deployment_environment_name="prod", service_name!="api"}"#, vec!["from web-a", "from web-b"]),
+        (r#"{deployment_environment_name="prod", service_name!~"web-a|api"}"#, vec!["from web-b"]),
+        (r#"{service_name=~"nothing.*"}"#, vec![]),
+        (r#"{service_name=~".+", service_name!="web-b"}"#, vec!["from web-a", "from api"]),
+        (r#"{deployment_environment_name="prod", service_name=~"a.*"}"#, vec!["from api"]),
+    ] {
+        assert_eq!(lines(&query_range(&collector, &with(&[("query", selector)]), false).await), expected, "{selector}");
+    }
+    collector.stop().await;
+}
