@@ -18,6 +18,16 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 
 const SPAN: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","name":"slow but steady","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#;
 
+/// A collector with a client timeout of [`TIMEOUT`].
+async fn with_timeout(data_dir: &std::path::Path) -> Collector {
+    Collector::start_with(edgescope_collector::Settings {
+        data_dir: data_dir.to_owned(),
+        client_timeout: TIMEOUT,
+        ..Default::default()
+    })
+    .await
+}
+
 /// Connects to `addr` and writes `sent`.
 async fn client(addr: SocketAddr, sent: &[u8]) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -37,12 +47,7 @@ async fn until_closed(mut stream: TcpStream, since: Instant) -> (String, Duratio
 #[tokio::test]
 async fn connections_that_never_finish_a_request_are_closed_and_stalled_exports_get_408() {
     let dir = tempfile::tempdir().unwrap();
-    let collector = Collector::start_with(edgescope_collector::Settings {
-        data_dir: dir.path().to_owned(),
-        client_timeout: TIMEOUT,
-        ..Default::default()
-    })
-    .await;
+    let collector = with_timeout(dir.path()).await;
     let start = Instant::now();
     let silent = client(collector.ui, b"").await;
     let head = client(collector.otlp, b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Ty").await;
@@ -87,12 +92,7 @@ async fn connections_that_never_finish_a_request_are_closed_and_stalled_exports_
 #[tokio::test]
 async fn a_live_tail_waiting_longer_than_the_client_timeout_stays_open() {
     let dir = tempfile::tempdir().unwrap();
-    let collector = Collector::start_with(edgescope_collector::Settings {
-        data_dir: dir.path().to_owned(),
-        client_timeout: TIMEOUT,
-        ..Default::default()
-    })
-    .await;
+    let collector = with_timeout(dir.path()).await;
     let url = format!("ws://{}/loki/api/v1/tail?query={}", collector.ui, encode(r#"{service_name="web"}"#));
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     tokio::time::sleep(TIMEOUT * 3).await;
@@ -121,12 +121,7 @@ async fn a_live_tail_waiting_longer_than_the_client_timeout_stays_open() {
 #[tokio::test]
 async fn http2_is_not_spoken_and_a_stalled_loki_form_is_cut_off_too() {
     let dir = tempfile::tempdir().unwrap();
-    let collector = Collector::start_with(edgescope_collector::Settings {
-        data_dir: dir.path().to_owned(),
-        client_timeout: TIMEOUT,
-        ..Default::default()
-    })
-    .await;
+    let collector = with_timeout(dir.path()).await;
     let start = Instant::now();
     // HTTP/2 with prior knowledge (h2c) would open connections no header timeout closes.
     let h2 = client(collector.otlp, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").await;
