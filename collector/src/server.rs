@@ -136,6 +136,8 @@ struct App {
     gateway: Gateway,
     /// The id of the newest stored log record; live tails wait for it to change.
     log_ids: Arc<tokio::sync::watch::Sender<i64>>,
+    /// Sent once, when the collector begins to stop: live tails then close with 1001.
+    stopping: Arc<tokio::sync::watch::Sender<()>>,
     /// The extra origins CORS allows (`--cors-origin`), which WebSockets are held to as well.
     cors_origins: Arc<[String]>,
 }
@@ -150,6 +152,7 @@ impl App {
             writer: Arc::new(Mutex::new(Store::open(db)?)),
             reader: Reader::spawn(reader)?,
             log_ids,
+            stopping: Arc::new(tokio::sync::watch::channel(()).0),
             gateway: Gateway::new(&settings.upstreams),
             max_body_bytes: settings.max_body_bytes,
             client_timeout: settings.client_timeout,
@@ -275,7 +278,8 @@ pub async fn run(
     let otlp_app = ingest.layer(cors.clone()).layer(track.clone()).layer(keep_alive.clone()).with_state(app.clone());
     let ui_app = query.layer(cors).layer(track).layer(keep_alive).with_state(app.clone());
 
-    let (tx, rx) = tokio::sync::watch::channel(());
+    let tx = app.stopping.clone();
+    let rx = tx.subscribe();
     tokio::spawn(async move {
         shutdown.await;
         let _ = tx.send(());
@@ -1649,6 +1653,7 @@ async fn loki_tail(
 
 async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: bool) {
     let mut changes = app.log_ids.subscribe();
+    let mut stopping = app.stopping.subscribe();
     let tail = Arc::new(Mutex::new(tail));
     let step = |first: bool| {
         let tail = tail.clone();
@@ -1690,6 +1695,12 @@ async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: boo
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return },
+            // The collector stops: "going away" (RFC 6455 7.4.1), not a broken connection.
+            _ = stopping.changed() => {
+                let close = axum::extract::ws::CloseFrame { code: 1001, reason: "the collector is stopping".into() };
+                let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
+                return;
+            }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) => {
                     // The socket has queued its answering Close frame (RFC 6455 5.5.1); it goes

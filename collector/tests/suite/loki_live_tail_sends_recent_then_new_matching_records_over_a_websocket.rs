@@ -182,3 +182,28 @@ async fn a_tail_pings_its_client_as_lokis_does() {
     assert_eq!(pinged, Ok(true), "a ping within 8 s");
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_stopping_collector_closes_its_tails_as_going_away() {
+    // RFC 6455's 1001 tells the viewer the server went away (it reconnects), not that the
+    // connection broke.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let url = format!("ws://{}/loki/api/v1/tail?query={}", collector.ui, encode(r#"{service_name="web"}"#));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (backlog, _) = next_lines(&mut socket).await;
+    assert!(backlog.is_empty());
+    collector.stop().await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("a close within 5 s");
+    assert_eq!(closed, Some(1001));
+}
