@@ -115,7 +115,10 @@ function plain(v, depth, key) {
   if (t === 'string') return hook && depth > 0 ? hook(key, v) : v;
   if (t === 'number' || t === 'boolean') return v;
   if (t !== 'object' || v === null || depth > MAX_DEPTH) return undefined;
-  if (Array.isArray(v)) return hook && depth > 0 ? v.map((x) => (typeof x === 'string' ? hook(key, x) : x)) : v;
+  if (Array.isArray(v)) {
+    if (v.length > MAX_ARRAY) return undefined;
+    return hook && depth > 0 ? v.map((x) => (typeof x === 'string' ? hook(key, x) : x)) : v;
+  }
   if (v instanceof Uint8Array) return v;
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return undefined;
@@ -137,6 +140,12 @@ export class Double {
   }
 }
 
+/**
+ * Items an array attribute value may have: a longer array is no value (ignored and counted), so
+ * that a sparse one (`a.length = 2 ** 32 - 1`) costs no loop over its holes.
+ */
+export const MAX_ARRAY = 1 << 20;
+
 /** The bytes of a typed attribute value (see `putValue`), or -1 when it is none. */
 function valueSize(v) {
   // `${v}`, not `v`: Node 20's optimising compiler, with this inlined into `setAttribute`,
@@ -150,7 +159,7 @@ function valueSize(v) {
     for (let i = 0; i < v.k.length; i++) n += 4 + 3 * v.k[i].length + valueSize(v.v[i]);
     return n;
   }
-  if (!Array.isArray(v)) return -1;
+  if (!Array.isArray(v) || v.length > MAX_ARRAY) return -1;
   let n = 5;
   // Holes, nested arrays and objects are skipped, as the core did with them.
   for (let i = 0; i < v.length; i++) if (!Array.isArray(v[i])) n += Math.max(0, valueSize(v[i]));

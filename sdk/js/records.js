@@ -235,7 +235,7 @@ function flushRecords() {
 function attributeValue(v) {
   const type = typeof v;
   if (type === 'string' || type === 'number' || type === 'boolean') return v;
-  if (!Array.isArray(v)) return undefined;
+  if (!Array.isArray(v) || v.length > core.MAX_ARRAY) return undefined;
   const out = [];
   for (let i = 0; i < v.length; i++) {
     const item = v[i];

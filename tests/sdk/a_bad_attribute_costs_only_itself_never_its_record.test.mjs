@@ -70,3 +70,22 @@ for (const [path, extra] of [
     assert.deepEqual(s.events.map((e) => [e.name, attrs(e)]), [['e', { ok: '1' }], ['f', {}]]);
   });
 }
+
+test('an array of more than 1,048,576 items (a sparse one too) is ignored and counted, never looped over', async () => {
+  configure();
+  const sparse = [];
+  sparse.length = 2 ** 32 - 1;
+  sparse[3] = 'x';
+  const before = diagnostics().apiErrors;
+  const span = startSpan('sparse');
+  span.setAttribute('sparse', sparse);
+  span.setAttribute('kept', [1, 2]);
+  span.end();
+  logger.info('sparse log', { sparse, kept: 'yes' });
+  logger.info('sparse in a map', { nested: { sparse }, kept: 'yes' });
+  assert.equal(diagnostics().apiErrors - before, 2, 'the span attribute and the log attribute; in a map it is left out');
+  await flush();
+  assert.deepEqual(attrs(spans.find((s) => s.name === 'sparse')).kept, { values: [{ intValue: '1' }, { intValue: '2' }] });
+  assert.equal(attrs(spans.find((s) => s.name === 'sparse')).sparse, undefined);
+  assert.equal(attrs(logs.find((r) => r.body.stringValue === 'sparse log')).kept, 'yes');
+});
