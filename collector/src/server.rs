@@ -663,8 +663,8 @@ fn store_error(e: StoreError) -> Failure {
 /// not be read (over the limit) is answered as every OTLP failure: a `Status` in the request's
 /// encoding.
 /// Whether reading a body failed because no byte arrived for [`Settings::client_timeout`].
-fn stalled(rejection: &BytesRejection) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+fn stalled(rejection: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(rejection);
     while let Some(e) = cause {
         if e.is::<TimeoutError>() {
             return true;
@@ -1483,16 +1483,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for LokiParams {
         }
         let axum::Form(mut body) =
             axum::Form::<Vec<(String, String)>>::from_request(request, state).await.map_err(|e| {
-                let stalled = {
-                    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-                    std::iter::from_fn(|| {
-                        let now = cause?;
-                        cause = now.source();
-                        Some(now)
-                    })
-                    .any(|c| c.is::<TimeoutError>())
-                };
-                if stalled {
+                if stalled(&e) {
                     bad(
                         StatusCode::REQUEST_TIMEOUT,
                         "the body stalled: no byte arrived within the client timeout".into(),

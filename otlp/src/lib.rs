@@ -42,7 +42,6 @@ mod error;
 mod hex;
 pub mod json;
 mod model;
-pub mod pcommon;
 pub mod proto;
 #[cfg(feature = "read")]
 pub mod read;
