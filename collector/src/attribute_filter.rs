@@ -148,13 +148,15 @@ fn push_scalar(value: &AnyValue, out: &mut String) {
         AnyValue::Double(d) => push_double(*d, out),
         AnyValue::Bytes(bytes) => push_base64(bytes, out),
         AnyValue::Array(_) | AnyValue::KvList(_) => push_json(Some(value), out),
+        // As the Collector's pdata writes an empty value as text.
+        AnyValue::Empty => {}
     }
 }
 
 /// Arrays and maps as JSON, map keys sorted (as Go's `encoding/json` writes a map).
 fn push_json(value: Option<&AnyValue>, out: &mut String) {
     match value {
-        None => out.push_str("null"),
+        None | Some(AnyValue::Empty) => out.push_str("null"),
         Some(AnyValue::String(s)) => push_go_json_string(s, out),
         Some(AnyValue::Bytes(bytes)) => {
             out.push('"');

@@ -166,6 +166,7 @@ fn plain_json(value: &AnyValue) -> Value {
             Value::String(out)
         }
         AnyValue::Array(items) => Value::Array(items.iter().map(plain_json).collect()),
+        AnyValue::Empty => Value::Null,
         AnyValue::KvList(kvs) => Value::Object(
             kvs.iter().map(|kv| (kv.key.clone(), kv.value.as_ref().map_or(Value::Null, plain_json))).collect(),
         ),
@@ -185,6 +186,7 @@ fn tag(key: &str, value: &AnyValue) -> Value {
         },
         AnyValue::Bytes(_) => ("binary", plain_json(value)),
         AnyValue::Array(_) | AnyValue::KvList(_) => ("string", Value::String(plain_json(value).to_string())),
+        AnyValue::Empty => ("string", Value::String(String::new())),
     };
     json!({ "key": key, "type": kind, "value": value })
 }

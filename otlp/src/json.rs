@@ -291,6 +291,7 @@ impl Writer {
                 crate::hex::base64_into(bytes, &mut self.out);
                 self.out.push('"');
             }
+            AnyValue::Empty => self.out.push('{'),
         }
         self.out.push('}');
     }

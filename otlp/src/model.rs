@@ -70,6 +70,10 @@ pub enum AnyValue {
     KvList(Vec<KeyValue>),
     /// `bytesValue` (base64 in JSON)
     Bytes(Vec<u8>),
+    /// No value (`{}`): an array item that was `null`. OpenTelemetry keeps such items, so that
+    /// arrays kept side by side (`header_keys[i]` → `header_values[i]`) keep their indices.
+    /// Readers produce it only inside arrays: an attribute or map entry without a value is `None`.
+    Empty,
 }
 
 impl AnyValue {

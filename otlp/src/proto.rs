@@ -134,6 +134,8 @@ impl Encoder {
                 self.varint(b.len() as u64);
                 self.buf.extend_from_slice(b);
             }
+            // An AnyValue message with no member set.
+            AnyValue::Empty => {}
         }
     }
 
@@ -474,7 +476,8 @@ fn any_value_at(buf: &[u8], path: &str, depth: usize) -> Result<Option<AnyValue>
                 let mut inner = Fields::new(bytes(v, path, "array_value")?, path);
                 while let Some((m, item)) = inner.next_field()? {
                     if m == 1 {
-                        values.extend(any_value_at(bytes(item, path, "values")?, path, depth + 1)?);
+                        let item = any_value_at(bytes(item, path, "values")?, path, depth + 1)?;
+                        values.push(item.unwrap_or(AnyValue::Empty));
                     }
                 }
                 AnyValue::Array(values)

@@ -725,10 +725,13 @@ impl Reader {
                 ),
                 "arrayValue" | "array_value" => {
                     let o = self.object(inner, &p)?;
-                    let values = self.opt_list(o, "values", &p, |v, p| self.any_value(v, p))?;
-                    // The model's arrays hold values only, so an element with none (`{}`) is left
-                    // out, and the elements after it move up one place.
-                    AnyValue::Array(values.into_iter().flatten().collect())
+                    let values = self.opt_list(o, "values", &p, |v, p| match v {
+                        Value::Null => Ok(None),
+                        v => self.any_value(v, p),
+                    })?;
+                    // An element with no value (`{}`, `null`) stays, as `Empty`: the ones after it
+                    // keep their indices.
+                    AnyValue::Array(values.into_iter().map(|v| v.unwrap_or(AnyValue::Empty)).collect())
                 }
                 "kvlistValue" | "kvlist_value" => {
                     let o = self.object(inner, &p)?;
@@ -931,6 +934,27 @@ mod tests {
         assert_eq!(record.body, Some(AnyValue::String("a".into())));
         assert_eq!(record.attributes[0].value, Some(AnyValue::Int(7)));
         assert_eq!(record.attributes[1].value, None);
+    }
+
+    #[test]
+    fn null_array_items_keep_their_places_in_json_and_protobuf() {
+        // OpenTelemetry JS writes an array attribute's `null` item as an empty AnyValue (`{}`);
+        // the spec asks that it be kept, for arrays that pair up by index.
+        let doc = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{
+            "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"x",
+            "attributes":[
+                {"key":"header_keys","value":{"arrayValue":{"values":[{"stringValue":"a"},{"stringValue":"b"},{"stringValue":"c"}]}}},
+                {"key":"header_values","value":{"arrayValue":{"values":[{"stringValue":"1"},{},null,{"stringValue":"3"}]}}}]}]}]}]}"#;
+        let data = traces_from_str(doc, Ids::Strict).unwrap();
+        let want = AnyValue::Array(vec!["1".into(), AnyValue::Empty, AnyValue::Empty, "3".into()]);
+        let (_, _, span) = data.spans().next().unwrap();
+        assert_eq!(span.attributes[1].value.as_ref(), Some(&want));
+        // Written back as `{}` and as an empty message, and read back the same.
+        let text = json::write_traces(&data);
+        assert!(text.contains(r#"{"stringValue":"1"},{},{},{"stringValue":"3"}"#), "{text}");
+        assert_eq!(traces_from_str(&text, Ids::Strict).unwrap(), data);
+        let bytes = crate::proto::encode_traces(&data);
+        assert_eq!(crate::proto::decode_traces(&bytes).unwrap(), data);
     }
 
     #[test]

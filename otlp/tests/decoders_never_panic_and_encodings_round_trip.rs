@@ -21,7 +21,9 @@ fn any_value() -> impl Strategy<Value = AnyValue> {
     ];
     leaf.prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..3).prop_map(AnyValue::Array),
+            // An array may hold empty items (`null`s), which keep their places.
+            proptest::collection::vec(prop_oneof![4 => inner.clone(), 1 => Just(AnyValue::Empty)], 0..3)
+                .prop_map(AnyValue::Array),
             proptest::collection::vec(("[a-z.]{1,6}", inner), 0..3)
                 .prop_map(|kvs| AnyValue::KvList(kvs.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect())),
         ]

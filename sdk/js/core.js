@@ -161,8 +161,9 @@ function valueSize(v) {
   }
   if (!Array.isArray(v) || v.length > MAX_ARRAY) return -1;
   let n = 5;
-  // Holes, nested arrays and objects are skipped, as the core did with them.
-  for (let i = 0; i < v.length; i++) if (!Array.isArray(v[i])) n += Math.max(0, valueSize(v[i]));
+  // `null`, holes and items that are no values (nested arrays, objects) are empty items (one
+  // byte), so that the items after them keep their indices, as OpenTelemetry asks.
+  for (let i = 0; i < v.length; i++) n += Array.isArray(v[i]) ? 1 : Math.max(1, valueSize(v[i]));
   return n;
 }
 
@@ -200,16 +201,12 @@ function putValue(v) {
     }
   } else {
     bytes[at] = 3;
-    const count = at + 1;
+    view.setUint32(at + 1, v.length, true);
     at += 5;
-    let n = 0;
     for (let i = 0; i < v.length; i++) {
-      if (!Array.isArray(v[i]) && valueSize(v[i]) >= 0) {
-        putValue(v[i]);
-        n++;
-      }
+      if (!Array.isArray(v[i]) && valueSize(v[i]) >= 0) putValue(v[i]);
+      else bytes[at++] = 7;
     }
-    view.setUint32(count, n, true);
   }
 }
 

@@ -136,6 +136,7 @@ function recValueSize(v) {
   if (typeof v === 'string') return 5 + 3 * `${v}`.length;
   if (typeof v === 'number') return 9;
   if (typeof v === 'boolean') return 2;
+  if (v === null) return 1;
   let n = 5;
   for (let i = 0; i < v.length; i++) n += recValueSize(v[i]);
   return n;
@@ -172,6 +173,10 @@ function recValue(v, at) {
     recBytes[at] = 2;
     recBytes[at + 1] = v ? 1 : 0;
     return at + 2;
+  }
+  if (v === null) {
+    recBytes[at] = 7;
+    return at + 1;
   }
   recBytes[at] = 3;
   recView.setUint32(at + 1, v.length, true);
@@ -231,16 +236,20 @@ function flushRecords() {
   return queued;
 }
 
-/** An attribute value as a span records it (arrays copied, without nested arrays and values of other types); `undefined` for none. */
+/**
+ * An attribute value as a span records it: arrays copied, with `null` for their items that are
+ * none (`null`, holes, nested arrays, values of other types), so that the others keep their
+ * indices; `undefined` for none.
+ */
 function attributeValue(v) {
   const type = typeof v;
   if (type === 'string' || type === 'number' || type === 'boolean') return v;
   if (!Array.isArray(v) || v.length > core.MAX_ARRAY) return undefined;
-  const out = [];
+  const out = new Array(v.length);
   for (let i = 0; i < v.length; i++) {
     const item = v[i];
     const t = typeof item;
-    if (t === 'string' || t === 'number' || t === 'boolean') out.push(item);
+    out[i] = t === 'string' || t === 'number' || t === 'boolean' ? item : null;
   }
   return out;
 }

@@ -174,10 +174,10 @@ fn any_value(value: &JsValue) -> Option<AnyValue> {
         let array = js_sys::Array::from(value);
         let mut items = Vec::with_capacity(array.length() as usize);
         for item in array.iter() {
-            // Nested arrays and objects are not attribute values; `null` holes are skipped.
-            if !js_sys::Array::is_array(&item) {
-                items.extend(any_value(&item));
-            }
+            // `null` and items that are no attribute values (nested arrays, objects) stay as
+            // empty values, so that the items after them keep their indices.
+            let value = if js_sys::Array::is_array(&item) { None } else { any_value(&item) };
+            items.push(value.unwrap_or(AnyValue::Empty));
         }
         return Some(AnyValue::Array(items));
     }

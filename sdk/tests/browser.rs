@@ -74,8 +74,8 @@ fn javascript_values_become_typed_attributes_and_others_are_counted() {
     assert_eq!(attribute(&span.attributes, "o"), None);
     assert_eq!(
         attribute(&span.attributes, "list"),
-        Some(&AnyValue::Array(vec![AnyValue::from("a"), AnyValue::Int(1)])),
-        "arrays keep their primitive items"
+        Some(&AnyValue::Array(vec![AnyValue::from("a"), AnyValue::Int(1), AnyValue::Empty])),
+        "arrays keep their primitive items, and `null` in its place"
     );
     assert_eq!(js::diagnostic_counters()[10], 1.0, "the object was counted as an API error");
 }

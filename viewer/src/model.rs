@@ -630,6 +630,7 @@ pub fn value_text(v: &AnyValue) -> String {
         AnyValue::Int(i) => i.to_string(),
         AnyValue::Double(d) => crate::num::shortest(*d),
         AnyValue::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        AnyValue::Empty => "null".into(),
         AnyValue::Array(items) => format!("[{}]", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
         AnyValue::KvList(kvs) => {
             format!(

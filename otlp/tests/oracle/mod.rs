@@ -21,7 +21,9 @@ pub fn any_from(v: &pc::AnyValue) -> Option<m::AnyValue> {
         V::BoolValue(b) => m::AnyValue::Bool(*b),
         V::IntValue(i) => m::AnyValue::Int(*i),
         V::DoubleValue(d) => m::AnyValue::Double(*d),
-        V::ArrayValue(a) => m::AnyValue::Array(a.values.iter().filter_map(any_from).collect()),
+        V::ArrayValue(a) => {
+            m::AnyValue::Array(a.values.iter().map(|v| any_from(v).unwrap_or(m::AnyValue::Empty)).collect())
+        }
         V::KvlistValue(l) => m::AnyValue::KvList(l.values.iter().map(kv_from).collect()),
         V::BytesValue(b) => m::AnyValue::Bytes(b.clone()),
         #[allow(unreachable_patterns)]
@@ -43,6 +45,7 @@ pub fn any_to(v: &m::AnyValue) -> pc::AnyValue {
         m::AnyValue::Array(a) => V::ArrayValue(pc::ArrayValue { values: a.iter().map(any_to).collect() }),
         m::AnyValue::KvList(l) => V::KvlistValue(pc::KeyValueList { values: l.iter().map(kv_to).collect() }),
         m::AnyValue::Bytes(b) => V::BytesValue(b.clone()),
+        m::AnyValue::Empty => return pc::AnyValue { value: None },
     };
     pc::AnyValue { value: Some(value) }
 }

@@ -58,7 +58,7 @@ impl<'a> Reader<'a> {
 
     /// A typed value as an `AnyValue`: 0 a string, 1 a number, 2 a boolean, 3 an array (u32 count,
     /// then its items), 4 bytes (u32 length), 5 a map (u32 count, then each key as a string and
-    /// its value), 6 a number kept as a double.
+    /// its value), 6 a number kept as a double, 7 no value (an array's `null` item).
     pub(crate) fn any(&mut self) -> Option<AnyValue> {
         Some(match self.take(1)?[0] {
             0 => AnyValue::String(self.text()?.into()),
@@ -87,6 +87,7 @@ impl<'a> Reader<'a> {
             }
             // A measurement, a double even when it is whole (a web vital's value).
             6 => AnyValue::Double(self.f64()?),
+            7 => AnyValue::Empty,
             _ => return None,
         })
     }

@@ -224,6 +224,7 @@ pub(crate) fn value_size(v: Value<'_>) -> usize {
         }
         Value::Any(AnyValue::KvList(kvs)) => field_size(6, kvs.iter().map(|kv| field_size(1, kv_body_size(kv))).sum()),
         Value::Any(AnyValue::Bytes(b)) => field_size(7, b.len()),
+        Value::Any(AnyValue::Empty) => 0,
         Value::Any(other) => value_size(other.into()),
     }
 }
@@ -263,6 +264,8 @@ pub(crate) fn value(w: &mut W<'_>, v: Value<'_>) {
             w.header(7, b.len());
             w.slice(b);
         }
+        // An AnyValue with no member set: a `null` array item.
+        Value::Any(AnyValue::Empty) => {}
         Value::Any(other) => value(w, other.into()),
     }
 }

@@ -590,7 +590,7 @@ fn push_plain_json(v: &AnyValue, out: &mut String) {
             let _ = write!(out, "{i}");
         }
         AnyValue::Double(d) if d.is_finite() => out.push_str(&crate::num::shortest(*d)),
-        AnyValue::Double(_) => out.push_str("null"),
+        AnyValue::Double(_) | AnyValue::Empty => out.push_str("null"),
         AnyValue::Bytes(b) => {
             out.push('"');
             edgescope_otlp::base64_into(b, out);
