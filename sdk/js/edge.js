@@ -416,6 +416,12 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     'url.scheme': url ? url.protocol.replace(':', '') : '',
   };
   if (url && url.search) attributes['url.query'] = url.search.slice(1);
+  // The server as the client addressed it (the request's host), as the conventions recommend.
+  if (url && url.hostname) {
+    attributes['server.address'] = url.hostname;
+    const port = Number(url.port) || { 'https:': 443, 'http:': 80 }[url.protocol];
+    if (port) attributes['server.port'] = port;
+  }
   const ua = request.headers.get('user-agent');
   if (ua) attributes['user_agent.original'] = ua;
   const client = clientAddress(request, info);

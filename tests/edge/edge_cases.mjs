@@ -215,6 +215,9 @@ export function edgeCases(start) {
       assert.equal(attr(server, 'url.scheme'), 'http');
       assert.equal(attr(server, 'url.path'), '/attrs');
       assert.equal(attr(server, 'url.query'), `tag=${c.tag}`);
+      const served = new URL(app.url);
+      assert.equal(attr(server, 'server.address'), served.hostname);
+      assert.equal(String(attr(server, 'server.port')), served.port);
       assert.equal(attr(server, 'user_agent.original'), 'edge-cases/1.0 (test)');
       assert.equal(attr(server, 'client.address'), c.client, c.tag);
       assert.equal(attr(server, 'http.response.status_code'), '200');
