@@ -817,10 +817,26 @@ function wrapObject(handler, config, route) {
   return out;
 }
 
+/** The runtime's own `ctx` of a class handler's instance whose `this.ctx` the SDK replaced. */
+const runtimeCtx = new WeakMap();
+
+/**
+ * For a call of a class handler's method: the request context (see `requestContext`) of the
+ * instance's `ctx`, which becomes its `this.ctx` for the call, so that what the method hands to
+ * `this.ctx.waitUntil` is followed as a module worker's `ctx.waitUntil` is. A `ctx` that cannot
+ * be replaced stays, unfollowed.
+ */
+function classContext(self) {
+  const ctx = runtimeCtx.get(self) || self.ctx;
+  const context = requestContext(ctx);
+  if (context.ctx !== ctx && guard(() => Reflect.set(self, 'ctx', context.ctx) && self.ctx === context.ctx)) runtimeCtx.set(self, ctx);
+  return context;
+}
+
 /**
  * A subclass of `Base` (a `WorkerEntrypoint`, a Durable Object, any class workerd instantiates)
  * whose `fetch` is traced and whose events of `EVENTS` are set up and flushed, with `this.env`
- * and `this.ctx`; workerd still gets a class.
+ * and `this.ctx` (whose `waitUntil` work is followed); workerd still gets a class.
  */
 function wrapClass(Base, config, route) {
   const Traced = class extends Base {};
@@ -828,15 +844,15 @@ function wrapClass(Base, config, route) {
   const define = (key, value) => Object.defineProperty(Traced.prototype, key, { value, writable: true, configurable: true });
   if (typeof proto.fetch === 'function') {
     define('fetch', function fetch(request, ...rest) {
-      const ctx = this.ctx;
-      const waitUntil = ctx && typeof ctx.waitUntil === 'function' ? (p) => ctx.waitUntil(p) : undefined;
+      const { waitUntil } = classContext(this);
       return handle(config, request, this.env, waitUntil, undefined, route(request), () => proto.fetch.call(this, request, ...rest));
     });
   }
   for (const key of EVENTS) {
     if (typeof proto[key] === 'function') {
       define(key, function (...args) {
-        return handleEvent(config, key, args[0], this.env, this.ctx, () => proto[key].apply(this, args));
+        const { waitUntil } = classContext(this);
+        return handleEvent(config, key, args[0], this.env, runtimeCtx.get(this) || this.ctx, () => proto[key].apply(this, args), waitUntil?.works);
       });
     }
   }

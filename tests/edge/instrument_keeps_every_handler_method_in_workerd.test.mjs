@@ -1,7 +1,8 @@
 // `instrument` on the handler shapes workerd accepts besides an object literal, in real workerd:
 // a class instance keeps its prototype's methods (scheduled, queue) and one `this`; a
 // WorkerEntrypoint class stays a class; the scheduled and queue events are set up and flushed as
-// fetch is, with a span each.
+// fetch is, with a span each; a Durable Object class keeps its state, and work a class hands to
+// this.ctx.waitUntil is followed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -22,10 +23,11 @@ before(async () => {
   await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
   const env = (service) => ({ OTEL_SERVICE_NAME: service, OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp, UPSTREAM: `http://127.0.0.1:${upstream.address().port}` });
   workers = await startWorkers([
-    { name: 'caller', main: here('./handlers/caller.js'), services: { INSTANCE: 'instance', ENTRYPOINT: 'entrypoint', LITERAL: 'literal' } },
+    { name: 'caller', main: here('./handlers/caller.js'), services: { INSTANCE: 'instance', ENTRYPOINT: 'entrypoint', LITERAL: 'literal', DURABLE: 'durable' } },
     { name: 'literal', main: here('./handlers/object_state.js'), bindings: env('literal') },
     { name: 'instance', main: here('./handlers/class_instance.js'), bindings: env('class-instance') },
     { name: 'entrypoint', main: here('./handlers/entrypoint.js'), bindings: env('entrypoint') },
+    { name: 'durable', main: here('./handlers/durable_object.js'), bindings: env('durable'), durableObjects: { COUNTER: 'Counter' } },
   ]);
 });
 
@@ -56,6 +58,47 @@ test('instrument(class extends WorkerEntrypoint) gives workerd a class whose fet
   });
   assert.equal(spans[0].name, 'GET');
   assert.equal(spans[0].kind, 2, 'SERVER');
+});
+
+test("work a class hands to this.ctx.waitUntil is exported when it is done, with no other request to carry it", async () => {
+  calls.length = 0;
+  assert.deepEqual(await call('t=ENTRYPOINT&k=fetch&p=/background'), { fetch: '202 accepted' });
+  const out = await waitFor('the background call', () => calls.find((c) => c.url === '/from-background'));
+  const traceId = out.headers.traceparent.split('-')[1];
+  // No other request reaches the entrypoint: the request's flush follows its waitUntil work.
+  const spans = await waitFor('the background client span', async () => {
+    const s = (await serviceSpans(collector, 'entrypoint')).filter((x) => x.traceId === traceId);
+    return s.some((x) => x.kind === 3) && s;
+  });
+  const server = spans.find((s) => s.kind === 2);
+  assert.equal(spans.find((s) => s.kind === 3).parentSpanId, server.spanId);
+  const logs = await waitFor('the background log record', async () => {
+    const doc = await getJson(`${collector.ui}/api/logs?trace_id=${traceId}`);
+    const records = doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    return records.length > 0 && records;
+  });
+  assert.match(JSON.stringify(logs[0].body), /entrypoint background work/);
+});
+
+test('instrument(class extends DurableObject) traces fetch with the runtime\'s state intact', async () => {
+  const first = await call('t=DURABLE&k=fetch&p=/count?name=a');
+  const second = await call('t=DURABLE&k=fetch&p=/count?name=a');
+  const other = await call('t=DURABLE&k=fetch&p=/count?name=b');
+  const [n1, n2, n3] = [first, second, other].map((o) => JSON.parse(o.fetch.replace(/^200 /, '')));
+  assert.deepEqual([n1.n, n2.n, n3.n], [1, 2, 1], 'storage reached through this.ctx counts per object');
+  assert.equal(n1.id, n2.id);
+  assert.notEqual(n1.id, n3.id);
+  const spans = await waitFor('the Durable Object SERVER spans', async () => {
+    const s = (await serviceSpans(collector, 'durable')).filter((x) => x.kind === 2);
+    return s.length >= 3 && s;
+  });
+  assert.ok(spans.every((s) => s.name === 'GET' && attr(s, 'url.path') === '/count'));
+  const counted = await waitFor('the log records', async () => {
+    const doc = await getJson(`${collector.ui}/api/logs?service=durable`);
+    const records = doc.result.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    return records.length >= 3 && records;
+  });
+  assert.ok(counted.every((r) => spans.some((s) => s.spanId === r.spanId)), 'each record in its request\'s span');
 });
 
 test('a scheduled event exports its span, its logs and its spans, and its outgoing call carries its trace', async () => {

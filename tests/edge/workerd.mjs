@@ -79,9 +79,10 @@ function sdkModules() {
 }
 
 /**
- * Starts workerd with several workers, each `{ name, main, bindings, services }`: `main` its
- * module (the SDK beside it), `bindings` text bindings, `services` service bindings (binding name
- * → worker name). The first worker gets the HTTP socket; every worker has
+ * Starts workerd with several workers, each `{ name, main, bindings, services, durableObjects }`:
+ * `main` its module (the SDK beside it), `bindings` text bindings, `services` service bindings
+ * (binding name → worker name), `durableObjects` Durable Object classes the module exports
+ * (binding name → class name; kept in memory). The first worker gets the HTTP socket; every worker has
  * `service_binding_extra_handlers`, so that a service binding can call `scheduled` and `queue`.
  * Resolves to `{ url, output(), stop() }`.
  */
@@ -99,9 +100,16 @@ export async function startWorkers(workers) {
     const bindings = [
       ...Object.entries(w.bindings || {}).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)})`),
       ...Object.entries(w.services || {}).map(([k, v]) => `(name = ${JSON.stringify(k)}, service = ${JSON.stringify(v)})`),
+      ...Object.entries(w.durableObjects || {}).map(([k, v]) => `(name = ${JSON.stringify(k)}, durableObjectNamespace = ${JSON.stringify(v)})`),
     ];
+    const classes = Object.values(w.durableObjects || {});
+    const durable = classes.length
+      ? `durableObjectNamespaces = [ ${classes.map((c) => `(className = ${JSON.stringify(c)}, uniqueKey = ${JSON.stringify(`${w.name}-${c}`)})`).join(', ')} ],
+  durableObjectStorage = (inMemory = void),`
+      : '';
     blocks.push(`const w${i} :Workerd.Worker = (
   modules = [ ${Object.keys(modules).map(module).join(', ')} ],
+  ${durable}
   compatibilityDate = "2026-11-01",
   compatibilityFlags = [ "service_binding_extra_handlers" ],
   bindings = [ ${bindings.join(', ')} ],

@@ -1,4 +1,5 @@
-// Calls the worker bound as `env[t]` through its service binding: `k` lists fetch, scheduled, queue.
+// Calls the worker bound as `env[t]` through its service binding: `k` lists fetch, scheduled, queue;
+// `p` is the path fetch asks for.
 export default {
   async fetch(request, env) {
     const u = new URL(request.url);
@@ -7,7 +8,7 @@ export default {
     for (const kind of (u.searchParams.get('k') || 'fetch').split(',')) {
       try {
         if (kind === 'fetch') {
-          const r = await target.fetch('http://x/');
+          const r = await target.fetch(`http://x${u.searchParams.get('p') || '/'}`);
           out.fetch = `${r.status} ${await r.text()}`;
         }
         if (kind === 'scheduled') out.scheduled = (await target.scheduled({ cron: '*/5 * * * *' })).outcome;
