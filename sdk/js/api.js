@@ -1572,6 +1572,18 @@ function halve(body, protobuf) {
  */
 const carried = [];
 const MAX_CARRIED = 16;
+/** The answers OTLP/HTTP calls retryable, and 0 for a network error or timeout (see sdk/src/retry.rs). */
+const RETRYABLE = [0, 429, 502, 503, 504];
+
+/** Keeps `batch` of a request's flush for the next flush (see `carried`), at its `attempt`. */
+function carry(batch, path, attempt) {
+  if (carried.length >= MAX_CARRIED) {
+    carried.shift();
+    trouble(0, new Error(`export to ${path} let go: ${MAX_CARRIED} batches already wait for the collector`));
+  }
+  // (Sent again alone: a 413 then is a failed export, the halves being `post`'s to make.)
+  carried.push({ batch: { ...batch, split: false }, attempt });
+}
 
 /** Exports whose `config.fetch` call is under way (its synchronous part): see `inExport`. */
 let sending = 0;
@@ -1729,20 +1741,16 @@ async function deliver(batch, keepalive, deadline, outbox, first) {
         outbox.keep({ url, headers: { 'content-type': headers['content-type'], 'content-encoding': headers['content-encoding'] }, body: payload });
         return;
       }
+      // A request's flush (workerd) whose retries all failed as a collector that is down
+      // fails them (refused at once, five attempts in under 10 s) keeps the batch as one its
+      // deadline cut: the next request's flush tries it again, once.
+      if (deadline !== undefined && RETRYABLE.includes(status)) return carry(batch, path, attempt + 1);
       trouble(0, new Error(`export to ${path} failed (${status || 'network error'}) after ${attempt} attempt(s)`));
       return;
     }
     core.trouble(2);
-    if (deadline !== undefined && Date.now() + delay >= deadline) {
-      // The request's time is up: the next flush retries it.
-      if (carried.length >= MAX_CARRIED) {
-        carried.shift();
-        trouble(0, new Error(`export to ${path} let go: ${MAX_CARRIED} batches already wait for the collector`));
-      }
-      // (Sent again alone: a 413 then is a failed export, the halves being `post`'s to make.)
-      carried.push({ batch: { ...batch, split: false }, attempt: attempt + 1 });
-      return;
-    }
+    // The request's time is up: the next flush retries it.
+    if (deadline !== undefined && Date.now() + delay >= deadline) return carry(batch, path, attempt + 1);
     if (!givenUp) await sleep(delay);
     if (givenUp) {
       trouble(0, new Error(`export to ${path} given up: shutdown() ran out of time before its retry`));

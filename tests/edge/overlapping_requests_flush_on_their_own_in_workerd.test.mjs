@@ -19,8 +19,8 @@ let exports = 0;
 let received = [];
 /**
  * How the proxy answers export number `n` (`body`: the OTLP protobuf, unzipped): 'refuse' (503
- * with `Retry-After: 2`), 'refuse-now' (503, `Retry-After: 0`), 'refuse-long' (503, `Retry-After: 5`), 'slow' (forwarded after 300 ms)
- * or 'forward'. At first every third is refused (retried by the SDK at once) and every other
+ * with `Retry-After: 2`), 'refuse-now' (503, `Retry-After: 0`), 'refuse-long' (503, `Retry-After: 5`), 'slow' (forwarded after 300 ms),
+ * 'reset' (the connection closed unanswered, as a collector that is down fails it) or 'forward'. At first every third is refused (retried by the SDK at once) and every other
  * one answered slowly, so exports overlap the requests' ends.
  */
 let plan = (n) => (n % 3 === 0 ? 'refuse-now' : n % 2 === 0 ? 'slow' : 'forward');
@@ -35,6 +35,7 @@ before(async () => {
       const plain = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
       received.push({ encoding: req.headers['content-encoding'], body: plain });
       const step = plan(++exports, plain);
+      if (step === 'reset') return req.socket.destroy();
       if (step.startsWith('refuse')) {
         res.writeHead(503, { 'retry-after': { refuse: '2', 'refuse-now': '0', 'refuse-long': '5' }[step] });
         return res.end();
@@ -198,6 +199,41 @@ test('what a flush cannot deliver by its deadline is carried to the next flush, 
   } finally {
     await late.stop();
   }
+});
+
+test('a batch whose retries a collector that is down fails within the flush is carried to the next flush, and arrives once', async () => {
+  // Every export with E's trace id fails at once (connection closed): E's flush spends its five
+  // attempts in about 8 s, well before its 25 s deadline, and settles; F's flush, once the
+  // collector is back, sends E's batches first.
+  const e = { id: 'e', trace: '7'.repeat(32) };
+  const f = { id: 'f', trace: '8'.repeat(32) };
+  let down = true;
+  const failed = new Map();
+  plan = (n, body) => {
+    if (down && body.includes(Buffer.from(e.trace, 'hex'))) {
+      const key = body.toString('base64');
+      failed.set(key, (failed.get(key) ?? 0) + 1);
+      return 'reset';
+    }
+    return 'forward';
+  };
+  const get = ({ id, trace }) =>
+    fetch(`${worker.url}/work?id=${id}`, { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } }).then((r) => r.text());
+  assert.equal(await get(e), 'e');
+  await waitFor("E's flush to settle after its retries", async () => (await getJson(`${worker.url}/settled`)).e === 'settled', 20000);
+  assert.ok(failed.size >= 2, `E's spans and logs failed (${failed.size} batches)`);
+  assert.deepEqual([...failed.values()], [...failed.values()].map(() => 5), 'each batch of E was tried five times');
+  assert.deepEqual(await traceSpans(collector, e.trace).catch(() => []), [], 'nothing of E arrived yet');
+
+  down = false;
+  assert.equal(await get(f), 'f');
+  await waitFor("F's flush to settle", async () => (await getJson(`${worker.url}/settled`)).f === 'settled');
+  for (const { id, trace } of [e, f]) {
+    const spans = await traceSpans(collector, trace);
+    assert.deepEqual(spans.map((s) => s.name).sort(), ['GET /work', 'work'], `spans of request ${id}`);
+    assert.equal((await logsOf(trace)).length, 2, `logs of request ${id}`);
+  }
+  assert.doesNotMatch(worker.output(), /cross-context|different request context/);
 });
 
 test("a request's batch under 1 KiB goes uncompressed, a larger one gzipped, and both arrive", async () => {
