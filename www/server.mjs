@@ -31,9 +31,15 @@ function sendJson(res, status, body) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-/** Forwards the request to the API; a 502 with a JSON error when the API cannot be reached. */
-function proxy(req, res, api) {
-  const target = new URL(req.url, api);
+/**
+ * Forwards the request (`url`, its path and query) to the API; a 502 with a JSON error when the
+ * API cannot be reached. Only ever to the API: the target is the API's URL with the request's
+ * path, never a URL read from the request (`//elsewhere/api/x` names a host of its own).
+ */
+function proxy(req, res, url, api) {
+  const target = new URL(api);
+  target.pathname = url.pathname;
+  target.search = url.search;
   const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   const upstream = httpRequest(
     target,
@@ -65,7 +71,7 @@ export async function startDemo({ port = 0, otlp = 'http://127.0.0.1:4318', api,
     try {
       if (url.pathname.startsWith('/api/')) {
         if (!api) return sendJson(res, 502, { error: 'no to-do API is configured (start the server with --api)' });
-        return proxy(req, res, api);
+        return proxy(req, res, url, api);
       }
       if (url.pathname === '/config.js') {
         return res.writeHead(200, { 'content-type': TYPES['.js'], 'cache-control': 'no-cache' }).end(config);

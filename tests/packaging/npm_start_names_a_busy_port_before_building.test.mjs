@@ -1,12 +1,12 @@
 // `npm start` while something (a first `npm start`) holds one of its ports: it names the port and
 // stops before the set-up and the build, which would empty the sdk/dist and viewer/dist that the
-// running demo serves. A port that is no port is named the same way. start.sh runs in a copy whose
+// running demo serves. A port that is no port, or one the user may not listen on, is named the same way. start.sh runs in a copy whose
 // set-up and build only say they ran, so that a regression here does not build or start anything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,4 +64,22 @@ test('one port given for two servers is named and nothing is set up or built', a
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(given for two servers`));
   assert.doesNotMatch(run.stdout + run.stderr, /\[(setup|build)\] ran/);
+});
+
+test('a port this user may not listen on is named as refused, not as in use', async () => {
+  // Port 80 needs privileges: root runs the check as `nobody` (the script copied where it may read it).
+  const copy = mkdtempSync(join(tmpdir(), 'edgescope-ports-'));
+  try {
+    copyFileSync(join(root, 'scripts', 'free_ports.mjs'), join(copy, 'free_ports.mjs'));
+    chmodSync(copy, 0o755);
+    const asRoot = process.getuid?.() === 0;
+    const argv = asRoot
+      ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, join(copy, 'free_ports.mjs'), '80']
+      : [process.execPath, join(copy, 'free_ports.mjs'), '80'];
+    const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 30_000, cwd: copy });
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(run.stdout.trim(), '80 refused: EACCES');
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
