@@ -855,7 +855,8 @@ function startSpanUnguarded(name, options) {
   if (redactHook) name = hooked('span.name', name);
   // Read once: options that throw when read (a revoked Proxy) are counted and the span starts without them.
   const o = options && typeof options === 'object' ? guard(() => ({ kind: options.kind, parent: options.parent, root: options.root, startTime: options.startTime, attributes: options.attributes, links: options.links }), NO_OPTIONS) : NO_OPTIONS;
-  const kind = o.kind === undefined ? 1 : typeof o.kind === 'number' ? o.kind & 255 : KINDS[o.kind] || 1;
+  // A number is OpenTelemetry JS's `SpanKind` (INTERNAL 0 … CONSUMER 4), one more in OTLP.
+  const kind = typeof o.kind === 'number' ? (o.kind >= 0 && o.kind <= 4 ? (o.kind | 0) + 1 : 1) : KINDS[o.kind] || 1;
   let parent = o.parent && typeof o.parent === 'object' ? o.parent : undefined;
   // A span of this process as the parent (open or ended), as a remote context would be.
   let parentSpan;

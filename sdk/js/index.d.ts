@@ -130,7 +130,8 @@ export interface Link {
 export type TimeInput = number | Date | [number, number];
 
 export interface SpanOptions {
-  kind?: SpanKind;
+  /** A name, or a number as OpenTelemetry JS's `SpanKind` has it (INTERNAL 0, SERVER 1, CLIENT 2, PRODUCER 3, CONSUMER 4). */
+  kind?: SpanKind | number;
   /** When the span started (now when absent). */
   startTime?: TimeInput;
   attributes?: Record<string, AttributeValue>;

@@ -77,7 +77,7 @@ test('a tracer made before a second init still names its own scope in the new co
   // The new core's first scope is the late tracer's: the id the early one had in the old core.
   getTracer('late-lib', '2.0.0').startSpan('late').end();
   early.startSpan('after init').end();
-  // A numeric kind past a byte is read as its low byte, never as a scope.
+  // A numeric kind past OpenTelemetry JS's SpanKind is internal, never a scope.
   getTracer('late-lib', '2.0.0').startSpan('late again').end();
   startSpan('plain kind 258', { kind: 258 }).end();
   await flush();
@@ -86,7 +86,7 @@ test('a tracer made before a second init still names its own scope in the new co
   assert.equal(scopeOf['after init'], 'early-lib@1.0.0');
   assert.equal(scopeOf['late again'], 'late-lib@2.0.0');
   assert.equal(scopeOf['plain kind 258'].split('@')[0], 'edgescope');
-  assert.equal(spans['plain kind 258'].kind, 2);
+  assert.equal(spans['plain kind 258'].kind, 1);
 });
 
 test('a tracer with a bad name uses the SDK scope and never throws', async () => {
@@ -117,4 +117,22 @@ test("inside an instrumented request (AsyncLocalStorage), a tracer's span is the
   assert.equal(scopeOf['query after await'], 'acme-db@2.1.0');
   assert.equal(spans['query after await'].traceId, spans.GET.traceId);
   assert.equal(spans['query after await'].parentSpanId, spans.GET.spanId);
+});
+
+test("a numeric kind is OpenTelemetry JS's SpanKind, as code written for its API passes it", async () => {
+  scopes = [];
+  init({ serviceName: 'scopes', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0 });
+  // @opentelemetry/api's SpanKind: INTERNAL 0, SERVER 1, CLIENT 2, PRODUCER 3, CONSUMER 4.
+  const names = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+  names.forEach((name, n) => getTracer('ported-lib').startSpan(`numeric ${name}`, { kind: n }).end());
+  for (const name of names) startSpan(`named ${name}`, { kind: name.toLowerCase() }).end();
+  for (const odd of [-1, 5, NaN]) startSpan(`odd ${odd}`, { kind: odd }).end();
+  await flush();
+  const { spans } = exported();
+  // OTLP numbers them one more: INTERNAL 1 … CONSUMER 5.
+  names.forEach((name, n) => {
+    assert.equal(spans[`numeric ${name}`].kind, n + 1, name);
+    assert.equal(spans[`named ${name}`].kind, n + 1, name);
+  });
+  for (const odd of [-1, 5, NaN]) assert.equal(spans[`odd ${odd}`].kind, 1, `${odd} is internal`);
 });

@@ -67,7 +67,7 @@ export interface Link {
 }
 export type TimeInput = number | Date | [number, number];
 export interface SpanOptions {
-  kind?: SpanKind;
+  kind?: SpanKind | number;
   startTime?: TimeInput;
   attributes?: Record<string, AttributeValue>;
   links?: Link[];
