@@ -6,9 +6,11 @@
 //! ```
 //!
 //! Matchers and label filters use `=`, `!=`, `=~` and `!~`; regular expressions in them match
-//! the whole value, as in Loki. Line filters are `|=` (contains), `!=` (does not contain), `|~`
-//! (a regular expression matches somewhere in the line), `!~`, and Loki 3's `|>` (a pattern such
-//! as `"<_> error <_>"` matches the whole line, `<_>` standing for some text) and `!>`, each
+//! the whole value, `.` a newline too, as in Loki. Every regular expression is read as Go's
+//! `regexp` reads it (`\w` and `\d` ASCII, `\Q…\E`; see `re2`). Line filters are `|=`
+//! (contains), `!=` (does not contain), `|~` (a regular expression matches somewhere in the
+//! line), `!~`, and Loki 3's `|>` (a pattern such as `"<_> error <_>"` matches the whole line,
+//! `<_>` standing for some text) and `!>`, each
 //! taking values joined by `or` (any of them for `|=`, `|~` and `|>`, none for the negations).
 //! Strings are double-quoted with Go escapes or back-quoted raw; `#` starts a comment to the end
 //! of the line. A label that a record does not have has the empty value.
@@ -76,6 +78,7 @@ use std::fmt;
 
 mod extract;
 mod ip;
+mod re2;
 mod template;
 
 use ip::IpPattern;
@@ -350,6 +353,10 @@ impl Conversion {
 pub(crate) struct Unwrap {
     pub(crate) label: String,
     pub(crate) conversion: Conversion,
+    /// How many stages of the pipeline come before it: the label filters after it are Loki's
+    /// post-filters, the only stages that see the `SampleExtractionErr` of a value that does not
+    /// convert.
+    pub(crate) stages_before: usize,
 }
 
 /// Labels a pipeline added to a line: parsed ones and `__error__`.
@@ -697,10 +704,10 @@ impl std::error::Error for ParseError {}
 impl Matcher {
     fn new(name: String, op: MatchOp, value: String, col: usize) -> Result<Matcher, ParseError> {
         let regex = match op {
-            MatchOp::Re | MatchOp::NotRe => Some(Regex::new(&format!("^(?:{value})$")).map_err(|e| ParseError {
-                col,
-                message: format!("invalid regular expression `{value}`: {}", first_line(&e.to_string())),
-            })?),
+            MatchOp::Re | MatchOp::NotRe => Some(
+                re2::compile_whole(&value)
+                    .map_err(|e| ParseError { col, message: format!("invalid regular expression `{value}`: {e}") })?,
+            ),
             MatchOp::Eq | MatchOp::Ne => None,
         };
         Ok(Matcher { name, op, value, regex })
@@ -969,9 +976,11 @@ impl LogQl {
             .collect()
     }
 
-    /// Whether the pipeline's `__error__` filters (if any) keep a line whose error is `error`.
-    pub(crate) fn keeps_error(&self, error: &str) -> bool {
-        self.stages.iter().all(|s| match s {
+    /// Whether the pipeline's `__error__` filters from its stage `from` on (if any) keep a line
+    /// whose error is `error`: from `| unwrap`'s `stages_before` for the error of a value that
+    /// does not convert, which Loki sets after the stages before `| unwrap` have run.
+    pub(crate) fn keeps_error(&self, error: &str, from: usize) -> bool {
+        self.stages.iter().skip(from).all(|s| match s {
             Stage::Label(m) if m.name == "__error__" => m.matches(error),
             _ => true,
         })
@@ -1013,24 +1022,37 @@ impl LogQl {
 
     /// Whether any part of the query looks at a label other than those in `names`.
     pub(crate) fn uses_labels_outside(&self, names: &[&str]) -> bool {
-        let outside = |name: &str| !names.contains(&name);
-        self.selector.iter().any(|m| outside(&m.name))
-            || self.stages.iter().any(|s| match s {
-                Stage::Label(m) => outside(&m.name),
-                Stage::Compare(c) => outside(&c.name),
-                Stage::Filter(expr) => expr.tests().into_iter().any(|t| match t {
-                    Stage::Label(m) => outside(&m.name),
-                    Stage::Compare(c) => outside(&c.name),
-                    _ => false,
-                }),
-                Stage::LineFormat(template) => template.fields().any(outside),
+        self.labels_read().any(|name| !names.contains(&name))
+    }
+
+    /// Whether some part of the query looks at the label `name`.
+    pub(crate) fn uses_label(&self, name: &str) -> bool {
+        self.labels_read().any(|n| n == name)
+    }
+
+    /// The names of the labels whose values some part of the query looks at.
+    fn labels_read(&self) -> impl Iterator<Item = &str> {
+        fn tested(stage: &Stage) -> Option<&str> {
+            match stage {
+                Stage::Label(m) => Some(m.name.as_str()),
+                Stage::Compare(c) => Some(c.name.as_str()),
+                _ => None,
+            }
+        }
+        let stages = self.stages.iter().flat_map(move |s| -> Vec<&str> {
+            match s {
+                Stage::Label(_) | Stage::Compare(_) => tested(s).into_iter().collect(),
+                Stage::Filter(expr) => expr.tests().into_iter().filter_map(tested).collect(),
+                Stage::LineFormat(template) => template.fields().collect(),
                 // A condition of `| drop` or `| keep` reads the label's value.
                 Stage::Drop(items) | Stage::Keep(items) => {
-                    items.iter().any(|i| i.condition.is_some() && outside(&i.name))
+                    items.iter().filter(|i| i.condition.is_some()).map(|i| i.name.as_str()).collect()
                 }
-                Stage::LabelFormat(formats) => formats.iter().flat_map(|f| f.how.reads()).any(outside),
-                _ => false,
-            })
+                Stage::LabelFormat(formats) => formats.iter().flat_map(|f| f.how.reads()).collect(),
+                _ => Vec::new(),
+            }
+        });
+        self.selector.iter().map(|m| m.name.as_str()).chain(stages)
     }
 }
 
@@ -1065,10 +1087,6 @@ fn set_error(parsed: &mut Parsed, error: &str, details: String) {
     }
     parsed.push(("__error__".into(), error.into()));
     parsed.push(("__error_details__".into(), details));
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
 }
 
 /// Reads a LogQL log query.
@@ -1288,9 +1306,9 @@ impl Parser<'_> {
         }
         let needle = self.string()?;
         let regex = match op {
-            LineOp::Matches | LineOp::NotMatches => Some(Regex::new(&needle).map_err(|e| ParseError {
+            LineOp::Matches | LineOp::NotMatches => Some(re2::compile(&needle).map_err(|e| ParseError {
                 col: self.text[..scol].chars().count() + 1,
-                message: format!("invalid regular expression `{needle}`: {}", first_line(&e.to_string())),
+                message: format!("invalid regular expression `{needle}`: {e}"),
             })?),
             _ => None,
         };
@@ -1693,7 +1711,7 @@ impl Parser<'_> {
                 message: format!("invalid destination label name in label_replace(): {dst}"),
             });
         }
-        let regex = Regex::new(&format!("^(?s:{regex})$")).map_err(|e| ParseError {
+        let regex = re2::compile_whole(&regex).map_err(|e| ParseError {
             col: at(3),
             message: format!("invalid regular expression in label_replace(): {regex}: {e}"),
         })?;
@@ -1967,9 +1985,8 @@ impl Parser<'_> {
                 let text = self.string()?;
                 let fail = |message: String| ParseError { col: self.text[..at].chars().count() + 1, message };
                 let stage = if parser == "regexp" {
-                    let regex = Regex::new(&text).map_err(|e| {
-                        fail(format!("invalid regular expression `{text}`: {}", first_line(&e.to_string())))
-                    })?;
+                    let regex =
+                        re2::compile(&text).map_err(|e| fail(format!("invalid regular expression `{text}`: {e}")))?;
                     if regex.capture_names().flatten().next().is_none() {
                         return Err(fail("`regexp` needs at least one named capture, such as (?P<name>…)".into()));
                     }
@@ -2057,9 +2074,9 @@ impl Parser<'_> {
                         if !self.eat(")") {
                             return Err(self.error(format!("expected `)` after {name}({label}")));
                         }
-                        Unwrap { label, conversion }
+                        Unwrap { label, conversion, stages_before: stages.len() }
                     }
-                    _ => Unwrap { label: name, conversion: Conversion::Number },
+                    _ => Unwrap { label: name, conversion: Conversion::Number, stages_before: stages.len() },
                 };
                 if unwrap.replace(found).is_some() {
                     return Err(self.error("a query unwraps one label"));
@@ -2478,6 +2495,19 @@ mod tests {
         let q = parse(r#"{service_name="a", env!="prod", region=""}"#).unwrap();
         assert!(q.matches("", labels(&[("service_name", "a")])));
         assert!(!q.matches("", labels(&[("service_name", "a"), ("region", "eu")])));
+    }
+
+    /// Matchers and label filters anchor as Prometheus's (Loki's) do, `^(?s:…)$`: `.` matches a
+    /// newline too, and the expressions are Go's (`\w` ASCII); a line filter's `.` does not.
+    #[test]
+    fn label_matchers_match_the_whole_value_with_dot_matching_newlines() {
+        let q = parse(r#"{a=~"x.y"} | b=~`\w+.\w+` | c!~"p.*""#).unwrap();
+        assert!(q.matches("", labels(&[("a", "x\ny"), ("b", "one\ntwo"), ("c", "q\np")])));
+        assert!(!q.matches("", labels(&[("a", "x\ny"), ("b", "one\ntwo"), ("c", "p\nq")])));
+        assert!(!q.matches("", labels(&[("a", "x\ny"), ("b", "oné\ntwo"), ("c", "q")])));
+        assert!(!q.matches("", labels(&[("a", "xy"), ("b", "one two"), ("c", "q")])));
+        let q = parse(r#"{a="b"} |~ "x.y""#).unwrap();
+        assert!(!q.matches("x\ny", labels(&[("a", "b")])) && q.matches("xzy", labels(&[("a", "b")])));
     }
 
     #[test]
@@ -3178,10 +3208,23 @@ mod tests {
         let Query::Metric(Metric::Range { func, unwrap, grouping, param, query, .. }) = q else { panic!("{q:?}") };
         assert_eq!(func, RangeFn::QuantileOverTime);
         assert_eq!(param, Some(0.99));
-        assert_eq!(unwrap, Some(Unwrap { label: "took".into(), conversion: Conversion::Duration }));
+        assert_eq!(unwrap, Some(Unwrap { label: "took".into(), conversion: Conversion::Duration, stages_before: 1 }));
         assert_eq!(grouping, Some(Grouping { without: false, labels: vec!["route".into()] }));
         assert!(query.has_parser());
-        assert!(!query.keeps_error(SAMPLE_ERROR));
+        assert!(!query.keeps_error(SAMPLE_ERROR, 1));
+        // Only filters after `| unwrap` see its conversion error, as Loki's post-filters: one
+        // before it ran before the error was set.
+        for (text, leaves_out) in [
+            (r#"| json | __error__="" | unwrap took"#, false),
+            (r#"| json | unwrap took | __error__="""#, true),
+            (r#"| json | unwrap took | __error__!="SampleExtractionErr""#, true),
+            (r#"| json | unwrap took | __error__!="JSONParserErr""#, false),
+            (r#"| json | __error__="" | unwrap took | status="200""#, false),
+        ] {
+            let q = parse_query(&format!(r#"sum_over_time({{a="b"}} {text} [1m])"#)).unwrap();
+            let Query::Metric(Metric::Range { unwrap: Some(unwrap), query, .. }) = q else { panic!("{q:?}") };
+            assert_eq!(!query.keeps_error(SAMPLE_ERROR, unwrap.stages_before), leaves_out, "{text}");
+        }
         for (text, func, conversion) in [
             ("sum_over_time", RangeFn::SumOverTime, "bytes(size)"),
             ("avg_over_time", RangeFn::AvgOverTime, "latency"),

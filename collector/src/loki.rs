@@ -369,10 +369,35 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 struct Labeler {
     resources: HashMap<i64, Arc<ResourceLabels>>,
+    /// Whether a scope (by its stored JSON) has attributes named `trace_id` and `span_id`.
+    scope_ids: HashMap<String, [bool; 2]>,
 }
 
-/// Names whose values come from a row without parsing its record.
+/// Names whose values come from a row without parsing its record (`trace_id` and `span_id` only
+/// when its id columns hold them: see [`Reading`]).
 const CHEAP: &[&str] = &["level", "trace_id", "span_id"];
+
+/// How the rows of a query are tested.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    /// Whether the query looks only at [`CHEAP`] labels and stream labels, so that a row can
+    /// be tested without parsing its record.
+    cheap: bool,
+    /// Whether it looks at `trace_id`, and at `span_id`: a row gives them without parsing only
+    /// when its id column holds the one its metadata shows. A record without its own id may
+    /// have an attribute of the name, which is its metadata then (as Loki's OTLP ingestion
+    /// writes the attribute first and the record's id over it), and a resource or scope
+    /// attribute of the name comes after the id.
+    ids: [bool; 2],
+}
+
+impl Reading {
+    fn of(query: &LogQl) -> Reading {
+        // A parser renames what it finds after the record's own labels, metadata included.
+        let cheap = !query.has_parser() && !query.uses_labels_outside(&[CHEAP, INDEXED_LABEL_NAMES].concat());
+        Reading { cheap, ids: [query.uses_label("trace_id"), query.uses_label("span_id")] }
+    }
+}
 
 impl Labeler {
     fn resource(&mut self, store: &Store, id: i64) -> Result<Arc<ResourceLabels>> {
@@ -441,9 +466,49 @@ impl Labeler {
         Ok(out)
     }
 
+    /// Whether the row gives the `trace_id` and `span_id` (`which`: those the query looks at)
+    /// that its metadata shows, without parsing its record: its id column holds the id, or it
+    /// holds none and the record has no attribute of the name (its JSON does not even hold the
+    /// word, `trace` or `span`, that the attribute's key would), and no resource or scope
+    /// attribute of the name comes after it.
+    fn ids_in_columns(&mut self, row: &LogRow, resource: &ResourceLabels, which: [bool; 2]) -> bool {
+        if which == [false, false] {
+            return true;
+        }
+        let scope = self.scope_ids(&row.scope_json);
+        let held = |column: &Option<Vec<u8>>| column.as_ref().is_some_and(|id| id.iter().any(|&b| b != 0));
+        let sources = [("trace_id", "trace", &row.trace_id), ("span_id", "span", &row.span_id)];
+        sources.into_iter().zip(which).zip(scope).all(|(((name, word, column), used), in_scope)| {
+            !used
+                || !in_scope
+                    && !resource.metadata.iter().any(|(k, _)| k == name)
+                    && (held(column) || !row.record_json.contains(word))
+        })
+    }
+
+    /// Whether the scope (its stored JSON) has attributes named `trace_id` and `span_id`.
+    fn scope_ids(&mut self, scope_json: &str) -> [bool; 2] {
+        if let Some(&ids) = self.scope_ids.get(scope_json) {
+            return ids;
+        }
+        let mut labels = Labels::new();
+        let json: Value = serde_json::from_str(scope_json).unwrap_or(Value::Null);
+        if let Ok(scope) = read::scope(&json) {
+            push_attributes(&mut labels, &scope.attributes);
+        }
+        let has = |name: &str| labels.iter().any(|(k, _)| k == name);
+        let ids = [has("trace_id"), has("span_id")];
+        if self.scope_ids.len() >= 4096 {
+            self.scope_ids.clear();
+        }
+        self.scope_ids.insert(scope_json.to_owned(), ids);
+        ids
+    }
+
     /// The row as an entry when it passes the query.
-    fn entry(&mut self, store: &Store, row: LogRow, query: &LogQl, cheap: bool) -> Result<Option<Entry>> {
+    fn entry(&mut self, store: &Store, row: LogRow, query: &LogQl, reading: Reading) -> Result<Option<Entry>> {
         let resource = self.resource(store, row.resource_id)?;
+        let cheap = reading.cheap && self.ids_in_columns(&row, &resource, reading.ids);
         let mut index = resource.index.clone();
         index.push(("level".into(), level(row.severity, row.severity_text.as_deref()).into()));
         index.sort();
@@ -512,16 +577,16 @@ fn scan_for(query: &LogQl) -> Option<LogScan> {
     if let Some(level) = query.required("level").next() {
         scan.severity = Some(severity_range(level)?);
     }
-    if let Some(trace) = query.required("trace_id").next().filter(|t| !t.is_empty()) {
-        scan.trace_id = Some(TraceId::from_hex(trace).filter(|_| trace.len() == 32)?.0);
+    // A trace id as OTLP/JSON writes one is looked up in the store's index, which holds each
+    // record's own trace id or, without one, its `trace_id` attribute written so. Another text
+    // (`req-7`, uppercase hex) can only be an attribute's: every record in range is read.
+    if let Some(trace) = query.required("trace_id").next() {
+        let hex = trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if hex {
+            scan.trace_id = Some(TraceId::from_hex(trace)?.0);
+        }
     }
     Some(scan)
-}
-
-/// Whether the query looks only at labels that a row gives without parsing its record.
-fn needs_only_cheap_labels(query: &LogQl) -> bool {
-    // A parser renames what it finds after the record's own labels, metadata included.
-    !query.has_parser() && !query.uses_labels_outside(&[CHEAP, INDEXED_LABEL_NAMES].concat())
 }
 
 /// Every stream label name a resource can give (`service_name` and the indexed attributes).
@@ -583,7 +648,7 @@ fn scan_entries(
 ) -> Result<()> {
     scan.limit = SCAN_BATCH;
     let mut labeler = Labeler::default();
-    let cheap = needs_only_cheap_labels(query);
+    let reading = Reading::of(query);
     let mut cursor = None;
     loop {
         scan.order = if forward { ScanOrder::Forward(cursor) } else { ScanOrder::Backward(cursor) };
@@ -593,7 +658,7 @@ fn scan_entries(
         for row in rows {
             stats.lines += 1;
             stats.bytes += row.body.as_ref().map_or(0, |b| b.len() as u64);
-            if let Some(entry) = labeler.entry(store, row, query, cheap)? {
+            if let Some(entry) = labeler.entry(store, row, query, reading)? {
                 if !each(entry) {
                     return Ok(());
                 }
@@ -776,7 +841,7 @@ fn stream_samples(
             };
             match unwrap.conversion.convert(&text) {
                 Some(v) => value = v,
-                None if !query.keeps_error(logql::SAMPLE_ERROR) => return true,
+                None if !query.keeps_error(logql::SAMPLE_ERROR, unwrap.stages_before) => return true,
                 None if !labels.contains_key("__error__") => {
                     labels.insert("__error__".into(), logql::SAMPLE_ERROR.into());
                     details = format!("`{}` is `{text}`, not a {}", unwrap.label, unwrap.conversion.name());
@@ -785,9 +850,14 @@ fn stream_samples(
             }
         }
         if let Some(error) = labels.get("__error__") {
+            // Only a filter after `| unwrap` sees its own error, as in Loki.
+            let how = if error == logql::SAMPLE_ERROR {
+                "after | unwrap"
+            } else {
+                "(after | unwrap too), or keep them apart with | drop __error__"
+            };
             failure = Some(format!(
-                "pipeline error: {error} ({details}) in series {labels:?}; leave such lines out with | __error__=\"\" \
-                 (after | unwrap too), or keep them apart with | drop __error__"
+                "pipeline error: {error} ({details}) in series {labels:?}; leave such lines out with | __error__=\"\" {how}"
             ));
             return false;
         }
@@ -1837,7 +1907,7 @@ pub(crate) struct Tail {
     query: TailQuery,
     scan: Option<LogScan>,
     labeler: Labeler,
-    cheap: bool,
+    reading: Reading,
     /// The last record id looked at.
     after: i64,
 }
@@ -1848,8 +1918,8 @@ impl Tail {
     pub(crate) fn new(query: TailQuery) -> Tail {
         let scan = scan_for(&query.logql);
         let labeler = Labeler::default();
-        let cheap = needs_only_cheap_labels(&query.logql);
-        Tail { query, scan, labeler, cheap, after: 0 }
+        let reading = Reading::of(&query.logql);
+        Tail { query, scan, labeler, reading, after: 0 }
     }
 
     /// The first message: recent records from `start`, oldest first.
@@ -1873,7 +1943,7 @@ impl Tail {
                 if row.id > self.after {
                     continue;
                 }
-                if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.cheap)? {
+                if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.reading)? {
                     entries.push(e);
                     if entries.len() == self.query.limit {
                         break 'scan;
@@ -1908,7 +1978,7 @@ impl Tail {
         let mut entries = Vec::new();
         for row in rows {
             self.after = self.after.max(row.id);
-            if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.cheap)? {
+            if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.reading)? {
                 entries.push(e);
             }
         }

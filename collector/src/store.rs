@@ -13,8 +13,8 @@ use std::path::Path;
 
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{
-    json, proto, InstrumentationScope, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span,
-    SpanKind, TraceId, TracesData,
+    json, proto, InstrumentationScope, KeyValue, LogsData, Resource, ResourceLogs, ResourceSpans, ScopeLogs,
+    ScopeSpans, Span, SpanKind, TraceId, TracesData,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -624,8 +624,17 @@ impl Store {
                         r.severity_number,
                         service,
                         // All zeros is no id (W3C Trace Context): no trace to find the record by.
-                        r.trace_id.filter(TraceId::is_valid).map(|t| t.0.to_vec()),
-                        r.span_id.filter(edgescope_otlp::SpanId::is_valid).map(|s| s.0.to_vec()),
+                        // Without its own, the record's `trace_id` attribute when it is one (its
+                        // Loki metadata then, as a filelog receiver's parsed logs have it).
+                        r.trace_id.filter(TraceId::is_valid).map(|t| t.0.to_vec()).or_else(|| attribute_id(
+                            &r.attributes,
+                            "trace_id",
+                            32
+                        )),
+                        r.span_id
+                            .filter(edgescope_otlp::SpanId::is_valid)
+                            .map(|s| s.0.to_vec())
+                            .or_else(|| attribute_id(&r.attributes, "span_id", 16)),
                         body,
                         resource_id,
                         scope_json,
@@ -1194,6 +1203,22 @@ fn corrupt(e: read::ReadError) -> StoreError {
 
 fn trace_id(bytes: &[u8]) -> Result<TraceId> {
     bytes.try_into().map(TraceId).map_err(|_| StoreError::Corrupt(format!("a trace id of {} bytes", bytes.len())))
+}
+
+/// The id in the last attribute `key` of a record, when it is written as OTLP/JSON writes ids
+/// (`digits` lowercase hex digits, not all zeros), so that the id column, which the Loki API
+/// shows as the record's metadata and looks a trace up by, holds the same text.
+fn attribute_id(attributes: &[KeyValue], key: &str, digits: usize) -> Option<Vec<u8>> {
+    let text = attributes.iter().rev().find(|kv| kv.key == key)?.value.as_ref()?.as_str()?;
+    let hex = text.len() == digits && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex {
+        return None;
+    }
+    let bytes = match digits {
+        32 => TraceId::from_hex(text)?.0.to_vec(),
+        _ => edgescope_otlp::SpanId::from_hex(text)?.0.to_vec(),
+    };
+    bytes.iter().any(|&b| b != 0).then_some(bytes)
 }
 
 #[cfg(test)]

@@ -542,7 +542,7 @@ pub(crate) fn unpack(line: &str) -> Result<Option<Unpacked>, String> {
 pub(crate) fn decolorize(line: &str) -> Option<String> {
     static ANSI: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let ansi = ANSI.get_or_init(|| {
-        regex::Regex::new(
+        super::re2::compile(
             "[\\x{1b}\\x{9b}][\\[\\]()#;?]*(?:(?:(?:[a-zA-Z0-9]*(?:;[a-zA-Z0-9]*)*)?\\x{07})\
              |(?:(?:[0-9]{1,4}(?:;[0-9]{0,4})*)?[0-9A-PRZcf-ntqry=><~]))",
         )

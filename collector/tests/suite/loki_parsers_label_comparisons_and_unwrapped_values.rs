@@ -225,6 +225,48 @@ async fn lines_without_the_unwrapped_label_give_no_sample_and_no_error() {
     collector.stop().await;
 }
 
+/// Loki sets the `SampleExtractionErr` of a value that does not convert after the stages before
+/// `| unwrap` have run, so only a filter after `| unwrap` (Loki's post-filter) leaves such a line
+/// out; one before it still leaves out the errors of earlier stages.
+#[tokio::test]
+async fn only_a_filter_after_unwrap_leaves_out_values_that_do_not_convert() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let records = vec![
+        record(T0 + S, r#"{"took":"100"}"#),
+        record(T0 + 2 * S, r#"{"took":"250ms"}"#),
+        record(T0 + 3 * S, "not json"),
+        record(T0 + 4 * S, r#"{"took":"20"}"#),
+    ];
+    assert_eq!(post_json(collector.otlp, "/v1/logs", &batch("api", records)).await.status, 200);
+    let end = T0 + 60 * S;
+    // The conversion error is set after `| __error__=""`: the query fails as in Loki.
+    let q = r#"sum(sum_over_time({service_name="api"} | json | __error__="" | unwrap took [1m]))"#;
+    let (status, _, text) = query(&collector, q, end, end, "60").await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("SampleExtractionErr") && text.contains("`took` is `250ms`"), "{text}");
+    assert!(text.contains(r#"| __error__="" after | unwrap"#), "the hint names the place that works: {text}");
+    // After `| unwrap` the filter leaves out both the line that did not convert and the one that
+    // is not JSON; a filter before it leaves out only the latter.
+    for (q, sum) in [
+        (r#"sum(sum_over_time({service_name="api"} | json | unwrap took | __error__="" [1m]))"#, "120"),
+        (
+            r#"sum(sum_over_time({service_name="api"} | json | __error__="" | unwrap took | __error__!="SampleExtractionErr" [1m]))"#,
+            "120",
+        ),
+    ] {
+        let (status, body, text) = query(&collector, q, end, end, "60").await;
+        assert_eq!(status, 200, "{q}: {text}");
+        assert_eq!(last_values(&body), [(String::new(), sum.to_owned())], "{q}");
+    }
+    // A filter after `| unwrap` that keeps the conversion error keeps the query failing.
+    let q = r#"sum(sum_over_time({service_name="api"} | json | unwrap took | __error__!="JSONParserErr" [1m]))"#;
+    let (status, _, text) = query(&collector, q, end, end, "60").await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("SampleExtractionErr"), "{text}");
+    collector.stop().await;
+}
+
 /// Lines of two routes, `/z` first.
 async fn two_routes(collector: &Collector) {
     let records = vec![

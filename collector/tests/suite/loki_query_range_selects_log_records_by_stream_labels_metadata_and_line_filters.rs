@@ -335,3 +335,116 @@ async fn service_selectors_by_regular_expression_or_inequality_read_the_services
     }
     collector.stop().await;
 }
+
+/// A record without its own trace or span id that has a `trace_id` or `span_id` attribute (as a
+/// filelog receiver parsing JSON logs sends it) shows the attribute as its metadata, as Loki's
+/// OTLP ingestion stores it (the record's own id replaces it when there is one; a resource or
+/// scope attribute of the name comes after both): label filters and selectors see the value the
+/// answer shows, whatever it is.
+#[tokio::test]
+async fn trace_and_span_id_attributes_are_the_metadata_that_filters_and_selectors_see() {
+    const ATTR_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const ATTR_SPAN: &str = "00f067aa0ba902b7";
+    const OWN_TRACE: &str = "11111111111111111111111111111111";
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let text = |key: &str, value: &str| json!({ "key": key, "value": { "stringValue": value } });
+    let line = |t: u64, body: &str, attributes: Value| json!({ "timeUnixNano": (T0 + t).to_string(), "body": { "stringValue": body }, "attributes": attributes });
+    let mut own_ids = line(3, "own ids win", json!([text("trace_id", "other"), text("span_id", "other")]));
+    own_ids["traceId"] = json!(TRACE);
+    own_ids["spanId"] = json!(SPAN);
+    let mut under_resource = line(6, "resource attribute", json!([]));
+    under_resource["traceId"] = json!(OWN_TRACE);
+    let mut under_scope = line(7, "scope attribute", json!([]));
+    under_scope["traceId"] = json!(OWN_TRACE);
+    under_scope["spanId"] = json!(SPAN);
+    let resource = |service: &str, extra: Vec<Value>| {
+        let mut attributes = vec![text("service.name", service)];
+        attributes.extend(extra);
+        json!({ "attributes": attributes })
+    };
+    let body = json!({ "resourceLogs": [
+        { "resource": resource("attr", vec![]), "scopeLogs": [{ "logRecords": [
+            line(1, "from attributes", json!([text("trace_id", ATTR_TRACE), text("span_id", ATTR_SPAN)])),
+            line(2, "free text id", json!([text("trace_id", "req-7"), text("span.id", "span one")])),
+            own_ids,
+            line(4, "no ids", json!([text("user", "ann")])),
+            line(5, "nested", json!([{ "key": "trace", "value": { "kvlistValue": { "values": [text("id", "n-1")] } } }])),
+        ] }] },
+        { "resource": resource("attr-res", vec![text("trace_id", "from-resource")]),
+          "scopeLogs": [{ "logRecords": [under_resource] }] },
+        { "resource": resource("attr-scope", vec![]),
+          "scopeLogs": [{ "scope": { "name": "s", "attributes": [text("span_id", "from-scope")] },
+                          "logRecords": [under_scope] }] },
+    ] })
+    .to_string();
+    let answer = post_json(collector.otlp, "/v1/logs", &body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let found = |query: String| {
+        let collector = &collector;
+        async move { lines(&query_range(collector, &with(&[("query", &query)]), false).await) }
+    };
+    let all = r#"{service_name=~"attr.*"}"#;
+
+    // What the answer shows.
+    let body = query_range(&collector, &with(&[("query", all)]), true).await.json();
+    let mut shown: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    for stream in body["data"]["result"].as_array().unwrap() {
+        for value in stream["values"].as_array().unwrap() {
+            let metadata = &value[2]["structuredMetadata"];
+            let id = |name: &str| metadata[name].as_str().map(str::to_owned);
+            shown.push((value[1].as_str().unwrap().to_owned(), id("trace_id"), id("span_id")));
+        }
+    }
+    shown.sort();
+    let shown_ids = |line: &str| shown.iter().find(|s| s.0 == line).map(|s| (s.1.as_deref(), s.2.as_deref())).unwrap();
+    assert_eq!(shown.len(), 7, "{shown:?}");
+    assert_eq!(shown_ids("from attributes"), (Some(ATTR_TRACE), Some(ATTR_SPAN)));
+    assert_eq!(shown_ids("free text id"), (Some("req-7"), Some("span one")));
+    assert_eq!(shown_ids("own ids win"), (Some(TRACE), Some(SPAN)));
+    assert_eq!(shown_ids("no ids"), (None, None));
+    assert_eq!(shown_ids("nested"), (Some("n-1"), None));
+    assert_eq!(shown_ids("resource attribute"), (Some("from-resource"), None));
+    assert_eq!(shown_ids("scope attribute"), (Some(OWN_TRACE), Some("from-scope")));
+
+    // Filters and selectors find each line by the value shown, and only by it.
+    for (i, name) in ["trace_id", "span_id"].into_iter().enumerate() {
+        let of = |s: &(String, Option<String>, Option<String>)| if i == 0 { s.1.clone() } else { s.2.clone() };
+        for value in shown.iter().map(of) {
+            let expected: Vec<String> =
+                shown.iter().filter(|s| of(s) == value).map(|s| s.0.clone()).collect::<Vec<_>>();
+            let mut expected = expected;
+            expected.sort();
+            let value = value.unwrap_or_default();
+            let mut queries = vec![format!(r#"{all} | {name}="{value}""#), format!(r#"{all} | {name}=~"{value}""#)];
+            if !value.is_empty() {
+                queries.push(format!(r#"{{{name}="{value}"}}"#));
+            }
+            for query in queries {
+                let mut got = found(query.clone()).await;
+                got.sort();
+                assert_eq!(got, expected, "{query}");
+            }
+        }
+    }
+    // As the QA found them missing: an attribute's id by equality, expression and selector.
+    assert_eq!(found(format!(r#"{{service_name="attr"}} | trace_id="{ATTR_TRACE}""#)).await, ["from attributes"]);
+    assert_eq!(found(r#"{service_name="attr"} | trace_id=~"4bf9.*""#.into()).await, ["from attributes"]);
+    assert_eq!(found(format!(r#"{{service_name="attr"}} | span_id="{ATTR_SPAN}""#)).await, ["from attributes"]);
+    assert_eq!(found(format!(r#"{{trace_id="{ATTR_TRACE}"}}"#)).await, ["from attributes"]);
+    assert_eq!(found(r#"{trace_id="req-7"}"#.into()).await, ["free text id"], "an id need not be hex");
+    assert_eq!(found(r#"{service_name="attr"} | trace_id="other""#.into()).await, Vec::<String>::new());
+    assert_eq!(found(format!(r#"{{trace_id="{OWN_TRACE}"}}"#)).await, ["scope attribute"]);
+    // `/api/logs` finds a trace's records the same way: by their own id, else such an attribute.
+    let logs = request(collector.ui, "GET", &format!("/api/logs?trace_id={ATTR_TRACE}"), &[], b"").await.json();
+    let bodies: Vec<&str> = logs["result"]["resourceLogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|rl| rl["scopeLogs"].as_array().unwrap())
+        .flat_map(|sl| sl["logRecords"].as_array().unwrap())
+        .map(|r| r["body"]["stringValue"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["from attributes"]);
+    collector.stop().await;
+}
