@@ -56,11 +56,21 @@ impl Upstream {
         if parsed.query().is_some() {
             return Err(format!("`{url}`: an upstream URL has no query string"));
         }
+        // `Uri` takes a fragment and any digits for a port; the client's own parser reads the
+        // URL it sends to.
+        if url.contains('#') {
+            return Err(format!("`{url}`: an upstream URL has no fragment (`#…`)"));
+        }
+        let sent = reqwest::Url::parse(url).map_err(|e| format!("`{url}`: not a URL: {e}"))?;
+        if sent.port() == Some(0) {
+            return Err(format!("`{url}`: not a URL: invalid port number"));
+        }
         Ok(Upstream { name: name.to_owned(), url: url.to_owned(), headers: Vec::new() })
     }
 
     /// Reads `NAME=Header: value` and adds the header to the upstream of that name.
     pub fn add_header(upstreams: &mut [Upstream], text: &str) -> Result<(), String> {
+        Upstream::check_names(upstreams)?;
         let (name, rest) = text.split_once('=').ok_or_else(|| format!("expected NAME=Header: value, got `{text}`"))?;
         let (key, value) = rest.split_once(':').ok_or_else(|| format!("`{rest}`: expected Header: value"))?;
         let (key, value) = (key.trim(), value.trim());
@@ -73,6 +83,20 @@ impl Upstream {
         upstream.headers.push((key.to_owned(), value.to_owned()));
         Ok(())
     }
+
+    /// Refuses a name given to two upstreams: requests would reach one of them and the
+    /// `--upstream-header`s (credentials) go to the other.
+    pub fn check_names(upstreams: &[Upstream]) -> Result<(), String> {
+        for (i, upstream) in upstreams.iter().enumerate() {
+            if upstreams[..i].iter().any(|u| u.name == upstream.name) {
+                return Err(format!(
+                    "`{}` is given to two --upstream URLs: each upstream needs a name of its own",
+                    upstream.name
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Request headers passed on to the upstream; everything else (cookies, the collector's own
@@ -80,9 +104,18 @@ impl Upstream {
 const FORWARDED_REQUEST_HEADERS: &[&str] =
     &["accept", "accept-encoding", "accept-language", "x-loki-response-encoding-flags", "x-scope-orgid"];
 
-/// Answer headers passed back to the browser.
-const FORWARDED_RESPONSE_HEADERS: &[&str] =
-    &["content-type", "content-encoding", "cache-control", "etag", "last-modified", "retry-after"];
+/// Answer headers passed back to the browser (`Vary` beside the CORS layer's, which adds its own).
+const FORWARDED_RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "content-encoding",
+    "content-disposition",
+    "content-language",
+    "vary",
+    "cache-control",
+    "etag",
+    "last-modified",
+    "retry-after",
+];
 
 /// How long connecting to an upstream may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -144,13 +177,7 @@ impl Gateway {
             .upstreams
             .get(name)
             .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no upstream named `{name}` is configured")))?;
-        // The path is still percent-encoded, and URL parsers (WHATWG, as reqwest's) read `%2e`
-        // in a segment as a dot, so `%2e%2e` climbs above the base as `..` does.
-        let dots = |segment: &str| {
-            let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-            decoded == "." || decoded == ".."
-        };
-        if rest.split('/').any(dots) || rest.contains('\\') {
+        if climbs(rest) {
             return Err((StatusCode::BAD_REQUEST, "the path may not contain `.` or `..` segments".into()));
         }
         let mut url = format!("{}/{}", upstream.url, rest.trim_start_matches('/'));
@@ -188,7 +215,9 @@ impl Gateway {
         let began = std::time::Instant::now();
         let sent = match (request.send().await, retry) {
             (Err(e), Some(retry)) if began.elapsed() < RACE && closed_unanswered(&e) => {
-                tracing::debug!(upstream = %upstream.name, error = %e, "upstream closed the connection; sent again");
+                let e = e.without_url();
+                let (name, error) = (&upstream.name, chain(&e));
+                tracing::debug!(upstream = %name, path = %rest, %error, "upstream closed the connection; sent again");
                 retry.send().await
             }
             (sent, _) => sent,
@@ -196,28 +225,23 @@ impl Gateway {
         let answer = match sent {
             Ok(a) => a,
             Err(e) => {
-                tracing::warn!(upstream = %upstream.name, error = %e, "upstream unreachable");
-                let what = if e.is_timeout() { "did not answer in time" } else { "could not be reached" };
-                return refusal(
-                    StatusCode::BAD_GATEWAY,
-                    format!("upstream `{}` {what}: {}", upstream.name, root_cause(&e)),
-                );
+                // Without the URL: its query string holds what the user searched for, and it
+                // may hold credentials written into the upstream's URL.
+                let e = e.without_url();
+                tracing::warn!(upstream = %upstream.name, path = %rest, error = %chain(&e), "upstream unreachable");
+                // As the WebSocket path says it.
+                let why = if e.is_connect() && e.is_timeout() {
+                    format!("could not be reached: no connection within {} s", self.connect_timeout.as_secs_f64())
+                } else if e.is_timeout() {
+                    format!("did not answer in time: {}", root_cause(&e))
+                } else {
+                    format!("could not be reached: {}", root_cause(&e))
+                };
+                return refusal(StatusCode::BAD_GATEWAY, format!("upstream `{}` {why}", upstream.name));
             }
         };
-        if matches!(answer.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
-            // Not followed (it could take the upstream's credentials to another host) nor passed
-            // on (the browser would follow it to a page of another origin and fail on CORS).
-            let to = answer.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or("nowhere");
-            return refusal(
-                StatusCode::BAD_GATEWAY,
-                format!(
-                    "upstream `{}` answered {}, a redirect to {to}, which the gateway does not follow: give \
-                     --upstream the URL it redirects to, or check the credentials given with --upstream-header \
-                     (a login page asks for others)",
-                    upstream.name,
-                    answer.status().as_u16()
-                ),
-            );
+        if let Some(refused) = redirected(&upstream.name, answer.status().as_u16(), answer.headers()) {
+            return refused;
         }
         let mut response = Response::builder().status(answer.status().as_u16());
         for name in FORWARDED_RESPONSE_HEADERS {
@@ -260,7 +284,10 @@ impl Gateway {
             }
         }
         match self.connect(upstream, request).await {
-            Ok(upstream_socket) => upgrade.on_upgrade(move |browser| relay(browser, upstream_socket)),
+            Ok(upstream_socket) => {
+                let name = upstream.name.clone();
+                upgrade.on_upgrade(move |browser| relay(name, browser, upstream_socket))
+            }
             Err(refusal) => refusal,
         }
     }
@@ -295,6 +322,9 @@ impl Gateway {
         match tokio::time::timeout(self.answer_timeout, tokio_tungstenite::client_async_tls(request, tcp)).await {
             Ok(Ok((socket, _))) => Ok(socket),
             Ok(Err(tungstenite::Error::Http(answer))) => {
+                if let Some(refused) = redirected(name, answer.status().as_u16(), answer.headers()) {
+                    return Err(refused);
+                }
                 let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
                 let body = answer.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
                 Err((status, body).into_response())
@@ -311,6 +341,38 @@ impl Gateway {
             }
         }
     }
+}
+
+/// Whether `path` (still percent-encoded) holds a `.` or `..` segment as some server may read
+/// it: URL parsers (WHATWG, as reqwest's) read `%2e` as a dot and `\` as `/`, and servers that
+/// decode `%2F` and `%5C` before they resolve dot segments (Python's `http.server`; nginx in
+/// front of a backend under a prefix) see segments there, so `..%2F..%2Fx` climbs above the
+/// base as `../../x` does; a `;` ends a segment's name for servlet containers (`..;` is `..` to
+/// Tomcat). An encoded slash within a segment (an id) goes along unchanged.
+fn climbs(path: &str) -> bool {
+    let path = path.to_ascii_lowercase().replace("%2f", "/").replace("%5c", "/").replace('\\', "/");
+    path.split('/').any(|segment| {
+        let name = segment.split(';').next().unwrap_or_default().replace("%2e", ".");
+        name == "." || name == ".."
+    })
+}
+
+/// A redirect is answered `502` naming it: not followed (it could take the upstream's
+/// credentials to another host) nor passed on (the browser would follow it to a page of another
+/// origin and fail on CORS, or a WebSocket to a host the gateway never checked).
+fn redirected(name: &str, status: u16, headers: &HeaderMap) -> Option<Response> {
+    if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let to = headers.get(header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or("nowhere");
+    Some(refusal(
+        StatusCode::BAD_GATEWAY,
+        format!(
+            "upstream `{name}` answered {status}, a redirect to {to}, which the gateway does not follow: give \
+             --upstream the URL it redirects to, or check the credentials given with --upstream-header (a login \
+             page asks for others)"
+        ),
+    ))
 }
 
 /// How soon a request on a kept-alive connection the upstream was closing fails.
@@ -340,6 +402,18 @@ fn closed_unanswered(e: &reqwest::Error) -> bool {
     false
 }
 
+/// The error and its causes, as `a: b: c`.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = e;
     while let Some(next) = cause.source() {
@@ -350,7 +424,16 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 type UpstreamSocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn relay(browser: WebSocket, upstream: UpstreamSocket) {
+/// How long a side may take to finish the closing handshake (its answering close, then the end
+/// of its connection) once it or the other side has closed or gone.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// Relays messages both ways. A close is passed on with its code and reason (Loki's 1011 "max
+/// concurrent tail requests limit exceeded", a page's own code); each side's close is answered
+/// (tungstenite echoes it when the side is read on) and its connection read to its end, so that
+/// both close cleanly. A side that goes without a close gets one for the other: 1001 upstream
+/// for a browser gone, 1011 for the browser when the upstream went.
+async fn relay(name: String, browser: WebSocket, upstream: UpstreamSocket) {
     let (mut to_browser, mut from_browser) = browser.split();
     let (mut to_upstream, mut from_upstream) = upstream.split();
     let down = async {
@@ -360,13 +443,25 @@ async fn relay(browser: WebSocket, upstream: UpstreamSocket) {
                 tungstenite::Message::Binary(b) => ws::Message::Binary(b),
                 tungstenite::Message::Ping(p) => ws::Message::Ping(p),
                 tungstenite::Message::Pong(p) => ws::Message::Pong(p),
-                tungstenite::Message::Close(_) | tungstenite::Message::Frame(_) => break,
+                tungstenite::Message::Frame(_) => continue,
+                tungstenite::Message::Close(frame) => {
+                    let frame = frame.map(|f| ws::CloseFrame { code: f.code.into(), reason: f.reason.as_str().into() });
+                    let _ = to_browser.send(ws::Message::Close(frame)).await;
+                    // Reading on sends the answering close and waits for the upstream's end.
+                    let _ = tokio::time::timeout(CLOSE_GRACE, drain(&mut from_upstream)).await;
+                    return;
+                }
             };
             if to_browser.send(message).await.is_err() {
-                break;
+                // The browser is closing or gone: the upstream's close is still read.
+                let _ = tokio::time::timeout(CLOSE_GRACE, drain(&mut from_upstream)).await;
+                return;
             }
         }
-        let _ = to_browser.send(ws::Message::Close(None)).await;
+        let reason = format!("upstream `{name}` ended the connection without a close frame");
+        let close = ws::CloseFrame { code: ws::close_code::ERROR, reason: truncated(reason).into() };
+        // The browser's answering close is read by `up`.
+        let _ = to_browser.send(ws::Message::Close(Some(close))).await;
     };
     let up = async {
         while let Some(Ok(message)) = from_browser.next().await {
@@ -375,19 +470,47 @@ async fn relay(browser: WebSocket, upstream: UpstreamSocket) {
                 ws::Message::Binary(b) => tungstenite::Message::Binary(b),
                 ws::Message::Ping(p) => tungstenite::Message::Ping(p),
                 ws::Message::Pong(p) => tungstenite::Message::Pong(p),
-                ws::Message::Close(_) => break,
+                ws::Message::Close(frame) => {
+                    let frame = frame.map(|f| tungstenite::protocol::CloseFrame {
+                        code: f.code.into(),
+                        reason: f.reason.as_str().into(),
+                    });
+                    let _ = to_upstream.send(tungstenite::Message::Close(frame)).await;
+                    // Reading on sends the browser the answering close.
+                    let _ = tokio::time::timeout(CLOSE_GRACE, drain(&mut from_browser)).await;
+                    return;
+                }
             };
             if to_upstream.send(message).await.is_err() {
-                break;
+                let _ = tokio::time::timeout(CLOSE_GRACE, drain(&mut from_browser)).await;
+                return;
             }
         }
-        let _ = to_upstream.send(tungstenite::Message::Close(None)).await;
+        let close = tungstenite::protocol::CloseFrame {
+            code: tungstenite::protocol::frame::coding::CloseCode::Away,
+            reason: "the browser went away".into(),
+        };
+        let _ = to_upstream.send(tungstenite::Message::Close(Some(close))).await;
     };
-    // Either side closing ends the relay.
+    // Either side closing or going ends the relay once the other has had its time to close.
+    let (mut down, mut up) = (std::pin::pin!(down), std::pin::pin!(up));
     tokio::select! {
-        _ = down => {}
-        _ = up => {}
+        () = &mut down => { let _ = tokio::time::timeout(CLOSE_GRACE, up).await; }
+        () = &mut up => { let _ = tokio::time::timeout(CLOSE_GRACE, down).await; }
     }
+}
+
+/// Reads a side to its end (or first error), dropping what it still sends.
+async fn drain<S: futures_util::Stream + Unpin>(side: &mut S) {
+    while side.next().await.is_some() {}
+}
+
+/// A close frame's reason fits 123 bytes.
+fn truncated(mut reason: String) -> String {
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    reason
 }
 
 #[cfg(test)]

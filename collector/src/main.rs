@@ -130,6 +130,7 @@ async fn main() -> std::process::ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // Everything is checked before the lines that say the collector serves.
     let mut upstreams = args.upstreams.iter().map(|u| Upstream::parse(u)).collect::<Result<Vec<_>, _>>()?;
+    Upstream::check_names(&upstreams)?;
     for h in &args.upstream_headers {
         Upstream::add_header(&mut upstreams, h)?;
     }

@@ -251,6 +251,9 @@ pub async fn run(
         .route("/jaeger/api/v3/traces/{trace_id}", get(get_trace))
         .route("/jaeger/api/v3/services", get(list_services))
         .route("/jaeger/api/v3/operations", get(list_operations))
+        // The upstream's base URL itself: `{*rest}` matches no empty path.
+        .route("/upstream/{name}", get(upstream))
+        .route("/upstream/{name}/", get(upstream))
         .route("/upstream/{name}/{*rest}", get(upstream))
         .route("/loki/api/v1/status/buildinfo", get(loki_buildinfo))
         // Loki's POST forms: a body that stalls ends the request as an export's does.
@@ -494,6 +497,8 @@ fn cors_layer(extra: Arc<[String]>) -> CorsLayer {
             header::CONTENT_ENCODING,
             header::AUTHORIZATION,
             header::HeaderName::from_static("x-loki-response-encoding-flags"),
+            // The tenant, which the gateway forwards when no --upstream-header sets it.
+            header::HeaderName::from_static("x-scope-orgid"),
         ])
         // Not CORS-safelisted: without this a page's SDK cannot read how long to back off.
         .expose_headers([header::RETRY_AFTER])
