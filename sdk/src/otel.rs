@@ -58,8 +58,9 @@ use crate::global::with;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState as W3cTraceState};
 use crate::{AnyValue, Config, Handle, Sdk, SpanContext, StartOptions, StatusCode};
 
+/// Nanoseconds since the Unix epoch: 0 before it, `u64::MAX` past OTLP's range (the year 2554).
 fn nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)).unwrap_or(0)
 }
 
 /// An event or end time given through the API, or `None` for now on the SDK's clock.
@@ -189,7 +190,9 @@ fn to_ours(cx: &ot::SpanContext) -> SpanContext {
     SpanContext {
         trace_id: edgescope_otlp::TraceId(cx.trace_id().to_bytes()),
         span_id: edgescope_otlp::SpanId(cx.span_id().to_bytes()),
-        flags: cx.trace_flags().to_u8(),
+        // Only the flags W3C Trace Context defines (sampled, random): the others are reserved,
+        // sent as zero (a Jaeger propagator's debug bit 0x04 would otherwise go out).
+        flags: cx.trace_flags().to_u8() & 0x03,
         trace_state: cx.trace_state().header(),
         is_remote: cx.is_remote(),
     }

@@ -45,12 +45,12 @@ pub struct Config {
     pub max_queue_size: usize,
     /// Log records waiting for export; more are dropped and counted.
     pub max_log_queue_size: usize,
-    /// Spans or records in one export request.
+    /// Spans or records in one export request (0 is the default, 512).
     pub max_export_batch_size: usize,
     /// Spans open at once; a start beyond it drops the oldest open span unended (counted in
     /// `spans_evicted`); with 0, every start yields a no-op handle.
     pub max_open_spans: usize,
-    /// Attributes per span, event, link or record.
+    /// Attributes per span, event, link or record (not the resource's: it holds up to 128).
     pub max_attributes: usize,
     /// Longest string attribute value, in characters (Unicode scalar values, as OpenTelemetry's
     /// limit counts them; byte arrays in bytes); 0 for no limit.
@@ -1393,6 +1393,15 @@ impl Sdk {
         self.logs.len()
     }
 
+    /// Spans or records in one export request: a size of 0, which would never export, is the
+    /// default's.
+    fn batch_size(&self) -> usize {
+        match self.config.max_export_batch_size {
+            0 => 512,
+            n => n,
+        }
+    }
+
     /// Takes up to `max` messages of `queue` as a protobuf request whose size, encoded as
     /// `protobuf` says, is at most `max_bytes`: halves the count until it fits (a single message
     /// larger than that is taken anyway).
@@ -1402,7 +1411,7 @@ impl Sdk {
             return Some(batch);
         }
         let queue = if logs { &self.logs } else { &self.spans };
-        let mut n = queue.len().min(self.config.max_export_batch_size);
+        let mut n = queue.len().min(self.batch_size());
         while n > 0 {
             let bytes = queue.request(n, &self.resource_bytes, &self.scope_bytes);
             let bytes = if protobuf { bytes } else { to_json(bytes, logs) };
@@ -1419,7 +1428,7 @@ impl Sdk {
     #[cfg(feature = "otel-api")]
     fn take_retired(&mut self, logs: bool, max_bytes: usize, protobuf: bool) -> Option<Vec<u8>> {
         self.retired.retain(|r| r.spans.len() > 0 || r.logs.len() > 0);
-        let max_batch = self.config.max_export_batch_size;
+        let max_batch = self.batch_size();
         let scopes = &self.scope_bytes;
         let retired = self.retired.iter_mut().find(|r| if logs { r.logs.len() } else { r.spans.len() } > 0)?;
         let queue = if logs { &mut retired.logs } else { &mut retired.spans };
@@ -1575,13 +1584,20 @@ fn cut(s: &str, max: usize) -> &str {
     s.get(..end).unwrap_or(s)
 }
 
+/// Attributes a resource holds, the SDK's own included: OpenTelemetry exempts resources from the
+/// attribute limits of spans and records (`max_attributes`), but a resource goes with every
+/// export.
+const MAX_RESOURCE_ATTRIBUTES: usize = 128;
+
 /// The resource of `config` and its protobuf: the SDK's attributes, then the configured ones (a
-/// key given again replaces the value; keys beyond `max_attributes` are dropped and counted),
-/// their secrets masked when redaction is on.
+/// key given again replaces the value; an empty key, and keys beyond
+/// [`MAX_RESOURCE_ATTRIBUTES`], are dropped and counted), their secrets masked when redaction is
+/// on. Without a service name, `unknown_service`, as OpenTelemetry's resource asks.
 #[inline(never)]
 fn resource_of(config: &Config) -> (Resource, Vec<u8>) {
+    let service = if config.service_name.is_empty() { "unknown_service" } else { config.service_name.as_str() };
     let mut attributes = vec![
-        KeyValue::new("service.name", config.service_name.as_str()),
+        KeyValue::new("service.name", service),
         KeyValue::new("telemetry.sdk.name", "edgescope"),
         // The semantic conventions' value for the API the app calls: the npm module's JavaScript
         // API (the Node entry says `nodejs` itself), or the Rust crate's.
@@ -1594,10 +1610,10 @@ fn resource_of(config: &Config) -> (Resource, Vec<u8>) {
         if config.redact {
             redact_value(&kv.key, kv.value.as_mut(), &config.redact_params);
         }
-        let full = attributes.len() >= config.max_attributes;
+        let full = attributes.len() >= MAX_RESOURCE_ATTRIBUTES;
         match attributes.iter_mut().find(|a| a.key == kv.key) {
             Some(existing) => existing.value = kv.value,
-            None if !full => attributes.push(kv),
+            None if !full && !kv.key.is_empty() => attributes.push(kv),
             None => dropped += 1,
         }
     }

@@ -738,3 +738,51 @@ fn scopes_keep_their_schema_urls() {
     let logs = proto::decode_logs(&otel::take_logs_proto().unwrap()).unwrap();
     assert_eq!(logs.resource_logs[0].scope_logs[0].schema_url, new);
 }
+
+/// The resource of the exported traces.
+fn exported_resource() -> edgescope_otlp::Resource {
+    let batch = otel::take_traces_proto().expect("a batch");
+    while otel::take_traces_proto().is_some() {}
+    proto::decode_traces(&batch).unwrap().resource_spans[0].resource.clone()
+}
+
+#[test]
+fn the_resource_is_exempt_from_attribute_limits_and_has_a_service_and_keys() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    // A limit of 3 per span keeps the resource's attributes whole, as OpenTelemetry asks; an
+    // empty service name is `unknown_service`; an empty key is dropped and counted.
+    global::set_tracer_provider(TracerProvider::new(Config {
+        service_name: String::new(),
+        max_attributes: 3,
+        max_export_batch_size: 0,
+        resource_attributes: vec![
+            edgescope_otlp::KeyValue::new("deployment.environment.name", "qa"),
+            edgescope_otlp::KeyValue::new("", "no key"),
+        ],
+        ..Config::default()
+    }));
+    global::tracer("limits").start("limited").end();
+    let resource = exported_resource();
+    assert_eq!(attribute(&resource.attributes, "service.name"), Some(&AnyValue::from("unknown_service")));
+    assert_eq!(attribute(&resource.attributes, "deployment.environment.name"), Some(&AnyValue::from("qa")));
+    assert!(resource.attributes.iter().all(|kv| !kv.key.is_empty()));
+    assert_eq!(resource.dropped_attributes_count, 1, "the empty key");
+}
+
+#[test]
+fn injection_sends_only_the_trace_flags_w3c_defines() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    global::set_tracer_provider(TracerProvider::new(Config { service_name: "flags".into(), ..Config::default() }));
+    // A context with every flag bit set (a Jaeger propagator's debug bit 0x04 among them).
+    let remote = opentelemetry::trace::SpanContext::new(
+        opentelemetry::trace::TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+        opentelemetry::trace::SpanId::from_hex("b7ad6b7169203331").unwrap(),
+        opentelemetry::trace::TraceFlags::new(0xff),
+        true,
+        Default::default(),
+    );
+    let cx = Context::new().with_remote_span_context(remote);
+    let mut carrier = HashMap::new();
+    TraceContextPropagator.inject_context(&cx, &mut carrier);
+    assert_eq!(carrier["traceparent"], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03");
+}

@@ -7,10 +7,10 @@
 use edgescope::otel::{self, Exporter, LoggerProvider, TracerProvider, MAX_KEPT};
 use edgescope::Config;
 use edgescope_otlp::proto;
-use js_sys::{Array, Function, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use opentelemetry::global;
 use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Severity};
-use opentelemetry::trace::Tracer as _;
+use opentelemetry::trace::{Span as _, Tracer as _};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -25,12 +25,14 @@ pub fn install_fetch() {
         "const post = [url, init.headers, init.body, init.keepalive === true];
          globalThis.__posts.push(post);
          globalThis.__encodings.push(init.headers['Content-Encoding'] ?? 'none');
-         const status = globalThis.__statuses.length ? globalThis.__statuses.shift() : 200;
+         const answer = globalThis.__statuses.length ? globalThis.__statuses.shift() : 200;
+         const status = typeof answer === 'object' ? answer.status : answer;
+         const body = typeof answer === 'object' ? new Uint8Array(answer.body).buffer : new ArrayBuffer(0);
          const gzipped = init.headers['Content-Encoding'] === 'gzip';
          const plain = new Response(init.body).body;
          const read = gzipped ? new Response(plain.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer().then((b) => { post[2] = new Uint8Array(b); }) : Promise.resolve();
          if (status === 1) return read.then(() => new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal.reason))));
-         return read.then(() => status === 0 ? Promise.reject(new TypeError('Failed to fetch')) : { status });",
+         return read.then(() => status === 0 ? Promise.reject(new TypeError('Failed to fetch')) : { status, arrayBuffer: async () => body });",
     );
     Reflect::set(&global, &"fetch".into(), &fetch).unwrap();
     Reflect::set(&global, &"__posts".into(), &Array::new()).unwrap();
@@ -44,6 +46,14 @@ pub fn encodings() -> Vec<String> {
     let list: Array = Reflect::get(&global, &"__encodings".into()).unwrap().into();
     Reflect::set(&global, &"__encodings".into(), &Array::new()).unwrap();
     list.iter().map(|e| e.as_string().unwrap()).collect()
+}
+
+/// The next answer: 200 with `body`.
+pub fn answer_200_with(body: &[u8]) {
+    let answer = Object::new();
+    Reflect::set(&answer, &"status".into(), &JsValue::from(200)).unwrap();
+    Reflect::set(&answer, &"body".into(), &Uint8Array::from(body)).unwrap();
+    Reflect::set(&js_sys::global(), &"__statuses".into(), &Array::of1(&answer)).unwrap();
 }
 
 pub fn answer_with(statuses: &[u16]) {
@@ -243,4 +253,21 @@ async fn bodies_go_gzipped_where_the_host_has_compression_stream_unless_turned_o
     assert_eq!(Exporter::new("http://gzip.test").with_gzip(false).flush().await, 2);
     assert_eq!(encodings(), ["none", "none"]);
     assert_eq!(proto::decode_traces(&posts()[0].3).unwrap().spans().next().unwrap().2.name, "plain");
+}
+
+#[test]
+async fn spans_a_partial_success_rejected_are_counted() {
+    install_fetch();
+    global::set_tracer_provider(TracerProvider::new(Config { service_name: "rust-page".into(), ..Config::default() }));
+    let tracer = global::tracer("partial");
+    tracer.start("refused by the receiver").end();
+    let before = otel::diagnostics();
+    // ExportTraceServiceResponse { partial_success { rejected_spans: 2, error_message: "x" } }
+    answer_200_with(&[0x0a, 0x05, 0x08, 0x02, 0x12, 0x01, b'x']);
+    assert_eq!(Exporter::new("http://partial.test").flush().await, 1, "a partial success is delivered");
+    assert_eq!(otel::diagnostics().records_rejected - before.records_rejected, 2);
+    // An empty answer rejects nothing.
+    tracer.start("taken").end();
+    assert_eq!(Exporter::new("http://partial.test").flush().await, 1);
+    assert_eq!(otel::diagnostics().records_rejected - before.records_rejected, 2);
 }

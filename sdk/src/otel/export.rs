@@ -75,6 +75,69 @@ fn status_of(response: &JsValue) -> Result<u16, JsValue> {
     Ok(Reflect::get(response, &"status".into())?.as_f64().unwrap_or(0.0) as u16)
 }
 
+/// The spans or records a successful answer says the receiver rejected: its
+/// `Export…ServiceResponse`'s `partial_success` (field 1) `rejected_spans` or
+/// `rejected_log_records` (field 1). 0 for an empty answer, or one that does not read.
+async fn rejected_in(response: &JsValue) -> u64 {
+    let read = || -> Option<Promise> {
+        let f: Function = Reflect::get(response, &"arrayBuffer".into()).ok()?.dyn_into().ok()?;
+        f.call0(response).ok()?.dyn_into().ok()
+    };
+    let Some(promise) = read() else { return 0 };
+    match JsFuture::from(promise).await {
+        Ok(buffer) => partial_success_rejected(&Uint8Array::new(&buffer).to_vec()).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// `rejected_*` of a protobuf `Export…ServiceResponse`, when it reads.
+fn partial_success_rejected(bytes: &[u8]) -> Option<u64> {
+    fn varint(b: &mut &[u8]) -> Option<u64> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = b.split_first()?;
+            *b = rest;
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(n);
+            }
+        }
+        None
+    }
+    /// Each field of a message: its number, and its varint value or its bytes.
+    fn fields(mut b: &[u8], mut each: impl FnMut(u64, Result<u64, &[u8]>)) -> Option<()> {
+        while !b.is_empty() {
+            let key = varint(&mut b)?;
+            match key & 7 {
+                0 => each(key >> 3, Ok(varint(&mut b)?)),
+                1 => b = b.get(8..)?,
+                2 => {
+                    let n = usize::try_from(varint(&mut b)?).ok()?;
+                    let (value, rest) = (b.get(..n)?, b.get(n..)?);
+                    each(key >> 3, Err(value));
+                    b = rest;
+                }
+                5 => b = b.get(4..)?,
+                _ => return None,
+            }
+        }
+        Some(())
+    }
+    let mut rejected = 0;
+    let mut ok = true;
+    fields(bytes, |n, v| {
+        if let (1, Err(partial)) = (n, v) {
+            ok &= fields(partial, |m, v| {
+                if let (1, Ok(count)) = (m, v) {
+                    rejected = count;
+                }
+            })
+            .is_some();
+        }
+    })?;
+    ok.then_some(rejected)
+}
+
 /// What a post's answer (its status, or why there was none) comes to.
 fn outcome(status: Result<u16, JsValue>) -> Outcome {
     match status {
@@ -192,12 +255,22 @@ impl Exporter {
             .collect();
         let mut delivered = 0;
         for (signal, body, answer) in started {
-            let status = match answer {
-                Ok(answer) => answer.await.and_then(|response| status_of(&response)),
+            let response = match answer {
+                Ok(answer) => answer.await,
                 Err(e) => Err(e),
             };
+            let status = response.as_ref().map_err(Clone::clone).and_then(status_of);
             match outcome(status) {
-                Outcome::Sent => delivered += 1,
+                Outcome::Sent => {
+                    delivered += 1;
+                    // A partial success: what the receiver refused is lost, and counted.
+                    if let Ok(response) = &response {
+                        let rejected = rejected_in(response).await;
+                        if rejected > 0 {
+                            with(|sdk| sdk.diagnostics_mut().records_rejected += rejected);
+                        }
+                    }
+                }
                 Outcome::Retry => {
                     with(|sdk| sdk.diagnostics_mut().exports_retried += 1);
                     KEPT.with(|kept| {
