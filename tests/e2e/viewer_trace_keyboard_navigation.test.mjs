@@ -114,14 +114,17 @@ test('Escape closes the details and takes the span out of the address, so a relo
 });
 
 test('an address whose trace id is none shows one error, and asks for no logs', async () => {
-  const page = await env.browser.newPage();
-  const asked = [];
-  page.on('request', (r) => asked.push(new URL(r.url()).pathname));
-  await page.goto(`${env.collector.ui}/trace/nothex`);
-  await page.waitForSelector('[data-testid=error]');
-  assert.match(await page.textContent('[data-testid=error]'), /`nothex` is not a trace id/);
-  assert.equal(await page.locator('[data-testid=error]').count(), 1);
-  assert.equal(await page.locator('[data-testid=trace-logs]').isVisible(), false);
-  assert.deepEqual(asked.filter((p) => p.startsWith('/api/logs') || p.startsWith('/loki/')), []);
-  await page.close();
+  // The all-zero id is W3C Trace Context's invalid one: none either, in any length.
+  for (const id of ['nothex', '0', '00000000000000000000000000000000']) {
+    const page = await env.browser.newPage();
+    const asked = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await page.goto(`${env.collector.ui}/trace/${id}`);
+    await page.waitForSelector('[data-testid=error]');
+    assert.match(await page.textContent('[data-testid=error]'), new RegExp(`\`${id}\` is not a trace id`));
+    assert.equal(await page.locator('[data-testid=error]').count(), 1, id);
+    assert.equal(await page.locator('[data-testid=trace-logs]').isVisible(), false, id);
+    assert.deepEqual(asked.filter((p) => p.startsWith('/api/') || p.startsWith('/loki/')), [], id);
+    await page.close();
+  }
 });

@@ -19,7 +19,8 @@ test('search highlights by name, service, attribute key and value; matches only 
   await view.search.fill('db.stat');
   assert.deepEqual(await matched(view), ['SELECT users']);
   await view.search.fill('c');
-  assert.deepEqual(await matched(view), ['GET /checkout', 'authenticate', 'SELECT users', 'charge card']);
+  // payment by its status message, "card declined".
+  assert.deepEqual(await matched(view), ['GET /checkout', 'authenticate', 'SELECT users', 'payment', 'charge card']);
   await view.search.fill('ch');
   assert.deepEqual(await matched(view), ['GET /checkout', 'charge card']);
   await view.page.check('[data-testid=matches-only]');
@@ -57,5 +58,23 @@ test('with matches only, Collapse all leaves the collapsed spans that hold match
   assert.deepEqual(await view.names(), ['GET /checkout'], 'the root stands for the match it hides');
   await view.click('expand-all');
   assert.deepEqual(await view.names(), ['charge card']);
+  await view.page.close();
+});
+
+test('search finds what Jaeger UI finds by the tags Jaeger derives: the status message, error, the kind', async () => {
+  const view = await (await TraceView.openFile(env.browser, env.collector, tempFile('small.json', smallTrace()))).ready();
+  // payment has the status ERROR "card declined"; SELECT users is a CLIENT span, the others SERVER spans.
+  await view.search.fill('Declined');
+  assert.deepEqual(await matched(view), ['payment']);
+  await view.search.fill('error');
+  assert.deepEqual(await matched(view), ['payment']);
+  assert.equal(await view.header('match-count'), '1 matching');
+  await view.search.fill('client');
+  assert.deepEqual(await matched(view), ['SELECT users']);
+  await view.search.fill('server');
+  assert.deepEqual(await matched(view), ['GET /checkout', 'authenticate', 'payment', 'charge card']);
+  // `-key` leaves them out by the key of Jaeger's tag, as it does attributes.
+  await view.search.fill('declined -otel.status_description');
+  assert.deepEqual(await matched(view), []);
   await view.page.close();
 });

@@ -18,13 +18,6 @@ use crate::api;
 use crate::model::{format_duration, format_time};
 use crate::sources::{self, Kind};
 
-const WINDOWS: [(&str, &str, i64); 4] = [
-    ("15m", "Last 15 minutes", 900_000_000_000),
-    ("1h", "Last hour", 3_600_000_000_000),
-    ("6h", "Last 6 hours", 21_600_000_000_000),
-    ("24h", "Last 24 hours", 86_400_000_000_000),
-];
-
 /// One bucket of a series as the collector sends it.
 #[derive(Debug, Clone, PartialEq)]
 struct Point {
@@ -138,7 +131,8 @@ fn parse(v: &Value) -> Health {
     }
 }
 
-async fn load(window: i64) -> Result<Health, api::ApiError> {
+async fn load(window: Result<i64, String>) -> Result<Health, api::ApiError> {
+    let window = window.map_err(api::ApiError)?;
     let end = js_sys::Date::now() as i64 * 1_000_000;
     let start = end - window;
     let source = api::sources().traces;
@@ -164,6 +158,15 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
         ..Default::default()
     };
     let mut capped = Vec::new();
+    // Jaeger's own service map counts every call, not only the sampled ones; its services are
+    // those searched first, when there are too many to search every one.
+    let mut map = None;
+    if source.kind == Kind::Jaeger {
+        let url =
+            format!("{}/api/dependencies?endTs={}&lookback={}", source.url, end / 1_000_000, (end - start) / 1_000_000);
+        map = api::get_json_from(&source, &url).await.ok().map(|v| edges(&v["data"]));
+    }
+    let mut unsearched = 0;
     let (facts, what) = if source.kind == Kind::Tempo {
         let found = api::search(query(String::new())).await?;
         if found.len() >= SAMPLE_LIMIT {
@@ -172,10 +175,12 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
         (sources::root_facts(&found), "the root spans of the traces")
     } else {
         let mut data = edgescope_otlp::TracesData::default();
-        let services = api::services().await?;
-        if services.len() > SAMPLE_SERVICES {
-            capped.push(format!("{} more services", services.len() - SAMPLE_SERVICES));
-        }
+        let (mut services, rest): (Vec<_>, Vec<_>) = api::services()
+            .await?
+            .into_iter()
+            .partition(|s| map.iter().flatten().any(|e| e.parent == *s || e.child == *s));
+        services.extend(rest);
+        unsearched = services.len().saturating_sub(SAMPLE_SERVICES);
         for service in services.into_iter().take(SAMPLE_SERVICES) {
             let found = api::search_spans(query(service.clone())).await?;
             let traces: std::collections::HashSet<_> = found.spans().map(|(_, _, s)| s.trace_id).collect();
@@ -188,13 +193,9 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
     };
     let computed = signals::compute(&facts, start, end, signals::default_step(start, end), None);
     let mut health = parse(&serde_json::to_value(&computed).unwrap_or_default());
-    if source.kind == Kind::Jaeger {
-        // Jaeger's own service map counts every call, not only the sampled ones.
-        let url =
-            format!("{}/api/dependencies?endTs={}&lookback={}", source.url, end / 1_000_000, (end - start) / 1_000_000);
-        if let Ok(v) = api::get_json_from(&source, &url).await {
-            health.edges = edges(&v["data"]);
-        }
+    let ranked = if map.is_some() { ", those in its service map first" } else { "" };
+    if let Some(map) = map {
+        health.edges = map;
     }
     let mut note = format!(
         "Computed in this page from {what} that {}'s search returned ({} spans; at most {SAMPLE_LIMIT} traces per \
@@ -208,8 +209,22 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
             capped.join(", ")
         ));
     }
+    if unsearched > 0 {
+        note.push_str(&format!(
+            " {unsearched} of the services it lists were not searched (at most {SAMPLE_SERVICES}{ranked}): their spans count only where the traces of a searched service hold them."
+        ));
+    }
     health.sample = Some((note, Arc::new(facts)));
     Ok(health)
+}
+
+/// A window's length: one of the Window field's, or a link's that reads as a range (`2h`, `3d`)
+/// of at most 7 days; else what is wrong with it.
+fn window_length(id: &str) -> Result<i64, String> {
+    sources::parse_lookback(id)
+        .filter(|&n| n <= 604_800_000_000_000)
+        .map(|n| n as i64)
+        .ok_or_else(|| format!("Window `{id}`: write a range of at most 7 days, such as 2h or 3d"))
 }
 
 /// The page at `/services` (`/health` is the collector's own health check).
@@ -217,8 +232,8 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
 pub(crate) fn HealthPage() -> impl IntoView {
     let query = use_query_map();
     let window_id = Memo::new(move |_| query.with(|q| q.get("window")).unwrap_or_else(|| "1h".into()));
-    let window = move || WINDOWS.iter().find(|w| w.0 == window_id.get()).map_or(3_600_000_000_000, |w| w.2);
-    let health = api::load(move || load(window()));
+    // A link's window is used as written, or named when it is no range: never replaced by another.
+    let health = api::load(move || load(window_length(&window_id.get())));
     let navigate = use_navigate();
     // Links keep `traces=` of the page URL, so that they reproduce the view.
     let go = move |params: String| {
@@ -226,22 +241,26 @@ pub(crate) fn HealthPage() -> impl IntoView {
         let sep = if sources.is_empty() { "" } else { "&" };
         navigate(&format!("/services?{params}{sep}{sources}"), Default::default())
     };
-    let go_window = go.clone();
+    let go_window = use_navigate();
     view! {
         <h1>"Service health"</h1>
         <div class="health-bar">
             <label>"Window "
-                <select data-testid="health-window" on:change=move |ev| go_window(format!("window={}", event_target_value(&ev)))>
-                    {WINDOWS.iter().map(|(id, label, _)| {
-                        let selected = window_id.get_untracked() == *id;
-                        view! { <option value=*id selected=selected>{*label}</option> }
-                    }).collect_view()}
+                // Another window keeps the service and operation chosen (every other parameter too).
+                <select data-testid="health-window" prop:value=window_id on:change=move |ev| {
+                    if let Some(to) = crate::trace_view::address_with("window", Some(&event_target_value(&ev))) {
+                        go_window(&to, Default::default())
+                    }
+                }>
+                    {move || crate::search::window_options(&window_id.get(), 4)}
                 </select>
             </label>
         </div>
         {move || match health.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-            Some(Err(e)) => crate::app::source_error_panel(e.to_string()),
+            // A window that does not read is the address's error, not the source's.
+            Some(Err(e)) if window_length(&window_id.get()).is_err() => crate::app::error_panel(e.0),
+            Some(Err(e)) => crate::app::source_error_panel(e.0),
             Some(Ok(h)) => {
                 let service = query.with(|q| q.get("service"));
                 let operation = query.with(|q| q.get("operation"));
@@ -271,10 +290,23 @@ fn health_view(
     }
     let chosen = service.and_then(|s| h.services.iter().position(|x| x.all.name == s)).unwrap_or(0);
     let svc = h.services[chosen].clone();
-    let series = operation
-        .as_ref()
-        .and_then(|o| svc.operations.iter().find(|x| &x.name == o).cloned())
-        .unwrap_or(svc.all.clone());
+    // An operation the service has no entry spans of in the window has empty charts, saying so,
+    // rather than the service's under its name.
+    let series = match &operation {
+        None => Some(svc.all.clone()),
+        Some(o) => svc.operations.iter().find(|x| &x.name == o).cloned(),
+    };
+    let missing = series.is_none().then(|| {
+        view! {
+            <p class="notice" data-testid="operation-not-found">
+                {format!("{} has no entry spans of operation {} in this window.", svc.all.name, operation.clone().unwrap_or_default())}
+            </p>
+        }
+    });
+    let series = series.unwrap_or_else(|| Series {
+        buckets: svc.all.buckets.iter().map(|p| Point { start: p.start, ..point(&Value::Null, 0) }).collect(),
+        ..svc.all.clone()
+    });
     let selected = RwSignal::new(None::<i64>);
     let svc_name = svc.all.name.clone();
     let op_for_examples = operation.clone();
@@ -298,6 +330,7 @@ fn health_view(
             }).collect_view()}
         </div>
         <h2 data-testid="health-title">{svc.all.name.clone()}{operation.clone().map(|o| format!(" · {o}"))}</h2>
+        {missing}
         <div class="charts">
             {chart("Request rate", "rate", &series.buckets, step, selected, |p, step| Some(p.count as f64 / (step as f64 / 1e9)), rate_text)}
             {chart("Error rate", "errors", &series.buckets, step, selected, |p, _| (p.count > 0).then(|| 100.0 * p.errors as f64 / p.count as f64), |v| format!("{}%", fixed(v, 1)))}

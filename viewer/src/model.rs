@@ -312,8 +312,9 @@ impl Trace {
     /// its words are ORed, and a word `-key` leaves out the attributes whose key contains `key`
     /// (a span is not left out: its other fields may still match). A word matches a row whose
     /// name, service, attribute keys or values (of any type, as text), events (names, attribute
-    /// keys and values) or resource attributes contain it, ignoring ASCII case, and the span
-    /// whose id it is (leading zeros aside). With `within` (the matches of a shorter one-word
+    /// keys and values), resource attributes or the tags Jaeger derives from it (its status
+    /// message, `error` on an error span, its kind: `server`, `client`…) contain it, ignoring
+    /// ASCII case, and the span whose id it is (leading zeros aside). With `within` (the matches of a shorter one-word
     /// query that this one extends), only those rows can match by their text.
     pub fn search(&self, query: &str, within: Option<&[bool]>) -> Vec<bool> {
         let mut include = Vec::new();
@@ -369,6 +370,7 @@ impl Trace {
                     // An event's name is Jaeger's `event` log field.
                     || r.span.events.iter().any(|e| (kept("event") && any(&e.name)) || pairs(&e.attributes))
                     || resource_hit[r.scope]
+                    || DERIVED.iter().zip(derived(r)).any(|(key, text)| kept(key) && any(text))
                     || ids.contains(&u64::from_be_bytes(r.span.span_id.0))
             })
             .collect()
@@ -427,7 +429,7 @@ impl Trace {
     }
 
     /// Adds the parts of up to `count` more rows: each row's name, attribute keys and values,
-    /// and its events' names, attribute keys and values, lowercased, NUL after each (which a
+    /// its events' names, attribute keys and values, and its derived tags, lowercased, NUL after each (which a
     /// typed query cannot hold, so no match runs from one field into the next). Values other
     /// than strings are written as the details panel shows them.
     fn extend_searchable(&self, searchable: &mut Searchable, count: usize) {
@@ -452,7 +454,9 @@ impl Trace {
             // Sized once: the text of a large trace is tens of megabytes (other values are
             // counted at a typical length; the text grows if they are longer).
             let size = |f: Result<&str, &AnyValue>| f.map_or(8, str::len) + 1;
-            text.reserve_exact(self.rows.iter().map(|r| fields(r).map(size).sum::<usize>()).sum());
+            // The derived tags: at most 9 bytes and the message.
+            let derived = |r: &Row| 12 + r.span.status.message.len();
+            text.reserve_exact(self.rows.iter().map(|r| fields(r).map(size).sum::<usize>() + derived(r)).sum());
             ends.reserve_exact(self.rows.len());
         }
         let from = text.len();
@@ -462,6 +466,10 @@ impl Trace {
                     Ok(s) => text.extend_from_slice(s.as_bytes()),
                     Err(v) => text.extend_from_slice(value_text(v).as_bytes()),
                 }
+                text.push(0);
+            }
+            for s in derived(r) {
+                text.extend_from_slice(s.as_bytes());
                 text.push(0);
             }
             ends.push(text.len() as u32);
@@ -510,6 +518,17 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
         at = pos + 1;
     }
     None
+}
+
+/// The keys of Jaeger's tags that [`derived`] gives the text of.
+const DERIVED: [&str; 3] = ["span.kind", "otel.status_description", "error"];
+
+/// What Jaeger's model derives from a span's fields and Jaeger UI's search finds: its kind
+/// (`server`, `client`, …), its status message, and `error` on an error span (`error=true`);
+/// empty where the span has none.
+fn derived(r: &Row) -> [&str; 3] {
+    let kind = if r.span.kind == edgescope_otlp::SpanKind::Unspecified { "" } else { r.span.kind.name() };
+    [kind, &r.span.status.message, if r.error { "error" } else { "" }]
 }
 
 fn contains_ci(hay: &str, needle: &[u8]) -> bool {
@@ -1284,6 +1303,36 @@ mod tests {
         assert_eq!(hits("a1"), ["GET /"]);
         // Only an id given whole matches: "bc00" is not in any text.
         assert_eq!(hits("bc00"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn search_finds_the_status_message_error_spans_and_the_kind_as_jaeger_ui_does() {
+        // Jaeger's model gives a span the tags `otel.status_description`, `error=true` and
+        // `span.kind`, which Jaeger UI's filter matches.
+        let span = |id: u8, kind: u8, status: &str| {
+            format!(
+                r#"{{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"00000000000000{id:02x}","name":"s{id}","kind":{kind},
+                "startTimeUnixNano":"1","endTimeUnixNano":"9","status":{status}}}"#
+            )
+        };
+        let doc = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{},{},{}]}}]}}]}}"#,
+            span(1, 2, r#"{"code":2,"message":"Card Declined"}"#),
+            span(2, 3, r#"{"code":1}"#),
+            span(3, 0, "{}")
+        );
+        let t = Trace::from_data(traces_from_str(&doc, Ids::Strict).unwrap());
+        let hits = |q: &str| -> Vec<&str> { names(&t, (0..t.rows.len()).filter(|&k| t.search(q, None)[k])) };
+        assert_eq!(hits("declined"), ["s1"]);
+        assert_eq!(hits("error"), ["s1"]);
+        assert_eq!(hits("server"), ["s1"]);
+        assert_eq!(hits("CLIENT"), ["s2"]);
+        assert_eq!(hits("unspecified"), Vec::<&str>::new());
+        // `-key` leaves them out by their Jaeger tag's key, as it does attributes.
+        assert_eq!(hits("error -error"), Vec::<&str>::new());
+        assert_eq!(hits("client -span.kind"), Vec::<&str>::new());
+        assert_eq!(hits("declined -otel.status"), Vec::<&str>::new());
+        assert_eq!(hits("declined -other"), ["s1"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::model::{datetime_input, format_duration, format_time, parse_datetime_
 use crate::sources::{self, Kind, SearchQuery, SortBy, TraceSummary};
 
 /// Time windows offered, as (id, label, nanoseconds).
-const WINDOWS: [(&str, &str, u64); 6] = [
+pub(crate) const WINDOWS: [(&str, &str, u64); 6] = [
     ("15m", "Last 15 minutes", 900_000_000_000),
     ("1h", "Last hour", 3_600_000_000_000),
     ("6h", "Last 6 hours", 21_600_000_000_000),
@@ -179,6 +179,9 @@ pub(crate) fn SearchPage() -> impl IntoView {
     let (max, on_max) = field(|f| f.max.clone(), |f, v| f.max = v);
     let (limit, on_limit) = field(|f| f.limit.clone(), |f, v| f.limit = v);
     let source = api::sources().traces;
+    // The selects show the draft as it changes (Back, a link's value they do not list).
+    let field_of = move |get: fn(&Form) -> &String| Memo::new(move |_| draft.with(|d| get(d).clone()));
+    let (service, operation, window) = (field_of(|d| &d.service), field_of(|d| &d.operation), field_of(|d| &d.window));
     view! {
         <h1>"Search traces"</h1>
         <p class="muted source-line" data-testid="trace-source">
@@ -188,22 +191,15 @@ pub(crate) fn SearchPage() -> impl IntoView {
         <form class="search-form" data-testid="search-form" on:submit=submit>
             <label>"Service"
                 <select data-testid="service" on:change=move |ev| draft.update(|d| { d.service = event_target_value(&ev); d.operation.clear(); })
-                    prop:value=move || draft.with(|d| d.service.clone())>
-                    <option value="">{if source.kind == Kind::Collector { "Any service" } else { "Choose a service" }}</option>
-                    {move || services.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|s| {
-                        let selected = draft.with_untracked(|d| d.service == s);
-                        view! { <option value=s.clone() selected=selected>{s.clone()}</option> }
-                    }).collect_view()}
+                    prop:value=service>
+                    {move || name_options(&service.get(), if source.kind == Kind::Collector { "Any service" } else { "Choose a service" },
+                        services.get().and_then(Result::ok).unwrap_or_default())}
                 </select>
             </label>
             <label>"Operation"
                 <select data-testid="operation" on:change=move |ev| draft.update(|d| d.operation = event_target_value(&ev))
-                    prop:value=move || draft.with(|d| d.operation.clone())>
-                    <option value="">"Any operation"</option>
-                    {move || operations.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|o| {
-                        let selected = draft.with_untracked(|d| d.operation == o);
-                        view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
-                    }).collect_view()}
+                    prop:value=operation>
+                    {move || name_options(&operation.get(), "Any operation", operations.get().and_then(Result::ok).unwrap_or_default())}
                 </select>
             </label>
             <label class="wide">"Attributes"
@@ -216,7 +212,7 @@ pub(crate) fn SearchPage() -> impl IntoView {
             <label>"Min duration"<input type="text" data-testid="min-duration" placeholder="100ms" prop:value=min on:input=on_min /></label>
             <label>"Max duration"<input type="text" data-testid="max-duration" placeholder="2s" prop:value=max on:input=on_max /></label>
             <label>"Time"
-                <select data-testid="lookback" on:change=move |ev| draft.update(|d| {
+                <select data-testid="lookback" prop:value=window on:change=move |ev| draft.update(|d| {
                     d.window = event_target_value(&ev);
                     // A custom range starts as the last hour, to be narrowed or moved.
                     if d.window == CUSTOM && d.from.is_empty() {
@@ -224,15 +220,7 @@ pub(crate) fn SearchPage() -> impl IntoView {
                         (d.from, d.to) = ((now - 3_600_000_000).to_string(), now.to_string());
                     }
                 })>
-                    {WINDOWS.iter().map(|(id, label, _)| {
-                        let selected = draft.with_untracked(|d| d.window == *id);
-                        view! { <option value=*id selected=selected>{*label}</option> }
-                    }).collect_view()}
-                    // A link's range that is none of the above shows as itself.
-                    {draft.with_untracked(|d| (d.window != CUSTOM && !WINDOWS.iter().any(|w| w.0 == d.window)).then(|| d.window.clone())).map(|w| {
-                        view! { <option value=w.clone() selected=true>{format!("Last {w}")}</option> }
-                    })}
-                    <option value=CUSTOM selected=draft.with_untracked(|d| d.window == CUSTOM)>"Custom range"</option>
+                    {move || window_options(&window.get(), WINDOWS.len())}
                 </select>
             </label>
             {move || draft.with(|d| d.window == CUSTOM).then(|| {
@@ -276,6 +264,40 @@ pub(crate) fn SearchPage() -> impl IntoView {
             Some(Ok(Ok((list, start, end, cut)))) => results_view(list, start, end, cut, form.get_untracked()).into_any(),
         }}
     }
+}
+
+/// A select's options, each `(value, label)`, and `current` when they lack it (a link's, used as
+/// written), labelled by `unlisted`; the current one selected. Made again when `current` changes
+/// (Back), and the select's `prop:value` follows it too, so that the field shows the address's
+/// value: an option chosen once no longer follows its `selected` attribute.
+fn options(current: &str, list: Vec<(String, String)>, unlisted: fn(&str) -> String) -> impl IntoView {
+    let mut list = list;
+    if !list.iter().any(|(v, _)| v == current) {
+        list.push((current.to_owned(), unlisted(current)));
+    }
+    list.into_iter()
+        .map(|(value, label)| {
+            let selected = value == current;
+            view! { <option value=value selected=selected>{label}</option> }
+        })
+        .collect_view()
+}
+
+/// The options of a Time or Window field: the first `n` windows (with all of them, *Custom
+/// range* too), and a link's range that is none of them as itself.
+pub(crate) fn window_options(current: &str, n: usize) -> impl IntoView {
+    let mut list: Vec<_> = WINDOWS[..n].iter().map(|(id, label, _)| ((*id).to_owned(), (*label).to_owned())).collect();
+    if n == WINDOWS.len() {
+        list.push((CUSTOM.to_owned(), "Custom range".to_owned()));
+    }
+    options(current, list, |w| format!("Last {w}"))
+}
+
+/// A select of names (services, operations): `none` for the empty value, then the names.
+fn name_options(current: &str, none: &str, names: Vec<String>) -> impl IntoView {
+    let mut list = vec![(String::new(), none.to_owned())];
+    list.extend(names.into_iter().map(|n| (n.clone(), n)));
+    options(current, list, str::to_owned)
 }
 
 fn trace_href(id: &str) -> String {

@@ -465,11 +465,18 @@ pub fn search_requests(source: &Source, q: &SearchQuery) -> Result<Vec<(Request,
     }
 }
 
+/// Whether an address's id names a trace: up to 32 hex digits, not all zeros (W3C Trace Context's
+/// invalid id, which no source holds).
+pub fn is_trace_id(id: &str) -> bool {
+    let id = id.trim();
+    id.len() <= 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) && id.bytes().any(|b| b != b'0')
+}
+
 /// The requests for one trace, in the order to try them.
 pub fn trace_requests(source: &Source, trace_id: &str) -> Result<Vec<(Request, Format)>, String> {
     let id = trace_id.trim().to_ascii_lowercase();
-    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("`{trace_id}` is not a trace id (up to 32 hex digits)"));
+    if !is_trace_id(&id) {
+        return Err(format!("`{trace_id}` is not a trace id (up to 32 hex digits, not all zeros)"));
     }
     let full = format!("{id:0>32}");
     Ok(match source.kind {
@@ -1173,8 +1180,11 @@ pub fn parse_duration(text: &str) -> Option<u64> {
     if text.is_empty() {
         return None;
     }
+    // At most what a Go duration holds (i64 nanoseconds, 292 years): `inf`, `1e400` or more
+    // would be sent as some other length.
+    let nanos = |n: f64| (0.0..=i64::MAX as f64).contains(&n).then_some(n as u64);
     if let Ok(ms) = text.parse::<f64>() {
-        return (ms >= 0.0).then_some((ms * 1e6) as u64);
+        return nanos(ms * 1e6);
     }
     let mut total = 0f64;
     let mut rest = text;
@@ -1195,7 +1205,7 @@ pub fn parse_duration(text: &str) -> Option<u64> {
         total += number * scale;
         rest = &rest[unit_end..];
     }
-    Some(total as u64)
+    nanos(total)
 }
 
 /// Reads a search window written in a link (`lookback=2h`, as Jaeger UI writes it): a duration
@@ -1777,6 +1787,12 @@ mod tests {
         assert_eq!(plan[0].0.url, "/upstream/t/api/v2/traces/00000000000000000000000000000abc");
         assert_eq!(plan[1].1, Format::TempoV1Trace);
         assert!(trace_requests(&Source::collector(), "xyz").is_err());
+        // The all-zero id is W3C's invalid one: no source is asked for it.
+        for zero in ["0", "00000000000000000000000000000000"] {
+            assert!(trace_requests(&Source::collector(), zero).is_err(), "{zero}");
+            assert!(!is_trace_id(zero));
+        }
+        assert!(is_trace_id("00000000000000000000000000abc001"));
 
         let otlp = fixture("otlp-proto-trace.json");
         let partial = format!(r#"{{"trace":{otlp},"status":"PARTIAL","message":"trace exceeds max size"}}"#);
@@ -1922,6 +1938,11 @@ mod tests {
         assert_eq!(parse_duration("100us"), Some(100_000));
         assert_eq!(parse_duration("12"), Some(12_000_000), "a bare number is milliseconds");
         assert_eq!(parse_duration("fast"), None);
+        // Neither infinite nor beyond what a Go duration holds (nor NaN): none is a length to search.
+        for text in ["inf", "1e400", "-inf", "NaN", "1e17", "1e400s", "3000000h"] {
+            assert_eq!(parse_duration(text), None, "{text}");
+        }
+        assert_eq!(parse_duration("2000000h"), Some(7_200_000_000_000_000_000));
         assert_eq!(parse_duration("5 parsecs"), None);
         assert_eq!(
             parse_attributes("http.status_code=500  http.route=\"/a b\"\nerror=true").unwrap(),

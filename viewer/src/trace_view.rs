@@ -79,7 +79,7 @@ pub(crate) fn TracePage() -> impl IntoView {
         let id = id();
         let fetched = data.with(|d| d.as_ref().is_some_and(|(i, _)| *i == id));
         // No log records are asked for an id that is none: the trace's panel said what is wrong.
-        let is_id = edgescope_otlp::TraceId::from_hex(&crate::sources::canonical_trace_id(&id)).is_some();
+        let is_id = crate::sources::is_trace_id(&id);
         async move {
             if !fetched || !is_id {
                 return None;
@@ -102,9 +102,7 @@ pub(crate) fn TracePage() -> impl IntoView {
             },
             _ => loading(),
         }}
-        <section class="trace-logs" data-testid="trace-logs" hidden=move || {
-            edgescope_otlp::TraceId::from_hex(&crate::sources::canonical_trace_id(&id())).is_none()
-        }>
+        <section class="trace-logs" data-testid="trace-logs" hidden=move || !crate::sources::is_trace_id(&id())>
             <h2>"Logs of this trace " <a class="small" href=move || logs_href(&id()) data-testid="logs-link">"open in the log stream"</a></h2>
             {move || match logs.get().flatten() {
                 Some((i, answer)) if i == id() => match answer {
@@ -252,7 +250,8 @@ impl State {
     /// Scrolls the waterfall so that the row at `pos` is in view (centred when `centre`): in the
     /// part of the waterfall that is in the window, as it starts under the header and the toolbar
     /// and may reach below the window. When too little of it is in the window, the page is
-    /// scrolled to the waterfall's top first.
+    /// scrolled to the waterfall's top first; when the waterfall cannot scroll far enough (its
+    /// last rows), the page scrolls the rest of the way.
     fn scroll_to(&self, pos: usize, centre: bool) {
         let Some(el) = self.container.get_untracked() else { return };
         let Some(window) = web_sys::window() else { return };
@@ -278,6 +277,12 @@ impl State {
         };
         el.set_scroll_top(target.max(0.0) as i32);
         self.scroll_top.set(el.scroll_top() as f64);
+        // Where the row is in the window now.
+        let row_top = rows_top() + top - el.scroll_top() as f64;
+        let below = row_top + ROW_HEIGHT - window_height;
+        if below > 0.0 || row_top < 0.0 {
+            window.scroll_by_with_x_and_y(0.0, if below > 0.0 { below.ceil() } else { row_top.floor() });
+        }
     }
 
     fn select(&self, row: usize, link: bool) {
@@ -340,15 +345,21 @@ impl State {
 /// so that the page's query follows it; the others (the sources, `traces=` and `logs=`) stay,
 /// so that the address still shows the same data when shared.
 fn replace_query(address: Replace, key: &str, value: Option<&str>) {
-    let Some(window) = web_sys::window() else { return };
-    let location = window.location();
-    let Ok(path) = location.pathname() else { return };
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&location.search().unwrap_or_default()) else { return };
+    if let Some(to) = address_with(key, value) {
+        address.to(&to);
+    }
+}
+
+/// The page's address with one query parameter set (or with `None` removed), the others kept.
+pub(crate) fn address_with(key: &str, value: Option<&str>) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let path = location.pathname().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&location.search().unwrap_or_default()).ok()?;
     match value {
         Some(value) => params.set(key, value),
         None => params.delete(key),
     }
-    address.to(&format!("{path}?{}", String::from(params.to_string())));
+    Some(format!("{path}?{}", String::from(params.to_string())))
 }
 
 /// Makes the trace's search text a few thousand rows at a time, between frames, so that no
@@ -450,7 +461,16 @@ fn TraceView(trace: Trace, focus: Option<String>, link: bool, marks: Option<LogM
     }
 
     let keys = window_event_listener(leptos::ev::keydown, move |ev| on_key(state, search_input, link, ev));
-    on_cleanup(move || keys.remove());
+    // A taller window shows more rows: they are drawn at once, not at the next scroll.
+    let resize = window_event_listener(leptos::ev::resize, move |_| {
+        if let Some(h) = state.container.get_untracked().map(|el| el.client_height() as f64).filter(|&h| h > 0.0) {
+            state.viewport.set(h);
+        }
+    });
+    on_cleanup(move || {
+        keys.remove();
+        resize.remove();
+    });
 
     view! {
         {header}
