@@ -88,11 +88,11 @@ try {
   });
   await page.screenshot({ path: `${root}/docs/screenshots/demo.png` });
 
-  const viewer = await browser.newPage({ viewport: { width: 1100, height: 400 } });
+  const viewer = await browser.newPage({ viewport: { width: 1100, height: 760 } });
   await viewer.goto(collector.ui);
   await viewer.waitForSelector('[data-testid=trace-row]');
   await viewer.screenshot({ path: `${root}/docs/screenshots/traces.png` });
-  await viewer.setViewportSize({ width: 1100, height: 440 });
+  await viewer.setViewportSize({ width: 1100, height: 600 });
   await viewer.goto(`${collector.ui}/trace/${slow.traceId}`);
   await viewer.waitForSelector('[data-testid=span-row]');
   await viewer.waitForSelector('[data-testid=trace-logs] [data-testid=log-row]');
