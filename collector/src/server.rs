@@ -196,6 +196,12 @@ pub async fn run(
     let app = App::open(&db, &settings)?;
 
     let cors = cors_layer(app.cors_origins.clone());
+    // An empty token (a variable filled from a secret that is missing) is none: said, not silent.
+    for (name, token) in [("ingest", &settings.ingest_token), ("query", &settings.query_token)] {
+        if token.as_deref() == Some("") {
+            tracing::warn!("the {name} token is empty, so it is not required: every client may use those routes");
+        }
+    }
     let ingest_token = Token::new(settings.ingest_token.as_deref());
     let query_token = Token::new(settings.query_token.as_deref());
     // Route layers run after CORS (applied last, so outermost) has answered preflights, and
@@ -266,8 +272,21 @@ pub async fn run(
         .method_not_allowed_fallback(wrong_method);
     let mut query = api.route("/health", get(|| async { "ok" })).route("/metrics", get(metrics)).merge(ingest.clone());
     if let Some(dir) = &settings.ui_dir {
-        // Unknown paths get index.html, so that deep links such as /trace/{id} reach the app.
-        query = query.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
+        // Unknown paths get index.html, so that deep links such as /trace/{id} reach the app. Its
+        // files keep their names from one build to the next: a browser asks again (an unchanged
+        // file costs a 304) rather than keep an old viewer after an upgrade, and takes each as the
+        // type it is served as.
+        let files = Router::new()
+            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))))
+            .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ))
+            .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ));
+        query = query.merge(files);
     }
 
     // Outermost, so that every answer is counted, preflights and 401s included.
@@ -278,8 +297,18 @@ pub async fn run(
         header::HeaderName::from_static("keep-alive"),
         HeaderValue::from_str(&format!("timeout={}", settings.client_timeout.as_secs()))?,
     );
-    let otlp_app = ingest.layer(cors.clone()).layer(track.clone()).layer(keep_alive.clone()).with_state(app.clone());
-    let ui_app = query.layer(cors).layer(track).layer(keep_alive).with_state(app.clone());
+    // On a loopback address, requests must be addressed to it (see `addressed_here`).
+    let host = |listener: &TcpListener| {
+        let loopback = listener.local_addr().is_ok_and(|a| a.ip().is_loopback());
+        middleware::from_fn_with_state(loopback, addressed_here)
+    };
+    let otlp_app = ingest
+        .layer(cors.clone())
+        .layer(host(&otlp))
+        .layer(track.clone())
+        .layer(keep_alive.clone())
+        .with_state(app.clone());
+    let ui_app = query.layer(cors).layer(host(&ui)).layer(track).layer(keep_alive).with_state(app.clone());
 
     let tx = app.stopping.clone();
     let rx = tx.subscribe();
@@ -650,6 +679,46 @@ async fn loki_buildinfo() -> Response {
 }
 
 /// Query errors in the shape the Jaeger query API uses.
+/// On a port that listens on a loopback address (`loopback`), only requests whose `Host` is a
+/// loopback name (`localhost`, `*.localhost`) or an IP address are answered; others get `421`. A
+/// page of another site whose name its DNS server rebinds to 127.0.0.1 sends its own name as
+/// `Host` (and as `Origin`, which then passes as same-origin): without this check it could read
+/// every stored record, write exports and use the gateway's credentials. Only clients on this
+/// machine reach a loopback address, and they address it by `localhost` or 127.0.0.1; a
+/// collector meant to be reached by name listens on another address, and has tokens for that.
+async fn addressed_here(State(loopback): State<bool>, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).map(|h| h.to_str().unwrap_or(""));
+    match host {
+        Some(host) if loopback && !is_direct_host(host) => query_error(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "this collector listens on a loopback address and answers requests addressed to localhost or an IP \
+                 address, not to `{host}` (a page of another site can point its own name at 127.0.0.1); to reach \
+                 it by a name, listen on another address (--ui-addr, --otlp-addr) and set --query-token"
+            ),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// Whether a `Host` header names an IP address or a loopback name (with or without a port).
+fn is_direct_host(host: &str) -> bool {
+    let port = |p: &str| p.is_empty() || p.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok());
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split_once(']').is_some_and(|(ip, after)| ip.parse::<std::net::Ipv6Addr>().is_ok() && port(after));
+    }
+    let (name, after) = match host.rsplit_once(':') {
+        Some((name, _)) => (name, &host[name.len()..]),
+        None => (host, ""),
+    };
+    if !port(after) {
+        return false;
+    }
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    name.parse::<std::net::Ipv4Addr>().is_ok() || name == "localhost" || name.ends_with(".localhost")
+}
+
 fn query_error(status: StatusCode, message: impl Into<String>) -> Failure {
     Failure {
         status,
@@ -1668,7 +1737,9 @@ async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: boo
     let mut ping = tokio::time::interval(TAIL_PING);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
-    let mut heard = std::time::Instant::now();
+    // Pings sent since the client last said anything. Counted, not timed: the time the tail
+    // spends waiting for the store (a busy reader) is not the client's silence.
+    let mut unanswered = 0;
     loop {
         // Send everything that is waiting, one batch per message.
         loop {
@@ -1706,15 +1777,18 @@ async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: boo
                 }
                 Some(Err(_)) | None => return,
                 // A pong, or anything else the client says: it is there.
-                Some(Ok(_)) => heard = std::time::Instant::now(),
+                Some(Ok(_)) => unanswered = 0,
             },
             _ = ping.tick() => {
-                if heard.elapsed() > TAIL_PING * 3 {
+                if unanswered >= 3 {
+                    let close = axum::extract::ws::CloseFrame { code: 1000, reason: "three pings went unanswered".into() };
+                    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
                     return;
                 }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     return;
                 }
+                unanswered += 1;
             }
         }
     }
@@ -1725,7 +1799,37 @@ const TAIL_PING: Duration = Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {
-    use super::{is_local_origin, same_secret, websocket_origin_allowed, write_logs, App, Settings};
+    use super::{is_direct_host, is_local_origin, same_secret, websocket_origin_allowed, write_logs, App, Settings};
+
+    #[test]
+    fn a_loopback_collector_is_addressed_by_a_loopback_name_or_an_ip_address() {
+        for direct in [
+            "127.0.0.1:16686",
+            "127.0.0.1",
+            "[::1]:4318",
+            "[::1]",
+            "localhost:16686",
+            "LOCALHOST",
+            "localhost.",
+            "app.localhost:8080",
+            "10.0.0.7:16686",
+        ] {
+            assert!(is_direct_host(direct), "{direct}");
+        }
+        for named in [
+            "rebind.evil.example:16686",
+            "evil.example",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+            "x",
+            "",
+            "[::1]x",
+            "localhost:port",
+            "[evil]:80",
+        ] {
+            assert!(!is_direct_host(named), "{named}");
+        }
+    }
     use crate::store::LogQuery;
     use axum::http::{header, HeaderMap, HeaderValue};
     use edgescope_otlp::{AnyValue, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ScopeLogs};

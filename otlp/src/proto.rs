@@ -436,7 +436,7 @@ fn join(path: &str, field: &str, index: usize) -> String {
 /// without a bound a small body (about 8 bytes a level) could overflow the stack of the thread
 /// reading it. 24 levels still fit serde_json's 128-level limit when the value is written back
 /// as OTLP/JSON (four JSON levels for each map, plus the request's own), which the viewer reads.
-const MAX_VALUE_DEPTH: usize = 24;
+pub(crate) const MAX_VALUE_DEPTH: usize = 24;
 
 fn key_value(buf: &[u8], path: &str) -> Result<KeyValue> {
     key_value_at(buf, path, 0)

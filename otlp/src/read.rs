@@ -684,15 +684,29 @@ impl Reader {
     }
 
     fn key_value(&self, v: &Value, path: &str) -> Result<KeyValue> {
+        self.key_value_at(v, path, 0)
+    }
+
+    fn key_value_at(&self, v: &Value, path: &str, depth: usize) -> Result<KeyValue> {
         let obj = self.object(v, path)?;
         let value = match field(obj, "value") {
             None | Some(Value::Null) => None,
-            Some(v) => self.any_value(v, &join(path, "value"))?,
+            Some(v) => self.any_value_at(v, &join(path, "value"), depth)?,
         };
         Ok(KeyValue { key: self.string(obj, "key", path)?, value })
     }
 
     fn any_value(&self, v: &Value, path: &str) -> Result<Option<AnyValue>> {
+        self.any_value_at(v, path, 0)
+    }
+
+    /// A value nested `depth` arrays or maps deep: as deep as the protobuf decoder reads (the
+    /// collector stores spans as protobuf, so a deeper one would be stored and never read back).
+    fn any_value_at(&self, v: &Value, path: &str, depth: usize) -> Result<Option<AnyValue>> {
+        const MAX: usize = crate::proto::MAX_VALUE_DEPTH;
+        if depth > MAX {
+            return Err(err(path, format!("a value nests arrays or maps more than {MAX} levels deep")));
+        }
         let obj = self.object(v, path)?;
         // The first member that is a kind of value: one written as `null` is not set, as
         // protobuf's JSON mapping reads it, and a member of another name is an unknown field,
@@ -727,7 +741,7 @@ impl Reader {
                     let o = self.object(inner, &p)?;
                     let values = self.opt_list(o, "values", &p, |v, p| match v {
                         Value::Null => Ok(None),
-                        v => self.any_value(v, p),
+                        v => self.any_value_at(v, p, depth + 1),
                     })?;
                     // An element with no value (`{}`, `null`) stays, as `Empty`: the ones after it
                     // keep their indices.
@@ -735,7 +749,7 @@ impl Reader {
                 }
                 "kvlistValue" | "kvlist_value" => {
                     let o = self.object(inner, &p)?;
-                    AnyValue::KvList(self.opt_list(o, "values", &p, |v, p| self.key_value(v, p))?)
+                    AnyValue::KvList(self.opt_list(o, "values", &p, |v, p| self.key_value_at(v, p, depth + 1))?)
                 }
                 _ => continue,
             };
@@ -955,6 +969,26 @@ mod tests {
         assert_eq!(traces_from_str(&text, Ids::Strict).unwrap(), data);
         let bytes = crate::proto::encode_traces(&data);
         assert_eq!(crate::proto::decode_traces(&bytes).unwrap(), data);
+    }
+
+    #[test]
+    fn values_nest_as_deep_in_json_as_the_protobuf_decoder_reads_them_back() {
+        // The collector stores spans as protobuf: a span the JSON reader took with a deeper
+        // value would be stored and never read back (every read of its trace failing).
+        let doc = |levels: usize| {
+            let value = (0..levels).fold(r#"{"stringValue":"x"}"#.to_owned(), |inner, _| {
+                format!(r#"{{"arrayValue":{{"values":[{inner}]}}}}"#)
+            });
+            format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"5b8efff798038103d269b633813fc60c",
+                "spanId":"eee19b7ec3c1b174","name":"x","attributes":[{{"key":"deep","value":{value}}}]}}]}}]}}]}}"#
+            )
+        };
+        let deepest = crate::proto::MAX_VALUE_DEPTH;
+        let data = traces_from_str(&doc(deepest), Ids::Strict).unwrap();
+        assert_eq!(crate::proto::decode_traces(&crate::proto::encode_traces(&data)).unwrap(), data);
+        let e = traces_from_str(&doc(deepest + 1), Ids::Strict).unwrap_err();
+        assert!(e.to_string().contains("more than 24 levels deep"), "{e}");
     }
 
     #[test]

@@ -216,9 +216,11 @@ fn finish(series: Series, start: i64, end: i64, step: i64) -> (Stats, Vec<Bucket
         all_errors += errors;
         filled.insert(bucket, Stats::of(durations, errors));
     }
+    // Checked: a window that ends near `i64::MAX` ends where the next bucket would not fit
+    // (wrapped, it would never end); a step that is no step makes no buckets.
     let buckets = (0..)
-        .map(|i| start + i * step)
-        .take_while(|b| *b < end)
+        .map_while(|i: i64| i.checked_mul(step).and_then(|offset| start.checked_add(offset)))
+        .take_while(|b| step > 0 && *b < end)
         .map(|b| Bucket { start: b, stats: filled.remove(&b).unwrap_or_default() })
         .collect();
     (Stats::of(all, all_errors), buckets)
@@ -520,6 +522,17 @@ mod tests {
             }
             assert_eq!(by_trace.finish(), compute(&spans, 0, 120, 60, service), "{service:?}");
         }
+    }
+
+    #[test]
+    fn a_window_that_ends_near_the_largest_time_has_buckets_that_end() {
+        // `start + i * step` would overflow past i64::MAX (and, wrapped, never reach the end).
+        let spans = vec![span(1, 1, None, "web", "GET", 2, 0, 10, false)];
+        let s = compute(&spans, 0, i64::MAX, 1_000_000_000_000_000, None);
+        let buckets = &s.services[0].buckets;
+        assert_eq!(buckets.len(), 9_224);
+        assert_eq!(buckets.last().unwrap().start, 9_223_000_000_000_000_000);
+        assert_eq!(buckets[0].stats.count, 1);
     }
 
     #[test]

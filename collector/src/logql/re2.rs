@@ -56,7 +56,19 @@ pub(crate) fn translate(pattern: &str) -> Result<String, String> {
             '[' => i = class(&chars, i, &mut out)?,
             '{' => match repetition(&chars[i..]) {
                 Some(n) => {
-                    out.extend(&chars[i..i + n]);
+                    // Go refuses counts above 1,000, and a minimum above the maximum.
+                    let text: String = chars[i..i + n].iter().collect();
+                    let inner = &text[1..text.len() - 1];
+                    let (min, max) = match inner.split_once(',') {
+                        Some((min, max)) => (min, Some(max).filter(|m| !m.is_empty())),
+                        None => (inner, Some(inner)),
+                    };
+                    let count = |c: &str| c.parse::<u64>().unwrap_or(u64::MAX);
+                    let (min, max) = (count(min), max.map(count));
+                    if min > 1000 || max.is_some_and(|max| max > 1000 || max < min) {
+                        return Err(format!("invalid repeat count: `{text}`"));
+                    }
+                    out.push_str(&text);
                     i += n;
                 }
                 None => {
@@ -431,12 +443,29 @@ mod tests {
             ("[a", "missing closing ]: `[a`"),
             ("[z-a]", "invalid character class range: `z-a`"),
             ("(", "unclosed group"),
+            // Go's repeat counts stop at 1,000.
+            ("a{1001}", "invalid repeat count: `{1001}`"),
+            ("a{2,5000}", "invalid repeat count: `{2,5000}`"),
+            ("a{1001,}", "invalid repeat count: `{1001,}`"),
+            ("a{5,2}", "invalid repeat count: `{5,2}`"),
+            ("a{99999999999999999999}", "invalid repeat count: `{99999999999999999999}`"),
         ];
         for (pattern, reason) in refused {
             assert_eq!(compile(pattern).map(|_| ()), Err(reason.to_owned()), "{pattern}");
         }
         // Go's flags and named groups are read.
-        for pattern in [r"(?i)a", r"(?-s:a)", r"(?sU)a", r"(?P<n>a)", r"(?<n>a)", r"(?im-sU:a)", r"\Aa\z"] {
+        for pattern in [
+            r"(?i)a",
+            r"(?-s:a)",
+            r"(?sU)a",
+            r"(?P<n>a)",
+            r"(?<n>a)",
+            r"(?im-sU:a)",
+            r"\Aa\z",
+            "a{1000}",
+            "a{0,1000}",
+            "a{3,}",
+        ] {
             assert!(compile(pattern).is_ok(), "{pattern}");
         }
     }

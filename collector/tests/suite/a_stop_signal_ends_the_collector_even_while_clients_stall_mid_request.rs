@@ -13,7 +13,7 @@ fn post(addr: &str, body: &str) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let head = format!(
-        "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
@@ -47,11 +47,11 @@ fn sigterm_ends_the_collector_while_a_client_has_sent_half_a_request() {
     // One client stops halfway through its body, another halfway through its headers.
     let mut body = TcpStream::connect(&otlp).unwrap();
     body.write_all(
-        b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"resourceSpans\"",
+        b"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"resourceSpans\"",
     )
     .unwrap();
     let mut headers = TcpStream::connect(&otlp).unwrap();
-    headers.write_all(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Ty").unwrap();
+    headers.write_all(b"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty").unwrap();
     std::thread::sleep(Duration::from_millis(300));
 
     Command::new("kill").arg(child.id().to_string()).status().unwrap();
@@ -88,7 +88,7 @@ fn sigterm_ends_the_collector_while_a_client_has_sent_half_a_request() {
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     stream
         .write_all(
-            b"GET /api/v3/traces/4bf92f3577b34da6a3ce929d0e0e4736 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"GET /api/v3/traces/4bf92f3577b34da6a3ce929d0e0e4736 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
         )
         .unwrap();
     let mut answer = String::new();

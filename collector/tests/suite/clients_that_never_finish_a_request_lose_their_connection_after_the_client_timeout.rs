@@ -50,13 +50,13 @@ async fn connections_that_never_finish_a_request_are_closed_and_stalled_exports_
     let collector = with_timeout(dir.path()).await;
     let start = Instant::now();
     let silent = client(collector.ui, b"").await;
-    let head = client(collector.otlp, b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Ty").await;
+    let head = client(collector.otlp, b"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty").await;
     let body = client(
         collector.otlp,
-        b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"resourceSpans\"",
+        b"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"resourceSpans\"",
     )
     .await;
-    let idle = client(collector.ui, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let idle = client(collector.ui, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
 
     let (nothing, kept) = until_closed(silent, start).await;
     assert_eq!(nothing, "");
@@ -72,7 +72,7 @@ async fn connections_that_never_finish_a_request_are_closed_and_stalled_exports_
 
     // A body sent a few bytes at a time, never a timeout apart, is read whole.
     let head = format!(
-        "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         SPAN.len()
     );
     let mut steady = client(collector.otlp, head.as_bytes()).await;
@@ -127,7 +127,7 @@ async fn http2_is_not_spoken_and_a_stalled_loki_form_is_cut_off_too() {
     let h2 = client(collector.otlp, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").await;
     let form = client(
         collector.ui,
-        b"POST /loki/api/v1/query_range HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nquery=%7B",
+        b"POST /loki/api/v1/query_range HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nquery=%7B",
     )
     .await;
     let (answer, _) = until_closed(h2, start).await;

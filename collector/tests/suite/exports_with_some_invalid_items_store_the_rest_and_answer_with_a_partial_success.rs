@@ -108,3 +108,38 @@ async fn protobuf_spans_that_decode_are_stored_and_the_answer_is_a_protobuf_part
     assert_eq!(stored.spans().map(|(_, _, s)| s.name.as_str()).collect::<Vec<_>>(), ["kept"]);
     collector.stop().await;
 }
+
+/// A span whose attribute nests deeper than the protobuf decoder reads (the store keeps spans
+/// as protobuf) is rejected at the door: taken, it would have made every read of its trace, and
+/// every trace search whose window held it, fail for as long as it was kept.
+#[tokio::test]
+async fn a_json_span_nesting_values_deeper_than_the_store_reads_is_rejected_and_its_trace_stays_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let nested = |levels: usize| {
+        (0..levels)
+            .fold(r#"{"stringValue":"x"}"#.to_owned(), |inner, _| format!(r#"{{"arrayValue":{{"values":[{inner}]}}}}"#))
+    };
+    // Started now, so that a search of the last hour holds them.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let body = format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"web"}}}}]}},
+            "scopeSpans":[{{"spans":[
+                {{"traceId":"{TRACE}","spanId":"eee19b7ec3c1b174","name":"deep enough","startTimeUnixNano":"{now}","endTimeUnixNano":"{now}","attributes":[{{"key":"a","value":{}}}]}},
+                {{"traceId":"{TRACE}","spanId":"eee19b7ec3c1b175","name":"too deep","startTimeUnixNano":"{now}","endTimeUnixNano":"{now}","attributes":[{{"key":"a","value":{}}}]}}]}}]}}]}}"#,
+        nested(24),
+        nested(30)
+    );
+    let answer = post_json(collector.otlp, "/v1/traces", &body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["partialSuccess"]["rejectedSpans"], json!("1"), "{}", answer.body);
+    let trace = get(collector.ui, &format!("/api/v3/traces/{TRACE}")).await;
+    assert_eq!(trace.status, 200, "{}", trace.body);
+    let stored = read::traces(&trace.json(), Ids::Strict).unwrap();
+    assert_eq!(stored.spans().map(|(_, _, s)| s.name.as_str()).collect::<Vec<_>>(), ["deep enough"]);
+    // Jaeger's search (the last two days by default) reads the trace too.
+    let search = get(collector.ui, "/jaeger/api/traces?service=web").await;
+    assert_eq!(search.status, 200, "{}", search.body);
+    assert_eq!(search.json()["data"][0]["spans"].as_array().unwrap().len(), 1, "{}", search.body);
+    collector.stop().await;
+}

@@ -184,6 +184,43 @@ async fn a_tail_pings_its_client_as_lokis_does() {
 }
 
 #[tokio::test]
+async fn a_client_that_answers_no_ping_gets_a_close_after_three() {
+    // The client reads nothing (so answers no ping) for 21 s: its tail has sent three pings,
+    // at 5, 10 and 15 s, and at 20 s closes with a frame that says why, not a cut connection.
+    // A raw socket, as a WebSocket library would answer the pings as it reads them.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let mut tcp = tokio::net::TcpStream::connect(collector.ui).await.unwrap();
+    let path = format!("/loki/api/v1/tail?query={}", encode(r#"{service_name="web"}"#));
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        collector.ui
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut raw)).await;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("the handshake's answer") + 4;
+    assert!(raw.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&raw[..split]));
+    // The server's frames (unmasked): opcode, then a length of at most 125 here.
+    let (mut frames, mut at) = (Vec::new(), split);
+    while at + 2 <= raw.len() {
+        let (opcode, len) = (raw[at] & 0x0f, usize::from(raw[at + 1] & 0x7f));
+        frames.push((opcode, raw[at + 2..at + 2 + len].to_vec()));
+        at += 2 + len;
+    }
+    let pings = frames.iter().filter(|(op, _)| *op == 0x9).count();
+    assert_eq!(pings, 3, "{frames:?}");
+    let (opcode, payload) = frames.last().unwrap();
+    assert_eq!(*opcode, 0x8, "the last frame is a close: {frames:?}");
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1000);
+    assert_eq!(&payload[2..], b"three pings went unanswered");
+    collector.stop().await;
+}
+
+#[tokio::test]
 async fn a_stopping_collector_closes_its_tails_as_going_away() {
     // RFC 6455's 1001 tells the viewer the server went away (it reconnects), not that the
     // connection broke.

@@ -96,7 +96,8 @@ fn text_logs_to_a_pipe_have_no_colour_codes_and_the_smallest_limits_are_accepted
     // Once it answers, it has its signal handler: SIGTERM is a graceful stop.
     let mut stream = std::net::TcpStream::connect(&ui).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    std::io::Write::write_all(&mut stream, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    std::io::Write::write_all(&mut stream, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

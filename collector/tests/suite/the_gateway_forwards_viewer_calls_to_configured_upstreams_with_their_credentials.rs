@@ -527,7 +527,7 @@ async fn an_upstream_that_accepts_no_connection_gets_the_same_message_for_http_a
         // Not `request`, which waits 10 s at most: the gateway gives up after 10 s.
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(collector.ui).await.unwrap();
-        let head = "GET /upstream/black/api/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        let head = "GET /upstream/black/api/search HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         stream.write_all(head.as_bytes()).await.unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.unwrap();

@@ -1,0 +1,42 @@
+//! A collector on a loopback address answers only requests addressed to a loopback name or an IP
+//! address: a page of another site whose name is rebound to 127.0.0.1 (DNS rebinding) sends its
+//! own name as `Host`, and gets `421`, on both ports, so it can neither read the stored records
+//! nor write exports.
+use crate::support;
+
+use support::Collector;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The status of `method path` sent with `host` as its `Host`.
+async fn status(addr: std::net::SocketAddr, method: &str, path: &str, host: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = "{}";
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    (text.split(' ').nth(1).unwrap().parse().unwrap(), text)
+}
+
+#[tokio::test]
+async fn requests_addressed_to_another_name_get_421_on_both_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    for (addr, method, path) in
+        [(collector.ui, "GET", "/api/logs"), (collector.ui, "GET", "/health"), (collector.otlp, "POST", "/v1/traces")]
+    {
+        for host in [addr.to_string(), format!("localhost:{}", addr.port()), "127.0.0.1".into()] {
+            let (code, text) = status(addr, method, path, &host).await;
+            assert_eq!(code, 200, "{method} {path} as {host}: {text}");
+        }
+        let rebound = format!("rebind.evil.example:{}", addr.port());
+        let (code, text) = status(addr, method, path, &rebound).await;
+        assert_eq!(code, 421, "{method} {path} as {rebound}: {text}");
+        assert!(text.contains("answers requests addressed to localhost or an IP address"), "{text}");
+    }
+    collector.stop().await;
+}
