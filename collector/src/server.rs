@@ -140,6 +140,10 @@ struct App {
     stopping: Arc<tokio::sync::watch::Sender<()>>,
     /// The extra origins CORS allows (`--cors-origin`), which WebSockets are held to as well.
     cors_origins: Arc<[String]>,
+    /// Exports being inflated and decoded, at most one per core (see [`decode_export`]).
+    decoders: Arc<tokio::sync::Semaphore>,
+    /// Live tails open at once, at most [`MAX_TAILS`]: each reads the store at every export.
+    tails: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -161,6 +165,10 @@ impl App {
             trace_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
             log_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
             max_pending_writes,
+            tails: Arc::new(tokio::sync::Semaphore::new(MAX_TAILS)),
+            decoders: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
             // Trimmed, as lists are written with spaces after the commas (`a, b`).
             cors_origins: settings
                 .cors_origins
@@ -748,6 +756,33 @@ fn stalled(rejection: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// The body of an export, inflated and decoded by `decode` (a message for a `400` when it does
+/// not decode), on the blocking threads rather than the server's: a body of a million gzip
+/// members or a large JSON one takes seconds of CPU, which there would stop every other request,
+/// `/health` too. At most one export per core is decoded at a time; others wait their turn.
+async fn decode_export<T: Send + 'static>(
+    app: &App,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    decode: fn(Encoding, &[u8]) -> Result<T, String>,
+) -> Result<(Encoding, T), Failure> {
+    let (limit, timeout) = (app.max_body_bytes, app.client_timeout);
+    let _turn = app.decoders.clone().acquire_owned().await;
+    let work = tokio::task::spawn_blocking(move || {
+        let (encoding, payload) = otlp_payload(&headers, body, limit, timeout)?;
+        let decoded = decode(encoding, &payload).map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+        Ok((encoding, decoded))
+    });
+    work.await.unwrap_or_else(|e| {
+        Err(rpc_error(
+            Encoding::Json,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            13,
+            format!("the export could not be decoded: {e}"),
+        ))
+    })
+}
+
 fn otlp_payload(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -1053,16 +1088,18 @@ async fn ingest_traces(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes, app.client_timeout)?;
-    let Partial { data, rejected } = match encoding {
-        Encoding::Json => read::json_value_of_bytes(&payload)
-            .map_err(|e| format!("invalid JSON: {e}"))
-            .and_then(|v| read::traces_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP trace request: {e}"))),
-        Encoding::Protobuf => {
-            proto::decode_traces_partial(&payload).map_err(|e| format!("not an OTLP trace request: {e}"))
-        }
-    }
-    .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    let (encoding, Partial { data, rejected }) =
+        decode_export(&app, headers, body, |encoding, payload| match encoding {
+            Encoding::Json => {
+                read::json_value_of_bytes(payload).map_err(|e| format!("invalid JSON: {e}")).and_then(|v| {
+                    read::traces_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP trace request: {e}"))
+                })
+            }
+            Encoding::Protobuf => {
+                proto::decode_traces_partial(payload).map_err(|e| format!("not an OTLP trace request: {e}"))
+            }
+        })
+        .await?;
     if !rejected.is_empty() && data.spans().next().is_none() {
         app.metrics.records(Signal::Traces, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Traces, &rejected));
@@ -1082,16 +1119,18 @@ async fn ingest_logs(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let (encoding, payload) = otlp_payload(&headers, body, app.max_body_bytes, app.client_timeout)?;
-    let Partial { data, rejected } = match encoding {
-        Encoding::Json => read::json_value_of_bytes(&payload)
-            .map_err(|e| format!("invalid JSON: {e}"))
-            .and_then(|v| read::logs_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP logs request: {e}"))),
-        Encoding::Protobuf => {
-            proto::decode_logs_partial(&payload).map_err(|e| format!("not an OTLP logs request: {e}"))
-        }
-    }
-    .map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
+    let (encoding, Partial { data, rejected }) =
+        decode_export(&app, headers, body, |encoding, payload| match encoding {
+            Encoding::Json => {
+                read::json_value_of_bytes(payload).map_err(|e| format!("invalid JSON: {e}")).and_then(|v| {
+                    read::logs_partial(&v, Ids::Strict).map_err(|e| format!("not an OTLP logs request: {e}"))
+                })
+            }
+            Encoding::Protobuf => {
+                proto::decode_logs_partial(payload).map_err(|e| format!("not an OTLP logs request: {e}"))
+            }
+        })
+        .await?;
     if !rejected.is_empty() && data.records().next().is_none() {
         app.metrics.records(Signal::Logs, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Logs, &rejected));
@@ -1713,8 +1752,24 @@ async fn loki_tail(
         Err(message) => return loki_error(StatusCode::BAD_REQUEST, message),
     };
     let categorize = categorize_labels(&headers);
-    upgrade.on_upgrade(move |socket| tail(app, socket, loki::Tail::new(query), categorize))
+    // Beyond the limit, the socket is opened and closed at once with the reason, as Loki's
+    // `max_concurrent_tail_requests` does (a browser sees no body of a refused handshake).
+    let Ok(turn) = app.tails.clone().try_acquire_owned() else {
+        return upgrade.on_upgrade(|mut socket| async move {
+            let reason = format!("max concurrent tail requests limit exceeded ({MAX_TAILS} open)");
+            let close = axum::extract::ws::CloseFrame { code: 1011, reason: reason.into() };
+            let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
+        });
+    };
+    upgrade.on_upgrade(move |socket| async move {
+        tail(app, socket, loki::Tail::new(query), categorize).await;
+        drop(turn);
+    })
 }
+
+/// Live tails open at once: each reads the store whenever an export arrives, so many of them
+/// slow every query (100 made a service list take 27 s on two cores).
+const MAX_TAILS: usize = 32;
 
 async fn tail(app: App, mut socket: WebSocket, tail: loki::Tail, categorize: bool) {
     let mut changes = app.log_ids.subscribe();

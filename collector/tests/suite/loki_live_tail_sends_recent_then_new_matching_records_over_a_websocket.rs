@@ -244,3 +244,43 @@ async fn a_stopping_collector_closes_its_tails_as_going_away() {
     .expect("a close within 5 s");
     assert_eq!(closed, Some(1001));
 }
+
+#[tokio::test]
+async fn a_tail_beyond_the_limit_is_closed_with_the_reason_and_one_that_ends_makes_room() {
+    // At most 32 tails at once, as Loki's max_concurrent_tail_requests: each reads the store at
+    // every export.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let url = format!("ws://{}/loki/api/v1/tail?query={}", collector.ui, encode(r#"{service_name="web"}"#));
+    let first_message = |mut socket: tokio_tungstenite::WebSocketStream<_>| async move {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.unwrap().unwrap().unwrap();
+        (message, socket)
+    };
+    let mut open = Vec::new();
+    for _ in 0..32 {
+        let (socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        let (message, socket) = first_message(socket).await;
+        assert!(matches!(message, Message::Text(_)), "{message:?}");
+        open.push(socket);
+    }
+    let (socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let (message, _) = first_message(socket).await;
+    let Message::Close(Some(frame)) = message else { panic!("{message:?}") };
+    assert_eq!(u16::from(frame.code), 1011);
+    assert_eq!(frame.reason.as_str(), "max concurrent tail requests limit exceeded (32 open)");
+    // One ends: the next tail opens (once the server has seen the end, a moment after the client).
+    let mut gone = open.pop().unwrap();
+    gone.close(None).await.unwrap();
+    while gone.next().await.is_some() {}
+    let mut opened = false;
+    for _ in 0..50 {
+        let (socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        if let (Message::Text(_), _) = first_message(socket).await {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(opened, "a tail opens once another has ended");
+    collector.stop().await;
+}
