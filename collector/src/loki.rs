@@ -941,6 +941,9 @@ fn windows(
             let (mut lo, mut hi, mut bytes) = (0, 0, 0u64);
             let mut points = Vec::new();
             for i in 0..steps {
+                if i % 1024 == 0 && crate::store::abandoned() {
+                    return Err("the query was abandoned by its client".into());
+                }
                 let t = start + i as i64 * step;
                 while hi < stream.times.len() && stream.times[hi] <= t {
                     bytes += stream.bytes[hi];

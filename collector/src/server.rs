@@ -736,6 +736,10 @@ fn query_error(status: StatusCode, message: impl Into<String>) -> Failure {
 }
 
 fn store_error(e: StoreError) -> Failure {
+    // Nobody reads this answer: its client went away.
+    if matches!(e, StoreError::Abandoned) {
+        return rpc_error(Encoding::Json, StatusCode::SERVICE_UNAVAILABLE, 1, e.to_string());
+    }
     tracing::error!(error = %e, "storage failed");
     rpc_error(Encoding::Json, StatusCode::SERVICE_UNAVAILABLE, 14, e.to_string())
 }

@@ -28,6 +28,7 @@ mod signals;
 mod spans;
 
 pub(crate) use logs::{LogRow, LogScan, ScanOrder};
+pub(crate) use reader::abandoned;
 pub use reader::Reader;
 
 /// How a request of one signal is written in a transaction: how many items it held.
@@ -45,6 +46,9 @@ pub enum StoreError {
     /// The file is another application's SQLite database (its tables named).
     #[error("not an edgescope database (it holds the tables {0}): choose another --data-dir")]
     Foreign(String),
+    /// The query's caller went away while it ran (see [`abandoned`]).
+    #[error("the query was abandoned by its client")]
+    Abandoned,
 }
 
 type Result<T> = std::result::Result<T, StoreError>;

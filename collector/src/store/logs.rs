@@ -155,6 +155,10 @@ fn fts_query(needles: &[String]) -> Option<String> {
 impl Store {
     /// Reads up to `scan.limit` rows that satisfy the scan's conditions, in its order.
     pub(crate) fn scan_logs(&self, scan: &LogScan) -> Result<Vec<LogRow>> {
+        // Between batches: a query whose client went away stops here.
+        if super::reader::abandoned() {
+            return Err(super::StoreError::Abandoned);
+        }
         let mut sql = String::from(
             "SELECT id, time_ns, severity, CASE WHEN severity NOT BETWEEN 1 AND 24 THEN json_extract(record_json, '$.severityText') END,
                     resource_id, trace_id, span_id, body, scope_json, record_json

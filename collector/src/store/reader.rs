@@ -7,12 +7,35 @@
 //! 8 callers took the resident size from 9 MB to 494 MB, for good. On one thread the memory a
 //! query frees is what the next one reuses (66 MB, the peak of one query).
 
+use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 
 use super::Store;
 
 type Job = Box<dyn FnOnce(&Store) + Send>;
+
+thread_local! {
+    /// Set, on the reading thread, while a query runs: whether its caller has gone.
+    static GONE: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+}
+
+/// Whether the caller of the query running on this thread has gone (its client hung up, a
+/// Grafana panel was cancelled): long queries look at this between batches and stop, so that
+/// the queries behind them do not wait for an answer nobody takes.
+pub(crate) fn abandoned() -> bool {
+    GONE.with(|g| g.borrow().as_ref().is_some_and(|g| g.load(Ordering::Relaxed)))
+}
+
+/// Marks its query abandoned when the caller's future is dropped before the answer came.
+struct Watch(Arc<AtomicBool>);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
 
 /// A handle to the reading thread; the thread ends, closing its connection, when every handle
 /// is dropped.
@@ -36,25 +59,62 @@ impl Reader {
     }
 
     /// Runs `f` on the reading thread once the queries sent before it are done; `None` if it
-    /// panicked. Dropped before its turn (its request abandoned), it never runs.
+    /// panicked. Dropped before its turn (its request abandoned), it never runs; dropped while it
+    /// runs, [`abandoned`] tells it so.
     pub async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> T + Send + 'static) -> Option<T> {
         let (answer, answered) = tokio::sync::oneshot::channel();
+        let gone = Arc::new(AtomicBool::new(false));
+        let watch = Watch(gone.clone());
         self.jobs
             .send(Box::new(move |store: &Store| {
                 // A caller that has gone (its client hung up, a Grafana panel was cancelled) is
                 // not read for: the queries behind it do not wait for an answer nobody takes.
                 if !answer.is_closed() {
-                    let _ = answer.send(f(store));
+                    GONE.with(|g| *g.borrow_mut() = Some(gone));
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(store)));
+                    GONE.with(|g| *g.borrow_mut() = None);
+                    match result {
+                        Ok(result) => {
+                            let _ = answer.send(result);
+                        }
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
                 }
             }))
             .ok()?;
-        answered.await.ok()
+        let answer = answered.await.ok();
+        drop(watch);
+        answer
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_query_whose_caller_goes_is_told_so_and_the_next_one_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let reader = Reader::spawn(Store::open(&dir.path().join("db")).unwrap()).unwrap();
+        let saw = Arc::new(AtomicBool::new(false));
+        let seen = saw.clone();
+        // A long query that looks at `abandoned` between its batches (for at most 60 s).
+        let long = reader.read(move |_| {
+            let began = std::time::Instant::now();
+            while began.elapsed() < std::time::Duration::from_secs(60) {
+                if abandoned() {
+                    seen.store(true, Ordering::SeqCst);
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        });
+        // Its caller gives up (a client that hung up).
+        assert!(tokio::time::timeout(std::time::Duration::from_millis(100), long).await.is_err());
+        // The next query runs once the long one has stopped; outside a query nothing is abandoned.
+        assert_eq!(reader.read(|_| abandoned()).await, Some(false));
+        assert!(saw.load(Ordering::SeqCst), "the long query was told its caller had gone");
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn parallel_queries_run_one_at_a_time_on_one_thread_and_a_panic_fails_alone() {
