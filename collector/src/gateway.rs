@@ -76,6 +76,16 @@ impl Upstream {
         let (key, value) = (key.trim(), value.trim());
         HeaderName::from_bytes(key.as_bytes()).map_err(|_| format!("`{key}` is not a header name"))?;
         HeaderValue::from_str(value).map_err(|_| format!("the value of `{key}` is not a valid header value"))?;
+        // Headers that frame or route the request are the HTTP client's to write: set by hand
+        // they would break every request (a `Content-Length` of a body that is not there) or
+        // send it elsewhere than the URL says.
+        const THE_CLIENTS: &[&str] =
+            &["host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive"];
+        if THE_CLIENTS.iter().any(|h| key.eq_ignore_ascii_case(h)) {
+            return Err(format!(
+                "`{key}` is written by the gateway's HTTP client: give it in --upstream's URL, or not at all"
+            ));
+        }
         let upstream = upstreams
             .iter_mut()
             .find(|u| u.name == name.trim())
@@ -529,6 +539,11 @@ mod tests {
         }
         assert!(Upstream::add_header(&mut ups, "loki=Authorization: x").unwrap_err().contains("no --upstream"));
         assert!(Upstream::add_header(&mut ups, "tempo=Bad Header: x").is_err());
+        for framing in ["tempo=Host: evil.example", "tempo=content-length: 5", "tempo=Transfer-Encoding: chunked"] {
+            assert!(Upstream::add_header(&mut ups, framing)
+                .unwrap_err()
+                .contains("written by the gateway's HTTP client"));
+        }
     }
 
     /// An upstream that accepts the connection and never answers the handshake holds the
