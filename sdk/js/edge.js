@@ -7,7 +7,7 @@
 // calls log records of the request that made them; a request's incoming `baggage` goes out with
 // its own outgoing calls.
 import { addBaggage, exportEndpoint, extract, flush, guard, inExport, init, inject, mimic, onFlush, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
-import { METHODS, clientSpan, listed } from './fetch.js';
+import { METHODS, addServer, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
 
 /**
@@ -417,11 +417,7 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   };
   if (url && url.search) attributes['url.query'] = url.search.slice(1);
   // The server as the client addressed it (the request's host), as the conventions recommend.
-  if (url && url.hostname) {
-    attributes['server.address'] = url.hostname;
-    const port = Number(url.port) || { 'https:': 443, 'http:': 80 }[url.protocol];
-    if (port) attributes['server.port'] = port;
-  }
+  if (url) addServer(attributes, url);
   const ua = request.headers.get('user-agent');
   if (ua) attributes['user_agent.original'] = ua;
   const client = clientAddress(request, info);

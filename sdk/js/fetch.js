@@ -131,14 +131,21 @@ export function clientSpan(method, url) {
     'http.request.method': known || '_OTHER',
     'url.full': data ? `${url.href.split(',', 1)[0].slice(0, 200)},…` : url.href,
   };
-  // No server for a URL without a host (`data:`, `blob:`), nor a port where its scheme has none known.
+  addServer(attributes, url);
+  if (known !== method) attributes['http.request.method_original'] = method;
+  return startSpan(known || 'HTTP', { kind: 'client', attributes });
+}
+
+/**
+ * `server.address` and `server.port` of `url` into `attributes`: none for a URL without a host
+ * (`data:`, `blob:`), nor a port where its scheme has none known.
+ */
+export function addServer(attributes, url) {
   if (url.hostname) {
     attributes['server.address'] = url.hostname;
     const port = Number(url.port) || { 'https:': 443, 'http:': 80 }[url.protocol];
     if (port) attributes['server.port'] = port;
   }
-  if (known !== method) attributes['http.request.method_original'] = method;
-  return startSpan(known || 'HTTP', { kind: 'client', attributes });
 }
 
 /**
