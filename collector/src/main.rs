@@ -43,6 +43,11 @@ struct ServeArgs {
     /// Extra origins allowed by CORS (localhost origins always are); `*` for any.
     #[arg(long = "cors-origin", env = "EDGESCOPE_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
+    /// Host names a collector on a loopback address also answers requests for (a reverse
+    /// proxy's, which passes on the name it was reached by); localhost names and IP addresses
+    /// always are.
+    #[arg(long = "allowed-host", env = "EDGESCOPE_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
     /// Largest accepted request body in bytes (at least 1024).
     #[arg(long, env = "EDGESCOPE_MAX_BODY_BYTES", default_value_t = 16 << 20,
           value_parser = clap::value_parser!(u64).range(MIN_BODY_BYTES..))]
@@ -154,6 +159,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         data_dir: args.data_dir,
         ui_dir: args.ui_dir,
         cors_origins: args.cors_origins,
+        allowed_hosts: args.allowed_hosts,
         max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX),
         retention: (args.retention_hours > 0).then(|| Duration::from_secs(args.retention_hours.saturating_mul(3600))),
         max_db_bytes: (args.max_db_mb > 0).then(|| args.max_db_mb.saturating_mul(1 << 20)),

@@ -44,6 +44,9 @@ pub struct Settings {
     /// Origins allowed to call the collector from a browser besides `localhost`,
     /// `127.0.0.1` and `[::1]` on any port; `*` allows every origin.
     pub cors_origins: Vec<String>,
+    /// Host names (without a port) a collector on a loopback address answers requests for besides
+    /// `localhost` names and IP addresses: a reverse proxy's in front of it (see [`addressed_here`]).
+    pub allowed_hosts: Vec<String>,
     /// Larger request bodies get `413`.
     pub max_body_bytes: usize,
     /// Traces whose spans all ended longer ago than this, and older log records, are deleted
@@ -77,6 +80,7 @@ impl Default for Settings {
             data_dir: PathBuf::from(".data"),
             ui_dir: None,
             cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             max_body_bytes: 16 << 20,
             // The command line keeps 168 hours by default; a library user opts in.
             retention: None,
@@ -99,6 +103,7 @@ impl std::fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("ui_dir", &self.ui_dir)
             .field("cors_origins", &self.cors_origins)
+            .field("allowed_hosts", &self.allowed_hosts)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("retention", &self.retention)
             .field("max_db_bytes", &self.max_db_bytes)
@@ -306,9 +311,15 @@ pub async fn run(
         HeaderValue::from_str(&format!("timeout={}", settings.client_timeout.as_secs()))?,
     );
     // On a loopback address, requests must be addressed to it (see `addressed_here`).
+    let allowed: Arc<[String]> = settings
+        .allowed_hosts
+        .iter()
+        .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
     let host = |listener: &TcpListener| {
         let loopback = listener.local_addr().is_ok_and(|a| a.ip().is_loopback());
-        middleware::from_fn_with_state(loopback, addressed_here)
+        middleware::from_fn_with_state(loopback.then(|| allowed.clone()), addressed_here)
     };
     let otlp_app = ingest
         .layer(cors.clone())
@@ -687,27 +698,39 @@ async fn loki_buildinfo() -> Response {
 }
 
 /// Query errors in the shape the Jaeger query API uses.
-/// On a port that listens on a loopback address (`loopback`), only requests whose `Host` is a
-/// loopback name (`localhost`, `*.localhost`) or an IP address are answered; others get `421`. A
+/// On a port that listens on a loopback address (`allowed` is then the `--allowed-host` names),
+/// only requests whose `Host` is a loopback name (`localhost`, `*.localhost`), an IP address or an
+/// allowed name (a reverse proxy's that passes on the name it was reached by) are answered;
+/// others get `421`. A
 /// page of another site whose name its DNS server rebinds to 127.0.0.1 sends its own name as
 /// `Host` (and as `Origin`, which then passes as same-origin): without this check it could read
 /// every stored record, write exports and use the gateway's credentials. Only clients on this
 /// machine reach a loopback address, and they address it by `localhost` or 127.0.0.1; a
 /// collector meant to be reached by name listens on another address, and has tokens for that.
-async fn addressed_here(State(loopback): State<bool>, request: Request, next: Next) -> Response {
+async fn addressed_here(State(allowed): State<Option<Arc<[String]>>>, request: Request, next: Next) -> Response {
     let host = request.headers().get(header::HOST).map(|h| h.to_str().unwrap_or(""));
-    match host {
-        Some(host) if loopback && !is_direct_host(host) => query_error(
+    match (host, allowed) {
+        (Some(host), Some(allowed)) if !is_direct_host(host) && !is_allowed_host(host, &allowed) => query_error(
             StatusCode::MISDIRECTED_REQUEST,
             format!(
                 "this collector listens on a loopback address and answers requests addressed to localhost or an IP \
-                 address, not to `{host}` (a page of another site can point its own name at 127.0.0.1); to reach \
-                 it by a name, listen on another address (--ui-addr, --otlp-addr) and set --query-token"
+                 address, not to `{host}` (a page of another site can point its own name at 127.0.0.1); behind a \
+                 reverse proxy that passes on that name, give it with --allowed-host"
             ),
         )
         .into_response(),
         _ => next.run(request).await,
     }
+}
+
+/// Whether a `Host` header's name (its port aside) is one of `allowed` (lowercase).
+fn is_allowed_host(host: &str, allowed: &[String]) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.parse::<u16>().is_ok() => name,
+        _ => host,
+    };
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    allowed.contains(&name)
 }
 
 /// Whether a `Host` header names an IP address or a loopback name (with or without a port).

@@ -13,7 +13,7 @@ impl Connection {
     /// Sends a request; returns the answer's status and body length.
     pub async fn request(&mut self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, usize) {
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         // One write, so that the body does not wait for the head's acknowledgement (Nagle).

@@ -40,3 +40,24 @@ async fn requests_addressed_to_another_name_get_421_on_both_ports() {
     }
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_reverse_proxys_name_is_answered_once_it_is_allowed() {
+    // A proxy on the same machine (Caddy passes on the name it was reached by) in front of the
+    // collector: its name is given with --allowed-host, in any case, with or without a port.
+    let dir = tempfile::tempdir().unwrap();
+    let settings = edgescope_collector::Settings {
+        data_dir: dir.path().to_owned(),
+        allowed_hosts: vec![" Telemetry.Example.com ".into()],
+        ..edgescope_collector::Settings::default()
+    };
+    let collector = Collector::start_with(settings).await;
+    for host in ["telemetry.example.com", "TELEMETRY.example.com:443", "telemetry.example.com."] {
+        let (code, text) = status(collector.ui, "GET", "/api/logs", host).await;
+        assert_eq!(code, 200, "{host}: {text}");
+    }
+    let (code, text) = status(collector.ui, "GET", "/api/logs", "other.example.com").await;
+    assert_eq!(code, 421, "{text}");
+    assert!(text.contains("give it with --allowed-host"), "{text}");
+    collector.stop().await;
+}
