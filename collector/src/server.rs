@@ -723,31 +723,30 @@ async fn addressed_here(State(allowed): State<Option<Arc<[String]>>>, request: R
     }
 }
 
-/// Whether a `Host` header's name (its port aside) is one of `allowed` (lowercase).
-fn is_allowed_host(host: &str, allowed: &[String]) -> bool {
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if port.parse::<u16>().is_ok() => name,
-        _ => host,
+/// The name of a `Host` header, lowercase, without its port, trailing dot or IPv6 brackets;
+/// `None` when the header is malformed (a port that is none, text after the brackets).
+fn host_name(host: &str) -> Option<String> {
+    let port = |p: &str| p.is_empty() || p.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok());
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').filter(|(_, after)| port(after))?.0,
+        None => {
+            let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+            port(&host[name.len()..]).then_some(name)?
+        }
     };
-    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
-    allowed.contains(&name)
+    Some(name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase())
+}
+
+/// Whether a `Host` header's name is one of `allowed` (lowercase).
+fn is_allowed_host(host: &str, allowed: &[String]) -> bool {
+    host_name(host).is_some_and(|name| allowed.contains(&name))
 }
 
 /// Whether a `Host` header names an IP address or a loopback name (with or without a port).
 fn is_direct_host(host: &str) -> bool {
-    let port = |p: &str| p.is_empty() || p.strip_prefix(':').is_some_and(|p| p.parse::<u16>().is_ok());
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split_once(']').is_some_and(|(ip, after)| ip.parse::<std::net::Ipv6Addr>().is_ok() && port(after));
-    }
-    let (name, after) = match host.rsplit_once(':') {
-        Some((name, _)) => (name, &host[name.len()..]),
-        None => (host, ""),
-    };
-    if !port(after) {
-        return false;
-    }
-    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
-    name.parse::<std::net::Ipv4Addr>().is_ok() || name == "localhost" || name.ends_with(".localhost")
+    host_name(host).is_some_and(|name| {
+        name.parse::<std::net::IpAddr>().is_ok() || name == "localhost" || name.ends_with(".localhost")
+    })
 }
 
 fn query_error(status: StatusCode, message: impl Into<String>) -> Failure {
