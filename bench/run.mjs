@@ -2,7 +2,8 @@
 // results table in BENCHMARKS.md (one row per figure: ours, the peer's, the ratio, the date,
 // the command). Prints the table too. Timings are medians of several rounds; nothing asserts.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +29,17 @@ if (!existsSync(join(yard, 'node_modules'))) {
 }
 
 // 1. Bundle size, gzip -9 and brotli-11 of JS + wasm, with the yardstick's esbuild settings.
-const measure = (entries, extra = []) =>
-  JSON.parse(execFileSync('node', [join(yard, 'measure.mjs'), '--json', ...entries, ...extra], { encoding: 'utf8' }));
+// The yardstick leaves each bundle in a new temporary folder; it gets a private TMPDIR that is removed afterwards.
+const measure = (entries, extra = []) => {
+  const scratch = mkdtempSync(join(tmpdir(), 'edgescope-yardstick-'));
+  try {
+    const out = execFileSync('node', [join(yard, 'measure.mjs'), '--json', ...entries, ...extra],
+      { encoding: 'utf8', env: { ...process.env, TMPDIR: scratch } });
+    return JSON.parse(out);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+};
 const sizes = measure([join(root, 'bench', 'entries', 'browser-default.js'), join(root, 'bench', 'entries', 'browser-full.js')]);
 const edge = measure([join(root, 'bench', 'entries', 'workerd.js')], ['--', '{"conditions":["workerd","worker"],"loader":{".wasm":"file"}}']);
 const ref = Object.fromEntries(sizes.map((r) => [r.entry, r]));

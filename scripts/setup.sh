@@ -7,6 +7,16 @@ cd "$(dirname "$0")/.."
 # Bold on a terminal only: a log file gets the words without escape codes.
 if [ -t 1 ]; then step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }; else step() { printf '[setup] %s\n' "$*"; }; fi
 
+# 0. Disk space. A build from a clean checkout writes about 5 GB under target/ (the native, wasm32 and release
+#    builds); running out half-way ends in a compiler's "No space left on device" minutes later, so say it now.
+need_gb=6
+[ -d target/debug ] && need_gb=2
+free_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ -n "$free_kb" ] && [ "$free_kb" -lt $((need_gb * 1024 * 1024)) ]; then
+  echo "[setup] only $((free_kb / 1024)) MB free on $(df -P . | awk 'NR == 2 { print $6 }'); the build needs about ${need_gb} GB under $(pwd)/target. Free some space and run again." >&2
+  exit 1
+fi
+
 # 1. The wasm32 target for the toolchain that rust-toolchain.toml selects.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   step "adding the wasm32-unknown-unknown target"
