@@ -749,6 +749,10 @@ impl Store {
         let ids = if query.attributes.is_empty() { self.matching_trace_ids(query)? } else { self.scan(query)? };
         let mut data = TracesData::default();
         for id in ids {
+            // Between traces: a search whose client went away stops here.
+            if abandoned() {
+                return Err(StoreError::Abandoned);
+            }
             if let Some(trace) = self.trace(id)? {
                 data.resource_spans.extend(trace.resource_spans);
             }
@@ -827,7 +831,12 @@ impl Store {
         let mut seen = HashSet::new();
         let mut resources: HashMap<i64, Resource> = HashMap::new();
         let mut scopes: HashMap<String, InstrumentationScope> = HashMap::new();
+        let mut read = 0usize;
         while let Some(row) = rows.next()? {
+            read += 1;
+            if read % 1024 == 0 && abandoned() {
+                return Err(StoreError::Abandoned);
+            }
             let id = trace_id(&row.get::<_, Vec<u8>>(0)?)?;
             if seen.contains(&id) {
                 continue;
@@ -1277,6 +1286,49 @@ mod tests {
                 "service {service:?}: {steps:?}"
             );
         }
+    }
+
+    #[test]
+    fn searches_and_signals_stop_when_their_client_has_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        // 1,100 traces of one span each, every span with `k = v`.
+        let spans = (0..1100u32)
+            .map(|i| {
+                let mut id = [0u8; 16];
+                id[..4].copy_from_slice(&(i + 1).to_be_bytes());
+                Span {
+                    trace_id: TraceId(id),
+                    span_id: SpanId([1; 8]),
+                    name: "op".into(),
+                    start_time_unix_nano: 1_000 + u64::from(i),
+                    end_time_unix_nano: 2_000 + u64::from(i),
+                    attributes: vec![KeyValue::new("k", AnyValue::from("v"))],
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let mut data = self::spans("web", &[]);
+        data.resource_spans[0].scope_spans[0].spans = spans;
+        store.insert_traces(&data).unwrap();
+        let by_service =
+            TraceQuery { service: "web".into(), start_max_ns: i64::MAX, limit: 2000, ..Default::default() };
+        let by_attribute = TraceQuery { attributes: vec![("k".into(), "v".into())], ..by_service.clone() };
+        let traces = |data: TracesData| data.resource_spans.iter().flat_map(|rs| &rs.scope_spans).count();
+        // Answered while the client waits...
+        assert_eq!(store.find_traces(&by_service).map(traces).unwrap(), 1100);
+        assert_eq!(store.find_traces(&by_attribute).map(traces).unwrap(), 1100);
+        let mut read = 0;
+        store.span_facts_by_trace(0, i64::MAX, |spans| read += spans.len()).unwrap();
+        assert_eq!(read, 1100);
+        // ...and given up once it has gone, by the trace search, the attribute scan and the signals.
+        let gone = |r: Result<TracesData>| matches!(r, Err(StoreError::Abandoned));
+        assert!(reader::as_abandoned(|| gone(store.find_traces(&by_service))));
+        assert!(reader::as_abandoned(|| gone(store.scan(&by_attribute).map(|_| TracesData::default()))));
+        let mut read = 0;
+        let signals = reader::as_abandoned(|| store.span_facts_by_trace(0, i64::MAX, |spans| read += spans.len()));
+        assert!(matches!(signals, Err(StoreError::Abandoned)), "{signals:?}");
+        assert_eq!(read, 0);
     }
 
     /// The names of the `spans` table's indexes, in order.

@@ -28,6 +28,15 @@ pub(crate) fn abandoned() -> bool {
     GONE.with(|g| g.borrow().as_ref().is_some_and(|g| g.load(Ordering::Relaxed)))
 }
 
+/// Runs `f` as a query whose caller has already gone (for tests of the queries that stop).
+#[cfg(test)]
+pub(crate) fn as_abandoned<T>(f: impl FnOnce() -> T) -> T {
+    GONE.with(|g| *g.borrow_mut() = Some(Arc::new(AtomicBool::new(true))));
+    let result = f();
+    GONE.with(|g| *g.borrow_mut() = None);
+    result
+}
+
 /// Marks its query abandoned when the caller's future is dropped before the answer came.
 struct Watch(Arc<AtomicBool>);
 
