@@ -1268,6 +1268,12 @@ impl Parser<'_> {
                     self.error("expected a line filter (|=, !=, |~, !~, |>, !>) or a label filter (| name=\"value\")")
                 );
             };
+            if unwrap.is_some() {
+                self.pos -= 2; // at the operator
+                return Err(
+                    self.error("only label filters can follow `| unwrap` (as in Loki): move line filters before it")
+                );
+            }
             let mut filter = self.line_filter_value(op)?;
             loop {
                 let at = self.pos;
@@ -1903,6 +1909,12 @@ impl Parser<'_> {
         let word = self.ident_here().map(str::to_owned);
         let after = word.as_ref().map(|w| self.text[self.pos + w.len()..].trim_start());
         let is_stage_word = after.is_some_and(|rest| !rest.starts_with(['=', '!', '>', '<']));
+        if unwrap.is_some() && is_stage_word {
+            return Err(self.error(format!(
+                "only label filters can follow `| unwrap` (as in Loki): move `| {}` before it",
+                word.as_deref().unwrap_or_default()
+            )));
+        }
         match word.as_deref() {
             Some(parser @ ("json" | "logfmt")) if is_stage_word => {
                 self.pos += parser.len();
@@ -2078,9 +2090,7 @@ impl Parser<'_> {
                     }
                     _ => Unwrap { label: name, conversion: Conversion::Number, stages_before: stages.len() },
                 };
-                if unwrap.replace(found).is_some() {
-                    return Err(self.error("a query unwraps one label"));
-                }
+                *unwrap = Some(found);
                 return Ok(());
             }
             _ => {}
@@ -2802,6 +2812,9 @@ mod tests {
             (r#"sum(count_over_time({a="b"}[5m])) 2"#, 35, "unexpected text after the query"),
             (r#"count_over_time({a="b"} | json | unwrap x [5m])"#, 1, "takes no `| unwrap`"),
             (r#"sum by a (count_over_time({a="b"}[5m]))"#, 8, "expected `(` and label names"),
+            (r#"sum_over_time({a="b"} | unwrap x | json [5m])"#, 36, "move `| json` before it"),
+            (r#"sum_over_time({a="b"} | unwrap x | unwrap y [5m])"#, 36, "move `| unwrap` before it"),
+            (r#"sum_over_time({a="b"} | unwrap x |= "y" [5m])"#, 34, "move line filters before it"),
         ];
         for (query, col, message) in cases {
             let e = parse_query(query).expect_err(query);
