@@ -1043,13 +1043,16 @@ let cores = 0;
  * `startSpan` and `startActiveSpan` take what the module's functions of those names take.
  */
 export function getTracer(name, version) {
+  // A name that is missing or not a string gives a working tracer of an empty scope name, as
+  // OpenTelemetry's API specification has it (not the SDK's own scope, which would pass a
+  // library's spans off as the SDK's).
   const scope = typeof name === 'string' ? name : '';
+  if (!scope && debug) consoleWarn('[edgescope] getTracer needs a library name; its spans get an empty scope name');
   const scopeVersion = typeof version === 'string' ? version : '';
   // The scope's id in the current core, looked up at the tracer's first span (and after `init`).
   let id = 0;
   let of = -1;
   const start = (spanName, options) => {
-    if (!scope) return startSpan(spanName, options);
     try {
       if (of !== cores) {
         id = core.useScope(scope, scopeVersion);

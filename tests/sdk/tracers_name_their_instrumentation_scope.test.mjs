@@ -20,7 +20,7 @@ function exported() {
   const spans = {};
   for (const ss of scopes) {
     for (const span of ss.spans) {
-      scopeOf[span.name] = `${ss.scope.name}@${ss.scope.version ?? ''}`;
+      scopeOf[span.name] = `${ss.scope?.name ?? ''}@${ss.scope?.version ?? ''}`;
       spans[span.name] = span;
     }
   }
@@ -89,16 +89,23 @@ test('a tracer made before a second init still names its own scope in the new co
   assert.equal(spans['plain kind 258'].kind, 1);
 });
 
-test('a tracer with a bad name uses the SDK scope and never throws', async () => {
-  scopes = [];
-  init({ serviceName: 'scopes', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0 });
-  getTracer(undefined).startSpan('no name').end();
-  getTracer({ toString: () => { throw new Error('hostile'); } }, 7).startSpan('hostile name').end();
-  await flush();
-  const { scopeOf } = exported();
-  assert.equal(scopeOf['no name'].split('@')[0], 'edgescope');
-  assert.equal(scopeOf['hostile name'].split('@')[0], 'edgescope');
-});
+for (const [path, extra] of [
+  ['spans recorded in JavaScript', {}],
+  ['spans the core records', { keepErrors: true }],
+]) {
+  test(`a tracer without a name gets an empty scope name, as the OpenTelemetry API specification says, and never throws: ${path}`, async () => {
+    scopes = [];
+    init({ serviceName: 'scopes', fetch: capture, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 0, ...extra });
+    getTracer('').startSpan('empty name').end();
+    getTracer(undefined).startSpan('no name').end();
+    getTracer({ toString: () => { throw new Error('hostile'); } }, 7).startSpan('hostile name').end();
+    startSpan('plain').end();
+    await flush();
+    const { scopeOf } = exported();
+    assert.match(scopeOf.plain, /^edgescope@/);
+    for (const name of ['empty name', 'no name', 'hostile name']) assert.equal(scopeOf[name], '@', name);
+  });
+}
 
 test("inside an instrumented request (AsyncLocalStorage), a tracer's span is the child of the request's span", async () => {
   const { instrument } = await import('../../sdk/dist/node.js');
