@@ -82,11 +82,14 @@ test('an operation the service has no entry spans of says so, over empty charts'
   const values = await page.$$eval('[data-testid=point-rate]', (ps) => ps.map((p) => Number(p.dataset.value)));
   assert.equal(values.length, 60);
   assert.deepEqual(values.filter((v) => v > 0), []);
+  // No latency either, and the caption says so rather than a maximum of 1 ns.
+  assert.equal(await page.textContent('[data-testid=chart-latency] figcaption'), 'Latency p50 / p95 / p99 · no spans');
   // The operation it has: its requests, and no such notice.
   await page.goto(`${env.collector.ui}/services?window=1h&service=web&operation=${encodeURIComponent('GET /a')}`);
   await page.waitForSelector('[data-testid=health-title]');
   const sum = await page.$$eval('[data-testid=point-rate]', (ps) => ps.reduce((n, p) => n + Number(p.dataset.value) * 60, 0));
   assert.equal(Math.round(sum), 5);
+  assert.equal(await page.textContent('[data-testid=chart-latency] figcaption'), 'Latency p50 / p95 / p99 · max 5.0 ms');
   assert.equal(await page.locator('[data-testid=operation-not-found]').count(), 0);
   await page.close();
 });

@@ -427,7 +427,10 @@ fn chart(
 
 fn latency_chart(buckets: &[Point], step: i64, selected: RwSignal<Option<i64>>) -> impl IntoView {
     let _ = step;
-    let max = buckets.iter().filter_map(|p| p.p99).max().unwrap_or(1).max(1) as f64;
+    // The slowest p99 of the window; none when no bucket has a span (the caption says so rather
+    // than a maximum of 1 ns).
+    let slowest = buckets.iter().filter_map(|p| p.p99).max();
+    let max = slowest.unwrap_or(1).max(1) as f64;
     let n = buckets.len().max(2) as f64 - 1.0;
     let xy = |i: usize, v: i64| (PAD + i as f64 / n * (W - 2.0 * PAD), H - PAD - v as f64 / max * (H - 2.0 * PAD));
     let lines = [("p50", 0usize), ("p95", 1), ("p99", 2)].map(|(name, k)| {
@@ -441,7 +444,10 @@ fn latency_chart(buckets: &[Point], step: i64, selected: RwSignal<Option<i64>>) 
     });
     view! {
         <figure class="chart" data-testid="chart-latency">
-            <figcaption>"Latency p50 / p95 / p99 · max "{format_duration(max as u64)}</figcaption>
+            <figcaption>"Latency p50 / p95 / p99 · "{match slowest {
+                Some(slowest) => format!("max {}", format_duration(slowest.max(0) as u64)),
+                None => "no spans".to_owned(),
+            }}</figcaption>
             <svg viewBox=format!("0 0 {} {}", shortest(W), shortest(H)) preserveAspectRatio="none">
                 {lines.into_iter().collect_view()}
                 {buckets.iter().enumerate().filter_map(|(i, p)| p.p99.map(|v| (i, p.clone(), v))).map(|(i, p, v)| {
