@@ -57,6 +57,20 @@ test('the Window field follows the address, keeps the service, and a link’s wi
   await page.goBack();
   await windowShown(page, '1h');
 
+  // While another window loads, the page says so rather than showing the old window's numbers
+  // under the new window's name.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/api/signals?*', async (route) => { await held; await route.continue(); });
+  await page.selectOption('[data-testid=health-window]', '6h');
+  await page.waitForSelector('[data-testid=health-loading]');
+  assert.equal(await page.textContent('[data-testid=health-loading]'), 'Loading the last 6h…');
+  assert.equal(await page.locator('[data-testid=health-title]').count(), 0, 'no numbers of the old window');
+  release();
+  await windowShown(page, '6h');
+  assert.equal(await page.locator('[data-testid=health-loading]').count(), 0);
+  await page.unroute('**/api/signals?*');
+
   // `2h` is not offered: it shows as itself, and the numbers are for 2 hours (60 buckets of 2 minutes).
   await page.goto(`${env.collector.ui}/services?window=2h&service=web`);
   await windowShown(page, '2h');

@@ -233,7 +233,13 @@ pub(crate) fn HealthPage() -> impl IntoView {
     let query = use_query_map();
     let window_id = Memo::new(move |_| query.with(|q| q.get("window")).unwrap_or_else(|| "1h".into()));
     // A link's window is used as written, or named when it is no range: never replaced by another.
-    let health = api::load(move || load(window_length(&window_id.get())));
+    // Each answer names the window it is for: while another window loads, the old numbers are
+    // not shown under the new window's name.
+    let health = api::load(move || {
+        let id = window_id.get();
+        let answer = load(window_length(&id));
+        async move { (id, answer.await) }
+    });
     let navigate = use_navigate();
     // Links keep `traces=` of the page URL, so that they reproduce the view.
     let go = move |params: String| {
@@ -257,11 +263,15 @@ pub(crate) fn HealthPage() -> impl IntoView {
             </label>
         </div>
         {move || match health.get() {
-            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            None => view! { <p class="muted" data-testid="health-loading">"Loading…"</p> }.into_any(),
+            Some((id, _)) if id != window_id.get() => {
+                view! { <p class="muted" data-testid="health-loading">{format!("Loading the last {}…", window_id.get())}</p> }
+                    .into_any()
+            }
             // A window that does not read is the address's error, not the source's.
-            Some(Err(e)) if window_length(&window_id.get()).is_err() => crate::app::error_panel(e.0),
-            Some(Err(e)) => crate::app::source_error_panel(e.0),
-            Some(Ok(h)) => {
+            Some((_, Err(e))) if window_length(&window_id.get()).is_err() => crate::app::error_panel(e.0),
+            Some((_, Err(e))) => crate::app::source_error_panel(e.0),
+            Some((_, Ok(h))) => {
                 let service = query.with(|q| q.get("service"));
                 let operation = query.with(|q| q.get("operation"));
                 health_view(h, service, operation, window_id.get(), go.clone()).into_any()
