@@ -149,6 +149,8 @@ struct App {
     decoders: Arc<tokio::sync::Semaphore>,
     /// Live tails open at once, at most [`MAX_TAILS`]: each reads the store at every export.
     tails: Arc<tokio::sync::Semaphore>,
+    /// How long age retention keeps data; exports dated further ahead are refused (see [`horizon`]).
+    retention: Option<Duration>,
 }
 
 impl App {
@@ -171,6 +173,7 @@ impl App {
             log_queue: Arc::new(GroupQueue::new(GROUP_MAX_RECORDS)),
             max_pending_writes,
             tails: Arc::new(tokio::sync::Semaphore::new(MAX_TAILS)),
+            retention: settings.retention,
             decoders: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             )),
@@ -918,6 +921,74 @@ fn export_answer(encoding: Encoding, signal: Signal, stored: usize, rejected: &[
     }
 }
 
+/// Spans and log records dated further ahead of this collector's clock than the retention
+/// period are refused, naming the sender's clock: age retention deletes by time, so a record from
+/// a sender whose clock runs a year ahead would be kept for that year, past every size of the
+/// window it was meant for (Loki refuses such entries too, as too far in the future). Within
+/// the period they are kept, and age out within twice the period. `None` without age retention.
+fn horizon(retention: Option<Duration>) -> Option<Horizon> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+    let retention = retention?;
+    Some(Horizon { now, limit: u64::try_from(now + retention.as_nanos()).ok()?, retention })
+}
+
+struct Horizon {
+    now: u128,
+    limit: u64,
+    retention: Duration,
+}
+
+impl Horizon {
+    /// The error of an item dated `at` (Unix nanoseconds), when that is past the horizon.
+    fn refuse(&self, at: u64, what: impl FnOnce() -> String) -> Option<ReadError> {
+        if at <= self.limit {
+            return None;
+        }
+        let count = |n: u128, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+        // Rounded to the nearest hour, or day from two days on.
+        let hours = ((u128::from(at) - self.now) / 1_000_000 + 1_800_000) / 3_600_000;
+        let ahead = if hours < 48 { count(hours, "hour") } else { count((hours + 12) / 24, "day") };
+        let period = self.retention.as_secs();
+        let period =
+            if period % 3600 == 0 { count(u128::from(period / 3600), "hour") } else { count(period.into(), "second") };
+        Some(ReadError {
+            path: String::new(),
+            message: format!(
+                "{} is dated {ahead} ahead of this collector's clock, past its retention period ({period}): check \
+                 the sender's clock",
+                what(),
+            ),
+        })
+    }
+}
+
+/// Leaves out, as rejected, the spans that start or end past the [`horizon`].
+fn refuse_far_future_spans(data: &mut TracesData, retention: Option<Duration>, rejected: &mut Vec<ReadError>) {
+    let Some(horizon) = horizon(retention) else { return };
+    for ss in data.resource_spans.iter_mut().flat_map(|rs| &mut rs.scope_spans) {
+        ss.spans.retain(|span| {
+            let at = span.start_time_unix_nano.max(span.end_time_unix_nano);
+            let error = horizon.refuse(at, || format!("span {:?} of trace {}", span.name, span.trace_id.to_hex()));
+            rejected.extend(error.clone());
+            error.is_none()
+        });
+    }
+}
+
+/// Leaves out, as rejected, the log records whose time (else observed time) is past the
+/// [`horizon`].
+fn refuse_far_future_logs(data: &mut LogsData, retention: Option<Duration>, rejected: &mut Vec<ReadError>) {
+    let Some(horizon) = horizon(retention) else { return };
+    for sl in data.resource_logs.iter_mut().flat_map(|rl| &mut rl.scope_logs) {
+        sl.log_records.retain(|record| {
+            let at = if record.time_unix_nano != 0 { record.time_unix_nano } else { record.observed_time_unix_nano };
+            let error = horizon.refuse(at, || "a log record".to_owned());
+            rejected.extend(error.clone());
+            error.is_none()
+        });
+    }
+}
+
 /// The `400` for a request of which no item could be read: the OTLP/HTTP answer for data that
 /// is invalid as a whole, naming the first problem.
 fn all_rejected(encoding: Encoding, signal: Signal, rejected: &[ReadError]) -> Failure {
@@ -1126,6 +1197,8 @@ async fn ingest_traces(
             }
         })
         .await?;
+    let (mut data, mut rejected) = (data, rejected);
+    refuse_far_future_spans(&mut data, app.retention, &mut rejected);
     if !rejected.is_empty() && data.spans().next().is_none() {
         app.metrics.records(Signal::Traces, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Traces, &rejected));
@@ -1157,6 +1230,8 @@ async fn ingest_logs(
             }
         })
         .await?;
+    let (mut data, mut rejected) = (data, rejected);
+    refuse_far_future_logs(&mut data, app.retention, &mut rejected);
     if !rejected.is_empty() && data.records().next().is_none() {
         app.metrics.records(Signal::Logs, 0, rejected.len());
         return Err(all_rejected(encoding, Signal::Logs, &rejected));

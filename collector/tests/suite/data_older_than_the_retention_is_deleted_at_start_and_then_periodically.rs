@@ -93,3 +93,70 @@ async fn old_data_in_an_existing_database_is_deleted_as_soon_as_the_collector_st
     assert_eq!(log_bodies(&second).await, ["new"]);
     second.stop().await;
 }
+
+#[tokio::test]
+async fn data_dated_past_the_retention_ahead_of_the_clock_is_refused_naming_the_senders_clock() {
+    // Age retention deletes by time: a sender whose clock ran a year ahead would fill the store
+    // for that year. Within the period it is kept (and ages out within twice the period).
+    let dir = tempfile::tempdir().unwrap();
+    let settings =
+        Settings { data_dir: dir.path().to_owned(), retention: Some(Duration::from_secs(3600)), ..Settings::default() };
+    let collector = Collector::start_with(settings).await;
+    let hour = 3_600_000_000_000u64;
+    let at =
+        [("a", now_ns()), ("b", now_ns() + hour / 2), ("c", now_ns() + 3 * hour), ("d", now_ns() + 400 * 24 * hour)];
+    let spans: Vec<String> = at
+        .iter()
+        .enumerate()
+        .map(|(i, (name, t))| {
+            format!(
+                r#"{{"traceId":"{:032x}","spanId":"0102030405060708","name":"{name}","startTimeUnixNano":"{t}","endTimeUnixNano":"{t}"}}"#,
+                i + 1
+            )
+        })
+        .collect();
+    let traces = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#, spans.join(","));
+    let answer = post_json(collector.otlp, "/v1/traces", &traces).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let partial = &answer.json()["partialSuccess"];
+    assert_eq!(partial["rejectedSpans"], "2", "{}", answer.body);
+    let message = partial["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains(r#"span "c" of trace 00000000000000000000000000000003 is dated 3 hours ahead of this collector's clock, past its retention period (1 hour): check the sender's clock"#),
+        "{message}"
+    );
+    assert_eq!(trace_ids(&collector).await.len(), 2);
+
+    let records: Vec<String> = at
+        .iter()
+        .map(|(name, t)| format!(r#"{{"timeUnixNano":"{t}","body":{{"stringValue":"{name}"}}}}"#))
+        .chain([format!(r#"{{"observedTimeUnixNano":"{}","body":{{"stringValue":"e"}}}}"#, now_ns() + 400 * 24 * hour)])
+        .collect();
+    let logs = format!(r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{}]}}]}}]}}"#, records.join(","));
+    let answer = post_json(collector.otlp, "/v1/logs", &logs).await;
+    let partial = &answer.json()["partialSuccess"];
+    assert_eq!(partial["rejectedLogRecords"], "3", "{}", answer.body);
+    assert!(partial["errorMessage"].as_str().unwrap().contains("a log record is dated"), "{}", answer.body);
+    let mut bodies = log_bodies(&collector).await;
+    bodies.sort();
+    assert_eq!(bodies, ["a", "b"]);
+
+    // All of an export refused: 400, as for any export of which nothing reads.
+    let far = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{:032x}","spanId":"0102030405060708","name":"far","startTimeUnixNano":"{t}","endTimeUnixNano":"{t}"}}]}}]}}]}}"#,
+        9,
+        t = now_ns() + 400 * 24 * hour
+    );
+    let answer = post_json(collector.otlp, "/v1/traces", &far).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(answer.body.contains("400 days ahead"), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn without_age_retention_data_dated_far_ahead_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start_with(Settings { data_dir: dir.path().to_owned(), ..Settings::default() }).await;
+    send(&collector, NEW, "future", now_ns() + 400 * 24 * 3_600_000_000_000).await;
+    assert_eq!(trace_ids(&collector).await, [NEW]);
+    assert_eq!(log_bodies(&collector).await, ["future"]);
+}
