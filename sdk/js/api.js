@@ -1894,31 +1894,72 @@ export function flush(options) {
   return bounded(drain(options), options);
 }
 
+/** What records its telemetry when the page is hidden, before that flush: web vitals (vitals.js). */
+const hideHooks = [];
+export function beforeHide(fn) {
+  hideHooks.push(fn);
+}
+
+/** Internal: the page is hidden (or going away); what the hooks record goes with the rest. */
+export function pageHidden() {
+  for (const fn of hideHooks) guard(fn);
+  return flush({ keepalive: true });
+}
+
 /** What `flush()` ends first: request spans still waiting for their Resource Timing entry (fetch.js). */
 let settleHook;
 export function onFlush(fn) {
   settleHook = fn;
 }
 
+/**
+ * Page hide: what the keepalive budget holds goes first (log records, which are few and carry
+ * the page's errors and web vitals, get up to half of it before spans; spans then the rest;
+ * log records whatever spans left). While the page lives on (a tab switched away from), each
+ * round that settles frees the budget for the next, until what was queued at the call has
+ * gone: nothing waits for telemetry the page may never record again.
+ */
+const KEEPALIVE_ROUNDS = [
+  ['/v1/logs', true, 0.5],
+  ['/v1/traces', false, 1],
+  ['/v1/logs', true, 1],
+];
+
+async function drainKeepalive() {
+  const target = guard(() => taken.map((n, i) => n + inQueue(i)), [0, 0]);
+  for (;;) {
+    const requests = [];
+    guard(() => {
+      const budget = KEEPALIVE_BUDGET - keepaliveBytes;
+      for (const [path, logs, share] of KEEPALIVE_ROUNDS) {
+        let used = 0;
+        while (taken[+logs] < target[+logs] && keepaliveCount < MAX_KEEPALIVE_REQUESTS) {
+          const left = KEEPALIVE_BUDGET - keepaliveBytes;
+          const room = Math.min(left, budget * share - used);
+          if (room <= 1024) break;
+          const body = take(logs, room, useProtobuf);
+          if (body === undefined) break;
+          used += body.length;
+          // A single item larger than what is left still goes, without keepalive.
+          requests.push(send(path, body, body.length <= left));
+        }
+      }
+    });
+    if (requests.length === 0) return;
+    await Promise.all(requests);
+    if (taken[0] >= target[0] && taken[1] >= target[1]) return;
+  }
+}
+
 async function drain(options) {
   const keepalive = !!guard(() => options && options.keepalive);
-  const requests = [];
   guard(() => {
     if (exportTimer) {
       clearTimeout(exportTimer);
       exportTimer = 0;
     }
-    if (!keepalive) return;
-    for (const [path, logs] of SIGNALS) {
-      while (keepaliveCount < MAX_KEEPALIVE_REQUESTS && KEEPALIVE_BUDGET - keepaliveBytes > 1024) {
-        const body = take(logs, KEEPALIVE_BUDGET - keepaliveBytes, useProtobuf);
-        if (body === undefined) break;
-        // A single span larger than the budget still goes, without keepalive.
-        requests.push(send(path, body, body.length <= KEEPALIVE_BUDGET - keepaliveBytes));
-      }
-    }
   });
-  if (keepalive) return void (await Promise.all(requests));
+  if (keepalive) return drainKeepalive();
   // Drain: start what the free slots allow, wait for those, repeat until the queue is empty
   // (so that `ctx.waitUntil(flush())` covers every batch of a request). With `ownExports` the
   // slots are this flush's own and it never waits for another's exports.

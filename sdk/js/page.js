@@ -63,7 +63,7 @@ export function init(config) {
     // `visibilitychange` to hidden is the last event a page can rely on; `pagehide` covers
     // browsers that skip it. Never `unload`: it disables the back/forward cache.
     // (Request spans still waiting for their Resource Timing entry end first, and go with it.)
-    const hide = () => api.flush({ keepalive: true });
+    const hide = () => api.pageHidden();
     // Exports the page's Content-Security-Policy refuses (connect-src) are not retried (see `cspRefused`).
     // Only enforced connect-src ones: a report-only policy or an image refused at the collector's
     // origin blocks no export.

@@ -4,7 +4,7 @@
 // OpenTelemetry browser event attributes `name`, `value` (always a double), `rating` and
 // `navigation_type`. They are events, not logger output: `logLevel` does not
 // hold them back.
-import { double, flush, guard, logEvent } from './api.js';
+import { beforeHide, double, flush, guard, logEvent } from './api.js';
 
 const THRESHOLDS = { LCP: [2500, 4000], INP: [200, 500], CLS: [0.1, 0.25], FCP: [1800, 3000], TTFB: [800, 1800] };
 
@@ -111,6 +111,9 @@ export function reportWebVitals(enabled = () => true) {
     });
   document.addEventListener('visibilitychange', report, { capture: true });
   addEventListener('pagehide', report, { capture: true });
+  // The SDK's own page-hide flush may run before these listeners do, and spans could then take
+  // the whole keepalive budget: it reports them first.
+  beforeHide(() => report({ type: 'pagehide' }));
   // Restored from the back/forward cache: a new page view, measured as web-vitals measures it
   // (TTFB 0, FCP and LCP at the second frame after pageshow, CLS and INP from there on).
   addEventListener('pageshow', (event) =>

@@ -147,3 +147,48 @@ test('full entry: pagehide alone reports the web vitals too, once, as web-vitals
   assert.equal(new Set(all).size, all.length, `each once: ${all.join()}`);
   await page.close();
 });
+
+test('full entry: hidden with more queued than the keepalive budget, log records and web vitals go first and the rest follows without new telemetry', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/blank`);
+  const { traceId, first } = await page.evaluate(async (otlp) => {
+    const sdk = await import('/sdk/full.js');
+    window.__sent = [];
+    const hostFetch = fetch;
+    sdk.init({
+      serviceName: 'hide-backlog',
+      endpoint: otlp,
+      scheduleDelayMillis: 600000,
+      documentLoad: false,
+      protocol: 'http/json',
+      compression: 'none',
+      fetch: (url, init) => (window.__sent.push({ url: String(url), keepalive: init.keepalive, body: new TextDecoder().decode(init.body) }), hostFetch(url, init)),
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    // About 120 KB of spans: twice what keepalive requests may carry at once.
+    const root = sdk.startSpan('root');
+    for (let i = 0; i < 400; i++) sdk.startSpan(`child ${i}`, { parent: root, attributes: { pad: 'p'.repeat(200) } }).end();
+    root.end();
+    sdk.logger.error('checkout failed just before the tab switch');
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+    // What the hide event sent at once: a page going away sends nothing later.
+    return { traceId: root.spanContext().traceId, first: window.__sent.map(({ url, keepalive, body }) => ({ url, keepalive, body })) };
+  }, collector.otlp);
+  const records = first
+    .filter((e) => e.url.endsWith('/v1/logs'))
+    .flatMap((e) => JSON.parse(e.body).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
+  const said = records.map((r) => (r.eventName === 'browser.web_vital' ? r.attributes.find((a) => a.key === 'name').value.stringValue : r.body.stringValue));
+  assert.ok(said.includes('checkout failed just before the tab switch'), `the error went at once: ${said.join()}`);
+  assert.ok(said.includes('TTFB') && said.includes('CLS'), `the web vitals went at once: ${said.join()}`);
+  assert.ok(first.every((e) => e.keepalive === true), 'all with keepalive');
+  const atOnce = first.filter((e) => e.url.endsWith('/v1/traces')).reduce((n, e) => n + e.body.length, 0);
+  assert.ok(atOnce < 64 * 1024, `within the keepalive budget: ${atOnce} B`);
+  // The tab lives on and records nothing more: the rest still leaves.
+  const spans = await waitFor('every span of the backlog', async () => {
+    const got = await traceSpans(collector, traceId).catch(() => []);
+    return got.length === 401 ? got : undefined;
+  });
+  assert.equal(spans.length, 401);
+  await page.close();
+});
