@@ -84,12 +84,28 @@ function instrumentNavigation() {
       last = to;
     });
   for (const method of ['pushState', 'replaceState']) {
-    const original = history[method];
-    history[method] = mimic(function () {
-      const result = original.apply(this, arguments);
-      navigated(method);
-      return result;
-    }, original);
+    // Wrapped where the method is defined (History.prototype, unless the page put its own on
+    // `history`), with that property's attributes: an own property of `history` would shadow the
+    // prototype, and a library that wraps `History.prototype.pushState` after `init` would never
+    // see the page's calls, nor we the calls its wrapper passes on. Each on its own, so that one
+    // the page locked (not configurable nor writable) leaves the other wrapped.
+    guard(() => {
+      let owner = history;
+      while (owner && !Object.prototype.hasOwnProperty.call(owner, method)) owner = Object.getPrototypeOf(owner);
+      const property = owner && Object.getOwnPropertyDescriptor(owner, method);
+      if (!property || typeof property.value !== 'function') return;
+      const original = property.value;
+      // A method, as the host's is: `new history.pushState()` throws "is not a constructor" and
+      // it has no `prototype`, so feature checks see no difference.
+      const wrapped = {
+        [method]() {
+          const result = original.apply(this, arguments);
+          navigated(method);
+          return result;
+        },
+      }[method];
+      Object.defineProperty(owner, method, { ...property, value: mimic(wrapped, original) });
+    });
   }
   addEventListener('popstate', () => navigated('popstate'));
   // The Navigation API's own navigations too (`navigation.navigate()` intercepted by a router),

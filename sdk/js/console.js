@@ -44,16 +44,20 @@ export function captureConsole(levels) {
     recorded.add(method);
     if (wrappedMethods.has(method)) continue;
     wrappedMethods.add(method);
-    const wrapped = function () {
-      const args = arguments;
-      // Nor is what the SDK's own export prints (a `config.fetch` that logs what it sends).
-      if (!busy && recorded.has(method) && !inExport()) {
-        busy = true;
-        guard(() => logger[LEVELS[method]](format(args), { 'log.source': `console.${method}` }));
-        busy = false;
-      }
-      return original.apply(this, args);
-    };
+    // A method, as the host's is: `new console.log()` throws "is not a constructor" and it has
+    // no `prototype`, so feature checks see no difference.
+    const wrapped = {
+      [method]() {
+        const args = arguments;
+        // Nor is what the SDK's own export prints (a `config.fetch` that logs what it sends).
+        if (!busy && recorded.has(method) && !inExport()) {
+          busy = true;
+          guard(() => logger[LEVELS[method]](format(args), { 'log.source': `console.${method}` }));
+          busy = false;
+        }
+        return original.apply(this, args);
+      },
+    }[method];
     console[method] = mimic(wrapped, original);
   }
 }

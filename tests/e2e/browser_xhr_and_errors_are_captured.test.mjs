@@ -1,10 +1,11 @@
 // Browser instrumentation beyond fetch, in headless Chromium: XMLHttpRequest client spans with
-// trace headers for the page's origin only, and uncaught errors / unhandled rejections as
-// ERROR log records with exception attributes.
+// trace headers for the page's origin only, each ending with its request's own outcome even when
+// the page retries on the same object from the handler of that outcome, and uncaught errors /
+// unhandled rejections as ERROR log records with exception attributes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSite } from './fixture/server.mjs';
-import { attr, getJson, launchChromium, startCollector, traceSpans, waitFor } from '../support.mjs';
+import { attr, getJson, launchChromium, serviceSpans, startCollector, traceSpans, waitFor } from '../support.mjs';
 
 let collector, site, browser;
 
@@ -61,6 +62,60 @@ test('XMLHttpRequest gets a client span and traceparent on the same origin only'
   assert.equal(spans[0].kind, 3);
   assert.equal(attr(spans[0], 'http.response.status_code'), '200');
   assert.equal(attr(spans[0], 'url.full'), `${site.url}/api/hello`);
+});
+
+test('an XMLHttpRequest retried from its own timeout, abort or error handler ends its span with that outcome', async () => {
+  const page = await testPage();
+  // A slow answer, for requests cut short while under way.
+  await page.route((url) => url.pathname === '/api/slow', (route) => setTimeout(() => route.fulfill({ status: 200, body: 'late' }).catch(() => {}), 1500));
+  await page.evaluate(
+    async ({ otlp, other }) => {
+      const sdk = await import('/sdk/browser.js');
+      sdk.init({ serviceName: 'xhr-retry', endpoint: otlp, scheduleDelayMillis: 0 });
+      // Opens `first`, and when `event` ends it, opens `retry` on the same object from the
+      // handler, before any listener of ours has had its say unless it ran first.
+      const retried = (event, first, retry, { listen = (r, f) => (r['on' + event] = f), start = () => {} } = {}) =>
+        new Promise((resolve) => {
+          const r = new XMLHttpRequest();
+          listen(r, () => {
+            r.open('GET', retry);
+            r.timeout = 0;
+            r.onload = resolve;
+            r.send();
+          });
+          r.open('GET', first);
+          if (event === 'timeout') r.timeout = 100;
+          r.send();
+          start(r);
+        });
+      await retried('timeout', '/api/slow?n=1', '/api/hello?n=2');
+      await retried('abort', '/api/slow?n=3', '/api/hello?n=4', { start: (r) => setTimeout(() => r.abort(), 50) });
+      await retried('error', `${other}/api/hello?n=5`, '/api/hello?n=6');
+      // The page's own capture listener, added before ours, runs first.
+      await retried('timeout', '/api/slow?n=7', '/api/hello?n=8', { listen: (r, f) => r.addEventListener('timeout', f, true) });
+      await sdk.flush();
+    },
+    { otlp: collector.otlp, other: site.url.replace('127.0.0.1', 'localhost') },
+  );
+  const spans = await waitFor('eight XHR spans', async () => {
+    await page.evaluate(async () => (await import('/sdk/browser.js')).flush());
+    const s = (await serviceSpans(collector, 'xhr-retry')).filter((x) => x.kind === 3);
+    return s.length >= 8 && s;
+  });
+  const summary = Object.fromEntries(
+    spans.map((s) => [new URL(attr(s, 'url.full')).searchParams.get('n'), [attr(s, 'http.response.status_code'), attr(s, 'error.type'), s.status?.code ?? 0]]),
+  );
+  assert.deepEqual(summary, {
+    1: [undefined, 'timeout', 2],
+    2: ['200', undefined, 0],
+    3: [undefined, undefined, 0],
+    4: ['200', undefined, 0],
+    5: [undefined, 'error', 2],
+    6: ['200', undefined, 0],
+    7: [undefined, 'timeout', 2],
+    8: ['200', undefined, 0],
+  }, 'timed out: an error of type timeout; aborted: no error; failed: an error of type error; each retry its own span');
+  await page.close();
 });
 
 test('an uncaught error and an unhandled rejection become ERROR log records', async () => {
