@@ -438,7 +438,7 @@ function nonEmpty(key) {
  */
 const TYPES = {};
 for (const group of [
-  'sserviceName serviceVersion environment sampler',
+  'sserviceName serviceVersion environment sampler sessionId',
   'nscheduleDelayMillis flushDeadlineMillis maxQueueSize maxExportBatchSize timeoutMillis attributeValueLengthLimit',
   'bkeepErrors redaction debug instrumentFetch instrumentXHR captureErrors sessions documentLoad navigation interactions longTasks webVitals offline',
   'ffetch redact',

@@ -75,6 +75,8 @@ export interface BrowserConfig extends Config {
   captureErrors?: boolean;
   /** `session.id` on every span and record, kept in sessionStorage, rotated after 15 minutes idle or 4 hours. Default true. */
   sessions?: boolean;
+  /** The session to join instead of making one (32 lowercase hex digits): in a Web Worker, which has no sessionStorage, the page's `sessionId()`, so that the worker's telemetry carries the tab's `session.id`. It is not rotated here. */
+  sessionId?: string;
   /** Cross-origin URLs that may receive `traceparent`: regular expressions, or prefixes that match where a host or path segment ends. Same-origin always may. */
   propagateTraceHeaderCorsUrls?: string | RegExp | Array<string | RegExp>;
 }

@@ -44,7 +44,7 @@ export function init(config) {
     enabled.fetch = c.instrumentFetch !== false;
     enabled.xhr = c.instrumentXHR !== false;
     enabled.errors = c.captureErrors !== false;
-    startSessions(c.sessions !== false);
+    startSessions(c.sessions !== false, c.sessionId);
   });
   // A second `init` starts a fresh core, without the session and user of the page.
   restoreCommon();

@@ -41,8 +41,15 @@ function load() {
   return undefined;
 }
 
+/**
+ * The session `init({ sessionId })` joined (a Web Worker's, given the page's `sessionId()`:
+ * workers have no `sessionStorage`), which this context never rotates: the page does.
+ */
+let joined;
+
 /** Keeps the session current: called on every span and log record. */
 function touch() {
+  if (joined) return;
   const now = Date.now();
   if (!session) session = load();
   if (!session || now - session.last > IDLE_MS || now - session.start > MAX_MS) {
@@ -59,10 +66,16 @@ function touch() {
  * Starts session tracking, or (`false`) stops it: the browser entry's `init` calls it. Stopped,
  * nothing is read or stored and `restoreCommon` gives the fresh core no `session.id`.
  */
-export function startSessions(enabled) {
+export function startSessions(enabled, given) {
   started = enabled;
+  joined = enabled && typeof given === 'string' && /^[0-9a-f]{32}$/.test(given) ? given : undefined;
   onActivity(enabled && touch);
   if (!enabled) return;
+  if (joined) {
+    session = { id: joined, start: Date.now(), last: Date.now() };
+    setCommon('session.id', joined);
+    return;
+  }
   session = load();
   if (session) setCommon('session.id', session.id);
   touch();

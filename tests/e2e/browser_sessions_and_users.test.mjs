@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { sdkReady, startBrowserStack } from '../support.mjs';
+import { sdkReady, serviceSpans, startBrowserStack, waitFor } from '../support.mjs';
 
 let stack, collector, site, browser;
 
@@ -123,5 +123,42 @@ test('with sessions: false, sessionId() is undefined and stores nothing, and no 
   const all = bodies.join('\n');
   assert.ok(all.includes('without-session'), 'the span and record were exported');
   assert.ok(!all.includes('session.id'), 'without session.id');
+  await context.close();
+});
+
+test("a module Web Worker given the page's sessionId() joins the tab's session; without it, it has its own", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.url);
+  await ready(page);
+  const tab = await activity(page, 'tab-activity');
+  const run = (sessionId, name) =>
+    page.evaluate(async ({ otlp, sessionId, name }) => {
+      const source = `
+        const sdk = await import('${location.origin}/sdk/full.js');
+        sdk.init({ serviceName: '${name}', endpoint: '${otlp}', scheduleDelayMillis: 0${sessionId ? `, sessionId: '${sessionId}'` : ''} });
+        sdk.startSpan('in the worker').end();
+        await sdk.flush();
+        postMessage(sdk.sessionId());`;
+      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+      return new Promise((resolve) => {
+        worker.onmessage = (m) => resolve(m.data);
+        worker.onerror = (e) => resolve(`error event: ${e.message}`);
+      });
+    }, { otlp: collector.otlp, sessionId, name });
+  assert.equal(await run(tab, 'worker-joined'), tab, "the worker reports the tab's session");
+  const own = await run(undefined, 'worker-alone');
+  assert.match(own, /^[0-9a-f]{32}$/);
+  assert.notEqual(own, tab, 'a worker without it has a session of its own (no sessionStorage to share)');
+  const sessionOf = async (service) => {
+    const spans = await waitFor(`${service}'s span`, async () => {
+      const s = await serviceSpans(collector, service);
+      return s.length >= 1 && s;
+    });
+    return spans[0].resource?.attributes?.find?.((a) => a.key === 'session.id')?.value.stringValue
+      ?? spans[0].attributes.find((a) => a.key === 'session.id')?.value.stringValue;
+  };
+  assert.equal(await sessionOf('worker-joined'), tab, "the worker's span carries the tab's session.id");
+  assert.equal(await sessionOf('worker-alone'), own);
   await context.close();
 });

@@ -40,6 +40,7 @@ export interface BrowserConfig extends Config {
   instrumentXHR?: boolean;
   captureErrors?: boolean;
   sessions?: boolean;
+  sessionId?: string;
   propagateTraceHeaderCorsUrls?: string | RegExp | Array<string | RegExp>;
 }
 export interface FullBrowserConfig extends BrowserConfig {
