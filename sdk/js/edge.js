@@ -334,59 +334,69 @@ function patchFetch() {
   if (fetchPatched || typeof globalThis.fetch !== 'function') return;
   fetchPatched = true;
   const original = globalThis.fetch;
-  const traced = function fetch(input, init) {
-    // The SDK's own exports (a `config.fetch` that awaits a token first) are never traced, nor
-    // is anything sent to the exporter's URLs: each such span would be exported in turn.
-    if (!fetchOn || inExport()) return original.call(this, input, init);
-    const prepared = guard(() => {
-      const request = new Request(input, init);
-      const url = new URL(request.url);
-      const own = exportEndpoint();
-      if (url.href === new URL(`${own}/v1/traces`).href || url.href === new URL(`${own}/v1/logs`).href) return { request };
-      const span = clientSpan(request.method, url);
-      if (!propagateTo || listed(url.href, propagateTo)) {
-        // A traceparent the worker set itself goes out as it set it (with its own tracestate,
-        // or none), as in a browser.
-        // One that is an incoming request's own (a forwarded request: `fetch(url, request)`) is
-        // replaced, as W3C Trace Context §3.4 asks: the callee's parent is this CLIENT span.
-        const h = request.headers;
-        const sent = h.get('traceparent');
-        const own = incomingParents.has(sent) ? null : sent;
-        const state = h.get('tracestate');
-        inject(h, span);
-        if (own !== null) {
-          h.set('traceparent', own);
-          if (state !== null) h.set('tracestate', state);
-          else h.delete('tracestate');
+  // A method, as the host's is: not constructible, no `prototype`.
+  const traced = {
+    fetch(input, init) {
+      // The SDK's own exports (a `config.fetch` that awaits a token first) are never traced, nor
+      // is anything sent to the exporter's URLs: each such span would be exported in turn.
+      if (!fetchOn || inExport()) return original.call(this, input, init);
+      const prepared = guard(() => {
+        const request = new Request(input, init);
+        const url = new URL(request.url);
+        const own = exportEndpoint();
+        if (url.href === new URL(`${own}/v1/traces`).href || url.href === new URL(`${own}/v1/logs`).href) return { request };
+        const span = clientSpan(request.method, url);
+        if (!propagateTo || listed(url.href, propagateTo)) {
+          // A traceparent the worker set itself goes out as it set it (with its own tracestate,
+          // or none), as in a browser.
+          // One that is an incoming request's own (a forwarded request: `fetch(url, request)`) is
+          // replaced, as W3C Trace Context §3.4 asks: the callee's parent is this CLIENT span.
+          const h = request.headers;
+          const sent = h.get('traceparent');
+          const own = incomingParents.has(sent) ? null : sent;
+          const state = h.get('tracestate');
+          inject(h, span);
+          if (own !== null) {
+            h.set('traceparent', own);
+            if (state !== null) h.set('tracestate', state);
+            else h.delete('tracestate');
+          }
+          const incoming = requestBaggage && requestBaggage.getStore();
+          const header = incoming && incoming.size ? combinedBaggage(incoming, request.headers.get('baggage')) : '';
+          if (header) request.headers.set('baggage', header);
         }
-        const incoming = requestBaggage && requestBaggage.getStore();
-        const header = incoming && incoming.size ? combinedBaggage(incoming, request.headers.get('baggage')) : '';
-        if (header) request.headers.set('baggage', header);
+        return { span, request };
+      });
+      if (!prepared) return original.call(this, input, init);
+      const { span, request } = prepared;
+      if (!span) return original.call(this, request);
+      const answer = original.call(this, request);
+      // A fetch put in place before `init` (a test's stub) may answer with no promise: the caller
+      // gets it untouched, and the span ends now, with no status.
+      if (!(answer instanceof Promise)) {
+        guard(() => span.end());
+        return answer;
       }
-      return { span, request };
-    });
-    if (!prepared) return original.call(this, input, init);
-    const { span, request } = prepared;
-    if (!span) return original.call(this, request);
-    return original.call(this, request).then(
-      (response) => {
-        guard(() => {
-          span.setAttribute('http.response.status_code', response.status);
-          if (response.status >= 400) span.setAttribute('error.type', String(response.status)).setStatus({ code: 'error' });
-          span.end();
-        });
-        return response;
-      },
-      (error) => {
-        guard(() => {
-          span.setAttribute('error.type', (error && error.name) || 'Error').recordException(error);
-          span.setStatus({ code: 'error', message: error && error.message });
-          span.end();
-        });
-        throw error;
-      },
-    );
-  };
+      return answer.then(
+        (response) => {
+          guard(() => {
+            span.setAttribute('http.response.status_code', response.status);
+            if (response.status >= 400) span.setAttribute('error.type', String(response.status)).setStatus({ code: 'error' });
+            span.end();
+          });
+          return response;
+        },
+        (error) => {
+          guard(() => {
+            span.setAttribute('error.type', (error && error.name) || 'Error').recordException(error);
+            span.setStatus({ code: 'error', message: error && error.message });
+            span.end();
+          });
+          throw error;
+        },
+      );
+    },
+  }.fetch;
   globalThis.fetch = mimic(traced, original);
 }
 
