@@ -7,8 +7,21 @@ import { guard, inject, mimic, onFlush, startSpan } from './api.js';
 
 /** The network phases of a Resource Timing entry that become events, as in OpenTelemetry JS's `addSpanNetworkEvents`. */
 const PHASES = 'fetchStart domainLookupStart domainLookupEnd connectStart secureConnectionStart connectEnd requestStart responseStart responseEnd';
-/** Requests whose span waits for its Resource Timing entry: `{ s: span, u: URL, i: initiator type, t: start, d: done, e: entry, w: timer }`. */
+/**
+ * Requests whose span waits for its Resource Timing entry: `{ s: span, u: URL, i: initiator type,
+ * t: start, d: done, e: entry, w: timer, b: waiting on a body the page reads, p: the entry of a
+ * preload that started before it }`.
+ */
 const waiting = new Set();
+/**
+ * How long a fetch span whose body the page reads waits for its entry once the body is in the
+ * browser and no entry of its own is known to come: the URL was preloaded (`<link rel=preload
+ * as=fetch>`), and Chromium gives a fetch answered from the preload no entry, only the link one.
+ * Reading a body the browser holds takes milliseconds, and an entry comes within a task of the
+ * read's end, so 2 s leaves room for a busy page (and for a browser that does report the fetch)
+ * while the span still goes with the next export rather than at page hide.
+ */
+const PRELOADED_WAIT = 2000;
 /** The `resource` PerformanceObserver (created on the first request), or null where there is none. */
 let observer;
 
@@ -31,15 +44,20 @@ export function timed(span, url, type) {
   }
   // `data:` and `blob:` requests get no entry (Chromium reports none): their spans end at the answer.
   const none = url.protocol === 'data:' || url.protocol === 'blob:';
-  const request = { s: span, u: none ? undefined : url.href.split('#')[0], i: type, t: performance.now(), d: 0, e: undefined, w: 0 };
+  const request = { s: span, u: none ? undefined : url.href.split('#')[0], i: type, t: performance.now(), d: 0, e: undefined, w: 0, b: 0, p: undefined };
   waiting.add(request);
   return request;
 }
 
 function match(entry) {
-  let best;
   // Chromium's entry keeps the URL's fragment, which the request never sends.
   const name = entry.name.split('#')[0];
+  // A preload still loading when a fetch took it over reports its entry now, once its body is in.
+  if (entry.initiatorType === 'link') {
+    for (const r of waiting) if (r.b && !r.p && preloads(r, entry, name)) preloaded(r, entry);
+    return;
+  }
+  let best;
   for (const r of waiting) {
     if (!r.e && r.u === name && r.i === entry.initiatorType && r.t <= entry.startTime && !(r.d && entry.startTime > r.d) && !(best && best.t > r.t)) best = r;
   }
@@ -54,14 +72,42 @@ function match(entry) {
  * ends with its entry's times when the entry is there, else when it comes, at most `wait` ms
  * from now (OpenTelemetry JS's 300), else at this moment. A fetch `response` whose body the page
  * has begun to read by then waits for its entry, however long the body streams: the browser
- * reports it once the body has been read to its end or the read cancelled. A span still waiting
- * when `flush()` is called ends then (see `settle`), so that a `flush()` (the page-hide one
- * too) takes it.
+ * reports it once the body has been read to its end or the read cancelled. Only a fetch of a URL
+ * the page preloaded, which may have been answered from the preload and so get no entry, waits
+ * `PRELOADED_WAIT` ms once the preload's body is in, and then ends with what it has. A span still
+ * waiting when `flush()` is called ends then (see `settle`), so that a `flush()` (the page-hide
+ * one too) takes it.
  */
 export function done(request, wait, response) {
   request.d = performance.now();
   if (request.e || !wait || !observer || !request.u) end(request);
-  else request.w = setTimeout(() => guard(() => (response && response.bodyUsed) || end(request)), wait);
+  else request.w = setTimeout(() => guard(() => (response && response.bodyUsed ? reading(request) : end(request))), wait);
+}
+
+/**
+ * The page reads the body of `request`'s response: it waits for its entry, for a limited time if
+ * the URL was preloaded before it started and the preload's entry is there (a preload still
+ * loading reports it later, see `match`). The timeline's buffer holds it when the observer did
+ * not see it (a `<link>` in the document's head loads before `init`).
+ */
+function reading(request) {
+  request.b = 1;
+  const link = performance
+    .getEntriesByType('resource')
+    .filter((e) => e.initiatorType === 'link' && preloads(request, e, e.name.split('#')[0]))
+    .pop();
+  if (link) preloaded(request, link);
+}
+
+/** Whether the `link` entry `entry`, of the URL `name`, is of a preload started before `request`. */
+function preloads(request, entry, name) {
+  return request.i === 'fetch' && request.u === name && entry.startTime <= request.t;
+}
+
+/** The body of `request`'s response, if it came from the preload whose entry is `link`, is in: its entry has a short time left. */
+function preloaded(request, link) {
+  request.p = link;
+  request.w = setTimeout(() => guard(() => end(request)), PRELOADED_WAIT);
 }
 
 /** Ends every span that still waits for its entry (`flush()`, and so page hide). */
@@ -73,7 +119,8 @@ function end(request) {
   const { s: span, e: entry } = request;
   clearTimeout(request.w);
   waiting.delete(request);
-  if (!entry) return span.end(request.d);
+  // Without an entry: at the answer, or when the preload it was answered from had its body in.
+  if (!entry) return span.end(Math.max(request.d, request.p ? request.p.responseEnd : 0));
   // Times as `performance.now()` readings, which the API turns into Unix time. Another origin's
   // entry without Timing-Allow-Origin has 0 for every phase but `fetchStart` and `responseEnd`,
   // and for the size.
@@ -198,38 +245,47 @@ export function instrumentFetch(propagateTo) {
         // `fetch()` without arguments is refused by the host's own fetch, as it would be.
         if (!enabled.fetch || !arguments.length) return;
         // A Request, of this frame or another (where `instanceof Request` is false), or what fetch
-        // reads as a URL.
+        // reads as a URL. Another object than a URL (one with its own `toString`) goes on as the
+        // text it was read as, so that it is read once, as the host's fetch reads it.
         const text = String(input);
         const request = text === '[object Request]' ? input : undefined;
         const url = resolve(request ? request.url : text);
         if (exporter.to.includes(url.href)) return;
-        const out = { input, init };
-        let method = (init && init.method) || (request ? request.method : 'GET');
+        const out = { input: request || (input instanceof URL ? input : text), init };
         let add = allowed(url, propagateTo);
-        // An `init` that is not a plain object (one made by `Object.create`, a class instance)
-        // has members a copy would lose: with trace headers, the Request fetch itself would make of
-        // `input` and `init` is sent, with the headers set on it. One fetch refuses is sent as the
-        // page made it, to be refused as it would have been.
-        if (add && init && Object.getPrototypeOf(init) !== Object.prototype && Object.getPrototypeOf(init) !== null) {
-          try {
-            out.input = new Request(input, init);
-            out.init = undefined;
-            method = out.input.method;
-          } catch {
-            // Sent as the page asked, without trace headers.
-            add = false;
+        // With trace headers, fetch is given its own `init`, read here once (as the host's fetch
+        // reads it; `init` getters may count or change): `given`, whose members the span and the
+        // headers are taken from. A plain object is copied; one whose members cannot be read (a
+        // getter that throws, counted in diagnostics) is sent as the page made it, without trace
+        // headers. Another object (one made by `Object.create`, a class instance) has members a
+        // copy would lose: the Request fetch itself would make of `input` and `init` is sent,
+        // with the headers set on it; one fetch refuses is sent as the page made it, to be
+        // refused as it would have been.
+        let given = init;
+        if (add && init) {
+          const proto = Object.getPrototypeOf(init);
+          if (proto === Object.prototype || proto === null) {
+            given = guard(() => (out.init = { ...init }), init);
+            add = given !== init;
+          } else {
+            try {
+              given = out.input = new Request(out.input, init);
+              out.init = undefined;
+            } catch {
+              add = false;
+            }
           }
         }
-        const span = clientSpan(String(method), url);
+        const span = clientSpan(String((given && given.method) || (request ? request.method : 'GET')), url);
         out.span = span;
         out.r = timed(span, url, 'fetch');
         // Without the headers if they cannot be added: the span still ends with the request.
         if (add) {
           guard(() => {
-            if (out.input !== input) return set(span, out.input.headers);
-            const headers = set(span, new Headers(init && init.headers ? init.headers : request && request.headers));
-            if (request && !init) out.input = new Request(request, { headers });
-            else out.init = { ...init, headers };
+            if (given && given === out.input) return set(span, given.headers);
+            const headers = set(span, new Headers((given && given.headers) || (request && request.headers)));
+            if (request && !given) out.input = new Request(request, { headers });
+            else out.init = { ...given, headers };
           });
         }
         return out;
@@ -249,6 +305,15 @@ export function instrumentFetch(propagateTo) {
       } catch (error) {
         // A fetch that throws instead of rejecting (another library's wrapper): the span ends too.
         failed(error);
+      }
+      // A fetch replaced before `init` (a test's stub, a polyfill) may return what is no promise:
+      // `undefined`, or a thenable whose `then` returns nothing or does work each time it is
+      // called (a lazy query). The page gets that very value, untouched, and the span ends now,
+      // with no answer known. A promise, of this frame or another (a fetch taken from an iframe),
+      // is chained, as its `then` does nothing more.
+      if (!guard(() => answer instanceof Promise || Object.prototype.toString.call(answer) === '[object Promise]')) {
+        guard(() => done(r, 0));
+        return answer;
       }
       return answer.then(
         (response) => {
