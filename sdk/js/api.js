@@ -1136,9 +1136,17 @@ function getHeader(headers, name) {
 
 /** Writes `traceparent` (and `tracestate`) of `span`, else of the active span, into `headers`. */
 export function inject(headers, span) {
-  guard(() => {
-    const ended = span instanceof Span || !asyncContext ? undefined : endedActive(asyncContext.getStore());
-    const s = span instanceof Span ? span : ended || activeSpan();
+  // On hot paths (every request a page or worker sends): no closure through `guard`, and the
+  // request's span read from AsyncLocalStorage once.
+  try {
+    let s = span instanceof Span ? span : undefined;
+    let ended;
+    if (!s && asyncContext) {
+      const current = asyncContext.getStore();
+      if (current instanceof Span) s = isOpen(current) ? current : (ended = endedSpan(current));
+    } else if (!s) {
+      s = activeSpan();
+    }
     const tp = s && traceparentOf(s);
     if (!tp || !headers) return;
     setHeader(headers, 'traceparent', tp);
@@ -1150,7 +1158,9 @@ export function inject(headers, span) {
     // (Without entries of its own, those already in `headers` stand for them, as on a fetch call.)
     if (moreBaggage) header = moreBaggage(header || getHeader(headers, 'baggage') || '');
     if (header) setHeader(headers, 'baggage', header);
-  });
+  } catch (e) {
+    trouble(1, e);
+  }
 }
 
 /**
