@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { attr, getJson, root, startCollector, traceSpans, waitFor } from '../support.mjs';
 import { startDeno } from './deno.mjs';
@@ -90,5 +91,54 @@ test('examples/deno serves /todos with a traced, logged request, with the permis
     assert.equal(span.service, 'deno-example');
   } finally {
     await example.stop();
+  }
+});
+
+/** Whether nothing listens on 127.0.0.1:`port`. */
+async function portFree(port) {
+  const server = createNetServer();
+  const free = await new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (free) await new Promise((r) => server.close(r));
+  return free;
+}
+
+// examples/deno/README.md: `--allow-env` may list just the OTEL_* names, and without any
+// `--allow-env` the config in code is used alone. main.ts reads PORT too: where it may not, it
+// listens on its default port, 8000, rather than failing (NotCapable) before it serves.
+test('examples/deno runs with --allow-env listing only the OTEL_* names, and with no --allow-env', async (t) => {
+  if (!(await portFree(8000))) return t.skip('127.0.0.1:8000, the example\'s default port, is in use');
+  const env = { PORT: '0', OTEL_SERVICE_NAME: 'deno-example-otel-only', OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlp };
+  const listening = /Listening on http:\/\/127\.0\.0\.1:(\d+)/;
+  const otelOnly = await startDeno(join(root, 'examples', 'deno', 'main.ts'), env, listening, [
+    '--allow-env=OTEL_SERVICE_NAME,OTEL_EXPORTER_OTLP_ENDPOINT',
+    '--allow-net',
+    '--allow-read',
+  ]);
+  try {
+    assert.equal(otelOnly.url, 'http://127.0.0.1:8000', 'PORT may not be read: the default port');
+    const trace = 'abababababababababababababababab';
+    const todos = await (await fetch(`${otelOnly.url}/todos`, { headers: { traceparent: `00-${trace}-abababababababab-01` } })).json();
+    assert.equal(todos[0].title, 'trace the edge');
+    const [span] = await waitFor('the example span', async () => {
+      const s = await traceSpans(collector, trace).catch(() => []);
+      return s.length > 0 && s;
+    });
+    assert.equal(span.service, 'deno-example-otel-only', 'the OTEL_* names it may read are used');
+  } finally {
+    await otelOnly.stop();
+  }
+  // No env access at all: the SDK's defaults (its export to 127.0.0.1:4318 fails quietly, if no collector is there).
+  const noEnv = await startDeno(join(root, 'examples', 'deno', 'main.ts'), env, listening, ['--allow-net', '--allow-read']);
+  try {
+    assert.equal(noEnv.url, 'http://127.0.0.1:8000');
+    const response = await fetch(`${noEnv.url}/todos`);
+    assert.equal(response.status, 200, noEnv.output());
+    assert.equal((await response.json())[0].title, 'trace the edge');
+    assert.doesNotMatch(noEnv.output(), /NotCapable|PermissionDenied|requires env access/);
+  } finally {
+    await noEnv.stop();
   }
 });

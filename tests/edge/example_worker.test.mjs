@@ -1,10 +1,10 @@
 // examples/cloudflare-worker in real workerd, bundled as wrangler would: /hello continues the
 // incoming trace, and POST /test (the W3C trace-context test-service protocol) forwards each
-// case with the propagated context.
+// case with the propagated context; a path it does not route gets a span without http.route.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startCollector, traceSpans, waitFor } from '../support.mjs';
+import { attr, startCollector, traceSpans, waitFor } from '../support.mjs';
 import { startWorkerdModules } from './workerd.mjs';
 import { bundleExampleWorker } from '../../examples/cloudflare-worker/bundle.mjs';
 
@@ -45,7 +45,28 @@ test('GET /hello continues the incoming trace', async () => {
     return s.length > 0 && s;
   });
   assert.equal(span.name, 'GET /hello');
+  assert.equal(attr(span, 'http.route'), '/hello');
   assert.equal(span.parentSpanId, '7777777777777777');
+});
+
+// HTTP semantic conventions: `http.route` is the matched route template (low cardinality) and the
+// SERVER span is named `{method} {http.route}`, or `{method}` alone when no route matched; the raw
+// path of a 404 (ids and all) must not become the route or the span name.
+test('a path the worker does not route is a 404 whose span is named GET, without http.route', async () => {
+  for (const [i, path] of ['/users/4711/orders/42', '/test'].entries()) {
+    const trace = `${i}abababababababababababababababa`;
+    const response = await fetch(`${worker.url}${path}`, { headers: { traceparent: `00-${trace}-abababababababab-01` } });
+    assert.equal(response.status, 404, worker.output());
+    await response.text();
+    const [span] = await waitFor(`the span of GET ${path}`, async () => {
+      const s = await traceSpans(collector, trace).catch(() => []);
+      return s.length > 0 && s;
+    });
+    assert.equal(span.name, 'GET', `GET ${path}: the method alone, not the path`);
+    assert.equal(attr(span, 'http.route'), undefined, `GET ${path}: no http.route when no route matched`);
+    assert.equal(attr(span, 'url.path'), path, 'the path stays in url.path');
+    assert.equal(attr(span, 'http.response.status_code'), '404');
+  }
 });
 
 test('POST /test forwards each case with the propagated traceparent and tracestate', async () => {

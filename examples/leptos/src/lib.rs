@@ -3,7 +3,10 @@
 //!
 //! The button starts a span, fetches `quote.txt` with the span's `traceparent` injected into the
 //! request headers, logs what came back (the record carries the span's ids), ends the span and
-//! shows its trace id. The exporter posts every second and when the page is hidden; the click
+//! shows its trace id. An answer outside 200-299 ends the span with status Error ("HTTP 404"),
+//! and a `fetch` that throws also records an `exception` event (`exception.type`,
+//! `exception.message`), its status description being the error's message; the page then says
+//! "Failed". The exporter posts every second and when the page is hidden; the click
 //! handler also flushes at once, so that the trace is in the collector when the page says
 //! "Done". `?otlp=` names the collector (`http://127.0.0.1:4318` by default).
 #![cfg(target_arch = "wasm32")]
@@ -28,23 +31,67 @@ fn query_param(name: &str) -> Option<String> {
     })
 }
 
-/// `fetch(url, { headers })`, answered with the body's text.
-async fn fetch_text(url: &str, headers: &HashMap<String, String>) -> Result<String, JsValue> {
-    let init = js_sys::Object::new();
-    let h = js_sys::Object::new();
-    for (name, value) in headers {
-        js_sys::Reflect::set(&h, &name.into(), &value.into())?;
+/// Why the quote did not come: `fetch` (or reading the body) threw, or the server answered
+/// outside 200-299.
+enum Failure {
+    /// A thrown JavaScript error: its `name` (`TypeError`), `message` and `stack`.
+    Thrown { kind: String, message: String, stack: Option<String> },
+    /// The answer's status code.
+    Status(u16),
+}
+
+impl Failure {
+    /// A thrown value as the semantic conventions' `exception.*`: an `Error`'s name, message and
+    /// stack; anything else by its text, or its type when it has none.
+    fn thrown(value: JsValue) -> Self {
+        if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+            let stack = js_sys::Reflect::get(error, &"stack".into()).ok().and_then(|s| s.as_string());
+            return Failure::Thrown { kind: error.name().into(), message: error.message().into(), stack };
+        }
+        let message = value.as_string().unwrap_or_default();
+        Failure::Thrown { kind: value.js_typeof().as_string().unwrap_or_default(), message, stack: None }
     }
-    js_sys::Reflect::set(&init, &"headers".into(), &h)?;
-    let global = js_sys::global();
-    let fetch: js_sys::Function = js_sys::Reflect::get(&global, &"fetch".into())?.dyn_into()?;
-    let response = JsFuture::from(fetch.call2(&global, &url.into(), &init)?.dyn_into::<js_sys::Promise>()?).await?;
-    let text: js_sys::Function = js_sys::Reflect::get(&response, &"text".into())?.dyn_into()?;
-    let body = JsFuture::from(text.call0(&response)?.dyn_into::<js_sys::Promise>()?).await?;
-    Ok(body.as_string().unwrap_or_default())
+
+    /// The span's status description and what the page shows: short, no stack.
+    fn describe(&self) -> String {
+        match self {
+            Failure::Thrown { kind, message, .. } if message.is_empty() => kind.clone(),
+            Failure::Thrown { message, .. } => message.clone(),
+            Failure::Status(code) => format!("HTTP {code}"),
+        }
+    }
+}
+
+/// `fetch(url, { headers })`, answered with the status code and, for a 2xx answer, the body's
+/// text; a non-2xx answer is a [`Failure::Status`], its body left unread.
+async fn fetch_text(url: &str, headers: &HashMap<String, String>) -> (Option<u16>, Result<String, Failure>) {
+    let mut status = None;
+    let result = async {
+        let init = js_sys::Object::new();
+        let h = js_sys::Object::new();
+        for (name, value) in headers {
+            js_sys::Reflect::set(&h, &name.into(), &value.into())?;
+        }
+        js_sys::Reflect::set(&init, &"headers".into(), &h)?;
+        let global = js_sys::global();
+        let fetch: js_sys::Function = js_sys::Reflect::get(&global, &"fetch".into())?.dyn_into()?;
+        let response = JsFuture::from(fetch.call2(&global, &url.into(), &init)?.dyn_into::<js_sys::Promise>()?).await?;
+        let code = js_sys::Reflect::get(&response, &"status".into())?.as_f64().unwrap_or(0.0) as u16;
+        status = Some(code);
+        if js_sys::Reflect::get(&response, &"ok".into())?.as_bool() != Some(true) {
+            return Ok(Err(Failure::Status(code)));
+        }
+        let text: js_sys::Function = js_sys::Reflect::get(&response, &"text".into())?.dyn_into()?;
+        let body = JsFuture::from(text.call0(&response)?.dyn_into::<js_sys::Promise>()?).await?;
+        Ok::<_, JsValue>(Ok(body.as_string().unwrap_or_default()))
+    }
+    .await;
+    (status, result.unwrap_or_else(|thrown| Err(Failure::thrown(thrown))))
 }
 
 /// One traced click: a span around a fetch that carries its context, and a log record in it.
+/// The span ends `Ok` only when the quote came; a non-2xx answer is an error described by its
+/// status code, and a thrown error is also recorded as an `exception` event.
 async fn load_quote(exporter: edgescope::otel::Exporter) -> String {
     let tracer = global::tracer("example-leptos");
     let mut span = tracer.start("load quote");
@@ -52,8 +99,11 @@ async fn load_quote(exporter: edgescope::otel::Exporter) -> String {
     let cx = Context::current_with_span(span);
     let mut headers = HashMap::new();
     global::get_text_map_propagator(|p| p.inject_context(&cx, &mut headers));
-    let quote = fetch_text("quote.txt", &headers).await;
+    let (status, quote) = fetch_text("quote.txt", &headers).await;
     let span = cx.span();
+    if let Some(code) = status {
+        span.set_attribute(KeyValue::new("http.response.status_code", i64::from(code)));
+    }
     match &quote {
         Ok(text) => {
             let _guard = cx.clone().attach();
@@ -65,14 +115,26 @@ async fn load_quote(exporter: edgescope::otel::Exporter) -> String {
             logger.emit(record);
             span.set_status(Status::Ok);
         }
-        Err(e) => span.set_status(Status::error(format!("{e:?}"))),
+        Err(failure) => {
+            if let Failure::Thrown { kind, message, stack } = failure {
+                let mut attributes = vec![
+                    KeyValue::new("exception.type", kind.clone()),
+                    KeyValue::new("exception.message", message.clone()),
+                ];
+                if let Some(stack) = stack {
+                    attributes.push(KeyValue::new("exception.stacktrace", stack.clone()));
+                }
+                span.add_event("exception", attributes);
+            }
+            span.set_status(Status::error(failure.describe()));
+        }
     }
     let trace_id = span.span_context().trace_id().to_string();
     span.end();
     exporter.flush().await;
     match quote {
         Ok(text) => format!("Done in trace {trace_id}: {}", text.trim()),
-        Err(_) => format!("Failed in trace {trace_id}"),
+        Err(failure) => format!("Failed in trace {trace_id}: {}", failure.describe()),
     }
 }
 
