@@ -65,11 +65,16 @@ pub fn json_value(text: &str) -> serde_json::Result<Value> {
     }
 }
 
-/// [`json_value`] of bytes that may not be UTF-8 (a request body): the parser says where they
-/// are not. (Two readers, of `str` and of bytes: each is a copy of serde_json's parser in a
-/// wasm module, so the viewer keeps to the first.)
+/// [`json_value`] of bytes that may not be UTF-8 (a request body). Bytes that are not UTF-8
+/// (a sender that cut a string mid-character) are read as U+FFFD, as Go's `encoding/json`
+/// reads them, rather than failing every span of the request. (Two readers, of `str` and of
+/// bytes: each is a copy of serde_json's parser in a wasm module, so the viewer keeps to the
+/// first.)
 pub fn json_value_of_bytes(bytes: &[u8]) -> serde_json::Result<Value> {
     match serde_json::from_slice(bytes) {
+        Err(_) if core::str::from_utf8(bytes).is_err() => {
+            json_value_of_bytes(String::from_utf8_lossy(bytes).as_bytes())
+        }
         Err(_) if has_surrogate_escape(bytes) => serde_json::from_slice(&without_lone_surrogates(bytes)),
         parsed => parsed,
     }
@@ -136,7 +141,7 @@ fn traces_with(doc: &Value, r: &Reader) -> Result<TracesData> {
         unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceSpans` array"))?;
     let list = field(obj, set_key(obj, ["resourceSpans", "batches"]));
     // Proto3 JSON leaves empty repeated fields out: `{}` is an empty TracesData.
-    let list = list.or(obj.is_empty().then_some(&Value::Null));
+    let list = list.or(r.empty_request(obj, "resourceLogs", "/v1/logs")?.then_some(&Value::Null));
     let Some(list) = list else {
         return Err(err("", "expected a `resourceSpans` (or Tempo `batches`) array"));
     };
@@ -159,7 +164,8 @@ pub fn logs_partial(doc: &Value, ids: Ids) -> Result<Partial<LogsData>> {
 fn logs_with(doc: &Value, r: &Reader) -> Result<LogsData> {
     let obj =
         unwrap_result(doc).as_object().ok_or_else(|| err("", "expected an object with a `resourceLogs` array"))?;
-    let Some(list) = field(obj, "resourceLogs").or(obj.is_empty().then_some(&Value::Null)) else {
+    let empty = r.empty_request(obj, "resourceSpans", "/v1/traces")?;
+    let Some(list) = field(obj, "resourceLogs").or(empty.then_some(&Value::Null)) else {
         return Err(err("", "expected a `resourceLogs` array"));
     };
     Ok(LogsData { resource_logs: r.list(list, "resourceLogs", |v, p| r.resource_logs(v, p))? })
@@ -510,6 +516,21 @@ impl Reader {
         Reader { ids, rejected: None }
     }
 
+    /// Whether `obj`, which lacks the signal's list, is an empty request: `{}` always (proto3
+    /// JSON leaves empty lists out), and, read as a receiver reads (leniently), an object of
+    /// fields it does not know, which OTLP/JSON receivers must ignore. One that holds the other
+    /// signal's list (`other`) is refused, naming the path it belongs at: taken as empty, its
+    /// data would be acknowledged and lost.
+    fn empty_request(&self, obj: &Map<String, Value>, other: &str, at: &str) -> Result<bool> {
+        if obj.is_empty() || self.rejected.is_none() {
+            return Ok(obj.is_empty());
+        }
+        if obj.contains_key(other) {
+            return Err(err("", &format!("this holds `{other}`, which an export sends to {at}")));
+        }
+        Ok(!obj.contains_key("resourceMetrics"))
+    }
+
     /// Like [`Reader::opt_list`], but when reading leniently an item that fails is left out
     /// and its error kept.
     fn items<T>(
@@ -831,11 +852,12 @@ impl Reader {
 
     fn link(&self, v: &Value, path: &str) -> Result<Link> {
         let obj = self.object(v, path)?;
+        // Ids left out (proto3 JSON omits empty bytes) are the empty ids the protobuf decoder
+        // reads for the same message: OpenTelemetry records a link to an invalid context when it
+        // has attributes, and both encodings keep it alike.
         Ok(Link {
-            trace_id: TraceId(
-                self.id::<16>(obj, "traceId", path)?.ok_or_else(|| err(&join(path, "traceId"), "missing"))?,
-            ),
-            span_id: SpanId(self.id::<8>(obj, "spanId", path)?.ok_or_else(|| err(&join(path, "spanId"), "missing"))?),
+            trace_id: TraceId(self.id::<16>(obj, "traceId", path)?.unwrap_or_default()),
+            span_id: SpanId(self.id::<8>(obj, "spanId", path)?.unwrap_or_default()),
             trace_state: self.string(obj, "traceState", path)?,
             attributes: self.attributes(obj, path)?,
             dropped_attributes_count: self.u32(obj, "droppedAttributesCount", path)?,

@@ -99,6 +99,35 @@ fn an_empty_object_is_an_empty_document_as_protobuf_json_writes_one() {
     // An object that holds something else is still not a trace document.
     assert!(read::traces(&serde_json::json!({"spans": []}), Ids::Strict).is_err());
     assert!(read::logs(&serde_json::json!({"records": []}), Ids::Strict).is_err());
+    // Read as a receiver reads: fields it does not know are ignored, as OTLP/JSON asks, so an
+    // object of those is an empty request; another signal's request is refused, naming its path.
+    let future = serde_json::json!({"futureField": 1});
+    assert_eq!(read::traces_partial(&future, Ids::Strict).unwrap().data.resource_spans.len(), 0);
+    assert_eq!(read::logs_partial(&future, Ids::Strict).unwrap().data.resource_logs.len(), 0);
+    let e = read::traces_partial(&serde_json::json!({"resourceLogs": []}), Ids::Strict).unwrap_err();
+    assert!(e.to_string().contains("which an export sends to /v1/logs"), "{e}");
+    let e = read::logs_partial(&serde_json::json!({"resourceSpans": []}), Ids::Strict).unwrap_err();
+    assert!(e.to_string().contains("which an export sends to /v1/traces"), "{e}");
+    assert!(read::traces_partial(&serde_json::json!({"resourceMetrics": []}), Ids::Strict).is_err());
+}
+
+#[test]
+fn a_link_without_ids_reads_as_the_protobuf_decoder_reads_it() {
+    // Proto3 JSON leaves empty bytes out: a link to an invalid context that has attributes (as
+    // OpenTelemetry records one) has neither id, and is kept with empty ids as in protobuf.
+    let doc = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0102030405060708", "name": "s",
+        "links": [{"attributes": [{"key": "k", "value": {"stringValue": "v"}}]}, {"traceId": "", "spanId": ""}]
+    }]}]}]});
+    let partial = read::traces_partial(&doc, Ids::Strict).unwrap();
+    assert!(partial.rejected.is_empty(), "{:?}", partial.rejected);
+    let span = partial.data.spans().next().unwrap().2;
+    assert_eq!(span.links.len(), 2);
+    assert_eq!((span.links[0].trace_id.0, span.links[0].span_id.0), ([0; 16], [0; 8]));
+    assert_eq!(span.links[0].attributes[0].key, "k");
+    let bytes = edgescope_otlp::proto::encode_traces(&partial.data);
+    let decoded = edgescope_otlp::proto::decode_traces(&bytes).unwrap();
+    assert_eq!(decoded, partial.data, "protobuf reads it back alike");
 }
 
 #[test]
@@ -513,6 +542,15 @@ fn a_lone_surrogate_escape_is_read_as_a_replacement_character_not_a_broken_docum
     assert_eq!(any_traces(doc).unwrap(), data, "a file reads alike");
     assert!(read::json_value(r#"{"a":"\ud83c"#).is_err(), "a document broken otherwise still is");
     assert_eq!(read::json_value_of_bytes(br#"{"a":"\ud83c!"}"#).unwrap()["a"], "\u{FFFD}!");
+    // A request body's bytes that are not UTF-8 (a string cut mid-character) read as U+FFFD, as
+    // Go's encoding/json reads them, also beside a lone surrogate: the rest of the request stays.
+    let cut = b"{\"a\":\"caf\xc3\",\"b\":\"\xff\xfe\\ud83c\",\"c\":1}";
+    let v = read::json_value_of_bytes(cut).unwrap();
+    assert_eq!(
+        (v["a"].as_str(), v["b"].as_str(), v["c"].as_i64()),
+        (Some("caf\u{FFFD}"), Some("\u{FFFD}\u{FFFD}\u{FFFD}"), Some(1))
+    );
+    assert!(read::json_value_of_bytes(b"{\"a\":\"\xff").is_err(), "a document broken otherwise still is");
 }
 
 #[test]
