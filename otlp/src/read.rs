@@ -526,7 +526,7 @@ impl Reader {
             return Ok(obj.is_empty());
         }
         if obj.contains_key(other) {
-            return Err(err("", &format!("this holds `{other}`, which an export sends to {at}")));
+            return Err(err("", format!("this holds `{other}`, which an export sends to {at}")));
         }
         Ok(!obj.contains_key("resourceMetrics"))
     }
