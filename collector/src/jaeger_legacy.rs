@@ -173,6 +173,17 @@ fn plain_json(value: &AnyValue) -> Value {
     }
 }
 
+/// The text proto3 JSON gives a double that JSON has no number for.
+fn non_finite(d: f64) -> &'static str {
+    if d.is_nan() {
+        "NaN"
+    } else if d > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    }
+}
+
 /// A Jaeger tag (`{"key", "type", "value"}`).
 fn tag(key: &str, value: &AnyValue) -> Value {
     let (kind, value) = match value {
@@ -181,8 +192,9 @@ fn tag(key: &str, value: &AnyValue) -> Value {
         AnyValue::Int(i) => ("int64", Value::from(*i)),
         AnyValue::Double(d) => match serde_json::Number::from_f64(*d) {
             Some(n) => ("float64", Value::Number(n)),
-            // JSON has no NaN or infinities.
-            None => ("string", Value::String(d.to_string())),
+            // JSON has no NaN or infinities: their text as OTLP/JSON (and the API v3) writes it,
+            // not Rust's `inf`.
+            None => ("string", Value::String(non_finite(*d).into())),
         },
         AnyValue::Bytes(_) => ("binary", plain_json(value)),
         AnyValue::Array(_) | AnyValue::KvList(_) => ("string", Value::String(plain_json(value).to_string())),
@@ -399,6 +411,14 @@ mod tests {
         assert_eq!(written, DERIVED_TAGS, "each tag written is searchable, in the order written");
         let bare = Span::default();
         assert_eq!(scope_tags(&InstrumentationScope::default()).chain(field_tags(&bare)).count(), 0);
+    }
+
+    #[test]
+    fn doubles_json_has_no_number_for_are_tags_of_their_proto3_json_text() {
+        for (d, text) in [(f64::NAN, "NaN"), (f64::INFINITY, "Infinity"), (f64::NEG_INFINITY, "-Infinity")] {
+            assert_eq!(tag("d", &AnyValue::Double(d)), json!({ "key": "d", "type": "string", "value": text }));
+        }
+        assert_eq!(tag("d", &AnyValue::Double(-0.5)), json!({ "key": "d", "type": "float64", "value": -0.5 }));
     }
 
     #[test]

@@ -505,18 +505,30 @@ fn unauthorized_message(why: &Unauthorized) -> &'static str {
     }
 }
 
+/// The encoding of a failure's `google.rpc.Status` under `/v1/` that is answered before the
+/// body is read (a `401`, a `404` or `405`): protobuf when the request says it sends protobuf,
+/// as OTLP/HTTP asks failures to use the request's encoding, else JSON.
+fn failure_encoding(headers: &HeaderMap) -> Encoding {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.to_ascii_lowercase().contains("protobuf") {
+        Encoding::Protobuf
+    } else {
+        Encoding::Json
+    }
+}
+
 /// Guards `POST /v1/*`: a `401` with a `google.rpc.Status` (`UNAUTHENTICATED`) in the
 /// request's encoding.
 async fn require_ingest_token(State(token): State<Token>, request: Request, next: Next) -> Response {
     match token.check(request.headers()) {
         Ok(()) => next.run(request).await,
         Err(why) => {
-            let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-            let encoding = match content_type.map(|c| c.contains("protobuf")) {
-                Some(true) => Encoding::Protobuf,
-                _ => Encoding::Json,
-            };
-            let failure = rpc_error(encoding, StatusCode::UNAUTHORIZED, 16, unauthorized_message(&why));
+            let failure = rpc_error(
+                failure_encoding(request.headers()),
+                StatusCode::UNAUTHORIZED,
+                16,
+                unauthorized_message(&why),
+            );
             unauthorized(failure, why)
         }
     }
@@ -659,7 +671,7 @@ fn rpc_error(encoding: Encoding, status: StatusCode, grpc_code: i32, message: im
 
 /// An answer for a path no route serves (`404`) or a method its route does not take (`405`),
 /// in the error shape of the API the path is under.
-fn api_miss(status: StatusCode, method: &Method, uri: &Uri) -> Response {
+fn api_miss(status: StatusCode, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
     let path = uri.path();
     let message = if status == StatusCode::METHOD_NOT_ALLOWED {
         format!("method {method} is not allowed for {path}")
@@ -671,18 +683,19 @@ fn api_miss(status: StatusCode, method: &Method, uri: &Uri) -> Response {
     } else if path.starts_with("/jaeger/api/") && !path.starts_with("/jaeger/api/v3/") {
         jaeger_error(status, message)
     } else if path.starts_with("/v1/") {
-        rpc_error(Encoding::Json, status, if status == StatusCode::NOT_FOUND { 5 } else { 12 }, message).into_response()
+        let code = if status == StatusCode::NOT_FOUND { 5 } else { 12 };
+        rpc_error(failure_encoding(headers), status, code, message).into_response()
     } else {
         query_error(status, message).into_response()
     }
 }
 
-async fn no_route(method: Method, uri: Uri) -> Response {
-    api_miss(StatusCode::NOT_FOUND, &method, &uri)
+async fn no_route(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    api_miss(StatusCode::NOT_FOUND, &method, &uri, &headers)
 }
 
-async fn wrong_method(method: Method, uri: Uri) -> Response {
-    api_miss(StatusCode::METHOD_NOT_ALLOWED, &method, &uri)
+async fn wrong_method(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    api_miss(StatusCode::METHOD_NOT_ALLOWED, &method, &uri, &headers)
 }
 
 /// `GET /loki/api/v1/status/buildinfo`, which Grafana's Loki data source asks for to learn which

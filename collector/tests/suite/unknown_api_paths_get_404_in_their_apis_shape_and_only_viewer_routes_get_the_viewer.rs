@@ -48,6 +48,18 @@ async fn unknown_api_paths_are_404s_in_the_shape_of_their_api() {
     assert_eq!(answer.status, 405, "{}", answer.body);
     assert_eq!(answer.json()["code"], 12, "{}", answer.body);
 
+    // A protobuf sender (an SDK exporting metrics here, or a wrong method) gets its failure in
+    // protobuf, as OTLP/HTTP asks of every failure.
+    const PROTOBUF: (&str, &str) = ("Content-Type", "application/x-protobuf");
+    let answer = request(c.otlp, "POST", "/v1/metrics", &[PROTOBUF], b"").await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    assert_eq!(answer.header("content-type"), Some("application/x-protobuf"));
+    assert_eq!(answer.bytes, edgescope_otlp::proto::encode_status(5, "no such API path: /v1/metrics"));
+    let answer = request(c.otlp, "PUT", "/v1/traces", &[PROTOBUF], b"").await;
+    assert_eq!(answer.status, 405, "{}", answer.body);
+    assert_eq!(answer.header("content-type"), Some("application/x-protobuf"));
+    assert_eq!(answer.bytes, edgescope_otlp::proto::encode_status(12, "method PUT is not allowed for /v1/traces"));
+
     // Viewer routes still get the viewer, asked for again by the browser after an upgrade (its
     // files keep their names) and taken as the type they are served as.
     for path in ["/trace/0af7651916cd43dd8448eb211c80319c", "/index.html", "/"] {
