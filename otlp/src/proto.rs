@@ -22,6 +22,8 @@ const VARINT: u8 = 0;
 const FIXED64: u8 = 1;
 const LEN: u8 = 2;
 const FIXED32: u8 = 5;
+const START_GROUP: u8 = 3;
+const END_GROUP: u8 = 4;
 
 struct Encoder {
     buf: Vec<u8>,
@@ -310,6 +312,9 @@ enum Value<'a> {
     Fixed64(u64),
     Bytes(&'a [u8]),
     Fixed32(u32),
+    /// A group (proto2's deprecated wire types 3 and 4), skipped whole: no OTLP field is one,
+    /// and protobuf parsers skip an unknown one as any unknown field.
+    Group,
 }
 
 struct Fields<'a> {
@@ -368,9 +373,47 @@ impl<'a> Fields<'a> {
                 Value::Bytes(self.take(n)?)
             }
             FIXED32 => Value::Fixed32(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"))),
+            START_GROUP => {
+                self.skip_group(field)?;
+                Value::Group
+            }
             w => return Err(fail(self.path, format!("unsupported wire type {w}"))),
         };
         Ok(Some((field, value)))
+    }
+
+    /// Skips to the end of the group `field` began, over the fields and groups inside it (a
+    /// loop, so that nested groups cost no stack).
+    fn skip_group(&mut self, field: u32) -> Result<()> {
+        let mut open = alloc::vec![field];
+        while let Some(&inner) = open.last() {
+            if self.pos >= self.buf.len() {
+                return Err(fail(self.path, "a group runs past the end of the message"));
+            }
+            let key = self.varint()?;
+            let number = u32::try_from(key >> 3).map_err(|_| fail(self.path, "field number out of range"))?;
+            match (key & 7) as u8 {
+                VARINT => {
+                    self.varint()?;
+                }
+                FIXED64 => {
+                    self.take(8)?;
+                }
+                LEN => {
+                    let n = usize::try_from(self.varint()?).map_err(|_| fail(self.path, "length out of range"))?;
+                    self.take(n)?;
+                }
+                FIXED32 => {
+                    self.take(4)?;
+                }
+                START_GROUP => open.push(number),
+                END_GROUP if number == inner => {
+                    open.pop();
+                }
+                w => return Err(fail(self.path, format!("unexpected wire type {w} in a group"))),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -499,9 +542,10 @@ fn any_value_at(buf: &[u8], path: &str, depth: usize) -> Result<Option<AnyValue>
     Ok(out)
 }
 
-fn resource(buf: &[u8], path: &str) -> Result<Resource> {
+/// A resource read onto `r`: an embedded message given twice is merged, as protobuf parsers
+/// read it (repeated fields appended, scalars present in the later one replaced).
+fn resource(mut r: Resource, buf: &[u8], path: &str) -> Result<Resource> {
     let mut f = Fields::new(buf, path);
-    let mut r = Resource::default();
     while let Some((n, v)) = f.next_field()? {
         match n {
             1 => r.attributes.push(key_value(bytes(v, path, "attributes")?, path)?),
@@ -512,9 +556,9 @@ fn resource(buf: &[u8], path: &str) -> Result<Resource> {
     Ok(r)
 }
 
-fn scope(buf: &[u8], path: &str) -> Result<InstrumentationScope> {
+/// A scope read onto `s`, merged as [`resource`] is.
+fn scope(mut s: InstrumentationScope, buf: &[u8], path: &str) -> Result<InstrumentationScope> {
     let mut f = Fields::new(buf, path);
-    let mut s = InstrumentationScope::default();
     while let Some((n, v)) = f.next_field()? {
         match n {
             1 => s.name = string(v, path, "name")?,
@@ -684,7 +728,10 @@ fn decode_traces_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> 
         let mut f = Fields::new(bytes(v, &rs_path, "resource_spans")?, &rs_path);
         while let Some((n, v)) = f.next_field()? {
             match n {
-                1 => rs.resource = resource(bytes(v, &rs_path, "resource")?, &rs_path)?,
+                1 => {
+                    rs.resource =
+                        resource(core::mem::take(&mut rs.resource), bytes(v, &rs_path, "resource")?, &rs_path)?
+                }
                 2 | 1000 => {
                     let ss_path = match n {
                         2 => join(&rs_path, "scopeSpans", rs.scope_spans.len()),
@@ -695,7 +742,10 @@ fn decode_traces_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> 
                     let mut g = Fields::new(bytes(v, &ss_path, "scope_spans")?, &ss_path);
                     while let Some((m, v)) = g.next_field()? {
                         match m {
-                            1 => ss.scope = scope(bytes(v, &ss_path, "scope")?, &ss_path)?,
+                            1 => {
+                                ss.scope =
+                                    scope(core::mem::take(&mut ss.scope), bytes(v, &ss_path, "scope")?, &ss_path)?
+                            }
                             2 => {
                                 let p = join(&ss_path, "spans", seen);
                                 seen += 1;
@@ -759,7 +809,10 @@ fn decode_logs_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> Re
         let mut f = Fields::new(bytes(v, &rl_path, "resource_logs")?, &rl_path);
         while let Some((n, v)) = f.next_field()? {
             match n {
-                1 => rl.resource = resource(bytes(v, &rl_path, "resource")?, &rl_path)?,
+                1 => {
+                    rl.resource =
+                        resource(core::mem::take(&mut rl.resource), bytes(v, &rl_path, "resource")?, &rl_path)?
+                }
                 2 | 1000 => {
                     let sl_path = match n {
                         2 => join(&rl_path, "scopeLogs", rl.scope_logs.len()),
@@ -770,7 +823,10 @@ fn decode_logs_with(buf: &[u8], mut rejected: Option<&mut Vec<ReadError>>) -> Re
                     let mut g = Fields::new(bytes(v, &sl_path, "scope_logs")?, &sl_path);
                     while let Some((m, v)) = g.next_field()? {
                         match m {
-                            1 => sl.scope = scope(bytes(v, &sl_path, "scope")?, &sl_path)?,
+                            1 => {
+                                sl.scope =
+                                    scope(core::mem::take(&mut sl.scope), bytes(v, &sl_path, "scope")?, &sl_path)?
+                            }
                             2 => {
                                 let p = join(&sl_path, "logRecords", seen);
                                 seen += 1;
@@ -882,6 +938,41 @@ mod tests {
         let logs = decode_logs(&e.buf).unwrap();
         let sl = &logs.resource_logs[0].scope_logs[0];
         assert_eq!((sl.scope.name.as_str(), sl.log_records[0].severity_text.as_str()), ("old.logger", "WARN"));
+    }
+
+    #[test]
+    fn a_resource_or_scope_given_twice_is_merged_and_unknown_groups_are_skipped_as_protobuf_parsers_do() {
+        let attribute = |e: &mut Encoder, key: &str, value: &str| {
+            e.message(1, |e| {
+                e.bytes(1, key.as_bytes());
+                e.message(2, |e| e.bytes(1, value.as_bytes()));
+            })
+        };
+        let mut e = Encoder { buf: Vec::new() };
+        e.message(1, |e| {
+            e.message(1, |e| attribute(e, "service.name", "checkout"));
+            e.message(1, |e| attribute(e, "host.name", "h1"));
+            e.message(2, |e| {
+                e.message(1, |e| e.bytes(1, b"lib"));
+                e.message(1, |e| e.bytes(2, b"1.0"));
+                e.message(2, |e| {
+                    e.bytes(1, &[1; 16]);
+                    e.bytes(2, &[2; 8]);
+                    e.bytes(5, b"op");
+                    // An unknown group (field 90) holding a varint and a nested group (91).
+                    e.buf.extend_from_slice(&[0xd3, 0x05, 0x08, 0x01, 0xdb, 0x05, 0x10, 0x02, 0xdc, 0x05, 0xd4, 0x05]);
+                });
+            });
+        });
+        let data = decode_traces(&e.buf).unwrap();
+        let (resource, scope, span) = data.spans().next().unwrap();
+        let keys: Vec<&str> = resource.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["service.name", "host.name"], "both resource messages, merged");
+        assert_eq!((scope.name.as_str(), scope.version.as_str()), ("lib", "1.0"), "both scope messages, merged");
+        assert_eq!(span.name, "op", "the span after its unknown group");
+        // A group that never ends, or an end without its start, is still an error.
+        assert!(decode_traces(&[0xd3, 0x05, 0x08, 0x01]).is_err());
+        assert!(decode_traces(&[0xd4, 0x05]).is_err());
     }
 
     #[test]
