@@ -71,10 +71,15 @@ function hostEnv() {
 /** The SDK config from OpenTelemetry environment variables (or worker bindings) and `config`. */
 export function configFromEnv(env, config) {
   const e = env && typeof env === 'object' ? env : {};
+  // In a process that outlives its requests (Node, Deno), a name the handler's `env` lacks is
+  // read from the process's environment: an object handler there is called with an adapter's
+  // `env` (`@hono/node-server`'s `{ incoming, outgoing }`), not the variables.
+  const host = longLived ? guard(hostEnv) : undefined;
   // Each name read once; an empty value is unset, as the OpenTelemetry environment spec says.
   const v = {};
   for (const name of NAMES) {
-    const value = e[name];
+    let value = e[name];
+    if (!(typeof value === 'string' && value.trim()) && host && host !== e) value = guard(() => host[name]);
     if (typeof value === 'string' && value.trim()) v[name] = value;
   }
   const fromEnv = {};
