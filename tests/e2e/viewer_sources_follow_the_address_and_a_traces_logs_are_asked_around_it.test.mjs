@@ -78,7 +78,7 @@ test("Tempo's PARTIAL notice goes with its trace: gone on the search page and on
   const page = await newPage();
   await page.goto(`${env.collector.ui}/trace/${TEMPO_TRACE_ID}?${sourcesQuery()}`);
   await page.waitForSelector('[data-testid=notice]', { timeout: 15000 });
-  await page.click('header a[href="/"]');
+  await page.locator('header nav a', { hasText: 'Search' }).click();
   await page.waitForSelector('[data-testid=trace-source]');
   assert.equal(await page.locator('[data-testid=notice]').count(), 0, 'no notice on the search page');
   // Back to the partial trace, then a trace Tempo cannot give (an error).

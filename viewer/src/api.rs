@@ -155,27 +155,7 @@ pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
         headers.set(k, v).map_err(|e| js_error(url, e))?;
     }
     init.set_headers(&headers);
-    // Paths are the collector's (its gateway has timeouts of its own).
-    let timed_out = Rc::new(Cell::new(false));
-    let (mut timer, mut on_timeout) = (None, None);
-    if !url.starts_with('/') {
-        if let Ok(abort) = web_sys::AbortController::new() {
-            init.set_signal(Some(&abort.signal()));
-            let timed_out = Rc::clone(&timed_out);
-            // Kept until the timer is cleared, then dropped: not leaked when it never fires.
-            let callback = wasm_bindgen::closure::Closure::once(move || {
-                timed_out.set(true);
-                abort.abort();
-            });
-            timer = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(
-                    callback.as_ref().unchecked_ref(),
-                    (sources::DIRECT_TIMEOUT_SECONDS * 1000) as i32,
-                )
-                .ok();
-            on_timeout = Some(callback);
-        }
-    }
+    let deadline = Deadline::arm(&window, &init, url);
     let answer = async {
         let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
             .await
@@ -205,18 +185,76 @@ pub(crate) async fn send(request: &Request) -> Result<(u16, String), ApiError> {
         Ok((status, text))
     }
     .await;
-    if let Some(timer) = timer {
-        window.clear_timeout_with_handle(timer);
-    }
-    drop(on_timeout);
-    if timed_out.get() {
+    if deadline.passed(&window) {
         return Err(ApiError(sources::timed_out(url)));
     }
     answer
 }
 
+/// The timer that gives up a request to another origin (a path is the collector's, whose
+/// gateway has timeouts of its own) after [`sources::DIRECT_TIMEOUT_SECONDS`], aborting it
+/// through the signal it sets on the request, whether the answer has not begun or stopped
+/// midway.
+struct Deadline {
+    timer: Option<i32>,
+    timed_out: Rc<Cell<bool>>,
+    /// Kept until the timer is cleared, then dropped: not leaked when it never fires.
+    on_timeout: Option<wasm_bindgen::closure::Closure<dyn FnMut()>>,
+}
+
+impl Deadline {
+    fn arm(window: &web_sys::Window, init: &web_sys::RequestInit, url: &str) -> Deadline {
+        let timed_out = Rc::new(Cell::new(false));
+        let (mut timer, mut on_timeout) = (None, None);
+        if !url.starts_with('/') {
+            if let Ok(abort) = web_sys::AbortController::new() {
+                init.set_signal(Some(&abort.signal()));
+                let timed_out = Rc::clone(&timed_out);
+                let callback = wasm_bindgen::closure::Closure::once(move || {
+                    timed_out.set(true);
+                    abort.abort();
+                });
+                timer = window
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(
+                        callback.as_ref().unchecked_ref(),
+                        (sources::DIRECT_TIMEOUT_SECONDS * 1000) as i32,
+                    )
+                    .ok();
+                on_timeout = Some(callback);
+            }
+        }
+        Deadline { timer, timed_out, on_timeout }
+    }
+
+    /// Gives the request the whole time again from now (it is making progress); not once the
+    /// timer has fired.
+    fn restart(&mut self, window: &web_sys::Window) {
+        if let (Some(timer), Some(callback), false) = (self.timer, &self.on_timeout, self.timed_out.get()) {
+            window.clear_timeout_with_handle(timer);
+            self.timer = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    callback.as_ref().unchecked_ref(),
+                    (sources::DIRECT_TIMEOUT_SECONDS * 1000) as i32,
+                )
+                .ok();
+        }
+    }
+
+    /// Stops the timer once the request is over; whether it had fired (the request was given up).
+    fn passed(self, window: &web_sys::Window) -> bool {
+        if let Some(timer) = self.timer {
+            window.clear_timeout_with_handle(timer);
+        }
+        drop(self.on_timeout);
+        self.timed_out.get()
+    }
+}
+
 /// Fetches a file by URL, without credentials: its bytes, or what went wrong in words (a URL
-/// refused, no answer, most often for want of CORS, or an answer that is not a success).
+/// refused, no answer, most often for want of CORS, a server of another origin that sends
+/// nothing for [`sources::DIRECT_TIMEOUT_SECONDS`] — no answer, or one that stops midway; one
+/// still sending, however slowly, is waited for —, an answer that is not a success, or one
+/// larger than the viewer reads, refused as soon as it is known to be).
 pub(crate) async fn fetch_file(url: &str) -> Result<Vec<u8>, String> {
     let url = crate::file_url::check_url(url)?;
     let failed = |e: wasm_bindgen::JsValue| {
@@ -228,16 +266,55 @@ pub(crate) async fn fetch_file(url: &str) -> Result<Vec<u8>, String> {
     // changed, even where its host lets browsers keep it for a while.
     let init = web_sys::RequestInit::new();
     init.set_cache(web_sys::RequestCache::NoCache);
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-        .await
-        .map_err(failed)?
-        .dyn_into()
-        .map_err(failed)?;
-    if let Some(e) = crate::file_url::answer_error(&url, response.status()) {
-        return Err(e);
+    let mut deadline = Deadline::arm(&window, &init, &url);
+    let answer = async {
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+            .await
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(failed)?;
+        if let Some(e) = crate::file_url::answer_error(&url, response.status()) {
+            return Err(e);
+        }
+        let length = response.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<u64>().ok());
+        if let Some(e) = length.and_then(|n| crate::file_url::too_large(&url, n as f64)) {
+            return Err(e);
+        }
+        deadline.restart(&window);
+        // Read chunk by chunk (`ReadableStreamDefaultReader`, reached through `Reflect`): each
+        // chunk restarts the timer, and a body past the limit is refused before it is all read.
+        let get = |target: &wasm_bindgen::JsValue, name: &str| js_sys::Reflect::get(target, &name.into());
+        let call = |target: &wasm_bindgen::JsValue, name: &str| {
+            get(target, name)?.dyn_into::<js_sys::Function>()?.call0(target)
+        };
+        let body = get(&response, "body").map_err(failed)?;
+        let mut bytes = Vec::with_capacity(length.unwrap_or(0) as usize);
+        if body.is_null() || body.is_undefined() {
+            return Ok(bytes);
+        }
+        let reader = call(&body, "getReader").map_err(failed)?;
+        loop {
+            let read = call(&reader, "read").map_err(failed)?;
+            let chunk = JsFuture::from(read.unchecked_into::<js_sys::Promise>()).await.map_err(failed)?;
+            if get(&chunk, "done").map_err(failed)?.is_truthy() {
+                return Ok(bytes);
+            }
+            let value = js_sys::Uint8Array::new(&get(&chunk, "value").map_err(failed)?);
+            let (start, end) = (bytes.len(), bytes.len() + value.length() as usize);
+            if let Some(e) = crate::file_url::too_large(&url, end as f64) {
+                let _ = call(&reader, "cancel");
+                return Err(e);
+            }
+            bytes.resize(end, 0);
+            value.copy_to(&mut bytes[start..]);
+            deadline.restart(&window);
+        }
     }
-    let buffer = JsFuture::from(response.array_buffer().map_err(failed)?).await.map_err(failed)?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    .await;
+    if deadline.passed(&window) {
+        return Err(crate::file_url::timed_out(&url));
+    }
+    answer
 }
 
 /// Tries each request of a plan until one gives an answer.

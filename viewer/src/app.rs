@@ -39,9 +39,11 @@ pub(crate) fn App() -> impl IntoView {
         <header class="top">
             <span class="brand">"edgescope"</span>
             <nav>
-                <A href="/">"Search"</A>
-                <A href="/logs">"Logs"</A>
-                <A href="/services">"Services"</A>
+                // With the sources in use, so that the address after a click names what the page
+                // shows (a reload, or the address copied, shows the same data).
+                <A href="/" query=api::sources_query>"Search"</A>
+                <A href="/logs" query=api::sources_query>"Logs"</A>
+                <A href="/services" query=api::sources_query>"Services"</A>
                 <A href="/open">"Open file"</A>
                 <A href="/settings">"Settings"</A>
             </nav>

@@ -44,6 +44,29 @@ pub fn fetch_failed(url: &str, detail: &str) -> String {
     )
 }
 
+/// A fetch of another origin given up after [`crate::sources::DIRECT_TIMEOUT_SECONDS`] in which
+/// the server sent nothing: no answer, or an answer that stopped midway.
+pub fn timed_out(url: &str) -> String {
+    format!(
+        "{url} could not be fetched: the server sent nothing for {} s (no answer, or an answer that stopped \
+         midway): is it up?",
+        crate::sources::DIRECT_TIMEOUT_SECONDS
+    )
+}
+
+/// What a file of `bytes` says when it is larger than the viewer reads
+/// ([`crate::sources::MAX_ANSWER_BYTES`]); `None` when it is not.
+pub fn too_large(url: &str, bytes: f64) -> Option<String> {
+    let max = crate::sources::MAX_ANSWER_BYTES;
+    (bytes > max).then(|| {
+        format!(
+            "{url} is too large to open ({} MB; the viewer reads up to {} MB)",
+            (bytes / 1e6).round() as u64,
+            (max / 1e6).round() as u64
+        )
+    })
+}
+
 /// What a trace file holds: one trace, laid out, or several, listed newest first (Jaeger UI
 /// lists every trace of an uploaded file too) with the spans to lay out the one chosen.
 #[derive(Debug)]
@@ -146,6 +169,18 @@ pub(crate) mod tests {
         let blocked = fetch_failed("https://files.test/a.json", "TypeError: Failed to fetch");
         assert!(
             blocked.contains("could not be fetched") && blocked.contains("CORS") && blocked.contains("Failed to fetch")
+        );
+        // No answer in 30 s, or one above the 256 MiB the viewer reads: named with the URL.
+        let late = timed_out("https://files.test/a.json");
+        assert!(
+            late.starts_with("https://files.test/a.json could not be fetched")
+                && late.contains("sent nothing for 30 s"),
+            "{late}"
+        );
+        assert_eq!(too_large("https://files.test/a.json", crate::sources::MAX_ANSWER_BYTES), None);
+        assert_eq!(
+            too_large("https://files.test/a.json", 300e6).unwrap(),
+            "https://files.test/a.json is too large to open (300 MB; the viewer reads up to 268 MB)"
         );
     }
 

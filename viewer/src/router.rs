@@ -238,10 +238,23 @@ pub(crate) fn use_replace() -> Replace {
     Replace(router())
 }
 
-/// A link within the app; `aria-current="page"` while its path is the current one.
+/// A link within the app to `href` (a path), with the query that `query` gives, asked again at
+/// every change of the location (the header's links keep the sources the address names, and
+/// follow them); `aria-current="page"` while its path is the current one.
 #[component]
-pub(crate) fn A(href: &'static str, children: Children) -> impl IntoView {
+pub(crate) fn A(
+    href: &'static str,
+    #[prop(optional)] query: Option<fn() -> String>,
+    children: Children,
+) -> impl IntoView {
     let location = router().location;
     let current = move || location.with(|l| (l.path == href).then_some("page"));
-    view! { <a href=href aria-current=current>{children()}</a> }
+    let target = move || {
+        location.track();
+        match query.map(|q| q()).filter(|q| !q.is_empty()) {
+            Some(q) => format!("{href}?{q}"),
+            None => href.to_owned(),
+        }
+    };
+    view! { <a href=target aria-current=current>{children()}</a> }
 }

@@ -1008,9 +1008,12 @@ pub fn trace_logs_request(source: &Source, trace_id: &str, start: u64, end: u64)
     match source.kind {
         Kind::Collector => Some(source.request(format!("/api/logs?limit={limit}&trace_id={}", encode(trace_id)))),
         Kind::Loki => {
+            // A 64-bit id matches its records in either form (see `trace_matcher`).
+            let matcher = crate::logs::store::parse_trace_id(trace_id)
+                .map_or_else(|| format!("=\"{trace_id}\""), crate::logs::loki::trace_matcher);
             // A trace's records may come a little before its first span or after its last.
             let pairs = [
-                ("query", format!("{{service_name=~\".+\"}} | trace_id=\"{trace_id}\"")),
+                ("query", format!("{{service_name=~\".+\"}} | trace_id{matcher}")),
                 ("start", start.saturating_sub(3_600_000_000_000).to_string()),
                 ("end", (end + 3_600_000_000_000).to_string()),
                 ("limit", limit),
@@ -1917,10 +1920,13 @@ mod tests {
             .map(|(_, _, r)| (r.severity_number, r.severity_text.clone()))
             .collect();
         assert_eq!(levels, [(0, "verbose".into()), (13, String::new()), (17, String::new())]);
-        let req =
-            trace_logs_request(&Source { kind: Kind::Loki, url: "/upstream/loki".into(), auth: None }, "0af7", 10, 20)
-                .unwrap();
-        assert!(req.url.starts_with("/upstream/loki/loki/api/v1/query_range?query=%7Bservice_name%3D~%22.%2B%22%7D%20%7C%20trace_id%3D%2200000000000000000000000000000af7%22"), "{}", req.url);
+        let loki = Source { kind: Kind::Loki, url: "/upstream/loki".into(), auth: None };
+        // A 128-bit id: the exact match.
+        let req = trace_logs_request(&loki, "10000000000000000000af7", 10, 20).unwrap();
+        assert!(req.url.starts_with("/upstream/loki/loki/api/v1/query_range?query=%7Bservice_name%3D~%22.%2B%22%7D%20%7C%20trace_id%3D%2200000000010000000000000000000af7%22"), "{}", req.url);
+        // A 64-bit id (Zipkin's, B3's): its 16 digits alone or after 16 zeros.
+        let req = trace_logs_request(&loki, "0af7", 10, 20).unwrap();
+        assert!(req.url.starts_with("/upstream/loki/loki/api/v1/query_range?query=%7Bservice_name%3D~%22.%2B%22%7D%20%7C%20trace_id%3D~%22%280%7B16%7D%29%3F0000000000000af7%22"), "{}", req.url);
         assert!(req.headers.contains(&("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into())));
         // The newest records, as the collector answers, and one more than are shown.
         assert!(req.url.contains("&limit=1001&direction=backward"), "{}", req.url);

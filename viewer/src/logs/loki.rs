@@ -84,16 +84,29 @@ pub fn logql(kind: Kind, ask: &Ask) -> String {
         let _ = write!(selector, ", level{op}\"{matcher}\"");
     }
     if let (Some(t), false) = (ask.trace_id, kind == Kind::Loki) {
-        let _ = write!(selector, ", trace_id=\"{}\"", trace_hex(t));
+        let _ = write!(selector, ", trace_id{}", trace_matcher(t));
     }
     let mut query = format!("{{{selector}}}");
     if !ask.text.is_empty() {
         let _ = write!(query, " {} {}", if ask.regex { "|~" } else { "|=" }, logql_string(&ask.text));
     }
     if let (Some(t), Kind::Loki) = (ask.trace_id, kind) {
-        let _ = write!(query, " | trace_id=\"{}\"", trace_hex(t));
+        let _ = write!(query, " | trace_id{}", trace_matcher(t));
     }
     query
+}
+
+/// The operator and string of a LogQL matcher (or label filter) on `trace_id` for trace `id`:
+/// `="<32 hex>"`, which the collector answers from its index; for a 64-bit id (its high half
+/// zero: Zipkin and B3 write such ids in 16 hex digits, OTLP in 32) `=~"(0{16})?<16 hex>"`, which
+/// both LogQL implementations anchor at both ends, so that a record carrying either form is
+/// found. Ids written in upper case are not (LogQL compares text).
+pub fn trace_matcher(id: u128) -> String {
+    if id >> 64 == 0 {
+        format!("=~\"(0{{16}})?{:016x}\"", id as u64)
+    } else {
+        format!("=\"{}\"", trace_hex(id))
+    }
 }
 
 /// The filters of `ask` and of the page that the query for `kind` does not carry, which search
@@ -932,16 +945,22 @@ mod tests {
 
     #[test]
     fn queries_name_a_trace_in_the_selector_for_the_collector_and_in_a_label_filter_for_loki() {
-        let trace = |service: &str| Ask { trace_id: Some(0xab), ..Ask::service(service) };
+        let trace = |service: &str| Ask { trace_id: Some(1 << 64 | 0xab), ..Ask::service(service) };
         assert_eq!(logql(Kind::Collector, &Ask::default()), r#"{service_name=~".+"}"#);
         assert_eq!(
             logql(Kind::Collector, &trace("web")),
-            r#"{service_name="web", trace_id="000000000000000000000000000000ab"}"#
+            r#"{service_name="web", trace_id="000000000000000100000000000000ab"}"#
         );
         assert_eq!(
             logql(Kind::Loki, &trace("")),
-            r#"{service_name=~".+"} | trace_id="000000000000000000000000000000ab""#
+            r#"{service_name=~".+"} | trace_id="000000000000000100000000000000ab""#
         );
+        // A 64-bit id (Zipkin and B3 write it in 16 digits, OTLP in 32): either form matches.
+        let zipkin = Ask { trace_id: Some(0xa03ee8fff1dcd9b9), ..Ask::service("web") };
+        assert_eq!(logql(Kind::Collector, &zipkin), r#"{service_name="web", trace_id=~"(0{16})?a03ee8fff1dcd9b9"}"#);
+        assert_eq!(logql(Kind::Loki, &zipkin), r#"{service_name="web"} | trace_id=~"(0{16})?a03ee8fff1dcd9b9""#);
+        assert_eq!(trace_matcher(0xab), r#"=~"(0{16})?00000000000000ab""#);
+        assert_eq!(trace_matcher(1 << 64), r#"="00000000000000010000000000000000""#);
         let r = range_request(&loki("/upstream/loki"), "{a=\"b\"}", 1, 2, 5000, false);
         assert_eq!(r.url, "/upstream/loki/loki/api/v1/query_range?query=%7Ba%3D%22b%22%7D&start=1&end=2&limit=5000&direction=backward");
         assert!(r.headers.contains(&("X-Loki-Response-Encoding-Flags".into(), "categorize-labels".into())));
@@ -959,19 +978,19 @@ mod tests {
             min_level: Level::Warn,
             text: "a\\b \"c\"\nd".into(),
             regex: false,
-            trace_id: Some(0xab),
+            trace_id: Some(1 << 64 | 0xab),
         };
         // The collector: the level in the selector (its `level` label comes from the severity),
         // the text as a line filter, with Go's escapes.
         assert_eq!(
             logql(Kind::Collector, &ask),
-            r#"{service_name="quiet \"one\"", level=~"warn|error|fatal", trace_id="000000000000000000000000000000ab"} |= "a\\b \"c\"\nd""#
+            r#"{service_name="quiet \"one\"", level=~"warn|error|fatal", trace_id="000000000000000100000000000000ab"} |= "a\\b \"c\"\nd""#
         );
         // Loki: the level stays in the page (its records carry it in labels of their set-up's
         // choosing); the trace is a label filter after the line filter.
         assert_eq!(
             logql(Kind::Loki, &ask),
-            r#"{service_name="quiet \"one\""} |= "a\\b \"c\"\nd" | trace_id="000000000000000000000000000000ab""#
+            r#"{service_name="quiet \"one\""} |= "a\\b \"c\"\nd" | trace_id="000000000000000100000000000000ab""#
         );
         assert_eq!(filtered_in_page(Kind::Loki, &ask, true), ["minimum level", "attribute"]);
         assert!(filtered_in_page(Kind::Collector, &ask, false).is_empty());

@@ -18,7 +18,9 @@ use crate::router::use_query_map;
 use leptos::prelude::*;
 
 use super::loki;
-use super::store::{buffer_capacity, parse_trace_id, trace_hex, Filter, Level, LogStore, DEFAULT_CAPACITY};
+use super::store::{
+    buffer_capacity, parse_trace_id, trace_hex, trace_short, Filter, Level, LogStore, DEFAULT_CAPACITY,
+};
 use super::tail::{self, Live};
 use crate::api;
 use crate::model::format_time;
@@ -853,7 +855,9 @@ fn pool_row(slot: usize, layout: Memo<Layout>, expanded: RwSignal<Option<u64>>) 
         let seq = row.with_untracked(|r| r.seq);
         expanded.update(|e| *e = if *e == Some(seq) { None } else { Some(seq) });
     };
-    let trace = Memo::new(move |_| row.with(|r| (r.trace_id != 0).then(|| trace_hex(r.trace_id))));
+    // The link's text: the id's significant digits (a 64-bit id's are in its low half).
+    let trace =
+        Memo::new(move |_| row.with(|r| (r.trace_id != 0).then(|| (trace_hex(r.trace_id), trace_short(r.trace_id)))));
     view! {
         <div class=move || row.with(|r| format!("log-row row-{}", r.level)) class:open=move || row.with(|r| r.expanded)
             style=move || row.with(|r| format!("top:{}px", shortest(r.top)))
@@ -873,8 +877,8 @@ fn pool_row(slot: usize, layout: Memo<Layout>, expanded: RwSignal<Option<u64>>) 
                     </button>
                 })
             }}</span>
-            <span class="log-trace mono">{move || trace.get().map(|t| view! {
-                <a href=trace_href(&t) data-testid="log-trace-link" title=format!("open trace {t}")>{t[..8].to_owned()}</a>
+            <span class="log-trace mono">{move || trace.get().map(|(t, short)| view! {
+                <a href=trace_href(&t) data-testid="log-trace-link" title=format!("open trace {t}")>{short}</a>
             })}</span>
         </div>
     }

@@ -113,6 +113,13 @@ pub fn trace_hex(id: u128) -> String {
     format!("{id:032x}")
 }
 
+/// The first 8 of a trace id's significant hex digits, as a row shows it: of the low half for a
+/// 64-bit id (its high half zero, as Zipkin and B3 write ids of 16 digits), else of all 32.
+pub fn trace_short(id: u128) -> String {
+    let hex = if id >> 64 == 0 { format!("{:016x}", id as u64) } else { trace_hex(id) };
+    hex[..8].to_owned()
+}
+
 /// Reads a trace id of up to 32 hex digits (left-padded, as Tempo and Loki may shorten them).
 pub fn parse_trace_id(text: &str) -> Option<u128> {
     let t = text.trim();
@@ -1129,6 +1136,10 @@ mod tests {
         assert_eq!(Level::from_otlp(0, "chatty"), Level::Unknown);
         assert_eq!(parse_trace_id("af7651916cd43dd8448eb211c80319c"), Some(0x0af7651916cd43dd8448eb211c80319c));
         assert_eq!(trace_hex(0xab), "000000000000000000000000000000ab");
+        // A row shows the significant digits: a 64-bit (Zipkin) id's are in its low half.
+        assert_eq!(trace_short(0xa03ee8fff1dcd9b9), "a03ee8ff");
+        assert_eq!(trace_short(0xab), "00000000");
+        assert_eq!(trace_short(0x0af7651916cd43dd8448eb211c80319c), "0af76519");
         assert_eq!(parse_trace_id("xyz"), None);
     }
 
