@@ -1220,14 +1220,19 @@ fn trace_id(bytes: &[u8]) -> Result<TraceId> {
 
 /// The id in the last attribute `key` of a record, when it is written as OTLP/JSON writes ids
 /// (`digits` lowercase hex digits, not all zeros), so that the id column, which the Loki API
-/// shows as the record's metadata and looks a trace up by, holds the same text.
+/// shows as the record's metadata and looks a trace up by, holds the same text. A trace id of
+/// 16 digits (64 bits, as Zipkin and B3 write theirs) is the 128-bit id with a zero high half,
+/// as the trace readers take it, so that `/api/logs?trace_id=` finds the record by its trace.
 fn attribute_id(attributes: &[KeyValue], key: &str, digits: usize) -> Option<Vec<u8>> {
     let text = attributes.iter().rev().find(|kv| kv.key == key)?.value.as_ref()?.as_str()?;
-    let hex = text.len() == digits && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let short_trace = digits == 32 && text.len() == 16;
+    let hex =
+        (text.len() == digits || short_trace) && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !hex {
         return None;
     }
     let bytes = match digits {
+        32 if short_trace => TraceId::from_hex(&format!("{:0>32}", text))?.0.to_vec(),
         32 => TraceId::from_hex(text)?.0.to_vec(),
         _ => edgescope_otlp::SpanId::from_hex(text)?.0.to_vec(),
     };

@@ -44,3 +44,26 @@ async fn service_keeps_one_services_records_and_combines_with_trace_id_and_limit
     assert_eq!(bodies(&get(c.ui, "/api/logs?service=").await).len(), 5, "an empty service is no filter");
     c.stop().await;
 }
+
+#[tokio::test]
+async fn a_record_whose_trace_id_is_only_an_attribute_of_16_or_32_digits_is_found_by_its_trace() {
+    // As a filelog receiver's parsed JSON logs have it; Zipkin and B3 write 64-bit ids in 16.
+    let dir = tempfile::tempdir().unwrap();
+    let c = Collector::start(dir.path()).await;
+    let record = |t: u64, body: &str, trace_id: &str| {
+        json!({ "timeUnixNano": (1_764_000_000_000_000_000u64 + t).to_string(), "body": { "stringValue": body },
+                "attributes": [{ "key": "trace_id", "value": { "stringValue": trace_id } }] })
+    };
+    post_logs(
+        &c,
+        "zipkin-app",
+        vec![
+            record(1, "short", "a03ee8fff1dcd9b9"),
+            record(2, "long", "0000000000000000a03ee8fff1dcd9b9"),
+            record(3, "upper", "A03EE8FFF1DCD9B9"),
+        ],
+    )
+    .await;
+    assert_eq!(bodies(&get(c.ui, "/api/logs?trace_id=0000000000000000a03ee8fff1dcd9b9").await), ["long", "short"]);
+    c.stop().await;
+}
