@@ -1198,7 +1198,7 @@ async fn ingest_traces(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let (encoding, Partial { data, rejected }) =
+    let (encoding, Partial { mut data, mut rejected }) =
         decode_export(&app, headers, body, |encoding, payload| match encoding {
             Encoding::Json => {
                 read::json_value_of_bytes(payload).map_err(|e| format!("invalid JSON: {e}")).and_then(|v| {
@@ -1210,7 +1210,6 @@ async fn ingest_traces(
             }
         })
         .await?;
-    let (mut data, mut rejected) = (data, rejected);
     refuse_far_future_spans(&mut data, app.retention, &mut rejected);
     if !rejected.is_empty() && data.spans().next().is_none() {
         app.metrics.records(Signal::Traces, 0, rejected.len());
@@ -1231,7 +1230,7 @@ async fn ingest_logs(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let (encoding, Partial { data, rejected }) =
+    let (encoding, Partial { mut data, mut rejected }) =
         decode_export(&app, headers, body, |encoding, payload| match encoding {
             Encoding::Json => {
                 read::json_value_of_bytes(payload).map_err(|e| format!("invalid JSON: {e}")).and_then(|v| {
@@ -1243,7 +1242,6 @@ async fn ingest_logs(
             }
         })
         .await?;
-    let (mut data, mut rejected) = (data, rejected);
     refuse_far_future_logs(&mut data, app.retention, &mut rejected);
     if !rejected.is_empty() && data.records().next().is_none() {
         app.metrics.records(Signal::Logs, 0, rejected.len());

@@ -69,10 +69,11 @@ function touch() {
 export function startSessions(enabled, given) {
   started = enabled;
   joined = enabled && typeof given === 'string' && /^[0-9a-f]{32}$/.test(given) ? given : undefined;
-  onActivity(enabled && touch);
+  // A joined session is never rotated here: no call per span and record to keep it current.
+  onActivity(enabled && !joined && touch);
   if (!enabled) return;
   if (joined) {
-    session = { id: joined, start: Date.now(), last: Date.now() };
+    session = { id: joined };
     setCommon('session.id', joined);
     return;
   }
