@@ -37,6 +37,28 @@ test('a file mixing traces, logs and metrics lines: /open shows its trace and /l
   await view.page.close();
 });
 
+test('a file chosen while the page\'s first query is still out keeps its records once that answer comes', async () => {
+  const page = await env.browser.newPage();
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let asked = 0;
+  await page.route('**/loki/api/v1/query_range*', async (route) => { asked += 1; await held; await route.continue(); });
+  await page.goto(`${env.collector.ui}/logs`);
+  await waitFor('the page asks the collector for its records', () => asked > 0);
+  await page.setInputFiles('[data-testid=log-file]', tempFile('mixed.jsonl', lines(traces, logs, metrics)));
+  await page.waitForSelector('[data-testid=log-row]');
+  const answered = page.waitForEvent('requestfinished', (r) => r.url().includes('/query_range'));
+  release();
+  await answered;
+  // Two frames: whatever the answer would change has been drawn.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const rows = await page.$$eval('[data-testid=log-row]', (r) => r.map((x) => x.textContent));
+  assert.equal(rows.length, 1);
+  assert.match(rows[0], /hello/);
+  assert.equal(await page.getAttribute('[data-testid=match-count]', 'data-loading'), 'false');
+  await page.close();
+});
+
 test('a file of logs on /open, or of traces on /logs, says so and links to the other page', async () => {
   for (const [name, content] of [['logs.jsonl', lines(logs, metrics)], ['logs.json', JSON.stringify(logs)]]) {
     const view = await TraceView.openFile(env.browser, env.collector, tempFile(name, content));

@@ -330,6 +330,9 @@ pub(crate) fn LogsPage() -> impl IntoView {
     // The query the records held were asked with.
     let held_query = RwSignal::new(String::new());
     let start_live = move || {
+        // A load still out would clear what the tail appends.
+        bump(&LOADS);
+        loading.set(false);
         file.set(String::new());
         let source = api::sources().logs;
         let held = STORE.with(|s| {
@@ -505,12 +508,15 @@ pub(crate) fn LogsPage() -> impl IntoView {
             ui.error.try_set(Some(e));
         }
     };
+    // A file replaces a load still out (its answer would replace the file's records), and a load
+    // started meanwhile replaces the file.
     let open_url = move |url: String| {
         tail::stop();
         file.set(url.clone());
         typed_url.set(url.clone());
         loading.set(true);
         ui.error.set(None);
+        let this = bump(&LOADS);
         leptos::task::spawn_local(async move {
             let name = crate::file_url::file_name(&url).to_owned();
             let records = api::fetch_file(&url).await.and_then(|bytes| {
@@ -518,7 +524,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                 loki::parse_file(&text).map_err(|e| format!("{name}: {e}"))
             });
             // Unless the source (Reload, the live tail) or another file replaced it meanwhile.
-            if file.try_with_untracked(|f| *f == url) == Some(true) {
+            if LOADS.with(|c| c.get()) == this && file.try_with_untracked(|f| *f == url) == Some(true) {
                 loading.try_set(false);
                 show_file(records);
             }
@@ -538,9 +544,16 @@ pub(crate) fn LogsPage() -> impl IntoView {
         let Some(local) = input.files().and_then(|f| f.get(0)) else { return };
         tail::stop();
         file.set(String::new());
+        loading.set(true);
+        ui.error.set(None);
+        let this = bump(&LOADS);
         leptos::task::spawn_local(async move {
             let name = local.name();
             let text = wasm_bindgen_futures::JsFuture::from(local.text()).await.ok().and_then(|t| t.as_string());
+            if LOADS.with(|c| c.get()) != this {
+                return;
+            }
+            loading.try_set(false);
             show_file(
                 text.ok_or_else(|| format!("{name} could not be read as text"))
                     .and_then(|t| loki::parse_file(&t))
