@@ -173,11 +173,22 @@ fn logs_with(doc: &Value, r: &Reader) -> Result<LogsData> {
 
 /// Reads traces in any format the viewer meets: OTLP/JSON (with the wrappers above), OTLP/JSON
 /// lines (one document per line), Jaeger's legacy JSON (`{"data": [...]}` or one trace) and
-/// Zipkin v2 (an array of spans). Ids are read tolerantly.
+/// Zipkin v2 (an array of spans). Ids are read tolerantly. A JSON-lines text with a line that
+/// cannot be read is refused, naming the line: [`any_traces_file`] reads the other lines.
 pub fn any_traces(text: &str) -> Result<TracesData> {
-    let mut data = any_traces_text(text)?;
+    let (data, skipped) = any_traces_file(text)?;
+    match skipped {
+        Some(skipped) => Err(skipped.first),
+        None => Ok(data),
+    }
+}
+
+/// [`any_traces`] for a file a user opens: a JSON-lines file keeps the lines that can be read
+/// (a file exporter stopped mid-write leaves its last line cut off), and says which it left out.
+pub fn any_traces_file(text: &str) -> Result<(TracesData, Option<Skipped<ReadError>>)> {
+    let (mut data, skipped) = any_traces_text(text)?;
     unique_span_ids(&mut data);
-    Ok(data)
+    Ok((data, skipped))
 }
 
 /// Gives every span after the first with the same trace and span id a new id (kept in
@@ -251,19 +262,19 @@ fn without_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
-fn any_traces_text(text: &str) -> Result<TracesData> {
+fn any_traces_text(text: &str) -> Result<(TracesData, Option<Skipped<ReadError>>)> {
     let text = without_bom(text);
     #[cfg(feature = "fast-zipkin")]
     if text.trim_start().starts_with('[') {
         if let Some(data) = zipkin::traces_from_text(text) {
-            return Ok(data);
+            return Ok((data, None));
         }
     }
     if text.trim().is_empty() {
         return Err(err("", "it is empty"));
     }
     match json_value(text) {
-        Ok(doc) => any_traces_doc(&doc),
+        Ok(doc) => Ok((any_traces_doc(&doc)?, None)),
         Err(whole) => {
             let mut all = TracesData::default();
             let read = |n: usize, doc: &Value| {
@@ -272,14 +283,17 @@ fn any_traces_text(text: &str) -> Result<TracesData> {
                 Ok(())
             };
             let bad_json = |n, e| err(&format!("line {n}"), format!("invalid JSON: {e}"));
-            match json_lines(text, Signal::Traces, bad_json, read) {
-                None => Err(err("", format!("invalid JSON: {whole}"))),
-                Some(Err(e)) => Err(e),
-                Some(Ok((others, lines))) if others == lines => Err(err(
+            let Some(lines) = json_lines(text, Signal::Traces, bad_json, read) else {
+                return Err(err("", format!("invalid JSON: {whole}")));
+            };
+            let count = lines.lines;
+            match lines.outcome() {
+                Ok(skipped) => Ok((all, skipped)),
+                Err(Some(e)) => Err(e),
+                Err(None) => Err(err(
                     "",
-                    format!("none of its {others} lines holds traces (they hold logs or metrics): {LOGS_PAGE}"),
+                    format!("none of its {count} lines holds traces (they hold logs or metrics): {LOGS_PAGE}"),
                 )),
-                Some(Ok(_)) => Ok(all),
             }
         }
     }
@@ -290,20 +304,25 @@ fn any_traces_text(text: &str) -> Result<TracesData> {
 /// non-blank line's document with the line's number in the file, except documents of a signal
 /// other than `keep`, which are only counted. `None` when the text is no JSON-lines file: it has
 /// fewer than two non-blank lines, or its first line is no JSON value by itself and its other lines
-/// are not all documents (`{…}`; a document written over several lines). Else how many lines held
-/// another signal and how many lines there were, or the first error (`bad_json` makes that of a
-/// line that is not JSON).
+/// are not all documents (`{…}`; a document written over several lines). A line that is no JSON
+/// (`bad_json` makes its error) or that `read` refuses is skipped, and counted with the first
+/// error: the other lines are read all the same.
 pub fn json_lines<E>(
     text: &str,
     keep: Signal,
     bad_json: impl Fn(usize, serde_json::Error) -> E,
     mut read: impl FnMut(usize, &Value) -> std::result::Result<(), E>,
-) -> Option<std::result::Result<(usize, usize), E>> {
+) -> Option<Lines<E>> {
     let lines: Vec<(usize, &str)> =
         text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
     if lines.len() < 2 {
         return None;
     }
+    let mut out = Lines { lines: lines.len(), others: 0, skipped: None };
+    let mut skip = |e: E| match &mut out.skipped {
+        Some(skipped) => skipped.lines += 1,
+        None => out.skipped = Some(Skipped { lines: 1, of: lines.len(), first: e }),
+    };
     let mut others = 0;
     for (i, &(n, line)) in lines.iter().enumerate() {
         let doc: Value = match json_value(line) {
@@ -313,18 +332,84 @@ pub fn json_lines<E>(
             // (`"key": …`, `}`), so the whole document's error says where it is wrong. A JSON-lines
             // file whose first line is broken has documents on the lines after it.
             Err(_) if i == 0 && !lines[1..].iter().all(|(_, l)| l.starts_with('{') && l.ends_with('}')) => return None,
-            Err(e) => return Some(Err(bad_json(n, e))),
+            Err(e) => {
+                skip(bad_json(n, e));
+                continue;
+            }
         };
         match signal(&doc) {
             Some(s) if s != keep => others += 1,
             _ => {
                 if let Err(e) = read(n, &doc) {
-                    return Some(Err(e));
+                    skip(e);
                 }
             }
         }
     }
-    Some(Ok((others, lines.len())))
+    out.others = others;
+    Some(out)
+}
+
+/// What [`json_lines`] read.
+#[derive(Debug)]
+pub struct Lines<E> {
+    /// The file's non-blank lines.
+    pub lines: usize,
+    /// The lines of another signal, only counted.
+    pub others: usize,
+    /// The lines that could not be read, if any.
+    pub skipped: Option<Skipped<E>>,
+}
+
+impl<E> Lines<E> {
+    /// The lines skipped, if any, when some line was read; else the first line's error, or `None`
+    /// when every line holds another signal.
+    pub fn outcome(self) -> std::result::Result<Option<Skipped<E>>, Option<E>> {
+        let skipped = self.skipped.as_ref().map_or(0, |s| s.lines);
+        if self.others + skipped < self.lines {
+            Ok(self.skipped)
+        } else {
+            Err(self.skipped.map(|s| s.first))
+        }
+    }
+}
+
+/// Lines of a JSON-lines file left out because they could not be read.
+#[derive(Debug)]
+pub struct Skipped<E> {
+    /// How many.
+    pub lines: usize,
+    /// Of how many non-blank lines.
+    pub of: usize,
+    /// The first one's error (it names the line).
+    pub first: E,
+}
+
+impl<E: core::fmt::Display> core::fmt::Display for Skipped<E> {
+    /// "2 of its 1,000 lines could not be read and were left out; the first: line 7: …".
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (verb, first) = if self.lines == 1 { ("was", "it") } else { ("were", "the first") };
+        write!(
+            f,
+            "{} of its {} lines could not be read and {verb} left out ({first}: {})",
+            thousands(self.lines),
+            thousands(self.of),
+            self.first
+        )
+    }
+}
+
+/// `n` with a comma between each group of three digits.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// What a file of logs read as traces, or one of traces read as logs, says: where to open it.

@@ -1,6 +1,6 @@
 //! Inputs real tools write that the tolerant reader must read as their authors meant them.
 
-use edgescope_otlp::read::{self, any_traces, Ids};
+use edgescope_otlp::read::{self, any_traces, any_traces_file, Ids};
 use edgescope_otlp::AnyValue;
 
 const OTLP: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"a"}]}]}]}"#;
@@ -165,6 +165,34 @@ fn a_pretty_printed_document_with_a_mistake_is_named_where_the_mistake_is() {
     // And a JSON-lines file whose first line is cut off is named at that line.
     let cut_first = format!("{{\"resourceSpans\": [\n{OTLP}\n{OTLP}\n");
     assert_eq!(any_traces(&cut_first).unwrap_err().path, "line 1");
+}
+
+#[test]
+fn a_json_lines_file_with_lines_that_cannot_be_read_opens_the_others_and_says_which_it_left_out() {
+    // A file exporter stopped mid-write (its last line cut off), and a line of something else.
+    let cut = format!("{OTLP}\n\n{OTLP}\n\"oops\"\n{{\"resourceSpans\": [\n");
+    let (data, skipped) = any_traces_file(&cut).unwrap();
+    assert_eq!(data.spans().count(), 2 * any_traces(OTLP).unwrap().spans().count());
+    let skipped = skipped.expect("two lines were left out");
+    assert_eq!((skipped.lines, skipped.of, skipped.first.path.as_str()), (2, 4, "line 4"));
+    assert!(skipped
+        .to_string()
+        .starts_with("2 of its 4 lines could not be read and were left out (the first: line 4: "));
+    // The strict reader still refuses it, naming the first such line.
+    assert_eq!(any_traces(&cut).unwrap_err().path, "line 4");
+    // One line left out of many.
+    let many = format!("{}{{\"resourceSpans\": [\n", format!("{OTLP}\n").repeat(1200));
+    let (_, skipped) = any_traces_file(&many).unwrap();
+    let text = skipped.unwrap().to_string();
+    assert!(
+        text.starts_with("1 of its 1,201 lines could not be read and was left out (it: line 1201: invalid JSON"),
+        "{text}"
+    );
+    // A file none of whose lines can be read is refused with the first line's error.
+    let e = any_traces_file("\"a\"\n{\"resourceSpans\": 5}\n").unwrap_err();
+    assert_eq!(e.path, "line 1");
+    // A whole file that reads is read without a word.
+    assert!(any_traces_file(&format!("{OTLP}\n{OTLP}\n")).unwrap().1.is_none());
 }
 
 #[test]

@@ -37,6 +37,21 @@ test('a file mixing traces, logs and metrics lines: /open shows its trace and /l
   await view.page.close();
 });
 
+test('a JSON-lines file cut off mid-line opens its other lines on /open and /logs, and says which it left out', async () => {
+  // As a file exporter stopped mid-write leaves it.
+  const file = tempFile('cut.jsonl', `${lines(traces, logs, metrics)}${JSON.stringify(logs).slice(0, 40)}\n`);
+  const view = await (await TraceView.openFile(env.browser, env.collector, file)).ready();
+  assert.deepEqual(await view.names(), ['root']);
+  assert.match(await view.page.textContent('[data-testid=notice]'), /^cut\.jsonl: 1 of its 4 lines could not be read and was left out \(it: line 4: invalid JSON: EOF while parsing/);
+  const { rows } = await openLogs(view.page, file);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0], /hello/);
+  assert.match(await view.page.textContent('[data-testid=file-skipped]'), /^cut\.jsonl: 1 of its 4 lines could not be read and was left out \(it: line 4: not an OTLP\/JSON logs document: invalid JSON/);
+  // The trace page's notice went with its page.
+  assert.equal(await view.page.$('[data-testid=notice]'), null);
+  await view.page.close();
+});
+
 test('a file chosen while the page\'s first query is still out keeps its records once that answer comes', async () => {
   const page = await env.browser.newPage();
   let release;

@@ -98,6 +98,27 @@ fn OpenFile() -> impl IntoView {
     let navigate = use_navigate();
     let replace = use_replace();
     let (state, set_state) = signal(None::<Result<Opened, String>>);
+    // Bumped by every file asked for, so that one read more slowly than a later one is dropped.
+    let asked = StoredValue::new(0u64);
+    let ask = move || {
+        asked.update_value(|n| *n += 1);
+        set_state.set(None);
+        api::NOTICE.with(|n| n.set(None));
+        asked.get_value()
+    };
+    // A file read: shown, with what of it could not be read in the notice bar.
+    let show = move |this: u64, answer: Result<(Opened, Option<String>), String>| {
+        if asked.try_get_value() != Some(this) {
+            return;
+        }
+        let (answer, skipped) = match answer {
+            Ok((opened, skipped)) => (Ok(opened), skipped),
+            Err(e) => (Err(e), None),
+        };
+        api::NOTICE.with(|n| n.set(skipped));
+        set_state.set(Some(answer));
+    };
+    on_cleanup(|| api::NOTICE.with(|n| n.set(None)));
     // Of a file holding several traces: the one opened from its list.
     let chosen = RwSignal::new(None::<String>);
     let typed = RwSignal::new(query.with_untracked(|q| q.get("url")).unwrap_or_default());
@@ -109,24 +130,24 @@ fn OpenFile() -> impl IntoView {
         let run = navigations.get();
         let Some(url) = query.with(|q| q.get("url")) else { return };
         typed.set(url.clone());
-        set_state.set(None);
+        let this = ask();
         chosen.set(None);
         leptos::task::spawn_local(async move {
             let answer = open_url(url.clone()).await;
             if navigations.get_untracked() == run && query.with_untracked(|q| q.get("url")) == Some(url) {
-                set_state.set(Some(answer));
+                show(this, answer);
             }
         });
     });
     let load = move |file: web_sys::File| {
-        set_state.set(None);
+        let this = ask();
         chosen.set(None);
         // A chosen file is not in the address: it no longer shows the URL's file.
         if query.with_untracked(|q| q.get("url").is_some()) {
             replace.to("/open");
         }
         leptos::task::spawn_local(async move {
-            set_state.set(Some(open_file(file).await));
+            show(this, open_file(file).await);
         });
     };
     let on_change = move |ev: leptos::ev::Event| {

@@ -79,23 +79,26 @@ pub enum Opened {
 
 /// Reads a trace file's bytes with the tolerant reader (OTLP/JSON or JSON lines, Jaeger JSON,
 /// Zipkin v2): a file of one trace is laid out, one of several listed. `name` names the file in
-/// the error messages.
-pub fn read_file(name: &str, bytes: Vec<u8>) -> Result<Opened, String> {
+/// the error messages. The second value says which lines of a JSON-lines file could not be read
+/// and were left out.
+pub fn read_file(name: &str, bytes: Vec<u8>) -> Result<(Opened, Option<String>), String> {
     let text = String::from_utf8(bytes).map_err(|e| format!("{name} is not a trace file: not UTF-8 text ({e})"))?;
     if text.trim().is_empty() {
         return Err(format!("{name} is empty"));
     }
-    let data = edgescope_otlp::read::any_traces(&text).map_err(|e| format!("{name} is not a trace file: {e}"))?;
+    let (data, skipped) =
+        edgescope_otlp::read::any_traces_file(&text).map_err(|e| format!("{name} is not a trace file: {e}"))?;
     drop(text);
+    let skipped = skipped.map(|s| format!("{name}: {s}"));
     let first = data.spans().next().map(|(_, _, s)| s.trace_id);
     if first.is_some_and(|first| data.spans().any(|(_, _, s)| s.trace_id != first)) {
-        return Ok(Opened::Many(crate::sources::summarize(&data), std::sync::Arc::new(data)));
+        return Ok((Opened::Many(crate::sources::summarize(&data), std::sync::Arc::new(data)), skipped));
     }
     let trace = Trace::from_data(data);
     if trace.rows.is_empty() {
         return Err(format!("{name} holds no spans"));
     }
-    Ok(Opened::One(trace))
+    Ok((Opened::One(trace), skipped))
 }
 
 /// The trace with this id (lowercase hex, as [`TraceSummary::trace_id`]) among a file's spans:
@@ -186,7 +189,7 @@ pub(crate) mod tests {
 
     #[test]
     fn files_go_through_the_tolerant_reader_and_a_file_that_is_no_trace_says_so() {
-        let one = |name: &str| match read_file(name, fixture(name)).unwrap() {
+        let one = |name: &str| match read_file(name, fixture(name)).unwrap().0 {
             Opened::One(trace) => trace,
             Opened::Many(..) => panic!("{name} holds one trace"),
         };
@@ -211,9 +214,19 @@ pub(crate) mod tests {
 
     #[test]
     fn json_lines_of_traces_and_other_signals_open_the_traces_and_a_file_without_traces_says_where_to_open_it() {
-        let Opened::One(trace) = read_file("mixed.jsonl", MIXED_LINES.as_bytes().to_vec()).unwrap() else { panic!() };
+        let Opened::One(trace) = read_file("mixed.jsonl", MIXED_LINES.as_bytes().to_vec()).unwrap().0 else { panic!() };
         assert_eq!(trace.rows.len(), 1);
         assert_eq!(trace.rows[0].span.name, "root");
+        // A line cut off (a file exporter stopped mid-write) is left out, and named.
+        let cut = format!("{MIXED_LINES}{{\"resourceSpans\":[{{\"scopeSpans\"\n");
+        let (Opened::One(trace), Some(skipped)) = read_file("cut.jsonl", cut.into_bytes()).unwrap() else { panic!() };
+        assert_eq!(trace.rows.len(), 1);
+        assert!(
+            skipped.starts_with(
+                "cut.jsonl: 1 of its 4 lines could not be read and was left out (it: line 4: invalid JSON"
+            ),
+            "{skipped}"
+        );
         let logs_only: String = MIXED_LINES.lines().skip(1).map(|l| format!("{l}\n")).collect();
         let e = read_file("logs.jsonl", logs_only.into_bytes()).err().unwrap();
         assert!(e.starts_with("logs.jsonl ") && e.ends_with(edgescope_otlp::read::LOGS_PAGE), "{e}");
@@ -225,7 +238,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_file_of_several_traces_lists_each_and_opens_any_of_them() {
-        let Opened::Many(list, data) = read_file("two.json", fixture("jaeger-memory-otel_traces_01.json")).unwrap()
+        let Opened::Many(list, data) = read_file("two.json", fixture("jaeger-memory-otel_traces_01.json")).unwrap().0
         else {
             panic!("two traces are listed, not the first laid out alone")
         };
@@ -248,7 +261,7 @@ pub(crate) mod tests {
              "scopeSpans":[{"scope":{"name":"batch-scope"},"spans":[
                 {"traceId":"11111111111111111111111111111111","spanId":"00f067aa0ba902b7","name":"job","startTimeUnixNano":"2","endTimeUnixNano":"9"}]}]}
         ]}"#;
-        let Opened::Many(_, data) = read_file("two.json", file.to_vec()).unwrap() else {
+        let Opened::Many(_, data) = read_file("two.json", file.to_vec()).unwrap().0 else {
             panic!("two traces are listed")
         };
         let web = trace_of(&data, "0af7651916cd43dd8448eb211c80319c");

@@ -149,7 +149,7 @@ fn logs_href(trace_id: &str) -> String {
 /// Reads a trace file chosen or dropped by the user. Its bytes are copied straight into wasm
 /// memory (no JS string in between, which costs as much as reading a large file), read by the
 /// tolerant reader, and laid out without copying a span.
-pub(crate) async fn open_file(file: web_sys::File) -> Result<crate::file_url::Opened, String> {
+pub(crate) async fn open_file(file: web_sys::File) -> Result<(crate::file_url::Opened, Option<String>), String> {
     let name = file.name();
     let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
         .await
@@ -158,7 +158,7 @@ pub(crate) async fn open_file(file: web_sys::File) -> Result<crate::file_url::Op
 }
 
 /// Fetches a trace file by URL and reads it as [`open_file`] does.
-pub(crate) async fn open_url(url: String) -> Result<crate::file_url::Opened, String> {
+pub(crate) async fn open_url(url: String) -> Result<(crate::file_url::Opened, Option<String>), String> {
     let bytes = api::fetch_file(&url).await?;
     crate::file_url::read_file(crate::file_url::file_name(&url), bytes)
 }

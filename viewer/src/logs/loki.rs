@@ -646,8 +646,9 @@ fn push_plain_json(v: &AnyValue, out: &mut String) {
 
 /// Reads an OTLP/JSON logs file (or JSON lines of them) into records. JSON lines of other
 /// signals (a file exporter in a traces and a logs pipeline writes both into one file) are
-/// skipped; a file with no logs says so, and where to open one of traces.
-pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
+/// skipped; a file with no logs says so, and where to open one of traces. JSON lines that cannot
+/// be read are left out, and said so (the second value), unless no line can be read.
+pub fn parse_file(text: &str) -> Result<(Vec<Record>, Option<String>), String> {
     use edgescope_otlp::read::{signal, Signal, TRACES_PAGE};
     // A byte order mark, which some editors start UTF-8 files with, is no part of the JSON.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -660,7 +661,7 @@ pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
             Some(Signal::Metrics) => return Err("it holds metrics, which the viewer does not show".into()),
             _ => {
                 return read::logs(&doc, Ids::Tolerant)
-                    .map(|d| from_otlp(&d))
+                    .map(|d| (from_otlp(&d), None))
                     .map_err(|e| format!("not OTLP/JSON logs: {e}"))
             }
         },
@@ -674,13 +675,12 @@ pub fn parse_file(text: &str) -> Result<Vec<Record>, String> {
         Ok(())
     };
     let bad_json = |n, e| format!("line {n}: not an OTLP/JSON logs document: invalid JSON: {e}");
-    match read::json_lines(text, Signal::Logs, bad_json, read) {
-        None => Err(whole),
-        Some(Err(e)) => Err(e),
-        Some(Ok((others, lines))) if others == lines => {
-            Err(format!("none of its {others} lines holds logs (they hold traces or metrics): {TRACES_PAGE}"))
-        }
-        Some(Ok(_)) => Ok(records),
+    let Some(lines) = read::json_lines(text, Signal::Logs, bad_json, read) else { return Err(whole) };
+    let count = lines.lines;
+    match lines.outcome() {
+        Ok(skipped) => Ok((records, skipped.map(|s| s.to_string()))),
+        Err(Some(e)) => Err(e),
+        Err(None) => Err(format!("none of its {count} lines holds logs (they hold traces or metrics): {TRACES_PAGE}")),
     }
 }
 
@@ -703,7 +703,7 @@ mod tests {
                 {"key":"n","value":{"doubleValue":2.5}}]}},
                "attributes":[{"key":"raw","value":{"bytesValue":"AAAwOQ=="}},
                  {"key":"list","value":{"arrayValue":{"values":[{"stringValue":"x\"y"},{"boolValue":true}]}}}]}]}]}]}"#;
-        let records = parse_file(doc).unwrap();
+        let records = parse_file(doc).unwrap().0;
         assert_eq!(records[0].message, r#"{"msg":"a, b: c","n":2.5}"#, "keys sorted, the last of repeated keys kept");
         assert_eq!(
             records[0].attributes,
@@ -718,7 +718,7 @@ mod tests {
               {"timeUnixNano":"1","eventName":"browser.web_vital","body":{"stringValue":"LCP 1200"},
                "attributes":[{"key":"web_vital.rating","value":{"stringValue":"good"}}]},
               {"timeUnixNano":"2","body":{"stringValue":"plain"}}]}]}]}"#;
-        let records = parse_file(doc).unwrap();
+        let records = parse_file(doc).unwrap().0;
         assert_eq!(
             records[0].attributes,
             [
@@ -865,25 +865,30 @@ mod tests {
             )
         };
         let text = format!("{}\n\n{}\n", doc("first"), doc("second"));
-        let records = parse_file(&text).unwrap();
+        let records = parse_file(&text).unwrap().0;
         let messages: Vec<&str> = records.iter().map(|r| r.message.as_str()).collect();
         assert_eq!(messages, ["first", "second"]);
         assert_eq!(records[0].service, "web");
         // One document alone, across lines, still reads as before.
-        assert_eq!(parse_file(&doc("only").replace(",", ",\n")).unwrap().len(), 1);
-        // A bad line is named.
-        let err = parse_file(&format!("{}\n{{\"resourceLogs\":5}}\n", doc("a"))).unwrap_err();
-        assert!(err.starts_with("line 2: "), "{err}");
+        assert_eq!(parse_file(&doc("only").replace(",", ",\n")).unwrap().0.len(), 1);
+        // A line that cannot be read is left out and named; the others are read.
+        let (records, skipped) = parse_file(&format!("{}\n{{\"resourceLogs\":5}}\n", doc("a"))).unwrap();
+        assert_eq!(records.len(), 1);
+        let skipped = skipped.unwrap();
+        assert!(skipped.starts_with("1 of its 2 lines could not be read and was left out (it: line 2: "), "{skipped}");
         // Lines are counted in the file, blank ones too; a byte order mark is no part of the JSON.
-        let err = parse_file(&format!("{}\n\nnot json\n", doc("a"))).unwrap_err();
-        assert!(err.starts_with("line 3: not an OTLP/JSON logs document: invalid JSON"), "{err}");
-        assert_eq!(parse_file(&format!("\u{feff}{text}")).unwrap().len(), 2);
+        let (_, skipped) = parse_file(&format!("{}\n\nnot json\n", doc("a"))).unwrap();
+        assert!(skipped.unwrap().contains("(it: line 3: not an OTLP/JSON logs document: invalid JSON"));
+        // A file none of whose lines reads is refused, naming the first.
+        let err = parse_file("{\"resourceLogs\":5}\nnot json\n").unwrap_err();
+        assert!(err.starts_with("line 1: not an OTLP/JSON logs document"), "{err}");
+        assert_eq!(parse_file(&format!("\u{feff}{text}")).unwrap().0.len(), 2);
     }
 
     #[test]
     fn a_json_lines_file_of_logs_and_other_signals_gives_the_logs_and_one_without_logs_says_where_to_open_it() {
         let mixed = crate::file_url::tests::MIXED_LINES;
-        let records = parse_file(mixed).unwrap();
+        let records = parse_file(mixed).unwrap().0;
         let messages: Vec<&str> = records.iter().map(|r| r.message.as_str()).collect();
         assert_eq!(messages, ["hello"]);
         let traces_and_metrics: String =
@@ -1115,11 +1120,11 @@ mod tests {
     #[test]
     fn otlp_log_files_become_records_with_ids_levels_and_attributes() {
         for name in ["otlp-proto-logs.json", "otel-rust-it-logs.json"] {
-            let records = parse_file(&fixture(name)).unwrap();
+            let records = parse_file(&fixture(name)).unwrap().0;
             assert!(!records.is_empty(), "{name}");
             assert!(records.iter().all(|r| !r.service.is_empty()), "{name}");
         }
-        let records = parse_file(&fixture("otlp-proto-logs.json")).unwrap();
+        let records = parse_file(&fixture("otlp-proto-logs.json")).unwrap().0;
         assert!(records.iter().any(|r| r.trace_id != 0 && r.level != Level::Unknown));
     }
 }

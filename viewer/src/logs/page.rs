@@ -279,6 +279,8 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let asked = RwSignal::new(None::<loki::Asked>);
     // When every window of the last load came back empty: how far back it looked.
     let nothing_older = RwSignal::new(None::<String>);
+    // What of the file shown could not be read and was left out (shown while the file is).
+    let file_skipped = RwSignal::new(None::<String>);
     // Whether the records held come from the log source (not from a file).
     let from_source = RwSignal::new(true);
     let label_names = RwSignal::new(Vec::<String>::new());
@@ -489,8 +491,9 @@ pub(crate) fn LogsPage() -> impl IntoView {
         });
     };
     // The records of a file (chosen, or fetched by URL) replace those held.
-    let show_file = move |records: Result<Vec<super::store::Record>, String>| match records {
-        Ok(records) => {
+    let show_file = move |name: &str, read: Result<(Vec<super::store::Record>, Option<String>), String>| match read {
+        Ok((records, skipped)) => {
+            file_skipped.try_set(skipped.map(|s| format!("{name}: {s}")));
             STORE.with(|s| {
                 let mut s = s.borrow_mut();
                 s.clear();
@@ -526,7 +529,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
             // Unless the source (Reload, the live tail) or another file replaced it meanwhile.
             if LOADS.with(|c| c.get()) == this && file.try_with_untracked(|f| *f == url) == Some(true) {
                 loading.try_set(false);
-                show_file(records);
+                show_file(&name, records);
             }
         });
     };
@@ -555,6 +558,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
             }
             loading.try_set(false);
             show_file(
+                &name,
                 text.ok_or_else(|| format!("{name} could not be read as text"))
                     .and_then(|t| loki::parse_file(&t))
                     .map_err(|e| format!("{name}: {e}")),
@@ -682,6 +686,9 @@ pub(crate) fn LogsPage() -> impl IntoView {
         })}
         {move || nothing_older.get().map(|n| view! { <p class="notice" role="status" data-testid="older-notice">{n}</p> })}
         {move || ui.skipped.get().map(|n| view! { <p class="notice" role="status" data-testid="tail-skipped">{n}</p> })}
+        {move || file_skipped.get().filter(|_| !from_source.get()).map(|n| view! {
+            <p class="notice" role="status" data-testid="file-skipped">{n}</p>
+        })}
         {range_error.map(|e| view! { <p class="error" role="alert" data-testid="range-error">{e}</p> })}
         // The last answer was a full page: the source may have more for the window than the page
         // holds, and the filters the query does not carry search only what is held.
