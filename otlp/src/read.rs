@@ -274,12 +274,17 @@ fn any_traces_text(text: &str) -> Result<(TracesData, Option<Skipped<ReadError>>
         return Err(err("", "it is empty"));
     }
     match json_value(text) {
-        Ok(doc) => Ok((any_traces_doc(&doc)?, None)),
+        Ok(doc) => any_traces_doc(&doc),
         Err(whole) => {
             let mut all = TracesData::default();
+            // Traces left out of a line of several (a saved search answer), said when no line is.
+            let mut in_lines: Option<(usize, Skipped<ReadError>)> = None;
             let read = |n: usize, doc: &Value| {
-                let data = any_traces_doc(doc).map_err(|e| err(&format!("line {n}"), e.to_string()))?;
+                let (data, skipped) = any_traces_doc(doc).map_err(|e| err(&format!("line {n}"), e.to_string()))?;
                 all.resource_spans.extend(data.resource_spans);
+                if let (None, Some(s)) = (&in_lines, skipped) {
+                    in_lines = Some((n, s));
+                }
                 Ok(())
             };
             let bad_json = |n, e| err(&format!("line {n}"), format!("invalid JSON: {e}"));
@@ -288,6 +293,10 @@ fn any_traces_text(text: &str) -> Result<(TracesData, Option<Skipped<ReadError>>
             };
             let count = lines.lines;
             match lines.outcome() {
+                Ok(None) => Ok((
+                    all,
+                    in_lines.map(|(n, s)| Skipped { first: err(&format!("line {n}"), s.first.to_string()), ..s }),
+                )),
                 Ok(skipped) => Ok((all, skipped)),
                 Err(Some(e)) => Err(e),
                 Err(None) => Err(err(
@@ -319,10 +328,7 @@ pub fn json_lines<E>(
         return None;
     }
     let mut out = Lines { lines: lines.len(), others: 0, skipped: None };
-    let mut skip = |e: E| match &mut out.skipped {
-        Some(skipped) => skipped.lines += 1,
-        None => out.skipped = Some(Skipped { lines: 1, of: lines.len(), first: e }),
-    };
+    let mut skip = |e: E| Skipped::add(&mut out.skipped, lines.len(), "lines", e);
     let mut others = 0;
     for (i, &(n, line)) in lines.iter().enumerate() {
         let doc: Value = match json_value(line) {
@@ -365,7 +371,7 @@ impl<E> Lines<E> {
     /// The lines skipped, if any, when some line was read; else the first line's error, or `None`
     /// when every line holds another signal.
     pub fn outcome(self) -> std::result::Result<Option<Skipped<E>>, Option<E>> {
-        let skipped = self.skipped.as_ref().map_or(0, |s| s.lines);
+        let skipped = self.skipped.as_ref().map_or(0, |s| s.count);
         if self.others + skipped < self.lines {
             Ok(self.skipped)
         } else {
@@ -374,26 +380,78 @@ impl<E> Lines<E> {
     }
 }
 
-/// Lines of a JSON-lines file left out because they could not be read.
+/// Lines of a JSON-lines file, or traces of a file of several, left out because they could not be
+/// read.
 #[derive(Debug)]
 pub struct Skipped<E> {
     /// How many.
-    pub lines: usize,
-    /// Of how many non-blank lines.
+    pub count: usize,
+    /// Of how many (non-blank lines, or traces).
     pub of: usize,
-    /// The first one's error (it names the line).
+    /// `"lines"` or `"traces"`.
+    pub unit: &'static str,
+    /// The first one's error (it names the line or the trace).
     pub first: E,
 }
 
+impl<E> Skipped<E> {
+    /// Counts one more left out of `of` `unit` in `slot`, keeping the first error.
+    fn add(slot: &mut Option<Self>, of: usize, unit: &'static str, e: E) {
+        match slot {
+            Some(skipped) => skipped.count += 1,
+            None => *slot = Some(Skipped { count: 1, of, unit, first: e }),
+        }
+    }
+}
+
+/// Reads each of `items` with `read` into one [`TracesData`] (resources and scopes merged), leaving
+/// out those it refuses, unless it refuses every one: then the first error.
+fn each_trace<T>(
+    items: &[T],
+    mut read: impl FnMut(usize, &T) -> Result<TracesData>,
+) -> Result<(TracesData, Option<Skipped<ReadError>>)> {
+    let mut all = TracesData::default();
+    let mut skipped = None;
+    for (i, item) in items.iter().enumerate() {
+        match read(i, item) {
+            Ok(data) => merge(&mut all, data),
+            Err(e) => Skipped::add(&mut skipped, items.len(), "traces", e),
+        }
+    }
+    match skipped {
+        Some(s) if s.count == items.len() => Err(s.first),
+        skipped => Ok((all, skipped)),
+    }
+}
+
+/// Moves the spans of `data` into `all`, under the resource and scope they have there if any.
+fn merge(all: &mut TracesData, data: TracesData) {
+    for rs in data.resource_spans {
+        let Some(to) =
+            all.resource_spans.iter_mut().find(|r| r.resource == rs.resource && r.schema_url == rs.schema_url)
+        else {
+            all.resource_spans.push(rs);
+            continue;
+        };
+        for ss in rs.scope_spans {
+            match to.scope_spans.iter_mut().find(|s| s.scope == ss.scope && s.schema_url == ss.schema_url) {
+                Some(s) => s.spans.extend(ss.spans),
+                None => to.scope_spans.push(ss),
+            }
+        }
+    }
+}
+
 impl<E: core::fmt::Display> core::fmt::Display for Skipped<E> {
-    /// "2 of its 1,000 lines could not be read and were left out; the first: line 7: …".
+    /// "2 of its 1,000 lines could not be read and were left out (the first: line 7: …)".
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let (verb, first) = if self.lines == 1 { ("was", "it") } else { ("were", "the first") };
+        let (verb, first) = if self.count == 1 { ("was", "it") } else { ("were", "the first") };
         write!(
             f,
-            "{} of its {} lines could not be read and {verb} left out ({first}: {})",
-            thousands(self.lines),
+            "{} of its {} {} could not be read and {verb} left out ({first}: {})",
+            thousands(self.count),
             thousands(self.of),
+            self.unit,
             self.first
         )
     }
@@ -443,7 +501,7 @@ pub fn signal(doc: &Value) -> Option<Signal> {
     }
 }
 
-fn any_traces_doc(doc: &Value) -> Result<TracesData> {
+fn any_traces_doc(doc: &Value) -> Result<(TracesData, Option<Skipped<ReadError>>)> {
     match signal(doc) {
         Some(Signal::Logs) => return Err(err("", format!("it holds logs, not traces: {LOGS_PAGE}"))),
         Some(Signal::Metrics) => return Err(err("", "it holds metrics, which the viewer does not show")),
@@ -457,19 +515,13 @@ fn any_traces_doc(doc: &Value) -> Result<TracesData> {
     }
     match doc {
         Value::Array(items) if items.first().is_some_and(|s| s.get("traceId").is_some()) || items.is_empty() => {
-            zipkin::traces(items)
+            Ok((zipkin::traces(items)?, None))
         }
         // Zipkin's search answer (`/api/v2/traces`): a list of traces, each a list of spans.
-        Value::Array(items) if items.first().is_some_and(Value::is_array) => {
-            let mut all = TracesData::default();
-            for (i, trace) in items.iter().enumerate() {
-                let spans =
-                    trace.as_array().ok_or_else(|| err(&format!("[{i}]"), "expected a list of Zipkin spans"))?;
-                let data = zipkin::traces(spans).map_err(|e| err(&format!("[{i}]"), e.to_string()))?;
-                all.resource_spans.extend(data.resource_spans);
-            }
-            Ok(all)
-        }
+        Value::Array(items) if items.first().is_some_and(Value::is_array) => each_trace(items, |i, trace| {
+            let spans = trace.as_array().ok_or_else(|| err(&format!("[{i}]"), "expected a list of Zipkin spans"))?;
+            zipkin::traces(spans).map_err(|e| err(&format!("[{i}]"), e.to_string()))
+        }),
         // Tempo's `/api/v2/traces/{id}` answer: `{"trace": {...}, "status": ...}`.
         Value::Object(o) if o.get("trace").is_some_and(Value::is_object) && signal(doc).is_none() => {
             any_traces_doc(&o["trace"]).map_err(|e| err("trace", e.to_string()))
@@ -477,7 +529,7 @@ fn any_traces_doc(doc: &Value) -> Result<TracesData> {
         Value::Object(o) if o.contains_key("data") || (o.contains_key("spans") && o.contains_key("traceID")) => {
             jaeger::traces(o)
         }
-        Value::Object(_) => traces(doc, Ids::Tolerant),
+        Value::Object(_) => Ok((traces(doc, Ids::Tolerant)?, None)),
         _ => Err(err(
             "",
             "not a trace document: expected OTLP/JSON (resourceSpans), Jaeger JSON (data or traceID and spans) \

@@ -174,7 +174,7 @@ fn a_json_lines_file_with_lines_that_cannot_be_read_opens_the_others_and_says_wh
     let (data, skipped) = any_traces_file(&cut).unwrap();
     assert_eq!(data.spans().count(), 2 * any_traces(OTLP).unwrap().spans().count());
     let skipped = skipped.expect("two lines were left out");
-    assert_eq!((skipped.lines, skipped.of, skipped.first.path.as_str()), (2, 4, "line 4"));
+    assert_eq!((skipped.count, skipped.of, skipped.first.path.as_str()), (2, 4, "line 4"));
     assert!(skipped
         .to_string()
         .starts_with("2 of its 4 lines could not be read and were left out (the first: line 4: "));
@@ -193,6 +193,40 @@ fn a_json_lines_file_with_lines_that_cannot_be_read_opens_the_others_and_says_wh
     assert_eq!(e.path, "line 1");
     // A whole file that reads is read without a word.
     assert!(any_traces_file(&format!("{OTLP}\n{OTLP}\n")).unwrap().1.is_none());
+}
+
+#[test]
+fn a_saved_search_answer_with_a_trace_that_cannot_be_read_opens_the_others_and_says_which_it_left_out() {
+    let jaeger_trace = |id: &str, span: &str| {
+        format!(
+            r#"{{"traceID":"{id}","spans":[{{"traceID":"{id}","spanID":"{span}","operationName":"op","startTime":1,"duration":2,"processID":"p1"}}],"processes":{{"p1":{{"serviceName":"web"}}}}}}"#
+        )
+    };
+    let jaeger = format!(
+        r#"{{"data":[{},{},{}]}}"#,
+        jaeger_trace("a1", "b1"),
+        jaeger_trace("a2", "not-hex"),
+        jaeger_trace("a3", "b3")
+    );
+    let (data, skipped) = any_traces_file(&jaeger).unwrap();
+    assert_eq!(data.spans().count(), 2);
+    assert_eq!(data.resource_spans.len(), 1, "the traces of one process share its resource");
+    let skipped = skipped.unwrap();
+    assert_eq!((skipped.count, skipped.of, skipped.unit), (1, 3, "traces"));
+    assert_eq!(
+        skipped.to_string(),
+        "1 of its 3 traces could not be read and was left out (it: data[1].spans[0]: spanID is not a hex id)"
+    );
+    assert_eq!(any_traces(&jaeger).unwrap_err().path, "data[1].spans[0]");
+    // Zipkin's search answer, a list of traces; every trace bad is an error.
+    let zipkin = r#"[[{"traceId":"a1","id":"b1","name":"one","timestamp":1,"duration":2}],{"oops":1},[{"traceId":"a3","id":"b3","name":"three","timestamp":1,"duration":2}]]"#;
+    let (data, skipped) = any_traces_file(zipkin).unwrap();
+    assert_eq!(data.spans().count(), 2);
+    assert!(skipped.unwrap().to_string().contains("(it: [1]: expected a list of Zipkin spans)"));
+    assert_eq!(any_traces_file(r#"[[{"id":1}],{"oops":1}]"#).unwrap_err().path, "[0]");
+    // Inside a JSON-lines file, the line is named.
+    let (_, skipped) = any_traces_file(&format!("{OTLP}\n{jaeger}\n")).unwrap();
+    assert!(skipped.unwrap().to_string().contains("(it: line 2: data[1].spans[0]: spanID is not a hex id)"));
 }
 
 #[test]

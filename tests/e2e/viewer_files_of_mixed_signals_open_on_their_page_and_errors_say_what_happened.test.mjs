@@ -52,6 +52,15 @@ test('a JSON-lines file cut off mid-line opens its other lines on /open and /log
   await view.page.close();
 });
 
+test('a saved Jaeger search answer with a trace that cannot be read lists the others and says which it left out', async () => {
+  const trace = (id, span) => ({ traceID: id, spans: [{ traceID: id, spanID: span, operationName: `op-${id}`, startTime: 1700000000000000, duration: 5, processID: 'p1' }], processes: { p1: { serviceName: 'web' } } });
+  const file = tempFile('search.json', JSON.stringify({ data: [trace('a1', 'b1'), trace('a2', 'not-hex'), trace('a3', 'b3')] }));
+  const view = await TraceView.openFile(env.browser, env.collector, file);
+  assert.equal(await view.page.textContent('[data-testid=file-trace-count]'), 'The file holds 2 traces: open one.');
+  assert.equal(await view.page.textContent('[data-testid=notice]'), 'search.json: 1 of its 3 traces could not be read and was left out (it: data[1].spans[0]: spanID is not a hex id)');
+  await view.page.close();
+});
+
 test('a file chosen while the page\'s first query is still out keeps its records once that answer comes', async () => {
   const page = await env.browser.newPage();
   let release;

@@ -97,18 +97,21 @@ fn micros(v: Option<&Value>) -> u64 {
 }
 
 /// Converts `{"data": [...]}` or a single trace object.
-pub(super) fn traces(doc: &Map<String, Value>) -> Result<TracesData> {
-    let mut out = TracesData::default();
+pub(super) fn traces(doc: &Map<String, Value>) -> Result<(TracesData, Option<super::Skipped<crate::ReadError>>)> {
     match doc.get("data") {
-        Some(Value::Array(traces)) => {
-            for (i, t) in traces.iter().enumerate() {
-                let t = t.as_object().ok_or_else(|| err(&format!("data[{i}]"), "expected a trace object"))?;
-                one_trace(t, &format!("data[{i}]"), &mut out)?;
-            }
+        // A trace that cannot be read is left out, and counted.
+        Some(Value::Array(traces)) => super::each_trace(traces, |i, t| {
+            let t = t.as_object().ok_or_else(|| err(&format!("data[{i}]"), "expected a trace object"))?;
+            let mut out = TracesData::default();
+            one_trace(t, &format!("data[{i}]"), &mut out)?;
+            Ok(out)
+        }),
+        _ => {
+            let mut out = TracesData::default();
+            one_trace(doc, "", &mut out)?;
+            Ok((out, None))
         }
-        _ => one_trace(doc, "", &mut out)?,
     }
-    Ok(out)
 }
 
 fn one_trace(t: &Map<String, Value>, path: &str, out: &mut TracesData) -> Result<()> {
