@@ -52,7 +52,7 @@ use opentelemetry::{Context, InstrumentationScope, KeyValue as OtKeyValue, Value
 #[cfg(target_arch = "wasm32")]
 mod export;
 #[cfg(target_arch = "wasm32")]
-pub use export::{Exporter, DEFAULT_TIMEOUT_MS, MAX_KEPT};
+pub use export::{Exporter, DEFAULT_TIMEOUT_MS, MAX_KEPT, MAX_PAUSE_MS};
 
 use crate::global::with;
 use crate::propagation::{format_traceparent, parse_traceparent, Baggage, TraceState as W3cTraceState};

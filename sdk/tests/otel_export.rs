@@ -17,7 +17,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 /// Replaces `globalThis.fetch` with a recorder: each call is kept in `globalThis.__posts` as
 /// `[url, headers, body]` and answered with the next status of `globalThis.__statuses`
 /// (200 when none is left; 0 rejects, as `fetch` does without a network; 1 never answers, and
-/// rejects when the request's `signal` aborts, as `fetch` does).
+/// rejects when the request's `signal` aborts, as `fetch` does); an answer given as an object may
+/// carry a body and a `Retry-After` header.
 pub fn install_fetch() {
     let global = js_sys::global();
     let fetch = Function::new_with_args(
@@ -32,7 +33,8 @@ pub fn install_fetch() {
          const plain = new Response(init.body).body;
          const read = gzipped ? new Response(plain.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer().then((b) => { post[2] = new Uint8Array(b); }) : Promise.resolve();
          if (status === 1) return read.then(() => new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal.reason))));
-         return read.then(() => status === 0 ? Promise.reject(new TypeError('Failed to fetch')) : { status, arrayBuffer: async () => body });",
+         const headers = { get: (name) => (name.toLowerCase() === 'retry-after' && answer.retryAfter) || null };
+         return read.then(() => status === 0 ? Promise.reject(new TypeError('Failed to fetch')) : { status, headers, arrayBuffer: async () => body });",
     );
     Reflect::set(&global, &"fetch".into(), &fetch).unwrap();
     Reflect::set(&global, &"__posts".into(), &Array::new()).unwrap();
@@ -54,6 +56,19 @@ pub fn answer_200_with(body: &[u8]) {
     Reflect::set(&answer, &"status".into(), &JsValue::from(200)).unwrap();
     Reflect::set(&answer, &"body".into(), &Uint8Array::from(body)).unwrap();
     Reflect::set(&js_sys::global(), &"__statuses".into(), &Array::of1(&answer)).unwrap();
+}
+
+/// The next `n` answers: `status` with `Retry-After: value`.
+pub fn answer_retry_after(n: usize, status: u16, value: &str) {
+    let list = Array::new();
+    for _ in 0..n {
+        let answer = Object::new();
+        Reflect::set(&answer, &"status".into(), &JsValue::from(status)).unwrap();
+        Reflect::set(&answer, &"body".into(), &Uint8Array::new_with_length(0)).unwrap();
+        Reflect::set(&answer, &"retryAfter".into(), &value.into()).unwrap();
+        list.push(&answer);
+    }
+    Reflect::set(&js_sys::global(), &"__statuses".into(), &list).unwrap();
 }
 
 pub fn answer_with(statuses: &[u16]) {
@@ -159,6 +174,70 @@ async fn batches_are_posted_kept_when_they_may_succeed_later_and_counted_when_th
         .collect();
     assert_eq!(names.first().map(String::as_str), Some("offline 1"), "the oldest went first");
     assert_eq!(names.len(), MAX_KEPT);
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout: Function = Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().into();
+        set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(ms)).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+#[test]
+async fn a_retry_after_keeps_every_batch_for_that_endpoint_until_then() {
+    install_fetch();
+    global::set_tracer_provider(TracerProvider::new(Config { service_name: "rust-page".into(), ..Config::default() }));
+    let exporter = Exporter::new("http://throttled.test");
+    let other = Exporter::new("http://other.test");
+
+    // 429 with Retry-After: 1 second. Nothing goes to that endpoint before then, not even new batches.
+    record_a_span_and_a_log("throttled");
+    answer_retry_after(2, 429, "1");
+    assert_eq!(exporter.flush().await, 0);
+    assert_eq!(posts().len(), 2);
+    record_a_span_and_a_log("while paused");
+    assert_eq!(exporter.flush().await, 0);
+    assert!(posts().is_empty(), "no post while the endpoint asked to wait");
+    // Another endpoint is not paused (and has nothing of its own to send).
+    global::tracer("export-test").in_span("elsewhere", |_cx| {});
+    assert_eq!(other.flush().await, 1);
+    assert_eq!(posts()[0].0, "http://other.test/v1/traces");
+    // After the second, everything kept goes, oldest first.
+    sleep(1_100).await;
+    assert_eq!(exporter.flush().await, 4);
+    let names: Vec<String> = posts()
+        .iter()
+        .filter(|(url, ..)| url.ends_with("/v1/traces"))
+        .map(|(_, _, _, body)| proto::decode_traces(body).unwrap().spans().next().unwrap().2.name.clone())
+        .collect();
+    assert_eq!(names, ["throttled", "while paused"]);
+
+    // An HTTP date: 503 until a minute from now pauses; one in the past does not.
+    let date = |offset_ms: f64| js_sys::Date::new(&JsValue::from(js_sys::Date::now() + offset_ms)).to_utc_string();
+    global::tracer("export-test").in_span("past", |_cx| {});
+    answer_retry_after(1, 503, &String::from(date(-60_000.0)));
+    assert_eq!(exporter.flush().await, 0);
+    assert_eq!(exporter.flush().await, 1, "a date gone by asks for no wait");
+    global::tracer("export-test").in_span("future", |_cx| {});
+    answer_retry_after(1, 503, &String::from(date(60_000.0)));
+    assert_eq!(exporter.flush().await, 0);
+    posts();
+    assert_eq!(exporter.flush().await, 0);
+    assert!(posts().is_empty(), "a minute from now is still to come");
+    // A Retry-After that does not read asks for no wait; nor does one on an answer that is final.
+    let paused = Exporter::new("http://unreadable.test");
+    global::tracer("export-test").in_span("unreadable", |_cx| {});
+    answer_retry_after(1, 503, "soon");
+    assert_eq!(paused.flush().await, 0);
+    assert_eq!(paused.flush().await, 1);
+    global::tracer("export-test").in_span("refused", |_cx| {});
+    answer_retry_after(1, 400, "60");
+    assert_eq!(paused.flush().await, 0);
+    global::tracer("export-test").in_span("next", |_cx| {});
+    assert_eq!(paused.flush().await, 1, "a 400's Retry-After pauses nothing");
+    posts();
 }
 
 #[test]

@@ -46,4 +46,23 @@ async fn a_page_that_is_left_sends_what_is_queued_with_keepalive() {
     assert_eq!(url, "http://collector.test:4318/v1/traces");
     assert!(keepalive, "the request may outlive the page");
     assert_eq!(proto::decode_traces(body).unwrap().spans().next().unwrap().2.name, "checkout");
+
+    // An endpoint that asked to wait two minutes still gets what is kept and queued then: it is
+    // the page's last chance. (Another exporter to the endpoint, since the started one lives on.)
+    let exporter = Exporter::new("http://collector.test:4318");
+    global::tracer("export-test").in_span("asked to wait", |_cx| {});
+    otel_export::answer_retry_after(1, 429, "120");
+    assert_eq!(exporter.flush().await, 0);
+    global::tracer("export-test").in_span("last chance", |_cx| {});
+    assert_eq!(exporter.flush().await, 0);
+    assert_eq!(otel_export::posts().len(), 1, "nothing went while paused");
+    dispatch.call1(&window, &event).unwrap();
+    sleep(20).await;
+    let sent: Vec<(String, bool)> = otel_export::posts_with_keepalive()
+        .into_iter()
+        .map(|((_, _, _, body), keepalive)| {
+            (proto::decode_traces(&body).unwrap().spans().next().unwrap().2.name.clone(), keepalive)
+        })
+        .collect();
+    assert_eq!(sent, [("asked to wait".to_owned(), true), ("last chance".to_owned(), true)]);
 }

@@ -13,7 +13,9 @@
 //! not on page hide), and a post without an answer after 10 s
 //! ([`Exporter::with_timeout`]) is aborted and kept like one that found no network. A batch that fails for lack of network or with 429, 502, 503
 //! or 504 is kept (at most [`MAX_KEPT`] batches, the oldest dropped first) and sent again at the
-//! next flush, as the JavaScript exporter does; other failures are counted in the diagnostics
+//! next flush, as the JavaScript exporter does. An answer with `Retry-After` (seconds or an HTTP
+//! date, at most [`MAX_PAUSE_MS`]) pauses the endpoint: flushes until then post nothing and keep
+//! what they took, except the one on page hide, which is the page's last chance. Other failures are counted in the diagnostics
 //! (`exports_failed`), never thrown. Kept batches belong to the page or the worker's isolate,
 //! not to one `Exporter`: the next flush of any exporter to the same endpoint sends them, so a
 //! worker that makes an exporter per request (workers-rs style, as examples/rust-worker does)
@@ -34,6 +36,9 @@ use crate::retry::is_retryable;
 
 /// Failed batches kept for the next flush.
 pub const MAX_KEPT: usize = 16;
+
+/// The longest pause a `Retry-After` gets: two minutes, as the JavaScript exporter honours.
+pub const MAX_PAUSE_MS: f64 = 120_000.0;
 
 /// The most a `keepalive` request may carry: browsers refuse more than 64 KiB in flight.
 const KEEPALIVE_BYTES: usize = 60 * 1024;
@@ -62,6 +67,55 @@ thread_local! {
     /// The batches kept for the next flush, with the endpoint each was for: shared by every
     /// exporter of the page or isolate (wasm32 has one thread).
     static KEPT: RefCell<VecDeque<(String, Signal, Vec<u8>)>> = const { RefCell::new(VecDeque::new()) };
+    /// Endpoints that asked, with `Retry-After`, not to be sent to before a time (`Date.now()`).
+    static PAUSED: RefCell<Vec<(String, f64)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keeps a batch for the next flush; when [`MAX_KEPT`] wait already, the oldest is dropped and counted.
+fn keep(endpoint: &str, signal: Signal, body: Vec<u8>) {
+    KEPT.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.len() == MAX_KEPT {
+            kept.pop_front();
+            with(|sdk| sdk.diagnostics_mut().exports_failed += 1);
+        }
+        kept.push_back((endpoint.to_owned(), signal, body));
+    });
+}
+
+/// Until when (`Date.now()`) `endpoint` asked not to be sent to, if that is still to come.
+fn paused_until(endpoint: &str, now: f64) -> Option<f64> {
+    PAUSED.with(|p| p.borrow().iter().find(|(e, _)| e == endpoint).map(|(_, until)| *until)).filter(|u| *u > now)
+}
+
+/// Records that `endpoint` asked to wait until `until` (`None`: it answered, the pause is over).
+fn pause(endpoint: &str, until: Option<f64>) {
+    PAUSED.with(|p| {
+        let mut p = p.borrow_mut();
+        p.retain(|(e, _)| e != endpoint);
+        if let Some(until) = until {
+            p.push((endpoint.to_owned(), until));
+        }
+    });
+}
+
+/// The milliseconds an answer's `Retry-After` asks to wait (seconds, or an HTTP date read by the
+/// host's `Date.parse`), at most [`MAX_PAUSE_MS`]; `None` without one that reads.
+fn retry_after_ms(response: &JsValue, now: f64) -> Option<f64> {
+    let headers = Reflect::get(response, &"headers".into()).ok()?;
+    let get: Function = Reflect::get(&headers, &"get".into()).ok()?.dyn_into().ok()?;
+    let value = get.call1(&headers, &"retry-after".into()).ok()?.as_string()?;
+    let value = value.trim();
+    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        value.parse::<u64>().ok()? as f64 * 1000.0
+    } else {
+        let at = js_sys::Date::parse(value);
+        if at.is_nan() {
+            return None;
+        }
+        at - now
+    };
+    Some(wait.clamp(0.0, MAX_PAUSE_MS))
 }
 
 /// Posts the spans and log records of the `opentelemetry` API to an OTLP/HTTP endpoint. Cheap
@@ -168,6 +222,7 @@ async fn gzip(body: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// What a post came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Sent,
     /// Worth sending again: no network, or 429, 502, 503, 504.
@@ -229,6 +284,14 @@ impl Exporter {
         while let Some(batch) = with(|sdk| sdk.take_logs_proto()) {
             batches.push((Signal::Logs, batch));
         }
+        // The endpoint asked to wait: everything is kept for a flush after that, unless the page
+        // is going.
+        if !keepalive && paused_until(endpoint, js_sys::Date::now()).is_some() {
+            for (signal, body) in batches {
+                keep(endpoint, signal, body);
+            }
+            return 0;
+        }
         // Every post starts now, before any is awaited: on page hide the logs must not wait
         // behind the traces' answer, which may never come. `keepalive` goes on while the posts
         // together stay within the browser's in-flight budget.
@@ -260,7 +323,14 @@ impl Exporter {
                 Err(e) => Err(e),
             };
             let status = response.as_ref().map_err(Clone::clone).and_then(status_of);
-            match outcome(status) {
+            let outcome = outcome(status);
+            if let Ok(response) = &response {
+                let now = js_sys::Date::now();
+                // Any answer ends a pause, unless it asks for another.
+                let wait = if outcome == Outcome::Retry { retry_after_ms(response, now) } else { None };
+                pause(endpoint, wait.filter(|w| *w > 0.0).map(|w| now + w));
+            }
+            match outcome {
                 Outcome::Sent => {
                     delivered += 1;
                     // A partial success: what the receiver refused is lost, and counted.
@@ -273,14 +343,7 @@ impl Exporter {
                 }
                 Outcome::Retry => {
                     with(|sdk| sdk.diagnostics_mut().exports_retried += 1);
-                    KEPT.with(|kept| {
-                        let mut kept = kept.borrow_mut();
-                        if kept.len() == MAX_KEPT {
-                            kept.pop_front();
-                            with(|sdk| sdk.diagnostics_mut().exports_failed += 1);
-                        }
-                        kept.push_back((endpoint.clone(), signal, body));
-                    });
+                    keep(endpoint, signal, body);
                 }
                 Outcome::Failed => with(|sdk| sdk.diagnostics_mut().exports_failed += 1),
             }
