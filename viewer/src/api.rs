@@ -41,8 +41,9 @@ where
         let runs = Rc::clone(&runs);
         leptos::task::spawn_local(async move {
             let answer = future.await;
+            // (A page gone meanwhile took the signal with it.)
             if runs.get() == run {
-                set_value.set(Some(answer));
+                set_value.try_set(Some(answer));
             }
         });
     }));
@@ -423,18 +424,10 @@ fn last_trace(trace_id: &str) -> Option<Window> {
     LAST_TRACE.with(|t| t.borrow().as_ref().filter(|(id, _)| id == trace_id).map(|(_, window)| *window))
 }
 
-/// One trace from the trace source, with the source's warning (a partial trace) if any, which
-/// replaces the notice of the trace before (none on an error).
-pub(crate) async fn fetch_trace(trace_id: &str) -> Result<FetchedTrace, ApiError> {
-    NOTICE.with(|n| n.set(None));
-    let fetched = fetch_trace_quietly(trace_id).await?;
-    NOTICE.with(|n| n.set(fetched.warning.clone()));
-    Ok(fetched)
-}
-
-/// [`fetch_trace`] without touching the notice bar; remembers the trace's time range, or that
+/// One trace from the trace source, with the source's warning (a partial trace) if any, for the
+/// page to show in the notice bar while it shows the trace; remembers the trace's time range, or that
 /// there is none to be had.
-async fn fetch_trace_quietly(trace_id: &str) -> Result<FetchedTrace, ApiError> {
+pub(crate) async fn fetch_trace(trace_id: &str) -> Result<FetchedTrace, ApiError> {
     let fetched = match sources::trace_requests(&sources().traces, trace_id) {
         Ok(plan) => first_answer(plan, sources::parse_trace).await,
         Err(e) => Err(ApiError(e)),
@@ -459,13 +452,8 @@ pub(crate) async fn trace_window(trace_id: &str) -> Option<(u64, u64)> {
     if let Some(known) = last_trace(&id) {
         return known;
     }
-    fetch_trace_quietly(&id).await.ok()?;
+    fetch_trace(&id).await.ok()?;
     last_trace_window(&id)
-}
-
-/// One trace from the trace source; a warning from the source shows in the page's notice bar.
-pub(crate) async fn trace(trace_id: &str) -> Result<TracesData, ApiError> {
-    Ok(fetch_trace(trace_id).await?.data)
 }
 
 thread_local! {

@@ -150,10 +150,12 @@ pub(crate) fn SearchPage() -> impl IntoView {
     // Asked again on every navigation to the page too, not only when a filter changes: Search
     // with the same filters (the address unchanged) shows what arrived since.
     let navigations = use_navigations();
+    // Each answer carries the navigation and the form it is for: while another search is out,
+    // the page says "Searching…", never the results before under the new filters.
     let results = api::load(move || {
-        navigations.track();
-        let form = form.get();
-        async move {
+        let asked = (navigations.get(), form.get());
+        let form = asked.1.clone();
+        let answer = async move {
             // A form that does not read is the form's error, not the source's: no hint about sources.
             let (query, sort) = match form.query() {
                 Ok(q) => q,
@@ -164,8 +166,13 @@ pub(crate) fn SearchPage() -> impl IntoView {
             let mut list = api::search(query).await?;
             sort.sort(&mut list);
             Ok::<_, api::ApiError>(Ok((list, start, end, cut)))
-        }
+        };
+        async move { (asked, answer.await) }
     });
+    let results = move || {
+        let now = (navigations.get(), form.get());
+        results.with(|r| r.as_ref().filter(|(asked, _)| *asked == now).map(|(_, answer)| answer.clone()))
+    };
     let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -248,8 +255,8 @@ pub(crate) fn SearchPage() -> impl IntoView {
             <label>"Limit"<input type="number" min="1" max="1000" data-testid="limit" prop:value=limit on:input=on_limit /></label>
             <button type="submit" data-testid="search">"Search"</button>
         </form>
-        {move || match results.get() {
-            None => view! { <p class="muted">"Searching…"</p> }.into_any(),
+        {move || match results() {
+            None => view! { <p class="muted" data-testid="searching">"Searching…"</p> }.into_any(),
             // When the source could not even list its services (it is down), that is the news, not
             // that a Jaeger search needs a service the empty list cannot offer.
             Some(Err(e)) => crate::app::source_error_panel(match services.get() {

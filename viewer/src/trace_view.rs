@@ -69,15 +69,18 @@ pub(crate) fn TracePage() -> impl IntoView {
     let data = api::load(move || {
         let id = id();
         async move {
-            let trace = api::trace(&id).await.map(Trace::from_data);
-            (id, trace)
+            let (trace, warning) = match api::fetch_trace(&id).await {
+                Ok(fetched) => (Ok(Trace::from_data(fetched.data)), fetched.warning),
+                Err(e) => (Err(e), None),
+            };
+            (id, trace, warning)
         }
     });
     // The trace's log records, correlated by trace id, under the waterfall. Asked once the trace
     // is fetched, so that the log source is asked around the trace's own time.
     let logs = api::load(move || {
         let id = id();
-        let fetched = data.with(|d| d.as_ref().is_some_and(|(i, _)| *i == id));
+        let fetched = data.with(|d| d.as_ref().is_some_and(|(i, ..)| *i == id));
         // No log records are asked for an id that is none: the trace's panel said what is wrong.
         let is_id = crate::sources::is_trace_id(&id);
         async move {
@@ -88,11 +91,19 @@ pub(crate) fn TracePage() -> impl IntoView {
             Some((id, logs))
         }
     });
-    // A notice about this trace (Tempo's partial answer) goes with the page.
+    // A notice about the trace shown (Tempo's partial answer), there while it is: an answer for
+    // a trace no longer asked for carries none in.
+    Effect::new(move |_| {
+        let warning = data.with(|d| match d {
+            Some((i, _, warning)) if *i == id() => warning.clone(),
+            _ => None,
+        });
+        api::NOTICE.with(|n| n.set(warning));
+    });
     on_cleanup(|| api::NOTICE.with(|n| n.set(None)));
     view! {
         {move || match data.get() {
-            Some((i, answer)) if i == id() => match answer {
+            Some((i, answer, _)) if i == id() => match answer {
                 Err(e) => error_panel(e.to_string()),
                 Ok(trace) if trace.rows.is_empty() => error_panel(format!("Trace {} has no spans.", id())),
                 Ok(trace) => {

@@ -237,7 +237,10 @@ pub(crate) fn LogsPage() -> impl IntoView {
         list: NodeRef::new(),
     };
     on_cleanup(|| {
-        tail::stop();
+        // No answer, typing pause or frame still to come touches the page gone.
+        bump(&LOADS);
+        bump(&CHANGES);
+        tail::detach();
         // The records go with the page.
         STORE.with(|s| *s.borrow_mut() = LogStore::new(DEFAULT_CAPACITY));
     });
@@ -332,9 +335,16 @@ pub(crate) fn LogsPage() -> impl IntoView {
     // The query the records held were asked with.
     let held_query = RwSignal::new(String::new());
     let start_live = move || {
+        // What a tail before received is stored first, so that this one resumes after it.
+        tail::stop();
         // A load still out would clear what the tail appends.
         bump(&LOADS);
         loading.set(false);
+        // A file's records are no part of the source's stream.
+        if !from_source.get_untracked() {
+            STORE.with(|s| s.borrow_mut().clear());
+            ui.changed(false);
+        }
         file.set(String::new());
         let source = api::sources().logs;
         let held = STORE.with(|s| {
@@ -515,6 +525,9 @@ pub(crate) fn LogsPage() -> impl IntoView {
     // started meanwhile replaces the file.
     let open_url = move |url: String| {
         tail::stop();
+        // Nor does a query typed just before (its load waits for typing to pause).
+        bump(&CHANGES);
+        waiting.set(false);
         file.set(url.clone());
         typed_url.set(url.clone());
         loading.set(true);
@@ -546,6 +559,8 @@ pub(crate) fn LogsPage() -> impl IntoView {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let Some(local) = input.files().and_then(|f| f.get(0)) else { return };
         tail::stop();
+        bump(&CHANGES);
+        waiting.set(false);
         file.set(String::new());
         loading.set(true);
         ui.error.set(None);

@@ -323,15 +323,46 @@ fn drop_connection() {
     }
 }
 
-/// Stops the tail (the records received stay).
+/// Stops the tail. The records received stay: those still queued (waiting while paused, or for
+/// the next frame) go into the store now, so that a tail started after resumes after them rather
+/// than receiving them a second time.
 pub(crate) fn stop() {
     GENERATION.with(|g| *g.borrow_mut() += 1);
     drop_connection();
-    if let Some(ui) = ui() {
-        if !matches!(ui.live.try_get_untracked(), Some(Live::Failed(_))) {
-            ui.live.try_set(Live::Off);
+    let Some(ui) = ui() else { return };
+    let unread: Vec<js_sys::JsString> = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.unread_len = 0;
+        q.unread.drain(..).collect()
+    });
+    for text in unread {
+        if let Ok((records, dropped)) = loki::parse_tail(&String::from(text)) {
+            enqueue(QUEUE.with(|q| q.borrow().resume.fresh(records)), dropped);
         }
     }
+    let records: Vec<Record> = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        q.paused = false;
+        q.records.drain(..).collect()
+    });
+    if !records.is_empty() {
+        STORE.with(|s| s.borrow_mut().push(records));
+        ui.changed(true);
+    }
+    ui.waiting.try_set(0);
+    if !matches!(ui.live.try_get_untracked(), Some(Live::Failed(_))) {
+        ui.live.try_set(Live::Off);
+    }
+}
+
+/// Stops the tail for good when its page goes: what is queued is dropped, and no frame or
+/// answer still to come touches the page.
+pub(crate) fn detach() {
+    GENERATION.with(|g| *g.borrow_mut() += 1);
+    drop_connection();
+    UI.with(|u| *u.borrow_mut() = None);
+    reset_counts();
+    QUEUE.with(|q| q.borrow_mut().paused = false);
 }
 
 /// Pauses or resumes showing new records (they keep arriving and wait).
