@@ -191,6 +191,12 @@ pub fn any_traces_file(text: &str) -> Result<(TracesData, Option<Skipped<ReadErr
     Ok((data, skipped))
 }
 
+/// The id the reader gives the server half of a Zipkin span shared between an RPC's client and
+/// server (the shared id stays the client half's; the server half becomes its child).
+pub fn zipkin_server_half(shared: SpanId) -> SpanId {
+    zipkin::server_half(shared)
+}
+
 /// Gives every span after the first with the same trace and span id a new id (kept in
 /// `edgescope.original_span_id`), so that no span hides another in a waterfall. Children keep
 /// pointing at the first. Real data has such duplicates: two services reporting one id, or

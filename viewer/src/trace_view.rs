@@ -25,18 +25,38 @@ struct LogMarks(RwSignal<MarksBySpan>);
 /// Per span id: (time, severity number, message) of each of its log records.
 type MarksBySpan = std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>>;
 
-fn log_marks_of(data: &edgescope_otlp::LogsData) -> MarksBySpan {
+/// Zipkin shares one span id between an RPC's client and server halves, and the reader gives the
+/// server half an id of its own: a record of the server's service with the shared id is marked on
+/// the server half (`trace`: the trace shown).
+fn log_marks_of(data: &edgescope_otlp::LogsData, trace: Option<&Trace>) -> MarksBySpan {
+    let halves: std::collections::HashMap<[u8; 8], ([u8; 8], &str)> = trace
+        .map(|t| {
+            t.rows
+                .iter()
+                .filter_map(|r| {
+                    let shared = r.span.parent_span_id?;
+                    (r.span.span_id == edgescope_otlp::read::zipkin_server_half(shared))
+                        .then(|| (shared.0, (r.span.span_id.0, t.services[r.service].as_str())))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut marks = MarksBySpan::default();
     for rl in &data.resource_logs {
+        let service = rl.resource.service_name();
         for sl in &rl.scope_logs {
             for r in &sl.log_records {
                 if let Some(span) = r.span_id {
+                    let span = match halves.get(&span.0) {
+                        Some((own, server)) if *server == service => *own,
+                        _ => span.0,
+                    };
                     let message = match &r.body {
                         Some(edgescope_otlp::AnyValue::String(s)) => s.chars().take(200).collect(),
                         Some(other) => crate::model::value_text(other).chars().take(200).collect(),
                         None => String::new(),
                     };
-                    marks.entry(span.0).or_default().push((r.time(), r.severity_number, message));
+                    marks.entry(span).or_default().push((r.time(), r.severity_number, message));
                 }
             }
         }
@@ -118,10 +138,13 @@ pub(crate) fn TracePage() -> impl IntoView {
             {move || match logs.get().flatten() {
                 Some((i, answer)) if i == id() => match answer {
                     Err(e) => error_panel(e.to_string()),
-                    Ok(data) => {
-                        marks.0.set(log_marks_of(&data));
+                    Ok(records) => {
+                        marks.0.set(data.with_untracked(|d| match d {
+                            Some((i, Ok(trace), _)) if *i == id() => log_marks_of(&records, Some(trace)),
+                            _ => log_marks_of(&records, None),
+                        }));
                         // Both sources answer newest first; the lines are shown oldest first.
-                        let mut lines = trace_log_lines(&data, true);
+                        let mut lines = trace_log_lines(&records, true);
                         let shown = crate::sources::TRACE_LOGS_SHOWN;
                         let more = lines.len() > shown;
                         if more {

@@ -24,7 +24,7 @@ use crate::{
 
 /// A derived id for the server half of a shared span: the shared id with every bit of its
 /// first byte flipped and its last byte rotated, never zero and stable for the same input.
-fn server_half(id: SpanId) -> SpanId {
+pub(super) fn server_half(id: SpanId) -> SpanId {
     let mut b = id.0;
     b[0] ^= 0xff;
     b[7] = b[7].rotate_left(3) ^ 0x5a;

@@ -190,3 +190,35 @@ async fn a_recorded_trace_with_clock_skew_marks_exactly_the_rows_the_model_marks
     assert_eq!(rows.iter().filter(|r| r.skew).map(|r| r.name.clone()).collect::<Vec<_>>(), skewed);
     el.remove();
 }
+
+#[wasm_bindgen_test]
+fn a_record_of_the_server_with_a_zipkin_shared_span_id_is_marked_on_the_server_half() {
+    // One RPC: the client half in `web`, the server half in `api`, one span id between them.
+    let zipkin = r#"[
+        {"traceId":"48485a3953bb6124","id":"00000000000000a1","kind":"CLIENT","name":"get","timestamp":10,"duration":9,"localEndpoint":{"serviceName":"web"}},
+        {"traceId":"48485a3953bb6124","id":"00000000000000a1","kind":"SERVER","shared":true,"name":"get","timestamp":11,"duration":7,"localEndpoint":{"serviceName":"api"}}]"#;
+    let trace = Trace::first_of(edgescope_otlp::read::any_traces(zipkin).unwrap());
+    let shared = [0, 0, 0, 0, 0, 0, 0, 0xa1];
+    let server = trace.rows.iter().find(|r| trace.services[r.service] == "api").unwrap().span.span_id.0;
+    assert_ne!(server, shared, "the server half has an id of its own");
+    let logs = |service: &str, message: &str| {
+        format!(
+            r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeLogs":[{{"logRecords":[{{"timeUnixNano":"12000","body":{{"stringValue":"{message}"}},"traceId":"000000000000000048485a3953bb6124","spanId":"00000000000000a1"}}]}}]}}"#
+        )
+    };
+    let doc = format!(
+        r#"{{"resourceLogs":[{},{},{}]}}"#,
+        logs("api", "handled"),
+        logs("web", "calling"),
+        logs("batch", "elsewhere")
+    );
+    let data = edgescope_otlp::read::logs_from_str(&doc, edgescope_otlp::read::Ids::Tolerant).unwrap();
+    let messages = |marks: &super::MarksBySpan, id: &[u8; 8]| -> Vec<String> {
+        marks.get(id).map(|l| l.iter().map(|(_, _, m)| m.clone()).collect()).unwrap_or_default()
+    };
+    let marks = super::log_marks_of(&data, Some(&trace));
+    assert_eq!(messages(&marks, &server), ["handled"]);
+    assert_eq!(messages(&marks, &shared), ["calling", "elsewhere"], "the client half keeps the others");
+    // Without the trace (not fetched), every record goes by its span id.
+    assert_eq!(messages(&super::log_marks_of(&data, None), &shared).len(), 3);
+}
