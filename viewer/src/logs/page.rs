@@ -475,7 +475,13 @@ pub(crate) fn LogsPage() -> impl IntoView {
             let go = move || {
                 if CHANGES.with(|c| c.get()) == this {
                     waiting.try_set(false);
-                    load(false, live_now());
+                    // A file opened in the same moment as the typing (after this change was
+                    // seen) is shown by now: the query is not asked over it.
+                    let file_shown = file.try_with_untracked(|f| !f.is_empty()) != Some(false)
+                        || from_source.try_get_untracked() != Some(true);
+                    if !file_shown {
+                        load(false, live_now());
+                    }
                 }
             };
             set_timeout(go, std::time::Duration::from_millis(if typed_before != f.text { 400 } else { 0 }));
