@@ -31,13 +31,18 @@ function context(frozen) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('twenty pieces of waitUntil work are exported together once they have all settled, after the request', async () => {
+  // The work goes on until the request's own export has been made, however slow the machine.
+  let going;
+  const requestExported = new Promise((resolve) => { going = resolve; });
   const handler = instrument(async (request, ctx) => {
-    for (let i = 0; i < 20; i++) ctx.waitUntil(startActiveSpan(`work ${i}`, async (span) => (await sleep(5 + i), span.end())));
+    for (let i = 0; i < 20; i++) ctx.waitUntil(startActiveSpan(`work ${i}`, async (span) => (await requestExported, await sleep(i), span.end())));
     return new Response('accepted', { status: 202 });
   }, config);
   const { ctx, settled } = context(false);
   exports.length = 0;
   await (await handler(new Request('http://127.0.0.1/jobs'), ctx)).text();
+  for (let i = 0; i < 500 && !exports.length; i++) await sleep(10);
+  going();
   await settled();
   const traces = exports.filter((e) => e.path === '/v1/traces');
   assert.equal(traces.length, 2, `the request's export, then one for its work: ${JSON.stringify(traces)}`);
