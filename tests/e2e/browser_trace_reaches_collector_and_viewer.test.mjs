@@ -1,7 +1,7 @@
 // Foundation end to end: the test page (tests/e2e/fixture) in headless Chromium → the collector → the viewer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attr, getJson, traceSpans, waitFor, startBrowserStack } from '../support.mjs';
+import { attr, getJson, sdkReady, traceSpans, waitFor, startBrowserStack } from '../support.mjs';
 
 let stack, collector, site, browser;
 
@@ -21,6 +21,8 @@ test('a click traces the fetch, propagates traceparent, and shows up in the view
     if (r.url().startsWith(collector.otlp) && r.method() === 'POST') exports.push({ url: r.url(), headers: r.headers() });
   });
   await page.goto(site.url);
+  // The page's button listens once the SDK's wasm has loaded, which `load` does not wait for.
+  await sdkReady(page);
   await page.click('#call');
   const result = JSON.parse(
     await waitFor('the result on the test page', async () => {
@@ -126,7 +128,12 @@ test('traceparent goes only to the page origin, and page hide delivers unexporte
 
   // Export is scheduled 500 ms out; hiding the page must send it at once, uncompressed (a page
   // that is going away cannot wait for CompressionStream).
-  const sent = page.waitForRequest((r) => r.url() === `${collector.otlp}/v1/traces`, { timeout: 400 });
+  // (The cross-origin span's scheduled export may go first, gzipped: the hide's is the one with
+  // the span made before it.)
+  const sent = page.waitForRequest(
+    (r) => r.url() === `${collector.otlp}/v1/traces` && r.postDataBuffer()?.includes('before hide'),
+    { timeout: 400 },
+  );
   const traceId = await page.evaluate(async () => {
     const { startSpan } = await import('/sdk/browser.js');
     const span = startSpan('before hide');
