@@ -13,13 +13,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** A port free just now (listened on, then closed). */
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
+/** `n` ports free just now, all different (each listened on until all are picked, then closed). */
+async function freePorts(n) {
+  const servers = await Promise.all(Array.from({ length: n }, async () => {
+    const s = createServer();
+    await new Promise((r) => s.listen(0, '127.0.0.1', r));
+    return s;
+  }));
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }
 
 /** Runs a copy of scripts/start.sh with free ports but those in `ports`; returns what it did. */
@@ -29,7 +32,9 @@ async function start(ports) {
   for (const f of ['start.sh', 'free_ports.mjs']) copyFileSync(join(root, 'scripts', f), join(copy, 'scripts', f));
   for (const f of ['setup', 'build']) writeFileSync(join(copy, 'scripts', `${f}.sh`), `echo "[${f}] ran"; exit 1\n`);
   const env = { ...process.env };
-  for (const name of ['OTLP', 'UI', 'DEMO', 'API', 'AUDIT']) env[`EDGESCOPE_${name}_PORT`] = String(ports[name] ?? (await freePort()));
+  const names = ['OTLP', 'UI', 'DEMO', 'API', 'AUDIT'];
+  const free = await freePorts(names.length);
+  names.forEach((name, i) => { env[`EDGESCOPE_${name}_PORT`] = String(ports[name] ?? free[i]); });
   try {
     return spawnSync('bash', ['scripts/start.sh'], { cwd: copy, encoding: 'utf8', timeout: 30_000, env });
   } finally {
@@ -59,7 +64,7 @@ test('a port that is no port is named and nothing is set up or built', async () 
 });
 
 test('one port given for two servers is named and nothing is set up or built', async () => {
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const run = await start({ UI: port, OTLP: port });
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(given for two servers`));
