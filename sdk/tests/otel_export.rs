@@ -101,6 +101,15 @@ pub fn posts_with_keepalive() -> Vec<((String, String, String, Vec<u8>), bool)> 
     out
 }
 
+/// The name of the first span of each batch of traces posted since the last [`posts`].
+pub fn trace_names_posted() -> Vec<String> {
+    posts()
+        .iter()
+        .filter(|(url, ..)| url.ends_with("/v1/traces"))
+        .map(|(_, _, _, body)| proto::decode_traces(body).unwrap().spans().next().unwrap().2.name.clone())
+        .collect()
+}
+
 pub fn record_a_span_and_a_log(name: &str) {
     let tracer = global::tracer("export-test");
     tracer.in_span(name.to_owned(), |_cx| {
@@ -207,11 +216,7 @@ async fn a_retry_after_keeps_every_batch_for_that_endpoint_until_then() {
     // After the second, everything kept goes, oldest first.
     sleep(1_100).await;
     assert_eq!(exporter.flush().await, 4);
-    let names: Vec<String> = posts()
-        .iter()
-        .filter(|(url, ..)| url.ends_with("/v1/traces"))
-        .map(|(_, _, _, body)| proto::decode_traces(body).unwrap().spans().next().unwrap().2.name.clone())
-        .collect();
+    let names = trace_names_posted();
     assert_eq!(names, ["throttled", "while paused"]);
 
     // An HTTP date: 503 until a minute from now pauses; one in the past does not.
@@ -255,11 +260,7 @@ async fn a_new_exporter_sends_what_a_dropped_one_kept_and_a_flush_starts_every_p
     // The next request's exporter to the same endpoint sends them, before its own.
     record_a_span_and_a_log("request 2");
     assert_eq!(Exporter::new("http://per-request.test").flush().await, 4);
-    let names: Vec<String> = posts()
-        .iter()
-        .filter(|(url, ..)| url.ends_with("/v1/traces"))
-        .map(|(_, _, _, body)| proto::decode_traces(body).unwrap().spans().next().unwrap().2.name.clone())
-        .collect();
+    let names = trace_names_posted();
     assert_eq!(names, ["request 1", "request 2"]);
     // Another endpoint's exporter does not take them.
     record_a_span_and_a_log("request 3");
