@@ -35,12 +35,17 @@ bash scripts/build.sh --debug-collector
 step "SDK wasm tests in Node"
 cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api,js-exports --lib --test core --test otel_api --test otel_export
 
+# ChromeDriver leaves each session's Chrome profile (about 17 MB) in the temporary folder, which
+# on a shared machine adds up run after run: the browser steps get a folder of their own.
+browser_tmp=$(mktemp -d)
+trap 'rm -rf "$browser_tmp"' EXIT
+
 step "SDK wasm tests in headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
+TMPDIR="$browser_tmp" CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
   cargo test -p edgescope --target wasm32-unknown-unknown --features otel-api,js-exports --test browser --test otel_api_in_browser --test otel_export_in_browser
 
 step "viewer component tests in headless Chromium (the model and the waterfall mounted in the page)"
-CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
+TMPDIR="$browser_tmp" CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/tests/webdriver.json" \
   cargo test -p edgescope-viewer --target wasm32-unknown-unknown --lib
 
 step "end-to-end: browser → collector → viewer, and workerd"
