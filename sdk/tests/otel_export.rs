@@ -219,18 +219,39 @@ async fn a_retry_after_keeps_every_batch_for_that_endpoint_until_then() {
     let names = trace_names_posted();
     assert_eq!(names, ["throttled", "while paused"]);
 
-    // An HTTP date: 503 until a minute from now pauses; one in the past does not.
+    // An HTTP date: 503 until a second or two from now pauses; one in the past does not.
     let date = |offset_ms: f64| js_sys::Date::new(&JsValue::from(js_sys::Date::now() + offset_ms)).to_utc_string();
     global::tracer("export-test").in_span("past", |_cx| {});
     answer_retry_after(1, 503, &String::from(date(-60_000.0)));
     assert_eq!(exporter.flush().await, 0);
     assert_eq!(exporter.flush().await, 1, "a date gone by asks for no wait");
     global::tracer("export-test").in_span("future", |_cx| {});
-    answer_retry_after(1, 503, &String::from(date(60_000.0)));
+    answer_retry_after(1, 503, &String::from(date(2_000.0)));
     assert_eq!(exporter.flush().await, 0);
     posts();
     assert_eq!(exporter.flush().await, 0);
-    assert!(posts().is_empty(), "a minute from now is still to come");
+    assert!(posts().is_empty(), "the date is still to come");
+    sleep(2_100).await;
+    assert_eq!(exporter.flush().await, 1, "and once it has come, the batch goes");
+    posts();
+
+    // The answer to a post beside the one that asked to wait (another signal's, in the same flush)
+    // does not end the pause.
+    let mixed = Exporter::new("http://mixed.test");
+    record_a_span_and_a_log("one signal throttled");
+    let throttled = Object::new();
+    Reflect::set(&throttled, &"status".into(), &JsValue::from(429)).unwrap();
+    Reflect::set(&throttled, &"body".into(), &Uint8Array::new_with_length(0)).unwrap();
+    Reflect::set(&throttled, &"retryAfter".into(), &"1".into()).unwrap();
+    Reflect::set(&js_sys::global(), &"__statuses".into(), &Array::of2(&throttled, &JsValue::from(200))).unwrap();
+    assert_eq!(mixed.flush().await, 1, "the logs went");
+    posts();
+    global::tracer("export-test").in_span("still throttled", |_cx| {});
+    assert_eq!(mixed.flush().await, 0);
+    assert!(posts().is_empty(), "the traces' pause holds");
+    sleep(1_100).await;
+    assert_eq!(mixed.flush().await, 2);
+    assert_eq!(trace_names_posted(), ["one signal throttled", "still throttled"]);
     // A Retry-After that does not read asks for no wait; nor does one on an answer that is final.
     let paused = Exporter::new("http://unreadable.test");
     global::tracer("export-test").in_span("unreadable", |_cx| {});

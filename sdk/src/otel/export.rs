@@ -67,8 +67,9 @@ thread_local! {
     /// The batches kept for the next flush, with the endpoint each was for: shared by every
     /// exporter of the page or isolate (wasm32 has one thread).
     static KEPT: RefCell<VecDeque<(String, Signal, Vec<u8>)>> = const { RefCell::new(VecDeque::new()) };
-    /// Endpoints that asked, with `Retry-After`, not to be sent to before a time (`Date.now()`).
-    static PAUSED: RefCell<Vec<(String, f64)>> = const { RefCell::new(Vec::new()) };
+    /// Endpoints that asked, with `Retry-After`, not to be sent to before a time (`Date.now()`),
+    /// with when they asked.
+    static PAUSED: RefCell<Vec<(String, f64, f64)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Keeps a batch for the next flush; when [`MAX_KEPT`] wait already, the oldest is dropped and counted.
@@ -85,16 +86,27 @@ fn keep(endpoint: &str, signal: Signal, body: Vec<u8>) {
 
 /// Until when (`Date.now()`) `endpoint` asked not to be sent to, if that is still to come.
 fn paused_until(endpoint: &str, now: f64) -> Option<f64> {
-    PAUSED.with(|p| p.borrow().iter().find(|(e, _)| e == endpoint).map(|(_, until)| *until)).filter(|u| *u > now)
+    PAUSED.with(|p| p.borrow().iter().find(|(e, ..)| e == endpoint).map(|(_, until, _)| *until)).filter(|u| *u > now)
 }
 
-/// Records that `endpoint` asked to wait until `until` (`None`: it answered, the pause is over).
-fn pause(endpoint: &str, until: Option<f64>) {
+/// Records an answer of `endpoint` to a post started at `posted` (`Date.now()`): `until`, when it
+/// asks not to be sent to before then, pauses the endpoint (a later pause wins); any other answer
+/// ends a pause, unless the pause was asked for after that post started (an answer to a post made
+/// before the pause, or beside the one that asked for it, says nothing about it).
+fn answered(endpoint: &str, posted: f64, until: Option<f64>, now: f64) {
     PAUSED.with(|p| {
         let mut p = p.borrow_mut();
-        p.retain(|(e, _)| e != endpoint);
-        if let Some(until) = until {
-            p.push((endpoint.to_owned(), until));
+        let at = p.iter().position(|(e, ..)| e == endpoint);
+        match (until, at) {
+            (Some(until), Some(i)) => {
+                p[i].1 = p[i].1.max(until);
+                p[i].2 = now;
+            }
+            (Some(until), None) => p.push((endpoint.to_owned(), until, now)),
+            (None, Some(i)) if p[i].2 < posted => {
+                p.remove(i);
+            }
+            (None, _) => {}
         }
     });
 }
@@ -301,6 +313,7 @@ impl Exporter {
         for (_, body) in &batches {
             zipped.push(if self.inner.gzip.get() && !keepalive { gzip(body).await } else { None });
         }
+        let posted = js_sys::Date::now();
         let mut budget = KEEPALIVE_BYTES;
         let started: Vec<_> = batches
             .into_iter()
@@ -326,9 +339,8 @@ impl Exporter {
             let outcome = outcome(status);
             if let Ok(response) = &response {
                 let now = js_sys::Date::now();
-                // Any answer ends a pause, unless it asks for another.
                 let wait = if outcome == Outcome::Retry { retry_after_ms(response, now) } else { None };
-                pause(endpoint, wait.filter(|w| *w > 0.0).map(|w| now + w));
+                answered(endpoint, posted, wait.filter(|w| *w > 0.0).map(|w| now + w), now);
             }
             match outcome {
                 Outcome::Sent => {
