@@ -8,6 +8,7 @@
 //! 64-bit trace ids). Errors name the path of the offending value.
 
 use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -283,13 +284,21 @@ fn any_traces_text(text: &str) -> Result<(TracesData, Option<Skipped<ReadError>>
         Ok(doc) => any_traces_doc(&doc),
         Err(whole) => {
             let mut all = TracesData::default();
-            // Traces left out of a line of several (a saved search answer), said when no line is.
-            let mut in_lines: Option<(usize, Skipped<ReadError>)> = None;
+            // Traces left out of lines of several (saved search answers), counted over all lines.
+            let mut in_lines: Option<Skipped<ReadError>> = None;
             let read = |n: usize, doc: &Value| {
                 let (data, skipped) = any_traces_doc(doc).map_err(|e| err(&format!("line {n}"), e.to_string()))?;
                 all.resource_spans.extend(data.resource_spans);
-                if let (None, Some(s)) = (&in_lines, skipped) {
-                    in_lines = Some((n, s));
+                if let Some(s) = skipped {
+                    match &mut in_lines {
+                        Some(all) => {
+                            all.count += s.count;
+                            all.of += s.of;
+                        }
+                        None => {
+                            in_lines = Some(Skipped { first: err(&format!("line {n}"), s.first.to_string()), ..s });
+                        }
+                    }
                 }
                 Ok(())
             };
@@ -299,11 +308,8 @@ fn any_traces_text(text: &str) -> Result<(TracesData, Option<Skipped<ReadError>>
             };
             let count = lines.lines;
             match lines.outcome() {
-                Ok(None) => Ok((
-                    all,
-                    in_lines.map(|(n, s)| Skipped { first: err(&format!("line {n}"), s.first.to_string()), ..s }),
-                )),
-                Ok(skipped) => Ok((all, skipped)),
+                Ok(None) => Ok((all, in_lines)),
+                Ok(Some(skipped)) => Ok((all, Some(Skipped { also: in_lines.map(Box::new), ..skipped }))),
                 Err(Some(e)) => Err(e),
                 Err(None) => Err(err(
                     "",
@@ -398,6 +404,8 @@ pub struct Skipped<E> {
     pub unit: &'static str,
     /// The first one's error (it names the line or the trace).
     pub first: E,
+    /// Traces left out of the lines that were read, besides the lines left out.
+    pub also: Option<Box<Skipped<E>>>,
 }
 
 impl<E> Skipped<E> {
@@ -405,7 +413,7 @@ impl<E> Skipped<E> {
     fn add(slot: &mut Option<Self>, of: usize, unit: &'static str, e: E) {
         match slot {
             Some(skipped) => skipped.count += 1,
-            None => *slot = Some(Skipped { count: 1, of, unit, first: e }),
+            None => *slot = Some(Skipped { count: 1, of, unit, first: e, also: None }),
         }
     }
 }
@@ -459,7 +467,11 @@ impl<E: core::fmt::Display> core::fmt::Display for Skipped<E> {
             thousands(self.of),
             self.unit,
             self.first
-        )
+        )?;
+        match &self.also {
+            Some(also) => write!(f, "; and {also}"),
+            None => Ok(()),
+        }
     }
 }
 

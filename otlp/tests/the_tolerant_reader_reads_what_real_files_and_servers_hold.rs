@@ -224,9 +224,29 @@ fn a_saved_search_answer_with_a_trace_that_cannot_be_read_opens_the_others_and_s
     assert_eq!(data.spans().count(), 2);
     assert!(skipped.unwrap().to_string().contains("(it: [1]: expected a list of Zipkin spans)"));
     assert_eq!(any_traces_file(r#"[[{"id":1}],{"oops":1}]"#).unwrap_err().path, "[0]");
-    // Inside a JSON-lines file, the line is named.
+    // Inside a JSON-lines file, the line is named; traces are counted over all lines, and told
+    // besides lines left out.
     let (_, skipped) = any_traces_file(&format!("{OTLP}\n{jaeger}\n")).unwrap();
     assert!(skipped.unwrap().to_string().contains("(it: line 2: data[1].spans[0]: spanID is not a hex id)"));
+    let second = format!(
+        r#"{{"data":[{},{},{}]}}"#,
+        jaeger_trace("a4", "not-hex"),
+        jaeger_trace("a5", "b5"),
+        jaeger_trace("a6", "b6")
+    );
+    let (data, skipped) = any_traces_file(&format!("{jaeger}\n{second}\n")).unwrap();
+    assert_eq!(data.spans().count(), 4);
+    assert_eq!(
+        skipped.unwrap().to_string(),
+        "2 of its 6 traces could not be read and were left out (the first: line 1: data[1].spans[0]: spanID is not a hex id)"
+    );
+    let (_, skipped) = any_traces_file(&format!("{jaeger}\n{second}\n{{\"data\": [\n")).unwrap();
+    let text = skipped.unwrap().to_string();
+    assert!(
+        text.starts_with("1 of its 3 lines could not be read and was left out (it: line 3: invalid JSON"),
+        "{text}"
+    );
+    assert!(text.ends_with("; and 2 of its 6 traces could not be read and were left out (the first: line 1: data[1].spans[0]: spanID is not a hex id)"), "{text}");
 }
 
 #[test]
