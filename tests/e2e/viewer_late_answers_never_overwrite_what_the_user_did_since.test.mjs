@@ -394,3 +394,21 @@ test("a log file opened, then Live tail: only the source's records are tailed, n
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('lines that waited while the live tail was paused, stored on Stop into a full buffer, count the oldest they drop', async () => {
+  const service = 'r6-full';
+  await post('logs', logsDoc(service, Array.from({ length: 1000 }, (_, i) => `held ${i}`)));
+  const page = await newPage();
+  const logs = await new LogsPage(page).open(env.collector.ui, `service=${service}&buffer=1000`);
+  await logs.waitForCount(1000);
+  await logs.goLive('live (WebSocket)');
+  await page.click('[data-testid=live-pause]');
+  await post('logs', logsDoc(service, Array.from({ length: 50 }, (_, i) => `new ${i}`), nowNs()));
+  await page.waitForFunction(() => document.querySelector('[data-testid=waiting-count]')?.textContent === '50 new lines waiting');
+  await page.click('[data-testid=live-toggle]'); // Stop
+  await waitFor('the 50 oldest counted as dropped', async () => (await logs.dropped()) === 50);
+  assert.deepEqual(await logs.counts(), [1000, 1000]);
+  assert.ok((await messages(logs)).includes('new 49'), 'the waiting lines are shown');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

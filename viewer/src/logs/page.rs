@@ -284,6 +284,10 @@ pub(crate) fn LogsPage() -> impl IntoView {
     let nothing_older = RwSignal::new(None::<String>);
     // What of the file shown could not be read and was left out (shown while the file is).
     let file_skipped = RwSignal::new(None::<String>);
+    // The load (`LOADS`) of a chosen file being read: while it is the latest, the typing pause
+    // asks nothing over it.
+    let file_reading = StoredValue::new(0u64);
+    let reading_a_file = move || file_reading.try_get_value() == Some(LOADS.with(|c| c.get()));
     // Whether the records held come from the log source (not from a file).
     let from_source = RwSignal::new(true);
     let label_names = RwSignal::new(Vec::<String>::new());
@@ -463,7 +467,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         let query = loki::logql(kind, &ask());
         let Some((typed_before, chosen_before)) = before else { return (f.text, f.range) };
         let this = bump(&CHANGES);
-        let reading_file = !file.get_untracked().is_empty() || !from_source.get_untracked();
+        let reading_file = !file.get_untracked().is_empty() || !from_source.get_untracked() || reading_a_file();
         let moved =
             f.range != chosen_before && !reading_file && (f.range.is_some() || lookback.get_untracked() == "custom");
         if moved {
@@ -478,7 +482,8 @@ pub(crate) fn LogsPage() -> impl IntoView {
                     // A file opened in the same moment as the typing (after this change was
                     // seen) is shown by now: the query is not asked over it.
                     let file_shown = file.try_with_untracked(|f| !f.is_empty()) != Some(false)
-                        || from_source.try_get_untracked() != Some(true);
+                        || from_source.try_get_untracked() != Some(true)
+                        || reading_a_file();
                     if !file_shown {
                         load(false, live_now());
                     }
@@ -571,12 +576,14 @@ pub(crate) fn LogsPage() -> impl IntoView {
         loading.set(true);
         ui.error.set(None);
         let this = bump(&LOADS);
+        file_reading.set_value(this);
         leptos::task::spawn_local(async move {
             let name = local.name();
             let text = wasm_bindgen_futures::JsFuture::from(local.text()).await.ok().and_then(|t| t.as_string());
             if LOADS.with(|c| c.get()) != this {
                 return;
             }
+            file_reading.try_set_value(0);
             loading.try_set(false);
             show_file(
                 &name,

@@ -346,10 +346,12 @@ pub(crate) fn stop() {
         q.records.drain(..).collect()
     });
     if !records.is_empty() {
-        STORE.with(|s| s.borrow_mut().push(records));
+        let pushed = STORE.with(|s| s.borrow_mut().push(records));
+        ui.keep_scroll(pushed.matched);
         ui.changed(true);
     }
     ui.waiting.try_set(0);
+    ui.dropped.try_set(dropped());
     if !matches!(ui.live.try_get_untracked(), Some(Live::Failed(_))) {
         ui.live.try_set(Live::Off);
     }
