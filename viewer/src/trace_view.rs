@@ -29,13 +29,18 @@ type MarksBySpan = std::collections::HashMap<[u8; 8], Vec<(u64, i32, String)>>;
 /// server half an id of its own: a record of the server's service with the shared id is marked on
 /// the server half (`trace`: the trace shown).
 fn log_marks_of(data: &edgescope_otlp::LogsData, trace: Option<&Trace>) -> MarksBySpan {
+    // (Halves of one service cannot be told apart by it: their records stay on the client half.)
     let halves: std::collections::HashMap<[u8; 8], ([u8; 8], &str)> = trace
         .map(|t| {
+            let services: std::collections::HashMap<[u8; 8], usize> =
+                t.rows.iter().map(|r| (r.span.span_id.0, r.service)).collect();
+            let service_of = |id: [u8; 8]| services.get(&id).copied();
             t.rows
                 .iter()
                 .filter_map(|r| {
                     let shared = r.span.parent_span_id?;
-                    (r.span.span_id == edgescope_otlp::read::zipkin_server_half(shared))
+                    let server_half = r.span.span_id == edgescope_otlp::read::zipkin_server_half(shared);
+                    (server_half && service_of(shared.0) != Some(r.service))
                         .then(|| (shared.0, (r.span.span_id.0, t.services[r.service].as_str())))
                 })
                 .collect()

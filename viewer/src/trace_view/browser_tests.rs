@@ -221,4 +221,8 @@ fn a_record_of_the_server_with_a_zipkin_shared_span_id_is_marked_on_the_server_h
     assert_eq!(messages(&marks, &shared), ["calling", "elsewhere"], "the client half keeps the others");
     // Without the trace (not fetched), every record goes by its span id.
     assert_eq!(messages(&super::log_marks_of(&data, None), &shared).len(), 3);
+    // Halves of one service cannot be told apart: the records stay on the client half.
+    let same = Trace::first_of(edgescope_otlp::read::any_traces(&zipkin.replace("\"api\"", "\"web\"")).unwrap());
+    let marks = super::log_marks_of(&data, Some(&same));
+    assert_eq!(messages(&marks, &shared).len(), 3);
 }
