@@ -145,13 +145,16 @@ async fn batches_are_posted_kept_when_they_may_succeed_later_and_counted_when_th
     assert_eq!(exporter.flush().await, 0, "nothing left");
     assert!(posts().is_empty());
 
-    // 503 and no network: both batches are kept and go again at the next flush.
+    // 503 and no network: both batches are kept and go again by a flush after the backoff (1 s).
     let before = otel::diagnostics();
     record_a_span_and_a_log("save todo");
     answer_with(&[503, 0]);
     assert_eq!(exporter.flush().await, 0);
     assert_eq!(posts().len(), 2);
     assert_eq!(otel::diagnostics().exports_retried - before.exports_retried, 2);
+    assert_eq!(exporter.flush().await, 0);
+    assert!(posts().is_empty(), "nothing is posted while the endpoint backs off");
+    sleep(1_300).await;
     assert_eq!(exporter.flush().await, 2);
     let again = posts();
     assert_eq!(again.len(), 2);
@@ -174,8 +177,9 @@ async fn batches_are_posted_kept_when_they_may_succeed_later_and_counted_when_th
         assert_eq!(exporter.flush().await, 0);
     }
     answer_with(&[]);
-    posts();
+    assert_eq!(posts().len(), 1, "the first failed; the others waited out the backoff");
     assert_eq!(otel::diagnostics().exports_failed - failed, 1);
+    sleep(1_300).await;
     assert_eq!(exporter.flush().await, MAX_KEPT);
     let names: Vec<String> = posts()
         .iter()
@@ -192,6 +196,46 @@ pub async fn sleep(ms: i32) {
         set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(ms)).unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Flushes `exporter` every 50 ms until a flush posts something (10 s at most): the posts' span
+/// names, and when (`Date.now()`) that flush started.
+async fn flush_until_posted(exporter: &Exporter) -> (Vec<String>, f64) {
+    for _ in 0..200 {
+        let start = js_sys::Date::now();
+        exporter.flush().await;
+        let names = trace_names_posted();
+        if !names.is_empty() {
+            return (names, start);
+        }
+        sleep(50).await;
+    }
+    panic!("nothing was posted within 10 s");
+}
+
+#[test]
+async fn failed_flushes_back_off_doubling_and_an_answer_ends_the_backoff() {
+    install_fetch();
+    global::set_tracer_provider(TracerProvider::new(Config { service_name: "rust-page".into(), ..Config::default() }));
+    let exporter = Exporter::new("http://down.test");
+    global::tracer("export-test").in_span("while down", |_cx| {});
+    answer_with(&[0, 0]);
+    // The first failed flush backs off 1 s (±20 %): the batch goes again no sooner than 0.8 s
+    // after it (and fails again). (Only lower bounds: a loaded machine may be late, never early.)
+    let first = js_sys::Date::now();
+    assert_eq!(exporter.flush().await, 0);
+    assert_eq!(posts().len(), 1);
+    let (names, second) = flush_until_posted(&exporter).await;
+    assert_eq!(names, ["while down"]);
+    assert!(second - first >= 800.0, "after the first failure it waited {} ms", second - first);
+    // The second failure in a row backs off 2 s (±20 %); then the collector answers.
+    let (names, third) = flush_until_posted(&exporter).await;
+    assert_eq!(names, ["while down"]);
+    assert!(third - second >= 1_600.0, "after the second failure it waited {} ms", third - second);
+    // An answer ends the backoff: the next batch goes at once.
+    global::tracer("export-test").in_span("at once", |_cx| {});
+    assert_eq!(exporter.flush().await, 1);
+    assert_eq!(trace_names_posted(), ["at once"]);
 }
 
 #[test]
@@ -252,11 +296,12 @@ async fn a_retry_after_keeps_every_batch_for_that_endpoint_until_then() {
     sleep(1_100).await;
     assert_eq!(mixed.flush().await, 2);
     assert_eq!(trace_names_posted(), ["one signal throttled", "still throttled"]);
-    // A Retry-After that does not read asks for no wait; nor does one on an answer that is final.
+    // A Retry-After that does not read gets the usual backoff; one on an answer that is final pauses nothing.
     let paused = Exporter::new("http://unreadable.test");
     global::tracer("export-test").in_span("unreadable", |_cx| {});
     answer_retry_after(1, 503, "soon");
     assert_eq!(paused.flush().await, 0);
+    sleep(1_300).await;
     assert_eq!(paused.flush().await, 1);
     global::tracer("export-test").in_span("refused", |_cx| {});
     answer_retry_after(1, 400, "60");
@@ -278,7 +323,8 @@ async fn a_new_exporter_sends_what_a_dropped_one_kept_and_a_flush_starts_every_p
     answer_with(&[503, 503]);
     assert_eq!(Exporter::new("http://per-request.test").flush().await, 0);
     assert_eq!(posts().len(), 2);
-    // The next request's exporter to the same endpoint sends them, before its own.
+    // The next request's exporter to the same endpoint, after the backoff, sends them before its own.
+    sleep(1_300).await;
     record_a_span_and_a_log("request 2");
     assert_eq!(Exporter::new("http://per-request.test").flush().await, 4);
     let names = trace_names_posted();
@@ -290,6 +336,7 @@ async fn a_new_exporter_sends_what_a_dropped_one_kept_and_a_flush_starts_every_p
     posts();
     assert_eq!(Exporter::new("http://elsewhere.test").flush().await, 0);
     assert!(posts().is_empty());
+    sleep(1_300).await;
 
     // A traces post that is never answered does not hold back the logs post.
     let global = js_sys::global();
@@ -333,7 +380,8 @@ async fn a_post_without_an_answer_is_aborted_after_the_timeout_and_kept_for_the_
     assert_eq!(first, JsValue::from(0u32), "the flush ended, nothing delivered");
     assert_eq!(otel::diagnostics().exports_retried - before.exports_retried, 1);
     assert_eq!(posts().len(), 1);
-    assert_eq!(exporter.flush().await, 1, "the batch was kept and goes at the next flush");
+    sleep(1_300).await;
+    assert_eq!(exporter.flush().await, 1, "the batch was kept and goes by a flush after the backoff");
     assert_eq!(proto::decode_traces(&posts()[0].3).unwrap().spans().next().unwrap().2.name, "never answered");
 }
 

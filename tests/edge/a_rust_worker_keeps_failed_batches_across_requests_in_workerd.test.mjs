@@ -1,6 +1,6 @@
 // examples/rust-worker in real workerd, exporting through a proxy in front of the collector: the
 // handler makes an `edgescope::otel::Exporter` per request (workers-rs style), and a batch one
-// request's exporter could not deliver (503) is sent by the next request's; a flush starts the
+// request's exporter could not deliver (503) is sent by the next request's after the backoff; a flush starts the
 // logs post without waiting for the traces post's answer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,12 +83,17 @@ const greet = async (trace) => {
 test("a batch the collector refused with 503 is sent by the next request's exporter", async () => {
   const first = '1a'.repeat(16);
   const second = '2a'.repeat(16);
+  // The readiness request's export first: refused, it would pause the endpoint before the first
+  // request's own export (a failed flush backs off 1 s).
+  await waitFor("the readiness request's export", () => posts.some((x) => x.status === 200));
   mode = 'unavailable';
   await greet(first);
   // The batch with the first request's spans (their trace id's 16 bytes) was refused.
   const carries = (post, trace) => post.path === '/v1/traces' && post.body.includes(Buffer.from(trace, 'hex'));
   await waitFor("the refused post of the first request's spans", () => posts.some((x) => x.status === 503 && carries(x, first)));
   mode = 'forward';
+  // The endpoint backs off 1 s (±20 %) after a failed flush: a request within it keeps its batch too.
+  await new Promise((resolve) => setTimeout(resolve, 1300));
   await greet(second);
   for (const trace of [second, first]) {
     const spans = await waitFor(`the spans of ${trace}`, async () => {

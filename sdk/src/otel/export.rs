@@ -12,10 +12,12 @@
 //! every post before it awaits any (gzipped through `CompressionStream` where the host has it,
 //! not on page hide), and a post without an answer after 10 s
 //! ([`Exporter::with_timeout`]) is aborted and kept like one that found no network. A batch that fails for lack of network or with 429, 502, 503
-//! or 504 is kept (at most [`MAX_KEPT`] batches, the oldest dropped first) and sent again at the
-//! next flush, as the JavaScript exporter does. An answer with `Retry-After` (seconds or an HTTP
-//! date, at most [`MAX_PAUSE_MS`]) pauses the endpoint: flushes until then post nothing and keep
-//! what they took, except the one on page hide, which is the page's last chance. Other failures are counted in the diagnostics
+//! or 504 is kept (at most [`MAX_KEPT`] batches, the oldest dropped first) and sent again by a
+//! later flush. Such a failure pauses the endpoint: until the time an answer's `Retry-After`
+//! asks for (seconds or an HTTP date, at most [`MAX_PAUSE_MS`]), else for 1 s after the first
+//! failed flush, doubling with each failed flush in a row up to 30 s (±20 %). Flushes during a pause
+//! post nothing and keep what they took, except the one on page hide, which is the page's last
+//! chance; an answer to a post made after the pause began ends the backoff. Other failures are counted in the diagnostics
 //! (`exports_failed`), never thrown. Kept batches belong to the page or the worker's isolate,
 //! not to one `Exporter`: the next flush of any exporter to the same endpoint sends them, so a
 //! worker that makes an exporter per request (workers-rs style, as examples/rust-worker does)
@@ -67,9 +69,9 @@ thread_local! {
     /// The batches kept for the next flush, with the endpoint each was for: shared by every
     /// exporter of the page or isolate (wasm32 has one thread).
     static KEPT: RefCell<VecDeque<(String, Signal, Vec<u8>)>> = const { RefCell::new(VecDeque::new()) };
-    /// Endpoints that asked, with `Retry-After`, not to be sent to before a time (`Date.now()`),
-    /// with when they asked.
-    static PAUSED: RefCell<Vec<(String, f64, f64)>> = const { RefCell::new(Vec::new()) };
+    /// Endpoints not to be sent to before a time (`Date.now()`): they asked so with
+    /// `Retry-After`, or failed flushes back off.
+    static PAUSED: RefCell<Vec<Pause>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Keeps a batch for the next flush; when [`MAX_KEPT`] wait already, the oldest is dropped and counted.
@@ -84,29 +86,53 @@ fn keep(endpoint: &str, signal: Signal, body: Vec<u8>) {
     });
 }
 
-/// Until when (`Date.now()`) `endpoint` asked not to be sent to, if that is still to come.
-fn paused_until(endpoint: &str, now: f64) -> Option<f64> {
-    PAUSED.with(|p| p.borrow().iter().find(|(e, ..)| e == endpoint).map(|(_, until, _)| *until)).filter(|u| *u > now)
+/// An endpoint not to be sent to before `until` (`Date.now()`).
+#[derive(Debug)]
+struct Pause {
+    endpoint: String,
+    until: f64,
+    /// When the pause was set (by the answers of the last flush that failed).
+    set_at: f64,
+    /// Flushes in a row whose posts failed and may succeed later.
+    failures: u32,
 }
 
-/// Records an answer of `endpoint` to a post started at `posted` (`Date.now()`): `until`, when it
-/// asks not to be sent to before then, pauses the endpoint (a later pause wins); any other answer
-/// ends a pause, unless the pause was asked for after that post started (an answer to a post made
-/// before the pause, or beside the one that asked for it, says nothing about it).
-fn answered(endpoint: &str, posted: f64, until: Option<f64>, now: f64) {
+/// The pause after `failures` failed flushes in a row without `Retry-After`: 1 s, doubling, at
+/// most 30 s, each ±20 % (`jitter` in [0, 1)) so that many pages failing together do not retry together.
+fn backoff_ms(failures: u32, jitter: f64) -> f64 {
+    let base = (1_000.0 * f64::from(1u32 << failures.clamp(1, 6).saturating_sub(1))).min(MAX_BACKOFF_MS);
+    base * (0.8 + 0.4 * jitter)
+}
+
+/// The longest pause after failed flushes (before its ±20 %).
+const MAX_BACKOFF_MS: f64 = 30_000.0;
+
+/// Until when (`Date.now()`) `endpoint` is not to be sent to, if that is still to come.
+fn paused_until(endpoint: &str, now: f64) -> Option<f64> {
+    PAUSED.with(|p| p.borrow().iter().find(|p| p.endpoint == endpoint).map(|p| p.until)).filter(|u| *u > now)
+}
+
+/// Records how a flush's posts to `endpoint`, started at `posted` (`Date.now()`), were answered.
+/// When one failed and may succeed later, the endpoint pauses: until the time its `Retry-After`
+/// asks for (`retry_after`, the latest of them), else for a backoff that grows with the failed
+/// flushes in a row. Otherwise an answer ends a pause, unless the pause was set after these posts
+/// started (an earlier flush's slow answer says nothing about it).
+fn answered(endpoint: &str, posted: f64, retry: bool, retry_after: Option<f64>, now: f64) {
     PAUSED.with(|p| {
         let mut p = p.borrow_mut();
-        let at = p.iter().position(|(e, ..)| e == endpoint);
-        match (until, at) {
-            (Some(until), Some(i)) => {
-                p[i].1 = p[i].1.max(until);
-                p[i].2 = now;
+        let at = p.iter().position(|p| p.endpoint == endpoint);
+        if retry {
+            let failures = at.map_or(0, |i| p[i].failures) + 1;
+            let until = retry_after.unwrap_or_else(|| now + backoff_ms(failures, js_sys::Math::random()));
+            match at {
+                Some(i) => {
+                    let pause = &mut p[i];
+                    (pause.until, pause.set_at, pause.failures) = (pause.until.max(until), now, failures);
+                }
+                None => p.push(Pause { endpoint: endpoint.to_owned(), until, set_at: now, failures }),
             }
-            (Some(until), None) => p.push((endpoint.to_owned(), until, now)),
-            (None, Some(i)) if p[i].2 < posted => {
-                p.remove(i);
-            }
-            (None, _) => {}
+        } else if let Some(i) = at.filter(|&i| p[i].set_at < posted) {
+            p.remove(i);
         }
     });
 }
@@ -314,6 +340,7 @@ impl Exporter {
             zipped.push(if self.inner.gzip.get() && !keepalive { gzip(body).await } else { None });
         }
         let posted = js_sys::Date::now();
+        let posted_any = !batches.is_empty();
         let mut budget = KEEPALIVE_BYTES;
         let started: Vec<_> = batches
             .into_iter()
@@ -330,6 +357,7 @@ impl Exporter {
             })
             .collect();
         let mut delivered = 0;
+        let (mut retry, mut retry_after) = (false, None::<f64>);
         for (signal, body, answer) in started {
             let response = match answer {
                 Ok(answer) => answer.await,
@@ -337,10 +365,12 @@ impl Exporter {
             };
             let status = response.as_ref().map_err(Clone::clone).and_then(status_of);
             let outcome = outcome(status);
-            if let Ok(response) = &response {
+            if outcome == Outcome::Retry {
+                retry = true;
                 let now = js_sys::Date::now();
-                let wait = if outcome == Outcome::Retry { retry_after_ms(response, now) } else { None };
-                answered(endpoint, posted, wait.filter(|w| *w > 0.0).map(|w| now + w), now);
+                if let Some(wait) = response.as_ref().ok().and_then(|r| retry_after_ms(r, now)) {
+                    retry_after = Some(retry_after.unwrap_or(0.0).max(now + wait));
+                }
             }
             match outcome {
                 Outcome::Sent => {
@@ -359,6 +389,9 @@ impl Exporter {
                 }
                 Outcome::Failed => with(|sdk| sdk.diagnostics_mut().exports_failed += 1),
             }
+        }
+        if posted_any {
+            answered(endpoint, posted, retry, retry_after, js_sys::Date::now());
         }
         delivered
     }
