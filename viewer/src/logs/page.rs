@@ -294,6 +294,12 @@ pub(crate) fn LogsPage() -> impl IntoView {
     // The URL of the log file shown (empty while the records come from the source), and the
     // one being typed.
     let file = RwSignal::new(param("file"));
+    // Whether a file is shown, or being read to be: the source is then not asked for a changed query.
+    let showing_a_file = move || {
+        file.try_with_untracked(|f| !f.is_empty()) != Some(false)
+            || from_source.try_get_untracked() != Some(true)
+            || reading_a_file()
+    };
     let typed_url = RwSignal::new(param("file"));
     let service_values = RwSignal::new(Vec::<String>::new());
 
@@ -467,7 +473,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
         let query = loki::logql(kind, &ask());
         let Some((typed_before, chosen_before)) = before else { return (f.text, f.range) };
         let this = bump(&CHANGES);
-        let reading_file = !file.get_untracked().is_empty() || !from_source.get_untracked() || reading_a_file();
+        let reading_file = showing_a_file();
         let moved =
             f.range != chosen_before && !reading_file && (f.range.is_some() || lookback.get_untracked() == "custom");
         if moved {
@@ -481,10 +487,7 @@ pub(crate) fn LogsPage() -> impl IntoView {
                     waiting.try_set(false);
                     // A file opened in the same moment as the typing (after this change was
                     // seen) is shown by now: the query is not asked over it.
-                    let file_shown = file.try_with_untracked(|f| !f.is_empty()) != Some(false)
-                        || from_source.try_get_untracked() != Some(true)
-                        || reading_a_file();
-                    if !file_shown {
+                    if !showing_a_file() {
                         load(false, live_now());
                     }
                 }

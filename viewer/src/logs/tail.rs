@@ -330,16 +330,8 @@ pub(crate) fn stop() {
     GENERATION.with(|g| *g.borrow_mut() += 1);
     drop_connection();
     let Some(ui) = ui() else { return };
-    let unread: Vec<js_sys::JsString> = QUEUE.with(|q| {
-        let mut q = q.borrow_mut();
-        q.unread_len = 0;
-        q.unread.drain(..).collect()
-    });
-    for text in unread {
-        if let Ok((records, dropped)) = loki::parse_tail(&String::from(text)) {
-            enqueue(QUEUE.with(|q| q.borrow().resume.fresh(records)), dropped);
-        }
-    }
+    // Every message still unread, past the frame's budget.
+    while read_unread(ui) {}
     let records: Vec<Record> = QUEUE.with(|q| {
         let mut q = q.borrow_mut();
         q.paused = false;
