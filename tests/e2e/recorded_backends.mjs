@@ -96,6 +96,10 @@ export async function startRecordedBackends() {
     [/^\/zipkin\/api\/v2\/spans$/, () => ['post', 'get']],
     [/^\/zipkin\/api\/v2\/traces$/, () => [zipkinTrace]],
     [/^\/zipkin\/api\/v2\/trace\/[0-9a-f]+$/, () => zipkinTrace],
+    // A Zipkin whose search answer holds a trace that cannot be read (a span without an id) beside a good one.
+    [/^\/zipkin-torn\/api\/v2\/services$/, () => ['mobile_api']],
+    [/^\/zipkin-torn\/api\/v2\/spans$/, () => ['post']],
+    [/^\/zipkin-torn\/api\/v2\/traces$/, () => [[{ traceId: 'abc', name: 'no id' }], zipkinTrace]],
   ];
   const requests = [];
   const server = createServer((req, res) => {

@@ -188,6 +188,19 @@ test('Zipkin directly from the browser, with service and operation lists', async
   await page.close();
 });
 
+test('a search answer with a trace that cannot be read shows the other traces and says what was left out', async () => {
+  const page = await env.browser.newPage();
+  const source = `zipkin:${env.backends.url}/zipkin-torn`;
+  const rows = await search(page, `traces=${encodeURIComponent(source)}&service=mobile_api&lookback=all`);
+  assert.equal(rows.length, 1, 'the trace that reads is listed');
+  assert.match(rows[0], new RegExp(ZIPKIN_TRACE_ID));
+  assert.match(
+    await page.textContent('[data-testid=search-skipped]'),
+    /^The source's search answer: 1 of its 2 traces could not be read and was left out \(it: trace 1: .*missing id\)\.$/,
+  );
+  await page.close();
+});
+
 test('the settings page stores the sources in the browser and puts them in the page URL', async () => {
   const context = await env.browser.newContext();
   const page = await context.newPage();

@@ -361,16 +361,17 @@ fn search_check(source: &Source, query: &SearchQuery) -> Option<SearchQuery> {
     (source.kind == sources::Kind::Jaeger).then(|| query.clone())
 }
 
-/// Searches the trace source.
-pub(crate) async fn search(query: SearchQuery) -> Result<Vec<TraceSummary>, ApiError> {
+/// Searches the trace source: the traces found, and what of the answer could not be read.
+pub(crate) async fn search(query: SearchQuery) -> Result<sources::Found<Vec<TraceSummary>>, ApiError> {
     let source = sources().traces;
     let plan = sources::search_requests(&source, &query).map_err(ApiError)?;
     let check = search_check(&source, &query);
     first_answer(plan, |f, status, body| sources::parse_search(f, status, body, check.as_ref())).await
 }
 
-/// The spans of the traces a search finds, from sources whose search answers with whole traces.
-pub(crate) async fn search_spans(query: SearchQuery) -> Result<TracesData, ApiError> {
+/// The spans of the traces a search finds, from sources whose search answers with whole traces,
+/// and what of the answer could not be read.
+pub(crate) async fn search_spans(query: SearchQuery) -> Result<sources::Found<TracesData>, ApiError> {
     let source = sources().traces;
     let plan = sources::search_requests(&source, &query).map_err(ApiError)?;
     let check = search_check(&source, &query);

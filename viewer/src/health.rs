@@ -167,8 +167,11 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
         map = api::get_json_from(&source, &url).await.ok().map(|v| edges(&v["data"]));
     }
     let mut unsearched = 0;
+    // What of the searches' answers could not be read (left out of the figures).
+    let mut unread = Vec::new();
     let (facts, what) = if source.kind == Kind::Tempo {
-        let found = api::search(query(String::new())).await?;
+        let (found, skipped) = api::search(query(String::new())).await?;
+        unread.extend(skipped);
         if found.len() >= SAMPLE_LIMIT {
             capped.push("all services".to_owned());
         }
@@ -182,7 +185,8 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
         services.extend(rest);
         unsearched = services.len().saturating_sub(SAMPLE_SERVICES);
         for service in services.into_iter().take(SAMPLE_SERVICES) {
-            let found = api::search_spans(query(service.clone())).await?;
+            let (found, skipped) = api::search_spans(query(service.clone())).await?;
+            unread.extend(skipped);
             let traces: std::collections::HashSet<_> = found.spans().map(|(_, _, s)| s.trace_id).collect();
             if traces.len() >= SAMPLE_LIMIT {
                 capped.push(service);
@@ -213,6 +217,10 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
         note.push_str(&format!(
             " {unsearched} of the services it lists were not searched (at most {SAMPLE_SERVICES}{ranked}): their spans count only where the traces of a searched service hold them."
         ));
+    }
+    for text in unread {
+        note.push(' ');
+        note.push_str(&text);
     }
     health.sample = Some((note, Arc::new(facts)));
     Ok(health)

@@ -163,9 +163,9 @@ pub(crate) fn SearchPage() -> impl IntoView {
             };
             let (start, end) = (query.start, query.end);
             let cut = sources::searched_range(&api::sources().traces, &query);
-            let mut list = api::search(query).await?;
+            let (mut list, skipped) = api::search(query).await?;
             sort.sort(&mut list);
-            Ok::<_, api::ApiError>(Ok((list, start, end, cut)))
+            Ok::<_, api::ApiError>(Ok((list, start, end, cut, skipped)))
         };
         async move { (asked, answer.await) }
     });
@@ -264,11 +264,15 @@ pub(crate) fn SearchPage() -> impl IntoView {
                 _ => e.to_string(),
             }),
             Some(Ok(Err(e))) => crate::app::error_panel(e),
-            Some(Ok(Ok((list, _, _, cut)))) if list.is_empty() => view! {
+            Some(Ok(Ok((list, _, _, cut, skipped)))) if list.is_empty() => view! {
                 {range_notice(cut)}
+                {skipped_notice(skipped)}
                 <p class="muted" data-testid="empty">"No traces match. Widen the time range or remove a filter."</p>
             }.into_any(),
-            Some(Ok(Ok((list, start, end, cut)))) => results_view(list, start, end, cut, form.get_untracked()).into_any(),
+            Some(Ok(Ok((list, start, end, cut, skipped)))) => view! {
+                {skipped_notice(skipped)}
+                {results_view(list, start, end, cut, form.get_untracked())}
+            }.into_any(),
         }}
     }
 }
@@ -325,6 +329,11 @@ fn range_notice(cut: Option<(u64, u64)>) -> Option<impl IntoView> {
             </p>
         }
     })
+}
+
+/// What of the source's answer could not be read and was left out of the results.
+fn skipped_notice(skipped: Option<String>) -> Option<impl IntoView> {
+    skipped.map(|text| view! { <p class="notice" role="status" data-testid="search-skipped">{text}</p> })
 }
 
 fn results_view(list: Vec<TraceSummary>, start: u64, end: u64, cut: Option<(u64, u64)>, form: Form) -> impl IntoView {

@@ -727,6 +727,10 @@ fn num(v: &Value) -> u64 {
     v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0)
 }
 
+/// What a search answer held, and what of it could not be read and was left out (for the page
+/// to say): one bad trace in a source's answer costs that trace, not the search.
+pub type Found<T> = (T, Option<String>);
+
 /// Reads a search answer; with `check` (the search, for a Jaeger source), the traces of an API
 /// v3 answer that do not match its attribute filters are left out (see [`keep_matching_traces`]).
 pub fn parse_search(
@@ -734,84 +738,130 @@ pub fn parse_search(
     status: u16,
     body: &str,
     check: Option<&SearchQuery>,
-) -> Result<Outcome<Vec<TraceSummary>>, String> {
+) -> Result<Outcome<Found<Vec<TraceSummary>>>, String> {
     if api_missing(status, body) {
         return Ok(Outcome::TryNext);
     }
     // Jaeger's API v3 (and the collector) answer an empty search with a 404 of their own.
     if status == 404 && format == Format::JaegerV3 {
-        return Ok(Outcome::Done(Vec::new()));
+        return Ok(Outcome::Done((Vec::new(), None)));
     }
     if !(200..300).contains(&status) {
         return Err(error_message(status, body));
     }
     let v = json(body, "search")?;
-    let summaries = match format {
-        Format::TempoSearch => v["traces"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|t| {
-                        let stats = t["serviceStats"].as_object();
-                        let sum = |field: &str| stats.map_or(0, |s| s.values().map(|x| num(&x[field])).sum());
-                        let matched: u64 = t["spanSets"]
-                            .as_array()
-                            .map(|sets| sets.iter().map(|s| num(&s["matched"])).sum())
-                            .unwrap_or_else(|| num(&t["spanSet"]["matched"]));
-                        let mut services: Vec<String> = stats.map(|s| s.keys().cloned().collect()).unwrap_or_default();
-                        services.sort_unstable();
-                        TraceSummary {
-                            trace_id: format!(
-                                "{:0>32}",
-                                t["traceID"].as_str().unwrap_or_default().to_ascii_lowercase()
-                            ),
-                            root_service: t["rootServiceName"]
-                                .as_str()
-                                .unwrap_or("<root span not yet received>")
-                                .to_owned(),
-                            root_name: t["rootTraceName"].as_str().unwrap_or_default().to_owned(),
-                            start: num(&t["startTimeUnixNano"]),
-                            duration: num(&t["durationMs"]) * 1_000_000,
-                            span_count: if stats.is_some() { sum("spanCount") } else { matched },
-                            error_count: sum("errorCount"),
-                            root_service_errors: t["rootServiceName"]
-                                .as_str()
-                                .and_then(|root| stats?.get(root))
-                                .map_or(0, |x| num(&x["errorCount"])),
-                            services,
-                            whole_ms: true,
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        Format::JaegerV3 | Format::JaegerLegacy | Format::Zipkin => summarize(&search_traces(format, &v, body, check)?),
+    let found = match format {
+        Format::TempoSearch => (
+            v["traces"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|t| {
+                            let stats = t["serviceStats"].as_object();
+                            let sum = |field: &str| stats.map_or(0, |s| s.values().map(|x| num(&x[field])).sum());
+                            let matched: u64 = t["spanSets"]
+                                .as_array()
+                                .map(|sets| sets.iter().map(|s| num(&s["matched"])).sum())
+                                .unwrap_or_else(|| num(&t["spanSet"]["matched"]));
+                            let mut services: Vec<String> =
+                                stats.map(|s| s.keys().cloned().collect()).unwrap_or_default();
+                            services.sort_unstable();
+                            TraceSummary {
+                                trace_id: format!(
+                                    "{:0>32}",
+                                    t["traceID"].as_str().unwrap_or_default().to_ascii_lowercase()
+                                ),
+                                root_service: t["rootServiceName"]
+                                    .as_str()
+                                    .unwrap_or("<root span not yet received>")
+                                    .to_owned(),
+                                root_name: t["rootTraceName"].as_str().unwrap_or_default().to_owned(),
+                                start: num(&t["startTimeUnixNano"]),
+                                duration: num(&t["durationMs"]) * 1_000_000,
+                                span_count: if stats.is_some() { sum("spanCount") } else { matched },
+                                error_count: sum("errorCount"),
+                                root_service_errors: t["rootServiceName"]
+                                    .as_str()
+                                    .and_then(|root| stats?.get(root))
+                                    .map_or(0, |x| num(&x["errorCount"])),
+                                services,
+                                whole_ms: true,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None,
+        ),
+        Format::JaegerV3 | Format::JaegerLegacy | Format::Zipkin => {
+            let (data, skipped) = search_traces(format, &v, body, check)?;
+            (summarize(&data), skipped)
+        }
         Format::TempoV2Trace | Format::TempoV1Trace => return Err("not a search answer".into()),
     };
-    Ok(Outcome::Done(summaries))
+    Ok(Outcome::Done(found))
 }
 
-/// The spans of a search answer that holds whole traces (Jaeger, Zipkin, the collector's v3 API),
-/// those of API v3 checked against `check`'s attribute filters.
-fn search_traces(format: Format, v: &Value, body: &str, check: Option<&SearchQuery>) -> Result<TracesData, String> {
+/// The spans of a search answer that holds whole traces, leaving out a trace (Jaeger's legacy
+/// API, Zipkin) or a span (OTLP, Jaeger's API v3) that cannot be read, and saying so; only an
+/// answer of which nothing reads is an error.
+fn search_traces(
+    format: Format,
+    v: &Value,
+    body: &str,
+    check: Option<&SearchQuery>,
+) -> Result<Found<TracesData>, String> {
+    fn said<E: core::fmt::Display>(s: read::Skipped<E>) -> Option<String> {
+        Some(format!("The source's search answer: {s}."))
+    }
     match format {
         Format::JaegerV3 => {
-            let mut data = read::traces(v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?;
+            let partial = read::traces_partial(v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?;
+            let (mut data, rejected) = (partial.data, partial.rejected);
+            let kept = data.spans().count();
+            let skipped = match rejected.first() {
+                None => None,
+                Some(first) if kept == 0 => return Err(format!("not OTLP traces: {first}")),
+                Some(first) => said(read::Skipped {
+                    count: rejected.len(),
+                    of: kept + rejected.len(),
+                    unit: "spans",
+                    first: first.to_string(),
+                    also: None,
+                }),
+            };
             read::unique_span_ids(&mut data);
             if let Some(q) = check {
                 keep_matching_traces(&mut data, q);
             }
-            Ok(data)
+            Ok((data, skipped))
         }
-        Format::JaegerLegacy => read::any_traces(body).map_err(|e| format!("not Jaeger traces: {e}")),
+        Format::JaegerLegacy => {
+            let (data, skipped) = read::any_traces_file(body).map_err(|e| format!("not Jaeger traces: {e}"))?;
+            Ok((data, skipped.and_then(said)))
+        }
         Format::Zipkin => {
-            // An array of traces, each an array of spans.
+            // An array of traces, each an array of spans, each read on its own (the fast path).
+            let traces = v.as_array().ok_or("Zipkin answered something other than a list of traces")?;
             let mut all = TracesData::default();
-            for trace in v.as_array().ok_or("Zipkin answered something other than a list of traces")? {
-                let data = read::any_traces(&trace.to_string()).map_err(|e| format!("not a Zipkin trace: {e}"))?;
-                all.resource_spans.extend(data.resource_spans);
+            let mut skipped: Option<read::Skipped<String>> = None;
+            for (i, trace) in traces.iter().enumerate() {
+                match read::any_traces(&trace.to_string()) {
+                    Ok(data) => all.resource_spans.extend(data.resource_spans),
+                    Err(e) => match &mut skipped {
+                        Some(s) => s.count += 1,
+                        None => {
+                            let first = format!("trace {}: {e}", i + 1);
+                            skipped =
+                                Some(read::Skipped { count: 1, of: traces.len(), unit: "traces", first, also: None });
+                        }
+                    },
+                }
             }
-            Ok(all)
+            match skipped {
+                Some(s) if s.count == traces.len() => Err(format!("not a Zipkin trace: {}", s.first)),
+                skipped => Ok((all, skipped.and_then(said))),
+            }
         }
         _ => Err("this source's search answer holds summaries, not spans".into()),
     }
@@ -825,12 +875,12 @@ pub fn parse_search_spans(
     status: u16,
     body: &str,
     check: Option<&SearchQuery>,
-) -> Result<Outcome<TracesData>, String> {
+) -> Result<Outcome<Found<TracesData>>, String> {
     if api_missing(status, body) {
         return Ok(Outcome::TryNext);
     }
     if status == 404 && format == Format::JaegerV3 {
-        return Ok(Outcome::Done(TracesData::default()));
+        return Ok(Outcome::Done((TracesData::default(), None)));
     }
     if !(200..300).contains(&status) {
         return Err(error_message(status, body));
@@ -1576,7 +1626,9 @@ mod tests {
         let (a, b) = ("11111111111111111111111111111111", "22222222222222222222222222222222");
         let body = v3_answer(&[(a, 500, true), (b, 200, false)]);
         let ids = |q: &SearchQuery| {
-            let Outcome::Done(list) = parse_search(Format::JaegerV3, 200, &body, Some(q)).unwrap() else { panic!() };
+            let Outcome::Done((list, None)) = parse_search(Format::JaegerV3, 200, &body, Some(q)).unwrap() else {
+                panic!()
+            };
             list.into_iter().map(|t| t.trace_id).collect::<Vec<_>>()
         };
         let with = |pairs: &[(&str, &str)]| SearchQuery {
@@ -1589,14 +1641,14 @@ mod tests {
         assert_eq!(ids(&with(&[("span.kind", "server")])).len(), 2, "and span.kind the kind");
         assert!(ids(&with(&[("http.status_code", "404")])).is_empty());
         assert_eq!(ids(&SearchQuery::default()).len(), 2, "no filter, nothing dropped");
-        let Outcome::Done(data) =
+        let Outcome::Done((data, None)) =
             parse_search_spans(Format::JaegerV3, 200, &body, Some(&with(&[("http.status_code", "500")]))).unwrap()
         else {
             panic!()
         };
         assert_eq!(data.spans().count(), 1);
         // Without a check (the collector, which applies its filters itself), nothing is dropped.
-        let Outcome::Done(list) = parse_search(Format::JaegerV3, 200, &body, None).unwrap() else { panic!() };
+        let Outcome::Done((list, None)) = parse_search(Format::JaegerV3, 200, &body, None).unwrap() else { panic!() };
         assert_eq!(list.len(), 2);
     }
 
@@ -1628,7 +1680,9 @@ mod tests {
                 attributes: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
                 ..SearchQuery::default()
             };
-            let Outcome::Done(list) = parse_search(Format::JaegerV3, 200, &body, Some(&q)).unwrap() else { panic!() };
+            let Outcome::Done((list, None)) = parse_search(Format::JaegerV3, 200, &body, Some(&q)).unwrap() else {
+                panic!()
+            };
             list.into_iter().map(|t| t.trace_id).collect::<Vec<_>>()
         };
         for (pair, want) in [
@@ -1703,7 +1757,7 @@ mod tests {
     #[test]
     fn search_answers_of_every_backend_become_summaries() {
         let v3 = parse_search(Format::JaegerV3, 200, &fixture("jaeger-apiv3-FindTraces.json"), None).unwrap();
-        let Outcome::Done(list) = v3 else { panic!("done") };
+        let Outcome::Done((list, None)) = v3 else { panic!("done") };
         assert_eq!(list.len(), 1);
         assert_eq!((list[0].root_name.as_str(), list[0].span_count, list[0].error_count), ("foobar", 1, 1));
         assert_eq!(list[0].trace_id, "00000000000000000000000000000001");
@@ -1711,7 +1765,7 @@ mod tests {
         assert_eq!(
             parse_search(Format::JaegerV3, 404, r#"{"error":{"httpCode":404,"message":"No traces found"}}"#, None)
                 .unwrap(),
-            Outcome::Done(vec![])
+            Outcome::Done((vec![], None))
         );
         assert_eq!(
             parse_search(Format::JaegerV3, 404, "404 page not found", None).unwrap(),
@@ -1723,7 +1777,9 @@ mod tests {
             .contains("500: boom"));
 
         let tempo = r#"{"traces":[{"traceID":"2f3e0cee77ae5dc9c17ade3689eb2e54","rootServiceName":"shop","rootTraceName":"update","startTimeUnixNano":"1684778327699392724","durationMs":557,"spanSets":[{"matched":2}],"serviceStats":{"shop":{"spanCount":3},"db":{"spanCount":2,"errorCount":1}}},{"traceID":"abc","startTimeUnixNano":"1","spanSet":{"matched":4}}]}"#;
-        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, tempo, None).unwrap() else { panic!() };
+        let Outcome::Done((list, None)) = parse_search(Format::TempoSearch, 200, tempo, None).unwrap() else {
+            panic!()
+        };
         assert_eq!(list[0].trace_id, "2f3e0cee77ae5dc9c17ade3689eb2e54");
         assert_eq!((list[0].duration, list[0].span_count, list[0].error_count), (557_000_000, 5, 1));
         assert_eq!(list[0].services, ["db", "shop"]);
@@ -1733,7 +1789,7 @@ mod tests {
         assert_eq!([list[0].duration_text(), list[1].duration_text()], ["557.0 ms", "< 1 ms"]);
 
         let zipkin = format!("[{}]", fixture("zipkin-lens-yelp.json"));
-        let Outcome::Done(list) = parse_search(Format::Zipkin, 200, &zipkin, None).unwrap() else { panic!() };
+        let Outcome::Done((list, None)) = parse_search(Format::Zipkin, 200, &zipkin, None).unwrap() else { panic!() };
         assert_eq!(list.len(), 1);
         assert!(list[0].span_count > 1 && !list[0].root_name.is_empty() && list[0].duration > 0, "{:?}", list[0]);
         let instant = TraceSummary::default();
@@ -1741,11 +1797,69 @@ mod tests {
     }
 
     #[test]
+    fn a_search_answer_with_a_trace_that_cannot_be_read_keeps_the_others_and_says_so() {
+        // Zipkin: a list of traces; the second's span has no id.
+        let yelp = fixture("zipkin-lens-yelp.json");
+        let zipkin = format!(r#"[{yelp},[{{"traceId":"abc","name":"no id"}}],{yelp}]"#);
+        let Outcome::Done((list, Some(said))) = parse_search(Format::Zipkin, 200, &zipkin, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(list.len(), 1, "the trace found twice, once");
+        assert!(
+            said.starts_with(
+                "The source's search answer: 1 of its 3 traces could not be read and was left out (it: trace 2: "
+            ),
+            "{said}"
+        );
+        let bad = r#"[[{"traceId":"abc","name":"no id"}]]"#;
+        assert!(parse_search(Format::Zipkin, 200, bad, None).unwrap_err().starts_with("not a Zipkin trace: trace 1: "));
+
+        // Jaeger's legacy API: `data` is a list of traces; the second is no trace at all.
+        let trace = fixture("jaeger-uimodel-ui_01.json");
+        let legacy = format!(r#"{{"data":[{trace},{{"traceID":5}},{trace}]}}"#);
+        let Outcome::Done((list, Some(said))) = parse_search(Format::JaegerLegacy, 200, &legacy, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(list.len(), 1);
+        assert!(said.contains("1 of its 3 traces could not be read and was left out"), "{said}");
+        assert!(parse_search(Format::JaegerLegacy, 200, r#"{"data":[{"traceID":5}]}"#, None).is_err());
+
+        // Jaeger's API v3 and the collector: one OTLP document; a span that does not read is left out.
+        let v3 = fixture("jaeger-apiv3-FindTraces.json");
+        let mut doc: Value = serde_json::from_str(&v3).unwrap();
+        let spans = doc["result"]["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array_mut().unwrap();
+        let mut broken = spans[0].clone();
+        broken["spanId"] = "not hex".into();
+        let mut other = spans[0].clone();
+        other["traceId"] = "0000000000000000000000000000000f".into();
+        spans.extend([broken.clone(), other]);
+        let Outcome::Done((data, Some(said))) =
+            parse_search_spans(Format::JaegerV3, 200, &doc.to_string(), None).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(data.spans().count(), 2);
+        assert!(said.contains("1 of its 3 spans could not be read and was left out (it: "), "{said}");
+        assert!(said.contains("spanId"), "the error names the field: {said}");
+        let Outcome::Done((list, Some(_))) = parse_search(Format::JaegerV3, 200, &doc.to_string(), None).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(list.len(), 2);
+        let only_broken = serde_json::json!({"result": {"resourceSpans": [{"scopeSpans": [{"spans": [broken]}]}]}});
+        assert!(parse_search(Format::JaegerV3, 200, &only_broken.to_string(), None)
+            .unwrap_err()
+            .starts_with("not OTLP traces: "));
+    }
+
+    #[test]
     fn search_answers_give_spans_for_golden_signals_and_tempo_gives_its_root_spans() {
         use edgescope_otlp::signals;
         // Zipkin's search: whole traces; the signals of its entry spans come from them.
         let zipkin = format!("[{0},{0}]", fixture("zipkin-lens-yelp.json"));
-        let Outcome::Done(data) = parse_search_spans(Format::Zipkin, 200, &zipkin, None).unwrap() else { panic!() };
+        let Outcome::Done((data, None)) = parse_search_spans(Format::Zipkin, 200, &zipkin, None).unwrap() else {
+            panic!()
+        };
         let facts = signals::facts(&data);
         let distinct: BTreeSet<_> = data.spans().map(|(_, _, s)| (s.trace_id, s.span_id)).collect();
         assert_eq!(facts.len(), distinct.len(), "the trace found twice counts once");
@@ -1758,10 +1872,10 @@ mod tests {
         // Jaeger v3: an empty search is its own 404; an older Jaeger says to try the legacy API.
         assert_eq!(
             parse_search_spans(Format::JaegerV3, 404, r#"{"error":{"message":"No traces found"}}"#, None).unwrap(),
-            Outcome::Done(TracesData::default())
+            Outcome::Done((TracesData::default(), None))
         );
         assert_eq!(parse_search_spans(Format::JaegerV3, 404, "404 page not found", None).unwrap(), Outcome::TryNext);
-        let Outcome::Done(v3) =
+        let Outcome::Done((v3, None)) =
             parse_search_spans(Format::JaegerV3, 200, &fixture("jaeger-apiv3-FindTraces.json"), None).unwrap()
         else {
             panic!()
@@ -1771,7 +1885,9 @@ mod tests {
 
         // Tempo: one root span per summary; a trace without its root yet is left out.
         let tempo = r#"{"traces":[{"traceID":"2f3e0cee77ae5dc9c17ade3689eb2e54","rootServiceName":"shop","rootTraceName":"update","startTimeUnixNano":"1684778327699392724","durationMs":557,"serviceStats":{"shop":{"spanCount":3},"db":{"spanCount":2,"errorCount":1}}},{"traceID":"abc","startTimeUnixNano":"1","spanSet":{"matched":4}}]}"#;
-        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, tempo, None).unwrap() else { panic!() };
+        let Outcome::Done((list, None)) = parse_search(Format::TempoSearch, 200, tempo, None).unwrap() else {
+            panic!()
+        };
         let roots = root_facts(&list);
         assert_eq!(roots.len(), 1);
         let r = &roots[0];
@@ -1780,7 +1896,9 @@ mod tests {
         assert_eq!((r.start_ns, r.duration_ns, r.error), (1_684_778_327_699_392_724, 557_000_000, false));
         assert_eq!(r.trace_id[0], 0x2f);
         let failing = tempo.replace(r#""shop":{"spanCount":3}"#, r#""shop":{"spanCount":3,"errorCount":1}"#);
-        let Outcome::Done(list) = parse_search(Format::TempoSearch, 200, &failing, None).unwrap() else { panic!() };
+        let Outcome::Done((list, None)) = parse_search(Format::TempoSearch, 200, &failing, None).unwrap() else {
+            panic!()
+        };
         assert!(root_facts(&list)[0].error);
     }
 
