@@ -130,9 +130,27 @@ ${blocks.join('\n')}
 
 /**
  * Runs `workerd serve` on `config` (written into `dir`, which holds the embedded files) until it
- * listens on `port`; resolves to `{ url, output(), stop() }`, `stop` removing `dir`.
+ * listens on `port`; resolves to `{ url, output(), stop() }`, `stop` removing `dir`. The port was
+ * free when picked, but another process may take it before workerd binds it: workerd then exits
+ * naming the address in use, and is started again on another port (at most three times).
  */
 async function serve(dir, config, port, flags = []) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await serveOn(dir, config, port, flags);
+    } catch (e) {
+      if (!e.addressInUse || attempt === 3) {
+        rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
+      const next = await freePort();
+      config = config.replaceAll(`127.0.0.1:${port}`, `127.0.0.1:${next}`);
+      port = next;
+    }
+  }
+}
+
+async function serveOn(dir, config, port, flags) {
   const configPath = join(dir, 'config.capnp');
   writeFileSync(configPath, config);
   const child = spawn(join(root, 'node_modules', '.bin', 'workerd'), ['serve', ...flags, configPath], {
@@ -143,15 +161,26 @@ async function serve(dir, config, port, flags = []) {
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('workerd to listen', async () => {
-    if (child.exitCode !== null) throw Object.assign(new Error(`workerd exited: ${output}`), { fatal: true });
-    try {
-      await fetch(url + '/ready');
-      return true;
-    } catch {
-      return false;
-    }
-  }, 20000);
+  const failed = () => Object.assign(new Error(`workerd exited: ${output}`), {
+    fatal: true,
+    addressInUse: /Address already in use/.test(output),
+  });
+  try {
+    await waitFor('workerd to listen', async () => {
+      if (child.exitCode !== null) throw failed();
+      try {
+        await fetch(url + '/ready');
+        // An answer while workerd fails to bind came from the process that holds the port.
+        return child.exitCode === null && !/Address already in use/.test(output);
+      } catch {
+        return false;
+      }
+    }, 20000);
+  } catch (e) {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+    throw e.addressInUse === undefined && /Address already in use/.test(output) ? failed() : e;
+  }
   return {
     url,
     output: () => output,
