@@ -61,7 +61,8 @@ struct ServeArgs {
     /// Bearer token that `POST /v1/traces` and `/v1/logs` require (none: open).
     #[arg(long, env = "EDGESCOPE_INGEST_TOKEN", hide_env_values = true)]
     ingest_token: Option<String>,
-    /// Bearer token that the `/api/*` query routes require (none: open).
+    /// Bearer token that the query routes (`/api/*`, `/jaeger/api/*`, `/loki/api/*`, `/upstream/*`)
+    /// require (none: open).
     #[arg(long, env = "EDGESCOPE_QUERY_TOKEN", hide_env_values = true)]
     query_token: Option<String>,
     /// Ingest requests that may wait for the database at once (1 to 1,000,000); more get 503

@@ -678,13 +678,20 @@ fn api_miss(status: StatusCode, method: &Method, uri: &Uri, headers: &HeaderMap)
     } else {
         format!("no such API path: {path}")
     };
+    let grpc_code = if status == StatusCode::NOT_FOUND { 5 } else { 12 };
+    path_error(status, grpc_code, path, headers, message)
+}
+
+/// An error answer in the shape of the API `path` is under: Loki's, Jaeger's legacy one, a
+/// `google.rpc.Status` with `grpc_code` in the request's encoding for OTLP (`/v1/…`), else the
+/// query API's.
+fn path_error(status: StatusCode, grpc_code: i32, path: &str, headers: &HeaderMap, message: String) -> Response {
     if path.starts_with("/loki/") {
         loki_error(status, message)
     } else if path.starts_with("/jaeger/api/") && !path.starts_with("/jaeger/api/v3/") {
         jaeger_error(status, message)
     } else if path.starts_with("/v1/") {
-        let code = if status == StatusCode::NOT_FOUND { 5 } else { 12 };
-        rpc_error(failure_encoding(headers), status, code, message).into_response()
+        rpc_error(failure_encoding(headers), status, grpc_code, message).into_response()
     } else {
         query_error(status, message).into_response()
     }
@@ -726,15 +733,18 @@ async fn loki_buildinfo() -> Response {
 async fn addressed_here(State(allowed): State<Option<Arc<[String]>>>, request: Request, next: Next) -> Response {
     let host = request.headers().get(header::HOST).map(|h| h.to_str().unwrap_or(""));
     match (host, allowed) {
-        (Some(host), Some(allowed)) if !is_direct_host(host) && !is_allowed_host(host, &allowed) => query_error(
+        // In the error shape of the API asked (OTLP's `Status`: `PERMISSION_DENIED`).
+        (Some(host), Some(allowed)) if !is_direct_host(host) && !is_allowed_host(host, &allowed) => path_error(
             StatusCode::MISDIRECTED_REQUEST,
+            7,
+            request.uri().path(),
+            request.headers(),
             format!(
                 "this collector listens on a loopback address and answers requests addressed to localhost or an IP \
                  address, not to `{host}` (a page of another site can point its own name at 127.0.0.1); behind a \
                  reverse proxy that passes on that name, give it with --allowed-host"
             ),
-        )
-        .into_response(),
+        ),
         _ => next.run(request).await,
     }
 }

@@ -9,10 +9,22 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The status of `method path` sent with `host` as its `Host`.
 async fn status(addr: std::net::SocketAddr, method: &str, path: &str, host: &str) -> (u16, String) {
+    status_of(addr, method, path, host, "application/json").await
+}
+
+/// The status of `method path` sent with `host` as its `Host` and a body of `content_type`,
+/// and the whole answer.
+async fn status_of(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    host: &str,
+    content_type: &str,
+) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let body = "{}";
+    let body = if content_type == "application/json" { "{}" } else { "" };
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -38,6 +50,34 @@ async fn requests_addressed_to_another_name_get_421_on_both_ports() {
         assert_eq!(code, 421, "{method} {path} as {rebound}: {text}");
         assert!(text.contains("answers requests addressed to localhost or an IP address"), "{text}");
     }
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn the_421_comes_in_the_error_shape_of_the_api_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let host = "rebind.evil.example";
+    let header = |text: &str, name: &str| {
+        text.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix(&format!("{name}: ")).map(str::to_owned))
+    };
+    // OTLP: a `google.rpc.Status` (PERMISSION_DENIED) in the request's encoding, as every failure.
+    let (code, text) = status_of(collector.otlp, "POST", "/v1/traces", host, "application/json").await;
+    assert_eq!(code, 421, "{text}");
+    assert_eq!(header(&text, "content-type").as_deref(), Some("application/json"), "{text}");
+    assert!(text.contains(r#"{"code":7,"message":"this collector listens on a loopback address"#), "{text}");
+    let (code, text) = status_of(collector.otlp, "POST", "/v1/logs", host, "application/x-protobuf").await;
+    assert_eq!(code, 421, "{text}");
+    assert_eq!(header(&text, "content-type").as_deref(), Some("application/x-protobuf"), "{text}");
+    // Field 1 (code) = 7, then field 2 (message).
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    assert!(body.starts_with("\u{8}\u{7}\u{12}"), "{body:?}");
+    // Loki: its text error; Jaeger's legacy API: its `errors` list.
+    let (code, text) = status(collector.ui, "GET", "/loki/api/v1/labels", host).await;
+    assert_eq!((code, header(&text, "content-type").as_deref()), (421, Some("text/plain; charset=utf-8")), "{text}");
+    let (code, text) = status(collector.ui, "GET", "/jaeger/api/services", host).await;
+    assert_eq!(code, 421, "{text}");
+    assert!(text.contains(r#""errors":[{"code":421,"msg":"this collector listens"#), "{text}");
     collector.stop().await;
 }
 
