@@ -377,7 +377,9 @@ const isTime = (t) => typeof t === 'number' || t instanceof Date || (Array.isArr
 
 /**
  * A `TimeInput` in Unix milliseconds, or 0 (for now) when absent: a number (Unix ms, or, below
- * `performance.timeOrigin`, a `performance.now()` reading, as OpenTelemetry JS reads it), a
+ * `performance.timeOrigin`, a `performance.now()` reading, as OpenTelemetry JS reads it; but a
+ * number from 10^12 up, September 2001 in Unix ms and 31 years of a clock's run, is a date: a
+ * job's time from before the process started is no reading to add to its start), a
  * `Date` or an `HrTime` `[seconds, nanoseconds]`. Anything else (NaN, a string, a negative or
  * huge time) is counted and read as now.
  */
@@ -389,7 +391,7 @@ function unixMs(t) {
       ? t instanceof Date
         ? t.getTime()
         : typeof t === 'number'
-          ? t >= 0 && t < performance.timeOrigin
+          ? t >= 0 && t < performance.timeOrigin && t < 1e12
             ? timelineMs(t)
             : t
           : t[0] * 1e3 + t[1] / 1e6

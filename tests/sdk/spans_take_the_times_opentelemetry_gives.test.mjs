@@ -1,7 +1,7 @@
 // OpenTelemetry's API lets a caller give times: `startSpan(name, { startTime })`, `span.end(endTime)`,
 // `span.addEvent(name, [attributes], [time])` and `span.recordException(e, [attributes], [time])`,
-// each a `TimeInput` (Unix milliseconds, or below `performance.timeOrigin` a `performance.now()`
-// reading; a `Date`; `[seconds, nanoseconds]`). The exported span holds exactly those times, on
+// each a `TimeInput` (Unix milliseconds, or below `performance.timeOrigin` and 10^12 a
+// `performance.now()` reading; a `Date`; `[seconds, nanoseconds]`). The exported span holds exactly those times, on
 // both paths a span takes: recorded in JavaScript (the Node entry) and recorded by the core (the
 // path of the lean browser and workerd module, taken here under `keepErrors`). An end before the
 // start is moved to the start; what is no time is counted and read as now, never thrown.
@@ -51,6 +51,11 @@ for (const [path, extra] of PATHS) {
     // `performance.now()` readings.
     const perf = startSpan('perf', { startTime: 1000.5 });
     perf.end(2000.75);
+    // A date from before the process started (a queued job's) is below `performance.timeOrigin`
+    // too, but no `performance.now()` reading: read as the date it is, not 56 years ahead.
+    const early = Date.now() - 3_600_000;
+    assert.ok(early < performance.timeOrigin);
+    startSpan('queued', { startTime: early }).end(early + 250);
     await flush();
     assert.equal(diagnostics().apiErrors, before, 'no time was refused');
 
@@ -73,6 +78,10 @@ for (const [path, extra] of PATHS) {
     const plain = byName('plain');
     assert.equal(plain.startTimeUnixNano, '1800000002000250000');
     assert.equal(plain.endTimeUnixNano, '1800000003000000000');
+
+    const queued = byName('queued');
+    assert.equal(queued.startTimeUnixNano, String(nanos(early)));
+    assert.equal(queued.endTimeUnixNano, String(nanos(early + 250)));
 
     const p = byName('perf');
     assert.equal(p.startTimeUnixNano, String(nanos(performance.timeOrigin + 1000.5)));
