@@ -106,7 +106,10 @@ fn time_range(params: &Params<'_>, default_since: i64) -> std::result::Result<(i
     Ok((start, end))
 }
 
-fn limit(params: &Params<'_>) -> std::result::Result<usize, String> {
+/// `limit`: a positive integer, at most `MAX_ENTRIES` for a log query; a metric query's limit
+/// is not a number of entries, and Loki does not hold it to that maximum (Grafana sends its
+/// data source's "Maximum lines" with every query, metric panels' too).
+fn limit(params: &Params<'_>, metric: bool) -> std::result::Result<usize, String> {
     let Some((_, text)) = params.get(&["limit"]) else {
         return Ok(DEFAULT_LIMIT);
     };
@@ -114,7 +117,7 @@ fn limit(params: &Params<'_>) -> std::result::Result<usize, String> {
     if n <= 0 {
         return Err("limit must be a positive value".into());
     }
-    if n as u64 > MAX_ENTRIES as u64 {
+    if !metric && n as u64 > MAX_ENTRIES as u64 {
         return Err(format!(
             "max entries limit per query exceeded, limit > max_entries_limit_per_query ({n} > {MAX_ENTRIES})"
         ));
@@ -139,6 +142,9 @@ pub(crate) struct RangeQuery {
     step: i64,
     limit: usize,
     forward: bool,
+    /// A log query's `interval` (ns; 0 for none): an entry only when at least this long after
+    /// the one before it in the answer (before it, going backward), as Loki thins them.
+    interval: i64,
     /// `/query`: one evaluation, at `end`, answered as a vector.
     instant: bool,
 }
@@ -197,16 +203,22 @@ pub(crate) fn range_query(params: &Params<'_>) -> std::result::Result<RangeQuery
         return Err("end timestamp must not be before or equal to start time".into());
     }
     let step = step(params, start, end)?;
-    Ok(RangeQuery {
-        logql,
-        metric,
-        start,
-        end,
-        step,
-        limit: limit(params)?,
-        forward: direction(params)?,
-        instant: false,
-    })
+    let limit = limit(params, metric.is_some())?;
+    let interval = match params.get(&["interval"]) {
+        None => 0,
+        Some((_, text)) => {
+            let ns = match text.parse::<f64>() {
+                Ok(seconds) if seconds.is_finite() => (seconds * 1e9) as i64,
+                _ => logql::parse_duration(text)
+                    .ok_or_else(|| format!("invalid interval `{text}`: expected seconds or a duration such as 30s"))?,
+            };
+            if ns < 0 {
+                return Err("interval must be >= 0".into());
+            }
+            ns
+        }
+    };
+    Ok(RangeQuery { logql, metric, start, end, step, limit, forward: direction(params)?, interval, instant: false })
 }
 
 /// Reads the parameters of `query` (instant): a metric query evaluated at `time` (default now).
@@ -221,8 +233,8 @@ pub(crate) fn instant_query(params: &Params<'_>) -> std::result::Result<RangeQue
         Some((_, text)) => parse_time("time", text)?,
         None => now_ns(),
     };
-    let (limit, forward) = (limit(params)?, direction(params)?);
-    Ok(RangeQuery { logql, metric, start: time, end: time, step: 1, limit, forward, instant: true })
+    let (limit, forward) = (limit(params, true)?, direction(params)?);
+    Ok(RangeQuery { logql, metric, start: time, end: time, step: 1, limit, forward, interval: 0, instant: true })
 }
 
 /// A `/loki/api/v1/tail` request.
@@ -247,7 +259,7 @@ pub(crate) fn tail_query(params: &Params<'_>) -> std::result::Result<TailQuery, 
         Some((_, text)) => parse_time("start", text)?,
         None => now_ns().saturating_sub(3_600_000_000_000),
     };
-    Ok(TailQuery { logql, start, limit: limit(params)? })
+    Ok(TailQuery { logql, start, limit: limit(params, false)? })
 }
 
 /// The `level` label of a record.
@@ -618,7 +630,9 @@ struct Stats {
     bytes: u64,
 }
 
-/// Runs a `query_range`: the first `limit` matching entries in the query's direction.
+/// Runs a `query_range`: the first `limit` matching entries in the query's direction, with an
+/// `interval`, only those at least that long after the entry kept before (across streams, as
+/// Loki's `readStreams` keeps them).
 fn run_range(store: &Store, q: &RangeQuery, stats: &mut Stats) -> Result<Vec<Entry>> {
     let Some(query) = &q.logql else {
         return Ok(Vec::new());
@@ -628,9 +642,19 @@ fn run_range(store: &Store, q: &RangeQuery, stats: &mut Stats) -> Result<Vec<Ent
     };
     scan.start = q.start;
     scan.end = q.end;
-    let mut entries = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
     scan_entries(store, &mut scan, query, q.forward, stats, |entry| {
-        entries.push(entry);
+        let far_enough = entries.last().is_none_or(|last| {
+            let apart = if q.forward {
+                entry.time_ns.saturating_sub(last.time_ns)
+            } else {
+                last.time_ns.saturating_sub(entry.time_ns)
+            };
+            apart >= q.interval
+        });
+        if far_enough {
+            entries.push(entry);
+        }
         entries.len() < q.limit
     })?;
     Ok(entries)
@@ -1634,7 +1658,9 @@ pub(crate) fn detected_params(params: &Params<'_>) -> std::result::Result<(i64, 
         Some((_, v)) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("malformed `{name}`: `{v}`")),
     };
     let lines = number("line_limit", DETECTED_LINES)?.min(MAX_ENTRIES);
-    Ok((start, end, query, lines, number("limit", DETECTED_LINES)?))
+    // `field_limit` is the older name logcli still sends; `limit` wins, as in Loki.
+    let fields = if params.get(&["limit"]).is_some() { "limit" } else { "field_limit" };
+    Ok((start, end, query, lines, number(fields, DETECTED_LINES)?))
 }
 
 /// The fields of the newest `lines` lines in the range that `query` selects, as Loki's
@@ -1828,7 +1854,7 @@ pub(crate) fn volume_params(params: &Params<'_>, range: bool) -> std::result::Re
         Some("labels") => true,
         Some(other) => return Err(format!("invalid aggregateBy `{other}`: expected series or labels")),
     };
-    Ok(VolumeQuery { query, start, end, step, limit: limit(params)?, target, by_name, range })
+    Ok(VolumeQuery { query, start, end, step, limit: limit(params, false)?, target, by_name, range })
 }
 
 /// `GET /loki/api/v1/index/volume(_range)`: bytes of lines per combination of the target labels

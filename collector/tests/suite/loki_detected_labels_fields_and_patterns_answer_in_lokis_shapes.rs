@@ -84,6 +84,14 @@ async fn detected_labels_count_values_and_fields_and_patterns_answer_empty_in_lo
     let labels: Vec<String> =
         answer.json()["fields"].as_array().unwrap().iter().map(|f| f["label"].as_str().unwrap().to_owned()).collect();
     assert_eq!(labels, ["req_path", "req_ratio", "status", "user"]);
+    // `limit` caps the fields; logcli sends it as `field_limit`, the older name Loki still reads.
+    let all = get(collector.ui, &format!("/loki/api/v1/detected_fields?{range}&query={shop}")).await.json();
+    assert!(all["fields"].as_array().unwrap().len() > 2, "{all}");
+    for limit in ["limit=2", "field_limit=2", "limit=2&field_limit=50"] {
+        let answer = get(collector.ui, &format!("/loki/api/v1/detected_fields?{range}&query={shop}&{limit}")).await;
+        let body = answer.json();
+        assert_eq!((body["fields"].as_array().unwrap().len(), &body["limit"]), (2, &json!(2)), "{limit}: {body}");
+    }
     // Without a query: Loki's 400 naming it (no panic, no 500); a huge line_limit is read as
     // the most lines a query gives (5,000), not as unbounded work.
     for path in ["detected_fields", "detected_field/level/values"] {

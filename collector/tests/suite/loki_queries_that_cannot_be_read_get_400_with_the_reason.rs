@@ -57,3 +57,22 @@ async fn malformed_log_queries_and_parameters_are_refused_as_plain_text() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_metric_query_is_not_held_to_the_entry_limit_grafana_sends_with_every_query() {
+    // Grafana sends its data source's "Maximum lines" as `limit` with metric queries too (its
+    // dashboards, alerts and Explore's log volume); Loki checks the 5,000 entries only for log
+    // queries. A limit that does not read is still refused.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let metric = encode(r#"sum by (level) (count_over_time({service_name="a"} | drop __error__ [1m]))"#);
+    for route in ["query_range", "query"] {
+        let answer = get(collector.ui, &format!("/loki/api/v1/{route}?query={metric}&limit=10000&step=60000ms")).await;
+        assert_eq!(answer.status, 200, "{route}: {}", answer.body);
+        assert!(answer.body.contains(r#""status":"success""#), "{route}: {}", answer.body);
+        let answer = get(collector.ui, &format!("/loki/api/v1/{route}?query={metric}&limit=0")).await;
+        assert_eq!(answer.status, 400, "{route}: {}", answer.body);
+        assert!(answer.body.contains("limit must be a positive value"), "{route}: {}", answer.body);
+    }
+    collector.stop().await;
+}

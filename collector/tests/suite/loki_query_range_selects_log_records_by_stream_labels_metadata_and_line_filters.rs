@@ -448,3 +448,40 @@ async fn trace_and_span_id_attributes_are_the_metadata_that_filters_and_selector
     assert_eq!(bodies, ["from attributes"]);
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn an_interval_keeps_only_entries_that_far_apart_across_streams_as_logcli_asks() {
+    // logcli's `query --interval 2s`: Loki keeps an entry only when it is at least the interval
+    // after the one kept before it (before it, going backward), whatever its stream.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let second = 1_000_000_000;
+    for (service, offsets) in [("a", [0, 2, 4]), ("b", [1, 3, 5])] {
+        let records = offsets
+            .iter()
+            .map(|s| record(T0 + s * second, 9, "INFO", &format!("{service} at {s} s"), json!([]), false))
+            .collect();
+        assert_eq!(post_json(collector.otlp, "/v1/logs", &batch(service, "prod", records)).await.status, 200);
+    }
+    let any = [("query", r#"{deployment_environment_name="prod"}"#)];
+    let all = lines(&query_range(&collector, &with(&any), false).await);
+    assert_eq!(all.len(), 6);
+    let thinned = |extra: &[(&'static str, &'static str)]| {
+        let mut p = with(&any);
+        p.extend_from_slice(extra);
+        p
+    };
+    let forward = lines(&query_range(&collector, &thinned(&[("interval", "2"), ("direction", "forward")]), false).await);
+    assert_eq!(forward, ["a at 0 s", "a at 2 s", "a at 4 s"]);
+    let backward = lines(&query_range(&collector, &thinned(&[("interval", "1500ms")]), false).await);
+    assert_eq!(backward, ["b at 1 s", "b at 3 s", "b at 5 s"]);
+    // The limit counts the entries kept.
+    let limited = lines(&query_range(&collector, &thinned(&[("interval", "2s"), ("limit", "2")]), false).await);
+    assert_eq!(limited, ["b at 3 s", "b at 5 s"]);
+    assert_eq!(lines(&query_range(&collector, &thinned(&[("interval", "0")]), false).await).len(), 6);
+    let negative = query_range(&collector, &thinned(&[("interval", "-1")]), false).await;
+    assert_eq!((negative.status, negative.body.as_str()), (400, "interval must be >= 0"));
+    let bad = query_range(&collector, &thinned(&[("interval", "soon")]), false).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    collector.stop().await;
+}
