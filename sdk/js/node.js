@@ -13,7 +13,11 @@ import * as api from './api.js';
 // A module that cannot be read or instantiated turns the SDK off rather than failing the import.
 // Spans recorded in JavaScript, encoded per batch (ADR 0011): a span costs less, for a module
 // that is read from disk.
-if (api.start(() => initSync({ module: readFileSync(new URL('./wasm/edgescope_node_bg.wasm', import.meta.url)) }))) installRecords();
+// Bundled into CommonJS (esbuild's `--platform=node` default, tsup), `import.meta` is empty: the
+// `.wasm` is then looked for in `wasm/` beside the bundle, where the app copies it.
+const wasmFile = () =>
+  import.meta.url ? new URL('./wasm/edgescope_node_bg.wasm', import.meta.url) : `${__dirname}/wasm/edgescope_node_bg.wasm`;
+if (api.start(() => initSync({ module: readFileSync(wasmFile()) }))) installRecords();
 
 export * from './public.js';
 export { instrument } from './edge.js';

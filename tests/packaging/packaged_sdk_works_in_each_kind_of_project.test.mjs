@@ -1,10 +1,11 @@
 // Packaging: `npm pack` the SDK, install the tarball into small projects of each kind, and
-// prove a span reaches a real collector from each: Node ESM, an esbuild browser bundle, a plain
-// ESM page without a bundler, a workerd worker bundled with esbuild, a TypeScript worker with
+// prove a span reaches a real collector from each: Node ESM, a Node app bundled with esbuild
+// (CommonJS and ESM), an esbuild browser bundle, a module
+// Web Worker bundled with the `worker` condition, a plain ESM page without a bundler, a workerd worker bundled with esbuild, a TypeScript worker with
 // wrangler's default tsconfig (type-checked with tsc), and a Vercel Edge function.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,26 @@ test('a Node ESM project exports a span', async () => {
   assert.equal(trace.rootService, 'pkg-node-esm');
 });
 
+test('a Node app bundled with esbuild, as CommonJS or ESM, reads the .wasm copied beside its bundle and exports a span', async () => {
+  const dir = project('node-bundle');
+  const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  for (const format of ['cjs', 'esm']) {
+    const out = join(dir, `out-${format}`);
+    await esbuild.build({
+      entryPoints: [join(dir, 'entry.js')], bundle: true, platform: 'node', format,
+      outfile: join(out, format === 'cjs' ? 'app.cjs' : 'app.mjs'), absWorkingDir: dir, logLevel: 'error',
+    });
+    mkdirSync(join(out, 'wasm'), { recursive: true });
+    cpSync(join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_node_bg.wasm'), join(out, 'wasm', 'edgescope_node_bg.wasm'));
+    const run = spawnSync('node', [join(out, format === 'cjs' ? 'app.cjs' : 'app.mjs')], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, OTLP_ENDPOINT: collector.otlp, FORMAT: format },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.doesNotMatch(run.stdout + run.stderr, /edgescope is off/, format);
+    assert.equal((await spanNamed(`node bundle span ${format}`)).rootService, 'pkg-node-bundle');
+  }
+});
+
 test("edgescope/workerd imported under Node (a worker's unit tests) is the Node entry, not the workerd module's .wasm import", () => {
   const dir = project('node-esm');
   const out = execFileSync('node', ['--input-type=module', '-e', `
@@ -96,6 +117,22 @@ test('an esbuild browser bundle exports a span', async () => {
   cpSync(join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'), join(dir, 'out', 'wasm', 'edgescope_bg.wasm'));
   await exportFromPage(dir);
   assert.equal((await spanNamed('esbuild span')).rootService, 'pkg-esbuild');
+});
+
+test("a module Web Worker bundled with the worker and browser conditions (webpack's webworker target) gets the browser entry and exports a span", async () => {
+  const dir = project('web-worker');
+  const esbuild = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  const { metafile } = await esbuild.build({
+    entryPoints: [join(dir, 'worker.js')], bundle: true, format: 'esm', platform: 'browser', conditions: ['worker'],
+    outdir: join(dir, 'out'), absWorkingDir: dir, logLevel: 'error', metafile: true,
+  });
+  const inputs = Object.keys(metafile.inputs);
+  assert.ok(inputs.some((f) => f.endsWith('edgescope/dist/browser.js')), inputs.join(' '));
+  assert.ok(!inputs.some((f) => f.endsWith('edgescope/dist/workerd.js')), inputs.join(' '));
+  mkdirSync(join(dir, 'out', 'wasm'), { recursive: true });
+  cpSync(join(dir, 'node_modules', 'edgescope', 'dist', 'wasm', 'edgescope_bg.wasm'), join(dir, 'out', 'wasm', 'edgescope_bg.wasm'));
+  await exportFromPage(dir);
+  assert.equal((await spanNamed('web worker span')).rootService, 'pkg-web-worker');
 });
 
 test('a plain ESM page without a bundler exports a span', async () => {
