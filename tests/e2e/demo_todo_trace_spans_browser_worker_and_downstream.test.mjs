@@ -195,6 +195,17 @@ test('with the fault switch on failing, the change fails with a 500: error spans
   // Switched back to healthy, the same page works again.
   await todo.setFault('');
   assert.equal((await todo.add('This one works')).status, 201);
+
+  // Left on failing for the viewer and come back to: the switch shows what the page sends (a
+  // browser restores a radio's state on Back, while a page loaded again starts healthy; one
+  // restored from the back/forward cache keeps both).
+  await todo.setFault('fail');
+  await todo.page.goto(collector.ui);
+  await todo.page.goBack();
+  await todo.page.waitForSelector('[data-testid=action][data-name="load to-dos"]');
+  const shown = await todo.page.$eval('input[name=fault]:checked', (r) => r.value);
+  const sent = (await todo.add('After Back')).status;
+  assert.deepEqual([shown, sent], shown === 'fail' ? ['fail', 500] : ['', 201]);
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page or the viewer');
 });
 
