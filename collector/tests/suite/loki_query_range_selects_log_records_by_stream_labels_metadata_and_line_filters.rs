@@ -471,7 +471,8 @@ async fn an_interval_keeps_only_entries_that_far_apart_across_streams_as_logcli_
         p.extend_from_slice(extra);
         p
     };
-    let forward = lines(&query_range(&collector, &thinned(&[("interval", "2"), ("direction", "forward")]), false).await);
+    let forward =
+        lines(&query_range(&collector, &thinned(&[("interval", "2"), ("direction", "forward")]), false).await);
     assert_eq!(forward, ["a at 0 s", "a at 2 s", "a at 4 s"]);
     let backward = lines(&query_range(&collector, &thinned(&[("interval", "1500ms")]), false).await);
     assert_eq!(backward, ["b at 1 s", "b at 3 s", "b at 5 s"]);
