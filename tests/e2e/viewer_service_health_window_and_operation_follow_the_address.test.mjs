@@ -108,6 +108,29 @@ test('an operation the service has no entry spans of says so, over empty charts'
   await page.close();
 });
 
+test('a service the address names with no entry spans in the window keeps its place, over empty charts, not another service', async () => {
+  await data();
+  const page = await env.browser.newPage();
+  for (const query of ['service=nightly-report', 'service=nightly-report&operation=run']) {
+    await page.goto(`${env.collector.ui}/services?window=1h&${query}`);
+    await page.waitForSelector('[data-testid=health-title]');
+    assert.match(await page.textContent('[data-testid=health-title]'), /^nightly-report/, query);
+    assert.equal(await page.textContent('[data-testid=service-not-found]'), 'nightly-report has no entry spans in this window.');
+    assert.equal(await page.locator('[data-testid=operation-not-found]').count(), 0, 'said once');
+    const values = await page.$$eval('[data-testid=point-rate]', (ps) => ps.map((p) => Number(p.dataset.value)));
+    assert.equal(values.length, 60);
+    assert.deepEqual(values.filter((v) => v > 0), []);
+    assert.equal(await page.locator('[data-testid=health-service].selected').count(), 0, 'no other service chosen');
+    assert.ok((await page.locator('[data-testid=health-service]').count()) > 0, 'the services that have entry spans are offered');
+  }
+  // Without a service, the first is shown, and nothing is said.
+  await page.goto(`${env.collector.ui}/services?window=1h`);
+  await page.waitForSelector('[data-testid=health-title]');
+  assert.equal(await page.locator('[data-testid=service-not-found]').count(), 0);
+  assert.equal(await page.locator('[data-testid=health-service].selected').count(), 1);
+  await page.close();
+});
+
 test('with more services than a Jaeger source is searched for, its service map’s go first and the note counts the rest', async () => {
   await data();
   const page = await env.browser.newPage();

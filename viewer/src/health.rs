@@ -306,15 +306,39 @@ fn health_view(
         }
         .into_any();
     }
-    let chosen = service.and_then(|s| h.services.iter().position(|x| x.all.name == s)).unwrap_or(0);
-    let svc = h.services[chosen].clone();
+    // A service the address names that has no entry spans in the window keeps its place, with
+    // empty charts saying so, rather than another service's under the page's chips.
+    let found = service.as_ref().map(|s| h.services.iter().position(|x| &x.all.name == s));
+    let chosen = match found {
+        None => Some(0),
+        Some(found) => found,
+    };
+    let svc = match chosen {
+        Some(i) => h.services[i].clone(),
+        None => {
+            let empty = |start| Point { start, ..point(&Value::Null, 0) };
+            let all = Series {
+                name: service.clone().unwrap_or_default(),
+                total: empty(h.start),
+                buckets: h.services[0].all.buckets.iter().map(|p| empty(p.start)).collect(),
+            };
+            ServiceHealth { all, operations: Vec::new() }
+        }
+    };
+    let absent = chosen.is_none().then(|| {
+        view! {
+            <p class="notice" data-testid="service-not-found">
+                {format!("{} has no entry spans in this window.", svc.all.name)}
+            </p>
+        }
+    });
     // An operation the service has no entry spans of in the window has empty charts, saying so,
     // rather than the service's under its name.
     let series = match &operation {
         None => Some(svc.all.clone()),
         Some(o) => svc.operations.iter().find(|x| &x.name == o).cloned(),
     };
-    let missing = series.is_none().then(|| {
+    let missing = (series.is_none() && chosen.is_some()).then(|| {
         view! {
             <p class="notice" data-testid="operation-not-found">
                 {format!("{} has no entry spans of operation {} in this window.", svc.all.name, operation.clone().unwrap_or_default())}
@@ -339,7 +363,7 @@ fn health_view(
                 let name = s.all.name.clone();
                 let go = go_service.clone();
                 let win = win.clone();
-                let class = if i == chosen { "chip selected" } else { "chip" };
+                let class = if Some(i) == chosen { "chip selected" } else { "chip" };
                 view! {
                     <button type="button" class=class data-testid="health-service" on:click=move |_| go(format!("window={win}&service={}", sources::encode(&name)))>
                         {s.all.name.clone()}" · "{rate(&s.all.total, h.end - h.start)}
@@ -348,6 +372,7 @@ fn health_view(
             }).collect_view()}
         </div>
         <h2 data-testid="health-title">{svc.all.name.clone()}{operation.clone().map(|o| format!(" · {o}"))}</h2>
+        {absent}
         {missing}
         <div class="charts">
             {chart("Request rate", "rate", &series.buckets, step, selected, |p, step| Some(p.count as f64 / (step as f64 / 1e9)), rate_text)}

@@ -29,7 +29,8 @@ pub struct Row {
     pub width: f64,
     /// Whether the span's status is an error.
     pub error: bool,
-    /// Clock skew: the span starts before its parent or ends after it.
+    /// Clock skew: the span starts before its parent, or ends after it on another resource's
+    /// clock.
     pub skew: bool,
     /// On the critical path: the chain of spans that determined when the trace ended.
     pub critical: bool,
@@ -242,8 +243,13 @@ impl Trace {
             if let Some(p) = rows[k].parent {
                 rows[p].end = rows[p].end.max(rows[k].end);
                 let (c, ps) = (&rows[k].span, &rows[p].span);
-                rows[k].skew = c.start_time_unix_nano < ps.start_time_unix_nano
-                    || c.end_time_unix_nano.max(c.start_time_unix_nano) > ps.end_time_unix_nano;
+                let starts_before = c.start_time_unix_nano < ps.start_time_unix_nano;
+                let ends_after = c.end_time_unix_nano.max(c.start_time_unix_nano) > ps.end_time_unix_nano;
+                // A child that outlives its parent on the parent's clock (the same resource: one
+                // process) is asynchronous work, such as a page's late resources under its
+                // `documentLoad`; on another clock, ending outside the parent is what skew looks like.
+                let (a, b) = (rows[k].scope, rows[p].scope);
+                rows[k].skew = starts_before || ends_after && a != b && scopes[a].resource != scopes[b].resource;
             }
         }
         mark_critical_path(&mut rows);
@@ -1135,6 +1141,31 @@ mod tests {
         let t = checkout();
         let skewed: Vec<_> = t.rows.iter().map(|r| r.skew).collect();
         assert_eq!(skewed, [false, false, false, false, true]);
+    }
+
+    #[test]
+    fn a_child_that_outlives_its_parent_in_the_same_process_is_no_clock_skew() {
+        // A page's documentLoad (0–100) and a resource it started that ended later (50–120):
+        // asynchronous, on one clock. The same child reported by another service is outside its
+        // parent on another clock: skew.
+        let doc = |child_service: &str| {
+            let span = |service: &str, id: u8, parent: &str, start: u64, end: u64| {
+                format!(
+                    r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},
+                    "scopeSpans":[{{"spans":[{{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"00000000000000{id:02x}",
+                    {parent}"name":"s{id}","startTimeUnixNano":"{start}","endTimeUnixNano":"{end}"}}]}}]}}"#
+                )
+            };
+            let parent = r#""parentSpanId":"0000000000000001","#;
+            format!(
+                r#"{{"resourceSpans":[{},{}]}}"#,
+                span("web", 1, "", 0, 100),
+                span(child_service, 2, parent, 50, 120)
+            )
+        };
+        let skew = |service: &str| Trace::from_data(traces_from_str(&doc(service), Ids::Strict).unwrap()).rows[1].skew;
+        assert!(!skew("web"), "same resource (two batches of one process)");
+        assert!(skew("api"), "another resource");
     }
 
     #[test]

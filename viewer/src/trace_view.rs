@@ -216,18 +216,47 @@ const PALETTE: [&str; 10] =
     ["#3b6fe0", "#e0833b", "#2e9e6b", "#9b59b6", "#c0392b", "#16a2b8", "#b8860b", "#d6336c", "#5c7cfa", "#6c8a1f"];
 
 thread_local! {
-    /// The services the page has coloured, in the order it first showed them.
-    static COLOURED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The services coloured, in the order they were first shown: read from `localStorage` on
+    /// first use, so that a service keeps its colour after a reload and in another tab.
+    static COLOURED: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The colour of a service: the same in every trace the page shows (as in Jaeger UI), the first
-/// ten services it meets each in a colour of their own.
+/// Where the order of coloured services is kept (one name per line).
+const COLOURS_KEY: &str = "edgescope.service-colours";
+/// Services kept in that order at most; later ones are coloured for the page only.
+const COLOURS_KEPT: usize = 1_000;
+
+fn stored_colours() -> Vec<String> {
+    let stored = web_sys::window().and_then(|w| w.local_storage().ok()?).and_then(|s| s.get_item(COLOURS_KEY).ok()?);
+    stored.map(|text| text.lines().map(str::to_owned).collect()).unwrap_or_default()
+}
+
+/// The colour of a service: the same in every trace and page the viewer shows, across reloads
+/// and tabs of its origin (as in Jaeger UI within a page), the first ten services it meets each in
+/// a colour of their own.
 pub(crate) fn service_colour(service: &str) -> &'static str {
     let index = COLOURED.with_borrow_mut(|seen| {
-        seen.iter().position(|s| s == service).unwrap_or_else(|| {
-            seen.push(service.to_owned());
-            seen.len() - 1
-        })
+        let seen = seen.get_or_insert_with(stored_colours);
+        if let Some(i) = seen.iter().position(|s| s == service) {
+            return i;
+        }
+        // Another tab may have coloured it since: its order, when it extends this page's.
+        let stored = stored_colours();
+        if stored.len() > seen.len() && stored.starts_with(seen) {
+            *seen = stored;
+            if let Some(i) = seen.iter().position(|s| s == service) {
+                return i;
+            }
+        }
+        seen.push(service.to_owned());
+        // One name per line: a name with a line break is coloured for the page only, and so is
+        // every later one (their places would shift).
+        if seen.len() <= COLOURS_KEPT && !seen.iter().any(|s| s.contains('\n')) {
+            if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok()?) {
+                let _ = storage.set_item(COLOURS_KEY, &seen.join("\n"));
+            }
+        }
+        seen.len() - 1
     });
     PALETTE[index % PALETTE.len()]
 }
