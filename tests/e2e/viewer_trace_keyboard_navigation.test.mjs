@@ -107,6 +107,7 @@ test('Escape closes the details and takes the span out of the address, so a relo
   await view.press('Escape');
   await view.page.waitForSelector('[data-testid=span-details]', { state: 'detached' });
   await view.page.waitForFunction(() => !location.search.includes('span='));
+  assert.equal(view.page.url(), `${env.collector.ui}/trace/${TRACE_ID}`, 'no dangling ?');
   await view.page.reload();
   await view.ready();
   assert.equal(await view.page.locator('[data-testid=span-row].selected').count(), 0);

@@ -418,7 +418,8 @@ fn replace_query(address: Replace, key: &str, value: Option<&str>) {
     }
 }
 
-/// The page's address with one query parameter set (or with `None` removed), the others kept.
+/// The page's address with one query parameter set (or with `None` removed), the others kept;
+/// the path alone when none is left.
 pub(crate) fn address_with(key: &str, value: Option<&str>) -> Option<String> {
     let location = web_sys::window()?.location();
     let path = location.pathname().ok()?;
@@ -427,7 +428,9 @@ pub(crate) fn address_with(key: &str, value: Option<&str>) -> Option<String> {
         Some(value) => params.set(key, value),
         None => params.delete(key),
     }
-    Some(format!("{path}?{}", String::from(params.to_string())))
+    let query = String::from(params.to_string());
+    // Without parameters, no dangling `?`.
+    Some(if query.is_empty() { path } else { format!("{path}?{query}") })
 }
 
 /// Makes the trace's search text a few thousand rows at a time, between frames, so that no
