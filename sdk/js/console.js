@@ -6,21 +6,19 @@ import { guard, inExport, logger, mimic, show } from './api.js';
 
 const LEVELS = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' };
 
-/** Node, whose console writes `%d` as `util.format` does (not Deno, which has a `process` too). */
-const NODE = typeof Deno === 'undefined' && globalThis.process?.release?.name === 'node';
-
 /**
- * `%d`, `%i` or `%f` of `v` as the console writes it. In Node as `util.format`: `%d` by `Number`,
- * `%i` by `parseInt`, `%f` by `parseFloat`, a BigInt with its `n` (but for `%f`), minus zero
- * `-0`. Elsewhere as a browser's console: `%d` and `%i` whole numbers, `%f` by `parseFloat`, an
- * object NaN. A symbol, or a value that throws when read as a number, is NaN.
+ * `%d`, `%i` or `%f` of `v` as a browser's console writes it: `%d` and `%i` whole numbers, `%f`
+ * by `parseFloat`, an object or a symbol NaN. The Node entry gives Node's way (`util.format`).
  */
-function number(c, v) {
+let number = (c, v) => String(typeof v === 'symbol' || typeof v === 'object' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10));
+
+/** Writes `%d`, `%i` and `%f` with `f(c, v)` from now on (the Node entry: as `util.format`). */
+export const formatNumbersWith = (f) => (number = f);
+
+/** `number`, NaN for a value that throws when read as a number. */
+function numberText(c, v) {
   try {
-    if (!NODE) return String(typeof v === 'symbol' || typeof v === 'object' ? NaN : (c === 'f' ? parseFloat : parseInt)(v, 10));
-    if (typeof v === 'bigint' && c !== 'f') return v + 'n';
-    const n = typeof v === 'symbol' ? NaN : c === 'd' ? Number(v) : c === 'i' ? parseInt(v) : parseFloat(v);
-    return Object.is(n, -0) ? '-0' : String(n);
+    return number(c, v);
   } catch {
     return 'NaN';
   }
@@ -29,7 +27,7 @@ function number(c, v) {
 /**
  * The message the console shows for `args`, as Node's `util.format` writes it: a first string's
  * `%s %d %i %f %j %o %O %c` take the next arguments in turn (`%j` as JSON, numbers as `number`
- * writes them) and `%%` is a `%`
+ * writes them: in Node exactly as `util.format`) and `%%` is a `%`
  * (when more than the string was given), and the rest follow, joined by spaces; objects as
  * JSON, errors as their stack (see `show`); no arguments, an empty line.
  */
@@ -42,7 +40,7 @@ function format(args) {
             ? args.length > 1 ? c : spec
             : i >= args.length
               ? spec
-              : ((v) => (c === 'c' ? '' : c === 'j' && (!v || typeof v !== 'object') ? (typeof v === 'bigint' ? '' + v : JSON.stringify(v) ?? 'undefined') : 'dif'.includes(c) ? number(c, v) : show(v)))(args[i++]),
+              : ((v) => (c === 'c' ? '' : c === 'j' && (!v || typeof v !== 'object') ? (typeof v === 'bigint' ? '' + v : JSON.stringify(v) ?? 'undefined') : 'dif'.includes(c) ? numberText(c, v) : show(v)))(args[i++]),
         )
       : show(args[0]);
   return args.length ? [head, ...Array.from(args).slice(i).map(show)].join(' ') : '';

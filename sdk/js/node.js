@@ -9,6 +9,12 @@ import { initServer, runsLong, withLanguage } from './edge.js';
 // A namespace import: a runtime whose `node:async_hooks` lacks AsyncLocalStorage still loads the SDK.
 import * as asyncHooks from 'node:async_hooks';
 import * as api from './api.js';
+import { format } from 'node:util';
+import { formatNumbersWith } from './console.js';
+
+// Console capture records `%d`, `%i` and `%f` as Node's console prints them (Deno, which loads
+// this entry too, prints them as browsers do).
+if (typeof Deno === 'undefined') formatNumbersWith((c, v) => format(`%${c}`, v));
 
 // A module that cannot be read or instantiated turns the SDK off rather than failing the import.
 // Spans recorded in JavaScript, encoded per batch (ADR 0011): a span costs less, for a module
