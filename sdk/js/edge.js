@@ -254,6 +254,26 @@ function requestFlush() {
   }
 }
 
+/**
+ * Without `waitUntil` (Node, Deno), one flush at a time serves every request: a request that ends
+ * while one runs gets the next, shared by all that end meanwhile, which starts when the running one
+ * is done and takes what they queued. While the collector is down a flush can take long (retries,
+ * backoff); a flush per request would pile up one waiting drain per request, and memory with them.
+ */
+let serverFlush;
+let serverFlushNext;
+function sharedFlush() {
+  if (!serverFlush) {
+    serverFlush = requestFlush().finally(() => (serverFlush = undefined));
+    return serverFlush;
+  }
+  serverFlushNext ??= serverFlush.then(() => {
+    serverFlushNext = undefined;
+    return sharedFlush();
+  });
+  return serverFlushNext;
+}
+
 function setUp(env, config) {
   // After the Node/Deno entry's own `init`, a handler wrapped without a config keeps that set-up;
   // one with a config (a `route`, say) adds it to init's, rather than starting from nothing.
@@ -465,7 +485,7 @@ async function handle(config, request, env, waitUntil, info, route, call) {
     // latency; `waitUntil` gets the promise before the handler returns, so a runtime that
     // freezes the isolate after the response still runs the flush: the timer decides when it
     // starts, never whether.
-    if (!waitUntil) return sent ? sent.then(requestFlush) : requestFlush();
+    if (!waitUntil) return sent ? sent.then(sharedFlush) : sharedFlush();
     const done = (sent || Promise.resolve())
       .then(() => new Promise((resolve) => (typeof setTimeout === 'function' ? setTimeout(resolve, 0) : resolve())))
       .then(requestFlush)
