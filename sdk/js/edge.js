@@ -870,22 +870,36 @@ function classContext(self) {
  * and `this.ctx` (whose `waitUntil` work is followed); workerd still gets a class.
  */
 function wrapClass(Base, config, route) {
-  const Traced = class extends Base {};
   const proto = Base.prototype;
-  const define = (key, value) => Object.defineProperty(Traced.prototype, key, { value, writable: true, configurable: true });
-  if (typeof proto.fetch === 'function') {
-    define('fetch', function fetch(request, ...rest) {
+  const tracedFetch = (original) =>
+    function fetch(request, ...rest) {
       const { waitUntil } = classContext(this);
-      return handle(config, request, this.env, waitUntil, undefined, route(request), () => proto.fetch.call(this, request, ...rest));
-    });
-  }
-  for (const key of EVENTS) {
-    if (typeof proto[key] === 'function') {
-      define(key, function (...args) {
-        const { waitUntil } = classContext(this);
-        return handleEvent(config, key, args[0], this.env, runtimeCtx.get(this) || this.ctx, () => proto[key].apply(this, args), waitUntil?.works);
-      });
+      return handle(config, request, this.env, waitUntil, undefined, route(request), () => original.call(this, request, ...rest));
+    };
+  const tracedEvent = (key, original) =>
+    function (...args) {
+      const { waitUntil } = classContext(this);
+      return handleEvent(config, key, args[0], this.env, runtimeCtx.get(this) || this.ctx, () => original.apply(this, args), waitUntil?.works);
+    };
+  const Traced = class extends Base {
+    constructor(...args) {
+      super(...args);
+      // A `fetch` (or an event) written as a class field is the instance's own, which hides the
+      // prototype's: traced the same way.
+      for (const key of ['fetch', ...EVENTS]) {
+        guard(() => {
+          const own = Object.getOwnPropertyDescriptor(this, key);
+          if (own && typeof own.value === 'function' && own.writable) {
+            this[key] = key === 'fetch' ? tracedFetch(own.value) : tracedEvent(key, own.value);
+          }
+        });
+      }
     }
+  };
+  const define = (key, value) => Object.defineProperty(Traced.prototype, key, { value, writable: true, configurable: true });
+  if (typeof proto.fetch === 'function') define('fetch', tracedFetch(proto.fetch));
+  for (const key of EVENTS) {
+    if (typeof proto[key] === 'function') define(key, tracedEvent(key, proto[key]));
   }
   return Traced;
 }
@@ -894,7 +908,8 @@ function wrapClass(Base, config, route) {
  * Wraps a request handler. `handler` is a module worker (`{ fetch(request, env, ctx) }`, a class
  * instance too: every method is kept, `scheduled`, `queue` and the other events set up and
  * flushed as `fetch`), a class (`class extends WorkerEntrypoint`: a subclass is returned), or a
- * function `(request, info) => Response` (Deno.serve, Vercel Edge, Node). `config` is an SDK
+ * function `(request, info) => Response` (Deno.serve, Vercel Edge, Node), also given as a module
+ * worker's `fetch` and called `(request, env, ctx)`. `config` is an SDK
  * config object or `(env) => config`; OpenTelemetry variables in the worker's bindings (or
  * `Deno.env` / `process.env`) fill what it leaves out. `config.route(request)` may name the
  * route for `http.route` and the span name.
@@ -912,6 +927,13 @@ export function instrument(handler, config) {
   if (shape === 'class') return guard(() => wrapClass(handler, config, route), handler);
   if (typeof handler === 'function') {
     return function instrumented(request, info, ...rest) {
+      // A module worker's `fetch: instrument(app.fetch)` is called as `(request, env, ctx)`: the
+      // bindings are its environment, and `ctx.waitUntil` carries its flush.
+      const ctx = rest[0];
+      if (guard(() => !!ctx && typeof ctx === 'object' && typeof ctx.waitUntil === 'function')) {
+        const { ctx: seen, waitUntil } = requestContext(ctx);
+        return handle(config, request, info, waitUntil, undefined, route(request), () => handler.call(this, request, info, seen, ...rest.slice(1)));
+      }
       // The environment is read for the isolate's one set-up only.
       const env = configured ? undefined : hostEnv();
       const { ctx: seen, waitUntil } = requestContext(info);
