@@ -259,6 +259,13 @@ impl Gateway {
                 response = response.header(*name, value.as_bytes());
             }
         }
+        // The answer comes from the viewer's origin: a page it holds (a backend's own UI, a proxy's
+        // login page) must not run there, where it could read every API and the sources'
+        // credentials the viewer keeps. The viewer reads answers with `fetch`, which neither header
+        // changes.
+        response = response
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .header(header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'");
         response.body(Body::from_stream(answer.bytes_stream())).unwrap_or_else(|e| {
             refusal(StatusCode::BAD_GATEWAY, format!("upstream `{}` sent an unusable answer: {e}", upstream.name))
         })

@@ -553,3 +553,32 @@ async fn an_upstream_that_accepts_no_connection_gets_the_same_message_for_http_a
     fillers.into_iter().for_each(|f| f.abort());
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_page_an_upstream_answers_with_cannot_run_as_the_viewers_origin() {
+    // A backend's own UI, or a proxy's login page: HTML whose script would read every API and the
+    // sources' credentials the viewer keeps, were it to run as the viewer's origin. Sniffing is
+    // off and the page is sandboxed, whatever the upstream said of either.
+    async fn page() -> impl IntoResponse {
+        ([("content-type", "text/html"), ("content-security-policy", "script-src 'self'")], "<script>steal()</script>")
+    }
+    let app = axum::Router::new().route("/ui", get(page));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let upstreams = vec![Upstream::parse(&format!("t=http://{backend}")).unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let collector =
+        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let answer = request(collector.ui, "GET", "/upstream/t/ui", &[], b"").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+    let policies: Vec<&str> = answer
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-security-policy"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(policies, ["sandbox; default-src 'none'"], "the upstream's own policy does not replace it");
+    collector.stop().await;
+}
