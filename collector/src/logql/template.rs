@@ -276,6 +276,11 @@ impl Template {
     }
 }
 
+/// The longest text a template may make (Loki's default `max_line_size`, 256 KB): stages
+/// chained in one query (`| line_format "{{__line__}}{{__line__}}"` twenty times) would
+/// otherwise double a line at each, and a query of a kilobyte would ask for gigabytes.
+pub(crate) const MAX_RENDERED: usize = 256 * 1024;
+
 fn render_nodes(nodes: &[Node], ctx: &Context<'_>, out: &mut String) -> Result<(), String> {
     for node in nodes {
         match node {
@@ -291,6 +296,9 @@ fn render_nodes(nodes: &[Node], ctx: &Context<'_>, out: &mut String) -> Result<(
                 }
                 render_nodes(chosen, ctx, out)?;
             }
+        }
+        if out.len() > MAX_RENDERED {
+            return Err(format!("the template made more than {MAX_RENDERED} bytes (Loki's max_line_size)"));
         }
     }
     Ok(())

@@ -88,3 +88,26 @@ async fn line_format_rewrites_lines_for_filters_parsers_answers_and_metrics() {
     assert!(text.contains("col 36") && text.contains("`b64enc` is not supported"), "{text}");
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn chained_line_formats_that_double_the_line_stop_at_lokis_line_size() {
+    // Thirty stages that each double the line would make 5 GiB of one 5-byte line: a template's
+    // text stops at 256 KiB (Loki's max_line_size), the line stays as it was before the stage
+    // that went past it, and says so in `__error__`, as any template failure does.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    post_logs(&collector, "api", lines_at(T0, &["abcde"])).await;
+    let stages = r#" | line_format "{{__line__}}{{__line__}}""#.repeat(30);
+    let (status, body, text) =
+        query(&collector, &format!(r#"{{service_name="api"}}{stages}"#), T0 + 60 * S, "1s").await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.len() < 1 << 20, "{} bytes", text.len());
+    let lines = lines(&body);
+    assert_eq!(lines.len(), 1);
+    let (line, labels) = &lines[0];
+    // 5 bytes doubled 15 times is 160 KiB; once more is past 256 KiB.
+    assert_eq!(line.len(), 5 << 15);
+    assert_eq!(labels["__error__"], "TemplateFormatErr", "{labels}");
+    assert!(labels["__error_details__"].as_str().unwrap().contains("more than 262144 bytes"), "{labels}");
+    collector.stop().await;
+}
