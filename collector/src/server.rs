@@ -536,7 +536,7 @@ async fn require_ingest_token(State(token): State<Token>, request: Request, next
     }
 }
 
-/// The large export bodies the collector holds at once, in bytes: four of the largest it takes.
+/// The large export bodies the collector holds at once, in bytes: eight of the largest it takes.
 /// An export larger than a sixteenth of the body limit (1 MiB by default; or one that sends no
 /// `Content-Length`) waits for its share before its body is read, and gives it back once it is
 /// answered, so that many large exports sent at once (60 of 15.7 MB took 3.8 GB before) wait their
@@ -551,8 +551,8 @@ struct BodyBudget {
 
 impl BodyBudget {
     fn new(max_body_bytes: usize) -> Self {
-        let most = u32::try_from(max_body_bytes).unwrap_or(u32::MAX / 4);
-        BodyBudget { bytes: Arc::new(tokio::sync::Semaphore::new(most as usize * 4)), most }
+        let most = u32::try_from(max_body_bytes).unwrap_or(u32::MAX / 8);
+        BodyBudget { bytes: Arc::new(tokio::sync::Semaphore::new(most as usize * 8)), most }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The collector holds at most four of the largest export bodies at once (in bytes): an export
+//! The collector holds at most eight of the largest export bodies at once (in bytes): an export
 //! above a sixteenth of the body limit waits for its share (its `Content-Length`) before its body
 //! is read, so that many large exports sent at once wait in the network rather than in memory, and
 //! it is answered once earlier ones have given theirs back. Smaller exports (every SDK's batches)
@@ -19,9 +19,9 @@ async fn an_export_beyond_the_budget_waits_until_one_before_it_is_answered() {
         ..edgescope_collector::Settings::default()
     };
     let collector = Collector::start_with(settings).await;
-    // Four exports of the largest body, whose bodies have not come yet, hold the whole budget.
+    // Eight exports of the largest body, whose bodies have not come yet, hold the whole budget.
     let mut held = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..8 {
         let mut stream = tokio::net::TcpStream::connect(collector.otlp).await.unwrap();
         let head = "POST /v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1024\r\n\r\n";
         stream.write_all(head.as_bytes()).await.unwrap();
