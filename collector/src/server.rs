@@ -222,13 +222,11 @@ pub async fn run(
     let query_token = Token::new(settings.query_token.as_deref());
     // Route layers run after CORS (applied last, so outermost) has answered preflights, and
     // before a handler reads the body.
-    let budget = BodyBudget::new(settings.max_body_bytes);
     let ingest = Router::new()
         .route("/v1/traces", post(ingest_traces))
         .route("/v1/logs", post(ingest_logs))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(settings.client_timeout))
-        .route_layer(middleware::from_fn_with_state(budget, within_body_budget))
         .route_layer(middleware::from_fn_with_state(ingest_token, require_ingest_token))
         .route("/v1/{*rest}", any(no_route))
         .method_not_allowed_fallback(wrong_method);
@@ -534,40 +532,6 @@ async fn require_ingest_token(State(token): State<Token>, request: Request, next
             unauthorized(failure, why)
         }
     }
-}
-
-/// The large export bodies the collector holds at once, in bytes: eight of the largest it takes.
-/// An export larger than a sixteenth of the body limit (1 MiB by default; or one that sends no
-/// `Content-Length`) waits for its share before its body is read, and gives it back once it is
-/// answered, so that many large exports sent at once (60 of 15.7 MB took 3.8 GB before) wait their
-/// turn in the network instead of in memory. Smaller ones, every SDK's batches, never wait: a
-/// client that declares large bodies and sends them slowly holds up only other large ones.
-#[derive(Clone)]
-struct BodyBudget {
-    bytes: Arc<tokio::sync::Semaphore>,
-    /// The most one export takes: the body limit (within what a semaphore counts at once).
-    most: u32,
-}
-
-impl BodyBudget {
-    fn new(max_body_bytes: usize) -> Self {
-        let most = u32::try_from(max_body_bytes).unwrap_or(u32::MAX / 8);
-        BodyBudget { bytes: Arc::new(tokio::sync::Semaphore::new(most as usize * 8)), most }
-    }
-}
-
-async fn within_body_budget(State(budget): State<BodyBudget>, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .map_or(budget.most, |n| u32::try_from(n).unwrap_or(u32::MAX).min(budget.most));
-    if declared <= budget.most / 16 {
-        return next.run(request).await;
-    }
-    // The semaphore is never closed: a permit always comes.
-    let _held = budget.bytes.acquire_many(declared).await;
-    next.run(request).await
 }
 
 /// Guards the `/api/*` query routes: a `401` in the Jaeger error shape.
