@@ -298,7 +298,7 @@ fn render_nodes(nodes: &[Node], ctx: &Context<'_>, out: &mut String) -> Result<(
             }
         }
         if out.len() > MAX_RENDERED {
-            return Err(format!("the template made more than {MAX_RENDERED} bytes (Loki's max_line_size)"));
+            return Err(too_long());
         }
     }
     Ok(())
@@ -667,10 +667,15 @@ impl Pipeline {
     fn run(&self, ctx: &Context<'_>) -> Result<Value, String> {
         let mut value: Option<Value> = None;
         for command in &self.0 {
-            value = Some(match command {
+            let made = match command {
                 Command::Operand(o) => o.eval(ctx)?,
                 Command::Call(f, args) => call(*f, args, value.take(), ctx)?,
-            });
+            };
+            // Each step's text is held to what a template may make, not only the whole.
+            if matches!(&made, Value::Str(s) if s.len() > MAX_RENDERED) {
+                return Err(too_long());
+            }
+            value = Some(made);
         }
         Ok(value.expect("a pipeline has a command"))
     }
@@ -769,11 +774,11 @@ fn call(f: Func, args: &[Operand], piped: Option<Value>, ctx: &Context<'_>) -> R
                 Value::Int(n) => n,
                 other => return Err(format!("Replace: wrong type for value; expected int; got {}", kind(&other))),
             };
-            Value::Str(replace(&text, &old, &new, n))
+            Value::Str(replace(&text, &old, &new, n)?)
         }
         Func::SprigReplace => {
             let (old, new, text) = (string(f, next())?, string(f, next())?, string(f, next())?);
-            Value::Str(replace(&text, &old, &new, -1))
+            Value::Str(replace(&text, &old, &new, -1)?)
         }
         Func::Contains | Func::HasPrefix | Func::HasSuffix => {
             let (x, text) = (string(f, next())?, string(f, next())?);
@@ -876,12 +881,24 @@ fn trim(f: Func, text: &str, x: &str) -> String {
     }
 }
 
-/// Go's `strings.Replace`: the first `n` non-overlapping `old` (all when `n < 0`).
-fn replace(text: &str, old: &str, new: &str, n: i64) -> String {
-    match usize::try_from(n) {
+/// Go's `strings.Replace`: the first `n` non-overlapping `old` (all when `n < 0`); refused when
+/// the text it would make is longer than a template may make (an empty `old` matches between
+/// every two characters, so `replace "" "0123456789"` makes a line eleven times as long).
+fn replace(text: &str, old: &str, new: &str, n: i64) -> Result<String, String> {
+    let most = usize::try_from(n).unwrap_or(usize::MAX);
+    let matches = if old.is_empty() { text.chars().count() + 1 } else { text.matches(old).count() }.min(most);
+    let size = (text.len() - matches.saturating_mul(old.len())).saturating_add(matches.saturating_mul(new.len()));
+    if size > MAX_RENDERED {
+        return Err(too_long());
+    }
+    Ok(match usize::try_from(n) {
         Ok(n) => text.replacen(old, new, n),
         Err(_) => text.replace(old, new),
-    }
+    })
+}
+
+fn too_long() -> String {
+    format!("the template made more than {MAX_RENDERED} bytes (Loki's max_line_size)")
 }
 
 /// How Go prints a value (`fmt.Fprint`, `%v`).
@@ -950,6 +967,9 @@ fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
     let mut next = args.iter();
     let mut chars = format.chars().peekable();
     while let Some(c) = chars.next() {
+        if out.len() > MAX_RENDERED {
+            return Err(too_long());
+        }
         if c != '%' {
             out.push(c);
             continue;

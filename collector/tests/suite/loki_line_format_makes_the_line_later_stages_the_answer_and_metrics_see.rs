@@ -109,5 +109,18 @@ async fn chained_line_formats_that_double_the_line_stop_at_lokis_line_size() {
     assert_eq!(line.len(), 5 << 15);
     assert_eq!(labels["__error__"], "TemplateFormatErr", "{labels}");
     assert!(labels["__error_details__"].as_str().unwrap().contains("more than 262144 bytes"), "{labels}");
+
+    // Within one template too: `replace` with an empty old text makes the line eleven times as
+    // long at each step, and `printf` pads; neither goes past the limit before it is checked.
+    let steps = r#" | replace \"\" \"0123456789\""#.repeat(9);
+    for template in [format!(r#"{{{{ __line__{steps} }}}}"#), r#"{{ printf \"%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s%10000s\" __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ __line__ }}"#.to_owned()] {
+        let stages = format!(r#" | line_format "{template}""#).repeat(3);
+        let (status, body, text) = query(&collector, &format!(r#"{{service_name="api"}}{stages}"#), T0 + 60 * S, "1s").await;
+        assert_eq!(status, 200, "{text}");
+        assert!(text.len() < 1 << 20, "{} bytes", text.len());
+        let got = self::lines(&body);
+        assert_eq!(got[0].0, "abcde", "the line stays as it was");
+        assert_eq!(got[0].1["__error__"], "TemplateFormatErr");
+    }
     collector.stop().await;
 }
