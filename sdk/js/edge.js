@@ -848,6 +848,9 @@ function wrapObject(handler, config, route) {
   return out;
 }
 
+/** Requests and events a class handler's wrapper traces (see `wrapClass`). */
+const traced = new WeakSet();
+
 /** The runtime's own `ctx` of a class handler's instance whose `this.ctx` the SDK replaced. */
 const runtimeCtx = new WeakMap();
 
@@ -871,15 +874,31 @@ function classContext(self) {
  */
 function wrapClass(Base, config, route) {
   const proto = Base.prototype;
+  // A call that an outer wrapper of the same request or event is tracing (a constructor that
+  // bound the traced `fetch` into a field of its own, which is wrapped too) goes straight on.
+  const once = (what, trace, direct) => {
+    if (!what || typeof what !== 'object' || guard(() => traced.has(what), false) === false) {
+      const tracked = !!what && typeof what === 'object' && guard(() => (traced.add(what), true), false);
+      const out = trace();
+      return tracked ? Promise.resolve(out).finally(() => traced.delete(what)) : out;
+    }
+    return direct();
+  };
   const tracedFetch = (original) =>
     function fetch(request, ...rest) {
-      const { waitUntil } = classContext(this);
-      return handle(config, request, this.env, waitUntil, undefined, route(request), () => original.call(this, request, ...rest));
+      const call = () => original.call(this, request, ...rest);
+      return once(request, () => {
+        const { waitUntil } = classContext(this);
+        return handle(config, request, this.env, waitUntil, undefined, route(request), call);
+      }, call);
     };
   const tracedEvent = (key, original) =>
     function (...args) {
-      const { waitUntil } = classContext(this);
-      return handleEvent(config, key, args[0], this.env, runtimeCtx.get(this) || this.ctx, () => original.apply(this, args), waitUntil?.works);
+      const call = () => original.apply(this, args);
+      return once(args[0], () => {
+        const { waitUntil } = classContext(this);
+        return handleEvent(config, key, args[0], this.env, runtimeCtx.get(this) || this.ctx, call, waitUntil?.works);
+      }, call);
     };
   const Traced = class extends Base {
     constructor(...args) {
@@ -890,7 +909,8 @@ function wrapClass(Base, config, route) {
         guard(() => {
           const own = Object.getOwnPropertyDescriptor(this, key);
           if (own && typeof own.value === 'function' && own.writable) {
-            this[key] = key === 'fetch' ? tracedFetch(own.value) : tracedEvent(key, own.value);
+            // Bound: an arrow function field keeps its instance when called detached.
+            this[key] = (key === 'fetch' ? tracedFetch(own.value) : tracedEvent(key, own.value)).bind(this);
           }
         });
       }

@@ -30,3 +30,31 @@ test('a fetch and a scheduled handler written as class fields are traced', async
   await flush();
   assert.deepEqual(spans.map((s) => [s.name, s.kind]).sort(), [['GET', 2], ['scheduled', 2]]);
 });
+
+test('a fetch the constructor binds to the instance is traced once, and a field called detached keeps its instance', async () => {
+  spans.length = 0;
+  class Bound {
+    constructor() {
+      this.name = 'bound';
+      this.fetch = this.fetch.bind(this);
+    }
+    async fetch() {
+      return new Response(this.name);
+    }
+  }
+  class Detached {
+    greeting = 'hello';
+    fetch = async () => new Response(this.greeting);
+  }
+  const config = { serviceName: 'class-field', fetch: capture, protocol: 'http/json', compression: 'none' };
+  const bound = new (instrument(Bound, config))({ waitUntil() {} }, {});
+  assert.equal(await (await bound.fetch(new Request('http://127.0.0.1/bound'))).text(), 'bound');
+  const { fetch: detached } = new (instrument(Detached, config))({ waitUntil() {} }, {});
+  assert.equal(await (await detached(new Request('http://127.0.0.1/detached'))).text(), 'hello');
+  // The same request object served again is traced again.
+  const again = new Request('http://127.0.0.1/bound');
+  await bound.fetch(again);
+  await bound.fetch(again);
+  await flush();
+  assert.equal(spans.filter((s) => s.kind === 2).length, 4, JSON.stringify(spans.map((s) => s.name)));
+});
