@@ -171,7 +171,7 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
     let mut unread = Vec::new();
     let (facts, what) = if source.kind == Kind::Tempo {
         let (found, skipped) = api::search(query(String::new())).await?;
-        unread.extend(skipped);
+        unread.extend(skipped.filter(|s| !unread.contains(s)));
         if found.len() >= SAMPLE_LIMIT {
             capped.push("all services".to_owned());
         }
@@ -186,7 +186,10 @@ async fn sampled(source: sources::Source, start: i64, end: i64) -> Result<Health
         unsearched = services.len().saturating_sub(SAMPLE_SERVICES);
         for service in services.into_iter().take(SAMPLE_SERVICES) {
             let (found, skipped) = api::search_spans(query(service.clone())).await?;
-            unread.extend(skipped);
+            // The same unreadable trace, found by several services' searches, is said once.
+            if let Some(text) = skipped.filter(|s| !unread.contains(s)) {
+                unread.push(text);
+            }
             let traces: std::collections::HashSet<_> = found.spans().map(|(_, _, s)| s.trace_id).collect();
             if traces.len() >= SAMPLE_LIMIT {
                 capped.push(service);

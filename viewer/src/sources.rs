@@ -816,19 +816,23 @@ fn search_traces(
     }
     match format {
         Format::JaegerV3 => {
-            let partial = read::traces_partial(v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?;
-            let (mut data, rejected) = (partial.data, partial.rejected);
-            let kept = data.spans().count();
-            let skipped = match rejected.first() {
-                None => None,
-                Some(first) if kept == 0 => return Err(format!("not OTLP traces: {first}")),
-                Some(first) => said(read::Skipped {
-                    count: rejected.len(),
-                    of: kept + rejected.len(),
-                    unit: "spans",
-                    first: first.to_string(),
-                    also: None,
-                }),
+            // Read whole first: an answer that is no OTLP document stays an error, and spans with
+            // all-zero ids are shown. Only when a span does not read are the others kept, and it
+            // is said which was not.
+            let (mut data, skipped) = match read::traces(v, Ids::Tolerant) {
+                Ok(data) => (data, None),
+                Err(whole) => {
+                    let partial =
+                        read::traces_partial(v, Ids::Tolerant).map_err(|e| format!("not OTLP traces: {e}"))?;
+                    let kept = partial.data.spans().count();
+                    let Some(first) = partial.rejected.first().filter(|_| kept > 0) else {
+                        return Err(format!("not OTLP traces: {whole}"));
+                    };
+                    let count = partial.rejected.len();
+                    let skipped =
+                        read::Skipped { count, of: kept + count, unit: "spans", first: first.to_string(), also: None };
+                    (partial.data, said(skipped))
+                }
             };
             read::unique_span_ids(&mut data);
             if let Some(q) = check {
@@ -1850,6 +1854,20 @@ mod tests {
         assert!(parse_search(Format::JaegerV3, 200, &only_broken.to_string(), None)
             .unwrap_err()
             .starts_with("not OTLP traces: "));
+        // An answer that is no OTLP document (a proxy's JSON error, a Tempo answer at a Jaeger
+        // URL) is an error, not a search that found nothing.
+        for other in [r#"{"error":{"message":"upstream down"}}"#, r#"{"traces":[]}"#] {
+            let e = parse_search(Format::JaegerV3, 200, other, None).unwrap_err();
+            assert!(e.starts_with("not OTLP traces: "), "{other}: {e}");
+        }
+        // A span with all-zero ids reads as it did: shown, not left out.
+        let mut zero = serde_json::from_str::<Value>(&v3).unwrap();
+        zero["result"]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["spanId"] = "0000000000000000".into();
+        let Outcome::Done((data, None)) = parse_search_spans(Format::JaegerV3, 200, &zero.to_string(), None).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(data.spans().count(), 1);
     }
 
     #[test]

@@ -228,7 +228,7 @@ const COLOURS_KEPT: usize = 1_000;
 
 fn stored_colours() -> Vec<String> {
     let stored = web_sys::window().and_then(|w| w.local_storage().ok()?).and_then(|s| s.get_item(COLOURS_KEY).ok()?);
-    stored.map(|text| text.lines().map(str::to_owned).collect()).unwrap_or_default()
+    stored.map(|text| text.split('\n').map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// The colour of a service: the same in every trace and page the viewer shows, across reloads
