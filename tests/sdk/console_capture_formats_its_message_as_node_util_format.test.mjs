@@ -11,6 +11,21 @@ const { exportSink } = await import('../support.mjs');
 const { flush, init } = await import('../../sdk/dist/node.js');
 const { captureConsole } = await import('../../sdk/dist/console.js');
 
+/** Logs each of `calls` through captured `console.log` and checks the records against `util.format`. */
+async function assertRecordedAsUtilFormat(calls, logs) {
+  captureConsole(['log']);
+  try {
+    for (const args of calls) console.log(...args);
+  } finally {
+    captureConsole(false);
+  }
+  await flush();
+  assert.deepEqual(
+    logs.map((r) => r.body.stringValue),
+    calls.map((args) => format(...args)),
+  );
+}
+
 test('%j and %% are written as util.format writes them', async () => {
   const { logs, fetch } = exportSink();
   init({ serviceName: 'format', fetch, protocol: 'http/json', compression: 'none', scheduleDelayMillis: 60_000 });
@@ -32,17 +47,7 @@ test('%j and %% are written as util.format writes them', async () => {
     ['%s %j', 'only one'],
     ['%j%%', { ok: true }, 'rest'],
   ];
-  captureConsole(['log']);
-  try {
-    for (const args of calls) console.log(...args);
-  } finally {
-    captureConsole(false);
-  }
-  await flush();
-  assert.deepEqual(
-    logs.map((r) => r.body.stringValue),
-    calls.map((args) => format(...args)),
-  );
+  await assertRecordedAsUtilFormat(calls, logs);
 });
 
 test('%j of a BigInt, which JSON cannot write (Node throws), records its digits and keeps the record', async () => {
@@ -77,15 +82,5 @@ test('%d, %i and %f are written as util.format writes them: %d as Number, a BigI
     ['%i', '12abc'],
     ['%d %d %d', null, undefined, ''],
   ];
-  captureConsole(['log']);
-  try {
-    for (const args of calls) console.log(...args);
-  } finally {
-    captureConsole(false);
-  }
-  await flush();
-  assert.deepEqual(
-    logs.map((r) => r.body.stringValue),
-    calls.map((args) => format(...args)),
-  );
+  await assertRecordedAsUtilFormat(calls, logs);
 });

@@ -13,6 +13,18 @@ use futures_util::{SinkExt, StreamExt};
 use support::{request, websocket_from, Collector};
 use tokio_tungstenite::tungstenite::Message;
 
+/// A collector (and its data directory) whose upstream `t` is `app`, served on a loopback port.
+async fn behind_gateway(app: axum::Router) -> (Collector, tempfile::TempDir) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let upstreams = vec![Upstream::parse(&format!("t=http://{backend}")).unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let collector =
+        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    (collector, dir)
+}
+
 /// A stand-in backend under `/base` that reports what it was sent.
 async fn fake_backend() -> SocketAddr {
     async fn echo(uri: Uri, headers: HeaderMap) -> impl IntoResponse {
@@ -296,14 +308,7 @@ async fn content_headers_come_back_and_browsers_may_send_the_tenant() {
             &b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00"[..],
         )
     }
-    let app = axum::Router::new().route("/download", get(download));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let backend = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let upstreams = vec![Upstream::parse(&format!("t=http://{backend}")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = behind_gateway(axum::Router::new().route("/download", get(download))).await;
 
     let origin = ("Origin", "http://localhost:5173");
     let answer =
@@ -562,14 +567,7 @@ async fn a_page_an_upstream_answers_with_cannot_run_as_the_viewers_origin() {
     async fn page() -> impl IntoResponse {
         ([("content-type", "text/html"), ("content-security-policy", "script-src 'self'")], "<script>steal()</script>")
     }
-    let app = axum::Router::new().route("/ui", get(page));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let backend = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let upstreams = vec![Upstream::parse(&format!("t=http://{backend}")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = behind_gateway(axum::Router::new().route("/ui", get(page))).await;
     let answer = request(collector.ui, "GET", "/upstream/t/ui", &[], b"").await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
