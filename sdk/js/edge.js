@@ -877,12 +877,10 @@ function wrapClass(Base, config, route) {
   // A call that an outer wrapper of the same request or event is tracing (a constructor that
   // bound the traced `fetch` into a field of its own, which is wrapped too) goes straight on.
   const once = (what, trace, direct) => {
-    if (!what || typeof what !== 'object' || guard(() => traced.has(what), false) === false) {
-      const tracked = !!what && typeof what === 'object' && guard(() => (traced.add(what), true), false);
-      const out = trace();
-      return tracked ? Promise.resolve(out).finally(() => traced.delete(what)) : out;
-    }
-    return direct();
+    if (!what || typeof what !== 'object') return trace();
+    if (traced.has(what)) return direct();
+    traced.add(what);
+    return Promise.resolve(trace()).finally(() => traced.delete(what));
   };
   const tracedFetch = (original) =>
     function fetch(request, ...rest) {

@@ -67,7 +67,8 @@ thread_local! {
     static LAST_TRACE: RefCell<Option<(String, Window)>> = const { RefCell::new(None) };
 }
 
-fn storage() -> Option<web_sys::Storage> {
+/// The browser's `localStorage`, when it has one the page may use.
+pub(crate) fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 

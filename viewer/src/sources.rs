@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::signals::SpanFacts;
-use edgescope_otlp::{LogsData, StatusCode, TraceId, TracesData};
+use edgescope_otlp::{LogsData, ReadError, StatusCode, TraceId, TracesData};
 use serde_json::Value;
 
 use crate::model::sort_by_u64;
@@ -751,48 +751,7 @@ pub fn parse_search(
     }
     let v = json(body, "search")?;
     let found = match format {
-        Format::TempoSearch => (
-            v["traces"]
-                .as_array()
-                .map(|list| {
-                    list.iter()
-                        .map(|t| {
-                            let stats = t["serviceStats"].as_object();
-                            let sum = |field: &str| stats.map_or(0, |s| s.values().map(|x| num(&x[field])).sum());
-                            let matched: u64 = t["spanSets"]
-                                .as_array()
-                                .map(|sets| sets.iter().map(|s| num(&s["matched"])).sum())
-                                .unwrap_or_else(|| num(&t["spanSet"]["matched"]));
-                            let mut services: Vec<String> =
-                                stats.map(|s| s.keys().cloned().collect()).unwrap_or_default();
-                            services.sort_unstable();
-                            TraceSummary {
-                                trace_id: format!(
-                                    "{:0>32}",
-                                    t["traceID"].as_str().unwrap_or_default().to_ascii_lowercase()
-                                ),
-                                root_service: t["rootServiceName"]
-                                    .as_str()
-                                    .unwrap_or("<root span not yet received>")
-                                    .to_owned(),
-                                root_name: t["rootTraceName"].as_str().unwrap_or_default().to_owned(),
-                                start: num(&t["startTimeUnixNano"]),
-                                duration: num(&t["durationMs"]) * 1_000_000,
-                                span_count: if stats.is_some() { sum("spanCount") } else { matched },
-                                error_count: sum("errorCount"),
-                                root_service_errors: t["rootServiceName"]
-                                    .as_str()
-                                    .and_then(|root| stats?.get(root))
-                                    .map_or(0, |x| num(&x["errorCount"])),
-                                services,
-                                whole_ms: true,
-                            }
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            None,
-        ),
+        Format::TempoSearch => (tempo_summaries(&v), None),
         Format::JaegerV3 | Format::JaegerLegacy | Format::Zipkin => {
             let (data, skipped) = search_traces(format, &v, body, check)?;
             (summarize(&data), skipped)
@@ -800,6 +759,38 @@ pub fn parse_search(
         Format::TempoV2Trace | Format::TempoV1Trace => return Err("not a search answer".into()),
     };
     Ok(Outcome::Done(found))
+}
+
+/// The summaries of Tempo's search answer (`{"traces": [...]}`).
+fn tempo_summaries(v: &Value) -> Vec<TraceSummary> {
+    let Some(list) = v["traces"].as_array() else { return Vec::new() };
+    list.iter()
+        .map(|t| {
+            let stats = t["serviceStats"].as_object();
+            let sum = |field: &str| stats.map_or(0, |s| s.values().map(|x| num(&x[field])).sum());
+            let matched: u64 = t["spanSets"]
+                .as_array()
+                .map(|sets| sets.iter().map(|s| num(&s["matched"])).sum())
+                .unwrap_or_else(|| num(&t["spanSet"]["matched"]));
+            let mut services: Vec<String> = stats.map(|s| s.keys().cloned().collect()).unwrap_or_default();
+            services.sort_unstable();
+            TraceSummary {
+                trace_id: format!("{:0>32}", t["traceID"].as_str().unwrap_or_default().to_ascii_lowercase()),
+                root_service: t["rootServiceName"].as_str().unwrap_or("<root span not yet received>").to_owned(),
+                root_name: t["rootTraceName"].as_str().unwrap_or_default().to_owned(),
+                start: num(&t["startTimeUnixNano"]),
+                duration: num(&t["durationMs"]) * 1_000_000,
+                span_count: if stats.is_some() { sum("spanCount") } else { matched },
+                error_count: sum("errorCount"),
+                root_service_errors: t["rootServiceName"]
+                    .as_str()
+                    .and_then(|root| stats?.get(root))
+                    .map_or(0, |x| num(&x["errorCount"])),
+                services,
+                whole_ms: true,
+            }
+        })
+        .collect()
 }
 
 /// The spans of a search answer that holds whole traces, leaving out a trace (Jaeger's legacy
@@ -847,25 +838,12 @@ fn search_traces(
         Format::Zipkin => {
             // An array of traces, each an array of spans, each read on its own (the fast path).
             let traces = v.as_array().ok_or("Zipkin answered something other than a list of traces")?;
-            let mut all = TracesData::default();
-            let mut skipped: Option<read::Skipped<String>> = None;
-            for (i, trace) in traces.iter().enumerate() {
-                match read::any_traces(&trace.to_string()) {
-                    Ok(data) => all.resource_spans.extend(data.resource_spans),
-                    Err(e) => match &mut skipped {
-                        Some(s) => s.count += 1,
-                        None => {
-                            let first = format!("trace {}: {e}", i + 1);
-                            skipped =
-                                Some(read::Skipped { count: 1, of: traces.len(), unit: "traces", first, also: None });
-                        }
-                    },
-                }
-            }
-            match skipped {
-                Some(s) if s.count == traces.len() => Err(format!("not a Zipkin trace: {}", s.first)),
-                skipped => Ok((all, skipped.and_then(said))),
-            }
+            let (data, skipped) = read::each_trace(traces, |i, trace| {
+                read::any_traces(&trace.to_string())
+                    .map_err(|e| ReadError { path: format!("trace {}", i + 1), message: e.to_string() })
+            })
+            .map_err(|e| format!("not a Zipkin trace: {e}"))?;
+            Ok((data, skipped.and_then(said)))
         }
         _ => Err("this source's search answer holds summaries, not spans".into()),
     }

@@ -227,7 +227,7 @@ const COLOURS_KEY: &str = "edgescope.service-colours";
 const COLOURS_KEPT: usize = 1_000;
 
 fn stored_colours() -> Vec<String> {
-    let stored = web_sys::window().and_then(|w| w.local_storage().ok()?).and_then(|s| s.get_item(COLOURS_KEY).ok()?);
+    let stored = api::storage().and_then(|s| s.get_item(COLOURS_KEY).ok()?);
     stored.map(|text| text.split('\n').map(str::to_owned).collect()).unwrap_or_default()
 }
 
@@ -252,7 +252,7 @@ pub(crate) fn service_colour(service: &str) -> &'static str {
         // One name per line: a name with a line break is coloured for the page only, and so is
         // every later one (their places would shift).
         if seen.len() <= COLOURS_KEPT && !seen.iter().any(|s| s.contains('\n')) {
-            if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok()?) {
+            if let Some(storage) = api::storage() {
                 let _ = storage.set_item(COLOURS_KEY, &seen.join("\n"));
             }
         }
