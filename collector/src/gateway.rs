@@ -65,7 +65,22 @@ impl Upstream {
         if sent.port() == Some(0) {
             return Err(format!("`{url}`: not a URL: invalid port number"));
         }
-        Ok(Upstream { name: name.to_owned(), url: url.to_owned(), headers: Vec::new() })
+        // A user and password in the URL (`https://user:token@logs.example.com`, as Grafana
+        // Cloud hands them out) become the `Authorization: Basic` header, so that WebSockets carry
+        // them as plain requests do, and the URL kept (which logs may show) holds no secret.
+        let mut headers = Vec::new();
+        let mut kept = url.to_owned();
+        if !sent.username().is_empty() || sent.password().is_some() {
+            let credentials =
+                [percent_decoded(sent.username()), b":".to_vec(), percent_decoded(sent.password().unwrap_or(""))]
+                    .concat();
+            headers.push(("Authorization".to_owned(), format!("Basic {}", base64(&credentials))));
+            let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let host_from = rest[..authority_end].rfind('@').map_or(0, |at| at + 1);
+            kept = format!("{scheme}://{}", &rest[host_from..]);
+        }
+        Ok(Upstream { name: name.to_owned(), url: kept, headers })
     }
 
     /// Reads `NAME=Header: value` and adds the header to the upstream of that name.
@@ -90,6 +105,10 @@ impl Upstream {
             .iter_mut()
             .find(|u| u.name == name.trim())
             .ok_or_else(|| format!("a header for `{}`, but no --upstream of that name", name.trim()))?;
+        // A request carries one `Authorization`: the one given here wins over the URL's user and password.
+        if key.eq_ignore_ascii_case("authorization") {
+            upstream.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+        }
         upstream.headers.push((key.to_owned(), value.to_owned()));
         Ok(())
     }
@@ -107,6 +126,43 @@ impl Upstream {
         }
         Ok(())
     }
+}
+
+/// `text` with its `%XX` escapes decoded, as URL parsers give a URL's user and password.
+fn percent_decoded(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as Basic credentials are written.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
 }
 
 /// Request headers passed on to the upstream; everything else (cookies, the collector's own
@@ -343,8 +399,15 @@ impl Gateway {
                     return Err(refused);
                 }
                 let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-                let body = answer.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
-                Err((status, body).into_response())
+                let body = answer.body().as_deref().unwrap_or_default();
+                // The handshake reader hands over the bytes as they came: a chunked body with its framing.
+                let chunked = answer
+                    .headers()
+                    .get(header::TRANSFER_ENCODING)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+                let body = if chunked { dechunked(body) } else { body.to_vec() };
+                Err((status, String::from_utf8_lossy(&body).into_owned()).into_response())
             }
             Ok(Err(e)) => Err(unreachable(&e)),
             // As an HTTP request would be after as long without an answer.
@@ -358,6 +421,25 @@ impl Gateway {
             }
         }
     }
+}
+
+/// The data of a chunked body (RFC 9112 §7.1), as far as it arrived whole: the handshake reader
+/// keeps only what came with the answer's head, so a chunk cut short ends it.
+fn dechunked(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..line_end])
+            .ok()
+            .and_then(|line| usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16).ok());
+        let Some(size) = size.filter(|&n| n > 0) else { break };
+        let data = &body[line_end + 2..];
+        out.extend_from_slice(&data[..size.min(data.len())]);
+        if data.len() < size + 2 {
+            break;
+        }
+        body = &data[size + 2..];
+    }
+    out
 }
 
 /// Whether `path` (still percent-encoded) holds a `.` or `..` segment as some server may read
@@ -551,6 +633,46 @@ mod tests {
                 .unwrap_err()
                 .contains("written by the gateway's HTTP client"));
         }
+    }
+
+    #[test]
+    fn a_user_and_password_in_an_upstream_url_become_its_basic_authorization() {
+        let mut ups = vec![Upstream::parse("loki=https://12345:glc_ab%2Fc%40d@logs.example.com/base/").unwrap()];
+        // "12345:glc_ab/c@d", percent-decoded as URL parsers decode it.
+        let basic = ("Authorization".to_owned(), "Basic MTIzNDU6Z2xjX2FiL2NAZA==".to_owned());
+        assert_eq!((ups[0].url.as_str(), &ups[0].headers[..]), ("https://logs.example.com/base", &[basic][..]));
+        assert!(!format!("{:?}", ups[0]).contains("glc"), "the password stays out of Debug");
+        let user_only = Upstream::parse("t=http://key@127.0.0.1:3100").unwrap();
+        assert_eq!(
+            (user_only.url.as_str(), user_only.headers[0].1.as_str()),
+            ("http://127.0.0.1:3100", "Basic a2V5Og==")
+        );
+        // An `Authorization` given with --upstream-header replaces the URL's: a request carries one.
+        Upstream::add_header(&mut ups, "loki=Authorization: Bearer t").unwrap();
+        assert_eq!(ups[0].headers, [("Authorization".to_owned(), "Bearer t".to_owned())]);
+        assert!(
+            Upstream::parse("t=http://127.0.0.1:3100/a@b").unwrap().headers.is_empty(),
+            "an @ in the path is no user"
+        );
+    }
+
+    #[test]
+    fn base64_and_chunked_bodies_are_read_as_their_rfcs_write_them() {
+        // RFC 4648 §10's test vectors.
+        for (text, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(text.as_bytes()), encoded, "{text}");
+        }
+        assert_eq!(dechunked(b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n"), b"hello, world");
+        assert_eq!(dechunked(b"5\r\nhel"), b"hel", "a chunk cut short gives what arrived");
+        assert_eq!(dechunked(b"zz\r\nhello"), b"", "a size that does not read ends the body");
     }
 
     /// An upstream that accepts the connection and never answers the handshake holds the

@@ -580,3 +580,55 @@ async fn a_page_an_upstream_answers_with_cannot_run_as_the_viewers_origin() {
     assert_eq!(policies, ["sandbox; default-src 'none'"], "the upstream's own policy does not replace it");
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_user_and_password_in_the_upstreams_url_reach_it_on_requests_and_websockets() {
+    let backend = fake_backend().await;
+    // Grafana Cloud writes its Loki URLs this way: a user id and a token (here with an escaped `/`).
+    let upstreams = vec![Upstream::parse(&format!("fake=http://12345:glc_a%2Fb@{backend}/base/")).unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let collector =
+        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let basic = "Basic MTIzNDU6Z2xjX2EvYg=="; // base64 of "12345:glc_a/b"
+    let answer = request(collector.ui, "GET", "/upstream/fake/api/search", &[], b"").await;
+    assert_eq!(answer.json()["authorization"], basic, "{}", answer.body);
+    let url = format!("ws://{}/upstream/fake/loki/api/v1/tail?query=x", collector.ui);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let first =
+        tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(first, Message::Text(format!("hello query=x {basic}").into()), "the handshake carried them too");
+    socket.send(Message::Close(None)).await.unwrap();
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn a_websocket_handshake_refused_with_a_chunked_body_reaches_the_page_as_its_text() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A proxy in front of Loki that refuses the tail with a chunked answer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut head = [0u8; 4096];
+            let _ = socket.read(&mut head).await;
+            let answer =
+                "HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n\
+                          9\r\ntoo many \r\n10\r\ntails at once...\r\n0\r\n\r\n";
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let upstreams = vec![Upstream::parse(&format!("loki=http://{backend}")).unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let collector =
+        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let url = format!("ws://{}/upstream/loki/loki/api/v1/tail", collector.ui);
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => {
+            assert_eq!(answer.status(), 429);
+            let body = String::from_utf8_lossy(answer.body().as_deref().unwrap_or_default()).into_owned();
+            assert_eq!(body, "too many tails at once...");
+        }
+        other => panic!("expected a 429, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    collector.stop().await;
+}
