@@ -294,6 +294,7 @@ pub async fn run(
         // type it is served as.
         let files = Router::new()
             .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))))
+            .layer(middleware::map_request(single_slashes))
             .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("no-cache"),
@@ -697,6 +698,28 @@ fn path_error(status: StatusCode, grpc_code: i32, path: &str, headers: &HeaderMa
     }
 }
 
+/// The viewer's files are asked for with runs of `/` made one: a directory asked for as `//DIR`
+/// would otherwise be redirected to `//DIR/`, which a browser reads as the host `DIR` (an open
+/// redirect, once `--ui-dir` has a directory of that name).
+async fn single_slashes(mut request: Request) -> Request {
+    if request.uri().path().contains("//") {
+        let mut path = String::with_capacity(request.uri().path().len());
+        for c in request.uri().path().chars() {
+            if !(c == '/' && path.ends_with('/')) {
+                path.push(c);
+            }
+        }
+        let target = match request.uri().query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path,
+        };
+        if let Ok(uri) = target.parse::<Uri>() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
 async fn no_route(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     api_miss(StatusCode::NOT_FOUND, &method, &uri, &headers)
 }
@@ -731,20 +754,47 @@ async fn loki_buildinfo() -> Response {
 /// machine reach a loopback address, and they address it by `localhost` or 127.0.0.1; a
 /// collector meant to be reached by name listens on another address, and has tokens for that.
 async fn addressed_here(State(allowed): State<Option<Arc<[String]>>>, request: Request, next: Next) -> Response {
-    let host = request.headers().get(header::HOST).map(|h| h.to_str().unwrap_or(""));
+    let refuse = |status: StatusCode, grpc_code: i32, message: String| {
+        path_error(status, grpc_code, request.uri().path(), request.headers(), message)
+    };
+    // RFC 9112 §3.2: one `Host`, and in HTTP/1.1 always one; a target in absolute form
+    // (`GET http://name/path`) names the host itself, and its `Host` is ignored (§3.2.2).
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let header = match (hosts.next(), hosts.next()) {
+        (_, Some(_)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                3,
+                "a request names its host once: this one has two `Host` headers".into(),
+            )
+        }
+        (header, None) => header.map(|h| h.to_str().unwrap_or("")),
+    };
+    let authority = request.uri().authority().map(|a| a.as_str());
+    let host = match (authority, header) {
+        // Without the `user@` an absolute URL may carry.
+        (Some(authority), _) => Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host)),
+        (None, None) if request.version() == axum::http::Version::HTTP_11 => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                3,
+                "an HTTP/1.1 request names its host: this one has no `Host` header".into(),
+            )
+        }
+        (None, header) => header,
+    };
     match (host, allowed) {
         // In the error shape of the API asked (OTLP's `Status`: `PERMISSION_DENIED`).
-        (Some(host), Some(allowed)) if !is_direct_host(host) && !is_allowed_host(host, &allowed) => path_error(
+        (Some(host), Some(allowed)) if !is_direct_host(host) && !is_allowed_host(host, &allowed) => refuse(
             StatusCode::MISDIRECTED_REQUEST,
             7,
-            request.uri().path(),
-            request.headers(),
             format!(
                 "this collector listens on a loopback address and answers requests addressed to localhost or an IP \
                  address, not to `{host}` (a page of another site can point its own name at 127.0.0.1); behind a \
                  reverse proxy that passes on that name, give it with --allowed-host"
             ),
         ),
+        // An HTTP/1.0 request without a name comes from a program on this machine, not a page.
         _ => next.run(request).await,
     }
 }

@@ -7,6 +7,16 @@ use crate::support;
 use support::Collector;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The status line's code of `head` sent as it is, and the whole answer.
+async fn raw(addr: std::net::SocketAddr, head: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    (text.split(' ').nth(1).unwrap().parse().unwrap(), text)
+}
+
 /// The status of `method path` sent with `host` as its `Host`.
 async fn status(addr: std::net::SocketAddr, method: &str, path: &str, host: &str) -> (u16, String) {
     status_of(addr, method, path, host, "application/json").await
@@ -99,5 +109,36 @@ async fn a_reverse_proxys_name_is_answered_once_it_is_allowed() {
     let (code, text) = status(collector.ui, "GET", "/api/logs", "other.example.com").await;
     assert_eq!(code, 421, "{text}");
     assert!(text.contains("give it with --allowed-host"), "{text}");
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_names_its_host_once_and_an_absolute_target_names_it_for_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    let ui = collector.ui;
+    // RFC 9112 §3.2.2: the host of an absolute-form target is the one addressed, whatever `Host` says.
+    let (code, text) =
+        raw(ui, "GET http://rebind.evil.example/api/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .await;
+    assert_eq!(code, 421, "{text}");
+    let (code, text) = raw(
+        ui,
+        &format!("GET http://{ui}/api/logs HTTP/1.1\r\nHost: rebind.evil.example\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(code, 200, "{text}");
+    // §3.2: two `Host` lines, or none in HTTP/1.1, get 400, in the API's error shape.
+    let (code, text) =
+        raw(ui, "GET /api/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: rebind.evil.example\r\nConnection: close\r\n\r\n")
+            .await;
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("two `Host` headers"), "{text}");
+    let (code, text) = raw(collector.otlp, "POST /v1/traces HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}").await;
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains(r#"{"code":3,"message":"an HTTP/1.1 request names its host"#), "{text}");
+    // HTTP/1.0 has no `Host` to require: a local program's request is answered.
+    let (code, text) = raw(ui, "GET /health HTTP/1.0\r\n\r\n").await;
+    assert_eq!(code, 200, "{text}");
     collector.stop().await;
 }

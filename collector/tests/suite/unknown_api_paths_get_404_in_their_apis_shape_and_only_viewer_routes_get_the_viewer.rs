@@ -84,3 +84,19 @@ async fn lokis_buildinfo_answers_a_version_grafana_reads() {
     assert!(body["revision"].as_str().unwrap().contains("edgescope"), "{body}");
     c.stop().await;
 }
+
+#[tokio::test]
+async fn a_directory_asked_for_with_two_slashes_is_never_redirected_to_another_host() {
+    let (c, _data, ui) = start().await;
+    std::fs::create_dir(ui.path().join("evil.example")).unwrap();
+    std::fs::write(ui.path().join("evil.example").join("a.js"), "ok").unwrap();
+    // ServeDir redirects a directory to its path with a `/` after it: `//evil.example/` would send
+    // the browser to the host evil.example.
+    let answer = get(c.ui, "//evil.example").await;
+    let location = answer.header("location").unwrap_or("").to_owned();
+    assert!(!location.starts_with("//"), "{} redirected to {location}", answer.status);
+    assert_eq!((answer.status, location.as_str()), (307, "/evil.example/"));
+    let answer = get(c.ui, "//evil.example//a.js?v=1").await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, "ok"));
+    c.stop().await;
+}
