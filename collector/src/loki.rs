@@ -41,7 +41,7 @@ const MAX_POINTS: i64 = 11_000;
 const SCAN_BATCH: usize = 1000;
 
 /// Resource attributes that Loki's OTLP ingestion turns into stream labels by default.
-const INDEXED_RESOURCE_ATTRIBUTES: &[&str] = &[
+pub(crate) const INDEXED_RESOURCE_ATTRIBUTES: &[&str] = &[
     "cloud.availability_zone",
     "cloud.region",
     "container.name",

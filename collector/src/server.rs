@@ -278,6 +278,7 @@ pub async fn run(
         .route("/upstream/{name}/", get(upstream))
         .route("/upstream/{name}/{*rest}", get(upstream))
         .route("/loki/api/v1/status/buildinfo", get(loki_buildinfo))
+        .route("/loki/api/v1/drilldown-limits", get(loki_drilldown_limits))
         // Loki's POST forms: a body that stalls ends the request as an export's does.
         .layer(RequestBodyTimeoutLayer::new(settings.client_timeout))
         .route_layer(middleware::from_fn_with_state(query_token, require_query_token))
@@ -739,6 +740,47 @@ async fn loki_buildinfo() -> Response {
         "buildUser": "edgescope",
         "buildDate": "",
         "goVersion": "",
+    }))
+    .into_response()
+}
+
+/// `GET /loki/api/v1/drilldown-limits`, which Grafana's Logs Drilldown asks for when it opens
+/// (Loki 3.5's tenant limits for it): the limits this collector holds queries to, so that the
+/// app offers as many lines as a query may return, and hides the Patterns tab (`/patterns` finds
+/// none: this collector mines no patterns). Levels and service names come from OTLP (`level` from the severity, `service_name` from
+/// `service.name`), not discovered from other labels; `0s` is no limit, as in Loki.
+async fn loki_drilldown_limits(State(app): State<App>) -> Response {
+    let retention = app.retention.map_or("0s".to_owned(), |keep| format!("{}s", keep.as_secs()));
+    Json(json!({
+        "limits": {
+            "discover_log_levels": false,
+            "discover_service_name": [],
+            "log_level_fields": [],
+            "max_entries_limit_per_query": loki::MAX_ENTRIES,
+            "max_line_size_truncate": false,
+            "max_query_bytes_read": "0B",
+            "max_query_length": "0s",
+            "max_query_lookback": retention,
+            "max_query_range": "0s",
+            "max_query_series": loki::MAX_SERIES,
+            "metric_aggregation_enabled": false,
+            "otlp_config": {
+                "ResourceAttributes": {
+                    "AttributesConfig": [{ "Action": "index_label", "Attributes": loki::INDEXED_RESOURCE_ATTRIBUTES, "Regex": "" }],
+                    "IgnoreDefaults": false,
+                },
+                "ScopeAttributes": null,
+                "LogAttributes": null,
+                "SeverityTextAsLabel": false,
+            },
+            "pattern_persistence_enabled": false,
+            "query_timeout": "0s",
+            "retention_period": retention,
+            "volume_enabled": true,
+            "volume_max_series": loki::MAX_ENTRIES,
+        },
+        "pattern_ingester_enabled": false,
+        "version": "3.0.0",
     }))
     .into_response()
 }
