@@ -1366,6 +1366,21 @@ fn json_text(text: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
+/// `{"result": …}` around the OTLP/JSON `write` gives, written on a blocking thread: a trace of
+/// 100,000 spans takes a while, which would hold up every request on an async worker.
+async fn result_json(write: impl FnOnce() -> String + Send + 'static) -> Result<Response, Failure> {
+    let written = tokio::task::spawn_blocking(move || {
+        let mut text = String::from("{\"result\":");
+        text.push_str(&write());
+        text.push('}');
+        text
+    })
+    .await;
+    written
+        .map(json_text)
+        .map_err(|e| query_error(StatusCode::INTERNAL_SERVER_ERROR, format!("writing the answer failed: {e}")))
+}
+
 /// Parameters that only Jaeger's legacy search takes: a request to `/api/traces` naming one is
 /// a Jaeger search.
 const JAEGER_ONLY_PARAMS: [&str; 9] =
@@ -1429,7 +1444,7 @@ async fn get_trace(
     let id =
         jaeger::get_trace_query(&trace_id, &Params(&params)).map_err(|m| query_error(StatusCode::BAD_REQUEST, m))?;
     match read_with(&app, move |s| s.trace(id)).await? {
-        Some(data) => Ok(json_text(format!("{{\"result\":{}}}", json::write_traces(&data)))),
+        Some(data) => result_json(move || json::write_traces(&data)).await,
         None => Err(query_error(StatusCode::NOT_FOUND, format!("trace {trace_id} not found"))),
     }
 }
@@ -1464,7 +1479,7 @@ async fn find_traces(State(app): State<App>, Query(params): Query<Vec<(String, S
     if data.resource_spans.is_empty() {
         return Err(query_error(StatusCode::NOT_FOUND, "No traces found"));
     }
-    Ok(json_text(format!("{{\"result\":{}}}", json::write_traces(&data))))
+    result_json(move || json::write_traces(&data)).await
 }
 
 /// `GET /api/v3/trace-summaries?query.…`: the traces `/api/v3/traces` would find, summed up
@@ -1694,14 +1709,22 @@ async fn jaeger_search(State(app): State<App>, Query(params): Query<Vec<(String,
     .await;
     match found {
         Ok((data, missing)) => {
-            let traces = jaeger_legacy::traces(&data);
-            let errors = missing
+            let errors: Vec<Value> = missing
                 .iter()
                 .map(|id| json!({ "code": 404, "msg": "trace not found", "traceID": id.to_hex() }))
                 .collect();
-            Json(jaeger_legacy::envelope(Value::Array(traces), 0, errors)).into_response()
+            jaeger_answer(data, errors).await
         }
         Err(failure) => failure,
+    }
+}
+
+/// Traces in Jaeger's answer, written on a blocking thread: a trace of 100,000 spans takes
+/// seconds, which would hold up every request on an async worker.
+async fn jaeger_answer(data: TracesData, errors: Vec<Value>) -> Response {
+    match tokio::task::spawn_blocking(move || jaeger_legacy::write_answer(&data, &errors)).await {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => jaeger_error(StatusCode::INTERNAL_SERVER_ERROR, format!("writing the answer failed: {e}")),
     }
 }
 
@@ -1714,9 +1737,7 @@ async fn jaeger_trace(State(app): State<App>, Path(trace_id): Path<String>) -> R
         );
     };
     match jaeger_read(&app, move |s| s.trace(id)).await {
-        Ok(Some(data)) => {
-            Json(jaeger_legacy::envelope(Value::Array(jaeger_legacy::traces(&data)), 0, Vec::new())).into_response()
-        }
+        Ok(Some(data)) => jaeger_answer(data, Vec::new()).await,
         Ok(None) => jaeger_error(StatusCode::NOT_FOUND, "trace not found"),
         Err(failure) => failure,
     }
