@@ -70,6 +70,12 @@ struct ServeArgs {
     #[arg(long, env = "EDGESCOPE_MAX_PENDING_WRITES", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_pending_writes: u64,
+    /// MiB of export bodies the collector holds in memory at once (counted as they arrive and as
+    /// gzip inflates them; at least --max-body-bytes): an export past it waits up to 1 s, then gets
+    /// 503 with Retry-After.
+    #[arg(long, env = "EDGESCOPE_MAX_BODY_MEMORY_MB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    max_body_memory_mb: u64,
     /// Seconds a client may take to send a request's head, keep a connection idle, or leave an
     /// export's body without a byte (1 to 3600): then the connection closes, or the export gets
     /// 408.
@@ -168,6 +174,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         ingest_token: args.ingest_token,
         query_token: args.query_token,
         max_pending_writes: usize::try_from(args.max_pending_writes).unwrap_or(usize::MAX),
+        max_body_memory_bytes: usize::try_from(args.max_body_memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
         upstreams,
         client_timeout: Duration::from_secs(args.client_timeout_secs),
     };

@@ -139,7 +139,7 @@ impl Metrics {
     }
 
     /// Every metric in the text format 0.0.4; `queue` is the write queue's depth and capacity.
-    pub(crate) fn render(&self, queue: (usize, usize)) -> String {
+    pub(crate) fn render(&self, queue: (usize, usize), body_memory: (usize, usize)) -> String {
         let (accepted, rejected, groups, requests, durations) = {
             let c = self.counts();
             (c.accepted.clone(), c.rejected.clone(), c.groups.clone(), c.requests.clone(), c.durations.clone())
@@ -213,6 +213,20 @@ impl Metrics {
             "The write queue's capacity (--max-pending-writes).",
         );
         let _ = writeln!(out, "edgescope_write_queue_capacity {}", queue.1);
+        header(
+            &mut out,
+            "edgescope_body_memory_bytes",
+            "gauge",
+            "Memory held by export bodies being read, decoded or stored (in whole KiB per export); at capacity, exports wait 1 s, then get 503.",
+        );
+        let _ = writeln!(out, "edgescope_body_memory_bytes {}", body_memory.0 * 1024);
+        header(
+            &mut out,
+            "edgescope_body_memory_capacity_bytes",
+            "gauge",
+            "The memory export bodies may hold (--max-body-memory-mb, at least --max-body-bytes).",
+        );
+        let _ = writeln!(out, "edgescope_body_memory_capacity_bytes {}", body_memory.1 * 1024);
 
         header(
             &mut out,
@@ -244,7 +258,7 @@ mod tests {
         m.request(Family::Query, 200, Duration::from_micros(500));
         m.request(Family::Query, 200, Duration::from_millis(30));
         m.request(Family::Query, 404, Duration::from_secs(60));
-        let text = m.render((0, 1));
+        let text = m.render((0, 1), (0, 1));
         let line = |prefix: &str| text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}"));
         let q = "edgescope_http_request_duration_seconds_bucket{family=\"query\"";
         assert!(line(&format!("{q},le=\"0.001\"}}")).ends_with(" 1"));

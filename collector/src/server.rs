@@ -6,10 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::extract::{FromRequestParts, Request};
+use axum::extract::{Path, Query, State};
 use axum::http::Uri;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -64,6 +63,10 @@ pub struct Settings {
     pub query_token: Option<String>,
     /// Ingest requests that may wait for the database at once; more get 503 with `Retry-After`.
     pub max_pending_writes: usize,
+    /// The most bytes of export bodies held in memory at once (counted as they arrive, and again
+    /// as gzip inflates them), at least `max_body_bytes`: an export that would go past it waits up
+    /// to [`BODY_MEMORY_WAIT`] for others to finish, then gets `503` with `Retry-After`.
+    pub max_body_memory_bytes: usize,
     /// Backends the viewer reaches through `/upstream/{name}/…` on the UI port.
     pub upstreams: Vec<Upstream>,
     /// How long a client may take to send a request's head (counted from when the connection
@@ -89,6 +92,7 @@ impl Default for Settings {
             ingest_token: None,
             query_token: None,
             max_pending_writes: 64,
+            max_body_memory_bytes: 256 << 20,
             upstreams: Vec::new(),
             client_timeout: Duration::from_secs(30),
         }
@@ -111,6 +115,7 @@ impl std::fmt::Debug for Settings {
             .field("ingest_token", &redacted(&self.ingest_token))
             .field("query_token", &redacted(&self.query_token))
             .field("max_pending_writes", &self.max_pending_writes)
+            .field("max_body_memory_bytes", &self.max_body_memory_bytes)
             .field("upstreams", &self.upstreams)
             .field("client_timeout", &self.client_timeout)
             .finish()
@@ -147,6 +152,10 @@ struct App {
     cors_origins: Arc<[String]>,
     /// Exports being inflated and decoded, at most one per core (see [`decode_export`]).
     decoders: Arc<tokio::sync::Semaphore>,
+    /// The memory export bodies may hold, in KiB (see [`ExportBody`]).
+    body_memory: Arc<tokio::sync::Semaphore>,
+    /// The KiB `body_memory` started with.
+    body_memory_kib: usize,
     /// Live tails open at once, at most [`MAX_TAILS`]: each reads the store at every export.
     tails: Arc<tokio::sync::Semaphore>,
     /// How long age retention keeps data; exports dated further ahead are refused (see [`horizon`]).
@@ -159,7 +168,12 @@ impl App {
         let reader = Store::open(db)?;
         let log_ids = Arc::new(tokio::sync::watch::Sender::new(reader.last_log_id()?));
         let max_pending_writes = settings.max_pending_writes.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        // Never less than one export of the largest size, inflated or not.
+        let body_memory_kib = kib(settings.max_body_memory_bytes.max(settings.max_body_bytes))
+            .min(tokio::sync::Semaphore::MAX_PERMITS.min(u32::MAX as usize));
         Ok(App {
+            body_memory: Arc::new(tokio::sync::Semaphore::new(body_memory_kib)),
+            body_memory_kib,
             writer: Arc::new(Mutex::new(Store::open(db)?)),
             reader: Reader::spawn(reader)?,
             log_ids,
@@ -225,7 +239,6 @@ pub async fn run(
     let ingest = Router::new()
         .route("/v1/traces", post(ingest_traces))
         .route("/v1/logs", post(ingest_logs))
-        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(settings.client_timeout))
         .route_layer(middleware::from_fn_with_state(ingest_token, require_ingest_token))
         .route("/v1/{*rest}", any(no_route))
@@ -443,7 +456,8 @@ async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next
 /// `GET /metrics`: the Prometheus text format 0.0.4.
 async fn metrics(State(app): State<App>) -> Response {
     let queue = (app.max_pending_writes.saturating_sub(app.pending_writes.available_permits()), app.max_pending_writes);
-    let text = tokio::task::spawn_blocking(move || app.metrics.render(queue)).await.unwrap_or_default();
+    let body_memory = (app.body_memory_kib.saturating_sub(app.body_memory.available_permits()), app.body_memory_kib);
+    let text = tokio::task::spawn_blocking(move || app.metrics.render(queue, body_memory)).await.unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
@@ -900,38 +914,185 @@ fn stalled(rejection: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// How long an export waits for memory that other exports' bodies hold before it gets `503`.
+pub(crate) const BODY_MEMORY_WAIT: Duration = Duration::from_secs(1);
+
+/// `n` bytes in whole KiB, as [`App::body_memory`] counts them.
+fn kib(n: usize) -> usize {
+    n.div_ceil(1024)
+}
+
+/// Why an export's body could not be read.
+enum BodyError {
+    /// Past `--max-body-bytes`.
+    TooLarge,
+    /// No byte arrived for the client timeout.
+    Stalled,
+    /// The memory for bodies stayed taken for [`BODY_MEMORY_WAIT`].
+    Busy,
+    /// The connection broke, or the body did not read.
+    Broken(String),
+}
+
+/// The memory an export's body holds, in [`App::body_memory`]'s KiB, given back when dropped.
+#[derive(Default)]
+struct Held(Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Held {
+    /// Takes `more` KiB more, waiting up to [`BODY_MEMORY_WAIT`] for other exports to give them back.
+    async fn take(&mut self, app: &App, more: usize) -> Result<(), BodyError> {
+        if more == 0 {
+            return Ok(());
+        }
+        let more = u32::try_from(more).map_err(|_| BodyError::TooLarge)?;
+        let memory = app.body_memory.clone();
+        let permit = match memory.clone().try_acquire_many_owned(more) {
+            Ok(permit) => permit,
+            Err(_) => tokio::time::timeout(BODY_MEMORY_WAIT, memory.acquire_many_owned(more))
+                .await
+                .map_err(|_| BodyError::Busy)?
+                .map_err(|_| BodyError::Busy)?,
+        };
+        match &mut self.0 {
+            Some(held) => held.merge(permit),
+            None => self.0 = Some(permit),
+        }
+        Ok(())
+    }
+}
+
+/// An export's body, read within the memory export bodies may hold
+/// ([`Settings::max_body_memory_bytes`]): a body that says its length takes that much before it is
+/// read, one without (chunked) as its bytes arrive, so that a slow sender holds only what it has
+/// sent. Without such a bound, many large exports at once took gigabytes (60 of 15.7 MB: 3.8 GB).
+/// What it holds stays taken until the export is stored, since its decoded data is as large.
+struct ExportBody {
+    bytes: Result<Bytes, BodyError>,
+    held: Held,
+}
+
+impl axum::extract::FromRequest<App> for ExportBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(request: Request, app: &App) -> Result<Self, Self::Rejection> {
+        let mut held = Held::default();
+        let bytes = read_export_body(request, app, &mut held).await;
+        Ok(ExportBody { bytes, held })
+    }
+}
+
+async fn read_export_body(request: Request, app: &App, held: &mut Held) -> Result<Bytes, BodyError> {
+    let limit = app.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let mut stream = request.into_body().into_data_stream();
+    let refused = match declared {
+        Some(n) if n > limit => Some(BodyError::TooLarge),
+        Some(n) => held.take(app, kib(n)).await.err(),
+        None => None,
+    };
+    if let Some(refused) = refused {
+        return Err(drained(&mut stream, limit, refused).await);
+    }
+    let mut taken = declared.map_or(0, kib);
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk =
+            chunk.map_err(|e| if stalled(&e) { BodyError::Stalled } else { BodyError::Broken(e.to_string()) })?;
+        if body.len() + chunk.len() > limit {
+            return Err(drained(&mut stream, limit, BodyError::TooLarge).await);
+        }
+        body.extend_from_slice(&chunk);
+        if kib(body.len()) > taken {
+            if let Err(refused) = held.take(app, kib(body.len()) - taken).await {
+                drop(std::mem::take(&mut body));
+                return Err(drained(&mut stream, limit, refused).await);
+            }
+            taken = kib(body.len());
+        }
+    }
+    Ok(Bytes::from(body))
+}
+
+/// Reads and drops the rest of a refused body (at most four times the limit), so that the
+/// client, still sending, reads the answer rather than a reset connection, which exporters would
+/// take for a network error and send again; then `refused`.
+async fn drained(stream: &mut axum::body::BodyDataStream, limit: usize, refused: BodyError) -> BodyError {
+    let mut left = limit.saturating_mul(4);
+    while let Some(Ok(chunk)) = futures_util::StreamExt::next(stream).await {
+        left = match left.checked_sub(chunk.len()) {
+            Some(left) => left,
+            None => break,
+        };
+    }
+    refused
+}
+
 /// The body of an export, inflated and decoded by `decode` (a message for a `400` when it does
 /// not decode), on the blocking threads rather than the server's: a body of a million gzip
 /// members or a large JSON one takes seconds of CPU, which there would stop every other request,
-/// `/health` too. At most one export per core is decoded at a time; others wait their turn.
+/// `/health` too. At most one export per core is decoded at a time; others wait their turn. The
+/// inflated body takes its size from the memory for bodies too; what the export holds there is
+/// returned with its data, to be kept until the data is stored.
 async fn decode_export<T: Send + 'static>(
     app: &App,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: ExportBody,
     decode: fn(Encoding, &[u8]) -> Result<T, String>,
-) -> Result<(Encoding, T), Failure> {
-    let (limit, timeout) = (app.max_body_bytes, app.client_timeout);
+) -> Result<(Encoding, T, Held), Failure> {
+    let ExportBody { bytes, mut held } = body;
+    let (limit, timeout, memory) = (app.max_body_bytes, app.client_timeout, app.body_memory_kib);
     let _turn = app.decoders.clone().acquire_owned().await;
-    let work = tokio::task::spawn_blocking(move || {
-        let (encoding, payload) = otlp_payload(&headers, body, limit, timeout)?;
-        let decoded = decode(encoding, &payload).map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))?;
-        Ok((encoding, decoded))
-    });
-    work.await.unwrap_or_else(|e| {
-        Err(rpc_error(
+    let sent = bytes.as_ref().map_or(0, Bytes::len);
+    let failed = |e: tokio::task::JoinError| {
+        rpc_error(
             Encoding::Json,
             StatusCode::INTERNAL_SERVER_ERROR,
             13,
             format!("the export could not be decoded: {e}"),
-        ))
+        )
+    };
+    let (encoding, payload) =
+        tokio::task::spawn_blocking(move || otlp_payload(&headers, bytes, limit, timeout, memory))
+            .await
+            .map_err(failed)??;
+    if kib(payload.len()) > kib(sent) {
+        held.take(app, kib(payload.len()) - kib(sent)).await.map_err(|_| busy(encoding, memory))?;
+    }
+    let decoded = tokio::task::spawn_blocking(move || {
+        decode(encoding, &payload).map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))
     })
+    .await
+    .map_err(failed)??;
+    Ok((encoding, decoded, held))
+}
+
+/// The `503` of an export that found the memory for bodies taken for [`BODY_MEMORY_WAIT`].
+fn busy(encoding: Encoding, memory_kib: usize) -> Failure {
+    Failure {
+        retry_after: Some(1),
+        ..rpc_error(
+            encoding,
+            StatusCode::SERVICE_UNAVAILABLE,
+            14,
+            format!(
+                "the collector holds as many export bodies as its memory for them allows ({} MiB, \
+                 --max-body-memory-mb); retry after 1 s",
+                memory_kib / 1024
+            ),
+        )
+    }
 }
 
 fn otlp_payload(
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<Bytes, BodyError>,
     limit: usize,
     timeout: Duration,
+    memory_kib: usize,
 ) -> Result<(Encoding, Bytes), Failure> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -949,7 +1110,7 @@ fn otlp_payload(
     };
     let body = match body {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        Err(BodyError::TooLarge) => {
             return Err(rpc_error(
                 encoding,
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -957,7 +1118,7 @@ fn otlp_payload(
                 format!("the body is larger than the limit of {limit} bytes"),
             ))
         }
-        Err(rejection) if stalled(&rejection) => {
+        Err(BodyError::Stalled) => {
             return Err(rpc_error(
                 encoding,
                 StatusCode::REQUEST_TIMEOUT,
@@ -965,7 +1126,15 @@ fn otlp_payload(
                 format!("the body stalled: no byte arrived for {} s", timeout.as_secs_f64()),
             ))
         }
-        Err(rejection) => return Err(rpc_error(encoding, rejection.status(), 3, rejection.body_text())),
+        Err(BodyError::Busy) => return Err(busy(encoding, memory_kib)),
+        Err(BodyError::Broken(reason)) => {
+            return Err(rpc_error(
+                encoding,
+                StatusCode::BAD_REQUEST,
+                3,
+                format!("the body could not be read: {reason}"),
+            ))
+        }
     };
     match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::trim) {
         None | Some("") | Some("identity") => Ok((encoding, body)),
@@ -1294,13 +1463,10 @@ async fn read_with<T: Send + 'static>(
 
 /// `POST /v1/traces`: stores the spans that read and answers with a partial success naming
 /// the first rejected one; `400` when the body does not decode or no span reads.
-#[tracing::instrument(skip_all, fields(bytes = body.as_ref().map_or(0, Bytes::len)))]
-async fn ingest_traces(
-    State(app): State<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Failure> {
-    let (encoding, Partial { mut data, mut rejected }) =
+#[tracing::instrument(skip_all, fields(bytes = body.bytes.as_ref().map_or(0, Bytes::len)))]
+async fn ingest_traces(State(app): State<App>, headers: HeaderMap, body: ExportBody) -> Result<Response, Failure> {
+    // What the body holds of the memory for bodies is given back once its spans are stored.
+    let (encoding, Partial { mut data, mut rejected }, _held) =
         decode_export(&app, headers, body, |encoding, payload| match encoding {
             Encoding::Json => {
                 read::json_value_of_bytes(payload).map_err(|e| format!("invalid JSON: {e}")).and_then(|v| {
@@ -1326,13 +1492,10 @@ async fn ingest_traces(
 
 /// `POST /v1/logs`: stores the log records that read and answers with a partial success naming
 /// the first rejected one; `400` when the body does not decode or no record reads.
-#[tracing::instrument(skip_all, fields(bytes = body.as_ref().map_or(0, Bytes::len)))]
-async fn ingest_logs(
-    State(app): State<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Failure> {
-    let (encoding, Partial { mut data, mut rejected }) =
+#[tracing::instrument(skip_all, fields(bytes = body.bytes.as_ref().map_or(0, Bytes::len)))]
+async fn ingest_logs(State(app): State<App>, headers: HeaderMap, body: ExportBody) -> Result<Response, Failure> {
+    // What the body holds of the memory for bodies is given back once its records are stored.
+    let (encoding, Partial { mut data, mut rejected }, _held) =
         decode_export(&app, headers, body, |encoding, payload| match encoding {
             Encoding::Json => {
                 read::json_value_of_bytes(payload).map_err(|e| format!("invalid JSON: {e}")).and_then(|v| {
@@ -2170,7 +2333,7 @@ mod tests {
         for export in exports {
             assert_eq!(export.await.unwrap(), Ok(1));
         }
-        let scrape = app.metrics.render((0, 0));
+        let scrape = app.metrics.render((0, 0), (0, 0));
         assert!(scrape.contains("edgescope_write_groups_total{signal=\"logs\"} 1\n"), "one commit for all:\n{scrape}");
         let stored = app.writer.lock().unwrap().logs(&LogQuery { limit: 100, ..Default::default() }).unwrap();
         assert_eq!(stored.records().count(), 8);

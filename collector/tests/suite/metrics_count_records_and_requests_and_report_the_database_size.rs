@@ -75,6 +75,8 @@ async fn a_scrape_counts_accepted_and_rejected_records_requests_per_route_family
     assert_eq!(at(r#"edgescope_database_size_bytes{file="db"}"#), on_disk as f64);
     assert_eq!(at("edgescope_write_queue_depth"), 0.0, "no write waits once every export is answered");
     assert_eq!(at("edgescope_write_queue_capacity"), 64.0, "the default --max-pending-writes");
+    assert_eq!(at("edgescope_body_memory_capacity_bytes"), 256.0 * 1024.0 * 1024.0, "the default --max-body-memory-mb");
+    assert_eq!(at("edgescope_body_memory_bytes"), 0.0, "no export under way");
     assert!(at(r#"edgescope_database_size_bytes{file="wal"}"#) > 0.0, "WAL mode keeps recent writes in the log");
 
     let again = samples(&get(collector.ui, "/metrics").await.body);
