@@ -127,12 +127,14 @@ test('traceparent goes only to the page origin, and page hide delivers unexporte
   assert.equal(crossOrigin.diagnostics.apiErrors, 0);
 
   // Export is scheduled 500 ms out; hiding the page must send it at once, uncompressed (a page
-  // that is going away cannot wait for CompressionStream).
+  // that is going away cannot wait for CompressionStream). The scheduled export gzips its body,
+  // so a body in which the span's name reads is the hide's, however long a loaded machine takes
+  // to show it (a timeout under the 500 ms left a few hundred ms of margin).
   // (The cross-origin span's scheduled export may go first, gzipped: the hide's is the one with
   // the span made before it.)
   const sent = page.waitForRequest(
     (r) => r.url() === `${collector.otlp}/v1/traces` && r.postDataBuffer()?.includes('before hide'),
-    { timeout: 400 },
+    { timeout: 10000 },
   );
   const traceId = await page.evaluate(async () => {
     const { startSpan } = await import('/sdk/browser.js');
