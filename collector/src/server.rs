@@ -127,8 +127,12 @@ struct App {
     /// Writes go through one connection so that SQLite never sees two writers.
     writer: Arc<Mutex<Store>>,
     /// Reads use their own connection, on one thread (see [`Reader`]); in WAL mode they never
-    /// wait for a write.
+    /// wait for a write. This one takes the queries that scan (searches, Loki's queries, signals).
     reader: Reader,
+    /// The reads that look up by index (a trace by id, the trace list, services, operations, a
+    /// trace's logs), on a thread and connection of their own: behind a Loki metric query over
+    /// 500,000 records, a trace page waited 70 s (debug build) on the one reader.
+    lookups: Reader,
     /// The largest accepted body, also after gzip inflation.
     max_body_bytes: usize,
     client_timeout: Duration,
@@ -176,6 +180,7 @@ impl App {
             body_memory_kib,
             writer: Arc::new(Mutex::new(Store::open(db)?)),
             reader: Reader::spawn(reader)?,
+            lookups: Reader::spawn(Store::open(db)?)?,
             log_ids,
             stopping: Arc::new(tokio::sync::watch::channel(()).0),
             gateway: Gateway::new(&settings.upstreams),
@@ -1454,7 +1459,22 @@ async fn read_with<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Failure> {
-    app.reader
+    read_on(&app.reader, f).await
+}
+
+/// [`read_with`] for a read that looks up by index (see [`App::lookups`]).
+async fn lookup_with<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Failure> {
+    read_on(&app.lookups, f).await
+}
+
+async fn read_on<T: Send + 'static>(
+    reader: &Reader,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Failure> {
+    reader
         .read(f)
         .await
         .ok_or_else(|| rpc_error(Encoding::Json, StatusCode::INTERNAL_SERVER_ERROR, 13, "the query failed"))?
@@ -1594,7 +1614,7 @@ async fn list_traces(
     };
     let p = ListParams { limit, service: first("service"), trace_id: None };
     let limit = p.limit.unwrap_or(50).min(1000);
-    let traces = read_with(&app, move |s| s.recent_traces(limit, p.service.as_deref())).await?;
+    let traces = lookup_with(&app, move |s| s.recent_traces(limit, p.service.as_deref())).await?;
     Ok(Json(json!({ "traces": traces })).into_response())
 }
 
@@ -1605,14 +1625,14 @@ async fn get_trace(
 ) -> Result<Response, Failure> {
     let id =
         jaeger::get_trace_query(&trace_id, &Params(&params)).map_err(|m| query_error(StatusCode::BAD_REQUEST, m))?;
-    match read_with(&app, move |s| s.trace(id)).await? {
+    match lookup_with(&app, move |s| s.trace(id)).await? {
         Some(data) => result_json(move || json::write_traces(&data)).await,
         None => Err(query_error(StatusCode::NOT_FOUND, format!("trace {trace_id} not found"))),
     }
 }
 
 async fn list_services(State(app): State<App>) -> Result<Response, Failure> {
-    let services = read_with(&app, |s| s.services()).await?;
+    let services = lookup_with(&app, |s| s.services()).await?;
     Ok(Json(json!({ "services": services })).into_response())
 }
 
@@ -1625,7 +1645,7 @@ async fn list_operations(
     let (service, kind) =
         jaeger::operations_query(&Params(&params)).map_err(|m| query_error(StatusCode::BAD_REQUEST, m))?;
     let (service, kind) = (service.to_owned(), kind.map(str::to_owned));
-    let mut operations = read_with(&app, move |s| s.operations(&service)).await?;
+    let mut operations = lookup_with(&app, move |s| s.operations(&service)).await?;
     if let Some(kind) = kind {
         operations.retain(|op| jaeger::span_kind_name(op.span_kind) == kind);
     }
@@ -1667,7 +1687,7 @@ async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Resul
     };
     let service = p.service.filter(|s| !s.is_empty());
     let query = LogQuery { trace_id, service, limit: p.limit.unwrap_or(200).min(5000) };
-    let data = read_with(&app, move |s| s.logs(&query)).await?;
+    let data = lookup_with(&app, move |s| s.logs(&query)).await?;
     Ok(json_text(format!("{{\"result\":{}}}", json::write_logs(&data))))
 }
 
@@ -1805,9 +1825,17 @@ async fn jaeger_read<T: Send + 'static>(
     read_with(app, f).await.map_err(|_| jaeger_error(StatusCode::SERVICE_UNAVAILABLE, "storage failed"))
 }
 
+/// [`jaeger_read`] for a read that looks up by index (see [`App::lookups`]).
+async fn jaeger_lookup<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    lookup_with(app, f).await.map_err(|_| jaeger_error(StatusCode::SERVICE_UNAVAILABLE, "storage failed"))
+}
+
 /// `GET /jaeger/api/services`: `{"data": ["service", …], "total": n, …}`.
 async fn jaeger_services(State(app): State<App>) -> Response {
-    match jaeger_read(&app, |s| s.services()).await {
+    match jaeger_lookup(&app, |s| s.services()).await {
         Ok(services) => {
             let total = services.len();
             Json(jaeger_legacy::envelope(json!(services), total, Vec::new())).into_response()
@@ -1818,7 +1846,7 @@ async fn jaeger_services(State(app): State<App>) -> Response {
 
 /// `GET /jaeger/api/services/{service}/operations`: the span names, each once.
 async fn jaeger_service_operations(State(app): State<App>, Path(service): Path<String>) -> Response {
-    match jaeger_read(&app, move |s| s.operations(&service)).await {
+    match jaeger_lookup(&app, move |s| s.operations(&service)).await {
         Ok(operations) => {
             let mut names: Vec<String> = operations.into_iter().map(|o| o.name).collect();
             names.dedup();
@@ -1835,7 +1863,7 @@ async fn jaeger_operations(State(app): State<App>, Query(params): Query<Vec<(Str
         return jaeger_error(StatusCode::BAD_REQUEST, "parameter 'service' is required");
     };
     let kind = param(&params, "spanKind").map(str::to_owned);
-    match jaeger_read(&app, move |s| s.operations(&service)).await {
+    match jaeger_lookup(&app, move |s| s.operations(&service)).await {
         Ok(mut operations) => {
             if let Some(kind) = kind {
                 operations.retain(|o| jaeger::span_kind_name(o.span_kind) == kind);
@@ -1898,7 +1926,7 @@ async fn jaeger_trace(State(app): State<App>, Path(trace_id): Path<String>) -> R
             format!("cannot parse traceID param: `{trace_id}` is not a trace id"),
         );
     };
-    match jaeger_read(&app, move |s| s.trace(id)).await {
+    match jaeger_lookup(&app, move |s| s.trace(id)).await {
         Ok(Some(data)) => jaeger_answer(data, Vec::new()).await,
         Ok(None) => jaeger_error(StatusCode::NOT_FOUND, "trace not found"),
         Err(failure) => failure,

@@ -1,4 +1,6 @@
-//! The connection that queries read through, owned by one thread.
+//! A connection that queries read through, owned by one thread. The collector has two: one for
+//! the queries that scan, one for those that look up by index, so that a lookup never waits
+//! behind a scan.
 //!
 //! Queries read one at a time anyway (one connection), but each used to run on whichever
 //! blocking thread tokio picked. glibc's allocator gives each new thread its own arena (up to
