@@ -1740,11 +1740,26 @@ async fn get_signals(State(app): State<App>, Query(params): Query<Vec<(String, S
     let answer = read_with(&app, move |s| {
         let mut signals = signals::SignalsBuilder::new(start, end, step, service.as_deref());
         s.span_facts_by_trace(start, end, |trace| signals.add(trace))?;
-        Ok(signals.finish())
+        // Every series gets every bucket, empty ones too: 500 operations in 10,000 buckets made
+        // a 256 MB answer that took 615 MB to build.
+        let points = signals.points();
+        Ok((points <= MAX_SIGNAL_POINTS).then(|| signals.finish()).ok_or(points))
     })
     .await?;
-    Ok(Json(answer).into_response())
+    match answer {
+        Ok(answer) => Ok(Json(answer).into_response()),
+        Err(points) => Err(query_error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the answer would hold {points} buckets (each service and operation times the window's buckets), \
+                 more than {MAX_SIGNAL_POINTS}: choose a larger step, a shorter window or one service"
+            ),
+        )),
+    }
 }
+
+/// The most buckets one `/api/signals` answer holds, over all its series.
+const MAX_SIGNAL_POINTS: u64 = 1_000_000;
 
 /// `GET /api/signals/examples?service=&operation=&start=&end=&limit=`: entry spans of a bucket,
 /// errors first, then the slowest.

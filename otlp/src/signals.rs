@@ -295,6 +295,15 @@ impl SignalsBuilder {
         }
     }
 
+    /// The buckets [`SignalsBuilder::finish`] would write: one series for each service and each of
+    /// its operations, each with every bucket of the window.
+    pub fn points(&self) -> u64 {
+        let series: usize = self.per_service.values().map(|(_, operations)| 1 + operations.len()).sum();
+        let width = u64::try_from(self.end.saturating_sub(self.start)).unwrap_or(0);
+        let buckets = width.div_ceil(u64::try_from(self.step).unwrap_or(1));
+        (series as u64).saturating_mul(buckets)
+    }
+
     /// The signals of every span added.
     pub fn finish(self) -> Signals {
         let SignalsBuilder { start, end, step, per_service, edges, .. } = self;

@@ -100,3 +100,30 @@ async fn signals_match_values_computed_from_the_same_spans() {
     assert_eq!(get(collector.ui, &path).await.status, 200);
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn an_answer_of_more_than_a_million_buckets_is_refused_with_what_to_narrow() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Collector::start(dir.path()).await;
+    // 150 operations of service `api` (and the service itself, and `web`'s): 153 series.
+    for i in 0..150u8 {
+        let mut body = request(i + 1, T0 + i64::from(i) * 1_000_000, 1_000_000, false);
+        body["resourceSpans"][1]["scopeSpans"][0]["spans"][0]["name"] = json!(format!("GET /items/{i}"));
+        let answer = post_json(collector.otlp, "/v1/traces", &body.to_string()).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let hour = 3_600_000_000_000i64;
+    // 10,000 buckets of the hour: 1,530,000 in all.
+    let answer = get(collector.ui, &format!("/api/signals?start={T0}&end={}&step={}", T0 + hour, hour / 10_000)).await;
+    assert_eq!(answer.status, 400, "{}", &answer.body[..answer.body.len().min(200)]);
+    let message = answer.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("1530000 buckets") && message.contains("choose a larger step"), "{message}");
+    // 5,000 of them: 765,000, answered, every series with every bucket.
+    let answer = get(collector.ui, &format!("/api/signals?start={T0}&end={}&step={}", T0 + hour, hour / 5_000)).await;
+    assert_eq!(answer.status, 200);
+    let body = answer.json();
+    let api = body["services"].as_array().unwrap().iter().find(|s| s["service"] == "api").unwrap();
+    assert_eq!(api["operations"].as_array().unwrap().len(), 150);
+    assert_eq!(api["operations"][0]["buckets"].as_array().unwrap().len(), 5_000);
+    collector.stop().await;
+}
