@@ -43,44 +43,43 @@ impl fmt::Debug for Upstream {
 impl Upstream {
     /// Reads `NAME=URL`.
     pub fn parse(text: &str) -> Result<Upstream, String> {
-        let (name, url) = text.split_once('=').ok_or_else(|| format!("`{text}`: expected NAME=URL"))?;
+        let (name, url) =
+            text.split_once('=').ok_or_else(|| format!("`{}`: expected NAME=URL", without_credentials(text)))?;
         let name = name.trim();
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(format!("`{name}`: an upstream name is letters, digits, `-` and `_`"));
         }
         let url = url.trim().trim_end_matches('/');
-        let parsed: Uri = url.parse().map_err(|e| format!("`{url}`: not a URL: {e}"))?;
+        // Messages name the URL without its user and password, which start-up errors would
+        // otherwise write to the service's journal.
+        let shown = without_credentials(url);
+        let parsed: Uri = url.parse().map_err(|e| format!("`{shown}`: not a URL: {e}"))?;
         if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
-            return Err(format!("`{url}`: an upstream URL starts with http:// or https:// and names a host"));
+            return Err(format!("`{shown}`: an upstream URL starts with http:// or https:// and names a host"));
         }
         if parsed.query().is_some() {
-            return Err(format!("`{url}`: an upstream URL has no query string"));
+            return Err(format!("`{shown}`: an upstream URL has no query string"));
         }
         // `Uri` takes a fragment and any digits for a port; the client's own parser reads the
         // URL it sends to.
         if url.contains('#') {
-            return Err(format!("`{url}`: an upstream URL has no fragment (`#…`)"));
+            return Err(format!("`{shown}`: an upstream URL has no fragment (`#…`)"));
         }
-        let sent = reqwest::Url::parse(url).map_err(|e| format!("`{url}`: not a URL: {e}"))?;
+        let sent = reqwest::Url::parse(url).map_err(|e| format!("`{shown}`: not a URL: {e}"))?;
         if sent.port() == Some(0) {
-            return Err(format!("`{url}`: not a URL: invalid port number"));
+            return Err(format!("`{shown}`: not a URL: invalid port number"));
         }
         // A user and password in the URL (`https://user:token@logs.example.com`, as Grafana
         // Cloud hands them out) become the `Authorization: Basic` header, so that WebSockets carry
-        // them as plain requests do, and the URL kept (which logs may show) holds no secret.
+        // them as plain requests do, and the URL kept holds no secret.
         let mut headers = Vec::new();
-        let mut kept = url.to_owned();
         if !sent.username().is_empty() || sent.password().is_some() {
             let credentials =
                 [percent_decoded(sent.username()), b":".to_vec(), percent_decoded(sent.password().unwrap_or(""))]
                     .concat();
             headers.push(("Authorization".to_owned(), format!("Basic {}", base64(&credentials))));
-            let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-            let host_from = rest[..authority_end].rfind('@').map_or(0, |at| at + 1);
-            kept = format!("{scheme}://{}", &rest[host_from..]);
         }
-        Ok(Upstream { name: name.to_owned(), url: kept, headers })
+        Ok(Upstream { name: name.to_owned(), url: strip_credentials(url), headers })
     }
 
     /// Reads `NAME=Header: value` and adds the header to the upstream of that name.
@@ -125,6 +124,30 @@ impl Upstream {
             }
         }
         Ok(())
+    }
+}
+
+/// The start and end of the user and password in `url`'s authority (the text before its last
+/// `@`), if it has them.
+fn credentials_in(url: &str) -> Option<(usize, usize)> {
+    let from = url.find("://")? + 3;
+    let authority_end = url[from..].find(['/', '?']).map_or(url.len(), |end| from + end);
+    url[from..authority_end].rfind('@').map(|at| (from, from + at + 1))
+}
+
+/// `url` without the user and password of its authority.
+fn strip_credentials(url: &str) -> String {
+    match credentials_in(url) {
+        Some((from, to)) => format!("{}{}", &url[..from], &url[to..]),
+        None => url.to_owned(),
+    }
+}
+
+/// `text` (a URL, or a command-line form holding one) with a user and password written as `…@`.
+fn without_credentials(text: &str) -> String {
+    match credentials_in(text) {
+        Some((from, to)) => format!("{}…@{}", &text[..from], &text[to..]),
+        None => text.to_owned(),
     }
 }
 
@@ -434,10 +457,10 @@ fn dechunked(mut body: &[u8]) -> Vec<u8> {
         let Some(size) = size.filter(|&n| n > 0) else { break };
         let data = &body[line_end + 2..];
         out.extend_from_slice(&data[..size.min(data.len())]);
-        if data.len() < size + 2 {
-            break;
+        match size.checked_add(2).and_then(|end| data.get(end..)) {
+            Some(rest) => body = rest,
+            None => break,
         }
-        body = &data[size + 2..];
     }
     out
 }
@@ -654,6 +677,16 @@ mod tests {
             Upstream::parse("t=http://127.0.0.1:3100/a@b").unwrap().headers.is_empty(),
             "an @ in the path is no user"
         );
+        // A URL refused at start is named without its secret (it goes to the service's journal).
+        for bad in [
+            "t=http://12345:glc_se#cret@127.0.0.1:3100",
+            "t=http://u:glc_secret@127.0.0.1:99999",
+            "t=ftp://u:glc_secret@h",
+        ] {
+            let error = Upstream::parse(bad).unwrap_err();
+            assert!(!error.contains("glc_se"), "{error}");
+            assert!(error.contains("…@"), "{error}");
+        }
     }
 
     #[test]
@@ -673,6 +706,7 @@ mod tests {
         assert_eq!(dechunked(b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n"), b"hello, world");
         assert_eq!(dechunked(b"5\r\nhel"), b"hel", "a chunk cut short gives what arrived");
         assert_eq!(dechunked(b"zz\r\nhello"), b"", "a size that does not read ends the body");
+        assert_eq!(dechunked(b"ffffffffffffffff\r\nabc"), b"abc", "a size past any body gives what arrived");
     }
 
     /// An upstream that accepts the connection and never answers the handshake holds the
