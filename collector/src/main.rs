@@ -175,6 +175,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         query_token: args.query_token,
         max_pending_writes: usize::try_from(args.max_pending_writes).unwrap_or(usize::MAX),
         max_body_memory_bytes: usize::try_from(args.max_body_memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+        body_memory_wait: Duration::from_secs(1),
         upstreams,
         client_timeout: Duration::from_secs(args.client_timeout_secs),
     };

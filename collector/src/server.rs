@@ -65,8 +65,11 @@ pub struct Settings {
     pub max_pending_writes: usize,
     /// The most bytes of export bodies held in memory at once (counted as they arrive, and again
     /// as gzip inflates them), at least `max_body_bytes`: an export that would go past it waits up
-    /// to [`BODY_MEMORY_WAIT`] for others to finish, then gets `503` with `Retry-After`.
+    /// to `body_memory_wait` for others to finish, then gets `503` with `Retry-After`.
     pub max_body_memory_bytes: usize,
+    /// How long an export waits for memory that other exports' bodies hold before it gets `503`
+    /// (1 s; the command line does not change it).
+    pub body_memory_wait: Duration,
     /// Backends the viewer reaches through `/upstream/{name}/…` on the UI port.
     pub upstreams: Vec<Upstream>,
     /// How long a client may take to send a request's head (counted from when the connection
@@ -93,6 +96,7 @@ impl Default for Settings {
             query_token: None,
             max_pending_writes: 64,
             max_body_memory_bytes: 256 << 20,
+            body_memory_wait: Duration::from_secs(1),
             upstreams: Vec::new(),
             client_timeout: Duration::from_secs(30),
         }
@@ -116,6 +120,7 @@ impl std::fmt::Debug for Settings {
             .field("query_token", &redacted(&self.query_token))
             .field("max_pending_writes", &self.max_pending_writes)
             .field("max_body_memory_bytes", &self.max_body_memory_bytes)
+            .field("body_memory_wait", &self.body_memory_wait)
             .field("upstreams", &self.upstreams)
             .field("client_timeout", &self.client_timeout)
             .finish()
@@ -160,6 +165,9 @@ struct App {
     body_memory: Arc<tokio::sync::Semaphore>,
     /// The KiB `body_memory` started with.
     body_memory_kib: usize,
+    /// Told whenever an export gives memory back (see [`Held::take`]).
+    body_freed: Arc<tokio::sync::Notify>,
+    body_memory_wait: Duration,
     /// Live tails open at once, at most [`MAX_TAILS`]: each reads the store at every export.
     tails: Arc<tokio::sync::Semaphore>,
     /// How long age retention keeps data; exports dated further ahead are refused (see [`horizon`]).
@@ -178,6 +186,8 @@ impl App {
         Ok(App {
             body_memory: Arc::new(tokio::sync::Semaphore::new(body_memory_kib)),
             body_memory_kib,
+            body_freed: Arc::new(tokio::sync::Notify::new()),
+            body_memory_wait: settings.body_memory_wait,
             writer: Arc::new(Mutex::new(Store::open(db)?)),
             reader: Reader::spawn(reader)?,
             lookups: Reader::spawn(Store::open(db)?)?,
@@ -819,7 +829,8 @@ async fn addressed_here(State(allowed): State<Option<Arc<[String]>>>, request: R
         path_error(status, grpc_code, request.uri().path(), request.headers(), message)
     };
     // RFC 9112 §3.2: one `Host`, and in HTTP/1.1 always one; a target in absolute form
-    // (`GET http://name/path`) names the host itself, and its `Host` is ignored (§3.2.2).
+    // (`GET http://name/path`) names the host itself (§3.2.2). One whose `Host` names another is
+    // refused, so that every check here (the WebSocket origin's too) reads the same host.
     let mut hosts = request.headers().get_all(header::HOST).iter();
     let header = match (hosts.next(), hosts.next()) {
         (_, Some(_)) => {
@@ -832,9 +843,16 @@ async fn addressed_here(State(allowed): State<Option<Arc<[String]>>>, request: R
         (header, None) => header.map(|h| h.to_str().unwrap_or("")),
     };
     let authority = request.uri().authority().map(|a| a.as_str());
-    let host = match (authority, header) {
+    let host = match (authority.map(|a| a.rsplit_once('@').map_or(a, |(_, host)| host)), header) {
+        (Some(named), Some(header)) if !named.eq_ignore_ascii_case(header) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                3,
+                format!("the request's target names the host `{named}` and its `Host` header `{header}`"),
+            )
+        }
         // Without the `user@` an absolute URL may carry.
-        (Some(authority), _) => Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host)),
+        (Some(named), _) => Some(named),
         (None, None) if request.version() == axum::http::Version::HTTP_11 => {
             return refuse(
                 StatusCode::BAD_REQUEST,
@@ -903,10 +921,6 @@ fn store_error(e: StoreError) -> Failure {
     rpc_error(Encoding::Json, StatusCode::SERVICE_UNAVAILABLE, 14, e.to_string())
 }
 
-/// Reads the content type and encoding of an OTLP request and returns its payload, inflated
-/// when it was gzipped. Inflated payloads obey the same size limit as bodies. A body that could
-/// not be read (over the limit) is answered as every OTLP failure: a `Status` in the request's
-/// encoding.
 /// Whether reading a body failed because no byte arrived for [`Settings::client_timeout`].
 fn stalled(rejection: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(rejection);
@@ -919,9 +933,6 @@ fn stalled(rejection: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// How long an export waits for memory that other exports' bodies hold before it gets `503`.
-pub(crate) const BODY_MEMORY_WAIT: Duration = Duration::from_secs(1);
-
 /// `n` bytes in whole KiB, as [`App::body_memory`] counts them.
 fn kib(n: usize) -> usize {
     n.div_ceil(1024)
@@ -933,36 +944,58 @@ enum BodyError {
     TooLarge,
     /// No byte arrived for the client timeout.
     Stalled,
-    /// The memory for bodies stayed taken for [`BODY_MEMORY_WAIT`].
+    /// The memory for bodies stayed taken for [`Settings::body_memory_wait`].
     Busy,
     /// The connection broke, or the body did not read.
     Broken(String),
 }
 
-/// The memory an export's body holds, in [`App::body_memory`]'s KiB, given back when dropped.
+/// The memory an export's body holds, in [`App::body_memory`]'s KiB, given back when dropped
+/// (and the exports waiting for memory told so).
 #[derive(Default)]
-struct Held(Option<tokio::sync::OwnedSemaphorePermit>);
+struct Held {
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    freed: Option<Arc<tokio::sync::Notify>>,
+}
 
 impl Held {
-    /// Takes `more` KiB more, waiting up to [`BODY_MEMORY_WAIT`] for other exports to give them back.
+    /// Takes `more` KiB more, waiting up to [`Settings::body_memory_wait`] for other exports to give them
+    /// back. Waiters do not queue: each tries again whenever memory is given back, so that a large
+    /// export waiting for memory never holds up a small one that fits meanwhile.
     async fn take(&mut self, app: &App, more: usize) -> Result<(), BodyError> {
         if more == 0 {
             return Ok(());
         }
         let more = u32::try_from(more).map_err(|_| BodyError::TooLarge)?;
-        let memory = app.body_memory.clone();
-        let permit = match memory.clone().try_acquire_many_owned(more) {
-            Ok(permit) => permit,
-            Err(_) => tokio::time::timeout(BODY_MEMORY_WAIT, memory.acquire_many_owned(more))
-                .await
-                .map_err(|_| BodyError::Busy)?
-                .map_err(|_| BodyError::Busy)?,
+        let deadline = tokio::time::Instant::now() + app.body_memory_wait;
+        let permit = loop {
+            // Listening before trying, so that memory given back in between is not missed.
+            let freed = app.body_freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if let Ok(permit) = app.body_memory.clone().try_acquire_many_owned(more) {
+                break permit;
+            }
+            if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                return Err(BodyError::Busy);
+            }
         };
-        match &mut self.0 {
+        match &mut self.permit {
             Some(held) => held.merge(permit),
-            None => self.0 = Some(permit),
+            None => self.permit = Some(permit),
         }
+        self.freed = Some(app.body_freed.clone());
         Ok(())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if self.permit.take().is_some() {
+            if let Some(freed) = &self.freed {
+                freed.notify_waiters();
+            }
+        }
     }
 }
 
@@ -1007,16 +1040,19 @@ async fn read_export_body(request: Request, app: &App, held: &mut Held) -> Resul
     while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
         let chunk =
             chunk.map_err(|e| if stalled(&e) { BodyError::Stalled } else { BodyError::Broken(e.to_string()) })?;
-        if body.len() + chunk.len() > limit {
-            return Err(drained(&mut stream, limit, BodyError::TooLarge).await);
-        }
-        body.extend_from_slice(&chunk);
-        if kib(body.len()) > taken {
-            if let Err(refused) = held.take(app, kib(body.len()) - taken).await {
-                drop(std::mem::take(&mut body));
-                return Err(drained(&mut stream, limit, refused).await);
-            }
-            taken = kib(body.len());
+        let refused = if body.len() + chunk.len() > limit {
+            Some(BodyError::TooLarge)
+        } else {
+            body.extend_from_slice(&chunk);
+            let more = kib(body.len()).saturating_sub(taken);
+            taken += more;
+            held.take(app, more).await.err()
+        };
+        if let Some(refused) = refused {
+            // What was read, and the memory it held, go before the rest is drained.
+            drop(std::mem::take(&mut body));
+            *held = Held::default();
+            return Err(drained(&mut stream, limit, refused).await);
         }
     }
     Ok(Bytes::from(body))
@@ -1039,9 +1075,12 @@ async fn drained(stream: &mut axum::body::BodyDataStream, limit: usize, refused:
 /// The body of an export, inflated and decoded by `decode` (a message for a `400` when it does
 /// not decode), on the blocking threads rather than the server's: a body of a million gzip
 /// members or a large JSON one takes seconds of CPU, which there would stop every other request,
-/// `/health` too. At most one export per core is decoded at a time; others wait their turn. The
-/// inflated body takes its size from the memory for bodies too; what the export holds there is
-/// returned with its data, to be kept until the data is stored.
+/// `/health` too. At most one export per core is inflated or decoded at a time; others wait their
+/// turn. A body that could not be read, or whose headers refuse it, is answered at once, as every
+/// OTLP failure: a `Status` in the request's encoding. Inflated payloads obey the same size limit
+/// as bodies, and take their size from the memory for bodies too (once inflated, and outside
+/// their turn); what the export holds there is returned with its data, to be kept until the data
+/// is stored.
 async fn decode_export<T: Send + 'static>(
     app: &App,
     headers: HeaderMap,
@@ -1049,33 +1088,36 @@ async fn decode_export<T: Send + 'static>(
     decode: fn(Encoding, &[u8]) -> Result<T, String>,
 ) -> Result<(Encoding, T, Held), Failure> {
     let ExportBody { bytes, mut held } = body;
-    let (limit, timeout, memory) = (app.max_body_bytes, app.client_timeout, app.body_memory_kib);
-    let _turn = app.decoders.clone().acquire_owned().await;
-    let sent = bytes.as_ref().map_or(0, Bytes::len);
+    let limit = app.max_body_bytes;
+    // What can be answered from the headers and the read is answered without a turn.
+    let encoding = export_encoding(&headers)?;
+    let body = bytes.map_err(|e| body_failure(encoding, e, limit, app.client_timeout, app.body_memory_kib))?;
+    let gzipped = gzipped(&headers, encoding)?;
     let failed = |e: tokio::task::JoinError| {
-        rpc_error(
-            Encoding::Json,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            13,
-            format!("the export could not be decoded: {e}"),
-        )
+        rpc_error(encoding, StatusCode::INTERNAL_SERVER_ERROR, 13, format!("the export could not be decoded: {e}"))
     };
-    let (encoding, payload) =
-        tokio::task::spawn_blocking(move || otlp_payload(&headers, bytes, limit, timeout, memory))
-            .await
-            .map_err(failed)??;
-    if kib(payload.len()) > kib(sent) {
-        held.take(app, kib(payload.len()) - kib(sent)).await.map_err(|_| busy(encoding, memory))?;
+    let decoded = |payload: Bytes| {
+        move || decode(encoding, &payload).map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))
+    };
+    let mut turn = app.decoders.clone().acquire_owned().await;
+    if !gzipped {
+        let decoded = tokio::task::spawn_blocking(decoded(body)).await.map_err(failed)??;
+        return Ok((encoding, decoded, held));
     }
-    let decoded = tokio::task::spawn_blocking(move || {
-        decode(encoding, &payload).map_err(|m| rpc_error(encoding, StatusCode::BAD_REQUEST, 3, m))
-    })
-    .await
-    .map_err(failed)??;
+    let sent = body.len();
+    let payload = tokio::task::spawn_blocking(move || inflated(encoding, &body, limit)).await.map_err(failed)??;
+    if kib(payload.len()) > kib(sent) {
+        // The inflated body takes its memory without keeping another export from its turn.
+        drop(turn);
+        held.take(app, kib(payload.len()) - kib(sent)).await.map_err(|_| busy(encoding, app.body_memory_kib))?;
+        turn = app.decoders.clone().acquire_owned().await;
+    }
+    let decoded = tokio::task::spawn_blocking(decoded(payload)).await.map_err(failed)??;
+    drop(turn);
     Ok((encoding, decoded, held))
 }
 
-/// The `503` of an export that found the memory for bodies taken for [`BODY_MEMORY_WAIT`].
+/// The `503` of an export that found the memory for bodies taken for [`Settings::body_memory_wait`].
 fn busy(encoding: Encoding, memory_kib: usize) -> Failure {
     Failure {
         retry_after: Some(1),
@@ -1092,78 +1134,71 @@ fn busy(encoding: Encoding, memory_kib: usize) -> Failure {
     }
 }
 
-fn otlp_payload(
-    headers: &HeaderMap,
-    body: Result<Bytes, BodyError>,
-    limit: usize,
-    timeout: Duration,
-    memory_kib: usize,
-) -> Result<(Encoding, Bytes), Failure> {
+/// The encoding an export's `Content-Type` names, or the `415` that refuses it.
+fn export_encoding(headers: &HeaderMap) -> Result<Encoding, Failure> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let encoding = match mime.as_str() {
-        "application/json" => Encoding::Json,
-        "application/x-protobuf" | "application/protobuf" => Encoding::Protobuf,
-        _ => {
-            return Err(rpc_error(
-                Encoding::Json,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                3,
-                format!("unsupported Content-Type `{content_type}`: send application/x-protobuf or application/json"),
-            ))
+    match mime.as_str() {
+        "application/json" => Ok(Encoding::Json),
+        "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
+        _ => Err(rpc_error(
+            Encoding::Json,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            3,
+            format!("unsupported Content-Type `{content_type}`: send application/x-protobuf or application/json"),
+        )),
+    }
+}
+
+/// The answer to an export whose body could not be read, in its encoding.
+fn body_failure(encoding: Encoding, error: BodyError, limit: usize, timeout: Duration, memory_kib: usize) -> Failure {
+    match error {
+        BodyError::TooLarge => rpc_error(
+            encoding,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            8,
+            format!("the body is larger than the limit of {limit} bytes"),
+        ),
+        BodyError::Stalled => rpc_error(
+            encoding,
+            StatusCode::REQUEST_TIMEOUT,
+            4,
+            format!("the body stalled: no byte arrived for {} s", timeout.as_secs_f64()),
+        ),
+        BodyError::Busy => busy(encoding, memory_kib),
+        BodyError::Broken(reason) => {
+            rpc_error(encoding, StatusCode::BAD_REQUEST, 3, format!("the body could not be read: {reason}"))
         }
-    };
-    let body = match body {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            return Err(rpc_error(
-                encoding,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                8,
-                format!("the body is larger than the limit of {limit} bytes"),
-            ))
-        }
-        Err(BodyError::Stalled) => {
-            return Err(rpc_error(
-                encoding,
-                StatusCode::REQUEST_TIMEOUT,
-                4,
-                format!("the body stalled: no byte arrived for {} s", timeout.as_secs_f64()),
-            ))
-        }
-        Err(BodyError::Busy) => return Err(busy(encoding, memory_kib)),
-        Err(BodyError::Broken(reason)) => {
-            return Err(rpc_error(
-                encoding,
-                StatusCode::BAD_REQUEST,
-                3,
-                format!("the body could not be read: {reason}"),
-            ))
-        }
-    };
+    }
+}
+
+/// Whether the export's `Content-Encoding` is gzip (else none), or the `415` that refuses another.
+fn gzipped(headers: &HeaderMap, encoding: Encoding) -> Result<bool, Failure> {
     match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::trim) {
-        None | Some("") | Some("identity") => Ok((encoding, body)),
-        Some(e) if e.eq_ignore_ascii_case("gzip") => {
-            use std::io::Read;
-            let mut out = Vec::with_capacity(body.len() * 4);
-            let read = flate2::read::MultiGzDecoder::new(&body[..]).take(limit as u64 + 1).read_to_end(&mut out);
-            match read {
-                Err(e) => Err(rpc_error(encoding, StatusCode::BAD_REQUEST, 3, format!("invalid gzip body: {e}"))),
-                Ok(n) if n > limit => Err(rpc_error(
-                    encoding,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    8,
-                    format!("the inflated body is larger than the limit of {limit} bytes"),
-                )),
-                Ok(_) => Ok((encoding, Bytes::from(out))),
-            }
-        }
+        None | Some("") | Some("identity") => Ok(false),
+        Some(e) if e.eq_ignore_ascii_case("gzip") => Ok(true),
         Some(other) => Err(rpc_error(
             encoding,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             3,
             format!("unsupported Content-Encoding `{other}`: send gzip or none"),
         )),
+    }
+}
+
+/// A gzip body inflated, within the same `limit` as bodies.
+fn inflated(encoding: Encoding, body: &[u8], limit: usize) -> Result<Bytes, Failure> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    match flate2::read::MultiGzDecoder::new(body).take(limit as u64 + 1).read_to_end(&mut out) {
+        Err(e) => Err(rpc_error(encoding, StatusCode::BAD_REQUEST, 3, format!("invalid gzip body: {e}"))),
+        Ok(n) if n > limit => Err(rpc_error(
+            encoding,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            8,
+            format!("the inflated body is larger than the limit of {limit} bytes"),
+        )),
+        Ok(_) => Ok(Bytes::from(out)),
     }
 }
 

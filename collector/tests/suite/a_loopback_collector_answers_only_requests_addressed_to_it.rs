@@ -117,17 +117,29 @@ async fn a_request_names_its_host_once_and_an_absolute_target_names_it_for_the_c
     let dir = tempfile::tempdir().unwrap();
     let collector = Collector::start(dir.path()).await;
     let ui = collector.ui;
-    // RFC 9112 §3.2.2: the host of an absolute-form target is the one addressed, whatever `Host` says.
+    // RFC 9112 §3.2.2: the host of an absolute-form target is the one addressed.
+    let (code, text) = raw(
+        ui,
+        "GET http://rebind.evil.example/api/logs HTTP/1.1\r\nHost: rebind.evil.example\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(code, 421, "{text}");
     let (code, text) =
         raw(ui, "GET http://rebind.evil.example/api/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             .await;
-    assert_eq!(code, 421, "{text}");
+    assert_eq!(code, 400, "a `Host` of this machine does not stand for it: {text}");
+    let (code, text) =
+        raw(ui, &format!("GET http://{ui}/api/logs HTTP/1.1\r\nHost: {ui}\r\nConnection: close\r\n\r\n")).await;
+    assert_eq!(code, 200, "{text}");
+    // One whose `Host` names another host is refused, so that no check reads the other one (the
+    // WebSocket origin check compares the `Origin` with the `Host`).
     let (code, text) = raw(
         ui,
-        &format!("GET http://{ui}/api/logs HTTP/1.1\r\nHost: rebind.evil.example\r\nConnection: close\r\n\r\n"),
+        &format!("GET http://{ui}/loki/api/v1/tail?query=%7Ba%3D%22b%22%7D HTTP/1.1\r\nHost: evil.example\r\nOrigin: http://evil.example\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
     )
     .await;
-    assert_eq!(code, 200, "{text}");
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("names the host"), "{text}");
     // §3.2: two `Host` lines, or none in HTTP/1.1, get 400, in the API's error shape.
     let (code, text) =
         raw(ui, "GET /api/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: rebind.evil.example\r\nConnection: close\r\n\r\n")

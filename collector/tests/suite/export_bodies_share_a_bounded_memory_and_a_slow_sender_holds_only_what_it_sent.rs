@@ -183,3 +183,99 @@ async fn a_refused_body_is_read_to_its_end_so_that_its_sender_reads_the_answer()
     assert_eq!(finish(slow, &slow_body[3 * MIB..]).await, 200);
     collector.stop().await;
 }
+
+/// `export` gzipped: a body of a few KiB that inflates to about `bytes`.
+fn gzipped_export(n: u8, bytes: usize) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&export(n, bytes)).unwrap();
+    gz.finish().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_export_waiting_for_memory_holds_up_neither_a_smaller_one_that_fits_nor_the_decoders() {
+    const MIB: usize = 1024 * KIB;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        data_dir: dir.path().to_owned(),
+        max_body_bytes: MIB,
+        max_body_memory_bytes: 2 * MIB,
+        // Long enough that the small export's being stored first tells no race.
+        body_memory_wait: Duration::from_secs(5),
+        ..Settings::default()
+    };
+    let collector = Collector::start_with(settings).await;
+    // Two slow senders hold 1,900 KiB of the 2,048.
+    let slow_body = export(1, MIB - 8 * KIB);
+    let first = chunked_sender(collector.otlp, &slow_body, 950 * KIB).await;
+    let second = chunked_sender(collector.otlp, &slow_body, 950 * KIB).await;
+    holding(&collector, 1900 * KIB).await;
+    // Waiting for memory: gzip exports that inflate to 600 KiB, one for each decoder and one
+    // more, then a 1 MiB export.
+    let otlp = collector.otlp;
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let inflating: Vec<_> = (0..=cores as u8)
+        .map(|k| {
+            tokio::spawn(async move {
+                let headers = [("Content-Type", "application/x-protobuf"), ("Content-Encoding", "gzip")];
+                let answer = request(otlp, "POST", "/v1/traces", &headers, &gzipped_export(3 + k, 600 * KIB)).await;
+                (answer.status, std::time::Instant::now())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let large = tokio::spawn(async move {
+        let answer =
+            request(otlp, "POST", "/v1/traces", &[("Content-Type", "application/x-protobuf")], &export(2, 1000 * KIB))
+                .await;
+        (answer.status, std::time::Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A small export fits in what is free: it is stored at once, not after the others' wait.
+    let small =
+        request(otlp, "POST", "/v1/traces", &[("Content-Type", "application/x-protobuf")], &export(20, KIB)).await;
+    let stored_at = std::time::Instant::now();
+    assert_eq!(small.status, 200, "{}", small.body);
+    let (status, refused_at) = large.await.unwrap();
+    assert_eq!(status, 503);
+    assert!(stored_at < refused_at, "the small export waited behind the large one");
+    for waiting in inflating {
+        let (status, refused_at) = waiting.await.unwrap();
+        assert_eq!(status, 503);
+        assert!(stored_at < refused_at, "the small export waited for a decoder held by a gzip export");
+    }
+    assert_eq!(finish(first, &slow_body[950 * KIB..]).await, 200);
+    assert_eq!(finish(second, &slow_body[950 * KIB..]).await, 200);
+    collector.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_refused_as_too_large_gives_its_memory_back_while_it_is_drained() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        data_dir: dir.path().to_owned(),
+        max_body_bytes: 64 * KIB,
+        max_body_memory_bytes: 64 * KIB,
+        ..Settings::default()
+    };
+    let collector = Collector::start_with(settings).await;
+    // A chunked sender that goes past the limit, then idles (its 413 comes when it ends).
+    let body = export(1, 80 * KIB);
+    let mut sender = chunked_sender(collector.otlp, &body, 60 * KIB).await;
+    holding(&collector, 60 * KIB).await;
+    let more = &body[60 * KIB..70 * KIB];
+    sender.write_all(format!("{:x}\r\n", more.len()).as_bytes()).await.unwrap();
+    sender.write_all(more).await.unwrap();
+    sender.write_all(b"\r\n").await.unwrap();
+    holding(&collector, 0).await;
+    let beside = request(
+        collector.otlp,
+        "POST",
+        "/v1/traces",
+        &[("Content-Type", "application/x-protobuf")],
+        &export(2, 50 * KIB),
+    )
+    .await;
+    assert_eq!(beside.status, 200, "the memory is free for others: {}", beside.body);
+    assert_eq!(finish(sender, &body[70 * KIB..]).await, 413);
+    collector.stop().await;
+}
