@@ -34,6 +34,27 @@ fn export(n: u8, bytes: usize) -> Vec<u8> {
     })
 }
 
+/// A collector whose exports may be `max_body` bytes, holding `memory` bytes of them at once,
+/// each waiting up to `wait` for memory (and its data directory).
+async fn start(max_body: usize, memory: usize, wait: Duration) -> (Collector, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        data_dir: dir.path().to_owned(),
+        max_body_bytes: max_body,
+        max_body_memory_bytes: memory,
+        body_memory_wait: wait,
+        ..Settings::default()
+    };
+    (Collector::start_with(settings).await, dir)
+}
+
+/// Sends `bytes` as one more chunk of a chunked body.
+async fn send_chunk(stream: &mut tokio::net::TcpStream, bytes: &[u8]) {
+    stream.write_all(format!("{:x}\r\n", bytes.len()).as_bytes()).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream.write_all(b"\r\n").await.unwrap();
+}
+
 /// A sender that has sent `sent` bytes of a chunked export and waits: the connection, to finish
 /// the body with the rest of `body` or to drop.
 async fn chunked_sender(addr: std::net::SocketAddr, body: &[u8], sent: usize) -> tokio::net::TcpStream {
@@ -77,34 +98,20 @@ async fn stored(collector: &Collector, n: u8) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_past_the_memory_for_bodies_wait_then_get_503_and_a_slow_sender_holds_only_what_it_sent() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-        max_body_bytes: 64 * KIB,
-        max_body_memory_bytes: 64 * KIB,
-        ..Settings::default()
-    };
-    let collector = Collector::start_with(settings).await;
+    let (collector, _dir) = start(64 * KIB, 64 * KIB, Duration::from_secs(1)).await;
     const PROTOBUF: [(&str, &str); 1] = [("Content-Type", "application/x-protobuf")];
 
     // A slow chunked sender that has sent 4 KiB of a 60 KiB export holds 4 KiB: a 40 KiB
     // export passes beside it.
     let slow_body = export(1, 60 * KIB);
-    let slow = chunked_sender(collector.otlp, &slow_body, 4 * KIB).await;
+    let mut slow = chunked_sender(collector.otlp, &slow_body, 4 * KIB).await;
     holding(&collector, 4 * KIB).await;
     let beside = request(collector.otlp, "POST", "/v1/traces", &PROTOBUF, &export(2, 40 * KIB)).await;
     assert_eq!(beside.status, 200, "{}", beside.body);
 
     // Once it has sent 56 KiB, the 20 KiB an export says it has do not fit: it waits a second
     // for them, then gets 503 with Retry-After, in OTLP's Status, and nothing of it is stored.
-    let slow = {
-        let mut s = slow;
-        let more = &slow_body[4 * KIB..56 * KIB];
-        s.write_all(format!("{:x}\r\n", more.len()).as_bytes()).await.unwrap();
-        s.write_all(more).await.unwrap();
-        s.write_all(b"\r\n").await.unwrap();
-        s
-    };
+    send_chunk(&mut slow, &slow_body[4 * KIB..56 * KIB]).await;
     // The 56 KiB it holds are reported.
     holding(&collector, 56 * KIB).await;
     let began = std::time::Instant::now();
@@ -128,22 +135,13 @@ async fn exports_past_the_memory_for_bodies_wait_then_get_503_and_a_slow_sender_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gzip_body_takes_memory_for_what_it_inflates_to() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-        max_body_bytes: 64 * KIB,
-        max_body_memory_bytes: 64 * KIB,
-        ..Settings::default()
-    };
-    let collector = Collector::start_with(settings).await;
+    let (collector, _dir) = start(64 * KIB, 64 * KIB, Duration::from_secs(1)).await;
     // A slow sender holds 40 KiB.
     let slow_body = export(1, 50 * KIB);
     let slow = chunked_sender(collector.otlp, &slow_body, 40 * KIB).await;
     holding(&collector, 40 * KIB).await;
     // 30 KiB of `x` gzip to well under a KiB, but inflate past what is left.
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&export(4, 30 * KIB)).unwrap();
-    let gzipped = gz.finish().unwrap();
+    let gzipped = gzipped_export(4, 30 * KIB);
     assert!(gzipped.len() < 2 * KIB);
     let headers = [("Content-Type", "application/x-protobuf"), ("Content-Encoding", "gzip")];
     let refused = request(collector.otlp, "POST", "/v1/traces", &headers, &gzipped).await;
@@ -160,14 +158,7 @@ async fn a_gzip_body_takes_memory_for_what_it_inflates_to() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_body_is_read_to_its_end_so_that_its_sender_reads_the_answer() {
     const MIB: usize = 1024 * KIB;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-        max_body_bytes: 4 * MIB,
-        max_body_memory_bytes: 4 * MIB,
-        ..Settings::default()
-    };
-    let collector = Collector::start_with(settings).await;
+    let (collector, _dir) = start(4 * MIB, 4 * MIB, Duration::from_secs(1)).await;
     const PROTOBUF: [(&str, &str); 1] = [("Content-Type", "application/x-protobuf")];
     // Past the limit, said by its length: refused before it is read, and read to its end (more
     // than the socket buffers hold), so that the sender gets the 413 rather than a reset
@@ -194,16 +185,8 @@ fn gzipped_export(n: u8, bytes: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_export_waiting_for_memory_holds_up_neither_a_smaller_one_that_fits_nor_the_decoders() {
     const MIB: usize = 1024 * KIB;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-        max_body_bytes: MIB,
-        max_body_memory_bytes: 2 * MIB,
-        // Long enough that the small export's being stored first tells no race.
-        body_memory_wait: Duration::from_secs(5),
-        ..Settings::default()
-    };
-    let collector = Collector::start_with(settings).await;
+    // A wait long enough that the small export's being stored first tells no race.
+    let (collector, _dir) = start(MIB, 2 * MIB, Duration::from_secs(5)).await;
     // Two slow senders hold 1,900 KiB of the 2,048.
     let slow_body = export(1, MIB - 8 * KIB);
     let first = chunked_sender(collector.otlp, &slow_body, 950 * KIB).await;
@@ -250,22 +233,12 @@ async fn an_export_waiting_for_memory_holds_up_neither_a_smaller_one_that_fits_n
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_refused_as_too_large_gives_its_memory_back_while_it_is_drained() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: dir.path().to_owned(),
-        max_body_bytes: 64 * KIB,
-        max_body_memory_bytes: 64 * KIB,
-        ..Settings::default()
-    };
-    let collector = Collector::start_with(settings).await;
+    let (collector, _dir) = start(64 * KIB, 64 * KIB, Duration::from_secs(1)).await;
     // A chunked sender that goes past the limit, then idles (its 413 comes when it ends).
     let body = export(1, 80 * KIB);
     let mut sender = chunked_sender(collector.otlp, &body, 60 * KIB).await;
     holding(&collector, 60 * KIB).await;
-    let more = &body[60 * KIB..70 * KIB];
-    sender.write_all(format!("{:x}\r\n", more.len()).as_bytes()).await.unwrap();
-    sender.write_all(more).await.unwrap();
-    sender.write_all(b"\r\n").await.unwrap();
+    send_chunk(&mut sender, &body[60 * KIB..70 * KIB]).await;
     holding(&collector, 0).await;
     let beside = request(
         collector.otlp,
