@@ -1706,8 +1706,22 @@ async fn find_trace_summaries(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, Failure> {
     let query = jaeger::find_traces_query(&Params(&params)).map_err(|m| query_error(StatusCode::BAD_REQUEST, m))?;
-    let data = read_with(&app, move |s| s.find_traces(&query)).await?;
-    Ok(Json(jaeger::trace_summaries(&data)).into_response())
+    // A trace at a time, each span read into what its summary needs and dropped.
+    let summaries = read_with(&app, move |s| {
+        let mut summaries = Vec::new();
+        for id in s.find_trace_ids(&query)? {
+            if crate::store::abandoned() {
+                return Err(StoreError::Abandoned);
+            }
+            let mut spans = Vec::new();
+            if s.each_span_of(id, |service, span| spans.push(jaeger::SpanSummary::of(service, span)))? {
+                summaries.push(jaeger::trace_summary(id, &spans));
+            }
+        }
+        Ok(summaries)
+    })
+    .await?;
+    Ok(Json(json!({ "summaries": summaries })).into_response())
 }
 
 async fn list_logs(State(app): State<App>, Query(p): Query<ListParams>) -> Result<Response, Failure> {

@@ -724,6 +724,33 @@ impl Store {
         Ok((!data.resource_spans.is_empty()).then_some(data))
     }
 
+    /// The ids of the traces a search finds, in the order [`Store::find_traces`] returns them.
+    pub fn find_trace_ids(&self, query: &TraceQuery) -> Result<Vec<TraceId>> {
+        if query.attributes.is_empty() {
+            self.matching_trace_ids(query)
+        } else {
+            self.scan(query)
+        }
+    }
+
+    /// Calls `each` with every span of a trace and its service, one decoded span at a time, in
+    /// the order [`Store::trace`] gives them; `false` when no such trace is stored.
+    pub fn each_span_of(&self, trace_id: TraceId, mut each: impl FnMut(&str, Span)) -> Result<bool> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.service, s.span
+             FROM traces t JOIN spans s ON s.trace_no = t.trace_no
+             WHERE t.trace_id = ?1 ORDER BY s.resource_id, s.scope_json, s.start_ns",
+        )?;
+        let mut rows = stmt.query(params![&trace_id.0[..]])?;
+        let mut any = false;
+        while let Some(row) = rows.next()? {
+            let service: String = row.get(0)?;
+            each(&service, spans::decode(row.get_ref(1)?)?);
+            any = true;
+        }
+        Ok(any)
+    }
+
     /// The distinct span names and kinds of a service, sorted by name then kind. An
     /// unspecified kind counts as `internal`, so that the two never show as separate entries.
     pub fn operations(&self, service: &str) -> Result<Vec<Operation>> {
@@ -746,7 +773,7 @@ impl Store {
     /// `spans_by_service_time` index. Attribute conditions are checked on the parsed spans, of
     /// at most [`ATTRIBUTE_SCAN_LIMIT`] rows.
     pub fn find_traces(&self, query: &TraceQuery) -> Result<TracesData> {
-        let ids = if query.attributes.is_empty() { self.matching_trace_ids(query)? } else { self.scan(query)? };
+        let ids = self.find_trace_ids(query)?;
         let mut data = TracesData::default();
         for id in ids {
             // Between traces: a search whose client went away stops here.
