@@ -13,16 +13,20 @@ use futures_util::{SinkExt, StreamExt};
 use support::{request, websocket_from, Collector};
 use tokio_tungstenite::tungstenite::Message;
 
+/// A collector (and its data directory) with these upstreams.
+async fn with_upstreams(upstreams: Vec<Upstream>) -> (Collector, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let collector =
+        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    (collector, dir)
+}
+
 /// A collector (and its data directory) whose upstream `t` is `app`, served on a loopback port.
 async fn behind_gateway(app: axum::Router) -> (Collector, tempfile::TempDir) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let backend = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let upstreams = vec![Upstream::parse(&format!("t=http://{backend}")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
-    (collector, dir)
+    with_upstreams(vec![Upstream::parse(&format!("t=http://{backend}")).unwrap()]).await
 }
 
 /// A stand-in backend under `/base` that reports what it was sent.
@@ -71,9 +75,7 @@ async fn requests_and_websockets_reach_the_upstream_with_its_headers_and_nothing
         Upstream::parse(&format!("down=http://{closed}")).unwrap(),
     ];
     Upstream::add_header(&mut upstreams, "fake=Authorization: Bearer up-secret").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
 
     let browser_headers = [
         ("Authorization", "Bearer browser-token"),
@@ -155,9 +157,7 @@ async fn tenant_backend() -> SocketAddr {
 async fn percent_encoded_dot_segments_do_not_leave_the_base() {
     let backend = tenant_backend().await;
     let upstreams = vec![Upstream::parse(&format!("t=http://{backend}/base")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
 
     // URL parsers (WHATWG, as reqwest's) read %2e as a dot in a path segment.
     for path in
@@ -178,9 +178,7 @@ async fn configured_headers_replace_the_browsers_headers_of_the_same_name() {
     let backend = tenant_backend().await;
     let mut upstreams = vec![Upstream::parse(&format!("t=http://{backend}/base")).unwrap()];
     Upstream::add_header(&mut upstreams, "t=X-Scope-OrgID: configured").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
     // Another tenant's data stays out of reach: the browser's X-Scope-OrgID does not go along
     // with the configured one (Loki and Tempo read the first value).
     let tenant = request(collector.ui, "GET", "/upstream/t/api/tenant", &[("X-Scope-OrgID", "other")], b"").await;
@@ -197,9 +195,7 @@ async fn websockets_from_pages_of_other_sites_are_refused() {
     let backend = fake_backend().await;
     let mut upstreams = vec![Upstream::parse(&format!("fake=http://{backend}/base/")).unwrap()];
     Upstream::add_header(&mut upstreams, "fake=Authorization: Bearer up-secret").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
     let url = format!("ws://{}/upstream/fake/loki/api/v1/tail?query=x", collector.ui);
     match websocket_from(&url, "https://evil.example").await {
         Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => assert_eq!(answer.status(), 403),
@@ -236,9 +232,7 @@ async fn path_backend() -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Str
 async fn dot_segments_between_encoded_slashes_or_backslashes_do_not_leave_the_base() {
     let (backend, mut seen) = path_backend().await;
     let upstreams = vec![Upstream::parse(&format!("t=http://{backend}/base")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
     // Servers that decode %2F and %5C before they resolve dot segments (Python's http.server,
     // nginx in front of a backend under a prefix) read each of these as `../../secret.txt`.
     for path in [
@@ -377,9 +371,7 @@ async fn websocket_closes_pass_through_with_their_code_and_reason_and_end_cleanl
     let seconds = std::time::Duration::from_secs(10);
     let (backend, mut upstream_closes) = closing_backend().await;
     let upstreams = vec![Upstream::parse(&format!("loki=http://{backend}")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
     let code = |message: &Option<Result<Message, _>>| match message {
         Some(Ok(Message::Close(Some(frame)))) => Some((u16::from(frame.code), frame.reason.to_string())),
         _ => None,
@@ -421,9 +413,7 @@ async fn websocket_closes_pass_through_with_their_code_and_reason_and_end_cleanl
 async fn a_websocket_handshake_answered_with_a_redirect_gets_502_naming_it() {
     let backend = fake_backend().await;
     let upstreams = vec![Upstream::parse(&format!("fake=http://{backend}/base/")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
     let url = format!("ws://{}/upstream/fake/login", collector.ui);
     match tokio_tungstenite::connect_async(url).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => {
@@ -525,9 +515,7 @@ async fn an_upstream_that_accepts_no_connection_gets_the_same_message_for_http_a
     let fillers: Vec<_> = (0..8).map(|_| tokio::spawn(tokio::net::TcpStream::connect(address))).collect();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let upstreams = vec![Upstream::parse(&format!("black=http://{address}")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
     let http = async {
         // Not `request`, which waits 10 s at most: the gateway gives up after 10 s.
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -586,9 +574,7 @@ async fn a_user_and_password_in_the_upstreams_url_reach_it_on_requests_and_webso
     let backend = fake_backend().await;
     // Grafana Cloud writes its Loki URLs this way: a user id and a token (here with an escaped `/`).
     let upstreams = vec![Upstream::parse(&format!("fake=http://12345:glc_a%2Fb@{backend}/base/")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
     let basic = "Basic MTIzNDU6Z2xjX2EvYg=="; // base64 of "12345:glc_a/b"
     let answer = request(collector.ui, "GET", "/upstream/fake/api/search", &[], b"").await;
     assert_eq!(answer.json()["authorization"], basic, "{}", answer.body);
@@ -618,9 +604,7 @@ async fn a_websocket_handshake_refused_with_a_chunked_body_reaches_the_page_as_i
         }
     });
     let upstreams = vec![Upstream::parse(&format!("loki=http://{backend}")).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let collector =
-        Collector::start_with(Settings { data_dir: dir.path().to_owned(), upstreams, ..Settings::default() }).await;
+    let (collector, _dir) = with_upstreams(upstreams).await;
     let url = format!("ws://{}/upstream/loki/loki/api/v1/tail", collector.ui);
     match tokio_tungstenite::connect_async(url).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(answer)) => {
