@@ -1805,19 +1805,65 @@ pub(crate) fn index_params(params: &Params<'_>) -> std::result::Result<(i64, i64
     Ok((start, end, selector_only("query", text)?))
 }
 
+/// Records of one stream (sorted stream labels, `level` among them) in one time bucket.
+struct StreamTotal {
+    labels: Labels,
+    bucket: i64,
+    records: u64,
+    bytes: u64,
+}
+
+/// What the selector-only `query` selects in `scan`'s range, per stream and bucket (see
+/// [`Store::log_totals`]), counted in the store without reading a record: `None` when the
+/// selector names a label other than the stream labels, which only the records hold (a record's
+/// `trace_id`, its other structured metadata), so that each record must be read.
+fn stream_totals(
+    store: &Store,
+    query: &LogQl,
+    scan: &LogScan,
+    buckets: Option<(i64, i64)>,
+) -> Result<Option<Vec<StreamTotal>>> {
+    debug_assert!(query.stages.is_empty(), "a selector only");
+    if query.uses_labels_outside(&[INDEXED_LABEL_NAMES, &["level"]].concat()) {
+        return Ok(None);
+    }
+    let mut labeler = Labeler::default();
+    let mut out = Vec::new();
+    for total in store.log_totals(scan, buckets)? {
+        let mut labels = labeler.resource(store, total.resource_id)?.index.clone();
+        labels.push(("level".into(), level(total.severity, total.severity_text.as_deref()).into()));
+        labels.sort();
+        if selects(query, &labels) {
+            out.push(StreamTotal { labels, bucket: total.bucket, records: total.records, bytes: total.bytes });
+        }
+    }
+    Ok(Some(out))
+}
+
 /// `GET /loki/api/v1/index/stats`: how many streams, entries and bytes (of lines) the selector
-/// resolves to in `[start, end]`. This store has no chunks; each stream counts as one.
+/// resolves to in `[start, end]`. This store has no chunks; each stream counts as one. A
+/// selector of stream labels is answered from the store's counts; one that names structured
+/// metadata reads every record in range.
 pub(crate) fn index_stats(store: &Store, start: i64, end: i64, query: &LogQl) -> Result<Value> {
     let (mut streams, mut entries, mut bytes) = (std::collections::HashSet::new(), 0u64, 0u64);
     if let Some(mut scan) = scan_for(query) {
         scan.start = start;
         scan.end = end.saturating_add(1);
-        scan_entries(store, &mut scan, query, true, &mut Stats::default(), |entry| {
-            entries += 1;
-            bytes += entry.line.len() as u64;
-            streams.insert(entry.index);
-            true
-        })?;
+        match stream_totals(store, query, &scan, None)? {
+            Some(totals) => {
+                for total in totals {
+                    entries += total.records;
+                    bytes += total.bytes;
+                    streams.insert(total.labels);
+                }
+            }
+            None => scan_entries(store, &mut scan, query, true, &mut Stats::default(), |entry| {
+                entries += 1;
+                bytes += entry.line.len() as u64;
+                streams.insert(entry.index);
+                true
+            })?,
+        }
     }
     Ok(json!({ "streams": streams.len(), "chunks": streams.len(), "entries": entries, "bytes": bytes }))
 }
@@ -1861,54 +1907,74 @@ pub(crate) fn volume_params(params: &Params<'_>, range: bool) -> std::result::Re
 /// (or per target label name, with `aggregateBy=labels`), over the whole range as a vector or
 /// per `step` as a matrix; the `limit` largest series, largest first.
 pub(crate) fn volume(store: &Store, q: &VolumeQuery) -> Result<std::result::Result<Value, String>> {
-    let mut stats = Stats::default();
-    let from = if q.range { q.start.saturating_sub(q.step) } else { q.start.saturating_sub(1) };
-    // Volumes are of streams, as Loki's index counts them: structured metadata stays out.
-    let streams = match stream_samples(store, &q.query, None, None, false, from, q.end, &mut stats)? {
-        Ok(streams) => streams,
-        Err(message) => return Ok(Err(message)),
-    };
-    // Each stream's lines go into the groups it belongs to.
-    let mut groups: BTreeMap<BTreeMap<String, String>, Vec<(i64, u64)>> = BTreeMap::new();
-    for stream in &streams {
-        let keys: Vec<BTreeMap<String, String>> = if q.by_name {
-            q.target
-                .iter()
-                .filter(|n| stream.labels.contains_key(*n))
-                .map(|n| [(n.clone(), String::new())].into())
-                .collect()
-        } else {
-            vec![q.target.iter().filter_map(|n| Some((n.clone(), stream.labels.get(n)?.clone()))).collect()]
-        };
-        for key in keys {
-            groups.entry(key).or_default().extend(stream.times.iter().copied().zip(stream.bytes.iter().copied()));
-        }
-    }
     let steps = if q.range { (span(q.start, q.end) / q.step + 1) as u32 } else { 1 };
-    let at = |i: u32| if q.range { q.start + i as i64 * q.step } else { q.end };
-    let width = if q.range { q.step } else { span(q.start, q.end).saturating_add(1) };
-    let mut series: Vec<(u64, Series)> = groups
-        .into_iter()
-        .map(|(labels, mut lines)| {
-            lines.sort_unstable();
-            let total = lines.iter().map(|(_, b)| b).sum::<u64>();
-            // The window of step t is (t - width, t]; both ends only move forward.
-            let (mut lo, mut hi, mut sum) = (0, 0, 0u64);
-            let mut points = Vec::new();
-            for i in 0..steps {
-                let t = at(i);
-                while hi < lines.len() && lines[hi].0 <= t {
-                    sum += lines[hi].1;
-                    hi += 1;
-                }
-                while lo < hi && i128::from(lines[lo].0) <= i128::from(t) - i128::from(width) {
-                    sum -= lines[lo].1;
-                    lo += 1;
-                }
-                if sum > 0 {
-                    points.push((i, sum as f64));
+    // Bytes per stream (its labels) and step. A line at `t` counts in the step whose window,
+    // `(at - width, at]`, holds it: with a range, step `ceil((t - start) / step)`.
+    let mut lines: HashMap<BTreeMap<String, String>, BTreeMap<u32, u64>> = HashMap::new();
+    // From the store's counts when the selector names stream labels only.
+    let origin = if q.range { q.start.checked_sub(q.step - 1) } else { Some(q.start) };
+    let counted = match (origin, scan_for(&q.query)) {
+        (_, None) => Some(Vec::new()),
+        (Some(origin), Some(mut scan)) if q.end.saturating_add(1).checked_sub(origin).is_some() => {
+            scan.start = origin;
+            scan.end = q.end.saturating_add(1);
+            stream_totals(store, &q.query, &scan, q.range.then_some((origin, q.step)))?
+        }
+        _ => None,
+    };
+    match counted {
+        Some(totals) => {
+            for total in totals.into_iter().filter(|t| t.bucket < i64::from(steps)) {
+                let by_step = lines.entry(total.labels.into_iter().collect()).or_default();
+                *by_step.entry(total.bucket as u32).or_default() += total.bytes;
+            }
+        }
+        None => {
+            let from = if q.range { q.start.saturating_sub(q.step) } else { q.start.saturating_sub(1) };
+            // Volumes are of streams, as Loki's index counts them: structured metadata stays out.
+            let mut stats = Stats::default();
+            let streams = match stream_samples(store, &q.query, None, None, false, from, q.end, &mut stats)? {
+                Ok(streams) => streams,
+                Err(message) => return Ok(Err(message)),
+            };
+            for stream in streams {
+                let by_step = lines.entry(stream.labels).or_default();
+                for (&t, &bytes) in stream.times.iter().zip(&stream.bytes) {
+                    // Before step 0's window (negative): in no step.
+                    let after = i128::from(t) - i128::from(q.start);
+                    let step = match q.range {
+                        true => -(-after).div_euclid(q.step.into()),
+                        false => after.signum().min(0),
+                    };
+                    match u32::try_from(step) {
+                        Ok(step) if step < steps => *by_step.entry(step).or_default() += bytes,
+                        _ => {}
+                    }
                 }
             }
+        }
+    }
+    // Each stream's lines go into the groups it belongs to.
+    let mut groups: BTreeMap<BTreeMap<String, String>, BTreeMap<u32, u64>> = BTreeMap::new();
+    for (labels, by_step) in lines {
+        let keys: Vec<BTreeMap<String, String>> = if q.by_name {
+            q.target.iter().filter(|n| labels.contains_key(*n)).map(|n| [(n.clone(), String::new())].into()).collect()
+        } else {
+            vec![q.target.iter().filter_map(|n| Some((n.clone(), labels.get(n)?.clone()))).collect()]
+        };
+        for key in keys {
+            let group = groups.entry(key).or_default();
+            for (&step, &bytes) in &by_step {
+                *group.entry(step).or_default() += bytes;
+            }
+        }
+    }
+    let at = |i: u32| if q.range { q.start + i as i64 * q.step } else { q.end };
+    let mut series: Vec<(u64, Series)> = groups
+        .into_iter()
+        .map(|(labels, by_step)| {
+            let total = by_step.values().sum::<u64>();
+            let points = by_step.into_iter().filter(|&(_, b)| b > 0).map(|(i, b)| (i, b as f64)).collect();
             (total, Series { labels, points })
         })
         .filter(|(_, s)| !s.points.is_empty())
@@ -2206,6 +2272,101 @@ mod tests {
         for l in ["trace", "debug", "info", "warn", "error", "fatal"] {
             let (lo, hi) = severity_range(l).unwrap();
             assert!((lo..=hi).all(|s| level(s, None) == l));
+        }
+    }
+
+    #[test]
+    fn stats_and_volumes_counted_in_the_store_equal_those_of_every_record_read() {
+        use edgescope_otlp::{LogRecord, LogsData, ResourceLogs, ScopeLogs};
+        const S: i64 = 1_000_000_000;
+        let (start, end, step) = (1_000 * S, 1_600 * S, 60 * S);
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        // Times on and beside every window's ends, and some between.
+        let mut times = vec![start - step, start - step + 1, start - 1, start, start + 1, start + step, end - 1, end];
+        times.extend([end + 1, start - 2 * step]);
+        times.extend((0..40).map(|i| start + i * 15 * S + i * 7));
+        // (severity number, text): a number gives the level, else the text does.
+        let severities = [(9, ""), (17, "ERROR"), (0, "WARN"), (0, ""), (99, "fatal"), (13, "")];
+        let bodies = [
+            Some(AnyValue::String("plain".into())),
+            Some(AnyValue::String("é — ünïcode".into())),
+            Some(AnyValue::String(String::new())),
+            None,
+            Some(AnyValue::KvList(vec![KeyValue::new("k", "v")])),
+        ];
+        // Two resources of "web" in "prod" differ only in metadata (`host.name`): one stream.
+        let resources = [("web", "prod", "h1"), ("web", "prod", "h2"), ("web", "dev", "h1"), ("api", "prod", "h3")];
+        for (r, (service, env, host)) in resources.into_iter().enumerate() {
+            let records = times
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    let (severity_number, text) = severities[(i + r) % severities.len()];
+                    LogRecord {
+                        time_unix_nano: t as u64,
+                        severity_number,
+                        severity_text: text.into(),
+                        body: bodies[(i * 3 + r) % bodies.len()].clone(),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            let attributes = vec![
+                KeyValue::new("service.name", service),
+                KeyValue::new("deployment.environment", env),
+                KeyValue::new("host.name", host),
+            ];
+            let scope_logs = vec![ScopeLogs { log_records: records, ..Default::default() }];
+            let resource = Resource { attributes, ..Default::default() };
+            store
+                .insert_logs(&LogsData {
+                    resource_logs: vec![ResourceLogs { resource, scope_logs, ..Default::default() }],
+                })
+                .unwrap();
+        }
+        let selectors = [
+            r#"service_name=~".+""#,
+            r#"service_name="web""#,
+            r#"service_name="web", level="warn""#,
+            r#"service_name=~"w.*|api", deployment_environment!="dev""#,
+            r#"level=~"info|error|fatal""#,
+            r#"level="unknown""#,
+            r#"service_name="none""#,
+        ];
+        for selector in selectors {
+            let counted = logql::parse(&format!("{{{selector}}}")).unwrap();
+            // A matcher on a label no stream has (it matches the empty value): each record is read.
+            let read = logql::parse(&format!("{{{selector}, no_such_label=~\".*\"}}")).unwrap();
+            let mut scan = scan_for(&counted).unwrap_or_default();
+            (scan.start, scan.end) = (start, end);
+            assert!(stream_totals(&store, &counted, &scan, None).unwrap().is_some(), "{selector}: counted");
+            assert!(stream_totals(&store, &read, &scan, None).unwrap().is_none(), "{selector}: read");
+            let stats = index_stats(&store, start, end, &counted).unwrap();
+            assert_eq!(stats, index_stats(&store, start, end, &read).unwrap(), "{selector}");
+            if !selector.contains("none") && !selector.contains("unknown") {
+                assert!(stats["entries"].as_u64().unwrap() > 10, "{selector}: {stats}");
+            }
+            for (range, step, target, by_name) in [
+                (false, 0, vec!["service_name"], false),
+                (false, 0, vec!["level", "deployment_environment"], false),
+                (false, 0, vec!["level", "service_name"], true),
+                (true, step, vec!["service_name", "level"], false),
+                (true, 7 * S, vec!["level"], false),
+                (true, 7 * S + 3, vec!["level", "service_name"], true),
+            ] {
+                let volume_of = |query: &LogQl| {
+                    let target = target.iter().map(|s| s.to_string()).collect();
+                    let step = if range { step } else { span(start, end).max(1) };
+                    let q = VolumeQuery { query: query.clone(), start, end, step, limit: 100, target, by_name, range };
+                    volume(&store, &q).unwrap().unwrap()
+                };
+                let answer = volume_of(&counted);
+                assert_eq!(answer, volume_of(&read), "{selector} {range} {step} {target:?} {by_name}");
+                if range && !selector.contains("none") && !selector.contains("unknown") {
+                    assert!(answer["data"]["result"][0]["values"].as_array().unwrap().len() > 3, "{answer}");
+                }
+            }
         }
     }
 

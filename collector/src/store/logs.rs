@@ -145,6 +145,19 @@ pub(crate) struct LogRow {
     pub(crate) record_json: String,
 }
 
+/// Records of one resource, severity and time bucket, as [`Store::log_totals`] counts them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LogTotal {
+    pub(crate) resource_id: i64,
+    pub(crate) severity: i32,
+    /// The records' severity text, only when their number is not 1 to 24.
+    pub(crate) severity_text: Option<String>,
+    pub(crate) bucket: i64,
+    pub(crate) records: u64,
+    /// Bytes of their lines.
+    pub(crate) bytes: u64,
+}
+
 /// The phrase query for FTS5: each needle quoted, quotes doubled, all required.
 fn fts_query(needles: &[String]) -> Option<String> {
     let phrases: Vec<String> =
@@ -153,17 +166,10 @@ fn fts_query(needles: &[String]) -> Option<String> {
 }
 
 impl Store {
-    /// Reads up to `scan.limit` rows that satisfy the scan's conditions, in its order.
-    pub(crate) fn scan_logs(&self, scan: &LogScan) -> Result<Vec<LogRow>> {
-        // Between batches: a query whose client went away stops here.
-        if super::reader::abandoned() {
-            return Err(super::StoreError::Abandoned);
-        }
-        let mut sql = String::from(
-            "SELECT id, time_ns, severity, CASE WHEN severity NOT BETWEEN 1 AND 24 THEN json_extract(record_json, '$.severityText') END,
-                    resource_id, trace_id, span_id, body, scope_json, record_json
-             FROM logs WHERE time_ns >= ? AND time_ns < ?",
-        );
+    /// The `WHERE` clause of `scan`'s conditions (its order and limit aside) and its arguments;
+    /// `None` when no stored service satisfies its service matchers.
+    fn scan_conditions(&self, scan: &LogScan) -> Result<Option<(String, Vec<Value>)>> {
+        let mut sql = String::from(" WHERE time_ns >= ? AND time_ns < ?");
         let mut args: Vec<Value> = vec![scan.start.into(), scan.end.into()];
         if let Some(service) = &scan.service {
             sql.push_str(" AND service = ?");
@@ -173,7 +179,7 @@ impl Store {
             let chosen: Vec<String> =
                 all.iter().filter(|s| scan.service_matchers.iter().all(|m| m.matches(s))).cloned().collect();
             if chosen.is_empty() {
-                return Ok(Vec::new());
+                return Ok(None);
             }
             // Every service, or too many to list: the matchers are applied to each record.
             if chosen.len() < all.len() && chosen.len() <= 256 {
@@ -197,6 +203,24 @@ impl Store {
             sql.push_str(" AND id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)");
             args.push(fts.into());
         }
+        Ok(Some((sql, args)))
+    }
+
+    /// Reads up to `scan.limit` rows that satisfy the scan's conditions, in its order.
+    pub(crate) fn scan_logs(&self, scan: &LogScan) -> Result<Vec<LogRow>> {
+        // Between batches: a query whose client went away stops here.
+        if super::reader::abandoned() {
+            return Err(super::StoreError::Abandoned);
+        }
+        let Some((conditions, mut args)) = self.scan_conditions(scan)? else {
+            return Ok(Vec::new());
+        };
+        let mut sql = String::from(
+            "SELECT id, time_ns, severity, CASE WHEN severity NOT BETWEEN 1 AND 24 THEN json_extract(record_json, '$.severityText') END,
+                    resource_id, trace_id, span_id, body, scope_json, record_json
+             FROM logs",
+        );
+        sql.push_str(&conditions);
         let order = match scan.order {
             ScanOrder::Forward(None) => "time_ns, id",
             ScanOrder::Forward(Some((t, id))) => {
@@ -261,6 +285,44 @@ impl Store {
     /// A stored resource's OTLP/JSON.
     pub(crate) fn resource_json(&self, id: i64) -> Result<String> {
         Ok(self.conn.query_row("SELECT json FROM resources WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
+    /// How many records `scan` selects (its order and limit aside) and how many bytes their
+    /// lines have, per resource, severity (with the text of an unspecified one, which gives its
+    /// level) and bucket: `(time_ns - origin) / width` with `buckets`, else 0. Counted inside
+    /// the database, so that no record leaves it; the caller keeps `time_ns - origin` from
+    /// overflowing (see [`LogTotal`]).
+    pub(crate) fn log_totals(&self, scan: &LogScan, buckets: Option<(i64, i64)>) -> Result<Vec<LogTotal>> {
+        let Some((conditions, mut args)) = self.scan_conditions(scan)? else {
+            return Ok(Vec::new());
+        };
+        let bucket = match buckets {
+            Some((origin, width)) => {
+                debug_assert!(width > 0 && scan.start >= origin && scan.end.checked_sub(origin).is_some());
+                args.insert(0, Value::from(width));
+                args.insert(0, Value::from(origin));
+                "(time_ns - ?) / ?"
+            }
+            None => "0",
+        };
+        let sql = format!(
+            "SELECT resource_id, severity,
+                    CASE WHEN severity NOT BETWEEN 1 AND 24 THEN json_extract(record_json, '$.severityText') END,
+                    {bucket}, count(*), coalesce(sum(length(CAST(body AS BLOB))), 0)
+             FROM logs{conditions} GROUP BY 1, 2, 3, 4"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| {
+            Ok(LogTotal {
+                resource_id: r.get(0)?,
+                severity: r.get(1)?,
+                severity_text: r.get(2)?,
+                bucket: r.get(3)?,
+                records: r.get(4)?,
+                bytes: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// The distinct resources and severities (with the texts of unspecified ones) of log
