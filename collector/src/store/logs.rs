@@ -166,11 +166,12 @@ fn fts_query(needles: &[String]) -> Option<String> {
 }
 
 impl Store {
-    /// The `WHERE` clause of `scan`'s conditions (its order and limit aside) and its arguments;
-    /// `None` when no stored service satisfies its service matchers.
-    fn scan_conditions(&self, scan: &LogScan) -> Result<Option<(String, Vec<Value>)>> {
+    /// The `WHERE` clause of `scan`'s conditions (its order and limit aside) and its arguments,
+    /// with `time_ns` in `[start, end)`; `None` when no stored service satisfies its service
+    /// matchers.
+    fn scan_conditions(&self, scan: &LogScan, start: i64, end: i64) -> Result<Option<(String, Vec<Value>)>> {
         let mut sql = String::from(" WHERE time_ns >= ? AND time_ns < ?");
-        let mut args: Vec<Value> = vec![scan.start.into(), scan.end.into()];
+        let mut args: Vec<Value> = vec![start.into(), end.into()];
         if let Some(service) = &scan.service {
             sql.push_str(" AND service = ?");
             args.push(service.clone().into());
@@ -212,8 +213,41 @@ impl Store {
         if super::reader::abandoned() {
             return Err(super::StoreError::Abandoned);
         }
-        let Some((conditions, mut args)) = self.scan_conditions(scan)? else {
+        let Some((sql, args)) = self.scan_sql(scan)? else {
             return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok(LogRow {
+                    id: r.get(0)?,
+                    time_ns: r.get(1)?,
+                    severity: r.get(2)?,
+                    severity_text: r.get(3)?,
+                    resource_id: r.get(4)?,
+                    trace_id: r.get(5)?,
+                    span_id: r.get(6)?,
+                    body: r.get(7)?,
+                    scope_json: r.get(8)?,
+                    record_json: r.get(9)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The query [`Store::scan_logs`] runs, and its arguments.
+    fn scan_sql(&self, scan: &LogScan) -> Result<Option<(String, Vec<Value>)>> {
+        // A page after the first starts its range at its cursor's time, so that SQLite seeks
+        // there in the time index: with the cursor only in `(time_ns, id) > (?, ?)` it read the
+        // index from the range's start, each page costing as much as the pages before it.
+        let (start, end) = match scan.order {
+            ScanOrder::Forward(Some((t, _))) => (scan.start.max(t), scan.end),
+            ScanOrder::Backward(Some((t, _))) => (scan.start, scan.end.min(t.saturating_add(1))),
+            _ => (scan.start, scan.end),
+        };
+        let Some((conditions, mut args)) = self.scan_conditions(scan, start, end)? else {
+            return Ok(None);
         };
         let mut sql = String::from(
             "SELECT id, time_ns, severity, CASE WHEN severity NOT BETWEEN 1 AND 24 THEN json_extract(record_json, '$.severityText') END,
@@ -242,24 +276,7 @@ impl Store {
         };
         sql.push_str(&format!(" ORDER BY {order} LIMIT ?"));
         args.push((scan.limit as i64).into());
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| {
-                Ok(LogRow {
-                    id: r.get(0)?,
-                    time_ns: r.get(1)?,
-                    severity: r.get(2)?,
-                    severity_text: r.get(3)?,
-                    resource_id: r.get(4)?,
-                    trace_id: r.get(5)?,
-                    span_id: r.get(6)?,
-                    body: r.get(7)?,
-                    scope_json: r.get(8)?,
-                    record_json: r.get(9)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        Ok(Some((sql, args)))
     }
 
     /// The newest log record's id (0 when there is none): live tails resume after it.
@@ -293,7 +310,7 @@ impl Store {
     /// the database, so that no record leaves it; the caller keeps `time_ns - origin` from
     /// overflowing (see [`LogTotal`]).
     pub(crate) fn log_totals(&self, scan: &LogScan, buckets: Option<(i64, i64)>) -> Result<Vec<LogTotal>> {
-        let Some((conditions, mut args)) = self.scan_conditions(scan)? else {
+        let Some((conditions, mut args)) = self.scan_conditions(scan, scan.start, scan.end)? else {
             return Ok(Vec::new());
         };
         let bucket = match buckets {
@@ -394,6 +411,39 @@ mod tests {
         store.insert_logs(&logs("a", &[(0, 9, "late arrival")])).unwrap();
         let tail = LogScan { order: ScanOrder::Arrival(last), start: i64::MIN, end: i64::MAX, ..all };
         assert_eq!(bodies(&store.scan_logs(&tail).unwrap()), ["late arrival"]);
+    }
+
+    #[test]
+    fn each_page_of_a_scan_costs_the_same_however_many_pages_came_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        let records: Vec<(i64, i32, &str)> = (0..20_000).map(|i| (1_000 + i / 2, 9, "line")).collect();
+        store.insert_logs(&logs("a", &records)).unwrap();
+        for (service, first) in [(None, ScanOrder::Forward(None)), (Some("a".to_owned()), ScanOrder::Backward(None))] {
+            let mut scan = LogScan { service, start: 0, end: i64::MAX, order: first, limit: 100, ..Default::default() };
+            // SQLite's virtual machine steps per page: a count, not a time.
+            let mut steps = Vec::new();
+            let mut read = 0;
+            loop {
+                let (sql, args) = store.scan_sql(&scan).unwrap().unwrap();
+                let mut stmt = store.conn.prepare(&sql).unwrap();
+                let rows: Vec<(i64, i64)> = stmt
+                    .query_map(params_from_iter(args), |r| Ok((r.get(1)?, r.get(0)?)))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                steps.push(stmt.get_status(rusqlite::StatementStatus::VmStep));
+                read += rows.len();
+                let Some(&last) = rows.last() else { break };
+                scan.order = match scan.order {
+                    ScanOrder::Forward(_) => ScanOrder::Forward(Some(last)),
+                    _ => ScanOrder::Backward(Some(last)),
+                };
+            }
+            assert_eq!(read, 20_000, "{:?}", scan.order);
+            let (first, last) = (steps[0], steps[steps.len() - 2]);
+            assert!(last < 2 * first, "{:?}: page 1 took {first} steps, page 200 {last}", scan.order);
+        }
     }
 
     #[test]
