@@ -517,8 +517,17 @@ impl Labeler {
         ids
     }
 
-    /// The row as an entry when it passes the query.
-    fn entry(&mut self, store: &Store, row: LogRow, query: &LogQl, reading: Reading) -> Result<Option<Entry>> {
+    /// The row as an entry when it passes the query. With `needs`, the caller looks at no
+    /// structured metadata but labels of those names, so that a row whose record cannot hold
+    /// them (see [`may_hold`]) is not parsed when the query need not look at its metadata either.
+    fn entry(
+        &mut self,
+        store: &Store,
+        row: LogRow,
+        query: &LogQl,
+        reading: Reading,
+        needs: Option<&[String]>,
+    ) -> Result<Option<Entry>> {
         let resource = self.resource(store, row.resource_id)?;
         let cheap = reading.cheap && self.ids_in_columns(&row, &resource, reading.ids);
         let mut index = resource.index.clone();
@@ -527,15 +536,25 @@ impl Labeler {
         let line = row.body.clone().unwrap_or_default();
         let is_stream = |name: &str| index.iter().any(|(k, _)| k == name);
         let (mut metadata, mut outcome) = if cheap {
-            let hex =
-                |b: &Option<Vec<u8>>| b.as_ref().map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
-            let ids = [("trace_id", hex(&row.trace_id)), ("span_id", hex(&row.span_id))];
+            // In hex, only those the query looks at.
+            let hex = |b: &Option<Vec<u8>>, used: bool| {
+                let b = b.as_ref().filter(|_| used)?;
+                let mut hex = String::with_capacity(2 * b.len());
+                edgescope_otlp::hex_into(b, &mut hex);
+                Some(hex)
+            };
+            let ids =
+                [("trace_id", hex(&row.trace_id, reading.ids[0])), ("span_id", hex(&row.span_id, reading.ids[1]))];
             let ids: Labels = ids.into_iter().filter_map(|(k, v)| Some((k.to_owned(), v?))).collect();
             let get = |name: &str| index.iter().chain(&ids).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
             let Some(outcome) = query.process(row.time_ns, &line, get, is_stream) else {
                 return Ok(None);
             };
-            (metadata_as_added(Self::metadata(&row, &resource)?, &index), outcome)
+            let metadata = match needs {
+                Some(names) if !may_hold(&row, &resource, &index, names) => Labels::new(),
+                _ => metadata_as_added(Self::metadata(&row, &resource)?, &index),
+            };
+            (metadata, outcome)
         } else {
             let metadata = metadata_as_added(Self::metadata(&row, &resource)?, &index);
             let get = |name: &str| index.iter().chain(&metadata).find(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -554,6 +573,40 @@ impl Labeler {
         let line = outcome.line.take().unwrap_or(line);
         Ok(Some(Entry { time_ns: row.time_ns, line, index, metadata, parsed: outcome.parsed }))
     }
+}
+
+/// Labels that a record's fields or its scope's give (see [`Labeler::metadata`]), not its attributes.
+const FIELD_LABELS: &[&str] = &[
+    "observed_timestamp",
+    "severity_number",
+    "severity_text",
+    "dropped_attributes_count",
+    "flags",
+    "trace_id",
+    "span_id",
+    "event_name",
+    "scope_name",
+    "scope_version",
+    "scope_dropped_attributes_count",
+];
+
+/// Whether the row's structured metadata may hold a label of one of `names` that its stream
+/// labels (`index`) do not: one its resource has, one its record's fields give, or one an
+/// attribute of its record or scope may give. An attribute's label name is its key with other
+/// characters than letters, digits and `_` made `_` (see [`label_name`]), so the stored JSON of
+/// a record or scope with such an attribute holds every run of letters and digits of the name
+/// (`key` of `key_1st` too: each attribute is written `{"key":…}`). A name that a stream label
+/// has is given to metadata with `_extracted` after it, so such names are assumed held.
+fn may_hold(row: &LogRow, resource: &ResourceLabels, index: &Labels, names: &[String]) -> bool {
+    let words_in = |json: &str, name: &str| name.split('_').filter(|w| !w.is_empty()).all(|w| json.contains(w));
+    names.iter().any(|name| {
+        !index.iter().any(|(k, _)| k == name)
+            && (FIELD_LABELS.contains(&name.as_str())
+                || name.ends_with("_extracted")
+                || resource.metadata.iter().any(|(k, _)| k == name)
+                || words_in(&row.record_json, name)
+                || words_in(&row.scope_json, name))
+    })
 }
 
 /// Structured metadata named as Loki's labels builder adds it (`Add`): a name that a stream label
@@ -643,7 +696,7 @@ fn run_range(store: &Store, q: &RangeQuery, stats: &mut Stats) -> Result<Vec<Ent
     scan.start = q.start;
     scan.end = q.end;
     let mut entries: Vec<Entry> = Vec::new();
-    scan_entries(store, &mut scan, query, q.forward, stats, |entry| {
+    scan_entries(store, &mut scan, query, q.forward, None, stats, |entry| {
         let far_enough = entries.last().is_none_or(|last| {
             let apart = if q.forward {
                 entry.time_ns.saturating_sub(last.time_ns)
@@ -667,6 +720,7 @@ fn scan_entries(
     scan: &mut LogScan,
     query: &LogQl,
     forward: bool,
+    needs: Option<&[String]>,
     stats: &mut Stats,
     mut each: impl FnMut(Entry) -> bool,
 ) -> Result<()> {
@@ -682,7 +736,7 @@ fn scan_entries(
         for row in rows {
             stats.lines += 1;
             stats.bytes += row.body.as_ref().map_or(0, |b| b.len() as u64);
-            if let Some(entry) = labeler.entry(store, row, query, reading)? {
+            if let Some(entry) = labeler.entry(store, row, query, reading, needs)? {
                 if !each(entry) {
                     return Ok(());
                 }
@@ -837,7 +891,16 @@ fn stream_samples(
     let mut streams: Vec<Stream> = Vec::new();
     let mut by_labels: HashMap<BTreeMap<String, String>, usize> = HashMap::new();
     let mut failure = None;
-    scan_entries(store, &mut scan, query, true, stats, |entry| {
+    // What of the metadata a series' labels keep: none without it, only the grouping's names
+    // under `by` (and `__error__`, which fails the query), else all.
+    let needs: Option<Vec<String>> = match grouping {
+        _ if !with_metadata => Some(Vec::new()),
+        Some(g) if !g.without && unwrap.is_none() => {
+            Some(g.labels.iter().cloned().chain(["__error__".to_owned()]).collect())
+        }
+        _ => None,
+    };
+    scan_entries(store, &mut scan, query, true, needs.as_deref(), stats, |entry| {
         // Loki's sample extractors label a sample with the stream labels, the structured
         // metadata (added before any stage runs) and the parsed labels, in that order of
         // precedence (`| drop`ped names are gone from the entry already).
@@ -1681,7 +1744,7 @@ fn sample_fields(
     scan.start = start;
     scan.end = end;
     let mut seen = 0;
-    scan_entries(store, &mut scan, query, false, &mut Stats::default(), |entry| {
+    scan_entries(store, &mut scan, query, false, None, &mut Stats::default(), |entry| {
         for (name, value) in entry.metadata {
             fields.entry(name).or_default().add(value);
         }
@@ -1857,7 +1920,7 @@ pub(crate) fn index_stats(store: &Store, start: i64, end: i64, query: &LogQl) ->
                     streams.insert(total.labels);
                 }
             }
-            None => scan_entries(store, &mut scan, query, true, &mut Stats::default(), |entry| {
+            None => scan_entries(store, &mut scan, query, true, Some(&[]), &mut Stats::default(), |entry| {
                 entries += 1;
                 bytes += entry.line.len() as u64;
                 streams.insert(entry.index);
@@ -2038,7 +2101,7 @@ impl Tail {
                 if row.id > self.after {
                     continue;
                 }
-                if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.reading)? {
+                if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.reading, None)? {
                     entries.push(e);
                     if entries.len() == self.query.limit {
                         break 'scan;
@@ -2073,7 +2136,7 @@ impl Tail {
         let mut entries = Vec::new();
         for row in rows {
             self.after = self.after.max(row.id);
-            if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.reading)? {
+            if let Some(e) = self.labeler.entry(store, row, &self.query.logql, self.reading, None)? {
                 entries.push(e);
             }
         }
@@ -2367,6 +2430,85 @@ mod tests {
                     assert!(answer["data"]["result"][0]["values"].as_array().unwrap().len() > 3, "{answer}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn sums_by_labels_skip_the_metadata_of_records_that_cannot_hold_them_and_answer_the_same() {
+        use edgescope_otlp::{InstrumentationScope, LogRecord, LogsData, ResourceLogs, ScopeLogs};
+        const S: i64 = 1_000_000_000;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db")).unwrap();
+        // Where a `detected_level` can come from: a record's attribute (`detected.level` or a map
+        // `detected: {level}`), its resource's or its scope's; and records whose JSON only
+        // mentions the words.
+        let attributes = [
+            vec![],
+            vec![KeyValue::new("detected.level", "warn")],
+            vec![KeyValue { key: "detected".into(), value: Some(AnyValue::KvList(vec![KeyValue::new("level", "x")])) }],
+            vec![KeyValue::new("note", "detected a level")],
+            vec![KeyValue::new("deployment_environment", "from-record")],
+            vec![KeyValue::new("1st", "digit")],
+        ];
+        let scopes = [
+            InstrumentationScope::default(),
+            InstrumentationScope { attributes: vec![KeyValue::new("detected_level", "debug")], ..Default::default() },
+            InstrumentationScope { name: "named".into(), ..Default::default() },
+        ];
+        let resources = [
+            vec![KeyValue::new("service.name", "web"), KeyValue::new("deployment.environment", "prod")],
+            vec![KeyValue::new("service.name", "web")],
+            vec![KeyValue::new("service.name", "api"), KeyValue::new("detected_level", "info")],
+        ];
+        for (r, attributes_of_resource) in resources.into_iter().enumerate() {
+            let scope_logs = scopes
+                .iter()
+                .enumerate()
+                .map(|(k, scope)| ScopeLogs {
+                    scope: scope.clone(),
+                    log_records: (0..60)
+                        .map(|i: i64| LogRecord {
+                            time_unix_nano: (100 * S + i * 3 * S + k as i64) as u64,
+                            severity_number: [9, 13, 17][(i as usize + r) % 3],
+                            body: Some(AnyValue::String(format!(
+                                "line {i}{}",
+                                [" detected level", ""][i as usize % 2]
+                            ))),
+                            attributes: attributes[(i as usize + k + r) % attributes.len()].clone(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                })
+                .collect();
+            let resource = Resource { attributes: attributes_of_resource, ..Default::default() };
+            store
+                .insert_logs(&LogsData {
+                    resource_logs: vec![ResourceLogs { resource, scope_logs, ..Default::default() }],
+                })
+                .unwrap();
+        }
+        let answer = |query: &str| {
+            let params = params(&[("query", query), ("start", "100"), ("end", "300"), ("step", "30")]);
+            let q = range_query(&Params(&params)).unwrap();
+            let mut body = query_range(&store, &q, false).unwrap().unwrap();
+            body["data"]["stats"].take();
+            body
+        };
+        let metrics = [
+            "sum by (level, detected_level) (count_over_time({SEL} | drop __error__ [1m]))",
+            "sum by (detected_level) (bytes_over_time({SEL} [30s]))",
+            "sum by (deployment_environment) (count_over_time({SEL} [1m]))",
+            "sum by (key_1st, scope_name, trace_id) (rate({SEL} [1m]))",
+            "sum by (deployment_environment_extracted) (count_over_time({SEL} [1m]))",
+            "sum by (service_name) (count_over_time({SEL} [1m]))",
+        ];
+        for metric in metrics {
+            let skipping = answer(&metric.replace("SEL", r#"service_name=~".+""#));
+            // A matcher on a label no stream has makes the query read every record's metadata.
+            let reading = answer(&metric.replace("SEL", r#"service_name=~".+", no_such_label=~".*""#));
+            assert_eq!(skipping, reading, "{metric}");
+            assert!(skipping["data"]["result"].as_array().unwrap().len() > 1, "{metric}: {skipping}");
         }
     }
 

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `bytes` as lowercase hex.
-pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
+pub fn encode_into(bytes: &[u8], out: &mut String) {
     for b in bytes {
         out.push(HEX[(b >> 4) as usize] as char);
         out.push(HEX[(b & 15) as usize] as char);
