@@ -421,9 +421,12 @@ function stageAttributes(attributes, skip) {
     });
 }
 
-/** `attributes` when they are a map (an object, not an array, whose items would become keys "0", "1"…); else throws. */
+/**
+ * `attributes` when they are a map (an object, not an array, whose items would become keys "0",
+ * "1"…, nor a `Map` or `Headers`, whose entries are no keys of theirs); else throws.
+ */
 function map(attributes) {
-  if (typeof attributes !== 'object' || Array.isArray(attributes)) throw new TypeError('attributes must be an object');
+  if (typeof attributes !== 'object' || Array.isArray(attributes) || typeof attributes.forEach === 'function') throw new TypeError('attributes must be an object of keys and values');
   return attributes;
 }
 
@@ -453,6 +456,10 @@ for (const group of [
   for (const key of group.slice(1).split(' ')) TYPES[key] = group[0];
 }
 const ENUMS = ['http/protobuf', 'http/json', 'gzip', 'none'];
+/** A size option as the core takes it (a u32): whole, and beyond 2^32 - 1 that (not wrapped to what is left). */
+const size = (v) => Math.min(2 ** 32 - 1, Math.max(0, Math.floor(v)));
+/** The longest delay timers take (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER = 2 ** 31 - 1;
 
 /**
  * `config` as the latest `init` read it: what users reasonably pass made what the SDK reads (a
@@ -463,14 +470,33 @@ export let settings = {};
 
 /** `[settings, names of the options of the wrong type]` for `config`. */
 function readOptions(config) {
-  const c = config && typeof config === 'object' ? { ...config } : {};
+  const c = {};
   const wrong = [];
+  // Option by option, so that one that throws when read (a getter, a Proxy) costs only itself.
+  let keys = [];
+  if (config && typeof config === 'object') {
+    try {
+      keys = Object.keys(config);
+    } catch {
+      wrong.push('config');
+    }
+  }
+  for (const key of keys) {
+    try {
+      c[key] = config[key];
+    } catch {
+      wrong.push(key);
+    }
+  }
   for (const key in c) {
     let v = c[key];
+    try {
     const t = TYPES[key];
     if (t === 'n' && typeof v === 'string' && v.trim()) v = Number(v);
     if (t === 'l' && (typeof v === 'string' || v instanceof RegExp)) v = [v];
     if (t === 'u' && v instanceof URL) v = v.href;
+    // A pasted endpoint's surrounding spaces would end up inside the export URL.
+    if (t === 'u' && typeof v === 'string') v = v.trim();
     c[key] = v;
     const ok = {
       s: typeof v === 'string',
@@ -489,23 +515,36 @@ function readOptions(config) {
       delete c[key];
     } else if (t === 'o' && ok) {
       // Headers `fetch` would refuse (a name that is no token, a value with a line break or
-      // beyond Latin-1) would fail every export: they are left out, the others kept.
+      // beyond Latin-1) would fail every export: they are left out, the others kept. Besides a
+      // plain object, what `fetch` takes as headers: a `Headers` (or a `Map`) and pairs.
+      const given = [];
+      if (typeof v.forEach === 'function' && !Array.isArray(v)) v.forEach((x, name) => given.push([name, x]));
+      else if (Array.isArray(v)) for (const pair of v) given.push(Array.isArray(pair) && pair.length === 2 ? pair : [undefined]);
+      else for (const name in v) given.push([name, v[name]]);
       const kept = {};
-      for (const name in v) {
-        const x = v[name];
+      for (const [name, x] of given) {
         if (/^[\w!#$%&'*+.^`|~-]+$/.test(name) && (typeof x === 'string' || typeof x === 'number') && !/[^\t\x20-\x7e\x80-\xff]/.test(x)) kept[name] = x;
       }
-      if (Object.keys(kept).length < Object.keys(v).length) wrong.push(key);
+      if (Object.keys(kept).length < given.length) wrong.push(key);
       c[key] = kept;
+    }
+    } catch {
+      wrong.push(key);
+      delete c[key];
     }
   }
   return [c, wrong];
 }
 
-/** Whether `s` is an http(s) URL, or a path on the page's origin in a browser. */
+/**
+ * Whether `s` is an http(s) URL, or a path on the page's origin in a browser, that the signal
+ * paths can be appended to: `fetch` refuses a URL with credentials (send them in `headers`), and
+ * a query or fragment would take the appended path in.
+ */
 function httpUrl(s) {
   try {
-    return /^https?:$/.test(new URL(s, globalThis.location?.href).protocol);
+    const url = new URL(s, globalThis.location?.href);
+    return /^https?:$/.test(url.protocol) && !url.username && !url.password && !/[?#]/.test(s);
   } catch {
     return false;
   }
@@ -541,10 +580,11 @@ export function init(config) {
     const noJson = !useProtobuf && !core.encodesJson();
     if (noJson) useProtobuf = true;
     useGzip = c.compression !== 'none';
-    scheduleDelay = Math.max(0, c.scheduleDelayMillis ?? 1000);
-    batchSize = Math.max(1, c.maxExportBatchSize ?? 512);
-    timeoutMs = Math.max(1, c.timeoutMillis ?? 10000);
-    flushDeadline = Math.max(0, c.flushDeadlineMillis ?? 25000);
+    // Timers fire at once for 2^31 ms or more: longer times are as good as that long.
+    scheduleDelay = Math.min(MAX_TIMER, Math.max(0, c.scheduleDelayMillis ?? (ownExports ? 0 : 1000)));
+    batchSize = Math.max(1, size(c.maxExportBatchSize ?? 512));
+    timeoutMs = Math.min(MAX_TIMER, Math.max(1, c.timeoutMillis ?? 10000));
+    flushDeadline = Math.min(MAX_TIMER, Math.max(0, c.flushDeadlineMillis ?? 25000));
     debug = !!c.debug;
     // The host's fetch is captured at the first `init`, before any instrumentation wraps it, so
     // exports are never traced; a custom `fetch` (a proxy, a test double) replaces it.
@@ -562,7 +602,7 @@ export function init(config) {
     stageAttributes(own);
     if (plainObject) stageAttributes(ra, own);
     const sampler = c.sampler ?? '';
-    const maxQueueSize = c.maxQueueSize ?? 0;
+    const maxQueueSize = size(c.maxQueueSize ?? 0);
     cores++;
     const known = core.configure(
       c.serviceName || defaultService,
@@ -571,9 +611,9 @@ export function init(config) {
       sampler,
       c.samplerArg === undefined ? undefined : Number(c.samplerArg),
       c.keepErrors === true,
-      c.attributeValueLengthLimit ?? 0,
+      size(c.attributeValueLengthLimit ?? 0),
     );
-    bodyCap = c.attributeValueLengthLimit >>> 0 || 16384;
+    bodyCap = size(c.attributeValueLengthLimit ?? 0) || 16384;
     truncated = 0;
     if (!known) trouble(1, new Error(`unknown sampler ${sampler}; using parentbased_always_on`));
     if (noJson) trouble(1, new Error('http/json needs edgescope/full or the Node entry; exporting http/protobuf'));
@@ -865,6 +905,16 @@ function startSpanUnguarded(name, options) {
   if (parent instanceof Span) {
     parentSpan = parent;
     parent = undefined;
+  } else if (parent) {
+    // A remote context read once, before any span starts: fields that throw when read, or that
+    // are no text, are left out (counted), as a context without them would be.
+    const given = parent;
+    const read = (field) => guard(() => given[field]);
+    parent = { traceparent: read('traceparent'), tracestate: read('tracestate'), baggage: read('baggage') };
+    for (const field of ['traceparent', 'tracestate']) {
+      if (parent[field] != null && typeof parent[field] !== 'string') trouble(1, new TypeError(`parent.${field} is no text`));
+      if (typeof parent[field] !== 'string') parent[field] = undefined;
+    }
   }
   // `root: true` (OpenTelemetry's option): a new trace, whatever span is active.
   const root = !parent && !parentSpan && o.root === true;
@@ -928,7 +978,8 @@ function startSpanUnguarded(name, options) {
     // A root (`root: true`) keeps the baggage of the context it starts in: only the trace is new.
     span._bg = parent ? parent.baggage : (parentSpan || (asyncContext ? current : activeStack.at(-1)))?._bg;
   }
-  if (Array.isArray(o.links)) for (const link of o.links) span.addLink(link && link.context, link && link.attributes);
+  // A link that throws when read is left out (counted); the span keeps the others.
+  if (Array.isArray(o.links)) for (const link of o.links) guard(() => span.addLink(link && link.context, link && link.attributes));
   return span;
 }
 
@@ -1013,8 +1064,12 @@ function runActive(start, name, options, fn) {
     span.end();
     throw e;
   }
-  if (isThenable(result)) {
-    return result.then(
+  // A result whose `then` cannot be read or called is the app's to meet: the span ends now.
+  let chained = false;
+  let settled;
+  guard(() => {
+    if (!isThenable(result)) return;
+    settled = result.then(
       (v) => {
         span.end();
         return v;
@@ -1025,7 +1080,9 @@ function runActive(start, name, options, fn) {
         throw e;
       },
     );
-  }
+    chained = true;
+  });
+  if (chained) return settled;
   span.end();
   return result;
 }
@@ -1196,7 +1253,9 @@ function withRemote(remote) {
   const added = [];
   try {
     const properties = (remote && remote[PROPERTIES]) || {};
-    for (const key in remote) if (!pageKeys.has(key) && core.baggageSet(key, String(remote[key]), properties[key])) added.push(key);
+    // Own properties only: a member named `constructor` or `toString` has no metadata of Object's.
+    const metadata = (key) => (Object.prototype.hasOwnProperty.call(properties, key) ? properties[key] : undefined);
+    for (const key in remote) if (!pageKeys.has(key) && core.baggageSet(key, String(remote[key]), metadata(key))) added.push(key);
     return core.header(2, 0);
   } finally {
     for (const key of added) core.baggageRemove(key);
@@ -1320,7 +1379,10 @@ export function extract(headers) {
  */
 let ownExports = false;
 
-/** Internal: each `flush()` owns its exports (see `ownExports`). */
+/**
+ * Internal: each `flush()` owns its exports (see `ownExports`), and there is no export timer
+ * unless `scheduleDelayMillis` asks for one (workerd and Vercel Edge: `waitUntil(flush())`).
+ */
 export function useRequestScopedExports() {
   ownExports = true;
 }
@@ -1877,8 +1939,13 @@ export async function shutdown(options) {
  * (A request's flush in workerd has its own deadline, `flushDeadlineMillis`.)
  */
 function bounded(done, options, stopping) {
-  const ms = guard(() => options && options.timeoutMillis) ?? 30000;
-  if (!(ms > 0) || ownExports) return done;
+  // Read once, as a number; what cannot be read or made one is the default, counted.
+  const ms = guard(() => {
+    const t = options && options.timeoutMillis;
+    return t == null ? t : Number(t);
+  }) ?? 30000;
+  // 0 (or less) is no limit, and so is a time beyond what timers take (`Infinity`).
+  if (!(ms > 0) || ms > MAX_TIMER || ownExports) return done;
   let timer;
   const late = new Promise((resolve) => (timer = setTimeout(resolve, ms))).then(() => {
     // A process that shuts down must be free to exit: exports still waiting to retry give up.

@@ -20,5 +20,5 @@ export { instrument } from './edge.js';
  * @param {import('./index').Config} config
  */
 export function init(config) {
-  api.init({ scheduleDelayMillis: 0, ...(config && typeof config === 'object' ? config : {}) });
+  api.init(config);
 }

@@ -6,7 +6,7 @@
 // offers it, and otherwise right after the response is produced. `captureConsole` makes console
 // calls log records of the request that made them; a request's incoming `baggage` goes out with
 // its own outgoing calls.
-import { addBaggage, exportEndpoint, extract, flush, guard, inExport, init, inject, mimic, onFlush, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
+import { addBaggage, exportEndpoint, extract, flush, guard, inExport, init, inject, mimic, onFlush, settings, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
 import { METHODS, addServer, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
 
@@ -142,7 +142,11 @@ export function withLanguage(config, lang) {
   try {
     const ra = config && config.resourceAttributes;
     if (!language || (ra != null && (typeof ra !== 'object' || Array.isArray(ra)))) return config;
-    return { ...(config && typeof config === 'object' ? config : {}), resourceAttributes: { 'telemetry.sdk.language': language, ...ra } };
+    // A copy of the options as they are, getters too, so that one that throws when read is
+    // `init`'s to count (by itself), not the language's loss.
+    const copy = config && typeof config === 'object' ? Object.defineProperties({}, Object.getOwnPropertyDescriptors(config)) : {};
+    const attributes = { 'telemetry.sdk.language': language, ...ra };
+    return Object.defineProperty(copy, 'resourceAttributes', { value: attributes, enumerable: true, writable: true, configurable: true });
   } catch {
     // A config that throws when read is `init`'s to report, as it is.
     return config;
@@ -348,7 +352,8 @@ export function initServer(config, AsyncLocalStorage) {
   init(c);
   explicitInit = true;
   initConfig = config && typeof config === 'object' ? config : undefined;
-  guard(() => setUpRuntime(c && typeof c === 'object' ? c : {}, AsyncLocalStorage));
+  // The options as `init` read them: one that throws when read was counted there, once.
+  guard(() => setUpRuntime(settings, AsyncLocalStorage));
 }
 
 /** The `traceparent` headers of the requests being handled, with how many carry each. */
@@ -425,26 +430,31 @@ function patchFetch() {
   globalThis.fetch = mimic(traced, original);
 }
 
-function clientAddress(request, info) {
-  const h = request.headers;
+function clientAddress(header, info) {
   return (
-    h.get('cf-connecting-ip') ||
-    (h.get('x-forwarded-for') || '').split(',')[0].trim() ||
-    h.get('x-real-ip') ||
+    header('cf-connecting-ip') ||
+    (header('x-forwarded-for') || '').split(',')[0].trim() ||
+    header('x-real-ip') ||
     (info && info.remoteAddr && info.remoteAddr.hostname) ||
     undefined
   );
 }
 
-async function handle(config, request, env, waitUntil, info, route, call) {
-  // What is no request (a unit test's or an adapter's call) goes to the handler untraced.
-  if (!guard(() => typeof request.url === 'string' && typeof request.headers.get === 'function')) return call();
-  await setUp(env, config);
-  if (route === undefined && routeOfConfig) route = guard(() => routeOfConfig(request));
+/**
+ * What a request's span is made of: its method, attributes, remote context, baggage and
+ * incoming traceparent. Throws for a request whose parts throw when read.
+ */
+function requestParts(request, info, route) {
+  // A header as `fetch`'s `Headers` gives it: text, or nothing.
+  const header = (name) => {
+    const v = request.headers.get(name);
+    return typeof v === 'string' ? v : null;
+  };
   const url = guard(() => new URL(request.url));
   // The HTTP conventions: a method they know, exactly as sent; another as `_OTHER` (in a span
   // named `HTTP`), so that a client's made-up methods cannot multiply span names.
-  const method = METHODS.includes(request.method) ? request.method : undefined;
+  const given = request.method;
+  const method = METHODS.includes(given) ? given : undefined;
   const attributes = {
     'http.request.method': method || '_OTHER',
     'url.path': url ? url.pathname : '',
@@ -453,21 +463,32 @@ async function handle(config, request, env, waitUntil, info, route, call) {
   if (url && url.search) attributes['url.query'] = url.search.slice(1);
   // The server as the client addressed it (the request's host), as the conventions recommend.
   if (url) addServer(attributes, url);
-  const ua = request.headers.get('user-agent');
+  const ua = header('user-agent');
   if (ua) attributes['user_agent.original'] = ua;
-  const client = clientAddress(request, info);
+  const client = clientAddress(header, info);
   if (client) attributes['client.address'] = client;
   if (route) attributes['http.route'] = route;
-  if (!method) attributes['http.request.method_original'] = request.method;
+  if (!method) attributes['http.request.method_original'] = String(given);
   // The request's baggage goes on with its own outgoing calls, with or without a traceparent.
-  const baggage = requestBaggage && guard(() => baggageMembers(request.headers.get('baggage')));
+  const baggage = requestBaggage && guard(() => baggageMembers(header('baggage')));
   const parent = extract(request.headers);
-  // Until the handler is done, an outgoing call with this traceparent forwards the request.
-  const incoming = request.headers.get('traceparent');
-  if (incoming) incomingParents.set(incoming, (incomingParents.get(incoming) || 0) + 1);
   // Where `requestBaggage` carries the request's baggage (properties kept, with or without a
   // traceparent), the span's remote context does not carry it a second time (see `inject`).
   if (parent && requestBaggage) parent.baggage = undefined;
+  return { method, attributes, baggage, parent, incoming: header('traceparent') };
+}
+
+async function handle(config, request, env, waitUntil, info, route, call) {
+  // What is no request (a unit test's or an adapter's call) goes to the handler untraced.
+  if (!guard(() => typeof request.url === 'string' && typeof request.headers.get === 'function')) return call();
+  await setUp(env, config);
+  if (route === undefined && routeOfConfig) route = guard(() => routeOfConfig(request));
+  // A request whose parts throw when read (or a `get` that does) goes to the handler untraced too.
+  const parts = guard(() => requestParts(request, info, route));
+  if (!parts) return call();
+  const { method, attributes, baggage, parent, incoming } = parts;
+  // Until the handler is done, an outgoing call with this traceparent forwards the request.
+  if (incoming) incomingParents.set(incoming, (incomingParents.get(incoming) || 0) + 1);
   // Without a traceparent a new trace: never a child of what was active when the server started.
   const span = startSpan(route ? `${method || 'HTTP'} ${route}` : method || 'HTTP', { kind: 'server', parent, root: true, attributes });
   // Nor does it take the remote baggage of that context (a root keeps it, as in OpenTelemetry):

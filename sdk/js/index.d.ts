@@ -14,7 +14,7 @@ export interface Config {
   environment?: string;
   /** More resource attributes. */
   resourceAttributes?: Record<string, string | number | boolean>;
-  /** Base URL of an OTLP/HTTP receiver; `/v1/traces` and `/v1/logs` are appended. Default `http://127.0.0.1:4318`. */
+  /** Base URL of an OTLP/HTTP receiver; `/v1/traces` and `/v1/logs` are appended. Default `http://127.0.0.1:4318`. One with credentials (`user:pass@`), a query or a fragment is ignored and counted: send credentials in `headers`. */
   endpoint?: string | URL;
   /** `http/protobuf` (default) or `http/json` (`edgescope/full`, Node and Deno; the default browser and workerd entries send protobuf). */
   protocol?: 'http/protobuf' | 'http/json';
@@ -22,8 +22,8 @@ export interface Config {
   compression?: 'gzip' | 'none';
   /** The `fetch` used for exports (default: the host's own, captured before instrumentation). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
-  /** Extra headers on export requests (for example `authorization`). */
-  headers?: Record<string, string>;
+  /** Extra headers on export requests (for example `authorization`): an object, a `Headers`, a `Map` or name-value pairs. */
+  headers?: Record<string, string> | [string, string][] | { forEach(callback: (value: string, name: string) => void): void };
   /** Milliseconds between an ended span and its export; 0 exports only on `flush()`. Default 1000 (browser), 0 (workers; workerd and Vercel Edge export only on `flush()`). */
   scheduleDelayMillis?: number;
   /** workerd and Vercel Edge: milliseconds a request's `flush()` may take (the runtime ends `waitUntil` about 30 s after the response); batches it could not deliver by then are kept in the isolate and sent first by the next flush. Default 25000. */
@@ -32,7 +32,7 @@ export interface Config {
   maxQueueSize?: number;
   /** Spans or records per export request. Default 512. */
   maxExportBatchSize?: number;
-  /** Milliseconds before an export request is abandoned and retried. Default 10000. */
+  /** Milliseconds before an export request is abandoned and retried. Default 10000. Times of 2^31 ms (about 24.8 days) or more count as that long. */
   timeoutMillis?: number;
   /** An `OTEL_TRACES_SAMPLER` name: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on` (default), `parentbased_always_off`, `parentbased_traceidratio`. */
   sampler?: string;

@@ -19,7 +19,7 @@ export interface Config {
   protocol?: 'http/protobuf' | 'http/json';
   compression?: 'gzip' | 'none';
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | [string, string][] | { forEach(callback: (value: string, name: string) => void): void };
   scheduleDelayMillis?: number;
   flushDeadlineMillis?: number;
   maxQueueSize?: number;
