@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use edgescope_otlp::read::{self, Ids};
 use edgescope_otlp::{AnyValue, KeyValue, Resource, TraceId};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::jaeger::{parse_go_duration, parse_rfc3339, Params};
 use crate::logql::{self, BinOp, Card, Grouping, LogQl, MatchOp, Matching, Metric, RangeFn, Unwrap, VectorOp};
@@ -748,62 +748,147 @@ fn scan_entries(
     }
 }
 
-/// Groups entries into Loki's streams, in order of first appearance; with `categorize`,
+/// Entries grouped into Loki's streams, in order of first appearance; with `categorize`,
 /// structured metadata rides as the third element of each value instead of joining the labels.
-fn streams(entries: Vec<Entry>, categorize: bool) -> Value {
-    let mut order: Vec<BTreeMap<String, String>> = Vec::new();
-    let mut values: HashMap<BTreeMap<String, String>, Vec<Value>> = HashMap::new();
-    for e in entries {
-        let mut labels: BTreeMap<String, String> = e.index.into_iter().collect();
-        let ts = Value::String(e.time_ns.to_string());
-        let value = if categorize {
-            let metadata: Map<String, Value> = e.metadata.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            let parsed: Map<String, Value> = e.parsed.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            let mut extra = Map::new();
-            if !metadata.is_empty() {
-                extra.insert("structuredMetadata".into(), Value::Object(metadata));
+/// Written as `[{"stream": {…}, "values": [[ts, line(, {"parsed", "structuredMetadata"})], …]}, …]`
+/// straight from the entries, which it owns, so that an answer costs its entries and its text
+/// rather than a JSON tree of each.
+pub(crate) struct Streams(Vec<StreamOut>);
+
+/// One stream of an answer: its labels (sorted) and values in order.
+struct StreamOut {
+    labels: BTreeMap<String, String>,
+    values: Vec<ValueOut>,
+}
+
+/// One value of a stream: its time, line and, with `categorize`, its metadata and parsed labels
+/// (each sorted by name, the later of a name written twice kept).
+struct ValueOut {
+    time_ns: i64,
+    line: String,
+    categorized: Option<[BTreeMap<String, String>; 2]>,
+}
+
+impl Streams {
+    fn of(entries: Vec<Entry>, categorize: bool) -> Streams {
+        use std::hash::{Hash, Hasher};
+        let mut streams: Vec<StreamOut> = Vec::new();
+        // Streams by the hash of their labels (streams of one hash told apart by their labels).
+        let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+        for e in entries {
+            let mut labels: BTreeMap<String, String> = e.index.into_iter().collect();
+            let categorized = if categorize {
+                Some([e.parsed.into_iter().collect(), e.metadata.into_iter().collect()])
+            } else {
+                for (k, v) in e.metadata {
+                    labels.entry(k).or_insert(v);
+                }
+                // Parsed labels are named apart from stream labels (`_extracted`) and have replaced
+                // metadata of their name, so they add.
+                labels.extend(e.parsed);
+                None
+            };
+            let value = ValueOut { time_ns: e.time_ns, line: e.line, categorized };
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            labels.hash(&mut hasher);
+            let same = by_hash.entry(hasher.finish()).or_default();
+            match same.iter().find(|&&i| streams[i].labels == labels) {
+                Some(&i) => streams[i].values.push(value),
+                None => {
+                    same.push(streams.len());
+                    streams.push(StreamOut { labels, values: vec![value] });
+                }
             }
-            if !parsed.is_empty() {
-                extra.insert("parsed".into(), Value::Object(parsed));
+        }
+        Streams(streams)
+    }
+}
+
+impl serde::Serialize for Streams {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(&self.0)
+    }
+}
+
+impl serde::Serialize for StreamOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut out = s.serialize_map(Some(2))?;
+        out.serialize_entry("stream", &self.labels)?;
+        out.serialize_entry("values", &self.values)?;
+        out.end()
+    }
+}
+
+impl serde::Serialize for ValueOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Extra<'a>(&'a [BTreeMap<String, String>; 2]);
+        impl serde::Serialize for Extra<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let [parsed, metadata] = self.0;
+                let mut out = s.serialize_map(None)?;
+                if !parsed.is_empty() {
+                    out.serialize_entry("parsed", parsed)?;
+                }
+                if !metadata.is_empty() {
+                    out.serialize_entry("structuredMetadata", metadata)?;
+                }
+                out.end()
             }
-            json!([ts, e.line, extra])
-        } else {
-            for (k, v) in e.metadata {
-                labels.entry(k).or_insert(v);
+        }
+        let mut out = s.serialize_seq(Some(2 + usize::from(self.categorized.is_some())))?;
+        out.serialize_element(&self.time_ns.to_string())?;
+        out.serialize_element(&self.line)?;
+        if let Some(extra) = &self.categorized {
+            out.serialize_element(&Extra(extra))?;
+        }
+        out.end()
+    }
+}
+
+/// The answer of a `query_range` or `query`: a metric query's JSON, or a log query's streams
+/// written as they are (see [`Streams`]), both with Loki's keys first.
+pub(crate) enum Answer {
+    Metric(Value),
+    Logs { streams: Streams, categorize: bool, stats: Value },
+}
+
+impl serde::Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Data<'a>(&'a Streams, bool, &'a Value);
+        impl serde::Serialize for Data<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut out = s.serialize_map(None)?;
+                out.serialize_entry("resultType", "streams")?;
+                out.serialize_entry("result", self.0)?;
+                if self.1 {
+                    out.serialize_entry("encodingFlags", &["categorize-labels"])?;
+                }
+                out.serialize_entry("stats", self.2)?;
+                out.end()
             }
-            // Parsed labels are named apart from stream labels (`_extracted`) and have replaced
-            // metadata of their name, so they add.
-            labels.extend(e.parsed);
-            json!([ts, e.line])
-        };
-        match values.get_mut(&labels) {
-            Some(list) => list.push(value),
-            None => {
-                order.push(labels.clone());
-                values.insert(labels, vec![value]);
+        }
+        match self {
+            Answer::Metric(value) => Ordered(value, 0).serialize(s),
+            Answer::Logs { streams, categorize, stats } => {
+                let mut out = s.serialize_map(Some(2))?;
+                out.serialize_entry("status", "success")?;
+                out.serialize_entry("data", &Data(streams, *categorize, stats))?;
+                out.end()
             }
         }
     }
-    Value::Array(
-        order
-            .into_iter()
-            .map(|labels| {
-                let list = values.remove(&labels).unwrap_or_default();
-                json!({ "stream": labels, "values": list })
-            })
-            .collect(),
-    )
 }
 
-/// The body of a `query_range` (or `query`) answer; the inner error is a `400` answer's text
-/// (a metric query over too many series).
 pub(crate) fn query_range(
     store: &Store,
     q: &RangeQuery,
     categorize: bool,
-) -> Result<std::result::Result<Value, String>> {
+) -> Result<std::result::Result<Answer, String>> {
     if let Some(metric) = &q.metric {
-        return metric_answer(store, q, metric);
+        return Ok(metric_answer(store, q, metric)?.map(Answer::Metric));
     }
     log_answer(store, q, categorize).map(Ok)
 }
@@ -838,25 +923,19 @@ impl serde::Serialize for Ordered<'_> {
     }
 }
 
-fn log_answer(store: &Store, q: &RangeQuery, categorize: bool) -> Result<Value> {
+fn log_answer(store: &Store, q: &RangeQuery, categorize: bool) -> Result<Answer> {
     let started = std::time::Instant::now();
     let mut stats = Stats::default();
     let entries = run_range(store, q, &mut stats)?;
     let returned = entries.len();
-    let mut data = json!({
-        "resultType": "streams",
-        "result": streams(entries, categorize),
-        "stats": { "summary": {
-            "execTime": started.elapsed().as_secs_f64(),
-            "totalEntriesReturned": returned,
-            "totalLinesProcessed": stats.lines,
-            "totalBytesProcessed": stats.bytes,
-        } },
-    });
-    if categorize {
-        data["encodingFlags"] = json!(["categorize-labels"]);
-    }
-    Ok(json!({ "status": "success", "data": data }))
+    let streams = Streams::of(entries, categorize);
+    let stats = json!({ "summary": {
+        "execTime": started.elapsed().as_secs_f64(),
+        "totalEntriesReturned": returned,
+        "totalLinesProcessed": stats.lines,
+        "totalBytesProcessed": stats.bytes,
+    } });
+    Ok(Answer::Logs { streams, categorize, stats })
 }
 
 /// The lines a metric query's log query matched, per series: their times (ascending), sizes
@@ -2150,7 +2229,7 @@ impl Tail {
 
 /// A tail message: `{"streams": […], "dropped_entries": null}`.
 fn tail_message(entries: Vec<Entry>, categorize: bool) -> Value {
-    json!({ "streams": streams(entries, categorize), "dropped_entries": null })
+    json!({ "streams": Streams::of(entries, categorize), "dropped_entries": null })
 }
 
 #[cfg(test)]
@@ -2225,7 +2304,7 @@ mod tests {
                 let q = range_query(&Params(&p)).unwrap();
                 let points = (i128::from(q.end) - i128::from(q.start)) / i128::from(q.step);
                 assert!(points <= i128::from(MAX_POINTS), "{start}..{end}: {points} points");
-                let answer = query_range(&store, &q, false).unwrap().unwrap();
+                let answer = serde_json::to_value(query_range(&store, &q, false).unwrap().unwrap()).unwrap();
                 assert_eq!(answer["data"]["result"], json!([]));
                 // One line at each end: every step's window is worked out without overflow.
                 let Some(metric) = &q.metric else { panic!("a metric query") };
@@ -2491,7 +2570,7 @@ mod tests {
         let answer = |query: &str| {
             let params = params(&[("query", query), ("start", "100"), ("end", "300"), ("step", "30")]);
             let q = range_query(&Params(&params)).unwrap();
-            let mut body = query_range(&store, &q, false).unwrap().unwrap();
+            let mut body = serde_json::to_value(query_range(&store, &q, false).unwrap().unwrap()).unwrap();
             body["data"]["stats"].take();
             body
         };

@@ -2118,7 +2118,7 @@ async fn loki_query(State(app): State<App>, LokiParams(params): LokiParams) -> R
 /// Runs a query; a metric query over too many series is a `400`, as in Loki.
 async fn loki_query_answer(app: &App, query: loki::RangeQuery, categorize: bool) -> Response {
     match read_with(app, move |s| loki::query_range(s, &query, categorize)).await {
-        Ok(Ok(body)) => Json(loki::InLokiOrder(body)).into_response(),
+        Ok(Ok(answer)) => Json(answer).into_response(),
         Ok(Err(message)) => loki_error(StatusCode::BAD_REQUEST, message),
         Err(failure) => loki_failure(&failure),
     }
