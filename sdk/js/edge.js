@@ -468,7 +468,7 @@ function requestParts(request, info, route) {
   const client = clientAddress(header, info);
   if (client) attributes['client.address'] = client;
   if (route) attributes['http.route'] = route;
-  if (!method) attributes['http.request.method_original'] = String(given);
+  if (!method) attributes['http.request.method_original'] = given;
   // The request's baggage goes on with its own outgoing calls, with or without a traceparent.
   const baggage = requestBaggage && guard(() => baggageMembers(header('baggage')));
   const parent = extract(request.headers);
