@@ -1684,7 +1684,11 @@ async fn list_operations(
     if let Some(kind) = kind {
         operations.retain(|op| jaeger::span_kind_name(op.span_kind) == kind);
     }
-    Ok(Json(json!({ "operations": operations })).into_response())
+    #[derive(serde::Serialize)]
+    struct Operations {
+        operations: Vec<crate::store::Operation>,
+    }
+    Ok(Json(Operations { operations }).into_response())
 }
 
 /// `GET /api/v3/traces?query.…`: every span of each matching trace as OTLP/JSON inside
@@ -1902,7 +1906,7 @@ async fn jaeger_services(State(app): State<App>) -> Response {
     match jaeger_lookup(&app, |s| s.services()).await {
         Ok(services) => {
             let total = services.len();
-            Json(jaeger_legacy::envelope(json!(services), total, Vec::new())).into_response()
+            Json(jaeger_legacy::envelope(services, total, Vec::new())).into_response()
         }
         Err(failure) => failure,
     }
@@ -1915,7 +1919,7 @@ async fn jaeger_service_operations(State(app): State<App>, Path(service): Path<S
             let mut names: Vec<String> = operations.into_iter().map(|o| o.name).collect();
             names.dedup();
             let total = names.len();
-            Json(jaeger_legacy::envelope(json!(names), total, Vec::new())).into_response()
+            Json(jaeger_legacy::envelope(names, total, Vec::new())).into_response()
         }
         Err(failure) => failure,
     }
@@ -1933,7 +1937,7 @@ async fn jaeger_operations(State(app): State<App>, Query(params): Query<Vec<(Str
                 operations.retain(|o| jaeger::span_kind_name(o.span_kind) == kind);
             }
             let total = operations.len();
-            Json(jaeger_legacy::envelope(json!(operations), total, Vec::new())).into_response()
+            Json(jaeger_legacy::envelope(operations, total, Vec::new())).into_response()
         }
         Err(failure) => failure,
     }
