@@ -319,9 +319,9 @@ pub(crate) fn write_answer(data: &TracesData, errors: &[Value]) -> Vec<u8> {
             }
         }
     }
-    let write = |out: &mut Vec<u8>, value: &Value| {
+    fn write(out: &mut Vec<u8>, value: &impl serde::Serialize) {
         serde_json::to_writer(out, value).expect("writing JSON into a Vec cannot fail");
-    };
+    }
     let mut out = Vec::new();
     out.extend_from_slice(b"{\"data\":[");
     for (n, trace) in traces.iter().enumerate() {
@@ -350,65 +350,84 @@ pub(crate) fn write_answer(data: &TracesData, errors: &[Value]) -> Vec<u8> {
 }
 
 /// One span in Jaeger's model, under the process `process_id`.
-fn span_json(scope: &InstrumentationScope, span: &Span, process_id: &str) -> Value {
-    let mut references = Vec::new();
-    if let Some(parent) = span.parent_span_id.filter(|p| p.is_valid()) {
-        references.push(json!({
-            "refType": "CHILD_OF",
-            "traceID": trace_id_text(&span.trace_id),
-            "spanID": parent.to_hex(),
-        }));
-    }
-    for link in &span.links {
-        references.push(json!({
-            "refType": "FOLLOWS_FROM",
-            "traceID": trace_id_text(&link.trace_id),
-            "spanID": link.span_id.to_hex(),
-        }));
-    }
+fn span_json<'a>(scope: &'a InstrumentationScope, span: &'a Span, process_id: &'a str) -> SpanJson<'a> {
+    SpanJson { scope, span, process_id }
+}
 
-    // The scope first, then the attributes, then the span's fields, as Jaeger's query
-    // service writes them.
-    let mut span_tags: Vec<Value> = Vec::with_capacity(span.attributes.len() + 4);
-    span_tags.extend(scope_tags(scope).map(|(key, value)| tag(key, &value)));
-    span_tags.extend(tags(&span.attributes));
-    if span.status.code == StatusCode::Error {
-        // The error flag overrides an `error` attribute of the span.
-        span_tags.retain(|t| t["key"] != "error");
-    }
-    span_tags.extend(field_tags(span).map(|(key, value)| tag(key, &value)));
+/// A span as [`span_json`] writes it: its keys in order, its tags and logs each made as it is
+/// written, so that a span of 100,000 events or attributes is not one JSON tree first.
+struct SpanJson<'a> {
+    scope: &'a InstrumentationScope,
+    span: &'a Span,
+    process_id: &'a str,
+}
 
-    let logs: Vec<Value> = span
-        .events
-        .iter()
-        .map(|event| {
-            let mut fields = Vec::with_capacity(event.attributes.len() + 1);
-            // An `event` attribute takes the place of the name; no name, no field.
-            if !event.name.is_empty() && !event.attributes.iter().any(|kv| kv.key == "event") {
-                fields.push(tag("event", &AnyValue::String(event.name.clone())));
+impl serde::Serialize for SpanJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        /// A list written item by item as `items` makes them.
+        struct Each<F>(F);
+        impl<I: Iterator<Item = Value>, F: Fn() -> I> serde::Serialize for Each<F> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq((self.0)())
             }
-            fields.extend(tags(&event.attributes));
-            json!({ "timestamp": micros(event.time_unix_nano), "fields": fields })
-        })
-        .collect();
-
-    let mut out = Map::new();
-    out.insert("traceID".into(), trace_id_text(&span.trace_id).into());
-    out.insert("spanID".into(), span.span_id.to_hex().into());
-    // Jaeger's flags (model/flags.go) are not W3C's: bit 1 is its DebugFlag, where
-    // W3C puts "random". Only the sampled bit means the same in both.
-    if span.flags & 0x01 != 0 {
-        out.insert("flags".into(), 1.into());
+        }
+        let (scope, span) = (self.scope, self.span);
+        let mut references = Vec::new();
+        if let Some(parent) = span.parent_span_id.filter(|p| p.is_valid()) {
+            references.push(json!({
+                "refType": "CHILD_OF",
+                "traceID": trace_id_text(&span.trace_id),
+                "spanID": parent.to_hex(),
+            }));
+        }
+        for link in &span.links {
+            references.push(json!({
+                "refType": "FOLLOWS_FROM",
+                "traceID": trace_id_text(&link.trace_id),
+                "spanID": link.span_id.to_hex(),
+            }));
+        }
+        // The scope first, then the attributes, then the span's fields, as Jaeger's query
+        // service writes them. The error flag overrides an `error` attribute of the span.
+        let error = span.status.code == StatusCode::Error;
+        let span_tags = || {
+            scope_tags(scope)
+                .map(|(key, value)| tag(key, &value))
+                .chain(tags(&span.attributes))
+                .filter(move |t| !(error && t["key"] == "error"))
+                .chain(field_tags(span).map(|(key, value)| tag(key, &value)))
+        };
+        let logs = || {
+            span.events.iter().map(|event| {
+                let mut fields = Vec::with_capacity(event.attributes.len() + 1);
+                // An `event` attribute takes the place of the name; no name, no field.
+                if !event.name.is_empty() && !event.attributes.iter().any(|kv| kv.key == "event") {
+                    fields.push(tag("event", &AnyValue::String(event.name.clone())));
+                }
+                fields.extend(tags(&event.attributes));
+                json!({ "timestamp": micros(event.time_unix_nano), "fields": fields })
+            })
+        };
+        // In the order of a JSON object's keys (sorted), as the tree this replaced was written.
+        let mut out = s.serialize_map(None)?;
+        out.serialize_entry("duration", &micros(span.duration_nanos()))?;
+        // Jaeger's flags (model/flags.go) are not W3C's: bit 1 is its DebugFlag, where
+        // W3C puts "random". Only the sampled bit means the same in both.
+        if span.flags & 0x01 != 0 {
+            out.serialize_entry("flags", &1)?;
+        }
+        out.serialize_entry("logs", &Each(logs))?;
+        out.serialize_entry("operationName", &span.name)?;
+        out.serialize_entry("processID", self.process_id)?;
+        out.serialize_entry("references", &references)?;
+        out.serialize_entry("spanID", &span.span_id.to_hex())?;
+        out.serialize_entry("startTime", &micros(span.start_time_unix_nano))?;
+        out.serialize_entry("tags", &Each(span_tags))?;
+        out.serialize_entry("traceID", &trace_id_text(&span.trace_id))?;
+        out.serialize_entry("warnings", &())?;
+        out.end()
     }
-    out.insert("operationName".into(), span.name.clone().into());
-    out.insert("references".into(), references.into());
-    out.insert("startTime".into(), micros(span.start_time_unix_nano).into());
-    out.insert("duration".into(), micros(span.duration_nanos()).into());
-    out.insert("tags".into(), span_tags.into());
-    out.insert("logs".into(), logs.into());
-    out.insert("processID".into(), process_id.into());
-    out.insert("warnings".into(), Value::Null);
-    Value::Object(out)
 }
 
 /// A resource as a Jaeger process: `service.name` apart, the other attributes as tags.
