@@ -468,8 +468,8 @@ const MAX_TIMER = 2 ** 31 - 1;
  */
 export let settings = {};
 
-/** `[settings, names of the options of the wrong type]` for `config`. */
-function readOptions(config) {
+/** Internal: `[settings, names of the options of the wrong type]` for `config`. */
+export function readOptions(config) {
   const c = {};
   const wrong = [];
   // Option by option, so that one that throws when read (a getter, a Proxy) costs only itself.
@@ -483,7 +483,8 @@ function readOptions(config) {
   }
   for (const key of keys) {
     try {
-      c[key] = config[key];
+      // Defined, not assigned: a `__proto__` key (JSON.parse makes one) is an option, not c's prototype.
+      Object.defineProperty(c, key, { value: config[key], enumerable: true, writable: true, configurable: true });
     } catch {
       wrong.push(key);
     }
@@ -1338,7 +1339,7 @@ function baggageObject(header) {
     // Defined, not assigned: a key `__proto__` (a valid token) is an entry like any other.
     Object.defineProperty(out, key, { value: core.header(3, 3 * i + 1), enumerable: true, writable: true, configurable: true });
     const p = core.header(3, 3 * i + 2);
-    if (p) (properties ??= {})[key] = p;
+    if (p) Object.defineProperty((properties ??= {}), key, { value: p, enumerable: true });
   }
   if (properties) Object.defineProperty(out, PROPERTIES, { value: properties });
   return out;
@@ -1942,7 +1943,10 @@ function bounded(done, options, stopping) {
   // Read once, as a number; what cannot be read or made one is the default, counted.
   const ms = guard(() => {
     const t = options && options.timeoutMillis;
-    return t == null ? t : Number(t);
+    if (t == null) return t;
+    const n = Number(t);
+    if (Number.isNaN(n)) throw new TypeError('timeoutMillis is no number');
+    return n;
   }) ?? 30000;
   // 0 (or less) is no limit, and so is a time beyond what timers take (`Infinity`).
   if (!(ms > 0) || ms > MAX_TIMER || ownExports) return done;

@@ -6,7 +6,7 @@
 // offers it, and otherwise right after the response is produced. `captureConsole` makes console
 // calls log records of the request that made them; a request's incoming `baggage` goes out with
 // its own outgoing calls.
-import { addBaggage, exportEndpoint, extract, flush, guard, inExport, init, inject, mimic, onFlush, settings, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
+import { addBaggage, exportEndpoint, extract, flush, guard, inExport, init, inject, mimic, onFlush, readOptions, startSpan, useAsyncContext, useExportContext, withSpan } from './api.js';
 import { METHODS, addServer, clientSpan, listed } from './fetch.js';
 import { captureConsole } from './console.js';
 
@@ -142,9 +142,25 @@ export function withLanguage(config, lang) {
   try {
     const ra = config && config.resourceAttributes;
     if (!language || (ra != null && (typeof ra !== 'object' || Array.isArray(ra)))) return config;
-    // A copy of the options as they are, getters too, so that one that throws when read is
-    // `init`'s to count (by itself), not the language's loss.
-    const copy = config && typeof config === 'object' ? Object.defineProperties({}, Object.getOwnPropertyDescriptors(config)) : {};
+    // A copy of the options, each read as the app gives it (a Proxy's `get` too) and defined, not
+    // assigned (a `__proto__` key stays an option); one that throws when read throws again in the
+    // copy, for `init` to count by itself rather than lose the language.
+    const copy = {};
+    if (config && typeof config === 'object') {
+      for (const key of Object.keys(config)) {
+        let read;
+        try {
+          read = { value: config[key], writable: true };
+        } catch (error) {
+          read = {
+            get() {
+              throw error;
+            },
+          };
+        }
+        Object.defineProperty(copy, key, { ...read, enumerable: true, configurable: true });
+      }
+    }
     const attributes = { 'telemetry.sdk.language': language, ...ra };
     return Object.defineProperty(copy, 'resourceAttributes', { value: attributes, enumerable: true, writable: true, configurable: true });
   } catch {
@@ -352,8 +368,9 @@ export function initServer(config, AsyncLocalStorage) {
   init(c);
   explicitInit = true;
   initConfig = config && typeof config === 'object' ? config : undefined;
-  // The options as `init` read them: one that throws when read was counted there, once.
-  guard(() => setUpRuntime(settings, AsyncLocalStorage));
+  // The options as `init` reads them (also when the SDK is off): one that throws when read is
+  // counted there, once.
+  guard(() => setUpRuntime(readOptions(c)[0], AsyncLocalStorage));
 }
 
 /** The `traceparent` headers of the requests being handled, with how many carry each. */

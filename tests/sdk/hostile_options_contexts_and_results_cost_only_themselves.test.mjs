@@ -6,7 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as sdk from '../../sdk/dist/node.js';
 
 const sent = [];
@@ -193,4 +196,67 @@ test('a size option beyond 2^32 - 1 is that large, not what is left of it past 2
   assert.deepEqual(spans().map((s) => s.name), ['long value', 'second', 'third']);
   assert.equal(sent.length, 1, 'one batch: the batch size is not 2');
   assert.equal(spans()[0].attributes.find((a) => a.key === 'text').value.stringValue.length, 100);
+});
+
+// From the review of the fixes above: what they must not change for configs that are valid.
+
+test('a config Proxy is read through its get trap, and a frozen config keeps the Node language', async () => {
+  for (const [name, config] of [
+    ['proxy', new Proxy({ ...base, serviceName: 'placeholder' }, { get: (t, k) => (k === 'serviceName' ? 'checkout' : t[k]) })],
+    ['frozen', Object.freeze({ ...base, serviceName: 'checkout', resourceAttributes: Object.freeze({ team: 'a' }) })],
+  ]) {
+    await sdk.flush();
+    sent.length = 0;
+    sdk.init(config);
+    sdk.startSpan(name).end();
+    await sdk.flush();
+    const resource = Object.fromEntries(sent[0].doc.resourceSpans[0].resource.attributes.map((a) => [a.key, a.value.stringValue]));
+    assert.equal(resource['service.name'], 'checkout', name);
+    assert.equal(resource['telemetry.sdk.language'], 'nodejs', name);
+    assert.equal(apiErrors(), 0, name);
+  }
+});
+
+test('a config parsed from JSON with a "__proto__" member gets no options from it; it is counted', async () => {
+  await sdk.flush();
+  sent.length = 0;
+  sdk.init(Object.assign(JSON.parse('{"__proto__":{"endpoint":"http://10.0.0.9:9999"}}'), base));
+  assert.equal(apiErrors(), 1);
+  sdk.startSpan('json config').end();
+  await sdk.flush();
+  assert.deepEqual(sent.map((s) => s.url), ['http://127.0.0.1:4318/v1/traces']);
+});
+
+test('a flush time-out that is no number (a word, an object) is counted and the default holds', async () => {
+  sdk.init(base);
+  await sdk.flush({ timeoutMillis: 'soon' });
+  await sdk.flush({ timeoutMillis: {} });
+  assert.equal(apiErrors(), 2);
+  await sdk.flush({ timeoutMillis: '5000' });
+  assert.equal(apiErrors(), 2, 'a numeric string is a number');
+});
+
+test('a baggage member named __proto__ keeps its properties', () => {
+  sdk.init(base);
+  const parent = sdk.extract({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', baggage: 'user=alice;ttl=60,__proto__=x;ttl=60' });
+  const carrier = {};
+  sdk.startActiveSpan('s', { parent }, (span) => sdk.inject(carrier, span));
+  assert.equal(carrier.baggage, 'user=alice;ttl=60,__proto__=x;ttl=60');
+});
+
+test('the Node entry that is off (its wasm missing) still leaves fetch alone when instrumentFetch is false', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgescope-off-'));
+  try {
+    cpSync(fileURLToPath(new URL('../../sdk/dist', import.meta.url)), dir, { recursive: true });
+    rmSync(join(dir, 'wasm', 'edgescope_node_bg.wasm'));
+    const script = `
+      const own = globalThis.fetch;
+      const sdk = await import(${JSON.stringify(pathToFileURL(join(dir, 'node.js')).href)});
+      sdk.init({ serviceName: 'off', instrumentFetch: false });
+      console.log(JSON.stringify({ off: !!sdk.diagnostics().disabled, untouched: globalThis.fetch === own }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1)), { off: true, untouched: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
