@@ -429,6 +429,8 @@ impl Labeler {
     /// resource's attributes, then the scope's name and version. A name written twice (`a.b` and
     /// `a_b`, or an attribute named like a field) is there once.
     fn metadata(row: &LogRow, resource: &ResourceLabels) -> Result<Labels> {
+        #[cfg(test)]
+        tests::METADATA_READ.with(|n| n.set(n.get() + 1));
         let record: Value = serde_json::from_str(&row.record_json)
             .map_err(|e| StoreError::Corrupt(format!("stored log record: {e}")))?;
         let record = read::log_record(&record, Ids::Strict).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -2236,6 +2238,11 @@ fn tail_message(entries: Vec<Entry>, categorize: bool) -> Value {
 mod tests {
     use super::*;
 
+    thread_local! {
+        /// How many records' metadata this thread has parsed (see `Labeler::metadata`).
+        pub(super) static METADATA_READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
@@ -2582,12 +2589,27 @@ mod tests {
             "sum by (deployment_environment_extracted) (count_over_time({SEL} [1m]))",
             "sum by (service_name) (count_over_time({SEL} [1m]))",
         ];
+        let parsed = |query: &str| {
+            METADATA_READ.with(|n| n.set(0));
+            let body = answer(query);
+            (body, METADATA_READ.with(|n| n.get()))
+        };
         for metric in metrics {
-            let skipping = answer(&metric.replace("SEL", r#"service_name=~".+""#));
+            let (skipping, skipping_parsed) = parsed(&metric.replace("SEL", r#"service_name=~".+""#));
             // A matcher on a label no stream has makes the query read every record's metadata.
-            let reading = answer(&metric.replace("SEL", r#"service_name=~".+", no_such_label=~".*""#));
+            let (reading, reading_parsed) =
+                parsed(&metric.replace("SEL", r#"service_name=~".+", no_such_label=~".*""#));
             assert_eq!(skipping, reading, "{metric}");
             assert!(skipping["data"]["result"].as_array().unwrap().len() > 1, "{metric}: {skipping}");
+            assert_eq!(reading_parsed, 3 * 3 * 60, "{metric}: every record read");
+            // Skipped: every record for a stream label; those whose JSON lacks the words, for a
+            // metadata label; none for a field's label (every record has its fields) or an `_extracted` one.
+            let expected = match metric {
+                m if m.contains("(service_name)") => 0..=0,
+                m if m.contains("trace_id") || m.contains("_extracted") => reading_parsed..=reading_parsed,
+                _ => 1..=reading_parsed - 1,
+            };
+            assert!(expected.contains(&skipping_parsed), "{metric}: {skipping_parsed} of {reading_parsed} parsed");
         }
     }
 
