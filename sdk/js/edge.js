@@ -147,7 +147,9 @@ export function withLanguage(config, lang) {
     // copy, for `init` to count by itself rather than lose the language.
     const copy = {};
     if (config && typeof config === 'object') {
-      for (const key of Object.keys(config)) {
+      // Its symbols too, as a spread copies them (`configFromEnv`'s marks of what it dropped).
+      const symbols = Object.getOwnPropertySymbols(config).filter((key) => Object.prototype.propertyIsEnumerable.call(config, key));
+      for (const key of [...Object.keys(config), ...symbols]) {
         let read;
         try {
           read = { value: config[key], writable: true };
