@@ -706,7 +706,8 @@ export class Span {
   setStatus(status) {
     guard(() => {
       const code = { unset: 0, ok: 1, error: 2 }[status && status.code] ?? Number(status && status.code) ?? 0;
-      const message = String((status && status.message) || '');
+      // A message that cannot be read or made text costs only itself (counted): the code holds.
+      const message = guard(() => String((status && status.message) || ''), '');
       core.spanStatus(adopt(this), code | 0, message);
     });
     return this;

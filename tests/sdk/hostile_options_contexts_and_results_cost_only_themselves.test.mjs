@@ -260,3 +260,13 @@ test('the Node entry that is off (its wasm missing) still leaves fetch alone whe
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an error status whose message cannot be read keeps its code; the message is counted', async () => {
+  await sdk.flush();
+  sent.length = 0;
+  sdk.init(base);
+  sdk.startSpan('failed').setStatus(throwing('message', { code: 'error' })).end();
+  await sdk.flush();
+  assert.equal(spans()[0].status.code, 2, JSON.stringify(spans()[0].status));
+  assert.equal(apiErrors(), 1);
+});
