@@ -539,12 +539,7 @@ impl Labeler {
         let is_stream = |name: &str| index.iter().any(|(k, _)| k == name);
         let (mut metadata, mut outcome) = if cheap {
             // In hex, only those the query looks at.
-            let hex = |b: &Option<Vec<u8>>, used: bool| {
-                let b = b.as_ref().filter(|_| used)?;
-                let mut hex = String::with_capacity(2 * b.len());
-                edgescope_otlp::hex_into(b, &mut hex);
-                Some(hex)
-            };
+            let hex = |b: &Option<Vec<u8>>, used: bool| Some(edgescope_otlp::hex(b.as_ref().filter(|_| used)?));
             let ids =
                 [("trace_id", hex(&row.trace_id, reading.ids[0])), ("span_id", hex(&row.span_id, reading.ids[1]))];
             let ids: Labels = ids.into_iter().filter_map(|(k, v)| Some((k.to_owned(), v?))).collect();

@@ -669,11 +669,7 @@ impl Store {
             let start: i64 = r.get(3)?;
             let end: i64 = r.get(4)?;
             Ok(TraceSummary {
-                trace_id: {
-                    let mut hex = String::with_capacity(2 * id.len());
-                    edgescope_otlp::hex_into(&id, &mut hex);
-                    hex
-                },
+                trace_id: edgescope_otlp::hex(&id),
                 root_service: r.get(1)?,
                 root_name: r.get(2)?,
                 start_time_unix_nano: start.to_string(),

@@ -6,8 +6,15 @@ use alloc::vec::Vec;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// `bytes` as lowercase hex.
+pub fn encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    encode_into(bytes, &mut out);
+    out
+}
+
 /// Appends `bytes` as lowercase hex.
-pub fn encode_into(bytes: &[u8], out: &mut String) {
+pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
     for b in bytes {
         out.push(HEX[(b >> 4) as usize] as char);
         out.push(HEX[(b & 15) as usize] as char);

@@ -49,5 +49,5 @@ pub mod read;
 pub mod signals;
 
 pub use error::{Partial, ReadError};
-pub use hex::{base64_into, encode_into as hex_into};
+pub use hex::{base64_into, encode as hex};
 pub use model::*;

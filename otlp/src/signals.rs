@@ -349,12 +349,6 @@ pub struct Example {
     pub error: bool,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    crate::hex::encode_into(bytes, &mut out);
-    out
-}
-
 /// The entry spans of `service` (and `operation`, when given) that start in `[start, end)`,
 /// errors first, then slowest first; at most `limit`.
 pub fn examples(
@@ -423,8 +417,8 @@ impl ExamplesBuilder {
             }
             let kept = if s.error { &mut self.errors } else { &mut self.others };
             let example = Example {
-                trace_id: hex(&s.trace_id),
-                span_id: hex(&s.span_id),
+                trace_id: crate::hex::encode(&s.trace_id),
+                span_id: crate::hex::encode(&s.span_id),
                 service: s.service.clone(),
                 name: s.name.clone(),
                 start: s.start_ns,
@@ -667,7 +661,7 @@ mod tests {
             let want: Vec<_> = want
                 .iter()
                 .take(limit)
-                .map(|s| key(&hex(&s.trace_id), &hex(&s.span_id), s.duration_ns, s.error))
+                .map(|s| key(&crate::hex::encode(&s.trace_id), &crate::hex::encode(&s.span_id), s.duration_ns, s.error))
                 .collect();
             let got = builder.finish();
             assert_eq!(
@@ -694,7 +688,7 @@ mod tests {
         let key = |t: &str, d: i64, e: bool| (t.to_owned(), d, e);
         assert_eq!(
             got.iter().map(|e| key(&e.trace_id, e.duration, e.error)).collect::<Vec<_>>(),
-            want.iter().map(|s| key(&hex(&s.trace_id), s.duration_ns, s.error)).collect::<Vec<_>>()
+            want.iter().map(|s| key(&crate::hex::encode(&s.trace_id), s.duration_ns, s.error)).collect::<Vec<_>>()
         );
         let durations: Vec<i64> = spans.iter().map(|s| s.duration_ns).collect();
         let mut sorted = durations.clone();
